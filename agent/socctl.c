@@ -1,0 +1,58 @@
+/*
+ * socctl — dispatches `socctl [-c FILE] COMMAND [ARGS]` to the command's
+ * function. Global options come before the command, as with git and
+ * systemctl, so each command is free to define its own flags.
+ */
+#include "socctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
+
+static const struct command {
+  const char *name;
+  int (*run)(const socctl_env *env, int argc, char **argv);
+  const char *help;
+} commands[] = {
+    {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: socctl [-c FILE] COMMAND [ARGS]\n"
+               "  -c, --config FILE   agent configuration (default " DEFAULT_CONFIG ")\n"
+               "commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+  fprintf(out, "`socctl COMMAND --help` shows a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+  socctl_env env = {.config_path = DEFAULT_CONFIG};
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+      env.config_path = argv[++i];
+      env.config_given = 1;
+    } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+      printf("socctl %s\n", SOC_VERSION);
+      return 0;
+    } else {
+      fprintf(stderr, "socctl: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (i == argc) {
+    usage(stderr);
+    return 2;
+  }
+  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+    if (!strcmp(argv[i], commands[c].name)) return commands[c].run(&env, argc - i, argv + i);
+  fprintf(stderr, "socctl: unknown command '%s'\n", argv[i]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,147 @@
+/*
+ * config — the agent's and the collector's YAML configuration files.
+ *
+ * Loading does two things: it parses the file into the structs below
+ * (through the soc_field tables in config.c, which are also the source of
+ * `--help-config`), and, with SOC_CONFIG_CHECK_REFERENCES, validates
+ * everything the file points at: the asset inventory, rule files (YARA is
+ * compiled), pcap BPF filters (compiled), librdkafka properties (set on a
+ * scratch configuration), listen addresses. Every problem goes into one
+ * soc_diag as FILE:LINE:COL, so an operator sees all of them at once.
+ *
+ * Relative paths in a file are resolved against that file's folder, so a
+ * config works the same whatever the working directory (systemd starts us
+ * in /).
+ *
+ * Ownership: a soc_config owns every string and array in it; soc_config_free
+ * releases them all. The structs are read-only for everybody else.
+ */
+#ifndef SOC_CONFIG_H
+#define SOC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "soc/assets.h"
+#include "soc/diag.h"
+
+typedef enum {
+  SOC_INPUT_FILE = 1,
+  SOC_INPUT_SYSLOG,
+  SOC_INPUT_PCAP,
+  SOC_INPUT_WATCH,
+} soc_input_type;
+
+typedef struct soc_kv {
+  char *key;
+  char *value;
+  unsigned line, col;
+} soc_kv;
+
+typedef struct soc_contact {
+  char *name;
+  char *phone;
+  char *email;
+} soc_contact;
+
+typedef struct soc_input_config {
+  soc_input_type type;
+  char *type_name;
+  char *id;               /* source id; default "<type>-<index>", part of event.id */
+  unsigned line, col;     /* where the input was declared */
+  /* file, watch */
+  char **paths;
+  size_t npaths;
+  char **exclude;
+  size_t nexclude;
+  /* syslog: "udp://HOST:PORT" or "tcp://HOST:PORT" */
+  char *listen;
+  /* pcap: exactly one of interface and file */
+  char *interface;
+  char *file;
+  char *bpf;
+  int64_t snaplen;
+  int64_t buffer_size;
+  int promiscuous;
+} soc_input_config;
+
+typedef struct soc_kafka_config {
+  char *brokers;
+  char *topic_prefix;
+  char *group_id;         /* collector only */
+  soc_kv *properties;     /* passed to librdkafka as they are */
+  size_t nproperties;
+} soc_kafka_config;
+
+typedef struct soc_config {
+  char *path;             /* the file as given */
+  char *base_dir;         /* its folder */
+  struct {
+    char *id;
+    char *agency;
+    int64_t authority;    /* 1..57, the guideline's appendix */
+    char *state_dir;
+  } agent;
+  soc_contact *contacts;
+  size_t ncontacts;
+  char *assets_path;      /* NULL: no inventory, everything takes the default tier */
+  soc_input_config *inputs;
+  size_t ninputs;
+  struct {
+    char **log;
+    size_t nlog;
+    char **yara;
+    size_t nyara;
+  } rules;
+  soc_kafka_config kafka;
+} soc_config;
+
+typedef struct soc_collector_config {
+  char *path;
+  char *base_dir;
+  struct {
+    char *id;
+    char *state_dir;
+    int64_t agent_silence;  /* seconds without a heartbeat before an alert */
+  } collector;
+  soc_kafka_config kafka;
+} soc_collector_config;
+
+enum {
+  /* Also load and validate the files and values the config points at. */
+  SOC_CONFIG_CHECK_REFERENCES = 1u << 0,
+};
+
+/* Returns 0 and sets *out when the file has no errors (warnings allowed);
+ * else -EINVAL (or another negative errno) with every problem in diag and
+ * *out NULL. */
+int soc_config_load(const char *path, unsigned flags, soc_config **out, soc_diag *diag);
+/* Same, from memory; path is used for messages and relative paths. */
+int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsigned flags,
+                           soc_config **out, soc_diag *diag);
+void soc_config_free(soc_config *cfg);
+
+int soc_collector_config_load(const char *path, unsigned flags, soc_collector_config **out,
+                              soc_diag *diag);
+void soc_collector_config_free(soc_collector_config *cfg);
+
+/* Loads the asset inventory the config names (or the default-only one). */
+int soc_config_load_assets(const soc_config *cfg, soc_assets **out, soc_diag *diag);
+
+const char *soc_input_type_name(soc_input_type t);
+
+/* Prints every key of the agent's (collector: 1) file with its default and help. */
+void soc_config_print_doc(int collector, FILE *out);
+
+/* A parsed "udp://HOST:PORT" / "tcp://[V6]:PORT" listen address. */
+typedef struct soc_listen {
+  int tcp;            /* 0: udp, 1: tcp */
+  char host[256];
+  unsigned port;      /* 1..65535 */
+} soc_listen;
+
+/* Returns 0 or -EINVAL with a reason in why (static text). */
+int soc_listen_parse(const char *s, soc_listen *out, const char **why);
+
+#endif

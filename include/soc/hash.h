@@ -1,0 +1,27 @@
+/*
+ * hash — SHA-256 through OpenSSL's libcrypto (already pulled in by libyara),
+ * used for deterministic event ids, evidence and the audit chain.
+ */
+#ifndef SOC_HASH_H
+#define SOC_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOC_SHA256_LEN 32
+#define SOC_SHA256_HEX_LEN 64
+
+/* out receives 32 bytes. Returns 0, or -EIO if libcrypto fails. */
+int soc_sha256(const void *data, size_t len, uint8_t out[SOC_SHA256_LEN]);
+/* Lower-case hex of n bytes into out, which must hold 2*n+1 bytes. */
+void soc_hex(const uint8_t *bytes, size_t n, char *out);
+
+/* Incremental form, for data that arrives in pieces. Opaque. */
+typedef struct soc_sha256_ctx soc_sha256_ctx;
+soc_sha256_ctx *soc_sha256_new(void);
+int soc_sha256_update(soc_sha256_ctx *c, const void *data, size_t len);
+/* Writes the digest; the context can not be updated afterwards. */
+int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]);
+void soc_sha256_free(soc_sha256_ctx *c);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * utf8 — checking and repairing text from untrusted sources.
+ *
+ * "Text" here means well-formed UTF-8 (Unicode §3.9, table 3-7: no
+ * overlongs, no surrogates, nothing above U+10FFFF) that contains no NUL
+ * byte. NUL is refused although UTF-8 allows it, because everything past
+ * this point is C strings and JSON via libfastjson, and both would cut the
+ * value at the NUL without a word.
+ *
+ * Repair replaces each maximal ill-formed subpart with U+FFFD (the
+ * replacement character, bytes EF BF BD), as Unicode recommends and as
+ * browsers and Python do. We chose U+FFFD over a "\xNN" spelling because a
+ * "\xNN" cannot be told apart from the same four characters in a genuine
+ * log line, and rules that match text would start matching our repairs. The
+ * raw bytes are not lost: the journal keeps what was read; the repaired copy
+ * is only what goes into JSON. Logs in Big5 should be converted at the input;
+ * this is the safety net for what slips through.
+ *
+ * Both functions are total: any bytes, any length, no allocation.
+ */
+#ifndef SOC_UTF8_H
+#define SOC_UTF8_H
+
+#include <stddef.h>
+
+/* Worst-case size of a repaired copy of n input bytes, without the NUL
+ * terminator: every byte may become one 3-byte U+FFFD. */
+#define SOC_UTF8_REPAIRED_MAX(n) ((n) * 3)
+
+/* Length of the longest prefix of s[0..len) that is text; equal to len
+ * exactly when all of it is. s may be NULL when len is 0. */
+size_t soc_utf8_valid_prefix(const void *s, size_t len);
+
+/* Copies in[0..len) to out as text, replacing what is not, and
+ * NUL-terminates it. At most outcap - 1 bytes are written before the NUL,
+ * and a cut only ever falls between whole characters, so out is always text.
+ *
+ * OUT: *outlen, the bytes written before the NUL (may be NULL).
+ * OUT: *replaced, how many U+FFFD were put in for bad input, counting only
+ *      those that fit into out (may be NULL).
+ * Returns 0 when all of in was copied, -ENOSPC when out was too small (out
+ * then holds the repaired prefix that fit), -EINVAL when out is NULL or
+ * outcap is 0, or when in is NULL with a non-zero len. */
+int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,
+                    size_t *replaced);
+
+#endif

@@ -1,0 +1,832 @@
+/*
+ * config — the agent's and the collector's configuration files.
+ *
+ * The shape of each section lives in a soc_field table below; parsing,
+ * defaults, "did you mean" and `--help-config` all come from those tables.
+ * What a table can not say (one of two keys, a number that must be in the
+ * guideline's appendix, a BPF filter that must compile) is checked by hand
+ * after the tables have run, still reporting FILE:LINE:COL.
+ *
+ * The loader never stops at the first problem: an operator fixing a config
+ * wants the whole list in one run of --check-config.
+ */
+#include "soc/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <glob.h>
+#include <libgen.h>
+#include <librdkafka/rdkafka.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "soc/authority.h"
+#include "soc/schema.h"
+#include "soc/yamldoc.h"
+#include "soc/yararules.h"
+
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+#define MAX_LIST_ITEMS 4096
+
+/* ---- section tables ------------------------------------------------------ */
+
+static const soc_field agent_fields[] = {
+    {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.id),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "this agent's unique name: letters, digits, '.', '_' or '-', at most 64"},
+    {.key = "agency", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.agency),
+     .flags = SOC_FIELD_REQUIRED, .help = "the agency (機關) the agent reports for"},
+    {.key = "authority", .type = SOC_FIELD_INT, .offset = offsetof(soc_config, agent.authority),
+     .flags = SOC_FIELD_REQUIRED, .min = 1, .max = SOC_AUTHORITY_COUNT,
+     .help = "supervisory authority (主管機關), by number in the guideline's appendix (1-57)"},
+    {.key = "state_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.state_dir), .def = "/var/lib/socagent",
+     .flags = SOC_FIELD_PATH, .help = "where the store and evidence are kept"},
+};
+
+static const soc_field contact_fields[] = {
+    {.key = "name", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, name),
+     .flags = SOC_FIELD_REQUIRED, .help = "security contact's name (§2.4)"},
+    {.key = "phone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, phone),
+     .help = "phone number"},
+    {.key = "email", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, email),
+     .help = "e-mail address"},
+};
+
+static const soc_field rules_fields[] = {
+    {.key = "log", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.log),
+     .count_offset = offsetof(soc_config, rules.nlog), .flags = SOC_FIELD_PATH,
+     .help = "glob patterns of log rule files (YAML)"},
+    {.key = "yara", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.yara),
+     .count_offset = offsetof(soc_config, rules.nyara), .flags = SOC_FIELD_PATH,
+     .help = "glob patterns of YARA rule files"},
+};
+
+static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                            const char *where);
+static void release_properties(void *dst);
+
+#define KAFKA_FIELDS(...)                                                                   \
+  {.key = "brokers", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, brokers), \
+   .flags = SOC_FIELD_REQUIRED, .help = "bootstrap brokers, HOST:PORT[,HOST:PORT...]"},      \
+  {.key = "topic_prefix", .type = SOC_FIELD_STRING,                                         \
+   .offset = offsetof(soc_kafka_config, topic_prefix), .def = "soc",                        \
+   .help = "topics are <prefix>.events, <prefix>.alerts, ..."},                             \
+  {.key = "properties", .type = SOC_FIELD_CUSTOM,                                           \
+   .offset = offsetof(soc_kafka_config, properties), .parse = parse_properties,             \
+   .release = release_properties,                                                           \
+   .help = "any librdkafka property, e.g. security.protocol: ssl"},                         \
+  __VA_ARGS__
+
+static const soc_field kafka_fields[] = {KAFKA_FIELDS()};
+static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
+    {.key = "group_id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, group_id),
+     .def = "soccollector", .help = "Kafka consumer group shared by the collectors"})};
+
+/* Every input type shares these keys; its own follow. */
+#define INPUT_COMMON                                                                         \
+  {.key = "type", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, type_name), \
+   .flags = SOC_FIELD_REQUIRED, .help = "file, syslog, pcap or watch"},                      \
+  {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, id),          \
+   .help = "stable source id (part of every event.id); default <type>-<index>"}
+
+static const soc_field file_input_fields[] = {
+    INPUT_COMMON,
+    {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
+     .count_offset = offsetof(soc_input_config, npaths), .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
+     .help = "glob patterns of files to tail"},
+    {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
+     .count_offset = offsetof(soc_input_config, nexclude),
+     .help = "glob patterns of file names to leave out"},
+};
+
+static const soc_field syslog_input_fields[] = {
+    INPUT_COMMON,
+    {.key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, listen),
+     .flags = SOC_FIELD_REQUIRED, .help = "udp://HOST:PORT or tcp://HOST:PORT"},
+};
+
+static const soc_field pcap_input_fields[] = {
+    INPUT_COMMON,
+    {.key = "interface", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, interface), .help = "capture live on this interface"},
+    {.key = "file", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, file),
+     .flags = SOC_FIELD_PATH, .help = "or read this pcap/pcapng file"},
+    {.key = "bpf", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, bpf),
+     .help = "BPF capture filter, as tcpdump takes it"},
+    {.key = "snaplen", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, snaplen),
+     .def = "65535", .min = 64, .max = 262144, .help = "bytes kept of each packet"},
+    {.key = "buffer_size", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, buffer_size), .def = "16MiB", .min = 65536,
+     .max = 2147483647, .help = "kernel capture buffer"},
+    {.key = "promiscuous", .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, promiscuous), .def = "false",
+     .help = "put the interface in promiscuous mode"},
+};
+
+static const soc_field watch_input_fields[] = {
+    INPUT_COMMON,
+    {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
+     .count_offset = offsetof(soc_input_config, npaths), .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
+     .help = "directories to watch (web roots)"},
+    {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
+     .count_offset = offsetof(soc_input_config, nexclude),
+     .help = "glob patterns of file names to leave out"},
+};
+
+static const struct input_kind {
+  soc_input_type type;
+  const char *name;
+  const soc_field *fields;
+  size_t nfields;
+} input_kinds[] = {
+    {SOC_INPUT_FILE, "file", file_input_fields, NFIELDS(file_input_fields)},
+    {SOC_INPUT_SYSLOG, "syslog", syslog_input_fields, NFIELDS(syslog_input_fields)},
+    {SOC_INPUT_PCAP, "pcap", pcap_input_fields, NFIELDS(pcap_input_fields)},
+    {SOC_INPUT_WATCH, "watch", watch_input_fields, NFIELDS(watch_input_fields)},
+};
+
+static const soc_field collector_fields[] = {
+    {.key = "id", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, collector.id), .def = "center",
+     .help = "this collector's name"},
+    {.key = "state_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, collector.state_dir),
+     .def = "/var/lib/soccollector", .flags = SOC_FIELD_PATH,
+     .help = "where center.db and the evidence bundles are kept"},
+    {.key = "agent_silence", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.agent_silence), .def = "5m", .min = 1,
+     .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
+};
+
+static const char *const agent_sections[] = {"agent", "contacts", "assets", "inputs",
+                                             "rules", "kafka",    NULL};
+static const char *const collector_sections[] = {"collector", "kafka", NULL};
+
+/* ---- small validators ---------------------------------------------------- */
+
+typedef struct loader {
+  soc_schema_ctx ctx;
+  unsigned flags;
+} loader;
+
+static void err_at(const loader *l, const soc_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void err_at(const loader *l, const soc_ynode *n, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  soc_diag_add(l->ctx.diag, SOC_DIAG_ERROR, l->ctx.file, n ? n->line : 0, n ? n->col : 0, "%s",
+               msg);
+}
+
+static void warn_at(const loader *l, const soc_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void warn_at(const loader *l, const soc_ynode *n, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  soc_diag_add(l->ctx.diag, SOC_DIAG_WARNING, l->ctx.file, n ? n->line : 0, n ? n->col : 0,
+               "%s", msg);
+}
+
+static int is_name(const char *s, size_t max) {
+  size_t n = 0;
+  if (!s || !*s) return 0;
+  for (; s[n]; n++)
+    if (!isalnum((unsigned char)s[n]) && !strchr("._-", s[n])) return 0;
+  return n <= max;
+}
+
+static int parse_port(const char *s, unsigned *port) {
+  int64_t v;
+  if (soc_parse_int(s, &v) < 0 || v < 1 || v > 65535) return -EINVAL;
+  *port = (unsigned)v;
+  return 0;
+}
+
+/* Splits "HOST:PORT" or "[V6]:PORT". host must hold 256 bytes. */
+static int split_host_port(const char *s, char host[256], unsigned *port, const char **why) {
+  const char *colon;
+  size_t hlen;
+  if (*s == '[') {
+    const char *close = strchr(s, ']');
+    if (!close || close[1] != ':') return *why = "expected [IPv6]:PORT", -EINVAL;
+    hlen = (size_t)(close - s - 1);
+    s++;
+    colon = close + 1;
+  } else {
+    colon = strrchr(s, ':');
+    if (!colon) return *why = "expected HOST:PORT", -EINVAL;
+    hlen = (size_t)(colon - s);
+  }
+  if (hlen == 0 || hlen >= 256) return *why = "the host is empty or too long", -EINVAL;
+  memcpy(host, s, hlen);
+  host[hlen] = '\0';
+  if (parse_port(colon + 1, port) < 0) return *why = "the port must be 1-65535", -EINVAL;
+  return 0;
+}
+
+int soc_listen_parse(const char *s, soc_listen *out, const char **why) {
+  memset(out, 0, sizeof *out);
+  if (strncmp(s, "udp://", 6) == 0)
+    out->tcp = 0;
+  else if (strncmp(s, "tcp://", 6) == 0)
+    out->tcp = 1;
+  else
+    return *why = "expected udp://HOST:PORT or tcp://HOST:PORT", -EINVAL;
+  return split_host_port(s + 6, out->host, &out->port, why);
+}
+
+/* ---- custom field parsers ------------------------------------------------ */
+
+static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                            const char *where) {
+  soc_kv **props = dst;
+  size_t *count = (size_t *)((char *)dst + offsetof(soc_kafka_config, nproperties) -
+                             offsetof(soc_kafka_config, properties));
+  if (soc_ynode_is_null(node)) return 0;
+  if (node->kind != SOC_YNODE_MAP) {
+    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, node->line, node->col,
+                 "%s.properties: expected a mapping of librdkafka properties, got %s", where,
+                 soc_ynode_kind_name(node));
+    return -EINVAL;
+  }
+  *props = calloc(node->n ? node->n : 1, sizeof **props);
+  if (!*props) return -ENOMEM;
+  int result = 0;
+  for (size_t i = 0; i < node->n; i++) {
+    const soc_ynode *k = node->items[2 * i], *v = node->items[2 * i + 1];
+    if (v->kind != SOC_YNODE_SCALAR) {
+      soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, v->line, v->col,
+                   "%s.properties.%s: expected a scalar value, got %s", where, k->value,
+                   soc_ynode_kind_name(v));
+      result = -EINVAL;
+      continue;
+    }
+    soc_kv *kv = &(*props)[(*count)++];
+    kv->key = strdup(k->value);
+    kv->value = strdup(v->value);
+    kv->line = k->line;
+    kv->col = k->col;
+    if (!kv->key || !kv->value) return -ENOMEM;
+  }
+  return result;
+}
+
+static void release_properties(void *dst) {
+  soc_kv **props = dst;
+  size_t *count = (size_t *)((char *)dst + offsetof(soc_kafka_config, nproperties) -
+                             offsetof(soc_kafka_config, properties));
+  for (size_t i = 0; *props && i < *count; i++) {
+    free((*props)[i].key);
+    free((*props)[i].value);
+  }
+  free(*props);
+  *props = NULL;
+  *count = 0;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int collector) {
+  const soc_field *fields = collector ? collector_kafka_fields : kafka_fields;
+  size_t n = collector ? NFIELDS(collector_kafka_fields) : NFIELDS(kafka_fields);
+  int result = soc_schema_apply(fields, n, node, k, &l->ctx, "kafka");
+  if (!node) return result;
+  if (k->topic_prefix && !is_name(k->topic_prefix, 200)) {
+    err_at(l, soc_ynode_get(node, "topic_prefix"),
+           "kafka.topic_prefix: '%s' is not a valid topic name part; expected letters, "
+           "digits, '.', '_' or '-'",
+           k->topic_prefix);
+    result = -EINVAL;
+  }
+  if (k->brokers) {
+    char *list = strdup(k->brokers), *save = NULL;
+    if (!list) return -ENOMEM;
+    for (char *b = strtok_r(list, ",", &save); b; b = strtok_r(NULL, ",", &save)) {
+      char host[256];
+      unsigned port;
+      const char *why = NULL;
+      while (*b == ' ') b++;
+      /* librdkafka accepts an optional scheme such as PLAINTEXT:// */
+      char *scheme = strstr(b, "://");
+      if (scheme) b = scheme + 3;
+      if (split_host_port(b, host, &port, &why) < 0) {
+        err_at(l, soc_ynode_get(node, "brokers"), "kafka.brokers: '%s': %s", b, why);
+        result = -EINVAL;
+      }
+    }
+    free(list);
+  }
+  if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && k->nproperties) {
+    /* librdkafka is the authority on its own properties: ask it. */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    for (size_t i = 0; conf && i < k->nproperties; i++) {
+      const soc_kv *kv = &k->properties[i];
+      if (rd_kafka_conf_set(conf, kv->key, kv->value, errstr, sizeof errstr) !=
+          RD_KAFKA_CONF_OK) {
+        soc_diag_add(l->ctx.diag, SOC_DIAG_ERROR, l->ctx.file, kv->line, kv->col,
+                     "kafka.properties.%s: %s", kv->key, errstr);
+        result = -EINVAL;
+      }
+    }
+    if (conf) rd_kafka_conf_destroy(conf);
+  }
+  return result;
+}
+
+static int load_contacts(loader *l, const soc_ynode *node, soc_config *cfg) {
+  int result = 0;
+  if (!node || soc_ynode_is_null(node)) {
+    warn_at(l, node, "no security contacts: §2.4 asks every agency to register at least 2");
+    return 0;
+  }
+  if (node->kind != SOC_YNODE_SEQ) {
+    err_at(l, node, "contacts: expected a list of {name, phone, email}, got %s",
+           soc_ynode_kind_name(node));
+    return -EINVAL;
+  }
+  if (node->n > MAX_LIST_ITEMS) {
+    err_at(l, node, "contacts: more than %d entries", MAX_LIST_ITEMS);
+    return -EINVAL;
+  }
+  cfg->contacts = calloc(node->n ? node->n : 1, sizeof *cfg->contacts);
+  if (!cfg->contacts) return -ENOMEM;
+  cfg->ncontacts = node->n;
+  for (size_t i = 0; i < node->n; i++) {
+    char where[32];
+    const soc_ynode *c = node->items[i];
+    soc_contact *ct = &cfg->contacts[i];
+    snprintf(where, sizeof where, "contacts[%zu]", i);
+    if (soc_schema_apply(contact_fields, NFIELDS(contact_fields), c, ct, &l->ctx, where) < 0)
+      result = -EINVAL;
+    else if (!ct->phone && !ct->email) {
+      err_at(l, c, "%s: contact '%s' has neither phone nor email; expected at least one", where,
+             ct->name);
+      result = -EINVAL;
+    }
+    if (ct->email && (!strchr(ct->email, '@') || strchr(ct->email, ' '))) {
+      err_at(l, soc_ynode_get(c, "email"), "%s.email: '%s' is not an e-mail address", where,
+             ct->email);
+      result = -EINVAL;
+    }
+  }
+  if (node->n < 2)
+    warn_at(l, node,
+            "only %zu security contact(s): §2.4 asks every agency to register at least 2",
+            node->n);
+  return result;
+}
+
+static const struct input_kind *input_kind_by_name(const char *name) {
+  for (size_t i = 0; name && i < NFIELDS(input_kinds); i++)
+    if (strcmp(input_kinds[i].name, name) == 0) return &input_kinds[i];
+  return NULL;
+}
+
+const char *soc_input_type_name(soc_input_type t) {
+  for (size_t i = 0; i < NFIELDS(input_kinds); i++)
+    if (input_kinds[i].type == t) return input_kinds[i].name;
+  return "unknown";
+}
+
+static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
+                     const char *bpf) {
+  struct bpf_program prog;
+  pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+  int result = -EINVAL;
+  if (!p) return -ENOMEM;
+  if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+    pcap_freecode(&prog);
+    result = 0;
+  } else {
+    err_at(l, node, "%s.bpf: '%s' does not compile: %s", where, bpf, pcap_geterr(p));
+  }
+  pcap_close(p);
+  return result;
+}
+
+/* Checks of one input that go beyond its table. */
+static int check_input(const loader *l, const soc_ynode *node, const soc_input_config *in,
+                       const char *where) {
+  int result = 0;
+  switch (in->type) {
+    case SOC_INPUT_SYSLOG: {
+      soc_listen ls;
+      const char *why = NULL;
+      if (in->listen && soc_listen_parse(in->listen, &ls, &why) < 0) {
+        err_at(l, soc_ynode_get(node, "listen"), "%s.listen: '%s': %s", where, in->listen, why);
+        result = -EINVAL;
+      }
+      break;
+    }
+    case SOC_INPUT_PCAP:
+      if (!!in->interface == !!in->file) {
+        err_at(l, node, "%s: a pcap input needs exactly one of 'interface' and 'file'", where);
+        result = -EINVAL;
+      }
+      if (in->bpf && (l->flags & SOC_CONFIG_CHECK_REFERENCES) &&
+          check_bpf(l, soc_ynode_get(node, "bpf"), where, in->bpf) < 0)
+        result = -EINVAL;
+      if (in->file && (l->flags & SOC_CONFIG_CHECK_REFERENCES) && access(in->file, R_OK) != 0) {
+        err_at(l, soc_ynode_get(node, "file"), "%s.file: cannot read '%s': %s", where, in->file,
+               strerror(errno));
+        result = -EINVAL;
+      }
+      break;
+    case SOC_INPUT_FILE:
+      for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
+        glob_t g;
+        if (glob(in->paths[i], 0, NULL, &g) != 0)
+          warn_at(l, soc_ynode_get(node, "paths"),
+                  "%s.paths: '%s' matches no file yet; it will be picked up when it appears",
+                  where, in->paths[i]);
+        else
+          globfree(&g);
+      }
+      break;
+    case SOC_INPUT_WATCH:
+      for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
+        struct stat st;
+        if (stat(in->paths[i], &st) != 0 || !S_ISDIR(st.st_mode))
+          warn_at(l, soc_ynode_get(node, "paths"), "%s.paths: '%s' is not a directory (yet)",
+                  where, in->paths[i]);
+      }
+      break;
+  }
+  return result;
+}
+
+static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
+  int result = 0;
+  if (!node || soc_ynode_is_null(node)) {
+    warn_at(l, node, "no inputs: the agent will have nothing to read");
+    return 0;
+  }
+  if (node->kind != SOC_YNODE_SEQ) {
+    err_at(l, node, "inputs: expected a list of inputs, got %s", soc_ynode_kind_name(node));
+    return -EINVAL;
+  }
+  if (node->n > MAX_LIST_ITEMS) {
+    err_at(l, node, "inputs: more than %d entries", MAX_LIST_ITEMS);
+    return -EINVAL;
+  }
+  cfg->inputs = calloc(node->n ? node->n : 1, sizeof *cfg->inputs);
+  if (!cfg->inputs) return -ENOMEM;
+  for (size_t i = 0; i < node->n; i++) {
+    char where[32];
+    const soc_ynode *in_node = node->items[i];
+    soc_input_config *in = &cfg->inputs[cfg->ninputs];
+    snprintf(where, sizeof where, "inputs[%zu]", i);
+    in->line = in_node->line;
+    in->col = in_node->col;
+    const soc_ynode *type = soc_ynode_get(in_node, "type");
+    const struct input_kind *kind =
+        type && type->kind == SOC_YNODE_SCALAR ? input_kind_by_name(type->value) : NULL;
+    if (in_node->kind != SOC_YNODE_MAP) {
+      err_at(l, in_node, "%s: expected a mapping with a 'type', got %s", where,
+             soc_ynode_kind_name(in_node));
+      result = -EINVAL;
+      continue;
+    }
+    if (!kind) {
+      static const char *const names[] = {"file", "syslog", "pcap", "watch", NULL};
+      const char *hint = type && type->kind == SOC_YNODE_SCALAR
+                             ? soc_schema_suggest(type->value, names) : NULL;
+      if (!type)
+        err_at(l, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch",
+               where);
+      else
+        err_at(l, type, "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
+               "syslog, pcap, watch", where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
+               hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+      result = -EINVAL;
+      continue;
+    }
+    in->type = kind->type;
+    cfg->ninputs++;
+    if (soc_schema_apply(kind->fields, kind->nfields, in_node, in, &l->ctx, where) < 0)
+      result = -EINVAL;
+    if (!in->id) {
+      char id[32];
+      snprintf(id, sizeof id, "%s-%zu", kind->name, i);
+      in->id = strdup(id);
+      if (!in->id) return -ENOMEM;
+    } else if (!is_name(in->id, 64)) {
+      err_at(l, soc_ynode_get(in_node, "id"),
+             "%s.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'", where,
+             in->id);
+      result = -EINVAL;
+    }
+    for (size_t j = 0; j + 1 < cfg->ninputs; j++)
+      if (strcmp(cfg->inputs[j].id, in->id) == 0) {
+        err_at(l, in_node, "%s: duplicate input id '%s' (also inputs[%zu]); ids must be unique",
+               where, in->id, j);
+        result = -EINVAL;
+      }
+    if (check_input(l, in_node, in, where) < 0) result = -EINVAL;
+  }
+  return result;
+}
+
+/* Expands the glob patterns of one rule kind and checks each file. */
+static int check_rule_files(loader *l, const soc_ynode *node, char **patterns, size_t n,
+                            int yara) {
+  int result = 0;
+  size_t nfiles = 0, cap = 0;
+  char **files = NULL;
+  for (size_t i = 0; i < n; i++) {
+    glob_t g;
+    if (glob(patterns[i], 0, NULL, &g) != 0) {
+      warn_at(l, node, "rules.%s: '%s' matches no file", yara ? "yara" : "log", patterns[i]);
+      continue;
+    }
+    for (size_t j = 0; j < g.gl_pathc; j++) {
+      if (nfiles == cap) {
+        cap = cap ? cap * 2 : 16;
+        char **nf = realloc(files, cap * sizeof *nf);
+        if (!nf) {
+          globfree(&g);
+          result = -ENOMEM;
+          goto out;
+        }
+        files = nf;
+      }
+      files[nfiles] = strdup(g.gl_pathv[j]);
+      if (!files[nfiles]) {
+        globfree(&g);
+        result = -ENOMEM;
+        goto out;
+      }
+      nfiles++;
+    }
+    globfree(&g);
+  }
+  if (yara && nfiles) {
+    soc_yara_stats st;
+    if (soc_yararules_compile((const char *const *)files, nfiles, NULL, &st, l->ctx.diag) < 0 ||
+        st.files_failed)
+      result = -EINVAL;
+  } else {
+    for (size_t i = 0; i < nfiles; i++) {
+      soc_ydoc *doc = NULL;
+      if (soc_ydoc_load_file(files[i], &doc, l->ctx.diag) < 0) result = -EINVAL;
+      soc_ydoc_free(doc);
+    }
+  }
+out:
+  for (size_t i = 0; i < nfiles; i++) free(files[i]);
+  free(files);
+  return result;
+}
+
+static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
+  int result = 0;
+  if (cfg->agent.id && !is_name(cfg->agent.id, 64)) {
+    err_at(l, soc_ynode_get(node, "id"),
+           "agent.id: '%s' is not a valid id; expected 1-64 letters, digits, '.', '_' or '-'",
+           cfg->agent.id);
+    result = -EINVAL;
+  }
+  if (cfg->agent.authority && !soc_authority_find((int)cfg->agent.authority)) {
+    err_at(l, soc_ynode_get(node, "authority"),
+           "agent.authority: %lld is not in the guideline's list of supervisory authorities",
+           (long long)cfg->agent.authority);
+    result = -EINVAL;
+  }
+  struct stat st;
+  if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.state_dir &&
+      stat(cfg->agent.state_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    err_at(l, soc_ynode_get(node, "state_dir"), "agent.state_dir: '%s' is not a directory",
+           cfg->agent.state_dir);
+    result = -EINVAL;
+  }
+  return result;
+}
+
+/* ---- top level ----------------------------------------------------------- */
+
+static int check_sections(loader *l, const soc_ynode *root, const char *const *sections) {
+  int result = 0;
+  for (size_t i = 0; i < root->n; i++) {
+    const soc_ynode *key = root->items[2 * i];
+    size_t j = 0;
+    while (sections[j] && strcmp(sections[j], key->value) != 0) j++;
+    if (!sections[j]) {
+      soc_schema_unknown_key(&l->ctx, key, "the top level", sections);
+      result = -EINVAL;
+    }
+  }
+  return result;
+}
+
+/* Loads the document (from buf when it is not NULL, else from the file) and
+ * fills path/base_dir; both config kinds start so. */
+static int open_document(const char *path, const char *buf, size_t len, soc_ydoc **doc,
+                         char **path_copy, char **base_dir, soc_diag *diag) {
+  int result = buf ? soc_ydoc_load_buffer(path, buf, len, doc, diag)
+                   : soc_ydoc_load_file(path, doc, diag);
+  if (result < 0) return result;
+  const soc_ynode *root = soc_ydoc_root(*doc);
+  if (!root || root->kind != SOC_YNODE_MAP) {
+    soc_diag_add(diag, SOC_DIAG_ERROR, path, root ? root->line : 1, root ? root->col : 1,
+                 "expected a mapping of sections at the top level, got %s",
+                 root ? soc_ynode_kind_name(root) : "an empty file");
+    return -EINVAL;
+  }
+  char *tmp = strdup(path);
+  *path_copy = strdup(path);
+  if (!tmp || !*path_copy) {
+    free(tmp);
+    return -ENOMEM;
+  }
+  *base_dir = strdup(dirname(tmp));
+  free(tmp);
+  return *base_dir ? 0 : -ENOMEM;
+}
+
+int soc_config_load(const char *path, unsigned flags, soc_config **out, soc_diag *diag) {
+  return soc_config_load_buffer(path, NULL, 0, flags, out, diag);
+}
+
+int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsigned flags,
+                           soc_config **out, soc_diag *diag) {
+  int result = -ENOMEM;
+  soc_ydoc *doc = NULL;
+  soc_config *cfg = calloc(1, sizeof *cfg);
+  *out = NULL;
+  if (!cfg) goto out;
+  result = open_document(path, buf, len, &doc, &cfg->path, &cfg->base_dir, diag);
+  if (result < 0) goto out;
+  const soc_ynode *root = soc_ydoc_root(doc);
+  loader l = {.ctx = {.file = path, .base_dir = cfg->base_dir, .diag = diag}, .flags = flags};
+  int bad = check_sections(&l, root, agent_sections) < 0;
+
+  const soc_ynode *agent = soc_ynode_get(root, "agent");
+  if (!agent) {
+    err_at(&l, root, "missing required section 'agent' (id, agency, authority)");
+    bad = 1;
+  } else {
+    bad |= soc_schema_apply(agent_fields, NFIELDS(agent_fields), agent, cfg, &l.ctx, "agent") < 0;
+    bad |= check_agent(&l, agent, cfg) < 0;
+  }
+  bad |= load_contacts(&l, soc_ynode_get(root, "contacts"), cfg) < 0;
+
+  const soc_ynode *assets = soc_ynode_get(root, "assets");
+  if (assets && !soc_ynode_is_null(assets)) {
+    if (assets->kind != SOC_YNODE_SCALAR) {
+      err_at(&l, assets, "assets: expected the path of an assets.yaml file, got %s",
+             soc_ynode_kind_name(assets));
+      bad = 1;
+    } else if (!(cfg->assets_path = soc_path_resolve(cfg->base_dir, assets->value))) {
+      goto out;
+    }
+  } else {
+    warn_at(&l, root, "no 'assets' inventory: every host takes the default tier (non-core)");
+  }
+  bad |= load_inputs(&l, soc_ynode_get(root, "inputs"), cfg) < 0;
+
+  const soc_ynode *rules = soc_ynode_get(root, "rules");
+  bad |= soc_schema_apply(rules_fields, NFIELDS(rules_fields), rules, cfg, &l.ctx, "rules") < 0;
+
+  const soc_ynode *kafka = soc_ynode_get(root, "kafka");
+  if (!kafka) {
+    err_at(&l, root, "missing required section 'kafka' (brokers, topic_prefix, properties)");
+    bad = 1;
+  } else {
+    bad |= load_kafka(&l, kafka, &cfg->kafka, 0) < 0;
+  }
+
+  if (flags & SOC_CONFIG_CHECK_REFERENCES) {
+    if (cfg->assets_path) {
+      soc_assets *a = NULL;
+      bad |= soc_assets_load(cfg->assets_path, &a, diag) < 0;
+      soc_assets_free(a);
+    }
+    bad |= check_rule_files(&l, rules, cfg->rules.log, cfg->rules.nlog, 0) < 0;
+    bad |= check_rule_files(&l, rules, cfg->rules.yara, cfg->rules.nyara, 1) < 0;
+  }
+  result = bad ? -EINVAL : 0;
+out:
+  soc_ydoc_free(doc);
+  if (result == 0)
+    *out = cfg;
+  else
+    soc_config_free(cfg);
+  return result;
+}
+
+int soc_config_load_assets(const soc_config *cfg, soc_assets **out, soc_diag *diag) {
+  if (!cfg->assets_path) {
+    *out = soc_assets_new_default(SOC_TIER_NON_CORE, -1);
+    return *out ? 0 : -ENOMEM;
+  }
+  return soc_assets_load(cfg->assets_path, out, diag);
+}
+
+static void release_input(soc_input_config *in) {
+  const struct input_kind *kind = NULL;
+  for (size_t k = 0; k < NFIELDS(input_kinds); k++)
+    if (input_kinds[k].type == in->type) kind = &input_kinds[k];
+  if (kind) soc_schema_release(kind->fields, kind->nfields, in);
+  free(in->id);
+  in->id = NULL;
+}
+
+void soc_config_free(soc_config *cfg) {
+  if (!cfg) return;
+  soc_schema_release(agent_fields, NFIELDS(agent_fields), cfg);
+  for (size_t i = 0; cfg->contacts && i < cfg->ncontacts; i++)
+    soc_schema_release(contact_fields, NFIELDS(contact_fields), &cfg->contacts[i]);
+  free(cfg->contacts);
+  for (size_t i = 0; i < cfg->ninputs; i++) release_input(&cfg->inputs[i]);
+  free(cfg->inputs);
+  soc_schema_release(rules_fields, NFIELDS(rules_fields), cfg);
+  soc_schema_release(kafka_fields, NFIELDS(kafka_fields), &cfg->kafka);
+  free(cfg->assets_path);
+  free(cfg->path);
+  free(cfg->base_dir);
+  free(cfg);
+}
+
+int soc_collector_config_load(const char *path, unsigned flags, soc_collector_config **out,
+                              soc_diag *diag) {
+  int result = -ENOMEM;
+  soc_ydoc *doc = NULL;
+  soc_collector_config *cfg = calloc(1, sizeof *cfg);
+  *out = NULL;
+  if (!cfg) goto out;
+  result = open_document(path, NULL, 0, &doc, &cfg->path, &cfg->base_dir, diag);
+  if (result < 0) goto out;
+  const soc_ynode *root = soc_ydoc_root(doc);
+  loader l = {.ctx = {.file = path, .base_dir = cfg->base_dir, .diag = diag}, .flags = flags};
+  int bad = check_sections(&l, root, collector_sections) < 0;
+  bad |= soc_schema_apply(collector_fields, NFIELDS(collector_fields),
+                          soc_ynode_get(root, "collector"), cfg, &l.ctx, "collector") < 0;
+  if (cfg->collector.id && !is_name(cfg->collector.id, 64)) {
+    err_at(&l, soc_ynode_get(soc_ynode_get(root, "collector"), "id"),
+           "collector.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'",
+           cfg->collector.id);
+    bad = 1;
+  }
+  const soc_ynode *kafka = soc_ynode_get(root, "kafka");
+  if (!kafka) {
+    err_at(&l, root, "missing required section 'kafka' (brokers, topic_prefix, group_id)");
+    bad = 1;
+  } else {
+    bad |= load_kafka(&l, kafka, &cfg->kafka, 1) < 0;
+  }
+  result = bad ? -EINVAL : 0;
+out:
+  soc_ydoc_free(doc);
+  if (result == 0)
+    *out = cfg;
+  else
+    soc_collector_config_free(cfg);
+  return result;
+}
+
+void soc_collector_config_free(soc_collector_config *cfg) {
+  if (!cfg) return;
+  soc_schema_release(collector_fields, NFIELDS(collector_fields), cfg);
+  soc_schema_release(collector_kafka_fields, NFIELDS(collector_kafka_fields), &cfg->kafka);
+  free(cfg->path);
+  free(cfg->base_dir);
+  free(cfg);
+}
+
+void soc_config_print_doc(int collector, FILE *out) {
+  if (collector) {
+    fprintf(out, "collector:\n");
+    soc_schema_print_doc(collector_fields, NFIELDS(collector_fields), "collector", out);
+    fprintf(out, "kafka:\n");
+    soc_schema_print_doc(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
+    return;
+  }
+  fprintf(out, "agent:\n");
+  soc_schema_print_doc(agent_fields, NFIELDS(agent_fields), "agent", out);
+  fprintf(out, "contacts: (list, at least 2 per §2.4)\n");
+  soc_schema_print_doc(contact_fields, NFIELDS(contact_fields), "contacts[]", out);
+  fprintf(out, "assets: path of the asset inventory (assets.yaml)\n");
+  for (size_t i = 0; i < NFIELDS(input_kinds); i++) {
+    char section[32];
+    snprintf(section, sizeof section, "inputs[type=%s]", input_kinds[i].name);
+    fprintf(out, "inputs, type %s:\n", input_kinds[i].name);
+    soc_schema_print_doc(input_kinds[i].fields, input_kinds[i].nfields, section, out);
+  }
+  fprintf(out, "rules:\n");
+  soc_schema_print_doc(rules_fields, NFIELDS(rules_fields), "rules", out);
+  fprintf(out, "kafka:\n");
+  soc_schema_print_doc(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
+}

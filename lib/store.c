@@ -1,0 +1,407 @@
+/*
+ * store — SQLite with WAL, checked on open, migrated in place.
+ *
+ * The schema is the list of migrations below: migration i takes the schema
+ * from version i to i + 1, and PRAGMA user_version records how far a file
+ * has come. Adding a table later is one more entry at the end; entries
+ * already shipped are never edited, because files out in the field have run
+ * them. Each migration runs in its own BEGIN IMMEDIATE transaction that
+ * first re-reads user_version, so two processes opening the same new file at
+ * once cannot both apply a step, and a crash mid-way leaves the file at the
+ * last whole version.
+ *
+ * Why the settings:
+ * - WAL lets readers (socctl, the forwarder's cursor) run alongside the
+ *   writer, and turns each commit into one sequential append.
+ * - synchronous=FULL syncs the WAL on every commit. The agent checkpoints a
+ *   log file's position only after the events are committed; with NORMAL a
+ *   power cut could drop a commit whose events the source no longer offers.
+ *   Batching keeps the number of commits, and so of syncs, small.
+ * - The busy timeout rides out another process's short write (socctl
+ *   recording an analyst's decision) instead of failing at once.
+ * - quick_check reads every page once (it skips index cross-checks, which
+ *   integrity_check does), so a damaged file is reported by name at start,
+ *   not as a puzzling error in the middle of a run.
+ * - The file is created by us, before SQLite sees it, so its mode does not
+ *   depend on the umask of whoever started the process. SQLite gives new
+ *   -wal and -shm files the database file's mode; companions left by an
+ *   older run get it from us.
+ */
+#include "soc/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define ERR_MAX 512
+#define QUICK_CHECK_LINES 3 /* problems quoted in the error; the rest are counted */
+
+static const char *const migrations[] = {
+    /* 1: metadata (agent id, schema notes, ...) */
+    "CREATE TABLE meta(\n"
+    "  key TEXT PRIMARY KEY NOT NULL,\n"
+    "  value TEXT NOT NULL\n"
+    ");",
+};
+
+#define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+struct soc_store {
+  sqlite3 *db;   /* owned */
+  char *path;    /* owned */
+  char err[ERR_MAX];
+};
+
+int soc_store_schema_version(void) { return MIGRATIONS; }
+
+const char *soc_store_errmsg(const soc_store *s) { return s ? s->err : ""; }
+
+/* Maps an SQLite result code to the errno codes of store.h. */
+static int sqlite_errno(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_ROW:
+  case SQLITE_DONE:
+    return 0;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return -EBUSY;
+  case SQLITE_NOMEM:
+    return -ENOMEM;
+  case SQLITE_FULL:
+    return -ENOSPC;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return -EBADMSG;
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return -EACCES;
+  case SQLITE_CANTOPEN:
+    return -ENOENT;
+  default:
+    return -EIO;
+  }
+}
+
+/* Records "<path>: <what>" as the last error and returns code. */
+__attribute__((format(printf, 3, 4))) static int fail(soc_store *s, int code, const char *fmt,
+                                                      ...) {
+  va_list ap;
+  int n = snprintf(s->err, sizeof s->err, "%s: ", s->path);
+  va_start(ap, fmt);
+  if (n > 0 && (size_t)n < sizeof s->err) vsnprintf(s->err + n, sizeof s->err - (size_t)n, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+/* fail() for an SQLite error: adds SQLite's message and maps the code. */
+static int fail_sql(soc_store *s, int rc, const char *what) {
+  return fail(s, sqlite_errno(rc), "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(soc_store *s, const char *sql, const char *what) {
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : fail_sql(s, rc, what);
+}
+
+/* Runs a statement that yields one integer. */
+static int query_int(soc_store *s, const char *sql, int *out) {
+  int result = -EIO;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    result = fail_sql(s, rc, sql);
+    goto out;
+  }
+  *out = sqlite3_column_int(st, 0);
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+/* Creates the file, or opens an existing one, and gives it `mode` exactly.
+ * A symlink is refused: a root daemon must not be steered into writing
+ * elsewhere. A companion (-wal, -shm) is only fixed, never created, and is
+ * named in messages; the database itself is named by fail() already. */
+static int set_file_mode(soc_store *s, const char *path, mode_t mode, int companion) {
+  int result = -EIO;
+  struct stat st;
+  const char *name = companion ? path : "database file";
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (companion ? 0 : O_CREAT), mode);
+  if (fd < 0) {
+    if (companion && errno == ENOENT) return 0;
+    result = -errno;
+    if (errno == ELOOP)
+      fail(s, result, "%s is a symbolic link; refusing to follow it", name);
+    else
+      fail(s, result, "cannot open %s: %s", name, strerror(errno));
+    return result;
+  }
+  if (fstat(fd, &st) < 0) {
+    result = fail(s, -errno, "cannot stat %s: %s", name, strerror(errno));
+    goto out;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    result = fail(s, -EINVAL, "%s is not a regular file", name);
+    goto out;
+  }
+  if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
+    result = fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
+                  strerror(errno));
+    goto out;
+  }
+  result = 0;
+out:
+  close(fd);
+  return result;
+}
+
+static int set_modes(soc_store *s, mode_t mode) {
+  static const char *const suffixes[] = {"-wal", "-shm"};
+  char companion[4096];
+  int rc = set_file_mode(s, s->path, mode, 0);
+  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && !rc; i++) {
+    if ((size_t)snprintf(companion, sizeof companion, "%s%s", s->path, suffixes[i]) >=
+        sizeof companion)
+      return fail(s, -ENAMETOOLONG, "path too long");
+    rc = set_file_mode(s, companion, mode, 1);
+  }
+  return rc;
+}
+
+/* quick_check answers one row "ok", or rows describing each problem. */
+static int check_integrity(soc_store *s) {
+  int result = -EIO;
+  sqlite3_stmt *st = NULL;
+  char problems[ERR_MAX / 2] = "";
+  size_t used = 0;
+  int rc, nbad = 0;
+  rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *line = (const char *)sqlite3_column_text(st, 0);
+    if (line && !strcmp(line, "ok")) continue;
+    if (nbad++ < QUICK_CHECK_LINES && used < sizeof problems) {
+      int n = snprintf(problems + used, sizeof problems - used, "%s%s", used ? "; " : "",
+                       line ? line : "?");
+      used += n > 0 ? (size_t)n : 0;
+    }
+    rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_DONE) {
+    if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+      result = fail(s, -EBADMSG, "not an SQLite database, or corrupt (%s)", sqlite3_errmsg(s->db));
+    else
+      result = fail_sql(s, rc, "integrity check failed");
+    goto out;
+  }
+  if (nbad) {
+    result = fail(s, -EBADMSG, "database is corrupt (%d problem%s: %s)", nbad,
+                  nbad == 1 ? "" : "s", problems);
+    goto out;
+  }
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+static int enable_wal(soc_store *s) {
+  int result = -EIO;
+  sqlite3_stmt *st = NULL;
+  const char *mode;
+  int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    result = fail_sql(s, rc, "cannot enable WAL");
+    goto out;
+  }
+  /* SQLite answers with the mode in force, which stays the old one where
+   * WAL is impossible (e.g. no shared memory on a network file system). */
+  mode = (const char *)sqlite3_column_text(st, 0);
+  if (!mode || strcmp(mode, "wal")) {
+    result = fail(s, -EIO, "cannot enable WAL (journal mode is %s); is it on a network file system?",
+                  mode ? mode : "unknown");
+    goto out;
+  }
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+/* Applies the migrations that the file has not had yet, one transaction
+ * each. */
+static int migrate(soc_store *s) {
+  int result = -EIO;
+  char sql[64];
+  int version = 0;
+  for (;;) {
+    result = exec(s, "BEGIN IMMEDIATE", "cannot start a schema migration");
+    if (result) return result;
+    result = query_int(s, "PRAGMA user_version", &version);
+    if (result) goto out;
+    if (version > MIGRATIONS) {
+      result = fail(s, -ENOTSUP,
+                    "schema version %d is newer than this program's %d; "
+                    "it was written by a newer socagent, use that version or later",
+                    version, MIGRATIONS);
+      goto out;
+    }
+    if (version < 0) {
+      result = fail(s, -EBADMSG, "invalid schema version %d", version);
+      goto out;
+    }
+    if (version == MIGRATIONS) break;
+    result = exec(s, migrations[version], "schema migration failed");
+    if (result) goto out;
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version + 1);
+    result = exec(s, sql, "cannot record the schema version");
+    if (result) goto out;
+    result = exec(s, "COMMIT", "cannot commit a schema migration");
+    if (result) goto out;
+  }
+  result = exec(s, "COMMIT", "cannot finish the schema check");
+out:
+  if (result && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  return result;
+}
+
+int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
+  int result = -EINVAL;
+  soc_store *s = NULL;
+  mode_t mode = flags & SOC_STORE_GROUP_READ ? 0640 : 0600;
+  int rc;
+  if (out) *out = NULL;
+  if (err && errlen) err[0] = '\0';
+  if (!path || !*path || !out || (flags & ~SOC_STORE_GROUP_READ)) {
+    if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
+    return -EINVAL;
+  }
+  result = -ENOMEM;
+  s = calloc(1, sizeof *s);
+  if (!s || !(s->path = strdup(path))) {
+    if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  result = set_modes(s, mode);
+  if (result) goto out;
+  rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+  if (rc != SQLITE_OK) {
+    result = s->db ? fail_sql(s, rc, "cannot open") : fail(s, -ENOMEM, "out of memory");
+    goto out;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+  /* Refuses writes that could corrupt the file (writable_schema, ...). */
+  sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+  result = check_integrity(s);
+  if (!result) result = enable_wal(s);
+  if (!result) result = exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
+  if (!result) result = exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
+  if (!result) result = migrate(s);
+  if (result) goto out;
+  *out = s;
+  s = NULL;
+out:
+  if (s && err && errlen && s->err[0]) snprintf(err, errlen, "%s", s->err);
+  soc_store_close(s);
+  return result;
+}
+
+void soc_store_close(soc_store *s) {
+  if (!s) return;
+  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close_v2(s->db);
+  free(s->path);
+  free(s);
+}
+
+int soc_store_begin(soc_store *s) {
+  if (!s) return -EINVAL;
+  if (!sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "a transaction is already open");
+  return exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
+}
+
+int soc_store_commit(soc_store *s) {
+  if (!s) return -EINVAL;
+  if (sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "commit without a transaction");
+  return exec(s, "COMMIT", "cannot commit");
+}
+
+int soc_store_rollback(soc_store *s) {
+  if (!s) return -EINVAL;
+  if (sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "rollback without a transaction");
+  return exec(s, "ROLLBACK", "cannot roll back");
+}
+
+int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, size_t *len) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  const unsigned char *v;
+  size_t n;
+  int rc;
+  if (!s || !key || !buf || !buflen) goto out;
+  buf[0] = '\0';
+  rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    result = fail(s, -ENOENT, "no meta key '%s'", key);
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    result = fail_sql(s, rc, "cannot read meta");
+    goto out;
+  }
+  /* Read the text first: column_bytes is only the text's length after it. */
+  v = sqlite3_column_text(st, 0);
+  n = (size_t)sqlite3_column_bytes(st, 0);
+  if (!v) {
+    result = fail_sql(s, SQLITE_NOMEM, "cannot read meta");
+    goto out;
+  }
+  if (len) *len = n;
+  if (n >= buflen) {
+    result = fail(s, -ENOSPC, "meta value of '%s' is %zu bytes, buffer holds %zu", key, n,
+                  buflen - 1);
+    goto out;
+  }
+  memcpy(buf, v, n + 1);
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
+      strlen(value) > SOC_STORE_META_VALUE_MAX)
+    goto out;
+  rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
+                          &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    result = fail_sql(s, rc, "cannot write meta");
+    goto out;
+  }
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}

@@ -1,0 +1,124 @@
+/*
+ * utf8 — a validator and a repairer that every log line passes through.
+ *
+ * Nearly all log text is ASCII, so the hot loop checks eight bytes at a time
+ * for a high bit or a zero byte and only drops to the byte-wise decoder
+ * when it sees one. The decoder follows table 3-7 of the Unicode standard
+ * literally: the lead byte fixes how many continuation bytes follow and the
+ * allowed range of the first of them, which is what rules out overlongs
+ * (E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and code points past
+ * U+10FFFF (F4 90..BF). When a sequence breaks off, the bytes read so far
+ * form one "maximal subpart" and earn one U+FFFD, and decoding resumes at
+ * the byte that broke it; that byte may well start a good character.
+ */
+#include "soc/utf8.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
+
+/* Length of the run of bytes 01..7F at the start of p[0..n). */
+static size_t ascii_run(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (n - i >= 8) {
+    uint64_t w;
+    memcpy(&w, p + i, sizeof w);
+    /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
+    if ((w | ((w - ONES) & ~w)) & HIGHS) break;
+    i += 8;
+  }
+  while (i < n && (unsigned)p[i] - 1u < 0x7fu) i++;
+  return i;
+}
+
+/* Length (1..4) of the well-formed character that starts p[0..n), n >= 1,
+ * or 0 when there is none; then *bad is the length of the maximal
+ * ill-formed subpart to replace, at least 1. */
+static size_t char_len(const uint8_t *p, size_t n, size_t *bad) {
+  uint8_t b = p[0];
+  size_t need;
+  uint8_t lo = 0x80, hi = 0xBF;
+  *bad = 1;
+  if (b >= 0x01 && b <= 0x7F) return 1;
+  if (b >= 0xC2 && b <= 0xDF) {
+    need = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    need = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    need = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (n < 2 || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < need; i++) {
+    if (i >= n || p[i] < 0x80 || p[i] > 0xBF) {
+      *bad = i;
+      return 0;
+    }
+  }
+  return need;
+}
+
+size_t soc_utf8_valid_prefix(const void *s, size_t len) {
+  const uint8_t *p = s;
+  size_t i = 0, bad;
+  while (i < len) {
+    i += ascii_run(p + i, len - i);
+    if (i == len) break;
+    size_t c = char_len(p + i, len - i, &bad);
+    if (!c) break;
+    i += c;
+  }
+  return i;
+}
+
+int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,
+                    size_t *replaced) {
+  int result = -EINVAL;
+  const uint8_t *p = in;
+  size_t i = 0, o = 0, nrep = 0, bad, room;
+  if (!out || !outcap || (!in && len)) goto out;
+  room = outcap - 1;
+  while (i < len) {
+    size_t valid = soc_utf8_valid_prefix(p + i, len - i);
+    size_t fit = valid;
+    if (fit > room - o) {
+      /* Back off to a character boundary: p[i + fit] lies inside the valid
+       * run, so it is either a lead byte or a continuation byte. */
+      fit = room - o;
+      while (fit && (p[i + fit] & 0xC0) == 0x80) fit--;
+    }
+    memcpy(out + o, p + i, fit);
+    o += fit;
+    i += fit;
+    if (fit < valid) {
+      result = -ENOSPC;
+      goto out;
+    }
+    if (i == len) break;
+    if (room - o < sizeof replacement) {
+      result = -ENOSPC;
+      goto out;
+    }
+    (void)char_len(p + i, len - i, &bad);
+    memcpy(out + o, replacement, sizeof replacement);
+    o += sizeof replacement;
+    nrep++;
+    i += bad;
+  }
+  result = 0;
+out:
+  if (out && outcap) out[o] = '\0';
+  if (outlen) *outlen = o;
+  if (replaced) *replaced = nrep;
+  return result;
+}

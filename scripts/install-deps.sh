@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian 12 packages that building, testing and the demo need.
+# Idempotent and non-interactive; run as root (or through sudo).
+set -eu
+
+PACKAGES="
+  build-essential cmake ninja-build pkg-config clang
+  libpcap-dev libyara-dev libfastjson-dev librdkafka-dev libsqlite3-dev
+  libyaml-dev libssl-dev libcmocka-dev
+  kcat yara sqlite3 python3
+"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

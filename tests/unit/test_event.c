@@ -1,0 +1,497 @@
+/*
+ * Unit tests for the event model: its JSON is parsed back with libfastjson
+ * and checked field by field, so the tests see what the technical center
+ * will see, not our own string building.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libfastjson/json.h>
+
+#include "soc/event.h"
+#include "soc/utf8.h"
+
+#define FFFD "\xEF\xBF\xBD"
+
+static int setup(void **state) {
+  *state = soc_event_new();
+  return *state ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  soc_event_free(*state);
+  return 0;
+}
+
+/* Serialises ev, checks the text is one line of valid UTF-8, parses it. */
+static struct fjson_object *to_parsed(const soc_event *ev) {
+  char *json = NULL;
+  size_t len = 0;
+  assert_int_equal(soc_event_to_json(ev, &json, &len), 0);
+  assert_int_equal(strlen(json), len);
+  assert_int_equal(soc_utf8_valid_prefix(json, len), len);
+  for (size_t i = 0; i < len; i++) assert_true((unsigned char)json[i] >= 0x20);
+  struct fjson_object *o = fjson_tokener_parse(json);
+  assert_non_null(o);
+  free(json);
+  return o;
+}
+
+/* The value at a dotted path of nested objects, or NULL. */
+static struct fjson_object *at(struct fjson_object *o, const char *path) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *seg = strtok(buf, "."); seg && o; seg = strtok(NULL, "."))
+    if (!fjson_object_object_get_ex(o, seg, &o)) return NULL;
+  return o;
+}
+
+static const char *str_at(struct fjson_object *o, const char *path) {
+  struct fjson_object *v = at(o, path);
+  assert_non_null(v);
+  assert_true(fjson_object_is_type(v, fjson_type_string));
+  return fjson_object_get_string(v);
+}
+
+static int64_t int_at(struct fjson_object *o, const char *path) {
+  struct fjson_object *v = at(o, path);
+  assert_non_null(v);
+  assert_true(fjson_object_is_type(v, fjson_type_int));
+  return fjson_object_get_int64(v);
+}
+
+static int has_tag(struct fjson_object *o, const char *tag) {
+  struct fjson_object *tags = at(o, "tags");
+  if (!tags) return 0;
+  for (int i = 0; i < fjson_object_array_length(tags); i++)
+    if (!strcmp(fjson_object_get_string(fjson_object_array_get_idx(tags, i)), tag)) return 1;
+  return 0;
+}
+
+static int set(soc_event *ev, soc_ecs_field f, const char *v) {
+  return soc_event_set_str(ev, f, v, strlen(v));
+}
+
+static void test_event_id(void **state) {
+  (void)state;
+  char a[SOC_EVENT_ID_LEN + 1], b[SOC_EVENT_ID_LEN + 1];
+  /* Pinned: a replay after an upgrade must produce the ids of before.
+   * Computed independently as SHA-256 over the documented encoding. */
+  assert_int_equal(soc_event_make_id("agent-01", "file:/var/log/auth.log", 12345, a), 0);
+  assert_string_equal(a, "632056a4aa1f31b49c3d76f341c5514c");
+  assert_int_equal(soc_event_make_id("", "", 0, a), 0);
+  assert_string_equal(a, "4c48495d2d8290906a95ae06e5e397a7");
+
+  assert_int_equal(soc_event_make_id("agent-01", "src", 7, a), 0);
+  assert_int_equal(soc_event_make_id("agent-01", "src", 7, b), 0);
+  assert_string_equal(a, b);
+  assert_int_equal(strlen(a), SOC_EVENT_ID_LEN);
+  assert_int_equal(strspn(a, "0123456789abcdef"), SOC_EVENT_ID_LEN);
+  assert_int_equal(soc_event_make_id("agent-01", "src", 8, b), 0);
+  assert_string_not_equal(a, b);
+  assert_int_equal(soc_event_make_id("agent-02", "src", 7, b), 0);
+  assert_string_not_equal(a, b);
+  assert_int_equal(soc_event_make_id("agent-01", "src2", 7, b), 0);
+  assert_string_not_equal(a, b);
+  /* The length prefixes keep the boundary between the parts. */
+  assert_int_equal(soc_event_make_id("ab", "c", 1, a), 0);
+  assert_int_equal(soc_event_make_id("a", "bc", 1, b), 0);
+  assert_string_not_equal(a, b);
+
+  char big[SOC_EVENT_ID_INPUT_MAX + 2];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  assert_int_equal(soc_event_make_id(big, "s", 1, a), -EINVAL);
+  assert_int_equal(soc_event_make_id(NULL, "s", 1, a), -EINVAL);
+}
+
+static void test_set_id(void **state) {
+  soc_event *ev = *state;
+  assert_null(soc_event_get_id(ev));
+  assert_int_equal(soc_event_set_id(ev, "632056a4aa1f31b49c3d76f341c5514c"), 0);
+  assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
+  assert_int_equal(soc_event_set_id(ev, ""), -EINVAL);
+  assert_int_equal(soc_event_set_id(ev, "a\"b"), -EINVAL);
+  assert_int_equal(soc_event_set_id(ev,
+                                    "0123456789012345678901234567890123456789012345678901234567890123x"),
+                   -EINVAL);
+  assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
+}
+
+static void test_format_time(void **state) {
+  (void)state;
+  char buf[SOC_EVENT_TIME_BUF];
+  const int64_t t = INT64_C(1714552200123456789); /* 2024-05-01T08:30:00.123456789Z */
+  assert_int_equal(soc_event_format_time(t, 3, buf, sizeof buf), 0);
+  assert_string_equal(buf, "2024-05-01T08:30:00.123Z");
+  assert_int_equal(soc_event_format_time(t, 6, buf, sizeof buf), 0);
+  assert_string_equal(buf, "2024-05-01T08:30:00.123456Z");
+  assert_int_equal(soc_event_format_time(t, 9, buf, sizeof buf), 0);
+  assert_string_equal(buf, "2024-05-01T08:30:00.123456789Z");
+  assert_int_equal(soc_event_format_time(t, 0, buf, sizeof buf), 0);
+  assert_string_equal(buf, "2024-05-01T08:30:00Z");
+  assert_int_equal(soc_event_format_time(0, 6, buf, sizeof buf), 0);
+  assert_string_equal(buf, "1970-01-01T00:00:00.000000Z");
+  /* Before the epoch the fraction still counts forward from the second. */
+  assert_int_equal(soc_event_format_time(-1, 9, buf, sizeof buf), 0);
+  assert_string_equal(buf, "1969-12-31T23:59:59.999999999Z");
+  assert_int_equal(soc_event_format_time(INT64_MIN, 9, buf, sizeof buf), 0);
+  assert_string_equal(buf, "1677-09-21T00:12:43.145224192Z");
+  assert_int_equal(soc_event_format_time(INT64_MAX, 9, buf, sizeof buf), 0);
+  assert_string_equal(buf, "2262-04-11T23:47:16.854775807Z");
+  assert_int_equal(soc_event_format_time(t, 4, buf, sizeof buf), -EINVAL);
+  assert_int_equal(soc_event_format_time(t, 6, buf, SOC_EVENT_TIME_BUF - 1), -ENOSPC);
+}
+
+static void test_nested_json(void **state) {
+  soc_event *ev = *state;
+  char id[SOC_EVENT_ID_LEN + 1];
+  soc_event_set_time(ev, INT64_C(1714552200123456789));
+  assert_int_equal(soc_event_make_id("agent-01", "file:auth.log", 42, id), 0);
+  assert_int_equal(soc_event_set_id(ev, id), 0);
+  assert_int_equal(set(ev, SOC_ECS_EVENT_KIND, "event"), 0);
+  assert_int_equal(set(ev, SOC_ECS_EVENT_CATEGORY, "authentication"), 0);
+  assert_int_equal(set(ev, SOC_ECS_EVENT_DATASET, "system.auth"), 0);
+  assert_int_equal(set(ev, SOC_ECS_EVENT_MODULE, "system"), 0);
+  assert_int_equal(set(ev, SOC_ECS_HOST_NAME, "gw01"), 0);
+  assert_int_equal(set(ev, SOC_ECS_HOST_IP, "10.0.0.1"), 0);
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_IP, "2001:db8::7"), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, 50022), 0);
+  assert_int_equal(set(ev, SOC_ECS_DESTINATION_IP, "10.0.0.1"), 0);
+  assert_int_equal(soc_event_set(ev, "destination.port", "22", 2), 0);
+  assert_int_equal(set(ev, SOC_ECS_USER_NAME, "root"), 0);
+  assert_int_equal(set(ev, SOC_ECS_PROCESS_NAME, "sshd"), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_PROCESS_PID, 24200), 0);
+  assert_int_equal(set(ev, SOC_ECS_MESSAGE, "Failed password for root"), 0);
+  assert_int_equal(set(ev, SOC_ECS_LOG_FILE_PATH, "/var/log/auth.log"), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, 4096), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, 10), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, 6), 0);
+  assert_int_equal(set(ev, SOC_ECS_LOG_SYSLOG_APPNAME, "sshd"), 0);
+  assert_int_equal(set(ev, SOC_ECS_NETWORK_TRANSPORT, "tcp"), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_NETWORK_BYTES, 1234), 0);
+  assert_int_equal(set(ev, SOC_ECS_RULE_ID, "ssh-bruteforce"), 0);
+  assert_int_equal(soc_event_set(ev, "host.os.family", "debian", 6), 0);
+  assert_int_equal(soc_event_set(ev, "agent.id", "agent-01", 8), 0);
+  static const char sd_id[] = "origin.example@32473"; /* a dot: one key, not a path */
+  assert_int_equal(soc_event_add_sd_param(ev, sd_id, strlen(sd_id), "ip", 2, "192.0.2.1", 9), 0);
+  assert_int_equal(soc_event_add_sd_param(ev, sd_id, strlen(sd_id), "sw", 2, "old", 3), 0);
+  assert_int_equal(soc_event_add_sd_param(ev, sd_id, strlen(sd_id), "sw", 2, "rsyslog", 7), 0);
+  assert_int_equal(soc_event_add_sd_param(ev, "meta", 4, "sequenceId", 10, "7", 1), 0);
+  assert_int_equal(soc_event_add_tag(ev, "ssh", 3), 0);
+  assert_int_equal(soc_event_add_tag(ev, "ssh", 3), 0);
+  assert_int_equal(soc_event_add_tag(ev, "auth", 4), 0);
+  assert_int_equal(soc_event_flags(ev), 0);
+
+  struct fjson_object *o = to_parsed(ev);
+  assert_string_equal(str_at(o, "@timestamp"), "2024-05-01T08:30:00.123456Z");
+  assert_string_equal(str_at(o, "ecs.version"), SOC_ECS_VERSION);
+  assert_string_equal(str_at(o, "event.id"), id);
+  assert_string_equal(str_at(o, "event.kind"), "event");
+  assert_string_equal(str_at(o, "event.category"), "authentication");
+  assert_string_equal(str_at(o, "event.dataset"), "system.auth");
+  assert_string_equal(str_at(o, "event.module"), "system");
+  assert_string_equal(str_at(o, "host.name"), "gw01");
+  assert_string_equal(str_at(o, "host.ip"), "10.0.0.1");
+  assert_string_equal(str_at(o, "host.os.family"), "debian");
+  assert_string_equal(str_at(o, "source.ip"), "2001:db8::7");
+  assert_int_equal(int_at(o, "source.port"), 50022);
+  assert_string_equal(str_at(o, "destination.ip"), "10.0.0.1");
+  assert_int_equal(int_at(o, "destination.port"), 22);
+  assert_string_equal(str_at(o, "user.name"), "root");
+  assert_string_equal(str_at(o, "process.name"), "sshd");
+  assert_int_equal(int_at(o, "process.pid"), 24200);
+  assert_string_equal(str_at(o, "message"), "Failed password for root");
+  assert_string_equal(str_at(o, "log.file.path"), "/var/log/auth.log");
+  assert_int_equal(int_at(o, "log.offset"), 4096);
+  assert_int_equal(int_at(o, "log.syslog.facility.code"), 10);
+  assert_string_equal(str_at(o, "log.syslog.facility.name"), "authpriv");
+  assert_int_equal(int_at(o, "log.syslog.severity.code"), 6);
+  assert_string_equal(str_at(o, "log.syslog.severity.name"), "Informational");
+  assert_int_equal(int_at(o, "log.syslog.priority"), 86);
+  assert_string_equal(str_at(o, "log.syslog.appname"), "sshd");
+  assert_string_equal(str_at(o, "network.transport"), "tcp");
+  assert_int_equal(int_at(o, "network.bytes"), 1234);
+  assert_string_equal(str_at(o, "rule.id"), "ssh-bruteforce");
+  assert_string_equal(str_at(o, "agent.id"), "agent-01");
+  struct fjson_object *sd = at(o, "log.syslog.structured_data");
+  struct fjson_object *origin = NULL;
+  assert_non_null(sd);
+  assert_true(fjson_object_object_get_ex(sd, sd_id, &origin));
+  assert_string_equal(str_at(origin, "ip"), "192.0.2.1");
+  assert_string_equal(str_at(origin, "sw"), "rsyslog");
+  assert_string_equal(str_at(sd, "meta.sequenceId"), "7");
+  struct fjson_object *tags = at(o, "tags");
+  assert_int_equal(fjson_object_array_length(tags), 2);
+  assert_true(has_tag(o, "ssh") && has_tag(o, "auth"));
+  /* Unset fields are absent, not null. */
+  assert_null(at(o, "event.original"));
+  assert_null(at(o, "network.packets"));
+  fjson_object_put(o);
+}
+
+static void test_json_escaping(void **state) {
+  soc_event *ev = *state;
+  static const char nasty[] = "q\"uote \\back /slash\nnl\rcr\ttab \x01\x1f\x7f end";
+  soc_event_set_time(ev, 0);
+  assert_int_equal(set(ev, SOC_ECS_MESSAGE, nasty), 0);
+  assert_int_equal(soc_event_set(ev, "labels.note", "}\",{\"x\":1", 9), 0);
+  char *json = NULL;
+  assert_int_equal(soc_event_to_json(ev, &json, NULL), 0);
+  assert_non_null(strstr(json, "q\\\"uote \\\\back"));
+  assert_non_null(strstr(json, "\\n"));
+  assert_non_null(strstr(json, "\\u0001\\u001f"));
+  assert_null(strchr(json, '\n'));
+  assert_null(strchr(json, '\x01'));
+  free(json);
+  struct fjson_object *o = to_parsed(ev);
+  assert_string_equal(str_at(o, "message"), nasty);
+  assert_string_equal(str_at(o, "labels.note"), "}\",{\"x\":1");
+  assert_null(at(o, "x"));
+  assert_null(at(o, "tags"));
+  fjson_object_put(o);
+}
+
+static void test_invalid_utf8(void **state) {
+  soc_event *ev = *state;
+  soc_event_set_time(ev, 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, "bad \xFF\xFE end", 10), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "bad " FFFD FFFD " end");
+  assert_int_equal(soc_event_flags(ev), SOC_EVENT_INVALID_UTF8);
+  /* A NUL would cut the string in C and in libfastjson: replaced too. */
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, "ro\0ot", 5), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_USER_NAME), "ro" FFFD "ot");
+  /* Big5 "資安" (B8EA A677) is not UTF-8. */
+  assert_int_equal(soc_event_set(ev, "labels.big5", "\xB8\xEA\xA6\x77", 4), 0);
+  assert_int_equal(soc_event_add_tag(ev, "t\xC0", 2), 0);
+  static const char sdv[] = "v\xE8\xB3";
+  assert_int_equal(soc_event_add_sd_param(ev, "id\xFF", 3, "n", 1, sdv, 3), 0);
+
+  struct fjson_object *o = to_parsed(ev);
+  assert_string_equal(str_at(o, "message"), "bad " FFFD FFFD " end");
+  assert_string_equal(str_at(o, "user.name"), "ro" FFFD "ot");
+  assert_string_equal(str_at(o, "labels.big5"), FFFD FFFD "w");
+  assert_true(has_tag(o, "t" FFFD));
+  assert_true(has_tag(o, "invalid_utf8"));
+  struct fjson_object *sd = at(o, "log.syslog.structured_data"), *byid = NULL;
+  assert_true(fjson_object_object_get_ex(sd, "id" FFFD, &byid));
+  assert_string_equal(str_at(byid, "n"), "v" FFFD);
+  fjson_object_put(o);
+}
+
+static void test_typed_fields(void **state) {
+  soc_event *ev = *state;
+  int64_t v = 0;
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_IP, "192.0.2.10"), 0);
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_IP, "::ffff:192.0.2.10"), 0);
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_IP, "not-an-ip"), -EINVAL);
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_IP, "192.0.2.256"), -EINVAL);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_SOURCE_IP, "1.2.3.4\0x", 9), -EINVAL);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_SOURCE_IP, "", 0), -EINVAL);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_SOURCE_IP), "::ffff:192.0.2.10");
+
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, 65535), 0);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, 65536), -EINVAL);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, -1), -EINVAL);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, 24), -EINVAL);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, 8), -EINVAL);
+  assert_int_equal(soc_event_set_int(ev, SOC_ECS_MESSAGE, 1), -EINVAL);
+  assert_int_equal(set(ev, SOC_ECS_SOURCE_PORT, "22"), -EINVAL);
+  assert_int_equal(soc_event_get_int(ev, SOC_ECS_SOURCE_PORT, &v), 0);
+  assert_int_equal(v, 65535);
+  assert_int_equal(soc_event_get_int(ev, SOC_ECS_PROCESS_PID, &v), -ENOENT);
+
+  /* Integers by name take strict decimals only. */
+  assert_int_equal(soc_event_set(ev, "process.pid", "123", 3), 0);
+  assert_int_equal(soc_event_get_int(ev, SOC_ECS_PROCESS_PID, &v), 0);
+  assert_int_equal(v, 123);
+  assert_int_equal(soc_event_set(ev, "process.pid", "12x", 3), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "process.pid", "", 0), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "process.pid", "-", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "process.pid", "-5", 2), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "log.offset", "9223372036854775807", 19), 0);
+  assert_int_equal(soc_event_set(ev, "log.offset", "9223372036854775808", 19), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "log.offset", "99999999999999999999", 20), -EINVAL);
+  assert_int_equal(soc_event_get_int(ev, SOC_ECS_LOG_OFFSET, &v), 0);
+  assert_int_equal(v, INT64_MAX);
+  assert_int_equal(soc_event_get_int(ev, SOC_ECS_PROCESS_PID, &v), 0);
+  assert_int_equal(v, 123);
+
+  /* No time, no JSON: ECS requires @timestamp. */
+  char *json = NULL;
+  assert_int_equal(soc_event_to_json(ev, &json, NULL), -EINVAL);
+  assert_null(json);
+}
+
+static void test_field_table(void **state) {
+  (void)state;
+  for (int f = 0; f < SOC_ECS_COUNT; f++) {
+    const char *name = soc_ecs_field_name((soc_ecs_field)f);
+    assert_non_null(name);
+    assert_int_equal(soc_ecs_field_lookup(name), f);
+    /* No known name may need another to be an object. */
+    for (int g = 0; g < SOC_ECS_COUNT; g++) {
+      const char *other = soc_ecs_field_name((soc_ecs_field)g);
+      size_t n = strlen(name);
+      if (f != g) assert_false(!strncmp(name, other, n) && other[n] == '.');
+    }
+  }
+  assert_null(soc_ecs_field_name(SOC_ECS_COUNT));
+  assert_int_equal(soc_ecs_field_lookup("no.such.field"), -ENOENT);
+}
+
+static void test_extra_names(void **state) {
+  soc_event *ev = *state;
+  static const char *const refused[] = {
+      "host",       "host.name.first", "log",     "log.syslog",  "event.id", "@timestamp",
+      "tags",       "tags.x",          "a..b",    ".a",          "a.",       "",
+      "sp ace",     "uni\xC3\xA9",     "ecs",     "log.syslog.structured_data.x",
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+    assert_int_equal(soc_event_set(ev, refused[i], "v", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "host.domain", "example.gov.tw", 14), 0);
+  assert_int_equal(soc_event_set(ev, "http.request.method", "GET", 3), 0);
+  assert_int_equal(soc_event_set(ev, "http.request", "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "http.request.method.x", "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "http.request.bytes", "10", 2), 0);
+  assert_int_equal(soc_event_set(ev, "http.request.method", "POST", 4), 0);
+  assert_string_equal(soc_event_get(ev, "http.request.method"), "POST");
+  assert_string_equal(soc_event_get(ev, "host.domain"), "example.gov.tw");
+  assert_null(soc_event_get(ev, "http.request"));
+  char key[SOC_EVENT_KEY_MAX + 2];
+  memset(key, 'k', sizeof key - 1);
+  key[sizeof key - 1] = '\0';
+  assert_int_equal(soc_event_set(ev, key, "v", 1), -EINVAL);
+  key[SOC_EVENT_KEY_MAX] = '\0';
+  assert_int_equal(soc_event_set(ev, key, "v", 1), 0);
+  assert_int_equal(soc_event_flags(ev), 0);
+}
+
+static void test_limits(void **state) {
+  soc_event *ev = *state;
+  char name[32];
+  soc_event_set_time(ev, 0);
+  for (int i = 0; i < SOC_EVENT_EXTRA_MAX; i++) {
+    snprintf(name, sizeof name, "labels.k%d", i);
+    assert_int_equal(soc_event_set(ev, name, "v", 1), 0);
+  }
+  assert_int_equal(soc_event_set(ev, "labels.one_too_many", "v", 1), -ENOSPC);
+  assert_int_equal(soc_event_set(ev, "labels.k3", "replaced", 8), 0);
+  for (int i = 0; i < SOC_EVENT_TAG_MAX; i++) {
+    snprintf(name, sizeof name, "tag%d", i);
+    assert_int_equal(soc_event_add_tag(ev, name, strlen(name)), 0);
+  }
+  assert_int_equal(soc_event_add_tag(ev, "extra", 5), -ENOSPC);
+  assert_int_equal(soc_event_add_tag(ev, "", 0), -EINVAL);
+  for (int i = 0; i < SOC_EVENT_SD_MAX; i++) {
+    snprintf(name, sizeof name, "p%d", i);
+    assert_int_equal(soc_event_add_sd_param(ev, "x", 1, name, strlen(name), "v", 1), 0);
+  }
+  assert_int_equal(soc_event_add_sd_param(ev, "x", 1, "more", 4, "v", 1), -ENOSPC);
+  assert_int_equal(soc_event_add_sd_param(ev, "x", 1, "p0", 2, "again", 5), 0);
+  assert_int_equal(soc_event_add_sd_param(ev, "", 0, "n", 1, "v", 1), -EINVAL);
+  assert_int_equal(soc_event_flags(ev), SOC_EVENT_DROPPED);
+  struct fjson_object *o = to_parsed(ev);
+  assert_true(has_tag(o, "fields_dropped"));
+  assert_true(has_tag(o, "tag31"));
+  assert_false(has_tag(o, "extra"));
+  assert_string_equal(str_at(o, "labels.k3"), "replaced");
+  assert_null(at(o, "labels.one_too_many"));
+  assert_string_equal(str_at(o, "log.syslog.structured_data.x.p0"), "again");
+  fjson_object_put(o);
+}
+
+static void test_truncation_and_budget(void **state) {
+  soc_event *ev = *state;
+  const size_t big = 100 * 1024;
+  char *buf = malloc(big);
+  assert_non_null(buf);
+  soc_event_set_time(ev, 0);
+  /* 資 repeated: the cut must fall between characters. */
+  for (size_t i = 0; i + 3 <= big; i += 3) memcpy(buf + i, "\xE8\xB3\x87", 3);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, buf, big - big % 3), 0);
+  const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+  assert_int_equal(strlen(m), SOC_EVENT_VALUE_MAX / 3 * 3);
+  assert_int_equal(soc_utf8_valid_prefix(m, strlen(m)), strlen(m));
+  assert_int_equal(soc_event_flags(ev), SOC_EVENT_TRUNCATED);
+
+  /* Worst case for the JSON size: control bytes escape to six. */
+  memset(buf, '\x01', big);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, buf, big), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, buf, big), 0);
+  /* The byte budget is spent: further fields are dropped, and say so. */
+  assert_int_equal(set(ev, SOC_ECS_HOST_NAME, "gw01"), -ENOSPC);
+  assert_null(soc_event_get_str(ev, SOC_ECS_HOST_NAME));
+  assert_int_equal(soc_event_set(ev, "labels.x", "v", 1), -ENOSPC);
+  assert_int_equal(soc_event_add_tag(ev, "t", 1), -ENOSPC);
+  /* Replacing a value gives its bytes back first. */
+  assert_int_equal(set(ev, SOC_ECS_EVENT_ORIGINAL, "short"), 0);
+  assert_int_equal(set(ev, SOC_ECS_HOST_NAME, "gw01"), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, buf, big), 0);
+  assert_int_equal(strlen(soc_event_get_str(ev, SOC_ECS_EVENT_ORIGINAL)),
+                   SOC_EVENT_BYTES_MAX - SOC_EVENT_VALUE_MAX - 4);
+
+  char *json = NULL;
+  size_t len = 0;
+  assert_int_equal(soc_event_to_json(ev, &json, &len), 0);
+  assert_true(len < 1000 * 1000);
+  free(json);
+  struct fjson_object *o = to_parsed(ev);
+  assert_true(has_tag(o, "truncated"));
+  assert_true(has_tag(o, "fields_dropped"));
+  assert_int_equal(strlen(str_at(o, "message")), SOC_EVENT_VALUE_MAX);
+  fjson_object_put(o);
+
+  /* Reset gives everything back. */
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_flags(ev), 0);
+  assert_null(soc_event_get_str(ev, SOC_ECS_MESSAGE));
+  assert_int_equal(soc_event_get_time(ev, NULL), -ENOENT);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, buf, SOC_EVENT_VALUE_MAX), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, buf, SOC_EVENT_VALUE_MAX), 0);
+  assert_int_equal(soc_event_flags(ev), 0);
+  free(buf);
+}
+
+static void test_null_handling(void **state) {
+  (void)state;
+  soc_event_free(NULL);
+  soc_event_reset(NULL);
+  assert_int_equal(soc_event_set_str(NULL, SOC_ECS_MESSAGE, "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(NULL, "message", "x", 1), -EINVAL);
+  assert_null(soc_event_get(NULL, "message"));
+  assert_int_equal(soc_event_flags(NULL), 0);
+  soc_event *ev = soc_event_new();
+  assert_non_null(ev);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, NULL, 1), -EINVAL);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, NULL, 0), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "");
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_COUNT, "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, NULL, "x", 1), -EINVAL);
+  soc_event_free(ev);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_event_id),
+      cmocka_unit_test_setup_teardown(test_set_id, setup, teardown),
+      cmocka_unit_test(test_format_time),
+      cmocka_unit_test_setup_teardown(test_nested_json, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_escaping, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_typed_fields, setup, teardown),
+      cmocka_unit_test(test_field_table),
+      cmocka_unit_test_setup_teardown(test_extra_names, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_truncation_and_budget, setup, teardown),
+      cmocka_unit_test(test_null_handling),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,347 @@
+/*
+ * Unit tests for the SQLite store. Each test gets a fresh directory. The
+ * tests open the files with SQLite directly to check what the store is
+ * supposed to have done (WAL, user_version), and to fake what it must
+ * survive: a newer schema, garbage bytes, a truncated file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "soc/store.h"
+
+struct fixture {
+  char dir[64];
+  char db[128];
+  char err[512];
+};
+
+static int setup(void **state) {
+  struct fixture *fx = calloc(1, sizeof *fx);
+  if (!fx) return -1;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/soc-test-store-XXXXXX");
+  if (!mkdtemp(fx->dir)) return -1;
+  snprintf(fx->db, sizeof fx->db, "%s/state.db", fx->dir);
+  *state = fx;
+  return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)type;
+  (void)ftw;
+  return remove(path);
+}
+
+static int teardown(void **state) {
+  struct fixture *fx = *state;
+  nftw(fx->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  free(fx);
+  return 0;
+}
+
+static unsigned file_mode(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  return (unsigned)(st.st_mode & 07777);
+}
+
+/* One integer or text answer from a raw SQLite connection. */
+static int raw_int(const char *db, const char *sql) {
+  sqlite3 *h = NULL;
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+static void raw_exec(const char *db, const char *sql) {
+  sqlite3 *h = NULL;
+  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(h);
+}
+
+static void write_file(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+static soc_store *open_ok(struct fixture *fx, unsigned flags) {
+  soc_store *s = NULL;
+  int rc = soc_store_open(fx->db, flags, &s, fx->err, sizeof fx->err);
+  if (rc) fail_msg("open failed (%d): %s", rc, fx->err);
+  assert_non_null(s);
+  assert_string_equal(fx->err, "");
+  return s;
+}
+
+static void test_create_wal_and_modes(void **state) {
+  struct fixture *fx = *state;
+  char path[160];
+  /* A permissive umask must not leak into the files' modes. */
+  mode_t old = umask(022);
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_set(s, "agent.id", "agent-01"), 0);
+  assert_int_equal(file_mode(fx->db), 0600);
+  /* While the store is open and written to, the WAL companions exist. */
+  snprintf(path, sizeof path, "%s-wal", fx->db);
+  assert_int_equal(file_mode(path), 0600);
+  snprintf(path, sizeof path, "%s-shm", fx->db);
+  assert_int_equal(file_mode(path), 0600);
+  assert_int_equal(raw_int(fx->db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
+  assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
+  assert_true(soc_store_schema_version() >= 1);
+  soc_store_close(s);
+  umask(old);
+}
+
+static void test_group_read_and_fixing_modes(void **state) {
+  struct fixture *fx = *state;
+  char wal[160];
+  /* A strict umask must not take the group bit away either. */
+  mode_t old = umask(077);
+  soc_store *s = open_ok(fx, SOC_STORE_GROUP_READ);
+  assert_int_equal(soc_store_meta_set(s, "k", "v"), 0);
+  assert_int_equal(file_mode(fx->db), 0640);
+  snprintf(wal, sizeof wal, "%s-wal", fx->db);
+  assert_int_equal(file_mode(wal), 0640);
+  soc_store_close(s);
+  /* Files left too open by someone else are tightened on the next open. */
+  assert_int_equal(chmod(fx->db, 0666), 0);
+  write_file(wal, "", 0);
+  assert_int_equal(chmod(wal, 0644), 0);
+  s = open_ok(fx, 0);
+  assert_int_equal(file_mode(fx->db), 0600);
+  assert_int_equal(file_mode(wal), 0600);
+  soc_store_close(s);
+  umask(old);
+}
+
+static void test_meta_and_reopen(void **state) {
+  struct fixture *fx = *state;
+  char buf[64];
+  size_t len = 0;
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_get(s, "agent.id", buf, sizeof buf, &len), -ENOENT);
+  assert_non_null(strstr(soc_store_errmsg(s), fx->db));
+  assert_int_equal(soc_store_meta_set(s, "agent.id", "agent-01"), 0);
+  assert_int_equal(soc_store_meta_set(s, "agent.id", "agent-02"), 0);
+  assert_int_equal(soc_store_meta_set(s, "empty", ""), 0);
+  assert_int_equal(soc_store_meta_set(s, "name", "\xE8\xB3\x87\xE5\xAE\x89"), 0);
+  assert_int_equal(soc_store_meta_set(s, "", "v"), -EINVAL);
+  assert_int_equal(soc_store_meta_set(s, "k", NULL), -EINVAL);
+  soc_store_close(s);
+
+  s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_get(s, "agent.id", buf, sizeof buf, &len), 0);
+  assert_string_equal(buf, "agent-02");
+  assert_int_equal(len, 8);
+  assert_int_equal(soc_store_meta_get(s, "empty", buf, sizeof buf, &len), 0);
+  assert_string_equal(buf, "");
+  assert_int_equal(len, 0);
+  assert_int_equal(soc_store_meta_get(s, "name", buf, sizeof buf, NULL), 0);
+  assert_string_equal(buf, "\xE8\xB3\x87\xE5\xAE\x89");
+  /* Too small a buffer: nothing half-copied, and the size to retry with. */
+  assert_int_equal(soc_store_meta_get(s, "agent.id", buf, 8, &len), -ENOSPC);
+  assert_string_equal(buf, "");
+  assert_int_equal(len, 8);
+  assert_int_equal(soc_store_meta_get(s, "agent.id", buf, 9, &len), 0);
+  soc_store_close(s);
+}
+
+static void test_migration_idempotent(void **state) {
+  struct fixture *fx = *state;
+  for (int i = 0; i < 3; i++) {
+    soc_store *s = open_ok(fx, 0);
+    if (i == 0) assert_int_equal(soc_store_meta_set(s, "first", "yes"), 0);
+    soc_store_close(s);
+    assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
+    assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"),
+                     1);
+    assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM meta WHERE key = 'first'"), 1);
+  }
+  /* Two handles on one file, as agent and socctl will have. */
+  soc_store *a = open_ok(fx, 0), *b = open_ok(fx, 0);
+  char buf[8];
+  assert_int_equal(soc_store_meta_set(a, "shared", "1"), 0);
+  assert_int_equal(soc_store_meta_get(b, "shared", buf, sizeof buf, NULL), 0);
+  assert_string_equal(buf, "1");
+  soc_store_close(a);
+  soc_store_close(b);
+}
+
+static void test_newer_schema_refused(void **state) {
+  struct fixture *fx = *state;
+  char sql[64];
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_set(s, "k", "v"), 0);
+  soc_store_close(s);
+  snprintf(sql, sizeof sql, "PRAGMA user_version=%d", soc_store_schema_version() + 1);
+  raw_exec(fx->db, sql);
+  s = (soc_store *)1;
+  assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -ENOTSUP);
+  assert_null(s);
+  assert_non_null(strstr(fx->err, fx->db));
+  assert_non_null(strstr(fx->err, "newer"));
+  /* Refusing must not have touched the file. */
+  assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version() + 1);
+  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM meta"), 1);
+}
+
+static void test_garbage_file(void **state) {
+  struct fixture *fx = *state;
+  uint8_t junk[8192];
+  uint32_t x = 2463534242u;
+  soc_store *s = NULL;
+  for (size_t i = 0; i < sizeof junk; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    junk[i] = (uint8_t)x;
+  }
+  write_file(fx->db, junk, sizeof junk);
+  assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
+  assert_null(s);
+  assert_non_null(strstr(fx->err, fx->db));
+  assert_non_null(strstr(fx->err, "not an SQLite database"));
+
+  write_file(fx->db, "just some text, not a database\n", 31);
+  assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
+  assert_non_null(strstr(fx->err, fx->db));
+  /* The file is left as it was, for someone to look at. */
+  assert_int_equal(file_mode(fx->db) & 0777, 0600);
+  struct stat st;
+  assert_int_equal(stat(fx->db, &st), 0);
+  assert_int_equal(st.st_size, 31);
+}
+
+/* Fills a store, closes it (which folds the WAL into the file), and
+ * returns the file's size. */
+static off_t fill(struct fixture *fx) {
+  char key[32], value[512];
+  struct stat st;
+  soc_store *s = open_ok(fx, 0);
+  memset(value, 'v', sizeof value - 1);
+  value[sizeof value - 1] = '\0';
+  assert_int_equal(soc_store_begin(s), 0);
+  for (int i = 0; i < 500; i++) {
+    snprintf(key, sizeof key, "key-%04d", i);
+    assert_int_equal(soc_store_meta_set(s, key, value), 0);
+  }
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_store_close(s);
+  assert_int_equal(stat(fx->db, &st), 0);
+  return st.st_size;
+}
+
+static void test_truncated_file(void **state) {
+  struct fixture *fx = *state;
+  soc_store *s = NULL;
+  off_t size = fill(fx);
+  assert_true(size > 64 * 1024);
+  assert_int_equal(truncate(fx->db, size / 2), 0);
+  assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
+  assert_null(s);
+  assert_non_null(strstr(fx->err, fx->db));
+  assert_non_null(strstr(fx->err, "corrupt"));
+}
+
+static void test_damaged_page(void **state) {
+  struct fixture *fx = *state;
+  soc_store *s = NULL;
+  off_t size = fill(fx);
+  /* Scribble over the middle of the file, away from the header. */
+  int fd = open(fx->db, O_WRONLY);
+  assert_true(fd >= 0);
+  uint8_t junk[4096];
+  memset(junk, 0xA5, sizeof junk);
+  assert_int_equal(pwrite(fd, junk, sizeof junk, size / 2 / 4096 * 4096), (ssize_t)sizeof junk);
+  close(fd);
+  assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
+  assert_null(s);
+  assert_non_null(strstr(fx->err, fx->db));
+  assert_non_null(strstr(fx->err, "corrupt"));
+}
+
+static void test_refused_paths(void **state) {
+  struct fixture *fx = *state;
+  char link[160];
+  soc_store *s = NULL;
+  /* A symlink could point a root daemon's writes anywhere. */
+  soc_store_close(open_ok(fx, 0));
+  snprintf(link, sizeof link, "%s/link.db", fx->dir);
+  assert_int_equal(symlink(fx->db, link), 0);
+  assert_int_equal(soc_store_open(link, 0, &s, fx->err, sizeof fx->err), -ELOOP);
+  assert_non_null(strstr(fx->err, "symbolic link"));
+  assert_int_equal(soc_store_open(fx->dir, 0, &s, fx->err, sizeof fx->err), -EISDIR);
+  assert_non_null(strstr(fx->err, fx->dir));
+  snprintf(link, sizeof link, "%s/no/such/dir.db", fx->dir);
+  assert_int_equal(soc_store_open(link, 0, &s, fx->err, sizeof fx->err), -ENOENT);
+  assert_int_equal(soc_store_open(fx->db, 0x80, &s, fx->err, sizeof fx->err), -EINVAL);
+  assert_int_equal(soc_store_open(NULL, 0, &s, fx->err, sizeof fx->err), -EINVAL);
+  assert_int_equal(soc_store_open(fx->db, 0, NULL, NULL, 0), -EINVAL);
+  assert_null(s);
+}
+
+static void test_transactions(void **state) {
+  struct fixture *fx = *state;
+  char buf[16];
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_meta_set(s, "a", "1"), 0);
+  assert_int_equal(soc_store_begin(s), -EINVAL);
+  assert_non_null(strstr(soc_store_errmsg(s), "already"));
+  assert_int_equal(soc_store_rollback(s), 0);
+  assert_int_equal(soc_store_meta_get(s, "a", buf, sizeof buf, NULL), -ENOENT);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_meta_set(s, "a", "2"), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(soc_store_commit(s), -EINVAL);
+  assert_int_equal(soc_store_rollback(s), -EINVAL);
+  /* An open transaction is rolled back by close. */
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_meta_set(s, "a", "3"), 0);
+  soc_store_close(s);
+  s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_get(s, "a", buf, sizeof buf, NULL), 0);
+  assert_string_equal(buf, "2");
+  soc_store_close(s);
+  soc_store_close(NULL);
+  assert_string_equal(soc_store_errmsg(NULL), "");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_create_wal_and_modes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_group_read_and_fixing_modes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migration_idempotent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_truncated_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_damaged_page, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refused_paths, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
