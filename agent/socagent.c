@@ -1,11 +1,11 @@
 /*
  * socagent — the agent daemon's entry point.
  *
- * For now it loads and checks its configuration; the inputs, the journal
- * and the forwarder are started from here as they are built (see
- * ARCHITECTURE.md). Exit codes follow sysexits-like conventions that
- * systemd's ExecStartPre can act on: 0 fine, 2 configuration invalid,
- * 1 anything else.
+ * Loads the configuration, then either checks it (--check-config), reads
+ * every file input to its end once (--oneshot), or runs until SIGTERM or
+ * SIGINT, committing what it has read before it exits. Exit codes that
+ * systemd's ExecStartPre and scripts can act on: 0 fine, 2 configuration
+ * invalid, 1 anything else.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,31 +13,44 @@
 #include <string.h>
 
 #include "soc/config.h"
+#include "ingest.h"
 #include "soc/diag.h"
 
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: socagent [-c FILE] [--check-config] [--help-config] [--version]\n"
+          "usage: socagent [-c FILE] [--oneshot | --check-config | --help-config | --version]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+          "      --oneshot       read every file input to its current end, commit, exit 0\n"
           "      --check-config  validate the file and everything it points at, then exit\n"
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
           "  -V, --version       print the version\n");
 }
 
+static int run(const soc_config *cfg, int oneshot) {
+  soc_ingest *ing = NULL;
+  int rc = soc_ingest_new(cfg, &ing);
+  if (rc == 0) rc = oneshot ? soc_ingest_oneshot(ing) : soc_ingest_run(ing);
+  soc_ingest_free(ing);
+  if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
+  return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
       {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
+      {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
-  int check = 0, opt;
+  int check = 0, oneshot = 0, opt;
   while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
     switch (opt) {
       case 'c': path = optarg; break;
       case 'C': check = 1; break;
+      case 'O': oneshot = 1; break;
       case 'H': soc_config_print_doc(0, stdout); return 0;
       case 'V': printf("socagent %s\n", SOC_VERSION); return 0;
       case 'h': usage(stdout); return 0;
@@ -63,8 +76,7 @@ int main(int argc, char **argv) {
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
            path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
   } else {
-    fprintf(stderr, "socagent: the daemon is not built yet; use --check-config\n");
-    status = 1;
+    status = run(cfg, oneshot);
   }
   soc_config_free(cfg);
   soc_diag_free(diag);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "soc/diag.h"
+
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
 static const struct command {
@@ -16,6 +18,7 @@ static const struct command {
   const char *help;
 } commands[] = {
     {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause"},
+    {"journal", socctl_journal, "read back what the agent has kept: journal export"},
 };
 
 static void usage(FILE *out) {
@@ -25,6 +28,30 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
   fprintf(out, "`socctl COMMAND --help` shows a command's options.\n");
+}
+
+int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store) {
+  char path[4096], err[600];
+  soc_diag *diag = soc_diag_new();
+  *cfg = NULL;
+  *store = NULL;
+  if (!diag) return 1;
+  int rc = soc_config_load(env->config_path, 0, cfg, diag);
+  /* warnings are --check-config's business; a failure shows everything */
+  if (rc < 0) soc_diag_print(diag, stderr);
+  soc_diag_free(diag);
+  if (rc < 0) {
+    fprintf(stderr, "socctl: %s: configuration refused\n", env->config_path);
+    return 2;
+  }
+  snprintf(path, sizeof path, "%s/agent.db", (*cfg)->agent.state_dir);
+  if (soc_store_open(path, 0, store, err, sizeof err) < 0) {
+    fprintf(stderr, "socctl: %s\n", err);
+    soc_config_free(*cfg);
+    *cfg = NULL;
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv) {

@@ -17,16 +17,19 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <glob.h>
+#include <iconv.h>
 #include <libgen.h>
 #include <librdkafka/rdkafka.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "soc/authority.h"
 #include "soc/schema.h"
+#include "soc/tz.h"
 #include "soc/yamldoc.h"
 #include "soc/yararules.h"
 
@@ -47,6 +50,28 @@ static const soc_field agent_fields[] = {
     {.key = "state_dir", .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_config, agent.state_dir), .def = "/var/lib/socagent",
      .flags = SOC_FIELD_PATH, .help = "where the store and evidence are kept"},
+    {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.timezone),
+     .def = "local",
+     .help = "zone of log timestamps that carry none: local, UTC, +08:00 or Asia/Taipei"},
+};
+
+static const soc_field journal_fields[] = {
+    {.key = "max_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_config, journal.max_bytes),
+     .def = "1GiB", .min = 1048576, .max = INT64_MAX,
+     .help = "soft cap: past it the oldest forwarded data goes"},
+    {.key = "hard_max_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, journal.hard_max_bytes), .def = "4GiB", .min = 1048576,
+     .max = INT64_MAX,
+     .help = "hard cap: past it even data not yet forwarded goes, counted and reported"},
+    {.key = "max_age", .type = SOC_FIELD_DURATION, .offset = offsetof(soc_config, journal.max_age),
+     .def = "180d", .min = 0, .max = 86400LL * 3650,
+     .help = "forwarded data older than this goes (0: kept until the size caps)"},
+    {.key = "commit_interval", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_config, journal.commit_ms), .def = "200ms", .min = 1, .max = 60000,
+     .help = "longest time a line waits in memory before it is committed"},
+    {.key = "block_lines", .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_config, journal.block_lines), .def = "1024", .min = 1,
+     .max = 100000, .help = "lines per compressed journal block"},
 };
 
 static const soc_field contact_fields[] = {
@@ -95,6 +120,10 @@ static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
   {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, id),          \
    .help = "stable source id (part of every event.id); default <type>-<index>"}
 
+#define INPUT_TIMEZONE                                                                      \
+  {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, timezone), \
+   .help = "zone of timestamps that carry none; default agent.timezone"}
+
 static const soc_field file_input_fields[] = {
     INPUT_COMMON,
     {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
@@ -103,12 +132,44 @@ static const soc_field file_input_fields[] = {
     {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
      .count_offset = offsetof(soc_input_config, nexclude),
      .help = "glob patterns of file names to leave out"},
+    {.key = "max_line_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_line_bytes), .def = "64KiB", .min = 256,
+     .max = 16777216, .help = "longer lines are cut, flagged and counted"},
+    {.key = "encoding", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, encoding),
+     .def = "utf-8", .help = "utf-8, or big5 (any iconv name) to convert"},
+    {.key = "flush_partial_after", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, flush_partial_ms), .def = "5s", .min = 1,
+     .max = 86400000, .help = "a last line without its newline is taken after this idle time"},
+    {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
+     .def = "syslog", .help = "syslog (headers parsed, raw when they do not parse) or raw"},
+    {.key = "read_from", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, read_from), .def = "beginning",
+     .help = "where to start in a file seen for the first time: beginning or end"},
+    {.key = "poll_interval", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, poll_ms), .def = "250ms", .min = 10, .max = 60000,
+     .help = "how often files are checked for new data, rotation and new matches"},
+    {.key = "rotate_wait", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, rotate_wait_ms), .def = "30s", .min = 0,
+     .max = 86400000,
+     .help = "a rotated or deleted file, once read to its end, stays open this long for late "
+             "writes"},
+    INPUT_TIMEZONE,
 };
 
 static const soc_field syslog_input_fields[] = {
     INPUT_COMMON,
     {.key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, listen),
      .flags = SOC_FIELD_REQUIRED, .help = "udp://HOST:PORT or tcp://HOST:PORT"},
+    {.key = "max_message_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_message_bytes), .def = "64KiB", .min = 480,
+     .max = 16777216, .help = "longer messages are cut, flagged and counted"},
+    {.key = "max_connections", .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_connections), .def = "256", .min = 1,
+     .max = 65536, .help = "TCP senders at once; more are refused and counted"},
+    {.key = "recv_buffer", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, recv_buffer), .def = "4MiB", .min = 65536,
+     .max = 1073741824, .help = "socket receive buffer (SO_RCVBUF)"},
+    INPUT_TIMEZONE,
 };
 
 static const soc_field pcap_input_fields[] = {
@@ -164,8 +225,8 @@ static const soc_field collector_fields[] = {
      .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
 };
 
-static const char *const agent_sections[] = {"agent", "contacts", "assets", "inputs",
-                                             "rules", "kafka",    NULL};
+static const char *const agent_sections[] = {"agent", "contacts", "assets",  "inputs",
+                                             "rules", "kafka",    "journal", NULL};
 static const char *const collector_sections[] = {"collector", "kafka", NULL};
 
 /* ---- small validators ---------------------------------------------------- */
@@ -417,10 +478,58 @@ static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
   return result;
 }
 
+/* value must be one of choices (NULL-terminated); reports and returns
+ * -EINVAL otherwise. */
+static int check_choice(const loader *l, const soc_ynode *node, const char *where,
+                        const char *key, const char *value, const char *const *choices) {
+  char list[256] = "";
+  size_t used = 0;
+  for (size_t i = 0; choices[i]; i++) {
+    if (value && strcmp(value, choices[i]) == 0) return 0;
+    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+    if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
+  }
+  if (!value) return 0;
+  err_at(l, soc_ynode_get(node, key), "%s.%s: unknown value '%s'; expected one of: %s", where,
+         key, value, list);
+  return -EINVAL;
+}
+
+static int check_timezone(const loader *l, const soc_ynode *node, const char *where,
+                          const char *tz) {
+  soc_tz z;
+  if (!tz || soc_tz_parse(tz, &z) == 0) return 0;
+  err_at(l, soc_ynode_get(node, "timezone"),
+         "%s.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or a "
+         "name such as Asia/Taipei",
+         where, tz);
+  return -EINVAL;
+}
+
+static int check_encoding(const loader *l, const soc_ynode *node, const char *where,
+                          const char *enc) {
+  if (!enc || !strcasecmp(enc, "utf-8") || !strcasecmp(enc, "utf8")) return 0;
+  iconv_t cd = iconv_open("UTF-8", enc);
+  if (cd != (iconv_t)-1) {
+    iconv_close(cd);
+    return 0;
+  }
+  err_at(l, soc_ynode_get(node, "encoding"),
+         "%s.encoding: '%s' is not an encoding iconv knows; expected e.g. utf-8 or big5", where,
+         enc);
+  return -EINVAL;
+}
+
 /* Checks of one input that go beyond its table. */
 static int check_input(const loader *l, const soc_ynode *node, const soc_input_config *in,
                        const char *where) {
+  static const char *const formats[] = {"syslog", "raw", NULL};
+  static const char *const starts[] = {"beginning", "end", NULL};
   int result = 0;
+  if (check_timezone(l, node, where, in->timezone) < 0) result = -EINVAL;
+  if (check_encoding(l, node, where, in->encoding) < 0) result = -EINVAL;
+  if (check_choice(l, node, where, "format", in->format, formats) < 0) result = -EINVAL;
+  if (check_choice(l, node, where, "read_from", in->read_from, starts) < 0) result = -EINVAL;
   switch (in->type) {
     case SOC_INPUT_SYSLOG: {
       soc_listen ls;
@@ -536,6 +645,11 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
         result = -EINVAL;
       }
     if (check_input(l, in_node, in, where) < 0) result = -EINVAL;
+    /* inputs that read timestamps inherit the agent's zone (their table
+     * owns the string, so only they get one) */
+    if ((in->type == SOC_INPUT_FILE || in->type == SOC_INPUT_SYSLOG) && !in->timezone &&
+        cfg->agent.timezone && !(in->timezone = strdup(cfg->agent.timezone)))
+      return -ENOMEM;
   }
   return result;
 }
@@ -605,6 +719,14 @@ static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
            (long long)cfg->agent.authority);
     result = -EINVAL;
   }
+  soc_tz tz;
+  if (cfg->agent.timezone && soc_tz_parse(cfg->agent.timezone, &tz) < 0) {
+    err_at(l, soc_ynode_get(node, "timezone"),
+           "agent.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or "
+           "a name such as Asia/Taipei",
+           cfg->agent.timezone);
+    result = -EINVAL;
+  }
   struct stat st;
   if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.state_dir &&
       stat(cfg->agent.state_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
@@ -651,7 +773,9 @@ static int open_document(const char *path, const char *buf, size_t len, soc_ydoc
     free(tmp);
     return -ENOMEM;
   }
-  *base_dir = strdup(dirname(tmp));
+  /* Absolute, so that paths stay right if the daemon changes directory. */
+  *base_dir = realpath(dirname(tmp), NULL);
+  if (!*base_dir) *base_dir = strdup(dirname(strcpy(tmp, path)));
   free(tmp);
   return *base_dir ? 0 : -ENOMEM;
 }
@@ -699,6 +823,14 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
 
   const soc_ynode *rules = soc_ynode_get(root, "rules");
   bad |= soc_schema_apply(rules_fields, NFIELDS(rules_fields), rules, cfg, &l.ctx, "rules") < 0;
+  bad |= soc_schema_apply(journal_fields, NFIELDS(journal_fields), soc_ynode_get(root, "journal"),
+                          cfg, &l.ctx, "journal") < 0;
+  if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
+    err_at(&l, soc_ynode_get(root, "journal"),
+           "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
+           (long long)cfg->journal.hard_max_bytes, (long long)cfg->journal.max_bytes);
+    bad = 1;
+  }
 
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
@@ -753,6 +885,7 @@ void soc_config_free(soc_config *cfg) {
   for (size_t i = 0; i < cfg->ninputs; i++) release_input(&cfg->inputs[i]);
   free(cfg->inputs);
   soc_schema_release(rules_fields, NFIELDS(rules_fields), cfg);
+  soc_schema_release(journal_fields, NFIELDS(journal_fields), cfg);
   soc_schema_release(kafka_fields, NFIELDS(kafka_fields), &cfg->kafka);
   free(cfg->assets_path);
   free(cfg->path);
@@ -827,6 +960,8 @@ void soc_config_print_doc(int collector, FILE *out) {
   }
   fprintf(out, "rules:\n");
   soc_schema_print_doc(rules_fields, NFIELDS(rules_fields), "rules", out);
+  fprintf(out, "journal:\n");
+  soc_schema_print_doc(journal_fields, NFIELDS(journal_fields), "journal", out);
   fprintf(out, "kafka:\n");
   soc_schema_print_doc(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
 }

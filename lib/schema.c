@@ -60,6 +60,15 @@ int soc_parse_duration(const char *s, int64_t *seconds) {
   return -EINVAL;
 }
 
+int soc_parse_millis(const char *s, int64_t *ms) {
+  int64_t num, sec;
+  const char *unit;
+  if (split_number(s, &num, &unit) < 0) return -EINVAL;
+  if (strcmp(unit, "ms") == 0) return *ms = num, 0;
+  if (soc_parse_duration(s, &sec) < 0) return -EINVAL;
+  return scale(sec, 1000, ms);
+}
+
 int soc_parse_size(const char *s, int64_t *bytes) {
   static const struct { const char *unit; int64_t mult; } units[] = {
       {"", 1},          {"B", 1},
@@ -143,6 +152,7 @@ static const char *type_expectation(const soc_field *f) {
     case SOC_FIELD_BOOL: return "true or false";
     case SOC_FIELD_DURATION: return "a duration such as 90s, 30m, 4h or 2d";
     case SOC_FIELD_SIZE: return "a size such as 65536, 64KiB or 10MB";
+    case SOC_FIELD_MILLIS: return "a duration such as 250ms, 2s or 1m";
     case SOC_FIELD_STRINGS: return "a string or a list of strings";
     default: return "a value";
   }
@@ -242,6 +252,11 @@ static int apply_one(const soc_field *f, const soc_ynode *n, void *obj, const so
       if (check_range(f, n, v, ctx, where) < 0) return -EINVAL;
       *(int64_t *)dst = v;
       return 0;
+    case SOC_FIELD_MILLIS:
+      if (soc_parse_millis(n->value, &v) < 0) break;
+      if (check_range(f, n, v, ctx, where) < 0) return -EINVAL;
+      *(int64_t *)dst = v;
+      return 0;
     case SOC_FIELD_SIZE:
       if (soc_parse_size(n->value, &v) < 0) break;
       if (check_range(f, n, v, ctx, where) < 0) return -EINVAL;
@@ -329,7 +344,7 @@ void soc_schema_release(const soc_field *fields, size_t nfields, void *obj) {
 
 static const char *type_name(soc_field_type t) {
   static const char *const names[] = {"string", "integer", "bool",   "duration",
-                                      "size",   "list",    "object"};
+                                      "size",   "duration", "list",   "object"};
   return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "value";
 }
 

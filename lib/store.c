@@ -40,8 +40,9 @@
 
 #include <sqlite3.h>
 
+#include "store_internal.h"
+
 #define BUSY_TIMEOUT_MS 5000
-#define ERR_MAX 512
 #define QUICK_CHECK_LINES 3 /* problems quoted in the error; the rest are counted */
 
 static const char *const migrations[] = {
@@ -50,15 +51,47 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY NOT NULL,\n"
     "  value TEXT NOT NULL\n"
     ");",
+    /* 2: the journal (blocks of raw lines), file positions, network
+     * sequences and input counters. See store_journal.c and store_files.c. */
+    "CREATE TABLE journal_block(\n"
+    "  id INTEGER PRIMARY KEY,\n"          /* commit order; the forwarder's cursor */
+    "  source TEXT NOT NULL,\n"            /* input id */
+    "  stream INTEGER NOT NULL,\n"         /* file stream id, 0 for network inputs */
+    "  first_pos INTEGER NOT NULL,\n"
+    "  last_pos INTEGER NOT NULL,\n"
+    "  first_ts INTEGER NOT NULL,\n"       /* event time, ns since the epoch */
+    "  last_ts INTEGER NOT NULL,\n"
+    "  lines INTEGER NOT NULL,\n"
+    "  raw_bytes INTEGER NOT NULL,\n"
+    "  codec INTEGER NOT NULL,\n"
+    "  hosts TEXT NOT NULL,\n"             /* distinct host names, '\\n'-separated */
+    "  data BLOB NOT NULL\n"
+    ");\n"
+    "CREATE INDEX journal_block_ts ON journal_block(first_ts, last_ts);\n"
+    "CREATE TABLE file_stream(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  input TEXT NOT NULL,\n"
+    "  path TEXT NOT NULL,\n"
+    "  dev INTEGER NOT NULL,\n"
+    "  ino INTEGER NOT NULL,\n"
+    "  fp_len INTEGER NOT NULL,\n"
+    "  fp BLOB NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  state INTEGER NOT NULL,\n"
+    "  flags INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX file_stream_input ON file_stream(input, state);\n"
+    "CREATE TABLE source_seq(input TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL);\n"
+    "CREATE TABLE counter(\n"
+    "  input TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  value INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(input, name)\n"
+    ");",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-struct soc_store {
-  sqlite3 *db;   /* owned */
-  char *path;    /* owned */
-  char err[ERR_MAX];
-};
 
 int soc_store_schema_version(void) { return MIGRATIONS; }
 
@@ -92,9 +125,7 @@ static int sqlite_errno(int rc) {
   }
 }
 
-/* Records "<path>: <what>" as the last error and returns code. */
-__attribute__((format(printf, 3, 4))) static int fail(soc_store *s, int code, const char *fmt,
-                                                      ...) {
+int soc_store_fail(soc_store *s, int code, const char *fmt, ...) {
   va_list ap;
   int n = snprintf(s->err, sizeof s->err, "%s: ", s->path);
   va_start(ap, fmt);
@@ -103,14 +134,25 @@ __attribute__((format(printf, 3, 4))) static int fail(soc_store *s, int code, co
   return code;
 }
 
-/* fail() for an SQLite error: adds SQLite's message and maps the code. */
-static int fail_sql(soc_store *s, int rc, const char *what) {
-  return fail(s, sqlite_errno(rc), "%s: %s", what, sqlite3_errmsg(s->db));
+int soc_store_fail_sql(soc_store *s, int rc, const char *what) {
+  return soc_store_fail(s, sqlite_errno(rc), "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(soc_store *s, const char *sql, const char *what) {
+sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql) {
+  if (!s->stmts[id] &&
+      sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) !=
+          SQLITE_OK) {
+    soc_store_fail_sql(s, sqlite3_errcode(s->db), "cannot prepare a statement");
+    return NULL;
+  }
+  sqlite3_reset(s->stmts[id]);
+  sqlite3_clear_bindings(s->stmts[id]);
+  return s->stmts[id];
+}
+
+int soc_store_exec(soc_store *s, const char *sql, const char *what) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-  return rc == SQLITE_OK ? 0 : fail_sql(s, rc, what);
+  return rc == SQLITE_OK ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
 /* Runs a statement that yields one integer. */
@@ -120,7 +162,7 @@ static int query_int(soc_store *s, const char *sql, int *out) {
   int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
-    result = fail_sql(s, rc, sql);
+    result = soc_store_fail_sql(s, rc, sql);
     goto out;
   }
   *out = sqlite3_column_int(st, 0);
@@ -133,7 +175,7 @@ out:
 /* Creates the file, or opens an existing one, and gives it `mode` exactly.
  * A symlink is refused: a root daemon must not be steered into writing
  * elsewhere. A companion (-wal, -shm) is only fixed, never created, and is
- * named in messages; the database itself is named by fail() already. */
+ * named in messages; the database itself is named by soc_store_fail() already. */
 static int set_file_mode(soc_store *s, const char *path, mode_t mode, int companion) {
   int result = -EIO;
   struct stat st;
@@ -143,21 +185,21 @@ static int set_file_mode(soc_store *s, const char *path, mode_t mode, int compan
     if (companion && errno == ENOENT) return 0;
     result = -errno;
     if (errno == ELOOP)
-      fail(s, result, "%s is a symbolic link; refusing to follow it", name);
+      soc_store_fail(s, result, "%s is a symbolic link; refusing to follow it", name);
     else
-      fail(s, result, "cannot open %s: %s", name, strerror(errno));
+      soc_store_fail(s, result, "cannot open %s: %s", name, strerror(errno));
     return result;
   }
   if (fstat(fd, &st) < 0) {
-    result = fail(s, -errno, "cannot stat %s: %s", name, strerror(errno));
+    result = soc_store_fail(s, -errno, "cannot stat %s: %s", name, strerror(errno));
     goto out;
   }
   if (!S_ISREG(st.st_mode)) {
-    result = fail(s, -EINVAL, "%s is not a regular file", name);
+    result = soc_store_fail(s, -EINVAL, "%s is not a regular file", name);
     goto out;
   }
   if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
-    result = fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
+    result = soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
                   strerror(errno));
     goto out;
   }
@@ -174,7 +216,7 @@ static int set_modes(soc_store *s, mode_t mode) {
   for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0] && !rc; i++) {
     if ((size_t)snprintf(companion, sizeof companion, "%s%s", s->path, suffixes[i]) >=
         sizeof companion)
-      return fail(s, -ENAMETOOLONG, "path too long");
+      return soc_store_fail(s, -ENAMETOOLONG, "path too long");
     rc = set_file_mode(s, companion, mode, 1);
   }
   return rc;
@@ -184,7 +226,7 @@ static int set_modes(soc_store *s, mode_t mode) {
 static int check_integrity(soc_store *s) {
   int result = -EIO;
   sqlite3_stmt *st = NULL;
-  char problems[ERR_MAX / 2] = "";
+  char problems[SOC_STORE_ERR_MAX / 2] = "";
   size_t used = 0;
   int rc, nbad = 0;
   rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
@@ -200,13 +242,13 @@ static int check_integrity(soc_store *s) {
   }
   if (rc != SQLITE_DONE) {
     if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-      result = fail(s, -EBADMSG, "not an SQLite database, or corrupt (%s)", sqlite3_errmsg(s->db));
+      result = soc_store_fail(s, -EBADMSG, "not an SQLite database, or corrupt (%s)", sqlite3_errmsg(s->db));
     else
-      result = fail_sql(s, rc, "integrity check failed");
+      result = soc_store_fail_sql(s, rc, "integrity check failed");
     goto out;
   }
   if (nbad) {
-    result = fail(s, -EBADMSG, "database is corrupt (%d problem%s: %s)", nbad,
+    result = soc_store_fail(s, -EBADMSG, "database is corrupt (%d problem%s: %s)", nbad,
                   nbad == 1 ? "" : "s", problems);
     goto out;
   }
@@ -223,14 +265,14 @@ static int enable_wal(soc_store *s) {
   int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
-    result = fail_sql(s, rc, "cannot enable WAL");
+    result = soc_store_fail_sql(s, rc, "cannot enable WAL");
     goto out;
   }
   /* SQLite answers with the mode in force, which stays the old one where
    * WAL is impossible (e.g. no shared memory on a network file system). */
   mode = (const char *)sqlite3_column_text(st, 0);
   if (!mode || strcmp(mode, "wal")) {
-    result = fail(s, -EIO, "cannot enable WAL (journal mode is %s); is it on a network file system?",
+    result = soc_store_fail(s, -EIO, "cannot enable WAL (journal mode is %s); is it on a network file system?",
                   mode ? mode : "unknown");
     goto out;
   }
@@ -247,31 +289,31 @@ static int migrate(soc_store *s) {
   char sql[64];
   int version = 0;
   for (;;) {
-    result = exec(s, "BEGIN IMMEDIATE", "cannot start a schema migration");
+    result = soc_store_exec(s, "BEGIN IMMEDIATE", "cannot start a schema migration");
     if (result) return result;
     result = query_int(s, "PRAGMA user_version", &version);
     if (result) goto out;
     if (version > MIGRATIONS) {
-      result = fail(s, -ENOTSUP,
+      result = soc_store_fail(s, -ENOTSUP,
                     "schema version %d is newer than this program's %d; "
                     "it was written by a newer socagent, use that version or later",
                     version, MIGRATIONS);
       goto out;
     }
     if (version < 0) {
-      result = fail(s, -EBADMSG, "invalid schema version %d", version);
+      result = soc_store_fail(s, -EBADMSG, "invalid schema version %d", version);
       goto out;
     }
     if (version == MIGRATIONS) break;
-    result = exec(s, migrations[version], "schema migration failed");
+    result = soc_store_exec(s, migrations[version], "schema migration failed");
     if (result) goto out;
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version + 1);
-    result = exec(s, sql, "cannot record the schema version");
+    result = soc_store_exec(s, sql, "cannot record the schema version");
     if (result) goto out;
-    result = exec(s, "COMMIT", "cannot commit a schema migration");
+    result = soc_store_exec(s, "COMMIT", "cannot commit a schema migration");
     if (result) goto out;
   }
-  result = exec(s, "COMMIT", "cannot finish the schema check");
+  result = soc_store_exec(s, "COMMIT", "cannot finish the schema check");
 out:
   if (result && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return result;
@@ -298,7 +340,7 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   if (result) goto out;
   rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
   if (rc != SQLITE_OK) {
-    result = s->db ? fail_sql(s, rc, "cannot open") : fail(s, -ENOMEM, "out of memory");
+    result = s->db ? soc_store_fail_sql(s, rc, "cannot open") : soc_store_fail(s, -ENOMEM, "out of memory");
     goto out;
   }
   sqlite3_extended_result_codes(s->db, 1);
@@ -307,8 +349,8 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
   result = check_integrity(s);
   if (!result) result = enable_wal(s);
-  if (!result) result = exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
-  if (!result) result = exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
+  if (!result) result = soc_store_exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
+  if (!result) result = soc_store_exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
   if (!result) result = migrate(s);
   if (result) goto out;
   *out = s;
@@ -322,6 +364,7 @@ out:
 void soc_store_close(soc_store *s) {
   if (!s) return;
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
   sqlite3_close_v2(s->db);
   free(s->path);
   free(s);
@@ -329,20 +372,20 @@ void soc_store_close(soc_store *s) {
 
 int soc_store_begin(soc_store *s) {
   if (!s) return -EINVAL;
-  if (!sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "a transaction is already open");
-  return exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
+  if (!sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "a transaction is already open");
+  return soc_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
 int soc_store_commit(soc_store *s) {
   if (!s) return -EINVAL;
-  if (sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "commit without a transaction");
-  return exec(s, "COMMIT", "cannot commit");
+  if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "commit without a transaction");
+  return soc_store_exec(s, "COMMIT", "cannot commit");
 }
 
 int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
-  if (sqlite3_get_autocommit(s->db)) return fail(s, -EINVAL, "rollback without a transaction");
-  return exec(s, "ROLLBACK", "cannot roll back");
+  if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "rollback without a transaction");
+  return soc_store_exec(s, "ROLLBACK", "cannot roll back");
 }
 
 int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, size_t *len) {
@@ -357,23 +400,23 @@ int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, 
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
-    result = fail(s, -ENOENT, "no meta key '%s'", key);
+    result = soc_store_fail(s, -ENOENT, "no meta key '%s'", key);
     goto out;
   }
   if (rc != SQLITE_ROW) {
-    result = fail_sql(s, rc, "cannot read meta");
+    result = soc_store_fail_sql(s, rc, "cannot read meta");
     goto out;
   }
   /* Read the text first: column_bytes is only the text's length after it. */
   v = sqlite3_column_text(st, 0);
   n = (size_t)sqlite3_column_bytes(st, 0);
   if (!v) {
-    result = fail_sql(s, SQLITE_NOMEM, "cannot read meta");
+    result = soc_store_fail_sql(s, SQLITE_NOMEM, "cannot read meta");
     goto out;
   }
   if (len) *len = n;
   if (n >= buflen) {
-    result = fail(s, -ENOSPC, "meta value of '%s' is %zu bytes, buffer holds %zu", key, n,
+    result = soc_store_fail(s, -ENOSPC, "meta value of '%s' is %zu bytes, buffer holds %zu", key, n,
                   buflen - 1);
     goto out;
   }
@@ -397,7 +440,7 @@ int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
-    result = fail_sql(s, rc, "cannot write meta");
+    result = soc_store_fail_sql(s, rc, "cannot write meta");
     goto out;
   }
   result = 0;

@@ -1,14 +1,19 @@
 #!/bin/sh
 # Installs the Debian 12 packages that building, testing and the demo need.
 # Idempotent and non-interactive; run as root (or through sudo).
+#   scripts/install-deps.sh           build, tests, demo
+#   scripts/install-deps.sh --bench   also the peers the benchmarks compare with
 set -eu
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang
   libpcap-dev libyara-dev libfastjson-dev librdkafka-dev libsqlite3-dev
-  libyaml-dev libssl-dev libcmocka-dev
+  libyaml-dev libssl-dev libzstd-dev libcmocka-dev
   kcat yara sqlite3 python3
 "
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -55,8 +55,21 @@ typedef struct soc_input_config {
   size_t npaths;
   char **exclude;
   size_t nexclude;
+  /* file */
+  int64_t max_line_bytes;      /* longer lines are cut and flagged */
+  char *encoding;              /* "utf-8" or "big5" (any iconv name is accepted) */
+  int64_t flush_partial_ms;    /* a last line without newline is flushed after this idle time */
+  char *format;                /* "syslog" (default) or "raw" */
+  char *read_from;             /* "beginning" (default) or "end": new files at first start */
+  int64_t poll_ms;             /* how often open files are checked for growth */
+  int64_t rotate_wait_ms;      /* a rotated or deleted file, read to its end, is kept open this long */
+  /* file, syslog */
+  char *timezone;              /* of timestamps without a zone; default: agent.timezone */
   /* syslog: "udp://HOST:PORT" or "tcp://HOST:PORT" */
   char *listen;
+  int64_t max_message_bytes;
+  int64_t max_connections;
+  int64_t recv_buffer;
   /* pcap: exactly one of interface and file */
   char *interface;
   char *file;
@@ -82,7 +95,15 @@ typedef struct soc_config {
     char *agency;
     int64_t authority;    /* 1..57, the guideline's appendix */
     char *state_dir;
+    char *timezone;       /* default zone of log timestamps without one */
   } agent;
+  struct {
+    int64_t max_bytes;
+    int64_t hard_max_bytes;
+    int64_t max_age;      /* seconds */
+    int64_t commit_ms;
+    int64_t block_lines;
+  } journal;
   soc_contact *contacts;
   size_t ncontacts;
   char *assets_path;      /* NULL: no inventory, everything takes the default tier */

@@ -27,6 +27,7 @@ typedef enum {
   SOC_FIELD_BOOL,     /* int (0/1)         */
   SOC_FIELD_DURATION, /* int64_t seconds: 90, 90s, 30m, 4h, 2d, 1w */
   SOC_FIELD_SIZE,     /* int64_t bytes: 65536, 64KiB, 10MB, 1GiB   */
+  SOC_FIELD_MILLIS,   /* int64_t milliseconds: 250ms, 2s, 1m (a plain number is seconds) */
   SOC_FIELD_STRINGS,  /* char ** + size_t count at count_offset; a scalar counts as one */
   SOC_FIELD_CUSTOM,   /* parsed by the field's parse callback */
 } soc_field_type;
@@ -77,6 +78,7 @@ const char *soc_schema_suggest(const char *value, const char *const *choices);
 
 /* Scalar parsers shared with hand-written parsers. Return 0 or -EINVAL. */
 int soc_parse_duration(const char *s, int64_t *seconds);
+int soc_parse_millis(const char *s, int64_t *ms);
 int soc_parse_size(const char *s, int64_t *bytes);
 int soc_parse_int(const char *s, int64_t *v);
 

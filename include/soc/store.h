@@ -29,6 +29,7 @@
 #define SOC_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* soc_store_open flags */
 #define SOC_STORE_GROUP_READ (1u << 0) /* files get mode 0640, not 0600 */
@@ -70,5 +71,93 @@ int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, 
 /* Inserts or replaces key = value. Returns 0, -EINVAL for NULL, empty or
  * over-long arguments, or an error as above. */
 int soc_store_meta_set(soc_store *s, const char *key, const char *value);
+
+/* ---- journal blocks (store_journal.c) ---------------------------------
+ * A block holds consecutive lines of one stream (a file, or a network
+ * input), encoded and compressed by journal.c; the store only indexes it. */
+
+typedef struct soc_block_meta {
+  int64_t id;            /* OUT of insert; set by scans */
+  const char *source;    /* input id */
+  int64_t stream;        /* file stream id; 0 for network inputs */
+  uint64_t first_pos, last_pos;
+  int64_t first_ts, last_ts; /* event times, ns */
+  uint32_t lines;
+  uint32_t raw_bytes;    /* before compression */
+  int codec;             /* journal.c's codec number */
+  const char *hosts;     /* distinct host names, '\n'-separated; "" for none */
+} soc_block_meta;
+
+/* Inserts one block. OUT: *id (may be NULL). */
+int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *data, size_t len,
+                           int64_t *id);
+
+typedef struct soc_block_query {
+  int64_t after_id;      /* blocks with id > after_id (0: from the start) */
+  int64_t upto_id;       /* and id <= upto_id (0: no limit) */
+  const char *source;    /* NULL: any */
+  int64_t since_ns;      /* blocks whose last_ts >= since_ns (0: any) */
+  int64_t until_ns;      /* blocks whose first_ts <= until_ns (0: any) */
+  const char *host;      /* NULL: any; else blocks whose hosts list has it */
+  size_t limit;          /* 0: no limit */
+} soc_block_query;
+
+/* Calls cb for each matching block in id order; data and strings are valid
+ * only during the call. A non-zero return from cb stops the scan and is
+ * returned. */
+typedef int (*soc_block_cb)(void *arg, const soc_block_meta *m, const void *data, size_t len);
+int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb, void *arg);
+
+typedef struct soc_block_totals {
+  int64_t blocks, lines, raw_bytes, stored_bytes;
+  int64_t first_id, last_id;  /* 0 when empty */
+} soc_block_totals;
+int soc_store_block_totals(soc_store *s, soc_block_totals *out);
+
+/* Deletes whole blocks, oldest (lowest id) first, with id <= upto_id, until
+ * at least free_bytes of stored data are gone or none is left; or, with
+ * free_bytes < 0, every block with id <= upto_id whose last_ts < before_ns.
+ * OUT: *gone, what was deleted (may be NULL). */
+int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, int64_t before_ns,
+                           soc_block_totals *gone);
+
+/* ---- file streams (store_files.c) ---------------------------------------
+ * One row per file the tail input has read: its identity and the committed
+ * position (every byte before it is in the journal). */
+
+#define SOC_STREAM_PATH_MAX 4096
+#define SOC_STREAM_FP_MAX 32
+
+typedef enum { SOC_STREAM_ACTIVE = 0, SOC_STREAM_DRAINING = 1, SOC_STREAM_DONE = 2 } soc_stream_state;
+
+typedef struct soc_stream_row {
+  int64_t id;
+  char input[SOC_STORE_META_KEY_MAX];
+  char path[SOC_STREAM_PATH_MAX];
+  uint64_t dev, ino;
+  uint32_t fp_len;                  /* bytes of the file the fingerprint covers */
+  uint8_t fp[SOC_STREAM_FP_MAX];    /* SHA-256 of them */
+  uint64_t offset;
+  soc_stream_state state;
+  uint32_t flags;                   /* the input's own (e.g. "inside an over-long line") */
+} soc_stream_row;
+
+/* Every stream of input that is not DONE. OUT: *rows (free()), *n. */
+int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **rows, size_t *n);
+/* Inserts row and sets row->id. */
+int soc_store_stream_insert(soc_store *s, soc_stream_row *row);
+/* Writes path, identity, fingerprint, offset and state of row->id. */
+int soc_store_stream_update(soc_store *s, const soc_stream_row *row);
+
+/* ---- network sequences and counters (store_files.c) --------------------- */
+
+/* The next position of a network input (0 when never set). */
+int soc_store_seq_get(soc_store *s, const char *input, uint64_t *seq);
+int soc_store_seq_set(soc_store *s, const char *input, uint64_t seq);
+
+int soc_store_counter_set(soc_store *s, const char *input, const char *name, int64_t value);
+/* Calls cb for every counter, ordered by input then name. */
+typedef int (*soc_counter_cb)(void *arg, const char *input, const char *name, int64_t value);
+int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);
 
 #endif

@@ -17,6 +17,8 @@ run env SOC_BIN="$SOC_BIN" sh "$SOC_SRC/scripts/demo.sh"
 expect_status 0
 expect_out "== 1. Check the agent's configuration"
 expect_out "configuration OK (agent web01"
+expect_out "journal: 4000 line(s)"
+expect_out "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"
 expect_out "level 3"
 expect_out "level 4"
 expect_out "[fallback]"

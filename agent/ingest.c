@@ -1,0 +1,314 @@
+/*
+ * ingest — inputs to journal, and the commit that makes it all durable.
+ *
+ * Why one transaction per commit interval: SQLite in WAL mode with
+ * synchronous=FULL costs one fsync per commit, whatever the size. Grouping
+ * all lines of ~200 ms (and every input's positions) into one transaction
+ * makes the fsync cost per line vanish while bounding what a power cut can
+ * take back to lines whose positions were not saved either, which are then
+ * read again: nothing is lost and nothing is doubled.
+ *
+ * Retention runs every RETENTION_EVERY_MS inside a commit, so trimming and
+ * writing never interleave. Data dropped before it was forwarded (the hard
+ * cap) is reported on stderr and counted: an operator must see it.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "soc/syslog.h"
+#include "soc/utf8.h"
+
+#define RETENTION_EVERY_MS 10000
+#define JOURNAL_SOURCE "journal"
+
+static const char *const counter_names[SOC_CTR_COUNT] = {
+    [SOC_CTR_LINES] = "lines",
+    [SOC_CTR_BYTES] = "bytes",
+    [SOC_CTR_TRUNCATED] = "truncated",
+    [SOC_CTR_PARTIAL] = "partial_lines",
+    [SOC_CTR_INVALID_UTF8] = "invalid_utf8",
+    [SOC_CTR_CONVERT_ERRORS] = "convert_errors",
+    [SOC_CTR_PARSE_FAILURES] = "parse_failures",
+    [SOC_CTR_DROPPED] = "dropped",
+    [SOC_CTR_CONNECTIONS] = "connections",
+    [SOC_CTR_REFUSED] = "connections_refused",
+    [SOC_CTR_FRAMING_ERRORS] = "framing_errors",
+    [SOC_CTR_FILES_OPENED] = "files_opened",
+    [SOC_CTR_ROTATIONS] = "rotations",
+    [SOC_CTR_TRUNCATIONS] = "truncations",
+    [SOC_CTR_READ_ERRORS] = "read_errors",
+    [SOC_CTR_WAITS] = "journal_waits",
+};
+
+const char *soc_counter_name(soc_counter c) {
+  return (unsigned)c < SOC_CTR_COUNT ? counter_names[c] : "unknown";
+}
+
+struct soc_ingest {
+  const soc_config *cfg;
+  soc_loop *loop;
+  soc_store *store;
+  soc_journal *journal;
+  soc_timer *commit_timer;
+  soc_input *inputs;
+  size_t ninputs;
+  int dirty;                 /* positions changed since the last commit */
+  int64_t last_retention_ms;
+  int64_t lost_lines;        /* dropped unforwarded by the hard cap, since start */
+  int64_t commit_failures;
+  int last_commit_error;
+};
+
+soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
+soc_store *soc_ingest_store(soc_ingest *ing) { return ing->store; }
+const soc_config *soc_ingest_config(soc_ingest *ing) { return ing->cfg; }
+
+void soc_ingest_kick(soc_ingest *ing) {
+  ing->dirty = 1;
+  if (ing->commit_timer) soc_loop_timer_kick(ing->commit_timer);
+}
+
+int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
+  soc_ingest *ing = in->ingest;
+  char host[256];
+  host[0] = '\0';
+  line->ts_ns = line->recv_ns;
+  if (strcmp(in->cfg->format ? in->cfg->format : "syslog", "raw") != 0) {
+    soc_syslog_opts o = {.tz = in->tz, .recv_ns = line->recv_ns};
+    if (soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
+        SOC_SYSLOG_RAW)
+      in->counters[SOC_CTR_PARSE_FAILURES]++;
+  }
+  line->host = host;
+  int rc = soc_journal_append(ing->journal, source, stream, line);
+  line->host = NULL;
+  if (rc == -EAGAIN) {
+    in->paused = 1;
+    in->counters[SOC_CTR_WAITS]++;
+    soc_ingest_kick(ing);
+    return -EAGAIN;
+  }
+  if (rc < 0) return rc;
+  in->counters[SOC_CTR_LINES]++;
+  in->counters[SOC_CTR_BYTES] += (int64_t)line->len;
+  if (line->flags & SOC_JLINE_TRUNCATED) in->counters[SOC_CTR_TRUNCATED]++;
+  if (line->flags & SOC_JLINE_PARTIAL) in->counters[SOC_CTR_PARTIAL]++;
+  if (soc_utf8_valid_prefix(line->data, line->len) != line->len)
+    in->counters[SOC_CTR_INVALID_UTF8]++;
+  ing->dirty = 1;
+  return 0;
+}
+
+static int64_t forwarded_upto(soc_ingest *ing) {
+  char buf[32];
+  if (soc_store_meta_get(ing->store, "forward.cursor", buf, sizeof buf, NULL) < 0) return 0;
+  return strtoll(buf, NULL, 10);
+}
+
+static int write_counters(soc_ingest *ing) {
+  for (size_t i = 0; i < ing->ninputs; i++) {
+    soc_input *in = &ing->inputs[i];
+    for (int c = 0; c < SOC_CTR_COUNT; c++) {
+      int rc = soc_store_counter_set(ing->store, in->cfg->id, counter_names[c], in->counters[c]);
+      if (rc < 0) return rc;
+    }
+  }
+  return soc_store_counter_set(ing->store, JOURNAL_SOURCE, "lost_lines", ing->lost_lines);
+}
+
+/* The body of one commit, inside the transaction. */
+static int write_all(soc_ingest *ing) {
+  int rc = soc_journal_flush(ing->journal);
+  for (size_t i = 0; rc == 0 && i < ing->ninputs; i++)
+    if (ing->inputs[i].ops->checkpoint)
+      rc = ing->inputs[i].ops->checkpoint(&ing->inputs[i], ing->store);
+  if (rc == 0) rc = write_counters(ing);
+  int64_t now = soc_now_mono_ms();
+  if (rc == 0 && now - ing->last_retention_ms >= RETENTION_EVERY_MS) {
+    soc_journal_trim tr;
+    rc = soc_journal_enforce(ing->journal, forwarded_upto(ing), soc_now_real_ns(), &tr);
+    if (rc == 0) {
+      ing->last_retention_ms = now;
+      if (tr.lost_lines) {
+        ing->lost_lines += tr.lost_lines;
+        fprintf(stderr,
+                "socagent: journal: DATA LOST: the journal reached journal.hard_max_bytes and "
+                "%lld line(s) (%lld block(s)) not yet forwarded were deleted; %lld lost since "
+                "start\n",
+                (long long)tr.lost_lines, (long long)tr.lost_blocks, (long long)ing->lost_lines);
+      }
+    }
+  }
+  return rc;
+}
+
+int soc_ingest_commit(soc_ingest *ing) {
+  if (!ing->dirty && !soc_journal_pending_lines(ing->journal)) return 0;
+  int rc = soc_store_begin(ing->store);
+  if (rc == 0) rc = write_all(ing);
+  if (rc == 0) rc = soc_store_commit(ing->store);
+  if (rc < 0) {
+    soc_store_rollback(ing->store);
+    ing->commit_failures++;
+    /* Said once per kind of failure, not once per 200 ms. */
+    if (rc != ing->last_commit_error)
+      fprintf(stderr, "socagent: journal: commit failed, will retry: %s\n",
+              soc_store_errmsg(ing->store));
+    ing->last_commit_error = rc;
+    soc_journal_done(ing->journal, 0);
+    return rc;
+  }
+  if (ing->last_commit_error)
+    fprintf(stderr, "socagent: journal: commits work again after %lld failure(s)\n",
+            (long long)ing->commit_failures);
+  ing->last_commit_error = 0;
+  soc_journal_done(ing->journal, 1);
+  ing->dirty = 0;
+  for (size_t i = 0; i < ing->ninputs; i++)
+    if (ing->inputs[i].ops->committed) ing->inputs[i].ops->committed(&ing->inputs[i]);
+  for (size_t i = 0; i < ing->ninputs; i++) {
+    soc_input *in = &ing->inputs[i];
+    if (in->paused) {
+      in->paused = 0;
+      if (in->ops->resume) in->ops->resume(in);
+    }
+  }
+  return 0;
+}
+
+static void on_commit_timer(void *arg) { soc_ingest_commit(arg); }
+
+/* Counters go on from where the last run left them: totals since the
+ * store was created, which is what an operator comparing with a sender's
+ * count wants. */
+static int load_counter(void *arg, const char *input, const char *name, int64_t value) {
+  soc_ingest *ing = arg;
+  if (strcmp(input, JOURNAL_SOURCE) == 0 && strcmp(name, "lost_lines") == 0)
+    ing->lost_lines = value;
+  for (size_t i = 0; i < ing->ninputs; i++) {
+    if (strcmp(ing->inputs[i].cfg->id, input) != 0) continue;
+    for (int c = 0; c < SOC_CTR_COUNT; c++)
+      if (strcmp(counter_names[c], name) == 0) ing->inputs[i].counters[c] = value;
+  }
+  return 0;
+}
+
+static const soc_input_ops *ops_for(soc_input_type t) {
+  switch (t) {
+    case SOC_INPUT_FILE: return &soc_input_file_ops;
+    case SOC_INPUT_SYSLOG: return &soc_input_syslog_ops;
+    default: return NULL;
+  }
+}
+
+static int open_store(soc_ingest *ing) {
+  char path[4096], err[600];
+  const char *dir = ing->cfg->agent.state_dir;
+  if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+    fprintf(stderr, "socagent: cannot create state_dir %s: %s\n", dir, strerror(errno));
+    return -errno;
+  }
+  snprintf(path, sizeof path, "%s/agent.db", dir);
+  int rc = soc_store_open(path, 0, &ing->store, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "socagent: %s\n", err);
+  return rc;
+}
+
+int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
+  int result = -ENOMEM;
+  soc_ingest *ing = calloc(1, sizeof *ing);
+  *out = NULL;
+  if (!ing) goto out;
+  ing->cfg = cfg;
+  ing->loop = soc_loop_new();
+  if (!ing->loop) goto out;
+  result = open_store(ing);
+  if (result < 0) goto out;
+  soc_journal_opts jo = {
+      .max_bytes = cfg->journal.max_bytes,
+      .hard_max_bytes = cfg->journal.hard_max_bytes,
+      .max_age_sec = cfg->journal.max_age,
+      .block_lines = (uint32_t)cfg->journal.block_lines,
+  };
+  result = soc_journal_open(ing->store, &jo, &ing->journal);
+  if (result < 0) goto out;
+  result = -ENOMEM;
+  ing->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *ing->inputs);
+  if (!ing->inputs) goto out;
+  for (size_t i = 0; i < cfg->ninputs; i++) {
+    const soc_input_ops *ops = ops_for(cfg->inputs[i].type);
+    if (!ops) {
+      fprintf(stderr, "socagent: %s: %s inputs are not built into this version yet; skipped\n",
+              cfg->inputs[i].id, soc_input_type_name(cfg->inputs[i].type));
+      continue;
+    }
+    soc_input *in = &ing->inputs[ing->ninputs];
+    in->ops = ops;
+    in->cfg = &cfg->inputs[i];
+    in->ingest = ing;
+    if (soc_tz_parse(in->cfg->timezone ? in->cfg->timezone : "local", &in->tz) < 0)
+      soc_tz_parse("UTC", &in->tz);
+    result = ops->create(in);
+    if (result < 0) goto out;
+    ing->ninputs++;
+  }
+  result = soc_store_counters_scan(ing->store, load_counter, ing);
+  if (result < 0) goto out;
+  ing->commit_timer = soc_loop_add_timer(ing->loop, cfg->journal.commit_ms, on_commit_timer, ing);
+  result = ing->commit_timer ? 0 : -ENOMEM;
+out:
+  if (result == 0)
+    *out = ing;
+  else
+    soc_ingest_free(ing);
+  return result;
+}
+
+void soc_ingest_free(soc_ingest *ing) {
+  if (!ing) return;
+  for (size_t i = 0; i < ing->ninputs; i++) ing->inputs[i].ops->destroy(&ing->inputs[i]);
+  free(ing->inputs);
+  soc_journal_free(ing->journal);
+  soc_store_close(ing->store);
+  soc_loop_free(ing->loop);
+  free(ing);
+}
+
+int soc_ingest_run(soc_ingest *ing) {
+  for (size_t i = 0; i < ing->ninputs; i++) {
+    int rc = ing->inputs[i].ops->start(&ing->inputs[i]);
+    if (rc < 0) return rc;
+  }
+  int rc = soc_loop_run(ing->loop);
+  /* What was read before the signal is committed before we go, including
+   * what inputs still hold in memory. */
+  int crc = 0;
+  for (size_t i = 0; crc == 0 && i < ing->ninputs; i++) {
+    soc_input *in = &ing->inputs[i];
+    while (in->ops->stop && (crc = in->ops->stop(in)) == -EAGAIN)
+      if ((crc = soc_ingest_commit(ing)) < 0) break;
+  }
+  if (crc == 0) crc = soc_ingest_commit(ing);
+  return rc < 0 ? rc : crc;
+}
+
+int soc_ingest_oneshot(soc_ingest *ing) {
+  for (size_t i = 0; i < ing->ninputs; i++) {
+    soc_input *in = &ing->inputs[i];
+    if (!in->ops->drain) continue;
+    for (;;) {
+      int rc = in->ops->drain(in);
+      if (rc == 0) break;
+      if (rc != -EAGAIN) return rc;
+      rc = soc_ingest_commit(ing);
+      if (rc < 0) return rc;
+    }
+  }
+  ing->dirty = 1; /* the counters, at least */
+  return soc_ingest_commit(ing);
+}

@@ -1,0 +1,47 @@
+/*
+ * ingest — the agent's core: inputs hand lines in, the journal keeps them,
+ * and a commit every commit_interval (or when the journal's memory fills)
+ * makes lines and input positions durable together.
+ *
+ * Ownership: a soc_ingest owns its inputs, journal, store and loop.
+ */
+#ifndef SOC_AGENT_INGEST_H
+#define SOC_AGENT_INGEST_H
+
+#include <stdint.h>
+
+#include "input.h"
+#include "loop.h"
+#include "soc/config.h"
+#include "soc/journal.h"
+#include "soc/store.h"
+
+typedef struct soc_ingest soc_ingest;
+
+/* Opens the store under cfg->agent.state_dir (creating the folder), the
+ * journal and every input that this build supports. cfg must outlive it. */
+int soc_ingest_new(const soc_config *cfg, soc_ingest **out);
+void soc_ingest_free(soc_ingest *ing);
+
+/* Daemon mode: start inputs, run until a signal, commit, return. */
+int soc_ingest_run(soc_ingest *ing);
+/* --oneshot: drain every file input to its current end, commit, return. */
+int soc_ingest_oneshot(soc_ingest *ing);
+
+/* For inputs. Takes one line of stream: fills ts_ns and host from its
+ * header (format: syslog), counts it, and appends it to the journal.
+ * Returns 0, or -EAGAIN when the journal is full: the input must pause
+ * (in->paused is set) and offer the line again after resume(). */
+int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line);
+
+/* Asks for a commit as soon as possible (an input has positions to save). */
+void soc_ingest_kick(soc_ingest *ing);
+
+soc_loop *soc_ingest_loop(soc_ingest *ing);
+soc_store *soc_ingest_store(soc_ingest *ing);
+const soc_config *soc_ingest_config(soc_ingest *ing);
+
+/* Commits now (used by the timer and by oneshot). */
+int soc_ingest_commit(soc_ingest *ing);
+
+#endif

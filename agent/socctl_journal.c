@@ -1,0 +1,172 @@
+/*
+ * socctl journal — reading back what the agent has kept.
+ *
+ *   socctl -c FILE journal export [--host H] [--source ID] [--since T] [--until T]
+ *
+ * prints the lines exactly as they were taken in (converted to UTF-8 where
+ * the input said so), one per line, oldest commit first. It is what an
+ * operator hands to an investigator, and what the level 3-4 log bundle is
+ * made of. Times are RFC 3339 ("2026-11-25T07:00:00+08:00"), a date and
+ * time in the agent's zone ("2026-11-25 07:00"), a date, "@EPOCH", or a
+ * duration back from now ("-2h", "-30m").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "socctl.h"
+#include "soc/journal.h"
+#include "soc/schema.h"
+#include "soc/tz.h"
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: socctl [-c FILE] journal export [--host H] [--source ID] [--since T]"
+               " [--until T]\n"
+               "       socctl [-c FILE] journal stats\n"
+               "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
+               " @EPOCH, or -2h / -30m / -7d back from now\n");
+}
+
+/* Parses the time forms above into ns since the epoch. */
+static int parse_when(const char *s, const soc_tz *tz, int64_t *ns) {
+  int64_t v;
+  if (s[0] == '@') {
+    if (soc_parse_int(s + 1, &v) < 0 || v > INT64_MAX / 1000000000LL || v < 0) return -EINVAL;
+    *ns = v * 1000000000LL;
+    return 0;
+  }
+  if (s[0] == '-') {
+    if (soc_parse_duration(s + 1, &v) < 0) return -EINVAL;
+    *ns = ((int64_t)time(NULL) - v) * 1000000000LL;
+    return 0;
+  }
+  int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3) return -EINVAL;
+  const char *rest = s + used;
+  if (*rest == 'T' || *rest == ' ') {
+    int n = 0;
+    if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &n) != 2) return -EINVAL;
+    rest += 1 + n;
+    if (*rest == ':') {
+      if (sscanf(rest + 1, "%2d%n", &sec, &n) != 1) return -EINVAL;
+      rest += 1 + n;
+    }
+    if (*rest == '.')
+      for (rest++; *rest >= '0' && *rest <= '9'; rest++) {
+      }
+  }
+  soc_tz zone = *tz;
+  if (*rest && soc_tz_parse(rest, &zone) < 0) return -EINVAL;
+  int64_t epoch;
+  if (soc_tz_to_utc(&zone, y, mo, d, h, mi, sec, &epoch) < 0) return -EINVAL;
+  /* nanoseconds in an int64 reach the year 2262 */
+  if (epoch > INT64_MAX / 1000000000LL || epoch < INT64_MIN / 1000000000LL) return -EINVAL;
+  *ns = epoch * 1000000000LL;
+  return 0;
+}
+
+static int print_line(void *arg, const soc_jentry *e) {
+  FILE *out = arg;
+  fwrite(e->line.data, 1, e->line.len, out);
+  fputc('\n', out);
+  return ferror(out) ? -EIO : 0;
+}
+
+static int export_lines(const socctl_env *env, int argc, char **argv) {
+  enum { O_HOST = 1, O_SOURCE, O_SINCE, O_UNTIL };
+  static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
+                                       {"source", required_argument, NULL, O_SOURCE},
+                                       {"since", required_argument, NULL, O_SINCE},
+                                       {"until", required_argument, NULL, O_UNTIL},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  const char *since = NULL, *until = NULL;
+  soc_block_query q = {0};
+  int opt, status = 2;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case O_HOST: q.host = optarg; break;
+      case O_SOURCE: q.source = optarg; break;
+      case O_SINCE: since = optarg; break;
+      case O_UNTIL: until = optarg; break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "socctl journal export: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  soc_config *cfg = NULL;
+  soc_store *store = NULL;
+  status = socctl_open_store(env, &cfg, &store);
+  if (status) return status;
+  soc_tz tz;
+  if (soc_tz_parse(cfg->agent.timezone ? cfg->agent.timezone : "local", &tz) < 0)
+    soc_tz_parse("UTC", &tz);
+  status = 2;
+  if (since && parse_when(since, &tz, &q.since_ns) < 0) {
+    fprintf(stderr, "socctl journal export: --since '%s': not a time I understand\n", since);
+    usage(stderr);
+    goto out;
+  }
+  if (until && parse_when(until, &tz, &q.until_ns) < 0) {
+    fprintf(stderr, "socctl journal export: --until '%s': not a time I understand\n", until);
+    usage(stderr);
+    goto out;
+  }
+  int rc = soc_journal_scan(store, &q, print_line, stdout);
+  if (rc < 0) {
+    fprintf(stderr, "socctl journal export: %s\n",
+            rc == -EBADMSG ? "a journal block is damaged" : soc_store_errmsg(store));
+    status = 1;
+    goto out;
+  }
+  status = fflush(stdout) == 0 ? 0 : 1;
+out:
+  soc_store_close(store);
+  soc_config_free(cfg);
+  return status;
+}
+
+static int print_counter(void *arg, const char *input, const char *name, int64_t value) {
+  (void)arg;
+  if (value) printf("  %-20s %-20s %lld\n", input, name, (long long)value);
+  return 0;
+}
+
+/* What the journal holds and what each input has counted (non-zero ones). */
+static int stats(const socctl_env *env) {
+  soc_config *cfg = NULL;
+  soc_store *store = NULL;
+  soc_block_totals t;
+  int status = socctl_open_store(env, &cfg, &store);
+  if (status) return status;
+  status = 1;
+  if (soc_store_block_totals(store, &t) < 0) {
+    fprintf(stderr, "socctl journal stats: %s\n", soc_store_errmsg(store));
+    goto out;
+  }
+  printf("journal: %lld line(s) in %lld block(s), %lld bytes of text stored in %lld bytes\n",
+         (long long)t.lines, (long long)t.blocks, (long long)t.raw_bytes,
+         (long long)t.stored_bytes);
+  printf("counters:\n");
+  if (soc_store_counters_scan(store, print_counter, NULL) < 0) goto out;
+  status = 0;
+out:
+  soc_store_close(store);
+  soc_config_free(cfg);
+  return status;
+}
+
+int socctl_journal(const socctl_env *env, int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_lines(env, argc - 1, argv + 1);
+  if (argc == 2 && strcmp(argv[1], "stats") == 0) return stats(env);
+  usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+  return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+}

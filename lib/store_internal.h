@@ -1,0 +1,43 @@
+/*
+ * store_internal — what the store's files share (store.c, store_journal.c,
+ * store_files.c) and nobody else sees: the handle's layout, error helpers
+ * and the cache of prepared statements. Hot statements (a block insert per
+ * commit, a checkpoint per file) are prepared once per connection.
+ */
+#ifndef SOC_STORE_INTERNAL_H
+#define SOC_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "soc/store.h"
+
+#define SOC_STORE_ERR_MAX 512
+
+typedef enum {
+  SOC_STMT_BLOCK_INSERT,
+  SOC_STMT_STREAM_INSERT,
+  SOC_STMT_STREAM_UPDATE,
+  SOC_STMT_SEQ_SET,
+  SOC_STMT_COUNTER_SET,
+  SOC_STMT_COUNT
+} soc_store_stmt_id;
+
+struct soc_store {
+  sqlite3 *db;   /* owned */
+  char *path;    /* owned */
+  char err[SOC_STORE_ERR_MAX];
+  sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
+};
+
+/* Records "<path>: <what>" as the last error and returns code. */
+int soc_store_fail(soc_store *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* soc_store_fail for an SQLite error: adds SQLite's message, maps the code. */
+int soc_store_fail_sql(soc_store *s, int rc, const char *what);
+/* Runs SQL without results. */
+int soc_store_exec(soc_store *s, const char *sql, const char *what);
+/* The cached statement id, prepared from sql on first use, reset and with
+ * its bindings cleared. NULL (and the error recorded) when it fails. */
+sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql);
+
+#endif

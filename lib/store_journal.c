@@ -1,0 +1,179 @@
+/*
+ * store_journal — the journal's table: one row per block of lines.
+ *
+ * The store does not look inside a block (journal.c encodes and compresses
+ * it); it keeps the columns that queries select on: id (commit order, the
+ * forwarder's cursor), source, times and the list of host names. A scan
+ * streams rows to a callback so that an export of gigabytes needs memory
+ * for one block at a time.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *data, size_t len,
+                           int64_t *id) {
+  sqlite3_stmt *st = soc_store_stmt(
+      s, SOC_STMT_BLOCK_INSERT,
+      "INSERT INTO journal_block(source, stream, first_pos, last_pos, first_ts, last_ts, lines,"
+      " raw_bytes, codec, hosts, data) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  if (!st) return -EIO;
+  sqlite3_bind_text(st, 1, m->source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, m->stream);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)m->first_pos);
+  sqlite3_bind_int64(st, 4, (sqlite3_int64)m->last_pos);
+  sqlite3_bind_int64(st, 5, m->first_ts);
+  sqlite3_bind_int64(st, 6, m->last_ts);
+  sqlite3_bind_int64(st, 7, m->lines);
+  sqlite3_bind_int64(st, 8, m->raw_bytes);
+  sqlite3_bind_int(st, 9, m->codec);
+  sqlite3_bind_text(st, 10, m->hosts ? m->hosts : "", -1, SQLITE_STATIC);
+  sqlite3_bind_blob64(st, 11, data, len, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write a journal block");
+  if (id) *id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb, void *arg) {
+  int result = -EIO;
+  sqlite3_stmt *st = NULL;
+  /* Host names are matched against the '\n'-joined list with delimiters on
+   * both sides, so "web1" does not match "web10". */
+  static const char sql[] =
+      "SELECT id, source, stream, first_pos, last_pos, first_ts, last_ts, lines, raw_bytes,"
+      " codec, hosts, data FROM journal_block"
+      " WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND (?3 IS NULL OR source = ?3)"
+      " AND (?4 = 0 OR last_ts >= ?4) AND (?5 = 0 OR first_ts <= ?5)"
+      " AND (?6 IS NULL OR instr(char(10) || hosts || char(10), char(10) || ?6 || char(10)) > 0)"
+      " ORDER BY id LIMIT ?7";
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    result = soc_store_fail_sql(s, rc, "cannot read the journal");
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, q->after_id);
+  sqlite3_bind_int64(st, 2, q->upto_id);
+  if (q->source) sqlite3_bind_text(st, 3, q->source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, q->since_ns);
+  sqlite3_bind_int64(st, 5, q->until_ns);
+  if (q->host) sqlite3_bind_text(st, 6, q->host, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, q->limit ? (sqlite3_int64)q->limit : -1);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    soc_block_meta m = {
+        .id = sqlite3_column_int64(st, 0),
+        .source = (const char *)sqlite3_column_text(st, 1),
+        .stream = sqlite3_column_int64(st, 2),
+        .first_pos = (uint64_t)sqlite3_column_int64(st, 3),
+        .last_pos = (uint64_t)sqlite3_column_int64(st, 4),
+        .first_ts = sqlite3_column_int64(st, 5),
+        .last_ts = sqlite3_column_int64(st, 6),
+        .lines = (uint32_t)sqlite3_column_int64(st, 7),
+        .raw_bytes = (uint32_t)sqlite3_column_int64(st, 8),
+        .codec = sqlite3_column_int(st, 9),
+        .hosts = (const char *)sqlite3_column_text(st, 10),
+    };
+    const void *data = sqlite3_column_blob(st, 11);
+    size_t len = (size_t)sqlite3_column_bytes(st, 11);
+    result = cb(arg, &m, data, len);
+    if (result) goto out;
+  }
+  result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the journal");
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+static int totals_where(soc_store *s, const char *where, int64_t a, int64_t b,
+                        soc_block_totals *out) {
+  int result = -EIO;
+  sqlite3_stmt *st = NULL;
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*), coalesce(sum(lines),0), coalesce(sum(raw_bytes),0),"
+           " coalesce(sum(length(data)),0), coalesce(min(id),0), coalesce(max(id),0)"
+           " FROM journal_block %s",
+           where);
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (strchr(where, '?')) sqlite3_bind_int64(st, 1, a);
+    if (strstr(where, "?2")) sqlite3_bind_int64(st, 2, b);
+    rc = sqlite3_step(st);
+  }
+  if (rc != SQLITE_ROW) {
+    result = soc_store_fail_sql(s, rc, "cannot measure the journal");
+    goto out;
+  }
+  *out = (soc_block_totals){
+      .blocks = sqlite3_column_int64(st, 0),
+      .lines = sqlite3_column_int64(st, 1),
+      .raw_bytes = sqlite3_column_int64(st, 2),
+      .stored_bytes = sqlite3_column_int64(st, 3),
+      .first_id = sqlite3_column_int64(st, 4),
+      .last_id = sqlite3_column_int64(st, 5),
+  };
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_block_totals(soc_store *s, soc_block_totals *out) {
+  return totals_where(s, "", 0, 0, out);
+}
+
+int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, int64_t before_ns,
+                           soc_block_totals *gone) {
+  int result = -EIO;
+  int64_t cut = 0;
+  soc_block_totals t = {0};
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (free_bytes >= 0) {
+    /* The last id to delete: the running sum of sizes, oldest first, up to
+     * the first block at which it reaches free_bytes. */
+    rc = sqlite3_prepare_v2(
+        s->db,
+        "SELECT id FROM (SELECT id, sum(length(data)) OVER (ORDER BY id) AS run"
+        " FROM journal_block WHERE id <= ?1) WHERE run >= ?2 ORDER BY id LIMIT 1",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sql_error;
+    sqlite3_bind_int64(st, 1, upto_id);
+    sqlite3_bind_int64(st, 2, free_bytes);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+      cut = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+      cut = upto_id; /* not enough: everything allowed goes */
+    else
+      goto sql_error;
+    sqlite3_finalize(st);
+    st = NULL;
+    result = totals_where(s, "WHERE id <= ?1", cut, 0, &t);
+    if (result) goto out;
+    rc = sqlite3_prepare_v2(s->db, "DELETE FROM journal_block WHERE id <= ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sql_error;
+    sqlite3_bind_int64(st, 1, cut);
+  } else {
+    result = totals_where(s, "WHERE id <= ?1 AND last_ts < ?2", upto_id, before_ns, &t);
+    if (result) goto out;
+    rc = sqlite3_prepare_v2(s->db, "DELETE FROM journal_block WHERE id <= ?1 AND last_ts < ?2",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) goto sql_error;
+    sqlite3_bind_int64(st, 1, upto_id);
+    sqlite3_bind_int64(st, 2, before_ns);
+  }
+  rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) goto sql_error;
+  if (gone) *gone = t;
+  result = 0;
+  goto out;
+sql_error:
+  result = soc_store_fail_sql(s, rc, "cannot trim the journal");
+out:
+  sqlite3_finalize(st);
+  return result;
+}

@@ -1,0 +1,238 @@
+/*
+ * journal: lines go in, survive a commit and come back exactly; a failed
+ * commit keeps them; memory is bounded; retention removes forwarded data
+ * first and reports what it had to take that was not forwarded; a damaged
+ * block is an error, not a crash.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "soc/journal.h"
+#include "testutil.h"
+
+typedef struct collected {
+  size_t n;
+  char text[64][128];
+  uint64_t pos[64];
+  int64_t ts[64], recv[64];
+  uint32_t flags[64];
+  char host[64][32], peer[64][32], source[64][16];
+  int64_t stream[64];
+} collected;
+
+static int collect(void *arg, const soc_jentry *e) {
+  collected *c = arg;
+  if (c->n >= 64) return -ENOSPC;
+  snprintf(c->text[c->n], sizeof c->text[0], "%.*s", (int)e->line.len, e->line.data);
+  c->pos[c->n] = e->line.pos;
+  c->ts[c->n] = e->line.ts_ns;
+  c->recv[c->n] = e->line.recv_ns;
+  c->flags[c->n] = e->line.flags;
+  snprintf(c->host[c->n], sizeof c->host[0], "%s", e->line.host ? e->line.host : "");
+  snprintf(c->peer[c->n], sizeof c->peer[0], "%s", e->line.peer ? e->line.peer : "-");
+  snprintf(c->source[c->n], sizeof c->source[0], "%s", e->source);
+  c->stream[c->n] = e->stream;
+  c->n++;
+  return 0;
+}
+
+static soc_store *open_store(const char *name) {
+  char path[256], err[256];
+  soc_store *s = NULL;
+  snprintf(path, sizeof path, "%s/%s", test_dir(), name);
+  assert_int_equal(soc_store_open(path, 0, &s, err, sizeof err), 0);
+  return s;
+}
+
+static void append(soc_journal *j, const char *src, int64_t stream, const char *text, uint64_t pos,
+                   int64_t ts, const char *host) {
+  soc_jline l = {.data = text, .len = strlen(text), .pos = pos, .ts_ns = ts, .recv_ns = ts + 5,
+                 .host = host};
+  assert_int_equal(soc_journal_append(j, src, stream, &l), 0);
+}
+
+static int commit(soc_store *s, soc_journal *j) {
+  int rc = soc_store_begin(s);
+  if (rc == 0) rc = soc_journal_flush(j);
+  if (rc == 0) rc = soc_store_commit(s);
+  if (rc) soc_store_rollback(s);
+  soc_journal_done(j, rc == 0);
+  return rc;
+}
+
+static void test_roundtrip(void **state) {
+  (void)state;
+  soc_store *s = open_store("rt.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.block_lines = 2};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  append(j, "files", 7, "first line", 100, 1000, "web01");
+  append(j, "net", 0, "from the network", 1, 900, "fw1");
+  append(j, "files", 7, "", 111, 1010, NULL); /* empty line */
+  append(j, "files", 7, "third \xff line", 112, 990, "web01"); /* third block of stream 7 */
+  soc_jline p = {.data = "peer", .len = 4, .pos = 2, .ts_ns = 950, .recv_ns = 950,
+                 .peer = "[::1]:514", .flags = SOC_JLINE_TRUNCATED};
+  assert_int_equal(soc_journal_append(j, "net", 0, &p), 0);
+  assert_int_equal(soc_journal_pending_lines(j), 5);
+  assert_int_equal(commit(s, j), 0);
+  assert_int_equal(soc_journal_pending_lines(j), 0);
+
+  collected c = {0};
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), 0);
+  assert_int_equal(c.n, 5);
+  /* blocks in commit order, lines in order within each block */
+  assert_string_equal(c.text[0], "first line");
+  assert_int_equal(c.pos[0], 100);
+  assert_int_equal(c.ts[0], 1000);
+  assert_int_equal(c.recv[0], 1005);
+  assert_string_equal(c.host[0], "web01");
+  assert_string_equal(c.peer[0], "-");
+  assert_int_equal(c.stream[0], 7);
+  assert_string_equal(c.text[1], "");
+  assert_int_equal(c.pos[1], 111);
+  assert_string_equal(c.text[2], "from the network");
+  assert_string_equal(c.source[2], "net");
+  assert_string_equal(c.text[3], "peer");
+  assert_string_equal(c.peer[3], "[::1]:514");
+  assert_int_equal(c.flags[3], SOC_JLINE_TRUNCATED);
+  assert_string_equal(c.text[4], "third \xff line"); /* bytes kept as they were */
+  assert_int_equal(c.ts[4], 990);
+
+  /* filters: per line, not just per block */
+  memset(&c, 0, sizeof c);
+  q = (soc_block_query){.host = "fw1"};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), 0);
+  assert_int_equal(c.n, 1);
+  assert_string_equal(c.text[0], "from the network");
+  memset(&c, 0, sizeof c);
+  q = (soc_block_query){.source = "files", .since_ns = 995, .until_ns = 1005};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), 0);
+  assert_int_equal(c.n, 1);
+  assert_string_equal(c.text[0], "first line");
+
+  soc_block_totals t;
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_int_equal(t.lines, 5);
+  assert_int_equal(t.blocks, 3);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
+static void test_failed_commit_keeps_lines(void **state) {
+  (void)state;
+  soc_store *s = open_store("fail.db");
+  soc_journal *j = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+  append(j, "a", 1, "kept across a failed commit", 1, 1, "h");
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_journal_flush(j), 0);
+  assert_int_equal(soc_store_rollback(s), 0); /* as if COMMIT had failed */
+  soc_journal_done(j, 0);
+  assert_int_equal(soc_journal_pending_lines(j), 1);
+  assert_int_equal(commit(s, j), 0);
+  collected c = {0};
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), 0);
+  assert_int_equal(c.n, 1); /* once, not twice */
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
+static void test_bounded_memory(void **state) {
+  (void)state;
+  soc_store *s = open_store("mem.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.pending_max = 4096};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  char line[200];
+  memset(line, 'a', sizeof line - 1);
+  line[sizeof line - 1] = '\0';
+  soc_jline l = {.data = line, .len = strlen(line)};
+  int rc = 0, taken = 0;
+  while ((rc = soc_journal_append(j, "a", 1, &l)) == 0) taken++;
+  assert_int_equal(rc, -EAGAIN);
+  assert_true(taken >= 4096 / 220 && taken <= 4096 / 200 + 1);
+  assert_int_equal(commit(s, j), 0);
+  assert_int_equal(soc_journal_append(j, "a", 1, &l), 0); /* room again */
+  l.len = 17u * 1024u * 1024u;
+  assert_int_equal(soc_journal_append(j, "a", 1, &l), -E2BIG);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
+/* Fills n blocks of roughly 1 KiB stored each (random bytes do not compress). */
+static void fill_blocks(soc_store *s, soc_journal *j, int n, int64_t ts) {
+  char data[1024];
+  for (int b = 0; b < n; b++) {
+    for (size_t i = 0; i < sizeof data - 1; i++) data[i] = (char)('!' + (rand() % 90));
+    data[sizeof data - 1] = '\0';
+    append(j, "a", 1, data, (uint64_t)b, ts, "h");
+    assert_int_equal(commit(s, j), 0);
+  }
+}
+
+static void test_retention(void **state) {
+  (void)state;
+  soc_store *s = open_store("ret.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.max_bytes = 5000, .hard_max_bytes = 8000, .max_age_sec = 3600};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  int64_t now = 10000LL * 1000000000LL;
+  fill_blocks(s, j, 10, now); /* ~10 KiB, ids 1..10 */
+  soc_journal_trim tr;
+  /* nothing forwarded: only the hard cap may take data, and says so */
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_journal_enforce(j, 0, now, &tr), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(tr.blocks, 0);
+  assert_true(tr.lost_blocks >= 2 && tr.lost_blocks <= 3);
+  assert_int_equal(tr.lost_lines, tr.lost_blocks);
+  soc_block_totals t;
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_true(t.stored_bytes <= 8000);
+  assert_int_equal(t.first_id, tr.lost_blocks + 1); /* the oldest went */
+  /* all forwarded: the soft cap applies, oldest first */
+  assert_int_equal(soc_journal_enforce(j, 100, now, &tr), 0);
+  assert_true(tr.blocks >= 2);
+  assert_int_equal(tr.lost_blocks, 0);
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_true(t.stored_bytes <= 5000);
+  /* age: forwarded blocks older than max_age go, newer ones stay */
+  fill_blocks(s, j, 1, now + 7200LL * 1000000000LL);
+  assert_int_equal(soc_journal_enforce(j, 1000, now + 7201LL * 1000000000LL, &tr), 0);
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_int_equal(t.blocks, 1);
+  assert_int_equal(tr.lost_blocks, 0);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
+static int never(void *arg, const soc_jentry *e) {
+  (void)arg;
+  (void)e;
+  return 0;
+}
+
+static void test_damaged_block(void **state) {
+  (void)state;
+  soc_store *s = open_store("bad.db");
+  soc_block_meta m = {.source = "x", .stream = 1, .lines = 3, .codec = 1, .hosts = ""};
+  const char junk[] = "\x28\xb5\x2f\xfd this is not a zstd frame";
+  assert_int_equal(soc_store_block_insert(s, &m, junk, sizeof junk, NULL), 0);
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan(s, &q, never, NULL), -EBADMSG);
+  soc_store_close(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_failed_commit_keeps_lines),
+      cmocka_unit_test(test_bounded_memory), cmocka_unit_test(test_retention),
+      cmocka_unit_test(test_damaged_block)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
