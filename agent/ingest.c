@@ -68,6 +68,8 @@ soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
 soc_store *soc_ingest_store(soc_ingest *ing) { return ing->store; }
 const soc_config *soc_ingest_config(soc_ingest *ing) { return ing->cfg; }
 
+void soc_ingest_touch(soc_ingest *ing) { ing->dirty = 1; }
+
 void soc_ingest_kick(soc_ingest *ing) {
   ing->dirty = 1;
   if (ing->commit_timer) soc_loop_timer_kick(ing->commit_timer);

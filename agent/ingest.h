@@ -34,8 +34,10 @@ int soc_ingest_oneshot(soc_ingest *ing);
  * (in->paused is set) and offer the line again after resume(). */
 int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line);
 
-/* Asks for a commit as soon as possible (an input has positions to save). */
+/* Asks for a commit as soon as possible (an input must wait for one). */
 void soc_ingest_kick(soc_ingest *ing);
+/* Says the next commit has positions to save even if no line came. */
+void soc_ingest_touch(soc_ingest *ing);
 
 soc_loop *soc_ingest_loop(soc_ingest *ing);
 soc_store *soc_ingest_store(soc_ingest *ing);

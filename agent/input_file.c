@@ -508,8 +508,9 @@ static void on_poll(void *arg) {
   scan(fs);
   if (read_all(fs, TURN_BUDGET, &more) < 0) return;
   if (more) soc_loop_timer_kick(fs->timer);
+  /* positions are saved by the next commit, within commit_interval */
   for (size_t i = 0; i < fs->n; i++)
-    if (fs->files[i]->dirty) soc_ingest_kick(fs->in->ingest);
+    if (fs->files[i]->dirty) soc_ingest_touch(fs->in->ingest);
 }
 
 /* ---- restart: the streams a previous run left open ------------------------ */

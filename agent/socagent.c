@@ -7,12 +7,15 @@
  * systemd's ExecStartPre and scripts can act on: 0 fine, 2 configuration
  * invalid, 1 anything else.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "soc/config.h"
+#include "detect.h"
+#include "forward.h"
 #include "ingest.h"
 #include "soc/diag.h"
 
@@ -20,20 +23,62 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: socagent [-c FILE] [--oneshot | --check-config | --help-config | --version]\n"
+          "usage: socagent [-c FILE] [--oneshot] [--forward-once] [--check-config | --help-config |"
+          " --version]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --oneshot       read every file input to its current end, commit, exit 0\n"
+          "      --forward-once  send what the journal holds to Kafka, wait for delivery\n"
+          "                      (up to kafka.flush_timeout; exit 3 if some is left)\n"
           "      --check-config  validate the file and everything it points at, then exit\n"
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
           "  -V, --version       print the version\n");
 }
 
-static int run(const soc_config *cfg, int oneshot) {
+/* Daemon: ingestion on this thread, forwarding on its own, until a signal. */
+static int run_daemon(const soc_config *cfg) {
   soc_ingest *ing = NULL;
+  soc_detect *det = NULL;
+  soc_forward *fw = NULL;
   int rc = soc_ingest_new(cfg, &ing);
-  if (rc == 0) rc = oneshot ? soc_ingest_oneshot(ing) : soc_ingest_run(ing);
+  if (rc == 0) rc = soc_detect_new(cfg, &det);
+  if (rc == 0) rc = soc_forward_new(cfg, &fw);
+  if (rc == 0) rc = soc_detect_start(det);
+  if (rc == 0) rc = soc_forward_start(fw);
+  if (rc == 0) rc = soc_ingest_run(ing);
+  soc_detect_free(det);
+  soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
   soc_ingest_free(ing);
+  if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
+  return rc < 0 ? 1 : 0;
+}
+
+/* --oneshot and/or --forward-once. Exit 3: not everything was delivered
+ * within kafka.flush_timeout (it stays in the journal for the next run). */
+static int run_once(const soc_config *cfg, int ingest, int forward) {
+  int rc = 0;
+  if (ingest) {
+    soc_ingest *ing = NULL;
+    rc = soc_ingest_new(cfg, &ing);
+    if (rc == 0) rc = soc_ingest_oneshot(ing);
+    soc_ingest_free(ing);
+    /* then the rules over what the journal holds, so drafts are there too */
+    soc_detect *det = NULL;
+    if (rc == 0) rc = soc_detect_new(cfg, &det);
+    if (rc == 0) rc = soc_detect_drain(det);
+    soc_detect_free(det);
+  }
+  if (rc == 0 && forward) {
+    soc_forward *fw = NULL;
+    rc = soc_forward_new(cfg, &fw);
+    if (rc == 0) rc = soc_forward_drain(fw, cfg->kafka.flush_ms);
+    soc_forward_free(fw);
+    if (rc == -ETIMEDOUT) {
+      fprintf(stderr, "socagent: not everything was delivered within kafka.flush_timeout; "
+                      "the rest stays in the journal\n");
+      return 3;
+    }
+  }
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
   return rc < 0 ? 1 : 0;
 }
@@ -43,14 +88,16 @@ int main(int argc, char **argv) {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
       {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
+      {"forward-once", no_argument, NULL, 'F'},
       {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
-  int check = 0, oneshot = 0, opt;
+  int check = 0, oneshot = 0, forward_once = 0, opt;
   while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
     switch (opt) {
       case 'c': path = optarg; break;
       case 'C': check = 1; break;
       case 'O': oneshot = 1; break;
+      case 'F': forward_once = 1; break;
       case 'H': soc_config_print_doc(0, stdout); return 0;
       case 'V': printf("socagent %s\n", SOC_VERSION); return 0;
       case 'h': usage(stdout); return 0;
@@ -76,7 +123,7 @@ int main(int argc, char **argv) {
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
            path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
   } else {
-    status = run(cfg, oneshot);
+    status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once) : run_daemon(cfg);
   }
   soc_config_free(cfg);
   soc_diag_free(diag);

@@ -18,7 +18,11 @@ static const struct command {
   const char *help;
 } commands[] = {
     {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause"},
-    {"journal", socctl_journal, "read back what the agent has kept: journal export"},
+    {"journal", socctl_journal, "read back what the agent has kept: journal export | stats"},
+    {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]"},
+    {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters"},
+    {"drafts", socctl_drafts, "draft incidents with their suggested level and time left"},
+    {"show", socctl_show, "one draft with its evidence and the level's justification"},
 };
 
 static void usage(FILE *out) {

@@ -16,6 +16,10 @@ typedef struct socctl_env {
 /* Each returns the process exit status: 0 done, 1 failed, 2 bad usage. */
 int socctl_classify(const socctl_env *env, int argc, char **argv);
 int socctl_journal(const socctl_env *env, int argc, char **argv);
+int socctl_rules(const socctl_env *env, int argc, char **argv);
+int socctl_status(const socctl_env *env, int argc, char **argv);
+int socctl_drafts(const socctl_env *env, int argc, char **argv);
+int socctl_show(const socctl_env *env, int argc, char **argv);
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).
  * Problems are printed. OUT: *cfg and *store, both owned by the caller.

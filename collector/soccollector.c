@@ -1,25 +1,681 @@
 /*
- * soccollector — the technical center's side: entry point.
+ * soccollector — the technical center's side: consumes what the agents send
+ * over Kafka into center.db, and answers questions about it.
  *
- * For now it loads and checks its configuration; the consumer group and
- * the center's store are added as they are built (see ARCHITECTURE.md).
+ * Nothing the agents sent may be lost, and nothing may be counted twice.
+ * Kafka delivers at least once; the collector turns that into exactly once
+ * at the center like this:
+ *  - offsets are never committed automatically, nor stored on read
+ *    (enable.auto.commit and enable.auto.offset.store are false, whatever
+ *    the configuration says). A batch (up to BATCH_MAX messages or BATCH_MS)
+ *    is written in one SQLite transaction; only after COMMIT succeeds are the
+ *    next offsets stored and committed to Kafka, synchronously. A crash
+ *    between the two replays the batch, never skips it;
+ *  - a replay is harmless because events are keyed by their event.id (the
+ *    agent derives it from agent, source and position) and inserted with
+ *    INSERT OR IGNORE; replays are counted as duplicates;
+ *  - when partitions are taken away (a rebalance, another collector joining,
+ *    our own stop), the open batch is committed first, to SQLite and then to
+ *    Kafka, so the next owner starts where we stopped;
+ *  - when the store cannot take a batch (disk full, a lock held too long),
+ *    it is rolled back and the partitions are sought back to the batch's
+ *    first offsets, so the same messages come again after a pause.
+ * A message that is not what an agent sends (validate.c says why) is kept in
+ * the quarantine table with its reason and is consumed like any other: one
+ * bad message must never stall its partition or stop the process.
+ *
+ * Signals: SIGTERM and SIGINT are blocked before librdkafka starts its
+ * threads (they inherit the mask), so the handler only ever runs on the main
+ * thread, where it sets a flag that the poll loop, which never waits longer
+ * than BATCH_MS, sees.
  */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json.h>
+#include <librdkafka/rdkafka.h>
 
 #include "soc/config.h"
 #include "soc/diag.h"
+#include "soc/store.h"
+#include "soc/utf8.h"
+#include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
+#define BATCH_MAX 2000     /* messages per SQLite transaction */
+#define BATCH_MS 200       /* and at most this long between commits */
+#define RETRY_MS 1000      /* pause after the store refused a batch */
+#define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
+
+/* Counters kept per batch and added to center.db in its transaction, so they
+ * are exactly as durable as what they count. */
+enum {
+  C_CONSUMED,
+  C_EVENTS,
+  C_DUPLICATES,
+  C_HEARTBEATS,
+  C_MESSAGES,
+  C_QUARANTINED,
+  C_COUNT
+};
+static const char *const counter_names[C_COUNT] = {"consumed",   "events",   "duplicates",
+                                                    "heartbeats", "messages", "quarantined"};
+
+typedef struct collector {
+  const soc_collector_config *cfg; /* borrowed */
+  soc_store *store;                /* owned */
+  soc_center_writer *w;            /* owned */
+  rd_kafka_t *rk;                  /* owned */
+  /* The open batch: per partition, the offset after its last message (to
+   * store and commit) and its first message's (to seek back to). */
+  rd_kafka_topic_partition_list_t *next, *first; /* owned */
+  int in_tx;
+  size_t batch;
+  int64_t delta[C_COUNT];
+  int64_t reasons[SOC_COLLECTOR_REASONS];
+  int64_t total[C_COUNT];          /* this run, for the stop message */
+  rd_kafka_resp_err_t last_err;
+  time_t last_err_at;
+} collector;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: soccollector [-c FILE] [--check-config] [--help-config] [--version]\n"
+          "usage: soccollector [-c FILE] [--check-config | --help-config | --version] [COMMAND]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --check-config  validate the file, then exit (0: valid, 2: invalid)\n"
           "      --help-config   list every configuration key with its default\n"
-          "  -V, --version       print the version\n");
+          "  -V, --version       print the version\n"
+          "commands (none: consume from Kafka into center.db until SIGTERM):\n"
+          "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
+          "                                  collector.agent_silence without one\n"
+          "  events --count [--agent ID]     how many events center.db holds\n"
+          "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
+          "  stats [--json]                  the collectors' counters\n");
+}
+
+/* ---- the store -------------------------------------------------------------------- */
+
+/* Opens state_dir/center.db, creating the folder if needed. */
+static int open_center(const soc_collector_config *cfg, soc_store **out) {
+  char path[4096], err[600];
+  if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
+    fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
+            strerror(errno));
+    return -errno;
+  }
+  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >=
+      sizeof path) {
+    fprintf(stderr, "soccollector: state_dir is too long\n");
+    return -ENAMETOOLONG;
+  }
+  int rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
+  return rc;
+}
+
+/* ---- batches ---------------------------------------------------------------------- */
+
+static void batch_forget(collector *c) {
+  if (c->next) rd_kafka_topic_partition_list_destroy(c->next);
+  if (c->first) rd_kafka_topic_partition_list_destroy(c->first);
+  c->next = rd_kafka_topic_partition_list_new(16);
+  c->first = rd_kafka_topic_partition_list_new(16);
+  c->batch = 0;
+  memset(c->delta, 0, sizeof c->delta);
+  memset(c->reasons, 0, sizeof c->reasons);
+}
+
+/* Notes that partition (topic, p) was read up to offset in this batch. */
+static void batch_track(collector *c, const char *topic, int32_t p, int64_t offset) {
+  rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(c->first, topic, p);
+  if (!e) rd_kafka_topic_partition_list_add(c->first, topic, p)->offset = offset;
+  e = rd_kafka_topic_partition_list_find(c->next, topic, p);
+  if (!e) e = rd_kafka_topic_partition_list_add(c->next, topic, p);
+  e->offset = offset + 1;
+}
+
+/* The store refused the batch: roll it back and read it again later. With
+ * seek 0 (the partitions are being taken away) the next owner will. */
+static void batch_abort(collector *c, int seek) {
+  fprintf(stderr, "soccollector: %s; the batch of %zu message(s) is read again\n",
+          soc_store_errmsg(c->store), c->batch);
+  if (c->in_tx) soc_store_rollback(c->store);
+  c->in_tx = 0;
+  if (seek && c->first->cnt) {
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, c->first, 5000);
+    if (e) {
+      fprintf(stderr, "soccollector: kafka: cannot seek back: %s\n", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  }
+  batch_forget(c);
+}
+
+/* Commits the open batch: SQLite first, then the offsets to Kafka.
+ * Returns 0, or a negative errno when the store refused it (rolled back). */
+static int batch_commit(collector *c, int seek_on_failure) {
+  int result = 0;
+  if (!c->in_tx) return 0;
+  char name[64];
+  for (int i = 0; i < C_COUNT && !result; i++)
+    result = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[i],
+                                          c->delta[i]);
+  for (int r = 1; r < SOC_COLLECTOR_REASONS && !result; r++) {
+    snprintf(name, sizeof name, "quarantined.%s", soc_collector_reason_name((soc_collector_reason)r));
+    result = soc_store_center_counter_add(c->w, c->cfg->collector.id, name, c->reasons[r]);
+  }
+  if (!result) result = soc_store_commit(c->store);
+  if (result) {
+    batch_abort(c, seek_on_failure);
+    return result;
+  }
+  c->in_tx = 0;
+  for (int i = 0; i < C_COUNT; i++) c->total[i] += c->delta[i];
+  /* Stored offsets of partitions no longer ours fail one by one; the new
+   * owner replays those messages and event.id drops them. */
+  rd_kafka_offsets_store(c->rk, c->next);
+  rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    fprintf(stderr, "soccollector: kafka: offset commit failed (%s); those messages will be "
+                    "read again and dropped as duplicates\n",
+            rd_kafka_err2str(err));
+  batch_forget(c);
+  return 0;
+}
+
+/* ---- one message ------------------------------------------------------------------ */
+
+static const void *header(rd_kafka_headers_t *h, const char *name, size_t *len) {
+  const void *v = NULL;
+  *len = 0;
+  if (!h || rd_kafka_header_get_last(h, name, &v, len) != RD_KAFKA_RESP_ERR_NO_ERROR) return NULL;
+  return v ? v : ""; /* a header with a null value is present and empty */
+}
+
+/* Writes one message into the open transaction. Returns 0 or a negative
+ * errno (the store's or -ENOMEM): the batch must then be aborted. */
+static int ingest(collector *c, const rd_kafka_message_t *m) {
+  int result = -EIO;
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  rd_kafka_headers_t *h = NULL;
+  soc_collector_verdict v;
+  int dup = 0;
+  if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) h = NULL;
+  soc_collector_msg msg = {
+      .kind = soc_collector_topic_kind(topic, c->cfg->kafka.topic_prefix),
+      .payload = m->payload,
+      .len = m->payload ? m->len : 0,
+  };
+  msg.hdr_agent = header(h, "agent.id", &msg.hdr_agent_len);
+  msg.hdr_schema = header(h, "schema.version", &msg.hdr_schema_len);
+  soc_center_origin o = {
+      .topic = topic, .partition = m->partition, .offset = m->offset, .received_ns = now_ns()};
+  int rc = soc_collector_validate(&msg, &v);
+  if (rc < 0) {
+    result = rc;
+    goto out;
+  }
+  if (rc != SOC_COLLECTOR_OK) {
+    result = soc_store_center_quarantine_put(c->w, &o, m->key, m->key ? m->key_len : 0,
+                                             soc_collector_reason_name(v.reason), v.detail,
+                                             msg.payload, msg.len, &dup);
+    if (!result && !dup) {
+      c->delta[C_QUARANTINED]++;
+      c->reasons[v.reason]++;
+    }
+    goto out;
+  }
+  if (msg.kind == SOC_COLLECTOR_EVENTS) {
+    result = soc_store_center_event_put(c->w, &o, v.event_id, v.agent, v.host, v.ts,
+                                        msg.payload, msg.len, &dup);
+    if (!result) c->delta[dup ? C_DUPLICATES : C_EVENTS]++;
+  } else if (msg.kind == SOC_COLLECTOR_HEARTBEAT) {
+    /* The time Kafka gives the message, never later than now: a replayed
+     * old heartbeat keeps its old time, and an agent whose clock runs ahead
+     * cannot look alive in the future. */
+    rd_kafka_timestamp_type_t tt;
+    int64_t ms = rd_kafka_message_timestamp(m, &tt), seen = o.received_ns;
+    if (ms > 0 && ms < seen / 1000000) seen = ms * 1000000;
+    soc_center_agent a = {.id = v.agent,
+                          .agency = v.agency,
+                          .authority = v.authority,
+                          .version = v.version,
+                          .seen_ns = seen,
+                          .hb_ts = v.ts,
+                          .uptime_s = v.uptime_s,
+                          .lag_lines = v.lag_lines,
+                          .broker = v.broker,
+                          .counters = v.counters ? v.counters : "{}"};
+    result = soc_store_center_agent_seen(c->w, &a);
+    if (!result) c->delta[C_HEARTBEATS]++;
+  } else {
+    result = soc_store_center_message_put(c->w, &o, v.agent, m->key, m->key ? m->key_len : 0,
+                                          msg.payload, msg.len, &dup);
+    if (!result) c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
+  }
+out:
+  soc_collector_verdict_clear(&v);
+  if (!result) c->delta[C_CONSUMED]++;
+  return result;
+}
+
+/* ---- Kafka -------------------------------------------------------------------------- */
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  collector *c = opaque;
+  int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+  rd_kafka_error_t *e = NULL;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    fprintf(stderr, "soccollector: assigned %d partition(s)\n", parts->cnt);
+    if (cooperative)
+      e = rd_kafka_incremental_assign(rk, parts);
+    else
+      rd_kafka_assign(rk, parts);
+  } else {
+    /* What was consumed from these partitions goes to SQLite and its offsets
+     * to Kafka before they change hands, so the next owner starts there. */
+    if (rd_kafka_assignment_lost(rk))
+      fprintf(stderr, "soccollector: partitions lost; their batch is committed locally only\n");
+    batch_commit(c, 1);
+    fprintf(stderr, "soccollector: revoked %d partition(s)\n", parts->cnt);
+    if (cooperative)
+      e = rd_kafka_incremental_unassign(rk, parts);
+    else
+      rd_kafka_assign(rk, NULL);
+  }
+  if (e) {
+    fprintf(stderr, "soccollector: kafka: rebalance: %s\n", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+  }
+}
+
+static int set_prop(rd_kafka_conf_t *conf, const char *k, const char *v) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, k, v, err, sizeof err) == RD_KAFKA_CONF_OK) return 0;
+  fprintf(stderr, "soccollector: kafka.properties: %s: %s\n", k, err);
+  return -EINVAL;
+}
+
+static int make_consumer(collector *c) {
+  const soc_kafka_config *k = &c->cfg->kafka;
+  char err[512];
+  int result = -EINVAL;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (!conf) return -ENOMEM;
+  int bad = set_prop(conf, "bootstrap.servers", k->brokers) |
+            set_prop(conf, "group.id", k->group_id) |
+            set_prop(conf, "client.id", c->cfg->collector.id) |
+            /* A new group reads all that Kafka still holds: the center
+             * would rather see old events twice than miss them. */
+            set_prop(conf, "auto.offset.reset", "earliest") |
+            /* The regex subscription sees a topic created later (say the
+             * first .alerts) at the next metadata refresh. */
+            set_prop(conf, "topic.metadata.refresh.interval.ms", "10000");
+  for (size_t i = 0; i < k->nproperties; i++)
+    bad |= set_prop(conf, k->properties[i].key, k->properties[i].value);
+  /* Not overridable: these two are what "nothing lost" rests on. */
+  for (size_t i = 0; i < k->nproperties; i++)
+    if (!strcmp(k->properties[i].key, "enable.auto.commit") ||
+        !strcmp(k->properties[i].key, "enable.auto.offset.store"))
+      fprintf(stderr, "soccollector: kafka.properties: %s is ignored; the collector commits "
+                      "offsets itself, after its store\n",
+              k->properties[i].key);
+  bad |= set_prop(conf, "enable.auto.commit", "false") |
+         set_prop(conf, "enable.auto.offset.store", "false");
+  if (bad) goto out;
+  rd_kafka_conf_set_opaque(conf, c);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+  c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!c->rk) {
+    fprintf(stderr, "soccollector: kafka: %s\n", err);
+    goto out;
+  }
+  conf = NULL; /* rd_kafka_new took it */
+  rd_kafka_poll_set_consumer(c->rk);
+  result = 0;
+out:
+  if (conf) rd_kafka_conf_destroy(conf);
+  return result;
+}
+
+/* "^<prefix>\..*", with the prefix's dots escaped (config.c allows only
+ * letters, digits, '.', '_' and '-' in it). */
+static int subscribe(collector *c) {
+  char re[512];
+  size_t n = 0;
+  const char *p = c->cfg->kafka.topic_prefix;
+  re[n++] = '^';
+  for (; *p && n < sizeof re - 8; p++) {
+    if (*p == '.') re[n++] = '\\';
+    re[n++] = *p;
+  }
+  memcpy(re + n, "\\..*", 5);
+  rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(t, re, RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, t);
+  rd_kafka_topic_partition_list_destroy(t);
+  if (err) fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re,
+                   rd_kafka_err2str(err));
+  else
+    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s/center.db\n",
+            c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
+            c->cfg->collector.state_dir);
+  return err ? -EIO : 0;
+}
+
+/* A consumer error: transport trouble is retried by librdkafka and only
+ * logged (not more than once per ERROR_REPEAT_S for the same code); a fatal
+ * error ends the run. Returns -1 on fatal. */
+static int kafka_error(collector *c, const rd_kafka_message_t *m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return 0;
+  if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+    char why[512];
+    rd_kafka_fatal_error(c->rk, why, sizeof why);
+    fprintf(stderr, "soccollector: kafka: fatal: %s\n", why);
+    return -1;
+  }
+  time_t now = time(NULL);
+  if (m->err != c->last_err || now - c->last_err_at >= ERROR_REPEAT_S) {
+    fprintf(stderr, "soccollector: kafka: %s\n", rd_kafka_message_errstr(m));
+    c->last_err = m->err;
+    c->last_err_at = now;
+  }
+  return 0;
+}
+
+static int run(const soc_collector_config *cfg) {
+  int result = 1;
+  collector c = {.cfg = cfg};
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  /* librdkafka's threads inherit this mask: the handler runs on ours. */
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  batch_forget(&c);
+  if (!c.next || !c.first) goto out;
+  if (open_center(cfg, &c.store) < 0) goto out;
+  if (soc_store_center_writer_new(c.store, &c.w) < 0) {
+    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
+    goto out;
+  }
+  if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+  int fatal = 0;
+  while (!stop_requested && !fatal) {
+    int64_t deadline = mono_ms() + BATCH_MS;
+    int failed = 0;
+    while (!stop_requested && c.batch < BATCH_MAX && !failed) {
+      int64_t left = deadline - mono_ms();
+      if (left <= 0) break;
+      rd_kafka_message_t *m = rd_kafka_consumer_poll(c.rk, (int)left);
+      if (!m) continue;
+      if (m->err) {
+        fatal = kafka_error(&c, m) < 0;
+        rd_kafka_message_destroy(m);
+        if (fatal) break;
+        continue;
+      }
+      const char *topic = rd_kafka_topic_name(m->rkt);
+      int rc = 0;
+      if (!c.in_tx) {
+        rc = soc_store_begin(c.store);
+        c.in_tx = rc == 0;
+      }
+      if (!rc) rc = ingest(&c, m);
+      if (!rc) {
+        batch_track(&c, topic, m->partition, m->offset);
+        c.batch++;
+      } else {
+        /* This message is read again with the rest of the batch. */
+        if (!rd_kafka_topic_partition_list_find(c.first, topic, m->partition))
+          rd_kafka_topic_partition_list_add(c.first, topic, m->partition)->offset = m->offset;
+        failed = 1;
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (failed || batch_commit(&c, 1) < 0) {
+      if (failed) batch_abort(&c, 1);
+      for (int i = 0; i < RETRY_MS / 50 && !stop_requested; i++) usleep(50000);
+    }
+  }
+  batch_commit(&c, 0);
+  result = fatal ? 1 : 0;
+out:
+  if (c.rk) {
+    /* Leaves the group: the revoke callback commits whatever is left. */
+    rd_kafka_consumer_close(c.rk);
+    rd_kafka_destroy(c.rk);
+  }
+  if (c.store)
+    fprintf(stderr,
+            "soccollector: stopped: %" PRId64 " consumed, %" PRId64 " event(s), %" PRId64
+            " duplicate(s), %" PRId64 " heartbeat(s), %" PRId64 " other, %" PRId64
+            " quarantined\n",
+            c.total[C_CONSUMED], c.total[C_EVENTS], c.total[C_DUPLICATES], c.total[C_HEARTBEATS],
+            c.total[C_MESSAGES], c.total[C_QUARANTINED]);
+  soc_store_center_writer_free(c.w);
+  soc_store_close(c.store);
+  if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
+  if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
+  return result;
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+typedef struct agents_ctx {
+  int json;
+  int64_t now_ns, silence_ns;
+  fjson_object *list;
+  size_t n, silent;
+} agents_ctx;
+
+static int print_agent(void *arg, const soc_center_agent *a) {
+  agents_ctx *x = arg;
+  int64_t age_s = (x->now_ns - a->seen_ns) / 1000000000;
+  int silent = x->now_ns - a->seen_ns > x->silence_ns;
+  x->n++;
+  x->silent += (size_t)silent;
+  if (!x->json) {
+    printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id, a->agency,
+           a->authority, a->version, age_s, a->lag_lines, silent ? "SILENT" : "OK");
+    return 0;
+  }
+  fjson_object *o = fjson_object_new_object();
+  if (!o) return -ENOMEM;
+  fjson_object_object_add(o, "id", fjson_object_new_string(a->id));
+  fjson_object_object_add(o, "agency", fjson_object_new_string(a->agency));
+  fjson_object_object_add(o, "authority", fjson_object_new_int64(a->authority));
+  fjson_object_object_add(o, "version", fjson_object_new_string(a->version));
+  fjson_object_object_add(o, "last_heartbeat", fjson_object_new_string(a->hb_ts));
+  fjson_object_object_add(o, "seen_s_ago", fjson_object_new_int64(age_s));
+  fjson_object_object_add(o, "uptime_s", fjson_object_new_int64(a->uptime_s));
+  fjson_object_object_add(o, "lag_lines", fjson_object_new_int64(a->lag_lines));
+  fjson_object_object_add(o, "broker", fjson_object_new_string(a->broker));
+  fjson_object_object_add(o, "status", fjson_object_new_string(silent ? "SILENT" : "OK"));
+  fjson_object *counters = fjson_tokener_parse(a->counters); /* written by us from JSON */
+  fjson_object_object_add(o, "counters", counters ? counters : fjson_object_new_object());
+  fjson_object_array_add(x->list, o);
+  return 0;
+}
+
+static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
+  agents_ctx x = {.json = json,
+                  .now_ns = now_ns(),
+                  .silence_ns = cfg->collector.agent_silence * 1000000000,
+                  .list = json ? fjson_object_new_array() : NULL};
+  if (json && !x.list) return 1;
+  if (!json)
+    printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION",
+           "HEARTBEAT", "LAG", "STATUS");
+  int rc = soc_store_center_agents_scan(s, print_agent, &x);
+  if (json && !rc) {
+    fjson_object *o = fjson_object_new_object();
+    fjson_object_object_add(o, "agents", x.list);
+    fjson_object_object_add(o, "silent", fjson_object_new_int64((int64_t)x.silent));
+    fjson_object_object_add(o, "agent_silence_s", fjson_object_new_int64(cfg->collector.agent_silence));
+    printf("%s\n", fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PRETTY));
+    fjson_object_put(o);
+  } else {
+    fjson_object_put(x.list);
+  }
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  return rc ? 1 : 0;
+}
+
+typedef struct quarantine_ctx {
+  int json;
+  fjson_object *list;
+} quarantine_ctx;
+
+static int print_rejected(void *arg, const soc_center_rejected *r) {
+  quarantine_ctx *x = arg;
+  /* Shown as text with what is not replaced (U+FFFD), control bytes
+   * included, so the terminal is safe from escape sequences. */
+  char head[SOC_UTF8_REPAIRED_MAX(SOC_CENTER_QUARANTINE_HEAD) + 1], key[SOC_UTF8_REPAIRED_MAX(256) + 1];
+  size_t hl = 0, kl = 0;
+  soc_utf8_repair(r->payload, r->payload_len, head, sizeof head, &hl, NULL);
+  soc_utf8_repair(r->key, r->key_len < 256 ? r->key_len : 256, key, sizeof key, &kl, NULL);
+  if (!x->json) {
+    for (size_t i = 0; i < hl; i++)
+      if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f) head[i] = '.';
+    for (size_t i = 0; i < kl; i++)
+      if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) key[i] = '.';
+    printf("%s[%d]@%" PRId64 " key=%s reason=%s size=%" PRId64 " (%s): %.120s\n", r->topic,
+           r->partition, r->offset, key, r->reason, r->size, r->detail, head);
+    return 0;
+  }
+  fjson_object *o = fjson_object_new_object();
+  if (!o) return -ENOMEM;
+  fjson_object_object_add(o, "topic", fjson_object_new_string(r->topic));
+  fjson_object_object_add(o, "partition", fjson_object_new_int(r->partition));
+  fjson_object_object_add(o, "offset", fjson_object_new_int64(r->offset));
+  fjson_object_object_add(o, "key", fjson_object_new_string(key));
+  fjson_object_object_add(o, "reason", fjson_object_new_string(r->reason));
+  fjson_object_object_add(o, "detail", fjson_object_new_string(r->detail));
+  fjson_object_object_add(o, "size", fjson_object_new_int64(r->size));
+  fjson_object_object_add(o, "received_ns", fjson_object_new_int64(r->received_ns));
+  fjson_object_object_add(o, "payload", fjson_object_new_string_len(head, (int)hl));
+  fjson_object_array_add(x->list, o);
+  return 0;
+}
+
+static int cmd_quarantine(soc_store *s, int json, size_t limit) {
+  quarantine_ctx x = {.json = json, .list = json ? fjson_object_new_array() : NULL};
+  if (json && !x.list) return 1;
+  int rc = soc_store_center_quarantine_scan(s, limit, print_rejected, &x);
+  if (json && !rc) printf("%s\n", fjson_object_to_json_string_ext(x.list, FJSON_TO_STRING_PRETTY));
+  fjson_object_put(x.list);
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  return rc ? 1 : 0;
+}
+
+static int print_counter(void *arg, const char *collector_id, const char *name, int64_t value) {
+  fjson_object *all = arg, *o = NULL;
+  if (!all) {
+    printf("%-16s %-28s %" PRId64 "\n", collector_id, name, value);
+    return 0;
+  }
+  if (!fjson_object_object_get_ex(all, collector_id, &o)) {
+    o = fjson_object_new_object();
+    fjson_object_object_add(all, collector_id, o);
+  }
+  fjson_object_object_add(o, name, fjson_object_new_int64(value));
+  return 0;
+}
+
+static int cmd_stats(soc_store *s, int json) {
+  fjson_object *all = json ? fjson_object_new_object() : NULL;
+  int rc = soc_store_center_counters_scan(s, print_counter, all);
+  if (all && !rc) printf("%s\n", fjson_object_to_json_string_ext(all, FJSON_TO_STRING_PRETTY));
+  fjson_object_put(all);
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  return rc ? 1 : 0;
+}
+
+static int command(const soc_collector_config *cfg, int argc, char **argv) {
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"count", no_argument, NULL, 'n'},
+                                       {"agent", required_argument, NULL, 'a'},
+                                       {"limit", required_argument, NULL, 'l'},
+                                       {NULL, 0, NULL, 0}};
+  const char *cmd = argv[0], *agent = NULL;
+  int json = 0, count = 0, opt, status = 2;
+  long limit = 0;
+  soc_store *s = NULL;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 'n': count = 1; break;
+      case 'a': agent = optarg; break;
+      case 'l': limit = strtol(optarg, NULL, 10); break;
+      default: usage(stderr); return 2;
+    }
+  }
+  if (optind < argc || limit < 0) {
+    usage(stderr);
+    return 2;
+  }
+  int known = !strcmp(cmd, "agents") || !strcmp(cmd, "quarantine") || !strcmp(cmd, "stats") ||
+              (!strcmp(cmd, "events") && count);
+  if (!known) {
+    fprintf(stderr, "soccollector: unknown command '%s'%s\n", cmd,
+            !strcmp(cmd, "events") ? " (events takes --count)" : "");
+    usage(stderr);
+    return 2;
+  }
+  if (open_center(cfg, &s) < 0) return 1;
+  if (!strcmp(cmd, "agents")) {
+    status = cmd_agents(cfg, s, json);
+  } else if (!strcmp(cmd, "quarantine")) {
+    status = cmd_quarantine(s, json, (size_t)limit);
+  } else if (!strcmp(cmd, "stats")) {
+    status = cmd_stats(s, json);
+  } else {
+    int64_t n = 0;
+    status = soc_store_center_events_count(s, agent, &n) ? 1 : 0;
+    if (status)
+      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    else
+      printf("%" PRId64 "\n", n);
+  }
+  soc_store_close(s);
+  return status;
 }
 
 int main(int argc, char **argv) {
@@ -29,7 +685,8 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, opt;
-  while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+  /* '+': options end at the command, which has its own. */
+  while ((opt = getopt_long(argc, argv, "+c:Vh", opts, NULL)) != -1) {
     switch (opt) {
       case 'c': path = optarg; break;
       case 'C': check = 1; break;
@@ -38,6 +695,10 @@ int main(int argc, char **argv) {
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
+  }
+  if (check && optind < argc) {
+    usage(stderr);
+    return 2;
   }
   soc_diag *diag = soc_diag_new();
   soc_collector_config *cfg = NULL;
@@ -52,9 +713,10 @@ int main(int argc, char **argv) {
   } else if (check) {
     printf("%s: configuration OK (collector %s, group %s)\n", path, cfg->collector.id,
            cfg->kafka.group_id);
+  } else if (optind < argc) {
+    status = command(cfg, argc - optind, argv + optind);
   } else {
-    fprintf(stderr, "soccollector: the consumer is not built yet; use --check-config\n");
-    status = 1;
+    status = run(cfg);
   }
   soc_collector_config_free(cfg);
   soc_diag_free(diag);

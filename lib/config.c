@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "soc/authority.h"
+#include "soc/rules.h"
 #include "soc/schema.h"
 #include "soc/tz.h"
 #include "soc/yamldoc.h"
@@ -108,7 +109,13 @@ static void release_properties(void *dst);
    .help = "any librdkafka property, e.g. security.protocol: ssl"},                         \
   __VA_ARGS__
 
-static const soc_field kafka_fields[] = {KAFKA_FIELDS()};
+static const soc_field kafka_fields[] = {KAFKA_FIELDS(
+    {.key = "heartbeat_interval", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_kafka_config, heartbeat_s), .def = "30s", .min = 1, .max = 86400,
+     .help = "how often the agent reports its counters, journal size and lag"},
+    {.key = "flush_timeout", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_kafka_config, flush_ms), .def = "10s", .min = 0, .max = 600000,
+     .help = "how long stopping waits for messages in flight (what is left stays in the journal)"})};
 static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
     {.key = "group_id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, group_id),
      .def = "soccollector", .help = "Kafka consumer group shared by the collectors"})};
@@ -371,7 +378,11 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
            k->topic_prefix);
     result = -EINVAL;
   }
-  if (k->brokers) {
+  if (k->brokers && !k->brokers[strspn(k->brokers, " ,")]) {
+    err_at(l, soc_ynode_get(node, "brokers"),
+           "kafka.brokers: empty; expected HOST:PORT[,HOST:PORT...]");
+    result = -EINVAL;
+  } else if (k->brokers) {
     char *list = strdup(k->brokers), *save = NULL;
     if (!list) return -ENOMEM;
     for (char *b = strtok_r(list, ",", &save); b; b = strtok_r(NULL, ",", &save)) {
@@ -692,12 +703,12 @@ static int check_rule_files(loader *l, const soc_ynode *node, char **patterns, s
     if (soc_yararules_compile((const char *const *)files, nfiles, NULL, &st, l->ctx.diag) < 0 ||
         st.files_failed)
       result = -EINVAL;
-  } else {
-    for (size_t i = 0; i < nfiles; i++) {
-      soc_ydoc *doc = NULL;
-      if (soc_ydoc_load_file(files[i], &doc, l->ctx.diag) < 0) result = -EINVAL;
-      soc_ydoc_free(doc);
-    }
+  } else if (nfiles) {
+    /* the real loader, so every rule error is listed with its position */
+    soc_rules_stats st;
+    if (soc_rules_load((const char *const *)files, nfiles, NULL, &st, l->ctx.diag) < 0 ||
+        st.files_failed)
+      result = -EINVAL;
   }
 out:
   for (size_t i = 0; i < nfiles; i++) free(files[i]);

@@ -176,8 +176,75 @@ static int parse_bool(const char *s, int *out) {
   return -EINVAL;
 }
 
-static char *dup_string(const soc_field *f, const soc_schema_ctx *ctx, const char *s) {
-  return (f->flags & SOC_FIELD_PATH) ? soc_path_resolve(ctx->base_dir, s) : strdup(s);
+#define EXPANDED_MAX 65536
+
+int soc_expand_env(const char *s, char **out, char *unset, size_t unsetlen) {
+  size_t cap = strlen(s) + 1, len = 0;
+  char *r = malloc(cap);
+  *out = NULL;
+  if (!r) return -ENOMEM;
+  while (*s) {
+    const char *close = s[0] == '$' && s[1] == '{' ? strchr(s + 2, '}') : NULL;
+    const char *add = s;
+    size_t n = 1;
+    char name[256];
+    if (close && (size_t)(close - s - 2) < sizeof name) {
+      memcpy(name, s + 2, (size_t)(close - s - 2));
+      name[close - s - 2] = '\0';
+      char *dflt = strstr(name, ":-");
+      if (dflt) *dflt = '\0';
+      const char *v = getenv(name);
+      if (v && *v) {
+        add = v;
+      } else if (dflt) {
+        add = dflt + 2;
+      } else {
+        snprintf(unset, unsetlen, "%s", name);
+        free(r);
+        return -ENOENT;
+      }
+      n = strlen(add);
+      s = close + 1;
+    } else {
+      s++;
+    }
+    if (len + n + 1 > EXPANDED_MAX) {
+      free(r);
+      return -E2BIG;
+    }
+    if (len + n + 1 > cap) {
+      cap = (len + n + 1) * 2;
+      char *g = realloc(r, cap);
+      if (!g) {
+        free(r);
+        return -ENOMEM;
+      }
+      r = g;
+    }
+    memcpy(r + len, add, n);
+    len += n;
+  }
+  r[len] = '\0';
+  *out = r;
+  return 0;
+}
+
+/* A string value from the file: ${VAR} expanded, a path made absolute. */
+static char *dup_string(const soc_field *f, const soc_schema_ctx *ctx, const soc_ynode *n,
+                        const char *where, const char *s) {
+  char *expanded = NULL, unset[256] = "";
+  int rc = soc_expand_env(s, &expanded, unset, sizeof unset);
+  if (rc == -ENOENT)
+    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
+                 "%s.%s: environment variable '%s' is not set; set it or write ${%s:-default}",
+                 where, f->key, unset, unset);
+  else if (rc == -E2BIG)
+    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
+                 "%s.%s: longer than %d bytes once expanded", where, f->key, EXPANDED_MAX);
+  if (!expanded || !(f->flags & SOC_FIELD_PATH)) return expanded;
+  char *path = soc_path_resolve(ctx->base_dir, expanded);
+  free(expanded);
+  return path;
 }
 
 static int apply_strings(const soc_field *f, const soc_ynode *n, void *obj,
@@ -199,8 +266,8 @@ static int apply_strings(const soc_field *f, const soc_ynode *n, void *obj,
       bad_value(ctx, it, where, f, NULL);
       return -EINVAL;
     }
-    v[i] = dup_string(f, ctx, it->value);
-    if (!v[i]) return -ENOMEM;
+    v[i] = dup_string(f, ctx, it, where, it->value);
+    if (!v[i]) return -EINVAL;
     (*count)++;
   }
   return 0;
@@ -231,13 +298,14 @@ static int apply_one(const soc_field *f, const soc_ynode *n, void *obj, const so
     case SOC_FIELD_STRING: {
       char **s = dst;
       free(*s);
-      *s = dup_string(f, ctx, n->value);
+      *s = dup_string(f, ctx, n, where, n->value);
+      if (!*s) return -EINVAL;
       if (strlen(n->value) != n->len) {
         soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
                      "%s.%s: a NUL byte inside a string is not allowed", where, f->key);
         return -EINVAL;
       }
-      return *s ? 0 : -ENOMEM;
+      return 0;
     }
     case SOC_FIELD_BOOL:
       if (parse_bool(n->value, dst) < 0) break;

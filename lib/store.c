@@ -88,9 +88,120 @@ static const char *const migrations[] = {
     "  value INTEGER NOT NULL,\n"
     "  PRIMARY KEY(input, name)\n"
     ");",
+    /* 3: detection (store_detect.c): correlation state, drafts and their
+     * evidence, and the outbox the forwarder ships to Kafka. */
+    "CREATE TABLE detect_state(\n"
+    "  rule TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  state BLOB NOT NULL,\n"
+    "  PRIMARY KEY(rule, key)\n"
+    ");\n"
+    "CREATE TABLE draft(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  rule TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  asset TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL,\n"          /* open, confirmed, rejected, merged */
+    "  level INTEGER NOT NULL,\n"
+    "  first_ns INTEGER NOT NULL,\n"
+    "  last_ns INTEGER NOT NULL,\n"
+    "  discovered_ns INTEGER NOT NULL,\n" /* the §3.1 clock starts here */
+    "  count INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL\n"             /* the draft as JSON: everything else */
+    ");\n"
+    "CREATE INDEX draft_open ON draft(rule, key, asset, status);\n"
+    "CREATE TABLE draft_evidence(\n"
+    "  draft INTEGER NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  block INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  stream INTEGER NOT NULL,\n"
+    "  pos INTEGER NOT NULL,\n"
+    "  ts INTEGER NOT NULL,\n"
+    "  line BLOB NOT NULL,\n"
+    "  PRIMARY KEY(draft, seq)\n"
+    ");\n"
+    "CREATE TABLE outbox(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  topic TEXT NOT NULL,\n"           /* suffix: alerts, incidents, reports, evidence */
+    "  key TEXT NOT NULL,\n"
+    "  payload BLOB NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL\n"
+    ");",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* The technical center's database (center.db, soc_store_open with
+ * SOC_STORE_CENTER) is a different schema with its own history of
+ * migrations, kept here so that one migrate() serves both. Its first step
+ * stamps PRAGMA application_id, so that neither program mistakes the other's
+ * file for its own at a lower version. See store_center.c for the tables'
+ * reasons. Entries already shipped are never edited. */
+#define CENTER_APPLICATION_ID 0x534f4343 /* "SOCC" */
+static const char *const center_migrations[] = {
+    /* 1: events (deduplicated by event.id), other topics' messages,
+     * quarantine, agents (from heartbeats) and the collectors' counters. */
+    "PRAGMA application_id = 1397703491;\n" /* CENTER_APPLICATION_ID */
+    "CREATE TABLE meta(\n"
+    "  key TEXT PRIMARY KEY NOT NULL,\n"
+    "  value TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE event(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"  /* event.id: what makes a replay harmless */
+    "  agent TEXT NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  ts TEXT NOT NULL,\n"              /* @timestamp as the agent wrote it */
+    "  topic TEXT NOT NULL,\n"
+    "  partition INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  received_ns INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX event_agent ON event(agent);\n"
+    "CREATE TABLE message(\n"           /* alerts, incidents, ...: kept as they came */
+    "  topic TEXT NOT NULL,\n"
+    "  partition INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  agent TEXT NOT NULL,\n"
+    "  key BLOB NOT NULL,\n"
+    "  received_ns INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  PRIMARY KEY(topic, partition, offset)\n"
+    ");\n"
+    "CREATE TABLE quarantine(\n"
+    "  topic TEXT NOT NULL,\n"
+    "  partition INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  key BLOB NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"         /* the whole payload's; only its head is kept */
+    "  received_ns INTEGER NOT NULL,\n"
+    "  payload BLOB NOT NULL,\n"
+    "  PRIMARY KEY(topic, partition, offset)\n"
+    ");\n"
+    "CREATE TABLE agent(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"
+    "  agency TEXT NOT NULL,\n"
+    "  authority INTEGER NOT NULL,\n"
+    "  version TEXT NOT NULL,\n"
+    "  seen_ns INTEGER NOT NULL,\n"      /* the last heartbeat's Kafka time, never in the future */
+    "  hb_ts TEXT NOT NULL,\n"           /* its @timestamp, as the agent wrote it */
+    "  uptime_s INTEGER NOT NULL,\n"
+    "  lag_lines INTEGER NOT NULL,\n"
+    "  broker TEXT NOT NULL,\n"
+    "  counters TEXT NOT NULL\n"         /* JSON */
+    ");\n"
+    "CREATE TABLE counter(\n"
+    "  collector TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  value INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(collector, name)\n"
+    ");",
+};
+
+#define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))
 
 
 int soc_store_schema_version(void) { return MIGRATIONS; }
@@ -180,31 +291,35 @@ static int set_file_mode(soc_store *s, const char *path, mode_t mode, int compan
   int result = -EIO;
   struct stat st;
   const char *name = companion ? path : "database file";
-  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (companion ? 0 : O_CREAT), mode);
+  /* An existing file is only looked at and chmod-ed by name, never opened:
+   * closing any descriptor of a file drops every POSIX lock this process
+   * holds on it, and another connection of ours (the forwarder's, the
+   * ingest loop's) may hold SQLite's locks on it right now. */
+  if (lstat(path, &st) == 0) {
+    if (S_ISLNK(st.st_mode))
+      return soc_store_fail(s, -ELOOP, "%s is a symbolic link; refusing to follow it", name);
+    if (S_ISDIR(st.st_mode)) return soc_store_fail(s, -EISDIR, "%s is a directory", name);
+    if (!S_ISREG(st.st_mode))
+      return soc_store_fail(s, -EINVAL, "%s is not a regular file", name);
+    if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0)
+      return soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
+                            strerror(errno));
+    return 0;
+  }
+  if (errno != ENOENT)
+    return soc_store_fail(s, -errno, "cannot stat %s: %s", name, strerror(errno));
+  if (companion) return 0;
+  /* New: create it with the mode, whatever the umask; nobody has it open. */
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, mode);
   if (fd < 0) {
-    if (companion && errno == ENOENT) return 0;
     result = -errno;
-    if (errno == ELOOP)
-      soc_store_fail(s, result, "%s is a symbolic link; refusing to follow it", name);
-    else
-      soc_store_fail(s, result, "cannot open %s: %s", name, strerror(errno));
-    return result;
+    if (errno == EEXIST) return set_file_mode(s, path, mode, companion); /* lost a race */
+    return soc_store_fail(s, result, "cannot create %s: %s", name, strerror(errno));
   }
-  if (fstat(fd, &st) < 0) {
-    result = soc_store_fail(s, -errno, "cannot stat %s: %s", name, strerror(errno));
-    goto out;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    result = soc_store_fail(s, -EINVAL, "%s is not a regular file", name);
-    goto out;
-  }
-  if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0) {
-    result = soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
-                  strerror(errno));
-    goto out;
-  }
-  result = 0;
-out:
+  result = fchmod(fd, mode) < 0
+               ? soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
+                                strerror(errno))
+               : 0;
   close(fd);
   return result;
 }
@@ -284,28 +399,37 @@ out:
 
 /* Applies the migrations that the file has not had yet, one transaction
  * each. */
-static int migrate(soc_store *s) {
+static int migrate(soc_store *s, int center) {
   int result = -EIO;
   char sql[64];
-  int version = 0;
+  int version = 0, app = 0;
+  const char *const *steps = center ? center_migrations : migrations;
+  const int nsteps = center ? CENTER_MIGRATIONS : MIGRATIONS;
   for (;;) {
     result = soc_store_exec(s, "BEGIN IMMEDIATE", "cannot start a schema migration");
     if (result) return result;
     result = query_int(s, "PRAGMA user_version", &version);
+    if (!result) result = query_int(s, "PRAGMA application_id", &app);
     if (result) goto out;
-    if (version > MIGRATIONS) {
+    if (version > 0 && (app == CENTER_APPLICATION_ID) != (center != 0)) {
+      result = soc_store_fail(s, -EBADMSG, "is %s store, not %s one",
+                              app == CENTER_APPLICATION_ID ? "a collector's" : "an agent's",
+                              center ? "a collector's" : "an agent's");
+      goto out;
+    }
+    if (version > nsteps) {
       result = soc_store_fail(s, -ENOTSUP,
                     "schema version %d is newer than this program's %d; "
                     "it was written by a newer socagent, use that version or later",
-                    version, MIGRATIONS);
+                    version, nsteps);
       goto out;
     }
     if (version < 0) {
       result = soc_store_fail(s, -EBADMSG, "invalid schema version %d", version);
       goto out;
     }
-    if (version == MIGRATIONS) break;
-    result = soc_store_exec(s, migrations[version], "schema migration failed");
+    if (version == nsteps) break;
+    result = soc_store_exec(s, steps[version], "schema migration failed");
     if (result) goto out;
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", version + 1);
     result = soc_store_exec(s, sql, "cannot record the schema version");
@@ -326,7 +450,7 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   int rc;
   if (out) *out = NULL;
   if (err && errlen) err[0] = '\0';
-  if (!path || !*path || !out || (flags & ~SOC_STORE_GROUP_READ)) {
+  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_CENTER))) {
     if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
     return -EINVAL;
   }
@@ -351,7 +475,7 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   if (!result) result = enable_wal(s);
   if (!result) result = soc_store_exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
   if (!result) result = soc_store_exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
-  if (!result) result = migrate(s);
+  if (!result) result = migrate(s, (flags & SOC_STORE_CENTER) != 0);
   if (result) goto out;
   *out = s;
   s = NULL;

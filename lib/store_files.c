@@ -69,6 +69,23 @@ out:
   return result;
 }
 
+int soc_store_stream_get(soc_store *s, int64_t id, soc_stream_row *row) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT id, input, path, dev, ino, fp_len, fp, offset, state, flags"
+                              " FROM file_stream WHERE id = ?1",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) row_from(st, row);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_DONE) return -ENOENT;
+  return soc_store_fail_sql(s, rc, "cannot read a file position");
+}
+
 /* Binds the columns both insert and update write, as ?2..?10. */
 static void bind_row(sqlite3_stmt *st, const soc_stream_row *r) {
   sqlite3_bind_text(st, 2, r->input, -1, SQLITE_STATIC);

@@ -125,6 +125,10 @@ int soc_store_block_totals(soc_store *s, soc_block_totals *out) {
   return totals_where(s, "", 0, 0, out);
 }
 
+int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_totals *out) {
+  return totals_where(s, "WHERE id > ?1", after_id, 0, out);
+}
+
 int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, int64_t before_ns,
                            soc_block_totals *gone) {
   int result = -EIO;

@@ -26,13 +26,17 @@
  * clocks had not yet moved (02:30 EST = 03:30 EDT), as RFC 5545, Java and
  * Temporal do.
  *
- * The cache, like TZ itself, is process-wide state without a lock: the
- * header tells callers to convert from one thread.
+ * The cache, like TZ itself, is process-wide state: one mutex guards both,
+ * since the agent parses on two threads (ingestion's header peek and the
+ * forwarder's full parse). Other code that reads TZ while a miss is being
+ * served could see the switched zone for a moment; nothing in the agent
+ * calls localtime() for that reason.
  */
 #include "soc/tz.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,6 +62,7 @@ struct cache_slot {
 };
 
 static struct cache_slot cache[CACHE_SLOTS];
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int64_t soc_tz_days_from_civil(int64_t year, int month, int day) {
   const int64_t y = year - (month <= 2);
@@ -164,8 +169,8 @@ static int offset_at(int64_t t, long *off) {
  * candidate instant is real when the zone's offset there is the one that
  * produced it. Two real candidates: a repeated hour, take the earlier
  * instant (the larger offset). None: a skipped hour, keep the offset from
- * before. This assumes at most one change within a day of the time, which
- * holds for every zone in tzdata since 1970. */
+ * before. This assumes no two changes fall within a day of each other,
+ * which the rules of every zone in use today respect. */
 static int resolve(int64_t wall, long *off) {
   long before = 0, after = 0, at_b, at_a;
   int rc = offset_at(wall - SECS_PER_DAY, &before);
@@ -225,8 +230,9 @@ static size_t slot_of(soc_tz_kind kind, const char *name, int64_t hour) {
   return (size_t)(h >> 58) & (CACHE_SLOTS - 1);
 }
 
-/* Local or named zone: the cache first, the C library on a miss. */
-static int zone_to_utc(const soc_tz *tz, int64_t wall, int64_t *epoch) {
+/* Local or named zone: the cache first, the C library on a miss. The
+ * caller holds zone_lock. */
+static int zone_to_utc_locked(const soc_tz *tz, int64_t wall, int64_t *epoch) {
   char tzval[1 + sizeof tz->name];
   const char *name = tz->kind == SOC_TZ_NAMED ? tz->name : "";
   int64_t hour = (wall >= 0 ? wall : wall - (SECS_PER_HOUR - 1)) / SECS_PER_HOUR;
@@ -281,7 +287,12 @@ int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int 
     return 0;
   case SOC_TZ_LOCAL:
   case SOC_TZ_NAMED:
-    return zone_to_utc(tz, wall, epoch);
+  {
+    pthread_mutex_lock(&zone_lock);
+    int rc = zone_to_utc_locked(tz, wall, epoch);
+    pthread_mutex_unlock(&zone_lock);
+    return rc;
+  }
   }
   return -EINVAL;
 }

@@ -83,6 +83,8 @@ typedef struct soc_kafka_config {
   char *brokers;
   char *topic_prefix;
   char *group_id;         /* collector only */
+  int64_t heartbeat_s;    /* agent only: seconds between heartbeats */
+  int64_t flush_ms;       /* agent only: how long stopping waits for deliveries */
   soc_kv *properties;     /* passed to librdkafka as they are */
   size_t nproperties;
 } soc_kafka_config;

@@ -65,6 +65,15 @@ typedef enum {
   SOC_ECS_NETWORK_BYTES,   /* integer >= 0 */
   SOC_ECS_NETWORK_PACKETS, /* integer >= 0 */
   SOC_ECS_RULE_ID,
+  /* What the agent writes on every event, known by name so that setting
+   * them costs no name lookup. */
+  SOC_ECS_EVENT_INGESTED, /* RFC 3339, when the agent read the line */
+  SOC_ECS_AGENT_ID,
+  SOC_ECS_AGENT_NAME,
+  SOC_ECS_AGENT_TYPE,
+  SOC_ECS_AGENT_VERSION,
+  SOC_ECS_ORGANIZATION_NAME,
+  SOC_ECS_LOG_SOURCE_ADDRESS, /* the sender, "address:port" */
   SOC_ECS_COUNT
 } soc_ecs_field;
 
@@ -83,6 +92,10 @@ typedef enum {
 #define SOC_EVENT_TAG_MAX 32    /* tags, not counting the flag tags */
 #define SOC_EVENT_SD_MAX 64     /* syslog structured-data parameters */
 #define SOC_EVENT_SD_NAME_MAX 64 /* bytes in an SD-ID or a parameter name */
+/* The longest JSON any event can have, with its NUL: every stored byte
+ * escaped to six, plus the names and punctuation. A buffer this size never
+ * gets -ENOSPC from soc_event_write_json. */
+#define SOC_EVENT_JSON_MAX (6 * SOC_EVENT_BYTES_MAX + 64 * 1024)
 
 /* event.id: lower-case hex, see soc_event_make_id. */
 #define SOC_EVENT_ID_LEN 32
@@ -185,6 +198,12 @@ int soc_event_add_tag(soc_event *ev, const char *tag, size_t len);
 int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, const char *name,
                            size_t name_len, const char *value, size_t value_len);
 
+/* Makes dst a copy of src: fields, extras, tags, parameters, flags, time
+ * and id. For a caller that starts many events from the same fields:
+ * copying them skips the checks that setting them anew would repeat.
+ * Returns 0, -EINVAL for NULL, -ENOMEM (dst is then left reset). */
+int soc_event_copy(soc_event *dst, const soc_event *src);
+
 /* SOC_EVENT_* flags of what was repaired, cut or dropped so far. */
 unsigned soc_event_flags(const soc_event *ev);
 
@@ -192,5 +211,13 @@ unsigned soc_event_flags(const soc_event *ev);
  * OUT: *json, owned by the caller, free() it. *len (may be NULL), its length.
  * Returns 0, -EINVAL when @timestamp is unset, -ENOMEM. */
 int soc_event_to_json(const soc_event *ev, char **json, size_t *len);
+
+/* The same JSON written into buf[0..cap), NUL-terminated, without
+ * allocating: for a caller that serialises one event after another into a
+ * buffer it keeps. OUT: *len (may be NULL), the length without the NUL.
+ * Returns 0, -EINVAL when @timestamp is unset or buf is NULL, -ENOSPC when
+ * cap is too small (buf then holds no usable JSON; SOC_EVENT_JSON_MAX is
+ * always enough). */
+int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len);
 
 #endif

@@ -82,6 +82,12 @@ int soc_parse_millis(const char *s, int64_t *ms);
 int soc_parse_size(const char *s, int64_t *bytes);
 int soc_parse_int(const char *s, int64_t *v);
 
+/* Expands ${NAME} and ${NAME:-default} from the environment (string values
+ * of config files, so that one file serves several machines). OUT: *out, a
+ * heap string. Returns 0, -ENOENT for an unset variable without a default
+ * (its name goes into unset), -E2BIG past 64 KiB, -ENOMEM. */
+int soc_expand_env(const char *s, char **out, char *unset, size_t unsetlen);
+
 /* Joins base_dir and path unless path is absolute; returns a heap string. */
 char *soc_path_resolve(const char *base_dir, const char *path);
 

@@ -113,6 +113,8 @@ typedef struct soc_block_totals {
   int64_t first_id, last_id;  /* 0 when empty */
 } soc_block_totals;
 int soc_store_block_totals(soc_store *s, soc_block_totals *out);
+/* The same for the blocks with id > after_id: what is not forwarded yet. */
+int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_totals *out);
 
 /* Deletes whole blocks, oldest (lowest id) first, with id <= upto_id, until
  * at least free_bytes of stored data are gone or none is left; or, with
@@ -148,6 +150,8 @@ int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **row
 int soc_store_stream_insert(soc_store *s, soc_stream_row *row);
 /* Writes path, identity, fingerprint, offset and state of row->id. */
 int soc_store_stream_update(soc_store *s, const soc_stream_row *row);
+/* The stream's row by id, in whatever state. Returns 0, -ENOENT. */
+int soc_store_stream_get(soc_store *s, int64_t id, soc_stream_row *row);
 
 /* ---- network sequences and counters (store_files.c) --------------------- */
 
@@ -159,5 +163,162 @@ int soc_store_counter_set(soc_store *s, const char *input, const char *name, int
 /* Calls cb for every counter, ordered by input then name. */
 typedef int (*soc_counter_cb)(void *arg, const char *input, const char *name, int64_t value);
 int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);
+
+/* ---- detection (store_detect.c) -------------------------------------------
+ * Correlation state, drafts with their evidence, and the outbox: all written
+ * by the detector in one transaction with its journal cursor, so a crash
+ * replays detection exactly. */
+
+/* Inserts or replaces the state blob of (rule, key); len 0 deletes it. */
+int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key,
+                               const void *blob, size_t len);
+/* Forgets every saved state (a full dump follows). */
+int soc_store_detect_state_clear(soc_store *s);
+typedef int (*soc_state_cb)(void *arg, const char *rule, const char *key, const void *blob,
+                            size_t len);
+int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg);
+
+#define SOC_DRAFT_RULE_MAX 65
+#define SOC_DRAFT_KEY_MAX 513
+#define SOC_DRAFT_ASSET_MAX 129
+#define SOC_DRAFT_STATUS_MAX 16
+
+typedef struct soc_draft_row {
+  int64_t id;
+  char rule[SOC_DRAFT_RULE_MAX];
+  char key[SOC_DRAFT_KEY_MAX];
+  char asset[SOC_DRAFT_ASSET_MAX];
+  char status[SOC_DRAFT_STATUS_MAX];   /* open, confirmed, rejected, merged */
+  int level;
+  int64_t first_ns, last_ns, discovered_ns;
+  int64_t count;
+  char *body;                          /* JSON, owned by the row: soc_draft_row_clear */
+} soc_draft_row;
+
+void soc_draft_row_clear(soc_draft_row *row);
+/* The open draft of (rule, key, asset). Returns 0, -ENOENT. */
+int soc_store_draft_find_open(soc_store *s, const char *rule, const char *key, const char *asset,
+                              soc_draft_row *out);
+int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out);
+/* Inserts (row->id == 0: sets it) or updates every column of row->id. */
+int soc_store_draft_put(soc_store *s, soc_draft_row *row);
+/* Drafts whose status is `status` (NULL: all), newest discovery first. */
+typedef int (*soc_draft_cb)(void *arg, const soc_draft_row *row);
+int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, void *arg);
+
+typedef struct soc_evidence_row {
+  int64_t draft;
+  int seq;
+  int64_t block;
+  const char *source;
+  int64_t stream;
+  uint64_t pos;
+  int64_t ts;
+  const void *line;
+  size_t len;
+} soc_evidence_row;
+int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e);
+/* How many evidence lines draft has (0 on error). */
+int soc_store_evidence_count(soc_store *s, int64_t draft);
+typedef int (*soc_evidence_cb)(void *arg, const soc_evidence_row *e);
+int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, void *arg);
+
+/* The outbox: messages for <prefix>.<topic>, shipped by the forwarder in id
+ * order. OUT: *id (may be NULL). */
+int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
+                         size_t len, int64_t *id);
+typedef int (*soc_outbox_cb)(void *arg, int64_t id, const char *topic, const char *key,
+                             const void *payload, size_t len);
+int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
+                          void *arg);
+
+/* ---- the technical center (store_center.c) ---------------------------------
+ * center.db, the collector's store: opened with SOC_STORE_CENTER, which
+ * selects the center's own schema (events deduplicated by event.id, other
+ * topics' messages, quarantine, agents, counters). A file of the other kind
+ * is refused with -EBADMSG. Several collectors may share one file: every
+ * write is idempotent (INSERT OR IGNORE, or "only if newer"), so whichever
+ * writes first wins and a replay changes nothing. */
+
+#define SOC_STORE_CENTER (1u << 1) /* soc_store_open flag: a collector's center.db */
+
+/* A writer holds the prepared statements of the hot path (one insert per
+ * message). OUT: *out, owned by the caller; free it with
+ * soc_store_center_writer_free before closing s. It is used inside the caller's
+ * soc_store_begin/commit. */
+typedef struct soc_center_writer soc_center_writer;
+int soc_store_center_writer_new(soc_store *s, soc_center_writer **out);
+void soc_store_center_writer_free(soc_center_writer *w);
+
+/* Where a message came from. Strings borrowed for the call. */
+typedef struct soc_center_origin {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  int64_t received_ns;
+} soc_center_origin;
+
+/* Inserts an event unless its id is there already. OUT: *dup (may be NULL)
+ * 1 when it was (a replay), else 0. body is len bytes of UTF-8 JSON. */
+int soc_store_center_event_put(soc_center_writer *w, const soc_center_origin *o, const char *id,
+                         const char *agent, const char *host, const char *ts, const char *body,
+                         size_t len, int *dup);
+/* Keeps a message of another topic (alerts, incidents, ...) once per
+ * (topic, partition, offset). OUT: *dup as above. */
+int soc_store_center_message_put(soc_center_writer *w, const soc_center_origin *o, const char *agent,
+                           const void *key, size_t key_len, const char *body, size_t len,
+                           int *dup);
+/* Keeps a rejected message: at most SOC_CENTER_QUARANTINE_HEAD bytes of its
+ * payload (size is the whole length), the reason's name and a detail. */
+#define SOC_CENTER_QUARANTINE_HEAD 4096
+#define SOC_CENTER_KEY_MAX 1024 /* bytes of a message key that are kept */
+int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origin *o, const void *key,
+                              size_t key_len, const char *reason, const char *detail,
+                              const void *payload, size_t size, int *dup);
+
+/* What a heartbeat says about its agent. Strings borrowed for the call. */
+typedef struct soc_center_agent {
+  const char *id;
+  const char *agency;
+  int64_t authority;
+  const char *version;
+  int64_t seen_ns;      /* when it was sent, as far as the collector can tell */
+  const char *hb_ts;    /* its @timestamp */
+  int64_t uptime_s;
+  int64_t lag_lines;
+  const char *broker;
+  const char *counters; /* JSON */
+} soc_center_agent;
+/* Inserts the agent, or updates it when a->seen_ns is newer than what is
+ * stored: an old heartbeat replayed never makes a silent agent look alive. */
+int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a);
+/* Adds delta to the counter (collector, name). */
+int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,
+                           int64_t delta);
+
+/* ---- reading (the CLI) ---- */
+/* Events stored, all or of one agent (agent NULL). */
+int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n);
+/* Every agent, by id. Strings valid during the call. */
+typedef int (*soc_center_agent_cb)(void *arg, const soc_center_agent *a);
+int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg);
+/* The quarantine, oldest first; at most limit rows (0: all). */
+typedef struct soc_center_rejected {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  const void *key;
+  size_t key_len;
+  const char *reason, *detail;
+  int64_t size, received_ns;
+  const void *payload; /* the head that was kept */
+  size_t payload_len;
+} soc_center_rejected;
+typedef int (*soc_center_rejected_cb)(void *arg, const soc_center_rejected *r);
+int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb, void *arg);
+/* Every counter of every collector, ordered by collector then name. */
+typedef int (*soc_center_counter_cb)(void *arg, const char *collector, const char *name,
+                                     int64_t value);
+int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg);
 
 #endif

@@ -76,7 +76,7 @@ soc_syslog_format soc_syslog_peek(const char *msg, size_t len, const soc_syslog_
  *   opts->tz.
  * - host is repaired like the event's host.name (utf8.h), cut between
  *   characters.
- * - With a SOC_TZ_LOCAL or SOC_TZ_NAMED zone both share soc_tz_to_utc's
- *   rule: call them from one thread. */
+ * - With a SOC_TZ_LOCAL or SOC_TZ_NAMED zone both take soc_tz_to_utc's
+ *   lock on a cache miss (about once per zone and hour). */
 
 #endif

@@ -28,8 +28,9 @@ int soc_tz_parse(const char *s, soc_tz *out);
 /* Seconds since the epoch of the wall-clock time given (month 1-12, day
  * 1-31, ...) in zone tz. Returns 0 or -EINVAL for out-of-range fields.
  * For a local time that a DST change makes ambiguous, the earlier instant
- * wins. Not thread-safe for SOC_TZ_LOCAL and SOC_TZ_NAMED (it switches TZ
- * while converting): call it from one thread. */
+ * wins. Thread-safe: for SOC_TZ_LOCAL and SOC_TZ_NAMED a cache miss
+ * switches the process's TZ under a lock (see tz.c), so nothing else in the
+ * process should call localtime() meanwhile. */
 int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int min, int sec,
                   int64_t *epoch);
 /* More on soc_tz_to_utc: year is 0..9999 and sec 0..59 (a leap second's

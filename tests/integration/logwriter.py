@@ -20,6 +20,7 @@ p.add_argument("--rotate-every", type=int, default=1000)
 p.add_argument("--mode", default="rename", choices=["rename", "copytruncate", "mixed"])
 p.add_argument("--rate", type=float, default=0, help="lines per second; 0: as fast as possible")
 p.add_argument("--long-every", type=int, default=0, help="every M-th line is 3000 bytes long")
+p.add_argument("--hosts", type=int, default=1, help="host names web01..webNN, round robin")
 a = p.parse_args()
 
 path = os.path.join(a.dir, "app.log")
@@ -29,8 +30,8 @@ rec = open(a.record, "w")
 start = time.monotonic()
 for seq in range(1, a.lines + 1):
     pad = "x" * 3000 if a.long_every and seq % a.long_every == 0 else "payload"
-    line = "Nov 25 07:%02d:%02d web01 writer[42]: seq=%08d %s\n" % (
-        (seq // 60) % 60, seq % 60, seq, pad)
+    line = "Nov 25 07:%02d:%02d web%02d writer[42]: seq=%08d %s\n" % (
+        (seq // 60) % 60, seq % 60, 1 + seq % a.hosts, seq, pad)
     f.write(line.encode())
     rec.write("%d\n" % seq)
     if a.rate:

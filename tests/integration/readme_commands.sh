@@ -22,6 +22,8 @@ expect_out "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.2
 expect_out "level 3"
 expect_out "level 4"
 expect_out "[fallback]"
+expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4000 delivered"
+expect_out '"dataset":"socagent.file"' 
 expect_out '"level":3'
 
 finish

@@ -166,6 +166,8 @@ static const struct broken {
     /* 25 pcap file that does not exist */
     {AGENT CONTACTS KAFKA "inputs: [ { type: pcap, file: none.pcap } ]\n",
      "4:31: error: inputs[0].file: cannot read"},
+    /* 27 no broker at all */
+    {AGENT CONTACTS "kafka: { brokers: '' }\n", "3:19: error: kafka.brokers: empty"},
     /* 26 topic prefix with a space */
     {AGENT CONTACTS "kafka: { brokers: 'h:1', topic_prefix: 'a b' }\n",
      "kafka.topic_prefix: 'a b' is not a valid topic name part"},
@@ -261,6 +263,27 @@ static void test_collector(void **state) {
   soc_diag_free(d);
 }
 
+static void test_environment(void **state) {
+  (void)state;
+  setenv("SOC_TEST_BROKER", "10.0.0.1:9093", 1);
+  unsetenv("SOC_TEST_UNSET");
+  const char *path = write_file("env.yaml", AGENT CONTACTS
+                                "kafka: { brokers: '${SOC_TEST_BROKER},${SOC_TEST_UNSET:-h:1}',"
+                                " topic_prefix: 'x${SOC_TEST_UNSET:-}y' }\n");
+  soc_diag *d = soc_diag_new();
+  soc_config *cfg = NULL;
+  assert_int_equal(soc_config_load(path, 0, &cfg, d), 0);
+  assert_string_equal(cfg->kafka.brokers, "10.0.0.1:9093,h:1");
+  assert_string_equal(cfg->kafka.topic_prefix, "xy");
+  soc_config_free(cfg);
+  cfg = NULL;
+  path = write_file("env2.yaml", AGENT CONTACTS "kafka: { brokers: '${SOC_TEST_UNSET}' }\n");
+  assert_int_equal(soc_config_load(path, 0, &cfg, d), -EINVAL);
+  assert_diag_contains(d, "3:19: error: kafka.brokers: environment variable 'SOC_TEST_UNSET' is"
+                          " not set");
+  soc_diag_free(d);
+}
+
 static void test_listen_parse(void **state) {
   (void)state;
   soc_listen l;
@@ -282,6 +305,6 @@ int main(void) {
       cmocka_unit_test(test_valid),          cmocka_unit_test(test_warnings_only),
       cmocka_unit_test(test_broken),         cmocka_unit_test(test_all_problems_reported),
       cmocka_unit_test(test_broken_rule_files), cmocka_unit_test(test_collector),
-      cmocka_unit_test(test_listen_parse)};
+      cmocka_unit_test(test_listen_parse), cmocka_unit_test(test_environment)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /*
  * Unit tests for the event model: its JSON is parsed back with libfastjson
  * and checked field by field, so the tests see what the technical center
- * will see, not our own string building.
+ * will see, not our own string building. The writer streams its JSON
+ * rather than building a libfastjson tree, so it is also held to the tree
+ * that the old writer made for the same event, and to a randomised check
+ * that every leaf lands at its path once.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -460,6 +463,316 @@ static void test_truncation_and_budget(void **state) {
   free(buf);
 }
 
+/* Whether two parsed values are the same; object members in any order. */
+static int json_same(struct fjson_object *a, struct fjson_object *b) {
+  if (fjson_object_get_type(a) != fjson_object_get_type(b)) return 0;
+  switch (fjson_object_get_type(a)) {
+  case fjson_type_object: {
+    struct fjson_object_iterator it = fjson_object_iter_begin(a), end = fjson_object_iter_end(a);
+    struct fjson_object *v;
+    if (fjson_object_object_length(a) != fjson_object_object_length(b)) return 0;
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
+      if (!fjson_object_object_get_ex(b, fjson_object_iter_peek_name(&it), &v) ||
+          !json_same(fjson_object_iter_peek_value(&it), v))
+        return 0;
+    return 1;
+  }
+  case fjson_type_array:
+    if (fjson_object_array_length(a) != fjson_object_array_length(b)) return 0;
+    for (int i = 0; i < fjson_object_array_length(a); i++)
+      if (!json_same(fjson_object_array_get_idx(a, i), fjson_object_array_get_idx(b, i))) return 0;
+    return 1;
+  case fjson_type_int:
+    return fjson_object_get_int64(a) == fjson_object_get_int64(b);
+  case fjson_type_string:
+    return !strcmp(fjson_object_get_string(a), fjson_object_get_string(b));
+  default:
+    return 0;
+  }
+}
+
+/* Every field the first version knew, extras beside and inside known
+ * objects, structured data, tags, escapes and invalid UTF-8. */
+static void fill_rich(soc_event *ev) {
+  static const char msg[] = "Failed \"password\" for r\\oot\n\t\x01 \xFF end /x \xE8\xB3\x87";
+  soc_event_set_time(ev, INT64_C(1714552200123456789));
+  assert_int_equal(soc_event_set_id(ev, "632056a4aa1f31b49c3d76f341c5514c"), 0);
+  for (int f = 0; f <= SOC_ECS_RULE_ID; f++) {
+    char v[64];
+    if (soc_event_set_int(ev, (soc_ecs_field)f, 3) == 0) continue;
+    snprintf(v, sizeof v, "v-%s", soc_ecs_field_name((soc_ecs_field)f));
+    if (soc_event_set_str(ev, (soc_ecs_field)f, v, strlen(v)) == -EINVAL)
+      assert_int_equal(set(ev, (soc_ecs_field)f, "192.0.2.1"), 0); /* an IP field */
+  }
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, sizeof msg - 1), 0);
+  static const char *const extras[][2] = {
+      {"agent.id", "a1"},
+      {"agent.name", "a1"},
+      {"agent.type", "socagent"},
+      {"labels.authority", "36"},
+      {"organization.name", "Org \"x\""},
+      {"host.os.family", "debian"},
+      {"host.os.name", "Debian"},
+      {"event.ingested", "2024-05-01T08:30:01.000000Z"},
+      {"log.source.address", "192.0.2.9:514"},
+      {"log.syslog.facility.extra_x", "fx"},
+      {"log-x.a", "dash"},
+      {"zz", "last"},
+      {"A.B", "upper"},
+  };
+  for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++)
+    assert_int_equal(soc_event_set(ev, extras[i][0], extras[i][1], strlen(extras[i][1])), 0);
+  static const char sd_id[] = "origin.example@32473";
+  assert_int_equal(soc_event_add_sd_param(ev, sd_id, strlen(sd_id), "ip", 2, "192.0.2.1", 9), 0);
+  assert_int_equal(soc_event_add_sd_param(ev, sd_id, strlen(sd_id), "sw", 2, "rsyslog \"8\"", 11),
+                   0);
+  assert_int_equal(soc_event_add_sd_param(ev, "meta", 4, "sequenceId", 10, "7", 1), 0);
+  assert_int_equal(soc_event_add_tag(ev, "ssh", 3), 0);
+  assert_int_equal(soc_event_add_tag(ev, "a\"b", 3), 0);
+}
+
+/* What the libfastjson tree writer made of fill_rich's event, verbatim. */
+static const char rich_tree_json[] =
+    "{\"@timestamp\":\"2024-05-01T08:30:00.123456Z\",\"ecs\":{\"version\":\"8.11.0\"},"
+    "\"event\":{\"id\":\"632056a4aa1f31b49c3d76f341c5514c\",\"kind\":\"v-event.kind\","
+    "\"category\":\"v-event.category\",\"type\":\"v-event.type\","
+    "\"action\":\"v-event.action\",\"outcome\":\"v-event.outcome\","
+    "\"severity\":3,\"dataset\":\"v-event.dataset\",\"module\":\"v-event.module\","
+    "\"original\":\"v-event.original\",\"ingested\":\"2024-05-01T08:30:01.000000Z\"},"
+    "\"host\":{\"name\":\"v-host.name\",\"ip\":\"192.0.2.1\","
+    "\"os\":{\"family\":\"debian\",\"name\":\"Debian\"}},\"source\":{\"ip\":\"192.0.2.1\","
+    "\"port\":3},\"destination\":{\"ip\":\"192.0.2.1\",\"port\":3},"
+    "\"user\":{\"name\":\"v-user.name\"},\"process\":{\"name\":\"v-process.name\","
+    "\"pid\":3},\"message\":\"Failed \\\"password\\\" for r\\\\oot\\n\\t\\u0001 \xEF" "\xBF" "\xBD "
+    "end \\/x \xE8" "\xB3" "\x87\",\"log\":{\"file\":{\"path\":\"v-log.file.path\"},"
+    "\"offset\":3,\"syslog\":{\"facility\":{\"code\":3,\"name\":\"daemon\","
+    "\"extra_x\":\"fx\"},\"severity\":{\"code\":3,\"name\":\"Error\"},"
+    "\"hostname\":\"v-log.syslog.hostname\",\"appname\":\"v-log.syslog.appname\","
+    "\"procid\":\"v-log.syslog.procid\",\"msgid\":\"v-log.syslog.msgid\","
+    "\"version\":\"v-log.syslog.version\",\"priority\":27,\"structured_data\":{\"origin.examp"
+    "le@32473\":{\"ip\":\"192.0.2.1\",\"sw\":\"rsyslog \\\"8\\\"\"},"
+    "\"meta\":{\"sequenceId\":\"7\"}}},\"source\":{\"address\":\"192.0.2.9:514\"}},"
+    "\"network\":{\"transport\":\"v-network.transport\",\"protocol\":\"v-network.protocol\","
+    "\"direction\":\"v-network.direction\",\"type\":\"v-network.type\","
+    "\"community_id\":\"v-network.community_id\",\"bytes\":3,"
+    "\"packets\":3},\"rule\":{\"id\":\"v-rule.id\"},\"agent\":{\"id\":\"a1\","
+    "\"name\":\"a1\",\"type\":\"socagent\"},\"labels\":{\"authority\":\"36\"},"
+    "\"organization\":{\"name\":\"Org \\\"x\\\"\"},\"log-x\":{\"a\":\"dash\"},"
+    "\"zz\":\"last\",\"A\":{\"B\":\"upper\"},\"tags\":[\"ssh\","
+    "\"a\\\"b\",\"invalid_utf8\"]}";
+
+/* The streaming writer's JSON is the tree writer's, member order aside;
+ * soc_event_write_json and soc_event_to_json give the same bytes. */
+static void test_stream_equals_tree(void **state) {
+  soc_event *ev = *state;
+  char *json = NULL, *buf = malloc(SOC_EVENT_JSON_MAX);
+  size_t len = 0, blen = 0;
+  assert_non_null(buf);
+  fill_rich(ev);
+  struct fjson_object *got = to_parsed(ev), *want = fjson_tokener_parse(rich_tree_json);
+  assert_non_null(want);
+  assert_true(json_same(got, want));
+  fjson_object_put(got);
+  fjson_object_put(want);
+  assert_int_equal(soc_event_to_json(ev, &json, &len), 0);
+  assert_int_equal(soc_event_write_json(ev, buf, SOC_EVENT_JSON_MAX, &blen), 0);
+  assert_int_equal(blen, len);
+  assert_memory_equal(buf, json, len + 1);
+  free(json);
+  free(buf);
+}
+
+/* Every cap short of the JSON and its NUL says -ENOSPC and writes nothing
+ * past the cap; the exact cap works. */
+static void test_write_json_caps(void **state) {
+  soc_event *ev = *state;
+  char *json = NULL, *buf;
+  size_t len = 0, n = 0;
+  assert_int_equal(soc_event_write_json(ev, (char[8]){0}, 8, &n), -EINVAL); /* no @timestamp */
+  fill_rich(ev);
+  assert_int_equal(soc_event_write_json(ev, NULL, 8, &n), -EINVAL);
+  assert_int_equal(soc_event_to_json(ev, &json, &len), 0);
+  buf = malloc(len + 2);
+  assert_non_null(buf);
+  for (size_t cap = 0; cap <= len; cap++) {
+    memset(buf, 0x55, len + 2);
+    assert_int_equal(soc_event_write_json(ev, buf, cap, &n), -ENOSPC);
+    for (size_t i = cap; i < len + 2; i++) assert_int_equal((unsigned char)buf[i], 0x55);
+  }
+  assert_int_equal(soc_event_write_json(ev, buf, len + 1, &n), 0);
+  assert_int_equal(n, len);
+  assert_memory_equal(buf, json, len + 1);
+  free(buf);
+  free(json);
+}
+
+/* The largest event there can be still fits SOC_EVENT_JSON_MAX, and the
+ * 1 MB that brokers take: every byte of the budget escaped to six, the
+ * most extras with long dotted keys, all tags, all parameters. */
+static void test_json_worst_case(void **state) {
+  soc_event *ev = *state;
+  char key[SOC_EVENT_KEY_MAX + 1], *json = NULL, *buf = malloc(SOC_EVENT_JSON_MAX);
+  char ctl[SOC_EVENT_KEY_MAX];
+  size_t len = 0, blen = 0;
+  assert_non_null(buf);
+  memset(ctl, '\x01', sizeof ctl);
+  soc_event_set_time(ev, 0);
+  for (int i = 0; i < SOC_EVENT_EXTRA_MAX; i++) {
+    int n = snprintf(key, sizeof key, "k%02d", i);
+    /* Segments of four: libfastjson parses no deeper than 32 levels. */
+    while (n + 5 <= SOC_EVENT_KEY_MAX) n += snprintf(key + n, sizeof key - (size_t)n, ".abcd");
+    assert_int_equal(soc_event_set(ev, key, ctl, 8), 0);
+  }
+  for (int i = 0; i < SOC_EVENT_SD_MAX; i++) {
+    ctl[0] = (char)('A' + i % 26);
+    ctl[1] = (char)('A' + i / 26);
+    assert_int_equal(soc_event_add_sd_param(ev, ctl, SOC_EVENT_SD_NAME_MAX, ctl + 1,
+                                            SOC_EVENT_SD_NAME_MAX, ctl, 8),
+                     0);
+  }
+  for (int i = 0; i < SOC_EVENT_TAG_MAX; i++) {
+    ctl[0] = (char)('A' + i);
+    assert_int_equal(soc_event_add_tag(ev, ctl, sizeof ctl), 0);
+  }
+  char *big = malloc(SOC_EVENT_VALUE_MAX);
+  assert_non_null(big);
+  memset(big, '\x01', SOC_EVENT_VALUE_MAX);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, SOC_EVENT_VALUE_MAX), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, big, SOC_EVENT_VALUE_MAX), 0);
+  for (int f = 0; f < SOC_ECS_COUNT; f++)
+    if (soc_event_set_int(ev, (soc_ecs_field)f, INT64_MAX) == -EINVAL)
+      soc_event_set_int(ev, (soc_ecs_field)f, 7); /* a ranged integer */
+  static const char id64[] = "0123456789012345678901234567890123456789012345678901234567890123";
+  assert_int_equal(soc_event_set_id(ev, id64), 0);
+  free(big);
+  assert_int_equal(soc_event_add_tag(ev, "one-more", 8), -ENOSPC);
+  assert_int_equal(soc_event_flags(ev), SOC_EVENT_TRUNCATED | SOC_EVENT_DROPPED);
+  assert_int_equal(soc_event_write_json(ev, buf, SOC_EVENT_JSON_MAX, &blen), 0);
+  assert_true(blen < 1000 * 1000);
+  assert_int_equal(soc_event_to_json(ev, &json, &len), 0);
+  assert_int_equal(len, blen);
+  assert_memory_equal(buf, json, len);
+  fjson_object_put(to_parsed(ev));
+  free(json);
+  free(buf);
+}
+
+/* A copy serialises the same and is independent of its original. */
+static void test_copy(void **state) {
+  soc_event *ev = *state, *cp = soc_event_new();
+  char *a = NULL, *b = NULL;
+  assert_non_null(cp);
+  assert_int_equal(soc_event_set(cp, "labels.stale", "x", 1), 0);
+  fill_rich(ev);
+  assert_int_equal(soc_event_copy(cp, ev), 0);
+  assert_int_equal(soc_event_to_json(ev, &a, NULL), 0);
+  assert_int_equal(soc_event_to_json(cp, &b, NULL), 0);
+  assert_string_equal(a, b);
+  assert_null(soc_event_get(cp, "labels.stale"));
+  assert_int_equal(soc_event_flags(cp), soc_event_flags(ev));
+  /* Changing the copy leaves the original alone. */
+  assert_int_equal(set(cp, SOC_ECS_MESSAGE, "changed"), 0);
+  assert_int_equal(soc_event_set(cp, "zz", "other", 5), 0);
+  assert_string_equal(soc_event_get(ev, "zz"), "last");
+  assert_string_not_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "changed");
+  /* Copying onto itself changes nothing. */
+  assert_int_equal(soc_event_copy(cp, cp), 0);
+  free(b);
+  assert_int_equal(soc_event_to_json(cp, &b, NULL), 0);
+  assert_non_null(strstr(b, "\"message\":\"changed\""));
+  assert_int_equal(soc_event_copy(NULL, ev), -EINVAL);
+  free(a);
+  free(b);
+  soc_event_free(cp);
+}
+
+/* The fields the agent writes on every event are known by name too. */
+static void test_agent_fields(void **state) {
+  soc_event *ev = *state;
+  assert_int_equal(soc_event_set(ev, "agent.id", "agent-01", 8), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_AGENT_ID), "agent-01");
+  assert_int_equal(soc_ecs_field_lookup("log.source.address"), SOC_ECS_LOG_SOURCE_ADDRESS);
+  assert_int_equal(soc_ecs_field_lookup("event.ingested"), SOC_ECS_EVENT_INGESTED);
+  assert_int_equal(soc_event_set(ev, "agent", "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "agent.id.x", "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set(ev, "agent.ephemeral_id", "e1", 2), 0);
+}
+
+/* A value may be set from the event's own copy of it (the slot's buffer
+ * is reused, so this must not read what it is overwriting). */
+static void test_set_from_itself(void **state) {
+  soc_event *ev = *state;
+  assert_int_equal(set(ev, SOC_ECS_MESSAGE, "hello world"), 0);
+  const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, m + 6, 5), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "world");
+  m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, m, 5), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "world");
+  assert_int_equal(soc_event_set(ev, "labels.a", "abcdef", 6), 0);
+  const char *v = soc_event_get(ev, "labels.a");
+  assert_int_equal(soc_event_set(ev, "labels.a", v + 1, 5), 0);
+  assert_string_equal(soc_event_get(ev, "labels.a"), "bcdef");
+}
+
+/* Walks a parsed object, checking every string leaf against the names
+ * that were set; returns how many leaves it found. */
+static size_t check_leaves(struct fjson_object *o, char *path, size_t plen, const soc_event *ev) {
+  struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
+  size_t found = 0;
+  for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+    const char *k = fjson_object_iter_peek_name(&it);
+    struct fjson_object *v = fjson_object_iter_peek_value(&it);
+    int n = snprintf(path + plen, 256 - plen, "%s%s", plen ? "." : "", k);
+    if (fjson_object_is_type(v, fjson_type_object)) {
+      found += check_leaves(v, path, plen + (size_t)n, ev);
+    } else if (strcmp(path, "@timestamp") && strcmp(path, "ecs.version")) {
+      assert_true(fjson_object_is_type(v, fjson_type_string));
+      const char *want = soc_event_get(ev, path);
+      assert_non_null(want);
+      assert_string_equal(fjson_object_get_string(v), want);
+      found++;
+    }
+    path[plen] = '\0';
+  }
+  return found;
+}
+
+/* Random names, some known and some not, nested in and beside each other
+ * and set in any order: each accepted one is in the JSON once, at its
+ * path, with its value, and nothing else is. */
+static void test_random_nesting(void **state) {
+  static const char *const pool[] = {
+      "message",         "host.name",      "host.os.name",  "host.os.family",  "host.osx",
+      "host-x",          "log.file.path",  "log.file.x",    "log.filex.a",     "log.syslog.appname",
+      "log.syslog.facility.x", "log.level",  "a",           "a.b",             "a-b.c",
+      "a0.b.c",          "Z",              "z.y.x.w",       "z.y.x.v",         "z.y.u",
+      "event.kind",      "event.x",        "event.id.x",    "labels.k",        "labels.k2",
+      "agent.id",        "agent.x.y",      "user.name",     "user.name2",      "organization.name",
+  };
+  soc_event *ev = *state;
+  uint32_t seed = 12345;
+  char path[256], value[16];
+  for (int round = 0; round < 500; round++) {
+    size_t want = 0;
+    soc_event_reset(ev);
+    soc_event_set_time(ev, round);
+    for (size_t i = 0; i < 12; i++) {
+      seed = seed * 1103515245u + 12345u;
+      const char *name = pool[(seed >> 8) % (sizeof pool / sizeof pool[0])];
+      /* Values with quotes, backslashes and control bytes. */
+      size_t vlen = (seed >> 20) % sizeof value;
+      for (size_t j = 0; j < vlen; j++) value[j] = "a\"\\\n\x01z/"[(seed >> (j % 24)) % 7];
+      int had = soc_event_get(ev, name) != NULL;
+      if (soc_event_set(ev, name, value, vlen) == 0 && !had) want++;
+    }
+    struct fjson_object *o = to_parsed(ev);
+    path[0] = '\0';
+    assert_int_equal(check_leaves(o, path, 0, ev), want);
+    fjson_object_put(o);
+  }
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -492,6 +805,13 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncation_and_budget, setup, teardown),
       cmocka_unit_test(test_null_handling),
+      cmocka_unit_test_setup_teardown(test_stream_equals_tree, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_write_json_caps, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_worst_case, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,195 @@
+/*
+ * socctl status — what the agent is doing, read from its store.
+ *
+ *   socctl -c FILE status [--json]
+ *
+ * Everything comes from the store that the agent commits to, so status
+ * works whether the agent is running or not, and shows exactly what a
+ * restart would resume from: each input with its files and committed
+ * positions (or network sequence), the journal's size, how far forwarding
+ * has got (the lag is what the journal holds past the cursor), the broker
+ * state the forwarder last saw, and every counter.
+ */
+#include <errno.h>
+#include <json.h> /* libfastjson */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "socctl.h"
+
+typedef struct counters_ctx {
+  fjson_object *by_input;
+} counters_ctx;
+
+static int add_counter(void *arg, const char *input, const char *name, int64_t value) {
+  counters_ctx *c = arg;
+  fjson_object *o = NULL;
+  if (!fjson_object_object_get_ex(c->by_input, input, &o)) {
+    o = fjson_object_new_object();
+    fjson_object_object_add(c->by_input, input, o);
+  }
+  fjson_object_object_add(o, name, fjson_object_new_int64(value));
+  return 0;
+}
+
+static fjson_object *input_status(soc_store *store, const soc_input_config *in) {
+  fjson_object *o = fjson_object_new_object();
+  fjson_object_object_add(o, "id", fjson_object_new_string(in->id));
+  fjson_object_object_add(o, "type", fjson_object_new_string(soc_input_type_name(in->type)));
+  if (in->type == SOC_INPUT_FILE) {
+    soc_stream_row *rows = NULL;
+    size_t n = 0;
+    fjson_object *files = fjson_object_new_array();
+    if (soc_store_streams_load(store, in->id, &rows, &n) == 0)
+      for (size_t i = 0; i < n; i++) {
+        fjson_object *f = fjson_object_new_object();
+        fjson_object_object_add(f, "path", fjson_object_new_string(rows[i].path));
+        fjson_object_object_add(f, "stream", fjson_object_new_int64(rows[i].id));
+        fjson_object_object_add(f, "offset", fjson_object_new_int64((int64_t)rows[i].offset));
+        fjson_object_object_add(
+            f, "state",
+            fjson_object_new_string(rows[i].state == SOC_STREAM_ACTIVE ? "active" : "draining"));
+        fjson_object_array_add(files, f);
+      }
+    free(rows);
+    fjson_object_object_add(o, "files", files);
+  } else if (in->type == SOC_INPUT_SYSLOG) {
+    uint64_t seq = 0;
+    soc_store_seq_get(store, in->id, &seq);
+    fjson_object_object_add(o, "listen", fjson_object_new_string(in->listen ? in->listen : ""));
+    fjson_object_object_add(o, "next_sequence", fjson_object_new_int64((int64_t)seq));
+  }
+  return o;
+}
+
+static int64_t get_int(fjson_object *o, const char *a, const char *b) {
+  fjson_object *x = NULL, *y = NULL;
+  if (!fjson_object_object_get_ex(o, a, &x) || !fjson_object_object_get_ex(x, b, &y)) return 0;
+  return fjson_object_get_int64(y);
+}
+
+static const char *get_str(fjson_object *o, const char *a, const char *b) {
+  fjson_object *x = NULL, *y = NULL;
+  if (!fjson_object_object_get_ex(o, a, &x) || !fjson_object_object_get_ex(x, b, &y)) return "";
+  return fjson_object_get_string(y);
+}
+
+typedef struct print_ctx {
+  const char *input;
+  int all;                /* print zero values too */
+} print_ctx;
+
+static int print_counter(void *arg, const char *input, const char *name, int64_t value) {
+  const print_ctx *p = arg;
+  if (strcmp(input, p->input) == 0 && (value || p->all))
+    printf("  %-20s %lld\n", name, (long long)value);
+  return 0;
+}
+
+static void print_text(fjson_object *st, soc_store *store) {
+  fjson_object *inputs = NULL;
+  printf("agent %s (%s, authority %lld)\n", get_str(st, "agent", "id"),
+         get_str(st, "agent", "agency"), (long long)get_int(st, "agent", "authority"));
+  printf("journal: %lld line(s), %lld block(s), %lld bytes stored\n",
+         (long long)get_int(st, "journal", "lines"), (long long)get_int(st, "journal", "blocks"),
+         (long long)get_int(st, "journal", "stored_bytes"));
+  printf("forwarding: %lld line(s) behind (%lld block(s)), broker %s, %lld delivered\n",
+         (long long)get_int(st, "forward", "lag_lines"),
+         (long long)get_int(st, "forward", "lag_blocks"), get_str(st, "forward", "broker"),
+         (long long)get_int(st, "forward", "delivered"));
+  fjson_object_object_get_ex(st, "inputs", &inputs);
+  int n = inputs ? fjson_object_array_length(inputs) : 0;
+  for (int i = 0; i < n; i++) {
+    fjson_object *in = fjson_object_array_get_idx(inputs, i), *v = NULL, *files = NULL;
+    fjson_object_object_get_ex(in, "id", &v);
+    const char *id = fjson_object_get_string(v);
+    fjson_object_object_get_ex(in, "type", &v);
+    printf("input %s (%s)\n", id, fjson_object_get_string(v));
+    if (fjson_object_object_get_ex(in, "files", &files))
+      for (int j = 0; j < fjson_object_array_length(files); j++) {
+        fjson_object *f = fjson_object_array_get_idx(files, j), *p = NULL, *off = NULL, *s = NULL;
+        fjson_object_object_get_ex(f, "path", &p);
+        fjson_object_object_get_ex(f, "offset", &off);
+        fjson_object_object_get_ex(f, "state", &s);
+        printf("  %s at byte %lld (%s)\n", fjson_object_get_string(p),
+               (long long)fjson_object_get_int64(off), fjson_object_get_string(s));
+      }
+    if (fjson_object_object_get_ex(in, "next_sequence", &v))
+      printf("  next sequence %lld\n", (long long)fjson_object_get_int64(v));
+    print_ctx pc = {.input = id};
+    soc_store_counters_scan(store, print_counter, &pc);
+  }
+  printf("forwarder\n");
+  print_ctx pc = {.input = "forward", .all = 1};
+  soc_store_counters_scan(store, print_counter, &pc);
+}
+
+int socctl_status(const socctl_env *env, int argc, char **argv) {
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--json")) {
+      json = 1;
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      printf("usage: socctl [-c FILE] status [--json]\n");
+      return 0;
+    } else {
+      fprintf(stderr, "socctl status: unexpected argument '%s'\nusage: socctl [-c FILE] status"
+                      " [--json]\n", argv[i]);
+      return 2;
+    }
+  }
+  soc_config *cfg = NULL;
+  soc_store *store = NULL;
+  int status = socctl_open_store(env, &cfg, &store);
+  if (status) return status;
+  status = 1;
+  char buf[256];
+  int64_t cursor = 0;
+  if (soc_store_meta_get(store, "forward.cursor", buf, sizeof buf, NULL) == 0)
+    cursor = strtoll(buf, NULL, 10);
+  soc_block_totals all, lag;
+  if (soc_store_block_totals(store, &all) < 0 || soc_store_block_totals_after(store, cursor, &lag) < 0) {
+    fprintf(stderr, "socctl status: %s\n", soc_store_errmsg(store));
+    goto out;
+  }
+  fjson_object *st = fjson_object_new_object(), *agent = fjson_object_new_object(),
+               *journal = fjson_object_new_object(), *fw = fjson_object_new_object(),
+               *inputs = fjson_object_new_array();
+  counters_ctx cc = {.by_input = fjson_object_new_object()};
+  fjson_object_object_add(agent, "id", fjson_object_new_string(cfg->agent.id));
+  fjson_object_object_add(agent, "agency", fjson_object_new_string(cfg->agent.agency));
+  fjson_object_object_add(agent, "authority", fjson_object_new_int64(cfg->agent.authority));
+  fjson_object_object_add(agent, "state_dir", fjson_object_new_string(cfg->agent.state_dir));
+  fjson_object_object_add(st, "agent", agent);
+  fjson_object_object_add(journal, "lines", fjson_object_new_int64(all.lines));
+  fjson_object_object_add(journal, "blocks", fjson_object_new_int64(all.blocks));
+  fjson_object_object_add(journal, "raw_bytes", fjson_object_new_int64(all.raw_bytes));
+  fjson_object_object_add(journal, "stored_bytes", fjson_object_new_int64(all.stored_bytes));
+  fjson_object_object_add(journal, "last_block", fjson_object_new_int64(all.last_id));
+  fjson_object_object_add(st, "journal", journal);
+  fjson_object_object_add(fw, "cursor", fjson_object_new_int64(cursor));
+  fjson_object_object_add(fw, "lag_lines", fjson_object_new_int64(lag.lines));
+  fjson_object_object_add(fw, "lag_blocks", fjson_object_new_int64(lag.blocks));
+  if (soc_store_meta_get(store, "forward.broker", buf, sizeof buf, NULL) < 0)
+    snprintf(buf, sizeof buf, "never contacted");
+  fjson_object_object_add(fw, "broker", fjson_object_new_string(buf));
+  fjson_object_object_add(fw, "brokers", fjson_object_new_string(cfg->kafka.brokers));
+  soc_store_counters_scan(store, add_counter, &cc);
+  fjson_object_object_add(fw, "delivered", fjson_object_new_int64(get_int(cc.by_input, "forward", "delivered")));
+  fjson_object_object_add(st, "forward", fw);
+  for (size_t i = 0; i < cfg->ninputs; i++)
+    fjson_object_array_add(inputs, input_status(store, &cfg->inputs[i]));
+  fjson_object_object_add(st, "inputs", inputs);
+  fjson_object_object_add(st, "counters", cc.by_input);
+  if (json)
+    printf("%s\n", fjson_object_to_json_string_ext(st, FJSON_TO_STRING_PLAIN));
+  else
+    print_text(st, store);
+  fjson_object_put(st);
+  status = 0;
+out:
+  soc_store_close(store);
+  soc_config_free(cfg);
+  return status;
+}

@@ -1,0 +1,97 @@
+#!/bin/bash
+# End-to-end benchmark: a 1-million-line file into Kafka, side by side in
+# one run on the same development broker (tests/broker/socbroker):
+#   socagent   file -> journal -> ECS JSON -> Kafka (idempotent, acks=all, lz4)
+#   rsyslog    imfile -> omkafka (the line as it is, no JSON)
+#   kcat -P -l the raw limit: lines as they are, no parsing, no journal
+# Each run starts from an empty topic; it ends when the topic's high
+# watermarks add up to the number of lines. Reports lines/s, CPU-seconds per
+# million lines and peak RSS, as a Markdown table.
+#
+#   bench/forward.sh [BUILD_DIR] [LINES]
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-$SRC/build}
+N=${2:-1000000}
+W=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
+PARTS=4
+
+cpu_of() { awk '{print ($14+$15)/'"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
+rss_of() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+now() { date +%s.%N; }
+row() {
+  awk -v n="$1" -v l="$2" -v s="$3" -v c="$4" -v r="$5" 'BEGIN{
+    printf "| %s | %d | %.2f | %.0f | %.2f | %.1f |\n", n, l, s, l/s, c*1000000/l, r/1024 }'
+}
+# sum of the high watermarks of topic $1
+produced() {
+  local sum=0 p hw
+  for p in $(seq 0 $((PARTS - 1))); do
+    hw=$(kcat -Q -b "$B" -t "$1:$p:-1" 2>/dev/null | awk '{print $NF}' | tail -n 1)
+    sum=$((sum + ${hw:-0}))
+  done
+  echo $sum
+}
+wait_topic() { # topic count timeout
+  local deadline=$(($(date +%s) + $3))
+  while [ "$(produced "$1")" -lt "$2" ]; do
+    [ "$(date +%s)" -lt $deadline ] || { echo "timeout on $1" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rsyslog,kcat \
+  --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
+for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
+B=$(cat "$W/boot")
+
+echo "| pipeline | lines | seconds | lines/s | CPU-s per 1M lines | peak RSS MiB |"
+echo "| --- | --- | --- | --- | --- | --- |"
+
+# --- socagent: the daemon, until the topic holds every line
+mkdir -p "$W/a"
+cat > "$W/a/agent.yaml" <<YAML
+agent: { id: bench, agency: bench, authority: 36, state_dir: $W/a/state, timezone: "+08:00" }
+contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
+inputs: [ { type: file, id: bench, paths: [ "$W/input.log" ] } ]
+kafka: { brokers: "$B", topic_prefix: agent }
+YAML
+t0=$(now)
+"$BIN/agent/socagent" -c "$W/a/agent.yaml" 2>"$W/a/err" &
+A=$!
+wait_topic agent.events "$N" 900
+t1=$(now)
+row "socagent file -> Kafka (ECS JSON)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $A)" "$(rss_of $A)"
+kill $A; wait $A 2>/dev/null || true
+
+# --- rsyslog: imfile -> omkafka
+mkdir -p "$W/r"
+cat > "$W/r/rsyslog.conf" <<CONF
+global(workDirectory="$W/r")
+module(load="imfile")
+module(load="omkafka")
+template(name="line" type="string" string="%msg%")
+input(type="imfile" File="$W/input.log" Tag="bench" ruleset="out")
+ruleset(name="out") { action(type="omkafka" broker=["$B"] topic="rsyslog" template="line"
+  confParam=["compression.codec=lz4", "acks=all", "enable.idempotence=true"]) }
+CONF
+t0=$(now)
+rsyslogd -n -f "$W/r/rsyslog.conf" -i "$W/r/pid" 2>/dev/null &
+R=$!
+wait_topic rsyslog "$N" 900
+t1=$(now)
+row "rsyslog imfile -> omkafka (raw line)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $R)" "$(rss_of $R)"
+kill $R; wait $R 2>/dev/null || true
+
+# --- kcat -P -l: the raw limit
+t0=$(now)
+/usr/bin/time -f "%U %S %M" -o "$W/kcat.time" kcat -P -b "$B" -t kcat -l -z lz4 \
+  -X acks=all -X enable.idempotence=true "$W/input.log"
+wait_topic kcat "$N" 900
+t1=$(now)
+read -r u s m < "$W/kcat.time"
+row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+echo
+echo "input: $N lines, $(stat -c %s "$W/input.log") bytes; broker: socbroker ($PARTS partitions); $(nproc) cores; $(date -u +%Y-%m-%d)"

@@ -1,0 +1,246 @@
+/*
+ * validate — one Kafka message in, a verdict out (see validate.h).
+ *
+ * The checks run cheapest first and stop at the first failure, so a 1 MiB
+ * blob of junk costs one length compare, and a message that is not UTF-8
+ * never reaches the JSON parser. The parser gets the exact length (not a C
+ * string), a depth limit, and must consume every byte: "{} trailing junk"
+ * is not a JSON object, and neither are two objects back to back.
+ *
+ * Only the fields the store indexes are looked at; the body is kept as it
+ * came, so a field the agent adds later needs no change here. Optional
+ * fields (host.name, @timestamp) are taken when they are strings that fit;
+ * a field of the wrong type or an over-long one rejects the message rather
+ * than being cut, because a cut host name would file the event under
+ * another host.
+ */
+#include "validate.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "soc/utf8.h"
+
+static const char *const reason_names[SOC_COLLECTOR_REASONS] = {
+    [SOC_COLLECTOR_OK] = "ok",
+    [SOC_COLLECTOR_TOO_LARGE] = "too_large",
+    [SOC_COLLECTOR_NOT_UTF8] = "not_utf8",
+    [SOC_COLLECTOR_NOT_JSON] = "not_json",
+    [SOC_COLLECTOR_NOT_OBJECT] = "not_object",
+    [SOC_COLLECTOR_NO_HEADER] = "missing_header",
+    [SOC_COLLECTOR_BAD_SCHEMA] = "schema_version",
+    [SOC_COLLECTOR_BAD_AGENT] = "bad_agent_id",
+    [SOC_COLLECTOR_NO_AGENT] = "no_agent_id",
+    [SOC_COLLECTOR_AGENT_MISMATCH] = "agent_mismatch",
+    [SOC_COLLECTOR_BAD_EVENT_ID] = "bad_event_id",
+    [SOC_COLLECTOR_BAD_FIELD] = "bad_field",
+};
+
+const char *soc_collector_reason_name(soc_collector_reason r) {
+  return (unsigned)r < SOC_COLLECTOR_REASONS ? reason_names[r] : "unknown";
+}
+
+soc_collector_kind soc_collector_topic_kind(const char *topic, const char *prefix) {
+  size_t n = prefix ? strlen(prefix) : 0;
+  if (!topic || strncmp(topic, prefix ? prefix : "", n) || topic[n] != '.')
+    return SOC_COLLECTOR_OTHER;
+  if (!strcmp(topic + n + 1, "events")) return SOC_COLLECTOR_EVENTS;
+  if (!strcmp(topic + n + 1, "heartbeat")) return SOC_COLLECTOR_HEARTBEAT;
+  return SOC_COLLECTOR_OTHER;
+}
+
+int soc_collector_agent_id_ok(const char *s, size_t len) {
+  if (!s || !len || len > SOC_COLLECTOR_AGENT_MAX) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '.' || c == '_' || c == '-';
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+static int event_id_ok(const char *s, size_t len) {
+  if (len != 32) return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  return 1;
+}
+
+static int reject(soc_collector_verdict *v, soc_collector_reason r,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reject(soc_collector_verdict *v, soc_collector_reason r,
+                   const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->detail, sizeof v->detail, fmt, ap);
+  va_end(ap);
+  v->reason = r;
+  return (int)r;
+}
+
+/* o.a.b as an object member path; NULL when any step is missing. */
+static fjson_object *path2(fjson_object *o, const char *a, const char *b) {
+  fjson_object *x = NULL, *y = NULL;
+  if (!fjson_object_object_get_ex(o, a, &x) || !fjson_object_is_type(x, fjson_type_object))
+    return NULL;
+  if (!b) return x;
+  return fjson_object_object_get_ex(x, b, &y) ? y : NULL;
+}
+
+/* Copies an optional string field into buf (cap bytes with the NUL).
+ * Absent or null: "" and 0. Present and not a string that fits: -1. */
+static int take_str(fjson_object *f, char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (!f) return 0;
+  if (!fjson_object_is_type(f, fjson_type_string)) return -1;
+  const char *s = fjson_object_get_string(f);
+  int n = fjson_object_get_string_len(f);
+  /* A "\u0000" in the JSON would cut the C string without a word. */
+  if (!s || n < 0 || (size_t)n >= cap || strlen(s) != (size_t)n) return -1;
+  memcpy(buf, s, (size_t)n + 1);
+  return 0;
+}
+
+/* An optional integer field; absent: 0. */
+static int take_int(fjson_object *f, int64_t *out) {
+  *out = 0;
+  if (!f) return 0;
+  if (!fjson_object_is_type(f, fjson_type_int)) return -1;
+  *out = fjson_object_get_int64(f);
+  return 0;
+}
+
+/* The headers: required on events, checked when present elsewhere. */
+static int check_headers(const soc_collector_msg *m, soc_collector_verdict *v) {
+  int strict = m->kind == SOC_COLLECTOR_EVENTS;
+  if (!m->hdr_agent && strict) return reject(v, SOC_COLLECTOR_NO_HEADER, "no agent.id header");
+  if (!m->hdr_schema && strict)
+    return reject(v, SOC_COLLECTOR_NO_HEADER, "no schema.version header");
+  if (m->hdr_schema && (m->hdr_schema_len != sizeof SOC_COLLECTOR_SCHEMA - 1 ||
+                        memcmp(m->hdr_schema, SOC_COLLECTOR_SCHEMA, m->hdr_schema_len)))
+    return reject(v, SOC_COLLECTOR_BAD_SCHEMA, "schema.version is not \"" SOC_COLLECTOR_SCHEMA
+                  "\" (%zu bytes)", m->hdr_schema_len);
+  if (m->hdr_agent && !soc_collector_agent_id_ok(m->hdr_agent, m->hdr_agent_len))
+    return reject(v, SOC_COLLECTOR_BAD_AGENT, "agent.id header is not a valid agent id");
+  return SOC_COLLECTOR_OK;
+}
+
+static int check_event(fjson_object *root, soc_collector_verdict *v) {
+  fjson_object *id = path2(root, "event", "id"), *ts = NULL;
+  if (!id || !fjson_object_is_type(id, fjson_type_string))
+    return reject(v, SOC_COLLECTOR_BAD_EVENT_ID, "no event.id string");
+  const char *s = fjson_object_get_string(id);
+  int n = fjson_object_get_string_len(id);
+  if (!s || n < 0 || !event_id_ok(s, (size_t)n))
+    return reject(v, SOC_COLLECTOR_BAD_EVENT_ID, "event.id is not 32 lowercase hex digits");
+  memcpy(v->event_id, s, 33);
+  if (take_str(path2(root, "host", "name"), v->host, sizeof v->host))
+    return reject(v, SOC_COLLECTOR_BAD_FIELD, "host.name is not a string of at most %d bytes",
+                  SOC_COLLECTOR_HOST_MAX);
+  fjson_object_object_get_ex(root, "@timestamp", &ts);
+  if (take_str(ts, v->ts, sizeof v->ts))
+    return reject(v, SOC_COLLECTOR_BAD_FIELD, "@timestamp is not a string of at most %d bytes",
+                  SOC_COLLECTOR_TS_MAX);
+  return SOC_COLLECTOR_OK;
+}
+
+static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
+  fjson_object *sa = path2(root, "socagent", NULL), *ts = NULL, *counters = NULL;
+  int bad = 0;
+  if (!sa) return reject(v, SOC_COLLECTOR_BAD_FIELD, "no socagent object in a heartbeat");
+  fjson_object_object_get_ex(root, "@timestamp", &ts);
+  bad |= take_str(ts, v->ts, sizeof v->ts);
+  bad |= take_str(path2(root, "agent", "version"), v->version, sizeof v->version);
+  bad |= take_str(path2(root, "socagent", "agency"), v->agency, sizeof v->agency);
+  bad |= take_int(path2(root, "socagent", "authority"), &v->authority);
+  bad |= take_int(path2(root, "socagent", "uptime_s"), &v->uptime_s);
+  bad |= take_int(path2(sa, "forward", "lag_lines"), &v->lag_lines);
+  bad |= take_str(path2(sa, "forward", "broker"), v->broker, sizeof v->broker);
+  if (bad)
+    return reject(v, SOC_COLLECTOR_BAD_FIELD,
+                  "a heartbeat field has the wrong type or is over %d bytes",
+                  SOC_COLLECTOR_TEXT_MAX);
+  if (fjson_object_object_get_ex(sa, "counters", &counters) &&
+      fjson_object_is_type(counters, fjson_type_object)) {
+    const char *c = fjson_object_to_json_string_ext(counters, FJSON_TO_STRING_PLAIN);
+    if (c && !(v->counters = strdup(c))) return SOC_COLLECTOR_OK; /* caller sees -ENOMEM */
+  }
+  return SOC_COLLECTOR_OK;
+}
+
+/* Returns the reason, or -ENOMEM. */
+static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_object **rootp) {
+  int r;
+  if (m->len > SOC_COLLECTOR_MSG_MAX)
+    return reject(v, SOC_COLLECTOR_TOO_LARGE, "%zu bytes, more than %u", m->len,
+                  SOC_COLLECTOR_MSG_MAX);
+  if ((r = check_headers(m, v)) != SOC_COLLECTOR_OK) return r;
+  size_t good = soc_utf8_valid_prefix(m->payload, m->len);
+  if (good != m->len)
+    return reject(v, SOC_COLLECTOR_NOT_UTF8, "not UTF-8 text (NUL or bad byte at %zu)", good);
+  if (!m->len) return reject(v, SOC_COLLECTOR_NOT_JSON, "empty");
+  fjson_tokener *tok = fjson_tokener_new_ex(SOC_COLLECTOR_JSON_DEPTH);
+  if (!tok) return -ENOMEM; /* says nothing about the message: not a reason to quarantine */
+  fjson_tokener_set_flags(tok, FJSON_TOKENER_STRICT);
+  /* len <= 1 MiB, so it fits the tokener's int. */
+  *rootp = fjson_tokener_parse_ex(tok, m->payload, (int)m->len);
+  enum fjson_tokener_error jerr = fjson_tokener_get_error(tok);
+  size_t used = (size_t)tok->char_offset;
+  fjson_tokener_free(tok);
+  if (!*rootp || jerr != fjson_tokener_success) {
+    return reject(v, SOC_COLLECTOR_NOT_JSON, "not JSON (%s, at byte %zu)",
+                  jerr == fjson_tokener_continue ? "cut short" : fjson_tokener_error_desc(jerr),
+                  used);
+  }
+  /* Trailing white space is harmless; anything else is a second value. */
+  while (used < m->len && strchr(" \t\r\n", ((const char *)m->payload)[used])) used++;
+  if (used < m->len) return reject(v, SOC_COLLECTOR_NOT_JSON, "junk after the JSON value at %zu", used);
+  if (!fjson_object_is_type(*rootp, fjson_type_object))
+    return reject(v, SOC_COLLECTOR_NOT_OBJECT, "JSON, but not an object");
+
+  fjson_object *aid = path2(*rootp, "agent", "id");
+  if (!aid || !fjson_object_is_type(aid, fjson_type_string))
+    return reject(v, SOC_COLLECTOR_NO_AGENT, "no agent.id string in the body");
+  const char *a = fjson_object_get_string(aid);
+  int alen = fjson_object_get_string_len(aid);
+  if (!a || alen < 0 || !soc_collector_agent_id_ok(a, (size_t)alen))
+    return reject(v, SOC_COLLECTOR_BAD_AGENT, "agent.id in the body is not a valid agent id");
+  if (m->hdr_agent &&
+      (m->hdr_agent_len != (size_t)alen || memcmp(m->hdr_agent, a, (size_t)alen)))
+    return reject(v, SOC_COLLECTOR_AGENT_MISMATCH, "body agent.id '%s' differs from the header's",
+                  a);
+  memcpy(v->agent, a, (size_t)alen + 1);
+
+  if (m->kind == SOC_COLLECTOR_EVENTS) return check_event(*rootp, v);
+  if (m->kind == SOC_COLLECTOR_HEARTBEAT) return check_heartbeat(*rootp, v);
+  return SOC_COLLECTOR_OK;
+}
+
+int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v) {
+  int result = -EINVAL;
+  fjson_object *root = NULL;
+  if (!v) return -EINVAL;
+  memset(v, 0, sizeof *v);
+  if (!m || (m->len && !m->payload)) goto out;
+  result = judge(m, v, &root);
+  /* A heartbeat whose counters could not be copied is accepted with none;
+   * only the caller can tell it that memory ran out. */
+  if (result == SOC_COLLECTOR_OK && m->kind == SOC_COLLECTOR_HEARTBEAT && !v->counters &&
+      path2(path2(root, "socagent", NULL), "counters", NULL))
+    result = -ENOMEM;
+out:
+  fjson_object_put(root);
+  return result;
+}
+
+void soc_collector_verdict_clear(soc_collector_verdict *v) {
+  if (!v) return;
+  free(v->counters);
+  v->counters = NULL;
+}

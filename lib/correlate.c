@@ -1,0 +1,727 @@
+/*
+ * correlate — per (rule, key) state for counting, distinct values,
+ * sequences and suppression.
+ *
+ * Each state is one heap block (the key is stored inline) on three lists:
+ * a hash chain to find it, a least-recently-updated list to evict from when
+ * max_keys is reached, and a dirty list so a dump visits only what changed.
+ * All three are intrusive and doubly linked where removal needs it, so
+ * feeding, evicting and dumping a change are O(1) whatever the key count.
+ *
+ * A count rule keeps its newest `count` hit times sorted; it fires when the
+ * oldest of them is within the window of the newest. That is exact for
+ * events in time order and cheap to keep (a hit usually appends); a hit
+ * older than all kept ones can not help a window end later, and is dropped.
+ * A distinct rule keeps up to `count` (value hash, last seen) pairs and
+ * forgets those that slid out of the window. Hashes are 64-bit SipHash with
+ * a fixed key, so they mean the same after a restart (they are saved); a
+ * collision merges two values, which can only delay a firing.
+ *
+ * The hash table's own SipHash key is random per process: keys are
+ * attacker-chosen text (source addresses, user names) and must not be able
+ * to pile into one chain. Nothing observable depends on bucket order: dumps
+ * walk the LRU list, and eviction follows it.
+ *
+ * Blobs (dump/restore) are big-endian and self-describing, so a blob from a
+ * truncated or tampered row is refused rather than trusted: magic, version,
+ * exact length, item count within bounds, sorted hit times, unique hashes.
+ */
+#include "soc/correlate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NONE INT64_MIN
+#define TOMBSTONES_MAX 4096
+#define BLOB_HEADER 36
+#define NUMBUF 32
+
+/* ---- SipHash-1-3 -------------------------------------------------------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                               \
+  do {                                                                         \
+    v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                  \
+    v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                     \
+    v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                     \
+    v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                  \
+  } while (0)
+
+static uint64_t siphash13(const uint64_t k[2], const void *data, size_t len) {
+  const uint8_t *p = data;
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+  uint64_t b = (uint64_t)len << 56, m;
+  size_t i, left = len & 7;
+  for (i = 0; i + 8 <= len; i += 8) {
+    m = 0;
+    for (int j = 7; j >= 0; j--) m = (m << 8) | p[i + (size_t)j];
+    v3 ^= m;
+    SIPROUND;
+    v0 ^= m;
+  }
+  for (size_t j = 0; j < left; j++) b |= (uint64_t)p[i + j] << (8 * j);
+  v3 ^= b;
+  SIPROUND;
+  v0 ^= b;
+  v2 ^= 0xff;
+  SIPROUND;
+  SIPROUND;
+  SIPROUND;
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Fixed: distinct hashes and long-key suffixes are saved and must mean the
+ * same after a restart. */
+static const uint64_t fixed_key[2] = {0x536f634167656e74ULL, 0x636f7272656c6174ULL};
+
+/* ---- states ------------------------------------------------------------- */
+
+typedef struct dv {
+  uint64_t h;
+  int64_t ts;
+} dv;
+
+typedef struct entry entry;
+struct entry {
+  entry *hnext;        /* hash chain */
+  entry *prev, *next;  /* LRU list, head = most recently updated */
+  entry *dprev, *dnext; /* dirty list */
+  uint64_t hash;
+  uint32_t rule;
+  uint32_t n, cap;     /* items kept */
+  int64_t *ts;         /* count rules: sorted hit times */
+  dv *dv;              /* distinct rules */
+  int64_t last_ns;     /* newest hit time */
+  int64_t fired_ns;    /* last firing, NONE */
+  int64_t after_ns;    /* last firing of corr.after for this key, NONE */
+  uint8_t dirty, persisted;
+  uint16_t keylen;
+  char key[];
+};
+
+typedef struct tomb {
+  uint32_t rule;
+  char *key;
+} tomb;
+
+struct soc_correlator {
+  const soc_rules *rules;
+  size_t max_keys;
+  entry **buckets;
+  size_t nbuckets; /* a power of two */
+  size_t nkeys;
+  entry *head, *tail;
+  entry *dirty;
+  uint64_t seed[2];
+  uint32_t **deps; /* rule -> rules whose `after` names it (count in ndeps) */
+  size_t *ndeps;
+  tomb *tombs;
+  size_t ntombs;
+  int reset_needed; /* more went away than tombs can hold */
+  soc_correlator_stats st;
+};
+
+static void seed_init(uint64_t seed[2]) {
+  if (getrandom(seed, 2 * sizeof seed[0], GRND_NONBLOCK) == (ssize_t)(2 * sizeof seed[0]))
+    return;
+  /* No entropy yet (early boot): still different per process. */
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  seed[0] = (uint64_t)t.tv_nsec ^ ((uint64_t)t.tv_sec << 32) ^ (uint64_t)(uintptr_t)seed;
+  seed[1] = (uint64_t)(uint32_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)&t;
+}
+
+static uint64_t key_hash(const soc_correlator *c, uint32_t rule, const char *key, size_t len) {
+  return siphash13(c->seed, key, len) ^ ((uint64_t)rule * 0x9e3779b97f4a7c15ULL);
+}
+
+static void lru_unlink(soc_correlator *c, entry *e) {
+  if (e->prev) e->prev->next = e->next; else c->head = e->next;
+  if (e->next) e->next->prev = e->prev; else c->tail = e->prev;
+  e->prev = e->next = NULL;
+}
+
+static void lru_push(soc_correlator *c, entry *e) {
+  e->prev = NULL;
+  e->next = c->head;
+  if (c->head) c->head->prev = e;
+  c->head = e;
+  if (!c->tail) c->tail = e;
+}
+
+static void touch(soc_correlator *c, entry *e) {
+  if (c->head == e) return;
+  lru_unlink(c, e);
+  lru_push(c, e);
+}
+
+static void set_dirty(soc_correlator *c, entry *e) {
+  if (e->dirty) return;
+  e->dirty = 1;
+  e->dprev = NULL;
+  e->dnext = c->dirty;
+  if (c->dirty) c->dirty->dprev = e;
+  c->dirty = e;
+}
+
+static void clear_dirty(soc_correlator *c, entry *e) {
+  if (!e->dirty) return;
+  if (e->dprev) e->dprev->dnext = e->dnext; else c->dirty = e->dnext;
+  if (e->dnext) e->dnext->dprev = e->dprev;
+  e->dprev = e->dnext = NULL;
+  e->dirty = 0;
+}
+
+static void entry_free(entry *e) {
+  if (!e) return;
+  free(e->ts);
+  free(e->dv);
+  free(e);
+}
+
+/* Remembers that a saved state went away, so the store can delete it. */
+static void add_tomb(soc_correlator *c, const entry *e) {
+  if (!e->persisted || c->reset_needed) return;
+  if (c->ntombs == TOMBSTONES_MAX) {
+    c->reset_needed = 1;
+    return;
+  }
+  char *k = strdup(e->key);
+  if (!k) {
+    c->reset_needed = 1;
+    return;
+  }
+  c->tombs[c->ntombs].rule = e->rule;
+  c->tombs[c->ntombs].key = k;
+  c->ntombs++;
+}
+
+static void entry_remove(soc_correlator *c, entry *e) {
+  entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+  while (*pp != e) pp = &(*pp)->hnext;
+  *pp = e->hnext;
+  lru_unlink(c, e);
+  clear_dirty(c, e);
+  add_tomb(c, e);
+  c->nkeys--;
+  entry_free(e);
+}
+
+static int grow_buckets(soc_correlator *c) {
+  size_t nb = c->nbuckets * 2;
+  entry **b = calloc(nb, sizeof *b);
+  if (!b) return -ENOMEM;
+  for (size_t i = 0; i < c->nbuckets; i++)
+    for (entry *e = c->buckets[i], *next; e; e = next) {
+      next = e->hnext;
+      e->hnext = b[e->hash & (nb - 1)];
+      b[e->hash & (nb - 1)] = e;
+    }
+  free(c->buckets);
+  c->buckets = b;
+  c->nbuckets = nb;
+  return 0;
+}
+
+static entry *find(const soc_correlator *c, uint32_t rule, const char *key, size_t len,
+                   uint64_t h) {
+  for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
+    if (e->hash == h && e->rule == rule && e->keylen == len && !memcmp(e->key, key, len)) return e;
+  return NULL;
+}
+
+/* The state of (rule, key), made (evicting the stalest if need be) when
+ * missing. */
+static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t len,
+                     entry **out) {
+  uint64_t h = key_hash(c, rule, key, len);
+  entry *e = find(c, rule, key, len, h);
+  if (e) {
+    *out = e;
+    return 0;
+  }
+  if (c->nkeys >= c->max_keys && c->tail) {
+    entry_remove(c, c->tail);
+    c->st.evicted++;
+  }
+  if (c->nkeys >= c->nbuckets && grow_buckets(c) < 0) return -ENOMEM;
+  e = calloc(1, sizeof *e + len + 1);
+  if (!e) return -ENOMEM;
+  e->hash = h;
+  e->rule = rule;
+  e->keylen = (uint16_t)len;
+  memcpy(e->key, key, len);
+  e->key[len] = '\0';
+  e->last_ns = e->fired_ns = e->after_ns = NONE;
+  e->hnext = c->buckets[h & (c->nbuckets - 1)];
+  c->buckets[h & (c->nbuckets - 1)] = e;
+  lru_push(c, e);
+  c->nkeys++;
+  *out = e;
+  return 0;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+typedef struct keybuf {
+  char s[SOC_CORRELATE_KEY_MAX + 1];
+  size_t len;       /* bytes kept */
+  size_t full;      /* bytes of the whole key */
+  uint64_t v[4];    /* a running FNV-1a of the whole key, for the cut suffix */
+} keybuf;
+
+static void key_put(keybuf *k, char ch) {
+  if (k->len < SOC_CORRELATE_KEY_MAX) k->s[k->len++] = ch;
+  k->full++;
+  k->v[0] = (k->v[0] ^ (uint8_t)ch) * 0x100000001b3ULL;
+}
+
+/* Joins the values of fields (escaping '|' and '\'); -ENOENT when one is
+ * missing. */
+static int make_key(const soc_event *ev, const char *const *fields, size_t n, keybuf *k) {
+  char num[NUMBUF];
+  k->len = k->full = 0;
+  k->v[0] = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) {
+    const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
+    if (!v) return -ENOENT;
+    if (i) key_put(k, '|');
+    for (; *v; v++) {
+      if (*v == '|' || *v == '\\') key_put(k, '\\');
+      key_put(k, *v);
+    }
+  }
+  if (k->full > SOC_CORRELATE_KEY_MAX) {
+    /* cut between characters, then "#" and the whole key's hash */
+    size_t cut = SOC_CORRELATE_KEY_MAX - 17;
+    while (cut > 0 && ((uint8_t)k->s[cut] & 0xc0) == 0x80) cut--;
+    snprintf(k->s + cut, sizeof k->s - cut, "#%016llx", (unsigned long long)k->v[0]);
+    k->len = cut + 17;
+  }
+  k->s[k->len] = '\0';
+  return 0;
+}
+
+/* ---- new and free --------------------------------------------------------- */
+
+void soc_correlator_free(soc_correlator *c) {
+  if (!c) return;
+  for (entry *e = c->head, *next; e; e = next) {
+    next = e->next;
+    entry_free(e);
+  }
+  for (size_t i = 0; c->deps && i < soc_rules_count(c->rules); i++) free(c->deps[i]);
+  free(c->deps);
+  free(c->ndeps);
+  for (size_t i = 0; i < c->ntombs; i++) free(c->tombs[i].key);
+  free(c->tombs);
+  free(c->buckets);
+  free(c);
+}
+
+int soc_correlator_new(const soc_rules *rules, size_t max_keys, soc_correlator **out) {
+  int result = -EINVAL;
+  soc_correlator *c = NULL;
+  size_t n = soc_rules_count(rules);
+  if (!out) goto out;
+  *out = NULL;
+  if (!rules) goto out;
+  result = -ENOMEM;
+  c = calloc(1, sizeof *c);
+  if (!c) goto out;
+  c->rules = rules;
+  c->max_keys = max_keys ? max_keys : SOC_CORRELATE_DEFAULT_KEYS;
+  c->st.max_keys = c->max_keys;
+  c->nbuckets = 64;
+  c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+  c->deps = calloc(n ? n : 1, sizeof *c->deps);
+  c->ndeps = calloc(n ? n : 1, sizeof *c->ndeps);
+  c->tombs = calloc(TOMBSTONES_MAX, sizeof *c->tombs);
+  if (!c->buckets || !c->deps || !c->ndeps || !c->tombs) goto out;
+  seed_init(c->seed);
+  for (size_t i = 0; i < n; i++) {
+    const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(rules, i));
+    if (!k || !k->after) continue;
+    size_t a = soc_rule_index(k->after);
+    uint32_t *d = realloc(c->deps[a], (c->ndeps[a] + 1) * sizeof *d);
+    if (!d) goto out;
+    c->deps[a] = d;
+    d[c->ndeps[a]++] = (uint32_t)i;
+  }
+  *out = c;
+  c = NULL;
+  result = 0;
+out:
+  soc_correlator_free(c);
+  return result;
+}
+
+/* ---- windows ------------------------------------------------------------ */
+
+static int reserve(entry *e, size_t item, uint32_t max) {
+  if (e->n < e->cap) return 0;
+  uint32_t cap = e->cap ? e->cap * 2 : 4;
+  if (cap > max) cap = max;
+  void *p = realloc(item == sizeof(dv) ? (void *)e->dv : (void *)e->ts, cap * item);
+  if (!p) return -ENOMEM;
+  if (item == sizeof(dv))
+    e->dv = p;
+  else
+    e->ts = p;
+  e->cap = cap;
+  return 0;
+}
+
+/* Adds a hit time, keeping the newest `count` sorted. */
+static int add_hit(entry *e, int64_t ts, uint32_t count) {
+  uint32_t i;
+  if (e->n == count) {
+    if (ts < e->ts[0]) return 0; /* older than every kept hit: it can not help */
+    memmove(e->ts, e->ts + 1, (e->n - 1) * sizeof *e->ts);
+    e->n--;
+  } else if (reserve(e, sizeof *e->ts, count) < 0) {
+    return -ENOMEM;
+  }
+  for (i = e->n; i > 0 && e->ts[i - 1] > ts; i--) e->ts[i] = e->ts[i - 1];
+  e->ts[i] = ts;
+  e->n++;
+  return 0;
+}
+
+/* Adds a distinct value seen at ts; forgets values that slid out. */
+static int add_value(entry *e, uint64_t h, int64_t ts, int64_t within, uint32_t count) {
+  int64_t newest = e->last_ns > ts ? e->last_ns : ts;
+  uint32_t k = 0, oldest = 0;
+  for (uint32_t i = 0; i < e->n; i++)
+    if (newest - e->dv[i].ts <= within) e->dv[k++] = e->dv[i];
+  e->n = k;
+  if (newest - ts > within) return 0;
+  for (uint32_t i = 0; i < e->n; i++) {
+    if (e->dv[i].h == h) {
+      if (ts > e->dv[i].ts) e->dv[i].ts = ts;
+      return 0;
+    }
+    if (e->dv[i].ts < e->dv[oldest].ts) oldest = i;
+  }
+  if (e->n == count) {
+    if (ts > e->dv[oldest].ts) e->dv[oldest] = (dv){h, ts};
+    return 0;
+  }
+  if (reserve(e, sizeof(dv), count) < 0) return -ENOMEM;
+  e->dv[e->n++] = (dv){h, ts};
+  return 0;
+}
+
+/* Whether the window holds enough; sets first and last. */
+static int window_full(const entry *e, const soc_rule_correlate *k, int64_t *first,
+                       int64_t *last) {
+  if (e->n < (uint64_t)k->count) return 0;
+  if (!k->distinct) {
+    *first = e->ts[0];
+    *last = e->ts[e->n - 1];
+    return k->count == 1 || *last - *first <= k->within_ns;
+  }
+  *first = *last = e->dv[0].ts;
+  for (uint32_t i = 1; i < e->n; i++) {
+    if (e->dv[i].ts < *first) *first = e->dv[i].ts;
+    if (e->dv[i].ts > *last) *last = e->dv[i].ts;
+  }
+  return 1;
+}
+
+/* Arms the rules that follow `rule` for their keys of this event. */
+static int arm_followers(soc_correlator *c, size_t rule, const soc_event *ev, int64_t ts) {
+  keybuf k;
+  for (size_t i = 0; i < c->ndeps[rule]; i++) {
+    uint32_t b = c->deps[rule][i];
+    const soc_rule_correlate *kb = soc_rule_correlation(soc_rules_at(c->rules, b));
+    entry *e;
+    if (make_key(ev, kb->group_by, kb->ngroup_by, &k) < 0) continue;
+    if (get_entry(c, b, k.s, k.len, &e) < 0) return -ENOMEM;
+    if (e->after_ns == NONE || ts > e->after_ns) e->after_ns = ts;
+    touch(c, e);
+    set_dirty(c, e);
+  }
+  return 0;
+}
+
+int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev,
+                        int64_t ts_ns, soc_fire *out) {
+  int result = -EINVAL;
+  const soc_rule_correlate *k;
+  size_t idx;
+  keybuf key;
+  entry *e = NULL;
+  int64_t first, last;
+  if (!c || !rule || !ev || !out) goto out;
+  idx = soc_rule_index(rule);
+  if (soc_rules_at(c->rules, idx) != rule) goto out;
+  k = soc_rule_correlation(rule);
+  out->rule = rule;
+  out->key[0] = '\0';
+  out->count = 0;
+  out->first_ns = out->last_ns = 0;
+  if (!k) {
+    out->count = 1;
+    out->first_ns = out->last_ns = ts_ns;
+    c->st.fired++;
+    result = arm_followers(c, idx, ev, ts_ns);
+    if (!result) result = 1;
+    goto out;
+  }
+  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0) {
+    c->st.ungrouped++;
+    result = 0;
+    goto out;
+  }
+  uint64_t vh = 0;
+  if (k->distinct) {
+    char num[NUMBUF];
+    const char *v = soc_rules_field_value(ev, k->distinct, num, sizeof num);
+    if (!v) {
+      c->st.ungrouped++;
+      result = 0;
+      goto out;
+    }
+    vh = siphash13(fixed_key, v, strlen(v));
+  }
+  result = get_entry(c, (uint32_t)idx, key.s, key.len, &e);
+  if (result) goto out;
+  touch(c, e);
+  set_dirty(c, e);
+  result = k->distinct ? add_value(e, vh, ts_ns, k->within_ns, (uint32_t)k->count)
+                       : add_hit(e, ts_ns, (uint32_t)k->count);
+  if (result) goto out;
+  if (e->last_ns == NONE || ts_ns > e->last_ns) e->last_ns = ts_ns;
+  if (!window_full(e, k, &first, &last)) goto out;
+  if (k->after && (e->after_ns == NONE || ts_ns < e->after_ns ||
+                   ts_ns - e->after_ns > k->after_within_ns))
+    goto out;
+  if (k->suppress_ns && e->fired_ns != NONE && ts_ns - e->fired_ns < k->suppress_ns) {
+    c->st.suppressed++;
+    goto out;
+  }
+  out->count = e->n;
+  out->first_ns = first;
+  out->last_ns = last;
+  memcpy(out->key, key.s, key.len + 1);
+  e->fired_ns = ts_ns;
+  e->n = 0; /* the next firing needs a window of its own */
+  c->st.fired++;
+  result = arm_followers(c, idx, ev, ts_ns);
+  if (!result) result = 1;
+out:
+  return result;
+}
+
+/* The latest event time at which the state still matters. */
+static int64_t keep_until(const soc_correlator *c, const entry *e) {
+  const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
+  int64_t until = NONE;
+  if (!k) return NONE;
+  if (e->n && e->last_ns != NONE) until = e->last_ns + k->within_ns;
+  if (e->fired_ns != NONE && e->fired_ns + k->suppress_ns > until)
+    until = e->fired_ns + k->suppress_ns;
+  if (e->after_ns != NONE && e->after_ns + k->after_within_ns > until)
+    until = e->after_ns + k->after_within_ns;
+  return until;
+}
+
+size_t soc_correlator_expire(soc_correlator *c, int64_t now_ns) {
+  size_t n = 0;
+  if (!c) return 0;
+  for (entry *e = c->tail, *prev; e; e = prev) {
+    prev = e->prev;
+    if (keep_until(c, e) >= now_ns) continue;
+    entry_remove(c, e);
+    n++;
+  }
+  c->st.expired += n;
+  return n;
+}
+
+void soc_correlator_stats_get(const soc_correlator *c, soc_correlator_stats *out) {
+  if (!out) return;
+  if (!c) {
+    memset(out, 0, sizeof *out);
+    return;
+  }
+  *out = c->st;
+  out->keys = c->nkeys;
+}
+
+/* ---- blobs -------------------------------------------------------------- */
+
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+
+/* magic "SCK1", version, kind, flags, reserved, last, fired, after, n */
+static size_t encode(const soc_correlator *c, const entry *e, uint8_t *b) {
+  const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
+  size_t off = BLOB_HEADER;
+  int distinct = k && k->distinct;
+  memcpy(b, "SCK1", 4);
+  b[4] = 1;
+  b[5] = (uint8_t)distinct;
+  b[6] = (uint8_t)((e->fired_ns != NONE ? 1 : 0) | (e->after_ns != NONE ? 2 : 0));
+  b[7] = 0;
+  put64(b + 8, (uint64_t)e->last_ns);
+  put64(b + 16, (uint64_t)e->fired_ns);
+  put64(b + 24, (uint64_t)e->after_ns);
+  b[32] = (uint8_t)(e->n >> 24);
+  b[33] = (uint8_t)(e->n >> 16);
+  b[34] = (uint8_t)(e->n >> 8);
+  b[35] = (uint8_t)e->n;
+  for (uint32_t i = 0; i < e->n; i++) {
+    if (distinct) {
+      put64(b + off, e->dv[i].h);
+      put64(b + off + 8, (uint64_t)e->dv[i].ts);
+      off += 16;
+    } else {
+      put64(b + off, (uint64_t)e->ts[i]);
+      off += 8;
+    }
+  }
+  return off;
+}
+
+static int emit(const soc_correlator *c, const entry *e, uint8_t *buf, soc_dump_cb cb,
+                void *arg) {
+  size_t len = encode(c, e, buf);
+  return cb(arg, soc_rule_id(soc_rules_at(c->rules, e->rule)), e->key, buf, len);
+}
+
+int soc_correlator_dump(const soc_correlator *c, unsigned flags, soc_dump_cb cb, void *arg) {
+  int result = -EINVAL;
+  uint8_t *buf = NULL;
+  if (!c || !cb) goto out;
+  result = -ENOMEM;
+  buf = malloc(SOC_CORRELATE_BLOB_MAX);
+  if (!buf) goto out;
+  result = 0;
+  if (!(flags & SOC_DUMP_DIRTY) || c->reset_needed) {
+    result = cb(arg, NULL, NULL, NULL, 0);
+    for (const entry *e = c->tail; e && !result; e = e->prev) result = emit(c, e, buf, cb, arg);
+    goto out;
+  }
+  for (size_t i = 0; i < c->ntombs && !result; i++)
+    result = cb(arg, soc_rule_id(soc_rules_at(c->rules, c->tombs[i].rule)), c->tombs[i].key,
+                NULL, 0);
+  for (const entry *e = c->dirty; e && !result; e = e->dnext) result = emit(c, e, buf, cb, arg);
+out:
+  free(buf);
+  return result;
+}
+
+void soc_correlator_mark_clean(soc_correlator *c) {
+  if (!c) return;
+  while (c->dirty) {
+    entry *e = c->dirty;
+    clear_dirty(c, e);
+  }
+  for (entry *e = c->head; e; e = e->next) e->persisted = 1;
+  for (size_t i = 0; i < c->ntombs; i++) free(c->tombs[i].key);
+  c->ntombs = 0;
+  c->reset_needed = 0;
+}
+
+int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *key,
+                           const void *blob, size_t len) {
+  int result = -EINVAL;
+  const uint8_t *b = blob;
+  const soc_rule *rule;
+  const soc_rule_correlate *k;
+  entry *e = NULL;
+  uint32_t n, keep, skip;
+  size_t item, klen;
+  if (!c || !rule_id || !key || (!blob && len)) goto out;
+  rule = soc_rules_find(c->rules, rule_id);
+  k = rule ? soc_rule_correlation(rule) : NULL;
+  if (!k) {
+    result = -ENOENT;
+    goto out;
+  }
+  klen = strnlen(key, SOC_CORRELATE_KEY_MAX + 1);
+  if (klen > SOC_CORRELATE_KEY_MAX || len < BLOB_HEADER || len > SOC_CORRELATE_BLOB_MAX)
+    goto refused;
+  if (memcmp(b, "SCK1", 4) || b[4] != 1 || b[5] > 1 || (b[6] & ~3u) || b[7]) goto refused;
+  if (b[5] != (k->distinct ? 1 : 0)) goto refused; /* the rule changed its counting */
+  n = (uint32_t)b[32] << 24 | (uint32_t)b[33] << 16 | (uint32_t)b[34] << 8 | b[35];
+  item = k->distinct ? 16 : 8;
+  if (n > SOC_RULE_COUNT_MAX || len != BLOB_HEADER + n * item) goto refused;
+  for (uint32_t i = 1; i < n; i++) {
+    const uint8_t *p = b + BLOB_HEADER + i * item;
+    if (!k->distinct && (int64_t)get64(p) < (int64_t)get64(p - 8)) goto refused;
+    for (uint32_t j = 0; k->distinct && j < i; j++)
+      if (get64(p) == get64(b + BLOB_HEADER + j * item)) goto refused;
+  }
+  int64_t last = (int64_t)get64(b + 8), fired = (int64_t)get64(b + 16),
+          after = (int64_t)get64(b + 24);
+  if (((b[6] & 1) != 0) != (fired != NONE) || ((b[6] & 2) != 0) != (after != NONE)) goto refused;
+  if (n && last == NONE) goto refused;
+  result = get_entry(c, (uint32_t)soc_rule_index(rule), key, klen, &e);
+  if (result) goto out;
+  /* a count lowered since the dump: keep the newest */
+  keep = n < (uint32_t)k->count ? n : (uint32_t)k->count;
+  skip = 0;
+  free(e->ts);
+  free(e->dv);
+  e->ts = NULL;
+  e->dv = NULL;
+  e->n = e->cap = 0;
+  if (keep) {
+    if (k->distinct)
+      e->dv = calloc(keep, sizeof *e->dv);
+    else
+      e->ts = calloc(keep, sizeof *e->ts);
+    if (!e->dv && !e->ts) {
+      entry_remove(c, e);
+      result = -ENOMEM;
+      goto out;
+    }
+    e->cap = keep;
+  }
+  if (!k->distinct) skip = n - keep; /* sorted: the oldest come first */
+  for (uint32_t i = skip; i < n; i++) {
+    const uint8_t *p = b + BLOB_HEADER + i * item;
+    if (k->distinct) {
+      dv v = {get64(p), (int64_t)get64(p + 8)};
+      if (e->n < keep) {
+        e->dv[e->n++] = v;
+      } else {
+        uint32_t oldest = 0;
+        for (uint32_t j = 1; j < e->n; j++)
+          if (e->dv[j].ts < e->dv[oldest].ts) oldest = j;
+        if (v.ts > e->dv[oldest].ts) e->dv[oldest] = v;
+      }
+    } else {
+      e->ts[e->n++] = (int64_t)get64(p);
+    }
+  }
+  e->last_ns = last;
+  e->fired_ns = fired;
+  e->after_ns = after;
+  e->persisted = 1;
+  clear_dirty(c, e);
+  c->st.restored++;
+  result = 0;
+  goto out;
+refused:
+  c->st.refused++;
+  result = -EINVAL;
+out:
+  return result;
+}

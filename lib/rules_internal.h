@@ -1,0 +1,184 @@
+/*
+ * rules_internal — the compiled form of a rule set, shared by the loader
+ * (rules.c, which builds it) and the matcher (rules_match.c, which reads
+ * it). Nothing outside those two files sees these structures.
+ *
+ * Everything here is immutable once soc_rules_load returns, which is what
+ * lets any number of threads match against one set with no lock.
+ */
+#ifndef SOC_RULES_INTERNAL_H
+#define SOC_RULES_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "soc/rules.h"
+
+/* Longest literal put into an automaton: any part of a required literal is
+ * required too, so cutting keeps the prefilter exact while bounding the
+ * automaton's size by the number of rules. */
+#define RULES_LIT_MAX 32
+
+/* How a field name is read from an event, resolved once at load time so
+ * that matching does no name lookups. */
+typedef enum {
+  FREF_STR,      /* a known string field: ecs */
+  FREF_INT,      /* a known integer field: ecs, read as decimal text */
+  FREF_FACILITY, /* log.syslog.facility.name, from the code */
+  FREF_SEVERITY, /* log.syslog.severity.name, from the code */
+  FREF_EVENT_ID, /* event.id */
+  FREF_EXTRA,    /* any other dotted name: name */
+} fref_kind;
+
+typedef struct fref {
+  fref_kind kind;
+  int ecs;      /* FREF_STR, FREF_INT */
+  char *name;   /* owned: the name as written */
+} fref;
+
+typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
+
+/* One (capture index, group number) pair a regex provides. */
+typedef struct capgroup {
+  uint16_t cap;
+  uint16_t group;
+} capgroup;
+
+typedef struct pattern {
+  pat_kind kind;
+  int nocase;          /* plain patterns: ASCII case folded; regex: PCRE2_CASELESS */
+  fref field;
+  char *text;          /* owned: the pattern as written */
+  size_t len;
+  pcre2_code *re;      /* PAT_REGEX */
+  int jit;             /* pcre2_jit_compile succeeded */
+  capgroup *cg;        /* owned: groups that feed the rule's captures, in capture order */
+  size_t ncg;
+  unsigned line, col;  /* of the text in the rule file, for warnings */
+} pattern;
+
+typedef struct capmap {
+  char *group;         /* owned: the named group */
+  fref target;         /* the field it is written to */
+  int validate;        /* an IP or integer field: the event may refuse a value */
+} capmap;
+
+typedef enum { C_EQUALS, C_IN, C_NOT_IN, C_EXISTS, C_CIDR, C_GT, C_LT, C_ANY_OF, C_NOT } cond_op;
+
+typedef struct cidr_net {
+  uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+  int len;          /* 0..128 */
+} cidr_net;
+
+typedef struct cond {
+  cond_op op;
+  fref field;          /* not for C_ANY_OF / C_NOT */
+  int cap;             /* index of the rule's capture writing this field, or -1 */
+  char **vals;         /* C_EQUALS (1), C_IN, C_NOT_IN: owned */
+  size_t *lens;
+  size_t nvals;
+  int exists;          /* C_EXISTS */
+  cidr_net *nets;      /* C_CIDR: owned */
+  size_t nnets;
+  double num;          /* C_GT, C_LT */
+  struct cond *sub;    /* C_ANY_OF: nsub, C_NOT: 1; owned */
+  size_t nsub;
+} cond;
+
+struct soc_rule {
+  size_t index;
+  char *id, *title, *description, *file; /* owned; never NULL */
+  unsigned line, col;
+  char **mitre, **refs;
+  size_t nmitre, nrefs;
+  soc_rule_incident incident;
+  char *subtype;
+  char **asset_from;
+  size_t nasset_from;
+
+  /* match */
+  char **programs;
+  size_t nprograms;
+  uint32_t facilities; /* bit per facility code; 0: any */
+  pattern *all, *any, *none;
+  size_t nall, nany, nnone;
+  capmap *caps;
+  size_t ncaps;
+  cond *where;
+  size_t nwhere;
+  int anchored;
+  int rewrites_anchor; /* a capture writes a field an automaton scans */
+
+  /* correlate */
+  int has_corr;
+  soc_rule_correlate corr;
+  char **group_by;
+  char *distinct;
+  char *after_id; /* resolved into corr.after once every file is in */
+  unsigned after_line, after_col;
+};
+
+/* One Aho-Corasick automaton over the literals of one subject field, as a
+ * DFA: bytes are first mapped to classes (ASCII letters folded, bytes that
+ * occur in no literal share class 0), so a row is ncls entries. An entry is
+ * the next state's row offset, with the top bit set when that state ends a
+ * literal (its own or one of its suffixes'). */
+#define AC_OUT 0x80000000u
+
+typedef struct ac_auto {
+  fref field;
+  uint8_t cls[256];
+  uint32_t ncls;
+  uint32_t nstates;
+  uint32_t *delta;     /* nstates * ncls */
+  uint32_t *out_start; /* per state: range in out_rules of its own literal's rules */
+  uint32_t *out_count;
+  uint32_t *dict;      /* per state: next state on the failure chain with output, or 0 */
+  uint32_t *out_rules; /* rule indexes */
+} ac_auto;
+
+struct soc_rules {
+  soc_rule **rules;
+  size_t n;
+  soc_rule **by_id; /* sorted by id, for soc_rules_find */
+  ac_auto *ac;
+  size_t nac;
+  uint32_t *unanchored; /* rule indexes evaluated on every line, ascending */
+  size_t nunanchored;
+  uint32_t max_groups;  /* the most capture groups of any regex, for match data */
+  size_t max_caps;
+};
+
+/* rules.c: resolves a field name (checked syntax) into *out; -EINVAL for a
+ * bad name, -ENOMEM. probe is a scratch event. */
+int rules_fref_resolve(const char *name, soc_event *probe, fref *out);
+void rules_fref_release(fref *f);
+
+/* rules_match.c: builds rules->ac and rules->unanchored from the rules'
+ * literals (rules_lit.c's analysis). Returns 0, -ENOMEM or -E2BIG. */
+int rules_build_automata(soc_rules *rules);
+void rules_free_automata(soc_rules *rules);
+
+/* The literals at least one of which every subject that pattern p matches
+ * contains, ASCII-folded, each at most RULES_LIT_MAX bytes; n == 0 when
+ * none is known. Set size is capped: more alternatives count as none. */
+#define RULES_LITSET_MAX 8
+typedef struct litset {
+  size_t n;
+  size_t len[RULES_LITSET_MAX];
+  char lit[RULES_LITSET_MAX][RULES_LIT_MAX];
+} litset;
+void rules_pattern_literals(const pattern *p, litset *out);
+
+/* Whether rule r is anchored (the automaton can skip it). When it is not,
+ * *blame is the first regex of any/all without a literal (NULL when the
+ * rule has no positive pattern at all), for the loader's warning. */
+int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame);
+
+/* RFC 5424 facility keywords by code, as event.c writes them. */
+extern const char *const rules_facility_names[24];
+
+#endif

@@ -1,0 +1,1295 @@
+/*
+ * rules_match — the matching engine: which rules can match a line, and
+ * whether they do.
+ *
+ * Evaluating every rule on every line costs rules x lines regex runs, and a
+ * set of a thousand rules would hold the agent to a few thousand lines a
+ * second. Almost every rule needs some fixed text ("Failed password",
+ * "sshd", "/etc/passwd"), so we collect one such literal per rule and put
+ * them all in one Aho-Corasick automaton per subject field; one pass over
+ * the line then names the few rules whose literal is present, and only
+ * those are confirmed. The automaton is a DFA over byte classes (ASCII
+ * letters folded, every byte that is in no literal sharing one class), so
+ * the inner loop is one table load per byte whatever the number of rules.
+ *
+ * The prefilter may only ever say "maybe": a rule it skips must be a rule
+ * that can not match. So the literal chosen for a rule must be required by
+ * every match of the rule:
+ *   - plain patterns (contains/startswith/endswith/equals) require their
+ *     text, ASCII-folded when nocase;
+ *   - a regex requires the literals our small parser below can prove: runs
+ *     of literal characters outside optional items, and recursively the
+ *     literals of groups that must match, with alternations giving a set
+ *     "one of these". Anything the parser does not model (verbs such as
+ *     (*ACCEPT), callouts, extended mode) means "no literal". Caseless
+ *     regexes drop 'k' and 's' (Unicode folds U+212A KELVIN SIGN and U+017F
+ *     LONG S onto them) and any non-ASCII character from their literals;
+ *   - a rule is anchored by the best literal set of one `all` pattern, or
+ *     by the union of its `any` patterns' sets when every one has one.
+ * Rules without such a literal are evaluated on every line.
+ * The unit tests and the fuzz harness hold this to account by comparing
+ * with SOC_MATCH_NO_PREFILTER, which evaluates every rule.
+ *
+ * Captures go through a staging area in the soc_match_ctx, so `where` sees
+ * them before anything is written, and a rule that does not match leaves the
+ * event untouched. If a rule's capture rewrites a field an automaton has
+ * scanned, the rest of that event is evaluated without the prefilter, which
+ * keeps the answer the same as evaluating every rule in order.
+ *
+ * Regexes run with a match limit and a bounded JIT stack from the ctx: a
+ * pathological pattern on a hostile line counts as no match (and is
+ * counted) rather than stalling the detector.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "soc/rules.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules_internal.h"
+
+const char *const rules_facility_names[24] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",      "news",
+    "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6",   "local7",
+};
+static const char *const severity_names[8] = {
+    "Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug",
+};
+
+/* Cells (states x classes) of one automaton: 16 Mi x 4 bytes = 64 MiB. A
+ * set that needs more is rebuilt with shorter literals (still required,
+ * being parts of required ones) before giving up. */
+#define AC_CELLS_MAX (16u * 1024u * 1024u)
+#define MATCH_LIMIT 200000u
+#define JIT_STACK_MIN (32u * 1024u)
+#define JIT_STACK_MAX (1024u * 1024u)
+#define NUMBUF 32
+
+static uint8_t fold(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
+
+static size_t utf8_len(uint8_t c) {
+  return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* ---- required literals of a regex --------------------------------------- */
+
+#define LX_DEPTH_MAX 300
+
+typedef struct lx {
+  const uint8_t *p, *end;
+  int caseless; /* literals must survive Unicode case folding */
+  int saw_i;    /* an inline (?i) somewhere: rerun caseless */
+  int giveup;   /* a construct we do not model: no literal at all */
+  unsigned depth;
+} lx;
+
+typedef struct seq {
+  uint8_t run[RULES_LIT_MAX];
+  size_t runlen;
+  size_t lastlen; /* bytes of the last item when it is a literal at the run's end */
+  litset best;
+  litset pending; /* a group's set, until we know no quantifier makes it optional */
+  int have_pending;
+} seq;
+
+static size_t set_minlen(const litset *s) {
+  size_t m = SIZE_MAX;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->len[i] < m) m = s->len[i];
+  return m;
+}
+
+/* Longer shortest literal first (fewer lines pass), then fewer members. */
+static int set_better(const litset *a, const litset *b) {
+  size_t la, lb;
+  if (!a->n) return 0;
+  if (!b->n) return 1;
+  la = set_minlen(a);
+  lb = set_minlen(b);
+  if (la != lb) return la > lb;
+  return a->n < b->n;
+}
+
+static void seq_flush(seq *s) {
+  if (s->runlen) {
+    litset c = {.n = 1};
+    c.len[0] = s->runlen;
+    memcpy(c.lit[0], s->run, s->runlen);
+    if (set_better(&c, &s->best)) s->best = c;
+  }
+  s->runlen = 0;
+  s->lastlen = 0;
+}
+
+static void seq_commit_pending(seq *s) {
+  if (s->have_pending && set_better(&s->pending, &s->best)) s->best = s->pending;
+  s->have_pending = 0;
+}
+
+static void seq_lit(const lx *x, seq *s, const uint8_t *b, size_t n) {
+  seq_commit_pending(s);
+  if (x->caseless && (n > 1 || b[0] >= 0x80 || b[0] == 'k' || b[0] == 'K' || b[0] == 's' ||
+                      b[0] == 'S')) {
+    seq_flush(s);
+    return;
+  }
+  if (s->runlen + n > RULES_LIT_MAX) seq_flush(s); /* the first part is as good as any */
+  for (size_t i = 0; i < n; i++) s->run[s->runlen++] = fold(b[i]);
+  s->lastlen = n;
+}
+
+static void seq_nonlit(seq *s) {
+  seq_commit_pending(s);
+  seq_flush(s);
+}
+
+/* kind 1: the item before may be absent; kind 2: it is there at least once
+ * but may repeat, so the run can not continue past it. */
+static void seq_quant(seq *s, int kind) {
+  if (kind == 1) {
+    s->runlen -= s->lastlen;
+    s->have_pending = 0;
+  }
+  seq_flush(s);
+}
+
+static void skip_to(lx *x, const uint8_t *p, uint8_t closer) {
+  while (p < x->end && *p != closer) p++;
+  if (p >= x->end) {
+    x->giveup = 1;
+    x->p = x->end;
+    return;
+  }
+  x->p = p + 1;
+}
+
+enum { ESC_LIT, ESC_NONLIT, ESC_NOTHING, ESC_QUOTE };
+
+static int hexval(uint8_t c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                               : -1;
+}
+
+/* x->p is at a backslash. A literal goes into out[0..*n). */
+static int lx_escape(lx *x, uint8_t out[4], size_t *n) {
+  const uint8_t *p = x->p + 1, *end = x->end;
+  uint8_t c;
+  if (p >= end) {
+    x->giveup = 1;
+    x->p = end;
+    return ESC_NONLIT;
+  }
+  c = *p;
+  if (c >= 0x80) {
+    size_t k = utf8_len(c);
+    if (k > (size_t)(end - p)) k = (size_t)(end - p);
+    memcpy(out, p, k);
+    *n = k;
+    x->p = p + k;
+    return ESC_LIT;
+  }
+  if (!isalnum(c)) {
+    out[0] = c;
+    *n = 1;
+    x->p = p + 1;
+    return ESC_LIT;
+  }
+  p++;
+  x->p = p;
+  switch (c) {
+    case 'a': out[0] = 0x07; *n = 1; return ESC_LIT;
+    case 'e': out[0] = 0x1b; *n = 1; return ESC_LIT;
+    case 'f': out[0] = 0x0c; *n = 1; return ESC_LIT;
+    case 'n': out[0] = 0x0a; *n = 1; return ESC_LIT;
+    case 'r': out[0] = 0x0d; *n = 1; return ESC_LIT;
+    case 't': out[0] = 0x09; *n = 1; return ESC_LIT;
+    case 'x': {
+      unsigned long v = 0;
+      int digits = 0;
+      if (p < end && *p == '{') {
+        const uint8_t *q = p + 1;
+        for (; q < end && *q != '}'; q++) {
+          int h = hexval(*q);
+          if (h < 0 || ++digits > 8) digits = 99;
+          else v = v * 16 + (unsigned long)h;
+        }
+        skip_to(x, p, '}');
+        if (digits > 8) return ESC_NONLIT;
+      } else {
+        while (digits < 2 && p < end && hexval(*p) >= 0) v = v * 16 + (unsigned long)hexval(*p++), digits++;
+        x->p = p;
+      }
+      if (v > 0x7f) return ESC_NONLIT;
+      out[0] = (uint8_t)v;
+      *n = 1;
+      return ESC_LIT;
+    }
+    case 'o':
+    case 'N':
+      if (p < end && *p == '{') skip_to(x, p, '}');
+      return ESC_NONLIT;
+    case 'p':
+    case 'P':
+      if (p < end && *p == '{')
+        skip_to(x, p, '}');
+      else if (p < end)
+        x->p = p + 1;
+      return ESC_NONLIT;
+    case 'c':
+      if (p < end) x->p = p + 1;
+      return ESC_NONLIT;
+    case 'k':
+    case 'g':
+      if (p < end && (*p == '{' || *p == '<' || *p == '\''))
+        skip_to(x, p + 1, *p == '{' ? '}' : *p == '<' ? '>' : '\'');
+      else if (c == 'g') {
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        while (p < end && isdigit(*p)) p++;
+        x->p = p;
+      }
+      return ESC_NONLIT;
+    case 'Q': return ESC_QUOTE;
+    case 'E': return ESC_NOTHING;
+    default:
+      /* \0 octal, \1.. back references, \d \w \s \b \K \R \X ...: one item
+       * that is not a literal; trailing digits belong to it. */
+      if (isdigit(c))
+        while (x->p < end && isdigit(*x->p)) x->p++;
+      return ESC_NONLIT;
+  }
+}
+
+/* x->p is at '['; moves past the class. */
+static void lx_class(lx *x) {
+  const uint8_t *p = x->p + 1, *end = x->end;
+  if (p < end && *p == '^') p++;
+  if (p < end && *p == ']') p++;
+  while (p < end && *p != ']') {
+    if (*p == '\\') {
+      if (p + 1 < end && p[1] == 'Q') {
+        p += 2;
+        while (p + 1 < end && !(p[0] == '\\' && p[1] == 'E')) p++;
+        p = p + 1 < end ? p + 2 : end;
+        continue;
+      }
+      p += 2;
+      continue;
+    }
+    if (*p == '[' && p + 1 < end && p[1] == ':') {
+      /* [:name:] as PCRE2 checks it; anything else is a plain '[' */
+      const uint8_t *q = p + 2;
+      if (q < end && *q == '^') q++;
+      while (q < end && isalpha(*q)) q++;
+      if (q + 1 < end && q[0] == ':' && q[1] == ']') {
+        p = q + 2;
+        continue;
+      }
+    }
+    p++;
+  }
+  if (p >= end) {
+    x->giveup = 1;
+    x->p = end;
+    return;
+  }
+  x->p = p + 1;
+}
+
+/* A quantifier at x->p: 0 none, 1 minimum 0, 2 minimum 1 or more. Braces
+ * that only might be a quantifier in some PCRE2 version count as one with
+ * minimum 0, which can only lose literals, never invent one. */
+static int lx_quant(lx *x) {
+  const uint8_t *p = x->p, *end = x->end;
+  int kind;
+  if (p >= end) return 0;
+  if (*p == '?' || *p == '*') {
+    kind = 1;
+    p++;
+  } else if (*p == '+') {
+    kind = 2;
+    p++;
+  } else if (*p == '{') {
+    const uint8_t *q = p + 1;
+    int digits = 0, strict = 1, comma = 0;
+    unsigned long lo = 0;
+    for (; q < end && (*q == ' ' || *q == '\t' || isdigit(*q) || *q == ','); q++) {
+      if (*q == ' ' || *q == '\t') {
+        strict = 0;
+      } else if (*q == ',') {
+        if (comma++) break;
+        if (!digits) strict = 0;
+      } else {
+        digits++;
+        if (!comma && lo < 100000) lo = lo * 10 + (unsigned long)(*q - '0');
+      }
+    }
+    if (q >= end || *q != '}' || !digits) return 0;
+    kind = strict && lo >= 1 ? 2 : 1;
+    p = q + 1;
+  } else {
+    return 0;
+  }
+  if (p < end && (*p == '?' || *p == '+')) p++;
+  x->p = p;
+  return kind;
+}
+
+static void lx_alt(lx *x, litset *out);
+
+/* x->p is at '('; moves past the matching ')'. Returns 1 with *g when the
+ * group's content must match where it stands, 0 for other constructs
+ * (lookarounds, conditionals, references, option settings). */
+static int lx_group(lx *x, litset *g) {
+  const uint8_t *p = x->p + 1, *end = x->end;
+  int use = 1;
+  g->n = 0;
+  if (++x->depth > LX_DEPTH_MAX || p >= end || *p == '*') {
+    x->giveup = 1; /* (*VERB) can end a match early: nothing is required */
+    goto out;
+  }
+  if (*p == '?') {
+    p++;
+    if (p >= end) {
+      x->giveup = 1;
+      goto out;
+    }
+    switch (*p) {
+      case ':':
+      case '|':
+      case '>':
+        p++;
+        break;
+      case '<':
+        if (p + 1 < end && (p[1] == '=' || p[1] == '!')) {
+          use = 0;
+          p += 2;
+          break;
+        }
+        skip_to(x, p, '>');
+        p = x->p;
+        break;
+      case 'P':
+        if (p + 1 < end && p[1] == '<') {
+          skip_to(x, p, '>');
+          p = x->p;
+          break;
+        }
+        skip_to(x, p, ')');
+        x->depth--;
+        return 0;
+      case '\'':
+        skip_to(x, p + 1, '\'');
+        p = x->p;
+        break;
+      case '=':
+      case '!':
+        use = 0;
+        p++;
+        break;
+      case '(':
+        use = 0; /* conditional: "(cond)yes|no" parses as a sequence */
+        break;
+      case '#':
+      case 'R':
+      case '&':
+      case '+':
+      case '0': case '1': case '2': case '3': case '4':
+      case '5': case '6': case '7': case '8': case '9':
+        skip_to(x, p, ')');
+        x->depth--;
+        return 0;
+      case 'C':
+        x->giveup = 1; /* callout arguments may hold ')' */
+        goto out;
+      case '-':
+        if (p + 1 < end && isdigit(p[1])) {
+          skip_to(x, p, ')');
+          x->depth--;
+          return 0;
+        }
+        __attribute__((fallthrough)); /* an option setting such as (?-i) */
+      default: {
+        const uint8_t *q = p;
+        for (; q < end && (isalpha(*q) || *q == '^' || *q == '-'); q++) {
+          if (*q == 'x') x->giveup = 1; /* extended mode: spaces and # change meaning */
+          if (*q == 'i') x->saw_i = 1;
+        }
+        if (x->giveup || q >= end) {
+          x->giveup = 1;
+          goto out;
+        }
+        if (*q == ')') {
+          x->p = q + 1;
+          x->depth--;
+          return 0;
+        }
+        if (*q != ':') {
+          x->giveup = 1;
+          goto out;
+        }
+        p = q + 1;
+      }
+    }
+  }
+  if (x->giveup) goto out;
+  x->p = p;
+  lx_alt(x, g);
+  if (x->giveup) goto out;
+  if (x->p >= end || *x->p != ')') {
+    x->giveup = 1;
+    goto out;
+  }
+  x->p++;
+out:
+  x->depth--;
+  if (x->giveup || !use) {
+    g->n = 0;
+    return 0;
+  }
+  return 1;
+}
+
+static void lx_seq(lx *x, litset *best) {
+  seq s;
+  memset(&s, 0, sizeof s);
+  while (x->p < x->end && !x->giveup && *x->p != '|' && *x->p != ')') {
+    uint8_t c = *x->p, buf[4];
+    size_t n = 0;
+    if (c == '\\') {
+      int e = lx_escape(x, buf, &n);
+      if (e == ESC_NOTHING) {
+        /* \E alone: a quantifier after it binds to the item before */
+      } else if (e == ESC_QUOTE) {
+        /* \Q...\E: every character is a literal item */
+        while (x->p < x->end && !(x->p[0] == '\\' && x->p + 1 < x->end && x->p[1] == 'E')) {
+          size_t k = utf8_len(*x->p);
+          if (k > (size_t)(x->end - x->p)) k = (size_t)(x->end - x->p);
+          seq_lit(x, &s, x->p, k);
+          x->p += k;
+        }
+        if (x->p < x->end) x->p += 2;
+      } else if (e == ESC_LIT) {
+        seq_lit(x, &s, buf, n);
+      } else {
+        seq_nonlit(&s);
+      }
+    } else if (c == '[') {
+      seq_nonlit(&s);
+      lx_class(x);
+    } else if (c == '(') {
+      litset g;
+      seq_nonlit(&s);
+      if (lx_group(x, &g) && g.n) {
+        s.pending = g;
+        s.have_pending = 1;
+      }
+    } else if (c == '.' || c == '^' || c == '$') {
+      seq_nonlit(&s);
+      x->p++;
+    } else {
+      n = utf8_len(c);
+      if (n > (size_t)(x->end - x->p)) n = (size_t)(x->end - x->p);
+      seq_lit(x, &s, x->p, n);
+      x->p += n;
+    }
+    for (int q; (q = lx_quant(x)) != 0;) seq_quant(&s, q);
+  }
+  seq_commit_pending(&s);
+  seq_flush(&s);
+  *best = s.best;
+}
+
+static void lx_alt(lx *x, litset *out) {
+  litset acc;
+  int complete = 1;
+  acc.n = 0;
+  for (;;) {
+    litset b;
+    lx_seq(x, &b);
+    if (x->giveup) break;
+    if (!b.n) {
+      complete = 0;
+    } else if (complete) {
+      if (acc.n + b.n > RULES_LITSET_MAX) {
+        complete = 0;
+      } else {
+        for (size_t i = 0; i < b.n; i++) {
+          acc.len[acc.n] = b.len[i];
+          memcpy(acc.lit[acc.n], b.lit[i], b.len[i]);
+          acc.n++;
+        }
+      }
+    }
+    if (x->p < x->end && *x->p == '|') {
+      x->p++;
+      continue;
+    }
+    break;
+  }
+  if (x->giveup || !complete) acc.n = 0;
+  *out = acc;
+}
+
+static void regex_literals(const pattern *p, int caseless, litset *out) {
+  lx x = {.p = (const uint8_t *)p->text, .end = (const uint8_t *)p->text + p->len,
+          .caseless = caseless};
+  lx_alt(&x, out);
+  if (x.giveup || x.p != x.end) {
+    out->n = 0;
+    return;
+  }
+  if (x.saw_i && !caseless) regex_literals(p, 1, out);
+}
+
+void rules_pattern_literals(const pattern *p, litset *out) {
+  out->n = 0;
+  if (p->kind == PAT_REGEX) {
+    regex_literals(p, p->nocase, out);
+    return;
+  }
+  if (!p->len) return;
+  out->n = 1;
+  out->len[0] = p->len < RULES_LIT_MAX ? p->len : RULES_LIT_MAX;
+  for (size_t i = 0; i < out->len[0]; i++) out->lit[0][i] = (char)fold((uint8_t)p->text[i]);
+}
+
+/* ---- choosing a rule's anchor -------------------------------------------- */
+
+enum { ANCHOR_NONE, ANCHOR_ALL, ANCHOR_ANY };
+
+static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **blame) {
+  litset best = {0}, s;
+  size_t any_min = SIZE_MAX, any_n = 0;
+  int any_ok = r->nany > 0, kind = ANCHOR_NONE;
+  if (blame) *blame = NULL;
+  for (size_t i = 0; i < r->nall; i++) {
+    rules_pattern_literals(&r->all[i], &s);
+    if (!s.n && blame && !*blame && r->all[i].kind == PAT_REGEX) *blame = &r->all[i];
+    if (set_better(&s, &best)) {
+      best = s;
+      *all_index = i;
+      kind = ANCHOR_ALL;
+    }
+  }
+  for (size_t i = 0; i < r->nany; i++) {
+    rules_pattern_literals(&r->any[i], &s);
+    if (!s.n) {
+      if (blame && !*blame && r->any[i].kind == PAT_REGEX) *blame = &r->any[i];
+      any_ok = 0;
+      continue;
+    }
+    if (set_minlen(&s) < any_min) any_min = set_minlen(&s);
+    any_n += s.n;
+  }
+  if (any_ok && (kind == ANCHOR_NONE || any_min > set_minlen(&best) ||
+                 (any_min == set_minlen(&best) && any_n < best.n)))
+    kind = ANCHOR_ANY;
+  if (kind != ANCHOR_NONE && blame) *blame = NULL;
+  return kind;
+}
+
+int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame) {
+  size_t idx = 0;
+  return anchor_choose(r, &idx, blame) != ANCHOR_NONE;
+}
+
+/* ---- building the automata ----------------------------------------------- */
+
+static int fref_eq(const fref *a, const fref *b) {
+  if (a->kind != b->kind) return 0;
+  if (a->kind == FREF_STR || a->kind == FREF_INT) return a->ecs == b->ecs;
+  if (a->kind == FREF_EXTRA) return !strcmp(a->name, b->name);
+  return 1;
+}
+
+typedef struct lit_entry {
+  size_t field;
+  uint32_t rule;
+  size_t len;
+  char lit[RULES_LIT_MAX];
+} lit_entry;
+
+typedef struct out_pair {
+  uint32_t state, rule;
+} out_pair;
+
+static int cmp_out_pair(const void *a, const void *b) {
+  const out_pair *x = a, *y = b;
+  if (x->state != y->state) return x->state < y->state ? -1 : 1;
+  return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static void ac_release(ac_auto *a) {
+  rules_fref_release(&a->field);
+  free(a->delta);
+  free(a->out_start);
+  free(a->out_count);
+  free(a->dict);
+  free(a->out_rules);
+  memset(a, 0, sizeof *a);
+}
+
+/* Builds the DFA for the entries of one field, literals cut at lit_max. */
+static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size_t lit_max) {
+  int result = -ENOMEM;
+  uint8_t used[256] = {0}, cls_of[256] = {0};
+  size_t maxst = 1, npairs = 0, nout = 0;
+  uint32_t ncls = 1, nst = 1, *g = NULL, *fail = NULL, *queue = NULL;
+  out_pair *pairs = NULL;
+  uint8_t *term = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (e[i].field != field) continue;
+    size_t len = e[i].len < lit_max ? e[i].len : lit_max;
+    for (size_t j = 0; j < len; j++) used[(uint8_t)e[i].lit[j]] = 1;
+    maxst += len;
+    npairs++;
+  }
+  for (unsigned b = 0; b < 256; b++)
+    if (used[b]) cls_of[b] = (uint8_t)ncls++;
+  for (unsigned b = 0; b < 256; b++) a->cls[b] = cls_of[fold((uint8_t)b)];
+  a->ncls = ncls;
+  if ((uint64_t)maxst * ncls > AC_CELLS_MAX) {
+    result = -E2BIG;
+    goto out;
+  }
+  g = calloc(maxst * ncls, sizeof *g);
+  pairs = calloc(npairs ? npairs : 1, sizeof *pairs);
+  if (!g || !pairs) goto out;
+  npairs = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t s = 0;
+    if (e[i].field != field) continue;
+    size_t len = e[i].len < lit_max ? e[i].len : lit_max;
+    for (size_t j = 0; j < len; j++) {
+      uint32_t *cell = &g[(size_t)s * ncls + a->cls[(uint8_t)e[i].lit[j]]];
+      if (!*cell) *cell = nst++;
+      s = *cell;
+    }
+    pairs[npairs++] = (out_pair){s, e[i].rule};
+  }
+  qsort(pairs, npairs, sizeof *pairs, cmp_out_pair);
+  a->nstates = nst;
+  a->out_start = calloc(nst, sizeof *a->out_start);
+  a->out_count = calloc(nst, sizeof *a->out_count);
+  a->dict = calloc(nst, sizeof *a->dict);
+  a->out_rules = calloc(npairs ? npairs : 1, sizeof *a->out_rules);
+  fail = calloc(nst, sizeof *fail);
+  queue = calloc(nst, sizeof *queue);
+  term = calloc(nst, 1);
+  if (!a->out_start || !a->out_count || !a->dict || !a->out_rules || !fail || !queue || !term)
+    goto out;
+  for (size_t i = 0; i < npairs; i++) {
+    if (i && pairs[i].state == pairs[i - 1].state && pairs[i].rule == pairs[i - 1].rule) continue;
+    if (!a->out_count[pairs[i].state]) a->out_start[pairs[i].state] = (uint32_t)nout;
+    a->out_count[pairs[i].state]++;
+    a->out_rules[nout++] = pairs[i].rule;
+  }
+  /* Breadth first, so a state's failure target (shallower) has its row
+   * complete before the state's own missing edges copy from it. */
+  size_t head = 0, tail = 0;
+  for (uint32_t c = 0; c < ncls; c++)
+    if (g[c]) queue[tail++] = g[c];
+  while (head < tail) {
+    uint32_t s = queue[head++];
+    for (uint32_t c = 0; c < ncls; c++) {
+      uint32_t *cell = &g[(size_t)s * ncls + c];
+      uint32_t via = g[(size_t)fail[s] * ncls + c];
+      if (*cell) {
+        fail[*cell] = via;
+        a->dict[*cell] = a->out_count[via] ? via : a->dict[via];
+        queue[tail++] = *cell;
+      } else {
+        *cell = via;
+      }
+    }
+  }
+  for (uint32_t s = 0; s < nst; s++) term[s] = a->out_count[s] || a->dict[s];
+  for (size_t i = 0; i < (size_t)nst * ncls; i++)
+    g[i] = g[i] * ncls | (term[g[i]] ? AC_OUT : 0u);
+  a->delta = g;
+  g = NULL;
+  result = 0;
+out:
+  free(g);
+  free(pairs);
+  free(fail);
+  free(queue);
+  free(term);
+  return result;
+}
+
+void rules_free_automata(soc_rules *rules) {
+  for (size_t i = 0; rules->ac && i < rules->nac; i++) ac_release(&rules->ac[i]);
+  free(rules->ac);
+  free(rules->unanchored);
+  rules->ac = NULL;
+  rules->unanchored = NULL;
+  rules->nac = rules->nunanchored = 0;
+}
+
+static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
+                        lit_entry **e, size_t *n, size_t *cap) {
+  litset s;
+  size_t f = 0;
+  rules_pattern_literals(p, &s);
+  while (f < *nfields && !fref_eq(fields[f], &p->field)) f++;
+  if (f == *nfields) fields[(*nfields)++] = &p->field;
+  for (size_t i = 0; i < s.n; i++) {
+    if (*n == *cap) {
+      size_t nc = *cap ? *cap * 2 : 64;
+      lit_entry *ne = realloc(*e, nc * sizeof *ne);
+      if (!ne) return -ENOMEM;
+      *e = ne;
+      *cap = nc;
+    }
+    (*e)[*n].field = f;
+    (*e)[*n].rule = rule;
+    (*e)[*n].len = s.len[i];
+    memcpy((*e)[*n].lit, s.lit[i], s.len[i]);
+    (*n)++;
+  }
+  return 0;
+}
+
+static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t c = 0;
+    if (v[i].re && pcre2_pattern_info(v[i].re, PCRE2_INFO_CAPTURECOUNT, &c) == 0 && c > max)
+      max = c;
+  }
+  return max;
+}
+
+int rules_build_automata(soc_rules *rs) {
+  int result = -ENOMEM;
+  lit_entry *e = NULL;
+  size_t ne = 0, cap = 0, nfields = 0;
+  /* one field per distinct subject: at most one per pattern */
+  const fref **fields = NULL;
+  size_t maxfields = 1;
+  for (size_t i = 0; i < rs->n; i++) maxfields += rs->rules[i]->nall + rs->rules[i]->nany;
+  fields = calloc(maxfields, sizeof *fields);
+  rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
+  if (!fields || !rs->unanchored) goto out;
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    size_t idx = 0;
+    int kind = anchor_choose(r, &idx, NULL);
+    r->anchored = kind != ANCHOR_NONE;
+    rs->max_groups = regex_groups_max(r->all, r->nall, rs->max_groups);
+    rs->max_groups = regex_groups_max(r->any, r->nany, rs->max_groups);
+    rs->max_groups = regex_groups_max(r->none, r->nnone, rs->max_groups);
+    if (r->ncaps > rs->max_caps) rs->max_caps = r->ncaps;
+    if (kind == ANCHOR_NONE) {
+      rs->unanchored[rs->nunanchored++] = (uint32_t)i;
+      continue;
+    }
+    if (kind == ANCHOR_ALL) {
+      if (add_literals(&r->all[idx], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
+      continue;
+    }
+    for (size_t j = 0; j < r->nany; j++)
+      if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
+  }
+  rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
+  if (!rs->ac) goto out;
+  for (size_t f = 0; f < nfields; f++) {
+    ac_auto *a = &rs->ac[f];
+    size_t lit_max = RULES_LIT_MAX;
+    for (;;) {
+      result = ac_build(a, e, ne, f, lit_max);
+      if (result != -E2BIG || lit_max <= 4) break;
+      ac_release(a);
+      lit_max /= 2;
+    }
+    if (result) goto out;
+    rs->nac++;
+    a->field = *fields[f];
+    a->field.name = strdup(fields[f]->name);
+    if (!a->field.name) {
+      result = -ENOMEM;
+      goto out;
+    }
+  }
+  /* A rule whose capture rewrites a scanned field changes what the
+   * automaton saw; matching falls back to evaluating every later rule. */
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    for (size_t c = 0; c < r->ncaps; c++)
+      for (size_t f = 0; f < rs->nac; f++)
+        if (fref_eq(&r->caps[c].target, &rs->ac[f].field)) r->rewrites_anchor = 1;
+  }
+  result = 0;
+out:
+  free(e);
+  free(fields);
+  return result;
+}
+
+/* ---- the per-thread context ---------------------------------------------- */
+
+typedef struct staged {
+  size_t off, len;
+  int set;
+} staged;
+
+struct soc_match_ctx {
+  const soc_rules *rules;
+  unsigned flags;
+  uint32_t *mark; /* rule -> generation in which it became a candidate */
+  uint32_t gen;
+  uint32_t *cand;
+  size_t ncand;
+  uint32_t *order;
+  pcre2_match_data *md;
+  pcre2_match_context *mc;
+  pcre2_jit_stack *js;
+  soc_event *probe; /* says whether the event would take a captured value */
+  staged *staged;
+  char *arena;
+  size_t arena_len, arena_cap;
+  struct {
+    const char *s;
+    size_t len;
+    uint64_t gen;
+  } fc[SOC_ECS_COUNT];
+  uint64_t fgen; /* 64 bits: a stale cached pointer must never look fresh again */
+  char *folded;  /* the last nocase subject, folded, for memmem */
+  size_t folded_cap, folded_len;
+  const fref *folded_of;
+  uint64_t folded_gen;
+  soc_match_stats st;
+};
+
+void soc_match_ctx_free(soc_match_ctx *ctx) {
+  if (!ctx) return;
+  free(ctx->mark);
+  free(ctx->cand);
+  free(ctx->order);
+  pcre2_match_data_free(ctx->md);
+  pcre2_match_context_free(ctx->mc);
+  pcre2_jit_stack_free(ctx->js);
+  soc_event_free(ctx->probe);
+  free(ctx->staged);
+  free(ctx->arena);
+  free(ctx->folded);
+  free(ctx);
+}
+
+soc_match_ctx *soc_match_ctx_new(const soc_rules *rules) {
+  soc_match_ctx *ctx = NULL;
+  size_t n;
+  if (!rules) return NULL;
+  n = rules->n ? rules->n : 1;
+  ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  ctx->rules = rules;
+  ctx->mark = calloc(n, sizeof *ctx->mark);
+  ctx->cand = calloc(n, sizeof *ctx->cand);
+  ctx->order = calloc(n, sizeof *ctx->order);
+  ctx->md = pcre2_match_data_create(rules->max_groups + 1, NULL);
+  ctx->mc = pcre2_match_context_create(NULL);
+  ctx->js = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
+  ctx->probe = soc_event_new();
+  ctx->staged = calloc(rules->max_caps ? rules->max_caps : 1, sizeof *ctx->staged);
+  ctx->arena_cap = 1024; /* never NULL: staged values point into it, empty ones too */
+  ctx->arena = malloc(ctx->arena_cap);
+  if (!ctx->arena || !ctx->mark || !ctx->cand || !ctx->order || !ctx->md || !ctx->mc || !ctx->js ||
+      !ctx->probe || !ctx->staged) {
+    soc_match_ctx_free(ctx);
+    return NULL;
+  }
+  pcre2_set_match_limit(ctx->mc, MATCH_LIMIT);
+  pcre2_set_depth_limit(ctx->mc, MATCH_LIMIT);
+  pcre2_jit_stack_assign(ctx->mc, NULL, ctx->js);
+  return ctx;
+}
+
+void soc_match_ctx_set_flags(soc_match_ctx *ctx, unsigned flags) {
+  if (ctx) ctx->flags = flags;
+}
+
+void soc_match_ctx_stats(const soc_match_ctx *ctx, soc_match_stats *out) {
+  if (!out) return;
+  if (ctx)
+    *out = ctx->st;
+  else
+    memset(out, 0, sizeof *out);
+}
+
+/* ---- reading fields ------------------------------------------------------ */
+
+static const char *int_text(int64_t v, char *buf, size_t buflen, size_t *len) {
+  int w = snprintf(buf, buflen, "%lld", (long long)v);
+  *len = w > 0 ? (size_t)w : 0;
+  return buf;
+}
+
+/* The value of f as rules read it; buf holds numbers (NUMBUF bytes). */
+static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref *f, char *buf,
+                            size_t *len) {
+  const char *s = NULL;
+  int64_t v;
+  switch (f->kind) {
+    case FREF_STR:
+      if (ctx && ctx->fc[f->ecs].gen == ctx->fgen) {
+        *len = ctx->fc[f->ecs].len;
+        return ctx->fc[f->ecs].s;
+      }
+      s = soc_event_get_str(ev, (soc_ecs_field)f->ecs);
+      *len = s ? strlen(s) : 0;
+      if (ctx) {
+        ctx->fc[f->ecs].s = s;
+        ctx->fc[f->ecs].len = *len;
+        ctx->fc[f->ecs].gen = ctx->fgen;
+      }
+      return s;
+    case FREF_INT:
+      if (soc_event_get_int(ev, (soc_ecs_field)f->ecs, &v)) return NULL;
+      return int_text(v, buf, NUMBUF, len);
+    case FREF_FACILITY:
+      if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, &v) || v < 0 || v > 23)
+        return NULL;
+      s = rules_facility_names[v];
+      break;
+    case FREF_SEVERITY:
+      if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) || v < 0 || v > 7)
+        return NULL;
+      s = severity_names[v];
+      break;
+    case FREF_EVENT_ID:
+      s = soc_event_get_id(ev);
+      break;
+    case FREF_EXTRA:
+      s = soc_event_get(ev, f->name);
+      break;
+  }
+  *len = s ? strlen(s) : 0;
+  return s;
+}
+
+const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf,
+                                  size_t buflen) {
+  int f;
+  int64_t v;
+  size_t len;
+  if (!ev || !name) return NULL;
+  if (!strcmp(name, "log.syslog.facility.name") || !strcmp(name, "log.syslog.severity.name")) {
+    int fac = name[11] == 'f';
+    if (soc_event_get_int(ev, fac ? SOC_ECS_LOG_SYSLOG_FACILITY_CODE
+                                  : SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) ||
+        v < 0 || v > (fac ? 23 : 7))
+      return NULL;
+    return fac ? rules_facility_names[v] : severity_names[v];
+  }
+  if (!strcmp(name, "event.id")) return soc_event_get_id(ev);
+  f = soc_ecs_field_lookup(name);
+  if (f < 0) return soc_event_get(ev, name);
+  const char *s = soc_event_get_str(ev, (soc_ecs_field)f);
+  if (s) return s;
+  if (!buf || buflen < NUMBUF || soc_event_get_int(ev, (soc_ecs_field)f, &v)) return NULL;
+  return int_text(v, buf, buflen, &len);
+}
+
+/* ---- confirming one rule ------------------------------------------------- */
+
+static int eq_nocase(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (fold((uint8_t)a[i]) != fold((uint8_t)b[i])) return 0;
+  return 1;
+}
+
+/* The subject folded, cached per (field, generation): several nocase
+ * patterns on one message fold it once. NULL when out of memory. */
+static const char *folded_value(soc_match_ctx *ctx, const fref *f, const char *v, size_t len) {
+  if (ctx->folded_of && ctx->folded_gen == ctx->fgen && fref_eq(ctx->folded_of, f))
+    return ctx->folded;
+  if (len + 1 > ctx->folded_cap) {
+    size_t nc = len + 1 < 256 ? 256 : len + 1;
+    char *nb = realloc(ctx->folded, nc);
+    if (!nb) return NULL;
+    ctx->folded = nb;
+    ctx->folded_cap = nc;
+  }
+  for (size_t i = 0; i < len; i++) ctx->folded[i] = (char)fold((uint8_t)v[i]);
+  ctx->folded[len] = '\0';
+  ctx->folded_len = len;
+  ctx->folded_of = f;
+  ctx->folded_gen = ctx->fgen;
+  return ctx->folded;
+}
+
+static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *v, size_t len) {
+  const capmap *c = &r->caps[cap];
+  if (c->validate) {
+    /* an IP or integer field: ask the event whether it takes the value, so
+     * `where` never sees a value the event would then refuse */
+    soc_event_reset(ctx->probe);
+    if (soc_event_set(ctx->probe, c->target.name, v, len) != 0) return 0;
+  }
+  if (ctx->arena_len + len > ctx->arena_cap) {
+    size_t nc = ctx->arena_cap;
+    while (nc < ctx->arena_len + len) nc *= 2;
+    char *na = realloc(ctx->arena, nc);
+    if (!na) return -ENOMEM;
+    ctx->arena = na;
+    ctx->arena_cap = nc;
+  }
+  memcpy(ctx->arena + ctx->arena_len, v, len);
+  ctx->staged[cap] = (staged){ctx->arena_len, len, 1};
+  ctx->arena_len += len;
+  return 0;
+}
+
+static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r,
+                         const pattern *p, int capture) {
+  char buf[NUMBUF];
+  size_t len = 0;
+  const char *v = value_of(ctx, ev, &p->field, buf, &len);
+  if (!v) return 0;
+  switch (p->kind) {
+    case PAT_CONTAINS:
+      if (!p->nocase) return memmem(v, len, p->text, p->len) != NULL;
+      {
+        const char *f = folded_value(ctx, &p->field, v, len);
+        return f && memmem(f, len, p->text, p->len) != NULL; /* text is folded at load */
+      }
+    case PAT_STARTSWITH:
+      return len >= p->len &&
+             (p->nocase ? eq_nocase(v, p->text, p->len) : !memcmp(v, p->text, p->len));
+    case PAT_ENDSWITH:
+      return len >= p->len && (p->nocase ? eq_nocase(v + len - p->len, p->text, p->len)
+                                         : !memcmp(v + len - p->len, p->text, p->len));
+    case PAT_EQUALS:
+      return len == p->len &&
+             (p->nocase ? eq_nocase(v, p->text, p->len) : !memcmp(v, p->text, p->len));
+    case PAT_REGEX: {
+      /* Event values are valid UTF-8 (event.c repairs them), so the UTF
+       * check can be skipped; pcre2_jit_match never does it anyway. */
+      int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
+                      : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md,
+                                    ctx->mc);
+      if (rc == PCRE2_ERROR_NOMATCH) return 0;
+      if (rc < 0) {
+        ctx->st.regex_limits++;
+        return 0;
+      }
+      if (capture && p->ncg) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ctx->md);
+        uint32_t pairs = pcre2_get_ovector_count(ctx->md);
+        for (size_t i = 0; i < p->ncg; i++) {
+          uint32_t g = p->cg[i].group;
+          if (g >= pairs || ctx->staged[p->cg[i].cap].set) continue;
+          if (ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g]) continue;
+          if (stage(ctx, r, p->cg[i].cap, v + ov[2 * g], ov[2 * g + 1] - ov[2 * g]) < 0) return 0;
+        }
+      }
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int parse_ip(const char *v, size_t len, uint8_t out[16]) {
+  char buf[INET6_ADDRSTRLEN];
+  if (!len || len >= sizeof buf) return -EINVAL;
+  memcpy(buf, v, len);
+  buf[len] = '\0';
+  memset(out, 0, 16);
+  if (inet_pton(AF_INET, buf, out + 12) == 1) {
+    out[10] = out[11] = 0xff;
+    return 0;
+  }
+  return inet_pton(AF_INET6, buf, out) == 1 ? 0 : -EINVAL;
+}
+
+static int in_net(const cidr_net *n, const uint8_t *addr) {
+  int full = n->len / 8, rest = n->len % 8;
+  if (memcmp(n->addr, addr, (size_t)full)) return 0;
+  if (!rest) return 1;
+  uint8_t mask = (uint8_t)(0xff << (8 - rest));
+  return (n->addr[full] & mask) == (addr[full] & mask);
+}
+
+static int number_of(const char *v, size_t len, double *out) {
+  char buf[64], *end = NULL;
+  if (!len || len >= sizeof buf) return -EINVAL;
+  memcpy(buf, v, len);
+  buf[len] = '\0';
+  if (isspace((unsigned char)buf[0])) return -EINVAL;
+  double d = strtod(buf, &end);
+  if (*end || !isfinite(d)) return -EINVAL;
+  *out = d;
+  return 0;
+}
+
+static int in_list(const cond *c, const char *v, size_t len) {
+  for (size_t i = 0; i < c->nvals; i++)
+    if (c->lens[i] == len && !memcmp(c->vals[i], v, len)) return 1;
+  return 0;
+}
+
+static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
+  char buf[NUMBUF];
+  size_t len = 0;
+  const char *v;
+  uint8_t addr[16];
+  double d;
+  if (c->op == C_ANY_OF) {
+    for (size_t i = 0; i < c->nsub; i++)
+      if (cond_eval(ctx, ev, &c->sub[i])) return 1;
+    return 0;
+  }
+  if (c->op == C_NOT) return !cond_eval(ctx, ev, c->sub);
+  /* the rule's own captures are seen before they are written */
+  if (c->cap >= 0 && ctx->staged[c->cap].set) {
+    v = ctx->arena + ctx->staged[c->cap].off;
+    len = ctx->staged[c->cap].len;
+  } else {
+    v = value_of(ctx, ev, &c->field, buf, &len);
+  }
+  switch (c->op) {
+    case C_EXISTS: return (v != NULL) == c->exists;
+    case C_EQUALS:
+    case C_IN: return v && in_list(c, v, len);
+    case C_NOT_IN: return !(v && in_list(c, v, len));
+    case C_CIDR:
+      if (!v || parse_ip(v, len, addr)) return 0;
+      for (size_t i = 0; i < c->nnets; i++)
+        if (in_net(&c->nets[i], addr)) return 1;
+      return 0;
+    case C_GT: return v && !number_of(v, len, &d) && d > c->num;
+    case C_LT: return v && !number_of(v, len, &d) && d < c->num;
+    default: return 0;
+  }
+}
+
+static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r) {
+  ctx->arena_len = 0;
+  for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
+  if (r->nprograms) {
+    const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
+    size_t i = 0;
+    if (!prog) return 0;
+    while (i < r->nprograms && strcmp(prog, r->programs[i])) i++;
+    if (i == r->nprograms) return 0;
+  }
+  if (r->facilities) {
+    int64_t code;
+    if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, &code) || code < 0 || code > 23 ||
+        !(r->facilities & (1u << code)))
+      return 0;
+  }
+  for (size_t i = 0; i < r->nall; i++)
+    if (!pattern_match(ctx, ev, r, &r->all[i], 1)) return 0;
+  if (r->nany) {
+    size_t i = 0;
+    while (i < r->nany && !pattern_match(ctx, ev, r, &r->any[i], 1)) i++;
+    if (i == r->nany) return 0;
+  }
+  for (size_t i = 0; i < r->nnone; i++)
+    if (pattern_match(ctx, ev, r, &r->none[i], 0)) return 0;
+  for (size_t i = 0; i < r->nwhere; i++)
+    if (!cond_eval(ctx, ev, &r->where[i])) return 0;
+  return 1;
+}
+
+/* ---- the automaton pass -------------------------------------------------- */
+
+static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
+  for (uint32_t q = state; q; q = a->dict[q])
+    for (uint32_t i = 0; i < a->out_count[q]; i++) {
+      uint32_t r = a->out_rules[a->out_start[q] + i];
+      if (ctx->mark[r] == ctx->gen) continue;
+      ctx->mark[r] = ctx->gen;
+      ctx->cand[ctx->ncand++] = r;
+    }
+}
+
+static void scan(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t n) {
+  const uint32_t *d = a->delta;
+  const uint8_t *cls = a->cls;
+  uint32_t s = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t next = d[s + cls[p[i]]];
+    s = next & ~AC_OUT;
+    if (next & AC_OUT) mark(ctx, a, s / a->ncls);
+  }
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Candidates and unanchored rules, merged in rule order. */
+static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
+  size_t i = 0, j = 0, k = 0;
+  if (++ctx->gen == 0) {
+    memset(ctx->mark, 0, (rs->n ? rs->n : 1) * sizeof *ctx->mark);
+    ctx->gen = 1;
+  }
+  ctx->ncand = 0;
+  for (size_t f = 0; f < rs->nac; f++) {
+    char buf[NUMBUF];
+    size_t len = 0;
+    const char *v = value_of(ctx, ev, &rs->ac[f].field, buf, &len);
+    if (v) scan(ctx, &rs->ac[f], (const uint8_t *)v, len);
+  }
+  if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
+  while (i < ctx->ncand || j < rs->nunanchored) {
+    if (j == rs->nunanchored || (i < ctx->ncand && ctx->cand[i] < rs->unanchored[j]))
+      ctx->order[k++] = ctx->cand[i++];
+    else
+      ctx->order[k++] = rs->unanchored[j++];
+  }
+  return k;
+}
+
+int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev,
+                    soc_rule_hit_cb cb, void *arg) {
+  size_t norder = 0, k = 0, next = 0;
+  int brute, hits = 0;
+  if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;
+  ctx->st.events++;
+  ctx->fgen++;
+  brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
+  if (!brute) norder = candidates(ctx, rules, ev);
+  for (;;) {
+    size_t i;
+    if (brute) {
+      if (next >= rules->n) break;
+      i = next++;
+    } else {
+      if (k >= norder) break;
+      i = ctx->order[k++];
+    }
+    const soc_rule *r = rules->rules[i];
+    ctx->st.candidates++;
+    if (!rule_eval(ctx, ev, r)) continue;
+    for (size_t c = 0; c < r->ncaps; c++)
+      if (ctx->staged[c].set)
+        (void)soc_event_set(ev, r->caps[c].target.name, ctx->arena + ctx->staged[c].off,
+                            ctx->staged[c].len);
+    ctx->fgen++; /* values read before may have moved */
+    hits++;
+    ctx->st.hits++;
+    if (r->rewrites_anchor && !brute) {
+      brute = 1;
+      next = i + 1;
+    }
+    if (cb) {
+      int rc = cb(r, ev, arg);
+      ctx->fgen++;
+      if (rc < 0) return rc;
+    }
+  }
+  return hits;
+}

@@ -1,0 +1,306 @@
+/*
+ * store_center — the technical center's tables in center.db: events,
+ * other topics' messages, the quarantine, agents and counters.
+ *
+ * The collector commits Kafka offsets only after the SQLite transaction that
+ * holds a batch has committed, so after a crash (or a rebalance that moved a
+ * partition to another collector) messages come again. Every write here is
+ * therefore idempotent:
+ *  - an event is keyed by its event.id, which the agent derives from (agent,
+ *    source, position), so INSERT OR IGNORE keeps the first copy and a
+ *    replay, from Kafka or from the agent's own rewind, is dropped and
+ *    counted as a duplicate;
+ *  - messages without such an id (alerts, incidents, quarantined junk) are
+ *    keyed by where they were read, (topic, partition, offset);
+ *  - an agent row moves only forward in time.
+ * That is also what lets several collectors share one file: whichever writes
+ * a row first wins, the others find it there.
+ *
+ * The hot path (one insert per message) uses statements prepared once per
+ * writer rather than per call; the writer is a separate handle because the
+ * store's own statement cache belongs to the agent's modules.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+enum { W_EVENT, W_MESSAGE, W_QUARANTINE, W_AGENT, W_COUNTER, W_COUNT };
+
+static const char *const writer_sql[W_COUNT] = {
+    [W_EVENT] = "INSERT OR IGNORE INTO event(id, agent, host, ts, topic, partition, offset,"
+                " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_MESSAGE] = "INSERT OR IGNORE INTO message(topic, partition, offset, agent, key,"
+                  " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_QUARANTINE] = "INSERT OR IGNORE INTO quarantine(topic, partition, offset, key, reason,"
+                     " detail, size, received_ns, payload)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    /* The WHERE of the upsert is what keeps a replayed old heartbeat from
+     * bringing a silent agent back to life. */
+    [W_AGENT] = "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
+                " lag_lines, broker, counters) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
+                " authority = excluded.authority, version = excluded.version,"
+                " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
+                " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
+                " broker = excluded.broker, counters = excluded.counters"
+                " WHERE excluded.seen_ns > agent.seen_ns",
+    [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
+                  " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
+};
+
+struct soc_center_writer {
+  soc_store *s;                  /* borrowed */
+  sqlite3_stmt *st[W_COUNT];     /* owned */
+};
+
+int soc_store_center_writer_new(soc_store *s, soc_center_writer **out) {
+  int result = -EINVAL;
+  soc_center_writer *w = NULL;
+  if (!out) return -EINVAL;
+  *out = NULL;
+  if (!s) goto out;
+  result = -ENOMEM;
+  w = calloc(1, sizeof *w);
+  if (!w) goto out;
+  w->s = s;
+  for (int i = 0; i < W_COUNT; i++) {
+    int rc = sqlite3_prepare_v3(s->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
+                                NULL);
+    if (rc != SQLITE_OK) {
+      result = soc_store_fail_sql(s, rc, "cannot prepare the center's statements");
+      goto out;
+    }
+  }
+  *out = w;
+  w = NULL;
+  result = 0;
+out:
+  soc_store_center_writer_free(w);
+  return result;
+}
+
+void soc_store_center_writer_free(soc_center_writer *w) {
+  if (!w) return;
+  for (int i = 0; i < W_COUNT; i++) sqlite3_finalize(w->st[i]);
+  free(w);
+}
+
+/* The statement i, reset and cleared. */
+static sqlite3_stmt *stmt(soc_center_writer *w, int i) {
+  sqlite3_reset(w->st[i]);
+  sqlite3_clear_bindings(w->st[i]);
+  return w->st[i];
+}
+
+/* Steps an insert; OUT: *dup 1 when it changed nothing. */
+static int step_insert(soc_center_writer *w, sqlite3_stmt *st, int rc, int *dup,
+                       const char *what) {
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    int result = soc_store_fail_sql(w->s, rc, what);
+    sqlite3_reset(st);
+    return result;
+  }
+  if (dup) *dup = sqlite3_changes(w->s->db) == 0;
+  sqlite3_reset(st);
+  return 0;
+}
+
+static int bind_origin(sqlite3_stmt *st, int first, const soc_center_origin *o) {
+  int rc = sqlite3_bind_text(st, first, o->topic, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, first + 1, o->partition);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, first + 2, o->offset);
+  return rc;
+}
+
+int soc_store_center_event_put(soc_center_writer *w, const soc_center_origin *o, const char *id,
+                               const char *agent, const char *host, const char *ts,
+                               const char *body, size_t len, int *dup) {
+  if (!w || !o || !id || !agent || !host || !ts || !body) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_EVENT);
+  int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, ts, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = bind_origin(st, 5, o);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, o->received_ns);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text64(st, 9, body, len, SQLITE_STATIC, SQLITE_UTF8);
+  return step_insert(w, st, rc, dup, "cannot store an event");
+}
+
+int soc_store_center_message_put(soc_center_writer *w, const soc_center_origin *o,
+                                 const char *agent, const void *key, size_t key_len,
+                                 const char *body, size_t len, int *dup) {
+  if (!w || !o || !agent || !body || (key_len && !key)) return -EINVAL;
+  if (key_len > SOC_CENTER_KEY_MAX) key_len = SOC_CENTER_KEY_MAX;
+  sqlite3_stmt *st = stmt(w, W_MESSAGE);
+  int rc = bind_origin(st, 1, o);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 5, key ? key : "", key_len, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, o->received_ns);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text64(st, 7, body, len, SQLITE_STATIC, SQLITE_UTF8);
+  return step_insert(w, st, rc, dup, "cannot store a message");
+}
+
+int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origin *o,
+                                    const void *key, size_t key_len, const char *reason,
+                                    const char *detail, const void *payload, size_t size,
+                                    int *dup) {
+  if (!w || !o || !reason || !detail || (key_len && !key) || (size && !payload)) return -EINVAL;
+  if (key_len > SOC_CENTER_KEY_MAX) key_len = SOC_CENTER_KEY_MAX;
+  size_t head = size < SOC_CENTER_QUARANTINE_HEAD ? size : SOC_CENTER_QUARANTINE_HEAD;
+  sqlite3_stmt *st = stmt(w, W_QUARANTINE);
+  int rc = bind_origin(st, 1, o);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 4, key ? key : "", key_len, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)size);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, o->received_ns);
+  /* A blob, not text: what is kept is whatever was sent, broken UTF-8 too. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_blob64(st, 9, payload ? payload : "", head, SQLITE_STATIC);
+  return step_insert(w, st, rc, dup, "cannot quarantine a message");
+}
+
+int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a) {
+  if (!w || !a || !a->id || !a->agency || !a->version || !a->hb_ts || !a->broker ||
+      !a->counters)
+    return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_AGENT);
+  int rc = sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, a->agency, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, a->authority);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, a->version, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 5, a->seen_ns);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, a->hb_ts, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, a->uptime_s);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, a->lag_lines);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 9, a->broker, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 10, a->counters, -1, SQLITE_STATIC);
+  return step_insert(w, st, rc, NULL, "cannot record an agent's heartbeat");
+}
+
+int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,
+                                 int64_t delta) {
+  if (!w || !collector || !name) return -EINVAL;
+  if (!delta) return 0;
+  sqlite3_stmt *st = stmt(w, W_COUNTER);
+  int rc = sqlite3_bind_text(st, 1, collector, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, delta);
+  return step_insert(w, st, rc, NULL, "cannot update a counter");
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  if (!s || !n) goto out;
+  int rc = sqlite3_prepare_v2(s->db,
+                              agent ? "SELECT count(*) FROM event WHERE agent = ?1"
+                                    : "SELECT count(*) FROM event",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK && agent) rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    result = soc_store_fail_sql(s, rc, "cannot count events");
+    goto out;
+  }
+  *n = sqlite3_column_int64(st, 0);
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+static const char *text_or_empty(sqlite3_stmt *st, int col) {
+  const char *t = (const char *)sqlite3_column_text(st, col);
+  return t ? t : "";
+}
+
+int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  if (!s || !cb) goto out;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
+                              " lag_lines, broker, counters FROM agent ORDER BY id",
+                              -1, &st, NULL);
+  result = 0;
+  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    soc_center_agent a = {
+        .id = text_or_empty(st, 0),
+        .agency = text_or_empty(st, 1),
+        .authority = sqlite3_column_int64(st, 2),
+        .version = text_or_empty(st, 3),
+        .seen_ns = sqlite3_column_int64(st, 4),
+        .hb_ts = text_or_empty(st, 5),
+        .uptime_s = sqlite3_column_int64(st, 6),
+        .lag_lines = sqlite3_column_int64(st, 7),
+        .broker = text_or_empty(st, 8),
+        .counters = text_or_empty(st, 9),
+    };
+    result = cb(arg, &a);
+    rc = SQLITE_OK;
+  }
+  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read agents");
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb,
+                                     void *arg) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  if (!s || !cb) goto out;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT topic, partition, offset, key, reason, detail, size,"
+                              " received_ns, payload FROM quarantine"
+                              " ORDER BY received_ns, topic, partition, offset LIMIT ?1",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+  result = 0;
+  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    soc_center_rejected r = {
+        .topic = text_or_empty(st, 0),
+        .partition = sqlite3_column_int(st, 1),
+        .offset = sqlite3_column_int64(st, 2),
+        .key = sqlite3_column_blob(st, 3),
+        .key_len = (size_t)sqlite3_column_bytes(st, 3),
+        .reason = text_or_empty(st, 4),
+        .detail = text_or_empty(st, 5),
+        .size = sqlite3_column_int64(st, 6),
+        .received_ns = sqlite3_column_int64(st, 7),
+        .payload = sqlite3_column_blob(st, 8),
+        .payload_len = (size_t)sqlite3_column_bytes(st, 8),
+    };
+    result = cb(arg, &r);
+    rc = SQLITE_OK;
+  }
+  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read the quarantine");
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  if (!s || !cb) goto out;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT collector, name, value FROM counter ORDER BY collector, name", -1, &st, NULL);
+  result = 0;
+  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    result = cb(arg, text_or_empty(st, 0), text_or_empty(st, 1), sqlite3_column_int64(st, 2));
+    rc = SQLITE_OK;
+  }
+  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read counters");
+out:
+  sqlite3_finalize(st);
+  return result;
+}

@@ -1,0 +1,265 @@
+/*
+ * store_detect — the detector's tables: correlation state, drafts, their
+ * evidence, and the outbox of messages for Kafka.
+ *
+ * A draft keeps the columns that queries select on (rule, key, asset,
+ * status, level, times, count) and the rest as a JSON body, because the
+ * draft's shape grows with the reporting workflow (issue 6) and a body
+ * column needs no migration for that.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static int done_or_fail(soc_store *s, int rc, const char *what) {
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
+}
+
+int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
+                               size_t len) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              len ? "INSERT OR REPLACE INTO detect_state(rule, key, state)"
+                                    " VALUES(?1, ?2, ?3)"
+                                  : "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (len) sqlite3_bind_blob64(st, 3, blob, len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return done_or_fail(s, rc, "cannot save correlation state");
+}
+
+int soc_store_detect_state_clear(soc_store *s) {
+  return soc_store_exec(s, "DELETE FROM detect_state", "cannot clear correlation state");
+}
+
+int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT rule, key, state FROM detect_state", -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      result = cb(arg, (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
+                  (size_t)sqlite3_column_bytes(st, 2));
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read correlation state");
+}
+
+void soc_draft_row_clear(soc_draft_row *row) {
+  free(row->body);
+  memset(row, 0, sizeof *row);
+}
+
+#define DRAFT_COLUMNS \
+  "id, rule, key, asset, status, level, first_ns, last_ns, discovered_ns, count, body"
+
+static void draft_from(sqlite3_stmt *st, soc_draft_row *r) {
+  memset(r, 0, sizeof *r);
+  r->id = sqlite3_column_int64(st, 0);
+  snprintf(r->rule, sizeof r->rule, "%s", (const char *)sqlite3_column_text(st, 1));
+  snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 2));
+  snprintf(r->asset, sizeof r->asset, "%s", (const char *)sqlite3_column_text(st, 3));
+  snprintf(r->status, sizeof r->status, "%s", (const char *)sqlite3_column_text(st, 4));
+  r->level = sqlite3_column_int(st, 5);
+  r->first_ns = sqlite3_column_int64(st, 6);
+  r->last_ns = sqlite3_column_int64(st, 7);
+  r->discovered_ns = sqlite3_column_int64(st, 8);
+  r->count = sqlite3_column_int64(st, 9);
+  const char *body = (const char *)sqlite3_column_text(st, 10);
+  r->body = strdup(body ? body : "{}");
+}
+
+/* Runs a one-row draft query with up to three text parameters. */
+static int draft_query(soc_store *s, const char *sql, const char *a, const char *b, const char *c,
+                       int64_t id, soc_draft_row *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    if (c) sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
+    if (!a) sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) draft_from(st, out);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
+  if (rc == SQLITE_DONE) return -ENOENT;
+  return soc_store_fail_sql(s, rc, "cannot read a draft");
+}
+
+int soc_store_draft_find_open(soc_store *s, const char *rule, const char *key, const char *asset,
+                              soc_draft_row *out) {
+  return draft_query(s,
+                     "SELECT " DRAFT_COLUMNS
+                     " FROM draft WHERE rule = ?1 AND key = ?2 AND"
+                     " asset = ?3 AND status = 'open' ORDER BY id DESC LIMIT 1",
+                     rule, key, asset, 0, out);
+}
+
+int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
+  return draft_query(s, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", NULL, NULL, NULL, id,
+                     out);
+}
+
+int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR REPLACE INTO draft(" DRAFT_COLUMNS
+                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (r->id)
+      sqlite3_bind_int64(st, 1, r->id);
+    else
+      sqlite3_bind_null(st, 1);
+    sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->asset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, r->level);
+    sqlite3_bind_int64(st, 7, r->first_ns);
+    sqlite3_bind_int64(st, 8, r->last_ns);
+    sqlite3_bind_int64(st, 9, r->discovered_ns);
+    sqlite3_bind_int64(st, 10, r->count);
+    sqlite3_bind_text(st, 11, r->body ? r->body : "{}", -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write a draft");
+  if (!r->id) r->id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  soc_draft_row row;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT " DRAFT_COLUMNS
+                              " FROM draft WHERE ?1 IS NULL OR status = ?1"
+                              " ORDER BY discovered_ns DESC, id DESC",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK && status) sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      draft_from(st, &row);
+      result = row.body ? cb(arg, &row) : -ENOMEM;
+      soc_draft_row_clear(&row);
+    }
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read drafts");
+}
+
+int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR REPLACE INTO draft_evidence(draft, seq, block, source,"
+                              " stream, pos, ts, line) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, e->draft);
+    sqlite3_bind_int(st, 2, e->seq);
+    sqlite3_bind_int64(st, 3, e->block);
+    sqlite3_bind_text(st, 4, e->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, e->stream);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)e->pos);
+    sqlite3_bind_int64(st, 7, e->ts);
+    sqlite3_bind_blob64(st, 8, e->line, e->len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return done_or_fail(s, rc, "cannot write evidence");
+}
+
+int soc_store_evidence_count(soc_store *s, int64_t draft) {
+  sqlite3_stmt *st = NULL;
+  int n = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM draft_evidence WHERE draft = ?1", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, draft);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  return n;
+}
+
+int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT draft, seq, block, source, stream, pos, ts, line FROM"
+                              " draft_evidence WHERE draft = ?1 ORDER BY seq",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, draft);
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      soc_evidence_row e = {
+          .draft = sqlite3_column_int64(st, 0),
+          .seq = sqlite3_column_int(st, 1),
+          .block = sqlite3_column_int64(st, 2),
+          .source = (const char *)sqlite3_column_text(st, 3),
+          .stream = sqlite3_column_int64(st, 4),
+          .pos = (uint64_t)sqlite3_column_int64(st, 5),
+          .ts = sqlite3_column_int64(st, 6),
+          .line = sqlite3_column_blob(st, 7),
+          .len = (size_t)sqlite3_column_bytes(st, 7),
+      };
+      result = cb(arg, &e);
+    }
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read evidence");
+}
+
+int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
+                         size_t len, int64_t *id) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT INTO outbox(topic, key, payload, created_ns)"
+                              " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+                              " * 86400000000000 AS INTEGER))",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 3, payload, len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write to the outbox");
+  if (id) *id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
+                          void *arg) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT id, topic, key, payload FROM outbox WHERE id > ?1"
+                              " ORDER BY id LIMIT ?2",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
+  }
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      result = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_blob(st, 3),
+                  (size_t)sqlite3_column_bytes(st, 3));
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the outbox");
+}

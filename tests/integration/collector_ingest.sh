@@ -1,0 +1,220 @@
+#!/bin/bash
+# The collector's ingest: two agents (alpha fed by a writer while it runs,
+# beta with a file written whole, stopped once it is delivered) send to one
+# development broker; two collectors in one consumer group share one center.db. Midway, one
+# collector is killed with SIGKILL and started again. A hostile corpus is
+# produced with kcat around good events. Afterwards:
+#  - every line written is in center.db's event table exactly once, with
+#    nothing else from those agents (count == lines written, and the set of
+#    messages equals the set of lines);
+#  - each hostile message is in quarantine with the reason its key names,
+#    and the good events around them landed; a re-sent event is counted as
+#    a duplicate, not stored twice;
+#  - `agents` lists both agents from their heartbeats; beta, which stopped
+#    first, is SILENT after agent_silence (2s), alpha is OK until it stops
+#    too;
+#  - SIGTERM stops a collector with status 0.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+COLL="$SOC_BIN/collector/soccollector"
+T=$(mktemp -d)
+[ -n "${KEEP:-}" ] && echo "keeping $T"
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+ALPHA_LINES=3000
+BETA_LINES=1500
+start_broker "$T" --partitions 4
+mkdir -p "$T/alpha/logs" "$T/beta/logs"
+agent_config "$T/alpha" alpha "logs/app.log"
+agent_config "$T/beta" beta "logs/app.log"
+cat >"$T/center.yaml" <<YAML
+collector: { id: center, state_dir: center, agent_silence: 2s }
+kafka:
+  brokers: "$BOOTSTRAP"
+  topic_prefix: soc
+  group_id: soccollector
+  # a SIGKILLed member holds its partitions until its session times out
+  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+YAML
+sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
+
+# count_events [--agent ID]
+count_events() { "$COLL" -c "$T/center.yaml" events --count "$@" 2>/dev/null || echo -1; }
+# wait_count N timeout_s
+wait_count() {
+  local deadline=$(($(date +%s) + $2)) n=-1
+  while [ "$(date +%s)" -lt $deadline ]; do
+    n=$(count_events)
+    [ "$n" = "$1" ] && return 0
+    sleep 0.2
+  done
+  echo "wait_count: gave up at $n of $1" >&2
+  return 1
+}
+
+"$COLL" -c "$T/center.yaml" 2>"$T/c1.err" &
+C1=$!
+"$COLL" -c "$T/center2.yaml" 2>"$T/c2.err" &
+C2=$!
+
+# alpha: a daemon, while a writer appends numbered lines
+"$AGENT" -c "$T/alpha/agent.yaml" 2>"$T/alpha.err" &
+ALPHA=$!
+python3 - "$T/alpha/logs/app.log" $ALPHA_LINES <<'PY' &
+import sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "a") as f:
+    for i in range(1, n + 1):
+        f.write("alpha line %06d\n" % i)
+        if i % 100 == 0:
+            f.flush()
+            time.sleep(0.05)
+PY
+WRITER=$!
+
+# beta: a file written whole, sent once
+python3 -c 'import sys; [print("beta line %06d" % i) for i in range(1, int(sys.argv[1]) + 1)]' \
+  $BETA_LINES >"$T/beta/logs/app.log"
+"$AGENT" -c "$T/beta/agent.yaml" 2>"$T/beta.err" &
+BETA=$!
+
+# a collector dies mid-stream and comes back
+sleep 0.7
+kill -9 $C1
+wait $C1 2>/dev/null
+sleep 0.5
+"$COLL" -c "$T/center.yaml" 2>>"$T/c1.err" &
+C1=$!
+
+# the hostile corpus, keyed "q-<expected reason>", around good events
+ID() { printf '%032x' "$1"; }
+good() { # n
+  printf 'good\t{"@timestamp":"2025-11-25T08:00:00Z","event":{"id":"%s"},"agent":{"id":"kc"},"host":{"name":"kc"},"message":"good %d"}\n' "$(ID "$1")" "$1"
+}
+{
+  good 1
+  printf 'q-not_json\tnot json at all\n'
+  printf 'q-not_object\t[1,2,3]\n'
+  printf 'q-not_json\t{"agent":{"id":"kc"},"event":{"id":"%s"}} {}\n' "$(ID 99)"
+  good 2
+  printf 'q-bad_event_id\t{"agent":{"id":"kc"},"event":{"id":"NOT-AN-ID"}}\n'
+  printf 'q-bad_event_id\t{"agent":{"id":"kc"}}\n'
+  printf 'q-agent_mismatch\t{"agent":{"id":"alpha"},"event":{"id":"%s"}}\n' "$(ID 98)"
+  printf 'q-no_agent_id\t{"event":{"id":"%s"}}\n' "$(ID 97)"
+  printf 'q-not_utf8\t{"agent":{"id":"kc"},"message":"\xff\xfe"}\n'
+  good 3
+  good 1 # a replay: a duplicate, not a second row
+} >"$T/corpus.tsv"
+kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H agent.id=kc -H schema.version=1 <"$T/corpus.tsv"
+good 4 | sed 's/^good/q-missing_header/' |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H schema.version=1
+good 5 | sed 's/^good/q-schema_version/' |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H agent.id=kc -H schema.version=2
+good 6 | sed 's/^good/q-bad_agent_id/' |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H 'agent.id=k c' -H schema.version=1
+python3 -c 'import sys; sys.stdout.write("q-too_large\t{\"agent\":{\"id\":\"kc\"},\"x\":\"" + "a" * 1100000 + "\"}\n")' |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H agent.id=kc -H schema.version=1 \
+    -X message.max.bytes=2000000
+HOSTILE=12
+GOOD=3
+
+wait $WRITER
+# beta stops once it has sent everything: its heartbeats stop with it
+run wait_delivered "$T/beta/agent.yaml" $BETA_LINES 60
+expect_status 0
+kill -TERM $BETA
+wait $BETA
+run wait_delivered "$T/alpha/agent.yaml" $ALPHA_LINES 60
+expect_status 0
+TOTAL=$((ALPHA_LINES + BETA_LINES + GOOD))
+run wait_count $TOTAL 60
+expect_status 0
+
+# exactly once, and exactly the lines written
+run python3 - "$T/center/center.db" $ALPHA_LINES $BETA_LINES <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+want = {"alpha": int(sys.argv[2]), "beta": int(sys.argv[3])}
+for agent, n in want.items():
+    msgs = [json.loads(b)["message"] for (b,) in db.execute("SELECT body FROM event WHERE agent = ?", (agent,))]
+    expect = {"%s line %06d" % (agent, i) for i in range(1, n + 1)}
+    print("%s: rows=%d distinct=%d missing=%d extra=%d" % (agent, len(msgs), len(set(msgs)),
+          len(expect - set(msgs)), len(set(msgs) - expect)))
+ids = db.execute("SELECT count(*), count(DISTINCT id) FROM event").fetchone()
+print("ids: rows=%d distinct=%d" % ids)
+PY
+expect_status 0
+expect_out "alpha: rows=$ALPHA_LINES distinct=$ALPHA_LINES missing=0 extra=0"
+expect_out "beta: rows=$BETA_LINES distinct=$BETA_LINES missing=0 extra=0"
+expect_out "ids: rows=$TOTAL distinct=$TOTAL"
+run count_events --agent kc
+expect_out "$GOOD"
+
+# the quarantine: every hostile message, each with the reason its key names
+run "$COLL" -c "$T/center.yaml" quarantine --json
+expect_status 0
+echo "$OUT" >"$T/q.json"
+run python3 - "$T/q.json" $HOSTILE <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+bad = [r for r in rows if r["key"] != "q-" + r["reason"]]
+print("quarantined=%d wrong=%d" % (len(rows), len(bad)))
+for r in bad: print("  ", r["key"], r["reason"], r["detail"])
+big = [r for r in rows if r["reason"] == "too_large"]
+assert big and big[0]["size"] > 1000000 and len(big[0]["payload"]) <= 4096, big
+PY
+expect_status 0
+expect_out "quarantined=$HOSTILE wrong=0"
+run "$COLL" -c "$T/center.yaml" quarantine
+expect_out "reason=not_json"
+
+# counters: the replayed event is a duplicate; quarantine counted by reason
+run "$COLL" -c "$T/center.yaml" stats --json
+echo "$OUT" >"$T/stats.json"
+run python3 - "$T/stats.json" $TOTAL $HOSTILE <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+tot = lambda k: sum(c.get(k, 0) for c in s.values())
+print("events=%d quarantined=%d duplicates>=1:%s not_json=%d" % (tot("events"), tot("quarantined"),
+      tot("duplicates") >= 1, tot("quarantined.not_json")))
+PY
+expect_out "events=$TOTAL quarantined=$HOSTILE duplicates>=1:True not_json=2"
+
+# agents from heartbeats: beta stopped at once, so it is SILENT by now
+sleep 2.5
+run "$COLL" -c "$T/center.yaml" agents
+expect_status 0
+expect_out "alpha"
+grep -E '^beta .*SILENT$' <<<"$OUT" >/dev/null || fail "beta is not SILENT"
+grep -E '^alpha .* OK$' <<<"$OUT" >/dev/null || fail "alpha is not OK"
+CHECKS=$((CHECKS + 2))
+kill -TERM $ALPHA
+wait $ALPHA
+sleep 3
+run "$COLL" -c "$T/center.yaml" agents --json
+expect_status 0
+echo "$OUT" >"$T/agents.json"
+run python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join("%s=%s" % (a["id"], a["status"]) for a in d["agents"]), "silent=%d" % d["silent"])
+a = [x for x in d["agents"] if x["id"] == "alpha"][0]
+assert a["agency"] == "test" and a["authority"] == 36 and a["counters"]["app"]["lines"] >= 1, a
+' "$T/agents.json"
+expect_status 0
+expect_out "alpha=SILENT beta=SILENT silent=2"
+
+# a clean stop
+kill -TERM $C1 $C2
+wait $C1
+STATUS=$?
+expect_status 0
+wait $C2
+STATUS=$?
+expect_status 0
+grep -q "stopped:" "$T/c2.err" || fail "collector 2 did not report its stop"
+CHECKS=$((CHECKS + 1))
+stop_broker
+finish

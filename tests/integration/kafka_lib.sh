@@ -1,0 +1,60 @@
+# Shared by the forwarding tests: a development broker (tests/broker) on
+# loopback, an agent config that points at it, and waiting for the
+# forwarder to catch up.
+
+BROKER_PID=""
+start_broker() { # dir [socbroker args...]
+  local dir=$1
+  shift
+  rm -f "$dir/bootstrap"
+  "$SOC_BIN/tests/broker/socbroker" --prefix soc --bootstrap-file "$dir/bootstrap" "$@" \
+    </dev/null >"$dir/broker.out" 2>"$dir/broker.err" &
+  BROKER_PID=$!
+  for _ in $(seq 100); do
+    [ -s "$dir/bootstrap" ] && break
+    sleep 0.05
+  done
+  BOOTSTRAP=$(cat "$dir/bootstrap")
+}
+
+stop_broker() {
+  [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+  BROKER_PID=""
+}
+
+# agent_config dir id glob [extra yaml for kafka]
+agent_config() {
+  cat >"$1/agent.yaml" <<YAML
+agent: { id: $2, agency: test, authority: 36, state_dir: state, timezone: "+08:00" }
+contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
+inputs:
+  - { type: file, id: app, paths: [ "$3" ], poll_interval: 20ms, rotate_wait: 200ms }
+journal: { commit_interval: 50ms }
+kafka: { brokers: "$BOOTSTRAP", heartbeat_interval: 1s, flush_timeout: 5s ${4:-} }
+YAML
+}
+
+# lag_of cfg: lines in the journal not yet delivered, or -1
+lag_of() {
+  "$SOC_BIN/agent/socctl" -c "$1" status --json 2>/dev/null |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["forward"]["lag_lines"])' 2>/dev/null ||
+    echo -1
+}
+
+# wait_delivered cfg lines timeout_s: until the journal holds `lines` lines and
+# all of them are delivered
+wait_delivered() {
+  local deadline=$(($(date +%s) + $3)) lines
+  while [ "$(date +%s)" -lt $deadline ]; do
+    lines=$("$SOC_BIN/agent/socctl" -c "$1" status --json 2>/dev/null |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["journal"]["lines"], d["forward"]["lag_lines"])' 2>/dev/null)
+    [ "$lines" = "$2 0" ] && return 0
+    sleep 0.2
+  done
+  echo "wait_delivered: gave up at '$lines' (journal lines, lag)" >&2
+  return 1
+}
+
+consume() { # topic -> stdout, '%p\t%o\t%k\t%s\n'
+  timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%p\t%o\t%k\t%s\n' 2>/dev/null
+}

@@ -1,0 +1,217 @@
+/* store_center: center.db's writes are idempotent (an event once per id, a
+ * quarantined or generic message once per offset, an agent only moved
+ * forward in time), counters add up, and the two kinds of store refuse each
+ * other's files. Also the collector's validator on the cases the
+ * integration test cannot easily produce. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+
+#include "soc/store.h"
+#include "testutil.h"
+#include "validate.h"
+
+static soc_store *open_center(const char *name) {
+  char path[256], err[256];
+  soc_store *s = NULL;
+  snprintf(path, sizeof path, "%s/%s", test_dir(), name);
+  int rc = soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err);
+  if (rc) fprintf(stderr, "%s\n", err);
+  assert_int_equal(rc, 0);
+  return s;
+}
+
+static void test_events_once(void **state) {
+  (void)state;
+  soc_store *s = open_center("events.db"), *s2 = open_center("events.db");
+  soc_center_writer *w = NULL, *w2 = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  assert_int_equal(soc_store_center_writer_new(s2, &w2), 0);
+  soc_center_origin o = {.topic = "soc.events", .partition = 1, .offset = 7, .received_ns = 1};
+  int dup = -1;
+  const char *body = "{\"event\":{\"id\":\"x\"}}";
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(dup, 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id2", "a2", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  /* the same id through another connection (another collector): dropped */
+  o.offset = 99;
+  assert_int_equal(soc_store_center_event_put(w2, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(dup, 1);
+  int64_t n = 0;
+  assert_int_equal(soc_store_center_events_count(s, NULL, &n), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(soc_store_center_events_count(s, "a1", &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(soc_store_center_events_count(s, "nobody", &n), 0);
+  assert_int_equal(n, 0);
+  /* a rolled-back batch leaves nothing */
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id3", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(soc_store_rollback(s), 0);
+  assert_int_equal(soc_store_center_events_count(s, NULL, &n), 0);
+  assert_int_equal(n, 2);
+  soc_store_center_writer_free(w);
+  soc_store_center_writer_free(w2);
+  soc_store_close(s);
+  soc_store_close(s2);
+}
+
+static int check_rejected(void *arg, const soc_center_rejected *r) {
+  int *n = arg;
+  assert_string_equal(r->reason, "not_json");
+  assert_int_equal(r->size, 10000);
+  assert_int_equal(r->payload_len, SOC_CENTER_QUARANTINE_HEAD);
+  assert_int_equal(r->key_len, SOC_CENTER_KEY_MAX);
+  (*n)++;
+  return 0;
+}
+
+static void test_quarantine(void **state) {
+  (void)state;
+  soc_store *s = open_center("q.db");
+  soc_center_writer *w = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  static char junk[10000], key[2000];
+  memset(junk, 0xff, sizeof junk);
+  memset(key, 'k', sizeof key);
+  soc_center_origin o = {.topic = "soc.events", .partition = 0, .offset = 3, .received_ns = 5};
+  int dup = -1;
+  assert_int_equal(soc_store_center_quarantine_put(w, &o, key, sizeof key, "not_json", "d", junk,
+                                                   sizeof junk, &dup), 0);
+  assert_int_equal(dup, 0);
+  assert_int_equal(soc_store_center_quarantine_put(w, &o, key, sizeof key, "not_json", "d", junk,
+                                                   sizeof junk, &dup), 0);
+  assert_int_equal(dup, 1); /* a replay of the same offset */
+  int n = 0;
+  assert_int_equal(soc_store_center_quarantine_scan(s, 0, check_rejected, &n), 0);
+  assert_int_equal(n, 1);
+  /* generic messages: once per offset too */
+  assert_int_equal(soc_store_center_message_put(w, &o, "a1", "k", 1, "{}", 2, &dup), 0);
+  assert_int_equal(dup, 0);
+  assert_int_equal(soc_store_center_message_put(w, &o, "a1", "k", 1, "{}", 2, &dup), 0);
+  assert_int_equal(dup, 1);
+  soc_store_center_writer_free(w);
+  soc_store_close(s);
+}
+
+static int get_agent(void *arg, const soc_center_agent *a) {
+  int64_t *seen = arg;
+  assert_string_equal(a->id, "a1");
+  seen[0] = a->seen_ns;
+  seen[1] = a->lag_lines;
+  return 0;
+}
+
+static int sum_counters(void *arg, const char *collector, const char *name, int64_t value) {
+  int64_t *sum = arg;
+  assert_string_equal(collector, "c1");
+  assert_string_equal(name, "events");
+  *sum += value;
+  return 0;
+}
+
+static void test_agents_and_counters(void **state) {
+  (void)state;
+  soc_store *s = open_center("agents.db");
+  soc_center_writer *w = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  soc_center_agent a = {.id = "a1", .agency = "x", .authority = 36, .version = "0.1.0",
+                        .seen_ns = 200, .hb_ts = "t", .lag_lines = 5, .broker = "up",
+                        .counters = "{}"};
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  a.seen_ns = 100; /* an old heartbeat replayed: no effect */
+  a.lag_lines = 9;
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  int64_t seen[2] = {0};
+  assert_int_equal(soc_store_center_agents_scan(s, get_agent, seen), 0);
+  assert_int_equal(seen[0], 200);
+  assert_int_equal(seen[1], 5);
+  a.seen_ns = 300;
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(soc_store_center_agents_scan(s, get_agent, seen), 0);
+  assert_int_equal(seen[0], 300);
+  assert_int_equal(seen[1], 9);
+  assert_int_equal(soc_store_center_counter_add(w, "c1", "events", 3), 0);
+  assert_int_equal(soc_store_center_counter_add(w, "c1", "events", 4), 0);
+  int64_t sum = 0;
+  assert_int_equal(soc_store_center_counters_scan(s, sum_counters, &sum), 0);
+  assert_int_equal(sum, 7);
+  soc_store_center_writer_free(w);
+  soc_store_close(s);
+}
+
+static void test_kinds_refuse_each_other(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_store *s = NULL;
+  snprintf(path, sizeof path, "%s/agent.db", test_dir());
+  assert_int_equal(soc_store_open(path, 0, &s, err, sizeof err), 0);
+  soc_store_close(s);
+  assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err), -EBADMSG);
+  assert_non_null(strstr(err, "agent's store"));
+  soc_store_close(open_center("kind.db"));
+  snprintf(path, sizeof path, "%s/kind.db", test_dir());
+  assert_int_equal(soc_store_open(path, 0, &s, err, sizeof err), -EBADMSG);
+  assert_non_null(strstr(err, "collector's store"));
+}
+
+static int judge(soc_collector_kind kind, const char *agent, const char *schema,
+                 const char *payload) {
+  soc_collector_msg m = {.kind = kind, .payload = payload, .len = strlen(payload),
+                         .hdr_agent = agent, .hdr_agent_len = agent ? strlen(agent) : 0,
+                         .hdr_schema = schema, .hdr_schema_len = schema ? strlen(schema) : 0};
+  soc_collector_verdict v;
+  int rc = soc_collector_validate(&m, &v);
+  soc_collector_verdict_clear(&v);
+  return rc;
+}
+
+#define EV(agent, id) "{\"agent\":{\"id\":\"" agent "\"},\"event\":{\"id\":\"" id "\"}}"
+#define ID "0123456789abcdef0123456789abcdef"
+
+static void test_validate(void **state) {
+  (void)state;
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID)), SOC_COLLECTOR_OK);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, NULL, "1", EV("a1", ID)), SOC_COLLECTOR_NO_HEADER);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", NULL, EV("a1", ID)), SOC_COLLECTOR_NO_HEADER);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "2", EV("a1", ID)), SOC_COLLECTOR_BAD_SCHEMA);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a2", ID)),
+                   SOC_COLLECTOR_AGENT_MISMATCH);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a/1", "1", EV("a1", ID)), SOC_COLLECTOR_BAD_AGENT);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", "0123")),
+                   SOC_COLLECTOR_BAD_EVENT_ID);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID) " x"), SOC_COLLECTOR_NOT_JSON);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID) " \n"), SOC_COLLECTOR_OK);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", "[]"), SOC_COLLECTOR_NOT_OBJECT);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", "{\"x\":\"\xc3\x28\"}"),
+                   SOC_COLLECTOR_NOT_UTF8);
+  assert_int_equal(judge(SOC_COLLECTOR_HEARTBEAT, NULL, NULL, "{\"agent\":{\"id\":\"a1\"}}"),
+                   SOC_COLLECTOR_BAD_FIELD); /* no socagent object */
+  assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{\"id\":\"a1\"}}"),
+                   SOC_COLLECTOR_OK);
+  assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{}}"), SOC_COLLECTOR_NO_AGENT);
+  assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{\"id\":\"a\\u00001\"}}"),
+                   SOC_COLLECTOR_BAD_AGENT);
+  static char big[SOC_COLLECTOR_MSG_MAX + 2];
+  memset(big, ' ', sizeof big - 1);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", big), SOC_COLLECTOR_TOO_LARGE);
+  assert_int_equal(soc_collector_topic_kind("soc.events", "soc"), SOC_COLLECTOR_EVENTS);
+  assert_int_equal(soc_collector_topic_kind("soc.heartbeat", "soc"), SOC_COLLECTOR_HEARTBEAT);
+  assert_int_equal(soc_collector_topic_kind("socx.events", "soc"), SOC_COLLECTOR_OTHER);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_events_once),
+      cmocka_unit_test(test_quarantine),
+      cmocka_unit_test(test_agents_and_counters),
+      cmocka_unit_test(test_kinds_refuse_each_other),
+      cmocka_unit_test(test_validate),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
