@@ -123,6 +123,10 @@ struct soc_forward {
   atomic_int stop;
   atomic_int rewind, fatal, hb_in_flight;
   uint32_t generation;
+  /* the outbox (alerts, drafts): one batch in flight at a time */
+  int64_t outbox_cursor, outbox_batch_end, saved_outbox;
+  size_t outbox_outstanding;
+  atomic_int outbox_failed;
   wblock win[WINDOW];
   size_t head, count;
   cur_block cur;
@@ -152,6 +156,9 @@ static void *opaque_of(uint32_t generation, size_t slot) {
   return (void *)(uintptr_t)(((uint64_t)generation << 16) | (uint64_t)(slot + 1));
 }
 
+/* Outbox messages carry slot WINDOW (never a journal block's slot). */
+#define OUTBOX_SLOT WINDOW
+
 /* ---- librdkafka callbacks (run on our thread, inside rd_kafka_poll) ---- */
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) {
@@ -164,7 +171,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) 
   }
   uint32_t gen = (uint32_t)(op >> 16);
   size_t slot = (size_t)(op & 0xffff) - 1;
-  if (gen != f->generation || slot >= WINDOW) return; /* purged by a rewind */
+  if (gen != f->generation || slot > WINDOW) return; /* purged by a rewind */
+  if (slot == OUTBOX_SLOT) {
+    if (m->err) atomic_store(&f->outbox_failed, 1);
+    if (f->outbox_outstanding) f->outbox_outstanding--;
+    return;
+  }
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     f->win[slot].outstanding--;
     atomic_fetch_add(&f->delivered, 1);
@@ -284,6 +296,8 @@ static void rewind_to_cursor(soc_forward *f) {
   f->head = f->count = 0;
   f->cur.loaded = 0;
   f->read_pos = f->cursor;
+  f->outbox_outstanding = 0;
+  f->outbox_batch_end = 0;
   f->rewinds++;
   atomic_store(&f->rewind, 0);
 }
@@ -581,13 +595,17 @@ static void advance(soc_forward *f) {
 static void persist(soc_forward *f, int force) {
   int64_t now = soc_now_mono_ms();
   if (!force && now - f->last_persist_ms < PERSIST_EVERY_MS) return;
-  if (f->cursor == f->saved_cursor && !f->broker_changed && !force) return;
+  if (f->cursor == f->saved_cursor && f->outbox_cursor == f->saved_outbox && !f->broker_changed &&
+      !force)
+    return;
   f->last_persist_ms = now;
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)f->cursor);
   /* one transaction, one fsync, for the cursor and the counters */
   if (soc_store_begin(f->store) < 0) return;
   int rc = soc_store_meta_set(f->store, "forward.cursor", buf);
+  snprintf(buf, sizeof buf, "%lld", (long long)f->outbox_cursor);
+  if (!rc) rc = soc_store_meta_set(f->store, "forward.outbox_cursor", buf);
   if (!rc) rc = soc_store_meta_set(f->store, "forward.broker", f->broker[0] ? f->broker : "unknown");
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "delivered", atomic_load(&f->delivered));
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "delivery_errors", atomic_load(&f->errors));
@@ -596,6 +614,7 @@ static void persist(soc_forward *f, int force) {
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "rewinds", f->rewinds);
   if (!rc && soc_store_commit(f->store) == 0) {
     f->saved_cursor = f->cursor;
+    f->saved_outbox = f->outbox_cursor;
     f->broker_changed = 0;
   } else {
     soc_store_rollback(f->store);
@@ -665,6 +684,50 @@ static void heartbeat(soc_forward *f) {
   fjson_object_put(o);
 }
 
+/* ---- the outbox ------------------------------------------------------------------ */
+
+#define OUTBOX_BATCH 256
+
+static int ship_one(void *arg, int64_t id, const char *topic, const char *key,
+                    const void *payload, size_t len) {
+  soc_forward *f = arg;
+  char name[300];
+  snprintf(name, sizeof name, "%s.%s", f->cfg->kafka.topic_prefix, topic);
+  rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+  rd_kafka_header_add(hdrs, "agent.id", -1, f->cfg->agent.id, -1);
+  rd_kafka_header_add(hdrs, "schema.version", -1, SCHEMA_VERSION, -1);
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
+      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, OUTBOX_SLOT)),
+      RD_KAFKA_V_END);
+  if (err) {
+    rd_kafka_headers_destroy(hdrs);
+    return -EAGAIN; /* queue full: the batch goes again as a whole */
+  }
+  f->outbox_outstanding++;
+  f->outbox_batch_end = id;
+  return 0;
+}
+
+/* Alerts and drafts the detector wrote: sent one batch at a time, and the
+ * outbox cursor moves past a batch only when all of it is delivered. A
+ * failure sends the batch again (duplicates carry the same ids). */
+static void ship_outbox(soc_forward *f) {
+  if (f->outbox_batch_end) {
+    if (f->outbox_outstanding) return;
+    if (atomic_exchange(&f->outbox_failed, 0)) {
+      f->outbox_batch_end = 0; /* again, from the cursor */
+      return;
+    }
+    f->outbox_cursor = f->outbox_batch_end;
+    f->outbox_batch_end = 0;
+  }
+  if (soc_store_outbox_scan(f->store, f->outbox_cursor, OUTBOX_BATCH, ship_one, f) == -EAGAIN &&
+      f->outbox_outstanding == 0)
+    f->outbox_batch_end = 0;
+}
+
 /* ---- the thread ------------------------------------------------------------------ */
 
 static void turn(soc_forward *f, int poll_ms) {
@@ -685,6 +748,7 @@ static void turn(soc_forward *f, int poll_ms) {
   /* Waiting in poll is what keeps a full queue from spinning: it returns
    * as soon as delivery reports come in, which is when there is room. */
   int wait = fill(f);
+  ship_outbox(f);
   rd_kafka_poll(f->rk, wait ? poll_ms : 0);
   advance(f);
   persist(f, 0);
@@ -710,9 +774,14 @@ int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   soc_block_totals t;
   if (soc_store_block_totals(f->store, &t) < 0) return -EIO;
   int64_t deadline = soc_now_mono_ms() + timeout_ms;
-  while (f->cursor < t.last_id && soc_now_mono_ms() < deadline) turn(f, 20);
+  int64_t outbox_last = soc_store_outbox_last(f->store);
+  /* the heartbeat too, so that a batch run is seen at the center */
+  while ((f->cursor < t.last_id || f->outbox_cursor < outbox_last ||
+          atomic_load(&f->hb_in_flight) || !f->last_heartbeat_ms) &&
+         soc_now_mono_ms() < deadline)
+    turn(f, 20);
   persist(f, 1);
-  return f->cursor >= t.last_id ? 0 : -ETIMEDOUT;
+  return f->cursor >= t.last_id && f->outbox_cursor >= outbox_last ? 0 : -ETIMEDOUT;
 }
 
 int soc_forward_new(const soc_config *cfg, soc_forward **out) {
@@ -751,6 +820,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   }
   if (soc_store_meta_get(f->store, "forward.cursor", buf, sizeof buf, NULL) == 0)
     f->cursor = f->saved_cursor = f->read_pos = strtoll(buf, NULL, 10);
+  if (soc_store_meta_get(f->store, "forward.outbox_cursor", buf, sizeof buf, NULL) == 0)
+    f->outbox_cursor = f->saved_outbox = strtoll(buf, NULL, 10);
   result = make_producer(f);
 out:
   if (result == 0)

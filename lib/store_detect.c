@@ -242,6 +242,17 @@ int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const
   return 0;
 }
 
+int64_t soc_store_outbox_last(soc_store *s) {
+  sqlite3_stmt *st = NULL;
+  int64_t id = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return id;
+}
+
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
                           void *arg) {
   sqlite3_stmt *st = NULL;

@@ -227,6 +227,8 @@ int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, voi
  * order. OUT: *id (may be NULL). */
 int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
                          size_t len, int64_t *id);
+/* The id of the newest outbox row, 0 when empty or on error. */
+int64_t soc_store_outbox_last(soc_store *s);
 typedef int (*soc_outbox_cb)(void *arg, int64_t id, const char *topic, const char *key,
                              const void *payload, size_t len);
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,

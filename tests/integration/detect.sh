@@ -110,4 +110,27 @@ CHECKS=$((CHECKS + 1))
 [ "$(summary "$T/calm/agent.yaml")" = "$(summary "$T/crash/agent.yaml")" ] ||
   { FAILS=$((FAILS + 1)); echo "FAIL: drafts differ after kill -9" >&2; diff <(summary "$T/calm/agent.yaml") <(summary "$T/crash/agent.yaml") >&2; }
 
+# --- alerts and drafts travel through the forwarder to <prefix>.alerts and
+# <prefix>.incidents; kcat reads them back as JSON
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+start_broker "$T/real"
+sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\"|" "$T/real/agent.yaml"
+run "$AGENT" -c "$T/real/agent.yaml" --forward-once
+expect_status 0
+consume soc.alerts >"$T/alerts.tsv"
+consume soc.incidents >"$T/incidents.tsv"
+python3 - "$T/alerts.tsv" "$T/incidents.tsv" <<'PY' || { FAILS=$((FAILS + 1)); echo "FAIL: alerts/incidents on Kafka" >&2; }
+import json, sys
+alerts = [json.loads(l.split("\t", 3)[3]) for l in open(sys.argv[1]) if l.strip()]
+incidents = [json.loads(l.split("\t", 3)[3]) for l in open(sys.argv[2]) if l.strip()]
+assert alerts and incidents, (len(alerts), len(incidents))
+assert any(a["rule"]["id"] == "SOC-SSH-001" and a["key"] == "183.62.140.253" for a in alerts)
+assert all(a["agent"]["id"] == "detect" and a["event"]["kind"] == "alert" for a in alerts)
+top = [i for i in incidents if i["rule"]["id"] == "SOC-SSH-001" and i["key"] == "183.62.140.253"]
+assert top and top[0]["level"] == 2 and top[0]["asset"]["name"] == "ssh-gateway", top[:1]
+print("kafka: %d alerts, %d incident copies" % (len(alerts), len(incidents)))
+PY
+CHECKS=$((CHECKS + 1))
+stop_broker
+
 finish
