@@ -48,17 +48,15 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "normalize.h"
 #include "soc/event.h"
 #include "soc/journal.h"
 #include "soc/store.h"
-#include "soc/syslog.h"
-#include "soc/tz.h"
 
 #define WINDOW 256               /* blocks in flight */
 #define PERSIST_EVERY_MS 200
 #define STUB_MESSAGE_MAX 8192
 #define SCHEMA_VERSION "1"
-#define PATHS_CACHED 64
 
 typedef struct wblock {
   int64_t id;
@@ -84,27 +82,6 @@ typedef struct cur_block {
   size_t arena_len, arena_cap;
   int loaded;
 } cur_block;
-
-typedef struct input_info {
-  const soc_input_config *cfg;
-  soc_tz tz;
-} input_info;
-
-typedef struct path_entry {
-  int64_t stream;
-  char path[SOC_STREAM_PATH_MAX];
-} path_entry;
-
-/* What every line of one stream shares, worked out once per stream rather
- * than per line: a block holds the lines of one stream only. */
-typedef struct stream_info {
-  int64_t stream;
-  char source[SOC_STORE_META_KEY_MAX];     /* "" until the first line */
-  const input_info *in;                     /* NULL: the input is no longer configured */
-  int raw, is_file;
-  char id_source[SOC_STORE_META_KEY_MAX + 32]; /* "source/stream", for event.id */
-  const char *path;                          /* in paths; NULL when unknown */
-} stream_info;
 
 /* A text that every event carries, with its length. */
 typedef struct konst {
@@ -140,14 +117,11 @@ struct soc_forward {
   soc_event *ev;
   soc_event *proto;       /* what every event of the current stream starts from */
   char *json;             /* SOC_EVENT_JSON_MAX bytes, reused for every event */
-  char hostname[256];
-  konst host, agent_id, agency, authority, version;
+  konst agent_id, agency, authority, version;
   char authority_buf[24];
-  stream_info si;
-  input_info *inputs;
-  size_t ninputs;
-  path_entry *paths;      /* PATHS_CACHED, round-robin replacement */
-  size_t next_path;
+  int64_t proto_stream;               /* the stream f->proto was made for */
+  char proto_source[SOC_STORE_META_KEY_MAX];
+  soc_normalizer *norm;
 };
 
 /* ---- opaque: slot and generation in one pointer-sized value ------------- */
@@ -401,23 +375,6 @@ static int load_block(soc_forward *f) {
 
 /* ---- lines to events ----------------------------------------------------------- */
 
-static const input_info *input_of(soc_forward *f, const char *source) {
-  for (size_t i = 0; i < f->ninputs; i++)
-    if (strcmp(f->inputs[i].cfg->id, source) == 0) return &f->inputs[i];
-  return NULL;
-}
-
-static const char *stream_path(soc_forward *f, int64_t stream) {
-  for (size_t i = 0; i < PATHS_CACHED; i++)
-    if (f->paths[i].stream == stream) return f->paths[i].path;
-  soc_stream_row row;
-  if (soc_store_stream_get(f->store, stream, &row) < 0) return NULL;
-  path_entry *e = &f->paths[f->next_path++ % PATHS_CACHED];
-  e->stream = stream;
-  memcpy(e->path, row.path, sizeof e->path);
-  return e->path;
-}
-
 static void set_text(soc_event *ev, soc_ecs_field field, const char *v) {
   if (v && *v) soc_event_set_str(ev, field, v, strlen(v));
 }
@@ -428,7 +385,7 @@ static void set_konst(soc_event *ev, soc_ecs_field field, konst k) {
 
 /* The fields that all events of one stream share, set once into f->proto;
  * each event starts as a copy of it. */
-static void make_proto(soc_forward *f, const stream_info *si) {
+static void make_proto(soc_forward *f, const soc_norm_stream *si) {
   static const konst file_set = {"socagent.file", 13}, syslog_set = {"socagent.syslog", 15};
   soc_event *p = f->proto;
   soc_event_reset(p);
@@ -443,52 +400,21 @@ static void make_proto(soc_forward *f, const stream_info *si) {
   if (si->is_file) set_text(p, SOC_ECS_LOG_FILE_PATH, si->path);
 }
 
-/* The facts about e's stream; recomputed only when the stream changes,
- * which is at most once per block. */
-static const stream_info *stream_of(soc_forward *f, const soc_jentry *e) {
-  stream_info *si = &f->si;
-  if (si->stream == e->stream && si->source[0] && strcmp(si->source, e->source) == 0) return si;
-  snprintf(si->source, sizeof si->source, "%s", e->source);
-  si->stream = e->stream;
-  si->in = input_of(f, e->source);
-  si->raw = si->in && si->in->cfg->format && strcmp(si->in->cfg->format, "raw") == 0;
-  si->is_file = si->in && si->in->cfg->type == SOC_INPUT_FILE;
-  if (e->stream)
-    snprintf(si->id_source, sizeof si->id_source, "%s/%lld", e->source, (long long)e->stream);
-  else
-    snprintf(si->id_source, sizeof si->id_source, "%s", e->source);
-  si->path = si->is_file ? stream_path(f, e->stream) : NULL;
-  make_proto(f, si);
-  return si;
-}
-
-/* Fills f->ev from one journal line. */
+/* Fills f->ev from one journal line: the stream's template, then the line
+ * (normalize.c, the same as the detector sees), then when it was read. */
 static void build_event(soc_forward *f, const soc_jentry *e) {
   soc_event *ev = f->ev;
-  const stream_info *si = stream_of(f, e);
-  char id[SOC_EVENT_ID_LEN + 1], ts[SOC_EVENT_TIME_BUF];
-  soc_event_copy(ev, f->proto); /* resets ev when it fails */
-  if (si->raw) {
-    soc_event_set_str(ev, SOC_ECS_MESSAGE, e->line.data, e->line.len);
-    soc_event_set_time(ev, e->line.ts_ns);
-  } else {
-    soc_syslog_opts o = {.recv_ns = e->line.recv_ns};
-    if (si->in) o.tz = si->in->tz;
-    soc_syslog_parse(e->line.data, e->line.len, &o, ev);
+  const soc_norm_stream *si = soc_normalizer_stream(f->norm, e);
+  char ts[SOC_EVENT_TIME_BUF];
+  if (f->proto_stream != e->stream || strcmp(f->proto_source, e->source) != 0) {
+    make_proto(f, si);
+    f->proto_stream = e->stream;
+    snprintf(f->proto_source, sizeof f->proto_source, "%s", e->source);
   }
-  if (soc_event_make_id(f->cfg->agent.id, si->id_source, e->line.pos, id) == 0)
-    soc_event_set_id(ev, id);
+  soc_event_copy(ev, f->proto); /* resets ev when it fails */
+  soc_normalize_into(f->norm, si, e, ev);
   if (soc_event_format_time(e->line.recv_ns, 6, ts, sizeof ts) == 0)
     set_text(ev, SOC_ECS_EVENT_INGESTED, ts);
-  if (si->is_file) {
-    soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
-    if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME)) set_konst(ev, SOC_ECS_HOST_NAME, f->host);
-  } else {
-    set_text(ev, SOC_ECS_LOG_SOURCE_ADDRESS, e->line.peer);
-  }
-  if (e->line.flags & SOC_JLINE_TRUNCATED) soc_event_add_tag(ev, "line_truncated", 14);
-  if (e->line.flags & SOC_JLINE_PARTIAL) soc_event_add_tag(ev, "line_partial", 12);
-  if (e->line.flags & SOC_JLINE_BAD_ENCODING) soc_event_add_tag(ev, "encoding_errors", 15);
 }
 
 /* The event is too large for Kafka: keep what identifies it, and a cut
@@ -795,18 +721,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->ev = soc_event_new();
   f->proto = soc_event_new();
   f->json = malloc(SOC_EVENT_JSON_MAX);
-  f->paths = calloc(PATHS_CACHED, sizeof *f->paths);
-  f->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *f->inputs);
-  if (!f->ev || !f->proto || !f->json || !f->paths || !f->inputs) goto out;
-  for (size_t i = 0; i < cfg->ninputs; i++) {
-    f->inputs[i].cfg = &cfg->inputs[i];
-    if (soc_tz_parse(cfg->inputs[i].timezone ? cfg->inputs[i].timezone : "local",
-                     &f->inputs[i].tz) < 0)
-      soc_tz_parse("UTC", &f->inputs[i].tz);
-  }
-  f->ninputs = cfg->ninputs;
-  if (gethostname(f->hostname, sizeof f->hostname - 1) < 0) f->hostname[0] = '\0';
-  f->host = (konst){f->hostname, strlen(f->hostname)};
+  if (!f->ev || !f->proto || !f->json) goto out;
   f->agent_id = (konst){cfg->agent.id, strlen(cfg->agent.id)};
   f->agency = (konst){cfg->agent.agency, cfg->agent.agency ? strlen(cfg->agent.agency) : 0};
   f->version = (konst){SOC_VERSION, strlen(SOC_VERSION)};
@@ -818,6 +733,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
     fprintf(stderr, "socagent: forward: %s\n", err);
     goto out;
   }
+  result = -ENOMEM;
+  if (!(f->norm = soc_normalizer_new(cfg, f->store))) goto out;
   if (soc_store_meta_get(f->store, "forward.cursor", buf, sizeof buf, NULL) == 0)
     f->cursor = f->saved_cursor = f->read_pos = strtoll(buf, NULL, 10);
   if (soc_store_meta_get(f->store, "forward.outbox_cursor", buf, sizeof buf, NULL) == 0)
@@ -856,7 +773,6 @@ void soc_forward_free(soc_forward *f) {
   free(f->cur.lines);
   free(f->cur.at);
   free(f->cur.arena);
-  free(f->paths);
-  free(f->inputs);
+  soc_normalizer_free(f->norm);
   free(f);
 }

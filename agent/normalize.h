@@ -5,12 +5,18 @@
  * forwarder) turns them into events the same way: the syslog header parsed
  * in the input's time zone (or the whole line as the message for
  * `format: raw`), the deterministic event.id from (agent, source/stream,
- * position), the file path and offset or the sender's address, the flags
- * as tags. Keeping it in one place keeps the detector's view and what the
- * technical center receives identical.
+ * position), the file offset or the sender's address, the host name of
+ * this machine for local files without one, the line's flags as tags.
+ * Keeping it in one place keeps the detector's view and what the technical
+ * center receives identical.
+ *
+ * What a line's stream says (its input, zone, format, file path, the
+ * source part of its event.id) is looked up once per stream and cached:
+ * a journal block holds lines of one stream.
  *
  * Ownership: a soc_normalizer borrows the config and the store (which must
- * outlive it); one per thread.
+ * outlive it); one per thread. The stream returned stays valid until the
+ * next call with another stream.
  */
 #ifndef SOC_AGENT_NORMALIZE_H
 #define SOC_AGENT_NORMALIZE_H
@@ -19,16 +25,33 @@
 #include "soc/event.h"
 #include "soc/journal.h"
 #include "soc/store.h"
+#include "soc/tz.h"
+
+typedef struct soc_norm_stream {
+  const soc_input_config *in; /* NULL: the input is no longer configured */
+  soc_tz tz;
+  int raw;                    /* format: raw */
+  int is_file;
+  const char *path;           /* file inputs: the file's path, else NULL */
+  char id_source[SOC_STORE_META_KEY_MAX + 32]; /* "<input>/<stream>" or "<input>" */
+  char source[SOC_STORE_META_KEY_MAX];
+  int64_t stream;
+} soc_norm_stream;
 
 typedef struct soc_normalizer soc_normalizer;
 
 soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store);
 void soc_normalizer_free(soc_normalizer *n);
 
+/* The stream of e (cached). */
+const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry *e);
+
+/* Fills ev from e, adding to what ev holds already (the caller resets it or
+ * copies a template into it first). */
+void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
+                        soc_event *ev);
+
 /* Resets ev and fills it from e. */
 void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev);
-
-/* The input a journal source belongs to, NULL if the config no longer has it. */
-const soc_input_config *soc_normalizer_input(soc_normalizer *n, const char *source);
 
 #endif

@@ -2,7 +2,7 @@
  * socctl rules — trying log rules on log lines, the operator's logtest.
  *
  *   socctl rules test -r RULEFILE [-r RULEFILE...] [--timezone Z] [--json]
- *                     [--max-keys N] [--quiet] [--stats] [LOGFILE...]
+ *                     [--max-keys N] [--quiet] [--stats] [--no-prefilter] [LOGFILE...]
  *
  * Each line (from the files, or stdin) is parsed as syslog exactly as the
  * agent does, received "now", then matched and correlated by the same code
@@ -72,6 +72,8 @@ static void usage(FILE *out) {
           "  --max-keys N         correlation keys kept (default %d)\n"
           "  -q, --quiet          print no firings (with --stats: only measure)\n"
           "  --stats              lines, hits, firings and CPU seconds on stderr\n"
+          "  --no-prefilter       evaluate every rule on every line (same answers, slower;\n"
+          "                       to measure the automaton or to check it)\n"
           "Lines are read from the LOGFILEs, or stdin without any.\n",
           SOC_CORRELATE_DEFAULT_KEYS);
 }
@@ -204,20 +206,21 @@ static int test_stream(test_state *s, FILE *in, const char *name) {
 }
 
 static int rules_test(int argc, char **argv) {
-  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS };
+  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE };
   static const struct option opts[] = {{"rules", required_argument, NULL, 'r'},
                                        {"timezone", required_argument, NULL, O_TZ},
                                        {"json", no_argument, NULL, O_JSON},
                                        {"max-keys", required_argument, NULL, O_KEYS},
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"stats", no_argument, NULL, O_STATS},
+                                       {"no-prefilter", no_argument, NULL, O_NOPRE},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *files[MAX_RULE_FILES];
   const char *zone = "local";
   size_t nfiles = 0;
   int64_t max_keys = 0;
-  int opt, stats = 0, status = 2;
+  int opt, stats = 0, noprefilter = 0, status = 2;
   test_state s = {0};
   soc_rules *rules = NULL;
   soc_diag *diag = NULL;
@@ -232,19 +235,33 @@ static int rules_test(int argc, char **argv) {
         }
         files[nfiles++] = optarg;
         break;
-      case O_TZ: zone = optarg; break;
-      case O_JSON: s.json = 1; break;
+      case O_TZ:
+        zone = optarg;
+        break;
+      case O_JSON:
+        s.json = 1;
+        break;
       case O_KEYS:
         if (soc_parse_int(optarg, &max_keys) < 0 || max_keys < 1 || max_keys > 100000000) {
-          fprintf(stderr, "socctl rules test: --max-keys '%s': expected 1 to 100000000\n",
-                  optarg);
+          fprintf(stderr, "socctl rules test: --max-keys '%s': expected 1 to 100000000\n", optarg);
           return 2;
         }
         break;
-      case 'q': s.quiet = 1; break;
-      case O_STATS: stats = 1; break;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      case 'q':
+        s.quiet = 1;
+        break;
+      case O_STATS:
+        stats = 1;
+        break;
+      case O_NOPRE:
+        noprefilter = 1;
+        break;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (!nfiles) {
@@ -253,8 +270,10 @@ static int rules_test(int argc, char **argv) {
     return 2;
   }
   if (soc_tz_parse(zone, &s.opts.tz) < 0) {
-    fprintf(stderr, "socctl rules test: --timezone '%s': expected local, UTC, +08:00 or an "
-            "IANA name such as Asia/Taipei\n", zone);
+    fprintf(stderr,
+            "socctl rules test: --timezone '%s': expected local, UTC, +08:00 or an "
+            "IANA name such as Asia/Taipei\n",
+            zone);
     return 2;
   }
   status = 1;
@@ -276,6 +295,7 @@ static int rules_test(int argc, char **argv) {
     fprintf(stderr, "socctl rules test: out of memory\n");
     goto out;
   }
+  if (noprefilter) soc_match_ctx_set_flags(s.ctx, SOC_MATCH_NO_PREFILTER);
   rc = 0;
   if (optind == argc) rc = test_stream(&s, stdin, "stdin");
   for (int i = optind; i < argc && rc >= 0; i++) {
