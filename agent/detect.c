@@ -78,6 +78,7 @@ struct soc_detect {
   atomic_int stop;
   int64_t cursor;
   const soc_jentry *cur;        /* the line being looked at */
+  int64_t newest_ns;            /* the newest event time seen: idle keys expire by it */
   int error;                    /* a store error inside a callback */
   int64_t lines, hits, fires, drafts_new, drafts_updated;
 };
@@ -386,6 +387,7 @@ static int on_line(void *arg, const soc_jentry *e) {
   soc_detect *d = arg;
   d->cur = e;
   d->lines++;
+  if (e->line.ts_ns > d->newest_ns) d->newest_ns = e->line.ts_ns;
   soc_normalize(d->norm, e, d->ev);
   int rc = soc_rules_match(d->rules, d->mctx, d->ev, on_hit, d);
   return d->error ? d->error : (rc < 0 ? rc : 0);
@@ -446,6 +448,9 @@ static int step(soc_detect *d) {
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)id);
+  /* keys whose windows have passed leave memory and the store (now and
+   * then: it looks at every key) */
+  if (rc == 0 && (id & 63) == 0) soc_correlator_expire(d->corr, d->newest_ns);
   if (rc == 0) rc = soc_correlator_dump(d->corr, SOC_DUMP_DIRTY, save_state, d);
   if (rc == 0) rc = soc_store_meta_set(d->store, "detect.cursor", buf);
   if (rc == 0) write_counters(d);

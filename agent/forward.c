@@ -161,7 +161,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) 
     return;
   }
   atomic_fetch_add(&f->errors, 1);
-  if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) atomic_fetch_add(&f->too_large, 1);
+  /* The broker takes less than we thought: what was too large is sent again
+   * as a stub, by rewinding with a lower limit. */
+  if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && (int64_t)m->len - 512 < f->max_message)
+    f->max_message = (int64_t)m->len - 512;
   /* said once per rewind, not once per message of the queue */
   if (!atomic_exchange(&f->rewind, 1))
     fprintf(stderr, "socagent: forward: delivery failed (%s); resending from the cursor\n",
@@ -419,15 +422,18 @@ static void build_event(soc_forward *f, const soc_jentry *e) {
 
 /* The event is too large for Kafka: keep what identifies it, and a cut
  * message; the whole line stays in the journal. */
-static void shrink_event(soc_forward *f) {
+static void shrink_event(soc_forward *f, size_t msg_max) {
   soc_event *ev = f->ev;
   char id[SOC_EVENT_ID_MAX + 1], host[256], msg[STUB_MESSAGE_MAX];
   int64_t t = 0;
+  if (msg_max > sizeof msg) msg_max = sizeof msg;
   snprintf(id, sizeof id, "%s", soc_event_get_id(ev) ? soc_event_get_id(ev) : "");
   snprintf(host, sizeof host, "%s", soc_event_get_str(ev, SOC_ECS_HOST_NAME) ? soc_event_get_str(ev, SOC_ECS_HOST_NAME) : "");
   const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
   size_t ml = m ? strlen(m) : 0;
-  if (ml > sizeof msg) ml = sizeof msg;
+  if (ml > msg_max) ml = msg_max;
+  /* cut between characters: the stub must stay valid text */
+  while (ml && m && ((unsigned char)m[ml] & 0xc0) == 0x80) ml--;
   if (ml) memcpy(msg, m, ml);
   soc_event_get_time(ev, &t);
   soc_event_reset(ev);
@@ -437,7 +443,25 @@ static void shrink_event(soc_forward *f) {
   set_konst(ev, SOC_ECS_AGENT_ID, f->agent_id);
   soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, ml);
   soc_event_add_tag(ev, "too_large_for_kafka", 19);
-  atomic_fetch_add(&f->too_large, 1);
+}
+
+/* Writes f->ev as JSON into f->json; an event over the size Kafka takes
+ * becomes a stub whose message halves until it fits. Returns the length,
+ * or 0 when even an empty stub does not fit (the line is then counted and
+ * left to the journal). */
+static size_t event_json(soc_forward *f, int *stub) {
+  size_t len = 0;
+  *stub = 0;
+  if (soc_event_write_json(f->ev, f->json, SOC_EVENT_JSON_MAX, &len) < 0) return 0;
+  if ((int64_t)len <= f->max_message) return len;
+  *stub = 1;
+  for (size_t msg_max = STUB_MESSAGE_MAX;; msg_max /= 2) {
+    shrink_event(f, msg_max);
+    if (soc_event_write_json(f->ev, f->json, SOC_EVENT_JSON_MAX, &len) == 0 &&
+        (int64_t)len <= f->max_message)
+      return len;
+    if (!msg_max) return 0;
+  }
 }
 
 /* Produces the lines of cur from cur.next on. Returns 0 when the block is
@@ -453,20 +477,13 @@ static int produce_block(soc_forward *f) {
   wblock *w = &f->win[c->slot];
   while (c->next < c->n) {
     const soc_jentry *e = &c->lines[c->next];
-    size_t len = 0;
+    int stub = 0;
     build_event(f, e);
-    /* No @timestamp and no room can not happen: build_event always sets a
-     * time and the buffer holds any event. */
-    if (soc_event_write_json(f->ev, f->json, SOC_EVENT_JSON_MAX, &len) < 0) {
+    size_t len = event_json(f, &stub);
+    if (!len) { /* message.max.bytes below any event: counted, left to the journal */
+      atomic_fetch_add(&f->too_large, 1);
       c->next++;
       continue;
-    }
-    if ((int64_t)len > f->max_message) {
-      shrink_event(f);
-      if (soc_event_write_json(f->ev, f->json, SOC_EVENT_JSON_MAX, &len) < 0) {
-        c->next++;
-        continue;
-      }
     }
     const char *key = soc_event_get_str(f->ev, SOC_ECS_HOST_NAME);
     if (!key) key = e->source;
@@ -482,10 +499,17 @@ static int produce_block(soc_forward *f) {
     if (err) {
       rd_kafka_headers_destroy(hdrs);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return -EAGAIN;
+      if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && (int64_t)len > 1024) {
+        /* the limit is lower than we computed (headers, framing): aim lower
+         * and make this one again */
+        f->max_message = (int64_t)len - 512;
+        continue;
+      }
       fprintf(stderr, "socagent: forward: cannot produce: %s\n", rd_kafka_err2str(err));
       atomic_store(&f->rewind, 1);
       return -EAGAIN;
     }
+    if (stub) atomic_fetch_add(&f->too_large, 1);
     w->outstanding++;
     f->produced++;
     c->next++;

@@ -27,6 +27,8 @@
  *    newline from then on and the digits stay part of the message. The
  *    cost of deciding per message is the RFC's own ambiguity: a raw
  *    newline-framed line that starts with "12 " is taken as counted.
+ *    The framing is a pure state machine of its own (lib/syslog_frame.c),
+ *    unit tested and fuzzed apart from the sockets.
  *
  *  - Memory is bounded per connection: a receive buffer grows on demand
  *    up to max_message_bytes plus room for a count header, and never
@@ -65,16 +67,15 @@
 
 #include "ingest.h"
 #include "input.h"
+#include "soc/syslog_frame.h"
 
 #define UDP_BATCH 32            /* datagrams per recvmmsg */
 #define UDP_ROUNDS 8            /* recvmmsg calls per readiness event */
 #define UDP_SLOT_MAX 65536u     /* no UDP payload is longer (IPv6 jumbograms aside) */
 #define TCP_READS 8             /* reads per connection per readiness event */
 #define TCP_BUF_START 16384u    /* a connection's first buffer; grows to its cap */
-#define FRAME_SLACK 32u         /* room past max_message_bytes for "LEN " and CRLF */
 #define ACCEPTS_PER_EVENT 64
 #define PEER_MAX (INET6_ADDRSTRLEN + 16)
-#define MAX_COUNT_DIGITS 8      /* max_message_bytes <= 16 MiB: at most 8 digits */
 
 typedef struct syslog_state syslog_state;
 
@@ -86,9 +87,7 @@ typedef struct conn {
   char *buf;
   size_t bufcap;          /* allocated; grows up to st->conn_cap */
   size_t start, len;      /* unprocessed bytes are buf[start..len) */
-  size_t scanned;         /* bytes after start known to hold no terminator */
-  int newline_only;       /* a bad octet count was seen: no more counting */
-  int skipping;           /* discarding the rest of an over-long message */
+  soc_frame_state fs;     /* framing of buf[start..len): lib/syslog_frame.c */
   int eof;                /* the peer closed (or reset): flush, then close */
   int64_t recv_ns;        /* when the last bytes arrived */
   struct conn *prev, *next;
@@ -122,7 +121,7 @@ struct syslog_state {
   /* TCP */
   conn *conns;
   size_t nconns;
-  size_t conn_cap;        /* max_message_bytes + FRAME_SLACK */
+  size_t conn_cap;        /* max_message_bytes + SOC_FRAME_SLACK */
   int errors_said;        /* error messages written to stderr (capped at 10) */
 };
 
@@ -286,116 +285,23 @@ static void on_udp(void *arg, int fd, uint32_t events) {
 
 /* ---- TCP framing ----------------------------------------------------------- */
 
-typedef struct frame {
-  size_t off, len;        /* the message: buf[start + off .. + len) */
-  size_t consumed;        /* bytes after start that this frame takes */
-  uint32_t flags;
-  int skip_rest;          /* cut: skip up to the next terminator afterwards */
-} frame;
-
-/* The first '\n' or NUL in p[from..n), or NULL. */
-static const char *find_term(const char *p, size_t from, size_t n) {
-  if (from >= n) return NULL;
-  const char *nl = memchr(p + from, '\n', n - from);
-  size_t upto = nl ? (size_t)(nl - p) : n;
-  const char *nul = memchr(p + from, '\0', upto - from);
-  return nul ? nul : nl;
-}
-
-/* Octet counting: "LEN SP" at p. Returns 1 with the header length and the
- * count, 0 when it is not a count header (newline framing), -1 when more
- * bytes are needed to tell, -2 for a count that can not be right. */
-static int octet_header(const syslog_state *st, const char *p, size_t avail, size_t *hdr,
-                        size_t *count) {
-  size_t i = 0, v = 0;
-  while (i < avail && p[i] >= '0' && p[i] <= '9') {
-    if (i < MAX_COUNT_DIGITS + 1) v = v * 10 + (size_t)(p[i] - '0');
-    i++;
-  }
-  if (i == avail) return avail < st->max + 2 ? -1 : 0; /* a digit run as long as a message */
-  if (p[i] != ' ') return 0;
-  if (p[0] == '0' || i > MAX_COUNT_DIGITS || v > st->max) return -2;
-  *hdr = i + 1;
-  *count = v;
-  return 1;
-}
-
-/* The next frame in c's buffer. Returns 1 with *f, or 0 when more bytes
- * are needed. At eof, what is left is a frame of its own (partial). */
-static int next_frame(conn *c, frame *f) {
-  syslog_state *st = c->st;
-  const char *p = c->buf + c->start;
-  size_t avail = c->len - c->start, max = st->max;
-  memset(f, 0, sizeof *f);
-  if (!c->newline_only && p[0] >= '0' && p[0] <= '9') {
-    size_t hdr = 0, count = 0;
-    int k = octet_header(st, p, avail, &hdr, &count);
-    if (k == 1) {
-      if (avail >= hdr + count) {
-        f->off = hdr;
-        f->len = count;
-        f->consumed = hdr + count;
-        return 1;
-      }
-      if (!c->eof) return 0;
-      f->off = hdr;
-      f->len = avail - hdr;
-      f->consumed = avail;
-      f->flags = SOC_JLINE_PARTIAL;
-      return 1;
-    }
-    if (k == -1 && !c->eof) return 0;
-    if (k == -2) {
-      st->in->counters[SOC_CTR_FRAMING_ERRORS]++;
-      c->newline_only = 1;
-    }
-  }
-  size_t window = avail < max + 2 ? avail : max + 2;
-  const char *t = find_term(p, c->scanned < window ? c->scanned : window, window);
-  if (t) {
-    size_t len = (size_t)(t - p);
-    if (len && p[len - 1] == '\r') len--;
-    f->len = len > max ? max : len;
-    f->flags = len > max ? SOC_JLINE_TRUNCATED : 0;
-    f->consumed = (size_t)(t - p) + 1;
-    return 1;
-  }
-  c->scanned = window;
-  if (avail >= max + 2) {
-    f->len = max;
-    f->flags = SOC_JLINE_TRUNCATED;
-    f->consumed = max;
-    f->skip_rest = 1;
-    return 1;
-  }
-  if (!c->eof) return 0;
-  f->len = avail > max ? max : avail;
-  f->flags = SOC_JLINE_PARTIAL | (avail > max ? SOC_JLINE_TRUNCATED : 0);
-  f->consumed = avail;
-  return 1;
-}
-
 /* Hands every complete frame in c's buffer (all of it at eof). Returns 0
- * or -EAGAIN; what was not handed stays in the buffer. */
+ * or -EAGAIN; what was not handed stays in the buffer. The framing itself
+ * (octet counting, newline/NUL, cuts and skips) is lib/syslog_frame.c. */
 static int conn_process(conn *c) {
   syslog_state *st = c->st;
   int rc = 0;
   while (c->start < c->len) {
-    if (c->skipping) {
-      const char *p = c->buf + c->start;
-      const char *t = find_term(p, 0, c->len - c->start);
-      c->start = t ? c->start + (size_t)(t - p) + 1 : c->len;
-      c->skipping = !t;
-      c->scanned = 0;
-      continue;
+    soc_frame f;
+    int k = soc_frame_next(&c->fs, c->buf + c->start, c->len - c->start, c->eof, &f);
+    if (f.bad_count) st->in->counters[SOC_CTR_FRAMING_ERRORS]++;
+    if (k == SOC_FRAME_NEED_MORE) break;
+    if (k == SOC_FRAME_MESSAGE) {
+      rc = hand(st, c->peer, c->buf + c->start + f.off, f.len, f.flags, c->recv_ns);
+      if (rc < 0) break;
     }
-    frame f;
-    if (!next_frame(c, &f)) break;
-    rc = hand(st, c->peer, c->buf + c->start + f.off, f.len, f.flags, c->recv_ns);
-    if (rc < 0) break;
     c->start += f.consumed;
-    c->scanned = 0;
-    c->skipping = f.skip_rest;
+    soc_frame_done(&c->fs, &f);
   }
   /* Keep the rest at the front, so the buffer's room is all for reading. */
   if (c->start) {
@@ -424,7 +330,7 @@ static void conn_close(conn *c) {
 
 /* Room to read into: grows the buffer (doubling, up to its cap). Returns
  * the bytes free, 0 when at the cap and full (cannot happen: a full buffer
- * always holds a frame, see next_frame). */
+ * always holds a frame, see soc_frame_next). */
 static size_t conn_room(conn *c) {
   size_t cap = c->st->conn_cap;
   if (c->len == c->bufcap && c->bufcap < cap) {
@@ -449,7 +355,7 @@ static int conn_read(conn *c, int *closed) {
     if (!room) {
       /* Defensive: never reached, as a full buffer holds a frame. */
       c->len = c->start = 0;
-      c->skipping = 1;
+      c->fs.skipping = 1;
       room = conn_room(c);
     }
     ssize_t got = read(c->fd, c->buf + c->len, room);
@@ -537,6 +443,7 @@ static void on_listener(void *arg, int fd, uint32_t events) {
     c->fd = cfd;
     c->buf = buf;
     c->bufcap = first;
+    soc_frame_init(&c->fs, st->max);
     format_peer(&ss, c->peer, sizeof c->peer);
     c->next = st->conns;
     if (st->conns) st->conns->prev = c;
@@ -668,7 +575,7 @@ static int syslog_create(soc_input *in) {
     goto out;
   }
   st->max = (size_t)in->cfg->max_message_bytes;
-  st->conn_cap = st->max + FRAME_SLACK;
+  st->conn_cap = st->max + SOC_FRAME_SLACK;
   result = -ENOMEM;
   if (!st->addr.tcp) {
     st->slot_len = st->max < UDP_SLOT_MAX ? st->max : UDP_SLOT_MAX;
@@ -706,7 +613,7 @@ static int syslog_stop(soc_input *in) {
   int rc = udp_hand_batch(st);
   for (conn *c = st->conns; rc == 0 && c; c = c->next) {
     rc = conn_process(c);
-    if (rc == 0 && c->len > c->start && !c->skipping) {
+    if (rc == 0 && c->len > c->start && !c->fs.skipping) {
       rc = hand(st, c->peer, c->buf + c->start, c->len - c->start, SOC_JLINE_PARTIAL, c->recv_ns);
       if (rc == 0) c->start = c->len;
     }

@@ -41,15 +41,40 @@
 #define BLOB_HEADER 36
 #define NUMBUF 32
 
+/* Event times come from log lines, so any two int64 values can meet (a line
+ * dated 1678 next to one dated 2261): every difference and sum saturates
+ * rather than overflow. */
+static int64_t sub_sat(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+static int64_t add_sat(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
 /* ---- SipHash-1-3 -------------------------------------------------------- */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                               \
-  do {                                                                         \
-    v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                  \
-    v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                     \
-    v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                     \
-    v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                  \
+#define SIPROUND       \
+  do {                 \
+    v0 += v1;          \
+    v1 = ROTL(v1, 13); \
+    v1 ^= v0;          \
+    v0 = ROTL(v0, 32); \
+    v2 += v3;          \
+    v3 = ROTL(v3, 16); \
+    v3 ^= v2;          \
+    v0 += v3;          \
+    v3 = ROTL(v3, 21); \
+    v3 ^= v0;          \
+    v2 += v1;          \
+    v1 = ROTL(v1, 17); \
+    v1 ^= v2;          \
+    v2 = ROTL(v2, 32); \
   } while (0)
 
 static uint64_t siphash13(const uint64_t k[2], const void *data, size_t len) {
@@ -89,17 +114,17 @@ typedef struct dv {
 
 typedef struct entry entry;
 struct entry {
-  entry *hnext;        /* hash chain */
-  entry *prev, *next;  /* LRU list, head = most recently updated */
+  entry *hnext;         /* hash chain */
+  entry *prev, *next;   /* LRU list, head = most recently updated */
   entry *dprev, *dnext; /* dirty list */
   uint64_t hash;
   uint32_t rule;
-  uint32_t n, cap;     /* items kept */
-  int64_t *ts;         /* count rules: sorted hit times */
-  dv *dv;              /* distinct rules */
-  int64_t last_ns;     /* newest hit time */
-  int64_t fired_ns;    /* last firing, NONE */
-  int64_t after_ns;    /* last firing of corr.after for this key, NONE */
+  uint32_t n, cap;  /* items kept */
+  int64_t *ts;      /* count rules: sorted hit times */
+  dv *dv;           /* distinct rules */
+  int64_t last_ns;  /* newest hit time */
+  int64_t fired_ns; /* last firing, NONE */
+  int64_t after_ns; /* last firing of corr.after for this key, NONE */
   uint8_t dirty, persisted;
   uint16_t keylen;
   char key[];
@@ -128,8 +153,7 @@ struct soc_correlator {
 };
 
 static void seed_init(uint64_t seed[2]) {
-  if (getrandom(seed, 2 * sizeof seed[0], GRND_NONBLOCK) == (ssize_t)(2 * sizeof seed[0]))
-    return;
+  if (getrandom(seed, 2 * sizeof seed[0], GRND_NONBLOCK) == (ssize_t)(2 * sizeof seed[0])) return;
   /* No entropy yet (early boot): still different per process. */
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -142,8 +166,14 @@ static uint64_t key_hash(const soc_correlator *c, uint32_t rule, const char *key
 }
 
 static void lru_unlink(soc_correlator *c, entry *e) {
-  if (e->prev) e->prev->next = e->next; else c->head = e->next;
-  if (e->next) e->next->prev = e->prev; else c->tail = e->prev;
+  if (e->prev)
+    e->prev->next = e->next;
+  else
+    c->head = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  else
+    c->tail = e->prev;
   e->prev = e->next = NULL;
 }
 
@@ -172,7 +202,10 @@ static void set_dirty(soc_correlator *c, entry *e) {
 
 static void clear_dirty(soc_correlator *c, entry *e) {
   if (!e->dirty) return;
-  if (e->dprev) e->dprev->dnext = e->dnext; else c->dirty = e->dnext;
+  if (e->dprev)
+    e->dprev->dnext = e->dnext;
+  else
+    c->dirty = e->dnext;
   if (e->dnext) e->dnext->dprev = e->dprev;
   e->dprev = e->dnext = NULL;
   e->dirty = 0;
@@ -238,8 +271,7 @@ static entry *find(const soc_correlator *c, uint32_t rule, const char *key, size
 
 /* The state of (rule, key), made (evicting the stalest if need be) when
  * missing. */
-static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t len,
-                     entry **out) {
+static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t len, entry **out) {
   uint64_t h = key_hash(c, rule, key, len);
   entry *e = find(c, rule, key, len, h);
   if (e) {
@@ -271,15 +303,15 @@ static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t l
 
 typedef struct keybuf {
   char s[SOC_CORRELATE_KEY_MAX + 1];
-  size_t len;       /* bytes kept */
-  size_t full;      /* bytes of the whole key */
-  uint64_t v[4];    /* a running FNV-1a of the whole key, for the cut suffix */
+  size_t len;   /* bytes kept */
+  size_t full;  /* bytes of the whole key */
+  uint64_t fnv; /* a running FNV-1a of the whole key, for the cut suffix */
 } keybuf;
 
 static void key_put(keybuf *k, char ch) {
   if (k->len < SOC_CORRELATE_KEY_MAX) k->s[k->len++] = ch;
   k->full++;
-  k->v[0] = (k->v[0] ^ (uint8_t)ch) * 0x100000001b3ULL;
+  k->fnv = (k->fnv ^ (uint8_t)ch) * 0x100000001b3ULL;
 }
 
 /* Joins the values of fields (escaping '|' and '\'); -ENOENT when one is
@@ -287,7 +319,7 @@ static void key_put(keybuf *k, char ch) {
 static int make_key(const soc_event *ev, const char *const *fields, size_t n, keybuf *k) {
   char num[NUMBUF];
   k->len = k->full = 0;
-  k->v[0] = 0xcbf29ce484222325ULL;
+  k->fnv = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < n; i++) {
     const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
     if (!v) return -ENOENT;
@@ -301,7 +333,7 @@ static int make_key(const soc_event *ev, const char *const *fields, size_t n, ke
     /* cut between characters, then "#" and the whole key's hash */
     size_t cut = SOC_CORRELATE_KEY_MAX - 17;
     while (cut > 0 && ((uint8_t)k->s[cut] & 0xc0) == 0x80) cut--;
-    snprintf(k->s + cut, sizeof k->s - cut, "#%016llx", (unsigned long long)k->v[0]);
+    snprintf(k->s + cut, sizeof k->s - cut, "#%016llx", (unsigned long long)k->fnv);
     k->len = cut + 17;
   }
   k->s[k->len] = '\0';
@@ -399,9 +431,9 @@ static int add_value(entry *e, uint64_t h, int64_t ts, int64_t within, uint32_t 
   int64_t newest = e->last_ns > ts ? e->last_ns : ts;
   uint32_t k = 0, oldest = 0;
   for (uint32_t i = 0; i < e->n; i++)
-    if (newest - e->dv[i].ts <= within) e->dv[k++] = e->dv[i];
+    if (sub_sat(newest, e->dv[i].ts) <= within) e->dv[k++] = e->dv[i];
   e->n = k;
-  if (newest - ts > within) return 0;
+  if (sub_sat(newest, ts) > within) return 0;
   for (uint32_t i = 0; i < e->n; i++) {
     if (e->dv[i].h == h) {
       if (ts > e->dv[i].ts) e->dv[i].ts = ts;
@@ -419,13 +451,12 @@ static int add_value(entry *e, uint64_t h, int64_t ts, int64_t within, uint32_t 
 }
 
 /* Whether the window holds enough; sets first and last. */
-static int window_full(const entry *e, const soc_rule_correlate *k, int64_t *first,
-                       int64_t *last) {
+static int window_full(const entry *e, const soc_rule_correlate *k, int64_t *first, int64_t *last) {
   if (e->n < (uint64_t)k->count) return 0;
   if (!k->distinct) {
     *first = e->ts[0];
     *last = e->ts[e->n - 1];
-    return k->count == 1 || *last - *first <= k->within_ns;
+    return k->count == 1 || sub_sat(*last, *first) <= k->within_ns;
   }
   *first = *last = e->dv[0].ts;
   for (uint32_t i = 1; i < e->n; i++) {
@@ -451,8 +482,8 @@ static int arm_followers(soc_correlator *c, size_t rule, const soc_event *ev, in
   return 0;
 }
 
-int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev,
-                        int64_t ts_ns, soc_fire *out) {
+int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
+                        soc_fire *out) {
   int result = -EINVAL;
   const soc_rule_correlate *k;
   size_t idx;
@@ -501,9 +532,9 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   if (e->last_ns == NONE || ts_ns > e->last_ns) e->last_ns = ts_ns;
   if (!window_full(e, k, &first, &last)) goto out;
   if (k->after && (e->after_ns == NONE || ts_ns < e->after_ns ||
-                   ts_ns - e->after_ns > k->after_within_ns))
+                   sub_sat(ts_ns, e->after_ns) > k->after_within_ns))
     goto out;
-  if (k->suppress_ns && e->fired_ns != NONE && ts_ns - e->fired_ns < k->suppress_ns) {
+  if (k->suppress_ns && e->fired_ns != NONE && sub_sat(ts_ns, e->fired_ns) < k->suppress_ns) {
     c->st.suppressed++;
     goto out;
   }
@@ -525,11 +556,11 @@ static int64_t keep_until(const soc_correlator *c, const entry *e) {
   const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
   int64_t until = NONE;
   if (!k) return NONE;
-  if (e->n && e->last_ns != NONE) until = e->last_ns + k->within_ns;
-  if (e->fired_ns != NONE && e->fired_ns + k->suppress_ns > until)
-    until = e->fired_ns + k->suppress_ns;
-  if (e->after_ns != NONE && e->after_ns + k->after_within_ns > until)
-    until = e->after_ns + k->after_within_ns;
+  if (e->n && e->last_ns != NONE) until = add_sat(e->last_ns, k->within_ns);
+  if (e->fired_ns != NONE && add_sat(e->fired_ns, k->suppress_ns) > until)
+    until = add_sat(e->fired_ns, k->suppress_ns);
+  if (e->after_ns != NONE && add_sat(e->after_ns, k->after_within_ns) > until)
+    until = add_sat(e->after_ns, k->after_within_ns);
   return until;
 }
 
@@ -598,8 +629,7 @@ static size_t encode(const soc_correlator *c, const entry *e, uint8_t *b) {
   return off;
 }
 
-static int emit(const soc_correlator *c, const entry *e, uint8_t *buf, soc_dump_cb cb,
-                void *arg) {
+static int emit(const soc_correlator *c, const entry *e, uint8_t *buf, soc_dump_cb cb, void *arg) {
   size_t len = encode(c, e, buf);
   return cb(arg, soc_rule_id(soc_rules_at(c->rules, e->rule)), e->key, buf, len);
 }
@@ -618,8 +648,8 @@ int soc_correlator_dump(const soc_correlator *c, unsigned flags, soc_dump_cb cb,
     goto out;
   }
   for (size_t i = 0; i < c->ntombs && !result; i++)
-    result = cb(arg, soc_rule_id(soc_rules_at(c->rules, c->tombs[i].rule)), c->tombs[i].key,
-                NULL, 0);
+    result =
+        cb(arg, soc_rule_id(soc_rules_at(c->rules, c->tombs[i].rule)), c->tombs[i].key, NULL, 0);
   for (const entry *e = c->dirty; e && !result; e = e->dnext) result = emit(c, e, buf, cb, arg);
 out:
   free(buf);

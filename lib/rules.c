@@ -49,12 +49,9 @@
 /* ---- names ------------------------------------------------------------- */
 
 static const char *const category_names[] = {
-    [SOC_CATEGORY_NONE] = "none",
-    [SOC_CATEGORY_WEB_ATTACK] = "web-attack",
-    [SOC_CATEGORY_INTRUSION] = "intrusion",
-    [SOC_CATEGORY_DENIAL_OF_SERVICE] = "denial-of-service",
-    [SOC_CATEGORY_EQUIPMENT] = "equipment",
-    [SOC_CATEGORY_OTHER] = "other",
+    [SOC_CATEGORY_NONE] = "none",           [SOC_CATEGORY_WEB_ATTACK] = "web-attack",
+    [SOC_CATEGORY_INTRUSION] = "intrusion", [SOC_CATEGORY_DENIAL_OF_SERVICE] = "denial-of-service",
+    [SOC_CATEGORY_EQUIPMENT] = "equipment", [SOC_CATEGORY_OTHER] = "other",
 };
 #define NCATEGORIES (sizeof category_names / sizeof category_names[0])
 
@@ -153,8 +150,8 @@ void soc_rules_free(soc_rules *rules) {
 
 typedef struct loader {
   soc_schema_ctx ctx;
-  soc_event *probe;   /* scratch event: asks event.c which names it takes */
-  size_t conditions;  /* where conditions of the current rule, nested included */
+  soc_event *probe;  /* scratch event: asks event.c which names it takes */
+  size_t conditions; /* where conditions of the current rule, nested included */
 } loader;
 
 static void err_at(loader *L, const soc_ynode *n, const char *fmt, ...)
@@ -177,8 +174,8 @@ static void warn_at(loader *L, const soc_ynode *n, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  soc_diag_add(L->ctx.diag, SOC_DIAG_WARNING, L->ctx.file, n ? n->line : 0, n ? n->col : 0,
-               "%s", msg);
+  soc_diag_add(L->ctx.diag, SOC_DIAG_WARNING, L->ctx.file, n ? n->line : 0, n ? n->col : 0, "%s",
+               msg);
 }
 
 /* Builds a "where" path for messages; a deep path is cut, which is fine. */
@@ -200,16 +197,18 @@ static int grab(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx, con
   return 0;
 }
 
-#define GRAB(strct, k, member, flg, hlp)                                                      \
-  {.key = k, .type = SOC_FIELD_CUSTOM, .offset = offsetof(strct, member), .parse = grab,   \
-   .flags = flg, .help = hlp}
+#define GRAB(strct, k, member, flg, hlp)                                                  \
+  {                                                                                       \
+    .key = k, .type = SOC_FIELD_CUSTOM, .offset = offsetof(strct, member), .parse = grab, \
+    .flags = flg, .help = hlp                                                             \
+  }
 
 /* ---- scalar helpers ----------------------------------------------------- */
 
 /* A scalar's text as written: no ${} expansion, no NUL, at most max bytes.
  * NULL after a message. */
-static char *text_dup(loader *L, const soc_ynode *n, const char *where, const char *key,
-                      size_t max, int allow_empty) {
+static char *text_dup(loader *L, const soc_ynode *n, const char *where, const char *key, size_t max,
+                      int allow_empty) {
   char *s;
   if (!n || n->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(n)) {
     err_at(L, n, "%s.%s: expected text, got %s", where, key,
@@ -316,7 +315,8 @@ static int field_of(loader *L, const soc_ynode *n, const char *where, const char
   if (!name) return -EINVAL;
   rc = rules_fref_resolve(name, L->probe, out);
   if (rc == -EINVAL)
-    err_at(L, n, "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
+    err_at(L, n,
+           "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
            "source.ip or user.name",
            where, key, name);
   else if (rc)
@@ -339,8 +339,11 @@ static const soc_field pattern_fields[] = {
     GRAB(pattern_raw, "equals", equals, 0, "the field is exactly this text"),
     GRAB(pattern_raw, "regex", regex, 0, "a PCRE2 regular expression; named groups feed captures"),
     GRAB(pattern_raw, "field", field, 0, "the field to look at (default: match.field)"),
-    {.key = "nocase", .type = SOC_FIELD_BOOL, .offset = offsetof(pattern_raw, nocase),
-     .def = "false", .help = "ignore case (ASCII letters for plain text)"},
+    {.key = "nocase",
+     .type = SOC_FIELD_BOOL,
+     .offset = offsetof(pattern_raw, nocase),
+     .def = "false",
+     .help = "ignore case (ASCII letters for plain text)"},
 };
 
 static int compile_regex(loader *L, const soc_ynode *n, const char *where, pattern *p) {
@@ -367,14 +370,17 @@ static int pattern_build(loader *L, const soc_ynode *item, const char *where,
   static const struct {
     const char *key;
     pat_kind kind;
-  } kinds[] = {{"contains", PAT_CONTAINS}, {"startswith", PAT_STARTSWITH},
-               {"endswith", PAT_ENDSWITH}, {"equals", PAT_EQUALS},
+  } kinds[] = {{"contains", PAT_CONTAINS},
+               {"startswith", PAT_STARTSWITH},
+               {"endswith", PAT_ENDSWITH},
+               {"equals", PAT_EQUALS},
                {"regex", PAT_REGEX}};
   pattern_raw raw = {0};
   const soc_ynode *val = NULL;
   const char *key = NULL;
   size_t given = 0;
-  int result = soc_schema_apply(pattern_fields, NFIELDS(pattern_fields), item, &raw, &L->ctx, where);
+  int result =
+      soc_schema_apply(pattern_fields, NFIELDS(pattern_fields), item, &raw, &L->ctx, where);
   if (!item || item->kind != SOC_YNODE_MAP) return -EINVAL;
   for (size_t k = 0; k < NFIELDS(kinds); k++) {
     const soc_ynode *v = soc_ynode_get(item, kinds[k].key);
@@ -386,7 +392,8 @@ static int pattern_build(loader *L, const soc_ynode *item, const char *where,
     }
   }
   if (given != 1) {
-    err_at(L, item, "%s: expected exactly one of contains, startswith, endswith, equals or "
+    err_at(L, item,
+           "%s: expected exactly one of contains, startswith, endswith, equals or "
            "regex, got %zu",
            where, given);
     return -EINVAL;
@@ -505,8 +512,7 @@ static int parse_number(const char *s, double *out) {
   return 0;
 }
 
-static int cond_build(loader *L, const soc_ynode *n, const char *where, const soc_rule *r,
-                      cond *c);
+static int cond_build(loader *L, const soc_ynode *n, const char *where, const soc_rule *r, cond *c);
 
 static int conds_build(loader *L, const soc_ynode *n, const char *where, const char *key,
                        const soc_rule *r, cond **out, size_t *nout) {
@@ -581,7 +587,8 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     }
   }
   if (given != 1) {
-    err_at(L, n, "%s: expected exactly one of equals, in, not_in, exists, cidr, gt, lt, any_of "
+    err_at(L, n,
+           "%s: expected exactly one of equals, in, not_in, exists, cidr, gt, lt, any_of "
            "or not, got %zu",
            where, given);
     return -EINVAL;
@@ -618,7 +625,8 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     case C_NOT_IN:
       return values_build(L, v, where, key, c) < 0 ? -EINVAL : result;
     case C_EXISTS:
-      if (v->kind == SOC_YNODE_SCALAR && (!strcmp(v->value, "true") || !strcmp(v->value, "false"))) {
+      if (v->kind == SOC_YNODE_SCALAR &&
+          (!strcmp(v->value, "true") || !strcmp(v->value, "false"))) {
         c->exists = v->value[0] == 't';
         return result;
       }
@@ -640,7 +648,8 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
       for (size_t i = 0; i < nn; i++) {
         const soc_ynode *at = v->kind == SOC_YNODE_SEQ ? v->items[i] : v;
         if (parse_net(nets[i], &c->nets[c->nnets]) < 0) {
-          err_at(L, at, "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
+          err_at(L, at,
+                 "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
                  "192.0.2.7 or 2001:db8::/32",
                  where, nets[i]);
           result = -EINVAL;
@@ -693,13 +702,16 @@ static int facilities_build(loader *L, const soc_ynode *n, const char *where, so
       r->facilities |= 1u << f;
       continue;
     }
-    const char *hint = soc_schema_suggest(names[i], (const char *const[]){
-        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-        "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1",
-        "local2", "local3", "local4", "local5", "local6", "local7", NULL});
+    const char *hint = soc_schema_suggest(
+        names[i], (const char *const[]){"kern",         "user",   "mail",   "daemon",   "auth",
+                                        "syslog",       "lpr",    "news",   "uucp",     "cron",
+                                        "authpriv",     "ftp",    "ntp",    "security", "console",
+                                        "solaris-cron", "local0", "local1", "local2",   "local3",
+                                        "local4",       "local5", "local6", "local7",   NULL});
     err_at(L, at, "%s.facility: unknown facility '%.64s'%s%s%s", where, names[i],
-           hint ? "; did you mean '" : "; expected a syslog facility such as auth, authpriv, "
-                                       "daemon or local0",
+           hint ? "; did you mean '"
+                : "; expected a syslog facility such as auth, authpriv, "
+                  "daemon or local0",
            hint ? hint : "", hint ? "'?" : "");
     result = -EINVAL;
   }
@@ -769,7 +781,8 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
       c->validate = soc_event_set_str(L->probe, (soc_ecs_field)c->target.ecs, "", 0) == -EINVAL;
     }
     if (!field_settable(L, &c->target)) {
-      err_at(L, v, "%s.%s: rules can not set '%s' (it is computed, or clashes with a known "
+      err_at(L, v,
+             "%s.%s: rules can not set '%s' (it is computed, or clashes with a known "
              "field's name)",
              w, k->value, c->target.name);
       result = -EINVAL;
@@ -821,14 +834,14 @@ static int match_build(loader *L, const soc_ynode *n, const char *where, soc_rul
   if (raw.none && patterns_build(L, raw.none, w, "none", def, 1, &r->none, &r->nnone) < 0)
     result = -EINVAL;
   free(deffield);
-  if (raw.captures && !soc_ynode_is_null(raw.captures) &&
-      captures_build(L, raw.captures, w, r) < 0)
+  if (raw.captures && !soc_ynode_is_null(raw.captures) && captures_build(L, raw.captures, w, r) < 0)
     result = -EINVAL;
   L->conditions = 0;
   if (raw.where && conds_build(L, raw.where, w, "where", r, &r->where, &r->nwhere) < 0)
     result = -EINVAL;
   if (!raw.any && !raw.all && !raw.none && !raw.program && !raw.facility && !raw.where) {
-    err_at(L, n, "%s: nothing to match; give at least one of program, facility, any, all, none "
+    err_at(L, n,
+           "%s: nothing to match; give at least one of program, facility, any, all, none "
            "or where",
            w);
     result = -EINVAL;
@@ -845,14 +858,27 @@ typedef struct corr_raw {
 
 static const soc_field corr_fields[] = {
     GRAB(corr_raw, "group_by", group_by, 0, "the fields whose values make the key"),
-    {.key = "count", .type = SOC_FIELD_INT, .offset = offsetof(corr_raw, count), .def = "1",
-     .min = 1, .max = SOC_RULE_COUNT_MAX, .help = "fire at this many hits (or distinct values)"},
-    {.key = "within", .type = SOC_FIELD_DURATION, .offset = offsetof(corr_raw, within), .min = 1,
-     .max = WINDOW_MAX_S, .help = "the window the hits must fall in"},
+    {.key = "count",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(corr_raw, count),
+     .def = "1",
+     .min = 1,
+     .max = SOC_RULE_COUNT_MAX,
+     .help = "fire at this many hits (or distinct values)"},
+    {.key = "within",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(corr_raw, within),
+     .min = 1,
+     .max = WINDOW_MAX_S,
+     .help = "the window the hits must fall in"},
     GRAB(corr_raw, "distinct", distinct, 0, "count distinct values of this field"),
     GRAB(corr_raw, "after", after, 0, "{ rule: ID, within: DURATION }: a sequence"),
-    {.key = "suppress", .type = SOC_FIELD_DURATION, .offset = offsetof(corr_raw, suppress),
-     .min = 1, .max = WINDOW_MAX_S, .help = "quiet time for the key after a firing"},
+    {.key = "suppress",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(corr_raw, suppress),
+     .min = 1,
+     .max = WINDOW_MAX_S,
+     .help = "quiet time for the key after a firing"},
 };
 
 typedef struct after_raw {
@@ -862,8 +888,12 @@ typedef struct after_raw {
 
 static const soc_field after_fields[] = {
     GRAB(after_raw, "rule", rule, SOC_FIELD_REQUIRED, "the rule that must have fired first"),
-    {.key = "within", .type = SOC_FIELD_DURATION, .offset = offsetof(after_raw, within),
-     .flags = SOC_FIELD_REQUIRED, .min = 1, .max = WINDOW_MAX_S,
+    {.key = "within",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(after_raw, within),
+     .flags = SOC_FIELD_REQUIRED,
+     .min = 1,
+     .max = WINDOW_MAX_S,
      .help = "how long before this rule's firing"},
 };
 
@@ -925,8 +955,7 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
         err_at(L, a.rule, "%s.rule: '%.100s' is not a rule id", aw, r->after_id);
         result = -EINVAL;
       } else if (!strcmp(r->after_id, r->id)) {
-        err_at(L, a.rule, "%s.rule: a rule can not follow itself (it could never fire first)",
-               aw);
+        err_at(L, a.rule, "%s.rule: a rule can not follow itself (it could never fire first)", aw);
         result = -EINVAL;
       }
       r->after_line = a.rule->line;
@@ -952,13 +981,17 @@ static const soc_field incident_fields[] = {
     GRAB(incident_raw, "severity", severity, 0, "tamper: minor or severe"),
     GRAB(incident_raw, "data_class", data_class, 0,
          "leak: national-secret, classified, sensitive, general or asset"),
-    {.key = "outage_minutes", .type = SOC_FIELD_INT,
-     .offset = offsetof(incident_raw, outage_minutes), .def = "0", .min = 0,
-     .max = 525600, .help = "outage: minutes known at detection"},
+    {.key = "outage_minutes",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(incident_raw, outage_minutes),
+     .def = "0",
+     .min = 0,
+     .max = 525600,
+     .help = "outage: minutes known at detection"},
     GRAB(incident_raw, "asset_from", asset_from, 0, "fields to find the asset by"),
 };
 
-/* Reads a name of level.h (or category) from a node; 0 when absent. */
+/* A level.h or category name from a node; NULL when absent (or after a message). */
 static char *name_of(loader *L, const soc_ynode *n, const char *where, const char *key) {
   return n ? text_dup(L, n, where, key, 64, 0) : NULL;
 }
@@ -974,11 +1007,13 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.category, w, "category"))) {
     in->category = soc_incident_category_parse(s);
     if (in->category == SOC_CATEGORY_NONE) {
-      const char *hint = soc_schema_suggest(s, (const char *const[]){
-          "web-attack", "intrusion", "denial-of-service", "equipment", "other", NULL});
+      const char *hint = soc_schema_suggest(
+          s, (const char *const[]){"web-attack", "intrusion", "denial-of-service", "equipment",
+                                   "other", NULL});
       err_at(L, raw.category, "%s.category: unknown category '%.64s'%s%s%s", w, s,
-             hint ? "; did you mean '" : "; expected web-attack, intrusion, denial-of-service, "
-                                         "equipment or other",
+             hint ? "; did you mean '"
+                  : "; expected web-attack, intrusion, denial-of-service, "
+                    "equipment or other",
              hint ? hint : "", hint ? "'?" : "");
       result = -EINVAL;
     }
@@ -989,8 +1024,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.impact, w, "impact"))) {
     in->impact = soc_impact_kind_parse(s);
     if (in->impact == SOC_IMPACT_NONE) {
-      err_at(L, raw.impact, "%s.impact: unknown impact '%.64s'; expected leak, tamper or outage",
-             w, s);
+      err_at(L, raw.impact, "%s.impact: unknown impact '%.64s'; expected leak, tamper or outage", w,
+             s);
       result = -EINVAL;
     }
     free(s);
@@ -1000,8 +1035,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.severity, w, "severity"))) {
     in->severity = soc_severity_parse(s);
     if (in->severity == SOC_SEVERITY_NONE) {
-      err_at(L, raw.severity, "%s.severity: unknown severity '%.64s'; expected minor or severe",
-             w, s);
+      err_at(L, raw.severity, "%s.severity: unknown severity '%.64s'; expected minor or severe", w,
+             s);
       result = -EINVAL;
     } else if (in->impact != SOC_IMPACT_TAMPER && in->impact != SOC_IMPACT_NONE) {
       err_at(L, raw.severity, "%s.severity: only a tamper impact has a severity", w);
@@ -1018,7 +1053,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
     if (name_eq(s, "asset")) {
       in->data_from_asset = 1;
     } else if ((in->data_class = soc_data_class_parse(s)) == SOC_DATA_NONE) {
-      err_at(L, raw.data_class, "%s.data_class: unknown data class '%.64s'; expected "
+      err_at(L, raw.data_class,
+             "%s.data_class: unknown data class '%.64s'; expected "
              "national-secret, classified, sensitive, general or asset",
              w, s);
       result = -EINVAL;
@@ -1123,7 +1159,8 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
     if (!r->id) {
       bad = 1;
     } else if (!id_ok(r->id)) {
-      err_at(L, raw.id, "%s.id: '%.100s' is not a valid id; expected 1-64 letters, digits, "
+      err_at(L, raw.id,
+             "%s.id: '%.100s' is not a valid id; expected 1-64 letters, digits, "
              "'.', '_' or '-'",
              where, r->id);
       bad = 1;
@@ -1132,8 +1169,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   if (!r->id && !(r->id = strdup(""))) goto fail;
   if (raw.title && !(r->title = text_dup(L, raw.title, where, "title", 256, 0))) bad = 1;
   if (raw.description && !soc_ynode_is_null(raw.description) &&
-      !(r->description = text_dup(L, raw.description, where, "description",
-                                  SOC_RULE_TEXT_MAX, 1)))
+      !(r->description = text_dup(L, raw.description, where, "description", SOC_RULE_TEXT_MAX, 1)))
     bad = 1;
   if (raw.references && !soc_ynode_is_null(raw.references) &&
       texts_dup(L, raw.references, where, "references", 2048, 0, &r->refs, &r->nrefs) < 0)
@@ -1382,8 +1418,8 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
     if (!files[i].name) goto out;
     L.ctx.file = files[i].name;
     rc = src[i].buf || !src[i].name
-             ? soc_ydoc_load_buffer(files[i].name, src[i].buf ? src[i].buf : "", src[i].len,
-                                    &doc, diag)
+             ? soc_ydoc_load_buffer(files[i].name, src[i].buf ? src[i].buf : "", src[i].len, &doc,
+                                    diag)
              : soc_ydoc_load_file(files[i].name, &doc, diag);
     if (rc == -ENOMEM) goto out;
     if (rc == 0) rc = load_doc(&L, doc, &files[i]);

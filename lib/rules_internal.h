@@ -1,7 +1,8 @@
 /*
  * rules_internal — the compiled form of a rule set, shared by the loader
  * (rules.c, which builds it) and the matcher (rules_match.c, which reads
- * it). Nothing outside those two files sees these structures.
+ * it). Nothing outside those two files (and the unit test of the literal
+ * analysis) sees these structures.
  *
  * Everything here is immutable once soc_rules_load returns, which is what
  * lets any number of threads match against one set with no lock.
@@ -35,8 +36,8 @@ typedef enum {
 
 typedef struct fref {
   fref_kind kind;
-  int ecs;      /* FREF_STR, FREF_INT */
-  char *name;   /* owned: the name as written */
+  int ecs;    /* FREF_STR, FREF_INT */
+  char *name; /* owned: the name as written */
 } fref;
 
 typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
@@ -49,21 +50,21 @@ typedef struct capgroup {
 
 typedef struct pattern {
   pat_kind kind;
-  int nocase;          /* plain patterns: ASCII case folded; regex: PCRE2_CASELESS */
+  int nocase; /* plain patterns: ASCII case folded; regex: PCRE2_CASELESS */
   fref field;
-  char *text;          /* owned: the pattern as written */
+  char *text; /* owned: the pattern as written */
   size_t len;
-  pcre2_code *re;      /* PAT_REGEX */
-  int jit;             /* pcre2_jit_compile succeeded */
-  capgroup *cg;        /* owned: groups that feed the rule's captures, in capture order */
+  pcre2_code *re; /* PAT_REGEX */
+  int jit;        /* pcre2_jit_compile succeeded */
+  capgroup *cg;   /* owned: groups that feed the rule's captures, in capture order */
   size_t ncg;
-  unsigned line, col;  /* of the text in the rule file, for warnings */
+  unsigned line, col; /* of the text in the rule file, for warnings */
 } pattern;
 
 typedef struct capmap {
-  char *group;         /* owned: the named group */
-  fref target;         /* the field it is written to */
-  int validate;        /* an IP or integer field: the event may refuse a value */
+  char *group;  /* owned: the named group */
+  fref target;  /* the field it is written to */
+  int validate; /* an IP or integer field: the event may refuse a value */
 } capmap;
 
 typedef enum { C_EQUALS, C_IN, C_NOT_IN, C_EXISTS, C_CIDR, C_GT, C_LT, C_ANY_OF, C_NOT } cond_op;
@@ -75,16 +76,16 @@ typedef struct cidr_net {
 
 typedef struct cond {
   cond_op op;
-  fref field;          /* not for C_ANY_OF / C_NOT */
-  int cap;             /* index of the rule's capture writing this field, or -1 */
-  char **vals;         /* C_EQUALS (1), C_IN, C_NOT_IN: owned */
+  fref field;  /* not for C_ANY_OF / C_NOT */
+  int cap;     /* index of the rule's capture writing this field, or -1 */
+  char **vals; /* C_EQUALS (1), C_IN, C_NOT_IN: owned */
   size_t *lens;
   size_t nvals;
-  int exists;          /* C_EXISTS */
-  cidr_net *nets;      /* C_CIDR: owned */
+  int exists;     /* C_EXISTS */
+  cidr_net *nets; /* C_CIDR: owned */
   size_t nnets;
-  double num;          /* C_GT, C_LT */
-  struct cond *sub;    /* C_ANY_OF: nsub, C_NOT: 1; owned */
+  double num;       /* C_GT, C_LT */
+  struct cond *sub; /* C_ANY_OF: nsub, C_NOT: 1; owned */
   size_t nsub;
 } cond;
 
@@ -148,7 +149,7 @@ struct soc_rules {
   size_t nac;
   uint32_t *unanchored; /* rule indexes evaluated on every line, ascending */
   size_t nunanchored;
-  uint32_t max_groups;  /* the most capture groups of any regex, for match data */
+  uint32_t max_groups; /* the most capture groups of any regex, for match data */
   size_t max_caps;
 };
 
@@ -158,7 +159,7 @@ int rules_fref_resolve(const char *name, soc_event *probe, fref *out);
 void rules_fref_release(fref *f);
 
 /* rules_match.c: builds rules->ac and rules->unanchored from the rules'
- * literals (rules_lit.c's analysis). Returns 0, -ENOMEM or -E2BIG. */
+ * literals (rules_pattern_literals below). Returns 0, -ENOMEM or -E2BIG. */
 int rules_build_automata(soc_rules *rules);
 void rules_free_automata(soc_rules *rules);
 

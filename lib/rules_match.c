@@ -54,9 +54,9 @@
 #include "rules_internal.h"
 
 const char *const rules_facility_names[24] = {
-    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",      "news",
-    "uucp",   "cron",   "authpriv", "ftp",  "ntp",    "security", "console", "solaris-cron",
-    "local0", "local1", "local2", "local3", "local4", "local5", "local6",   "local7",
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
 };
 static const char *const severity_names[8] = {
     "Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug",
@@ -134,8 +134,8 @@ static void seq_commit_pending(seq *s) {
 
 static void seq_lit(const lx *x, seq *s, const uint8_t *b, size_t n) {
   seq_commit_pending(s);
-  if (x->caseless && (n > 1 || b[0] >= 0x80 || b[0] == 'k' || b[0] == 'K' || b[0] == 's' ||
-                      b[0] == 'S')) {
+  if (x->caseless &&
+      (n > 1 || b[0] >= 0x80 || b[0] == 'k' || b[0] == 'K' || b[0] == 's' || b[0] == 'S')) {
     seq_flush(s);
     return;
   }
@@ -172,9 +172,10 @@ static void skip_to(lx *x, const uint8_t *p, uint8_t closer) {
 enum { ESC_LIT, ESC_NONLIT, ESC_NOTHING, ESC_QUOTE };
 
 static int hexval(uint8_t c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                               : -1;
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
 }
 
 /* x->p is at a backslash. A literal goes into out[0..*n). */
@@ -204,12 +205,30 @@ static int lx_escape(lx *x, uint8_t out[4], size_t *n) {
   p++;
   x->p = p;
   switch (c) {
-    case 'a': out[0] = 0x07; *n = 1; return ESC_LIT;
-    case 'e': out[0] = 0x1b; *n = 1; return ESC_LIT;
-    case 'f': out[0] = 0x0c; *n = 1; return ESC_LIT;
-    case 'n': out[0] = 0x0a; *n = 1; return ESC_LIT;
-    case 'r': out[0] = 0x0d; *n = 1; return ESC_LIT;
-    case 't': out[0] = 0x09; *n = 1; return ESC_LIT;
+    case 'a':
+      out[0] = 0x07;
+      *n = 1;
+      return ESC_LIT;
+    case 'e':
+      out[0] = 0x1b;
+      *n = 1;
+      return ESC_LIT;
+    case 'f':
+      out[0] = 0x0c;
+      *n = 1;
+      return ESC_LIT;
+    case 'n':
+      out[0] = 0x0a;
+      *n = 1;
+      return ESC_LIT;
+    case 'r':
+      out[0] = 0x0d;
+      *n = 1;
+      return ESC_LIT;
+    case 't':
+      out[0] = 0x09;
+      *n = 1;
+      return ESC_LIT;
     case 'x': {
       unsigned long v = 0;
       int digits = 0;
@@ -217,13 +236,16 @@ static int lx_escape(lx *x, uint8_t out[4], size_t *n) {
         const uint8_t *q = p + 1;
         for (; q < end && *q != '}'; q++) {
           int h = hexval(*q);
-          if (h < 0 || ++digits > 8) digits = 99;
-          else v = v * 16 + (unsigned long)h;
+          if (h < 0 || ++digits > 8)
+            digits = 99;
+          else
+            v = v * 16 + (unsigned long)h;
         }
         skip_to(x, p, '}');
         if (digits > 8) return ESC_NONLIT;
       } else {
-        while (digits < 2 && p < end && hexval(*p) >= 0) v = v * 16 + (unsigned long)hexval(*p++), digits++;
+        while (digits < 2 && p < end && hexval(*p) >= 0)
+          v = v * 16 + (unsigned long)hexval(*p++), digits++;
         x->p = p;
       }
       if (v > 0x7f) return ESC_NONLIT;
@@ -255,8 +277,10 @@ static int lx_escape(lx *x, uint8_t out[4], size_t *n) {
         x->p = p;
       }
       return ESC_NONLIT;
-    case 'Q': return ESC_QUOTE;
-    case 'E': return ESC_NOTHING;
+    case 'Q':
+      return ESC_QUOTE;
+    case 'E':
+      return ESC_NOTHING;
     default:
       /* \0 octal, \1.. back references, \d \w \s \b \K \R \X ...: one item
        * that is not a literal; trailing digits belong to it. */
@@ -400,8 +424,16 @@ static int lx_group(lx *x, litset *g) {
       case 'R':
       case '&':
       case '+':
-      case '0': case '1': case '2': case '3': case '4':
-      case '5': case '6': case '7': case '8': case '9':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
         skip_to(x, p, ')');
         x->depth--;
         return 0;
@@ -538,7 +570,8 @@ static void lx_alt(lx *x, litset *out) {
 }
 
 static void regex_literals(const pattern *p, int caseless, litset *out) {
-  lx x = {.p = (const uint8_t *)p->text, .end = (const uint8_t *)p->text + p->len,
+  lx x = {.p = (const uint8_t *)p->text,
+          .end = (const uint8_t *)p->text + p->len,
           .caseless = caseless};
   lx_alt(&x, out);
   if (x.giveup || x.p != x.end) {
@@ -711,8 +744,7 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
     }
   }
   for (uint32_t s = 0; s < nst; s++) term[s] = a->out_count[s] || a->dict[s];
-  for (size_t i = 0; i < (size_t)nst * ncls; i++)
-    g[i] = g[i] * ncls | (term[g[i]] ? AC_OUT : 0u);
+  for (size_t i = 0; i < (size_t)nst * ncls; i++) g[i] = g[i] * ncls | (term[g[i]] ? AC_OUT : 0u);
   a->delta = g;
   g = NULL;
   result = 0;
@@ -975,16 +1007,15 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
   return s;
 }
 
-const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf,
-                                  size_t buflen) {
+const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf, size_t buflen) {
   int f;
   int64_t v;
   size_t len;
   if (!ev || !name) return NULL;
   if (!strcmp(name, "log.syslog.facility.name") || !strcmp(name, "log.syslog.severity.name")) {
     int fac = name[11] == 'f';
-    if (soc_event_get_int(ev, fac ? SOC_ECS_LOG_SYSLOG_FACILITY_CODE
-                                  : SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) ||
+    if (soc_event_get_int(
+            ev, fac ? SOC_ECS_LOG_SYSLOG_FACILITY_CODE : SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) ||
         v < 0 || v > (fac ? 23 : 7))
       return NULL;
     return fac ? rules_facility_names[v] : severity_names[v];
@@ -1073,9 +1104,9 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
     case PAT_REGEX: {
       /* Event values are valid UTF-8 (event.c repairs them), so the UTF
        * check can be skipped; pcre2_jit_match never does it anyway. */
-      int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
-                      : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md,
-                                    ctx->mc);
+      int rc =
+          p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
+                 : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md, ctx->mc);
       if (rc == PCRE2_ERROR_NOMATCH) return 0;
       if (rc < 0) {
         ctx->st.regex_limits++;
@@ -1156,18 +1187,24 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
     v = value_of(ctx, ev, &c->field, buf, &len);
   }
   switch (c->op) {
-    case C_EXISTS: return (v != NULL) == c->exists;
+    case C_EXISTS:
+      return (v != NULL) == c->exists;
     case C_EQUALS:
-    case C_IN: return v && in_list(c, v, len);
-    case C_NOT_IN: return !(v && in_list(c, v, len));
+    case C_IN:
+      return v && in_list(c, v, len);
+    case C_NOT_IN:
+      return !(v && in_list(c, v, len));
     case C_CIDR:
       if (!v || parse_ip(v, len, addr)) return 0;
       for (size_t i = 0; i < c->nnets; i++)
         if (in_net(&c->nets[i], addr)) return 1;
       return 0;
-    case C_GT: return v && !number_of(v, len, &d) && d > c->num;
-    case C_LT: return v && !number_of(v, len, &d) && d < c->num;
-    default: return 0;
+    case C_GT:
+      return v && !number_of(v, len, &d) && d > c->num;
+    case C_LT:
+      return v && !number_of(v, len, &d) && d < c->num;
+    default:
+      return 0;
   }
 }
 
@@ -1253,8 +1290,8 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
   return k;
 }
 
-int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev,
-                    soc_rule_hit_cb cb, void *arg) {
+int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, soc_rule_hit_cb cb,
+                    void *arg) {
   size_t norder = 0, k = 0, next = 0;
   int brute, hits = 0;
   if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;

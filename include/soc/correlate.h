@@ -44,8 +44,8 @@
 #include "soc/event.h"
 #include "soc/rules.h"
 
-#define SOC_CORRELATE_KEY_MAX 512          /* bytes of a key, without the NUL */
-#define SOC_CORRELATE_DEFAULT_KEYS 100000  /* rules.max_keys's default */
+#define SOC_CORRELATE_KEY_MAX 512         /* bytes of a key, without the NUL */
+#define SOC_CORRELATE_DEFAULT_KEYS 100000 /* rules.max_keys's default */
 #define SOC_CORRELATE_BLOB_MAX (40 + 16 * SOC_RULE_COUNT_MAX)
 
 typedef struct soc_fire {
@@ -68,8 +68,8 @@ void soc_correlator_free(soc_correlator *c);
  * fills *out when the rule fires, 0 when it does not, or a negative errno.
  * Call it for every hit soc_rules_match reports, in that order: a firing
  * also arms the rules that name this one in `after`. */
-int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev,
-                        int64_t ts_ns, soc_fire *out);
+int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
+                        soc_fire *out);
 
 /* Drops states that can no longer matter at event time now_ns (window,
  * suppression and sequence all past). Returns how many. */
@@ -77,13 +77,13 @@ size_t soc_correlator_expire(soc_correlator *c, int64_t now_ns);
 
 typedef struct soc_correlator_stats {
   size_t keys, max_keys;
-  uint64_t evicted;    /* states dropped to stay within max_keys */
-  uint64_t expired;    /* states dropped by soc_correlator_expire */
+  uint64_t evicted; /* states dropped to stay within max_keys */
+  uint64_t expired; /* states dropped by soc_correlator_expire */
   uint64_t fired;
   uint64_t suppressed; /* firings held back by suppress */
   uint64_t ungrouped;  /* hits without a group_by or distinct field */
   uint64_t restored;
-  uint64_t refused;    /* blobs restore rejected */
+  uint64_t refused; /* blobs restore rejected */
 } soc_correlator_stats;
 void soc_correlator_stats_get(const soc_correlator *c, soc_correlator_stats *out);
 

@@ -38,15 +38,15 @@
 #include "soc/level.h"
 
 /* Bounds; a rule file is untrusted input. */
-#define SOC_RULE_ID_MAX 64            /* bytes of an id: [A-Za-z0-9._-] */
-#define SOC_RULES_MAX 100000          /* rules in one set */
-#define SOC_RULE_TEXT_MAX 4096        /* bytes of one pattern, title, description ... */
-#define SOC_RULE_PATTERNS_MAX 256     /* patterns in one any/all/none list */
-#define SOC_RULE_CONDITIONS_MAX 256   /* where conditions in one rule, nested ones included */
-#define SOC_RULE_LIST_MAX 1024        /* items of a list (program, in, cidr, ...) */
-#define SOC_RULE_CAPTURES_MAX 32      /* entries of `captures` */
-#define SOC_RULE_GROUP_BY_MAX 8       /* fields of correlate.group_by */
-#define SOC_RULE_COUNT_MAX 1000       /* correlate.count; also the hits kept per key */
+#define SOC_RULE_ID_MAX 64          /* bytes of an id: [A-Za-z0-9._-] */
+#define SOC_RULES_MAX 100000        /* rules in one set */
+#define SOC_RULE_TEXT_MAX 4096      /* bytes of one pattern, title, description ... */
+#define SOC_RULE_PATTERNS_MAX 256   /* patterns in one any/all/none list */
+#define SOC_RULE_CONDITIONS_MAX 256 /* where conditions in one rule, nested ones included */
+#define SOC_RULE_LIST_MAX 1024      /* items of a list (program, in, cidr, ...) */
+#define SOC_RULE_CAPTURES_MAX 32    /* entries of `captures` */
+#define SOC_RULE_GROUP_BY_MAX 8     /* fields of correlate.group_by */
+#define SOC_RULE_COUNT_MAX 1000     /* correlate.count; also the hits kept per key */
 
 /* The guideline's event categories (the notification form's 事件分類). */
 typedef enum {
@@ -66,12 +66,12 @@ soc_incident_category soc_incident_category_parse(const char *s);
 /* What a hit means under the guideline (the rule's `incident:` block). */
 typedef struct soc_rule_incident {
   soc_incident_category category;
-  const char *subtype;          /* free text, "" when not given */
-  soc_impact_kind impact;       /* leak, tamper or outage */
-  soc_severity severity;        /* tamper only, else NONE */
-  soc_data_class data_class;    /* leak only; NONE with data_from_asset set means "asset" */
-  int data_from_asset;          /* leak: take the asset's highest data class */
-  int64_t outage_minutes;       /* outage: minutes known at detection, >= 0 */
+  const char *subtype;           /* free text, "" when not given */
+  soc_impact_kind impact;        /* leak, tamper or outage */
+  soc_severity severity;         /* tamper only, else NONE */
+  soc_data_class data_class;     /* leak only; NONE with data_from_asset set means "asset" */
+  int data_from_asset;           /* leak: take the asset's highest data class */
+  int64_t outage_minutes;        /* outage: minutes known at detection, >= 0 */
   const char *const *asset_from; /* fields to find the asset by, first found wins */
   size_t nasset_from;
 } soc_rule_incident;
@@ -82,12 +82,12 @@ typedef struct soc_rule soc_rule;
 typedef struct soc_rule_correlate {
   const char *const *group_by; /* fields of the key; n == 0: one key for all hits */
   size_t ngroup_by;
-  int64_t count;               /* 1..SOC_RULE_COUNT_MAX hits (or distinct values) */
-  int64_t within_ns;           /* window the hits must fall in; 0 when count is 1 */
-  const char *distinct;        /* count distinct values of this field; NULL: count hits */
-  const soc_rule *after;       /* sequence: this rule must have fired first; NULL: none */
+  int64_t count;         /* 1..SOC_RULE_COUNT_MAX hits (or distinct values) */
+  int64_t within_ns;     /* window the hits must fall in; 0 when count is 1 */
+  const char *distinct;  /* count distinct values of this field; NULL: count hits */
+  const soc_rule *after; /* sequence: this rule must have fired first; NULL: none */
   int64_t after_within_ns;
-  int64_t suppress_ns;         /* quiet time after a firing; 0: none */
+  int64_t suppress_ns; /* quiet time after a firing; 0: none */
 } soc_rule_correlate;
 
 typedef struct soc_rules soc_rules;
@@ -152,7 +152,7 @@ void soc_match_ctx_set_flags(soc_match_ctx *ctx, unsigned flags);
 
 typedef struct soc_match_stats {
   uint64_t events;
-  uint64_t candidates;   /* rules evaluated */
+  uint64_t candidates; /* rules evaluated */
   uint64_t hits;
   uint64_t regex_limits; /* regex matches cut short by the match limit (as no match) */
 } soc_match_stats;
@@ -165,14 +165,13 @@ typedef int (*soc_rule_hit_cb)(const soc_rule *rule, soc_event *ev, void *arg);
 
 /* Matches ev against every rule. Returns the number of rules that matched,
  * or the callback's negative value, or -EINVAL (a ctx of other rules). */
-int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev,
-                    soc_rule_hit_cb cb, void *arg);
+int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, soc_rule_hit_cb cb,
+                    void *arg);
 
 /* The value of a field the way rules read it: string fields and extras as
  * they are, integer fields in decimal, plus log.syslog.facility.name and
  * log.syslog.severity.name derived from the codes. buf (at least 32 bytes)
  * receives numbers. NULL when unset. Used by correlation for group_by. */
-const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf,
-                                  size_t buflen);
+const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf, size_t buflen);
 
 #endif

@@ -36,8 +36,7 @@ static int collect(const soc_rule *rule, soc_event *ev, void *arg) {
   return 0;
 }
 
-static int restore_cb(void *arg, const char *rule, const char *key, const void *blob,
-                      size_t len) {
+static int restore_cb(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
   if (!rule || !blob) return 0;
   if (len > SOC_CORRELATE_BLOB_MAX) __builtin_trap();
   /* what we dumped, we must be able to take back */
@@ -58,11 +57,13 @@ static void exercise(const soc_rules *rs, const char *text, size_t size) {
   for (size_t off = 0; off <= size && lines < MAX_LINES; lines++) {
     const char *nl = memchr(text + off, '\n', size - off);
     size_t len = nl ? (size_t)(nl - (text + off)) : size - off;
-    hits x = {.corr = corr, .ts = (int64_t)lines * 1000000000}, y = {0};
+    hits x = {.corr = corr}, y = {0};
     soc_event_reset(a);
     soc_event_reset(b);
     soc_syslog_parse(text + off, len, &opts, a);
     soc_syslog_parse(text + off, len, &opts, b);
+    /* the line's own time, as the detector uses: anywhere in int64 */
+    if (soc_event_get_time(a, &x.ts) < 0) x.ts = opts.recv_ns;
     if (soc_rules_match(rs, fast, a, collect, &x) < 0) __builtin_trap();
     if (soc_rules_match(rs, slow, b, collect, &y) < 0) __builtin_trap();
     if (x.n != y.n || memcmp(x.idx, y.idx, x.n * sizeof x.idx[0])) __builtin_trap();

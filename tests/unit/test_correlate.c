@@ -14,7 +14,7 @@
 #include "soc/correlate.h"
 #include "testutil.h"
 
-#define S(x) ((int64_t)((x) * 1000000000.0))
+#define S(x) ((int64_t)((x)*1000000000.0))
 #define INCIDENT "  incident: { category: other, impact: outage }\n"
 
 static soc_rules *load(const char *text) {
@@ -43,8 +43,7 @@ static soc_event *ev_of(const char *ip, const char *user) {
 static int feed(soc_correlator *c, const soc_rules *rs, const char *rule, const char *ip,
                 const char *user, double t, soc_fire *f) {
   soc_fire local;
-  int rc = soc_correlator_feed(c, soc_rules_find(rs, rule), ev_of(ip, user), S(t),
-                               f ? f : &local);
+  int rc = soc_correlator_feed(c, soc_rules_find(rs, rule), ev_of(ip, user), S(t), f ? f : &local);
   assert_true(rc == 0 || rc == 1);
   return rc;
 }
@@ -57,9 +56,9 @@ static soc_correlator *corr_new(const soc_rules *rs, size_t max_keys) {
 
 static void test_count_window(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], count: 3, within: 10s }\n"
-                       INCIDENT);
+  soc_rules *rs = load(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 3, within: 10s }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 0);
   soc_fire f;
   /* exactly the window: both ends count */
@@ -79,9 +78,8 @@ static void test_count_window(void **state) {
   /* one nanosecond too wide: no firing; the window slides on */
   assert_int_equal(feed(c, rs, "N", "10.0.0.2", NULL, 0, NULL), 0);
   assert_int_equal(feed(c, rs, "N", "10.0.0.2", NULL, 5, NULL), 0);
-  assert_int_equal(soc_correlator_feed(c, soc_rules_find(rs, "N"), ev_of("10.0.0.2", NULL),
-                                       S(10) + 1, &f),
-                   0);
+  assert_int_equal(
+      soc_correlator_feed(c, soc_rules_find(rs, "N"), ev_of("10.0.0.2", NULL), S(10) + 1, &f), 0);
   assert_int_equal(feed(c, rs, "N", "10.0.0.2", NULL, 14, &f), 1);
   assert_int_equal(f.first_ns, S(5));
   /* keys are separate; a hit without the group_by field is not counted */
@@ -104,11 +102,9 @@ static void test_count_window(void **state) {
 
 static void test_no_correlate_and_keys(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: EVERY\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       INCIDENT
+  soc_rules *rs = load("- id: EVERY\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT
                        "- id: TWO\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ user.name, source.ip ], count: 1 }\n"
-                       INCIDENT
+                       "  correlate: { group_by: [ user.name, source.ip ], count: 1 }\n" INCIDENT
                        "- id: ALL\n  title: t\n  match: { all: [ { contains: x } ] }\n"
                        "  correlate: { count: 2, within: 1m }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 0);
@@ -142,9 +138,10 @@ static void test_no_correlate_and_keys(void **state) {
 
 static void test_distinct(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: SPRAY\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], distinct: user.name, count: 3,"
-                       " within: 1m }\n" INCIDENT);
+  soc_rules *rs = load(
+      "- id: SPRAY\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], distinct: user.name, count: 3,"
+      " within: 1m }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 0);
   soc_fire f;
   assert_int_equal(feed(c, rs, "SPRAY", "10.0.0.1", "a", 0, NULL), 0);
@@ -171,12 +168,12 @@ static void test_distinct(void **state) {
 
 static void test_sequence(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: BRUTE\n  title: t\n  match: { all: [ { contains: fail } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], count: 2, within: 1m }\n"
-                       INCIDENT
-                       "- id: LOGIN\n  title: t\n  match: { all: [ { contains: ok } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], after: { rule: BRUTE,"
-                       " within: 5m } }\n" INCIDENT);
+  soc_rules *rs = load(
+      "- id: BRUTE\n  title: t\n  match: { all: [ { contains: fail } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 2, within: 1m }\n" INCIDENT
+      "- id: LOGIN\n  title: t\n  match: { all: [ { contains: ok } ] }\n"
+      "  correlate: { group_by: [ source.ip ], after: { rule: BRUTE,"
+      " within: 5m } }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 0);
   soc_fire f;
   /* a login before the brute force fired is nothing */
@@ -202,11 +199,12 @@ static void test_sequence(void **state) {
 
 static void test_suppress(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: ONCE\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], suppress: 60s }\n" INCIDENT
-                       "- id: BURST\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], count: 2, within: 10s,"
-                       " suppress: 1m }\n" INCIDENT);
+  soc_rules *rs = load(
+      "- id: ONCE\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], suppress: 60s }\n" INCIDENT
+      "- id: BURST\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 2, within: 10s,"
+      " suppress: 1m }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 0);
   soc_correlator_stats st;
   assert_int_equal(feed(c, rs, "ONCE", "10.0.0.1", NULL, 0, NULL), 1);
@@ -231,9 +229,9 @@ static void test_suppress(void **state) {
 
 static void test_eviction(void **state) {
   (void)state;
-  soc_rules *rs = load("- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                       "  correlate: { group_by: [ source.ip ], count: 2, within: 1h }\n"
-                       INCIDENT);
+  soc_rules *rs = load(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 2, within: 1h }\n" INCIDENT);
   soc_correlator *c = corr_new(rs, 3);
   soc_correlator_stats st;
   assert_int_equal(feed(c, rs, "N", "10.0.0.1", NULL, 1, NULL), 0);
@@ -252,6 +250,52 @@ static void test_eviction(void **state) {
   soc_correlator_stats_get(c, &st);
   assert_int_equal(st.evicted, 3);
   assert_int_equal(st.keys, 3);
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
+/* Times from hostile lines span all of int64: nothing overflows (UBSan
+ * builds check), and the far past and the far future are never one window. */
+static void test_extreme_times(void **state) {
+  (void)state;
+  soc_rules *rs = load(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 2, within: 30d,"
+      " suppress: 30d }\n" INCIDENT
+      "- id: S\n  title: t\n  match: { all: [ { contains: y } ] }\n"
+      "  correlate: { group_by: [ source.ip ], after: { rule: N, within: 30d } }\n" INCIDENT
+      "- id: D\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], distinct: user.name, count: 2,"
+      " within: 30d }\n" INCIDENT);
+  soc_correlator *c = corr_new(rs, 0);
+  const soc_rule *n = soc_rules_find(rs, "N"), *sq = soc_rules_find(rs, "S"),
+                 *dr = soc_rules_find(rs, "D");
+  const int64_t lo = INT64_MIN + 1, hi = INT64_MAX;
+  soc_fire f;
+#define FEED(rule, ip, user, t) soc_correlator_feed(c, rule, ev_of(ip, user), t, &f)
+  /* a window from the far past to the far future is not 30 days */
+  assert_int_equal(FEED(n, "10.0.0.1", NULL, lo), 0);
+  assert_int_equal(FEED(n, "10.0.0.1", NULL, hi), 0);
+  assert_int_equal(FEED(n, "10.0.0.1", NULL, hi - 1), 1);
+  /* suppressed from the far future, a pair in the far past stays quiet */
+  assert_int_equal(FEED(n, "10.0.0.1", NULL, lo), 0);
+  assert_int_equal(FEED(n, "10.0.0.1", NULL, lo + 1), 0);
+  /* a sequence armed in the far past does not reach the far future */
+  assert_int_equal(FEED(n, "10.0.0.2", NULL, lo), 0);
+  assert_int_equal(FEED(n, "10.0.0.2", NULL, lo + 1), 1);
+  assert_int_equal(FEED(sq, "10.0.0.2", NULL, hi), 0);
+  assert_int_equal(FEED(sq, "10.0.0.2", NULL, lo + 2), 1);
+  /* distinct values seen at both ends are not in one window */
+  assert_int_equal(FEED(dr, "10.0.0.1", "a", lo), 0);
+  assert_int_equal(FEED(dr, "10.0.0.1", "b", hi), 0);
+  assert_int_equal(FEED(dr, "10.0.0.1", "c", hi), 1);
+#undef FEED
+  soc_correlator_stats st;
+  soc_correlator_stats_get(c, &st);
+  assert_int_equal(st.suppressed, 1);
+  /* horizons saturate: nothing expires at the far past, all at the end */
+  assert_int_equal(soc_correlator_expire(c, lo), 0);
+  assert_int_equal(soc_correlator_expire(c, INT64_MAX), 2); /* N/.2 and S/.2 */
   soc_correlator_free(c);
   soc_rules_free(rs);
 }
@@ -302,8 +346,7 @@ static const char *persist_rules =
     "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
     "  correlate: { group_by: [ source.ip ], count: 3, within: 1m, suppress: 10m }\n" INCIDENT
     "- id: D\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-    "  correlate: { group_by: [ source.ip ], distinct: user.name, count: 3, within: 1m }\n"
-    INCIDENT
+    "  correlate: { group_by: [ source.ip ], distinct: user.name, count: 3, within: 1m }\n" INCIDENT
     "- id: A\n  title: t\n  match: { all: [ { contains: ok } ] }\n"
     "  correlate: { group_by: [ source.ip ], after: { rule: N, within: 1h } }\n" INCIDENT
     "- id: PLAIN\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT;
@@ -329,9 +372,9 @@ static void test_dump_restore(void **state) {
   /* a fresh correlator with the saved state behaves as if nothing restarted */
   c2 = corr_new(rs, 0);
   for (size_t i = 0; i < s.n; i++)
-    assert_int_equal(soc_correlator_restore(c2, s.rows[i].rule, s.rows[i].key, s.rows[i].blob,
-                                            s.rows[i].len),
-                     0);
+    assert_int_equal(
+        soc_correlator_restore(c2, s.rows[i].rule, s.rows[i].key, s.rows[i].blob, s.rows[i].len),
+        0);
   for (soc_correlator *x = c; x; x = x == c ? c2 : NULL) {
     soc_fire f;
     assert_int_equal(feed(x, rs, "N", "10.0.0.2", NULL, 12, &f), 1);
@@ -341,7 +384,7 @@ static void test_dump_restore(void **state) {
     assert_int_equal(feed(x, rs, "N", "10.0.0.1", NULL, 22, NULL), 0); /* suppressed */
     assert_int_equal(feed(x, rs, "D", "10.0.0.1", "c", 12, &f), 1);
     assert_int_equal(f.first_ns, S(10));
-    assert_int_equal(feed(x, rs, "A", "10.0.0.1", NULL, 30, NULL), 1);  /* after N */
+    assert_int_equal(feed(x, rs, "A", "10.0.0.1", NULL, 30, NULL), 1); /* after N */
     assert_int_equal(feed(x, rs, "A", "10.0.0.9", NULL, 30, NULL), 0);
   }
   soc_correlator_stats st;
@@ -411,8 +454,7 @@ static void test_dirty(void **state) {
   soc_rules_free(rs);
 }
 
-static int first_blob(void *arg, const char *rule, const char *key, const void *blob,
-                      size_t len) {
+static int first_blob(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
   saved *out = arg;
   if (!rule || !blob || out->len) return 0;
   snprintf(out->rule, sizeof out->rule, "%s", rule);
@@ -523,12 +565,12 @@ static void test_malformed_blobs(void **state) {
 /* The count was lowered since the dump: the newest hits are kept. */
 static void test_restore_shrinks(void **state) {
   (void)state;
-  soc_rules *big = load("- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                        "  correlate: { group_by: [ source.ip ], count: 5, within: 1m }\n"
-                        INCIDENT);
-  soc_rules *small = load("- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                          "  correlate: { group_by: [ source.ip ], count: 3, within: 1m }\n"
-                          INCIDENT);
+  soc_rules *big = load(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 5, within: 1m }\n" INCIDENT);
+  soc_rules *small = load(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  correlate: { group_by: [ source.ip ], count: 3, within: 1m }\n" INCIDENT);
   soc_correlator *c = corr_new(big, 0);
   static saved sv;
   memset(&sv, 0, sizeof sv);
@@ -547,11 +589,12 @@ static void test_restore_shrinks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_count_window),  cmocka_unit_test(test_no_correlate_and_keys),
-      cmocka_unit_test(test_distinct),      cmocka_unit_test(test_sequence),
-      cmocka_unit_test(test_suppress),      cmocka_unit_test(test_eviction),
-      cmocka_unit_test(test_dump_restore),  cmocka_unit_test(test_dirty),
-      cmocka_unit_test(test_malformed_blobs), cmocka_unit_test(test_restore_shrinks),
+      cmocka_unit_test(test_count_window),    cmocka_unit_test(test_no_correlate_and_keys),
+      cmocka_unit_test(test_distinct),        cmocka_unit_test(test_sequence),
+      cmocka_unit_test(test_suppress),        cmocka_unit_test(test_eviction),
+      cmocka_unit_test(test_extreme_times),   cmocka_unit_test(test_dump_restore),
+      cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
+      cmocka_unit_test(test_restore_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

