@@ -14,17 +14,11 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
 N=${2:-1000000}
 W=$(mktemp -d)
+. "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
 python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
 PARTS=4
 
-cpu_of() { awk '{print ($14+$15)/'"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
-rss_of() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
-now() { date +%s.%N; }
-row() {
-  awk -v n="$1" -v l="$2" -v s="$3" -v c="$4" -v r="$5" 'BEGIN{
-    printf "| %s | %d | %.2f | %.0f | %.2f | %.1f |\n", n, l, s, l/s, c*1000000/l, r/1024 }'
-}
 # sum of the high watermarks of topic $1
 produced() {
   local sum=0 p hw

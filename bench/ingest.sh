@@ -12,15 +12,12 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
 N=${2:-1000000}
 W=$(mktemp -d)
+. "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
 python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
 BYTES=$(stat -c %s "$W/input.log")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# CPU seconds (user+sys) and peak RSS (KiB) of a live process
-cpu_of() { awk '{print ($14+$15)/'"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
-rss_of() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
-now() { date +%s.%N; }
 wait_port() { python3 - "$1" <<'PY'
 import socket, sys, time
 for _ in range(200):
@@ -31,10 +28,6 @@ for _ in range(200):
         time.sleep(0.05)
 sys.exit(1)
 PY
-}
-row() { # name lines seconds cpu rss_kib
-  awk -v n="$1" -v l="$2" -v s="$3" -v c="$4" -v r="$5" 'BEGIN{
-    printf "| %s | %d | %.2f | %.0f | %.2f | %.1f |\n", n, l, s, l/s, c*1000000/l, r/1024 }'
 }
 wait_for() { # command-that-prints-a-number target timeout_s
   local deadline=$(( $(date +%s) + $3 ))

@@ -38,32 +38,60 @@ typedef struct asset_raw {
 } asset_raw;
 
 static const soc_field asset_fields[] = {
-    {.key = "name", .type = SOC_FIELD_STRING, .offset = offsetof(asset_raw, name),
-     .flags = SOC_FIELD_REQUIRED, .help = "the business system's name"},
-    {.key = "tier", .type = SOC_FIELD_STRING, .offset = offsetof(asset_raw, tier),
-     .flags = SOC_FIELD_REQUIRED, .help = "cii, core or non-core"},
-    {.key = "hosts", .type = SOC_FIELD_STRINGS, .offset = offsetof(asset_raw, hosts),
-     .count_offset = offsetof(asset_raw, nhosts), .help = "host names"},
-    {.key = "addresses", .type = SOC_FIELD_STRINGS, .offset = offsetof(asset_raw, addresses),
-     .count_offset = offsetof(asset_raw, naddresses), .help = "IP addresses and CIDRs"},
-    {.key = "data_classes", .type = SOC_FIELD_STRINGS, .offset = offsetof(asset_raw, classes),
+    {.key = "name",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(asset_raw, name),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the business system's name"},
+    {.key = "tier",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(asset_raw, tier),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "cii, core or non-core"},
+    {.key = "hosts",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(asset_raw, hosts),
+     .count_offset = offsetof(asset_raw, nhosts),
+     .help = "host names"},
+    {.key = "addresses",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(asset_raw, addresses),
+     .count_offset = offsetof(asset_raw, naddresses),
+     .help = "IP addresses and CIDRs"},
+    {.key = "data_classes",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(asset_raw, classes),
      .count_offset = offsetof(asset_raw, nclasses),
      .help = "national-secret, classified, sensitive, general"},
-    {.key = "tolerable_downtime", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(asset_raw, tolerable), .min = 0, .max = 86400 * 365,
+    {.key = "tolerable_downtime",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(asset_raw, tolerable),
+     .min = 0,
+     .max = 86400 * 365,
      .help = "the longest outage the business tolerates"},
-    {.key = "owner", .type = SOC_FIELD_STRING, .offset = offsetof(asset_raw, owner),
+    {.key = "owner",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(asset_raw, owner),
      .help = "who is responsible"},
 };
 
 static const soc_field default_fields[] = {
-    {.key = "tier", .type = SOC_FIELD_STRING, .offset = offsetof(asset_raw, tier),
-     .def = "non-core", .help = "tier of anything not in the inventory"},
-    {.key = "tolerable_downtime", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(asset_raw, tolerable), .min = 0, .max = 86400 * 365,
+    {.key = "tier",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(asset_raw, tier),
+     .def = "non-core",
+     .help = "tier of anything not in the inventory"},
+    {.key = "tolerable_downtime",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(asset_raw, tolerable),
+     .min = 0,
+     .max = 86400 * 365,
      .help = "tolerable downtime of anything not in the inventory"},
-    {.key = "data_classes", .type = SOC_FIELD_STRINGS, .offset = offsetof(asset_raw, classes),
-     .count_offset = offsetof(asset_raw, nclasses), .help = "data classes assumed"},
+    {.key = "data_classes",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(asset_raw, classes),
+     .count_offset = offsetof(asset_raw, nclasses),
+     .help = "data classes assumed"},
 };
 
 typedef struct host_entry {
@@ -159,17 +187,17 @@ static int cmp_prefix(const void *x, const void *y) {
   return b->len - a->len;
 }
 
-static unsigned parse_classes(const asset_raw *r, const soc_schema_ctx *ctx,
-                              const soc_ynode *node, const char *where, int *bad) {
+static unsigned parse_classes(const asset_raw *r, const soc_schema_ctx *ctx, const soc_ynode *node,
+                              const char *where, int *bad) {
   unsigned mask = 0;
   for (size_t i = 0; i < r->nclasses; i++) {
     soc_data_class c = soc_data_class_parse(r->classes[i]);
     if (c == SOC_DATA_NONE) {
       const soc_ynode *n = soc_ynode_get(node, "data_classes");
-      soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n ? n->line : 0, n ? n->col : 0,
-                   "%s.data_classes: unknown data class '%s'; expected national-secret, "
-                   "classified, sensitive or general",
-                   where, r->classes[i]);
+      soc_schema_error(ctx, n,
+                       "%s.data_classes: unknown data class '%s'; expected national-secret, "
+                       "classified, sensitive or general",
+                       where, r->classes[i]);
       *bad = 1;
     }
     mask |= 1u << c;
@@ -182,8 +210,8 @@ static soc_tier parse_tier(const asset_raw *r, const soc_schema_ctx *ctx, const 
   soc_tier t = r->tier ? soc_tier_parse(r->tier) : SOC_TIER_NONE;
   if (r->tier && t == SOC_TIER_NONE) {
     const soc_ynode *n = soc_ynode_get(node, "tier");
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n ? n->line : 0, n ? n->col : 0,
-                 "%s.tier: unknown tier '%s'; expected cii, core or non-core", where, r->tier);
+    soc_schema_error(ctx, n, "%s.tier: unknown tier '%s'; expected cii, core or non-core", where,
+                     r->tier);
     *bad = 1;
   }
   return t;
@@ -209,17 +237,17 @@ static int index_asset(soc_assets *a, size_t idx, const asset_raw *r, const soc_
     const soc_ynode *at = an && an->kind == SOC_YNODE_SEQ && i < an->n ? an->items[i] : an;
     prefix_entry *e = &p[a->nprefixes];
     if (parse_prefix(r->addresses[i], e->addr, &e->len) < 0) {
-      soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, at ? at->line : 0, at ? at->col : 0,
-                   "%s.addresses: '%s' is not an IP address or CIDR; expected e.g. "
-                   "192.0.2.10, 192.0.2.0/24 or 2001:db8::/48",
-                   where, r->addresses[i]);
+      soc_schema_error(ctx, at,
+                       "%s.addresses: '%s' is not an IP address or CIDR; expected e.g. "
+                       "192.0.2.10, 192.0.2.0/24 or 2001:db8::/48",
+                       where, r->addresses[i]);
       *bad = 1;
       continue;
     }
     if (has_host_bits(e->addr, e->len))
-      soc_diag_add(ctx->diag, SOC_DIAG_WARNING, ctx->file, at ? at->line : 0, at ? at->col : 0,
-                   "%s.addresses: '%s' has host bits set beyond its prefix; they are ignored",
-                   where, r->addresses[i]);
+      soc_schema_warning(ctx, at,
+                         "%s.addresses: '%s' has host bits set beyond its prefix; they are ignored",
+                         where, r->addresses[i]);
     e->asset = idx;
     a->nprefixes++;
   }
@@ -246,14 +274,13 @@ static void finish_indexes(soc_assets *a, const soc_schema_ctx *ctx, int *bad) {
         const soc_asset *x = &a->assets[a->prefixes[i].asset];
         const soc_asset *y = &a->assets[a->prefixes[j].asset];
         soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, y->line, 0,
-                     "the same address range is listed for both '%s' (line %u) and '%s'",
-                     x->name, x->line, y->name);
+                     "the same address range is listed for both '%s' (line %u) and '%s'", x->name,
+                     x->line, y->name);
         *bad = 1;
       }
 }
 
-static int load_default(soc_assets *a, const soc_ynode *node, const soc_schema_ctx *ctx,
-                        int *bad) {
+static int load_default(soc_assets *a, const soc_ynode *node, const soc_schema_ctx *ctx, int *bad) {
   asset_raw r = {.tolerable = -1};
   if (soc_schema_apply(default_fields, NFIELDS(default_fields), node, &r, ctx, "default") < 0)
     *bad = 1;

@@ -243,30 +243,6 @@ typedef struct loader {
   unsigned flags;
 } loader;
 
-static void err_at(const loader *l, const soc_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void err_at(const loader *l, const soc_ynode *n, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  soc_diag_add(l->ctx.diag, SOC_DIAG_ERROR, l->ctx.file, n ? n->line : 0, n ? n->col : 0, "%s",
-               msg);
-}
-
-static void warn_at(const loader *l, const soc_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warn_at(const loader *l, const soc_ynode *n, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  soc_diag_add(l->ctx.diag, SOC_DIAG_WARNING, l->ctx.file, n ? n->line : 0, n ? n->col : 0,
-               "%s", msg);
-}
-
 static int is_name(const char *s, size_t max) {
   size_t n = 0;
   if (!s || !*s) return 0;
@@ -324,7 +300,7 @@ static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_c
                              offsetof(soc_kafka_config, properties));
   if (soc_ynode_is_null(node)) return 0;
   if (node->kind != SOC_YNODE_MAP) {
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, node->line, node->col,
+    soc_schema_error(ctx, node,
                  "%s.properties: expected a mapping of librdkafka properties, got %s", where,
                  soc_ynode_kind_name(node));
     return -EINVAL;
@@ -335,7 +311,7 @@ static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_c
   for (size_t i = 0; i < node->n; i++) {
     const soc_ynode *k = node->items[2 * i], *v = node->items[2 * i + 1];
     if (v->kind != SOC_YNODE_SCALAR) {
-      soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, v->line, v->col,
+      soc_schema_error(ctx, v,
                    "%s.properties.%s: expected a scalar value, got %s", where, k->value,
                    soc_ynode_kind_name(v));
       result = -EINVAL;
@@ -372,14 +348,14 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
   int result = soc_schema_apply(fields, n, node, k, &l->ctx, "kafka");
   if (!node) return result;
   if (k->topic_prefix && !is_name(k->topic_prefix, 200)) {
-    err_at(l, soc_ynode_get(node, "topic_prefix"),
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "topic_prefix"),
            "kafka.topic_prefix: '%s' is not a valid topic name part; expected letters, "
            "digits, '.', '_' or '-'",
            k->topic_prefix);
     result = -EINVAL;
   }
   if (k->brokers && !k->brokers[strspn(k->brokers, " ,")]) {
-    err_at(l, soc_ynode_get(node, "brokers"),
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "brokers"),
            "kafka.brokers: empty; expected HOST:PORT[,HOST:PORT...]");
     result = -EINVAL;
   } else if (k->brokers) {
@@ -394,7 +370,7 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
       char *scheme = strstr(b, "://");
       if (scheme) b = scheme + 3;
       if (split_host_port(b, host, &port, &why) < 0) {
-        err_at(l, soc_ynode_get(node, "brokers"), "kafka.brokers: '%s': %s", b, why);
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "brokers"), "kafka.brokers: '%s': %s", b, why);
         result = -EINVAL;
       }
     }
@@ -421,16 +397,16 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
 static int load_contacts(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (!node || soc_ynode_is_null(node)) {
-    warn_at(l, node, "no security contacts: §2.4 asks every agency to register at least 2");
+    soc_schema_warning(&l->ctx, node, "no security contacts: §2.4 asks every agency to register at least 2");
     return 0;
   }
   if (node->kind != SOC_YNODE_SEQ) {
-    err_at(l, node, "contacts: expected a list of {name, phone, email}, got %s",
+    soc_schema_error(&l->ctx, node, "contacts: expected a list of {name, phone, email}, got %s",
            soc_ynode_kind_name(node));
     return -EINVAL;
   }
   if (node->n > MAX_LIST_ITEMS) {
-    err_at(l, node, "contacts: more than %d entries", MAX_LIST_ITEMS);
+    soc_schema_error(&l->ctx, node, "contacts: more than %d entries", MAX_LIST_ITEMS);
     return -EINVAL;
   }
   cfg->contacts = calloc(node->n ? node->n : 1, sizeof *cfg->contacts);
@@ -444,18 +420,18 @@ static int load_contacts(loader *l, const soc_ynode *node, soc_config *cfg) {
     if (soc_schema_apply(contact_fields, NFIELDS(contact_fields), c, ct, &l->ctx, where) < 0)
       result = -EINVAL;
     else if (!ct->phone && !ct->email) {
-      err_at(l, c, "%s: contact '%s' has neither phone nor email; expected at least one", where,
+      soc_schema_error(&l->ctx, c, "%s: contact '%s' has neither phone nor email; expected at least one", where,
              ct->name);
       result = -EINVAL;
     }
     if (ct->email && (!strchr(ct->email, '@') || strchr(ct->email, ' '))) {
-      err_at(l, soc_ynode_get(c, "email"), "%s.email: '%s' is not an e-mail address", where,
+      soc_schema_error(&l->ctx, soc_ynode_get(c, "email"), "%s.email: '%s' is not an e-mail address", where,
              ct->email);
       result = -EINVAL;
     }
   }
   if (node->n < 2)
-    warn_at(l, node,
+    soc_schema_warning(&l->ctx, node,
             "only %zu security contact(s): §2.4 asks every agency to register at least 2",
             node->n);
   return result;
@@ -483,7 +459,7 @@ static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
     pcap_freecode(&prog);
     result = 0;
   } else {
-    err_at(l, node, "%s.bpf: '%s' does not compile: %s", where, bpf, pcap_geterr(p));
+    soc_schema_error(&l->ctx, node, "%s.bpf: '%s' does not compile: %s", where, bpf, pcap_geterr(p));
   }
   pcap_close(p);
   return result;
@@ -501,7 +477,7 @@ static int check_choice(const loader *l, const soc_ynode *node, const char *wher
     if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
   }
   if (!value) return 0;
-  err_at(l, soc_ynode_get(node, key), "%s.%s: unknown value '%s'; expected one of: %s", where,
+  soc_schema_error(&l->ctx, soc_ynode_get(node, key), "%s.%s: unknown value '%s'; expected one of: %s", where,
          key, value, list);
   return -EINVAL;
 }
@@ -510,7 +486,7 @@ static int check_timezone(const loader *l, const soc_ynode *node, const char *wh
                           const char *tz) {
   soc_tz z;
   if (!tz || soc_tz_parse(tz, &z) == 0) return 0;
-  err_at(l, soc_ynode_get(node, "timezone"),
+  soc_schema_error(&l->ctx, soc_ynode_get(node, "timezone"),
          "%s.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or a "
          "name such as Asia/Taipei",
          where, tz);
@@ -525,7 +501,7 @@ static int check_encoding(const loader *l, const soc_ynode *node, const char *wh
     iconv_close(cd);
     return 0;
   }
-  err_at(l, soc_ynode_get(node, "encoding"),
+  soc_schema_error(&l->ctx, soc_ynode_get(node, "encoding"),
          "%s.encoding: '%s' is not an encoding iconv knows; expected e.g. utf-8 or big5", where,
          enc);
   return -EINVAL;
@@ -546,21 +522,21 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       soc_listen ls;
       const char *why = NULL;
       if (in->listen && soc_listen_parse(in->listen, &ls, &why) < 0) {
-        err_at(l, soc_ynode_get(node, "listen"), "%s.listen: '%s': %s", where, in->listen, why);
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "listen"), "%s.listen: '%s': %s", where, in->listen, why);
         result = -EINVAL;
       }
       break;
     }
     case SOC_INPUT_PCAP:
       if (!!in->interface == !!in->file) {
-        err_at(l, node, "%s: a pcap input needs exactly one of 'interface' and 'file'", where);
+        soc_schema_error(&l->ctx, node, "%s: a pcap input needs exactly one of 'interface' and 'file'", where);
         result = -EINVAL;
       }
       if (in->bpf && (l->flags & SOC_CONFIG_CHECK_REFERENCES) &&
           check_bpf(l, soc_ynode_get(node, "bpf"), where, in->bpf) < 0)
         result = -EINVAL;
       if (in->file && (l->flags & SOC_CONFIG_CHECK_REFERENCES) && access(in->file, R_OK) != 0) {
-        err_at(l, soc_ynode_get(node, "file"), "%s.file: cannot read '%s': %s", where, in->file,
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "file"), "%s.file: cannot read '%s': %s", where, in->file,
                strerror(errno));
         result = -EINVAL;
       }
@@ -569,7 +545,7 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
         glob_t g;
         if (glob(in->paths[i], 0, NULL, &g) != 0)
-          warn_at(l, soc_ynode_get(node, "paths"),
+          soc_schema_warning(&l->ctx, soc_ynode_get(node, "paths"),
                   "%s.paths: '%s' matches no file yet; it will be picked up when it appears",
                   where, in->paths[i]);
         else
@@ -580,7 +556,7 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
         struct stat st;
         if (stat(in->paths[i], &st) != 0 || !S_ISDIR(st.st_mode))
-          warn_at(l, soc_ynode_get(node, "paths"), "%s.paths: '%s' is not a directory (yet)",
+          soc_schema_warning(&l->ctx, soc_ynode_get(node, "paths"), "%s.paths: '%s' is not a directory (yet)",
                   where, in->paths[i]);
       }
       break;
@@ -591,15 +567,15 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
 static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (!node || soc_ynode_is_null(node)) {
-    warn_at(l, node, "no inputs: the agent will have nothing to read");
+    soc_schema_warning(&l->ctx, node, "no inputs: the agent will have nothing to read");
     return 0;
   }
   if (node->kind != SOC_YNODE_SEQ) {
-    err_at(l, node, "inputs: expected a list of inputs, got %s", soc_ynode_kind_name(node));
+    soc_schema_error(&l->ctx, node, "inputs: expected a list of inputs, got %s", soc_ynode_kind_name(node));
     return -EINVAL;
   }
   if (node->n > MAX_LIST_ITEMS) {
-    err_at(l, node, "inputs: more than %d entries", MAX_LIST_ITEMS);
+    soc_schema_error(&l->ctx, node, "inputs: more than %d entries", MAX_LIST_ITEMS);
     return -EINVAL;
   }
   cfg->inputs = calloc(node->n ? node->n : 1, sizeof *cfg->inputs);
@@ -615,7 +591,7 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
     const struct input_kind *kind =
         type && type->kind == SOC_YNODE_SCALAR ? input_kind_by_name(type->value) : NULL;
     if (in_node->kind != SOC_YNODE_MAP) {
-      err_at(l, in_node, "%s: expected a mapping with a 'type', got %s", where,
+      soc_schema_error(&l->ctx, in_node, "%s: expected a mapping with a 'type', got %s", where,
              soc_ynode_kind_name(in_node));
       result = -EINVAL;
       continue;
@@ -625,10 +601,10 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
       const char *hint = type && type->kind == SOC_YNODE_SCALAR
                              ? soc_schema_suggest(type->value, names) : NULL;
       if (!type)
-        err_at(l, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch",
+        soc_schema_error(&l->ctx, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch",
                where);
       else
-        err_at(l, type, "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
+        soc_schema_error(&l->ctx, type, "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
                "syslog, pcap, watch", where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
                hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
       result = -EINVAL;
@@ -644,14 +620,14 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
       in->id = strdup(id);
       if (!in->id) return -ENOMEM;
     } else if (!is_name(in->id, 64)) {
-      err_at(l, soc_ynode_get(in_node, "id"),
+      soc_schema_error(&l->ctx, soc_ynode_get(in_node, "id"),
              "%s.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'", where,
              in->id);
       result = -EINVAL;
     }
     for (size_t j = 0; j + 1 < cfg->ninputs; j++)
       if (strcmp(cfg->inputs[j].id, in->id) == 0) {
-        err_at(l, in_node, "%s: duplicate input id '%s' (also inputs[%zu]); ids must be unique",
+        soc_schema_error(&l->ctx, in_node, "%s: duplicate input id '%s' (also inputs[%zu]); ids must be unique",
                where, in->id, j);
         result = -EINVAL;
       }
@@ -674,7 +650,7 @@ static int check_rule_files(loader *l, const soc_ynode *node, char **patterns, s
   for (size_t i = 0; i < n; i++) {
     glob_t g;
     if (glob(patterns[i], 0, NULL, &g) != 0) {
-      warn_at(l, node, "rules.%s: '%s' matches no file", yara ? "yara" : "log", patterns[i]);
+      soc_schema_warning(&l->ctx, node, "rules.%s: '%s' matches no file", yara ? "yara" : "log", patterns[i]);
       continue;
     }
     for (size_t j = 0; j < g.gl_pathc; j++) {
@@ -719,20 +695,20 @@ out:
 static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (cfg->agent.id && !is_name(cfg->agent.id, 64)) {
-    err_at(l, soc_ynode_get(node, "id"),
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "id"),
            "agent.id: '%s' is not a valid id; expected 1-64 letters, digits, '.', '_' or '-'",
            cfg->agent.id);
     result = -EINVAL;
   }
   if (cfg->agent.authority && !soc_authority_find((int)cfg->agent.authority)) {
-    err_at(l, soc_ynode_get(node, "authority"),
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "authority"),
            "agent.authority: %lld is not in the guideline's list of supervisory authorities",
            (long long)cfg->agent.authority);
     result = -EINVAL;
   }
   soc_tz tz;
   if (cfg->agent.timezone && soc_tz_parse(cfg->agent.timezone, &tz) < 0) {
-    err_at(l, soc_ynode_get(node, "timezone"),
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "timezone"),
            "agent.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or "
            "a name such as Asia/Taipei",
            cfg->agent.timezone);
@@ -741,7 +717,7 @@ static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
   struct stat st;
   if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.state_dir &&
       stat(cfg->agent.state_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-    err_at(l, soc_ynode_get(node, "state_dir"), "agent.state_dir: '%s' is not a directory",
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "state_dir"), "agent.state_dir: '%s' is not a directory",
            cfg->agent.state_dir);
     result = -EINVAL;
   }
@@ -810,7 +786,7 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
 
   const soc_ynode *agent = soc_ynode_get(root, "agent");
   if (!agent) {
-    err_at(&l, root, "missing required section 'agent' (id, agency, authority)");
+    soc_schema_error(&l.ctx, root, "missing required section 'agent' (id, agency, authority)");
     bad = 1;
   } else {
     bad |= soc_schema_apply(agent_fields, NFIELDS(agent_fields), agent, cfg, &l.ctx, "agent") < 0;
@@ -821,14 +797,14 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
   const soc_ynode *assets = soc_ynode_get(root, "assets");
   if (assets && !soc_ynode_is_null(assets)) {
     if (assets->kind != SOC_YNODE_SCALAR) {
-      err_at(&l, assets, "assets: expected the path of an assets.yaml file, got %s",
+      soc_schema_error(&l.ctx, assets, "assets: expected the path of an assets.yaml file, got %s",
              soc_ynode_kind_name(assets));
       bad = 1;
     } else if (!(cfg->assets_path = soc_path_resolve(cfg->base_dir, assets->value))) {
       goto out;
     }
   } else {
-    warn_at(&l, root, "no 'assets' inventory: every host takes the default tier (non-core)");
+    soc_schema_warning(&l.ctx, root, "no 'assets' inventory: every host takes the default tier (non-core)");
   }
   bad |= load_inputs(&l, soc_ynode_get(root, "inputs"), cfg) < 0;
 
@@ -837,7 +813,7 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
   bad |= soc_schema_apply(journal_fields, NFIELDS(journal_fields), soc_ynode_get(root, "journal"),
                           cfg, &l.ctx, "journal") < 0;
   if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
-    err_at(&l, soc_ynode_get(root, "journal"),
+    soc_schema_error(&l.ctx, soc_ynode_get(root, "journal"),
            "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
            (long long)cfg->journal.hard_max_bytes, (long long)cfg->journal.max_bytes);
     bad = 1;
@@ -845,7 +821,7 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
 
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
-    err_at(&l, root, "missing required section 'kafka' (brokers, topic_prefix, properties)");
+    soc_schema_error(&l.ctx, root, "missing required section 'kafka' (brokers, topic_prefix, properties)");
     bad = 1;
   } else {
     bad |= load_kafka(&l, kafka, &cfg->kafka, 0) < 0;
@@ -919,14 +895,14 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
   bad |= soc_schema_apply(collector_fields, NFIELDS(collector_fields),
                           soc_ynode_get(root, "collector"), cfg, &l.ctx, "collector") < 0;
   if (cfg->collector.id && !is_name(cfg->collector.id, 64)) {
-    err_at(&l, soc_ynode_get(soc_ynode_get(root, "collector"), "id"),
+    soc_schema_error(&l.ctx, soc_ynode_get(soc_ynode_get(root, "collector"), "id"),
            "collector.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'",
            cfg->collector.id);
     bad = 1;
   }
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
-    err_at(&l, root, "missing required section 'kafka' (brokers, topic_prefix, group_id)");
+    soc_schema_error(&l.ctx, root, "missing required section 'kafka' (brokers, topic_prefix, group_id)");
     bad = 1;
   } else {
     bad |= load_kafka(&l, kafka, &cfg->kafka, 1) < 0;

@@ -54,6 +54,14 @@ static char *format_message(soc_diag_severity sev, const char *file, unsigned li
 
 void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line,
                   unsigned col, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  soc_diag_vadd(d, sev, file, line, col, fmt, ap);
+  va_end(ap);
+}
+
+void soc_diag_vadd(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line,
+                   unsigned col, const char *fmt, va_list ap) {
   if (!d) return;
   if (sev == SOC_DIAG_ERROR)
     d->errors++;
@@ -73,10 +81,7 @@ void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file, unsigned
     d->msgs = m;
     d->cap = cap;
   }
-  va_list ap;
-  va_start(ap, fmt);
   char *s = format_message(sev, file, line, col, fmt, ap);
-  va_end(ap);
   if (!s) {
     d->dropped++;
     return;

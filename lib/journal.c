@@ -183,6 +183,7 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   b->meta.last_pos = l->pos;
   if (l->ts_ns < b->meta.first_ts) b->meta.first_ts = l->ts_ns;
   if (l->ts_ns > b->meta.last_ts) b->meta.last_ts = l->ts_ns;
+  if (l->recv_ns > b->meta.recv_last) b->meta.recv_last = l->recv_ns;
   b->meta.lines++;
   b->meta.raw_bytes += (uint32_t)l->len;
   note_host(b, l->host);

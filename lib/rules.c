@@ -154,30 +154,6 @@ typedef struct loader {
   size_t conditions; /* where conditions of the current rule, nested included */
 } loader;
 
-static void err_at(loader *L, const soc_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void err_at(loader *L, const soc_ynode *n, const char *fmt, ...) {
-  char msg[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  soc_diag_add(L->ctx.diag, SOC_DIAG_ERROR, L->ctx.file, n ? n->line : 0, n ? n->col : 0, "%s",
-               msg);
-}
-
-static void warn_at(loader *L, const soc_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warn_at(loader *L, const soc_ynode *n, const char *fmt, ...) {
-  char msg[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  soc_diag_add(L->ctx.diag, SOC_DIAG_WARNING, L->ctx.file, n ? n->line : 0, n ? n->col : 0, "%s",
-               msg);
-}
-
 /* Builds a "where" path for messages; a deep path is cut, which is fine. */
 static void wjoin(char w[WHERE_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wjoin(char w[WHERE_MAX], const char *fmt, ...) {
@@ -211,24 +187,24 @@ static char *text_dup(loader *L, const soc_ynode *n, const char *where, const ch
                       int allow_empty) {
   char *s;
   if (!n || n->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(n)) {
-    err_at(L, n, "%s.%s: expected text, got %s", where, key,
+    soc_schema_error(&L->ctx, n, "%s.%s: expected text, got %s", where, key,
            n && n->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(n));
     return NULL;
   }
   if (strlen(n->value) != n->len) {
-    err_at(L, n, "%s.%s: a NUL byte inside the text is not allowed", where, key);
+    soc_schema_error(&L->ctx, n, "%s.%s: a NUL byte inside the text is not allowed", where, key);
     return NULL;
   }
   if (n->len > max) {
-    err_at(L, n, "%s.%s: %zu bytes, longer than the limit of %zu", where, key, n->len, max);
+    soc_schema_error(&L->ctx, n, "%s.%s: %zu bytes, longer than the limit of %zu", where, key, n->len, max);
     return NULL;
   }
   if (!n->len && !allow_empty) {
-    err_at(L, n, "%s.%s: must not be empty", where, key);
+    soc_schema_error(&L->ctx, n, "%s.%s: must not be empty", where, key);
     return NULL;
   }
   s = strdup(n->value);
-  if (!s) err_at(L, n, "%s.%s: out of memory", where, key);
+  if (!s) soc_schema_error(&L->ctx, n, "%s.%s: out of memory", where, key);
   return s;
 }
 
@@ -240,23 +216,23 @@ static int texts_dup(loader *L, const soc_ynode *n, const char *where, const cha
   *out = NULL;
   *nout = 0;
   if (!n || n->kind == SOC_YNODE_MAP || soc_ynode_is_null(n)) {
-    err_at(L, n, "%s.%s: expected text or a list of texts, got %s", where, key,
+    soc_schema_error(&L->ctx, n, "%s.%s: expected text or a list of texts, got %s", where, key,
            n && n->kind != SOC_YNODE_MAP ? "nothing" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   items = n->kind == SOC_YNODE_SEQ ? n->n : 1;
   if (!items) {
-    err_at(L, n, "%s.%s: the list is empty", where, key);
+    soc_schema_error(&L->ctx, n, "%s.%s: the list is empty", where, key);
     return -EINVAL;
   }
   if (items > SOC_RULE_LIST_MAX) {
-    err_at(L, n, "%s.%s: %zu items, more than the limit of %d", where, key, items,
+    soc_schema_error(&L->ctx, n, "%s.%s: %zu items, more than the limit of %d", where, key, items,
            SOC_RULE_LIST_MAX);
     return -EINVAL;
   }
   *out = calloc(items, sizeof **out);
   if (!*out) {
-    err_at(L, n, "%s.%s: out of memory", where, key);
+    soc_schema_error(&L->ctx, n, "%s.%s: out of memory", where, key);
     return -EINVAL;
   }
   for (size_t i = 0; i < items; i++) {
@@ -315,12 +291,12 @@ static int field_of(loader *L, const soc_ynode *n, const char *where, const char
   if (!name) return -EINVAL;
   rc = rules_fref_resolve(name, L->probe, out);
   if (rc == -EINVAL)
-    err_at(L, n,
+    soc_schema_error(&L->ctx, n,
            "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
            "source.ip or user.name",
            where, key, name);
   else if (rc)
-    err_at(L, n, "%s.%s: out of memory", where, key);
+    soc_schema_error(&L->ctx, n, "%s.%s: out of memory", where, key);
   free(name);
   return rc ? -EINVAL : 0;
 }
@@ -355,7 +331,7 @@ static int compile_regex(loader *L, const soc_ynode *n, const char *where, patte
     PCRE2_UCHAR msg[256];
     if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
       snprintf((char *)msg, sizeof msg, "error %d", errcode);
-    err_at(L, n, "%s.regex: %s at offset %zu of the pattern", where, (const char *)msg,
+    soc_schema_error(&L->ctx, n, "%s.regex: %s at offset %zu of the pattern", where, (const char *)msg,
            (size_t)erroff);
     return -EINVAL;
   }
@@ -392,7 +368,7 @@ static int pattern_build(loader *L, const soc_ynode *item, const char *where,
     }
   }
   if (given != 1) {
-    err_at(L, item,
+    soc_schema_error(&L->ctx, item,
            "%s: expected exactly one of contains, startswith, endswith, equals or "
            "regex, got %zu",
            where, given);
@@ -427,12 +403,12 @@ static int patterns_build(loader *L, const soc_ynode *n, const char *where, cons
   *out = NULL;
   *nout = 0;
   if (!n || n->kind != SOC_YNODE_SEQ) {
-    err_at(L, n, "%s.%s: expected a list of patterns, got %s", where, key,
+    soc_schema_error(&L->ctx, n, "%s.%s: expected a list of patterns, got %s", where, key,
            n && soc_ynode_is_null(n) ? "nothing" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (!n->n || n->n > SOC_RULE_PATTERNS_MAX) {
-    err_at(L, n, "%s.%s: expected 1 to %d patterns, got %zu", where, key, SOC_RULE_PATTERNS_MAX,
+    soc_schema_error(&L->ctx, n, "%s.%s: expected 1 to %d patterns, got %zu", where, key, SOC_RULE_PATTERNS_MAX,
            n->n);
     return -EINVAL;
   }
@@ -521,12 +497,12 @@ static int conds_build(loader *L, const soc_ynode *n, const char *where, const c
   *out = NULL;
   *nout = 0;
   if (!n || n->kind != SOC_YNODE_SEQ || !n->n) {
-    err_at(L, n, "%s.%s: expected a non-empty list of conditions, got %s", where, key,
+    soc_schema_error(&L->ctx, n, "%s.%s: expected a non-empty list of conditions, got %s", where, key,
            n && n->kind == SOC_YNODE_SEQ ? "an empty list" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (n->n > SOC_RULE_CONDITIONS_MAX) {
-    err_at(L, n, "%s.%s: more than %d conditions", where, key, SOC_RULE_CONDITIONS_MAX);
+    soc_schema_error(&L->ctx, n, "%s.%s: more than %d conditions", where, key, SOC_RULE_CONDITIONS_MAX);
     return -EINVAL;
   }
   *out = calloc(n->n, sizeof **out);
@@ -572,7 +548,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
   int result;
   c->cap = -1;
   if (++L->conditions > SOC_RULE_CONDITIONS_MAX) {
-    err_at(L, n, "%s: more than %d conditions in one rule", where, SOC_RULE_CONDITIONS_MAX);
+    soc_schema_error(&L->ctx, n, "%s: more than %d conditions in one rule", where, SOC_RULE_CONDITIONS_MAX);
     return -EINVAL;
   }
   result = soc_schema_apply(cond_fields, NFIELDS(cond_fields), n, &raw, &L->ctx, where);
@@ -587,7 +563,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     }
   }
   if (given != 1) {
-    err_at(L, n,
+    soc_schema_error(&L->ctx, n,
            "%s: expected exactly one of equals, in, not_in, exists, cidr, gt, lt, any_of "
            "or not, got %zu",
            where, given);
@@ -595,7 +571,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
   }
   if (c->op == C_ANY_OF || c->op == C_NOT) {
     if (raw.field) {
-      err_at(L, raw.field, "%s.field: %s takes conditions, not a field", where, key);
+      soc_schema_error(&L->ctx, raw.field, "%s.field: %s takes conditions, not a field", where, key);
       return -EINVAL;
     }
     if (c->op == C_ANY_OF) return conds_build(L, v, where, "any_of", r, &c->sub, &c->nsub);
@@ -607,7 +583,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     return cond_build(L, v, w, r, c->sub) < 0 ? -EINVAL : result;
   }
   if (!raw.field) {
-    err_at(L, n, "%s: missing required key 'field' (the field the condition is about)", where);
+    soc_schema_error(&L->ctx, n, "%s: missing required key 'field' (the field the condition is about)", where);
     return -EINVAL;
   }
   if (field_of(L, raw.field, where, "field", &c->field) < 0) result = -EINVAL;
@@ -616,7 +592,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
   switch (c->op) {
     case C_EQUALS:
       if (v->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(v)) {
-        err_at(L, v, "%s.equals: expected a value, got %s", where,
+        soc_schema_error(&L->ctx, v, "%s.equals: expected a value, got %s", where,
                v->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(v));
         return -EINVAL;
       }
@@ -630,7 +606,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
         c->exists = v->value[0] == 't';
         return result;
       }
-      err_at(L, v, "%s.exists: expected true or false, got '%.100s'", where,
+      soc_schema_error(&L->ctx, v, "%s.exists: expected true or false, got '%.100s'", where,
              v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
       return -EINVAL;
     case C_CIDR: {
@@ -648,7 +624,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
       for (size_t i = 0; i < nn; i++) {
         const soc_ynode *at = v->kind == SOC_YNODE_SEQ ? v->items[i] : v;
         if (parse_net(nets[i], &c->nets[c->nnets]) < 0) {
-          err_at(L, at,
+          soc_schema_error(&L->ctx, at,
                  "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
                  "192.0.2.7 or 2001:db8::/32",
                  where, nets[i]);
@@ -663,7 +639,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     case C_GT:
     case C_LT:
       if (v->kind != SOC_YNODE_SCALAR || parse_number(v->value, &c->num) < 0) {
-        err_at(L, v, "%s.%s: expected a number, got '%.100s'", where, key,
+        soc_schema_error(&L->ctx, v, "%s.%s: expected a number, got '%.100s'", where, key,
                v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
         return -EINVAL;
       }
@@ -708,7 +684,7 @@ static int facilities_build(loader *L, const soc_ynode *n, const char *where, so
                                         "authpriv",     "ftp",    "ntp",    "security", "console",
                                         "solaris-cron", "local0", "local1", "local2",   "local3",
                                         "local4",       "local5", "local6", "local7",   NULL});
-    err_at(L, at, "%s.facility: unknown facility '%.64s'%s%s%s", where, names[i],
+    soc_schema_error(&L->ctx, at, "%s.facility: unknown facility '%.64s'%s%s%s", where, names[i],
            hint ? "; did you mean '"
                 : "; expected a syslog facility such as auth, authpriv, "
                   "daemon or local0",
@@ -753,12 +729,12 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
   char w[WHERE_MAX];
   wjoin(w, "%s.captures", where);
   if (n->kind != SOC_YNODE_MAP || !n->n) {
-    err_at(L, n, "%s: expected a mapping of group names to fields, got %s", w,
+    soc_schema_error(&L->ctx, n, "%s: expected a mapping of group names to fields, got %s", w,
            n->kind == SOC_YNODE_MAP ? "an empty mapping" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (n->n > SOC_RULE_CAPTURES_MAX) {
-    err_at(L, n, "%s: more than %d captures", w, SOC_RULE_CAPTURES_MAX);
+    soc_schema_error(&L->ctx, n, "%s: more than %d captures", w, SOC_RULE_CAPTURES_MAX);
     return -EINVAL;
   }
   r->caps = calloc(n->n, sizeof *r->caps);
@@ -781,7 +757,7 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
       c->validate = soc_event_set_str(L->probe, (soc_ecs_field)c->target.ecs, "", 0) == -EINVAL;
     }
     if (!field_settable(L, &c->target)) {
-      err_at(L, v,
+      soc_schema_error(&L->ctx, v,
              "%s.%s: rules can not set '%s' (it is computed, or clashes with a known "
              "field's name)",
              w, k->value, c->target.name);
@@ -789,7 +765,7 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
     }
     for (size_t j = 0; j + 1 < r->ncaps; j++)
       if (!strcmp(r->caps[j].target.name, c->target.name)) {
-        err_at(L, v, "%s.%s: field '%s' is already written by capture '%s'", w, k->value,
+        soc_schema_error(&L->ctx, v, "%s.%s: field '%s' is already written by capture '%s'", w, k->value,
                c->target.name, r->caps[j].group);
         result = -EINVAL;
       }
@@ -800,7 +776,7 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
       if (r->any[j].re && regex_groups(&r->any[j], (uint16_t)(r->ncaps - 1), c->group, &found))
         return -ENOMEM;
     if (!found) {
-      err_at(L, k, "%s: no regex of any/all has a group named '%.64s'; write (?<%.64s>...)", w,
+      soc_schema_error(&L->ctx, k, "%s: no regex of any/all has a group named '%.64s'; write (?<%.64s>...)", w,
              k->value, k->value);
       result = -EINVAL;
     }
@@ -840,7 +816,7 @@ static int match_build(loader *L, const soc_ynode *n, const char *where, soc_rul
   if (raw.where && conds_build(L, raw.where, w, "where", r, &r->where, &r->nwhere) < 0)
     result = -EINVAL;
   if (!raw.any && !raw.all && !raw.none && !raw.program && !raw.facility && !raw.where) {
-    err_at(L, n,
+    soc_schema_error(&L->ctx, n,
            "%s: nothing to match; give at least one of program, facility, any, all, none "
            "or where",
            w);
@@ -917,12 +893,12 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
                   &r->corr.ngroup_by) < 0)
       result = -EINVAL;
     if (r->corr.ngroup_by > SOC_RULE_GROUP_BY_MAX) {
-      err_at(L, raw.group_by, "%s.group_by: more than %d fields", w, SOC_RULE_GROUP_BY_MAX);
+      soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: more than %d fields", w, SOC_RULE_GROUP_BY_MAX);
       result = -EINVAL;
     }
     for (size_t i = 0; i < r->corr.ngroup_by; i++)
       if (!field_name_ok(r->group_by[i])) {
-        err_at(L, raw.group_by, "%s.group_by: '%.100s' is not a field name", w, r->group_by[i]);
+        soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: '%.100s' is not a field name", w, r->group_by[i]);
         result = -EINVAL;
       }
   }
@@ -935,7 +911,7 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
     }
   }
   if ((r->corr.count > 1 || raw.distinct) && !soc_ynode_get(n, "within")) {
-    err_at(L, n, "%s: missing required key 'within' (the window that count%s applies to)", w,
+    soc_schema_error(&L->ctx, n, "%s: missing required key 'within' (the window that count%s applies to)", w,
            raw.distinct ? " of distinct values" : "");
     result = -EINVAL;
   }
@@ -952,10 +928,10 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
       if (!r->after_id) {
         result = -EINVAL;
       } else if (!id_ok(r->after_id)) {
-        err_at(L, a.rule, "%s.rule: '%.100s' is not a rule id", aw, r->after_id);
+        soc_schema_error(&L->ctx, a.rule, "%s.rule: '%.100s' is not a rule id", aw, r->after_id);
         result = -EINVAL;
       } else if (!strcmp(r->after_id, r->id)) {
-        err_at(L, a.rule, "%s.rule: a rule can not follow itself (it could never fire first)", aw);
+        soc_schema_error(&L->ctx, a.rule, "%s.rule: a rule can not follow itself (it could never fire first)", aw);
         result = -EINVAL;
       }
       r->after_line = a.rule->line;
@@ -1010,7 +986,7 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
       const char *hint = soc_schema_suggest(
           s, (const char *const[]){"web-attack", "intrusion", "denial-of-service", "equipment",
                                    "other", NULL});
-      err_at(L, raw.category, "%s.category: unknown category '%.64s'%s%s%s", w, s,
+      soc_schema_error(&L->ctx, raw.category, "%s.category: unknown category '%.64s'%s%s%s", w, s,
              hint ? "; did you mean '"
                   : "; expected web-attack, intrusion, denial-of-service, "
                     "equipment or other",
@@ -1024,7 +1000,7 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.impact, w, "impact"))) {
     in->impact = soc_impact_kind_parse(s);
     if (in->impact == SOC_IMPACT_NONE) {
-      err_at(L, raw.impact, "%s.impact: unknown impact '%.64s'; expected leak, tamper or outage", w,
+      soc_schema_error(&L->ctx, raw.impact, "%s.impact: unknown impact '%.64s'; expected leak, tamper or outage", w,
              s);
       result = -EINVAL;
     }
@@ -1035,32 +1011,32 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.severity, w, "severity"))) {
     in->severity = soc_severity_parse(s);
     if (in->severity == SOC_SEVERITY_NONE) {
-      err_at(L, raw.severity, "%s.severity: unknown severity '%.64s'; expected minor or severe", w,
+      soc_schema_error(&L->ctx, raw.severity, "%s.severity: unknown severity '%.64s'; expected minor or severe", w,
              s);
       result = -EINVAL;
     } else if (in->impact != SOC_IMPACT_TAMPER && in->impact != SOC_IMPACT_NONE) {
-      err_at(L, raw.severity, "%s.severity: only a tamper impact has a severity", w);
+      soc_schema_error(&L->ctx, raw.severity, "%s.severity: only a tamper impact has a severity", w);
       result = -EINVAL;
     }
     free(s);
   } else if (raw.severity) {
     result = -EINVAL;
   } else if (in->impact == SOC_IMPACT_TAMPER) {
-    err_at(L, n, "%s: missing required key 'severity' (minor or severe) for a tamper impact", w);
+    soc_schema_error(&L->ctx, n, "%s: missing required key 'severity' (minor or severe) for a tamper impact", w);
     result = -EINVAL;
   }
   if ((s = name_of(L, raw.data_class, w, "data_class"))) {
     if (name_eq(s, "asset")) {
       in->data_from_asset = 1;
     } else if ((in->data_class = soc_data_class_parse(s)) == SOC_DATA_NONE) {
-      err_at(L, raw.data_class,
+      soc_schema_error(&L->ctx, raw.data_class,
              "%s.data_class: unknown data class '%.64s'; expected "
              "national-secret, classified, sensitive, general or asset",
              w, s);
       result = -EINVAL;
     }
     if (in->impact != SOC_IMPACT_LEAK && in->impact != SOC_IMPACT_NONE) {
-      err_at(L, raw.data_class, "%s.data_class: only a leak impact has a data class", w);
+      soc_schema_error(&L->ctx, raw.data_class, "%s.data_class: only a leak impact has a data class", w);
       result = -EINVAL;
     }
     free(s);
@@ -1071,7 +1047,7 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   }
   in->outage_minutes = raw.outage_minutes;
   if (raw.outage_minutes && in->impact != SOC_IMPACT_OUTAGE && in->impact != SOC_IMPACT_NONE) {
-    err_at(L, soc_ynode_get(n, "outage_minutes"),
+    soc_schema_error(&L->ctx, soc_ynode_get(n, "outage_minutes"),
            "%s.outage_minutes: only an outage impact has minutes", w);
     result = -EINVAL;
   }
@@ -1085,7 +1061,7 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
       result = -EINVAL;
     for (size_t i = 0; i < r->nasset_from; i++)
       if (!field_name_ok(r->asset_from[i])) {
-        err_at(L, raw.asset_from, "%s.asset_from: '%.100s' is not a field name", w,
+        soc_schema_error(&L->ctx, raw.asset_from, "%s.asset_from: '%.100s' is not a field name", w,
                r->asset_from[i]);
         result = -EINVAL;
       }
@@ -1146,7 +1122,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   r->file = strdup(L->ctx.file);
   if (!r->file) goto fail;
   if (n->kind != SOC_YNODE_MAP) {
-    err_at(L, n, "%s: expected a rule (a mapping with id, title, match, incident), got %s", where,
+    soc_schema_error(&L->ctx, n, "%s: expected a rule (a mapping with id, title, match, incident), got %s", where,
            soc_ynode_kind_name(n));
     goto fail;
   }
@@ -1159,7 +1135,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
     if (!r->id) {
       bad = 1;
     } else if (!id_ok(r->id)) {
-      err_at(L, raw.id,
+      soc_schema_error(&L->ctx, raw.id,
              "%s.id: '%.100s' is not a valid id; expected 1-64 letters, digits, "
              "'.', '_' or '-'",
              where, r->id);
@@ -1179,7 +1155,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
     for (size_t i = 0; i < r->nmitre; i++)
       if (!mitre_ok(r->mitre[i])) {
         const soc_ynode *at = raw.mitre->kind == SOC_YNODE_SEQ ? raw.mitre->items[i] : raw.mitre;
-        err_at(L, at, "%s.mitre: '%s' is not an ATT&CK technique id such as T1110 or T1110.001",
+        soc_schema_error(&L->ctx, at, "%s.mitre: '%s' is not an ATT&CK technique id such as T1110 or T1110.001",
                where, r->mitre[i]);
         bad = 1;
       }
@@ -1231,21 +1207,21 @@ static int load_doc(loader *L, const soc_ydoc *doc, file_rules *f) {
   size_t n;
   int single;
   if (!root) {
-    warn_at(L, NULL, "no rules in the file");
+    soc_schema_warning(&L->ctx, NULL, "no rules in the file");
     f->ok = 1;
     return 0;
   }
   if (root->kind == SOC_YNODE_SCALAR) {
-    err_at(L, root, "expected a rule (a mapping) or a list of rules, got a scalar");
+    soc_schema_error(&L->ctx, root, "expected a rule (a mapping) or a list of rules, got a scalar");
     return 0;
   }
   single = root->kind == SOC_YNODE_MAP;
   n = single ? 1 : root->n;
   if (n > SOC_RULES_MAX) {
-    err_at(L, root, "%zu rules, more than the limit of %d", n, SOC_RULES_MAX);
+    soc_schema_error(&L->ctx, root, "%zu rules, more than the limit of %d", n, SOC_RULES_MAX);
     return 0;
   }
-  if (!n) warn_at(L, root, "no rules in the file");
+  if (!n) soc_schema_warning(&L->ctx, root, "no rules in the file");
   f->rules = calloc(n ? n : 1, sizeof *f->rules);
   if (!f->rules) return -ENOMEM;
   for (size_t i = 0; i < n; i++) {
@@ -1254,7 +1230,7 @@ static int load_doc(loader *L, const soc_ydoc *doc, file_rules *f) {
     for (size_t j = 0; j < f->n; j++)
       if (!strcmp(f->rules[j]->id, r->id)) {
         const soc_ynode *at = soc_ynode_get(single ? root : root->items[i], "id");
-        err_at(L, at, "duplicate rule id '%s' (first at line %u)", r->id, f->rules[j]->line);
+        soc_schema_error(&L->ctx, at, "duplicate rule id '%s' (first at line %u)", r->id, f->rules[j]->line);
       }
     f->rules[f->n++] = r;
   }

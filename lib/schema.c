@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,6 +17,20 @@
 #include <strings.h>
 
 #define FIELD_PTR(obj, off) ((void *)((char *)(obj) + (off)))
+
+void soc_schema_error(const soc_schema_ctx *ctx, const soc_ynode *n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  soc_diag_vadd(ctx->diag, SOC_DIAG_ERROR, ctx->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
+  va_end(ap);
+}
+
+void soc_schema_warning(const soc_schema_ctx *ctx, const soc_ynode *n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  soc_diag_vadd(ctx->diag, SOC_DIAG_WARNING, ctx->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
+  va_end(ap);
+}
 
 int soc_parse_int(const char *s, int64_t *v) {
   char *end = NULL;
@@ -48,9 +63,12 @@ static int scale(int64_t num, int64_t mult, int64_t *out) {
 }
 
 int soc_parse_duration(const char *s, int64_t *seconds) {
-  static const struct { const char *unit; int64_t mult; } units[] = {
-      {"", 1},        {"s", 1},       {"sec", 1},   {"m", 60},     {"min", 60},
-      {"h", 3600},    {"d", 86400},   {"w", 604800},
+  static const struct {
+    const char *unit;
+    int64_t mult;
+  } units[] = {
+      {"", 1},     {"s", 1},    {"sec", 1},   {"m", 60},
+      {"min", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800},
   };
   int64_t num;
   const char *unit;
@@ -70,12 +88,23 @@ int soc_parse_millis(const char *s, int64_t *ms) {
 }
 
 int soc_parse_size(const char *s, int64_t *bytes) {
-  static const struct { const char *unit; int64_t mult; } units[] = {
-      {"", 1},          {"B", 1},
-      {"K", 1000},      {"KB", 1000},       {"KiB", 1024},
-      {"M", 1000000},   {"MB", 1000000},    {"MiB", 1048576},
-      {"G", 1000000000},{"GB", 1000000000}, {"GiB", 1073741824},
-      {"TB", 1000000000000}, {"TiB", 1099511627776},
+  static const struct {
+    const char *unit;
+    int64_t mult;
+  } units[] = {
+      {"", 1},
+      {"B", 1},
+      {"K", 1000},
+      {"KB", 1000},
+      {"KiB", 1024},
+      {"M", 1000000},
+      {"MB", 1000000},
+      {"MiB", 1048576},
+      {"G", 1000000000},
+      {"GB", 1000000000},
+      {"GiB", 1073741824},
+      {"TB", 1000000000000},
+      {"TiB", 1099511627776},
   };
   int64_t num;
   const char *unit;
@@ -87,8 +116,7 @@ int soc_parse_size(const char *s, int64_t *bytes) {
 
 char *soc_path_resolve(const char *base_dir, const char *path) {
   if (!path) return NULL;
-  if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0)
-    return strdup(path);
+  if (path[0] == '/' || !base_dir || !*base_dir || strcmp(base_dir, ".") == 0) return strdup(path);
   size_t len = strlen(base_dir) + strlen(path) + 2;
   char *s = malloc(len);
   if (s) snprintf(s, len, "%s/%s", base_dir, path);
@@ -137,33 +165,40 @@ void soc_schema_unknown_key(const soc_schema_ctx *ctx, const soc_ynode *key, con
   }
   const char *best = soc_schema_suggest(key->value, keys);
   if (best)
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, key->line, key->col,
-                 "unknown key '%.100s' in %s; did you mean '%s'? (expected one of: %s)",
-                 key->value, where, best, list);
+    soc_schema_error(ctx, key,
+                     "unknown key '%.100s' in %s; did you mean '%s'? (expected one of: %s)",
+                     key->value, where, best, list);
   else
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, key->line, key->col,
-                 "unknown key '%.100s' in %s; expected one of: %s", key->value, where, list);
+    soc_schema_error(ctx, key, "unknown key '%.100s' in %s; expected one of: %s", key->value, where,
+                     list);
 }
 
 static const char *type_expectation(const soc_field *f) {
   switch (f->type) {
-    case SOC_FIELD_STRING: return "a string";
-    case SOC_FIELD_INT: return "an integer";
-    case SOC_FIELD_BOOL: return "true or false";
-    case SOC_FIELD_DURATION: return "a duration such as 90s, 30m, 4h or 2d";
-    case SOC_FIELD_SIZE: return "a size such as 65536, 64KiB or 10MB";
-    case SOC_FIELD_MILLIS: return "a duration such as 250ms, 2s or 1m";
-    case SOC_FIELD_STRINGS: return "a string or a list of strings";
-    default: return "a value";
+    case SOC_FIELD_STRING:
+      return "a string";
+    case SOC_FIELD_INT:
+      return "an integer";
+    case SOC_FIELD_BOOL:
+      return "true or false";
+    case SOC_FIELD_DURATION:
+      return "a duration such as 90s, 30m, 4h or 2d";
+    case SOC_FIELD_SIZE:
+      return "a size such as 65536, 64KiB or 10MB";
+    case SOC_FIELD_MILLIS:
+      return "a duration such as 250ms, 2s or 1m";
+    case SOC_FIELD_STRINGS:
+      return "a string or a list of strings";
+    default:
+      return "a value";
   }
 }
 
 static void bad_value(const soc_schema_ctx *ctx, const soc_ynode *n, const char *where,
                       const soc_field *f, const char *extra) {
   const char *got = n->kind == SOC_YNODE_SCALAR ? n->value : soc_ynode_kind_name(n);
-  soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
-               "%s.%s: expected %s%s, got '%.100s'", where, f->key, type_expectation(f),
-               extra ? extra : "", got);
+  soc_schema_error(ctx, n, "%s.%s: expected %s%s, got '%.100s'", where, f->key, type_expectation(f),
+                   extra ? extra : "", got);
 }
 
 static int parse_bool(const char *s, int *out) {
@@ -235,12 +270,12 @@ static char *dup_string(const soc_field *f, const soc_schema_ctx *ctx, const soc
   char *expanded = NULL, unset[256] = "";
   int rc = soc_expand_env(s, &expanded, unset, sizeof unset);
   if (rc == -ENOENT)
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
-                 "%s.%s: environment variable '%s' is not set; set it or write ${%s:-default}",
-                 where, f->key, unset, unset);
+    soc_schema_error(ctx, n,
+                     "%s.%s: environment variable '%s' is not set; set it or write ${%s:-default}",
+                     where, f->key, unset, unset);
   else if (rc == -E2BIG)
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
-                 "%s.%s: longer than %d bytes once expanded", where, f->key, EXPANDED_MAX);
+    soc_schema_error(ctx, n, "%s.%s: longer than %d bytes once expanded", where, f->key,
+                     EXPANDED_MAX);
   if (!expanded || !(f->flags & SOC_FIELD_PATH)) return expanded;
   char *path = soc_path_resolve(ctx->base_dir, expanded);
   free(expanded);
@@ -273,8 +308,8 @@ static int apply_strings(const soc_field *f, const soc_ynode *n, void *obj,
   return 0;
 }
 
-static int check_range(const soc_field *f, const soc_ynode *n, int64_t v,
-                       const soc_schema_ctx *ctx, const char *where) {
+static int check_range(const soc_field *f, const soc_ynode *n, int64_t v, const soc_schema_ctx *ctx,
+                       const char *where) {
   if (f->min < f->max && (v < f->min || v > f->max)) {
     char extra[96];
     snprintf(extra, sizeof extra, " from %" PRId64 " to %" PRId64, f->min, f->max);
@@ -301,8 +336,7 @@ static int apply_one(const soc_field *f, const soc_ynode *n, void *obj, const so
       *s = dup_string(f, ctx, n, where, n->value);
       if (!*s) return -EINVAL;
       if (strlen(n->value) != n->len) {
-        soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, n->line, n->col,
-                     "%s.%s: a NUL byte inside a string is not allowed", where, f->key);
+        soc_schema_error(ctx, n, "%s.%s: a NUL byte inside a string is not allowed", where, f->key);
         return -EINVAL;
       }
       return 0;
@@ -343,8 +377,7 @@ static int apply_default(const soc_field *f, void *obj, const soc_schema_ctx *ct
                          const char *where) {
   soc_ydoc *doc = NULL;
   int result = soc_ydoc_load_buffer("<default>", f->def, strlen(f->def), &doc, ctx->diag);
-  if (result == 0 && soc_ydoc_root(doc))
-    result = apply_one(f, soc_ydoc_root(doc), obj, ctx, where);
+  if (result == 0 && soc_ydoc_root(doc)) result = apply_one(f, soc_ydoc_root(doc), obj, ctx, where);
   soc_ydoc_free(doc);
   return result;
 }
@@ -358,8 +391,8 @@ int soc_schema_apply(const soc_field *fields, size_t nfields, const soc_ynode *m
   keys[nkeys] = NULL;
 
   if (map && map->kind != SOC_YNODE_MAP) {
-    soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, map->line, map->col,
-                 "%s: expected a mapping of keys, got %s", where, soc_ynode_kind_name(map));
+    soc_schema_error(ctx, map, "%s: expected a mapping of keys, got %s", where,
+                     soc_ynode_kind_name(map));
     map = NULL;
     result = -EINVAL;
   }
@@ -379,9 +412,8 @@ int soc_schema_apply(const soc_field *fields, size_t nfields, const soc_ynode *m
     if (n) {
       if (apply_one(f, n, obj, ctx, where) < 0) result = -EINVAL;
     } else if (f->flags & SOC_FIELD_REQUIRED) {
-      soc_diag_add(ctx->diag, SOC_DIAG_ERROR, ctx->file, map ? map->line : 0,
-                   map ? map->col : 0, "%s: missing required key '%s' (%s)", where, f->key,
-                   f->help ? f->help : type_expectation(f));
+      soc_schema_error(ctx, map, "%s: missing required key '%s' (%s)", where, f->key,
+                       f->help ? f->help : type_expectation(f));
       result = -EINVAL;
     } else if (f->def) {
       if (apply_default(f, obj, ctx, where) < 0) result = -EINVAL;
@@ -411,18 +443,17 @@ void soc_schema_release(const soc_field *fields, size_t nfields, void *obj) {
 }
 
 static const char *type_name(soc_field_type t) {
-  static const char *const names[] = {"string", "integer", "bool",   "duration",
-                                      "size",   "duration", "list",   "object"};
+  static const char *const names[] = {"string", "integer",  "bool", "duration",
+                                      "size",   "duration", "list", "object"};
   return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "value";
 }
 
-void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *section,
-                          FILE *out) {
+void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *section, FILE *out) {
   for (size_t i = 0; i < nfields; i++) {
     const soc_field *f = &fields[i];
     fprintf(out, "  %s.%-20s %-9s %s%s%s%s\n", section, f->key, type_name(f->type),
-            (f->flags & SOC_FIELD_REQUIRED) ? "(required) " : "",
-            f->def ? "[default: " : "", f->def ? f->def : "", f->def ? "] " : "");
+            (f->flags & SOC_FIELD_REQUIRED) ? "(required) " : "", f->def ? "[default: " : "",
+            f->def ? f->def : "", f->def ? "] " : "");
     if (f->help) fprintf(out, "      %s\n", f->help);
   }
 }

@@ -128,6 +128,10 @@ static const char *const migrations[] = {
     "  payload BLOB NOT NULL,\n"
     "  created_ns INTEGER NOT NULL\n"
     ");",
+    /* 4: when a block's newest line was read, so that retention by age goes
+     * by the agent's clock, not by the times written in the lines (a replay
+     * of last year's logs is not old data to throw away). */
+    "ALTER TABLE journal_block ADD COLUMN recv_last INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -18,7 +18,7 @@ int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *da
   sqlite3_stmt *st = soc_store_stmt(
       s, SOC_STMT_BLOCK_INSERT,
       "INSERT INTO journal_block(source, stream, first_pos, last_pos, first_ts, last_ts, lines,"
-      " raw_bytes, codec, hosts, data) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      " raw_bytes, codec, hosts, data, recv_last) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!st) return -EIO;
   sqlite3_bind_text(st, 1, m->source, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, m->stream);
@@ -31,6 +31,7 @@ int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *da
   sqlite3_bind_int(st, 9, m->codec);
   sqlite3_bind_text(st, 10, m->hosts ? m->hosts : "", -1, SQLITE_STATIC);
   sqlite3_bind_blob64(st, 11, data, len, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 12, m->recv_last);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write a journal block");
@@ -142,7 +143,8 @@ int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, in
     rc = sqlite3_prepare_v2(
         s->db,
         "SELECT id FROM (SELECT id, sum(length(data)) OVER (ORDER BY id) AS run"
-        " FROM journal_block WHERE id <= ?1) WHERE run >= ?2 ORDER BY id LIMIT 1",
+        " FROM journal_block WHERE id <= ?1 AND id < (SELECT max(id) FROM journal_block))"
+        " WHERE run >= ?2 ORDER BY id LIMIT 1",
         -1, &st, NULL);
     if (rc != SQLITE_OK) goto sql_error;
     sqlite3_bind_int64(st, 1, upto_id);
@@ -156,16 +158,20 @@ int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, in
       goto sql_error;
     sqlite3_finalize(st);
     st = NULL;
-    result = totals_where(s, "WHERE id <= ?1", cut, 0, &t);
+#define NOT_NEWEST " AND id < (SELECT max(id) FROM journal_block)"
+    result = totals_where(s, "WHERE id <= ?1" NOT_NEWEST, cut, 0, &t);
     if (result) goto out;
-    rc = sqlite3_prepare_v2(s->db, "DELETE FROM journal_block WHERE id <= ?1", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(s->db, "DELETE FROM journal_block WHERE id <= ?1" NOT_NEWEST, -1, &st,
+                            NULL);
     if (rc != SQLITE_OK) goto sql_error;
     sqlite3_bind_int64(st, 1, cut);
   } else {
-    result = totals_where(s, "WHERE id <= ?1 AND last_ts < ?2", upto_id, before_ns, &t);
+    result = totals_where(s, "WHERE id <= ?1 AND recv_last < ?2" NOT_NEWEST, upto_id, before_ns,
+                          &t);
     if (result) goto out;
-    rc = sqlite3_prepare_v2(s->db, "DELETE FROM journal_block WHERE id <= ?1 AND last_ts < ?2",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        s->db, "DELETE FROM journal_block WHERE id <= ?1 AND recv_last < ?2" NOT_NEWEST, -1, &st,
+        NULL);
     if (rc != SQLITE_OK) goto sql_error;
     sqlite3_bind_int64(st, 1, upto_id);
     sqlite3_bind_int64(st, 2, before_ns);

@@ -13,6 +13,7 @@
 #define SOC_DIAG_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 typedef enum { SOC_DIAG_ERROR = 0, SOC_DIAG_WARNING = 1 } soc_diag_severity;
@@ -32,6 +33,10 @@ void soc_diag_free(soc_diag *d);
 void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file,
                   unsigned line, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* The same with a va_list, for wrappers. */
+void soc_diag_vadd(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line,
+                   unsigned col, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 size_t soc_diag_errors(const soc_diag *d);
 size_t soc_diag_warnings(const soc_diag *d);

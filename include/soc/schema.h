@@ -67,6 +67,13 @@ int soc_schema_apply(const soc_field *fields, size_t nfields, const soc_ynode *m
                      const soc_schema_ctx *ctx, const char *where);
 void soc_schema_release(const soc_field *fields, size_t nfields, void *obj);
 
+/* A diagnostic at node n (its line and column; none when n is NULL), in the
+ * file ctx names: what every loader reports its problems with. */
+void soc_schema_error(const soc_schema_ctx *ctx, const soc_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void soc_schema_warning(const soc_schema_ctx *ctx, const soc_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Reports an unknown key with the closest known one as a hint. keys is a
  * NULL-terminated list. */
 void soc_schema_unknown_key(const soc_schema_ctx *ctx, const soc_ynode *key, const char *where,

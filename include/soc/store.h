@@ -82,6 +82,7 @@ typedef struct soc_block_meta {
   int64_t stream;        /* file stream id; 0 for network inputs */
   uint64_t first_pos, last_pos;
   int64_t first_ts, last_ts; /* event times, ns */
+  int64_t recv_last;     /* when the newest line was read, ns */
   uint32_t lines;
   uint32_t raw_bytes;    /* before compression */
   int codec;             /* journal.c's codec number */
@@ -118,7 +119,10 @@ int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_total
 
 /* Deletes whole blocks, oldest (lowest id) first, with id <= upto_id, until
  * at least free_bytes of stored data are gone or none is left; or, with
- * free_bytes < 0, every block with id <= upto_id whose last_ts < before_ns.
+ * free_bytes < 0, every block with id <= upto_id read before before_ns
+ * (recv_last). The newest block is never deleted: ids are rowids, and
+ * deleting the highest would let the next block reuse its id behind the
+ * readers' cursors.
  * OUT: *gone, what was deleted (may be NULL). */
 int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, int64_t before_ns,
                            soc_block_totals *gone);

@@ -36,6 +36,14 @@ expect_out "broker up"
 consume soc.events >"$T/events.tsv"
 run python3 "$SOC_SRC/tests/integration/check_kafka.py" "$T/record" --ordered <"$T/events.tsv"
 expect_status 0
+if [ "$STATUS" -ne 0 ]; then
+  # what to look at when it fails: the agent's side, the broker's watermarks
+  echo "--- agent stderr:" >&2
+  tail -n 30 "$T/agent.err" >&2
+  echo "--- high watermarks:" >&2
+  for p in 0 1 2 3; do timeout 10 kcat -Q -b "$BOOTSTRAP" -t "soc.events:$p:-1" 2>&1 >&2; done
+  "$SOC_BIN/agent/socctl" -c "$T/agent.yaml" status >&2
+fi
 expect_out "written=4000 delivered=4000 distinct=4000 missing=0 duplicates=0"
 echo "$OUT"
 

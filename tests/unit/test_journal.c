@@ -212,6 +212,39 @@ static void test_retention(void **state) {
   soc_store_close(s);
 }
 
+/* Age is the agent's clock: a fresh replay of old logs is not old data.
+ * And the newest block is never deleted, so its id is never reused. */
+static void test_retention_by_receive_time(void **state) {
+  (void)state;
+  soc_store *s = open_store("age.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.max_age_sec = 3600};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  int64_t now = 2000000000LL * 1000000000LL, old = 946684800LL * 1000000000LL; /* 2000 */
+  for (int i = 0; i < 3; i++) {
+    soc_jline l = {.data = "old line", .len = 8, .pos = (uint64_t)i, .ts_ns = old,
+                   .recv_ns = now};
+    assert_int_equal(soc_journal_append(j, "a", 1, &l), 0);
+    assert_int_equal(commit(s, j), 0);
+  }
+  soc_journal_trim tr;
+  assert_int_equal(soc_journal_enforce(j, 100, now + 60LL * 1000000000LL, &tr), 0);
+  assert_int_equal(tr.blocks, 0); /* read a minute ago: kept */
+  assert_int_equal(soc_journal_enforce(j, 100, now + 7200LL * 1000000000LL, &tr), 0);
+  assert_int_equal(tr.blocks, 2); /* read two hours ago: gone, but the newest stays */
+  soc_block_totals t;
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_int_equal(t.blocks, 1);
+  assert_int_equal(t.last_id, 3);
+  soc_jline l = {.data = "next", .len = 4, .pos = 9, .ts_ns = now, .recv_ns = now};
+  assert_int_equal(soc_journal_append(j, "a", 1, &l), 0);
+  assert_int_equal(commit(s, j), 0);
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_int_equal(t.last_id, 4); /* a new id, past every cursor */
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
 static int never(void *arg, const soc_jentry *e) {
   (void)arg;
   (void)e;
@@ -233,6 +266,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_failed_commit_keeps_lines),
       cmocka_unit_test(test_bounded_memory), cmocka_unit_test(test_retention),
+      cmocka_unit_test(test_retention_by_receive_time),
       cmocka_unit_test(test_damaged_block)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
