@@ -340,26 +340,29 @@ static int block_id(void *arg, const soc_block_meta *m, const void *data, size_t
   return 1; /* one is enough */
 }
 
-/* Loads the next block after read_pos into cur. Returns 1 loaded, 0 none. */
+/* Loads the next block after read_pos into cur. Returns 1 loaded, 0 none.
+ * The block's id is found first and the scan is held to it: scanning "the
+ * next block" and then, on finding nothing, asking the index which block
+ * that was, would race the ingest thread's commit in between and step over
+ * a block that had just arrived, never sending it. */
 static int load_block(soc_forward *f) {
   cur_block *c = &f->cur;
   soc_block_query q = {.after_id = f->read_pos, .limit = 1};
+  int64_t id = 0;
+  int rc = soc_store_block_scan(f->store, &q, block_id, &id);
+  if (rc < 0) return rc;
+  if (!id) return 0;
+  q.upto_id = id;
   c->n = c->next = c->arena_len = 0;
-  c->id = 0;
-  int rc = soc_journal_scan(f->store, &q, collect_line, c);
-  if (rc < 0 && rc != -EBADMSG) return rc;
-  if (rc == -EBADMSG || !c->n) {
-    /* A block that does not decode, or holds no line, still has to be
-     * stepped over; only the index knows its id. */
-    int64_t id = 0;
-    int damaged = rc == -EBADMSG;
-    rc = soc_store_block_scan(f->store, &q, block_id, &id);
-    if (rc <= 0) return rc;
-    if (damaged)
-      fprintf(stderr, "socagent: forward: journal block %lld is damaged; skipped\n", (long long)id);
+  c->id = id;
+  rc = soc_journal_scan(f->store, &q, collect_line, c);
+  if (rc == -EBADMSG) {
+    fprintf(stderr, "socagent: forward: journal block %lld is damaged; skipped\n", (long long)id);
     c->n = 0;
-    c->id = id;
+  } else if (rc < 0) {
+    return rc;
   }
+  c->id = id;
   for (size_t i = 0; i < c->n; i++) {
     soc_jentry *d = &c->lines[i];
     const line_at *at = &c->at[i];
