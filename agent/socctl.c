@@ -23,6 +23,8 @@ static const struct command {
     {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters"},
     {"drafts", socctl_drafts, "draft incidents with their suggested level and time left"},
     {"show", socctl_show, "one draft with its evidence and the level's justification"},
+    {"deadlines", socctl_deadlines, "legal clocks of an incident from a regime table (tw-2026, nis2, ...)"},
+    {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list"},
 };
 
 static void usage(FILE *out) {

@@ -132,6 +132,19 @@ static const char *const migrations[] = {
      * by the agent's clock, not by the times written in the lines (a replay
      * of last year's logs is not old data to throw away). */
     "ALTER TABLE journal_block ADD COLUMN recv_last INTEGER NOT NULL DEFAULT 0;",
+    /* 5: the audit log (store_audit.c, audit.c): append-only, each entry
+     * chained to the one before by prev_hash; the head (last seq and hash)
+     * is kept in meta as "audit.head" so a removed tail shows too. */
+    "CREATE TABLE audit(\n"
+    "  seq INTEGER PRIMARY KEY,\n"        /* 1, 2, 3 ...: a gap is a removed entry */
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  object TEXT NOT NULL,\n"
+    "  details TEXT NOT NULL,\n"          /* JSON object */
+    "  prev_hash TEXT NOT NULL,\n"        /* hex SHA-256 of the entry before; 64 zeros first */
+    "  hash TEXT NOT NULL\n"              /* hex SHA-256 of this entry, see audit.c */
+    ");",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

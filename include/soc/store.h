@@ -327,4 +327,36 @@ typedef int (*soc_center_counter_cb)(void *arg, const char *collector, const cha
                                      int64_t value);
 int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg);
 
+/* ---- the audit log (store_audit.c) -----------------------------------------
+ * Rows of the append-only audit table; the chain's hashes are computed and
+ * checked by audit.c (include/soc/audit.h), which is what callers use. */
+
+#define SOC_AUDIT_HASH_HEX 64 /* characters of a hex SHA-256, without the NUL */
+
+typedef struct soc_audit_row {
+  int64_t seq;
+  int64_t ts_ns;
+  const char *actor, *action, *object;
+  const char *details;   /* JSON object */
+  const char *prev_hash; /* hex; 64 zeros for the first entry */
+  const char *hash;      /* hex */
+} soc_audit_row;
+
+/* 1 when a transaction is open on s (soc_store_begin or soc_store_read_begin). */
+int soc_store_in_transaction(soc_store *s);
+/* A read transaction (deferred BEGIN): one consistent snapshot for several
+ * reads, without taking the write lock. End it with soc_store_commit. */
+int soc_store_read_begin(soc_store *s);
+
+/* The highest seq in the table. OUT: *seq, 0 when empty. */
+int soc_store_audit_max_seq(soc_store *s, int64_t *seq);
+/* Inserts r as it is (seq included). Fails if r->seq exists. */
+int soc_store_audit_insert(soc_store *s, const soc_audit_row *r);
+/* Calls cb for each row with seq > after_seq in seq order, at most limit
+ * (0: all). Strings are valid only during the call. A non-zero return from
+ * cb stops the scan and is returned. */
+typedef int (*soc_audit_row_cb)(void *arg, const soc_audit_row *r);
+int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
+                         void *arg);
+
 #endif

@@ -1,0 +1,270 @@
+/*
+ * socctl deadlines — the legal clocks of one incident, from a regime table.
+ *
+ *   socctl deadlines --regime tw-2026 --level 3 --discovered T [--reported T]
+ *       [--reviewed T] [--recovered T] [--classified T] [--done STEP=T]...
+ *       [--now T] [--json] [--regimes-dir DIR]
+ *
+ * An analyst deciding on a level wants to see what each level would demand
+ * and by when, before the store holds the incident: so this command takes
+ * the times on the command line and needs no config or store. Times are
+ * ISO 8601 (2026-01-05T09:30Z, 2026-01-05T17:30+08:00, or without a zone:
+ * UTC) or @EPOCH. Output is in UTC so it compares with the platform's logs.
+ *
+ * The tables are found in ./rules/deadlines when run from the source tree
+ * (developers, the demo), else in the installed SOC_DATADIR/rules/deadlines.
+ */
+#include <errno.h>
+#include <json.h> /* libfastjson */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "socctl.h"
+#include "soc/deadline.h"
+#include "soc/schema.h"
+#include "soc/tz.h"
+
+#define MAX_DONE 16
+#define MAX_ROWS 64
+
+/* Returns 0 or -EINVAL. */
+static int parse_time(const char *s, int64_t *out) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+  int64_t v;
+  if (s[0] == '@') {
+    if (soc_parse_int(s + 1, &v) < 0 || v <= 0) return -EINVAL;
+    *out = v;
+    return 0;
+  }
+  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3) return -EINVAL;
+  const char *p = s + used;
+  if (*p == 'T' || *p == ' ') {
+    int n = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2) return -EINVAL;
+    p += 1 + n;
+    if (*p == ':') {
+      if (sscanf(p + 1, "%2d%n", &sec, &n) != 1) return -EINVAL;
+      p += 1 + n;
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > soc_tz_days_in_month(y, mo) || h > 23 || mi > 59 ||
+      sec > 59 || h < 0 || mi < 0 || sec < 0)
+    return -EINVAL;
+  int64_t off = 0;
+  if (*p == 'Z' && !p[1]) {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    soc_tz tz;
+    if (soc_tz_parse(p, &tz) < 0 || tz.kind != SOC_TZ_FIXED) return -EINVAL;
+    off = tz.offset_sec;
+    p += strlen(p);
+  }
+  if (*p) return -EINVAL;
+  *out = soc_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+  return *out > 0 ? 0 : -EINVAL;
+}
+
+static void fmt_time(int64_t t, char *buf, size_t len) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    snprintf(buf, len, "-");
+}
+
+/* "3h12m left", "overdue by 1d02h" */
+static void fmt_left(int64_t secs, char *buf, size_t len) {
+  int64_t a = secs < 0 ? -secs : secs, m = a / 60;
+  if (m >= 24 * 60)
+    snprintf(buf, len, "%s%lldd%02lldh%s", secs < 0 ? "overdue by " : "", (long long)(m / 1440),
+             (long long)(m / 60 % 24), secs < 0 ? "" : " left");
+  else
+    snprintf(buf, len, "%s%lldh%02lldm%s", secs < 0 ? "overdue by " : "", (long long)(m / 60),
+             (long long)(m % 60), secs < 0 ? "" : " left");
+}
+
+static void fmt_within(const soc_deadline_step *s, char *buf, size_t len) {
+  if (s->within_months)
+    snprintf(buf, len, "%dmo", s->within_months);
+  else if (s->within_s % 3600 == 0)
+    snprintf(buf, len, "%lldh", (long long)(s->within_s / 3600));
+  else
+    snprintf(buf, len, "%llds", (long long)s->within_s);
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: socctl deadlines --regime NAME --level N --discovered T [--reported T]\n"
+          "         [--reviewed T] [--recovered T] [--classified T] [--done STEP=T]...\n"
+          "         [--now T] [--json] [--regimes-dir DIR]\n"
+          "  T is ISO 8601 (2026-01-05T09:30Z, 2026-01-05T17:30+08:00; no zone = UTC) or @EPOCH.\n"
+          "  --now defaults to the current time. Regimes: DIR/NAME.yaml (tw-2018, tw-2026,\n"
+          "  nis2, gdpr, dora). A level change is a rerun with the new level.\n");
+}
+
+static const char *default_dir(void) {
+  if (access("rules/deadlines/tw-2026.yaml", R_OK) == 0) return "rules/deadlines";
+  return SOC_DATADIR "/rules/deadlines";
+}
+
+static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
+  const soc_deadline_step *s = d->step;
+  char due[32], done[32], within[24], left[48];
+  fmt_time(d->due, due, sizeof due);
+  fmt_time(d->done, done, sizeof done);
+  fmt_within(s, within, sizeof within);
+  if (d->status == SOC_DEADLINE_WAITING)
+    snprintf(left, sizeof left, "waiting for %s", soc_deadline_anchor_name(s->from));
+  else if (d->done)
+    snprintf(left, sizeof left, "done %s", done);
+  else
+    fmt_left(d->due - now, left, sizeof left);
+  if (arr) {
+    fjson_object *o = fjson_object_new_object();
+    fjson_object_object_add(o, "step", fjson_object_new_string(s->id));
+    fjson_object_object_add(o, "title", fjson_object_new_string(s->title));
+    if (s->title_zh) fjson_object_object_add(o, "title_zh", fjson_object_new_string(s->title_zh));
+    fjson_object_object_add(o, "who", fjson_object_new_string(s->who));
+    if (s->clause) fjson_object_object_add(o, "clause", fjson_object_new_string(s->clause));
+    fjson_object_object_add(o, "from", fjson_object_new_string(soc_deadline_anchor_name(s->from)));
+    fjson_object_object_add(o, "within", fjson_object_new_string(within));
+    fjson_object_object_add(o, "status",
+                            fjson_object_new_string(soc_deadline_status_name(d->status)));
+    if (d->due) {
+      fjson_object_object_add(o, "due", fjson_object_new_string(due));
+      if (!d->done) fjson_object_object_add(o, "left_s", fjson_object_new_int64(d->due - now));
+    }
+    if (d->done) fjson_object_object_add(o, "done", fjson_object_new_string(done));
+    fjson_object_array_add(arr, o);
+    return;
+  }
+  printf("%-15s %-10s %-6s %-14s %-20s %-8s %-26s %s%s%s\n", s->id, s->who, within,
+         soc_deadline_anchor_name(s->from), due, soc_deadline_status_name(d->status), left,
+         s->title, s->title_zh ? " " : "", s->title_zh ? s->title_zh : "");
+}
+
+int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
+  int result = 2, json = 0;
+  long level = 0;
+  const char *regime = NULL, *dir = NULL;
+  soc_incident_times t = {0};
+  soc_step_done done[MAX_DONE];
+  char done_ids[MAX_DONE][64];
+  soc_deadline rows[MAX_ROWS];
+  soc_regime *r = NULL;
+  soc_diag *diag = NULL;
+  size_t n = 0;
+  (void)env;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int anchor = -1;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      result = 0;
+      goto out;
+    } else if (!strcmp(a, "--json")) {
+      json = 1;
+      continue;
+    } else if (!v) {
+      fprintf(stderr, "socctl deadlines: '%s' needs a value or is unknown\n", a);
+      usage(stderr);
+      goto out;
+    }
+    i++;
+    if (!strcmp(a, "--regime")) regime = v;
+    else if (!strcmp(a, "--regimes-dir")) dir = v;
+    else if (!strcmp(a, "--level")) {
+      char *end;
+      level = strtol(v, &end, 10);
+      if (*end || level < 1 || level > 4) {
+        fprintf(stderr, "socctl deadlines: --level must be 1 to 4, not '%s'\n", v);
+        goto out;
+      }
+    } else if (!strcmp(a, "--discovered")) anchor = SOC_ANCHOR_DISCOVERY;
+    else if (!strcmp(a, "--reported")) anchor = SOC_ANCHOR_REPORT;
+    else if (!strcmp(a, "--reviewed")) anchor = SOC_ANCHOR_REVIEW;
+    else if (!strcmp(a, "--recovered")) anchor = SOC_ANCHOR_RECOVERY;
+    else if (!strcmp(a, "--classified")) anchor = SOC_ANCHOR_CLASSIFICATION;
+    else if (!strcmp(a, "--now")) anchor = SOC_ANCHOR_COUNT; /* not an anchor: the clock */
+    else if (!strcmp(a, "--done")) {
+      const char *eq = strchr(v, '=');
+      size_t idlen = eq ? (size_t)(eq - v) : 0;
+      if (!eq || !idlen || idlen >= sizeof done_ids[0] || t.ndone >= MAX_DONE ||
+          parse_time(eq + 1, &done[t.ndone].at) < 0) {
+        fprintf(stderr, "socctl deadlines: --done wants STEP=TIME (at most %d), not '%s'\n",
+                MAX_DONE, v);
+        goto out;
+      }
+      memcpy(done_ids[t.ndone], v, idlen);
+      done_ids[t.ndone][idlen] = '\0';
+      done[t.ndone].step = done_ids[t.ndone];
+      t.ndone++;
+      t.done = done;
+    } else {
+      fprintf(stderr, "socctl deadlines: unknown option '%s'\n", a);
+      usage(stderr);
+      goto out;
+    }
+    if (anchor >= 0) {
+      int64_t *dst = anchor == SOC_ANCHOR_COUNT ? &t.now : &t.at[anchor];
+      if (parse_time(v, dst) < 0) {
+        fprintf(stderr, "socctl deadlines: %s: '%s' is not a time; expected e.g. "
+                        "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n", a, v);
+        goto out;
+      }
+    }
+  }
+  if (!regime || !level || !t.at[SOC_ANCHOR_DISCOVERY]) {
+    fprintf(stderr, "socctl deadlines: --regime, --level and --discovered are required\n");
+    usage(stderr);
+    goto out;
+  }
+  if (!t.now) t.now = (int64_t)time(NULL);
+  result = 1;
+  diag = soc_diag_new();
+  if (!diag) goto out;
+  if (!dir) dir = default_dir();
+  if (soc_regime_load_named(dir, regime, &r, diag) < 0) {
+    soc_diag_print(diag, stderr);
+    fprintf(stderr, "socctl deadlines: regime '%s' not loaded (from %s)\n", regime, dir);
+    goto out;
+  }
+  if (soc_deadlines_compute(r, (int)level, &t, rows, MAX_ROWS, &n) < 0) {
+    fprintf(stderr, "socctl deadlines: %s has more than %d steps for level %ld\n", regime,
+            MAX_ROWS, level);
+    goto out;
+  }
+  for (size_t i = 0; i < t.ndone; i++) {
+    size_t j = 0;
+    while (j < soc_regime_nsteps(r) && strcmp(soc_regime_step(r, j)->id, done[i].step)) j++;
+    if (j == soc_regime_nsteps(r))
+      fprintf(stderr, "socctl deadlines: warning: %s has no step '%s'\n", regime, done[i].step);
+  }
+  if (json) {
+    char now[32];
+    fjson_object *o = fjson_object_new_object(), *arr = fjson_object_new_array();
+    fmt_time(t.now, now, sizeof now);
+    fjson_object_object_add(o, "regime", fjson_object_new_string(soc_regime_id(r)));
+    fjson_object_object_add(o, "source", fjson_object_new_string(soc_regime_source(r)));
+    fjson_object_object_add(o, "level", fjson_object_new_int((int)level));
+    fjson_object_object_add(o, "now", fjson_object_new_string(now));
+    for (size_t i = 0; i < n; i++) print_row(&rows[i], t.now, arr);
+    fjson_object_object_add(o, "deadlines", arr);
+    printf("%s\n", fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PRETTY));
+    fjson_object_put(o);
+  } else {
+    char now[32];
+    fmt_time(t.now, now, sizeof now);
+    printf("%s, level %ld, now %s\n%s\n\n", soc_regime_title(r), level, now, soc_regime_source(r));
+    printf("%-15s %-10s %-6s %-14s %-20s %-8s %-26s %s\n", "STEP", "WHO", "WITHIN", "FROM", "DUE",
+           "STATUS", "LEFT", "WHAT");
+    for (size_t i = 0; i < n; i++) print_row(&rows[i], t.now, NULL);
+  }
+  result = 0;
+out:
+  soc_regime_free(r);
+  soc_diag_free(diag);
+  return result;
+}

@@ -1,0 +1,62 @@
+/*
+ * audit — the append-only, hash-chained log of every action (issue 6).
+ *
+ * Each entry carries the SHA-256 of the entry before it (prev_hash) and its
+ * own hash over a length-prefixed encoding of (seq, ts_ns, actor, action,
+ * object, details, prev_hash). Editing an entry breaks its hash; removing,
+ * inserting or reordering breaks a seq or prev_hash link. A removed tail
+ * leaves a valid shorter chain, so the head (last seq and hash) is also kept
+ * in the store's meta table as "audit.head", written in the same
+ * transaction as the entry; verify requires the chain to end exactly there.
+ * Someone who can rewrite both the tail and the head is beyond what a local
+ * file can prove: shipping the head off the machine is what closes that.
+ *
+ * Ownership: strings are borrowed for the call. Errors are negative errno
+ * codes (soc_store_errmsg has the words for store failures).
+ */
+#ifndef SOC_AUDIT_H
+#define SOC_AUDIT_H
+
+#include <stdint.h>
+
+#include "soc/store.h"
+
+#define SOC_AUDIT_FIELD_MAX 256     /* bytes of actor, action, object */
+#define SOC_AUDIT_DETAILS_MAX 65536 /* bytes of details */
+#define SOC_AUDIT_HEAD_KEY "audit.head"
+
+/* Appends one entry, stamped with the current time. details_json must be a
+ * JSON object (NULL: "{}"); actor and action must be non-empty, object may
+ * be "". Fields must be UTF-8 text within the limits above.
+ * Inside a transaction (soc_store_begin) the entry joins it, so an action
+ * and its audit entry commit or roll back together; outside one, the
+ * append runs in its own BEGIN IMMEDIATE transaction.
+ * OUT: *seq_out (may be NULL), the entry's number.
+ * Returns 0; -EINVAL for bad arguments; -EBADMSG when the head record is
+ * missing although entries exist (appending would hide the tampering);
+ * or a store error. */
+int soc_audit_append(soc_store *s, const char *actor, const char *action, const char *object,
+                     const char *details_json, int64_t *seq_out);
+/* The same, but requires the caller's open transaction (-EINVAL without):
+ * for callers whose action must never commit without its entry. */
+int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, const char *object,
+                        const char *details_json, int64_t *seq_out);
+
+typedef struct soc_audit_report {
+  int ok;                             /* 1: intact */
+  int64_t entries;                    /* entries that checked out */
+  int64_t bad_seq;                    /* when !ok: the first bad entry */
+  char head[SOC_AUDIT_HASH_HEX + 1];  /* hash of the last good entry; "" when none */
+  char what[256];                     /* when !ok: what is wrong, in words */
+} soc_audit_report;
+
+/* Walks the whole chain in one read snapshot (or in the caller's open
+ * transaction) and fills *report. Returns 0 whether or not the log is
+ * intact (see report->ok), or a negative errno when it could not be read. */
+int soc_audit_verify(soc_store *s, soc_audit_report *report);
+
+/* The hash of an entry, as hex (65 bytes with the NUL). Exposed for tests
+ * and for anyone re-checking an exported log. Returns 0 or -EIO. */
+int soc_audit_hash(const soc_audit_row *r, char out[SOC_AUDIT_HASH_HEX + 1]);
+
+#endif

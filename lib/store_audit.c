@@ -1,0 +1,121 @@
+/*
+ * store_audit — the audit table's SQL, and nothing else.
+ *
+ * The chain (what is hashed, what counts as broken) is audit.c's business;
+ * this file only stores and returns rows exactly as given, so that verify
+ * sees what is really on disk. Rows are never updated or deleted here: the
+ * log is append-only, and the absence of such functions is part of that.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int soc_store_in_transaction(soc_store *s) { return s && !sqlite3_get_autocommit(s->db); }
+
+int soc_store_read_begin(soc_store *s) {
+  if (!s) return -EINVAL;
+  if (!sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "a transaction is already open");
+  /* Deferred: a reader must not hold the write lock against the agent. */
+  return soc_store_exec(s, "BEGIN DEFERRED", "cannot begin a read transaction");
+}
+
+int soc_store_audit_max_seq(soc_store *s, int64_t *seq) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (!s || !seq) goto out;
+  *seq = 0;
+  rc = sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM audit", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    result = soc_store_fail_sql(s, rc, "cannot read the audit log");
+    goto out;
+  }
+  *seq = sqlite3_column_int64(st, 0);
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_audit_insert(soc_store *s, const soc_audit_row *r) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (!s || !r || !r->actor || !r->action || !r->object || !r->details || !r->prev_hash ||
+      !r->hash)
+    goto out;
+  /* Plain INSERT, not OR REPLACE: an existing seq is an error, never overwritten. */
+  rc = sqlite3_prepare_v2(s->db,
+                          "INSERT INTO audit(seq, ts_ns, actor, action, object, details,"
+                          " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, r->seq);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, r->ts_ns);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, r->action, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 5, r->object, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, r->details, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 7, r->prev_hash, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 8, r->hash, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    result = soc_store_fail_sql(s, rc, "cannot append to the audit log");
+    goto out;
+  }
+  result = 0;
+out:
+  sqlite3_finalize(st);
+  return result;
+}
+
+/* A NULL column (someone edited the file by hand) reads as "", which then
+ * fails the hash check instead of crashing the verifier. */
+static const char *text_or_empty(sqlite3_stmt *st, int col) {
+  const unsigned char *v = sqlite3_column_text(st, col);
+  return v ? (const char *)v : "";
+}
+
+int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
+                         void *arg) {
+  int result = -EINVAL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (!s || !cb) goto out;
+  rc = sqlite3_prepare_v2(s->db,
+                          "SELECT seq, ts_ns, actor, action, object, details, prev_hash, hash"
+                          " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                          -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, after_seq);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_int64(st, 2, limit && limit < INT64_MAX ? (int64_t)limit : -1);
+  if (rc != SQLITE_OK) goto sql_error;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    soc_audit_row r = {
+        .seq = sqlite3_column_int64(st, 0),
+        .ts_ns = sqlite3_column_int64(st, 1),
+        .actor = text_or_empty(st, 2),
+        .action = text_or_empty(st, 3),
+        .object = text_or_empty(st, 4),
+        .details = text_or_empty(st, 5),
+        .prev_hash = text_or_empty(st, 6),
+        .hash = text_or_empty(st, 7),
+    };
+    int stop = cb(arg, &r);
+    if (stop) {
+      result = stop;
+      goto out;
+    }
+  }
+  if (rc != SQLITE_DONE) goto sql_error;
+  result = 0;
+  goto out;
+sql_error:
+  result = soc_store_fail_sql(s, rc, "cannot read the audit log");
+out:
+  sqlite3_finalize(st);
+  return result;
+}
