@@ -24,6 +24,10 @@ static const struct command {
     {"drafts", socctl_drafts, "draft incidents with their suggested level and time left"},
     {"show", socctl_show, "one draft with its evidence and the level's justification"},
     {"deadlines", socctl_deadlines, "legal clocks of an incident from a regime table (tw-2026, nis2, ...)"},
+    {"confirm", socctl_confirm, "confirm an open draft: confirm ID --analyst NAME [--level N --reason T]"},
+    {"reject", socctl_reject, "reject an open draft: reject ID --analyst NAME --reason TEXT"},
+    {"merge", socctl_merge, "merge open drafts into the first: merge ID ID... --analyst NAME"},
+    {"note", socctl_note, "add a note to a draft: note ID TEXT --analyst NAME"},
     {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list"},
 };
 

@@ -22,6 +22,10 @@ int socctl_drafts(const socctl_env *env, int argc, char **argv);
 int socctl_show(const socctl_env *env, int argc, char **argv);
 int socctl_deadlines(const socctl_env *env, int argc, char **argv);
 int socctl_audit(const socctl_env *env, int argc, char **argv);
+int socctl_confirm(const socctl_env *env, int argc, char **argv);
+int socctl_reject(const socctl_env *env, int argc, char **argv);
+int socctl_merge(const socctl_env *env, int argc, char **argv);
+int socctl_note(const socctl_env *env, int argc, char **argv);
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).
  * Problems are printed. OUT: *cfg and *store, both owned by the caller.

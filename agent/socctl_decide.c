@@ -1,0 +1,471 @@
+/*
+ * socctl confirm / reject / merge / note — an analyst's decisions on drafts.
+ *
+ *   socctl -c FILE confirm ID --analyst NAME [--level N --reason TEXT] [--category C]
+ *   socctl -c FILE reject ID --analyst NAME --reason TEXT
+ *   socctl -c FILE merge ID ID... --analyst NAME
+ *   socctl -c FILE note ID TEXT --analyst NAME
+ *
+ * A draft is only a suggestion (§6.2 punishes false reports); these commands
+ * are where a person decides. Each decision is one store transaction that
+ * (1) rewrites the draft row and its JSON body, (2) appends an entry to the
+ * hash-chained audit log (soc_audit_append_tx, so the decision can never
+ * commit without its entry), and (3) puts the updated body in the outbox
+ * under "incidents", so the technical center sees what was decided. Either
+ * all three happen or none does.
+ *
+ * Only open drafts can be confirmed, rejected or merged: a decision is made
+ * once. A level different from the suggested one needs a reason, which goes
+ * into the body as "level_override" so the report can justify it. Merging
+ * keeps the first id: the others become "merged" with "merged_into", their
+ * counts and time spans are folded into the survivor, and their evidence
+ * stays attached to them (the survivor lists them under "merged"). Notes
+ * are free text and may be added to a draft in any state.
+ *
+ * Exit status: 0 done, 1 store failure, 2 bad usage or a refused decision.
+ */
+#include <errno.h>
+#include <json.h> /* libfastjson */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "socctl.h"
+#include "soc/audit.h"
+#include "soc/event.h"
+#include "soc/rules.h"
+
+#define MAX_IDS 64
+
+typedef struct opts {
+  const char *analyst, *reason, *category, *text;
+  int level; /* -1: not given */
+  int64_t ids[MAX_IDS];
+  size_t nids;
+} opts;
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void add_str(fjson_object *o, const char *k, const char *v) {
+  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
+}
+
+static void add_time(fjson_object *o, const char *k, int64_t ns) {
+  char ts[SOC_EVENT_TIME_BUF];
+  if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) add_str(o, k, ts);
+}
+
+static const char *category_zh(soc_incident_category c) {
+  switch (c) {
+    case SOC_CATEGORY_WEB_ATTACK: return "網頁攻擊";
+    case SOC_CATEGORY_INTRUSION: return "非法入侵";
+    case SOC_CATEGORY_DENIAL_OF_SERVICE: return "阻斷服務";
+    case SOC_CATEGORY_EQUIPMENT: return "設備異常";
+    default: return "其他";
+  }
+}
+
+static int parse_id(const char *s, int64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || !*s || *end || v <= 0) return -1;
+  *out = v;
+  return 0;
+}
+
+/* Parses the common options; `positional_text` takes one free-text word
+ * after the ids (note). Returns 0, or prints the usage and returns 2. */
+static int parse(int argc, char **argv, const char *usage, int positional_text, opts *o) {
+  memset(o, 0, sizeof *o);
+  o->level = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--analyst") && v) o->analyst = v, i++;
+    else if (!strcmp(a, "--reason") && v) o->reason = v, i++;
+    else if (!strcmp(a, "--category") && v) o->category = v, i++;
+    else if (!strcmp(a, "--level") && v) {
+      char *end = NULL;
+      long l = strtol(v, &end, 10);
+      if (*end || !*v || l < 1 || l > 4) {
+        fprintf(stderr, "socctl %s: --level must be 1 to 4, not \"%s\"\n", argv[0], v);
+        return 2;
+      }
+      o->level = (int)l;
+      i++;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "usage: %s\n", usage);
+      return 2;
+    } else if (positional_text && o->nids == 1 && !o->text) {
+      o->text = a;
+    } else if (o->nids < MAX_IDS && parse_id(a, &o->ids[o->nids]) == 0) {
+      o->nids++;
+    } else {
+      fprintf(stderr, "socctl %s: \"%s\" is not a draft id\nusage: %s\n", argv[0], a, usage);
+      return 2;
+    }
+  }
+  if (!o->nids) {
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  if (!o->analyst || !*o->analyst || strlen(o->analyst) >= SOC_AUDIT_FIELD_MAX) {
+    fprintf(stderr, "socctl %s: --analyst NAME is required (who decides)\n", argv[0]);
+    return 2;
+  }
+  return 0;
+}
+
+/* One decision in progress: the store open and a transaction begun. */
+typedef struct decision {
+  const char *cmd;
+  soc_config *cfg;
+  soc_store *store;
+  int in_tx;
+} decision;
+
+static int decision_open(decision *d, const socctl_env *env, const char *cmd) {
+  memset(d, 0, sizeof *d);
+  d->cmd = cmd;
+  int status = socctl_open_store(env, &d->cfg, &d->store);
+  if (status) return status;
+  if (soc_store_begin(d->store) < 0) {
+    fprintf(stderr, "socctl %s: %s\n", cmd, soc_store_errmsg(d->store));
+    return 1;
+  }
+  d->in_tx = 1;
+  return 0;
+}
+
+/* Commits when status is 0, else rolls back; closes everything. */
+static int decision_close(decision *d, int status) {
+  if (d->in_tx) {
+    if (status == 0 && soc_store_commit(d->store) < 0) {
+      fprintf(stderr, "socctl %s: commit: %s\n", d->cmd, soc_store_errmsg(d->store));
+      status = 1;
+    }
+    if (status != 0) soc_store_rollback(d->store);
+  }
+  soc_store_close(d->store);
+  soc_config_free(d->cfg);
+  return status;
+}
+
+/* Loads draft id and parses its body. OUT: *row (clear it), *body (put it). */
+static int load(decision *d, int64_t id, int must_be_open, soc_draft_row *row,
+                fjson_object **body) {
+  int rc = soc_store_draft_get(d->store, id, row);
+  if (rc == -ENOENT) {
+    fprintf(stderr, "socctl %s: no draft %lld\n", d->cmd, (long long)id);
+    return 2;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "socctl %s: %s\n", d->cmd, soc_store_errmsg(d->store));
+    return 1;
+  }
+  if (must_be_open && strcmp(row->status, "open")) {
+    fprintf(stderr, "socctl %s: draft %lld is %s, not open: it was already decided\n", d->cmd,
+            (long long)id, row->status);
+    return 2;
+  }
+  *body = row->body ? fjson_tokener_parse(row->body) : NULL;
+  if (!*body || !fjson_object_is_type(*body, fjson_type_object)) {
+    if (*body) fjson_object_put(*body);
+    *body = fjson_object_new_object();
+  }
+  return 0;
+}
+
+/* Writes row (with body) back and copies the body to the outbox. */
+static int save(decision *d, soc_draft_row *row, fjson_object *body) {
+  add_str(body, "status", row->status);
+  fjson_object_object_add(body, "level", fjson_object_new_int(row->level));
+  fjson_object_object_add(body, "count", fjson_object_new_int64(row->count));
+  add_time(body, "first_seen", row->first_ns);
+  add_time(body, "last_seen", row->last_ns);
+  char *json = strdup(fjson_object_to_json_string_ext(body, FJSON_TO_STRING_PLAIN));
+  if (!json) {
+    fprintf(stderr, "socctl %s: out of memory\n", d->cmd);
+    return 1;
+  }
+  free(row->body);
+  row->body = json;
+  fjson_object *h = NULL;
+  const char *key = fjson_object_object_get_ex(body, "host", &h) ? fjson_object_get_string(h) : NULL;
+  if (!key || !*key) key = d->cfg->agent.id;
+  if (soc_store_draft_put(d->store, row) < 0 ||
+      soc_store_outbox_add(d->store, "incidents", key, json, strlen(json), NULL) < 0) {
+    fprintf(stderr, "socctl %s: %s\n", d->cmd, soc_store_errmsg(d->store));
+    return 1;
+  }
+  return 0;
+}
+
+static int audit(decision *d, const char *analyst, int64_t id, fjson_object *details) {
+  char object[48];
+  snprintf(object, sizeof object, "draft:%lld", (long long)id);
+  int rc = soc_audit_append_tx(d->store, analyst, d->cmd, object,
+                               fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN),
+                               NULL);
+  if (rc < 0) {
+    fprintf(stderr, "socctl %s: cannot write the audit entry: %s\n", d->cmd,
+            rc == -EBADMSG ? "the audit head is missing (log tampered?)"
+            : rc == -EINVAL ? "invalid field"
+                            : soc_store_errmsg(d->store));
+    return rc == -EINVAL ? 2 : 1;
+  }
+  return 0;
+}
+
+static fjson_object *from_to_str(const char *from, const char *to) {
+  fjson_object *o = fjson_object_new_object();
+  add_str(o, "from", from);
+  add_str(o, "to", to);
+  return o;
+}
+
+/* ---- confirm ---------------------------------------------------------------- */
+
+int socctl_confirm(const socctl_env *env, int argc, char **argv) {
+  static const char usage[] =
+      "socctl [-c FILE] confirm ID --analyst NAME [--level N --reason TEXT] [--category C]";
+  opts o;
+  int status = parse(argc, argv, usage, 0, &o);
+  if (status) return status;
+  if (o.nids != 1) {
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  soc_incident_category cat = SOC_CATEGORY_NONE;
+  if (o.category && (cat = soc_incident_category_parse(o.category)) == SOC_CATEGORY_NONE) {
+    fprintf(stderr,
+            "socctl confirm: unknown category \"%s\" (web-attack, intrusion, "
+            "denial-of-service, equipment, other)\n",
+            o.category);
+    return 2;
+  }
+  decision d;
+  soc_draft_row row = {0};
+  fjson_object *body = NULL, *details = fjson_object_new_object();
+  int from_level = 0;
+  char from_cat[64] = "";
+  if ((status = decision_open(&d, env, "confirm"))) goto out;
+  if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
+  from_level = row.level;
+  if (o.level > 0 && o.level != row.level && (!o.reason || !*o.reason)) {
+    fprintf(stderr, "socctl confirm: changing draft %lld from level %d to %d needs --reason\n",
+            (long long)row.id, row.level, o.level);
+    status = 2;
+    goto out;
+  }
+  fjson_object_object_add(details, "status", from_to_str(row.status, "confirmed"));
+  snprintf(row.status, sizeof row.status, "confirmed");
+  if (o.level > 0 && o.level != row.level) {
+    fjson_object *ov = fjson_object_new_object();
+    fjson_object_object_add(ov, "from", fjson_object_new_int(row.level));
+    fjson_object_object_add(ov, "to", fjson_object_new_int(o.level));
+    add_str(ov, "reason", o.reason);
+    add_str(ov, "by", o.analyst);
+    fjson_object_object_add(body, "level_override", ov);
+    fjson_object_object_add(details, "level", fjson_object_get(ov));
+    row.level = o.level;
+  }
+  if (o.category) {
+    fjson_object *c = NULL;
+    snprintf(from_cat, sizeof from_cat, "%s",
+             fjson_object_object_get_ex(body, "category", &c) ? fjson_object_get_string(c) : "");
+    const char *to = soc_incident_category_name(cat);
+    if (strcmp(from_cat, to)) {
+      fjson_object_object_add(details, "category", from_to_str(from_cat, to));
+      add_str(body, "category", to);
+      add_str(body, "category_zh", category_zh(cat));
+    }
+  }
+  fjson_object *conf = fjson_object_new_object();
+  add_str(conf, "by", o.analyst);
+  add_time(conf, "at", now_ns());
+  fjson_object_object_add(body, "confirmed", conf);
+  if ((status = save(&d, &row, body))) goto out;
+  status = audit(&d, o.analyst, row.id, details);
+out:
+  status = decision_close(&d, status);
+  if (!status) {
+    printf("draft %lld confirmed by %s (level %d", (long long)row.id, o.analyst, from_level);
+    if (row.level != from_level) printf(" → %d: %s", row.level, o.reason);
+    fjson_object *c = NULL;
+    if (fjson_object_object_get_ex(details, "category", &c))
+      printf("; category %s → %s", from_cat, soc_incident_category_name(cat));
+    printf(")\n");
+  }
+  if (body) fjson_object_put(body);
+  fjson_object_put(details);
+  soc_draft_row_clear(&row);
+  return status;
+}
+
+/* ---- reject ----------------------------------------------------------------- */
+
+int socctl_reject(const socctl_env *env, int argc, char **argv) {
+  static const char usage[] = "socctl [-c FILE] reject ID --analyst NAME --reason TEXT";
+  opts o;
+  int status = parse(argc, argv, usage, 0, &o);
+  if (status) return status;
+  if (o.nids != 1 || o.level > 0 || o.category) {
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  if (!o.reason || !*o.reason) {
+    fprintf(stderr, "socctl reject: --reason is required (why this is not an incident)\n");
+    return 2;
+  }
+  decision d;
+  soc_draft_row row = {0};
+  fjson_object *body = NULL, *details = fjson_object_new_object();
+  if ((status = decision_open(&d, env, "reject"))) goto out;
+  if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
+  fjson_object_object_add(details, "status", from_to_str(row.status, "rejected"));
+  add_str(details, "reason", o.reason);
+  snprintf(row.status, sizeof row.status, "rejected");
+  fjson_object *rej = fjson_object_new_object();
+  add_str(rej, "by", o.analyst);
+  add_time(rej, "at", now_ns());
+  add_str(rej, "reason", o.reason);
+  fjson_object_object_add(body, "rejected", rej);
+  if ((status = save(&d, &row, body))) goto out;
+  status = audit(&d, o.analyst, row.id, details);
+out:
+  status = decision_close(&d, status);
+  if (!status) printf("draft %lld rejected by %s: %s\n", (long long)row.id, o.analyst, o.reason);
+  if (body) fjson_object_put(body);
+  fjson_object_put(details);
+  soc_draft_row_clear(&row);
+  return status;
+}
+
+/* ---- merge ------------------------------------------------------------------ */
+
+int socctl_merge(const socctl_env *env, int argc, char **argv) {
+  static const char usage[] = "socctl [-c FILE] merge ID ID... --analyst NAME";
+  opts o;
+  int status = parse(argc, argv, usage, 0, &o);
+  if (status) return status;
+  if (o.nids < 2 || o.level > 0 || o.category) {
+    fprintf(stderr, "usage: %s (the first id survives)\n", usage);
+    return 2;
+  }
+  for (size_t i = 0; i < o.nids; i++)
+    for (size_t j = i + 1; j < o.nids; j++)
+      if (o.ids[i] == o.ids[j]) {
+        fprintf(stderr, "socctl merge: draft %lld is named twice\n", (long long)o.ids[i]);
+        return 2;
+      }
+  decision d;
+  soc_draft_row keep = {0};
+  fjson_object *body = NULL, *details = fjson_object_new_object();
+  fjson_object *merged = fjson_object_new_array();
+  int64_t count_before = 0;
+  if ((status = decision_open(&d, env, "merge"))) goto out;
+  if ((status = load(&d, o.ids[0], 1, &keep, &body))) goto out;
+  count_before = keep.count;
+  fjson_object *prior = NULL;
+  if (fjson_object_object_get_ex(body, "merged", &prior) &&
+      fjson_object_is_type(prior, fjson_type_array)) {
+    for (int k = 0; k < fjson_object_array_length(prior); k++)
+      fjson_object_array_add(merged, fjson_object_get(fjson_object_array_get_idx(prior, k)));
+  }
+  for (size_t i = 1; i < o.nids; i++) {
+    soc_draft_row other = {0};
+    fjson_object *ob = NULL;
+    if ((status = load(&d, o.ids[i], 1, &other, &ob)) == 0) {
+      keep.count += other.count;
+      if (other.first_ns && (!keep.first_ns || other.first_ns < keep.first_ns))
+        keep.first_ns = other.first_ns;
+      if (other.last_ns > keep.last_ns) keep.last_ns = other.last_ns;
+      snprintf(other.status, sizeof other.status, "merged");
+      fjson_object_object_add(ob, "merged_into", fjson_object_new_int64(keep.id));
+      fjson_object *mb = fjson_object_new_object();
+      add_str(mb, "by", o.analyst);
+      add_time(mb, "at", now_ns());
+      fjson_object_object_add(ob, "merge", mb);
+      fjson_object_array_add(merged, fjson_object_new_int64(other.id));
+      status = save(&d, &other, ob);
+    }
+    if (ob) fjson_object_put(ob);
+    soc_draft_row_clear(&other);
+    if (status) goto out;
+  }
+  fjson_object_object_add(body, "merged", fjson_object_get(merged));
+  if ((status = save(&d, &keep, body))) goto out;
+  fjson_object *ids = fjson_object_new_array();
+  for (size_t i = 1; i < o.nids; i++) fjson_object_array_add(ids, fjson_object_new_int64(o.ids[i]));
+  fjson_object_object_add(details, "merged", ids);
+  fjson_object *cnt = fjson_object_new_object();
+  fjson_object_object_add(cnt, "from", fjson_object_new_int64(count_before));
+  fjson_object_object_add(cnt, "to", fjson_object_new_int64(keep.count));
+  fjson_object_object_add(details, "count", cnt);
+  status = audit(&d, o.analyst, keep.id, details);
+out:
+  status = decision_close(&d, status);
+  if (!status) {
+    printf("draft %lld merged with", (long long)keep.id);
+    for (size_t i = 1; i < o.nids; i++)
+      printf("%s %lld", i > 1 ? "," : "", (long long)o.ids[i]);
+    printf(" by %s (count %lld → %lld)\n", o.analyst, (long long)count_before,
+           (long long)keep.count);
+  }
+  if (body) fjson_object_put(body);
+  fjson_object_put(details);
+  fjson_object_put(merged);
+  soc_draft_row_clear(&keep);
+  return status;
+}
+
+/* ---- note ------------------------------------------------------------------- */
+
+int socctl_note(const socctl_env *env, int argc, char **argv) {
+  static const char usage[] = "socctl [-c FILE] note ID TEXT --analyst NAME";
+  opts o;
+  int status = parse(argc, argv, usage, 1, &o);
+  if (status) return status;
+  if (o.nids != 1 || !o.text || !*o.text || o.level > 0 || o.category || o.reason) {
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  if (strlen(o.text) > SOC_AUDIT_DETAILS_MAX / 2) {
+    fprintf(stderr, "socctl note: the note is too long (at most %d bytes)\n",
+            SOC_AUDIT_DETAILS_MAX / 2);
+    return 2;
+  }
+  decision d;
+  soc_draft_row row = {0};
+  fjson_object *body = NULL, *details = fjson_object_new_object();
+  if ((status = decision_open(&d, env, "note"))) goto out;
+  if ((status = load(&d, o.ids[0], 0, &row, &body))) goto out;
+  fjson_object *notes = NULL;
+  if (!fjson_object_object_get_ex(body, "notes", &notes) ||
+      !fjson_object_is_type(notes, fjson_type_array)) {
+    notes = fjson_object_new_array();
+    fjson_object_object_add(body, "notes", notes);
+  }
+  fjson_object *n = fjson_object_new_object();
+  add_str(n, "by", o.analyst);
+  add_time(n, "at", now_ns());
+  add_str(n, "text", o.text);
+  fjson_object_array_add(notes, n);
+  add_str(details, "text", o.text);
+  if ((status = save(&d, &row, body))) goto out;
+  status = audit(&d, o.analyst, row.id, details);
+out:
+  status = decision_close(&d, status);
+  if (!status) printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
+  if (body) fjson_object_put(body);
+  fjson_object_put(details);
+  soc_draft_row_clear(&row);
+  return status;
+}
