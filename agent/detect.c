@@ -172,16 +172,6 @@ static int classify(const soc_rule *rule, const soc_asset *asset, soc_level_resu
 
 /* ---- drafts ----------------------------------------------------------------------- */
 
-static const char *category_zh(soc_incident_category c) {
-  switch (c) {
-    case SOC_CATEGORY_WEB_ATTACK: return "網頁攻擊";
-    case SOC_CATEGORY_INTRUSION: return "非法入侵";
-    case SOC_CATEGORY_DENIAL_OF_SERVICE: return "阻斷服務";
-    case SOC_CATEGORY_EQUIPMENT: return "設備異常";
-    default: return "其他";
-  }
-}
-
 static void add_str(fjson_object *o, const char *k, const char *v) {
   fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
 }
@@ -233,7 +223,7 @@ static char *draft_body(soc_detect *d, const soc_draft_row *r, const soc_rule *r
   fjson_object_object_add(o, "clause", cl);
   soc_incident_category cat = inc ? inc->category : SOC_CATEGORY_OTHER;
   add_str(o, "category", soc_incident_category_name(cat));
-  add_str(o, "category_zh", category_zh(cat));
+  add_str(o, "category_zh", soc_incident_category_name_zh(cat));
   add_str(o, "subtype", inc ? inc->subtype : "");
   add_str(o, "impact", soc_impact_kind_name(inc ? inc->impact : SOC_IMPACT_TAMPER));
   add_str(o, "host", soc_event_get_str(ev, SOC_ECS_HOST_NAME));

@@ -60,16 +60,6 @@ static void add_time(fjson_object *o, const char *k, int64_t ns) {
   if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) add_str(o, k, ts);
 }
 
-static const char *category_zh(soc_incident_category c) {
-  switch (c) {
-    case SOC_CATEGORY_WEB_ATTACK: return "網頁攻擊";
-    case SOC_CATEGORY_INTRUSION: return "非法入侵";
-    case SOC_CATEGORY_DENIAL_OF_SERVICE: return "阻斷服務";
-    case SOC_CATEGORY_EQUIPMENT: return "設備異常";
-    default: return "其他";
-  }
-}
-
 static int parse_id(const char *s, int64_t *out) {
   char *end = NULL;
   errno = 0;
@@ -284,7 +274,7 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
     if (strcmp(from_cat, to)) {
       fjson_object_object_add(details, "category", from_to_str(from_cat, to));
       add_str(body, "category", to);
-      add_str(body, "category_zh", category_zh(cat));
+      add_str(body, "category_zh", soc_incident_category_name_zh(cat));
     }
   }
   fjson_object *conf = fjson_object_new_object();

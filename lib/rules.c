@@ -59,6 +59,16 @@ const char *soc_incident_category_name(soc_incident_category c) {
   return (size_t)c < NCATEGORIES ? category_names[c] : "unknown";
 }
 
+const char *soc_incident_category_name_zh(soc_incident_category c) {
+  switch (c) {
+    case SOC_CATEGORY_WEB_ATTACK: return "網頁攻擊";
+    case SOC_CATEGORY_INTRUSION: return "非法入侵";
+    case SOC_CATEGORY_DENIAL_OF_SERVICE: return "阻斷服務";
+    case SOC_CATEGORY_EQUIPMENT: return "設備異常";
+    default: return "其他";
+  }
+}
+
 /* Compares ignoring ASCII case and taking '_' for '-', like level.h. */
 static int name_eq(const char *a, const char *b) {
   for (; *a && *b; a++, b++) {

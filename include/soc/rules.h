@@ -60,6 +60,8 @@ typedef enum {
 
 /* "web-attack" ...; "none" for NONE, "unknown" outside the enum. */
 const char *soc_incident_category_name(soc_incident_category c);
+/* The notification form's name of the category (網頁攻擊, ...; 其他 for other). */
+const char *soc_incident_category_name_zh(soc_incident_category c);
 /* Exact names above (ASCII case ignored, '_' taken for '-'); NONE if unknown. */
 soc_incident_category soc_incident_category_parse(const char *s);
 
