@@ -266,6 +266,11 @@ int soc_store_fail_sql(soc_store *s, int rc, const char *what) {
   return soc_store_fail(s, sqlite_errno(rc), "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
+const char *soc_store_text(sqlite3_stmt *st, int col) {
+  const unsigned char *v = sqlite3_column_text(st, col);
+  return v ? (const char *)v : "";
+}
+
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql) {
   if (!s->stmts[id] &&
       sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) !=

@@ -72,13 +72,8 @@ out:
   return result;
 }
 
-/* A NULL column (someone edited the file by hand) reads as "", which then
- * fails the hash check instead of crashing the verifier. */
-static const char *text_or_empty(sqlite3_stmt *st, int col) {
-  const unsigned char *v = sqlite3_column_text(st, col);
-  return v ? (const char *)v : "";
-}
-
+/* Columns are read with soc_store_text: a NULL put there by hand reads as "",
+ * which then fails the hash check instead of crashing the verifier. */
 int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
                          void *arg) {
   int result = -EINVAL;
@@ -97,12 +92,12 @@ int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audi
     soc_audit_row r = {
         .seq = sqlite3_column_int64(st, 0),
         .ts_ns = sqlite3_column_int64(st, 1),
-        .actor = text_or_empty(st, 2),
-        .action = text_or_empty(st, 3),
-        .object = text_or_empty(st, 4),
-        .details = text_or_empty(st, 5),
-        .prev_hash = text_or_empty(st, 6),
-        .hash = text_or_empty(st, 7),
+        .actor = soc_store_text(st, 2),
+        .action = soc_store_text(st, 3),
+        .object = soc_store_text(st, 4),
+        .details = soc_store_text(st, 5),
+        .prev_hash = soc_store_text(st, 6),
+        .hash = soc_store_text(st, 7),
     };
     int stop = cb(arg, &r);
     if (stop) {

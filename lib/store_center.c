@@ -216,11 +216,6 @@ out:
   return result;
 }
 
-static const char *text_or_empty(sqlite3_stmt *st, int col) {
-  const char *t = (const char *)sqlite3_column_text(st, col);
-  return t ? t : "";
-}
-
 int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg) {
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
@@ -232,16 +227,16 @@ int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg
   result = 0;
   while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_center_agent a = {
-        .id = text_or_empty(st, 0),
-        .agency = text_or_empty(st, 1),
+        .id = soc_store_text(st, 0),
+        .agency = soc_store_text(st, 1),
         .authority = sqlite3_column_int64(st, 2),
-        .version = text_or_empty(st, 3),
+        .version = soc_store_text(st, 3),
         .seen_ns = sqlite3_column_int64(st, 4),
-        .hb_ts = text_or_empty(st, 5),
+        .hb_ts = soc_store_text(st, 5),
         .uptime_s = sqlite3_column_int64(st, 6),
         .lag_lines = sqlite3_column_int64(st, 7),
-        .broker = text_or_empty(st, 8),
-        .counters = text_or_empty(st, 9),
+        .broker = soc_store_text(st, 8),
+        .counters = soc_store_text(st, 9),
     };
     result = cb(arg, &a);
     rc = SQLITE_OK;
@@ -267,13 +262,13 @@ int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_reje
   result = 0;
   while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_center_rejected r = {
-        .topic = text_or_empty(st, 0),
+        .topic = soc_store_text(st, 0),
         .partition = sqlite3_column_int(st, 1),
         .offset = sqlite3_column_int64(st, 2),
         .key = sqlite3_column_blob(st, 3),
         .key_len = (size_t)sqlite3_column_bytes(st, 3),
-        .reason = text_or_empty(st, 4),
-        .detail = text_or_empty(st, 5),
+        .reason = soc_store_text(st, 4),
+        .detail = soc_store_text(st, 5),
         .size = sqlite3_column_int64(st, 6),
         .received_ns = sqlite3_column_int64(st, 7),
         .payload = sqlite3_column_blob(st, 8),
@@ -296,7 +291,7 @@ int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void 
       s->db, "SELECT collector, name, value FROM counter ORDER BY collector, name", -1, &st, NULL);
   result = 0;
   while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    result = cb(arg, text_or_empty(st, 0), text_or_empty(st, 1), sqlite3_column_int64(st, 2));
+    result = cb(arg, soc_store_text(st, 0), soc_store_text(st, 1), sqlite3_column_int64(st, 2));
     rc = SQLITE_OK;
   }
   if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read counters");

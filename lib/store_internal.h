@@ -36,6 +36,10 @@ int soc_store_fail(soc_store *s, int code, const char *fmt, ...)
 int soc_store_fail_sql(soc_store *s, int rc, const char *what);
 /* Runs SQL without results. */
 int soc_store_exec(soc_store *s, const char *sql, const char *what);
+/* Column col as text; "" for NULL (a row edited by hand), so readers fail a
+ * check instead of crashing. */
+const char *soc_store_text(sqlite3_stmt *st, int col);
+
 /* The cached statement id, prepared from sql on first use, reset and with
  * its bindings cleared. NULL (and the error recorded) when it fails. */
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql);

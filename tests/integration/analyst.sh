@@ -12,21 +12,8 @@ CTL="$SOC_BIN/agent/socctl"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-mkdir -p "$T/logs"
-cat >"$T/agent.yaml" <<YAML
-agent: { id: analyst, agency: test, authority: 36, state_dir: state, timezone: "+08:00" }
-contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
-assets: assets.yaml
-inputs: [ { type: file, id: auth, paths: [ "logs/*.log" ], poll_interval: 20ms } ]
-rules: { log: [ "$SOC_SRC/rules/log/*.yaml" ] }
-journal: { commit_interval: 50ms }
-kafka: { brokers: "127.0.0.1:9" }
-YAML
-cat >"$T/assets.yaml" <<YAML
-default: { tier: non-core, tolerable_downtime: 8h }
-assets:
-  - { name: ssh-gateway, tier: core, hosts: [LabSZ, gw01], tolerable_downtime: 4h }
-YAML
+. "$SOC_SRC/tests/integration/detect_lib.sh"
+detect_config "$T" analyst
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
 C=(-c "$T/agent.yaml")
 DB="$T/state/agent.db"

@@ -13,23 +13,8 @@ CTL="$SOC_BIN/agent/socctl"
 T=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 
-config() { # dir
-  mkdir -p "$1/logs"
-  cat >"$1/agent.yaml" <<YAML
-agent: { id: detect, agency: test, authority: 36, state_dir: state, timezone: "+08:00" }
-contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
-assets: assets.yaml
-inputs: [ { type: file, id: auth, paths: [ "logs/*.log" ], poll_interval: 20ms } ]
-rules: { log: [ "$SOC_SRC/rules/log/*.yaml" ] }
-journal: { commit_interval: 50ms }
-kafka: { brokers: "127.0.0.1:9" }
-YAML
-  cat >"$1/assets.yaml" <<YAML
-default: { tier: non-core, tolerable_downtime: 8h }
-assets:
-  - { name: ssh-gateway, tier: core, hosts: [LabSZ, gw01], tolerable_downtime: 4h }
-YAML
-}
+. "$SOC_SRC/tests/integration/detect_lib.sh"
+config() { detect_config "$1" detect; }
 
 # --- real data: the heaviest source is named, on the asset the host maps to
 config "$T/real"
