@@ -18,6 +18,8 @@
 #include "forward.h"
 #include "ingest.h"
 #include "soc/diag.h"
+#include "soc/tz.h"
+#include "workflow.h"
 
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
@@ -27,6 +29,8 @@ static void usage(FILE *out) {
           " --version]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --oneshot       read every file input to its current end, commit, exit 0\n"
+          "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
+          "                      tests), e.g. 2026-11-25T10:00Z or @EPOCH\n"
           "      --forward-once  send what the journal holds to Kafka, wait for delivery\n"
           "                      (up to kafka.flush_timeout; exit 3 if some is left)\n"
           "      --check-config  validate the file and everything it points at, then exit\n"
@@ -40,12 +44,16 @@ static int run_daemon(const soc_config *cfg) {
   soc_ingest *ing = NULL;
   soc_detect *det = NULL;
   soc_forward *fw = NULL;
+  soc_workflow *wf = NULL;
   int rc = soc_ingest_new(cfg, &ing);
   if (rc == 0) rc = soc_detect_new(cfg, &det);
   if (rc == 0) rc = soc_forward_new(cfg, &fw);
+  if (rc == 0) rc = soc_workflow_new(cfg, &wf);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
+  if (rc == 0) rc = soc_workflow_start(wf);
   if (rc == 0) rc = soc_ingest_run(ing);
+  soc_workflow_free(wf);
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
   soc_ingest_free(ing);
@@ -55,7 +63,7 @@ static int run_daemon(const soc_config *cfg) {
 
 /* --oneshot and/or --forward-once. Exit 3: not everything was delivered
  * within kafka.flush_timeout (it stays in the journal for the next run). */
-static int run_once(const soc_config *cfg, int ingest, int forward) {
+static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_s) {
   int rc = 0;
   if (ingest) {
     soc_ingest *ing = NULL;
@@ -67,6 +75,11 @@ static int run_once(const soc_config *cfg, int ingest, int forward) {
     if (rc == 0) rc = soc_detect_new(cfg, &det);
     if (rc == 0) rc = soc_detect_drain(det);
     soc_detect_free(det);
+    /* and the reports' clocks and bundles, which the daemon does periodically */
+    soc_workflow *wf = NULL;
+    if (rc == 0) rc = soc_workflow_new(cfg, &wf);
+    if (rc == 0) rc = soc_workflow_tick(wf, now_s);
+    soc_workflow_free(wf);
   }
   if (rc == 0 && forward) {
     soc_forward *fw = NULL;
@@ -88,16 +101,24 @@ int main(int argc, char **argv) {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
       {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
-      {"forward-once", no_argument, NULL, 'F'},
+      {"forward-once", no_argument, NULL, 'F'}, {"now", required_argument, NULL, 'N'},
       {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, oneshot = 0, forward_once = 0, opt;
+  int64_t now_s = 0;
   while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
     switch (opt) {
       case 'c': path = optarg; break;
       case 'C': check = 1; break;
       case 'O': oneshot = 1; break;
       case 'F': forward_once = 1; break;
+      case 'N':
+        if (soc_time_parse(optarg, &now_s) < 0) {
+          fprintf(stderr, "socagent: --now '%s' is not a time; expected e.g. 2026-11-25T10:00Z\n",
+                  optarg);
+          return 2;
+        }
+        break;
       case 'H': soc_config_print_doc(0, stdout); return 0;
       case 'V': printf("socagent %s\n", SOC_VERSION); return 0;
       case 'h': usage(stdout); return 0;
@@ -123,7 +144,7 @@ int main(int argc, char **argv) {
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
            path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
   } else {
-    status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once) : run_daemon(cfg);
+    status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once, now_s) : run_daemon(cfg);
   }
   soc_config_free(cfg);
   soc_diag_free(diag);

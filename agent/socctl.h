@@ -13,6 +13,9 @@ typedef struct socctl_env {
 #include "soc/config.h"
 #include "soc/store.h"
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Each returns the process exit status: 0 done, 1 failed, 2 bad usage. */
 int socctl_classify(const socctl_env *env, int argc, char **argv);
 int socctl_journal(const socctl_env *env, int argc, char **argv);
@@ -26,10 +29,54 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv);
 int socctl_reject(const socctl_env *env, int argc, char **argv);
 int socctl_merge(const socctl_env *env, int argc, char **argv);
 int socctl_note(const socctl_env *env, int argc, char **argv);
+int socctl_reports(const socctl_env *env, int argc, char **argv);
+int socctl_report(const socctl_env *env, int argc, char **argv);
+int socctl_report_deadlines(const socctl_env *env, int argc, char **argv); /* stored reports */
+int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
+
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).
  * Problems are printed. OUT: *cfg and *store, both owned by the caller.
  * Returns the exit status to use on failure (0 on success). */
 int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store);
+
+/* A positive decimal id (a draft's, a report's). Returns 0 or -1. */
+int socctl_parse_id(const char *s, int64_t *out);
+/* The current time, ns since the epoch. */
+int64_t socctl_now_ns(void);
+/* "3h12m left", "overdue by 1d02h" for secs until a due time. */
+void socctl_fmt_left(int64_t secs, char *buf, size_t len);
+/* A time option's value (soc_time_parse_ns formats); prints the problem.
+ * Returns 0 or 2 (bad usage). */
+int socctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *ns);
+
+/* One change in progress: the config and store open, a write transaction
+ * begun. Every change an analyst makes is one of these, so that the change,
+ * its audit entry and its outbox copy commit together or not at all. */
+typedef struct socctl_tx {
+  const char *cmd;
+  soc_config *cfg;   /* owned */
+  soc_store *store;  /* owned */
+  int in_tx;
+} socctl_tx;
+
+/* Returns 0 or the exit status to fail with (the problem printed). */
+int socctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd);
+/* Commits when status is 0, else rolls back; closes everything. Returns
+ * the final status (1 when the commit failed). */
+int socctl_tx_close(socctl_tx *t, int status);
+/* Appends the audit entry for this change (details: a JSON object,
+ * borrowed). Returns 0 or the exit status to fail with. */
+struct fjson_object;
+int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
+                    struct fjson_object *details);
+
+/* Inside confirm's transaction: turns the confirmed draft (row, body) into
+ * its report (report.c), with the evidence of it and of the drafts merged
+ * into it, and queues the report for the center. Returns 0 or the exit
+ * status to fail with. */
+struct soc_draft_row;
+int socctl_report_create(socctl_tx *t, const soc_draft_row *row, struct fjson_object *body,
+                         const char *analyst, int64_t at_ns);
 
 #endif

@@ -30,59 +30,11 @@
 #define MAX_DONE 16
 #define MAX_ROWS 64
 
-/* Returns 0 or -EINVAL. */
-static int parse_time(const char *s, int64_t *out) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
-  int64_t v;
-  if (s[0] == '@') {
-    if (soc_parse_int(s + 1, &v) < 0 || v <= 0) return -EINVAL;
-    *out = v;
-    return 0;
-  }
-  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3) return -EINVAL;
-  const char *p = s + used;
-  if (*p == 'T' || *p == ' ') {
-    int n = 0;
-    if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2) return -EINVAL;
-    p += 1 + n;
-    if (*p == ':') {
-      if (sscanf(p + 1, "%2d%n", &sec, &n) != 1) return -EINVAL;
-      p += 1 + n;
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > soc_tz_days_in_month(y, mo) || h > 23 || mi > 59 ||
-      sec > 59 || h < 0 || mi < 0 || sec < 0)
-    return -EINVAL;
-  int64_t off = 0;
-  if (*p == 'Z' && !p[1]) {
-    p++;
-  } else if (*p == '+' || *p == '-') {
-    soc_tz tz;
-    if (soc_tz_parse(p, &tz) < 0 || tz.kind != SOC_TZ_FIXED) return -EINVAL;
-    off = tz.offset_sec;
-    p += strlen(p);
-  }
-  if (*p) return -EINVAL;
-  *out = soc_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-  return *out > 0 ? 0 : -EINVAL;
-}
-
 static void fmt_time(int64_t t, char *buf, size_t len) {
   time_t tt = (time_t)t;
   struct tm tm;
   if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
     snprintf(buf, len, "-");
-}
-
-/* "3h12m left", "overdue by 1d02h" */
-static void fmt_left(int64_t secs, char *buf, size_t len) {
-  int64_t a = secs < 0 ? -secs : secs, m = a / 60;
-  if (m >= 24 * 60)
-    snprintf(buf, len, "%s%lldd%02lldh%s", secs < 0 ? "overdue by " : "", (long long)(m / 1440),
-             (long long)(m / 60 % 24), secs < 0 ? "" : " left");
-  else
-    snprintf(buf, len, "%s%lldh%02lldm%s", secs < 0 ? "overdue by " : "", (long long)(m / 60),
-             (long long)(m % 60), secs < 0 ? "" : " left");
 }
 
 static void fmt_within(const soc_deadline_step *s, char *buf, size_t len) {
@@ -104,11 +56,6 @@ static void usage(FILE *out) {
           "  nis2, gdpr, dora). A level change is a rerun with the new level.\n");
 }
 
-static const char *default_dir(void) {
-  if (access("rules/deadlines/tw-2026.yaml", R_OK) == 0) return "rules/deadlines";
-  return SOC_DATADIR "/rules/deadlines";
-}
-
 static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
   const soc_deadline_step *s = d->step;
   char due[32], done[32], within[24], left[48];
@@ -120,7 +67,7 @@ static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
   else if (d->done)
     snprintf(left, sizeof left, "done %s", done);
   else
-    fmt_left(d->due - now, left, sizeof left);
+    socctl_fmt_left(d->due - now, left, sizeof left);
   if (arr) {
     fjson_object *o = fjson_object_new_object();
     fjson_object_object_add(o, "step", fjson_object_new_string(s->id));
@@ -146,6 +93,13 @@ static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
 }
 
 int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
+  /* without a level on the command line, the clocks are those of the stored reports */
+  int table_mode = 0;
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--level") || !strcmp(argv[i], "--regime") ||
+        !strcmp(argv[i], "--discovered") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+      table_mode = 1;
+  if (!table_mode) return socctl_report_deadlines(env, argc, argv);
   int result = 2, json = 0;
   long level = 0;
   const char *regime = NULL, *dir = NULL;
@@ -192,7 +146,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
       const char *eq = strchr(v, '=');
       size_t idlen = eq ? (size_t)(eq - v) : 0;
       if (!eq || !idlen || idlen >= sizeof done_ids[0] || t.ndone >= MAX_DONE ||
-          parse_time(eq + 1, &done[t.ndone].at) < 0) {
+          soc_time_parse(eq + 1, &done[t.ndone].at) < 0) {
         fprintf(stderr, "socctl deadlines: --done wants STEP=TIME (at most %d), not '%s'\n",
                 MAX_DONE, v);
         goto out;
@@ -209,7 +163,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     }
     if (anchor >= 0) {
       int64_t *dst = anchor == SOC_ANCHOR_COUNT ? &t.now : &t.at[anchor];
-      if (parse_time(v, dst) < 0) {
+      if (soc_time_parse(v, dst) < 0) {
         fprintf(stderr, "socctl deadlines: %s: '%s' is not a time; expected e.g. "
                         "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n", a, v);
         goto out;
@@ -225,7 +179,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
   result = 1;
   diag = soc_diag_new();
   if (!diag) goto out;
-  if (!dir) dir = default_dir();
+  if (!dir) dir = soc_regime_default_dir();
   if (soc_regime_load_named(dir, regime, &r, diag) < 0) {
     soc_diag_print(diag, stderr);
     fprintf(stderr, "socctl deadlines: regime '%s' not loaded (from %s)\n", regime, dir);

@@ -45,12 +45,6 @@ typedef struct opts {
   size_t nids;
 } opts;
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void add_str(fjson_object *o, const char *k, const char *v) {
   fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
 }
@@ -58,15 +52,6 @@ static void add_str(fjson_object *o, const char *k, const char *v) {
 static void add_time(fjson_object *o, const char *k, int64_t ns) {
   char ts[SOC_EVENT_TIME_BUF];
   if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) add_str(o, k, ts);
-}
-
-static int parse_id(const char *s, int64_t *out) {
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || !*s || *end || v <= 0) return -1;
-  *out = v;
-  return 0;
 }
 
 /* Parses the common options; `positional_text` takes one free-text word
@@ -94,7 +79,7 @@ static int parse(int argc, char **argv, const char *usage, int positional_text, 
       return 2;
     } else if (positional_text && o->nids == 1 && !o->text) {
       o->text = a;
-    } else if (o->nids < MAX_IDS && parse_id(a, &o->ids[o->nids]) == 0) {
+    } else if (o->nids < MAX_IDS && socctl_parse_id(a, &o->ids[o->nids]) == 0) {
       o->nids++;
     } else {
       fprintf(stderr, "socctl %s: \"%s\" is not a draft id\nusage: %s\n", argv[0], a, usage);
@@ -112,43 +97,8 @@ static int parse(int argc, char **argv, const char *usage, int positional_text, 
   return 0;
 }
 
-/* One decision in progress: the store open and a transaction begun. */
-typedef struct decision {
-  const char *cmd;
-  soc_config *cfg;
-  soc_store *store;
-  int in_tx;
-} decision;
-
-static int decision_open(decision *d, const socctl_env *env, const char *cmd) {
-  memset(d, 0, sizeof *d);
-  d->cmd = cmd;
-  int status = socctl_open_store(env, &d->cfg, &d->store);
-  if (status) return status;
-  if (soc_store_begin(d->store) < 0) {
-    fprintf(stderr, "socctl %s: %s\n", cmd, soc_store_errmsg(d->store));
-    return 1;
-  }
-  d->in_tx = 1;
-  return 0;
-}
-
-/* Commits when status is 0, else rolls back; closes everything. */
-static int decision_close(decision *d, int status) {
-  if (d->in_tx) {
-    if (status == 0 && soc_store_commit(d->store) < 0) {
-      fprintf(stderr, "socctl %s: commit: %s\n", d->cmd, soc_store_errmsg(d->store));
-      status = 1;
-    }
-    if (status != 0) soc_store_rollback(d->store);
-  }
-  soc_store_close(d->store);
-  soc_config_free(d->cfg);
-  return status;
-}
-
 /* Loads draft id and parses its body. OUT: *row (clear it), *body (put it). */
-static int load(decision *d, int64_t id, int must_be_open, soc_draft_row *row,
+static int load(socctl_tx *d, int64_t id, int must_be_open, soc_draft_row *row,
                 fjson_object **body) {
   int rc = soc_store_draft_get(d->store, id, row);
   if (rc == -ENOENT) {
@@ -173,7 +123,7 @@ static int load(decision *d, int64_t id, int must_be_open, soc_draft_row *row,
 }
 
 /* Writes row (with body) back and copies the body to the outbox. */
-static int save(decision *d, soc_draft_row *row, fjson_object *body) {
+static int save(socctl_tx *d, soc_draft_row *row, fjson_object *body) {
   add_str(body, "status", row->status);
   fjson_object_object_add(body, "level", fjson_object_new_int(row->level));
   fjson_object_object_add(body, "count", fjson_object_new_int64(row->count));
@@ -197,20 +147,10 @@ static int save(decision *d, soc_draft_row *row, fjson_object *body) {
   return 0;
 }
 
-static int audit(decision *d, const char *analyst, int64_t id, fjson_object *details) {
+static int audit(socctl_tx *d, const char *analyst, int64_t id, fjson_object *details) {
   char object[48];
   snprintf(object, sizeof object, "draft:%lld", (long long)id);
-  int rc = soc_audit_append_tx(d->store, analyst, d->cmd, object,
-                               fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN),
-                               NULL);
-  if (rc < 0) {
-    fprintf(stderr, "socctl %s: cannot write the audit entry: %s\n", d->cmd,
-            rc == -EBADMSG ? "the audit head is missing (log tampered?)"
-            : rc == -EINVAL ? "invalid field"
-                            : soc_store_errmsg(d->store));
-    return rc == -EINVAL ? 2 : 1;
-  }
-  return 0;
+  return socctl_tx_audit(d, analyst, object, details);
 }
 
 static fjson_object *from_to_str(const char *from, const char *to) {
@@ -240,12 +180,12 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
             o.category);
     return 2;
   }
-  decision d;
+  socctl_tx d;
   soc_draft_row row = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
   int from_level = 0;
   char from_cat[64] = "";
-  if ((status = decision_open(&d, env, "confirm"))) goto out;
+  if ((status = socctl_tx_open(&d, env, "confirm"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
   from_level = row.level;
   if (o.level > 0 && o.level != row.level && (!o.reason || !*o.reason)) {
@@ -279,12 +219,14 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
   }
   fjson_object *conf = fjson_object_new_object();
   add_str(conf, "by", o.analyst);
-  add_time(conf, "at", now_ns());
+  int64_t at = socctl_now_ns();
+  add_time(conf, "at", at);
   fjson_object_object_add(body, "confirmed", conf);
   if ((status = save(&d, &row, body))) goto out;
+  if ((status = socctl_report_create(&d, &row, body, o.analyst, at))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = decision_close(&d, status);
+  status = socctl_tx_close(&d, status);
   if (!status) {
     printf("draft %lld confirmed by %s (level %d", (long long)row.id, o.analyst, from_level);
     if (row.level != from_level) printf(" → %d: %s", row.level, o.reason);
@@ -314,23 +256,23 @@ int socctl_reject(const socctl_env *env, int argc, char **argv) {
     fprintf(stderr, "socctl reject: --reason is required (why this is not an incident)\n");
     return 2;
   }
-  decision d;
+  socctl_tx d;
   soc_draft_row row = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
-  if ((status = decision_open(&d, env, "reject"))) goto out;
+  if ((status = socctl_tx_open(&d, env, "reject"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
   fjson_object_object_add(details, "status", from_to_str(row.status, "rejected"));
   add_str(details, "reason", o.reason);
   snprintf(row.status, sizeof row.status, "rejected");
   fjson_object *rej = fjson_object_new_object();
   add_str(rej, "by", o.analyst);
-  add_time(rej, "at", now_ns());
+  add_time(rej, "at", socctl_now_ns());
   add_str(rej, "reason", o.reason);
   fjson_object_object_add(body, "rejected", rej);
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = decision_close(&d, status);
+  status = socctl_tx_close(&d, status);
   if (!status) printf("draft %lld rejected by %s: %s\n", (long long)row.id, o.analyst, o.reason);
   if (body) fjson_object_put(body);
   fjson_object_put(details);
@@ -355,12 +297,12 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
         fprintf(stderr, "socctl merge: draft %lld is named twice\n", (long long)o.ids[i]);
         return 2;
       }
-  decision d;
+  socctl_tx d;
   soc_draft_row keep = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
   fjson_object *merged = fjson_object_new_array();
   int64_t count_before = 0;
-  if ((status = decision_open(&d, env, "merge"))) goto out;
+  if ((status = socctl_tx_open(&d, env, "merge"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &keep, &body))) goto out;
   count_before = keep.count;
   fjson_object *prior = NULL;
@@ -381,7 +323,7 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
       fjson_object_object_add(ob, "merged_into", fjson_object_new_int64(keep.id));
       fjson_object *mb = fjson_object_new_object();
       add_str(mb, "by", o.analyst);
-      add_time(mb, "at", now_ns());
+      add_time(mb, "at", socctl_now_ns());
       fjson_object_object_add(ob, "merge", mb);
       fjson_object_array_add(merged, fjson_object_new_int64(other.id));
       status = save(&d, &other, ob);
@@ -401,7 +343,7 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(details, "count", cnt);
   status = audit(&d, o.analyst, keep.id, details);
 out:
-  status = decision_close(&d, status);
+  status = socctl_tx_close(&d, status);
   if (!status) {
     printf("draft %lld merged with", (long long)keep.id);
     for (size_t i = 1; i < o.nids; i++)
@@ -432,10 +374,10 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
             SOC_AUDIT_DETAILS_MAX / 2);
     return 2;
   }
-  decision d;
+  socctl_tx d;
   soc_draft_row row = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
-  if ((status = decision_open(&d, env, "note"))) goto out;
+  if ((status = socctl_tx_open(&d, env, "note"))) goto out;
   if ((status = load(&d, o.ids[0], 0, &row, &body))) goto out;
   fjson_object *notes = NULL;
   if (!fjson_object_object_get_ex(body, "notes", &notes) ||
@@ -445,14 +387,14 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
   }
   fjson_object *n = fjson_object_new_object();
   add_str(n, "by", o.analyst);
-  add_time(n, "at", now_ns());
+  add_time(n, "at", socctl_now_ns());
   add_str(n, "text", o.text);
   fjson_object_array_add(notes, n);
   add_str(details, "text", o.text);
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = decision_close(&d, status);
+  status = socctl_tx_close(&d, status);
   if (!status) printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
   if (body) fjson_object_put(body);
   fjson_object_put(details);

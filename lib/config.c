@@ -11,6 +11,7 @@
  * wants the whole list in one run of --check-config.
  */
 #include "soc/config.h"
+#include "soc/deadline.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -91,6 +92,42 @@ static const soc_field rules_fields[] = {
     {.key = "yara", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.yara),
      .count_offset = offsetof(soc_config, rules.nyara), .flags = SOC_FIELD_PATH,
      .help = "glob patterns of YARA rule files"},
+};
+
+static const soc_field report_fields[] = {
+    {.key = "regime", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, report.regime),
+     .def = "tw-2026", .help = "deadline table in force: tw-2026, tw-2018, nis2, gdpr, dora, or your own"},
+    {.key = "regimes_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.regimes_dir), .flags = SOC_FIELD_PATH,
+     .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
+    {.key = "warn_before", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, report.warn_before), .def = "15m", .min = 0, .max = 604800,
+     .help = "a step due within this time raises a deadline.near alert"},
+    {.key = "check_interval", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_config, report.check_ms), .def = "30s", .min = 10, .max = 3600000,
+     .help = "how often the agent evaluates the clocks of open reports"},
+    {.key = "reporter_name", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_name),
+     .help = "the reporter on the form (step 1); default: the first contact"},
+    {.key = "reporter_phone", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_phone), .help = "reporter's phone"},
+    {.key = "reporter_fax", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_fax), .help = "reporter's fax"},
+    {.key = "reporter_email", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_email), .help = "reporter's e-mail"},
+    {.key = "vendor", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, report.vendor),
+     .help = "maintenance vendor (委外廠商), form step 1"},
+};
+
+static const soc_field evidence_fields[] = {
+    {.key = "window_before", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, evidence.window_before), .def = "24h", .min = 0,
+     .max = 31536000, .help = "journal lines kept in a level 3-4 bundle from this long before the first sighting"},
+    {.key = "max_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_config, evidence.max_bytes),
+     .def = "64MiB", .min = 65536, .max = 1073741824, .help = "cap of one evidence bundle"},
+    {.key = "chunk_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, evidence.chunk_bytes), .def = "256KiB", .min = 1024,
+     .max = 4194304, .help = "bundle bytes per Kafka message (before base64: keep 4/3 of it under message.max.bytes)"},
 };
 
 static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
@@ -232,8 +269,8 @@ static const soc_field collector_fields[] = {
      .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
 };
 
-static const char *const agent_sections[] = {"agent", "contacts", "assets",  "inputs",
-                                             "rules", "kafka",    "journal", NULL};
+static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
+                                             "kafka",   "journal",  "report", "evidence", NULL};
 static const char *const collector_sections[] = {"collector", "kafka", NULL};
 
 /* ---- small validators ---------------------------------------------------- */
@@ -812,6 +849,10 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
   bad |= soc_schema_apply(rules_fields, NFIELDS(rules_fields), rules, cfg, &l.ctx, "rules") < 0;
   bad |= soc_schema_apply(journal_fields, NFIELDS(journal_fields), soc_ynode_get(root, "journal"),
                           cfg, &l.ctx, "journal") < 0;
+  bad |= soc_schema_apply(report_fields, NFIELDS(report_fields), soc_ynode_get(root, "report"),
+                          cfg, &l.ctx, "report") < 0;
+  bad |= soc_schema_apply(evidence_fields, NFIELDS(evidence_fields),
+                          soc_ynode_get(root, "evidence"), cfg, &l.ctx, "evidence") < 0;
   if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
     soc_schema_error(&l.ctx, soc_ynode_get(root, "journal"),
            "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
@@ -835,6 +876,10 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
     }
     bad |= check_rule_files(&l, rules, cfg->rules.log, cfg->rules.nlog, 0) < 0;
     bad |= check_rule_files(&l, rules, cfg->rules.yara, cfg->rules.nyara, 1) < 0;
+    soc_regime *regime = NULL;
+    const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
+    bad |= soc_regime_load_named(dir, cfg->report.regime, &regime, diag) < 0;
+    soc_regime_free(regime);
   }
   result = bad ? -EINVAL : 0;
 out:
@@ -873,6 +918,8 @@ void soc_config_free(soc_config *cfg) {
   free(cfg->inputs);
   soc_schema_release(rules_fields, NFIELDS(rules_fields), cfg);
   soc_schema_release(journal_fields, NFIELDS(journal_fields), cfg);
+  soc_schema_release(report_fields, NFIELDS(report_fields), cfg);
+  soc_schema_release(evidence_fields, NFIELDS(evidence_fields), cfg);
   soc_schema_release(kafka_fields, NFIELDS(kafka_fields), &cfg->kafka);
   free(cfg->assets_path);
   free(cfg->path);
@@ -949,6 +996,10 @@ void soc_config_print_doc(int collector, FILE *out) {
   soc_schema_print_doc(rules_fields, NFIELDS(rules_fields), "rules", out);
   fprintf(out, "journal:\n");
   soc_schema_print_doc(journal_fields, NFIELDS(journal_fields), "journal", out);
+  fprintf(out, "report:\n");
+  soc_schema_print_doc(report_fields, NFIELDS(report_fields), "report", out);
+  fprintf(out, "evidence:\n");
+  soc_schema_print_doc(evidence_fields, NFIELDS(evidence_fields), "evidence", out);
   fprintf(out, "kafka:\n");
   soc_schema_print_doc(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
 }

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "soc/schema.h"
@@ -271,7 +272,15 @@ static int load_step(soc_regime *r, const soc_ynode *node, const soc_schema_ctx 
   return result;
 }
 
-int soc_regime_load(const char *path, soc_regime **out, soc_diag *diag) {
+/* Generated from rules/deadlines/ by cmake/embed.cmake. */
+extern const struct {
+  const char *name;
+  const char *data;
+  size_t len;
+} soc_regimes_embedded[];
+
+/* Loads from buf when it is non-NULL (path then only names it), else from the file path. */
+static int load(const char *path, const char *buf, size_t len, soc_regime **out, soc_diag *diag) {
   int result = -ENOMEM;
   int bad = 0;
   soc_ydoc *doc = NULL;
@@ -280,7 +289,8 @@ int soc_regime_load(const char *path, soc_regime **out, soc_diag *diag) {
   soc_schema_ctx ctx = {.file = path, .diag = diag};
   *out = NULL;
   if (!r) goto out;
-  result = soc_ydoc_load_file(path, &doc, diag);
+  result = buf ? soc_ydoc_load_buffer(path, buf, len, &doc, diag)
+               : soc_ydoc_load_file(path, &doc, diag);
   if (result < 0) goto out;
   result = -EINVAL;
   const soc_ynode *root = soc_ydoc_root(doc);
@@ -332,6 +342,10 @@ out:
   return result;
 }
 
+int soc_regime_load(const char *path, soc_regime **out, soc_diag *diag) {
+  return load(path, NULL, 0, out, diag);
+}
+
 int soc_regime_load_named(const char *dir, const char *name, soc_regime **out, soc_diag *diag) {
   char path[4096];
   *out = NULL;
@@ -341,13 +355,30 @@ int soc_regime_load_named(const char *dir, const char *name, soc_regime **out, s
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '-' || *p == '_' || *p == '.'))
       goto bad;
-  if ((size_t)snprintf(path, sizeof path, "%s/%s.yaml", dir, name) >= sizeof path) goto bad;
-  return soc_regime_load(path, out, diag);
+  if (dir) {
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.yaml", dir, name) >= sizeof path) goto bad;
+    if (access(path, F_OK) == 0) return load(path, NULL, 0, out, diag);
+  }
+  for (size_t i = 0; soc_regimes_embedded[i].name; i++)
+    if (!strcmp(soc_regimes_embedded[i].name, name)) {
+      snprintf(path, sizeof path, "(built in)/%s.yaml", name);
+      return load(path, soc_regimes_embedded[i].data, soc_regimes_embedded[i].len, out, diag);
+    }
+  char shipped[256] = "";
+  for (size_t i = 0, n = 0; soc_regimes_embedded[i].name; i++)
+    n += (size_t)snprintf(shipped + n, n < sizeof shipped ? sizeof shipped - n : 0, "%s%s",
+                          i ? ", " : "", soc_regimes_embedded[i].name);
+  soc_diag_add(diag, SOC_DIAG_ERROR, NULL, 0, 0,
+               "no regime '%s' in %s, nor built in (built in: %s)", name, dir ? dir : "-",
+               shipped);
+  return -ENOENT;
 bad:
   soc_diag_add(diag, SOC_DIAG_ERROR, NULL, 0, 0,
                "'%.80s' is not a regime name; expected e.g. tw-2026, nis2, gdpr", name ? name : "");
   return -EINVAL;
 }
+
+const char *soc_regime_default_dir(void) { return SOC_DATADIR "/rules/deadlines"; }
 
 const char *soc_regime_id(const soc_regime *r) { return r ? r->id : NULL; }
 const char *soc_regime_title(const soc_regime *r) { return r ? r->title : NULL; }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
@@ -80,4 +81,24 @@ void soc_sha256_free(soc_sha256_ctx *c) {
   if (!c) return;
   EVP_MD_CTX_free(c->md);
   free(c);
+}
+
+int soc_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SOC_UUID_STR_LEN + 1]) {
+  uint8_t md[EVP_MAX_MD_SIZE];
+  unsigned mdlen = 0;
+  int result = -EIO;
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(c, ns, 16) != 1 ||
+      EVP_DigestUpdate(c, name, len) != 1 || EVP_DigestFinal_ex(c, md, &mdlen) != 1 || mdlen < 16)
+    goto out;
+  md[6] = (uint8_t)((md[6] & 0x0f) | 0x50); /* version 5 */
+  md[8] = (uint8_t)((md[8] & 0x3f) | 0x80); /* RFC variant */
+  char hex[33];
+  soc_hex(md, 16, hex);
+  snprintf(out, SOC_UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+           hex + 16, hex + 20);
+  result = 0;
+out:
+  EVP_MD_CTX_free(c);
+  return result;
 }

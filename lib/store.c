@@ -145,6 +145,33 @@ static const char *const migrations[] = {
     "  prev_hash TEXT NOT NULL,\n"        /* hex SHA-256 of the entry before; 64 zeros first */
     "  hash TEXT NOT NULL\n"              /* hex SHA-256 of this entry, see audit.c */
     ");",
+    /* 6: reports (store_report.c, report.c). Like drafts, the columns are
+     * what lists select on and the form itself is the JSON body; alerts
+     * about a report's clocks are raised once per (step, kind, due time), so
+     * a re-level that moves a due time raises again; the center's decisions
+     * are applied once by their id. */
+    "CREATE TABLE report(\n"
+    "  id INTEGER PRIMARY KEY,\n"          /* the confirmed draft's id */
+    "  state TEXT NOT NULL,\n"
+    "  level INTEGER NOT NULL,\n"
+    "  revision INTEGER NOT NULL,\n"
+    "  discovered_ns INTEGER NOT NULL,\n"
+    "  updated_ns INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE deadline_alert(\n"
+    "  report INTEGER NOT NULL,\n"
+    "  step TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"             /* near, overdue */
+    "  due INTEGER NOT NULL,\n"           /* epoch seconds */
+    "  raised_ns INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(report, step, kind, due)\n"
+    ");\n"
+    "CREATE TABLE center_decision(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"
+    "  report INTEGER NOT NULL,\n"
+    "  applied_ns INTEGER NOT NULL\n"
+    ");",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

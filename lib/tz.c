@@ -35,6 +35,7 @@
 #include "soc/tz.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -295,4 +296,60 @@ int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int 
   }
   }
   return -EINVAL;
+}
+
+int soc_time_parse_ns(const char *s, int64_t *ns) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+  int64_t v, frac = 0;
+  if (!s) return -EINVAL;
+  if (s[0] == '@') {
+    char *end = NULL;
+    errno = 0;
+    long long e = strtoll(s + 1, &end, 10);
+    if (errno || end == s + 1 || *end || e <= 0 || e > INT64_MAX / 1000000000LL) return -EINVAL;
+    *ns = (int64_t)e * 1000000000LL;
+    return 0;
+  }
+  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3 || used != 10) return -EINVAL;
+  const char *p = s + used;
+  if (*p == 'T' || *p == ' ') {
+    int n = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5) return -EINVAL;
+    p += 1 + n;
+    if (*p == ':') {
+      if (sscanf(p + 1, "%2d%n", &sec, &n) != 1 || n != 2) return -EINVAL;
+      p += 1 + n;
+      if (*p == '.' || *p == ',') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+          if (digits < 9) frac = frac * 10 + (*p - '0');
+        if (!digits) return -EINVAL;
+        for (; digits < 9; digits++) frac *= 10;
+      }
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > soc_tz_days_in_month(y, mo) || h > 23 || mi > 59 ||
+      sec > 59 || h < 0 || mi < 0 || sec < 0)
+    return -EINVAL;
+  int64_t off = 0;
+  if (*p == 'Z' && !p[1]) {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    soc_tz tz;
+    if (soc_tz_parse(p, &tz) < 0 || tz.kind != SOC_TZ_FIXED) return -EINVAL;
+    off = tz.offset_sec;
+    p += strlen(p);
+  }
+  if (*p) return -EINVAL;
+  v = soc_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+  if (v <= 0) return -EINVAL;
+  *ns = v * 1000000000LL + frac;
+  return 0;
+}
+
+int soc_time_parse(const char *s, int64_t *epoch) {
+  int64_t ns;
+  int rc = soc_time_parse_ns(s, &ns);
+  if (rc == 0) *epoch = ns / 1000000000LL;
+  return rc;
 }

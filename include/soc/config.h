@@ -117,6 +117,19 @@ typedef struct soc_config {
     char **yara;
     size_t nyara;
   } rules;
+  struct {
+    char *regime;         /* deadline table id, rules/deadlines/<regime>.yaml */
+    char *regimes_dir;    /* NULL: soc_regime_default_dir() */
+    int64_t warn_before;  /* seconds: a step this close to its due time raises deadline.near */
+    int64_t check_ms;     /* how often the daemon evaluates the clocks */
+    char *reporter_name, *reporter_phone, *reporter_fax, *reporter_email; /* NULL: contacts[0] */
+    char *vendor;         /* maintenance vendor, form step 1 */
+  } report;
+  struct {
+    int64_t window_before; /* seconds of journal before the first sighting in a bundle */
+    int64_t max_bytes;     /* cap of one bundle's archive */
+    int64_t chunk_bytes;   /* archive bytes per Kafka message */
+  } evidence;
   soc_kafka_config kafka;
 } soc_config;
 

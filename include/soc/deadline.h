@@ -101,9 +101,13 @@ typedef struct soc_deadline {
  * FILE:LINE:COL; returns 0 and sets *out when there were no errors, else a
  * negative errno (-EINVAL for content errors) and *out is NULL. */
 int soc_regime_load(const char *path, soc_regime **out, soc_diag *diag);
-/* Loads DIR/NAME.yaml; NAME must be a plain name ([A-Za-z0-9._-], no "/"). */
+/* Loads DIR/NAME.yaml when that file exists (dir may be NULL), else the
+ * built-in copy of a shipped table (rules/deadlines/ compiled in), else
+ * fails with -ENOENT. NAME must be a plain name ([A-Za-z0-9._-], no "/"). */
 int soc_regime_load_named(const char *dir, const char *name, soc_regime **out, soc_diag *diag);
 void soc_regime_free(soc_regime *r); /* NULL is a no-op */
+/* Where the installed tables are: SOC_DATADIR/rules/deadlines. */
+const char *soc_regime_default_dir(void);
 
 const char *soc_regime_id(const soc_regime *r);
 const char *soc_regime_title(const soc_regime *r);

@@ -24,4 +24,10 @@ int soc_sha256_update(soc_sha256_ctx *c, const void *data, size_t len);
 int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]);
 void soc_sha256_free(soc_sha256_ctx *c);
 
+/* An RFC 9562 version-5 UUID (SHA-1 of namespace and name): the same name
+ * always gives the same id, as STIX 2.1 wants for its objects. out: 37
+ * bytes ("xxxxxxxx-xxxx-5xxx-yxxx-xxxxxxxxxxxx"). Returns 0 or -EIO. */
+#define SOC_UUID_STR_LEN 36
+int soc_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SOC_UUID_STR_LEN + 1]);
+
 #endif

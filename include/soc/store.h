@@ -238,6 +238,38 @@ typedef int (*soc_outbox_cb)(void *arg, int64_t id, const char *topic, const cha
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
                           void *arg);
 
+/* ---- reports (store_report.c) ---------------------------------------------
+ * A report is a confirmed draft's notification form (report.c,
+ * docs/REPORTS.md): id is the draft's id; body the canonical JSON. */
+
+#define SOC_REPORT_STATE_MAX 16
+
+typedef struct soc_report_row {
+  int64_t id;
+  char state[SOC_REPORT_STATE_MAX];
+  int level;
+  int64_t revision;
+  int64_t discovered_ns, updated_ns;
+  char *body; /* owned by the row: soc_report_row_clear */
+} soc_report_row;
+
+void soc_report_row_clear(soc_report_row *row);
+/* Returns 0, -ENOENT, or a store error. */
+int soc_store_report_get(soc_store *s, int64_t id, soc_report_row *out);
+/* Inserts or replaces every column of row->id. */
+int soc_store_report_put(soc_store *s, const soc_report_row *row);
+/* Reports in id order; state NULL: all. A non-zero return from cb stops the
+ * scan and is returned. The row is valid only during the call. */
+typedef int (*soc_report_cb)(void *arg, const soc_report_row *row);
+int soc_store_reports_scan(soc_store *s, const char *state, soc_report_cb cb, void *arg);
+/* Records that alert kind for (report, step, due) was raised. OUT: *fresh 1
+ * when it was not raised before (the caller raises it), 0 when it was. */
+int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step,
+                                  const char *kind, int64_t due, int *fresh);
+/* Records that the center's decision id was applied to report. OUT: *fresh
+ * as above. */
+int soc_store_center_decision_once(soc_store *s, const char *id, int64_t report, int *fresh);
+
 /* ---- the technical center (store_center.c) ---------------------------------
  * center.db, the collector's store: opened with SOC_STORE_CENTER, which
  * selects the center's own schema (events deduplicated by event.id, other

@@ -40,6 +40,13 @@ int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int 
  * SOC_TZ_NAMED are cached per (zone, local hour), so a stream of times asks
  * the C library about once an hour per zone. */
 
+/* A time an operator types or a document carries: ISO 8601 / RFC 3339
+ * ("2026-01-05T09:30Z", "2026-01-05T17:30:00.250+08:00", "2026-01-05 09:30",
+ * no zone = UTC) or "@EPOCH". OUT: *epoch in seconds (fractions dropped);
+ * soc_time_parse_ns keeps them. Returns 0 or -EINVAL. */
+int soc_time_parse(const char *s, int64_t *epoch);
+int soc_time_parse_ns(const char *s, int64_t *ns);
+
 /* Calendar helpers for parsers that read dates (proleptic Gregorian, UTC,
  * no range checks beyond what each says). */
 

@@ -18,12 +18,6 @@ cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
 C=(-c "$T/agent.yaml")
 DB="$T/state/agent.db"
 
-check() { # description python-code [args...]: a python assertion over the args
-  local what=$1 code=$2
-  shift 2
-  CHECKS=$((CHECKS + 1))
-  python3 -c "$code" "$@" || { FAILS=$((FAILS + 1)); echo "FAIL: $what" >&2; }
-}
 incidents() { sqlite3 "$DB" "select count(*) from outbox where topic='incidents'"; }
 
 run "$AGENT" "${C[@]}" --oneshot
@@ -33,7 +27,7 @@ import json, sys
 d = sorted(x["id"] for x in json.load(sys.stdin))
 assert len(d) >= 5, d
 print(*d[:5])')
-check "five drafts to work on" 'import sys; assert all(a.isdigit() for a in sys.argv[1:6])' "${A:-}" "${B:-}" "${M1:-}" "${M2:-}" "${M3:-}"
+check_py "five drafts to work on" 'import sys; assert all(a.isdigit() for a in sys.argv[1:6])' "${A:-}" "${B:-}" "${M1:-}" "${M2:-}" "${M3:-}"
 LEVEL=$("$CTL" "${C[@]}" show "$A" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["level"])')
 NEW=$((LEVEL % 4 + 1))
 OUT0=$(incidents)
@@ -51,21 +45,21 @@ expect_err "no draft 999999"
 run "$CTL" "${C[@]}" confirm "$A"
 expect_status 2
 run "$CTL" "${C[@]}" audit verify --json
-check "refusals leave no audit entry" 'import json,sys; d=json.loads(sys.argv[1]); assert d["intact"] and d["entries"]==0, d' "$OUT"
+check_py "refusals leave no audit entry" 'import json,sys; d=json.loads(sys.argv[1]); assert d["intact"] and d["entries"]==0, d' "$OUT"
 
 # --- confirm with a level override and a category
 run "$CTL" "${C[@]}" confirm "$A" --analyst 王小明 --level "$NEW" --reason "database server behind it" --category intrusion
 expect_status 0
 expect_out "draft $A confirmed by 王小明 (level $LEVEL → $NEW: database server behind it"
 run "$CTL" "${C[@]}" show "$A" --json
-check "confirmed draft body" '
+check_py "confirmed draft body" '
 import json, sys
 d = json.loads(sys.argv[1]); old, new = int(sys.argv[2]), int(sys.argv[3])
 assert d["status"] == "confirmed" and d["level"] == new, d
 assert d["level_override"] == {"from": old, "to": new, "reason": "database server behind it", "by": "王小明"}, d["level_override"]
 assert d["category"] == "intrusion" and d["confirmed"]["by"] == "王小明"' "$OUT" "$LEVEL" "$NEW"
 run "$CTL" "${C[@]}" drafts --all --json
-check "drafts lists the new level" 'import json,sys; d={x["id"]:x for x in json.loads(sys.argv[1])}; a=d[int(sys.argv[2])]; assert a["status"]=="confirmed" and a["level"]==int(sys.argv[3]), a' "$OUT" "$A" "$NEW"
+check_py "drafts lists the new level" 'import json,sys; d={x["id"]:x for x in json.loads(sys.argv[1])}; a=d[int(sys.argv[2])]; assert a["status"]=="confirmed" and a["level"]==int(sys.argv[3]), a' "$OUT" "$A" "$NEW"
 
 # --- reject, merge, note
 run "$CTL" "${C[@]}" reject "$B" --analyst 李大華
@@ -80,14 +74,14 @@ run "$CTL" "${C[@]}" merge "$M1" "$M2" "$M3" --analyst 王小明
 expect_status 0
 expect_out "draft $M1 merged with $M2, $M3 by 王小明"
 run "$CTL" "${C[@]}" show "$M1" --json
-check "merge survivor" 'import json,sys; d=json.loads(sys.argv[1]); assert d["status"]=="open" and d["count"]==int(sys.argv[2]) and d["merged"]==[int(sys.argv[3]), int(sys.argv[4])], d' "$OUT" "$CNT" "$M2" "$M3"
+check_py "merge survivor" 'import json,sys; d=json.loads(sys.argv[1]); assert d["status"]=="open" and d["count"]==int(sys.argv[2]) and d["merged"]==[int(sys.argv[3]), int(sys.argv[4])], d' "$OUT" "$CNT" "$M2" "$M3"
 run "$CTL" "${C[@]}" show "$M2" --json
-check "merged draft" 'import json,sys; d=json.loads(sys.argv[1]); assert d["status"]=="merged" and d["merged_into"]==int(sys.argv[2]) and len(d["evidence"])==int(sys.argv[3]), d' "$OUT" "$M1" "$EV2"
+check_py "merged draft" 'import json,sys; d=json.loads(sys.argv[1]); assert d["status"]=="merged" and d["merged_into"]==int(sys.argv[2]) and len(d["evidence"])==int(sys.argv[3]), d' "$OUT" "$M1" "$EV2"
 run "$CTL" "${C[@]}" note "$A" "called the DBA, password rotated" --analyst 陳美玲
 expect_status 0
 expect_out "note added to draft $A (confirmed) by 陳美玲"
 run "$CTL" "${C[@]}" show "$A" --json
-check "note in body" 'import json,sys; n=json.loads(sys.argv[1])["notes"]; assert len(n)==1 and n[0]["by"]=="陳美玲" and n[0]["text"]=="called the DBA, password rotated" and n[0]["at"], n' "$OUT"
+check_py "note in body" 'import json,sys; n=json.loads(sys.argv[1])["notes"]; assert len(n)==1 and n[0]["by"]=="陳美玲" and n[0]["text"]=="called the DBA, password rotated" and n[0]["at"], n' "$OUT"
 
 # --- decisions are made once
 run "$CTL" "${C[@]}" confirm "$B" --analyst 王小明
@@ -101,9 +95,9 @@ expect_status 2
 # --- the audit log: 4 entries, who did what to which draft
 run "$CTL" "${C[@]}" audit verify --json
 expect_status 0
-check "audit intact with 4 entries" 'import json,sys; d=json.loads(sys.argv[1]); assert d["intact"] and d["entries"]==4, d' "$OUT"
+check_py "audit intact with 4 entries" 'import json,sys; d=json.loads(sys.argv[1]); assert d["intact"] and d["entries"]==4, d' "$OUT"
 run "$CTL" "${C[@]}" audit list --json
-check "audit entries" '
+check_py "audit entries" '
 import json, sys
 e = json.loads(sys.argv[1]); A, B, M1 = sys.argv[2:5]
 got = [(x["actor"], x["action"], x["object"]) for x in e]
@@ -114,7 +108,7 @@ assert c["status"] == {"from": "open", "to": "confirmed"} and c["level"]["reason
 
 # --- the technical center gets a copy of each changed draft (A, B, 3 merged, A's note)
 OUT1=$(incidents)
-check "outbox incident copies" 'import sys; assert int(sys.argv[2]) - int(sys.argv[1]) == 6, sys.argv' "$OUT0" "$OUT1"
+check_py "outbox incident copies" 'import sys; assert int(sys.argv[2]) - int(sys.argv[1]) == 6, sys.argv' "$OUT0" "$OUT1"
 
 # --- an edited audit entry is caught
 python3 - "$DB" <<'PY'

@@ -50,3 +50,12 @@ finish() {
   [ "$FAILS" -eq 0 ]
   exit $?
 }
+
+# check_py DESCRIPTION PYTHON-CODE [ARGS...]: one check, a python assertion
+# over the args (sys.argv[1:])
+check_py() {
+  local what=$1 code=$2
+  shift 2
+  CHECKS=$((CHECKS + 1))
+  python3 -c "$code" "$@" || { FAILS=$((FAILS + 1)); echo "FAIL: $what" >&2; }
+}
