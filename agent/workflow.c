@@ -20,6 +20,7 @@
 #include "soc/journal.h"
 #include "soc/report.h"
 #include "soc/store.h"
+#include "inbox.h"
 
 #define MAX_DEADLINES 32
 #define MAX_HOSTS 64
@@ -30,6 +31,7 @@ struct soc_workflow {
   const soc_config *cfg;
   soc_store *store;
   soc_regime *regime;
+  soc_inbox *inbox; /* the daemon only: the center's decisions */
   char hostname[256];
   pthread_t thread;
   int started;
@@ -383,8 +385,10 @@ static void *run(void *arg) {
   while (!atomic_load(&w->stop)) {
     soc_workflow_tick(w, 0);
     for (int64_t slept = 0; slept < w->cfg->report.check_ms && !atomic_load(&w->stop);
-         slept += SLEEP_SLICE_MS)
-      usleep(SLEEP_SLICE_MS * 1000);
+         slept += SLEEP_SLICE_MS) {
+      if (w->inbox) soc_inbox_poll(w->inbox, SLEEP_SLICE_MS);
+      else usleep(SLEEP_SLICE_MS * 1000);
+    }
   }
   return NULL;
 }
@@ -416,6 +420,10 @@ out:
 }
 
 int soc_workflow_start(soc_workflow *w) {
+  /* a broker that cannot be reached only delays decisions; the clocks and
+   * bundles go on without it */
+  if (soc_inbox_new(w->cfg, w->store, w->regime, &w->inbox) < 0)
+    fprintf(stderr, "socagent: workflow: the center's decisions will not be received\n");
   int rc = pthread_create(&w->thread, NULL, run, w);
   if (rc) return -rc;
   w->started = 1;
@@ -432,6 +440,7 @@ void soc_workflow_stop(soc_workflow *w) {
 void soc_workflow_free(soc_workflow *w) {
   if (!w) return;
   soc_workflow_stop(w);
+  soc_inbox_free(w->inbox);
   soc_store_close(w->store);
   soc_regime_free(w->regime);
   free(w);

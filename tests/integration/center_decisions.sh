@@ -1,0 +1,76 @@
+#!/bin/bash
+# The technical center's decisions reach the agent (issues 6, 7): a review
+# done by the center and a level change, produced by an independent client
+# (kcat) on the agency's topic, are applied to the report once each — a
+# replayed message, a decision about another agent's report and a broken
+# message change nothing — with an audit entry, and a kill -9 and restart of
+# the agent does not apply anything twice.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/detect_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+CTL="$SOC_BIN/agent/socctl"
+T=$(mktemp -d)
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+start_broker "$T"
+detect_config "$T" cd1
+sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s|" "$T/agent.yaml"
+echo 'report: { check_interval: 200ms }' >>"$T/agent.yaml"
+cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
+C=(-c "$T/agent.yaml")
+DB="$T/state/agent.db"
+
+run "$AGENT" "${C[@]}" --oneshot
+A=$("$CTL" "${C[@]}" drafts --json | python3 -c 'import json,sys; print(min(x["id"] for x in json.load(sys.stdin)))')
+run "$CTL" "${C[@]}" confirm "$A" --analyst amy --level 3 --reason "core gateway"
+expect_status 0
+run "$CTL" "${C[@]}" file "$A" --analyst amy
+expect_status 0
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+
+"$AGENT" "${C[@]}" 2>"$T/agent.err" &
+PID=$!
+
+decision() { # id kind extra-json
+  printf '{"schema":"socagent.decision/1","id":"%s","report":"cd1/%s","kind":"%s","at":"%s","by":"TWCERT 林","reason":"center review"%s}\n' \
+    "$1" "$A" "$2" "$NOW" "${3:-}"
+}
+{
+  decision c1/1 review ',"result":"level confirmed by the center"'
+  decision c1/2 level ',"level":4'
+  decision c1/1 review ',"result":"a replay"'
+  printf '{"schema":"socagent.decision/1","id":"c1/3","report":"other/%s","kind":"level","at":"%s","by":"x","level":1,"reason":"not ours"}\n' "$A" "$NOW"
+  echo 'this is not JSON'
+} | kcat -P -b "$BOOTSTRAP" -t soc.center.test -k "cd1/$A" 2>/dev/null
+
+applied() { sqlite3 "$DB" "select count(*) from audit where action='center.decision'"; }
+for _ in $(seq 150); do
+  [ "$(applied)" = 2 ] && break
+  sleep 0.2
+done
+run "$CTL" "${C[@]}" report "$A"
+check_py "review and level applied from the center" '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["review"]["source"] == "center" and r["review"]["by"] == "TWCERT 林" and r["review"]["result"] == "level confirmed by the center", r["review"]
+assert r["state"] == "reviewed" and r["level"] == 4 and r["levels"][-1]["by"] == "TWCERT 林", (r["state"], r["level"])
+d = r["center_decisions"]
+assert [(x["id"], x["applied"]) for x in d] == [("c1/1", True), ("c1/2", True)], d' "$OUT"
+
+# a crash and a restart: the messages come again, nothing is applied twice
+kill -9 $PID
+wait $PID 2>/dev/null
+"$AGENT" "${C[@]}" 2>>"$T/agent.err" &
+PID=$!
+sleep 3
+kill $PID
+wait $PID
+check_py "applied once across a restart" 'import sys; assert sys.argv[1] == "2", sys.argv' "$(applied)"
+run "$CTL" "${C[@]}" audit verify
+expect_status 0
+check_py "the report went back to the center" 'import sys; assert int(sys.argv[1]) >= 4, sys.argv' \
+  "$(sqlite3 "$DB" "select count(*) from outbox where topic='reports'")"
+stop_broker
+finish
