@@ -18,6 +18,12 @@
  * The outbox gets an alert for each firing and a copy of the draft when it
  * is made, when its level changes and when its count doubles; the
  * forwarder ships them to <prefix>.alerts and <prefix>.incidents.
+ *
+ * Reload (SIGHUP): the ingestion thread only raises a flag; this thread
+ * re-reads the configuration and loads the rules and the inventory between
+ * two blocks, where the correlator holds nothing that the store does not.
+ * A new rule set with any error is refused whole and the old one goes on,
+ * so a typo in a rule file never leaves an agency without detection.
  */
 #include "detect.h"
 
@@ -76,6 +82,7 @@ struct soc_detect {
   pthread_t thread;
   int started;
   atomic_int stop;
+  atomic_int reload;            /* set by soc_detect_reload, taken by run() */
   int64_t cursor;
   const soc_jentry *cur;        /* the line being looked at */
   int64_t newest_ns;            /* the newest event time seen: idle keys expire by it */
@@ -403,12 +410,23 @@ static int restore_state(void *arg, const char *rule, const char *key, const voi
   return 0;
 }
 
-static int fresh_correlator(soc_detect *d) {
-  soc_correlator_free(d->corr);
-  d->corr = NULL;
-  int rc = soc_correlator_new(d->rules, SOC_CORRELATE_DEFAULT_KEYS, &d->corr);
+/* A correlator for rules, with the state the store holds. */
+static int stored_correlator(soc_detect *d, const soc_rules *rules, soc_correlator **out) {
+  soc_correlator *keep = d->corr;
+  int rc = soc_correlator_new(rules, SOC_CORRELATE_DEFAULT_KEYS, &d->corr);
   if (rc == 0) rc = soc_store_detect_state_scan(d->store, restore_state, d);
   if (rc == 0) soc_correlator_mark_clean(d->corr);
+  if (rc < 0) soc_correlator_free(d->corr);
+  *out = rc == 0 ? d->corr : NULL;
+  d->corr = keep;
+  return rc;
+}
+
+static int fresh_correlator(soc_detect *d) {
+  soc_correlator *c = NULL;
+  int rc = stored_correlator(d, d->rules, &c);
+  soc_correlator_free(d->corr);
+  d->corr = c;
   return rc;
 }
 
@@ -458,9 +476,12 @@ static int step(soc_detect *d) {
   return 1;
 }
 
+static void reload(soc_detect *d);
+
 static void *run(void *arg) {
   soc_detect *d = arg;
   while (!atomic_load(&d->stop)) {
+    if (atomic_exchange(&d->reload, 0)) reload(d);
     int rc = step(d);
     if (rc <= 0) usleep(IDLE_MS * 1000); /* idle or a store error: look again soon */
   }
@@ -477,8 +498,10 @@ int soc_detect_drain(soc_detect *d) {
 
 /* ---- life cycle ------------------------------------------------------------------ */
 
-static int load_rules(soc_detect *d) {
-  const soc_config *cfg = d->cfg;
+/* The rule files that cfg's rules.log globs match, loaded. *out stays NULL
+ * when there are none; *failed counts the files refused (their errors are
+ * printed). */
+static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
   char **files = NULL;
   size_t n = 0, cap = 0;
   int result = 0;
@@ -508,10 +531,11 @@ static int load_rules(soc_detect *d) {
   if (!n) goto out;
   soc_diag *diag = soc_diag_new();
   soc_rules_stats st;
-  result = soc_rules_load((const char *const *)files, n, &d->rules, &st, diag);
+  result = soc_rules_load((const char *const *)files, n, out, &st, diag);
   soc_diag_print(diag, stderr);
   soc_diag_free(diag);
-  if (result == 0 && d->rules)
+  if (failed) *failed = st.files_failed;
+  if (result == 0 && *out)
     fprintf(stderr, "socagent: detect: %zu log rule(s) from %zu file(s)%s\n", st.rules, st.files_ok,
             st.files_failed ? " (some files refused, see above)" : "");
 out:
@@ -527,10 +551,10 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   *out = NULL;
   if (!d) return -ENOMEM;
   d->cfg = cfg;
-  result = load_rules(d);
+  result = load_rules(cfg, &d->rules, NULL);
   if (result < 0 || !d->rules) goto out; /* no rules: a detector that does nothing */
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, 0, &d->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_GROUP_WRITE, &d->store, err, sizeof err);
   if (result < 0) {
     fprintf(stderr, "socagent: detect: %s\n", err);
     goto out;
@@ -556,6 +580,68 @@ out:
   else
     soc_detect_free(d);
   return result;
+}
+
+/* On the detector's thread, between two blocks. Everything new is built
+ * aside first; the old set is only let go once the new one is complete. */
+static void reload(soc_detect *d) {
+  soc_diag *diag = soc_diag_new();
+  soc_config *cfg = NULL;
+  soc_rules *rules = NULL;
+  soc_assets *assets = NULL;
+  soc_match_ctx *mctx = NULL;
+  soc_correlator *corr = NULL;
+  size_t failed = 0;
+  const char *why = "out of memory";
+  if (!diag) goto out;
+  why = "the configuration file has errors (above)";
+  if (soc_config_load(d->cfg->path, 0, &cfg, diag) < 0) goto out;
+  why = "the new rule set has errors (above)";
+  if (load_rules(cfg, &rules, &failed) < 0 || failed) goto out;
+  why = "rules.log matches no rule file; detection can not be switched off by a reload";
+  if (!rules) goto out;
+  why = "the asset inventory has errors (above)";
+  if (soc_config_load_assets(cfg, &assets, diag) < 0) goto out;
+  why = "out of memory, or the store failed";
+  if (!(mctx = soc_match_ctx_new(rules)) || stored_correlator(d, rules, &corr) < 0) goto out;
+  size_t before = soc_rules_count(d->rules), now = soc_rules_count(rules);
+  soc_match_ctx_free(d->mctx);
+  soc_correlator_free(d->corr);
+  soc_rules_free(d->rules);
+  soc_assets_free(d->assets);
+  d->mctx = mctx;
+  d->corr = corr;
+  d->rules = rules;
+  d->assets = assets;
+  /* remembered hits name rules by index, which the new set renumbers */
+  memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
+  mctx = NULL, corr = NULL, rules = NULL, assets = NULL, why = NULL;
+  fprintf(stderr,
+          "socagent: reload: %zu log rule(s) now active (%zu before) and the asset inventory "
+          "re-read; other configuration changes take effect at the next restart\n",
+          now, before);
+out:
+  if (diag) soc_diag_print(diag, stderr);
+  if (why) {
+    fprintf(stderr, "socagent: reload refused: %s; the %zu rule(s) loaded before stay active\n",
+            why, soc_rules_count(d->rules));
+  }
+  soc_match_ctx_free(mctx);
+  soc_correlator_free(corr);
+  soc_rules_free(rules);
+  soc_assets_free(assets);
+  soc_config_free(cfg);
+  soc_diag_free(diag);
+}
+
+int soc_detect_reload(soc_detect *d) {
+  if (!d || !d->started) {
+    fprintf(stderr, "socagent: reload: no log rules were loaded at start, so there is no "
+                    "detector to reload; restart the agent to begin detection\n");
+    return -ENOTSUP;
+  }
+  atomic_store(&d->reload, 1);
+  return 0;
 }
 
 int soc_detect_start(soc_detect *d) {

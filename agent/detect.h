@@ -29,6 +29,11 @@ typedef struct soc_detect soc_detect;
 int soc_detect_new(const soc_config *cfg, soc_detect **out);
 int soc_detect_start(soc_detect *d);
 void soc_detect_stop(soc_detect *d);
+/* Asks the running detector to re-read the configuration file and load its
+ * rules and asset inventory at the next block boundary (any thread may ask;
+ * the work and its messages happen on the detector's thread). A new set with
+ * any error is refused and the old one stays. -ENOTSUP when no detector runs. */
+int soc_detect_reload(soc_detect *d);
 void soc_detect_free(soc_detect *d);
 
 /* Runs on the calling thread until the journal is read to its end (for

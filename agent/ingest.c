@@ -62,6 +62,7 @@ struct soc_ingest {
   int64_t lost_lines;        /* dropped unforwarded by the hard cap, since start */
   int64_t commit_failures;
   int last_commit_error;
+  int started;               /* soc_ingest_start has opened the inputs */
 };
 
 soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
@@ -216,7 +217,7 @@ static int open_store(soc_ingest *ing) {
     return -errno;
   }
   snprintf(path, sizeof path, "%s/agent.db", dir);
-  int rc = soc_store_open(path, 0, &ing->store, err, sizeof err);
+  int rc = soc_store_open(path, SOC_STORE_GROUP_WRITE, &ing->store, err, sizeof err);
   if (rc < 0) fprintf(stderr, "socagent: %s\n", err);
   return rc;
 }
@@ -281,12 +282,20 @@ void soc_ingest_free(soc_ingest *ing) {
   free(ing);
 }
 
-int soc_ingest_run(soc_ingest *ing) {
+int soc_ingest_start(soc_ingest *ing) {
+  if (ing->started) return 0;
   for (size_t i = 0; i < ing->ninputs; i++) {
     int rc = ing->inputs[i].ops->start(&ing->inputs[i]);
     if (rc < 0) return rc;
   }
-  int rc = soc_loop_run(ing->loop);
+  ing->started = 1;
+  return 0;
+}
+
+int soc_ingest_run(soc_ingest *ing) {
+  int rc = soc_ingest_start(ing);
+  if (rc < 0) return rc;
+  rc = soc_loop_run(ing->loop);
   /* What was read before the signal is committed before we go, including
    * what inputs still hold in memory. */
   int crc = 0;

@@ -23,7 +23,11 @@ typedef struct soc_ingest soc_ingest;
 int soc_ingest_new(const soc_config *cfg, soc_ingest **out);
 void soc_ingest_free(soc_ingest *ing);
 
-/* Daemon mode: start inputs, run until a signal, commit, return. */
+/* Opens every input (binds sockets, opens capture handles and files) and
+ * registers it with the loop; nothing is read until soc_ingest_run. The
+ * daemon calls it while still privileged, then drops privileges. */
+int soc_ingest_start(soc_ingest *ing);
+/* Daemon mode: start inputs (if not yet), run until a signal, commit, return. */
 int soc_ingest_run(soc_ingest *ing);
 /* --oneshot: drain every file input to its current end, commit, return. */
 int soc_ingest_oneshot(soc_ingest *ing);

@@ -53,7 +53,9 @@ typedef struct soc_input_ops {
   /* Allocates in->state from in->cfg and loads positions from the store.
    * Reports problems to stderr. */
   int (*create)(soc_input *in);
-  /* Registers fds and timers on the agent's loop (daemon mode). */
+  /* Registers fds and timers on the agent's loop (daemon mode). Runs while a
+   * root start still has root (before privdrop.c): whatever needs privilege
+   * (a capture handle, a port below 1024) is opened here, not later. */
   int (*start)(soc_input *in);
   /* --oneshot: read everything there is now. Returns 0 when done, -EAGAIN
    * when the journal needs a commit first, another negative errno on error. */

@@ -39,6 +39,8 @@ struct soc_loop {
   int sigfd;
   int stop;
   int stop_signal;
+  soc_timer_cb hup_cb;
+  void *hup_arg;
   fd_entry *fds;
   soc_timer *timers;
 };
@@ -155,6 +157,18 @@ soc_timer *soc_loop_add_timer(soc_loop *l, int64_t interval_ms, soc_timer_cb cb,
 void soc_loop_timer_kick(soc_timer *t) { t->due_ms = 0; }
 
 void soc_loop_stop(soc_loop *l) { l->stop = 1; }
+
+int soc_loop_on_hup(soc_loop *l, soc_timer_cb cb, void *arg) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || signalfd(l->sigfd, &set, 0) < 0) return -errno;
+  l->hup_cb = cb;
+  l->hup_arg = arg;
+  return 0;
+}
 int soc_loop_stop_signal(const soc_loop *l) { return l->stop_signal; }
 
 static int still_registered(soc_loop *l, fd_entry *e) {
@@ -194,7 +208,10 @@ int soc_loop_run(soc_loop *l) {
       fd_entry *e = evs[i].data.ptr;
       if (!e) {
         struct signalfd_siginfo si;
-        if (read(l->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (read(l->sigfd, &si, sizeof si) != (ssize_t)sizeof si) continue;
+        if (si.ssi_signo == SIGHUP && l->hup_cb) {
+          l->hup_cb(l->hup_arg);
+        } else {
           l->stop_signal = (int)si.ssi_signo;
           l->stop = 1;
         }

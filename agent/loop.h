@@ -38,6 +38,10 @@ void soc_loop_timer_kick(soc_timer *t);
  * with signalfd). Returns 0, or a negative errno from epoll. */
 int soc_loop_run(soc_loop *loop);
 void soc_loop_stop(soc_loop *loop);
+/* Takes SIGHUP over too: it calls cb on the loop's thread (between two
+ * callbacks) instead of stopping. Call it before any thread starts, so that
+ * every thread inherits the blocked signal and none dies of it. */
+int soc_loop_on_hup(soc_loop *loop, soc_timer_cb cb, void *arg);
 /* The signal that stopped the loop, 0 if none. */
 int soc_loop_stop_signal(const soc_loop *loop);
 

@@ -17,6 +17,8 @@
 #include "detect.h"
 #include "forward.h"
 #include "ingest.h"
+#include "privdrop.h"
+#include "service.h"
 #include "soc/diag.h"
 #include "soc/tz.h"
 #include "workflow.h"
@@ -39,20 +41,27 @@ static void usage(FILE *out) {
           "  -V, --version       print the version\n");
 }
 
-/* Daemon: ingestion on this thread, forwarding on its own, until a signal. */
+/* Daemon: ingestion on this thread, detection and forwarding on their own,
+ * until a signal. */
 static int run_daemon(const soc_config *cfg) {
   soc_ingest *ing = NULL;
   soc_detect *det = NULL;
   soc_forward *fw = NULL;
   soc_workflow *wf = NULL;
   int rc = soc_ingest_new(cfg, &ing);
+  if (rc == 0) rc = soc_ingest_start(ing);
+  /* Inputs are open, no thread exists yet: the one point where a root
+   * start becomes agent.user, so that every thread runs unprivileged. */
+  if (rc == 0) rc = soc_privdrop(cfg);
   if (rc == 0) rc = soc_detect_new(cfg, &det);
-  if (rc == 0) rc = soc_forward_new(cfg, &fw);
+  if (rc == 0) rc = soc_service_arm(soc_ingest_loop(ing), det);
+  if (rc == 0) rc = soc_forward_new(cfg, &fw); /* librdkafka starts its threads here */
   if (rc == 0) rc = soc_workflow_new(cfg, &wf);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
   if (rc == 0) rc = soc_workflow_start(wf);
   if (rc == 0) rc = soc_ingest_run(ing);
+  soc_service_stopping();
   soc_workflow_free(wf);
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */

@@ -47,6 +47,7 @@
 
 #include "soc/config.h"
 #include "soc/diag.h"
+#include "soc/notify.h"
 #include "soc/store.h"
 #include "soc/utf8.h"
 #include "validate.h"
@@ -434,9 +435,17 @@ static int run(const soc_collector_config *cfg) {
   }
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  soc_notify("READY=1\nSTATUS=consuming");
 
   int fatal = 0;
+  /* a batch lasts at most BATCH_MS (or a RETRY_MS pause), far below any
+   * sane WatchdogSec, so one ping per batch keeps systemd's watchdog fed */
+  int64_t watchdog_ms = soc_notify_watchdog_ms(), pinged = 0;
   while (!stop_requested && !fatal) {
+    if (watchdog_ms && mono_ms() - pinged >= watchdog_ms) {
+      soc_notify("WATCHDOG=1");
+      pinged = mono_ms();
+    }
     int64_t deadline = mono_ms() + BATCH_MS;
     int failed = 0;
     while (!stop_requested && c.batch < BATCH_MAX && !failed) {
@@ -473,6 +482,7 @@ static int run(const soc_collector_config *cfg) {
       for (int i = 0; i < RETRY_MS / 50 && !stop_requested; i++) usleep(50000);
     }
   }
+  soc_notify("STOPPING=1");
   batch_commit(&c, 0);
   result = fatal ? 1 : 0;
 out:

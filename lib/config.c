@@ -18,8 +18,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <glob.h>
+#include <grp.h>
 #include <iconv.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <librdkafka/rdkafka.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
@@ -55,6 +57,11 @@ static const soc_field agent_fields[] = {
     {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.timezone),
      .def = "local",
      .help = "zone of log timestamps that carry none: local, UTC, +08:00 or Asia/Taipei"},
+    {.key = "user", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.user),
+     .help = "started as root: after opening its inputs, run as this user, keeping only "
+             "CAP_NET_RAW (and only for pcap interfaces); unset: stay who started it"},
+    {.key = "group", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.group),
+     .help = "with agent.user: run with this group (default: the user's primary group)"},
 };
 
 static const soc_field journal_fields[] = {
@@ -749,6 +756,21 @@ static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
            "agent.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or "
            "a name such as Asia/Taipei",
            cfg->agent.timezone);
+    result = -EINVAL;
+  }
+  /* Checked here, so that a typo stops ExecStartPre instead of the start. */
+  if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.user && !getpwnam(cfg->agent.user)) {
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "user"), "agent.user: no user '%s' on this system",
+           cfg->agent.user);
+    result = -EINVAL;
+  }
+  if (cfg->agent.group && !cfg->agent.user) {
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "group"), "agent.group: needs agent.user");
+    result = -EINVAL;
+  } else if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.group &&
+             !getgrnam(cfg->agent.group)) {
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "group"),
+           "agent.group: no group '%s' on this system", cfg->agent.group);
     result = -EINVAL;
   }
   struct stat st;

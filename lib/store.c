@@ -495,11 +495,13 @@ out:
 int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
   int result = -EINVAL;
   soc_store *s = NULL;
-  mode_t mode = flags & SOC_STORE_GROUP_READ ? 0640 : 0600;
+  mode_t mode = flags & SOC_STORE_GROUP_WRITE  ? 0660
+                : flags & SOC_STORE_GROUP_READ ? 0640
+                                               : 0600;
   int rc;
   if (out) *out = NULL;
   if (err && errlen) err[0] = '\0';
-  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_CENTER))) {
+  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE | SOC_STORE_CENTER))) {
     if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
     return -EINVAL;
   }

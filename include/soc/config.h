@@ -98,6 +98,8 @@ typedef struct soc_config {
     int64_t authority;    /* 1..57, the guideline's appendix */
     char *state_dir;
     char *timezone;       /* default zone of log timestamps without one */
+    char *user;           /* NULL: keep the starting user; else drop to it when started as root */
+    char *group;          /* NULL: the user's primary group */
   } agent;
   struct {
     int64_t max_bytes;

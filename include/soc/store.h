@@ -8,7 +8,7 @@
  * in one file.
  *
  * Opening a store creates the file if needed with mode 0600 (0640 with
- * SOC_STORE_GROUP_READ), whatever the umask, and sets the same mode on its
+ * SOC_STORE_GROUP_READ, 0660 with SOC_STORE_GROUP_WRITE), whatever the umask, and sets the same mode on its
  * -wal and -shm companions; checks the file with PRAGMA quick_check; turns
  * on WAL; and brings the schema up to date, one migration per transaction.
  * A file written by a newer version of this program is refused rather than
@@ -33,6 +33,11 @@
 
 /* soc_store_open flags */
 #define SOC_STORE_GROUP_READ (1u << 0) /* files get mode 0640, not 0600 */
+/* Files get mode 0660: the agent's agent.db, which analysts in the agent's
+ * group read and write through socctl. A WAL reader must write the -shm
+ * file, and a decision is a write, so read access alone would not do. Every
+ * opener of one file must pass the same mode (an owner would reset it). */
+#define SOC_STORE_GROUP_WRITE (1u << 2)
 
 /* Longest value soc_store_meta_set takes, and longest key. */
 #define SOC_STORE_META_VALUE_MAX 65536

@@ -137,6 +137,22 @@ static void test_group_read_and_fixing_modes(void **state) {
   umask(old);
 }
 
+/* agent.db: analysts in the agent's group read and write it (socctl). */
+static void test_group_write(void **state) {
+  struct fixture *fx = *state;
+  char wal[160], shm[160];
+  mode_t old = umask(077);
+  soc_store *s = open_ok(fx, SOC_STORE_GROUP_WRITE);
+  assert_int_equal(soc_store_meta_set(s, "k", "v"), 0);
+  snprintf(wal, sizeof wal, "%s-wal", fx->db);
+  snprintf(shm, sizeof shm, "%s-shm", fx->db);
+  assert_int_equal(file_mode(fx->db), 0660);
+  assert_int_equal(file_mode(wal), 0660);
+  assert_int_equal(file_mode(shm), 0660);
+  soc_store_close(s);
+  umask(old);
+}
+
 static void test_meta_and_reopen(void **state) {
   struct fixture *fx = *state;
   char buf[64];
@@ -334,6 +350,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_wal_and_modes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_group_read_and_fixing_modes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_group_write, setup, teardown),
       cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_idempotent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
