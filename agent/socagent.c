@@ -18,6 +18,8 @@
 #include "forward.h"
 #include "ingest.h"
 #include "soc/diag.h"
+#include "watch.h"
+#include "yara.h"
 
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
@@ -40,12 +42,19 @@ static int run_daemon(const soc_config *cfg) {
   soc_ingest *ing = NULL;
   soc_detect *det = NULL;
   soc_forward *fw = NULL;
+  soc_yara_engine *yara = NULL;
+  soc_watch *watch = NULL;
   int rc = soc_ingest_new(cfg, &ing);
   if (rc == 0) rc = soc_detect_new(cfg, &det);
   if (rc == 0) rc = soc_forward_new(cfg, &fw);
+  if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+  if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
+  if (rc == 0) rc = soc_watch_start(watch);
   if (rc == 0) rc = soc_ingest_run(ing);
+  soc_watch_free(watch); /* before the engine its scanners use */
+  soc_yarascan_engine_free(yara);
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
   soc_ingest_free(ing);
@@ -67,6 +76,14 @@ static int run_once(const soc_config *cfg, int ingest, int forward) {
     if (rc == 0) rc = soc_detect_new(cfg, &det);
     if (rc == 0) rc = soc_detect_drain(det);
     soc_detect_free(det);
+    /* and the watched directories against their baseline */
+    soc_yara_engine *yara = NULL;
+    soc_watch *watch = NULL;
+    if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+    if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
+    if (rc == 0) rc = soc_watch_drain(watch);
+    soc_watch_free(watch);
+    soc_yarascan_engine_free(yara);
   }
   if (rc == 0 && forward) {
     soc_forward *fw = NULL;
