@@ -28,7 +28,6 @@
 #include "detect.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <json.h> /* libfastjson */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -37,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "draft.h"
 #include "loop.h"
 #include "normalize.h"
 #include "soc/assets.h"
@@ -179,67 +179,20 @@ static int classify(const soc_rule *rule, const soc_asset *asset, soc_level_resu
 
 /* ---- drafts ----------------------------------------------------------------------- */
 
-static void add_str(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
-static void add_time(fjson_object *o, const char *k, int64_t ns) {
-  char ts[SOC_EVENT_TIME_BUF];
-  if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) add_str(o, k, ts);
-}
-
-static fjson_object *strings_of(const char *const *v, size_t n) {
-  fjson_object *a = fjson_object_new_array();
-  for (size_t i = 0; i < n; i++) fjson_object_array_add(a, fjson_object_new_string(v[i]));
-  return a;
-}
-
 /* The draft as JSON: what the analyst and the technical center see. */
 static char *draft_body(soc_detect *d, const soc_draft_row *r, const soc_rule *rule,
                         const soc_asset_match *m, const soc_level_result *lv,
                         const soc_event *ev) {
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
-  fjson_object *o = fjson_object_new_object(), *ru = fjson_object_new_object(),
-               *as = fjson_object_new_object(), *cl = fjson_object_new_object(),
-               *ag = fjson_object_new_object();
-  size_t n;
-  fjson_object_object_add(o, "id", fjson_object_new_int64(r->id));
-  add_str(ag, "id", d->cfg->agent.id);
-  add_str(ag, "agency", d->cfg->agent.agency);
-  fjson_object_object_add(ag, "authority", fjson_object_new_int64(d->cfg->agent.authority));
-  fjson_object_object_add(o, "agent", ag);
-  add_str(ru, "id", soc_rule_id(rule));
-  add_str(ru, "title", soc_rule_title(rule));
-  add_str(ru, "description", soc_rule_description(rule));
-  const char *const *mitre = soc_rule_mitre(rule, &n);
-  fjson_object_object_add(ru, "mitre", strings_of(mitre, n));
-  const char *const *refs = soc_rule_references(rule, &n);
-  fjson_object_object_add(ru, "references", strings_of(refs, n));
-  fjson_object_object_add(o, "rule", ru);
-  add_str(o, "key", r->key);
-  add_str(as, "name", m->asset->name);
-  add_str(as, "tier", soc_tier_name(m->asset->tier));
-  add_str(as, "match", m->kind == SOC_MATCH_HOST ? "host" : m->kind == SOC_MATCH_ADDRESS ? "address"
-                                                                                     : "default");
-  fjson_object_object_add(as, "fallback", fjson_object_new_boolean(m->fallback));
-  fjson_object_object_add(o, "asset", as);
-  fjson_object_object_add(o, "level", fjson_object_new_int(lv->level));
-  add_str(cl, "ref", lv->clauses[0]->ref);
-  add_str(cl, "text", lv->clauses[0]->text);
-  add_str(cl, "text_zh", lv->clauses[0]->text_zh);
-  fjson_object_object_add(o, "clause", cl);
-  soc_incident_category cat = inc ? inc->category : SOC_CATEGORY_OTHER;
-  add_str(o, "category", soc_incident_category_name(cat));
-  add_str(o, "category_zh", soc_incident_category_name_zh(cat));
-  add_str(o, "subtype", inc ? inc->subtype : "");
-  add_str(o, "impact", soc_impact_kind_name(inc ? inc->impact : SOC_IMPACT_TAMPER));
-  add_str(o, "host", soc_event_get_str(ev, SOC_ECS_HOST_NAME));
-  add_time(o, "first_seen", r->first_ns);
-  add_time(o, "last_seen", r->last_ns);
-  add_time(o, "discovered", r->discovered_ns);
-  add_time(o, "report_due", r->discovered_ns + 3600LL * 1000000000LL);
-  fjson_object_object_add(o, "count", fjson_object_new_int64(r->count));
-  add_str(o, "status", r->status);
+  soc_draft_info info = {.rule_id = soc_rule_id(rule), .title = soc_rule_title(rule),
+                         .description = soc_rule_description(rule), .asset = m, .level = lv,
+                         .category = inc ? inc->category : SOC_CATEGORY_OTHER,
+                         .subtype = inc ? inc->subtype : "",
+                         .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
+                         .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME)};
+  info.mitre = soc_rule_mitre(rule, &info.nmitre);
+  info.references = soc_rule_references(rule, &info.nreferences);
+  fjson_object *o = soc_draft_json(d->cfg, r, &info);
   char *s = strdup(fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
   fjson_object_put(o);
   return s;
@@ -268,24 +221,24 @@ static int emit_alert(soc_detect *d, const soc_rule *rule, const soc_fire *f, co
   soc_hex(h, 16, id);
   fjson_object *o = fjson_object_new_object(), *ev_o = fjson_object_new_object(),
                *ru = fjson_object_new_object(), *ag = fjson_object_new_object();
-  add_time(o, "@timestamp", f->last_ns);
-  add_str(ev_o, "id", id);
-  add_str(ev_o, "kind", "alert");
-  add_str(ev_o, "dataset", "socagent.alert");
+  soc_json_add_time(o, "@timestamp", f->last_ns);
+  soc_json_add_str(ev_o, "id", id);
+  soc_json_add_str(ev_o, "kind", "alert");
+  soc_json_add_str(ev_o, "dataset", "socagent.alert");
   fjson_object_object_add(o, "event", ev_o);
-  add_str(ag, "id", d->cfg->agent.id);
+  soc_json_add_str(ag, "id", d->cfg->agent.id);
   fjson_object_object_add(o, "agent", ag);
-  add_str(ru, "id", soc_rule_id(rule));
-  add_str(ru, "name", soc_rule_title(rule));
+  soc_json_add_str(ru, "id", soc_rule_id(rule));
+  soc_json_add_str(ru, "name", soc_rule_title(rule));
   fjson_object_object_add(o, "rule", ru);
-  add_str(o, "key", f->key);
+  soc_json_add_str(o, "key", f->key);
   fjson_object_object_add(o, "count", fjson_object_new_int64((int64_t)f->count));
-  add_time(o, "first_seen", f->first_ns);
-  add_time(o, "last_seen", f->last_ns);
+  soc_json_add_time(o, "first_seen", f->first_ns);
+  soc_json_add_time(o, "last_seen", f->last_ns);
   fjson_object_object_add(o, "level", fjson_object_new_int(level));
   fjson_object_object_add(o, "draft", fjson_object_new_int64(draft));
-  add_str(o, "host", soc_event_get_str(ev, SOC_ECS_HOST_NAME));
-  add_str(o, "message", soc_event_get_str(ev, SOC_ECS_MESSAGE));
+  soc_json_add_str(o, "host", soc_event_get_str(ev, SOC_ECS_HOST_NAME));
+  soc_json_add_str(o, "message", soc_event_get_str(ev, SOC_ECS_MESSAGE));
   int rc = outbox_json(d, "alerts", soc_event_get_str(ev, SOC_ECS_HOST_NAME),
                        fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
   fjson_object_put(o);
@@ -503,32 +456,9 @@ int soc_detect_drain(soc_detect *d) {
  * printed). */
 static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
   char **files = NULL;
-  size_t n = 0, cap = 0;
-  int result = 0;
-  for (size_t i = 0; i < cfg->rules.nlog; i++) {
-    glob_t g;
-    if (glob(cfg->rules.log[i], 0, NULL, &g) != 0) continue;
-    for (size_t j = 0; j < g.gl_pathc; j++) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        char **v = realloc(files, cap * sizeof *v);
-        if (!v) {
-          globfree(&g);
-          result = -ENOMEM;
-          goto out;
-        }
-        files = v;
-      }
-      if (!(files[n] = strdup(g.gl_pathv[j]))) {
-        globfree(&g);
-        result = -ENOMEM;
-        goto out;
-      }
-      n++;
-    }
-    globfree(&g);
-  }
-  if (!n) goto out;
+  size_t n = 0;
+  int result = soc_config_glob(cfg->rules.log, cfg->rules.nlog, &files, &n);
+  if (result < 0 || !n) goto out;
   soc_diag *diag = soc_diag_new();
   soc_rules_stats st;
   result = soc_rules_load((const char *const *)files, n, out, &st, diag);
@@ -539,8 +469,7 @@ static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
     fprintf(stderr, "socagent: detect: %zu log rule(s) from %zu file(s)%s\n", st.rules, st.files_ok,
             st.files_failed ? " (some files refused, see above)" : "");
 out:
-  for (size_t i = 0; i < n; i++) free(files[i]);
-  free(files);
+  soc_config_glob_free(files, n);
   return result;
 }
 

@@ -170,6 +170,10 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
     goto done;
   }
   if (result < 0 || !(r = fjson_tokener_parse(row.body))) goto done;
+  /* the center's clock is not ours: a decision stamped a moment before the
+   * incident was known here is skew, not a claim about the past */
+  int64_t disc = soc_report_time(r, "event.discovered");
+  if (at < disc) at = disc;
   int rc = apply(d, r, kind, by, at, why, sizeof why);
   /* a refused decision is still the center's word: keep it on the report */
   rec = fjson_object_new_object();

@@ -244,6 +244,7 @@ int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
   ing->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *ing->inputs);
   if (!ing->inputs) goto out;
   for (size_t i = 0; i < cfg->ninputs; i++) {
+    if (cfg->inputs[i].type == SOC_INPUT_WATCH) continue; /* not lines: agent/watch.c */
     const soc_input_ops *ops = ops_for(cfg->inputs[i].type);
     if (!ops) {
       fprintf(stderr, "socagent: %s: %s inputs are not built into this version yet; skipped\n",

@@ -38,7 +38,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <glob.h>
 #include <iconv.h>
 #include <libgen.h>
@@ -230,19 +229,10 @@ static int copy_origin(file_state *fs, int fd, const struct stat *st, uint64_t *
   return 0;
 }
 
-static int excluded(const file_state *fs, const char *path) {
-  const soc_input_config *c = fs->in->cfg;
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  for (size_t i = 0; i < c->nexclude; i++)
-    if (fnmatch(c->exclude[i], strchr(c->exclude[i], '/') ? path : base, 0) == 0) return 1;
-  return 0;
-}
-
 /* One path from a glob: known file, renamed known file, or new. */
 static void consider(file_state *fs, const char *path) {
   struct stat st;
-  if (excluded(fs, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (soc_input_excluded(fs->in->cfg, path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return;
   tfile *f = find_by_inode(fs, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
   if (f) {
     f->seen = 1;

@@ -22,6 +22,8 @@
 #include "soc/diag.h"
 #include "soc/tz.h"
 #include "workflow.h"
+#include "watch.h"
+#include "yara.h"
 
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
@@ -48,6 +50,8 @@ static int run_daemon(const soc_config *cfg) {
   soc_detect *det = NULL;
   soc_forward *fw = NULL;
   soc_workflow *wf = NULL;
+  soc_yara_engine *yara = NULL;
+  soc_watch *watch = NULL;
   int rc = soc_ingest_new(cfg, &ing);
   if (rc == 0) rc = soc_ingest_start(ing);
   /* Inputs are open, no thread exists yet: the one point where a root
@@ -57,11 +61,16 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_service_arm(soc_ingest_loop(ing), det);
   if (rc == 0) rc = soc_forward_new(cfg, &fw); /* librdkafka starts its threads here */
   if (rc == 0) rc = soc_workflow_new(cfg, &wf);
+  if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+  if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
   if (rc == 0) rc = soc_workflow_start(wf);
+  if (rc == 0) rc = soc_watch_start(watch);
   if (rc == 0) rc = soc_ingest_run(ing);
   soc_service_stopping();
+  soc_watch_free(watch); /* before the engine its scanners use */
+  soc_yarascan_engine_free(yara);
   soc_workflow_free(wf);
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
@@ -84,6 +93,14 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
     if (rc == 0) rc = soc_detect_new(cfg, &det);
     if (rc == 0) rc = soc_detect_drain(det);
     soc_detect_free(det);
+    /* and the watched directories against their baseline */
+    soc_yara_engine *yara = NULL;
+    soc_watch *watch = NULL;
+    if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+    if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
+    if (rc == 0) rc = soc_watch_drain(watch);
+    soc_watch_free(watch);
+    soc_yarascan_engine_free(yara);
     /* and the reports' clocks and bundles, which the daemon does periodically */
     soc_workflow *wf = NULL;
     if (rc == 0) rc = soc_workflow_new(cfg, &wf);

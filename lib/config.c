@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <glob.h>
 #include <grp.h>
@@ -99,6 +100,9 @@ static const soc_field rules_fields[] = {
     {.key = "yara", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.yara),
      .count_offset = offsetof(soc_config, rules.nyara), .flags = SOC_FIELD_PATH,
      .help = "glob patterns of YARA rule files"},
+    {.key = "yara_timeout", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, rules.yara_timeout_s), .def = "10s", .min = 1, .max = 3600,
+     .help = "longest one YARA scan may take; a scan past it is stopped and counted"},
 };
 
 static const soc_field report_fields[] = {
@@ -249,6 +253,28 @@ static const soc_field watch_input_fields[] = {
     {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
      .count_offset = offsetof(soc_input_config, nexclude),
      .help = "glob patterns of file names to leave out"},
+    /* agent/watch.c */
+    {.key = "asset", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, asset),
+     .help = "host name or address the inventory knows the web server by; default the host name"},
+    {.key = "report_changes", .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, report_changes),
+     .count_offset = offsetof(soc_input_config, nreport_changes),
+     .help = "file-name globs of pages whose change against the baseline is drafted as a "
+             "defacement (e.g. \"*.html\"); default none: changes are only scanned"},
+    {.key = "max_file_size", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_file_size), .def = "16MiB", .min = 1024,
+     .max = 1073741824, .help = "bigger files are hashed for the baseline but not scanned"},
+    {.key = "max_watches", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, max_watches),
+     .def = "8192", .min = 1, .max = 1048576,
+     .help = "directories watched at most (inotify); past it, an error and a counter"},
+    {.key = "rescan_interval", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_input_config, rescan_interval_s), .def = "1h", .min = 0, .max = 604800,
+     .help = "a full rescan against the baseline this often (0: only at start)"},
+    {.key = "workers", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, workers),
+     .def = "1", .min = 1, .max = 16, .help = "scanning threads, each with its own YARA scanner"},
+    {.key = "queue_size", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, queue_size),
+     .def = "4096", .min = 16, .max = 1048576,
+     .help = "changed files waiting to be scanned; when full, a rescan is done instead"},
 };
 
 static const struct input_kind {
@@ -919,6 +945,53 @@ int soc_config_load_assets(const soc_config *cfg, soc_assets **out, soc_diag *di
     return *out ? 0 : -ENOMEM;
   }
   return soc_assets_load(cfg->assets_path, out, diag);
+}
+
+int soc_config_glob(char *const *patterns, size_t npatterns, char ***files, size_t *nfiles) {
+  int result = 0;
+  size_t n = 0, cap = 0;
+  char **v = NULL;
+  for (size_t i = 0; result == 0 && i < npatterns; i++) {
+    glob_t g;
+    if (glob(patterns[i], 0, NULL, &g) != 0) continue;
+    for (size_t j = 0; result == 0 && j < g.gl_pathc; j++) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 16;
+        char **nv = realloc(v, cap * sizeof *nv);
+        if (!nv) {
+          result = -ENOMEM;
+          break;
+        }
+        v = nv;
+      }
+      if (!(v[n] = strdup(g.gl_pathv[j])))
+        result = -ENOMEM;
+      else
+        n++;
+    }
+    globfree(&g);
+  }
+  if (result < 0) {
+    soc_config_glob_free(v, n);
+    v = NULL;
+    n = 0;
+  }
+  *files = v;
+  *nfiles = n;
+  return result;
+}
+
+void soc_config_glob_free(char **files, size_t n) {
+  for (size_t i = 0; files && i < n; i++) free(files[i]);
+  free(files);
+}
+
+int soc_input_excluded(const soc_input_config *c, const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  for (size_t i = 0; i < c->nexclude; i++)
+    if (fnmatch(c->exclude[i], strchr(c->exclude[i], '/') ? path : base, 0) == 0) return 1;
+  return 0;
 }
 
 static void release_input(soc_input_config *in) {

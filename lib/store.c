@@ -172,6 +172,25 @@ static const char *const migrations[] = {
     "  report INTEGER NOT NULL,\n"
     "  applied_ns INTEGER NOT NULL\n"
     ");",
+    /* 7: watched directories (store_watch.c): the baseline of every file
+     * (what a changed page is compared with, also across restarts), and the
+     * YARA and baseline findings already drafted, so a rescan never drafts
+     * the same (rule, object, content) twice. */
+    "CREATE TABLE watch_file(\n"
+    "  input TEXT NOT NULL,\n"
+    "  path TEXT NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  mtime_ns INTEGER NOT NULL,\n"
+    "  sha256 TEXT NOT NULL,\n"          /* hex */
+    "  PRIMARY KEY(input, path)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE finding_seen(\n"
+    "  rule TEXT NOT NULL,\n"            /* namespace:rule for YARA */
+    "  object TEXT NOT NULL,\n"          /* file path, or a flow's id */
+    "  sha256 TEXT NOT NULL,\n"          /* of the content that matched */
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(rule, object, sha256)\n"
+    ") WITHOUT ROWID;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

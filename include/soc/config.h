@@ -77,6 +77,15 @@ typedef struct soc_input_config {
   int64_t snaplen;
   int64_t buffer_size;
   int promiscuous;
+  /* watch (agent/watch.c) */
+  char *asset;                 /* inventory key of the web server; NULL: the host name */
+  char **report_changes;       /* globs of pages whose change is a defacement */
+  size_t nreport_changes;
+  int64_t max_file_size;
+  int64_t max_watches;
+  int64_t rescan_interval_s;   /* 0: only at start */
+  int64_t workers;
+  int64_t queue_size;
 } soc_input_config;
 
 typedef struct soc_kafka_config {
@@ -118,6 +127,7 @@ typedef struct soc_config {
     size_t nlog;
     char **yara;
     size_t nyara;
+    int64_t yara_timeout_s;
   } rules;
   struct {
     char *regime;         /* deadline table id, rules/deadlines/<regime>.yaml */
@@ -168,6 +178,16 @@ void soc_collector_config_free(soc_collector_config *cfg);
 int soc_config_load_assets(const soc_config *cfg, soc_assets **out, soc_diag *diag);
 
 const char *soc_input_type_name(soc_input_type t);
+
+/* Expands glob patterns (rules.log, rules.yara) into the files they match,
+ * in glob order; a pattern that matches nothing adds nothing. OUT: *files
+ * (free with soc_config_glob_free), *nfiles. Returns 0 or -ENOMEM. */
+int soc_config_glob(char *const *patterns, size_t npatterns, char ***files, size_t *nfiles);
+void soc_config_glob_free(char **files, size_t n);
+
+/* 1 when the input's exclude globs leave path out: a glob with a '/' is
+ * matched against the whole path, others against the file name. */
+int soc_input_excluded(const soc_input_config *in, const char *path);
 
 /* Prints every key of the agent's (collector: 1) file with its default and help. */
 void soc_config_print_doc(int collector, FILE *out);

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "soc/hash.h"
+
 /* soc_store_open flags */
 #define SOC_STORE_GROUP_READ (1u << 0) /* files get mode 0640, not 0600 */
 /* Files get mode 0660: the agent's agent.db, which analysts in the agent's
@@ -274,6 +276,34 @@ int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step
 /* Records that the center's decision id was applied to report. OUT: *fresh
  * as above. */
 int soc_store_center_decision_once(soc_store *s, const char *id, int64_t report, int *fresh);
+/* ---- watched directories (store_watch.c) -------------------------------------
+ * The baseline of each watch input's files, and the findings (YARA matches,
+ * changed pages) already turned into drafts. */
+
+typedef struct soc_watch_file_row {
+  char input[SOC_STORE_META_KEY_MAX];
+  char path[SOC_STREAM_PATH_MAX];
+  int64_t size;
+  int64_t mtime_ns;
+  char sha256[SOC_SHA256_HEX_LEN + 1];
+} soc_watch_file_row;
+
+/* The baseline row of (input, path). Returns 0, -ENOENT. */
+int soc_store_watch_file_get(soc_store *s, const char *input, const char *path,
+                             soc_watch_file_row *out);
+/* Inserts or replaces the row. */
+int soc_store_watch_file_put(soc_store *s, const soc_watch_file_row *row);
+int soc_store_watch_file_delete(soc_store *s, const char *input, const char *path);
+/* Every row of input, by path. A non-zero return from cb stops the scan. */
+typedef int (*soc_watch_file_cb)(void *arg, const soc_watch_file_row *row);
+int soc_store_watch_files_scan(soc_store *s, const char *input, soc_watch_file_cb cb, void *arg);
+/* How many rows input has. */
+int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n);
+
+/* Records that (rule, object, sha256) was found. Returns 0 when it is new,
+ * -EEXIST when it was there already (nothing written). */
+int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *object,
+                               const char *sha256);
 
 /* ---- the technical center (store_center.c) ---------------------------------
  * center.db, the collector's store: opened with SOC_STORE_CENTER, which

@@ -1,0 +1,127 @@
+/*
+ * store_watch — the baseline of watched directories and the findings
+ * already drafted (agent/watch.c writes both in one transaction with the
+ * drafts they make, so a crash keeps all or none).
+ *
+ * finding_seen is what makes a rescan harmless: a finding is keyed by the
+ * rule, the object (a path) and the SHA-256 of the content that matched.
+ * The same webshell found again after a restart is the same key and is
+ * not drafted again; the same file with new content is a new key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static void row_from(sqlite3_stmt *st, soc_watch_file_row *r) {
+  memset(r, 0, sizeof *r);
+  snprintf(r->input, sizeof r->input, "%s", soc_store_text(st, 0));
+  snprintf(r->path, sizeof r->path, "%s", soc_store_text(st, 1));
+  r->size = sqlite3_column_int64(st, 2);
+  r->mtime_ns = sqlite3_column_int64(st, 3);
+  snprintf(r->sha256, sizeof r->sha256, "%s", soc_store_text(st, 4));
+}
+
+int soc_store_watch_file_get(soc_store *s, const char *input, const char *path,
+                             soc_watch_file_row *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT input, path, size, mtime_ns, sha256 FROM watch_file"
+                              " WHERE input = ?1 AND path = ?2",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) row_from(st, out);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_DONE) return -ENOENT;
+  return soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+}
+
+int soc_store_watch_file_put(soc_store *s, const soc_watch_file_row *r) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR REPLACE INTO watch_file(input, path, size, mtime_ns,"
+                              " sha256) VALUES(?1, ?2, ?3, ?4, ?5)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, r->input, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->size);
+    sqlite3_bind_int64(st, 4, r->mtime_ns);
+    sqlite3_bind_text(st, 5, r->sha256, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot write the watch baseline");
+}
+
+int soc_store_watch_file_delete(soc_store *s, const char *input, const char *path) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "DELETE FROM watch_file WHERE input = ?1 AND path = ?2", -1,
+                              &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot write the watch baseline");
+}
+
+int soc_store_watch_files_scan(soc_store *s, const char *input, soc_watch_file_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  soc_watch_file_row r;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT input, path, size, mtime_ns, sha256 FROM watch_file"
+                              " WHERE input = ?1 ORDER BY path",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      row_from(st, &r);
+      result = cb(arg, &r);
+    }
+  }
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+}
+
+int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n) {
+  sqlite3_stmt *st = NULL;
+  *n = 0;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM watch_file WHERE input = ?1", -1, &st,
+                              NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+}
+
+int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *object,
+                               const char *sha256) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR IGNORE INTO finding_seen(rule, object, sha256, ts_ns)"
+                              " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+                              " * 86400000000000 AS INTEGER))",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot record a finding");
+  return sqlite3_changes(s->db) ? 0 : -EEXIST;
+}

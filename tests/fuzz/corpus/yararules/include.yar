@@ -1,0 +1,2 @@
+include "/etc/passwd"
+rule x { condition: true }
