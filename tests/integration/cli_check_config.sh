@@ -49,11 +49,27 @@ YAML
 run "$AGENT" -c "$T/yara.yaml" --check-config
 expect_status 0
 
+# agent.user / agent.group: an unknown one stops the check, not the start
+cat > "$T/user.yaml" <<YAML
+agent: { id: a, agency: x, authority: 1, user: no-such-user-here, group: no-such-group-here }
+contacts: [ { name: a, phone: "1" }, { name: b, phone: "2" } ]
+kafka: { brokers: "127.0.0.1:9092" }
+YAML
+run "$AGENT" -c "$T/user.yaml" --check-config
+expect_status 2
+expect_err "user.yaml:1:48: error: agent.user: no user 'no-such-user-here' on this system"
+expect_err "agent.group: no group 'no-such-group-here' on this system"
+sed -i 's/user: no-such-user-here, //' "$T/user.yaml"
+run "$AGENT" -c "$T/user.yaml" --check-config
+expect_status 2
+expect_err "agent.group: needs agent.user"
+
 # the documentation of every key comes from the same tables
 run "$AGENT" --help-config
 expect_status 0
 expect_out "agent.authority"
 expect_out "inputs[type=pcap].bpf"
+expect_out "agent.user"
 run "$COLL" --help-config
 expect_out "kafka.group_id"
 

@@ -71,6 +71,17 @@ expect_out "root:socagent 640"
 expect_out "root:root 644"
 expect_out "soccollector:soccollector 750"
 
+# the installed units: valid, and as hardened as README says (systemd
+# itself is not running here, so they are checked, not started)
+for u in socagent soccollector; do
+  run systemd-analyze verify /lib/systemd/system/$u.service
+  expect_status 0
+  run systemd-analyze security --offline=true /lib/systemd/system/$u.service
+  CHECKS=$((CHECKS + 1))
+  python3 -c 'import re,sys; sys.exit(0 if float(re.search(r"exposure level for \S+: ([0-9.]+)", sys.argv[1]).group(1)) <= 2.0 else 1)' "$OUT" ||
+    fail "$u.service: exposure above 2.0"
+done
+
 # the installed configuration as the unit's ExecStartPre checks it
 run /usr/bin/socagent --check-config
 expect_status 0
