@@ -106,6 +106,24 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
   return 0;
 }
 
+int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
+  soc_ingest *ing = in->ingest;
+  line->flags |= SOC_JLINE_EVENT;
+  line->host = NULL;
+  int rc = soc_journal_append(ing->journal, source, stream, line);
+  if (rc == -EAGAIN) {
+    in->paused = 1;
+    in->counters[SOC_CTR_WAITS]++;
+    soc_ingest_kick(ing);
+    return -EAGAIN;
+  }
+  if (rc < 0) return rc;
+  in->counters[SOC_CTR_LINES]++;
+  in->counters[SOC_CTR_BYTES] += (int64_t)line->len;
+  ing->dirty = 1;
+  return 0;
+}
+
 static int64_t forwarded_upto(soc_ingest *ing) {
   char buf[32];
   if (soc_store_meta_get(ing->store, "forward.cursor", buf, sizeof buf, NULL) < 0) return 0;
@@ -117,6 +135,10 @@ static int write_counters(soc_ingest *ing) {
     soc_input *in = &ing->inputs[i];
     for (int c = 0; c < SOC_CTR_COUNT; c++) {
       int rc = soc_store_counter_set(ing->store, in->cfg->id, counter_names[c], in->counters[c]);
+      if (rc < 0) return rc;
+    }
+    if (in->ops->save_counters) {
+      int rc = in->ops->save_counters(in, ing->store);
       if (rc < 0) return rc;
     }
   }
@@ -204,6 +226,7 @@ static const soc_input_ops *ops_for(soc_input_type t) {
   switch (t) {
     case SOC_INPUT_FILE: return &soc_input_file_ops;
     case SOC_INPUT_SYSLOG: return &soc_input_syslog_ops;
+    case SOC_INPUT_PCAP: return &soc_input_pcap_ops;
     default: return NULL;
   }
 }
