@@ -91,6 +91,8 @@ void soc_ipfrag_free(soc_ipfrag *f) {
 }
 
 void soc_ipfrag_expire(soc_ipfrag *f, int64_t now_ns) {
+  dgram_free(f, f->done);
+  f->done = NULL;
   while (f->head && now_ns - f->head->first_ns > f->o.timeout_ns) {
     f->st.timeouts++;
     drop(f, f->head);
