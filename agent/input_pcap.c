@@ -231,11 +231,25 @@ static void on_tick(void *arg) {
   soc_ingest_touch(st->in->ingest); /* counters and the position */
 }
 
+/* The bpf filter applies to files as to interfaces (tcpdump -r does too). */
+static int set_filter(pcap_state *st) {
+  const soc_input_config *c = st->in->cfg;
+  struct bpf_program prog;
+  if (!c->bpf || !*c->bpf) return 0;
+  if (pcap_compile(st->p, &prog, c->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+      pcap_setfilter(st->p, &prog) < 0) {
+    fprintf(stderr, "socagent: %s: bpf '%s': %s\n", c->id, c->bpf, pcap_geterr(st->p));
+    pcap_freecode(&prog);
+    return -EINVAL;
+  }
+  pcap_freecode(&prog);
+  return 0;
+}
+
 static int open_live(pcap_state *st) {
   const soc_input_config *c = st->in->cfg;
   char err[PCAP_ERRBUF_SIZE];
   int rc;
-  struct bpf_program prog;
   st->p = pcap_create(c->interface, err);
   if (!st->p) {
     fprintf(stderr, "socagent: %s: cannot capture on %s: %s\n", c->id, c->interface, err);
@@ -253,15 +267,7 @@ static int open_live(pcap_state *st) {
     return -EPERM;
   }
   if (rc > 0) fprintf(stderr, "socagent: %s: %s: %s\n", c->id, c->interface, pcap_geterr(st->p));
-  if (c->bpf && *c->bpf) {
-    if (pcap_compile(st->p, &prog, c->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(st->p, &prog) < 0) {
-      fprintf(stderr, "socagent: %s: bpf '%s': %s\n", c->id, c->bpf, pcap_geterr(st->p));
-      pcap_freecode(&prog);
-      return -EINVAL;
-    }
-    pcap_freecode(&prog);
-  }
+  if ((rc = set_filter(st)) < 0) return rc;
   if (pcap_setnonblock(st->p, 1, err) < 0 || (st->fd = pcap_get_selectable_fd(st->p)) < 0) {
     fprintf(stderr, "socagent: %s: %s cannot be polled\n", c->id, c->interface);
     return -EIO;
@@ -306,7 +312,7 @@ static int open_file(pcap_state *st, soc_store *store) {
     return 0;
   }
   st->linktype = pcap_datalink(st->p);
-  return 0;
+  return set_filter(st);
 }
 
 /* ---- counters ------------------------------------------------------------------ */
