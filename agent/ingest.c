@@ -76,8 +76,24 @@ void soc_ingest_kick(soc_ingest *ing) {
   if (ing->commit_timer) soc_loop_timer_kick(ing->commit_timer);
 }
 
-int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
+/* Appends to the journal and counts; pauses the input when it is full. */
+static int append(soc_input *in, const char *source, int64_t stream, const soc_jline *line) {
   soc_ingest *ing = in->ingest;
+  int rc = soc_journal_append(ing->journal, source, stream, line);
+  if (rc == -EAGAIN) {
+    in->paused = 1;
+    in->counters[SOC_CTR_WAITS]++;
+    soc_ingest_kick(ing);
+    return -EAGAIN;
+  }
+  if (rc < 0) return rc;
+  in->counters[SOC_CTR_LINES]++;
+  in->counters[SOC_CTR_BYTES] += (int64_t)line->len;
+  ing->dirty = 1;
+  return 0;
+}
+
+int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
   char host[256];
   host[0] = '\0';
   line->ts_ns = line->recv_ns;
@@ -88,23 +104,20 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
       in->counters[SOC_CTR_PARSE_FAILURES]++;
   }
   line->host = host;
-  int rc = soc_journal_append(ing->journal, source, stream, line);
+  int rc = append(in, source, stream, line);
   line->host = NULL;
-  if (rc == -EAGAIN) {
-    in->paused = 1;
-    in->counters[SOC_CTR_WAITS]++;
-    soc_ingest_kick(ing);
-    return -EAGAIN;
-  }
   if (rc < 0) return rc;
-  in->counters[SOC_CTR_LINES]++;
-  in->counters[SOC_CTR_BYTES] += (int64_t)line->len;
   if (line->flags & SOC_JLINE_TRUNCATED) in->counters[SOC_CTR_TRUNCATED]++;
   if (line->flags & SOC_JLINE_PARTIAL) in->counters[SOC_CTR_PARTIAL]++;
   if (soc_utf8_valid_prefix(line->data, line->len) != line->len)
     in->counters[SOC_CTR_INVALID_UTF8]++;
-  ing->dirty = 1;
   return 0;
+}
+
+int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
+  line->flags |= SOC_JLINE_EVENT;
+  line->host = NULL;
+  return append(in, source, stream, line);
 }
 
 static int64_t forwarded_upto(soc_ingest *ing) {
@@ -118,6 +131,10 @@ static int write_counters(soc_ingest *ing) {
     soc_input *in = &ing->inputs[i];
     for (int c = 0; c < SOC_CTR_COUNT; c++) {
       int rc = soc_store_counter_set(ing->store, in->cfg->id, counter_names[c], in->counters[c]);
+      if (rc < 0) return rc;
+    }
+    if (in->ops->save_counters) {
+      int rc = in->ops->save_counters(in, ing->store);
       if (rc < 0) return rc;
     }
   }
@@ -205,6 +222,7 @@ static const soc_input_ops *ops_for(soc_input_type t) {
   switch (t) {
     case SOC_INPUT_FILE: return &soc_input_file_ops;
     case SOC_INPUT_SYSLOG: return &soc_input_syslog_ops;
+    case SOC_INPUT_PCAP: return &soc_input_pcap_ops;
     default: return NULL;
   }
 }

@@ -38,6 +38,12 @@ int soc_ingest_oneshot(soc_ingest *ing);
  * (in->paused is set) and offer the line again after resume(). */
 int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line);
 
+/* For inputs that build events themselves (pcap): takes one event as its
+ * JSON (soc_event_write_json) in line->data, with line->ts_ns its time and
+ * line->pos its position in the stream (the source of its event.id). It
+ * is journaled flagged SOC_JLINE_EVENT. Returns as soc_ingest_line. */
+int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jline *line);
+
 /* Asks for a commit as soon as possible (an input must wait for one). */
 void soc_ingest_kick(soc_ingest *ing);
 /* Says the next commit has positions to save even if no line came. */

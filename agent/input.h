@@ -73,6 +73,9 @@ typedef struct soc_input_ops {
   int (*stop)(soc_input *in);
   /* Unregisters and frees in->state. */
   void (*destroy)(soc_input *in);
+  /* Inside the commit transaction: counters of the input's own beyond
+   * SOC_CTR_* (soc_store_counter_set under its id). May be NULL. */
+  int (*save_counters)(soc_input *in, soc_store *store);
 } soc_input_ops;
 
 struct soc_input {
@@ -87,5 +90,6 @@ struct soc_input {
 
 extern const soc_input_ops soc_input_file_ops;
 extern const soc_input_ops soc_input_syslog_ops;
+extern const soc_input_ops soc_input_pcap_ops;
 
 #endif

@@ -73,7 +73,14 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
 void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
                         soc_event *ev) {
   char id[SOC_EVENT_ID_LEN + 1];
-  if (st->raw) {
+  if (e->line.flags & SOC_JLINE_EVENT) {
+    if (soc_event_from_json(ev, e->line.data, e->line.len) < 0) {
+      /* Never expected (we wrote it); kept visible rather than lost. */
+      soc_event_set_str(ev, SOC_ECS_MESSAGE, e->line.data, e->line.len);
+      soc_event_add_tag(ev, "bad_event_json", 14);
+    }
+    soc_event_set_time(ev, e->line.ts_ns);
+  } else if (st->raw) {
     soc_event_set_str(ev, SOC_ECS_MESSAGE, e->line.data, e->line.len);
     soc_event_set_time(ev, e->line.ts_ns);
   } else {

@@ -8,7 +8,10 @@
  * position), the file offset or the sender's address, the host name of
  * this machine for local files without one, the line's flags as tags.
  * Keeping it in one place keeps the detector's view and what the technical
- * center receives identical.
+ * center receives identical. Events the agent built itself (the pcap
+ * input's network metadata) are journaled as their ECS JSON with the
+ * SOC_JLINE_EVENT flag and read back with soc_event_from_json; their time
+ * and event.id come from the journal line like any other's.
  *
  * What a line's stream says (its input, zone, format, file path, the
  * source part of its event.id) is looked up once per stream and cached:

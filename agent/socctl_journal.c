@@ -1,10 +1,13 @@
 /*
  * socctl journal — reading back what the agent has kept.
  *
- *   socctl -c FILE journal export [--host H] [--source ID] [--since T] [--until T]
+ *   socctl -c FILE journal export [--ecs] [--host H] [--source ID] [--since T] [--until T]
  *
  * prints the lines exactly as they were taken in (converted to UTF-8 where
- * the input said so), one per line, oldest commit first. It is what an
+ * the input said so), one per line, oldest commit first; events the agent
+ * built itself (network metadata) are kept, and printed, as their JSON.
+ * With --ecs every line is printed as the ECS event that the detector sees
+ * and the forwarder ships (normalize.c), with its event.id. It is what an
  * operator hands to an investigator, and what the level 3-4 log bundle is
  * made of. Times are RFC 3339 ("2026-11-25T07:00:00+08:00"), a date and
  * time in the agent's zone ("2026-11-25 07:00"), a date, "@EPOCH", or a
@@ -18,13 +21,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "normalize.h"
 #include "socctl.h"
 #include "soc/journal.h"
 #include "soc/schema.h"
 #include "soc/tz.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: socctl [-c FILE] journal export [--host H] [--source ID] [--since T]"
+  fprintf(out, "usage: socctl [-c FILE] journal export [--ecs] [--host H] [--source ID] [--since T]"
                " [--until T]\n"
                "       socctl [-c FILE] journal stats\n"
                "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
@@ -76,17 +80,35 @@ static int print_line(void *arg, const soc_jentry *e) {
   return ferror(out) ? -EIO : 0;
 }
 
+typedef struct ecs_ctx {
+  soc_normalizer *norm;
+  soc_event *ev;
+  char *json;
+} ecs_ctx;
+
+static int print_ecs(void *arg, const soc_jentry *e) {
+  ecs_ctx *c = arg;
+  size_t len = 0;
+  soc_normalize(c->norm, e, c->ev);
+  if (soc_event_write_json(c->ev, c->json, SOC_EVENT_JSON_MAX, &len) < 0) return 0;
+  fwrite(c->json, 1, len, stdout);
+  fputc('\n', stdout);
+  return ferror(stdout) ? -EIO : 0;
+}
+
 static int export_lines(const socctl_env *env, int argc, char **argv) {
-  enum { O_HOST = 1, O_SOURCE, O_SINCE, O_UNTIL };
+  enum { O_HOST = 1, O_SOURCE, O_SINCE, O_UNTIL, O_ECS };
   static const struct option opts[] = {{"host", required_argument, NULL, O_HOST},
                                        {"source", required_argument, NULL, O_SOURCE},
                                        {"since", required_argument, NULL, O_SINCE},
                                        {"until", required_argument, NULL, O_UNTIL},
+                                       {"ecs", no_argument, NULL, O_ECS},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *since = NULL, *until = NULL;
   soc_block_query q = {0};
-  int opt, status = 2;
+  int opt, status = 2, ecs = 0;
+  ecs_ctx ec = {0};
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
@@ -94,6 +116,7 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
       case O_SOURCE: q.source = optarg; break;
       case O_SINCE: since = optarg; break;
       case O_UNTIL: until = optarg; break;
+      case O_ECS: ecs = 1; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -120,7 +143,17 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
     usage(stderr);
     goto out;
   }
-  int rc = soc_journal_scan(store, &q, print_line, stdout);
+  int rc;
+  if (ecs) {
+    ec.norm = soc_normalizer_new(cfg, store);
+    ec.ev = soc_event_new();
+    ec.json = malloc(SOC_EVENT_JSON_MAX);
+    status = 1;
+    if (!ec.norm || !ec.ev || !ec.json) goto out;
+    rc = soc_journal_scan(store, &q, print_ecs, &ec);
+  } else {
+    rc = soc_journal_scan(store, &q, print_line, stdout);
+  }
   if (rc < 0) {
     fprintf(stderr, "socctl journal export: %s\n",
             rc == -EBADMSG ? "a journal block is damaged" : soc_store_errmsg(store));
@@ -129,6 +162,9 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   }
   status = fflush(stdout) == 0 ? 0 : 1;
 out:
+  soc_normalizer_free(ec.norm);
+  soc_event_free(ec.ev);
+  free(ec.json);
   soc_store_close(store);
   soc_config_free(cfg);
   return status;

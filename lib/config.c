@@ -243,6 +243,21 @@ static const soc_field pcap_input_fields[] = {
     {.key = "promiscuous", .type = SOC_FIELD_BOOL,
      .offset = offsetof(soc_input_config, promiscuous), .def = "false",
      .help = "put the interface in promiscuous mode"},
+    {.key = "flow_timeout", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_input_config, flow_timeout), .def = "120s", .min = 1, .max = 86400,
+     .help = "a flow idle this long ends (its record is written)"},
+    {.key = "max_flows", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, max_flows),
+     .def = "65536", .min = 16, .max = 16777216,
+     .help = "flows tracked at once; past it the least recently active is ended and counted"},
+    {.key = "stream_depth", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, stream_depth), .def = "1MiB", .min = 1024,
+     .max = 1073741824, .help = "TCP bytes reassembled and parsed per direction of a flow"},
+    {.key = "body_max", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, body_max),
+     .def = "1MiB", .min = 1024, .max = 268435456,
+     .help = "HTTP body bytes decoded (chunked, gzip) per body, for scanners"},
+    {.key = "flow_records", .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, flow_records), .def = "true",
+     .help = "write one event per flow (bytes, packets, duration, TCP flags)"},
 };
 
 static const soc_field watch_input_fields[] = {

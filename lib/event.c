@@ -50,6 +50,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <json.h> /* libfastjson */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,7 @@ struct extra {
   uint32_t hash;   /* of key, see hash_step */
   uint32_t keylen;
   uint32_t rank;   /* how many known leaves sort before key: where the writer puts it */
+  uint32_t json;   /* value is checked JSON, written as it is (soc_event_set_json) */
   char key[SOC_EVENT_KEY_MAX + 1]; /* a checked dotted name */
 };
 
@@ -777,7 +779,7 @@ static uint32_t rank_among_leaves(const char *name, size_t len) {
 }
 
 static int set_extra(soc_event *ev, const char *name, const name_info *n, const char *value,
-                     size_t len) {
+                     size_t len, uint32_t json) {
   int result = -EINVAL;
   struct extra *slot = NULL;
   size_t at = ev->nextras;
@@ -792,6 +794,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   }
   if (slot) {
     result = text_set(ev, &slot->value, slot->value.len, value, len, SOC_EVENT_VALUE_MAX);
+    if (result == 0) slot->json = json;
     goto out;
   }
   if (ev->nextras == SOC_EVENT_EXTRA_MAX) {
@@ -816,6 +819,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   slot->keylen = (uint32_t)n->len;
   slot->hash = n->hash;
   slot->rank = rank_among_leaves(name, n->len);
+  slot->json = json;
   /* Keep order[] sorted, for the writer. */
   size_t pos = ev->nextras;
   for (; pos > 0; pos--) {
@@ -836,7 +840,7 @@ int soc_event_set(soc_event *ev, const char *name, const char *value, size_t len
   if (!ev || !name) return -EINVAL;
   kind = name_check(name, &n);
   if (kind < 0) return kind;
-  if (kind == NAME_EXTRA) return set_extra(ev, name, &n, value, len);
+  if (kind == NAME_EXTRA) return set_extra(ev, name, &n, value, len, 0);
   if (fields[n.field].type != T_INT)
     return soc_event_set_str(ev, (soc_ecs_field)n.field, value, len);
   if (parse_int64(value, len, &v)) return -EINVAL;
@@ -853,6 +857,129 @@ const char *soc_event_get(const soc_event *ev, const char *name) {
   if (kind != NAME_EXTRA) return NULL;
   x = extra_find(ev, name, &n);
   return x ? x->value.s : NULL;
+}
+
+/* Whether o holds only what JSON writers agree on: no floating point
+ * (NaN and precision differ between parsers), nesting within reason. */
+static int json_plain(fjson_object *o, int depth) {
+  if (depth > 16) return 0;
+  switch (fjson_object_get_type(o)) {
+  case fjson_type_double:
+    return 0;
+  case fjson_type_array:
+    for (int i = 0; i < fjson_object_array_length(o); i++)
+      if (!json_plain(fjson_object_array_get_idx(o, i), depth + 1)) return 0;
+    return 1;
+  case fjson_type_object: {
+    struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
+      if (!json_plain(fjson_object_iter_peek_value(&it), depth + 1)) return 0;
+    return 1;
+  }
+  default:
+    return 1;
+  }
+}
+
+int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
+  int result = -EINVAL;
+  name_info n;
+  fjson_object *o = NULL;
+  fjson_tokener *tok = NULL;
+  char *fixed = NULL;
+  size_t flen = 0, nrep = 0;
+  if (!ev || !name || !json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
+  if (name_check(name, &n) != NAME_EXTRA) goto out;
+  result = -ENOMEM;
+  /* NUL-terminated, so that a bare number knows where it ends. */
+  if (!(tok = fjson_tokener_new()) || !(fixed = malloc(len + 1))) goto out;
+  memcpy(fixed, json, len);
+  fixed[len] = '\0';
+  result = -EINVAL;
+  o = fjson_tokener_parse_ex(tok, fixed, (int)len + 1);
+  free(fixed);
+  fixed = NULL;
+  if (!o || fjson_tokener_get_error(tok) != fjson_tokener_success || !json_plain(o, 0)) goto out;
+  /* Written again by the parser's own writer: canonical, escaped, one line. */
+  const char *canon = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
+  size_t clen = strlen(canon);
+  result = -E2BIG;
+  if (clen > SOC_EVENT_VALUE_MAX) goto out;
+  result = -ENOMEM;
+  if (!(fixed = malloc(SOC_UTF8_REPAIRED_MAX(clen) + 1))) goto out;
+  soc_utf8_repair(canon, clen, fixed, SOC_UTF8_REPAIRED_MAX(clen) + 1, &flen, &nrep);
+  /* Cut JSON is no JSON: refuse what the budget cannot take whole. */
+  if (SOC_EVENT_BYTES_MAX - ev->bytes < flen + n.len || flen > SOC_EVENT_VALUE_MAX) {
+    ev->flags |= SOC_EVENT_DROPPED;
+    result = -ENOSPC;
+    goto out;
+  }
+  if (nrep) ev->flags |= SOC_EVENT_INVALID_UTF8;
+  result = set_extra(ev, name, &n, fixed, flen, 1);
+out:
+  free(fixed);
+  if (o) fjson_object_put(o);
+  if (tok) fjson_tokener_free(tok);
+  return result;
+}
+
+/* Adds the leaves under o (named prefix, plen bytes) to ev. */
+static int from_json(soc_event *ev, fjson_object *o, char *prefix, size_t plen, int depth) {
+  int rc = 0;
+  if (depth > 16) return -EINVAL;
+  struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
+  for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+    const char *k = fjson_object_iter_peek_name(&it);
+    fjson_object *v = fjson_object_iter_peek_value(&it);
+    size_t klen = strlen(k);
+    if (plen + 1 + klen > SOC_EVENT_KEY_MAX) continue;
+    size_t nlen = plen ? plen + 1 + klen : klen;
+    if (plen) prefix[plen] = '.';
+    memcpy(prefix + (plen ? plen + 1 : 0), k, klen + 1);
+    if (!strcmp(prefix, "@timestamp") || !strcmp(prefix, "ecs.version") ||
+        !strcmp(prefix, "event.id")) {
+      /* the caller's (time, id) and the writer's own */
+    } else if (!strcmp(prefix, "tags") && fjson_object_is_type(v, fjson_type_array)) {
+      for (int i = 0; i < fjson_object_array_length(v); i++) {
+        const char *t = fjson_object_get_string(fjson_object_array_get_idx(v, i));
+        if (t && *t) soc_event_add_tag(ev, t, strlen(t));
+      }
+    } else if (fjson_object_is_type(v, fjson_type_object)) {
+      rc = from_json(ev, v, prefix, nlen, depth + 1);
+    } else if (fjson_object_is_type(v, fjson_type_string)) {
+      rc = soc_event_set(ev, prefix, fjson_object_get_string(v),
+                         (size_t)fjson_object_get_string_len(v));
+    } else if (v) {
+      const char *s = fjson_object_to_json_string_ext(v, FJSON_TO_STRING_PLAIN);
+      name_info n;
+      if (name_check(prefix, &n) == NAME_FIELD)
+        rc = soc_event_set(ev, prefix, s, strlen(s));
+      else
+        rc = soc_event_set_json(ev, prefix, s, strlen(s));
+    }
+    prefix[plen] = '\0';
+    if (rc == -ENOMEM) return rc;
+  }
+  return 0;
+}
+
+int soc_event_from_json(soc_event *ev, const char *json, size_t len) {
+  int result = -EINVAL;
+  fjson_tokener *tok = NULL;
+  fjson_object *o = NULL;
+  char prefix[SOC_EVENT_KEY_MAX + 2];
+  if (!ev || !json || len > INT32_MAX) goto out;
+  result = -ENOMEM;
+  if (!(tok = fjson_tokener_new())) goto out;
+  result = -EINVAL;
+  o = fjson_tokener_parse_ex(tok, json, (int)len);
+  if (!o || !fjson_object_is_type(o, fjson_type_object)) goto out;
+  prefix[0] = '\0';
+  result = from_json(ev, o, prefix, 0, 0);
+out:
+  if (o) fjson_object_put(o);
+  if (tok) fjson_tokener_free(tok);
+  return result;
 }
 
 int soc_event_add_tag(soc_event *ev, const char *tag, size_t len) {
@@ -959,6 +1086,7 @@ int soc_event_copy(soc_event *dst, const soc_event *src) {
     x->keylen = y->keylen;
     x->hash = y->hash;
     x->rank = y->rank;
+    x->json = y->json;
   }
   for (size_t i = 0; i < src->nsd; i++) {
     struct sd_param *p = &dst->sd[i];
@@ -1300,7 +1428,10 @@ static void put_leaf(jw *w, const soc_event *ev, int leaf) {
 
 static void put_extra(jw *w, const struct extra *x) {
   put_extra_key(w, x->key, x->keylen);
-  put_string(w, x->value.s, x->value.len);
+  if (x->json)
+    put_raw(w, x->value.s, x->value.len);
+  else
+    put_string(w, x->value.s, x->value.len);
 }
 
 /* The leaves this event has, its fields and the writer's own, as bits by

@@ -8,7 +8,7 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang
   libpcap-dev libyara-dev libfastjson-dev librdkafka-dev libsqlite3-dev
-  libyaml-dev libssl-dev libzstd-dev libpcre2-dev libcmocka-dev
+  libyaml-dev libssl-dev libzstd-dev libpcre2-dev libcmocka-dev zlib1g-dev
   kcat yara sqlite3 python3 lintian
 "
 if [ "${1:-}" = "--bench" ]; then

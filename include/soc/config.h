@@ -86,6 +86,11 @@ typedef struct soc_input_config {
   int64_t rescan_interval_s;   /* 0: only at start */
   int64_t workers;
   int64_t queue_size;
+  int64_t flow_timeout;        /* seconds a flow may be idle before its record is written */
+  int64_t max_flows;           /* flow table cap; the least recently active is evicted */
+  int64_t stream_depth;        /* TCP bytes reassembled per direction (the "first N bytes") */
+  int64_t body_max;            /* HTTP body bytes decoded per body */
+  int flow_records;            /* emit a flow record per flow */
 } soc_input_config;
 
 typedef struct soc_kafka_config {

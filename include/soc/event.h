@@ -183,6 +183,25 @@ int soc_event_set(soc_event *ev, const char *name, const char *value, size_t len
  * unset or an integer field. */
 const char *soc_event_get(const soc_event *ev, const char *name);
 
+/* Sets the extra field called name (not a known field's name) to a JSON
+ * value written as it is: a number, an array (dns.answers,
+ * tls.client.supported_protocols), an object. json[0..len) must parse,
+ * hold no floating point, and fit whole in SOC_EVENT_VALUE_MAX and the
+ * event's budget: JSON is never cut. Strings in it are repaired like
+ * other values. Returns 0, -EINVAL for a bad name or bad JSON, -E2BIG,
+ * -ENOSPC (flagged SOC_EVENT_DROPPED), -ENOMEM. soc_event_get returns the
+ * JSON text. */
+int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len);
+
+/* Adds the fields of a JSON object as soc_event_write_json writes them
+ * (nested objects become dotted names, strings and known integer fields
+ * go where they belong, other values through soc_event_set_json, "tags"
+ * become tags). @timestamp, ecs.version and event.id are left out: the
+ * caller sets time and id. For events kept as JSON (the journal's
+ * pre-built events). Returns 0, -EINVAL when json is not an object,
+ * -ENOMEM; fields that do not fit are dropped and flagged as usual. */
+int soc_event_from_json(soc_event *ev, const char *json, size_t len);
+
 /* Adds a tag (text, 1..SOC_EVENT_KEY_MAX bytes after repair; longer is
  * cut). A tag already present is not added twice. Returns 0, -EINVAL for an
  * empty tag, -ENOSPC past SOC_EVENT_TAG_MAX tags (flagged

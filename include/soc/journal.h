@@ -34,6 +34,11 @@
 #define SOC_JLINE_PARTIAL (1u << 1)   /* flushed without its newline after the idle time */
 #define SOC_JLINE_CONVERTED (1u << 2) /* the input converted it to UTF-8 (e.g. from Big5) */
 #define SOC_JLINE_BAD_ENCODING (1u << 3) /* conversion failed on some bytes: kept raw */
+/* The line is an event built by the agent itself (network metadata, flow
+ * records), kept as the one-line ECS JSON that soc_event_write_json
+ * writes; normalize.c reads it back with soc_event_from_json instead of
+ * parsing a log line. */
+#define SOC_JLINE_EVENT (1u << 4)
 
 typedef struct soc_jline {
   const char *data;   /* the line, without its newline; need not be NUL-terminated */

@@ -1,0 +1,479 @@
+/*
+ * netmon — see the header.
+ *
+ * Each flow carries an `app` record once it has payload: which protocol
+ * its bytes turned out to be, that parser's state, and for DNS over TCP
+ * the message being collected per direction. The protocol is chosen on the
+ * first bytes of either direction and never changes; a flow that is none
+ * of ours stops costing parser work at once (the stream hook still sees
+ * its bytes).
+ *
+ * Events are built in one soc_event that is reset for each: the flow's
+ * common fields first (time, ECS categorisation, addresses, Community ID),
+ * then the protocol's.
+ */
+#include "soc/netmon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { P_UNKNOWN, P_NONE, P_DNS, P_HTTP, P_TLS, P_SSH };
+
+#define DETECT_TRIES 4 /* pieces of data looked at before giving up on a flow */
+
+typedef struct app {
+  int proto;
+  int tries;
+  int reported;              /* TLS / SSH: the event is out */
+  soc_http *http;
+  soc_tls *tls;
+  soc_ssh *ssh;
+  uint8_t *dns[2];           /* DNS over TCP: length prefix and message */
+  size_t dnslen[2];
+} app;
+
+struct soc_netmon {
+  soc_netmon_opts o;
+  soc_ipfrag *frag;
+  soc_flowtab *flows;
+  soc_tcpreasm *reasm;
+  soc_event *ev;
+  soc_netproto_stats proto;
+  int64_t decode[SOC_DECODE_COUNT];
+  int64_t packets, bytes, snapped, events, no_memory;
+  int64_t last_expire_ns;
+  soc_flow *cur;             /* the flow whose callbacks are running */
+};
+
+/* What the reassembler's callback needs to know. */
+typedef struct stream_ctx {
+  soc_netmon *nm;
+  soc_flow *flow;
+  int dir;
+} stream_ctx;
+
+/* ---- events ------------------------------------------------------------------ */
+
+static const char *transport_name(uint8_t proto, char *buf, size_t cap) {
+  switch (proto) {
+  case SOC_IPPROTO_TCP: return "tcp";
+  case SOC_IPPROTO_UDP: return "udp";
+  case SOC_IPPROTO_ICMP: return "icmp";
+  case SOC_IPPROTO_ICMPV6: return "ipv6-icmp";
+  default: snprintf(buf, cap, "%u", proto); return buf;
+  }
+}
+
+static void set_cstr(soc_event *ev, const char *name, const char *v) {
+  soc_event_set(ev, name, v, strlen(v));
+}
+
+static void set_num(soc_event *ev, const char *name, int64_t v) {
+  char buf[24];
+  int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+  soc_event_set_json(ev, name, buf, (size_t)n);
+}
+
+/* The fields every event of this flow has. */
+static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const char *dataset,
+                        const char *action, const char *type) {
+  soc_event *ev = nm->ev;
+  char a[64], buf[40];
+  soc_event_reset(ev);
+  soc_event_set_time(ev, ts);
+  soc_event_set_str(ev, SOC_ECS_EVENT_KIND, "event", 5);
+  soc_event_set_str(ev, SOC_ECS_EVENT_CATEGORY, "network", 7);
+  set_cstr(ev, "event.type", type);
+  set_cstr(ev, "event.action", action);
+  set_cstr(ev, "event.dataset", dataset);
+  soc_event_set_str(ev, SOC_ECS_EVENT_MODULE, "network", 7);
+  const char *t = transport_name(f->proto, buf, sizeof buf);
+  soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
+  soc_event_set_str(ev, SOC_ECS_NETWORK_TYPE, f->version == 6 ? "ipv6" : "ipv4", 4);
+  soc_packet p = {.ip_version = f->version};
+  memcpy(p.src, f->addr[0], 16);
+  memcpy(p.dst, f->addr[1], 16);
+  soc_packet_addr_str(&p, 0, a, sizeof a);
+  soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a, strlen(a));
+  soc_packet_addr_str(&p, 1, a, sizeof a);
+  soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, a, strlen(a));
+  if (f->proto == SOC_IPPROTO_TCP || f->proto == SOC_IPPROTO_UDP) {
+    soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, f->port[0]);
+    soc_event_set_int(ev, SOC_ECS_DESTINATION_PORT, f->port[1]);
+  }
+  if (soc_flow_community_id(f, buf, sizeof buf) == 0)
+    soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, buf, strlen(buf));
+  return ev;
+}
+
+static void emit(soc_netmon *nm) {
+  nm->events++;
+  nm->o.on_event(nm->o.arg, nm->ev);
+}
+
+static void flags_text(uint8_t fl, char *buf, size_t cap) {
+  static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < 8; i++)
+    if (fl & (1u << i)) n += (size_t)snprintf(buf + n, cap - n, n ? ",%s" : "%s", names[i]);
+}
+
+static void flow_record(soc_netmon *nm, soc_flow *f, soc_flow_end why) {
+  char buf[64];
+  soc_event *ev = begin(nm, f, f->last_ns, "network.flow", "network_flow", "connection");
+  soc_event_set_int(ev, SOC_ECS_NETWORK_BYTES, (int64_t)(f->bytes[0] + f->bytes[1]));
+  soc_event_set_int(ev, SOC_ECS_NETWORK_PACKETS, (int64_t)(f->packets[0] + f->packets[1]));
+  set_num(ev, "source.bytes", (int64_t)f->bytes[0]);
+  set_num(ev, "source.packets", (int64_t)f->packets[0]);
+  set_num(ev, "destination.bytes", (int64_t)f->bytes[1]);
+  set_num(ev, "destination.packets", (int64_t)f->packets[1]);
+  set_num(ev, "event.duration", f->last_ns - f->first_ns);
+  if (soc_event_format_time(f->first_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, "event.start", buf);
+  if (soc_event_format_time(f->last_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, "event.end", buf);
+  set_cstr(ev, "event.reason", soc_flow_end_name(why));
+  if (f->proto == SOC_IPPROTO_TCP) {
+    flags_text(f->tcp_flags[0], buf, sizeof buf);
+    if (buf[0]) set_cstr(ev, "flow.tcp_flags.source", buf);
+    flags_text(f->tcp_flags[1], buf, sizeof buf);
+    if (buf[0]) set_cstr(ev, "flow.tcp_flags.destination", buf);
+  }
+  emit(nm);
+}
+
+/* ---- application layer --------------------------------------------------------- */
+
+static void dns_message(soc_netmon *nm, soc_flow *f, const uint8_t *m, size_t len) {
+  soc_event *ev = begin(nm, f, f->last_ns, "network.dns", "dns", "protocol");
+  if (soc_dns_to_event(m, len, ev) < 0) {
+    nm->proto.dns_errors++;
+    return;
+  }
+  nm->proto.dns_messages++;
+  soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "dns", 3);
+  const char *t = soc_event_get(ev, "dns.type");
+  set_cstr(ev, "event.action", t && !strcmp(t, "answer") ? "dns_answer" : "dns_query");
+  emit(nm);
+}
+
+/* DNS over TCP: two length bytes, then the message (RFC 1035 4.2.2). */
+static void dns_tcp(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t *p, size_t n) {
+  if (!a->dns[dir] && !(a->dns[dir] = malloc(2 + SOC_DNS_MSG_MAX))) return;
+  uint8_t *b = a->dns[dir];
+  while (n) {
+    size_t need = a->dnslen[dir] < 2 ? 2 : 2 + ((size_t)b[0] << 8 | b[1]);
+    size_t k = need - a->dnslen[dir] < n ? need - a->dnslen[dir] : n;
+    memcpy(b + a->dnslen[dir], p, k);
+    a->dnslen[dir] += k;
+    p += k;
+    n -= k;
+    if (a->dnslen[dir] == need && need > 2) {
+      dns_message(nm, f, b + 2, need - 2);
+      a->dnslen[dir] = 0;
+    }
+  }
+}
+
+static void http_txn(void *arg, const soc_http_txn *t) {
+  soc_netmon *nm = arg;
+  soc_flow *f = nm->cur;
+  soc_event *ev = begin(nm, f, f->last_ns, "network.http", "http", "protocol");
+  soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "http", 4);
+  set_cstr(ev, "event.action", "http_request");
+  if (t->has_request) {
+    set_cstr(ev, "http.request.method", t->method);
+    set_cstr(ev, "url.original", t->uri);
+    /* path and query of an origin-form or absolute-form target */
+    const char *path = t->uri;
+    if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
+      const char *slash = strchr(strstr(path, "://") + 3, '/');
+      path = slash ? slash : "";
+    }
+    const char *q = strchr(path, '?');
+    if (*path) soc_event_set(ev, "url.path", path, q ? (size_t)(q - path) : strlen(path));
+    if (q && q[1]) set_cstr(ev, "url.query", q + 1);
+    if (*t->host) set_cstr(ev, "url.domain", t->host);
+    if (*t->user_agent) set_cstr(ev, "user_agent.original", t->user_agent);
+    if (*t->referrer) set_cstr(ev, "http.request.referrer", t->referrer);
+    if (*t->request_type) set_cstr(ev, "http.request.mime_type", t->request_type);
+    set_num(ev, "http.request.body.bytes", (int64_t)t->body_bytes[0]);
+  }
+  if (t->version[0]) set_cstr(ev, "http.version", t->version);
+  if (t->status) {
+    set_num(ev, "http.response.status_code", t->status);
+    if (*t->response_type) set_cstr(ev, "http.response.mime_type", t->response_type);
+    set_num(ev, "http.response.body.bytes", (int64_t)t->body_bytes[1]);
+    set_cstr(ev, "event.outcome", t->status < 400 ? "success" : "failure");
+  }
+  emit(nm);
+}
+
+static void http_body(void *arg, const soc_http_txn *t, int dir, const uint8_t *data, size_t len,
+                      uint64_t offset, int final) {
+  soc_netmon *nm = arg;
+  if (nm->o.on_body) nm->o.on_body(nm->o.arg, nm->cur, t, dir, data, len, offset, final);
+}
+
+static void report_tls(soc_netmon *nm, soc_flow *f, app *a) {
+  const soc_tls_info *i = soc_tls_info_get(a->tls);
+  a->reported = 1;
+  if (!i->have_client && !i->have_server) return;
+  soc_event *ev = begin(nm, f, f->last_ns, "network.tls", "tls_handshake", "protocol");
+  soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "tls", 3);
+  soc_tls_to_event(i, ev);
+  if (i->sni[0]) set_cstr(ev, "destination.domain", i->sni);
+  emit(nm);
+}
+
+static void report_ssh(soc_netmon *nm, soc_flow *f, app *a) {
+  const soc_ssh_info *i = soc_ssh_info_get(a->ssh);
+  a->reported = 1;
+  if (!i->have_banner[0] && !i->have_banner[1]) return;
+  soc_event *ev = begin(nm, f, f->last_ns, "network.ssh", "ssh_handshake", "protocol");
+  soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "ssh", 3);
+  soc_ssh_to_event(i, ev);
+  emit(nm);
+}
+
+static int starts_method(const uint8_t *p, size_t n) {
+  static const char *const m[] = {"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
+                                  "CONNECT ", "PATCH ", "TRACE ", "PROPFIND "};
+  for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+    size_t l = strlen(m[i]);
+    if (n >= l && !memcmp(p, m[i], l)) return 1;
+  }
+  return 0;
+}
+
+static int detect(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t *p, size_t n) {
+  if (f->port[1] == 53 || f->port[0] == 53) return P_DNS;
+  if (n >= 4 && !memcmp(p, "SSH-", 4)) {
+    a->ssh = soc_ssh_new(&nm->proto);
+    return a->ssh ? P_SSH : P_NONE;
+  }
+  if ((dir == 0 && starts_method(p, n)) || (dir == 1 && n >= 5 && !memcmp(p, "HTTP/", 5))) {
+    soc_http_cbs cbs = {.on_txn = http_txn, .on_body = http_body, .arg = nm,
+                        .body_max = nm->o.body_max, .stats = &nm->proto};
+    a->http = soc_http_new(&cbs);
+    return a->http ? P_HTTP : P_NONE;
+  }
+  if (dir == 0 && n >= 3 && p[0] == 22 && p[1] == 3) {
+    a->tls = soc_tls_new(&nm->proto);
+    return a->tls ? P_TLS : P_NONE;
+  }
+  /* A few bytes may not tell yet (an HTTP method split across segments). */
+  return n >= 8 || ++a->tries >= DETECT_TRIES ? P_NONE : P_UNKNOWN;
+}
+
+static app *app_of(soc_netmon *nm, soc_flow *f) {
+  if (!f->app && !(f->app = calloc(1, sizeof(app)))) nm->no_memory++;
+  return f->app;
+}
+
+static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, size_t n) {
+  app *a = app_of(nm, f);
+  if (!a) return;
+  if (a->proto == P_UNKNOWN) a->proto = detect(nm, f, a, dir, p, n);
+  switch (a->proto) {
+  case P_DNS:
+    dns_tcp(nm, f, a, dir, p, n);
+    break;
+  case P_HTTP:
+    soc_http_data(a->http, dir, p, n);
+    break;
+  case P_TLS:
+    if (!a->reported && soc_tls_data(a->tls, dir, p, n)) report_tls(nm, f, a);
+    break;
+  case P_SSH:
+    if (!a->reported && soc_ssh_data(a->ssh, dir, p, n)) report_ssh(nm, f, a);
+    break;
+  default:
+    break;
+  }
+}
+
+static void app_gap(soc_flow *f, int dir, size_t len) {
+  app *a = f->app;
+  if (!a) return;
+  if (a->proto == P_HTTP) {
+    soc_http_gap(a->http, dir, len);
+  } else if (a->proto == P_DNS) {
+    a->dnslen[dir] = 0; /* the framing is lost; what follows is read as if it restarted */
+    free(a->dns[dir]);
+    a->dns[dir] = NULL;
+    a->proto = P_NONE;
+  }
+}
+
+static void app_end(soc_netmon *nm, soc_flow *f) {
+  app *a = f->app;
+  if (!a) return;
+  if (a->proto == P_HTTP) soc_http_free(a->http);
+  if (a->proto == P_TLS && !a->reported) report_tls(nm, f, a);
+  if (a->proto == P_SSH && !a->reported) report_ssh(nm, f, a);
+  soc_tls_free(a->tls);
+  soc_ssh_free(a->ssh);
+  free(a->dns[0]);
+  free(a->dns[1]);
+  free(a);
+  f->app = NULL;
+}
+
+/* ---- streams and flows ---------------------------------------------------------- */
+
+static void on_stream(void *arg, const uint8_t *data, size_t len, uint64_t offset) {
+  stream_ctx *c = arg;
+  soc_netmon *nm = c->nm;
+  if (nm->o.on_stream_data) nm->o.on_stream_data(nm->o.arg, c->flow, c->dir, data, len, offset);
+  if (data)
+    app_data(nm, c->flow, c->dir, data, len);
+  else
+    app_gap(c->flow, c->dir, len);
+}
+
+static void on_flow_end(void *arg, soc_flow *f, soc_flow_end why) {
+  soc_netmon *nm = arg;
+  soc_flow *saved = nm->cur;
+  nm->cur = f;
+  for (int dir = 0; dir < 2; dir++) {
+    stream_ctx c = {nm, f, dir};
+    soc_tcp_stream_flush(nm->reasm, &f->stream[dir], on_stream, &c);
+  }
+  app_end(nm, f);
+  if (nm->o.flow_records) flow_record(nm, f, why);
+  nm->cur = saved;
+}
+
+soc_netmon *soc_netmon_new(const soc_netmon_opts *opts) {
+  soc_netmon *nm = calloc(1, sizeof *nm);
+  if (!nm) return NULL;
+  nm->o = *opts;
+  if (!(nm->frag = soc_ipfrag_new(&opts->frag)) ||
+      !(nm->flows = soc_flowtab_new(&opts->flow, on_flow_end, nm)) ||
+      !(nm->reasm = soc_tcpreasm_new(&opts->tcp)) || !(nm->ev = soc_event_new())) {
+    soc_netmon_free(nm);
+    return NULL;
+  }
+  return nm;
+}
+
+void soc_netmon_free(soc_netmon *nm) {
+  if (!nm) return;
+  soc_flowtab_free(nm->flows); /* ends every flow: their events go out first */
+  soc_tcpreasm_free(nm->reasm);
+  soc_ipfrag_free(nm->frag);
+  soc_event_free(nm->ev);
+  free(nm);
+}
+
+void soc_netmon_tick(soc_netmon *nm, int64_t now_ns) {
+  nm->last_expire_ns = now_ns;
+  soc_flowtab_expire(nm->flows, now_ns);
+  soc_ipfrag_expire(nm->frag, now_ns);
+}
+
+void soc_netmon_flush(soc_netmon *nm) { soc_flowtab_flush(nm->flows); }
+
+static void transport(soc_netmon *nm, const soc_packet *pkt) {
+  int dir = 0;
+  soc_flow *f = soc_flowtab_packet(nm->flows, pkt, &dir);
+  if (!f) return;
+  nm->cur = f;
+  if (pkt->proto == SOC_IPPROTO_TCP) {
+    if (pkt->tcp_flags & SOC_TCP_SYN) soc_tcp_stream_syn(&f->stream[dir], pkt->seq);
+    if (pkt->payload_len && !(pkt->tcp_flags & SOC_TCP_RST)) {
+      stream_ctx c = {nm, f, dir};
+      soc_tcp_stream_add(nm->reasm, &f->stream[dir], pkt->seq, pkt->payload, pkt->payload_len,
+                         on_stream, &c);
+    }
+  } else if (pkt->proto == SOC_IPPROTO_UDP && pkt->payload_len &&
+             (pkt->sport == 53 || pkt->dport == 53)) {
+    dns_message(nm, f, pkt->payload, pkt->payload_len);
+  }
+  nm->cur = NULL;
+}
+
+void soc_netmon_packet(soc_netmon *nm, int linktype, const uint8_t *data, size_t caplen,
+                       uint32_t wire_len, int64_t ts_ns) {
+  soc_packet pkt;
+  nm->packets++;
+  nm->bytes += wire_len > caplen ? wire_len : (int64_t)caplen;
+  /* Expiry once per second of capture time is plenty, and cheap. */
+  if (ts_ns - nm->last_expire_ns >= 1000000000LL || ts_ns < nm->last_expire_ns)
+    soc_netmon_tick(nm, ts_ns);
+  soc_decode_result r = soc_decode(linktype, data, caplen, wire_len, ts_ns, &pkt);
+  nm->decode[r]++;
+  if (pkt.snapped) nm->snapped++;
+  if (r == SOC_DECODE_FRAGMENT) {
+    const uint8_t *d;
+    size_t len;
+    if (!soc_ipfrag_add(nm->frag, &pkt, &d, &len)) return;
+    r = soc_decode_transport(&pkt, d, len);
+    if (r != SOC_DECODE_OK) {
+      nm->decode[r]++;
+      return;
+    }
+  }
+  if (r == SOC_DECODE_OK) transport(nm, &pkt);
+}
+
+int64_t soc_netmon_malformed(const soc_netmon *nm) {
+  int64_t n = 0;
+  for (int r = SOC_DECODE_BAD_LINKTYPE; r < SOC_DECODE_COUNT; r++) n += nm->decode[r];
+  return n;
+}
+
+void soc_netmon_counters(const soc_netmon *nm, soc_netmon_counter_cb cb, void *arg) {
+  char name[48];
+  cb(arg, "packets", nm->packets);
+  cb(arg, "packet_bytes", nm->bytes);
+  cb(arg, "malformed", soc_netmon_malformed(nm));
+  for (int r = SOC_DECODE_FRAGMENT; r < SOC_DECODE_COUNT; r++) {
+    snprintf(name, sizeof name, "decode.%s", soc_decode_result_name((soc_decode_result)r));
+    cb(arg, name, nm->decode[r]);
+  }
+  cb(arg, "snapped", nm->snapped);
+  cb(arg, "events", nm->events);
+  cb(arg, "no_memory", nm->no_memory);
+  const soc_flowtab_stats *fs = soc_flowtab_stats_get(nm->flows);
+  cb(arg, "flows.created", fs->created);
+  cb(arg, "flows.active", fs->active);
+  cb(arg, "flows.timeouts", fs->timeouts);
+  cb(arg, "flows.evicted", fs->evicted);
+  cb(arg, "flows.alloc_failures", fs->alloc_failures);
+  const soc_ipfrag_stats *is = soc_ipfrag_stats_get(nm->frag);
+  cb(arg, "frag.fragments", is->fragments);
+  cb(arg, "frag.reassembled", is->reassembled);
+  cb(arg, "frag.timeouts", is->timeouts);
+  cb(arg, "frag.evicted", is->evicted);
+  cb(arg, "frag.overlaps", is->overlaps);
+  cb(arg, "frag.too_many", is->too_many);
+  cb(arg, "frag.bad", is->bad);
+  const soc_tcpreasm_stats *ts = soc_tcpreasm_stats_get(nm->reasm);
+  cb(arg, "tcp.segments", ts->segments);
+  cb(arg, "tcp.out_of_order", ts->out_of_order);
+  cb(arg, "tcp.retransmissions", ts->retransmissions);
+  cb(arg, "tcp.overlaps", ts->overlaps);
+  cb(arg, "tcp.overlap_conflicts", ts->overlap_conflicts);
+  cb(arg, "tcp.gaps", ts->gaps);
+  cb(arg, "tcp.gap_bytes", ts->gap_bytes);
+  cb(arg, "tcp.depth_reached", ts->depth_reached);
+  cb(arg, "tcp.memcap_reached", ts->memcap_reached);
+  const soc_netproto_stats *p = &nm->proto;
+  cb(arg, "dns.messages", p->dns_messages);
+  cb(arg, "dns.errors", p->dns_errors);
+  cb(arg, "http.requests", p->http_requests);
+  cb(arg, "http.responses", p->http_responses);
+  cb(arg, "http.errors", p->http_errors);
+  cb(arg, "http.body_truncated", p->http_body_truncated);
+  cb(arg, "http.decode_errors", p->http_decode_errors);
+  cb(arg, "tls.client_hellos", p->tls_client_hellos);
+  cb(arg, "tls.server_hellos", p->tls_server_hellos);
+  cb(arg, "tls.errors", p->tls_errors);
+  cb(arg, "ssh.banners", p->ssh_banners);
+  cb(arg, "ssh.kexinits", p->ssh_kexinits);
+  cb(arg, "ssh.errors", p->ssh_errors);
+}

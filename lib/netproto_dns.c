@@ -1,0 +1,219 @@
+/*
+ * netproto_dns — one DNS message (RFC 1035) into dns.* fields.
+ *
+ * Names are read label by label into a bounded buffer; a compression
+ * pointer must point backwards (so no loop can form), and a name may take
+ * at most 128 labels. Answers are reported up to MAX_ANSWERS; record data
+ * is rendered for the types an analyst reads (A, AAAA, CNAME, NS, PTR, MX,
+ * TXT, SOA's primary name) and given as its length otherwise.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json.h> /* libfastjson */
+#include <stdio.h>
+#include <string.h>
+
+#include "soc/netproto.h"
+
+#define NAME_MAX_TEXT 1024
+#define MAX_ANSWERS 32
+
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads the name at *off into out (dotted, "" for the root) and moves *off
+ * past it. Returns 0 or -EBADMSG. */
+static int read_name(const uint8_t *m, size_t len, size_t *off, char *out, size_t cap) {
+  size_t o = *off, n = 0, end = 0;
+  int jumped = 0, labels = 0;
+  for (;;) {
+    if (o >= len || ++labels > 128) return -EBADMSG;
+    uint8_t l = m[o];
+    if (l == 0) {
+      if (!jumped) end = o + 1;
+      break;
+    }
+    if ((l & 0xc0) == 0xc0) {
+      if (o + 1 >= len) return -EBADMSG;
+      size_t to = (size_t)(l & 0x3f) << 8 | m[o + 1];
+      if (to >= o) return -EBADMSG; /* only backwards: no loops */
+      if (!jumped) end = o + 2;
+      jumped = 1;
+      o = to;
+      continue;
+    }
+    if (l & 0xc0) return -EBADMSG;
+    if (o + 1 + l > len) return -EBADMSG;
+    if (n + l + 2 > cap) return -EBADMSG;
+    if (n) out[n++] = '.';
+    for (size_t i = 0; i < l; i++) {
+      uint8_t c = m[o + 1 + i];
+      out[n++] = (char)(c > 0x20 && c < 0x7f ? c : '?');
+    }
+    o += 1 + (size_t)l;
+  }
+  out[n] = '\0';
+  *off = end;
+  return 0;
+}
+
+static const char *type_name(uint16_t t, char *buf, size_t cap) {
+  switch (t) {
+  case 1: return "A";
+  case 2: return "NS";
+  case 5: return "CNAME";
+  case 6: return "SOA";
+  case 12: return "PTR";
+  case 15: return "MX";
+  case 16: return "TXT";
+  case 28: return "AAAA";
+  case 33: return "SRV";
+  case 35: return "NAPTR";
+  case 41: return "OPT";
+  case 43: return "DS";
+  case 46: return "RRSIG";
+  case 47: return "NSEC";
+  case 48: return "DNSKEY";
+  case 64: return "SVCB";
+  case 65: return "HTTPS";
+  case 255: return "ANY";
+  default: snprintf(buf, cap, "TYPE%u", t); return buf;
+  }
+}
+
+static const char *class_name(uint16_t c, char *buf, size_t cap) {
+  if (c == 1) return "IN";
+  if (c == 3) return "CH";
+  if (c == 255) return "ANY";
+  snprintf(buf, cap, "CLASS%u", c);
+  return buf;
+}
+
+static const char *rcode_name(unsigned r, char *buf, size_t cap) {
+  static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                      "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                      "NXRRSET", "NOTAUTH", "NOTZONE"};
+  if (r < sizeof names / sizeof *names) return names[r];
+  snprintf(buf, cap, "RCODE%u", r);
+  return buf;
+}
+
+/* Renders the data of one record; rd is at m[off..off+rdlen). */
+static void rdata_text(const uint8_t *m, size_t len, size_t off, uint16_t type, uint16_t rdlen,
+                       char *out, size_t cap) {
+  size_t o = off;
+  out[0] = '\0';
+  if (type == 1 && rdlen == 4) {
+    inet_ntop(AF_INET, m + off, out, (socklen_t)cap);
+  } else if (type == 28 && rdlen == 16) {
+    inet_ntop(AF_INET6, m + off, out, (socklen_t)cap);
+  } else if (type == 5 || type == 2 || type == 12 || type == 6) {
+    if (read_name(m, len, &o, out, cap) < 0) snprintf(out, cap, "(bad name)");
+  } else if (type == 15 && rdlen >= 3) {
+    int k = snprintf(out, cap, "%u ", be16(m + off));
+    o += 2;
+    if (k < 0 || (size_t)k >= cap || read_name(m, len, &o, out + k, cap - (size_t)k) < 0)
+      out[0] = '\0';
+  } else if (type == 16 && rdlen >= 1) {
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < rdlen && n + 1 < cap; i++) {
+      uint8_t c = m[off + 1 + i];
+      out[n++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    out[n] = '\0';
+  } else {
+    snprintf(out, cap, "(%u bytes)", rdlen);
+  }
+}
+
+static void set_cstr(soc_event *ev, const char *name, const char *v) {
+  soc_event_set(ev, name, v, strlen(v));
+}
+
+static void set_json_obj(soc_event *ev, const char *name, fjson_object *o) {
+  const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
+  soc_event_set_json(ev, name, s, strlen(s));
+}
+
+int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
+  int result = -EBADMSG;
+  char name[NAME_MAX_TEXT], buf[32], data[NAME_MAX_TEXT];
+  fjson_object *answers = NULL, *ips = NULL, *flags = NULL;
+  if (len < 12) goto out;
+  uint16_t id = be16(m), fl = be16(m + 2), qd = be16(m + 4), an = be16(m + 6);
+  size_t off = 12;
+  /* Parse everything before setting anything: a bad message sets nothing. */
+  uint16_t qtype = 0, qclass = 0;
+  name[0] = '\0';
+  if (qd) {
+    if (read_name(m, len, &off, name, sizeof name) < 0 || off + 4 > len) goto out;
+    qtype = be16(m + off);
+    qclass = be16(m + off + 2);
+    off += 4;
+    for (unsigned i = 1; i < qd; i++) { /* rare: skip the others */
+      char skip[NAME_MAX_TEXT];
+      if (read_name(m, len, &off, skip, sizeof skip) < 0 || off + 4 > len) goto out;
+      off += 4;
+    }
+  }
+  result = -ENOMEM;
+  if (!(answers = fjson_object_new_array()) || !(ips = fjson_object_new_array()) ||
+      !(flags = fjson_object_new_array()))
+    goto out;
+  result = -EBADMSG;
+  for (unsigned i = 0; i < an && i < MAX_ANSWERS; i++) {
+    char rname[NAME_MAX_TEXT];
+    if (read_name(m, len, &off, rname, sizeof rname) < 0 || off + 10 > len) goto out;
+    uint16_t type = be16(m + off), cls = be16(m + off + 2), rdlen = be16(m + off + 8);
+    uint32_t ttl = be32(m + off + 4);
+    off += 10;
+    if (off + rdlen > len) goto out;
+    rdata_text(m, len, off, type, rdlen, data, sizeof data);
+    fjson_object *a = fjson_object_new_object();
+    if (!a) {
+      result = -ENOMEM;
+      goto out;
+    }
+    fjson_object_object_add(a, "name", fjson_object_new_string(rname));
+    fjson_object_object_add(a, "type", fjson_object_new_string(type_name(type, buf, sizeof buf)));
+    fjson_object_object_add(a, "class", fjson_object_new_string(class_name(cls, buf, sizeof buf)));
+    fjson_object_object_add(a, "ttl", fjson_object_new_int64(ttl));
+    fjson_object_object_add(a, "data", fjson_object_new_string(data));
+    fjson_object_array_add(answers, a);
+    if ((type == 1 || type == 28) && data[0]) fjson_object_array_add(ips, fjson_object_new_string(data));
+    off += rdlen;
+  }
+  static const struct { uint16_t bit; const char *name; } fbits[] = {
+      {0x0400, "AA"}, {0x0200, "TC"}, {0x0100, "RD"}, {0x0080, "RA"}, {0x0020, "AD"}, {0x0010, "CD"}};
+  for (size_t i = 0; i < sizeof fbits / sizeof *fbits; i++)
+    if (fl & fbits[i].bit) fjson_object_array_add(flags, fjson_object_new_string(fbits[i].name));
+  int response = (fl & 0x8000) != 0;
+  snprintf(buf, sizeof buf, "%u", id); /* ECS: a keyword */
+  set_cstr(ev, "dns.id", buf);
+  set_cstr(ev, "dns.type", response ? "answer" : "query");
+  static const char *const opcodes[16] = {"QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE"};
+  unsigned op = (fl >> 11) & 0xf;
+  if (opcodes[op])
+    set_cstr(ev, "dns.op_code", opcodes[op]);
+  else {
+    snprintf(buf, sizeof buf, "%u", op);
+    set_cstr(ev, "dns.op_code", buf);
+  }
+  if (fjson_object_array_length(flags)) set_json_obj(ev, "dns.header_flags", flags);
+  if (response) set_cstr(ev, "dns.response_code", rcode_name(fl & 0xf, buf, sizeof buf));
+  if (qd) {
+    set_cstr(ev, "dns.question.name", name);
+    set_cstr(ev, "dns.question.type", type_name(qtype, buf, sizeof buf));
+    set_cstr(ev, "dns.question.class", class_name(qclass, buf, sizeof buf));
+  }
+  if (fjson_object_array_length(answers)) set_json_obj(ev, "dns.answers", answers);
+  if (fjson_object_array_length(ips)) set_json_obj(ev, "dns.resolved_ip", ips);
+  result = 0;
+out:
+  if (answers) fjson_object_put(answers);
+  if (ips) fjson_object_put(ips);
+  if (flags) fjson_object_put(flags);
+  return result;
+}
