@@ -209,8 +209,9 @@ static int entry_begin(soc_bundle *b, const char *inner) {
         (result = put(b, NULL, pad_of((size_t)rn), after)))
       return result;
     /* the plain name: the bundle folder and the file's own name, cut */
-    const char *base = strrchr(full, '/') + 1;
-    snprintf(full, sizeof full, "%.80s/%.19s", b->top, base);
+    char base[20];
+    snprintf(base, sizeof base, "%s", strrchr(full, '/') + 1);
+    snprintf(full, sizeof full, "%.80s/%s", b->top, base);
   }
   memcpy(b->entry_path, full, strlen(full) + 1);
   b->hdr_at = b->len;

@@ -51,25 +51,30 @@ static int sha_hex(const void *p, size_t n, char hex[HEX_LEN + 1]) {
 
 /* ---- messages ---- */
 
+static int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
 /* Strict base64 (RFC 4648, with padding, no line breaks). OUT: *n bytes
  * into out, which holds 3 * (len / 4). 0 or -1. */
 static int b64_decode(const char *s, size_t len, uint8_t *out, size_t *n) {
-  static const char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   size_t o = 0;
   if (len % 4) return -1;
   for (size_t i = 0; i < len; i += 4) {
     uint32_t v = 0;
     int pad = 0;
     for (size_t j = 0; j < 4; j++) {
-      const char *p = s[i + j] ? strchr(alphabet, s[i + j]) : NULL;
+      int d = b64_value(s[i + j]);
       if (s[i + j] == '=' && i + 4 == len && j >= 2 && (j == 3 || s[i + 3] == '=')) {
         pad++;
         v <<= 6;
         continue;
       }
-      if (!p || pad) return -1;
-      v = v << 6 | (uint32_t)(p - alphabet);
+      if (d < 0 || pad) return -1;
+      v = v << 6 | (uint32_t)d;
     }
     out[o++] = (uint8_t)(v >> 16);
     if (pad < 2) out[o++] = (uint8_t)(v >> 8);

@@ -227,6 +227,26 @@ static void test_gnu_tar(void **state) {
   free_bag(&g);
 }
 
+/* A link planted in the destination is not followed. */
+static void test_extract_no_follow(void **state) {
+  (void)state;
+  bag g;
+  make_bag(&g, ID, NULL);
+  char dir[512], link[600], target[512];
+  snprintf(dir, sizeof dir, "%s/planted", test_dir());
+  snprintf(target, sizeof target, "%s/elsewhere", test_dir());
+  snprintf(link, sizeof link, "%s/" TOP, dir);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  assert_int_equal(mkdir(target, 0700), 0);
+  assert_int_equal(symlink(target, link), 0);
+  int r = soc_bundle_extract(g.archive, g.len, dir);
+  assert_true(r == -ELOOP || r == -ENOTDIR);
+  assert_int_equal(rmdir(target), 0); /* still empty */
+  assert_int_equal(soc_bundle_extract(g.archive, g.len, NULL), -EINVAL);
+  assert_int_equal(soc_bundle_extract(g.archive, g.len - 1, dir), -EBADMSG);
+  free_bag(&g);
+}
+
 static void test_bag_info(void **state) {
   (void)state;
   bag g;
@@ -639,6 +659,7 @@ int main(void) {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_long_names),
       cmocka_unit_test(test_gnu_tar),
+      cmocka_unit_test(test_extract_no_follow),
       cmocka_unit_test(test_bag_info),
       cmocka_unit_test(test_flipped_byte),
       cmocka_unit_test(test_missing_chunk),
