@@ -535,7 +535,9 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   if (!names[k]) return -1;
   opts o = {.now_ns = wall_ns()};
   int opt, bad = 0, have_at = 0;
-  optind = 1;
+  /* 0, not 1: glibc then starts afresh, permuting (main's "+" stops at the
+   * command), so REPORT-ID may come before its options. */
+  optind = 0;
   while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
     switch (opt) {
       case 'j': o.json = 1; break;
