@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "soc/audit.h"
+#include "soc/center_topic.h"
 #include "soc/report.h"
 #include "soc/tz.h"
 
@@ -49,7 +50,7 @@ int soc_inbox_new(const soc_config *cfg, soc_store *store, const soc_regime *reg
   ib->store = store;
   ib->regime = regime;
   snprintf(ib->prefix, sizeof ib->prefix, "%s/", cfg->agent.id);
-  if (soc_report_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, ib->topic,
+  if (soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, ib->topic,
                               sizeof ib->topic) < 0)
     goto out;
   snprintf(group, sizeof group, "socagent-%s", cfg->agent.id);

@@ -1,7 +1,7 @@
 /*
  * inbox — the technical center's decisions for this agent's reports.
  *
- * The center answers on one topic per agency (soc_report_center_topic):
+ * The center answers on one topic per agency (soc_center_topic):
  * a review done by the center, a level it changed, support dispatched
  * (docs/REPORTS.md, "Center decisions"). Each agent of the agency reads the
  * whole topic in its own consumer group ("socagent-<agent id>") and keeps

@@ -50,6 +50,7 @@
 #include "soc/notify.h"
 #include "soc/store.h"
 #include "soc/utf8.h"
+#include "center.h"
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
@@ -57,6 +58,7 @@
 #define BATCH_MS 200       /* and at most this long between commits */
 #define RETRY_MS 1000      /* pause after the store refused a batch */
 #define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
+#define SWEEP_MS 60000     /* how often the report clocks are looked at while consuming */
 
 /* Counters kept per batch and added to center.db in its transaction, so they
  * are exactly as durable as what they count. */
@@ -76,6 +78,8 @@ typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
   soc_store *store;                /* owned */
   soc_center_writer *w;            /* owned */
+  soc_center *center;              /* owned: reports, evidence, clocks */
+  int64_t swept_ms;                /* last look for overdue reviews */
   rd_kafka_t *rk;                  /* owned */
   /* The open batch: per partition, the offset after its last message (to
    * store and commit) and its first message's (to seek back to). */
@@ -120,7 +124,12 @@ static void usage(FILE *out) {
           "                                  collector.agent_silence without one\n"
           "  events --count [--agent ID]     how many events center.db holds\n"
           "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
-          "  stats [--json]                  the collectors' counters\n");
+          "  stats [--json]                  the collectors' counters\n"
+          "  incidents|overdue [--json] [--now T]   reports, their clocks, flags, evidence\n"
+          "  summary [--since T] [--json] [--now T] per agency, level, category\n"
+          "  evidence [verify BUNDLE-ID]     bundles; verify re-checks the archive on disk\n"
+          "  review REPORT-ID --by NAME [--result TEXT] [--level N --reason TEXT] [--at T]\n"
+          "  support REPORT-ID --by NAME [--at T]   support dispatched\n");
 }
 
 /* ---- the store -------------------------------------------------------------------- */
@@ -278,6 +287,24 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .counters = v.counters ? v.counters : "{}"};
     result = soc_store_center_agent_seen(c->w, &a);
     if (!result) c->delta[C_HEARTBEATS]++;
+  } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
+    char why[sizeof v.detail];
+    result = msg.kind == SOC_COLLECTOR_REPORTS
+                 ? soc_center_report_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                                        o.received_ns, &dup, why, sizeof why)
+                 : soc_center_evidence_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                                          o.received_ns, &dup, why, sizeof why);
+    if (result == 1) { /* JSON from an agent, but not a report or evidence it may send */
+      result = soc_store_center_quarantine_put(c->w, &o, m->key, m->key ? m->key_len : 0,
+                                               soc_collector_reason_name(SOC_COLLECTOR_BAD_FIELD),
+                                               why, msg.payload, msg.len, &dup);
+      if (!result && !dup) {
+        c->delta[C_QUARANTINED]++;
+        c->reasons[SOC_COLLECTOR_BAD_FIELD]++;
+      }
+    } else if (!result) {
+      c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
+    }
   } else {
     result = soc_store_center_message_put(c->w, &o, v.agent, m->key, m->key ? m->key_len : 0,
                                           msg.payload, msg.len, &dup);
@@ -369,18 +396,20 @@ out:
   return result;
 }
 
-/* "^<prefix>\..*", with the prefix's dots escaped (config.c allows only
- * letters, digits, '.', '_' and '-' in it). */
+/* "^<prefix>\.[^.]+$", with the prefix's dots escaped (config.c allows only
+ * letters, digits, '.', '_' and '-' in it). The agents' topics have one
+ * name after the prefix; the center's own <prefix>.center.<agency> have two
+ * and are not ours to consume (they are for the agents). */
 static int subscribe(collector *c) {
   char re[512];
   size_t n = 0;
   const char *p = c->cfg->kafka.topic_prefix;
   re[n++] = '^';
-  for (; *p && n < sizeof re - 8; p++) {
+  for (; *p && n < sizeof re - 12; p++) {
     if (*p == '.') re[n++] = '\\';
     re[n++] = *p;
   }
-  memcpy(re + n, "\\..*", 5);
+  memcpy(re + n, "\\.[^.]+$", 9);
   rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(t, re, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, t);
@@ -433,6 +462,7 @@ static int run(const soc_collector_config *cfg) {
     fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     goto out;
   }
+  if (soc_center_new(cfg, &c.center) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
@@ -480,6 +510,15 @@ static int run(const soc_collector_config *cfg) {
     if (failed || batch_commit(&c, 1) < 0) {
       if (failed) batch_abort(&c, 1);
       for (int i = 0; i < RETRY_MS / 50 && !stop_requested; i++) usleep(50000);
+    } else if (mono_ms() - c.swept_ms >= SWEEP_MS) {
+      /* Between batches: supervisor reviews that are now overdue. */
+      c.swept_ms = mono_ms();
+      if (soc_store_begin(c.store) == 0) {
+        if (soc_center_sweep(c.center, c.store, now_ns(), NULL) == 0)
+          soc_store_commit(c.store);
+        else
+          soc_store_rollback(c.store);
+      }
     }
   }
   soc_notify("STOPPING=1");
@@ -499,6 +538,7 @@ out:
             c.total[C_CONSUMED], c.total[C_EVENTS], c.total[C_DUPLICATES], c.total[C_HEARTBEATS],
             c.total[C_MESSAGES], c.total[C_QUARANTINED]);
   soc_store_center_writer_free(c.w);
+  soc_center_free(c.center);
   soc_store_close(c.store);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
@@ -647,6 +687,8 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
   int json = 0, count = 0, opt, status = 2;
   long limit = 0;
   soc_store *s = NULL;
+  int center = soc_center_command(cfg, argc, argv);
+  if (center >= 0) return center;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (opt) {

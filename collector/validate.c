@@ -51,6 +51,8 @@ soc_collector_kind soc_collector_topic_kind(const char *topic, const char *prefi
     return SOC_COLLECTOR_OTHER;
   if (!strcmp(topic + n + 1, "events")) return SOC_COLLECTOR_EVENTS;
   if (!strcmp(topic + n + 1, "heartbeat")) return SOC_COLLECTOR_HEARTBEAT;
+  if (!strcmp(topic + n + 1, "reports")) return SOC_COLLECTOR_REPORTS;
+  if (!strcmp(topic + n + 1, "evidence")) return SOC_COLLECTOR_EVIDENCE;
   return SOC_COLLECTOR_OTHER;
 }
 
@@ -119,7 +121,9 @@ static int take_int(fjson_object *f, int64_t *out) {
 /* The headers: required on events, checked when present elsewhere. */
 static int check_headers(const soc_collector_msg *m, soc_collector_verdict *v) {
   int strict = m->kind == SOC_COLLECTOR_EVENTS;
-  if (!m->hdr_agent && strict) return reject(v, SOC_COLLECTOR_NO_HEADER, "no agent.id header");
+  /* An evidence message names its agent only in the header. */
+  if (!m->hdr_agent && (strict || m->kind == SOC_COLLECTOR_EVIDENCE))
+    return reject(v, SOC_COLLECTOR_NO_HEADER, "no agent.id header");
   if (!m->hdr_schema && strict)
     return reject(v, SOC_COLLECTOR_NO_HEADER, "no schema.version header");
   if (m->hdr_schema && (m->hdr_schema_len != sizeof SOC_COLLECTOR_SCHEMA - 1 ||
@@ -204,6 +208,10 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
   if (!fjson_object_is_type(*rootp, fjson_type_object))
     return reject(v, SOC_COLLECTOR_NOT_OBJECT, "JSON, but not an object");
 
+  if (m->kind == SOC_COLLECTOR_EVIDENCE) {
+    memcpy(v->agent, m->hdr_agent, m->hdr_agent_len); /* checked: at most 64 bytes */
+    return SOC_COLLECTOR_OK;
+  }
   fjson_object *aid = path2(*rootp, "agent", "id");
   if (!aid || !fjson_object_is_type(aid, fjson_type_string))
     return reject(v, SOC_COLLECTOR_NO_AGENT, "no agent.id string in the body");

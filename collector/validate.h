@@ -30,6 +30,9 @@
 typedef enum {
   SOC_COLLECTOR_EVENTS,    /* <prefix>.events: headers required, event.id required */
   SOC_COLLECTOR_HEARTBEAT, /* <prefix>.heartbeat: body agent.id; headers checked if present */
+  SOC_COLLECTOR_REPORTS,   /* <prefix>.reports: like OTHER; center.c reads the document */
+  SOC_COLLECTOR_EVIDENCE,  /* <prefix>.evidence: agent.id header required, the body names
+                              no agent (docs/REPORTS.md); center.c parses the rest */
   SOC_COLLECTOR_OTHER,     /* alerts, incidents, ...: like heartbeats, kept as they are */
 } soc_collector_kind;
 
@@ -84,7 +87,8 @@ int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v)
 void soc_collector_verdict_clear(soc_collector_verdict *v);
 /* "too_large", "not_json", ...: the names the quarantine keeps. */
 const char *soc_collector_reason_name(soc_collector_reason r);
-/* The kind of a topic name: prefix + ".events" and ".heartbeat", else OTHER. */
+/* The kind of a topic name: prefix + ".events", ".heartbeat", ".reports",
+ * ".evidence", else OTHER. */
 soc_collector_kind soc_collector_topic_kind(const char *topic, const char *prefix);
 /* 1 when s (len bytes) is a valid agent id. */
 int soc_collector_agent_id_ok(const char *s, size_t len);

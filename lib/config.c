@@ -319,7 +319,16 @@ static const soc_field collector_fields[] = {
 
 static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
                                              "kafka",   "journal",  "report", "evidence", NULL};
-static const char *const collector_sections[] = {"collector", "kafka", NULL};
+static const soc_field center_fields[] = {
+    {.key = "regime", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, center.regime), .def = "tw-2026",
+     .help = "deadline table for a report whose own \"regime\" cannot be loaded"},
+    {.key = "regimes_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, center.regimes_dir), .flags = SOC_FIELD_PATH,
+     .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
+};
+
+static const char *const collector_sections[] = {"collector", "kafka", "center", NULL};
 
 /* ---- small validators ---------------------------------------------------- */
 
@@ -1057,6 +1066,14 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
            cfg->collector.id);
     bad = 1;
   }
+  bad |= soc_schema_apply(center_fields, NFIELDS(center_fields), soc_ynode_get(root, "center"),
+                          cfg, &l.ctx, "center") < 0;
+  if (!bad && (flags & SOC_CONFIG_CHECK_REFERENCES)) {
+    soc_regime *regime = NULL;
+    const char *dir = cfg->center.regimes_dir ? cfg->center.regimes_dir : soc_regime_default_dir();
+    bad |= soc_regime_load_named(dir, cfg->center.regime, &regime, diag) < 0;
+    soc_regime_free(regime);
+  }
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
     soc_schema_error(&l.ctx, root, "missing required section 'kafka' (brokers, topic_prefix, group_id)");
@@ -1077,6 +1094,7 @@ out:
 void soc_collector_config_free(soc_collector_config *cfg) {
   if (!cfg) return;
   soc_schema_release(collector_fields, NFIELDS(collector_fields), cfg);
+  soc_schema_release(center_fields, NFIELDS(center_fields), cfg);
   soc_schema_release(collector_kafka_fields, NFIELDS(collector_kafka_fields), &cfg->kafka);
   free(cfg->path);
   free(cfg->base_dir);
@@ -1089,6 +1107,8 @@ void soc_config_print_doc(int collector, FILE *out) {
     soc_schema_print_doc(collector_fields, NFIELDS(collector_fields), "collector", out);
     fprintf(out, "kafka:\n");
     soc_schema_print_doc(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
+    fprintf(out, "center:\n");
+    soc_schema_print_doc(center_fields, NFIELDS(center_fields), "center", out);
     return;
   }
   fprintf(out, "agent:\n");

@@ -18,7 +18,6 @@
 
 #include "soc/authority.h"
 #include "soc/event.h"
-#include "soc/hash.h"
 #include "soc/rules.h"
 #include "soc/tz.h"
 #include "soc/utf8.h"
@@ -812,22 +811,4 @@ int soc_report_save(soc_store *s, fjson_object *r, const soc_regime *g, int64_t 
   rc = soc_store_report_put(s, &row);
   if (rc == 0) rc = soc_store_outbox_add(s, "reports", id ? id : "", json, strlen(json), NULL);
   return rc;
-}
-
-int soc_report_center_topic(const char *prefix, const char *agency, char *out, size_t cap) {
-  int plain = agency && *agency && strlen(agency) <= 120;
-  for (const char *p = agency; plain && *p; p++)
-    plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '.' || *p == '_' || *p == '-';
-  int n;
-  if (plain) {
-    n = snprintf(out, cap, "%s.center.%s", prefix, agency);
-  } else {
-    uint8_t md[SOC_SHA256_LEN];
-    char hex[2 * SOC_SHA256_LEN + 1];
-    if (soc_sha256(agency ? agency : "", agency ? strlen(agency) : 0, md) < 0) return -EIO;
-    soc_hex(md, SOC_SHA256_LEN, hex);
-    n = snprintf(out, cap, "%s.center.x%.16s", prefix, hex);
-  }
-  return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }

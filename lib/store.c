@@ -262,6 +262,67 @@ static const char *const center_migrations[] = {
     "  value INTEGER NOT NULL,\n"
     "  PRIMARY KEY(collector, name)\n"
     ");",
+    /* 2: the center's side of the workflow (store_center_report.c): the
+     * latest revision of each report and every revision, the notifications
+     * owed for levels 3-4, the center's decisions, and evidence bundles
+     * rebuilt from their chunks. */
+    "CREATE TABLE report(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"   /* "<agent id>/<number>" */
+    "  agent TEXT NOT NULL,\n"
+    "  agency TEXT NOT NULL,\n"
+    "  level INTEGER NOT NULL,\n"
+    "  state TEXT NOT NULL,\n"
+    "  category TEXT NOT NULL,\n"
+    "  revision INTEGER NOT NULL,\n"      /* the highest seen: never goes back */
+    "  discovered_ns INTEGER NOT NULL,\n"
+    "  received_ns INTEGER NOT NULL,\n"
+    "  flagged_ns INTEGER NOT NULL DEFAULT 0,\n" /* review overdue: the center reviews it (§3.3(一)) */
+    "  flag TEXT NOT NULL DEFAULT '',\n"
+    "  body TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE report_revision(\n"
+    "  id TEXT NOT NULL,\n"
+    "  revision INTEGER NOT NULL,\n"
+    "  received_ns INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  PRIMARY KEY(id, revision)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE notification(\n"       /* levels 3-4, §3.3(三) */
+    "  report TEXT NOT NULL,\n"
+    "  level INTEGER NOT NULL,\n"
+    "  who TEXT NOT NULL,\n"
+    "  at_ns INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(report, level, who)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE decision(\n"
+    "  n INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  id TEXT UNIQUE NOT NULL,\n"        /* "<collector id>/<n>" */
+    "  report TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"             /* review | level | support */
+    "  at_ns INTEGER NOT NULL,\n"
+    "  by TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL\n"              /* the message as produced */
+    ");\n"
+    "CREATE INDEX decision_report ON decision(report);\n"
+    "CREATE TABLE evidence_chunk(\n"
+    "  bundle TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  data BLOB NOT NULL,\n"
+    "  PRIMARY KEY(bundle, seq)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE bundle(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"
+    "  report TEXT NOT NULL,\n"
+    "  agent TEXT NOT NULL,\n"
+    "  chunks INTEGER NOT NULL,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  manifest TEXT NOT NULL,\n"
+    "  state TEXT NOT NULL DEFAULT 'incomplete',\n" /* incomplete | verified | failed */
+    "  path TEXT NOT NULL DEFAULT '',\n"
+    "  reason TEXT NOT NULL DEFAULT '',\n"
+    "  checked_ns INTEGER NOT NULL DEFAULT 0\n"
+    ");",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

@@ -158,6 +158,10 @@ typedef struct soc_collector_config {
     char *state_dir;
     int64_t agent_silence;  /* seconds without a heartbeat before an alert */
   } collector;
+  struct {
+    char *regime;           /* deadline table for reports that name none (or an unknown one) */
+    char *regimes_dir;      /* NULL: soc_regime_default_dir() */
+  } center;
   soc_kafka_config kafka;
 } soc_collector_config;
 

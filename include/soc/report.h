@@ -127,14 +127,6 @@ int soc_report_deadlines(fjson_object *r, const soc_regime *g, int64_t now_s, so
  * "deadlines" array recomputed as of now_s. */
 int soc_report_touch(fjson_object *r, const soc_regime *g, int64_t now_s);
 
-/* The topic on which the technical center answers one agency's agents:
- * "<prefix>.center.<agency>" when the agency's name is made of Kafka's
- * topic characters [A-Za-z0-9._-], else "<prefix>.center.x<16 hex>" from
- * the SHA-256 of the name (agencies are named in Chinese; a lossy mapping
- * such as replacing characters would let two agencies share a topic).
- * Returns 0, or -ENAMETOOLONG when out is too small (cap 256 is enough). */
-int soc_report_center_topic(const char *prefix, const char *agency, char *out, size_t cap);
-
 /* The one way a changed report is kept: touch (revision, clocks as of
  * now_s), store the row, and queue the revision for <prefix>.reports,
  * inside the caller's transaction. Returns 0 or a store error. */

@@ -394,6 +394,81 @@ typedef int (*soc_center_counter_cb)(void *arg, const char *collector, const cha
                                      int64_t value);
 int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg);
 
+/* ---- the center's side of the workflow (store_center_report.c) -------------
+ * Reports (latest revision and every revision), the notifications owed for
+ * levels 3-4, the center's decisions, and evidence bundles with their
+ * chunks. Writes are idempotent like the rest of center.db (a replay
+ * changes nothing) and run inside the caller's transaction; they are not on
+ * the hot path, so statements are prepared per call. Strings handed to
+ * callbacks are valid during the call only. */
+
+typedef struct soc_center_report {
+  const char *id, *agent, *agency, *state, *category;
+  int level;
+  int64_t revision, discovered_ns, received_ns;
+  int64_t flagged_ns;   /* reading: when the review deadline was found passed, 0: not */
+  const char *flag;     /* reading: why */
+  const char *body;     /* the document (JSON) */
+} soc_center_report;
+typedef int (*soc_center_report_cb)(void *arg, const soc_center_report *r);
+/* Keeps this revision (once) and makes it the report's row when its revision
+ * is higher than the stored one: a replayed or late older revision never
+ * replaces a newer one. OUT: *current (may be NULL) 1 when it did. */
+int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *current);
+/* One report (-ENOENT when unknown) or all of them by id. */
+int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_cb cb, void *arg);
+int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *arg);
+/* Flags a report for the center's direct review; the first flag stays. */
+int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, const char *why);
+
+/* A notification owed to who for report at level, once. OUT: *fresh (may
+ * be NULL). */
+int soc_store_center_notify(soc_store *s, const char *report, int level, const char *who,
+                            int64_t at_ns, int *fresh);
+typedef int (*soc_center_notify_cb)(void *arg, const char *report, int level, const char *who,
+                                    int64_t at_ns);
+/* Of one report, or all (report NULL), oldest first. */
+int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_center_notify_cb cb,
+                                        void *arg);
+
+/* The next decision number (inside the caller's write transaction, so two
+ * operators never get the same). */
+int soc_store_center_decision_next(soc_store *s, int64_t *n);
+int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const char *report,
+                                  const char *kind, int64_t at_ns, const char *by,
+                                  const char *body);
+typedef int (*soc_center_decision_cb)(void *arg, const char *kind, int64_t at_ns, const char *body);
+/* The decisions on one report, in the order they were made. */
+int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center_decision_cb cb,
+                                    void *arg);
+
+/* Evidence: a chunk once per (bundle, seq), the manifest once per bundle. */
+int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,
+                               const void *data, size_t len, int *dup);
+int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *report,
+                                const char *agent, int64_t chunks, int64_t size,
+                                const char *manifest, int *dup);
+typedef struct soc_center_bundle {
+  const char *id, *report, *agent, *manifest;
+  const char *state;  /* incomplete | verified | failed */
+  const char *path;   /* the archive on disk, "" before */
+  const char *reason; /* why it failed */
+  int64_t chunks, size;
+  int64_t have;       /* chunks stored */
+  int64_t checked_ns;
+} soc_center_bundle;
+typedef int (*soc_center_bundle_cb)(void *arg, const soc_center_bundle *b);
+/* One bundle (-ENOENT when no manifest came yet), or all, by id. */
+int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_cb cb, void *arg);
+int soc_store_center_bundles_scan(soc_store *s, soc_center_bundle_cb cb, void *arg);
+typedef int (*soc_center_chunk_cb)(void *arg, int64_t seq, int64_t offset, const void *data,
+                                   size_t len);
+/* A bundle's chunks in seq order. */
+int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_chunk_cb cb,
+                                 void *arg);
+int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state, const char *path,
+                                const char *reason, int64_t checked_ns);
+
 /* ---- the audit log (store_audit.c) -----------------------------------------
  * Rows of the append-only audit table; the chain's hashes are computed and
  * checked by audit.c (include/soc/audit.h), which is what callers use. */

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t alen = data[1] % 80, slen = data[2] % 4;
   data += 3;
   size -= 3;
-  m.kind = (soc_collector_kind)(flags % 3);
+  m.kind = (soc_collector_kind)(flags % (SOC_COLLECTOR_OTHER + 1));
   if (flags & 0x04) {
     if (alen > size) alen = size;
     m.hdr_agent = data;

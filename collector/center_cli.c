@@ -1,0 +1,601 @@
+/*
+ * center_cli — the operator's commands on reports, evidence and the
+ * center's decisions: incidents, overdue, evidence, summary, review,
+ * support (README, "The technical center").
+ *
+ * A decision (review, level, support) is numbered and recorded in center.db
+ * and produced to <prefix>.center.<agency> inside one transaction that
+ * commits only once Kafka confirmed delivery: an operator who sees exit 0
+ * knows the agency's agent will get it, and a failed delivery leaves no
+ * decision behind that the agent never heard of.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "center.h"
+#include "soc/bundle.h"
+#include "soc/center_topic.h"
+#include "soc/report.h"
+#include "soc/tz.h"
+
+#define DELIVERY_MS 15000 /* how long a decision waits for Kafka's acknowledgement */
+
+typedef struct opts {
+  int json;
+  int64_t now_ns, since_ns, at_ns;
+  const char *by, *reason, *result;
+  int level;
+} opts;
+
+static int64_t wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "2026-11-25T10:05:55Z" (UTC), or "-" for 0. */
+static const char *stamp(int64_t s, char *buf, size_t cap) {
+  struct tm tm;
+  time_t t = (time_t)s;
+  if (!s || !gmtime_r(&t, &tm)) return "-";
+  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+static fjson_object *jstr(const char *s) { return fjson_object_new_string(s ? s : ""); }
+
+static fjson_object *jtime(int64_t s) {
+  char b[32];
+  return s ? fjson_object_new_string(stamp(s, b, sizeof b)) : NULL;
+}
+
+static int open_store(const soc_collector_config *cfg, soc_store **s) {
+  char path[4096], err[600];
+  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >= sizeof path)
+    return -ENAMETOOLONG;
+  int rc = soc_store_open(path, SOC_STORE_CENTER, s, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
+  return rc;
+}
+
+/* ---- incidents and overdue ---- */
+
+typedef struct list_ctx {
+  soc_center *c;
+  soc_store *s;
+  const opts *o;
+  int overdue_only;
+  fjson_object *out; /* --json */
+  size_t n;
+  int err;
+} list_ctx;
+
+static int count_notes(void *arg, const char *report, int level, const char *who, int64_t at) {
+  (void)report, (void)level, (void)who, (void)at;
+  (*(size_t *)arg)++;
+  return 0;
+}
+
+typedef struct bundle_state {
+  char state[16];
+} bundle_state;
+
+static int bundle_of(void *arg, const soc_center_bundle *b) {
+  bundle_state *x = arg;
+  snprintf(x->state, sizeof x->state, "%s", b->state);
+  return 0;
+}
+
+static void print_clock(const char *step, soc_deadline_status st, int64_t due, int64_t done,
+                        const char *id) {
+  char d1[32], d2[32];
+  printf("  %-14s %-8s due %s done %s%s%s\n", step, soc_deadline_status_name(st),
+         stamp(due, d1, sizeof d1), stamp(done, d2, sizeof d2), id ? "  " : "", id ? id : "");
+}
+
+static int list_one(void *arg, const soc_center_report *r) {
+  list_ctx *x = arg;
+  soc_center_view v;
+  size_t notes = 0;
+  bundle_state b = {"-"};
+  char bid[SOC_BUNDLE_ID_MAX], t1[32];
+  int rc = soc_center_view_of(x->c, x->s, r, x->o->now_ns / 1000000000, &v);
+  if (rc == -EBADMSG) {
+    fprintf(stderr, "soccollector: report %s: the stored document is not JSON\n", r->id);
+    x->err = 1;
+    return 0;
+  }
+  if (rc) goto out;
+  if (x->overdue_only && !v.overdue && !r->flagged_ns) goto out;
+  x->n++;
+  if ((rc = soc_store_center_notifications_scan(x->s, r->id, count_notes, &notes))) goto out;
+  const char *bundle = soc_report_str(v.doc, "bundle.id");
+  snprintf(bid, sizeof bid, "%s", bundle ? bundle : "");
+  if (bundle && (rc = soc_store_center_bundle_get(x->s, bid, bundle_of, &b)) == -ENOENT) {
+    snprintf(b.state, sizeof b.state, "awaited");
+    rc = 0;
+  }
+  if (rc) goto out;
+  const char *state = soc_report_str(v.doc, "state");
+  int level = soc_report_level(v.doc);
+  if (x->out) {
+    fjson_object *o = fjson_object_new_object(), *clocks = fjson_object_new_array();
+    fjson_object_object_add(o, "id", jstr(r->id));
+    fjson_object_object_add(o, "agency", jstr(r->agency));
+    fjson_object_object_add(o, "level", fjson_object_new_int(level));
+    fjson_object_object_add(o, "state", jstr(state));
+    fjson_object_object_add(o, "category", jstr(r->category));
+    fjson_object_object_add(o, "revision", fjson_object_new_int64(r->revision));
+    fjson_object_object_add(o, "discovered", jtime(r->discovered_ns / 1000000000));
+    fjson_object_object_add(o, "regime", jstr(soc_regime_id(v.regime)));
+    fjson_object_object_add(o, "flagged", jtime(r->flagged_ns / 1000000000));
+    fjson_object_object_add(o, "flag", jstr(r->flag));
+    fjson_object_object_add(o, "notifications", fjson_object_new_int64((int64_t)notes));
+    fjson_object_object_add(o, "bundle", bundle ? jstr(bid) : NULL);
+    fjson_object_object_add(o, "bundle_state", bundle ? jstr(b.state) : NULL);
+    for (size_t i = 0; i < v.ndl; i++) {
+      if (x->overdue_only && !(v.dl[i].status == SOC_DEADLINE_OVERDUE && !v.dl[i].done)) continue;
+      fjson_object *k = fjson_object_new_object();
+      fjson_object_object_add(k, "step", jstr(v.dl[i].step->id));
+      fjson_object_object_add(k, "who", jstr(v.dl[i].step->who));
+      fjson_object_object_add(k, "status", jstr(soc_deadline_status_name(v.dl[i].status)));
+      fjson_object_object_add(k, "due", jtime(v.dl[i].due));
+      fjson_object_object_add(k, "done", jtime(v.dl[i].done));
+      fjson_object_array_add(clocks, k);
+    }
+    if (v.support_requested &&
+        (!x->overdue_only || (v.support_status == SOC_DEADLINE_OVERDUE && !v.support_done))) {
+      fjson_object *k = fjson_object_new_object();
+      fjson_object_object_add(k, "step", jstr("support"));
+      fjson_object_object_add(k, "who", jstr("center"));
+      fjson_object_object_add(k, "status", jstr(soc_deadline_status_name(v.support_status)));
+      fjson_object_object_add(k, "due", jtime(v.support_due));
+      fjson_object_object_add(k, "done", jtime(v.support_done));
+      fjson_object_array_add(clocks, k);
+    }
+    fjson_object_object_add(o, "clocks", clocks);
+    fjson_object_array_add(x->out, o);
+    goto out;
+  }
+  printf("%s  %s  level %d  %s  %s  notified %zu  evidence %s%s\n", r->id, r->agency, level,
+         state ? state : "?", r->category, notes, b.state,
+         r->flagged_ns ? "  FLAGGED: center reviews directly (§3.3(一))" : "");
+  if (r->flagged_ns) printf("  flagged %s: %s\n", stamp(r->flagged_ns / 1000000000, t1, sizeof t1), r->flag);
+  for (size_t i = 0; i < v.ndl; i++) {
+    int late = v.dl[i].status == SOC_DEADLINE_OVERDUE && !v.dl[i].done;
+    if (x->overdue_only && !late) continue;
+    print_clock(v.dl[i].step->id, v.dl[i].status, v.dl[i].due, v.dl[i].done,
+                late ? "OVERDUE" : NULL);
+  }
+  if (v.support_requested &&
+      (!x->overdue_only || (v.support_status == SOC_DEADLINE_OVERDUE && !v.support_done)))
+    print_clock("support", v.support_status, v.support_due, v.support_done,
+                v.support_status == SOC_DEADLINE_OVERDUE && !v.support_done ? "OVERDUE" : NULL);
+out:
+  soc_center_view_clear(&v);
+  return rc;
+}
+
+static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only) {
+  list_ctx x = {.c = c, .s = s, .o = o, .overdue_only = overdue_only,
+                .out = o->json ? fjson_object_new_array() : NULL};
+  int rc = soc_store_begin(s);
+  /* The clocks as of --now flag what they find overdue, in the store. */
+  if (!rc) rc = soc_center_sweep(c, s, o->now_ns, NULL);
+  if (!rc) rc = soc_store_commit(s);
+  if (!rc) rc = soc_store_center_reports_scan(s, list_one, &x);
+  if (rc) {
+    if (soc_store_in_transaction(s)) soc_store_rollback(s);
+    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  } else if (x.out) {
+    printf("%s\n", fjson_object_to_json_string_ext(x.out, FJSON_TO_STRING_PRETTY));
+  } else if (!x.n) {
+    printf(overdue_only ? "nothing overdue\n" : "no reports\n");
+  }
+  fjson_object_put(x.out);
+  if (rc || x.err) return 1;
+  return overdue_only && x.n ? 3 : 0; /* like socctl deadlines --overdue */
+}
+
+/* ---- summary (§3.3(三)) ---- */
+
+typedef struct sum_row {
+  char agency[256], category[64];
+  int level;
+  int64_t n[3]; /* open, overdue (open ones), closed */
+} sum_row;
+
+typedef struct sum_ctx {
+  soc_center *c;
+  soc_store *s;
+  const opts *o;
+  sum_row *rows;
+  size_t n, cap;
+} sum_ctx;
+
+static int sum_cmp(const void *a, const void *b) {
+  const sum_row *x = a, *y = b;
+  int d = strcmp(x->agency, y->agency);
+  if (!d) d = x->level - y->level;
+  return d ? d : strcmp(x->category, y->category);
+}
+
+static int sum_one(void *arg, const soc_center_report *r) {
+  sum_ctx *x = arg;
+  soc_center_view v;
+  if (x->o->since_ns && r->discovered_ns < x->o->since_ns) return 0;
+  int rc = soc_center_view_of(x->c, x->s, r, x->o->now_ns / 1000000000, &v);
+  if (rc) {
+    soc_center_view_clear(&v);
+    return rc == -EBADMSG ? 0 : rc;
+  }
+  sum_row key = {.level = soc_report_level(v.doc)};
+  snprintf(key.agency, sizeof key.agency, "%s", r->agency);
+  snprintf(key.category, sizeof key.category, "%s", r->category);
+  size_t i = 0;
+  while (i < x->n && sum_cmp(&x->rows[i], &key)) i++;
+  if (i == x->n) {
+    if (x->n == x->cap) {
+      size_t cap = x->cap ? x->cap * 2 : 16;
+      sum_row *rows = realloc(x->rows, cap * sizeof *rows);
+      if (!rows) {
+        soc_center_view_clear(&v);
+        return -ENOMEM;
+      }
+      x->rows = rows;
+      x->cap = cap;
+    }
+    x->rows[x->n++] = key;
+  }
+  if (soc_report_state_of(v.doc) == SOC_REPORT_CLOSED) {
+    x->rows[i].n[2]++;
+  } else {
+    x->rows[i].n[0]++;
+    if (v.overdue || r->flagged_ns) x->rows[i].n[1]++;
+  }
+  soc_center_view_clear(&v);
+  return 0;
+}
+
+static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
+  sum_ctx x = {.c = c, .s = s, .o = o};
+  char t1[32], t2[32];
+  int64_t tot[3] = {0};
+  int rc = soc_store_center_reports_scan(s, sum_one, &x);
+  if (rc) {
+    fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+    free(x.rows);
+    return 1;
+  }
+  if (x.n) qsort(x.rows, x.n, sizeof *x.rows, sum_cmp);
+  fjson_object *out = o->json ? fjson_object_new_object() : NULL, *list = NULL;
+  if (out) {
+    fjson_object_object_add(out, "as_of", jtime(o->now_ns / 1000000000));
+    fjson_object_object_add(out, "since", jtime(o->since_ns / 1000000000));
+    fjson_object_object_add(out, "rows", list = fjson_object_new_array());
+  } else {
+    printf("summary as of %s, reports discovered since %s\n%-24s %5s %-16s %6s %8s %6s\n",
+           stamp(o->now_ns / 1000000000, t1, sizeof t1),
+           o->since_ns ? stamp(o->since_ns / 1000000000, t2, sizeof t2) : "the start", "AGENCY",
+           "LEVEL", "CATEGORY", "OPEN", "OVERDUE", "CLOSED");
+  }
+  for (size_t i = 0; i < x.n; i++) {
+    const sum_row *w = &x.rows[i];
+    for (int k = 0; k < 3; k++) tot[k] += w->n[k];
+    if (!out) {
+      printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", w->agency, w->level,
+             w->category, w->n[0], w->n[1], w->n[2]);
+      continue;
+    }
+    fjson_object *e = fjson_object_new_object();
+    fjson_object_object_add(e, "agency", jstr(w->agency));
+    fjson_object_object_add(e, "level", fjson_object_new_int(w->level));
+    fjson_object_object_add(e, "category", jstr(w->category));
+    fjson_object_object_add(e, "open", fjson_object_new_int64(w->n[0]));
+    fjson_object_object_add(e, "overdue", fjson_object_new_int64(w->n[1]));
+    fjson_object_object_add(e, "closed", fjson_object_new_int64(w->n[2]));
+    fjson_object_array_add(list, e);
+  }
+  if (out) {
+    fjson_object *t = fjson_object_new_object();
+    fjson_object_object_add(t, "open", fjson_object_new_int64(tot[0]));
+    fjson_object_object_add(t, "overdue", fjson_object_new_int64(tot[1]));
+    fjson_object_object_add(t, "closed", fjson_object_new_int64(tot[2]));
+    fjson_object_object_add(out, "total", t);
+    printf("%s\n", fjson_object_to_json_string_ext(out, FJSON_TO_STRING_PRETTY));
+    fjson_object_put(out);
+  } else {
+    printf("%-24s %5s %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", "total", "", "", tot[0],
+           tot[1], tot[2]);
+  }
+  free(x.rows);
+  return 0;
+}
+
+/* ---- evidence ---- */
+
+static int print_bundle(void *arg, const soc_center_bundle *b) {
+  (void)arg;
+  printf("%s  report %s  %lld/%lld chunks  %lld bytes  %s%s%s\n", b->id, b->report,
+         (long long)b->have, (long long)b->chunks, (long long)b->size, b->state,
+         b->reason[0] ? ": " : "", b->reason);
+  return 0;
+}
+
+static int cmd_evidence(soc_center *c, soc_store *s, int argc, char **argv, const opts *o) {
+  char what[300] = "";
+  if (argc == 0) {
+    int rc = soc_store_center_bundles_scan(s, print_bundle, NULL);
+    if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    return rc ? 1 : 0;
+  }
+  if (argc != 2 || strcmp(argv[0], "verify")) {
+    fprintf(stderr, "soccollector: usage: evidence [verify BUNDLE-ID]\n");
+    return 2;
+  }
+  int rc = soc_store_begin(s);
+  if (!rc) rc = soc_center_bundle_recheck(c, s, argv[1], o->now_ns, what, sizeof what);
+  if (rc >= 0 && soc_store_commit(s) < 0) rc = -EIO;
+  if (rc == -ENOENT) {
+    soc_store_rollback(s);
+    fprintf(stderr, "soccollector: evidence %s: no such bundle (no manifest received)\n", argv[1]);
+    return 1;
+  }
+  if (rc < 0) {
+    if (soc_store_in_transaction(s)) soc_store_rollback(s);
+    fprintf(stderr, "soccollector: evidence %s: %s\n", argv[1],
+            rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+    return 1;
+  }
+  printf("%s: %s (%s)\n", argv[1], rc ? "FAILED" : "verified", what);
+  return rc ? 1 : 0;
+}
+
+/* ---- decisions ---- */
+
+typedef struct report_copy {
+  char *body;
+  char agency[256];
+} report_copy;
+
+static int copy_report(void *arg, const soc_center_report *r) {
+  report_copy *x = arg;
+  snprintf(x->agency, sizeof x->agency, "%s", r->agency);
+  x->body = strdup(r->body);
+  return x->body ? 0 : -ENOMEM;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk, (void)opaque;
+  *(rd_kafka_resp_err_t *)m->_private = m->err;
+}
+
+/* Produces body to topic keyed by the report id and waits for Kafka's
+ * acknowledgement. Returns 0 when delivered. */
+static int deliver(const soc_collector_config *cfg, const char *topic, const char *key,
+                   const char *body) {
+  char err[512];
+  int result = -EIO;
+  rd_kafka_resp_err_t status = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_t *rk = NULL;
+  if (!conf) return -ENOMEM;
+  int bad = rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, sizeof err);
+  for (size_t i = 0; i < cfg->kafka.nproperties && !bad; i++)
+    bad = rd_kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value,
+                            err, sizeof err);
+  if (!bad) bad = rd_kafka_conf_set(conf, "acks", "all", err, sizeof err);
+  if (bad) {
+    fprintf(stderr, "soccollector: kafka: %s\n", err);
+    goto out;
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    fprintf(stderr, "soccollector: kafka: %s\n", err);
+    goto out;
+  }
+  conf = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_producev(
+      rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE((void *)body, strlen(body)), RD_KAFKA_V_KEY(key, strlen(key)),
+      RD_KAFKA_V_OPAQUE(&status), RD_KAFKA_V_END);
+  if (e) {
+    fprintf(stderr, "soccollector: kafka: cannot produce to %s: %s\n", topic, rd_kafka_err2str(e));
+    goto out;
+  }
+  rd_kafka_flush(rk, DELIVERY_MS);
+  if (status != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fprintf(stderr, "soccollector: kafka: %s not delivered to %s: %s\n", key, topic,
+            status == RD_KAFKA_RESP_ERR__IN_PROGRESS ? "no acknowledgement in time"
+                                                     : rd_kafka_err2str(status));
+    goto out;
+  }
+  result = 0;
+out:
+  if (conf) rd_kafka_conf_destroy(conf);
+  if (rk) rd_kafka_destroy(rk);
+  return result;
+}
+
+/* One decision: checked against the center's view of the report (the same
+ * lifecycle rule the agent will apply), recorded, produced and confirmed. */
+static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
+                  const char *kind, const opts *o) {
+  report_copy r = {0};
+  soc_center_view v = {0};
+  fjson_object *msg = NULL;
+  char why[SOC_REPORT_WHY_MAX] = "", topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
+  int64_t n = 0;
+  int status = 1, rc = soc_store_begin(s);
+  if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
+  if (rc == -ENOENT) {
+    fprintf(stderr, "soccollector: no report %s at the center\n", id);
+    goto out;
+  }
+  soc_center_report row = {.id = id, .agency = r.agency, .body = r.body};
+  if (!rc) rc = soc_center_view_of(c, s, &row, o->at_ns / 1000000000, &v);
+  if (rc) goto fail;
+  /* The check: the lifecycle function on the center's view. */
+  int refused = 0;
+  if (!strcmp(kind, "review"))
+    refused = soc_report_review(v.doc, o->by, o->result, "center", o->at_ns, why, sizeof why);
+  else if (!strcmp(kind, "level"))
+    refused = soc_report_relevel(v.doc, o->level, o->by, o->reason, o->at_ns, why, sizeof why);
+  else if (soc_report_time(v.doc, "support.dispatched"))
+    refused = snprintf(why, sizeof why, "support for %s was already dispatched", id) > 0;
+  else if (!v.support_requested)
+    refused = snprintf(why, sizeof why, "%s did not request support", id) > 0;
+  if (refused) {
+    fprintf(stderr, "soccollector: %s: %s\n", kind, why);
+    status = 2;
+    goto out;
+  }
+  if (soc_center_topic(cfg->kafka.topic_prefix, r.agency, topic, sizeof topic) < 0) {
+    fprintf(stderr, "soccollector: report %s names no agency a topic can be made for\n", id);
+    goto out;
+  }
+  if ((rc = soc_store_center_decision_next(s, &n))) goto fail;
+  snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, n);
+  msg = fjson_object_new_object();
+  fjson_object_object_add(msg, "schema", jstr("socagent.decision/1"));
+  fjson_object_object_add(msg, "id", jstr(did));
+  fjson_object_object_add(msg, "report", jstr(id));
+  fjson_object_object_add(msg, "kind", jstr(kind));
+  struct tm tm;
+  time_t secs = (time_t)(o->at_ns / 1000000000);
+  gmtime_r(&secs, &tm);
+  size_t tl = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(t + tl, sizeof t - tl, ".%03dZ", (int)(o->at_ns / 1000000 % 1000));
+  fjson_object_object_add(msg, "at", jstr(t));
+  fjson_object_object_add(msg, "by", jstr(o->by));
+  fjson_object_object_add(msg, "reason", jstr(o->reason));
+  if (!strcmp(kind, "level")) fjson_object_object_add(msg, "level", fjson_object_new_int(o->level));
+  if (!strcmp(kind, "review")) fjson_object_object_add(msg, "result", jstr(o->result));
+  if (!strcmp(kind, "support")) fjson_object_object_add(msg, "dispatched", jstr(t));
+  const char *body = fjson_object_to_json_string_ext(msg, FJSON_TO_STRING_PLAIN);
+  rc = soc_store_center_decision_put(s, n, did, id, kind, o->at_ns, o->by, body);
+  /* A level the center raises to 3-4 owes the notifications too. */
+  if (!rc && !strcmp(kind, "level") && o->level >= 3) {
+    rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
+    if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
+  }
+  if (rc) goto fail;
+  if (deliver(cfg, topic, id, body) < 0) goto out; /* rolled back below */
+  if ((rc = soc_store_commit(s))) goto fail;
+  printf("%s: %s %s recorded and delivered to %s\n", did, kind, id, topic);
+  status = 0;
+  goto out;
+fail:
+  fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+out:
+  if (soc_store_in_transaction(s)) soc_store_rollback(s);
+  fjson_object_put(msg);
+  soc_center_view_clear(&v);
+  free(r.body);
+  return status;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: soccollector -c FILE incidents|overdue [--json] [--now T]\n"
+          "       soccollector -c FILE summary [--since T] [--json] [--now T]\n"
+          "       soccollector -c FILE evidence [verify BUNDLE-ID]\n"
+          "       soccollector -c FILE review REPORT-ID --by NAME [--result TEXT]\n"
+          "                                   [--level N --reason TEXT] [--at T]\n"
+          "       soccollector -c FILE support REPORT-ID --by NAME [--at T]\n");
+}
+
+static int parse_time(const char *what, const char *s, int64_t *ns) {
+  if (soc_time_parse_ns(s, ns) == 0) return 0;
+  fprintf(stderr, "soccollector: %s '%s': expected an RFC 3339 time or @EPOCH\n", what, s);
+  return -1;
+}
+
+int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
+  static const char *const names[] = {"incidents", "overdue", "summary", "evidence",
+                                      "review",    "support", NULL};
+  static const struct option lopts[] = {
+      {"json", no_argument, NULL, 'j'},         {"now", required_argument, NULL, 'n'},
+      {"since", required_argument, NULL, 's'},  {"at", required_argument, NULL, 'a'},
+      {"by", required_argument, NULL, 'b'},     {"reason", required_argument, NULL, 'r'},
+      {"result", required_argument, NULL, 'R'}, {"level", required_argument, NULL, 'l'},
+      {NULL, 0, NULL, 0}};
+  const char *cmd = argv[0];
+  size_t k = 0;
+  while (names[k] && strcmp(names[k], cmd)) k++;
+  if (!names[k]) return -1;
+  opts o = {.now_ns = wall_ns()};
+  int opt, bad = 0, have_at = 0;
+  /* 0, not 1: glibc then starts afresh, permuting (main's "+" stops at the
+   * command), so REPORT-ID may come before its options. */
+  optind = 0;
+  while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': o.json = 1; break;
+      case 'n': bad |= parse_time("--now", optarg, &o.now_ns); break;
+      case 's': bad |= parse_time("--since", optarg, &o.since_ns); break;
+      case 'a': bad |= parse_time("--at", optarg, &o.at_ns), have_at = 1; break;
+      case 'b': o.by = optarg; break;
+      case 'r': o.reason = optarg; break;
+      case 'R': o.result = optarg; break;
+      case 'l': {
+        char *end = NULL;
+        long l = strtol(optarg, &end, 10);
+        if (*end || l < 1 || l > 4) {
+          fprintf(stderr, "soccollector: --level '%s': expected 1 to 4\n", optarg);
+          bad = 1;
+        }
+        o.level = (int)l;
+        break;
+      }
+      default: bad = 1;
+    }
+  }
+  if (!have_at) o.at_ns = o.now_ns;
+  int decision = !strcmp(cmd, "review") || !strcmp(cmd, "support");
+  const char *id = decision && optind < argc ? argv[optind++] : NULL;
+  if (!bad && decision && (!id || !o.by || !*o.by)) {
+    fprintf(stderr, "soccollector: %s needs REPORT-ID and --by NAME\n", cmd);
+    bad = 1;
+  }
+  if (!bad && o.level && (!o.reason || !*o.reason)) {
+    fprintf(stderr, "soccollector: --level needs --reason (who changed it and why is recorded)\n");
+    bad = 1;
+  }
+  if (!bad && strcmp(cmd, "evidence") && optind < argc) bad = 1;
+  if (bad) {
+    usage();
+    return 2;
+  }
+  soc_center *c = NULL;
+  soc_store *s = NULL;
+  int status = 1;
+  if (soc_center_new(cfg, &c) < 0 || open_store(cfg, &s) < 0) goto out;
+  if (k <= 1) {
+    status = cmd_list(c, s, &o, k == 1);
+  } else if (k == 2) {
+    status = cmd_summary(c, s, &o);
+  } else if (k == 3) {
+    status = cmd_evidence(c, s, argc - optind, argv + optind, &o);
+  } else if (k == 5) {
+    status = decide(cfg, c, s, id, "support", &o);
+  } else {
+    /* --level re-levels; a review is recorded unless only the level was
+     * given (the report may have been reviewed already). */
+    status = o.level ? decide(cfg, c, s, id, "level", &o) : 0;
+    if (!status && (!o.level || o.result)) status = decide(cfg, c, s, id, "review", &o);
+  }
+out:
+  soc_store_close(s);
+  soc_center_free(c);
+  return status;
+}

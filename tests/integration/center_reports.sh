@@ -1,0 +1,192 @@
+#!/bin/bash
+# The technical center's side of the reporting workflow (issue 7), against
+# the development broker: an agent confirms a level-3 report, files it and
+# ships it with its evidence bundle (socagent --oneshot, --forward-once);
+# two collectors in one group (one center.db) take it in. Then:
+#  - `incidents` shows the report with its notifications and the bundle
+#    verified; `evidence verify` re-checks the archive on disk (exit 0);
+#  - a tampered copy of the bundle (one byte flipped in a chunk, its chunk
+#    hash recomputed as an attacker on the topic could) is rebuilt, fails
+#    verification and is kept apart in evidence/failed/, flagged;
+#  - the archive corrupted on disk: `evidence verify` exits 1;
+#  - replaying every message changes nothing (same counts);
+#  - 2 h after the filing without a review: `overdue --now` flags the report
+#    for the center's direct review; `summary --json` counts it overdue;
+#  - `review --level 4` is recorded and produced to soc.center.<agency>,
+#    which the collectors themselves do not consume; a second level-3-4
+#    notification follows; with support requested, the dispatch clock runs
+#    from the review and `support` stops it.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/detect_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+CTL="$SOC_BIN/agent/socctl"
+COLL="$SOC_BIN/collector/soccollector"
+T=$(mktemp -d)
+[ -n "${KEEP:-}" ] && echo "keeping $T"
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+start_broker "$T" --partitions 2
+
+mkdir -p "$T/a"
+detect_config "$T/a" ag1
+sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\"|; s|agency: test|agency: 測試_機關|" "$T/a/agent.yaml"
+cat >>"$T/a/agent.yaml" <<YAML
+report: { regime: tw-2026 }
+evidence: { window_before: 30d, chunk_bytes: 16KiB }
+YAML
+head -600 "$SOC_TEST_DATA/logs/OpenSSH_2k.log" >"$T/a/logs/auth.log"
+A=(-c "$T/a/agent.yaml")
+
+cat >"$T/center.yaml" <<YAML
+collector: { id: center, state_dir: center }
+center: { regime: tw-2026 }
+kafka:
+  brokers: "$BOOTSTRAP"
+  topic_prefix: soc
+  group_id: soccollector
+  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+YAML
+sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
+C=(-c "$T/center.yaml")
+run "$COLL" "${C[@]}" --check-config
+expect_status 0
+
+# --- the agent: a level-3 report, filed, with its bundle
+run "$AGENT" "${A[@]}" --oneshot
+expect_status 0
+D=$("$CTL" "${A[@]}" drafts --json | python3 -c 'import json,sys; print(sorted(x["id"] for x in json.load(sys.stdin))[0])')
+run "$CTL" "${A[@]}" confirm "$D" --analyst 王小明 --level 3 --reason "gateway brute force"
+expect_status 0
+run "$CTL" "${A[@]}" report "$D"
+DISC=$(python3 -c 'import json,sys,datetime; d=json.loads(sys.argv[1]); print(int(datetime.datetime.fromisoformat(d["event"]["discovered"].replace("Z","+00:00")).timestamp()))' "$OUT")
+at() { echo "@$((DISC + $1))"; }
+run "$CTL" "${A[@]}" set "$D" --analyst 王小明 support.requested=yes
+expect_status 0
+run "$CTL" "${A[@]}" file "$D" --analyst 王小明 --at "$(at 1800)"
+expect_status 0
+run "$AGENT" "${A[@]}" --oneshot --now "$(at 1900)"
+expect_status 0
+run "$AGENT" "${A[@]}" --forward-once
+expect_status 0
+RID="ag1/$D"
+LINES=$("$CTL" "${A[@]}" journal export | wc -l)
+
+"$COLL" -c "$T/center.yaml" 2>"$T/c1.err" &
+C1=$!
+"$COLL" -c "$T/center2.yaml" 2>"$T/c2.err" &
+C2=$!
+
+# wait_for CMD...: until it exits 0 (15 s)
+wait_for() {
+  for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "wait_for: gave up on $*" >&2
+  return 1
+}
+bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "verified"; }
+events_in() { [ "$("$COLL" "${C[@]}" events --count 2>/dev/null)" = "$LINES" ]; }
+wait_for bundle_ok || fail "the bundle was not verified: $(cat "$T/c1.err" "$T/c2.err" | tail -5)"
+wait_for events_in || fail "events: $("$COLL" "${C[@]}" events --count) of $LINES"
+
+run "$COLL" "${C[@]}" incidents --json --now "$(at 2000)"
+expect_status 0
+check_py "the report at the center" '
+import json, sys
+l = json.loads(sys.argv[1]); assert len(l) == 1, l
+r = l[0]
+assert r["id"] == sys.argv[2] and r["level"] == 3 and r["state"] == "reported" and r["agency"] == "測試_機關", r
+assert r["notifications"] == 2 and r["bundle_state"] == "verified" and r["flagged"] is None, r
+c = {x["step"]: x for x in r["clocks"]}
+assert c["review"]["status"] == "open" and c["support"]["status"] == "waiting", c' "$OUT" "$RID"
+BID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])[0]["bundle"])' "$OUT")
+run "$COLL" "${C[@]}" evidence verify "$BID"
+expect_status 0
+expect_out "verified"
+ARCH=$(ls "$T"/center/evidence/*.tar)
+[ "$(stat -c %a "$ARCH")" = 600 ] || fail "archive mode $(stat -c %a "$ARCH")"
+
+# --- a tampered copy under a new bundle id: rebuilt, fails, kept apart
+consume soc.evidence | python3 -c '
+import base64, hashlib, json, sys
+out = open(sys.argv[1], "w")
+for line in sys.stdin:
+    p, o, k, v = line.rstrip("\n").split("\t", 3)
+    m = json.loads(v)
+    m["bundle"] += "x"
+    if m["type"] == "chunk" and m["seq"] == 1:
+        d = bytearray(base64.b64decode(m["data"])); d[100] ^= 1
+        m["data"] = base64.b64encode(bytes(d)).decode(); m["sha256"] = hashlib.sha256(d).hexdigest()
+    out.write(m["bundle"] + "\t" + json.dumps(m) + "\n")' "$T/tampered"
+kcat -P -b "$BOOTSTRAP" -t soc.evidence -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/tampered" 2>/dev/null
+failed_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "${BID}x .*failed"; }
+wait_for failed_ok || fail "tampered bundle not flagged: $("$COLL" "${C[@]}" evidence)"
+run "$COLL" "${C[@]}" evidence
+expect_out "sha256"
+ls "$T"/center/evidence/failed/*.tar >/dev/null 2>&1 || fail "nothing in evidence/failed"
+run "$COLL" "${C[@]}" evidence verify "${BID}x"
+expect_status 1
+
+# --- replay: the agent's whole outbox again changes nothing
+consume soc.reports | cut -f3- >"$T/reports.replay"
+kcat -P -b "$BOOTSTRAP" -t soc.reports -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/reports.replay" 2>/dev/null
+dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); n=sum(v.get("duplicates",0) for v in d.values()); sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$(wc -l <"$T/reports.replay")"; }
+wait_for dups || fail "replayed reports not seen as duplicates"
+check_py "one report row, every revision once" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); assert db.execute("select count(*) from report").fetchone()[0]==1; n=db.execute("select count(*), count(distinct revision) from report_revision").fetchone(); assert n[0]==n[1]>=3, n' "$T/center/center.db"
+
+# --- the archive corrupted on disk
+printf 'X' | dd of="$ARCH" bs=1 seek=700 conv=notrunc 2>/dev/null
+run "$COLL" "${C[@]}" evidence verify "$BID"
+expect_status 1
+expect_out "FAILED"
+
+# --- the supervisor's review is 2 h after the filing: not yet, then overdue and flagged
+run "$COLL" "${C[@]}" overdue --now "$(at 5000)"
+expect_status 0
+run "$COLL" "${C[@]}" overdue --now "$(at $((1800 + 7201)))"
+expect_status 3
+expect_out "FLAGGED"
+expect_out "review"
+run "$COLL" "${C[@]}" summary --json --now "$(at 9100)"
+check_py "summary" 'import json,sys; d=json.loads(sys.argv[1]); r=d["rows"]; assert r==[{"agency":"測試_機關","level":3,"category":r[0]["category"],"open":1,"overdue":1,"closed":0}] and d["total"]["open"]==1, d' "$OUT"
+run "$COLL" "${C[@]}" summary --since "$(at 100)"
+expect_out "total"
+
+# --- the center reviews directly and raises the level; the decisions go to the agency's topic
+run "$COLL" "${C[@]}" review "$RID" --by 技服中心 --level 4 --reason "data left the network" --result "reviewed by the center" --at "$(at 9200)"
+expect_status 0
+expect_out "soc.center._e6_b8_ac_e8_a9_a6___e6_a9_9f_e9_97_9c"
+run "$COLL" "${C[@]}" review "$RID" --by 技服中心 --at "$(at 9300)"
+expect_status 2
+expect_err "already reviewed"
+consume soc.center._e6_b8_ac_e8_a9_a6___e6_a9_9f_e9_97_9c >"$T/decisions"
+check_py "decision messages" '
+import json, sys
+m = [json.loads(l.split("\t", 3)[3]) for l in open(sys.argv[1])]
+assert [(x["kind"], x["report"]) for x in m] == [("level", sys.argv[2]), ("review", sys.argv[2])], m
+assert m[0]["level"] == 4 and m[0]["by"] == "技服中心" and m[0]["reason"] == "data left the network" and m[0]["schema"] == "socagent.decision/1", m[0]
+assert m[1]["result"] == "reviewed by the center" and m[0]["id"] != m[1]["id"], m[1]' "$T/decisions" "$RID"
+run "$COLL" "${C[@]}" incidents --json --now "$(at 9400)"
+check_py "level 4, reviewed by the center, support clock from the review" '
+import json, sys
+r = json.loads(sys.argv[1])[0]; c = {x["step"]: x for x in r["clocks"]}
+assert r["level"] == 4 and r["notifications"] == 4 and r["state"] == "reviewed", r
+assert c["support"]["status"] == "open", c["support"]' "$OUT"
+run "$COLL" "${C[@]}" overdue --now "$(at $((9200 + 3601)))"
+expect_status 3
+expect_out "support"
+run "$COLL" "${C[@]}" support "$RID" --by 技服中心 --at "$(at 10000)"
+expect_status 0
+run "$COLL" "${C[@]}" incidents --json --now "$(at 13000)"
+check_py "support met" 'import json,sys; c={x["step"]: x for x in json.loads(sys.argv[1])[0]["clocks"]}; assert c["support"]["status"]=="met", c' "$OUT"
+
+# the collectors do not consume their own decisions
+check_py "no center topic consumed" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); n=db.execute("select (select count(*) from message where topic like \"soc.center.%\") + (select count(*) from quarantine where topic like \"soc.center.%\")").fetchone()[0]; assert n==0, n' "$T/center/center.db"
+run "$COLL" "${C[@]}" review nope/1 --by x
+expect_status 1
+expect_err "no report nope/1"
+
+kill -TERM $C1 $C2
+wait $C1 || fail "collector 1 exit $?"
+wait $C2 || fail "collector 2 exit $?"
+finish
