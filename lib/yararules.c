@@ -32,7 +32,12 @@ static void on_message(int level, const char *file_name, int line, const YR_RULE
                "YARA: %s", message);
 }
 
+/* Also turns `include` off: a rule file must not pull in other files (an
+ * untrusted set could name any file the agent can read, and libyara leaks
+ * its lexer buffer when an included file fails to parse). Sets are given as
+ * globs in rules.yara instead. */
 static int define_externals(YR_COMPILER *comp) {
+  yr_compiler_set_include_callback(comp, NULL, NULL, NULL);
   static const char *const names[] = {"filename", "filepath", "extension", "filetype", "owner"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (yr_compiler_define_string_variable(comp, names[i], "") != ERROR_SUCCESS) return -ENOMEM;

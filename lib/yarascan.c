@@ -222,7 +222,6 @@ static int on_rule(YR_SCAN_CONTEXT *ctx, YR_RULE *rule, soc_yara_scanner *s) {
   const char *tag;
   const YR_META *meta;
   const YR_STRING *str;
-  const YR_MATCH *hit;
   s->nmatches++;
   if (!s->cb || s->stopped) return CALLBACK_CONTINUE;
   yr_rule_tags_foreach(rule, tag) if (m.ntags < SOC_YARA_TAGS_MAX) s->tags[m.ntags++] = tag;
@@ -241,14 +240,21 @@ static int on_rule(YR_SCAN_CONTEXT *ctx, YR_RULE *rule, soc_yara_scanner *s) {
     m.nmeta++;
   }
   yr_rule_strings_foreach(rule, str) {
-    yr_string_matches_foreach(ctx, str, hit) {
+    /* libyara keeps matches in an arena that does not align them; copy
+     * each out instead of reading through the pointer (its own
+     * yr_string_matches_foreach does, which UBSan rightly flags) */
+    for (const YR_MATCH *p = ctx->matches[str->idx].head; p;) {
+      YR_MATCH hit;
+      memcpy(&hit, p, sizeof hit);
+      p = hit.next;
+      if (hit.is_private) continue;
       m.strings_total++;
       if (m.nstrings == SOC_YARA_STRINGS_MAX) continue;
       soc_yara_string *o = &s->strings[m.nstrings++];
       o->id = str->identifier;
-      o->offset = (uint64_t)(hit->base + hit->offset);
-      o->data = hit->data;
-      o->len = hit->data_length < 0 ? 0 : (size_t)hit->data_length;
+      o->offset = (uint64_t)(hit.base + hit.offset);
+      o->data = hit.data;
+      o->len = hit.data_length < 0 ? 0 : (size_t)hit.data_length;
       if (o->len > SOC_YARA_STRING_DATA_MAX) o->len = SOC_YARA_STRING_DATA_MAX;
     }
   }
