@@ -170,7 +170,10 @@ static void dns_tcp(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t 
     a->dnslen[dir] += k;
     p += k;
     n -= k;
-    if (a->dnslen[dir] == need && need > 2) {
+    if (a->dnslen[dir] == 2 && !b[0] && !b[1]) { /* an empty message: nothing to wait for */
+      nm->proto.dns_errors++;
+      a->dnslen[dir] = 0;
+    } else if (a->dnslen[dir] == need && need > 2) {
       dns_message(nm, f, b + 2, need - 2);
       a->dnslen[dir] = 0;
     }
