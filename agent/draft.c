@@ -10,15 +10,6 @@
 
 #define REPORT_CLOCK_NS (3600LL * 1000000000LL) /* §3.1: report within one hour */
 
-void soc_json_add_str(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
-void soc_json_add_time(fjson_object *o, const char *k, int64_t ns) {
-  char ts[SOC_EVENT_TIME_BUF];
-  if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) soc_json_add_str(o, k, ts);
-}
-
 static fjson_object *strings_of(const char *const *v, size_t n) {
   fjson_object *a = fjson_object_new_array();
   for (size_t i = 0; i < n; i++) fjson_object_array_add(a, fjson_object_new_string(v[i]));

@@ -12,6 +12,8 @@
 #define SOC_AGENT_DRAFT_H
 
 #include <json.h> /* libfastjson */
+
+#include "soc/json_obj.h"
 #include <stdint.h>
 
 #include "soc/assets.h"
@@ -40,8 +42,5 @@ typedef struct soc_draft_info {
 fjson_object *soc_draft_json(const soc_config *cfg, const soc_draft_row *r,
                              const soc_draft_info *info);
 
-/* o[k] = v ("" for NULL); o[k] = the RFC 3339 time of ns (ms precision). */
-void soc_json_add_str(fjson_object *o, const char *k, const char *v);
-void soc_json_add_time(fjson_object *o, const char *k, int64_t ns);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "draft.h"
 #include "loop.h"
+#include "soc/tz.h"
 #include "soc/hash.h"
 
 #define EVIDENCE_MAX 50 /* evidence lines kept per draft, as for log rules */

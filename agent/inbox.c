@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "soc/audit.h"
 #include "soc/center_topic.h"
@@ -27,8 +26,6 @@ struct soc_inbox {
   char topic[256];
   char prefix[160]; /* "<agent id>/": the report ids that are ours */
 };
-
-static int64_t now_s(void) { return (int64_t)time(NULL); }
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
   (void)rk;
@@ -191,7 +188,7 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
     fjson_object_object_add(r, "center_decisions", list);
   }
   fjson_object_array_add(list, fjson_object_get(rec));
-  result = soc_report_save(ib->store, r, ib->regime, now_s());
+  result = soc_report_save(ib->store, r, ib->regime, soc_now_real_ns() / 1000000000LL);
   snprintf(actor, sizeof actor, "center:%.250s", by);
   snprintf(object, sizeof object, "report:%lld", (long long)number);
   if (result == 0)

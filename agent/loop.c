@@ -51,12 +51,6 @@ int64_t soc_now_mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t soc_now_real_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 soc_loop *soc_loop_new(void) {
   soc_loop *l = calloc(1, sizeof *l);
   if (!l) return NULL;

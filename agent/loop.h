@@ -45,8 +45,7 @@ int soc_loop_on_hup(soc_loop *loop, soc_timer_cb cb, void *arg);
 /* The signal that stopped the loop, 0 if none. */
 int soc_loop_stop_signal(const soc_loop *loop);
 
-/* CLOCK_MONOTONIC and CLOCK_REALTIME in ms / ns. */
+/* CLOCK_MONOTONIC in ms (the wall clock: soc_now_real_ns, soc/tz.h). */
 int64_t soc_now_mono_ms(void);
-int64_t soc_now_real_ns(void);
 
 #endif

@@ -88,12 +88,6 @@ int socctl_parse_id(const char *s, int64_t *out) {
   return 0;
 }
 
-int64_t socctl_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void socctl_fmt_left(int64_t secs, char *buf, size_t len) {
   int64_t a = secs < 0 ? -secs : secs, m = a / 60;
   if (m >= 24 * 60)

@@ -42,8 +42,6 @@ int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store
 
 /* A positive decimal id (a draft's, a report's). Returns 0 or -1. */
 int socctl_parse_id(const char *s, int64_t *out);
-/* The current time, ns since the epoch. */
-int64_t socctl_now_ns(void);
 /* "3h12m left", "overdue by 1d02h" for secs until a due time. */
 void socctl_fmt_left(int64_t secs, char *buf, size_t len);
 /* A time option's value (soc_time_parse_ns formats); prints the problem.

@@ -32,8 +32,10 @@
 #include <time.h>
 
 #include "socctl.h"
+#include "soc/tz.h"
 #include "soc/audit.h"
 #include "soc/event.h"
+#include "soc/json_obj.h"
 #include "soc/rules.h"
 
 #define MAX_IDS 64
@@ -44,15 +46,6 @@ typedef struct opts {
   int64_t ids[MAX_IDS];
   size_t nids;
 } opts;
-
-static void add_str(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
-static void add_time(fjson_object *o, const char *k, int64_t ns) {
-  char ts[SOC_EVENT_TIME_BUF];
-  if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) add_str(o, k, ts);
-}
 
 /* Parses the common options; `positional_text` takes one free-text word
  * after the ids (note). Returns 0, or prints the usage and returns 2. */
@@ -124,11 +117,11 @@ static int load(socctl_tx *d, int64_t id, int must_be_open, soc_draft_row *row,
 
 /* Writes row (with body) back and copies the body to the outbox. */
 static int save(socctl_tx *d, soc_draft_row *row, fjson_object *body) {
-  add_str(body, "status", row->status);
+  soc_json_add_str(body, "status", row->status);
   fjson_object_object_add(body, "level", fjson_object_new_int(row->level));
   fjson_object_object_add(body, "count", fjson_object_new_int64(row->count));
-  add_time(body, "first_seen", row->first_ns);
-  add_time(body, "last_seen", row->last_ns);
+  soc_json_add_time(body, "first_seen", row->first_ns);
+  soc_json_add_time(body, "last_seen", row->last_ns);
   char *json = strdup(fjson_object_to_json_string_ext(body, FJSON_TO_STRING_PLAIN));
   if (!json) {
     fprintf(stderr, "socctl %s: out of memory\n", d->cmd);
@@ -155,8 +148,8 @@ static int audit(socctl_tx *d, const char *analyst, int64_t id, fjson_object *de
 
 static fjson_object *from_to_str(const char *from, const char *to) {
   fjson_object *o = fjson_object_new_object();
-  add_str(o, "from", from);
-  add_str(o, "to", to);
+  soc_json_add_str(o, "from", from);
+  soc_json_add_str(o, "to", to);
   return o;
 }
 
@@ -200,8 +193,8 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
     fjson_object *ov = fjson_object_new_object();
     fjson_object_object_add(ov, "from", fjson_object_new_int(row.level));
     fjson_object_object_add(ov, "to", fjson_object_new_int(o.level));
-    add_str(ov, "reason", o.reason);
-    add_str(ov, "by", o.analyst);
+    soc_json_add_str(ov, "reason", o.reason);
+    soc_json_add_str(ov, "by", o.analyst);
     fjson_object_object_add(body, "level_override", ov);
     fjson_object_object_add(details, "level", fjson_object_get(ov));
     row.level = o.level;
@@ -213,14 +206,14 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
     const char *to = soc_incident_category_name(cat);
     if (strcmp(from_cat, to)) {
       fjson_object_object_add(details, "category", from_to_str(from_cat, to));
-      add_str(body, "category", to);
-      add_str(body, "category_zh", soc_incident_category_name_zh(cat));
+      soc_json_add_str(body, "category", to);
+      soc_json_add_str(body, "category_zh", soc_incident_category_name_zh(cat));
     }
   }
   fjson_object *conf = fjson_object_new_object();
-  add_str(conf, "by", o.analyst);
-  int64_t at = socctl_now_ns();
-  add_time(conf, "at", at);
+  soc_json_add_str(conf, "by", o.analyst);
+  int64_t at = soc_now_real_ns();
+  soc_json_add_time(conf, "at", at);
   fjson_object_object_add(body, "confirmed", conf);
   if ((status = save(&d, &row, body))) goto out;
   if ((status = socctl_report_create(&d, &row, body, o.analyst, at))) goto out;
@@ -262,12 +255,12 @@ int socctl_reject(const socctl_env *env, int argc, char **argv) {
   if ((status = socctl_tx_open(&d, env, "reject"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
   fjson_object_object_add(details, "status", from_to_str(row.status, "rejected"));
-  add_str(details, "reason", o.reason);
+  soc_json_add_str(details, "reason", o.reason);
   snprintf(row.status, sizeof row.status, "rejected");
   fjson_object *rej = fjson_object_new_object();
-  add_str(rej, "by", o.analyst);
-  add_time(rej, "at", socctl_now_ns());
-  add_str(rej, "reason", o.reason);
+  soc_json_add_str(rej, "by", o.analyst);
+  soc_json_add_time(rej, "at", soc_now_real_ns());
+  soc_json_add_str(rej, "reason", o.reason);
   fjson_object_object_add(body, "rejected", rej);
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
@@ -322,8 +315,8 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
       snprintf(other.status, sizeof other.status, "merged");
       fjson_object_object_add(ob, "merged_into", fjson_object_new_int64(keep.id));
       fjson_object *mb = fjson_object_new_object();
-      add_str(mb, "by", o.analyst);
-      add_time(mb, "at", socctl_now_ns());
+      soc_json_add_str(mb, "by", o.analyst);
+      soc_json_add_time(mb, "at", soc_now_real_ns());
       fjson_object_object_add(ob, "merge", mb);
       fjson_object_array_add(merged, fjson_object_new_int64(other.id));
       status = save(&d, &other, ob);
@@ -386,11 +379,11 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
     fjson_object_object_add(body, "notes", notes);
   }
   fjson_object *n = fjson_object_new_object();
-  add_str(n, "by", o.analyst);
-  add_time(n, "at", socctl_now_ns());
-  add_str(n, "text", o.text);
+  soc_json_add_str(n, "by", o.analyst);
+  soc_json_add_time(n, "at", soc_now_real_ns());
+  soc_json_add_str(n, "text", o.text);
   fjson_object_array_add(notes, n);
-  add_str(details, "text", o.text);
+  soc_json_add_str(details, "text", o.text);
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:

@@ -20,18 +20,13 @@
 
 #include "socctl.h"
 #include "soc/event.h"
+#include "soc/tz.h"
 
 #define REPORT_CLOCK_NS (3600LL * 1000000000LL)
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* "42m left", "overdue by 5m" */
 static void time_left(int64_t discovered_ns, char *buf, size_t len) {
-  int64_t left = (discovered_ns + REPORT_CLOCK_NS - now_ns()) / 1000000000LL;
+  int64_t left = (discovered_ns + REPORT_CLOCK_NS - soc_now_real_ns()) / 1000000000LL;
   int64_t m = (left < 0 ? -left : left) / 60;
   if (left >= 0)
     snprintf(buf, len, "%lldm left", (long long)m);
@@ -75,7 +70,7 @@ static int list_one(void *arg, const soc_draft_row *r) {
     fjson_object_object_add(o, "first_seen", fjson_object_new_string(first));
     fjson_object_object_add(
         o, "report_due_in_s",
-        fjson_object_new_int64((r->discovered_ns + REPORT_CLOCK_NS - now_ns()) / 1000000000LL));
+        fjson_object_new_int64((r->discovered_ns + REPORT_CLOCK_NS - soc_now_real_ns()) / 1000000000LL));
     fjson_object_array_add(c->arr, o);
   } else {
     if (!c->n)

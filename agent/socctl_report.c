@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "socctl.h"
+#include "soc/tz.h"
 #include "soc/deadline.h"
 #include "soc/event.h"
 #include "soc/report.h"
@@ -290,7 +291,7 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
   soc_report_row row = {0};
   soc_regime *g = NULL;
   fjson_object *r = NULL, *details = fjson_object_new_object();
-  int64_t now = socctl_now_ns(), at = o.at_ns ? o.at_ns : now;
+  int64_t now = soc_now_real_ns(), at = o.at_ns ? o.at_ns : now;
   char from[SOC_REPORT_STATE_MAX] = "", object[48];
   if ((status = socctl_tx_open(&t, env, cmd))) goto out;
   if ((status = load_regime(cmd, t.cfg, &g))) goto out;
@@ -350,12 +351,10 @@ static int next_due(fjson_object *r, const soc_regime *g, int64_t now_s, soc_dea
 }
 
 typedef struct view {
-  const char *cmd;
   const soc_config *cfg;
   const soc_regime *g;
   int64_t now_s;
   int json, overdue_only;
-  const char *state;
   fjson_object *arr;
   size_t n;
 } view;
@@ -415,9 +414,8 @@ static int list_one(void *arg, const soc_report_row *row) {
 
 static int view_open(view *v, const char *cmd, soc_config *cfg, soc_regime **g, int64_t now_ns) {
   memset(v, 0, sizeof *v);
-  v->cmd = cmd;
   v->cfg = cfg;
-  v->now_s = (now_ns ? now_ns : socctl_now_ns()) / 1000000000LL;
+  v->now_s = (now_ns ? now_ns : soc_now_real_ns()) / 1000000000LL;
   int status = load_regime(cmd, cfg, g);
   v->g = *g;
   return status;
@@ -508,10 +506,7 @@ int socctl_report(const socctl_env *env, int argc, char **argv) {
     goto out;
   }
   /* the clocks as of now, without making a new revision */
-  fjson_object *rev = NULL;
-  int64_t revision = fjson_object_object_get_ex(r, "revision", &rev) ? fjson_object_get_int64(rev) : 0;
-  soc_report_touch(r, g, v.now_s);
-  fjson_object_object_add(r, "revision", fjson_object_new_int64(revision));
+  soc_report_refresh_deadlines(r, g, v.now_s);
   if (!strcmp(format, "json")) {
     printf("%s\n", fjson_object_to_json_string_ext(r, FJSON_TO_STRING_PRETTY));
     status = 0;

@@ -32,6 +32,7 @@
 #include "soc/schema.h"
 #include "soc/syslog.h"
 #include "soc/utf8.h"
+#include "soc/tz.h"
 
 #define LINE_MAX_BYTES (64 * 1024) /* what the syslog inputs accept per message */
 #define MAX_RULE_FILES 4096
@@ -82,12 +83,6 @@ static double cpu_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int64_t wall_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static void fmt_time(int64_t ns, char buf[SOC_EVENT_TIME_BUF]) {
@@ -152,7 +147,7 @@ static int run_batch(test_state *s) {
   int rc = 0;
   for (size_t i = 0; i < s->nbatch; i++) {
     soc_event_reset(s->evs[i]);
-    s->opts.recv_ns = wall_ns();
+    s->opts.recv_ns = soc_now_real_ns();
     soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
     if (soc_event_get_time(s->evs[i], &s->ts[i]) < 0) s->ts[i] = s->opts.recv_ns;
   }

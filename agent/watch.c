@@ -40,6 +40,7 @@
 #include "draft.h"
 #include "finding.h"
 #include "loop.h"
+#include "soc/tz.h"
 #include "soc/hash.h"
 #include "soc/store.h"
 

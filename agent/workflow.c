@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "soc/audit.h"
@@ -18,8 +17,10 @@
 #include "soc/deadline.h"
 #include "soc/event.h"
 #include "soc/journal.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 #include "soc/store.h"
+#include "soc/tz.h"
 #include "inbox.h"
 
 #define MAX_DEADLINES 32
@@ -38,12 +39,6 @@ struct soc_workflow {
   atomic_int stop;
 };
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static fjson_object *parse_object(const char *s) {
   fjson_object *o = s ? fjson_tokener_parse(s) : NULL;
   if (o && !fjson_object_is_type(o, fjson_type_object)) {
@@ -51,15 +46,6 @@ static fjson_object *parse_object(const char *s) {
     o = NULL;
   }
   return o;
-}
-
-static void put_str(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
-static void put_time(fjson_object *o, const char *k, int64_t ns) {
-  char ts[SOC_EVENT_TIME_BUF];
-  if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) put_str(o, k, ts);
 }
 
 /* Stores r as its next revision, queues it for the center, and audits
@@ -82,22 +68,22 @@ static int raise_alert(soc_workflow *w, fjson_object *r, const char *action, con
                        int64_t now_s) {
   fjson_object *a = fjson_object_new_object(), *ev = fjson_object_new_object(),
                *ag = fjson_object_new_object(), *rep = fjson_object_new_object();
-  put_time(a, "@timestamp", now_s * 1000000000LL);
-  put_str(ev, "kind", "alert");
-  put_str(ev, "action", action);
-  put_str(ev, "dataset", "socagent.workflow");
-  put_str(ev, "module", "socagent");
+  soc_json_add_time(a, "@timestamp", now_s * 1000000000LL);
+  soc_json_add_str(ev, "kind", "alert");
+  soc_json_add_str(ev, "action", action);
+  soc_json_add_str(ev, "dataset", "socagent.workflow");
+  soc_json_add_str(ev, "module", "socagent");
   fjson_object_object_add(a, "event", ev);
-  put_str(ag, "id", w->cfg->agent.id);
-  put_str(ag, "agency", w->cfg->agent.agency);
+  soc_json_add_str(ag, "id", w->cfg->agent.id);
+  soc_json_add_str(ag, "agency", w->cfg->agent.agency);
   fjson_object_object_add(a, "agent", ag);
-  put_str(rep, "id", soc_report_str(r, "id"));
+  soc_json_add_str(rep, "id", soc_report_str(r, "id"));
   fjson_object_object_add(rep, "number", fjson_object_new_int64(soc_report_number(r)));
   fjson_object_object_add(rep, "level", fjson_object_new_int(soc_report_level(r)));
-  put_str(rep, "state", soc_report_state_name(soc_report_state_of(r)));
+  soc_json_add_str(rep, "state", soc_report_state_name(soc_report_state_of(r)));
   fjson_object_object_add(a, "report", rep);
   if (extra) fjson_object_object_add(a, "deadline", extra);
-  put_str(a, "message", message);
+  soc_json_add_str(a, "message", message);
   const char *json = fjson_object_to_json_string_ext(a, FJSON_TO_STRING_PLAIN);
   int rc = soc_store_outbox_add(w->store, "alerts", w->cfg->agent.id, json, strlen(json), NULL);
   fprintf(stderr, "socagent: %s\n", message);
@@ -129,13 +115,13 @@ static int check_clocks(soc_workflow *w, fjson_object *r, int64_t now_s) {
              d[i].step->clause ? d[i].step->clause : "", kind[0] == 'o' ? "overdue since" : "due at",
              due);
     fjson_object *x = fjson_object_new_object();
-    put_str(x, "step", d[i].step->id);
-    put_str(x, "title", d[i].step->title);
-    if (d[i].step->title_zh) put_str(x, "title_zh", d[i].step->title_zh);
-    put_str(x, "who", d[i].step->who);
-    if (d[i].step->clause) put_str(x, "clause", d[i].step->clause);
-    put_str(x, "due", due);
-    put_str(x, "regime", soc_regime_id(w->regime));
+    soc_json_add_str(x, "step", d[i].step->id);
+    soc_json_add_str(x, "title", d[i].step->title);
+    if (d[i].step->title_zh) soc_json_add_str(x, "title_zh", d[i].step->title_zh);
+    soc_json_add_str(x, "who", d[i].step->who);
+    if (d[i].step->clause) soc_json_add_str(x, "clause", d[i].step->clause);
+    soc_json_add_str(x, "due", due);
+    soc_json_add_str(x, "regime", soc_regime_id(w->regime));
     rc = raise_alert(w, r, action, msg, x, now_s);
   }
   return rc;
@@ -198,7 +184,7 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   size_t len = 0;
   int rc;
   snprintf(bid, sizeof bid, "%s/evidence", soc_report_str(r, "id"));
-  put_str(info, "id", bid);
+  soc_json_add_str(info, "id", bid);
   rc = soc_bundle_new(bid, (size_t)cfg->evidence.max_bytes, &c.b);
   if (rc < 0) goto out;
   collect_hosts(&c, r);
@@ -240,17 +226,17 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   soc_event_format_time(now_s * 1000000000LL, 3, win_to, sizeof win_to);
   fjson_object *cu = fjson_object_new_object(), *win = fjson_object_new_object(),
                *hl = fjson_object_new_array();
-  put_str(cu, "report", soc_report_str(r, "id"));
-  put_str(cu, "reason", "§4.1(二)7: device system logs of a level 3-4 incident, sent proactively");
-  put_str(cu, "collected_by", "socagent " SOC_VERSION);
-  put_str(cu, "agent", cfg->agent.id);
-  put_str(cu, "agency", cfg->agent.agency);
-  put_str(cu, "machine", w->hostname);
-  put_str(cu, "confirmed_by", soc_report_str(r, "confirmed.by"));
-  put_time(cu, "collected_at", now_ns());
-  put_str(cu, "source", "the agent's journal (lines as received, unaltered), state_dir/agent.db");
-  put_str(win, "from", win_from);
-  put_str(win, "to", win_to);
+  soc_json_add_str(cu, "report", soc_report_str(r, "id"));
+  soc_json_add_str(cu, "reason", "§4.1(二)7: device system logs of a level 3-4 incident, sent proactively");
+  soc_json_add_str(cu, "collected_by", "socagent " SOC_VERSION);
+  soc_json_add_str(cu, "agent", cfg->agent.id);
+  soc_json_add_str(cu, "agency", cfg->agent.agency);
+  soc_json_add_str(cu, "machine", w->hostname);
+  soc_json_add_str(cu, "confirmed_by", soc_report_str(r, "confirmed.by"));
+  soc_json_add_time(cu, "collected_at", soc_now_real_ns());
+  soc_json_add_str(cu, "source", "the agent's journal (lines as received, unaltered), state_dir/agent.db");
+  soc_json_add_str(win, "from", win_from);
+  soc_json_add_str(win, "to", win_to);
   fjson_object_object_add(cu, "window", win);
   for (size_t i = 0; i < c.nhosts; i++)
     fjson_object_array_add(hl, fjson_object_new_string(c.hosts[i]));
@@ -272,13 +258,13 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   if (rc == 0) rc = soc_bundle_manifest_json(c.b, rid, chunk, &msg);
   if (rc == 0) rc = soc_store_outbox_add(w->store, "evidence", bid, msg, strlen(msg), NULL);
   if (rc < 0) goto out;
-  put_str(info, "state", "queued");
+  soc_json_add_str(info, "state", "queued");
   fjson_object_object_add(info, "size", fjson_object_new_int64((int64_t)len));
-  put_str(info, "sha256", sha);
+  soc_json_add_str(info, "sha256", sha);
   fjson_object_object_add(info, "chunks", fjson_object_new_int64((int64_t)n));
   fjson_object_object_add(info, "lines", fjson_object_new_int64(c.lines));
-  put_time(info, "built", now_ns());
-  put_str(info, "error", "");
+  soc_json_add_time(info, "built", soc_now_real_ns());
+  soc_json_add_str(info, "error", "");
 out:
   free(msg);
   soc_bundle_free(c.b);
@@ -294,17 +280,21 @@ static int needs_bundle(fjson_object *r) {
 
 /* ---- one pass ---- */
 
-typedef struct pass {
-  soc_workflow *w;
-  int64_t now_s;
-  int64_t ids[4096];
+/* Report ids are gathered a page at a time, so that the scan's read
+ * snapshot is not held while each report gets its own write transaction. */
+#define PAGE 256
+
+typedef struct page {
+  int64_t after; /* ids above this one */
+  int64_t ids[PAGE];
   size_t n;
-} pass;
+} page;
 
 static int gather(void *arg, const soc_report_row *row) {
-  pass *p = arg;
-  if (p->n < sizeof p->ids / sizeof *p->ids) p->ids[p->n++] = row->id;
-  return 0;
+  page *p = arg;
+  if (row->id <= p->after) return 0;
+  p->ids[p->n++] = row->id;
+  return p->n == PAGE; /* full: stop the scan */
 }
 
 /* One report: its alerts, and its bundle when it needs one, in one transaction. */
@@ -326,8 +316,8 @@ static int one_report(soc_workflow *w, int64_t id, int64_t now_s) {
                "the evidence bundle would pass evidence.max_bytes (%lld bytes): raise it, or "
                "narrow evidence.window_before; the journal keeps the lines meanwhile",
                (long long)w->cfg->evidence.max_bytes);
-      put_str(info, "state", "failed");
-      put_str(info, "error", err);
+      soc_json_add_str(info, "state", "failed");
+      soc_json_add_str(info, "error", err);
       snprintf(msg, sizeof msg, "report %s: %s", soc_report_str(r, "id"), err);
       rc = raise_alert(w, r, "evidence.failed", msg, NULL, now_s);
     } else if (brc < 0) {
@@ -363,20 +353,22 @@ out:
 }
 
 int soc_workflow_tick(soc_workflow *w, int64_t now_s) {
-  pass *p = calloc(1, sizeof *p);
+  page p = {0};
   int result = 0;
-  if (!p) return -ENOMEM;
-  if (!now_s) now_s = now_ns() / 1000000000LL;
-  int rc = soc_store_reports_scan(w->store, NULL, gather, p);
-  if (rc < 0) {
-    fprintf(stderr, "socagent: workflow: %s\n", soc_store_errmsg(w->store));
-    result = rc;
-  }
-  for (size_t i = 0; i < p->n && !atomic_load(&w->stop); i++) {
-    rc = one_report(w, p->ids[i], now_s);
-    if (rc < 0 && !result) result = rc;
-  }
-  free(p);
+  if (!now_s) now_s = soc_now_real_ns() / 1000000000LL;
+  do {
+    p.n = 0;
+    int rc = soc_store_reports_scan(w->store, NULL, gather, &p);
+    if (rc < 0) {
+      fprintf(stderr, "socagent: workflow: %s\n", soc_store_errmsg(w->store));
+      return rc;
+    }
+    for (size_t i = 0; i < p.n && !atomic_load(&w->stop); i++) {
+      rc = one_report(w, p.ids[i], now_s);
+      if (rc < 0 && !result) result = rc;
+    }
+    if (p.n) p.after = p.ids[p.n - 1];
+  } while (p.n == PAGE && !atomic_load(&w->stop));
   return result;
 }
 

@@ -35,12 +35,6 @@ typedef struct opts {
   int level;
 } opts;
 
-static int64_t wall_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* "2026-11-25T10:05:55Z" (UTC), or "-" for 0. */
 static const char *stamp(int64_t s, char *buf, size_t cap) {
   struct tm tm;
@@ -533,7 +527,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   size_t k = 0;
   while (names[k] && strcmp(names[k], cmd)) k++;
   if (!names[k]) return -1;
-  opts o = {.now_ns = wall_ns()};
+  opts o = {.now_ns = soc_now_real_ns()};
   int opt, bad = 0, have_at = 0;
   /* 0, not 1: glibc then starts afresh, permuting (main's "+" stops at the
    * command), so REPORT-ID may come before its options. */

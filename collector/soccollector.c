@@ -50,6 +50,7 @@
 #include "soc/notify.h"
 #include "soc/store.h"
 #include "soc/utf8.h"
+#include "soc/tz.h"
 #include "center.h"
 #include "validate.h"
 
@@ -98,12 +99,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_signal(int sig) {
   (void)sig;
   stop_requested = 1;
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int64_t mono_ms(void) {
@@ -248,7 +243,7 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
   msg.hdr_agent = header(h, "agent.id", &msg.hdr_agent_len);
   msg.hdr_schema = header(h, "schema.version", &msg.hdr_schema_len);
   soc_center_origin o = {
-      .topic = topic, .partition = m->partition, .offset = m->offset, .received_ns = now_ns()};
+      .topic = topic, .partition = m->partition, .offset = m->offset, .received_ns = soc_now_real_ns()};
   int rc = soc_collector_validate(&msg, &v);
   if (rc < 0) {
     result = rc;
@@ -514,7 +509,7 @@ static int run(const soc_collector_config *cfg) {
       /* Between batches: supervisor reviews that are now overdue. */
       c.swept_ms = mono_ms();
       if (soc_store_begin(c.store) == 0) {
-        if (soc_center_sweep(c.center, c.store, now_ns(), NULL) == 0)
+        if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0)
           soc_store_commit(c.store);
         else
           soc_store_rollback(c.store);
@@ -585,7 +580,7 @@ static int print_agent(void *arg, const soc_center_agent *a) {
 
 static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
   agents_ctx x = {.json = json,
-                  .now_ns = now_ns(),
+                  .now_ns = soc_now_real_ns(),
                   .silence_ns = cfg->collector.agent_silence * 1000000000,
                   .list = json ? fjson_object_new_array() : NULL};
   if (json && !x.list) return 1;

@@ -21,10 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "soc/hash.h"
 #include "soc/utf8.h"
+#include "soc/tz.h"
 
 #define ENCODING_TAG "socagent.audit.v1"
 #define HEAD_MAX (24 + 1 + SOC_AUDIT_HASH_HEX + 1) /* "<seq>:<hash>" */
@@ -116,12 +116,6 @@ static int head_get(soc_store *s, int *found, int64_t *seq, char hash[SOC_AUDIT_
   return 0;
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, const char *object,
                         const char *details_json, int64_t *seq_out) {
   int result = -EINVAL, found = 0;
@@ -145,7 +139,7 @@ int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, con
    * insert never collides, and the forged row stays visible to verify. */
   soc_audit_row r = {
       .seq = (head_seq > max_seq ? head_seq : max_seq) + 1,
-      .ts_ns = now_ns(),
+      .ts_ns = soc_now_real_ns(),
       .actor = actor,
       .action = action,
       .object = object,

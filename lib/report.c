@@ -18,6 +18,7 @@
 
 #include "soc/authority.h"
 #include "soc/event.h"
+#include "soc/json_obj.h"
 #include "soc/rules.h"
 #include "soc/tz.h"
 #include "soc/utf8.h"
@@ -87,10 +88,6 @@ static fjson_object *walk(fjson_object *r, const char *path, int create, const c
   }
 }
 
-static void put_str(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
 static void put_int(fjson_object *o, const char *k, int64_t v) {
   fjson_object_object_add(o, k, fjson_object_new_int64(v));
 }
@@ -101,11 +98,8 @@ static void put_bool(fjson_object *o, const char *k, int v) {
 
 /* An RFC 3339 time with milliseconds, or null for 0. */
 static void put_time(fjson_object *o, const char *k, int64_t ns) {
-  char ts[SOC_EVENT_TIME_BUF];
-  if (ns > 0 && soc_event_format_time(ns, 3, ts, sizeof ts) == 0)
-    fjson_object_object_add(o, k, fjson_object_new_string(ts));
-  else
-    fjson_object_object_add(o, k, NULL);
+  fjson_object_object_add(o, k, NULL);
+  if (ns > 0) soc_json_add_time(o, k, ns);
 }
 
 /* Copies key from src to dst (a new reference), when src has it. */
@@ -143,7 +137,7 @@ int soc_report_level(fjson_object *r) { return (int)int_at(r, "level"); }
 int64_t soc_report_number(fjson_object *r) { return int_at(r, "number"); }
 
 static void set_state(fjson_object *r, soc_report_state s) {
-  put_str(r, "state", soc_report_state_name(s));
+  soc_json_add_str(r, "state", soc_report_state_name(s));
 }
 
 static fjson_object *array_at(fjson_object *o, const char *k) {
@@ -180,8 +174,8 @@ static void add_indicator(fjson_object *ev, const char *key) {
   else if (inet_pton(AF_INET6, key, buf) == 1) type = "ipv6-addr";
   if (!type) return;
   fjson_object *ind = fjson_object_new_object();
-  put_str(ind, "type", type);
-  put_str(ind, "value", key);
+  soc_json_add_str(ind, "type", type);
+  soc_json_add_str(ind, "value", key);
   add_unique(ev, "indicators", ind);
 }
 
@@ -215,7 +209,7 @@ int soc_report_fold_draft(fjson_object *r, int64_t number, fjson_object *draft) 
 static fjson_object *cia(void) {
   fjson_object *o = fjson_object_new_object();
   put_int(o, "level", 0);
-  put_str(o, "reason", "");
+  soc_json_add_str(o, "reason", "");
   return o;
 }
 
@@ -224,8 +218,8 @@ static void add_level(fjson_object *r, int level, const char *by, const char *re
   fjson_object *e = fjson_object_new_object();
   put_int(e, "level", level);
   put_time(e, "at", at_ns);
-  put_str(e, "by", by);
-  put_str(e, "reason", reason);
+  soc_json_add_str(e, "by", by);
+  soc_json_add_str(e, "reason", reason);
   put_bool(e, "relevel", relevel);
   fjson_object_array_add(array_at(r, "levels"), e);
 }
@@ -241,33 +235,33 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
   if (!r) return -ENOMEM;
   const soc_authority *auth = soc_authority_find(o->authority);
   snprintf(id, sizeof id, "%s/%lld", o->agent_id, (long long)number);
-  put_str(r, "schema", SOC_REPORT_SCHEMA);
-  put_str(r, "id", id);
+  soc_json_add_str(r, "schema", SOC_REPORT_SCHEMA);
+  soc_json_add_str(r, "id", id);
   put_int(r, "number", number);
   put_int(r, "revision", 0);
   set_state(r, SOC_REPORT_CONFIRMED);
-  put_str(r, "regime", o->regime);
+  soc_json_add_str(r, "regime", o->regime);
   put_int(r, "level", level);
 
   fjson_object *ag = fjson_object_new_object();
-  put_str(ag, "id", o->agent_id);
-  put_str(ag, "agency", o->agency);
+  soc_json_add_str(ag, "id", o->agent_id);
+  soc_json_add_str(ag, "agency", o->agency);
   put_int(ag, "authority", o->authority);
-  put_str(ag, "authority_name", auth ? auth->name : "");
+  soc_json_add_str(ag, "authority_name", auth ? auth->name : "");
   fjson_object_object_add(r, "agent", ag);
 
   fjson_object *basic = fjson_object_new_object();
-  put_str(basic, "agency", o->agency);
+  soc_json_add_str(basic, "agency", o->agency);
   put_int(basic, "authority", o->authority);
-  put_str(basic, "authority_name", auth ? auth->name : "");
+  soc_json_add_str(basic, "authority_name", auth ? auth->name : "");
   fjson_object *rep = fjson_object_new_object();
-  put_str(rep, "name", o->reporter_name);
-  put_str(rep, "phone", o->reporter_phone);
-  put_str(rep, "fax", o->reporter_fax);
-  put_str(rep, "email", o->reporter_email);
+  soc_json_add_str(rep, "name", o->reporter_name);
+  soc_json_add_str(rep, "phone", o->reporter_phone);
+  soc_json_add_str(rep, "fax", o->reporter_fax);
+  soc_json_add_str(rep, "email", o->reporter_email);
   fjson_object_object_add(basic, "reporter", rep);
-  put_str(basic, "on_behalf_of", "");
-  put_str(basic, "vendor", o->vendor);
+  soc_json_add_str(basic, "on_behalf_of", "");
+  soc_json_add_str(basic, "vendor", o->vendor);
   fjson_object_object_add(r, "basic", basic);
 
   fjson_object *ev = fjson_object_new_object();
@@ -278,13 +272,13 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
   copy(ev, "category_zh", draft, "category_zh");
   copy(ev, "subtype", draft, "subtype");
   fjson_object *rule = get(draft, "rule");
-  put_str(ev, "description", soc_report_str(rule, "title"));
-  put_str(ev, "scope", "");
+  soc_json_add_str(ev, "description", soc_report_str(rule, "title"));
+  soc_json_add_str(ev, "scope", "");
   put_bool(ev, "red_team", 0);
   put_int(ev, "affects_others", 1);
   fjson_object_object_add(ev, "sectors", fjson_object_new_array());
-  put_str(ev, "found_by", "self");
-  put_str(ev, "external_ref", "");
+  soc_json_add_str(ev, "found_by", "self");
+  soc_json_add_str(ev, "external_ref", "");
   put_bool(ev, "victim_ci_provider", 0);
   put_time(ev, "first_seen", 0);
   put_time(ev, "last_seen", 0);
@@ -308,16 +302,16 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
 
   fjson_object *sup = fjson_object_new_object();
   put_bool(sup, "requested", 0);
-  put_str(sup, "what", "");
+  soc_json_add_str(sup, "what", "");
   put_time(sup, "dispatched", 0);
   fjson_object_object_add(r, "support", sup);
 
   fjson_object *resp = fjson_object_new_object();
   fjson_object_object_add(resp, "evidence_kept", fjson_object_new_array());
   put_int(resp, "malware_samples", 0);
-  put_str(resp, "analysis", "");
+  soc_json_add_str(resp, "analysis", "");
   fjson_object_object_add(resp, "containment", fjson_object_new_array());
-  put_str(resp, "summary", "");
+  soc_json_add_str(resp, "summary", "");
   put_int(resp, "status", 1);
   put_time(resp, "completed", 0);
   fjson_object_object_add(r, "response", resp);
@@ -326,7 +320,7 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
   static const char *const closure_keys[] = {"assets",   "environment", "root_cause",
                                              "hardening", "measures",   "handler"};
   for (size_t i = 0; i < sizeof closure_keys / sizeof *closure_keys; i++)
-    put_str(clo, closure_keys[i], "");
+    soc_json_add_str(clo, closure_keys[i], "");
   put_time(clo, "closed", 0);
   fjson_object_object_add(r, "closure", clo);
 
@@ -336,20 +330,20 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
 
   fjson_object *rev = fjson_object_new_object();
   put_time(rev, "at", 0);
-  put_str(rev, "by", "");
-  put_str(rev, "result", "");
-  put_str(rev, "source", "");
+  soc_json_add_str(rev, "by", "");
+  soc_json_add_str(rev, "result", "");
+  soc_json_add_str(rev, "source", "");
   fjson_object_object_add(r, "review", rev);
 
   fjson_object *sum = fjson_object_new_object();
   static const char *const summary_keys[] = {"course", "damage", "later_impact", "response",
                                              "hardening"};
   for (size_t i = 0; i < sizeof summary_keys / sizeof *summary_keys; i++)
-    put_str(sum, summary_keys[i], "");
+    soc_json_add_str(sum, summary_keys[i], "");
   fjson_object_object_add(r, "closure_summary", sum);
 
   fjson_object *conf = fjson_object_new_object();
-  put_str(conf, "by", by);
+  soc_json_add_str(conf, "by", by);
   put_time(conf, "at", at_ns);
   fjson_object_object_add(r, "confirmed", conf);
 
@@ -374,7 +368,7 @@ int soc_report_add_evidence(fjson_object *r, const char *source, int64_t stream,
   fjson_object *a = array_at(r, "evidence");
   if (fjson_object_array_length(a) >= SOC_REPORT_EVIDENCE_MAX) return 1;
   fjson_object *e = fjson_object_new_object();
-  put_str(e, "source", source);
+  soc_json_add_str(e, "source", source);
   put_int(e, "stream", stream);
   put_int(e, "position", (int64_t)pos);
   put_time(e, "time", ts_ns);
@@ -391,10 +385,10 @@ static void add_filing(fjson_object *r, int status, const char *kind, const char
                        const char *by, int64_t at_ns) {
   fjson_object *f = fjson_object_new_object();
   put_int(f, "status", status);
-  put_str(f, "kind", kind);
+  soc_json_add_str(f, "kind", kind);
   put_time(f, "at", at_ns);
-  put_str(f, "via", via);
-  put_str(f, "by", by);
+  soc_json_add_str(f, "via", via);
+  soc_json_add_str(f, "by", by);
   put_int(f, "level", soc_report_level(r));
   fjson_object_array_add(array_at(r, "filings"), f);
 }
@@ -462,9 +456,9 @@ int soc_report_review(fjson_object *r, const char *by, const char *result, const
                 (long long)soc_report_number(r));
   fjson_object *rev = walk(r, "review", 1, NULL);
   put_time(rev, "at", at_ns);
-  put_str(rev, "by", by);
-  put_str(rev, "result", result);
-  put_str(rev, "source", source ? source : "agent");
+  soc_json_add_str(rev, "by", by);
+  soc_json_add_str(rev, "result", result);
+  soc_json_add_str(rev, "source", source ? source : "agent");
   if (soc_report_state_of(r) == SOC_REPORT_REPORTED) set_state(r, SOC_REPORT_REVIEWED);
   return 0;
 }
@@ -544,7 +538,7 @@ int soc_report_investigation(fjson_object *r, const char *by, int64_t at_ns, cha
     return fail(-EPERM, why, why_len, "its investigation report was already submitted");
   fjson_object *inv = walk(r, "investigation", 1, NULL);
   put_time(inv, "submitted", at_ns);
-  put_str(inv, "by", by);
+  soc_json_add_str(inv, "by", by);
   return 0;
 }
 
@@ -555,7 +549,7 @@ int soc_report_support_dispatched(fjson_object *r, const char *by, int64_t at_ns
   if ((rc = check_at(r, at_ns, why, why_len))) return rc;
   fjson_object *sup = walk(r, "support", 1, NULL);
   put_time(sup, "dispatched", at_ns);
-  put_str(sup, "dispatched_by", by);
+  soc_json_add_str(sup, "dispatched_by", by);
   return 0;
 }
 
@@ -658,7 +652,7 @@ int soc_report_set(fjson_object *r, const char *path, const char *value, char *w
   int64_t v = 0;
   switch (f->type) {
   case F_TEXT:
-    put_str(parent, leaf, value);
+    soc_json_add_str(parent, leaf, value);
     return 0;
   case F_BOOL:
     if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) v = 1;
@@ -675,7 +669,7 @@ int soc_report_set(fjson_object *r, const char *path, const char *value, char *w
   case F_CHOICE:
     for (const char *const *c = f->choices; *c; c++)
       if (!strcmp(*c, value)) {
-        put_str(parent, leaf, value);
+        soc_json_add_str(parent, leaf, value);
         return 0;
       }
     return fail(-EINVAL, why, why_len, "%s: '%s' is not one of the choices (%s)", path, value,
@@ -684,8 +678,8 @@ int soc_report_set(fjson_object *r, const char *path, const char *value, char *w
     soc_incident_category c = soc_incident_category_parse(value);
     if (c == SOC_CATEGORY_NONE)
       return fail(-EINVAL, why, why_len, "%s: unknown category '%s' (%s)", path, value, f->help);
-    put_str(parent, "category", soc_incident_category_name(c));
-    put_str(parent, "category_zh", soc_incident_category_name_zh(c));
+    soc_json_add_str(parent, "category", soc_incident_category_name(c));
+    soc_json_add_str(parent, "category_zh", soc_incident_category_name_zh(c));
     return 0;
   }
   case F_INTS: {
@@ -714,14 +708,14 @@ int soc_report_set(fjson_object *r, const char *path, const char *value, char *w
     fjson_object *e = fjson_object_new_object();
     if (f->type == F_MEASURE) {
       if (split_time(value, text, sizeof text, &t1) < 0 || !*text) goto bad_list;
-      put_str(e, "measure", text);
+      soc_json_add_str(e, "measure", text);
       put_time(e, "at", t1);
     } else {
       /* KIND|FROM|TO: split the last two bars */
       if (split_time(value, text, sizeof text, &t2) < 0 ||
           split_time(text, kind, sizeof kind, &t1) < 0 || !*kind || !t1 || !t2 || t2 < t1)
         goto bad_list;
-      put_str(e, "kind", kind);
+      soc_json_add_str(e, "kind", kind);
       put_time(e, "from", t1);
       put_time(e, "to", t2);
     }
@@ -772,24 +766,28 @@ int soc_report_deadlines(fjson_object *r, const soc_regime *g, int64_t now_s, so
 }
 
 int soc_report_touch(fjson_object *r, const soc_regime *g, int64_t now_s) {
-  soc_deadline d[DEADLINES_MAX];
-  size_t n = 0;
   if (!r || !g) return -EINVAL;
   put_int(r, "revision", int_at(r, "revision") + 1);
   put_time(r, "updated", now_s * 1000000000LL);
+  return soc_report_refresh_deadlines(r, g, now_s);
+}
+
+int soc_report_refresh_deadlines(fjson_object *r, const soc_regime *g, int64_t now_s) {
+  soc_deadline d[DEADLINES_MAX];
+  size_t n = 0;
   int rc = soc_report_deadlines(r, g, now_s, d, DEADLINES_MAX, &n);
   if (rc < 0) return rc;
   fjson_object *a = fjson_object_new_array();
   for (size_t i = 0; i < n; i++) {
     fjson_object *e = fjson_object_new_object();
-    put_str(e, "step", d[i].step->id);
-    put_str(e, "title", d[i].step->title);
-    put_str(e, "title_zh", d[i].step->title_zh);
-    put_str(e, "who", d[i].step->who);
-    put_str(e, "clause", d[i].step->clause);
+    soc_json_add_str(e, "step", d[i].step->id);
+    soc_json_add_str(e, "title", d[i].step->title);
+    soc_json_add_str(e, "title_zh", d[i].step->title_zh);
+    soc_json_add_str(e, "who", d[i].step->who);
+    soc_json_add_str(e, "clause", d[i].step->clause);
     put_time(e, "due", d[i].due * 1000000000LL);
     put_time(e, "done", d[i].done * 1000000000LL);
-    put_str(e, "status", soc_deadline_status_name(d[i].status));
+    soc_json_add_str(e, "status", soc_deadline_status_name(d[i].status));
     fjson_object_array_add(a, e);
   }
   fjson_object_object_add(r, "deadlines", a);

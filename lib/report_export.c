@@ -10,6 +10,7 @@
 
 #include "soc/event.h"
 #include "soc/hash.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 
 /* STIX 2.1 §2.9: the namespace of deterministic SCO ids. */
@@ -29,10 +30,6 @@ static const char *str(fjson_object *r, const char *path) {
   return s ? s : "";
 }
 
-static void put(fjson_object *o, const char *k, const char *v) {
-  fjson_object_object_add(o, k, fjson_object_new_string(v ? v : ""));
-}
-
 /* "<type>--<uuid5(ns, a + "\n" + b)>" */
 static void stix_id(const char *type, const uint8_t ns[16], const char *a, const char *b,
                     char *out, size_t cap) {
@@ -45,11 +42,11 @@ static void stix_id(const char *type, const uint8_t ns[16], const char *a, const
 static fjson_object *sdo(const char *type, const char *id, const char *created,
                          const char *modified) {
   fjson_object *o = fjson_object_new_object();
-  put(o, "type", type);
-  put(o, "spec_version", "2.1");
-  put(o, "id", id);
-  put(o, "created", created);
-  put(o, "modified", modified);
+  soc_json_add_str(o, "type", type);
+  soc_json_add_str(o, "spec_version", "2.1");
+  soc_json_add_str(o, "id", id);
+  soc_json_add_str(o, "created", created);
+  soc_json_add_str(o, "modified", modified);
   return o;
 }
 
@@ -65,14 +62,14 @@ int soc_report_export_stix(fjson_object *r, char **out) {
   if (!b || !objs) return -ENOMEM;
 
   stix_id("bundle", socagent_ns, rid, modified, bundle, sizeof bundle);
-  put(b, "type", "bundle");
-  put(b, "id", bundle);
+  soc_json_add_str(b, "type", "bundle");
+  soc_json_add_str(b, "id", bundle);
   fjson_object_object_add(b, "objects", objs);
 
   stix_id("identity", socagent_ns, "agency", str(r, "agent.agency"), identity, sizeof identity);
   fjson_object *who = sdo("identity", identity, created, created);
-  put(who, "name", str(r, "agent.agency"));
-  put(who, "identity_class", "organization");
+  soc_json_add_str(who, "name", str(r, "agent.agency"));
+  soc_json_add_str(who, "identity_class", "organization");
   fjson_object_array_add(objs, who);
 
   stix_id("incident", socagent_ns, rid, "incident", incident, sizeof incident);
@@ -80,22 +77,22 @@ int soc_report_export_stix(fjson_object *r, char **out) {
   char name[512];
   snprintf(name, sizeof name, "%s: %s (level %d)", rid, str(r, "event.description"),
            soc_report_level(r));
-  put(inc, "name", name);
-  put(inc, "description", *str(r, "event.scope") ? str(r, "event.scope") : str(r, "event.subtype"));
-  put(inc, "created_by_ref", identity);
+  soc_json_add_str(inc, "name", name);
+  soc_json_add_str(inc, "description", *str(r, "event.scope") ? str(r, "event.scope") : str(r, "event.subtype"));
+  soc_json_add_str(inc, "created_by_ref", identity);
   fjson_object *labels = fjson_object_new_array();
   fjson_object_array_add(labels, fjson_object_new_string(str(r, "event.category")));
   fjson_object_object_add(inc, "labels", labels);
   fjson_object *ext = fjson_object_new_array(), *e = fjson_object_new_object();
-  put(e, "source_name", "socagent");
-  put(e, "external_id", rid);
+  soc_json_add_str(e, "source_name", "socagent");
+  soc_json_add_str(e, "external_id", rid);
   fjson_object_array_add(ext, e);
   fjson_object_object_add(inc, "external_references", ext);
   /* custom properties carry what STIX has no field for (§2.3 level, 通報 state) */
   fjson_object_object_add(inc, "x_tw_incident_level", fjson_object_new_int(soc_report_level(r)));
-  put(inc, "x_tw_report_state", str(r, "state"));
-  put(inc, "x_tw_category_zh", str(r, "event.category_zh"));
-  put(inc, "x_tw_discovered", str(r, "event.discovered"));
+  soc_json_add_str(inc, "x_tw_report_state", str(r, "state"));
+  soc_json_add_str(inc, "x_tw_category_zh", str(r, "event.category_zh"));
+  soc_json_add_str(inc, "x_tw_discovered", str(r, "event.discovered"));
   fjson_object_array_add(objs, inc);
 
   fjson_object *inds = get(get(r, "event"), "indicators");
@@ -113,27 +110,27 @@ int soc_report_export_stix(fjson_object *r, char **out) {
     soc_uuid5(stix_sco_ns, json_value, strlen(json_value), uuid);
     snprintf(sco, sizeof sco, "%s--%s", type, uuid);
     fjson_object *addr = fjson_object_new_object();
-    put(addr, "type", type);
-    put(addr, "spec_version", "2.1");
-    put(addr, "id", sco);
-    put(addr, "value", value);
+    soc_json_add_str(addr, "type", type);
+    soc_json_add_str(addr, "spec_version", "2.1");
+    soc_json_add_str(addr, "id", sco);
+    soc_json_add_str(addr, "value", value);
     fjson_object_array_add(objs, addr);
 
     stix_id("indicator", socagent_ns, rid, value, ind, sizeof ind);
     fjson_object *in = sdo("indicator", ind, created, modified);
     snprintf(pattern, sizeof pattern, "[%s:value = '%s']", type, value);
     snprintf(name, sizeof name, "%s seen in %s", value, rid);
-    put(in, "name", name);
-    put(in, "pattern", pattern);
-    put(in, "pattern_type", "stix");
-    put(in, "valid_from", *first ? first : created);
-    put(in, "created_by_ref", identity);
+    soc_json_add_str(in, "name", name);
+    soc_json_add_str(in, "pattern", pattern);
+    soc_json_add_str(in, "pattern_type", "stix");
+    soc_json_add_str(in, "valid_from", *first ? first : created);
+    soc_json_add_str(in, "created_by_ref", identity);
     fjson_object_array_add(objs, in);
 
     stix_id("observed-data", socagent_ns, rid, value, od, sizeof od);
     fjson_object *o = sdo("observed-data", od, created, modified);
-    put(o, "first_observed", *first ? first : created);
-    put(o, "last_observed", *last ? last : created);
+    soc_json_add_str(o, "first_observed", *first ? first : created);
+    soc_json_add_str(o, "last_observed", *last ? last : created);
     fjson_object_object_add(o, "number_observed", fjson_object_new_int64(count > 0 ? count : 1));
     fjson_object *refs = fjson_object_new_array();
     fjson_object_array_add(refs, fjson_object_new_string(sco));
@@ -142,9 +139,9 @@ int soc_report_export_stix(fjson_object *r, char **out) {
 
     stix_id("sighting", socagent_ns, rid, value, sig, sizeof sig);
     fjson_object *s = sdo("sighting", sig, created, modified);
-    put(s, "sighting_of_ref", ind);
-    put(s, "first_seen", *first ? first : created);
-    put(s, "last_seen", *last ? last : created);
+    soc_json_add_str(s, "sighting_of_ref", ind);
+    soc_json_add_str(s, "first_seen", *first ? first : created);
+    soc_json_add_str(s, "last_seen", *last ? last : created);
     fjson_object_object_add(s, "count", fjson_object_new_int64(count > 0 ? count : 1));
     refs = fjson_object_new_array();
     fjson_object_array_add(refs, fjson_object_new_string(od));
@@ -156,9 +153,9 @@ int soc_report_export_stix(fjson_object *r, char **out) {
 
     stix_id("relationship", socagent_ns, rid, value, rel, sizeof rel);
     fjson_object *l = sdo("relationship", rel, created, modified);
-    put(l, "relationship_type", "related-to");
-    put(l, "source_ref", ind);
-    put(l, "target_ref", incident);
+    soc_json_add_str(l, "relationship_type", "related-to");
+    soc_json_add_str(l, "source_ref", ind);
+    soc_json_add_str(l, "target_ref", incident);
     fjson_object_array_add(objs, l);
   }
   const char *json = fjson_object_to_json_string_ext(b, FJSON_TO_STRING_PRETTY);

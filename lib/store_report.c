@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store_internal.h"
+#include "soc/tz.h"
 
 #define REPORT_COLUMNS "id, state, level, revision, discovered_ns, updated_ns, body"
 
@@ -97,12 +97,6 @@ int soc_store_reports_scan(soc_store *s, const char *state, soc_report_cb cb, vo
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read reports");
 }
 
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Runs an INSERT OR IGNORE already bound; *fresh = whether a row went in. */
 static int insert_once(soc_store *s, sqlite3_stmt *st, int rc, int *fresh, const char *what) {
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
@@ -124,7 +118,7 @@ int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step
     sqlite3_bind_text(st, 2, step, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, due);
-    sqlite3_bind_int64(st, 5, now_ns());
+    sqlite3_bind_int64(st, 5, soc_now_real_ns());
   }
   return insert_once(s, st, rc, fresh, "cannot record a deadline alert");
 }
@@ -139,7 +133,7 @@ int soc_store_center_decision_once(soc_store *s, const char *id, int64_t report,
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, report);
-    sqlite3_bind_int64(st, 3, now_ns());
+    sqlite3_bind_int64(st, 3, soc_now_real_ns());
   }
   return insert_once(s, st, rc, fresh, "cannot record a center decision");
 }

@@ -353,3 +353,9 @@ int soc_time_parse(const char *s, int64_t *epoch) {
   if (rc == 0) *epoch = ns / 1000000000LL;
   return rc;
 }
+
+int64_t soc_now_real_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -123,8 +123,11 @@ const char *soc_report_settable(size_t i, const char **help);
 /* The clocks of r under regime g as of now_s (0: unknown). */
 int soc_report_deadlines(fjson_object *r, const soc_regime *g, int64_t now_s, soc_deadline *out,
                          size_t cap, size_t *n);
+/* The "deadlines" array recomputed as of now_s (for showing a report
+ * without changing it). */
+int soc_report_refresh_deadlines(fjson_object *r, const soc_regime *g, int64_t now_s);
 /* Called after every change: revision + 1, updated time, and the
- * "deadlines" array recomputed as of now_s. */
+ * deadlines refreshed. */
 int soc_report_touch(fjson_object *r, const soc_regime *g, int64_t now_s);
 
 /* The one way a changed report is kept: touch (revision, clocks as of

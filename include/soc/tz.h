@@ -47,6 +47,10 @@ int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int 
 int soc_time_parse(const char *s, int64_t *epoch);
 int soc_time_parse_ns(const char *s, int64_t *ns);
 
+/* The wall-clock time, ns since the epoch: when a line was read, when a
+ * person decided, when a clock started. */
+int64_t soc_now_real_ns(void);
+
 /* Calendar helpers for parsers that read dates (proleptic Gregorian, UTC,
  * no range checks beyond what each says). */
 
