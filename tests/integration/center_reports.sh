@@ -187,6 +187,11 @@ expect_status 1
 expect_err "no report nope/1"
 
 kill -TERM $C1 $C2
-wait $C1 || fail "collector 1 exit $?"
-wait $C2 || fail "collector 2 exit $?"
+for n in 1 2; do
+  pid=C$n
+  wait "${!pid}"
+  rc=$?
+  # a collector that died on its own says why in its log: show it with the failure
+  [ $rc -eq 0 ] || { fail "collector $n exit $rc"; tail -20 "$T/c$n.err" >&2; }
+done
 finish
