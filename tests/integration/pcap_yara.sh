@@ -143,6 +143,32 @@ for i in ("http-headers", "http-pdf", "http-brotli", "dns-tcp", "tls-alpn", "ssh
     assert c[(i, "scan.matches")] == 0, (i, c)
 ' "$T/quiet/agent.db"
 
+# The limits. The segmented SMB stream holds the string at 824-891: the
+# first 900 bytes show it, the first 850 do not. A 64 KiB scan_memory
+# cannot hold the 18 KB page of http-all-headers as stream and body at once:
+# scanned early with what it has, counted.
+{
+  head_yaml "$T/limits"
+  cat <<YAML
+rules: { yara: ["$SOC_SRC/rules/yara/*.yar"] }
+inputs:
+  - { type: pcap, id: seg-900, file: $P/smb-eicar-file-segmentation-random/input.pcap, scan_bytes: 900 }
+  - { type: pcap, id: seg-850, file: $P/smb-eicar-file-segmentation-random/input.pcap, scan_bytes: 850 }
+  - { type: pcap, id: tight, file: $P/http-all-headers/input.pcap, scan_memory: 64KiB }
+YAML
+} >"$T/limits.yaml"
+run "$AGENT" -c "$T/limits.yaml" --oneshot
+expect_status 0
+check_py "scan_bytes bounds what is scanned; scan_memory scans early" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+src = [r[0] for r in db.execute("SELECT source FROM draft_evidence")]
+assert src == ["seg-900"], src
+c = dict(((i, n), v) for i, n, v in db.execute("SELECT input, name, value FROM counter"))
+assert c[("seg-850", "scan.streams")] == 2 and c[("seg-850", "scan.matches")] == 0, c
+assert c[("tight", "scan.early")] >= 1 and c[("tight", "scan.matches")] == 0, c
+' "$T/limits/agent.db"
+
 # No rules.yara: nothing scanned, nothing drafted, nothing kept.
 run "$AGENT" -c "$T/norules.yaml" --oneshot
 expect_status 0
