@@ -250,6 +250,14 @@ void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *
 
 /* ---- matched objects ------------------------------------------------------------ */
 
+void soc_found_add_object(soc_found *f, const char *sha256_hex, uint64_t size, const char *path) {
+  fjson_object *o = fjson_object_new_object();
+  soc_json_add_str(o, "sha256", sha256_hex);
+  fjson_object_object_add(o, "size", fjson_object_new_int64((int64_t)size));
+  soc_json_add_str(o, "path", path);
+  fjson_object_object_add(f->detail, "object", o);
+}
+
 int soc_finding_keep_object(const char *state_dir, const char *sha256_hex, const void *data,
                             size_t len, char *path, size_t pathlen) {
   int result = -ENAMETOOLONG, fd = -1;

@@ -93,5 +93,9 @@ void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *
  * already kept is left as it is). OUT: path. Returns 0 or a negative errno. */
 int soc_finding_keep_object(const char *state_dir, const char *sha256_hex, const void *data,
                             size_t len, char *path, size_t pathlen);
+/* Says where in f's detail, the same for every YARA finding (a file, a
+ * stream, a body): "object": {"sha256", "size", "path"}, path the kept copy
+ * ("" when it could not be kept). This is what an evidence bundle picks up. */
+void soc_found_add_object(soc_found *f, const char *sha256_hex, uint64_t size, const char *path);
 
 #endif

@@ -161,12 +161,12 @@ static int on_match(void *arg, const soc_yara_match *m) {
       s->ctr[C_KEEP_ERRORS]++;
       fprintf(stderr, "socagent: %s: cannot keep the matched %s %s: %s\n", s->in->cfg->id,
               o->kind, o->sha256, strerror(-rc));
-      snprintf(o->kept, sizeof o->kept, "-");
+      o->kept[0] = '\0';
     }
   }
   snprintf(what, sizeof what, "%s %s %s%s%s sha256=%s size=%zu object=%s", o->kind, o->tuple,
            dir_name(o->dir), o->url ? " url=" : "", o->url ? o->url : "", o->sha256, o->len,
-           o->kept);
+           o->kept[0] ? o->kept : "-");
   pending *p = &s->p[s->np];
   if (soc_found_from_yara(&p->f, m, SOC_CATEGORY_INTRUSION, what) < 0) {
     s->ctr[C_LOST]++;
@@ -174,6 +174,7 @@ static int on_match(void *arg, const soc_yara_match *m) {
   }
   describe(o, p->f.detail);
   describe(o, p->f.ecs);
+  soc_found_add_object(&p->f, o->sha256, o->len, o->kept);
   /* the server is the asset: by its host name when the inventory knows it */
   soc_asset_match am = {0};
   char addr[64];

@@ -169,6 +169,10 @@ static fjson_object *file_ecs(const item *it) {
 typedef struct scan_ctx {
   item *it;
   watched *in;
+  const char *state_dir;
+  const soc_yara_file *file;  /* the bytes scanned: kept once a rule matches */
+  char kept[SOC_STREAM_PATH_MAX];
+  int tried;
 } scan_ctx;
 
 static int on_match(void *arg, const soc_yara_match *m) {
@@ -185,6 +189,14 @@ static int on_match(void *arg, const soc_yara_match *m) {
   it->nf++;
   fjson_object_object_add(f->detail, "file", file_ecs(it));
   fjson_object_object_add(f->ecs, "file", file_ecs(it));
+  /* a copy, as the file may be gone (or cleaned) before the evidence is
+   * bundled */
+  if (!c->tried++ && soc_finding_keep_object(c->state_dir, it->row.sha256, c->file->data,
+                                             c->file->len, c->kept, sizeof c->kept) < 0) {
+    fprintf(stderr, "socagent: %s: cannot keep a copy of %s\n", c->in->cfg->id, it->row.path);
+    c->kept[0] = '\0';
+  }
+  soc_found_add_object(f, it->row.sha256, (uint64_t)it->row.size, c->kept);
   count(c->in, C_MATCHES, 1);
   return 0;
 }
@@ -340,7 +352,7 @@ static void look_at(worker *k, size_t input, const char *path, int force) {
   } else if (k->scanner) {
     soc_yara_meta meta;
     char buf[512];
-    scan_ctx c = {.it = it, .in = in};
+    scan_ctx c = {.it = it, .in = in, .state_dir = w->cfg->agent.state_dir, .file = &f};
     soc_yarascan_meta_for(path, &f, buf, sizeof buf, &meta);
     rc = soc_yarascan_buffer(k->scanner, f.data, f.len, &meta, on_match, &c);
     count(in, C_FILES_SCANNED, 1);

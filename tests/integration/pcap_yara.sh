@@ -112,6 +112,8 @@ for a in alerts:
 for d in drafts:
     fnd = json.loads(d[4])["finding"]
     assert fnd["yara"]["rule"] == "SOC_EICAR_Test_File" and fnd["file"]["hash"]["sha256"], fnd
+    o = fnd["object"]  # where every YARA finding says its kept bytes are
+    assert o["path"] == state + "/objects/" + o["sha256"] and os.path.exists(o["path"]), o
 ' "$T/hit"
 
 run "$SOC_BIN/agent/socctl" -c "$T/hit.yaml" status

@@ -111,6 +111,10 @@ assert d["asset"]["name"] == "citizen-portal" and d["asset"]["match"] == "host",
 assert d["level"] == 3, d  # core asset, severe tampering: §2.3(二)2
 f = d["finding"]
 assert f["file"]["path"] == path and f["file"]["hash"]["sha256"] == sha, f
+# a copy of the matched bytes for the evidence bundle
+o = f["object"]
+assert o["sha256"] == sha and o["path"].endswith("/objects/" + sha), o
+assert open(o["path"], "rb").read() == open(path, "rb").read(), o
 assert f["yara"]["rule"] == "SOC_Webshell_PHP_Eval_Request", f
 s = f["yara"]["strings"]
 assert any(x["offset"] > 0 and "eval" in x["data"] for x in s), s
