@@ -118,6 +118,13 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
                           .line = f->evidence, .len = strlen(f->evidence)};
     if ((result = soc_store_evidence_add(k->store, &e)) < 0) goto out;
   }
+  if (f->object_bytes || f->object_size > 0) {
+    soc_object_row o = {.draft = r.id, .size = f->object_size, .ts_ns = f->ts_ns,
+                        .kept = f->object_bytes && f->object_size <= k->cfg->evidence.object_max_bytes};
+    snprintf(o.sha256, sizeof o.sha256, "%s", f->sha256);
+    snprintf(o.name, sizeof o.name, "%s", f->object);
+    if ((result = soc_store_object_add(k->store, &o, f->object_bytes, f->object_len)) < 0) goto out;
+  }
   result = -ENOMEM;
   if (!(alert = alert_json(k, f, seen_rule, &r))) goto out;
   const char *okey = f->host && *f->host ? f->host : k->cfg->agent.id;

@@ -3,7 +3,7 @@
  * later, on a reassembled stream; a page changed against the baseline)
  * turned into a draft incident through the same tables as the log rules:
  * the draft (agent/draft.c's body plus the finding's own detail), its
- * evidence, an ECS alert for <prefix>.alerts and, for a new draft, a copy
+ * evidence, the matched object, an ECS alert for <prefix>.alerts and, for a new draft, a copy
  * for <prefix>.incidents — all in the caller's transaction, so a crash
  * keeps the draft, its dedupe mark and the caller's own state together or
  * not at all.
@@ -45,6 +45,12 @@ typedef struct soc_finding {
   fjson_object *ecs;        /* ECS fields of the alert (file.*, ...): copied into it */
   fjson_object *detail;     /* added to the draft's body as "finding" */
   const char *evidence;     /* one line of text for the evidence list */
+  /* The object that matched, kept with the draft for the evidence bundle
+   * when object_len == object_size <= evidence.object_max_bytes; otherwise
+   * only its name, size and hash are. object_size 0 and no bytes: none. */
+  const void *object_bytes;
+  size_t object_len;
+  int64_t object_size;
 } soc_finding;
 
 typedef struct soc_finding_sink {

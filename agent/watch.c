@@ -93,6 +93,7 @@ typedef struct item {
   int64_t drafted;          /* set by flush */
   found f[FINDINGS_MAX];
   size_t nf;
+  soc_yara_file file;       /* the content, held until flush when something was found */
 } item;
 
 typedef struct job {
@@ -173,6 +174,7 @@ static void found_clear(found *f) {
 
 static void item_clear(item *it) {
   for (size_t i = 0; i < it->nf; i++) found_clear(&it->f[i]);
+  soc_yarascan_file_clear(&it->file);
   memset(it, 0, sizeof *it);
 }
 
@@ -344,7 +346,8 @@ static int flush(worker *k) {
                         .asset_key = in->asset, .host = w->host, .source = in->cfg->id,
                         .object = it->row.path, .sha256 = it->row.sha256,
                         .ts_ns = soc_now_real_ns(), .ecs = f->ecs, .detail = f->detail,
-                        .evidence = f->evidence};
+                        .evidence = f->evidence, .object_bytes = it->file.data,
+                        .object_len = it->file.len, .object_size = (int64_t)it->file.size};
       soc_finding_sink sink = {.cfg = w->cfg, .store = k->store, .assets = w->assets};
       rc = soc_finding_draft(&sink, &fi);
       if (rc > 0) it->drafted++, rc = 0;
@@ -437,7 +440,8 @@ static void look_at(worker *k, size_t input, const char *path, int force) {
       count(in, C_SCAN_ERRORS, 1);
     }
   }
-  soc_yarascan_file_clear(&f);
+  if (it->nf) it->file = f; /* kept for the draft's evidence */
+  else soc_yarascan_file_clear(&f);
   k->npending++;
 }
 
