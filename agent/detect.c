@@ -389,6 +389,7 @@ static void write_counters(soc_detect *d) {
   soc_store_counter_set(d->store, "detect", "firings", d->fires);
   soc_store_counter_set(d->store, "detect", "drafts_opened", d->drafts_new);
   soc_store_counter_set(d->store, "detect", "drafts_updated", d->drafts_updated);
+  soc_store_counter_set(d->store, "detect", "rules", (int64_t)soc_rules_count(d->rules));
 }
 
 /* Looks at the next block. Returns 1 when one was done, 0 when the journal

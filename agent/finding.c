@@ -4,16 +4,12 @@
 #include "finding.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "draft.h"
 #include "loop.h"
-#include "soc/fileio.h"
 #include "soc/hash.h"
 #include "soc/tz.h"
 
@@ -122,6 +118,13 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
     soc_evidence_row e = {.draft = r.id, .seq = seq, .source = f->source, .ts = f->ts_ns,
                           .line = f->evidence, .len = strlen(f->evidence)};
     if ((result = soc_store_evidence_add(k->store, &e)) < 0) goto out;
+  }
+  if (f->object_bytes || f->object_size > 0) {
+    soc_object_row o = {.draft = r.id, .size = f->object_size, .ts_ns = f->ts_ns,
+                        .kept = f->object_bytes && f->object_size <= k->cfg->evidence.object_max_bytes};
+    snprintf(o.sha256, sizeof o.sha256, "%s", f->sha256);
+    snprintf(o.name, sizeof o.name, "%s", f->object);
+    if ((result = soc_store_object_add(k->store, &o, f->object_bytes, f->object_len)) < 0) goto out;
   }
   result = -ENOMEM;
   if (!(alert = alert_json(k, f, seen_rule, &r))) goto out;
@@ -246,44 +249,4 @@ void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *
   out->ecs = f->ecs;
   out->detail = f->detail;
   out->evidence = f->evidence;
-}
-
-/* ---- matched objects ------------------------------------------------------------ */
-
-void soc_found_add_object(soc_found *f, const char *sha256_hex, uint64_t size, const char *path) {
-  fjson_object *o = fjson_object_new_object();
-  soc_json_add_str(o, "sha256", sha256_hex);
-  fjson_object_object_add(o, "size", fjson_object_new_int64((int64_t)size));
-  soc_json_add_str(o, "path", path);
-  fjson_object_object_add(f->detail, "object", o);
-}
-
-int soc_finding_keep_object(const char *state_dir, const char *sha256_hex, const void *data,
-                            size_t len, char *path, size_t pathlen) {
-  int result = -ENAMETOOLONG, fd = -1;
-  char dir[SOC_STREAM_PATH_MAX], tmp[SOC_STREAM_PATH_MAX + 16];
-  tmp[0] = '\0';
-  if ((size_t)snprintf(dir, sizeof dir, "%s/objects", state_dir) >= sizeof dir ||
-      (size_t)snprintf(path, pathlen, "%s/%s", dir, sha256_hex) >= pathlen)
-    goto out;
-  result = 0;
-  if (access(path, F_OK) == 0) goto out; /* named by its hash: the same bytes */
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-    result = -errno;
-    goto out;
-  }
-  snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
-  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-    result = -errno;
-    goto out;
-  }
-  if ((result = soc_write_all(fd, data, len)) < 0) goto out;
-  if (fsync(fd) < 0) result = -errno;
-  if (close(fd) < 0 && result == 0) result = -errno;
-  fd = -1;
-  if (result == 0 && rename(tmp, path) < 0) result = -errno;
-out:
-  if (fd >= 0) close(fd);
-  if (result < 0 && tmp[0]) unlink(tmp);
-  return result;
 }

@@ -4,7 +4,7 @@
  * baseline)
  * turned into a draft incident through the same tables as the log rules:
  * the draft (agent/draft.c's body plus the finding's own detail), its
- * evidence, an ECS alert for <prefix>.alerts and, for a new draft, a copy
+ * evidence, the matched object, an ECS alert for <prefix>.alerts and, for a new draft, a copy
  * for <prefix>.incidents — all in the caller's transaction, so a crash
  * keeps the draft, its dedupe mark and the caller's own state together or
  * not at all.
@@ -47,6 +47,12 @@ typedef struct soc_finding {
   fjson_object *ecs;        /* ECS fields of the alert (file.*, ...): copied into it */
   fjson_object *detail;     /* added to the draft's body as "finding" */
   const char *evidence;     /* one line of text for the evidence list */
+  /* The object that matched, kept with the draft for the evidence bundle
+   * when object_len == object_size <= evidence.object_max_bytes; otherwise
+   * only its name, size and hash are. object_size 0 and no bytes: none. */
+  const void *object_bytes;
+  size_t object_len;
+  int64_t object_size;
 } soc_finding;
 
 typedef struct soc_finding_sink {
@@ -86,16 +92,5 @@ void soc_found_clear(soc_found *f);
  * severity, detail, ecs, evidence) from f; refs: room for its reference.
  * The caller sets the asset, host, source, object, sha256 and time. */
 void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *out);
-
-/* Keeps the bytes a rule matched, for the evidence bundle: the file
- * <state_dir>/objects/<sha256_hex>, mode 0600, written once (a temporary
- * file renamed into place, so a reader never sees half of it; an object
- * already kept is left as it is). OUT: path. Returns 0 or a negative errno. */
-int soc_finding_keep_object(const char *state_dir, const char *sha256_hex, const void *data,
-                            size_t len, char *path, size_t pathlen);
-/* Says where in f's detail, the same for every YARA finding (a file, a
- * stream, a body): "object": {"sha256", "size", "path"}, path the kept copy
- * ("" when it could not be kept). This is what an evidence bundle picks up. */
-void soc_found_add_object(soc_found *f, const char *sha256_hex, uint64_t size, const char *path);
 
 #endif

@@ -49,6 +49,7 @@
 
 #include "loop.h"
 #include "normalize.h"
+#include "soc/audit.h"
 #include "soc/event.h"
 #include "soc/journal.h"
 #include "soc/store.h"
@@ -625,9 +626,24 @@ static void heartbeat(soc_forward *f) {
   fjson_object_object_add(sa, "forward", fw);
   soc_store_counters_scan(f->store, add_counter, counters);
   fjson_object_object_add(sa, "counters", counters);
-  fjson_object_object_add(rules, "log", fjson_object_new_int(0));
-  fjson_object_object_add(rules, "yara", fjson_object_new_int(0));
+  /* the rule counts as the detectors last wrote them among the counters */
+  fjson_object *cnt = NULL, *n = NULL;
+  fjson_object_object_add(rules, "log", fjson_object_new_int64(
+      fjson_object_object_get_ex(counters, "detect", &cnt) &&
+      fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
+  fjson_object_object_add(rules, "yara", fjson_object_new_int64(
+      fjson_object_object_get_ex(counters, "yara", &cnt) &&
+      fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
   fjson_object_object_add(sa, "rules", rules);
+  /* the audit log's head leaves the machine: an anchor for audit verify */
+  int64_t aseq = 0;
+  char ahash[SOC_AUDIT_HASH_HEX + 1];
+  if (soc_audit_head(f->store, &aseq, ahash) == 0 && aseq > 0) {
+    fjson_object *au = fjson_object_new_object();
+    fjson_object_object_add(au, "seq", fjson_object_new_int64(aseq));
+    fjson_object_object_add(au, "head", fjson_object_new_string(ahash));
+    fjson_object_object_add(sa, "audit", au);
+  }
   fjson_object_object_add(o, "socagent", sa);
   const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
   atomic_store(&f->hb_in_flight, 1);

@@ -43,11 +43,11 @@
 
 enum {
   C_STREAMS, C_BODIES, C_BYTES, C_MATCHES, C_DRAFTS, C_EARLY, C_TIMEOUTS, C_ERRORS,
-  C_LOST, C_KEEP_ERRORS, C_COUNT
+  C_LOST, C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
     "scan.streams", "scan.bodies", "scan.bytes", "scan.matches", "scan.drafts",
-    "scan.early", "scan.timeouts", "scan.errors", "scan.findings_lost", "scan.keep_errors"};
+    "scan.early", "scan.timeouts", "scan.errors", "scan.findings_lost"};
 
 typedef struct buf {
   uint8_t *data;
@@ -68,6 +68,10 @@ typedef struct pending {
   char asset[256];
   char sha256[SOC_SHA256_HEX_LEN + 1];
   int64_t ts_ns;
+  const uint8_t *bytes;     /* the object, kept with the draft (finding.h) */
+  size_t len;
+  uint8_t *owned;           /* the first finding of an object owns them */
+  size_t owned_cap;         /* counted in held until the commit */
 } pending;
 
 struct soc_netscan {
@@ -77,7 +81,9 @@ struct soc_netscan {
   soc_yara_scanner *scanner; /* made at the first object: the engine comes after us */
   int off;                   /* no engine after all: nothing is kept */
   int closing;
-  size_t stream_limit, body_limit, memory, held;
+  size_t stream_limit, body_limit, memory;
+  size_t held;               /* bytes of buffers, and of objects waiting to be drafted */
+  size_t waiting;            /* of which those waiting */
   char host[256];
   pending p[PENDING_MAX];
   size_t np;
@@ -94,7 +100,7 @@ typedef struct object {
   const char *url, *http_host;
   const uint8_t *data;
   size_t len;
-  char tuple[TUPLE_MAX], sha256[SOC_SHA256_HEX_LEN + 1], kept[SOC_STREAM_PATH_MAX];
+  char tuple[TUPLE_MAX], sha256[SOC_SHA256_HEX_LEN + 1];
   pending *first;           /* this object's findings: first .. s->p + s->np */
 } object;
 
@@ -120,7 +126,7 @@ static fjson_object *endpoint(const soc_flow *f, int side) {
 }
 
 /* What the object was, for the draft's finding and the alert: ECS source,
- * destination, network, file (the kept object), url. */
+ * destination, network, file (its kind, size and hash), url. */
 static void describe(const object *o, fjson_object *into) {
   char cid[64];
   fjson_object *net = fjson_object_new_object(), *file = fjson_object_new_object(),
@@ -132,7 +138,6 @@ static void describe(const object *o, fjson_object *into) {
   if (soc_flow_community_id(o->flow, cid, sizeof cid) == 0) soc_json_add_str(net, "community_id", cid);
   fjson_object_object_add(into, "network", net);
   soc_json_add_str(file, "type", o->kind);
-  soc_json_add_str(file, "path", o->kept);
   fjson_object_object_add(file, "size", fjson_object_new_int64((int64_t)o->len));
   soc_json_add_str(hash, "sha256", o->sha256);
   fjson_object_object_add(file, "hash", hash);
@@ -147,26 +152,15 @@ static void describe(const object *o, fjson_object *into) {
 static int on_match(void *arg, const soc_yara_match *m) {
   object *o = arg;
   soc_netscan *s = o->s;
-  char what[TUPLE_MAX + URL_MAX + SOC_STREAM_PATH_MAX + 160];
+  char what[TUPLE_MAX + URL_MAX + 160];
   s->ctr[C_MATCHES]++;
   if (s->p + s->np - o->first == FINDINGS_MAX) return 0;
   if (s->np == PENDING_MAX) {
     s->ctr[C_LOST]++;
     return 0;
   }
-  if (!o->kept[0]) {
-    int rc = soc_finding_keep_object(s->cfg->agent.state_dir, o->sha256, o->data, o->len, o->kept,
-                                     sizeof o->kept);
-    if (rc < 0) {
-      s->ctr[C_KEEP_ERRORS]++;
-      fprintf(stderr, "socagent: %s: cannot keep the matched %s %s: %s\n", s->in->cfg->id,
-              o->kind, o->sha256, strerror(-rc));
-      o->kept[0] = '\0';
-    }
-  }
-  snprintf(what, sizeof what, "%s %s %s%s%s sha256=%s size=%zu object=%s", o->kind, o->tuple,
-           dir_name(o->dir), o->url ? " url=" : "", o->url ? o->url : "", o->sha256, o->len,
-           o->kept[0] ? o->kept : "-");
+  snprintf(what, sizeof what, "%s %s %s%s%s sha256=%s size=%zu", o->kind, o->tuple,
+           dir_name(o->dir), o->url ? " url=" : "", o->url ? o->url : "", o->sha256, o->len);
   pending *p = &s->p[s->np];
   if (soc_found_from_yara(&p->f, m, SOC_CATEGORY_INTRUSION, what) < 0) {
     s->ctr[C_LOST]++;
@@ -174,7 +168,6 @@ static int on_match(void *arg, const soc_yara_match *m) {
   }
   describe(o, p->f.detail);
   describe(o, p->f.ecs);
-  soc_found_add_object(&p->f, o->sha256, o->len, o->kept);
   /* the server is the asset: by its host name when the inventory knows it */
   soc_asset_match am = {0};
   char addr[64];
@@ -187,19 +180,36 @@ static int on_match(void *arg, const soc_yara_match *m) {
   snprintf(p->object, sizeof p->object, "tcp %s -> %s:%u", client, addr, o->flow->port[1]);
   memcpy(p->sha256, o->sha256, sizeof p->sha256);
   p->ts_ns = o->flow->last_ns;
+  p->bytes = o->data; /* made the pending's own after the scan (take_bytes) */
+  p->len = o->len;
+  p->owned = NULL;
   s->np++;
   return 0;
 }
 
-static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind, const buf *b,
+/* The object's findings take its buffer (no copy: it is counted in held
+ * until the commit frees it) when it may be kept with the drafts. */
+static void take_bytes(soc_netscan *s, buf *b, pending *first) {
+  int keep = b->len <= (size_t)s->cfg->evidence.object_max_bytes;
+  for (pending *p = first; p < s->p + s->np; p++) p->bytes = keep ? b->data : NULL;
+  if (!keep) return;
+  first->owned = b->data;
+  first->owned_cap = b->cap;
+  s->waiting += b->cap;
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind, buf *b,
                  const char *url, const char *http_host) {
   char a0[64], a1[64], name[256];
   uint8_t h[SOC_SHA256_LEN];
   object o = {.s = s, .flow = flow, .dir = dir, .kind = kind, .url = url, .http_host = http_host,
               .data = b->data, .len = b->len, .first = s->p + s->np};
   if (!b->len || !ready(s)) return;
-  if (s->np + FINDINGS_MAX > PENDING_MAX) {
-    /* room for every finding of this object: draft those waiting now */
+  if (s->np + FINDINGS_MAX > PENDING_MAX || s->waiting > s->memory / 2) {
+    /* room for every finding of this object, and for new buffers: draft
+     * those waiting now */
     soc_ingest_kick(s->in->ingest);
     soc_ingest_commit(s->in->ingest);
     o.first = s->p + s->np;
@@ -234,7 +244,10 @@ static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind
   } else if (rc < 0) {
     s->ctr[C_ERRORS]++;
   }
-  if (s->p + s->np > o.first) soc_ingest_kick(s->in->ingest); /* drafted at the next commit */
+  if (s->p + s->np > o.first) {
+    take_bytes(s, b, o.first);
+    soc_ingest_kick(s->in->ingest); /* drafted at the next commit */
+  }
 }
 
 /* ---- buffers ------------------------------------------------------------------- */
@@ -361,6 +374,9 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
     fi.object = p->object;
     fi.sha256 = p->sha256;
     fi.ts_ns = p->ts_ns;
+    fi.object_bytes = p->bytes;
+    fi.object_len = p->bytes ? p->len : 0;
+    fi.object_size = (int64_t)p->len;
     result = soc_finding_draft(&sink, &fi);
     if (result > 0) s->drafted++;
   }
@@ -371,8 +387,17 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
   return result < 0 ? result : 0;
 }
 
+static void pending_clear(soc_netscan *s, pending *p) {
+  soc_found_clear(&p->f);
+  free(p->owned);
+  s->held -= p->owned_cap;
+  s->waiting -= p->owned_cap;
+  p->owned = NULL;
+  p->owned_cap = 0;
+}
+
 void soc_netscan_committed(soc_netscan *s) {
-  for (size_t i = 0; i < s->np; i++) soc_found_clear(&s->p[i].f);
+  for (size_t i = 0; i < s->np; i++) pending_clear(s, &s->p[i]);
   s->np = 0;
   s->drafted = 0;
 }
@@ -412,7 +437,7 @@ out:
 
 void soc_netscan_free(soc_netscan *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->np; i++) soc_found_clear(&s->p[i].f);
+  for (size_t i = 0; i < s->np; i++) pending_clear(s, &s->p[i]);
   soc_yarascan_scanner_free(s->scanner);
   soc_assets_free(s->assets);
   free(s);

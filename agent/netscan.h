@@ -8,8 +8,9 @@
  * A match becomes a draft through agent/finding.c, as a watched file's
  * does: the asset is the server (by the HTTP Host, else its address), the
  * evidence is the flow tuple and direction, the rule, its strings and
- * offsets, and the SHA-256 of the object scanned; the object's bytes are
- * kept in <state_dir>/objects/<sha256> for the evidence bundle.
+ * offsets, and the SHA-256 of the object scanned; the object's bytes go
+ * with the draft (up to evidence.object_max_bytes) for the evidence bundle,
+ * as a watched file's do.
  *
  * Findings wait in memory for the journal's commit, and are drafted in the
  * commit's transaction (soc_netscan_write from the input's checkpoint), so
@@ -17,8 +18,9 @@
  * crash finds the same objects and drafts nothing twice (finding.h).
  *
  * Memory: every buffer grows as bytes come, up to its object's limit, and
- * all of them together up to scan_memory; an object that would pass it is
- * scanned early with what it holds (counted as scan.early).
+ * all of them together, with the matched objects waiting for their commit,
+ * up to scan_memory; an object that would pass it is scanned early with
+ * what it holds (counted as scan.early).
  *
  * Ownership: borrows the input (its config, ingest and store), which must
  * outlive it. Not thread-safe: it runs on the input's thread, like netmon.

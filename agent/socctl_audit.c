@@ -1,13 +1,16 @@
 /*
  * socctl audit — checking and reading the audit log (issue 6).
  *
- *   socctl -c FILE audit verify [--json]
+ *   socctl -c FILE audit verify [--json] [--anchor SEQ:HASH]
  *   socctl -c FILE audit list [--json] [--limit N]
  *
  * verify exits 0 only when every entry's hash, every link to the entry
  * before and the recorded head agree; otherwise it names the first entry
  * that does not, and exits 1, so that scripts and monitoring can alarm on
- * the exit status alone. list shows the newest N entries (all by default)
+ * the exit status alone. --anchor holds the log to a head recorded off the
+ * machine (the technical center keeps the one each heartbeat carries,
+ * `soccollector agents --json`): a log cut back and given a new head
+ * verifies on its own, but not against an earlier anchor. list shows the newest N entries (all by default)
  * oldest first, as stored: it vouches for nothing, verify does.
  */
 #include <errno.h>
@@ -22,13 +25,13 @@
 #include "soc/audit.h"
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: socctl [-c FILE] audit verify [--json]\n"
+  fprintf(out, "usage: socctl [-c FILE] audit verify [--json] [--anchor SEQ:HASH]\n"
                "       socctl [-c FILE] audit list [--json] [--limit N]\n");
 }
 
-static int verify(soc_store *store, int json) {
+static int verify(soc_store *store, int json, int64_t anchor_seq, const char *anchor_hash) {
   soc_audit_report rep;
-  int rc = soc_audit_verify(store, &rep);
+  int rc = soc_audit_verify_anchored(store, anchor_seq, anchor_hash, &rep);
   if (rc < 0) {
     fprintf(stderr, "socctl: cannot verify the audit log: %s\n", soc_store_errmsg(store));
     return 1;
@@ -38,6 +41,7 @@ static int verify(soc_store *store, int json) {
     fjson_object_object_add(o, "intact", fjson_object_new_boolean(rep.ok));
     fjson_object_object_add(o, "entries", fjson_object_new_int64(rep.entries));
     fjson_object_object_add(o, "head", fjson_object_new_string(rep.head));
+    if (anchor_seq) fjson_object_object_add(o, "anchor", fjson_object_new_int64(anchor_seq));
     if (!rep.ok) {
       fjson_object_object_add(o, "bad_entry", fjson_object_new_int64(rep.bad_seq));
       fjson_object_object_add(o, "problem", fjson_object_new_string(rep.what));
@@ -45,8 +49,8 @@ static int verify(soc_store *store, int json) {
     printf("%s\n", fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PRETTY));
     fjson_object_put(o);
   } else if (rep.ok) {
-    printf("audit log intact: %" PRId64 " entries, head %s\n", rep.entries,
-           rep.head[0] ? rep.head : "(none)");
+    printf("audit log intact: %" PRId64 " entries, head %s%s\n", rep.entries,
+           rep.head[0] ? rep.head : "(none)", anchor_seq ? ", the anchor is in it" : "");
   } else {
     printf("audit log broken at entry %" PRId64 ": %s\n", rep.bad_seq, rep.what);
   }
@@ -106,7 +110,8 @@ fail:
 
 int socctl_audit(const socctl_env *env, int argc, char **argv) {
   int json = 0, result = 2;
-  int64_t limit = 0;
+  int64_t limit = 0, anchor_seq = 0;
+  char anchor_hash[SOC_AUDIT_HASH_HEX + 1] = "";
   const char *sub = argc > 1 ? argv[1] : NULL;
   soc_config *cfg = NULL;
   soc_store *store = NULL;
@@ -124,6 +129,19 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
       long long v = strtoll(argv[++i], &end, 10);
       if (errno || !end || *end || end == argv[i] || v < 1) goto bad_usage;
       limit = (int64_t)v;
+    } else if (!strcmp(argv[i], "--anchor") && i + 1 < argc && !strcmp(sub, "verify")) {
+      long long v = 0;
+      int used = 0;
+      const char *a = argv[++i];
+      if (sscanf(a, "%lld:%n", &v, &used) != 1 || !used || v < 1 ||
+          strlen(a + used) != SOC_AUDIT_HASH_HEX ||
+          strspn(a + used, "0123456789abcdef") != SOC_AUDIT_HASH_HEX) {
+        fprintf(stderr, "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
+                        "lower-case hex digits), not \"%s\"\n", a);
+        goto bad_usage;
+      }
+      anchor_seq = v;
+      memcpy(anchor_hash, a + used, sizeof anchor_hash);
     } else if (!strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;
@@ -132,7 +150,7 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
     }
   }
   if ((result = socctl_open_store(env, &cfg, &store)) != 0) goto out;
-  result = !strcmp(sub, "verify") ? verify(store, json) : list(store, json, limit);
+  result = !strcmp(sub, "verify") ? verify(store, json, anchor_seq, anchor_hash) : list(store, json, limit);
   goto out;
 bad_usage:
   usage(stderr);

@@ -45,6 +45,16 @@ static const char *body_str(fjson_object *body, const char *a, const char *b) {
   return fjson_object_object_get_ex(x, b, &y) ? fjson_object_get_string(y) : "";
 }
 
+/* A key wider than the column shows its end: for a file path, the file. */
+static const char *key_tail(const char *key, char *buf, size_t len) {
+  size_t n = strlen(key), keep = 16;
+  if (n <= 18) return key;
+  const char *t = key + n - keep;
+  while ((*t & 0xC0) == 0x80) t++; /* not inside a UTF-8 character */
+  snprintf(buf, len, "..%s", t);
+  return buf;
+}
+
 typedef struct list_ctx {
   int json;
   fjson_object *arr;
@@ -54,7 +64,7 @@ typedef struct list_ctx {
 static int list_one(void *arg, const soc_draft_row *r) {
   list_ctx *c = arg;
   fjson_object *body = fjson_tokener_parse(r->body);
-  char left[32], first[40];
+  char left[32], first[40], key[24];
   time_left(r->discovered_ns, left, sizeof left);
   fmt_time(r->first_ns, first, sizeof first);
   if (c->json) {
@@ -63,6 +73,7 @@ static int list_one(void *arg, const soc_draft_row *r) {
     fjson_object_object_add(o, "status", fjson_object_new_string(r->status));
     fjson_object_object_add(o, "level", fjson_object_new_int(r->level));
     fjson_object_object_add(o, "category", fjson_object_new_string(body_str(body, "category", NULL)));
+    fjson_object_object_add(o, "clause", fjson_object_new_string(body_str(body, "clause", "ref")));
     fjson_object_object_add(o, "asset", fjson_object_new_string(r->asset));
     fjson_object_object_add(o, "rule", fjson_object_new_string(r->rule));
     fjson_object_object_add(o, "key", fjson_object_new_string(r->key));
@@ -74,12 +85,14 @@ static int list_one(void *arg, const soc_draft_row *r) {
     fjson_object_array_add(c->arr, o);
   } else {
     if (!c->n)
-      printf("%-5s %-5s %-9s %-17s %-14s %-13s %-18s %6s  %-20s %s\n", "ID", "LEVEL",
+      printf("%-5s %-5s %-9s %-17s %-14s %-13s %-18s %6s  %-20s %-17s %s\n", "ID", "LEVEL",
              "STATUS", "CATEGORY", "ASSET", "RULE", "KEY", "COUNT", "FIRST SEEN",
-             "REPORT (§3.1, 1h)");
-    printf("%-5lld %-5d %-9s %-17s %-14.14s %-13.13s %-18.18s %6lld  %-20s %s\n",
+             "REPORT (§3.1, 1h)", "CLAUSE");
+    /* the clause last: it is the one column that is not ASCII */
+    printf("%-5lld %-5d %-9s %-17s %-14.14s %-13.13s %-18.18s %6lld  %-20s %-17s %s\n",
            (long long)r->id, r->level, r->status, body_str(body, "category", NULL), r->asset,
-           r->rule, r->key, (long long)r->count, first, strcmp(r->status, "open") ? "-" : left);
+           r->rule, key_tail(r->key, key, sizeof key), (long long)r->count, first, strcmp(r->status, "open") ? "-" : left,
+           body_str(body, "clause", "ref"));
   }
   c->n++;
   if (body) fjson_object_put(body);

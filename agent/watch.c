@@ -84,6 +84,7 @@ typedef struct item {
   int64_t drafted;          /* set by flush */
   soc_found f[FINDINGS_MAX];   /* waiting for the batch's transaction */
   size_t nf;
+  soc_yara_file file;       /* the content, held until flush when something was found */
 } item;
 
 typedef struct job {
@@ -151,6 +152,7 @@ static void count(watched *in, int c, int64_t n) { atomic_fetch_add(&in->ctr[c],
 
 static void item_clear(item *it) {
   for (size_t i = 0; i < it->nf; i++) soc_found_clear(&it->f[i]);
+  soc_yarascan_file_clear(&it->file);
   memset(it, 0, sizeof *it);
 }
 
@@ -169,10 +171,6 @@ static fjson_object *file_ecs(const item *it) {
 typedef struct scan_ctx {
   item *it;
   watched *in;
-  const char *state_dir;
-  const soc_yara_file *file;  /* the bytes scanned: kept once a rule matches */
-  char kept[SOC_STREAM_PATH_MAX];
-  int tried;
 } scan_ctx;
 
 static int on_match(void *arg, const soc_yara_match *m) {
@@ -189,14 +187,6 @@ static int on_match(void *arg, const soc_yara_match *m) {
   it->nf++;
   fjson_object_object_add(f->detail, "file", file_ecs(it));
   fjson_object_object_add(f->ecs, "file", file_ecs(it));
-  /* a copy, as the file may be gone (or cleaned) before the evidence is
-   * bundled */
-  if (!c->tried++ && soc_finding_keep_object(c->state_dir, it->row.sha256, c->file->data,
-                                             c->file->len, c->kept, sizeof c->kept) < 0) {
-    fprintf(stderr, "socagent: %s: cannot keep a copy of %s\n", c->in->cfg->id, it->row.path);
-    c->kept[0] = '\0';
-  }
-  soc_found_add_object(f, it->row.sha256, (uint64_t)it->row.size, c->kept);
   count(c->in, C_MATCHES, 1);
   return 0;
 }
@@ -272,6 +262,9 @@ static int flush(worker *k) {
       fi.object = it->row.path;
       fi.sha256 = it->row.sha256;
       fi.ts_ns = soc_now_real_ns();
+      fi.object_bytes = it->file.data;
+      fi.object_len = it->file.len;
+      fi.object_size = (int64_t)it->file.size;
       soc_finding_sink sink = {.cfg = w->cfg, .store = k->store, .assets = w->assets};
       rc = soc_finding_draft(&sink, &fi);
       if (rc > 0) it->drafted++, rc = 0;
@@ -352,7 +345,7 @@ static void look_at(worker *k, size_t input, const char *path, int force) {
   } else if (k->scanner) {
     soc_yara_meta meta;
     char buf[512];
-    scan_ctx c = {.it = it, .in = in, .state_dir = w->cfg->agent.state_dir, .file = &f};
+    scan_ctx c = {.it = it, .in = in};
     soc_yarascan_meta_for(path, &f, buf, sizeof buf, &meta);
     rc = soc_yarascan_buffer(k->scanner, f.data, f.len, &meta, on_match, &c);
     count(in, C_FILES_SCANNED, 1);
@@ -364,7 +357,8 @@ static void look_at(worker *k, size_t input, const char *path, int force) {
       count(in, C_SCAN_ERRORS, 1);
     }
   }
-  soc_yarascan_file_clear(&f);
+  if (it->nf) it->file = f; /* kept for the draft's evidence */
+  else soc_yarascan_file_clear(&f);
   k->npending++;
 }
 

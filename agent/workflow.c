@@ -174,6 +174,60 @@ static int collect_hosts(bag_ctx *c, fjson_object *r) {
   return 0;
 }
 
+/* The objects YARA matched on the report's drafts, each once by hash
+ * under yara/, listed with where they were found in yara/objects.jsonl
+ * (a row also for one too large to keep). */
+typedef struct obj_ctx {
+  bag_ctx *c;
+  fjson_object *list;
+  int64_t kept;
+} obj_ctx;
+
+static int add_object(void *arg, const soc_object_row *o) {
+  obj_ctx *x = arg;
+  char path[SOC_BUNDLE_PATH_MAX];
+  int rc = 0;
+  snprintf(path, sizeof path, "yara/%s", o->sha256);
+  if (o->kept) {
+    rc = soc_bundle_add(x->c->b, path, o->bytes, (size_t)o->size);
+    if (rc == -EEXIST) rc = 0; /* the same content from another draft */
+    else if (rc == 0) x->kept++;
+  }
+  if (rc < 0) return rc;
+  fjson_object *e = fjson_object_new_object();
+  fjson_object_object_add(e, "draft", fjson_object_new_int64(o->draft));
+  soc_json_add_str(e, "name", o->name);
+  soc_json_add_str(e, "sha256", o->sha256);
+  fjson_object_object_add(e, "size", fjson_object_new_int64(o->size));
+  soc_json_add_str(e, "file", o->kept ? path : "");
+  soc_json_add_time(e, "found", o->ts_ns);
+  fjson_object_array_add(x->list, e);
+  return 0;
+}
+
+static int add_objects(bag_ctx *c, fjson_object *r, int64_t *kept) {
+  fjson_object *ds = NULL;
+  obj_ctx x = {.c = c, .list = fjson_object_new_array()};
+  int rc = 0;
+  if (fjson_object_object_get_ex(r, "drafts", &ds))
+    for (int i = 0; rc == 0 && i < fjson_object_array_length(ds); i++)
+      rc = soc_store_objects_scan(c->w->store, fjson_object_get_int64(fjson_object_array_get_idx(ds, i)),
+                                  add_object, &x);
+  if (rc == 0 && fjson_object_array_length(x.list) > 0) {
+    rc = soc_bundle_file_begin(c->b, "yara/objects.jsonl");
+    for (int i = 0; rc == 0 && i < fjson_object_array_length(x.list); i++) {
+      const char *j = fjson_object_to_json_string_ext(fjson_object_array_get_idx(x.list, i),
+                                                      FJSON_TO_STRING_PLAIN);
+      rc = soc_bundle_file_write(c->b, j, strlen(j));
+      if (rc == 0) rc = soc_bundle_file_write(c->b, "\n", 1);
+    }
+    if (rc == 0) rc = soc_bundle_file_end(c->b);
+  }
+  fjson_object_put(x.list);
+  *kept = x.kept;
+  return rc;
+}
+
 /* Builds and queues the bundle of r. OUT: fills info (the report's
  * "bundle" object). Returns 0, -EFBIG (cap), or another error. */
 static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_object *info) {
@@ -210,6 +264,8 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
       if (rc == 0) rc = soc_bundle_file_write(c.b, "\n", 1);
     }
   if (rc == 0) rc = soc_bundle_file_end(c.b);
+  int64_t objects = 0;
+  if (rc == 0) rc = add_objects(&c, r, &objects);
   const char *rj = fjson_object_to_json_string_ext(r, FJSON_TO_STRING_PRETTY);
   if (rc == 0) rc = soc_bundle_add(c.b, "report.json", rj, strlen(rj));
   if (rc < 0) goto out;
@@ -242,6 +298,10 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
     fjson_object_array_add(hl, fjson_object_new_string(c.hosts[i]));
   fjson_object_object_add(cu, "hosts", hl);
   fjson_object_object_add(cu, "lines", fjson_object_new_int64(c.lines));
+  fjson_object_object_add(cu, "objects", fjson_object_new_int64(objects));
+  if (objects)
+    soc_json_add_str(cu, "objects_source",
+                     "the files and streams YARA matched, as scanned, kept with their drafts in agent.db");
   rc = soc_bundle_finish(c.b, bag_info, fjson_object_to_json_string_ext(cu, FJSON_TO_STRING_PRETTY),
                          &archive, &len, sha);
   fjson_object_put(cu);
@@ -263,6 +323,7 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   soc_json_add_str(info, "sha256", sha);
   fjson_object_object_add(info, "chunks", fjson_object_new_int64((int64_t)n));
   fjson_object_object_add(info, "lines", fjson_object_new_int64(c.lines));
+  fjson_object_object_add(info, "objects", fjson_object_new_int64(objects));
   soc_json_add_time(info, "built", soc_now_real_ns());
   soc_json_add_str(info, "error", "");
 out:

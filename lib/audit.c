@@ -175,6 +175,9 @@ typedef struct walk {
   int64_t expect_seq;
   char prev[SOC_AUDIT_HASH_HEX + 1];
   int io_error;
+  int64_t anchor_seq;      /* 0: none */
+  const char *anchor_hash;
+  int anchor_seen;
 } walk;
 
 #define WALK_STOP 1
@@ -206,6 +209,13 @@ static int walk_row(void *arg, const soc_audit_row *r) {
     return bad(w, r->seq,
                "its prev_hash is not the hash of the entry before"
                " (an entry was removed, inserted or reordered)");
+  if (r->seq == w->anchor_seq) {
+    if (strcmp(r->hash, w->anchor_hash) != 0)
+      return bad(w, r->seq,
+                 "its hash is not the one recorded off this machine (the log was rewritten"
+                 " from here on)");
+    w->anchor_seen = 1;
+  }
   memcpy(w->prev, r->hash, sizeof w->prev);
   w->expect_seq++;
   w->rep->entries++;
@@ -244,10 +254,27 @@ static void check_head(walk *w, soc_store *s) {
   }
 }
 
+int soc_audit_head(soc_store *s, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]) {
+  int found = 0;
+  *seq = 0;
+  hash[0] = 0;
+  int rc = head_get(s, &found, seq, hash);
+  if (rc < 0 || !found) {
+    *seq = 0;
+    hash[0] = 0;
+  }
+  return rc;
+}
+
 int soc_audit_verify(soc_store *s, soc_audit_report *report) {
+  return soc_audit_verify_anchored(s, 0, NULL, report);
+}
+
+int soc_audit_verify_anchored(soc_store *s, int64_t anchor_seq, const char *anchor_hash,
+                              soc_audit_report *report) {
   int result = -EINVAL, own_txn = 0;
-  walk w = {.rep = report, .expect_seq = 1};
-  if (!s || !report) goto out;
+  walk w = {.rep = report, .expect_seq = 1, .anchor_seq = anchor_seq, .anchor_hash = anchor_hash};
+  if (!s || !report || anchor_seq < 0 || (anchor_seq > 0 && !anchor_hash)) goto out;
   memset(report, 0, sizeof *report);
   report->ok = 1;
   memcpy(w.prev, zero_hash, sizeof w.prev);
@@ -265,6 +292,14 @@ int soc_audit_verify(soc_store *s, soc_audit_report *report) {
     goto out;
   }
   if (report->ok) check_head(&w, s);
+  if (report->ok && anchor_seq > 0 && !w.anchor_seen) {
+    char what[160];
+    snprintf(what, sizeof what,
+             "entry missing: it was recorded off this machine, the log now ends at %" PRId64
+             " (entries removed and the head rewritten)",
+             w.expect_seq - 1);
+    bad(&w, anchor_seq, what);
+  }
   if (w.io_error) {
     result = -EIO;
     goto out;

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "bundle_internal.h"
-#include "soc/fileio.h"
 #include "soc/hash.h"
 #include "soc/utf8.h"
 
@@ -698,6 +697,17 @@ out:
 
 /* ---- extraction ---- */
 
+static int write_all(int fd, const uint8_t *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? -errno : -EIO;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
 /* Opens (creating 0700) the folder name under dirfd, never through a link. */
 static int open_dir(int dirfd, const char *name) {
   if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) return -errno;
@@ -729,7 +739,7 @@ static int extract_one(int root, const uint8_t *a, const tar_entry *e) {
     if (out < 0) {
       result = -errno;
     } else {
-      result = soc_write_all(out, a + e->data, e->size);
+      result = write_all(out, a + e->data, e->size);
       if (close(out) < 0 && !result) result = -errno;
     }
   }

@@ -139,6 +139,9 @@ static const soc_field evidence_fields[] = {
     {.key = "chunk_bytes", .type = SOC_FIELD_SIZE,
      .offset = offsetof(soc_config, evidence.chunk_bytes), .def = "256KiB", .min = 1024,
      .max = 4194304, .help = "bundle bytes per Kafka message (before base64: keep 4/3 of it under message.max.bytes)"},
+    {.key = "object_max_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, evidence.object_max_bytes), .def = "8MiB", .min = 0,
+     .max = 1073741824, .help = "a file or stream YARA matched is kept with its draft, for the bundle, up to this size"},
 };
 
 static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,

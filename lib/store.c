@@ -191,6 +191,23 @@ static const char *const migrations[] = {
     "  ts_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(rule, object, sha256)\n"
     ") WITHOUT ROWID;",
+    /* 8: the objects YARA matched (store_watch.c), kept with the draft they
+     * made, so a level 3-4 evidence bundle carries them even after the
+     * attacker removed the file or the stream is long gone. Content-
+     * addressed: a webshell found on many drafts is kept once. */
+    "CREATE TABLE object(\n"
+    "  sha256 TEXT PRIMARY KEY NOT NULL,\n" /* hex, of bytes */
+    "  bytes BLOB NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE draft_object(\n"
+    "  draft INTEGER NOT NULL REFERENCES draft(id),\n"
+    "  sha256 TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"             /* file path, or flow and direction */
+    "  size INTEGER NOT NULL,\n"          /* of the object; bytes absent when too large */
+    "  kept INTEGER NOT NULL,\n"          /* 1: the bytes are in object */
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(draft, sha256, name)\n"
+    ") WITHOUT ROWID;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

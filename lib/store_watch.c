@@ -1,6 +1,7 @@
 /*
  * store_watch — the baseline of watched directories and the findings
- * already drafted (agent/watch.c writes both in one transaction with the
+ * already drafted, and the objects YARA matched (agent/watch.c and
+ * agent/finding.c write them in one transaction with the
  * drafts they make, so a crash keeps all or none).
  *
  * finding_seen is what makes a rescan harmless: a finding is keyed by the
@@ -124,4 +125,68 @@ int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *objec
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot record a finding");
   return sqlite3_changes(s->db) ? 0 : -EEXIST;
+}
+
+int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *bytes, size_t len) {
+  sqlite3_stmt *st = NULL;
+  int rc = SQLITE_OK;
+  int kept = row->kept && bytes && (int64_t)len == row->size;
+  if (kept) {
+    rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO object(sha256, bytes) VALUES(?1, ?2)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, row->sha256, -1, SQLITE_STATIC);
+      sqlite3_bind_blob64(st, 2, len ? bytes : "", len, SQLITE_STATIC);
+      rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot keep a matched object");
+  }
+  rc = sqlite3_prepare_v2(s->db,
+                          "INSERT OR IGNORE INTO draft_object(draft, sha256, name, size, kept, ts_ns)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                          -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, row->draft);
+    sqlite3_bind_text(st, 2, row->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, row->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, row->size);
+    sqlite3_bind_int(st, 5, kept);
+    sqlite3_bind_int64(st, 6, row->ts_ns);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot keep a matched object");
+}
+
+int soc_store_objects_scan(soc_store *s, int64_t draft, soc_object_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  soc_object_row r;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT d.sha256, d.name, d.size, d.kept, d.ts_ns, o.bytes"
+                              " FROM draft_object d LEFT JOIN object o ON o.sha256 = d.sha256"
+                              " WHERE d.draft = ?1 ORDER BY d.ts_ns, d.name",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, draft);
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      memset(&r, 0, sizeof r);
+      r.draft = draft;
+      snprintf(r.sha256, sizeof r.sha256, "%s", soc_store_text(st, 0));
+      snprintf(r.name, sizeof r.name, "%s", soc_store_text(st, 1));
+      r.size = sqlite3_column_int64(st, 2);
+      r.ts_ns = sqlite3_column_int64(st, 4);
+      r.bytes = sqlite3_column_blob(st, 5);
+      /* kept means the bytes are whole: a row whose blob went missing is not */
+      r.kept = sqlite3_column_int(st, 3) && sqlite3_column_type(st, 5) == SQLITE_BLOB &&
+               sqlite3_column_bytes(st, 5) == r.size;
+      if (!r.kept) r.bytes = NULL;
+      result = cb(arg, &r);
+    }
+  }
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the matched objects");
 }

@@ -342,7 +342,8 @@ int soc_time_parse_ns(const char *s, int64_t *ns) {
   }
   if (*p) return -EINVAL;
   v = soc_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-  if (v <= 0) return -EINVAL;
+  /* nanoseconds since 1970 in 64 bits end in April 2262 */
+  if (v <= 0 || v > (INT64_MAX - 999999999LL) / 1000000000LL) return -EINVAL;
   *ns = v * 1000000000LL + frac;
   return 0;
 }

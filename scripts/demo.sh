@@ -1,55 +1,150 @@
 #!/bin/sh
-# The README's main job: what socagent does, on bundled sample data with the
-# example configuration. Run from the source tree after building into build/.
-# Later steps (broker, ingestion, drafts, reports, collector) join as they
-# are built.
+# The README's main job: the whole mission on one machine, with the example
+# configuration and the bundled sample data — a development Kafka broker, the
+# agent on real logs and captures, drafts with their levels, an analyst's
+# confirmation of a level-3 incident, its report, clocks and evidence bundle,
+# and the technical center's collector receiving all of it. No Kafka cluster,
+# no root, no network interface. Run from the source tree after building
+# into build/ (SOC_BIN=DIR for another build folder).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SOC_BIN:-build}
 AGENT="$BIN/agent/socagent"
 CTL="$BIN/agent/socctl"
+COLL="$BIN/collector/soccollector"
 CFG=examples/socagent.yaml
+CCFG=examples/soccollector.yaml
+STATE=build/demo-state   # the agent's state_dir in $CFG
+CSTATE=build/demo-center # the collector's state_dir in $CCFG
+PIDS=""
+
+stop_all() {
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+  PIDS=""
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 step() { printf '\n== %s\n' "$*"; }
-STATE=build/demo-state
-rm -rf "$STATE"
-mkdir -p "$STATE"
-BROKER_PID=""
-trap '[ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null' EXIT
 
-step "1. Check the agent's configuration and everything it points at"
+# wait_for WHAT COMMAND...: runs COMMAND until it succeeds, saying after a
+# second what it waits for (counting the seconds on a terminal) and how long
+# it took; gives up after 2 minutes.
+wait_for() {
+  what=$1
+  shift
+  t0=$(date +%s)
+  said=""
+  while ! "$@" >/dev/null 2>&1; do
+    n=$(($(date +%s) - t0))
+    if [ "$n" -ge 120 ]; then
+      printf '\n  gave up waiting for %s; the logs are in %s and %s\n' "$what" "$STATE" "$CSTATE" >&2
+      exit 1
+    fi
+    if [ "$n" -ge 1 ] && [ -t 1 ]; then
+      printf '\r  waiting for %s ... %d s' "$what" "$n"
+      said=1
+    elif [ "$n" -ge 1 ] && [ -z "$said" ]; then
+      printf '  waiting for %s ...\n' "$what"
+      said=1
+    fi
+    sleep 0.2
+  done
+  [ -n "$said" ] && printf '\r  %s: done after %d s        \n' "$what" $(($(date +%s) - t0))
+  return 0
+}
+
+# json_true JSON-COMMAND PYTHON-EXPRESSION-ON-d: the command's JSON output, judged
+json_true() {
+  out=$($1) || return 1
+  printf '%s' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($2) else 1)"
+}
+json_get() {
+  $1 | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
+}
+
+rm -rf "$STATE" "$CSTATE"
+mkdir -p "$STATE/www/upload" "$CSTATE"
+cp tests/data/www/index.html "$STATE/www/" # the citizen portal's web root, a copy to attack
+SOC_DEMO_WWW="$PWD/$STATE/www"              # the watch input of $CFG
+export SOC_DEMO_WWW
+
+step "1. Check both configurations, then start a development Kafka broker on loopback"
 "$AGENT" -c "$CFG" --check-config
-
-step "2. Check the collector's configuration"
-"$BIN/collector/soccollector" -c examples/soccollector.yaml --check-config
-
-step "3. Take in the bundled sample logs (4,000 real sshd and Apache lines) and keep them"
-"$AGENT" -c "$CFG" --oneshot 2>&1 | grep -v "not built into this version yet" || true
-"$CTL" -c "$CFG" journal stats
-
-step "4. Read back what host LabSZ logged (the first 3 lines)"
-"$CTL" -c "$CFG" journal export --host LabSZ | head -n 3
-
-step "5. Start a development Kafka broker (the one the tests use) and forward the journal"
+"$COLL" -c "$CCFG" --check-config
 "$BIN/tests/broker/socbroker" --prefix soc --bootstrap-file "$STATE/bootstrap" \
   </dev/null >/dev/null 2>"$STATE/broker.log" &
-BROKER_PID=$!
-for _ in $(seq 100); do [ -s "$STATE/bootstrap" ] && break; sleep 0.05; done
-export SOC_KAFKA_BROKERS="$(cat "$STATE/bootstrap")"
-echo "broker at $SOC_KAFKA_BROKERS"
-"$AGENT" -c "$CFG" --forward-once 2>&1 | grep -v "not built into this version yet" || true
-"$CTL" -c "$CFG" status | sed -n '3p'
-echo "kcat (an independent Kafka client) reads the first event back from soc.events:"
-kcat -C -b "$SOC_KAFKA_BROKERS" -t soc.events -o beginning -c 1 -e -q | head -c 400; echo
+PIDS="$!"
+wait_for "the broker" test -s "$STATE/bootstrap"
+SOC_KAFKA_BROKERS=$(cat "$STATE/bootstrap")
+export SOC_KAFKA_BROKERS
+echo "broker at $SOC_KAFKA_BROKERS (librdkafka's mock cluster, the one the tests use)"
 
-step "6. Level an incident under §2.3: the citizen portal (web01, core) was defaced"
-"$CTL" -c "$CFG" classify --host web01 --impact tamper --severity severe
+step "2. Start the collector and the agent: sample logs and captures in, forwarded to Kafka"
+"$COLL" -c "$CCFG" 2>"$CSTATE/collector.log" &
+PIDS="$! $PIDS"
+"$AGENT" -c "$CFG" 2>"$STATE/agent.log" &
+PIDS="$! $PIDS"
+# every pcap read to its end, every log line kept, and nothing left to forward
+wait_for "the sample data to be read and forwarded" json_true "$CTL -c $CFG status --json" \
+  'd["counters"]["sample-logs"]["lines"] >= 4000 and all(d["counters"].get(i, {}).get("events", 0) > 0 for i in ("pcap-http", "pcap-dns", "pcap-tls", "pcap-ssh")) and d["forward"]["lag_lines"] == 0 and d["forward"]["delivered"] >= d["journal"]["lines"]'
+"$CTL" -c "$CFG" status | sed -n '2,3p'
+echo "kcat (an independent Kafka client) reads the HTTP requests of the capture back from soc.events:"
+kcat -C -b "$SOC_KAFKA_BROKERS" -t soc.events -o beginning -e -q 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["event"]["dataset"] == "network.http":
+        h, u = e["http"], e.get("url", {})
+        print("  %s [%s]:%s -> [%s]:%s %s %s -> %s" % (e["@timestamp"], e["source"]["ip"], e["source"]["port"],
+              e["destination"]["ip"], e["destination"]["port"], h["request"]["method"], u.get("original", ""),
+              h.get("response", {}).get("status_code", "-")))'
 
-step "7. The water SCADA network (CII) has been down 45 minutes; it tolerates 30"
-"$CTL" -c "$CFG" classify --host 198.51.100.7 --impact outage --outage-minutes 45
 
-step "8. A host the inventory does not know: the default tier applies, and says so"
-"$CTL" -c "$CFG" classify --host 203.0.113.9 --impact leak --data-class general
+step "3. Meanwhile an attacker uploads a PHP webshell into the portal's web root"
+cp tests/data/yara/fire/SOC_Webshell_PHP_Eval_Request.php "$STATE/upload.tmp"
+mv "$STATE/upload.tmp" "$STATE/www/upload/img.php"
+echo "$STATE/www/upload/img.php: $(sha256sum "$STATE/www/upload/img.php" | cut -c 1-16)..."
+wait_for "the webshell to be drafted" json_true "$CTL -c $CFG drafts --json" \
+  'any(x["rule"] == "SOC-YARA-001" for x in d)'
+echo "The drafts, each with its suggested level, the clause of the guideline behind it, and the"
+echo "time left to report (§3.1: one hour from discovery):"
+"$CTL" -c "$CFG" drafts
+DRAFT=$(json_get "$CTL -c $CFG drafts --json" '[x["id"] for x in d if x["rule"] == "SOC-YARA-001"][0]')
 
-step "9. The same, for machines"
-"$CTL" -c "$CFG" classify --host web01 --impact leak --json
+SAME=$(json_get "$CTL -c $CFG drafts --json" \
+  '" ".join(str(x["id"]) for x in d if x["key"] == [y for y in d if y["id"] == '"$DRAFT"'][0]["key"] and x["id"] != '"$DRAFT"')')
+
+step "4. An analyst confirms the level-3 draft: a report, its clocks and its evidence bundle"
+"$CTL" -c "$CFG" show "$DRAFT" | sed -n '1,4p'
+echo "The signature-base rules found the same file: one incident, so the analyst merges them into it."
+# shellcheck disable=SC2086
+[ -z "$SAME" ] || "$CTL" -c "$CFG" merge "$DRAFT" $SAME --analyst 王小明
+"$CTL" -c "$CFG" confirm "$DRAFT" --analyst 王小明
+"$CTL" -c "$CFG" file "$DRAFT" --analyst 王小明 --via platform
+"$CTL" -c "$CFG" deadlines
+wait_for "the evidence bundle" json_true "$CTL -c $CFG report $DRAFT --format json" \
+  'd.get("bundle") and d["bundle"]["state"] == "queued"'
+json_get "$CTL -c $CFG report $DRAFT --format json" \
+  '"evidence bundle %s: %d bytes, sha256 %s..., %d journal line(s), %d object(s) YARA matched, %d chunk(s) to soc.evidence" % (d["bundle"]["id"], d["bundle"]["size"], d["bundle"]["sha256"][:16], d["bundle"]["lines"], d["bundle"]["objects"], d["bundle"]["chunks"])'
+
+step "5. The technical center: the feed, the report and the bundle, verified"
+wait_for "the collector to verify the bundle" sh -c \
+  "\"$COLL\" -c $CCFG evidence | grep -q verified"
+wait_for "a heartbeat of the agent since the webshell" json_true "$COLL -c $CCFG agents --json" \
+  'd["agents"][0]["lag_lines"] == 0 and d["agents"][0]["counters"]["webroot"]["drafts"] > 0'
+"$COLL" -c "$CCFG" stats | grep -E ' (consumed|events|quarantined) '
+"$COLL" -c "$CCFG" agents
+"$COLL" -c "$CCFG" incidents
+"$COLL" -c "$CCFG" evidence
+"$COLL" -c "$CCFG" summary
+
+step "6. Stop everything; the stores are yours to look inside"
+stop_all
+echo "agent:     $STATE/agent.db   the journal, drafts, reports, audit log, outbox (sqlite3 $STATE/agent.db .tables)"
+echo "collector: $CSTATE/center.db   events, reports, notifications, decisions"
+for t in "$CSTATE"/evidence/*.tar; do
+  echo "bundle:    $t   (tar -xf it; sha256sum -c manifest-sha256.txt inside)"
+done
+echo "logs:      $STATE/agent.log, $CSTATE/collector.log"

@@ -9,7 +9,9 @@
  * in the store's meta table as "audit.head", written in the same
  * transaction as the entry; verify requires the chain to end exactly there.
  * Someone who can rewrite both the tail and the head is beyond what a local
- * file can prove: shipping the head off the machine is what closes that.
+ * file can prove: the head also leaves the machine (every heartbeat carries
+ * it to the technical center), and a head recorded there is an anchor that
+ * soc_audit_verify_anchored holds the local log to.
  *
  * Ownership: strings are borrowed for the call. Errors are negative errno
  * codes (soc_store_errmsg has the words for store failures).
@@ -54,6 +56,17 @@ typedef struct soc_audit_report {
  * transaction) and fills *report. Returns 0 whether or not the log is
  * intact (see report->ok), or a negative errno when it could not be read. */
 int soc_audit_verify(soc_store *s, soc_audit_report *report);
+
+/* Also requires entry anchor_seq to exist with hash anchor_hash (a head
+ * recorded off the machine earlier): a log cut back below it, or rewritten
+ * from it on, is broken there even when its own head agrees with it.
+ * anchor_seq 0: soc_audit_verify. */
+int soc_audit_verify_anchored(soc_store *s, int64_t anchor_seq, const char *anchor_hash,
+                              soc_audit_report *report);
+
+/* The recorded head: OUT *seq (0 when the log is empty) and hash ("" then).
+ * Returns 0, -EBADMSG when the record is unreadable, or a store error. */
+int soc_audit_head(soc_store *s, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]);
 
 /* The hash of an entry, as hex (65 bytes with the NUL). Exposed for tests
  * and for anyone re-checking an exported log. Returns 0 or -EIO. */

@@ -149,6 +149,7 @@ typedef struct soc_config {
     int64_t window_before; /* seconds of journal before the first sighting in a bundle */
     int64_t max_bytes;     /* cap of one bundle's archive */
     int64_t chunk_bytes;   /* archive bytes per Kafka message */
+    int64_t object_max_bytes; /* a matched object bigger than this is named, not kept */
   } evidence;
   soc_kafka_config kafka;
 } soc_config;

@@ -305,6 +305,25 @@ int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n);
 int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *object,
                                const char *sha256);
 
+/* An object a finding matched, for the evidence bundle. */
+typedef struct soc_object_row {
+  int64_t draft;
+  char sha256[SOC_SHA256_HEX_LEN + 1];
+  char name[SOC_STREAM_PATH_MAX];
+  int64_t size;
+  int kept;              /* bytes present */
+  int64_t ts_ns;
+  const void *bytes;     /* scan: valid during the callback only; NULL unless kept */
+} soc_object_row;
+
+/* Records that draft matched the object (sha256, name). With bytes
+ * (row->kept and len == row->size) they are kept once per sha256; without,
+ * only the record is (an object larger than evidence.object_max_bytes). */
+int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *bytes, size_t len);
+/* Every object of draft, by time. A non-zero return from cb stops the scan. */
+typedef int (*soc_object_cb)(void *arg, const soc_object_row *row);
+int soc_store_objects_scan(soc_store *s, int64_t draft, soc_object_cb cb, void *arg);
+
 /* ---- the technical center (store_center.c) ---------------------------------
  * center.db, the collector's store: opened with SOC_STORE_CENTER, which
  * selects the center's own schema (events deduplicated by event.id, other

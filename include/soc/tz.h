@@ -42,7 +42,8 @@ int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int 
 
 /* A time an operator types or a document carries: ISO 8601 / RFC 3339
  * ("2026-01-05T09:30Z", "2026-01-05T17:30:00.250+08:00", "2026-01-05 09:30",
- * no zone = UTC) or "@EPOCH". OUT: *epoch in seconds (fractions dropped);
+ * no zone = UTC) or "@EPOCH", after 1970 and before 2262-04-11 (what
+ * nanoseconds fit in 64 bits). OUT: *epoch in seconds (fractions dropped);
  * soc_time_parse_ns keeps them. Returns 0 or -EINVAL. */
 int soc_time_parse(const char *s, int64_t *epoch);
 int soc_time_parse_ns(const char *s, int64_t *ns);

@@ -72,5 +72,29 @@ run "$CTL" "${C[@]}" audit verify
 expect_status 0
 check_py "the report went back to the center" 'import sys; assert int(sys.argv[1]) >= 4, sys.argv' \
   "$(sqlite3 "$DB" "select count(*) from outbox where topic='reports'")"
+
+# the audit head leaves the machine with every heartbeat, and is an anchor:
+# someone who cuts the log back and rewrites its head fools a plain verify,
+# not one held to what the center recorded
+HB=$(consume soc.heartbeat | tail -n 1 | cut -f4)
+HEAD=$(sqlite3 "$DB" "select value from meta where key='audit.head'")
+check_py "the heartbeat carries the audit head and the rule counts" '
+import json, sys
+s = json.loads(sys.argv[1])["socagent"]
+assert "%d:%s" % (s["audit"]["seq"], s["audit"]["head"]) == sys.argv[2], (s.get("audit"), sys.argv[2])
+assert s["rules"]["log"] > 0, s["rules"]' "$HB" "$HEAD"
+run "$CTL" "${C[@]}" audit verify --anchor "$HEAD"
+expect_status 0
+expect_out "the anchor is in it"
+CUT=${HEAD%%:*}
+sqlite3 "$DB" "delete from audit where seq = $CUT;
+  update meta set value = (select seq || ':' || hash from audit where seq = $CUT - 1) where key = 'audit.head'"
+run "$CTL" "${C[@]}" audit verify
+expect_status 0
+run "$CTL" "${C[@]}" audit verify --anchor "$HEAD"
+expect_status 1
+expect_out "audit log broken at entry $CUT: entry missing: it was recorded off this machine"
+run "$CTL" "${C[@]}" audit verify --anchor "1:nothex"
+expect_status 2
 stop_broker
 finish

@@ -6,7 +6,7 @@
 # the EICAR file uploaded over HTTP is found in the stream and in the body.
 # Each match is drafted through the same path as a watched file's, with the
 # flow tuple, rule, strings and offsets, and the object's SHA-256 in the
-# evidence, and the object's bytes kept under state_dir/objects. Captures
+# evidence, and the object's bytes kept with the draft. Captures
 # without EICAR stay quiet though scanned; a second run drafts nothing new;
 # without rules.yara nothing is scanned.
 set -u
@@ -76,7 +76,7 @@ expect_status 0
 expect_err "yara: 12 rule(s)"
 
 check_py "EICAR drafted from both SMB captures and the HTTP upload, evidence complete" '
-import hashlib, json, os, sqlite3, stat, sys
+import hashlib, json, sqlite3, sys
 state = sys.argv[1]
 db = sqlite3.connect(state + "/agent.db")
 drafts = db.execute("SELECT id, rule, key, count, body FROM draft").fetchall()
@@ -101,19 +101,20 @@ for a in alerts:
     assert a["source"]["ip"] and a["destination"]["port"] in (445, 8065), a
     assert a["network"]["transport"] == "tcp" and a["network"]["community_id"].startswith("1:"), a
     f = a["file"]
-    # the object kept for the evidence bundle: its bytes hash to the sha256
-    assert f["path"] == state + "/objects/" + f["hash"]["sha256"], f
-    data = open(f["path"], "rb").read()
+    # the object kept with the draft for the evidence bundle: its bytes hash to the sha256
+    assert f["type"] in ("stream", "http-body"), f
+    row = db.execute("SELECT o.bytes, d.size, d.kept FROM object o JOIN draft_object d"
+                     " ON d.sha256 = o.sha256 WHERE d.draft = ? AND o.sha256 = ?",
+                     (a["draft"], f["hash"]["sha256"])).fetchone()
+    assert row and row[2] == 1 and row[1] == f["size"], (row, f)
+    data = bytes(row[0])
     assert hashlib.sha256(data).hexdigest() == f["hash"]["sha256"] and len(data) == f["size"], f
-    assert stat.S_IMODE(os.stat(f["path"]).st_mode) == 0o600
     # the offsets are offsets in that object
     whole = [s for s in a["yara"]["strings"] if s["id"] == "$whole"][0]
     assert data[whole["offset"]:whole["offset"] + len(eicar)] == eicar, whole
 for d in drafts:
     fnd = json.loads(d[4])["finding"]
     assert fnd["yara"]["rule"] == "SOC_EICAR_Test_File" and fnd["file"]["hash"]["sha256"], fnd
-    o = fnd["object"]  # where every YARA finding says its kept bytes are
-    assert o["path"] == state + "/objects/" + o["sha256"] and os.path.exists(o["path"]), o
 ' "$T/hit"
 
 run "$SOC_BIN/agent/socctl" -c "$T/hit.yaml" status
@@ -175,11 +176,11 @@ assert c[("tight", "scan.early")] >= 1 and c[("tight", "scan.matches")] == 0, c
 run "$AGENT" -c "$T/norules.yaml" --oneshot
 expect_status 0
 check_py "without rules nothing is scanned" '
-import os, sqlite3, sys
+import sqlite3, sys
 db = sqlite3.connect(sys.argv[1] + "/agent.db")
 assert db.execute("SELECT count(*) FROM draft").fetchone()[0] == 0
 assert not db.execute("SELECT count(*) FROM counter WHERE name LIKE \"scan.%\"").fetchone()[0]
-assert not os.path.exists(sys.argv[1] + "/objects")
+assert not db.execute("SELECT count(*) FROM object").fetchone()[0]
 ' "$T/norules"
 
 finish

@@ -12,18 +12,43 @@ grep -qxF -- "${cmds[1]}" "$SOC_SRC/.ci/run" || fail ".ci/run does not run the R
 CHECKS=$((CHECKS + 1))
 grep -qF "scripts/demo.sh" <<<"${cmds[0]}" || fail "the first command should run the demo"
 
-# the demo itself runs on the built tree and tells its story in order
+# the demo itself runs on the built tree and tells its story in order: the
+# broker, the agent on the sample logs and captures, the drafts with their
+# levels and clauses, a level-3 webshell confirmed into a report with its
+# clocks and bundle, the collector's verified copy and summary, the stores
 run env SOC_BIN="$SOC_BIN" sh "$SOC_SRC/scripts/demo.sh"
 expect_status 0
-expect_out "== 1. Check the agent's configuration"
 expect_out "configuration OK (agent web01"
-expect_out "journal: 4000 line(s)"
-expect_out "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186"
-expect_out "level 3"
-expect_out "level 4"
-expect_out "[fallback]"
-expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4000 delivered"
-expect_out '"dataset":"socagent.file"' 
-expect_out '"level":3'
+expect_out "journal: 4060 line(s)"
+expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4060 delivered"
+expect_out "[::1]:52093 -> [::1]:8065 POST /api/v4/uploads -> 201"
+expect_out "merged with"
+expect_out "by 王小明 (level 3)"
+expect_out "1 object(s) YARA matched"
+expect_out "evidence verified"
+check_py "the demo's story, in order and complete" '
+import os, re, sys
+out, root = sys.argv[1], sys.argv[2]
+heads = re.findall(r"^== (\d)\. ", out, re.M)
+assert heads == ["1", "2", "3", "4", "5", "6"], heads
+drafts = re.findall(r"^(\d+) +([1-4]) +open +(\S+) +(\S+) +(\S+) .* (§\S+)$", out, re.M)
+ssh = [d for d in drafts if d[4].startswith("SOC-SSH-")]
+assert len(ssh) >= 5 and all(d[1] == "1" and d[5] == "§2.3(四)2" for d in ssh), ssh
+shell = [d for d in drafts if d[4] == "SOC-YARA-001"]
+assert len(shell) == 1 and shell[0][1:4] == ("3", "web-attack", "citizen-portal") and shell[0][5] == "§2.3(二)2", shell
+n = shell[0][0]
+assert re.search(r"^draft %s confirmed by 王小明 \(level 3\)$" % n, out, re.M)
+for step in ("report", "review", "recovery"):
+    assert re.search(r"^%s +3 +%s " % (n, step), out, re.M), step
+m = re.search(r"^evidence bundle web01/%s/evidence: (\d+) bytes, sha256 ([0-9a-f]{16})\.\.\., (\d+) journal line\(s\), 1 object\(s\)" % n, out, re.M)
+assert m and int(m.group(3)) > 0, m
+assert re.search(r"^web01/%s/evidence +report web01/%s +1/1 chunks +%s bytes +verified$" % (n, n, m.group(1)), out, re.M)
+assert re.search(r"^center +events +4060$", out, re.M)
+assert re.search(r"^web01 .* 0 OK$", out, re.M)
+assert re.search(r"3 web-attack +1 +0 +0$", out, re.M)
+for p in re.findall(r"^(?:agent|collector|bundle): +(\S+)", out, re.M):
+    assert os.path.getsize(os.path.join(root, p)) > 0, p
+assert "gave up" not in out and "Traceback" not in out
+' "$OUT" "$SOC_SRC"
 
 finish

@@ -111,10 +111,6 @@ assert d["asset"]["name"] == "citizen-portal" and d["asset"]["match"] == "host",
 assert d["level"] == 3, d  # core asset, severe tampering: §2.3(二)2
 f = d["finding"]
 assert f["file"]["path"] == path and f["file"]["hash"]["sha256"] == sha, f
-# a copy of the matched bytes for the evidence bundle
-o = f["object"]
-assert o["sha256"] == sha and o["path"].endswith("/objects/" + sha), o
-assert open(o["path"], "rb").read() == open(path, "rb").read(), o
 assert f["yara"]["rule"] == "SOC_Webshell_PHP_Eval_Request", f
 s = f["yara"]["strings"]
 assert any(x["offset"] > 0 and "eval" in x["data"] for x in s), s
@@ -182,6 +178,27 @@ assert a["event"]["kind"] == "alert" and a["file"]["hash"]["sha256"] and a["file
 assert a["rule"]["name"] and a["host"]["name"], a
 PY
 CHECKS=$((CHECKS + 1))
+
+# --- the webshell, confirmed at level 3, goes to the center in the evidence
+# bundle (§4.1(二)7) as it was scanned, even after the attacker removed it
+sha=$(sha256sum "$T/www/upload/img.php" | cut -d' ' -f1)
+cp "$T/www/upload/img.php" "$T/img.php.orig"
+rm "$T/www/upload/img.php"
+run "$CTL" -c "$T/agent.yaml" confirm "$id" --analyst 王小明
+expect_status 0
+run "$AGENT" -c "$T/agent.yaml" --oneshot
+expect_status 0
+check_py "the matched webshell is in the level-3 bundle" '
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from bundle_outbox import rebuild
+files, man, _ = rebuild(sys.argv[2], "web01/" + sys.argv[3])
+assert files["data/yara/" + sys.argv[4]] == open(sys.argv[5], "rb").read(), sorted(files)
+objs = [json.loads(l) for l in files["data/yara/objects.jsonl"].decode().splitlines()]
+assert [(o["draft"], o["sha256"], o["file"]) for o in objs] == [(int(sys.argv[3]), sys.argv[4], "yara/" + sys.argv[4])], objs
+assert objs[0]["name"].endswith("/upload/img.php") and objs[0]["size"] == len(files["data/yara/" + sys.argv[4]]), objs
+assert json.loads(files["custody.json"])["objects"] == 1
+' "$SOC_SRC/tests/integration" "$T/state/agent.db" "$id" "$sha" "$T/img.php.orig"
 
 # --- a watch limit is said and counted, not silent
 mkdir -p "$T/lim/www/a" "$T/lim/www/b"

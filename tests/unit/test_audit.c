@@ -329,10 +329,58 @@ static void test_hash_is_length_prefixed(void **state) {
   assert_string_not_equal(h1, h2);
 }
 
+/* A head recorded off the machine (the heartbeat's) holds the log to it. */
+static soc_audit_report verify_anchored(const struct fixture *fx, int64_t seq, const char *hash) {
+  soc_audit_report rep;
+  soc_store *s = open_store(fx);
+  assert_int_equal(soc_audit_verify_anchored(s, seq, hash, &rep), 0);
+  soc_store_close(s);
+  return rep;
+}
+
+static void test_anchor(void **state) {
+  struct fixture *fx = *state;
+  make_log(fx, ENTRIES);
+  soc_store *s = open_store(fx);
+  int64_t seq = 0;
+  char head[SOC_AUDIT_HASH_HEX + 1], other[SOC_AUDIT_HASH_HEX + 1];
+  assert_int_equal(soc_audit_head(s, &seq, head), 0);
+  soc_store_close(s);
+  assert_int_equal(seq, ENTRIES);
+  assert_true(verify_anchored(fx, seq, head).ok);
+  /* a wrong hash for an entry that is there: rewritten */
+  memcpy(other, head, sizeof other);
+  other[0] = other[0] == 'a' ? 'b' : 'a';
+  soc_audit_report rep = verify_anchored(fx, seq, other);
+  assert_false(rep.ok);
+  assert_int_equal(rep.bad_seq, seq);
+  assert_non_null(strstr(rep.what, "rewritten"));
+  /* the tail cut back and the head moved with it: intact on its own,
+   * broken against the anchor */
+  tamper(fx, "DELETE FROM audit WHERE seq > 7;"
+             "UPDATE meta SET value = (SELECT seq || ':' || hash FROM audit WHERE seq = 7)"
+             " WHERE key = 'audit.head'");
+  assert_true(verify(fx).ok);
+  rep = verify_anchored(fx, seq, head);
+  assert_false(rep.ok);
+  assert_int_equal(rep.bad_seq, ENTRIES);
+  assert_non_null(strstr(rep.what, "recorded off this machine"));
+  /* an anchor older than the cut still holds */
+  s = open_store(fx);
+  assert_int_equal(soc_audit_head(s, &seq, head), 0);
+  soc_store_close(s);
+  assert_int_equal(seq, 7);
+  assert_true(verify_anchored(fx, 7, head).ok);
+  s = open_store(fx);
+  assert_int_equal(soc_audit_verify_anchored(s, 3, NULL, &rep), -EINVAL);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fresh_store_is_empty_and_intact, setup, teardown),
       cmocka_unit_test_setup_teardown(test_intact_chain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
       cmocka_unit_test_setup_teardown(test_edited_details, setup, teardown),
       cmocka_unit_test_setup_teardown(test_edited_actor_by_one_byte, setup, teardown),
       cmocka_unit_test_setup_teardown(test_removed_middle, setup, teardown),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
+#include "soc/decision.h"
 #include "soc/report.h"
 #include "soc/report_export.h"
 #include "soc/tz.h"
@@ -322,11 +323,102 @@ static void bad_input(void **state) {
   fjson_object_put(empty);
 }
 
+/* The center's decisions (soc_decision): what the agent's inbox reads from
+ * Kafka, parsed, matched to its reports and applied through the lifecycle. */
+static int parse(const char *json, soc_decision *d) {
+  char why[SOC_REPORT_WHY_MAX] = "";
+  int rc = soc_decision_parse(json, strlen(json), d, why, sizeof why);
+  assert_true(rc == 0 ? !why[0] : why[0] != 0);
+  return rc;
+}
+
+#define DEC(kind, extra) \
+  "{\"schema\":\"socagent.decision/1\",\"id\":\"c1/1\",\"report\":\"web01/7\"," \
+  "\"kind\":\"" kind "\",\"by\":\"center-amy\",\"at\":\"2026-03-02T02:00:00Z\"" extra "}"
+
+static void decisions(void **state) {
+  (void)state;
+  soc_decision d;
+  char why[SOC_REPORT_WHY_MAX];
+  /* refusals: not JSON, wrong schema, a field missing or of the wrong type, a bad time */
+  assert_int_equal(parse("not json", &d), -EINVAL);
+  assert_null(d.doc);
+  assert_int_equal(parse("[1]", &d), -EINVAL);
+  assert_int_equal(parse("{\"schema\":\"socagent.decision/2\"}", &d), -EINVAL);
+  assert_int_equal(parse(DEC("review", ",\"by\":7"), &d), -EINVAL);
+  assert_int_equal(parse("{\"schema\":\"socagent.decision/1\",\"id\":\"x\",\"report\":\"web01/7\","
+                         "\"kind\":\"review\",\"by\":\"a\",\"at\":\"yesterday\"}", &d), -EINVAL);
+  assert_int_equal(soc_decision_parse("{}\0{}", 5, &d, why, sizeof why), -EINVAL);
+  assert_int_equal(soc_decision_parse("x", SOC_DECISION_MAX + 1, &d, why, sizeof why), -EINVAL);
+
+  /* whose report: only "<this agent>/<number>" */
+  assert_int_equal(parse(DEC("review", ""), &d), 0);
+  assert_int_equal(soc_decision_report_number(&d, "web01"), 7);
+  assert_int_equal(soc_decision_report_number(&d, "web0"), 0);
+  assert_int_equal(soc_decision_report_number(&d, "web01/7"), 0);
+  soc_decision_clear(&d);
+  static const char *const others[] = {"web01/07", "web01/", "web01/7x", "web01/-7",
+                                       "web01/99999999999999999999"};
+  for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"schema\":\"socagent.decision/1\",\"id\":\"x\",\"report\":\"%s\","
+             "\"kind\":\"review\",\"by\":\"a\",\"at\":\"2026-03-02T02:00:00Z\"}",
+             others[i]);
+    assert_int_equal(parse(json, &d), 0);
+    assert_int_equal(soc_decision_report_number(&d, "web01"), 0);
+    soc_decision_clear(&d);
+  }
+
+  /* a review before the report was filed is refused, and still recorded */
+  fjson_object *r = new_report(3);
+  assert_int_equal(parse(DEC("review", ",\"result\":\"level confirmed\""), &d), 0);
+  assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), -EPERM);
+  fjson_object *list = NULL, *refused = NULL;
+  assert_true(fjson_object_object_get_ex(r, "center_decisions", &list));
+  assert_true(fjson_object_object_get_ex(fjson_object_array_get_idx(list, 0), "refused", &refused));
+  assert_string_equal(fjson_object_get_string(refused), why);
+  assert_int_equal(soc_report_state_of(r), SOC_REPORT_CONFIRMED);
+  /* filed, the same review applies */
+  assert_int_equal(soc_report_file(r, "platform", "amy", t0 + 20 * 60 * NS, why, sizeof why), 0);
+  assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), 0);
+  assert_int_equal(soc_report_state_of(r), SOC_REPORT_REVIEWED);
+  assert_string_equal(soc_report_str(r, "review.source"), "center");
+  assert_string_equal(soc_report_str(r, "review.result"), "level confirmed");
+  assert_true(soc_report_time(r, "review.at") == t0 + H * NS);
+  soc_decision_clear(&d);
+  /* the center's level, with its reason */
+  assert_int_equal(parse(DEC("level", ",\"level\":4,\"reason\":\"CII affected\""), &d), 0);
+  assert_int_equal(d.level, 4);
+  assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), 0);
+  assert_int_equal(soc_report_level(r), 4);
+  soc_decision_clear(&d);
+  /* a level out of range or of the wrong type is refused */
+  assert_int_equal(parse(DEC("level", ",\"level\":\"4\""), &d), 0);
+  assert_int_equal(d.level, 0);
+  assert_true(soc_decision_apply(&d, r, why, sizeof why) < 0);
+  assert_int_equal(soc_report_level(r), 4);
+  soc_decision_clear(&d);
+  /* support, stamped before discovery (the center's clock is behind): moved up to it */
+  assert_int_equal(parse("{\"schema\":\"socagent.decision/1\",\"id\":\"c1/3\",\"report\":\"web01/7\","
+                         "\"kind\":\"support\",\"by\":\"c\",\"at\":\"2026-03-02T00:59:58Z\"}", &d), 0);
+  assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), 0);
+  assert_true(soc_report_time(r, "support.dispatched") == soc_report_time(r, "event.discovered"));
+  soc_decision_clear(&d);
+  /* an unknown kind: refused with its name */
+  assert_int_equal(parse(DEC("pardon", ""), &d), 0);
+  assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), -EINVAL);
+  assert_non_null(strstr(why, "pardon"));
+  soc_decision_clear(&d);
+  assert_int_equal(fjson_object_array_length(list), 6);
+  fjson_object_put(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(level4_lifecycle), cmocka_unit_test(level1_and_relevel),
       cmocka_unit_test(form_fields),      cmocka_unit_test(stix),
-      cmocka_unit_test(bad_input),
+      cmocka_unit_test(bad_input),        cmocka_unit_test(decisions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

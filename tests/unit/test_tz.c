@@ -284,6 +284,27 @@ static void test_local_and_tz_restored(void **state) {
   assert_null(getenv("TZ"));
 }
 
+/* Times a person or a document gives: RFC 3339 and @epoch, bounded to what
+ * 64-bit nanoseconds hold (a year 5627 from a hostile message once
+ * overflowed, found by fuzz_decision). */
+static void test_time_parse(void **state) {
+  (void)state;
+  int64_t ns = 0, s = 0;
+  assert_int_equal(soc_time_parse_ns("2026-01-05T17:30:00.250+08:00", &ns), 0);
+  assert_true(ns == 1767605400250000000LL);
+  assert_int_equal(soc_time_parse("2026-01-05 09:30", &s), 0);
+  assert_true(s == 1767605400LL);
+  assert_int_equal(soc_time_parse("@1767605400", &s), 0);
+  assert_true(s == 1767605400LL);
+  assert_int_equal(soc_time_parse_ns("2262-04-11T00:00:00Z", &ns), 0);
+  assert_int_equal(soc_time_parse_ns("2262-04-12T00:00:00Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("5627-03-01T02:00:00Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("9999-12-31T23:59:59.999999999-12:00", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("1970-01-01T00:00:00Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("2026-02-30T00:00Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("2026-01-05T09:30Zjunk", &ns), -EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parse),
@@ -296,6 +317,7 @@ int main(void) {
       cmocka_unit_test(test_cache_keeps_zones_apart),
       cmocka_unit_test(test_sweep_against_libc),
       cmocka_unit_test(test_local_and_tz_restored),
+      cmocka_unit_test(test_time_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
