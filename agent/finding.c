@@ -10,10 +10,11 @@
 
 #include "draft.h"
 #include "loop.h"
-#include "soc/tz.h"
 #include "soc/hash.h"
+#include "soc/tz.h"
 
 #define EVIDENCE_MAX 50 /* evidence lines kept per draft, as for log rules */
+#define EVIDENCE_LINE_MAX (SOC_STREAM_PATH_MAX + 2048)
 
 static int level_of(const soc_finding *f, const soc_asset *asset, soc_level_result *lv) {
   soc_impact imp = {.kind = f->impact ? f->impact : SOC_IMPACT_TAMPER,
@@ -138,4 +139,114 @@ out:
   free(alert);
   soc_draft_row_clear(&r);
   return result;
+}
+
+/* ---- YARA matches ------------------------------------------------------------ */
+
+static char *dup_or(const char *s, const char *dflt) { return strdup(s && *s ? s : dflt); }
+
+/* Printable text of matched bytes for the evidence line (\xNN for others). */
+static void printable(const uint8_t *d, size_t n, char *out, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < n && o + 5 < len; i++) {
+    if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '"' && d[i] != '\\')
+      out[o++] = (char)d[i];
+    else
+      o += (size_t)snprintf(out + o, len - o, "\\x%02x", d[i]);
+  }
+  out[o] = '\0';
+}
+
+int soc_found_from_yara(soc_found *f, const soc_yara_match *m,
+                        soc_incident_category dflt_category, const char *what) {
+  memset(f, 0, sizeof *f);
+  const char *id = soc_yara_match_meta(m, "id"), *desc = soc_yara_match_meta(m, "description");
+  char buf[SOC_DRAFT_RULE_MAX + 8];
+  if (!id || strlen(id) >= SOC_DRAFT_RULE_MAX) {
+    snprintf(buf, sizeof buf, "yara:%s", m->rule);
+    id = buf;
+  }
+  f->rule_id = strdup(id);
+  size_t sl = strlen(m->ns) + strlen(m->rule) + 2;
+  if ((f->seen_rule = malloc(sl))) snprintf(f->seen_rule, sl, "%s:%s", m->ns, m->rule);
+  f->title = dup_or(soc_yara_match_meta(m, "title"), desc && *desc ? desc : m->rule);
+  f->description = dup_or(desc, "");
+  f->reference = dup_or(soc_yara_match_meta(m, "reference"), "");
+  const char *cat = soc_yara_match_meta(m, "category");
+  f->category = cat ? soc_incident_category_parse(cat) : dflt_category;
+  if (!f->category) f->category = dflt_category;
+  const char *imp = soc_yara_match_meta(m, "impact"), *sev = soc_yara_match_meta(m, "severity");
+  f->impact = imp ? soc_impact_kind_parse(imp) : SOC_IMPACT_TAMPER;
+  if (!f->impact) f->impact = SOC_IMPACT_TAMPER;
+  f->severity = sev ? soc_severity_parse(sev) : SOC_SEVERITY_MINOR;
+  f->subtype = dup_or(soc_yara_match_meta(m, "subtype"), f->category == SOC_CATEGORY_WEB_ATTACK
+                                                             ? "web trojan"
+                                                             : "malware implanted");
+  /* the rule, its tags and meta, the strings with their offsets */
+  fjson_object *y = fjson_object_new_object(), *tags = fjson_object_new_array(),
+               *meta = fjson_object_new_object(), *strs = fjson_object_new_array();
+  soc_json_add_str(y, "rule", m->rule);
+  soc_json_add_str(y, "namespace", m->ns);
+  for (size_t i = 0; i < m->ntags; i++) fjson_object_array_add(tags, fjson_object_new_string(m->tags[i]));
+  fjson_object_object_add(y, "tags", tags);
+  for (size_t i = 0; i < m->nmeta; i++) soc_json_add_str(meta, m->meta[i].key, m->meta[i].value);
+  fjson_object_object_add(y, "meta", meta);
+  char ev[EVIDENCE_LINE_MAX], text[SOC_YARA_STRING_DATA_MAX * 4 + 1];
+  size_t used = (size_t)snprintf(ev, sizeof ev, "%s rule=%s strings:", what, m->rule);
+  for (size_t i = 0; i < m->nstrings; i++) {
+    const soc_yara_string *s = &m->strings[i];
+    fjson_object *so = fjson_object_new_object();
+    printable(s->data, s->len, text, sizeof text);
+    soc_json_add_str(so, "id", s->id);
+    fjson_object_object_add(so, "offset", fjson_object_new_int64((int64_t)s->offset));
+    soc_json_add_str(so, "data", text);
+    fjson_object_array_add(strs, so);
+    if (used < sizeof ev)
+      used += (size_t)snprintf(ev + used, sizeof ev - used, " %s@%llu=\"%s\"", s->id,
+                               (unsigned long long)s->offset, text);
+  }
+  fjson_object_object_add(y, "strings", strs);
+  fjson_object_object_add(y, "strings_total", fjson_object_new_int64((int64_t)m->strings_total));
+  f->evidence = strdup(ev);
+  f->detail = fjson_object_new_object();
+  fjson_object_object_add(f->detail, "yara", fjson_object_get(y));
+  f->ecs = fjson_object_new_object();
+  fjson_object_object_add(f->ecs, "yara", y);
+  if (!f->rule_id || !f->seen_rule || !f->title || !f->description || !f->reference ||
+      !f->subtype || !f->evidence || !f->detail || !f->ecs) {
+    soc_found_clear(f);
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void soc_found_clear(soc_found *f) {
+  free(f->rule_id);
+  free(f->seen_rule);
+  free(f->title);
+  free(f->description);
+  free(f->reference);
+  free(f->subtype);
+  free(f->evidence);
+  if (f->detail) fjson_object_put(f->detail);
+  if (f->ecs) fjson_object_put(f->ecs);
+  memset(f, 0, sizeof *f);
+}
+
+void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *out) {
+  refs[0] = f->reference;
+  memset(out, 0, sizeof *out);
+  out->rule_id = f->rule_id;
+  out->seen_rule = f->seen_rule;
+  out->title = f->title;
+  out->description = f->description;
+  out->references = refs;
+  out->nreferences = f->reference && *f->reference ? 1 : 0;
+  out->category = f->category;
+  out->subtype = f->subtype;
+  out->impact = f->impact;
+  out->severity = f->severity;
+  out->ecs = f->ecs;
+  out->detail = f->detail;
+  out->evidence = f->evidence;
 }

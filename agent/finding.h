@@ -1,6 +1,7 @@
 /*
- * finding — a detection that is not a log line (a YARA match on a file or,
- * later, on a reassembled stream; a page changed against the baseline)
+ * finding — a detection that is not a log line (a YARA match on a file, on
+ * a reassembled TCP stream or on an HTTP body; a page changed against the
+ * baseline)
  * turned into a draft incident through the same tables as the log rules:
  * the draft (agent/draft.c's body plus the finding's own detail), its
  * evidence, the matched object, an ECS alert for <prefix>.alerts and, for a new draft, a copy
@@ -25,6 +26,7 @@
 #include "soc/level.h"
 #include "soc/rules.h"
 #include "soc/store.h"
+#include "soc/yarascan.h"
 
 typedef struct soc_finding {
   const char *rule_id;      /* the draft's rule: at most SOC_DRAFT_RULE_MAX - 1 bytes kept */
@@ -63,5 +65,32 @@ typedef struct soc_finding_sink {
  * count on the open one), 0 when this finding was drafted before, or a
  * negative errno (the store's message in soc_store_errmsg). */
 int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f);
+
+/* A finding between the scan that made it and the transaction that drafts
+ * it (watch.c batches files, input_pcap.c waits for the journal's commit):
+ * it owns its strings and JSON (soc_found_clear). */
+typedef struct soc_found {
+  char *rule_id, *seen_rule, *title, *description, *reference, *subtype, *evidence;
+  soc_incident_category category;
+  soc_impact_kind impact;
+  soc_severity severity;
+  fjson_object *detail;     /* the draft's "finding" */
+  fjson_object *ecs;        /* ECS fields of the alert */
+} soc_found;
+
+/* A YARA match as a finding, the same for files and traffic: the rule's
+ * meta (id, title, description, reference, category, subtype, impact,
+ * severity) with dflt_category where the rule names none; detail and ecs
+ * get "yara" (rule, namespace, tags, meta, the strings with their offsets);
+ * evidence is `what` (which object: "file /x sha256=... size=...") followed
+ * by the rule and its strings. The caller adds what the object was (file.*,
+ * source.*, ...) to detail and ecs. Returns 0 or -ENOMEM (f cleared). */
+int soc_found_from_yara(soc_found *f, const soc_yara_match *m,
+                        soc_incident_category dflt_category, const char *what);
+void soc_found_clear(soc_found *f);
+/* The rule part of a soc_finding (rule, title, texts, category, impact,
+ * severity, detail, ecs, evidence) from f; refs: room for its reference.
+ * The caller sets the asset, host, source, object, sha256 and time. */
+void soc_found_to_finding(const soc_found *f, const char *refs[1], soc_finding *out);
 
 #endif

@@ -63,9 +63,12 @@ struct soc_ingest {
   int64_t commit_failures;
   int last_commit_error;
   int started;               /* soc_ingest_start has opened the inputs */
+  soc_yara_engine *yara;     /* borrowed, may be NULL */
 };
 
 soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
+void soc_ingest_set_yara(soc_ingest *ing, soc_yara_engine *engine) { ing->yara = engine; }
+soc_yara_engine *soc_ingest_yara(soc_ingest *ing) { return ing->yara; }
 soc_store *soc_ingest_store(soc_ingest *ing) { return ing->store; }
 const soc_config *soc_ingest_config(soc_ingest *ing) { return ing->cfg; }
 

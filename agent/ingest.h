@@ -15,6 +15,7 @@
 #include "soc/config.h"
 #include "soc/journal.h"
 #include "soc/store.h"
+#include "soc/yarascan.h"
 
 typedef struct soc_ingest soc_ingest;
 
@@ -48,6 +49,14 @@ int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jlin
 void soc_ingest_kick(soc_ingest *ing);
 /* Says the next commit has positions to save even if no line came. */
 void soc_ingest_touch(soc_ingest *ing);
+
+/* The agent's YARA engine for inputs that scan what they read (pcap:
+ * streams and HTTP bodies), borrowed: it must outlive ing. Set before
+ * soc_ingest_run / soc_ingest_oneshot (the engine is made after the
+ * privileges are dropped, inputs are created before); NULL: no rules,
+ * nothing is scanned. */
+void soc_ingest_set_yara(soc_ingest *ing, soc_yara_engine *engine);
+soc_yara_engine *soc_ingest_yara(soc_ingest *ing);
 
 soc_loop *soc_ingest_loop(soc_ingest *ing);
 soc_store *soc_ingest_store(soc_ingest *ing);

@@ -28,6 +28,10 @@
  * leaves packets in the kernel buffer (and counts what the kernel drops),
  * a file simply waits.
  *
+ * YARA. With rules.yara set, agent/netscan.c scans the first scan_bytes of
+ * every TCP direction and every HTTP body (netmon's hooks), and drafts what
+ * matches in the same commit as the events (checkpoint below).
+ *
  * A broken file (truncated mid-record, garbage) is read as far as it goes:
  * the error is reported on stderr and counted (`pcap_errors`), and what was
  * read is kept. The packets that do not decode are counted by reason
@@ -42,6 +46,7 @@
 #include <sys/stat.h>
 
 #include "ingest.h"
+#include "netscan.h"
 #include "soc/hash.h"
 #include "soc/netmon.h"
 
@@ -67,6 +72,7 @@ typedef struct pcap_state {
   int live;
   int fd;                    /* live: pcap's selectable fd, registered */
   soc_netmon *nm;
+  soc_netscan *scan;         /* NULL: no YARA rules, nothing scanned */
   soc_timer *work;           /* file (daemon): the next batch; both: after resume */
   soc_timer *tick;           /* live: expire flows when no packet comes */
   char *json;                /* SOC_EVENT_JSON_MAX */
@@ -139,6 +145,20 @@ static void on_event(void *arg, soc_event *ev) {
   if (soc_event_write_json(ev, st->json, SOC_EVENT_JSON_MAX, &len) < 0) return;
   if (!st->qn && hand(st, st->json, len, ts, pos) == 0) return;
   if (enqueue(st, st->json, len, ts, pos) < 0) st->in->counters[SOC_CTR_DROPPED]++;
+}
+
+static void on_stream(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
+                      uint64_t offset) {
+  soc_netscan_stream(((pcap_state *)arg)->scan, flow, dir, bytes, len, offset);
+}
+
+static void on_body(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir,
+                    const uint8_t *bytes, size_t len, uint64_t offset, int final) {
+  soc_netscan_body(((pcap_state *)arg)->scan, flow, txn, dir, bytes, len, offset, final);
+}
+
+static void on_flow_end(void *arg, soc_flow *flow) {
+  soc_netscan_flow_end(((pcap_state *)arg)->scan, flow);
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -351,6 +371,7 @@ static int in_save_counters(soc_input *in, soc_store *store) {
   pcap_state *st = in->state;
   save_ctx c = {st, store, 0};
   soc_netmon_counters(st->nm, save_one, &c);
+  if (st->scan) soc_netscan_counters(st->scan, save_one, &c);
   save_one(&c, "pcap_errors", st->pcap_errors);
   return c.rc;
 }
@@ -368,6 +389,8 @@ static int in_create(soc_input *in) {
   st->fd = -1;
   st->live = c->interface != NULL;
   if (!(st->json = malloc(SOC_EVENT_JSON_MAX))) goto out;
+  if ((result = soc_netscan_new(in, &st->scan)) < 0) goto out;
+  result = -ENOMEM;
   soc_netmon_opts o = {
       .flow = {.max_flows = (uint32_t)c->max_flows, .timeout_ns = c->flow_timeout * 1000000000LL},
       .tcp = {.depth = (uint64_t)c->stream_depth},
@@ -376,6 +399,13 @@ static int in_create(soc_input *in) {
       .arg = st,
       .on_event = on_event,
   };
+  if (st->scan) {
+    /* the scanned first bytes are reassembled even past stream_depth */
+    if (c->scan_bytes > c->stream_depth) o.tcp.depth = (uint64_t)c->scan_bytes;
+    o.on_stream_data = on_stream;
+    o.on_body = on_body;
+    o.on_flow_end = on_flow_end;
+  }
   if (!(st->nm = soc_netmon_new(&o))) goto out;
   snprintf(st->key, sizeof st->key, "pcap.%s.position", c->id);
   result = soc_store_counters_scan(store, load_base, st);
@@ -410,6 +440,8 @@ static int in_start(soc_input *in) {
 static int in_checkpoint(soc_input *in, soc_store *store) {
   pcap_state *st = in->state;
   char v[256];
+  int rc = st->scan ? soc_netscan_write(st->scan, store) : 0;
+  if (rc < 0) return rc;
   if (st->live) {
     snprintf(v, sizeof v, "%llu", (unsigned long long)(st->seq - st->qn));
   } else {
@@ -420,6 +452,11 @@ static int in_checkpoint(soc_input *in, soc_store *store) {
       snprintf(v, sizeof v, "%s %llu", st->ident, (unsigned long long)(st->seq - st->qn));
   }
   return soc_store_meta_set(store, st->key, v);
+}
+
+static void in_committed(soc_input *in) {
+  pcap_state *st = in->state;
+  if (st->scan) soc_netscan_committed(st->scan);
 }
 
 static void in_resume(soc_input *in) {
@@ -443,9 +480,12 @@ static void in_destroy(soc_input *in) {
   pcap_state *st = in->state;
   if (!st) return;
   if (st->fd >= 0) soc_loop_del_fd(loop_of(st), st->fd);
-  /* Flows still open end here without a journal to take them. */
+  /* Flows still open end here without a journal to take them, nor a
+   * commit to draft what a scan would find. */
   st->skip_below = UINT64_MAX;
+  soc_netscan_close(st->scan);
   soc_netmon_free(st->nm);
+  soc_netscan_free(st->scan);
   if (st->p) pcap_close(st->p);
   for (size_t i = 0; i < st->qn; i++) free(st->q[(st->qhead + i) % st->qcap].json);
   free(st->q);
@@ -460,6 +500,7 @@ const soc_input_ops soc_input_pcap_ops = {
     .start = in_start,
     .drain = in_drain,
     .checkpoint = in_checkpoint,
+    .committed = in_committed,
     .resume = in_resume,
     .stop = in_stop,
     .destroy = in_destroy,

@@ -62,6 +62,7 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_forward_new(cfg, &fw); /* librdkafka starts its threads here */
   if (rc == 0) rc = soc_workflow_new(cfg, &wf);
   if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+  if (rc == 0) soc_ingest_set_yara(ing, yara); /* captured streams and bodies */
   if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
@@ -69,12 +70,12 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_watch_start(watch);
   if (rc == 0) rc = soc_ingest_run(ing);
   soc_service_stopping();
-  soc_watch_free(watch); /* before the engine its scanners use */
-  soc_yarascan_engine_free(yara);
+  soc_watch_free(watch); /* watch and ingest before the engine their scanners use */
   soc_workflow_free(wf);
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
   soc_ingest_free(ing);
+  soc_yarascan_engine_free(yara);
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
   return rc < 0 ? 1 : 0;
 }
@@ -84,8 +85,12 @@ static int run_daemon(const soc_config *cfg) {
 static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_s) {
   int rc = 0;
   if (ingest) {
+    /* one engine for the captures read and the watched directories */
+    soc_yara_engine *yara = NULL;
     soc_ingest *ing = NULL;
-    rc = soc_ingest_new(cfg, &ing);
+    rc = soc_ingest_new(cfg, &ing); /* makes agent.state_dir, where the rules are cached */
+    if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
+    if (rc == 0) soc_ingest_set_yara(ing, yara);
     if (rc == 0) rc = soc_ingest_oneshot(ing);
     soc_ingest_free(ing);
     /* then the rules over what the journal holds, so drafts are there too */
@@ -94,9 +99,7 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
     if (rc == 0) rc = soc_detect_drain(det);
     soc_detect_free(det);
     /* and the watched directories against their baseline */
-    soc_yara_engine *yara = NULL;
     soc_watch *watch = NULL;
-    if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
     if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
     if (rc == 0) rc = soc_watch_drain(watch);
     soc_watch_free(watch);

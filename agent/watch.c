@@ -75,15 +75,6 @@ typedef struct watched {
   atomic_llong ctr[C_COUNT];
 } watched;
 
-/* What one file turned out to be, waiting for the batch's transaction. */
-typedef struct found {
-  char *rule_id, *seen_rule, *title, *description, *reference, *subtype, *evidence;
-  soc_incident_category category;
-  soc_impact_kind impact;
-  soc_severity severity;
-  fjson_object *detail;     /* the draft's "finding" */
-  fjson_object *ecs;        /* the alert's file.* and yara.* */
-} found;
 
 typedef struct item {
   size_t input;
@@ -91,7 +82,7 @@ typedef struct item {
   soc_watch_file_row row;
   int is_new, changed;
   int64_t drafted;          /* set by flush */
-  found f[FINDINGS_MAX];
+  soc_found f[FINDINGS_MAX];   /* waiting for the batch's transaction */
   size_t nf;
   soc_yara_file file;       /* the content, held until flush when something was found */
 } item;
@@ -159,37 +150,10 @@ static void count(watched *in, int c, int64_t n) { atomic_fetch_add(&in->ctr[c],
 
 /* ---- findings ------------------------------------------------------------------ */
 
-static void found_clear(found *f) {
-  free(f->rule_id);
-  free(f->seen_rule);
-  free(f->title);
-  free(f->description);
-  free(f->reference);
-  free(f->subtype);
-  free(f->evidence);
-  if (f->detail) fjson_object_put(f->detail);
-  if (f->ecs) fjson_object_put(f->ecs);
-  memset(f, 0, sizeof *f);
-}
-
 static void item_clear(item *it) {
-  for (size_t i = 0; i < it->nf; i++) found_clear(&it->f[i]);
+  for (size_t i = 0; i < it->nf; i++) soc_found_clear(&it->f[i]);
   soc_yarascan_file_clear(&it->file);
   memset(it, 0, sizeof *it);
-}
-
-static char *dup_or(const char *s, const char *dflt) { return strdup(s && *s ? s : dflt); }
-
-/* Printable text of matched bytes for the evidence line (\xNN for others). */
-static void printable(const uint8_t *d, size_t n, char *out, size_t len) {
-  size_t o = 0;
-  for (size_t i = 0; i < n && o + 5 < len; i++) {
-    if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '"' && d[i] != '\\')
-      out[o++] = (char)d[i];
-    else
-      o += (size_t)snprintf(out + o, len - o, "\\x%02x", d[i]);
-  }
-  out[o] = '\0';
 }
 
 static fjson_object *file_ecs(const item *it) {
@@ -212,71 +176,23 @@ typedef struct scan_ctx {
 static int on_match(void *arg, const soc_yara_match *m) {
   scan_ctx *c = arg;
   item *it = c->it;
+  char what[SOC_STREAM_PATH_MAX + 128];
   if (it->nf == FINDINGS_MAX) return 0; /* counted as matches, not drafted */
-  found *f = &it->f[it->nf++];
-  const char *id = soc_yara_match_meta(m, "id"), *desc = soc_yara_match_meta(m, "description");
-  char buf[SOC_DRAFT_RULE_MAX + 8];
-  if (!id || strlen(id) >= SOC_DRAFT_RULE_MAX) {
-    snprintf(buf, sizeof buf, "yara:%s", m->rule);
-    id = buf;
-  }
-  f->rule_id = strdup(id);
-  size_t sl = strlen(m->ns) + strlen(m->rule) + 2;
-  if ((f->seen_rule = malloc(sl))) snprintf(f->seen_rule, sl, "%s:%s", m->ns, m->rule);
-  f->title = dup_or(soc_yara_match_meta(m, "title"), desc && *desc ? desc : m->rule);
-  f->description = dup_or(desc, "");
-  f->reference = dup_or(soc_yara_match_meta(m, "reference"), "");
-  const char *cat = soc_yara_match_meta(m, "category");
+  snprintf(what, sizeof what, "file %s sha256=%s size=%lld", it->row.path, it->row.sha256,
+           (long long)it->row.size);
   /* a rule that says nothing is read as what a watched web root holds: a
    * web trojan (webshell), tampering with the site */
-  f->category = cat ? soc_incident_category_parse(cat) : SOC_CATEGORY_WEB_ATTACK;
-  if (!f->category) f->category = SOC_CATEGORY_WEB_ATTACK;
-  const char *imp = soc_yara_match_meta(m, "impact"), *sev = soc_yara_match_meta(m, "severity");
-  f->impact = imp ? soc_impact_kind_parse(imp) : SOC_IMPACT_TAMPER;
-  if (!f->impact) f->impact = SOC_IMPACT_TAMPER;
-  f->severity = sev ? soc_severity_parse(sev) : SOC_SEVERITY_MINOR;
-  f->subtype = dup_or(soc_yara_match_meta(m, "subtype"), f->category == SOC_CATEGORY_WEB_ATTACK
-                                                             ? "web trojan"
-                                                             : "malware implanted");
-  /* detail: the rule, its tags and meta, the strings with their offsets */
-  fjson_object *y = fjson_object_new_object(), *tags = fjson_object_new_array(),
-               *meta = fjson_object_new_object(), *strs = fjson_object_new_array();
-  soc_json_add_str(y, "rule", m->rule);
-  soc_json_add_str(y, "namespace", m->ns);
-  for (size_t i = 0; i < m->ntags; i++) fjson_object_array_add(tags, fjson_object_new_string(m->tags[i]));
-  fjson_object_object_add(y, "tags", tags);
-  for (size_t i = 0; i < m->nmeta; i++) soc_json_add_str(meta, m->meta[i].key, m->meta[i].value);
-  fjson_object_object_add(y, "meta", meta);
-  char ev[EVIDENCE_MAX_BYTES], text[SOC_YARA_STRING_DATA_MAX * 4 + 1];
-  size_t used = (size_t)snprintf(ev, sizeof ev, "file %s sha256=%s size=%lld rule=%s strings:",
-                                 it->row.path, it->row.sha256, (long long)it->row.size, m->rule);
-  for (size_t i = 0; i < m->nstrings; i++) {
-    const soc_yara_string *s = &m->strings[i];
-    fjson_object *so = fjson_object_new_object();
-    printable(s->data, s->len, text, sizeof text);
-    soc_json_add_str(so, "id", s->id);
-    fjson_object_object_add(so, "offset", fjson_object_new_int64((int64_t)s->offset));
-    soc_json_add_str(so, "data", text);
-    fjson_object_array_add(strs, so);
-    if (used < sizeof ev)
-      used += (size_t)snprintf(ev + used, sizeof ev - used, " %s@%llu=\"%s\"", s->id,
-                               (unsigned long long)s->offset, text);
-  }
-  fjson_object_object_add(y, "strings", strs);
-  fjson_object_object_add(y, "strings_total", fjson_object_new_int64((int64_t)m->strings_total));
-  f->evidence = strdup(ev);
-  f->detail = fjson_object_new_object();
+  soc_found *f = &it->f[it->nf];
+  if (soc_found_from_yara(f, m, SOC_CATEGORY_WEB_ATTACK, what) < 0) return 0;
+  it->nf++;
   fjson_object_object_add(f->detail, "file", file_ecs(it));
-  fjson_object_object_add(f->detail, "yara", y);
-  f->ecs = fjson_object_new_object();
   fjson_object_object_add(f->ecs, "file", file_ecs(it));
-  fjson_object_object_add(f->ecs, "yara", fjson_object_get(y));
   count(c->in, C_MATCHES, 1);
   return 0;
 }
 
 static void deface_finding(item *it, const char *old_sha, int64_t old_size) {
-  found *f = &it->f[it->nf++];
+  soc_found *f = &it->f[it->nf++];
   char ev[EVIDENCE_MAX_BYTES];
   f->rule_id = strdup(DEFACE_RULE);
   f->title = strdup("Web page changed against the baseline (possible defacement)");
@@ -337,17 +253,18 @@ static int flush(worker *k) {
     }
     rc = soc_store_watch_file_put(k->store, &it->row);
     for (size_t j = 0; rc == 0 && j < it->nf; j++) {
-      found *f = &it->f[j];
-      const char *refs[1] = {f->reference};
-      soc_finding fi = {.rule_id = f->rule_id, .seen_rule = f->seen_rule, .title = f->title,
-                        .description = f->description, .references = refs,
-                        .nreferences = *f->reference ? 1 : 0, .category = f->category,
-                        .subtype = f->subtype, .impact = f->impact, .severity = f->severity,
-                        .asset_key = in->asset, .host = w->host, .source = in->cfg->id,
-                        .object = it->row.path, .sha256 = it->row.sha256,
-                        .ts_ns = soc_now_real_ns(), .ecs = f->ecs, .detail = f->detail,
-                        .evidence = f->evidence, .object_bytes = it->file.data,
-                        .object_len = it->file.len, .object_size = (int64_t)it->file.size};
+      const char *refs[1];
+      soc_finding fi;
+      soc_found_to_finding(&it->f[j], refs, &fi);
+      fi.asset_key = in->asset;
+      fi.host = w->host;
+      fi.source = in->cfg->id;
+      fi.object = it->row.path;
+      fi.sha256 = it->row.sha256;
+      fi.ts_ns = soc_now_real_ns();
+      fi.object_bytes = it->file.data;
+      fi.object_len = it->file.len;
+      fi.object_size = (int64_t)it->file.size;
       soc_finding_sink sink = {.cfg = w->cfg, .store = k->store, .assets = w->assets};
       rc = soc_finding_draft(&sink, &fi);
       if (rc > 0) it->drafted++, rc = 0;

@@ -261,6 +261,19 @@ static const soc_field pcap_input_fields[] = {
     {.key = "flow_records", .type = SOC_FIELD_BOOL,
      .offset = offsetof(soc_input_config, flow_records), .def = "true",
      .help = "write one event per flow (bytes, packets, duration, TCP flags)"},
+    /* agent/input_pcap.c; only with rules.yara */
+    {.key = "scan_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, scan_bytes),
+     .def = "1MiB", .min = 0, .max = 268435456,
+     .help = "YARA scans the first bytes of each TCP direction, reassembled, once (0: no "
+             "stream is scanned)"},
+    {.key = "scan_bodies", .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, scan_bodies), .def = "true",
+     .help = "YARA scans every HTTP body (decoded, up to body_max)"},
+    {.key = "scan_memory", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, scan_memory), .def = "64MiB", .min = 65536,
+     .max = 17179869184LL,
+     .help = "bytes held for scanning, all flows together; past it an object is scanned "
+             "with what it has (counted as scan.early)"},
 };
 
 static const soc_field watch_input_fields[] = {

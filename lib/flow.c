@@ -12,6 +12,7 @@
  */
 #include "soc/flow.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -224,4 +225,11 @@ int soc_flow_community_id(const soc_flow *f, char *buf, size_t buflen) {
   memcpy(buf, "1:", 2);
   EVP_EncodeBlock((unsigned char *)buf + 2, md, (int)mdlen);
   return 0;
+}
+
+void soc_flow_addr_str(const soc_flow *f, int side, char *buf, size_t buflen) {
+  if (!inet_ntop(f->version == 6 ? AF_INET6 : AF_INET, f->addr[side ? 1 : 0], buf,
+                 (socklen_t)buflen) &&
+      buflen)
+    buf[0] = '\0';
 }

@@ -93,12 +93,9 @@ static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const cha
   const char *t = transport_name(f->proto, buf, sizeof buf);
   soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
   soc_event_set_str(ev, SOC_ECS_NETWORK_TYPE, f->version == 6 ? "ipv6" : "ipv4", 4);
-  soc_packet p = {.ip_version = f->version};
-  memcpy(p.src, f->addr[0], 16);
-  memcpy(p.dst, f->addr[1], 16);
-  soc_packet_addr_str(&p, 0, a, sizeof a);
+  soc_flow_addr_str(f, 0, a, sizeof a);
   soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a, strlen(a));
-  soc_packet_addr_str(&p, 1, a, sizeof a);
+  soc_flow_addr_str(f, 1, a, sizeof a);
   soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, a, strlen(a));
   if (f->proto == SOC_IPPROTO_TCP || f->proto == SOC_IPPROTO_UDP) {
     soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, f->port[0]);
@@ -346,6 +343,7 @@ static void on_flow_end(void *arg, soc_flow *f, soc_flow_end why) {
     soc_tcp_stream_flush(nm->reasm, &f->stream[dir], on_stream, &c);
   }
   app_end(nm, f);
+  if (nm->o.on_flow_end) nm->o.on_flow_end(nm->o.arg, f);
   if (nm->o.flow_records) flow_record(nm, f, why);
   nm->cur = saved;
 }

@@ -12,7 +12,7 @@ PACKAGES="
   kcat yara sqlite3 python3 lintian
 "
 if [ "${1:-}" = "--bench" ]; then
-  PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc"
+  PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump"
 fi
 
 missing=""

@@ -91,6 +91,9 @@ typedef struct soc_input_config {
   int64_t stream_depth;        /* TCP bytes reassembled per direction (the "first N bytes") */
   int64_t body_max;            /* HTTP body bytes decoded per body */
   int flow_records;            /* emit a flow record per flow */
+  int64_t scan_bytes;          /* YARA: first bytes of each TCP direction scanned (0: none) */
+  int scan_bodies;             /* YARA: scan every extracted HTTP body */
+  int64_t scan_memory;         /* bytes held for scanning at once, all flows together */
 } soc_input_config;
 
 typedef struct soc_kafka_config {

@@ -48,7 +48,8 @@ typedef struct soc_flow {
   uint8_t tcp_flags[2];     /* OR of every packet's flags, by direction */
   uint8_t fin[2], rst;
   soc_tcp_stream stream[2];
-  void *app;                /* the caller's */
+  void *app;                /* the caller's (netmon: its protocol parsers) */
+  void *user;               /* netmon's caller's (netmon.h, on_flow_end) */
   /* The table's. */
   struct soc_flow *hnext, *prev, *next;
   uint32_t hash;
@@ -88,6 +89,10 @@ void soc_flowtab_expire(soc_flowtab *t, int64_t now_ns);
 void soc_flowtab_flush(soc_flowtab *t);
 
 const soc_flowtab_stats *soc_flowtab_stats_get(const soc_flowtab *t);
+
+/* The address of side 0 (client) or 1 (server) as text ("" if it does not
+ * fit). buf holds >= 46 bytes for any address. */
+void soc_flow_addr_str(const soc_flow *f, int side, char *buf, size_t buflen);
 
 /* Community ID v1 (seed 0) of the flow, "1:" + base64 of a SHA-1 over the
  * ordered tuple, as Zeek, Suricata and Elastic compute it. Only for TCP,

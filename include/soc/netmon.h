@@ -48,15 +48,20 @@ typedef struct soc_netmon_opts {
    * each byte once, at stream offset `offset`, up to tcp.depth bytes per
    * direction. bytes is NULL for a hole that will never be filled (len
    * bytes lost). Borrowed for the call; a scanner keeps its own copy of
-   * what it needs. UDP payloads are not passed. May be NULL. */
-  void (*on_stream_data)(void *arg, const soc_flow *flow, int dir, const uint8_t *bytes,
+   * what it needs (in flow->user). UDP payloads are not passed. May be
+   * NULL. */
+  void (*on_stream_data)(void *arg, soc_flow *flow, int dir, const uint8_t *bytes,
                          size_t len, uint64_t offset);
   /* HTTP bodies, decoded (chunked, gzip, deflate), up to body_max bytes
    * each, with the transaction they belong to: a download is dir 1, an
    * upload dir 0. final is set once, with len 0, when the body ends. May
    * be NULL. */
-  void (*on_body)(void *arg, const soc_flow *flow, const soc_http_txn *txn, int dir,
+  void (*on_body)(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir,
                   const uint8_t *bytes, size_t len, uint64_t offset, int final);
+  /* A flow ends, after its last on_stream_data and on_body: where a
+   * scanner finishes what it kept per flow in flow->user (the caller's to
+   * allocate and to free here). May be NULL. */
+  void (*on_flow_end)(void *arg, soc_flow *flow);
 } soc_netmon_opts;
 
 typedef struct soc_netmon soc_netmon;

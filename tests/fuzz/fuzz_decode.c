@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "soc/netmon.h"
 
@@ -20,15 +21,38 @@ static void on_event(void *arg, soc_event *ev) {
   if (soc_event_to_json(ev, &json, NULL) == 0) free(json);
 }
 
-static void on_stream(void *arg, const soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
+static void touch(const uint8_t *bytes, size_t len) {
+  volatile uint8_t sink = 0;
+  if (bytes && len) sink = (uint8_t)(bytes[0] ^ bytes[len - 1]); /* touch both ends */
+  (void)sink;
+}
+
+static void on_stream(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
                       uint64_t offset) {
   (void)arg;
   (void)flow;
   (void)dir;
   (void)offset;
-  volatile uint8_t sink = 0;
-  if (bytes && len) sink = (uint8_t)(bytes[0] ^ bytes[len - 1]); /* touch both ends */
-  (void)sink;
+  touch(bytes, len);
+}
+
+/* A body hook that reads every string of its transaction, as a scanner's
+ * evidence does. */
+static void on_body(void *arg, soc_flow *flow, const soc_http_txn *t, int dir,
+                    const uint8_t *bytes, size_t len, uint64_t offset, int final) {
+  (void)arg;
+  (void)flow;
+  (void)dir;
+  (void)offset;
+  (void)final;
+  touch(bytes, len);
+  if (t->uri) touch((const uint8_t *)t->uri, strlen(t->uri));
+  if (t->host) touch((const uint8_t *)t->host, strlen(t->host));
+}
+
+static void on_flow_end(void *arg, soc_flow *flow) {
+  (void)arg;
+  flow->user = NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,7 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                        .body_max = 64 * 1024,
                        .flow_records = 1,
                        .on_event = on_event,
-                       .on_stream_data = on_stream};
+                       .on_stream_data = on_stream,
+                       .on_body = on_body,
+                       .on_flow_end = on_flow_end};
   soc_netmon *nm = soc_netmon_new(&o);
   if (!nm) return 0;
   int link = links[data[0] % (sizeof links / sizeof *links)];

@@ -7,6 +7,7 @@
 # no pcap are counted and reported, not fatal; a second run adds nothing.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/pcap_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/agent/socctl"
@@ -18,22 +19,21 @@ trap 'rm -rf "$T"' EXIT
 head -c 4000 "$P/http-all-headers/input.pcap" >"$T/cut.pcap"
 printf 'this is not a capture file\n' >"$T/junk.pcap"
 
-cat >"$T/agent.yaml" <<YAML
+{
+  cat <<YAML
 agent: { id: pcap-test, agency: Test Agency, authority: 1, state_dir: $T/state }
 contacts:
   - { name: A, phone: "02-0000-0001", email: a@example.org }
   - { name: B, phone: "02-0000-0002", email: b@example.org }
+kafka: { brokers: "127.0.0.1:9" }
 inputs:
-  - { type: pcap, id: http-headers, file: $P/http-all-headers/input.pcap }
-  - { type: pcap, id: http-pdf, file: $P/filemagic-flowbits/pdf-dl.pcap }
-  - { type: pcap, id: http-brotli, file: $P/http-brotli-ce/input.pcap }
-  - { type: pcap, id: dns-tcp, file: $P/dns-tcp-multirequest-buffer/dns-tcp-multirequest-buffer.pcap }
-  - { type: pcap, id: tls-alpn, file: $P/tls-alpn-log-detect-02/input.pcap }
-  - { type: pcap, id: ssh, file: $P/ssh-hassh/input.pcap }
+YAML
+  suricata_clean_inputs "$P"
+  cat <<YAML
   - { type: pcap, id: cut, file: $T/cut.pcap }
   - { type: pcap, id: junk, file: $T/junk.pcap, flow_records: false }
-kafka: { brokers: "127.0.0.1:9" }
 YAML
+} >"$T/agent.yaml"
 
 run "$AGENT" -c "$T/agent.yaml" --oneshot
 expect_status 0
