@@ -55,7 +55,7 @@
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
-#define BATCH_MAX 2000     /* messages per SQLite transaction */
+#define BATCH_MAX 10000    /* messages per SQLite transaction */
 #define BATCH_MS 200       /* and at most this long between commits */
 #define RETRY_MS 1000      /* pause after the store refused a batch */
 #define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
