@@ -201,75 +201,16 @@ static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only
 
 /* ---- summary (§3.3(三)) ---- */
 
-typedef struct sum_row {
-  char agency[256], category[64];
-  int level;
-  int64_t n[3]; /* open, overdue (open ones), closed */
-} sum_row;
-
-typedef struct sum_ctx {
-  soc_center *c;
-  soc_store *s;
-  const opts *o;
-  sum_row *rows;
-  size_t n, cap;
-} sum_ctx;
-
-static int sum_cmp(const void *a, const void *b) {
-  const sum_row *x = a, *y = b;
-  int d = strcmp(x->agency, y->agency);
-  if (!d) d = x->level - y->level;
-  return d ? d : strcmp(x->category, y->category);
-}
-
-static int sum_one(void *arg, const soc_center_report *r) {
-  sum_ctx *x = arg;
-  soc_center_view v;
-  if (x->o->since_ns && r->discovered_ns < x->o->since_ns) return 0;
-  int rc = soc_center_view_of(x->c, x->s, r, x->o->now_ns / 1000000000, &v);
-  if (rc) {
-    soc_center_view_clear(&v);
-    return rc == -EBADMSG ? 0 : rc;
-  }
-  sum_row key = {.level = soc_report_level(v.doc)};
-  snprintf(key.agency, sizeof key.agency, "%s", r->agency);
-  snprintf(key.category, sizeof key.category, "%s", r->category);
-  size_t i = 0;
-  while (i < x->n && sum_cmp(&x->rows[i], &key)) i++;
-  if (i == x->n) {
-    if (x->n == x->cap) {
-      size_t cap = x->cap ? x->cap * 2 : 16;
-      sum_row *rows = realloc(x->rows, cap * sizeof *rows);
-      if (!rows) {
-        soc_center_view_clear(&v);
-        return -ENOMEM;
-      }
-      x->rows = rows;
-      x->cap = cap;
-    }
-    x->rows[x->n++] = key;
-  }
-  if (soc_report_state_of(v.doc) == SOC_REPORT_CLOSED) {
-    x->rows[i].n[2]++;
-  } else {
-    x->rows[i].n[0]++;
-    if (v.overdue || r->flagged_ns) x->rows[i].n[1]++;
-  }
-  soc_center_view_clear(&v);
-  return 0;
-}
-
 static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
-  sum_ctx x = {.c = c, .s = s, .o = o};
+  soc_center_sum_row *rows = NULL;
+  size_t n = 0;
   char t1[32], t2[32];
   int64_t tot[3] = {0};
-  int rc = soc_store_center_reports_scan(s, sum_one, &x);
+  int rc = soc_center_summary(c, s, o->since_ns, o->now_ns, &rows, &n);
   if (rc) {
     fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
-    free(x.rows);
     return 1;
   }
-  if (x.n) qsort(x.rows, x.n, sizeof *x.rows, sum_cmp);
   fjson_object *out = o->json ? fjson_object_new_object() : NULL, *list = NULL;
   if (out) {
     fjson_object_object_add(out, "as_of", jtime(o->now_ns / 1000000000));
@@ -281,21 +222,23 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
            o->since_ns ? stamp(o->since_ns / 1000000000, t2, sizeof t2) : "the start", "AGENCY",
            "LEVEL", "CATEGORY", "OPEN", "OVERDUE", "CLOSED");
   }
-  for (size_t i = 0; i < x.n; i++) {
-    const sum_row *w = &x.rows[i];
-    for (int k = 0; k < 3; k++) tot[k] += w->n[k];
+  for (size_t i = 0; i < n; i++) {
+    const soc_center_sum_row *w = &rows[i];
+    tot[0] += w->open;
+    tot[1] += w->overdue;
+    tot[2] += w->closed;
     if (!out) {
       printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", w->agency, w->level,
-             w->category, w->n[0], w->n[1], w->n[2]);
+             w->category, w->open, w->overdue, w->closed);
       continue;
     }
     fjson_object *e = fjson_object_new_object();
     fjson_object_object_add(e, "agency", jstr(w->agency));
     fjson_object_object_add(e, "level", fjson_object_new_int(w->level));
     fjson_object_object_add(e, "category", jstr(w->category));
-    fjson_object_object_add(e, "open", fjson_object_new_int64(w->n[0]));
-    fjson_object_object_add(e, "overdue", fjson_object_new_int64(w->n[1]));
-    fjson_object_object_add(e, "closed", fjson_object_new_int64(w->n[2]));
+    fjson_object_object_add(e, "open", fjson_object_new_int64(w->open));
+    fjson_object_object_add(e, "overdue", fjson_object_new_int64(w->overdue));
+    fjson_object_object_add(e, "closed", fjson_object_new_int64(w->closed));
     fjson_object_array_add(list, e);
   }
   if (out) {
@@ -310,7 +253,7 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
     printf("%-24s %5s %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", "total", "", "", tot[0],
            tot[1], tot[2]);
   }
-  free(x.rows);
+  free(rows);
   return 0;
 }
 
