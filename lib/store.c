@@ -526,12 +526,28 @@ out:
   return result;
 }
 
+/* Two processes that open a new file at the same moment (two collectors
+ * started together on one center.db) both switch it to WAL. The switch
+ * wants an exclusive lock, and SQLite answers SQLITE_BUSY at once instead of
+ * calling the busy handler (the loser holds a shared lock: waiting could
+ * deadlock), so the second process failed to start about one time in six
+ * (integration.center_reports, "collector 1 exit 1"). It waits here instead,
+ * as long as the busy timeout, re-reading: the winner's WAL is what it
+ * finds. */
+#define WAL_RETRY_MS 20
 static int enable_wal(soc_store *s) {
   int result = -EIO;
   sqlite3_stmt *st = NULL;
   const char *mode;
-  int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  int rc;
+  for (int waited = 0;; waited += WAL_RETRY_MS) {
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS) break;
+    sqlite3_finalize(st);
+    st = NULL;
+    sqlite3_sleep(WAL_RETRY_MS);
+  }
   if (rc != SQLITE_ROW) {
     result = soc_store_fail_sql(s, rc, "cannot enable WAL");
     goto out;
