@@ -347,6 +347,16 @@ static const char *const center_migrations[] = {
     "DROP TABLE event;\n"
     "ALTER TABLE event_new RENAME TO event;\n"
     "CREATE INDEX event_agent ON event(agent);",
+    /* 4: the decision table becomes the center's outbox. A decision is
+     * committed with the topic it goes to and produced after the commit,
+     * and delivered_ns is set when Kafka acknowledges it: the write lock is
+     * no longer held while Kafka is waited for, and a decision whose
+     * delivery was never confirmed is produced again. Those recorded before
+     * were only committed once delivered. */
+    "ALTER TABLE decision ADD COLUMN topic TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE decision ADD COLUMN delivered_ns INTEGER NOT NULL DEFAULT 0;\n"
+    "UPDATE decision SET delivered_ns = max(at_ns, 1);\n"
+    "CREATE INDEX decision_pending ON decision(n) WHERE delivered_ns = 0;",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

@@ -174,7 +174,7 @@ static void decide(fixture *f, const char *report, const char *kind, int64_t at_
   snprintf(id, sizeof id, "t/%lld", (long long)++n);
   snprintf(body, sizeof body, "{\"id\":\"%s\",\"report\":\"%s\",\"kind\":\"%s\",\"by\":\"TWCERT\"%s}",
            id, report, kind, extra ? extra : "");
-  assert_int_equal(soc_store_center_decision_put(f->s, n, id, report, kind, at_ns, "TWCERT", body),
+  assert_int_equal(soc_store_center_decision_put(f->s, n, id, report, kind, at_ns, "TWCERT", "soc.center.a", body),
                    0);
 }
 
@@ -497,6 +497,39 @@ static void summary_counts(void **state) {
   for (int i = 0; i < 5; i++) fjson_object_put(r[i]);
 }
 
+/* ---- the outbox ---- */
+
+static int list_pending(void *arg, int64_t n, const char *report, const char *topic,
+                        const char *body) {
+  int64_t *seen = arg;
+  assert_string_equal(topic, "soc.center.a");
+  assert_non_null(strstr(body, report));
+  seen[seen[0]++ + 1] = n;
+  return 0;
+}
+
+static void decisions_pending_until_delivered(void **state) {
+  fixture *f = *state;
+  int64_t seen[4] = {0};
+  decide(f, "web01/20", "review", t0, ",\"result\":\"ok\"");
+  decide(f, "web01/21", "support", t0, NULL);
+  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(seen[0], 2);
+  assert_true(seen[1] < seen[2]); /* oldest first */
+  assert_int_equal(soc_store_center_decision_delivered(f->s, seen[1], t0 + NS), 0);
+  int64_t first = seen[1], second = seen[2];
+  memset(seen, 0, sizeof seen);
+  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(seen[0], 1);
+  assert_int_equal(seen[1], second);
+  /* a second acknowledgement (a re-send) changes nothing */
+  assert_int_equal(soc_store_center_decision_delivered(f->s, first, t0 + 9 * NS), 0);
+  assert_int_equal(soc_store_center_decision_delivered(f->s, second, t0 + 2 * NS), 0);
+  memset(seen, 0, sizeof seen);
+  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(seen[0], 0);
+}
+
 /* ---- the center's topics ---- */
 
 static void topic_names(void **state) {
@@ -543,6 +576,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(support_clock, setup, teardown),
       cmocka_unit_test_setup_teardown(evidence_kept_apart, setup, teardown),
       cmocka_unit_test_setup_teardown(summary_counts, setup, teardown),
+      cmocka_unit_test_setup_teardown(decisions_pending_until_delivered, setup, teardown),
       cmocka_unit_test(topic_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
