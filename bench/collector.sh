@@ -25,15 +25,16 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
 N=${2:-200000}
 # The mock broker kept about 60,000 of these events per partition (its ~5 MB
-# are of lz4 batches) and dropped older ones; 20,000 stays clear of that.
-PARTS=${3:-$(((N + 19999) / 20000 > 16 ? (N + 19999) / 20000 : 16))}
+# are of lz4 batches) and dropped older ones. The 256 host keys do not spread
+# evenly (a partition may get three), so one partition per 8,000 events.
+PARTS=${3:-$(((N + 7999) / 8000 > 16 ? (N + 7999) / 8000 : 16))}
 W=$(mktemp -d)
 . "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
-# The agent keys events by host.name: 64 hosts instead of the sample's one
+# The agent keys events by host.name: 256 hosts instead of the sample's one
 # spread them over the partitions, as many hosts at many agencies would.
 python3 "$SRC/bench/gen_lines.py" "$W/lines" "$N"
-awk '{ sub(/ LabSZ /, " srv" (NR % 64) " "); print }' "$W/lines" >"$W/input.log"
+awk '{ sub(/ LabSZ /, " srv" (NR % 256) " "); print }' "$W/lines" >"$W/input.log"
 
 "$BIN/tests/broker/socbroker" --partitions "$PARTS" --prefix bench \
   --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
