@@ -20,20 +20,11 @@ python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
 PARTS=4
 
 # sum of the high watermarks of topic $1
-produced() {
-  local sum=0 p hw
-  for p in $(seq 0 $((PARTS - 1))); do
-    hw=$(kcat -Q -b "$B" -t "$1:$p:-1" 2>/dev/null | awk '{print $NF}' | tail -n 1)
-    sum=$((sum + ${hw:-0}))
-  done
-  echo $sum
-}
+produced() { watermark "$B" "$1" $PARTS -1; }
 wait_topic() { # topic count timeout
-  local deadline=$(($(date +%s) + $3))
-  while [ "$(produced "$1")" -lt "$2" ]; do
-    [ "$(date +%s)" -lt $deadline ] || { echo "timeout on $1" >&2; return 1; }
-    sleep 0.1
-  done
+  local topic=$1 count=$2
+  holds_all() { [ "$(produced "$topic")" -ge "$count" ]; }
+  until_true "$3" holds_all
 }
 
 "$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rsyslog,kcat \
@@ -45,13 +36,7 @@ echo "| pipeline | lines | seconds | lines/s | CPU-s per 1M lines | peak RSS MiB
 echo "| --- | --- | --- | --- | --- | --- |"
 
 # --- socagent: the daemon, until the topic holds every line
-mkdir -p "$W/a"
-cat > "$W/a/agent.yaml" <<YAML
-agent: { id: bench, agency: bench, authority: 36, state_dir: $W/a/state, timezone: "+08:00" }
-contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
-inputs: [ { type: file, id: bench, paths: [ "$W/input.log" ] } ]
-kafka: { brokers: "$B", topic_prefix: agent }
-YAML
+agent_kafka_yaml "$W/a" "$W/input.log" "$B" agent
 t0=$(now)
 "$BIN/agent/socagent" -c "$W/a/agent.yaml" 2>"$W/a/err" &
 A=$!

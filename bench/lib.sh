@@ -9,3 +9,33 @@ row() {
   awk -v n="$1" -v l="$2" -v s="$3" -v c="$4" -v r="$5" 'BEGIN{
     printf "| %s | %d | %.2f | %.0f | %.2f | %.1f |\n", n, l, s, l/s, c*1000000/l, r/1024 }'
 }
+# watermark BROKER TOPIC PARTITIONS -1|-2: the sum of the topic's high (-1)
+# or low (-2) watermarks
+watermark() {
+  local sum=0 p w
+  for p in $(seq 0 $(($3 - 1))); do
+    w=$(kcat -Q -b "$1" -t "$2:$p:$4" 2>/dev/null | awk '{print $NF}' | tail -n 1)
+    sum=$((sum + ${w:-0}))
+  done
+  echo $sum
+}
+# until_true TIMEOUT_S COMMAND...: runs COMMAND every 50 ms until it succeeds
+until_true() {
+  local deadline=$(($(date +%s) + $1))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -lt $deadline ] || { echo "timeout: $*" >&2; return 1; }
+    sleep 0.05
+  done
+}
+# agent_kafka_yaml DIR INPUT BROKER PREFIX: DIR/agent.yaml, an agent that
+# tails INPUT and forwards to BROKER under PREFIX
+agent_kafka_yaml() {
+  mkdir -p "$1"
+  cat >"$1/agent.yaml" <<YAML
+agent: { id: bench, agency: bench, authority: 36, state_dir: $1/state, timezone: "+08:00" }
+contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
+inputs: [ { type: file, id: bench, paths: [ "$2" ] } ]
+kafka: { brokers: "$3", topic_prefix: $4 }
+YAML
+}

@@ -529,3 +529,74 @@ int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagge
   free(x.whys);
   return result;
 }
+
+/* ---- the summary (§3.3(三)) ---- */
+
+typedef struct sum_ctx {
+  soc_center *c;
+  soc_store *s;
+  int64_t since_ns, now_s;
+  soc_center_sum_row *rows;
+  size_t n, cap;
+} sum_ctx;
+
+static int sum_cmp(const void *a, const void *b) {
+  const soc_center_sum_row *x = a, *y = b;
+  int d = strcmp(x->agency, y->agency);
+  if (!d) d = x->level - y->level;
+  return d ? d : strcmp(x->category, y->category);
+}
+
+static int sum_one(void *arg, const soc_center_report *r) {
+  sum_ctx *x = arg;
+  soc_center_view v;
+  if (x->since_ns && r->discovered_ns < x->since_ns) return 0;
+  int rc = soc_center_view_of(x->c, x->s, r, x->now_s, &v);
+  if (rc) {
+    soc_center_view_clear(&v);
+    return rc == -EBADMSG ? 0 : rc; /* a document we cannot read is shown by incidents */
+  }
+  /* The level in force at the center: a re-level by the center counts. */
+  soc_center_sum_row key = {.level = soc_report_level(v.doc)};
+  snprintf(key.agency, sizeof key.agency, "%s", r->agency);
+  snprintf(key.category, sizeof key.category, "%s", r->category);
+  size_t i = 0;
+  while (i < x->n && sum_cmp(&x->rows[i], &key)) i++;
+  if (i == x->n) {
+    if (x->n == x->cap) {
+      size_t cap = x->cap ? x->cap * 2 : 16;
+      soc_center_sum_row *rows = realloc(x->rows, cap * sizeof *rows);
+      if (!rows) {
+        soc_center_view_clear(&v);
+        return -ENOMEM;
+      }
+      x->rows = rows;
+      x->cap = cap;
+    }
+    x->rows[x->n++] = key;
+  }
+  if (soc_report_state_of(v.doc) == SOC_REPORT_CLOSED) {
+    x->rows[i].closed++;
+  } else {
+    x->rows[i].open++;
+    if (v.overdue || r->flagged_ns) x->rows[i].overdue++;
+  }
+  soc_center_view_clear(&v);
+  return 0;
+}
+
+int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t now_ns,
+                       soc_center_sum_row **rows, size_t *n) {
+  sum_ctx x = {.c = c, .s = s, .since_ns = since_ns, .now_s = now_ns / 1000000000};
+  *rows = NULL;
+  *n = 0;
+  int result = soc_store_center_reports_scan(s, sum_one, &x);
+  if (result) {
+    free(x.rows);
+    return result;
+  }
+  if (x.n) qsort(x.rows, x.n, sizeof *x.rows, sum_cmp);
+  *rows = x.rows;
+  *n = x.n;
+  return 0;
+}

@@ -69,6 +69,19 @@ void soc_center_view_clear(soc_center_view *v);
  * how many were newly flagged. */
 int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagged);
 
+/* One row of the summary (§3.3(三)): the reports of one agency, level (the
+ * center's view, so a re-level by the center counts) and category. */
+typedef struct soc_center_sum_row {
+  char agency[256], category[64];
+  int level;
+  int64_t open, overdue, closed; /* overdue: open ones with a clock overdue, or flagged */
+} soc_center_sum_row;
+/* Counts the reports discovered since since_ns (0: all) as of now_ns,
+ * sorted by agency, level, category. OUT: *rows (owned by the caller:
+ * free()), *n. */
+int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t now_ns,
+                       soc_center_sum_row **rows, size_t *n);
+
 /* Re-reads a bundle's archive on disk and verifies it against its manifest;
  * a failure moves it to evidence/failed/ and flags the bundle. Returns 0
  * ok, 1 failed (what says why), negative errno when it cannot be checked. */

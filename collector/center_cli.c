@@ -4,10 +4,11 @@
  * support (README, "The technical center").
  *
  * A decision (review, level, support) is numbered and recorded in center.db
- * and produced to <prefix>.center.<agency> inside one transaction that
- * commits only once Kafka confirmed delivery: an operator who sees exit 0
- * knows the agency's agent will get it, and a failed delivery leaves no
- * decision behind that the agent never heard of.
+ * with the message for <prefix>.center.<agency> in one transaction, and
+ * produced after the commit (outbox.c): the write lock is never held while
+ * Kafka is waited for, so the collectors keep consuming. Exit 0 says Kafka
+ * confirmed it; exit 1 after "recorded" says it was not confirmed in time and
+ * is sent again (by the next decision or a collector), never lost.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,15 +19,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <librdkafka/rdkafka.h>
 
 #include "center.h"
+#include "outbox.h"
 #include "soc/bundle.h"
 #include "soc/center_topic.h"
 #include "soc/report.h"
 #include "soc/tz.h"
 
-#define DELIVERY_MS 15000 /* how long a decision waits for Kafka's acknowledgement */
+#define DELIVERY_MS 15000 /* how long a command waits for Kafka's acknowledgement */
 
 typedef struct opts {
   int json;
@@ -201,75 +202,16 @@ static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only
 
 /* ---- summary (§3.3(三)) ---- */
 
-typedef struct sum_row {
-  char agency[256], category[64];
-  int level;
-  int64_t n[3]; /* open, overdue (open ones), closed */
-} sum_row;
-
-typedef struct sum_ctx {
-  soc_center *c;
-  soc_store *s;
-  const opts *o;
-  sum_row *rows;
-  size_t n, cap;
-} sum_ctx;
-
-static int sum_cmp(const void *a, const void *b) {
-  const sum_row *x = a, *y = b;
-  int d = strcmp(x->agency, y->agency);
-  if (!d) d = x->level - y->level;
-  return d ? d : strcmp(x->category, y->category);
-}
-
-static int sum_one(void *arg, const soc_center_report *r) {
-  sum_ctx *x = arg;
-  soc_center_view v;
-  if (x->o->since_ns && r->discovered_ns < x->o->since_ns) return 0;
-  int rc = soc_center_view_of(x->c, x->s, r, x->o->now_ns / 1000000000, &v);
-  if (rc) {
-    soc_center_view_clear(&v);
-    return rc == -EBADMSG ? 0 : rc;
-  }
-  sum_row key = {.level = soc_report_level(v.doc)};
-  snprintf(key.agency, sizeof key.agency, "%s", r->agency);
-  snprintf(key.category, sizeof key.category, "%s", r->category);
-  size_t i = 0;
-  while (i < x->n && sum_cmp(&x->rows[i], &key)) i++;
-  if (i == x->n) {
-    if (x->n == x->cap) {
-      size_t cap = x->cap ? x->cap * 2 : 16;
-      sum_row *rows = realloc(x->rows, cap * sizeof *rows);
-      if (!rows) {
-        soc_center_view_clear(&v);
-        return -ENOMEM;
-      }
-      x->rows = rows;
-      x->cap = cap;
-    }
-    x->rows[x->n++] = key;
-  }
-  if (soc_report_state_of(v.doc) == SOC_REPORT_CLOSED) {
-    x->rows[i].n[2]++;
-  } else {
-    x->rows[i].n[0]++;
-    if (v.overdue || r->flagged_ns) x->rows[i].n[1]++;
-  }
-  soc_center_view_clear(&v);
-  return 0;
-}
-
 static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
-  sum_ctx x = {.c = c, .s = s, .o = o};
+  soc_center_sum_row *rows = NULL;
+  size_t n = 0;
   char t1[32], t2[32];
   int64_t tot[3] = {0};
-  int rc = soc_store_center_reports_scan(s, sum_one, &x);
+  int rc = soc_center_summary(c, s, o->since_ns, o->now_ns, &rows, &n);
   if (rc) {
     fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
-    free(x.rows);
     return 1;
   }
-  if (x.n) qsort(x.rows, x.n, sizeof *x.rows, sum_cmp);
   fjson_object *out = o->json ? fjson_object_new_object() : NULL, *list = NULL;
   if (out) {
     fjson_object_object_add(out, "as_of", jtime(o->now_ns / 1000000000));
@@ -281,21 +223,23 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
            o->since_ns ? stamp(o->since_ns / 1000000000, t2, sizeof t2) : "the start", "AGENCY",
            "LEVEL", "CATEGORY", "OPEN", "OVERDUE", "CLOSED");
   }
-  for (size_t i = 0; i < x.n; i++) {
-    const sum_row *w = &x.rows[i];
-    for (int k = 0; k < 3; k++) tot[k] += w->n[k];
+  for (size_t i = 0; i < n; i++) {
+    const soc_center_sum_row *w = &rows[i];
+    tot[0] += w->open;
+    tot[1] += w->overdue;
+    tot[2] += w->closed;
     if (!out) {
       printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", w->agency, w->level,
-             w->category, w->n[0], w->n[1], w->n[2]);
+             w->category, w->open, w->overdue, w->closed);
       continue;
     }
     fjson_object *e = fjson_object_new_object();
     fjson_object_object_add(e, "agency", jstr(w->agency));
     fjson_object_object_add(e, "level", fjson_object_new_int(w->level));
     fjson_object_object_add(e, "category", jstr(w->category));
-    fjson_object_object_add(e, "open", fjson_object_new_int64(w->n[0]));
-    fjson_object_object_add(e, "overdue", fjson_object_new_int64(w->n[1]));
-    fjson_object_object_add(e, "closed", fjson_object_new_int64(w->n[2]));
+    fjson_object_object_add(e, "open", fjson_object_new_int64(w->open));
+    fjson_object_object_add(e, "overdue", fjson_object_new_int64(w->overdue));
+    fjson_object_object_add(e, "closed", fjson_object_new_int64(w->closed));
     fjson_object_array_add(list, e);
   }
   if (out) {
@@ -310,7 +254,7 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
     printf("%-24s %5s %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", "total", "", "", tot[0],
            tot[1], tot[2]);
   }
-  free(x.rows);
+  free(rows);
   return 0;
 }
 
@@ -355,6 +299,48 @@ static int cmd_evidence(soc_center *c, soc_store *s, int argc, char **argv, cons
 
 /* ---- decisions ---- */
 
+typedef struct pending_one {
+  int64_t n;
+  int pending;
+} pending_one;
+
+static int is_pending(void *arg, int64_t n, const char *report, const char *topic,
+                      const char *body) {
+  (void)report, (void)topic, (void)body;
+  pending_one *x = arg;
+  x->pending |= n == x->n;
+  return 0;
+}
+
+/* Produces what is pending, these decisions among it, and waits for Kafka's
+ * acknowledgement. Returns the exit status: 0 when all of ns[] were
+ * confirmed. */
+static int deliver_decisions(const soc_collector_config *cfg, soc_store *s, const int64_t *ns,
+                             size_t k) {
+  soc_center_outbox *ob = NULL;
+  int status = 1;
+  if (soc_center_outbox_new(cfg, s, &ob) < 0) goto out;
+  if (soc_center_outbox_send(ob) < 0) {
+    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    goto out;
+  }
+  soc_center_outbox_poll(ob, DELIVERY_MS);
+  status = 0;
+  for (size_t i = 0; i < k; i++) {
+    pending_one x = {.n = ns[i]};
+    if (soc_store_center_decisions_pending(s, is_pending, &x) < 0 || x.pending) {
+      fprintf(stderr, "soccollector: decision %s/%" PRId64 " is recorded but Kafka has not "
+                      "confirmed it yet; it is sent again, by the next decision or a running "
+                      "collector\n", cfg->collector.id, ns[i]);
+      status = 1;
+    }
+  }
+  if (!status) printf("delivered\n");
+out:
+  soc_center_outbox_free(ob, 0);
+  return status;
+}
+
 typedef struct report_copy {
   char *body;
   char agency[256];
@@ -367,68 +353,15 @@ static int copy_report(void *arg, const soc_center_report *r) {
   return x->body ? 0 : -ENOMEM;
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-  (void)rk, (void)opaque;
-  *(rd_kafka_resp_err_t *)m->_private = m->err;
-}
-
-/* Produces body to topic keyed by the report id and waits for Kafka's
- * acknowledgement. Returns 0 when delivered. */
-static int deliver(const soc_collector_config *cfg, const char *topic, const char *key,
-                   const char *body) {
-  char err[512];
-  int result = -EIO;
-  rd_kafka_resp_err_t status = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_t *rk = NULL;
-  if (!conf) return -ENOMEM;
-  int bad = rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, sizeof err);
-  for (size_t i = 0; i < cfg->kafka.nproperties && !bad; i++)
-    bad = rd_kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value,
-                            err, sizeof err);
-  if (!bad) bad = rd_kafka_conf_set(conf, "acks", "all", err, sizeof err);
-  if (bad) {
-    fprintf(stderr, "soccollector: kafka: %s\n", err);
-    goto out;
-  }
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) {
-    fprintf(stderr, "soccollector: kafka: %s\n", err);
-    goto out;
-  }
-  conf = NULL;
-  rd_kafka_resp_err_t e = rd_kafka_producev(
-      rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE((void *)body, strlen(body)), RD_KAFKA_V_KEY(key, strlen(key)),
-      RD_KAFKA_V_OPAQUE(&status), RD_KAFKA_V_END);
-  if (e) {
-    fprintf(stderr, "soccollector: kafka: cannot produce to %s: %s\n", topic, rd_kafka_err2str(e));
-    goto out;
-  }
-  rd_kafka_flush(rk, DELIVERY_MS);
-  if (status != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    fprintf(stderr, "soccollector: kafka: %s not delivered to %s: %s\n", key, topic,
-            status == RD_KAFKA_RESP_ERR__IN_PROGRESS ? "no acknowledgement in time"
-                                                     : rd_kafka_err2str(status));
-    goto out;
-  }
-  result = 0;
-out:
-  if (conf) rd_kafka_conf_destroy(conf);
-  if (rk) rd_kafka_destroy(rk);
-  return result;
-}
-
 /* One decision: checked against the center's view of the report (the same
- * lifecycle rule the agent will apply), recorded, produced and confirmed. */
+ * lifecycle rule the agent will apply) and recorded for delivery. OUT: *n,
+ * its number. */
 static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                  const char *kind, const opts *o) {
+                  const char *kind, const opts *o, int64_t *n) {
   report_copy r = {0};
   soc_center_view v = {0};
   fjson_object *msg = NULL;
   char why[SOC_REPORT_WHY_MAX] = "", topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
-  int64_t n = 0;
   int status = 1, rc = soc_store_begin(s);
   if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
   if (rc == -ENOENT) {
@@ -457,8 +390,8 @@ static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, 
     fprintf(stderr, "soccollector: report %s names no agency a topic can be made for\n", id);
     goto out;
   }
-  if ((rc = soc_store_center_decision_next(s, &n))) goto fail;
-  snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, n);
+  if ((rc = soc_store_center_decision_next(s, n))) goto fail;
+  snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
   msg = fjson_object_new_object();
   fjson_object_object_add(msg, "schema", jstr("socagent.decision/1"));
   fjson_object_object_add(msg, "id", jstr(did));
@@ -476,16 +409,15 @@ static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, 
   if (!strcmp(kind, "review")) fjson_object_object_add(msg, "result", jstr(o->result));
   if (!strcmp(kind, "support")) fjson_object_object_add(msg, "dispatched", jstr(t));
   const char *body = fjson_object_to_json_string_ext(msg, FJSON_TO_STRING_PLAIN);
-  rc = soc_store_center_decision_put(s, n, did, id, kind, o->at_ns, o->by, body);
+  rc = soc_store_center_decision_put(s, *n, did, id, kind, o->at_ns, o->by, topic, body);
   /* A level the center raises to 3-4 owes the notifications too. */
   if (!rc && !strcmp(kind, "level") && o->level >= 3) {
     rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
     if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
   }
   if (rc) goto fail;
-  if (deliver(cfg, topic, id, body) < 0) goto out; /* rolled back below */
   if ((rc = soc_store_commit(s))) goto fail;
-  printf("%s: %s %s recorded and delivered to %s\n", did, kind, id, topic);
+  printf("%s: %s %s recorded for %s\n", did, kind, id, topic);
   status = 0;
   goto out;
 fail:
@@ -580,13 +512,26 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     status = cmd_summary(c, s, &o);
   } else if (k == 3) {
     status = cmd_evidence(c, s, argc - optind, argv + optind, &o);
-  } else if (k == 5) {
-    status = decide(cfg, c, s, id, "support", &o);
   } else {
-    /* --level re-levels; a review is recorded unless only the level was
-     * given (the report may have been reviewed already). */
-    status = o.level ? decide(cfg, c, s, id, "level", &o) : 0;
-    if (!status && (!o.level || o.result)) status = decide(cfg, c, s, id, "review", &o);
+    int64_t ns[2];
+    size_t made = 0;
+    if (k == 5) {
+      status = decide(cfg, c, s, id, "support", &o, &ns[made]);
+      made += !status;
+    } else {
+      /* --level re-levels; a review is recorded unless only the level was
+       * given (the report may have been reviewed already). */
+      status = 0;
+      if (o.level && !(status = decide(cfg, c, s, id, "level", &o, &ns[made]))) made++;
+      if (!status && (!o.level || o.result) &&
+          !(status = decide(cfg, c, s, id, "review", &o, &ns[made])))
+        made++;
+    }
+    /* what was recorded goes out, even after a refusal of the second */
+    if (made) {
+      int delivered = deliver_decisions(cfg, s, ns, made);
+      if (!status) status = delivered;
+    }
   }
 out:
   soc_store_close(s);

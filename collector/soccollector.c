@@ -52,14 +52,16 @@
 #include "soc/utf8.h"
 #include "soc/tz.h"
 #include "center.h"
+#include "outbox.h"
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
-#define BATCH_MAX 2000     /* messages per SQLite transaction */
+#define BATCH_MAX 10000    /* messages per SQLite transaction */
 #define BATCH_MS 200       /* and at most this long between commits */
 #define RETRY_MS 1000      /* pause after the store refused a batch */
 #define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
-#define SWEEP_MS 60000     /* how often the report clocks are looked at while consuming */
+#define SWEEP_MS 60000     /* how often the report clocks and the outbox are looked at */
+#define OUTBOX_STOP_MS 2000 /* how long a stop waits for decisions in flight */
 
 /* Counters kept per batch and added to center.db in its transaction, so they
  * are exactly as durable as what they count. */
@@ -80,6 +82,7 @@ typedef struct collector {
   soc_store *store;                /* owned */
   soc_center_writer *w;            /* owned */
   soc_center *center;              /* owned: reports, evidence, clocks */
+  soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged */
   int64_t swept_ms;                /* last look for overdue reviews */
   rd_kafka_t *rk;                  /* owned */
   /* The open batch: per partition, the offset after its last message (to
@@ -458,6 +461,9 @@ static int run(const soc_collector_config *cfg) {
     goto out;
   }
   if (soc_center_new(cfg, &c.center) < 0) goto out;
+  /* Decisions committed by a command whose delivery was never confirmed
+   * (Kafka down, the command killed) go out again now and at every sweep. */
+  if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
@@ -505,15 +511,21 @@ static int run(const soc_collector_config *cfg) {
     if (failed || batch_commit(&c, 1) < 0) {
       if (failed) batch_abort(&c, 1);
       for (int i = 0; i < RETRY_MS / 50 && !stop_requested; i++) usleep(50000);
-    } else if (mono_ms() - c.swept_ms >= SWEEP_MS) {
-      /* Between batches: supervisor reviews that are now overdue. */
-      c.swept_ms = mono_ms();
-      if (soc_store_begin(c.store) == 0) {
-        if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0)
-          soc_store_commit(c.store);
-        else
-          soc_store_rollback(c.store);
-      }
+      continue;
+    }
+    /* Between batches, with no transaction open: delivery reports mark
+     * decisions delivered; now and then, overdue supervisor reviews are
+     * flagged and what is still undelivered goes out again. */
+    soc_center_outbox_poll(c.outbox, 0);
+    if (mono_ms() - c.swept_ms < SWEEP_MS) continue;
+    c.swept_ms = mono_ms();
+    if (soc_center_outbox_send(c.outbox) < 0)
+      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
+    if (soc_store_begin(c.store) == 0) {
+      if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0)
+        soc_store_commit(c.store);
+      else
+        soc_store_rollback(c.store);
     }
   }
   soc_notify("STOPPING=1");
@@ -533,6 +545,7 @@ out:
             c.total[C_CONSUMED], c.total[C_EVENTS], c.total[C_DUPLICATES], c.total[C_HEARTBEATS],
             c.total[C_MESSAGES], c.total[C_QUARANTINED]);
   soc_store_center_writer_free(c.w);
+  soc_center_outbox_free(c.outbox, OUTBOX_STOP_MS);
   soc_center_free(c.center);
   soc_store_close(c.store);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);

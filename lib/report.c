@@ -736,8 +736,9 @@ static int64_t secs(int64_t ns) { return ns / 1000000000LL; }
 /* The last re-level (the only one soc_incident_times can weigh): its
  * previous level and when it happened. */
 static void last_relevel(fjson_object *r, int *prev, int64_t *at) {
+  /* The center reads agents' documents: "levels" may be anything there. */
   fjson_object *a = get(r, "levels");
-  int n = a ? fjson_object_array_length(a) : 0;
+  int n = fjson_object_is_type(a, fjson_type_array) ? fjson_object_array_length(a) : 0;
   *prev = 0;
   *at = 0;
   for (int i = n; i-- > 1;) {

@@ -187,14 +187,38 @@ int soc_store_center_decision_next(soc_store *s, int64_t *n) {
 
 int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const char *report,
                                   const char *kind, int64_t at_ns, const char *by,
-                                  const char *body) {
+                                  const char *topic, const char *body) {
   sqlite3_stmt *st = NULL;
-  if (!s || !id || !report || !kind || !by || !body) return -EINVAL;
+  if (!s || !id || !report || !kind || !by || !topic || !body) return -EINVAL;
   int result = prep(s, &st, "cannot record a decision",
-                    "INSERT INTO decision(n, id, report, kind, at_ns, by, body)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    "isssiss", n, id, report, kind, at_ns, by, body);
+                    "INSERT INTO decision(n, id, report, kind, at_ns, by, topic, body)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "isssisss", n, id, report, kind, at_ns, by, topic, body);
   return result ? result : done(s, st, "cannot record a decision", NULL);
+}
+
+static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_center_pending_cb)cb)(arg, sqlite3_column_int64(st, 0), soc_store_text(st, 1),
+                                     soc_store_text(st, 2), soc_store_text(st, 3));
+}
+
+int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  if (!s || !cb) return -EINVAL;
+  int result = prep(s, &st, "cannot read the decisions to send",
+                    "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n",
+                    NULL);
+  return result ? result
+                : rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
+}
+
+int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) {
+  sqlite3_stmt *st = NULL;
+  if (!s) return -EINVAL;
+  int result = prep(s, &st, "cannot mark a decision delivered",
+                    "UPDATE decision SET delivered_ns = ?2 WHERE n = ?1 AND delivered_ns = 0",
+                    "ii", n, at_ns);
+  return result ? result : done(s, st, "cannot mark a decision delivered", NULL);
 }
 
 static int decision_row(sqlite3_stmt *st, void *cb, void *arg) {

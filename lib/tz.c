@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -342,8 +343,9 @@ int soc_time_parse_ns(const char *s, int64_t *ns) {
   }
   if (*p) return -EINVAL;
   v = soc_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-  /* nanoseconds since 1970 in 64 bits end in April 2262 */
-  if (v <= 0 || v > (INT64_MAX - 999999999LL) / 1000000000LL) return -EINVAL;
+  /* Nanoseconds in an int64 end in April 2262; a later year (the format
+   * allows 9999, a hostile report may say so) is refused, not wrapped. */
+  if (v <= 0 || v >= INT64_MAX / 1000000000LL) return -EINVAL;
   *ns = v * 1000000000LL + frac;
   return 0;
 }

@@ -453,9 +453,19 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
 /* The next decision number (inside the caller's write transaction, so two
  * operators never get the same). */
 int soc_store_center_decision_next(soc_store *s, int64_t *n);
+/* Records decision n as the message body to produce to topic (keyed by
+ * report). It is the outbox row: pending until
+ * soc_store_center_decision_delivered, so a decision committed and never
+ * acknowledged (Kafka down, the process killed) is produced again. */
 int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const char *report,
                                   const char *kind, int64_t at_ns, const char *by,
-                                  const char *body);
+                                  const char *topic, const char *body);
+typedef int (*soc_center_pending_cb)(void *arg, int64_t n, const char *report, const char *topic,
+                                     const char *body);
+/* The decisions Kafka has not acknowledged yet, oldest first. */
+int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, void *arg);
+/* Kafka acknowledged decision n at at_ns; the first acknowledgement stays. */
+int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns);
 typedef int (*soc_center_decision_cb)(void *arg, const char *kind, int64_t at_ns, const char *body);
 /* The decisions on one report, in the order they were made. */
 int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center_decision_cb cb,

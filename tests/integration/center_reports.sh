@@ -15,7 +15,10 @@
 #  - `review --level 4` is recorded and produced to soc.center.<agency>,
 #    which the collectors themselves do not consume; a second level-3-4
 #    notification follows; with support requested, the dispatch clock runs
-#    from the review and `support` stops it.
+#    from the review and `support` stops it;
+#  - a decision whose command is killed while Kafka is down (committed, not
+#    delivered) leaves center.db unlocked, and the next collector to start
+#    delivers it exactly once.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -194,4 +197,37 @@ for n in 1 2; do
   # a collector that died on its own says why in its log: show it with the failure
   [ $rc -eq 0 ] || { fail "collector $n exit $rc"; tail -20 "$T/c$n.err" >&2; }
 done
+
+# --- a decision committed while Kafka is down, its command killed before any
+# delivery report: center.db is not write-locked meanwhile, the decision stays
+# pending, and a collector that starts afterwards delivers it, once
+DB="$T/center/center.db"
+TOPIC=soc.center._e6_b8_ac_e8_a9_a6___e6_a9_9f_e9_97_9c
+pending() { sqlite3 "$DB" "select count(*) from decision where delivered_ns = 0"; }
+kill -USR1 "$BROKER_PID" # every broker down
+"$COLL" "${C[@]}" review "$RID" --by 技服中心 --level 3 --reason "contained" --at "$(at 13100)" \
+  >"$T/late.out" 2>"$T/late.err" &
+LATE=$!
+one_pending() { [ "$(pending)" = 1 ]; }
+wait_for one_pending || fail "the decision was not committed before delivery: $(cat "$T/late.err")"
+timeout 5 sqlite3 -cmd ".timeout 1000" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" ||
+  fail "center.db is write-locked while a decision waits for Kafka"
+kill -9 $LATE
+wait $LATE 2>/dev/null
+DID=$(sqlite3 "$DB" "select id from decision where delivered_ns = 0")
+kill -USR2 "$BROKER_PID"
+"$COLL" -c "$T/center.yaml" 2>"$T/c3.err" &
+C3=$!
+none_pending() { [ "$(pending)" = 0 ]; }
+wait_for none_pending || fail "the pending decision was not delivered: $(tail -5 "$T/c3.err")"
+consume "$TOPIC" >"$T/decisions2"
+check_py "the decision delivered once, after the restart" '
+import json, sys
+m = [json.loads(l.split("\t", 3)[3]) for l in open(sys.argv[1])]
+ids = [x["id"] for x in m]
+assert ids.count(sys.argv[2]) == 1 and len(ids) == len(set(ids)) == 4, ids
+late = [x for x in m if x["id"] == sys.argv[2]][0]
+assert late["kind"] == "level" and late["level"] == 3, late' "$T/decisions2" "$DID"
+kill -TERM $C3
+wait $C3 || { fail "collector 3 exit $?"; tail -20 "$T/c3.err" >&2; }
 finish

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "soc/store.h"
 #include "testutil.h"
@@ -160,6 +162,34 @@ static void test_kinds_refuse_each_other(void **state) {
   assert_non_null(strstr(err, "collector's store"));
 }
 
+/* Two collectors started together open one new center.db at the same
+ * moment: both must open it (the loser of the switch to WAL waits). */
+static void test_opened_at_once(void **state) {
+  (void)state;
+  char path[256], err[256];
+  for (int round = 0; round < 30; round++) {
+    snprintf(path, sizeof path, "%s/once%d.db", test_dir(), round);
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+      pids[i] = fork();
+      assert_true(pids[i] >= 0);
+      if (!pids[i]) {
+        soc_store *s = NULL;
+        int rc = soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err);
+        if (rc) fprintf(stderr, "round %d: %s\n", round, err);
+        soc_store_close(s);
+        _exit(rc ? 1 : 0);
+      }
+    }
+    for (int i = 0; i < 2; i++) {
+      int st = 0;
+      assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+      assert_true(WIFEXITED(st));
+      assert_int_equal(WEXITSTATUS(st), 0);
+    }
+  }
+}
+
 static int judge(soc_collector_kind kind, const char *agent, const char *schema,
                  const char *payload) {
   soc_collector_msg m = {.kind = kind, .payload = payload, .len = strlen(payload),
@@ -211,6 +241,7 @@ int main(void) {
       cmocka_unit_test(test_quarantine),
       cmocka_unit_test(test_agents_and_counters),
       cmocka_unit_test(test_kinds_refuse_each_other),
+      cmocka_unit_test(test_opened_at_once),
       cmocka_unit_test(test_validate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

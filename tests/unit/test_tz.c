@@ -133,6 +133,12 @@ static void test_out_of_range(void **state) {
   assert_int_equal(soc_tz_to_utc(&tz, 2026, 1, 1, 0, 0, 0, &t), -EINVAL);
   memset(tz.name, 'A', sizeof tz.name); /* no NUL */
   assert_int_equal(soc_tz_to_utc(&tz, 2026, 1, 1, 0, 0, 0, &t), -EINVAL);
+  /* nanoseconds since 1970 in an int64 end on 2262-04-11 (found by fuzz_center) */
+  int64_t ns = 42;
+  assert_int_equal(soc_time_parse_ns("2262-04-11T23:47:16.854775807Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("4052-12-01T00:00Z", &ns), -EINVAL);
+  assert_int_equal(soc_time_parse_ns("2262-04-10T00:00Z", &ns), 0);
+  assert_true(ns > 0);
 }
 
 static void test_taipei(void **state) {

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Collector benchmark: events per second from Kafka into center.db, with one
+# collector and with two in one consumer group (sharing one center.db), side
+# by side in the same run with the read limit:
+#   kcat -C      the same topic from the beginning to /dev/null (no group,
+#                no parsing, no store): what librdkafka can hand over;
+#   soccollector one member of a new group draining every event into
+#                center.db (validation, event.id dedup, SQLite, offsets
+#                committed after each transaction);
+#   2 x soccollector  two members of another new group, one center.db.
+# The topic is loaded first by socagent itself (file -> journal -> ECS JSON ->
+# lz4, as the agents forward), on enough partitions that the development
+# broker keeps every message (it keeps only ~5 MB per partition; the script
+# refuses to measure if a low watermark moved). A collector run ends when
+# center.db holds all N events; its seconds are counted from the first
+# partition assignment (the group join, ~3 s of the mock broker's
+# rebalance delay, is shown apart). CPU is user + system of the collectors,
+# RSS their peak.
+#
+#   bench/collector.sh [BUILD_DIR] [EVENTS] [PARTITIONS]
+#
+# Needs: kcat, sqlite3, python3, /usr/bin/time. Only loopback.
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${1:-$SRC/build}
+N=${2:-200000}
+# The mock broker kept about 60,000 of these events per partition (its ~5 MB
+# are of lz4 batches) and dropped older ones. The 256 host keys do not spread
+# evenly (a partition may get three), so one partition per 8,000 events.
+PARTS=${3:-$(((N + 7999) / 8000 > 16 ? (N + 7999) / 8000 : 16))}
+W=$(mktemp -d)
+. "$SRC/bench/lib.sh"
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+# The agent keys events by host.name: 256 hosts instead of the sample's one
+# spread them over the partitions, as many hosts at many agencies would.
+python3 "$SRC/bench/gen_lines.py" "$W/lines" "$N"
+awk '{ sub(/ LabSZ /, " srv" (NR % 256) " "); print }' "$W/lines" >"$W/input.log"
+
+"$BIN/tests/broker/socbroker" --partitions "$PARTS" --prefix bench \
+  --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
+for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
+B=$(cat "$W/boot")
+
+events_in() { sqlite3 "$1/center.db" "select count(*) from event" 2>/dev/null || echo 0; }
+
+# --- load: the agent forwards N events (and a few heartbeats)
+agent_kafka_yaml "$W/agent" "$W/input.log" "$B" bench
+"$BIN/agent/socagent" -c "$W/agent/agent.yaml" 2>"$W/agent/err" &
+A=$!
+loaded() { [ "$(watermark "$B" bench.events "$PARTS" -1)" -ge "$N" ]; }
+until_true 900 loaded
+kill $A
+wait $A 2>/dev/null || true
+LOW=$(watermark "$B" bench.events "$PARTS" -2)
+[ "$LOW" = 0 ] || { echo "the broker dropped $LOW events (raise PARTITIONS)" >&2; exit 1; }
+BYTES=$(kcat -C -b "$B" -t bench.events -o beginning -e -q -f '%S\n' 2>/dev/null |
+  awk '{s += $1} END {print s}')
+
+echo "| consumer | events | seconds | events/s | CPU-s per 1M events | peak RSS MiB |"
+echo "| --- | --- | --- | --- | --- | --- |"
+
+# --- kcat -C: the read limit
+t0=$(now)
+/usr/bin/time -f "%U %S %M" -o "$W/kcat.time" \
+  kcat -C -b "$B" -t bench.events -o beginning -e -q >/dev/null 2>&1
+t1=$(now)
+read -r u s m <"$W/kcat.time"
+row "kcat -C (read limit, to /dev/null)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+
+# --- soccollector: K members of a new group into one center.db
+# collectors K GROUP NAME
+collectors() {
+  local k=$1 d="$W/$2" pids=() i t0 t1 tj cpu=0 rss=0
+  mkdir -p "$d"
+  for i in $(seq "$k"); do
+    cat >"$d/c$i.yaml" <<YAML
+collector: { id: c$i, state_dir: $d/center }
+kafka: { brokers: "$B", topic_prefix: bench, group_id: $2 }
+YAML
+  done
+  t0=$(now)
+  for i in $(seq "$k"); do
+    "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
+    pids+=($!)
+  done
+  assigned() { grep -qs "assigned [1-9]" "$d"/c*.err; }
+  until_true 60 assigned
+  tj=$(now)
+  all_in() { [ "$(events_in "$d/center")" -ge "$N" ]; }
+  until_true 900 all_in
+  t1=$(now)
+  for i in "${pids[@]}"; do
+    cpu=$(echo "$cpu + $(cpu_of "$i")" | bc -l)
+    rss=$((rss + $(rss_of "$i")))
+  done
+  row "$3" "$N" "$(echo "$t1 - $tj" | bc -l)" "$cpu" "$rss"
+  echo "$3: group join $(echo "$tj - $t0" | bc -l | cut -c1-4) s before the first assignment" >>"$W/notes"
+  kill -TERM "${pids[@]}"
+  wait "${pids[@]}" 2>/dev/null || true
+}
+collectors 1 one "soccollector, 1 member"
+collectors 2 two "soccollector, 2 members, one center.db"
+
+echo
+cat "$W/notes"
+echo "input: $N events, $BYTES bytes of ECS JSON (mean $((BYTES / N)) B) on $PARTS partitions;" \
+  "broker: socbroker; $(nproc) cores; $(date -u +%Y-%m-%d)"
