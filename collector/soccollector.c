@@ -282,7 +282,9 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .uptime_s = v.uptime_s,
                           .lag_lines = v.lag_lines,
                           .broker = v.broker,
-                          .counters = v.counters ? v.counters : "{}"};
+                          .counters = v.counters ? v.counters : "{}",
+                          .audit_seq = v.audit_seq,
+                          .audit_head = v.audit_head};
     result = soc_store_center_agent_seen(c->w, &a);
     if (!result) c->delta[C_HEARTBEATS]++;
   } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
@@ -585,6 +587,12 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   fjson_object_object_add(o, "lag_lines", fjson_object_new_int64(a->lag_lines));
   fjson_object_object_add(o, "broker", fjson_object_new_string(a->broker));
   fjson_object_object_add(o, "status", fjson_object_new_string(silent ? "SILENT" : "OK"));
+  if (a->audit_seq > 0) {
+    char anchor[96];
+    snprintf(anchor, sizeof anchor, "%" PRId64 ":%s", a->audit_seq, a->audit_head);
+    /* as `socctl audit verify --anchor` takes it */
+    fjson_object_object_add(o, "audit_anchor", fjson_object_new_string(anchor));
+  }
   fjson_object *counters = fjson_tokener_parse(a->counters); /* written by us from JSON */
   fjson_object_object_add(o, "counters", counters ? counters : fjson_object_new_object());
   fjson_object_array_add(x->list, o);

@@ -78,6 +78,8 @@ typedef struct soc_collector_verdict {
   char broker[SOC_COLLECTOR_TEXT_MAX + 1];
   int64_t authority, uptime_s, lag_lines;
   char *counters;                             /* owned: JSON text, or NULL */
+  int64_t audit_seq;                          /* heartbeat: the audit log's head, 0 if none */
+  char audit_head[65];                        /* its hash, 64 lower-case hex digits */
 } soc_collector_verdict;
 
 /* Judges m. OUT: *v, always filled (clear it with soc_collector_verdict_clear).

@@ -374,6 +374,12 @@ static const char *const center_migrations[] = {
     "ALTER TABLE decision ADD COLUMN delivered_ns INTEGER NOT NULL DEFAULT 0;\n"
     "UPDATE decision SET delivered_ns = max(at_ns, 1);\n"
     "CREATE INDEX decision_pending ON decision(n) WHERE delivered_ns = 0;",
+    /* 5: the head of each agent's audit log, from its heartbeats: the
+     * anchor `socctl audit verify --anchor` holds the agent's log to. The
+     * highest entry seen is kept, so a log cut back on the agent cannot
+     * lower it. */
+    "ALTER TABLE agent ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE agent ADD COLUMN audit_head TEXT NOT NULL DEFAULT '';",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

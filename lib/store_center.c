@@ -39,12 +39,17 @@ static const char *const writer_sql[W_COUNT] = {
     /* The WHERE of the upsert is what keeps a replayed old heartbeat from
      * bringing a silent agent back to life. */
     [W_AGENT] = "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-                " lag_lines, broker, counters) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                " lag_lines, broker, counters, audit_seq, audit_head)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                 " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
                 " authority = excluded.authority, version = excluded.version,"
                 " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
                 " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
-                " broker = excluded.broker, counters = excluded.counters"
+                " broker = excluded.broker, counters = excluded.counters,"
+                /* the audit anchor only moves up: a log cut back cannot lower it */
+                " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
+                "   THEN excluded.audit_head ELSE agent.audit_head END,"
+                " audit_seq = max(agent.audit_seq, excluded.audit_seq)"
                 " WHERE excluded.seen_ns > agent.seen_ns",
     [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
@@ -179,6 +184,9 @@ int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a)
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, a->lag_lines);
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 9, a->broker, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 10, a->counters, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 11, a->audit_seq);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 12, a->audit_head ? a->audit_head : "", -1, SQLITE_STATIC);
   return step_insert(w, st, rc, NULL, "cannot record an agent's heartbeat");
 }
 
@@ -222,7 +230,8 @@ int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg
   if (!s || !cb) goto out;
   int rc = sqlite3_prepare_v2(s->db,
                               "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-                              " lag_lines, broker, counters FROM agent ORDER BY id",
+                              " lag_lines, broker, counters, audit_seq, audit_head"
+                              " FROM agent ORDER BY id",
                               -1, &st, NULL);
   result = 0;
   while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -237,6 +246,8 @@ int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg
         .lag_lines = sqlite3_column_int64(st, 7),
         .broker = soc_store_text(st, 8),
         .counters = soc_store_text(st, 9),
+        .audit_seq = sqlite3_column_int64(st, 10),
+        .audit_head = soc_store_text(st, 11),
     };
     result = cb(arg, &a);
     rc = SQLITE_OK;

@@ -88,7 +88,7 @@ PIDS="$! $PIDS"
 PIDS="$! $PIDS"
 # every pcap read to its end, every log line kept, and nothing left to forward
 wait_for "the sample data to be read and forwarded" json_true "$CTL -c $CFG status --json" \
-  'd["counters"]["sample-logs"]["lines"] >= 4000 and all(d["counters"].get(i, {}).get("events", 0) > 0 for i in ("pcap-http", "pcap-dns", "pcap-tls", "pcap-ssh")) and d["forward"]["lag_lines"] == 0 and d["forward"]["delivered"] >= d["journal"]["lines"]'
+  'd["counters"]["sample-logs"]["lines"] >= 4000 and all(d["counters"].get(i, {}).get("events", 0) > 0 for i in ("pcap-http", "pcap-dns", "pcap-tls", "pcap-ssh", "pcap-smb", "pcap-smb-seg")) and d["forward"]["lag_lines"] == 0 and d["forward"]["delivered"] >= d["journal"]["lines"]'
 "$CTL" -c "$CFG" status | sed -n '2,3p'
 echo "kcat (an independent Kafka client) reads the HTTP requests of the capture back from soc.events:"
 kcat -C -b "$SOC_KAFKA_BROKERS" -t soc.events -o beginning -e -q 2>/dev/null | python3 -c '
@@ -132,13 +132,16 @@ json_get "$CTL -c $CFG report $DRAFT --format json" \
 step "5. The technical center: the feed, the report and the bundle, verified"
 wait_for "the collector to verify the bundle" sh -c \
   "\"$COLL\" -c $CCFG evidence | grep -q verified"
-wait_for "a heartbeat of the agent since the webshell" json_true "$COLL -c $CCFG agents --json" \
-  'd["agents"][0]["lag_lines"] == 0 and d["agents"][0]["counters"]["webroot"]["drafts"] > 0'
+wait_for "a heartbeat of the agent since the analyst's work" json_true "$COLL -c $CCFG agents --json" \
+  'd["agents"][0]["lag_lines"] == 0 and d["agents"][0]["counters"]["webroot"]["drafts"] > 0 and d["agents"][0].get("audit_anchor")'
 "$COLL" -c "$CCFG" stats | grep -E ' (consumed|events|quarantined) '
 "$COLL" -c "$CCFG" agents
 "$COLL" -c "$CCFG" incidents
 "$COLL" -c "$CCFG" evidence
 "$COLL" -c "$CCFG" summary
+ANCHOR=$(json_get "$COLL -c $CCFG agents --json" 'd["agents"][0].get("audit_anchor", "")')
+echo "The center keeps the head of the agent's audit log ($ANCHOR); the agent's log is held to it:"
+"$CTL" -c "$CFG" audit verify --anchor "$ANCHOR"
 
 step "6. Stop everything; the stores are yours to look inside"
 stop_all

@@ -380,9 +380,12 @@ typedef struct soc_center_agent {
   int64_t lag_lines;
   const char *broker;
   const char *counters; /* JSON */
+  int64_t audit_seq;    /* the agent's audit log head: entry and hash (0, "" or NULL: none) */
+  const char *audit_head;
 } soc_center_agent;
 /* Inserts the agent, or updates it when a->seen_ns is newer than what is
- * stored: an old heartbeat replayed never makes a silent agent look alive. */
+ * stored: an old heartbeat replayed never makes a silent agent look alive.
+ * The audit head kept is the highest entry ever reported. */
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a);
 /* Adds delta to the counter (collector, name). */
 int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,

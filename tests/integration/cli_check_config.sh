@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 # the bundled example is valid
 run "$AGENT" -c "$SOC_SRC/examples/socagent.yaml" --check-config
 expect_status 0
-expect_out "configuration OK (agent web01, 7 input(s), 2 contact(s), 0 warning(s))"
+expect_out "configuration OK (agent web01, 9 input(s), 2 contact(s), 0 warning(s))"
 
 run "$COLL" -c "$SOC_SRC/examples/soccollector.yaml" --check-config
 expect_status 0

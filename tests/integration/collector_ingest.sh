@@ -118,7 +118,10 @@ good 6 | sed 's/^good/q-bad_agent_id/' |
 python3 -c 'import sys; sys.stdout.write("q-too_large\t{\"agent\":{\"id\":\"kc\"},\"x\":\"" + "a" * 1100000 + "\"}\n")' |
   kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H agent.id=kc -H schema.version=1 \
     -X message.max.bytes=2000000
-HOSTILE=12
+# a heartbeat whose audit anchor is not an entry number and a SHA-256
+printf 'q-bad_field\t{"@timestamp":"2025-11-25T08:00:00Z","agent":{"id":"kc","version":"x"},"socagent":{"agency":"a","authority":1,"audit":{"seq":3,"head":"not a hash"}}}\n' |
+  kcat -P -b "$BOOTSTRAP" -t soc.heartbeat -K '\t' -H agent.id=kc -H schema.version=1
+HOSTILE=13
 GOOD=3
 
 wait $WRITER

@@ -19,13 +19,14 @@ grep -qF "scripts/demo.sh" <<<"${cmds[0]}" || fail "the first command should run
 run env SOC_BIN="$SOC_BIN" sh "$SOC_SRC/scripts/demo.sh"
 expect_status 0
 expect_out "configuration OK (agent web01"
-expect_out "journal: 4060 line(s)"
-expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4060 delivered"
+expect_out "journal: 4062 line(s)"
+expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4062 delivered"
 expect_out "[::1]:52093 -> [::1]:8065 POST /api/v4/uploads -> 201"
 expect_out "merged with"
 expect_out "by 王小明 (level 3)"
 expect_out "1 object(s) YARA matched"
 expect_out "evidence verified"
+expect_out ", the anchor is in it"
 check_py "the demo's story, in order and complete" '
 import os, re, sys
 out, root = sys.argv[1], sys.argv[2]
@@ -34,6 +35,8 @@ assert heads == ["1", "2", "3", "4", "5", "6"], heads
 drafts = re.findall(r"^(\d+) +([1-4]) +open +(\S+) +(\S+) +(\S+) .* (§\S+)$", out, re.M)
 ssh = [d for d in drafts if d[4].startswith("SOC-SSH-")]
 assert len(ssh) >= 5 and all(d[1] == "1" and d[5] == "§2.3(四)2" for d in ssh), ssh
+# the EICAR file in the SMB captures, found in the reassembled stream (both captures, one draft)
+assert re.search(r"^\d+ +1 +open +intrusion +\(default\) +SOC-YARA-005 +\.\. 192\.168\.1\.3:445 +2 ", out, re.M)
 shell = [d for d in drafts if d[4] == "SOC-YARA-001"]
 assert len(shell) == 1 and shell[0][1:4] == ("3", "web-attack", "citizen-portal") and shell[0][5] == "§2.3(二)2", shell
 n = shell[0][0]
@@ -43,7 +46,7 @@ for step in ("report", "review", "recovery"):
 m = re.search(r"^evidence bundle web01/%s/evidence: (\d+) bytes, sha256 ([0-9a-f]{16})\.\.\., (\d+) journal line\(s\), 1 object\(s\)" % n, out, re.M)
 assert m and int(m.group(3)) > 0, m
 assert re.search(r"^web01/%s/evidence +report web01/%s +1/1 chunks +%s bytes +verified$" % (n, n, m.group(1)), out, re.M)
-assert re.search(r"^center +events +4060$", out, re.M)
+assert re.search(r"^center +events +4062$", out, re.M)
 assert re.search(r"^web01 .* 0 OK$", out, re.M)
 assert re.search(r"3 web-attack +1 +0 +0$", out, re.M)
 for p in re.findall(r"^(?:agent|collector|bundle): +(\S+)", out, re.M):

@@ -106,6 +106,8 @@ static int get_agent(void *arg, const soc_center_agent *a) {
   assert_string_equal(a->id, "a1");
   seen[0] = a->seen_ns;
   seen[1] = a->lag_lines;
+  seen[2] = a->audit_seq;
+  seen[3] = a->audit_head && a->audit_head[0] ? a->audit_head[0] : 0;
   return 0;
 }
 
@@ -129,7 +131,7 @@ static void test_agents_and_counters(void **state) {
   a.seen_ns = 100; /* an old heartbeat replayed: no effect */
   a.lag_lines = 9;
   assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
-  int64_t seen[2] = {0};
+  int64_t seen[4] = {0};
   assert_int_equal(soc_store_center_agents_scan(s, get_agent, seen), 0);
   assert_int_equal(seen[0], 200);
   assert_int_equal(seen[1], 5);
@@ -138,6 +140,21 @@ static void test_agents_and_counters(void **state) {
   assert_int_equal(soc_store_center_agents_scan(s, get_agent, seen), 0);
   assert_int_equal(seen[0], 300);
   assert_int_equal(seen[1], 9);
+  assert_int_equal(seen[2], 0); /* no audit head reported yet */
+  /* the audit anchor: taken from a newer heartbeat, never lowered by one
+   * that reports a shorter log (cut back on the agent) */
+  a.seen_ns = 400;
+  a.audit_seq = 7;
+  a.audit_head = "7777777777777777777777777777777777777777777777777777777777777777";
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  a.seen_ns = 500;
+  a.audit_seq = 5;
+  a.audit_head = "5555555555555555555555555555555555555555555555555555555555555555";
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(soc_store_center_agents_scan(s, get_agent, seen), 0);
+  assert_int_equal(seen[0], 500);
+  assert_int_equal(seen[2], 7);
+  assert_int_equal(seen[3], '7');
   assert_int_equal(soc_store_center_counter_add(w, "c1", "events", 3), 0);
   assert_int_equal(soc_store_center_counter_add(w, "c1", "events", 4), 0);
   int64_t sum = 0;
