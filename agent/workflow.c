@@ -174,6 +174,18 @@ static int collect_hosts(bag_ctx *c, fjson_object *r) {
   return 0;
 }
 
+/* A JSON-lines file of the bag: one line per element of list (NULL: none). */
+static int add_jsonl(soc_bundle *b, const char *path, fjson_object *list) {
+  int rc = soc_bundle_file_begin(b, path);
+  for (int i = 0; rc == 0 && list && i < fjson_object_array_length(list); i++) {
+    const char *j =
+        fjson_object_to_json_string_ext(fjson_object_array_get_idx(list, i), FJSON_TO_STRING_PLAIN);
+    rc = soc_bundle_file_write(b, j, strlen(j));
+    if (rc == 0) rc = soc_bundle_file_write(b, "\n", 1);
+  }
+  return rc == 0 ? soc_bundle_file_end(b) : rc;
+}
+
 /* The objects YARA matched on the report's drafts, each once by hash
  * under yara/, listed with where they were found in yara/objects.jsonl
  * (a row also for one too large to keep). */
@@ -213,16 +225,8 @@ static int add_objects(bag_ctx *c, fjson_object *r, int64_t *kept) {
     for (int i = 0; rc == 0 && i < fjson_object_array_length(ds); i++)
       rc = soc_store_objects_scan(c->w->store, fjson_object_get_int64(fjson_object_array_get_idx(ds, i)),
                                   add_object, &x);
-  if (rc == 0 && fjson_object_array_length(x.list) > 0) {
-    rc = soc_bundle_file_begin(c->b, "yara/objects.jsonl");
-    for (int i = 0; rc == 0 && i < fjson_object_array_length(x.list); i++) {
-      const char *j = fjson_object_to_json_string_ext(fjson_object_array_get_idx(x.list, i),
-                                                      FJSON_TO_STRING_PLAIN);
-      rc = soc_bundle_file_write(c->b, j, strlen(j));
-      if (rc == 0) rc = soc_bundle_file_write(c->b, "\n", 1);
-    }
-    if (rc == 0) rc = soc_bundle_file_end(c->b);
-  }
+  if (rc == 0 && fjson_object_array_length(x.list) > 0)
+    rc = add_jsonl(c->b, "yara/objects.jsonl", x.list);
   fjson_object_put(x.list);
   *kept = x.kept;
   return rc;
@@ -255,15 +259,8 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   if (rc < 0) goto out;
   /* the lines the rules picked, as the report lists them, one JSON per line */
   fjson_object *evl = NULL;
-  rc = soc_bundle_file_begin(c.b, "evidence.jsonl");
-  if (rc == 0 && fjson_object_object_get_ex(r, "evidence", &evl))
-    for (int i = 0; rc == 0 && i < fjson_object_array_length(evl); i++) {
-      const char *j = fjson_object_to_json_string_ext(fjson_object_array_get_idx(evl, i),
-                                                      FJSON_TO_STRING_PLAIN);
-      rc = soc_bundle_file_write(c.b, j, strlen(j));
-      if (rc == 0) rc = soc_bundle_file_write(c.b, "\n", 1);
-    }
-  if (rc == 0) rc = soc_bundle_file_end(c.b);
+  fjson_object_object_get_ex(r, "evidence", &evl);
+  rc = add_jsonl(c.b, "evidence.jsonl", evl);
   int64_t objects = 0;
   if (rc == 0) rc = add_objects(&c, r, &objects);
   const char *rj = fjson_object_to_json_string_ext(r, FJSON_TO_STRING_PRETTY);

@@ -24,6 +24,7 @@
 #include "outbox.h"
 #include "soc/bundle.h"
 #include "soc/center_topic.h"
+#include "soc/decision.h"
 #include "soc/report.h"
 #include "soc/tz.h"
 
@@ -393,7 +394,7 @@ static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, 
   if ((rc = soc_store_center_decision_next(s, n))) goto fail;
   snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
   msg = fjson_object_new_object();
-  fjson_object_object_add(msg, "schema", jstr("socagent.decision/1"));
+  fjson_object_object_add(msg, "schema", jstr(SOC_DECISION_SCHEMA));
   fjson_object_object_add(msg, "id", jstr(did));
   fjson_object_object_add(msg, "report", jstr(id));
   fjson_object_object_add(msg, "kind", jstr(kind));

@@ -11,13 +11,6 @@
 #include "soc/report.h"
 #include "soc/tz.h"
 
-static const char *str(fjson_object *o, const char *k) {
-  fjson_object *v = NULL;
-  return o && fjson_object_object_get_ex(o, k, &v) && fjson_object_is_type(v, fjson_type_string)
-             ? fjson_object_get_string(v)
-             : NULL;
-}
-
 void soc_decision_clear(soc_decision *d) {
   if (!d) return;
   if (d->doc) fjson_object_put(d->doc);
@@ -47,7 +40,7 @@ int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *wh
     snprintf(why, why_len, "not a JSON object");
     goto out;
   }
-  const char *schema = str(out->doc, "schema");
+  const char *schema = soc_report_str(out->doc, "schema");
   if (!schema || strcmp(schema, SOC_DECISION_SCHEMA)) {
     snprintf(why, why_len, "schema is not %s", SOC_DECISION_SCHEMA);
     goto out;
@@ -55,7 +48,7 @@ int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *wh
   static const char *const need[] = {"id", "report", "kind", "by", "at"};
   const char **dst[] = {&out->id, &out->report, &out->kind, &out->by, &out->at_text};
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-    if (!(*dst[i] = str(out->doc, need[i])) || !**dst[i]) {
+    if (!(*dst[i] = soc_report_str(out->doc, need[i])) || !**dst[i]) {
       snprintf(why, why_len, "\"%s\" missing or not a non-empty string", need[i]);
       goto out;
     }
@@ -63,8 +56,8 @@ int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *wh
     snprintf(why, why_len, "\"at\" is not an RFC 3339 time");
     goto out;
   }
-  out->reason = str(out->doc, "reason");
-  out->result = str(out->doc, "result");
+  out->reason = soc_report_str(out->doc, "reason");
+  out->result = soc_report_str(out->doc, "result");
   fjson_object *lv = NULL;
   if (fjson_object_object_get_ex(out->doc, "level", &lv) && fjson_object_is_type(lv, fjson_type_int)) {
     int64_t l = fjson_object_get_int64(lv);
