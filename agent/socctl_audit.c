@@ -130,18 +130,12 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
       if (errno || !end || *end || end == argv[i] || v < 1) goto bad_usage;
       limit = (int64_t)v;
     } else if (!strcmp(argv[i], "--anchor") && i + 1 < argc && !strcmp(sub, "verify")) {
-      long long v = 0;
-      int used = 0;
       const char *a = argv[++i];
-      if (sscanf(a, "%lld:%n", &v, &used) != 1 || !used || v < 1 ||
-          strlen(a + used) != SOC_AUDIT_HASH_HEX ||
-          strspn(a + used, "0123456789abcdef") != SOC_AUDIT_HASH_HEX) {
+      if (soc_audit_anchor_parse(a, &anchor_seq, anchor_hash) < 0) {
         fprintf(stderr, "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
                         "lower-case hex digits), not \"%s\"\n", a);
         goto bad_usage;
       }
-      anchor_seq = v;
-      memcpy(anchor_hash, a + used, sizeof anchor_hash);
     } else if (!strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;

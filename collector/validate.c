@@ -170,8 +170,7 @@ static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
   bad |= take_str(path2(sa, "audit", "head"), v->audit_head, sizeof v->audit_head);
   /* an anchor is an entry number and a SHA-256, or nothing */
   if (!bad && (v->audit_seq < 0 || (v->audit_seq > 0) != (v->audit_head[0] != 0) ||
-               (v->audit_seq > 0 && (strlen(v->audit_head) != 64 ||
-                                     strspn(v->audit_head, "0123456789abcdef") != 64))))
+               (v->audit_seq > 0 && !soc_audit_hash_is_hex(v->audit_head))))
     return reject(v, SOC_COLLECTOR_BAD_FIELD,
                   "socagent.audit is not an entry number with a 64-hex-digit hash");
   if (bad)

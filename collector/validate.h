@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "soc/audit.h" /* SOC_AUDIT_HASH_HEX */
+
 #define SOC_COLLECTOR_MSG_MAX (1u << 20)   /* bigger messages are quarantined */
 #define SOC_COLLECTOR_JSON_DEPTH 64        /* deeper nesting is not JSON we accept */
 #define SOC_COLLECTOR_AGENT_MAX 64         /* agent ids: config.c's rule */
@@ -79,7 +81,7 @@ typedef struct soc_collector_verdict {
   int64_t authority, uptime_s, lag_lines;
   char *counters;                             /* owned: JSON text, or NULL */
   int64_t audit_seq;                          /* heartbeat: the audit log's head, 0 if none */
-  char audit_head[65];                        /* its hash, 64 lower-case hex digits */
+  char audit_head[SOC_AUDIT_HASH_HEX + 1];    /* its hash, 64 lower-case hex digits */
 } soc_collector_verdict;
 
 /* Judges m. OUT: *v, always filled (clear it with soc_collector_verdict_clear).

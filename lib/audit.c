@@ -97,23 +97,32 @@ static int details_ok(const char *json) {
   return ok;
 }
 
+int soc_audit_hash_is_hex(const char *hex) {
+  return hex && strlen(hex) == SOC_AUDIT_HASH_HEX &&
+         strspn(hex, "0123456789abcdef") == SOC_AUDIT_HASH_HEX;
+}
+
+int soc_audit_anchor_parse(const char *text, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]) {
+  long long v = 0;
+  int used = 0;
+  if (!text || sscanf(text, "%lld:%n", &v, &used) != 1 || used == 0 || v < 1 ||
+      !soc_audit_hash_is_hex(text + used))
+    return -EINVAL;
+  *seq = (int64_t)v;
+  memcpy(hash, text + used, SOC_AUDIT_HASH_HEX + 1);
+  return 0;
+}
+
 /* Reads "audit.head". OUT: *found 0 when absent. -EBADMSG if unreadable. */
 static int head_get(soc_store *s, int *found, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]) {
   char buf[HEAD_MAX];
-  long long v = 0;
-  int used = 0;
   *found = 0;
   int result = soc_store_meta_get(s, SOC_AUDIT_HEAD_KEY, buf, sizeof buf, NULL);
   if (result == -ENOENT) return 0;
   if (result == -ENOSPC) return -EBADMSG;
   if (result < 0) return result;
   *found = 1;
-  if (sscanf(buf, "%lld:%n", &v, &used) != 1 || used == 0 || v < 1 ||
-      strlen(buf + used) != SOC_AUDIT_HASH_HEX)
-    return -EBADMSG;
-  *seq = (int64_t)v;
-  memcpy(hash, buf + used, SOC_AUDIT_HASH_HEX + 1);
-  return 0;
+  return soc_audit_anchor_parse(buf, seq, hash) < 0 ? -EBADMSG : 0;
 }
 
 int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, const char *object,

@@ -64,6 +64,12 @@ int soc_audit_verify(soc_store *s, soc_audit_report *report);
 int soc_audit_verify_anchored(soc_store *s, int64_t anchor_seq, const char *anchor_hash,
                               soc_audit_report *report);
 
+/* An audit head as text, "SEQ:HASH" (the store's record, a heartbeat's
+ * anchor): SEQ >= 1, HASH 64 lower-case hex digits. Returns 0 or -EINVAL. */
+int soc_audit_anchor_parse(const char *text, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]);
+/* 1 when hex is a hash as the chain writes it: 64 lower-case hex digits. */
+int soc_audit_hash_is_hex(const char *hex);
+
 /* The recorded head: OUT *seq (0 when the log is empty) and hash ("" then).
  * Returns 0, -EBADMSG when the record is unreadable, or a store error. */
 int soc_audit_head(soc_store *s, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]);
