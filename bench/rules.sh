@@ -27,7 +27,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 run() { # rules_file label prefilter(yes|no) input
   local extra=""
   [ "$3" = no ] && extra=--no-prefilter
-  /usr/bin/time -f "%M" -o "$W/rss" "$BIN/agent/socctl" rules test -q --stats $extra \
+  /usr/bin/time -f "%M" -o "$W/rss" "$BIN/ctl/socctl" rules test -q --stats $extra \
     --timezone +08:00 -r "$1" "$4" 2> "$W/stats"
   awk -v label="$2" -v pre="$3" -v rss="$(tail -n 1 "$W/rss")" '
     /^rules / {

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BIN=${SOC_BIN:-build}
 AGENT="$BIN/agent/socagent"
-CTL="$BIN/agent/socctl"
+CTL="$BIN/ctl/socctl"
 COLL="$BIN/collector/soccollector"
 CFG=examples/socagent.yaml
 CCFG=examples/soccollector.yaml

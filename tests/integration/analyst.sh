@@ -8,7 +8,7 @@ set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 

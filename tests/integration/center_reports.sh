@@ -25,7 +25,7 @@ set -u
 . "$SOC_SRC/tests/integration/detect_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $T"

@@ -4,7 +4,7 @@
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 CFG="$SOC_SRC/examples/socagent.yaml"
 
 run "$CTL" classify --impact tamper --tier core --severity severe

@@ -24,13 +24,13 @@ WRITER=$!
 sleep 1
 kill -USR1 "$BROKER_PID" # down
 sleep 2
-run "$SOC_BIN/agent/socctl" -c "$T/agent.yaml" status
+run "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status
 expect_out "broker down"
 kill -USR2 "$BROKER_PID" # up
 wait "$WRITER"
 run wait_delivered "$T/agent.yaml" 4000 60
 expect_status 0
-run "$SOC_BIN/agent/socctl" -c "$T/agent.yaml" status
+run "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status
 expect_out "forwarding: 0 line(s) behind"
 expect_out "broker up"
 consume soc.events >"$T/events.tsv"
@@ -42,7 +42,7 @@ if [ "$STATUS" -ne 0 ]; then
   tail -n 30 "$T/agent.err" >&2
   echo "--- high watermarks:" >&2
   for p in 0 1 2 3; do timeout 10 kcat -Q -b "$BOOTSTRAP" -t "soc.events:$p:-1" 2>&1 >&2; done
-  "$SOC_BIN/agent/socctl" -c "$T/agent.yaml" status >&2
+  "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status >&2
 fi
 expect_out "written=4000 delivered=4000 distinct=4000 missing=0 duplicates=0"
 echo "$OUT"

@@ -36,7 +36,7 @@ YAML
 
 # lag_of cfg: lines in the journal not yet delivered, or -1
 lag_of() {
-  "$SOC_BIN/agent/socctl" -c "$1" status --json 2>/dev/null |
+  "$SOC_BIN/ctl/socctl" -c "$1" status --json 2>/dev/null |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["forward"]["lag_lines"])' 2>/dev/null ||
     echo -1
 }
@@ -46,7 +46,7 @@ lag_of() {
 wait_delivered() {
   local deadline=$(($(date +%s) + $3)) lines
   while [ "$(date +%s)" -lt $deadline ]; do
-    lines=$("$SOC_BIN/agent/socctl" -c "$1" status --json 2>/dev/null |
+    lines=$("$SOC_BIN/ctl/socctl" -c "$1" status --json 2>/dev/null |
       python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["journal"]["lines"], d["forward"]["lag_lines"])' 2>/dev/null)
     [ "$lines" = "$2 0" ] && return 0
     sleep 0.2

@@ -10,7 +10,7 @@ set -u
 . "$SOC_SRC/tests/integration/pcap_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 P="$SOC_TEST_DATA/pcap"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -13,7 +13,7 @@ set -u
 command -v ip >/dev/null || { echo "SKIP: needs ip (iproute2)"; exit 77; }
 
 AGENT="$SOC_BIN/agent/socagent"
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
 NS_S="socpcap-s-$$" NS_C="socpcap-c-$$"
 PIDS=()

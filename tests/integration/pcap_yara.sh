@@ -117,7 +117,7 @@ for d in drafts:
     assert fnd["yara"]["rule"] == "SOC_EICAR_Test_File" and fnd["file"]["hash"]["sha256"], fnd
 ' "$T/hit"
 
-run "$SOC_BIN/agent/socctl" -c "$T/hit.yaml" status
+run "$SOC_BIN/ctl/socctl" -c "$T/hit.yaml" status
 expect_status 0
 expect_out "scan.streams"
 expect_out "scan.drafts"

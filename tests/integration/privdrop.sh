@@ -13,7 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 AGENT="$SOC_BIN/agent/socagent"
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
 chmod 755 "$T" # the user must reach the log file and the config (reload)
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT

@@ -13,7 +13,7 @@
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
-CTL="$SOC_BIN/agent/socctl"
+CTL="$SOC_BIN/ctl/socctl"
 AGENT="$SOC_BIN/agent/socagent"
 RULES="$SOC_SRC/rules/log"
 DATA="$SOC_TEST_DATA/rules"

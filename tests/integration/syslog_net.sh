@@ -164,8 +164,8 @@ SPEC
 expect_journal "$T/spec1"
 
 # the operator's view agrees: socctl journal export prints the same lines
-if [ -x "$SOC_BIN/agent/socctl" ]; then
-  run "$SOC_BIN/agent/socctl" -c "$T/agent.yaml" journal export --source tcp-in
+if [ -x "$SOC_BIN/ctl/socctl" ]; then
+  run "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" journal export --source tcp-in
   expect_status 0
   CHECKS=$((CHECKS + 1))
   [ "$(grep -c ' s=[0-3] n=[0-9]* An application' <<<"$OUT")" = 2000 ] ||

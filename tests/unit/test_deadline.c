@@ -34,6 +34,17 @@ static const soc_deadline *find(const soc_deadline *rows, size_t n, const char *
   return NULL;
 }
 
+/* find() for a step that must be there: fails the test otherwise (abort()
+ * tells the compiler so, as cmocka's fail_msg is not marked noreturn). */
+static const soc_deadline *get(const soc_deadline *rows, size_t n, const char *id) {
+  const soc_deadline *d = find(rows, n, id);
+  if (!d) {
+    fail_msg("no step '%s'", id);
+    abort();
+  }
+  return d;
+}
+
 static size_t compute(const soc_regime *r, int level, const soc_incident_times *t,
                       soc_deadline *rows) {
   size_t n = 0;
@@ -43,8 +54,7 @@ static size_t compute(const soc_regime *r, int level, const soc_incident_times *
 
 static void expect(const soc_deadline *rows, size_t n, const char *id, int64_t due,
                    soc_deadline_status st) {
-  const soc_deadline *d = find(rows, n, id);
-  if (!d) fail_msg("no step '%s'", id);
+  const soc_deadline *d = get(rows, n, id);
   assert_int_equal(d->due, due);
   assert_int_equal(d->status, st);
 }
@@ -63,7 +73,7 @@ static void test_tw2026_level3_vs_1(void **state) {
   expect(rows, n, "review", rep + 2 * H, SOC_DEADLINE_OPEN);
   expect(rows, n, "recovery", disc + 36 * H, SOC_DEADLINE_OPEN);
   expect(rows, n, "investigation", 0, SOC_DEADLINE_WAITING);
-  assert_string_equal(find(rows, n, "review")->step->clause, "§5 I (2)");
+  assert_string_equal(get(rows, n, "review")->step->clause, "§5 I (2)");
 
   n = compute(r, 1, &t, rows);
   assert_int_equal(n, 3); /* no investigation report for levels 1-2 */
@@ -131,7 +141,7 @@ static void test_boundaries(void **state) {
   t.at[SOC_ANCHOR_REPORT] = disc + H + 1;
   n = compute(r, 3, &t, rows);
   expect(rows, n, "report", disc + H, SOC_DEADLINE_OVERDUE);
-  assert_int_equal(find(rows, n, "report")->done, disc + H + 1);
+  assert_int_equal(get(rows, n, "report")->done, disc + H + 1);
 
   size_t need = 0;
   assert_int_equal(soc_deadlines_compute(r, 3, &t, rows, 2, &need), -ENOSPC);

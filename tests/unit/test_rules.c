@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "../../lib/rules_internal.h"
+#include "../../lib/detect/rules_internal.h"
 #include "soc/config.h"
 #include "soc/rules.h"
 #include "soc/syslog.h"
