@@ -226,6 +226,7 @@ static const soc_input_ops *ops_for(soc_input_type t) {
     case SOC_INPUT_FILE: return &soc_input_file_ops;
     case SOC_INPUT_SYSLOG: return &soc_input_syslog_ops;
     case SOC_INPUT_PCAP: return &soc_input_pcap_ops;
+    case SOC_INPUT_JOURNALD: return &soc_input_journald_ops;
     default: return NULL;
   }
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input.h"
 #include "socctl.h"
 
 typedef struct counters_ctx {
@@ -58,6 +59,16 @@ static fjson_object *input_status(soc_store *store, const soc_input_config *in) 
     uint64_t seq = 0;
     soc_store_seq_get(store, in->id, &seq);
     fjson_object_object_add(o, "listen", fjson_object_new_string(in->listen ? in->listen : ""));
+    fjson_object_object_add(o, "next_sequence", fjson_object_new_int64((int64_t)seq));
+  } else if (in->type == SOC_INPUT_JOURNALD) {
+    char key[SOC_STORE_META_KEY_MAX], cursor[1024];
+    uint64_t seq = 0;
+    soc_store_seq_get(store, in->id, &seq);
+    snprintf(key, sizeof key, SOC_JOURNALD_CURSOR_KEY "%s", in->id);
+    fjson_object_object_add(o, "journal",
+                            fjson_object_new_string(in->directory ? in->directory : "local"));
+    if (soc_store_meta_get(store, key, cursor, sizeof cursor, NULL) == 0)
+      fjson_object_object_add(o, "cursor", fjson_object_new_string(cursor));
     fjson_object_object_add(o, "next_sequence", fjson_object_new_int64((int64_t)seq));
   }
   return o;
@@ -115,6 +126,8 @@ static void print_text(fjson_object *st, soc_store *store) {
         printf("  %s at byte %lld (%s)\n", fjson_object_get_string(p),
                (long long)fjson_object_get_int64(off), fjson_object_get_string(s));
       }
+    if (fjson_object_object_get_ex(in, "cursor", &v))
+      printf("  journal cursor %s\n", fjson_object_get_string(v));
     if (fjson_object_object_get_ex(in, "next_sequence", &v))
       printf("  next sequence %lld\n", (long long)fjson_object_get_int64(v));
     print_ctx pc = {.input = id};

@@ -91,5 +91,10 @@ struct soc_input {
 extern const soc_input_ops soc_input_file_ops;
 extern const soc_input_ops soc_input_syslog_ops;
 extern const soc_input_ops soc_input_pcap_ops;
+extern const soc_input_ops soc_input_journald_ops;
+
+/* The store's meta key of a journald input's committed cursor is this
+ * prefix and the input's id (read by socctl status too). */
+#define SOC_JOURNALD_CURSOR_KEY "journald.cursor."
 
 #endif

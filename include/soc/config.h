@@ -31,6 +31,7 @@ typedef enum {
   SOC_INPUT_SYSLOG,
   SOC_INPUT_PCAP,
   SOC_INPUT_WATCH,
+  SOC_INPUT_JOURNALD,
 } soc_input_type;
 
 typedef struct soc_kv {
@@ -94,6 +95,17 @@ typedef struct soc_input_config {
   int64_t scan_bytes;          /* YARA: first bytes of each TCP direction scanned (0: none) */
   int scan_bodies;             /* YARA: scan every extracted HTTP body */
   int64_t scan_memory;         /* bytes held for scanning at once, all flows together */
+  /* journald (agent/inputs/input_journald.c); also read_from, poll_ms, max_message_bytes */
+  char *directory;             /* NULL: the local journal; else a folder of journal files */
+  char **units;                /* _SYSTEMD_UNIT values (any of them) */
+  size_t nunits;
+  char **identifiers;          /* SYSLOG_IDENTIFIER values */
+  size_t nidentifiers;
+  char **transports;           /* _TRANSPORT values */
+  size_t ntransports;
+  char *priority;              /* most verbose PRIORITY taken: emerg..debug or 0..7 */
+  char **skip_if_exists;       /* the input stands down when one of these files exists */
+  size_t nskip_if_exists;
 } soc_input_config;
 
 typedef struct soc_kafka_config {
@@ -191,6 +203,9 @@ void soc_collector_config_free(soc_collector_config *cfg);
 int soc_config_load_assets(const soc_config *cfg, soc_assets **out, soc_diag *diag);
 
 const char *soc_input_type_name(soc_input_type t);
+/* A journald input's priority (emerg..debug, or "0".."7") as 0..7, or
+ * -EINVAL. */
+int soc_journald_priority(const char *name);
 
 /* Expands glob patterns (rules.log, rules.yara) into the files they match,
  * in glob order; a pattern that matches nothing adds nothing. OUT: *files

@@ -174,7 +174,7 @@ static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
 /* Every input type shares these keys; its own follow. */
 #define INPUT_COMMON                                                                         \
   {.key = "type", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, type_name), \
-   .flags = SOC_FIELD_REQUIRED, .help = "file, syslog, pcap or watch"},                      \
+   .flags = SOC_FIELD_REQUIRED, .help = "file, syslog, pcap, watch or journald"},                      \
   {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, id),          \
    .help = "stable source id (part of every event.id); default <type>-<index>"}
 
@@ -308,6 +308,46 @@ static const soc_field watch_input_fields[] = {
      .help = "changed files waiting to be scanned; when full, a rescan is done instead"},
 };
 
+static const soc_field journald_input_fields[] = {
+    INPUT_COMMON,
+    {.key = "directory", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, directory),
+     .flags = SOC_FIELD_PATH,
+     .help = "read the journal files in this folder; default the local system journal "
+             "(/var/log/journal, /run/log/journal)"},
+    {.key = "units", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, units),
+     .count_offset = offsetof(soc_input_config, nunits),
+     .help = "take only entries of these systemd units (_SYSTEMD_UNIT, e.g. ssh.service)"},
+    {.key = "identifiers", .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, identifiers),
+     .count_offset = offsetof(soc_input_config, nidentifiers),
+     .help = "take only entries with these syslog identifiers (SYSLOG_IDENTIFIER, e.g. sshd)"},
+    {.key = "transports", .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, transports),
+     .count_offset = offsetof(soc_input_config, ntransports),
+     .help = "take only entries that came by these transports (_TRANSPORT: syslog, journal, "
+             "stdout, kernel, audit, driver)"},
+    {.key = "priority", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, priority),
+     .def = "debug",
+     .help = "take entries of this priority and more urgent: emerg, alert, crit, err, warning, "
+             "notice, info, debug (or 0..7)"},
+    {.key = "read_from", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, read_from), .def = "beginning",
+     .help = "where a first start begins: beginning (the oldest entry kept) or end; later "
+             "starts go on from the saved cursor"},
+    {.key = "poll_interval", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, poll_ms), .def = "250ms", .min = 10, .max = 60000,
+     .help = "how often the journal is checked for new entries, rotation and vacuum"},
+    {.key = "max_message_bytes", .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_message_bytes), .def = "64KiB", .min = 480,
+     .max = 16777216, .help = "longer MESSAGE fields are cut, flagged and counted"},
+    {.key = "skip_if_exists", .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, skip_if_exists),
+     .count_offset = offsetof(soc_input_config, nskip_if_exists), .flags = SOC_FIELD_PATH,
+     .help = "files whose presence at start means a syslog daemon writes the same messages "
+             "to files another input reads (e.g. /var/log/auth.log): the input then stands "
+             "down, so nothing is read twice"},
+};
+
 static const struct input_kind {
   soc_input_type type;
   const char *name;
@@ -318,6 +358,7 @@ static const struct input_kind {
     {SOC_INPUT_SYSLOG, "syslog", syslog_input_fields, NFIELDS(syslog_input_fields)},
     {SOC_INPUT_PCAP, "pcap", pcap_input_fields, NFIELDS(pcap_input_fields)},
     {SOC_INPUT_WATCH, "watch", watch_input_fields, NFIELDS(watch_input_fields)},
+    {SOC_INPUT_JOURNALD, "journald", journald_input_fields, NFIELDS(journald_input_fields)},
 };
 
 static const soc_field collector_fields[] = {
@@ -553,6 +594,14 @@ static const struct input_kind *input_kind_by_name(const char *name) {
   return NULL;
 }
 
+int soc_journald_priority(const char *name) {
+  static const char *const names[] = {"emerg", "alert", "crit", "err",
+                                      "warning", "notice", "info", "debug"};
+  for (int i = 0; name && i < 8; i++)
+    if (strcmp(name, names[i]) == 0 || (name[0] == '0' + i && name[1] == '\0')) return i;
+  return -EINVAL;
+}
+
 const char *soc_input_type_name(soc_input_type t) {
   for (size_t i = 0; i < NFIELDS(input_kinds); i++)
     if (input_kinds[i].type == t) return input_kinds[i].name;
@@ -662,6 +711,20 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
           globfree(&g);
       }
       break;
+    case SOC_INPUT_JOURNALD:
+      if (in->priority && soc_journald_priority(in->priority) < 0) {
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "priority"),
+                         "%s.priority: unknown priority '%s'; expected emerg, alert, crit, err, "
+                         "warning, notice, info, debug or 0..7", where, in->priority);
+        result = -EINVAL;
+      }
+      if (in->directory && (l->flags & SOC_CONFIG_CHECK_REFERENCES)) {
+        struct stat st;
+        if (stat(in->directory, &st) != 0 || !S_ISDIR(st.st_mode))
+          soc_schema_warning(&l->ctx, soc_ynode_get(node, "directory"),
+                             "%s.directory: '%s' is not a directory (yet)", where, in->directory);
+      }
+      break;
     case SOC_INPUT_WATCH:
       for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
         struct stat st;
@@ -707,15 +770,15 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
       continue;
     }
     if (!kind) {
-      static const char *const names[] = {"file", "syslog", "pcap", "watch", NULL};
+      static const char *const names[] = {"file", "syslog", "pcap", "watch", "journald", NULL};
       const char *hint = type && type->kind == SOC_YNODE_SCALAR
                              ? soc_schema_suggest(type->value, names) : NULL;
       if (!type)
-        soc_schema_error(&l->ctx, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch",
+        soc_schema_error(&l->ctx, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch, journald",
                where);
       else
         soc_schema_error(&l->ctx, type, "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
-               "syslog, pcap, watch", where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
+               "syslog, pcap, watch, journald", where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
                hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
       result = -EINVAL;
       continue;
