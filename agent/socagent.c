@@ -16,6 +16,7 @@
 #include "soc/config.h"
 #include "detect.h"
 #include "forward.h"
+#include "status.h"
 #include "ingest.h"
 #include "privdrop.h"
 #include "service.h"
@@ -52,6 +53,7 @@ static int run_daemon(const soc_config *cfg) {
   soc_workflow *wf = NULL;
   soc_yara_engine *yara = NULL;
   soc_watch *watch = NULL;
+  soc_agent_metrics *metrics = NULL;
   int rc = soc_ingest_new(cfg, &ing);
   if (rc == 0) rc = soc_ingest_start(ing);
   /* Inputs are open, no thread exists yet: the one point where a root
@@ -68,8 +70,10 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_forward_start(fw);
   if (rc == 0) rc = soc_workflow_start(wf);
   if (rc == 0) rc = soc_watch_start(watch);
+  if (rc == 0) rc = soc_agent_metrics_start(cfg, &metrics);
   if (rc == 0) rc = soc_ingest_run(ing);
   soc_service_stopping();
+  soc_agent_metrics_free(metrics);
   soc_watch_free(watch); /* watch and ingest before the engine their scanners use */
   soc_workflow_free(wf);
   soc_detect_free(det);

@@ -52,6 +52,7 @@
 #include "soc/utf8.h"
 #include "soc/tz.h"
 #include "center.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "validate.h"
 
@@ -446,6 +447,7 @@ static int kafka_error(collector *c, const rd_kafka_message_t *m) {
 static int run(const soc_collector_config *cfg) {
   int result = 1;
   collector c = {.cfg = cfg};
+  soc_collector_metrics *metrics = NULL;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -467,6 +469,7 @@ static int run(const soc_collector_config *cfg) {
    * (Kafka down, the command killed) go out again now and at every sweep. */
   if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
+  if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
 
@@ -534,6 +537,7 @@ static int run(const soc_collector_config *cfg) {
   batch_commit(&c, 0);
   result = fatal ? 1 : 0;
 out:
+  soc_collector_metrics_free(metrics);
   if (c.rk) {
     /* Leaves the group: the revoke callback commits whatever is left. */
     rd_kafka_consumer_close(c.rk);

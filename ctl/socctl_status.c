@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "input.h"
+#include "status.h"
 #include "socctl.h"
 
 typedef struct counters_ctx {
@@ -158,11 +159,8 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   if (status) return status;
   status = 1;
   char buf[256];
-  int64_t cursor = 0;
-  if (soc_store_meta_get(store, "forward.cursor", buf, sizeof buf, NULL) == 0)
-    cursor = strtoll(buf, NULL, 10);
-  soc_block_totals all, lag;
-  if (soc_store_block_totals(store, &all) < 0 || soc_store_block_totals_after(store, cursor, &lag) < 0) {
+  soc_agent_status as;
+  if (soc_agent_status_read(store, &as) < 0) {
     fprintf(stderr, "socctl status: %s\n", soc_store_errmsg(store));
     goto out;
   }
@@ -175,15 +173,15 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(agent, "authority", fjson_object_new_int64(cfg->agent.authority));
   fjson_object_object_add(agent, "state_dir", fjson_object_new_string(cfg->agent.state_dir));
   fjson_object_object_add(st, "agent", agent);
-  fjson_object_object_add(journal, "lines", fjson_object_new_int64(all.lines));
-  fjson_object_object_add(journal, "blocks", fjson_object_new_int64(all.blocks));
-  fjson_object_object_add(journal, "raw_bytes", fjson_object_new_int64(all.raw_bytes));
-  fjson_object_object_add(journal, "stored_bytes", fjson_object_new_int64(all.stored_bytes));
-  fjson_object_object_add(journal, "last_block", fjson_object_new_int64(all.last_id));
+  fjson_object_object_add(journal, "lines", fjson_object_new_int64(as.journal.lines));
+  fjson_object_object_add(journal, "blocks", fjson_object_new_int64(as.journal.blocks));
+  fjson_object_object_add(journal, "raw_bytes", fjson_object_new_int64(as.journal.raw_bytes));
+  fjson_object_object_add(journal, "stored_bytes", fjson_object_new_int64(as.journal.stored_bytes));
+  fjson_object_object_add(journal, "last_block", fjson_object_new_int64(as.journal.last_id));
   fjson_object_object_add(st, "journal", journal);
-  fjson_object_object_add(fw, "cursor", fjson_object_new_int64(cursor));
-  fjson_object_object_add(fw, "lag_lines", fjson_object_new_int64(lag.lines));
-  fjson_object_object_add(fw, "lag_blocks", fjson_object_new_int64(lag.blocks));
+  fjson_object_object_add(fw, "cursor", fjson_object_new_int64(as.forward_cursor));
+  fjson_object_object_add(fw, "lag_lines", fjson_object_new_int64(as.lag.lines));
+  fjson_object_object_add(fw, "lag_blocks", fjson_object_new_int64(as.lag.blocks));
   if (soc_store_meta_get(store, "forward.broker", buf, sizeof buf, NULL) < 0)
     snprintf(buf, sizeof buf, "never contacted");
   fjson_object_object_add(fw, "broker", fjson_object_new_string(buf));

@@ -62,23 +62,23 @@
 #include "input.h"
 #include "soc/event.h"
 
-#define CURSOR_MAX 512          /* journald's cursors are ~150 bytes */
-#define TURN_ENTRIES 4096       /* entries per turn, so commits and other inputs get theirs */
+#define CURSOR_MAX 512    /* journald's cursors are ~150 bytes */
+#define TURN_ENTRIES 4096 /* entries per turn, so commits and other inputs get theirs */
 
 typedef struct journald_state {
   soc_input *in;
   sd_journal *j;
   soc_timer *timer;
   soc_event *ev;
-  char *json;                   /* SOC_EVENT_JSON_MAX bytes */
-  int standing_down;            /* skip_if_exists matched: reads nothing */
-  int filtered;                 /* matches are set: sequence numbers jump by design */
-  int current;                  /* the reader is on an entry not handed over yet */
-  int have_last;                /* `last` holds the cursor of the last entry handed over */
+  char *json;        /* SOC_EVENT_JSON_MAX bytes */
+  int standing_down; /* skip_if_exists matched: reads nothing */
+  int filtered;      /* matches are set: sequence numbers jump by design */
+  int current;       /* the reader is on an entry not handed over yet */
+  int have_last;     /* `last` holds the cursor of the last entry handed over */
   char last[CURSOR_MAX];
-  uint64_t next_seq;            /* position of the next entry */
+  uint64_t next_seq; /* position of the next entry */
   uint64_t saved_seq, saving_seq;
-  int64_t gaps, missed;         /* counters of our own (save_counters) */
+  int64_t gaps, missed; /* counters of our own (save_counters) */
 } journald_state;
 
 static const char *input_id(const journald_state *st) { return st->in->cfg->id; }
@@ -149,8 +149,8 @@ static int build_event(journald_state *st, int64_t *ts_ns) {
   uint64_t usec = 0;
   int64_t v;
   soc_event_reset(ev);
-  *ts_ns = sd_journal_get_realtime_usec(st->j, &usec) == 0 ? (int64_t)usec * 1000
-                                                           : soc_now_real_ns();
+  *ts_ns =
+      sd_journal_get_realtime_usec(st->j, &usec) == 0 ? (int64_t)usec * 1000 : soc_now_real_ns();
   soc_event_set_time(ev, *ts_ns);
   const char *msg = field(st, "MESSAGE", &len);
   if (msg) {
@@ -200,8 +200,12 @@ static int hand_current(journald_state *st) {
     st->in->counters[SOC_CTR_READ_ERRORS]++;
     return 0;
   }
-  soc_jline l = {.data = st->json, .len = len, .pos = st->next_seq, .ts_ns = ts_ns,
-                 .recv_ns = soc_now_real_ns(), .flags = cut ? SOC_JLINE_TRUNCATED : 0};
+  soc_jline l = {.data = st->json,
+                 .len = len,
+                 .pos = st->next_seq,
+                 .ts_ns = ts_ns,
+                 .recv_ns = soc_now_real_ns(),
+                 .flags = cut ? SOC_JLINE_TRUNCATED : 0};
   rc = soc_ingest_event(st->in, input_id(st), 0, &l);
   if (rc == -EAGAIN) return rc;
   if (rc < 0) {
@@ -213,8 +217,8 @@ static int hand_current(journald_state *st) {
     char id_prev[64], id_now[64];
     uint64_t prev, now;
     if (cursor_seqnum(st->last, id_prev, sizeof id_prev, &prev) == 0 &&
-        cursor_seqnum(cursor, id_now, sizeof id_now, &now) == 0 &&
-        strcmp(id_prev, id_now) == 0 && now > prev + 1)
+        cursor_seqnum(cursor, id_now, sizeof id_now, &now) == 0 && strcmp(id_prev, id_now) == 0 &&
+        now > prev + 1)
       st->missed += (int64_t)(now - prev - 1);
   }
   memcpy(st->last, cursor, sizeof cursor);
@@ -263,7 +267,11 @@ static int add_matches(journald_state *st) {
   const soc_input_config *c = st->in->cfg;
   char m[1024];
   int rc = 0;
-  struct { const char *field; char **values; size_t n; } sets[] = {
+  struct {
+    const char *field;
+    char **values;
+    size_t n;
+  } sets[] = {
       {"_SYSTEMD_UNIT", c->units, c->nunits},
       {"SYSLOG_IDENTIFIER", c->identifiers, c->nidentifiers},
       {"_TRANSPORT", c->transports, c->ntransports},
@@ -307,8 +315,10 @@ static int position(journald_state *st) {
   st->have_last = 1;
   rc = sd_journal_seek_cursor(st->j, st->last);
   if (rc < 0) {
-    fprintf(stderr, "socagent: %s: the saved journal cursor is not valid (%s); reading from "
-            "the oldest entry\n", input_id(st), strerror(-rc));
+    fprintf(stderr,
+            "socagent: %s: the saved journal cursor is not valid (%s); reading from "
+            "the oldest entry\n",
+            input_id(st), strerror(-rc));
     st->gaps++;
     st->have_last = 0;
     return sd_journal_seek_head(st->j);
@@ -327,14 +337,17 @@ static int position(journald_state *st) {
       cursor_seqnum(now, id_now, sizeof id_now, &seq) == 0 && strcmp(id_prev, id_now) == 0 &&
       seq > prev + 1) {
     if (!st->filtered) st->missed += (int64_t)(seq - prev - 1);
-    fprintf(stderr, "socagent: %s: the last entry read is no longer in the journal (vacuumed "
+    fprintf(stderr,
+            "socagent: %s: the last entry read is no longer in the journal (vacuumed "
             "while the agent was stopped): going on with the oldest entry after it; %llu "
-            "entr%s between them were deleted unread\n", input_id(st),
-            (unsigned long long)(seq - prev - 1), seq - prev - 1 == 1 ? "y" : "ies");
+            "entr%s between them were deleted unread\n",
+            input_id(st), (unsigned long long)(seq - prev - 1), seq - prev - 1 == 1 ? "y" : "ies");
   } else {
-    fprintf(stderr, "socagent: %s: the last entry read is no longer in the journal (cleared "
+    fprintf(stderr,
+            "socagent: %s: the last entry read is no longer in the journal (cleared "
             "or vacuumed while the agent was stopped): going on with the oldest entry after "
-            "it; what was between them is lost\n", input_id(st));
+            "it; what was between them is lost\n",
+            input_id(st));
   }
   st->have_last = 0; /* no sequence comparison across the gap: counted above */
   return 0;
@@ -377,8 +390,10 @@ static int journald_create(soc_input *in) {
   result = soc_store_counters_scan(soc_ingest_store(in->ingest), load_counter, st);
   if (result < 0) goto out;
   if (any_exists(in->cfg, &which)) {
-    fprintf(stderr, "socagent: %s: %s exists, so a syslog daemon writes the journal's messages "
-            "to files: this input stands down (skip_if_exists)\n", in->cfg->id, which);
+    fprintf(stderr,
+            "socagent: %s: %s exists, so a syslog daemon writes the journal's messages "
+            "to files: this input stands down (skip_if_exists)\n",
+            in->cfg->id, which);
     st->standing_down = 1;
     result = 0;
     goto out;

@@ -164,6 +164,9 @@ typedef struct soc_config {
     int64_t object_max_bytes; /* a matched object bigger than this is named, not kept */
   } evidence;
   soc_kafka_config kafka;
+  struct {
+    char *listen;         /* NULL: no endpoint; else loopback "HOST:PORT" (lib/base/metrics.c) */
+  } metrics;
 } soc_config;
 
 typedef struct soc_collector_config {
@@ -179,6 +182,9 @@ typedef struct soc_collector_config {
     char *regimes_dir;      /* NULL: soc_regime_default_dir() */
   } center;
   soc_kafka_config kafka;
+  struct {
+    char *listen;
+  } metrics;
 } soc_collector_config;
 
 enum {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "soc/authority.h"
+#include "soc/metrics.h"
 #include "soc/rules.h"
 #include "soc/schema.h"
 #include "soc/tz.h"
@@ -64,6 +65,15 @@ static const soc_field agent_fields[] = {
     {.key = "group", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.group),
      .help = "with agent.user: run with this group (default: the user's primary group)"},
 };
+
+/* The Prometheus endpoint (lib/base/metrics.c, docs/OPERATIONS.md), the
+ * same key for the agent and the collector. */
+#define METRICS_FIELDS(T)                                                                     \
+  {.key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(T, metrics.listen),       \
+   .help = "serve Prometheus metrics at http://HOST:PORT/metrics; HOST must be loopback "     \
+           "(127.0.0.1, [::1]); a port above 1023; unset: no endpoint"}
+static const soc_field metrics_fields[] = {METRICS_FIELDS(soc_config)};
+static const soc_field collector_metrics_fields[] = {METRICS_FIELDS(soc_collector_config)};
 
 static const soc_field journal_fields[] = {
     {.key = "max_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_config, journal.max_bytes),
@@ -375,7 +385,8 @@ static const soc_field collector_fields[] = {
 };
 
 static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
-                                             "kafka",   "journal",  "report", "evidence", NULL};
+                                             "kafka",   "journal",  "report", "evidence",
+                                             "metrics", NULL};
 static const soc_field center_fields[] = {
     {.key = "regime", .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_collector_config, center.regime), .def = "tw-2026",
@@ -385,7 +396,8 @@ static const soc_field center_fields[] = {
      .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
 };
 
-static const char *const collector_sections[] = {"collector", "kafka", "center", NULL};
+static const char *const collector_sections[] = {"collector", "kafka", "center", "metrics",
+                                                 NULL};
 
 /* ---- small validators ---------------------------------------------------- */
 
@@ -914,6 +926,21 @@ static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
 
 /* ---- top level ----------------------------------------------------------- */
 
+/* metrics: the one-key table, then the address (loopback only). */
+static int load_metrics(loader *l, const soc_ynode *node, const soc_field *fields, void *cfg,
+                        char **listen) {
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  const char *why = NULL;
+  if (soc_schema_apply(fields, 1, node, cfg, &l->ctx, "metrics") < 0) return -EINVAL;
+  if (*listen && soc_metrics_listen_parse(*listen, &ss, &sl, &why) < 0) {
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "listen"), "metrics.listen: '%s': %s", *listen,
+                     why);
+    return -EINVAL;
+  }
+  return 0;
+}
+
 static int check_sections(loader *l, const soc_ynode *root, const char *const *sections) {
   int result = 0;
   for (size_t i = 0; i < root->n; i++) {
@@ -1004,6 +1031,8 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
                           cfg, &l.ctx, "report") < 0;
   bad |= soc_schema_apply(evidence_fields, NFIELDS(evidence_fields),
                           soc_ynode_get(root, "evidence"), cfg, &l.ctx, "evidence") < 0;
+  bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), metrics_fields, cfg,
+                      &cfg->metrics.listen) < 0;
   if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
     soc_schema_error(&l.ctx, soc_ynode_get(root, "journal"),
            "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
@@ -1119,6 +1148,7 @@ void soc_config_free(soc_config *cfg) {
   soc_schema_release(report_fields, NFIELDS(report_fields), cfg);
   soc_schema_release(evidence_fields, NFIELDS(evidence_fields), cfg);
   soc_schema_release(kafka_fields, NFIELDS(kafka_fields), &cfg->kafka);
+  soc_schema_release(metrics_fields, NFIELDS(metrics_fields), cfg);
   free(cfg->assets_path);
   free(cfg->path);
   free(cfg->base_dir);
@@ -1147,6 +1177,8 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
   }
   bad |= soc_schema_apply(center_fields, NFIELDS(center_fields), soc_ynode_get(root, "center"),
                           cfg, &l.ctx, "center") < 0;
+  bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), collector_metrics_fields, cfg,
+                      &cfg->metrics.listen) < 0;
   if (!bad && (flags & SOC_CONFIG_CHECK_REFERENCES)) {
     soc_regime *regime = NULL;
     const char *dir = cfg->center.regimes_dir ? cfg->center.regimes_dir : soc_regime_default_dir();
@@ -1175,6 +1207,7 @@ void soc_collector_config_free(soc_collector_config *cfg) {
   soc_schema_release(collector_fields, NFIELDS(collector_fields), cfg);
   soc_schema_release(center_fields, NFIELDS(center_fields), cfg);
   soc_schema_release(collector_kafka_fields, NFIELDS(collector_kafka_fields), &cfg->kafka);
+  soc_schema_release(collector_metrics_fields, NFIELDS(collector_metrics_fields), cfg);
   free(cfg->path);
   free(cfg->base_dir);
   free(cfg);
@@ -1188,6 +1221,9 @@ void soc_config_print_doc(int collector, FILE *out) {
     soc_schema_print_doc(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
     fprintf(out, "center:\n");
     soc_schema_print_doc(center_fields, NFIELDS(center_fields), "center", out);
+    fprintf(out, "metrics:\n");
+    soc_schema_print_doc(collector_metrics_fields, NFIELDS(collector_metrics_fields), "metrics",
+                         out);
     return;
   }
   fprintf(out, "agent:\n");
@@ -1211,4 +1247,6 @@ void soc_config_print_doc(int collector, FILE *out) {
   soc_schema_print_doc(evidence_fields, NFIELDS(evidence_fields), "evidence", out);
   fprintf(out, "kafka:\n");
   soc_schema_print_doc(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
+  fprintf(out, "metrics:\n");
+  soc_schema_print_doc(metrics_fields, NFIELDS(metrics_fields), "metrics", out);
 }

@@ -1,0 +1,349 @@
+/*
+ * metrics — Prometheus text and a loopback HTTP server (see the header).
+ *
+ * Why a server of our own and not a library: it answers one request, GET
+ * /metrics, from one scraper every few seconds. A thread that accepts,
+ * reads at most REQUEST_MAX bytes within a timeout, answers and closes is
+ * all that needs, and keeps every buffer bounded: a client that sends a
+ * huge or slow request gets 400 or is dropped, never our memory or the
+ * thread for long. Only loopback addresses are accepted for listening,
+ * because the endpoint has no authentication.
+ *
+ * Samples are collected first and written grouped by name (a stable sort
+ * keeps the callers' order within a family), since the text format wants
+ * each family's samples together under one # HELP and # TYPE, and callers
+ * naturally iterate by source, not by metric.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include "soc/metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define REQUEST_MAX 8192
+#define IO_TIMEOUT_MS 2000
+
+typedef struct sample {
+  char name[SOC_METRICS_NAME_MAX];
+  char label_key[SOC_METRICS_NAME_MAX];
+  char label_value[2 * SOC_METRICS_LABEL_MAX]; /* escaped: at most 2 bytes per byte */
+  const char *help;
+  soc_metric_type type;
+  int64_t value;
+  size_t order;
+} sample;
+
+struct soc_metrics_text {
+  sample *v;
+  size_t n, cap;
+};
+
+struct soc_metrics_server {
+  int fd;
+  int stop_fd; /* eventfd: _free wakes the thread */
+  unsigned port;
+  pthread_t thread;
+  int started;
+  soc_metrics_render_fn render;
+  void *arg;
+};
+
+/* ---- the text format -------------------------------------------------------- */
+
+soc_metrics_text *soc_metrics_text_new(void) { return calloc(1, sizeof(soc_metrics_text)); }
+
+void soc_metrics_text_free(soc_metrics_text *t) {
+  if (!t) return;
+  free(t->v);
+  free(t);
+}
+
+static void clean_name(char *out, size_t cap, const char *in) {
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++) {
+    char c = in[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+             (i > 0 && c >= '0' && c <= '9');
+    out[i] = ok ? c : '_';
+  }
+  out[i] = '\0';
+}
+
+/* Label values: backslash, double quote and newline are escaped. */
+static void escape_value(char *out, size_t cap, const char *in) {
+  size_t o = 0;
+  for (size_t i = 0; in[i] && i < SOC_METRICS_LABEL_MAX && o + 3 < cap; i++) {
+    char c = in[i];
+    if (c == '\\' || c == '"') {
+      out[o++] = '\\';
+      out[o++] = c;
+    } else if (c == '\n') {
+      out[o++] = '\\';
+      out[o++] = 'n';
+    } else {
+      out[o++] = c;
+    }
+  }
+  out[o] = '\0';
+}
+
+int soc_metrics_add(soc_metrics_text *t, const char *name, soc_metric_type type, const char *help,
+                    const char *label_key, const char *label_value, int64_t value) {
+  if (t->n == SOC_METRICS_SAMPLES_MAX) return -ENOSPC;
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    sample *v = realloc(t->v, cap * sizeof *v);
+    if (!v) return -ENOMEM;
+    t->v = v;
+    t->cap = cap;
+  }
+  sample *s = &t->v[t->n];
+  memset(s, 0, sizeof *s);
+  clean_name(s->name, sizeof s->name, name);
+  if (label_key && label_value) {
+    clean_name(s->label_key, sizeof s->label_key, label_key);
+    escape_value(s->label_value, sizeof s->label_value, label_value);
+  }
+  s->help = help ? help : "";
+  s->type = type;
+  s->value = value;
+  s->order = t->n++;
+  return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+  const sample *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  if (c) return c;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int soc_metrics_text_render(soc_metrics_text *t, char **text, size_t *len) {
+  char *buf = NULL;
+  size_t cap = 0;
+  FILE *f = open_memstream(&buf, &cap);
+  if (!f) return -ENOMEM;
+  if (t->n) qsort(t->v, t->n, sizeof *t->v, by_name);
+  for (size_t i = 0; i < t->n; i++) {
+    const sample *s = &t->v[i];
+    if (i == 0 || strcmp(s->name, t->v[i - 1].name) != 0) {
+      fprintf(f, "# HELP %s ", s->name);
+      for (const char *h = s->help; *h; h++) { /* help: backslash and newline escaped */
+        if (*h == '\\')
+          fputs("\\\\", f);
+        else if (*h == '\n')
+          fputs("\\n", f);
+        else
+          fputc(*h, f);
+      }
+      fprintf(f, "\n# TYPE %s %s\n", s->name, s->type == SOC_METRIC_COUNTER ? "counter" : "gauge");
+    }
+    if (s->label_key[0])
+      fprintf(f, "%s{%s=\"%s\"} %" PRId64 "\n", s->name, s->label_key, s->label_value, s->value);
+    else
+      fprintf(f, "%s %" PRId64 "\n", s->name, s->value);
+  }
+  if (fclose(f) != 0) {
+    free(buf);
+    return -ENOMEM;
+  }
+  *text = buf;
+  *len = cap;
+  return 0;
+}
+
+/* ---- the listening address ---------------------------------------------------- */
+
+int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+                             const char **why) {
+  char host[64];
+  const char *colon = s ? strrchr(s, ':') : NULL;
+  memset(ss, 0, sizeof *ss);
+  if (!colon || colon == s || (size_t)(colon - s) >= sizeof host) {
+    *why = "expected HOST:PORT, e.g. 127.0.0.1:9464";
+    return -EINVAL;
+  }
+  memcpy(host, s, (size_t)(colon - s));
+  host[colon - s] = '\0';
+  char *end;
+  errno = 0;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  if (errno || *end || end == colon + 1 || port > 65535) {
+    *why = "the port must be a number from 0 to 65535";
+    return -EINVAL;
+  }
+  if (strcmp(host, "localhost") == 0) snprintf(host, sizeof host, "127.0.0.1");
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  size_t hl = strlen(host);
+  if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+    host[hl - 1] = '\0';
+    if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1) {
+      *why = "not an IPv6 address in brackets";
+      return -EINVAL;
+    }
+    if (!IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr)) {
+      *why = "the endpoint has no authentication: only a loopback address ([::1]) is accepted";
+      return -EINVAL;
+    }
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *a6;
+    return 0;
+  }
+  if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+    *why = "expected an IPv4 address, [::1] or localhost";
+    return -EINVAL;
+  }
+  if ((ntohl(a4->sin_addr.s_addr) >> 24) != 127) {
+    *why = "the endpoint has no authentication: only a loopback address (127.0.0.0/8) is accepted";
+    return -EINVAL;
+  }
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons((uint16_t)port);
+  *len = sizeof *a4;
+  return 0;
+}
+
+/* ---- the server ------------------------------------------------------------------ */
+
+static void send_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
+  char head[256];
+  int h = snprintf(head, sizeof head,
+                   "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                   "Connection: close\r\n\r\n",
+                   status, type, n);
+  send_all(fd, head, (size_t)h);
+  send_all(fd, body, n);
+}
+
+static void serve(soc_metrics_server *s, int fd) {
+  char req[REQUEST_MAX + 1];
+  size_t got = 0;
+  struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  while (got < REQUEST_MAX) {
+    ssize_t r = recv(fd, req + got, REQUEST_MAX - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return; /* closed or too slow */
+    got += (size_t)r;
+    req[got] = '\0';
+    if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+  }
+  req[got] = '\0';
+  static const char plain[] = "text/plain; charset=utf-8";
+  if (got == REQUEST_MAX) {
+    respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
+    return;
+  }
+  if (strncmp(req, "GET ", 4) != 0) {
+    respond(fd, "405 Method Not Allowed", plain, "only GET\n", 9);
+    return;
+  }
+  const char *path = req + 4;
+  if (strncmp(path, "/metrics", 8) != 0 || (path[8] != ' ' && path[8] != '?')) {
+    respond(fd, "404 Not Found", plain, "try /metrics\n", 13);
+    return;
+  }
+  soc_metrics_text *t = soc_metrics_text_new();
+  char *text = NULL;
+  size_t len = 0;
+  if (t && s->render(s->arg, t) == 0 && soc_metrics_text_render(t, &text, &len) == 0)
+    respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);
+  else
+    respond(fd, "500 Internal Server Error", plain, "metrics unavailable\n", 20);
+  free(text);
+  soc_metrics_text_free(t);
+}
+
+static void *run(void *arg) {
+  soc_metrics_server *s = arg;
+  struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop_fd, .events = POLLIN}};
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[1].revents) break;
+    if (!(p[0].revents & POLLIN)) continue;
+    int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    serve(s, c);
+    close(c);
+  }
+  return NULL;
+}
+
+unsigned soc_metrics_server_port(const soc_metrics_server *s) { return s ? s->port : 0; }
+
+int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
+                             soc_metrics_server **out) {
+  int result = -EINVAL;
+  struct sockaddr_storage ss;
+  socklen_t sl;
+  const char *why = NULL;
+  soc_metrics_server *s = calloc(1, sizeof *s);
+  *out = NULL;
+  if (!s) return -ENOMEM;
+  s->fd = s->stop_fd = -1;
+  s->render = render;
+  s->arg = arg;
+  if (soc_metrics_listen_parse(listen_at, &ss, &sl, &why) < 0) goto out;
+  s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  s->stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (s->fd < 0 || s->stop_fd < 0) {
+    result = -errno;
+    goto out;
+  }
+  int one = 1;
+  setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0 || listen(s->fd, 16) < 0) {
+    result = -errno;
+    goto out;
+  }
+  sl = sizeof ss;
+  if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0)
+    s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
+  result = -pthread_create(&s->thread, NULL, run, s);
+  if (result == 0) s->started = 1;
+out:
+  if (result == 0)
+    *out = s;
+  else
+    soc_metrics_server_free(s);
+  return result;
+}
+
+void soc_metrics_server_free(soc_metrics_server *s) {
+  if (!s) return;
+  if (s->started) {
+    uint64_t one = 1;
+    if (write(s->stop_fd, &one, sizeof one) != sizeof one) pthread_cancel(s->thread);
+    pthread_join(s->thread, NULL);
+  }
+  if (s->fd >= 0) close(s->fd);
+  if (s->stop_fd >= 0) close(s->stop_fd);
+  free(s);
+}

@@ -1,0 +1,110 @@
+#!/bin/bash
+# The Prometheus endpoint (metrics.listen) of the agent and the collector:
+# the text passes a strict parser of the format (check_metrics.py, and
+# promtool where it is installed); its numbers are socctl status's; other
+# paths and methods are refused; only loopback addresses are accepted.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+CTL="$SOC_BIN/ctl/socctl"
+COLL="$SOC_BIN/collector/soccollector"
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PARSE="python3 $SOC_SRC/tests/integration/check_metrics.py"
+
+# value NAME_WITH_LABELS FILE: the sample's value from check_metrics.py's output
+value() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+
+scrape() { # url out-file: parsed samples in out-file; the raw text in out-file.raw
+  curl -sf "$1" >"$2.raw" || return 1
+  $PARSE <"$2.raw" >"$2"
+}
+
+# --- off by default; a non-loopback address is refused ----------------------
+mkdir -p "$T/logs"
+PORT=$(free_port)
+agent_yaml() { # metrics line
+  cat >"$T/agent.yaml" <<YAML
+agent: { id: m1, agency: test, authority: 36, state_dir: state }
+contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
+inputs: [ { type: file, id: app, paths: [ "logs/*.log" ], poll_interval: 20ms } ]
+journal: { commit_interval: 50ms }
+kafka: { brokers: "127.0.0.1:9" }
+$1
+YAML
+}
+agent_yaml 'metrics: { listen: "0.0.0.0:9464" }'
+run "$AGENT" -c "$T/agent.yaml" --check-config
+expect_status 2
+expect_err "metrics.listen: '0.0.0.0:9464': the endpoint has no authentication: only a loopback address"
+agent_yaml 'metrics: { listen: "127.0.0.1:http" }'
+run "$AGENT" -c "$T/agent.yaml" --check-config
+expect_status 2
+expect_err "metrics.listen: '127.0.0.1:http': the port must be a number"
+
+# --- the agent ------------------------------------------------------------------
+agent_yaml "metrics: { listen: \"127.0.0.1:$PORT\" }"
+for i in 1 2 3 4 5; do echo "Dec  6 10:00:0$i host app[1]: line $i" >>"$T/logs/a.log"; done
+"$AGENT" -c "$T/agent.yaml" 2>"$T/agent.err" &
+agent=$!
+CHECKS=$((CHECKS + 1))
+for _ in $(seq 100); do
+  [ "$("$CTL" -c "$T/agent.yaml" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["app"]["lines"])' 2>/dev/null)" = 5 ] && break
+  sleep 0.1
+done
+scrape "http://127.0.0.1:$PORT/metrics" "$T/agent.prom" || fail "the agent's /metrics does not parse: $(tail -3 "$T/agent.prom.raw")"
+run "$CTL" -c "$T/agent.yaml" status --json
+printf '%s' "$OUT" >"$T/status.json"
+check_py "the endpoint's numbers are socctl status's" '
+import json, sys
+st = json.load(open(sys.argv[1]))
+m = dict(l.rsplit(" ", 1) for l in open(sys.argv[2]).read().splitlines())
+def v(k): return int(float(m[k]))
+assert v("socagent_input_records_total{input=\"app\"}") == st["counters"]["app"]["lines"] == 5, m
+assert v("socagent_input_bytes_total{input=\"app\"}") == st["counters"]["app"]["bytes"], m
+assert v("socagent_journal_records") == st["journal"]["lines"], m
+assert v("socagent_journal_bytes") == st["journal"]["stored_bytes"], m
+assert v("socagent_forward_lag_records") == st["forward"]["lag_lines"], m
+assert v("socagent_forward_delivered_total") == st["forward"]["delivered"], m
+assert v("socagent_journal_lost_records_total") == 0, m
+assert v("socagent_up") == 1
+' "$T/status.json" "$T/agent.prom"
+if command -v promtool >/dev/null; then
+  run promtool check metrics <"$T/agent.prom.raw"
+  expect_status 0
+fi
+run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other"
+expect_out 404
+run curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/metrics"
+expect_out 405
+# a client that sends nothing does not hold the endpoint for others
+exec 9<>"/dev/tcp/127.0.0.1/$PORT"
+run curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics"
+expect_out 200
+exec 9<&-
+kill $agent
+wait $agent
+
+# --- the collector ---------------------------------------------------------------
+start_broker "$T"
+CPORT=$(free_port)
+cat >"$T/center.yaml" <<YAML
+collector: { id: center, state_dir: center, agent_silence: 5s }
+kafka: { brokers: "$BOOTSTRAP", topic_prefix: soc, group_id: soccollector }
+metrics: { listen: "127.0.0.1:$CPORT" }
+YAML
+"$COLL" -c "$T/center.yaml" 2>"$T/coll.err" &
+coll=$!
+CHECKS=$((CHECKS + 1))
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$CPORT/metrics" >/dev/null && break; sleep 0.1; done
+scrape "http://127.0.0.1:$CPORT/metrics" "$T/coll.prom" || fail "the collector's /metrics does not parse: $(cat "$T/coll.err")"
+CHECKS=$((CHECKS + 1))
+[ "$(value soccollector_up "$T/coll.prom")" = 1 ] && [ "$(value soccollector_agents "$T/coll.prom")" = 0 ] ||
+  fail "soccollector_up / soccollector_agents missing: $(cat "$T/coll.prom")"
+kill $coll
+wait $coll
+
+finish
