@@ -41,6 +41,7 @@ static void usage(FILE *out) {
           "      --check-config  validate the file and everything it points at, then exit\n"
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
+          "                      (--help-config=man: as man(7) source, for socagent.yaml(5))\n"
           "  -V, --version       print the version\n");
 }
 
@@ -132,7 +133,7 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-      {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
+      {"help-config", optional_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
       {"forward-once", no_argument, NULL, 'F'}, {"now", required_argument, NULL, 'N'},
       {NULL, 0, NULL, 0}};
@@ -152,7 +153,7 @@ int main(int argc, char **argv) {
           return 2;
         }
         break;
-      case 'H': soc_config_print_doc(0, stdout); return 0;
+      case 'H': return soc_config_help(0, optarg, stdout) == 0 ? 0 : 2;
       case 'V': printf("socagent %s\n", SOC_VERSION); return 0;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;

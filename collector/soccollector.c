@@ -117,6 +117,7 @@ static void usage(FILE *out) {
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --check-config  validate the file, then exit (0: valid, 2: invalid)\n"
           "      --help-config   list every configuration key with its default\n"
+          "                      (--help-config=man: as man(7) source, for soccollector.yaml(5))\n"
           "  -V, --version       print the version\n"
           "commands (none: consume from Kafka into center.db until SIGTERM):\n"
           "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
@@ -753,7 +754,7 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-      {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
+      {"help-config", optional_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, opt;
@@ -762,7 +763,7 @@ int main(int argc, char **argv) {
     switch (opt) {
       case 'c': path = optarg; break;
       case 'C': check = 1; break;
-      case 'H': soc_config_print_doc(1, stdout); return 0;
+      case 'H': return soc_config_help(1, optarg, stdout) == 0 ? 0 : 2;
       case 'V': printf("soccollector %s\n", SOC_VERSION); return 0;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;

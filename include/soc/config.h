@@ -225,6 +225,11 @@ int soc_input_excluded(const soc_input_config *in, const char *path);
 
 /* Prints every key of the agent's (collector: 1) file with its default and help. */
 void soc_config_print_doc(int collector, FILE *out);
+/* --help-config[=FORMAT] of both programs: format NULL is the text of
+ * soc_config_print_doc, "man" the same as man(7) source (the KEYS of
+ * socagent.yaml(5) and soccollector.yaml(5) are built from it); another
+ * is refused on stderr with -EINVAL. */
+int soc_config_help(int collector, const char *format, FILE *out);
 
 /* A parsed "udp://HOST:PORT" / "tcp://[V6]:PORT" listen address. */
 typedef struct soc_listen {

@@ -101,5 +101,13 @@ char *soc_path_resolve(const char *base_dir, const char *path);
 /* Writes one line per key: name, type, default and help. */
 void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *section,
                           FILE *out);
+/* The same as man(7) source: one tagged paragraph (.TP) per key, text
+ * escaped for roff. The configuration manual pages are made of it at
+ * build time, so they can not drift from --help-config. */
+void soc_schema_print_man(const soc_field *fields, size_t nfields, const char *section,
+                          FILE *out);
+/* s as roff text: backslashes and hyphens escaped, and a leading '.' or
+ * '\'' made literal. */
+void soc_schema_roff(const char *s, FILE *out);
 
 #endif

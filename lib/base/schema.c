@@ -457,3 +457,34 @@ void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *s
     if (f->help) fprintf(out, "      %s\n", f->help);
   }
 }
+
+void soc_schema_roff(const char *s, FILE *out) {
+  if (*s == '.' || *s == '\'') fputs("\\&", out);
+  for (; *s; s++) {
+    if (*s == '\\') fputs("\\e", out);
+    else if (*s == '-') fputs("\\-", out);
+    else fputc(*s, out);
+  }
+}
+
+void soc_schema_print_man(const soc_field *fields, size_t nfields, const char *section, FILE *out) {
+  for (size_t i = 0; i < nfields; i++) {
+    const soc_field *f = &fields[i];
+    fputs(".TP\n.B ", out);
+    soc_schema_roff(section, out);
+    fputc('.', out);
+    soc_schema_roff(f->key, out);
+    fprintf(out, "\n(%s%s", type_name(f->type), (f->flags & SOC_FIELD_REQUIRED) ? ", required" : "");
+    if (f->def) {
+      fputs(", default \\fB", out);
+      soc_schema_roff(f->def, out);
+      fputs("\\fR", out);
+    }
+    fputs(")\n", out);
+    if (f->help) {
+      fputs(".br\n", out);
+      soc_schema_roff(f->help, out);
+      fputc('\n', out);
+    }
+  }
+}

@@ -1213,40 +1213,69 @@ void soc_collector_config_free(soc_collector_config *cfg) {
   free(cfg);
 }
 
-void soc_config_print_doc(int collector, FILE *out) {
-  if (collector) {
-    fprintf(out, "collector:\n");
-    soc_schema_print_doc(collector_fields, NFIELDS(collector_fields), "collector", out);
-    fprintf(out, "kafka:\n");
-    soc_schema_print_doc(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
-    fprintf(out, "center:\n");
-    soc_schema_print_doc(center_fields, NFIELDS(center_fields), "center", out);
-    fprintf(out, "metrics:\n");
-    soc_schema_print_doc(collector_metrics_fields, NFIELDS(collector_metrics_fields), "metrics",
-                         out);
+/* One walk over every key table, as text (--help-config) or man source. */
+typedef void (*print_fields_fn)(const soc_field *, size_t, const char *, FILE *);
+
+static void heading(int man, const char *title, const char *note, FILE *out) {
+  if (!man) {
+    fprintf(out, "%s:%s%s\n", title, note ? " " : "", note ? note : "");
     return;
   }
-  fprintf(out, "agent:\n");
-  soc_schema_print_doc(agent_fields, NFIELDS(agent_fields), "agent", out);
-  fprintf(out, "contacts: (list, at least 2 per §2.4)\n");
-  soc_schema_print_doc(contact_fields, NFIELDS(contact_fields), "contacts[]", out);
-  fprintf(out, "assets: path of the asset inventory (assets.yaml)\n");
-  for (size_t i = 0; i < NFIELDS(input_kinds); i++) {
-    char section[32];
-    snprintf(section, sizeof section, "inputs[type=%s]", input_kinds[i].name);
-    fprintf(out, "inputs, type %s:\n", input_kinds[i].name);
-    soc_schema_print_doc(input_kinds[i].fields, input_kinds[i].nfields, section, out);
+  fputs(".SS \"", out);
+  soc_schema_roff(title, out);
+  fputs("\"\n", out);
+  if (note) {
+    soc_schema_roff(note, out);
+    fputc('\n', out);
   }
-  fprintf(out, "rules:\n");
-  soc_schema_print_doc(rules_fields, NFIELDS(rules_fields), "rules", out);
-  fprintf(out, "journal:\n");
-  soc_schema_print_doc(journal_fields, NFIELDS(journal_fields), "journal", out);
-  fprintf(out, "report:\n");
-  soc_schema_print_doc(report_fields, NFIELDS(report_fields), "report", out);
-  fprintf(out, "evidence:\n");
-  soc_schema_print_doc(evidence_fields, NFIELDS(evidence_fields), "evidence", out);
-  fprintf(out, "kafka:\n");
-  soc_schema_print_doc(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
-  fprintf(out, "metrics:\n");
-  soc_schema_print_doc(metrics_fields, NFIELDS(metrics_fields), "metrics", out);
+}
+
+static void print_config_doc(int collector, int man, FILE *out) {
+  print_fields_fn fields = man ? soc_schema_print_man : soc_schema_print_doc;
+  if (collector) {
+    heading(man, "collector", NULL, out);
+    fields(collector_fields, NFIELDS(collector_fields), "collector", out);
+    heading(man, "kafka", NULL, out);
+    fields(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
+    heading(man, "center", NULL, out);
+    fields(center_fields, NFIELDS(center_fields), "center", out);
+    heading(man, "metrics", NULL, out);
+    fields(collector_metrics_fields, NFIELDS(collector_metrics_fields), "metrics", out);
+    return;
+  }
+  heading(man, "agent", NULL, out);
+  fields(agent_fields, NFIELDS(agent_fields), "agent", out);
+  heading(man, "contacts", "(list, at least 2 per §2.4)", out);
+  fields(contact_fields, NFIELDS(contact_fields), "contacts[]", out);
+  heading(man, "assets", "path of the asset inventory (assets.yaml)", out);
+  for (size_t i = 0; i < NFIELDS(input_kinds); i++) {
+    char section[32], title[48];
+    snprintf(section, sizeof section, "inputs[type=%s]", input_kinds[i].name);
+    snprintf(title, sizeof title, "inputs, type %s", input_kinds[i].name);
+    heading(man, title, NULL, out);
+    fields(input_kinds[i].fields, input_kinds[i].nfields, section, out);
+  }
+  heading(man, "rules", NULL, out);
+  fields(rules_fields, NFIELDS(rules_fields), "rules", out);
+  heading(man, "journal", NULL, out);
+  fields(journal_fields, NFIELDS(journal_fields), "journal", out);
+  heading(man, "report", NULL, out);
+  fields(report_fields, NFIELDS(report_fields), "report", out);
+  heading(man, "evidence", NULL, out);
+  fields(evidence_fields, NFIELDS(evidence_fields), "evidence", out);
+  heading(man, "kafka", NULL, out);
+  fields(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
+  heading(man, "metrics", NULL, out);
+  fields(metrics_fields, NFIELDS(metrics_fields), "metrics", out);
+}
+
+void soc_config_print_doc(int collector, FILE *out) { print_config_doc(collector, 0, out); }
+
+int soc_config_help(int collector, const char *format, FILE *out) {
+  if (format && strcmp(format, "man") != 0) {
+    fprintf(stderr, "--help-config=%s: unknown format; expected none (text) or man\n", format);
+    return -EINVAL;
+  }
+  print_config_doc(collector, format != NULL, out);
+  return 0;
 }

@@ -53,6 +53,13 @@ trap cleanup EXIT
 run sh "$SOC_SRC/scripts/build-deb.sh" "$SOC_BIN/package-build"
 [ "$STATUS" -eq 0 ] || { echo "FAIL: build-deb.sh: $ERR" >&2; exit 1; }
 DEB=$(ls "$SOC_BIN"/package-build/socagent_*.deb)
+if command -v lintian >/dev/null; then
+  # a first upload closes no bug report: the one warning a maintainer
+  # outside Debian would not act on
+  run lintian "$SOC_BIN"/package-build/*.deb
+  CHECKS=$((CHECKS + 1))
+  ! grep -E '^[EW]:' <<<"$OUT" | grep -v initial-upload-closes-no-bugs || fail "lintian warns"
+fi
 DEPS=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' |
   grep . | sort | tr '\n' ',')
 INCLUDE="systemd,systemd-sysv,dbus,iproute2,procps,${DEPS%,}"
