@@ -78,6 +78,7 @@ typedef struct journald_state {
   char last[CURSOR_MAX];
   uint64_t next_seq; /* position of the next entry */
   uint64_t saved_seq, saving_seq;
+  int unsaved_start;            /* read_from: end chose a cursor the store does not hold yet */
   int64_t gaps, missed; /* counters of our own (save_counters) */
 } journald_state;
 
@@ -307,8 +308,12 @@ static int position(journald_state *st) {
     /* The tail itself: previous() lands on the last entry, which is old. */
     rc = sd_journal_seek_tail(st->j);
     if (rc == 0 && sd_journal_previous(st->j) > 0 &&
-        current_cursor(st, st->last, sizeof st->last) == 0)
-      st->have_last = 1;
+        current_cursor(st, st->last, sizeof st->last) == 0) {
+      /* saved at the first commit, so that a restart before any new
+       * entry does not skip what came in between */
+      st->have_last = st->unsaved_start = 1;
+      soc_ingest_touch(st->in->ingest);
+    }
     return rc < 0 ? rc : 0;
   }
   if (rc < 0) return rc;
@@ -453,7 +458,7 @@ static int journald_drain(soc_input *in) {
 static int journald_checkpoint(soc_input *in, soc_store *store) {
   journald_state *st = in->state;
   char key[SOC_STORE_META_KEY_MAX];
-  if (st->next_seq == st->saved_seq) return 0;
+  if (st->next_seq == st->saved_seq && !st->unsaved_start) return 0;
   snprintf(key, sizeof key, SOC_JOURNALD_CURSOR_KEY "%s", in->cfg->id);
   int rc = soc_store_meta_set(store, key, st->last);
   if (rc == 0) rc = soc_store_seq_set(store, in->cfg->id, st->next_seq);
@@ -463,6 +468,7 @@ static int journald_checkpoint(soc_input *in, soc_store *store) {
 
 static void journald_committed(soc_input *in) {
   journald_state *st = in->state;
+  if (st->saving_seq == st->next_seq) st->unsaved_start = 0;
   st->saved_seq = st->saving_seq;
 }
 

@@ -5,7 +5,7 @@
 # force from them; matches by identifier, priority, unit and transport; a
 # directory of journal files; resuming from the saved cursor; a cursor
 # vacuumed away while the agent was stopped (gap said and counted, the rest
-# read once); a cleared journal; skip_if_exists.
+# read once); a cleared journal; skip_if_exists; read_from: end.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/journald_lib.sh"
@@ -28,6 +28,7 @@ inputs:
   - { type: journald, id: stdout, transports: [ stdout ] }
   - { type: journald, id: files, directory: /var/log/journal }
   - { type: journald, id: standby, skip_if_exists: [ "$T/auth.log" ] }
+  - { type: journald, id: tail, read_from: end }
 rules: { log: [ "$SOC_SRC/rules/log/*.yaml" ] }
 journal: { commit_interval: 50ms }
 kafka: { brokers: "127.0.0.1:9" }
@@ -111,6 +112,9 @@ expect_status 0
 CHECKS=$((CHECKS + 1))
 [ "$(count all 'resume-')" = 3 ] && [ "$(count all 'Failed password')" = 12 ] ||
   fail "after a restart: resume-* $(count all 'resume-') (want 3), sshd $(count all 'Failed password') (want 12)"
+CHECKS=$((CHECKS + 1))
+[ "$(count tail 'Failed password')" = 0 ] && [ "$(count tail 'resume-')" = 3 ] ||
+  fail "read_from: end: sshd $(count tail 'Failed password') (want 0), resume-* $(count tail 'resume-') (want 3)"
 run "$CTL" -c "$T/agent.yaml" status
 expect_status 0
 expect_out "journal cursor s="
