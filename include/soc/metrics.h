@@ -60,10 +60,13 @@ unsigned soc_metrics_server_port(const soc_metrics_server *s);
 /* Stops the thread, closes the socket. NULL is a no-op. */
 void soc_metrics_server_free(soc_metrics_server *s);
 
-/* For tests and fuzzing: renders t's samples as the endpoint would.
- * OUT: *text (malloc'd, NUL-terminated), *len. Returns 0 or -ENOMEM. */
+/* A text of one's own (the server makes one per scrape; tests too).
+ * Returns NULL when out of memory; _free(NULL) is a no-op. */
 soc_metrics_text *soc_metrics_text_new(void);
 void soc_metrics_text_free(soc_metrics_text *t);
+/* t's samples in the text format, grouped by name.
+ * OUT: *text (owned by the caller, free() it; NUL-terminated), *len.
+ * Returns 0 or -ENOMEM. */
 int soc_metrics_text_render(soc_metrics_text *t, char **text, size_t *len);
 
 #endif
