@@ -1214,8 +1214,6 @@ void soc_collector_config_free(soc_collector_config *cfg) {
 }
 
 /* One walk over every key table, as text (--help-config) or man source. */
-typedef void (*print_fields_fn)(const soc_field *, size_t, const char *, FILE *);
-
 static void heading(int man, const char *title, const char *note, FILE *out) {
   if (!man) {
     fprintf(out, "%s:%s%s\n", title, note ? " " : "", note ? note : "");
@@ -1230,43 +1228,58 @@ static void heading(int man, const char *title, const char *note, FILE *out) {
   }
 }
 
+/* The sections of each file in --help-config's order; NULL fields: a
+ * heading only. The agent's inputs go between the two halves. */
+typedef struct doc_section {
+  const char *title, *note, *prefix;
+  const soc_field *fields;
+  size_t n;
+} doc_section;
+
+#define DOC(title, note, prefix, table) {title, note, prefix, table, NFIELDS(table)}
+static const doc_section agent_doc_head[] = {
+    DOC("agent", NULL, "agent", agent_fields),
+    DOC("contacts", "(list, at least 2 per §2.4)", "contacts[]", contact_fields),
+    {"assets", "path of the asset inventory (assets.yaml)", NULL, NULL, 0},
+};
+static const doc_section agent_doc_tail[] = {
+    DOC("rules", NULL, "rules", rules_fields),
+    DOC("journal", NULL, "journal", journal_fields),
+    DOC("report", NULL, "report", report_fields),
+    DOC("evidence", NULL, "evidence", evidence_fields),
+    DOC("kafka", NULL, "kafka", kafka_fields),
+    DOC("metrics", NULL, "metrics", metrics_fields),
+};
+static const doc_section collector_doc[] = {
+    DOC("collector", NULL, "collector", collector_fields),
+    DOC("kafka", NULL, "kafka", collector_kafka_fields),
+    DOC("center", NULL, "center", center_fields),
+    DOC("metrics", NULL, "metrics", collector_metrics_fields),
+};
+#undef DOC
+
+static void print_sections(const doc_section *d, size_t n, int man, FILE *out) {
+  for (size_t i = 0; i < n; i++) {
+    heading(man, d[i].title, d[i].note, out);
+    if (d[i].fields)
+      (man ? soc_schema_print_man : soc_schema_print_doc)(d[i].fields, d[i].n, d[i].prefix, out);
+  }
+}
+
 static void print_config_doc(int collector, int man, FILE *out) {
-  print_fields_fn fields = man ? soc_schema_print_man : soc_schema_print_doc;
   if (collector) {
-    heading(man, "collector", NULL, out);
-    fields(collector_fields, NFIELDS(collector_fields), "collector", out);
-    heading(man, "kafka", NULL, out);
-    fields(collector_kafka_fields, NFIELDS(collector_kafka_fields), "kafka", out);
-    heading(man, "center", NULL, out);
-    fields(center_fields, NFIELDS(center_fields), "center", out);
-    heading(man, "metrics", NULL, out);
-    fields(collector_metrics_fields, NFIELDS(collector_metrics_fields), "metrics", out);
+    print_sections(collector_doc, NFIELDS(collector_doc), man, out);
     return;
   }
-  heading(man, "agent", NULL, out);
-  fields(agent_fields, NFIELDS(agent_fields), "agent", out);
-  heading(man, "contacts", "(list, at least 2 per §2.4)", out);
-  fields(contact_fields, NFIELDS(contact_fields), "contacts[]", out);
-  heading(man, "assets", "path of the asset inventory (assets.yaml)", out);
+  print_sections(agent_doc_head, NFIELDS(agent_doc_head), man, out);
   for (size_t i = 0; i < NFIELDS(input_kinds); i++) {
     char section[32], title[48];
     snprintf(section, sizeof section, "inputs[type=%s]", input_kinds[i].name);
     snprintf(title, sizeof title, "inputs, type %s", input_kinds[i].name);
-    heading(man, title, NULL, out);
-    fields(input_kinds[i].fields, input_kinds[i].nfields, section, out);
+    doc_section d = {title, NULL, section, input_kinds[i].fields, input_kinds[i].nfields};
+    print_sections(&d, 1, man, out);
   }
-  heading(man, "rules", NULL, out);
-  fields(rules_fields, NFIELDS(rules_fields), "rules", out);
-  heading(man, "journal", NULL, out);
-  fields(journal_fields, NFIELDS(journal_fields), "journal", out);
-  heading(man, "report", NULL, out);
-  fields(report_fields, NFIELDS(report_fields), "report", out);
-  heading(man, "evidence", NULL, out);
-  fields(evidence_fields, NFIELDS(evidence_fields), "evidence", out);
-  heading(man, "kafka", NULL, out);
-  fields(kafka_fields, NFIELDS(kafka_fields), "kafka", out);
-  heading(man, "metrics", NULL, out);
-  fields(metrics_fields, NFIELDS(metrics_fields), "metrics", out);
+  print_sections(agent_doc_tail, NFIELDS(agent_doc_tail), man, out);
 }
 
 void soc_config_print_doc(int collector, FILE *out) { print_config_doc(collector, 0, out); }
