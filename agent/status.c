@@ -24,24 +24,55 @@
 #include <time.h>
 
 #include "soc/metrics.h"
+#include "soc/report.h"
 
 static const char *const GAUGES[] = {"rules", "standing_down", NULL};
 
-int soc_agent_status_read(soc_store *store, soc_agent_status *out) {
+#define MAX_STEPS 32
+
+typedef struct clock_ctx {
+  const soc_regime *g;
+  int64_t now_s;
+  soc_agent_status *out;
+} clock_ctx;
+
+/* The steps of one report as `socctl deadlines` shows them: not done and
+ * with a due time (WAITING has none yet) is an open clock. */
+static int count_clocks(void *arg, const soc_report_row *row) {
+  clock_ctx *c = arg;
+  soc_deadline d[MAX_STEPS];
+  size_t n = 0;
+  fjson_object *r = row->body ? fjson_tokener_parse(row->body) : NULL;
+  if (r && fjson_object_is_type(r, fjson_type_object) &&
+      soc_report_deadlines(r, c->g, c->now_s, d, MAX_STEPS, &n) == 0)
+    for (size_t i = 0; i < n; i++) {
+      if (d[i].done || d[i].status == SOC_DEADLINE_WAITING) continue;
+      c->out->open_clocks++;
+      if (d[i].status == SOC_DEADLINE_OVERDUE) c->out->overdue_steps++;
+    }
+  if (r) fjson_object_put(r);
+  return 0;
+}
+
+int soc_agent_status_read(soc_store *store, const soc_regime *regime, int64_t now_s,
+                          soc_agent_status *out) {
   char buf[32];
   memset(out, 0, sizeof *out);
   if (soc_store_meta_get(store, "forward.cursor", buf, sizeof buf, NULL) == 0)
     out->forward_cursor = strtoll(buf, NULL, 10);
   int rc = soc_store_block_totals(store, &out->journal);
   if (rc == 0) rc = soc_store_block_totals_after(store, out->forward_cursor, &out->lag);
+  clock_ctx c = {regime, now_s, out};
+  if (rc == 0 && regime) rc = soc_store_reports_scan(store, NULL, count_clocks, &c);
   return rc;
 }
 
 struct soc_agent_metrics {
   const soc_config *cfg;
   soc_metrics_server *server;
-  soc_store *store; /* the server thread's own, opened at the first scrape */
-  int64_t started;  /* CLOCK_REALTIME seconds */
+  soc_store *store;   /* the server thread's own, opened at the first scrape */
+  soc_regime *regime; /* report.regime, for the clocks; NULL when it did not load */
+  int64_t started;    /* CLOCK_REALTIME seconds */
 };
 
 typedef struct render_ctx {
@@ -96,7 +127,7 @@ static int render(void *arg, soc_metrics_text *t) {
       return -EIO;
     }
   }
-  int rc = soc_agent_status_read(m->store, &st);
+  int rc = soc_agent_status_read(m->store, m->regime, (int64_t)time(NULL), &st);
   if (rc < 0) return rc;
   struct {
     const char *name, *help;
@@ -116,6 +147,10 @@ static int render(void *arg, soc_metrics_text *t) {
        st.lag.lines},
       {"socagent_forward_lag_blocks", "journal blocks not yet delivered to Kafka", SOC_METRIC_GAUGE,
        st.lag.blocks},
+      {"socagent_report_open_clocks", "report steps not done whose clock runs", SOC_METRIC_GAUGE,
+       st.open_clocks},
+      {"socagent_report_overdue_steps", "report steps not done and past their due time",
+       SOC_METRIC_GAUGE, st.overdue_steps},
   };
   for (size_t i = 0; rc == 0 && i < sizeof fixed / sizeof *fixed; i++)
     rc =
@@ -132,10 +167,17 @@ int soc_agent_metrics_start(const soc_config *cfg, soc_agent_metrics **out) {
   if (!m) return -ENOMEM;
   m->cfg = cfg;
   m->started = (int64_t)time(NULL);
+  /* the workflow thread loads the same table and reports a problem with it */
+  const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
+  soc_diag *diag = soc_diag_new();
+  if (diag && soc_regime_load_named(dir, cfg->report.regime, &m->regime, diag) < 0)
+    m->regime = NULL;
+  soc_diag_free(diag);
   int rc = soc_metrics_server_start(cfg->metrics.listen, render, m, &m->server);
   if (rc < 0) {
     fprintf(stderr, "socagent: metrics: cannot listen on %s: %s\n", cfg->metrics.listen,
             strerror(-rc));
+    soc_regime_free(m->regime);
     free(m);
     return rc;
   }
@@ -151,5 +193,6 @@ void soc_agent_metrics_free(soc_agent_metrics *m) {
   if (!m) return;
   soc_metrics_server_free(m->server); /* joins the thread: the store is ours again */
   soc_store_close(m->store);
+  soc_regime_free(m->regime);
   free(m);
 }

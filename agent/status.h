@@ -14,17 +14,23 @@
 #include <stdint.h>
 
 #include "soc/config.h"
+#include "soc/deadline.h"
 #include "soc/store.h"
 
 typedef struct soc_agent_status {
   soc_block_totals journal; /* everything the journal holds */
   soc_block_totals lag;     /* what is not forwarded yet */
   int64_t forward_cursor;   /* the last block delivered */
+  int64_t open_clocks;      /* reports' steps not done whose clock runs (overdue ones too) */
+  int64_t overdue_steps;    /* of them, past their due time */
 } soc_agent_status;
 
-/* Reads the journal's totals and the forwarder's cursor. Returns 0 or a
- * negative errno (soc_store_errmsg says why). */
-int soc_agent_status_read(soc_store *store, soc_agent_status *out /* OUT */);
+/* Reads the journal's totals, the forwarder's cursor and, with a regime
+ * (may be NULL: no clocks), the reports' clocks as of now_s, counted as
+ * `socctl deadlines` lists them. Returns 0 or a negative errno
+ * (soc_store_errmsg says why). */
+int soc_agent_status_read(soc_store *store, const soc_regime *regime, int64_t now_s,
+                          soc_agent_status *out /* OUT */);
 
 typedef struct soc_agent_metrics soc_agent_metrics;
 

@@ -110,6 +110,9 @@ static void print_text(fjson_object *st, soc_store *store) {
          (long long)get_int(st, "forward", "lag_lines"),
          (long long)get_int(st, "forward", "lag_blocks"), get_str(st, "forward", "broker"),
          (long long)get_int(st, "forward", "delivered"));
+  printf("reports: %lld open clock(s), %lld overdue step(s) (socctl deadlines)\n",
+         (long long)get_int(st, "reports", "open_clocks"),
+         (long long)get_int(st, "reports", "overdue_steps"));
   fjson_object_object_get_ex(st, "inputs", &inputs);
   int n = inputs ? fjson_object_array_length(inputs) : 0;
   for (int i = 0; i < n; i++) {
@@ -160,7 +163,12 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   status = 1;
   char buf[256];
   soc_agent_status as;
-  if (soc_agent_status_read(store, &as) < 0) {
+  soc_regime *regime = NULL;
+  soc_diag *diag = soc_diag_new();
+  const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
+  if (diag && soc_regime_load_named(dir, cfg->report.regime, &regime, diag) < 0) regime = NULL;
+  soc_diag_free(diag);
+  if (soc_agent_status_read(store, regime, soc_now_real_ns() / 1000000000LL, &as) < 0) {
     fprintf(stderr, "socctl status: %s\n", soc_store_errmsg(store));
     goto out;
   }
@@ -189,6 +197,10 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   soc_store_counters_scan(store, add_counter, &cc);
   fjson_object_object_add(fw, "delivered", fjson_object_new_int64(get_int(cc.by_input, "forward", "delivered")));
   fjson_object_object_add(st, "forward", fw);
+  fjson_object *rep = fjson_object_new_object();
+  fjson_object_object_add(rep, "open_clocks", fjson_object_new_int64(as.open_clocks));
+  fjson_object_object_add(rep, "overdue_steps", fjson_object_new_int64(as.overdue_steps));
+  fjson_object_object_add(st, "reports", rep);
   for (size_t i = 0; i < cfg->ninputs; i++)
     fjson_object_array_add(inputs, input_status(store, &cfg->inputs[i]));
   fjson_object_object_add(st, "inputs", inputs);
@@ -200,6 +212,7 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_put(st);
   status = 0;
 out:
+  soc_regime_free(regime);
   soc_store_close(store);
   soc_config_free(cfg);
   return status;

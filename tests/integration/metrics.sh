@@ -31,6 +31,7 @@ agent_yaml() { # metrics line
 agent: { id: m1, agency: test, authority: 36, state_dir: state }
 contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
 inputs: [ { type: file, id: app, paths: [ "logs/*.log" ], poll_interval: 20ms } ]
+rules: { log: [ "$SOC_SRC/rules/log/ssh.yaml" ] }
 journal: { commit_interval: 50ms }
 kafka: { brokers: "127.0.0.1:9" }
 $1
@@ -47,12 +48,22 @@ expect_err "metrics.listen: '127.0.0.1:http': the port must be a number"
 
 # --- the agent ------------------------------------------------------------------
 agent_yaml "metrics: { listen: \"127.0.0.1:$PORT\" }"
-for i in 1 2 3 4 5; do echo "Dec  6 10:00:0$i host app[1]: line $i" >>"$T/logs/a.log"; done
+# 12 failed logins from one address: a SOC-SSH-001 draft, confirmed into a
+# report whose clocks then run
+for i in $(seq 10 21); do
+  echo "Dec  6 10:00:$i host sshd[1]: Failed password for root from 192.0.2.7 port 40$i ssh2" >>"$T/logs/a.log"
+done
 "$AGENT" -c "$T/agent.yaml" 2>"$T/agent.err" &
 agent=$!
+for _ in $(seq 100); do
+  "$CTL" -c "$T/agent.yaml" drafts --json 2>/dev/null | grep -q SOC-SSH-001 && break
+  sleep 0.1
+done
+run "$CTL" -c "$T/agent.yaml" confirm 1 --analyst tester
+expect_status 0
 CHECKS=$((CHECKS + 1))
 for _ in $(seq 100); do
-  [ "$("$CTL" -c "$T/agent.yaml" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["app"]["lines"])' 2>/dev/null)" = 5 ] && break
+  [ "$("$CTL" -c "$T/agent.yaml" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["app"]["lines"])' 2>/dev/null)" = 12 ] && break
   sleep 0.1
 done
 scrape "http://127.0.0.1:$PORT/metrics" "$T/agent.prom" || fail "the agent's /metrics does not parse: $(tail -3 "$T/agent.prom.raw")"
@@ -63,13 +74,16 @@ import json, sys
 st = json.load(open(sys.argv[1]))
 m = dict(l.rsplit(" ", 1) for l in open(sys.argv[2]).read().splitlines())
 def v(k): return int(float(m[k]))
-assert v("socagent_input_records_total{input=\"app\"}") == st["counters"]["app"]["lines"] == 5, m
+assert v("socagent_input_records_total{input=\"app\"}") == st["counters"]["app"]["lines"] == 12, m
 assert v("socagent_input_bytes_total{input=\"app\"}") == st["counters"]["app"]["bytes"], m
 assert v("socagent_journal_records") == st["journal"]["lines"], m
 assert v("socagent_journal_bytes") == st["journal"]["stored_bytes"], m
 assert v("socagent_forward_lag_records") == st["forward"]["lag_lines"], m
 assert v("socagent_forward_delivered_total") == st["forward"]["delivered"], m
 assert v("socagent_journal_lost_records_total") == 0, m
+assert v("socagent_report_open_clocks") == st["reports"]["open_clocks"] > 0, m
+assert v("socagent_detect_drafts_opened_total") == st["counters"]["detect"]["drafts_opened"] == 1, m
+assert v("socagent_report_overdue_steps") == st["reports"]["overdue_steps"], m
 assert v("socagent_up") == 1
 ' "$T/status.json" "$T/agent.prom"
 if command -v promtool >/dev/null; then
