@@ -36,11 +36,12 @@
  *    a journal with no news costs one inotify read.
  *
  *  - Events, not lines. An entry has fields, not a syslog header, so the
- *    entry is turned here into the ECS event a syslog line becomes
- *    (message, host, process name and pid, severity and facility), plus
+ *    entry is turned into the ECS event a syslog line becomes (message,
+ *    host, process name and pid, severity and facility), plus
  *    systemd.unit and systemd.transport as Elastic's journald input names
- *    them, and is journaled as a ready event (SOC_JLINE_EVENT). Every log
- *    rule then works on it unchanged.
+ *    them (lib/event/journald_entry.c, pure, unit tested and fuzzed), and
+ *    is journaled as a ready event (SOC_JLINE_EVENT). Every log rule then
+ *    works on it unchanged.
  *
  *  - Backpressure. When the journal is full, the entry just read stays
  *    current (the reader does not move) and is offered again on resume.
@@ -51,7 +52,6 @@
  *    both.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +61,7 @@
 #include "ingest.h"
 #include "input.h"
 #include "soc/event.h"
+#include "soc/journald_entry.h"
 
 #define CURSOR_MAX 512    /* journald's cursors are ~150 bytes */
 #define TURN_ENTRIES 4096 /* entries per turn, so commits and other inputs get theirs */
@@ -78,7 +79,7 @@ typedef struct journald_state {
   char last[CURSOR_MAX];
   uint64_t next_seq; /* position of the next entry */
   uint64_t saved_seq, saving_seq;
-  int unsaved_start;            /* read_from: end chose a cursor the store does not hold yet */
+  int unsaved_start;    /* read_from: end chose a cursor the store does not hold yet */
   int64_t gaps, missed; /* counters of our own (save_counters) */
 } journald_state;
 
@@ -112,8 +113,9 @@ static int current_cursor(journald_state *st, char *buf, size_t cap) {
 
 /* ---- entries to events ------------------------------------------------------ */
 
-/* The value of field (without "NAME="), or NULL. */
-static const char *field(journald_state *st, const char *name, size_t *len) {
+/* soc_journald_get_fn over the current entry. */
+static const char *field(void *arg, const char *name, size_t *len) {
+  journald_state *st = arg;
   const void *d;
   size_t l, nl = strlen(name);
   if (sd_journal_get_data(st->j, name, &d, &l) < 0 || l <= nl) return NULL;
@@ -121,69 +123,14 @@ static const char *field(journald_state *st, const char *name, size_t *len) {
   return (const char *)d + nl + 1;
 }
 
-static int field_int(journald_state *st, const char *name, int64_t max, int64_t *out) {
-  size_t len;
-  const char *v = field(st, name, &len);
-  char buf[24];
-  if (!v || !len || len >= sizeof buf) return -ENOENT;
-  memcpy(buf, v, len);
-  buf[len] = '\0';
-  char *end;
-  long long x = strtoll(buf, &end, 10);
-  if (*end || x < 0 || x > max) return -EINVAL;
-  *out = x;
-  return 0;
-}
-
-static void set_field(journald_state *st, soc_ecs_field f, const char *name) {
-  size_t len;
-  const char *v = field(st, name, &len);
-  if (v) (void)soc_event_set_str(st->ev, f, v, len);
-}
-
-/* Fills st->ev from the current entry, as lib/event/syslog.c fills it from
- * a syslog line. Returns whether MESSAGE had to be cut. */
+/* Fills st->ev from the current entry (lib/event/journald_entry.c).
+ * Returns whether MESSAGE had to be cut. */
 static int build_event(journald_state *st, int64_t *ts_ns) {
-  soc_event *ev = st->ev;
-  size_t len;
-  int cut = 0;
   uint64_t usec = 0;
-  int64_t v;
-  soc_event_reset(ev);
   *ts_ns =
       sd_journal_get_realtime_usec(st->j, &usec) == 0 ? (int64_t)usec * 1000 : soc_now_real_ns();
-  soc_event_set_time(ev, *ts_ns);
-  const char *msg = field(st, "MESSAGE", &len);
-  if (msg) {
-    if (len > (size_t)st->in->cfg->max_message_bytes) {
-      len = (size_t)st->in->cfg->max_message_bytes;
-      cut = 1;
-    }
-    (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, len);
-  }
-  set_field(st, SOC_ECS_HOST_NAME, "_HOSTNAME");
-  set_field(st, SOC_ECS_LOG_SYSLOG_HOSTNAME, "_HOSTNAME");
-  const char *name = field(st, "SYSLOG_IDENTIFIER", &len);
-  if (!name) name = field(st, "_COMM", &len);
-  if (name) {
-    (void)soc_event_set_str(ev, SOC_ECS_PROCESS_NAME, name, len);
-    (void)soc_event_set_str(ev, SOC_ECS_LOG_SYSLOG_APPNAME, name, len);
-  }
-  if (field_int(st, "_PID", 4194304, &v) == 0 || field_int(st, "SYSLOG_PID", 4194304, &v) == 0) {
-    char pid[24];
-    int n = snprintf(pid, sizeof pid, "%" PRId64, v);
-    (void)soc_event_set_int(ev, SOC_ECS_PROCESS_PID, v);
-    (void)soc_event_set_str(ev, SOC_ECS_LOG_SYSLOG_PROCID, pid, (size_t)n);
-  }
-  if (field_int(st, "PRIORITY", 7, &v) == 0)
-    (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, v);
-  if (field_int(st, "SYSLOG_FACILITY", 23, &v) == 0)
-    (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, v);
-  const char *unit = field(st, "_SYSTEMD_UNIT", &len);
-  if (unit) (void)soc_event_set(ev, "systemd.unit", unit, len);
-  const char *transport = field(st, "_TRANSPORT", &len);
-  if (transport) (void)soc_event_set(ev, "systemd.transport", transport, len);
-  return cut;
+  return soc_journald_entry_event(st->ev, field, st, *ts_ns,
+                                  (size_t)st->in->cfg->max_message_bytes);
 }
 
 /* Hands the current entry over. Returns 0 or -EAGAIN (it stays current). */
