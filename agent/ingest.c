@@ -60,6 +60,7 @@ struct soc_ingest {
   int dirty;                 /* positions changed since the last commit */
   int64_t last_retention_ms;
   int64_t lost_lines;        /* dropped unforwarded by the hard cap, since start */
+  int64_t retired_lines;     /* forwarded lines removed by retention (size or age) */
   int64_t commit_failures;
   int last_commit_error;
   int started;               /* soc_ingest_start has opened the inputs */
@@ -141,7 +142,10 @@ static int write_counters(soc_ingest *ing) {
       if (rc < 0) return rc;
     }
   }
-  return soc_store_counter_set(ing->store, JOURNAL_SOURCE, "lost_lines", ing->lost_lines);
+  int rc = soc_store_counter_set(ing->store, JOURNAL_SOURCE, "lost_lines", ing->lost_lines);
+  if (rc == 0)
+    rc = soc_store_counter_set(ing->store, JOURNAL_SOURCE, "retired_lines", ing->retired_lines);
+  return rc;
 }
 
 /* The body of one commit, inside the transaction. */
@@ -150,13 +154,13 @@ static int write_all(soc_ingest *ing) {
   for (size_t i = 0; rc == 0 && i < ing->ninputs; i++)
     if (ing->inputs[i].ops->checkpoint)
       rc = ing->inputs[i].ops->checkpoint(&ing->inputs[i], ing->store);
-  if (rc == 0) rc = write_counters(ing);
   int64_t now = soc_now_mono_ms();
   if (rc == 0 && now - ing->last_retention_ms >= RETENTION_EVERY_MS) {
     soc_journal_trim tr;
     rc = soc_journal_enforce(ing->journal, forwarded_upto(ing), soc_now_real_ns(), &tr);
     if (rc == 0) {
       ing->last_retention_ms = now;
+      ing->retired_lines += tr.lines;
       if (tr.lost_lines) {
         ing->lost_lines += tr.lost_lines;
         fprintf(stderr,
@@ -167,6 +171,8 @@ static int write_all(soc_ingest *ing) {
       }
     }
   }
+  /* after retention, so that what it deleted is counted in this commit */
+  if (rc == 0) rc = write_counters(ing);
   return rc;
 }
 
@@ -213,6 +219,8 @@ static int load_counter(void *arg, const char *input, const char *name, int64_t 
   soc_ingest *ing = arg;
   if (strcmp(input, JOURNAL_SOURCE) == 0 && strcmp(name, "lost_lines") == 0)
     ing->lost_lines = value;
+  if (strcmp(input, JOURNAL_SOURCE) == 0 && strcmp(name, "retired_lines") == 0)
+    ing->retired_lines = value;
   for (size_t i = 0; i < ing->ninputs; i++) {
     if (strcmp(ing->inputs[i].cfg->id, input) != 0) continue;
     for (int c = 0; c < SOC_CTR_COUNT; c++)

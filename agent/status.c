@@ -88,12 +88,14 @@ static int is_gauge(const char *name) {
 }
 
 /* The peers' names for our counters' (input: lines, dropped; forward:
- * delivery_errors; journal: lost_lines). */
+ * delivery_errors; journal: lost_lines, retired_lines). */
 static const char *rename_counter(const char *source, const char *name, int input) {
   if (input && strcmp(name, "lines") == 0) return "records";
   if (input && strcmp(name, "dropped") == 0) return "dropped_records";
   if (strcmp(source, "forward") == 0 && strcmp(name, "delivery_errors") == 0) return "errors";
   if (strcmp(source, "journal") == 0 && strcmp(name, "lost_lines") == 0) return "lost_records";
+  if (strcmp(source, "journal") == 0 && strcmp(name, "retired_lines") == 0)
+    return "retention_deleted_records";
   return name;
 }
 

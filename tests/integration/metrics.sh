@@ -121,4 +121,33 @@ CHECKS=$((CHECKS + 1))
 kill $coll
 wait $coll
 
+# --- retention: forwarded lines deleted by journal.max_age are counted ---------
+mkdir -p "$T/r/logs"
+cat >"$T/r/agent.yaml" <<YAML
+agent: { id: m2, agency: test, authority: 36, state_dir: state }
+contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
+inputs: [ { type: file, id: app, paths: [ "logs/*.log" ] } ]
+journal: { block_lines: 1, max_age: 1s }
+kafka: { brokers: "$BOOTSTRAP" }
+metrics: { listen: "127.0.0.1:$PORT" }
+YAML
+for i in 1 2 3 4 5; do echo "Dec  6 10:00:0$i host app[1]: line $i" >>"$T/r/logs/a.log"; done
+run "$AGENT" -c "$T/r/agent.yaml" --oneshot --forward-once
+expect_status 0
+sleep 1.5 # the blocks must be older than max_age
+run "$AGENT" -c "$T/r/agent.yaml" --oneshot
+expect_status 0
+"$AGENT" -c "$T/r/agent.yaml" 2>"$T/r/agent.err" &
+agent=$!
+CHECKS=$((CHECKS + 1))
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/metrics" >/dev/null && break; sleep 0.1; done
+scrape "http://127.0.0.1:$PORT/metrics" "$T/r.prom" || fail "/metrics does not parse"
+# five one-line blocks delivered; all but the newest (never deleted) aged out
+CHECKS=$((CHECKS + 1))
+[ "$(value socagent_journal_retention_deleted_records_total "$T/r.prom")" = 4 ] &&
+  [ "$("$CTL" -c "$T/r/agent.yaml" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["journal"]["retired_lines"])')" = 4 ] ||
+  fail "retention deletions: $(grep retention "$T/r.prom")"
+kill $agent
+wait $agent
+
 finish
