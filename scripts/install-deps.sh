@@ -10,7 +10,7 @@ PACKAGES="
   libpcap-dev libyara-dev libfastjson-dev librdkafka-dev libsqlite3-dev
   libyaml-dev libssl-dev libzstd-dev libpcre2-dev libcmocka-dev zlib1g-dev
   kcat yara sqlite3 python3 lintian
-  libsystemd-dev systemd-container mmdebstrap
+  libsystemd-dev systemd-container mmdebstrap curl
 "
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump"
