@@ -101,6 +101,8 @@ expect_out 200
 exec 9<&-
 kill $agent
 wait $agent
+STATUS=$? LAST="socagent (stopped with SIGTERM)" ERR=$(cat "$T/agent.err")
+expect_status 0
 
 # --- the collector ---------------------------------------------------------------
 start_broker "$T"
@@ -120,6 +122,8 @@ CHECKS=$((CHECKS + 1))
   fail "soccollector_up / soccollector_agents missing: $(cat "$T/coll.prom")"
 kill $coll
 wait $coll
+STATUS=$? LAST="soccollector (stopped with SIGTERM)" ERR=$(cat "$T/coll.err")
+expect_status 0
 
 # --- retention: forwarded lines deleted by journal.max_age are counted ---------
 mkdir -p "$T/r/logs"

@@ -45,7 +45,7 @@ cleanup() {
   stop_broker
   kill -9 $(jobs -p) 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$T"
+  rm -rf "$T" "/run/systemd/nspawn/propagate/socagent-test-$$"
 }
 trap cleanup EXIT
 
