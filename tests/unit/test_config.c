@@ -171,6 +171,17 @@ static const struct broken {
     /* 26 topic prefix with a space */
     {AGENT CONTACTS "kafka: { brokers: 'h:1', topic_prefix: 'a b' }\n",
      "kafka.topic_prefix: 'a b' is not a valid topic name part"},
+    /* 28 journald priority that is not one */
+    {AGENT CONTACTS KAFKA "inputs: [ { type: journald, priority: loud } ]\n",
+     "4:39: error: inputs[0].priority: unknown priority 'loud'; expected emerg, alert, crit, err, "
+     "warning, notice, info, debug or 0..7"},
+    /* 29 journald key misspelt */
+    {AGENT CONTACTS KAFKA "inputs: [ { type: journald, unit: [ ssh.service ] } ]\n",
+     "4:29: error: unknown key 'unit' in inputs[0]; did you mean 'units'?"},
+    /* 30 metrics beyond loopback */
+    {AGENT CONTACTS KAFKA "metrics: { listen: '0.0.0.0:9464' }\n",
+     "4:20: error: metrics.listen: '0.0.0.0:9464': the endpoint has no authentication: only a "
+     "loopback address (127.0.0.0/8) is accepted"},
 };
 
 static void test_broken(void **state) {
@@ -284,6 +295,42 @@ static void test_environment(void **state) {
   soc_diag_free(d);
 }
 
+static void test_journald(void **state) {
+  (void)state;
+  const char *path = write_file(
+      "jd.yaml", AGENT CONTACTS KAFKA
+      "inputs:\n"
+      "  - { type: journald }\n"
+      "  - { type: journald, id: ssh, units: [ ssh.service ], identifiers: [ sshd, sshd-session ],\n"
+      "      transports: [ syslog ], priority: warning, read_from: end,\n"
+      "      skip_if_exists: [ /var/log/auth.log ] }\n"
+      "metrics: { listen: '[::1]:9464' }\n");
+  soc_diag *d = soc_diag_new();
+  soc_config *cfg = NULL;
+  int rc = soc_config_load(path, 0, &cfg, d);
+  if (rc) soc_diag_print(d, stderr);
+  assert_int_equal(rc, 0);
+  const soc_input_config *a = &cfg->inputs[0], *b = &cfg->inputs[1];
+  assert_int_equal(a->type, SOC_INPUT_JOURNALD);
+  assert_string_equal(a->id, "journald-0");
+  assert_null(a->directory);
+  assert_string_equal(a->priority, "debug");
+  assert_string_equal(a->read_from, "beginning");
+  assert_int_equal(a->poll_ms, 250);
+  assert_int_equal(a->max_message_bytes, 65536);
+  assert_int_equal(b->nunits, 1);
+  assert_int_equal(b->nidentifiers, 2);
+  assert_string_equal(b->identifiers[1], "sshd-session");
+  assert_string_equal(b->transports[0], "syslog");
+  assert_int_equal(soc_journald_priority(b->priority), 4);
+  assert_string_equal(b->skip_if_exists[0], "/var/log/auth.log");
+  assert_string_equal(cfg->metrics.listen, "[::1]:9464");
+  assert_int_equal(soc_journald_priority("7"), 7);
+  assert_int_equal(soc_journald_priority("8"), -EINVAL);
+  soc_config_free(cfg);
+  soc_diag_free(d);
+}
+
 static void test_listen_parse(void **state) {
   (void)state;
   soc_listen l;
@@ -305,6 +352,7 @@ int main(void) {
       cmocka_unit_test(test_valid),          cmocka_unit_test(test_warnings_only),
       cmocka_unit_test(test_broken),         cmocka_unit_test(test_all_problems_reported),
       cmocka_unit_test(test_broken_rule_files), cmocka_unit_test(test_collector),
-      cmocka_unit_test(test_listen_parse), cmocka_unit_test(test_environment)};
+      cmocka_unit_test(test_listen_parse), cmocka_unit_test(test_environment),
+      cmocka_unit_test(test_journald)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
