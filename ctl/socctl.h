@@ -23,6 +23,7 @@ int socctl_rules(const socctl_env *env, int argc, char **argv);
 int socctl_status(const socctl_env *env, int argc, char **argv);
 int socctl_drafts(const socctl_env *env, int argc, char **argv);
 int socctl_show(const socctl_env *env, int argc, char **argv);
+int socctl_alerts(const socctl_env *env, int argc, char **argv);
 int socctl_deadlines(const socctl_env *env, int argc, char **argv);
 int socctl_audit(const socctl_env *env, int argc, char **argv);
 int socctl_confirm(const socctl_env *env, int argc, char **argv);

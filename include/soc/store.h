@@ -245,6 +245,54 @@ typedef int (*soc_outbox_cb)(void *arg, int64_t id, const char *topic, const cha
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
                           void *arg);
 
+/* ---- triage (store_detect.c) -----------------------------------------------
+ * Every rule firing is an alert (no clock); drafts are made only where a
+ * rule shows impact, and take in the alerts that share an entity with them
+ * on the same host (agent/detect/triage.c, docs/TRIAGE.md). Written in the
+ * detector's transaction, with the correlation state. */
+
+#define SOC_ALERT_IMPACT_MAX 16
+
+typedef struct soc_alert_row {
+  int64_t id;
+  char rule[SOC_DRAFT_RULE_MAX];
+  char key[SOC_DRAFT_KEY_MAX];
+  char host[SOC_DRAFT_ASSET_MAX];      /* the grouping's scope: host.name, else the asset */
+  char asset[SOC_DRAFT_ASSET_MAX];
+  char impact[SOC_ALERT_IMPACT_MAX];   /* none, leak, tamper, outage */
+  int level;                           /* its rule's level alone; 0 for none */
+  int64_t first_ns, last_ns, count;    /* times from the lines */
+  int64_t draft;                       /* the draft that took it in; 0: none */
+  char *body;                          /* its ECS alert, owned: soc_alert_row_clear */
+} soc_alert_row;
+
+void soc_alert_row_clear(soc_alert_row *row);
+/* The newest alert of (rule, key, host) last seen at or after since_ns.
+ * Returns 0, -ENOENT. */
+int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
+                         int64_t since_ns, soc_alert_row *out);
+int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out);
+/* Inserts (row->id == 0: sets it) or updates every column of row->id. */
+int soc_store_alert_put(soc_store *s, soc_alert_row *row);
+/* draft < 0: every alert, newest first; else the alerts draft took in (0:
+ * none took them in), oldest first. A non-zero return from cb stops. */
+typedef int (*soc_alert_cb)(void *arg, const soc_alert_row *row);
+int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg);
+/* Evidence of an alert: soc_evidence_row with .draft = the alert's id. */
+int soc_store_alert_evidence_add(soc_store *s, const soc_evidence_row *e);
+int soc_store_alert_evidence_count(soc_store *s, int64_t alert);
+int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb cb, void *arg);
+/* Appends alert's evidence lines to draft's, up to max lines in all. */
+int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max);
+/* Records that alert carries kind=value on host, seen at ts_ns (the newest kept). */
+int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
+                               const char *value, int64_t alert, int64_t ts_ns);
+/* Alerts carrying kind=value on host seen at or after since_ns: grouped 1,
+ * those an open draft took in (newest first); 0, those no draft took in. */
+typedef int (*soc_entity_cb)(void *arg, int64_t alert, int64_t draft);
+int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
+                          int64_t since_ns, int grouped, soc_entity_cb cb, void *arg);
+
 /* ---- reports (store_report.c) ---------------------------------------------
  * A report is a confirmed draft's notification form (report.c,
  * docs/REPORTS.md): id is the draft's id; body the canonical JSON. */

@@ -161,17 +161,28 @@ int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, voi
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read drafts");
 }
 
-int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) {
+/* Evidence lines of a draft or of an alert: the same columns in two tables. */
+static const char *const evidence_sql[2][3] = {
+    {"INSERT OR REPLACE INTO draft_evidence(draft, seq, block, source, stream, pos, ts, line)"
+     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+     "SELECT count(*) FROM draft_evidence WHERE draft = ?1",
+     "SELECT draft, seq, block, source, stream, pos, ts, line FROM draft_evidence"
+     " WHERE draft = ?1 ORDER BY seq"},
+    {"INSERT OR REPLACE INTO alert_evidence(alert, seq, block, source, stream, pos, ts, line)"
+     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+     "SELECT count(*) FROM alert_evidence WHERE alert = ?1",
+     "SELECT alert, seq, block, source, stream, pos, ts, line FROM alert_evidence"
+     " WHERE alert = ?1 ORDER BY seq"},
+};
+
+static int evidence_add(soc_store *s, int alert, const soc_evidence_row *e) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR REPLACE INTO draft_evidence(draft, seq, block, source,"
-                              " stream, pos, ts, line) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-                              -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(s->db, evidence_sql[alert][0], -1, &st, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, e->draft);
     sqlite3_bind_int(st, 2, e->seq);
     sqlite3_bind_int64(st, 3, e->block);
-    sqlite3_bind_text(st, 4, e->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, e->source ? e->source : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, e->stream);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)e->pos);
     sqlite3_bind_int64(st, 7, e->ts);
@@ -182,26 +193,22 @@ int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) {
   return done_or_fail(s, rc, "cannot write evidence");
 }
 
-int soc_store_evidence_count(soc_store *s, int64_t draft) {
+static int evidence_count(soc_store *s, int alert, int64_t owner) {
   sqlite3_stmt *st = NULL;
   int n = 0;
-  if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM draft_evidence WHERE draft = ?1", -1, &st,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, draft);
+  if (sqlite3_prepare_v2(s->db, evidence_sql[alert][1], -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, owner);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
   }
   sqlite3_finalize(st);
   return n;
 }
 
-int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, void *arg) {
+static int evidence_scan(soc_store *s, int alert, int64_t owner, soc_evidence_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT draft, seq, block, source, stream, pos, ts, line FROM"
-                              " draft_evidence WHERE draft = ?1 ORDER BY seq",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, draft);
+  int rc = sqlite3_prepare_v2(s->db, evidence_sql[alert][2], -1, &st, NULL);
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, owner);
   if (rc == SQLITE_OK)
     while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       soc_evidence_row e = {
@@ -220,6 +227,14 @@ int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, voi
   sqlite3_finalize(st);
   if (result) return result;
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read evidence");
+}
+
+int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) { return evidence_add(s, 0, e); }
+
+int soc_store_evidence_count(soc_store *s, int64_t draft) { return evidence_count(s, 0, draft); }
+
+int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, void *arg) {
+  return evidence_scan(s, 0, draft, cb, arg);
 }
 
 int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
@@ -273,4 +288,198 @@ int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outb
   sqlite3_finalize(st);
   if (result) return result;
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the outbox");
+}
+
+/* ---- triage: alerts, their evidence and entities ------------------------------ */
+
+void soc_alert_row_clear(soc_alert_row *row) {
+  free(row->body);
+  memset(row, 0, sizeof *row);
+}
+
+#define ALERT_COLUMNS \
+  "id, rule, key, host, asset, impact, level, first_ns, last_ns, count, draft, body"
+
+static void alert_from(sqlite3_stmt *st, soc_alert_row *r) {
+  memset(r, 0, sizeof *r);
+  r->id = sqlite3_column_int64(st, 0);
+  snprintf(r->rule, sizeof r->rule, "%s", (const char *)sqlite3_column_text(st, 1));
+  snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 2));
+  snprintf(r->host, sizeof r->host, "%s", (const char *)sqlite3_column_text(st, 3));
+  snprintf(r->asset, sizeof r->asset, "%s", (const char *)sqlite3_column_text(st, 4));
+  snprintf(r->impact, sizeof r->impact, "%s", (const char *)sqlite3_column_text(st, 5));
+  r->level = sqlite3_column_int(st, 6);
+  r->first_ns = sqlite3_column_int64(st, 7);
+  r->last_ns = sqlite3_column_int64(st, 8);
+  r->count = sqlite3_column_int64(st, 9);
+  r->draft = sqlite3_column_int64(st, 10);
+  const char *body = (const char *)sqlite3_column_text(st, 11);
+  r->body = strdup(body ? body : "{}");
+}
+
+int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
+                         int64_t since_ns, soc_alert_row *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT " ALERT_COLUMNS " FROM alert WHERE rule = ?1 AND key = ?2"
+                              " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, since_ns);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) alert_from(st, out);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
+  if (rc == SQLITE_DONE) return -ENOENT;
+  return soc_store_fail_sql(s, rc, "cannot read an alert");
+}
+
+int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", -1, &st,
+                              NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) alert_from(st, out);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
+  if (rc == SQLITE_DONE) return -ENOENT;
+  return soc_store_fail_sql(s, rc, "cannot read an alert");
+}
+
+int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS
+                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    if (r->id)
+      sqlite3_bind_int64(st, 1, r->id);
+    else
+      sqlite3_bind_null(st, 1);
+    sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->asset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->impact, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, r->level);
+    sqlite3_bind_int64(st, 8, r->first_ns);
+    sqlite3_bind_int64(st, 9, r->last_ns);
+    sqlite3_bind_int64(st, 10, r->count);
+    sqlite3_bind_int64(st, 11, r->draft);
+    sqlite3_bind_text(st, 12, r->body ? r->body : "{}", -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write an alert");
+  if (!r->id) r->id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  soc_alert_row row;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              draft < 0 ? "SELECT " ALERT_COLUMNS " FROM alert ORDER BY id DESC"
+                                        : "SELECT " ALERT_COLUMNS " FROM alert WHERE draft = ?1"
+                                          " ORDER BY first_ns, id",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK && draft >= 0) sqlite3_bind_int64(st, 1, draft);
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      alert_from(st, &row);
+      result = row.body ? cb(arg, &row) : -ENOMEM;
+      soc_alert_row_clear(&row);
+    }
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read alerts");
+}
+
+int soc_store_alert_evidence_add(soc_store *s, const soc_evidence_row *e) {
+  return evidence_add(s, 1, e);
+}
+
+int soc_store_alert_evidence_count(soc_store *s, int64_t alert) {
+  return evidence_count(s, 1, alert);
+}
+
+int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb cb, void *arg) {
+  return evidence_scan(s, 1, alert, cb, arg);
+}
+
+int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max) {
+  int base = soc_store_evidence_count(s, draft);
+  if (base >= max) return 0;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR IGNORE INTO draft_evidence(draft, seq, block, source,"
+                              " stream, pos, ts, line) SELECT ?1, ?2 + seq, block, source, stream,"
+                              " pos, ts, line FROM alert_evidence WHERE alert = ?3 AND seq < ?4",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, draft);
+    sqlite3_bind_int(st, 2, base);
+    sqlite3_bind_int64(st, 3, alert);
+    sqlite3_bind_int(st, 4, max - base);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return done_or_fail(s, rc, "cannot copy an alert's evidence");
+}
+
+int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
+                               const char *value, int64_t alert, int64_t ts_ns) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT INTO alert_entity(host, kind, value, alert, last_ns)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(host, kind, value, alert)"
+                              " DO UPDATE SET last_ns = max(last_ns, excluded.last_ns)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, alert);
+    sqlite3_bind_int64(st, 5, ts_ns);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return done_or_fail(s, rc, "cannot write an alert's entity");
+}
+
+int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
+                          int64_t since_ns, int grouped, soc_entity_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(
+      s->db,
+      grouped ? "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
+                " JOIN draft d ON d.id = a.draft WHERE e.host = ?1 AND e.kind = ?2 AND"
+                " e.value = ?3 AND e.last_ns >= ?4 AND d.status = 'open'"
+                " ORDER BY e.last_ns DESC, a.id DESC"
+              : "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
+                " WHERE e.host = ?1 AND e.kind = ?2 AND e.value = ?3 AND e.last_ns >= ?4 AND"
+                " a.draft = 0 ORDER BY a.id",
+      -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, since_ns);
+  }
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      result = cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read entities");
 }
