@@ -170,7 +170,7 @@ static int take_in(soc_store *st, const soc_signal *s, const char *host, int64_t
     if (rc < 0) return rc;
     a.draft = draft;
     rc = soc_store_alert_put(st, &a);
-    if (rc == 0) rc = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_EVIDENCE_MAX);
+    if (rc == 0) rc = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX);
     soc_alert_row_clear(&a);
     if (rc < 0) return rc;
   }
@@ -303,7 +303,7 @@ static int new_draft(soc_store *st, const soc_signal *s, int64_t *id) {
 static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n,
                         const soc_alert_row *a, int to_draft) {
   int seq = soc_store_alert_evidence_count(st, a->id);
-  int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_EVIDENCE_MAX;
+  int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_DRAFT_EVIDENCE_MAX;
   for (size_t i = 0; i < n; i++) {
     soc_evidence_row e = ev[i];
     int rc = 0;
@@ -312,7 +312,7 @@ static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n,
       e.seq = seq++;
       rc = soc_store_alert_evidence_add(st, &e);
     }
-    if (rc == 0 && dseq < SOC_TRIAGE_EVIDENCE_MAX) {
+    if (rc == 0 && dseq < SOC_TRIAGE_DRAFT_EVIDENCE_MAX) {
       e.draft = a->draft;
       e.seq = dseq++;
       rc = soc_store_evidence_add(st, &e);
@@ -383,7 +383,7 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   if (draft) {
     if (joined) {
       if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
-      if ((result = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_EVIDENCE_MAX)) < 0)
+      if ((result = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) < 0)
         goto out;
     }
     if ((result = take_in(st, s, host, since, draft)) < 0) goto out;

@@ -29,7 +29,8 @@
 #include "soc/rules.h"
 #include "soc/store.h"
 
-#define SOC_TRIAGE_EVIDENCE_MAX 50 /* lines kept per alert and per draft */
+#define SOC_TRIAGE_EVIDENCE_MAX 50        /* lines kept per alert */
+#define SOC_TRIAGE_DRAFT_EVIDENCE_MAX 500 /* per draft: room for every member's */
 
 typedef struct soc_entity {
   const char *kind;  /* an ECS field name: source.ip, user.name, file.hash.sha256 ... */

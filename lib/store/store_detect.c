@@ -167,7 +167,7 @@ static const char *const evidence_sql[2][3] = {
      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
      "SELECT count(*) FROM draft_evidence WHERE draft = ?1",
      "SELECT draft, seq, block, source, stream, pos, ts, line FROM draft_evidence"
-     " WHERE draft = ?1 ORDER BY seq"},
+     " WHERE draft = ?1 ORDER BY ts, seq"},
     {"INSERT OR REPLACE INTO alert_evidence(alert, seq, block, source, stream, pos, ts, line)"
      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
      "SELECT count(*) FROM alert_evidence WHERE alert = ?1",
