@@ -44,7 +44,7 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
                     .alert_only = f->alert_only, .asset = &m,
                     .level = f->alert_only ? NULL : &lv, .host = f->host, .module = f->source,
                     .key = f->object, .message = f->evidence, .first_ns = f->ts_ns,
-                    .last_ns = f->ts_ns, .count = 1, .fired = 1,
+                    .last_ns = f->ts_ns, .count = 1, .fired = 1, .timeless = 1,
                     .entities = ent, .nentities = f->sha256 && *f->sha256 ? 1 : 0,
                     .ecs = f->ecs, .detail = f->detail, .evidence = &ev, .nevidence = 1};
   soc_triage_out out;

@@ -327,7 +327,7 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   soc_alert_row a = {0};
   char *json = NULL;
   const char *host = s->host && *s->host ? s->host : s->asset->asset->name;
-  int64_t since = s->first_ns - cfg->triage.window_s * NS;
+  int64_t since = s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
   memset(out, 0, sizeof *out);
   int result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
   /* an alert whose draft an analyst has decided on stays with that

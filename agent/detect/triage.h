@@ -64,6 +64,9 @@ typedef struct soc_signal {
   const soc_entity *entities;
   size_t nentities;
   int join_host;              /* group_by names host.name: any open draft of the host */
+  int timeless;               /* an object found: the same (rule, object) or content joins
+                               * its alert and open draft whenever seen, not only within
+                               * triage.window */
   fjson_object *ecs;          /* fields added to the ECS alert (file.*, yara ...); may be NULL */
   fjson_object *detail;       /* the draft body's "finding"; may be NULL */
   const soc_evidence_row *lead; /* what led to a firing: kept only when it makes the alert */
