@@ -34,6 +34,7 @@ static const struct command {
     {"confirm", socctl_confirm, "confirm an open draft: confirm ID --analyst NAME [--level N --reason T]"},
     {"reject", socctl_reject, "reject an open draft: reject ID --analyst NAME --reason TEXT"},
     {"merge", socctl_merge, "merge open drafts into the first: merge ID ID... --analyst NAME"},
+    {"promote", socctl_promote, "make alerts a draft, its clock starting now: promote ALERT-ID... --analyst NAME [--level N]"},
     {"note", socctl_note, "add a note to a draft: note ID TEXT --analyst NAME"},
     {"reports", socctl_reports, "notification reports with their state and next deadline"},
     {"report", socctl_report, "one report: report ID [--format json|stix|text]"},

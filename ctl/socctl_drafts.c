@@ -158,8 +158,11 @@ static void print_members(fjson_object *body) {
   fjson_object *arr = NULL;
   if (!body || !fjson_object_object_get_ex(body, "members", &arr)) return;
   size_t n = (size_t)fjson_object_array_length(arr);
-  printf("level from alert %s (%s); %zu alert(s):\n", body_str(body, "level_from", "alert"),
-         body_str(body, "level_from", "rule"), n);
+  if (*body_str(body, "level_from", "analyst"))
+    printf("level from the analyst %s; %zu alert(s):\n", body_str(body, "level_from", "analyst"), n);
+  else
+    printf("level from alert %s (%s); %zu alert(s):\n", body_str(body, "level_from", "alert"),
+           body_str(body, "level_from", "rule"), n);
   for (size_t i = 0; i < n; i++) {
     fjson_object *m = fjson_object_array_get_idx(arr, (int)i);
     printf("  alert %s %-14s impact %-6s level %s  %s hit(s) %s .. %s  key %s  %s\n",

@@ -260,10 +260,12 @@ static int update_draft(const soc_config *cfg, soc_store *st, const soc_signal *
   soc_json_add_time(body, "first_seen", r.first_ns);
   soc_json_add_time(body, "last_seen", r.last_ns);
   fjson_object_object_add(body, "count", fjson_object_new_int64(r.count));
-  fjson_object *from = fjson_object_new_object();
-  fjson_object_object_add(from, "alert", fjson_object_new_int64(m.top_alert));
-  soc_json_add_str(from, "rule", m.top_rule);
-  fjson_object_object_add(body, "level_from", from);
+  if (m.top_alert) { /* else an analyst's promotion of attempts: socctl says so */
+    fjson_object *from = fjson_object_new_object();
+    fjson_object_object_add(from, "alert", fjson_object_new_int64(m.top_alert));
+    soc_json_add_str(from, "rule", m.top_rule);
+    fjson_object_object_add(body, "level_from", from);
+  }
   fjson_object_object_add(body, "members", fjson_object_get(m.arr));
   free(r.body);
   result = -ENOMEM;
@@ -408,5 +410,77 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
 out:
   free(json);
   soc_alert_row_clear(&a);
+  return result;
+}
+
+/* The rule part of an alert's stored ECS body, for a promoted draft. */
+static const char *body_rule(fjson_object *body, const char *key) {
+  fjson_object *ru = NULL, *v = NULL;
+  if (body && fjson_object_object_get_ex(body, "rule", &ru) &&
+      fjson_object_object_get_ex(ru, key, &v))
+    return fjson_object_get_string(v);
+  return "";
+}
+
+int soc_triage_promote(const soc_config *cfg, soc_store *st, const soc_assets *assets,
+                       const int64_t *ids, size_t n, int64_t *draft, int64_t *bad_alert) {
+  soc_alert_row a = {0}, lead = {0};
+  fjson_object *body = NULL;
+  int result = -EINVAL;
+  *draft = 0;
+  *bad_alert = 0;
+  if (!n) goto out;
+  /* the member whose rule justifies most leads; none may be in an open draft */
+  for (size_t i = 0; i < n; i++) {
+    if ((result = soc_store_alert_get(st, ids[i], &a)) < 0) {
+      *bad_alert = ids[i];
+      goto out;
+    }
+    if (draft_is_open(st, a.draft)) {
+      *bad_alert = ids[i];
+      *draft = a.draft;
+      result = -EEXIST;
+      goto out;
+    }
+    if (!lead.id || a.level > lead.level) {
+      soc_alert_row_clear(&lead);
+      lead = a;
+      memset(&a, 0, sizeof a);
+    }
+    soc_alert_row_clear(&a);
+  }
+  soc_asset_match m;
+  soc_level_result lv;
+  soc_assets_lookup(assets, lead.host, &m);
+  /* an attempt judged an incident: at least minor tampering of the asset */
+  soc_impact imp = {.kind = soc_impact_kind_parse(lead.impact),
+                    .tier = m.asset->tier ? m.asset->tier : SOC_TIER_NON_CORE,
+                    .severity = SOC_SEVERITY_MINOR, .tolerable_seconds = 0};
+  if (!imp.kind) imp.kind = SOC_IMPACT_TAMPER;
+  if (imp.kind == SOC_IMPACT_LEAK) imp.data_class = SOC_DATA_GENERAL;
+  if ((result = soc_level_classify(&imp, 1, &lv)) < 0) goto out;
+  if (lead.level > lv.level) lv.level = lead.level;
+  body = fjson_tokener_parse(lead.body);
+  soc_incident_category cat = soc_incident_category_parse(body_rule(body, "category"));
+  soc_signal s = {.rule_id = lead.rule, .title = body_rule(body, "name"), .description = "",
+                  .category = cat ? cat : SOC_CATEGORY_OTHER, .subtype = "",
+                  .impact = imp.kind, .asset = &m, .level = &lv, .host = lead.host,
+                  .key = lead.key, .first_ns = lead.first_ns, .last_ns = lead.last_ns,
+                  .count = lead.count};
+  if ((result = new_draft(st, &s, draft)) < 0) goto out;
+  for (size_t i = 0; i < n; i++) {
+    if ((result = soc_store_alert_get(st, ids[i], &a)) < 0) goto out;
+    a.draft = *draft;
+    if ((result = soc_store_alert_put(st, &a)) < 0 ||
+        (result = soc_store_alert_evidence_copy(st, a.id, *draft,
+                                                SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) < 0)
+      goto out;
+    soc_alert_row_clear(&a);
+  }
+  result = update_draft(cfg, st, &s, &lead, *draft, 1);
+out:
+  if (body) fjson_object_put(body);
+  soc_alert_row_clear(&a);
+  soc_alert_row_clear(&lead);
   return result;
 }

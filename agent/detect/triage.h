@@ -87,6 +87,15 @@ typedef struct soc_triage_out {
 int soc_triage_record(const soc_config *cfg, soc_store *store, const soc_signal *sig,
                       soc_triage_out *out);
 
+/* An analyst's promotion (socctl promote): a new open draft holding the
+ * alerts ids, its §3.1 clock starting now, at the highest level its members
+ * justify, at least that of minor tampering of the asset. Returns 0 and
+ * *draft; -ENOENT (*bad_alert: no such alert), -EEXIST (*bad_alert is in
+ * the open draft *draft already), or a store error. In the caller's
+ * transaction. */
+int soc_triage_promote(const soc_config *cfg, soc_store *store, const soc_assets *assets,
+                       const int64_t *ids, size_t n, int64_t *draft, int64_t *bad_alert);
+
 /* The envelope every ECS alert on <prefix>.alerts shares: @timestamp,
  * event (id when given, kind alert, dataset, module), agent (id, agency)
  * and host.name when given. The caller adds its part and owns the result. */

@@ -83,6 +83,43 @@ PY
 run "$CTL" -c "$T/day/agent.yaml" alerts
 expect_out "SOC-FW-001"
 
+# --- an analyst promotes attempts into a draft: the clock starts now; both
+# alerts of one source in it; into the audit chain; refusals change nothing
+read -r P1 P2 IN < <(python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1])); m = json.load(open(sys.argv[2]))
+ip = m["brute_force"][0]
+mine = [x["id"] for x in a if x["key"] == ip]
+print(mine[0], mine[1], [x["id"] for x in a if x["draft"]][0])' "$T/alerts.json" "$T/manifest.json")
+run "$CTL" -c "$T/day/agent.yaml" promote "$IN" --analyst 王小明
+expect_status 2
+expect_err "is in open draft"
+run "$CTL" -c "$T/day/agent.yaml" promote 99999 --analyst 王小明
+expect_status 2
+expect_err "no alert 99999"
+run "$CTL" -c "$T/day/agent.yaml" promote "$P1" "$P2"
+expect_status 2
+run "$CTL" -c "$T/day/agent.yaml" promote "$P1" "$P2" --analyst 王小明 --level 2
+expect_status 0
+expect_out "into draft 4 (level 2); report due within 1 h (§3.1)"
+run "$CTL" -c "$T/day/agent.yaml" show 4 --json
+check_py "the promoted draft" '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["status"] == "open" and d["level"] == 2 and d["promoted"]["by"] == "王小明", d
+assert sorted(m["alert"] for m in d["members"]) == sorted([int(sys.argv[2]), int(sys.argv[3])]), d["members"]
+assert d["level_from"] == {"analyst": "王小明"} and d["evidence"], d' "$OUT" "$P1" "$P2"
+run "$CTL" -c "$T/day/agent.yaml" audit list --json
+check_py "promotion in the audit chain" '
+import json, sys
+e = json.loads(sys.argv[1])
+e = e["entries"] if isinstance(e, dict) else e
+assert [x["action"] for x in e] == ["promote"] and e[0]["object"] == "draft:4", e' "$OUT"
+run "$CTL" -c "$T/day/agent.yaml" audit verify
+expect_status 0
+run "$CTL" -c "$T/day/agent.yaml" promote "$P1" --analyst 王小明
+expect_status 2
+
 # --- loghub's real samples: attackers are alerts, no draft
 detect_config "$T/loghub" loghub
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$SOC_TEST_DATA/logs/Apache_2k.log" "$T/loghub/logs/"
