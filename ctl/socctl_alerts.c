@@ -33,7 +33,8 @@ static const char *title_of(fjson_object *body) {
 static int list_alert(void *arg, const soc_alert_row *a) {
   alerts_ctx *c = arg;
   char first[40], last[40];
-  if (soc_event_format_time(a->first_ns, 0, first, sizeof first) < 0) snprintf(first, sizeof first, "-");
+  if (soc_event_format_time(a->first_ns, 0, first, sizeof first) < 0)
+    snprintf(first, sizeof first, "-");
   if (soc_event_format_time(a->last_ns, 0, last, sizeof last) < 0) snprintf(last, sizeof last, "-");
   fjson_object *body = fjson_tokener_parse(a->body);
   if (c->json) {

@@ -59,7 +59,8 @@ static void put_path(fjson_object *o, const char *path, const char *v) {
     memcpy(part, path, n);
     part[n] = '\0';
     fjson_object *child = NULL;
-    if (!fjson_object_object_get_ex(o, part, &child) || !fjson_object_is_type(child, fjson_type_object)) {
+    if (!fjson_object_object_get_ex(o, part, &child) ||
+        !fjson_object_is_type(child, fjson_type_object)) {
       child = fjson_object_new_object();
       fjson_object_object_add(o, part, child);
     }
@@ -241,12 +242,19 @@ static int update_draft(const soc_config *cfg, soc_store *st, const soc_signal *
     snprintf(r.key, sizeof r.key, "%s", s->key);
     snprintf(r.asset, sizeof r.asset, "%s", s->asset->asset->name);
     r.level = s->level->level;
-    soc_draft_info info = {.rule_id = s->rule_id, .title = s->title,
-                           .description = s->description, .mitre = s->mitre,
-                           .nmitre = s->nmitre, .references = s->references,
-                           .nreferences = s->nreferences, .asset = s->asset,
-                           .level = s->level, .category = s->category, .subtype = s->subtype,
-                           .impact = s->impact, .host = s->host};
+    soc_draft_info info = {.rule_id = s->rule_id,
+                           .title = s->title,
+                           .description = s->description,
+                           .mitre = s->mitre,
+                           .nmitre = s->nmitre,
+                           .references = s->references,
+                           .nreferences = s->nreferences,
+                           .asset = s->asset,
+                           .level = s->level,
+                           .category = s->category,
+                           .subtype = s->subtype,
+                           .impact = s->impact,
+                           .host = s->host};
     body = soc_draft_json(cfg, &r, &info);
     if (s->detail) fjson_object_object_add(body, "finding", fjson_object_get(s->detail));
   } else {
@@ -302,8 +310,8 @@ static int new_draft(soc_store *st, const soc_signal *s, int64_t *id) {
   return rc;
 }
 
-static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n,
-                        const soc_alert_row *a, int to_draft) {
+static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, const soc_alert_row *a,
+                        int to_draft) {
   int seq = soc_store_alert_evidence_count(st, a->id);
   int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_DRAFT_EVIDENCE_MAX;
   for (size_t i = 0; i < n; i++) {
@@ -385,7 +393,8 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   if (draft) {
     if (joined) {
       if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
-      if ((result = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) < 0)
+      if ((result = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) <
+          0)
         goto out;
     }
     if ((result = take_in(st, s, host, since, draft)) < 0) goto out;
@@ -455,25 +464,34 @@ int soc_triage_promote(const soc_config *cfg, soc_store *st, const soc_assets *a
   /* an attempt judged an incident: at least minor tampering of the asset */
   soc_impact imp = {.kind = soc_impact_kind_parse(lead.impact),
                     .tier = m.asset->tier ? m.asset->tier : SOC_TIER_NON_CORE,
-                    .severity = SOC_SEVERITY_MINOR, .tolerable_seconds = 0};
+                    .severity = SOC_SEVERITY_MINOR,
+                    .tolerable_seconds = 0};
   if (!imp.kind) imp.kind = SOC_IMPACT_TAMPER;
   if (imp.kind == SOC_IMPACT_LEAK) imp.data_class = SOC_DATA_GENERAL;
   if ((result = soc_level_classify(&imp, 1, &lv)) < 0) goto out;
   if (lead.level > lv.level) lv.level = lead.level;
   body = fjson_tokener_parse(lead.body);
   soc_incident_category cat = soc_incident_category_parse(body_rule(body, "category"));
-  soc_signal s = {.rule_id = lead.rule, .title = body_rule(body, "name"), .description = "",
-                  .category = cat ? cat : SOC_CATEGORY_OTHER, .subtype = "",
-                  .impact = imp.kind, .asset = &m, .level = &lv, .host = lead.host,
-                  .key = lead.key, .first_ns = lead.first_ns, .last_ns = lead.last_ns,
+  soc_signal s = {.rule_id = lead.rule,
+                  .title = body_rule(body, "name"),
+                  .description = "",
+                  .category = cat ? cat : SOC_CATEGORY_OTHER,
+                  .subtype = "",
+                  .impact = imp.kind,
+                  .asset = &m,
+                  .level = &lv,
+                  .host = lead.host,
+                  .key = lead.key,
+                  .first_ns = lead.first_ns,
+                  .last_ns = lead.last_ns,
                   .count = lead.count};
   if ((result = new_draft(st, &s, draft)) < 0) goto out;
   for (size_t i = 0; i < n; i++) {
     if ((result = soc_store_alert_get(st, ids[i], &a)) < 0) goto out;
     a.draft = *draft;
     if ((result = soc_store_alert_put(st, &a)) < 0 ||
-        (result = soc_store_alert_evidence_copy(st, a.id, *draft,
-                                                SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) < 0)
+        (result = soc_store_alert_evidence_copy(st, a.id, *draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) <
+            0)
       goto out;
     soc_alert_row_clear(&a);
   }

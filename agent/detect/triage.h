@@ -33,14 +33,14 @@
 #define SOC_TRIAGE_DRAFT_EVIDENCE_MAX 500 /* per draft: room for every member's */
 
 typedef struct soc_entity {
-  const char *kind;  /* an ECS field name: source.ip, user.name, file.hash.sha256 ... */
+  const char *kind; /* an ECS field name: source.ip, user.name, file.hash.sha256 ... */
   const char *value;
 } soc_entity;
 
 typedef struct soc_signal {
   /* what fired */
-  const char *rule_id;        /* at most SOC_DRAFT_RULE_MAX - 1 bytes kept */
-  const char *ruleset;        /* rule.ruleset of the alert (YARA "namespace:rule"); NULL: none */
+  const char *rule_id; /* at most SOC_DRAFT_RULE_MAX - 1 bytes kept */
+  const char *ruleset; /* rule.ruleset of the alert (YARA "namespace:rule"); NULL: none */
   const char *title, *description;
   const char *const *mitre;
   size_t nmitre;
@@ -48,27 +48,27 @@ typedef struct soc_signal {
   size_t nreferences;
   soc_incident_category category;
   const char *subtype;
-  soc_impact_kind impact;     /* NONE with alert_only */
-  int alert_only;             /* impact: none: an alert, never a draft of its own */
+  soc_impact_kind impact; /* NONE with alert_only */
+  int alert_only;         /* impact: none: an alert, never a draft of its own */
   const soc_asset_match *asset;
   const soc_level_result *level; /* NULL with alert_only */
   /* where and when */
-  const char *host;           /* host.name; "" or NULL: the asset's name scopes the grouping */
-  const char *module;         /* event.module of the alert: the input */
-  const char *key;            /* the rule's key: correlation key, or the object found */
+  const char *host;   /* host.name; "" or NULL: the asset's name scopes the grouping */
+  const char *module; /* event.module of the alert: the input */
+  const char *key;    /* the rule's key: correlation key, or the object found */
   const char *message;
-  int64_t first_ns, last_ns;  /* from the lines */
-  int64_t count;              /* the alert's count when this makes it; an alert found counts 1 more */
-  int fired;                  /* 1: a firing (an ECS alert goes out); 0: a later hit */
+  int64_t first_ns, last_ns; /* from the lines */
+  int64_t count; /* the alert's count when this makes it; an alert found counts 1 more */
+  int fired;     /* 1: a firing (an ECS alert goes out); 0: a later hit */
   /* what ties it to other alerts and drafts */
   const soc_entity *entities;
   size_t nentities;
-  int join_host;              /* group_by names host.name: any open draft of the host */
-  int timeless;               /* an object found: the same (rule, object) or content joins
-                               * its alert and open draft whenever seen, not only within
-                               * triage.window */
-  fjson_object *ecs;          /* fields added to the ECS alert (file.*, yara ...); may be NULL */
-  fjson_object *detail;       /* the draft body's "finding"; may be NULL */
+  int join_host;                /* group_by names host.name: any open draft of the host */
+  int timeless;                 /* an object found: the same (rule, object) or content joins
+                                 * its alert and open draft whenever seen, not only within
+                                 * triage.window */
+  fjson_object *ecs;            /* fields added to the ECS alert (file.*, yara ...); may be NULL */
+  fjson_object *detail;         /* the draft body's "finding"; may be NULL */
   const soc_evidence_row *lead; /* what led to a firing: kept only when it makes the alert */
   size_t nlead;
   const soc_evidence_row *evidence; /* this sighting; .draft and .seq are set here */
@@ -76,8 +76,8 @@ typedef struct soc_signal {
 } soc_signal;
 
 typedef struct soc_triage_out {
-  int64_t alert;              /* 0: nothing recorded (a later hit of an expired alert) */
-  int64_t draft;              /* 0: the alert stands alone */
+  int64_t alert; /* 0: nothing recorded (a later hit of an expired alert) */
+  int64_t draft; /* 0: the alert stands alone */
   int new_alert, new_draft;
 } soc_triage_out;
 

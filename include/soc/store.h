@@ -207,9 +207,6 @@ typedef struct soc_draft_row {
 } soc_draft_row;
 
 void soc_draft_row_clear(soc_draft_row *row);
-/* The open draft of (rule, key, asset). Returns 0, -ENOENT. */
-int soc_store_draft_find_open(soc_store *s, const char *rule, const char *key, const char *asset,
-                              soc_draft_row *out);
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out);
 /* Inserts (row->id == 0: sets it) or updates every column of row->id. */
 int soc_store_draft_put(soc_store *s, soc_draft_row *row);

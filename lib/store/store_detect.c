@@ -78,37 +78,46 @@ static void draft_from(sqlite3_stmt *st, soc_draft_row *r) {
   r->body = strdup(body ? body : "{}");
 }
 
-/* Runs a one-row draft query with up to three text parameters. */
-static int draft_query(soc_store *s, const char *sql, const char *a, const char *b, const char *c,
-                       int64_t id, soc_draft_row *out) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+/* Steps a one-row query prepared with its parameters bound; from() maps the
+ * row. Returns 0, -ENOENT, -ENOMEM or the store's error about `what`. */
+static int one_row(soc_store *s, sqlite3_stmt *st, int rc, void (*from)(sqlite3_stmt *, void *),
+                   void *out, char *const *body, const char *what) {
   if (rc == SQLITE_OK) {
-    if (a) sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    if (c) sqlite3_bind_text(st, 3, c, -1, SQLITE_STATIC);
-    if (!a) sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) draft_from(st, out);
+    if (rc == SQLITE_ROW) from(st, out);
   }
   sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
+  if (rc == SQLITE_ROW) return *body ? 0 : -ENOMEM;
   if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, "cannot read a draft");
+  return soc_store_fail_sql(s, rc, what);
 }
 
-int soc_store_draft_find_open(soc_store *s, const char *rule, const char *key, const char *asset,
-                              soc_draft_row *out) {
-  return draft_query(s,
-                     "SELECT " DRAFT_COLUMNS
-                     " FROM draft WHERE rule = ?1 AND key = ?2 AND"
-                     " asset = ?3 AND status = 'open' ORDER BY id DESC LIMIT 1",
-                     rule, key, asset, 0, out);
-}
+static void draft_row_from(sqlite3_stmt *st, void *out) { draft_from(st, out); }
 
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
-  return draft_query(s, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", NULL, NULL, NULL, id,
-                     out);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", -1, &st,
+                              NULL);
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
+  out->body = NULL;
+  return one_row(s, st, rc, draft_row_from, out, &out->body, "cannot read a draft");
+}
+
+/* An INSERT OR REPLACE of a row whose id 0 means a new one: ?1. */
+static void bind_row_id(sqlite3_stmt *st, int64_t id) {
+  if (id)
+    sqlite3_bind_int64(st, 1, id);
+  else
+    sqlite3_bind_null(st, 1);
+}
+
+/* Steps and finalizes such a write; a new row's id goes to *id. */
+static int put_done(soc_store *s, sqlite3_stmt *st, int rc, int64_t *id, const char *what) {
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, what);
+  if (!*id) *id = sqlite3_last_insert_rowid(s->db);
+  return 0;
 }
 
 int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
@@ -118,10 +127,7 @@ int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
                               ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
                               -1, &st, NULL);
   if (rc == SQLITE_OK) {
-    if (r->id)
-      sqlite3_bind_int64(st, 1, r->id);
-    else
-      sqlite3_bind_null(st, 1);
+    bind_row_id(st, r->id);
     sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, r->asset, -1, SQLITE_STATIC);
@@ -132,12 +138,8 @@ int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
     sqlite3_bind_int64(st, 9, r->discovered_ns);
     sqlite3_bind_int64(st, 10, r->count);
     sqlite3_bind_text(st, 11, r->body ? r->body : "{}", -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write a draft");
-  if (!r->id) r->id = sqlite3_last_insert_rowid(s->db);
-  return 0;
+  return put_done(s, st, rc, &r->id, "cannot write a draft");
 }
 
 int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, void *arg) {
@@ -317,6 +319,8 @@ static void alert_from(sqlite3_stmt *st, soc_alert_row *r) {
   r->body = strdup(body ? body : "{}");
 }
 
+static void alert_row_from(sqlite3_stmt *st, void *out) { alert_from(st, out); }
+
 int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
                          int64_t since_ns, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
@@ -329,28 +333,18 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, since_ns);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) alert_from(st, out);
   }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
-  if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, "cannot read an alert");
+  out->body = NULL;
+  return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
 }
 
 int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", -1, &st,
                               NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) alert_from(st, out);
-  }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return out->body ? 0 : -ENOMEM;
-  if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, "cannot read an alert");
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
+  out->body = NULL;
+  return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
 }
 
 int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
@@ -360,10 +354,7 @@ int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
                               ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                               -1, &st, NULL);
   if (rc == SQLITE_OK) {
-    if (r->id)
-      sqlite3_bind_int64(st, 1, r->id);
-    else
-      sqlite3_bind_null(st, 1);
+    bind_row_id(st, r->id);
     sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, r->host, -1, SQLITE_STATIC);
@@ -375,12 +366,8 @@ int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
     sqlite3_bind_int64(st, 10, r->count);
     sqlite3_bind_int64(st, 11, r->draft);
     sqlite3_bind_text(st, 12, r->body ? r->body : "{}", -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write an alert");
-  if (!r->id) r->id = sqlite3_last_insert_rowid(s->db);
-  return 0;
+  return put_done(s, st, rc, &r->id, "cannot write an alert");
 }
 
 int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg) {

@@ -77,7 +77,7 @@ static void test_drafts(void **state) {
   assert_true(d.id > 0);
   int64_t id = d.id;
   soc_draft_row got;
-  assert_int_equal(soc_store_draft_find_open(s, "SOC-SSH-001", "203.0.113.7", "portal", &got), 0);
+  assert_int_equal(soc_store_draft_get(s, id, &got), 0);
   assert_int_equal(got.id, id);
   assert_int_equal(got.count, 5);
   assert_string_equal(got.body, "{\"category\":\"intrusion\"}");
@@ -87,10 +87,9 @@ static void test_drafts(void **state) {
   assert_int_equal(soc_store_draft_put(s, &got), 0);
   assert_int_equal(got.id, id);
   soc_draft_row_clear(&got);
-  assert_int_equal(soc_store_draft_find_open(s, "SOC-SSH-001", "203.0.113.7", "portal", &got),
-                   -ENOENT);
   assert_int_equal(soc_store_draft_get(s, id, &got), 0);
   assert_int_equal(got.count, 9);
+  assert_string_equal(got.status, "confirmed");
   soc_draft_row_clear(&got);
   assert_int_equal(soc_store_draft_get(s, id + 100, &got), -ENOENT);
   for (int i = 0; i < 3; i++) {
