@@ -369,11 +369,19 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   }
   if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
   out->alert = a.id;
-  for (size_t i = 0; i < s->nentities; i++)
+  /* a later hit of a firing key adds no entity (its values are the key's),
+   * and one that no draft took in at its firing is not looked up again: a
+   * draft made since took in the alerts of its entities (take_in) */
+  if (!s->fired && !a.draft) {
+    if ((result = add_evidence(st, s->evidence, s->nevidence, &a, 0)) < 0) goto out;
+    result = 0;
+    goto out;
+  }
+  for (size_t i = 0; s->fired && i < s->nentities; i++)
     if ((result = soc_store_alert_entity_put(st, host, s->entities[i].kind, s->entities[i].value,
-                                             a.id, s->last_ns)) < 0)
+                                             a.id)) < 0)
       goto out;
-  if ((result = soc_store_alert_entity_put(st, host, "host.name", host, a.id, s->last_ns)) < 0)
+  if (s->fired && (result = soc_store_alert_entity_put(st, host, "host.name", host, a.id)) < 0)
     goto out;
   /* the draft: its own while open, else one that shares an entity, else a
    * new one when the rule shows impact */

@@ -281,10 +281,10 @@ int soc_store_alert_evidence_count(soc_store *s, int64_t alert);
 int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb cb, void *arg);
 /* Appends alert's evidence lines to draft's, up to max lines in all. */
 int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max);
-/* Records that alert carries kind=value on host, seen at ts_ns (the newest kept). */
+/* Records that alert carries kind=value on host (once). */
 int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
-                               const char *value, int64_t alert, int64_t ts_ns);
-/* Alerts carrying kind=value on host seen at or after since_ns: grouped 1,
+                               const char *value, int64_t alert);
+/* Alerts carrying kind=value on host last seen at or after since_ns: grouped 1,
  * those an open draft took in (newest first); 0, those no draft took in. */
 typedef int (*soc_entity_cb)(void *arg, int64_t alert, int64_t draft);
 int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,

@@ -246,7 +246,6 @@ static const char *const migrations[] = {
     "  kind TEXT NOT NULL,\n"             /* an ECS field name */
     "  value TEXT NOT NULL,\n"
     "  alert INTEGER NOT NULL,\n"
-    "  last_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(host, kind, value, alert)\n"
     ") WITHOUT ROWID;",
 };

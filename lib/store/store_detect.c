@@ -424,19 +424,17 @@ int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, in
 }
 
 int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
-                               const char *value, int64_t alert, int64_t ts_ns) {
+                               const char *value, int64_t alert) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT INTO alert_entity(host, kind, value, alert, last_ns)"
-                              " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(host, kind, value, alert)"
-                              " DO UPDATE SET last_ns = max(last_ns, excluded.last_ns)",
+                              "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
+                              " VALUES(?1, ?2, ?3, ?4)",
                               -1, &st, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, alert);
-    sqlite3_bind_int64(st, 5, ts_ns);
     rc = sqlite3_step(st);
   }
   sqlite3_finalize(st);
@@ -451,10 +449,10 @@ int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, cons
       s->db,
       grouped ? "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
                 " JOIN draft d ON d.id = a.draft WHERE e.host = ?1 AND e.kind = ?2 AND"
-                " e.value = ?3 AND e.last_ns >= ?4 AND d.status = 'open'"
-                " ORDER BY e.last_ns DESC, a.id DESC"
+                " e.value = ?3 AND a.last_ns >= ?4 AND d.status = 'open'"
+                " ORDER BY a.last_ns DESC, a.id DESC"
               : "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
-                " WHERE e.host = ?1 AND e.kind = ?2 AND e.value = ?3 AND e.last_ns >= ?4 AND"
+                " WHERE e.host = ?1 AND e.kind = ?2 AND e.value = ?3 AND a.last_ns >= ?4 AND"
                 " a.draft = 0 ORDER BY a.id",
       -1, &st, NULL);
   if (rc == SQLITE_OK) {

@@ -190,12 +190,14 @@ static void test_alerts(void **state) {
   assert_int_equal(soc_store_alert_evidence_count(s, a.id), 3);
   /* entities: not grouped until a draft takes the alert in */
   int64_t seen[3] = {0};
-  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id, 200), 0);
-  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id, 150), 0);
+  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
+  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
   assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
   assert_int_equal(seen[0], 0);
   assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 200, 0, note_entity, seen), 0);
-  assert_int_equal(seen[0], 1); /* the newest time was kept */
+  assert_int_equal(seen[0], 1); /* once, and by the alert's last time */
+  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 201, 0, note_entity, seen), 0);
+  assert_int_equal(seen[0], 1);
   assert_int_equal(seen[1], a.id);
   soc_draft_row d = {.level = 3, .first_ns = 100, .last_ns = 300, .count = 1};
   snprintf(d.rule, sizeof d.rule, "SOC-SSH-003");
