@@ -28,7 +28,7 @@ static const struct command {
     {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]"},
     {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters"},
     {"drafts", socctl_drafts, "draft incidents with their suggested level and time left"},
-    {"alerts", socctl_alerts, "rule firings kept on the agent (no clock), and the draft that took each in"},
+    {"alerts", socctl_alerts, "rule firings kept on the agent (no clock), the draft that took each in, the center's notices"},
     {"show", socctl_show, "one draft with its evidence and the level's justification"},
     {"deadlines", socctl_deadlines, "legal clocks of an incident from a regime table (tw-2026, nis2, ...)"},
     {"confirm", socctl_confirm, "confirm an open draft: confirm ID --analyst NAME [--level N --reason T]"},

@@ -1,12 +1,14 @@
 /*
  * socctl alerts — every rule firing the agent kept (docs/TRIAGE.md).
  *
- *   socctl -c FILE alerts [--json]
+ *   socctl -c FILE alerts [--notices] [--json]
  *
  * An alert is monitoring data for the technical center, with no clock: an
  * attempt, a probe, a scan, or a member of a draft. Each line says which
  * draft took it in ("-": none), so an analyst sees the attempts beside the
- * short list of drafts and can promote one (socctl promote).
+ * short list of drafts and can promote one (socctl promote). The technical
+ * center's notices (a source alerting at several agencies) follow them;
+ * --notices lists only those (with --json, as JSON).
  */
 #include <errno.h>
 #include <json.h> /* libfastjson */
@@ -66,13 +68,42 @@ static int list_alert(void *arg, const soc_alert_row *a) {
   return 0;
 }
 
+/* The technical center's notices: a source it saw alerting at several
+ * agencies, this one among them. */
+static int list_notice(void *arg, const char *id, int64_t at_ns, const char *kind,
+                       const char *source, const char *body) {
+  alerts_ctx *c = arg;
+  char at[40];
+  fjson_object *o = fjson_tokener_parse(body), *v = NULL;
+  const char *reason =
+      o && fjson_object_object_get_ex(o, "reason", &v) ? fjson_object_get_string(v) : "";
+  if (soc_event_format_time(at_ns, 0, at, sizeof at) < 0) snprintf(at, sizeof at, "-");
+  if (c->json) {
+    fjson_object *n = fjson_object_new_object();
+    fjson_object_object_add(n, "id", fjson_object_new_string(id));
+    fjson_object_object_add(n, "at", fjson_object_new_string(at));
+    fjson_object_object_add(n, "kind", fjson_object_new_string(kind));
+    fjson_object_object_add(n, "source", fjson_object_new_string(source));
+    fjson_object_object_add(n, "reason", fjson_object_new_string(reason ? reason : ""));
+    fjson_object_array_add(c->arr, n);
+  } else {
+    if (!c->n) printf("notices from the technical center:\n");
+    printf("  %s  %s  %s\n", at, id, reason ? reason : "");
+  }
+  c->n++;
+  if (o) fjson_object_put(o);
+  return 0;
+}
+
 int socctl_alerts(const socctl_env *env, int argc, char **argv) {
-  int json = 0;
+  int json = 0, notices = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--json")) {
       json = 1;
+    } else if (!strcmp(argv[i], "--notices")) {
+      notices = 1;
     } else {
-      fprintf(stderr, "usage: socctl [-c FILE] alerts [--json]\n");
+      fprintf(stderr, "usage: socctl [-c FILE] alerts [--notices] [--json]\n");
       return strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
@@ -81,13 +112,16 @@ int socctl_alerts(const socctl_env *env, int argc, char **argv) {
   int status = socctl_open_store(env, &cfg, &store);
   if (status) return status;
   alerts_ctx c = {.json = json, .arr = fjson_object_new_array()};
-  if (soc_store_alerts_scan(store, -1, list_alert, &c) < 0) {
+  int rc = notices ? 0 : soc_store_alerts_scan(store, -1, list_alert, &c);
+  if (rc == 0 && !notices && !json && !c.n) printf("no alerts\n");
+  alerts_ctx n = {.json = json, .arr = c.arr};
+  /* the notices follow the alerts on screen; --json shows one or the other */
+  if (rc == 0 && (notices || !json)) rc = soc_store_notices_scan(store, list_notice, &n);
+  if (rc < 0) {
     fprintf(stderr, "socctl alerts: %s\n", soc_store_errmsg(store));
     status = 1;
   } else if (json) {
     printf("%s\n", fjson_object_to_json_string_ext(c.arr, FJSON_TO_STRING_PLAIN));
-  } else if (!c.n) {
-    printf("no alerts\n");
   }
   fjson_object_put(c.arr);
   soc_store_close(store);

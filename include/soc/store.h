@@ -290,6 +290,15 @@ typedef int (*soc_entity_cb)(void *arg, int64_t alert, int64_t draft);
 int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
                           int64_t since_ns, int grouped, soc_entity_cb cb, void *arg);
 
+/* Notices from the technical center (a campaign across agencies): kept
+ * once by the center's decision id. OUT: *fresh 1 when it is new. */
+int soc_store_notice_put(soc_store *s, const char *id, int64_t at_ns, const char *kind,
+                         const char *source, const char *body, int *fresh);
+/* Newest first. A non-zero return from cb stops. */
+typedef int (*soc_notice_cb)(void *arg, const char *id, int64_t at_ns, const char *kind,
+                             const char *source, const char *body);
+int soc_store_notices_scan(soc_store *s, soc_notice_cb cb, void *arg);
+
 /* ---- reports (store_report.c) ---------------------------------------------
  * A report is a confirmed draft's notification form (report.c,
  * docs/REPORTS.md): id is the draft's id; body the canonical JSON. */
@@ -518,6 +527,14 @@ typedef int (*soc_center_decision_cb)(void *arg, const char *kind, int64_t at_ns
 /* The decisions on one report, in the order they were made. */
 int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center_decision_cb cb,
                                     void *arg);
+/* Campaigns: per (kind, source, agency), the alerts received since
+ * since_ns that name the source (kind "source.ip" or "file.hash.sha256"),
+ * with their count and first and last receipt; by kind, source, agency. */
+typedef int (*soc_center_source_cb)(void *arg, const char *kind, const char *source,
+                                    const char *agency, int64_t alerts, int64_t first_ns,
+                                    int64_t last_ns);
+int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_source_cb cb,
+                                   void *arg);
 
 /* Evidence: a chunk once per (bundle, seq), the manifest once per bundle. */
 int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,

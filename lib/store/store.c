@@ -248,6 +248,16 @@ static const char *const migrations[] = {
     "  alert INTEGER NOT NULL,\n"
     "  PRIMARY KEY(host, kind, value, alert)\n"
     ") WITHOUT ROWID;",
+    /* 10: notices from the technical center (agent/inbox.c, docs/TRIAGE.md):
+     * a source its view across agencies found alerting at several of them,
+     * kept once by the decision's id and shown by `socctl alerts`. */
+    "CREATE TABLE center_notice(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"   /* the center's decision id */
+    "  at_ns INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"             /* source.ip, file.hash.sha256 */
+    "  source TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL\n"              /* the message as it came */
+    ") WITHOUT ROWID;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

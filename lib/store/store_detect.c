@@ -468,3 +468,42 @@ int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, cons
   if (result) return result;
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read entities");
 }
+
+/* ---- notices from the technical center ---------------------------------------- */
+
+int soc_store_notice_put(soc_store *s, const char *id, int64_t at_ns, const char *kind,
+                         const char *source, const char *body, int *fresh) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT OR IGNORE INTO center_notice(id, at_ns, kind, source, body)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at_ns);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  if (fresh) *fresh = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+  return done_or_fail(s, rc, "cannot keep a notice");
+}
+
+int soc_store_notices_scan(soc_store *s, soc_notice_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT id, at_ns, kind, source, body FROM center_notice"
+                              " ORDER BY at_ns DESC, id",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK)
+    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      result = cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                  (const char *)sqlite3_column_text(st, 4));
+  sqlite3_finalize(st);
+  if (result) return result;
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read notices");
+}
