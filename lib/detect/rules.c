@@ -987,6 +987,19 @@ static char *name_of(loader *L, const soc_ynode *n, const char *where, const cha
   return n ? text_dup(L, n, where, key, 64, 0) : NULL;
 }
 
+/* A list of field names under key of where. Returns 0, or -EINVAL after
+ * the messages. */
+static int field_names_dup(loader *L, const soc_ynode *n, const char *where, const char *key,
+                           char ***out, size_t *nout) {
+  int result = texts_dup(L, n, where, key, SOC_EVENT_KEY_MAX, 0, out, nout) < 0 ? -EINVAL : 0;
+  for (size_t i = 0; i < *nout; i++)
+    if (!field_name_ok((*out)[i])) {
+      soc_schema_error(&L->ctx, n, "%s.%s: '%.100s' is not a field name", where, key, (*out)[i]);
+      result = -EINVAL;
+    }
+  return result;
+}
+
 static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_rule *r) {
   incident_raw raw = {0};
   soc_rule_incident *in = &r->incident;
@@ -1073,15 +1086,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   }
   if (!r->subtype && !(r->subtype = strdup(""))) return -ENOMEM;
   if (raw.asset_from) {
-    if (texts_dup(L, raw.asset_from, w, "asset_from", SOC_EVENT_KEY_MAX, 0, &r->asset_from,
-                  &r->nasset_from) < 0)
+    if (field_names_dup(L, raw.asset_from, w, "asset_from", &r->asset_from, &r->nasset_from) < 0)
       result = -EINVAL;
-    for (size_t i = 0; i < r->nasset_from; i++)
-      if (!field_name_ok(r->asset_from[i])) {
-        soc_schema_error(&L->ctx, raw.asset_from, "%s.asset_from: '%.100s' is not a field name", w,
-               r->asset_from[i]);
-        result = -EINVAL;
-      }
   } else {
     static const char *const def[] = {"host.name", "host.ip", "destination.ip"};
     r->asset_from = calloc(3, sizeof *r->asset_from);
@@ -1092,15 +1098,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
     }
   }
   if (raw.group_by) {
-    if (texts_dup(L, raw.group_by, w, "group_by", SOC_EVENT_KEY_MAX, 0, &r->triage_by,
-                  &r->ntriage_by) < 0)
+    if (field_names_dup(L, raw.group_by, w, "group_by", &r->triage_by, &r->ntriage_by) < 0)
       result = -EINVAL;
-    for (size_t i = 0; i < r->ntriage_by; i++)
-      if (!field_name_ok(r->triage_by[i])) {
-        soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: '%.100s' is not a field name", w,
-                         r->triage_by[i]);
-        result = -EINVAL;
-      }
     in->group_by_set = 1;
   }
   in->group_by = (const char *const *)r->triage_by;
