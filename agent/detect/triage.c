@@ -369,10 +369,12 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   }
   if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
   out->alert = a.id;
-  /* a later hit of a firing key adds no entity (its values are the key's),
-   * and one that no draft took in at its firing is not looked up again: a
-   * draft made since took in the alerts of its entities (take_in) */
-  if (!s->fired && !a.draft) {
+  /* a later hit of a firing key adds no entity (its values are the key's);
+   * one that no open draft holds is not looked up again: a draft made since
+   * took in the alerts of its entities (take_in), and a decided draft stays
+   * decided until the rule fires again */
+  int open = draft_is_open(st, a.draft);
+  if (!s->fired && !open) {
     if ((result = add_evidence(st, s->evidence, s->nevidence, &a, 0)) < 0) goto out;
     result = 0;
     goto out;
@@ -385,7 +387,7 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
     goto out;
   /* the draft: its own while open, else one that shares an entity, else a
    * new one when the rule shows impact */
-  int64_t draft = draft_is_open(st, a.draft) ? a.draft : 0;
+  int64_t draft = open ? a.draft : 0;
   int joined = 0;
   if (!draft && (result = find_group(st, s, host, since, &draft)) < 0) goto out;
   if (!draft && !s->alert_only) {

@@ -111,6 +111,16 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert len(d) == 3 and l
 CHECKS=$((CHECKS + 1))
 run "$CTL" -c "$T/split/agent.yaml" show 99999
 expect_status 2
+# decided is decided: a later login of the same address (within the rule's
+# suppression, so no new firing) counts on its alert and makes no new draft
+run "$CTL" -c "$T/split/agent.yaml" confirm "$id" --analyst 王小明
+expect_status 0
+printf 'Nov 25 08:05:00 gw01 sshd[2002]: Accepted password for root from 198.51.100.77 port 41001 ssh2\n' >>"$T/split/logs/auth.log"
+run "$AGENT" -c "$T/split/agent.yaml" --oneshot
+run "$CTL" -c "$T/split/agent.yaml" drafts --all --json
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert len(d) == 1 and d[0]["status"] == "confirmed", d' "$OUT" ||
+  { FAILS=$((FAILS + 1)); echo "FAIL: a decided draft stays one" >&2; }
+CHECKS=$((CHECKS + 1))
 
 # --- kill -9 during detection: the same alerts and drafts as an undisturbed
 # run, with the grouping (a login after the heaviest source's guessing)
