@@ -100,6 +100,31 @@ void soc_inbox_free(soc_inbox *ib) {
   free(ib);
 }
 
+/* A notice of the center's view across agencies (a campaign): kept once,
+ * for `socctl alerts`; no report changes. Returns 1 kept, 0 known or not
+ * one, <0 a store error. */
+static int keep_notice(soc_inbox *ib, const soc_decision *d) {
+  fjson_object *src = NULL;
+  const char *kind = "", *value = "";
+  if (fjson_object_object_get_ex(d->doc, "source", &src)) {
+    kind = soc_report_str(src, "kind") ? soc_report_str(src, "kind") : "";
+    value = soc_report_str(src, "value") ? soc_report_str(src, "value") : "";
+  }
+  int fresh = 0;
+  int rc = soc_store_notice_put(ib->store, d->id, d->at_ns, kind, value,
+                                fjson_object_to_json_string_ext(d->doc, FJSON_TO_STRING_PLAIN),
+                                &fresh);
+  if (rc < 0) {
+    fprintf(stderr, "socagent: inbox: %s; the notice will be read again\n",
+            soc_store_errmsg(ib->store));
+    return rc;
+  }
+  if (fresh)
+    fprintf(stderr, "socagent: inbox: the center's notice %s: %s\n", d->id,
+            d->reason ? d->reason : "");
+  return fresh;
+}
+
 /* One message: 1 applied, 0 not ours or refused (recorded), <0 store error. */
 static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   char why[SOC_REPORT_WHY_MAX] = "", actor[300], object[48];
@@ -111,6 +136,10 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
     fprintf(stderr, "socagent: inbox: %s [%d] @%lld: not a decision (%s); skipped\n", ib->topic,
             m->partition, (long long)m->offset, why);
     return 0;
+  }
+  if (!strcmp(d.kind, "notice")) {
+    result = keep_notice(ib, &d);
+    goto out;
   }
   int64_t number = soc_decision_report_number(&d, ib->cfg->agent.id);
   if (!number) goto out; /* another agent's */

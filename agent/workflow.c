@@ -22,6 +22,7 @@
 #include "soc/store.h"
 #include "soc/tz.h"
 #include "inbox.h"
+#include "triage.h"
 
 #define MAX_DEADLINES 32
 #define MAX_HOSTS 64
@@ -66,17 +67,10 @@ static int save_report(soc_workflow *w, fjson_object *r, int64_t now_s, const ch
 static int raise_alert(soc_workflow *w, fjson_object *r, const char *action, const char *message,
                        fjson_object *extra /* owned: put under "deadline" or NULL */,
                        int64_t now_s) {
-  fjson_object *a = fjson_object_new_object(), *ev = fjson_object_new_object(),
-               *ag = fjson_object_new_object(), *rep = fjson_object_new_object();
-  soc_json_add_time(a, "@timestamp", now_s * 1000000000LL);
-  soc_json_add_str(ev, "kind", "alert");
-  soc_json_add_str(ev, "action", action);
-  soc_json_add_str(ev, "dataset", "socagent.workflow");
-  soc_json_add_str(ev, "module", "socagent");
-  fjson_object_object_add(a, "event", ev);
-  soc_json_add_str(ag, "id", w->cfg->agent.id);
-  soc_json_add_str(ag, "agency", w->cfg->agent.agency);
-  fjson_object_object_add(a, "agent", ag);
+  fjson_object *a = soc_alert_envelope(w->cfg, now_s * 1000000000LL, NULL, "socagent.workflow",
+                                       "socagent", NULL),
+               *ev = NULL, *rep = fjson_object_new_object();
+  if (fjson_object_object_get_ex(a, "event", &ev)) soc_json_add_str(ev, "action", action);
   soc_json_add_str(rep, "id", soc_report_str(r, "id"));
   fjson_object_object_add(rep, "number", fjson_object_new_int64(soc_report_number(r)));
   fjson_object_object_add(rep, "level", fjson_object_new_int(soc_report_level(r)));

@@ -20,6 +20,7 @@
 #include <time.h>
 
 
+#include "campaign.h"
 #include "center.h"
 #include "outbox.h"
 #include "soc/bundle.h"
@@ -29,6 +30,7 @@
 #include "soc/tz.h"
 
 #define DELIVERY_MS 15000 /* how long a command waits for Kafka's acknowledgement */
+#define CAMPAIGN_WINDOW_NS (86400LL * 1000000000LL) /* campaigns without --since: a day */
 
 typedef struct opts {
   int json;
@@ -317,7 +319,7 @@ static int is_pending(void *arg, int64_t n, const char *report, const char *topi
  * acknowledgement. Returns the exit status: 0 when all of ns[] were
  * confirmed. */
 static int deliver_decisions(const soc_collector_config *cfg, soc_store *s, const int64_t *ns,
-                             size_t k) {
+                             size_t k, int quiet) {
   soc_center_outbox *ob = NULL;
   int status = 1;
   if (soc_center_outbox_new(cfg, s, &ob) < 0) goto out;
@@ -336,7 +338,7 @@ static int deliver_decisions(const soc_collector_config *cfg, soc_store *s, cons
       status = 1;
     }
   }
-  if (!status) printf("delivered\n");
+  if (!status && !quiet) printf("delivered\n");
 out:
   soc_center_outbox_free(ob, 0);
   return status;
@@ -438,7 +440,8 @@ static void usage(void) {
           "       soccollector -c FILE evidence [verify BUNDLE-ID]\n"
           "       soccollector -c FILE review REPORT-ID --by NAME [--result TEXT]\n"
           "                                   [--level N --reason TEXT] [--at T]\n"
-          "       soccollector -c FILE support REPORT-ID --by NAME [--at T]\n");
+          "       soccollector -c FILE support REPORT-ID --by NAME [--at T]\n"
+          "       soccollector -c FILE campaigns [--json] [--since T]\n");
 }
 
 static int parse_time(const char *what, const char *s, int64_t *ns) {
@@ -448,8 +451,8 @@ static int parse_time(const char *what, const char *s, int64_t *ns) {
 }
 
 int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
-  static const char *const names[] = {"incidents", "overdue", "summary", "evidence",
-                                      "review",    "support", NULL};
+  static const char *const names[] = {"incidents", "overdue", "summary",   "evidence",
+                                      "review",    "support", "campaigns", NULL};
   static const struct option lopts[] = {
       {"json", no_argument, NULL, 'j'},         {"now", required_argument, NULL, 'n'},
       {"since", required_argument, NULL, 's'},  {"at", required_argument, NULL, 'a'},
@@ -513,6 +516,13 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     status = cmd_summary(c, s, &o);
   } else if (k == 3) {
     status = cmd_evidence(c, s, argc - optind, argv + optind, &o);
+  } else if (k == 6) {
+    int64_t ns[SOC_CAMPAIGN_NOTICES_MAX];
+    size_t made = 0;
+    if (!o.since_ns) o.since_ns = o.now_ns - CAMPAIGN_WINDOW_NS;
+    status = soc_campaigns_run(cfg, s, o.json, o.since_ns, o.now_ns, ns, &made);
+    /* the notices recorded go out; a collector sends what Kafka missed */
+    if (!status && made) status = deliver_decisions(cfg, s, ns, made, o.json);
   } else {
     int64_t ns[2];
     size_t made = 0;
@@ -530,7 +540,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     }
     /* what was recorded goes out, even after a refusal of the second */
     if (made) {
-      int delivered = deliver_decisions(cfg, s, ns, made);
+      int delivered = deliver_decisions(cfg, s, ns, made, 0);
       if (!status) status = delivered;
     }
   }

@@ -129,7 +129,9 @@ static void usage(FILE *out) {
           "  summary [--since T] [--json] [--now T] per agency, level, category\n"
           "  evidence [verify BUNDLE-ID]     bundles; verify re-checks the archive on disk\n"
           "  review REPORT-ID --by NAME [--result TEXT] [--level N --reason TEXT] [--at T]\n"
-          "  support REPORT-ID --by NAME [--at T]   support dispatched\n");
+          "  support REPORT-ID --by NAME [--at T]   support dispatched\n"
+          "  campaigns [--json] [--since T]  a source alerted on at several agencies (default:\n"
+          "                                  the last day); each agency is sent a notice\n");
 }
 
 /* ---- the store -------------------------------------------------------------------- */

@@ -23,12 +23,14 @@ int socctl_rules(const socctl_env *env, int argc, char **argv);
 int socctl_status(const socctl_env *env, int argc, char **argv);
 int socctl_drafts(const socctl_env *env, int argc, char **argv);
 int socctl_show(const socctl_env *env, int argc, char **argv);
+int socctl_alerts(const socctl_env *env, int argc, char **argv);
 int socctl_deadlines(const socctl_env *env, int argc, char **argv);
 int socctl_audit(const socctl_env *env, int argc, char **argv);
 int socctl_confirm(const socctl_env *env, int argc, char **argv);
 int socctl_reject(const socctl_env *env, int argc, char **argv);
 int socctl_merge(const socctl_env *env, int argc, char **argv);
 int socctl_note(const socctl_env *env, int argc, char **argv);
+int socctl_promote(const socctl_env *env, int argc, char **argv);
 int socctl_reports(const socctl_env *env, int argc, char **argv);
 int socctl_report(const socctl_env *env, int argc, char **argv);
 int socctl_report_deadlines(const socctl_env *env, int argc, char **argv); /* stored reports */

@@ -5,6 +5,7 @@
  *   socctl -c FILE reject ID --analyst NAME --reason TEXT
  *   socctl -c FILE merge ID ID... --analyst NAME
  *   socctl -c FILE note ID TEXT --analyst NAME
+ *   socctl -c FILE promote ALERT-ID... --analyst NAME [--level N]
  *
  * A draft is only a suggestion (§6.2 punishes false reports); these commands
  * are where a person decides. Each decision is one store transaction that
@@ -37,6 +38,7 @@
 #include "soc/event.h"
 #include "soc/json_obj.h"
 #include "soc/rules.h"
+#include "triage.h"
 
 #define MAX_IDS 64
 
@@ -391,6 +393,88 @@ out:
   if (!status) printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
   if (body) fjson_object_put(body);
   fjson_object_put(details);
+  soc_draft_row_clear(&row);
+  return status;
+}
+
+/* ---- promote ---------------------------------------------------------------- */
+
+/* Alerts judged an incident by a person (an attempt that the analyst knows
+ * got further, a probe of a system that matters): one new draft holding
+ * them, its §3.1 clock starting now, from that awareness. */
+int socctl_promote(const socctl_env *env, int argc, char **argv) {
+  static const char usage[] = "socctl [-c FILE] promote ALERT-ID... --analyst NAME [--level N]";
+  opts o;
+  int status = parse(argc, argv, usage, 0, &o);
+  if (status) return status;
+  if (o.reason || o.category) {
+    fprintf(stderr, "usage: %s\n", usage);
+    return 2;
+  }
+  socctl_tx d;
+  soc_draft_row row = {0};
+  soc_assets *assets = NULL;
+  fjson_object *body = NULL, *details = fjson_object_new_object(), *ids = fjson_object_new_array();
+  int64_t draft = 0, bad = 0;
+  if ((status = socctl_tx_open(&d, env, "promote"))) goto out;
+  soc_diag *diag = soc_diag_new();
+  int rc = soc_config_load_assets(d.cfg, &assets, diag);
+  soc_diag_print(diag, stderr);
+  soc_diag_free(diag);
+  if (rc < 0) {
+    status = 2;
+    goto out;
+  }
+  rc = soc_triage_promote(d.cfg, d.store, assets, o.ids, o.nids, &draft, &bad);
+  if (rc == -ENOENT || rc == -EEXIST) {
+    if (rc == -ENOENT)
+      fprintf(stderr, "socctl promote: no alert %lld\n", (long long)bad);
+    else
+      fprintf(stderr, "socctl promote: alert %lld is in open draft %lld already\n", (long long)bad,
+              (long long)draft);
+    status = 2;
+    goto out;
+  }
+  if (rc < 0) {
+    fprintf(stderr, "socctl promote: %s\n", soc_store_errmsg(d.store));
+    status = 1;
+    goto out;
+  }
+  if ((status = load(&d, draft, 1, &row, &body))) goto out;
+  for (size_t i = 0; i < o.nids; i++) fjson_object_array_add(ids, fjson_object_new_int64(o.ids[i]));
+  fjson_object *p = fjson_object_new_object();
+  soc_json_add_str(p, "by", o.analyst);
+  soc_json_add_time(p, "at", row.discovered_ns);
+  fjson_object_object_add(p, "alerts", fjson_object_get(ids));
+  fjson_object_object_add(body, "promoted", p);
+  fjson_object *from = NULL;
+  if (!fjson_object_object_get_ex(body, "level_from", &from)) {
+    from = fjson_object_new_object();
+    soc_json_add_str(from, "analyst", o.analyst);
+    fjson_object_object_add(body, "level_from", from);
+  }
+  if (o.level > 0 && o.level != row.level) {
+    /* the clause stays that of the suggestion; the analyst's level is noted over it */
+    fjson_object *ov = fjson_object_new_object();
+    fjson_object_object_add(ov, "from", fjson_object_new_int(row.level));
+    fjson_object_object_add(ov, "to", fjson_object_new_int(o.level));
+    soc_json_add_str(ov, "by", o.analyst);
+    fjson_object_object_add(body, "level_override", ov);
+    row.level = o.level;
+  }
+  fjson_object_object_add(details, "alerts", fjson_object_get(ids));
+  fjson_object_object_add(details, "level", fjson_object_new_int(row.level));
+  if ((status = save(&d, &row, body))) goto out;
+  status = audit(&d, o.analyst, row.id, details);
+out:
+  status = socctl_tx_close(&d, status);
+  if (!status)
+    printf("alert(s) promoted by %s into draft %lld (level %d); report due within 1 h (§3.1)\n",
+           o.analyst, (long long)row.id, row.level);
+  if (body) fjson_object_put(body);
+  fjson_object_put(details);
+  fjson_object_put(ids);
+  soc_assets_free(assets);
   soc_draft_row_clear(&row);
   return status;
 }

@@ -153,6 +153,25 @@ static int show_evidence(void *arg, const soc_evidence_row *e) {
   return 0;
 }
 
+/* The alerts the draft holds (triage.c), and which of them gives the level. */
+static void print_members(fjson_object *body) {
+  fjson_object *arr = NULL;
+  if (!body || !fjson_object_object_get_ex(body, "members", &arr)) return;
+  size_t n = (size_t)fjson_object_array_length(arr);
+  if (*body_str(body, "level_from", "analyst"))
+    printf("level from the analyst %s; %zu alert(s):\n", body_str(body, "level_from", "analyst"), n);
+  else
+    printf("level from alert %s (%s); %zu alert(s):\n", body_str(body, "level_from", "alert"),
+           body_str(body, "level_from", "rule"), n);
+  for (size_t i = 0; i < n; i++) {
+    fjson_object *m = fjson_object_array_get_idx(arr, (int)i);
+    printf("  alert %s %-14s impact %-6s level %s  %s hit(s) %s .. %s  key %s  %s\n",
+           body_str(m, "alert", NULL), body_str(m, "rule", NULL), body_str(m, "impact", NULL),
+           body_str(m, "level", NULL), body_str(m, "count", NULL), body_str(m, "first_seen", NULL),
+           body_str(m, "last_seen", NULL), body_str(m, "key", NULL), body_str(m, "title", NULL));
+  }
+}
+
 static int show(const socctl_env *env, int argc, char **argv) {
   int json = 0;
   const char *idarg = NULL;
@@ -210,6 +229,7 @@ static int show(const socctl_env *env, int argc, char **argv) {
     printf("key: %s; %lld hit(s) from %s to %s\n", r.key, (long long)r.count, first, last);
     printf("discovered %s; report due within 1 h (§3.1): %s\n", disc,
            strcmp(r.status, "open") ? "-" : left);
+    print_members(body);
     printf("evidence:\n");
     soc_store_evidence_scan(store, r.id, show_evidence, &c);
     fjson_object_put(c.arr);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The README's main job: the whole mission on one machine, with the example
 # configuration and the bundled sample data — a development Kafka broker, the
-# agent on real logs and captures, drafts with their levels, an analyst's
+# agent on real logs and captures, alerts for the attempts and drafts with
+# their levels for what shows impact, an analyst's
 # confirmation of a level-3 incident, its report, clocks and evidence bundle,
 # and the technical center's collector receiving all of it. No Kafka cluster,
 # no root, no network interface. Run from the source tree after building
@@ -108,19 +109,18 @@ mv "$STATE/upload.tmp" "$STATE/www/upload/img.php"
 echo "$STATE/www/upload/img.php: $(sha256sum "$STATE/www/upload/img.php" | cut -c 1-16)..."
 wait_for "the webshell to be drafted" json_true "$CTL -c $CFG drafts --json" \
   'any(x["rule"] == "SOC-YARA-001" for x in d)'
-echo "The drafts, each with its suggested level, the clause of the guideline behind it, and the"
-echo "time left to report (§3.1: one hour from discovery):"
+echo "The drafts: only where the evidence shows impact (§2.3), one per intrusion, each with its"
+echo "suggested level, the clause behind it, and the time left to report (§3.1: one hour):"
 "$CTL" -c "$CFG" drafts
 DRAFT=$(json_get "$CTL -c $CFG drafts --json" '[x["id"] for x in d if x["rule"] == "SOC-YARA-001"][0]')
-
-SAME=$(json_get "$CTL -c $CFG drafts --json" \
-  '" ".join(str(x["id"]) for x in d if x["key"] == [y for y in d if y["id"] == '"$DRAFT"'][0]["key"] and x["id"] != '"$DRAFT"')')
+echo "Beside them, the alerts: attempts, probes and scans (no clock), and the draft that took each in:"
+"$CTL" -c "$CFG" alerts
+json_get "$CTL -c $CFG alerts --json" '"%d alert(s) in all, %d of them in a draft" % (len(d), len([x for x in d if x["draft"]]))'
 
 step "4. An analyst confirms the level-3 draft: a report, its clocks and its evidence bundle"
 "$CTL" -c "$CFG" show "$DRAFT" | sed -n '1,4p'
-echo "The signature-base rules found the same file: one incident, so the analyst merges them into it."
-# shellcheck disable=SC2086
-[ -z "$SAME" ] || "$CTL" -c "$CFG" merge "$DRAFT" $SAME --analyst 王小明
+echo "Our rule and the signature-base rules found the same file: one draft holds them all."
+"$CTL" -c "$CFG" show "$DRAFT" | sed -n '/^level from alert/,/^evidence:/p' | sed '$d'
 "$CTL" -c "$CFG" confirm "$DRAFT" --analyst 王小明
 "$CTL" -c "$CFG" file "$DRAFT" --analyst 王小明 --via platform
 "$CTL" -c "$CFG" deadlines

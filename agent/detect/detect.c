@@ -1,23 +1,24 @@
 /*
- * detect — journal lines through the log rules, into drafts.
+ * detect — journal lines through the log rules, into alerts and drafts.
  *
  * For each line: normalise it into an event (normalize.c, the same view the
  * technical center gets), run the rules (one Aho-Corasick pass, then only
- * the candidate rules), feed each hit to the correlator. A firing becomes a
- * draft: the asset found from the fields the rule names, the level that
- * §2.3 gives for the rule's impact on that asset's tier (level.c), the
- * category, the times, the count, and the evidence lines with their journal
- * references. Later hits of the same rule and key on the same asset update
- * the open draft instead of opening another.
+ * the candidate rules), feed each hit to the correlator. A firing becomes an
+ * alert, and a draft where the rule shows impact (triage.c): the asset found
+ * from the fields the rule names, the level that §2.3 gives for the rule's
+ * impact on that asset's tier (level.c), the category, the times from the
+ * lines, the count, the evidence lines with their journal references, and
+ * the entities (the rule's group_by values) that tie it to the other alerts
+ * and drafts of the same intrusion. Later hits of a firing key count on its
+ * alert instead of opening another.
  *
  * Evidence of a correlated rule is the hits that made it fire, which came
  * before the firing line: the detector keeps the last few hits of each key
  * (bounded: RECENT_KEYS keys, RECENT_HITS hits each, lines cut at
  * RECENT_LINE bytes) so it can attach them when the rule fires.
  *
- * The outbox gets an alert for each firing and a copy of the draft when it
- * is made, when its level changes and when its count doubles; the
- * forwarder ships them to <prefix>.alerts and <prefix>.incidents.
+ * Alerts, drafts, their grouping and the outbox rows are written in the
+ * block's transaction, with the correlation state and the cursor.
  *
  * Reload (SIGHUP): the ingestion thread only raises a flag; this thread
  * re-reads the configuration and loads the rules and the inventory between
@@ -28,7 +29,6 @@
 #include "detect.h"
 
 #include <errno.h>
-#include <json.h> /* libfastjson */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,20 +36,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "draft.h"
 #include "loop.h"
 #include "normalize.h"
 #include "soc/assets.h"
 #include "soc/correlate.h"
-#include "soc/hash.h"
 #include "soc/journal.h"
 #include "soc/level.h"
 #include "soc/rules.h"
+#include "triage.h"
 
 #define RECENT_KEYS 2048
 #define RECENT_HITS 10
 #define RECENT_LINE 512
-#define EVIDENCE_MAX 50
 #define IDLE_MS 100
 
 typedef struct recent_hit {
@@ -87,7 +85,7 @@ struct soc_detect {
   const soc_jentry *cur;        /* the line being looked at */
   int64_t newest_ns;            /* the newest event time seen: idle keys expire by it */
   int error;                    /* a store error inside a callback */
-  int64_t lines, hits, fires, drafts_new, drafts_updated;
+  int64_t lines, hits, fires, alerts_new, drafts_new, drafts_updated;
 };
 
 /* ---- keys and recent hits ---------------------------------------------------- */
@@ -177,137 +175,99 @@ static int classify(const soc_rule *rule, const soc_asset *asset, soc_level_resu
   return soc_level_classify(&imp, 1, r);
 }
 
-/* ---- drafts ----------------------------------------------------------------------- */
+/* ---- triage ----------------------------------------------------------------------- */
 
-/* The draft as JSON: what the analyst and the technical center see. */
-static char *draft_body(soc_detect *d, const soc_draft_row *r, const soc_rule *rule,
-                        const soc_asset_match *m, const soc_level_result *lv,
-                        const soc_event *ev) {
+#define ENTITY_MAX 8
+#define ENTITY_VALUE_MAX 256
+
+/* The values that tie a firing to others (docs/TRIAGE.md): the rule's
+ * incident.group_by, else its correlate.group_by; host.name is the scope of
+ * the grouping, so naming it means "any open draft of the host";
+ * source.address counts as source.ip. */
+static size_t entities_of(const soc_rule *rule, const soc_event *ev, soc_entity *out,
+                          char vals[][ENTITY_VALUE_MAX], int *join_host) {
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
-  soc_draft_info info = {.rule_id = soc_rule_id(rule), .title = soc_rule_title(rule),
-                         .description = soc_rule_description(rule), .asset = m, .level = lv,
-                         .category = inc ? inc->category : SOC_CATEGORY_OTHER,
-                         .subtype = inc ? inc->subtype : "",
-                         .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
-                         .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME)};
-  info.mitre = soc_rule_mitre(rule, &info.nmitre);
-  info.references = soc_rule_references(rule, &info.nreferences);
-  fjson_object *o = soc_draft_json(d->cfg, r, &info);
-  char *s = strdup(fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
-  fjson_object_put(o);
-  return s;
+  const soc_rule_correlate *c = soc_rule_correlation(rule);
+  const char *const *fields = NULL;
+  size_t nf = 0, n = 0;
+  if (inc && inc->group_by_set) {
+    fields = inc->group_by;
+    nf = inc->ngroup_by;
+  } else if (c) {
+    fields = c->group_by;
+    nf = c->ngroup_by;
+  }
+  *join_host = 0;
+  for (size_t i = 0; i < nf && n < ENTITY_MAX; i++) {
+    if (!strcmp(fields[i], "host.name")) {
+      *join_host = inc && inc->group_by_set;
+      continue;
+    }
+    char num[64];
+    const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
+    if (!v || !*v) continue;
+    snprintf(vals[n], ENTITY_VALUE_MAX, "%s", v);
+    /* an address is one entity whichever field a rule captured it in */
+    out[n].kind = strcmp(fields[i], "source.address") ? fields[i] : "source.ip";
+    out[n].value = vals[n];
+    n++;
+  }
+  return n;
 }
 
-static int add_evidence(soc_detect *d, int64_t draft, int seq, int64_t block, const char *source,
-                        int64_t stream, uint64_t pos, int64_t ts, const char *line, size_t len) {
-  soc_evidence_row e = {.draft = draft, .seq = seq, .block = block, .source = source,
-                        .stream = stream, .pos = pos, .ts = ts, .line = line, .len = len};
-  return soc_store_evidence_add(d->store, &e);
+static soc_evidence_row evidence_of_hit(const recent_hit *h) {
+  return (soc_evidence_row){.block = h->block, .source = h->source, .stream = h->stream,
+                            .pos = h->pos, .ts = h->ts, .line = h->line, .len = h->len};
 }
 
-static int outbox_json(soc_detect *d, const char *topic, const char *key, const char *json) {
-  return soc_store_outbox_add(d->store, topic, key && *key ? key : d->cfg->agent.id, json,
-                              strlen(json), NULL);
-}
-
-static int emit_alert(soc_detect *d, const soc_rule *rule, const soc_fire *f, const soc_event *ev,
-                      int level, int64_t draft) {
-  char id[SOC_SHA256_HEX_LEN + 1], src[SOC_CORRELATE_KEY_MAX + 128];
-  uint8_t h[SOC_SHA256_LEN];
-  /* deterministic, so a replay after a crash gives the same alert id */
-  int sl = snprintf(src, sizeof src, "%s\n%s\n%s\n%lld", d->cfg->agent.id, soc_rule_id(rule),
-                    f->key, (long long)f->last_ns);
-  soc_sha256(src, (size_t)(sl > 0 ? sl : 0), h);
-  soc_hex(h, 16, id);
-  fjson_object *o = fjson_object_new_object(), *ev_o = fjson_object_new_object(),
-               *ru = fjson_object_new_object(), *ag = fjson_object_new_object();
-  soc_json_add_time(o, "@timestamp", f->last_ns);
-  soc_json_add_str(ev_o, "id", id);
-  soc_json_add_str(ev_o, "kind", "alert");
-  soc_json_add_str(ev_o, "dataset", "socagent.alert");
-  fjson_object_object_add(o, "event", ev_o);
-  soc_json_add_str(ag, "id", d->cfg->agent.id);
-  fjson_object_object_add(o, "agent", ag);
-  soc_json_add_str(ru, "id", soc_rule_id(rule));
-  soc_json_add_str(ru, "name", soc_rule_title(rule));
-  fjson_object_object_add(o, "rule", ru);
-  soc_json_add_str(o, "key", f->key);
-  fjson_object_object_add(o, "count", fjson_object_new_int64((int64_t)f->count));
-  soc_json_add_time(o, "first_seen", f->first_ns);
-  soc_json_add_time(o, "last_seen", f->last_ns);
-  fjson_object_object_add(o, "level", fjson_object_new_int(level));
-  fjson_object_object_add(o, "draft", fjson_object_new_int64(draft));
-  soc_json_add_str(o, "host", soc_event_get_str(ev, SOC_ECS_HOST_NAME));
-  soc_json_add_str(o, "message", soc_event_get_str(ev, SOC_ECS_MESSAGE));
-  int rc = outbox_json(d, "alerts", soc_event_get_str(ev, SOC_ECS_HOST_NAME),
-                       fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
-  fjson_object_put(o);
-  return rc;
-}
-
-/* A firing, or a later hit of a firing key: make or update the draft. */
-static int to_draft(soc_detect *d, const soc_rule *rule, const soc_event *ev, const soc_fire *f,
-                    const char *key) {
+/* A firing, or a later hit of a firing key: an alert, and the draft it
+ * belongs to (triage.c). */
+static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, const soc_fire *f,
+                     const char *key) {
+  const soc_rule_incident *inc = soc_rule_incident_of(rule);
   soc_asset_match m;
   soc_level_result lv;
-  soc_draft_row r = {0};
-  int result = 0, emit = 0;
+  soc_entity ent[ENTITY_MAX];
+  char vals[ENTITY_MAX][ENTITY_VALUE_MAX];
+  soc_evidence_row lead[RECENT_HITS];
+  size_t nlead = 0;
+  int alert_only = inc && inc->alert_only;
   find_asset(d, rule, ev, &m);
-  if (classify(rule, m.asset, &lv) < 0) return 0; /* a rule the loader let through oddly */
-  int rc = soc_store_draft_find_open(d->store, soc_rule_id(rule), key, m.asset->name, &r);
-  if (rc == -ENOENT) {
-    if (!f) return 0; /* a hit with no open draft and no firing: nothing to do */
-    memset(&r, 0, sizeof r);
-    snprintf(r.rule, sizeof r.rule, "%s", soc_rule_id(rule));
-    snprintf(r.key, sizeof r.key, "%s", key);
-    snprintf(r.asset, sizeof r.asset, "%s", m.asset->name);
-    snprintf(r.status, sizeof r.status, "open");
-    r.first_ns = f->first_ns;
-    r.last_ns = f->last_ns;
-    r.discovered_ns = soc_now_real_ns(); /* the §3.1 clock starts now */
-    r.count = (int64_t)f->count;
-    r.level = lv.level;
-    emit = 1;
-    d->drafts_new++;
-  } else if (rc < 0) {
-    return rc;
-  } else {
-    int64_t before = r.count;
-    r.count++;
-    if (d->cur->line.ts_ns > r.last_ns) r.last_ns = d->cur->line.ts_ns;
-    if (lv.level != r.level) emit = 1;
-    r.level = lv.level;
-    /* a copy when the count doubles: the center sees it grow without a flood */
-    if ((r.count & (r.count - 1)) == 0 && r.count > before) emit = 1;
-    d->drafts_updated++;
+  if (!alert_only && classify(rule, m.asset, &lv) < 0) return 0; /* a rule the loader let through oddly */
+  recent_key *k = f ? recent_slot(d, rule, key, 0) : NULL;
+  for (size_t i = 0; k && i < k->n; i++) {
+    const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+    if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
+    lead[nlead++] = evidence_of_hit(h);
   }
-  free(r.body);
-  r.body = NULL;
-  if ((result = soc_store_draft_put(d->store, &r)) < 0) goto out;
-  r.body = draft_body(d, &r, rule, &m, &lv, ev);
-  if (!r.body || (result = soc_store_draft_put(d->store, &r)) < 0) goto out;
-  /* evidence: on a firing the recent hits of the key, then this line */
-  int seq = soc_store_evidence_count(d->store, r.id);
-  if (f && seq == 0) {
-    recent_key *k = recent_slot(d, rule, key, 0);
-    for (size_t i = 0; k && i < k->n && seq < EVIDENCE_MAX - 1; i++) {
-      const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
-      if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
-      if ((result = add_evidence(d, r.id, seq++, h->block, h->source, h->stream, h->pos, h->ts,
-                                 h->line, h->len)) < 0)
-        goto out;
-    }
-  }
-  if (seq < EVIDENCE_MAX &&
-      (result = add_evidence(d, r.id, seq, d->cur->block, d->cur->source, d->cur->stream,
-                             d->cur->line.pos, d->cur->line.ts_ns, d->cur->line.data,
-                             d->cur->line.len)) < 0)
-    goto out;
-  if (f && (result = emit_alert(d, rule, f, ev, lv.level, r.id)) < 0) goto out;
-  if (emit) result = outbox_json(d, "incidents", soc_event_get_str(ev, SOC_ECS_HOST_NAME), r.body);
-out:
-  soc_draft_row_clear(&r);
-  return result;
+  soc_evidence_row cur = {.block = d->cur->block, .source = d->cur->source,
+                          .stream = d->cur->stream, .pos = d->cur->line.pos,
+                          .ts = d->cur->line.ts_ns, .line = d->cur->line.data,
+                          .len = d->cur->line.len};
+  soc_signal sig = {.rule_id = soc_rule_id(rule), .title = soc_rule_title(rule),
+                    .description = soc_rule_description(rule),
+                    .category = inc ? inc->category : SOC_CATEGORY_OTHER,
+                    .subtype = inc ? inc->subtype : "",
+                    .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
+                    .alert_only = alert_only, .asset = &m, .level = alert_only ? NULL : &lv,
+                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME), .module = d->cur->source,
+                    .key = key, .message = soc_event_get_str(ev, SOC_ECS_MESSAGE),
+                    .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
+                    .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
+                    .count = f ? (int64_t)f->count : 1, .fired = f != NULL,
+                    .lead = lead, .nlead = nlead, .evidence = &cur, .nevidence = 1};
+  if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
+  sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
+  sig.references = soc_rule_references(rule, &sig.nreferences);
+  sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
+  sig.entities = ent;
+  soc_triage_out out;
+  int rc = soc_triage_record(d->cfg, d->store, &sig, &out);
+  if (rc < 0) return rc;
+  if (out.new_alert) d->alerts_new++;
+  if (out.new_draft) d->drafts_new++;
+  else if (out.draft) d->drafts_updated++;
+  return 0;
 }
 
 /* ---- the journal, line by line ------------------------------------------------- */
@@ -322,7 +282,7 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   key_of(rule, ev, key, sizeof key);
   int fired = soc_correlator_feed(d->corr, rule, ev, ts, &fire);
   if (fired < 0) return 0; /* a hit the correlator can not key: counted there */
-  int rc = to_draft(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key);
+  int rc = to_triage(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key);
   if (rc < 0) {
     d->error = rc;
     return rc;
@@ -387,6 +347,7 @@ static void write_counters(soc_detect *d) {
   soc_store_counter_set(d->store, "detect", "lines", d->lines);
   soc_store_counter_set(d->store, "detect", "rule_hits", d->hits);
   soc_store_counter_set(d->store, "detect", "firings", d->fires);
+  soc_store_counter_set(d->store, "detect", "alerts_opened", d->alerts_new);
   soc_store_counter_set(d->store, "detect", "drafts_opened", d->drafts_new);
   soc_store_counter_set(d->store, "detect", "drafts_updated", d->drafts_updated);
   soc_store_counter_set(d->store, "detect", "rules", (int64_t)soc_rules_count(d->rules));

@@ -2,12 +2,12 @@
  * finding — a detection that is not a log line (a YARA match on a file, on
  * a reassembled TCP stream or on an HTTP body; a page changed against the
  * baseline)
- * turned into a draft incident through the same tables as the log rules:
- * the draft (agent/draft.c's body plus the finding's own detail), its
- * evidence, the matched object, an ECS alert for <prefix>.alerts and, for a new draft, a copy
- * for <prefix>.incidents — all in the caller's transaction, so a crash
- * keeps the draft, its dedupe mark and the caller's own state together or
- * not at all.
+ * turned into an alert and, when its rule shows impact, a draft, through
+ * triage.c as the log rules are: the alert and its evidence, the draft
+ * (draft.c's body plus the finding's own detail; several rules on one
+ * object's content are one draft), the matched object, the outbox rows —
+ * all in the caller's transaction, so a crash keeps them, the dedupe mark
+ * and the caller's own state together or not at all.
  *
  * A finding is drafted once per (rule, object, sha256): found again (a
  * rescan after a restart) it changes nothing; the same object with new
@@ -37,6 +37,7 @@ typedef struct soc_finding {
   soc_incident_category category;
   const char *subtype;      /* the form's sub-type, e.g. "defacement", "web trojan" */
   soc_impact_kind impact;
+  int alert_only;           /* impact none: an alert, a draft only with others */
   soc_severity severity;    /* of a tampering */
   const char *asset_key;    /* host name or address looked up in the inventory */
   const char *host;         /* host.name */
@@ -73,6 +74,7 @@ typedef struct soc_found {
   char *rule_id, *seen_rule, *title, *description, *reference, *subtype, *evidence;
   soc_incident_category category;
   soc_impact_kind impact;
+  int alert_only;           /* the rule's meta says impact none */
   soc_severity severity;
   fjson_object *detail;     /* the draft's "finding" */
   fjson_object *ecs;        /* ECS fields of the alert */

@@ -163,6 +163,9 @@ typedef struct soc_config {
     int64_t chunk_bytes;   /* archive bytes per Kafka message */
     int64_t object_max_bytes; /* a matched object bigger than this is named, not kept */
   } evidence;
+  struct {
+    int64_t window_s;      /* an alert and a draft sharing an entity this close: one intrusion */
+  } triage;
   soc_kafka_config kafka;
   struct {
     char *listen;         /* NULL: no endpoint; else loopback "HOST:PORT" (lib/base/metrics.c) */

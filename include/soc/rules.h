@@ -69,13 +69,20 @@ soc_incident_category soc_incident_category_parse(const char *s);
 typedef struct soc_rule_incident {
   soc_incident_category category;
   const char *subtype;           /* free text, "" when not given */
-  soc_impact_kind impact;        /* leak, tamper or outage */
+  soc_impact_kind impact;        /* leak, tamper or outage; NONE with alert_only */
+  int alert_only;                /* impact: none (an attempt, a probe): alerts, no draft */
   soc_severity severity;         /* tamper only, else NONE */
   soc_data_class data_class;     /* leak only; NONE with data_from_asset set means "asset" */
   int data_from_asset;           /* leak: take the asset's highest data class */
   int64_t outage_minutes;        /* outage: minutes known at detection, >= 0 */
   const char *const *asset_from; /* fields to find the asset by, first found wins */
   size_t nasset_from;
+  /* incident.group_by: the fields whose values tie a firing to other alerts
+   * and drafts of the same host (docs/TRIAGE.md); group_by_set 0: the
+   * detector takes correlate.group_by without host.name */
+  const char *const *group_by;
+  size_t ngroup_by;
+  int group_by_set;
 } soc_rule_incident;
 
 typedef struct soc_rule soc_rule;

@@ -207,9 +207,6 @@ typedef struct soc_draft_row {
 } soc_draft_row;
 
 void soc_draft_row_clear(soc_draft_row *row);
-/* The open draft of (rule, key, asset). Returns 0, -ENOENT. */
-int soc_store_draft_find_open(soc_store *s, const char *rule, const char *key, const char *asset,
-                              soc_draft_row *out);
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out);
 /* Inserts (row->id == 0: sets it) or updates every column of row->id. */
 int soc_store_draft_put(soc_store *s, soc_draft_row *row);
@@ -244,6 +241,63 @@ typedef int (*soc_outbox_cb)(void *arg, int64_t id, const char *topic, const cha
                              const void *payload, size_t len);
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
                           void *arg);
+
+/* ---- triage (store_detect.c) -----------------------------------------------
+ * Every rule firing is an alert (no clock); drafts are made only where a
+ * rule shows impact, and take in the alerts that share an entity with them
+ * on the same host (agent/detect/triage.c, docs/TRIAGE.md). Written in the
+ * detector's transaction, with the correlation state. */
+
+#define SOC_ALERT_IMPACT_MAX 16
+
+typedef struct soc_alert_row {
+  int64_t id;
+  char rule[SOC_DRAFT_RULE_MAX];
+  char key[SOC_DRAFT_KEY_MAX];
+  char host[SOC_DRAFT_ASSET_MAX];      /* the grouping's scope: host.name, else the asset */
+  char asset[SOC_DRAFT_ASSET_MAX];
+  char impact[SOC_ALERT_IMPACT_MAX];   /* none, leak, tamper, outage */
+  int level;                           /* its rule's level alone; 0 for none */
+  int64_t first_ns, last_ns, count;    /* times from the lines */
+  int64_t draft;                       /* the draft that took it in; 0: none */
+  char *body;                          /* its ECS alert, owned: soc_alert_row_clear */
+} soc_alert_row;
+
+void soc_alert_row_clear(soc_alert_row *row);
+/* The newest alert of (rule, key, host) last seen at or after since_ns.
+ * Returns 0, -ENOENT. */
+int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
+                         int64_t since_ns, soc_alert_row *out);
+int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out);
+/* Inserts (row->id == 0: sets it) or updates every column of row->id. */
+int soc_store_alert_put(soc_store *s, soc_alert_row *row);
+/* draft < 0: every alert, newest first; else the alerts draft took in (0:
+ * none took them in), oldest first. A non-zero return from cb stops. */
+typedef int (*soc_alert_cb)(void *arg, const soc_alert_row *row);
+int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg);
+/* Evidence of an alert: soc_evidence_row with .draft = the alert's id. */
+int soc_store_alert_evidence_add(soc_store *s, const soc_evidence_row *e);
+int soc_store_alert_evidence_count(soc_store *s, int64_t alert);
+int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb cb, void *arg);
+/* Appends alert's evidence lines to draft's, up to max lines in all. */
+int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max);
+/* Records that alert carries kind=value on host (once). */
+int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
+                               const char *value, int64_t alert);
+/* Alerts carrying kind=value on host last seen at or after since_ns: grouped 1,
+ * those an open draft took in (newest first); 0, those no draft took in. */
+typedef int (*soc_entity_cb)(void *arg, int64_t alert, int64_t draft);
+int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
+                          int64_t since_ns, int grouped, soc_entity_cb cb, void *arg);
+
+/* Notices from the technical center (a campaign across agencies): kept
+ * once by the center's decision id. OUT: *fresh 1 when it is new. */
+int soc_store_notice_put(soc_store *s, const char *id, int64_t at_ns, const char *kind,
+                         const char *source, const char *body, int *fresh);
+/* Newest first. A non-zero return from cb stops. */
+typedef int (*soc_notice_cb)(void *arg, const char *id, int64_t at_ns, const char *kind,
+                             const char *source, const char *body);
+int soc_store_notices_scan(soc_store *s, soc_notice_cb cb, void *arg);
 
 /* ---- reports (store_report.c) ---------------------------------------------
  * A report is a confirmed draft's notification form (report.c,
@@ -473,6 +527,14 @@ typedef int (*soc_center_decision_cb)(void *arg, const char *kind, int64_t at_ns
 /* The decisions on one report, in the order they were made. */
 int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center_decision_cb cb,
                                     void *arg);
+/* Campaigns: per (kind, source, agency), the alerts received since
+ * since_ns that name the source (kind "source.ip" or "file.hash.sha256"),
+ * with their count and first and last receipt; by kind, source, agency. */
+typedef int (*soc_center_source_cb)(void *arg, const char *kind, const char *source,
+                                    const char *agency, int64_t alerts, int64_t first_ns,
+                                    int64_t last_ns);
+int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_source_cb cb,
+                                   void *arg);
 
 /* Evidence: a chunk once per (bundle, seq), the manifest once per bundle. */
 int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,

@@ -154,6 +154,14 @@ static const soc_field evidence_fields[] = {
      .max = 1073741824, .help = "a file or stream YARA matched is kept with its draft, for the bundle, up to this size"},
 };
 
+/* Triage (docs/TRIAGE.md): how far apart in the lines' time an alert and a
+ * draft that share an entity may be and still be one intrusion. */
+static const soc_field triage_fields[] = {
+    {.key = "window", .type = SOC_FIELD_DURATION, .offset = offsetof(soc_config, triage.window_s),
+     .def = "1h", .min = 1, .max = 604800,
+     .help = "alerts and drafts on one host sharing an entity this close together are one intrusion"},
+};
+
 static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
                             const char *where);
 static void release_properties(void *dst);
@@ -386,7 +394,7 @@ static const soc_field collector_fields[] = {
 
 static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
                                              "kafka",   "journal",  "report", "evidence",
-                                             "metrics", NULL};
+                                             "triage",  "metrics", NULL};
 static const soc_field center_fields[] = {
     {.key = "regime", .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_collector_config, center.regime), .def = "tw-2026",
@@ -1033,6 +1041,8 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
                           soc_ynode_get(root, "evidence"), cfg, &l.ctx, "evidence") < 0;
   bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), metrics_fields, cfg,
                       &cfg->metrics.listen) < 0;
+  bad |= soc_schema_apply(triage_fields, NFIELDS(triage_fields), soc_ynode_get(root, "triage"),
+                          cfg, &l.ctx, "triage") < 0;
   if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
     soc_schema_error(&l.ctx, soc_ynode_get(root, "journal"),
            "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
@@ -1147,6 +1157,7 @@ void soc_config_free(soc_config *cfg) {
   soc_schema_release(journal_fields, NFIELDS(journal_fields), cfg);
   soc_schema_release(report_fields, NFIELDS(report_fields), cfg);
   soc_schema_release(evidence_fields, NFIELDS(evidence_fields), cfg);
+  soc_schema_release(triage_fields, NFIELDS(triage_fields), cfg);
   soc_schema_release(kafka_fields, NFIELDS(kafka_fields), &cfg->kafka);
   soc_schema_release(metrics_fields, NFIELDS(metrics_fields), cfg);
   free(cfg->assets_path);
@@ -1247,6 +1258,7 @@ static const doc_section agent_doc_tail[] = {
     DOC("journal", NULL, "journal", journal_fields),
     DOC("report", NULL, "report", report_fields),
     DOC("evidence", NULL, "evidence", evidence_fields),
+    DOC("triage", NULL, "triage", triage_fields),
     DOC("kafka", NULL, "kafka", kafka_fields),
     DOC("metrics", NULL, "metrics", metrics_fields),
 };

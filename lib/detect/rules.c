@@ -130,6 +130,7 @@ static void rule_free(soc_rule *r) {
   strv_free(r->refs, r->nrefs);
   free(r->subtype);
   strv_free(r->asset_from, r->nasset_from);
+  strv_free(r->triage_by, r->ntriage_by);
   strv_free(r->programs, r->nprograms);
   patterns_free(r->all, r->nall);
   patterns_free(r->any, r->nany);
@@ -955,7 +956,7 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
 }
 
 typedef struct incident_raw {
-  const soc_ynode *category, *subtype, *impact, *severity, *data_class, *asset_from;
+  const soc_ynode *category, *subtype, *impact, *severity, *data_class, *asset_from, *group_by;
   int64_t outage_minutes;
 } incident_raw;
 
@@ -963,7 +964,8 @@ static const soc_field incident_fields[] = {
     GRAB(incident_raw, "category", category, SOC_FIELD_REQUIRED,
          "web-attack, intrusion, denial-of-service, equipment or other"),
     GRAB(incident_raw, "subtype", subtype, 0, "free text within the category"),
-    GRAB(incident_raw, "impact", impact, SOC_FIELD_REQUIRED, "leak, tamper or outage"),
+    GRAB(incident_raw, "impact", impact, SOC_FIELD_REQUIRED,
+         "none (alerts only), leak, tamper or outage (a draft)"),
     GRAB(incident_raw, "severity", severity, 0, "tamper: minor or severe"),
     GRAB(incident_raw, "data_class", data_class, 0,
          "leak: national-secret, classified, sensitive, general or asset"),
@@ -975,11 +977,27 @@ static const soc_field incident_fields[] = {
      .max = 525600,
      .help = "outage: minutes known at detection"},
     GRAB(incident_raw, "asset_from", asset_from, 0, "fields to find the asset by"),
+    GRAB(incident_raw, "group_by", group_by, 0,
+         "entities that make a firing part of an intrusion (default: correlate.group_by "
+         "without host.name); host.name: any open draft of the host"),
 };
 
 /* A level.h or category name from a node; NULL when absent (or after a message). */
 static char *name_of(loader *L, const soc_ynode *n, const char *where, const char *key) {
   return n ? text_dup(L, n, where, key, 64, 0) : NULL;
+}
+
+/* A list of field names under key of where. Returns 0, or -EINVAL after
+ * the messages. */
+static int field_names_dup(loader *L, const soc_ynode *n, const char *where, const char *key,
+                           char ***out, size_t *nout) {
+  int result = texts_dup(L, n, where, key, SOC_EVENT_KEY_MAX, 0, out, nout) < 0 ? -EINVAL : 0;
+  for (size_t i = 0; i < *nout; i++)
+    if (!field_name_ok((*out)[i])) {
+      soc_schema_error(&L->ctx, n, "%s.%s: '%.100s' is not a field name", where, key, (*out)[i]);
+      result = -EINVAL;
+    }
+  return result;
 }
 
 static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_rule *r) {
@@ -1009,9 +1027,11 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   }
   if ((s = name_of(L, raw.impact, w, "impact"))) {
     in->impact = soc_impact_kind_parse(s);
-    if (in->impact == SOC_IMPACT_NONE) {
-      soc_schema_error(&L->ctx, raw.impact, "%s.impact: unknown impact '%.64s'; expected leak, tamper or outage", w,
-             s);
+    in->alert_only = name_eq(s, "none");
+    if (in->impact == SOC_IMPACT_NONE && !in->alert_only) {
+      soc_schema_error(&L->ctx, raw.impact,
+                       "%s.impact: unknown impact '%.64s'; expected none, leak, tamper or outage",
+                       w, s);
       result = -EINVAL;
     }
     free(s);
@@ -1066,15 +1086,8 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   }
   if (!r->subtype && !(r->subtype = strdup(""))) return -ENOMEM;
   if (raw.asset_from) {
-    if (texts_dup(L, raw.asset_from, w, "asset_from", SOC_EVENT_KEY_MAX, 0, &r->asset_from,
-                  &r->nasset_from) < 0)
+    if (field_names_dup(L, raw.asset_from, w, "asset_from", &r->asset_from, &r->nasset_from) < 0)
       result = -EINVAL;
-    for (size_t i = 0; i < r->nasset_from; i++)
-      if (!field_name_ok(r->asset_from[i])) {
-        soc_schema_error(&L->ctx, raw.asset_from, "%s.asset_from: '%.100s' is not a field name", w,
-               r->asset_from[i]);
-        result = -EINVAL;
-      }
   } else {
     static const char *const def[] = {"host.name", "host.ip", "destination.ip"};
     r->asset_from = calloc(3, sizeof *r->asset_from);
@@ -1084,6 +1097,13 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
       r->nasset_from++;
     }
   }
+  if (raw.group_by) {
+    if (field_names_dup(L, raw.group_by, w, "group_by", &r->triage_by, &r->ntriage_by) < 0)
+      result = -EINVAL;
+    in->group_by_set = 1;
+  }
+  in->group_by = (const char *const *)r->triage_by;
+  in->ngroup_by = r->ntriage_by;
   in->subtype = r->subtype;
   in->asset_from = (const char *const *)r->asset_from;
   in->nasset_from = r->nasset_from;

@@ -99,6 +99,8 @@ struct soc_rule {
   char *subtype;
   char **asset_from;
   size_t nasset_from;
+  char **triage_by; /* incident.group_by */
+  size_t ntriage_by;
 
   /* match */
   char **programs;

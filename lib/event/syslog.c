@@ -39,6 +39,11 @@
  *   becomes :59 of the same fraction, since UTC epoch seconds have no 60.
  * - An RFC 3339 timestamp without an offset (not RFC 5424, but written by
  *   some senders) is read in the input's zone, like a BSD one.
+ * - A raw line keeps its time when it carries one we know: an ISO 8601
+ *   prefix ("2026-11-25 12:01:01,123", "2026-11-25T12:01:01+08:00"; the
+ *   input's zone without an offset) or the "[25/Nov/2026:12:01:01 +0800]"
+ *   of the Apache and nginx access logs. Otherwise it takes the receive
+ *   time and the tag time_from_read.
  * - RFC 5424 param values: \" \\ \] are unescaped; any other backslash is
  *   kept, as the RFC says. A ']' left unescaped inside quotes is accepted,
  *   since only '"' can end a value.
@@ -221,6 +226,96 @@ static int parse_bsd(const uchar **pp, const uchar *end, const soc_syslog_opts *
   if (to_ns(secs, frac, ns)) return -1;
   *pp = p;
   return 0;
+}
+
+/* A zone after a time in a raw line: Z, +HH:MM or +HHMM (and -). */
+static int parse_zone(const uchar **pp, const uchar *end, soc_tz *fixed) {
+  const uchar *p = *pp;
+  int oh, om;
+  if (p < end && (*p == 'Z' || *p == 'z')) {
+    *pp = p + 1;
+    return 1;
+  }
+  if (p == end || (*p != '+' && *p != '-')) return 0;
+  if (end - p >= 6 && p[3] == ':') {
+    oh = read_digits(p + 1, 2);
+    om = read_digits(p + 4, 2);
+    *pp = p + 6;
+  } else if (end - p >= 5) {
+    oh = read_digits(p + 1, 2);
+    om = read_digits(p + 3, 2);
+    *pp = p + 5;
+  } else {
+    return -1;
+  }
+  if (oh < 0 || om < 0 || oh > 23 || om > 59) return -1;
+  fixed->offset_sec = (*p == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  return 1;
+}
+
+/* "YYYY-MM-DD[T ]HH:MM:SS[.,frac][zone]" at the start of a raw line (the
+ * ISO 8601 prefix of application logs), in the input's zone without one. */
+static int raw_iso_time(const uchar *p, const uchar *end, const soc_syslog_opts *o, int64_t *ns) {
+  soc_tz fixed = {SOC_TZ_FIXED, 0, ""};
+  const soc_tz *zone = &o->tz;
+  int64_t frac = 0, secs;
+  if (end - p < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != ' ') ||
+      p[13] != ':' || p[16] != ':')
+    return -1;
+  int y = read_digits(p, 4), mo = read_digits(p + 5, 2), d = read_digits(p + 8, 2),
+      h = read_digits(p + 11, 2), mi = read_digits(p + 14, 2), s = read_digits(p + 17, 2);
+  if ((y | mo | d | h | mi | s) < 0) return -1;
+  p += 19;
+  if (p < end && *p == ',') { /* log4j, Python logging: a comma before the fraction */
+    const uchar *q = p + 1;
+    while (q < end && is_digit(*q)) q++;
+    if (q == p + 1) return -1;
+    p = q;
+  } else if (parse_frac(&p, end, &frac)) {
+    return -1;
+  }
+  int z = parse_zone(&p, end, &fixed);
+  if (z < 0 || (p < end && *p != ' ' && *p != '\t' && *p != ']')) return -1;
+  if (z) zone = &fixed;
+  if (s == 60) s = 59;
+  if (soc_tz_to_utc(zone, y, mo, d, h, mi, s, &secs) || to_ns(secs, frac, ns)) return -1;
+  return 0;
+}
+
+/* "[dd/Mon/yyyy:HH:MM:SS +zzzz]" of the Apache and nginx common and
+ * combined log formats, looked for in the first bytes of a raw line (after
+ * the client address, the ident and the user). */
+#define CLF_SEARCH 320
+static int raw_clf_time(const uchar *p, const uchar *end, int64_t *ns) {
+  soc_tz fixed = {SOC_TZ_FIXED, 0, ""};
+  const uchar *lim = end - p > CLF_SEARCH ? p + CLF_SEARCH : end, *b;
+  int64_t secs;
+  while ((b = memchr(p, '[', (size_t)(lim - p)))) {
+    p = b + 1;
+    if (end - p < 27 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' ||
+        p[17] != ':' || p[20] != ' ' || p[26] != ']')
+      continue;
+    int d = read_digits(p, 2), mo = month_of(p + 3), y = read_digits(p + 7, 4),
+        h = read_digits(p + 12, 2), mi = read_digits(p + 15, 2), s = read_digits(p + 18, 2);
+    const uchar *z = p + 21;
+    if ((d | y | h | mi | s) < 0 || !mo || parse_zone(&z, end, &fixed) != 1 || z != p + 26)
+      continue;
+    if (s == 60) s = 59;
+    if (soc_tz_to_utc(&fixed, y, mo, d, h, mi, s, &secs) || to_ns(secs, 0, ns)) continue;
+    return 0;
+  }
+  return -1;
+}
+
+/* The time of a raw line: from the line when it carries one we know, else
+ * when it was read (*from_read set). */
+static int64_t raw_time(const char *msg, size_t len, const soc_syslog_opts *o, int *from_read) {
+  const uchar *p = (const uchar *)msg, *end = p + len;
+  int64_t ns;
+  *from_read = 0;
+  if (raw_iso_time(p, end, o, &ns) == 0 || raw_clf_time(p, end, &ns) == 0) return ns;
+  *from_read = 1;
+  return o->recv_ns;
 }
 
 /* One RFC 5424 header field and the space after it (none at the end when
@@ -467,11 +562,15 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
   case SOC_SYSLOG_RFC3164:
     emit_3164(ev, &h);
     break;
-  case SOC_SYSLOG_RAW:
+  case SOC_SYSLOG_RAW: {
+    static const char read_tag[] = "time_from_read";
+    int from_read;
     (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, len);
-    soc_event_set_time(ev, opts->recv_ns);
+    soc_event_set_time(ev, raw_time(msg, len, opts, &from_read));
     (void)soc_event_add_tag(ev, tag, sizeof tag - 1);
+    if (from_read) (void)soc_event_add_tag(ev, read_tag, sizeof read_tag - 1);
     break;
+  }
   }
   return form;
 }
@@ -485,8 +584,12 @@ soc_syslog_format soc_syslog_peek(const char *msg, size_t len, const soc_syslog_
     len = 0;
   }
   if (!opts) opts = &default_opts;
-  form = parse_header(msg, strip_eol(msg, len), opts, &h);
-  if (form == SOC_SYSLOG_RAW) h.ts_ns = opts->recv_ns;
+  len = strip_eol(msg, len);
+  form = parse_header(msg, len, opts, &h);
+  if (form == SOC_SYSLOG_RAW) {
+    int from_read;
+    h.ts_ns = raw_time(msg, len, opts, &from_read);
+  }
   /* Repaired like the event's host.name, so the index and the event agree. */
   if (host && hostcap) {
     if (h.host.n && form != SOC_SYSLOG_RAW)

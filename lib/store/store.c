@@ -208,6 +208,56 @@ static const char *const migrations[] = {
     "  ts_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(draft, sha256, name)\n"
     ") WITHOUT ROWID;",
+    /* 9: triage (store_detect.c, docs/TRIAGE.md). Every firing is an alert
+     * (no clock); a draft is made only where a rule shows impact, and it
+     * takes in the alerts that share an entity with it on the same host:
+     * alert.draft names the draft (0: none). The entities of each alert
+     * (source.ip=..., file.hash.sha256=...) with when they were last seen
+     * are what the grouping looks up. */
+    "CREATE TABLE alert(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  rule TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  asset TEXT NOT NULL,\n"
+    "  impact TEXT NOT NULL,\n"           /* none, leak, tamper, outage */
+    "  level INTEGER NOT NULL,\n"         /* what its rule alone gives; 0 for none */
+    "  first_ns INTEGER NOT NULL,\n"      /* from the lines */
+    "  last_ns INTEGER NOT NULL,\n"
+    "  count INTEGER NOT NULL,\n"
+    "  draft INTEGER NOT NULL,\n"         /* the draft that took it in; 0: none */
+    "  body TEXT NOT NULL\n"              /* the ECS alert of its first firing */
+    ");\n"
+    "CREATE INDEX alert_key ON alert(rule, key, host);\n"
+    "CREATE INDEX alert_draft ON alert(draft);\n"
+    "CREATE TABLE alert_evidence(\n"
+    "  alert INTEGER NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  block INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  stream INTEGER NOT NULL,\n"
+    "  pos INTEGER NOT NULL,\n"
+    "  ts INTEGER NOT NULL,\n"
+    "  line BLOB NOT NULL,\n"
+    "  PRIMARY KEY(alert, seq)\n"
+    ");\n"
+    "CREATE TABLE alert_entity(\n"
+    "  host TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"             /* an ECS field name */
+    "  value TEXT NOT NULL,\n"
+    "  alert INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(host, kind, value, alert)\n"
+    ") WITHOUT ROWID;",
+    /* 10: notices from the technical center (agent/inbox.c, docs/TRIAGE.md):
+     * a source its view across agencies found alerting at several of them,
+     * kept once by the decision's id and shown by `socctl alerts`. */
+    "CREATE TABLE center_notice(\n"
+    "  id TEXT PRIMARY KEY NOT NULL,\n"   /* the center's decision id */
+    "  at_ns INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"             /* source.ip, file.hash.sha256 */
+    "  source TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL\n"              /* the message as it came */
+    ") WITHOUT ROWID;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

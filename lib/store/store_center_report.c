@@ -328,3 +328,33 @@ int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state,
                     "ssssi", id, state, path, reason, checked_ns);
   return result ? result : done(s, st, "cannot update a bundle", NULL);
 }
+
+/* ---- campaigns (issue 15) ---- */
+
+static int source_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_center_source_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                                    soc_store_text(st, 2), sqlite3_column_int64(st, 3),
+                                    sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+}
+
+int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_source_cb cb,
+                                   void *arg) {
+  sqlite3_stmt *st = NULL;
+  if (!s || !cb) return -EINVAL;
+  /* the alerts' own ECS fields: the attacker's address, or the content of
+   * the object found; an alert carries its agency (agent.agency) */
+  int result = prep(
+      s, &st, "cannot read the alerts",
+      "SELECT kind, src, agency, count(*), min(received_ns), max(received_ns) FROM ("
+      " SELECT 'source.ip' AS kind, json_extract(body, '$.source.ip') AS src,"
+      "  coalesce(json_extract(body, '$.agent.agency'), agent) AS agency, received_ns"
+      "  FROM message WHERE topic LIKE '%.alerts' AND received_ns >= ?1 AND json_valid(body)"
+      " UNION ALL"
+      " SELECT 'file.hash.sha256', json_extract(body, '$.file.hash.sha256'),"
+      "  coalesce(json_extract(body, '$.agent.agency'), agent), received_ns"
+      "  FROM message WHERE topic LIKE '%.alerts' AND received_ns >= ?1 AND json_valid(body))"
+      " WHERE typeof(src) = 'text' AND src != '' GROUP BY kind, src, agency"
+      " ORDER BY kind, src, agency",
+      "i", since_ns);
+  return result ? result : rows(s, st, "cannot read the alerts", 0, source_row, (void *)cb, arg);
+}

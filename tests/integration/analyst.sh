@@ -14,6 +14,7 @@ trap 'rm -rf "$T"' EXIT
 
 . "$SOC_SRC/tests/integration/detect_lib.sh"
 detect_config "$T" analyst
+attempts_drafted "$T"
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
 C=(-c "$T/agent.yaml")
 DB="$T/state/agent.db"

@@ -16,6 +16,7 @@ T=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 start_broker "$T"
 detect_config "$T" cd1
+attempts_drafted "$T"
 sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s|" "$T/agent.yaml"
 echo 'report: { check_interval: 200ms }' >>"$T/agent.yaml"
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"

@@ -34,6 +34,7 @@ start_broker "$T" --partitions 2
 
 mkdir -p "$T/a"
 detect_config "$T/a" ag1
+attempts_drafted "$T/a"
 sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\"|; s|agency: test|agency: 測試_機關|" "$T/a/agent.yaml"
 cat >>"$T/a/agent.yaml" <<YAML
 report: { regime: tw-2026 }

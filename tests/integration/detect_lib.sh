@@ -20,3 +20,15 @@ assets:
   - { name: ssh-gateway, tier: core, hosts: [LabSZ, gw01], tolerable_downtime: 4h }
 YAML
 }
+
+# attempts_drafted DIR: the agent in DIR runs a copy of the shipped pack in
+# which the attempts (impact: none) are drafted as minor tampering, as an
+# agency may choose to; the analyst's and the report's tests need drafts from
+# the OpenSSH sample, whose attackers never get in.
+attempts_drafted() {
+  mkdir -p "$1/rules"
+  for f in "$SOC_SRC"/rules/log/*.yaml; do
+    sed 's/^    impact: none$/    impact: tamper\n    severity: minor/' "$f" >"$1/rules/${f##*/}"
+  done
+  sed -i "s|\"$SOC_SRC/rules/log/\*.yaml\"|\"$1/rules/*.yaml\"|" "$1/agent.yaml"
+}

@@ -74,12 +74,12 @@ app = [x for x in evs if x.get("process", {}).get("name") == "app"]
 assert [x["systemd"]["transport"] for x in app] == ["stdout", "stdout"], app
 assert app[0]["log"]["syslog"]["severity"]["code"] == 3, app
 ' "$T/ecs.json"
-run "$CTL" -c "$T/agent.yaml" drafts --json
+run "$CTL" -c "$T/agent.yaml" alerts --json
 expect_status 0
-check_py "the SSH brute-force rule drafts from journal entries" '
+check_py "the SSH brute-force rule alerts on journal entries (an attempt: no draft)" '
 import json, sys
 d = [x for x in json.loads(sys.argv[1]) if x["rule"] == "SOC-SSH-001"]
-assert [x["key"] for x in d] == ["203.0.113.7"], d
+assert [(x["key"], x["draft"]) for x in d] == [("203.0.113.7", 0)], d
 ' "$OUT"
 
 # --- matches, a directory, standing down -----------------------------------

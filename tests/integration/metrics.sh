@@ -48,17 +48,19 @@ expect_err "metrics.listen: '127.0.0.1:http': the port must be a number"
 
 # --- the agent ------------------------------------------------------------------
 agent_yaml "metrics: { listen: \"127.0.0.1:$PORT\" }"
-# 12 failed logins from one address: a SOC-SSH-001 draft, confirmed into a
-# report whose clocks then run
+# 12 failed logins from one address: a SOC-SSH-001 alert, which the analyst
+# promotes to a draft and confirms into a report whose clocks then run
 for i in $(seq 10 21); do
   echo "Dec  6 10:00:$i host sshd[1]: Failed password for root from 192.0.2.7 port 40$i ssh2" >>"$T/logs/a.log"
 done
 "$AGENT" -c "$T/agent.yaml" 2>"$T/agent.err" &
 agent=$!
 for _ in $(seq 100); do
-  "$CTL" -c "$T/agent.yaml" drafts --json 2>/dev/null | grep -q SOC-SSH-001 && break
+  "$CTL" -c "$T/agent.yaml" alerts --json 2>/dev/null | grep -q SOC-SSH-001 && break
   sleep 0.1
 done
+run "$CTL" -c "$T/agent.yaml" promote 1 --analyst tester
+expect_status 0
 run "$CTL" -c "$T/agent.yaml" confirm 1 --analyst tester
 expect_status 0
 CHECKS=$((CHECKS + 1))
@@ -82,7 +84,8 @@ assert v("socagent_forward_lag_records") == st["forward"]["lag_lines"], m
 assert v("socagent_forward_delivered_total") == st["forward"]["delivered"], m
 assert v("socagent_journal_lost_records_total") == 0, m
 assert v("socagent_report_open_clocks") == st["reports"]["open_clocks"] > 0, m
-assert v("socagent_detect_drafts_opened_total") == st["counters"]["detect"]["drafts_opened"] == 1, m
+assert v("socagent_detect_alerts_opened_total") == st["counters"]["detect"]["alerts_opened"] == 1, m
+assert v("socagent_detect_drafts_opened_total") == st["counters"]["detect"]["drafts_opened"], m
 assert v("socagent_report_overdue_steps") == st["reports"]["overdue_steps"], m
 assert v("socagent_up") == 1
 ' "$T/status.json" "$T/agent.prom"

@@ -5,7 +5,7 @@
 # started on the packaged default configuration (only the broker's address
 # given, in a drop-in). Then, as a new user would find it:
 #  - sshd-style failures written with logger reach the journal, the agent
-#    (socctl status counts, a SOC-SSH-001 draft) and the local broker;
+#    (socctl status counts, a SOC-SSH-001 alert) and the local broker;
 #  - it runs as the socagent user with CAP_NET_RAW alone;
 #  - systemctl reload re-reads the rules;
 #  - systemctl kill -s KILL while entries are written, then start: every
@@ -154,14 +154,14 @@ wait_status 5 'd["counters"]["system"]["lines"] == 0' ||
   fail "the file input read something although no syslog file exists"
 CHECKS=$((CHECKS + 1))
 for _ in $(seq 60); do
-  ct socctl drafts --json 2>/dev/null | grep -q '"SOC-SSH-001"' && break
+  ct socctl alerts --json 2>/dev/null | grep -q '"SOC-SSH-001"' && break
   sleep 0.5
 done
-ct socctl drafts --json | python3 -c '
+ct socctl alerts --json | python3 -c '
 import json, sys
 d = [x for x in json.load(sys.stdin) if x["rule"] == "SOC-SSH-001"]
-assert [x["key"] for x in d] == ["198.51.100.9"] and d[0]["count"] >= 10, d
-' || fail "no SOC-SSH-001 draft for 198.51.100.9"
+assert [(x["key"], x["draft"]) for x in d] == [("198.51.100.9", 0)] and d[0]["count"] >= 10, d
+' || fail "no SOC-SSH-001 alert for 198.51.100.9"
 CHECKS=$((CHECKS + 1))
 wait_status 30 'd["forward"]["lag_lines"] == 0 and d["forward"]["delivered"] > 0' ||
   fail "the forwarder did not deliver to the broker"

@@ -120,7 +120,7 @@ expect_out "2000"
 
 # an analyst in the socagent group uses socctl; another user can not look in
 useradd --system --no-create-home --groups socagent --shell /usr/sbin/nologin $ANALYST
-run runuser -u $ANALYST -- /usr/bin/socctl -c "$T/agent.yaml" drafts
+run runuser -u $ANALYST -- /usr/bin/socctl -c "$T/agent.yaml" alerts
 expect_status 0
 expect_out "SOC-SSH"
 run runuser -u nobody -- /usr/bin/socctl -c "$T/agent.yaml" status

@@ -13,16 +13,18 @@ CHECKS=$((CHECKS + 1))
 grep -qF "scripts/demo.sh" <<<"${cmds[0]}" || fail "the first command should run the demo"
 
 # the demo itself runs on the built tree and tells its story in order: the
-# broker, the agent on the sample logs and captures, the drafts with their
-# levels and clauses, a level-3 webshell confirmed into a report with its
-# clocks and bundle, the collector's verified copy and summary, the stores
+# broker, the agent on the sample logs and captures, the short list of drafts
+# with their levels and clauses and the alerts beside them, a level-3
+# webshell (one draft for all the YARA rules that found it) confirmed into a
+# report with its clocks and bundle, the collector's verified copy and
+# summary, the stores
 run env SOC_BIN="$SOC_BIN" sh "$SOC_SRC/scripts/demo.sh"
 expect_status 0
 expect_out "configuration OK (agent web01"
 expect_out "journal: 4062 line(s)"
 expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4062 delivered"
 expect_out "[::1]:52093 -> [::1]:8065 POST /api/v4/uploads -> 201"
-expect_out "merged with"
+expect_out "one draft holds them all"
 expect_out "by 王小明 (level 3)"
 expect_out "1 object(s) YARA matched"
 expect_out "evidence verified"
@@ -33,13 +35,19 @@ out, root = sys.argv[1], sys.argv[2]
 heads = re.findall(r"^== (\d)\. ", out, re.M)
 assert heads == ["1", "2", "3", "4", "5", "6"], heads
 drafts = re.findall(r"^(\d+) +([1-4]) +open +(\S+) +(\S+) +(\S+) .* (§\S+)$", out, re.M)
-ssh = [d for d in drafts if d[4].startswith("SOC-SSH-")]
-assert len(ssh) >= 5 and all(d[1] == "1" and d[5] == "§2.3(四)2" for d in ssh), ssh
+# a short list: the webshell and EICAR in two transfers; the SSH guessing of
+# the sample logs never got in, so it is alerts, not drafts
+assert len(drafts) == 3 and not [d for d in drafts if d[4].startswith("SOC-SSH-")], drafts
+assert re.search(r"^\d+ +none +SOC-SSH-001 +LabSZ +\S+ +\d+ .* -$", out, re.M)
+m = re.search(r"^(\d+) alert\(s\) in all, (\d+) of them in a draft$", out, re.M)
+assert m and int(m.group(1)) > 10 and int(m.group(2)) >= 6, m
 # the EICAR file in the SMB captures, found in the reassembled stream (both captures, one draft)
 assert re.search(r"^\d+ +1 +open +intrusion +\(default\) +SOC-YARA-005 +\.\. 192\.168\.1\.3:445 +2 ", out, re.M)
 shell = [d for d in drafts if d[4] == "SOC-YARA-001"]
 assert len(shell) == 1 and shell[0][1:4] == ("3", "web-attack", "citizen-portal") and shell[0][5] == "§2.3(二)2", shell
 n = shell[0][0]
+m = re.search(r"^level from alert \d+ \(SOC-YARA-001\); (\d+) alert\(s\):$", out, re.M)
+assert m and int(m.group(1)) >= 2, m
 assert re.search(r"^draft %s confirmed by 王小明 \(level 3\)$" % n, out, re.M)
 for step in ("report", "review", "recovery"):
     assert re.search(r"^%s +3 +%s " % (n, step), out, re.M), step

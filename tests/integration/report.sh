@@ -15,6 +15,7 @@ trap 'rm -rf "$T"' EXIT
 
 . "$SOC_SRC/tests/integration/detect_lib.sh"
 detect_config "$T" rpt
+attempts_drafted "$T"
 cat >> "$T/agent.yaml" <<YAML
 report: { regime: tw-2026, warn_before: 15m, reporter_name: 王小明, reporter_phone: "02-1234" }
 evidence: { window_before: 30d, chunk_bytes: 4KiB }

@@ -288,6 +288,9 @@ static const struct broken {
   const char *text;
   const char *message; /* after "FILE:" */
 } broken[] = {
+    {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+     "  incident: { category: other, impact: none, group_by: [ 'a b' ] }\n",
+     "4:56: error: R1.incident.group_by: 'a b' is not a field name"},
     {"- id: x\n  title: [unclosed\n", "3:1: error: invalid YAML"},
     {"just text\n", "1:1: error: expected a rule (a mapping) or a list of rules, got a scalar"},
     {"- id: R1\n  titl: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT,
@@ -302,7 +305,7 @@ static const struct broken {
      "'intrusion'?"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  incident: { category: other, impact: break }\n",
-     "4:40: error: R1.incident.impact: unknown impact 'break'; expected leak, tamper or outage"},
+     "4:40: error: R1.incident.impact: unknown impact 'break'; expected none, leak, tamper or outage"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  incident: { category: other, impact: tamper }\n",
      "4:13: error: R1.incident: missing required key 'severity' (minor or severe) for a "
@@ -527,6 +530,21 @@ static void test_accessors(void **state) {
   assert_string_equal(soc_rule_incident_of(r)->asset_from[0], "host.name");
   assert_null(soc_rule_correlation(r));
   assert_string_equal(soc_rule_description(r), "");
+  assert_false(soc_rule_incident_of(r)->alert_only);
+  assert_false(soc_rule_incident_of(r)->group_by_set);
+  soc_rules_free(rs);
+  /* impact none: an alert only, no severity needed; the triage's group_by */
+  rs = load_text(
+      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+      "  incident: { category: intrusion, impact: none, group_by: [ host.name, user.name ] }\n",
+      d);
+  assert_int_equal(soc_rules_count(rs), 1);
+  r = soc_rules_at(rs, 0);
+  assert_true(soc_rule_incident_of(r)->alert_only);
+  assert_int_equal(soc_rule_incident_of(r)->impact, SOC_IMPACT_NONE);
+  assert_true(soc_rule_incident_of(r)->group_by_set);
+  assert_int_equal(soc_rule_incident_of(r)->ngroup_by, 2);
+  assert_string_equal(soc_rule_incident_of(r)->group_by[1], "user.name");
   soc_rules_free(rs);
   /* checking without building a set */
   soc_rules_stats st;

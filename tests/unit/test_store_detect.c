@@ -77,7 +77,7 @@ static void test_drafts(void **state) {
   assert_true(d.id > 0);
   int64_t id = d.id;
   soc_draft_row got;
-  assert_int_equal(soc_store_draft_find_open(s, "SOC-SSH-001", "203.0.113.7", "portal", &got), 0);
+  assert_int_equal(soc_store_draft_get(s, id, &got), 0);
   assert_int_equal(got.id, id);
   assert_int_equal(got.count, 5);
   assert_string_equal(got.body, "{\"category\":\"intrusion\"}");
@@ -87,10 +87,9 @@ static void test_drafts(void **state) {
   assert_int_equal(soc_store_draft_put(s, &got), 0);
   assert_int_equal(got.id, id);
   soc_draft_row_clear(&got);
-  assert_int_equal(soc_store_draft_find_open(s, "SOC-SSH-001", "203.0.113.7", "portal", &got),
-                   -ENOENT);
   assert_int_equal(soc_store_draft_get(s, id, &got), 0);
   assert_int_equal(got.count, 9);
+  assert_string_equal(got.status, "confirmed");
   soc_draft_row_clear(&got);
   assert_int_equal(soc_store_draft_get(s, id + 100, &got), -ENOENT);
   for (int i = 0; i < 3; i++) {
@@ -147,8 +146,89 @@ static void test_outbox(void **state) {
   soc_store_close(s);
 }
 
+static int note_entity(void *arg, int64_t alert, int64_t draft) {
+  int64_t *got = arg;
+  got[0]++;
+  got[1] = alert;
+  got[2] = draft;
+  return 0;
+}
+
+static int count_alert(void *arg, const soc_alert_row *a) {
+  (*(int *)arg)++;
+  assert_string_equal(a->impact, "none");
+  return 0;
+}
+
+/* Alerts (issue 15): found by (rule, key, host) within a time, their
+ * evidence copied after a draft's, their entities found grouped or not. */
+static void test_alerts(void **state) {
+  (void)state;
+  soc_store *s = open_store();
+  soc_alert_row a = {.level = 0, .first_ns = 100, .last_ns = 200, .count = 3};
+  snprintf(a.rule, sizeof a.rule, "SOC-SSH-001");
+  snprintf(a.key, sizeof a.key, "198.51.100.7");
+  snprintf(a.host, sizeof a.host, "gw01");
+  snprintf(a.asset, sizeof a.asset, "ssh-gateway");
+  snprintf(a.impact, sizeof a.impact, "none");
+  assert_int_equal(soc_store_alert_put(s, &a), 0);
+  assert_true(a.id > 0);
+  soc_alert_row got = {0};
+  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "gw01", 150, &got), 0);
+  assert_int_equal(got.id, a.id);
+  assert_int_equal(got.count, 3);
+  assert_string_equal(got.body, "{}");
+  soc_alert_row_clear(&got);
+  /* last seen before the time asked: another alert's business */
+  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "gw01", 201, &got), -ENOENT);
+  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "db01", 0, &got), -ENOENT);
+  for (int i = 0; i < 3; i++) {
+    soc_evidence_row e = {.draft = a.id, .seq = i, .block = 1, .source = "auth", .ts = 100 + i,
+                          .line = "Failed password", .len = 15};
+    assert_int_equal(soc_store_alert_evidence_add(s, &e), 0);
+  }
+  assert_int_equal(soc_store_alert_evidence_count(s, a.id), 3);
+  /* entities: not grouped until a draft takes the alert in */
+  int64_t seen[3] = {0};
+  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
+  assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
+  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
+  assert_int_equal(seen[0], 0);
+  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 200, 0, note_entity, seen), 0);
+  assert_int_equal(seen[0], 1); /* once, and by the alert's last time */
+  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 201, 0, note_entity, seen), 0);
+  assert_int_equal(seen[0], 1);
+  assert_int_equal(seen[1], a.id);
+  soc_draft_row d = {.level = 3, .first_ns = 100, .last_ns = 300, .count = 1};
+  snprintf(d.rule, sizeof d.rule, "SOC-SSH-003");
+  snprintf(d.status, sizeof d.status, "open");
+  assert_int_equal(soc_store_draft_put(s, &d), 0);
+  soc_evidence_row e = {.draft = d.id, .seq = 0, .source = "auth", .ts = 300, .line = "Accepted", .len = 8};
+  assert_int_equal(soc_store_evidence_add(s, &e), 0);
+  a.draft = d.id;
+  assert_int_equal(soc_store_alert_put(s, &a), 0);
+  assert_int_equal(soc_store_alert_evidence_copy(s, a.id, d.id, 3), 0); /* room for 2 */
+  assert_int_equal(soc_store_evidence_count(s, d.id), 3);
+  memset(seen, 0, sizeof seen);
+  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
+  assert_int_equal(seen[0], 1);
+  assert_int_equal(seen[2], d.id);
+  soc_store_close(s);
+  s = open_store();
+  int n = 0;
+  assert_int_equal(soc_store_alerts_scan(s, d.id, count_alert, &n), 0);
+  assert_int_equal(n, 1);
+  n = 0;
+  assert_int_equal(soc_store_alerts_scan(s, 0, count_alert, &n), 0);
+  assert_int_equal(n, 0);
+  n = 0;
+  assert_int_equal(soc_store_alerts_scan(s, -1, count_alert, &n), 0);
+  assert_int_equal(n, 1);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_state), cmocka_unit_test(test_drafts),
-                                     cmocka_unit_test(test_outbox)};
+                                     cmocka_unit_test(test_outbox), cmocka_unit_test(test_alerts)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -556,8 +556,6 @@ static void test_raw_fallback(void **state) {
       "Nov 25 07:23:31. web01 a: b",
       "Nov-25 07:23:31 web01 a: b",
       /* RFC 3339 timestamps cut short or wrong */
-      "2026-11-25 07:23:31 web01 a: b",
-      "2026-11-25T07:23:31+0800 web01 a: b",
       "2026-11-25T07:23:31+08 web01 a: b",
       "2026-13-25T07:23:31Z web01 a: b",
       "2026-02-29T07:23:31Z web01 a: b",
@@ -583,6 +581,47 @@ static void test_raw_fallback(void **state) {
     const expect e = {lines[i], 0, SOC_SYSLOG_RAW, T(RECV), -1, NULL, NULL, NULL, NULL, -1,
                       lines[i]};
     check(&e, &o);
+  }
+}
+
+/* Raw lines that carry a time we know keep it (issue 15): ISO 8601
+ * prefixes and the access logs' [dd/Mon/yyyy:HH:MM:SS zone]; peek agrees;
+ * others keep the receive time and are tagged time_from_read. */
+static void test_raw_times(void **state) {
+  (void)state;
+  soc_syslog_opts o = opts_at("+08:00", RECV);
+  static const struct {
+    const char *line;
+    int64_t want_s; /* -1: the receive time */
+  } cases[] = {
+      {"2026-11-25 07:23:31 web01 a: b", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
+      {"2026-11-25T07:23:31+0800 web01 a: b", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
+      {"2026-11-25 07:23:31Z app started", 1795593600 - 3600 + 23 * 60 + 31},
+      {"2026-11-25 07:23:31,123 INFO [main] Server started", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
+      {"2026-11-25 07:23:31-02:00 x", 1795593600 - 3600 + 23 * 60 + 31 + 2 * 3600},
+      {"2026-11-25 07:23:31.5 no zone", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
+      {"203.0.113.9 - - [25/Nov/2026:12:01:01 +0800] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"", 1795593600 - 8 * 3600 + 12 * 3600 + 61 - 8 * 3600},
+      {"2001:db8::1 - bob [25/Nov/2026:04:01:01 +0000] \"GET / HTTP/1.1\" 404 5", 1795593600 - 4 * 3600 + 61},
+      {"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok", -1},
+      {"1.2.3.4 - - [25/Nov/2026:12:01:01] \"GET / HTTP/1.1\" 200 5", -1},
+      {"1.2.3.4 - - [31/Nov/2026:12:01:01 +0800] \"GET / HTTP/1.1\" 200 5", -1},
+      {"2026-11-25T07:23:31+08 web01 a: b", -1},
+      {"2026-11-25 07:23:31x", -1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    soc_event *ev = soc_event_new();
+    int64_t ts = 0, peeked = 0;
+    const char *line = cases[i].line;
+    int64_t want = cases[i].want_s < 0 ? T(RECV) : T(cases[i].want_s);
+    if (strstr(line, ":31.5 ")) want += NS / 2; /* the fraction is kept */
+    assert_int_equal(soc_syslog_parse(line, strlen(line), &o, ev), SOC_SYSLOG_RAW);
+    assert_int_equal(soc_event_get_time(ev, &ts), 0);
+    if (ts != want) fail_msg("%s: time %lld, expected %lld", line, (long long)ts, (long long)want);
+    assert_int_equal(soc_syslog_peek(line, strlen(line), &o, NULL, 0, &peeked), SOC_SYSLOG_RAW);
+    assert_int_equal(peeked, want);
+    if (has_tag(ev, "time_from_read") != (cases[i].want_s < 0)) fail_msg("%s: time_from_read tag wrong", line);
+    assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), line);
+    soc_event_free(ev);
   }
 }
 
@@ -766,6 +805,7 @@ int main(void) {
       cmocka_unit_test(test_year_inference),
       cmocka_unit_test(test_zones),
       cmocka_unit_test(test_raw_fallback),
+      cmocka_unit_test(test_raw_times),
       cmocka_unit_test(test_not_text),
       cmocka_unit_test(test_peek),
       cmocka_unit_test(test_null_arguments),

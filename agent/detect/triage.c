@@ -1,0 +1,514 @@
+/*
+ * triage — see the header.
+ *
+ * The order inside one call: find or make the alert of (rule, key, host),
+ * record its entities, then find the draft it belongs to (its own, or an
+ * open draft of the host that carries one of its entities within the
+ * window), make one when the rule shows impact and none was found, and let
+ * that draft take in the alerts of the same entities that no draft holds
+ * yet. The draft's times, count and level are then those of its members.
+ *
+ * Grouping looks one step wide: an alert taken in does not bring in the
+ * alerts of its own other entities. That keeps a busy shared value (an
+ * address behind NAT) from chaining unrelated alerts into one incident.
+ */
+#include "triage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draft.h"
+#include "soc/event.h"
+#include "soc/hash.h"
+#include "soc/json_obj.h"
+#include "soc/rules.h"
+#include "soc/tz.h"
+
+#define TAKE_MAX 256 /* alerts taken into a draft by one call */
+#define NS 1000000000LL
+
+fjson_object *soc_alert_envelope(const soc_config *cfg, int64_t ts_ns, const char *id,
+                                 const char *dataset, const char *module, const char *host) {
+  fjson_object *o = fjson_object_new_object(), *ev = fjson_object_new_object(),
+               *ag = fjson_object_new_object();
+  soc_json_add_time(o, "@timestamp", ts_ns);
+  if (id) soc_json_add_str(ev, "id", id);
+  soc_json_add_str(ev, "kind", "alert");
+  soc_json_add_str(ev, "dataset", dataset);
+  if (module && *module) soc_json_add_str(ev, "module", module);
+  fjson_object_object_add(o, "event", ev);
+  soc_json_add_str(ag, "id", cfg->agent.id);
+  soc_json_add_str(ag, "agency", cfg->agent.agency);
+  fjson_object_object_add(o, "agent", ag);
+  if (host && *host) {
+    fjson_object *ho = fjson_object_new_object();
+    soc_json_add_str(ho, "name", host);
+    fjson_object_object_add(o, "host", ho);
+  }
+  return o;
+}
+
+/* Sets "a.b.c": v in o, making the objects on the way. */
+static void put_path(fjson_object *o, const char *path, const char *v) {
+  char part[SOC_EVENT_KEY_MAX];
+  const char *dot;
+  while ((dot = strchr(path, '.'))) {
+    size_t n = (size_t)(dot - path) < sizeof part - 1 ? (size_t)(dot - path) : sizeof part - 1;
+    memcpy(part, path, n);
+    part[n] = '\0';
+    fjson_object *child = NULL;
+    if (!fjson_object_object_get_ex(o, part, &child) ||
+        !fjson_object_is_type(child, fjson_type_object)) {
+      child = fjson_object_new_object();
+      fjson_object_object_add(o, part, child);
+    }
+    o = child;
+    path = dot + 1;
+  }
+  soc_json_add_str(o, path, v);
+}
+
+static const char *impact_name(const soc_signal *s) {
+  return s->alert_only ? "none" : soc_impact_kind_name(s->impact);
+}
+
+/* The ECS alert of a firing. Its id is derived from what fired, so a replay
+ * after a crash carries the same id and the center keeps it once. */
+static char *alert_json(const soc_config *cfg, const soc_signal *s, const soc_alert_row *a) {
+  char src[SOC_DRAFT_RULE_MAX + SOC_DRAFT_KEY_MAX + 512], id[SOC_SHA256_HEX_LEN + 1];
+  uint8_t h[SOC_SHA256_LEN];
+  int sl = snprintf(src, sizeof src, "%s\n%s\n%s\n%s\n%lld", cfg->agent.id, s->rule_id,
+                    s->ruleset ? s->ruleset : "", s->key, (long long)s->last_ns);
+  soc_sha256(src, sl > 0 ? ((size_t)sl < sizeof src ? (size_t)sl : sizeof src - 1) : 0, h);
+  soc_hex(h, 16, id);
+  fjson_object *o = soc_alert_envelope(cfg, s->last_ns, id, "socagent.alert", s->module, s->host),
+               *ru = fjson_object_new_object();
+  soc_json_add_str(ru, "id", s->rule_id);
+  soc_json_add_str(ru, "name", s->title);
+  if (s->ruleset) soc_json_add_str(ru, "ruleset", s->ruleset);
+  soc_json_add_str(ru, "category", soc_incident_category_name(s->category));
+  fjson_object_object_add(o, "rule", ru);
+  for (size_t i = 0; i < s->nentities; i++) put_path(o, s->entities[i].kind, s->entities[i].value);
+  if (s->ecs) {
+    struct fjson_object_iterator it = fjson_object_iter_begin(s->ecs),
+                                 end = fjson_object_iter_end(s->ecs);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
+      fjson_object_object_add(o, fjson_object_iter_peek_name(&it),
+                              fjson_object_get(fjson_object_iter_peek_value(&it)));
+  }
+  soc_json_add_str(o, "key", s->key);
+  fjson_object_object_add(o, "count", fjson_object_new_int64(s->count));
+  soc_json_add_time(o, "first_seen", s->first_ns);
+  soc_json_add_time(o, "last_seen", s->last_ns);
+  soc_json_add_str(o, "impact", impact_name(s));
+  fjson_object_object_add(o, "level", fjson_object_new_int(a->level));
+  fjson_object_object_add(o, "alert", fjson_object_new_int64(a->id));
+  fjson_object_object_add(o, "draft", fjson_object_new_int64(a->draft));
+  if (s->message) soc_json_add_str(o, "message", s->message);
+  char *json = strdup(fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
+  fjson_object_put(o);
+  return json;
+}
+
+static int draft_is_open(soc_store *st, int64_t id) {
+  soc_draft_row r;
+  if (!id || soc_store_draft_get(st, id, &r) < 0) return 0;
+  int open = strcmp(r.status, "open") == 0;
+  soc_draft_row_clear(&r);
+  return open;
+}
+
+static int first_draft(void *arg, int64_t alert, int64_t draft) {
+  (void)alert;
+  *(int64_t *)arg = draft;
+  return 1;
+}
+
+typedef struct taken {
+  int64_t ids[TAKE_MAX];
+  size_t n;
+} taken;
+
+static int collect(void *arg, int64_t alert, int64_t draft) {
+  (void)draft;
+  taken *t = arg;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->ids[i] == alert) return 0;
+  if (t->n < TAKE_MAX) t->ids[t->n++] = alert;
+  return 0;
+}
+
+/* The open draft that one of the signal's entities (and with join_host, its
+ * host) already belongs to: *draft, or 0. */
+static int find_group(soc_store *st, const soc_signal *s, const char *host, int64_t since,
+                      int64_t *draft) {
+  *draft = 0;
+  for (size_t i = 0; i <= s->nentities && !*draft; i++) {
+    const char *kind = i < s->nentities ? s->entities[i].kind : "host.name";
+    const char *value = i < s->nentities ? s->entities[i].value : host;
+    if (i == s->nentities && !s->join_host) break;
+    int rc = soc_store_entity_scan(st, host, kind, value, since, 1, first_draft, draft);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+/* The alerts of the signal's entities that no draft holds yet join draft,
+ * with their evidence. */
+static int take_in(soc_store *st, const soc_signal *s, const char *host, int64_t since,
+                   int64_t draft) {
+  taken t = {.n = 0};
+  for (size_t i = 0; i < s->nentities; i++) {
+    int rc = soc_store_entity_scan(st, host, s->entities[i].kind, s->entities[i].value, since, 0,
+                                   collect, &t);
+    if (rc < 0) return rc;
+  }
+  for (size_t i = 0; i < t.n; i++) {
+    soc_alert_row a;
+    int rc = soc_store_alert_get(st, t.ids[i], &a);
+    if (rc < 0) return rc;
+    a.draft = draft;
+    rc = soc_store_alert_put(st, &a);
+    if (rc == 0) rc = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX);
+    soc_alert_row_clear(&a);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+typedef struct members {
+  fjson_object *arr;
+  int64_t first_ns, last_ns, count, top_alert;
+  int level;
+  char top_rule[SOC_DRAFT_RULE_MAX];
+  size_t n;
+} members;
+
+static int add_member(void *arg, const soc_alert_row *a) {
+  members *m = arg;
+  fjson_object *o = fjson_object_new_object();
+  fjson_object_object_add(o, "alert", fjson_object_new_int64(a->id));
+  soc_json_add_str(o, "rule", a->rule);
+  soc_json_add_str(o, "key", a->key);
+  soc_json_add_str(o, "impact", a->impact);
+  fjson_object_object_add(o, "level", fjson_object_new_int(a->level));
+  fjson_object_object_add(o, "count", fjson_object_new_int64(a->count));
+  soc_json_add_time(o, "first_seen", a->first_ns);
+  soc_json_add_time(o, "last_seen", a->last_ns);
+  fjson_object *body = fjson_tokener_parse(a->body), *ru = NULL, *name = NULL;
+  if (body && fjson_object_object_get_ex(body, "rule", &ru) &&
+      fjson_object_object_get_ex(ru, "name", &name))
+    fjson_object_object_add(o, "title", fjson_object_get(name));
+  if (body) fjson_object_put(body);
+  fjson_object_array_add(m->arr, o);
+  if (!m->n || a->first_ns < m->first_ns) m->first_ns = a->first_ns;
+  if (!m->n || a->last_ns > m->last_ns) m->last_ns = a->last_ns;
+  m->count += a->count;
+  if (a->level > m->level) {
+    m->level = a->level;
+    m->top_alert = a->id;
+    snprintf(m->top_rule, sizeof m->top_rule, "%s", a->rule);
+  }
+  m->n++;
+  return 0;
+}
+
+/* The draft after its members changed: times, count and members from the
+ * alerts it holds; rule, key, level and clause from the member that gives
+ * the highest level (this signal, when it is that member). */
+static int update_draft(const soc_config *cfg, soc_store *st, const soc_signal *s,
+                        const soc_alert_row *a, int64_t id, int created) {
+  soc_draft_row r = {0};
+  members m = {.arr = fjson_object_new_array()};
+  fjson_object *body = NULL;
+  int result = soc_store_draft_get(st, id, &r);
+  if (result < 0) goto out;
+  int64_t before_count = r.count;
+  int before_level = r.level;
+  size_t before_members = 0;
+  fjson_object *old = fjson_tokener_parse(r.body), *arr = NULL;
+  if (old && fjson_object_object_get_ex(old, "members", &arr))
+    before_members = (size_t)fjson_object_array_length(arr);
+  if ((result = soc_store_alerts_scan(st, id, add_member, &m)) < 0) {
+    if (old) fjson_object_put(old);
+    goto out;
+  }
+  if (created || (s->level && a->id == m.top_alert && s->level->level > r.level)) {
+    if (old) fjson_object_put(old);
+    old = NULL;
+    snprintf(r.rule, sizeof r.rule, "%s", s->rule_id);
+    snprintf(r.key, sizeof r.key, "%s", s->key);
+    snprintf(r.asset, sizeof r.asset, "%s", s->asset->asset->name);
+    r.level = s->level->level;
+    soc_draft_info info = {.rule_id = s->rule_id,
+                           .title = s->title,
+                           .description = s->description,
+                           .mitre = s->mitre,
+                           .nmitre = s->nmitre,
+                           .references = s->references,
+                           .nreferences = s->nreferences,
+                           .asset = s->asset,
+                           .level = s->level,
+                           .category = s->category,
+                           .subtype = s->subtype,
+                           .impact = s->impact,
+                           .host = s->host};
+    body = soc_draft_json(cfg, &r, &info);
+    if (s->detail) fjson_object_object_add(body, "finding", fjson_object_get(s->detail));
+  } else {
+    body = old;
+  }
+  result = -EBADMSG;
+  if (!body) goto out;
+  r.first_ns = m.first_ns;
+  r.last_ns = m.last_ns;
+  r.count = m.count;
+  soc_json_add_time(body, "first_seen", r.first_ns);
+  soc_json_add_time(body, "last_seen", r.last_ns);
+  fjson_object_object_add(body, "count", fjson_object_new_int64(r.count));
+  if (m.top_alert) { /* else an analyst's promotion of attempts: socctl says so */
+    fjson_object *from = fjson_object_new_object();
+    fjson_object_object_add(from, "alert", fjson_object_new_int64(m.top_alert));
+    soc_json_add_str(from, "rule", m.top_rule);
+    fjson_object_object_add(body, "level_from", from);
+  }
+  fjson_object_object_add(body, "members", fjson_object_get(m.arr));
+  free(r.body);
+  result = -ENOMEM;
+  if (!(r.body = strdup(fjson_object_to_json_string_ext(body, FJSON_TO_STRING_PLAIN)))) goto out;
+  if ((result = soc_store_draft_put(st, &r)) < 0) goto out;
+  /* a copy for the center when something an analyst would read changed;
+   * a count that doubles, not every hit */
+  int grew = r.count > before_count && (r.count & (r.count - 1)) == 0;
+  if (created || r.level != before_level || m.n != before_members || grew) {
+    const char *okey = s->host && *s->host ? s->host : cfg->agent.id;
+    result = soc_store_outbox_add(st, "incidents", okey, r.body, strlen(r.body), NULL);
+  }
+out:
+  if (body) fjson_object_put(body);
+  fjson_object_put(m.arr);
+  soc_draft_row_clear(&r);
+  return result;
+}
+
+/* A new draft row for s, its body written by update_draft. */
+static int new_draft(soc_store *st, const soc_signal *s, int64_t *id) {
+  soc_draft_row r = {0};
+  snprintf(r.rule, sizeof r.rule, "%s", s->rule_id);
+  snprintf(r.key, sizeof r.key, "%s", s->key);
+  snprintf(r.asset, sizeof r.asset, "%s", s->asset->asset->name);
+  snprintf(r.status, sizeof r.status, "open");
+  r.first_ns = s->first_ns;
+  r.last_ns = s->last_ns;
+  r.discovered_ns = soc_now_real_ns(); /* the §3.1 clock starts now */
+  r.count = s->count;
+  r.level = s->level->level;
+  int rc = soc_store_draft_put(st, &r);
+  *id = r.id;
+  return rc;
+}
+
+static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, const soc_alert_row *a,
+                        int to_draft) {
+  int seq = soc_store_alert_evidence_count(st, a->id);
+  int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_DRAFT_EVIDENCE_MAX;
+  for (size_t i = 0; i < n; i++) {
+    soc_evidence_row e = ev[i];
+    int rc = 0;
+    if (seq < SOC_TRIAGE_EVIDENCE_MAX) {
+      e.draft = a->id;
+      e.seq = seq++;
+      rc = soc_store_alert_evidence_add(st, &e);
+    }
+    if (rc == 0 && dseq < SOC_TRIAGE_DRAFT_EVIDENCE_MAX) {
+      e.draft = a->draft;
+      e.seq = dseq++;
+      rc = soc_store_evidence_add(st, &e);
+    }
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
+                      soc_triage_out *out) {
+  soc_alert_row a = {0};
+  char *json = NULL;
+  const char *host = s->host && *s->host ? s->host : s->asset->asset->name;
+  int64_t since = s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
+  memset(out, 0, sizeof *out);
+  int result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
+  /* an alert whose draft an analyst has decided on stays with that
+   * decision: a new firing is a new alert */
+  if (result == 0 && a.draft && s->fired && !draft_is_open(st, a.draft)) {
+    soc_alert_row_clear(&a);
+    result = -ENOENT;
+  }
+  if (result == -ENOENT) {
+    result = 0;
+    if (!s->fired) goto out; /* a hit with nothing open and no firing: nothing to do */
+    memset(&a, 0, sizeof a);
+    snprintf(a.rule, sizeof a.rule, "%s", s->rule_id);
+    snprintf(a.key, sizeof a.key, "%s", s->key);
+    snprintf(a.host, sizeof a.host, "%s", host);
+    snprintf(a.asset, sizeof a.asset, "%s", s->asset->asset->name);
+    snprintf(a.impact, sizeof a.impact, "%s", impact_name(s));
+    a.level = s->level ? s->level->level : 0;
+    a.first_ns = s->first_ns;
+    a.last_ns = s->last_ns;
+    a.count = s->count;
+    out->new_alert = 1;
+  } else if (result < 0) {
+    goto out;
+  } else {
+    if (s->first_ns < a.first_ns) a.first_ns = s->first_ns;
+    if (s->last_ns > a.last_ns) a.last_ns = s->last_ns;
+    a.count++;
+  }
+  if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
+  out->alert = a.id;
+  /* a later hit of a firing key adds no entity (its values are the key's);
+   * one that no open draft holds is not looked up again: a draft made since
+   * took in the alerts of its entities (take_in), and a decided draft stays
+   * decided until the rule fires again */
+  int open = draft_is_open(st, a.draft);
+  if (!s->fired && !open) {
+    if ((result = add_evidence(st, s->evidence, s->nevidence, &a, 0)) < 0) goto out;
+    result = 0;
+    goto out;
+  }
+  for (size_t i = 0; s->fired && i < s->nentities; i++)
+    if ((result = soc_store_alert_entity_put(st, host, s->entities[i].kind, s->entities[i].value,
+                                             a.id)) < 0)
+      goto out;
+  if (s->fired && (result = soc_store_alert_entity_put(st, host, "host.name", host, a.id)) < 0)
+    goto out;
+  /* the draft: its own while open, else one that shares an entity, else a
+   * new one when the rule shows impact */
+  int64_t draft = open ? a.draft : 0;
+  int joined = 0;
+  if (!draft && (result = find_group(st, s, host, since, &draft)) < 0) goto out;
+  if (!draft && !s->alert_only) {
+    if ((result = new_draft(st, s, &draft)) < 0) goto out;
+    out->new_draft = 1;
+  }
+  if (draft && a.draft != draft) {
+    joined = 1;
+    a.draft = draft;
+  }
+  if (out->new_alert && (result = add_evidence(st, s->lead, s->nlead, &a, 0)) < 0) goto out;
+  if ((result = add_evidence(st, s->evidence, s->nevidence, &a, draft && !joined)) < 0) goto out;
+  if (draft) {
+    if (joined) {
+      if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
+      if ((result = soc_store_alert_evidence_copy(st, a.id, draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) <
+          0)
+        goto out;
+    }
+    if ((result = take_in(st, s, host, since, draft)) < 0) goto out;
+    if ((result = update_draft(cfg, st, s, &a, draft, out->new_draft)) < 0) goto out;
+    out->draft = draft;
+  }
+  if (out->new_alert || s->fired) {
+    result = -ENOMEM;
+    if (!(json = alert_json(cfg, s, &a))) goto out;
+    if (out->new_alert) {
+      free(a.body);
+      a.body = json;
+      json = NULL;
+      if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
+    }
+    const char *payload = json ? json : a.body;
+    const char *okey = s->host && *s->host ? s->host : cfg->agent.id;
+    if ((result = soc_store_outbox_add(st, "alerts", okey, payload, strlen(payload), NULL)) < 0)
+      goto out;
+  }
+  result = 0;
+out:
+  free(json);
+  soc_alert_row_clear(&a);
+  return result;
+}
+
+/* The rule part of an alert's stored ECS body, for a promoted draft. */
+static const char *body_rule(fjson_object *body, const char *key) {
+  fjson_object *ru = NULL, *v = NULL;
+  if (body && fjson_object_object_get_ex(body, "rule", &ru) &&
+      fjson_object_object_get_ex(ru, key, &v))
+    return fjson_object_get_string(v);
+  return "";
+}
+
+int soc_triage_promote(const soc_config *cfg, soc_store *st, const soc_assets *assets,
+                       const int64_t *ids, size_t n, int64_t *draft, int64_t *bad_alert) {
+  soc_alert_row a = {0}, lead = {0};
+  fjson_object *body = NULL;
+  int result = -EINVAL;
+  *draft = 0;
+  *bad_alert = 0;
+  if (!n) goto out;
+  /* the member whose rule justifies most leads; none may be in an open draft */
+  for (size_t i = 0; i < n; i++) {
+    if ((result = soc_store_alert_get(st, ids[i], &a)) < 0) {
+      *bad_alert = ids[i];
+      goto out;
+    }
+    if (draft_is_open(st, a.draft)) {
+      *bad_alert = ids[i];
+      *draft = a.draft;
+      result = -EEXIST;
+      goto out;
+    }
+    if (!lead.id || a.level > lead.level) {
+      soc_alert_row_clear(&lead);
+      lead = a;
+      memset(&a, 0, sizeof a);
+    }
+    soc_alert_row_clear(&a);
+  }
+  soc_asset_match m;
+  soc_level_result lv;
+  soc_assets_lookup(assets, lead.host, &m);
+  /* an attempt judged an incident: at least minor tampering of the asset */
+  soc_impact imp = {.kind = soc_impact_kind_parse(lead.impact),
+                    .tier = m.asset->tier ? m.asset->tier : SOC_TIER_NON_CORE,
+                    .severity = SOC_SEVERITY_MINOR,
+                    .tolerable_seconds = 0};
+  if (!imp.kind) imp.kind = SOC_IMPACT_TAMPER;
+  if (imp.kind == SOC_IMPACT_LEAK) imp.data_class = SOC_DATA_GENERAL;
+  if ((result = soc_level_classify(&imp, 1, &lv)) < 0) goto out;
+  if (lead.level > lv.level) lv.level = lead.level;
+  body = fjson_tokener_parse(lead.body);
+  soc_incident_category cat = soc_incident_category_parse(body_rule(body, "category"));
+  soc_signal s = {.rule_id = lead.rule,
+                  .title = body_rule(body, "name"),
+                  .description = "",
+                  .category = cat ? cat : SOC_CATEGORY_OTHER,
+                  .subtype = "",
+                  .impact = imp.kind,
+                  .asset = &m,
+                  .level = &lv,
+                  .host = lead.host,
+                  .key = lead.key,
+                  .first_ns = lead.first_ns,
+                  .last_ns = lead.last_ns,
+                  .count = lead.count};
+  if ((result = new_draft(st, &s, draft)) < 0) goto out;
+  for (size_t i = 0; i < n; i++) {
+    if ((result = soc_store_alert_get(st, ids[i], &a)) < 0) goto out;
+    a.draft = *draft;
+    if ((result = soc_store_alert_put(st, &a)) < 0 ||
+        (result = soc_store_alert_evidence_copy(st, a.id, *draft, SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) <
+            0)
+      goto out;
+    soc_alert_row_clear(&a);
+  }
+  result = update_draft(cfg, st, &s, &lead, *draft, 1);
+out:
+  if (body) fjson_object_put(body);
+  soc_alert_row_clear(&a);
+  soc_alert_row_clear(&lead);
+  return result;
+}
