@@ -59,3 +59,43 @@ check_py() {
   CHECKS=$((CHECKS + 1))
   python3 -c "$code" "$@" || { FAILS=$((FAILS + 1)); echo "FAIL: $what" >&2; }
 }
+
+# skip REASON...: this machine cannot run the test. On a developer's machine
+# that is a skip (exit 77, which ctest shows as skipped); under CI (CI=true)
+# the machine is meant to have root, the tools and the kernel features, so a
+# skip there would hide a test that never ran: it is a failure.
+skip() {
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: under CI this test must run, but: $*" >&2
+    exit 1
+  fi
+  echo "SKIP: $*"
+  exit 77
+}
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds, so a
+# test waits on a condition and not on a guess of how long something takes.
+# The deadline is only there to end a test that would hang; past it, one
+# failed check that names WHAT, and a non-zero return.
+wait_for() {
+  local limit=$1 what=$2
+  local deadline=$((SECONDS + limit))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      CHECKS=$((CHECKS + 1))
+      FAILS=$((FAILS + 1))
+      echo "FAIL: waited ${limit}s in vain for: $what" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# output_is EXPECTED COMMAND...: succeeds when COMMAND prints EXPECTED (a
+# condition for wait_for).
+output_is() {
+  local want=$1
+  shift
+  [ "$("$@" 2>/dev/null)" = "$want" ]
+}

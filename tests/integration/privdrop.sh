@@ -4,14 +4,13 @@
 # thread starts. Every thread must show the user's ids, no capability but
 # CAP_NET_RAW (and that one only with a pcap interface input), no way back
 # (bounding set, no_new_privs), and the state folder must be the user's.
-# Needs root: the CI runs as root; elsewhere the test is skipped.
+# Needs root: the CI runs as root (and fails the test without it); elsewhere
+# the test is skipped.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: privdrop.sh starts the agent as root to watch it drop privileges; run it as root (the CI does)"
-  exit 77
-fi
+[ "$(id -u)" -eq 0 ] ||
+  skip "privdrop.sh starts the agent as root to watch it drop privileges; run it as root (the CI does)"
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
