@@ -82,13 +82,12 @@ config "$T/crash"
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/calm/logs/"
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/crash/logs/"
 "$AGENT" -c "$T/calm/agent.yaml" --oneshot 2>/dev/null
+seed_random
 for _ in $(seq 10); do
   "$AGENT" -c "$T/crash/agent.yaml" 2>/dev/null &
-  pid=$!
-  sleep "0.0$((RANDOM % 9 + 1))"
-  kill -9 $pid
-  wait $pid 2>/dev/null
+  kill_after "$T/kills.log" $! "0.0$((RANDOM % 9 + 1))"
 done
+cat "$T/kills.log"
 "$AGENT" -c "$T/crash/agent.yaml" --oneshot 2>/dev/null
 summary() { "$CTL" -c "$1" drafts --json | python3 -c 'import json,sys; print(sorted((d["rule"], d["key"], d["count"]) for d in json.load(sys.stdin)))'; }
 CHECKS=$((CHECKS + 1))

@@ -99,3 +99,23 @@ output_is() {
   shift
   [ "$("$@" 2>/dev/null)" = "$want" ]
 }
+
+# seed_random: the kill-loop tests draw their kill instants from bash's
+# RANDOM, seeded from SOC_TEST_SEED when given (to replay a failure) or
+# else from the clock; the seed is printed first, so every run can be
+# replayed.
+seed_random() {
+  SEED=${SOC_TEST_SEED:-$(($(date +%s%N) % 1000000007))}
+  RANDOM=$SEED
+  echo "seed: $SEED (replay: SOC_TEST_SEED=$SEED ctest -R <this test>)"
+}
+
+# kill_after LOG PID DELAY: lets PID run DELAY seconds, kills it with SIGKILL
+# and appends when to LOG (UTC, to read against the agent's stderr and the
+# writer's record when a run fails).
+kill_after() {
+  sleep "$3"
+  kill -9 "$2" 2>/dev/null
+  wait "$2" 2>/dev/null
+  echo "$(date -u +%H:%M:%S.%N | cut -c1-15) killed pid $2 after ${3}s" >>"$1"
+}

@@ -84,11 +84,8 @@ ip netns exec "$NS_C" "$AGENT" -c "$T/agent.yaml" >"$T/agent.out" 2>"$T/agent.er
 AGENT_PID=$!
 PIDS+=($AGENT_PID)
 # the capture is open once the status shows the input's counters
-for _ in $(seq 50); do
-  "$CTL" -c "$T/agent.yaml" status 2>/dev/null | grep -q "input live (pcap)" && break
-  sleep 0.2
-done
-sleep 0.5
+capturing() { "$CTL" -c "$T/agent.yaml" status 2>/dev/null | grep -q "input live (pcap)"; }
+wait_for 30 "the live capture to open" capturing
 
 # The client: a DNS question, then two pages over HTTP (bounded, in time too).
 ip netns exec "$NS_C" python3 - <<'PY' || { FAILS=$((FAILS + 1)); echo "FAIL: client" >&2; }
@@ -108,7 +105,9 @@ for page in ("index.html", "eicar.com"):
     body = urllib.request.urlopen(req, timeout=5).read()
     assert body, page
 PY
-sleep 1
+# the last page's request is in the journal: the capture has seen the client
+seen_last_page() { "$CTL" -c "$T/agent.yaml" journal export --ecs 2>/dev/null | grep -q '/eicar.com'; }
+wait_for 30 "the last page in the journal" seen_last_page
 kill -TERM "$AGENT_PID"
 for _ in $(seq 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$AGENT_PID"
