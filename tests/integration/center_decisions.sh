@@ -48,10 +48,7 @@ decision() { # id kind extra-json
 } | kcat -P -b "$BOOTSTRAP" -t soc.center.test -k "cd1/$A" 2>/dev/null
 
 applied() { sqlite3 "$DB" "select count(*) from audit where action='center.decision'"; }
-for _ in $(seq 150); do
-  [ "$(applied)" = 2 ] && break
-  sleep 0.2
-done
+wait_for 30 "the two decisions applied" output_is 2 applied
 run "$CTL" "${C[@]}" report "$A"
 check_py "review and level applied from the center" '
 import json, sys

@@ -161,10 +161,7 @@ expect_out "$GOOD"
 # still be with the killed collector until its session times out (6 s): all
 # events in does not mean all quarantined yet.
 quarantined() { sqlite3 "$T/center/center.db" "select count(*) from quarantine" 2>/dev/null || echo -1; }
-for _ in $(seq 150); do
-  [ "$(quarantined)" = "$HOSTILE" ] && break
-  sleep 0.2
-done
+wait_for 30 "$HOSTILE messages quarantined" output_is "$HOSTILE" quarantined
 run "$COLL" -c "$T/center.yaml" quarantine --json
 expect_status 0
 echo "$OUT" >"$T/q.json"
