@@ -1,0 +1,97 @@
+/*
+ * agentutil — what the agent core's unit tests (test_agent_*.c) share: an
+ * agent configuration in a folder of its own, log files to feed it, and
+ * questions to its agent.db (header-only, tests only). Needs cmocka.h
+ * included first.
+ */
+#ifndef SOC_AGENTUTIL_H
+#define SOC_AGENTUTIL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "soc/config.h"
+#include "soc/diag.h"
+#include "testutil.h"
+
+/* A fresh folder test_dir()/name with logs/ in it; the path is static,
+ * one per test is all that is needed. */
+static inline const char *agent_dir(const char *name) {
+  static char dir[256];
+  char logs[300];
+  snprintf(dir, sizeof dir, "%s/%s", test_dir(), name);
+  snprintf(logs, sizeof logs, "%s/logs", dir);
+  if (mkdir(dir, 0700) != 0 || mkdir(logs, 0700) != 0) fail_msg("cannot make %s", logs);
+  return dir;
+}
+
+/* Loads dir/agent.yaml made of an agent head (state_dir: state, one file
+ * input "app" on the .log files in logs/, 8 lines per journal block), kafka brokers,
+ * and extra YAML (more top-level keys, or ""). Owned by the caller. */
+static inline soc_config *agent_config(const char *dir, const char *brokers, const char *extra) {
+  char path[300], text[4096];
+  snprintf(path, sizeof path, "%s/agent.yaml", dir);
+  snprintf(text, sizeof text,
+           "agent: { id: unit, agency: test, authority: 36, state_dir: state, timezone: UTC }\n"
+           "contacts: [ {name: a, phone: '1'}, {name: b, phone: '2'} ]\n"
+           "inputs: [ { type: file, id: app, paths: [ 'logs/*.log' ] } ]\n"
+           "journal: { block_lines: 8 }\n"
+           "kafka: { brokers: '%s' }\n%s",
+           brokers, extra);
+  FILE *f = fopen(path, "w");
+  if (!f) fail_msg("cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+  soc_diag *d = soc_diag_new();
+  soc_config *cfg = NULL;
+  if (soc_config_load(path, SOC_CONFIG_CHECK_REFERENCES, &cfg, d) != 0) {
+    soc_diag_print(d, stderr);
+    fail_msg("%s does not load", path);
+  }
+  soc_diag_free(d);
+  return cfg;
+}
+
+/* Appends syslog lines "<tag> seq=<n>" for n in [from, to] to dir/logs/name. */
+static inline void agent_log(const char *dir, const char *name, int from, int to,
+                             const char *tag) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/logs/%s", dir, name);
+  FILE *f = fopen(path, "a");
+  if (!f) fail_msg("cannot append to %s", path);
+  for (int i = from; i <= to; i++)
+    fprintf(f, "Nov 25 08:00:00 web01 app[1]: %s seq=%08d\n", tag, i);
+  fclose(f);
+}
+
+/* The first column of the first row of sql on dir/state/agent.db, as an
+ * integer (-1: no row). */
+static inline int64_t agent_db_int(const char *dir, const char *sql) {
+  char path[400];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  snprintf(path, sizeof path, "%s/state/agent.db", dir);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, db ? sqlite3_errmsg(db) : "cannot open");
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/* Runs sql (several statements allowed) on dir/state/agent.db. */
+static inline void agent_db_exec(const char *dir, const char *sql) {
+  char path[400];
+  sqlite3 *db = NULL;
+  snprintf(path, sizeof path, "%s/state/agent.db", dir);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+      sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    fail_msg("%s: %s", sql, db ? sqlite3_errmsg(db) : "cannot open");
+  sqlite3_close(db);
+}
+
+#endif
