@@ -403,6 +403,8 @@ static int step(soc_detect *d) {
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
   q.upto_id = id;
   d->error = 0;
+  /* the counters too are the block's: a rolled back block did not count */
+  const int64_t counted[] = {d->lines, d->hits, d->fires, d->drafts_new, d->drafts_updated};
   rc = soc_journal_scan(d->store, &q, on_line, d);
   if (rc == -EBADMSG) {
     fprintf(stderr, "socagent: detect: journal block %lld is damaged; skipped\n", (long long)id);
@@ -423,6 +425,11 @@ static int step(soc_detect *d) {
             soc_store_errmsg(d->store));
     /* the correlator saw hits that did not land: take it back to the store's */
     fresh_correlator(d);
+    d->lines = counted[0];
+    d->hits = counted[1];
+    d->fires = counted[2];
+    d->drafts_new = counted[3];
+    d->drafts_updated = counted[4];
     return rc;
   }
   soc_correlator_mark_clean(d->corr);

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "soc/config.h"
@@ -55,8 +56,7 @@ static inline soc_config *agent_config(const char *dir, const char *brokers, con
 }
 
 /* Appends syslog lines "<tag> seq=<n>" for n in [from, to] to dir/logs/name. */
-static inline void agent_log(const char *dir, const char *name, int from, int to,
-                             const char *tag) {
+static inline void agent_log(const char *dir, const char *name, int from, int to, const char *tag) {
   char path[400];
   snprintf(path, sizeof path, "%s/logs/%s", dir, name);
   FILE *f = fopen(path, "a");
@@ -66,21 +66,28 @@ static inline void agent_log(const char *dir, const char *name, int from, int to
   fclose(f);
 }
 
-/* The first column of the first row of sql on dir/state/agent.db, as an
- * integer (-1: no row). */
-static inline int64_t agent_db_int(const char *dir, const char *sql) {
+/* The first column of the first row of sql on dir/state/agent.db, as text
+ * in buf (cut to fit; "" for no row or NULL). Returns buf. */
+static inline const char *agent_db_text(const char *dir, const char *sql, char *buf, size_t len) {
   char path[400];
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
-  int64_t v = -1;
+  buf[0] = '\0';
   snprintf(path, sizeof path, "%s/state/agent.db", dir);
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
     fail_msg("%s: %s", sql, db ? sqlite3_errmsg(db) : "cannot open");
-  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
   sqlite3_close(db);
-  return v;
+  return buf;
+}
+
+/* The same as an integer (-1: no row or NULL). */
+static inline int64_t agent_db_int(const char *dir, const char *sql) {
+  char buf[32];
+  return *agent_db_text(dir, sql, buf, sizeof buf) ? strtoll(buf, NULL, 10) : -1;
 }
 
 /* Runs sql (several statements allowed) on dir/state/agent.db. */

@@ -56,7 +56,8 @@ static int oneshot(const soc_config *cfg, seen *s) {
 static void assert_once(const seen *s, int from, int to) {
   for (int i = 0; i <= MAX_SEQ; i++) {
     int want = i >= from && i <= to;
-    if (s->count[i] != want) fail_msg("seq=%d is in the journal %d time(s), expected %d", i, s->count[i], want);
+    if (s->count[i] != want)
+      fail_msg("seq=%d is in the journal %d time(s), expected %d", i, s->count[i], want);
   }
 }
 
@@ -70,7 +71,8 @@ static void restart_reads_on(void **state) {
   assert_once(&s, 1, 20);
   /* journal.block_lines: 8, so the 20 lines are three blocks */
   assert_int_equal(agent_db_int(dir, "select count(*) from journal_block"), 3);
-  assert_int_equal(agent_db_int(dir, "select value from counter where input='app' and name='lines'"), 20);
+  assert_int_equal(
+      agent_db_int(dir, "select value from counter where input='app' and name='lines'"), 20);
 
   /* a restart with nothing new reads nothing again */
   assert_int_equal(oneshot(cfg, &s), 0);
@@ -79,7 +81,8 @@ static void restart_reads_on(void **state) {
   agent_log(dir, "app.log", 21, 30, "cycle");
   assert_int_equal(oneshot(cfg, &s), 0);
   assert_once(&s, 1, 30);
-  assert_int_equal(agent_db_int(dir, "select value from counter where input='app' and name='lines'"), 30);
+  assert_int_equal(
+      agent_db_int(dir, "select value from counter where input='app' and name='lines'"), 30);
   soc_config_free(cfg);
 }
 
@@ -93,8 +96,9 @@ static void failed_commit_leaves_nothing(void **state) {
   int64_t blocks = agent_db_int(dir, "select count(*) from journal_block");
 
   /* the position cannot be saved: the commit that carries the new lines fails */
-  agent_db_exec(dir, "CREATE TRIGGER no_position BEFORE UPDATE OF offset ON file_stream "
-                     "BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;");
+  agent_db_exec(dir,
+                "CREATE TRIGGER no_position BEFORE UPDATE OF offset ON file_stream "
+                "BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;");
   agent_log(dir, "app.log", 11, 25, "tx");
   assert_true(oneshot(cfg, &s) < 0);
   assert_once(&s, 1, 10);
