@@ -29,9 +29,10 @@ static inline const char *agent_dir(const char *name) {
 }
 
 /* Loads dir/agent.yaml made of an agent head (state_dir: state, one file
- * input "app" on the .log files in logs/, 8 lines per journal block), kafka brokers,
- * and extra YAML (more top-level keys, or ""). Owned by the caller. */
-static inline soc_config *agent_config(const char *dir, const char *brokers, const char *extra) {
+ * input "app" on the .log files in logs/, 8 lines per journal block), the
+ * inside of the kafka map ("brokers: 'host:port'" and more), and extra YAML
+ * (more top-level keys, or ""). Owned by the caller. */
+static inline soc_config *agent_config(const char *dir, const char *kafka, const char *extra) {
   char path[300], text[4096];
   snprintf(path, sizeof path, "%s/agent.yaml", dir);
   snprintf(text, sizeof text,
@@ -39,8 +40,8 @@ static inline soc_config *agent_config(const char *dir, const char *brokers, con
            "contacts: [ {name: a, phone: '1'}, {name: b, phone: '2'} ]\n"
            "inputs: [ { type: file, id: app, paths: [ 'logs/*.log' ] } ]\n"
            "journal: { block_lines: 8 }\n"
-           "kafka: { brokers: '%s' }\n%s",
-           brokers, extra);
+           "kafka: { %s }\n%s",
+           kafka, extra);
   FILE *f = fopen(path, "w");
   if (!f) fail_msg("cannot write %s", path);
   fputs(text, f);

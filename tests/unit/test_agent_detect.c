@@ -25,7 +25,7 @@ static soc_config *journaled(const char *name, const char **dir) {
   char extra[512], cmd[1024];
   *dir = agent_dir(name);
   snprintf(extra, sizeof extra, "rules: { log: [ '%s/rules/log/*.yaml' ] }\n", SOC_SOURCE_DIR);
-  soc_config *cfg = agent_config(*dir, "127.0.0.1:9", extra);
+  soc_config *cfg = agent_config(*dir, "brokers: '127.0.0.1:9'", extra);
   snprintf(cmd, sizeof cmd, "cp %s/logs/OpenSSH_2k.log %s/logs/", SOC_TEST_DATA, *dir);
   assert_int_equal(system(cmd), 0);
   soc_ingest *ing = NULL;

@@ -64,7 +64,7 @@ static void assert_once(const seen *s, int from, int to) {
 static void restart_reads_on(void **state) {
   (void)state;
   const char *dir = agent_dir("restart");
-  soc_config *cfg = agent_config(dir, "127.0.0.1:9", "");
+  soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
   seen s = {.tag = "cycle"};
   agent_log(dir, "app.log", 1, 20, "cycle");
   assert_int_equal(oneshot(cfg, &s), 0);
@@ -89,7 +89,7 @@ static void restart_reads_on(void **state) {
 static void failed_commit_leaves_nothing(void **state) {
   (void)state;
   const char *dir = agent_dir("failed");
-  soc_config *cfg = agent_config(dir, "127.0.0.1:9", "");
+  soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
   seen s = {.tag = "tx"};
   agent_log(dir, "app.log", 1, 10, "tx");
   assert_int_equal(oneshot(cfg, &s), 0);
