@@ -70,7 +70,7 @@ expect_out "root:socagent 640"
 expect_out "root:root 644"
 expect_out "soccollector:soccollector 750"
 
-# the installed units: valid, and as hardened as README says (systemd
+# the installed units: valid, and as hardened as docs/INSTALL.md says (systemd
 # itself is not running here, so they are checked, not started)
 for u in socagent soccollector; do
   run systemd-analyze verify /lib/systemd/system/$u.service
