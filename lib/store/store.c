@@ -447,6 +447,49 @@ sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql
   return s->stmts[id];
 }
 
+int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap) {
+  int rc = SQLITE_OK;
+  for (int i = 1; rc == SQLITE_OK && fmt && fmt[i - 1]; i++) {
+    if (fmt[i - 1] == 's') {
+      rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+    } else if (fmt[i - 1] == 'i') {
+      rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+    } else if (fmt[i - 1] == 'b') {
+      const void *p = va_arg(ap, const void *);
+      size_t n = va_arg(ap, size_t);
+      /* an empty blob, not NULL: the columns are NOT NULL */
+      rc = sqlite3_bind_blob64(st, i, p ? p : "", n, SQLITE_STATIC);
+    } else {
+      rc = SQLITE_MISUSE; /* a letter the binder does not know: a bug in the caller */
+    }
+  }
+  return rc;
+}
+
+int soc_store_bind(sqlite3_stmt *st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = soc_store_bindv(st, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
+                   const char *fmt, ...) {
+  va_list ap;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+  if (rc == SQLITE_OK) {
+    va_start(ap, fmt);
+    rc = soc_store_bindv(*st, fmt, ap);
+    va_end(ap);
+  }
+  if (rc == SQLITE_OK) return 0;
+  rc = soc_store_fail_sql(s, rc, what);
+  sqlite3_finalize(*st);
+  *st = NULL;
+  return rc;
+}
+
 int soc_store_exec(soc_store *s, const char *sql, const char *what) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   return rc == SQLITE_OK ? 0 : soc_store_fail_sql(s, rc, what);
