@@ -7,14 +7,20 @@
 #ifndef SOC_AGENTUTIL_H
 #define SOC_AGENTUTIL_H
 
+#include <json.h> /* libfastjson */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "ingest.h"
 #include "soc/config.h"
+#include "soc/deadline.h"
 #include "soc/diag.h"
+#include "soc/report.h"
 #include "testutil.h"
 
 /* A fresh folder test_dir()/name with logs/ in it; the path is static,
@@ -100,6 +106,78 @@ static inline void agent_db_exec(const char *dir, const char *sql) {
       sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
     fail_msg("%s: %s", sql, db ? sqlite3_errmsg(db) : "cannot open");
   sqlite3_close(db);
+}
+
+/* librdkafka's mock cluster in this process, one broker, as
+ * tests/broker/socbroker hosts it for the integration tests. */
+typedef struct agent_cluster {
+  rd_kafka_t *host; /* the mock cluster's bookkeeping instance */
+  rd_kafka_mock_cluster_t *mock;
+  char brokers[256];
+} agent_cluster;
+
+/* cmocka group setup and teardown: *state is the (static) cluster. */
+static inline int agent_cluster_setup(void **state) {
+  static agent_cluster c;
+  char err[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  c.host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!c.host) return -1;
+  c.mock = rd_kafka_mock_cluster_new(c.host, 1);
+  if (!c.mock) return -1;
+  snprintf(c.brokers, sizeof c.brokers, "%s", rd_kafka_mock_cluster_bootstraps(c.mock));
+  *state = &c;
+  return 0;
+}
+
+static inline int agent_cluster_teardown(void **state) {
+  agent_cluster *c = *state;
+  rd_kafka_mock_cluster_destroy(c->mock);
+  rd_kafka_destroy(c->host);
+  return 0;
+}
+
+/* Stores report number (a level 2 web scan on web01, discovered at t0_s and
+ * confirmed ten minutes later) in the agent's store, as socctl confirm
+ * does; filed on the platform filed_min minutes after discovery (0: not). */
+static inline void agent_report(const soc_config *cfg, int64_t number, int64_t t0_s,
+                                int64_t filed_min) {
+  const int64_t ns = 1000000000LL, t0_ns = t0_s * ns;
+  char json[1024], why[SOC_REPORT_WHY_MAX];
+  snprintf(json, sizeof json,
+           "{\"id\":%lld,\"rule\":{\"id\":\"SOC-WEB-002\",\"title\":\"Web scan\","
+           "\"mitre\":[\"T1595\"]},\"key\":\"198.51.100.7\",\"asset\":{\"name\":\"portal\","
+           "\"tier\":\"non-core\"},\"level\":2,\"clause\":{\"ref\":\"§2.3\"},"
+           "\"category\":\"intrusion\",\"category_zh\":\"非法入侵\",\"subtype\":\"scan\","
+           "\"host\":\"web01\",\"first_seen\":\"2026-03-02T00:50:00.000Z\","
+           "\"last_seen\":\"2026-03-02T00:59:00.000Z\","
+           "\"discovered\":\"2026-03-02T01:00:00.000Z\",\"count\":9}",
+           (long long)number);
+  fjson_object *draft = fjson_tokener_parse(json), *r = NULL;
+  soc_report_origin o = {.agent_id = cfg->agent.id,
+                         .agency = cfg->agent.agency,
+                         .authority = (int)cfg->agent.authority,
+                         .reporter_name = "amy",
+                         .regime = "tw-2026"};
+  assert_int_equal(soc_report_new(&o, number, draft, "amy", t0_ns + 10 * 60 * ns, &r), 0);
+  if (filed_min)
+    assert_int_equal(
+        soc_report_file(r, "platform", "amy", t0_ns + filed_min * 60 * ns, why, sizeof why), 0);
+  soc_diag *d = soc_diag_new();
+  soc_regime *g = NULL;
+  assert_int_equal(soc_regime_load_named(NULL, "tw-2026", &g, d), 0);
+  soc_ingest *ing = NULL; /* opens (and makes) the agent's store */
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  soc_store *s = soc_ingest_store(ing);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_report_save(s, r, g, t0_s + 10 * 60), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_ingest_free(ing);
+  soc_regime_free(g);
+  soc_diag_free(d);
+  fjson_object_put(r);
+  fjson_object_put(draft);
 }
 
 #endif

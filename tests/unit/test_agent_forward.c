@@ -11,8 +11,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <string.h>
 
 #include "agentutil.h"
@@ -21,36 +19,14 @@
 
 #define PARTITIONS 4
 
-typedef struct cluster {
-  rd_kafka_t *host; /* the mock cluster's bookkeeping instance */
-  rd_kafka_mock_cluster_t *mock;
-  char brokers[256];
-} cluster;
-
 static int setup(void **state) {
-  static cluster c;
-  char err[256];
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
-  c.host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!c.host) return -1;
-  c.mock = rd_kafka_mock_cluster_new(c.host, 1);
-  if (!c.mock) return -1;
-  snprintf(c.brokers, sizeof c.brokers, "%s", rd_kafka_mock_cluster_bootstraps(c.mock));
-  if (rd_kafka_mock_topic_create(c.mock, "soc.events", PARTITIONS, 1)) return -1;
-  *state = &c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  cluster *c = *state;
-  rd_kafka_mock_cluster_destroy(c->mock);
-  rd_kafka_destroy(c->host);
-  return 0;
+  if (agent_cluster_setup(state)) return -1;
+  agent_cluster *c = *state;
+  return rd_kafka_mock_topic_create(c->mock, "soc.events", PARTITIONS, 1) ? -1 : 0;
 }
 
 /* Messages in soc.events: the sum of the partitions' high watermarks. */
-static int64_t events_in_topic(const cluster *c) {
+static int64_t events_in_topic(const agent_cluster *c) {
   char err[256];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", c->brokers, err, sizeof err);
@@ -80,7 +56,7 @@ static int64_t cursor(const char *dir) {
 }
 
 static void cursor_moves_on_delivery(void **state) {
-  cluster *c = *state;
+  agent_cluster *c = *state;
   const char *dir = agent_dir("delivered");
   char kafka[300];
   snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
@@ -106,7 +82,7 @@ static void cursor_moves_on_delivery(void **state) {
 }
 
 static void failed_delivery_rewinds(void **state) {
-  cluster *c = *state;
+  agent_cluster *c = *state;
   const char *dir = agent_dir("rewind");
   char kafka[512];
   /* deliveries give up after a second (by default they never do), and the
@@ -143,5 +119,5 @@ int main(void) {
       cmocka_unit_test(cursor_moves_on_delivery),
       cmocka_unit_test(failed_delivery_rewinds),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);
 }

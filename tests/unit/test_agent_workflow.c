@@ -11,13 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <json.h> /* libfastjson */
 #include <string.h>
 
 #include "agentutil.h"
-#include "ingest.h"
-#include "soc/deadline.h"
-#include "soc/report.h"
 #include "soc/tz.h"
 #include "workflow.h"
 
@@ -25,45 +21,6 @@
 
 /* discovery of the incident, seconds since the epoch */
 static int64_t t0;
-
-/* A level 2 report, confirmed ten minutes after discovery, in the agent's
- * store; filed on the platform filed_min minutes after discovery (0: not). */
-static void store_report(const soc_config *cfg, int64_t filed_min) {
-  int64_t t0_ns = t0 * 1000000000LL;
-  fjson_object *draft = fjson_tokener_parse(
-      "{\"id\":5,\"rule\":{\"id\":\"SOC-WEB-002\",\"title\":\"Web scan\",\"mitre\":[\"T1595\"]},"
-      "\"key\":\"198.51.100.7\",\"asset\":{\"name\":\"portal\",\"tier\":\"non-core\"},"
-      "\"level\":2,\"clause\":{\"ref\":\"§2.3\"},\"category\":\"intrusion\","
-      "\"category_zh\":\"非法入侵\",\"subtype\":\"scan\",\"host\":\"web01\","
-      "\"first_seen\":\"2026-03-02T00:50:00.000Z\",\"last_seen\":\"2026-03-02T00:59:00.000Z\","
-      "\"discovered\":\"2026-03-02T01:00:00.000Z\",\"count\":9}");
-  soc_report_origin o = {.agent_id = cfg->agent.id,
-                         .agency = cfg->agent.agency,
-                         .authority = (int)cfg->agent.authority,
-                         .reporter_name = "amy",
-                         .regime = "tw-2026"};
-  fjson_object *r = NULL;
-  assert_int_equal(soc_report_new(&o, 5, draft, "amy", t0_ns + 10 * MIN * 1000000000LL, &r), 0);
-  char why[SOC_REPORT_WHY_MAX];
-  if (filed_min)
-    assert_int_equal(soc_report_file(r, "platform", "amy", t0_ns + filed_min * MIN * 1000000000LL,
-                                     why, sizeof why),
-                     0);
-  soc_diag *d = soc_diag_new();
-  soc_regime *g = NULL;
-  assert_int_equal(soc_regime_load_named(NULL, "tw-2026", &g, d), 0);
-  soc_ingest *ing = NULL; /* opens (and makes) the agent's store */
-  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
-  soc_store *s = soc_ingest_store(ing);
-  assert_int_equal(soc_store_begin(s), 0);
-  assert_int_equal(soc_report_save(s, r, g, t0 + 10 * MIN), 0);
-  assert_int_equal(soc_store_commit(s), 0);
-  soc_ingest_free(ing);
-  soc_regime_free(g);
-  soc_diag_free(d);
-  fjson_object_put(r);
-  fjson_object_put(draft);
-}
 
 /* Alerts in the outbox with this action for this step. */
 static int64_t alerts(const char *dir, const char *action, const char *step) {
@@ -81,7 +38,7 @@ static void near_then_overdue_once_each(void **state) {
   const char *dir = agent_dir("clocks");
   soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'",
                                  "report: { regime: tw-2026, warn_before: 15m }\n");
-  store_report(cfg, 0);
+  agent_report(cfg, 5, t0, 0);
   soc_workflow *w = NULL;
   assert_int_equal(soc_workflow_new(cfg, &w), 0);
 
@@ -116,7 +73,7 @@ static void done_step_is_quiet(void **state) {
   (void)state;
   const char *dir = agent_dir("filed");
   soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
-  store_report(cfg, 30);
+  agent_report(cfg, 5, t0, 30);
   soc_workflow *w = NULL;
   assert_int_equal(soc_workflow_new(cfg, &w), 0);
   assert_int_equal(soc_workflow_tick(w, t0 + 46 * MIN), 0);
