@@ -21,6 +21,7 @@
 #include "soc/deadline.h"
 #include "soc/diag.h"
 #include "soc/report.h"
+#include "soc/tz.h"
 #include "testutil.h"
 
 /* A fresh folder test_dir()/name with logs/ in it; the path is static,
@@ -138,12 +139,20 @@ static inline int agent_cluster_teardown(void **state) {
   return 0;
 }
 
-/* Stores report number (a level 2 web scan on web01, discovered at t0_s and
- * confirmed ten minutes later) in the agent's store, as socctl confirm
- * does; filed on the platform filed_min minutes after discovery (0: not). */
-static inline void agent_report(const soc_config *cfg, int64_t number, int64_t t0_s,
-                                int64_t filed_min) {
-  const int64_t ns = 1000000000LL, t0_ns = t0_s * ns;
+/* When agent_report's incident was discovered (its draft says so too):
+ * 2026-03-02T01:00Z, in seconds since the epoch. */
+static inline int64_t agent_t0(void) {
+  int64_t ns = 0;
+  if (soc_time_parse_ns("2026-03-02T01:00Z", &ns) != 0) fail_msg("agent_t0");
+  return ns / 1000000000LL;
+}
+
+/* Stores report number (a level 2 web scan on web01, discovered at
+ * agent_t0() and confirmed ten minutes later) in the agent's store, as
+ * socctl confirm does; filed on the platform filed_min minutes after
+ * discovery (0: not). */
+static inline void agent_report(const soc_config *cfg, int64_t number, int64_t filed_min) {
+  const int64_t ns = 1000000000LL, t0_s = agent_t0(), t0_ns = t0_s * ns;
   char json[1024], why[SOC_REPORT_WHY_MAX];
   snprintf(json, sizeof json,
            "{\"id\":%lld,\"rule\":{\"id\":\"SOC-WEB-002\",\"title\":\"Web scan\","

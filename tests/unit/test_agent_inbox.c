@@ -17,10 +17,6 @@
 #include "agentutil.h"
 #include "inbox.h"
 #include "soc/center_topic.h"
-#include "soc/tz.h"
-
-/* discovery of the incident, seconds since the epoch */
-static int64_t t0;
 
 /* Sends each message to topic, keyed by the report, and waits for them all
  * to be delivered. */
@@ -45,7 +41,7 @@ static void decisions_apply_once(void **state) {
   char kafka[512], topic[256];
   snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
   soc_config *cfg = agent_config(dir, kafka, "");
-  agent_report(cfg, 5, t0, 30);
+  agent_report(cfg, 5, 30);
   assert_true(soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, topic, sizeof topic) >
               0);
   assert_int_equal(rd_kafka_mock_topic_create(c->mock, topic, 1, 1), 0);
@@ -104,9 +100,6 @@ static void decisions_apply_once(void **state) {
 }
 
 int main(void) {
-  int64_t ns = 0;
-  if (soc_time_parse_ns("2026-03-02T01:00Z", &ns) != 0) return 1;
-  t0 = ns / 1000000000LL;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(decisions_apply_once),
   };

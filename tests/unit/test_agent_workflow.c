@@ -38,7 +38,7 @@ static void near_then_overdue_once_each(void **state) {
   const char *dir = agent_dir("clocks");
   soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'",
                                  "report: { regime: tw-2026, warn_before: 15m }\n");
-  agent_report(cfg, 5, t0, 0);
+  agent_report(cfg, 5, 0);
   soc_workflow *w = NULL;
   assert_int_equal(soc_workflow_new(cfg, &w), 0);
 
@@ -73,7 +73,7 @@ static void done_step_is_quiet(void **state) {
   (void)state;
   const char *dir = agent_dir("filed");
   soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
-  agent_report(cfg, 5, t0, 30);
+  agent_report(cfg, 5, 30);
   soc_workflow *w = NULL;
   assert_int_equal(soc_workflow_new(cfg, &w), 0);
   assert_int_equal(soc_workflow_tick(w, t0 + 46 * MIN), 0);
@@ -88,9 +88,7 @@ static void done_step_is_quiet(void **state) {
 }
 
 int main(void) {
-  int64_t ns = 0;
-  if (soc_time_parse_ns("2026-03-02T01:00Z", &ns) != 0) return 1;
-  t0 = ns / 1000000000LL;
+  t0 = agent_t0();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(near_then_overdue_once_each),
       cmocka_unit_test(done_step_is_quiet),
