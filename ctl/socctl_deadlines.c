@@ -123,7 +123,9 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
   soc_diag *diag = NULL;
   size_t n = 0;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    if (opt != O_NOW && opt != O_JSON && opt != O_OVERDUE && opt != 'h' && opt != '?') incident = 1;
+    /* what only the second form has */
+    incident |= opt == O_REGIME || opt == O_DIR || opt == O_LEVEL || opt == O_DONE ||
+                (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT);
     switch (opt) {
       case O_REGIME: regime = optarg; break;
       case O_DIR: dir = optarg; break;
@@ -149,7 +151,8 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
       case O_NOW: now_arg = optarg; break;
       case O_JSON: json = 1; break;
       case O_OVERDUE: overdue = 1; break;
-      case 'h': result = socctl_usage("deadlines", stdout);
+      case 'h':
+        result = socctl_usage("deadlines", stdout);
         goto out;
       default:
         if (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT) {
