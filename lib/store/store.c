@@ -767,9 +767,10 @@ int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, 
   int rc;
   if (!s || !key || !buf || !buflen) goto out;
   buf[0] = '\0';
-  rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if ((result = soc_store_prep(s, &st, "cannot read meta", "SELECT value FROM meta WHERE key = ?1",
+                               "s", key)) < 0)
+    goto out;
+  rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     result = soc_store_fail(s, -ENOENT, "no meta key '%s'", key);
     goto out;
@@ -805,11 +806,11 @@ int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
   if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
       strlen(value) > SOC_STORE_META_VALUE_MAX)
     goto out;
-  rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
-                          &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if ((result = soc_store_prep(s, &st, "cannot write meta",
+                               "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key,
+                               value)) < 0)
+    goto out;
+  rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     result = soc_store_fail_sql(s, rc, "cannot write meta");
     goto out;
