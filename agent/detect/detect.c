@@ -126,6 +126,11 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
 }
 
 static void remember(recent_key *k, const soc_jentry *e) {
+  /* A block whose commit failed is looked at again: its hits are here
+   * already (slots 0..n-1 are the filled ones, full or not). A line is its
+   * block and position. */
+  for (size_t i = 0; i < k->n; i++)
+    if (k->hits[i].block == e->block && k->hits[i].pos == e->line.pos) return;
   recent_hit *h = &k->hits[k->next];
   k->next = (k->next + 1) % RECENT_HITS;
   if (k->n < RECENT_HITS) k->n++;
