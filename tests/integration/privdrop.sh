@@ -38,13 +38,11 @@ YAML
 }
 
 # start_agent: runs it, waits for its threads (detector, librdkafka)
+threads_up() { [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -ge 3 ]; }
 start_agent() {
   "$AGENT" -c "$T/agent.yaml" 2>"$T/err" &
   PID=$!
-  for _ in $(seq 200); do
-    [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -ge 3 ] && break
-    sleep 0.05
-  done
+  wait_for 10 "the agent's threads" threads_up
 }
 
 # every_task FIELD VALUE: in each thread's /proc status, FIELD is VALUE (fields
@@ -76,10 +74,8 @@ every_task CapAmb 0000000000000000
 every_task NoNewPrivs 1
 # the privileged port was bound before the drop: a message sent to it lands
 python3 -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"<13>Nov 25 08:00:01 host2 app: over udp", ("127.0.0.1", int(sys.argv[1])))' $PORT
-for _ in $(seq 100); do
-  "$CTL" -c "$T/agent.yaml" journal export 2>/dev/null | grep -q "over udp" && break
-  sleep 0.1
-done
+over_udp() { "$CTL" -c "$T/agent.yaml" journal export 2>/dev/null | grep -q "over udp"; }
+wait_for 10 "the message over udp in the journal" over_udp
 run "$CTL" -c "$T/agent.yaml" journal export
 expect_out "over udp"
 expect_out "hello"
