@@ -67,6 +67,12 @@ for _ in range(20):
     s.sendto(head + question + answer, peer)
 PY
 PIDS+=($!)
+# both servers listen before the client asks (a UDP question sent earlier is lost)
+serving() {
+  ip netns exec "$NS_S" ss -H -uln "sport = :53" | grep -q . &&
+    ip netns exec "$NS_S" ss -H -tln "sport = :8080" | grep -q .
+}
+wait_for 30 "the DNS and HTTP servers" serving
 
 cat >"$T/agent.yaml" <<YAML
 agent: { id: pcap-live, agency: Test Agency, authority: 1, state_dir: $T/state }
