@@ -14,6 +14,11 @@ set -u
 
 [ "$(id -u)" -eq 0 ] ||
   skip "package.sh installs and purges packages system-wide and needs root (the CI runs it as root)"
+# One package test at a time on a machine (several worktrees, several
+# builds): they share dpkg's lock, the socagent users and /etc, and two at
+# once fail each other. The lock goes with the process.
+exec 9>/run/lock/socagent-package-test.lock
+flock -w 900 9 || skip "another package test has held the machine for 15 minutes"
 ! dpkg-query -W -f='${Status}' socagent soccollector 2>/dev/null | grep -q installed ||
   skip "a socagent or soccollector package is installed here; this test would replace and purge it"
 ANALYST=soc-analyst-test
