@@ -5,6 +5,7 @@
 # X_*.c, as netproto.h does for netproto_dns.c and the others).
 
 cmake_policy(SET CMP0057 NEW) # IN_LIST
+cmake_policy(SET CMP0007 NEW) # "base:" is two elements, the second empty
 
 foreach(entry IN LISTS LAYERS)
   if(entry STREQUAL "")

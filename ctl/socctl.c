@@ -6,6 +6,7 @@
 #include "socctl.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,43 +19,123 @@
 
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
-static const struct command {
-  const char *name;
-  int (*run)(const socctl_env *env, int argc, char **argv);
-  const char *help;
-} commands[] = {
-    {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause"},
-    {"journal", socctl_journal, "read back what the agent has kept: journal export | stats"},
-    {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]"},
-    {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters"},
-    {"drafts", socctl_drafts, "draft incidents with their suggested level and time left"},
-    {"alerts", socctl_alerts, "rule firings kept on the agent (no clock), the draft that took each in, the center's notices"},
-    {"show", socctl_show, "one draft with its evidence and the level's justification"},
-    {"deadlines", socctl_deadlines, "legal clocks of an incident from a regime table (tw-2026, nis2, ...)"},
-    {"confirm", socctl_confirm, "confirm an open draft: confirm ID --analyst NAME [--level N --reason T]"},
-    {"reject", socctl_reject, "reject an open draft: reject ID --analyst NAME --reason TEXT"},
-    {"merge", socctl_merge, "merge open drafts into the first: merge ID ID... --analyst NAME"},
-    {"promote", socctl_promote, "make alerts a draft, its clock starting now: promote ALERT-ID... --analyst NAME [--level N]"},
-    {"note", socctl_note, "add a note to a draft: note ID TEXT --analyst NAME"},
-    {"reports", socctl_reports, "notification reports with their state and next deadline"},
-    {"report", socctl_report, "one report: report ID [--format json|stix|text]"},
-    {"file", socctl_report_change, "record a filing: file ID --analyst NAME [--via platform|phone] [--at T]"},
-    {"review", socctl_report_change, "record the supervisor's review: review ID --analyst NAME [--result T]"},
-    {"recover", socctl_report_change, "record damage control or recovery: recover ID --status controlled|recovered"},
-    {"close", socctl_report_change, "close a recovered report (結報): close ID --analyst NAME"},
-    {"relevel", socctl_report_change, "change a report's level: relevel ID --level N --reason T --analyst NAME"},
-    {"investigation", socctl_report_change, "levels 3-4: the investigation report was submitted"},
-    {"set", socctl_report_change, "fill form fields: set ID FIELD=VALUE... --analyst NAME (set --list)"},
-    {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list"},
+static const socctl_command commands[] = {
+    {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause",
+     "classify --impact leak|tamper|outage [options] [--impact ... [options]]\n"
+     "  --impact KIND            leak, tamper or outage; repeat for several impacts\n"
+     "  --tier TIER              cii, core or non-core\n"
+     "  --data-class CLASS       national-secret, classified, sensitive or general (leak)\n"
+     "  --severity S             minor or severe (tamper)\n"
+     "  --outage-minutes N       how long the outage has lasted (outage)\n"
+     "  --tolerable-minutes N    the asset's tolerable downtime (outage)\n"
+     "  --asset NAME | --host H  take tier, data class and downtime from the inventory\n"
+     "  --assets FILE            the inventory (default: the one the config names)\n"
+     "  --json                   machine-readable output\n"},
+    {"journal", socctl_journal, "read back what the agent has kept: journal export | stats",
+     "journal export [--ecs] [--host H] [--source ID] [--since T] [--until T]\n"
+     "       socctl [-c FILE] journal stats\n"
+     "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
+     " @EPOCH, or -2h / -30m / -7d back from now\n"},
+    {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]",
+     "rules test -r RULEFILE [-r RULEFILE...] [options] [LOGFILE...]\n"
+     "  -r, --rules FILE     a rule file (YAML, docs/RULES.md); repeat for several\n"
+     "  --timezone Z         zone of timestamps that carry none (default local)\n"
+     "  --json               one JSON object per firing\n"
+     "  --max-keys N         correlation keys kept (default 100000)\n"
+     "  -q, --quiet          print no firings (with --stats: only measure)\n"
+     "  --stats              lines, hits, firings and CPU seconds on stderr\n"
+     "  --no-prefilter       evaluate every rule on every line (same answers, slower;\n"
+     "                       to measure the automaton or to check it)\n"
+     "Lines are read from the LOGFILEs, or stdin without any.\n"},
+    {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters",
+     "status [--json]\n"},
+    {"drafts", socctl_drafts, "draft incidents with their suggested level and time left",
+     "drafts [--all] [--json]\n"},
+    {"alerts", socctl_alerts,
+     "rule firings kept on the agent (no clock), the draft that took each in, the center's notices",
+     "alerts [--notices] [--json]\n"
+     "  --notices   only the center's notices (campaigns seen at several agencies)\n"},
+    {"show", socctl_show, "one draft with its evidence and the level's justification",
+     "show ID [--json]\n"},
+    {"deadlines", socctl_deadlines,
+     "legal clocks: of the stored reports, or of an incident from a regime table",
+     "deadlines [--overdue] [--json] [--now T]\n"
+     "  the open clocks of the stored reports; with --overdue only those past due, and\n"
+     "  exit status 3 when there is one (for monitoring)\n"
+     "   or: socctl deadlines --regime NAME --level N --discovered T [--reported T]\n"
+     "         [--reviewed T] [--recovered T] [--classified T] [--done STEP=T]...\n"
+     "         [--now T] [--json] [--regimes-dir DIR]\n"
+     "  the clocks of one incident, computed from a regime table, nothing stored.\n"
+     "  T is ISO 8601 (2026-01-05T09:30Z, 2026-01-05T17:30+08:00; no zone = UTC) or @EPOCH.\n"
+     "  --now defaults to the current time. Regimes: DIR/NAME.yaml (tw-2018, tw-2026,\n"
+     "  nis2, gdpr, dora). A level change is a rerun with the new level.\n"},
+    {"confirm", socctl_confirm, "confirm an open draft: it becomes a report",
+     "confirm ID --analyst NAME [--level N --reason TEXT] [--category C]\n"},
+    {"reject", socctl_reject, "reject an open draft: not an incident",
+     "reject ID --analyst NAME --reason TEXT\n"},
+    {"merge", socctl_merge, "merge open drafts into the first",
+     "merge ID ID... --analyst NAME   (the first id survives)\n"},
+    {"promote", socctl_promote, "make alerts a draft, its clock starting now",
+     "promote ALERT-ID... --analyst NAME [--level N]\n"},
+    {"note", socctl_note, "add a note to a draft", "note ID TEXT --analyst NAME\n"},
+    {"reports", socctl_reports, "notification reports with their state and next deadline",
+     "reports [--json] [--state S] [--now T]\n"},
+    {"report", socctl_report, "one report as JSON, STIX 2.1 or the form's text",
+     "report ID [--format json|stix|text] [--now T]\n"},
+    {"file", socctl_report_change, "record a filing on the platform (or by phone)",
+     "file ID --analyst NAME [--via platform|phone] [--at T]\n"},
+    {"review", socctl_report_change, "record the supervisor's review",
+     "review ID --analyst NAME [--result TEXT] [--at T]\n"},
+    {"recover", socctl_report_change, "record damage control or recovery",
+     "recover ID --analyst NAME --status controlled|recovered [--at T]\n"},
+    {"close", socctl_report_change, "close a recovered report (結報)",
+     "close ID --analyst NAME [--at T]\n"},
+    {"relevel", socctl_report_change, "change a report's level",
+     "relevel ID --level N --reason TEXT --analyst NAME [--at T]\n"},
+    {"investigation", socctl_report_change, "levels 3-4: the investigation report was submitted",
+     "investigation ID --analyst NAME [--at T]\n"},
+    {"set", socctl_report_change, "fill form fields of a report (set --list shows them)",
+     "set ID FIELD=VALUE... --analyst NAME\n"
+     "       socctl [-c FILE] set --list\n"},
+    {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list",
+     "audit verify [--json] [--anchor SEQ:HASH]\n"
+     "       socctl [-c FILE] audit list [--json] [--limit N]\n"},
 };
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out) {
   fprintf(out, "usage: socctl [-c FILE] COMMAND [ARGS]\n"
                "  -c, --config FILE   agent configuration (default " DEFAULT_CONFIG ")\n"
+               "  -h, --help          this list\n"
+               "  -V, --version       the version\n"
                "commands:\n");
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "`socctl COMMAND --help` shows a command's options.\n");
+}
+
+static const socctl_command *command_of(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (!strcmp(name, commands[i].name)) return &commands[i];
+  return NULL;
+}
+
+int socctl_usage(const char *name, FILE *out) {
+  const socctl_command *c = command_of(name);
+  if (c) fprintf(out, "usage: socctl [-c FILE] %s", c->usage);
+  return out == stdout ? 0 : 2;
+}
+
+int socctl_parse_level(const char *cmd, const char *v, int *level) {
+  char *end = NULL;
+  long l = strtol(v, &end, 10);
+  if (*end || !*v || l < 1 || l > 4) {
+    fprintf(stderr, "socctl %s: --level must be 1 to 4, not \"%s\"\n", cmd, v);
+    return 2;
+  }
+  *level = (int)l;
+  return 0;
 }
 
 int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store) {
@@ -154,31 +235,35 @@ int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
 }
 
 int main(int argc, char **argv) {
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {NULL, 0, NULL, 0}};
   socctl_env env = {.config_path = DEFAULT_CONFIG};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-      env.config_path = argv[++i];
-      env.config_given = 1;
-    } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-      printf("socctl %s\n", SOC_VERSION);
-      return 0;
-    } else {
-      fprintf(stderr, "socctl: unknown option '%s'\n", argv[i]);
-      usage(stderr);
-      return 2;
+  int opt;
+  /* "+": global options end at the command; what follows is the command's */
+  while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'c':
+        env.config_path = optarg;
+        env.config_given = 1;
+        break;
+      case 'h': usage(stdout); return 0;
+      case 'V': printf("socctl %s\n", SOC_VERSION); return 0;
+      default: usage(stderr); return 2;
     }
   }
-  if (i == argc) {
+  if (optind == argc) {
     usage(stderr);
     return 2;
   }
-  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
-    if (!strcmp(argv[i], commands[c].name)) return commands[c].run(&env, argc - i, argv + i);
-  fprintf(stderr, "socctl: unknown command '%s'\n", argv[i]);
-  usage(stderr);
-  return 2;
+  const socctl_command *c = command_of(argv[optind]);
+  if (!c) {
+    fprintf(stderr, "socctl: unknown command '%s'\n", argv[optind]);
+    usage(stderr);
+    return 2;
+  }
+  int first = optind;
+  optind = 0; /* see socctl_command */
+  return c->run(&env, argc - first, argv + first);
 }

@@ -15,6 +15,28 @@ typedef struct socctl_env {
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+/* One command: socctl.c's table lists them all, and is what both
+ * `socctl --help` (name and summary) and `socctl COMMAND --help` (usage)
+ * print, so a command's synopsis is written once.
+ *
+ * run gets the command's own argv (argv[0] is its name) and parses it with
+ * getopt_long: the dispatcher sets optind to 0 before, which makes glibc
+ * start afresh (permuting options and operands) on that argv. */
+typedef struct socctl_command {
+  const char *name;
+  int (*run)(const struct socctl_env *env, int argc, char **argv);
+  const char *summary; /* one line, for socctl --help */
+  const char *usage;   /* after "usage: socctl [-c FILE] ": synopsis and option notes, each
+                          line ending in a newline */
+} socctl_command;
+
+/* Prints command name's usage: to stdout for --help (returns 0), to stderr
+ * after bad usage (returns 2, the exit status for it). */
+int socctl_usage(const char *name, FILE *out);
+/* A --level value, 1 to 4; prints the problem. Returns 0 or 2 (bad usage). */
+int socctl_parse_level(const char *cmd, const char *v, int *level);
 
 /* Each returns the process exit status: 0 done, 1 failed, 2 bad usage. */
 int socctl_classify(const socctl_env *env, int argc, char **argv);
@@ -33,7 +55,9 @@ int socctl_note(const socctl_env *env, int argc, char **argv);
 int socctl_promote(const socctl_env *env, int argc, char **argv);
 int socctl_reports(const socctl_env *env, int argc, char **argv);
 int socctl_report(const socctl_env *env, int argc, char **argv);
-int socctl_report_deadlines(const socctl_env *env, int argc, char **argv); /* stored reports */
+/* socctl deadlines without a regime: the clocks of the stored reports as of
+ * now (ns; 0: the real time), --json, --overdue (exit status 3 when any). */
+int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now);
 int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
 
 

@@ -11,6 +11,7 @@
  * --notices lists only those (with --json, as JSON).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <string.h>
@@ -96,17 +97,20 @@ static int list_notice(void *arg, const char *id, int64_t at_ns, const char *kin
 }
 
 int socctl_alerts(const socctl_env *env, int argc, char **argv) {
-  int json = 0, notices = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--notices")) {
-      notices = 1;
-    } else {
-      fprintf(stderr, "usage: socctl [-c FILE] alerts [--notices] [--json]\n");
-      return strcmp(argv[i], "--help") ? 2 : 0;
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"notices", no_argument, NULL, 'n'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, notices = 0, opt;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 'n': notices = 1; break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
     }
   }
+  if (optind < argc) return socctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   int status = socctl_open_store(env, &cfg, &store);

@@ -14,6 +14,7 @@
  * oldest first, as stored: it vouches for nothing, verify does.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
@@ -23,11 +24,7 @@
 
 #include "socctl.h"
 #include "soc/audit.h"
-
-static void usage(FILE *out) {
-  fprintf(out, "usage: socctl [-c FILE] audit verify [--json] [--anchor SEQ:HASH]\n"
-               "       socctl [-c FILE] audit list [--json] [--limit N]\n");
-}
+#include "soc/schema.h"
 
 static int verify(soc_store *store, int json, int64_t anchor_seq, const char *anchor_hash) {
   soc_audit_report rep;
@@ -109,46 +106,45 @@ fail:
 }
 
 int socctl_audit(const socctl_env *env, int argc, char **argv) {
-  int json = 0, result = 2;
+  enum { O_JSON = 1, O_LIMIT, O_ANCHOR };
+  static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
+                                       {"limit", required_argument, NULL, O_LIMIT},
+                                       {"anchor", required_argument, NULL, O_ANCHOR},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, result = 2, opt;
   int64_t limit = 0, anchor_seq = 0;
   char anchor_hash[SOC_AUDIT_HASH_HEX + 1] = "";
   const char *sub = argc > 1 ? argv[1] : NULL;
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-    usage(sub ? stdout : stderr);
-    return sub ? 0 : 2;
-  }
-  if (strcmp(sub, "verify") && strcmp(sub, "list")) goto bad_usage;
-  for (int i = 2; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--limit") && i + 1 < argc && !strcmp(sub, "list")) {
-      char *end = NULL;
-      errno = 0;
-      long long v = strtoll(argv[++i], &end, 10);
-      if (errno || !end || *end || end == argv[i] || v < 1) goto bad_usage;
-      limit = (int64_t)v;
-    } else if (!strcmp(argv[i], "--anchor") && i + 1 < argc && !strcmp(sub, "verify")) {
-      const char *a = argv[++i];
-      if (soc_audit_anchor_parse(a, &anchor_seq, anchor_hash) < 0) {
-        fprintf(stderr, "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
-                        "lower-case hex digits), not \"%s\"\n", a);
-        goto bad_usage;
-      }
-    } else if (!strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else {
-      goto bad_usage;
+  if (sub && (!strcmp(sub, "--help") || !strcmp(sub, "-h"))) return socctl_usage("audit", stdout);
+  if (!sub || (strcmp(sub, "verify") && strcmp(sub, "list"))) goto bad_usage;
+  /* the subcommand's own argv: its options follow it */
+  while ((opt = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case O_JSON: json = 1; break;
+      case O_LIMIT:
+        if (strcmp(sub, "list") || soc_parse_int(optarg, &limit) < 0 || limit < 1) goto bad_usage;
+        break;
+      case O_ANCHOR:
+        if (strcmp(sub, "verify")) goto bad_usage;
+        if (soc_audit_anchor_parse(optarg, &anchor_seq, anchor_hash) < 0) {
+          fprintf(stderr, "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
+                          "lower-case hex digits), not \"%s\"\n", optarg);
+          goto bad_usage;
+        }
+        break;
+      case 'h': return socctl_usage("audit", stdout);
+      default: goto bad_usage;
     }
   }
+  if (optind + 1 < argc) goto bad_usage;
   if ((result = socctl_open_store(env, &cfg, &store)) != 0) goto out;
   result = !strcmp(sub, "verify") ? verify(store, json, anchor_seq, anchor_hash) : list(store, json, limit);
   goto out;
 bad_usage:
-  usage(stderr);
-  result = 2;
+  result = socctl_usage("audit", stderr);
 out:
   soc_store_close(store);
   soc_config_free(cfg);

@@ -41,21 +41,6 @@ typedef struct classify_args {
   int json;
 } classify_args;
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: socctl [-c FILE] classify --impact leak|tamper|outage [options]"
-          " [--impact ... [options]]\n"
-          "  --impact KIND            leak, tamper or outage; repeat for several impacts\n"
-          "  --tier TIER              cii, core or non-core\n"
-          "  --data-class CLASS       national-secret, classified, sensitive or general (leak)\n"
-          "  --severity S             minor or severe (tamper)\n"
-          "  --outage-minutes N       how long the outage has lasted (outage)\n"
-          "  --tolerable-minutes N    the asset's tolerable downtime (outage)\n"
-          "  --asset NAME | --host H  take tier, data class and downtime from the inventory\n"
-          "  --assets FILE            the inventory (default: the one the config names)\n"
-          "  --json                   machine-readable output\n");
-}
-
 static soc_impact *target(classify_args *a) {
   return a->n ? &a->impacts[a->n - 1].v : &a->defaults;
 }
@@ -89,7 +74,6 @@ static int parse_args(int argc, char **argv, classify_args *a) {
       {NULL, 0, NULL, 0}};
   int opt;
   a->defaults.outage_seconds = a->defaults.tolerable_seconds = -1;
-  optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     soc_impact *t = target(a);
     switch (opt) {
@@ -126,8 +110,8 @@ static int parse_args(int argc, char **argv, classify_args *a) {
       case O_HOST: a->host = optarg; break;
       case O_ASSETS: a->assets_file = optarg; break;
       case O_JSON: a->json = 1; break;
-      case 'h': usage(stdout); return -1;
-      default: usage(stderr); return 2;
+      case 'h': socctl_usage("classify", stdout); return -1;
+      default: socctl_usage("classify", stderr); return 2;
     }
   }
   if (optind < argc) {
@@ -136,7 +120,7 @@ static int parse_args(int argc, char **argv, classify_args *a) {
   }
   if (!a->n) {
     fprintf(stderr, "socctl classify: say what happened with --impact leak|tamper|outage\n");
-    usage(stderr);
+    socctl_usage("classify", stderr);
     return 2;
   }
   if (a->asset_name && a->host) {

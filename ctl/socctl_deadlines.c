@@ -1,9 +1,14 @@
 /*
- * socctl deadlines — the legal clocks of one incident, from a regime table.
+ * socctl deadlines — the legal clocks: of the stored reports (socctl_report.c),
+ * or of one incident from a regime table:
  *
  *   socctl deadlines --regime tw-2026 --level 3 --discovered T [--reported T]
  *       [--reviewed T] [--recovered T] [--classified T] [--done STEP=T]...
  *       [--now T] [--json] [--regimes-dir DIR]
+ *
+ * One option table serves both: the incident's options (--regime, --level,
+ * an anchor time, --done, --regimes-dir) select the second form, and
+ * --overdue, which only the first has, cannot go with them.
  *
  * An analyst deciding on a level wants to see what each level would demand
  * and by when, before the store holds the incident: so this command takes
@@ -15,6 +20,7 @@
  * (developers, the demo), else in the installed SOC_DATADIR/rules/deadlines.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +50,6 @@ static void fmt_within(const soc_deadline_step *s, char *buf, size_t len) {
     snprintf(buf, len, "%lldh", (long long)(s->within_s / 3600));
   else
     snprintf(buf, len, "%llds", (long long)s->within_s);
-}
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: socctl deadlines --regime NAME --level N --discovered T [--reported T]\n"
-          "         [--reviewed T] [--recovered T] [--classified T] [--done STEP=T]...\n"
-          "         [--now T] [--json] [--regimes-dir DIR]\n"
-          "  T is ISO 8601 (2026-01-05T09:30Z, 2026-01-05T17:30+08:00; no zone = UTC) or @EPOCH.\n"
-          "  --now defaults to the current time. Regimes: DIR/NAME.yaml (tw-2018, tw-2026,\n"
-          "  nis2, gdpr, dora). A level change is a rerun with the new level.\n");
 }
 
 static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
@@ -92,17 +88,33 @@ static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
          s->title, s->title_zh ? " " : "", s->title_zh ? s->title_zh : "");
 }
 
+/* A time option's value into *dst (seconds); prints the problem. */
+static int parse_at(const char *opt, const char *v, int64_t *dst) {
+  if (soc_time_parse(v, dst) == 0) return 0;
+  fprintf(stderr, "socctl deadlines: --%s: '%s' is not a time; expected e.g. "
+                  "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n", opt, v);
+  return -1;
+}
+
 int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
-  /* without a level on the command line, the clocks are those of the stored reports */
-  int table_mode = 0;
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--level") || !strcmp(argv[i], "--regime") ||
-        !strcmp(argv[i], "--discovered") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-      table_mode = 1;
-  if (!table_mode) return socctl_report_deadlines(env, argc, argv);
-  int result = 2, json = 0;
-  long level = 0;
-  const char *regime = NULL, *dir = NULL;
+  enum { O_REGIME = 1, O_DIR, O_LEVEL, O_DONE, O_NOW, O_JSON, O_OVERDUE, O_ANCHOR = 100 };
+  static const struct option opts[] = {
+      {"regime", required_argument, NULL, O_REGIME},
+      {"regimes-dir", required_argument, NULL, O_DIR},
+      {"level", required_argument, NULL, O_LEVEL},
+      {"discovered", required_argument, NULL, O_ANCHOR + SOC_ANCHOR_DISCOVERY},
+      {"reported", required_argument, NULL, O_ANCHOR + SOC_ANCHOR_REPORT},
+      {"reviewed", required_argument, NULL, O_ANCHOR + SOC_ANCHOR_REVIEW},
+      {"recovered", required_argument, NULL, O_ANCHOR + SOC_ANCHOR_RECOVERY},
+      {"classified", required_argument, NULL, O_ANCHOR + SOC_ANCHOR_CLASSIFICATION},
+      {"done", required_argument, NULL, O_DONE},
+      {"now", required_argument, NULL, O_NOW},
+      {"json", no_argument, NULL, O_JSON},
+      {"overdue", no_argument, NULL, O_OVERDUE},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int result = 2, json = 0, overdue = 0, incident = 0, level = 0, opt;
+  const char *regime = NULL, *dir = NULL, *now_arg = NULL;
   soc_incident_times t = {0};
   soc_step_done done[MAX_DONE];
   char done_ids[MAX_DONE][64];
@@ -110,69 +122,70 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
   soc_regime *r = NULL;
   soc_diag *diag = NULL;
   size_t n = 0;
-  (void)env;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    int anchor = -1;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      result = 0;
-      goto out;
-    } else if (!strcmp(a, "--json")) {
-      json = 1;
-      continue;
-    } else if (!v) {
-      fprintf(stderr, "socctl deadlines: '%s' needs a value or is unknown\n", a);
-      usage(stderr);
-      goto out;
-    }
-    i++;
-    if (!strcmp(a, "--regime")) regime = v;
-    else if (!strcmp(a, "--regimes-dir")) dir = v;
-    else if (!strcmp(a, "--level")) {
-      char *end;
-      level = strtol(v, &end, 10);
-      if (*end || level < 1 || level > 4) {
-        fprintf(stderr, "socctl deadlines: --level must be 1 to 4, not '%s'\n", v);
-        goto out;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    /* what only the second form has */
+    incident |= opt == O_REGIME || opt == O_DIR || opt == O_LEVEL || opt == O_DONE ||
+                (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT);
+    switch (opt) {
+      case O_REGIME: regime = optarg; break;
+      case O_DIR: dir = optarg; break;
+      case O_LEVEL:
+        if (socctl_parse_level("deadlines", optarg, &level)) goto out;
+        break;
+      case O_DONE: {
+        const char *eq = strchr(optarg, '=');
+        size_t idlen = eq ? (size_t)(eq - optarg) : 0;
+        if (!eq || !idlen || idlen >= sizeof done_ids[0] || t.ndone >= MAX_DONE ||
+            soc_time_parse(eq + 1, &done[t.ndone].at) < 0) {
+          fprintf(stderr, "socctl deadlines: --done wants STEP=TIME (at most %d), not '%s'\n",
+                  MAX_DONE, optarg);
+          goto out;
+        }
+        memcpy(done_ids[t.ndone], optarg, idlen);
+        done_ids[t.ndone][idlen] = '\0';
+        done[t.ndone].step = done_ids[t.ndone];
+        t.ndone++;
+        t.done = done;
+        break;
       }
-    } else if (!strcmp(a, "--discovered")) anchor = SOC_ANCHOR_DISCOVERY;
-    else if (!strcmp(a, "--reported")) anchor = SOC_ANCHOR_REPORT;
-    else if (!strcmp(a, "--reviewed")) anchor = SOC_ANCHOR_REVIEW;
-    else if (!strcmp(a, "--recovered")) anchor = SOC_ANCHOR_RECOVERY;
-    else if (!strcmp(a, "--classified")) anchor = SOC_ANCHOR_CLASSIFICATION;
-    else if (!strcmp(a, "--now")) anchor = SOC_ANCHOR_COUNT; /* not an anchor: the clock */
-    else if (!strcmp(a, "--done")) {
-      const char *eq = strchr(v, '=');
-      size_t idlen = eq ? (size_t)(eq - v) : 0;
-      if (!eq || !idlen || idlen >= sizeof done_ids[0] || t.ndone >= MAX_DONE ||
-          soc_time_parse(eq + 1, &done[t.ndone].at) < 0) {
-        fprintf(stderr, "socctl deadlines: --done wants STEP=TIME (at most %d), not '%s'\n",
-                MAX_DONE, v);
+      case O_NOW: now_arg = optarg; break;
+      case O_JSON: json = 1; break;
+      case O_OVERDUE: overdue = 1; break;
+      case 'h':
+        result = socctl_usage("deadlines", stdout);
         goto out;
-      }
-      memcpy(done_ids[t.ndone], v, idlen);
-      done_ids[t.ndone][idlen] = '\0';
-      done[t.ndone].step = done_ids[t.ndone];
-      t.ndone++;
-      t.done = done;
-    } else {
-      fprintf(stderr, "socctl deadlines: unknown option '%s'\n", a);
-      usage(stderr);
-      goto out;
-    }
-    if (anchor >= 0) {
-      int64_t *dst = anchor == SOC_ANCHOR_COUNT ? &t.now : &t.at[anchor];
-      if (soc_time_parse(v, dst) < 0) {
-        fprintf(stderr, "socctl deadlines: %s: '%s' is not a time; expected e.g. "
-                        "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n", a, v);
+      default:
+        if (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT) {
+          const struct option *o = opts;
+          while (o->val != opt) o++;
+          if (parse_at(o->name, optarg, &t.at[opt - O_ANCHOR]) < 0) goto out;
+          break;
+        }
+        result = socctl_usage("deadlines", stderr);
         goto out;
-      }
     }
   }
+  if (optind < argc) {
+    fprintf(stderr, "socctl deadlines: unexpected argument '%s'\n", argv[optind]);
+    result = socctl_usage("deadlines", stderr);
+    goto out;
+  }
+  if (!incident) {
+    int64_t now_ns = 0;
+    result = now_arg ? socctl_parse_time("deadlines", "--now", now_arg, &now_ns) : 0;
+    if (!result) result = socctl_report_deadlines(env, json, overdue, now_ns);
+    goto out;
+  }
+  if (overdue) {
+    fprintf(stderr, "socctl deadlines: --overdue is for the stored reports' clocks, not with "
+                    "--regime, --level or incident times\n");
+    result = socctl_usage("deadlines", stderr);
+    goto out;
+  }
+  if (now_arg && parse_at("now", now_arg, &t.now) < 0) goto out;
   if (!regime || !level || !t.at[SOC_ANCHOR_DISCOVERY]) {
     fprintf(stderr, "socctl deadlines: --regime, --level and --discovered are required\n");
-    usage(stderr);
+    result = socctl_usage("deadlines", stderr);
     goto out;
   }
   if (!t.now) t.now = (int64_t)time(NULL);
@@ -185,8 +198,8 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     fprintf(stderr, "socctl deadlines: regime '%s' not loaded (from %s)\n", regime, dir);
     goto out;
   }
-  if (soc_deadlines_compute(r, (int)level, &t, rows, MAX_ROWS, &n) < 0) {
-    fprintf(stderr, "socctl deadlines: %s has more than %d steps for level %ld\n", regime,
+  if (soc_deadlines_compute(r, level, &t, rows, MAX_ROWS, &n) < 0) {
+    fprintf(stderr, "socctl deadlines: %s has more than %d steps for level %d\n", regime,
             MAX_ROWS, level);
     goto out;
   }
@@ -202,7 +215,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     fmt_time(t.now, now, sizeof now);
     fjson_object_object_add(o, "regime", fjson_object_new_string(soc_regime_id(r)));
     fjson_object_object_add(o, "source", fjson_object_new_string(soc_regime_source(r)));
-    fjson_object_object_add(o, "level", fjson_object_new_int((int)level));
+    fjson_object_object_add(o, "level", fjson_object_new_int(level));
     fjson_object_object_add(o, "now", fjson_object_new_string(now));
     for (size_t i = 0; i < n; i++) print_row(&rows[i], t.now, arr);
     fjson_object_object_add(o, "deadlines", arr);
@@ -211,7 +224,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
   } else {
     char now[32];
     fmt_time(t.now, now, sizeof now);
-    printf("%s, level %ld, now %s\n%s\n\n", soc_regime_title(r), level, now, soc_regime_source(r));
+    printf("%s, level %d, now %s\n%s\n\n", soc_regime_title(r), level, now, soc_regime_source(r));
     printf("%-15s %-10s %-6s %-14s %-20s %-8s %-26s %s\n", "STEP", "WHO", "WITHIN", "FROM", "DUE",
            "STATUS", "LEFT", "WHAT");
     for (size_t i = 0; i < n; i++) print_row(&rows[i], t.now, NULL);

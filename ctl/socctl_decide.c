@@ -26,6 +26,7 @@
  * Exit status: 0 done, 1 store failure, 2 bad usage or a refused decision.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,43 +51,45 @@ typedef struct opts {
 } opts;
 
 /* Parses the common options; `positional_text` takes one free-text word
- * after the ids (note). Returns 0, or prints the usage and returns 2. */
-static int parse(int argc, char **argv, const char *usage, int positional_text, opts *o) {
+ * after the ids (note). Returns 0; -1 after --help (printed); or prints the
+ * problem and the usage and returns 2. */
+static int parse(int argc, char **argv, int positional_text, opts *o) {
+  enum { O_ANALYST = 1, O_REASON, O_CATEGORY, O_LEVEL };
+  static const struct option longopts[] = {{"analyst", required_argument, NULL, O_ANALYST},
+                                           {"reason", required_argument, NULL, O_REASON},
+                                           {"category", required_argument, NULL, O_CATEGORY},
+                                           {"level", required_argument, NULL, O_LEVEL},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+  const char *cmd = argv[0];
+  int opt;
   memset(o, 0, sizeof *o);
   o->level = -1;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--analyst") && v) o->analyst = v, i++;
-    else if (!strcmp(a, "--reason") && v) o->reason = v, i++;
-    else if (!strcmp(a, "--category") && v) o->category = v, i++;
-    else if (!strcmp(a, "--level") && v) {
-      char *end = NULL;
-      long l = strtol(v, &end, 10);
-      if (*end || !*v || l < 1 || l > 4) {
-        fprintf(stderr, "socctl %s: --level must be 1 to 4, not \"%s\"\n", argv[0], v);
-        return 2;
-      }
-      o->level = (int)l;
-      i++;
-    } else if (a[0] == '-' && a[1]) {
-      fprintf(stderr, "usage: %s\n", usage);
-      return 2;
-    } else if (positional_text && o->nids == 1 && !o->text) {
-      o->text = a;
-    } else if (o->nids < MAX_IDS && socctl_parse_id(a, &o->ids[o->nids]) == 0) {
-      o->nids++;
-    } else {
-      fprintf(stderr, "socctl %s: \"%s\" is not a draft id\nusage: %s\n", argv[0], a, usage);
-      return 2;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+      case O_ANALYST: o->analyst = optarg; break;
+      case O_REASON: o->reason = optarg; break;
+      case O_CATEGORY: o->category = optarg; break;
+      case O_LEVEL:
+        if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
+        break;
+      case 'h': socctl_usage(cmd, stdout); return -1;
+      default: return socctl_usage(cmd, stderr);
     }
   }
-  if (!o->nids) {
-    fprintf(stderr, "usage: %s\n", usage);
-    return 2;
+  for (int i = optind; i < argc; i++) {
+    if (positional_text && o->nids == 1 && !o->text) {
+      o->text = argv[i];
+    } else if (o->nids < MAX_IDS && socctl_parse_id(argv[i], &o->ids[o->nids]) == 0) {
+      o->nids++;
+    } else {
+      fprintf(stderr, "socctl %s: \"%s\" is not a draft id\n", cmd, argv[i]);
+      return socctl_usage(cmd, stderr);
+    }
   }
+  if (!o->nids) return socctl_usage(cmd, stderr);
   if (!o->analyst || !*o->analyst || strlen(o->analyst) >= SOC_AUDIT_FIELD_MAX) {
-    fprintf(stderr, "socctl %s: --analyst NAME is required (who decides)\n", argv[0]);
+    fprintf(stderr, "socctl %s: --analyst NAME is required (who decides)\n", cmd);
     return 2;
   }
   return 0;
@@ -158,15 +161,10 @@ static fjson_object *from_to_str(const char *from, const char *to) {
 /* ---- confirm ---------------------------------------------------------------- */
 
 int socctl_confirm(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] =
-      "socctl [-c FILE] confirm ID --analyst NAME [--level N --reason TEXT] [--category C]";
   opts o;
-  int status = parse(argc, argv, usage, 0, &o);
-  if (status) return status;
-  if (o.nids != 1) {
-    fprintf(stderr, "usage: %s\n", usage);
-    return 2;
-  }
+  int status = parse(argc, argv, 0, &o);
+  if (status) return status < 0 ? 0 : status;
+  if (o.nids != 1) return socctl_usage(argv[0], stderr);
   soc_incident_category cat = SOC_CATEGORY_NONE;
   if (o.category && (cat = soc_incident_category_parse(o.category)) == SOC_CATEGORY_NONE) {
     fprintf(stderr,
@@ -239,14 +237,10 @@ out:
 /* ---- reject ----------------------------------------------------------------- */
 
 int socctl_reject(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] = "socctl [-c FILE] reject ID --analyst NAME --reason TEXT";
   opts o;
-  int status = parse(argc, argv, usage, 0, &o);
-  if (status) return status;
-  if (o.nids != 1 || o.level > 0 || o.category) {
-    fprintf(stderr, "usage: %s\n", usage);
-    return 2;
-  }
+  int status = parse(argc, argv, 0, &o);
+  if (status) return status < 0 ? 0 : status;
+  if (o.nids != 1 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
   if (!o.reason || !*o.reason) {
     fprintf(stderr, "socctl reject: --reason is required (why this is not an incident)\n");
     return 2;
@@ -278,14 +272,10 @@ out:
 /* ---- merge ------------------------------------------------------------------ */
 
 int socctl_merge(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] = "socctl [-c FILE] merge ID ID... --analyst NAME";
   opts o;
-  int status = parse(argc, argv, usage, 0, &o);
-  if (status) return status;
-  if (o.nids < 2 || o.level > 0 || o.category) {
-    fprintf(stderr, "usage: %s (the first id survives)\n", usage);
-    return 2;
-  }
+  int status = parse(argc, argv, 0, &o);
+  if (status) return status < 0 ? 0 : status;
+  if (o.nids < 2 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
   for (size_t i = 0; i < o.nids; i++)
     for (size_t j = i + 1; j < o.nids; j++)
       if (o.ids[i] == o.ids[j]) {
@@ -356,14 +346,11 @@ out:
 /* ---- note ------------------------------------------------------------------- */
 
 int socctl_note(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] = "socctl [-c FILE] note ID TEXT --analyst NAME";
   opts o;
-  int status = parse(argc, argv, usage, 1, &o);
-  if (status) return status;
-  if (o.nids != 1 || !o.text || !*o.text || o.level > 0 || o.category || o.reason) {
-    fprintf(stderr, "usage: %s\n", usage);
-    return 2;
-  }
+  int status = parse(argc, argv, 1, &o);
+  if (status) return status < 0 ? 0 : status;
+  if (o.nids != 1 || !o.text || !*o.text || o.level > 0 || o.category || o.reason)
+    return socctl_usage(argv[0], stderr);
   if (strlen(o.text) > SOC_AUDIT_DETAILS_MAX / 2) {
     fprintf(stderr, "socctl note: the note is too long (at most %d bytes)\n",
             SOC_AUDIT_DETAILS_MAX / 2);
@@ -403,14 +390,10 @@ out:
  * got further, a probe of a system that matters): one new draft holding
  * them, its §3.1 clock starting now, from that awareness. */
 int socctl_promote(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] = "socctl [-c FILE] promote ALERT-ID... --analyst NAME [--level N]";
   opts o;
-  int status = parse(argc, argv, usage, 0, &o);
-  if (status) return status;
-  if (o.reason || o.category) {
-    fprintf(stderr, "usage: %s\n", usage);
-    return 2;
-  }
+  int status = parse(argc, argv, 0, &o);
+  if (status) return status < 0 ? 0 : status;
+  if (o.reason || o.category) return socctl_usage(argv[0], stderr);
   socctl_tx d;
   soc_draft_row row = {0};
   soc_assets *assets = NULL;

@@ -12,6 +12,7 @@
  * the one-hour report clock of §3.1, which started when the draft was made.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +101,20 @@ static int list_one(void *arg, const soc_draft_row *r) {
 }
 
 static int drafts(const socctl_env *env, int argc, char **argv) {
-  int json = 0, all = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--all")) all = 1;
-    else {
-      fprintf(stderr, "usage: socctl [-c FILE] drafts [--all] [--json]\n");
-      return strcmp(argv[i], "--help") ? 2 : 0;
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"all", no_argument, NULL, 'a'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, all = 0, opt;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 'a': all = 1; break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
     }
   }
+  if (optind < argc) return socctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   int status = socctl_open_store(env, &cfg, &store);
@@ -173,19 +179,20 @@ static void print_members(fjson_object *body) {
 }
 
 static int show(const socctl_env *env, int argc, char **argv) {
-  int json = 0;
-  const char *idarg = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!idarg && argv[i][0] != '-') idarg = argv[i];
-    else idarg = NULL, i = argc;
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, opt;
+  int64_t id = 0;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
+    }
   }
-  char *end = NULL;
-  long long id = idarg ? strtoll(idarg, &end, 10) : 0;
-  if (!idarg || *end || id <= 0) {
-    fprintf(stderr, "usage: socctl [-c FILE] show ID [--json]\n");
-    return 2;
-  }
+  if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0)
+    return socctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   int status = socctl_open_store(env, &cfg, &store);
@@ -193,7 +200,7 @@ static int show(const socctl_env *env, int argc, char **argv) {
   soc_draft_row r = {0};
   int rc = soc_store_draft_get(store, id, &r);
   if (rc == -ENOENT) {
-    fprintf(stderr, "socctl show: no draft %lld\n", id);
+    fprintf(stderr, "socctl show: no draft %lld\n", (long long)id);
     status = 2;
     goto out;
   }

@@ -27,14 +27,6 @@
 #include "soc/schema.h"
 #include "soc/tz.h"
 
-static void usage(FILE *out) {
-  fprintf(out, "usage: socctl [-c FILE] journal export [--ecs] [--host H] [--source ID] [--since T]"
-               " [--until T]\n"
-               "       socctl [-c FILE] journal stats\n"
-               "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
-               " @EPOCH, or -2h / -30m / -7d back from now\n");
-}
-
 /* Parses the time forms above into ns since the epoch. */
 static int parse_when(const char *s, const soc_tz *tz, int64_t *ns) {
   int64_t v;
@@ -109,7 +101,6 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   soc_block_query q = {0};
   int opt, status = 2, ecs = 0;
   ecs_ctx ec = {0};
-  optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
       case O_HOST: q.host = optarg; break;
@@ -117,8 +108,8 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
       case O_SINCE: since = optarg; break;
       case O_UNTIL: until = optarg; break;
       case O_ECS: ecs = 1; break;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      case 'h': socctl_usage("journal", stdout); return 0;
+      default: socctl_usage("journal", stderr); return 2;
     }
   }
   if (optind < argc) {
@@ -135,12 +126,12 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   status = 2;
   if (since && parse_when(since, &tz, &q.since_ns) < 0) {
     fprintf(stderr, "socctl journal export: --since '%s': not a time I understand\n", since);
-    usage(stderr);
+    socctl_usage("journal", stderr);
     goto out;
   }
   if (until && parse_when(until, &tz, &q.until_ns) < 0) {
     fprintf(stderr, "socctl journal export: --until '%s': not a time I understand\n", until);
-    usage(stderr);
+    socctl_usage("journal", stderr);
     goto out;
   }
   int rc;
@@ -203,6 +194,5 @@ out:
 int socctl_journal(const socctl_env *env, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_lines(env, argc - 1, argv + 1);
   if (argc == 2 && strcmp(argv[1], "stats") == 0) return stats(env);
-  usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-  return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+  return socctl_usage("journal", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 }

@@ -21,6 +21,7 @@
  * evaluates the clocks as of another time: drills (§5.2.1) and tests.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,23 +156,6 @@ typedef struct change_opts {
   size_t nsets;
 } change_opts;
 
-static int change_usage(const char *cmd) {
-  static const struct {
-    const char *cmd, *usage;
-  } u[] = {
-      {"file", "file ID --analyst NAME [--via platform|phone] [--at T]"},
-      {"review", "review ID --analyst NAME [--result TEXT] [--at T]"},
-      {"recover", "recover ID --analyst NAME --status controlled|recovered [--at T]"},
-      {"close", "close ID --analyst NAME [--at T]"},
-      {"relevel", "relevel ID --level N --reason TEXT --analyst NAME [--at T]"},
-      {"investigation", "investigation ID --analyst NAME [--at T]"},
-      {"set", "set ID FIELD=VALUE... --analyst NAME   (set --list shows the fields)"},
-  };
-  for (size_t i = 0; i < sizeof u / sizeof *u; i++)
-    if (!strcmp(u[i].cmd, cmd)) fprintf(stderr, "usage: socctl [-c FILE] %s\n", u[i].usage);
-  return 2;
-}
-
 static void list_settable(void) {
   const char *help = NULL, *path;
   printf("form fields for `socctl set ID FIELD=VALUE`:\n");
@@ -179,40 +163,47 @@ static void list_settable(void) {
     printf("  %-32s %s\n", path, help);
 }
 
+/* Returns 0; -1 when there is nothing more to do (--help, set --list);
+ * or prints the problem and returns 2. */
 static int parse_change(int argc, char **argv, change_opts *o) {
+  enum { O_ANALYST = 1, O_VIA, O_RESULT, O_STATUS, O_REASON, O_AT, O_LEVEL, O_LIST };
+  static const struct option opts[] = {{"analyst", required_argument, NULL, O_ANALYST},
+                                       {"via", required_argument, NULL, O_VIA},
+                                       {"result", required_argument, NULL, O_RESULT},
+                                       {"status", required_argument, NULL, O_STATUS},
+                                       {"reason", required_argument, NULL, O_REASON},
+                                       {"at", required_argument, NULL, O_AT},
+                                       {"level", required_argument, NULL, O_LEVEL},
+                                       {"list", no_argument, NULL, O_LIST},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   const char *cmd = argv[0];
+  int opt;
   memset(o, 0, sizeof *o);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--list") && !strcmp(cmd, "set")) {
-      list_settable();
-      return -1;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case O_ANALYST: o->analyst = optarg; break;
+      case O_VIA: o->via = optarg; break;
+      case O_RESULT: o->result = optarg; break;
+      case O_STATUS: o->status = optarg; break;
+      case O_REASON: o->reason = optarg; break;
+      case O_AT:
+        if (socctl_parse_time(cmd, "--at", optarg, &o->at_ns)) return 2;
+        break;
+      case O_LEVEL:
+        if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
+        break;
+      case O_LIST:
+        if (strcmp(cmd, "set")) return socctl_usage(cmd, stderr);
+        list_settable();
+        return -1;
+      case 'h': socctl_usage(cmd, stdout); return -1;
+      default: return socctl_usage(cmd, stderr);
     }
-    if (a[0] == '-' && a[1] == '-' && !v) {
-      fprintf(stderr, "socctl %s: %s needs a value\n", cmd, a);
-      return change_usage(cmd);
-    }
-    if (!strcmp(a, "--analyst")) o->analyst = v, i++;
-    else if (!strcmp(a, "--via")) o->via = v, i++;
-    else if (!strcmp(a, "--result")) o->result = v, i++;
-    else if (!strcmp(a, "--status")) o->status = v, i++;
-    else if (!strcmp(a, "--reason")) o->reason = v, i++;
-    else if (!strcmp(a, "--at")) {
-      if (socctl_parse_time(cmd, a, v, &o->at_ns)) return 2;
-      i++;
-    } else if (!strcmp(a, "--level")) {
-      char *end = NULL;
-      long l = strtol(v, &end, 10);
-      if (*end || !*v || l < 1 || l > 4) {
-        fprintf(stderr, "socctl %s: --level must be 1 to 4, not \"%s\"\n", cmd, v);
-        return 2;
-      }
-      o->level = (int)l;
-      i++;
-    } else if (a[0] == '-') {
-      fprintf(stderr, "socctl %s: unknown option '%s'\n", cmd, a);
-      return change_usage(cmd);
-    } else if (!o->id) {
+  }
+  for (int i = optind; i < argc; i++) {
+    const char *a = argv[i];
+    if (!o->id) {
       if (socctl_parse_id(a, &o->id) < 0) {
         fprintf(stderr, "socctl %s: \"%s\" is not a report id\n", cmd, a);
         return 2;
@@ -221,17 +212,17 @@ static int parse_change(int argc, char **argv, change_opts *o) {
       o->sets[o->nsets++] = a;
     } else {
       fprintf(stderr, "socctl %s: unexpected \"%s\"\n", cmd, a);
-      return change_usage(cmd);
+      return socctl_usage(cmd, stderr);
     }
   }
-  if (!o->id) return change_usage(cmd);
+  if (!o->id) return socctl_usage(cmd, stderr);
   if (!o->analyst || !*o->analyst) {
     fprintf(stderr, "socctl %s: --analyst NAME is required (who did it)\n", cmd);
     return 2;
   }
   if (!strcmp(cmd, "set") && !o->nsets) {
     fprintf(stderr, "socctl set: no FIELD=VALUE given\n");
-    return change_usage(cmd);
+    return socctl_usage(cmd, stderr);
   }
   return 0;
 }
@@ -426,19 +417,26 @@ int socctl_reports(const socctl_env *env, int argc, char **argv) {
   soc_store *store = NULL;
   soc_regime *g = NULL;
   view v;
-  int json = 0, status;
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"state", required_argument, NULL, 's'},
+                                       {"now", required_argument, NULL, 'n'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, status, opt;
   const char *state = NULL;
   int64_t now = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--state") && i + 1 < argc) state = argv[++i];
-    else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (socctl_parse_time("reports", "--now", argv[++i], &now)) return 2;
-    } else {
-      fprintf(stderr, "usage: socctl [-c FILE] reports [--json] [--state S] [--now T]\n");
-      return 2;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 's': state = optarg; break;
+      case 'n':
+        if (socctl_parse_time("reports", "--now", optarg, &now)) return 2;
+        break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
     }
   }
+  if (optind < argc) return socctl_usage(argv[0], stderr);
   if (state && soc_report_state_parse(state) < 0) {
     fprintf(stderr, "socctl reports: unknown state '%s' (confirmed, reported, reviewed, "
                     "contained, recovered, closed)\n", state);
@@ -466,23 +464,26 @@ out:
 }
 
 int socctl_report(const socctl_env *env, int argc, char **argv) {
-  static const char usage[] = "usage: socctl [-c FILE] report ID [--format json|stix|text] [--now T]\n";
+  static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                       {"now", required_argument, NULL, 'n'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   const char *format = "json";
   int64_t id = 0, now = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
-    else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (socctl_parse_time("report", "--now", argv[++i], &now)) return 2;
-    } else if (!id && socctl_parse_id(argv[i], &id) == 0) continue;
-    else {
-      fputs(usage, stderr);
-      return 2;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'f': format = optarg; break;
+      case 'n':
+        if (socctl_parse_time("report", "--now", optarg, &now)) return 2;
+        break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
     }
   }
-  if (!id || (strcmp(format, "json") && strcmp(format, "stix") && strcmp(format, "text"))) {
-    fputs(usage, stderr);
-    return 2;
-  }
+  if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0 ||
+      (strcmp(format, "json") && strcmp(format, "stix") && strcmp(format, "text")))
+    return socctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_regime *g = NULL;
@@ -567,21 +568,8 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
   return 0;
 }
 
-int socctl_report_deadlines(const socctl_env *env, int argc, char **argv) {
-  int json = 0, overdue = 0, status;
-  int64_t now = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--overdue")) overdue = 1;
-    else if (!strcmp(argv[i], "--now") && i + 1 < argc) {
-      if (socctl_parse_time("deadlines", "--now", argv[++i], &now)) return 2;
-    } else {
-      fprintf(stderr, "usage: socctl [-c FILE] deadlines [--overdue] [--json] [--now T]\n"
-                      "   or: socctl deadlines --regime NAME --level N --discovered T ... "
-                      "(see deadlines --help)\n");
-      return 2;
-    }
-  }
+int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now) {
+  int status;
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_regime *g = NULL;

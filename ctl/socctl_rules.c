@@ -64,21 +64,6 @@ typedef struct test_state {
   int failed;
 } test_state;
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: socctl rules test -r RULEFILE [-r RULEFILE...] [options] [LOGFILE...]\n"
-          "  -r, --rules FILE     a rule file (YAML, docs/RULES.md); repeat for several\n"
-          "  --timezone Z         zone of timestamps that carry none (default local)\n"
-          "  --json               one JSON object per firing\n"
-          "  --max-keys N         correlation keys kept (default %d)\n"
-          "  -q, --quiet          print no firings (with --stats: only measure)\n"
-          "  --stats              lines, hits, firings and CPU seconds on stderr\n"
-          "  --no-prefilter       evaluate every rule on every line (same answers, slower;\n"
-          "                       to measure the automaton or to check it)\n"
-          "Lines are read from the LOGFILEs, or stdin without any.\n",
-          SOC_CORRELATE_DEFAULT_KEYS);
-}
-
 static double cpu_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -220,7 +205,6 @@ static int rules_test(int argc, char **argv) {
   soc_rules *rules = NULL;
   soc_diag *diag = NULL;
   soc_rules_stats st;
-  optind = 1;
   while ((opt = getopt_long(argc, argv, "r:qh", opts, NULL)) != -1) {
     switch (opt) {
       case 'r':
@@ -252,16 +236,16 @@ static int rules_test(int argc, char **argv) {
         noprefilter = 1;
         break;
       case 'h':
-        usage(stdout);
+        socctl_usage("rules", stdout);
         return 0;
       default:
-        usage(stderr);
+        socctl_usage("rules", stderr);
         return 2;
     }
   }
   if (!nfiles) {
     fprintf(stderr, "socctl rules test: give at least one rule file with -r\n");
-    usage(stderr);
+    socctl_usage("rules", stderr);
     return 2;
   }
   if (soc_tz_parse(zone, &s.opts.tz) < 0) {
@@ -338,10 +322,6 @@ out:
 int socctl_rules(const socctl_env *env, int argc, char **argv) {
   (void)env; /* rule files are named on the command line, not taken from the config */
   if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(argc - 1, argv + 1);
-  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    usage(stdout);
-    return 0;
-  }
-  usage(stderr);
-  return 2;
+  int help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+  return socctl_usage("rules", help ? stdout : stderr);
 }

@@ -11,6 +11,7 @@
  * state the forwarder last saw, and every counter.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,18 +144,20 @@ static void print_text(fjson_object *st, soc_store *store) {
 }
 
 int socctl_status(const socctl_env *env, int argc, char **argv) {
-  int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json")) {
-      json = 1;
-    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      printf("usage: socctl [-c FILE] status [--json]\n");
-      return 0;
-    } else {
-      fprintf(stderr, "socctl status: unexpected argument '%s'\nusage: socctl [-c FILE] status"
-                      " [--json]\n", argv[i]);
-      return 2;
+  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int json = 0, opt;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+      case 'j': json = 1; break;
+      case 'h': return socctl_usage(argv[0], stdout);
+      default: return socctl_usage(argv[0], stderr);
     }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "socctl status: unexpected argument '%s'\n", argv[optind]);
+    return socctl_usage(argv[0], stderr);
   }
   soc_config *cfg = NULL;
   soc_store *store = NULL;

@@ -64,7 +64,14 @@ typedef struct recent_key {
   recent_hit hits[RECENT_HITS]; /* a ring */
   size_t n, next;
   uint64_t used;                /* for evicting the least recently used */
+  uint64_t saved;               /* the block (epoch) that saved it for undo */
 } recent_key;
+
+/* A slot as it was before the block that is being looked at changed it. */
+typedef struct recent_undo {
+  size_t slot;
+  recent_key was;
+} recent_undo;
 
 struct soc_detect {
   const soc_config *cfg;
@@ -77,6 +84,12 @@ struct soc_detect {
   soc_event *ev;
   recent_key *recent;
   uint64_t clock;
+  /* A block whose commit fails is looked at again, so the recent hits must
+   * be as they were before it: each slot it touches is saved once (at most
+   * RECENT_KEYS per block; the array grows to what blocks need). */
+  recent_undo *undo;
+  size_t nundo, capundo;
+  uint64_t epoch, clock_before;
   pthread_t thread;
   int started;
   atomic_int stop;
@@ -104,19 +117,56 @@ static void key_of(const soc_rule *rule, const soc_event *ev, char *out, size_t 
   }
 }
 
-static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *key, int create) {
+/* Saves slot k for a rollback of this block before its first change in it. */
+static int recent_touch(soc_detect *d, recent_key *k) {
+  if (k->saved == d->epoch) return 0;
+  if (d->nundo == d->capundo) {
+    size_t cap = d->capundo ? d->capundo * 2 : 16;
+    if (cap > RECENT_KEYS) cap = RECENT_KEYS;
+    recent_undo *u = realloc(d->undo, cap * sizeof *u);
+    if (!u) return -ENOMEM;
+    d->undo = u;
+    d->capundo = cap;
+  }
+  d->undo[d->nundo].slot = (size_t)(k - d->recent);
+  d->undo[d->nundo].was = *k;
+  d->nundo++;
+  k->saved = d->epoch;
+  return 0;
+}
+
+/* The block committed (keep = 1) or rolled back (keep = 0). */
+static void recent_settle(soc_detect *d, int keep) {
+  while (!keep && d->nundo) {
+    d->nundo--;
+    d->recent[d->undo[d->nundo].slot] = d->undo[d->nundo].was;
+  }
+  if (!keep) d->clock = d->clock_before;
+  d->nundo = 0;
+  d->epoch++;
+  d->clock_before = d->clock;
+}
+
+/* NULL when the key has no slot (and create is 0) or undo needs memory
+ * that is not there (*err = -ENOMEM). */
+static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *key, int create,
+                               int *err) {
   size_t ri = soc_rule_index(rule) + 1;
   recent_key *lru = &d->recent[0];
   for (size_t i = 0; i < RECENT_KEYS; i++) {
     recent_key *k = &d->recent[i];
     if (k->rule == ri && strcmp(k->key, key) == 0) {
+      if ((*err = recent_touch(d, k)) < 0) return NULL;
       k->used = ++d->clock;
       return k;
     }
     if (k->used < lru->used) lru = k;
   }
   if (!create) return NULL;
+  if ((*err = recent_touch(d, lru)) < 0) return NULL;
+  uint64_t saved = lru->saved;
   memset(lru, 0, sizeof *lru);
+  lru->saved = saved;
   lru->rule = ri;
   snprintf(lru->key, sizeof lru->key, "%s", key);
   lru->used = ++d->clock;
@@ -234,7 +284,9 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   int alert_only = inc && inc->alert_only;
   find_asset(d, rule, ev, &m);
   if (!alert_only && classify(rule, m.asset, &lv) < 0) return 0; /* a rule the loader let through oddly */
-  recent_key *k = f ? recent_slot(d, rule, key, 0) : NULL;
+  int err = 0;
+  recent_key *k = f ? recent_slot(d, rule, key, 0, &err) : NULL;
+  if (err < 0) return err;
   for (size_t i = 0; k && i < k->n; i++) {
     const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
     if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
@@ -288,7 +340,11 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
     return rc;
   }
   if (fired) d->fires++;
-  recent_key *k = recent_slot(d, rule, key, 1);
+  recent_key *k = recent_slot(d, rule, key, 1, &rc);
+  if (!k) {
+    d->error = rc;
+    return rc;
+  }
   remember(k, d->cur);
   return 0;
 }
@@ -364,6 +420,9 @@ static int step(soc_detect *d) {
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
   q.upto_id = id;
   d->error = 0;
+  /* the counters too are the block's: a rolled back block did not count */
+  const int64_t counted[] = {d->lines,      d->hits,       d->fires,
+                             d->alerts_new, d->drafts_new, d->drafts_updated};
   rc = soc_journal_scan(d->store, &q, on_line, d);
   if (rc == -EBADMSG) {
     fprintf(stderr, "socagent: detect: journal block %lld is damaged; skipped\n", (long long)id);
@@ -384,8 +443,16 @@ static int step(soc_detect *d) {
             soc_store_errmsg(d->store));
     /* the correlator saw hits that did not land: take it back to the store's */
     fresh_correlator(d);
+    recent_settle(d, 0);
+    d->lines = counted[0];
+    d->hits = counted[1];
+    d->fires = counted[2];
+    d->alerts_new = counted[3];
+    d->drafts_new = counted[4];
+    d->drafts_updated = counted[5];
     return rc;
   }
+  recent_settle(d, 1);
   soc_correlator_mark_clean(d->corr);
   d->cursor = id;
   return 1;
@@ -460,6 +527,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->norm = soc_normalizer_new(cfg, d->store);
   d->ev = soc_event_new();
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
+  d->epoch = 1; /* slots start saved by epoch 0, which is never current */
   if (!d->mctx || !d->norm || !d->ev || !d->recent) goto out;
   result = fresh_correlator(d);
   if (result < 0) goto out;
@@ -506,6 +574,7 @@ static void reload(soc_detect *d) {
   d->assets = assets;
   /* remembered hits name rules by index, which the new set renumbers */
   memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
+  recent_settle(d, 1);
   mctx = NULL, corr = NULL, rules = NULL, assets = NULL, why = NULL;
   fprintf(stderr,
           "socagent: reload: %zu log rule(s) now active (%zu before) and the asset inventory "
@@ -560,6 +629,7 @@ void soc_detect_free(soc_detect *d) {
   soc_normalizer_free(d->norm);
   soc_event_free(d->ev);
   free(d->recent);
+  free(d->undo);
   soc_store_close(d->store);
   free(d);
 }

@@ -497,6 +497,49 @@ sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql
   return s->stmts[id];
 }
 
+int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap) {
+  int rc = SQLITE_OK;
+  for (int i = 1; rc == SQLITE_OK && fmt && fmt[i - 1]; i++) {
+    if (fmt[i - 1] == 's') {
+      rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+    } else if (fmt[i - 1] == 'i') {
+      rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+    } else if (fmt[i - 1] == 'b') {
+      const void *p = va_arg(ap, const void *);
+      size_t n = va_arg(ap, size_t);
+      /* an empty blob, not NULL: the columns are NOT NULL */
+      rc = sqlite3_bind_blob64(st, i, p ? p : "", n, SQLITE_STATIC);
+    } else {
+      rc = SQLITE_MISUSE; /* a letter the binder does not know: a bug in the caller */
+    }
+  }
+  return rc;
+}
+
+int soc_store_bind(sqlite3_stmt *st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = soc_store_bindv(st, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
+                   const char *fmt, ...) {
+  va_list ap;
+  int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+  if (rc == SQLITE_OK) {
+    va_start(ap, fmt);
+    rc = soc_store_bindv(*st, fmt, ap);
+    va_end(ap);
+  }
+  if (rc == SQLITE_OK) return 0;
+  rc = soc_store_fail_sql(s, rc, what);
+  sqlite3_finalize(*st);
+  *st = NULL;
+  return rc;
+}
+
 int soc_store_exec(soc_store *s, const char *sql, const char *what) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
   return rc == SQLITE_OK ? 0 : soc_store_fail_sql(s, rc, what);
@@ -774,9 +817,10 @@ int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, 
   int rc;
   if (!s || !key || !buf || !buflen) goto out;
   buf[0] = '\0';
-  rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if ((result = soc_store_prep(s, &st, "cannot read meta", "SELECT value FROM meta WHERE key = ?1",
+                               "s", key)) < 0)
+    goto out;
+  rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     result = soc_store_fail(s, -ENOENT, "no meta key '%s'", key);
     goto out;
@@ -812,11 +856,11 @@ int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
   if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
       strlen(value) > SOC_STORE_META_VALUE_MAX)
     goto out;
-  rc = sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
-                          &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if ((result = soc_store_prep(s, &st, "cannot write meta",
+                               "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key,
+                               value)) < 0)
+    goto out;
+  rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     result = soc_store_fail_sql(s, rc, "cannot write meta");
     goto out;

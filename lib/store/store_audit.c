@@ -49,19 +49,13 @@ int soc_store_audit_insert(soc_store *s, const soc_audit_row *r) {
       !r->hash)
     goto out;
   /* Plain INSERT, not OR REPLACE: an existing seq is an error, never overwritten. */
-  rc = sqlite3_prepare_v2(s->db,
-                          "INSERT INTO audit(seq, ts_ns, actor, action, object, details,"
-                          " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                          -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, r->seq);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 2, r->ts_ns);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, r->action, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 5, r->object, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, r->details, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 7, r->prev_hash, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 8, r->hash, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if ((result = soc_store_prep(s, &st, "cannot append to the audit log",
+                               "INSERT INTO audit(seq, ts_ns, actor, action, object, details,"
+                               " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               "iissssss", r->seq, r->ts_ns, r->actor, r->action, r->object,
+                               r->details, r->prev_hash, r->hash)) < 0)
+    goto out;
+  rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     result = soc_store_fail_sql(s, rc, "cannot append to the audit log");
     goto out;
@@ -80,14 +74,12 @@ int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audi
   sqlite3_stmt *st = NULL;
   int rc;
   if (!s || !cb) goto out;
-  rc = sqlite3_prepare_v2(s->db,
-                          "SELECT seq, ts_ns, actor, action, object, details, prev_hash, hash"
-                          " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                          -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, after_seq);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 2, limit && limit < INT64_MAX ? (int64_t)limit : -1);
-  if (rc != SQLITE_OK) goto sql_error;
+  if ((result = soc_store_prep(s, &st, "cannot read the audit log",
+                               "SELECT seq, ts_ns, actor, action, object, details, prev_hash, hash"
+                               " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                               "ii", after_seq,
+                               limit && limit < INT64_MAX ? (int64_t)limit : (int64_t)-1)) < 0)
+    goto out;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_audit_row r = {
         .seq = sqlite3_column_int64(st, 0),

@@ -8,6 +8,7 @@
 #define SOC_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdarg.h>
 
 #include "soc/store.h"
 
@@ -43,5 +44,17 @@ const char *soc_store_text(sqlite3_stmt *st, int col);
 /* The cached statement id, prepared from sql on first use, reset and with
  * its bindings cleared. NULL (and the error recorded) when it fails. */
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql);
+
+/* The typed binder: binds st's parameters ?1, ?2 ... from fmt, one letter
+ * per parameter: 's' text (const char *; NULL binds NULL), 'i' int64_t (cast
+ * narrower values: they are read as int64_t), 'b' blob (const void *, then
+ * size_t). Nothing is copied: the values must stay valid until st is reset
+ * or finalized. Returns SQLite's code (SQLITE_OK). */
+int soc_store_bind(sqlite3_stmt *st, const char *fmt, ...);
+int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap);
+/* Prepares sql and binds it as soc_store_bind does. OUT: *st, finalized and
+ * NULL on failure, which is recorded as "<what>: <SQLite's message>". */
+int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
+                   const char *fmt, ...);
 
 #endif

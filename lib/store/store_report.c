@@ -34,72 +34,64 @@ static int read_row(sqlite3_stmt *st, soc_report_row *out) {
 }
 
 int soc_store_report_get(soc_store *s, int64_t id, soc_report_row *out) {
+  static const char what[] = "cannot read a report";
   sqlite3_stmt *st = NULL;
-  int result;
   memset(out, 0, sizeof *out);
-  int rc = sqlite3_prepare_v2(s->db, "SELECT " REPORT_COLUMNS " FROM report WHERE id = ?1", -1,
-                              &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-  }
+  int result = soc_store_prep(s, &st, what, "SELECT " REPORT_COLUMNS " FROM report WHERE id = ?1",
+                              "i", id);
+  if (result < 0) return result;
+  int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     result = read_row(st, out) < 0 ? soc_store_fail(s, -ENOMEM, "out of memory") : 0;
   else if (rc == SQLITE_DONE)
     result = -ENOENT;
   else
-    result = soc_store_fail_sql(s, rc, "cannot read a report");
+    result = soc_store_fail_sql(s, rc, what);
   sqlite3_finalize(st);
   return result;
 }
 
 int soc_store_report_put(soc_store *s, const soc_report_row *r) {
+  static const char what[] = "cannot write a report";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR REPLACE INTO report(" REPORT_COLUMNS
-                              ") VALUES(?1,?2,?3,?4,?5,?6,?7)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_text(st, 2, r->state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, r->level);
-    sqlite3_bind_int64(st, 4, r->revision);
-    sqlite3_bind_int64(st, 5, r->discovered_ns);
-    sqlite3_bind_int64(st, 6, r->updated_ns);
-    sqlite3_bind_text(st, 7, r->body ? r->body : "{}", -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
+  int rc = soc_store_prep(s, &st, what,
+                          "INSERT OR REPLACE INTO report(" REPORT_COLUMNS
+                          ") VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                          "isiiiis", r->id, r->state, (int64_t)r->level, r->revision,
+                          r->discovered_ns, r->updated_ns, r->body ? r->body : "{}");
+  if (rc < 0) return rc;
+  rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot write a report");
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
 int soc_store_reports_scan(soc_store *s, const char *state, soc_report_cb cb, void *arg) {
+  static const char what[] = "cannot read reports";
   sqlite3_stmt *st = NULL;
   soc_report_row row;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               "SELECT " REPORT_COLUMNS
                               " FROM report WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    if (state) sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      if (read_row(st, &row) < 0) {
-        result = soc_store_fail(s, -ENOMEM, "out of memory");
-        break;
-      }
-      result = cb(arg, &row);
-      soc_report_row_clear(&row);
+                              "s", state);
+  if (result < 0) return result;
+  int rc = SQLITE_DONE;
+  while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (read_row(st, &row) < 0) {
+      result = soc_store_fail(s, -ENOMEM, "out of memory");
+      break;
     }
+    result = cb(arg, &row);
+    soc_report_row_clear(&row);
   }
   sqlite3_finalize(st);
   if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read reports");
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
-/* Runs an INSERT OR IGNORE already bound; *fresh = whether a row went in. */
-static int insert_once(soc_store *s, sqlite3_stmt *st, int rc, int *fresh, const char *what) {
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+/* Runs an INSERT OR IGNORE already prepared and bound; *fresh = whether a
+ * row went in. Finalizes st. */
+static int insert_once(soc_store *s, sqlite3_stmt *st, int *fresh, const char *what) {
+  int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) *fresh = sqlite3_changes(s->db) > 0;
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
@@ -107,33 +99,23 @@ static int insert_once(soc_store *s, sqlite3_stmt *st, int rc, int *fresh, const
 
 int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step,
                                   const char *kind, int64_t due, int *fresh) {
+  static const char what[] = "cannot record a deadline alert";
   sqlite3_stmt *st = NULL;
   *fresh = 0;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR IGNORE INTO deadline_alert(report, step, kind, due,"
-                              " raised_ns) VALUES(?1, ?2, ?3, ?4, ?5)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, report);
-    sqlite3_bind_text(st, 2, step, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, due);
-    sqlite3_bind_int64(st, 5, soc_now_real_ns());
-  }
-  return insert_once(s, st, rc, fresh, "cannot record a deadline alert");
+  int rc = soc_store_prep(s, &st, what,
+                          "INSERT OR IGNORE INTO deadline_alert(report, step, kind, due,"
+                          " raised_ns) VALUES(?1, ?2, ?3, ?4, ?5)",
+                          "issii", report, step, kind, due, soc_now_real_ns());
+  return rc < 0 ? rc : insert_once(s, st, fresh, what);
 }
 
 int soc_store_center_decision_once(soc_store *s, const char *id, int64_t report, int *fresh) {
+  static const char what[] = "cannot record a center decision";
   sqlite3_stmt *st = NULL;
   *fresh = 0;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR IGNORE INTO center_decision(id, report, applied_ns)"
-                              " VALUES(?1, ?2, ?3)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, report);
-    sqlite3_bind_int64(st, 3, soc_now_real_ns());
-  }
-  return insert_once(s, st, rc, fresh, "cannot record a center decision");
+  int rc = soc_store_prep(s, &st, what,
+                          "INSERT OR IGNORE INTO center_decision(id, report, applied_ns)"
+                          " VALUES(?1, ?2, ?3)",
+                          "sii", id, report, soc_now_real_ns());
+  return rc < 0 ? rc : insert_once(s, st, fresh, what);
 }

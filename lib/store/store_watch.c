@@ -24,169 +24,136 @@ static void row_from(sqlite3_stmt *st, soc_watch_file_row *r) {
   snprintf(r->sha256, sizeof r->sha256, "%s", soc_store_text(st, 4));
 }
 
+#define WATCH_COLUMNS "SELECT input, path, size, mtime_ns, sha256 FROM watch_file"
+
 int soc_store_watch_file_get(soc_store *s, const char *input, const char *path,
                              soc_watch_file_row *out) {
+  static const char what[] = "cannot read the watch baseline";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT input, path, size, mtime_ns, sha256 FROM watch_file"
-                              " WHERE input = ?1 AND path = ?2",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) row_from(st, out);
-  }
+  int rc = soc_store_prep(s, &st, what, WATCH_COLUMNS " WHERE input = ?1 AND path = ?2", "ss",
+                          input, path);
+  if (rc < 0) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) row_from(st, out);
   sqlite3_finalize(st);
   if (rc == SQLITE_ROW) return 0;
   if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+  return soc_store_fail_sql(s, rc, what);
+}
+
+/* Steps a write once and finalizes it. */
+static int write_once(soc_store *s, sqlite3_stmt *st, const char *what) {
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
 int soc_store_watch_file_put(soc_store *s, const soc_watch_file_row *r) {
+  static const char what[] = "cannot write the watch baseline";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR REPLACE INTO watch_file(input, path, size, mtime_ns,"
-                              " sha256) VALUES(?1, ?2, ?3, ?4, ?5)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, r->input, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, r->size);
-    sqlite3_bind_int64(st, 4, r->mtime_ns);
-    sqlite3_bind_text(st, 5, r->sha256, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot write the watch baseline");
+  int rc = soc_store_prep(s, &st, what,
+                          "INSERT OR REPLACE INTO watch_file(input, path, size, mtime_ns, sha256)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5)",
+                          "ssiis", r->input, r->path, r->size, r->mtime_ns, r->sha256);
+  return rc < 0 ? rc : write_once(s, st, what);
 }
 
 int soc_store_watch_file_delete(soc_store *s, const char *input, const char *path) {
+  static const char what[] = "cannot write the watch baseline";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "DELETE FROM watch_file WHERE input = ?1 AND path = ?2", -1,
-                              &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot write the watch baseline");
+  int rc = soc_store_prep(s, &st, what, "DELETE FROM watch_file WHERE input = ?1 AND path = ?2",
+                          "ss", input, path);
+  return rc < 0 ? rc : write_once(s, st, what);
 }
 
 int soc_store_watch_files_scan(soc_store *s, const char *input, soc_watch_file_cb cb, void *arg) {
+  static const char what[] = "cannot read the watch baseline";
   sqlite3_stmt *st = NULL;
   soc_watch_file_row r;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT input, path, size, mtime_ns, sha256 FROM watch_file"
-                              " WHERE input = ?1 ORDER BY path",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      row_from(st, &r);
-      result = cb(arg, &r);
-    }
+  int result = soc_store_prep(s, &st, what, WATCH_COLUMNS " WHERE input = ?1 ORDER BY path", "s",
+                              input);
+  if (result < 0) return result;
+  int rc = SQLITE_DONE;
+  while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row_from(st, &r);
+    result = cb(arg, &r);
   }
   sqlite3_finalize(st);
   if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
 int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n) {
+  static const char what[] = "cannot read the watch baseline";
   sqlite3_stmt *st = NULL;
   *n = 0;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM watch_file WHERE input = ?1", -1, &st,
-                              NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
-  }
+  int rc = soc_store_prep(s, &st, what, "SELECT count(*) FROM watch_file WHERE input = ?1", "s",
+                          input);
+  if (rc < 0) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, "cannot read the watch baseline");
+  return rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
 int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *object,
                                const char *sha256) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR IGNORE INTO finding_seen(rule, object, sha256, ts_ns)"
-                              " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
-                              " * 86400000000000 AS INTEGER))",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, object, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot record a finding");
+  int rc = soc_store_prep(s, &st, "cannot record a finding",
+                          "INSERT OR IGNORE INTO finding_seen(rule, object, sha256, ts_ns)"
+                          " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+                          " * 86400000000000 AS INTEGER))",
+                          "sss", rule, object, sha256);
+  if (rc == 0) rc = write_once(s, st, "cannot record a finding");
+  if (rc < 0) return rc;
   return sqlite3_changes(s->db) ? 0 : -EEXIST;
 }
 
 int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *bytes, size_t len) {
+  static const char what[] = "cannot keep a matched object";
   sqlite3_stmt *st = NULL;
-  int rc = SQLITE_OK;
+  int rc;
   int kept = row->kept && bytes && (int64_t)len == row->size;
   if (kept) {
-    rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO object(sha256, bytes) VALUES(?1, ?2)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_text(st, 1, row->sha256, -1, SQLITE_STATIC);
-      sqlite3_bind_blob64(st, 2, len ? bytes : "", len, SQLITE_STATIC);
-      rc = sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot keep a matched object");
+    rc = soc_store_prep(s, &st, what, "INSERT OR IGNORE INTO object(sha256, bytes) VALUES(?1, ?2)",
+                        "sb", row->sha256, bytes, len);
+    if (rc == 0) rc = write_once(s, st, what);
+    if (rc < 0) return rc;
   }
-  rc = sqlite3_prepare_v2(s->db,
-                          "INSERT OR IGNORE INTO draft_object(draft, sha256, name, size, kept, ts_ns)"
-                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                          -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, row->draft);
-    sqlite3_bind_text(st, 2, row->sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, row->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, row->size);
-    sqlite3_bind_int(st, 5, kept);
-    sqlite3_bind_int64(st, 6, row->ts_ns);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot keep a matched object");
+  rc = soc_store_prep(s, &st, what,
+                      "INSERT OR IGNORE INTO draft_object(draft, sha256, name, size, kept, ts_ns)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                      "issiii", row->draft, row->sha256, row->name, row->size, (int64_t)kept,
+                      row->ts_ns);
+  return rc < 0 ? rc : write_once(s, st, what);
 }
 
 int soc_store_objects_scan(soc_store *s, int64_t draft, soc_object_cb cb, void *arg) {
+  static const char what[] = "cannot read the matched objects";
   sqlite3_stmt *st = NULL;
   soc_object_row r;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               "SELECT d.sha256, d.name, d.size, d.kept, d.ts_ns, o.bytes"
                               " FROM draft_object d LEFT JOIN object o ON o.sha256 = d.sha256"
                               " WHERE d.draft = ?1 ORDER BY d.ts_ns, d.name",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, draft);
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      memset(&r, 0, sizeof r);
-      r.draft = draft;
-      snprintf(r.sha256, sizeof r.sha256, "%s", soc_store_text(st, 0));
-      snprintf(r.name, sizeof r.name, "%s", soc_store_text(st, 1));
-      r.size = sqlite3_column_int64(st, 2);
-      r.ts_ns = sqlite3_column_int64(st, 4);
-      r.bytes = sqlite3_column_blob(st, 5);
-      /* kept means the bytes are whole: a row whose blob went missing is not */
-      r.kept = sqlite3_column_int(st, 3) && sqlite3_column_type(st, 5) == SQLITE_BLOB &&
-               sqlite3_column_bytes(st, 5) == r.size;
-      if (!r.kept) r.bytes = NULL;
-      result = cb(arg, &r);
-    }
+                              "i", draft);
+  if (result < 0) return result;
+  int rc = SQLITE_DONE;
+  while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    memset(&r, 0, sizeof r);
+    r.draft = draft;
+    snprintf(r.sha256, sizeof r.sha256, "%s", soc_store_text(st, 0));
+    snprintf(r.name, sizeof r.name, "%s", soc_store_text(st, 1));
+    r.size = sqlite3_column_int64(st, 2);
+    r.ts_ns = sqlite3_column_int64(st, 4);
+    r.bytes = sqlite3_column_blob(st, 5);
+    /* kept means the bytes are whole: a row whose blob went missing is not */
+    r.kept = sqlite3_column_int(st, 3) && sqlite3_column_type(st, 5) == SQLITE_BLOB &&
+             sqlite3_column_bytes(st, 5) == r.size;
+    if (!r.kept) r.bytes = NULL;
+    result = cb(arg, &r);
   }
   sqlite3_finalize(st);
   if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the matched objects");
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }

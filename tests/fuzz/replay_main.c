@@ -12,21 +12,38 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REPLAY_MAX_INPUT (4u * 1024u * 1024u)
-
+/* Each input gets a heap buffer of exactly its size, as libFuzzer gives it,
+ * so that ASan reports a harness or parser reading one byte past the end. */
 static int replay_file(const char *path) {
+  int result = -1;
+  uint8_t *buf = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) {
     perror(path);
-    return -1;
+    goto out;
   }
-  uint8_t *buf = malloc(REPLAY_MAX_INPUT);
-  size_t n = buf ? fread(buf, 1, REPLAY_MAX_INPUT, f) : 0;
-  fclose(f);
-  if (!buf) return -1;
-  LLVMFuzzerTestOneInput(buf, n);
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0 || st.st_size < 0) {
+    perror(path);
+    goto out;
+  }
+  size_t size = (size_t)st.st_size;
+  /* malloc(0) gives a unique pointer that nothing may read, like an empty input */
+  buf = malloc(size);
+  if (!buf && size) {
+    fprintf(stderr, "%s: out of memory for %zu bytes\n", path, size);
+    goto out;
+  }
+  if (fread(buf, 1, size, f) != size) {
+    fprintf(stderr, "%s: expected %zu bytes, read fewer\n", path, size);
+    goto out;
+  }
+  LLVMFuzzerTestOneInput(buf, size);
+  result = 0;
+out:
   free(buf);
-  return 0;
+  if (f) fclose(f);
+  return result;
 }
 
 int main(int argc, char **argv) {

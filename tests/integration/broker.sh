@@ -26,8 +26,8 @@ check() { # check DESCRIPTION COMMAND...: one check that COMMAND succeeds
   "$@" || fail "$what"
 }
 
-# wait_for FILE TEXT SECONDS: until FILE holds TEXT (a fixed string)
-wait_for() {
+# wait_text FILE TEXT SECONDS: until FILE holds TEXT (a fixed string)
+wait_text() {
   local i
   for ((i = 0; i < $3 * 20; i++)); do
     grep -qF -- "$2" "$1" 2>/dev/null && return 0
@@ -85,7 +85,7 @@ if [ ! -s "$T/bootstrap" ]; then
 fi
 ADDR=$(cat "$T/bootstrap")
 check "bootstrap address on loopback: '$ADDR'" grep -qE '^127\.0\.0\.1:[0-9]+$' "$T/bootstrap"
-check "stdout's first line is the address" wait_for "$T/broker.out" "$ADDR" 5
+check "stdout's first line is the address" wait_text "$T/broker.out" "$ADDR" 5
 check "first stdout line" [ "$(head -n1 "$T/broker.out")" = "$ADDR" ]
 check "pid file holds the pid" [ "$(cat "$T/pid" 2>/dev/null)" = "$PID" ]
 
@@ -130,7 +130,7 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.2
 done
 kill -USR1 "$PID"
-check "broker reports itself down" wait_for "$T/broker.err" "socbroker: broker 1 down" 5
+check "broker reports itself down" wait_text "$T/broker.err" "socbroker: broker 1 down" 5
 echo "lost:sent while down" >"$T/down"
 run timeout 30 kcat -E -P -b "$ADDR" -t soc.events -K: -X message.timeout.ms=2000 -l "$T/down"
 check "producer fails while down (status $STATUS)" [ "$STATUS" -eq 1 ]
@@ -140,7 +140,7 @@ check "metadata fails while down (status $STATUS)" [ "$STATUS" -ne 0 ]
 
 # --- recovery (SIGUSR2) ---------------------------------------------------------
 kill -USR2 "$PID"
-check "broker reports itself up" wait_for "$T/broker.err" "socbroker: broker 1 up" 5
+check "broker reports itself up" wait_text "$T/broker.err" "socbroker: broker 1 up" 5
 for ((i = 0; i < 10; i++)); do echo "back:after $i"; done >"$T/after"
 # The default message timeout: librdkafka reconnects on its own backoff.
 run timeout 30 kcat -P -b "$ADDR" -t soc.events -K: -l "$T/after"
@@ -155,7 +155,7 @@ expect_no_out "lost:sent while down"
 HW=$(high_watermark "$ADDR" soc.events 4)
 check "high watermarks sum to 1010 + markers, got $HW" [ "$HW" -eq $((1010 + MARKERS)) ]
 check "the long-lived consumer got all ten after the outage" \
-  wait_for "$T/live.out" "back:after 9" 15
+  wait_text "$T/live.out" "back:after 9" 15
 check "... and nothing lost in it" [ "$(grep -c '^back:' "$T/live.out")" -eq 10 ]
 kill "$CONSUMER" 2>/dev/null
 wait "$CONSUMER" 2>/dev/null
@@ -168,7 +168,7 @@ mkfifo "$T/ctl"
 PID2=$!
 exec 7>"$T/ctl"
 LAST="socbroker --brokers 3 --partitions 2 --topics a,b (commands on stdin)" OUT="" ERR=""
-check "three addresses on stdout" wait_for "$T/b2.out" "," 10
+check "three addresses on stdout" wait_text "$T/b2.out" "," 10
 ADDR2=$(head -n1 "$T/b2.out")
 check "three loopback addresses: '$ADDR2'" \
   grep -qE '^127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+$' <<<"$ADDR2"
@@ -178,15 +178,15 @@ expect_out " 2 topics:"
 expect_out "topic \"a\" with 2 partitions:"
 expect_out "replicas: 1,2,3" # replication factor min(3, N)
 printf 'down 2\nstatus\nfrob\ndown 4\nup\n' >&7
-check "down 2 acknowledged" wait_for "$T/b2.out" "ok down 2" 5
-check "status" wait_for "$T/b2.out" "ok 1=up 2=down 3=up" 5
-check "unknown command refused" wait_for "$T/b2.out" "error: unknown command 'frob'" 5
-check "no broker 4" wait_for "$T/b2.out" "error: no broker '4'" 5
-check "up acknowledged" wait_for "$T/b2.out" "ok up all" 5
-check "status line on stderr" wait_for "$T/b2.err" "socbroker: broker 2 down" 5
-check "broker 2 back up" wait_for "$T/b2.err" "socbroker: broker 2 up" 5
+check "down 2 acknowledged" wait_text "$T/b2.out" "ok down 2" 5
+check "status" wait_text "$T/b2.out" "ok 1=up 2=down 3=up" 5
+check "unknown command refused" wait_text "$T/b2.out" "error: unknown command 'frob'" 5
+check "no broker 4" wait_text "$T/b2.out" "error: no broker '4'" 5
+check "up acknowledged" wait_text "$T/b2.out" "ok up all" 5
+check "status line on stderr" wait_text "$T/b2.err" "socbroker: broker 2 down" 5
+check "broker 2 back up" wait_text "$T/b2.err" "socbroker: broker 2 up" 5
 echo quit >&7
-check "quit acknowledged" wait_for "$T/b2.out" "ok quit" 5
+check "quit acknowledged" wait_text "$T/b2.out" "ok quit" 5
 exec 7>&-
 wait_exit "$PID2" 10
 PID2=""

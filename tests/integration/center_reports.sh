@@ -82,16 +82,10 @@ C1=$!
 "$COLL" -c "$T/center2.yaml" 2>"$T/c2.err" &
 C2=$!
 
-# wait_for CMD...: until it exits 0 (15 s)
-wait_for() {
-  for _ in $(seq 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "wait_for: gave up on $*" >&2
-  return 1
-}
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "verified"; }
 events_in() { [ "$("$COLL" "${C[@]}" events --count 2>/dev/null)" = "$LINES" ]; }
-wait_for bundle_ok || fail "the bundle was not verified: $(cat "$T/c1.err" "$T/c2.err" | tail -5)"
-wait_for events_in || fail "events: $("$COLL" "${C[@]}" events --count) of $LINES"
+wait_for 15 "the bundle verified" bundle_ok || cat "$T/c1.err" "$T/c2.err" | tail -5 >&2
+wait_for 15 "$LINES events in" events_in || echo "  events: $("$COLL" "${C[@]}" events --count)" >&2
 
 run "$COLL" "${C[@]}" incidents --json --now "$(at 2000)"
 expect_status 0
@@ -124,7 +118,7 @@ for line in sys.stdin:
     out.write(m["bundle"] + "\t" + json.dumps(m) + "\n")' "$T/tampered"
 kcat -P -b "$BOOTSTRAP" -t soc.evidence -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/tampered" 2>/dev/null
 failed_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "${BID}x .*failed"; }
-wait_for failed_ok || fail "tampered bundle not flagged: $("$COLL" "${C[@]}" evidence)"
+wait_for 15 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
 run "$COLL" "${C[@]}" evidence
 expect_out "sha256"
 ls "$T"/center/evidence/failed/*.tar >/dev/null 2>&1 || fail "nothing in evidence/failed"
@@ -135,7 +129,7 @@ expect_status 1
 consume soc.reports | cut -f3- >"$T/reports.replay"
 kcat -P -b "$BOOTSTRAP" -t soc.reports -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/reports.replay" 2>/dev/null
 dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); n=sum(v.get("duplicates",0) for v in d.values()); sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$(wc -l <"$T/reports.replay")"; }
-wait_for dups || fail "replayed reports not seen as duplicates"
+wait_for 15 "the replayed reports seen as duplicates" dups
 check_py "one report row, every revision once" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); assert db.execute("select count(*) from report").fetchone()[0]==1; n=db.execute("select count(*), count(distinct revision) from report_revision").fetchone(); assert n[0]==n[1]>=3, n' "$T/center/center.db"
 
 # --- the archive corrupted on disk
@@ -210,7 +204,7 @@ kill -USR1 "$BROKER_PID" # every broker down
   >"$T/late.out" 2>"$T/late.err" &
 LATE=$!
 one_pending() { [ "$(pending)" = 1 ]; }
-wait_for one_pending || fail "the decision was not committed before delivery: $(cat "$T/late.err")"
+wait_for 15 "the decision committed before delivery" one_pending || cat "$T/late.err" >&2
 timeout 5 sqlite3 -cmd ".timeout 1000" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" ||
   fail "center.db is write-locked while a decision waits for Kafka"
 kill -9 $LATE
@@ -220,7 +214,7 @@ kill -USR2 "$BROKER_PID"
 "$COLL" -c "$T/center.yaml" 2>"$T/c3.err" &
 C3=$!
 none_pending() { [ "$(pending)" = 0 ]; }
-wait_for none_pending || fail "the pending decision was not delivered: $(tail -5 "$T/c3.err")"
+wait_for 15 "the pending decision delivered" none_pending || tail -5 "$T/c3.err" >&2
 consume "$TOPIC" >"$T/decisions2"
 check_py "the decision delivered once, after the restart" '
 import json, sys

@@ -81,11 +81,11 @@ python3 -c 'import sys; [print("beta line %06d" % i) for i in range(1, int(sys.a
 "$AGENT" -c "$T/beta/agent.yaml" 2>"$T/beta.err" &
 BETA=$!
 
-# a collector dies mid-stream and comes back
-sleep 0.7
+# a collector dies mid-stream (once events flow) and comes back
+events_flow() { [ "$(count_events)" -gt 0 ]; }
+wait_for 60 "the first events at the center" events_flow
 kill -9 $C1
 wait $C1 2>/dev/null
-sleep 0.5
 "$COLL" -c "$T/center.yaml" 2>>"$T/c1.err" &
 C1=$!
 
@@ -161,10 +161,7 @@ expect_out "$GOOD"
 # still be with the killed collector until its session times out (6 s): all
 # events in does not mean all quarantined yet.
 quarantined() { sqlite3 "$T/center/center.db" "select count(*) from quarantine" 2>/dev/null || echo -1; }
-for _ in $(seq 150); do
-  [ "$(quarantined)" = "$HOSTILE" ] && break
-  sleep 0.2
-done
+wait_for 30 "$HOSTILE messages quarantined" output_is "$HOSTILE" quarantined
 run "$COLL" -c "$T/center.yaml" quarantine --json
 expect_status 0
 echo "$OUT" >"$T/q.json"
@@ -194,8 +191,10 @@ print("events=%d quarantined=%d duplicates>=1:%s not_json=%d" % (tot("events"), 
 PY
 expect_out "events=$TOTAL quarantined=$HOSTILE duplicates>=1:True not_json=2"
 
-# agents from heartbeats: beta stopped at once, so it is SILENT by now
-sleep 5.5
+# agents from heartbeats: beta stopped at once, so it turns SILENT while
+# alpha still beats
+agent_is() { "$COLL" -c "$T/center.yaml" agents 2>/dev/null | grep -qE "^$1 .*$2\$"; }
+wait_for 60 "beta SILENT at the center" agent_is beta SILENT
 run "$COLL" -c "$T/center.yaml" agents
 expect_status 0
 expect_out "alpha"
@@ -204,7 +203,7 @@ grep -E '^alpha .* OK$' <<<"$OUT" >/dev/null || fail "alpha is not OK"
 CHECKS=$((CHECKS + 2))
 kill -TERM $ALPHA
 wait $ALPHA
-sleep 6
+wait_for 60 "alpha SILENT at the center" agent_is alpha SILENT
 run "$COLL" -c "$T/center.yaml" agents --json
 expect_status 0
 echo "$OUT" >"$T/agents.json"

@@ -131,13 +131,12 @@ for d in calm crash; do
   printf 'Dec 10 11:05:10 LabSZ sshd[25600]: Accepted password for root from 183.62.140.253 port 40022 ssh2\n' >>"$T/$d/logs/OpenSSH_2k.log"
 done
 "$AGENT" -c "$T/calm/agent.yaml" --oneshot 2>/dev/null
+seed_random
 for _ in $(seq 10); do
   "$AGENT" -c "$T/crash/agent.yaml" 2>/dev/null &
-  pid=$!
-  sleep "0.0$((RANDOM % 9 + 1))"
-  kill -9 $pid
-  wait $pid 2>/dev/null
+  kill_after "$T/kills.log" $! "0.0$((RANDOM % 9 + 1))"
 done
+cat "$T/kills.log"
 "$AGENT" -c "$T/crash/agent.yaml" --oneshot 2>/dev/null
 summary() {
   "$CTL" -c "$1" drafts --json | python3 -c 'import json,sys; print(sorted((d["rule"], d["key"], d["count"]) for d in json.load(sys.stdin)))'

@@ -33,8 +33,11 @@ lines() { gen "$2" "$3" "$4" >> "$1"; } # file from to tag
 export_all() { "$CTL" -c "$CFG" journal export "$@"; }
 count() { export_all | grep -c -- "$1"; }
 counter() { sqlite3 "$T/state/agent.db" "select value from counter where input='$1' and name='$2'"; }
-start_agent() { "$AGENT" -c "$CFG" 2>>"$T/agent.err" & AGENT_PID=$!; sleep 0.3; }
+start_agent() { "$AGENT" -c "$CFG" 2>>"$T/agent.err" & AGENT_PID=$!; }
 stop_agent() { kill -TERM "$AGENT_PID"; wait "$AGENT_PID"; }
+# until the journal holds N lines matching pattern
+wait_count() { wait_for 20 "$2 x $1 in the journal" output_is "$2" count "$1"; }
+wait_counter() { wait_for 20 "counter $1.$2 = $3" output_is "$3" counter "$1" "$2"; }
 check() { # description expected actual
   CHECKS=$((CHECKS + 1))
   [ "$2" = "$3" ] || { FAILS=$((FAILS + 1)); echo "FAIL: $1: expected $2, got $3" >&2; }
@@ -43,24 +46,25 @@ check() { # description expected actual
 # --- a file cut in place while the agent runs (copytruncate without a copy)
 lines "$D/trunc.log" 1 100 trunc
 start_agent
+wait_count ' trunc seq=' 100
 : > "$D/trunc.log"
-sleep 0.3
+wait_counter app truncations 1
 lines "$D/trunc.log" 101 150 trunc
-sleep 0.5
+wait_count ' trunc seq=' 150
 # --- a glob that matches a file only later
 lines "$D/late.log" 1 40 late
-sleep 0.5
+wait_count ' late seq=' 40
 # --- deleted while open: what was written before the delete is all read
 lines "$D/gone.log" 1 30 gone
-sleep 0.3
+wait_count ' gone seq=' 30
 lines "$D/gone.log" 31 60 gone
 rm "$D/gone.log"
-sleep 0.5
+wait_counter app rotations 1
 # --- a last line without its newline: taken after flush_partial_after
 printf 'Nov 25 08:00:00 web01 app[1]: partial seq=00000001' >> "$D/partial.log"
-sleep 1
+wait_count 'partial seq=00000001$' 1
 printf '\nNov 25 08:00:00 web01 app[1]: partial seq=00000002\n' >> "$D/partial.log"
-sleep 0.5
+wait_count 'partial seq=00000002$' 1
 stop_agent
 check "truncated file: each line once" 150 "$(export_all | grep -c ' trunc seq=')"
 check "truncations counted" 1 "$(counter app truncations)"

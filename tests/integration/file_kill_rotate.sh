@@ -1,7 +1,7 @@
 #!/bin/bash
 # Nothing lost, nothing doubled: a writer appends numbered lines and rotates
 # (rename, copytruncate, both) while the agent is killed with SIGKILL at
-# random instants, 25 times. Afterwards the journal must hold every line
+# random instants (seeded, each logged), 25 times. Afterwards the journal must hold every line
 # the writer wrote exactly once.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
@@ -9,6 +9,7 @@ set -u
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
+seed_random
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 
 scenario() { # name mode glob
@@ -27,10 +28,7 @@ YAML
   local writer=$! kills=0
   while kill -0 $writer 2>/dev/null || [ $kills -lt 25 ]; do
     "$AGENT" -c "$dir/agent.yaml" 2>>"$dir/agent.err" &
-    local agent=$!
-    sleep "0.$((RANDOM % 4 + 1))"
-    kill -9 $agent
-    wait $agent 2>/dev/null
+    kill_after "$dir/kills.log" $! "0.$((RANDOM % 4 + 1))"
     kills=$((kills + 1))
   done
   wait $writer
@@ -40,6 +38,7 @@ YAML
   expect_status 0
   expect_out "written=20000 journal=20000 missing=0 duplicated=0"
   echo "$name: $kills kills: $OUT"
+  cat "$dir/kills.log"
 }
 
 # rename rotation, rotated files no longer match: drained through the open

@@ -9,6 +9,7 @@ set -u
 
 AGENT="$SOC_BIN/agent/socagent"
 T=$(mktemp -d)
+seed_random
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p "$T/logs"
 start_broker "$T" --partitions 8
@@ -20,10 +21,7 @@ WRITER=$!
 kills=0
 while kill -0 $WRITER 2>/dev/null || [ $kills -lt 20 ]; do
   "$AGENT" -c "$T/agent.yaml" 2>>"$T/agent.err" &
-  pid=$!
-  sleep "0.$((RANDOM % 3 + 2))"
-  kill -9 $pid
-  wait $pid 2>/dev/null
+  kill_after "$T/kills.log" $! "0.$((RANDOM % 3 + 2))"
   kills=$((kills + 1))
 done
 wait $WRITER
@@ -41,5 +39,6 @@ expect_out "written=3000"
 expect_out "missing=0"
 expect_out "ids_differ=0"
 echo "$kills kills: $OUT"
+cat "$T/kills.log"
 stop_broker
 finish

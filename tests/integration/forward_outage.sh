@@ -21,9 +21,15 @@ AGENT_PID=$!
 python3 "$SOC_SRC/tests/integration/logwriter.py" "$T/logs" "$T/record" --lines 4000 \
   --rotate-every 100000 --rate 1000 --hosts 4 &
 WRITER=$!
-sleep 1
+# down in the middle of the stream: once some lines are delivered
+delivered() {
+  "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status --json 2>/dev/null |
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["forward"]["delivered"] <= 0)'
+}
+wait_for 60 "the first lines delivered" delivered
 kill -USR1 "$BROKER_PID" # down
-sleep 2
+broker_down() { "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status | grep -q "broker down"; }
+wait_for 60 "the agent to see the broker down" broker_down
 run "$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status
 expect_out "broker down"
 kill -USR2 "$BROKER_PID" # up

@@ -5,12 +5,12 @@
 # stream. Everything happens between two network namespaces this test makes
 # and joins with a veth pair (10.200.77.1 server, 10.200.77.2 client and
 # agent); no other address is used. Root and iproute2 are needed: skipped
-# (77) without them.
+# (77) without them, a failure under CI.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-command -v ip >/dev/null || { echo "SKIP: needs ip (iproute2)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+command -v ip >/dev/null || skip "needs ip (iproute2)"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
@@ -27,8 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 if ! ip netns add "$NS_S" 2>/dev/null || ! ip netns add "$NS_C" 2>/dev/null; then
-  echo "SKIP: cannot make network namespaces here"
-  exit 77
+  skip "cannot make network namespaces here"
 fi
 ip link add vs0 netns "$NS_S" type veth peer name vc0 netns "$NS_C" || exit 1
 ip -n "$NS_S" addr add 10.200.77.1/24 dev vs0
@@ -68,6 +67,12 @@ for _ in range(20):
     s.sendto(head + question + answer, peer)
 PY
 PIDS+=($!)
+# both servers listen before the client asks (a UDP question sent earlier is lost)
+serving() {
+  ip netns exec "$NS_S" ss -H -uln "sport = :53" | grep -q . &&
+    ip netns exec "$NS_S" ss -H -tln "sport = :8080" | grep -q .
+}
+wait_for 30 "the DNS and HTTP servers" serving
 
 cat >"$T/agent.yaml" <<YAML
 agent: { id: pcap-live, agency: Test Agency, authority: 1, state_dir: $T/state }
@@ -85,11 +90,8 @@ ip netns exec "$NS_C" "$AGENT" -c "$T/agent.yaml" >"$T/agent.out" 2>"$T/agent.er
 AGENT_PID=$!
 PIDS+=($AGENT_PID)
 # the capture is open once the status shows the input's counters
-for _ in $(seq 50); do
-  "$CTL" -c "$T/agent.yaml" status 2>/dev/null | grep -q "input live (pcap)" && break
-  sleep 0.2
-done
-sleep 0.5
+capturing() { "$CTL" -c "$T/agent.yaml" status 2>/dev/null | grep -q "input live (pcap)"; }
+wait_for 30 "the live capture to open" capturing
 
 # The client: a DNS question, then two pages over HTTP (bounded, in time too).
 ip netns exec "$NS_C" python3 - <<'PY' || { FAILS=$((FAILS + 1)); echo "FAIL: client" >&2; }
@@ -109,7 +111,9 @@ for page in ("index.html", "eicar.com"):
     body = urllib.request.urlopen(req, timeout=5).read()
     assert body, page
 PY
-sleep 1
+# the last page's request is in the journal: the capture has seen the client
+seen_last_page() { "$CTL" -c "$T/agent.yaml" journal export --ecs 2>/dev/null | grep -q '/eicar.com'; }
+wait_for 30 "the last page in the journal" seen_last_page
 kill -TERM "$AGENT_PID"
 for _ in $(seq 100); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$AGENT_PID"

@@ -4,14 +4,13 @@
 # thread starts. Every thread must show the user's ids, no capability but
 # CAP_NET_RAW (and that one only with a pcap interface input), no way back
 # (bounding set, no_new_privs), and the state folder must be the user's.
-# Needs root: the CI runs as root; elsewhere the test is skipped.
+# Needs root: the CI runs as root (and fails the test without it); elsewhere
+# the test is skipped.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: privdrop.sh starts the agent as root to watch it drop privileges; run it as root (the CI does)"
-  exit 77
-fi
+[ "$(id -u)" -eq 0 ] ||
+  skip "privdrop.sh starts the agent as root to watch it drop privileges; run it as root (the CI does)"
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 T=$(mktemp -d)
@@ -39,13 +38,11 @@ YAML
 }
 
 # start_agent: runs it, waits for its threads (detector, librdkafka)
+threads_up() { [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -ge 3 ]; }
 start_agent() {
   "$AGENT" -c "$T/agent.yaml" 2>"$T/err" &
   PID=$!
-  for _ in $(seq 200); do
-    [ "$(ls /proc/$PID/task 2>/dev/null | wc -l)" -ge 3 ] && break
-    sleep 0.05
-  done
+  wait_for 10 "the agent's threads" threads_up
 }
 
 # every_task FIELD VALUE: in each thread's /proc status, FIELD is VALUE (fields
@@ -77,10 +74,8 @@ every_task CapAmb 0000000000000000
 every_task NoNewPrivs 1
 # the privileged port was bound before the drop: a message sent to it lands
 python3 -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"<13>Nov 25 08:00:01 host2 app: over udp", ("127.0.0.1", int(sys.argv[1])))' $PORT
-for _ in $(seq 100); do
-  "$CTL" -c "$T/agent.yaml" journal export 2>/dev/null | grep -q "over udp" && break
-  sleep 0.1
-done
+over_udp() { "$CTL" -c "$T/agent.yaml" journal export 2>/dev/null | grep -q "over udp"; }
+wait_for 10 "the message over udp in the journal" over_udp
 run "$CTL" -c "$T/agent.yaml" journal export
 expect_out "over udp"
 expect_out "hello"

@@ -36,20 +36,8 @@ with open(sys.argv[2], "a") as out:
         out.write(s.recv(4096).decode() + "\n")
         out.flush()
 PY
-for _ in $(seq 100); do [ -S "$T/notify" ] && break; sleep 0.05; done
+wait_for 10 "the notify socket" test -S "$T/notify"
 
-# wait_for WHAT COMMAND...: until the command succeeds (at most 30 s)
-wait_for() {
-  local what=$1
-  shift
-  for _ in $(seq 300); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  FAILS=$((FAILS + 1))
-  echo "FAIL: gave up waiting for $what" >&2
-  return 1
-}
 count_of() { # rule -> the count of its open draft, or 0
   "$CTL" -c "$T/agent.yaml" drafts --json 2>/dev/null |
     python3 -c 'import json,sys; print(sum(d["count"] for d in json.load(sys.stdin) if d["rule"]==sys.argv[1]))' "$1"
@@ -59,35 +47,35 @@ count_is() { [ "$(count_of "$1")" = "$2" ]; }
 line "MARKER-ALPHA first"
 NOTIFY_SOCKET="$T/notify" "$AGENT" -c "$T/agent.yaml" 2>"$T/err" &
 PID=$!
-wait_for "READY=1" grep -q "READY=1" "$T/notes"
-wait_for "the first draft" count_is TEST-ALPHA 1
+wait_for 30 "READY=1" grep -q "READY=1" "$T/notes"
+wait_for 30 "the first draft" count_is TEST-ALPHA 1
 
 # a broken rule file: refused, with the file and line, and the old rules stay
 printf -- '- id: TEST-BROKEN\n  title: broken\n  match: { any: [ { regex: "(unclosed" } ] }\n' >"$T/rules/test.yaml"
 kill -HUP $PID
-wait_for "the refusal" grep -q "reload refused" "$T/err"
+wait_for 30 "the refusal" grep -q "reload refused" "$T/err"
 run cat "$T/err"
 expect_out "reload refused: the new rule set has errors"
 expect_out "rules/test.yaml:"
 expect_out "the 1 rule(s) loaded before stay active"
 line "MARKER-ALPHA second"
-wait_for "detection with the old rules" count_is TEST-ALPHA 2
+wait_for 30 "detection with the old rules" count_is TEST-ALPHA 2
 kill -0 $PID 2>/dev/null || fail "the agent died on a bad reload"
 
 # a good new set: the new rule fires, the old one goes on
 { rule TEST-ALPHA MARKER-ALPHA; rule TEST-BETA MARKER-BETA; } >"$T/rules/test.yaml"
 kill -HUP $PID
-wait_for "the new rules" grep -q "2 log rule(s) now active (1 before)" "$T/err"
+wait_for 30 "the new rules" grep -q "2 log rule(s) now active (1 before)" "$T/err"
 line "MARKER-BETA first"
 line "MARKER-ALPHA third"
-wait_for "the new rule's draft" count_is TEST-BETA 1
-wait_for "the old rule still" count_is TEST-ALPHA 3
+wait_for 30 "the new rule's draft" count_is TEST-BETA 1
+wait_for 30 "the old rule still" count_is TEST-ALPHA 3
 
 kill -TERM $PID
 wait $PID
 STATUS=$?
 expect_status 0
-wait_for "STOPPING=1" grep -q "STOPPING=1" "$T/notes"
+wait_for 30 "STOPPING=1" grep -q "STOPPING=1" "$T/notes"
 run cat "$T/notes"
 expect_out "RELOADING=1"
 finish

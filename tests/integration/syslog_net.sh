@@ -253,14 +253,20 @@ expect_counter junk-udp lines $((udp_before + got + ends))
 # is committed, flagged partial, rather than lost with the connection.
 start_agent "$T/agent.yaml"
 run $SEND wait-tcp 127.0.0.1 "$P_TCP"
-python3 - "$P_TCP" <<'PY' &
+python3 - "$P_TCP" "$T/sent" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"<13>Nov 25 08:00:00 web01 app: unfinished at stop m=stop-partial")
-time.sleep(5)
+open(sys.argv[2], "w").close()
+time.sleep(60)
 PY
 HOLDER=$!
-sleep 0.5
+# sent, then read by the agent: nothing left queued on its end of the connection
+agent_read_all() {
+  [ -e "$T/sent" ] &&
+    ss -tnH state established "( sport = :$P_TCP )" | awk '$1 != 0 { q = 1 } END { exit q || !NR }'
+}
+wait_for 20 "the agent to read the half-sent message" agent_read_all
 stop_agent "$T/agent.yaml"
 kill "$HOLDER" 2>/dev/null
 wait "$HOLDER" 2>/dev/null

@@ -40,30 +40,19 @@ run "$AGENT" -c "$T/agent.yaml" --check-config
 expect_status 0
 
 drafts_json() { "$CTL" -c "$T/agent.yaml" drafts --all --json 2>/dev/null; }
-# wait_for PYTHON-CONDITION-ON-d: poll the drafts until it holds (not a timing
-# assertion: the bound only keeps a broken build from hanging the suite)
-wait_for() {
-  for _ in $(seq 1 300); do
-    drafts_json | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  FAILS=$((FAILS + 1))
-  echo "FAIL: never true: $1" >&2
-  drafts_json >&2
-  return 1
+# drafts_hold PYTHON-CONDITION-ON-d: the drafts (a list) make it true
+drafts_hold() {
+  drafts_json | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"
 }
-CHECKS=$((CHECKS + 1))
+# wait_drafts PYTHON-CONDITION-ON-d: until the drafts make it true
+wait_drafts() { wait_for 30 "drafts where $1" drafts_hold "$1" || drafts_json >&2; }
 
-# wait_counter NAME N: until the webroot input's counter NAME reaches N
-wait_counter() {
-  for _ in $(seq 1 300); do
-    "$CTL" -c "$T/agent.yaml" status --json 2>/dev/null |
-      python3 -c "import json,sys; c=json.load(sys.stdin)['counters'].get('webroot',{}); sys.exit(0 if c.get('$1',0) >= $2 else 1)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  FAILS=$((FAILS + 1))
-  echo "FAIL: counter $1 never reached $2" >&2
+# counter_at_least NAME N: the webroot input's counter NAME is N or more
+counter_at_least() {
+  "$CTL" -c "$T/agent.yaml" status --json 2>/dev/null |
+    python3 -c "import json,sys; c=json.load(sys.stdin)['counters'].get('webroot',{}); sys.exit(0 if c.get('$1',0) >= $2 else 1)"
 }
+wait_counter() { wait_for 30 "counter $1 to reach $2" counter_at_least "$1" "$2"; }
 
 start() {
   "$AGENT" -c "$T/agent.yaml" 2>>"$T/agent.err" &
@@ -79,13 +68,13 @@ expect_out "no open drafts"
 # --- a webshell dropped into the upload folder (written elsewhere, moved in)
 cp "$SOC_TEST_DATA/yara/fire/SOC_Webshell_PHP_Eval_Request.php" "$T/shell.tmp"
 mv "$T/shell.tmp" "$T/www/upload/img.php"
-wait_for 'any(x["rule"] == "SOC-YARA-001" for x in d)'
+wait_drafts 'any(x["rule"] == "SOC-YARA-001" for x in d)'
 # --- a benign page and an excluded file: quiet
 cp "$SOC_TEST_DATA/yara/quiet/contact.php" "$T/www/contact.php"
 cp "$SOC_TEST_DATA/yara/fire/SOC_Webshell_PHP_Command_Request.php" "$T/www/static/x.php"
 # --- a defacement: an existing page edited in place
 echo '<html><body>HACKED BY nobody</body></html>' >"$T/www/index.html"
-wait_for 'any(x["rule"] == "SOC-WATCH-001" for x in d)'
+wait_drafts 'any(x["rule"] == "SOC-WATCH-001" for x in d)'
 # the benign file was looked at (hashed) before we judge it quiet
 wait_counter baseline_new 4
 run "$CTL" -c "$T/agent.yaml" drafts --json
@@ -129,7 +118,7 @@ echo '<html><body>about them</body></html>' >"$T/www/about.html"
 cp "$SOC_TEST_DATA/yara/fire/SOC_Miner_Stratum_Pool.sh" "$T/www/upload/run.sh"
 rm "$T/www/contact.php"
 start
-wait_for 'sum(x["rule"] == "SOC-WATCH-001" for x in d) == 2 and any(x["rule"] == "SOC-YARA-011" for x in d)'
+wait_drafts 'sum(x["rule"] == "SOC-WATCH-001" for x in d) == 2 and any(x["rule"] == "SOC-YARA-011" for x in d)'
 kill -TERM "$PID"
 wait "$PID"
 # --- and once more: a restart with nothing new drafts nothing twice
@@ -206,7 +195,7 @@ sed -e "s#$T/www#$T/lim/www#" -e 's#state_dir: state#state_dir: state2#' \
     -e 's#report_changes:#max_watches: 1\n    report_changes:#' "$T/agent.yaml" >"$T/lim.yaml"
 "$AGENT" -c "$T/lim.yaml" 2>"$T/lim.err" &
 LPID=$!
-for _ in $(seq 1 300); do grep -q "limit of directories" "$T/lim.err" && break; sleep 0.1; done
+wait_for 30 "the watch limit message" grep -q "limit of directories" "$T/lim.err"
 kill -TERM "$LPID"; wait "$LPID"
 grep -q "max_watches 1" "$T/lim.err" || { FAILS=$((FAILS + 1)); echo "FAIL: watch limit message" >&2; cat "$T/lim.err" >&2; }
 CHECKS=$((CHECKS + 1))

@@ -4,20 +4,50 @@
 #ifndef SOC_TESTUTIL_H
 #define SOC_TESTUTIL_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* A fresh private folder for one test binary; removed by nobody (ctest
- * runs in the build tree's temp space and the OS cleans /tmp). */
-static inline const char *test_dir(void) {
-  static char dir[64];
-  if (!dir[0]) {
-    snprintf(dir, sizeof dir, "/tmp/soctest.XXXXXX");
-    if (!mkdtemp(dir)) abort();
+static char test_dir_path[64];
+static pid_t test_dir_owner;
+
+/* Removes path and, for a folder, everything under it (symlinks not followed). */
+static inline void test_dir_remove_tree(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      char child[4096];
+      if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) < (int)sizeof child)
+        test_dir_remove_tree(child);
+    }
+    if (d) closedir(d);
   }
-  return dir;
+  if (remove(path) != 0) fprintf(stderr, "test_dir: could not remove %s\n", path);
+}
+
+/* Only the process that made the folder removes it: a forked child that
+ * calls exit() must not pull it from under its parent. */
+static inline void test_dir_remove(void) {
+  if (test_dir_path[0] && getpid() == test_dir_owner) test_dir_remove_tree(test_dir_path);
+}
+
+/* A fresh private folder for one test binary, removed with everything in it
+ * when the binary exits. */
+static inline const char *test_dir(void) {
+  if (!test_dir_path[0]) {
+    snprintf(test_dir_path, sizeof test_dir_path, "/tmp/soctest.XXXXXX");
+    if (!mkdtemp(test_dir_path)) abort();
+    test_dir_owner = getpid();
+    atexit(test_dir_remove);
+  }
+  return test_dir_path;
 }
 
 /* Writes content to test_dir()/name and returns the path (static buffer,

@@ -1,0 +1,111 @@
+/*
+ * Findings (agent/detect/finding.c): a detection that is not a log line
+ * becomes a draft through the same tables as the log rules, once per
+ * (rule, object, content). Found again, it changes nothing; the same object
+ * with new content counts again on the open draft; the matched object is
+ * kept for the evidence bundle when it is small enough, else only named.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "agentutil.h"
+#include "finding.h"
+
+static const char shell[] = "<?php eval($_POST['x']); ?>\n";
+
+/* A webshell found by YARA in a file of the web root, with content sha256. */
+static soc_finding webshell(const char *sha256) {
+  return (soc_finding){.rule_id = "SOC-YARA-001",
+                       .title = "PHP webshell",
+                       .category = SOC_CATEGORY_WEB_ATTACK,
+                       .subtype = "web trojan",
+                       .impact = SOC_IMPACT_TAMPER,
+                       .severity = SOC_SEVERITY_MINOR,
+                       .asset_key = "portal.example",
+                       .host = "portal.example",
+                       .source = "webroot",
+                       .object = "/var/www/upload/x.php",
+                       .sha256 = sha256,
+                       .ts_ns = agent_t0() * 1000000000LL,
+                       .evidence = "file /var/www/upload/x.php",
+                       .object_bytes = shell,
+                       .object_len = sizeof shell - 1,
+                       .object_size = (int64_t)(sizeof shell - 1)};
+}
+
+/* soc_finding_draft in a transaction of its own, as watch.c runs it. */
+static int draft(const soc_finding_sink *k, const soc_finding *f) {
+  assert_int_equal(soc_store_begin(k->store), 0);
+  int rc = soc_finding_draft(k, f);
+  assert_true(rc >= 0);
+  assert_int_equal(soc_store_commit(k->store), 0);
+  return rc;
+}
+
+static void drafted_once_per_content(void **state) {
+  (void)state;
+  const char *dir = agent_dir("finding");
+  /* objects up to 64 bytes are kept with their draft, larger ones only named */
+  soc_config *cfg =
+      agent_config(dir, "brokers: '127.0.0.1:9'", "evidence: { object_max_bytes: 64 }\n");
+  soc_ingest *ing = NULL; /* the agent's store */
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  soc_diag *diag = soc_diag_new();
+  soc_assets *assets = NULL; /* none configured: every host is non-core */
+  assert_int_equal(soc_config_load_assets(cfg, &assets, diag), 0);
+  soc_finding_sink k = {.cfg = cfg, .store = soc_ingest_store(ing), .assets = assets};
+  const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+  soc_finding f = webshell(a);
+  assert_int_equal(draft(&k, &f), 1);
+  assert_int_equal(agent_db_int(dir, "select count(*) from draft"), 1);
+  assert_int_equal(agent_db_int(dir, "select count from draft"), 1);
+  assert_int_equal(agent_db_int(dir, "select count(*) from draft_evidence"), 1);
+  /* small enough: the bytes are kept for the bundle */
+  assert_int_equal(agent_db_int(dir, "select kept from draft_object"), 1);
+  assert_int_equal(agent_db_int(dir, "select length(bytes) from object"),
+                   (int64_t)(sizeof shell - 1));
+  /* an alert, and the new draft for the center */
+  assert_int_equal(agent_db_int(dir, "select count(*) from outbox where topic = 'alerts'"), 1);
+  assert_int_equal(agent_db_int(dir, "select count(*) from outbox where topic = 'incidents'"), 1);
+
+  /* found again (a rescan after a restart): nothing changes */
+  assert_int_equal(draft(&k, &f), 0);
+  assert_int_equal(agent_db_int(dir, "select count from draft"), 1);
+  assert_int_equal(agent_db_int(dir, "select count(*) from outbox"), 2);
+
+  /* new content in the same file: a second sighting on the open draft */
+  soc_finding g = webshell(b);
+  char big[200];
+  memset(big, 'x', sizeof big);
+  g.object_bytes = big;
+  g.object_len = sizeof big;
+  g.object_size = sizeof big;
+  assert_int_equal(draft(&k, &g), 1);
+  assert_int_equal(agent_db_int(dir, "select count(*) from draft"), 1);
+  assert_int_equal(agent_db_int(dir, "select count from draft"), 2);
+  /* over evidence.object_max_bytes: named, not kept */
+  assert_int_equal(agent_db_int(dir, "select count(*) from draft_object"), 2);
+  char sql[256];
+  snprintf(sql, sizeof sql, "select kept from draft_object where sha256 = '%s'", b);
+  assert_int_equal(agent_db_int(dir, sql), 0);
+  snprintf(sql, sizeof sql, "select count(*) from object where sha256 = '%s'", b);
+  assert_int_equal(agent_db_int(dir, sql), 0);
+
+  soc_assets_free(assets);
+  soc_diag_free(diag);
+  soc_ingest_free(ing);
+  soc_config_free(cfg);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(drafted_once_per_content),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,107 @@
+/*
+ * The inbox (agent/inbox.c): the technical center's decisions, read from the
+ * agency's topic on librdkafka's mock cluster in this process. A decision
+ * about one of this agent's reports is applied once, with its audit entry
+ * and its id in the once-only ledger; the same decision sent again, one
+ * about another agent's report and a message that is not a decision change
+ * nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include <time.h>
+
+#include "agentutil.h"
+#include "inbox.h"
+#include "soc/center_topic.h"
+
+/* Sends each message to topic, keyed by the report, and waits for them all
+ * to be delivered. */
+static void produce(const agent_cluster *c, const char *topic, const char *const *msgs, size_t n) {
+  char err[256];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", c->brokers, err, sizeof err);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  assert_non_null(rk);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("unit/5", 6),
+                                       RD_KAFKA_V_VALUE((void *)msgs[i], strlen(msgs[i])),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                     0);
+  assert_int_equal(rd_kafka_flush(rk, 30000), 0);
+  rd_kafka_destroy(rk);
+}
+
+static void decisions_apply_once(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("inbox");
+  char kafka[512], topic[256];
+  snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  agent_report(cfg, 5, 30);
+  assert_true(soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, topic, sizeof topic) >
+              0);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mock, topic, 1, 1), 0);
+  static const char *const msgs[] = {
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/1\",\"report\":\"unit/"
+      "5\",\"kind\":\"review\","
+      "\"at\":\"2026-03-02T02:00:00.000Z\",\"by\":\"TWCERT\",\"reason\":\"center review\","
+      "\"result\":\"level confirmed\"}",
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/2\",\"report\":\"unit/5\",\"kind\":\"level\","
+      "\"at\":\"2026-03-02T02:05:00.000Z\",\"by\":\"TWCERT\",\"reason\":\"core after all\","
+      "\"level\":3}",
+      /* the first again (the center's outbox delivers at least once) */
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/1\",\"report\":\"unit/"
+      "5\",\"kind\":\"review\","
+      "\"at\":\"2026-03-02T02:00:00.000Z\",\"by\":\"TWCERT\",\"reason\":\"center review\","
+      "\"result\":\"a replay\"}",
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/9\",\"report\":\"other/"
+      "5\",\"kind\":\"level\","
+      "\"at\":\"2026-03-02T02:05:00.000Z\",\"by\":\"x\",\"reason\":\"not ours\",\"level\":1}",
+      "this is not JSON",
+      /* last on the partition: once it is in, everything before it was read */
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/3\",\"report\":\"unit/"
+      "5\",\"kind\":\"review\","
+      "\"at\":\"2026-03-02T02:10:00.000Z\",\"by\":\"TWCERT\",\"reason\":\"again\","
+      "\"result\":\"the last one\"}",
+  };
+  produce(c, topic, msgs, sizeof msgs / sizeof *msgs);
+
+  soc_ingest *ing = NULL; /* the agent's store, as the workflow thread has it */
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  soc_diag *d = soc_diag_new();
+  soc_regime *g = NULL;
+  assert_int_equal(soc_regime_load_named(NULL, "tw-2026", &g, d), 0);
+  soc_inbox *ib = NULL;
+  assert_int_equal(soc_inbox_new(cfg, soc_ingest_store(ing), g, &ib), 0);
+  /* the deadline only ends a test that would hang (a consumer group forms in seconds) */
+  time_t give_up = time(NULL) + 120;
+  while (agent_db_int(dir, "select count(*) from center_decision where id = 'c/3'") < 1 &&
+         time(NULL) < give_up)
+    assert_true(soc_inbox_poll(ib, 500) >= 0);
+  soc_inbox_free(ib);
+
+  char ids[256];
+  assert_string_equal(agent_db_text(dir,
+                                    "select group_concat(id, ' ') from "
+                                    "(select id from center_decision order by id)",
+                                    ids, sizeof ids),
+                      "c/1 c/2 c/3");
+  assert_int_equal(agent_db_int(dir, "select count(*) from audit where action = 'center.decision'"),
+                   3);
+  assert_int_equal(agent_db_int(dir, "select level from report where id = 5"), 3);
+  soc_regime_free(g);
+  soc_diag_free(d);
+  soc_ingest_free(ing);
+  soc_config_free(cfg);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(decisions_apply_once),
+  };
+  return cmocka_run_group_tests(tests, agent_cluster_setup, agent_cluster_teardown);
+}
