@@ -1,0 +1,270 @@
+/*
+ * sign — Ed25519ph over (topic, key, payload), key files (sign.h).
+ */
+#define _GNU_SOURCE
+#include "soc/sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "soc/hash.h"
+
+/* Changing what is signed changes this label, so old and new signatures
+ * can never be mistaken for each other. */
+static const char LABEL[] = "socagent message signature v1";
+#define SEED_TEXT 44 /* base64 of the 32-byte seed */
+#define FILE_MAX 256 /* a key file is one line */
+
+struct soc_sign_key {
+  uint8_t sk[crypto_sign_SECRETKEYBYTES];
+  soc_sign_pub pub;
+};
+
+static int ready(void) { return sodium_init() < 0 ? -EIO : 0; }
+
+static int from_b64(const char *text, size_t len, uint8_t *out, size_t want) {
+  size_t got = 0;
+  const char *end = NULL;
+  if (sodium_base642bin(out, want, text, len, " \t\r\n", &got, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      got != want || (end && end != text + len))
+    return -EINVAL;
+  return 0;
+}
+
+int soc_sign_pub_parse(const char *text, size_t len, soc_sign_pub *out) {
+  if (!text || ready() < 0) return -EINVAL;
+  return from_b64(text, len, out->bytes, sizeof out->bytes);
+}
+
+void soc_sign_pub_text(const soc_sign_pub *pub, char out[SOC_SIGN_PUB_TEXT + 1]) {
+  sodium_bin2base64(out, SOC_SIGN_PUB_TEXT + 1, pub->bytes, sizeof pub->bytes,
+                    sodium_base64_VARIANT_ORIGINAL);
+}
+
+void soc_sign_fingerprint(const soc_sign_pub *pub, char out[SOC_SIGN_FPR_TEXT + 1]) {
+  uint8_t d[SOC_SHA256_LEN] = {0};
+  char hex[2 * SOC_SHA256_LEN + 1];
+  soc_sha256(pub->bytes, sizeof pub->bytes, d);
+  soc_hex(d, 16, hex);
+  size_t o = 0;
+  for (size_t i = 0; i < 32; i++) {
+    if (i && i % 4 == 0) out[o++] = ':';
+    out[o++] = hex[i];
+  }
+  out[o] = '\0';
+}
+
+/* The signed bytes: the label, then each part as an 8-byte big-endian
+ * length and the bytes, so no two different messages give the same input. */
+static void feed(crypto_sign_state *st, const void *p, size_t len) {
+  uint8_t n[8];
+  for (int i = 0; i < 8; i++) n[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+  crypto_sign_update(st, n, sizeof n);
+  if (len) crypto_sign_update(st, p, len);
+}
+
+static void feed_all(crypto_sign_state *st, const char *topic, const void *key, size_t key_len,
+                     const void *payload, size_t len) {
+  crypto_sign_init(st);
+  crypto_sign_update(st, (const uint8_t *)LABEL, sizeof LABEL);
+  feed(st, topic, strlen(topic));
+  feed(st, key, key_len);
+  feed(st, payload, len);
+}
+
+int soc_sign_message(const soc_sign_key *k, const char *topic, const void *key, size_t key_len,
+                     const void *payload, size_t len, char out[SOC_SIGN_SIG_TEXT + 1]) {
+  crypto_sign_state st;
+  uint8_t sig[crypto_sign_BYTES];
+  feed_all(&st, topic, key, key_len, payload, len);
+  if (crypto_sign_final_create(&st, sig, NULL, k->sk) != 0) return -EIO;
+  sodium_bin2base64(out, SOC_SIGN_SIG_TEXT + 1, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+  return 0;
+}
+
+int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key, size_t key_len,
+                    const void *payload, size_t len, const void *sig, size_t sig_len) {
+  crypto_sign_state st;
+  uint8_t raw[crypto_sign_BYTES];
+  if (!sig || sig_len != SOC_SIGN_SIG_TEXT || ready() < 0 ||
+      from_b64(sig, sig_len, raw, sizeof raw) < 0)
+    return -EBADMSG;
+  feed_all(&st, topic, key, key_len, payload, len);
+  return crypto_sign_final_verify(&st, raw, pub->bytes) == 0 ? 0 : -EBADMSG;
+}
+
+/* ---- key files ---------------------------------------------------------------- */
+
+/* Reads a one-line file of at most FILE_MAX bytes. private: refuse it when
+ * others than its owner may read it. */
+static int read_small(const char *path, int private, char *buf, size_t *len, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return result;
+  }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a plain file", path);
+    goto out;
+  }
+  if (private && (st.st_mode & 077)) {
+    result = -EPERM;
+    snprintf(err, errlen, "%s: mode %03o; a secret key must be 0600 (chmod 600 it)", path,
+             (unsigned)(st.st_mode & 0777));
+    goto out;
+  }
+  ssize_t n = read(fd, buf, FILE_MAX);
+  if (n < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto out;
+  }
+  *len = (size_t)n;
+  result = 0;
+out:
+  close(fd);
+  return result;
+}
+
+/* Writes text to path through a temporary file: with exclusive, linked
+ * into place only if path does not exist yet (-EEXIST otherwise). */
+static int write_file(const char *path, const char *text, mode_t mode, int exclusive, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  char tmp[4096];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  unlink(tmp);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    return result;
+  }
+  size_t len = strlen(text);
+  int ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+  if (close(fd) < 0) ok = 0;
+  if (!ok) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  if ((exclusive ? link(tmp, path) : rename(tmp, path)) < 0) {
+    result = -errno;
+    if (errno != EEXIST) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto out;
+  }
+  result = 0;
+out:
+  unlink(tmp);
+  return result;
+}
+
+static int write_pub(const char *path, const soc_sign_pub *pub, char *err, size_t errlen) {
+  char name[4096], text[SOC_SIGN_PUB_TEXT + 2];
+  if ((size_t)snprintf(name, sizeof name, "%s.pub", path) >= sizeof name) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  soc_sign_pub_text(pub, text);
+  strcat(text, "\n");
+  return write_file(name, text, 0644, 0, err, errlen);
+}
+
+/* A new seed, linked into place unless another process was first. */
+static int create_key(const char *path, char *err, size_t errlen) {
+  uint8_t seed[crypto_sign_SEEDBYTES];
+  char text[SEED_TEXT + 2];
+  randombytes_buf(seed, sizeof seed);
+  sodium_bin2base64(text, SEED_TEXT + 1, seed, sizeof seed, sodium_base64_VARIANT_ORIGINAL);
+  strcat(text, "\n");
+  int rc = write_file(path, text, 0600, 1, err, errlen);
+  sodium_memzero(seed, sizeof seed);
+  sodium_memzero(text, sizeof text);
+  return rc == -EEXIST ? 0 : rc;
+}
+
+int soc_sign_key_load(const char *path, int create, soc_sign_key **out, int *created, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  char buf[FILE_MAX];
+  uint8_t seed[crypto_sign_SEEDBYTES];
+  size_t len = 0;
+  soc_sign_key *k = NULL;
+  *out = NULL;
+  if (created) *created = 0;
+  if (ready() < 0) {
+    snprintf(err, errlen, "libsodium cannot start");
+    return -EIO;
+  }
+  if (create && access(path, F_OK) < 0 && errno == ENOENT) {
+    if ((result = create_key(path, err, errlen)) < 0) return result;
+    if (created) *created = 1;
+  }
+  if ((result = read_small(path, 1, buf, &len, err, errlen)) < 0) goto out;
+  result = -EBADMSG;
+  while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) len--;
+  if (from_b64(buf, len, seed, sizeof seed) < 0) {
+    snprintf(err, errlen, "%s: not a secret key (one line: 32 bytes in base64)", path);
+    goto out;
+  }
+  result = -ENOMEM;
+  if (!(k = sodium_malloc(sizeof *k))) goto out;
+  crypto_sign_seed_keypair(k->pub.bytes, k->sk, seed);
+  result = 0;
+  /* The .pub file is only a copy for the commands that show the key: one
+   * missing or stale is written again, never trusted. */
+  if (create) {
+    soc_sign_pub have;
+    if (soc_sign_pub_load(path, &have, err, errlen) < 0 ||
+        memcmp(have.bytes, k->pub.bytes, sizeof have.bytes))
+      result = write_pub(path, &k->pub, err, errlen);
+  }
+out:
+  sodium_memzero(seed, sizeof seed);
+  sodium_memzero(buf, sizeof buf);
+  if (result == 0)
+    *out = k;
+  else
+    soc_sign_key_free(k);
+  return result;
+}
+
+int soc_sign_pub_load(const char *path, soc_sign_pub *out, char *err, size_t errlen) {
+  char buf[FILE_MAX], name[4096];
+  size_t len = 0;
+  size_t n = strlen(path);
+  /* Given the secret key's path, the public key is beside it. */
+  if ((size_t)snprintf(name, sizeof name, "%s%s", path,
+                       n > 4 && !strcmp(path + n - 4, ".pub") ? "" : ".pub") >= sizeof name) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  int rc = read_small(name, 0, buf, &len, err, errlen);
+  if (rc < 0) return rc;
+  if (soc_sign_pub_parse(buf, len, out) < 0) {
+    snprintf(err, errlen, "%s: not a public key (one line: 32 bytes in base64)", name);
+    return -EBADMSG;
+  }
+  return 0;
+}
+
+void soc_sign_key_free(soc_sign_key *k) {
+  if (k) sodium_free(k); /* wipes it */
+}
+
+const soc_sign_pub *soc_sign_key_pub(const soc_sign_key *k) { return &k->pub; }
