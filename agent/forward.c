@@ -47,11 +47,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "loop.h"
 #include "normalize.h"
 #include "soc/audit.h"
 #include "soc/event.h"
 #include "soc/journal.h"
+#include "soc/sign.h"
 #include "soc/store.h"
 
 #define WINDOW 256               /* blocks in flight */
@@ -95,6 +97,9 @@ struct soc_forward {
   soc_store *store;
   rd_kafka_t *rk;
   rd_kafka_topic_t *t_events, *t_heartbeat;
+  char name_events[300], name_heartbeat[300];
+  soc_sign_key *key;      /* signs every message (identity.h) */
+  char key_text[SOC_SIGN_PUB_TEXT + 1];
   char errstr[512];
   pthread_t thread;
   int started;
@@ -240,11 +245,10 @@ static int make_producer(soc_forward *f) {
   f->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, el);
   if (!f->rk) goto out;
   c = NULL; /* owned by rk now */
-  char name[300];
-  snprintf(name, sizeof name, "%s.events", k->topic_prefix);
-  f->t_events = rd_kafka_topic_new(f->rk, name, NULL);
-  snprintf(name, sizeof name, "%s.heartbeat", k->topic_prefix);
-  f->t_heartbeat = rd_kafka_topic_new(f->rk, name, NULL);
+  snprintf(f->name_events, sizeof f->name_events, "%s.events", k->topic_prefix);
+  f->t_events = rd_kafka_topic_new(f->rk, f->name_events, NULL);
+  snprintf(f->name_heartbeat, sizeof f->name_heartbeat, "%s.heartbeat", k->topic_prefix);
+  f->t_heartbeat = rd_kafka_topic_new(f->rk, f->name_heartbeat, NULL);
   result = f->t_events && f->t_heartbeat ? 0 : -ENOMEM;
 out:
   if (c) rd_kafka_conf_destroy(c);
@@ -278,6 +282,25 @@ static void rewind_to_cursor(soc_forward *f) {
   f->outbox_batch_end = 0;
   f->rewinds++;
   atomic_store(&f->rewind, 0);
+}
+
+/* ---- signatures ------------------------------------------------------------------ */
+
+/* The headers every message carries: who sends it, the schema, the key it
+ * is signed with and the signature over (topic, key, payload), which the
+ * center checks against the key it enrolled for agent.id. librdkafka takes
+ * the headers with the message and frees them on delivery, so they are made
+ * anew for each one. NULL when memory or signing failed. */
+static rd_kafka_headers_t *signed_headers(soc_forward *f, const char *topic, const char *key,
+                                          size_t key_len, const void *payload, size_t len) {
+  char sig[SOC_SIGN_SIG_TEXT + 1];
+  if (soc_sign_message(f->key, topic, key, key_len, payload, len, sig) < 0) return NULL;
+  rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+  rd_kafka_header_add(h, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
+  rd_kafka_header_add(h, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
+  rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
+  rd_kafka_header_add(h, "signature", 9, sig, SOC_SIGN_SIG_TEXT);
+  return h;
 }
 
 /* ---- reading the journal ----------------------------------------------------- */
@@ -491,11 +514,8 @@ static int produce_block(soc_forward *f) {
     }
     const char *key = soc_event_get_str(f->ev, SOC_ECS_HOST_NAME);
     if (!key) key = e->source;
-    /* librdkafka takes the headers with the message and frees them on
-     * delivery, so they are made anew for each one. */
-    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
-    rd_kafka_header_add(hdrs, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
-    rd_kafka_header_add(hdrs, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
+    rd_kafka_headers_t *hdrs = signed_headers(f, f->name_events, key, strlen(key), f->json, len);
+    if (!hdrs) return -EAGAIN; /* out of memory: this line again on the next turn */
     rd_kafka_resp_err_t err = rd_kafka_producev(
         f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(f->json, len), RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_HEADERS(hdrs),
@@ -646,10 +666,17 @@ static void heartbeat(soc_forward *f) {
   }
   fjson_object_object_add(o, "socagent", sa);
   const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
+  rd_kafka_headers_t *hdrs =
+      signed_headers(f, f->name_heartbeat, f->agent_id.s, f->agent_id.len, s, strlen(s));
   atomic_store(&f->hb_in_flight, 1);
-  if (rd_kafka_produce(f->t_heartbeat, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)s,
-                       strlen(s), f->cfg->agent.id, strlen(f->cfg->agent.id), NULL) != 0)
+  if (!hdrs || rd_kafka_producev(f->rk, RD_KAFKA_V_RKT(f->t_heartbeat),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_VALUE((void *)s, strlen(s)),
+                                 RD_KAFKA_V_KEY(f->agent_id.s, f->agent_id.len),
+                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END) != 0) {
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
     atomic_store(&f->hb_in_flight, 0);
+  }
   fjson_object_put(o);
 }
 
@@ -662,9 +689,8 @@ static int ship_one(void *arg, int64_t id, const char *topic, const char *key,
   soc_forward *f = arg;
   char name[300];
   snprintf(name, sizeof name, "%s.%s", f->cfg->kafka.topic_prefix, topic);
-  rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
-  rd_kafka_header_add(hdrs, "agent.id", -1, f->cfg->agent.id, -1);
-  rd_kafka_header_add(hdrs, "schema.version", -1, SCHEMA_VERSION, -1);
+  rd_kafka_headers_t *hdrs = signed_headers(f, name, key, strlen(key), payload, len);
+  if (!hdrs) return -EAGAIN;
   rd_kafka_resp_err_t err = rd_kafka_producev(
       f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
@@ -776,6 +802,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
     fprintf(stderr, "socagent: forward: %s\n", err);
     goto out;
   }
+  if ((result = soc_agent_key_load(cfg, 1, &f->key)) < 0) goto out;
+  soc_sign_pub_text(soc_sign_key_pub(f->key), f->key_text);
   result = -ENOMEM;
   if (!(f->norm = soc_normalizer_new(cfg, f->store))) goto out;
   if (soc_store_meta_get(f->store, "forward.cursor", buf, sizeof buf, NULL) == 0)
@@ -817,5 +845,6 @@ void soc_forward_free(soc_forward *f) {
   free(f->cur.at);
   free(f->cur.arena);
   soc_normalizer_free(f->norm);
+  soc_sign_key_free(f->key);
   free(f);
 }

@@ -44,6 +44,7 @@ static const struct command {
     {"investigation", socctl_report_change, "levels 3-4: the investigation report was submitted"},
     {"set", socctl_report_change, "fill form fields: set ID FIELD=VALUE... --analyst NAME (set --list)"},
     {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list"},
+    {"key", socctl_key, "the agent's public key and fingerprint, to enrol it at the center"},
 };
 
 static void usage(FILE *out) {

@@ -33,6 +33,7 @@ int socctl_reports(const socctl_env *env, int argc, char **argv);
 int socctl_report(const socctl_env *env, int argc, char **argv);
 int socctl_report_deadlines(const socctl_env *env, int argc, char **argv); /* stored reports */
 int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
+int socctl_key(const socctl_env *env, int argc, char **argv);
 
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).

@@ -102,6 +102,8 @@ typedef struct soc_kafka_config {
   char *group_id;         /* collector only */
   int64_t heartbeat_s;    /* agent only: seconds between heartbeats */
   int64_t flush_ms;       /* agent only: how long stopping waits for deliveries */
+  char *center_key;       /* agent only: the center's public key (base64); NULL: no
+                             decision is applied */
   soc_kv *properties;     /* passed to librdkafka as they are */
   size_t nproperties;
 } soc_kafka_config;
