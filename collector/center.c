@@ -110,6 +110,23 @@ static int owned_by(const char *id, const char *agent) {
   return !strncmp(id, agent, n) && id[n] == '/' && id[n + 1];
 }
 
+int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
+  char path[4096], err[600];
+  if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
+    fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
+            strerror(errno));
+    return -errno;
+  }
+  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >=
+      sizeof path) {
+    fprintf(stderr, "soccollector: state_dir is too long\n");
+    return -ENAMETOOLONG;
+  }
+  int rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
+  return rc;
+}
+
 /* ---- reports ---- */
 
 int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const char *payload,
@@ -300,7 +317,7 @@ int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const
                                          (int64_t)m.size, m.manifest_json, dup);
   } else if (!result) {
     result = soc_store_center_chunk_put(s, m.bundle, (int64_t)m.seq, (int64_t)m.offset, m.data,
-                                        m.size, dup);
+                                        m.size, now_ns, dup);
   }
   if (!result && !*dup) result = try_complete(c, s, m.bundle, now_ns);
   soc_bundle_msg_clear(&m);

@@ -53,15 +53,6 @@ static fjson_object *jtime(int64_t s) {
   return s ? fjson_object_new_string(stamp(s, b, sizeof b)) : NULL;
 }
 
-static int open_store(const soc_collector_config *cfg, soc_store **s) {
-  char path[4096], err[600];
-  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >= sizeof path)
-    return -ENAMETOOLONG;
-  int rc = soc_store_open(path, SOC_STORE_CENTER, s, err, sizeof err);
-  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
-  return rc;
-}
-
 /* ---- incidents and overdue ---- */
 
 typedef struct list_ctx {
@@ -506,7 +497,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   soc_center *c = NULL;
   soc_store *s = NULL;
   int status = 1;
-  if (soc_center_new(cfg, &c) < 0 || open_store(cfg, &s) < 0) goto out;
+  if (soc_center_new(cfg, &c) < 0 || soc_center_open(cfg, &s) < 0) goto out;
   if (k <= 1) {
     status = cmd_list(c, s, &o, k == 1);
   } else if (k == 2) {

@@ -163,6 +163,7 @@ typedef struct soc_collector_config {
     char *id;
     char *state_dir;
     int64_t agent_silence;  /* seconds without a heartbeat before an alert */
+    int64_t orphan_chunks_after; /* seconds an evidence chunk waits for its manifest */
   } collector;
   struct {
     char *regime;           /* deadline table for reports that name none (or an unknown one) */

@@ -336,6 +336,10 @@ static const soc_field collector_fields[] = {
     {.key = "agent_silence", .type = SOC_FIELD_DURATION,
      .offset = offsetof(soc_collector_config, collector.agent_silence), .def = "5m", .min = 1,
      .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
+    {.key = "orphan_chunks_after", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.orphan_chunks_after), .def = "24h",
+     .min = 1, .max = 86400 * 365,
+     .help = "evidence chunks whose manifest has not come by then are deleted and counted"},
 };
 
 static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",

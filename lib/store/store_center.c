@@ -21,12 +21,13 @@
  * store's own statement cache belongs to the agent's modules.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
 
-enum { W_EVENT, W_MESSAGE, W_QUARANTINE, W_AGENT, W_COUNTER, W_COUNT };
+enum { W_EVENT, W_MESSAGE, W_QUARANTINE, W_AGENT, W_COUNTER, W_KEY_OF, W_PENDING, W_COUNT };
 
 static const char *const writer_sql[W_COUNT] = {
     [W_EVENT] = "INSERT OR IGNORE INTO event(id, agent, host, ts, topic, partition, offset,"
@@ -53,6 +54,10 @@ static const char *const writer_sql[W_COUNT] = {
                 " WHERE excluded.seen_ns > agent.seen_ns",
     [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
+    [W_KEY_OF] = "SELECT key, agency, state FROM enrolment WHERE agent = ?1",
+    [W_PENDING] = "INSERT INTO pending_key(agent, key, first_ns, last_ns, messages)"
+                  " VALUES(?1, ?2, ?3, ?3, 1) ON CONFLICT(agent, key) DO UPDATE SET"
+                  " last_ns = max(last_ns, excluded.last_ns), messages = messages + 1",
 };
 
 struct soc_center_writer {
@@ -199,6 +204,35 @@ int soc_store_center_counter_add(soc_center_writer *w, const char *collector, co
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, delta);
   return step_insert(w, st, rc, NULL, "cannot update a counter");
+}
+
+int soc_store_center_key_of(soc_center_writer *w, const char *agent, char *key, size_t key_cap,
+                            char *agency, size_t agency_cap, int *revoked) {
+  if (!w || !agent || !key || !key_cap || !agency || !agency_cap || !revoked) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_KEY_OF);
+  int result = -ENOENT;
+  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    snprintf(key, key_cap, "%s", soc_store_text(st, 0));
+    snprintf(agency, agency_cap, "%s", soc_store_text(st, 1));
+    *revoked = strcmp(soc_store_text(st, 2), SOC_CENTER_ENROLLED) != 0;
+    result = 0;
+  } else if (rc != SQLITE_DONE) {
+    result = soc_store_fail_sql(w->s, rc, "cannot read an agent's key");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+int soc_store_center_pending_seen(soc_center_writer *w, const char *agent, const char *key,
+                                  int64_t at_ns) {
+  if (!w || !agent || !key) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_PENDING);
+  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, at_ns);
+  return step_insert(w, st, rc, NULL, "cannot record a pending key");
 }
 
 /* ---- reading ------------------------------------------------------------------- */

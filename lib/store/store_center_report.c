@@ -18,9 +18,7 @@
 
 #include "store_internal.h"
 
-/* Prepares sql and binds its parameters from fmt: 's' text (NULL binds
- * NULL), 'i' int64, 'b' blob (pointer, size_t). OUT: *st. */
-static int prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
+int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
                 const char *fmt, ...) {
   va_list ap;
   int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
@@ -43,8 +41,7 @@ static int prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *s
   return soc_store_fail_sql(s, rc, what);
 }
 
-/* Steps a write to its end. OUT: *changed (may be NULL). Finalizes st. */
-static int done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
   int rc = sqlite3_step(st);
   int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
   if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
@@ -52,10 +49,7 @@ static int done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) 
   return result;
 }
 
-/* Steps a query, calling row(st) for each row; a non-zero return stops and
- * is returned. missing: returned when there was no row (0 for scans).
- * Finalizes st. */
-static int rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
                 int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
   int result = 0, rc, n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -75,13 +69,13 @@ int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *c
   int result = -EINVAL;
   if (current) *current = 0;
   if (!s || !r || !r->id || !r->body) return result;
-  result = prep(s, &st, "cannot keep a report revision",
+  result = soc_store_prep(s, &st, "cannot keep a report revision",
                 "INSERT OR IGNORE INTO report_revision(id, revision, received_ns, body)"
                 " VALUES(?1, ?2, ?3, ?4)",
                 "siis", r->id, r->revision, r->received_ns, r->body);
-  if (!result) result = done(s, st, "cannot keep a report revision", NULL);
+  if (!result) result = soc_store_done(s, st, "cannot keep a report revision", NULL);
   if (result) return result;
-  result = prep(s, &st, "cannot store a report",
+  result = soc_store_prep(s, &st, "cannot store a report",
                 "INSERT INTO report(id, agent, agency, level, state, category, revision,"
                 " discovered_ns, received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 " ON CONFLICT(id) DO UPDATE SET agent = excluded.agent, agency = excluded.agency,"
@@ -92,7 +86,7 @@ int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *c
                 "sssissiiis", r->id, r->agent ? r->agent : "", r->agency ? r->agency : "",
                 (int64_t)r->level, r->state ? r->state : "", r->category ? r->category : "",
                 r->revision, r->discovered_ns, r->received_ns, r->body);
-  return result ? result : done(s, st, "cannot store a report", current);
+  return result ? result : soc_store_done(s, st, "cannot store a report", current);
 }
 
 static int report_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -118,24 +112,24 @@ static int report_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read a report", REPORT_COLUMNS " WHERE id = ?1", "s", id);
-  return result ? result : rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
+  int result = soc_store_prep(s, &st, "cannot read a report", REPORT_COLUMNS " WHERE id = ?1", "s", id);
+  return result ? result : soc_store_rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the reports", REPORT_COLUMNS " ORDER BY id", NULL);
-  return result ? result : rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
+  int result = soc_store_prep(s, &st, "cannot read the reports", REPORT_COLUMNS " ORDER BY id", NULL);
+  return result ? result : soc_store_rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, const char *why) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !why) return -EINVAL;
-  int result = prep(s, &st, "cannot flag a report",
+  int result = soc_store_prep(s, &st, "cannot flag a report",
                     "UPDATE report SET flagged_ns = ?2, flag = ?3 WHERE id = ?1 AND flagged_ns = 0",
                     "sis", id, at_ns, why);
-  return result ? result : done(s, st, "cannot flag a report", NULL);
+  return result ? result : soc_store_done(s, st, "cannot flag a report", NULL);
 }
 
 /* ---- notifications ---- */
@@ -144,11 +138,11 @@ int soc_store_center_notify(soc_store *s, const char *report, int level, const c
                             int64_t at_ns, int *fresh) {
   sqlite3_stmt *st = NULL;
   if (!s || !report || !who) return -EINVAL;
-  int result = prep(s, &st, "cannot record a notification",
+  int result = soc_store_prep(s, &st, "cannot record a notification",
                     "INSERT OR IGNORE INTO notification(report, level, who, at_ns)"
                     " VALUES(?1, ?2, ?3, ?4)",
                     "sisi", report, (int64_t)level, who, at_ns);
-  return result ? result : done(s, st, "cannot record a notification", fresh);
+  return result ? result : soc_store_done(s, st, "cannot record a notification", fresh);
 }
 
 static int notify_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -160,12 +154,12 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
                                         void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the notifications",
+  int result = soc_store_prep(s, &st, "cannot read the notifications",
                     "SELECT report, level, who, at_ns FROM notification"
                     " WHERE ?1 IS NULL OR report = ?1 ORDER BY at_ns, report, level, who",
                     "s", report);
   return result ? result
-                : rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
 }
 
 /* ---- decisions ---- */
@@ -173,7 +167,7 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
 int soc_store_center_decision_next(soc_store *s, int64_t *n) {
   sqlite3_stmt *st = NULL;
   if (!s || !n) return -EINVAL;
-  int result = prep(s, &st, "cannot number a decision",
+  int result = soc_store_prep(s, &st, "cannot number a decision",
                     "SELECT coalesce(max(n), 0) + 1 FROM decision", NULL);
   if (result) return result;
   int rc = sqlite3_step(st);
@@ -190,11 +184,11 @@ int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const
                                   const char *topic, const char *body) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !report || !kind || !by || !topic || !body) return -EINVAL;
-  int result = prep(s, &st, "cannot record a decision",
+  int result = soc_store_prep(s, &st, "cannot record a decision",
                     "INSERT INTO decision(n, id, report, kind, at_ns, by, topic, body)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     "isssisss", n, id, report, kind, at_ns, by, topic, body);
-  return result ? result : done(s, st, "cannot record a decision", NULL);
+  return result ? result : soc_store_done(s, st, "cannot record a decision", NULL);
 }
 
 static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -205,20 +199,20 @@ static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the decisions to send",
+  int result = soc_store_prep(s, &st, "cannot read the decisions to send",
                     "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n",
                     NULL);
   return result ? result
-                : rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
 }
 
 int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) {
   sqlite3_stmt *st = NULL;
   if (!s) return -EINVAL;
-  int result = prep(s, &st, "cannot mark a decision delivered",
+  int result = soc_store_prep(s, &st, "cannot mark a decision delivered",
                     "UPDATE decision SET delivered_ns = ?2 WHERE n = ?1 AND delivered_ns = 0",
                     "ii", n, at_ns);
-  return result ? result : done(s, st, "cannot mark a decision delivered", NULL);
+  return result ? result : soc_store_done(s, st, "cannot mark a decision delivered", NULL);
 }
 
 static int decision_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -230,25 +224,25 @@ int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center
                                     void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !report || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the decisions",
+  int result = soc_store_prep(s, &st, "cannot read the decisions",
                     "SELECT kind, at_ns, body FROM decision WHERE report = ?1 ORDER BY n", "s",
                     report);
   return result ? result
-                : rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
 }
 
 /* ---- evidence ---- */
 
 int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,
-                               const void *data, size_t len, int *dup) {
+                               const void *data, size_t len, int64_t received_ns, int *dup) {
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || (!data && len)) return -EINVAL;
-  int result = prep(s, &st, "cannot keep an evidence chunk",
-                    "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data)"
-                    " VALUES(?1, ?2, ?3, ?4)",
-                    "siib", bundle, seq, offset, data, len);
-  if (!result) result = done(s, st, "cannot keep an evidence chunk", &changed);
+  int result = soc_store_prep(s, &st, "cannot keep an evidence chunk",
+                    "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data, received_ns)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5)",
+                    "siibi", bundle, seq, offset, data, len, received_ns);
+  if (!result) result = soc_store_done(s, st, "cannot keep an evidence chunk", &changed);
   if (!result && dup) *dup = !changed;
   return result;
 }
@@ -259,11 +253,11 @@ int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *re
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || !report || !agent || !manifest) return -EINVAL;
-  int result = prep(s, &st, "cannot keep an evidence manifest",
+  int result = soc_store_prep(s, &st, "cannot keep an evidence manifest",
                     "INSERT OR IGNORE INTO bundle(id, report, agent, chunks, size, manifest)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                     "sssiis", bundle, report, agent, chunks, size, manifest);
-  if (!result) result = done(s, st, "cannot keep an evidence manifest", &changed);
+  if (!result) result = soc_store_done(s, st, "cannot keep an evidence manifest", &changed);
   if (!result && dup) *dup = !changed;
   return result;
 }
@@ -291,15 +285,15 @@ static int bundle_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read a bundle", BUNDLE_COLUMNS " WHERE id = ?1", "s", id);
-  return result ? result : rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
+  int result = soc_store_prep(s, &st, "cannot read a bundle", BUNDLE_COLUMNS " WHERE id = ?1", "s", id);
+  return result ? result : soc_store_rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundles_scan(soc_store *s, soc_center_bundle_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the bundles", BUNDLE_COLUMNS " ORDER BY id", NULL);
-  return result ? result : rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
+  int result = soc_store_prep(s, &st, "cannot read the bundles", BUNDLE_COLUMNS " ORDER BY id", NULL);
+  return result ? result : soc_store_rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
 }
 
 static int chunk_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -312,19 +306,19 @@ int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_ch
                                  void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !bundle || !cb) return -EINVAL;
-  int result = prep(s, &st, "cannot read the chunks",
+  int result = soc_store_prep(s, &st, "cannot read the chunks",
                     "SELECT seq, offset, data FROM evidence_chunk WHERE bundle = ?1 ORDER BY seq",
                     "s", bundle);
-  return result ? result : rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state, const char *path,
                                 const char *reason, int64_t checked_ns) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !state || !path || !reason) return -EINVAL;
-  int result = prep(s, &st, "cannot update a bundle",
+  int result = soc_store_prep(s, &st, "cannot update a bundle",
                     "UPDATE bundle SET state = ?2, path = ?3, reason = ?4, checked_ns = ?5"
                     " WHERE id = ?1",
                     "ssssi", id, state, path, reason, checked_ns);
-  return result ? result : done(s, st, "cannot update a bundle", NULL);
+  return result ? result : soc_store_done(s, st, "cannot update a bundle", NULL);
 }
