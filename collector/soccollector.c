@@ -283,8 +283,9 @@ static const known_key *key_of(collector *c, const char *agent, int *err) {
 
 /* Is m signed by the key enrolled for v->agent, for its agency? Returns
  * SOC_COLLECTOR_OK or the reason (with v->detail), or a negative errno
- * from the store. A key the message names that verifies it but is not the
- * enrolled one is recorded as pending, for an operator to enrol. */
+ * from the store. The key the message names, when it verifies it and its
+ * agent id has no key in force, is recorded as pending, for an operator to
+ * enrol. */
 static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
                         const char *topic, soc_collector_verdict *v, int64_t now_ns) {
   size_t sig_len = 0, key_len = 0;
@@ -312,7 +313,10 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   int provable = named && key_len == SOC_SIGN_PUB_TEXT &&
                  soc_sign_pub_parse(named, key_len, &pub) == 0 &&
                  soc_sign_verify(&pub, topic, m->key, klen, payload, len, sig, sig_len) == 0;
-  if (provable && (k->state == K_NONE || memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes))) {
+  /* A key in another's name is no candidate: an enrolled agent gets a new
+   * key only from an operator who compared its fingerprint. */
+  if (provable && (k->state == K_NONE ||
+                   (k->state == K_REVOKED && memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes)))) {
     char text[SOC_SIGN_PUB_TEXT + 1];
     soc_sign_pub_text(&pub, text);
     soc_sign_fingerprint(&pub, fpr);
