@@ -110,19 +110,25 @@ static int owned_by(const char *id, const char *agent) {
   return !strncmp(id, agent, n) && id[n] == '/' && id[n + 1];
 }
 
-int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
-  char path[4096], err[600];
+int soc_center_state_file(const soc_collector_config *cfg, const char *name, char *path,
+                          size_t cap) {
   if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
     fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
             strerror(errno));
     return -errno;
   }
-  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >=
-      sizeof path) {
+  if ((size_t)snprintf(path, cap, "%s/%s", cfg->collector.state_dir, name) >= cap) {
     fprintf(stderr, "soccollector: state_dir is too long\n");
     return -ENAMETOOLONG;
   }
-  int rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  return 0;
+}
+
+int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
+  char path[4096], err[600];
+  int rc = soc_center_state_file(cfg, "center.db", path, sizeof path);
+  if (rc < 0) return rc;
+  rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
   if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
   return rc;
 }

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "center.h"
@@ -25,17 +24,9 @@
 int soc_center_key_load(const soc_collector_config *cfg, int create, soc_sign_key **out) {
   char path[4096], err[600];
   int created = 0;
-  if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
-    fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
-            strerror(errno));
-    return -errno;
-  }
-  if ((size_t)snprintf(path, sizeof path, "%s/center.key", cfg->collector.state_dir) >=
-      sizeof path) {
-    fprintf(stderr, "soccollector: state_dir is too long\n");
-    return -ENAMETOOLONG;
-  }
-  int rc = soc_sign_key_load(path, create, out, &created, err, sizeof err);
+  int rc = soc_center_state_file(cfg, "center.key", path, sizeof path);
+  if (rc < 0) return rc;
+  rc = soc_sign_key_load(path, create, out, &created, err, sizeof err);
   if (rc < 0)
     fprintf(stderr, "soccollector: the center's key: %s\n", err);
   else if (created)
