@@ -29,8 +29,9 @@ int soc_agent_key_load(const soc_config *cfg, int create, soc_sign_key **out) {
   if (created) {
     char fpr[SOC_SIGN_FPR_TEXT + 1];
     soc_sign_fingerprint(soc_sign_key_pub(*out), fpr);
-    fprintf(stderr, "socagent: made the agent's key %s (fingerprint %s); the center accepts "
-                    "nothing from this agent until it is enrolled (socagent --print-key)\n",
+    fprintf(stderr,
+            "socagent: made the agent's key %s (fingerprint %s); the center accepts "
+            "nothing from this agent until it is enrolled (socagent --print-key)\n",
             path, fpr);
   }
   return 0;

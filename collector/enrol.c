@@ -30,8 +30,10 @@ int soc_center_key_load(const soc_collector_config *cfg, int create, soc_sign_ke
   if (rc < 0)
     fprintf(stderr, "soccollector: the center's key: %s\n", err);
   else if (created)
-    fprintf(stderr, "soccollector: made the center's key %s; agents apply only decisions it "
-                    "signed (their kafka.center_key: soccollector key)\n", path);
+    fprintf(stderr,
+            "soccollector: made the center's key %s; agents apply only decisions it "
+            "signed (their kafka.center_key: soccollector key)\n",
+            path);
   return rc;
 }
 
@@ -51,12 +53,13 @@ static int cmd_key(const soc_collector_config *cfg) {
   if (soc_center_key_load(cfg, 1, &k) < 0) return 1;
   soc_sign_pub_text(soc_sign_key_pub(k), text);
   soc_sign_fingerprint(soc_sign_key_pub(k), fpr);
-  printf("center:      %s\n"
-         "public key:  %s\n"
-         "fingerprint: %s\n"
-         "in each agent's configuration:\n"
-         "  kafka: { center_key: \"%s\" }\n",
-         cfg->collector.id, text, fpr, text);
+  printf(
+      "center:      %s\n"
+      "public key:  %s\n"
+      "fingerprint: %s\n"
+      "in each agent's configuration:\n"
+      "  kafka: { center_key: \"%s\" }\n",
+      cfg->collector.id, text, fpr, text);
   soc_sign_key_free(k);
   return 0;
 }
@@ -92,13 +95,16 @@ static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const 
   char user[256], fpr[SOC_SIGN_FPR_TEXT + 1], text[SOC_SIGN_PUB_TEXT + 1];
   int status = 2;
   if (!soc_collector_agent_id_ok(agent, strlen(agent))) {
-    fprintf(stderr, "soccollector enroll: '%s' is not an agent id; expected 1-64 letters, "
-                    "digits, '.', '_' or '-'\n", agent);
+    fprintf(stderr,
+            "soccollector enroll: '%s' is not an agent id; expected 1-64 letters, "
+            "digits, '.', '_' or '-'\n",
+            agent);
     return 2;
   }
   if (!key || soc_sign_pub_parse(key, strlen(key), &pub) < 0) {
-    fprintf(stderr, "soccollector enroll: --key: expected the 44 base64 characters "
-                    "`socagent --print-key` shows\n");
+    fprintf(stderr,
+            "soccollector enroll: --key: expected the 44 base64 characters "
+            "`socagent --print-key` shows\n");
     return 2;
   }
   if (!name_ok("enroll --agency", agency, SOC_CENTER_AGENCY_MAX) ||
@@ -109,8 +115,12 @@ static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const 
   status = 1;
   if (soc_center_open(cfg, &s) < 0) return 1;
   enrolled_one before = {.agent = agent};
-  soc_center_enrolment e = {.agent = agent, .key = text, .agency = agency, .by = by,
-                            .os_user = os_user(user, sizeof user), .at_ns = soc_now_real_ns()};
+  soc_center_enrolment e = {.agent = agent,
+                            .key = text,
+                            .agency = agency,
+                            .by = by,
+                            .os_user = os_user(user, sizeof user),
+                            .at_ns = soc_now_real_ns()};
   if (soc_store_begin(s) < 0 || soc_store_center_enrolments_scan(s, find_enrolled, &before) < 0 ||
       soc_store_center_enrol(s, &e) < 0 || soc_store_commit(s) < 0) {
     fprintf(stderr, "soccollector enroll: %s\n", soc_store_errmsg(s));
@@ -163,10 +173,17 @@ int soc_enrol_command(const soc_collector_config *cfg, int argc, char **argv) {
   optind = 0; /* the agent id may come before the options */
   while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (opt) {
-      case 'k': key = optarg; break;
-      case 'a': agency = optarg; break;
-      case 'b': by = optarg; break;
-      default: return 2;
+      case 'k':
+        key = optarg;
+        break;
+      case 'a':
+        agency = optarg;
+        break;
+      case 'b':
+        by = optarg;
+        break;
+      default:
+        return 2;
     }
   }
   if (!strcmp(cmd, "key")) {
@@ -177,13 +194,14 @@ int soc_enrol_command(const soc_collector_config *cfg, int argc, char **argv) {
     return cmd_key(cfg);
   }
   if (optind + 1 != argc || (!strcmp(cmd, "revoke") && (key || agency))) {
-    fprintf(stderr, "usage: soccollector enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
-                    "       soccollector revoke AGENT-ID [--by NAME]\n");
+    fprintf(stderr,
+            "usage: soccollector enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
+            "       soccollector revoke AGENT-ID [--by NAME]\n");
     return 2;
   }
   if (!by) by = os_user(user, sizeof user);
   return !strcmp(cmd, "enroll") ? cmd_enroll(cfg, argv[optind], key, agency, by)
-                                 : cmd_revoke(cfg, argv[optind], by);
+                                : cmd_revoke(cfg, argv[optind], by);
 }
 
 /* ---- the listing ------------------------------------------------------------------ */
@@ -199,7 +217,8 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
     char agent[SAFE(64)], agency[SAFE(SOC_CENTER_AGENCY_MAX)], by[SAFE(255)], user[SAFE(255)];
     soc_utf8_printable(e->agent, agent, sizeof agent);
     if (pending)
-      printf("%-24s %-8s %s  %" PRId64 " message(s) since %s: soccollector enroll %s --key %s "
+      printf("%-24s %-8s %s  %" PRId64
+             " message(s) since %s: soccollector enroll %s --key %s "
              "--agency AGENCY\n",
              agent, e->state, fpr, e->messages, when, agent, e->key);
     else

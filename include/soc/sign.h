@@ -28,9 +28,9 @@
 #include <stdint.h>
 
 #define SOC_SIGN_PUB_LEN 32
-#define SOC_SIGN_PUB_TEXT 44  /* base64 of a public key, without the NUL */
-#define SOC_SIGN_SIG_TEXT 88  /* base64 of a signature, without the NUL */
-#define SOC_SIGN_FPR_TEXT 39  /* "xxxx:xxxx:...": 8 groups of 4 hex digits */
+#define SOC_SIGN_PUB_TEXT 44 /* base64 of a public key, without the NUL */
+#define SOC_SIGN_SIG_TEXT 88 /* base64 of a signature, without the NUL */
+#define SOC_SIGN_FPR_TEXT 39 /* "xxxx:xxxx:...": 8 groups of 4 hex digits */
 
 typedef struct soc_sign_pub {
   uint8_t bytes[SOC_SIGN_PUB_LEN];

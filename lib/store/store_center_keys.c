@@ -23,8 +23,8 @@ int soc_store_center_enrol(soc_store *s, const soc_center_enrolment *e) {
   if (!result) result = soc_store_done(s, st, "cannot enrol an agent", NULL);
   if (!result)
     result = soc_store_prep(s, &st, "cannot clear a pending key",
-                            "DELETE FROM pending_key WHERE agent = ?1 AND key = ?2", "ss",
-                            e->agent, e->key);
+                            "DELETE FROM pending_key WHERE agent = ?1 AND key = ?2", "ss", e->agent,
+                            e->key);
   if (!result) result = soc_store_done(s, st, "cannot clear a pending key", NULL);
   return result;
 }
@@ -35,7 +35,8 @@ int soc_store_center_revoke(soc_store *s, const char *agent, const char *by, con
   int changed = 0;
   if (!s || !agent || !by || !os_user) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot revoke a key",
-                              "UPDATE enrolment SET state = '" SOC_CENTER_REVOKED "', by = ?2,"
+                              "UPDATE enrolment SET state = '" SOC_CENTER_REVOKED
+                              "', by = ?2,"
                               " os_user = ?3, at_ns = ?4 WHERE agent = ?1",
                               "sssi", agent, by, os_user, at_ns);
   if (!result) result = soc_store_done(s, st, "cannot revoke a key", &changed);
@@ -62,7 +63,8 @@ int soc_store_center_enrolments_scan(soc_store *s, soc_center_enrolment_cb cb, v
   int result = soc_store_prep(
       s, &st, "cannot read the enrolments",
       "SELECT agent, key, agency, state, by, os_user, at_ns, 0, 0, 0 AS o FROM enrolment"
-      " UNION ALL SELECT agent, key, '', '" SOC_CENTER_PENDING "', '', '', first_ns, last_ns,"
+      " UNION ALL SELECT agent, key, '', '" SOC_CENTER_PENDING
+      "', '', '', first_ns, last_ns,"
       " messages, 1 AS o FROM pending_key ORDER BY o, agent, key",
       NULL);
   return result ? result
@@ -83,15 +85,16 @@ int soc_store_center_orphans_expire(soc_store *s, int64_t before_ns, int64_t *ch
   sqlite3_stmt *st = NULL;
   int64_t found[2] = {0, 0};
   if (!s || !chunks || !bytes) return -EINVAL;
-#define ORPHANS " FROM evidence_chunk WHERE received_ns < ?1 AND bundle NOT IN (SELECT id FROM bundle)"
-  int result = soc_store_prep(s, &st, "cannot count orphan chunks",
-                              "SELECT count(*), coalesce(sum(length(data)), 0)" ORPHANS, "i",
-                              before_ns);
+#define ORPHANS \
+  " FROM evidence_chunk WHERE received_ns < ?1 AND bundle NOT IN (SELECT id FROM bundle)"
+  int result =
+      soc_store_prep(s, &st, "cannot count orphan chunks",
+                     "SELECT count(*), coalesce(sum(length(data)), 0)" ORPHANS, "i", before_ns);
   if (!result)
     result = soc_store_rows(s, st, "cannot count orphan chunks", 0, count_row, NULL, found);
   if (!result && found[0])
-    result = soc_store_prep(s, &st, "cannot expire orphan chunks", "DELETE" ORPHANS, "i",
-                            before_ns);
+    result =
+        soc_store_prep(s, &st, "cannot expire orphan chunks", "DELETE" ORPHANS, "i", before_ns);
   if (!result && found[0]) result = soc_store_done(s, st, "cannot expire orphan chunks", NULL);
 #undef ORPHANS
   *chunks = result ? 0 : found[0];

@@ -32,7 +32,9 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
-static void path_of(char *buf, size_t cap, const char *name) { snprintf(buf, cap, "%s/%s", dir, name); }
+static void path_of(char *buf, size_t cap, const char *name) {
+  snprintf(buf, cap, "%s/%s", dir, name);
+}
 
 static void test_key_created_once(void **state) {
   (void)state;
@@ -98,7 +100,8 @@ static void test_sign_binds_everything(void **state) {
   size_t len = strlen(payload);
   assert_int_equal(soc_sign_message(k, "soc.events", "host", 4, payload, len, sig), 0);
   assert_int_equal(strlen(sig), SOC_SIGN_SIG_TEXT);
-  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, sig, strlen(sig)), 0);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, sig, strlen(sig)),
+                   0);
   /* each part is bound: topic, key, payload, and where one ends */
   assert_int_equal(soc_sign_verify(pub, "soc.alerts", "host", 4, payload, len, sig, 88), -EBADMSG);
   assert_int_equal(soc_sign_verify(pub, "soc.events", "hosT", 4, payload, len, sig, 88), -EBADMSG);
@@ -106,9 +109,9 @@ static void test_sign_binds_everything(void **state) {
                    -EBADMSG);
   assert_int_equal(soc_sign_verify(pub, "soc.events", NULL, 0, payload, len, sig, 88), -EBADMSG);
   /* another key's signature, a cut one, garbage */
-  assert_int_equal(soc_sign_verify(soc_sign_key_pub(other), "soc.events", "host", 4, payload, len,
-                                   sig, 88),
-                   -EBADMSG);
+  assert_int_equal(
+      soc_sign_verify(soc_sign_key_pub(other), "soc.events", "host", 4, payload, len, sig, 88),
+      -EBADMSG);
   assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, sig, 87), -EBADMSG);
   assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, NULL, 0), -EBADMSG);
   char bad[SOC_SIGN_SIG_TEXT + 1];
