@@ -103,6 +103,27 @@ typedef struct known_key {
 } known_key;
 enum { K_NONE, K_ENROLLED, K_REVOKED };
 
+/* Batch roots verified with an agent's enrolled key in this batch (sign.h):
+ * the other messages of a signed batch cost hashes, not a verification. */
+#define ROOT_CACHE 256
+typedef struct known_root {
+  const known_key *key;
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth;
+} known_root;
+
+/* How one message is signed: alone (sig), or in a batch (root_sig, and the
+ * root its proof leads to). */
+typedef struct msg_sig {
+  const char *topic;
+  const void *key, *payload;
+  size_t key_len, len;
+  const void *sig, *root_sig;
+  size_t sig_len, root_sig_len;
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth;
+} msg_sig;
+
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
   soc_store *store;                /* owned */
@@ -121,6 +142,8 @@ typedef struct collector {
   int64_t total[C_COUNT];          /* this run, for the stop message */
   known_key keys[KEY_CACHE];
   size_t nkeys;
+  known_root roots[ROOT_CACHE];
+  size_t nroots, next_root;
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -174,6 +197,7 @@ static void batch_forget(collector *c) {
   c->first = rd_kafka_topic_partition_list_new(16);
   c->batch = 0;
   c->nkeys = 0;
+  c->nroots = c->next_root = 0;
   memset(c->delta, 0, sizeof c->delta);
   memset(c->reasons, 0, sizeof c->reasons);
 }
@@ -266,7 +290,9 @@ static const known_key *key_of(collector *c, const char *agent, int *err) {
   int revoked = 0;
   for (size_t i = 0; i < c->nkeys; i++)
     if (!strcmp(c->keys[i].agent, agent)) return &c->keys[i];
-  known_key *k = &c->keys[c->nkeys < KEY_CACHE ? c->nkeys++ : KEY_CACHE - 1];
+  /* full: start again, with the roots that name these entries */
+  if (c->nkeys == KEY_CACHE) c->nkeys = c->nroots = c->next_root = 0;
+  known_key *k = &c->keys[c->nkeys++];
   memset(k, 0, sizeof *k);
   snprintf(k->agent, sizeof k->agent, "%s", agent);
   int rc = soc_store_center_key_of(c->w, agent, text, sizeof text, k->agency, sizeof k->agency,
@@ -281,6 +307,28 @@ static const known_key *key_of(collector *c, const char *agent, int *err) {
   return k;
 }
 
+/* 1 when m is signed by pub; k (the enrolled key pub is, or NULL) lets a
+ * verified batch root be remembered and found again. */
+static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k,
+                     const msg_sig *m) {
+  if (m->sig)
+    return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
+                           m->sig_len) == 0;
+  for (size_t i = 0; k && i < c->nroots; i++)
+    if (c->roots[i].key == k && c->roots[i].depth == m->depth &&
+        !memcmp(c->roots[i].root, m->root, SOC_SIGN_HASH_LEN))
+      return 1;
+  if (soc_sign_verify_root(pub, m->root, m->depth, m->root_sig, m->root_sig_len) < 0) return 0;
+  if (k) {
+    known_root *r = &c->roots[c->next_root];
+    c->next_root = (c->next_root + 1) % ROOT_CACHE;
+    if (c->nroots < ROOT_CACHE) c->nroots++;
+    *r = (known_root){.key = k, .depth = m->depth};
+    memcpy(r->root, m->root, SOC_SIGN_HASH_LEN);
+  }
+  return 1;
+}
+
 /* Is m signed by the key enrolled for v->agent, for its agency? Returns
  * SOC_COLLECTOR_OK or the reason (with v->detail), or a negative errno
  * from the store. The key the message names, when it verifies it and its
@@ -288,21 +336,33 @@ static const known_key *key_of(collector *c, const char *agent, int *err) {
  * enrol. */
 static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
                         const char *topic, soc_collector_verdict *v, int64_t now_ns) {
-  size_t sig_len = 0, key_len = 0;
-  const void *sig = header(h, "signature", &sig_len);
+  size_t key_len = 0, proof_len = 0;
+  msg_sig s = {.topic = topic,
+               .key = m->key,
+               .key_len = m->key ? m->key_len : 0,
+               .payload = m->payload ? m->payload : "",
+               .len = m->payload ? m->len : 0};
+  s.sig = header(h, "signature", &s.sig_len);
+  s.root_sig = header(h, "sig.root", &s.root_sig_len);
+  const void *proof = header(h, "sig.proof", &proof_len);
   const char *named = header(h, "agent.key", &key_len);
-  const void *payload = m->payload ? m->payload : "";
-  size_t len = m->payload ? m->len : 0, klen = m->key ? m->key_len : 0;
   int err = 0;
   soc_collector_reason r = SOC_COLLECTOR_OK;
-  if (!sig) {
+  if (!s.sig && !(s.root_sig && proof)) {
     snprintf(v->detail, sizeof v->detail, "no signature header");
     return SOC_COLLECTOR_UNSIGNED;
   }
+  if (!s.sig) {
+    uint8_t leaf[SOC_SIGN_HASH_LEN];
+    soc_sign_leaf(topic, s.key, s.key_len, s.payload, s.len, leaf);
+    if (soc_sign_proof_root(leaf, proof, proof_len, s.root, &s.depth) < 0) {
+      snprintf(v->detail, sizeof v->detail, "sig.proof is not a batch proof");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+  }
   const known_key *k = key_of(c, v->agent, &err);
   if (!k) return err;
-  if (k->state == K_ENROLLED &&
-      soc_sign_verify(&k->pub, topic, m->key, klen, payload, len, sig, sig_len) == 0) {
+  if (k->state == K_ENROLLED && signed_by(c, &k->pub, k, &s)) {
     if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
     snprintf(v->detail, sizeof v->detail, "speaks for agency '%.40s'; its agent is enrolled "
              "for '%.40s'", v->agency, k->agency);
@@ -311,8 +371,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   soc_sign_pub pub;
   char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
   int provable = named && key_len == SOC_SIGN_PUB_TEXT &&
-                 soc_sign_pub_parse(named, key_len, &pub) == 0 &&
-                 soc_sign_verify(&pub, topic, m->key, klen, payload, len, sig, sig_len) == 0;
+                 soc_sign_pub_parse(named, key_len, &pub) == 0 && signed_by(c, &pub, NULL, &s);
   /* A key in another's name is no candidate: an enrolled agent gets a new
    * key only from an operator who compared its fingerprint. */
   if (provable && (k->state == K_NONE ||

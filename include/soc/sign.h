@@ -57,6 +57,39 @@ int soc_sign_message(const soc_sign_key *k, const char *topic, const void *key, 
 int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key, size_t key_len,
                     const void *payload, size_t len, const void *sig, size_t sig_len);
 
+/* ---- batches: one signature for many messages ----------------------------------
+ * Signing each message costs ~20 µs and verifying ~55 µs. A batch of up to
+ * SOC_SIGN_BATCH_MAX messages is signed once instead: each message's leaf
+ * is the SHA-256 of (label, topic, key, payload); the leaves (padded with
+ * zero leaves to a power of two) make a Merkle tree, and the root is signed.
+ * Each message carries the root's signature and its proof (its index and
+ * the sibling hashes up to the root), so it can still be checked alone, in
+ * any order, on any partition; a checker that has seen the root verified
+ * for a key needs only the hashes for the rest of the batch. */
+#define SOC_SIGN_BATCH_MAX 64
+#define SOC_SIGN_DEPTH_MAX 6 /* log2(SOC_SIGN_BATCH_MAX) */
+#define SOC_SIGN_HASH_LEN 32
+/* "INDEX:DEPTH:" and the siblings in base64 */
+#define SOC_SIGN_PROOF_TEXT (8 + 4 * ((SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN + 2) / 3))
+
+void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const void *payload,
+                   size_t len, uint8_t out[SOC_SIGN_HASH_LEN]);
+
+typedef struct soc_sign_batch {
+  char sig[SOC_SIGN_SIG_TEXT + 1];                           /* the root's signature */
+  char proof[SOC_SIGN_BATCH_MAX][SOC_SIGN_PROOF_TEXT + 1]; /* message i's proof */
+} soc_sign_batch;
+/* Signs the n leaves (1..SOC_SIGN_BATCH_MAX). Returns 0, -EINVAL or -EIO. */
+int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        soc_sign_batch *out);
+/* The root that leaf and proof (text, proof_len bytes) lead to. Returns 0,
+ * or -EBADMSG when the proof is not one. */
+int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
+/* 0 when sig (text) is pub's signature of the root of a tree of depth. */
+int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],
+                         unsigned depth, const void *sig, size_t sig_len);
+
 /* A public key from its text (len bytes, surrounding blanks ignored).
  * Returns 0 or -EINVAL. */
 int soc_sign_pub_parse(const char *text, size_t len, soc_sign_pub *out);

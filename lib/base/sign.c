@@ -101,6 +101,125 @@ int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key,
   return crypto_sign_final_verify(&st, raw, pub->bytes) == 0 ? 0 : -EBADMSG;
 }
 
+/* ---- batches ------------------------------------------------------------------- */
+
+static const char LEAF_LABEL[] = "socagent message leaf v1";
+static const char ROOT_LABEL[] = "socagent batch root v1";
+
+static void feed_sha(crypto_hash_sha256_state *st, const void *p, size_t len) {
+  uint8_t n[8];
+  for (int i = 0; i < 8; i++) n[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+  crypto_hash_sha256_update(st, n, sizeof n);
+  if (len) crypto_hash_sha256_update(st, p, len);
+}
+
+void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const void *payload,
+                   size_t len, uint8_t out[SOC_SIGN_HASH_LEN]) {
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  crypto_hash_sha256_update(&st, (const uint8_t *)LEAF_LABEL, sizeof LEAF_LABEL);
+  feed_sha(&st, topic, strlen(topic));
+  feed_sha(&st, key, key_len);
+  feed_sha(&st, payload, len);
+  crypto_hash_sha256_final(&st, out);
+}
+
+/* An inner node: a prefix byte no leaf input starts with (leaves start
+ * with LEAF_LABEL), so a node can never pass for a message. */
+static void node(const uint8_t *l, const uint8_t *r, uint8_t *out) {
+  crypto_hash_sha256_state st;
+  static const uint8_t inner = 1;
+  crypto_hash_sha256_init(&st);
+  crypto_hash_sha256_update(&st, &inner, 1);
+  crypto_hash_sha256_update(&st, l, SOC_SIGN_HASH_LEN);
+  crypto_hash_sha256_update(&st, r, SOC_SIGN_HASH_LEN);
+  crypto_hash_sha256_final(&st, out);
+}
+
+/* What the key signs: the label, the tree's depth, the root. */
+static void root_message(const uint8_t *root, unsigned depth, uint8_t *msg, size_t *len) {
+  memcpy(msg, ROOT_LABEL, sizeof ROOT_LABEL);
+  msg[sizeof ROOT_LABEL] = (uint8_t)depth;
+  memcpy(msg + sizeof ROOT_LABEL + 1, root, SOC_SIGN_HASH_LEN);
+  *len = sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN;
+}
+
+int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        soc_sign_batch *out) {
+  /* every level of the tree, the leaves first: 2 * 64 nodes at most */
+  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
+  size_t width = 1, mlen = 0;
+  unsigned depth = 0;
+  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+  while (width < n) width *= 2, depth++;
+  memset(tree, 0, sizeof tree);
+  memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
+  /* level l starts at base[l]; the root is the last node */
+  size_t base[SOC_SIGN_DEPTH_MAX + 1], at = 0;
+  for (unsigned l = 0, w = (unsigned)width; l <= depth; l++, w /= 2) {
+    base[l] = at;
+    if (l)
+      for (unsigned i = 0; i < w; i++)
+        node(tree[base[l - 1] + 2 * i], tree[base[l - 1] + 2 * i + 1], tree[at + i]);
+    at += w;
+  }
+  root_message(tree[base[depth]], depth, msg, &mlen);
+  if (crypto_sign_detached(sig, NULL, msg, mlen, k->sk) != 0) return -EIO;
+  sodium_bin2base64(out->sig, sizeof out->sig, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];
+    size_t idx = i;
+    for (unsigned l = 0; l < depth; l++, idx /= 2)
+      memcpy(path + l * SOC_SIGN_HASH_LEN, tree[base[l] + (idx ^ 1)], SOC_SIGN_HASH_LEN);
+    int w = snprintf(out->proof[i], sizeof out->proof[i], "%zu:%u:", i, depth);
+    sodium_bin2base64(out->proof[i] + w, sizeof out->proof[i] - (size_t)w, path,
+                      depth * SOC_SIGN_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+  }
+  return 0;
+}
+
+int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
+  char head[16];
+  const char *p = proof;
+  uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN], cur[SOC_SIGN_HASH_LEN];
+  unsigned idx = 0, d = 0;
+  int used = 0;
+  if (!proof || proof_len > SOC_SIGN_PROOF_TEXT || ready() < 0) return -EBADMSG;
+  size_t hl = proof_len < sizeof head - 1 ? proof_len : sizeof head - 1;
+  memcpy(head, p, hl);
+  head[hl] = '\0';
+  if (sscanf(head, "%2u:%1u:%n", &idx, &d, &used) != 2 || !used || d > SOC_SIGN_DEPTH_MAX ||
+      idx >= (1u << d))
+    return -EBADMSG;
+  if (d && from_b64(p + used, proof_len - (size_t)used, path, d * SOC_SIGN_HASH_LEN) < 0)
+    return -EBADMSG;
+  if (!d && (size_t)used != proof_len) return -EBADMSG;
+  memcpy(cur, leaf, SOC_SIGN_HASH_LEN);
+  for (unsigned l = 0; l < d; l++, idx /= 2) {
+    const uint8_t *sib = path + l * SOC_SIGN_HASH_LEN;
+    if (idx & 1)
+      node(sib, cur, cur);
+    else
+      node(cur, sib, cur);
+  }
+  memcpy(root, cur, SOC_SIGN_HASH_LEN);
+  *depth = d;
+  return 0;
+}
+
+int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],
+                         unsigned depth, const void *sig, size_t sig_len) {
+  uint8_t raw[crypto_sign_BYTES], msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN];
+  size_t mlen = 0;
+  if (!sig || sig_len != SOC_SIGN_SIG_TEXT || ready() < 0 ||
+      from_b64(sig, sig_len, raw, sizeof raw) < 0)
+    return -EBADMSG;
+  root_message(root, depth, msg, &mlen);
+  return crypto_sign_verify_detached(raw, msg, mlen, pub->bytes) == 0 ? 0 : -EBADMSG;
+}
+
 /* ---- key files ---------------------------------------------------------------- */
 
 /* Reads a one-line file of at most FILE_MAX bytes. private: refuse it when

@@ -11,7 +11,9 @@
 #  - a level-4 report in the victim's name, and one of mal's own that speaks
 #    for the victim's agency;
 #  - a heartbeat in the victim's name raising its audit anchor to 999999:fff…;
-#  - a heartbeat from a key nobody enrolled.
+#  - a heartbeat from a key nobody enrolled;
+# and, after the victim, one of its own events with its batch signature
+# and proof, the message changed.
 # Then the victim sends for real, and the collector starts. Afterwards every
 # one of the victim's events is stored, its bundle verifies, its report is
 # the level it filed, no notification was made for a forgery, its anchor is
@@ -95,6 +97,16 @@ printf '%s' "$HB" | sed 's/"victim"/"newcomer"/' | as newcomer "$T/unknown.key" 
 # --- the victim, for real; then the center
 run "$AGENT" "${V[@]}" --forward-once
 expect_status 0
+# one of its events (after mallory's 40), its batch signature and proof kept, the
+# message changed
+consume_h() { timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -p 0 -o 40 -c 1 -e -q -f '%k\t%h\t%s\n' 2>/dev/null; }
+IFS=$'\t' read -r K HDRS BODY < <(consume_h)
+HARGS=()
+IFS=, read -ra HS <<<"$HDRS"
+for hv in "${HS[@]}"; do HARGS+=(-H "$hv"); done
+[[ "$HDRS" == *sig.proof=* ]] || fail "the victim's event carries no batch proof: $HDRS"
+printf '%s\t%s\n' "$K" "${BODY/\"message\":\"/\"message\":\"forged in a batch }" |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" 2>/dev/null
 "$COLL" "${C[@]}" 2>"$T/c.err" &
 CPID=$!
 wait_for() { # CMD...: until it exits 0 (30 s)
@@ -106,8 +118,8 @@ victim_events() { [ "$("$COLL" "${C[@]}" events --count --agent victim)" = "$LIN
 wait_for victim_events || fail "pre-empted event ids: victim has $("$COLL" "${C[@]}" events --count --agent victim) of $LINES events"
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "^$BID .*verified"; }
 wait_for bundle_ok || fail "evidence squatting: $("$COLL" "${C[@]}" evidence)"
-quarantined() { [ "$(sqlite3 "$T/center/center.db" "select count(*) from quarantine")" = 26 ]; }
-wait_for quarantined || fail "quarantine holds $(sqlite3 "$T/center/center.db" "select count(*) from quarantine") of 26"
+quarantined() { [ "$(sqlite3 "$T/center/center.db" "select count(*) from quarantine")" = 27 ]; }
+wait_for quarantined || fail "quarantine holds $(sqlite3 "$T/center/center.db" "select count(*) from quarantine") of 27"
 CHECKS=$((CHECKS + 3))
 
 DB="$T/center/center.db"
@@ -141,7 +153,7 @@ check_py "each forgery in quarantine, with its reason" '
 import collections, json, sys
 rows = json.load(open(sys.argv[1]))
 c = collections.Counter((r["topic"], r["reason"]) for r in rows)
-want = {("soc.events", "bad_signature"): 20, ("soc.evidence", "bad_signature"): 1,
+want = {("soc.events", "bad_signature"): 21, ("soc.evidence", "bad_signature"): 1,
         ("soc.evidence", "bad_field"): 1, ("soc.reports", "bad_signature"): 1,
         ("soc.reports", "agency_mismatch"): 1, ("soc.heartbeat", "bad_signature"): 1,
         ("soc.heartbeat", "unenrolled"): 1}

@@ -150,12 +150,75 @@ static void test_text_forms(void **state) {
   soc_sign_key_free(k);
 }
 
+/* One signature for a batch: every message checks alone against it, a
+ * changed message or a proof of another one does not. */
+static void check_batch(soc_sign_key *k, size_t n) {
+  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
+  char payload[SOC_SIGN_BATCH_MAX][32];
+  static soc_sign_batch b;
+  unsigned depth = 99;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(payload[i], sizeof payload[i], "{\"n\":%zu}", i);
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaves[i]);
+  }
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, &b), 0);
+  const soc_sign_pub *pub = soc_sign_key_pub(k);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[SOC_SIGN_HASH_LEN];
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), 0);
+    /* the same proof for a changed payload, another topic: another root */
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]) - 1, leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    soc_sign_leaf("soc.alerts", "h", 1, payload[i], strlen(payload[i]), leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    /* message i with the proof of another */
+    if (n > 1) {
+      soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaf);
+      const char *other = b.proof[(i + 1) % n];
+      assert_int_equal(soc_sign_proof_root(leaf, other, strlen(other), root, &depth), 0);
+      assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    }
+  }
+  /* the root's signature is not a message signature, nor the reverse */
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "h", 1, payload[0], strlen(payload[0]), b.sig,
+                                   strlen(b.sig)),
+                   -EBADMSG);
+}
+
+static void test_batch(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_sign_key *k = NULL;
+  path_of(path, sizeof path, "b.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  check_batch(k, 1);
+  check_batch(k, 2);
+  check_batch(k, 5);
+  check_batch(k, SOC_SIGN_BATCH_MAX);
+  uint8_t leaves[SOC_SIGN_BATCH_MAX + 1][SOC_SIGN_HASH_LEN] = {{0}}, root[SOC_SIGN_HASH_LEN];
+  static soc_sign_batch b;
+  unsigned depth = 0;
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves,
+                                       SOC_SIGN_BATCH_MAX + 1, &b),
+                   -EINVAL);
+  /* proofs that are not: index outside the tree, too deep, cut, junk */
+  static const char *const bad[] = {"4:2:" "AAAA", "0:7:", "1:1:AAAA", "x", "", "0:1:!!!!"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(soc_sign_proof_root(leaves[0], bad[i], strlen(bad[i]), root, &depth), -EBADMSG);
+  soc_sign_key_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
       cmocka_unit_test(test_bad_key_file),
       cmocka_unit_test(test_sign_binds_everything),
       cmocka_unit_test(test_text_forms),
+      cmocka_unit_test(test_batch),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
