@@ -181,21 +181,24 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
 
 int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
-  char head[16];
   const char *p = proof;
   uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN], cur[SOC_SIGN_HASH_LEN];
   unsigned idx = 0, d = 0;
-  int used = 0;
+  size_t used = 0;
   if (!proof || proof_len > SOC_SIGN_PROOF_TEXT || ready() < 0) return -EBADMSG;
-  size_t hl = proof_len < sizeof head - 1 ? proof_len : sizeof head - 1;
-  memcpy(head, p, hl);
-  head[hl] = '\0';
-  if (sscanf(head, "%2u:%1u:%n", &idx, &d, &used) != 2 || !used || d > SOC_SIGN_DEPTH_MAX ||
-      idx >= (1u << d))
+  /* "INDEX:DEPTH:" exactly as soc_sign_batch_make writes it: decimal
+   * without sign, blanks or leading zeros, so one proof has one text */
+  while (used < proof_len && used < 3 && p[used] >= '0' && p[used] <= '9')
+    idx = idx * 10 + (unsigned)(p[used++] - '0');
+  if (!used || used > 2 || (used == 2 && p[0] == '0') || used + 3 > proof_len ||
+      p[used] != ':' || p[used + 1] < '0' || p[used + 1] > '9' || p[used + 2] != ':')
     return -EBADMSG;
-  if (d && from_b64(p + used, proof_len - (size_t)used, path, d * SOC_SIGN_HASH_LEN) < 0)
+  d = (unsigned)(p[used + 1] - '0');
+  used += 3;
+  if (d > SOC_SIGN_DEPTH_MAX || idx >= (1u << d)) return -EBADMSG;
+  if (d && from_b64(p + used, proof_len - used, path, d * SOC_SIGN_HASH_LEN) < 0)
     return -EBADMSG;
-  if (!d && (size_t)used != proof_len) return -EBADMSG;
+  if (!d && used != proof_len) return -EBADMSG;
   memcpy(cur, leaf, SOC_SIGN_HASH_LEN);
   for (unsigned l = 0; l < d; l++, idx /= 2) {
     const uint8_t *sib = path + l * SOC_SIGN_HASH_LEN;

@@ -1,10 +1,13 @@
 /*
  * libFuzzer harness: what a Kafka header carries into soc/sign.h — a public
- * key (agent.key, soc_sign_pub_parse) and a signature (signature,
- * soc_sign_verify) — from anyone who can write to a topic.
+ * key (agent.key, soc_sign_pub_parse), a signature (signature,
+ * soc_sign_verify, and sig.root, soc_sign_verify_root) and a batch proof
+ * (sig.proof, soc_sign_proof_root) — from anyone who can write to a topic.
  * Invariants: a public key that parses prints back as 44 characters that
  * parse to the same key; nothing verifies but the real signature, and the
- * real one verifies only the exact (topic, key, payload) it was made for.
+ * real one verifies only the exact (topic, key, payload) it was made for;
+ * a proof that parses has a depth within SOC_SIGN_DEPTH_MAX, and the only
+ * root our one-message batch signature covers is that message's leaf.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,5 +49,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap();
   if (size && soc_sign_verify(mine, "soc.events", "k", 1, data, size - 1, sig, strlen(sig)) == 0)
     __builtin_trap();
+  /* the input as a batch proof of a fixed message */
+  static soc_sign_batch b;
+  static uint8_t leaf[SOC_SIGN_HASH_LEN];
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth = 99;
+  if (!b.sig[0]) {
+    soc_sign_leaf("soc.events", "k", 1, "{}", 2, leaf);
+    if (soc_sign_batch_make(key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])&leaf, 1, &b) < 0)
+      __builtin_trap();
+  }
+  if (soc_sign_proof_root(leaf, data, size, root, &depth) == 0) {
+    if (depth > SOC_SIGN_DEPTH_MAX) __builtin_trap();
+    /* a root the signature covers is the real one: a one-leaf tree's */
+    if (soc_sign_verify_root(mine, root, depth, b.sig, strlen(b.sig)) == 0 &&
+        (depth != 0 || memcmp(root, leaf, sizeof root)))
+      __builtin_trap();
+  }
   return 0;
 }
