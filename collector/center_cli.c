@@ -22,6 +22,8 @@
 
 #include "center.h"
 #include "outbox.h"
+#include "soc/utf8.h"
+
 #include "soc/bundle.h"
 #include "soc/center_topic.h"
 #include "soc/decision.h"
@@ -152,8 +154,11 @@ static int list_one(void *arg, const soc_center_report *r) {
     fjson_object_array_add(x->out, o);
     goto out;
   }
-  printf("%s  %s  level %d  %s  %s  notified %zu  evidence %s%s\n", r->id, r->agency, level,
-         state ? state : "?", r->category, notes, b.state,
+  /* the agency and the category are what the agent's report said */
+  char agency[SOC_UTF8_PRINTABLE_BUF(256)], category[SOC_UTF8_PRINTABLE_BUF(256)];
+  printf("%s  %s  level %d  %s  %s  notified %zu  evidence %s%s\n", r->id,
+         soc_utf8_printable(r->agency, agency, sizeof agency), level, state ? state : "?",
+         soc_utf8_printable(r->category, category, sizeof category), notes, b.state,
          r->flagged_ns ? "  FLAGGED: center reviews directly (§3.3(一))" : "");
   if (r->flagged_ns) printf("  flagged %s: %s\n", stamp(r->flagged_ns / 1000000000, t1, sizeof t1), r->flag);
   for (size_t i = 0; i < v.ndl; i++) {
@@ -221,8 +226,11 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
     tot[1] += w->overdue;
     tot[2] += w->closed;
     if (!out) {
-      printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", w->agency, w->level,
-             w->category, w->open, w->overdue, w->closed);
+      char agency[SOC_UTF8_PRINTABLE_BUF(256)], category[SOC_UTF8_PRINTABLE_BUF(256)];
+      printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n",
+             soc_utf8_printable(w->agency, agency, sizeof agency), w->level,
+             soc_utf8_printable(w->category, category, sizeof category), w->open, w->overdue,
+             w->closed);
       continue;
     }
     fjson_object *e = fjson_object_new_object();
@@ -254,9 +262,10 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
 
 static int print_bundle(void *arg, const soc_center_bundle *b) {
   (void)arg;
+  char reason[SOC_UTF8_PRINTABLE_BUF(512)];
   printf("%s  report %s  %lld/%lld chunks  %lld bytes  %s%s%s\n", b->id, b->report,
          (long long)b->have, (long long)b->chunks, (long long)b->size, b->state,
-         b->reason[0] ? ": " : "", b->reason);
+         b->reason[0] ? ": " : "", soc_utf8_printable(b->reason, reason, sizeof reason));
   return 0;
 }
 

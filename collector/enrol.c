@@ -19,8 +19,6 @@
 #include "soc/utf8.h"
 #include "validate.h"
 
-#define SAFE(n) (SOC_UTF8_PRINTABLE_MAX(n) + 1)
-
 int soc_center_key_load(const soc_collector_config *cfg, int create, soc_sign_key **out) {
   char path[4096], err[600];
   int created = 0;
@@ -127,7 +125,8 @@ static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const 
     soc_store_rollback(s);
     goto out;
   }
-  char safe_agency[SAFE(SOC_CENTER_AGENCY_MAX)], safe_by[SAFE(255)];
+  char safe_agency[SOC_UTF8_PRINTABLE_BUF(SOC_CENTER_AGENCY_MAX)],
+      safe_by[SOC_UTF8_PRINTABLE_BUF(255)];
   printf("enrolled %s (agency %s), key fingerprint %s, by %s (%s)\n", agent,
          soc_utf8_printable(agency, safe_agency, sizeof safe_agency), fpr,
          soc_utf8_printable(by, safe_by, sizeof safe_by), user);
@@ -151,7 +150,7 @@ static int cmd_revoke(const soc_collector_config *cfg, const char *agent, const 
   if (!name_ok("revoke --by", by, 255)) return 2;
   if (soc_center_open(cfg, &s) < 0) return 1;
   int rc = soc_store_center_revoke(s, agent, by, os_user(user, sizeof user), soc_now_real_ns());
-  char safe[SAFE(64)];
+  char safe[SOC_UTF8_PRINTABLE_BUF(64)];
   if (rc < 0)
     fprintf(stderr, "soccollector revoke: %s\n", soc_store_errmsg(s));
   else
@@ -214,7 +213,8 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
   soc_event_format_time(e->at_ns, 0, when, sizeof when);
   int pending = !strcmp(e->state, SOC_CENTER_PENDING);
   if (!list) {
-    char agent[SAFE(64)], agency[SAFE(SOC_CENTER_AGENCY_MAX)], by[SAFE(255)], user[SAFE(255)];
+    char agent[SOC_UTF8_PRINTABLE_BUF(64)], agency[SOC_UTF8_PRINTABLE_BUF(SOC_CENTER_AGENCY_MAX)],
+        by[SOC_UTF8_PRINTABLE_BUF(255)], user[SOC_UTF8_PRINTABLE_BUF(255)];
     soc_utf8_printable(e->agent, agent, sizeof agent);
     if (pending)
       printf("%-24s %-8s %s  %" PRId64

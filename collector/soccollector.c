@@ -745,8 +745,8 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   x->silent += (size_t)silent;
   if (!x->json) {
     /* the agency and the version come from the agent's messages */
-    char agency[SOC_UTF8_PRINTABLE_MAX(SOC_COLLECTOR_TEXT_MAX) + 1],
-        version[SOC_UTF8_PRINTABLE_MAX(SOC_COLLECTOR_TEXT_MAX) + 1];
+    char agency[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)],
+        version[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)];
     printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id,
            soc_utf8_printable(a->agency, agency, sizeof agency), a->authority,
            soc_utf8_printable(a->version, version, sizeof version), age_s, a->lag_lines,
@@ -820,8 +820,11 @@ static int print_rejected(void *arg, const soc_center_rejected *r) {
       if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f) head[i] = '.';
     for (size_t i = 0; i < kl; i++)
       if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) key[i] = '.';
+    /* the detail may quote what the message said */
+    char detail[SOC_UTF8_PRINTABLE_BUF(160)];
     printf("%s[%d]@%" PRId64 " key=%s reason=%s size=%" PRId64 " (%s): %.120s\n", r->topic,
-           r->partition, r->offset, key, r->reason, r->size, r->detail, head);
+           r->partition, r->offset, key, r->reason, r->size,
+           soc_utf8_printable(r->detail, detail, sizeof detail), head);
     return 0;
   }
   fjson_object *o = fjson_object_new_object();

@@ -87,8 +87,8 @@ static int list_row(void *arg, const soc_audit_row *r) {
   /* Names and reasons are what an analyst typed (or a tampered row holds):
    * shown with control characters escaped, so none can clear the screen or
    * forge a line of this listing. */
-  char actor[SOC_UTF8_PRINTABLE_MAX(256) + 1], action[SOC_UTF8_PRINTABLE_MAX(64) + 1],
-      object[SOC_UTF8_PRINTABLE_MAX(256) + 1], details[SOC_UTF8_PRINTABLE_MAX(1365) + 1];
+  char actor[SOC_UTF8_PRINTABLE_BUF(256)], action[SOC_UTF8_PRINTABLE_BUF(64)],
+      object[SOC_UTF8_PRINTABLE_BUF(256)], details[SOC_UTF8_PRINTABLE_BUF(1365)];
   printf("%6" PRId64 "  %s  %-12s %-16s %-20s %s  %.12s\n", r->seq, when,
          soc_utf8_printable(r->actor, actor, sizeof actor),
          soc_utf8_printable(r->action, action, sizeof action),

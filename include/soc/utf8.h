@@ -46,6 +46,7 @@ int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t
 
 /* Worst case of soc_utf8_printable for n bytes of text, without the NUL. */
 #define SOC_UTF8_PRINTABLE_MAX(n) ((n) * 4)
+#define SOC_UTF8_PRINTABLE_BUF(n) (SOC_UTF8_PRINTABLE_MAX(n) + 1) /* with the NUL */
 /* Copies the C string in to out for a terminal: every control character
  * (C0, DEL and the C1 range U+0080-U+009F, where escape sequences start)
  * becomes \xHH per byte, so a name or a reason that somebody typed, or a

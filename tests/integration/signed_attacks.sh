@@ -49,6 +49,10 @@ kafka: { brokers: "$BOOTSTRAP", topic_prefix: soc, group_id: soccollector }
 YAML
 C=(-c "$T/center.yaml")
 enroll_agent "$T/center.yaml" "$T/victim/agent.yaml" || fail "cannot enrol victim"
+# a name with a terminal title sequence is refused, not recorded
+run "$COLL" "${C[@]}" enroll mal --key "$("$SIGN" "$T/mal.key" --pub)" --agency other \
+  --by $'ops\e]0;pwned\a'
+expect_status 2
 run "$COLL" "${C[@]}" enroll mal --key "$("$SIGN" "$T/mal.key" --pub)" --agency other --by ops
 expect_status 0
 
@@ -56,7 +60,7 @@ expect_status 0
 run "$AGENT" "${V[@]}" --oneshot
 expect_status 0
 D=$("$CTL" "${V[@]}" drafts --json | python3 -c 'import json,sys; print(sorted(x["id"] for x in json.load(sys.stdin))[0])')
-run "$CTL" "${V[@]}" confirm "$D" --analyst amy --level 3 --reason "gateway brute force"
+run "$CTL" "${V[@]}" confirm "$D" --analyst $'amy\e[2J' --level 3 --reason "gateway brute force"
 expect_status 0
 run "$CTL" "${V[@]}" file "$D" --analyst amy
 expect_status 0
@@ -159,6 +163,19 @@ want = {("soc.events", "bad_signature"): 21, ("soc.evidence", "bad_signature"): 
         ("soc.heartbeat", "unenrolled"): 1}
 # the rest: the rehearsal agent is not on our topics; the victim sent nothing bad
 assert dict(c) == want, dict(c)' "$T/q.json"
+
+# --- terminal safety: what was typed is shown, its control characters escaped
+run "$CTL" "${V[@]}" audit list
+expect_out 'amy\x1b[2J'
+check_py "no control character reaches the terminal; the OS user is in the entry" '
+import json, subprocess, sys
+coll, ctl = [sys.argv[1], "-c", sys.argv[2]], [sys.argv[3], "-c", sys.argv[4]]
+for cmd in (coll + ["agents"], coll + ["quarantine"], ctl + ["audit", "list"]):
+    out = subprocess.run(cmd, capture_output=True).stdout
+    assert not any(b < 0x20 and b not in (0x0a,) or b == 0x7f for b in out), (cmd, out[:200])
+rows = json.loads(subprocess.run(ctl + ["audit", "list", "--json"], capture_output=True).stdout)
+assert any(r["details"].get("os_user") for r in rows if isinstance(r["details"], dict)), rows
+ ' "$COLL" "$T/center.yaml" "$CTL" "$T/victim/agent.yaml"
 
 # --- orphan chunks: mal'"'"'s own bundle, whose manifest never comes, expires
 printf '%s' "$CHUNK" | sed "s|$BID|mal/7/evidence|; s|victim/$D|mal/7|" | as mal "$T/mal.key" soc.evidence mal/7/evidence
