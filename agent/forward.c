@@ -128,6 +128,7 @@ struct soc_forward {
   char name_events[300], name_heartbeat[300];
   soc_sign_key *key;      /* signs every message (identity.h) */
   char key_text[SOC_SIGN_PUB_TEXT + 1];
+  char key_cert[SOC_SIGN_SIG_TEXT + 1]; /* after a rotation: the old key's word for it, or "" */
   char errstr[512];
   pthread_t thread;
   int started;
@@ -316,6 +317,17 @@ static void rewind_to_cursor(soc_forward *f) {
 
 /* ---- signatures ------------------------------------------------------------------ */
 
+/* Who sends: the agent id, the schema, the key, and after a rotation the
+ * old key's certificate of it, which lets the center take the new key. */
+static rd_kafka_headers_t *identity_headers(soc_forward *f, size_t n) {
+  rd_kafka_headers_t *h = rd_kafka_headers_new(n);
+  rd_kafka_header_add(h, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
+  rd_kafka_header_add(h, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
+  rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
+  if (f->key_cert[0]) rd_kafka_header_add(h, "key.cert", 8, f->key_cert, SOC_SIGN_SIG_TEXT);
+  return h;
+}
+
 /* The headers every message carries: who sends it, the schema, the key it
  * is signed with and the signature over (topic, key, payload), which the
  * center checks against the key it enrolled for agent.id. librdkafka takes
@@ -325,10 +337,7 @@ static rd_kafka_headers_t *signed_headers(soc_forward *f, const char *topic, con
                                           size_t key_len, const void *payload, size_t len) {
   char sig[SOC_SIGN_SIG_TEXT + 1];
   if (soc_sign_message(f->key, topic, key, key_len, payload, len, sig) < 0) return NULL;
-  rd_kafka_headers_t *h = rd_kafka_headers_new(4);
-  rd_kafka_header_add(h, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
-  rd_kafka_header_add(h, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
-  rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
+  rd_kafka_headers_t *h = identity_headers(f, 5);
   rd_kafka_header_add(h, "signature", 9, sig, SOC_SIGN_SIG_TEXT);
   return h;
 }
@@ -586,10 +595,7 @@ static int produce_block(soc_forward *f) {
     while (b->next < b->n) {
       const batch_msg *m = &b->msg[b->next];
       const char *json = b->buf + m->off, *key = json + m->len;
-      rd_kafka_headers_t *h = rd_kafka_headers_new(5);
-      rd_kafka_header_add(h, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
-      rd_kafka_header_add(h, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
-      rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
+      rd_kafka_headers_t *h = identity_headers(f, 6);
       rd_kafka_header_add(h, "sig.root", 8, b->sig.sig, SOC_SIGN_SIG_TEXT);
       rd_kafka_header_add(h, "sig.proof", 9, b->sig.proof[b->next], -1);
       rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -888,6 +894,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   }
   if ((result = soc_agent_key_load(cfg, 1, &f->key)) < 0) goto out;
   soc_sign_pub_text(soc_sign_key_pub(f->key), f->key_text);
+  soc_agent_key_cert(cfg, f->key, f->key_cert);
   result = -ENOMEM;
   if (!(f->norm = soc_normalizer_new(cfg, f->store))) goto out;
   if (soc_store_meta_get(f->store, "forward.cursor", buf, sizeof buf, NULL) == 0)

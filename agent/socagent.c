@@ -32,7 +32,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: socagent [-c FILE] [--oneshot] [--forward-once] [--check-config | --help-config |"
-          " --version | --print-key]\n"
+          " --version | --print-key | --rotate-key]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --oneshot       read every file input to its current end, commit, exit 0\n"
           "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
@@ -44,6 +44,8 @@ static void usage(FILE *out) {
           "      --help-config   list every configuration key with its default\n"
           "      --print-key     the agent's public key and how to enrol it at the center\n"
           "                      (made now if this is before the first start)\n"
+          "      --rotate-key    a new key pair, certified by the old one: the center takes\n"
+          "                      it with the agent's next message (restart the agent)\n"
           "  -V, --version       print the version\n");
 }
 
@@ -57,6 +59,16 @@ static int print_key(const soc_config *cfg) {
     return 1;
   }
   if (soc_agent_key_load(cfg, 1, &k) < 0) return 1;
+  soc_agent_key_print(cfg, soc_sign_key_pub(k), stdout);
+  soc_sign_key_free(k);
+  return 0;
+}
+
+static int rotate_key(const soc_config *cfg) {
+  soc_sign_key *k = NULL;
+  if (soc_agent_key_rotate(cfg) < 0 || soc_agent_key_load(cfg, 0, &k) < 0) return 1;
+  printf("the agent's new key; the old one signed it, and the center takes it with the first\n"
+         "message the agent sends after its restart (or enrol it by hand):\n");
   soc_agent_key_print(cfg, soc_sign_key_pub(k), stdout);
   soc_sign_key_free(k);
   return 0;
@@ -150,7 +162,8 @@ int main(int argc, char **argv) {
       {"help-config", no_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
       {"forward-once", no_argument, NULL, 'F'}, {"now", required_argument, NULL, 'N'},
-      {"print-key", no_argument, NULL, 'K'},    {NULL, 0, NULL, 0}};
+      {"print-key", no_argument, NULL, 'K'},    {"rotate-key", no_argument, NULL, 'R'},
+      {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, oneshot = 0, forward_once = 0, key = 0, opt;
   int64_t now_s = 0;
@@ -161,6 +174,7 @@ int main(int argc, char **argv) {
       case 'O': oneshot = 1; break;
       case 'F': forward_once = 1; break;
       case 'K': key = 1; break;
+      case 'R': key = 2; break;
       case 'N':
         if (soc_time_parse(optarg, &now_s) < 0) {
           fprintf(stderr, "socagent: --now '%s' is not a time; expected e.g. 2026-11-25T10:00Z\n",
@@ -192,6 +206,8 @@ int main(int argc, char **argv) {
   } else if (check) {
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
            path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
+  } else if (key == 2) {
+    status = rotate_key(cfg);
   } else if (key) {
     status = print_key(cfg);
   } else {

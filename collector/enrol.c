@@ -212,6 +212,14 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
   if (soc_sign_pub_parse(e->key, strlen(e->key), &pub) == 0) soc_sign_fingerprint(&pub, fpr);
   soc_event_format_time(e->at_ns, 0, when, sizeof when);
   int pending = !strcmp(e->state, SOC_CENTER_PENDING);
+  /* a key the agent rotated to itself, certified by the one before */
+  char prev_fpr[SOC_SIGN_FPR_TEXT + 1] = "", rotated[SOC_EVENT_TIME_BUF] = "";
+  soc_sign_pub prev;
+  if (e->prev_key && e->prev_key[0] &&
+      soc_sign_pub_parse(e->prev_key, strlen(e->prev_key), &prev) == 0) {
+    soc_sign_fingerprint(&prev, prev_fpr);
+    soc_event_format_time(e->rotated_ns, 0, rotated, sizeof rotated);
+  }
   if (!list) {
     char agent[SOC_UTF8_PRINTABLE_BUF(64)], agency[SOC_UTF8_PRINTABLE_BUF(SOC_CENTER_AGENCY_MAX)],
         by[SOC_UTF8_PRINTABLE_BUF(255)], user[SOC_UTF8_PRINTABLE_BUF(255)];
@@ -222,10 +230,12 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
              "--agency AGENCY\n",
              agent, e->state, fpr, e->messages, when, agent, e->key);
     else
-      printf("%-24s %-8s %s  agency %s, by %s (%s) at %s\n", agent, e->state, fpr,
+      printf("%-24s %-8s %s  agency %s, by %s (%s) at %s%s%s%s%s\n", agent, e->state, fpr,
              soc_utf8_printable(e->agency, agency, sizeof agency),
              soc_utf8_printable(e->by, by, sizeof by),
-             soc_utf8_printable(e->os_user, user, sizeof user), when);
+             soc_utf8_printable(e->os_user, user, sizeof user), when,
+             prev_fpr[0] ? "; rotated by the agent from " : "", prev_fpr, prev_fpr[0] ? " at " : "",
+             rotated);
     return 0;
   }
   fjson_object *o = fjson_object_new_object();
@@ -241,6 +251,10 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
     fjson_object_object_add(o, "agency", fjson_object_new_string(e->agency));
     fjson_object_object_add(o, "by", fjson_object_new_string(e->by));
     fjson_object_object_add(o, "os_user", fjson_object_new_string(e->os_user));
+    if (prev_fpr[0]) {
+      fjson_object_object_add(o, "rotated_from", fjson_object_new_string(prev_fpr));
+      fjson_object_object_add(o, "rotated_at", fjson_object_new_string(rotated));
+    }
   }
   fjson_object_array_add(list, o);
   return 0;

@@ -100,7 +100,15 @@ typedef struct known_key {
   int state;                   /* K_NONE, K_ENROLLED, K_REVOKED */
   soc_sign_pub pub;
   char agency[SOC_CENTER_AGENCY_MAX + 1];
+  int has_prev;                /* the key it rotated away from, still taken */
+  soc_sign_pub prev;
 } known_key;
+
+/* After an agent rotated its key, what it signed with the old one may
+ * still be on its way (another partition, a collector that was down): the
+ * old key is taken this long after the rotation. */
+#define ROTATION_GRACE_NS (7 * 86400 * 1000000000LL)
+
 enum { K_NONE, K_ENROLLED, K_REVOKED };
 
 /* Batch roots verified with an agent's enrolled key in this batch (sign.h):
@@ -285,9 +293,8 @@ static int quarantine(collector *c, const soc_center_origin *o, const rd_kafka_m
 
 /* agent's enrolled key, from this batch's cache or center.db. NULL and
  * *err < 0 when the store failed. */
-static const known_key *key_of(collector *c, const char *agent, int *err) {
-  char text[SOC_SIGN_PUB_TEXT + 8];
-  int revoked = 0;
+static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *err) {
+  soc_center_key_row row;
   for (size_t i = 0; i < c->nkeys; i++)
     if (!strcmp(c->keys[i].agent, agent)) return &c->keys[i];
   /* full: start again, with the roots that name these entries */
@@ -295,15 +302,17 @@ static const known_key *key_of(collector *c, const char *agent, int *err) {
   known_key *k = &c->keys[c->nkeys++];
   memset(k, 0, sizeof *k);
   snprintf(k->agent, sizeof k->agent, "%s", agent);
-  int rc = soc_store_center_key_of(c->w, agent, text, sizeof text, k->agency, sizeof k->agency,
-                                   &revoked);
+  int rc = soc_store_center_key_of(c->w, agent, &row);
   if (rc < 0 && rc != -ENOENT) {
     *err = rc;
     k->agent[0] = '\0';
     return NULL;
   }
-  if (rc == 0 && soc_sign_pub_parse(text, strlen(text), &k->pub) == 0)
-    k->state = revoked ? K_REVOKED : K_ENROLLED;
+  if (rc == 0 && soc_sign_pub_parse(row.key, strlen(row.key), &k->pub) == 0)
+    k->state = row.revoked ? K_REVOKED : K_ENROLLED;
+  snprintf(k->agency, sizeof k->agency, "%s", row.agency);
+  k->has_prev = rc == 0 && row.prev_key[0] && now_ns - row.rotated_ns < ROTATION_GRACE_NS &&
+                soc_sign_pub_parse(row.prev_key, strlen(row.prev_key), &k->prev) == 0;
   return k;
 }
 
@@ -346,6 +355,8 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   s.root_sig = header(h, "sig.root", &s.root_sig_len);
   const void *proof = header(h, "sig.proof", &proof_len);
   const char *named = header(h, "agent.key", &key_len);
+  size_t cert_len = 0;
+  const void *cert = header(h, "key.cert", &cert_len);
   int err = 0;
   soc_collector_reason r = SOC_COLLECTOR_OK;
   if (!s.sig && !(s.root_sig && proof)) {
@@ -360,18 +371,36 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
       return SOC_COLLECTOR_BAD_SIGNATURE;
     }
   }
-  const known_key *k = key_of(c, v->agent, &err);
+  known_key *k = key_of(c, v->agent, now_ns, &err);
   if (!k) return err;
-  if (k->state == K_ENROLLED && signed_by(c, &k->pub, k, &s)) {
+  soc_sign_pub pub;
+  int named_ok = named && key_len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, key_len, &pub) == 0;
+  /* A rotation: the message is signed by the key it names, which the
+   * enrolled key certified (key.cert) as this agent's next. */
+  if (k->state == K_ENROLLED && named_ok && cert &&
+      memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes) &&
+      soc_sign_verify(&k->pub, SOC_SIGN_ROTATION_TOPIC, v->agent, strlen(v->agent), pub.bytes,
+                      sizeof pub.bytes, cert, cert_len) == 0 &&
+      signed_by(c, &pub, NULL, &s)) {
+    char text[SOC_SIGN_PUB_TEXT + 1], fpr[SOC_SIGN_FPR_TEXT + 1];
+    soc_sign_pub_text(&pub, text);
+    soc_sign_fingerprint(&pub, fpr);
+    if ((err = soc_store_center_rotate(c->w, v->agent, text, now_ns)) < 0) return err;
+    fprintf(stderr, "soccollector: agent %s rotated its key to %s (certified by the old one)\n",
+            v->agent, fpr);
+    k->prev = k->pub;
+    k->has_prev = 1;
+    k->pub = pub;
+  }
+  if (k->state == K_ENROLLED &&
+      (signed_by(c, &k->pub, k, &s) || (k->has_prev && signed_by(c, &k->prev, k, &s)))) {
     if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
     snprintf(v->detail, sizeof v->detail, "speaks for agency '%.40s'; its agent is enrolled "
              "for '%.40s'", v->agency, k->agency);
     return SOC_COLLECTOR_AGENCY_MISMATCH;
   }
-  soc_sign_pub pub;
   char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
-  int provable = named && key_len == SOC_SIGN_PUB_TEXT &&
-                 soc_sign_pub_parse(named, key_len, &pub) == 0 && signed_by(c, &pub, NULL, &s);
+  int provable = named_ok && signed_by(c, &pub, NULL, &s);
   /* A key in another's name is no candidate: an enrolled agent gets a new
    * key only from an operator who compared its fingerprint. */
   if (provable && (k->state == K_NONE ||

@@ -90,6 +90,11 @@ int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof
 int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],
                          unsigned depth, const void *sig, size_t sig_len);
 
+/* Key rotation: the agent's old key signs (as if a message on this topic,
+ * keyed by the agent id) the new public key's 32 bytes; the collector
+ * takes the new key on that certificate. No real topic has a space. */
+#define SOC_SIGN_ROTATION_TOPIC "socagent key rotation"
+
 /* A public key from its text (len bytes, surrounding blanks ignored).
  * Returns 0 or -EINVAL. */
 int soc_sign_pub_parse(const char *text, size_t len, soc_sign_pub *out);

@@ -430,14 +430,25 @@ typedef struct soc_center_enrolment {
   const char *by, *os_user; /* who enrolled or revoked it; "" for pending */
   int64_t at_ns;            /* then; pending: first seen */
   int64_t last_ns, messages; /* pending: last seen, how many messages */
+  const char *prev_key;     /* enrolled: the key the agent rotated away from, or "" */
+  int64_t rotated_ns;       /* and when */
 } soc_center_enrolment;
 
 #define SOC_CENTER_AGENCY_MAX 255
-/* The enrolled key of agent (base64, SOC_SIGN_PUB_TEXT chars), its agency
- * and whether it is revoked, through the writer's prepared statement (one
+typedef struct soc_center_key_row {
+  char key[64];      /* base64, SOC_SIGN_PUB_TEXT characters */
+  char agency[SOC_CENTER_AGENCY_MAX + 1];
+  int revoked;
+  char prev_key[64]; /* the key it rotated away from, "" if none */
+  int64_t rotated_ns;
+} soc_center_key_row;
+/* The enrolled key of agent, through the writer's prepared statement (one
  * lookup per message). Returns 0, -ENOENT when agent has none. */
-int soc_store_center_key_of(soc_center_writer *w, const char *agent, char *key, size_t key_cap,
-                            char *agency, size_t agency_cap, int *revoked);
+int soc_store_center_key_of(soc_center_writer *w, const char *agent, soc_center_key_row *out);
+/* The agent proved, with its enrolled key, that key is its next: it is
+ * enrolled now, the old one kept as prev_key. */
+int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char *key,
+                            int64_t at_ns);
 /* Counts one message from agent signed by key, which nobody enrolled. */
 int soc_store_center_pending_seen(soc_center_writer *w, const char *agent, const char *key,
                                   int64_t at_ns);

@@ -394,7 +394,9 @@ static const char *const center_migrations[] = {
     "  state TEXT NOT NULL,\n"          /* enrolled | revoked */
     "  by TEXT NOT NULL,\n"             /* the name the operator gave */
     "  os_user TEXT NOT NULL,\n"        /* who ran the command */
-    "  at_ns INTEGER NOT NULL\n"
+    "  at_ns INTEGER NOT NULL,\n"
+    "  prev_key TEXT NOT NULL DEFAULT '',\n" /* the key the agent rotated away from */
+    "  rotated_ns INTEGER NOT NULL DEFAULT 0\n"
     ") WITHOUT ROWID;\n"
     "CREATE TABLE pending_key(\n"
     "  agent TEXT NOT NULL,\n"

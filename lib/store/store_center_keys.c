@@ -37,7 +37,7 @@ int soc_store_center_revoke(soc_store *s, const char *agent, const char *by, con
   int result = soc_store_prep(s, &st, "cannot revoke a key",
                               "UPDATE enrolment SET state = '" SOC_CENTER_REVOKED
                               "', by = ?2,"
-                              " os_user = ?3, at_ns = ?4 WHERE agent = ?1",
+                              " os_user = ?3, at_ns = ?4, prev_key = '' WHERE agent = ?1",
                               "sssi", agent, by, os_user, at_ns);
   if (!result) result = soc_store_done(s, st, "cannot revoke a key", &changed);
   if (!result && !changed) result = soc_store_fail(s, -ENOENT, "agent '%s' is not enrolled", agent);
@@ -53,7 +53,9 @@ static int enrolment_row(sqlite3_stmt *st, void *cb, void *arg) {
                             .os_user = soc_store_text(st, 5),
                             .at_ns = sqlite3_column_int64(st, 6),
                             .last_ns = sqlite3_column_int64(st, 7),
-                            .messages = sqlite3_column_int64(st, 8)};
+                            .messages = sqlite3_column_int64(st, 8),
+                            .prev_key = soc_store_text(st, 10),
+                            .rotated_ns = sqlite3_column_int64(st, 11)};
   return ((soc_center_enrolment_cb)cb)(arg, &e);
 }
 
@@ -62,10 +64,10 @@ int soc_store_center_enrolments_scan(soc_store *s, soc_center_enrolment_cb cb, v
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(
       s, &st, "cannot read the enrolments",
-      "SELECT agent, key, agency, state, by, os_user, at_ns, 0, 0, 0 AS o FROM enrolment"
-      " UNION ALL SELECT agent, key, '', '" SOC_CENTER_PENDING
-      "', '', '', first_ns, last_ns,"
-      " messages, 1 AS o FROM pending_key ORDER BY o, agent, key",
+      "SELECT agent, key, agency, state, by, os_user, at_ns, 0, 0, 0 AS o, prev_key, rotated_ns"
+      " FROM enrolment UNION ALL SELECT agent, key, '', '" SOC_CENTER_PENDING
+      "', '', '',"
+      " first_ns, last_ns, messages, 1 AS o, '', 0 FROM pending_key ORDER BY o, agent, key",
       NULL);
   return result ? result
                 : soc_store_rows(s, st, "cannot read the enrolments", 0, enrolment_row, (void *)cb,

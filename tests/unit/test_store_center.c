@@ -104,11 +104,9 @@ static void test_enrolment(void **state) {
   (void)state;
   soc_store *s = open_center("keys.db");
   soc_center_writer *w = NULL;
-  char key[64], agency[256];
-  int revoked = -1;
+  soc_center_key_row row;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
-  assert_int_equal(soc_store_center_key_of(w, "a1", key, sizeof key, agency, sizeof agency, &revoked),
-                   -ENOENT);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), -ENOENT);
   /* an unknown sender's key, seen twice: one pending entry */
   assert_int_equal(soc_store_center_pending_seen(w, "a1", "K1", 10), 0);
   assert_int_equal(soc_store_center_pending_seen(w, "a1", "K1", 20), 0);
@@ -121,19 +119,32 @@ static void test_enrolment(void **state) {
   soc_center_enrolment e = {.agent = "a1", .key = "K1", .agency = "ag", .by = "ops",
                             .os_user = "root", .at_ns = 40};
   assert_int_equal(soc_store_center_enrol(s, &e), 0);
-  assert_int_equal(soc_store_center_key_of(w, "a1", key, sizeof key, agency, sizeof agency, &revoked), 0);
-  assert_string_equal(key, "K1");
-  assert_string_equal(agency, "ag");
-  assert_int_equal(revoked, 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.key, "K1");
+  assert_string_equal(row.agency, "ag");
+  assert_int_equal(row.revoked, 0);
+  assert_string_equal(row.prev_key, "");
+  /* the agent rotates to K3: K1 is kept as the previous key */
+  assert_int_equal(soc_store_center_rotate(w, "a1", "K3", 45), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.key, "K3");
+  assert_string_equal(row.prev_key, "K1");
+  assert_int_equal(row.rotated_ns, 45);
+  /* the same rotation again changes nothing */
+  assert_int_equal(soc_store_center_rotate(w, "a1", "K3", 46), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.prev_key, "K1");
+  assert_int_equal(row.rotated_ns, 45);
   memset(&k, 0, sizeof k);
   assert_int_equal(soc_store_center_enrolments_scan(s, collect_key, &k), 0);
   assert_int_equal(k.n, 2);
-  assert_string_equal(k.line[0], "a1 enrolled K1 ag 0");
+  assert_string_equal(k.line[0], "a1 enrolled K3 ag 0");
   assert_string_equal(k.line[1], "a2 pending K2  1");
   /* revoked: still known, marked */
   assert_int_equal(soc_store_center_revoke(s, "a1", "ops", "root", 50), 0);
-  assert_int_equal(soc_store_center_key_of(w, "a1", key, sizeof key, agency, sizeof agency, &revoked), 0);
-  assert_int_equal(revoked, 1);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_int_equal(row.revoked, 1);
+  assert_string_equal(row.prev_key, ""); /* nor does the rotated-away key count any more */
   assert_int_equal(soc_store_center_revoke(s, "nobody", "ops", "root", 50), -ENOENT);
   soc_store_center_writer_free(w);
   soc_store_close(s);
