@@ -1,5 +1,12 @@
 /*
  * inbox — applying the technical center's decisions (inbox.h).
+ *
+ * Anyone who can write to the agency's decision topic could otherwise
+ * re-level a report or take a decision id before the center does. So a
+ * decision counts only when its signature over (topic, key, payload) is
+ * the center's key's (kafka.center_key); anything else is skipped, said
+ * and counted (inbox.refused), and does not enter the once-only ledger,
+ * so the center's own decision of that id is still applied when it comes.
  */
 #include "inbox.h"
 
@@ -14,6 +21,7 @@
 #include "soc/center_topic.h"
 #include "soc/decision.h"
 #include "soc/report.h"
+#include "soc/sign.h"
 #include "soc/tz.h"
 
 #define BATCH 64
@@ -24,11 +32,20 @@ struct soc_inbox {
   const soc_regime *regime;
   rd_kafka_t *rk; /* owned */
   char topic[256];
+  int has_key;
+  soc_sign_pub center; /* kafka.center_key */
+  int64_t refused;
 };
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
   (void)rk;
   if (level <= 4) fprintf(stderr, "socagent: inbox: kafka: %s: %s\n", fac, buf);
+}
+
+/* The counter goes on from where the last run left it. */
+static int find_refused(void *arg, const char *input, const char *name, int64_t value) {
+  if (!strcmp(input, "inbox") && !strcmp(name, "refused")) *(int64_t *)arg = value;
+  return 0;
 }
 
 int soc_inbox_new(const soc_config *cfg, soc_store *store, const soc_regime *regime,
@@ -45,6 +62,14 @@ int soc_inbox_new(const soc_config *cfg, soc_store *store, const soc_regime *reg
   ib->cfg = cfg;
   ib->store = store;
   ib->regime = regime;
+  /* config.c has checked it */
+  ib->has_key = cfg->kafka.center_key &&
+                soc_sign_pub_parse(cfg->kafka.center_key, strlen(cfg->kafka.center_key),
+                                   &ib->center) == 0;
+  soc_store_counters_scan(store, find_refused, &ib->refused);
+  if (!ib->has_key)
+    fprintf(stderr, "socagent: inbox: kafka.center_key is not set: no decision of the center "
+                    "will be applied\n");
   if (soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, ib->topic,
                               sizeof ib->topic) < 0)
     goto out;
@@ -125,6 +150,30 @@ static int keep_notice(soc_inbox *ib, const soc_decision *d) {
   return fresh;
 }
 
+/* 1 when m carries the center's signature. */
+static int signed_by_center(const soc_inbox *ib, const rd_kafka_message_t *m) {
+  rd_kafka_headers_t *h = NULL;
+  const void *sig = NULL;
+  size_t len = 0;
+  if (!ib->has_key || rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_header_get_last(h, "signature", &sig, &len) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return 0;
+  return soc_sign_verify(&ib->center, rd_kafka_topic_name(m->rkt), m->key,
+                         m->key ? m->key_len : 0, m->payload, m->payload ? m->len : 0, sig,
+                         len) == 0;
+}
+
+/* A message that is not the center's: said, counted, never applied. */
+static void refuse(soc_inbox *ib, const rd_kafka_message_t *m) {
+  ib->refused++;
+  fprintf(stderr, "socagent: inbox: %s [%d] @%lld: not signed by the center's key "
+                  "(kafka.center_key); ignored\n",
+          ib->topic, m->partition, (long long)m->offset);
+  /* not worth failing the batch for: the log line above says it too */
+  if (soc_store_counter_set(ib->store, "inbox", "refused", ib->refused) < 0)
+    fprintf(stderr, "socagent: inbox: %s\n", soc_store_errmsg(ib->store));
+}
+
 /* One message: 1 applied, 0 not ours or refused (recorded), <0 store error. */
 static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   char why[SOC_REPORT_WHY_MAX] = "", actor[300], object[48];
@@ -132,6 +181,10 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   fjson_object *r = NULL;
   soc_report_row row = {0};
   int result = 0;
+  if (!signed_by_center(ib, m)) {
+    refuse(ib, m);
+    return 0;
+  }
   if (soc_decision_parse(m->payload, m->len, &d, why, sizeof why) < 0) {
     fprintf(stderr, "socagent: inbox: %s [%d] @%lld: not a decision (%s); skipped\n", ib->topic,
             m->partition, (long long)m->offset, why);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "detect.h"
 #include "forward.h"
 #include "status.h"
+#include "identity.h"
 #include "ingest.h"
 #include "privdrop.h"
 #include "service.h"
@@ -31,7 +33,7 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: socagent [-c FILE] [--oneshot] [--forward-once] [--check-config | --help-config |"
-          " --version]\n"
+          " --version | --print-key | --rotate-key]\n"
           "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
           "      --oneshot       read every file input to its current end, commit, exit 0\n"
           "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
@@ -42,7 +44,36 @@ static void usage(FILE *out) {
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
           "                      (--help-config=man: as man(7) source, for socagent.yaml(5))\n"
+          "      --print-key     the agent's public key and how to enrol it at the center\n"
+          "                      (made now if this is before the first start)\n"
+          "      --rotate-key    a new key pair, certified by the old one: the center takes\n"
+          "                      it with the agent's next message (restart the agent)\n"
           "  -V, --version       print the version\n");
+}
+
+/* The key is made here when the agent has not started yet, so that it
+ * can be enrolled at the center before it sends anything. */
+static int print_key(const soc_config *cfg) {
+  soc_sign_key *k = NULL;
+  if (mkdir(cfg->agent.state_dir, 0750) < 0 && errno != EEXIST) {
+    fprintf(stderr, "socagent: cannot create state_dir %s: %s\n", cfg->agent.state_dir,
+            strerror(errno));
+    return 1;
+  }
+  if (soc_agent_key_load(cfg, 1, &k) < 0) return 1;
+  soc_agent_key_print(cfg, soc_sign_key_pub(k), stdout);
+  soc_sign_key_free(k);
+  return 0;
+}
+
+static int rotate_key(const soc_config *cfg) {
+  soc_sign_key *k = NULL;
+  if (soc_agent_key_rotate(cfg) < 0 || soc_agent_key_load(cfg, 0, &k) < 0) return 1;
+  printf("the agent's new key; the old one signed it, and the center takes it with the first\n"
+         "message the agent sends after its restart (or enrol it by hand):\n");
+  soc_agent_key_print(cfg, soc_sign_key_pub(k), stdout);
+  soc_sign_key_free(k);
+  return 0;
 }
 
 /* Daemon: ingestion on this thread, detection and forwarding on their own,
@@ -136,9 +167,10 @@ int main(int argc, char **argv) {
       {"help-config", optional_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
       {"forward-once", no_argument, NULL, 'F'}, {"now", required_argument, NULL, 'N'},
+      {"print-key", no_argument, NULL, 'K'},    {"rotate-key", no_argument, NULL, 'R'},
       {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
-  int check = 0, oneshot = 0, forward_once = 0, opt;
+  int check = 0, oneshot = 0, forward_once = 0, key = 0, opt;
   int64_t now_s = 0;
   while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
     switch (opt) {
@@ -146,6 +178,8 @@ int main(int argc, char **argv) {
       case 'C': check = 1; break;
       case 'O': oneshot = 1; break;
       case 'F': forward_once = 1; break;
+      case 'K': key = 1; break;
+      case 'R': key = 2; break;
       case 'N':
         if (soc_time_parse(optarg, &now_s) < 0) {
           fprintf(stderr, "socagent: --now '%s' is not a time; expected e.g. 2026-11-25T10:00Z\n",
@@ -177,6 +211,10 @@ int main(int argc, char **argv) {
   } else if (check) {
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
            path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
+  } else if (key == 2) {
+    status = rotate_key(cfg);
+  } else if (key) {
+    status = print_key(cfg);
   } else {
     status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once, now_s) : run_daemon(cfg);
   }

@@ -5,7 +5,8 @@
 #   kcat -C      the same topic from the beginning to /dev/null (no group,
 #                no parsing, no store): what librdkafka can hand over;
 #   soccollector one member of a new group draining every event into
-#                center.db (validation, event.id dedup, SQLite, offsets
+#                center.db (validation, the signature checked against the
+#                agent's enrolled key, event.id dedup, SQLite, offsets
 #                committed after each transaction);
 #   2 x soccollector  two members of another new group, one center.db.
 # The topic is loaded first by socagent itself (file -> journal -> ECS JSON ->
@@ -53,6 +54,8 @@ kill $A
 wait $A 2>/dev/null || true
 LOW=$(watermark "$B" bench.events "$PARTS" -2)
 [ "$LOW" = 0 ] || { echo "the broker dropped $LOW events (raise PARTITIONS)" >&2; exit 1; }
+KEY=$("$BIN/agent/socagent" -c "$W/agent/agent.yaml" --print-key 2>/dev/null |
+  sed -n 's/^public key: *//p' || true)
 BYTES=$(kcat -C -b "$B" -t bench.events -o beginning -e -q -f '%S\n' 2>/dev/null |
   awk '{s += $1} END {print s}')
 
@@ -78,6 +81,12 @@ collector: { id: c$i, state_dir: $d/center }
 kafka: { brokers: "$B", topic_prefix: bench, group_id: $2 }
 YAML
   done
+  # the operator's enrolment of the agent (a build from before signatures
+  # has no such command, and checks nothing)
+  if [ -n "$KEY" ]; then
+    "$BIN/collector/soccollector" -c "$d/c1.yaml" enroll bench --key "$KEY" --agency bench \
+      >/dev/null
+  fi
   t0=$(now)
   for i in $(seq "$k"); do
     "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &

@@ -110,6 +110,29 @@ static int owned_by(const char *id, const char *agent) {
   return !strncmp(id, agent, n) && id[n] == '/' && id[n + 1];
 }
 
+int soc_center_state_file(const soc_collector_config *cfg, const char *name, char *path,
+                          size_t cap) {
+  if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
+    fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
+            strerror(errno));
+    return -errno;
+  }
+  if ((size_t)snprintf(path, cap, "%s/%s", cfg->collector.state_dir, name) >= cap) {
+    fprintf(stderr, "soccollector: state_dir is too long\n");
+    return -ENAMETOOLONG;
+  }
+  return 0;
+}
+
+int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
+  char path[4096], err[600];
+  int rc = soc_center_state_file(cfg, "center.db", path, sizeof path);
+  if (rc < 0) return rc;
+  rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
+  return rc;
+}
+
 /* ---- reports ---- */
 
 int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const char *payload,
@@ -300,7 +323,7 @@ int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const
                                          (int64_t)m.size, m.manifest_json, dup);
   } else if (!result) {
     result = soc_store_center_chunk_put(s, m.bundle, (int64_t)m.seq, (int64_t)m.offset, m.data,
-                                        m.size, dup);
+                                        m.size, now_ns, dup);
   }
   if (!result && !*dup) result = try_complete(c, s, m.bundle, now_ns);
   soc_bundle_msg_clear(&m);

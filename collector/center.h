@@ -88,6 +88,14 @@ int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t no
 int soc_center_bundle_recheck(soc_center *c, soc_store *s, const char *id, int64_t now_ns,
                               char *what, size_t what_len);
 
+/* The path of a file in state_dir (made if needed) into path (cap bytes).
+ * Problems are printed. Returns 0 or a negative errno. */
+int soc_center_state_file(const soc_collector_config *cfg, const char *name, char *path,
+                          size_t cap);
+/* Opens state_dir/center.db, creating the folder if needed; problems are
+ * printed. OUT: *out, owned by the caller. Returns 0 or a negative errno. */
+int soc_center_open(const soc_collector_config *cfg, soc_store **out);
+
 /* The operator's commands on reports, evidence and decisions (center_cli.c).
  * Returns the exit status, or -1 when argv[0] is not one of them. */
 int soc_center_command(const soc_collector_config *cfg, int argc, char **argv);

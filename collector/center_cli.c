@@ -23,6 +23,8 @@
 #include "campaign.h"
 #include "center.h"
 #include "outbox.h"
+#include "soc/utf8.h"
+
 #include "soc/bundle.h"
 #include "soc/center_topic.h"
 #include "soc/decision.h"
@@ -53,15 +55,6 @@ static fjson_object *jstr(const char *s) { return fjson_object_new_string(s ? s 
 static fjson_object *jtime(int64_t s) {
   char b[32];
   return s ? fjson_object_new_string(stamp(s, b, sizeof b)) : NULL;
-}
-
-static int open_store(const soc_collector_config *cfg, soc_store **s) {
-  char path[4096], err[600];
-  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >= sizeof path)
-    return -ENAMETOOLONG;
-  int rc = soc_store_open(path, SOC_STORE_CENTER, s, err, sizeof err);
-  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
-  return rc;
 }
 
 /* ---- incidents and overdue ---- */
@@ -163,8 +156,11 @@ static int list_one(void *arg, const soc_center_report *r) {
     fjson_object_array_add(x->out, o);
     goto out;
   }
-  printf("%s  %s  level %d  %s  %s  notified %zu  evidence %s%s\n", r->id, r->agency, level,
-         state ? state : "?", r->category, notes, b.state,
+  /* the agency and the category are what the agent's report said */
+  char agency[SOC_UTF8_PRINTABLE_BUF(256)], category[SOC_UTF8_PRINTABLE_BUF(256)];
+  printf("%s  %s  level %d  %s  %s  notified %zu  evidence %s%s\n", r->id,
+         soc_utf8_printable(r->agency, agency, sizeof agency), level, state ? state : "?",
+         soc_utf8_printable(r->category, category, sizeof category), notes, b.state,
          r->flagged_ns ? "  FLAGGED: center reviews directly (§3.3(一))" : "");
   if (r->flagged_ns) printf("  flagged %s: %s\n", stamp(r->flagged_ns / 1000000000, t1, sizeof t1), r->flag);
   for (size_t i = 0; i < v.ndl; i++) {
@@ -232,8 +228,11 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
     tot[1] += w->overdue;
     tot[2] += w->closed;
     if (!out) {
-      printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n", w->agency, w->level,
-             w->category, w->open, w->overdue, w->closed);
+      char agency[SOC_UTF8_PRINTABLE_BUF(256)], category[SOC_UTF8_PRINTABLE_BUF(256)];
+      printf("%-24s %5d %-16s %6" PRId64 " %8" PRId64 " %6" PRId64 "\n",
+             soc_utf8_printable(w->agency, agency, sizeof agency), w->level,
+             soc_utf8_printable(w->category, category, sizeof category), w->open, w->overdue,
+             w->closed);
       continue;
     }
     fjson_object *e = fjson_object_new_object();
@@ -265,9 +264,10 @@ static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
 
 static int print_bundle(void *arg, const soc_center_bundle *b) {
   (void)arg;
+  char reason[SOC_UTF8_PRINTABLE_BUF(512)];
   printf("%s  report %s  %lld/%lld chunks  %lld bytes  %s%s%s\n", b->id, b->report,
          (long long)b->have, (long long)b->chunks, (long long)b->size, b->state,
-         b->reason[0] ? ": " : "", b->reason);
+         b->reason[0] ? ": " : "", soc_utf8_printable(b->reason, reason, sizeof reason));
   return 0;
 }
 
@@ -509,7 +509,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   soc_center *c = NULL;
   soc_store *s = NULL;
   int status = 1;
-  if (soc_center_new(cfg, &c) < 0 || open_store(cfg, &s) < 0) goto out;
+  if (soc_center_new(cfg, &c) < 0 || soc_center_open(cfg, &s) < 0) goto out;
   if (k <= 1) {
     status = cmd_list(c, s, &o, k == 1);
   } else if (k == 2) {

@@ -14,11 +14,13 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "enrol.h"
 #include "soc/tz.h"
 
 struct soc_center_outbox {
   soc_store *s;   /* borrowed */
   rd_kafka_t *rk; /* owned */
+  soc_sign_key *key; /* owned: the center's, which the agents check */
   int inflight;
 };
 
@@ -51,6 +53,7 @@ int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_cen
     goto out;
   }
   o->s = s;
+  if (soc_center_key_load(cfg, 1, &o->key) < 0) goto out;
   int bad = rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, sizeof err);
   for (size_t i = 0; i < cfg->kafka.nproperties && !bad; i++)
     bad = rd_kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value,
@@ -84,17 +87,26 @@ void soc_center_outbox_free(soc_center_outbox *o, int wait_ms) {
     soc_center_outbox_poll(o, wait_ms);
     rd_kafka_destroy(o->rk);
   }
+  soc_sign_key_free(o->key);
   free(o);
 }
 
 static int produce(void *arg, int64_t n, const char *report, const char *topic,
                    const char *body) {
   soc_center_outbox *o = arg;
+  char sig[SOC_SIGN_SIG_TEXT + 1];
+  /* Agents apply a decision only with the center's signature over exactly
+   * this topic, key and body: made again at each send, from the row. */
+  if (soc_sign_message(o->key, topic, report, strlen(report), body, strlen(body), sig) < 0)
+    return 0; /* left pending */
+  rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+  rd_kafka_header_add(h, "signature", 9, sig, SOC_SIGN_SIG_TEXT);
   rd_kafka_resp_err_t e = rd_kafka_producev(
       o->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_VALUE((void *)body, strlen(body)), RD_KAFKA_V_KEY(report, strlen(report)),
-      RD_KAFKA_V_OPAQUE((void *)(intptr_t)n), RD_KAFKA_V_END);
+      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(intptr_t)n), RD_KAFKA_V_END);
   if (e) {
+    rd_kafka_headers_destroy(h);
     /* Left pending: the next send tries again. */
     fprintf(stderr, "soccollector: kafka: cannot produce decision %" PRId64 " to %s: %s\n", n,
             topic, rd_kafka_err2str(e));

@@ -24,6 +24,16 @@
  * the quarantine table with its reason and is consumed like any other: one
  * bad message must never stall its partition or stop the process.
  *
+ * Who sent it is proved, not read from a header (docs/SECURITY.md): every
+ * message must carry a signature over (topic, key, payload) by the key an
+ * operator enrolled for the agent id it names, and speak for that agent's
+ * agency. Anything else is quarantined too (unsigned, unenrolled, revoked,
+ * bad_signature, agency_mismatch); a key seen from an agent id nobody
+ * enrolled is kept as pending, for a person to enrol, never trusted by
+ * itself. Only after that do its events, heartbeats (the audit anchor),
+ * reports and evidence count, so nobody can take another agent's event
+ * ids, bundle ids or anchor.
+ *
  * Signals: SIGTERM and SIGINT are blocked before librdkafka starts its
  * threads (they inherit the mask), so the handler only ever runs on the main
  * thread, where it sets a flag that the poll loop, which never waits longer
@@ -45,9 +55,11 @@
 #include <json.h>
 #include <librdkafka/rdkafka.h>
 
+#include "enrol.h"
 #include "soc/config.h"
 #include "soc/diag.h"
 #include "soc/notify.h"
+#include "soc/sign.h"
 #include "soc/store.h"
 #include "soc/utf8.h"
 #include "soc/tz.h"
@@ -73,10 +85,53 @@ enum {
   C_HEARTBEATS,
   C_MESSAGES,
   C_QUARANTINED,
+  C_ORPHAN_CHUNKS,
+  C_ORPHAN_BYTES,
   C_COUNT
 };
-static const char *const counter_names[C_COUNT] = {"consumed",   "events",   "duplicates",
-                                                    "heartbeats", "messages", "quarantined"};
+static const char *const counter_names[C_COUNT] = {
+    "consumed", "events",      "duplicates",           "heartbeats",
+    "messages", "quarantined", "orphan_chunks_expired", "orphan_bytes_expired"};
+
+/* The enrolled keys looked up in this batch: one SQLite lookup per agent
+ * per batch, and a key enrolled or revoked meanwhile counts from the next. */
+#define KEY_CACHE 64
+typedef struct known_key {
+  char agent[SOC_COLLECTOR_AGENT_MAX + 1];
+  int state;                   /* K_NONE, K_ENROLLED, K_REVOKED */
+  soc_sign_pub pub;
+  char agency[SOC_CENTER_AGENCY_MAX + 1];
+  int has_prev;                /* the key it rotated away from, still taken */
+  soc_sign_pub prev;
+} known_key;
+
+/* After an agent rotated its key, what it signed with the old one may
+ * still be on its way (another partition, a collector that was down): the
+ * old key is taken this long after the rotation. */
+#define ROTATION_GRACE_NS (7 * 86400 * 1000000000LL)
+
+enum { K_NONE, K_ENROLLED, K_REVOKED };
+
+/* Batch roots verified with an agent's enrolled key in this batch (sign.h):
+ * the other messages of a signed batch cost hashes, not a verification. */
+#define ROOT_CACHE 256
+typedef struct known_root {
+  const known_key *key;
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth;
+} known_root;
+
+/* How one message is signed: alone (sig), or in a batch (root_sig, and the
+ * root its proof leads to). */
+typedef struct msg_sig {
+  const char *topic;
+  const void *key, *payload;
+  size_t key_len, len;
+  const void *sig, *root_sig;
+  size_t sig_len, root_sig_len;
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth;
+} msg_sig;
 
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
@@ -94,6 +149,10 @@ typedef struct collector {
   int64_t delta[C_COUNT];
   int64_t reasons[SOC_COLLECTOR_REASONS];
   int64_t total[C_COUNT];          /* this run, for the stop message */
+  known_key keys[KEY_CACHE];
+  size_t nkeys;
+  known_root roots[ROOT_CACHE];
+  size_t nroots, next_root;
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -121,7 +180,12 @@ static void usage(FILE *out) {
           "  -V, --version       print the version\n"
           "commands (none: consume from Kafka into center.db until SIGTERM):\n"
           "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
-          "                                  collector.agent_silence without one\n"
+          "                                  collector.agent_silence without one; then\n"
+          "                                  the keys: enrolled, revoked, pending\n"
+          "  key                             the center's public key (kafka.center_key)\n"
+          "  enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
+          "                                  accept the agent's messages signed by PUBKEY\n"
+          "  revoke AGENT-ID [--by NAME]     refuse them again\n"
           "  events --count [--agent ID]     how many events center.db holds\n"
           "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
           "  stats [--json]                  the collectors' counters\n"
@@ -136,24 +200,6 @@ static void usage(FILE *out) {
 
 /* ---- the store -------------------------------------------------------------------- */
 
-/* Opens state_dir/center.db, creating the folder if needed. */
-static int open_center(const soc_collector_config *cfg, soc_store **out) {
-  char path[4096], err[600];
-  if (mkdir(cfg->collector.state_dir, 0750) < 0 && errno != EEXIST) {
-    fprintf(stderr, "soccollector: cannot create %s: %s\n", cfg->collector.state_dir,
-            strerror(errno));
-    return -errno;
-  }
-  if ((size_t)snprintf(path, sizeof path, "%s/center.db", cfg->collector.state_dir) >=
-      sizeof path) {
-    fprintf(stderr, "soccollector: state_dir is too long\n");
-    return -ENAMETOOLONG;
-  }
-  int rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
-  if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
-  return rc;
-}
-
 /* ---- batches ---------------------------------------------------------------------- */
 
 static void batch_forget(collector *c) {
@@ -162,6 +208,8 @@ static void batch_forget(collector *c) {
   c->next = rd_kafka_topic_partition_list_new(16);
   c->first = rd_kafka_topic_partition_list_new(16);
   c->batch = 0;
+  c->nkeys = 0;
+  c->nroots = c->next_root = 0;
   memset(c->delta, 0, sizeof c->delta);
   memset(c->reasons, 0, sizeof c->reasons);
 }
@@ -233,6 +281,150 @@ static const void *header(rd_kafka_headers_t *h, const char *name, size_t *len) 
   return v ? v : ""; /* a header with a null value is present and empty */
 }
 
+/* Keeps m in quarantine with its reason. */
+static int quarantine(collector *c, const soc_center_origin *o, const rd_kafka_message_t *m,
+                      const soc_collector_msg *msg, soc_collector_reason r, const char *detail) {
+  int dup = 0;
+  int result = soc_store_center_quarantine_put(c->w, o, m->key, m->key ? m->key_len : 0,
+                                               soc_collector_reason_name(r), detail, msg->payload,
+                                               msg->len, &dup);
+  if (!result && !dup) {
+    c->delta[C_QUARANTINED]++;
+    c->reasons[r]++;
+  }
+  return result;
+}
+
+/* agent's enrolled key, from this batch's cache or center.db. NULL and
+ * *err < 0 when the store failed. */
+static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *err) {
+  soc_center_key_row row;
+  for (size_t i = 0; i < c->nkeys; i++)
+    if (!strcmp(c->keys[i].agent, agent)) return &c->keys[i];
+  /* full: start again, with the roots that name these entries */
+  if (c->nkeys == KEY_CACHE) c->nkeys = c->nroots = c->next_root = 0;
+  known_key *k = &c->keys[c->nkeys++];
+  memset(k, 0, sizeof *k);
+  snprintf(k->agent, sizeof k->agent, "%s", agent);
+  int rc = soc_store_center_key_of(c->w, agent, &row);
+  if (rc < 0 && rc != -ENOENT) {
+    *err = rc;
+    k->agent[0] = '\0';
+    return NULL;
+  }
+  if (rc == 0 && soc_sign_pub_parse(row.key, strlen(row.key), &k->pub) == 0)
+    k->state = row.revoked ? K_REVOKED : K_ENROLLED;
+  snprintf(k->agency, sizeof k->agency, "%s", row.agency);
+  k->has_prev = rc == 0 && row.prev_key[0] && now_ns - row.rotated_ns < ROTATION_GRACE_NS &&
+                soc_sign_pub_parse(row.prev_key, strlen(row.prev_key), &k->prev) == 0;
+  return k;
+}
+
+/* 1 when m is signed by pub; k (the enrolled key pub is, or NULL) lets a
+ * verified batch root be remembered and found again. */
+static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k,
+                     const msg_sig *m) {
+  if (m->sig)
+    return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
+                           m->sig_len) == 0;
+  for (size_t i = 0; k && i < c->nroots; i++)
+    if (c->roots[i].key == k && c->roots[i].depth == m->depth &&
+        !memcmp(c->roots[i].root, m->root, SOC_SIGN_HASH_LEN))
+      return 1;
+  if (soc_sign_verify_root(pub, m->root, m->depth, m->root_sig, m->root_sig_len) < 0) return 0;
+  if (k) {
+    known_root *r = &c->roots[c->next_root];
+    c->next_root = (c->next_root + 1) % ROOT_CACHE;
+    if (c->nroots < ROOT_CACHE) c->nroots++;
+    *r = (known_root){.key = k, .depth = m->depth};
+    memcpy(r->root, m->root, SOC_SIGN_HASH_LEN);
+  }
+  return 1;
+}
+
+/* Is m signed by the key enrolled for v->agent, for its agency? Returns
+ * SOC_COLLECTOR_OK or the reason (with v->detail), or a negative errno
+ * from the store. The key the message names, when it verifies it and its
+ * agent id has no key in force, is recorded as pending, for an operator to
+ * enrol. */
+static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
+                        const char *topic, soc_collector_verdict *v, int64_t now_ns) {
+  size_t key_len = 0, proof_len = 0;
+  msg_sig s = {.topic = topic,
+               .key = m->key,
+               .key_len = m->key ? m->key_len : 0,
+               .payload = m->payload ? m->payload : "",
+               .len = m->payload ? m->len : 0};
+  s.sig = header(h, "signature", &s.sig_len);
+  s.root_sig = header(h, "sig.root", &s.root_sig_len);
+  const void *proof = header(h, "sig.proof", &proof_len);
+  const char *named = header(h, "agent.key", &key_len);
+  size_t cert_len = 0;
+  const void *cert = header(h, "key.cert", &cert_len);
+  int err = 0;
+  soc_collector_reason r = SOC_COLLECTOR_OK;
+  if (!s.sig && !(s.root_sig && proof)) {
+    snprintf(v->detail, sizeof v->detail, "no signature header");
+    return SOC_COLLECTOR_UNSIGNED;
+  }
+  if (!s.sig) {
+    uint8_t leaf[SOC_SIGN_HASH_LEN];
+    soc_sign_leaf(topic, s.key, s.key_len, s.payload, s.len, leaf);
+    if (soc_sign_proof_root(leaf, proof, proof_len, s.root, &s.depth) < 0) {
+      snprintf(v->detail, sizeof v->detail, "sig.proof is not a batch proof");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+  }
+  known_key *k = key_of(c, v->agent, now_ns, &err);
+  if (!k) return err;
+  soc_sign_pub pub;
+  int named_ok = named && key_len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, key_len, &pub) == 0;
+  /* A rotation: the message is signed by the key it names, which the
+   * enrolled key certified (key.cert) as this agent's next. */
+  if (k->state == K_ENROLLED && named_ok && cert &&
+      memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes) &&
+      soc_sign_verify(&k->pub, SOC_SIGN_ROTATION_TOPIC, v->agent, strlen(v->agent), pub.bytes,
+                      sizeof pub.bytes, cert, cert_len) == 0 &&
+      signed_by(c, &pub, NULL, &s)) {
+    char text[SOC_SIGN_PUB_TEXT + 1], fpr[SOC_SIGN_FPR_TEXT + 1];
+    soc_sign_pub_text(&pub, text);
+    soc_sign_fingerprint(&pub, fpr);
+    if ((err = soc_store_center_rotate(c->w, v->agent, text, now_ns)) < 0) return err;
+    fprintf(stderr, "soccollector: agent %s rotated its key to %s (certified by the old one)\n",
+            v->agent, fpr);
+    k->prev = k->pub;
+    k->has_prev = 1;
+    k->pub = pub;
+  }
+  if (k->state == K_ENROLLED &&
+      (signed_by(c, &k->pub, k, &s) || (k->has_prev && signed_by(c, &k->prev, k, &s)))) {
+    if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
+    snprintf(v->detail, sizeof v->detail, "speaks for agency '%.40s'; its agent is enrolled "
+             "for '%.40s'", v->agency, k->agency);
+    return SOC_COLLECTOR_AGENCY_MISMATCH;
+  }
+  char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
+  int provable = named_ok && signed_by(c, &pub, NULL, &s);
+  /* A key in another's name is no candidate: an enrolled agent gets a new
+   * key only from an operator who compared its fingerprint. */
+  if (provable && (k->state == K_NONE ||
+                   (k->state == K_REVOKED && memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes)))) {
+    char text[SOC_SIGN_PUB_TEXT + 1];
+    soc_sign_pub_text(&pub, text);
+    soc_sign_fingerprint(&pub, fpr);
+    if ((err = soc_store_center_pending_seen(c->w, v->agent, text, now_ns)) < 0) return err;
+  }
+  r = k->state == K_NONE      ? SOC_COLLECTOR_UNENROLLED
+      : k->state == K_REVOKED ? SOC_COLLECTOR_REVOKED
+                              : SOC_COLLECTOR_BAD_SIGNATURE;
+  snprintf(v->detail, sizeof v->detail, "%s%s%s%s",
+           r == SOC_COLLECTOR_UNENROLLED ? "no key is enrolled for this agent id"
+           : r == SOC_COLLECTOR_REVOKED  ? "this agent's key is revoked"
+                                         : "not signed by this agent's enrolled key",
+           fpr[0] ? "; key " : "", fpr, fpr[0] ? " is pending (soccollector agents)" : "");
+  return r;
+}
+
 /* Writes one message into the open transaction. Returns 0 or a negative
  * errno (the store's or -ENOMEM): the batch must then be aborted. */
 static int ingest(collector *c, const rd_kafka_message_t *m) {
@@ -252,18 +444,13 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
   soc_center_origin o = {
       .topic = topic, .partition = m->partition, .offset = m->offset, .received_ns = soc_now_real_ns()};
   int rc = soc_collector_validate(&msg, &v);
+  if (rc == SOC_COLLECTOR_OK) rc = authenticate(c, m, h, topic, &v, o.received_ns);
   if (rc < 0) {
     result = rc;
     goto out;
   }
   if (rc != SOC_COLLECTOR_OK) {
-    result = soc_store_center_quarantine_put(c->w, &o, m->key, m->key ? m->key_len : 0,
-                                             soc_collector_reason_name(v.reason), v.detail,
-                                             msg.payload, msg.len, &dup);
-    if (!result && !dup) {
-      c->delta[C_QUARANTINED]++;
-      c->reasons[v.reason]++;
-    }
+    result = quarantine(c, &o, m, &msg, (soc_collector_reason)rc, v.detail);
     goto out;
   }
   if (msg.kind == SOC_COLLECTOR_EVENTS) {
@@ -299,13 +486,7 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                  : soc_center_evidence_in(c->center, c->store, v.agent, msg.payload, msg.len,
                                           o.received_ns, &dup, why, sizeof why);
     if (result == 1) { /* JSON from an agent, but not a report or evidence it may send */
-      result = soc_store_center_quarantine_put(c->w, &o, m->key, m->key ? m->key_len : 0,
-                                               soc_collector_reason_name(SOC_COLLECTOR_BAD_FIELD),
-                                               why, msg.payload, msg.len, &dup);
-      if (!result && !dup) {
-        c->delta[C_QUARANTINED]++;
-        c->reasons[SOC_COLLECTOR_BAD_FIELD]++;
-      }
+      result = quarantine(c, &o, m, &msg, SOC_COLLECTOR_BAD_FIELD, why);
     } else if (!result) {
       c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
     }
@@ -447,6 +628,26 @@ static int kafka_error(collector *c, const rd_kafka_message_t *m) {
   return 0;
 }
 
+/* Chunks whose bundle never got a manifest would otherwise grow center.db
+ * for ever (anyone enrolled can send them): after
+ * collector.orphan_chunks_after they go, counted, in the sweep's
+ * transaction. */
+static int expire_orphans(collector *c) {
+  int64_t chunks = 0, bytes = 0;
+  int64_t before = soc_now_real_ns() - c->cfg->collector.orphan_chunks_after * 1000000000;
+  int rc = soc_store_center_orphans_expire(c->store, before, &chunks, &bytes);
+  if (!rc && chunks) {
+    fprintf(stderr, "soccollector: %" PRId64 " evidence chunk(s) (%" PRId64 " bytes) without a "
+                    "manifest for collector.orphan_chunks_after expired\n", chunks, bytes);
+    rc = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[C_ORPHAN_CHUNKS],
+                                      chunks);
+    if (!rc)
+      rc = soc_store_center_counter_add(c->w, c->cfg->collector.id,
+                                        counter_names[C_ORPHAN_BYTES], bytes);
+  }
+  return rc;
+}
+
 static int run(const soc_collector_config *cfg) {
   int result = 1;
   collector c = {.cfg = cfg};
@@ -462,7 +663,7 @@ static int run(const soc_collector_config *cfg) {
   sigaction(SIGINT, &sa, NULL);
   batch_forget(&c);
   if (!c.next || !c.first) goto out;
-  if (open_center(cfg, &c.store) < 0) goto out;
+  if (soc_center_open(cfg, &c.store) < 0) goto out;
   if (soc_store_center_writer_new(c.store, &c.w) < 0) {
     fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     goto out;
@@ -530,7 +731,8 @@ static int run(const soc_collector_config *cfg) {
     if (soc_center_outbox_send(c.outbox) < 0)
       fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     if (soc_store_begin(c.store) == 0) {
-      if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0)
+      if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0 &&
+          expire_orphans(&c) == 0)
         soc_store_commit(c.store);
       else
         soc_store_rollback(c.store);
@@ -578,8 +780,13 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   x->n++;
   x->silent += (size_t)silent;
   if (!x->json) {
-    printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id, a->agency,
-           a->authority, a->version, age_s, a->lag_lines, silent ? "SILENT" : "OK");
+    /* the agency and the version come from the agent's messages */
+    char agency[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)],
+        version[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)];
+    printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id,
+           soc_utf8_printable(a->agency, agency, sizeof agency), a->authority,
+           soc_utf8_printable(a->version, version, sizeof version), age_s, a->lag_lines,
+           silent ? "SILENT" : "OK");
     return 0;
   }
   fjson_object *o = fjson_object_new_object();
@@ -616,16 +823,17 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
     printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION",
            "HEARTBEAT", "LAG", "STATUS");
   int rc = soc_store_center_agents_scan(s, print_agent, &x);
+  fjson_object *o = json ? fjson_object_new_object() : NULL;
+  if (!rc) rc = soc_enrol_list(s, o);
   if (json && !rc) {
-    fjson_object *o = fjson_object_new_object();
     fjson_object_object_add(o, "agents", x.list);
     fjson_object_object_add(o, "silent", fjson_object_new_int64((int64_t)x.silent));
     fjson_object_object_add(o, "agent_silence_s", fjson_object_new_int64(cfg->collector.agent_silence));
     printf("%s\n", fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PRETTY));
-    fjson_object_put(o);
   } else {
     fjson_object_put(x.list);
   }
+  fjson_object_put(o);
   if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
   return rc ? 1 : 0;
 }
@@ -648,8 +856,11 @@ static int print_rejected(void *arg, const soc_center_rejected *r) {
       if ((unsigned char)head[i] < 0x20 || head[i] == 0x7f) head[i] = '.';
     for (size_t i = 0; i < kl; i++)
       if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f) key[i] = '.';
+    /* the detail may quote what the message said */
+    char detail[SOC_UTF8_PRINTABLE_BUF(160)];
     printf("%s[%d]@%" PRId64 " key=%s reason=%s size=%" PRId64 " (%s): %.120s\n", r->topic,
-           r->partition, r->offset, key, r->reason, r->size, r->detail, head);
+           r->partition, r->offset, key, r->reason, r->size,
+           soc_utf8_printable(r->detail, detail, sizeof detail), head);
     return 0;
   }
   fjson_object *o = fjson_object_new_object();
@@ -710,7 +921,8 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
   int json = 0, count = 0, opt, status = 2;
   long limit = 0;
   soc_store *s = NULL;
-  int center = soc_center_command(cfg, argc, argv);
+  int center = soc_enrol_command(cfg, argc, argv);
+  if (center < 0) center = soc_center_command(cfg, argc, argv);
   if (center >= 0) return center;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -734,7 +946,7 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (open_center(cfg, &s) < 0) return 1;
+  if (soc_center_open(cfg, &s) < 0) return 1;
   if (!strcmp(cmd, "agents")) {
     status = cmd_agents(cfg, s, json);
   } else if (!strcmp(cmd, "quarantine")) {

@@ -39,6 +39,11 @@ static const char *const reason_names[SOC_COLLECTOR_REASONS] = {
     [SOC_COLLECTOR_AGENT_MISMATCH] = "agent_mismatch",
     [SOC_COLLECTOR_BAD_EVENT_ID] = "bad_event_id",
     [SOC_COLLECTOR_BAD_FIELD] = "bad_field",
+    [SOC_COLLECTOR_UNSIGNED] = "unsigned",
+    [SOC_COLLECTOR_UNENROLLED] = "unenrolled",
+    [SOC_COLLECTOR_REVOKED] = "revoked",
+    [SOC_COLLECTOR_BAD_SIGNATURE] = "bad_signature",
+    [SOC_COLLECTOR_AGENCY_MISMATCH] = "agency_mismatch",
 };
 
 const char *soc_collector_reason_name(soc_collector_reason r) {
@@ -234,6 +239,11 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
 
   if (m->kind == SOC_COLLECTOR_EVENTS) return check_event(*rootp, v);
   if (m->kind == SOC_COLLECTOR_HEARTBEAT) return check_heartbeat(*rootp, v);
+  /* the agency a report speaks for, which must be its agent's */
+  if (m->kind == SOC_COLLECTOR_REPORTS &&
+      take_str(path2(*rootp, "agent", "agency"), v->agency, sizeof v->agency))
+    return reject(v, SOC_COLLECTOR_BAD_FIELD, "agent.agency is not a string of at most %d bytes",
+                  SOC_COLLECTOR_TEXT_MAX);
   return SOC_COLLECTOR_OK;
 }
 

@@ -51,6 +51,12 @@ typedef enum {
   SOC_COLLECTOR_AGENT_MISMATCH,  /* body and header name different agents */
   SOC_COLLECTOR_BAD_EVENT_ID,    /* missing, or not 32 lowercase hex digits */
   SOC_COLLECTOR_BAD_FIELD,       /* a field we store has the wrong type or size */
+  /* Who sent it (soccollector.c, after the checks here): */
+  SOC_COLLECTOR_UNSIGNED,        /* no signature header */
+  SOC_COLLECTOR_UNENROLLED,      /* no key enrolled for its agent id */
+  SOC_COLLECTOR_REVOKED,         /* its agent's key is revoked */
+  SOC_COLLECTOR_BAD_SIGNATURE,   /* not signed by its agent's enrolled key */
+  SOC_COLLECTOR_AGENCY_MISMATCH, /* speaks for another agency than its agent's */
   SOC_COLLECTOR_REASONS
 } soc_collector_reason;
 
@@ -74,8 +80,8 @@ typedef struct soc_collector_verdict {
   char event_id[33];                          /* events */
   char host[SOC_COLLECTOR_HOST_MAX + 1];      /* events; "" when absent */
   char ts[SOC_COLLECTOR_TS_MAX + 1];          /* @timestamp; "" when absent */
+  char agency[SOC_COLLECTOR_TEXT_MAX + 1];     /* heartbeats, reports; "" when absent */
   /* heartbeats */
-  char agency[SOC_COLLECTOR_TEXT_MAX + 1];
   char version[SOC_COLLECTOR_TEXT_MAX + 1];
   char broker[SOC_COLLECTOR_TEXT_MAX + 1];
   int64_t authority, uptime_s, lag_lines;

@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <json.h> /* libfastjson */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "soc/audit.h"
 #include "soc/diag.h"
@@ -100,6 +102,8 @@ static const socctl_command commands[] = {
     {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list",
      "audit verify [--json] [--anchor SEQ:HASH]\n"
      "       socctl [-c FILE] audit list [--json] [--limit N]\n"},
+    {"key", socctl_key, "the agent's public key and fingerprint, to enrol it at the center",
+     "key\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -221,6 +225,16 @@ int socctl_tx_close(socctl_tx *t, int status) {
 
 int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
                     struct fjson_object *details) {
+  /* The analyst's name is what they typed; who ran the command is what
+   * the system says, kept beside it in the hashed entry. */
+  struct passwd *pw = getpwuid(getuid());
+  char user[64];
+  if (pw && pw->pw_name)
+    snprintf(user, sizeof user, "%s", pw->pw_name);
+  else
+    snprintf(user, sizeof user, "uid %u", (unsigned)getuid());
+  if (details && fjson_object_is_type(details, fjson_type_object))
+    fjson_object_object_add(details, "os_user", fjson_object_new_string(user));
   int rc = soc_audit_append_tx(t->store, actor, t->cmd, object,
                                fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN),
                                NULL);

@@ -59,6 +59,7 @@ int socctl_report(const socctl_env *env, int argc, char **argv);
  * now (ns; 0: the real time), --json, --overdue (exit status 3 when any). */
 int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now);
 int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
+int socctl_key(const socctl_env *env, int argc, char **argv);
 
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "soc/utf8.h"
 #include "socctl.h"
 #include "soc/audit.h"
 #include "soc/schema.h"
@@ -80,8 +81,16 @@ static int list_row(void *arg, const soc_audit_row *r) {
   time_t t = (time_t)(r->ts_ns / 1000000000LL);
   struct tm tm;
   if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  printf("%6" PRId64 "  %s  %-12s %-16s %-20s %s  %.12s\n", r->seq, when, r->actor, r->action,
-         r->object[0] ? r->object : "-", r->details, r->hash);
+  /* Names and reasons are what an analyst typed (or a tampered row holds):
+   * shown with control characters escaped, so none can clear the screen or
+   * forge a line of this listing. */
+  char actor[SOC_UTF8_PRINTABLE_BUF(256)], action[SOC_UTF8_PRINTABLE_BUF(64)],
+      object[SOC_UTF8_PRINTABLE_BUF(256)], details[SOC_UTF8_PRINTABLE_BUF(1365)];
+  printf("%6" PRId64 "  %s  %-12s %-16s %-20s %s  %.12s\n", r->seq, when,
+         soc_utf8_printable(r->actor, actor, sizeof actor),
+         soc_utf8_printable(r->action, action, sizeof action),
+         r->object[0] ? soc_utf8_printable(r->object, object, sizeof object) : "-",
+         soc_utf8_printable(r->details, details, sizeof details), r->hash);
   return 0;
 }
 

@@ -81,6 +81,11 @@ wait_for "the broker" test -s "$STATE/bootstrap"
 SOC_KAFKA_BROKERS=$(cat "$STATE/bootstrap")
 export SOC_KAFKA_BROKERS
 echo "broker at $SOC_KAFKA_BROKERS (librdkafka's mock cluster, the one the tests use)"
+echo "The center accepts only what is signed by a key an operator enrolled. The agent makes its"
+echo "key pair at its first start (here, now: socagent --print-key); one command enrols it:"
+KEY=$("$AGENT" -c "$CFG" --print-key | sed -n 's/^public key: *//p')
+echo "  soccollector -c $CCFG enroll web01 --key $KEY --agency 臺北市政府資訊局 --by 技服中心"
+"$COLL" -c "$CCFG" enroll web01 --key "$KEY" --agency 臺北市政府資訊局 --by 技服中心
 
 step "2. Start the collector and the agent: sample logs and captures in, forwarded to Kafka"
 "$COLL" -c "$CCFG" 2>"$CSTATE/collector.log" &

@@ -114,6 +114,8 @@ typedef struct soc_kafka_config {
   char *group_id;         /* collector only */
   int64_t heartbeat_s;    /* agent only: seconds between heartbeats */
   int64_t flush_ms;       /* agent only: how long stopping waits for deliveries */
+  char *center_key;       /* agent only: the center's public key (base64); NULL: no
+                             decision is applied */
   soc_kv *properties;     /* passed to librdkafka as they are */
   size_t nproperties;
 } soc_kafka_config;
@@ -179,6 +181,7 @@ typedef struct soc_collector_config {
     char *id;
     char *state_dir;
     int64_t agent_silence;  /* seconds without a heartbeat before an alert */
+    int64_t orphan_chunks_after; /* seconds an evidence chunk waits for its manifest */
   } collector;
   struct {
     char *regime;           /* deadline table for reports that name none (or an unknown one) */

@@ -470,6 +470,56 @@ typedef int (*soc_center_counter_cb)(void *arg, const char *collector, const cha
                                      int64_t value);
 int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg);
 
+/* ---- enrolled agents' keys (store_center.c, store_center_keys.c) ------------
+ * Which Ed25519 key speaks for which agent id (docs/SECURITY.md). An
+ * operator enrols a key; a key seen from an agent id nobody enrolled it for
+ * is kept as pending for an operator to look at, never trusted by itself. */
+#define SOC_CENTER_ENROLLED "enrolled"
+#define SOC_CENTER_REVOKED "revoked"
+#define SOC_CENTER_PENDING "pending"
+
+typedef struct soc_center_enrolment {
+  const char *agent, *key, *agency;
+  const char *state;        /* SOC_CENTER_ENROLLED, _REVOKED or _PENDING */
+  const char *by, *os_user; /* who enrolled or revoked it; "" for pending */
+  int64_t at_ns;            /* then; pending: first seen */
+  int64_t last_ns, messages; /* pending: last seen, how many messages */
+  const char *prev_key;     /* enrolled: the key the agent rotated away from, or "" */
+  int64_t rotated_ns;       /* and when */
+} soc_center_enrolment;
+
+#define SOC_CENTER_AGENCY_MAX 255
+typedef struct soc_center_key_row {
+  char key[64];      /* base64, SOC_SIGN_PUB_TEXT characters */
+  char agency[SOC_CENTER_AGENCY_MAX + 1];
+  int revoked;
+  char prev_key[64]; /* the key it rotated away from, "" if none */
+  int64_t rotated_ns;
+} soc_center_key_row;
+/* The enrolled key of agent, through the writer's prepared statement (one
+ * lookup per message). Returns 0, -ENOENT when agent has none. */
+int soc_store_center_key_of(soc_center_writer *w, const char *agent, soc_center_key_row *out);
+/* The agent proved, with its enrolled key, that key is its next: it is
+ * enrolled now, the old one kept as prev_key. */
+int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char *key,
+                            int64_t at_ns);
+/* Counts one message from agent signed by key, which nobody enrolled. */
+int soc_store_center_pending_seen(soc_center_writer *w, const char *agent, const char *key,
+                                  int64_t at_ns);
+/* Enrols (or re-enrols, replacing the key) e->agent; its pending entry of
+ * that key goes. */
+int soc_store_center_enrol(soc_store *s, const soc_center_enrolment *e);
+/* Revokes agent's key: -ENOENT when it has none. */
+int soc_store_center_revoke(soc_store *s, const char *agent, const char *by, const char *os_user,
+                            int64_t at_ns);
+typedef int (*soc_center_enrolment_cb)(void *arg, const soc_center_enrolment *e);
+/* Enrolled and revoked agents, then pending keys, each by agent id. */
+int soc_store_center_enrolments_scan(soc_store *s, soc_center_enrolment_cb cb, void *arg);
+/* Deletes the evidence chunks received before before_ns whose bundle has
+ * no manifest (it never came). OUT: *chunks, *bytes deleted. */
+int soc_store_center_orphans_expire(soc_store *s, int64_t before_ns, int64_t *chunks,
+                                    int64_t *bytes);
+
 /* ---- the center's side of the workflow (store_center_report.c) -------------
  * Reports (latest revision and every revision), the notifications owed for
  * levels 3-4, the center's decisions, and evidence bundles with their
@@ -538,7 +588,7 @@ int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_so
 
 /* Evidence: a chunk once per (bundle, seq), the manifest once per bundle. */
 int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,
-                               const void *data, size_t len, int *dup);
+                               const void *data, size_t len, int64_t received_ns, int *dup);
 int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *report,
                                 const char *agent, int64_t chunks, int64_t size,
                                 const char *manifest, int *dup);

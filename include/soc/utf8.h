@@ -44,4 +44,15 @@ size_t soc_utf8_valid_prefix(const void *s, size_t len);
 int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,
                     size_t *replaced);
 
+/* Worst case of soc_utf8_printable for n bytes of text, without the NUL. */
+#define SOC_UTF8_PRINTABLE_MAX(n) ((n) * 4)
+#define SOC_UTF8_PRINTABLE_BUF(n) (SOC_UTF8_PRINTABLE_MAX(n) + 1) /* with the NUL */
+/* Copies the C string in to out for a terminal: every control character
+ * (C0, DEL and the C1 range U+0080-U+009F, where escape sequences start)
+ * becomes \xHH per byte, so a name or a reason that somebody typed, or a
+ * message carried, can neither clear the screen nor forge a line. Text that
+ * is not UTF-8 is repaired first. Cut, never between a character's bytes,
+ * to outcap - 1 bytes and NUL-terminated. Returns out. */
+char *soc_utf8_printable(const char *in, char *out, size_t outcap);
+
 #endif

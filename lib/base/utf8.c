@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ONES UINT64_C(0x0101010101010101)
@@ -121,4 +122,37 @@ out:
   if (outlen) *outlen = o;
   if (replaced) *replaced = nrep;
   return result;
+}
+
+char *soc_utf8_printable(const char *in, char *out, size_t outcap) {
+  char text[4096];
+  size_t len = 0, o = 0;
+  if (!out || !outcap) return out;
+  /* A name longer than text is cut: a listing shows names, not books. */
+  soc_utf8_repair(in ? in : "", in ? strnlen(in, sizeof text / 3 - 1) : 0, text, sizeof text,
+                  &len, NULL);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    int c1 = c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] < 0xa0;
+    if (c < 0x20 || c == 0x7f || c1) {
+      size_t n = c1 ? 8 : 4;
+      if (outcap - o <= n) break;
+      if (c1)
+        snprintf(out + o, outcap - o, "\\x%02x\\x%02x", c, (unsigned char)text[i + 1]);
+      else
+        snprintf(out + o, outcap - o, "\\x%02x", c);
+      o += n;
+      i += (size_t)c1;
+      continue;
+    }
+    /* whole characters only: a lead byte and its continuation bytes */
+    size_t n = 1;
+    while (i + n < len && ((unsigned char)text[i + n] & 0xc0) == 0x80) n++;
+    if (outcap - o <= n) break;
+    memcpy(out + o, text + i, n);
+    o += n;
+    i += n - 1;
+  }
+  out[o] = '\0';
+  return out;
 }

@@ -35,6 +35,7 @@
 #include "soc/metrics.h"
 #include "soc/rules.h"
 #include "soc/schema.h"
+#include "soc/sign.h"
 #include "soc/tz.h"
 #include "soc/yamldoc.h"
 #include "soc/yararules.h"
@@ -184,7 +185,11 @@ static const soc_field kafka_fields[] = {KAFKA_FIELDS(
      .help = "how often the agent reports its counters, journal size and lag"},
     {.key = "flush_timeout", .type = SOC_FIELD_MILLIS,
      .offset = offsetof(soc_kafka_config, flush_ms), .def = "10s", .min = 0, .max = 600000,
-     .help = "how long stopping waits for messages in flight (what is left stays in the journal)"})};
+     .help = "how long stopping waits for messages in flight (what is left stays in the journal)"},
+    {.key = "center_key", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_kafka_config, center_key),
+     .help = "the technical center's public key (`soccollector key`); only decisions it signed "
+             "are applied"})};
 static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
     {.key = "group_id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, group_id),
      .def = "soccollector", .help = "Kafka consumer group shared by the collectors"})};
@@ -390,6 +395,10 @@ static const soc_field collector_fields[] = {
     {.key = "agent_silence", .type = SOC_FIELD_DURATION,
      .offset = offsetof(soc_collector_config, collector.agent_silence), .def = "5m", .min = 1,
      .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
+    {.key = "orphan_chunks_after", .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.orphan_chunks_after), .def = "24h",
+     .min = 1, .max = 86400 * 365,
+     .help = "evidence chunks whose manifest has not come by then are deleted and counted"},
 };
 
 static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
@@ -523,6 +532,13 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
            "kafka.topic_prefix: '%s' is not a valid topic name part; expected letters, "
            "digits, '.', '_' or '-'",
            k->topic_prefix);
+    result = -EINVAL;
+  }
+  soc_sign_pub pub;
+  if (k->center_key && soc_sign_pub_parse(k->center_key, strlen(k->center_key), &pub) < 0) {
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "center_key"),
+           "kafka.center_key: not a public key; expected the 44 base64 characters "
+           "`soccollector key` prints");
     result = -EINVAL;
   }
   if (k->brokers && !k->brokers[strspn(k->brokers, " ,")]) {

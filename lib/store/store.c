@@ -430,6 +430,52 @@ static const char *const center_migrations[] = {
      * lower it. */
     "ALTER TABLE agent ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE agent ADD COLUMN audit_head TEXT NOT NULL DEFAULT '';",
+    /* 6: signed messages (docs/SECURITY.md). The keys an operator enrolled
+     * (or revoked) per agent id, and the keys seen from agents nobody
+     * enrolled yet, for an operator to look at. event.id is unique per
+     * agent only: an id is the hash of public inputs, so another sender
+     * could otherwise take an agent's ids before it and have its real
+     * events dropped as duplicates. Chunks get their arrival time, so those
+     * whose manifest never comes expire. */
+    "CREATE TABLE enrolment(\n"
+    "  agent TEXT PRIMARY KEY NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"            /* Ed25519 public key, base64 */
+    "  agency TEXT NOT NULL,\n"
+    "  state TEXT NOT NULL,\n"          /* enrolled | revoked */
+    "  by TEXT NOT NULL,\n"             /* the name the operator gave */
+    "  os_user TEXT NOT NULL,\n"        /* who ran the command */
+    "  at_ns INTEGER NOT NULL,\n"
+    "  prev_key TEXT NOT NULL DEFAULT '',\n" /* the key the agent rotated away from */
+    "  rotated_ns INTEGER NOT NULL DEFAULT 0\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE pending_key(\n"
+    "  agent TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  first_ns INTEGER NOT NULL,\n"
+    "  last_ns INTEGER NOT NULL,\n"
+    "  messages INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(agent, key)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE event_new(\n"
+    "  id TEXT NOT NULL,\n"
+    "  agent TEXT NOT NULL,\n"
+    "  host TEXT NOT NULL,\n"
+    "  ts TEXT NOT NULL,\n"
+    "  topic TEXT NOT NULL,\n"
+    "  partition INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL,\n"
+    "  received_ns INTEGER NOT NULL,\n"
+    "  body TEXT NOT NULL,\n"
+    "  UNIQUE(agent, id)\n"            /* also the index by agent */
+    ");\n"
+    "INSERT INTO event_new(id, agent, host, ts, topic, partition, offset, received_ns, body)\n"
+    "  SELECT id, agent, host, ts, topic, partition, offset, received_ns, body FROM event\n"
+    "  ORDER BY rowid;\n"
+    "DROP TABLE event;\n"
+    "ALTER TABLE event_new RENAME TO event;\n"
+    "ALTER TABLE evidence_chunk ADD COLUMN received_ns INTEGER NOT NULL DEFAULT 0;\n"
+    "UPDATE evidence_chunk SET received_ns ="
+    " CAST((julianday('now') - 2440587.5) * 86400000000000 AS INTEGER);",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

@@ -21,12 +21,23 @@
  * store's own statement cache belongs to the agent's modules.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
 
-enum { W_EVENT, W_MESSAGE, W_QUARANTINE, W_AGENT, W_COUNTER, W_COUNT };
+enum {
+  W_EVENT,
+  W_MESSAGE,
+  W_QUARANTINE,
+  W_AGENT,
+  W_COUNTER,
+  W_KEY_OF,
+  W_PENDING,
+  W_ROTATE,
+  W_COUNT
+};
 
 static const char *const writer_sql[W_COUNT] = {
     [W_EVENT] = "INSERT OR IGNORE INTO event(id, agent, host, ts, topic, partition, offset,"
@@ -53,6 +64,12 @@ static const char *const writer_sql[W_COUNT] = {
                 " WHERE excluded.seen_ns > agent.seen_ns",
     [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
+    [W_KEY_OF] = "SELECT key, agency, state, prev_key, rotated_ns FROM enrolment WHERE agent = ?1",
+    [W_PENDING] = "INSERT INTO pending_key(agent, key, first_ns, last_ns, messages)"
+                  " VALUES(?1, ?2, ?3, ?3, 1) ON CONFLICT(agent, key) DO UPDATE SET"
+                  " last_ns = max(last_ns, excluded.last_ns), messages = messages + 1",
+    [W_ROTATE] = "UPDATE enrolment SET prev_key = key, key = ?2, rotated_ns = ?3"
+                 " WHERE agent = ?1 AND state = '" SOC_CENTER_ENROLLED "' AND key <> ?2",
 };
 
 struct soc_center_writer {
@@ -199,6 +216,47 @@ int soc_store_center_counter_add(soc_center_writer *w, const char *collector, co
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, delta);
   return step_insert(w, st, rc, NULL, "cannot update a counter");
+}
+
+int soc_store_center_key_of(soc_center_writer *w, const char *agent, soc_center_key_row *out) {
+  if (!w || !agent || !out) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_KEY_OF);
+  int result = -ENOENT;
+  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  memset(out, 0, sizeof *out);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    snprintf(out->key, sizeof out->key, "%s", soc_store_text(st, 0));
+    snprintf(out->agency, sizeof out->agency, "%s", soc_store_text(st, 1));
+    out->revoked = strcmp(soc_store_text(st, 2), SOC_CENTER_ENROLLED) != 0;
+    snprintf(out->prev_key, sizeof out->prev_key, "%s", soc_store_text(st, 3));
+    out->rotated_ns = sqlite3_column_int64(st, 4);
+    result = 0;
+  } else if (rc != SQLITE_DONE) {
+    result = soc_store_fail_sql(w->s, rc, "cannot read an agent's key");
+  }
+  sqlite3_reset(st);
+  return result;
+}
+
+int soc_store_center_pending_seen(soc_center_writer *w, const char *agent, const char *key,
+                                  int64_t at_ns) {
+  if (!w || !agent || !key) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_PENDING);
+  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, at_ns);
+  return step_insert(w, st, rc, NULL, "cannot record a pending key");
+}
+
+int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char *key,
+                            int64_t at_ns) {
+  if (!w || !agent || !key) return -EINVAL;
+  sqlite3_stmt *st = stmt(w, W_ROTATE);
+  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, at_ns);
+  return step_insert(w, st, rc, NULL, "cannot rotate an agent's key");
 }
 
 /* ---- reading ------------------------------------------------------------------- */

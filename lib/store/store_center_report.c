@@ -17,8 +17,7 @@
 
 #include "store_internal.h"
 
-/* Steps a write to its end. OUT: *changed (may be NULL). Finalizes st. */
-static int done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
   int rc = sqlite3_step(st);
   int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
   if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
@@ -26,10 +25,7 @@ static int done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) 
   return result;
 }
 
-/* Steps a query, calling row(st) for each row; a non-zero return stops and
- * is returned. missing: returned when there was no row (0 for scans).
- * Finalizes st. */
-static int rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
                 int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
   int result = 0, rc, n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -53,7 +49,7 @@ int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *c
                 "INSERT OR IGNORE INTO report_revision(id, revision, received_ns, body)"
                 " VALUES(?1, ?2, ?3, ?4)",
                 "siis", r->id, r->revision, r->received_ns, r->body);
-  if (!result) result = done(s, st, "cannot keep a report revision", NULL);
+  if (!result) result = soc_store_done(s, st, "cannot keep a report revision", NULL);
   if (result) return result;
   result = soc_store_prep(s, &st, "cannot store a report",
                 "INSERT INTO report(id, agent, agency, level, state, category, revision,"
@@ -66,7 +62,7 @@ int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *c
                 "sssissiiis", r->id, r->agent ? r->agent : "", r->agency ? r->agency : "",
                 (int64_t)r->level, r->state ? r->state : "", r->category ? r->category : "",
                 r->revision, r->discovered_ns, r->received_ns, r->body);
-  return result ? result : done(s, st, "cannot store a report", current);
+  return result ? result : soc_store_done(s, st, "cannot store a report", current);
 }
 
 static int report_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -93,14 +89,14 @@ int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read a report", REPORT_COLUMNS " WHERE id = ?1", "s", id);
-  return result ? result : rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the reports", REPORT_COLUMNS " ORDER BY id", NULL);
-  return result ? result : rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, const char *why) {
@@ -109,7 +105,7 @@ int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, co
   int result = soc_store_prep(s, &st, "cannot flag a report",
                     "UPDATE report SET flagged_ns = ?2, flag = ?3 WHERE id = ?1 AND flagged_ns = 0",
                     "sis", id, at_ns, why);
-  return result ? result : done(s, st, "cannot flag a report", NULL);
+  return result ? result : soc_store_done(s, st, "cannot flag a report", NULL);
 }
 
 /* ---- notifications ---- */
@@ -122,7 +118,7 @@ int soc_store_center_notify(soc_store *s, const char *report, int level, const c
                     "INSERT OR IGNORE INTO notification(report, level, who, at_ns)"
                     " VALUES(?1, ?2, ?3, ?4)",
                     "sisi", report, (int64_t)level, who, at_ns);
-  return result ? result : done(s, st, "cannot record a notification", fresh);
+  return result ? result : soc_store_done(s, st, "cannot record a notification", fresh);
 }
 
 static int notify_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -139,7 +135,7 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
                     " WHERE ?1 IS NULL OR report = ?1 ORDER BY at_ns, report, level, who",
                     "s", report);
   return result ? result
-                : rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
 }
 
 /* ---- decisions ---- */
@@ -168,7 +164,7 @@ int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const
                     "INSERT INTO decision(n, id, report, kind, at_ns, by, topic, body)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     "isssisss", n, id, report, kind, at_ns, by, topic, body);
-  return result ? result : done(s, st, "cannot record a decision", NULL);
+  return result ? result : soc_store_done(s, st, "cannot record a decision", NULL);
 }
 
 static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -183,7 +179,7 @@ int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, v
                     "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n",
                     NULL);
   return result ? result
-                : rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
 }
 
 int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) {
@@ -192,7 +188,7 @@ int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) 
   int result = soc_store_prep(s, &st, "cannot mark a decision delivered",
                     "UPDATE decision SET delivered_ns = ?2 WHERE n = ?1 AND delivered_ns = 0",
                     "ii", n, at_ns);
-  return result ? result : done(s, st, "cannot mark a decision delivered", NULL);
+  return result ? result : soc_store_done(s, st, "cannot mark a decision delivered", NULL);
 }
 
 static int decision_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -208,21 +204,21 @@ int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center
                     "SELECT kind, at_ns, body FROM decision WHERE report = ?1 ORDER BY n", "s",
                     report);
   return result ? result
-                : rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
 }
 
 /* ---- evidence ---- */
 
 int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,
-                               const void *data, size_t len, int *dup) {
+                               const void *data, size_t len, int64_t received_ns, int *dup) {
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || (!data && len)) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot keep an evidence chunk",
-                    "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data)"
-                    " VALUES(?1, ?2, ?3, ?4)",
-                    "siib", bundle, seq, offset, data, len);
-  if (!result) result = done(s, st, "cannot keep an evidence chunk", &changed);
+                    "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data, received_ns)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5)",
+                    "siibi", bundle, seq, offset, data, len, received_ns);
+  if (!result) result = soc_store_done(s, st, "cannot keep an evidence chunk", &changed);
   if (!result && dup) *dup = !changed;
   return result;
 }
@@ -237,7 +233,7 @@ int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *re
                     "INSERT OR IGNORE INTO bundle(id, report, agent, chunks, size, manifest)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                     "sssiis", bundle, report, agent, chunks, size, manifest);
-  if (!result) result = done(s, st, "cannot keep an evidence manifest", &changed);
+  if (!result) result = soc_store_done(s, st, "cannot keep an evidence manifest", &changed);
   if (!result && dup) *dup = !changed;
   return result;
 }
@@ -266,14 +262,14 @@ int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read a bundle", BUNDLE_COLUMNS " WHERE id = ?1", "s", id);
-  return result ? result : rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundles_scan(soc_store *s, soc_center_bundle_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the bundles", BUNDLE_COLUMNS " ORDER BY id", NULL);
-  return result ? result : rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
 }
 
 static int chunk_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -289,7 +285,7 @@ int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_ch
   int result = soc_store_prep(s, &st, "cannot read the chunks",
                     "SELECT seq, offset, data FROM evidence_chunk WHERE bundle = ?1 ORDER BY seq",
                     "s", bundle);
-  return result ? result : rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state, const char *path,
@@ -300,7 +296,7 @@ int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state,
                     "UPDATE bundle SET state = ?2, path = ?3, reason = ?4, checked_ns = ?5"
                     " WHERE id = ?1",
                     "ssssi", id, state, path, reason, checked_ns);
-  return result ? result : done(s, st, "cannot update a bundle", NULL);
+  return result ? result : soc_store_done(s, st, "cannot update a bundle", NULL);
 }
 
 /* ---- campaigns (issue 15) ---- */
@@ -330,5 +326,5 @@ int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_so
       " WHERE typeof(src) = 'text' AND src != '' GROUP BY kind, src, agency"
       " ORDER BY kind, src, agency",
       "i", since_ns);
-  return result ? result : rows(s, st, "cannot read the alerts", 0, source_row, (void *)cb, arg);
+  return result ? result : soc_store_rows(s, st, "cannot read the alerts", 0, source_row, (void *)cb, arg);
 }

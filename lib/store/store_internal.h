@@ -41,6 +41,15 @@ int soc_store_exec(soc_store *s, const char *sql, const char *what);
  * check instead of crashing. */
 const char *soc_store_text(sqlite3_stmt *st, int col);
 
+/* For statements prepared per call (off the hot path) with soc_store_prep
+ * (below): soc_store_done steps a write to its end; OUT: *changed (may be
+ * NULL). soc_store_rows steps a query, calling row(st, cb, arg) for each
+ * row; a non-zero return stops and is returned; missing is returned when
+ * there was no row (0 for scans). Both finalize st. */
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed);
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
+
 /* The cached statement id, prepared from sql on first use, reset and with
  * its bindings cleared. NULL (and the error recorded) when it fails. */
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql);

@@ -23,11 +23,21 @@ guess() { # file host address
       "$i" "$2" $((1000 + i)) "$3" $((40000 + i))
   done >>"$1"
 }
+cat >"$T/center.yaml" <<YAML
+collector: { id: center, state_dir: center }
+kafka:
+  brokers: "$BOOTSTRAP"
+  topic_prefix: soc
+  group_id: soccollector
+YAML
+# the center's key, which the agents check its notices with
+CENTER_KEY=$(cd "$T" && center_key "$T/center.yaml")
 n=0
 for a in north south east; do
   n=$((n + 1))
   detect_config "$T/$a" "ag-$a"
-  sed -i "s|agency: test|agency: agency-$a|; s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s|" "$T/$a/agent.yaml"
+  sed -i "s|agency: test|agency: agency-$a|; s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s, center_key: \"$CENTER_KEY\"|" "$T/$a/agent.yaml"
+  (cd "$T" && enroll_agent "$T/center.yaml" "$T/$a/agent.yaml") || fail "enrolling ag-$a"
   guess "$T/$a/logs/auth.log" "gw-$a" 203.0.113.250
   guess "$T/$a/logs/auth.log" "gw-$a" "198.51.100.$n"
   run "$AGENT" -c "$T/$a/agent.yaml" --oneshot
@@ -36,13 +46,6 @@ for a in north south east; do
   expect_status 0
 done
 
-cat >"$T/center.yaml" <<YAML
-collector: { id: center, state_dir: center }
-kafka:
-  brokers: "$BOOTSTRAP"
-  topic_prefix: soc
-  group_id: soccollector
-YAML
 C=(-c "$T/center.yaml")
 (cd "$T" && exec "$COLL" -c "$T/center.yaml" 2>"$T/collector.err") &
 CPID=$!

@@ -5,6 +5,11 @@
 # replayed message, a decision about another agent's report and a broken
 # message change nothing — with an audit entry, and a kill -9 and restart of
 # the agent does not apply anything twice.
+# Only the center decides (issue 16): kcat plays the center with its key
+# (kafka.center_key), and mallory, who can write to the topic too, sends
+# first a decision of her own under the id the center uses next (c1/2,
+# re-levelling to 1) and an unsigned one: neither is applied, and the
+# center's own c1/2 still is.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -17,9 +22,10 @@ trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 start_broker "$T"
 detect_config "$T" cd1
 attempts_drafted "$T"
+CENTER_KEY=$("$SOC_BIN/tests/socsign" "$T/center.key" --pub)
 # a short session, so that the group gives the killed agent's partition to
 # the restarted one in seconds rather than librdkafka's 45
-sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s, properties: { session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\" }|" "$T/agent.yaml"
+sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s, center_key: \"$CENTER_KEY\", properties: { session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\" }|" "$T/agent.yaml"
 echo 'report: { check_interval: 200ms }' >>"$T/agent.yaml"
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
 C=(-c "$T/agent.yaml")
@@ -40,13 +46,21 @@ decision() { # id kind extra-json
   printf '{"schema":"socagent.decision/1","id":"%s","report":"cd1/%s","kind":"%s","at":"%s","by":"TWCERT 林","reason":"center review"%s}\n' \
     "$1" "$A" "$2" "$NOW" "${3:-}"
 }
+# mallory first: her key, then none
+decision c1/2 level ',"level":1' | sed 's/TWCERT 林/center:mallory/' |
+  signed_send soc.center.test "cd1/$A" "$T/mallory.key" center 2>/dev/null
+decision c1/2 review ',"result":"unsigned"' |
+  kcat -P -b "$BOOTSTRAP" -t soc.center.test -k "cd1/$A" 2>/dev/null
+# then the center
 {
   decision c1/1 review ',"result":"level confirmed by the center"'
   decision c1/2 level ',"level":4'
   decision c1/1 review ',"result":"a replay"'
   printf '{"schema":"socagent.decision/1","id":"c1/3","report":"other/%s","kind":"level","at":"%s","by":"x","level":1,"reason":"not ours"}\n' "$A" "$NOW"
   echo 'this is not JSON'
-} | kcat -P -b "$BOOTSTRAP" -t soc.center.test -k "cd1/$A" 2>/dev/null
+} | while IFS= read -r line; do
+  printf '%s' "$line" | signed_send soc.center.test "cd1/$A" "$T/center.key" center 2>/dev/null
+done
 
 applied() { sqlite3 "$DB" "select count(*) from audit where action='center.decision'"; }
 wait_for 30 "the two decisions applied" output_is 2 applied
@@ -58,6 +72,12 @@ assert r["review"]["source"] == "center" and r["review"]["by"] == "TWCERT 林" a
 assert r["state"] == "reviewed" and r["level"] == 4 and r["levels"][-1]["by"] == "TWCERT 林", (r["state"], r["level"])
 d = r["center_decisions"]
 assert [(x["id"], x["applied"]) for x in d] == [("c1/1", True), ("c1/2", True)], d' "$OUT"
+REFUSED=$(sqlite3 "$DB" "select value from counter where input = 'inbox' and name = 'refused'")
+MALLORY=$(sqlite3 "$DB" "select count(*) from audit where actor like '%mallory%'")
+check_py "mallory's decisions refused and counted" \
+  'import sys; assert sys.argv[1:] == ["2", "0"], sys.argv' "$REFUSED" "$MALLORY"
+grep -q "not signed by the center's key" "$T/agent.err" || fail "the refusal is not said"
+CHECKS=$((CHECKS + 1))
 
 # a crash and a restart, then the center sends both decisions again (its
 # outbox delivers at least once) followed by a new one on the same
@@ -71,7 +91,9 @@ PID=$!
   decision c1/1 review ',"result":"level confirmed by the center"'
   decision c1/2 level ',"level":4'
   decision c1/4 review ',"result":"after the restart"'
-} | kcat -P -b "$BOOTSTRAP" -t soc.center.test -k "cd1/$A" 2>/dev/null
+} | while IFS= read -r line; do
+  printf '%s' "$line" | signed_send soc.center.test "cd1/$A" "$T/center.key" center 2>/dev/null
+done
 wait_for 30 "the decision after the restart" output_is 3 applied
 # and a heartbeat after it, which carries the audit head checked below
 hb_head() {

@@ -56,6 +56,7 @@ sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
 C=(-c "$T/center.yaml")
 run "$COLL" "${C[@]}" --check-config
 expect_status 0
+enroll_agent "$T/center.yaml" "$T/a/agent.yaml" || fail "cannot enrol ag1"
 
 # --- the agent: a level-3 report, filed, with its bundle
 run "$AGENT" "${A[@]}" --oneshot
@@ -116,7 +117,13 @@ for line in sys.stdin:
         d = bytearray(base64.b64decode(m["data"])); d[100] ^= 1
         m["data"] = base64.b64encode(bytes(d)).decode(); m["sha256"] = hashlib.sha256(d).hexdigest()
     out.write(m["bundle"] + "\t" + json.dumps(m) + "\n")' "$T/tampered"
-kcat -P -b "$BOOTSTRAP" -t soc.evidence -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/tampered" 2>/dev/null
+# sent as the agent itself would (its own key): the bundle must still fail
+resend_as_ag1() { # topic < lines of key<TAB>payload
+  while IFS=$'\t' read -r key payload; do
+    printf '%s' "$payload" | signed_send "$1" "$key" "$T/a/state/agent.key" ag1 2>/dev/null
+  done
+}
+resend_as_ag1 soc.evidence <"$T/tampered"
 failed_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "${BID}x .*failed"; }
 wait_for 15 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
 run "$COLL" "${C[@]}" evidence
@@ -127,7 +134,7 @@ expect_status 1
 
 # --- replay: the agent's whole outbox again changes nothing
 consume soc.reports | cut -f3- >"$T/reports.replay"
-kcat -P -b "$BOOTSTRAP" -t soc.reports -K '	' -H agent.id=ag1 -H schema.version=1 -l "$T/reports.replay" 2>/dev/null
+resend_as_ag1 soc.reports <"$T/reports.replay"
 dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); n=sum(v.get("duplicates",0) for v in d.values()); sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$(wc -l <"$T/reports.replay")"; }
 wait_for 15 "the replayed reports seen as duplicates" dups
 check_py "one report row, every revision once" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); assert db.execute("select count(*) from report").fetchone()[0]==1; n=db.execute("select count(*), count(distinct revision) from report_revision").fetchone(); assert n[0]==n[1]>=3, n' "$T/center/center.db"

@@ -7,9 +7,10 @@
 #  - every line written is in center.db's event table exactly once, with
 #    nothing else from those agents (count == lines written, and the set of
 #    messages equals the set of lines);
-#  - each hostile message is in quarantine with the reason its key names,
-#    and the good events around them landed; a re-sent event is counted as
-#    a duplicate, not stored twice;
+#  - each hostile message is in quarantine with the reason its key names
+#    (an event well formed but unsigned, or signed by a key nobody
+#    enrolled, too), and the good events around them landed; a re-sent
+#    event is counted as a duplicate, not stored twice;
 #  - `agents` lists both agents from their heartbeats; beta, which stopped
 #    first, is SILENT after agent_silence (5s: heartbeats every 1s arrive late on a
 #    loaded CI machine), alpha is OK until it stops
@@ -40,6 +41,11 @@ kafka:
   properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
 YAML
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
+# the operator enrols both agents, and kc, which kcat plays below
+enroll_agent "$T/center.yaml" "$T/alpha/agent.yaml" || fail "cannot enrol alpha"
+enroll_agent "$T/center.yaml" "$T/beta/agent.yaml" || fail "cannot enrol beta"
+"$COLL" -c "$T/center.yaml" enroll kc --key "$("$SOC_BIN/tests/socsign" "$T/kc.key" --pub)" \
+  --agency test >/dev/null || fail "cannot enrol kc"
 
 # count_events [--agent ID]
 count_events() { "$COLL" -c "$T/center.yaml" events --count "$@" 2>/dev/null || echo -1; }
@@ -94,21 +100,26 @@ ID() { printf '%032x' "$1"; }
 good() { # n
   printf 'good\t{"@timestamp":"2025-11-25T08:00:00Z","event":{"id":"%s"},"agent":{"id":"kc"},"host":{"name":"kc"},"message":"good %d"}\n' "$(ID "$1")" "$1"
 }
+# a good event, signed by kc's enrolled key
+send_good() { good "$1" | cut -f2- | signed_send soc.events good "$T/kc.key" kc; }
+send_good 1
 {
-  good 1
   printf 'q-not_json\tnot json at all\n'
   printf 'q-not_object\t[1,2,3]\n'
   printf 'q-not_json\t{"agent":{"id":"kc"},"event":{"id":"%s"}} {}\n' "$(ID 99)"
-  good 2
   printf 'q-bad_event_id\t{"agent":{"id":"kc"},"event":{"id":"NOT-AN-ID"}}\n'
   printf 'q-bad_event_id\t{"agent":{"id":"kc"}}\n'
   printf 'q-agent_mismatch\t{"agent":{"id":"alpha"},"event":{"id":"%s"}}\n' "$(ID 98)"
   printf 'q-no_agent_id\t{"event":{"id":"%s"}}\n' "$(ID 97)"
   printf 'q-not_utf8\t{"agent":{"id":"kc"},"message":"\xff\xfe"}\n'
-  good 3
-  good 1 # a replay: a duplicate, not a second row
+  good 7 | sed 's/^good/q-unsigned/' # well formed, but anyone could have sent it
 } >"$T/corpus.tsv"
 kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H agent.id=kc -H schema.version=1 <"$T/corpus.tsv"
+send_good 2
+send_good 3
+send_good 1 # a replay: a duplicate, not a second row
+# signed, but by a key nobody enrolled for kc2: quarantined, the key pending
+good 8 | cut -f2- | sed 's/"kc"/"kc2"/g' | signed_send soc.events q-unenrolled "$T/kc2.key" kc2
 good 4 | sed 's/^good/q-missing_header/' |
   kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' -H schema.version=1
 good 5 | sed 's/^good/q-schema_version/' |
@@ -121,7 +132,7 @@ python3 -c 'import sys; sys.stdout.write("q-too_large\t{\"agent\":{\"id\":\"kc\"
 # a heartbeat whose audit anchor is not an entry number and a SHA-256
 printf 'q-bad_field\t{"@timestamp":"2025-11-25T08:00:00Z","agent":{"id":"kc","version":"x"},"socagent":{"agency":"a","authority":1,"audit":{"seq":3,"head":"not a hash"}}}\n' |
   kcat -P -b "$BOOTSTRAP" -t soc.heartbeat -K '\t' -H agent.id=kc -H schema.version=1
-HOSTILE=13
+HOSTILE=15
 GOOD=3
 
 wait $WRITER
@@ -178,6 +189,10 @@ expect_status 0
 expect_out "quarantined=$HOSTILE wrong=0"
 run "$COLL" -c "$T/center.yaml" quarantine
 expect_out "reason=not_json"
+# kc2's key waits for an operator, with the command that would enrol it
+run "$COLL" -c "$T/center.yaml" agents
+expect_out "kc2                      pending"
+expect_out "soccollector enroll kc2 --key $("$SOC_BIN/tests/socsign" "$T/kc2.key" --pub)"
 
 # counters: the replayed event is a duplicate; quarantine counted by reason
 run "$COLL" -c "$T/center.yaml" stats --json

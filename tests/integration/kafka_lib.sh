@@ -58,3 +58,33 @@ wait_delivered() {
 consume() { # topic -> stdout, '%p\t%o\t%k\t%s\n'
   timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%p\t%o\t%k\t%s\n' 2>/dev/null
 }
+
+# enroll_agent center_cfg agent_cfg: makes the agent's key (as its first
+# start would) and enrols it at the center, as an operator does
+enroll_agent() {
+  local out id agency key
+  out=$("$SOC_BIN/agent/socagent" -c "$2" --print-key) || return 1
+  id=$(sed -n 's/^agent: *\([^ ]*\) (agency .*)$/\1/p' <<<"$out")
+  agency=$(sed -n 's/^agent: *[^ ]* (agency \(.*\))$/\1/p' <<<"$out")
+  key=$(sed -n 's/^public key: *//p' <<<"$out")
+  "$SOC_BIN/collector/soccollector" -c "$1" enroll "$id" --key "$key" --agency "$agency" \
+    --by test >/dev/null
+}
+
+# center_key center_cfg: the center's public key, for kafka.center_key
+center_key() {
+  "$SOC_BIN/collector/soccollector" -c "$1" key | sed -n 's/^public key: *//p'
+}
+
+# signed_send topic key keyfile agent_id [kcat args...] < payload: one
+# message as kcat alone would send it, signed with keyfile (tests/integration/socsign.c)
+signed_send() {
+  local topic=$1 key=$2 keyfile=$3 agent=$4 payload sig pub
+  shift 4
+  payload=$(cat)
+  sig=$(printf '%s' "$payload" | "$SOC_BIN/tests/socsign" "$keyfile" "$topic" "$key")
+  pub=$("$SOC_BIN/tests/socsign" "$keyfile" --pub)
+  printf '%s\t%s\n' "$key" "$payload" |
+    kcat -P -b "$BOOTSTRAP" -t "$topic" -K '\t' -H "agent.id=$agent" -H schema.version=1 \
+      -H "agent.key=$pub" -H "signature=$sig" "$@"
+}

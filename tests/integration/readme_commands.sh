@@ -21,6 +21,7 @@ grep -qF "scripts/demo.sh" <<<"${cmds[0]}" || fail "the first command should run
 run env SOC_BIN="$SOC_BIN" sh "$SOC_SRC/scripts/demo.sh"
 expect_status 0
 expect_out "configuration OK (agent web01"
+expect_out "enrolled web01 (agency 臺北市政府資訊局), key fingerprint "
 expect_out "journal: 4062 line(s)"
 expect_out "forwarding: 0 line(s) behind (0 block(s)), broker up, 4062 delivered"
 expect_out "[::1]:52093 -> [::1]:8065 POST /api/v4/uploads -> 201"
@@ -55,6 +56,7 @@ m = re.search(r"^evidence bundle web01/%s/evidence: (\d+) bytes, sha256 ([0-9a-f
 assert m and int(m.group(3)) > 0, m
 assert re.search(r"^web01/%s/evidence +report web01/%s +1/1 chunks +%s bytes +verified$" % (n, n, m.group(1)), out, re.M)
 assert re.search(r"^center +events +4062$", out, re.M)
+assert re.search(r"^center +quarantined +0$", out, re.M) or not re.search(r"^center +quarantined ", out, re.M)
 assert re.search(r"^web01 .* 0 OK$", out, re.M)
 assert re.search(r"3 web-attack +1 +0 +0$", out, re.M)
 for p in re.findall(r"^(?:agent|collector|bundle): +(\S+)", out, re.M):

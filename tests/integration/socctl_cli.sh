@@ -15,7 +15,7 @@ commands=$(awk '/^commands:/{f=1;next} f && /^  [a-z]/{print $1}' <<<"$OUT")
 check_py "socctl --help lists the commands" '
 import sys
 names = sys.argv[1].split()
-want = "classify journal rules status drafts alerts show deadlines confirm reject merge promote note reports report file review recover close relevel investigation set audit".split()
+want = "classify journal rules status drafts alerts show deadlines confirm reject merge promote note reports report file review recover close relevel investigation set audit key".split()
 assert names == want, names' "$commands"
 for c in $commands; do
   run "$CTL" "$c" --help

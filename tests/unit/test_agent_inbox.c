@@ -17,20 +17,30 @@
 #include "agentutil.h"
 #include "inbox.h"
 #include "soc/center_topic.h"
+#include "soc/sign.h"
 
-/* Sends each message to topic, keyed by the report, and waits for them all
- * to be delivered. */
-static void produce(const agent_cluster *c, const char *topic, const char *const *msgs, size_t n) {
-  char err[256];
+/* Sends each message to topic, keyed by the report, signed by center (none:
+ * unsigned), and waits for them all to be delivered. */
+static void produce(const agent_cluster *c, const char *topic, const soc_sign_key *center,
+                    const char *const *msgs, size_t n) {
+  char err[256], sig[SOC_SIGN_SIG_TEXT + 1];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", c->brokers, err, sizeof err);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   assert_non_null(rk);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    if (center) {
+      assert_int_equal(
+          soc_sign_message(center, topic, "unit/5", 6, msgs[i], strlen(msgs[i]), sig), 0);
+      rd_kafka_header_add(h, "signature", -1, sig, SOC_SIGN_SIG_TEXT);
+    }
     assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("unit/5", 6),
                                        RD_KAFKA_V_VALUE((void *)msgs[i], strlen(msgs[i])),
+                                       RD_KAFKA_V_HEADERS(h),
                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
                      0);
+  }
   assert_int_equal(rd_kafka_flush(rk, 30000), 0);
   rd_kafka_destroy(rk);
 }
@@ -38,8 +48,12 @@ static void produce(const agent_cluster *c, const char *topic, const char *const
 static void decisions_apply_once(void **state) {
   agent_cluster *c = *state;
   const char *dir = agent_dir("inbox");
-  char kafka[512], topic[256];
-  snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
+  char kafka[512], topic[256], path[300], err[256], pub[SOC_SIGN_PUB_TEXT + 1];
+  soc_sign_key *center = NULL;
+  snprintf(path, sizeof path, "%s/center.key", dir);
+  assert_int_equal(soc_sign_key_load(path, 1, &center, NULL, err, sizeof err), 0);
+  soc_sign_pub_text(soc_sign_key_pub(center), pub);
+  snprintf(kafka, sizeof kafka, "brokers: '%s', center_key: '%s'", c->brokers, pub);
   soc_config *cfg = agent_config(dir, kafka, "");
   agent_report(cfg, 5, 30);
   assert_true(soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, topic, sizeof topic) >
@@ -68,7 +82,15 @@ static void decisions_apply_once(void **state) {
       "\"at\":\"2026-03-02T02:10:00.000Z\",\"by\":\"TWCERT\",\"reason\":\"again\","
       "\"result\":\"the last one\"}",
   };
-  produce(c, topic, msgs, sizeof msgs / sizeof *msgs);
+  /* anyone else on the topic first: a decision without the center's
+   * signature, with the id the center uses next, is never applied */
+  static const char *const forged[] = {
+      "{\"schema\":\"socagent.decision/1\",\"id\":\"c/2\",\"report\":\"unit/5\",\"kind\":\"level\","
+      "\"at\":\"2026-03-02T02:04:00.000Z\",\"by\":\"mallory\",\"reason\":\"forged\",\"level\":1}",
+  };
+  produce(c, topic, NULL, forged, 1);
+  produce(c, topic, center, msgs, sizeof msgs / sizeof *msgs);
+  soc_sign_key_free(center);
 
   soc_ingest *ing = NULL; /* the agent's store, as the workflow thread has it */
   assert_int_equal(soc_ingest_new(cfg, &ing), 0);
@@ -93,6 +115,7 @@ static void decisions_apply_once(void **state) {
   assert_int_equal(agent_db_int(dir, "select count(*) from audit where action = 'center.decision'"),
                    3);
   assert_int_equal(agent_db_int(dir, "select level from report where id = 5"), 3);
+  assert_int_equal(agent_db_int(dir, "select count(*) from audit where actor like '%mallory%'"), 0);
   soc_regime_free(g);
   soc_diag_free(d);
   soc_ingest_free(ing);

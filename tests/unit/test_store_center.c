@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +63,111 @@ static void test_events_once(void **state) {
   soc_store_center_writer_free(w2);
   soc_store_close(s);
   soc_store_close(s2);
+}
+
+/* Issue 16: an event id is unique per agent only, so nobody can take
+ * another agent's ids before it. */
+static void test_event_ids_per_agent(void **state) {
+  (void)state;
+  soc_store *s = open_center("scoped.db");
+  soc_center_writer *w = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  soc_center_origin o = {.topic = "soc.events", .partition = 0, .offset = 1, .received_ns = 1};
+  int dup = -1;
+  const char *body = "{}";
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id1", "mallory", "h", "t", body, 2, &dup), 0);
+  assert_int_equal(dup, 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id1", "victim", "h", "t", body, 2, &dup), 0);
+  assert_int_equal(dup, 0);
+  assert_int_equal(soc_store_center_event_put(w, &o, "id1", "victim", "h", "t", body, 2, &dup), 0);
+  assert_int_equal(dup, 1);
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_store_center_writer_free(w);
+  soc_store_close(s);
+}
+
+typedef struct keys_seen {
+  char line[8][160];
+  size_t n;
+} keys_seen;
+
+static int collect_key(void *arg, const soc_center_enrolment *e) {
+  keys_seen *k = arg;
+  if (k->n < 8)
+    snprintf(k->line[k->n++], sizeof k->line[0], "%s %s %s %s %lld", e->agent, e->state, e->key,
+             e->agency, (long long)e->messages);
+  return 0;
+}
+
+static void test_enrolment(void **state) {
+  (void)state;
+  soc_store *s = open_center("keys.db");
+  soc_center_writer *w = NULL;
+  soc_center_key_row row;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), -ENOENT);
+  /* an unknown sender's key, seen twice: one pending entry */
+  assert_int_equal(soc_store_center_pending_seen(w, "a1", "K1", 10), 0);
+  assert_int_equal(soc_store_center_pending_seen(w, "a1", "K1", 20), 0);
+  assert_int_equal(soc_store_center_pending_seen(w, "a2", "K2", 30), 0);
+  keys_seen k = {0};
+  assert_int_equal(soc_store_center_enrolments_scan(s, collect_key, &k), 0);
+  assert_int_equal(k.n, 2);
+  assert_string_equal(k.line[0], "a1 pending K1  2");
+  /* enrolled: its pending entry goes, the key is found */
+  soc_center_enrolment e = {.agent = "a1", .key = "K1", .agency = "ag", .by = "ops",
+                            .os_user = "root", .at_ns = 40};
+  assert_int_equal(soc_store_center_enrol(s, &e), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.key, "K1");
+  assert_string_equal(row.agency, "ag");
+  assert_int_equal(row.revoked, 0);
+  assert_string_equal(row.prev_key, "");
+  /* the agent rotates to K3: K1 is kept as the previous key */
+  assert_int_equal(soc_store_center_rotate(w, "a1", "K3", 45), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.key, "K3");
+  assert_string_equal(row.prev_key, "K1");
+  assert_int_equal(row.rotated_ns, 45);
+  /* the same rotation again changes nothing */
+  assert_int_equal(soc_store_center_rotate(w, "a1", "K3", 46), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_string_equal(row.prev_key, "K1");
+  assert_int_equal(row.rotated_ns, 45);
+  memset(&k, 0, sizeof k);
+  assert_int_equal(soc_store_center_enrolments_scan(s, collect_key, &k), 0);
+  assert_int_equal(k.n, 2);
+  assert_string_equal(k.line[0], "a1 enrolled K3 ag 0");
+  assert_string_equal(k.line[1], "a2 pending K2  1");
+  /* revoked: still known, marked */
+  assert_int_equal(soc_store_center_revoke(s, "a1", "ops", "root", 50), 0);
+  assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
+  assert_int_equal(row.revoked, 1);
+  assert_string_equal(row.prev_key, ""); /* nor does the rotated-away key count any more */
+  assert_int_equal(soc_store_center_revoke(s, "nobody", "ops", "root", 50), -ENOENT);
+  soc_store_center_writer_free(w);
+  soc_store_close(s);
+}
+
+static void test_orphan_chunks(void **state) {
+  (void)state;
+  soc_store *s = open_center("orphans.db");
+  int dup = 0;
+  int64_t n = -1, bytes = -1;
+  assert_int_equal(soc_store_center_chunk_put(s, "a/1/evidence", 0, 0, "abcd", 4, 100, &dup), 0);
+  assert_int_equal(soc_store_center_chunk_put(s, "a/2/evidence", 0, 0, "abcdef", 6, 100, &dup), 0);
+  assert_int_equal(soc_store_center_chunk_put(s, "a/3/evidence", 0, 0, "ab", 2, 300, &dup), 0);
+  /* a/2 got its manifest: not an orphan however old */
+  assert_int_equal(soc_store_center_bundle_put(s, "a/2/evidence", "a/2", "a", 1, 6, "{}", &dup), 0);
+  assert_int_equal(soc_store_center_orphans_expire(s, 200, &n, &bytes), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(bytes, 4);
+  assert_int_equal(soc_store_center_orphans_expire(s, 200, &n, &bytes), 0);
+  assert_int_equal(n, 0);
+  assert_int_equal(soc_store_center_orphans_expire(s, 301, &n, &bytes), 0);
+  assert_int_equal(n, 1);
+  soc_store_close(s);
 }
 
 static int check_rejected(void *arg, const soc_center_rejected *r) {
@@ -255,6 +362,9 @@ static void test_validate(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_events_once),
+      cmocka_unit_test(test_event_ids_per_agent),
+      cmocka_unit_test(test_enrolment),
+      cmocka_unit_test(test_orphan_chunks),
       cmocka_unit_test(test_quarantine),
       cmocka_unit_test(test_agents_and_counters),
       cmocka_unit_test(test_kinds_refuse_each_other),

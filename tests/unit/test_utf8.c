@@ -205,8 +205,28 @@ static void test_sha256(void **state) {
   assert_string_equal(small, "000fa5ff");
 }
 
+/* Issue 16: what an analyst typed or a message carried, printed without
+ * control characters (an escape sequence could clear the screen, a newline
+ * forge a line). */
+static void test_printable(void **state) {
+  (void)state;
+  char out[64];
+  assert_string_equal(soc_utf8_printable("王小明 ok", out, sizeof out), "王小明 ok");
+  assert_string_equal(soc_utf8_printable("a\x1b[2Jb\nc\x7f", out, sizeof out),
+                      "a\\x1b[2Jb\\x0ac\\x7f");
+  assert_string_equal(soc_utf8_printable("x\xc2\x9by", out, sizeof out), "x\\xc2\\x9by"); /* C1 CSI */
+  assert_string_equal(soc_utf8_printable("\xff", out, sizeof out), FFFD);
+  assert_string_equal(soc_utf8_printable(NULL, out, sizeof out), "");
+  /* cut between characters, never inside one or inside an escape */
+  char small[6];
+  assert_string_equal(soc_utf8_printable("ab王c", small, sizeof small), "ab王");
+  assert_string_equal(soc_utf8_printable("a\x01", small, sizeof small), "a\\x01");
+  assert_string_equal(soc_utf8_printable("ab\x01", small, sizeof small), "ab");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_printable),
       cmocka_unit_test(test_valid_text),
       cmocka_unit_test(test_invalid_text),
       cmocka_unit_test(test_every_offset),

@@ -1,0 +1,397 @@
+/*
+ * sign — Ed25519ph over (topic, key, payload), key files (sign.h).
+ */
+#define _GNU_SOURCE
+#include "soc/sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "soc/hash.h"
+
+/* Changing what is signed changes this label, so old and new signatures
+ * can never be mistaken for each other. */
+static const char LABEL[] = "socagent message signature v1";
+#define SEED_TEXT 44 /* base64 of the 32-byte seed */
+#define FILE_MAX 256 /* a key file is one line */
+
+struct soc_sign_key {
+  uint8_t sk[crypto_sign_SECRETKEYBYTES];
+  soc_sign_pub pub;
+};
+
+static int ready(void) { return sodium_init() < 0 ? -EIO : 0; }
+
+static int from_b64(const char *text, size_t len, uint8_t *out, size_t want) {
+  size_t got = 0;
+  const char *end = NULL;
+  if (sodium_base642bin(out, want, text, len, " \t\r\n", &got, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      got != want || (end && end != text + len))
+    return -EINVAL;
+  return 0;
+}
+
+int soc_sign_pub_parse(const char *text, size_t len, soc_sign_pub *out) {
+  if (!text || ready() < 0) return -EINVAL;
+  return from_b64(text, len, out->bytes, sizeof out->bytes);
+}
+
+void soc_sign_pub_text(const soc_sign_pub *pub, char out[SOC_SIGN_PUB_TEXT + 1]) {
+  sodium_bin2base64(out, SOC_SIGN_PUB_TEXT + 1, pub->bytes, sizeof pub->bytes,
+                    sodium_base64_VARIANT_ORIGINAL);
+}
+
+void soc_sign_fingerprint(const soc_sign_pub *pub, char out[SOC_SIGN_FPR_TEXT + 1]) {
+  uint8_t d[SOC_SHA256_LEN] = {0};
+  char hex[2 * SOC_SHA256_LEN + 1];
+  soc_sha256(pub->bytes, sizeof pub->bytes, d);
+  soc_hex(d, 16, hex);
+  size_t o = 0;
+  for (size_t i = 0; i < 32; i++) {
+    if (i && i % 4 == 0) out[o++] = ':';
+    out[o++] = hex[i];
+  }
+  out[o] = '\0';
+}
+
+/* The signed bytes: the label, then each part as an 8-byte big-endian
+ * length and the bytes, so no two different messages give the same input. */
+static void feed(crypto_sign_state *st, const void *p, size_t len) {
+  uint8_t n[8];
+  for (int i = 0; i < 8; i++) n[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+  crypto_sign_update(st, n, sizeof n);
+  if (len) crypto_sign_update(st, p, len);
+}
+
+static void feed_all(crypto_sign_state *st, const char *topic, const void *key, size_t key_len,
+                     const void *payload, size_t len) {
+  crypto_sign_init(st);
+  crypto_sign_update(st, (const uint8_t *)LABEL, sizeof LABEL);
+  feed(st, topic, strlen(topic));
+  feed(st, key, key_len);
+  feed(st, payload, len);
+}
+
+int soc_sign_message(const soc_sign_key *k, const char *topic, const void *key, size_t key_len,
+                     const void *payload, size_t len, char out[SOC_SIGN_SIG_TEXT + 1]) {
+  crypto_sign_state st;
+  uint8_t sig[crypto_sign_BYTES];
+  feed_all(&st, topic, key, key_len, payload, len);
+  if (crypto_sign_final_create(&st, sig, NULL, k->sk) != 0) return -EIO;
+  sodium_bin2base64(out, SOC_SIGN_SIG_TEXT + 1, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+  return 0;
+}
+
+int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key, size_t key_len,
+                    const void *payload, size_t len, const void *sig, size_t sig_len) {
+  crypto_sign_state st;
+  uint8_t raw[crypto_sign_BYTES];
+  if (!sig || sig_len != SOC_SIGN_SIG_TEXT || ready() < 0 ||
+      from_b64(sig, sig_len, raw, sizeof raw) < 0)
+    return -EBADMSG;
+  feed_all(&st, topic, key, key_len, payload, len);
+  return crypto_sign_final_verify(&st, raw, pub->bytes) == 0 ? 0 : -EBADMSG;
+}
+
+/* ---- batches ------------------------------------------------------------------- */
+
+static const char LEAF_LABEL[] = "socagent message leaf v1";
+static const char ROOT_LABEL[] = "socagent batch root v1";
+
+/* The hashes are OpenSSL's (hash.h), which use the CPU's SHA extensions
+ * where there are some: on the dev box a proof took 4.6 µs with
+ * libsodium's portable SHA-256. */
+static void feed_sha(soc_sha256_ctx *c, const void *p, size_t len) {
+  uint8_t n[8];
+  for (int i = 0; i < 8; i++) n[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+  soc_sha256_update(c, n, sizeof n);
+  soc_sha256_update(c, p, len);
+}
+
+void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const void *payload,
+                   size_t len, uint8_t out[SOC_SIGN_HASH_LEN]) {
+  soc_sha256_ctx *c = soc_sha256_new();
+  /* without memory the leaf is all ones: it matches no proof, so the
+   * message is refused rather than accepted */
+  memset(out, 0xff, SOC_SIGN_HASH_LEN);
+  if (!c) return;
+  soc_sha256_update(c, LEAF_LABEL, sizeof LEAF_LABEL);
+  feed_sha(c, topic, strlen(topic));
+  feed_sha(c, key, key_len);
+  feed_sha(c, payload, len);
+  if (soc_sha256_final(c, out) < 0) memset(out, 0xff, SOC_SIGN_HASH_LEN);
+  soc_sha256_free(c);
+}
+
+/* An inner node: a prefix byte no leaf input starts with (leaves start
+ * with LEAF_LABEL), so a node can never pass for a message. */
+static void node(const uint8_t *l, const uint8_t *r, uint8_t *out) {
+  uint8_t in[1 + 2 * SOC_SIGN_HASH_LEN];
+  in[0] = 1;
+  memcpy(in + 1, l, SOC_SIGN_HASH_LEN);
+  memcpy(in + 1 + SOC_SIGN_HASH_LEN, r, SOC_SIGN_HASH_LEN);
+  if (soc_sha256(in, sizeof in, out) < 0) memset(out, 0xff, SOC_SIGN_HASH_LEN);
+}
+
+/* What the key signs: the label, the tree's depth, the root. */
+static void root_message(const uint8_t *root, unsigned depth, uint8_t *msg, size_t *len) {
+  memcpy(msg, ROOT_LABEL, sizeof ROOT_LABEL);
+  msg[sizeof ROOT_LABEL] = (uint8_t)depth;
+  memcpy(msg + sizeof ROOT_LABEL + 1, root, SOC_SIGN_HASH_LEN);
+  *len = sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN;
+}
+
+int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        soc_sign_batch *out) {
+  /* every level of the tree, the leaves first: 2 * 64 nodes at most */
+  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
+  size_t width = 1, mlen = 0;
+  unsigned depth = 0;
+  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+  while (width < n) width *= 2, depth++;
+  memset(tree, 0, sizeof tree);
+  memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
+  /* level l starts at base[l]; the root is the last node */
+  size_t base[SOC_SIGN_DEPTH_MAX + 1], at = 0;
+  for (unsigned l = 0, w = (unsigned)width; l <= depth; l++, w /= 2) {
+    base[l] = at;
+    if (l)
+      for (unsigned i = 0; i < w; i++)
+        node(tree[base[l - 1] + 2 * i], tree[base[l - 1] + 2 * i + 1], tree[at + i]);
+    at += w;
+  }
+  root_message(tree[base[depth]], depth, msg, &mlen);
+  if (crypto_sign_detached(sig, NULL, msg, mlen, k->sk) != 0) return -EIO;
+  sodium_bin2base64(out->sig, sizeof out->sig, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];
+    size_t idx = i;
+    for (unsigned l = 0; l < depth; l++, idx /= 2)
+      memcpy(path + l * SOC_SIGN_HASH_LEN, tree[base[l] + (idx ^ 1)], SOC_SIGN_HASH_LEN);
+    int w = snprintf(out->proof[i], sizeof out->proof[i], "%zu:%u:", i, depth);
+    sodium_bin2base64(out->proof[i] + w, sizeof out->proof[i] - (size_t)w, path,
+                      depth * SOC_SIGN_HASH_LEN, sodium_base64_VARIANT_ORIGINAL);
+  }
+  return 0;
+}
+
+int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
+  const char *p = proof;
+  uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN], cur[SOC_SIGN_HASH_LEN];
+  unsigned idx = 0, d = 0;
+  size_t used = 0;
+  if (!proof || proof_len > SOC_SIGN_PROOF_TEXT || ready() < 0) return -EBADMSG;
+  /* "INDEX:DEPTH:" exactly as soc_sign_batch_make writes it: decimal
+   * without sign, blanks or leading zeros, so one proof has one text */
+  while (used < proof_len && used < 3 && p[used] >= '0' && p[used] <= '9')
+    idx = idx * 10 + (unsigned)(p[used++] - '0');
+  if (!used || used > 2 || (used == 2 && p[0] == '0') || used + 3 > proof_len ||
+      p[used] != ':' || p[used + 1] < '0' || p[used + 1] > '9' || p[used + 2] != ':')
+    return -EBADMSG;
+  d = (unsigned)(p[used + 1] - '0');
+  used += 3;
+  if (d > SOC_SIGN_DEPTH_MAX || idx >= (1u << d)) return -EBADMSG;
+  if (d && from_b64(p + used, proof_len - used, path, d * SOC_SIGN_HASH_LEN) < 0)
+    return -EBADMSG;
+  if (!d && used != proof_len) return -EBADMSG;
+  memcpy(cur, leaf, SOC_SIGN_HASH_LEN);
+  for (unsigned l = 0; l < d; l++, idx /= 2) {
+    const uint8_t *sib = path + l * SOC_SIGN_HASH_LEN;
+    if (idx & 1)
+      node(sib, cur, cur);
+    else
+      node(cur, sib, cur);
+  }
+  memcpy(root, cur, SOC_SIGN_HASH_LEN);
+  *depth = d;
+  return 0;
+}
+
+int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],
+                         unsigned depth, const void *sig, size_t sig_len) {
+  uint8_t raw[crypto_sign_BYTES], msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN];
+  size_t mlen = 0;
+  if (!sig || sig_len != SOC_SIGN_SIG_TEXT || ready() < 0 ||
+      from_b64(sig, sig_len, raw, sizeof raw) < 0)
+    return -EBADMSG;
+  root_message(root, depth, msg, &mlen);
+  return crypto_sign_verify_detached(raw, msg, mlen, pub->bytes) == 0 ? 0 : -EBADMSG;
+}
+
+/* ---- key files ---------------------------------------------------------------- */
+
+/* Reads a one-line file of at most FILE_MAX bytes. private: refuse it when
+ * others than its owner may read it. */
+static int read_small(const char *path, int private, char *buf, size_t *len, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return result;
+  }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a plain file", path);
+    goto out;
+  }
+  if (private && (st.st_mode & 077)) {
+    result = -EPERM;
+    snprintf(err, errlen, "%s: mode %03o; a secret key must be 0600 (chmod 600 it)", path,
+             (unsigned)(st.st_mode & 0777));
+    goto out;
+  }
+  ssize_t n = read(fd, buf, FILE_MAX);
+  if (n < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto out;
+  }
+  *len = (size_t)n;
+  result = 0;
+out:
+  close(fd);
+  return result;
+}
+
+/* Writes text to path through a temporary file: with exclusive, linked
+ * into place only if path does not exist yet (-EEXIST otherwise). */
+static int write_file(const char *path, const char *text, mode_t mode, int exclusive, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  char tmp[4096];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  unlink(tmp);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    return result;
+  }
+  size_t len = strlen(text);
+  int ok = fchmod(fd, mode) == 0 && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+  if (close(fd) < 0) ok = 0;
+  if (!ok) {
+    result = -errno;
+    snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  if ((exclusive ? link(tmp, path) : rename(tmp, path)) < 0) {
+    result = -errno;
+    if (errno != EEXIST) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    goto out;
+  }
+  result = 0;
+out:
+  unlink(tmp);
+  return result;
+}
+
+static int write_pub(const char *path, const soc_sign_pub *pub, char *err, size_t errlen) {
+  char name[4096], text[SOC_SIGN_PUB_TEXT + 2];
+  if ((size_t)snprintf(name, sizeof name, "%s.pub", path) >= sizeof name) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  soc_sign_pub_text(pub, text);
+  strcat(text, "\n");
+  return write_file(name, text, 0644, 0, err, errlen);
+}
+
+/* A new seed, linked into place unless another process was first. */
+static int create_key(const char *path, char *err, size_t errlen) {
+  uint8_t seed[crypto_sign_SEEDBYTES];
+  char text[SEED_TEXT + 2];
+  randombytes_buf(seed, sizeof seed);
+  sodium_bin2base64(text, SEED_TEXT + 1, seed, sizeof seed, sodium_base64_VARIANT_ORIGINAL);
+  strcat(text, "\n");
+  int rc = write_file(path, text, 0600, 1, err, errlen);
+  sodium_memzero(seed, sizeof seed);
+  sodium_memzero(text, sizeof text);
+  return rc == -EEXIST ? 0 : rc;
+}
+
+int soc_sign_key_load(const char *path, int create, soc_sign_key **out, int *created, char *err,
+                      size_t errlen) {
+  int result = -EIO;
+  char buf[FILE_MAX];
+  uint8_t seed[crypto_sign_SEEDBYTES];
+  size_t len = 0;
+  soc_sign_key *k = NULL;
+  *out = NULL;
+  if (created) *created = 0;
+  if (ready() < 0) {
+    snprintf(err, errlen, "libsodium cannot start");
+    return -EIO;
+  }
+  if (create && access(path, F_OK) < 0 && errno == ENOENT) {
+    if ((result = create_key(path, err, errlen)) < 0) return result;
+    if (created) *created = 1;
+  }
+  if ((result = read_small(path, 1, buf, &len, err, errlen)) < 0) goto out;
+  result = -EBADMSG;
+  while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) len--;
+  if (from_b64(buf, len, seed, sizeof seed) < 0) {
+    snprintf(err, errlen, "%s: not a secret key (one line: 32 bytes in base64)", path);
+    goto out;
+  }
+  result = -ENOMEM;
+  if (!(k = sodium_malloc(sizeof *k))) goto out;
+  crypto_sign_seed_keypair(k->pub.bytes, k->sk, seed);
+  result = 0;
+  /* The .pub file is only a copy for the commands that show the key: one
+   * missing or stale is written again, never trusted. */
+  if (create) {
+    soc_sign_pub have;
+    if (soc_sign_pub_load(path, &have, err, errlen) < 0 ||
+        memcmp(have.bytes, k->pub.bytes, sizeof have.bytes))
+      result = write_pub(path, &k->pub, err, errlen);
+  }
+out:
+  sodium_memzero(seed, sizeof seed);
+  sodium_memzero(buf, sizeof buf);
+  if (result == 0)
+    *out = k;
+  else
+    soc_sign_key_free(k);
+  return result;
+}
+
+int soc_sign_pub_load(const char *path, soc_sign_pub *out, char *err, size_t errlen) {
+  char buf[FILE_MAX], name[4096];
+  size_t len = 0;
+  size_t n = strlen(path);
+  /* Given the secret key's path, the public key is beside it. */
+  if ((size_t)snprintf(name, sizeof name, "%s%s", path,
+                       n > 4 && !strcmp(path + n - 4, ".pub") ? "" : ".pub") >= sizeof name) {
+    snprintf(err, errlen, "%s: path too long", path);
+    return -ENAMETOOLONG;
+  }
+  int rc = read_small(name, 0, buf, &len, err, errlen);
+  if (rc < 0) return rc;
+  if (soc_sign_pub_parse(buf, len, out) < 0) {
+    snprintf(err, errlen, "%s: not a public key (one line: 32 bytes in base64)", name);
+    return -EBADMSG;
+  }
+  return 0;
+}
+
+void soc_sign_key_free(soc_sign_key *k) {
+  if (k) sodium_free(k); /* wipes it */
+}
+
+const soc_sign_pub *soc_sign_key_pub(const soc_sign_key *k) { return &k->pub; }

@@ -1,0 +1,224 @@
+/*
+ * Unit tests for sign: key files (created once, 0600, refused when others
+ * may read them), signatures that bind the topic, the key and the payload,
+ * and the text forms people copy.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "soc/sign.h"
+
+static char dir[] = "/tmp/test_sign.XXXXXX";
+
+static int setup(void **state) {
+  (void)state;
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_of(char *buf, size_t cap, const char *name) {
+  snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static void test_key_created_once(void **state) {
+  (void)state;
+  char path[256], pubpath[300], err[256];
+  struct stat st;
+  soc_sign_key *a = NULL, *b = NULL;
+  int created = 0;
+  path_of(path, sizeof path, "agent.key");
+  assert_int_equal(soc_sign_key_load(path, 0, &a, NULL, err, sizeof err), -ENOENT);
+  assert_int_equal(soc_sign_key_load(path, 1, &a, &created, err, sizeof err), 0);
+  assert_int_equal(created, 1);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  snprintf(pubpath, sizeof pubpath, "%s.pub", path);
+  assert_int_equal(stat(pubpath, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0644);
+  /* loaded again: the same key, not a new one */
+  assert_int_equal(soc_sign_key_load(path, 1, &b, &created, err, sizeof err), 0);
+  assert_int_equal(created, 0);
+  assert_memory_equal(soc_sign_key_pub(a)->bytes, soc_sign_key_pub(b)->bytes, SOC_SIGN_PUB_LEN);
+  soc_sign_pub p;
+  assert_int_equal(soc_sign_pub_load(path, &p, err, sizeof err), 0);
+  assert_memory_equal(p.bytes, soc_sign_key_pub(a)->bytes, SOC_SIGN_PUB_LEN);
+  /* a lost .pub is written again from the secret */
+  unlink(pubpath);
+  soc_sign_key_free(b);
+  assert_int_equal(soc_sign_key_load(path, 1, &b, NULL, err, sizeof err), 0);
+  assert_int_equal(soc_sign_pub_load(pubpath, &p, err, sizeof err), 0);
+  assert_memory_equal(p.bytes, soc_sign_key_pub(a)->bytes, SOC_SIGN_PUB_LEN);
+  soc_sign_key_free(a);
+  soc_sign_key_free(b);
+  /* readable by others: refused, with the file named */
+  chmod(path, 0644);
+  assert_int_equal(soc_sign_key_load(path, 1, &a, NULL, err, sizeof err), -EPERM);
+  assert_non_null(strstr(err, "agent.key"));
+  assert_null(a);
+}
+
+static void test_bad_key_file(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_sign_key *k = NULL;
+  path_of(path, sizeof path, "junk.key");
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("not base64 at all\n", f);
+  fclose(f);
+  chmod(path, 0600);
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), -EBADMSG);
+  assert_non_null(strstr(err, "not a secret key"));
+}
+
+static void test_sign_binds_everything(void **state) {
+  (void)state;
+  char path[256], err[256], sig[SOC_SIGN_SIG_TEXT + 1];
+  soc_sign_key *k = NULL, *other = NULL;
+  path_of(path, sizeof path, "s.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  path_of(path, sizeof path, "other.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &other, NULL, err, sizeof err), 0);
+  const soc_sign_pub *pub = soc_sign_key_pub(k);
+  const char *payload = "{\"agent\":{\"id\":\"a\"}}";
+  size_t len = strlen(payload);
+  assert_int_equal(soc_sign_message(k, "soc.events", "host", 4, payload, len, sig), 0);
+  assert_int_equal(strlen(sig), SOC_SIGN_SIG_TEXT);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, sig, strlen(sig)),
+                   0);
+  /* each part is bound: topic, key, payload, and where one ends */
+  assert_int_equal(soc_sign_verify(pub, "soc.alerts", "host", 4, payload, len, sig, 88), -EBADMSG);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "hosT", 4, payload, len, sig, 88), -EBADMSG);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len - 1, sig, 88),
+                   -EBADMSG);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", NULL, 0, payload, len, sig, 88), -EBADMSG);
+  /* another key's signature, a cut one, garbage */
+  assert_int_equal(
+      soc_sign_verify(soc_sign_key_pub(other), "soc.events", "host", 4, payload, len, sig, 88),
+      -EBADMSG);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, sig, 87), -EBADMSG);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, NULL, 0), -EBADMSG);
+  char bad[SOC_SIGN_SIG_TEXT + 1];
+  memcpy(bad, sig, sizeof bad);
+  bad[10] = bad[10] == 'A' ? 'B' : 'A';
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, bad, 88), -EBADMSG);
+  memset(bad, '!', 88);
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "host", 4, payload, len, bad, 88), -EBADMSG);
+  /* empty key and payload are fine to sign */
+  assert_int_equal(soc_sign_message(k, "t", NULL, 0, "", 0, sig), 0);
+  assert_int_equal(soc_sign_verify(pub, "t", "", 0, "", 0, sig, 88), 0);
+  soc_sign_key_free(k);
+  soc_sign_key_free(other);
+}
+
+static void test_text_forms(void **state) {
+  (void)state;
+  char path[256], err[256], text[SOC_SIGN_PUB_TEXT + 1], fpr[SOC_SIGN_FPR_TEXT + 1];
+  soc_sign_key *k = NULL;
+  soc_sign_pub p;
+  path_of(path, sizeof path, "t.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  soc_sign_pub_text(soc_sign_key_pub(k), text);
+  assert_int_equal(strlen(text), SOC_SIGN_PUB_TEXT);
+  char spaced[80];
+  snprintf(spaced, sizeof spaced, "  %s\n", text);
+  assert_int_equal(soc_sign_pub_parse(spaced, strlen(spaced), &p), 0);
+  assert_memory_equal(p.bytes, soc_sign_key_pub(k)->bytes, SOC_SIGN_PUB_LEN);
+  assert_int_equal(soc_sign_pub_parse(text, 43, &p), -EINVAL);
+  assert_int_equal(soc_sign_pub_parse("AAAA", 4, &p), -EINVAL);
+  assert_int_equal(soc_sign_pub_parse("", 0, &p), -EINVAL);
+  soc_sign_fingerprint(soc_sign_key_pub(k), fpr);
+  assert_int_equal(strlen(fpr), SOC_SIGN_FPR_TEXT);
+  for (int i = 0; i < SOC_SIGN_FPR_TEXT; i++)
+    assert_true(i % 5 == 4 ? fpr[i] == ':' : strchr("0123456789abcdef", fpr[i]) != NULL);
+  soc_sign_key_free(k);
+}
+
+/* One signature for a batch: every message checks alone against it, a
+ * changed message or a proof of another one does not. */
+static void check_batch(soc_sign_key *k, size_t n) {
+  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
+  char payload[SOC_SIGN_BATCH_MAX][32];
+  static soc_sign_batch b;
+  unsigned depth = 99;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(payload[i], sizeof payload[i], "{\"n\":%zu}", i);
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaves[i]);
+  }
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, &b), 0);
+  const soc_sign_pub *pub = soc_sign_key_pub(k);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[SOC_SIGN_HASH_LEN];
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), 0);
+    /* the same proof for a changed payload, another topic: another root */
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]) - 1, leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    soc_sign_leaf("soc.alerts", "h", 1, payload[i], strlen(payload[i]), leaf);
+    assert_int_equal(soc_sign_proof_root(leaf, b.proof[i], strlen(b.proof[i]), root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    /* message i with the proof of another */
+    if (n > 1) {
+      soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaf);
+      const char *other = b.proof[(i + 1) % n];
+      assert_int_equal(soc_sign_proof_root(leaf, other, strlen(other), root, &depth), 0);
+      assert_int_equal(soc_sign_verify_root(pub, root, depth, b.sig, strlen(b.sig)), -EBADMSG);
+    }
+  }
+  /* the root's signature is not a message signature, nor the reverse */
+  assert_int_equal(soc_sign_verify(pub, "soc.events", "h", 1, payload[0], strlen(payload[0]), b.sig,
+                                   strlen(b.sig)),
+                   -EBADMSG);
+}
+
+static void test_batch(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_sign_key *k = NULL;
+  path_of(path, sizeof path, "b.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  check_batch(k, 1);
+  check_batch(k, 2);
+  check_batch(k, 5);
+  check_batch(k, SOC_SIGN_BATCH_MAX);
+  uint8_t leaves[SOC_SIGN_BATCH_MAX + 1][SOC_SIGN_HASH_LEN] = {{0}}, root[SOC_SIGN_HASH_LEN];
+  static soc_sign_batch b;
+  unsigned depth = 0;
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves,
+                                       SOC_SIGN_BATCH_MAX + 1, &b),
+                   -EINVAL);
+  /* proofs that are not: index outside the tree, too deep, cut, junk */
+  static const char *const bad[] = {"4:2:" "AAAA", "0:7:", "1:1:AAAA", "x", "", "0:1:!!!!"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(soc_sign_proof_root(leaves[0], bad[i], strlen(bad[i]), root, &depth), -EBADMSG);
+  soc_sign_key_free(k);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_key_created_once),
+      cmocka_unit_test(test_bad_key_file),
+      cmocka_unit_test(test_sign_binds_everything),
+      cmocka_unit_test(test_text_forms),
+      cmocka_unit_test(test_batch),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
