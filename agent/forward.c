@@ -47,6 +47,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "damage.h"
 #include "loop.h"
 #include "normalize.h"
 #include "soc/audit.h"
@@ -93,6 +94,7 @@ typedef struct konst {
 struct soc_forward {
   const soc_config *cfg;
   soc_store *store;
+  int64_t damaged;        /* journal blocks skipped as damaged by this forwarder */
   rd_kafka_t *rk;
   rd_kafka_topic_t *t_events, *t_heartbeat;
   char errstr[512];
@@ -341,6 +343,15 @@ static int block_id(void *arg, const soc_block_meta *m, const void *data, size_t
   return 1; /* one is enough */
 }
 
+/* A damaged block is sent as nothing: the cursor steps over it. */
+static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
+  soc_forward *f = arg;
+  f->damaged++;
+  f->cur.n = 0;
+  soc_damage_note(f->store, f->cfg, "socagent: forward", m, why);
+  return 0;
+}
+
 /* Loads the next block after read_pos into cur. Returns 1 loaded, 0 none.
  * The block's id is found first and the scan is held to it: scanning "the
  * next block" and then, on finding nothing, asking the index which block
@@ -356,13 +367,8 @@ static int load_block(soc_forward *f) {
   q.upto_id = id;
   c->n = c->next = c->arena_len = 0;
   c->id = id;
-  rc = soc_journal_scan(f->store, &q, collect_line, c);
-  if (rc == -EBADMSG) {
-    fprintf(stderr, "socagent: forward: journal block %lld is damaged; skipped\n", (long long)id);
-    c->n = 0;
-  } else if (rc < 0) {
-    return rc;
-  }
+  rc = soc_journal_scan_checked(f->store, &q, collect_line, c, note_damage, f, NULL);
+  if (rc < 0) return rc;
   c->id = id;
   for (size_t i = 0; i < c->n; i++) {
     soc_jentry *d = &c->lines[i];
@@ -752,6 +758,8 @@ int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   persist(f, 1);
   return f->cursor >= t.last_id && f->outbox_cursor >= outbox_last ? 0 : -ETIMEDOUT;
 }
+
+int64_t soc_forward_damaged(const soc_forward *f) { return f->damaged; }
 
 int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   int result = -ENOMEM;

@@ -36,7 +36,8 @@ static void usage(FILE *out) {
           "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
           "                      tests), e.g. 2026-11-25T10:00Z or @EPOCH\n"
           "      --forward-once  send what the journal holds to Kafka, wait for delivery\n"
-          "                      (up to kafka.flush_timeout; exit 3 if some is left)\n"
+          "                      (up to kafka.flush_timeout; exit 3 if some is left,\n"
+          "                      4 if damaged journal blocks were skipped)\n"
           "      --check-config  validate the file and everything it points at, then exit\n"
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
@@ -114,11 +115,17 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
     soc_forward *fw = NULL;
     rc = soc_forward_new(cfg, &fw);
     if (rc == 0) rc = soc_forward_drain(fw, cfg->kafka.flush_ms);
+    int64_t damaged = fw ? soc_forward_damaged(fw) : 0;
     soc_forward_free(fw);
     if (rc == -ETIMEDOUT) {
       fprintf(stderr, "socagent: not everything was delivered within kafka.flush_timeout; "
                       "the rest stays in the journal\n");
       return 3;
+    }
+    if (rc == 0 && damaged) {
+      fprintf(stderr, "socagent: %lld damaged journal block(s) skipped, not sent (DATA DAMAGED, "
+                      "see socctl journal verify)\n", (long long)damaged);
+      return 4;
     }
   }
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));

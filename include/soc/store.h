@@ -70,6 +70,13 @@ int soc_store_begin(soc_store *s);
 int soc_store_commit(soc_store *s);
 int soc_store_rollback(soc_store *s);
 
+/* Savepoints: writes that land whole or not at all, whether a transaction
+ * is open (they nest in it) or not (they are one). name: lower-case letters
+ * and '_'. rollback_to undoes the writes since the savepoint and ends it. */
+int soc_store_savepoint(soc_store *s, const char *name);
+int soc_store_release(soc_store *s, const char *name);
+int soc_store_rollback_to(soc_store *s, const char *name);
+
 /* Copies the value of key, NUL-terminated, into buf.
  * OUT: *len (may be NULL), the value's length, also when it did not fit.
  * Returns 0, -ENOENT when key is absent, -ENOSPC when buf is too small
@@ -94,7 +101,14 @@ typedef struct soc_block_meta {
   uint32_t raw_bytes;    /* before compression */
   int codec;             /* journal.c's codec number */
   const char *hosts;     /* distinct host names, '\n'-separated; "" for none */
+  int check;             /* set by scans: SOC_BLOCK_OK, _UNCHECKED or _DAMAGED */
 } soc_block_meta;
+
+/* What a scan found of a block's checksum (a SHA-256 over the data and
+ * every column above, written by insert). */
+#define SOC_BLOCK_OK 0
+#define SOC_BLOCK_UNCHECKED 1 /* written before checksums existed (schema < 9) */
+#define SOC_BLOCK_DAMAGED 2   /* the checksum does not match: do not trust any of it */
 
 /* Inserts one block. OUT: *id (may be NULL). */
 int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *data, size_t len,
@@ -123,6 +137,15 @@ typedef struct soc_block_totals {
 int soc_store_block_totals(soc_store *s, soc_block_totals *out);
 /* The same for the blocks with id > after_id: what is not forwarded yet. */
 int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_totals *out);
+
+/* Records, once per block id, that block m is damaged and why (what its row
+ * still says is kept with it). OUT: *fresh, 1 when it was not known yet. */
+int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why,
+                                int *fresh);
+/* Every block ever found damaged, by id; m->hosts is "" and m->check
+ * SOC_BLOCK_DAMAGED. A non-zero return from cb stops and is returned. */
+typedef int (*soc_damage_cb)(void *arg, const soc_block_meta *m, const char *why);
+int soc_store_block_damage_scan(soc_store *s, soc_damage_cb cb, void *arg);
 
 /* Deletes whole blocks, oldest (lowest id) first, with id <= upto_id, until
  * at least free_bytes of stored data are gone or none is left; or, with

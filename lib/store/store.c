@@ -208,6 +208,23 @@ static const char *const migrations[] = {
     "  ts_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(draft, sha256, name)\n"
     ") WITHOUT ROWID;",
+    /* 9: every journal block carries a SHA-256 of its content and columns
+     * (store_journal.c), checked on every read: SQLite's own checks cover
+     * its pages' structure, not a flipped bit inside a row. NULL for blocks
+     * written before. A block found damaged is recorded once in
+     * journal_damage with what its row still says, so status can count it
+     * after retention has removed the block itself. */
+    "ALTER TABLE journal_block ADD COLUMN checksum BLOB;\n"
+    "CREATE TABLE journal_damage(\n"
+    "  block INTEGER PRIMARY KEY,\n"       /* journal_block id */
+    "  source TEXT NOT NULL,\n"
+    "  stream INTEGER NOT NULL,\n"
+    "  first_pos INTEGER NOT NULL,\n"
+    "  last_pos INTEGER NOT NULL,\n"
+    "  lines INTEGER NOT NULL,\n"
+    "  why TEXT NOT NULL,\n"
+    "  found_ns INTEGER NOT NULL\n"
+    ");",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -714,6 +731,30 @@ int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "rollback without a transaction");
   return soc_store_exec(s, "ROLLBACK", "cannot roll back");
+}
+
+/* name is one of the callers' fixed identifiers, never input. */
+static int savepoint_sql(soc_store *s, const char *verb, const char *name, const char *what) {
+  char sql[160];
+  if (!s || !name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name) ||
+      (size_t)snprintf(sql, sizeof sql, "%s %s%s%s", verb, name,
+                       strcmp(verb, "ROLLBACK TO") ? "" : "; RELEASE ",
+                       strcmp(verb, "ROLLBACK TO") ? "" : name) >= sizeof sql)
+    return -EINVAL;
+  return soc_store_exec(s, sql, what);
+}
+
+int soc_store_savepoint(soc_store *s, const char *name) {
+  return savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
+}
+
+int soc_store_release(soc_store *s, const char *name) {
+  return savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
+}
+
+/* ROLLBACK TO keeps the savepoint open; the RELEASE after it ends it. */
+int soc_store_rollback_to(soc_store *s, const char *name) {
+  return savepoint_sql(s, "ROLLBACK TO", name, "cannot roll back a savepoint");
 }
 
 int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, size_t *len) {
