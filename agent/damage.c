@@ -9,27 +9,14 @@
  */
 #include "damage.h"
 
-#include <json.h> /* libfastjson */
 #include <stdio.h>
-#include <string.h>
 
+#include "alert.h"
 #include "soc/json_obj.h"
-#include "soc/tz.h"
 
-/* The ECS alert for the center; the key is the agent's id. */
-static int raise_alert(soc_store *s, const soc_config *cfg, const soc_block_meta *m,
-                       const char *why, const char *message) {
-  fjson_object *a = fjson_object_new_object(), *ev = fjson_object_new_object(),
-               *ag = fjson_object_new_object(), *jb = fjson_object_new_object();
-  soc_json_add_time(a, "@timestamp", soc_now_real_ns());
-  soc_json_add_str(ev, "kind", "alert");
-  soc_json_add_str(ev, "action", "journal.damaged");
-  soc_json_add_str(ev, "dataset", "socagent.journal");
-  soc_json_add_str(ev, "module", "socagent");
-  fjson_object_object_add(a, "event", ev);
-  soc_json_add_str(ag, "id", cfg->agent.id);
-  soc_json_add_str(ag, "agency", cfg->agent.agency);
-  fjson_object_object_add(a, "agent", ag);
+/* The alert's detail: what the block's row says. */
+static fjson_object *block_detail(const soc_block_meta *m, const char *why) {
+  fjson_object *jb = fjson_object_new_object();
   fjson_object_object_add(jb, "block", fjson_object_new_int64(m->id));
   soc_json_add_str(jb, "input", m->source);
   fjson_object_object_add(jb, "stream", fjson_object_new_int64(m->stream));
@@ -37,12 +24,7 @@ static int raise_alert(soc_store *s, const soc_config *cfg, const soc_block_meta
   fjson_object_object_add(jb, "last_pos", fjson_object_new_int64((int64_t)m->last_pos));
   fjson_object_object_add(jb, "lines", fjson_object_new_int64(m->lines));
   soc_json_add_str(jb, "reason", why);
-  fjson_object_object_add(a, "journal", jb);
-  soc_json_add_str(a, "message", message);
-  const char *json = fjson_object_to_json_string_ext(a, FJSON_TO_STRING_PLAIN);
-  int rc = soc_store_outbox_add(s, "alerts", cfg->agent.id, json, strlen(json), NULL);
-  fjson_object_put(a);
-  return rc;
+  return jb;
 }
 
 int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who,
@@ -57,7 +39,9 @@ int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who,
   fprintf(stderr, "%s: %s\n", who, message);
   int result = soc_store_savepoint(s, "damage");
   if (result == 0) result = soc_store_block_damage_once(s, m, why, &fresh);
-  if (result == 0 && fresh) result = raise_alert(s, cfg, m, why, message);
+  if (result == 0 && fresh)
+    result = soc_alert_raise(s, cfg, "journal.damaged", "socagent.journal", "journal",
+                             block_detail(m, why), message);
   if (result == 0) result = soc_store_release(s, "damage");
   else soc_store_rollback_to(s, "damage");
   if (result < 0)

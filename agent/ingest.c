@@ -22,6 +22,7 @@
 
 #include "soc/syslog.h"
 #include "soc/utf8.h"
+#include "storemark.h"
 
 #define RETENTION_EVERY_MS 10000
 #define JOURNAL_SOURCE "journal"
@@ -53,6 +54,7 @@ struct soc_ingest {
   const soc_config *cfg;
   soc_loop *loop;
   soc_store *store;
+  soc_storemark *mark;       /* agent.db held to its marker (storemark.h) */
   soc_journal *journal;
   soc_timer *commit_timer;
   soc_input *inputs;
@@ -192,6 +194,7 @@ int soc_ingest_commit(soc_ingest *ing) {
   ing->last_commit_error = 0;
   soc_journal_done(ing->journal, 1);
   ing->dirty = 0;
+  soc_storemark_committed(ing->mark);
   for (size_t i = 0; i < ing->ninputs; i++)
     if (ing->inputs[i].ops->committed) ing->inputs[i].ops->committed(&ing->inputs[i]);
   for (size_t i = 0; i < ing->ninputs; i++) {
@@ -239,8 +242,12 @@ static int open_store(soc_ingest *ing) {
   }
   snprintf(path, sizeof path, "%s/agent.db", dir);
   int rc = soc_store_open(path, SOC_STORE_GROUP_WRITE, &ing->store, err, sizeof err);
-  if (rc < 0) fprintf(stderr, "socagent: %s\n", err);
-  return rc;
+  if (rc < 0) {
+    fprintf(stderr, "socagent: %s\n", err);
+    return rc;
+  }
+  /* before any reader of the store makes an event.id with its id */
+  return soc_storemark_new(ing->store, ing->cfg, path, &ing->mark);
 }
 
 int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
@@ -299,6 +306,7 @@ void soc_ingest_free(soc_ingest *ing) {
   for (size_t i = 0; i < ing->ninputs; i++) ing->inputs[i].ops->destroy(&ing->inputs[i]);
   free(ing->inputs);
   soc_journal_free(ing->journal);
+  soc_storemark_free(ing->mark);
   soc_store_close(ing->store);
   soc_loop_free(ing->loop);
   free(ing);

@@ -125,8 +125,9 @@ static void print_damage(fjson_object *st) {
 
 static void print_text(fjson_object *st, soc_store *store) {
   fjson_object *inputs = NULL;
-  printf("agent %s (%s, authority %lld)\n", get_str(st, "agent", "id"),
-         get_str(st, "agent", "agency"), (long long)get_int(st, "agent", "authority"));
+  printf("agent %s (%s, authority %lld), store %s\n", get_str(st, "agent", "id"),
+         get_str(st, "agent", "agency"), (long long)get_int(st, "agent", "authority"),
+         get_str(st, "agent", "store_id"));
   printf("journal: %lld line(s), %lld block(s), %lld bytes stored\n",
          (long long)get_int(st, "journal", "lines"), (long long)get_int(st, "journal", "blocks"),
          (long long)get_int(st, "journal", "stored_bytes"));
@@ -198,6 +199,8 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(agent, "agency", fjson_object_new_string(cfg->agent.agency));
   fjson_object_object_add(agent, "authority", fjson_object_new_int64(cfg->agent.authority));
   fjson_object_object_add(agent, "state_dir", fjson_object_new_string(cfg->agent.state_dir));
+  if (soc_store_meta_get(store, "store.id", buf, sizeof buf, NULL) == 0)
+    fjson_object_object_add(agent, "store_id", fjson_object_new_string(buf));
   fjson_object_object_add(st, "agent", agent);
   fjson_object_object_add(journal, "lines", fjson_object_new_int64(all.lines));
   fjson_object_object_add(journal, "blocks", fjson_object_new_int64(all.blocks));

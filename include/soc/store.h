@@ -70,6 +70,11 @@ int soc_store_begin(soc_store *s);
 int soc_store_commit(soc_store *s);
 int soc_store_rollback(soc_store *s);
 
+/* The store's id (meta "store.id"): 32 random hex digits made with the
+ * file. renew replaces it with a new random one. */
+#define SOC_STORE_ID_LEN 32
+int soc_store_renew_id(soc_store *s);
+
 /* Savepoints: writes that land whole or not at all, whether a transaction
  * is open (they nest in it) or not (they are one). name: lower-case letters
  * and '_'. rollback_to undoes the writes since the savepoint and ends it. */
@@ -137,6 +142,9 @@ typedef struct soc_block_totals {
 int soc_store_block_totals(soc_store *s, soc_block_totals *out);
 /* The same for the blocks with id > after_id: what is not forwarded yet. */
 int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_totals *out);
+
+/* The newest block's id (0 when the journal is empty): cheap, by index. */
+int soc_store_block_last(soc_store *s, int64_t *id);
 
 /* Records, once per block id, that block m is damaged and why (what its row
  * still says is kept with it). OUT: *fresh, 1 when it was not known yet. */

@@ -225,6 +225,11 @@ static const char *const migrations[] = {
     "  why TEXT NOT NULL,\n"
     "  found_ns INTEGER NOT NULL\n"
     ");",
+    /* 10: the store's own random id, made once with the file (or at this
+     * upgrade): part of every event.id (normalize.c), so that a store made
+     * new, or one that lost commits and was given a new id at start
+     * (agent/storemark.c), never repeats an id the center already holds. */
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('store.id', lower(hex(randomblob(16))));",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -731,6 +736,13 @@ int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "rollback without a transaction");
   return soc_store_exec(s, "ROLLBACK", "cannot roll back");
+}
+
+int soc_store_renew_id(soc_store *s) {
+  return soc_store_exec(s,
+                        "INSERT OR REPLACE INTO meta(key, value)"
+                        " VALUES('store.id', lower(hex(randomblob(16))))",
+                        "cannot make a new store id");
 }
 
 /* name is one of the callers' fixed identifiers, never input. */

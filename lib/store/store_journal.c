@@ -140,6 +140,16 @@ out:
   return result;
 }
 
+int soc_store_block_last(soc_store *s, int64_t *id) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM journal_block", -1, &st,
+                              NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, "cannot read the newest block");
+}
+
 int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why,
                                 int *fresh) {
   sqlite3_stmt *st = NULL;
