@@ -44,6 +44,8 @@ static const char *const counter_names[SOC_CTR_COUNT] = {
     [SOC_CTR_TRUNCATIONS] = "truncations",
     [SOC_CTR_READ_ERRORS] = "read_errors",
     [SOC_CTR_WAITS] = "journal_waits",
+    [SOC_CTR_IDLE_CLOSED] = "connections_idle_closed",
+    [SOC_CTR_EVICTED] = "connections_evicted",
 };
 
 const char *soc_counter_name(soc_counter c) {

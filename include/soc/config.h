@@ -69,6 +69,8 @@ typedef struct soc_input_config {
   char *listen;
   int64_t max_message_bytes;
   int64_t max_connections;
+  int64_t max_conn_per_addr;   /* TCP connections at once from one address */
+  int64_t idle_timeout_ms;     /* a TCP connection silent this long is closed */
   int64_t recv_buffer;
   /* pcap: exactly one of interface and file */
   char *interface;
