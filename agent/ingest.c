@@ -67,6 +67,8 @@ struct soc_ingest {
   int64_t commit_failures;
   int last_commit_error;
   int started;               /* soc_ingest_start has opened the inputs */
+  int64_t resource_said_ms;  /* when a resource error was last said */
+  int64_t resource_unsaid;   /* resource errors since then, not said */
   soc_yara_engine *yara;     /* borrowed, may be NULL */
 };
 
@@ -81,6 +83,22 @@ void soc_ingest_touch(soc_ingest *ing) { ing->dirty = 1; }
 void soc_ingest_kick(soc_ingest *ing) {
   ing->dirty = 1;
   if (ing->commit_timer) soc_loop_timer_kick(ing->commit_timer);
+}
+
+#define RESOURCE_SAY_EVERY_MS 60000
+
+void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
+                               const char *what, int err) {
+  int64_t now = soc_now_mono_ms();
+  if (ing->resource_said_ms && now - ing->resource_said_ms < RESOURCE_SAY_EVERY_MS) {
+    ing->resource_unsaid++;
+    return;
+  }
+  fprintf(stderr, "socagent: %s: %s: %s: %s (%lld more such error(s) since this was last said; "
+                  "said once a minute; raise the limit, see socagent --check-config)\n",
+          input, path, what, strerror(err), (long long)ing->resource_unsaid);
+  ing->resource_said_ms = now;
+  ing->resource_unsaid = 0;
 }
 
 /* Appends to the journal and counts; pauses the input when it is full. */
@@ -341,17 +359,26 @@ int soc_ingest_run(soc_ingest *ing) {
 }
 
 int soc_ingest_oneshot(soc_ingest *ing) {
+  int failed = 0, nfailed = 0;
   for (size_t i = 0; i < ing->ninputs; i++) {
     soc_input *in = &ing->inputs[i];
     if (!in->ops->drain) continue;
     for (;;) {
       int rc = in->ops->drain(in);
       if (rc == 0) break;
-      if (rc != -EAGAIN) return rc;
+      if (rc != -EAGAIN) {
+        if (!failed) failed = rc;
+        nfailed++;
+        break;
+      }
       rc = soc_ingest_commit(ing);
       if (rc < 0) return rc;
     }
   }
   ing->dirty = 1; /* the counters, at least */
-  return soc_ingest_commit(ing);
+  int rc = soc_ingest_commit(ing);
+  if (nfailed)
+    fprintf(stderr, "socagent: %d input(s) could not be read completely (first: %s); what was "
+                    "read is kept\n", nfailed, strerror(-failed));
+  return rc < 0 ? rc : failed;
 }

@@ -22,6 +22,7 @@
 #include "soc/diag.h"
 #include "soc/tz.h"
 #include "workflow.h"
+#include "fdlimit.h"
 #include "watch.h"
 #include "yara.h"
 
@@ -132,6 +133,21 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
   return rc < 0 ? 1 : 0;
 }
 
+/* --check-config: whether the inputs fit in the descriptors the agent will
+ * have (the soft limit raised to the hard one, as at every start). Returns
+ * the number of warnings printed. */
+static size_t check_fds(const char *path, const soc_config *cfg) {
+  int64_t files = 0, limit = soc_fdlimit_raise(), need = soc_fdlimit_needed(cfg, &files);
+  if (limit < 0 || need <= limit) return 0;
+  fprintf(stderr,
+          "%s: warning: the inputs need up to %lld file descriptors (%lld file(s) matched now, "
+          "max_connections of each TCP listener, the agent's own), more than the limit of %lld: "
+          "files past it cannot be read and connections are refused; raise it (LimitNOFILE= in "
+          "the service unit, ulimit -n)\n",
+          path, (long long)need, (long long)files, (long long)limit);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
@@ -166,6 +182,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  soc_fdlimit_raise(); /* before anything opens: see fdlimit.h */
   soc_diag *diag = soc_diag_new();
   soc_config *cfg = NULL;
   if (!diag) return 1;
@@ -177,8 +194,9 @@ int main(int argc, char **argv) {
             soc_diag_errors(diag), soc_diag_warnings(diag));
     status = 2;
   } else if (check) {
+    size_t warnings = soc_diag_warnings(diag) + check_fds(path, cfg);
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
-           path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
+           path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, warnings);
   } else {
     status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once, now_s) : run_daemon(cfg);
   }
