@@ -779,7 +779,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   snprintf(f->authority_buf, sizeof f->authority_buf, "%lld", (long long)cfg->agent.authority);
   f->authority = (konst){f->authority_buf, strlen(f->authority_buf)};
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, SOC_STORE_GROUP_WRITE, &f->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_AGENT, &f->store, err, sizeof err);
   if (result < 0) {
     fprintf(stderr, "socagent: forward: %s\n", err);
     goto out;

@@ -261,7 +261,7 @@ static int open_store(soc_ingest *ing) {
     return -errno;
   }
   snprintf(path, sizeof path, "%s/agent.db", dir);
-  int rc = soc_store_open(path, SOC_STORE_GROUP_WRITE, &ing->store, err, sizeof err);
+  int rc = soc_store_open(path, SOC_STORE_AGENT, &ing->store, err, sizeof err);
   if (rc < 0) {
     fprintf(stderr, "socagent: %s\n", err);
     return rc;

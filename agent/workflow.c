@@ -466,7 +466,7 @@ int soc_workflow_new(const soc_config *cfg, soc_workflow **out) {
   soc_diag_print(diag, stderr);
   if (result < 0) goto out;
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, 0, &w->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_AGENT, &w->store, err, sizeof err);
   if (result < 0) fprintf(stderr, "socagent: workflow: %s\n", err);
 out:
   soc_diag_free(diag);

@@ -70,7 +70,7 @@ int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store
     return 2;
   }
   snprintf(path, sizeof path, "%s/agent.db", (*cfg)->agent.state_dir);
-  if (soc_store_open(path, SOC_STORE_GROUP_WRITE, store, err, sizeof err) < 0) {
+  if (soc_store_open(path, SOC_STORE_AGENT, store, err, sizeof err) < 0) {
     fprintf(stderr, "socctl: %s\n", err);
     soc_config_free(*cfg);
     *cfg = NULL;

@@ -40,6 +40,12 @@
  * file, and a decision is a write, so read access alone would not do. Every
  * opener of one file must pass the same mode (an owner would reset it). */
 #define SOC_STORE_GROUP_WRITE (1u << 2)
+/* The one mode policy of the agent's agent.db: every connection to it (the
+ * ingest loop, the detector, the forwarder, watched directories, the
+ * workflow, socctl) opens it with these flags, so that none resets the
+ * mode another one set, and an analyst in the state folder's group can
+ * open it (a WAL reader writes the -shm file). */
+#define SOC_STORE_AGENT SOC_STORE_GROUP_WRITE
 
 /* Longest value soc_store_meta_set takes, and longest key. */
 #define SOC_STORE_META_VALUE_MAX 65536
