@@ -86,6 +86,7 @@
 #define ACCEPTS_PER_EVENT 64
 #define PEER_MAX (INET6_ADDRSTRLEN + 16)
 #define SWEEP_MIN_MS 50
+#define STOP_READ_ROUNDS 64     /* conn_read calls per connection at a stop */
 #define SWEEP_MAX_MS 1000
 
 typedef struct syslog_state syslog_state;
@@ -765,11 +766,20 @@ static void syslog_committed(soc_input *in) {
 }
 
 /* Stopping: what was read must reach the journal before the last commit,
- * down to a sender's unfinished message (flagged partial). */
+ * down to a sender's unfinished message (flagged partial). What the
+ * kernel still holds for the connections (a paused input left it there)
+ * is read first: senders were told it arrived. */
 static int syslog_stop(soc_input *in) {
   syslog_state *st = in->state;
   say_news(st, soc_now_mono_ms(), 1);
   int rc = udp_hand_batch(st);
+  conn *next;
+  for (conn *c = st->conns; rc == 0 && c; c = next) {
+    int closed = 0;
+    next = c->next;
+    /* conn_read stops after TCP_READS reads; an empty socket costs one */
+    for (int i = 0; rc == 0 && !closed && i < STOP_READ_ROUNDS; i++) rc = conn_read(c, &closed);
+  }
   for (conn *c = st->conns; rc == 0 && c; c = c->next) {
     rc = conn_process(c);
     if (rc == 0 && c->len > c->start && !c->fs.skipping) {

@@ -126,6 +126,7 @@ typedef struct soc_config {
     int64_t max_age;      /* seconds */
     int64_t commit_ms;
     int64_t block_lines;
+    char *spool_dir;      /* the emergency spool (agent/spool.h) */
   } journal;
   soc_contact *contacts;
   size_t ncontacts;

@@ -82,6 +82,11 @@ static const soc_field journal_fields[] = {
     {.key = "block_lines", .type = SOC_FIELD_INT,
      .offset = offsetof(soc_config, journal.block_lines), .def = "1024", .min = 1,
      .max = 100000, .help = "lines per compressed journal block"},
+    {.key = "spool_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, journal.spool_dir), .def = "/run/socagent",
+     .flags = SOC_FIELD_PATH,
+     .help = "where network lines that could not be committed (disk full) go at a stop, on "
+             "another file system; taken back at the next start"},
 };
 
 static const soc_field contact_fields[] = {

@@ -361,6 +361,29 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
   return walk_lines(c, m, n, 1);
 }
 
+int soc_journal_pending_scan(soc_journal *j, soc_jpending_cb cb, void *arg) {
+  for (size_t i = 0; i < j->n; i++) {
+    block *b = &j->blocks[i];
+    if (!b->meta.lines) continue;
+    b->meta.source = b->source;
+    b->meta.stream = b->stream;
+    int rc = cb(arg, &b->meta, b->data.p, b->data.len);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+void soc_journal_discard(soc_journal *j) { soc_journal_done(j, 1); }
+
+int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc_jentry_cb cb,
+                       void *arg) {
+  static const soc_block_query all = {0};
+  scan_ctx c = {.q = &all, .cb = cb, .arg = arg};
+  c.plain.p = (uint8_t *)enc; /* only read: walk_lines never writes or frees it */
+  int rc = walk_lines(&c, m, len, 0);
+  return rc ? rc : walk_lines(&c, m, len, 1);
+}
+
 int soc_journal_scan_checked(soc_store *store, const soc_block_query *q, soc_jentry_cb cb,
                              void *arg, soc_jdamage_cb on_damage, void *damage_arg,
                              int64_t *damaged) {
