@@ -47,6 +47,7 @@
 
 #include "soc/config.h"
 #include "soc/diag.h"
+#include "soc/event.h"
 #include "soc/notify.h"
 #include "soc/store.h"
 #include "soc/utf8.h"
@@ -62,6 +63,8 @@
 #define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
 #define SWEEP_MS 60000     /* how often the report clocks and the outbox are looked at */
 #define OUTBOX_STOP_MS 2000 /* how long a stop waits for decisions in flight */
+#define COMMITTED_TIMEOUT_MS 5000 /* asking the group coordinator for committed offsets */
+#define ALERTS_SHOWN 20    /* stats: the newest alerts */
 
 /* Counters kept per batch and added to center.db in its transaction, so they
  * are exactly as durable as what they count. */
@@ -72,10 +75,12 @@ enum {
   C_HEARTBEATS,
   C_MESSAGES,
   C_QUARANTINED,
+  C_EXPIRED,
   C_COUNT
 };
-static const char *const counter_names[C_COUNT] = {"consumed",   "events",   "duplicates",
-                                                    "heartbeats", "messages", "quarantined"};
+static const char *const counter_names[C_COUNT] = {"consumed",   "events",      "duplicates",
+                                                    "heartbeats", "messages",    "quarantined",
+                                                    "expired"};
 
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
@@ -88,6 +93,11 @@ typedef struct collector {
   /* The open batch: per partition, the offset after its last message (to
    * store and commit) and its first message's (to seek back to). */
   rd_kafka_topic_partition_list_t *next, *first; /* owned */
+  /* Per partition, the offset the next message should have: the committed
+   * one at assignment, then past each message read. A message further on
+   * means the broker's retention removed the ones between before we read
+   * them (auto.offset.reset moved us to the oldest left). */
+  rd_kafka_topic_partition_list_t *expect;         /* owned */
   int in_tx;
   size_t batch;
   int64_t delta[C_COUNT];
@@ -316,6 +326,45 @@ out:
   return result;
 }
 
+/* ---- messages lost to retention ------------------------------------------------------ */
+
+/* Where each assigned partition's committed offset is: what the next
+ * message read from it should have. */
+static void expect_committed(collector *c, const rd_kafka_topic_partition_list_t *parts) {
+  rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
+  if (rd_kafka_committed(c->rk, copy, COMMITTED_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < copy->cnt; i++) {
+      const rd_kafka_topic_partition_t *p = &copy->elems[i];
+      rd_kafka_topic_partition_t *e =
+          rd_kafka_topic_partition_list_find(c->expect, p->topic, p->partition);
+      if (!e) e = rd_kafka_topic_partition_list_add(c->expect, p->topic, p->partition);
+      e->offset = p->err ? RD_KAFKA_OFFSET_INVALID : p->offset;
+    }
+  rd_kafka_topic_partition_list_destroy(copy);
+}
+
+/* Checks m against what was expected of its partition: counts, says and
+ * records (in the batch's transaction) the messages that expired unread. */
+static int check_expired(collector *c, const char *topic, const rd_kafka_message_t *m) {
+  rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(c->expect, topic, m->partition);
+  if (!e) {
+    e = rd_kafka_topic_partition_list_add(c->expect, topic, m->partition);
+    e->offset = RD_KAFKA_OFFSET_INVALID;
+  }
+  int64_t from = e->offset;
+  e->offset = m->offset + 1;
+  if (from < 0 || m->offset <= from) return 0;
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "EXPIRED: %" PRId64 " message(s) of %s partition %d (offsets %" PRId64 "-%" PRId64
+           ") were removed by the broker's retention before this collector read them; they are "
+           "lost to the center (an agent's journal keeps its lines until its own retention)",
+           m->offset - from, topic, (int)m->partition, from, m->offset - 1);
+  fprintf(stderr, "soccollector: %s\n", msg);
+  c->delta[C_EXPIRED] += m->offset - from;
+  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "expired", msg);
+}
+
 /* ---- Kafka -------------------------------------------------------------------------- */
 
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -325,6 +374,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   rd_kafka_error_t *e = NULL;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     fprintf(stderr, "soccollector: assigned %d partition(s)\n", parts->cnt);
+    expect_committed(c, parts);
     if (cooperative)
       e = rd_kafka_incremental_assign(rk, parts);
     else
@@ -456,7 +506,8 @@ static int run(const soc_collector_config *cfg) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   batch_forget(&c);
-  if (!c.next || !c.first) goto out;
+  c.expect = rd_kafka_topic_partition_list_new(16);
+  if (!c.next || !c.first || !c.expect) goto out;
   if (open_center(cfg, &c.store) < 0) goto out;
   if (soc_store_center_writer_new(c.store, &c.w) < 0) {
     fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
@@ -498,6 +549,7 @@ static int run(const soc_collector_config *cfg) {
         rc = soc_store_begin(c.store);
         c.in_tx = rc == 0;
       }
+      if (!rc) rc = check_expired(&c, topic, m);
       if (!rc) rc = ingest(&c, m);
       if (!rc) {
         batch_track(&c, topic, m->partition, m->offset);
@@ -552,6 +604,7 @@ out:
   soc_store_close(c.store);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
+  if (c.expect) rd_kafka_topic_partition_list_destroy(c.expect);
   return result;
 }
 
@@ -684,9 +737,39 @@ static int print_counter(void *arg, const char *collector_id, const char *name, 
   return 0;
 }
 
+/* Text: one line each. JSON: under "alerts" in its collector's object. */
+static int print_alert(void *arg, const char *collector_id, int64_t ts_ns, const char *kind,
+                       const char *message) {
+  fjson_object *all = arg, *c = NULL, *list = NULL;
+  char ts[SOC_EVENT_TIME_BUF];
+  if (soc_event_format_time(ts_ns, 3, ts, sizeof ts) < 0) snprintf(ts, sizeof ts, "?");
+  if (!all) {
+    printf("%s %s %s: %s\n", ts, collector_id, kind, message);
+    return 0;
+  }
+  if (!fjson_object_object_get_ex(all, collector_id, &c)) {
+    c = fjson_object_new_object();
+    fjson_object_object_add(all, collector_id, c);
+  }
+  if (!fjson_object_object_get_ex(c, "alerts", &list)) {
+    list = fjson_object_new_array();
+    fjson_object_object_add(c, "alerts", list);
+  }
+  fjson_object *o = fjson_object_new_object();
+  fjson_object_object_add(o, "collector", fjson_object_new_string(collector_id));
+  fjson_object_object_add(o, "time", fjson_object_new_string(ts));
+  fjson_object_object_add(o, "kind", fjson_object_new_string(kind));
+  fjson_object_object_add(o, "message", fjson_object_new_string(message));
+  fjson_object_array_add(list, o);
+  return 0;
+}
+
+/* The counters, then the newest alerts of the collectors themselves. */
 static int cmd_stats(soc_store *s, int json) {
   fjson_object *all = json ? fjson_object_new_object() : NULL;
   int rc = soc_store_center_counters_scan(s, print_counter, all);
+  if (!rc && !json) printf("alerts (the newest %d):\n", ALERTS_SHOWN);
+  if (!rc) rc = soc_store_center_alerts_scan(s, ALERTS_SHOWN, print_alert, all);
   if (all && !rc) printf("%s\n", fjson_object_to_json_string_ext(all, FJSON_TO_STRING_PRETTY));
   fjson_object_put(all);
   if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));

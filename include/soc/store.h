@@ -425,6 +425,13 @@ typedef struct soc_center_agent {
  * The audit head kept is the highest entry ever reported. */
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a);
 /* Adds delta to the counter (collector, name). */
+/* The collectors' own alerts (center_alert): appended, in the caller's
+ * transaction; scanned oldest first, the newest limit of them (0: all). */
+int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+                               const char *message);
+typedef int (*soc_center_alert_cb)(void *arg, const char *collector, int64_t ts_ns,
+                                   const char *kind, const char *message);
+int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg);
 int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,
                            int64_t delta);
 

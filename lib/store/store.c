@@ -402,6 +402,17 @@ static const char *const center_migrations[] = {
      * lower it. */
     "ALTER TABLE agent ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE agent ADD COLUMN audit_head TEXT NOT NULL DEFAULT '';",
+    /* 6: the collectors' own alerts (store_center.c): what the center lost
+     * or could not do, such as messages the broker's retention removed
+     * before they were read. Kept in the transaction of the batch that
+     * found them. */
+    "CREATE TABLE center_alert(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  collector TEXT NOT NULL,\n"
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"           /* e.g. expired */
+    "  message TEXT NOT NULL\n"
+    ");",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/tz.h"
 #include "store_internal.h"
 
 enum { W_EVENT, W_MESSAGE, W_QUARANTINE, W_AGENT, W_COUNTER, W_COUNT };
@@ -199,6 +200,42 @@ int soc_store_center_counter_add(soc_center_writer *w, const char *collector, co
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, delta);
   return step_insert(w, st, rc, NULL, "cannot update a counter");
+}
+
+int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+                               const char *message) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT INTO center_alert(collector, ts_ns, kind, message)"
+                              " VALUES(?1, ?2, ?3, ?4)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, collector, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, soc_now_real_ns());
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot record an alert");
+}
+
+int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg) {
+  int result = 0;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM"
+                              " center_alert ORDER BY id DESC LIMIT ?1) ORDER BY id",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    result = cb(arg, soc_store_text(st, 0), sqlite3_column_int64(st, 1), soc_store_text(st, 2),
+                soc_store_text(st, 3));
+    rc = SQLITE_OK;
+  }
+  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read alerts");
+  sqlite3_finalize(st);
+  return result;
 }
 
 /* ---- reading ------------------------------------------------------------------- */
