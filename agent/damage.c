@@ -27,8 +27,8 @@ static fjson_object *block_detail(const soc_block_meta *m, const char *why) {
   return jb;
 }
 
-int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who,
-                    const soc_block_meta *m, const char *why) {
+int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who, const soc_block_meta *m,
+                    const char *why) {
   char message[512];
   int fresh = 0;
   snprintf(message, sizeof message,
@@ -42,8 +42,10 @@ int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who,
   if (result == 0 && fresh)
     result = soc_alert_raise(s, cfg, "journal.damaged", "socagent.journal", "journal",
                              block_detail(m, why), message);
-  if (result == 0) result = soc_store_release(s, "damage");
-  else soc_store_rollback_to(s, "damage");
+  if (result == 0)
+    result = soc_store_release(s, "damage");
+  else
+    soc_store_rollback_to(s, "damage");
   if (result < 0)
     fprintf(stderr, "%s: cannot record the damaged block: %s\n", who, soc_store_errmsg(s));
   return result;

@@ -20,7 +20,7 @@
 /* who prefixes the message ("socagent: forward", "socctl journal export").
  * Returns 0, or a store error (then said on stderr too: the block is skipped
  * all the same). */
-int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who,
-                    const soc_block_meta *m, const char *why);
+int soc_damage_note(soc_store *s, const soc_config *cfg, const char *who, const soc_block_meta *m,
+                    const char *why);
 
 #endif

@@ -179,12 +179,15 @@ static int parse(taker *t, const uint8_t *data, size_t len) {
     memcpy(source, p, slen);
     source[slen] = '\0';
     p += slen;
-    if (get_u64(&p, end, &stream) || get_u64(&p, end, &first_pos) ||
-        get_u64(&p, end, &first_ts) || get_u64(&p, end, &lines) || get_u64(&p, end, &elen) ||
-        lines > UINT32_MAX || (uint64_t)(end - p) < elen)
+    if (get_u64(&p, end, &stream) || get_u64(&p, end, &first_pos) || get_u64(&p, end, &first_ts) ||
+        get_u64(&p, end, &lines) || get_u64(&p, end, &elen) || lines > UINT32_MAX ||
+        (uint64_t)(end - p) < elen)
       return -EBADMSG;
-    soc_block_meta m = {.source = source, .stream = (int64_t)stream, .first_pos = first_pos,
-                        .first_ts = (int64_t)first_ts, .lines = (uint32_t)lines};
+    soc_block_meta m = {.source = source,
+                        .stream = (int64_t)stream,
+                        .first_pos = first_pos,
+                        .first_ts = (int64_t)first_ts,
+                        .lines = (uint32_t)lines};
     int rc = soc_journal_decode(&m, p, (size_t)elen, take_line, t);
     if (rc) return rc;
     p += elen;
@@ -259,15 +262,17 @@ static int take_one(soc_store *s, soc_journal *j, const char *dir, int dfd, cons
     soc_journal_discard(j);
     snprintf(bad, sizeof bad, "%s.bad", name);
     renameat(dfd, name, dfd, bad);
-    fprintf(stderr, "socagent: spool %s/%s is damaged (truncated, or changed); kept as %s, "
-                    "nothing of it taken\n", dir, name, bad);
+    fprintf(stderr,
+            "socagent: spool %s/%s is damaged (truncated, or changed); kept as %s, "
+            "nothing of it taken\n",
+            dir, name, bad);
     goto out;
   }
   if (result == 0) result = commit_taken(s, j, t, key);
   if (result < 0) {
     soc_journal_discard(j);
-    fprintf(stderr, "socagent: cannot take back spool %s/%s: %s; kept for the next start\n",
-            dir, name, result == -EAGAIN ? "larger than the journal's memory" : strerror(-result));
+    fprintf(stderr, "socagent: cannot take back spool %s/%s: %s; kept for the next start\n", dir,
+            name, result == -EAGAIN ? "larger than the journal's memory" : strerror(-result));
     goto out;
   }
   unlinkat(dfd, name, 0);

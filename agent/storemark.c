@@ -25,8 +25,8 @@ struct soc_storemark {
   const soc_config *cfg;
   char path[4096];
   char id[SOC_STORE_ID_LEN + 1];
-  int64_t block;      /* the newest block the marker says */
-  int write_failed;   /* said once */
+  int64_t block;    /* the newest block the marker says */
+  int write_failed; /* said once */
 };
 
 static int read_id(soc_storemark *m) {
@@ -46,8 +46,8 @@ static void write_mark(soc_storemark *m, int64_t block) {
   if (ok && rename(tmp, m->path) < 0) ok = 0;
   if (!ok) {
     if (!m->write_failed)
-      fprintf(stderr, "socagent: cannot write %s: %s (a lost store would go unnoticed)\n",
-              m->path, strerror(errno));
+      fprintf(stderr, "socagent: cannot write %s: %s (a lost store would go unnoticed)\n", m->path,
+              strerror(errno));
     m->write_failed = 1;
     unlink(tmp);
     return;
@@ -100,12 +100,15 @@ int soc_storemark_new(soc_store *s, const soc_config *cfg, const char *db_path,
   }
   int k = read_mark(m->path, was, &was_block);
   if (k < 0)
-    fprintf(stderr, "socagent: %s is unreadable; written anew (the store is not checked this "
-                    "time)\n", m->path);
+    fprintf(stderr,
+            "socagent: %s is unreadable; written anew (the store is not checked this "
+            "time)\n",
+            m->path);
   if (k > 0 && strcmp(was, m->id) != 0) {
     snprintf(msg, sizeof msg,
              "STORE REPLACED: %s is not the store this agent last committed to (its id is %s; "
-             "%s says %s, with journal blocks up to %" PRId64 "): the lines committed to that "
+             "%s says %s, with journal blocks up to %" PRId64
+             "): the lines committed to that "
              "store are not in this one (a lost -wal file after a crash, a removed or restored "
              "file); read them again from their sources if they still have them",
              db_path, m->id, m->path, was, was_block);
@@ -115,8 +118,10 @@ int soc_storemark_new(soc_store *s, const soc_config *cfg, const char *db_path,
     memcpy(old, m->id, sizeof old);
     if ((result = soc_store_renew_id(s)) < 0 || (result = read_id(m)) < 0) goto out;
     snprintf(msg, sizeof msg,
-             "STORE WENT BACKWARDS: %s holds journal blocks up to %" PRId64 ", but blocks up to "
-             "%" PRId64 " were committed to it (%s): commits were lost (a lost -wal file after a "
+             "STORE WENT BACKWARDS: %s holds journal blocks up to %" PRId64
+             ", but blocks up to "
+             "%" PRId64
+             " were committed to it (%s): commits were lost (a lost -wal file after a "
              "crash, or a backup put back); its id changes from %s to %s so that no event.id "
              "repeats",
              db_path, now_block, was_block, m->path, old, m->id);

@@ -78,6 +78,16 @@ int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *da
   return 0;
 }
 
+/* The columns both block rows and damage rows start with: id, source,
+ * stream, first_pos, last_pos. */
+static void read_head(sqlite3_stmt *st, soc_block_meta *m) {
+  m->id = sqlite3_column_int64(st, 0);
+  m->source = soc_store_text(st, 1);
+  m->stream = sqlite3_column_int64(st, 2);
+  m->first_pos = (uint64_t)sqlite3_column_int64(st, 3);
+  m->last_pos = (uint64_t)sqlite3_column_int64(st, 4);
+}
+
 int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb, void *arg) {
   int result = -EIO;
   sqlite3_stmt *st = NULL;
@@ -104,11 +114,6 @@ int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb
   sqlite3_bind_int64(st, 7, q->limit ? (sqlite3_int64)q->limit : -1);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_block_meta m = {
-        .id = sqlite3_column_int64(st, 0),
-        .source = soc_store_text(st, 1),
-        .stream = sqlite3_column_int64(st, 2),
-        .first_pos = (uint64_t)sqlite3_column_int64(st, 3),
-        .last_pos = (uint64_t)sqlite3_column_int64(st, 4),
         .first_ts = sqlite3_column_int64(st, 5),
         .last_ts = sqlite3_column_int64(st, 6),
         .lines = (uint32_t)sqlite3_column_int64(st, 7),
@@ -117,6 +122,7 @@ int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb
         .hosts = soc_store_text(st, 10),
         .recv_last = sqlite3_column_int64(st, 12),
     };
+    read_head(st, &m);
     const void *data = sqlite3_column_blob(st, 11);
     size_t len = (size_t)sqlite3_column_bytes(st, 11);
     const void *stored = sqlite3_column_blob(st, 13);
@@ -184,15 +190,11 @@ int soc_store_block_damage_scan(soc_store *s, soc_damage_cb cb, void *arg) {
                               -1, &st, NULL);
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_block_meta m = {
-        .id = sqlite3_column_int64(st, 0),
-        .source = soc_store_text(st, 1),
-        .stream = sqlite3_column_int64(st, 2),
-        .first_pos = (uint64_t)sqlite3_column_int64(st, 3),
-        .last_pos = (uint64_t)sqlite3_column_int64(st, 4),
         .lines = (uint32_t)sqlite3_column_int64(st, 5),
         .hosts = "",
         .check = SOC_BLOCK_DAMAGED,
     };
+    read_head(st, &m);
     result = cb(arg, &m, soc_store_text(st, 6));
     if (result) goto out;
     rc = SQLITE_OK;
