@@ -641,6 +641,15 @@ static void heartbeat(soc_forward *f) {
       fjson_object_object_get_ex(counters, "yara", &cnt) &&
       fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
   fjson_object_object_add(sa, "rules", rules);
+  /* the store's id and newest block: the center sees a store that lost
+   * commits (storemark.h) */
+  char sid[SOC_STORE_ID_LEN + 1];
+  if (soc_store_meta_get(f->store, "store.id", sid, sizeof sid, NULL) == 0) {
+    fjson_object *so = fjson_object_new_object();
+    fjson_object_object_add(so, "id", fjson_object_new_string(sid));
+    fjson_object_object_add(so, "block", fjson_object_new_int64(all.last_id));
+    fjson_object_object_add(sa, "store", so);
+  }
   /* the audit log's head leaves the machine: an anchor for audit verify */
   int64_t aseq = 0;
   char ahash[SOC_AUDIT_HASH_HEX + 1];

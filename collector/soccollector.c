@@ -230,6 +230,19 @@ static int batch_commit(collector *c, int seek_on_failure) {
   return 0;
 }
 
+/* An agent whose store was replaced or went backwards (this heartbeat
+ * flagged it): said and recorded as an alert. */
+static int check_store(collector *c, const char *agent, int64_t seen_ns) {
+  char flag[512], msg[700];
+  int rc = soc_store_center_agent_flag(c->store, agent, seen_ns, flag, sizeof flag);
+  if (rc <= 0) return rc;
+  snprintf(msg, sizeof msg,
+           "agent %s: %s: it lost data it had taken in (a lost -wal file, a restored backup)",
+           agent, flag);
+  fprintf(stderr, "soccollector: STORE: %s\n", msg);
+  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "store", msg);
+}
+
 /* ---- one message ------------------------------------------------------------------ */
 
 static const void *header(rd_kafka_headers_t *h, const char *name, size_t *len) {
@@ -294,8 +307,11 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .broker = v.broker,
                           .counters = v.counters ? v.counters : "{}",
                           .audit_seq = v.audit_seq,
-                          .audit_head = v.audit_head};
+                          .audit_head = v.audit_head,
+                          .store_id = v.store_id,
+                          .store_block = v.store_block};
     result = soc_store_center_agent_seen(c->w, &a);
+    if (!result) result = check_store(c, v.agent, seen);
     if (!result) c->delta[C_HEARTBEATS]++;
   } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
     char why[sizeof v.detail];
@@ -626,6 +642,7 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   if (!x->json) {
     printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id, a->agency,
            a->authority, a->version, age_s, a->lag_lines, silent ? "SILENT" : "OK");
+    if (a->store_flag && a->store_flag[0]) printf("  STORE: %s\n", a->store_flag);
     return 0;
   }
   fjson_object *o = fjson_object_new_object();
@@ -645,6 +662,14 @@ static int print_agent(void *arg, const soc_center_agent *a) {
     snprintf(anchor, sizeof anchor, "%" PRId64 ":%s", a->audit_seq, a->audit_head);
     /* as `socctl audit verify --anchor` takes it */
     fjson_object_object_add(o, "audit_anchor", fjson_object_new_string(anchor));
+  }
+  if (a->store_id && a->store_id[0]) {
+    fjson_object *so = fjson_object_new_object();
+    fjson_object_object_add(so, "id", fjson_object_new_string(a->store_id));
+    fjson_object_object_add(so, "block", fjson_object_new_int64(a->store_block));
+    if (a->store_flag && a->store_flag[0])
+      fjson_object_object_add(so, "flag", fjson_object_new_string(a->store_flag));
+    fjson_object_object_add(o, "store", so);
   }
   fjson_object *counters = fjson_tokener_parse(a->counters); /* written by us from JSON */
   fjson_object_object_add(o, "counters", counters ? counters : fjson_object_new_object());

@@ -419,12 +419,21 @@ typedef struct soc_center_agent {
   const char *counters; /* JSON */
   int64_t audit_seq;    /* the agent's audit log head: entry and hash (0, "" or NULL: none) */
   const char *audit_head;
+  const char *store_id; /* the agent's store id and newest journal block ("" or NULL: none) */
+  int64_t store_block;
+  const char *store_flag; /* scans: what a change of them said ("" none), and when seen */
+  int64_t store_flag_ns;
 } soc_center_agent;
 /* Inserts the agent, or updates it when a->seen_ns is newer than what is
  * stored: an old heartbeat replayed never makes a silent agent look alive.
  * The audit head kept is the highest entry ever reported. */
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a);
 /* Adds delta to the counter (collector, name). */
+/* Whether the heartbeat seen at seen_ns flagged agent's store (another id,
+ * or fewer blocks than before: the agent lost data). Returns 1 with the
+ * words in flag (cap bytes), 0, or a store error. */
+int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
+                                size_t cap);
 /* The collectors' own alerts (center_alert): appended, in the caller's
  * transaction; scanned oldest first, the newest limit of them (0: all). */
 int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,

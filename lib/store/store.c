@@ -412,7 +412,14 @@ static const char *const center_migrations[] = {
     "  ts_ns INTEGER NOT NULL,\n"
     "  kind TEXT NOT NULL,\n"           /* e.g. expired */
     "  message TEXT NOT NULL\n"
-    ");",
+    ");\n"
+    /* and each agent's store, from its heartbeats: its id and newest
+     * journal block, and what the center made of a change (a store that
+     * was replaced or went backwards: the agent lost data) */
+    "ALTER TABLE agent ADD COLUMN store_id TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE agent ADD COLUMN store_block INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE agent ADD COLUMN store_flag TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE agent ADD COLUMN store_flag_ns INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))
