@@ -15,14 +15,7 @@ trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 start_broker "$T"
 mkdir -p "$T/a/logs"
 agent_config "$T/a" st "logs/app.log"
-cat >"$T/center.yaml" <<YAML
-collector: { id: center, state_dir: "$T/center" }
-kafka:
-  brokers: "$BOOTSTRAP"
-  topic_prefix: soc
-  group_id: soccollector
-  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
-YAML
+center_config "$T/center.yaml" "$T/center"
 "$COLL" -c "$T/center.yaml" 2>"$T/c.err" &
 CPID=$!
 lines() { # from to

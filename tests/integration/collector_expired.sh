@@ -13,16 +13,7 @@ COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 start_broker "$T" --partitions 1
-cat >"$T/center.yaml" <<YAML
-collector: { id: center, state_dir: "$T/center" }
-kafka:
-  brokers: "$BOOTSTRAP"
-  topic_prefix: soc
-  group_id: soccollector
-  # the development broker holds a stopped member's partitions until its
-  # session times out (45 s by default) before the next start gets them
-  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
-YAML
+center_config "$T/center.yaml" "$T/center"
 produce() { # n size
   python3 -c 'import sys; n, k = int(sys.argv[1]), int(sys.argv[2]); sys.stdout.write(("m" * k + "\n") * n)' "$1" "$2" |
     kcat -P -b "$BOOTSTRAP" -t soc.events -p 0 || fail "kcat produce"

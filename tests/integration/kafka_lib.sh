@@ -58,3 +58,17 @@ wait_delivered() {
 consume() { # topic -> stdout, '%p\t%o\t%k\t%s\n'
   timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%p\t%o\t%k\t%s\n' 2>/dev/null
 }
+
+# center_config FILE STATE_DIR: a collector "center" on the development broker.
+# The broker holds a stopped member's partitions until its session times out
+# (45 s by default) before the next start gets them: 6 s here.
+center_config() {
+  cat >"$1" <<YAML
+collector: { id: center, state_dir: "$2" }
+kafka:
+  brokers: "$BOOTSTRAP"
+  topic_prefix: soc
+  group_id: soccollector
+  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+YAML
+}
