@@ -8,7 +8,8 @@
 #  2. SIGTERM while full: the TCP messages in the kernel's buffers and in
 #     memory go to the emergency spool (another file system), the file's
 #     lines are left to be read again; the next start takes the spool back,
-#     exactly once, and later messages do not reuse its sequences.
+#     exactly once, and later messages do not reuse its sequences; a start
+#     while the disk is still full says so and keeps the spool.
 # Needs root (mount). Under CI=true a run without root fails.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
@@ -141,6 +142,14 @@ run cat "$T/agent.err"
 expect_out "line(s) of network inputs that could not be committed were written to the emergency spool in $T/spool"
 CHECKS=$((CHECKS + 1))
 [ "$(ls "$T/spool" | grep -c '^df\..*\.spool$')" = 1 ] || fail "no spool file: $(ls "$T/spool")"
+# a start while the disk is still full: said as a full disk, not as a
+# damaged store, and the spool stays for later
+run "$AGENT" -c "$T/agent.yaml" --oneshot
+expect_status 1
+expect_err "cannot take back spool $T/spool/df."
+expect_err ": No space left on device; kept for the next start"
+expect_err "socagent: journal: DISK FULL: $STATE/agent.db"
+expect_no_err "integrity check failed"
 unfill
 : >"$T/agent.err"
 start
