@@ -86,6 +86,7 @@ struct soc_ingest {
   int64_t blocked_since_ms, retry_at_ms, backoff_ms, full_said_ms;
   int stopping;              /* the inputs hand what they hold: the block does not apply */
   int64_t resource_said_ms;  /* when a resource error was last said */
+  int64_t resource_failed_ms; /* and when one last happened */
   int64_t resource_unsaid;   /* resource errors since then, not said */
   soc_yara_engine *yara;     /* borrowed, may be NULL */
 };
@@ -104,10 +105,17 @@ void soc_ingest_kick(soc_ingest *ing) {
 }
 
 #define RESOURCE_SAY_EVERY_MS 60000
+#define RESOURCE_PAUSE_MS 1000
+
+int soc_ingest_resources_short(soc_ingest *ing) {
+  return ing->resource_failed_ms &&
+         soc_now_mono_ms() - ing->resource_failed_ms < RESOURCE_PAUSE_MS;
+}
 
 void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
                                const char *what, int err) {
   int64_t now = soc_now_mono_ms();
+  ing->resource_failed_ms = now;
   if (ing->resource_said_ms && now - ing->resource_said_ms < RESOURCE_SAY_EVERY_MS) {
     ing->resource_unsaid++;
     return;
@@ -476,6 +484,7 @@ int soc_ingest_run(soc_ingest *ing) {
     while (in->ops->stop && (crc = in->ops->stop(in)) == -EAGAIN)
       if ((crc = soc_ingest_commit(ing)) < 0) break;
   }
+  ing->dirty = 1; /* the counters, at least: what happened since the last line */
   if (crc == 0) crc = soc_ingest_commit(ing);
   if (crc < 0 && soc_journal_pending_lines(ing->journal)) crc = spool_pending(ing);
   return rc < 0 ? rc : crc;

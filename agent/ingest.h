@@ -55,6 +55,11 @@ int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jlin
 void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
                                const char *what, int err);
 
+/* Whether a resource ran out in the last RESOURCE_PAUSE_MS: inputs then
+ * leave new opens for later rather than fail each again at once (a full
+ * descriptor table fails thousands of opens per scan). */
+int soc_ingest_resources_short(soc_ingest *ing);
+
 /* Asks for a commit as soon as possible (an input must wait for one). */
 void soc_ingest_kick(soc_ingest *ing);
 /* Says the next commit has positions to save even if no line came. */

@@ -244,6 +244,9 @@ static void consider(file_state *fs, const char *path) {
     }
     return;
   }
+  /* out of descriptors a moment ago: this scan leaves new files for later
+   * (a oneshot tries them all: it has no later) */
+  if (!fs->oneshot && soc_ingest_resources_short(fs->in->ingest)) return;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     fs->in->counters[SOC_CTR_READ_ERRORS]++;

@@ -66,7 +66,8 @@ PID=""
 run cat "$T/daemon.err"
 CHECKS=$((CHECKS + 1))
 errors=$(sqlite3 "$T/daemon/agent.db" "select coalesce(sum(value),0) from counter where name='read_errors'")
-[ "$errors" -ge 3000 ] || fail "test premise: only $errors failed opens were counted"
+# after a failure, new opens wait a second: a few more in the 2 s, not thousands
+[ "$errors" -ge 2 ] || fail "test premise: only $errors failed opens were counted"
 CHECKS=$((CHECKS + 1))
 [ "$(grep -c "cannot open: Too many open files" <<<"$OUT")" = 1 ] ||
   fail "the daemon said 'Too many open files' $(grep -c "cannot open: Too many open files" <<<"$OUT") times for $errors+ failures"
