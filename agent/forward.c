@@ -55,6 +55,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "damage.h"
 #include "identity.h"
 #include "loop.h"
 #include "normalize.h"
@@ -123,6 +124,7 @@ typedef struct ev_batch {
 struct soc_forward {
   const soc_config *cfg;
   soc_store *store;
+  int64_t damaged;        /* journal blocks skipped as damaged by this forwarder */
   rd_kafka_t *rk;
   rd_kafka_topic_t *t_events, *t_heartbeat;
   char name_events[300], name_heartbeat[300];
@@ -403,6 +405,15 @@ static int block_id(void *arg, const soc_block_meta *m, const void *data, size_t
   return 1; /* one is enough */
 }
 
+/* A damaged block is sent as nothing: the cursor steps over it. */
+static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
+  soc_forward *f = arg;
+  f->damaged++;
+  f->cur.n = 0;
+  soc_damage_note(f->store, f->cfg, "socagent: forward", m, why);
+  return 0;
+}
+
 /* Loads the next block after read_pos into cur. Returns 1 loaded, 0 none.
  * The block's id is found first and the scan is held to it: scanning "the
  * next block" and then, on finding nothing, asking the index which block
@@ -419,13 +430,8 @@ static int load_block(soc_forward *f) {
   c->n = c->next = c->arena_len = 0;
   f->batch.ready = 0;
   c->id = id;
-  rc = soc_journal_scan(f->store, &q, collect_line, c);
-  if (rc == -EBADMSG) {
-    fprintf(stderr, "socagent: forward: journal block %lld is damaged; skipped\n", (long long)id);
-    c->n = 0;
-  } else if (rc < 0) {
-    return rc;
-  }
+  rc = soc_journal_scan_checked(f->store, &q, collect_line, c, note_damage, f, NULL);
+  if (rc < 0) return rc;
   c->id = id;
   for (size_t i = 0; i < c->n; i++) {
     soc_jentry *d = &c->lines[i];
@@ -745,6 +751,15 @@ static void heartbeat(soc_forward *f) {
       fjson_object_object_get_ex(counters, "yara", &cnt) &&
       fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
   fjson_object_object_add(sa, "rules", rules);
+  /* the store's id and newest block: the center sees a store that lost
+   * commits (storemark.h) */
+  char sid[SOC_STORE_ID_LEN + 1];
+  if (soc_store_meta_get(f->store, "store.id", sid, sizeof sid, NULL) == 0) {
+    fjson_object *so = fjson_object_new_object();
+    fjson_object_object_add(so, "id", fjson_object_new_string(sid));
+    fjson_object_object_add(so, "block", fjson_object_new_int64(all.last_id));
+    fjson_object_object_add(sa, "store", so);
+  }
   /* the audit log's head leaves the machine: an anchor for audit verify */
   int64_t aseq = 0;
   char ahash[SOC_AUDIT_HASH_HEX + 1];
@@ -869,6 +884,8 @@ int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   return f->cursor >= t.last_id && f->outbox_cursor >= outbox_last ? 0 : -ETIMEDOUT;
 }
 
+int64_t soc_forward_damaged(const soc_forward *f) { return f->damaged; }
+
 int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   int result = -ENOMEM;
   char path[4096], err[600], buf[32];
@@ -887,7 +904,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   snprintf(f->authority_buf, sizeof f->authority_buf, "%lld", (long long)cfg->agent.authority);
   f->authority = (konst){f->authority_buf, strlen(f->authority_buf)};
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, SOC_STORE_GROUP_WRITE, &f->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_AGENT, &f->store, err, sizeof err);
   if (result < 0) {
     fprintf(stderr, "socagent: forward: %s\n", err);
     goto out;

@@ -36,5 +36,8 @@ void soc_forward_free(soc_forward *f);
  * holds now is delivered, or timeout_ms passes. Returns 0 when all was
  * delivered, -ETIMEDOUT otherwise (what is left stays in the journal). */
 int soc_forward_drain(soc_forward *f, int64_t timeout_ms);
+/* How many damaged journal blocks this forwarder skipped (each named on
+ * stderr and recorded, see damage.h). */
+int64_t soc_forward_damaged(const soc_forward *f);
 
 #endif

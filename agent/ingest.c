@@ -11,6 +11,15 @@
  * Retention runs every RETENTION_EVERY_MS inside a commit, so trimming and
  * writing never interleave. Data dropped before it was forwarded (the hard
  * cap) is reported on stderr and counted: an operator must see it.
+ *
+ * A commit that fails for want of space or for an I/O error (ENOSPC, EIO,
+ * SQLITE_FULL) blocks intake: every input is paused at its next line (files
+ * stop being read, sockets stop being read, so the kernel's buffers and the
+ * senders hold the rest), the cause is said with the path and the free
+ * space once and then every minute, and the commit is retried with a
+ * doubling backoff instead of every commit_interval. The first commit that
+ * works lifts the block and resumes the inputs. What is in memory when the
+ * agent is stopped while blocked goes to the emergency spool (spool.c).
  */
 #include "ingest.h"
 
@@ -19,11 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "soc/syslog.h"
 #include "soc/utf8.h"
+#include "spool.h"
+#include "storemark.h"
 
 #define RETENTION_EVERY_MS 10000
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 30000
+#define SAY_EVERY_MS 60000
+#define DISK_LOW_BYTES (4 * 1024 * 1024) /* a failed open with less free is said as such */
 #define JOURNAL_SOURCE "journal"
 
 static const char *const counter_names[SOC_CTR_COUNT] = {
@@ -43,6 +59,8 @@ static const char *const counter_names[SOC_CTR_COUNT] = {
     [SOC_CTR_TRUNCATIONS] = "truncations",
     [SOC_CTR_READ_ERRORS] = "read_errors",
     [SOC_CTR_WAITS] = "journal_waits",
+    [SOC_CTR_IDLE_CLOSED] = "connections_idle_closed",
+    [SOC_CTR_EVICTED] = "connections_evicted",
 };
 
 const char *soc_counter_name(soc_counter c) {
@@ -53,6 +71,7 @@ struct soc_ingest {
   const soc_config *cfg;
   soc_loop *loop;
   soc_store *store;
+  soc_storemark *mark;       /* agent.db held to its marker (storemark.h) */
   soc_journal *journal;
   soc_timer *commit_timer;
   soc_input *inputs;
@@ -64,6 +83,12 @@ struct soc_ingest {
   int64_t commit_failures;
   int last_commit_error;
   int started;               /* soc_ingest_start has opened the inputs */
+  int blocked;               /* a commit failed for space or I/O: intake stopped */
+  int64_t blocked_since_ms, retry_at_ms, backoff_ms, full_said_ms;
+  int stopping;              /* the inputs hand what they hold: the block does not apply */
+  int64_t resource_said_ms;  /* when a resource error was last said */
+  int64_t resource_failed_ms; /* and when one last happened */
+  int64_t resource_unsaid;   /* resource errors since then, not said */
   soc_yara_engine *yara;     /* borrowed, may be NULL */
 };
 
@@ -80,9 +105,37 @@ void soc_ingest_kick(soc_ingest *ing) {
   if (ing->commit_timer) soc_loop_timer_kick(ing->commit_timer);
 }
 
+#define RESOURCE_SAY_EVERY_MS 60000
+#define RESOURCE_PAUSE_MS 1000
+
+int soc_ingest_resources_short(soc_ingest *ing) {
+  return ing->resource_failed_ms &&
+         soc_now_mono_ms() - ing->resource_failed_ms < RESOURCE_PAUSE_MS;
+}
+
+void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
+                               const char *what, int err) {
+  int64_t now = soc_now_mono_ms();
+  ing->resource_failed_ms = now;
+  if (ing->resource_said_ms && now - ing->resource_said_ms < RESOURCE_SAY_EVERY_MS) {
+    ing->resource_unsaid++;
+    return;
+  }
+  fprintf(stderr, "socagent: %s: %s: %s: %s (%lld more such error(s) since this was last said; "
+                  "said once a minute; raise the limit, see socagent --check-config)\n",
+          input, path, what, strerror(err), (long long)ing->resource_unsaid);
+  ing->resource_said_ms = now;
+  ing->resource_unsaid = 0;
+}
+
 /* Appends to the journal and counts; pauses the input when it is full. */
 static int append(soc_input *in, const char *source, int64_t stream, const soc_jline *line) {
   soc_ingest *ing = in->ingest;
+  if (ing->blocked && !ing->stopping) {
+    in->paused = 1;
+    in->counters[SOC_CTR_WAITS]++;
+    return -EAGAIN; /* the commit timer retries, with its backoff */
+  }
   int rc = soc_journal_append(ing->journal, source, stream, line);
   if (rc == -EAGAIN) {
     in->paused = 1;
@@ -176,28 +229,81 @@ static int write_all(soc_ingest *ing) {
   return rc;
 }
 
+/* Free and total bytes of the file system that holds path; -1 unknown. */
+static void space_of(const char *path, int64_t *avail, int64_t *total) {
+  struct statvfs sv;
+  *avail = *total = -1;
+  if (statvfs(path, &sv) == 0) {
+    *avail = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+    *total = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
+  }
+}
+
+/* A commit failed for space or I/O: intake stops until one works. */
+static void block_intake(soc_ingest *ing, int rc, const char *why, int64_t now) {
+  if (!ing->blocked) {
+    ing->blocked = 1;
+    ing->blocked_since_ms = now;
+    ing->backoff_ms = BACKOFF_FIRST_MS;
+  } else {
+    ing->backoff_ms = ing->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ing->backoff_ms * 2;
+  }
+  ing->retry_at_ms = now + ing->backoff_ms;
+  if (ing->full_said_ms && now - ing->full_said_ms < SAY_EVERY_MS) return;
+  ing->full_said_ms = now;
+  int64_t avail, total;
+  space_of(ing->cfg->agent.state_dir, &avail, &total);
+  fprintf(stderr,
+          "socagent: journal: %s: %s (state folder %s); %lld of %lld bytes free "
+          "on its file system; taking nothing in until a commit works (files and sockets are "
+          "not read meanwhile; UDP drops are counted), retrying every %llds at most; %zu "
+          "line(s) wait in memory; said again every minute\n",
+          rc == -ENOSPC ? "DISK FULL" : "I/O ERROR", why, ing->cfg->agent.state_dir,
+          (long long)avail, (long long)total, (long long)(BACKOFF_MAX_MS / 1000),
+          soc_journal_pending_lines(ing->journal));
+}
+
+static int space_error(int rc) { return rc == -ENOSPC || rc == -EIO || rc == -EDQUOT; }
+
 int soc_ingest_commit(soc_ingest *ing) {
   if (!ing->dirty && !soc_journal_pending_lines(ing->journal)) return 0;
+  int64_t now = soc_now_mono_ms();
+  if (ing->blocked && now < ing->retry_at_ms && !ing->stopping) return -EAGAIN;
   int rc = soc_store_begin(ing->store);
   if (rc == 0) rc = write_all(ing);
   if (rc == 0) rc = soc_store_commit(ing->store);
   if (rc < 0) {
+    /* The reason first: SQLite may have rolled the transaction back
+     * itself (a full disk does), and a rollback then fails too. */
+    char why[600];
+    snprintf(why, sizeof why, "%s", soc_store_errmsg(ing->store));
     soc_store_rollback(ing->store);
     ing->commit_failures++;
-    /* Said once per kind of failure, not once per 200 ms. */
-    if (rc != ing->last_commit_error)
-      fprintf(stderr, "socagent: journal: commit failed, will retry: %s\n",
-              soc_store_errmsg(ing->store));
+    if (space_error(rc)) {
+      block_intake(ing, rc, why, now);
+    } else if (rc != ing->last_commit_error) {
+      /* Said once per kind of failure, not once per 200 ms. */
+      fprintf(stderr, "socagent: journal: commit failed, will retry: %s\n", why);
+    }
     ing->last_commit_error = rc;
     soc_journal_done(ing->journal, 0);
     return rc;
   }
-  if (ing->last_commit_error)
+  if (ing->blocked)
+    fprintf(stderr, "socagent: journal: commits work again after %lld failure(s) in %llds; "
+                    "taking in again\n",
+            (long long)ing->commit_failures,
+            (long long)((now - ing->blocked_since_ms) / 1000));
+  else if (ing->last_commit_error)
     fprintf(stderr, "socagent: journal: commits work again after %lld failure(s)\n",
             (long long)ing->commit_failures);
+  ing->blocked = 0;
+  ing->full_said_ms = 0;
+  ing->commit_failures = 0;
   ing->last_commit_error = 0;
   soc_journal_done(ing->journal, 1);
   ing->dirty = 0;
+  soc_storemark_committed(ing->mark);
   for (size_t i = 0; i < ing->ninputs; i++)
     if (ing->inputs[i].ops->committed) ing->inputs[i].ops->committed(&ing->inputs[i]);
   for (size_t i = 0; i < ing->ninputs; i++) {
@@ -247,9 +353,19 @@ static int open_store(soc_ingest *ing) {
     return -errno;
   }
   snprintf(path, sizeof path, "%s/agent.db", dir);
-  int rc = soc_store_open(path, SOC_STORE_GROUP_WRITE, &ing->store, err, sizeof err);
-  if (rc < 0) fprintf(stderr, "socagent: %s\n", err);
-  return rc;
+  int rc = soc_store_open(path, SOC_STORE_AGENT, &ing->store, err, sizeof err);
+  if (rc < 0) {
+    int64_t avail, total;
+    space_of(dir, &avail, &total);
+    fprintf(stderr, "socagent: %s\n", err);
+    if (avail >= 0 && avail < DISK_LOW_BYTES)
+      fprintf(stderr, "socagent: %s: only %lld of %lld bytes free on its file system: a full "
+                      "disk, not a damaged store? Make room and start again\n",
+              dir, (long long)avail, (long long)total);
+    return rc;
+  }
+  /* before any reader of the store makes an event.id with its id */
+  return soc_storemark_new(ing->store, ing->cfg, path, &ing->mark);
 }
 
 int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
@@ -270,6 +386,9 @@ int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
   };
   result = soc_journal_open(ing->store, &jo, &ing->journal);
   if (result < 0) goto out;
+  /* before the inputs read their next sequences, which it may move on */
+  if (cfg->journal.spool_dir)
+    soc_spool_take(ing->store, ing->journal, cfg->journal.spool_dir, cfg->agent.id);
   result = -ENOMEM;
   ing->inputs = calloc(cfg->ninputs ? cfg->ninputs : 1, sizeof *ing->inputs);
   if (!ing->inputs) goto out;
@@ -308,6 +427,7 @@ void soc_ingest_free(soc_ingest *ing) {
   for (size_t i = 0; i < ing->ninputs; i++) ing->inputs[i].ops->destroy(&ing->inputs[i]);
   free(ing->inputs);
   soc_journal_free(ing->journal);
+  soc_storemark_free(ing->mark);
   soc_store_close(ing->store);
   soc_loop_free(ing->loop);
   free(ing);
@@ -323,34 +443,83 @@ int soc_ingest_start(soc_ingest *ing) {
   return 0;
 }
 
+/* Lines of inputs that cannot be read again (network, live capture) go to
+ * the spool; a file input's are read again from the file. */
+static int spool_keep(void *arg, const char *source) {
+  const soc_config *cfg = arg;
+  for (size_t i = 0; i < cfg->ninputs; i++)
+    if (strcmp(cfg->inputs[i].id, source) == 0)
+      return cfg->inputs[i].type == SOC_INPUT_SYSLOG ||
+             (cfg->inputs[i].type == SOC_INPUT_PCAP && cfg->inputs[i].interface);
+  return 1; /* unknown: keep rather than lose */
+}
+
+/* Stopping with lines that could not be committed. Returns 0 when nothing
+ * is lost (spooled, or to be read again). */
+static int spool_pending(soc_ingest *ing) {
+  size_t pending = soc_journal_pending_lines(ing->journal);
+  int64_t lines = 0;
+  const char *dir = ing->cfg->journal.spool_dir;
+  int rc = dir ? soc_spool_write(ing->journal, dir, ing->cfg->agent.id, spool_keep,
+                                 (void *)ing->cfg, &lines)
+               : -ENOENT;
+  if (rc == 0)
+    fprintf(stderr,
+            "socagent: journal: %lld line(s) of network inputs that could not be committed were "
+            "written to the emergency spool in %s, to be taken back at the next start; %lld "
+            "line(s) of file inputs will be read again from their files\n",
+            (long long)lines, dir, (long long)pending - lines);
+  else
+    fprintf(stderr,
+            "socagent: journal: DATA LOST: %zu line(s) could not be committed, and the emergency "
+            "spool in %s could not be written (%s); network lines among them are lost, file "
+            "lines will be read again from their files\n",
+            pending, dir ? dir : "(none)", strerror(-rc));
+  soc_journal_discard(ing->journal);
+  return rc;
+}
+
 int soc_ingest_run(soc_ingest *ing) {
   int rc = soc_ingest_start(ing);
   if (rc < 0) return rc;
   rc = soc_loop_run(ing->loop);
   /* What was read before the signal is committed before we go, including
-   * what inputs still hold in memory. */
+   * what inputs still hold in memory; if the store cannot take it, what
+   * cannot be read again goes to the spool. */
+  ing->stopping = 1;
   int crc = 0;
   for (size_t i = 0; crc == 0 && i < ing->ninputs; i++) {
     soc_input *in = &ing->inputs[i];
     while (in->ops->stop && (crc = in->ops->stop(in)) == -EAGAIN)
       if ((crc = soc_ingest_commit(ing)) < 0) break;
   }
+  ing->dirty = 1; /* the counters, at least: what happened since the last line */
   if (crc == 0) crc = soc_ingest_commit(ing);
+  if (crc < 0 && soc_journal_pending_lines(ing->journal)) crc = spool_pending(ing);
   return rc < 0 ? rc : crc;
 }
 
 int soc_ingest_oneshot(soc_ingest *ing) {
+  int failed = 0, nfailed = 0;
   for (size_t i = 0; i < ing->ninputs; i++) {
     soc_input *in = &ing->inputs[i];
     if (!in->ops->drain) continue;
     for (;;) {
       int rc = in->ops->drain(in);
       if (rc == 0) break;
-      if (rc != -EAGAIN) return rc;
+      if (rc != -EAGAIN) {
+        if (!failed) failed = rc;
+        nfailed++;
+        break;
+      }
       rc = soc_ingest_commit(ing);
       if (rc < 0) return rc;
     }
   }
   ing->dirty = 1; /* the counters, at least */
-  return soc_ingest_commit(ing);
+  int rc = soc_ingest_commit(ing);
+  if (nfailed)
+    fprintf(stderr, "socagent: %d input(s) could not be read completely (first: %s); what was "
+                    "read is kept\n", nfailed, strerror(-failed));
+  return rc < 0 ? rc : failed;
 }

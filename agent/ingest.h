@@ -30,7 +30,10 @@ void soc_ingest_free(soc_ingest *ing);
 int soc_ingest_start(soc_ingest *ing);
 /* Daemon mode: start inputs (if not yet), run until a signal, commit, return. */
 int soc_ingest_run(soc_ingest *ing);
-/* --oneshot: drain every file input to its current end, commit, return. */
+/* --oneshot: drain every file input to its current end, commit, return.
+ * An input that could not be read completely (a file that could not be
+ * opened) is said and the others are read all the same; then its error is
+ * returned. */
 int soc_ingest_oneshot(soc_ingest *ing);
 
 /* For inputs. Takes one line of stream: fills ts_ns and host from its
@@ -44,6 +47,18 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
  * line->pos its position in the stream (the source of its event.id). It
  * is journaled flagged SOC_JLINE_EVENT. Returns as soc_ingest_line. */
 int soc_ingest_event(soc_input *in, const char *source, int64_t stream, soc_jline *line);
+
+/* For inputs: a resource ran out (no file descriptor, no memory) while
+ * opening or reading path. Said once a minute for all inputs together,
+ * with how many more there were: a limit reached is reached on every
+ * attempt, and a line per attempt would bury everything else. */
+void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
+                               const char *what, int err);
+
+/* Whether a resource ran out in the last RESOURCE_PAUSE_MS: inputs then
+ * leave new opens for later rather than fail each again at once (a full
+ * descriptor table fails thousands of opens per scan). */
+int soc_ingest_resources_short(soc_ingest *ing);
 
 /* Asks for a commit as soon as possible (an input must wait for one). */
 void soc_ingest_kick(soc_ingest *ing);

@@ -18,6 +18,7 @@ struct soc_normalizer {
   char path[SOC_STREAM_PATH_MAX];
   char hostname[256];
   size_t hostlen;
+  char store_id[SOC_STORE_ID_LEN + 1]; /* "" for a store that has none (never an agent's) */
 };
 
 soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store) {
@@ -33,6 +34,8 @@ soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store) {
   for (size_t i = 0; i < cfg->ninputs; i++)
     if (soc_tz_parse(cfg->inputs[i].timezone ? cfg->inputs[i].timezone : "local", &n->tz[i]) < 0)
       soc_tz_parse("UTC", &n->tz[i]);
+  if (store && soc_store_meta_get(store, "store.id", n->store_id, sizeof n->store_id, NULL) < 0)
+    n->store_id[0] = '\0';
   if (gethostname(n->hostname, sizeof n->hostname - 1) < 0) n->hostname[0] = '\0';
   n->hostlen = strlen(n->hostname);
   return n;
@@ -59,9 +62,10 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
   st->raw = st->in && st->in->format && strcmp(st->in->format, "raw") == 0;
   st->is_file = st->in && st->in->type == SOC_INPUT_FILE;
   if (e->stream)
-    snprintf(st->id_source, sizeof st->id_source, "%s/%lld", e->source, (long long)e->stream);
+    snprintf(st->id_source, sizeof st->id_source, "%s/%s/%lld", n->store_id, e->source,
+             (long long)e->stream);
   else
-    snprintf(st->id_source, sizeof st->id_source, "%s", e->source);
+    snprintf(st->id_source, sizeof st->id_source, "%s/%s", n->store_id, e->source);
   soc_stream_row row;
   if (st->is_file && soc_store_stream_get(n->store, e->stream, &row) == 0) {
     memcpy(n->path, row.path, sizeof n->path);

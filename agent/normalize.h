@@ -4,8 +4,8 @@
  * The journal keeps lines as they came; every consumer (the detector, the
  * forwarder) turns them into events the same way: the syslog header parsed
  * in the input's time zone (or the whole line as the message for
- * `format: raw`), the deterministic event.id from (agent, source/stream,
- * position), the file offset or the sender's address, the host name of
+ * `format: raw`), the deterministic event.id from (agent, store id,
+ * source/stream, position), the file offset or the sender's address, the host name of
  * this machine for local files without one, the line's flags as tags.
  * Keeping it in one place keeps the detector's view and what the technical
  * center receives identical. Events the agent built itself (the pcap
@@ -36,7 +36,8 @@ typedef struct soc_norm_stream {
   int raw;                    /* format: raw */
   int is_file;
   const char *path;           /* file inputs: the file's path, else NULL */
-  char id_source[SOC_STORE_META_KEY_MAX + 32]; /* "<input>/<stream>" or "<input>" */
+  /* "<store id>/<input>/<stream>" or "<store id>/<input>" */
+  char id_source[SOC_STORE_ID_LEN + SOC_STORE_META_KEY_MAX + 32];
   char source[SOC_STORE_META_KEY_MAX];
   int64_t stream;
 } soc_norm_stream;

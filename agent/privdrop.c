@@ -56,7 +56,8 @@ static int give(int dirfd, const char *name, uid_t uid, gid_t gid) {
 
 static int give_state_dir(const char *dir, uid_t uid, gid_t gid) {
   static const char *const files[] = {"agent.db",      "agent.db-wal",  "agent.db-shm",
-                                      "agent.key",     "agent.key.pub", "agent.key.cert"};
+                                      "agent.db.marker", "agent.key",   "agent.key.pub",
+                                      "agent.key.cert"};
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail(dir, errno);
   int rc = 0;

@@ -25,6 +25,7 @@
 #include "soc/diag.h"
 #include "soc/tz.h"
 #include "workflow.h"
+#include "fdlimit.h"
 #include "watch.h"
 #include "yara.h"
 
@@ -39,7 +40,8 @@ static void usage(FILE *out) {
           "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
           "                      tests), e.g. 2026-11-25T10:00Z or @EPOCH\n"
           "      --forward-once  send what the journal holds to Kafka, wait for delivery\n"
-          "                      (up to kafka.flush_timeout; exit 3 if some is left)\n"
+          "                      (up to kafka.flush_timeout; exit 3 if some is left,\n"
+          "                      4 if damaged journal blocks were skipped)\n"
           "      --check-config  validate the file and everything it points at, then exit\n"
           "                      (0: valid, 2: invalid; every problem as FILE:LINE:COL)\n"
           "      --help-config   list every configuration key with its default\n"
@@ -150,15 +152,36 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
     soc_forward *fw = NULL;
     rc = soc_forward_new(cfg, &fw);
     if (rc == 0) rc = soc_forward_drain(fw, cfg->kafka.flush_ms);
+    int64_t damaged = fw ? soc_forward_damaged(fw) : 0;
     soc_forward_free(fw);
     if (rc == -ETIMEDOUT) {
       fprintf(stderr, "socagent: not everything was delivered within kafka.flush_timeout; "
                       "the rest stays in the journal\n");
       return 3;
     }
+    if (rc == 0 && damaged) {
+      fprintf(stderr, "socagent: %lld damaged journal block(s) skipped, not sent (DATA DAMAGED, "
+                      "see socctl journal verify)\n", (long long)damaged);
+      return 4;
+    }
   }
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
   return rc < 0 ? 1 : 0;
+}
+
+/* --check-config: whether the inputs fit in the descriptors the agent will
+ * have (the soft limit raised to the hard one, as at every start). Returns
+ * the number of warnings printed. */
+static size_t check_fds(const char *path, const soc_config *cfg) {
+  int64_t files = 0, limit = soc_fdlimit_raise(), need = soc_fdlimit_needed(cfg, &files);
+  if (limit < 0 || need <= limit) return 0;
+  fprintf(stderr,
+          "%s: warning: the inputs need up to %lld file descriptors (%lld file(s) matched now, "
+          "max_connections of each TCP listener, the agent's own), more than the limit of %lld: "
+          "files past it cannot be read and connections are refused; raise it (LimitNOFILE= in "
+          "the service unit, ulimit -n)\n",
+          path, (long long)need, (long long)files, (long long)limit);
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -198,6 +221,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  soc_fdlimit_raise(); /* before anything opens: see fdlimit.h */
   soc_diag *diag = soc_diag_new();
   soc_config *cfg = NULL;
   if (!diag) return 1;
@@ -209,8 +233,9 @@ int main(int argc, char **argv) {
             soc_diag_errors(diag), soc_diag_warnings(diag));
     status = 2;
   } else if (check) {
+    size_t warnings = soc_diag_warnings(diag) + check_fds(path, cfg);
     printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
-           path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, soc_diag_warnings(diag));
+           path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, warnings);
   } else if (key == 2) {
     status = rotate_key(cfg);
   } else if (key) {

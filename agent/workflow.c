@@ -21,6 +21,7 @@
 #include "soc/report.h"
 #include "soc/store.h"
 #include "soc/tz.h"
+#include "damage.h"
 #include "inbox.h"
 #include "triage.h"
 
@@ -143,6 +144,14 @@ static int line_of(const bag_ctx *c, const soc_jentry *e, const char *h) {
   return !strcmp(h, c->w->hostname);
 }
 
+/* A damaged journal block is left out of the bundle, named and alerted
+ * (damage.h); the bundle is made of the rest. */
+static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
+  const soc_workflow *w = arg;
+  soc_damage_note(w->store, w->cfg, "socagent: workflow: evidence bundle", m, why);
+  return 0;
+}
+
 static int add_line(void *arg, const soc_jentry *e) {
   bag_ctx *c = arg;
   if (!line_of(c, e, c->hosts[c->host])) return 0;
@@ -247,7 +256,7 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   for (c.host = 0; c.host < c.nhosts && rc == 0; c.host++) {
     snprintf(path, sizeof path, "logs/%s.log", c.hosts[c.host]);
     rc = soc_bundle_file_begin(c.b, path);
-    if (rc == 0) rc = soc_journal_scan(w->store, &q, add_line, &c);
+    if (rc == 0) rc = soc_journal_scan_checked(w->store, &q, add_line, &c, note_damage, w, NULL);
     if (rc == 0) rc = soc_bundle_file_end(c.b);
   }
   if (rc < 0) goto out;
@@ -451,7 +460,7 @@ int soc_workflow_new(const soc_config *cfg, soc_workflow **out) {
   soc_diag_print(diag, stderr);
   if (result < 0) goto out;
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, 0, &w->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_AGENT, &w->store, err, sizeof err);
   if (result < 0) fprintf(stderr, "socagent: workflow: %s\n", err);
 out:
   soc_diag_free(diag);

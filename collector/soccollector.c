@@ -58,6 +58,7 @@
 #include "enrol.h"
 #include "soc/config.h"
 #include "soc/diag.h"
+#include "soc/event.h"
 #include "soc/notify.h"
 #include "soc/sign.h"
 #include "soc/store.h"
@@ -75,6 +76,8 @@
 #define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
 #define SWEEP_MS 60000     /* how often the report clocks and the outbox are looked at */
 #define OUTBOX_STOP_MS 2000 /* how long a stop waits for decisions in flight */
+#define COMMITTED_TIMEOUT_MS 5000 /* asking the group coordinator for committed offsets */
+#define ALERTS_SHOWN 20    /* stats: the newest alerts */
 
 /* Counters kept per batch and added to center.db in its transaction, so they
  * are exactly as durable as what they count. */
@@ -87,11 +90,12 @@ enum {
   C_QUARANTINED,
   C_ORPHAN_CHUNKS,
   C_ORPHAN_BYTES,
+  C_EXPIRED,
   C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
     "consumed", "events",      "duplicates",           "heartbeats",
-    "messages", "quarantined", "orphan_chunks_expired", "orphan_bytes_expired"};
+    "messages", "quarantined", "orphan_chunks_expired", "orphan_bytes_expired", "expired"};
 
 /* The enrolled keys looked up in this batch: one SQLite lookup per agent
  * per batch, and a key enrolled or revoked meanwhile counts from the next. */
@@ -144,6 +148,11 @@ typedef struct collector {
   /* The open batch: per partition, the offset after its last message (to
    * store and commit) and its first message's (to seek back to). */
   rd_kafka_topic_partition_list_t *next, *first; /* owned */
+  /* Per partition, the offset the next message should have: the committed
+   * one at assignment, then past each message read. A message further on
+   * means the broker's retention removed the ones between before we read
+   * them (auto.offset.reset moved us to the oldest left). */
+  rd_kafka_topic_partition_list_t *expect;         /* owned */
   int in_tx;
   size_t batch;
   int64_t delta[C_COUNT];
@@ -270,6 +279,19 @@ static int batch_commit(collector *c, int seek_on_failure) {
             rd_kafka_err2str(err));
   batch_forget(c);
   return 0;
+}
+
+/* An agent whose store was replaced or went backwards (this heartbeat
+ * flagged it): said and recorded as an alert. */
+static int check_store(collector *c, const char *agent, int64_t seen_ns) {
+  char flag[512], msg[700];
+  int rc = soc_store_center_agent_flag(c->store, agent, seen_ns, flag, sizeof flag);
+  if (rc <= 0) return rc;
+  snprintf(msg, sizeof msg,
+           "agent %s: %s: it lost data it had taken in (a lost -wal file, a restored backup)",
+           agent, flag);
+  fprintf(stderr, "soccollector: STORE: %s\n", msg);
+  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "store", msg);
 }
 
 /* ---- one message ------------------------------------------------------------------ */
@@ -475,8 +497,11 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .broker = v.broker,
                           .counters = v.counters ? v.counters : "{}",
                           .audit_seq = v.audit_seq,
-                          .audit_head = v.audit_head};
+                          .audit_head = v.audit_head,
+                          .store_id = v.store_id,
+                          .store_block = v.store_block};
     result = soc_store_center_agent_seen(c->w, &a);
+    if (!result) result = check_store(c, v.agent, seen);
     if (!result) c->delta[C_HEARTBEATS]++;
   } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
     char why[sizeof v.detail];
@@ -501,6 +526,45 @@ out:
   return result;
 }
 
+/* ---- messages lost to retention ------------------------------------------------------ */
+
+/* Where each assigned partition's committed offset is: what the next
+ * message read from it should have. */
+static void expect_committed(collector *c, const rd_kafka_topic_partition_list_t *parts) {
+  rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
+  if (rd_kafka_committed(c->rk, copy, COMMITTED_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < copy->cnt; i++) {
+      const rd_kafka_topic_partition_t *p = &copy->elems[i];
+      rd_kafka_topic_partition_t *e =
+          rd_kafka_topic_partition_list_find(c->expect, p->topic, p->partition);
+      if (!e) e = rd_kafka_topic_partition_list_add(c->expect, p->topic, p->partition);
+      e->offset = p->err ? RD_KAFKA_OFFSET_INVALID : p->offset;
+    }
+  rd_kafka_topic_partition_list_destroy(copy);
+}
+
+/* Checks m against what was expected of its partition: counts, says and
+ * records (in the batch's transaction) the messages that expired unread. */
+static int check_expired(collector *c, const char *topic, const rd_kafka_message_t *m) {
+  rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(c->expect, topic, m->partition);
+  if (!e) {
+    e = rd_kafka_topic_partition_list_add(c->expect, topic, m->partition);
+    e->offset = RD_KAFKA_OFFSET_INVALID;
+  }
+  int64_t from = e->offset;
+  e->offset = m->offset + 1;
+  if (from < 0 || m->offset <= from) return 0;
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "EXPIRED: %" PRId64 " message(s) of %s partition %d (offsets %" PRId64 "-%" PRId64
+           ") were removed by the broker's retention before this collector read them; they are "
+           "lost to the center (an agent's journal keeps its lines until its own retention)",
+           m->offset - from, topic, (int)m->partition, from, m->offset - 1);
+  fprintf(stderr, "soccollector: %s\n", msg);
+  c->delta[C_EXPIRED] += m->offset - from;
+  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "expired", msg);
+}
+
 /* ---- Kafka -------------------------------------------------------------------------- */
 
 static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -510,6 +574,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   rd_kafka_error_t *e = NULL;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     fprintf(stderr, "soccollector: assigned %d partition(s)\n", parts->cnt);
+    expect_committed(c, parts);
     if (cooperative)
       e = rd_kafka_incremental_assign(rk, parts);
     else
@@ -662,7 +727,8 @@ static int run(const soc_collector_config *cfg) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   batch_forget(&c);
-  if (!c.next || !c.first) goto out;
+  c.expect = rd_kafka_topic_partition_list_new(16);
+  if (!c.next || !c.first || !c.expect) goto out;
   if (soc_center_open(cfg, &c.store) < 0) goto out;
   if (soc_store_center_writer_new(c.store, &c.w) < 0) {
     fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
@@ -705,6 +771,7 @@ static int run(const soc_collector_config *cfg) {
         rc = soc_store_begin(c.store);
         c.in_tx = rc == 0;
       }
+      if (!rc) rc = check_expired(&c, topic, m);
       if (!rc) rc = ingest(&c, m);
       if (!rc) {
         batch_track(&c, topic, m->partition, m->offset);
@@ -761,6 +828,7 @@ out:
   soc_store_close(c.store);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
+  if (c.expect) rd_kafka_topic_partition_list_destroy(c.expect);
   return result;
 }
 
@@ -787,6 +855,7 @@ static int print_agent(void *arg, const soc_center_agent *a) {
            soc_utf8_printable(a->agency, agency, sizeof agency), a->authority,
            soc_utf8_printable(a->version, version, sizeof version), age_s, a->lag_lines,
            silent ? "SILENT" : "OK");
+    if (a->store_flag && a->store_flag[0]) printf("  STORE: %s\n", a->store_flag);
     return 0;
   }
   fjson_object *o = fjson_object_new_object();
@@ -806,6 +875,14 @@ static int print_agent(void *arg, const soc_center_agent *a) {
     snprintf(anchor, sizeof anchor, "%" PRId64 ":%s", a->audit_seq, a->audit_head);
     /* as `socctl audit verify --anchor` takes it */
     fjson_object_object_add(o, "audit_anchor", fjson_object_new_string(anchor));
+  }
+  if (a->store_id && a->store_id[0]) {
+    fjson_object *so = fjson_object_new_object();
+    fjson_object_object_add(so, "id", fjson_object_new_string(a->store_id));
+    fjson_object_object_add(so, "block", fjson_object_new_int64(a->store_block));
+    if (a->store_flag && a->store_flag[0])
+      fjson_object_object_add(so, "flag", fjson_object_new_string(a->store_flag));
+    fjson_object_object_add(o, "store", so);
   }
   fjson_object *counters = fjson_tokener_parse(a->counters); /* written by us from JSON */
   fjson_object_object_add(o, "counters", counters ? counters : fjson_object_new_object());
@@ -902,9 +979,39 @@ static int print_counter(void *arg, const char *collector_id, const char *name, 
   return 0;
 }
 
+/* Text: one line each. JSON: under "alerts" in its collector's object. */
+static int print_alert(void *arg, const char *collector_id, int64_t ts_ns, const char *kind,
+                       const char *message) {
+  fjson_object *all = arg, *c = NULL, *list = NULL;
+  char ts[SOC_EVENT_TIME_BUF];
+  if (soc_event_format_time(ts_ns, 3, ts, sizeof ts) < 0) snprintf(ts, sizeof ts, "?");
+  if (!all) {
+    printf("%s %s %s: %s\n", ts, collector_id, kind, message);
+    return 0;
+  }
+  if (!fjson_object_object_get_ex(all, collector_id, &c)) {
+    c = fjson_object_new_object();
+    fjson_object_object_add(all, collector_id, c);
+  }
+  if (!fjson_object_object_get_ex(c, "alerts", &list)) {
+    list = fjson_object_new_array();
+    fjson_object_object_add(c, "alerts", list);
+  }
+  fjson_object *o = fjson_object_new_object();
+  fjson_object_object_add(o, "collector", fjson_object_new_string(collector_id));
+  fjson_object_object_add(o, "time", fjson_object_new_string(ts));
+  fjson_object_object_add(o, "kind", fjson_object_new_string(kind));
+  fjson_object_object_add(o, "message", fjson_object_new_string(message));
+  fjson_object_array_add(list, o);
+  return 0;
+}
+
+/* The counters, then the newest alerts of the collectors themselves. */
 static int cmd_stats(soc_store *s, int json) {
   fjson_object *all = json ? fjson_object_new_object() : NULL;
   int rc = soc_store_center_counters_scan(s, print_counter, all);
+  if (!rc && !json) printf("alerts (the newest %d):\n", ALERTS_SHOWN);
+  if (!rc) rc = soc_store_center_alerts_scan(s, ALERTS_SHOWN, print_alert, all);
   if (all && !rc) printf("%s\n", fjson_object_to_json_string_ext(all, FJSON_TO_STRING_PRETTY));
   fjson_object_put(all);
   if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));

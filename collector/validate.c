@@ -173,6 +173,11 @@ static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
   bad |= take_str(path2(sa, "forward", "broker"), v->broker, sizeof v->broker);
   bad |= take_int(path2(sa, "audit", "seq"), &v->audit_seq);
   bad |= take_str(path2(sa, "audit", "head"), v->audit_head, sizeof v->audit_head);
+  bad |= take_str(path2(sa, "store", "id"), v->store_id, sizeof v->store_id);
+  bad |= take_int(path2(sa, "store", "block"), &v->store_block);
+  if (!bad && (v->store_block < 0 || strspn(v->store_id, "0123456789abcdef") != strlen(v->store_id)))
+    return reject(v, SOC_COLLECTOR_BAD_FIELD,
+                  "socagent.store is not a hex id with a journal block number");
   /* an anchor is an entry number and a SHA-256, or nothing */
   if (!bad && (v->audit_seq < 0 || (v->audit_seq > 0) != (v->audit_head[0] != 0) ||
                (v->audit_seq > 0 && !soc_audit_hash_is_hex(v->audit_head))))

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "soc/audit.h" /* SOC_AUDIT_HASH_HEX */
+#include "soc/store.h" /* SOC_STORE_ID_LEN */
 
 #define SOC_COLLECTOR_MSG_MAX (1u << 20)   /* bigger messages are quarantined */
 #define SOC_COLLECTOR_JSON_DEPTH 64        /* deeper nesting is not JSON we accept */
@@ -88,6 +89,8 @@ typedef struct soc_collector_verdict {
   char *counters;                             /* owned: JSON text, or NULL */
   int64_t audit_seq;                          /* heartbeat: the audit log's head, 0 if none */
   char audit_head[SOC_AUDIT_HASH_HEX + 1];    /* its hash, 64 lower-case hex digits */
+  char store_id[SOC_STORE_ID_LEN + 1];        /* heartbeat: the agent's store id, "" if none */
+  int64_t store_block;                        /* and its newest journal block */
 } soc_collector_verdict;
 
 /* Judges m. OUT: *v, always filled (clear it with soc_collector_verdict_clear).

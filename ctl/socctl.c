@@ -33,9 +33,11 @@ static const socctl_command commands[] = {
      "  --asset NAME | --host H  take tier, data class and downtime from the inventory\n"
      "  --assets FILE            the inventory (default: the one the config names)\n"
      "  --json                   machine-readable output\n"},
-    {"journal", socctl_journal, "read back what the agent has kept: journal export | stats",
+    {"journal", socctl_journal,
+     "read back what the agent has kept: journal export | stats | verify",
      "journal export [--ecs] [--host H] [--source ID] [--since T] [--until T]\n"
      "       socctl [-c FILE] journal stats\n"
+     "       socctl [-c FILE] journal verify\n"
      "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
      " @EPOCH, or -2h / -30m / -7d back from now\n"},
     {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]",
@@ -157,7 +159,7 @@ int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store
     return 2;
   }
   snprintf(path, sizeof path, "%s/agent.db", (*cfg)->agent.state_dir);
-  if (soc_store_open(path, SOC_STORE_GROUP_WRITE, store, err, sizeof err) < 0) {
+  if (soc_store_open(path, SOC_STORE_AGENT, store, err, sizeof err) < 0) {
     fprintf(stderr, "socctl: %s\n", err);
     soc_config_free(*cfg);
     *cfg = NULL;

@@ -2,9 +2,13 @@
  * socctl journal — reading back what the agent has kept.
  *
  *   socctl -c FILE journal export [--ecs] [--host H] [--source ID] [--since T] [--until T]
+ *   socctl -c FILE journal verify
  *
- * prints the lines exactly as they were taken in (converted to UTF-8 where
- * the input said so), one per line, oldest commit first; events the agent
+ * export prints the lines exactly as they were taken in (converted to UTF-8
+ * where the input said so), one per line, oldest commit first: a line feed
+ * inside a message (an octet-counted syslog frame may carry one) is written
+ * as "#012", as rsyslog does, so that it cannot pass for a line of its own,
+ * e.g. another host's; --ecs keeps it in the JSON. Events the agent
  * built itself (network metadata) are kept, and printed, as their JSON.
  * With --ecs every line is printed as the ECS event that the detector sees
  * and the forwarder ships (normalize.c), with its event.id. It is what an
@@ -12,6 +16,10 @@
  * made of. Times are RFC 3339 ("2026-11-25T07:00:00+08:00"), a date and
  * time in the agent's zone ("2026-11-25 07:00"), a date, "@EPOCH", or a
  * duration back from now ("-2h", "-30m").
+ *
+ * Every block is checked (damage.h): a damaged one is named on stderr,
+ * recorded and skipped whole, the export goes on with the blocks after it
+ * and exits 1 at the end. verify reads every block and says what it found.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "damage.h"
 #include "normalize.h"
 #include "socctl.h"
 #include "soc/journal.h"
@@ -67,9 +76,29 @@ static int parse_when(const char *s, const soc_tz *tz, int64_t *ns) {
 
 static int print_line(void *arg, const soc_jentry *e) {
   FILE *out = arg;
-  fwrite(e->line.data, 1, e->line.len, out);
+  const char *p = e->line.data, *end = p + e->line.len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    fwrite(p, 1, n, out);
+    if (nl) fputs("#012", out);
+    p += n + (nl ? 1 : 0);
+  }
   fputc('\n', out);
   return ferror(out) ? -EIO : 0;
+}
+
+/* A damaged block: named, recorded once, alerted once (damage.h). */
+typedef struct damage_ctx {
+  const soc_config *cfg;
+  soc_store *store;
+  const char *who;
+} damage_ctx;
+
+static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
+  const damage_ctx *d = arg;
+  soc_damage_note(d->store, d->cfg, d->who, m, why);
+  return 0;
 }
 
 typedef struct ecs_ctx {
@@ -135,23 +164,30 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
     goto out;
   }
   int rc;
+  int64_t damaged = 0;
+  damage_ctx dc = {.cfg = cfg, .store = store, .who = "socctl journal export"};
   if (ecs) {
     ec.norm = soc_normalizer_new(cfg, store);
     ec.ev = soc_event_new();
     ec.json = malloc(SOC_EVENT_JSON_MAX);
     status = 1;
     if (!ec.norm || !ec.ev || !ec.json) goto out;
-    rc = soc_journal_scan(store, &q, print_ecs, &ec);
+    rc = soc_journal_scan_checked(store, &q, print_ecs, &ec, note_damage, &dc, &damaged);
   } else {
-    rc = soc_journal_scan(store, &q, print_line, stdout);
+    rc = soc_journal_scan_checked(store, &q, print_line, stdout, note_damage, &dc, &damaged);
   }
   if (rc < 0) {
-    fprintf(stderr, "socctl journal export: %s\n",
-            rc == -EBADMSG ? "a journal block is damaged" : soc_store_errmsg(store));
+    fprintf(stderr, "socctl journal export: %s\n", soc_store_errmsg(store));
     status = 1;
     goto out;
   }
   status = fflush(stdout) == 0 ? 0 : 1;
+  if (damaged) {
+    fprintf(stderr,
+            "socctl journal export: %lld damaged block(s) skipped; every other line was "
+            "exported\n", (long long)damaged);
+    status = 1;
+  }
 out:
   soc_normalizer_free(ec.norm);
   soc_event_free(ec.ev);
@@ -191,8 +227,58 @@ out:
   return status;
 }
 
+typedef struct verify_ctx {
+  int64_t blocks, unchecked, lines;
+} verify_ctx;
+
+static int count_block(void *arg, const soc_block_meta *m, const void *data, size_t len) {
+  verify_ctx *v = arg;
+  (void)data;
+  (void)len;
+  v->blocks++;
+  if (m->check == SOC_BLOCK_UNCHECKED) v->unchecked++;
+  return 0;
+}
+
+static int count_line(void *arg, const soc_jentry *e) {
+  (void)e;
+  ((verify_ctx *)arg)->lines++;
+  return 0;
+}
+
+/* Every block: its checksum, then a full decode. Exit 1 when any is
+ * damaged, each named on stderr. */
+static int verify(const socctl_env *env) {
+  soc_config *cfg = NULL;
+  soc_store *store = NULL;
+  verify_ctx v = {0};
+  soc_block_query q = {0};
+  int64_t damaged = 0;
+  int status = socctl_open_store(env, &cfg, &store);
+  if (status) return status;
+  damage_ctx dc = {.cfg = cfg, .store = store, .who = "socctl journal verify"};
+  status = 1;
+  if (soc_store_block_scan(store, &q, count_block, &v) < 0 ||
+      soc_journal_scan_checked(store, &q, count_line, &v, note_damage, &dc, &damaged) < 0) {
+    fprintf(stderr, "socctl journal verify: %s\n", soc_store_errmsg(store));
+    goto out;
+  }
+  printf("journal: %lld block(s) read, %lld intact (%lld line(s)), %lld damaged\n",
+         (long long)v.blocks, (long long)(v.blocks - damaged), (long long)v.lines,
+         (long long)damaged);
+  if (v.unchecked)
+    printf("journal: %lld block(s) written before checksums: decoded, but cannot be verified\n",
+           (long long)v.unchecked);
+  status = damaged ? 1 : 0;
+out:
+  soc_store_close(store);
+  soc_config_free(cfg);
+  return status;
+}
+
 int socctl_journal(const socctl_env *env, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_lines(env, argc - 1, argv + 1);
   if (argc == 2 && strcmp(argv[1], "stats") == 0) return stats(env);
+  if (argc == 2 && strcmp(argv[1], "verify") == 0) return verify(env);
   return socctl_usage("journal", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 }

@@ -76,16 +76,22 @@ static fjson_object *input_status(soc_store *store, const soc_input_config *in) 
   return o;
 }
 
-static int64_t get_int(fjson_object *o, const char *a, const char *b) {
+/* o.a.b, or o.a when b is NULL; NULL when absent. */
+static fjson_object *get(fjson_object *o, const char *a, const char *b) {
   fjson_object *x = NULL, *y = NULL;
-  if (!fjson_object_object_get_ex(o, a, &x) || !fjson_object_object_get_ex(x, b, &y)) return 0;
-  return fjson_object_get_int64(y);
+  if (!fjson_object_object_get_ex(o, a, &x)) return NULL;
+  if (!b) return x;
+  return fjson_object_object_get_ex(x, b, &y) ? y : NULL;
+}
+
+static int64_t get_int(fjson_object *o, const char *a, const char *b) {
+  fjson_object *v = get(o, a, b);
+  return v ? fjson_object_get_int64(v) : 0;
 }
 
 static const char *get_str(fjson_object *o, const char *a, const char *b) {
-  fjson_object *x = NULL, *y = NULL;
-  if (!fjson_object_object_get_ex(o, a, &x) || !fjson_object_object_get_ex(x, b, &y)) return "";
-  return fjson_object_get_string(y);
+  fjson_object *v = get(o, a, b);
+  return v ? fjson_object_get_string(v) : "";
 }
 
 typedef struct print_ctx {
@@ -100,13 +106,45 @@ static int print_counter(void *arg, const char *input, const char *name, int64_t
   return 0;
 }
 
+static int add_damage(void *arg, const soc_block_meta *m, const char *why) {
+  fjson_object *b = fjson_object_new_object();
+  fjson_object_object_add(b, "block", fjson_object_new_int64(m->id));
+  fjson_object_object_add(b, "input", fjson_object_new_string(m->source));
+  fjson_object_object_add(b, "stream", fjson_object_new_int64(m->stream));
+  fjson_object_object_add(b, "first_pos", fjson_object_new_int64((int64_t)m->first_pos));
+  fjson_object_object_add(b, "last_pos", fjson_object_new_int64((int64_t)m->last_pos));
+  fjson_object_object_add(b, "lines", fjson_object_new_int64(m->lines));
+  fjson_object_object_add(b, "reason", fjson_object_new_string(why));
+  fjson_object_array_add(arg, b);
+  return 0;
+}
+
+/* DATA DAMAGED: journal blocks a reader found damaged and skipped. */
+static void print_damage(fjson_object *st) {
+  fjson_object *d = NULL;
+  fjson_object_object_get_ex(st, "damaged_blocks", &d);
+  int n = d ? fjson_object_array_length(d) : 0;
+  if (!n) return;
+  printf("DATA DAMAGED: %d journal block(s) skipped (socctl journal verify checks them all)\n", n);
+  for (int i = 0; i < n; i++) {
+    fjson_object *b = fjson_object_array_get_idx(d, i);
+    printf("  block %lld: input %s, stream %lld, positions %lld-%lld, %lld line(s): %s\n",
+           (long long)get_int(b, "block", NULL), get_str(b, "input", NULL),
+           (long long)get_int(b, "stream", NULL), (long long)get_int(b, "first_pos", NULL),
+           (long long)get_int(b, "last_pos", NULL), (long long)get_int(b, "lines", NULL),
+           get_str(b, "reason", NULL));
+  }
+}
+
 static void print_text(fjson_object *st, soc_store *store) {
   fjson_object *inputs = NULL;
-  printf("agent %s (%s, authority %lld)\n", get_str(st, "agent", "id"),
-         get_str(st, "agent", "agency"), (long long)get_int(st, "agent", "authority"));
+  printf("agent %s (%s, authority %lld), store %s\n", get_str(st, "agent", "id"),
+         get_str(st, "agent", "agency"), (long long)get_int(st, "agent", "authority"),
+         get_str(st, "agent", "store_id"));
   printf("journal: %lld line(s), %lld block(s), %lld bytes stored\n",
          (long long)get_int(st, "journal", "lines"), (long long)get_int(st, "journal", "blocks"),
          (long long)get_int(st, "journal", "stored_bytes"));
+  print_damage(st);
   printf("forwarding: %lld line(s) behind (%lld block(s)), broker %s, %lld delivered\n",
          (long long)get_int(st, "forward", "lag_lines"),
          (long long)get_int(st, "forward", "lag_blocks"), get_str(st, "forward", "broker"),
@@ -183,6 +221,8 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(agent, "agency", fjson_object_new_string(cfg->agent.agency));
   fjson_object_object_add(agent, "authority", fjson_object_new_int64(cfg->agent.authority));
   fjson_object_object_add(agent, "state_dir", fjson_object_new_string(cfg->agent.state_dir));
+  if (soc_store_meta_get(store, "store.id", buf, sizeof buf, NULL) == 0)
+    fjson_object_object_add(agent, "store_id", fjson_object_new_string(buf));
   fjson_object_object_add(st, "agent", agent);
   fjson_object_object_add(journal, "lines", fjson_object_new_int64(as.journal.lines));
   fjson_object_object_add(journal, "blocks", fjson_object_new_int64(as.journal.blocks));
@@ -190,6 +230,11 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(journal, "stored_bytes", fjson_object_new_int64(as.journal.stored_bytes));
   fjson_object_object_add(journal, "last_block", fjson_object_new_int64(as.journal.last_id));
   fjson_object_object_add(st, "journal", journal);
+  fjson_object *damaged = fjson_object_new_array();
+  soc_store_block_damage_scan(store, add_damage, damaged);
+  fjson_object_object_add(journal, "damaged",
+                          fjson_object_new_int64((int64_t)fjson_object_array_length(damaged)));
+  fjson_object_object_add(st, "damaged_blocks", damaged);
   fjson_object_object_add(fw, "cursor", fjson_object_new_int64(as.forward_cursor));
   fjson_object_object_add(fw, "lag_lines", fjson_object_new_int64(as.lag.lines));
   fjson_object_object_add(fw, "lag_blocks", fjson_object_new_int64(as.lag.blocks));

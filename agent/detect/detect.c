@@ -512,7 +512,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   result = load_rules(cfg, &d->rules, NULL);
   if (result < 0 || !d->rules) goto out; /* no rules: a detector that does nothing */
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  result = soc_store_open(path, SOC_STORE_GROUP_WRITE, &d->store, err, sizeof err);
+  result = soc_store_open(path, SOC_STORE_AGENT, &d->store, err, sizeof err);
   if (result < 0) {
     fprintf(stderr, "socagent: detect: %s\n", err);
     goto out;

@@ -506,7 +506,7 @@ static int worker_init(soc_watch *w, worker *k, size_t index, size_t qcap) {
     return -ENOMEM;
   k->qcap = qcap;
   snprintf(path, sizeof path, "%s/agent.db", w->cfg->agent.state_dir);
-  int rc = soc_store_open(path, 0, &k->store, err, sizeof err);
+  int rc = soc_store_open(path, SOC_STORE_AGENT, &k->store, err, sizeof err);
   if (rc < 0) {
     fprintf(stderr, "socagent: watch: %s\n", err);
     return rc;
@@ -722,7 +722,7 @@ int soc_watch_new(const soc_config *cfg, soc_yara_engine *engine, soc_watch **ou
   soc_diag_free(diag);
   if (result < 0) goto out;
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
-  if ((result = soc_store_open(path, 0, &store, err, sizeof err)) < 0) {
+  if ((result = soc_store_open(path, SOC_STORE_AGENT, &store, err, sizeof err)) < 0) {
     fprintf(stderr, "socagent: watch: %s\n", err);
     goto out;
   }

@@ -34,13 +34,15 @@ typedef enum {
   SOC_CTR_PARSE_FAILURES,   /* syslog headers that did not parse (kept raw) */
   SOC_CTR_DROPPED,          /* messages lost before we saw them (kernel UDP drops) */
   SOC_CTR_CONNECTIONS,      /* TCP connections accepted */
-  SOC_CTR_REFUSED,          /* TCP connections refused (max_connections) */
+  SOC_CTR_REFUSED,          /* TCP connections refused (per address, out of fds, memory) */
   SOC_CTR_FRAMING_ERRORS,   /* bad octet counts and the like */
   SOC_CTR_FILES_OPENED,
   SOC_CTR_ROTATIONS,        /* renamed or deleted files drained and released */
   SOC_CTR_TRUNCATIONS,      /* files truncated in place (copytruncate) */
   SOC_CTR_READ_ERRORS,      /* I/O errors while reading */
   SOC_CTR_WAITS,            /* times the input paused for the journal */
+  SOC_CTR_IDLE_CLOSED,      /* TCP connections closed after idle_timeout */
+  SOC_CTR_EVICTED,          /* TCP connections closed at max_connections for a new one */
   SOC_CTR_COUNT
 } soc_counter;
 

@@ -83,6 +83,7 @@ typedef struct file_state {
   soc_timer *timer;
   int first_scan_done;    /* read_from: end applies to the first scan only */
   int oneshot;
+  int open_error;         /* the last open that failed (oneshot: said as the input's error) */
   soc_stream_row *retired; /* streams a previous run left that are gone: copy detection */
   size_t nretired;
   iconv_t cd;             /* (iconv_t)-1 for UTF-8 input */
@@ -243,10 +244,17 @@ static void consider(file_state *fs, const char *path) {
     }
     return;
   }
+  /* out of descriptors a moment ago: this scan leaves new files for later
+   * (a oneshot tries them all: it has no later) */
+  if (!fs->oneshot && soc_ingest_resources_short(fs->in->ingest)) return;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     fs->in->counters[SOC_CTR_READ_ERRORS]++;
-    warn(fs, path, "cannot open", errno);
+    fs->open_error = errno;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+      soc_ingest_resource_error(fs->in->ingest, input_id(fs), path, "cannot open", errno);
+    else
+      warn(fs, path, "cannot open", errno);
     return;
   }
   uint64_t start = 0, durable = 0;
@@ -535,6 +543,13 @@ static int resume_stream(file_state *fs, const soc_stream_row *row) {
   if (stat(path, &st) == 0 && (uint64_t)st.st_ino == row->ino &&
       (uint64_t)st.st_dev == row->dev)
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+    /* The file is there but we are out of descriptors: taking it for gone
+     * would drop the rest of it for good. */
+    int err = errno;
+    warn(fs, path, "cannot resume (the agent does not start)", err);
+    return -err;
+  }
   if (fd < 0 || !same_content(fd, (uint64_t)st.st_size, row) ||
       (uint64_t)st.st_size < row->offset) {
     /* Gone, or replaced by another file with the same inode: this stream
@@ -606,12 +621,13 @@ static int file_drain(soc_input *in) {
   file_state *fs = in->state;
   int more = 1;
   fs->oneshot = 1;
+  fs->open_error = 0;
   scan(fs);
   while (more) {
     int rc = read_all(fs, TURN_BUDGET, &more);
     if (rc < 0) return rc;
   }
-  return 0;
+  return fs->open_error ? -fs->open_error : 0;
 }
 
 static int file_checkpoint(soc_input *in, soc_store *store) {

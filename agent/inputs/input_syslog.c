@@ -35,8 +35,17 @@
  *    past it. A newline-framed message longer than the maximum is cut at
  *    it, flagged, and the rest skipped up to its terminator. So a sender
  *    can cost at most max_message_bytes (+32) of our memory, and
- *    max_connections senders at most that many times over; the one after
- *    them is accepted and closed at once, and counted.
+ *    max_connections senders at most that many times over.
+ *
+ *  - Senders cannot lock out senders. Connections are kept in order of
+ *    their last activity; one silent for idle_timeout is closed, one more
+ *    than max_connections_per_address from one address is refused, and at
+ *    max_connections the least recently active one is closed for the new
+ *    one (before refusing it outright, as this did, let 256 idle
+ *    connections keep every real sender out for as long as they stayed).
+ *    A connection about to be closed is read first: a paused input's
+ *    connections look silent while the kernel holds their data. Refusals
+ *    and closes are counted, and said at most once a minute.
  *
  *  - Positions: a network input has no file offsets, so each message
  *    gets the input's next sequence number (event.id is derived from it).
@@ -76,6 +85,9 @@
 #define TCP_BUF_START 16384u    /* a connection's first buffer; grows to its cap */
 #define ACCEPTS_PER_EVENT 64
 #define PEER_MAX (INET6_ADDRSTRLEN + 16)
+#define SWEEP_MIN_MS 50
+#define STOP_READ_ROUNDS 64     /* conn_read calls per connection at a stop */
+#define SWEEP_MAX_MS 1000
 
 typedef struct syslog_state syslog_state;
 
@@ -90,8 +102,16 @@ typedef struct conn {
   soc_frame_state fs;     /* framing of buf[start..len): lib/syslog_frame.c */
   int eof;                /* the peer closed (or reset): flush, then close */
   int64_t recv_ns;        /* when the last bytes arrived */
-  struct conn *prev, *next;
+  int64_t active_ms;      /* monotonic: accepted, or the last bytes arrived */
+  char addr[INET6_ADDRSTRLEN]; /* the peer's address, for the per-address limit */
+  struct conn *prev, *next; /* most recently active first */
 } conn;
+
+/* What was refused or closed since it was last said (once a minute). */
+typedef struct conn_news {
+  int64_t per_addr, no_fd, other, evicted, idle;
+  char last_addr[INET6_ADDRSTRLEN];
+} conn_news;
 
 typedef struct udp_slot {
   struct sockaddr_storage from;
@@ -119,8 +139,11 @@ struct syslog_state {
   unsigned udp_next, udp_count; /* the batch not yet handed over: [next, count) */
   int64_t udp_recv_ns;
   /* TCP */
-  conn *conns;
+  conn *conns, *tail;     /* most and least recently active */
   size_t nconns;
+  soc_timer *sweep;       /* closes idle connections, says what was refused */
+  conn_news news;
+  int64_t news_said_ms;
   size_t conn_cap;        /* max_message_bytes + SOC_FRAME_SLACK */
   int errors_said;        /* error messages written to stderr (capped at 10) */
 };
@@ -130,9 +153,11 @@ static const char *input_id(const syslog_state *st) { return st->in->cfg->id; }
 static soc_loop *loop_of(const syslog_state *st) { return soc_ingest_loop(st->in->ingest); }
 
 /* "1.2.3.4:514" or "[::1]:514"; an IPv4-mapped IPv6 address (a dual-stack
- * listener) is written as the IPv4 address it is. */
-static void format_peer(const struct sockaddr_storage *ss, char *out, size_t cap) {
-  char ip[INET6_ADDRSTRLEN];
+ * listener) is written as the IPv4 address it is. OUT: ip (may be NULL),
+ * the address alone. */
+static void format_peer(const struct sockaddr_storage *ss, char *out, size_t cap,
+                        char ip_out[INET6_ADDRSTRLEN]) {
+  char ip[INET6_ADDRSTRLEN] = "unknown";
   if (ss->ss_family == AF_INET) {
     const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
     inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
@@ -149,6 +174,7 @@ static void format_peer(const struct sockaddr_storage *ss, char *out, size_t cap
   } else {
     snprintf(out, cap, "unknown");
   }
+  if (ip_out) memcpy(ip_out, ip, sizeof ip);
 }
 
 /* ---- handing messages over ------------------------------------------------ */
@@ -221,7 +247,7 @@ static int udp_hand_batch(syslog_state *st) {
     unsigned i = st->udp_next;
     struct msghdr *h = &st->msgs[i].msg_hdr;
     uint32_t flags = (h->msg_flags & MSG_TRUNC) ? SOC_JLINE_TRUNCATED : 0;
-    format_peer(&st->meta[i].from, peer, sizeof peer);
+    format_peer(&st->meta[i].from, peer, sizeof peer, NULL);
     int rc = hand(st, peer, st->slots + (size_t)i * st->slot_len, st->msgs[i].msg_len, flags,
                   st->udp_recv_ns);
     if (rc < 0) return rc;
@@ -314,15 +340,35 @@ static int conn_process(conn *c) {
 
 /* ---- TCP connections ------------------------------------------------------- */
 
-static void conn_close(conn *c) {
+static void conn_unlink(conn *c) {
   syslog_state *st = c->st;
-  if (c->registered) soc_loop_del_fd(loop_of(st), c->fd);
-  close(c->fd);
   if (c->prev)
     c->prev->next = c->next;
   else
     st->conns = c->next;
-  if (c->next) c->next->prev = c->prev;
+  if (c->next)
+    c->next->prev = c->prev;
+  else
+    st->tail = c->prev;
+  c->prev = c->next = NULL;
+}
+
+static void conn_push_front(conn *c) {
+  syslog_state *st = c->st;
+  c->next = st->conns;
+  c->prev = NULL;
+  if (st->conns)
+    st->conns->prev = c;
+  else
+    st->tail = c;
+  st->conns = c;
+}
+
+static void conn_close(conn *c) {
+  syslog_state *st = c->st;
+  if (c->registered) soc_loop_del_fd(loop_of(st), c->fd);
+  close(c->fd);
+  conn_unlink(c);
   st->nconns--;
   free(c->buf);
   free(c);
@@ -366,6 +412,11 @@ static int conn_read(conn *c, int *closed) {
       break;
     }
     c->recv_ns = soc_now_real_ns();
+    c->active_ms = soc_now_mono_ms();
+    if (c->st->conns != c) {
+      conn_unlink(c);
+      conn_push_front(c);
+    }
     c->len += (size_t)got;
     rc = conn_process(c);
     if (rc < 0) return rc;
@@ -390,6 +441,76 @@ static void on_conn(void *arg, int fd, uint32_t events) {
   if (conn_read(c, &closed) == -EAGAIN) pause_all(st);
 }
 
+enum { IDLE_KEPT = 0, IDLE_CLOSED = 1, IDLE_PEER_GONE = 2 };
+
+/* Closes c unless it turns out to be active: what is waiting on it is read
+ * and handed first. Returns IDLE_CLOSED, IDLE_KEPT (it sent something and
+ * is now the most recently active), IDLE_PEER_GONE (it had closed), or
+ * -EAGAIN (the journal is full: c stays, pause). */
+static int close_if_idle(conn *c) {
+  int64_t before = c->active_ms;
+  int closed = 0;
+  int rc = conn_read(c, &closed);
+  if (rc < 0) return rc;
+  if (closed) return IDLE_PEER_GONE;
+  if (c->active_ms != before) return IDLE_KEPT;
+  /* its unfinished message is handed as partial, as at the peer's close */
+  c->eof = 1;
+  rc = conn_process(c);
+  if (rc < 0) return rc; /* on_resume hands the rest and closes it */
+  conn_close(c);
+  return IDLE_CLOSED;
+}
+
+/* Appends ", <n> <what>" when n is not 0. */
+static void news_part(char *buf, size_t cap, size_t *used, int64_t n, const char *what) {
+  if (!n || *used >= cap) return;
+  int k = snprintf(buf + *used, cap - *used, "%s%lld %s", *used ? ", " : "", (long long)n, what);
+  if (k > 0) *used += (size_t)k;
+}
+
+/* What was refused or closed since it was last said: at most once a
+ * minute, or now (force: stopping). */
+static void say_news(syslog_state *st, int64_t now_ms, int force) {
+  conn_news *n = &st->news;
+  char buf[1024], what[160];
+  size_t used = 0;
+  if (!n->per_addr && !n->no_fd && !n->other && !n->evicted && !n->idle) return;
+  if (!force && st->news_said_ms && now_ms - st->news_said_ms < 60000) return;
+  snprintf(what, sizeof what, "refused over max_connections_per_address (%lld, the latest from %s)",
+           (long long)st->in->cfg->max_conn_per_addr, n->last_addr);
+  news_part(buf, sizeof buf, &used, n->per_addr, what);
+  news_part(buf, sizeof buf, &used, n->no_fd, "refused out of file descriptors");
+  news_part(buf, sizeof buf, &used, n->other, "refused out of memory or with the journal full");
+  snprintf(what, sizeof what, "closed at max_connections (%lld) for new ones",
+           (long long)st->in->cfg->max_connections);
+  news_part(buf, sizeof buf, &used, n->evicted, what);
+  news_part(buf, sizeof buf, &used, n->idle, "closed after idle_timeout");
+  fprintf(stderr, "socagent: %s: TCP connections %s: %s\n", input_id(st),
+          st->news_said_ms ? "in the last minute" : "since start", buf);
+  memset(n, 0, sizeof *n);
+  st->news_said_ms = now_ms;
+}
+
+/* Closes the connections silent for idle_timeout, least recently active
+ * first, and says what happened. */
+static void on_sweep(void *arg) {
+  syslog_state *st = arg;
+  int64_t now = soc_now_mono_ms();
+  while (!st->in->paused && st->tail && now - st->tail->active_ms >= st->in->cfg->idle_timeout_ms) {
+    int rc = close_if_idle(st->tail);
+    if (rc == -EAGAIN) {
+      pause_all(st);
+      break;
+    }
+    if (rc == IDLE_CLOSED) {
+      st->in->counters[SOC_CTR_IDLE_CLOSED]++;
+      st->news.idle++;
+    }
+  }
+  say_news(st, now, 0);
+}
+
 /* Accepts and closes one pending connection when we are out of
  * descriptors, so the listener does not stay readable forever. */
 static void refuse_without_fd(syslog_state *st) {
@@ -399,8 +520,31 @@ static void refuse_without_fd(syslog_state *st) {
   if (fd >= 0) {
     close(fd);
     st->in->counters[SOC_CTR_REFUSED]++;
+    st->news.no_fd++;
   }
   st->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Room for one more connection from addr. Returns 1 yes; 0 refused (and
+ * counted); -EAGAIN refused because the journal is full (pause). */
+static int make_room(syslog_state *st, const char *addr) {
+  size_t same = 0;
+  for (conn *c = st->conns; c; c = c->next)
+    if (strcmp(c->addr, addr) == 0) same++;
+  if (same >= (size_t)st->in->cfg->max_conn_per_addr) {
+    st->news.per_addr++;
+    snprintf(st->news.last_addr, sizeof st->news.last_addr, "%s", addr);
+    return 0;
+  }
+  while (st->nconns >= (size_t)st->in->cfg->max_connections) {
+    int rc = close_if_idle(st->tail);
+    if (rc < 0) return rc;
+    if (rc == IDLE_CLOSED) {
+      st->in->counters[SOC_CTR_EVICTED]++;
+      st->news.evicted++;
+    }
+  }
+  return 1;
 }
 
 static void on_listener(void *arg, int fd, uint32_t events) {
@@ -413,17 +557,21 @@ static void on_listener(void *arg, int fd, uint32_t events) {
     int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE) {
-        refuse_without_fd(st);
-        if (st->errors_said++ < 10)
-          fprintf(stderr, "socagent: %s: out of file descriptors, connection refused\n",
-                  input_id(st));
-      }
+      if (errno == EMFILE || errno == ENFILE) refuse_without_fd(st);
+      say_news(st, soc_now_mono_ms(), 0);
       return;
     }
-    if (st->nconns >= (size_t)st->in->cfg->max_connections) {
+    char addr[INET6_ADDRSTRLEN], peer[PEER_MAX];
+    format_peer(&ss, peer, sizeof peer, addr);
+    int room = make_room(st, addr);
+    if (room <= 0) {
       close(cfd);
       st->in->counters[SOC_CTR_REFUSED]++;
+      if (room == -EAGAIN) {
+        st->news.other++;
+        pause_all(st);
+        return;
+      }
       continue;
     }
     conn *c = calloc(1, sizeof *c);
@@ -433,6 +581,7 @@ static void on_listener(void *arg, int fd, uint32_t events) {
       free(c);
       close(cfd);
       st->in->counters[SOC_CTR_REFUSED]++;
+      st->news.other++;
       continue;
     }
     /* A sender whose host died without a FIN would hold its slot for
@@ -444,18 +593,20 @@ static void on_listener(void *arg, int fd, uint32_t events) {
     c->buf = buf;
     c->bufcap = first;
     soc_frame_init(&c->fs, st->max);
-    format_peer(&ss, c->peer, sizeof c->peer);
-    c->next = st->conns;
-    if (st->conns) st->conns->prev = c;
-    st->conns = c;
+    memcpy(c->peer, peer, sizeof c->peer);
+    memcpy(c->addr, addr, sizeof c->addr);
+    c->active_ms = soc_now_mono_ms();
+    conn_push_front(c);
     st->nconns++;
     if (register_conn(c) < 0) {
       conn_close(c);
       st->in->counters[SOC_CTR_REFUSED]++;
+      st->news.other++;
       continue;
     }
     st->in->counters[SOC_CTR_CONNECTIONS]++;
   }
+  say_news(st, soc_now_mono_ms(), 0);
 }
 
 /* ---- listening ------------------------------------------------------------- */
@@ -524,6 +675,14 @@ static int syslog_start(soc_input *in) {
   result = -ENOMEM;
   st->timer = soc_loop_add_timer(loop_of(st), 0, on_resume, st);
   if (!st->timer) goto out;
+  if (st->addr.tcp) {
+    /* a quarter of the timeout late at most, and not more often than
+     * SWEEP_MIN_MS: a walk of the idle end of the list is cheap */
+    int64_t every = in->cfg->idle_timeout_ms / 4;
+    every = every < SWEEP_MIN_MS ? SWEEP_MIN_MS : every > SWEEP_MAX_MS ? SWEEP_MAX_MS : every;
+    st->sweep = soc_loop_add_timer(loop_of(st), every, on_sweep, st);
+    if (!st->sweep) goto out;
+  }
   result = register_main(st);
 out:
   if (ai) freeaddrinfo(ai);
@@ -607,10 +766,20 @@ static void syslog_committed(soc_input *in) {
 }
 
 /* Stopping: what was read must reach the journal before the last commit,
- * down to a sender's unfinished message (flagged partial). */
+ * down to a sender's unfinished message (flagged partial). What the
+ * kernel still holds for the connections (a paused input left it there)
+ * is read first: senders were told it arrived. */
 static int syslog_stop(soc_input *in) {
   syslog_state *st = in->state;
+  say_news(st, soc_now_mono_ms(), 1);
   int rc = udp_hand_batch(st);
+  conn *next;
+  for (conn *c = st->conns; rc == 0 && c; c = next) {
+    int closed = 0;
+    next = c->next;
+    /* conn_read stops after TCP_READS reads; an empty socket costs one */
+    for (int i = 0; rc == 0 && !closed && i < STOP_READ_ROUNDS; i++) rc = conn_read(c, &closed);
+  }
   for (conn *c = st->conns; rc == 0 && c; c = c->next) {
     rc = conn_process(c);
     if (rc == 0 && c->len > c->start && !c->fs.skipping) {

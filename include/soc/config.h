@@ -70,6 +70,8 @@ typedef struct soc_input_config {
   char *listen;
   int64_t max_message_bytes;
   int64_t max_connections;
+  int64_t max_conn_per_addr;   /* TCP connections at once from one address */
+  int64_t idle_timeout_ms;     /* a TCP connection silent this long is closed */
   int64_t recv_buffer;
   /* pcap: exactly one of interface and file */
   char *interface;
@@ -138,6 +140,7 @@ typedef struct soc_config {
     int64_t max_age;      /* seconds */
     int64_t commit_ms;
     int64_t block_lines;
+    char *spool_dir;      /* the emergency spool (agent/spool.h) */
   } journal;
   soc_contact *contacts;
   size_t ncontacts;

@@ -106,10 +106,38 @@ typedef struct soc_jentry {
 
 typedef int (*soc_jentry_cb)(void *arg, const soc_jentry *e);
 
+/* A damaged block: its checksum does not match, or it does not decode. m is
+ * what its row says (which may itself be the damaged part); why is
+ * "checksum mismatch" or "does not decode". A non-zero return stops the
+ * scan and is returned. */
+typedef int (*soc_jdamage_cb)(void *arg, const soc_block_meta *m, const char *why);
+
 /* Reads committed lines, oldest block first and in order within a block,
  * keeping those that match q line by line (source, host, since/until on the
- * event time). A non-zero return from cb stops the scan and is returned;
- * a block that does not decode gives -EBADMSG. */
+ * event time). A non-zero return from cb stops the scan and is returned.
+ * Every block is checked (its checksum, then a full decode) before any of
+ * its lines is handed over; a damaged block is skipped whole, given to
+ * on_damage (may be NULL), and the scan goes on to the blocks after it.
+ * OUT: *damaged (may be NULL), how many blocks were skipped. */
+int soc_journal_scan_checked(soc_store *store, const soc_block_query *q, soc_jentry_cb cb,
+                             void *arg, soc_jdamage_cb on_damage, void *damage_arg,
+                             int64_t *damaged);
+/* The pending (not yet committed) lines, block by block, for the emergency
+ * spool: cb gets each block's meta (source, stream, first_pos, first_ts,
+ * lines) and its lines encoded as in the journal, before compression. A
+ * non-zero return stops and is returned. */
+typedef int (*soc_jpending_cb)(void *arg, const soc_block_meta *m, const void *enc, size_t len);
+int soc_journal_pending_scan(soc_journal *j, soc_jpending_cb cb, void *arg);
+/* Drops every pending line (they were spooled, or are given up). */
+void soc_journal_discard(soc_journal *j);
+/* Hands the lines of one encoded block (as soc_journal_pending_scan gives
+ * them; m: first_pos, first_ts, lines, source, stream) to cb, after
+ * checking all of them. Returns 0, -EBADMSG, or cb's non-zero. */
+int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc_jentry_cb cb,
+                       void *arg);
+
+/* soc_journal_scan_checked without the names: after every intact block has
+ * been read, returns -EBADMSG when any block was skipped as damaged. */
 int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb cb, void *arg);
 
 #endif

@@ -40,6 +40,12 @@
  * file, and a decision is a write, so read access alone would not do. Every
  * opener of one file must pass the same mode (an owner would reset it). */
 #define SOC_STORE_GROUP_WRITE (1u << 2)
+/* The one mode policy of the agent's agent.db: every connection to it (the
+ * ingest loop, the detector, the forwarder, watched directories, the
+ * workflow, socctl) opens it with these flags, so that none resets the
+ * mode another one set, and an analyst in the state folder's group can
+ * open it (a WAL reader writes the -shm file). */
+#define SOC_STORE_AGENT SOC_STORE_GROUP_WRITE
 
 /* Longest value soc_store_meta_set takes, and longest key. */
 #define SOC_STORE_META_VALUE_MAX 65536
@@ -70,6 +76,18 @@ int soc_store_begin(soc_store *s);
 int soc_store_commit(soc_store *s);
 int soc_store_rollback(soc_store *s);
 
+/* The store's id (meta "store.id"): 32 random hex digits made with the
+ * file. renew replaces it with a new random one. */
+#define SOC_STORE_ID_LEN 32
+int soc_store_renew_id(soc_store *s);
+
+/* Savepoints: writes that land whole or not at all, whether a transaction
+ * is open (they nest in it) or not (they are one). name: lower-case letters
+ * and '_'. rollback_to undoes the writes since the savepoint and ends it. */
+int soc_store_savepoint(soc_store *s, const char *name);
+int soc_store_release(soc_store *s, const char *name);
+int soc_store_rollback_to(soc_store *s, const char *name);
+
 /* Copies the value of key, NUL-terminated, into buf.
  * OUT: *len (may be NULL), the value's length, also when it did not fit.
  * Returns 0, -ENOENT when key is absent, -ENOSPC when buf is too small
@@ -94,7 +112,14 @@ typedef struct soc_block_meta {
   uint32_t raw_bytes;    /* before compression */
   int codec;             /* journal.c's codec number */
   const char *hosts;     /* distinct host names, '\n'-separated; "" for none */
+  int check;             /* set by scans: SOC_BLOCK_OK, _UNCHECKED or _DAMAGED */
 } soc_block_meta;
+
+/* What a scan found of a block's checksum (a SHA-256 over the data and
+ * every column above, written by insert). */
+#define SOC_BLOCK_OK 0
+#define SOC_BLOCK_UNCHECKED 1 /* written before checksums existed (schema < 9) */
+#define SOC_BLOCK_DAMAGED 2   /* the checksum does not match: do not trust any of it */
 
 /* Inserts one block. OUT: *id (may be NULL). */
 int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *data, size_t len,
@@ -123,6 +148,18 @@ typedef struct soc_block_totals {
 int soc_store_block_totals(soc_store *s, soc_block_totals *out);
 /* The same for the blocks with id > after_id: what is not forwarded yet. */
 int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_totals *out);
+
+/* The newest block's id (0 when the journal is empty): cheap, by index. */
+int soc_store_block_last(soc_store *s, int64_t *id);
+
+/* Records, once per block id, that block m is damaged and why (what its row
+ * still says is kept with it). OUT: *fresh, 1 when it was not known yet. */
+int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why,
+                                int *fresh);
+/* Every block ever found damaged, by id; m->hosts is "" and m->check
+ * SOC_BLOCK_DAMAGED. A non-zero return from cb stops and is returned. */
+typedef int (*soc_damage_cb)(void *arg, const soc_block_meta *m, const char *why);
+int soc_store_block_damage_scan(soc_store *s, soc_damage_cb cb, void *arg);
 
 /* Deletes whole blocks, oldest (lowest id) first, with id <= upto_id, until
  * at least free_bytes of stored data are gone or none is left; or, with
@@ -436,12 +473,28 @@ typedef struct soc_center_agent {
   const char *counters; /* JSON */
   int64_t audit_seq;    /* the agent's audit log head: entry and hash (0, "" or NULL: none) */
   const char *audit_head;
+  const char *store_id; /* the agent's store id and newest journal block ("" or NULL: none) */
+  int64_t store_block;
+  const char *store_flag; /* scans: what a change of them said ("" none), and when seen */
+  int64_t store_flag_ns;
 } soc_center_agent;
 /* Inserts the agent, or updates it when a->seen_ns is newer than what is
  * stored: an old heartbeat replayed never makes a silent agent look alive.
  * The audit head kept is the highest entry ever reported. */
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a);
 /* Adds delta to the counter (collector, name). */
+/* Whether the heartbeat seen at seen_ns flagged agent's store (another id,
+ * or fewer blocks than before: the agent lost data). Returns 1 with the
+ * words in flag (cap bytes), 0, or a store error. */
+int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
+                                size_t cap);
+/* The collectors' own alerts (center_alert): appended, in the caller's
+ * transaction; scanned oldest first, the newest limit of them (0: all). */
+int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+                               const char *message);
+typedef int (*soc_center_alert_cb)(void *arg, const char *collector, int64_t ts_ns,
+                                   const char *kind, const char *message);
+int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg);
 int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,
                            int64_t delta);
 

@@ -93,6 +93,11 @@ static const soc_field journal_fields[] = {
     {.key = "block_lines", .type = SOC_FIELD_INT,
      .offset = offsetof(soc_config, journal.block_lines), .def = "1024", .min = 1,
      .max = 100000, .help = "lines per compressed journal block"},
+    {.key = "spool_dir", .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, journal.spool_dir), .def = "/run/socagent",
+     .flags = SOC_FIELD_PATH,
+     .help = "where network lines that could not be committed (disk full) go at a stop, on "
+             "another file system; taken back at the next start"},
 };
 
 static const soc_field contact_fields[] = {
@@ -246,7 +251,15 @@ static const soc_field syslog_input_fields[] = {
      .max = 16777216, .help = "longer messages are cut, flagged and counted"},
     {.key = "max_connections", .type = SOC_FIELD_INT,
      .offset = offsetof(soc_input_config, max_connections), .def = "256", .min = 1,
-     .max = 65536, .help = "TCP senders at once; more are refused and counted"},
+     .max = 65536,
+     .help = "TCP connections at once; at the maximum the least recently active one is closed "
+             "for a new one"},
+    {.key = "max_connections_per_address", .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_conn_per_addr), .def = "64", .min = 1,
+     .max = 65536, .help = "TCP connections at once from one address; more are refused and counted"},
+    {.key = "idle_timeout", .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, idle_timeout_ms), .def = "10m", .min = 100,
+     .max = 604800000, .help = "a TCP connection that sends nothing this long is closed"},
     {.key = "recv_buffer", .type = SOC_FIELD_SIZE,
      .offset = offsetof(soc_input_config, recv_buffer), .def = "4MiB", .min = 65536,
      .max = 1073741824, .help = "socket receive buffer (SO_RCVBUF)"},

@@ -288,6 +288,9 @@ typedef struct scan_ctx {
   const soc_block_query *q;
   soc_jentry_cb cb;
   void *arg;
+  soc_jdamage_cb on_damage;
+  void *damage_arg;
+  int64_t damaged;
   buf plain;
   char host[256], peer[256];
 } scan_ctx;
@@ -297,16 +300,9 @@ static void copy_str(char *dst, const uint8_t *p, size_t n) {
   dst[n] = '\0';
 }
 
-static int scan_block(void *arg, const soc_block_meta *m, const void *data, size_t len) {
-  scan_ctx *c = arg;
-  unsigned long long size = ZSTD_getFrameContentSize(data, len);
-  if (m->codec != CODEC_ZSTD || size == ZSTD_CONTENTSIZE_ERROR ||
-      size == ZSTD_CONTENTSIZE_UNKNOWN || size > BLOCK_DECODED_MAX)
-    return -EBADMSG;
-  c->plain.len = 0;
-  if (buf_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
-  size_t n = ZSTD_decompress(c->plain.p, (size_t)size + 1, data, len);
-  if (ZSTD_isError(n) || n != size) return -EBADMSG;
+/* Walks the decoded lines of m; hands them to the callback only when
+ * deliver is set. Returns 0, -EBADMSG, or the callback's non-zero. */
+static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int deliver) {
   reader r = {c->plain.p, c->plain.p + n};
   for (uint32_t i = 0; i < m->lines; i++) {
     uint64_t dpos, dts, drecv, flags;
@@ -316,6 +312,7 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
         get_varint(&r, &flags) || get_bytes(&r, &hp, &hl) || hl > 255 ||
         get_bytes(&r, &pp, &pl) || pl > 255 || get_bytes(&r, &dp, &dl))
       return -EBADMSG;
+    if (!deliver) continue;
     soc_jentry e = {.block = m->id, .source = m->source, .stream = m->stream};
     e.line.pos = m->first_pos + dpos;
     e.line.ts_ns = m->first_ts + unzigzag(dts);
@@ -337,9 +334,68 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
   return r.p == r.end ? 0 : -EBADMSG;
 }
 
-int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb cb, void *arg) {
-  scan_ctx c = {.q = q, .cb = cb, .arg = arg};
+/* Decodes the whole block before handing any line of it: a damaged block
+ * yields nothing rather than its first lines and then garbage. */
+static int scan_block(void *arg, const soc_block_meta *m, const void *data, size_t len) {
+  scan_ctx *c = arg;
+  const char *why = NULL;
+  size_t n = 0;
+  if (m->check == SOC_BLOCK_DAMAGED) {
+    why = "checksum mismatch";
+  } else {
+    unsigned long long size = ZSTD_getFrameContentSize(data, len);
+    if (m->codec != CODEC_ZSTD || size == ZSTD_CONTENTSIZE_ERROR ||
+        size == ZSTD_CONTENTSIZE_UNKNOWN || size > BLOCK_DECODED_MAX) {
+      why = "does not decode";
+    } else {
+      c->plain.len = 0;
+      if (buf_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
+      n = ZSTD_decompress(c->plain.p, (size_t)size + 1, data, len);
+      if (ZSTD_isError(n) || n != size || walk_lines(c, m, n, 0) < 0) why = "does not decode";
+    }
+  }
+  if (why) {
+    c->damaged++;
+    return c->on_damage ? c->on_damage(c->damage_arg, m, why) : 0;
+  }
+  return walk_lines(c, m, n, 1);
+}
+
+int soc_journal_pending_scan(soc_journal *j, soc_jpending_cb cb, void *arg) {
+  for (size_t i = 0; i < j->n; i++) {
+    block *b = &j->blocks[i];
+    if (!b->meta.lines) continue;
+    b->meta.source = b->source;
+    b->meta.stream = b->stream;
+    int rc = cb(arg, &b->meta, b->data.p, b->data.len);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+void soc_journal_discard(soc_journal *j) { soc_journal_done(j, 1); }
+
+int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc_jentry_cb cb,
+                       void *arg) {
+  static const soc_block_query all = {0};
+  scan_ctx c = {.q = &all, .cb = cb, .arg = arg};
+  c.plain.p = (uint8_t *)enc; /* only read: walk_lines never writes or frees it */
+  int rc = walk_lines(&c, m, len, 0);
+  return rc ? rc : walk_lines(&c, m, len, 1);
+}
+
+int soc_journal_scan_checked(soc_store *store, const soc_block_query *q, soc_jentry_cb cb,
+                             void *arg, soc_jdamage_cb on_damage, void *damage_arg,
+                             int64_t *damaged) {
+  scan_ctx c = {.q = q, .cb = cb, .arg = arg, .on_damage = on_damage, .damage_arg = damage_arg};
   int result = soc_store_block_scan(store, q, scan_block, &c);
   free(c.plain.p);
+  if (damaged) *damaged = c.damaged;
   return result;
+}
+
+int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb cb, void *arg) {
+  int64_t damaged = 0;
+  int result = soc_journal_scan_checked(store, q, cb, arg, NULL, NULL, &damaged);
+  return result ? result : damaged ? -EBADMSG : 0;
 }

@@ -258,6 +258,28 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL,\n"
     "  body TEXT NOT NULL\n"              /* the message as it came */
     ") WITHOUT ROWID;",
+    /* 11: every journal block carries a SHA-256 of its content and columns
+     * (store_journal.c), checked on every read: SQLite's own checks cover
+     * its pages' structure, not a flipped bit inside a row. NULL for blocks
+     * written before. A block found damaged is recorded once in
+     * journal_damage with what its row still says, so status can count it
+     * after retention has removed the block itself. */
+    "ALTER TABLE journal_block ADD COLUMN checksum BLOB;\n"
+    "CREATE TABLE journal_damage(\n"
+    "  block INTEGER PRIMARY KEY,\n"       /* journal_block id */
+    "  source TEXT NOT NULL,\n"
+    "  stream INTEGER NOT NULL,\n"
+    "  first_pos INTEGER NOT NULL,\n"
+    "  last_pos INTEGER NOT NULL,\n"
+    "  lines INTEGER NOT NULL,\n"
+    "  why TEXT NOT NULL,\n"
+    "  found_ns INTEGER NOT NULL\n"
+    ");",
+    /* 12: the store's own random id, made once with the file (or at this
+     * upgrade): part of every event.id (normalize.c), so that a store made
+     * new, or one that lost commits and was given a new id at start
+     * (agent/storemark.c), never repeats an id the center already holds. */
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('store.id', lower(hex(randomblob(16))));",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -476,6 +498,24 @@ static const char *const center_migrations[] = {
     "ALTER TABLE evidence_chunk ADD COLUMN received_ns INTEGER NOT NULL DEFAULT 0;\n"
     "UPDATE evidence_chunk SET received_ns ="
     " CAST((julianday('now') - 2440587.5) * 86400000000000 AS INTEGER);",
+    /* 7: the collectors' own alerts (store_center.c): what the center lost
+     * or could not do, such as messages the broker's retention removed
+     * before they were read. Kept in the transaction of the batch that
+     * found them. */
+    "CREATE TABLE center_alert(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  collector TEXT NOT NULL,\n"
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"           /* e.g. expired */
+    "  message TEXT NOT NULL\n"
+    ");\n"
+    /* and each agent's store, from its heartbeats: its id and newest
+     * journal block, and what the center made of a change (a store that
+     * was replaced or went backwards: the agent lost data) */
+    "ALTER TABLE agent ADD COLUMN store_id TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE agent ADD COLUMN store_block INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE agent ADD COLUMN store_flag TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE agent ADD COLUMN store_flag_ns INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))
@@ -853,6 +893,37 @@ int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "rollback without a transaction");
   return soc_store_exec(s, "ROLLBACK", "cannot roll back");
+}
+
+int soc_store_renew_id(soc_store *s) {
+  return soc_store_exec(s,
+                        "INSERT OR REPLACE INTO meta(key, value)"
+                        " VALUES('store.id', lower(hex(randomblob(16))))",
+                        "cannot make a new store id");
+}
+
+/* name is one of the callers' fixed identifiers, never input. */
+static int savepoint_sql(soc_store *s, const char *verb, const char *name, const char *what) {
+  char sql[160];
+  if (!s || !name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name) ||
+      (size_t)snprintf(sql, sizeof sql, "%s %s%s%s", verb, name,
+                       strcmp(verb, "ROLLBACK TO") ? "" : "; RELEASE ",
+                       strcmp(verb, "ROLLBACK TO") ? "" : name) >= sizeof sql)
+    return -EINVAL;
+  return soc_store_exec(s, sql, what);
+}
+
+int soc_store_savepoint(soc_store *s, const char *name) {
+  return savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
+}
+
+int soc_store_release(soc_store *s, const char *name) {
+  return savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
+}
+
+/* ROLLBACK TO keeps the savepoint open; the RELEASE after it ends it. */
+int soc_store_rollback_to(soc_store *s, const char *name) {
+  return savepoint_sql(s, "ROLLBACK TO", name, "cannot roll back a savepoint");
 }
 
 int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, size_t *len) {

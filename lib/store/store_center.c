@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/tz.h"
 #include "store_internal.h"
 
 enum {
@@ -50,8 +51,8 @@ static const char *const writer_sql[W_COUNT] = {
     /* The WHERE of the upsert is what keeps a replayed old heartbeat from
      * bringing a silent agent back to life. */
     [W_AGENT] = "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-                " lag_lines, broker, counters, audit_seq, audit_head)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
                 " authority = excluded.authority, version = excluded.version,"
                 " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
@@ -60,7 +61,26 @@ static const char *const writer_sql[W_COUNT] = {
                 /* the audit anchor only moves up: a log cut back cannot lower it */
                 " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
                 "   THEN excluded.audit_head ELSE agent.audit_head END,"
-                " audit_seq = max(agent.audit_seq, excluded.audit_seq)"
+                " audit_seq = max(agent.audit_seq, excluded.audit_seq),"
+                /* another store id, or fewer blocks: the agent's store lost
+                 * commits (storemark.h); flagged with the time it was seen */
+                " store_flag_ns = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
+                "   agent.store_flag_ns WHEN excluded.store_id != agent.store_id"
+                "   OR excluded.store_block < agent.store_block THEN excluded.seen_ns"
+                "   ELSE agent.store_flag_ns END,"
+                " store_flag = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
+                "   agent.store_flag WHEN excluded.store_id != agent.store_id THEN"
+                "   printf('store replaced or gone back: id %s with journal blocks up to %d,"
+                " now id %s with %d',"
+                "     agent.store_id, agent.store_block, excluded.store_id, excluded.store_block)"
+                "   WHEN excluded.store_block < agent.store_block THEN"
+                "   printf('store went backwards: journal blocks up to %d, after %d',"
+                "     excluded.store_block, agent.store_block)"
+                "   ELSE agent.store_flag END,"
+                " store_id = CASE WHEN excluded.store_id = '' THEN agent.store_id"
+                "   ELSE excluded.store_id END,"
+                " store_block = CASE WHEN excluded.store_id = '' THEN agent.store_block"
+                "   ELSE excluded.store_block END"
                 " WHERE excluded.seen_ns > agent.seen_ns",
     [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
                   " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
@@ -204,6 +224,9 @@ int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a)
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 11, a->audit_seq);
   if (rc == SQLITE_OK)
     rc = sqlite3_bind_text(st, 12, a->audit_head ? a->audit_head : "", -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(st, 13, a->store_id ? a->store_id : "", -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 14, a->store_block);
   return step_insert(w, st, rc, NULL, "cannot record an agent's heartbeat");
 }
 
@@ -259,6 +282,66 @@ int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char 
   return step_insert(w, st, rc, NULL, "cannot rotate an agent's key");
 }
 
+int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
+                                size_t cap) {
+  sqlite3_stmt *st = NULL;
+  int result = 0;
+  flag[0] = '\0';
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT store_flag FROM agent WHERE id = ?1 AND store_flag_ns = ?2"
+                              " AND store_flag != ''",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seen_ns);
+    rc = sqlite3_step(st);
+  }
+  if (rc == SQLITE_ROW) {
+    snprintf(flag, cap, "%s", soc_store_text(st, 0));
+    result = 1;
+  } else if (rc != SQLITE_DONE) {
+    result = soc_store_fail_sql(s, rc, "cannot read an agent's store flag");
+  }
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+                               const char *message) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "INSERT INTO center_alert(collector, ts_ns, kind, message)"
+                              " VALUES(?1, ?2, ?3, ?4)",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, collector, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, soc_now_real_ns());
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot record an alert");
+}
+
+int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg) {
+  int result = 0;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->db,
+                              "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM"
+                              " center_alert ORDER BY id DESC LIMIT ?1) ORDER BY id",
+                              -1, &st, NULL);
+  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    result = cb(arg, soc_store_text(st, 0), sqlite3_column_int64(st, 1), soc_store_text(st, 2),
+                soc_store_text(st, 3));
+    rc = SQLITE_OK;
+  }
+  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read alerts");
+  sqlite3_finalize(st);
+  return result;
+}
+
 /* ---- reading ------------------------------------------------------------------- */
 
 int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n) {
@@ -288,7 +371,8 @@ int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg
   if (!s || !cb) goto out;
   int rc = sqlite3_prepare_v2(s->db,
                               "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-                              " lag_lines, broker, counters, audit_seq, audit_head"
+                              " lag_lines, broker, counters, audit_seq, audit_head,"
+                              " store_id, store_block, store_flag, store_flag_ns"
                               " FROM agent ORDER BY id",
                               -1, &st, NULL);
   result = 0;
@@ -306,6 +390,10 @@ int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg
         .counters = soc_store_text(st, 9),
         .audit_seq = sqlite3_column_int64(st, 10),
         .audit_head = soc_store_text(st, 11),
+        .store_id = soc_store_text(st, 12),
+        .store_block = sqlite3_column_int64(st, 13),
+        .store_flag = soc_store_text(st, 14),
+        .store_flag_ns = sqlite3_column_int64(st, 15),
     };
     result = cb(arg, &a);
     rc = SQLITE_OK;

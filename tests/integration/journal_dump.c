@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: journal_dump STATE_DIR/agent.db\n");
     return 2;
   }
-  int rc = soc_store_open(argv[1], SOC_STORE_GROUP_WRITE, &store, err, sizeof err);
+  int rc = soc_store_open(argv[1], SOC_STORE_AGENT, &store, err, sizeof err);
   if (rc < 0) {
     fprintf(stderr, "journal_dump: %s\n", err);
     return 1;

@@ -88,3 +88,17 @@ signed_send() {
     kcat -P -b "$BOOTSTRAP" -t "$topic" -K '\t' -H "agent.id=$agent" -H schema.version=1 \
       -H "agent.key=$pub" -H "signature=$sig" "$@"
 }
+
+# center_config FILE STATE_DIR: a collector "center" on the development broker.
+# The broker holds a stopped member's partitions until its session times out
+# (45 s by default) before the next start gets them: 6 s here.
+center_config() {
+  cat >"$1" <<YAML
+collector: { id: center, state_dir: "$2" }
+kafka:
+  brokers: "$BOOTSTRAP"
+  topic_prefix: soc
+  group_id: soccollector
+  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+YAML
+}

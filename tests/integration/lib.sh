@@ -45,6 +45,11 @@ expect_no_out() {
   ! grep -qF -- "$1" <<<"$OUT" || fail "stdout has: $1"
 }
 
+expect_no_err() {
+  CHECKS=$((CHECKS + 1))
+  ! grep -qF -- "$1" <<<"$ERR" || fail "stderr has: $1"
+}
+
 finish() {
   echo "$((CHECKS - FAILS)) passed, $FAILS failed"
   [ "$FAILS" -eq 0 ]

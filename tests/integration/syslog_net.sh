@@ -31,7 +31,8 @@ inputs:
   - { type: syslog, id: udp-in, listen: "udp://127.0.0.1:$P_UDP", max_message_bytes: 1024 }
   - { type: syslog, id: tcp-in, listen: "tcp://127.0.0.1:$P_TCP", max_message_bytes: 1024,
       max_connections: 16 }
-  - { type: syslog, id: tcp6-in, listen: "tcp://[::1]:$P_TCP6", max_connections: 2 }
+  - { type: syslog, id: tcp6-in, listen: "tcp://[::1]:$P_TCP6", max_connections: 2,
+      max_connections_per_address: 2 }
   - { type: syslog, id: junk-tcp, listen: "tcp://127.0.0.1:$P_JTCP", max_message_bytes: 4096 }
   - { type: syslog, id: junk-udp, listen: "udp://127.0.0.1:$P_JUDP", max_message_bytes: 4096 }
 kafka: { brokers: "127.0.0.1:9092" }

@@ -2,7 +2,9 @@
  * journal: lines go in, survive a commit and come back exactly; a failed
  * commit keeps them; memory is bounded; retention removes forwarded data
  * first and reports what it had to take that was not forwarded; a damaged
- * block is an error, not a crash.
+ * block is an error, not a crash, and a flipped bit or byte anywhere in a
+ * block's row is caught by its checksum: the block is skipped whole and
+ * named, the blocks after it still read.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <sqlite3.h>
 
 #include "soc/journal.h"
 #include "testutil.h"
@@ -262,11 +265,132 @@ static void test_damaged_block(void **state) {
   soc_store_close(s);
 }
 
+/* Changes one byte of a block's row as a disk would: xor into the data
+ * blob, or into an integer column. */
+static void damage(const char *path, int64_t block, const char *column, size_t at, uint8_t xor) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  char sql[160];
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  if (strcmp(column, "data") == 0) {
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT data FROM journal_block WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, block);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_bytes(st, 0);
+    assert_true((size_t)n > at);
+    uint8_t *copy = malloc((size_t)n);
+    memcpy(copy, sqlite3_column_blob(st, 0), (size_t)n);
+    sqlite3_finalize(st);
+    copy[at] ^= xor;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "UPDATE journal_block SET data = ?2 WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, block);
+    sqlite3_bind_blob(st, 2, copy, n, SQLITE_TRANSIENT);
+    free(copy);
+  } else {
+    /* SQLite has no xor operator: (a | b) - (a & b) is one */
+    snprintf(sql, sizeof sql, "UPDATE journal_block SET %s = (%s | %u) - (%s & %u) WHERE id = ?1",
+             column, column, (unsigned)xor, column, (unsigned)xor);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_int64(st, 1, block);
+  }
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+typedef struct damages {
+  size_t n;
+  int64_t id[8];
+  char why[8][32];
+} damages;
+
+static int on_damage(void *arg, const soc_block_meta *m, const char *why) {
+  damages *d = arg;
+  if (d->n < 8) {
+    d->id[d->n] = m->id;
+    snprintf(d->why[d->n], sizeof d->why[0], "%s", why);
+  }
+  d->n++;
+  return 0;
+}
+
+/* Three blocks of two lines; block 2 is damaged as told; the scan must hand
+ * blocks 1 and 3 whole, nothing of block 2, and name block 2. */
+static void check_damage(const char *name, const char *column, size_t at, uint8_t xor) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", test_dir(), name);
+  soc_store *s = open_store(name);
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.block_lines = 2};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  for (int i = 0; i < 6; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "line %d of the journal", i);
+    append(j, "files", 1, text, (uint64_t)i * 100, 1000 + i, "web01");
+  }
+  assert_int_equal(commit(s, j), 0);
+  soc_journal_free(j);
+  soc_store_close(s);
+  damage(path, 2, column, at, xor);
+  s = open_store(name);
+  collected c = {0};
+  damages d = {0};
+  int64_t n = -1;
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan_checked(s, &q, collect, &c, on_damage, &d, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.id[0], 2);
+  assert_string_equal(d.why[0], "checksum mismatch");
+  assert_int_equal(c.n, 4);
+  assert_string_equal(c.text[0], "line 0 of the journal");
+  assert_string_equal(c.text[1], "line 1 of the journal");
+  assert_string_equal(c.text[2], "line 4 of the journal");
+  assert_string_equal(c.text[3], "line 5 of the journal");
+  /* without names: every intact line first, then the error */
+  memset(&c, 0, sizeof c);
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), -EBADMSG);
+  assert_int_equal(c.n, 4);
+  /* recorded once, whoever finds it first */
+  int fresh = 0;
+  soc_block_meta m = {.id = 2, .source = "files", .stream = 1, .first_pos = 200, .last_pos = 300,
+                      .lines = 2};
+  assert_int_equal(soc_store_block_damage_once(s, &m, "checksum mismatch", &fresh), 0);
+  assert_int_equal(fresh, 1);
+  assert_int_equal(soc_store_block_damage_once(s, &m, "checksum mismatch", &fresh), 0);
+  assert_int_equal(fresh, 0);
+  memset(&d, 0, sizeof d);
+  assert_int_equal(soc_store_block_damage_scan(s, on_damage, &d), 0);
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.id[0], 2);
+  soc_store_close(s);
+}
+
+static void test_flipped_bit(void **state) {
+  (void)state;
+  check_damage("bit.db", "data", 20, 0x08); /* one bit in the compressed lines */
+}
+
+static void test_flipped_byte(void **state) {
+  (void)state;
+  check_damage("byte.db", "data", 9, 0xff); /* a whole byte, early in the zstd frame */
+}
+
+static void test_flipped_position(void **state) {
+  (void)state;
+  check_damage("pos.db", "first_pos", 0, 0x40); /* the lines would move: caught too */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_failed_commit_keeps_lines),
       cmocka_unit_test(test_bounded_memory), cmocka_unit_test(test_retention),
       cmocka_unit_test(test_retention_by_receive_time),
-      cmocka_unit_test(test_damaged_block)};
+      cmocka_unit_test(test_damaged_block), cmocka_unit_test(test_flipped_bit),
+      cmocka_unit_test(test_flipped_byte), cmocka_unit_test(test_flipped_position)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

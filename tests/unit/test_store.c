@@ -185,6 +185,32 @@ static void test_meta_and_reopen(void **state) {
   soc_store_close(s);
 }
 
+/* A store's random id: made with the file, kept across opens, new on
+ * renew; another file has another. */
+static void test_store_id(void **state) {
+  struct fixture *fx = *state;
+  char a[64], b[64], c[64], other[600];
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_get(s, "store.id", a, sizeof a, NULL), 0);
+  assert_int_equal(strlen(a), SOC_STORE_ID_LEN);
+  assert_int_equal(strspn(a, "0123456789abcdef"), SOC_STORE_ID_LEN);
+  soc_store_close(s);
+  s = open_ok(fx, 0);
+  assert_int_equal(soc_store_meta_get(s, "store.id", b, sizeof b, NULL), 0);
+  assert_string_equal(a, b);
+  assert_int_equal(soc_store_renew_id(s), 0);
+  assert_int_equal(soc_store_meta_get(s, "store.id", c, sizeof c, NULL), 0);
+  assert_int_equal(strlen(c), SOC_STORE_ID_LEN);
+  assert_string_not_equal(a, c);
+  soc_store_close(s);
+  snprintf(other, sizeof other, "%s.other", fx->db);
+  assert_int_equal(soc_store_open(other, 0, &s, fx->err, sizeof fx->err), 0);
+  assert_int_equal(soc_store_meta_get(s, "store.id", b, sizeof b, NULL), 0);
+  assert_string_not_equal(a, b);
+  assert_string_not_equal(c, b);
+  soc_store_close(s);
+}
+
 static void test_migration_idempotent(void **state) {
   struct fixture *fx = *state;
   for (int i = 0; i < 3; i++) {
@@ -221,7 +247,7 @@ static void test_newer_schema_refused(void **state) {
   assert_non_null(strstr(fx->err, "newer"));
   /* Refusing must not have touched the file. */
   assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version() + 1);
-  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM meta"), 1);
+  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM meta"), 2); /* k and store.id */
 }
 
 static void test_garbage_file(void **state) {
@@ -353,6 +379,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_group_write, setup, teardown),
       cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_idempotent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_truncated_file, setup, teardown),
