@@ -26,6 +26,7 @@
 
 #include "soc/config.h"
 #include "soc/event.h"
+#include "soc/json_event.h"
 #include "soc/journal.h"
 #include "soc/store.h"
 #include "soc/tz.h"
@@ -34,6 +35,7 @@ typedef struct soc_norm_stream {
   const soc_input_config *in; /* NULL: the input is no longer configured */
   soc_tz tz;
   int raw;                    /* format: raw */
+  int json;                   /* format: json */
   int is_file;
   const char *path;           /* file inputs: the file's path, else NULL */
   char id_source[SOC_STORE_META_KEY_MAX + 32]; /* "<input>/<stream>" or "<input>" */

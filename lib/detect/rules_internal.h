@@ -17,6 +17,7 @@
 #include <pcre2.h>
 
 #include "soc/rules.h"
+#include "soc/yamldoc.h"
 
 /* Longest literal put into an automaton: any part of a required literal is
  * required too, so cutting keeps the prefilter exact while bounding the
@@ -36,8 +37,9 @@ typedef enum {
 
 typedef struct fref {
   fref_kind kind;
-  int ecs;    /* FREF_STR, FREF_INT */
-  char *name; /* owned: the name as written */
+  int ecs;           /* FREF_STR, FREF_INT */
+  char *name;        /* owned: the name as written */
+  soc_event_key key; /* FREF_EXTRA: the name, checked once */
 } fref;
 
 typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
@@ -67,7 +69,24 @@ typedef struct capmap {
   int validate; /* an IP or integer field: the event may refuse a value */
 } capmap;
 
-typedef enum { C_EQUALS, C_IN, C_NOT_IN, C_EXISTS, C_CIDR, C_GT, C_LT, C_ANY_OF, C_NOT } cond_op;
+/* C_ALL_OF, C_PATTERN, C_GE, C_LE and C_FIELDREF come from Sigma rules
+ * (sigma.c), whose detection is any boolean tree of field tests. */
+typedef enum {
+  C_EQUALS,
+  C_IN,
+  C_NOT_IN,
+  C_EXISTS,
+  C_CIDR,
+  C_GT,
+  C_LT,
+  C_ANY_OF,
+  C_NOT,
+  C_ALL_OF,
+  C_PATTERN,
+  C_GE,
+  C_LE,
+  C_FIELDREF,
+} cond_op;
 
 typedef struct cidr_net {
   uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
@@ -84,9 +103,11 @@ typedef struct cond {
   int exists;     /* C_EXISTS */
   cidr_net *nets; /* C_CIDR: owned */
   size_t nnets;
-  double num;       /* C_GT, C_LT */
-  struct cond *sub; /* C_ANY_OF: nsub, C_NOT: 1; owned */
+  double num;       /* C_GT, C_LT, C_GE, C_LE */
+  struct cond *sub; /* C_ANY_OF, C_ALL_OF: nsub, C_NOT: 1; owned */
   size_t nsub;
+  pattern *pat; /* C_PATTERN: owned; field is pat->field */
+  fref ref;     /* C_FIELDREF: field's value equals this field's */
 } cond;
 
 struct soc_rule {
@@ -112,6 +133,14 @@ struct soc_rule {
   size_t nwhere;
   int anchored;
   int rewrites_anchor; /* a capture writes a field an automaton scans */
+  /* Sigma rules: patterns of the where tree one of which every match
+   * satisfies (borrowed from the tree; the array is owned). When set they
+   * are the rule's anchor instead of all/any. */
+  const pattern **req;
+  size_t nreq;
+  char *level;  /* owned; Sigma's level, "" for our rules */
+  char *author; /* owned; Sigma's author, "" for our rules */
+  int sigma;
 
   /* correlate */
   int has_corr;
@@ -178,6 +207,24 @@ void rules_pattern_literals(const pattern *p, litset *out);
  * *blame is the first regex of any/all without a literal (NULL when the
  * rule has no positive pattern at all), for the loader's warning. */
 int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame);
+
+/* rules.c: frees what c owns (not c itself). */
+void rules_cond_release(cond *c);
+/* rules.c: frees a rule and everything it owns; NULL is a no-op. */
+void rules_rule_free(soc_rule *r);
+/* rules.c: "192.0.2.0/24", "2001:db8::/32" or a bare address into *out
+ * (IPv4 as v4-mapped IPv6); -EINVAL otherwise. */
+int rules_parse_net(const char *s, cidr_net *out);
+/* rules.c: compiles p->text as a PCRE2 regex (UTF, caseless when
+ * p->nocase, plus extra options) and JITs it. 0, or -EINVAL with the
+ * reason in err. */
+int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen);
+
+/* sigma.c: compiles one Sigma rule document (docs/SIGMA.md). *out is the
+ * rule, or NULL when it is refused: then a warning with the reason is in
+ * diag and *reason says which (SOC_SIGMA_*). Returns 0 or -ENOMEM. */
+int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
+                        soc_rule **out, int *reason);
 
 /* RFC 5424 facility keywords by code, as event.c writes them. */
 extern const char *const rules_facility_names[24];

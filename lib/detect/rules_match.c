@@ -595,13 +595,14 @@ void rules_pattern_literals(const pattern *p, litset *out) {
 
 /* ---- choosing a rule's anchor -------------------------------------------- */
 
-enum { ANCHOR_NONE, ANCHOR_ALL, ANCHOR_ANY };
+enum { ANCHOR_NONE, ANCHOR_ALL, ANCHOR_ANY, ANCHOR_REQ };
 
 static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **blame) {
   litset best = {0}, s;
   size_t any_min = SIZE_MAX, any_n = 0;
   int any_ok = r->nany > 0, kind = ANCHOR_NONE;
   if (blame) *blame = NULL;
+  if (r->nreq) return ANCHOR_REQ; /* sigma.c chose them, each with a literal */
   for (size_t i = 0; i < r->nall; i++) {
     rules_pattern_literals(&r->all[i], &s);
     if (!s.n && blame && !*blame && r->all[i].kind == PAT_REGEX) *blame = &r->all[i];
@@ -806,7 +807,8 @@ int rules_build_automata(soc_rules *rs) {
   /* one field per distinct subject: at most one per pattern */
   const fref **fields = NULL;
   size_t maxfields = 1;
-  for (size_t i = 0; i < rs->n; i++) maxfields += rs->rules[i]->nall + rs->rules[i]->nany;
+  for (size_t i = 0; i < rs->n; i++)
+    maxfields += rs->rules[i]->nall + rs->rules[i]->nany + rs->rules[i]->nreq;
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
   if (!fields || !rs->unanchored) goto out;
@@ -825,6 +827,11 @@ int rules_build_automata(soc_rules *rs) {
     }
     if (kind == ANCHOR_ALL) {
       if (add_literals(&r->all[idx], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
+      continue;
+    }
+    if (kind == ANCHOR_REQ) {
+      for (size_t j = 0; j < r->nreq; j++)
+        if (add_literals(r->req[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
       continue;
     }
     for (size_t j = 0; j < r->nany; j++)
@@ -1000,7 +1007,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
       s = soc_event_get_id(ev);
       break;
     case FREF_EXTRA:
-      s = soc_event_get(ev, f->name);
+      s = f->key.len ? soc_event_get_keyed(ev, f->name, &f->key) : NULL;
       break;
   }
   *len = s ? strlen(s) : 0;
@@ -1178,7 +1185,13 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
       if (cond_eval(ctx, ev, &c->sub[i])) return 1;
     return 0;
   }
+  if (c->op == C_ALL_OF) {
+    for (size_t i = 0; i < c->nsub; i++)
+      if (!cond_eval(ctx, ev, &c->sub[i])) return 0;
+    return 1;
+  }
   if (c->op == C_NOT) return !cond_eval(ctx, ev, c->sub);
+  if (c->op == C_PATTERN) return pattern_match(ctx, ev, NULL, c->pat, 0);
   /* the rule's own captures are seen before they are written */
   if (c->cap >= 0 && ctx->staged[c->cap].set) {
     v = ctx->arena + ctx->staged[c->cap].off;
@@ -1203,6 +1216,18 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
       return v && !number_of(v, len, &d) && d > c->num;
     case C_LT:
       return v && !number_of(v, len, &d) && d < c->num;
+    case C_GE:
+      return v && !number_of(v, len, &d) && d >= c->num;
+    case C_LE:
+      return v && !number_of(v, len, &d) && d <= c->num;
+    case C_FIELDREF: {
+      char rbuf[NUMBUF];
+      size_t rlen = 0;
+      const char *rv;
+      if (!v) return 0;
+      rv = value_of(ctx, ev, &c->ref, rbuf, &rlen);
+      return rv && rlen == len && !memcmp(rv, v, len);
+    }
     default:
       return 0;
   }

@@ -859,6 +859,20 @@ const char *soc_event_get(const soc_event *ev, const char *name) {
   return x ? x->value.s : NULL;
 }
 
+int soc_event_key_of(const char *name, soc_event_key *k) {
+  name_info n;
+  if (!name || !k || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
+  k->hash = n.hash;
+  k->len = (uint32_t)n.len;
+  return 0;
+}
+
+const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k) {
+  name_info n = {.len = k->len, .hash = k->hash};
+  const struct extra *x = ev ? extra_find(ev, name, &n) : NULL;
+  return x ? x->value.s : NULL;
+}
+
 /* Whether o holds only what JSON writers agree on: no floating point
  * (NaN and precision differ between parsers), nesting within reason. */
 static int json_plain(fjson_object *o, int depth) {
