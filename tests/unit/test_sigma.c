@@ -1,0 +1,409 @@
+/*
+ * sigma: Sigma rules compiled onto the rule engine. Each modifier, the
+ * wildcards and their escapes, null and empty values, keywords, every
+ * condition form; the logsource's own tests (Windows channel and event id,
+ * syslog program); refusals, each with its reason and counted; the JSON
+ * input's flattening. Every match is checked twice, through the prefilter
+ * and by evaluating every rule, which must agree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "soc/json_event.h"
+#include "soc/rules.h"
+#include "soc/syslog.h"
+#include "testutil.h"
+
+#define WIN_HEAD                                              \
+  "title: t\n"                                                \
+  "id: r1\n"                                                  \
+  "logsource: { product: windows, category: process_creation }\n"
+
+/* A Sysmon process creation as evtx_dump writes it, with EventData. */
+static const char *win_event(char *buf, size_t len, const char *data) {
+  snprintf(buf, len,
+           "{\"Event\":{\"#attributes\":{\"xmlns\":\"x\"},\"System\":{\"Provider\":{\"#attributes\":"
+           "{\"Name\":\"Microsoft-Windows-Sysmon\"}},\"EventID\":1,\"Channel\":"
+           "\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"pc1\",\"TimeCreated\":"
+           "{\"#attributes\":{\"SystemTime\":\"2026-04-17T05:24:53.092051Z\"}}},"
+           "\"EventData\":{%s}}}",
+           data);
+  return buf;
+}
+
+static soc_rules *load(const char *text, soc_rules_stats *st) {
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = NULL;
+  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, st, d), 0);
+  assert_int_equal(soc_diag_errors(d), 0);
+  if (st->sigma_refused) soc_diag_print(d, stderr);
+  soc_diag_free(d);
+  return rs;
+}
+
+static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
+  (void)r;
+  (void)ev;
+  (*(int *)arg)++;
+  return 0;
+}
+
+/* Whether the one rule in text fires on the JSON line (both ways). */
+static int fires_json(const char *rule, const char *json) {
+  soc_rules_stats st;
+  soc_rules *rs = load(rule, &st);
+  soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
+                           .host_field = "Event.System.Computer"};
+  int a = 0, b = 0;
+  assert_int_equal(st.sigma_loaded, 1);
+  soc_match_ctx *fast = soc_match_ctx_new(rs), *slow = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  assert_non_null(fast);
+  assert_non_null(slow);
+  soc_match_ctx_set_flags(slow, SOC_MATCH_NO_PREFILTER);
+  assert_true(soc_event_from_json_line(ev, json, strlen(json), &o) >= 0);
+  assert_true(soc_rules_match(rs, fast, ev, count_hit, &a) >= 0);
+  assert_true(soc_rules_match(rs, slow, ev, count_hit, &b) >= 0);
+  assert_int_equal(a, b);
+  soc_event_free(ev);
+  soc_match_ctx_free(fast);
+  soc_match_ctx_free(slow);
+  soc_rules_free(rs);
+  return a;
+}
+
+/* The rule WIN_HEAD + detection on an event with EventData data. */
+static int win(const char *detection, const char *data) {
+  char rule[4096], ev[4096];
+  snprintf(rule, sizeof rule, WIN_HEAD "detection:\n%s", detection);
+  return fires_json(rule, win_event(ev, sizeof ev, data));
+}
+
+/* The reason the rule is refused for, or -1 when it loads. */
+static int refused(const char *text) {
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = NULL;
+  soc_rules_stats st;
+  int reason = -1;
+  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, &st, d), 0);
+  for (int r = 0; r < SOC_SIGMA_REASONS; r++)
+    if (st.sigma_reasons[r]) reason = r;
+  if (reason >= 0) {
+    assert_int_equal(st.sigma_refused, 1);
+    assert_int_equal(soc_rules_count(rs), 0);
+    assert_true(soc_diag_contains(d, "refused"));
+  }
+  soc_rules_free(rs);
+  soc_diag_free(d);
+  return reason;
+}
+
+static void test_plain_values(void **state) {
+  (void)state;
+  const char *img = "\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\"";
+  /* plain: whole value, ASCII case ignored */
+  assert_int_equal(win("  s: { Image: 'c:\\windows\\system32\\CMD.EXE' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image: 'cmd.exe' }\n  condition: s\n", img), 0);
+  assert_int_equal(win("  s: { Image|endswith: '\\cmd.exe' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|startswith: 'C:\\Windows\\' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains: 'system32' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains: 'system64' }\n  condition: s\n", img), 0);
+  /* cased */
+  assert_int_equal(win("  s: { Image|contains|cased: 'system32' }\n  condition: s\n", img), 0);
+  assert_int_equal(win("  s: { Image|contains|cased: 'System32' }\n  condition: s\n", img), 1);
+  /* a list is any of; all makes it every one */
+  assert_int_equal(win("  s: { Image|contains: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains|all: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 0);
+  assert_int_equal(
+      win("  s: { Image|contains|all: [ 'windows', 'cmd' ] }\n  condition: s\n", img), 1);
+  /* numbers compare as text */
+  assert_int_equal(win("  s: { ProcessId: 4688 }\n  condition: s\n", "\"ProcessId\":4688"), 1);
+  assert_int_equal(win("  s: { ProcessId: 468 }\n  condition: s\n", "\"ProcessId\":4688"), 0);
+}
+
+static void test_wildcards(void **state) {
+  (void)state;
+  const char *cl = "\"CommandLine\":\"powershell -enc AAAA *star? x\"";
+  assert_int_equal(win("  s: { CommandLine: 'power*-enc*' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine: 'power*-ENC ?\?\?\?' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine: 'power*-ENC ?\?\?\?*' }\n  condition: s\n", cl), 1);
+  /* escapes: \* and \? are the characters themselves */
+  assert_int_equal(win("  s: { CommandLine|contains: '\\*star\\?' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|contains: 'x\\*star' }\n  condition: s\n", cl), 0);
+  /* a * inside contains still spans anything */
+  assert_int_equal(win("  s: { CommandLine|contains: 'shell*AAAA' }\n  condition: s\n", cl), 1);
+  /* a lone * matches any value that is there */
+  assert_int_equal(win("  s: { CommandLine: '*' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { ParentImage: '*' }\n  condition: s\n", cl), 0);
+}
+
+static void test_null_empty_exists(void **state) {
+  (void)state;
+  const char *d = "\"Image\":\"a.exe\",\"Description\":\"\"";
+  assert_int_equal(win("  s: { OriginalFileName: null }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image: null }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Description: '' }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image: '' }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Image|exists: true }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image|exists: false }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Hashes|exists: false }\n  condition: s\n", d), 1);
+}
+
+static void test_conditions(void **state) {
+  (void)state;
+  const char *d = "\"Image\":\"a.exe\",\"User\":\"bob\"";
+  const char *sels = "  sel_a: { Image: 'a.exe' }\n"
+                     "  sel_b: { User: 'eve' }\n"
+                     "  filter: { User: 'bob' }\n";
+  char det[1024];
+#define COND(c) (snprintf(det, sizeof det, "%s  condition: %s\n", sels, c), det)
+  assert_int_equal(win(COND("sel_a and sel_b"), d), 0);
+  assert_int_equal(win(COND("sel_a or sel_b"), d), 1);
+  assert_int_equal(win(COND("sel_a and not filter"), d), 0);
+  assert_int_equal(win(COND("not sel_b"), d), 1);
+  assert_int_equal(win(COND("1 of sel_*"), d), 1);
+  assert_int_equal(win(COND("all of sel_*"), d), 0);
+  assert_int_equal(win(COND("all of sel_* or filter"), d), 1);
+  assert_int_equal(win(COND("sel_b or (sel_a and filter)"), d), 1);
+  assert_int_equal(win(COND("(sel_b or sel_a) and not filter"), d), 0);
+  assert_int_equal(win(COND("1 of them"), d), 1);
+  assert_int_equal(win(COND("all of them"), d), 0);
+  /* not binds tighter than and, and than or */
+  assert_int_equal(win(COND("not sel_b and sel_a or sel_b"), d), 1);
+  /* the old list form: any of the conditions */
+  snprintf(det, sizeof det, "%s  condition: [ sel_b, filter ]\n", sels);
+  assert_int_equal(win(det, d), 1);
+  /* a list of maps is any of them */
+  assert_int_equal(win("  s:\n    - { Image: x }\n    - { User: bob }\n  condition: s\n", d), 1);
+#undef COND
+}
+
+static void test_modifiers(void **state) {
+  (void)state;
+  /* re: a search, case-sensitive unless i */
+  const char *cl = "\"CommandLine\":\"Cmd /c whoami\\nnext\"";
+  assert_int_equal(win("  s: { CommandLine|re: 'c\\s+whoami' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: '^cmd' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|i: '^cmd' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: '^next' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|m: '^next' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: 'whoami.next' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|s: 'whoami.next' }\n  condition: s\n", cl), 1);
+  /* windash: -, /, en dash, em dash, horizontal bar */
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n", cl), 1);
+  assert_int_equal(
+      win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n",
+          "\"CommandLine\":\"cmd \xe2\x80\x94" "c whoami\""),
+      1);
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -x ' }\n  condition: s\n", cl), 0);
+  /* base64 / base64offset ("whoami": d2hvYW1p; at offset 1 " whoami": IHdob2FtaQ) */
+  assert_int_equal(win("  s: { CommandLine|base64: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"d2hvYW1p\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"x IHdob2FtaQ== y\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"x d2hvYW1p y\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"d2hpYW1p\""),
+                   0);
+  /* utf16le then base64: "ab" -> 61 00 62 00 -> YQBiAA== */
+  assert_int_equal(win("  s: { CommandLine|wide|base64: 'ab' }\n  condition: s\n",
+                       "\"CommandLine\":\"YQBiAA==\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|utf16be|base64: 'ab' }\n  condition: s\n",
+                       "\"CommandLine\":\"AGEAYg==\""),
+                   1);
+  /* cidr, v4 and v6 */
+  const char *ip = "\"DestinationIp\":\"10.1.2.3\",\"SourceIp\":\"2001:db8::5\"";
+  assert_int_equal(win("  s: { DestinationIp|cidr: [ '192.168.0.0/16', '10.0.0.0/8' ] }\n"
+                       "  condition: s\n",
+                       ip),
+                   1);
+  assert_int_equal(win("  s: { DestinationIp|cidr: '10.2.0.0/16' }\n  condition: s\n", ip), 0);
+  assert_int_equal(win("  s: { SourceIp|cidr: '2001:db8::/32' }\n  condition: s\n", ip), 1);
+  /* numbers */
+  const char *n = "\"LogonType\":\"10\"";
+  assert_int_equal(win("  s: { LogonType|gt: 9 }\n  condition: s\n", n), 1);
+  assert_int_equal(win("  s: { LogonType|gt: 10 }\n  condition: s\n", n), 0);
+  assert_int_equal(win("  s: { LogonType|gte: 10 }\n  condition: s\n", n), 1);
+  assert_int_equal(win("  s: { LogonType|lt: 10 }\n  condition: s\n", n), 0);
+  assert_int_equal(win("  s: { LogonType|lte: 10 }\n  condition: s\n", n), 1);
+  /* fieldref */
+  assert_int_equal(win("  s: { Image|fieldref: ParentImage }\n  condition: s\n",
+                       "\"Image\":\"a\",\"ParentImage\":\"a\""),
+                   1);
+  assert_int_equal(win("  s: { Image|fieldref: ParentImage }\n  condition: s\n",
+                       "\"Image\":\"a\",\"ParentImage\":\"b\""),
+                   0);
+}
+
+static void test_logsource(void **state) {
+  (void)state;
+  char ev[1024];
+  /* a file_event rule does not fire on a process creation (event id 1) */
+  assert_int_equal(fires_json("title: t\nid: r\nlogsource: { product: windows, category: file_event }\n"
+                              "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                              win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+                   0);
+  /* a Security-channel rule does not fire on Sysmon's channel */
+  assert_int_equal(fires_json("title: t\nid: r\nlogsource: { product: windows, service: security }\n"
+                              "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                              win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+                   0);
+  /* Winlogbeat's shape maps too */
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"winlog\":{\"channel\":\"Microsoft-Windows-Sysmon/Operational\",\"event_id\":1,"
+                 "\"event_data\":{\"Image\":\"C:\\\\a.exe\"}}}"),
+      1);
+  /* Linux syslog: keywords over the message of the service's program */
+  const char *rule = "title: t\nid: r\nlogsource: { product: linux, service: sshd }\n"
+                     "detection:\n  keywords: [ 'error: buffer*overflow', 'bad thing' ]\n"
+                     "  condition: keywords\n";
+  soc_rules_stats st;
+  soc_rules *rs = load(rule, &st);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *e = soc_event_new();
+  soc_syslog_opts o = {.recv_ns = INT64_C(1795593600000000000)};
+  const char *lines[] = {"<38>Jan  5 10:00:00 h sshd[1]: error: buffer big overflow here",
+                         "<38>Jan  5 10:00:00 h cron[1]: error: buffer big overflow here",
+                         "<38>Jan  5 10:00:00 h sshd[1]: a BAD THING"};
+  int want[] = {1, 0, 1};
+  for (size_t i = 0; i < 3; i++) {
+    int hits = 0;
+    soc_event_reset(e);
+    soc_syslog_parse(lines[i], strlen(lines[i]), &o, e);
+    assert_true(soc_rules_match(rs, ctx, e, count_hit, &hits) >= 0);
+    assert_int_equal(hits, want[i]);
+  }
+  soc_event_free(e);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|foo: x }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|re: '(' }\n  condition: s\n"),
+                   SOC_SIGMA_REGEX);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|cidr: 'x/8' }\n  condition: s\n"),
+                   SOC_SIGMA_VALUE);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: t\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s and\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: (s\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: 1 of z*\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(
+      refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s | count() > 5\n"),
+      SOC_SIGMA_CORRELATION);
+  assert_int_equal(refused("title: t\nid: r\nlogsource: { product: aws, service: cloudtrail }\n"
+                           "detection:\n  s: { a: x }\n  condition: s\n"),
+                   SOC_SIGMA_LOGSOURCE);
+  assert_int_equal(refused("title: t\nid: r\nlogsource: { category: webserver }\n"
+                           "detection:\n  s: { cs-cookie: x }\n  condition: s\n"),
+                   SOC_SIGMA_FIELD);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  keywords: [ x ]\n  condition: keywords\n"),
+                   SOC_SIGMA_FIELD);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|utf16le: x }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|expand: '%x%' }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused("title: t\nid: r\ncorrelation: { type: event_count }\n"),
+                   SOC_SIGMA_CORRELATION);
+  assert_int_equal(refused("title: t\nlogsource: { product: windows }\ndetection: {}\n"),
+                   SOC_SIGMA_SYNTAX);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s\n"), -1);
+}
+
+static void test_metadata_and_summary(void **state) {
+  (void)state;
+  soc_rules_stats st;
+  soc_rules *rs = load("title: Whoami\nid: 11111111-2222-3333-4444-555555555555\n"
+                       "author: A. Person\nlevel: high\n"
+                       "references: [ 'https://example.org/x' ]\n"
+                       "tags: [ attack.discovery, attack.t1033, attack.t1059.001 ]\n" 
+                       "logsource: { category: webserver }\n"
+                       "detection:\n  s: { cs-uri-query|contains: 'whoami' }\n  condition: s\n",
+                       &st);
+  const soc_rule *r = soc_rules_at(rs, 0);
+  size_t n = 0;
+  assert_non_null(r);
+  assert_string_equal(soc_rule_title(r), "Whoami");
+  assert_string_equal(soc_rule_level(r), "high");
+  assert_string_equal(soc_rule_author(r), "A. Person");
+  assert_true(soc_rule_is_sigma(r));
+  const char *const *m = soc_rule_mitre(r, &n);
+  assert_int_equal(n, 2);
+  assert_string_equal(m[0], "T1033");
+  assert_string_equal(m[1], "T1059.001");
+  soc_rule_references(r, &n);
+  assert_int_equal(n, 1);
+  assert_int_equal(soc_rule_incident_of(r)->category, SOC_CATEGORY_WEB_ATTACK);
+  assert_int_equal(soc_rule_incident_of(r)->severity, SOC_SEVERITY_SEVERE);
+  assert_true(soc_rule_anchored(r));
+  st.sigma_refused = 3;
+  st.sigma_reasons[SOC_SIGMA_FIELD] = 2;
+  st.sigma_reasons[SOC_SIGMA_LOGSOURCE] = 1;
+  char buf[256];
+  soc_rules_sigma_summary(&st, buf, sizeof buf);
+  assert_string_equal(buf, "1 Sigma rule(s) loaded, 3 refused (1 logsource, 2 field)");
+  soc_rules_free(rs);
+}
+
+static void test_json_event(void **state) {
+  (void)state;
+  soc_event *ev = soc_event_new();
+  soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
+                           .host_field = "Event.System.Computer"};
+  char buf[2048];
+  int64_t ns = 0;
+  win_event(buf, sizeof buf, "\"a b\":null,\"x\":true");
+  int rc = soc_event_from_json_line(ev, buf, strlen(buf), &o);
+  assert_int_equal(rc, SOC_JSON_EVENT_TIME | SOC_JSON_EVENT_HOST);
+  assert_string_equal(soc_event_get(ev, "Event.System.Provider.Name"), "Microsoft-Windows-Sysmon");
+  assert_string_equal(soc_event_get(ev, "Event.System.EventID"), "1");
+  assert_string_equal(soc_event_get(ev, "Event.EventData.x"), "true");
+  assert_null(soc_event_get(ev, "Event.EventData.a_b"));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "pc1");
+  assert_int_equal(soc_event_get_time(ev, &ns), 0);
+  assert_true(ns == INT64_C(1776403493092051000));
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_json_line(ev, "[1]", 3, &o), -EINVAL);
+  assert_int_equal(soc_event_from_json_line(ev, "{\"a", 3, &o), -EINVAL);
+  /* a syslog header in front of the object */
+  soc_syslog_opts so = {.recv_ns = INT64_C(1795593600000000000)};
+  const char *line = "<14>Jan  5 10:00:00 win1 nxlog: {\"EventID\":4625,\"message\":\"m\"}";
+  soc_event_reset(ev);
+  assert_true(soc_event_from_json_line_or_syslog(ev, line, strlen(line), &o, &so) >= 0);
+  assert_string_equal(soc_event_get(ev, "EventID"), "4625");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "m");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "win1");
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_json_line_or_syslog(ev, "plain text", 10, &o, &so), -EINVAL);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "plain text");
+  soc_event_free(ev);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_plain_values),   cmocka_unit_test(test_wildcards),
+      cmocka_unit_test(test_null_empty_exists), cmocka_unit_test(test_conditions),
+      cmocka_unit_test(test_modifiers),      cmocka_unit_test(test_logsource),
+      cmocka_unit_test(test_refusals),       cmocka_unit_test(test_metadata_and_summary),
+      cmocka_unit_test(test_json_event),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
