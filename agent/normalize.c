@@ -58,6 +58,7 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
     }
   st->raw = st->in && st->in->format && strcmp(st->in->format, "raw") == 0;
   st->json = st->in && st->in->format && strcmp(st->in->format, "json") == 0;
+  st->auditd = st->in && st->in->format && strcmp(st->in->format, "auditd") == 0;
   st->is_file = st->in && st->in->type == SOC_INPUT_FILE;
   if (e->stream)
     snprintf(st->id_source, sizeof st->id_source, "%s/%lld", e->source, (long long)e->stream);
@@ -84,6 +85,10 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
   } else if (st->raw) {
     soc_event_set_str(ev, SOC_ECS_MESSAGE, e->line.data, e->line.len);
     soc_event_set_time(ev, e->line.ts_ns);
+  } else if (st->auditd) {
+    if (soc_event_from_audit_line(ev, e->line.data, e->line.len) < 0)
+      soc_event_add_tag(ev, "bad_auditd", 10);
+    if (soc_event_get_time(ev, NULL) < 0) soc_event_set_time(ev, e->line.ts_ns);
   } else if (st->json) {
     soc_json_event_opts o = {.time_field = st->in->time_field, .host_field = st->in->host_field};
     soc_syslog_opts so = {.tz = st->tz, .recv_ns = e->line.recv_ns};

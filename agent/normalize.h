@@ -25,6 +25,7 @@
 #define SOC_AGENT_NORMALIZE_H
 
 #include "soc/config.h"
+#include "soc/auditd.h"
 #include "soc/event.h"
 #include "soc/json_event.h"
 #include "soc/journal.h"
@@ -36,6 +37,7 @@ typedef struct soc_norm_stream {
   soc_tz tz;
   int raw;                    /* format: raw */
   int json;                   /* format: json */
+  int auditd;                 /* format: auditd */
   int is_file;
   const char *path;           /* file inputs: the file's path, else NULL */
   char id_source[SOC_STORE_META_KEY_MAX + 32]; /* "<input>/<stream>" or "<input>" */

@@ -3,7 +3,8 @@
  *
  *   socctl rules test -r RULEFILE [-r RULEFILE...] [--sigma PATH...] [--timezone Z] [--json]
  *                     [--max-keys N] [--quiet] [--stats] [--no-prefilter]
- *                     [--format syslog|json [--time-field P] [--host-field P]] [LOGFILE...]
+ *                     [--format syslog|json|auditd [--time-field P] [--host-field P]]
+ *                     [LOGFILE...]
  *
  * Each line (from the files, or stdin) is parsed as syslog exactly as the
  * agent does, received "now", then matched and correlated by the same code
@@ -33,6 +34,7 @@
 #include "socctl.h"
 #include "soc/correlate.h"
 #include "soc/diag.h"
+#include "soc/auditd.h"
 #include "soc/config.h"
 #include "soc/event.h"
 #include "soc/json_event.h"
@@ -64,7 +66,7 @@ typedef struct test_state {
   size_t used;
   soc_syslog_opts opts;
   soc_json_event_opts jopts;
-  int json, quiet, json_in;
+  int json, quiet, json_in, auditd_in;
   const char *line;
   size_t len;
   uint64_t lines, cut, hits, fires;
@@ -87,8 +89,8 @@ static void usage(FILE *out) {
           "  --sigma PATH         Sigma rule files: a file, a glob or a folder (all *.yml\n"
           "                       under it); repeat for several (docs/SIGMA.md)\n"
           "  -v, --verbose        with --sigma: also list every Sigma rule loaded\n"
-          "  --format F           syslog (default) or json: each line a JSON object, as\n"
-          "                       the agent's inputs with format: json read it\n"
+          "  --format F           syslog (default), json (each line a JSON object) or\n"
+          "                       auditd (audit.log), as the agent's inputs read them\n"
           "  --time-field P       json: dotted path of the event time (default @timestamp)\n"
           "  --host-field P       json: dotted path of the host name\n"
           "Lines are read from the LOGFILEs, or stdin without any.\n",
@@ -164,7 +166,9 @@ static int run_batch(test_state *s) {
   for (size_t i = 0; i < s->nbatch; i++) {
     soc_event_reset(s->evs[i]);
     s->opts.recv_ns = soc_now_real_ns();
-    if (!s->json_in)
+    if (s->auditd_in)
+      soc_event_from_audit_line(s->evs[i], s->buf + s->off[i], s->lens[i]);
+    else if (!s->json_in)
       soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
     else if (soc_event_from_json_line_or_syslog(s->evs[i], s->buf + s->off[i], s->lens[i],
                                                 &s->jopts, &s->opts) < 0)
@@ -291,11 +295,13 @@ static int rules_test(int argc, char **argv) {
         verbose = 1;
         break;
       case O_FORMAT:
-        if (strcmp(optarg, "syslog") && strcmp(optarg, "json")) {
-          fprintf(stderr, "socctl rules test: --format '%s': expected syslog or json\n", optarg);
+        if (strcmp(optarg, "syslog") && strcmp(optarg, "json") && strcmp(optarg, "auditd")) {
+          fprintf(stderr, "socctl rules test: --format '%s': expected syslog, json or auditd\n",
+                  optarg);
           return 2;
         }
         s.json_in = optarg[0] == 'j';
+        s.auditd_in = optarg[0] == 'a';
         break;
       case O_TIMEF:
         s.jopts.time_field = optarg;

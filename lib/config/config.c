@@ -213,8 +213,8 @@ static const soc_field file_input_fields[] = {
      .max = 86400000, .help = "a last line without its newline is taken after this idle time"},
     {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
      .def = "syslog",
-     .help = "syslog (headers parsed, raw when they do not parse), raw, or json (one JSON "
-             "object a line)"},
+     .help = "syslog (headers parsed, raw when they do not parse), raw, json (one JSON "
+             "object a line) or auditd (audit.log records)"},
     {.key = "read_from", .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_input_config, read_from), .def = "beginning",
      .help = "where to start in a file seen for the first time: beginning or end"},
@@ -641,7 +641,7 @@ static int check_encoding(const loader *l, const soc_ynode *node, const char *wh
 /* Checks of one input that go beyond its table. */
 static int check_input(const loader *l, const soc_ynode *node, const soc_input_config *in,
                        const char *where) {
-  static const char *const formats[] = {"syslog", "raw", "json", NULL};
+  static const char *const formats[] = {"syslog", "raw", "json", "auditd", NULL};
   static const char *const starts[] = {"beginning", "end", NULL};
   int result = 0;
   if (check_timezone(l, node, where, in->timezone) < 0) result = -EINVAL;
