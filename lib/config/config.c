@@ -189,7 +189,7 @@ static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
 /* format: json (docs/SIGMA.md): where a JSON line keeps its time and host. */
 #define INPUT_JSON                                                                            \
   {.key = "time_field", .type = SOC_FIELD_STRING,                                            \
-   .offset = offsetof(soc_input_config, time_field), .def = "@timestamp",                    \
+   .offset = offsetof(soc_input_config, time_field), .def = "'@timestamp'",                  \
    .help = "format: json: dotted path of the event time (RFC 3339 or epoch seconds)"},       \
   {.key = "host_field", .type = SOC_FIELD_STRING,                                            \
    .offset = offsetof(soc_input_config, host_field),                                         \

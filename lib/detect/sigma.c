@@ -37,7 +37,7 @@
 
 #define SIGMA_VARIANTS_MAX 64 /* strings one value may become (windash, base64offset) */
 #define SIGMA_REQ_MAX 1024    /* patterns in a rule's prefilter set */
-#define SIGMA_NODES_MAX 4096  /* conditions in one compiled rule */
+#define SIGMA_NODES_MAX 16384 /* conditions in one compiled rule */
 #define SIGMA_DEPTH_MAX 64    /* nesting of a condition */
 #define SIGMA_TOKENS_MAX 1024 /* tokens of one condition */
 
