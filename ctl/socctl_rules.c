@@ -120,8 +120,14 @@ static void print_fire(test_state *s, const soc_fire *f) {
   fmt_time(f->first_ns, first);
   fmt_time(f->last_ns, last);
   if (!s->json) {
-    printf("%s key=%s count=%zu first=%s last=%s: %s\n", soc_rule_id(f->rule),
-           f->key[0] ? f->key : "-", f->count, first, last, text);
+    /* DRL 1.1: a view of a Sigma rule's matches names the rule's author */
+    if (soc_rule_is_sigma(f->rule))
+      printf("%s key=%s count=%zu first=%s last=%s level=%s author=\"%s\": %s\n",
+             soc_rule_id(f->rule), f->key[0] ? f->key : "-", f->count, first, last,
+             soc_rule_level(f->rule), soc_rule_author(f->rule), text);
+    else
+      printf("%s key=%s count=%zu first=%s last=%s: %s\n", soc_rule_id(f->rule),
+             f->key[0] ? f->key : "-", f->count, first, last, text);
     free(text);
     return;
   }
@@ -135,6 +141,10 @@ static void print_fire(test_state *s, const soc_fire *f) {
   }
   fjson_object_object_add(o, "rule", fjson_object_new_string(soc_rule_id(f->rule)));
   fjson_object_object_add(o, "title", fjson_object_new_string(soc_rule_title(f->rule)));
+  if (soc_rule_is_sigma(f->rule)) {
+    fjson_object_object_add(o, "level", fjson_object_new_string(soc_rule_level(f->rule)));
+    fjson_object_object_add(o, "author", fjson_object_new_string(soc_rule_author(f->rule)));
+  }
   fjson_object_object_add(o, "key", fjson_object_new_string(f->key));
   fjson_object_object_add(o, "count", fjson_object_new_int64((int64_t)f->count));
   fjson_object_object_add(o, "first", fjson_object_new_string(first));

@@ -49,6 +49,7 @@ run "$CTL" rules test --sigma "$PACK/linux/auditd" --format auditd "$DATA/auditd
 expect_status 0
 expect_out "74c01ace-0152-4094-8ae2-6fd776dd43e5 key=- count=1 first=2023-11-14T22:13:20.123Z"
 expect_out "106d7cbd-80ff-4985-b682-a7043e5acb72 key=- count=1 first=2023-11-14T22:13:21.000Z"
+expect_out "level=high author=\"Pawel Mazur\": type=SYSCALL"
 CHECKS=$((CHECKS + 1))
 [ "$(grep -c . <<<"$OUT")" -eq 2 ] || fail "auditd: expected 2 firings"
 
