@@ -176,6 +176,14 @@ struct soc_rules {
   soc_rule **by_id; /* sorted by id, for soc_rules_find */
   ac_auto *ac;
   size_t nac;
+  /* Automata of extra fields are found from the event's extras through
+   * this table (by name hash, open addressing, ac index + 1; 0 empty), so
+   * a set with automata for hundreds of names an event mostly lacks does
+   * not look each of them up on every line. */
+  uint32_t *ac_extra;
+  size_t ac_extra_cap; /* a power of two, or 0 */
+  uint32_t *ac_plain;  /* the other automata, by index */
+  size_t nac_plain;
   uint32_t *unanchored; /* rule indexes evaluated on every line, ascending */
   size_t nunanchored;
   uint32_t max_groups; /* the most capture groups of any regex, for match data */

@@ -761,6 +761,10 @@ out:
 void rules_free_automata(soc_rules *rules) {
   for (size_t i = 0; rules->ac && i < rules->nac; i++) ac_release(&rules->ac[i]);
   free(rules->ac);
+  free(rules->ac_extra);
+  free(rules->ac_plain);
+  rules->ac_extra = rules->ac_plain = NULL;
+  rules->ac_extra_cap = rules->nac_plain = 0;
   free(rules->unanchored);
   rules->ac = NULL;
   rules->unanchored = NULL;
@@ -855,6 +859,26 @@ int rules_build_automata(soc_rules *rs) {
     if (!a->field.name) {
       result = -ENOMEM;
       goto out;
+    }
+  }
+  {
+    size_t nextra = 0, capx = 16;
+    for (size_t f = 0; f < rs->nac; f++) nextra += rs->ac[f].field.kind == FREF_EXTRA;
+    while (capx < 2 * nextra) capx *= 2;
+    rs->ac_extra = calloc(capx, sizeof *rs->ac_extra);
+    rs->ac_plain = calloc(rs->nac ? rs->nac : 1, sizeof *rs->ac_plain);
+    if (!rs->ac_extra || !rs->ac_plain) {
+      result = -ENOMEM;
+      goto out;
+    }
+    rs->ac_extra_cap = capx;
+    for (size_t f = 0; f < rs->nac; f++) {
+      const fref *x = &rs->ac[f].field;
+      size_t i = x->key.hash & (capx - 1);
+      if (x->kind != FREF_EXTRA) rs->ac_plain[rs->nac_plain++] = (uint32_t)f;
+      if (x->kind != FREF_EXTRA || !x->key.len) continue;
+      while (rs->ac_extra[i]) i = (i + 1) & (capx - 1);
+      rs->ac_extra[i] = (uint32_t)f + 1;
     }
   }
   /* A rule whose capture rewrites a scanned field changes what the
@@ -1299,11 +1323,26 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
     ctx->gen = 1;
   }
   ctx->ncand = 0;
-  for (size_t f = 0; f < rs->nac; f++) {
+  for (size_t p = 0; p < rs->nac_plain; p++) {
     char buf[NUMBUF];
     size_t len = 0;
-    const char *v = value_of(ctx, ev, &rs->ac[f].field, buf, &len);
-    if (v) scan(ctx, &rs->ac[f], (const uint8_t *)v, len);
+    const ac_auto *a = &rs->ac[rs->ac_plain[p]];
+    const char *v = value_of(ctx, ev, &a->field, buf, &len);
+    if (v) scan(ctx, a, (const uint8_t *)v, len);
+  }
+  /* extras: from the event's side */
+  const char *name, *xv;
+  soc_event_key key;
+  for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
+    for (size_t s = key.hash & (rs->ac_extra_cap - 1); rs->ac_extra[s];
+         s = (s + 1) & (rs->ac_extra_cap - 1)) {
+      const ac_auto *a = &rs->ac[rs->ac_extra[s] - 1];
+      if (a->field.key.hash == key.hash && a->field.key.len == key.len &&
+          !strcmp(a->field.name, name)) {
+        scan(ctx, a, (const uint8_t *)xv, strlen(xv));
+        break;
+      }
+    }
   }
   if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
   while (i < ctx->ncand || j < rs->nunanchored) {

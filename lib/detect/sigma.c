@@ -36,7 +36,7 @@
 #include "sigma_internal.h"
 
 #define SIGMA_VARIANTS_MAX 64 /* strings one value may become (windash, base64offset) */
-#define SIGMA_REQ_MAX 1024    /* patterns in a rule's prefilter set */
+#define SIGMA_REQ_MAX 16384   /* patterns in a rule's prefilter set */
 #define SIGMA_NODES_MAX 16384 /* conditions in one compiled rule */
 #define SIGMA_DEPTH_MAX 64    /* nesting of a condition */
 #define SIGMA_TOKENS_MAX 1024 /* tokens of one condition */
@@ -1046,7 +1046,9 @@ typedef struct reqset {
  * memory, which only costs speed: the rule is then evaluated more often). */
 static void req_of(const cond *n, reqset *out) {
   reqset *s;
-  memset(out, 0, sizeof *out);
+  out->n = 0;
+  out->minlen = 0;
+  out->ok = 0;
   if (n->op == C_PATTERN) {
     litset ls;
     rules_pattern_literals(n->pat, &ls);
@@ -1064,8 +1066,12 @@ static void req_of(const cond *n, reqset *out) {
     for (size_t i = 0; i < n->nsub; i++) {
       req_of(&n->sub[i], s);
       if (s->ok &&
-          (!out->ok || s->minlen > out->minlen || (s->minlen == out->minlen && s->n < out->n)))
-        memcpy(out, s, sizeof *s);
+          (!out->ok || s->minlen > out->minlen || (s->minlen == out->minlen && s->n < out->n))) {
+        memcpy(out->p, s->p, s->n * sizeof *s->p);
+        out->n = s->n;
+        out->minlen = s->minlen;
+        out->ok = 1;
+      }
     }
   } else {
     out->minlen = SIZE_MAX;
@@ -1073,7 +1079,8 @@ static void req_of(const cond *n, reqset *out) {
     for (size_t i = 0; i < n->nsub && out->ok; i++) {
       req_of(&n->sub[i], s);
       if (!s->ok || out->n + s->n > SIGMA_REQ_MAX) {
-        memset(out, 0, sizeof *out);
+        out->ok = 0;
+        out->n = 0;
         break;
       }
       memcpy(out->p + out->n, s->p, s->n * sizeof *s->p);
