@@ -122,6 +122,11 @@ static const sigma_source win_services[] = {
     WINSVC("diagnosis-scripted", "Microsoft-Windows-Diagnosis-Scripted/Operational"),
     WINSVC("printservice-admin", "Microsoft-Windows-PrintService/Admin"),
     WINSVC("printservice-operational", "Microsoft-Windows-PrintService/Operational"),
+    WINSVC("ldap", "Microsoft-Windows-LDAP-Client/Debug"),
+    WINSVC("smbserver-connectivity", "Microsoft-Windows-SmbServer/Connectivity"),
+    WINSVC("certificateservicesclient-lifecycle-system",
+           "Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"),
+    WINSVC("microsoft-servicebus-client", "Microsoft-ServiceBus-Client"),
 };
 #define NWINSVC (sizeof win_services / sizeof win_services[0])
 

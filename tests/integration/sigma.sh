@@ -22,7 +22,7 @@ trap 'rm -rf "$T"' EXIT
 # the pack: all loaded, none refused
 run "$CTL" rules test --sigma "$PACK" -q </dev/null
 expect_status 0
-expect_err "socctl rules test: 2634 Sigma rule(s) loaded, 0 refused"
+expect_err "socctl rules test: 2637 Sigma rule(s) loaded, 0 refused"
 run "$CTL" rules test --sigma "$PACK/linux" --sigma "$PACK/web" -q </dev/null
 expect_err "socctl rules test: 251 Sigma rule(s) loaded, 0 refused"
 
