@@ -42,14 +42,10 @@
 #define SIGMA_TOKENS_MAX 1024 /* tokens of one condition */
 
 static const char *const reason_names[SOC_SIGMA_REASONS] = {
-    [SOC_SIGMA_SYNTAX] = "syntax",
-    [SOC_SIGMA_CORRELATION] = "correlation",
-    [SOC_SIGMA_LOGSOURCE] = "logsource",
-    [SOC_SIGMA_FIELD] = "field",
-    [SOC_SIGMA_MODIFIER] = "modifier",
-    [SOC_SIGMA_VALUE] = "value",
-    [SOC_SIGMA_REGEX] = "regex",
-    [SOC_SIGMA_CONDITION] = "condition",
+    [SOC_SIGMA_SYNTAX] = "syntax",       [SOC_SIGMA_CORRELATION] = "correlation",
+    [SOC_SIGMA_LOGSOURCE] = "logsource", [SOC_SIGMA_FIELD] = "field",
+    [SOC_SIGMA_MODIFIER] = "modifier",   [SOC_SIGMA_VALUE] = "value",
+    [SOC_SIGMA_REGEX] = "regex",         [SOC_SIGMA_CONDITION] = "condition",
     [SOC_SIGMA_LIMIT] = "limit",
 };
 
@@ -234,7 +230,8 @@ static int sval_parse(const char *s, size_t len, int wild, sval *out) {
   for (size_t i = 0; i < len; i++) {
     char ch = s[i];
     uint8_t w = W_LIT;
-    if (wild && ch == '\\' && i + 1 < len && (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
+    if (wild && ch == '\\' && i + 1 < len &&
+        (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
       ch = s[++i];
     } else if (wild && ch == '*') {
       w = W_STAR;
@@ -276,7 +273,8 @@ static int windash(sc *c, const soc_ynode *at, svals *s) {
     size_t pos[8], np = 0, combos = 1;
     for (size_t k = 0; k < v->n; k++)
       if (!v->w[k] && (v->b[k] == '-' || v->b[k] == '/') && (k == 0 || v->b[k - 1] == ' ')) {
-        if (np == 8) return refuse(c, at, SOC_SIGMA_LIMIT, "windash: more than 8 dashes in a value");
+        if (np == 8)
+          return refuse(c, at, SOC_SIGMA_LIMIT, "windash: more than 8 dashes in a value");
         pos[np++] = k;
       }
     for (size_t k = 0; k < np; k++) combos *= NDASH;
@@ -553,8 +551,7 @@ static int parse_mods(sc *c, const char *key, const soc_ynode *at, mods *m, char
     memcpy(mod, s, n);
     mod[n] = '\0';
     if (!strcmp(mod, "contains") || !strcmp(mod, "startswith") || !strcmp(mod, "endswith")) {
-      if (m->match)
-        return refuse(c, at, SOC_SIGMA_MODIFIER, "two of contains/startswith/endswith");
+      if (m->match) return refuse(c, at, SOC_SIGMA_MODIFIER, "two of contains/startswith/endswith");
       m->match = mod[0] == 'c' ? MATCH_CONTAINS : mod[0] == 's' ? MATCH_STARTS : MATCH_ENDS;
     } else if (!strcmp(mod, "all")) {
       m->all = 1;
@@ -624,8 +621,7 @@ static size_t map_field(sc *c, const char *field, const soc_ynode *at,
       refuse(c, at, SOC_SIGMA_FIELD, "field '%.80s' has no mapping for logsource %s", field,
              c->src->name);
     else
-      refuse(c, at, SOC_SIGMA_FIELD, "keywords: logsource %s has no full-text field",
-             c->src->name);
+      refuse(c, at, SOC_SIGMA_FIELD, "keywords: logsource %s has no full-text field", c->src->name);
   }
   return n;
 }
@@ -971,12 +967,12 @@ static cond *parse_unary(cparse *p) {
   } else {
     const soc_ynode *det = p->c->detection;
     size_t k = 0;
-    while (k < det->n && !(tok_is(t, det->items[2 * k]->value) &&
-                           strcmp(det->items[2 * k]->value, "condition")))
+    while (k < det->n &&
+           !(tok_is(t, det->items[2 * k]->value) && strcmp(det->items[2 * k]->value, "condition")))
       k++;
     if (k == det->n)
-      refuse(p->c, p->at, SOC_SIGMA_CONDITION, "'%.*s' is not a selection of this rule",
-             (int)t->n, t->s);
+      refuse(p->c, p->at, SOC_SIGMA_CONDITION, "'%.*s' is not a selection of this rule", (int)t->n,
+             t->s);
     else
       r = named_selection(p, det->items[2 * k], det->items[2 * k + 1]);
   }
@@ -1232,11 +1228,12 @@ int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *prob
     refuse(&c, root, SOC_SIGMA_SYNTAX, "expected logsource and detection mappings");
     goto refused;
   }
-  c.src = sigma_map_source(scalar(soc_ynode_get(ls, "product")),
-                           scalar(soc_ynode_get(ls, "category")),
-                           scalar(soc_ynode_get(ls, "service")));
+  c.src =
+      sigma_map_source(scalar(soc_ynode_get(ls, "product")), scalar(soc_ynode_get(ls, "category")),
+                       scalar(soc_ynode_get(ls, "service")));
   if (!c.src) {
-    const char *p = scalar(soc_ynode_get(ls, "product")), *ca = scalar(soc_ynode_get(ls, "category")),
+    const char *p = scalar(soc_ynode_get(ls, "product")),
+               *ca = scalar(soc_ynode_get(ls, "category")),
                *sv = scalar(soc_ynode_get(ls, "service"));
     refuse(&c, ls, SOC_SIGMA_LOGSOURCE, "no input provides product=%s category=%s service=%s",
            p ? p : "-", ca ? ca : "-", sv ? sv : "-");
@@ -1275,8 +1272,7 @@ int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *prob
       !(r->title = dup_text(soc_ynode_get(root, "title"), 256)) ||
       !(r->description = dup_text(soc_ynode_get(root, "description"), SOC_RULE_TEXT_MAX)) ||
       !(r->author = dup_text(soc_ynode_get(root, "author"), 1024)) ||
-      !(r->level = dup_text(soc_ynode_get(root, "level"), 32)) ||
-      !(r->subtype = strdup("")))
+      !(r->level = dup_text(soc_ynode_get(root, "level"), 32)) || !(r->subtype = strdup("")))
     goto out;
   if (*r->level && !level_ok(r->level)) {
     refuse(&c, soc_ynode_get(root, "level"), SOC_SIGMA_SYNTAX,

@@ -22,10 +22,10 @@ typedef enum {
 typedef struct sigma_source {
   const char *name; /* "windows/process_creation", for messages */
   sigma_src_kind kind;
-  const char *const *programs; /* process.name is one of these; NULL: any */
-  uint32_t facilities;         /* bit per syslog facility; 0: any */
-  const char *dataset;         /* event.dataset equals this; NULL: any */
-  const char *const *channels; /* Windows Channel is one of these (ASCII case ignored) */
+  const char *const *programs;  /* process.name is one of these; NULL: any */
+  uint32_t facilities;          /* bit per syslog facility; 0: any */
+  const char *dataset;          /* event.dataset equals this; NULL: any */
+  const char *const *channels;  /* Windows Channel is one of these (ASCII case ignored) */
   const char *const *event_ids; /* Windows EventID is one of these */
 } sigma_source;
 

@@ -31,16 +31,20 @@
 
 #define IDS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define CHANNELS(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define SYSMON(os, chan, cat, ...)                                                        \
-  {.name = os "/" cat, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(chan),              \
-   .event_ids = IDS(__VA_ARGS__)}
+#define SYSMON(os, chan, cat, ...)                                             \
+  {                                                                            \
+    .name = os "/" cat, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(chan), \
+    .event_ids = IDS(__VA_ARGS__)                                              \
+  }
 #define SYSMON_BOTH(cat, ...) \
   SYSMON("windows", SYSMON_WIN, cat, __VA_ARGS__), SYSMON("linux", SYSMON_LINUX, cat, __VA_ARGS__)
-#define WINCAT(cat, chan, ...) \
-  {.name = "windows/" cat, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(chan), \
-   .event_ids = IDS(__VA_ARGS__)}
+#define WINCAT(cat, chan, ...)                                                     \
+  {                                                                                \
+    .name = "windows/" cat, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(chan), \
+    .event_ids = IDS(__VA_ARGS__)                                                  \
+  }
 #define WINSVC(svc, ...) \
-  {.name = "windows/" svc, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(__VA_ARGS__)}
+  { .name = "windows/" svc, .kind = SIGMA_SRC_WINDOWS, .channels = CHANNELS(__VA_ARGS__) }
 
 /* Windows (and Sysmon for Linux) categories: Sysmon's event ids, plus the
  * PowerShell ones. */
@@ -163,16 +167,26 @@ static const sigma_source web_http = {
 static const struct {
   const char *sigma, *ecs;
 } web_fields[] = {
-    {"cs-method", "http.request.method"},    {"c-method", "http.request.method"},
-    {"c-uri", "url.original"},               {"cs-uri", "url.original"},
-    {"r-dns", "url.domain"},                 {"cs-host", "url.domain"},
-    {"c-uri-query", "url.query"},            {"cs-uri-query", "url.query"},
-    {"c-uri-stem", "url.path"},              {"cs-uri-stem", "url.path"},
-    {"c-useragent", "user_agent.original"},  {"cs-user-agent", "user_agent.original"},
-    {"cs-referrer", "http.request.referrer"}, {"cs-referer", "http.request.referrer"},
-    {"sc-status", "http.response.status_code"}, {"c-ip", "source.ip"},
-    {"src_ip", "source.ip"},                 {"dst_ip", "destination.ip"},
-    {"s-ip", "destination.ip"},              {"cs-version", "http.version"},
+    {"cs-method", "http.request.method"},
+    {"c-method", "http.request.method"},
+    {"c-uri", "url.original"},
+    {"cs-uri", "url.original"},
+    {"r-dns", "url.domain"},
+    {"cs-host", "url.domain"},
+    {"c-uri-query", "url.query"},
+    {"cs-uri-query", "url.query"},
+    {"c-uri-stem", "url.path"},
+    {"cs-uri-stem", "url.path"},
+    {"c-useragent", "user_agent.original"},
+    {"cs-user-agent", "user_agent.original"},
+    {"cs-referrer", "http.request.referrer"},
+    {"cs-referer", "http.request.referrer"},
+    {"sc-status", "http.response.status_code"},
+    {"c-ip", "source.ip"},
+    {"src_ip", "source.ip"},
+    {"dst_ip", "destination.ip"},
+    {"s-ip", "destination.ip"},
+    {"cs-version", "http.version"},
 };
 #define NWEBFIELDS (sizeof web_fields / sizeof web_fields[0])
 

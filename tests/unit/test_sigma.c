@@ -15,25 +15,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "soc/auditd.h"
 #include "soc/json_event.h"
 #include "soc/rules.h"
 #include "soc/syslog.h"
 #include "testutil.h"
 
-#define WIN_HEAD                                              \
-  "title: t\n"                                                \
-  "id: r1\n"                                                  \
+#define WIN_HEAD \
+  "title: t\n"   \
+  "id: r1\n"     \
   "logsource: { product: windows, category: process_creation }\n"
 
 /* A Sysmon process creation as evtx_dump writes it, with EventData. */
 static const char *win_event(char *buf, size_t len, const char *data) {
-  snprintf(buf, len,
-           "{\"Event\":{\"#attributes\":{\"xmlns\":\"x\"},\"System\":{\"Provider\":{\"#attributes\":"
-           "{\"Name\":\"Microsoft-Windows-Sysmon\"}},\"EventID\":1,\"Channel\":"
-           "\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"pc1\",\"TimeCreated\":"
-           "{\"#attributes\":{\"SystemTime\":\"2026-04-17T05:24:53.092051Z\"}}},"
-           "\"EventData\":{%s}}}",
-           data);
+  snprintf(
+      buf, len,
+      "{\"Event\":{\"#attributes\":{\"xmlns\":\"x\"},\"System\":{\"Provider\":{\"#attributes\":"
+      "{\"Name\":\"Microsoft-Windows-Sysmon\"}},\"EventID\":1,\"Channel\":"
+      "\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"pc1\",\"TimeCreated\":"
+      "{\"#attributes\":{\"SystemTime\":\"2026-04-17T05:24:53.092051Z\"}}},"
+      "\"EventData\":{%s}}}",
+      data);
   return buf;
 }
 
@@ -108,7 +110,8 @@ static void test_plain_values(void **state) {
   (void)state;
   const char *img = "\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\"";
   /* plain: whole value, ASCII case ignored */
-  assert_int_equal(win("  s: { Image: 'c:\\windows\\system32\\CMD.EXE' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image: 'c:\\windows\\system32\\CMD.EXE' }\n  condition: s\n", img),
+                   1);
   assert_int_equal(win("  s: { Image: 'cmd.exe' }\n  condition: s\n", img), 0);
   assert_int_equal(win("  s: { Image|endswith: '\\cmd.exe' }\n  condition: s\n", img), 1);
   assert_int_equal(win("  s: { Image|startswith: 'C:\\Windows\\' }\n  condition: s\n", img), 1);
@@ -120,8 +123,8 @@ static void test_plain_values(void **state) {
   /* a list is any of; all makes it every one */
   assert_int_equal(win("  s: { Image|contains: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 1);
   assert_int_equal(win("  s: { Image|contains|all: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 0);
-  assert_int_equal(
-      win("  s: { Image|contains|all: [ 'windows', 'cmd' ] }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains|all: [ 'windows', 'cmd' ] }\n  condition: s\n", img),
+                   1);
   /* numbers compare as text */
   assert_int_equal(win("  s: { ProcessId: 4688 }\n  condition: s\n", "\"ProcessId\":4688"), 1);
   assert_int_equal(win("  s: { ProcessId: 468 }\n  condition: s\n", "\"ProcessId\":4688"), 0);
@@ -158,9 +161,10 @@ static void test_null_empty_exists(void **state) {
 static void test_conditions(void **state) {
   (void)state;
   const char *d = "\"Image\":\"a.exe\",\"User\":\"bob\"";
-  const char *sels = "  sel_a: { Image: 'a.exe' }\n"
-                     "  sel_b: { User: 'eve' }\n"
-                     "  filter: { User: 'bob' }\n";
+  const char *sels =
+      "  sel_a: { Image: 'a.exe' }\n"
+      "  sel_b: { User: 'eve' }\n"
+      "  filter: { User: 'bob' }\n";
   char det[1024];
 #define COND(c) (snprintf(det, sizeof det, "%s  condition: %s\n", sels, c), det)
   assert_int_equal(win(COND("sel_a and sel_b"), d), 0);
@@ -197,10 +201,10 @@ static void test_modifiers(void **state) {
   assert_int_equal(win("  s: { CommandLine|re|s: 'whoami.next' }\n  condition: s\n", cl), 1);
   /* windash: -, /, en dash, em dash, horizontal bar */
   assert_int_equal(win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n", cl), 1);
-  assert_int_equal(
-      win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n",
-          "\"CommandLine\":\"cmd \xe2\x80\x94" "c whoami\""),
-      1);
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n",
+                       "\"CommandLine\":\"cmd \xe2\x80\x94"
+                       "c whoami\""),
+                   1);
   assert_int_equal(win("  s: { CommandLine|windash|contains: ' -x ' }\n  condition: s\n", cl), 0);
   /* base64 / base64offset ("whoami": d2hvYW1p; at offset 1 " whoami": IHdob2FtaQ) */
   assert_int_equal(win("  s: { CommandLine|base64: 'whoami' }\n  condition: s\n",
@@ -250,15 +254,17 @@ static void test_logsource(void **state) {
   (void)state;
   char ev[1024];
   /* a file_event rule does not fire on a process creation (event id 1) */
-  assert_int_equal(fires_json("title: t\nid: r\nlogsource: { product: windows, category: file_event }\n"
-                              "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
-                              win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
-                   0);
+  assert_int_equal(
+      fires_json("title: t\nid: r\nlogsource: { product: windows, category: file_event }\n"
+                 "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+      0);
   /* a Security-channel rule does not fire on Sysmon's channel */
-  assert_int_equal(fires_json("title: t\nid: r\nlogsource: { product: windows, service: security }\n"
-                              "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
-                              win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
-                   0);
+  assert_int_equal(
+      fires_json("title: t\nid: r\nlogsource: { product: windows, service: security }\n"
+                 "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+      0);
   /* Winlogbeat's shape maps too */
   assert_int_equal(
       fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
@@ -266,9 +272,10 @@ static void test_logsource(void **state) {
                  "\"event_data\":{\"Image\":\"C:\\\\a.exe\"}}}"),
       1);
   /* Linux syslog: keywords over the message of the service's program */
-  const char *rule = "title: t\nid: r\nlogsource: { product: linux, service: sshd }\n"
-                     "detection:\n  keywords: [ 'error: buffer*overflow', 'bad thing' ]\n"
-                     "  condition: keywords\n";
+  const char *rule =
+      "title: t\nid: r\nlogsource: { product: linux, service: sshd }\n"
+      "detection:\n  keywords: [ 'error: buffer*overflow', 'bad thing' ]\n"
+      "  condition: keywords\n";
   soc_rules_stats st;
   soc_rules *rs = load(rule, &st);
   soc_match_ctx *ctx = soc_match_ctx_new(rs);
@@ -331,13 +338,14 @@ static void test_refusals(void **state) {
 static void test_metadata_and_summary(void **state) {
   (void)state;
   soc_rules_stats st;
-  soc_rules *rs = load("title: Whoami\nid: 11111111-2222-3333-4444-555555555555\n"
-                       "author: A. Person\nlevel: high\n"
-                       "references: [ 'https://example.org/x' ]\n"
-                       "tags: [ attack.discovery, attack.t1033, attack.t1059.001 ]\n" 
-                       "logsource: { category: webserver }\n"
-                       "detection:\n  s: { cs-uri-query|contains: 'whoami' }\n  condition: s\n",
-                       &st);
+  soc_rules *rs = load(
+      "title: Whoami\nid: 11111111-2222-3333-4444-555555555555\n"
+      "author: A. Person\nlevel: high\n"
+      "references: [ 'https://example.org/x' ]\n"
+      "tags: [ attack.discovery, attack.t1033, attack.t1059.001 ]\n"
+      "logsource: { category: webserver }\n"
+      "detection:\n  s: { cs-uri-query|contains: 'whoami' }\n  condition: s\n",
+      &st);
   const soc_rule *r = soc_rules_at(rs, 0);
   size_t n = 0;
   assert_non_null(r);
@@ -397,13 +405,47 @@ static void test_json_event(void **state) {
   soc_event_free(ev);
 }
 
+static void test_auditd_line(void **state) {
+  (void)state;
+  soc_event *ev = soc_event_new();
+  int64_t ns = 0;
+  const char *l1 =
+      "type=EXECVE msg=audit(1700000000.123:42): argc=3 a0=\"chmod\" a1=2B78 a2=\"/t\"";
+  assert_int_equal(soc_event_from_audit_line(ev, l1, strlen(l1)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.type"), "EXECVE");
+  assert_string_equal(soc_event_get(ev, "auditd.a0"), "chmod");
+  assert_string_equal(soc_event_get(ev, "auditd.a1"), "+x"); /* hex decoded */
+  assert_string_equal(soc_event_get(ev, "auditd.argc"), "3");
+  assert_int_equal(soc_event_get_time(ev, &ns), 0);
+  assert_true(ns == INT64_C(1700000000123000000));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), l1);
+  /* proctitle: NULs between arguments become spaces; SYSCALL's a0 stays hex */
+  const char *l2 = "type=PROCTITLE msg=audit(1.5:1): proctitle=2F62696E2F7368002D63";
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, l2, strlen(l2)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.proctitle"), "/bin/sh -c");
+  const char *l3 =
+      "type=SYSCALL msg=audit(1.5:1): a0=55 comm=\"ls\"\x1d"
+      "SYSCALL=execve AUID=\"root\"";
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, l3, strlen(l3)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.a0"), "55");
+  assert_string_equal(soc_event_get(ev, "auditd.SYSCALL"), "execve");
+  assert_string_equal(soc_event_get(ev, "auditd.AUID"), "root");
+  /* not a record: only the message; a key without a name is skipped */
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, "=x =y hello", 11), -EINVAL);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "=x =y hello");
+  soc_event_free(ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_plain_values),   cmocka_unit_test(test_wildcards),
+      cmocka_unit_test(test_plain_values),      cmocka_unit_test(test_wildcards),
       cmocka_unit_test(test_null_empty_exists), cmocka_unit_test(test_conditions),
-      cmocka_unit_test(test_modifiers),      cmocka_unit_test(test_logsource),
-      cmocka_unit_test(test_refusals),       cmocka_unit_test(test_metadata_and_summary),
-      cmocka_unit_test(test_json_event),
+      cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
+      cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
+      cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
