@@ -94,7 +94,8 @@ static void strv_free(char **v, size_t n) {
 
 void rules_fref_release(fref *f) {
   free(f->name);
-  f->name = NULL;
+  free(f->scan_as);
+  f->name = f->scan_as = NULL;
 }
 
 static void pattern_release(pattern *p) {

@@ -40,6 +40,11 @@ typedef struct fref {
   int ecs;           /* FREF_STR, FREF_INT */
   char *name;        /* owned: the name as written */
   soc_event_key key; /* FREF_EXTRA: the name, checked once */
+  /* FREF_EXTRA: the extra whose automaton also scans this one (owned;
+   * NULL: its own). Sigma maps one field to several event shapes
+   * (Event.EventData.X, winlog.event_data.X ...) with the same literals:
+   * one automaton for all of them keeps the memory of one. */
+  char *scan_as;
 } fref;
 
 typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
@@ -170,6 +175,13 @@ typedef struct ac_auto {
   uint32_t *out_rules; /* rule indexes */
 } ac_auto;
 
+/* An extra field's name and the automaton that scans it. */
+typedef struct ac_ref {
+  const char *name; /* NULL: an empty slot; borrowed from the set */
+  soc_event_key key;
+  uint32_t ac;
+} ac_ref;
+
 struct soc_rules {
   soc_rule **rules;
   size_t n;
@@ -180,7 +192,7 @@ struct soc_rules {
    * this table (by name hash, open addressing, ac index + 1; 0 empty), so
    * a set with automata for hundreds of names an event mostly lacks does
    * not look each of them up on every line. */
-  uint32_t *ac_extra;
+  struct ac_ref *ac_extra;
   size_t ac_extra_cap; /* a power of two, or 0 */
   uint32_t *ac_plain;  /* the other automata, by index */
   size_t nac_plain;

@@ -636,6 +636,19 @@ int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame) {
 
 /* ---- building the automata ----------------------------------------------- */
 
+/* The name of the automaton that scans f: an extra's own name or the
+ * one it shares; NULL for the known fields. */
+static const char *scan_name(const fref *f) {
+  if (f->kind != FREF_EXTRA) return NULL;
+  return f->scan_as ? f->scan_as : f->name;
+}
+
+static int scan_eq(const fref *a, const fref *b) {
+  const char *x = scan_name(a), *y = scan_name(b);
+  if (x || y) return x && y && !strcmp(x, y);
+  return a->kind == b->kind && (a->kind != FREF_STR && a->kind != FREF_INT ? 1 : a->ecs == b->ecs);
+}
+
 static int fref_eq(const fref *a, const fref *b) {
   if (a->kind != b->kind) return 0;
   if (a->kind == FREF_STR || a->kind == FREF_INT) return a->ecs == b->ecs;
@@ -763,7 +776,8 @@ void rules_free_automata(soc_rules *rules) {
   free(rules->ac);
   free(rules->ac_extra);
   free(rules->ac_plain);
-  rules->ac_extra = rules->ac_plain = NULL;
+  rules->ac_extra = NULL;
+  rules->ac_plain = NULL;
   rules->ac_extra_cap = rules->nac_plain = 0;
   free(rules->unanchored);
   rules->ac = NULL;
@@ -776,7 +790,7 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
   litset s;
   size_t f = 0;
   rules_pattern_literals(p, &s);
-  while (f < *nfields && !fref_eq(fields[f], &p->field)) f++;
+  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
   if (f == *nfields) fields[(*nfields)++] = &p->field;
   for (size_t i = 0; i < s.n; i++) {
     if (*n == *cap) {
@@ -795,6 +809,25 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
   return 0;
 }
 
+static int cmp_lit_entry(const void *a, const void *b) {
+  const lit_entry *x = a, *y = b;
+  if (x->field != y->field) return x->field < y->field ? -1 : 1;
+  if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return memcmp(x->lit, y->lit, x->len);
+}
+
+/* Drops repeated (field, rule, literal) entries: fields that share an
+ * automaton bring the same literal once per shape, and the automaton's
+ * size bound counts every entry. Returns the new count. */
+static size_t lit_unique(lit_entry *e, size_t n) {
+  size_t k = 0;
+  if (n > 1) qsort(e, n, sizeof *e, cmp_lit_entry);
+  for (size_t i = 0; i < n; i++)
+    if (!k || cmp_lit_entry(&e[k - 1], &e[i])) e[k++] = e[i];
+  return k;
+}
+
 static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
   for (size_t i = 0; i < n; i++) {
     uint32_t c = 0;
@@ -802,6 +835,27 @@ static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
       max = c;
   }
   return max;
+}
+
+/* The table's entry for the extra called name, or NULL. */
+static const ac_ref *ac_extra_find(const soc_rules *rs, const char *name, const soc_event_key *k) {
+  if (!rs->ac_extra_cap || !k->len) return NULL;
+  for (size_t i = k->hash & (rs->ac_extra_cap - 1); rs->ac_extra[i].name;
+       i = (i + 1) & (rs->ac_extra_cap - 1)) {
+    const ac_ref *ref = &rs->ac_extra[i];
+    if (ref->key.hash == k->hash && ref->key.len == k->len && !strcmp(ref->name, name)) return ref;
+  }
+  return NULL;
+}
+
+/* Enters the extra x (scanned by automaton ac) into the table, once. */
+static void ac_extra_put(soc_rules *rs, const fref *x, uint32_t ac) {
+  size_t i;
+  if (!x->key.len) return; /* a name no event can have */
+  for (i = x->key.hash & (rs->ac_extra_cap - 1); rs->ac_extra[i].name;
+       i = (i + 1) & (rs->ac_extra_cap - 1))
+    if (!strcmp(rs->ac_extra[i].name, x->name)) return;
+  rs->ac_extra[i] = (ac_ref){.name = x->name, .key = x->key, .ac = ac};
 }
 
 int rules_build_automata(soc_rules *rs) {
@@ -841,6 +895,7 @@ int rules_build_automata(soc_rules *rs) {
     for (size_t j = 0; j < r->nany; j++)
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
+  ne = lit_unique(e, ne);
   rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
   if (!rs->ac) goto out;
   for (size_t f = 0; f < nfields; f++) {
@@ -855,15 +910,20 @@ int rules_build_automata(soc_rules *rs) {
     if (result) goto out;
     rs->nac++;
     a->field = *fields[f];
-    a->field.name = strdup(fields[f]->name);
+    a->field.scan_as = NULL;
+    a->field.name = strdup(scan_name(fields[f]) ? scan_name(fields[f]) : fields[f]->name);
     if (!a->field.name) {
       result = -ENOMEM;
       goto out;
     }
+    if (a->field.kind == FREF_EXTRA && soc_event_key_of(a->field.name, &a->field.key))
+      a->field.key.len = 0;
   }
   {
+    /* every extra name an automaton scans: its own, and those that share it */
     size_t nextra = 0, capx = 16;
-    for (size_t f = 0; f < rs->nac; f++) nextra += rs->ac[f].field.kind == FREF_EXTRA;
+    for (size_t f = 0; f < nfields; f++) nextra += fields[f]->kind == FREF_EXTRA;
+    for (size_t i = 0; i < rs->n; i++) nextra += rs->rules[i]->nreq;
     while (capx < 2 * nextra) capx *= 2;
     rs->ac_extra = calloc(capx, sizeof *rs->ac_extra);
     rs->ac_plain = calloc(rs->nac ? rs->nac : 1, sizeof *rs->ac_plain);
@@ -873,13 +933,21 @@ int rules_build_automata(soc_rules *rs) {
     }
     rs->ac_extra_cap = capx;
     for (size_t f = 0; f < rs->nac; f++) {
-      const fref *x = &rs->ac[f].field;
-      size_t i = x->key.hash & (capx - 1);
-      if (x->kind != FREF_EXTRA) rs->ac_plain[rs->nac_plain++] = (uint32_t)f;
-      if (x->kind != FREF_EXTRA || !x->key.len) continue;
-      while (rs->ac_extra[i]) i = (i + 1) & (capx - 1);
-      rs->ac_extra[i] = (uint32_t)f + 1;
+      if (rs->ac[f].field.kind != FREF_EXTRA)
+        rs->ac_plain[rs->nac_plain++] = (uint32_t)f;
+      else
+        ac_extra_put(rs, &rs->ac[f].field, (uint32_t)f);
     }
+    for (size_t i = 0; i < rs->n; i++)
+      for (size_t j = 0; j < rs->rules[i]->nreq; j++) {
+        const fref *x = &rs->rules[i]->req[j]->field;
+        if (!x->scan_as) continue;
+        for (size_t f = 0; f < rs->nac; f++)
+          if (scan_eq(&rs->ac[f].field, x)) {
+            ac_extra_put(rs, x, (uint32_t)f);
+            break;
+          }
+      }
   }
   /* A rule whose capture rewrites a scanned field changes what the
    * automaton saw; matching falls back to evaluating every later rule. */
@@ -888,6 +956,10 @@ int rules_build_automata(soc_rules *rs) {
     for (size_t c = 0; c < r->ncaps; c++)
       for (size_t f = 0; f < rs->nac; f++)
         if (fref_eq(&r->caps[c].target, &rs->ac[f].field)) r->rewrites_anchor = 1;
+    for (size_t c = 0; c < r->ncaps; c++)
+      if (r->caps[c].target.kind == FREF_EXTRA &&
+          ac_extra_find(rs, r->caps[c].target.name, &r->caps[c].target.key))
+        r->rewrites_anchor = 1;
   }
   result = 0;
 out:
@@ -1334,15 +1406,8 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
   const char *name, *xv;
   soc_event_key key;
   for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
-    for (size_t s = key.hash & (rs->ac_extra_cap - 1); rs->ac_extra[s];
-         s = (s + 1) & (rs->ac_extra_cap - 1)) {
-      const ac_auto *a = &rs->ac[rs->ac_extra[s] - 1];
-      if (a->field.key.hash == key.hash && a->field.key.len == key.len &&
-          !strcmp(a->field.name, name)) {
-        scan(ctx, a, (const uint8_t *)xv, strlen(xv));
-        break;
-      }
-    }
+    const ac_ref *ref = ac_extra_find(rs, name, &key);
+    if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
   }
   if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
   while (i < ctx->ncand || j < rs->nunanchored) {

@@ -78,7 +78,8 @@ typedef struct sc {
   soc_event *probe;
   const sigma_source *src;
   const soc_ynode *detection;
-  const char *id; /* for messages */
+  const char *id;      /* for messages */
+  const char *scan_as; /* the first shape of the field being compiled, for the others */
   int refused;    /* the first refusal is the one reported */
   int reason;
   size_t nodes;
@@ -482,6 +483,8 @@ static cond *pattern_leaf(sc *c, const char *field, pat_kind kind, int nocase, c
   p->line = at->line;
   p->col = at->col;
   if (fref_of(c, field, &p->field, at)) goto fail;
+  if (c->scan_as && p->field.kind == FREF_EXTRA && !(p->field.scan_as = strdup(c->scan_as)))
+    goto fail;
   if (kind == PAT_REGEX) {
     char err[300];
     if (rules_regex_compile(p, re_opts, err, sizeof err)) {
@@ -744,6 +747,7 @@ static cond *field_test(sc *c, const char *key, const soc_ynode *keynode, const 
     }
     if (m.exists && scalar(v) && !strcmp(v->value, "false")) absence = 1;
     for (size_t a = 0; a < nalts; a++) {
+      c->scan_as = a ? alts[0] : NULL;
       if (absence || m.exists || m.cidr || m.cmp || m.re || !scalar(v)) {
         if (nodes_push(&shapes, value_leaf(c, alts[a], &m, v, keynode))) goto fail_shapes;
         continue;
@@ -766,9 +770,11 @@ static cond *field_test(sc *c, const char *key, const soc_ynode *keynode, const 
       svals_release(&sv);
       if (rc) goto fail_shapes;
     }
+    c->scan_as = NULL;
     if (nodes_push(&per_value, nodes_group(c, &shapes, absence ? C_ALL_OF : C_ANY_OF))) goto fail;
     continue;
   fail_shapes:
+    c->scan_as = NULL;
     nodes_release(&shapes);
     goto fail;
   }
