@@ -34,7 +34,7 @@ typedef struct sigma_source {
 const sigma_source *sigma_map_source(const char *product, const char *category,
                                      const char *service);
 
-#define SIGMA_FIELD_ALTS 4
+#define SIGMA_FIELD_ALTS 5
 /* The event fields (one per event shape we accept, at most
  * SIGMA_FIELD_ALTS) that the Sigma field name maps to for source s, written
  * into out[i] (SOC_EVENT_KEY_MAX + 1 bytes each). keywords: field is NULL

@@ -9,11 +9,12 @@
  * a field no event ever has would be silently dead, which is exactly what
  * users of other engines complain about.
  *
- * Windows events arrive as JSON (format: json) in one of two shapes, and
- * each field maps to both: the rendered event XML as JSON (Event.System.*,
+ * Windows events arrive as JSON (format: json) in one of three shapes, and
+ * each field maps to all: the rendered event XML as JSON (Event.System.*,
  * Event.EventData.* or Event.UserData.*: evtx_dump, NXLog's xm_xml to
- * JSON) and Winlogbeat's (winlog.*, winlog.event_data.*,
- * winlog.user_data.*). A JSON object's "#attributes" level is dropped by
+ * JSON), Winlogbeat's (winlog.*, winlog.event_data.*, winlog.user_data.*)
+ * and NXLog im_msvistalog's flat object (EventID, Channel, SourceName and
+ * the event data at the top). A JSON object's "#attributes" level is dropped by
  * the JSON input, so Provider's Name is Event.System.Provider.Name.
  */
 #include <stdio.h>
@@ -190,18 +191,19 @@ static const struct {
 };
 #define NWEBFIELDS (sizeof web_fields / sizeof web_fields[0])
 
-/* Windows System fields as Sigma names them -> (XML shape, Winlogbeat). */
+/* Windows System fields as Sigma names them -> (XML shape, Winlogbeat,
+ * NXLog's im_msvistalog JSON; NULL: that shape has none). */
 static const struct {
-  const char *sigma, *xml, *beat;
+  const char *sigma, *xml, *beat, *nxlog;
 } win_system[] = {
-    {"EventID", "Event.System.EventID", "winlog.event_id"},
-    {"Channel", "Event.System.Channel", "winlog.channel"},
-    {"Provider_Name", "Event.System.Provider.Name", "winlog.provider_name"},
-    {"Computer", "Event.System.Computer", "winlog.computer_name"},
-    {"Level", "Event.System.Level", "log.level"},
-    {"Task", "Event.System.Task", "winlog.task"},
-    {"Keywords", "Event.System.Keywords", "winlog.keywords"},
-    {"EventRecordID", "Event.System.EventRecordID", "winlog.record_id"},
+    {"EventID", "Event.System.EventID", "winlog.event_id", "EventID"},
+    {"Channel", "Event.System.Channel", "winlog.channel", "Channel"},
+    {"Provider_Name", "Event.System.Provider.Name", "winlog.provider_name", "SourceName"},
+    {"Computer", "Event.System.Computer", "winlog.computer_name", "Hostname"},
+    {"Level", "Event.System.Level", "log.level", NULL},
+    {"Task", "Event.System.Task", "winlog.task", "Task"},
+    {"Keywords", "Event.System.Keywords", "winlog.keywords", "Keywords"},
+    {"EventRecordID", "Event.System.EventRecordID", "winlog.record_id", "RecordNumber"},
 };
 #define NWINSYS (sizeof win_system / sizeof win_system[0])
 
@@ -282,14 +284,17 @@ size_t sigma_map_field(const sigma_source *s, const char *field,
         if (!strcmp(field, win_system[i].sigma)) {
           PUT(0, "%s", win_system[i].xml);
           PUT(1, "%s", win_system[i].beat);
-          return 2;
+          if (!win_system[i].nxlog) return 2;
+          PUT(2, "%s", win_system[i].nxlog);
+          return 3;
         }
       if (!name_ok(field) || strlen(field) > 64) return 0;
       PUT(0, "Event.EventData.%s", field);
       PUT(1, "winlog.event_data.%s", field);
       PUT(2, "Event.UserData.%s", field);
       PUT(3, "winlog.user_data.%s", field);
-      return 4;
+      PUT(4, "%s", field); /* NXLog: the event data at the top */
+      return 5;
   }
   return 0;
 }

@@ -271,6 +271,16 @@ static void test_logsource(void **state) {
                  "{\"winlog\":{\"channel\":\"Microsoft-Windows-Sysmon/Operational\",\"event_id\":1,"
                  "\"event_data\":{\"Image\":\"C:\\\\a.exe\"}}}"),
       1);
+  /* and NXLog's flat object (im_msvistalog to JSON); a Security event is not Sysmon's */
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+                 "\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Image\":\"C:\\\\a.exe\"}"),
+      1);
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"EventID\":4688,\"Channel\":\"Security\",\"Image\":\"C:\\\\a.exe\"}"),
+      0);
   /* Linux syslog: keywords over the message of the service's program */
   const char *rule =
       "title: t\nid: r\nlogsource: { product: linux, service: sshd }\n"
