@@ -68,6 +68,20 @@ YAML
 run "$AGENT" -c "$T/agent.yaml" --check-config
 expect_status 0
 expect_err "rules.sigma: 1183 Sigma rule(s) loaded, 4 refused (4 field)"
+# the agent takes the JSON lines in as events (no syslog header looked for:
+# no parse failures counted), and audit.log records
+mkdir -p "$T/state"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' \
+  "$(ls "$DATA"/regression/rules/windows/process_creation/proc_creation_win_wmic_recon_hotfix/*.json)" >"$T/win.jsonl"
+cp "$DATA/auditd.log" "$T/audit.log"
+sed -i '/tcp:\/\/127.0.0.1:1514/d' "$T/agent.yaml"
+run "$AGENT" -c "$T/agent.yaml" --oneshot
+expect_status 0
+run "$CTL" -c "$T/agent.yaml" status
+expect_status 0
+expect_out "/win.jsonl at byte"
+CHECKS=$((CHECKS + 1))
+! grep -q "parse_failures" <<<"$OUT" || fail "JSON or audit lines counted as syslog parse failures"
 sed -i 's/format: auditd/format: xml/' "$T/agent.yaml"
 run "$AGENT" -c "$T/agent.yaml" --check-config
 expect_status 2
