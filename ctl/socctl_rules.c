@@ -165,7 +165,8 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   if (rc < 0) return rc;
   if (rc == 1) {
     s->fires++;
-    if (!s->quiet) print_fire(s, &f);
+    /* a Sigma correlation's rules (generate: false) feed it, quietly */
+    if (!s->quiet && !soc_rule_silent(rule)) print_fire(s, &f);
   }
   return 0;
 }

@@ -166,6 +166,9 @@ const char *soc_rule_file(const soc_rule *r);
 const char *soc_rule_level(const soc_rule *r);
 const char *soc_rule_author(const soc_rule *r);
 int soc_rule_is_sigma(const soc_rule *r);
+/* A Sigma rule that a correlation (generate: false) uses: its hits feed
+ * the correlator but are not alerts of their own. */
+int soc_rule_silent(const soc_rule *r);
 unsigned soc_rule_line(const soc_rule *r);
 /* OUT: *n. The list is owned by the rule. */
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n);
@@ -209,7 +212,8 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
 
 /* The value of a field the way rules read it: string fields and extras as
  * they are, integer fields in decimal, plus log.syslog.facility.name and
- * log.syslog.severity.name derived from the codes. buf (at least 32 bytes)
+ * log.syslog.severity.name derived from the codes; "a|b" is the first of
+ * a and b that is there (Sigma's fields in several event shapes). buf (at least 32 bytes)
  * receives numbers. NULL when unset. Used by correlation for group_by. */
 const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf, size_t buflen);
 

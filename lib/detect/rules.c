@@ -148,6 +148,7 @@ void rules_rule_free(soc_rule *r) {
   free(r->req);
   free(r->level);
   free(r->author);
+  free(r->sigma_name);
   strv_free(r->group_by, r->corr.ngroup_by);
   free(r->distinct);
   free(r->after_id);
@@ -1404,11 +1405,7 @@ typedef struct source {
 /* A Sigma file holds one rule, loaded or refused with a warning: a refused
  * Sigma rule is an answer (that engine can not run it), not a broken file,
  * so the file stays good and only its rule is missing. */
-static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
-  soc_rule *r = NULL;
-  int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag, &r, &reason);
-  if (rc) return rc;
+static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reason) {
   f->ok = 1;
   if (!r) {
     st->sigma_refused++;
@@ -1425,10 +1422,56 @@ static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_s
   return 0;
 }
 
+static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
+  soc_rule *r = NULL;
+  int reason = SOC_SIGMA_SYNTAX;
+  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag, &r, &reason);
+  return rc ? rc : sigma_done(f, st, r, reason);
+}
+
+/* A correlation names its rules by Sigma id or name; only rules of good
+ * files count, as in cross_check. */
+typedef struct sigma_scope {
+  file_rules *files;
+  size_t n;
+} sigma_scope;
+
+static soc_rule *sigma_lookup(void *arg, const char *name) {
+  const sigma_scope *sc = arg;
+  for (size_t i = 0; i < sc->n; i++)
+    for (size_t j = 0; sc->files[i].ok && j < sc->files[i].n; j++) {
+      soc_rule *r = sc->files[i].rules[j];
+      if (r->sigma && (!strcmp(r->id, name) || (r->sigma_name && !strcmp(r->sigma_name, name))))
+        return r;
+    }
+  return NULL;
+}
+
+/* Correlations last, once every rule they may name is in; one whose id
+ * is taken is refused like a duplicate file. */
+static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t n, size_t i,
+                                  soc_rules_stats *st, soc_diag *diag) {
+  sigma_scope sc = {files, n};
+  soc_rule *r = NULL;
+  int reason = SOC_SIGMA_SYNTAX;
+  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, sigma_lookup,
+                                           &sc, &r, &reason);
+  if (rc) return rc;
+  if (r && sigma_lookup(&sc, r->id)) {
+    soc_diag_add(diag, SOC_DIAG_WARNING, files[i].name, r->line, r->col,
+                 "Sigma rule %s refused (syntax): the id is taken by another rule", r->id);
+    rules_rule_free(r);
+    r = NULL;
+    reason = SOC_SIGMA_SYNTAX;
+  }
+  return sigma_done(&files[i], st, r, reason);
+}
+
 static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_stats *st,
                         soc_diag *diag) {
   int result = -ENOMEM;
   file_rules *files = calloc(n ? n : 1, sizeof *files);
+  soc_ydoc **later = calloc(n ? n : 1, sizeof *later);
   soc_rules *rs = NULL;
   size_t warnings = soc_diag_warnings(diag);
   loader L = {.ctx = {.diag = diag}};
@@ -1437,7 +1480,7 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   if (!st) st = &local;
   memset(st, 0, sizeof *st);
   L.probe = soc_event_new();
-  if (!files || !L.probe) goto out;
+  if (!files || !later || !L.probe) goto out;
   for (size_t i = 0; i < n; i++) {
     soc_ydoc *doc = NULL;
     int rc;
@@ -1453,12 +1496,24 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
       st->sigma_refused++;
       st->sigma_reasons[SOC_SIGMA_SYNTAX]++;
     }
+    if (rc == 0 && src[i].sigma && soc_ydoc_root(doc) &&
+        soc_ynode_get(soc_ydoc_root(doc), "correlation")) {
+      later[i] = doc; /* compiled once every rule it may name is in */
+      continue;
+    }
     if (rc == 0) rc = src[i].sigma ? load_sigma(&L, doc, &files[i], st) : load_doc(&L, doc, &files[i]);
     soc_ydoc_free(doc);
     if (rc == -ENOMEM) goto out;
   }
   result = cross_check(files, n, diag);
   if (result) goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (!later[i]) continue;
+    result = load_sigma_correlation(later[i], files, n, i, st, diag);
+    soc_ydoc_free(later[i]);
+    later[i] = NULL;
+    if (result) goto out;
+  }
   result = build_set(files, n, &rs, diag);
   if (result) goto out;
   for (size_t i = 0; i < n; i++) {
@@ -1480,6 +1535,8 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   }
 out:
   for (size_t i = 0; files && i < n; i++) file_rules_release(&files[i]);
+  for (size_t i = 0; later && i < n; i++) soc_ydoc_free(later[i]);
+  free(later);
   free(files);
   soc_event_free(L.probe);
   soc_rules_free(rs);
@@ -1547,6 +1604,7 @@ const char *soc_rule_file(const soc_rule *r) { return r->file; }
 const char *soc_rule_level(const soc_rule *r) { return r->level ? r->level : ""; }
 const char *soc_rule_author(const soc_rule *r) { return r->author ? r->author : ""; }
 int soc_rule_is_sigma(const soc_rule *r) { return r->sigma; }
+int soc_rule_silent(const soc_rule *r) { return r->silent; }
 unsigned soc_rule_line(const soc_rule *r) { return r->line; }
 
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n) {

@@ -146,6 +146,10 @@ struct soc_rule {
   char *level;  /* owned; Sigma's level, "" for our rules */
   char *author; /* owned; Sigma's author, "" for our rules */
   int sigma;
+  char *sigma_name;                      /* owned; Sigma's `name`, NULL when none */
+  const struct sigma_source *sigma_src;  /* Sigma: its logsource's mapping */
+  const soc_rule *match_of; /* Sigma correlation: matches what this rule (same set) matches */
+  int silent;               /* Sigma: a correlation uses it with generate: false */
 
   /* correlate */
   int has_corr;
@@ -239,6 +243,16 @@ int rules_parse_net(const char *s, cidr_net *out);
  * p->nocase, plus extra options) and JITs it. 0, or -EINVAL with the
  * reason in err. */
 int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen);
+
+/* sigma.c: finds a loaded rule by Sigma id or name, for correlations. */
+typedef soc_rule *(*rules_sigma_lookup)(void *arg, const char *name);
+
+/* sigma.c: compiles one Sigma correlation document, whose rules are found
+ * through lookup (and marked silent unless it says generate: true). As
+ * rules_sigma_compile otherwise. */
+int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
+                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
+                                    int *reason);
 
 /* sigma.c: compiles one Sigma rule document (docs/SIGMA.md). *out is the
  * rule, or NULL when it is refused: then a warning with the reason is in

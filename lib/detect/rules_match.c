@@ -1114,7 +1114,22 @@ const char *soc_rules_field_value(const soc_event *ev, const char *name, char *b
   int f;
   int64_t v;
   size_t len;
+  const char *bar;
   if (!ev || !name) return NULL;
+  if ((bar = strchr(name, '|'))) {
+    /* "a|b|c" (Sigma: one field in several event shapes): the first there */
+    char one[SOC_EVENT_KEY_MAX + 1];
+    const char *s;
+    do {
+      size_t n = (size_t)(bar - name);
+      if (n < sizeof one) {
+        memcpy(one, name, n);
+        one[n] = '\0';
+        if ((s = soc_rules_field_value(ev, one, buf, buflen))) return s;
+      }
+      name = bar + 1;
+    } while ((bar = strchr(name, '|')));
+  }
   if (!strcmp(name, "log.syslog.facility.name") || !strcmp(name, "log.syslog.severity.name")) {
     int fac = name[11] == 'f';
     if (soc_event_get_int(
@@ -1330,6 +1345,7 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
 }
 
 static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r) {
+  if (r->match_of) return rule_eval(ctx, ev, r->match_of); /* one level: sigma.c */
   ctx->arena_len = 0;
   for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
   if (r->nprograms) {

@@ -80,7 +80,7 @@ typedef struct sc {
   const soc_ynode *detection;
   const char *id;      /* for messages */
   const char *scan_as; /* the first shape of the field being compiled, for the others */
-  int refused;    /* the first refusal is the one reported */
+  int refused;         /* the first refusal is the one reported */
   int reason;
   size_t nodes;
   unsigned depth;
@@ -1198,6 +1198,66 @@ static int level_ok(const char *s) {
   return 0;
 }
 
+/* A new rule with what every Sigma rule carries: id, title, description,
+ * author, level, name, references, ATT&CK tags, and what a hit means (a
+ * web logsource: a web attack, else an intrusion; high and critical:
+ * severe tampering, else minor; until a per-rule impact mapping says
+ * otherwise). NULL after a refusal or out of memory. */
+static soc_rule *rule_new(sc *c, const soc_ynode *root, const char *file, const sigma_source *src) {
+  static const char *const def[] = {"host.name", "host.ip", "destination.ip"};
+  soc_rule *r = calloc(1, sizeof *r);
+  const char *name = scalar(soc_ynode_get(root, "name"));
+  if (!r) return NULL;
+  r->sigma = 1;
+  r->line = root->line;
+  r->col = root->col;
+  r->sigma_src = src;
+  if (!(r->file = strdup(file)) || !(r->id = strdup(c->id)) ||
+      !(r->title = dup_text(soc_ynode_get(root, "title"), 256)) ||
+      !(r->description = dup_text(soc_ynode_get(root, "description"), SOC_RULE_TEXT_MAX)) ||
+      !(r->author = dup_text(soc_ynode_get(root, "author"), 1024)) ||
+      !(r->level = dup_text(soc_ynode_get(root, "level"), 32)) || !(r->subtype = strdup("")) ||
+      (name && !(r->sigma_name = strndup(name, SOC_RULE_ID_MAX * 4))) ||
+      dup_list(soc_ynode_get(root, "references"), 2048, &r->refs, &r->nrefs) ||
+      mitre_from_tags(soc_ynode_get(root, "tags"), r) ||
+      !(r->asset_from = calloc(3, sizeof *r->asset_from)))
+    goto fail;
+  if (*r->level && !level_ok(r->level)) {
+    refuse(c, soc_ynode_get(root, "level"), SOC_SIGMA_SYNTAX,
+           "level '%.32s' is not informational, low, medium, high or critical", r->level);
+    goto fail;
+  }
+  for (size_t i = 0; i < 3; i++) {
+    if (!(r->asset_from[i] = strdup(def[i]))) goto fail;
+    r->nasset_from++;
+  }
+  r->incident.category =
+      src->kind == SIGMA_SRC_WEB ? SOC_CATEGORY_WEB_ATTACK : SOC_CATEGORY_INTRUSION;
+  r->incident.impact = SOC_IMPACT_TAMPER;
+  r->incident.severity = !strcmp(r->level, "high") || !strcmp(r->level, "critical")
+                             ? SOC_SEVERITY_SEVERE
+                             : SOC_SEVERITY_MINOR;
+  r->incident.subtype = r->subtype;
+  r->incident.asset_from = (const char *const *)r->asset_from;
+  r->incident.nasset_from = r->nasset_from;
+  return r;
+fail:
+  rules_rule_free(r);
+  return NULL;
+}
+
+/* The end of a compilation: the rule, or the refusal's reason; 0, or
+ * -ENOMEM when there is neither (a NULL without a refusal). */
+static int conclude(sc *c, soc_rule *r, soc_rule **out, int *reason) {
+  if (c->refused) {
+    *reason = c->reason;
+    rules_rule_free(r);
+    return 0;
+  }
+  *out = r;
+  return r ? 0 : -ENOMEM;
+}
+
 int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
                         soc_rule **out, int *reason) {
   int result = -ENOMEM;
@@ -1269,46 +1329,7 @@ int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *prob
   }
   if (!det) goto refused;
 
-  r = calloc(1, sizeof *r);
-  if (!r) goto out;
-  r->sigma = 1;
-  r->line = root->line;
-  r->col = root->col;
-  if (!(r->file = strdup(file)) || !(r->id = strdup(c.id)) ||
-      !(r->title = dup_text(soc_ynode_get(root, "title"), 256)) ||
-      !(r->description = dup_text(soc_ynode_get(root, "description"), SOC_RULE_TEXT_MAX)) ||
-      !(r->author = dup_text(soc_ynode_get(root, "author"), 1024)) ||
-      !(r->level = dup_text(soc_ynode_get(root, "level"), 32)) || !(r->subtype = strdup("")))
-    goto out;
-  if (*r->level && !level_ok(r->level)) {
-    refuse(&c, soc_ynode_get(root, "level"), SOC_SIGMA_SYNTAX,
-           "level '%.32s' is not informational, low, medium, high or critical", r->level);
-    goto refused;
-  }
-  if (dup_list(soc_ynode_get(root, "references"), 2048, &r->refs, &r->nrefs) ||
-      mitre_from_tags(soc_ynode_get(root, "tags"), r))
-    goto out;
-  /* What a hit means, until a per-rule impact mapping says otherwise: a
-   * web logsource is a web attack, anything else an intrusion; high and
-   * critical rules are severe tampering, the rest minor. */
-  r->incident.category =
-      c.src->kind == SIGMA_SRC_WEB ? SOC_CATEGORY_WEB_ATTACK : SOC_CATEGORY_INTRUSION;
-  r->incident.impact = SOC_IMPACT_TAMPER;
-  r->incident.severity = !strcmp(r->level, "high") || !strcmp(r->level, "critical")
-                             ? SOC_SEVERITY_SEVERE
-                             : SOC_SEVERITY_MINOR;
-  {
-    static const char *const def[] = {"host.name", "host.ip", "destination.ip"};
-    r->asset_from = calloc(3, sizeof *r->asset_from);
-    if (!r->asset_from) goto out;
-    for (size_t i = 0; i < 3; i++) {
-      if (!(r->asset_from[i] = strdup(def[i]))) goto out;
-      r->nasset_from++;
-    }
-  }
-  r->incident.subtype = r->subtype;
-  r->incident.asset_from = (const char *const *)r->asset_from;
-  r->incident.nasset_from = r->nasset_from;
+  if (!(r = rule_new(&c, root, file, c.src))) goto refused;
 
   /* the prefilter set, from the detection alone (see the top) */
   if (!(rq = malloc(sizeof *rq))) goto out;
@@ -1342,22 +1363,208 @@ int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *prob
     r->nwhere++;
   }
   top.n = 0;
-  if (c.refused) goto refused;
-  *out = r;
+  result = conclude(&c, r, out, reason);
   r = NULL;
-  result = 0;
   goto out;
 refused:
-  if (c.refused) {
-    *reason = c.reason;
-    result = 0;
-  } else {
-    result = -ENOMEM; /* a NULL without a refusal is an allocation failure */
-  }
+  result = conclude(&c, NULL, out, reason);
 out:
   free(rq);
   nodes_release(&top);
   cond_free_tree(det);
+  rules_rule_free(r);
+  return result;
+}
+
+/* ---- correlation rules ------------------------------------------------- */
+
+#define SIGMA_TIMESPAN_MAX_S (30 * 86400) /* as our own windows */
+
+/* "30s", "5m", "1h", "2d" -> ns; -1 when it is not one. */
+static int64_t timespan_ns(const char *s) {
+  char *end = NULL;
+  long long v;
+  int64_t unit;
+  if (!s || !isdigit((unsigned char)*s)) return -1;
+  v = strtoll(s, &end, 10);
+  switch (*end) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return -1;
+  }
+  if (end[1] || v <= 0 || v > SIGMA_TIMESPAN_MAX_S / unit) return -1;
+  return (int64_t)v * unit * 1000000000LL;
+}
+
+/* The event fields of Sigma field f for rule base, as "a|b|c" (the first
+ * there, see soc_rules_field_value); NULL after a refusal or out of memory. */
+static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_ynode *at) {
+  char alts[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1], *out;
+  size_t n = f && base->sigma_src ? sigma_map_field(base->sigma_src, f, alts) : 0, len = 0;
+  if (!n) {
+    refuse(c, at, SOC_SIGMA_FIELD, "field '%.80s' has no mapping for the rule %s", f ? f : "",
+           base->id);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) len += strlen(alts[i]) + 1;
+  if (!(out = malloc(len))) return NULL;
+  out[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (i) strcat(out, "|");
+    strcat(out, alts[i]);
+  }
+  return out;
+}
+
+/* The threshold of condition {gte: N} or {gt: N}; 0 after a refusal. */
+static int64_t corr_threshold(sc *c, const soc_ynode *cond_node) {
+  const char *gte = scalar(soc_ynode_get(cond_node, "gte")),
+             *gt = scalar(soc_ynode_get(cond_node, "gt"));
+  char *end = NULL;
+  long long v;
+  if (!cond_node || cond_node->kind != SOC_YNODE_MAP || (!gte == !gt) ||
+      soc_ynode_get(cond_node, "lt") || soc_ynode_get(cond_node, "lte") ||
+      soc_ynode_get(cond_node, "eq") || soc_ynode_get(cond_node, "neq")) {
+    refuse(c, cond_node, SOC_SIGMA_CORRELATION,
+           "condition: only gte or gt (a count that is reached) is supported");
+    return 0;
+  }
+  v = strtoll(gte ? gte : gt, &end, 10);
+  if (*end || v < 0 || v + (gt ? 1 : 0) < 1 || v + (gt ? 1 : 0) > SOC_RULE_COUNT_MAX) {
+    refuse(c, cond_node, SOC_SIGMA_CORRELATION, "condition: a count from 1 to %d",
+           SOC_RULE_COUNT_MAX);
+    return 0;
+  }
+  return v + (gt ? 1 : 0);
+}
+
+int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
+                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
+                                    int *reason) {
+  int result = -ENOMEM;
+  sc c = {.file = file, .diag = diag};
+  soc_rule *r = NULL, *base[2] = {NULL, NULL};
+  const soc_ynode *corr, *rules, *gb;
+  const char *type;
+  size_t nrules, want;
+  int ordered = 0, distinct = 0;
+  int64_t span;
+  *out = NULL;
+  *reason = SOC_SIGMA_CORRELATION;
+  c.id = scalar(soc_ynode_get(root, "id"));
+  corr = soc_ynode_get(root, "correlation");
+  if (!c.id || !id_ok(c.id) || !scalar(soc_ynode_get(root, "title")) || !corr ||
+      corr->kind != SOC_YNODE_MAP) {
+    refuse(&c, root, SOC_SIGMA_SYNTAX, "expected id, title and a correlation mapping");
+    goto refused;
+  }
+  type = scalar(soc_ynode_get(corr, "type"));
+  if (type && !strcmp(type, "event_count")) {
+    want = 1;
+  } else if (type && !strcmp(type, "value_count")) {
+    want = 1;
+    distinct = 1;
+  } else if (type && !strcmp(type, "temporal_ordered")) {
+    want = 2;
+    ordered = 1;
+  } else {
+    refuse(&c, corr, SOC_SIGMA_CORRELATION,
+           "type '%s': event_count, value_count and temporal_ordered (of two rules) are supported",
+           type ? type : "");
+    goto refused;
+  }
+  if (soc_ynode_get(corr, "aliases")) {
+    refuse(&c, soc_ynode_get(corr, "aliases"), SOC_SIGMA_CORRELATION, "aliases are not supported");
+    goto refused;
+  }
+  rules = soc_ynode_get(corr, "rules");
+  nrules = rules && rules->kind == SOC_YNODE_SEQ ? rules->n : scalar(rules) ? 1 : 0;
+  if (nrules != want) {
+    refuse(&c, rules ? rules : corr, SOC_SIGMA_CORRELATION, "%s takes %zu rule(s), got %zu", type,
+           want, nrules);
+    goto refused;
+  }
+  for (size_t i = 0; i < nrules; i++) {
+    const char *name = scalar(rules->kind == SOC_YNODE_SEQ ? rules->items[i] : rules);
+    if (!name || !(base[i] = lookup(arg, name)) || base[i]->match_of) {
+      refuse(&c, rules, SOC_SIGMA_CORRELATION, "rule '%.80s' is not a loaded Sigma rule",
+             name ? name : "");
+      goto refused;
+    }
+  }
+  span = timespan_ns(scalar(soc_ynode_get(corr, "timespan")));
+  if (span < 0) {
+    refuse(&c, corr, SOC_SIGMA_CORRELATION,
+           "timespan: expected e.g. 30s, 5m, 1h or 2d, up to 30 days");
+    goto refused;
+  }
+
+  if (!(r = rule_new(&c, root, file, base[want - 1]->sigma_src))) goto refused;
+  r->match_of = base[want - 1];
+
+  /* the prefilter: what the matched rule's is */
+  if (r->match_of->nreq) {
+    if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
+    memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
+    r->nreq = r->match_of->nreq;
+  }
+
+  gb = soc_ynode_get(corr, "group-by");
+  size_t ngb = gb && gb->kind == SOC_YNODE_SEQ ? gb->n : scalar(gb) ? 1 : 0;
+  if (ngb > SOC_RULE_GROUP_BY_MAX) {
+    refuse(&c, gb, SOC_SIGMA_LIMIT, "more than %d group-by fields", SOC_RULE_GROUP_BY_MAX);
+    goto refused;
+  }
+  r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by);
+  if (!r->group_by) goto out;
+  for (size_t i = 0; i < ngb; i++) {
+    const soc_ynode *f = gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb;
+    /* both rules of a sequence are keyed alike: the field must map for each */
+    for (size_t b = 0; b + 1 < want; b++) {
+      char *other = corr_field(&c, base[b], scalar(f), f);
+      if (!other) goto refused;
+      free(other);
+    }
+    if (!(r->group_by[i] = corr_field(&c, base[want - 1], scalar(f), f))) goto refused;
+    r->corr.ngroup_by++;
+  }
+  r->has_corr = 1;
+  r->corr.group_by = (const char *const *)r->group_by;
+  if (ordered) {
+    r->corr.count = 1;
+    if (!(r->after_id = strdup(base[0]->id))) goto out;
+    r->after_line = rules->line;
+    r->after_col = rules->col;
+    r->corr.after_within_ns = span;
+  } else {
+    const soc_ynode *cn = soc_ynode_get(corr, "condition");
+    if (!(r->corr.count = corr_threshold(&c, cn))) goto refused;
+    r->corr.within_ns = span;
+    if (distinct &&
+        !(r->distinct = corr_field(&c, base[0], scalar(soc_ynode_get(cn, "field")), cn)))
+      goto refused;
+    r->corr.distinct = r->distinct;
+  }
+  /* generate: false (the default) keeps the rules' own hits out of alerts */
+  const char *gen = scalar(soc_ynode_get(corr, "generate"));
+  for (size_t i = 0; i < want && !(gen && !strcmp(gen, "true")); i++) base[i]->silent = 1;
+  result = conclude(&c, r, out, reason);
+  r = NULL;
+  goto out;
+refused:
+  result = conclude(&c, NULL, out, reason);
+out:
   rules_rule_free(r);
   return result;
 }

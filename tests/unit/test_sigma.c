@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "soc/auditd.h"
+#include "soc/correlate.h"
 #include "soc/json_event.h"
 #include "soc/rules.h"
 #include "soc/syslog.h"
@@ -449,6 +450,148 @@ static void test_auditd_line(void **state) {
   soc_event_free(ev);
 }
 
+/* ---- correlation rules --------------------------------------------------- */
+
+#define BASE(id, name, img)                                       \
+  "title: " id "\nid: " id "\nname: " name                        \
+  "\n"                                                            \
+  "logsource: { product: windows, category: process_creation }\n" \
+  "detection:\n  s: { Image|endswith: '" img "' }\n  condition: s\n"
+
+typedef struct corr_run {
+  soc_rules *rs;
+  soc_match_ctx *ctx;
+  soc_correlator *corr;
+  soc_event *ev;
+  char fired[512];
+} corr_run;
+
+static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
+  corr_run *cr = arg;
+  soc_fire f;
+  int64_t ts = 0;
+  soc_event_get_time(ev, &ts);
+  int rc = soc_correlator_feed(cr->corr, r, ev, ts, &f);
+  assert_true(rc >= 0);
+  if (rc == 1 && !soc_rule_silent(r)) {
+    strcat(cr->fired, soc_rule_id(r));
+    strcat(cr->fired, "=");
+    strcat(cr->fired, f.key);
+    strcat(cr->fired, " ");
+  }
+  return 0;
+}
+
+/* Feeds (second, user, image, command line) events; returns the firings. */
+static const char *corr_feed(corr_run *cr, const char *const *evs, size_t n) {
+  cr->fired[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    char sec[8], user[32], img[64], cl[64], data[512], line[2048];
+    assert_int_equal(sscanf(evs[i], "%7s %31s %63s %63s", sec, user, img, cl), 4);
+    snprintf(data, sizeof data,
+             "\"User\":\"%s\",\"Image\":\"C:\\\\W\\\\%s\",\"CommandLine\":\"%s\"", user, img, cl);
+    win_event(line, sizeof line, data);
+    /* the time: 2026-04-17T05:24:SS */
+    char *t = strstr(line, "05:24:53.092051Z");
+    assert_non_null(t);
+    memcpy(t + 6, sec, 2);
+    soc_event_reset(cr->ev);
+    soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime"};
+    assert_true(soc_event_from_json_line(cr->ev, line, strlen(line), &o) >= 0);
+    assert_true(soc_rules_match(cr->rs, cr->ctx, cr->ev, corr_hit, cr) >= 0);
+  }
+  return cr->fired;
+}
+
+static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
+  static char paths[3][256];
+  const char *files[3] = {paths[0], paths[1], paths[2]};
+  snprintf(paths[0], 256, "%s", write_file("a.yml", BASE("a1", "whoami", "whoami.exe")));
+  snprintf(paths[1], 256, "%s", write_file("b.yml", BASE("b1", "net", "net.exe")));
+  snprintf(paths[2], 256, "%s", write_file("c.yml", corr_text));
+  soc_diag *d = soc_diag_new();
+  memset(cr, 0, sizeof *cr);
+  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, 3, &cr->rs, st, d), 0);
+  if (st->sigma_refused) soc_diag_print(d, stderr);
+  soc_diag_free(d);
+  cr->ctx = soc_match_ctx_new(cr->rs);
+  cr->ev = soc_event_new();
+  assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+}
+
+static void corr_free(corr_run *cr) {
+  soc_correlator_free(cr->corr);
+  soc_match_ctx_free(cr->ctx);
+  soc_event_free(cr->ev);
+  soc_rules_free(cr->rs);
+}
+
+static void test_correlation(void **state) {
+  (void)state;
+  corr_run cr;
+  soc_rules_stats st;
+  /* event_count: 3 whoami by one user within a minute */
+  corr_load(&cr,
+            "title: c\nid: c1\nlevel: high\ncorrelation:\n  type: event_count\n"
+            "  rules: [ whoami ]\n  group-by: [ User ]\n  timespan: 1m\n  condition: { gte: 3 }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *burst[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 bob net.exe x",
+                         "04 bob whoami.exe x", "05 bob whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, burst, 5), "b1= c1=bob ");
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c1\ncorrelation:\n  type: event_count\n"
+            "  rules: [ a1 ]\n  group-by: [ User ]\n  timespan: 2s\n  condition: { gt: 2 }\n",
+            &st);
+  const char *slow[] = {"01 bob whoami.exe x", "03 bob whoami.exe x", "06 bob whoami.exe x",
+                        "09 eve whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, slow, 4), ""); /* never 3 within 2 s */
+  corr_free(&cr);
+  /* value_count: 2 distinct command lines of net by one user */
+  corr_load(&cr,
+            "title: c\nid: c2\ncorrelation:\n  type: value_count\n  rules: b1\n"
+            "  group-by: [ User ]\n  timespan: 1m\n  condition: { field: CommandLine, gte: 2 }\n",
+            &st);
+  const char *same[] = {"01 bob net.exe user", "02 bob net.exe user", "03 eve net.exe group"};
+  assert_string_equal(corr_feed(&cr, same, 3), "");
+  const char *diff[] = {"10 bob net.exe group"};
+  assert_string_equal(corr_feed(&cr, diff, 1), "c2=bob ");
+  corr_free(&cr);
+  /* temporal_ordered: whoami, then net, same user, within a minute */
+  corr_load(&cr,
+            "title: c\nid: c3\ncorrelation:\n  type: temporal_ordered\n  rules: [ whoami, net ]\n"
+            "  group-by: [ User ]\n  timespan: 1m\n  generate: true\n",
+            &st);
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  const char *wrong[] = {"01 bob net.exe x", "02 eve whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, wrong, 2), "b1= a1= ");
+  const char *right[] = {"03 bob whoami.exe x", "04 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, right, 2), "a1= b1= c3=bob ");
+  corr_free(&cr);
+  /* refused, with the reason */
+  corr_load(&cr,
+            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, b1 ]\n"
+            "  group-by: [ User ]\n  timespan: 1m\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c5\ncorrelation:\n  type: event_count\n  rules: [ nosuch ]\n"
+            "  timespan: 1m\n  condition: { gte: 2 }\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c6\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  timespan: 1m\n  condition: { lt: 2 }\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_values),      cmocka_unit_test(test_wildcards),
@@ -456,6 +599,7 @@ int main(void) {
       cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
       cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
+      cmocka_unit_test(test_correlation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
