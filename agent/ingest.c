@@ -154,7 +154,14 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
   char host[256];
   host[0] = '\0';
   line->ts_ns = line->recv_ns;
-  if (strcmp(in->cfg->format ? in->cfg->format : "syslog", "raw") != 0) {
+  /* a syslog header is looked for in syslog lines, and in json lines that
+   * do not start with the object (JSON wrapped in syslog); raw and auditd
+   * lines have none */
+  const char *fmt = in->cfg->format ? in->cfg->format : "syslog";
+  size_t lead = 0;
+  while (lead < line->len && (line->data[lead] == ' ' || line->data[lead] == '\t')) lead++;
+  if (!strcmp(fmt, "syslog") ||
+      (!strcmp(fmt, "json") && !(lead < line->len && line->data[lead] == '{'))) {
     soc_syslog_opts o = {.tz = in->tz, .recv_ns = line->recv_ns};
     if (soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
         SOC_SYSLOG_RAW)

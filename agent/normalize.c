@@ -60,6 +60,8 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
       st->tz = n->tz[i];
     }
   st->raw = st->in && st->in->format && strcmp(st->in->format, "raw") == 0;
+  st->json = st->in && st->in->format && strcmp(st->in->format, "json") == 0;
+  st->auditd = st->in && st->in->format && strcmp(st->in->format, "auditd") == 0;
   st->is_file = st->in && st->in->type == SOC_INPUT_FILE;
   if (e->stream)
     snprintf(st->id_source, sizeof st->id_source, "%s/%s/%lld", n->store_id, e->source,
@@ -87,6 +89,17 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
   } else if (st->raw) {
     soc_event_set_str(ev, SOC_ECS_MESSAGE, e->line.data, e->line.len);
     soc_event_set_time(ev, e->line.ts_ns);
+  } else if (st->auditd) {
+    if (soc_event_from_audit_line(ev, e->line.data, e->line.len) < 0)
+      soc_event_add_tag(ev, "bad_auditd", 10);
+    if (soc_event_get_time(ev, NULL) < 0) soc_event_set_time(ev, e->line.ts_ns);
+  } else if (st->json) {
+    soc_json_event_opts o = {.time_field = st->in->time_field, .host_field = st->in->host_field};
+    soc_syslog_opts so = {.tz = st->tz, .recv_ns = e->line.recv_ns};
+    int rc = soc_event_from_json_line_or_syslog(ev, e->line.data, e->line.len, &o, &so);
+    if (rc < 0) soc_event_add_tag(ev, "bad_json", 8);
+    if (!(rc > 0 && ((unsigned)rc & SOC_JSON_EVENT_TIME)) && soc_event_get_time(ev, NULL) < 0)
+      soc_event_set_time(ev, e->line.ts_ns);
   } else {
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
     soc_syslog_parse(e->line.data, e->line.len, &o, ev);

@@ -25,7 +25,9 @@
 #define SOC_AGENT_NORMALIZE_H
 
 #include "soc/config.h"
+#include "soc/auditd.h"
 #include "soc/event.h"
+#include "soc/json_event.h"
 #include "soc/journal.h"
 #include "soc/store.h"
 #include "soc/tz.h"
@@ -34,6 +36,8 @@ typedef struct soc_norm_stream {
   const soc_input_config *in; /* NULL: the input is no longer configured */
   soc_tz tz;
   int raw;                    /* format: raw */
+  int json;                   /* format: json */
+  int auditd;                 /* format: auditd */
   int is_file;
   const char *path;           /* file inputs: the file's path, else NULL */
   /* "<store id>/<input>/<stream>" or "<store id>/<input>" */

@@ -50,6 +50,13 @@ static const socctl_command commands[] = {
      "  --stats              lines, hits, firings and CPU seconds on stderr\n"
      "  --no-prefilter       evaluate every rule on every line (same answers, slower;\n"
      "                       to measure the automaton or to check it)\n"
+     "  --sigma PATH         Sigma rule files: a file, a glob or a folder (all *.yml\n"
+     "                       under it); repeat for several (docs/SIGMA.md)\n"
+     "  -v, --verbose        with --sigma: also list every Sigma rule loaded\n"
+     "  --format F           syslog (default), json (each line a JSON object) or\n"
+     "                       auditd (audit.log), as the agent's inputs read them\n"
+     "  --time-field P       json: dotted path of the event time (default @timestamp)\n"
+     "  --host-field P       json: dotted path of the host name\n"
      "Lines are read from the LOGFILEs, or stdin without any.\n"},
     {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters",
      "status [--json]\n"},

@@ -1,8 +1,10 @@
 /*
  * socctl rules — trying log rules on log lines, the operator's logtest.
  *
- *   socctl rules test -r RULEFILE [-r RULEFILE...] [--timezone Z] [--json]
- *                     [--max-keys N] [--quiet] [--stats] [--no-prefilter] [LOGFILE...]
+ *   socctl rules test -r RULEFILE [-r RULEFILE...] [--sigma PATH...] [--timezone Z] [--json]
+ *                     [--max-keys N] [--quiet] [--stats] [--no-prefilter]
+ *                     [--format syslog|json|auditd [--time-field P] [--host-field P]]
+ *                     [LOGFILE...]
  *
  * Each line (from the files, or stdin) is parsed as syslog exactly as the
  * agent does, received "now", then matched and correlated by the same code
@@ -14,6 +16,11 @@
  * stops before reading a line: a test against half a rule set would answer
  * the wrong question. --stats prints the CPU time spent matching and
  * correlating apart from parsing, which is what bench/rules.sh measures.
+ *
+ * Sigma rules (--sigma, docs/SIGMA.md) load beside ours; each one refused
+ * is a warning with its reason, and the summary (loaded, refused by
+ * reason) is printed before any line is read. --format json reads each
+ * line as the agent's `format: json` inputs do (Windows events as JSON).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +34,10 @@
 #include "socctl.h"
 #include "soc/correlate.h"
 #include "soc/diag.h"
+#include "soc/auditd.h"
+#include "soc/config.h"
 #include "soc/event.h"
+#include "soc/json_event.h"
 #include "soc/rules.h"
 #include "soc/schema.h"
 #include "soc/syslog.h"
@@ -55,7 +65,8 @@ typedef struct test_state {
   char *buf; /* the batch's lines, BATCH_BYTES + LINE_MAX_BYTES */
   size_t used;
   soc_syslog_opts opts;
-  int json, quiet;
+  soc_json_event_opts jopts;
+  int json, quiet, json_in, auditd_in;
   const char *line;
   size_t len;
   uint64_t lines, cut, hits, fires;
@@ -87,8 +98,14 @@ static void print_fire(test_state *s, const soc_fire *f) {
   fmt_time(f->first_ns, first);
   fmt_time(f->last_ns, last);
   if (!s->json) {
-    printf("%s key=%s count=%zu first=%s last=%s: %s\n", soc_rule_id(f->rule),
-           f->key[0] ? f->key : "-", f->count, first, last, text);
+    /* DRL 1.1: a view of a Sigma rule's matches names the rule's author */
+    if (soc_rule_is_sigma(f->rule))
+      printf("%s key=%s count=%zu first=%s last=%s level=%s author=\"%s\": %s\n",
+             soc_rule_id(f->rule), f->key[0] ? f->key : "-", f->count, first, last,
+             soc_rule_level(f->rule), soc_rule_author(f->rule), text);
+    else
+      printf("%s key=%s count=%zu first=%s last=%s: %s\n", soc_rule_id(f->rule),
+             f->key[0] ? f->key : "-", f->count, first, last, text);
     free(text);
     return;
   }
@@ -102,6 +119,10 @@ static void print_fire(test_state *s, const soc_fire *f) {
   }
   fjson_object_object_add(o, "rule", fjson_object_new_string(soc_rule_id(f->rule)));
   fjson_object_object_add(o, "title", fjson_object_new_string(soc_rule_title(f->rule)));
+  if (soc_rule_is_sigma(f->rule)) {
+    fjson_object_object_add(o, "level", fjson_object_new_string(soc_rule_level(f->rule)));
+    fjson_object_object_add(o, "author", fjson_object_new_string(soc_rule_author(f->rule)));
+  }
   fjson_object_object_add(o, "key", fjson_object_new_string(f->key));
   fjson_object_object_add(o, "count", fjson_object_new_int64((int64_t)f->count));
   fjson_object_object_add(o, "first", fjson_object_new_string(first));
@@ -122,7 +143,8 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   if (rc < 0) return rc;
   if (rc == 1) {
     s->fires++;
-    if (!s->quiet) print_fire(s, &f);
+    /* a Sigma correlation's rules (generate: false) feed it, quietly */
+    if (!s->quiet && !soc_rule_silent(rule)) print_fire(s, &f);
   }
   return 0;
 }
@@ -133,7 +155,13 @@ static int run_batch(test_state *s) {
   for (size_t i = 0; i < s->nbatch; i++) {
     soc_event_reset(s->evs[i]);
     s->opts.recv_ns = soc_now_real_ns();
-    soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
+    if (s->auditd_in)
+      soc_event_from_audit_line(s->evs[i], s->buf + s->off[i], s->lens[i]);
+    else if (!s->json_in)
+      soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
+    else if (soc_event_from_json_line_or_syslog(s->evs[i], s->buf + s->off[i], s->lens[i],
+                                                &s->jopts, &s->opts) < 0)
+      soc_event_add_tag(s->evs[i], "bad_json", 8);
     if (soc_event_get_time(s->evs[i], &s->ts[i]) < 0) s->ts[i] = s->opts.recv_ns;
   }
   t1 = cpu_now();
@@ -186,7 +214,7 @@ static int test_stream(test_state *s, FILE *in, const char *name) {
 }
 
 static int rules_test(int argc, char **argv) {
-  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE };
+  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE, O_SIGMA, O_FORMAT, O_TIMEF, O_HOSTF };
   static const struct option opts[] = {{"rules", required_argument, NULL, 'r'},
                                        {"timezone", required_argument, NULL, O_TZ},
                                        {"json", no_argument, NULL, O_JSON},
@@ -194,18 +222,27 @@ static int rules_test(int argc, char **argv) {
                                        {"quiet", no_argument, NULL, 'q'},
                                        {"stats", no_argument, NULL, O_STATS},
                                        {"no-prefilter", no_argument, NULL, O_NOPRE},
+                                       {"sigma", required_argument, NULL, O_SIGMA},
+                                       {"verbose", no_argument, NULL, 'v'},
+                                       {"format", required_argument, NULL, O_FORMAT},
+                                       {"time-field", required_argument, NULL, O_TIMEF},
+                                       {"host-field", required_argument, NULL, O_HOSTF},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *files[MAX_RULE_FILES];
+  char *sigma_pats[MAX_RULE_FILES];
+  char **sigma = NULL;
   const char *zone = "local";
-  size_t nfiles = 0;
+  size_t nfiles = 0, nsigma_pats = 0, nsigma = 0;
+  int verbose = 0;
   int64_t max_keys = 0;
   int opt, stats = 0, noprefilter = 0, status = 2;
   test_state s = {0};
   soc_rules *rules = NULL;
   soc_diag *diag = NULL;
   soc_rules_stats st;
-  while ((opt = getopt_long(argc, argv, "r:qh", opts, NULL)) != -1) {
+  s.jopts.time_field = "@timestamp";
+  while ((opt = getopt_long(argc, argv, "r:qvh", opts, NULL)) != -1) {
     switch (opt) {
       case 'r':
         if (nfiles == MAX_RULE_FILES) {
@@ -235,6 +272,31 @@ static int rules_test(int argc, char **argv) {
       case O_NOPRE:
         noprefilter = 1;
         break;
+      case O_SIGMA:
+        if (nsigma_pats == MAX_RULE_FILES) {
+          fprintf(stderr, "socctl rules test: more than %d --sigma\n", MAX_RULE_FILES);
+          return 2;
+        }
+        sigma_pats[nsigma_pats++] = optarg;
+        break;
+      case 'v':
+        verbose = 1;
+        break;
+      case O_FORMAT:
+        if (strcmp(optarg, "syslog") && strcmp(optarg, "json") && strcmp(optarg, "auditd")) {
+          fprintf(stderr, "socctl rules test: --format '%s': expected syslog, json or auditd\n",
+                  optarg);
+          return 2;
+        }
+        s.json_in = optarg[0] == 'j';
+        s.auditd_in = optarg[0] == 'a';
+        break;
+      case O_TIMEF:
+        s.jopts.time_field = optarg;
+        break;
+      case O_HOSTF:
+        s.jopts.host_field = optarg;
+        break;
       case 'h':
         socctl_usage("rules", stdout);
         return 0;
@@ -243,8 +305,8 @@ static int rules_test(int argc, char **argv) {
         return 2;
     }
   }
-  if (!nfiles) {
-    fprintf(stderr, "socctl rules test: give at least one rule file with -r\n");
+  if (!nfiles && !nsigma_pats) {
+    fprintf(stderr, "socctl rules test: give at least one rule file with -r or --sigma\n");
     socctl_usage("rules", stderr);
     return 2;
   }
@@ -258,8 +320,25 @@ static int rules_test(int argc, char **argv) {
   status = 1;
   diag = soc_diag_new();
   if (!diag) goto out;
-  int rc = soc_rules_load(files, nfiles, &rules, &st, diag);
+  if (soc_config_glob_sigma(sigma_pats, nsigma_pats, &sigma, &nsigma) < 0) goto out;
+  if (nsigma_pats && !nsigma) {
+    fprintf(stderr, "socctl rules test: --sigma matches no file\n");
+    goto out;
+  }
+  int rc = soc_rules_load_with_sigma(files, nfiles, (const char *const *)sigma, nsigma, &rules,
+                                     &st, diag);
   soc_diag_print(diag, stderr);
+  if (rc == 0 && nsigma) {
+    char sum[512];
+    for (size_t i = 0; verbose && i < soc_rules_count(rules); i++) {
+      const soc_rule *r = soc_rules_at(rules, i);
+      if (soc_rule_is_sigma(r))
+        fprintf(stderr, "%s: loaded Sigma rule %s (%s)\n", soc_rule_file(r), soc_rule_id(r),
+                soc_rule_title(r));
+    }
+    soc_rules_sigma_summary(&st, sum, sizeof sum);
+    fprintf(stderr, "socctl rules test: %s\n", sum);
+  }
   if (rc < 0 || soc_diag_errors(diag)) {
     fprintf(stderr, "socctl rules test: rule files refused (%zu error(s)); nothing was tested\n",
             soc_diag_errors(diag));
@@ -316,6 +395,7 @@ out:
   free(s.buf);
   soc_rules_free(rules);
   soc_diag_free(diag);
+  soc_config_glob_free(sigma, nsigma);
   return status;
 }
 

@@ -334,6 +334,8 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   key_of(rule, ev, key, sizeof key);
   int fired = soc_correlator_feed(d->corr, rule, ev, ts, &fire);
   if (fired < 0) return 0; /* a hit the correlator can not key: counted there */
+  /* a Sigma rule that only feeds a correlation (generate: false) */
+  if (soc_rule_silent(rule)) return 0;
   int rc = to_triage(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key);
   if (rc < 0) {
     d->error = rc;
@@ -484,21 +486,30 @@ int soc_detect_drain(soc_detect *d) {
  * when there are none; *failed counts the files refused (their errors are
  * printed). */
 static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
-  char **files = NULL;
-  size_t n = 0;
+  char **files = NULL, **sigma = NULL;
+  size_t n = 0, nsigma = 0;
   int result = soc_config_glob(cfg->rules.log, cfg->rules.nlog, &files, &n);
-  if (result < 0 || !n) goto out;
+  if (result == 0)
+    result = soc_config_glob_sigma(cfg->rules.sigma, cfg->rules.nsigma, &sigma, &nsigma);
+  if (result < 0 || !(n + nsigma)) goto out;
   soc_diag *diag = soc_diag_new();
   soc_rules_stats st;
-  result = soc_rules_load((const char *const *)files, n, out, &st, diag);
+  result = soc_rules_load_with_sigma((const char *const *)files, n, (const char *const *)sigma,
+                                     nsigma, out, &st, diag);
   soc_diag_print(diag, stderr);
   soc_diag_free(diag);
   if (failed) *failed = st.files_failed;
   if (result == 0 && *out)
     fprintf(stderr, "socagent: detect: %zu log rule(s) from %zu file(s)%s\n", st.rules, st.files_ok,
             st.files_failed ? " (some files refused, see above)" : "");
+  if (result == 0 && nsigma) {
+    char sum[512];
+    soc_rules_sigma_summary(&st, sum, sizeof sum);
+    fprintf(stderr, "socagent: detect: %s\n", sum);
+  }
 out:
   soc_config_glob_free(files, n);
+  soc_config_glob_free(sigma, nsigma);
   return result;
 }
 

@@ -60,7 +60,9 @@ typedef struct soc_input_config {
   int64_t max_line_bytes;      /* longer lines are cut and flagged */
   char *encoding;              /* "utf-8" or "big5" (any iconv name is accepted) */
   int64_t flush_partial_ms;    /* a last line without newline is flushed after this idle time */
-  char *format;                /* "syslog" (default) or "raw" */
+  char *format;                /* "syslog" (default), "raw", "json" or "auditd" */
+  char *time_field;            /* format json: path of the time; default "@timestamp" */
+  char *host_field;            /* format json: path of the host name; NULL: none */
   char *read_from;             /* "beginning" (default) or "end": new files at first start */
   int64_t poll_ms;             /* how often open files are checked for growth */
   int64_t rotate_wait_ms;      /* a rotated or deleted file, read to its end, is kept open this long */
@@ -150,6 +152,8 @@ typedef struct soc_config {
   struct {
     char **log;
     size_t nlog;
+    char **sigma; /* Sigma rule globs or folders, docs/SIGMA.md */
+    size_t nsigma;
     char **yara;
     size_t nyara;
     int64_t yara_timeout_s;
@@ -227,6 +231,9 @@ int soc_journald_priority(const char *name);
  * (free with soc_config_glob_free), *nfiles. Returns 0 or -ENOMEM. */
 int soc_config_glob(char *const *patterns, size_t npatterns, char ***files, size_t *nfiles);
 void soc_config_glob_free(char **files, size_t n);
+/* The same for rules.sigma: a pattern that names a folder stands for every
+ * *.yml and *.yaml file under it, sorted. */
+int soc_config_glob_sigma(char *const *patterns, size_t npatterns, char ***files, size_t *nfiles);
 
 /* 1 when the input's exclude globs leave path out: a glob with a '/' is
  * matched against the whole path, others against the file name. */

@@ -183,6 +183,23 @@ int soc_event_set(soc_event *ev, const char *name, const char *value, size_t len
  * unset or an integer field. */
 const char *soc_event_get(const soc_event *ev, const char *name);
 
+/* An extra's name checked once, for a reader that asks for the same
+ * names on every event (rules): soc_event_get_keyed then skips the check. */
+typedef struct soc_event_key {
+  uint32_t hash;
+  uint32_t len;
+} soc_event_key;
+/* Returns 0 and *k when name is one an extra may have, else -EINVAL. */
+int soc_event_key_of(const char *name, soc_event_key *k);
+/* soc_event_get(ev, name) for a name that soc_event_key_of accepted as k. */
+const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k);
+
+/* The i-th extra field, for a reader that looks at every one (the rules'
+ * prefilter): its name, and its value as soc_event_get gives it; *k is
+ * what soc_event_key_of gives for the name. NULL past the end. */
+const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value,
+                               soc_event_key *k);
+
 /* Sets the extra field called name (not a known field's name) to a JSON
  * value written as it is: a number, an array (dns.answers,
  * tls.client.supported_protocols), an object. json[0..len) must parse,

@@ -101,6 +101,23 @@ typedef struct soc_rule_correlate {
 
 typedef struct soc_rules soc_rules;
 
+/* Why a Sigma rule was refused (docs/SIGMA.md lists what each means). */
+typedef enum {
+  SOC_SIGMA_SYNTAX,      /* not a Sigma rule: YAML, missing or malformed keys */
+  SOC_SIGMA_CORRELATION, /* a correlation rule or an aggregation (| count) */
+  SOC_SIGMA_LOGSOURCE,   /* no input of ours provides this logsource */
+  SOC_SIGMA_FIELD,       /* a field with no mapping for the logsource */
+  SOC_SIGMA_MODIFIER,    /* an unknown modifier or combination */
+  SOC_SIGMA_VALUE,       /* a value the modifier can not take (bad CIDR, number...) */
+  SOC_SIGMA_REGEX,       /* a regex PCRE2 refuses */
+  SOC_SIGMA_CONDITION,   /* a condition that does not parse or names no selection */
+  SOC_SIGMA_LIMIT,       /* bigger than the engine's bounds */
+  SOC_SIGMA_REASONS
+} soc_sigma_reason;
+
+/* "syntax", "correlation", ... as the summary prints them. */
+const char *soc_sigma_reason_name(int reason);
+
 typedef struct soc_rules_stats {
   size_t files_ok;
   size_t files_failed;
@@ -108,7 +125,13 @@ typedef struct soc_rules_stats {
   size_t literals;   /* distinct literals in the automata */
   size_t unanchored; /* rules evaluated on every line */
   size_t warnings;
+  size_t sigma_loaded;  /* Sigma rules loaded (counted in rules too) */
+  size_t sigma_refused; /* Sigma rules refused, by reason below */
+  size_t sigma_reasons[SOC_SIGMA_REASONS];
 } soc_rules_stats;
+
+/* "N Sigma rule(s) loaded, M refused (k field, ...)" into buf. */
+void soc_rules_sigma_summary(const soc_rules_stats *st, char *buf, size_t len);
 
 /* Loads the files (already expanded, no globs) in order. Every problem goes
  * into diag. Returns 0 when the good files loaded (st->files_failed tells
@@ -117,6 +140,16 @@ typedef struct soc_rules_stats {
  * the caller. st may be NULL. */
 int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rules_stats *st,
                    soc_diag *diag);
+/* The same plus Sigma rule files (docs/SIGMA.md), one rule a file, after
+ * ours. A Sigma rule the engine can not run exactly is refused with a
+ * warning naming the reason (counted in st->sigma_reasons); its file
+ * still counts as good. */
+int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, soc_rules **out, soc_rules_stats *st,
+                              soc_diag *diag);
+/* One Sigma rule from memory (tests, fuzzing). */
+int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
+                                soc_rules_stats *st, soc_diag *diag);
 /* One rule file from memory (tests, fuzzing); name is used in messages. */
 int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                           soc_rules_stats *st, soc_diag *diag);
@@ -136,6 +169,13 @@ const char *soc_rule_id(const soc_rule *r);
 const char *soc_rule_title(const soc_rule *r);
 const char *soc_rule_description(const soc_rule *r);
 const char *soc_rule_file(const soc_rule *r);
+/* Sigma rules: level (informational .. critical) and author; "" for ours. */
+const char *soc_rule_level(const soc_rule *r);
+const char *soc_rule_author(const soc_rule *r);
+int soc_rule_is_sigma(const soc_rule *r);
+/* A Sigma rule that a correlation (generate: false) uses: its hits feed
+ * the correlator but are not alerts of their own. */
+int soc_rule_silent(const soc_rule *r);
 unsigned soc_rule_line(const soc_rule *r);
 /* OUT: *n. The list is owned by the rule. */
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n);
@@ -179,7 +219,8 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
 
 /* The value of a field the way rules read it: string fields and extras as
  * they are, integer fields in decimal, plus log.syslog.facility.name and
- * log.syslog.severity.name derived from the codes. buf (at least 32 bytes)
+ * log.syslog.severity.name derived from the codes; "a|b" is the first of
+ * a and b that is there (Sigma's fields in several event shapes). buf (at least 32 bytes)
  * receives numbers. NULL when unset. Used by correlation for group_by. */
 const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf, size_t buflen);
 

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -113,6 +114,9 @@ static const soc_field rules_fields[] = {
     {.key = "log", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.log),
      .count_offset = offsetof(soc_config, rules.nlog), .flags = SOC_FIELD_PATH,
      .help = "glob patterns of log rule files (YAML)"},
+    {.key = "sigma", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.sigma),
+     .count_offset = offsetof(soc_config, rules.nsigma), .flags = SOC_FIELD_PATH,
+     .help = "glob patterns of Sigma rule files or folders (docs/SIGMA.md)"},
     {.key = "yara", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.yara),
      .count_offset = offsetof(soc_config, rules.nyara), .flags = SOC_FIELD_PATH,
      .help = "glob patterns of YARA rule files"},
@@ -210,6 +214,15 @@ static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
   {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, timezone), \
    .help = "zone of timestamps that carry none; default agent.timezone"}
 
+/* format: json (docs/SIGMA.md): where a JSON line keeps its time and host. */
+#define INPUT_JSON                                                                            \
+  {.key = "time_field", .type = SOC_FIELD_STRING,                                            \
+   .offset = offsetof(soc_input_config, time_field), .def = "'@timestamp'",                  \
+   .help = "format: json: dotted path of the event time (RFC 3339 or epoch seconds)"},       \
+  {.key = "host_field", .type = SOC_FIELD_STRING,                                            \
+   .offset = offsetof(soc_input_config, host_field),                                         \
+   .help = "format: json: dotted path of the host name, e.g. Event.System.Computer"}
+
 static const soc_field file_input_fields[] = {
     INPUT_COMMON,
     {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
@@ -227,7 +240,9 @@ static const soc_field file_input_fields[] = {
      .offset = offsetof(soc_input_config, flush_partial_ms), .def = "5s", .min = 1,
      .max = 86400000, .help = "a last line without its newline is taken after this idle time"},
     {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
-     .def = "syslog", .help = "syslog (headers parsed, raw when they do not parse) or raw"},
+     .def = "syslog",
+     .help = "syslog (headers parsed, raw when they do not parse), raw, json (one JSON "
+             "object a line) or auditd (audit.log records)"},
     {.key = "read_from", .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_input_config, read_from), .def = "beginning",
      .help = "where to start in a file seen for the first time: beginning or end"},
@@ -240,6 +255,7 @@ static const soc_field file_input_fields[] = {
      .help = "a rotated or deleted file, once read to its end, stays open this long for late "
              "writes"},
     INPUT_TIMEZONE,
+    INPUT_JSON,
 };
 
 static const soc_field syslog_input_fields[] = {
@@ -263,7 +279,12 @@ static const soc_field syslog_input_fields[] = {
     {.key = "recv_buffer", .type = SOC_FIELD_SIZE,
      .offset = offsetof(soc_input_config, recv_buffer), .def = "4MiB", .min = 65536,
      .max = 1073741824, .help = "socket receive buffer (SO_RCVBUF)"},
+    {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
+     .def = "syslog",
+     .help = "syslog, raw, or json (a message that is a JSON object, with or without a syslog "
+             "header)"},
     INPUT_TIMEZONE,
+    INPUT_JSON,
 };
 
 static const soc_field pcap_input_fields[] = {
@@ -718,7 +739,7 @@ static int check_encoding(const loader *l, const soc_ynode *node, const char *wh
 /* Checks of one input that go beyond its table. */
 static int check_input(const loader *l, const soc_ynode *node, const soc_input_config *in,
                        const char *where) {
-  static const char *const formats[] = {"syslog", "raw", NULL};
+  static const char *const formats[] = {"syslog", "raw", "json", "auditd", NULL};
   static const char *const starts[] = {"beginning", "end", NULL};
   int result = 0;
   if (check_timezone(l, node, where, in->timezone) < 0) result = -EINVAL;
@@ -914,6 +935,31 @@ out:
   return result;
 }
 
+/* rules.sigma: every rule loaded or refused with its reason (warnings),
+ * and the summary. Refused Sigma rules do not fail the check: a folder of
+ * SigmaHQ rules always holds some that no input of ours can run. */
+static int check_sigma_files(loader *l, const soc_ynode *node, char **patterns, size_t n) {
+  char **files = NULL;
+  size_t nfiles = 0;
+  int result = 0;
+  if (!n) return 0;
+  if (soc_config_glob_sigma(patterns, n, &files, &nfiles) < 0) return -ENOMEM;
+  if (!nfiles) {
+    soc_schema_warning(&l->ctx, node, "rules.sigma: the patterns match no file");
+  } else {
+    soc_rules_stats st;
+    char sum[512];
+    if (soc_rules_load_with_sigma(NULL, 0, (const char *const *)files, nfiles, NULL, &st,
+                                  l->ctx.diag) < 0 ||
+        st.files_failed)
+      result = -EINVAL;
+    soc_rules_sigma_summary(&st, sum, sizeof sum);
+    soc_schema_warning(&l->ctx, node, "rules.sigma: %s", sum);
+  }
+  soc_config_glob_free(files, nfiles);
+  return result;
+}
+
 static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (cfg->agent.id && !is_name(cfg->agent.id, 64)) {
@@ -1095,6 +1141,7 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
     }
     bad |= check_rule_files(&l, rules, cfg->rules.log, cfg->rules.nlog, 0) < 0;
     bad |= check_rule_files(&l, rules, cfg->rules.yara, cfg->rules.nyara, 1) < 0;
+    bad |= check_sigma_files(&l, rules, cfg->rules.sigma, cfg->rules.nsigma) < 0;
     soc_regime *regime = NULL;
     const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
     bad |= soc_regime_load_named(dir, cfg->report.regime, &regime, diag) < 0;
@@ -1142,6 +1189,88 @@ int soc_config_glob(char *const *patterns, size_t npatterns, char ***files, size
     }
     globfree(&g);
   }
+  if (result < 0) {
+    soc_config_glob_free(v, n);
+    v = NULL;
+    n = 0;
+  }
+  *files = v;
+  *nfiles = n;
+  return result;
+}
+
+/* Appends the *.yml / *.yaml files under dir (depth-bounded) to v. */
+static int sigma_walk(const char *dir, int depth, char ***v, size_t *n, size_t *cap) {
+  int result = 0;
+  DIR *d;
+  struct dirent *e;
+  if (depth > 16 || !(d = opendir(dir))) return 0;
+  while (result == 0 && (e = readdir(d))) {
+    char path[4096];
+    struct stat st;
+    size_t len = strlen(e->d_name);
+    if (e->d_name[0] == '.') continue;
+    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+    if (stat(path, &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      result = sigma_walk(path, depth + 1, v, n, cap);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) ||
+        !((len > 4 && !strcmp(e->d_name + len - 4, ".yml")) ||
+          (len > 5 && !strcmp(e->d_name + len - 5, ".yaml"))))
+      continue;
+    if (*n == *cap) {
+      size_t nc = *cap ? *cap * 2 : 64;
+      char **nv = realloc(*v, nc * sizeof *nv);
+      if (!nv) {
+        result = -ENOMEM;
+        break;
+      }
+      *v = nv;
+      *cap = nc;
+    }
+    if (!((*v)[*n] = strdup(path)))
+      result = -ENOMEM;
+    else
+      (*n)++;
+  }
+  closedir(d);
+  return result;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int soc_config_glob_sigma(char *const *patterns, size_t npatterns, char ***files, size_t *nfiles) {
+  char **g = NULL, **v = NULL;
+  size_t ng = 0, n = 0, cap = 0;
+  int result = soc_config_glob(patterns, npatterns, &g, &ng);
+  for (size_t i = 0; result == 0 && i < ng; i++) {
+    struct stat st;
+    size_t start = n;
+    if (stat(g[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+      result = sigma_walk(g[i], 0, &v, &n, &cap);
+      /* load order is rule order: make it the same on every file system */
+      if (n > start) qsort(v + start, n - start, sizeof *v, cmp_str);
+      continue;
+    }
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 64;
+      char **nv = realloc(v, nc * sizeof *nv);
+      if (!nv) {
+        result = -ENOMEM;
+        break;
+      }
+      v = nv;
+      cap = nc;
+    }
+    v[n] = g[i];
+    g[i] = NULL;
+    n++;
+  }
+  soc_config_glob_free(g, ng);
   if (result < 0) {
     soc_config_glob_free(v, n);
     v = NULL;

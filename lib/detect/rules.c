@@ -94,7 +94,8 @@ static void strv_free(char **v, size_t n) {
 
 void rules_fref_release(fref *f) {
   free(f->name);
-  f->name = NULL;
+  free(f->scan_as);
+  f->name = f->scan_as = NULL;
 }
 
 static void pattern_release(pattern *p) {
@@ -110,17 +111,20 @@ static void patterns_free(pattern *v, size_t n) {
   free(v);
 }
 
-static void cond_release(cond *c) {
+void rules_cond_release(cond *c) {
   rules_fref_release(&c->field);
   strv_free(c->vals, c->nvals);
   free(c->lens);
   free(c->nets);
-  for (size_t i = 0; c->sub && i < c->nsub; i++) cond_release(&c->sub[i]);
+  for (size_t i = 0; c->sub && i < c->nsub; i++) rules_cond_release(&c->sub[i]);
   free(c->sub);
+  if (c->pat) pattern_release(c->pat);
+  free(c->pat);
+  rules_fref_release(&c->ref);
   memset(c, 0, sizeof *c);
 }
 
-static void rule_free(soc_rule *r) {
+void rules_rule_free(soc_rule *r) {
   if (!r) return;
   free(r->id);
   free(r->title);
@@ -140,8 +144,12 @@ static void rule_free(soc_rule *r) {
     rules_fref_release(&r->caps[i].target);
   }
   free(r->caps);
-  for (size_t i = 0; r->where && i < r->nwhere; i++) cond_release(&r->where[i]);
+  for (size_t i = 0; r->where && i < r->nwhere; i++) rules_cond_release(&r->where[i]);
   free(r->where);
+  free(r->req);
+  free(r->level);
+  free(r->author);
+  free(r->sigma_name);
   strv_free(r->group_by, r->corr.ngroup_by);
   free(r->distinct);
   free(r->after_id);
@@ -151,7 +159,7 @@ static void rule_free(soc_rule *r) {
 void soc_rules_free(soc_rules *rules) {
   if (!rules) return;
   rules_free_automata(rules);
-  for (size_t i = 0; i < rules->n; i++) rule_free(rules->rules[i]);
+  for (size_t i = 0; i < rules->n; i++) rules_rule_free(rules->rules[i]);
   free(rules->rules);
   free(rules->by_id);
   free(rules);
@@ -290,6 +298,8 @@ int rules_fref_resolve(const char *name, soc_event *probe, fref *out) {
     out->ecs = f;
   } else {
     out->kind = FREF_EXTRA;
+    /* a name no extra can have (it clashes with a known one) is never set */
+    if (soc_event_key_of(name, &out->key)) out->key.len = 0;
   }
   return 0;
 }
@@ -333,23 +343,30 @@ static const soc_field pattern_fields[] = {
      .help = "ignore case (ASCII letters for plain text)"},
 };
 
-static int compile_regex(loader *L, const soc_ynode *n, const char *where, pattern *p) {
+int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen) {
   int errcode = 0;
   PCRE2_SIZE erroff = 0;
-  uint32_t opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | (p->nocase ? PCRE2_CASELESS : 0u);
+  uint32_t opts =
+      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | (p->nocase ? PCRE2_CASELESS : 0u) | extra;
   p->re = pcre2_compile((PCRE2_SPTR)p->text, p->len, opts, &errcode, &erroff, NULL);
   if (!p->re) {
     PCRE2_UCHAR msg[256];
     if (pcre2_get_error_message(errcode, msg, sizeof msg) < 0)
       snprintf((char *)msg, sizeof msg, "error %d", errcode);
-    soc_schema_error(&L->ctx, n, "%s.regex: %s at offset %zu of the pattern", where, (const char *)msg,
-           (size_t)erroff);
+    snprintf(err, errlen, "%s at offset %zu of the pattern", (const char *)msg, (size_t)erroff);
     return -EINVAL;
   }
   /* Without JIT (an unsupported CPU, or a pattern JIT refuses) the
    * interpreter gives the same answers, only slower. */
   p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
   return 0;
+}
+
+static int compile_regex(loader *L, const soc_ynode *n, const char *where, pattern *p) {
+  char err[300];
+  if (rules_regex_compile(p, 0, err, sizeof err) == 0) return 0;
+  soc_schema_error(&L->ctx, n, "%s.regex: %s", where, err);
+  return -EINVAL;
 }
 
 static int pattern_build(loader *L, const soc_ynode *item, const char *where,
@@ -463,7 +480,7 @@ static const soc_field cond_fields[] = {
 
 /* "192.0.2.0/24", "2001:db8::/32", a bare address. As in assets.c, IPv4
  * lives in the v4-mapped IPv6 space so one comparison serves both. */
-static int parse_net(const char *s, cidr_net *out) {
+int rules_parse_net(const char *s, cidr_net *out) {
   char buf[INET6_ADDRSTRLEN + 8];
   const char *slash = strchr(s, '/');
   size_t alen = slash ? (size_t)(slash - s) : strlen(s);
@@ -634,7 +651,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
       }
       for (size_t i = 0; i < nn; i++) {
         const soc_ynode *at = v->kind == SOC_YNODE_SEQ ? v->items[i] : v;
-        if (parse_net(nets[i], &c->nets[c->nnets]) < 0) {
+        if (rules_parse_net(nets[i], &c->nets[c->nnets]) < 0) {
           soc_schema_error(&L->ctx, at,
                  "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
                  "192.0.2.7 or 2001:db8::/32",
@@ -1210,7 +1227,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   if (bad) goto fail;
   return r;
 fail:
-  rule_free(r);
+  rules_rule_free(r);
   return NULL;
 }
 
@@ -1224,7 +1241,7 @@ typedef struct file_rules {
 } file_rules;
 
 static void file_rules_release(file_rules *f) {
-  for (size_t i = 0; i < f->n; i++) rule_free(f->rules[i]);
+  for (size_t i = 0; i < f->n; i++) rules_rule_free(f->rules[i]);
   free(f->rules);
   free(f->name);
   memset(f, 0, sizeof *f);
@@ -1402,12 +1419,79 @@ typedef struct source {
   const char *name;
   const char *buf; /* NULL: read the file called name */
   size_t len;
+  int sigma; /* a Sigma rule (sigma.c), not one of ours */
 } source;
+
+/* A Sigma file holds one rule, loaded or refused with a warning: a refused
+ * Sigma rule is an answer (that engine can not run it), not a broken file,
+ * so the file stays good and only its rule is missing. */
+static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reason) {
+  f->ok = 1;
+  if (!r) {
+    st->sigma_refused++;
+    st->sigma_reasons[reason]++;
+    return 0;
+  }
+  f->rules = calloc(1, sizeof *f->rules);
+  if (!f->rules) {
+    rules_rule_free(r);
+    return -ENOMEM;
+  }
+  f->rules[f->n++] = r;
+  st->sigma_loaded++;
+  return 0;
+}
+
+static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
+  soc_rule *r = NULL;
+  int reason = SOC_SIGMA_SYNTAX;
+  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag, &r, &reason);
+  return rc ? rc : sigma_done(f, st, r, reason);
+}
+
+/* A correlation names its rules by Sigma id or name; only rules of good
+ * files count, as in cross_check. */
+typedef struct sigma_scope {
+  file_rules *files;
+  size_t n;
+} sigma_scope;
+
+static soc_rule *sigma_lookup(void *arg, const char *name) {
+  const sigma_scope *sc = arg;
+  for (size_t i = 0; i < sc->n; i++)
+    for (size_t j = 0; sc->files[i].ok && j < sc->files[i].n; j++) {
+      soc_rule *r = sc->files[i].rules[j];
+      if (r->sigma && (!strcmp(r->id, name) || (r->sigma_name && !strcmp(r->sigma_name, name))))
+        return r;
+    }
+  return NULL;
+}
+
+/* Correlations last, once every rule they may name is in; one whose id
+ * is taken is refused like a duplicate file. */
+static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t n, size_t i,
+                                  soc_rules_stats *st, soc_diag *diag) {
+  sigma_scope sc = {files, n};
+  soc_rule *r = NULL;
+  int reason = SOC_SIGMA_SYNTAX;
+  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, sigma_lookup,
+                                           &sc, &r, &reason);
+  if (rc) return rc;
+  if (r && sigma_lookup(&sc, r->id)) {
+    soc_diag_add(diag, SOC_DIAG_WARNING, files[i].name, r->line, r->col,
+                 "Sigma rule %s refused (syntax): the id is taken by another rule", r->id);
+    rules_rule_free(r);
+    r = NULL;
+    reason = SOC_SIGMA_SYNTAX;
+  }
+  return sigma_done(&files[i], st, r, reason);
+}
 
 static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_stats *st,
                         soc_diag *diag) {
   int result = -ENOMEM;
   file_rules *files = calloc(n ? n : 1, sizeof *files);
+  soc_ydoc **later = calloc(n ? n : 1, sizeof *later);
   soc_rules *rs = NULL;
   size_t warnings = soc_diag_warnings(diag);
   loader L = {.ctx = {.diag = diag}};
@@ -1416,7 +1500,7 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   if (!st) st = &local;
   memset(st, 0, sizeof *st);
   L.probe = soc_event_new();
-  if (!files || !L.probe) goto out;
+  if (!files || !later || !L.probe) goto out;
   for (size_t i = 0; i < n; i++) {
     soc_ydoc *doc = NULL;
     int rc;
@@ -1428,12 +1512,28 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
                                     diag)
              : soc_ydoc_load_file(files[i].name, &doc, diag);
     if (rc == -ENOMEM) goto out;
-    if (rc == 0) rc = load_doc(&L, doc, &files[i]);
+    if (rc && src[i].sigma) {
+      st->sigma_refused++;
+      st->sigma_reasons[SOC_SIGMA_SYNTAX]++;
+    }
+    if (rc == 0 && src[i].sigma && soc_ydoc_root(doc) &&
+        soc_ynode_get(soc_ydoc_root(doc), "correlation")) {
+      later[i] = doc; /* compiled once every rule it may name is in */
+      continue;
+    }
+    if (rc == 0) rc = src[i].sigma ? load_sigma(&L, doc, &files[i], st) : load_doc(&L, doc, &files[i]);
     soc_ydoc_free(doc);
     if (rc == -ENOMEM) goto out;
   }
   result = cross_check(files, n, diag);
   if (result) goto out;
+  for (size_t i = 0; i < n; i++) {
+    if (!later[i]) continue;
+    result = load_sigma_correlation(later[i], files, n, i, st, diag);
+    soc_ydoc_free(later[i]);
+    later[i] = NULL;
+    if (result) goto out;
+  }
   result = build_set(files, n, &rs, diag);
   if (result) goto out;
   for (size_t i = 0; i < n; i++) {
@@ -1455,6 +1555,8 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   }
 out:
   for (size_t i = 0; files && i < n; i++) file_rules_release(&files[i]);
+  for (size_t i = 0; later && i < n; i++) soc_ydoc_free(later[i]);
+  free(later);
   free(files);
   soc_event_free(L.probe);
   soc_rules_free(rs);
@@ -1463,13 +1565,27 @@ out:
 
 int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rules_stats *st,
                    soc_diag *diag) {
+  return soc_rules_load_with_sigma(files, n, NULL, 0, out, st, diag);
+}
+
+int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, soc_rules **out, soc_rules_stats *st,
+                              soc_diag *diag) {
   int result = -ENOMEM;
-  source *src = calloc(n ? n : 1, sizeof *src);
+  source *src = calloc(n + nsigma ? n + nsigma : 1, sizeof *src);
   if (!src) return result;
   for (size_t i = 0; i < n; i++) src[i].name = files[i];
-  result = load_sources(src, n, out, st, diag);
+  for (size_t i = 0; i < nsigma; i++) src[n + i] = (source){.name = sigma[i], .sigma = 1};
+  result = load_sources(src, n + nsigma, out, st, diag);
   free(src);
   return result;
+}
+
+int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
+                                soc_rules_stats *st, soc_diag *diag) {
+  source src = {.name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0,
+                .sigma = 1};
+  return load_sources(&src, 1, out, st, diag);
 }
 
 int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
@@ -1505,6 +1621,10 @@ const char *soc_rule_id(const soc_rule *r) { return r->id; }
 const char *soc_rule_title(const soc_rule *r) { return r->title; }
 const char *soc_rule_description(const soc_rule *r) { return r->description; }
 const char *soc_rule_file(const soc_rule *r) { return r->file; }
+const char *soc_rule_level(const soc_rule *r) { return r->level ? r->level : ""; }
+const char *soc_rule_author(const soc_rule *r) { return r->author ? r->author : ""; }
+int soc_rule_is_sigma(const soc_rule *r) { return r->sigma; }
+int soc_rule_silent(const soc_rule *r) { return r->silent; }
 unsigned soc_rule_line(const soc_rule *r) { return r->line; }
 
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n) {

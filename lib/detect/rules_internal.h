@@ -17,6 +17,7 @@
 #include <pcre2.h>
 
 #include "soc/rules.h"
+#include "soc/yamldoc.h"
 
 /* Longest literal put into an automaton: any part of a required literal is
  * required too, so cutting keeps the prefilter exact while bounding the
@@ -36,8 +37,14 @@ typedef enum {
 
 typedef struct fref {
   fref_kind kind;
-  int ecs;    /* FREF_STR, FREF_INT */
-  char *name; /* owned: the name as written */
+  int ecs;           /* FREF_STR, FREF_INT */
+  char *name;        /* owned: the name as written */
+  soc_event_key key; /* FREF_EXTRA: the name, checked once */
+  /* FREF_EXTRA: the extra whose automaton also scans this one (owned;
+   * NULL: its own). Sigma maps one field to several event shapes
+   * (Event.EventData.X, winlog.event_data.X ...) with the same literals:
+   * one automaton for all of them keeps the memory of one. */
+  char *scan_as;
 } fref;
 
 typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
@@ -67,7 +74,24 @@ typedef struct capmap {
   int validate; /* an IP or integer field: the event may refuse a value */
 } capmap;
 
-typedef enum { C_EQUALS, C_IN, C_NOT_IN, C_EXISTS, C_CIDR, C_GT, C_LT, C_ANY_OF, C_NOT } cond_op;
+/* C_ALL_OF, C_PATTERN, C_GE, C_LE and C_FIELDREF come from Sigma rules
+ * (sigma.c), whose detection is any boolean tree of field tests. */
+typedef enum {
+  C_EQUALS,
+  C_IN,
+  C_NOT_IN,
+  C_EXISTS,
+  C_CIDR,
+  C_GT,
+  C_LT,
+  C_ANY_OF,
+  C_NOT,
+  C_ALL_OF,
+  C_PATTERN,
+  C_GE,
+  C_LE,
+  C_FIELDREF,
+} cond_op;
 
 typedef struct cidr_net {
   uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d */
@@ -84,9 +108,11 @@ typedef struct cond {
   int exists;     /* C_EXISTS */
   cidr_net *nets; /* C_CIDR: owned */
   size_t nnets;
-  double num;       /* C_GT, C_LT */
-  struct cond *sub; /* C_ANY_OF: nsub, C_NOT: 1; owned */
+  double num;       /* C_GT, C_LT, C_GE, C_LE */
+  struct cond *sub; /* C_ANY_OF, C_ALL_OF: nsub, C_NOT: 1; owned */
   size_t nsub;
+  pattern *pat; /* C_PATTERN: owned; field is pat->field */
+  fref ref;     /* C_FIELDREF: field's value equals this field's */
 } cond;
 
 struct soc_rule {
@@ -114,6 +140,18 @@ struct soc_rule {
   size_t nwhere;
   int anchored;
   int rewrites_anchor; /* a capture writes a field an automaton scans */
+  /* Sigma rules: patterns of the where tree one of which every match
+   * satisfies (borrowed from the tree; the array is owned). When set they
+   * are the rule's anchor instead of all/any. */
+  const pattern **req;
+  size_t nreq;
+  char *level;  /* owned; Sigma's level, "" for our rules */
+  char *author; /* owned; Sigma's author, "" for our rules */
+  int sigma;
+  char *sigma_name;                      /* owned; Sigma's `name`, NULL when none */
+  const struct sigma_source *sigma_src;  /* Sigma: its logsource's mapping */
+  const soc_rule *match_of; /* Sigma correlation: matches what this rule (same set) matches */
+  int silent;               /* Sigma: a correlation uses it with generate: false */
 
   /* correlate */
   int has_corr;
@@ -143,12 +181,27 @@ typedef struct ac_auto {
   uint32_t *out_rules; /* rule indexes */
 } ac_auto;
 
+/* An extra field's name and the automaton that scans it. */
+typedef struct ac_ref {
+  const char *name; /* NULL: an empty slot; borrowed from the set */
+  soc_event_key key;
+  uint32_t ac;
+} ac_ref;
+
 struct soc_rules {
   soc_rule **rules;
   size_t n;
   soc_rule **by_id; /* sorted by id, for soc_rules_find */
   ac_auto *ac;
   size_t nac;
+  /* Automata of extra fields are found from the event's extras through
+   * this table (by name hash, open addressing, ac index + 1; 0 empty), so
+   * a set with automata for hundreds of names an event mostly lacks does
+   * not look each of them up on every line. */
+  struct ac_ref *ac_extra;
+  size_t ac_extra_cap; /* a power of two, or 0 */
+  uint32_t *ac_plain;  /* the other automata, by index */
+  size_t nac_plain;
   uint32_t *unanchored; /* rule indexes evaluated on every line, ascending */
   size_t nunanchored;
   uint32_t max_groups; /* the most capture groups of any regex, for match data */
@@ -180,6 +233,34 @@ void rules_pattern_literals(const pattern *p, litset *out);
  * *blame is the first regex of any/all without a literal (NULL when the
  * rule has no positive pattern at all), for the loader's warning. */
 int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame);
+
+/* rules.c: frees what c owns (not c itself). */
+void rules_cond_release(cond *c);
+/* rules.c: frees a rule and everything it owns; NULL is a no-op. */
+void rules_rule_free(soc_rule *r);
+/* rules.c: "192.0.2.0/24", "2001:db8::/32" or a bare address into *out
+ * (IPv4 as v4-mapped IPv6); -EINVAL otherwise. */
+int rules_parse_net(const char *s, cidr_net *out);
+/* rules.c: compiles p->text as a PCRE2 regex (UTF, caseless when
+ * p->nocase, plus extra options) and JITs it. 0, or -EINVAL with the
+ * reason in err. */
+int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen);
+
+/* sigma.c: finds a loaded rule by Sigma id or name, for correlations. */
+typedef soc_rule *(*rules_sigma_lookup)(void *arg, const char *name);
+
+/* sigma.c: compiles one Sigma correlation document, whose rules are found
+ * through lookup (and marked silent unless it says generate: true). As
+ * rules_sigma_compile otherwise. */
+int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
+                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
+                                    int *reason);
+
+/* sigma.c: compiles one Sigma rule document (docs/SIGMA.md). *out is the
+ * rule, or NULL when it is refused: then a warning with the reason is in
+ * diag and *reason says which (SOC_SIGMA_*). Returns 0 or -ENOMEM. */
+int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
+                        soc_rule **out, int *reason);
 
 /* RFC 5424 facility keywords by code, as event.c writes them. */
 extern const char *const rules_facility_names[24];

@@ -595,13 +595,14 @@ void rules_pattern_literals(const pattern *p, litset *out) {
 
 /* ---- choosing a rule's anchor -------------------------------------------- */
 
-enum { ANCHOR_NONE, ANCHOR_ALL, ANCHOR_ANY };
+enum { ANCHOR_NONE, ANCHOR_ALL, ANCHOR_ANY, ANCHOR_REQ };
 
 static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **blame) {
   litset best = {0}, s;
   size_t any_min = SIZE_MAX, any_n = 0;
   int any_ok = r->nany > 0, kind = ANCHOR_NONE;
   if (blame) *blame = NULL;
+  if (r->nreq) return ANCHOR_REQ; /* sigma.c chose them, each with a literal */
   for (size_t i = 0; i < r->nall; i++) {
     rules_pattern_literals(&r->all[i], &s);
     if (!s.n && blame && !*blame && r->all[i].kind == PAT_REGEX) *blame = &r->all[i];
@@ -634,6 +635,19 @@ int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame) {
 }
 
 /* ---- building the automata ----------------------------------------------- */
+
+/* The name of the automaton that scans f: an extra's own name or the
+ * one it shares; NULL for the known fields. */
+static const char *scan_name(const fref *f) {
+  if (f->kind != FREF_EXTRA) return NULL;
+  return f->scan_as ? f->scan_as : f->name;
+}
+
+static int scan_eq(const fref *a, const fref *b) {
+  const char *x = scan_name(a), *y = scan_name(b);
+  if (x || y) return x && y && !strcmp(x, y);
+  return a->kind == b->kind && (a->kind != FREF_STR && a->kind != FREF_INT ? 1 : a->ecs == b->ecs);
+}
 
 static int fref_eq(const fref *a, const fref *b) {
   if (a->kind != b->kind) return 0;
@@ -760,6 +774,11 @@ out:
 void rules_free_automata(soc_rules *rules) {
   for (size_t i = 0; rules->ac && i < rules->nac; i++) ac_release(&rules->ac[i]);
   free(rules->ac);
+  free(rules->ac_extra);
+  free(rules->ac_plain);
+  rules->ac_extra = NULL;
+  rules->ac_plain = NULL;
+  rules->ac_extra_cap = rules->nac_plain = 0;
   free(rules->unanchored);
   rules->ac = NULL;
   rules->unanchored = NULL;
@@ -771,7 +790,7 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
   litset s;
   size_t f = 0;
   rules_pattern_literals(p, &s);
-  while (f < *nfields && !fref_eq(fields[f], &p->field)) f++;
+  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
   if (f == *nfields) fields[(*nfields)++] = &p->field;
   for (size_t i = 0; i < s.n; i++) {
     if (*n == *cap) {
@@ -790,6 +809,25 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
   return 0;
 }
 
+static int cmp_lit_entry(const void *a, const void *b) {
+  const lit_entry *x = a, *y = b;
+  if (x->field != y->field) return x->field < y->field ? -1 : 1;
+  if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return memcmp(x->lit, y->lit, x->len);
+}
+
+/* Drops repeated (field, rule, literal) entries: fields that share an
+ * automaton bring the same literal once per shape, and the automaton's
+ * size bound counts every entry. Returns the new count. */
+static size_t lit_unique(lit_entry *e, size_t n) {
+  size_t k = 0;
+  if (n > 1) qsort(e, n, sizeof *e, cmp_lit_entry);
+  for (size_t i = 0; i < n; i++)
+    if (!k || cmp_lit_entry(&e[k - 1], &e[i])) e[k++] = e[i];
+  return k;
+}
+
 static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
   for (size_t i = 0; i < n; i++) {
     uint32_t c = 0;
@@ -799,6 +837,27 @@ static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
   return max;
 }
 
+/* The table's entry for the extra called name, or NULL. */
+static const ac_ref *ac_extra_find(const soc_rules *rs, const char *name, const soc_event_key *k) {
+  if (!rs->ac_extra_cap || !k->len) return NULL;
+  for (size_t i = k->hash & (rs->ac_extra_cap - 1); rs->ac_extra[i].name;
+       i = (i + 1) & (rs->ac_extra_cap - 1)) {
+    const ac_ref *ref = &rs->ac_extra[i];
+    if (ref->key.hash == k->hash && ref->key.len == k->len && !strcmp(ref->name, name)) return ref;
+  }
+  return NULL;
+}
+
+/* Enters the extra x (scanned by automaton ac) into the table, once. */
+static void ac_extra_put(soc_rules *rs, const fref *x, uint32_t ac) {
+  size_t i;
+  if (!x->key.len) return; /* a name no event can have */
+  for (i = x->key.hash & (rs->ac_extra_cap - 1); rs->ac_extra[i].name;
+       i = (i + 1) & (rs->ac_extra_cap - 1))
+    if (!strcmp(rs->ac_extra[i].name, x->name)) return;
+  rs->ac_extra[i] = (ac_ref){.name = x->name, .key = x->key, .ac = ac};
+}
+
 int rules_build_automata(soc_rules *rs) {
   int result = -ENOMEM;
   lit_entry *e = NULL;
@@ -806,7 +865,8 @@ int rules_build_automata(soc_rules *rs) {
   /* one field per distinct subject: at most one per pattern */
   const fref **fields = NULL;
   size_t maxfields = 1;
-  for (size_t i = 0; i < rs->n; i++) maxfields += rs->rules[i]->nall + rs->rules[i]->nany;
+  for (size_t i = 0; i < rs->n; i++)
+    maxfields += rs->rules[i]->nall + rs->rules[i]->nany + rs->rules[i]->nreq;
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
   if (!fields || !rs->unanchored) goto out;
@@ -827,9 +887,15 @@ int rules_build_automata(soc_rules *rs) {
       if (add_literals(&r->all[idx], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
       continue;
     }
+    if (kind == ANCHOR_REQ) {
+      for (size_t j = 0; j < r->nreq; j++)
+        if (add_literals(r->req[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
+      continue;
+    }
     for (size_t j = 0; j < r->nany; j++)
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
+  ne = lit_unique(e, ne);
   rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
   if (!rs->ac) goto out;
   for (size_t f = 0; f < nfields; f++) {
@@ -844,11 +910,44 @@ int rules_build_automata(soc_rules *rs) {
     if (result) goto out;
     rs->nac++;
     a->field = *fields[f];
-    a->field.name = strdup(fields[f]->name);
+    a->field.scan_as = NULL;
+    a->field.name = strdup(scan_name(fields[f]) ? scan_name(fields[f]) : fields[f]->name);
     if (!a->field.name) {
       result = -ENOMEM;
       goto out;
     }
+    if (a->field.kind == FREF_EXTRA && soc_event_key_of(a->field.name, &a->field.key))
+      a->field.key.len = 0;
+  }
+  {
+    /* every extra name an automaton scans: its own, and those that share it */
+    size_t nextra = 0, capx = 16;
+    for (size_t f = 0; f < nfields; f++) nextra += fields[f]->kind == FREF_EXTRA;
+    for (size_t i = 0; i < rs->n; i++) nextra += rs->rules[i]->nreq;
+    while (capx < 2 * nextra) capx *= 2;
+    rs->ac_extra = calloc(capx, sizeof *rs->ac_extra);
+    rs->ac_plain = calloc(rs->nac ? rs->nac : 1, sizeof *rs->ac_plain);
+    if (!rs->ac_extra || !rs->ac_plain) {
+      result = -ENOMEM;
+      goto out;
+    }
+    rs->ac_extra_cap = capx;
+    for (size_t f = 0; f < rs->nac; f++) {
+      if (rs->ac[f].field.kind != FREF_EXTRA)
+        rs->ac_plain[rs->nac_plain++] = (uint32_t)f;
+      else
+        ac_extra_put(rs, &rs->ac[f].field, (uint32_t)f);
+    }
+    for (size_t i = 0; i < rs->n; i++)
+      for (size_t j = 0; j < rs->rules[i]->nreq; j++) {
+        const fref *x = &rs->rules[i]->req[j]->field;
+        if (!x->scan_as) continue;
+        for (size_t f = 0; f < rs->nac; f++)
+          if (scan_eq(&rs->ac[f].field, x)) {
+            ac_extra_put(rs, x, (uint32_t)f);
+            break;
+          }
+      }
   }
   /* A rule whose capture rewrites a scanned field changes what the
    * automaton saw; matching falls back to evaluating every later rule. */
@@ -857,6 +956,10 @@ int rules_build_automata(soc_rules *rs) {
     for (size_t c = 0; c < r->ncaps; c++)
       for (size_t f = 0; f < rs->nac; f++)
         if (fref_eq(&r->caps[c].target, &rs->ac[f].field)) r->rewrites_anchor = 1;
+    for (size_t c = 0; c < r->ncaps; c++)
+      if (r->caps[c].target.kind == FREF_EXTRA &&
+          ac_extra_find(rs, r->caps[c].target.name, &r->caps[c].target.key))
+        r->rewrites_anchor = 1;
   }
   result = 0;
 out:
@@ -1000,7 +1103,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
       s = soc_event_get_id(ev);
       break;
     case FREF_EXTRA:
-      s = soc_event_get(ev, f->name);
+      s = f->key.len ? soc_event_get_keyed(ev, f->name, &f->key) : NULL;
       break;
   }
   *len = s ? strlen(s) : 0;
@@ -1011,7 +1114,22 @@ const char *soc_rules_field_value(const soc_event *ev, const char *name, char *b
   int f;
   int64_t v;
   size_t len;
+  const char *bar;
   if (!ev || !name) return NULL;
+  if ((bar = strchr(name, '|'))) {
+    /* "a|b|c" (Sigma: one field in several event shapes): the first there */
+    char one[SOC_EVENT_KEY_MAX + 1];
+    const char *s;
+    do {
+      size_t n = (size_t)(bar - name);
+      if (n < sizeof one) {
+        memcpy(one, name, n);
+        one[n] = '\0';
+        if ((s = soc_rules_field_value(ev, one, buf, buflen))) return s;
+      }
+      name = bar + 1;
+    } while ((bar = strchr(name, '|')));
+  }
   if (!strcmp(name, "log.syslog.facility.name") || !strcmp(name, "log.syslog.severity.name")) {
     int fac = name[11] == 'f';
     if (soc_event_get_int(
@@ -1178,7 +1296,13 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
       if (cond_eval(ctx, ev, &c->sub[i])) return 1;
     return 0;
   }
+  if (c->op == C_ALL_OF) {
+    for (size_t i = 0; i < c->nsub; i++)
+      if (!cond_eval(ctx, ev, &c->sub[i])) return 0;
+    return 1;
+  }
   if (c->op == C_NOT) return !cond_eval(ctx, ev, c->sub);
+  if (c->op == C_PATTERN) return pattern_match(ctx, ev, NULL, c->pat, 0);
   /* the rule's own captures are seen before they are written */
   if (c->cap >= 0 && ctx->staged[c->cap].set) {
     v = ctx->arena + ctx->staged[c->cap].off;
@@ -1203,12 +1327,25 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
       return v && !number_of(v, len, &d) && d > c->num;
     case C_LT:
       return v && !number_of(v, len, &d) && d < c->num;
+    case C_GE:
+      return v && !number_of(v, len, &d) && d >= c->num;
+    case C_LE:
+      return v && !number_of(v, len, &d) && d <= c->num;
+    case C_FIELDREF: {
+      char rbuf[NUMBUF];
+      size_t rlen = 0;
+      const char *rv;
+      if (!v) return 0;
+      rv = value_of(ctx, ev, &c->ref, rbuf, &rlen);
+      return rv && rlen == len && !memcmp(rv, v, len);
+    }
     default:
       return 0;
   }
 }
 
 static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r) {
+  if (r->match_of) return rule_eval(ctx, ev, r->match_of); /* one level: sigma.c */
   ctx->arena_len = 0;
   for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
   if (r->nprograms) {
@@ -1274,11 +1411,19 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
     ctx->gen = 1;
   }
   ctx->ncand = 0;
-  for (size_t f = 0; f < rs->nac; f++) {
+  for (size_t p = 0; p < rs->nac_plain; p++) {
     char buf[NUMBUF];
     size_t len = 0;
-    const char *v = value_of(ctx, ev, &rs->ac[f].field, buf, &len);
-    if (v) scan(ctx, &rs->ac[f], (const uint8_t *)v, len);
+    const ac_auto *a = &rs->ac[rs->ac_plain[p]];
+    const char *v = value_of(ctx, ev, &a->field, buf, &len);
+    if (v) scan(ctx, a, (const uint8_t *)v, len);
+  }
+  /* extras: from the event's side */
+  const char *name, *xv;
+  soc_event_key key;
+  for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
+    const ac_ref *ref = ac_extra_find(rs, name, &key);
+    if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
   }
   if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
   while (i < ctx->ncand || j < rs->nunanchored) {

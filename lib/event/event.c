@@ -189,6 +189,8 @@ struct soc_event {
   struct text str[SOC_ECS_COUNT]; /* string fields */
   int64_t num[SOC_ECS_COUNT];     /* integer fields */
   size_t ntags, nextras, nsd;
+  uint64_t extra_bloom;               /* two bits per extra's name hash: most absent names
+                                         are answered without a scan (rules ask for many) */
   uint8_t order[SOC_EVENT_EXTRA_MAX]; /* extras by key, in byte order */
   size_t bytes;                       /* stored bytes, counted against SOC_EVENT_BYTES_MAX */
   unsigned flags;
@@ -525,6 +527,7 @@ void soc_event_reset(soc_event *ev) {
   ev->id[0] = '\0';
   ev->set = 0;
   ev->ntags = ev->nextras = ev->nsd = 0;
+  ev->extra_bloom = 0;
   ev->bytes = 0;
   ev->flags = 0;
 }
@@ -752,7 +755,13 @@ static int parse_int64(const char *v, size_t len, int64_t *out) {
 }
 
 /* The extra called name (n from name_check), or NULL. */
+static uint64_t bloom_bits(uint32_t hash) {
+  return (UINT64_C(1) << (hash & 63)) | (UINT64_C(1) << ((hash >> 6) & 63));
+}
+
 static const struct extra *extra_find(const soc_event *ev, const char *name, const name_info *n) {
+  uint64_t b = bloom_bits(n->hash);
+  if ((ev->extra_bloom & b) != b) return NULL;
   for (size_t i = 0; i < ev->nextras; i++) {
     const struct extra *x = &ev->extras[i];
     if (x->hash == n->hash && x->keylen == n->len && !memcmp(x->key, name, n->len)) return x;
@@ -829,6 +838,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   }
   ev->order[pos] = (uint8_t)at;
   ev->nextras++;
+  ev->extra_bloom |= bloom_bits(n->hash);
 out:
   return result;
 }
@@ -857,6 +867,29 @@ const char *soc_event_get(const soc_event *ev, const char *name) {
   if (kind != NAME_EXTRA) return NULL;
   x = extra_find(ev, name, &n);
   return x ? x->value.s : NULL;
+}
+
+int soc_event_key_of(const char *name, soc_event_key *k) {
+  name_info n;
+  if (!name || !k || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
+  k->hash = n.hash;
+  k->len = (uint32_t)n.len;
+  return 0;
+}
+
+const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k) {
+  name_info n = {.len = k->len, .hash = k->hash};
+  const struct extra *x = ev ? extra_find(ev, name, &n) : NULL;
+  return x ? x->value.s : NULL;
+}
+
+const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value,
+                               soc_event_key *k) {
+  if (!ev || i >= ev->nextras) return NULL;
+  *value = ev->extras[i].value.s;
+  k->hash = ev->extras[i].hash;
+  k->len = ev->extras[i].keylen;
+  return ev->extras[i].key;
 }
 
 /* Whether o holds only what JSON writers agree on: no floating point
@@ -1107,6 +1140,7 @@ int soc_event_copy(soc_event *dst, const soc_event *src) {
   dst->has_time = src->has_time;
   dst->set = src->set;
   dst->nextras = src->nextras;
+  dst->extra_bloom = src->extra_bloom;
   dst->nsd = src->nsd;
   dst->ntags = src->ntags;
   dst->bytes = src->bytes;

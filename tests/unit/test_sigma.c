@@ -1,0 +1,623 @@
+/*
+ * sigma: Sigma rules compiled onto the rule engine. Each modifier, the
+ * wildcards and their escapes, null and empty values, keywords, every
+ * condition form; the logsource's own tests (Windows channel and event id,
+ * syslog program); refusals, each with its reason and counted; the JSON
+ * input's flattening. Every match is checked twice, through the prefilter
+ * and by evaluating every rule, which must agree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "soc/auditd.h"
+#include "soc/correlate.h"
+#include "soc/json_event.h"
+#include "soc/rules.h"
+#include "soc/syslog.h"
+#include "testutil.h"
+
+#define WIN_HEAD \
+  "title: t\n"   \
+  "id: r1\n"     \
+  "logsource: { product: windows, category: process_creation }\n"
+
+/* A Sysmon process creation as evtx_dump writes it, with EventData. */
+static const char *win_event(char *buf, size_t len, const char *data) {
+  snprintf(
+      buf, len,
+      "{\"Event\":{\"#attributes\":{\"xmlns\":\"x\"},\"System\":{\"Provider\":{\"#attributes\":"
+      "{\"Name\":\"Microsoft-Windows-Sysmon\"}},\"EventID\":1,\"Channel\":"
+      "\"Microsoft-Windows-Sysmon/Operational\",\"Computer\":\"pc1\",\"TimeCreated\":"
+      "{\"#attributes\":{\"SystemTime\":\"2026-04-17T05:24:53.092051Z\"}}},"
+      "\"EventData\":{%s}}}",
+      data);
+  return buf;
+}
+
+static soc_rules *load(const char *text, soc_rules_stats *st) {
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = NULL;
+  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, st, d), 0);
+  assert_int_equal(soc_diag_errors(d), 0);
+  if (st->sigma_refused) soc_diag_print(d, stderr);
+  soc_diag_free(d);
+  return rs;
+}
+
+static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
+  (void)r;
+  (void)ev;
+  (*(int *)arg)++;
+  return 0;
+}
+
+/* Whether the one rule in text fires on the JSON line (both ways). */
+static int fires_json(const char *rule, const char *json) {
+  soc_rules_stats st;
+  soc_rules *rs = load(rule, &st);
+  soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
+                           .host_field = "Event.System.Computer"};
+  int a = 0, b = 0;
+  assert_int_equal(st.sigma_loaded, 1);
+  soc_match_ctx *fast = soc_match_ctx_new(rs), *slow = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  assert_non_null(fast);
+  assert_non_null(slow);
+  soc_match_ctx_set_flags(slow, SOC_MATCH_NO_PREFILTER);
+  assert_true(soc_event_from_json_line(ev, json, strlen(json), &o) >= 0);
+  assert_true(soc_rules_match(rs, fast, ev, count_hit, &a) >= 0);
+  assert_true(soc_rules_match(rs, slow, ev, count_hit, &b) >= 0);
+  assert_int_equal(a, b);
+  soc_event_free(ev);
+  soc_match_ctx_free(fast);
+  soc_match_ctx_free(slow);
+  soc_rules_free(rs);
+  return a;
+}
+
+/* The rule WIN_HEAD + detection on an event with EventData data. */
+static int win(const char *detection, const char *data) {
+  char rule[4096], ev[4096];
+  snprintf(rule, sizeof rule, WIN_HEAD "detection:\n%s", detection);
+  return fires_json(rule, win_event(ev, sizeof ev, data));
+}
+
+/* The reason the rule is refused for, or -1 when it loads. */
+static int refused(const char *text) {
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = NULL;
+  soc_rules_stats st;
+  int reason = -1;
+  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, &st, d), 0);
+  for (int r = 0; r < SOC_SIGMA_REASONS; r++)
+    if (st.sigma_reasons[r]) reason = r;
+  if (reason >= 0) {
+    assert_int_equal(st.sigma_refused, 1);
+    assert_int_equal(soc_rules_count(rs), 0);
+    assert_true(soc_diag_contains(d, "refused"));
+  }
+  soc_rules_free(rs);
+  soc_diag_free(d);
+  return reason;
+}
+
+static void test_plain_values(void **state) {
+  (void)state;
+  const char *img = "\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\"";
+  /* plain: whole value, ASCII case ignored */
+  assert_int_equal(win("  s: { Image: 'c:\\windows\\system32\\CMD.EXE' }\n  condition: s\n", img),
+                   1);
+  assert_int_equal(win("  s: { Image: 'cmd.exe' }\n  condition: s\n", img), 0);
+  assert_int_equal(win("  s: { Image|endswith: '\\cmd.exe' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|startswith: 'C:\\Windows\\' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains: 'system32' }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains: 'system64' }\n  condition: s\n", img), 0);
+  /* cased */
+  assert_int_equal(win("  s: { Image|contains|cased: 'system32' }\n  condition: s\n", img), 0);
+  assert_int_equal(win("  s: { Image|contains|cased: 'System32' }\n  condition: s\n", img), 1);
+  /* a list is any of; all makes it every one */
+  assert_int_equal(win("  s: { Image|contains: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 1);
+  assert_int_equal(win("  s: { Image|contains|all: [ 'zz', 'cmd' ] }\n  condition: s\n", img), 0);
+  assert_int_equal(win("  s: { Image|contains|all: [ 'windows', 'cmd' ] }\n  condition: s\n", img),
+                   1);
+  /* numbers compare as text */
+  assert_int_equal(win("  s: { ProcessId: 4688 }\n  condition: s\n", "\"ProcessId\":4688"), 1);
+  assert_int_equal(win("  s: { ProcessId: 468 }\n  condition: s\n", "\"ProcessId\":4688"), 0);
+}
+
+static void test_wildcards(void **state) {
+  (void)state;
+  const char *cl = "\"CommandLine\":\"powershell -enc AAAA *star? x\"";
+  assert_int_equal(win("  s: { CommandLine: 'power*-enc*' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine: 'power*-ENC ?\?\?\?' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine: 'power*-ENC ?\?\?\?*' }\n  condition: s\n", cl), 1);
+  /* escapes: \* and \? are the characters themselves */
+  assert_int_equal(win("  s: { CommandLine|contains: '\\*star\\?' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|contains: 'x\\*star' }\n  condition: s\n", cl), 0);
+  /* a * inside contains still spans anything */
+  assert_int_equal(win("  s: { CommandLine|contains: 'shell*AAAA' }\n  condition: s\n", cl), 1);
+  /* a lone * matches any value that is there */
+  assert_int_equal(win("  s: { CommandLine: '*' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { ParentImage: '*' }\n  condition: s\n", cl), 0);
+}
+
+static void test_null_empty_exists(void **state) {
+  (void)state;
+  const char *d = "\"Image\":\"a.exe\",\"Description\":\"\"";
+  assert_int_equal(win("  s: { OriginalFileName: null }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image: null }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Description: '' }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image: '' }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Image|exists: true }\n  condition: s\n", d), 1);
+  assert_int_equal(win("  s: { Image|exists: false }\n  condition: s\n", d), 0);
+  assert_int_equal(win("  s: { Hashes|exists: false }\n  condition: s\n", d), 1);
+}
+
+static void test_conditions(void **state) {
+  (void)state;
+  const char *d = "\"Image\":\"a.exe\",\"User\":\"bob\"";
+  const char *sels =
+      "  sel_a: { Image: 'a.exe' }\n"
+      "  sel_b: { User: 'eve' }\n"
+      "  filter: { User: 'bob' }\n";
+  char det[1024];
+#define COND(c) (snprintf(det, sizeof det, "%s  condition: %s\n", sels, c), det)
+  assert_int_equal(win(COND("sel_a and sel_b"), d), 0);
+  assert_int_equal(win(COND("sel_a or sel_b"), d), 1);
+  assert_int_equal(win(COND("sel_a and not filter"), d), 0);
+  assert_int_equal(win(COND("not sel_b"), d), 1);
+  assert_int_equal(win(COND("1 of sel_*"), d), 1);
+  assert_int_equal(win(COND("all of sel_*"), d), 0);
+  assert_int_equal(win(COND("all of sel_* or filter"), d), 1);
+  assert_int_equal(win(COND("sel_b or (sel_a and filter)"), d), 1);
+  assert_int_equal(win(COND("(sel_b or sel_a) and not filter"), d), 0);
+  assert_int_equal(win(COND("1 of them"), d), 1);
+  assert_int_equal(win(COND("all of them"), d), 0);
+  /* not binds tighter than and, and than or */
+  assert_int_equal(win(COND("not sel_b and sel_a or sel_b"), d), 1);
+  /* the old list form: any of the conditions */
+  snprintf(det, sizeof det, "%s  condition: [ sel_b, filter ]\n", sels);
+  assert_int_equal(win(det, d), 1);
+  /* a list of maps is any of them */
+  assert_int_equal(win("  s:\n    - { Image: x }\n    - { User: bob }\n  condition: s\n", d), 1);
+#undef COND
+}
+
+static void test_modifiers(void **state) {
+  (void)state;
+  /* re: a search, case-sensitive unless i */
+  const char *cl = "\"CommandLine\":\"Cmd /c whoami\\nnext\"";
+  assert_int_equal(win("  s: { CommandLine|re: 'c\\s+whoami' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: '^cmd' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|i: '^cmd' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: '^next' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|m: '^next' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|re: 'whoami.next' }\n  condition: s\n", cl), 0);
+  assert_int_equal(win("  s: { CommandLine|re|s: 'whoami.next' }\n  condition: s\n", cl), 1);
+  /* windash: -, /, en dash, em dash, horizontal bar */
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n", cl), 1);
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -c ' }\n  condition: s\n",
+                       "\"CommandLine\":\"cmd \xe2\x80\x94"
+                       "c whoami\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|windash|contains: ' -x ' }\n  condition: s\n", cl), 0);
+  /* base64 / base64offset ("whoami": d2hvYW1p; at offset 1 " whoami": IHdob2FtaQ) */
+  assert_int_equal(win("  s: { CommandLine|base64: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"d2hvYW1p\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"x IHdob2FtaQ== y\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"x d2hvYW1p y\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|base64offset|contains: 'whoami' }\n  condition: s\n",
+                       "\"CommandLine\":\"d2hpYW1p\""),
+                   0);
+  /* utf16le then base64: "ab" -> 61 00 62 00 -> YQBiAA== */
+  assert_int_equal(win("  s: { CommandLine|wide|base64: 'ab' }\n  condition: s\n",
+                       "\"CommandLine\":\"YQBiAA==\""),
+                   1);
+  assert_int_equal(win("  s: { CommandLine|utf16be|base64: 'ab' }\n  condition: s\n",
+                       "\"CommandLine\":\"AGEAYg==\""),
+                   1);
+  /* cidr, v4 and v6 */
+  const char *ip = "\"DestinationIp\":\"10.1.2.3\",\"SourceIp\":\"2001:db8::5\"";
+  assert_int_equal(win("  s: { DestinationIp|cidr: [ '192.168.0.0/16', '10.0.0.0/8' ] }\n"
+                       "  condition: s\n",
+                       ip),
+                   1);
+  assert_int_equal(win("  s: { DestinationIp|cidr: '10.2.0.0/16' }\n  condition: s\n", ip), 0);
+  assert_int_equal(win("  s: { SourceIp|cidr: '2001:db8::/32' }\n  condition: s\n", ip), 1);
+  /* numbers */
+  const char *n = "\"LogonType\":\"10\"";
+  assert_int_equal(win("  s: { LogonType|gt: 9 }\n  condition: s\n", n), 1);
+  assert_int_equal(win("  s: { LogonType|gt: 10 }\n  condition: s\n", n), 0);
+  assert_int_equal(win("  s: { LogonType|gte: 10 }\n  condition: s\n", n), 1);
+  assert_int_equal(win("  s: { LogonType|lt: 10 }\n  condition: s\n", n), 0);
+  assert_int_equal(win("  s: { LogonType|lte: 10 }\n  condition: s\n", n), 1);
+  /* fieldref */
+  assert_int_equal(win("  s: { Image|fieldref: ParentImage }\n  condition: s\n",
+                       "\"Image\":\"a\",\"ParentImage\":\"a\""),
+                   1);
+  assert_int_equal(win("  s: { Image|fieldref: ParentImage }\n  condition: s\n",
+                       "\"Image\":\"a\",\"ParentImage\":\"b\""),
+                   0);
+}
+
+static void test_logsource(void **state) {
+  (void)state;
+  char ev[1024];
+  /* a file_event rule does not fire on a process creation (event id 1) */
+  assert_int_equal(
+      fires_json("title: t\nid: r\nlogsource: { product: windows, category: file_event }\n"
+                 "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+      0);
+  /* a Security-channel rule does not fire on Sysmon's channel */
+  assert_int_equal(
+      fires_json("title: t\nid: r\nlogsource: { product: windows, service: security }\n"
+                 "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 win_event(ev, sizeof ev, "\"Image\":\"a.exe\"")),
+      0);
+  /* Winlogbeat's shape maps too */
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"winlog\":{\"channel\":\"Microsoft-Windows-Sysmon/Operational\",\"event_id\":1,"
+                 "\"event_data\":{\"Image\":\"C:\\\\a.exe\"}}}"),
+      1);
+  /* and NXLog's flat object (im_msvistalog to JSON); a Security event is not Sysmon's */
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\","
+                 "\"SourceName\":\"Microsoft-Windows-Sysmon\",\"Image\":\"C:\\\\a.exe\"}"),
+      1);
+  assert_int_equal(
+      fires_json(WIN_HEAD "detection:\n  s: { Image|endswith: 'a.exe' }\n  condition: s\n",
+                 "{\"EventID\":4688,\"Channel\":\"Security\",\"Image\":\"C:\\\\a.exe\"}"),
+      0);
+  /* Linux syslog: keywords over the message of the service's program */
+  const char *rule =
+      "title: t\nid: r\nlogsource: { product: linux, service: sshd }\n"
+      "detection:\n  keywords: [ 'error: buffer*overflow', 'bad thing' ]\n"
+      "  condition: keywords\n";
+  soc_rules_stats st;
+  soc_rules *rs = load(rule, &st);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *e = soc_event_new();
+  soc_syslog_opts o = {.recv_ns = INT64_C(1795593600000000000)};
+  const char *lines[] = {"<38>Jan  5 10:00:00 h sshd[1]: error: buffer big overflow here",
+                         "<38>Jan  5 10:00:00 h cron[1]: error: buffer big overflow here",
+                         "<38>Jan  5 10:00:00 h sshd[1]: a BAD THING"};
+  int want[] = {1, 0, 1};
+  for (size_t i = 0; i < 3; i++) {
+    int hits = 0;
+    soc_event_reset(e);
+    soc_syslog_parse(lines[i], strlen(lines[i]), &o, e);
+    assert_true(soc_rules_match(rs, ctx, e, count_hit, &hits) >= 0);
+    assert_int_equal(hits, want[i]);
+  }
+  soc_event_free(e);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|foo: x }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|re: '(' }\n  condition: s\n"),
+                   SOC_SIGMA_REGEX);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|cidr: 'x/8' }\n  condition: s\n"),
+                   SOC_SIGMA_VALUE);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: t\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s and\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: (s\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: 1 of z*\n"),
+                   SOC_SIGMA_CONDITION);
+  assert_int_equal(
+      refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s | count() > 5\n"),
+      SOC_SIGMA_CORRELATION);
+  assert_int_equal(refused("title: t\nid: r\nlogsource: { product: aws, service: cloudtrail }\n"
+                           "detection:\n  s: { a: x }\n  condition: s\n"),
+                   SOC_SIGMA_LOGSOURCE);
+  assert_int_equal(refused("title: t\nid: r\nlogsource: { category: webserver }\n"
+                           "detection:\n  s: { cs-cookie: x }\n  condition: s\n"),
+                   SOC_SIGMA_FIELD);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  keywords: [ x ]\n  condition: keywords\n"),
+                   SOC_SIGMA_FIELD);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|utf16le: x }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|expand: '%x%' }\n  condition: s\n"),
+                   SOC_SIGMA_MODIFIER);
+  assert_int_equal(refused("title: t\nid: r\ncorrelation: { type: event_count }\n"),
+                   SOC_SIGMA_CORRELATION);
+  assert_int_equal(refused("title: t\nlogsource: { product: windows }\ndetection: {}\n"),
+                   SOC_SIGMA_SYNTAX);
+  assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image: x }\n  condition: s\n"), -1);
+}
+
+static void test_metadata_and_summary(void **state) {
+  (void)state;
+  soc_rules_stats st;
+  soc_rules *rs = load(
+      "title: Whoami\nid: 11111111-2222-3333-4444-555555555555\n"
+      "author: A. Person\nlevel: high\n"
+      "references: [ 'https://example.org/x' ]\n"
+      "tags: [ attack.discovery, attack.t1033, attack.t1059.001 ]\n"
+      "logsource: { category: webserver }\n"
+      "detection:\n  s: { cs-uri-query|contains: 'whoami' }\n  condition: s\n",
+      &st);
+  const soc_rule *r = soc_rules_at(rs, 0);
+  size_t n = 0;
+  assert_non_null(r);
+  assert_string_equal(soc_rule_title(r), "Whoami");
+  assert_string_equal(soc_rule_level(r), "high");
+  assert_string_equal(soc_rule_author(r), "A. Person");
+  assert_true(soc_rule_is_sigma(r));
+  const char *const *m = soc_rule_mitre(r, &n);
+  assert_int_equal(n, 2);
+  assert_string_equal(m[0], "T1033");
+  assert_string_equal(m[1], "T1059.001");
+  soc_rule_references(r, &n);
+  assert_int_equal(n, 1);
+  assert_int_equal(soc_rule_incident_of(r)->category, SOC_CATEGORY_WEB_ATTACK);
+  /* discovery: an alert with no clock (docs/SIGMA.md, "Alerts or drafts") */
+  assert_int_equal(soc_rule_incident_of(r)->impact, SOC_IMPACT_NONE);
+  assert_true(soc_rule_incident_of(r)->alert_only);
+  assert_true(soc_rule_anchored(r));
+  soc_rules_free(rs);
+  /* a tactic with impact: tampering, severe for a high rule; exfiltration
+   * outranks it as a leak of the asset's data */
+  rs = load("title: Backdoor\nid: 11111111-2222-3333-4444-555555555556\nlevel: high\n"
+            "tags: [ attack.persistence ]\nlogsource: { category: webserver }\n"
+            "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
+            &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->severity, SOC_SEVERITY_SEVERE);
+  soc_rules_free(rs);
+  rs = load("title: Taken\nid: 11111111-2222-3333-4444-555555555557\nlevel: low\n"
+            "tags: [ attack.persistence, attack.exfiltration ]\nlogsource: { category: webserver }\n"
+            "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
+            &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_LEAK);
+  assert_true(soc_rule_incident_of(soc_rules_at(rs, 0))->data_from_asset);
+  st.sigma_refused = 3;
+  st.sigma_reasons[SOC_SIGMA_FIELD] = 2;
+  st.sigma_reasons[SOC_SIGMA_LOGSOURCE] = 1;
+  char buf[256];
+  soc_rules_sigma_summary(&st, buf, sizeof buf);
+  assert_string_equal(buf, "1 Sigma rule(s) loaded, 3 refused (1 logsource, 2 field)");
+  soc_rules_free(rs);
+}
+
+static void test_json_event(void **state) {
+  (void)state;
+  soc_event *ev = soc_event_new();
+  soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
+                           .host_field = "Event.System.Computer"};
+  char buf[2048];
+  int64_t ns = 0;
+  win_event(buf, sizeof buf, "\"a b\":null,\"x\":true");
+  int rc = soc_event_from_json_line(ev, buf, strlen(buf), &o);
+  assert_int_equal(rc, SOC_JSON_EVENT_TIME | SOC_JSON_EVENT_HOST);
+  assert_string_equal(soc_event_get(ev, "Event.System.Provider.Name"), "Microsoft-Windows-Sysmon");
+  assert_string_equal(soc_event_get(ev, "Event.System.EventID"), "1");
+  assert_string_equal(soc_event_get(ev, "Event.EventData.x"), "true");
+  assert_null(soc_event_get(ev, "Event.EventData.a_b"));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "pc1");
+  assert_int_equal(soc_event_get_time(ev, &ns), 0);
+  assert_true(ns == INT64_C(1776403493092051000));
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_json_line(ev, "[1]", 3, &o), -EINVAL);
+  assert_int_equal(soc_event_from_json_line(ev, "{\"a", 3, &o), -EINVAL);
+  /* a syslog header in front of the object */
+  soc_syslog_opts so = {.recv_ns = INT64_C(1795593600000000000)};
+  const char *line = "<14>Jan  5 10:00:00 win1 nxlog: {\"EventID\":4625,\"message\":\"m\"}";
+  soc_event_reset(ev);
+  assert_true(soc_event_from_json_line_or_syslog(ev, line, strlen(line), &o, &so) >= 0);
+  assert_string_equal(soc_event_get(ev, "EventID"), "4625");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "m");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "win1");
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_json_line_or_syslog(ev, "plain text", 10, &o, &so), -EINVAL);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "plain text");
+  soc_event_free(ev);
+}
+
+static void test_auditd_line(void **state) {
+  (void)state;
+  soc_event *ev = soc_event_new();
+  int64_t ns = 0;
+  const char *l1 =
+      "type=EXECVE msg=audit(1700000000.123:42): argc=3 a0=\"chmod\" a1=2B78 a2=\"/t\"";
+  assert_int_equal(soc_event_from_audit_line(ev, l1, strlen(l1)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.type"), "EXECVE");
+  assert_string_equal(soc_event_get(ev, "auditd.a0"), "chmod");
+  assert_string_equal(soc_event_get(ev, "auditd.a1"), "+x"); /* hex decoded */
+  assert_string_equal(soc_event_get(ev, "auditd.argc"), "3");
+  assert_int_equal(soc_event_get_time(ev, &ns), 0);
+  assert_true(ns == INT64_C(1700000000123000000));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), l1);
+  /* proctitle: NULs between arguments become spaces; SYSCALL's a0 stays hex */
+  const char *l2 = "type=PROCTITLE msg=audit(1.5:1): proctitle=2F62696E2F7368002D63";
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, l2, strlen(l2)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.proctitle"), "/bin/sh -c");
+  const char *l3 =
+      "type=SYSCALL msg=audit(1.5:1): a0=55 comm=\"ls\"\x1d"
+      "SYSCALL=execve AUID=\"root\"";
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, l3, strlen(l3)), 0);
+  assert_string_equal(soc_event_get(ev, "auditd.a0"), "55");
+  assert_string_equal(soc_event_get(ev, "auditd.SYSCALL"), "execve");
+  assert_string_equal(soc_event_get(ev, "auditd.AUID"), "root");
+  /* not a record: only the message; a key without a name is skipped */
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_from_audit_line(ev, "=x =y hello", 11), -EINVAL);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "=x =y hello");
+  soc_event_free(ev);
+}
+
+/* ---- correlation rules --------------------------------------------------- */
+
+#define BASE(id, name, img)                                       \
+  "title: " id "\nid: " id "\nname: " name                        \
+  "\n"                                                            \
+  "logsource: { product: windows, category: process_creation }\n" \
+  "detection:\n  s: { Image|endswith: '" img "' }\n  condition: s\n"
+
+typedef struct corr_run {
+  soc_rules *rs;
+  soc_match_ctx *ctx;
+  soc_correlator *corr;
+  soc_event *ev;
+  char fired[512];
+} corr_run;
+
+static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
+  corr_run *cr = arg;
+  soc_fire f;
+  int64_t ts = 0;
+  soc_event_get_time(ev, &ts);
+  int rc = soc_correlator_feed(cr->corr, r, ev, ts, &f);
+  assert_true(rc >= 0);
+  if (rc == 1 && !soc_rule_silent(r)) {
+    strcat(cr->fired, soc_rule_id(r));
+    strcat(cr->fired, "=");
+    strcat(cr->fired, f.key);
+    strcat(cr->fired, " ");
+  }
+  return 0;
+}
+
+/* Feeds (second, user, image, command line) events; returns the firings. */
+static const char *corr_feed(corr_run *cr, const char *const *evs, size_t n) {
+  cr->fired[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    char sec[8], user[32], img[64], cl[64], data[512], line[2048];
+    assert_int_equal(sscanf(evs[i], "%7s %31s %63s %63s", sec, user, img, cl), 4);
+    snprintf(data, sizeof data,
+             "\"User\":\"%s\",\"Image\":\"C:\\\\W\\\\%s\",\"CommandLine\":\"%s\"", user, img, cl);
+    win_event(line, sizeof line, data);
+    /* the time: 2026-04-17T05:24:SS */
+    char *t = strstr(line, "05:24:53.092051Z");
+    assert_non_null(t);
+    memcpy(t + 6, sec, 2);
+    soc_event_reset(cr->ev);
+    soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime"};
+    assert_true(soc_event_from_json_line(cr->ev, line, strlen(line), &o) >= 0);
+    assert_true(soc_rules_match(cr->rs, cr->ctx, cr->ev, corr_hit, cr) >= 0);
+  }
+  return cr->fired;
+}
+
+static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
+  static char paths[3][256];
+  const char *files[3] = {paths[0], paths[1], paths[2]};
+  snprintf(paths[0], 256, "%s", write_file("a.yml", BASE("a1", "whoami", "whoami.exe")));
+  snprintf(paths[1], 256, "%s", write_file("b.yml", BASE("b1", "net", "net.exe")));
+  snprintf(paths[2], 256, "%s", write_file("c.yml", corr_text));
+  soc_diag *d = soc_diag_new();
+  memset(cr, 0, sizeof *cr);
+  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, 3, &cr->rs, st, d), 0);
+  if (st->sigma_refused) soc_diag_print(d, stderr);
+  soc_diag_free(d);
+  cr->ctx = soc_match_ctx_new(cr->rs);
+  cr->ev = soc_event_new();
+  assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+}
+
+static void corr_free(corr_run *cr) {
+  soc_correlator_free(cr->corr);
+  soc_match_ctx_free(cr->ctx);
+  soc_event_free(cr->ev);
+  soc_rules_free(cr->rs);
+}
+
+static void test_correlation(void **state) {
+  (void)state;
+  corr_run cr;
+  soc_rules_stats st;
+  /* event_count: 3 whoami by one user within a minute */
+  corr_load(&cr,
+            "title: c\nid: c1\nlevel: high\ncorrelation:\n  type: event_count\n"
+            "  rules: [ whoami ]\n  group-by: [ User ]\n  timespan: 1m\n  condition: { gte: 3 }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *burst[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 bob net.exe x",
+                         "04 bob whoami.exe x", "05 bob whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, burst, 5), "b1= c1=bob ");
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c1\ncorrelation:\n  type: event_count\n"
+            "  rules: [ a1 ]\n  group-by: [ User ]\n  timespan: 2s\n  condition: { gt: 2 }\n",
+            &st);
+  const char *slow[] = {"01 bob whoami.exe x", "03 bob whoami.exe x", "06 bob whoami.exe x",
+                        "09 eve whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, slow, 4), ""); /* never 3 within 2 s */
+  corr_free(&cr);
+  /* value_count: 2 distinct command lines of net by one user */
+  corr_load(&cr,
+            "title: c\nid: c2\ncorrelation:\n  type: value_count\n  rules: b1\n"
+            "  group-by: [ User ]\n  timespan: 1m\n  condition: { field: CommandLine, gte: 2 }\n",
+            &st);
+  const char *same[] = {"01 bob net.exe user", "02 bob net.exe user", "03 eve net.exe group"};
+  assert_string_equal(corr_feed(&cr, same, 3), "");
+  const char *diff[] = {"10 bob net.exe group"};
+  assert_string_equal(corr_feed(&cr, diff, 1), "c2=bob ");
+  corr_free(&cr);
+  /* temporal_ordered: whoami, then net, same user, within a minute */
+  corr_load(&cr,
+            "title: c\nid: c3\ncorrelation:\n  type: temporal_ordered\n  rules: [ whoami, net ]\n"
+            "  group-by: [ User ]\n  timespan: 1m\n  generate: true\n",
+            &st);
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  const char *wrong[] = {"01 bob net.exe x", "02 eve whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, wrong, 2), "b1= a1= ");
+  const char *right[] = {"03 bob whoami.exe x", "04 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, right, 2), "a1= b1= c3=bob ");
+  corr_free(&cr);
+  /* refused, with the reason */
+  corr_load(&cr,
+            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, b1 ]\n"
+            "  group-by: [ User ]\n  timespan: 1m\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c5\ncorrelation:\n  type: event_count\n  rules: [ nosuch ]\n"
+            "  timespan: 1m\n  condition: { gte: 2 }\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c6\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  timespan: 1m\n  condition: { lt: 2 }\n",
+            &st);
+  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  corr_free(&cr);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_plain_values),      cmocka_unit_test(test_wildcards),
+      cmocka_unit_test(test_null_empty_exists), cmocka_unit_test(test_conditions),
+      cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
+      cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
+      cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
+      cmocka_unit_test(test_correlation),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
