@@ -65,14 +65,14 @@
 #include "soc/sign.h"
 #include "soc/store.h"
 
-#define WINDOW 256               /* blocks in flight */
+#define WINDOW 256 /* blocks in flight */
 #define PERSIST_EVERY_MS 200
 #define STUB_MESSAGE_MAX 8192
 #define SCHEMA_VERSION "1"
 
 typedef struct wblock {
   int64_t id;
-  uint32_t outstanding;   /* produced, not yet acknowledged */
+  uint32_t outstanding; /* produced, not yet acknowledged */
   int produced_all;
 } wblock;
 
@@ -87,10 +87,10 @@ typedef struct line_at {
 typedef struct cur_block {
   int64_t id;
   size_t slot;
-  soc_jentry *lines;      /* once loaded, data and strings point into arena */
-  line_at *at;            /* while loading: the same as offsets */
+  soc_jentry *lines; /* once loaded, data and strings point into arena */
+  line_at *at;       /* while loading: the same as offsets */
   size_t n, cap, next;
-  char *arena;            /* grows to the largest block read; journal.c caps one at 64 MiB */
+  char *arena; /* grows to the largest block read; journal.c caps one at 64 MiB */
   size_t arena_len, arena_cap;
   int loaded;
 } cur_block;
@@ -113,9 +113,9 @@ typedef struct batch_msg {
 #define BATCH_BYTES (1u << 20) /* a batch stops growing past this much JSON */
 typedef struct ev_batch {
   batch_msg msg[SOC_SIGN_BATCH_MAX];
-  size_t n, next;  /* messages; the next to produce */
-  size_t end;      /* the line after the batch's last */
-  char *buf;       /* grows to the largest batch made */
+  size_t n, next; /* messages; the next to produce */
+  size_t end;     /* the line after the batch's last */
+  char *buf;      /* grows to the largest batch made */
   size_t len, cap;
   soc_sign_batch sig;
   int ready;
@@ -124,11 +124,11 @@ typedef struct ev_batch {
 struct soc_forward {
   const soc_config *cfg;
   soc_store *store;
-  int64_t damaged;        /* journal blocks skipped as damaged by this forwarder */
+  int64_t damaged; /* journal blocks skipped as damaged by this forwarder */
   rd_kafka_t *rk;
   rd_kafka_topic_t *t_events, *t_heartbeat;
   char name_events[300], name_heartbeat[300];
-  soc_sign_key *key;      /* signs every message (identity.h) */
+  soc_sign_key *key; /* signs every message (identity.h) */
   char key_text[SOC_SIGN_PUB_TEXT + 1];
   char key_cert[SOC_SIGN_SIG_TEXT + 1]; /* after a rotation: the old key's word for it, or "" */
   char errstr[512];
@@ -152,14 +152,14 @@ struct soc_forward {
   int broker_changed;
   int64_t last_persist_ms, last_heartbeat_ms, start_ms;
   soc_event *ev;
-  soc_event *proto;       /* what every event of the current stream starts from */
-  char *json;             /* SOC_EVENT_JSON_MAX bytes, reused for every event */
+  soc_event *proto; /* what every event of the current stream starts from */
+  char *json;       /* SOC_EVENT_JSON_MAX bytes, reused for every event */
   konst agent_id, agency, authority, version;
   char authority_buf[24];
-  int64_t proto_stream;               /* the stream f->proto was made for */
+  int64_t proto_stream; /* the stream f->proto was made for */
   char proto_source[SOC_STORE_META_KEY_MAX];
   soc_normalizer *norm;
-  ev_batch batch;         /* events made and signed, not all produced yet */
+  ev_batch batch; /* events made and signed, not all produced yet */
 };
 
 /* ---- opaque: slot and generation in one pointer-sized value ------------- */
@@ -255,9 +255,10 @@ static int make_producer(soc_forward *f) {
    * queue is 8 MiB: at 16 MiB librdkafka's buffered messages alone took the
    * daemon's peak RSS past 64 MB, and the smaller queue was no slower, even
    * a little faster (fewer cache misses). */
-  if (set(c, "bootstrap.servers", k->brokers, err, el) || set(c, "enable.idempotence", "true", err, el) ||
-      set(c, "acks", "all", err, el) || set(c, "compression.type", "lz4", err, el) ||
-      set(c, "linger.ms", "20", err, el) || set(c, "message.timeout.ms", "0", err, el) ||
+  if (set(c, "bootstrap.servers", k->brokers, err, el) ||
+      set(c, "enable.idempotence", "true", err, el) || set(c, "acks", "all", err, el) ||
+      set(c, "compression.type", "lz4", err, el) || set(c, "linger.ms", "20", err, el) ||
+      set(c, "message.timeout.ms", "0", err, el) ||
       set(c, "queue.buffering.max.kbytes", "8192", err, el) ||
       set(c, "queue.buffering.max.messages", "100000", err, el) ||
       set(c, "client.id", f->cfg->agent.id, err, el))
@@ -501,7 +502,9 @@ static void shrink_event(soc_forward *f, size_t msg_max) {
   int64_t t = 0;
   if (msg_max > sizeof msg) msg_max = sizeof msg;
   snprintf(id, sizeof id, "%s", soc_event_get_id(ev) ? soc_event_get_id(ev) : "");
-  snprintf(host, sizeof host, "%s", soc_event_get_str(ev, SOC_ECS_HOST_NAME) ? soc_event_get_str(ev, SOC_ECS_HOST_NAME) : "");
+  snprintf(
+      host, sizeof host, "%s",
+      soc_event_get_str(ev, SOC_ECS_HOST_NAME) ? soc_event_get_str(ev, SOC_ECS_HOST_NAME) : "");
   const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
   size_t ml = m ? strlen(m) : 0;
   if (ml > msg_max) ml = msg_max;
@@ -577,8 +580,8 @@ static int make_batch(soc_forward *f) {
     b->n++;
   }
   b->end = line;
-  if (b->n && soc_sign_batch_make(f->key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, b->n,
-                                  &b->sig) < 0)
+  if (b->n &&
+      soc_sign_batch_make(f->key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, b->n, &b->sig) < 0)
     return -EIO;
   b->ready = 1;
   return 0;
@@ -676,9 +679,11 @@ static void persist(soc_forward *f, int force) {
   int rc = soc_store_meta_set(f->store, "forward.cursor", buf);
   snprintf(buf, sizeof buf, "%lld", (long long)f->outbox_cursor);
   if (!rc) rc = soc_store_meta_set(f->store, "forward.outbox_cursor", buf);
-  if (!rc) rc = soc_store_meta_set(f->store, "forward.broker", f->broker[0] ? f->broker : "unknown");
+  if (!rc)
+    rc = soc_store_meta_set(f->store, "forward.broker", f->broker[0] ? f->broker : "unknown");
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "delivered", atomic_load(&f->delivered));
-  if (!rc) rc = soc_store_counter_set(f->store, "forward", "delivery_errors", atomic_load(&f->errors));
+  if (!rc)
+    rc = soc_store_counter_set(f->store, "forward", "delivery_errors", atomic_load(&f->errors));
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "too_large", atomic_load(&f->too_large));
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "producer_restarts", f->restarts);
   if (!rc) rc = soc_store_counter_set(f->store, "forward", "rewinds", f->rewinds);
@@ -738,18 +743,25 @@ static void heartbeat(soc_forward *f) {
   fjson_object_object_add(fw, "delivered", fjson_object_new_int64(atomic_load(&f->delivered)));
   fjson_object_object_add(fw, "delivery_errors", fjson_object_new_int64(atomic_load(&f->errors)));
   fjson_object_object_add(fw, "too_large", fjson_object_new_int64(atomic_load(&f->too_large)));
-  fjson_object_object_add(fw, "broker", fjson_object_new_string(f->broker[0] ? f->broker : "unknown"));
+  fjson_object_object_add(fw, "broker",
+                          fjson_object_new_string(f->broker[0] ? f->broker : "unknown"));
   fjson_object_object_add(sa, "forward", fw);
   soc_store_counters_scan(f->store, add_counter, counters);
   fjson_object_object_add(sa, "counters", counters);
   /* the rule counts as the detectors last wrote them among the counters */
   fjson_object *cnt = NULL, *n = NULL;
-  fjson_object_object_add(rules, "log", fjson_object_new_int64(
-      fjson_object_object_get_ex(counters, "detect", &cnt) &&
-      fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
-  fjson_object_object_add(rules, "yara", fjson_object_new_int64(
-      fjson_object_object_get_ex(counters, "yara", &cnt) &&
-      fjson_object_object_get_ex(cnt, "rules", &n) ? fjson_object_get_int64(n) : 0));
+  fjson_object_object_add(
+      rules, "log",
+      fjson_object_new_int64(fjson_object_object_get_ex(counters, "detect", &cnt) &&
+                                     fjson_object_object_get_ex(cnt, "rules", &n)
+                                 ? fjson_object_get_int64(n)
+                                 : 0));
+  fjson_object_object_add(
+      rules, "yara",
+      fjson_object_new_int64(fjson_object_object_get_ex(counters, "yara", &cnt) &&
+                                     fjson_object_object_get_ex(cnt, "rules", &n)
+                                 ? fjson_object_get_int64(n)
+                                 : 0));
   fjson_object_object_add(sa, "rules", rules);
   /* the store's id and newest block: the center sees a store that lost
    * commits (storemark.h) */
@@ -789,18 +801,18 @@ static void heartbeat(soc_forward *f) {
 
 #define OUTBOX_BATCH 256
 
-static int ship_one(void *arg, int64_t id, const char *topic, const char *key,
-                    const void *payload, size_t len) {
+static int ship_one(void *arg, int64_t id, const char *topic, const char *key, const void *payload,
+                    size_t len) {
   soc_forward *f = arg;
   char name[300];
   snprintf(name, sizeof name, "%s.%s", f->cfg->kafka.topic_prefix, topic);
   rd_kafka_headers_t *hdrs = signed_headers(f, name, key, strlen(key), payload, len);
   if (!hdrs) return -EAGAIN;
-  rd_kafka_resp_err_t err = rd_kafka_producev(
-      f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
-      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, OUTBOX_SLOT)),
-      RD_KAFKA_V_END);
+  rd_kafka_resp_err_t err =
+      rd_kafka_producev(f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
+                        RD_KAFKA_V_HEADERS(hdrs),
+                        RD_KAFKA_V_OPAQUE(opaque_of(f->generation, OUTBOX_SLOT)), RD_KAFKA_V_END);
   if (err) {
     rd_kafka_headers_destroy(hdrs);
     return -EAGAIN; /* queue full: the batch goes again as a whole */

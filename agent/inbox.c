@@ -63,23 +63,21 @@ int soc_inbox_new(const soc_config *cfg, soc_store *store, const soc_regime *reg
   ib->store = store;
   ib->regime = regime;
   /* config.c has checked it */
-  ib->has_key = cfg->kafka.center_key &&
-                soc_sign_pub_parse(cfg->kafka.center_key, strlen(cfg->kafka.center_key),
-                                   &ib->center) == 0;
+  ib->has_key =
+      cfg->kafka.center_key &&
+      soc_sign_pub_parse(cfg->kafka.center_key, strlen(cfg->kafka.center_key), &ib->center) == 0;
   soc_store_counters_scan(store, find_refused, &ib->refused);
   if (!ib->has_key)
-    fprintf(stderr, "socagent: inbox: kafka.center_key is not set: no decision of the center "
-                    "will be applied\n");
-  if (soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, ib->topic,
-                              sizeof ib->topic) < 0)
+    fprintf(stderr,
+            "socagent: inbox: kafka.center_key is not set: no decision of the center "
+            "will be applied\n");
+  if (soc_center_topic(cfg->kafka.topic_prefix, cfg->agent.agency, ib->topic, sizeof ib->topic) < 0)
     goto out;
   snprintf(group, sizeof group, "socagent-%s", cfg->agent.id);
-  const char *defaults[][2] = {{"bootstrap.servers", cfg->kafka.brokers},
-                               {"group.id", group},
-                               {"enable.auto.commit", "false"},
-                               {"enable.auto.offset.store", "false"},
-                               {"auto.offset.reset", "earliest"},
-                               {"client.id", cfg->agent.id}};
+  const char *defaults[][2] = {
+      {"bootstrap.servers", cfg->kafka.brokers}, {"group.id", group},
+      {"enable.auto.commit", "false"},           {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},         {"client.id", cfg->agent.id}};
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
     if (rd_kafka_conf_set(c, defaults[i][0], defaults[i][1], err, sizeof err) != RD_KAFKA_CONF_OK)
       goto bad;
@@ -136,9 +134,9 @@ static int keep_notice(soc_inbox *ib, const soc_decision *d) {
     value = soc_report_str(src, "value") ? soc_report_str(src, "value") : "";
   }
   int fresh = 0;
-  int rc = soc_store_notice_put(ib->store, d->id, d->at_ns, kind, value,
-                                fjson_object_to_json_string_ext(d->doc, FJSON_TO_STRING_PLAIN),
-                                &fresh);
+  int rc =
+      soc_store_notice_put(ib->store, d->id, d->at_ns, kind, value,
+                           fjson_object_to_json_string_ext(d->doc, FJSON_TO_STRING_PLAIN), &fresh);
   if (rc < 0) {
     fprintf(stderr, "socagent: inbox: %s; the notice will be read again\n",
             soc_store_errmsg(ib->store));
@@ -158,16 +156,16 @@ static int signed_by_center(const soc_inbox *ib, const rd_kafka_message_t *m) {
   if (!ib->has_key || rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
       rd_kafka_header_get_last(h, "signature", &sig, &len) != RD_KAFKA_RESP_ERR_NO_ERROR)
     return 0;
-  return soc_sign_verify(&ib->center, rd_kafka_topic_name(m->rkt), m->key,
-                         m->key ? m->key_len : 0, m->payload, m->payload ? m->len : 0, sig,
-                         len) == 0;
+  return soc_sign_verify(&ib->center, rd_kafka_topic_name(m->rkt), m->key, m->key ? m->key_len : 0,
+                         m->payload, m->payload ? m->len : 0, sig, len) == 0;
 }
 
 /* A message that is not the center's: said, counted, never applied. */
 static void refuse(soc_inbox *ib, const rd_kafka_message_t *m) {
   ib->refused++;
-  fprintf(stderr, "socagent: inbox: %s [%d] @%lld: not signed by the center's key "
-                  "(kafka.center_key); ignored\n",
+  fprintf(stderr,
+          "socagent: inbox: %s [%d] @%lld: not signed by the center's key "
+          "(kafka.center_key); ignored\n",
           ib->topic, m->partition, (long long)m->offset);
   /* not worth failing the batch for: the log line above says it too */
   if (soc_store_counter_set(ib->store, "inbox", "refused", ib->refused) < 0)
@@ -213,9 +211,9 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   snprintf(actor, sizeof actor, "center:%.250s", d.by);
   snprintf(object, sizeof object, "report:%lld", (long long)number);
   if (result == 0)
-    result = soc_audit_append_tx(ib->store, actor, "center.decision", object,
-                                 fjson_object_to_json_string_ext(d.doc, FJSON_TO_STRING_PLAIN),
-                                 NULL);
+    result =
+        soc_audit_append_tx(ib->store, actor, "center.decision", object,
+                            fjson_object_to_json_string_ext(d.doc, FJSON_TO_STRING_PLAIN), NULL);
   if (result == 0) {
     fprintf(stderr, "socagent: inbox: report %s: the center's %s by %s %s%s\n", d.report, d.kind,
             d.by, rc == 0 ? "applied" : "refused: ", rc == 0 ? "" : why);

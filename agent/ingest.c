@@ -71,25 +71,25 @@ struct soc_ingest {
   const soc_config *cfg;
   soc_loop *loop;
   soc_store *store;
-  soc_storemark *mark;       /* agent.db held to its marker (storemark.h) */
+  soc_storemark *mark; /* agent.db held to its marker (storemark.h) */
   soc_journal *journal;
   soc_timer *commit_timer;
   soc_input *inputs;
   size_t ninputs;
-  int dirty;                 /* positions changed since the last commit */
+  int dirty; /* positions changed since the last commit */
   int64_t last_retention_ms;
-  int64_t lost_lines;        /* dropped unforwarded by the hard cap, since start */
-  int64_t retired_lines;     /* forwarded lines removed by retention (size or age) */
+  int64_t lost_lines;    /* dropped unforwarded by the hard cap, since start */
+  int64_t retired_lines; /* forwarded lines removed by retention (size or age) */
   int64_t commit_failures;
   int last_commit_error;
-  int started;               /* soc_ingest_start has opened the inputs */
-  int blocked;               /* a commit failed for space or I/O: intake stopped */
+  int started; /* soc_ingest_start has opened the inputs */
+  int blocked; /* a commit failed for space or I/O: intake stopped */
   int64_t blocked_since_ms, retry_at_ms, backoff_ms, full_said_ms;
-  int stopping;              /* the inputs hand what they hold: the block does not apply */
-  int64_t resource_said_ms;  /* when a resource error was last said */
+  int stopping;               /* the inputs hand what they hold: the block does not apply */
+  int64_t resource_said_ms;   /* when a resource error was last said */
   int64_t resource_failed_ms; /* and when one last happened */
-  int64_t resource_unsaid;   /* resource errors since then, not said */
-  soc_yara_engine *yara;     /* borrowed, may be NULL */
+  int64_t resource_unsaid;    /* resource errors since then, not said */
+  soc_yara_engine *yara;      /* borrowed, may be NULL */
 };
 
 soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
@@ -109,8 +109,7 @@ void soc_ingest_kick(soc_ingest *ing) {
 #define RESOURCE_PAUSE_MS 1000
 
 int soc_ingest_resources_short(soc_ingest *ing) {
-  return ing->resource_failed_ms &&
-         soc_now_mono_ms() - ing->resource_failed_ms < RESOURCE_PAUSE_MS;
+  return ing->resource_failed_ms && soc_now_mono_ms() - ing->resource_failed_ms < RESOURCE_PAUSE_MS;
 }
 
 void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *path,
@@ -121,8 +120,9 @@ void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *p
     ing->resource_unsaid++;
     return;
   }
-  fprintf(stderr, "socagent: %s: %s: %s: %s (%lld more such error(s) since this was last said; "
-                  "said once a minute; raise the limit, see socagent --check-config)\n",
+  fprintf(stderr,
+          "socagent: %s: %s: %s: %s (%lld more such error(s) since this was last said; "
+          "said once a minute; raise the limit, see socagent --check-config)\n",
           input, path, what, strerror(err), (long long)ing->resource_unsaid);
   ing->resource_said_ms = now;
   ing->resource_unsaid = 0;
@@ -297,10 +297,10 @@ int soc_ingest_commit(soc_ingest *ing) {
     return rc;
   }
   if (ing->blocked)
-    fprintf(stderr, "socagent: journal: commits work again after %lld failure(s) in %llds; "
-                    "taking in again\n",
-            (long long)ing->commit_failures,
-            (long long)((now - ing->blocked_since_ms) / 1000));
+    fprintf(stderr,
+            "socagent: journal: commits work again after %lld failure(s) in %llds; "
+            "taking in again\n",
+            (long long)ing->commit_failures, (long long)((now - ing->blocked_since_ms) / 1000));
   else if (ing->last_commit_error)
     fprintf(stderr, "socagent: journal: commits work again after %lld failure(s)\n",
             (long long)ing->commit_failures);
@@ -344,11 +344,16 @@ static int load_counter(void *arg, const char *input, const char *name, int64_t 
 
 static const soc_input_ops *ops_for(soc_input_type t) {
   switch (t) {
-    case SOC_INPUT_FILE: return &soc_input_file_ops;
-    case SOC_INPUT_SYSLOG: return &soc_input_syslog_ops;
-    case SOC_INPUT_PCAP: return &soc_input_pcap_ops;
-    case SOC_INPUT_JOURNALD: return &soc_input_journald_ops;
-    default: return NULL;
+    case SOC_INPUT_FILE:
+      return &soc_input_file_ops;
+    case SOC_INPUT_SYSLOG:
+      return &soc_input_syslog_ops;
+    case SOC_INPUT_PCAP:
+      return &soc_input_pcap_ops;
+    case SOC_INPUT_JOURNALD:
+      return &soc_input_journald_ops;
+    default:
+      return NULL;
   }
 }
 
@@ -366,8 +371,9 @@ static int open_store(soc_ingest *ing) {
     space_of(dir, &avail, &total);
     fprintf(stderr, "socagent: %s\n", err);
     if (avail >= 0 && avail < DISK_LOW_BYTES)
-      fprintf(stderr, "socagent: %s: only %lld of %lld bytes free on its file system: a full "
-                      "disk, not a damaged store? Make room and start again\n",
+      fprintf(stderr,
+              "socagent: %s: only %lld of %lld bytes free on its file system: a full "
+              "disk, not a damaged store? Make room and start again\n",
               dir, (long long)avail, (long long)total);
     return rc;
   }
@@ -526,7 +532,9 @@ int soc_ingest_oneshot(soc_ingest *ing) {
   ing->dirty = 1; /* the counters, at least */
   int rc = soc_ingest_commit(ing);
   if (nfailed)
-    fprintf(stderr, "socagent: %d input(s) could not be read completely (first: %s); what was "
-                    "read is kept\n", nfailed, strerror(-failed));
+    fprintf(stderr,
+            "socagent: %d input(s) could not be read completely (first: %s); what was "
+            "read is kept\n",
+            nfailed, strerror(-failed));
   return rc < 0 ? rc : failed;
 }

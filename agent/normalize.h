@@ -35,11 +35,11 @@
 typedef struct soc_norm_stream {
   const soc_input_config *in; /* NULL: the input is no longer configured */
   soc_tz tz;
-  int raw;                    /* format: raw */
-  int json;                   /* format: json */
-  int auditd;                 /* format: auditd */
+  int raw;    /* format: raw */
+  int json;   /* format: json */
+  int auditd; /* format: auditd */
   int is_file;
-  const char *path;           /* file inputs: the file's path, else NULL */
+  const char *path; /* file inputs: the file's path, else NULL */
   /* "<store id>/<input>/<stream>" or "<store id>/<input>" */
   char id_source[SOC_STORE_ID_LEN + SOC_STORE_META_KEY_MAX + 32];
   char source[SOC_STORE_META_KEY_MAX];

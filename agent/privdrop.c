@@ -55,8 +55,8 @@ static int give(int dirfd, const char *name, uid_t uid, gid_t gid) {
 }
 
 static int give_state_dir(const char *dir, uid_t uid, gid_t gid) {
-  static const char *const files[] = {"agent.db",      "agent.db-wal",  "agent.db-shm",
-                                      "agent.db.marker", "agent.key",   "agent.key.pub",
+  static const char *const files[] = {"agent.db",        "agent.db-wal", "agent.db-shm",
+                                      "agent.db.marker", "agent.key",    "agent.key.pub",
                                       "agent.key.cert"};
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return fail(dir, errno);
@@ -97,8 +97,10 @@ int soc_privdrop(const soc_config *cfg) {
   if (geteuid() != 0) {
     struct passwd *me = getpwuid(geteuid());
     if (!me || strcmp(me->pw_name, user) != 0)
-      fprintf(stderr, "socagent: agent.user is '%s' but the agent was started as '%s', not root; "
-                      "it runs as '%s'\n", user, me ? me->pw_name : "?", me ? me->pw_name : "?");
+      fprintf(stderr,
+              "socagent: agent.user is '%s' but the agent was started as '%s', not root; "
+              "it runs as '%s'\n",
+              user, me ? me->pw_name : "?", me ? me->pw_name : "?");
     return 0;
   }
   struct passwd *pw = getpwnam(user);
@@ -115,7 +117,8 @@ int soc_privdrop(const soc_config *cfg) {
   int rc = give_state_dir(cfg->agent.state_dir, uid, gid);
   if (rc < 0) return rc;
   for (int c = 0; c <= last_cap(); c++)
-    if (!(keep_raw && c == CAP_NET_RAW) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+    if (!(keep_raw && c == CAP_NET_RAW) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+        errno != EINVAL)
       return fail("trimming the capability bounding set", errno);
   /* the user's supplementary groups (e.g. adm, to read /var/log), then the
    * chosen group as the primary one */

@@ -35,7 +35,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: socagent [-c FILE] [--oneshot] [--forward-once] [--check-config | --help-config |"
           " --version | --print-key | --rotate-key]\n"
-          "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+          "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG
+          ")\n"
           "      --oneshot       read every file input to its current end, commit, exit 0\n"
           "      --now T         with --oneshot: judge the reports' clocks as of T (drills,\n"
           "                      tests), e.g. 2026-11-25T10:00Z or @EPOCH\n"
@@ -71,8 +72,9 @@ static int print_key(const soc_config *cfg) {
 static int rotate_key(const soc_config *cfg) {
   soc_sign_key *k = NULL;
   if (soc_agent_key_rotate(cfg) < 0 || soc_agent_key_load(cfg, 0, &k) < 0) return 1;
-  printf("the agent's new key; the old one signed it, and the center takes it with the first\n"
-         "message the agent sends after its restart (or enrol it by hand):\n");
+  printf(
+      "the agent's new key; the old one signed it, and the center takes it with the first\n"
+      "message the agent sends after its restart (or enrol it by hand):\n");
   soc_agent_key_print(cfg, soc_sign_key_pub(k), stdout);
   soc_sign_key_free(k);
   return 0;
@@ -155,13 +157,16 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
     int64_t damaged = fw ? soc_forward_damaged(fw) : 0;
     soc_forward_free(fw);
     if (rc == -ETIMEDOUT) {
-      fprintf(stderr, "socagent: not everything was delivered within kafka.flush_timeout; "
-                      "the rest stays in the journal\n");
+      fprintf(stderr,
+              "socagent: not everything was delivered within kafka.flush_timeout; "
+              "the rest stays in the journal\n");
       return 3;
     }
     if (rc == 0 && damaged) {
-      fprintf(stderr, "socagent: %lld damaged journal block(s) skipped, not sent (DATA DAMAGED, "
-                      "see socctl journal verify)\n", (long long)damaged);
+      fprintf(stderr,
+              "socagent: %lld damaged journal block(s) skipped, not sent (DATA DAMAGED, "
+              "see socctl journal verify)\n",
+              (long long)damaged);
       return 4;
     }
   }
@@ -185,24 +190,40 @@ static size_t check_fds(const char *path, const soc_config *cfg) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-      {"help-config", optional_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
-      {"help", no_argument, NULL, 'h'},         {"oneshot", no_argument, NULL, 'O'},
-      {"forward-once", no_argument, NULL, 'F'}, {"now", required_argument, NULL, 'N'},
-      {"print-key", no_argument, NULL, 'K'},    {"rotate-key", no_argument, NULL, 'R'},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"check-config", no_argument, NULL, 'C'},
+                                       {"help-config", optional_argument, NULL, 'H'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"oneshot", no_argument, NULL, 'O'},
+                                       {"forward-once", no_argument, NULL, 'F'},
+                                       {"now", required_argument, NULL, 'N'},
+                                       {"print-key", no_argument, NULL, 'K'},
+                                       {"rotate-key", no_argument, NULL, 'R'},
+                                       {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, oneshot = 0, forward_once = 0, key = 0, opt;
   int64_t now_s = 0;
   while ((opt = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
     switch (opt) {
-      case 'c': path = optarg; break;
-      case 'C': check = 1; break;
-      case 'O': oneshot = 1; break;
-      case 'F': forward_once = 1; break;
-      case 'K': key = 1; break;
-      case 'R': key = 2; break;
+      case 'c':
+        path = optarg;
+        break;
+      case 'C':
+        check = 1;
+        break;
+      case 'O':
+        oneshot = 1;
+        break;
+      case 'F':
+        forward_once = 1;
+        break;
+      case 'K':
+        key = 1;
+        break;
+      case 'R':
+        key = 2;
+        break;
       case 'N':
         if (soc_time_parse(optarg, &now_s) < 0) {
           fprintf(stderr, "socagent: --now '%s' is not a time; expected e.g. 2026-11-25T10:00Z\n",
@@ -210,10 +231,17 @@ int main(int argc, char **argv) {
           return 2;
         }
         break;
-      case 'H': return soc_config_help(0, optarg, stdout) == 0 ? 0 : 2;
-      case 'V': printf("socagent %s\n", SOC_VERSION); return 0;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      case 'H':
+        return soc_config_help(0, optarg, stdout) == 0 ? 0 : 2;
+      case 'V':
+        printf("socagent %s\n", SOC_VERSION);
+        return 0;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (optind < argc) {
@@ -234,14 +262,15 @@ int main(int argc, char **argv) {
     status = 2;
   } else if (check) {
     size_t warnings = soc_diag_warnings(diag) + check_fds(path, cfg);
-    printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n",
-           path, cfg->agent.id, cfg->ninputs, cfg->ncontacts, warnings);
+    printf("%s: configuration OK (agent %s, %zu input(s), %zu contact(s), %zu warning(s))\n", path,
+           cfg->agent.id, cfg->ninputs, cfg->ncontacts, warnings);
   } else if (key == 2) {
     status = rotate_key(cfg);
   } else if (key) {
     status = print_key(cfg);
   } else {
-    status = oneshot || forward_once ? run_once(cfg, oneshot, forward_once, now_s) : run_daemon(cfg);
+    status =
+        oneshot || forward_once ? run_once(cfg, oneshot, forward_once, now_s) : run_daemon(cfg);
   }
   soc_config_free(cfg);
   soc_diag_free(diag);

@@ -59,8 +59,7 @@ static int save_report(soc_workflow *w, fjson_object *r, int64_t now_s, const ch
   snprintf(object, sizeof object, "report:%lld", (long long)soc_report_number(r));
   if (rc == 0)
     rc = soc_audit_append_tx(w->store, ACTOR, action, object,
-                             fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN),
-                             NULL);
+                             fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN), NULL);
   return rc;
 }
 
@@ -95,8 +94,10 @@ static int check_clocks(soc_workflow *w, fjson_object *r, int64_t now_s) {
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const char *kind = NULL;
     if (d[i].done || d[i].status == SOC_DEADLINE_WAITING) continue;
-    if (d[i].status == SOC_DEADLINE_OVERDUE) kind = "overdue";
-    else if (d[i].due - now_s <= w->cfg->report.warn_before) kind = "near";
+    if (d[i].status == SOC_DEADLINE_OVERDUE)
+      kind = "overdue";
+    else if (d[i].due - now_s <= w->cfg->report.warn_before)
+      kind = "near";
     if (!kind) continue;
     int fresh = 0;
     rc = soc_store_deadline_alert_once(w->store, soc_report_number(r), d[i].step->id, kind,
@@ -105,10 +106,10 @@ static int check_clocks(soc_workflow *w, fjson_object *r, int64_t now_s) {
     char due[SOC_EVENT_TIME_BUF] = "", msg[512], action[32];
     soc_event_format_time(d[i].due * 1000000000LL, 0, due, sizeof due);
     snprintf(action, sizeof action, "deadline.%s", kind);
-    snprintf(msg, sizeof msg, "report %s (level %d): %s [%s, %s] %s %s",
-             soc_report_str(r, "id"), soc_report_level(r), d[i].step->title, d[i].step->who,
-             d[i].step->clause ? d[i].step->clause : "", kind[0] == 'o' ? "overdue since" : "due at",
-             due);
+    snprintf(msg, sizeof msg, "report %s (level %d): %s [%s, %s] %s %s", soc_report_str(r, "id"),
+             soc_report_level(r), d[i].step->title, d[i].step->who,
+             d[i].step->clause ? d[i].step->clause : "",
+             kind[0] == 'o' ? "overdue since" : "due at", due);
     fjson_object *x = fjson_object_new_object();
     soc_json_add_str(x, "step", d[i].step->id);
     soc_json_add_str(x, "title", d[i].step->title);
@@ -129,7 +130,7 @@ typedef struct bag_ctx {
   soc_bundle *b;
   const char *hosts[MAX_HOSTS];
   size_t nhosts;
-  size_t host;      /* the host whose file is being written */
+  size_t host; /* the host whose file is being written */
   int64_t since_ns;
   int64_t lines;
   int64_t first_ns, last_ns;
@@ -205,8 +206,10 @@ static int add_object(void *arg, const soc_object_row *o) {
   snprintf(path, sizeof path, "yara/%s", o->sha256);
   if (o->kept) {
     rc = soc_bundle_add(x->c->b, path, o->bytes, (size_t)o->size);
-    if (rc == -EEXIST) rc = 0; /* the same content from another draft */
-    else if (rc == 0) x->kept++;
+    if (rc == -EEXIST)
+      rc = 0; /* the same content from another draft */
+    else if (rc == 0)
+      x->kept++;
   }
   if (rc < 0) return rc;
   fjson_object *e = fjson_object_new_object();
@@ -226,8 +229,8 @@ static int add_objects(bag_ctx *c, fjson_object *r, int64_t *kept) {
   int rc = 0;
   if (fjson_object_object_get_ex(r, "drafts", &ds))
     for (int i = 0; rc == 0 && i < fjson_object_array_length(ds); i++)
-      rc = soc_store_objects_scan(c->w->store, fjson_object_get_int64(fjson_object_array_get_idx(ds, i)),
-                                  add_object, &x);
+      rc = soc_store_objects_scan(
+          c->w->store, fjson_object_get_int64(fjson_object_array_get_idx(ds, i)), add_object, &x);
   if (rc == 0 && fjson_object_array_length(x.list) > 0)
     rc = add_jsonl(c->b, "yara/objects.jsonl", x.list);
   fjson_object_put(x.list);
@@ -272,25 +275,28 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
 
   /* chain of custody: who collected what, when, from where, and why */
   char org[300], ext[300], contact[300], win_from[SOC_EVENT_TIME_BUF] = "",
-       win_to[SOC_EVENT_TIME_BUF] = "";
+                                         win_to[SOC_EVENT_TIME_BUF] = "";
   snprintf(org, sizeof org, "Source-Organization: %s", cfg->agent.agency);
   snprintf(ext, sizeof ext, "External-Identifier: %s", soc_report_str(r, "id"));
-  snprintf(contact, sizeof contact, "Contact-Name: %s",
-           soc_report_str(r, "basic.reporter.name") ? soc_report_str(r, "basic.reporter.name") : "");
+  snprintf(
+      contact, sizeof contact, "Contact-Name: %s",
+      soc_report_str(r, "basic.reporter.name") ? soc_report_str(r, "basic.reporter.name") : "");
   const char *bag_info[] = {org, ext, contact, NULL};
   soc_event_format_time(c.since_ns > 0 ? c.since_ns : 0, 3, win_from, sizeof win_from);
   soc_event_format_time(now_s * 1000000000LL, 3, win_to, sizeof win_to);
   fjson_object *cu = fjson_object_new_object(), *win = fjson_object_new_object(),
                *hl = fjson_object_new_array();
   soc_json_add_str(cu, "report", soc_report_str(r, "id"));
-  soc_json_add_str(cu, "reason", "§4.1(二)7: device system logs of a level 3-4 incident, sent proactively");
+  soc_json_add_str(cu, "reason",
+                   "§4.1(二)7: device system logs of a level 3-4 incident, sent proactively");
   soc_json_add_str(cu, "collected_by", "socagent " SOC_VERSION);
   soc_json_add_str(cu, "agent", cfg->agent.id);
   soc_json_add_str(cu, "agency", cfg->agent.agency);
   soc_json_add_str(cu, "machine", w->hostname);
   soc_json_add_str(cu, "confirmed_by", soc_report_str(r, "confirmed.by"));
   soc_json_add_time(cu, "collected_at", soc_now_real_ns());
-  soc_json_add_str(cu, "source", "the agent's journal (lines as received, unaltered), state_dir/agent.db");
+  soc_json_add_str(cu, "source",
+                   "the agent's journal (lines as received, unaltered), state_dir/agent.db");
   soc_json_add_str(win, "from", win_from);
   soc_json_add_str(win, "to", win_to);
   fjson_object_object_add(cu, "window", win);
@@ -300,8 +306,9 @@ static int build_bundle(soc_workflow *w, fjson_object *r, int64_t now_s, fjson_o
   fjson_object_object_add(cu, "lines", fjson_object_new_int64(c.lines));
   fjson_object_object_add(cu, "objects", fjson_object_new_int64(objects));
   if (objects)
-    soc_json_add_str(cu, "objects_source",
-                     "the files and streams YARA matched, as scanned, kept with their drafts in agent.db");
+    soc_json_add_str(
+        cu, "objects_source",
+        "the files and streams YARA matched, as scanned, kept with their drafts in agent.db");
   rc = soc_bundle_finish(c.b, bag_info, fjson_object_to_json_string_ext(cu, FJSON_TO_STRING_PRETTY),
                          &archive, &len, sha);
   fjson_object_put(cu);
@@ -439,8 +446,10 @@ static void *run(void *arg) {
     soc_workflow_tick(w, 0);
     for (int64_t slept = 0; slept < w->cfg->report.check_ms && !atomic_load(&w->stop);
          slept += SLEEP_SLICE_MS) {
-      if (w->inbox) soc_inbox_poll(w->inbox, SLEEP_SLICE_MS);
-      else usleep(SLEEP_SLICE_MS * 1000);
+      if (w->inbox)
+        soc_inbox_poll(w->inbox, SLEEP_SLICE_MS);
+      else
+        usleep(SLEEP_SLICE_MS * 1000);
     }
   }
   return NULL;

@@ -18,7 +18,7 @@
 #include "soc/report.h"
 #include "soc/tz.h"
 
-#define REGIMES_MAX 8   /* other tables than center.regime that reports name */
+#define REGIMES_MAX 8 /* other tables than center.regime that reports name */
 #define SUPPORT_L34_S 3600
 #define SUPPORT_L12_S 7200
 
@@ -174,7 +174,8 @@ int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const c
      * per level it reaches (arriving at 3, or re-levelled to 4 later). */
     if (!result && current && level >= 3) {
       result = soc_store_center_notify(s, id, level, SOC_CENTER_NOTIFY_HSO, now_ns, NULL);
-      if (!result) result = soc_store_center_notify(s, id, level, SOC_CENTER_NOTIFY_NCSO, now_ns, NULL);
+      if (!result)
+        result = soc_store_center_notify(s, id, level, SOC_CENTER_NOTIFY_NCSO, now_ns, NULL);
     }
   }
   fjson_object_put(doc);
@@ -199,8 +200,9 @@ static int bundle_path(const soc_center *c, const char *id, int failed, char *ou
   if ((size_t)snprintf(out, cap, "%s/evidence", c->cfg->collector.state_dir) >= cap)
     return -ENAMETOOLONG;
   if (mkdir(out, 0700) < 0 && errno != EEXIST) return -errno;
-  if (failed && ((size_t)snprintf(out, cap, "%s/evidence/failed", c->cfg->collector.state_dir) >= cap ||
-                 (mkdir(out, 0700) < 0 && errno != EEXIST)))
+  if (failed &&
+      ((size_t)snprintf(out, cap, "%s/evidence/failed", c->cfg->collector.state_dir) >= cap ||
+       (mkdir(out, 0700) < 0 && errno != EEXIST)))
     return errno ? -errno : -ENAMETOOLONG;
   if ((size_t)snprintf(out, cap, "%s/evidence/%s%s.tar", c->cfg->collector.state_dir,
                        failed ? "failed/" : "", name) >= cap)
@@ -473,8 +475,8 @@ int soc_center_view_of(soc_center *c, soc_store *s, const soc_center_report *r, 
    * anchor) cannot express. It counts from the review, the supervisor's or
    * the center's: §3.3(二), 1 h for levels 3-4, 2 h for 1-2. */
   fjson_object *req = member(v->doc, "support", "requested");
-  v->support_requested = req && fjson_object_is_type(req, fjson_type_boolean) &&
-                         fjson_object_get_boolean(req);
+  v->support_requested =
+      req && fjson_object_is_type(req, fjson_type_boolean) && fjson_object_get_boolean(req);
   v->support_status = SOC_DEADLINE_WAITING;
   int64_t reviewed = soc_report_time(v->doc, "review.at") / 1000000000;
   if (v->support_requested && reviewed) {
@@ -508,16 +510,20 @@ static int sweep_one(void *arg, const soc_center_report *r) {
   if (!rc && v.review_status == SOC_DEADLINE_OVERDUE && !v.review_done) {
     if (x->n == x->cap) {
       size_t cap = x->cap ? x->cap * 2 : 16;
-      char **ids = realloc(x->ids, cap * sizeof *ids), **whys = ids ? realloc(x->whys, cap * sizeof *whys) : NULL;
+      char **ids = realloc(x->ids, cap * sizeof *ids),
+           **whys = ids ? realloc(x->whys, cap * sizeof *whys) : NULL;
       if (ids) x->ids = ids;
       if (whys) x->whys = whys;
-      if (!ids || !whys) rc = -ENOMEM;
-      else x->cap = cap;
+      if (!ids || !whys)
+        rc = -ENOMEM;
+      else
+        x->cap = cap;
     }
     if (!rc) {
       char why[160];
       snprintf(why, sizeof why, "supervisor review of a level %d report overdue (%s)",
-               soc_report_level(v.doc), soc_report_str(v.doc, "regime") ? soc_report_str(v.doc, "regime") : "");
+               soc_report_level(v.doc),
+               soc_report_str(v.doc, "regime") ? soc_report_str(v.doc, "regime") : "");
       x->ids[x->n] = strdup(r->id);
       x->whys[x->n] = strdup(why);
       if (!x->ids[x->n] || !x->whys[x->n]) {

@@ -49,8 +49,8 @@ int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const
 
 /* The center's view of one report as of now_s. */
 typedef struct soc_center_view {
-  fjson_object *doc;         /* owned: the document with the center's decisions applied */
-  const soc_regime *regime;  /* borrowed from the center */
+  fjson_object *doc;        /* owned: the document with the center's decisions applied */
+  const soc_regime *regime; /* borrowed from the center */
   soc_deadline dl[16];
   size_t ndl;
   soc_deadline_status review_status;
@@ -58,7 +58,7 @@ typedef struct soc_center_view {
   int support_requested;
   soc_deadline_status support_status; /* WAITING until reviewed */
   int64_t support_due, support_done;
-  int overdue;               /* any clock overdue and not done */
+  int overdue; /* any clock overdue and not done */
 } soc_center_view;
 int soc_center_view_of(soc_center *c, soc_store *s, const soc_center_report *r, int64_t now_s,
                        soc_center_view *v);

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "campaign.h"
 #include "center.h"
 #include "outbox.h"
@@ -162,7 +161,8 @@ static int list_one(void *arg, const soc_center_report *r) {
          soc_utf8_printable(r->agency, agency, sizeof agency), level, state ? state : "?",
          soc_utf8_printable(r->category, category, sizeof category), notes, b.state,
          r->flagged_ns ? "  FLAGGED: center reviews directly (§3.3(一))" : "");
-  if (r->flagged_ns) printf("  flagged %s: %s\n", stamp(r->flagged_ns / 1000000000, t1, sizeof t1), r->flag);
+  if (r->flagged_ns)
+    printf("  flagged %s: %s\n", stamp(r->flagged_ns / 1000000000, t1, sizeof t1), r->flag);
   for (size_t i = 0; i < v.ndl; i++) {
     int late = v.dl[i].status == SOC_DEADLINE_OVERDUE && !v.dl[i].done;
     if (x->overdue_only && !late) continue;
@@ -179,7 +179,10 @@ out:
 }
 
 static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only) {
-  list_ctx x = {.c = c, .s = s, .o = o, .overdue_only = overdue_only,
+  list_ctx x = {.c = c,
+                .s = s,
+                .o = o,
+                .overdue_only = overdue_only,
                 .out = o->json ? fjson_object_new_array() : NULL};
   int rc = soc_store_begin(s);
   /* The clocks as of --now flag what they find overdue, in the store. */
@@ -332,9 +335,12 @@ static int deliver_decisions(const soc_collector_config *cfg, soc_store *s, cons
   for (size_t i = 0; i < k; i++) {
     pending_one x = {.n = ns[i]};
     if (soc_store_center_decisions_pending(s, is_pending, &x) < 0 || x.pending) {
-      fprintf(stderr, "soccollector: decision %s/%" PRId64 " is recorded but Kafka has not "
-                      "confirmed it yet; it is sent again, by the next decision or a running "
-                      "collector\n", cfg->collector.id, ns[i]);
+      fprintf(stderr,
+              "soccollector: decision %s/%" PRId64
+              " is recorded but Kafka has not "
+              "confirmed it yet; it is sent again, by the next decision or a running "
+              "collector\n",
+              cfg->collector.id, ns[i]);
       status = 1;
     }
   }
@@ -453,12 +459,15 @@ static int parse_time(const char *what, const char *s, int64_t *ns) {
 int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   static const char *const names[] = {"incidents", "overdue", "summary",   "evidence",
                                       "review",    "support", "campaigns", NULL};
-  static const struct option lopts[] = {
-      {"json", no_argument, NULL, 'j'},         {"now", required_argument, NULL, 'n'},
-      {"since", required_argument, NULL, 's'},  {"at", required_argument, NULL, 'a'},
-      {"by", required_argument, NULL, 'b'},     {"reason", required_argument, NULL, 'r'},
-      {"result", required_argument, NULL, 'R'}, {"level", required_argument, NULL, 'l'},
-      {NULL, 0, NULL, 0}};
+  static const struct option lopts[] = {{"json", no_argument, NULL, 'j'},
+                                        {"now", required_argument, NULL, 'n'},
+                                        {"since", required_argument, NULL, 's'},
+                                        {"at", required_argument, NULL, 'a'},
+                                        {"by", required_argument, NULL, 'b'},
+                                        {"reason", required_argument, NULL, 'r'},
+                                        {"result", required_argument, NULL, 'R'},
+                                        {"level", required_argument, NULL, 'l'},
+                                        {NULL, 0, NULL, 0}};
   const char *cmd = argv[0];
   size_t k = 0;
   while (names[k] && strcmp(names[k], cmd)) k++;
@@ -470,13 +479,27 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
   optind = 0;
   while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
     switch (opt) {
-      case 'j': o.json = 1; break;
-      case 'n': bad |= parse_time("--now", optarg, &o.now_ns); break;
-      case 's': bad |= parse_time("--since", optarg, &o.since_ns); break;
-      case 'a': bad |= parse_time("--at", optarg, &o.at_ns), have_at = 1; break;
-      case 'b': o.by = optarg; break;
-      case 'r': o.reason = optarg; break;
-      case 'R': o.result = optarg; break;
+      case 'j':
+        o.json = 1;
+        break;
+      case 'n':
+        bad |= parse_time("--now", optarg, &o.now_ns);
+        break;
+      case 's':
+        bad |= parse_time("--since", optarg, &o.since_ns);
+        break;
+      case 'a':
+        bad |= parse_time("--at", optarg, &o.at_ns), have_at = 1;
+        break;
+      case 'b':
+        o.by = optarg;
+        break;
+      case 'r':
+        o.reason = optarg;
+        break;
+      case 'R':
+        o.result = optarg;
+        break;
       case 'l': {
         char *end = NULL;
         long l = strtol(optarg, &end, 10);
@@ -487,7 +510,8 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
         o.level = (int)l;
         break;
       }
-      default: bad = 1;
+      default:
+        bad = 1;
     }
   }
   if (!have_at) o.at_ns = o.now_ns;

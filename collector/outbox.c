@@ -18,8 +18,8 @@
 #include "soc/tz.h"
 
 struct soc_center_outbox {
-  soc_store *s;   /* borrowed */
-  rd_kafka_t *rk; /* owned */
+  soc_store *s;      /* borrowed */
+  rd_kafka_t *rk;    /* owned */
   soc_sign_key *key; /* owned: the center's, which the agents check */
   int inflight;
 };
@@ -31,8 +31,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   int64_t n = (int64_t)(intptr_t)m->_private;
   o->inflight--;
   if (m->err) {
-    fprintf(stderr, "soccollector: decision %" PRId64 " not delivered to %s: %s; it is sent again\n",
-            n, rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    fprintf(stderr,
+            "soccollector: decision %" PRId64 " not delivered to %s: %s; it is sent again\n", n,
+            rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
     return;
   }
   /* Not marked (the store busy past its timeout): sent again later, and
@@ -56,8 +57,8 @@ int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_cen
   if (soc_center_key_load(cfg, 1, &o->key) < 0) goto out;
   int bad = rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka.brokers, err, sizeof err);
   for (size_t i = 0; i < cfg->kafka.nproperties && !bad; i++)
-    bad = rd_kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value,
-                            err, sizeof err);
+    bad = rd_kafka_conf_set(conf, cfg->kafka.properties[i].key, cfg->kafka.properties[i].value, err,
+                            sizeof err);
   /* Every in-sync replica has it before it counts as delivered. */
   if (!bad) bad = rd_kafka_conf_set(conf, "acks", "all", err, sizeof err);
   if (bad) {
@@ -91,8 +92,7 @@ void soc_center_outbox_free(soc_center_outbox *o, int wait_ms) {
   free(o);
 }
 
-static int produce(void *arg, int64_t n, const char *report, const char *topic,
-                   const char *body) {
+static int produce(void *arg, int64_t n, const char *report, const char *topic, const char *body) {
   soc_center_outbox *o = arg;
   char sig[SOC_SIGN_SIG_TEXT + 1];
   /* Agents apply a decision only with the center's signature over exactly

@@ -70,14 +70,14 @@
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
-#define BATCH_MAX 10000    /* messages per SQLite transaction */
-#define BATCH_MS 200       /* and at most this long between commits */
-#define RETRY_MS 1000      /* pause after the store refused a batch */
-#define ERROR_REPEAT_S 10  /* the same Kafka error is logged at most this often */
-#define SWEEP_MS 60000     /* how often the report clocks and the outbox are looked at */
-#define OUTBOX_STOP_MS 2000 /* how long a stop waits for decisions in flight */
+#define BATCH_MAX 10000           /* messages per SQLite transaction */
+#define BATCH_MS 200              /* and at most this long between commits */
+#define RETRY_MS 1000             /* pause after the store refused a batch */
+#define ERROR_REPEAT_S 10         /* the same Kafka error is logged at most this often */
+#define SWEEP_MS 60000            /* how often the report clocks and the outbox are looked at */
+#define OUTBOX_STOP_MS 2000       /* how long a stop waits for decisions in flight */
 #define COMMITTED_TIMEOUT_MS 5000 /* asking the group coordinator for committed offsets */
-#define ALERTS_SHOWN 20    /* stats: the newest alerts */
+#define ALERTS_SHOWN 20           /* stats: the newest alerts */
 
 /* Counters kept per batch and added to center.db in its transaction, so they
  * are exactly as durable as what they count. */
@@ -93,19 +93,25 @@ enum {
   C_EXPIRED,
   C_COUNT
 };
-static const char *const counter_names[C_COUNT] = {
-    "consumed", "events",      "duplicates",           "heartbeats",
-    "messages", "quarantined", "orphan_chunks_expired", "orphan_bytes_expired", "expired"};
+static const char *const counter_names[C_COUNT] = {"consumed",
+                                                   "events",
+                                                   "duplicates",
+                                                   "heartbeats",
+                                                   "messages",
+                                                   "quarantined",
+                                                   "orphan_chunks_expired",
+                                                   "orphan_bytes_expired",
+                                                   "expired"};
 
 /* The enrolled keys looked up in this batch: one SQLite lookup per agent
  * per batch, and a key enrolled or revoked meanwhile counts from the next. */
 #define KEY_CACHE 64
 typedef struct known_key {
   char agent[SOC_COLLECTOR_AGENT_MAX + 1];
-  int state;                   /* K_NONE, K_ENROLLED, K_REVOKED */
+  int state; /* K_NONE, K_ENROLLED, K_REVOKED */
   soc_sign_pub pub;
   char agency[SOC_CENTER_AGENCY_MAX + 1];
-  int has_prev;                /* the key it rotated away from, still taken */
+  int has_prev; /* the key it rotated away from, still taken */
   soc_sign_pub prev;
 } known_key;
 
@@ -152,12 +158,12 @@ typedef struct collector {
    * one at assignment, then past each message read. A message further on
    * means the broker's retention removed the ones between before we read
    * them (auto.offset.reset moved us to the oldest left). */
-  rd_kafka_topic_partition_list_t *expect;         /* owned */
+  rd_kafka_topic_partition_list_t *expect; /* owned */
   int in_tx;
   size_t batch;
   int64_t delta[C_COUNT];
   int64_t reasons[SOC_COLLECTOR_REASONS];
-  int64_t total[C_COUNT];          /* this run, for the stop message */
+  int64_t total[C_COUNT]; /* this run, for the stop message */
   known_key keys[KEY_CACHE];
   size_t nkeys;
   known_root roots[ROOT_CACHE];
@@ -182,7 +188,8 @@ static int64_t mono_ms(void) {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: soccollector [-c FILE] [--check-config | --help-config | --version] [COMMAND]\n"
-          "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+          "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG
+          ")\n"
           "      --check-config  validate the file, then exit (0: valid, 2: invalid)\n"
           "      --help-config   list every configuration key with its default\n"
           "                      (--help-config=man: as man(7) source, for soccollector.yaml(5))\n"
@@ -256,10 +263,11 @@ static int batch_commit(collector *c, int seek_on_failure) {
   if (!c->in_tx) return 0;
   char name[64];
   for (int i = 0; i < C_COUNT && !result; i++)
-    result = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[i],
-                                          c->delta[i]);
+    result =
+        soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[i], c->delta[i]);
   for (int r = 1; r < SOC_COLLECTOR_REASONS && !result; r++) {
-    snprintf(name, sizeof name, "quarantined.%s", soc_collector_reason_name((soc_collector_reason)r));
+    snprintf(name, sizeof name, "quarantined.%s",
+             soc_collector_reason_name((soc_collector_reason)r));
     result = soc_store_center_counter_add(c->w, c->cfg->collector.id, name, c->reasons[r]);
   }
   if (!result) result = soc_store_commit(c->store);
@@ -274,8 +282,9 @@ static int batch_commit(collector *c, int seek_on_failure) {
   rd_kafka_offsets_store(c->rk, c->next);
   rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-    fprintf(stderr, "soccollector: kafka: offset commit failed (%s); those messages will be "
-                    "read again and dropped as duplicates\n",
+    fprintf(stderr,
+            "soccollector: kafka: offset commit failed (%s); those messages will be "
+            "read again and dropped as duplicates\n",
             rd_kafka_err2str(err));
   batch_forget(c);
   return 0;
@@ -344,8 +353,7 @@ static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *e
 
 /* 1 when m is signed by pub; k (the enrolled key pub is, or NULL) lets a
  * verified batch root be remembered and found again. */
-static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k,
-                     const msg_sig *m) {
+static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k, const msg_sig *m) {
   if (m->sig)
     return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
                            m->sig_len) == 0;
@@ -400,7 +408,8 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   known_key *k = key_of(c, v->agent, now_ns, &err);
   if (!k) return err;
   soc_sign_pub pub;
-  int named_ok = named && key_len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, key_len, &pub) == 0;
+  int named_ok =
+      named && key_len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, key_len, &pub) == 0;
   /* A rotation: the message is signed by the key it names, which the
    * enrolled key certified (key.cert) as this agent's next. */
   if (k->state == K_ENROLLED && named_ok && cert &&
@@ -421,8 +430,10 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   if (k->state == K_ENROLLED &&
       (signed_by(c, &k->pub, k, &s) || (k->has_prev && signed_by(c, &k->prev, k, &s)))) {
     if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
-    snprintf(v->detail, sizeof v->detail, "speaks for agency '%.40s'; its agent is enrolled "
-             "for '%.40s'", v->agency, k->agency);
+    snprintf(v->detail, sizeof v->detail,
+             "speaks for agency '%.40s'; its agent is enrolled "
+             "for '%.40s'",
+             v->agency, k->agency);
     return SOC_COLLECTOR_AGENCY_MISMATCH;
   }
   char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
@@ -463,8 +474,10 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
   };
   msg.hdr_agent = header(h, "agent.id", &msg.hdr_agent_len);
   msg.hdr_schema = header(h, "schema.version", &msg.hdr_schema_len);
-  soc_center_origin o = {
-      .topic = topic, .partition = m->partition, .offset = m->offset, .received_ns = soc_now_real_ns()};
+  soc_center_origin o = {.topic = topic,
+                         .partition = m->partition,
+                         .offset = m->offset,
+                         .received_ns = soc_now_real_ns()};
   int rc = soc_collector_validate(&msg, &v);
   if (rc == SOC_COLLECTOR_OK) rc = authenticate(c, m, h, topic, &v, o.received_ns);
   if (rc < 0) {
@@ -476,8 +489,8 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
     goto out;
   }
   if (msg.kind == SOC_COLLECTOR_EVENTS) {
-    result = soc_store_center_event_put(c->w, &o, v.event_id, v.agent, v.host, v.ts,
-                                        msg.payload, msg.len, &dup);
+    result = soc_store_center_event_put(c->w, &o, v.event_id, v.agent, v.host, v.ts, msg.payload,
+                                        msg.len, &dup);
     if (!result) c->delta[dup ? C_DUPLICATES : C_EVENTS]++;
   } else if (msg.kind == SOC_COLLECTOR_HEARTBEAT) {
     /* The time Kafka gives the message, never later than now: a replayed
@@ -546,7 +559,8 @@ static void expect_committed(collector *c, const rd_kafka_topic_partition_list_t
 /* Checks m against what was expected of its partition: counts, says and
  * records (in the batch's transaction) the messages that expired unread. */
 static int check_expired(collector *c, const char *topic, const rd_kafka_message_t *m) {
-  rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(c->expect, topic, m->partition);
+  rd_kafka_topic_partition_t *e =
+      rd_kafka_topic_partition_list_find(c->expect, topic, m->partition);
   if (!e) {
     e = rd_kafka_topic_partition_list_add(c->expect, topic, m->partition);
     e->offset = RD_KAFKA_OFFSET_INVALID;
@@ -625,8 +639,9 @@ static int make_consumer(collector *c) {
   for (size_t i = 0; i < k->nproperties; i++)
     if (!strcmp(k->properties[i].key, "enable.auto.commit") ||
         !strcmp(k->properties[i].key, "enable.auto.offset.store"))
-      fprintf(stderr, "soccollector: kafka.properties: %s is ignored; the collector commits "
-                      "offsets itself, after its store\n",
+      fprintf(stderr,
+              "soccollector: kafka.properties: %s is ignored; the collector commits "
+              "offsets itself, after its store\n",
               k->properties[i].key);
   bad |= set_prop(conf, "enable.auto.commit", "false") |
          set_prop(conf, "enable.auto.offset.store", "false");
@@ -664,8 +679,8 @@ static int subscribe(collector *c) {
   rd_kafka_topic_partition_list_add(t, re, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, t);
   rd_kafka_topic_partition_list_destroy(t);
-  if (err) fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re,
-                   rd_kafka_err2str(err));
+  if (err)
+    fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re, rd_kafka_err2str(err));
   else
     fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s/center.db\n",
             c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
@@ -702,13 +717,16 @@ static int expire_orphans(collector *c) {
   int64_t before = soc_now_real_ns() - c->cfg->collector.orphan_chunks_after * 1000000000;
   int rc = soc_store_center_orphans_expire(c->store, before, &chunks, &bytes);
   if (!rc && chunks) {
-    fprintf(stderr, "soccollector: %" PRId64 " evidence chunk(s) (%" PRId64 " bytes) without a "
-                    "manifest for collector.orphan_chunks_after expired\n", chunks, bytes);
+    fprintf(stderr,
+            "soccollector: %" PRId64 " evidence chunk(s) (%" PRId64
+            " bytes) without a "
+            "manifest for collector.orphan_chunks_after expired\n",
+            chunks, bytes);
     rc = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[C_ORPHAN_CHUNKS],
                                       chunks);
     if (!rc)
-      rc = soc_store_center_counter_add(c->w, c->cfg->collector.id,
-                                        counter_names[C_ORPHAN_BYTES], bytes);
+      rc = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[C_ORPHAN_BYTES],
+                                        bytes);
   }
   return rc;
 }
@@ -818,8 +836,7 @@ out:
   if (c.store)
     fprintf(stderr,
             "soccollector: stopped: %" PRId64 " consumed, %" PRId64 " event(s), %" PRId64
-            " duplicate(s), %" PRId64 " heartbeat(s), %" PRId64 " other, %" PRId64
-            " quarantined\n",
+            " duplicate(s), %" PRId64 " heartbeat(s), %" PRId64 " other, %" PRId64 " quarantined\n",
             c.total[C_CONSUMED], c.total[C_EVENTS], c.total[C_DUPLICATES], c.total[C_HEARTBEATS],
             c.total[C_MESSAGES], c.total[C_QUARANTINED]);
   soc_store_center_writer_free(c.w);
@@ -897,15 +914,16 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
                   .list = json ? fjson_object_new_array() : NULL};
   if (json && !x.list) return 1;
   if (!json)
-    printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION",
-           "HEARTBEAT", "LAG", "STATUS");
+    printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION", "HEARTBEAT",
+           "LAG", "STATUS");
   int rc = soc_store_center_agents_scan(s, print_agent, &x);
   fjson_object *o = json ? fjson_object_new_object() : NULL;
   if (!rc) rc = soc_enrol_list(s, o);
   if (json && !rc) {
     fjson_object_object_add(o, "agents", x.list);
     fjson_object_object_add(o, "silent", fjson_object_new_int64((int64_t)x.silent));
-    fjson_object_object_add(o, "agent_silence_s", fjson_object_new_int64(cfg->collector.agent_silence));
+    fjson_object_object_add(o, "agent_silence_s",
+                            fjson_object_new_int64(cfg->collector.agent_silence));
     printf("%s\n", fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PRETTY));
   } else {
     fjson_object_put(x.list);
@@ -924,7 +942,8 @@ static int print_rejected(void *arg, const soc_center_rejected *r) {
   quarantine_ctx *x = arg;
   /* Shown as text with what is not replaced (U+FFFD), control bytes
    * included, so the terminal is safe from escape sequences. */
-  char head[SOC_UTF8_REPAIRED_MAX(SOC_CENTER_QUARANTINE_HEAD) + 1], key[SOC_UTF8_REPAIRED_MAX(256) + 1];
+  char head[SOC_UTF8_REPAIRED_MAX(SOC_CENTER_QUARANTINE_HEAD) + 1],
+      key[SOC_UTF8_REPAIRED_MAX(256) + 1];
   size_t hl = 0, kl = 0;
   soc_utf8_repair(r->payload, r->payload_len, head, sizeof head, &hl, NULL);
   soc_utf8_repair(r->key, r->key_len < 256 ? r->key_len : 256, key, sizeof key, &kl, NULL);
@@ -1034,11 +1053,21 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
   optind = 1;
   while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 'n': count = 1; break;
-      case 'a': agent = optarg; break;
-      case 'l': limit = strtol(optarg, NULL, 10); break;
-      default: usage(stderr); return 2;
+      case 'j':
+        json = 1;
+        break;
+      case 'n':
+        count = 1;
+        break;
+      case 'a':
+        agent = optarg;
+        break;
+      case 'l':
+        limit = strtol(optarg, NULL, 10);
+        break;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (optind < argc || limit < 0) {
@@ -1073,21 +1102,34 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-      {"help-config", optional_argument, NULL, 'H'},  {"version", no_argument, NULL, 'V'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                       {"check-config", no_argument, NULL, 'C'},
+                                       {"help-config", optional_argument, NULL, 'H'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   const char *path = DEFAULT_CONFIG;
   int check = 0, opt;
   /* '+': options end at the command, which has its own. */
   while ((opt = getopt_long(argc, argv, "+c:Vh", opts, NULL)) != -1) {
     switch (opt) {
-      case 'c': path = optarg; break;
-      case 'C': check = 1; break;
-      case 'H': return soc_config_help(1, optarg, stdout) == 0 ? 0 : 2;
-      case 'V': printf("soccollector %s\n", SOC_VERSION); return 0;
-      case 'h': usage(stdout); return 0;
-      default: usage(stderr); return 2;
+      case 'c':
+        path = optarg;
+        break;
+      case 'C':
+        check = 1;
+        break;
+      case 'H':
+        return soc_config_help(1, optarg, stdout) == 0 ? 0 : 2;
+      case 'V':
+        printf("soccollector %s\n", SOC_VERSION);
+        return 0;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (check && optind < argc) {
@@ -1101,8 +1143,8 @@ int main(int argc, char **argv) {
   soc_diag_print(diag, stderr);
   int status = 0;
   if (rc < 0) {
-    fprintf(stderr, "soccollector: %s: %zu error(s), %zu warning(s); configuration refused\n",
-            path, soc_diag_errors(diag), soc_diag_warnings(diag));
+    fprintf(stderr, "soccollector: %s: %zu error(s), %zu warning(s); configuration refused\n", path,
+            soc_diag_errors(diag), soc_diag_warnings(diag));
     status = 2;
   } else if (check) {
     printf("%s: configuration OK (collector %s, group %s)\n", path, cfg->collector.id,

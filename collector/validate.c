@@ -79,10 +79,9 @@ static int event_id_ok(const char *s, size_t len) {
   return 1;
 }
 
-static int reject(soc_collector_verdict *v, soc_collector_reason r,
-                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int reject(soc_collector_verdict *v, soc_collector_reason r,
-                   const char *fmt, ...) {
+static int reject(soc_collector_verdict *v, soc_collector_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int reject(soc_collector_verdict *v, soc_collector_reason r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(v->detail, sizeof v->detail, fmt, ap);
@@ -133,8 +132,9 @@ static int check_headers(const soc_collector_msg *m, soc_collector_verdict *v) {
     return reject(v, SOC_COLLECTOR_NO_HEADER, "no schema.version header");
   if (m->hdr_schema && (m->hdr_schema_len != sizeof SOC_COLLECTOR_SCHEMA - 1 ||
                         memcmp(m->hdr_schema, SOC_COLLECTOR_SCHEMA, m->hdr_schema_len)))
-    return reject(v, SOC_COLLECTOR_BAD_SCHEMA, "schema.version is not \"" SOC_COLLECTOR_SCHEMA
-                  "\" (%zu bytes)", m->hdr_schema_len);
+    return reject(v, SOC_COLLECTOR_BAD_SCHEMA,
+                  "schema.version is not \"" SOC_COLLECTOR_SCHEMA "\" (%zu bytes)",
+                  m->hdr_schema_len);
   if (m->hdr_agent && !soc_collector_agent_id_ok(m->hdr_agent, m->hdr_agent_len))
     return reject(v, SOC_COLLECTOR_BAD_AGENT, "agent.id header is not a valid agent id");
   return SOC_COLLECTOR_OK;
@@ -175,7 +175,8 @@ static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
   bad |= take_str(path2(sa, "audit", "head"), v->audit_head, sizeof v->audit_head);
   bad |= take_str(path2(sa, "store", "id"), v->store_id, sizeof v->store_id);
   bad |= take_int(path2(sa, "store", "block"), &v->store_block);
-  if (!bad && (v->store_block < 0 || strspn(v->store_id, "0123456789abcdef") != strlen(v->store_id)))
+  if (!bad &&
+      (v->store_block < 0 || strspn(v->store_id, "0123456789abcdef") != strlen(v->store_id)))
     return reject(v, SOC_COLLECTOR_BAD_FIELD,
                   "socagent.store is not a hex id with a journal block number");
   /* an anchor is an entry number and a SHA-256, or nothing */
@@ -221,7 +222,8 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
   }
   /* Trailing white space is harmless; anything else is a second value. */
   while (used < m->len && strchr(" \t\r\n", ((const char *)m->payload)[used])) used++;
-  if (used < m->len) return reject(v, SOC_COLLECTOR_NOT_JSON, "junk after the JSON value at %zu", used);
+  if (used < m->len)
+    return reject(v, SOC_COLLECTOR_NOT_JSON, "junk after the JSON value at %zu", used);
   if (!fjson_object_is_type(*rootp, fjson_type_object))
     return reject(v, SOC_COLLECTOR_NOT_OBJECT, "JSON, but not an object");
 
@@ -236,8 +238,7 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
   int alen = fjson_object_get_string_len(aid);
   if (!a || alen < 0 || !soc_collector_agent_id_ok(a, (size_t)alen))
     return reject(v, SOC_COLLECTOR_BAD_AGENT, "agent.id in the body is not a valid agent id");
-  if (m->hdr_agent &&
-      (m->hdr_agent_len != (size_t)alen || memcmp(m->hdr_agent, a, (size_t)alen)))
+  if (m->hdr_agent && (m->hdr_agent_len != (size_t)alen || memcmp(m->hdr_agent, a, (size_t)alen)))
     return reject(v, SOC_COLLECTOR_AGENT_MISMATCH, "body agent.id '%s' differs from the header's",
                   a);
   memcpy(v->agent, a, (size_t)alen + 1);

@@ -21,13 +21,13 @@
 #include "soc/audit.h" /* SOC_AUDIT_HASH_HEX */
 #include "soc/store.h" /* SOC_STORE_ID_LEN */
 
-#define SOC_COLLECTOR_MSG_MAX (1u << 20)   /* bigger messages are quarantined */
-#define SOC_COLLECTOR_JSON_DEPTH 64        /* deeper nesting is not JSON we accept */
-#define SOC_COLLECTOR_AGENT_MAX 64         /* agent ids: config.c's rule */
+#define SOC_COLLECTOR_MSG_MAX (1u << 20) /* bigger messages are quarantined */
+#define SOC_COLLECTOR_JSON_DEPTH 64      /* deeper nesting is not JSON we accept */
+#define SOC_COLLECTOR_AGENT_MAX 64       /* agent ids: config.c's rule */
 #define SOC_COLLECTOR_HOST_MAX 255
 #define SOC_COLLECTOR_TS_MAX 63
-#define SOC_COLLECTOR_TEXT_MAX 255         /* agency, version, broker */
-#define SOC_COLLECTOR_SCHEMA "1"           /* the schema.version we read */
+#define SOC_COLLECTOR_TEXT_MAX 255 /* agency, version, broker */
+#define SOC_COLLECTOR_SCHEMA "1"   /* the schema.version we read */
 
 /* What the topic's suffix says the message should be. */
 typedef enum {
@@ -45,13 +45,13 @@ typedef enum {
   SOC_COLLECTOR_NOT_UTF8,
   SOC_COLLECTOR_NOT_JSON,
   SOC_COLLECTOR_NOT_OBJECT,
-  SOC_COLLECTOR_NO_HEADER,       /* agent.id or schema.version header missing */
-  SOC_COLLECTOR_BAD_SCHEMA,      /* schema.version is not ours */
-  SOC_COLLECTOR_BAD_AGENT,       /* an agent id that is not 1-64 of [A-Za-z0-9._-] */
-  SOC_COLLECTOR_NO_AGENT,        /* no agent.id string in the body */
-  SOC_COLLECTOR_AGENT_MISMATCH,  /* body and header name different agents */
-  SOC_COLLECTOR_BAD_EVENT_ID,    /* missing, or not 32 lowercase hex digits */
-  SOC_COLLECTOR_BAD_FIELD,       /* a field we store has the wrong type or size */
+  SOC_COLLECTOR_NO_HEADER,      /* agent.id or schema.version header missing */
+  SOC_COLLECTOR_BAD_SCHEMA,     /* schema.version is not ours */
+  SOC_COLLECTOR_BAD_AGENT,      /* an agent id that is not 1-64 of [A-Za-z0-9._-] */
+  SOC_COLLECTOR_NO_AGENT,       /* no agent.id string in the body */
+  SOC_COLLECTOR_AGENT_MISMATCH, /* body and header name different agents */
+  SOC_COLLECTOR_BAD_EVENT_ID,   /* missing, or not 32 lowercase hex digits */
+  SOC_COLLECTOR_BAD_FIELD,      /* a field we store has the wrong type or size */
   /* Who sent it (soccollector.c, after the checks here): */
   SOC_COLLECTOR_UNSIGNED,        /* no signature header */
   SOC_COLLECTOR_UNENROLLED,      /* no key enrolled for its agent id */
@@ -76,21 +76,21 @@ typedef struct soc_collector_msg {
 /* The verdict: the reason and, when accepted, what the store needs. */
 typedef struct soc_collector_verdict {
   soc_collector_reason reason;
-  char detail[160];                           /* words for the quarantine row */
+  char detail[160]; /* words for the quarantine row */
   char agent[SOC_COLLECTOR_AGENT_MAX + 1];
-  char event_id[33];                          /* events */
-  char host[SOC_COLLECTOR_HOST_MAX + 1];      /* events; "" when absent */
-  char ts[SOC_COLLECTOR_TS_MAX + 1];          /* @timestamp; "" when absent */
-  char agency[SOC_COLLECTOR_TEXT_MAX + 1];     /* heartbeats, reports; "" when absent */
+  char event_id[33];                       /* events */
+  char host[SOC_COLLECTOR_HOST_MAX + 1];   /* events; "" when absent */
+  char ts[SOC_COLLECTOR_TS_MAX + 1];       /* @timestamp; "" when absent */
+  char agency[SOC_COLLECTOR_TEXT_MAX + 1]; /* heartbeats, reports; "" when absent */
   /* heartbeats */
   char version[SOC_COLLECTOR_TEXT_MAX + 1];
   char broker[SOC_COLLECTOR_TEXT_MAX + 1];
   int64_t authority, uptime_s, lag_lines;
-  char *counters;                             /* owned: JSON text, or NULL */
-  int64_t audit_seq;                          /* heartbeat: the audit log's head, 0 if none */
-  char audit_head[SOC_AUDIT_HASH_HEX + 1];    /* its hash, 64 lower-case hex digits */
-  char store_id[SOC_STORE_ID_LEN + 1];        /* heartbeat: the agent's store id, "" if none */
-  int64_t store_block;                        /* and its newest journal block */
+  char *counters;                          /* owned: JSON text, or NULL */
+  int64_t audit_seq;                       /* heartbeat: the audit log's head, 0 if none */
+  char audit_head[SOC_AUDIT_HASH_HEX + 1]; /* its hash, 64 lower-case hex digits */
+  char store_id[SOC_STORE_ID_LEN + 1];     /* heartbeat: the agent's store id, "" if none */
+  int64_t store_block;                     /* and its newest journal block */
 } soc_collector_verdict;
 
 /* Judges m. OUT: *v, always filled (clear it with soc_collector_verdict_clear).

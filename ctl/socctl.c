@@ -118,11 +118,13 @@ static const socctl_command commands[] = {
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: socctl [-c FILE] COMMAND [ARGS]\n"
-               "  -c, --config FILE   agent configuration (default " DEFAULT_CONFIG ")\n"
-               "  -h, --help          this list\n"
-               "  -V, --version       the version\n"
-               "commands:\n");
+  fprintf(out,
+          "usage: socctl [-c FILE] COMMAND [ARGS]\n"
+          "  -c, --config FILE   agent configuration (default " DEFAULT_CONFIG
+          ")\n"
+          "  -h, --help          this list\n"
+          "  -V, --version       the version\n"
+          "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "`socctl COMMAND --help` shows a command's options.\n");
@@ -244,12 +246,12 @@ int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
     snprintf(user, sizeof user, "uid %u", (unsigned)getuid());
   if (details && fjson_object_is_type(details, fjson_type_object))
     fjson_object_object_add(details, "os_user", fjson_object_new_string(user));
-  int rc = soc_audit_append_tx(t->store, actor, t->cmd, object,
-                               fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN),
-                               NULL);
+  int rc =
+      soc_audit_append_tx(t->store, actor, t->cmd, object,
+                          fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN), NULL);
   if (rc < 0) {
     fprintf(stderr, "socctl %s: cannot write the audit entry: %s\n", t->cmd,
-            rc == -EBADMSG ? "the audit head is missing (log tampered?)"
+            rc == -EBADMSG  ? "the audit head is missing (log tampered?)"
             : rc == -EINVAL ? "invalid field"
                             : soc_store_errmsg(t->store));
     return rc == -EINVAL ? 2 : 1;
@@ -271,9 +273,15 @@ int main(int argc, char **argv) {
         env.config_path = optarg;
         env.config_given = 1;
         break;
-      case 'h': usage(stdout); return 0;
-      case 'V': printf("socctl %s\n", SOC_VERSION); return 0;
-      default: usage(stderr); return 2;
+      case 'h':
+        usage(stdout);
+        return 0;
+      case 'V':
+        printf("socctl %s\n", SOC_VERSION);
+        return 0;
+      default:
+        usage(stderr);
+        return 2;
     }
   }
   if (optind == argc) {

@@ -61,7 +61,6 @@ int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_
 int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
 int socctl_key(const socctl_env *env, int argc, char **argv);
 
-
 /* Loads the agent's config and opens its store (state_dir/agent.db).
  * Problems are printed. OUT: *cfg and *store, both owned by the caller.
  * Returns the exit status to use on failure (0 on success). */
@@ -80,8 +79,8 @@ int socctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *
  * its audit entry and its outbox copy commit together or not at all. */
 typedef struct socctl_tx {
   const char *cmd;
-  soc_config *cfg;   /* owned */
-  soc_store *store;  /* owned */
+  soc_config *cfg;  /* owned */
+  soc_store *store; /* owned */
   int in_tx;
 } socctl_tx;
 

@@ -104,10 +104,16 @@ int socctl_alerts(const socctl_env *env, int argc, char **argv) {
   int json = 0, notices = 0, opt;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 'n': notices = 1; break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'j':
+        json = 1;
+        break;
+      case 'n':
+        notices = 1;
+        break;
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind < argc) return socctl_usage(argv[0], stderr);

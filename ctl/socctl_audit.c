@@ -10,8 +10,8 @@
  * the exit status alone. --anchor holds the log to a head recorded off the
  * machine (the technical center keeps the one each heartbeat carries,
  * `soccollector agents --json`): a log cut back and given a new head
- * verifies on its own, but not against an earlier anchor. list shows the newest N entries (all by default)
- * oldest first, as stored: it vouches for nothing, verify does.
+ * verifies on its own, but not against an earlier anchor. list shows the newest N entries (all by
+ * default) oldest first, as stored: it vouches for nothing, verify does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -132,25 +132,32 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
   /* the subcommand's own argv: its options follow it */
   while ((opt = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case O_JSON: json = 1; break;
+      case O_JSON:
+        json = 1;
+        break;
       case O_LIMIT:
         if (strcmp(sub, "list") || soc_parse_int(optarg, &limit) < 0 || limit < 1) goto bad_usage;
         break;
       case O_ANCHOR:
         if (strcmp(sub, "verify")) goto bad_usage;
         if (soc_audit_anchor_parse(optarg, &anchor_seq, anchor_hash) < 0) {
-          fprintf(stderr, "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
-                          "lower-case hex digits), not \"%s\"\n", optarg);
+          fprintf(stderr,
+                  "socctl audit: --anchor wants SEQ:HASH (an entry number, a colon and 64 "
+                  "lower-case hex digits), not \"%s\"\n",
+                  optarg);
           goto bad_usage;
         }
         break;
-      case 'h': return socctl_usage("audit", stdout);
-      default: goto bad_usage;
+      case 'h':
+        return socctl_usage("audit", stdout);
+      default:
+        goto bad_usage;
     }
   }
   if (optind + 1 < argc) goto bad_usage;
   if ((result = socctl_open_store(env, &cfg, &store)) != 0) goto out;
-  result = !strcmp(sub, "verify") ? verify(store, json, anchor_seq, anchor_hash) : list(store, json, limit);
+  result = !strcmp(sub, "verify") ? verify(store, json, anchor_seq, anchor_hash)
+                                  : list(store, json, limit);
   goto out;
 bad_usage:
   result = socctl_usage("audit", stderr);

@@ -59,19 +59,18 @@ static int bad_arg(const char *opt, const char *val, const char *expected) {
 
 static int parse_args(int argc, char **argv, classify_args *a) {
   enum { O_IMPACT = 1, O_TIER, O_DATA, O_SEV, O_OUT, O_TOL, O_ASSET, O_HOST, O_ASSETS, O_JSON };
-  static const struct option opts[] = {
-      {"impact", required_argument, NULL, O_IMPACT},
-      {"tier", required_argument, NULL, O_TIER},
-      {"data-class", required_argument, NULL, O_DATA},
-      {"severity", required_argument, NULL, O_SEV},
-      {"outage-minutes", required_argument, NULL, O_OUT},
-      {"tolerable-minutes", required_argument, NULL, O_TOL},
-      {"asset", required_argument, NULL, O_ASSET},
-      {"host", required_argument, NULL, O_HOST},
-      {"assets", required_argument, NULL, O_ASSETS},
-      {"json", no_argument, NULL, O_JSON},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {{"impact", required_argument, NULL, O_IMPACT},
+                                       {"tier", required_argument, NULL, O_TIER},
+                                       {"data-class", required_argument, NULL, O_DATA},
+                                       {"severity", required_argument, NULL, O_SEV},
+                                       {"outage-minutes", required_argument, NULL, O_OUT},
+                                       {"tolerable-minutes", required_argument, NULL, O_TOL},
+                                       {"asset", required_argument, NULL, O_ASSET},
+                                       {"host", required_argument, NULL, O_HOST},
+                                       {"assets", required_argument, NULL, O_ASSETS},
+                                       {"json", no_argument, NULL, O_JSON},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
   int opt;
   a->defaults.outage_seconds = a->defaults.tolerable_seconds = -1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -79,9 +78,8 @@ static int parse_args(int argc, char **argv, classify_args *a) {
     switch (opt) {
       case O_IMPACT:
         if (a->n == SOC_LEVEL_MAX_IMPACTS) return bad_arg("impact", optarg, "at most 16 impacts");
-        a->impacts[a->n].v = (soc_impact){.kind = soc_impact_kind_parse(optarg),
-                                          .outage_seconds = -1,
-                                          .tolerable_seconds = -1};
+        a->impacts[a->n].v = (soc_impact){
+            .kind = soc_impact_kind_parse(optarg), .outage_seconds = -1, .tolerable_seconds = -1};
         if (a->impacts[a->n++].v.kind == SOC_IMPACT_NONE)
           return bad_arg("impact", optarg, "leak, tamper or outage");
         break;
@@ -91,8 +89,7 @@ static int parse_args(int argc, char **argv, classify_args *a) {
         break;
       case O_DATA:
         if ((t->data_class = soc_data_class_parse(optarg)) == SOC_DATA_NONE)
-          return bad_arg("data-class", optarg,
-                         "national-secret, classified, sensitive or general");
+          return bad_arg("data-class", optarg, "national-secret, classified, sensitive or general");
         break;
       case O_SEV:
         if ((t->severity = soc_severity_parse(optarg)) == SOC_SEVERITY_NONE)
@@ -106,12 +103,24 @@ static int parse_args(int argc, char **argv, classify_args *a) {
         if (minutes(optarg, &t->tolerable_seconds) < 0)
           return bad_arg("tolerable-minutes", optarg, "a number of minutes, 0 or more");
         break;
-      case O_ASSET: a->asset_name = optarg; break;
-      case O_HOST: a->host = optarg; break;
-      case O_ASSETS: a->assets_file = optarg; break;
-      case O_JSON: a->json = 1; break;
-      case 'h': socctl_usage("classify", stdout); return -1;
-      default: socctl_usage("classify", stderr); return 2;
+      case O_ASSET:
+        a->asset_name = optarg;
+        break;
+      case O_HOST:
+        a->host = optarg;
+        break;
+      case O_ASSETS:
+        a->assets_file = optarg;
+        break;
+      case O_JSON:
+        a->json = 1;
+        break;
+      case 'h':
+        socctl_usage("classify", stdout);
+        return -1;
+      default:
+        socctl_usage("classify", stderr);
+        return 2;
     }
   }
   if (optind < argc) {
@@ -169,10 +178,14 @@ static int complete(classify_args *a, const soc_asset *asset) {
     if (v->tolerable_seconds < 0 && asset) v->tolerable_seconds = asset->tolerable_seconds;
 
     const char *missing = NULL;
-    if (!v->tier) missing = "--tier (or --asset/--host)";
-    else if (v->kind == SOC_IMPACT_LEAK && !v->data_class) missing = "--data-class";
-    else if (v->kind == SOC_IMPACT_TAMPER && !v->severity) missing = "--severity";
-    else if (v->kind == SOC_IMPACT_OUTAGE && v->outage_seconds < 0) missing = "--outage-minutes";
+    if (!v->tier)
+      missing = "--tier (or --asset/--host)";
+    else if (v->kind == SOC_IMPACT_LEAK && !v->data_class)
+      missing = "--data-class";
+    else if (v->kind == SOC_IMPACT_TAMPER && !v->severity)
+      missing = "--severity";
+    else if (v->kind == SOC_IMPACT_OUTAGE && v->outage_seconds < 0)
+      missing = "--outage-minutes";
     else if (v->kind == SOC_IMPACT_OUTAGE && v->tolerable_seconds < 0)
       missing = "--tolerable-minutes (or an asset with tolerable_downtime)";
     if (missing) {
@@ -231,7 +244,8 @@ static void print_json(const classify_args *a, const soc_level_result *r,
     fjson_object *as = fjson_object_new_object();
     fjson_object_object_add(as, "name", fjson_object_new_string(m->asset->name));
     fjson_object_object_add(as, "tier", fjson_object_new_string(soc_tier_name(m->asset->tier)));
-    fjson_object_object_add(as, "match", fjson_object_new_string(a->asset_name ? "name" : match_name(m->kind)));
+    fjson_object_object_add(as, "match",
+                            fjson_object_new_string(a->asset_name ? "name" : match_name(m->kind)));
     fjson_object_object_add(as, "fallback", fjson_object_new_boolean(m->fallback));
     fjson_object_object_add(o, "asset", as);
   }

@@ -91,8 +91,10 @@ static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
 /* A time option's value into *dst (seconds); prints the problem. */
 static int parse_at(const char *opt, const char *v, int64_t *dst) {
   if (soc_time_parse(v, dst) == 0) return 0;
-  fprintf(stderr, "socctl deadlines: --%s: '%s' is not a time; expected e.g. "
-                  "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n", opt, v);
+  fprintf(stderr,
+          "socctl deadlines: --%s: '%s' is not a time; expected e.g. "
+          "2026-01-05T09:30Z, 2026-01-05T17:30+08:00 or @1767605400\n",
+          opt, v);
   return -1;
 }
 
@@ -127,8 +129,12 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     incident |= opt == O_REGIME || opt == O_DIR || opt == O_LEVEL || opt == O_DONE ||
                 (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT);
     switch (opt) {
-      case O_REGIME: regime = optarg; break;
-      case O_DIR: dir = optarg; break;
+      case O_REGIME:
+        regime = optarg;
+        break;
+      case O_DIR:
+        dir = optarg;
+        break;
       case O_LEVEL:
         if (socctl_parse_level("deadlines", optarg, &level)) goto out;
         break;
@@ -148,9 +154,15 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
         t.done = done;
         break;
       }
-      case O_NOW: now_arg = optarg; break;
-      case O_JSON: json = 1; break;
-      case O_OVERDUE: overdue = 1; break;
+      case O_NOW:
+        now_arg = optarg;
+        break;
+      case O_JSON:
+        json = 1;
+        break;
+      case O_OVERDUE:
+        overdue = 1;
+        break;
       case 'h':
         result = socctl_usage("deadlines", stdout);
         goto out;
@@ -177,8 +189,9 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     goto out;
   }
   if (overdue) {
-    fprintf(stderr, "socctl deadlines: --overdue is for the stored reports' clocks, not with "
-                    "--regime, --level or incident times\n");
+    fprintf(stderr,
+            "socctl deadlines: --overdue is for the stored reports' clocks, not with "
+            "--regime, --level or incident times\n");
     result = socctl_usage("deadlines", stderr);
     goto out;
   }
@@ -199,8 +212,8 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
     goto out;
   }
   if (soc_deadlines_compute(r, level, &t, rows, MAX_ROWS, &n) < 0) {
-    fprintf(stderr, "socctl deadlines: %s has more than %d steps for level %d\n", regime,
-            MAX_ROWS, level);
+    fprintf(stderr, "socctl deadlines: %s has more than %d steps for level %d\n", regime, MAX_ROWS,
+            level);
     goto out;
   }
   for (size_t i = 0; i < t.ndone; i++) {

@@ -67,14 +67,23 @@ static int parse(int argc, char **argv, int positional_text, opts *o) {
   o->level = -1;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
-      case O_ANALYST: o->analyst = optarg; break;
-      case O_REASON: o->reason = optarg; break;
-      case O_CATEGORY: o->category = optarg; break;
+      case O_ANALYST:
+        o->analyst = optarg;
+        break;
+      case O_REASON:
+        o->reason = optarg;
+        break;
+      case O_CATEGORY:
+        o->category = optarg;
+        break;
       case O_LEVEL:
         if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
         break;
-      case 'h': socctl_usage(cmd, stdout); return -1;
-      default: return socctl_usage(cmd, stderr);
+      case 'h':
+        socctl_usage(cmd, stdout);
+        return -1;
+      default:
+        return socctl_usage(cmd, stderr);
     }
   }
   for (int i = optind; i < argc; i++) {
@@ -135,7 +144,8 @@ static int save(socctl_tx *d, soc_draft_row *row, fjson_object *body) {
   free(row->body);
   row->body = json;
   fjson_object *h = NULL;
-  const char *key = fjson_object_object_get_ex(body, "host", &h) ? fjson_object_get_string(h) : NULL;
+  const char *key =
+      fjson_object_object_get_ex(body, "host", &h) ? fjson_object_get_string(h) : NULL;
   if (!key || !*key) key = d->cfg->agent.id;
   if (soc_store_draft_put(d->store, row) < 0 ||
       soc_store_outbox_add(d->store, "incidents", key, json, strlen(json), NULL) < 0) {
@@ -331,8 +341,7 @@ out:
   status = socctl_tx_close(&d, status);
   if (!status) {
     printf("draft %lld merged with", (long long)keep.id);
-    for (size_t i = 1; i < o.nids; i++)
-      printf("%s %lld", i > 1 ? "," : "", (long long)o.ids[i]);
+    for (size_t i = 1; i < o.nids; i++) printf("%s %lld", i > 1 ? "," : "", (long long)o.ids[i]);
     printf(" by %s (count %lld → %lld)\n", o.analyst, (long long)count_before,
            (long long)keep.count);
   }
@@ -377,7 +386,8 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
   status = audit(&d, o.analyst, row.id, details);
 out:
   status = socctl_tx_close(&d, status);
-  if (!status) printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
+  if (!status)
+    printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
   if (body) fjson_object_put(body);
   fjson_object_put(details);
   soc_draft_row_clear(&row);

@@ -73,7 +73,8 @@ static int list_one(void *arg, const soc_draft_row *r) {
     fjson_object_object_add(o, "id", fjson_object_new_int64(r->id));
     fjson_object_object_add(o, "status", fjson_object_new_string(r->status));
     fjson_object_object_add(o, "level", fjson_object_new_int(r->level));
-    fjson_object_object_add(o, "category", fjson_object_new_string(body_str(body, "category", NULL)));
+    fjson_object_object_add(o, "category",
+                            fjson_object_new_string(body_str(body, "category", NULL)));
     fjson_object_object_add(o, "clause", fjson_object_new_string(body_str(body, "clause", "ref")));
     fjson_object_object_add(o, "asset", fjson_object_new_string(r->asset));
     fjson_object_object_add(o, "rule", fjson_object_new_string(r->rule));
@@ -82,7 +83,8 @@ static int list_one(void *arg, const soc_draft_row *r) {
     fjson_object_object_add(o, "first_seen", fjson_object_new_string(first));
     fjson_object_object_add(
         o, "report_due_in_s",
-        fjson_object_new_int64((r->discovered_ns + REPORT_CLOCK_NS - soc_now_real_ns()) / 1000000000LL));
+        fjson_object_new_int64((r->discovered_ns + REPORT_CLOCK_NS - soc_now_real_ns()) /
+                               1000000000LL));
     fjson_object_array_add(c->arr, o);
   } else {
     if (!c->n)
@@ -92,8 +94,8 @@ static int list_one(void *arg, const soc_draft_row *r) {
     /* the clause last: it is the one column that is not ASCII */
     printf("%-5lld %-5d %-9s %-17s %-14.14s %-13.13s %-18.18s %6lld  %-20s %-17s %s\n",
            (long long)r->id, r->level, r->status, body_str(body, "category", NULL), r->asset,
-           r->rule, key_tail(r->key, key, sizeof key), (long long)r->count, first, strcmp(r->status, "open") ? "-" : left,
-           body_str(body, "clause", "ref"));
+           r->rule, key_tail(r->key, key, sizeof key), (long long)r->count, first,
+           strcmp(r->status, "open") ? "-" : left, body_str(body, "clause", "ref"));
   }
   c->n++;
   if (body) fjson_object_put(body);
@@ -108,10 +110,16 @@ static int drafts(const socctl_env *env, int argc, char **argv) {
   int json = 0, all = 0, opt;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 'a': all = 1; break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'j':
+        json = 1;
+        break;
+      case 'a':
+        all = 1;
+        break;
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind < argc) return socctl_usage(argv[0], stderr);
@@ -165,7 +173,8 @@ static void print_members(fjson_object *body) {
   if (!body || !fjson_object_object_get_ex(body, "members", &arr)) return;
   size_t n = (size_t)fjson_object_array_length(arr);
   if (*body_str(body, "level_from", "analyst"))
-    printf("level from the analyst %s; %zu alert(s):\n", body_str(body, "level_from", "analyst"), n);
+    printf("level from the analyst %s; %zu alert(s):\n", body_str(body, "level_from", "analyst"),
+           n);
   else
     printf("level from alert %s (%s); %zu alert(s):\n", body_str(body, "level_from", "alert"),
            body_str(body, "level_from", "rule"), n);
@@ -179,16 +188,19 @@ static void print_members(fjson_object *body) {
 }
 
 static int show(const socctl_env *env, int argc, char **argv) {
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int json = 0, opt;
   int64_t id = 0;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'j':
+        json = 1;
+        break;
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0)

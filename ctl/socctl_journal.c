@@ -132,13 +132,27 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   ecs_ctx ec = {0};
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case O_HOST: q.host = optarg; break;
-      case O_SOURCE: q.source = optarg; break;
-      case O_SINCE: since = optarg; break;
-      case O_UNTIL: until = optarg; break;
-      case O_ECS: ecs = 1; break;
-      case 'h': socctl_usage("journal", stdout); return 0;
-      default: socctl_usage("journal", stderr); return 2;
+      case O_HOST:
+        q.host = optarg;
+        break;
+      case O_SOURCE:
+        q.source = optarg;
+        break;
+      case O_SINCE:
+        since = optarg;
+        break;
+      case O_UNTIL:
+        until = optarg;
+        break;
+      case O_ECS:
+        ecs = 1;
+        break;
+      case 'h':
+        socctl_usage("journal", stdout);
+        return 0;
+      default:
+        socctl_usage("journal", stderr);
+        return 2;
     }
   }
   if (optind < argc) {
@@ -185,7 +199,8 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   if (damaged) {
     fprintf(stderr,
             "socctl journal export: %lld damaged block(s) skipped; every other line was "
-            "exported\n", (long long)damaged);
+            "exported\n",
+            (long long)damaged);
     status = 1;
   }
 out:

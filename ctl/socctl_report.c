@@ -122,10 +122,10 @@ int socctl_report_create(socctl_tx *t, const soc_draft_row *row, fjson_object *b
       fjson_object_is_type(merged, fjson_type_array)) {
     for (int i = 0; i < fjson_object_array_length(merged); i++) {
       fjson_object *m = fjson_object_array_get_idx(merged, i), *mid = NULL;
-      int64_t id = fjson_object_is_type(m, fjson_type_object) &&
-                           fjson_object_object_get_ex(m, "id", &mid)
-                       ? fjson_object_get_int64(mid)
-                       : fjson_object_get_int64(m);
+      int64_t id =
+          fjson_object_is_type(m, fjson_type_object) && fjson_object_object_get_ex(m, "id", &mid)
+              ? fjson_object_get_int64(mid)
+              : fjson_object_get_int64(m);
       soc_draft_row other = {0};
       if (id <= 0 || soc_store_draft_get(t->store, id, &other) < 0) continue;
       fjson_object *ob = parse_body(other.body);
@@ -182,11 +182,21 @@ static int parse_change(int argc, char **argv, change_opts *o) {
   memset(o, 0, sizeof *o);
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case O_ANALYST: o->analyst = optarg; break;
-      case O_VIA: o->via = optarg; break;
-      case O_RESULT: o->result = optarg; break;
-      case O_STATUS: o->status = optarg; break;
-      case O_REASON: o->reason = optarg; break;
+      case O_ANALYST:
+        o->analyst = optarg;
+        break;
+      case O_VIA:
+        o->via = optarg;
+        break;
+      case O_RESULT:
+        o->result = optarg;
+        break;
+      case O_STATUS:
+        o->status = optarg;
+        break;
+      case O_REASON:
+        o->reason = optarg;
+        break;
       case O_AT:
         if (socctl_parse_time(cmd, "--at", optarg, &o->at_ns)) return 2;
         break;
@@ -197,8 +207,11 @@ static int parse_change(int argc, char **argv, change_opts *o) {
         if (strcmp(cmd, "set")) return socctl_usage(cmd, stderr);
         list_settable();
         return -1;
-      case 'h': socctl_usage(cmd, stdout); return -1;
-      default: return socctl_usage(cmd, stderr);
+      case 'h':
+        socctl_usage(cmd, stdout);
+        return -1;
+      default:
+        return socctl_usage(cmd, stderr);
     }
   }
   for (int i = optind; i < argc; i++) {
@@ -237,10 +250,9 @@ static int apply(const char *cmd, const change_opts *o, fjson_object *r, int64_t
     rc = soc_report_file(r, via, o->analyst, at, why, sizeof why);
     fjson_object_object_add(details, "via", fjson_object_new_string(via));
   } else if (!strcmp(cmd, "review")) {
-    rc = soc_report_review(r, o->analyst, o->result ? o->result : "", "agent", at, why,
-                           sizeof why);
+    rc = soc_report_review(r, o->analyst, o->result ? o->result : "", "agent", at, why, sizeof why);
   } else if (!strcmp(cmd, "recover")) {
-    int st = !o->status                      ? 0
+    int st = !o->status                         ? 0
              : !strcmp(o->status, "controlled") ? 2
              : !strcmp(o->status, "recovered")  ? 3
                                                 : 0;
@@ -307,9 +319,8 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
     fjson_object_object_add(details, "at", fjson_object_new_string(ts));
   }
   fjson_object_object_add(details, "state_from", fjson_object_new_string(from));
-  fjson_object_object_add(
-      details, "state_to",
-      fjson_object_new_string(soc_report_state_name(soc_report_state_of(r))));
+  fjson_object_object_add(details, "state_to",
+                          fjson_object_new_string(soc_report_state_name(soc_report_state_of(r))));
   if ((status = save(&t, r, g, now))) goto out;
   snprintf(object, sizeof object, "report:%lld", (long long)o.id);
   status = socctl_tx_audit(&t, o.analyst, object, details);
@@ -387,7 +398,8 @@ static int list_one(void *arg, const soc_report_row *row) {
       fjson_object_object_add(n, "step", fjson_object_new_string(d.step->id));
       fjson_object_object_add(n, "due", fjson_object_new_string(due));
       fjson_object_object_add(n, "left_s", fjson_object_new_int64(d.due - v->now_s));
-      fjson_object_object_add(n, "status", fjson_object_new_string(soc_deadline_status_name(d.status)));
+      fjson_object_object_add(n, "status",
+                              fjson_object_new_string(soc_deadline_status_name(d.status)));
       fjson_object_object_add(n, "mark", fjson_object_new_string(mark(v, &d)));
       fjson_object_object_add(o, "next", n);
     }
@@ -427,28 +439,37 @@ int socctl_reports(const socctl_env *env, int argc, char **argv) {
   int64_t now = 0;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 's': state = optarg; break;
+      case 'j':
+        json = 1;
+        break;
+      case 's':
+        state = optarg;
+        break;
       case 'n':
         if (socctl_parse_time("reports", "--now", optarg, &now)) return 2;
         break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind < argc) return socctl_usage(argv[0], stderr);
   if (state && soc_report_state_parse(state) < 0) {
-    fprintf(stderr, "socctl reports: unknown state '%s' (confirmed, reported, reviewed, "
-                    "contained, recovered, closed)\n", state);
+    fprintf(stderr,
+            "socctl reports: unknown state '%s' (confirmed, reported, reviewed, "
+            "contained, recovered, closed)\n",
+            state);
     return 2;
   }
   if ((status = socctl_open_store(env, &cfg, &store))) return status;
   if ((status = view_open(&v, "reports", cfg, &g, now))) goto out;
   v.json = json;
-  if (json) v.arr = fjson_object_new_array();
+  if (json)
+    v.arr = fjson_object_new_array();
   else
-    printf("%-5s %-5s %-10s %-17s %-14s %-14s %-20s %-22s %s\n", "ID", "LEVEL", "STATE",
-           "CATEGORY", "HOST", "NEXT STEP", "DUE", "LEFT", "");
+    printf("%-5s %-5s %-10s %-17s %-14s %-14s %-20s %-22s %s\n", "ID", "LEVEL", "STATE", "CATEGORY",
+           "HOST", "NEXT STEP", "DUE", "LEFT", "");
   if (soc_store_reports_scan(store, state, list_one, &v) < 0) {
     fprintf(stderr, "socctl reports: %s\n", soc_store_errmsg(store));
     status = 1;
@@ -473,12 +494,16 @@ int socctl_report(const socctl_env *env, int argc, char **argv) {
   int opt;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'f': format = optarg; break;
+      case 'f':
+        format = optarg;
+        break;
       case 'n':
         if (socctl_parse_time("report", "--now", optarg, &now)) return 2;
         break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0 ||
@@ -542,8 +567,10 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
     if (!v->overdue_only && d[i].status == SOC_DEADLINE_WAITING) continue;
     char due[SOC_EVENT_TIME_BUF] = "-", done[SOC_EVENT_TIME_BUF] = "", left[48] = "";
     soc_event_format_time(d[i].due * 1000000000LL, 0, due, sizeof due);
-    if (d[i].done) soc_event_format_time(d[i].done * 1000000000LL, 0, done, sizeof done);
-    else socctl_fmt_left(d[i].due - v->now_s, left, sizeof left);
+    if (d[i].done)
+      soc_event_format_time(d[i].done * 1000000000LL, 0, done, sizeof done);
+    else
+      socctl_fmt_left(d[i].due - v->now_s, left, sizeof left);
     if (v->json) {
       fjson_object *o = fjson_object_new_object();
       fjson_object_object_add(o, "report", fjson_object_new_int64(row->id));
@@ -551,8 +578,10 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
       fjson_object_object_add(o, "step", fjson_object_new_string(d[i].step->id));
       fjson_object_object_add(o, "who", fjson_object_new_string(d[i].step->who));
       fjson_object_object_add(o, "due", fjson_object_new_string(due));
-      if (*done) fjson_object_object_add(o, "done", fjson_object_new_string(done));
-      else fjson_object_object_add(o, "left_s", fjson_object_new_int64(d[i].due - v->now_s));
+      if (*done)
+        fjson_object_object_add(o, "done", fjson_object_new_string(done));
+      else
+        fjson_object_object_add(o, "left_s", fjson_object_new_int64(d[i].due - v->now_s));
       fjson_object_object_add(o, "status",
                               fjson_object_new_string(soc_deadline_status_name(d[i].status)));
       fjson_object_object_add(o, "mark", fjson_object_new_string(d[i].done ? "" : mark(v, &d[i])));
@@ -578,7 +607,8 @@ int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_
   if ((status = view_open(&v, "deadlines", cfg, &g, now))) goto out;
   v.json = json;
   v.overdue_only = overdue;
-  if (json) v.arr = fjson_object_new_array();
+  if (json)
+    v.arr = fjson_object_new_array();
   else
     printf("%-6s %-5s %-14s %-11s %-20s %-8s %-22s %s\n", "REPORT", "LEVEL", "STEP", "WHO", "DUE",
            "STATUS", "LEFT / DONE", "");

@@ -325,8 +325,8 @@ static int rules_test(int argc, char **argv) {
     fprintf(stderr, "socctl rules test: --sigma matches no file\n");
     goto out;
   }
-  int rc = soc_rules_load_with_sigma(files, nfiles, (const char *const *)sigma, nsigma, &rules,
-                                     &st, diag);
+  int rc = soc_rules_load_with_sigma(files, nfiles, (const char *const *)sigma, nsigma, &rules, &st,
+                                     diag);
   soc_diag_print(diag, stderr);
   if (rc == 0 && nsigma) {
     char sum[512];

@@ -96,7 +96,7 @@ static const char *get_str(fjson_object *o, const char *a, const char *b) {
 
 typedef struct print_ctx {
   const char *input;
-  int all;                /* print zero values too */
+  int all; /* print zero values too */
 } print_ctx;
 
 static int print_counter(void *arg, const char *input, const char *name, int64_t value) {
@@ -182,15 +182,18 @@ static void print_text(fjson_object *st, soc_store *store) {
 }
 
 int socctl_status(const socctl_env *env, int argc, char **argv) {
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int json = 0, opt;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
-      case 'j': json = 1; break;
-      case 'h': return socctl_usage(argv[0], stdout);
-      default: return socctl_usage(argv[0], stderr);
+      case 'j':
+        json = 1;
+        break;
+      case 'h':
+        return socctl_usage(argv[0], stdout);
+      default:
+        return socctl_usage(argv[0], stderr);
     }
   }
   if (optind < argc) {
@@ -243,7 +246,8 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(fw, "broker", fjson_object_new_string(buf));
   fjson_object_object_add(fw, "brokers", fjson_object_new_string(cfg->kafka.brokers));
   soc_store_counters_scan(store, add_counter, &cc);
-  fjson_object_object_add(fw, "delivered", fjson_object_new_int64(get_int(cc.by_input, "forward", "delivered")));
+  fjson_object_object_add(fw, "delivered",
+                          fjson_object_new_int64(get_int(cc.by_input, "forward", "delivered")));
   fjson_object_object_add(st, "forward", fw);
   fjson_object *rep = fjson_object_new_object();
   fjson_object_object_add(rep, "open_clocks", fjson_object_new_int64(as.open_clocks));

@@ -59,12 +59,12 @@ typedef struct recent_hit {
 } recent_hit;
 
 typedef struct recent_key {
-  size_t rule;                  /* soc_rule_index + 1; 0: free slot */
+  size_t rule; /* soc_rule_index + 1; 0: free slot */
   char key[SOC_CORRELATE_KEY_MAX + 1];
   recent_hit hits[RECENT_HITS]; /* a ring */
   size_t n, next;
-  uint64_t used;                /* for evicting the least recently used */
-  uint64_t saved;               /* the block (epoch) that saved it for undo */
+  uint64_t used;  /* for evicting the least recently used */
+  uint64_t saved; /* the block (epoch) that saved it for undo */
 } recent_key;
 
 /* A slot as it was before the block that is being looked at changed it. */
@@ -93,11 +93,11 @@ struct soc_detect {
   pthread_t thread;
   int started;
   atomic_int stop;
-  atomic_int reload;            /* set by soc_detect_reload, taken by run() */
+  atomic_int reload; /* set by soc_detect_reload, taken by run() */
   int64_t cursor;
-  const soc_jentry *cur;        /* the line being looked at */
-  int64_t newest_ns;            /* the newest event time seen: idle keys expire by it */
-  int error;                    /* a store error inside a callback */
+  const soc_jentry *cur; /* the line being looked at */
+  int64_t newest_ns;     /* the newest event time seen: idle keys expire by it */
+  int error;             /* a store error inside a callback */
   int64_t lines, hits, fires, alerts_new, drafts_new, drafts_updated;
 };
 
@@ -266,8 +266,13 @@ static size_t entities_of(const soc_rule *rule, const soc_event *ev, soc_entity 
 }
 
 static soc_evidence_row evidence_of_hit(const recent_hit *h) {
-  return (soc_evidence_row){.block = h->block, .source = h->source, .stream = h->stream,
-                            .pos = h->pos, .ts = h->ts, .line = h->line, .len = h->len};
+  return (soc_evidence_row){.block = h->block,
+                            .source = h->source,
+                            .stream = h->stream,
+                            .pos = h->pos,
+                            .ts = h->ts,
+                            .line = h->line,
+                            .len = h->len};
 }
 
 /* A firing, or a later hit of a firing key: an alert, and the draft it
@@ -283,7 +288,8 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   size_t nlead = 0;
   int alert_only = inc && inc->alert_only;
   find_asset(d, rule, ev, &m);
-  if (!alert_only && classify(rule, m.asset, &lv) < 0) return 0; /* a rule the loader let through oddly */
+  if (!alert_only && classify(rule, m.asset, &lv) < 0)
+    return 0; /* a rule the loader let through oddly */
   int err = 0;
   recent_key *k = f ? recent_slot(d, rule, key, 0, &err) : NULL;
   if (err < 0) return err;
@@ -292,22 +298,34 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
     if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
     lead[nlead++] = evidence_of_hit(h);
   }
-  soc_evidence_row cur = {.block = d->cur->block, .source = d->cur->source,
-                          .stream = d->cur->stream, .pos = d->cur->line.pos,
-                          .ts = d->cur->line.ts_ns, .line = d->cur->line.data,
+  soc_evidence_row cur = {.block = d->cur->block,
+                          .source = d->cur->source,
+                          .stream = d->cur->stream,
+                          .pos = d->cur->line.pos,
+                          .ts = d->cur->line.ts_ns,
+                          .line = d->cur->line.data,
                           .len = d->cur->line.len};
-  soc_signal sig = {.rule_id = soc_rule_id(rule), .title = soc_rule_title(rule),
+  soc_signal sig = {.rule_id = soc_rule_id(rule),
+                    .title = soc_rule_title(rule),
                     .description = soc_rule_description(rule),
                     .category = inc ? inc->category : SOC_CATEGORY_OTHER,
                     .subtype = inc ? inc->subtype : "",
                     .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
-                    .alert_only = alert_only, .asset = &m, .level = alert_only ? NULL : &lv,
-                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME), .module = d->cur->source,
-                    .key = key, .message = soc_event_get_str(ev, SOC_ECS_MESSAGE),
+                    .alert_only = alert_only,
+                    .asset = &m,
+                    .level = alert_only ? NULL : &lv,
+                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME),
+                    .module = d->cur->source,
+                    .key = key,
+                    .message = soc_event_get_str(ev, SOC_ECS_MESSAGE),
                     .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
                     .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
-                    .count = f ? (int64_t)f->count : 1, .fired = f != NULL,
-                    .lead = lead, .nlead = nlead, .evidence = &cur, .nevidence = 1};
+                    .count = f ? (int64_t)f->count : 1,
+                    .fired = f != NULL,
+                    .lead = lead,
+                    .nlead = nlead,
+                    .evidence = &cur,
+                    .nevidence = 1};
   if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
   sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
   sig.references = soc_rule_references(rule, &sig.nreferences);
@@ -317,8 +335,10 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   int rc = soc_triage_record(d->cfg, d->store, &sig, &out);
   if (rc < 0) return rc;
   if (out.new_alert) d->alerts_new++;
-  if (out.new_draft) d->drafts_new++;
-  else if (out.draft) d->drafts_updated++;
+  if (out.new_draft)
+    d->drafts_new++;
+  else if (out.draft)
+    d->drafts_updated++;
   return 0;
 }
 
@@ -607,8 +627,9 @@ out:
 
 int soc_detect_reload(soc_detect *d) {
   if (!d || !d->started) {
-    fprintf(stderr, "socagent: reload: no log rules were loaded at start, so there is no "
-                    "detector to reload; restart the agent to begin detection\n");
+    fprintf(stderr,
+            "socagent: reload: no log rules were loaded at start, so there is no "
+            "detector to reload; restart the agent to begin detection\n");
     return -ENOTSUP;
   }
   atomic_store(&d->reload, 1);

@@ -37,9 +37,10 @@ fjson_object *soc_draft_json(const soc_config *cfg, const soc_draft_row *r,
   soc_json_add_str(o, "key", r->key);
   soc_json_add_str(as, "name", m->asset->name);
   soc_json_add_str(as, "tier", soc_tier_name(m->asset->tier));
-  soc_json_add_str(as, "match", m->kind == SOC_MATCH_HOST      ? "host"
-                                : m->kind == SOC_MATCH_ADDRESS ? "address"
-                                                               : "default");
+  soc_json_add_str(as, "match",
+                   m->kind == SOC_MATCH_HOST      ? "host"
+                   : m->kind == SOC_MATCH_ADDRESS ? "address"
+                                                  : "default");
   fjson_object_object_add(as, "fallback", fjson_object_new_boolean(m->fallback));
   fjson_object_object_add(o, "asset", as);
   fjson_object_object_add(o, "level", fjson_object_new_int(lv->level));

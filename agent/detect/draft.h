@@ -42,5 +42,4 @@ typedef struct soc_draft_info {
 fjson_object *soc_draft_json(const soc_config *cfg, const soc_draft_row *r,
                              const soc_draft_info *info);
 
-
 #endif

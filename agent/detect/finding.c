@@ -33,25 +33,44 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
   if (!f->alert_only && level_of(f, m.asset, &lv) < 0) return -EINVAL;
   /* several rules on one object are one incident: its content ties them */
   soc_entity ent[1] = {{.kind = "file.hash.sha256", .value = f->sha256}};
-  soc_evidence_row ev = {.source = f->source, .ts = f->ts_ns, .line = f->evidence,
-                         .len = strlen(f->evidence)};
-  soc_signal sig = {.rule_id = f->rule_id, .ruleset = seen_rule, .title = f->title,
-                    .description = f->description, .references = f->references,
-                    .nreferences = f->nreferences, .category = f->category,
-                    .subtype = f->subtype,
-                    .impact = f->alert_only ? SOC_IMPACT_NONE
-                                            : (f->impact ? f->impact : SOC_IMPACT_TAMPER),
-                    .alert_only = f->alert_only, .asset = &m,
-                    .level = f->alert_only ? NULL : &lv, .host = f->host, .module = f->source,
-                    .key = f->object, .message = f->evidence, .first_ns = f->ts_ns,
-                    .last_ns = f->ts_ns, .count = 1, .fired = 1, .timeless = 1,
-                    .entities = ent, .nentities = f->sha256 && *f->sha256 ? 1 : 0,
-                    .ecs = f->ecs, .detail = f->detail, .evidence = &ev, .nevidence = 1};
+  soc_evidence_row ev = {
+      .source = f->source, .ts = f->ts_ns, .line = f->evidence, .len = strlen(f->evidence)};
+  soc_signal sig = {
+      .rule_id = f->rule_id,
+      .ruleset = seen_rule,
+      .title = f->title,
+      .description = f->description,
+      .references = f->references,
+      .nreferences = f->nreferences,
+      .category = f->category,
+      .subtype = f->subtype,
+      .impact = f->alert_only ? SOC_IMPACT_NONE : (f->impact ? f->impact : SOC_IMPACT_TAMPER),
+      .alert_only = f->alert_only,
+      .asset = &m,
+      .level = f->alert_only ? NULL : &lv,
+      .host = f->host,
+      .module = f->source,
+      .key = f->object,
+      .message = f->evidence,
+      .first_ns = f->ts_ns,
+      .last_ns = f->ts_ns,
+      .count = 1,
+      .fired = 1,
+      .timeless = 1,
+      .entities = ent,
+      .nentities = f->sha256 && *f->sha256 ? 1 : 0,
+      .ecs = f->ecs,
+      .detail = f->detail,
+      .evidence = &ev,
+      .nevidence = 1};
   soc_triage_out out;
   if ((rc = soc_triage_record(k->cfg, k->store, &sig, &out)) < 0) return rc;
   if (out.draft && (f->object_bytes || f->object_size > 0)) {
-    soc_object_row o = {.draft = out.draft, .size = f->object_size, .ts_ns = f->ts_ns,
-                        .kept = f->object_bytes && f->object_size <= k->cfg->evidence.object_max_bytes};
+    soc_object_row o = {
+        .draft = out.draft,
+        .size = f->object_size,
+        .ts_ns = f->ts_ns,
+        .kept = f->object_bytes && f->object_size <= k->cfg->evidence.object_max_bytes};
     snprintf(o.sha256, sizeof o.sha256, "%s", f->sha256);
     snprintf(o.name, sizeof o.name, "%s", f->object);
     if ((rc = soc_store_object_add(k->store, &o, f->object_bytes, f->object_len)) < 0) return rc;
@@ -75,8 +94,8 @@ static void printable(const uint8_t *d, size_t n, char *out, size_t len) {
   out[o] = '\0';
 }
 
-int soc_found_from_yara(soc_found *f, const soc_yara_match *m,
-                        soc_incident_category dflt_category, const char *what) {
+int soc_found_from_yara(soc_found *f, const soc_yara_match *m, soc_incident_category dflt_category,
+                        const char *what) {
   memset(f, 0, sizeof *f);
   const char *id = soc_yara_match_meta(m, "id"), *desc = soc_yara_match_meta(m, "description");
   char buf[SOC_DRAFT_RULE_MAX + 8];
@@ -99,15 +118,15 @@ int soc_found_from_yara(soc_found *f, const soc_yara_match *m,
   f->alert_only = imp && !strcmp(imp, "none");
   if (!f->impact && !f->alert_only) f->impact = SOC_IMPACT_TAMPER;
   f->severity = sev ? soc_severity_parse(sev) : SOC_SEVERITY_MINOR;
-  f->subtype = dup_or(soc_yara_match_meta(m, "subtype"), f->category == SOC_CATEGORY_WEB_ATTACK
-                                                             ? "web trojan"
-                                                             : "malware implanted");
+  f->subtype = dup_or(soc_yara_match_meta(m, "subtype"),
+                      f->category == SOC_CATEGORY_WEB_ATTACK ? "web trojan" : "malware implanted");
   /* the rule, its tags and meta, the strings with their offsets */
   fjson_object *y = fjson_object_new_object(), *tags = fjson_object_new_array(),
                *meta = fjson_object_new_object(), *strs = fjson_object_new_array();
   soc_json_add_str(y, "rule", m->rule);
   soc_json_add_str(y, "namespace", m->ns);
-  for (size_t i = 0; i < m->ntags; i++) fjson_object_array_add(tags, fjson_object_new_string(m->tags[i]));
+  for (size_t i = 0; i < m->ntags; i++)
+    fjson_object_array_add(tags, fjson_object_new_string(m->tags[i]));
   fjson_object_object_add(y, "tags", tags);
   for (size_t i = 0; i < m->nmeta; i++) soc_json_add_str(meta, m->meta[i].key, m->meta[i].value);
   fjson_object_object_add(y, "meta", meta);

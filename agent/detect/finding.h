@@ -29,25 +29,25 @@
 #include "soc/yarascan.h"
 
 typedef struct soc_finding {
-  const char *rule_id;      /* the draft's rule: at most SOC_DRAFT_RULE_MAX - 1 bytes kept */
-  const char *seen_rule;    /* the dedupe key's rule (e.g. "namespace:rule"); NULL: rule_id */
+  const char *rule_id;   /* the draft's rule: at most SOC_DRAFT_RULE_MAX - 1 bytes kept */
+  const char *seen_rule; /* the dedupe key's rule (e.g. "namespace:rule"); NULL: rule_id */
   const char *title, *description;
   const char *const *references;
   size_t nreferences;
   soc_incident_category category;
-  const char *subtype;      /* the form's sub-type, e.g. "defacement", "web trojan" */
+  const char *subtype; /* the form's sub-type, e.g. "defacement", "web trojan" */
   soc_impact_kind impact;
-  int alert_only;           /* impact none: an alert, a draft only with others */
-  soc_severity severity;    /* of a tampering */
-  const char *asset_key;    /* host name or address looked up in the inventory */
-  const char *host;         /* host.name */
-  const char *source;       /* the input's id */
-  const char *object;       /* file path or flow id: the draft's key */
-  const char *sha256;       /* hex, of the object's content */
-  int64_t ts_ns;            /* when it was seen */
-  fjson_object *ecs;        /* ECS fields of the alert (file.*, ...): copied into it */
-  fjson_object *detail;     /* added to the draft's body as "finding" */
-  const char *evidence;     /* one line of text for the evidence list */
+  int alert_only;        /* impact none: an alert, a draft only with others */
+  soc_severity severity; /* of a tampering */
+  const char *asset_key; /* host name or address looked up in the inventory */
+  const char *host;      /* host.name */
+  const char *source;    /* the input's id */
+  const char *object;    /* file path or flow id: the draft's key */
+  const char *sha256;    /* hex, of the object's content */
+  int64_t ts_ns;         /* when it was seen */
+  fjson_object *ecs;     /* ECS fields of the alert (file.*, ...): copied into it */
+  fjson_object *detail;  /* added to the draft's body as "finding" */
+  const char *evidence;  /* one line of text for the evidence list */
   /* The object that matched, kept with the draft for the evidence bundle
    * when object_len == object_size <= evidence.object_max_bytes; otherwise
    * only its name, size and hash are. object_size 0 and no bytes: none. */
@@ -74,10 +74,10 @@ typedef struct soc_found {
   char *rule_id, *seen_rule, *title, *description, *reference, *subtype, *evidence;
   soc_incident_category category;
   soc_impact_kind impact;
-  int alert_only;           /* the rule's meta says impact none */
+  int alert_only; /* the rule's meta says impact none */
   soc_severity severity;
-  fjson_object *detail;     /* the draft's "finding" */
-  fjson_object *ecs;        /* ECS fields of the alert */
+  fjson_object *detail; /* the draft's "finding" */
+  fjson_object *ecs;    /* ECS fields of the alert */
 } soc_found;
 
 /* A YARA match as a finding, the same for files and traffic: the rule's
@@ -87,8 +87,8 @@ typedef struct soc_found {
  * evidence is `what` (which object: "file /x sha256=... size=...") followed
  * by the rule and its strings. The caller adds what the object was (file.*,
  * source.*, ...) to detail and ecs. Returns 0 or -ENOMEM (f cleared). */
-int soc_found_from_yara(soc_found *f, const soc_yara_match *m,
-                        soc_incident_category dflt_category, const char *what);
+int soc_found_from_yara(soc_found *f, const soc_yara_match *m, soc_incident_category dflt_category,
+                        const char *what);
 void soc_found_clear(soc_found *f);
 /* The rule part of a soc_finding (rule, title, texts, category, impact,
  * severity, detail, ecs, evidence) from f; refs: room for its reference.

@@ -35,43 +35,51 @@
 #include "soc/hash.h"
 #include "soc/json_obj.h"
 
-#define FIRST_CAP 16384     /* a buffer's first allocation; it doubles up to its limit */
-#define PENDING_MAX 256     /* findings waiting for a commit */
-#define FINDINGS_MAX 16     /* rules drafted per object; more are only counted */
-#define URL_MAX 2048        /* bytes of a body's URL kept for its evidence */
-#define TUPLE_MAX 160 /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
+#define FIRST_CAP 16384 /* a buffer's first allocation; it doubles up to its limit */
+#define PENDING_MAX 256 /* findings waiting for a commit */
+#define FINDINGS_MAX 16 /* rules drafted per object; more are only counted */
+#define URL_MAX 2048    /* bytes of a body's URL kept for its evidence */
+#define TUPLE_MAX 160   /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
 
 enum {
-  C_STREAMS, C_BODIES, C_BYTES, C_MATCHES, C_DRAFTS, C_EARLY, C_TIMEOUTS, C_ERRORS,
-  C_LOST, C_COUNT
+  C_STREAMS,
+  C_BODIES,
+  C_BYTES,
+  C_MATCHES,
+  C_DRAFTS,
+  C_EARLY,
+  C_TIMEOUTS,
+  C_ERRORS,
+  C_LOST,
+  C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
-    "scan.streams", "scan.bodies", "scan.bytes", "scan.matches", "scan.drafts",
-    "scan.early", "scan.timeouts", "scan.errors", "scan.findings_lost"};
+    "scan.streams", "scan.bodies",   "scan.bytes",  "scan.matches",      "scan.drafts",
+    "scan.early",   "scan.timeouts", "scan.errors", "scan.findings_lost"};
 
 typedef struct buf {
   uint8_t *data;
   size_t len, cap;
-  int done;                 /* scanned (or given up): later bytes are not kept */
+  int done; /* scanned (or given up): later bytes are not kept */
 } buf;
 
 typedef struct flowscan {
   buf stream[2];
   buf body[2];
-  char *url[2];             /* of the body in progress: "http://host/uri" */
-  char *host[2];            /* its Host header */
+  char *url[2];  /* of the body in progress: "http://host/uri" */
+  char *host[2]; /* its Host header */
 } flowscan;
 
 typedef struct pending {
   soc_found f;
-  char object[TUPLE_MAX];   /* the draft's key: client -> server endpoint */
+  char object[TUPLE_MAX]; /* the draft's key: client -> server endpoint */
   char asset[256];
   char sha256[SOC_SHA256_HEX_LEN + 1];
   int64_t ts_ns;
-  const uint8_t *bytes;     /* the object, kept with the draft (finding.h) */
+  const uint8_t *bytes; /* the object, kept with the draft (finding.h) */
   size_t len;
-  uint8_t *owned;           /* the first finding of an object owns them */
-  size_t owned_cap;         /* counted in held until the commit */
+  uint8_t *owned;   /* the first finding of an object owns them */
+  size_t owned_cap; /* counted in held until the commit */
 } pending;
 
 struct soc_netscan {
@@ -82,12 +90,12 @@ struct soc_netscan {
   int off;                   /* no engine after all: nothing is kept */
   int closing;
   size_t stream_limit, body_limit, memory;
-  size_t held;               /* bytes of buffers, and of objects waiting to be drafted */
-  size_t waiting;            /* of which those waiting */
+  size_t held;    /* bytes of buffers, and of objects waiting to be drafted */
+  size_t waiting; /* of which those waiting */
   char host[256];
   pending p[PENDING_MAX];
   size_t np;
-  int64_t drafted;           /* by the transaction in progress (in ctr already) */
+  int64_t drafted; /* by the transaction in progress (in ctr already) */
   int64_t ctr[C_COUNT];
 };
 
@@ -96,12 +104,12 @@ typedef struct object {
   soc_netscan *s;
   const soc_flow *flow;
   int dir;
-  const char *kind;         /* "stream" or "http-body": YARA's filetype */
+  const char *kind; /* "stream" or "http-body": YARA's filetype */
   const char *url, *http_host;
   const uint8_t *data;
   size_t len;
   char tuple[TUPLE_MAX], sha256[SOC_SHA256_HEX_LEN + 1];
-  pending *first;           /* this object's findings: first .. s->p + s->np */
+  pending *first; /* this object's findings: first .. s->p + s->np */
 } object;
 
 static const char *dir_name(int dir) { return dir ? "server-to-client" : "client-to-server"; }
@@ -135,7 +143,8 @@ static void describe(const object *o, fjson_object *into) {
   fjson_object_object_add(into, "destination", endpoint(o->flow, 1));
   soc_json_add_str(net, "transport", "tcp");
   soc_json_add_str(net, "direction", dir_name(o->dir));
-  if (soc_flow_community_id(o->flow, cid, sizeof cid) == 0) soc_json_add_str(net, "community_id", cid);
+  if (soc_flow_community_id(o->flow, cid, sizeof cid) == 0)
+    soc_json_add_str(net, "community_id", cid);
   fjson_object_object_add(into, "network", net);
   soc_json_add_str(file, "type", o->kind);
   fjson_object_object_add(file, "size", fjson_object_new_int64((int64_t)o->len));
@@ -204,8 +213,15 @@ static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind
                  const char *url, const char *http_host) {
   char a0[64], a1[64], name[256];
   uint8_t h[SOC_SHA256_LEN];
-  object o = {.s = s, .flow = flow, .dir = dir, .kind = kind, .url = url, .http_host = http_host,
-              .data = b->data, .len = b->len, .first = s->p + s->np};
+  object o = {.s = s,
+              .flow = flow,
+              .dir = dir,
+              .kind = kind,
+              .url = url,
+              .http_host = http_host,
+              .data = b->data,
+              .len = b->len,
+              .first = s->p + s->np};
   if (!b->len || !ready(s)) return;
   if (s->np + FINDINGS_MAX > PENDING_MAX || s->waiting > s->memory / 2) {
     /* room for every finding of this object, and for new buffers: draft
@@ -285,7 +301,8 @@ static void release(soc_netscan *s, buf *b) {
 }
 
 static void end_body(soc_netscan *s, const soc_flow *flow, flowscan *fs, int dir) {
-  if (!fs->body[dir].done) scan(s, flow, dir, "http-body", &fs->body[dir], fs->url[dir], fs->host[dir]);
+  if (!fs->body[dir].done)
+    scan(s, flow, dir, "http-body", &fs->body[dir], fs->url[dir], fs->host[dir]);
   release(s, &fs->body[dir]);
   fs->body[dir].done = 0;
   free(fs->url[dir]);
@@ -293,8 +310,8 @@ static void end_body(soc_netscan *s, const soc_flow *flow, flowscan *fs, int dir
   fs->url[dir] = fs->host[dir] = NULL;
 }
 
-void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes,
-                        size_t len, uint64_t offset) {
+void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
+                        uint64_t offset) {
   (void)offset; /* bytes come in order, each once; a hole is skipped (see the top) */
   if (!s->stream_limit || !bytes || !ready(s)) return;
   flowscan *fs = state_of(s, flow);

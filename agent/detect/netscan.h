@@ -40,8 +40,8 @@ int soc_netscan_new(soc_input *in, soc_netscan **out);
 void soc_netscan_free(soc_netscan *s);
 
 /* The netmon hooks (netmon.h), with s as their argument. */
-void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes,
-                        size_t len, uint64_t offset);
+void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
+                        uint64_t offset);
 void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, int dir,
                       const uint8_t *bytes, size_t len, uint64_t offset, int final);
 void soc_netscan_flow_end(soc_netscan *s, soc_flow *flow);

@@ -56,14 +56,29 @@
 
 /* Counters of one watch input, kept as totals since the store was made. */
 enum {
-  C_FILES_HASHED, C_FILES_SCANNED, C_MATCHES, C_DRAFTS, C_BASELINE_NEW, C_BASELINE_CHANGED,
-  C_BASELINE_DELETED, C_TOO_LARGE, C_READ_ERRORS, C_SKIPPED, C_SCAN_TIMEOUTS, C_SCAN_ERRORS,
-  C_WATCHES, C_WATCH_LIMIT, C_QUEUE_OVERFLOWS, C_RESCANS, C_COUNT
+  C_FILES_HASHED,
+  C_FILES_SCANNED,
+  C_MATCHES,
+  C_DRAFTS,
+  C_BASELINE_NEW,
+  C_BASELINE_CHANGED,
+  C_BASELINE_DELETED,
+  C_TOO_LARGE,
+  C_READ_ERRORS,
+  C_SKIPPED,
+  C_SCAN_TIMEOUTS,
+  C_SCAN_ERRORS,
+  C_WATCHES,
+  C_WATCH_LIMIT,
+  C_QUEUE_OVERFLOWS,
+  C_RESCANS,
+  C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
-    "files_hashed", "files_scanned", "yara_matches", "drafts", "baseline_new",
-    "baseline_changed", "baseline_deleted", "too_large", "read_errors", "skipped",
-    "scan_timeouts", "scan_errors", "watches", "watch_limit", "queue_overflows", "rescans"};
+    "files_hashed", "files_scanned",    "yara_matches",     "drafts",
+    "baseline_new", "baseline_changed", "baseline_deleted", "too_large",
+    "read_errors",  "skipped",          "scan_timeouts",    "scan_errors",
+    "watches",      "watch_limit",      "queue_overflows",  "rescans"};
 /* the engine's, under the input name "yara" */
 static const char *const yara_names[] = {"scans", "matches", "timeouts", "errors", "bytes"};
 #define NYARA (sizeof yara_names / sizeof yara_names[0])
@@ -71,25 +86,24 @@ static const char *const yara_names[] = {"scans", "matches", "timeouts", "errors
 typedef struct watched {
   const soc_input_config *cfg;
   char asset[256];
-  atomic_int force_scan;    /* the rules changed since the last full scan */
+  atomic_int force_scan; /* the rules changed since the last full scan */
   atomic_llong ctr[C_COUNT];
 } watched;
 
-
 typedef struct item {
   size_t input;
-  int deleted;              /* the file is gone: drop its baseline row */
+  int deleted; /* the file is gone: drop its baseline row */
   soc_watch_file_row row;
   int is_new, changed;
-  int64_t drafted;          /* set by flush */
-  soc_found f[FINDINGS_MAX];   /* waiting for the batch's transaction */
+  int64_t drafted;           /* set by flush */
+  soc_found f[FINDINGS_MAX]; /* waiting for the batch's transaction */
   size_t nf;
-  soc_yara_file file;       /* the content, held until flush when something was found */
+  soc_yara_file file; /* the content, held until flush when something was found */
 } item;
 
 typedef struct job {
   size_t input;
-  int dir;                  /* walk it (a new directory) */
+  int dir; /* walk it (a new directory) */
   char *path;
 } job;
 
@@ -102,10 +116,10 @@ typedef struct worker {
   soc_yara_scanner *scanner;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  job *q;                   /* a ring of queue_size jobs */
+  job *q; /* a ring of queue_size jobs */
   size_t qcap, qhead, qlen;
   int rescan;
-  item *pending;            /* BATCH items */
+  item *pending; /* BATCH items */
   size_t npending;
 } worker;
 
@@ -117,7 +131,7 @@ typedef struct wdir {
 
 struct soc_watch {
   const soc_config *cfg;
-  soc_yara_engine *engine;  /* borrowed, may be NULL */
+  soc_yara_engine *engine; /* borrowed, may be NULL */
   soc_assets *assets;
   char host[256];
   watched *in;
@@ -130,7 +144,7 @@ struct soc_watch {
   pthread_t thread;
   int started;
   atomic_int stop;
-  atomic_int rescans_left;  /* workers still in their first full rescan */
+  atomic_int rescans_left; /* workers still in their first full rescan */
   int64_t yara_base[NYARA];
   int64_t next_rescan_ms;
   int limit_said;
@@ -196,8 +210,9 @@ static void deface_finding(item *it, const char *old_sha, int64_t old_size) {
   char ev[EVIDENCE_MAX_BYTES];
   f->rule_id = strdup(DEFACE_RULE);
   f->title = strdup("Web page changed against the baseline (possible defacement)");
-  f->description = strdup("A page under a watched web root no longer has the content recorded "
-                          "in the baseline. Check whether the change was a deployment.");
+  f->description = strdup(
+      "A page under a watched web root no longer has the content recorded "
+      "in the baseline. Check whether the change was a deployment.");
   f->reference = strdup("");
   f->category = SOC_CATEGORY_WEB_ATTACK;
   f->subtype = strdup("defacement");
@@ -351,14 +366,16 @@ static void look_at(worker *k, size_t input, const char *path, int force) {
     count(in, C_FILES_SCANNED, 1);
     if (rc == -ETIMEDOUT) {
       count(in, C_SCAN_TIMEOUTS, 1);
-      fprintf(stderr, "socagent: %s: YARA scan of %s timed out (rules.yara_timeout)\n",
-              in->cfg->id, path);
+      fprintf(stderr, "socagent: %s: YARA scan of %s timed out (rules.yara_timeout)\n", in->cfg->id,
+              path);
     } else if (rc < 0) {
       count(in, C_SCAN_ERRORS, 1);
     }
   }
-  if (it->nf) it->file = f; /* kept for the draft's evidence */
-  else soc_yarascan_file_clear(&f);
+  if (it->nf)
+    it->file = f; /* kept for the draft's evidence */
+  else
+    soc_yarascan_file_clear(&f);
   k->npending++;
 }
 
@@ -412,7 +429,8 @@ static void rescan(worker *k) {
   for (size_t i = 0; i < w->nin && !atomic_load(&w->stop); i++) {
     watched *in = &w->in[i];
     if (k->index == 0) count(in, C_RESCANS, 1);
-    for (size_t p = 0; p < in->cfg->npaths; p++) walk(k, i, in->cfg->paths[p], 0, atomic_load(&in->force_scan));
+    for (size_t p = 0; p < in->cfg->npaths; p++)
+      walk(k, i, in->cfg->paths[p], 0, atomic_load(&in->force_scan));
     gone_ctx g = {.k = k, .input = i};
     soc_store_watch_files_scan(k->store, in->cfg->id, collect_gone, &g);
     for (size_t j = 0; j < g.n; j++) {

@@ -12,7 +12,8 @@ int soc_agent_yara_new(const soc_config *cfg, soc_yara_engine **out) {
   int result = soc_config_glob(cfg->rules.yara, cfg->rules.nyara, &files, &n);
   if (result < 0 || !n) goto out;
   soc_diag *diag = soc_diag_new();
-  soc_yara_engine_opts o = {.files = (const char *const *)files, .nfiles = n,
+  soc_yara_engine_opts o = {.files = (const char *const *)files,
+                            .nfiles = n,
                             .cache_dir = cfg->agent.state_dir,
                             .timeout_s = (int)cfg->rules.yara_timeout_s};
   result = soc_yarascan_engine_new(&o, out, diag);

@@ -25,24 +25,24 @@ struct soc_ingest;
 
 /* Counters every input keeps (those that do not apply stay 0). */
 typedef enum {
-  SOC_CTR_LINES,            /* lines or messages taken in */
-  SOC_CTR_BYTES,            /* their bytes */
-  SOC_CTR_TRUNCATED,        /* cut at max_line_bytes / max_message_bytes */
-  SOC_CTR_PARTIAL,          /* last lines flushed without a newline */
-  SOC_CTR_INVALID_UTF8,     /* lines with bytes that are not UTF-8 */
-  SOC_CTR_CONVERT_ERRORS,   /* lines that iconv could not fully convert */
-  SOC_CTR_PARSE_FAILURES,   /* syslog headers that did not parse (kept raw) */
-  SOC_CTR_DROPPED,          /* messages lost before we saw them (kernel UDP drops) */
-  SOC_CTR_CONNECTIONS,      /* TCP connections accepted */
-  SOC_CTR_REFUSED,          /* TCP connections refused (per address, out of fds, memory) */
-  SOC_CTR_FRAMING_ERRORS,   /* bad octet counts and the like */
+  SOC_CTR_LINES,          /* lines or messages taken in */
+  SOC_CTR_BYTES,          /* their bytes */
+  SOC_CTR_TRUNCATED,      /* cut at max_line_bytes / max_message_bytes */
+  SOC_CTR_PARTIAL,        /* last lines flushed without a newline */
+  SOC_CTR_INVALID_UTF8,   /* lines with bytes that are not UTF-8 */
+  SOC_CTR_CONVERT_ERRORS, /* lines that iconv could not fully convert */
+  SOC_CTR_PARSE_FAILURES, /* syslog headers that did not parse (kept raw) */
+  SOC_CTR_DROPPED,        /* messages lost before we saw them (kernel UDP drops) */
+  SOC_CTR_CONNECTIONS,    /* TCP connections accepted */
+  SOC_CTR_REFUSED,        /* TCP connections refused (per address, out of fds, memory) */
+  SOC_CTR_FRAMING_ERRORS, /* bad octet counts and the like */
   SOC_CTR_FILES_OPENED,
-  SOC_CTR_ROTATIONS,        /* renamed or deleted files drained and released */
-  SOC_CTR_TRUNCATIONS,      /* files truncated in place (copytruncate) */
-  SOC_CTR_READ_ERRORS,      /* I/O errors while reading */
-  SOC_CTR_WAITS,            /* times the input paused for the journal */
-  SOC_CTR_IDLE_CLOSED,      /* TCP connections closed after idle_timeout */
-  SOC_CTR_EVICTED,          /* TCP connections closed at max_connections for a new one */
+  SOC_CTR_ROTATIONS,   /* renamed or deleted files drained and released */
+  SOC_CTR_TRUNCATIONS, /* files truncated in place (copytruncate) */
+  SOC_CTR_READ_ERRORS, /* I/O errors while reading */
+  SOC_CTR_WAITS,       /* times the input paused for the journal */
+  SOC_CTR_IDLE_CLOSED, /* TCP connections closed after idle_timeout */
+  SOC_CTR_EVICTED,     /* TCP connections closed at max_connections for a new one */
   SOC_CTR_COUNT
 } soc_counter;
 
@@ -82,10 +82,10 @@ typedef struct soc_input_ops {
 
 struct soc_input {
   const soc_input_ops *ops;
-  const soc_input_config *cfg;   /* borrowed from the agent's config */
-  struct soc_ingest *ingest;     /* borrowed */
+  const soc_input_config *cfg; /* borrowed from the agent's config */
+  struct soc_ingest *ingest;   /* borrowed */
   soc_tz tz;
-  int paused;                    /* waiting for resume() */
+  int paused; /* waiting for resume() */
   int64_t counters[SOC_CTR_COUNT];
   void *state;
 };

@@ -58,14 +58,14 @@
 #define FLAG_SKIPPING 1u /* row flag: the offset is inside an over-long line */
 
 typedef struct tfile {
-  soc_stream_row row;     /* row.offset: committed position */
+  soc_stream_row row; /* row.offset: committed position */
   int fd;
-  uint64_t handed;        /* just past the last byte handed to the journal (or skipped) */
-  uint64_t read_off;      /* file offset of the end of carry */
-  char *carry;            /* bytes after `handed` that do not make a line yet */
+  uint64_t handed;   /* just past the last byte handed to the journal (or skipped) */
+  uint64_t read_off; /* file offset of the end of carry */
+  char *carry;       /* bytes after `handed` that do not make a line yet */
   size_t carry_len;
-  int skipping;           /* discarding the rest of an over-long line */
-  int gone;               /* renamed away or deleted: drain, then release */
+  int skipping; /* discarding the rest of an over-long line */
+  int gone;     /* renamed away or deleted: drain, then release */
   int64_t gone_since_ms;
   int64_t last_growth_ms; /* when we last read new bytes */
   int64_t mtime_ns;       /* the file's modification time at the last look */
@@ -73,7 +73,7 @@ typedef struct tfile {
   int dirty;              /* row needs writing at the next checkpoint */
   int released;           /* done: free after the next commit */
   int at_eof;
-  uint64_t checkpointed;  /* the `handed` value written at the last checkpoint */
+  uint64_t checkpointed; /* the `handed` value written at the last checkpoint */
 } tfile;
 
 typedef struct file_state {
@@ -81,13 +81,13 @@ typedef struct file_state {
   tfile **files;
   size_t n, cap;
   soc_timer *timer;
-  int first_scan_done;    /* read_from: end applies to the first scan only */
+  int first_scan_done; /* read_from: end applies to the first scan only */
   int oneshot;
-  int open_error;         /* the last open that failed (oneshot: said as the input's error) */
+  int open_error;          /* the last open that failed (oneshot: said as the input's error) */
   soc_stream_row *retired; /* streams a previous run left that are gone: copy detection */
   size_t nretired;
-  iconv_t cd;             /* (iconv_t)-1 for UTF-8 input */
-  char *conv;             /* conversion buffer */
+  iconv_t cd; /* (iconv_t)-1 for UTF-8 input */
+  char *conv; /* conversion buffer */
   size_t conv_cap;
 } file_state;
 
@@ -302,8 +302,8 @@ static int convert(file_state *fs, soc_jline *l) {
 /* Hands one line at file offset pos. Returns 0 or -EAGAIN. */
 static int hand(file_state *fs, tfile *f, const char *data, size_t len, uint64_t pos,
                 uint32_t flags) {
-  soc_jline l = {.data = data, .len = len, .pos = pos, .recv_ns = soc_now_real_ns(),
-                 .flags = flags};
+  soc_jline l = {
+      .data = data, .len = len, .pos = pos, .recv_ns = soc_now_real_ns(), .flags = flags};
   if (len && data[len - 1] == '\r') l.len--; /* CRLF files */
   if (fs->cd != (iconv_t)-1 && convert(fs, &l) < 0) return -ENOMEM;
   return soc_ingest_line(fs->in, input_id(fs), f->row.id, &l);
@@ -430,16 +430,15 @@ static int read_file(file_state *fs, tfile *f, size_t budget) {
     rc = take_lines(fs, f);
   }
   if (rc == 0 && f->at_eof) rc = flush_partial(fs, f);
-  if (f->handed != f->checkpointed || f->skipping != !!(f->row.flags & FLAG_SKIPPING))
-    f->dirty = 1;
+  if (f->handed != f->checkpointed || f->skipping != !!(f->row.flags & FLAG_SKIPPING)) f->dirty = 1;
   return rc;
 }
 
 /* A rotated or deleted file, read to its end and quiet for rotate_wait. */
 static void maybe_release(file_state *fs, tfile *f, int64_t now_ms) {
   if (!f->gone || !f->at_eof || f->carry_len) return;
-  int64_t quiet = now_ms - (f->gone_since_ms > f->last_growth_ms ? f->gone_since_ms
-                                                                   : f->last_growth_ms);
+  int64_t quiet =
+      now_ms - (f->gone_since_ms > f->last_growth_ms ? f->gone_since_ms : f->last_growth_ms);
   if (!fs->oneshot && quiet < fs->in->cfg->rotate_wait_ms) return;
   close(f->fd);
   f->fd = -1;
@@ -540,8 +539,7 @@ static int resume_stream(file_state *fs, const soc_stream_row *row) {
     renamed = find_renamed(dirname(tmp), row, path, sizeof path);
   }
   int fd = -1;
-  if (stat(path, &st) == 0 && (uint64_t)st.st_ino == row->ino &&
-      (uint64_t)st.st_dev == row->dev)
+  if (stat(path, &st) == 0 && (uint64_t)st.st_ino == row->ino && (uint64_t)st.st_dev == row->dev)
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
     /* The file is there but we are out of descriptors: taking it for gone

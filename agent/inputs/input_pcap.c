@@ -50,8 +50,8 @@
 #include "soc/hash.h"
 #include "soc/netmon.h"
 
-#define BATCH_PACKETS 4096  /* per turn of the loop, so other inputs get theirs */
-#define MAX_BASE 96         /* counters of ours kept from the last run */
+#define BATCH_PACKETS 4096 /* per turn of the loop, so other inputs get theirs */
+#define MAX_BASE 96        /* counters of ours kept from the last run */
 
 typedef struct queued {
   char *json;
@@ -70,21 +70,21 @@ typedef struct pcap_state {
   pcap_t *p;
   int linktype;
   int live;
-  int fd;                    /* live: pcap's selectable fd, registered */
+  int fd; /* live: pcap's selectable fd, registered */
   soc_netmon *nm;
-  soc_netscan *scan;         /* NULL: no YARA rules, nothing scanned */
-  soc_timer *work;           /* file (daemon): the next batch; both: after resume */
-  soc_timer *tick;           /* live: expire flows when no packet comes */
-  char *json;                /* SOC_EVENT_JSON_MAX */
-  queued *q;                 /* events the journal could not take yet */
+  soc_netscan *scan; /* NULL: no YARA rules, nothing scanned */
+  soc_timer *work;   /* file (daemon): the next batch; both: after resume */
+  soc_timer *tick;   /* live: expire flows when no packet comes */
+  char *json;        /* SOC_EVENT_JSON_MAX */
+  queued *q;         /* events the journal could not take yet */
   size_t qhead, qn, qcap;
-  uint64_t seq;              /* position of the next event */
-  uint64_t skip_below;       /* file: events already committed by an earlier run */
+  uint64_t seq;        /* position of the next event */
+  uint64_t skip_below; /* file: events already committed by an earlier run */
   int64_t stream;
-  char ident[128];           /* file: "dev:ino:size:mtime" */
-  char key[160];             /* store meta key of our position */
-  int eof;                   /* file: read to its end and flushed */
-  int done;                  /* file: marked done in the store (or to be, at checkpoint) */
+  char ident[128]; /* file: "dev:ino:size:mtime" */
+  char key[160];   /* store meta key of our position */
+  int eof;         /* file: read to its end and flushed */
+  int done;        /* file: marked done in the store (or to be, at checkpoint) */
   int64_t pcap_errors, kernel_drops_base;
   base_counter base[MAX_BASE];
   size_t nbase;
@@ -95,8 +95,8 @@ static soc_loop *loop_of(pcap_state *st) { return soc_ingest_loop(st->in->ingest
 /* ---- events into the journal ------------------------------------------------- */
 
 static int hand(pcap_state *st, const char *json, size_t len, int64_t ts, uint64_t pos) {
-  soc_jline line = {.data = json, .len = len, .pos = pos, .ts_ns = ts,
-                    .recv_ns = soc_now_real_ns()};
+  soc_jline line = {
+      .data = json, .len = len, .pos = pos, .ts_ns = ts, .recv_ns = soc_now_real_ns()};
   return soc_ingest_event(st->in, st->in->cfg->id, st->stream, &line);
 }
 

@@ -78,15 +78,15 @@
 #include "input.h"
 #include "soc/syslog_frame.h"
 
-#define UDP_BATCH 32            /* datagrams per recvmmsg */
-#define UDP_ROUNDS 8            /* recvmmsg calls per readiness event */
-#define UDP_SLOT_MAX 65536u     /* no UDP payload is longer (IPv6 jumbograms aside) */
-#define TCP_READS 8             /* reads per connection per readiness event */
-#define TCP_BUF_START 16384u    /* a connection's first buffer; grows to its cap */
+#define UDP_BATCH 32         /* datagrams per recvmmsg */
+#define UDP_ROUNDS 8         /* recvmmsg calls per readiness event */
+#define UDP_SLOT_MAX 65536u  /* no UDP payload is longer (IPv6 jumbograms aside) */
+#define TCP_READS 8          /* reads per connection per readiness event */
+#define TCP_BUF_START 16384u /* a connection's first buffer; grows to its cap */
 #define ACCEPTS_PER_EVENT 64
 #define PEER_MAX (INET6_ADDRSTRLEN + 16)
 #define SWEEP_MIN_MS 50
-#define STOP_READ_ROUNDS 64     /* conn_read calls per connection at a stop */
+#define STOP_READ_ROUNDS 64 /* conn_read calls per connection at a stop */
 #define SWEEP_MAX_MS 1000
 
 typedef struct syslog_state syslog_state;
@@ -94,17 +94,17 @@ typedef struct syslog_state syslog_state;
 typedef struct conn {
   syslog_state *st;
   int fd;
-  int registered;         /* on the loop now */
+  int registered; /* on the loop now */
   char peer[PEER_MAX];
   char *buf;
-  size_t bufcap;          /* allocated; grows up to st->conn_cap */
-  size_t start, len;      /* unprocessed bytes are buf[start..len) */
-  soc_frame_state fs;     /* framing of buf[start..len): lib/syslog_frame.c */
-  int eof;                /* the peer closed (or reset): flush, then close */
-  int64_t recv_ns;        /* when the last bytes arrived */
-  int64_t active_ms;      /* monotonic: accepted, or the last bytes arrived */
+  size_t bufcap;               /* allocated; grows up to st->conn_cap */
+  size_t start, len;           /* unprocessed bytes are buf[start..len) */
+  soc_frame_state fs;          /* framing of buf[start..len): lib/syslog_frame.c */
+  int eof;                     /* the peer closed (or reset): flush, then close */
+  int64_t recv_ns;             /* when the last bytes arrived */
+  int64_t active_ms;           /* monotonic: accepted, or the last bytes arrived */
   char addr[INET6_ADDRSTRLEN]; /* the peer's address, for the per-address limit */
-  struct conn *prev, *next; /* most recently active first */
+  struct conn *prev, *next;    /* most recently active first */
 } conn;
 
 /* What was refused or closed since it was last said (once a minute). */
@@ -121,17 +121,17 @@ typedef struct udp_slot {
 struct syslog_state {
   soc_input *in;
   soc_listen addr;
-  size_t max;             /* max_message_bytes */
-  int fd;                 /* the UDP socket or the TCP listener */
+  size_t max; /* max_message_bytes */
+  int fd;     /* the UDP socket or the TCP listener */
   int registered;
-  int spare_fd;           /* /dev/null, given up to accept() and refuse when out of fds */
-  soc_timer *timer;       /* resume: hand over what was kept, then read again */
-  int64_t drops_base;     /* drops counted by earlier runs (the kernel's count starts at 0) */
-  uint64_t next_seq;      /* position of the next message */
-  uint64_t saved_seq;     /* what the store holds */
-  uint64_t saving_seq;    /* what the open transaction writes */
+  int spare_fd;        /* /dev/null, given up to accept() and refuse when out of fds */
+  soc_timer *timer;    /* resume: hand over what was kept, then read again */
+  int64_t drops_base;  /* drops counted by earlier runs (the kernel's count starts at 0) */
+  uint64_t next_seq;   /* position of the next message */
+  uint64_t saved_seq;  /* what the store holds */
+  uint64_t saving_seq; /* what the open transaction writes */
   /* UDP */
-  char *slots;            /* UDP_BATCH buffers of slot_len bytes */
+  char *slots; /* UDP_BATCH buffers of slot_len bytes */
   size_t slot_len;
   udp_slot *meta;
   struct mmsghdr *msgs;
@@ -139,13 +139,13 @@ struct syslog_state {
   unsigned udp_next, udp_count; /* the batch not yet handed over: [next, count) */
   int64_t udp_recv_ns;
   /* TCP */
-  conn *conns, *tail;     /* most and least recently active */
+  conn *conns, *tail; /* most and least recently active */
   size_t nconns;
-  soc_timer *sweep;       /* closes idle connections, says what was refused */
+  soc_timer *sweep; /* closes idle connections, says what was refused */
   conn_news news;
   int64_t news_said_ms;
-  size_t conn_cap;        /* max_message_bytes + SOC_FRAME_SLACK */
-  int errors_said;        /* error messages written to stderr (capped at 10) */
+  size_t conn_cap; /* max_message_bytes + SOC_FRAME_SLACK */
+  int errors_said; /* error messages written to stderr (capped at 10) */
 };
 
 static const char *input_id(const syslog_state *st) { return st->in->cfg->id; }
@@ -187,8 +187,12 @@ static int hand(syslog_state *st, const char *peer, const char *data, size_t len
                 int64_t recv_ns) {
   while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == '\0')) len--;
   if (!len) return 0;
-  soc_jline l = {.data = data, .len = len, .pos = st->next_seq, .recv_ns = recv_ns,
-                 .flags = flags, .peer = peer};
+  soc_jline l = {.data = data,
+                 .len = len,
+                 .pos = st->next_seq,
+                 .recv_ns = recv_ns,
+                 .flags = flags,
+                 .peer = peer};
   int rc = soc_ingest_line(st->in, input_id(st), 0, &l);
   if (rc == -EAGAIN) return rc;
   if (rc < 0) {
@@ -614,8 +618,8 @@ static void on_listener(void *arg, int fd, uint32_t events) {
 /* Asks for the receive buffer; as root, past net.core.rmem_max. Says so
  * when the kernel gave less, since drops then come sooner. */
 static void set_rcvbuf(syslog_state *st) {
-  int want = st->in->cfg->recv_buffer > INT32_MAX / 2 ? INT32_MAX / 2
-                                                      : (int)st->in->cfg->recv_buffer;
+  int want =
+      st->in->cfg->recv_buffer > INT32_MAX / 2 ? INT32_MAX / 2 : (int)st->in->cfg->recv_buffer;
   if (setsockopt(st->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) == 0) return;
   setsockopt(st->fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
   int got = 0;

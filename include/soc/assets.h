@@ -38,10 +38,10 @@
 typedef struct soc_asset {
   const char *name;
   soc_tier tier;
-  unsigned data_classes;       /* bit (1u << soc_data_class) per class held */
-  int64_t tolerable_seconds;   /* -1 when not stated */
-  const char *owner;           /* may be NULL */
-  unsigned line;               /* where it was defined in the file */
+  unsigned data_classes;     /* bit (1u << soc_data_class) per class held */
+  int64_t tolerable_seconds; /* -1 when not stated */
+  const char *owner;         /* may be NULL */
+  unsigned line;             /* where it was defined in the file */
 } soc_asset;
 
 typedef struct soc_assets soc_assets;
@@ -49,14 +49,14 @@ typedef struct soc_assets soc_assets;
 typedef enum {
   SOC_MATCH_DEFAULT = 0, /* nothing matched: the fallback */
   SOC_MATCH_HOST,
-  SOC_MATCH_ADDRESS,     /* an exact address or a CIDR */
+  SOC_MATCH_ADDRESS, /* an exact address or a CIDR */
 } soc_match_kind;
 
 typedef struct soc_asset_match {
-  const soc_asset *asset;  /* the matched asset, or the default pseudo-asset */
+  const soc_asset *asset; /* the matched asset, or the default pseudo-asset */
   soc_match_kind kind;
-  int prefix_len;          /* for SOC_MATCH_ADDRESS: the prefix that won */
-  int fallback;            /* 1 when kind == SOC_MATCH_DEFAULT */
+  int prefix_len; /* for SOC_MATCH_ADDRESS: the prefix that won */
+  int fallback;   /* 1 when kind == SOC_MATCH_DEFAULT */
 } soc_asset_match;
 
 /* Loads and validates path. Every problem goes into diag; returns 0 and

@@ -45,11 +45,11 @@ int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, con
                         const char *details_json, int64_t *seq_out);
 
 typedef struct soc_audit_report {
-  int ok;                             /* 1: intact */
-  int64_t entries;                    /* entries that checked out */
-  int64_t bad_seq;                    /* when !ok: the first bad entry */
-  char head[SOC_AUDIT_HASH_HEX + 1];  /* hash of the last good entry; "" when none */
-  char what[256];                     /* when !ok: what is wrong, in words */
+  int ok;                            /* 1: intact */
+  int64_t entries;                   /* entries that checked out */
+  int64_t bad_seq;                   /* when !ok: the first bad entry */
+  char head[SOC_AUDIT_HASH_HEX + 1]; /* hash of the last good entry; "" when none */
+  char what[256];                    /* when !ok: what is wrong, in words */
 } soc_audit_report;
 
 /* Walks the whole chain in one read snapshot (or in the caller's open

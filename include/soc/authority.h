@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 typedef struct soc_authority {
-  int number;          /* 1..57 */
-  const char *name;    /* the appendix's Chinese name */
+  int number;       /* 1..57 */
+  const char *name; /* the appendix's Chinese name */
 } soc_authority;
 
 #define SOC_AUTHORITY_COUNT 57

@@ -62,7 +62,8 @@ void soc_bundle_free(soc_bundle *b);
 int soc_bundle_file_begin(soc_bundle *b, const char *path);
 int soc_bundle_file_write(soc_bundle *b, const void *data, size_t len);
 int soc_bundle_file_end(soc_bundle *b);
-int soc_bundle_add(soc_bundle *b, const char *path, const void *data, size_t len); /* begin+write+end */
+int soc_bundle_add(soc_bundle *b, const char *path, const void *data,
+                   size_t len); /* begin+write+end */
 
 /* Tag data. info: extra "Key: value" lines for bag-info.txt (NULL-terminated
    array of "Key: value" strings, may be NULL; at most SOC_BUNDLE_INFO_MAX
@@ -95,11 +96,12 @@ int soc_bundle_chunk_json(const soc_bundle *b, const char *report, size_t chunk,
 typedef struct soc_bundle_msg {
   int is_manifest; /* 0: chunk */
   char bundle[SOC_BUNDLE_ID_MAX], report[SOC_BUNDLE_ID_MAX];
-  char sha256[65];          /* chunk: of the decoded data; manifest: of the whole archive */
-  size_t seq, offset, size; /* chunk: its index, offset, decoded size; manifest: size = archive size */
-  size_t chunks;            /* manifest only */
-  uint8_t *data;            /* chunk only: decoded bytes, owned by the msg (soc_bundle_msg_clear) */
-  char *manifest_json;      /* manifest only: the whole message text, owned */
+  char sha256[65]; /* chunk: of the decoded data; manifest: of the whole archive */
+  size_t seq, offset,
+      size;            /* chunk: its index, offset, decoded size; manifest: size = archive size */
+  size_t chunks;       /* manifest only */
+  uint8_t *data;       /* chunk only: decoded bytes, owned by the msg (soc_bundle_msg_clear) */
+  char *manifest_json; /* manifest only: the whole message text, owned */
 } soc_bundle_msg;
 
 /* Parses one message from the evidence topic into *out (cleared first;

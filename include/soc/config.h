@@ -49,31 +49,31 @@ typedef struct soc_contact {
 typedef struct soc_input_config {
   soc_input_type type;
   char *type_name;
-  char *id;               /* source id; default "<type>-<index>", part of event.id */
-  unsigned line, col;     /* where the input was declared */
+  char *id;           /* source id; default "<type>-<index>", part of event.id */
+  unsigned line, col; /* where the input was declared */
   /* file, watch */
   char **paths;
   size_t npaths;
   char **exclude;
   size_t nexclude;
   /* file */
-  int64_t max_line_bytes;      /* longer lines are cut and flagged */
-  char *encoding;              /* "utf-8" or "big5" (any iconv name is accepted) */
-  int64_t flush_partial_ms;    /* a last line without newline is flushed after this idle time */
-  char *format;                /* "syslog" (default), "raw", "json" or "auditd" */
-  char *time_field;            /* format json: path of the time; default "@timestamp" */
-  char *host_field;            /* format json: path of the host name; NULL: none */
-  char *read_from;             /* "beginning" (default) or "end": new files at first start */
-  int64_t poll_ms;             /* how often open files are checked for growth */
-  int64_t rotate_wait_ms;      /* a rotated or deleted file, read to its end, is kept open this long */
+  int64_t max_line_bytes;   /* longer lines are cut and flagged */
+  char *encoding;           /* "utf-8" or "big5" (any iconv name is accepted) */
+  int64_t flush_partial_ms; /* a last line without newline is flushed after this idle time */
+  char *format;             /* "syslog" (default), "raw", "json" or "auditd" */
+  char *time_field;         /* format json: path of the time; default "@timestamp" */
+  char *host_field;         /* format json: path of the host name; NULL: none */
+  char *read_from;          /* "beginning" (default) or "end": new files at first start */
+  int64_t poll_ms;          /* how often open files are checked for growth */
+  int64_t rotate_wait_ms;   /* a rotated or deleted file, read to its end, is kept open this long */
   /* file, syslog */
-  char *timezone;              /* of timestamps without a zone; default: agent.timezone */
+  char *timezone; /* of timestamps without a zone; default: agent.timezone */
   /* syslog: "udp://HOST:PORT" or "tcp://HOST:PORT" */
   char *listen;
   int64_t max_message_bytes;
   int64_t max_connections;
-  int64_t max_conn_per_addr;   /* TCP connections at once from one address */
-  int64_t idle_timeout_ms;     /* a TCP connection silent this long is closed */
+  int64_t max_conn_per_addr; /* TCP connections at once from one address */
+  int64_t idle_timeout_ms;   /* a TCP connection silent this long is closed */
   int64_t recv_buffer;
   /* pcap: exactly one of interface and file */
   char *interface;
@@ -83,70 +83,70 @@ typedef struct soc_input_config {
   int64_t buffer_size;
   int promiscuous;
   /* watch (agent/watch.c) */
-  char *asset;                 /* inventory key of the web server; NULL: the host name */
-  char **report_changes;       /* globs of pages whose change is a defacement */
+  char *asset;           /* inventory key of the web server; NULL: the host name */
+  char **report_changes; /* globs of pages whose change is a defacement */
   size_t nreport_changes;
   int64_t max_file_size;
   int64_t max_watches;
-  int64_t rescan_interval_s;   /* 0: only at start */
+  int64_t rescan_interval_s; /* 0: only at start */
   int64_t workers;
   int64_t queue_size;
-  int64_t flow_timeout;        /* seconds a flow may be idle before its record is written */
-  int64_t max_flows;           /* flow table cap; the least recently active is evicted */
-  int64_t stream_depth;        /* TCP bytes reassembled per direction (the "first N bytes") */
-  int64_t body_max;            /* HTTP body bytes decoded per body */
-  int flow_records;            /* emit a flow record per flow */
-  int64_t scan_bytes;          /* YARA: first bytes of each TCP direction scanned (0: none) */
-  int scan_bodies;             /* YARA: scan every extracted HTTP body */
-  int64_t scan_memory;         /* bytes held for scanning at once, all flows together */
+  int64_t flow_timeout; /* seconds a flow may be idle before its record is written */
+  int64_t max_flows;    /* flow table cap; the least recently active is evicted */
+  int64_t stream_depth; /* TCP bytes reassembled per direction (the "first N bytes") */
+  int64_t body_max;     /* HTTP body bytes decoded per body */
+  int flow_records;     /* emit a flow record per flow */
+  int64_t scan_bytes;   /* YARA: first bytes of each TCP direction scanned (0: none) */
+  int scan_bodies;      /* YARA: scan every extracted HTTP body */
+  int64_t scan_memory;  /* bytes held for scanning at once, all flows together */
   /* journald (agent/inputs/input_journald.c); also read_from, poll_ms, max_message_bytes */
-  char *directory;             /* NULL: the local journal; else a folder of journal files */
-  char **units;                /* _SYSTEMD_UNIT values (any of them) */
+  char *directory; /* NULL: the local journal; else a folder of journal files */
+  char **units;    /* _SYSTEMD_UNIT values (any of them) */
   size_t nunits;
-  char **identifiers;          /* SYSLOG_IDENTIFIER values */
+  char **identifiers; /* SYSLOG_IDENTIFIER values */
   size_t nidentifiers;
-  char **transports;           /* _TRANSPORT values */
+  char **transports; /* _TRANSPORT values */
   size_t ntransports;
-  char *priority;              /* most verbose PRIORITY taken: emerg..debug or 0..7 */
-  char **skip_if_exists;       /* the input stands down when one of these files exists */
+  char *priority;        /* most verbose PRIORITY taken: emerg..debug or 0..7 */
+  char **skip_if_exists; /* the input stands down when one of these files exists */
   size_t nskip_if_exists;
 } soc_input_config;
 
 typedef struct soc_kafka_config {
   char *brokers;
   char *topic_prefix;
-  char *group_id;         /* collector only */
-  int64_t heartbeat_s;    /* agent only: seconds between heartbeats */
-  int64_t flush_ms;       /* agent only: how long stopping waits for deliveries */
-  char *center_key;       /* agent only: the center's public key (base64); NULL: no
-                             decision is applied */
-  soc_kv *properties;     /* passed to librdkafka as they are */
+  char *group_id;      /* collector only */
+  int64_t heartbeat_s; /* agent only: seconds between heartbeats */
+  int64_t flush_ms;    /* agent only: how long stopping waits for deliveries */
+  char *center_key;    /* agent only: the center's public key (base64); NULL: no
+                          decision is applied */
+  soc_kv *properties;  /* passed to librdkafka as they are */
   size_t nproperties;
 } soc_kafka_config;
 
 typedef struct soc_config {
-  char *path;             /* the file as given */
-  char *base_dir;         /* its folder */
+  char *path;     /* the file as given */
+  char *base_dir; /* its folder */
   struct {
     char *id;
     char *agency;
-    int64_t authority;    /* 1..57, the guideline's appendix */
+    int64_t authority; /* 1..57, the guideline's appendix */
     char *state_dir;
-    char *timezone;       /* default zone of log timestamps without one */
-    char *user;           /* NULL: keep the starting user; else drop to it when started as root */
-    char *group;          /* NULL: the user's primary group */
+    char *timezone; /* default zone of log timestamps without one */
+    char *user;     /* NULL: keep the starting user; else drop to it when started as root */
+    char *group;    /* NULL: the user's primary group */
   } agent;
   struct {
     int64_t max_bytes;
     int64_t hard_max_bytes;
-    int64_t max_age;      /* seconds */
+    int64_t max_age; /* seconds */
     int64_t commit_ms;
     int64_t block_lines;
-    char *spool_dir;      /* the emergency spool (agent/spool.h) */
+    char *spool_dir; /* the emergency spool (agent/spool.h) */
   } journal;
   soc_contact *contacts;
   size_t ncontacts;
-  char *assets_path;      /* NULL: no inventory, everything takes the default tier */
+  char *assets_path; /* NULL: no inventory, everything takes the default tier */
   soc_input_config *inputs;
   size_t ninputs;
   struct {
@@ -159,25 +159,25 @@ typedef struct soc_config {
     int64_t yara_timeout_s;
   } rules;
   struct {
-    char *regime;         /* deadline table id, rules/deadlines/<regime>.yaml */
-    char *regimes_dir;    /* NULL: soc_regime_default_dir() */
-    int64_t warn_before;  /* seconds: a step this close to its due time raises deadline.near */
-    int64_t check_ms;     /* how often the daemon evaluates the clocks */
+    char *regime;        /* deadline table id, rules/deadlines/<regime>.yaml */
+    char *regimes_dir;   /* NULL: soc_regime_default_dir() */
+    int64_t warn_before; /* seconds: a step this close to its due time raises deadline.near */
+    int64_t check_ms;    /* how often the daemon evaluates the clocks */
     char *reporter_name, *reporter_phone, *reporter_fax, *reporter_email; /* NULL: contacts[0] */
-    char *vendor;         /* maintenance vendor, form step 1 */
+    char *vendor; /* maintenance vendor, form step 1 */
   } report;
   struct {
-    int64_t window_before; /* seconds of journal before the first sighting in a bundle */
-    int64_t max_bytes;     /* cap of one bundle's archive */
-    int64_t chunk_bytes;   /* archive bytes per Kafka message */
+    int64_t window_before;    /* seconds of journal before the first sighting in a bundle */
+    int64_t max_bytes;        /* cap of one bundle's archive */
+    int64_t chunk_bytes;      /* archive bytes per Kafka message */
     int64_t object_max_bytes; /* a matched object bigger than this is named, not kept */
   } evidence;
   struct {
-    int64_t window_s;      /* an alert and a draft sharing an entity this close: one intrusion */
+    int64_t window_s; /* an alert and a draft sharing an entity this close: one intrusion */
   } triage;
   soc_kafka_config kafka;
   struct {
-    char *listen;         /* NULL: no endpoint; else loopback "HOST:PORT" (lib/base/metrics.c) */
+    char *listen; /* NULL: no endpoint; else loopback "HOST:PORT" (lib/base/metrics.c) */
   } metrics;
 } soc_config;
 
@@ -187,12 +187,12 @@ typedef struct soc_collector_config {
   struct {
     char *id;
     char *state_dir;
-    int64_t agent_silence;  /* seconds without a heartbeat before an alert */
+    int64_t agent_silence;       /* seconds without a heartbeat before an alert */
     int64_t orphan_chunks_after; /* seconds an evidence chunk waits for its manifest */
   } collector;
   struct {
-    char *regime;           /* deadline table for reports that name none (or an unknown one) */
-    char *regimes_dir;      /* NULL: soc_regime_default_dir() */
+    char *regime;      /* deadline table for reports that name none (or an unknown one) */
+    char *regimes_dir; /* NULL: soc_regime_default_dir() */
   } center;
   soc_kafka_config kafka;
   struct {
@@ -249,9 +249,9 @@ int soc_config_help(int collector, const char *format, FILE *out);
 
 /* A parsed "udp://HOST:PORT" / "tcp://[V6]:PORT" listen address. */
 typedef struct soc_listen {
-  int tcp;            /* 0: udp, 1: tcp */
+  int tcp; /* 0: udp, 1: tcp */
   char host[256];
-  unsigned port;      /* 1..65535 */
+  unsigned port; /* 1..65535 */
 } soc_listen;
 
 /* Returns 0 or -EINVAL with a reason in why (static text). */

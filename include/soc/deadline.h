@@ -48,22 +48,22 @@
 
 typedef enum {
   SOC_ANCHOR_NONE = -1,
-  SOC_ANCHOR_DISCOVERY = 0, /* awareness, 知悉 */
-  SOC_ANCHOR_REPORT,        /* the (first) report was filed */
-  SOC_ANCHOR_REVIEW,        /* the supervisor's review was done */
-  SOC_ANCHOR_RECOVERY,      /* recovery or damage control was completed */
-  SOC_ANCHOR_CLASSIFICATION,/* the incident was classified (DORA: as major) */
+  SOC_ANCHOR_DISCOVERY = 0,  /* awareness, 知悉 */
+  SOC_ANCHOR_REPORT,         /* the (first) report was filed */
+  SOC_ANCHOR_REVIEW,         /* the supervisor's review was done */
+  SOC_ANCHOR_RECOVERY,       /* recovery or damage control was completed */
+  SOC_ANCHOR_CLASSIFICATION, /* the incident was classified (DORA: as major) */
   SOC_ANCHOR_COUNT
 } soc_anchor;
 
 typedef struct soc_deadline_step {
   const char *id, *title, *title_zh, *who, *clause; /* title_zh, clause may be NULL */
-  unsigned levels;    /* bit (1u << level) for each level 1..4 the step applies to */
+  unsigned levels; /* bit (1u << level) for each level 1..4 the step applies to */
   soc_anchor from;
   soc_anchor completes; /* SOC_ANCHOR_NONE: completion comes from soc_incident_times.done */
-  int64_t within_s;   /* when within_months == 0 */
-  int within_months;  /* calendar months, UTC */
-  unsigned line;      /* where it was defined */
+  int64_t within_s;     /* when within_months == 0 */
+  int within_months;    /* calendar months, UTC */
+  unsigned line;        /* where it was defined */
 } soc_deadline_step;
 
 typedef struct soc_regime soc_regime;
@@ -78,9 +78,9 @@ typedef struct soc_incident_times {
   int64_t at[SOC_ANCHOR_COUNT]; /* indexed by soc_anchor; 0 = has not happened */
   const soc_step_done *done;    /* may be NULL */
   size_t ndone;
-  int64_t now;                  /* 0: unknown, so an undone step is only "open" */
-  int prev_level;               /* 0: the level never changed */
-  int64_t level_changed_at;     /* when prev_level was replaced by the current level */
+  int64_t now;              /* 0: unknown, so an undone step is only "open" */
+  int prev_level;           /* 0: the level never changed */
+  int64_t level_changed_at; /* when prev_level was replaced by the current level */
 } soc_incident_times;
 
 typedef enum {

@@ -26,15 +26,14 @@ typedef struct soc_decision {
   fjson_object *doc;
   const char *id, *report, *kind, *by, *at_text, *reason, *result;
   int64_t at_ns;
-  int level;             /* kind "level": 1-4; 0 when absent or not an integer */
+  int level; /* kind "level": 1-4; 0 when absent or not an integer */
 } soc_decision;
 
 /* Parses one message of len bytes (need not be NUL-terminated). Returns 0,
  * or -EINVAL with why filled (not JSON, wrong schema, a required field
  * missing or not a string, a bad time, too large). OUT: *out, cleared on
  * failure. */
-int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *why,
-                       size_t why_len);
+int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *why, size_t why_len);
 void soc_decision_clear(soc_decision *d); /* NULL-safe, idempotent */
 
 /* The report number when d->report is "<agent id>/<number>" of this agent

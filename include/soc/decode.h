@@ -53,20 +53,20 @@
 #define SOC_TCP_CWR 0x80
 
 typedef enum {
-  SOC_DECODE_OK = 0,      /* transport decoded (or an IP protocol we do not decode) */
-  SOC_DECODE_FRAGMENT,    /* an IP fragment: frag_* set, transport not decoded */
-  SOC_DECODE_NOT_IP,      /* ARP, LLDP, ...: fine, just not ours */
+  SOC_DECODE_OK = 0,   /* transport decoded (or an IP protocol we do not decode) */
+  SOC_DECODE_FRAGMENT, /* an IP fragment: frag_* set, transport not decoded */
+  SOC_DECODE_NOT_IP,   /* ARP, LLDP, ...: fine, just not ours */
   /* Malformed, counted by reason. */
-  SOC_DECODE_BAD_LINKTYPE,   /* a link type we cannot read */
-  SOC_DECODE_BAD_LINK,       /* link header cut short */
-  SOC_DECODE_BAD_VLAN,       /* more than two VLAN tags, or a tag cut short */
-  SOC_DECODE_BAD_IPV4,       /* version, header length or total length wrong */
-  SOC_DECODE_BAD_IPV6,       /* header cut short or payload length wrong */
-  SOC_DECODE_BAD_IPV6_EXT,   /* an extension header cut short, or too many */
-  SOC_DECODE_BAD_FRAGMENT,   /* a fragment whose offset and length exceed 64 KiB */
-  SOC_DECODE_BAD_TCP,        /* TCP header cut short or data offset wrong */
-  SOC_DECODE_BAD_UDP,        /* UDP header cut short or length wrong */
-  SOC_DECODE_BAD_ICMP,       /* ICMP header cut short */
+  SOC_DECODE_BAD_LINKTYPE, /* a link type we cannot read */
+  SOC_DECODE_BAD_LINK,     /* link header cut short */
+  SOC_DECODE_BAD_VLAN,     /* more than two VLAN tags, or a tag cut short */
+  SOC_DECODE_BAD_IPV4,     /* version, header length or total length wrong */
+  SOC_DECODE_BAD_IPV6,     /* header cut short or payload length wrong */
+  SOC_DECODE_BAD_IPV6_EXT, /* an extension header cut short, or too many */
+  SOC_DECODE_BAD_FRAGMENT, /* a fragment whose offset and length exceed 64 KiB */
+  SOC_DECODE_BAD_TCP,      /* TCP header cut short or data offset wrong */
+  SOC_DECODE_BAD_UDP,      /* UDP header cut short or length wrong */
+  SOC_DECODE_BAD_ICMP,     /* ICMP header cut short */
   SOC_DECODE_COUNT
 } soc_decode_result;
 
@@ -75,25 +75,25 @@ const char *soc_decode_result_name(soc_decode_result r);
 
 typedef struct soc_packet {
   int64_t ts_ns;
-  uint32_t wire_len;     /* the packet's length on the wire (>= cap_len) */
-  uint32_t cap_len;      /* bytes captured */
-  uint16_t vlan[2];      /* VLAN ids, outer first */
+  uint32_t wire_len; /* the packet's length on the wire (>= cap_len) */
+  uint32_t cap_len;  /* bytes captured */
+  uint16_t vlan[2];  /* VLAN ids, outer first */
   uint8_t nvlan;
-  uint8_t ip_version;    /* 4 or 6; 0 when not IP */
+  uint8_t ip_version;       /* 4 or 6; 0 when not IP */
   uint8_t src[16], dst[16]; /* IPv4 addresses in the first 4 bytes */
-  uint8_t proto;         /* transport protocol number (IPv6: after extension headers) */
-  uint8_t ttl;           /* IPv4 TTL or IPv6 hop limit */
-  uint8_t snapped;       /* the capture cut this packet: payload is shorter than it was */
+  uint8_t proto;            /* transport protocol number (IPv6: after extension headers) */
+  uint8_t ttl;              /* IPv4 TTL or IPv6 hop limit */
+  uint8_t snapped;          /* the capture cut this packet: payload is shorter than it was */
   /* Fragments (SOC_DECODE_FRAGMENT). */
-  uint32_t frag_id;      /* IPv4 identification or IPv6 fragment id */
-  uint32_t frag_offset;  /* bytes */
-  uint8_t frag_more;     /* more fragments follow */
+  uint32_t frag_id;     /* IPv4 identification or IPv6 fragment id */
+  uint32_t frag_offset; /* bytes */
+  uint8_t frag_more;    /* more fragments follow */
   const uint8_t *frag_data;
   size_t frag_len;
   /* Transport. */
   uint16_t sport, dport; /* ICMP: type and code */
   uint8_t tcp_flags;
-  uint32_t seq, ack;     /* TCP */
+  uint32_t seq, ack; /* TCP */
   uint16_t window;
   const uint8_t *payload;
   size_t payload_len;

@@ -30,9 +30,8 @@ void soc_diag_free(soc_diag *d);
  * further ones are only counted: a hostile file must not make us allocate
  * without bound. */
 #define SOC_DIAG_MAX 1000
-void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file,
-                  unsigned line, unsigned col, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line, unsigned col,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The same with a va_list, for wrappers. */
 void soc_diag_vadd(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line,

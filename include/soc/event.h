@@ -87,10 +87,10 @@ typedef enum {
  * Kafka brokers accept by default. */
 #define SOC_EVENT_VALUE_MAX (64 * 1024)
 #define SOC_EVENT_BYTES_MAX (128 * 1024)
-#define SOC_EVENT_EXTRA_MAX 64  /* extra fields */
-#define SOC_EVENT_KEY_MAX 128   /* bytes in an extra field's dotted key */
-#define SOC_EVENT_TAG_MAX 32    /* tags, not counting the flag tags */
-#define SOC_EVENT_SD_MAX 64     /* syslog structured-data parameters */
+#define SOC_EVENT_EXTRA_MAX 64   /* extra fields */
+#define SOC_EVENT_KEY_MAX 128    /* bytes in an extra field's dotted key */
+#define SOC_EVENT_TAG_MAX 32     /* tags, not counting the flag tags */
+#define SOC_EVENT_SD_MAX 64      /* syslog structured-data parameters */
 #define SOC_EVENT_SD_NAME_MAX 64 /* bytes in an SD-ID or a parameter name */
 /* The longest JSON any event can have, with its NUL: every stored byte
  * escaped to six, plus the names and punctuation. A buffer this size never
@@ -197,8 +197,7 @@ const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc
 /* The i-th extra field, for a reader that looks at every one (the rules'
  * prefilter): its name, and its value as soc_event_get gives it; *k is
  * what soc_event_key_of gives for the name. NULL past the end. */
-const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value,
-                               soc_event_key *k);
+const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value, soc_event_key *k);
 
 /* Sets the extra field called name (not a known field's name) to a JSON
  * value written as it is: a number, an array (dns.answers,

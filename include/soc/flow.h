@@ -29,27 +29,27 @@
 #include "soc/tcpreasm.h"
 
 typedef enum {
-  SOC_FLOW_END_TIMEOUT,   /* idle */
-  SOC_FLOW_END_CLOSED,    /* FIN both ways */
-  SOC_FLOW_END_RESET,     /* RST */
-  SOC_FLOW_END_EVICTED,   /* the table was full */
-  SOC_FLOW_END_FLUSH,     /* end of input */
+  SOC_FLOW_END_TIMEOUT, /* idle */
+  SOC_FLOW_END_CLOSED,  /* FIN both ways */
+  SOC_FLOW_END_RESET,   /* RST */
+  SOC_FLOW_END_EVICTED, /* the table was full */
+  SOC_FLOW_END_FLUSH,   /* end of input */
 } soc_flow_end;
 
 const char *soc_flow_end_name(soc_flow_end why);
 
 typedef struct soc_flow {
-  uint64_t id;              /* unique within the table, in order of creation */
+  uint64_t id; /* unique within the table, in order of creation */
   uint8_t version, proto;
-  uint8_t addr[2][16];      /* [0] client, [1] server */
+  uint8_t addr[2][16]; /* [0] client, [1] server */
   uint16_t port[2];
   int64_t first_ns, last_ns;
   uint64_t packets[2], bytes[2]; /* by direction; bytes on the wire */
-  uint8_t tcp_flags[2];     /* OR of every packet's flags, by direction */
+  uint8_t tcp_flags[2];          /* OR of every packet's flags, by direction */
   uint8_t fin[2], rst;
   soc_tcp_stream stream[2];
-  void *app;                /* the caller's (netmon: its protocol parsers) */
-  void *user;               /* netmon's caller's (netmon.h, on_flow_end) */
+  void *app;  /* the caller's (netmon: its protocol parsers) */
+  void *user; /* netmon's caller's (netmon.h, on_flow_end) */
   /* The table's. */
   struct soc_flow *hnext, *prev, *next;
   uint32_t hash;
@@ -57,9 +57,9 @@ typedef struct soc_flow {
 } soc_flow;
 
 typedef struct soc_flowtab_opts {
-  uint32_t max_flows;          /* default 65536 */
-  int64_t timeout_ns;          /* idle; default 120 s */
-  int64_t closed_timeout_ns;   /* after RST / FIN both ways; default 5 s */
+  uint32_t max_flows;        /* default 65536 */
+  int64_t timeout_ns;        /* idle; default 120 s */
+  int64_t closed_timeout_ns; /* after RST / FIN both ways; default 5 s */
 } soc_flowtab_opts;
 
 typedef struct soc_flowtab_stats {

@@ -26,20 +26,20 @@
 #include "soc/decode.h"
 
 typedef struct soc_ipfrag_opts {
-  size_t max_bytes;        /* default 4 MiB */
-  uint32_t max_datagrams;  /* default 1024 */
-  uint32_t max_fragments;  /* per datagram, default 64 */
-  int64_t timeout_ns;      /* default 30 s */
+  size_t max_bytes;       /* default 4 MiB */
+  uint32_t max_datagrams; /* default 1024 */
+  uint32_t max_fragments; /* per datagram, default 64 */
+  int64_t timeout_ns;     /* default 30 s */
 } soc_ipfrag_opts;
 
 typedef struct soc_ipfrag_stats {
-  int64_t fragments;       /* taken in */
-  int64_t reassembled;     /* datagrams completed */
-  int64_t timeouts;        /* datagrams dropped incomplete after the timeout */
-  int64_t evicted;         /* datagrams dropped to stay within max_bytes / max_datagrams */
-  int64_t overlaps;        /* fragments that overlapped bytes already received */
-  int64_t too_many;        /* datagrams dropped past max_fragments */
-  int64_t bad;             /* inconsistent: beyond the end a last fragment set, ... */
+  int64_t fragments;   /* taken in */
+  int64_t reassembled; /* datagrams completed */
+  int64_t timeouts;    /* datagrams dropped incomplete after the timeout */
+  int64_t evicted;     /* datagrams dropped to stay within max_bytes / max_datagrams */
+  int64_t overlaps;    /* fragments that overlapped bytes already received */
+  int64_t too_many;    /* datagrams dropped past max_fragments */
+  int64_t bad;         /* inconsistent: beyond the end a last fragment set, ... */
 } soc_ipfrag_stats;
 
 typedef struct soc_ipfrag soc_ipfrag;

@@ -30,9 +30,9 @@
 #include "soc/store.h"
 
 /* Line flags, kept with the line. */
-#define SOC_JLINE_TRUNCATED (1u << 0) /* longer than the input's maximum: cut */
-#define SOC_JLINE_PARTIAL (1u << 1)   /* flushed without its newline after the idle time */
-#define SOC_JLINE_CONVERTED (1u << 2) /* the input converted it to UTF-8 (e.g. from Big5) */
+#define SOC_JLINE_TRUNCATED (1u << 0)    /* longer than the input's maximum: cut */
+#define SOC_JLINE_PARTIAL (1u << 1)      /* flushed without its newline after the idle time */
+#define SOC_JLINE_CONVERTED (1u << 2)    /* the input converted it to UTF-8 (e.g. from Big5) */
 #define SOC_JLINE_BAD_ENCODING (1u << 3) /* conversion failed on some bytes: kept raw */
 /* The line is an event built by the agent itself (network metadata, flow
  * records), kept as the one-line ECS JSON that soc_event_write_json
@@ -41,24 +41,24 @@
 #define SOC_JLINE_EVENT (1u << 4)
 
 typedef struct soc_jline {
-  const char *data;   /* the line, without its newline; need not be NUL-terminated */
+  const char *data; /* the line, without its newline; need not be NUL-terminated */
   size_t len;
-  uint64_t pos;       /* byte offset of the line in its file, or the input's sequence */
-  int64_t ts_ns;      /* event time (from the header, else recv_ns) */
-  int64_t recv_ns;    /* when it was read */
-  uint32_t flags;     /* SOC_JLINE_* */
-  const char *host;   /* host name from the header; NULL or "" when none */
-  const char *peer;   /* the sender's "address:port" for network inputs, else NULL */
+  uint64_t pos;     /* byte offset of the line in its file, or the input's sequence */
+  int64_t ts_ns;    /* event time (from the header, else recv_ns) */
+  int64_t recv_ns;  /* when it was read */
+  uint32_t flags;   /* SOC_JLINE_* */
+  const char *host; /* host name from the header; NULL or "" when none */
+  const char *peer; /* the sender's "address:port" for network inputs, else NULL */
 } soc_jline;
 
 typedef struct soc_journal_opts {
-  int64_t max_bytes;       /* soft cap of stored bytes: forwarded blocks go first */
-  int64_t hard_max_bytes;  /* past this, unforwarded blocks go too, counted and reported */
-  int64_t max_age_sec;     /* forwarded blocks older than this go; 0: no age limit */
-  uint32_t block_lines;    /* default 1024 */
-  uint32_t block_bytes;    /* default 256 KiB */
-  size_t pending_max;      /* default 16 MiB */
-  int level;               /* zstd level, default 1 */
+  int64_t max_bytes;      /* soft cap of stored bytes: forwarded blocks go first */
+  int64_t hard_max_bytes; /* past this, unforwarded blocks go too, counted and reported */
+  int64_t max_age_sec;    /* forwarded blocks older than this go; 0: no age limit */
+  uint32_t block_lines;   /* default 1024 */
+  uint32_t block_bytes;   /* default 256 KiB */
+  size_t pending_max;     /* default 16 MiB */
+  int level;              /* zstd level, default 1 */
 } soc_journal_opts;
 
 typedef struct soc_journal soc_journal;
@@ -84,7 +84,7 @@ void soc_journal_done(soc_journal *j, int committed);
 
 /* What retention removed in one pass. */
 typedef struct soc_journal_trim {
-  int64_t blocks, lines, bytes;          /* forwarded data removed by size or age */
+  int64_t blocks, lines, bytes;                /* forwarded data removed by size or age */
   int64_t lost_blocks, lost_lines, lost_bytes; /* NOT yet forwarded: the hard cap was reached */
 } soc_journal_trim;
 
@@ -98,7 +98,7 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
 
 /* One line read back. data and strings are valid during the callback. */
 typedef struct soc_jentry {
-  int64_t block;        /* journal_block id */
+  int64_t block; /* journal_block id */
   const char *source;
   int64_t stream;
   soc_jline line;

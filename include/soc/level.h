@@ -7,8 +7,8 @@
  * is kept, so a person can see why.
  *
  *   impact               level 4         level 3              level 2                 level 1
- *   leak                 national secret classified/sensitive general data, core/CII  general, non-core
- *   tamper, severe       CII             core                 non-core                -
+ *   leak                 national secret classified/sensitive general data, core/CII  general,
+ * non-core tamper, severe       CII             core                 non-core                -
  *   tamper, minor        -               CII                  core                    non-core
  *   outage > tolerable   CII             core                 non-core                -
  *   outage <= tolerable  -               CII                  core                    non-core
@@ -54,26 +54,26 @@ typedef enum {
 
 typedef struct soc_impact {
   soc_impact_kind kind;
-  soc_tier tier;              /* all kinds */
-  soc_data_class data_class;  /* leak only */
-  soc_severity severity;      /* tamper only */
-  int64_t outage_seconds;     /* outage only: duration so far, >= 0 */
-  int64_t tolerable_seconds;  /* outage only: the asset's tolerable downtime, >= 0 */
+  soc_tier tier;             /* all kinds */
+  soc_data_class data_class; /* leak only */
+  soc_severity severity;     /* tamper only */
+  int64_t outage_seconds;    /* outage only: duration so far, >= 0 */
+  int64_t tolerable_seconds; /* outage only: the asset's tolerable downtime, >= 0 */
 } soc_impact;
 
 /* One clause of §2.3 that decided a level. Static storage, never freed. */
 typedef struct soc_level_clause {
-  int level;             /* 1..4 */
-  const char *ref;       /* e.g. "§2.3(二)2" */
-  const char *text;      /* English, e.g. "core business system severely tampered" */
-  const char *text_zh;   /* the guideline's words */
+  int level;           /* 1..4 */
+  const char *ref;     /* e.g. "§2.3(二)2" */
+  const char *text;    /* English, e.g. "core business system severely tampered" */
+  const char *text_zh; /* the guideline's words */
 } soc_level_clause;
 
 #define SOC_LEVEL_MAX_IMPACTS 16
 
 typedef struct soc_level_result {
-  int level;                                          /* 1..4: the highest */
-  size_t n;                                           /* == number of impacts */
+  int level;                                              /* 1..4: the highest */
+  size_t n;                                               /* == number of impacts */
   const soc_level_clause *clauses[SOC_LEVEL_MAX_IMPACTS]; /* one per impact, same order */
 } soc_level_result;
 

@@ -36,11 +36,11 @@
 typedef struct soc_netmon_opts {
   soc_flowtab_opts flow;
   soc_ipfrag_opts frag;
-  soc_tcpreasm_opts tcp;      /* tcp.depth: the "first N bytes" of each direction */
-  size_t body_max;            /* HTTP body bytes decoded and handed on, per body */
-  int flow_records;           /* emit an event per flow when it ends */
+  soc_tcpreasm_opts tcp; /* tcp.depth: the "first N bytes" of each direction */
+  size_t body_max;       /* HTTP body bytes decoded and handed on, per body */
+  int flow_records;      /* emit an event per flow when it ends */
 
-  void *arg;                  /* for every callback */
+  void *arg; /* for every callback */
   /* An event is ready (required). */
   void (*on_event)(void *arg, soc_event *ev);
   /* THE STREAM HOOK, for scanners (YARA): the reassembled bytes of a TCP
@@ -50,14 +50,14 @@ typedef struct soc_netmon_opts {
    * bytes lost). Borrowed for the call; a scanner keeps its own copy of
    * what it needs (in flow->user). UDP payloads are not passed. May be
    * NULL. */
-  void (*on_stream_data)(void *arg, soc_flow *flow, int dir, const uint8_t *bytes,
-                         size_t len, uint64_t offset);
+  void (*on_stream_data)(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
+                         uint64_t offset);
   /* HTTP bodies, decoded (chunked, gzip, deflate), up to body_max bytes
    * each, with the transaction they belong to: a download is dir 1, an
    * upload dir 0. final is set once, with len 0, when the body ends. May
    * be NULL. */
-  void (*on_body)(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir,
-                  const uint8_t *bytes, size_t len, uint64_t offset, int final);
+  void (*on_body)(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir, const uint8_t *bytes,
+                  size_t len, uint64_t offset, int final);
   /* A flow ends, after its last on_stream_data and on_body: where a
    * scanner finishes what it kept per flow in flow->user (the caller's to
    * allocate and to free here). May be NULL. */

@@ -51,16 +51,16 @@ int soc_dns_to_event(const uint8_t *msg, size_t len, soc_event *ev);
 /* A request and its response. Strings are NUL-terminated, "" when absent. */
 typedef struct soc_http_txn {
   char method[24];
-  char version[16];            /* "1.1" */
-  const char *uri;             /* request target as sent */
-  const char *host;            /* Host header, without port */
+  char version[16]; /* "1.1" */
+  const char *uri;  /* request target as sent */
+  const char *host; /* Host header, without port */
   const char *user_agent;
   const char *referrer;
-  const char *request_type;    /* request Content-Type */
-  int status;                  /* 0: no response seen */
-  const char *response_type;   /* response Content-Type */
-  uint64_t body_bytes[2];      /* decoded body bytes by direction (also past body_max) */
-  uint8_t truncated[2];        /* the body was longer than body_max */
+  const char *request_type;  /* request Content-Type */
+  int status;                /* 0: no response seen */
+  const char *response_type; /* response Content-Type */
+  uint64_t body_bytes[2];    /* decoded body bytes by direction (also past body_max) */
+  uint8_t truncated[2];      /* the body was longer than body_max */
   uint8_t has_request;
 } soc_http_txn;
 
@@ -73,8 +73,8 @@ typedef struct soc_http_cbs {
   void (*on_body)(void *arg, const soc_http_txn *t, int dir, const uint8_t *data, size_t len,
                   uint64_t offset, int final);
   void *arg;
-  size_t body_max;             /* default 1 MiB */
-  soc_netproto_stats *stats;   /* borrowed, required */
+  size_t body_max;           /* default 1 MiB */
+  soc_netproto_stats *stats; /* borrowed, required */
 } soc_http_cbs;
 
 typedef struct soc_http soc_http;
@@ -95,13 +95,13 @@ void soc_http_free(soc_http *h);
 
 typedef struct soc_tls_info {
   uint8_t have_client, have_server;
-  uint16_t client_version;     /* highest offered (supported_versions), else legacy */
-  uint16_t server_version;     /* chosen */
+  uint16_t client_version; /* highest offered (supported_versions), else legacy */
+  uint16_t server_version; /* chosen */
   char sni[256];
   char alpn[SOC_TLS_ALPN_MAX][64]; /* offered by the client, in order */
   unsigned nalpn;
-  char server_alpn[64];        /* chosen by the server */
-  char ja3[33], ja3s[33];      /* MD5 hex of the JA3 / JA3S strings */
+  char server_alpn[64];   /* chosen by the server */
+  char ja3[33], ja3s[33]; /* MD5 hex of the JA3 / JA3S strings */
 } soc_tls_info;
 
 typedef struct soc_tls soc_tls;
@@ -119,8 +119,8 @@ void soc_tls_to_event(const soc_tls_info *i, soc_event *ev);
 /* ---- SSH --------------------------------------------------------------- */
 
 typedef struct soc_ssh_info {
-  char banner[2][256];         /* "SSH-2.0-OpenSSH_7.4", by direction */
-  char hassh[2][33];           /* HASSH (client) / HASSHServer (server), MD5 hex */
+  char banner[2][256]; /* "SSH-2.0-OpenSSH_7.4", by direction */
+  char hassh[2][33];   /* HASSH (client) / HASSHServer (server), MD5 hex */
   uint8_t have_banner[2], have_kex[2];
 } soc_ssh_info;
 

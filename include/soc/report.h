@@ -66,8 +66,8 @@ typedef struct soc_report_origin {
  * socctl show --json prints it): number is the draft's id, at_ns when it
  * was confirmed, by the analyst. OUT: *out, owned by the caller
  * (fjson_object_put). */
-int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *draft,
-                   const char *by, int64_t at_ns, fjson_object **out);
+int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *draft, const char *by,
+                   int64_t at_ns, fjson_object **out);
 /* Folds a merged draft's hosts, rules, indicators, span and count in. */
 int soc_report_fold_draft(fjson_object *r, int64_t number, fjson_object *draft);
 /* Appends one evidence line (at most SOC_REPORT_EVIDENCE_MAX are kept;
@@ -114,8 +114,7 @@ int soc_report_support_dispatched(fjson_object *r, const char *by, int64_t at_ns
  * "impact.confidentiality.level"); value is text, parsed by the field's type
  * (text, bool yes/no, level 0-4, choice, list of numbers, time). A list
  * field ("response.containment", "response.evidence_kept") appends. */
-int soc_report_set(fjson_object *r, const char *path, const char *value, char *why,
-                   size_t why_len);
+int soc_report_set(fjson_object *r, const char *path, const char *value, char *why, size_t why_len);
 /* The i-th settable path and a short help; NULL past the end. */
 const char *soc_report_settable(size_t i, const char **help);
 

@@ -145,8 +145,7 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
  * warning naming the reason (counted in st->sigma_reasons); its file
  * still counts as good. */
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
-                              size_t nsigma, soc_rules **out, soc_rules_stats *st,
-                              soc_diag *diag);
+                              size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag);
 /* One Sigma rule from memory (tests, fuzzing). */
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag);

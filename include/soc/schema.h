@@ -48,11 +48,11 @@ struct soc_field {
   const char *key;
   soc_field_type type;
   size_t offset;
-  const char *def;      /* default, written as it would be in YAML; NULL: none */
+  const char *def; /* default, written as it would be in YAML; NULL: none */
   unsigned flags;
-  int64_t min, max;     /* INT, DURATION, SIZE: checked when min < max */
+  int64_t min, max; /* INT, DURATION, SIZE: checked when min < max */
   const char *help;
-  size_t count_offset;  /* STRINGS only */
+  size_t count_offset; /* STRINGS only */
   /* CUSTOM only: parse node into (char *)obj + offset; return 0 or -EINVAL
    * after adding a diagnostic. release frees what parse stored. */
   int (*parse)(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx, const char *where);
@@ -99,13 +99,11 @@ int soc_expand_env(const char *s, char **out, char *unset, size_t unsetlen);
 char *soc_path_resolve(const char *base_dir, const char *path);
 
 /* Writes one line per key: name, type, default and help. */
-void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *section,
-                          FILE *out);
+void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *section, FILE *out);
 /* The same as man(7) source: one tagged paragraph (.TP) per key, text
  * escaped for roff. The configuration manual pages are made of it at
  * build time, so they can not drift from --help-config. */
-void soc_schema_print_man(const soc_field *fields, size_t nfields, const char *section,
-                          FILE *out);
+void soc_schema_print_man(const soc_field *fields, size_t nfields, const char *section, FILE *out);
 /* s as roff text: backslashes and hyphens escaped, and a leading '.' or
  * '\'' made literal. */
 void soc_schema_roff(const char *s, FILE *out);

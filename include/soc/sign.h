@@ -76,7 +76,7 @@ void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const voi
                    size_t len, uint8_t out[SOC_SIGN_HASH_LEN]);
 
 typedef struct soc_sign_batch {
-  char sig[SOC_SIGN_SIG_TEXT + 1];                           /* the root's signature */
+  char sig[SOC_SIGN_SIG_TEXT + 1];                         /* the root's signature */
   char proof[SOC_SIGN_BATCH_MAX][SOC_SIGN_PROOF_TEXT + 1]; /* message i's proof */
 } soc_sign_batch;
 /* Signs the n leaves (1..SOC_SIGN_BATCH_MAX). Returns 0, -EINVAL or -EIO. */

@@ -8,11 +8,10 @@
  * in one file.
  *
  * Opening a store creates the file if needed with mode 0600 (0640 with
- * SOC_STORE_GROUP_READ, 0660 with SOC_STORE_GROUP_WRITE), whatever the umask, and sets the same mode on its
- * -wal and -shm companions; checks the file with PRAGMA quick_check; turns
- * on WAL; and brings the schema up to date, one migration per transaction.
- * A file written by a newer version of this program is refused rather than
- * guessed at. Every error message names the file.
+ * SOC_STORE_GROUP_READ, 0660 with SOC_STORE_GROUP_WRITE), whatever the umask, and sets the same
+ * mode on its -wal and -shm companions; checks the file with PRAGMA quick_check; turns on WAL; and
+ * brings the schema up to date, one migration per transaction. A file written by a newer version of
+ * this program is refused rather than guessed at. Every error message names the file.
  *
  * Errors are negative errno codes:
  *   -EBADMSG   the file is not an SQLite database, or is corrupt
@@ -102,17 +101,17 @@ int soc_store_meta_set(soc_store *s, const char *key, const char *value);
  * input), encoded and compressed by journal.c; the store only indexes it. */
 
 typedef struct soc_block_meta {
-  int64_t id;            /* OUT of insert; set by scans */
-  const char *source;    /* input id */
-  int64_t stream;        /* file stream id; 0 for network inputs */
+  int64_t id;         /* OUT of insert; set by scans */
+  const char *source; /* input id */
+  int64_t stream;     /* file stream id; 0 for network inputs */
   uint64_t first_pos, last_pos;
   int64_t first_ts, last_ts; /* event times, ns */
-  int64_t recv_last;     /* when the newest line was read, ns */
+  int64_t recv_last;         /* when the newest line was read, ns */
   uint32_t lines;
-  uint32_t raw_bytes;    /* before compression */
-  int codec;             /* journal.c's codec number */
-  const char *hosts;     /* distinct host names, '\n'-separated; "" for none */
-  int check;             /* set by scans: SOC_BLOCK_OK, _UNCHECKED or _DAMAGED */
+  uint32_t raw_bytes; /* before compression */
+  int codec;          /* journal.c's codec number */
+  const char *hosts;  /* distinct host names, '\n'-separated; "" for none */
+  int check;          /* set by scans: SOC_BLOCK_OK, _UNCHECKED or _DAMAGED */
 } soc_block_meta;
 
 /* What a scan found of a block's checksum (a SHA-256 over the data and
@@ -126,13 +125,13 @@ int soc_store_block_insert(soc_store *s, const soc_block_meta *m, const void *da
                            int64_t *id);
 
 typedef struct soc_block_query {
-  int64_t after_id;      /* blocks with id > after_id (0: from the start) */
-  int64_t upto_id;       /* and id <= upto_id (0: no limit) */
-  const char *source;    /* NULL: any */
-  int64_t since_ns;      /* blocks whose last_ts >= since_ns (0: any) */
-  int64_t until_ns;      /* blocks whose first_ts <= until_ns (0: any) */
-  const char *host;      /* NULL: any; else blocks whose hosts list has it */
-  size_t limit;          /* 0: no limit */
+  int64_t after_id;   /* blocks with id > after_id (0: from the start) */
+  int64_t upto_id;    /* and id <= upto_id (0: no limit) */
+  const char *source; /* NULL: any */
+  int64_t since_ns;   /* blocks whose last_ts >= since_ns (0: any) */
+  int64_t until_ns;   /* blocks whose first_ts <= until_ns (0: any) */
+  const char *host;   /* NULL: any; else blocks whose hosts list has it */
+  size_t limit;       /* 0: no limit */
 } soc_block_query;
 
 /* Calls cb for each matching block in id order; data and strings are valid
@@ -143,7 +142,7 @@ int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb
 
 typedef struct soc_block_totals {
   int64_t blocks, lines, raw_bytes, stored_bytes;
-  int64_t first_id, last_id;  /* 0 when empty */
+  int64_t first_id, last_id; /* 0 when empty */
 } soc_block_totals;
 int soc_store_block_totals(soc_store *s, soc_block_totals *out);
 /* The same for the blocks with id > after_id: what is not forwarded yet. */
@@ -154,8 +153,7 @@ int soc_store_block_last(soc_store *s, int64_t *id);
 
 /* Records, once per block id, that block m is damaged and why (what its row
  * still says is kept with it). OUT: *fresh, 1 when it was not known yet. */
-int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why,
-                                int *fresh);
+int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why, int *fresh);
 /* Every block ever found damaged, by id; m->hosts is "" and m->check
  * SOC_BLOCK_DAMAGED. A non-zero return from cb stops and is returned. */
 typedef int (*soc_damage_cb)(void *arg, const soc_block_meta *m, const char *why);
@@ -178,18 +176,22 @@ int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, in
 #define SOC_STREAM_PATH_MAX 4096
 #define SOC_STREAM_FP_MAX 32
 
-typedef enum { SOC_STREAM_ACTIVE = 0, SOC_STREAM_DRAINING = 1, SOC_STREAM_DONE = 2 } soc_stream_state;
+typedef enum {
+  SOC_STREAM_ACTIVE = 0,
+  SOC_STREAM_DRAINING = 1,
+  SOC_STREAM_DONE = 2
+} soc_stream_state;
 
 typedef struct soc_stream_row {
   int64_t id;
   char input[SOC_STORE_META_KEY_MAX];
   char path[SOC_STREAM_PATH_MAX];
   uint64_t dev, ino;
-  uint32_t fp_len;                  /* bytes of the file the fingerprint covers */
-  uint8_t fp[SOC_STREAM_FP_MAX];    /* SHA-256 of them */
+  uint32_t fp_len;               /* bytes of the file the fingerprint covers */
+  uint8_t fp[SOC_STREAM_FP_MAX]; /* SHA-256 of them */
   uint64_t offset;
   soc_stream_state state;
-  uint32_t flags;                   /* the input's own (e.g. "inside an over-long line") */
+  uint32_t flags; /* the input's own (e.g. "inside an over-long line") */
 } soc_stream_row;
 
 /* Every stream of input that is not DONE. OUT: *rows (free()), *n. */
@@ -218,8 +220,8 @@ int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);
  * replays detection exactly. */
 
 /* Inserts or replaces the state blob of (rule, key); len 0 deletes it. */
-int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key,
-                               const void *blob, size_t len);
+int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
+                               size_t len);
 /* Forgets every saved state (a full dump follows). */
 int soc_store_detect_state_clear(soc_store *s);
 typedef int (*soc_state_cb)(void *arg, const char *rule, const char *key, const void *blob,
@@ -236,11 +238,11 @@ typedef struct soc_draft_row {
   char rule[SOC_DRAFT_RULE_MAX];
   char key[SOC_DRAFT_KEY_MAX];
   char asset[SOC_DRAFT_ASSET_MAX];
-  char status[SOC_DRAFT_STATUS_MAX];   /* open, confirmed, rejected, merged */
+  char status[SOC_DRAFT_STATUS_MAX]; /* open, confirmed, rejected, merged */
   int level;
   int64_t first_ns, last_ns, discovered_ns;
   int64_t count;
-  char *body;                          /* JSON, owned by the row: soc_draft_row_clear */
+  char *body; /* JSON, owned by the row: soc_draft_row_clear */
 } soc_draft_row;
 
 void soc_draft_row_clear(soc_draft_row *row);
@@ -291,13 +293,13 @@ typedef struct soc_alert_row {
   int64_t id;
   char rule[SOC_DRAFT_RULE_MAX];
   char key[SOC_DRAFT_KEY_MAX];
-  char host[SOC_DRAFT_ASSET_MAX];      /* the grouping's scope: host.name, else the asset */
+  char host[SOC_DRAFT_ASSET_MAX]; /* the grouping's scope: host.name, else the asset */
   char asset[SOC_DRAFT_ASSET_MAX];
-  char impact[SOC_ALERT_IMPACT_MAX];   /* none, leak, tamper, outage */
-  int level;                           /* its rule's level alone; 0 for none */
-  int64_t first_ns, last_ns, count;    /* times from the lines */
-  int64_t draft;                       /* the draft that took it in; 0: none */
-  char *body;                          /* its ECS alert, owned: soc_alert_row_clear */
+  char impact[SOC_ALERT_IMPACT_MAX]; /* none, leak, tamper, outage */
+  int level;                         /* its rule's level alone; 0 for none */
+  int64_t first_ns, last_ns, count;  /* times from the lines */
+  int64_t draft;                     /* the draft that took it in; 0: none */
+  char *body;                        /* its ECS alert, owned: soc_alert_row_clear */
 } soc_alert_row;
 
 void soc_alert_row_clear(soc_alert_row *row);
@@ -319,8 +321,8 @@ int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb c
 /* Appends alert's evidence lines to draft's, up to max lines in all. */
 int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max);
 /* Records that alert carries kind=value on host (once). */
-int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
-                               const char *value, int64_t alert);
+int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind, const char *value,
+                               int64_t alert);
 /* Alerts carrying kind=value on host last seen at or after since_ns: grouped 1,
  * those an open draft took in (newest first); 0, those no draft took in. */
 typedef int (*soc_entity_cb)(void *arg, int64_t alert, int64_t draft);
@@ -362,8 +364,8 @@ typedef int (*soc_report_cb)(void *arg, const soc_report_row *row);
 int soc_store_reports_scan(soc_store *s, const char *state, soc_report_cb cb, void *arg);
 /* Records that alert kind for (report, step, due) was raised. OUT: *fresh 1
  * when it was not raised before (the caller raises it), 0 when it was. */
-int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step,
-                                  const char *kind, int64_t due, int *fresh);
+int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step, const char *kind,
+                                  int64_t due, int *fresh);
 /* Records that the center's decision id was applied to report. OUT: *fresh
  * as above. */
 int soc_store_center_decision_once(soc_store *s, const char *id, int64_t report, int *fresh);
@@ -402,9 +404,9 @@ typedef struct soc_object_row {
   char sha256[SOC_SHA256_HEX_LEN + 1];
   char name[SOC_STREAM_PATH_MAX];
   int64_t size;
-  int kept;              /* bytes present */
+  int kept; /* bytes present */
   int64_t ts_ns;
-  const void *bytes;     /* scan: valid during the callback only; NULL unless kept */
+  const void *bytes; /* scan: valid during the callback only; NULL unless kept */
 } soc_object_row;
 
 /* Records that draft matched the object (sha256, name). With bytes
@@ -444,20 +446,20 @@ typedef struct soc_center_origin {
 /* Inserts an event unless its id is there already. OUT: *dup (may be NULL)
  * 1 when it was (a replay), else 0. body is len bytes of UTF-8 JSON. */
 int soc_store_center_event_put(soc_center_writer *w, const soc_center_origin *o, const char *id,
-                         const char *agent, const char *host, const char *ts, const char *body,
-                         size_t len, int *dup);
+                               const char *agent, const char *host, const char *ts,
+                               const char *body, size_t len, int *dup);
 /* Keeps a message of another topic (alerts, incidents, ...) once per
  * (topic, partition, offset). OUT: *dup as above. */
-int soc_store_center_message_put(soc_center_writer *w, const soc_center_origin *o, const char *agent,
-                           const void *key, size_t key_len, const char *body, size_t len,
-                           int *dup);
+int soc_store_center_message_put(soc_center_writer *w, const soc_center_origin *o,
+                                 const char *agent, const void *key, size_t key_len,
+                                 const char *body, size_t len, int *dup);
 /* Keeps a rejected message: at most SOC_CENTER_QUARANTINE_HEAD bytes of its
  * payload (size is the whole length), the reason's name and a detail. */
 #define SOC_CENTER_QUARANTINE_HEAD 4096
 #define SOC_CENTER_KEY_MAX 1024 /* bytes of a message key that are kept */
-int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origin *o, const void *key,
-                              size_t key_len, const char *reason, const char *detail,
-                              const void *payload, size_t size, int *dup);
+int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origin *o,
+                                    const void *key, size_t key_len, const char *reason,
+                                    const char *detail, const void *payload, size_t size, int *dup);
 
 /* What a heartbeat says about its agent. Strings borrowed for the call. */
 typedef struct soc_center_agent {
@@ -465,8 +467,8 @@ typedef struct soc_center_agent {
   const char *agency;
   int64_t authority;
   const char *version;
-  int64_t seen_ns;      /* when it was sent, as far as the collector can tell */
-  const char *hb_ts;    /* its @timestamp */
+  int64_t seen_ns;   /* when it was sent, as far as the collector can tell */
+  const char *hb_ts; /* its @timestamp */
   int64_t uptime_s;
   int64_t lag_lines;
   const char *broker;
@@ -496,7 +498,7 @@ typedef int (*soc_center_alert_cb)(void *arg, const char *collector, int64_t ts_
                                    const char *kind, const char *message);
 int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg);
 int soc_store_center_counter_add(soc_center_writer *w, const char *collector, const char *name,
-                           int64_t delta);
+                                 int64_t delta);
 
 /* ---- reading (the CLI) ---- */
 /* Events stored, all or of one agent (agent NULL). */
@@ -517,7 +519,8 @@ typedef struct soc_center_rejected {
   size_t payload_len;
 } soc_center_rejected;
 typedef int (*soc_center_rejected_cb)(void *arg, const soc_center_rejected *r);
-int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb, void *arg);
+int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb,
+                                     void *arg);
 /* Every counter of every collector, ordered by collector then name. */
 typedef int (*soc_center_counter_cb)(void *arg, const char *collector, const char *name,
                                      int64_t value);
@@ -533,17 +536,17 @@ int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void 
 
 typedef struct soc_center_enrolment {
   const char *agent, *key, *agency;
-  const char *state;        /* SOC_CENTER_ENROLLED, _REVOKED or _PENDING */
-  const char *by, *os_user; /* who enrolled or revoked it; "" for pending */
-  int64_t at_ns;            /* then; pending: first seen */
+  const char *state;         /* SOC_CENTER_ENROLLED, _REVOKED or _PENDING */
+  const char *by, *os_user;  /* who enrolled or revoked it; "" for pending */
+  int64_t at_ns;             /* then; pending: first seen */
   int64_t last_ns, messages; /* pending: last seen, how many messages */
-  const char *prev_key;     /* enrolled: the key the agent rotated away from, or "" */
-  int64_t rotated_ns;       /* and when */
+  const char *prev_key;      /* enrolled: the key the agent rotated away from, or "" */
+  int64_t rotated_ns;        /* and when */
 } soc_center_enrolment;
 
 #define SOC_CENTER_AGENCY_MAX 255
 typedef struct soc_center_key_row {
-  char key[64];      /* base64, SOC_SIGN_PUB_TEXT characters */
+  char key[64]; /* base64, SOC_SIGN_PUB_TEXT characters */
   char agency[SOC_CENTER_AGENCY_MAX + 1];
   int revoked;
   char prev_key[64]; /* the key it rotated away from, "" if none */
@@ -585,9 +588,9 @@ typedef struct soc_center_report {
   const char *id, *agent, *agency, *state, *category;
   int level;
   int64_t revision, discovered_ns, received_ns;
-  int64_t flagged_ns;   /* reading: when the review deadline was found passed, 0: not */
-  const char *flag;     /* reading: why */
-  const char *body;     /* the document (JSON) */
+  int64_t flagged_ns; /* reading: when the review deadline was found passed, 0: not */
+  const char *flag;   /* reading: why */
+  const char *body;   /* the document (JSON) */
 } soc_center_report;
 typedef int (*soc_center_report_cb)(void *arg, const soc_center_report *r);
 /* Keeps this revision (once) and makes it the report's row when its revision
@@ -651,7 +654,7 @@ typedef struct soc_center_bundle {
   const char *path;   /* the archive on disk, "" before */
   const char *reason; /* why it failed */
   int64_t chunks, size;
-  int64_t have;       /* chunks stored */
+  int64_t have; /* chunks stored */
   int64_t checked_ns;
 } soc_center_bundle;
 typedef int (*soc_center_bundle_cb)(void *arg, const soc_center_bundle *b);

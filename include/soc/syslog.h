@@ -41,8 +41,8 @@ typedef enum {
 } soc_syslog_format;
 
 typedef struct soc_syslog_opts {
-  soc_tz tz;          /* zone of timestamps that carry none */
-  int64_t recv_ns;    /* when the line was received: year inference, raw @timestamp */
+  soc_tz tz;       /* zone of timestamps that carry none */
+  int64_t recv_ns; /* when the line was received: year inference, raw @timestamp */
 } soc_syslog_opts;
 
 /* Parses msg[0..len) into ev (which the caller has reset). Returns the

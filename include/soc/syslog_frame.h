@@ -51,34 +51,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SOC_FRAME_SLACK 32u            /* buffer room past the cap: "LEN " and CRLF */
-#define SOC_FRAME_CAP_MAX 16777216u    /* a count has at most 8 digits */
+#define SOC_FRAME_SLACK 32u         /* buffer room past the cap: "LEN " and CRLF */
+#define SOC_FRAME_CAP_MAX 16777216u /* a count has at most 8 digits */
 #define SOC_FRAME_MAX_DIGITS 8
 
 /* Frame flags: the same bits as SOC_JLINE_TRUNCATED and SOC_JLINE_PARTIAL
  * (soc/journal.h), so they can be handed to the journal as they are. */
-#define SOC_FRAME_TRUNCATED (1u << 0)  /* longer than the cap: cut */
-#define SOC_FRAME_PARTIAL (1u << 1)    /* the stream ended inside it */
+#define SOC_FRAME_TRUNCATED (1u << 0) /* longer than the cap: cut */
+#define SOC_FRAME_PARTIAL (1u << 1)   /* the stream ended inside it */
 
 enum {
-  SOC_FRAME_NEED_MORE = 0,  /* no frame yet: nothing consumed */
-  SOC_FRAME_MESSAGE = 1,    /* a message: hand it, then consume */
-  SOC_FRAME_SKIPPED = 2,    /* the rest of a cut message: consume, hand nothing */
+  SOC_FRAME_NEED_MORE = 0, /* no frame yet: nothing consumed */
+  SOC_FRAME_MESSAGE = 1,   /* a message: hand it, then consume */
+  SOC_FRAME_SKIPPED = 2,   /* the rest of a cut message: consume, hand nothing */
 };
 
 typedef struct soc_frame_state {
-  size_t cap;             /* max message bytes, 1..SOC_FRAME_CAP_MAX */
-  size_t scanned;         /* bytes after the front known to hold no terminator */
-  int newline_only;       /* a bad octet count was seen: no more counting */
-  int skipping;           /* discarding the rest of an over-long message */
+  size_t cap;       /* max message bytes, 1..SOC_FRAME_CAP_MAX */
+  size_t scanned;   /* bytes after the front known to hold no terminator */
+  int newline_only; /* a bad octet count was seen: no more counting */
+  int skipping;     /* discarding the rest of an over-long message */
 } soc_frame_state;
 
 typedef struct soc_frame {
-  size_t off, len;        /* the message: p[off .. off + len), within p[0 .. consumed) */
-  size_t consumed;        /* bytes from the front that this frame takes (> 0) */
-  uint32_t flags;         /* SOC_FRAME_TRUNCATED, SOC_FRAME_PARTIAL */
-  int skip_rest;          /* once consumed: skip up to the next terminator */
-  int bad_count;          /* this call found a bad count and went newline_only */
+  size_t off, len; /* the message: p[off .. off + len), within p[0 .. consumed) */
+  size_t consumed; /* bytes from the front that this frame takes (> 0) */
+  uint32_t flags;  /* SOC_FRAME_TRUNCATED, SOC_FRAME_PARTIAL */
+  int skip_rest;   /* once consumed: skip up to the next terminator */
+  int bad_count;   /* this call found a bad count and went newline_only */
 } soc_frame;
 
 /* A fresh stream's state. cap is clamped to 1..SOC_FRAME_CAP_MAX. */

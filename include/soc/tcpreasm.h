@@ -29,9 +29,9 @@
 #include <stdint.h>
 
 typedef struct soc_tcpreasm_opts {
-  uint64_t depth;        /* bytes delivered per direction at most; default 1 MiB */
-  size_t max_pending;    /* out-of-order bytes waiting per direction; default 256 KiB */
-  size_t memcap;         /* out-of-order bytes waiting in all streams; default 64 MiB */
+  uint64_t depth;     /* bytes delivered per direction at most; default 1 MiB */
+  size_t max_pending; /* out-of-order bytes waiting per direction; default 256 KiB */
+  size_t memcap;      /* out-of-order bytes waiting in all streams; default 64 MiB */
 } soc_tcpreasm_opts;
 
 typedef struct soc_tcpreasm_stats {
@@ -42,8 +42,8 @@ typedef struct soc_tcpreasm_stats {
   int64_t overlap_conflicts; /* ... that differed from the first copy (kept) */
   int64_t gaps;              /* holes skipped (lost packets, or bounds reached) */
   int64_t gap_bytes;
-  int64_t depth_reached;     /* streams cut at depth */
-  int64_t memcap_reached;    /* times a segment could not wait for lack of memory */
+  int64_t depth_reached;  /* streams cut at depth */
+  int64_t memcap_reached; /* times a segment could not wait for lack of memory */
 } soc_tcpreasm_stats;
 
 /* A segment waiting for the hole before it. */
@@ -55,11 +55,11 @@ typedef struct soc_tcp_seg {
 } soc_tcp_seg;
 
 typedef struct soc_tcp_stream {
-  uint8_t started;       /* next_seq is known */
-  uint8_t done;          /* depth reached: nothing more is delivered */
-  uint32_t next_seq;     /* sequence number of byte `next` */
-  uint64_t next;         /* stream offset of the next byte to deliver */
-  soc_tcp_seg *pending;  /* sorted by off, never overlapping */
+  uint8_t started;      /* next_seq is known */
+  uint8_t done;         /* depth reached: nothing more is delivered */
+  uint32_t next_seq;    /* sequence number of byte `next` */
+  uint64_t next;        /* stream offset of the next byte to deliver */
+  soc_tcp_seg *pending; /* sorted by off, never overlapping */
   size_t pending_bytes;
 } soc_tcp_stream;
 

@@ -17,8 +17,8 @@ typedef enum { SOC_TZ_UTC = 0, SOC_TZ_FIXED, SOC_TZ_LOCAL, SOC_TZ_NAMED } soc_tz
 
 typedef struct soc_tz {
   soc_tz_kind kind;
-  int32_t offset_sec;  /* SOC_TZ_FIXED: seconds east of UTC */
-  char name[64];       /* SOC_TZ_NAMED: the IANA name */
+  int32_t offset_sec; /* SOC_TZ_FIXED: seconds east of UTC */
+  char name[64];      /* SOC_TZ_NAMED: the IANA name */
 } soc_tz;
 
 /* Parses "UTC", "Z", "local", "+08:00", "+0800", "-05:30" or an IANA name

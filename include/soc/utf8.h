@@ -25,7 +25,7 @@
 
 /* Worst-case size of a repaired copy of n input bytes, without the NUL
  * terminator: every byte may become one 3-byte U+FFFD. */
-#define SOC_UTF8_REPAIRED_MAX(n) ((n) * 3)
+#define SOC_UTF8_REPAIRED_MAX(n) ((n)*3)
 
 /* Length of the longest prefix of s[0..len) that is text; equal to len
  * exactly when all of it is. s may be NULL when len is 0. */
@@ -45,7 +45,7 @@ int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t
                     size_t *replaced);
 
 /* Worst case of soc_utf8_printable for n bytes of text, without the NUL. */
-#define SOC_UTF8_PRINTABLE_MAX(n) ((n) * 4)
+#define SOC_UTF8_PRINTABLE_MAX(n) ((n)*4)
 #define SOC_UTF8_PRINTABLE_BUF(n) (SOC_UTF8_PRINTABLE_MAX(n) + 1) /* with the NUL */
 /* Copies the C string in to out for a terminal: every control character
  * (C0, DEL and the C1 range U+0080-U+009F, where escape sequences start)

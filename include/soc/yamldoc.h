@@ -26,12 +26,12 @@ typedef enum { SOC_YNODE_SCALAR = 1, SOC_YNODE_SEQ, SOC_YNODE_MAP } soc_ynode_ki
 typedef struct soc_ynode soc_ynode;
 struct soc_ynode {
   soc_ynode_kind kind;
-  unsigned line, col;   /* 1-based position of the node's start */
-  const char *value;    /* scalar: NUL-terminated text */
-  size_t len;           /* scalar: length in bytes (a quoted scalar may hold "\0") */
-  int plain;            /* scalar: 1 when unquoted, so that ~ and null mean null */
-  size_t n;             /* seq: item count; map: pair count */
-  soc_ynode **items;    /* seq: n items; map: 2n nodes, key then value */
+  unsigned line, col; /* 1-based position of the node's start */
+  const char *value;  /* scalar: NUL-terminated text */
+  size_t len;         /* scalar: length in bytes (a quoted scalar may hold "\0") */
+  int plain;          /* scalar: 1 when unquoted, so that ~ and null mean null */
+  size_t n;           /* seq: item count; map: pair count */
+  soc_ynode **items;  /* seq: n items; map: 2n nodes, key then value */
 };
 
 typedef struct soc_ydoc soc_ydoc;

@@ -23,7 +23,7 @@ typedef struct YR_RULES YR_RULES;
 typedef struct soc_yara_stats {
   size_t files_ok;
   size_t files_failed;
-  size_t rules;        /* rules in the compiled set */
+  size_t rules; /* rules in the compiled set */
   size_t warnings;
 } soc_yara_stats;
 

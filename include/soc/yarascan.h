@@ -56,16 +56,16 @@ typedef struct soc_yara_engine soc_yara_engine;
 typedef struct soc_yara_scanner soc_yara_scanner;
 
 typedef struct soc_yara_engine_opts {
-  const char *const *files;  /* rule files, already expanded (no globs); borrowed */
+  const char *const *files; /* rule files, already expanded (no globs); borrowed */
   size_t nfiles;
-  const char *cache_dir;     /* NULL: compile every time, cache nothing */
-  int timeout_s;             /* per scan; <= 0: SOC_YARA_DEFAULT_TIMEOUT_S */
+  const char *cache_dir; /* NULL: compile every time, cache nothing */
+  int timeout_s;         /* per scan; <= 0: SOC_YARA_DEFAULT_TIMEOUT_S */
 } soc_yara_engine_opts;
 
 typedef struct soc_yara_counters {
   int64_t scans, matches, timeouts, errors, bytes;
-  int64_t rules;             /* rules in the compiled set */
-  int64_t cache_hits;        /* 1 when this engine was loaded from the cache */
+  int64_t rules;      /* rules in the compiled set */
+  int64_t cache_hits; /* 1 when this engine was loaded from the cache */
 } soc_yara_counters;
 
 /* Loads the rules from the cache or compiles them (and refreshes the
@@ -86,35 +86,35 @@ void soc_yarascan_scanner_free(soc_yara_scanner *s);
 
 /* The external variables of the object scanned (NULL or missing: ""). */
 typedef struct soc_yara_meta {
-  const char *filename;   /* base name */
-  const char *filepath;   /* full path (or a flow tuple, a URI) */
-  const char *extension;  /* without the dot, lower case as found */
-  const char *filetype;   /* e.g. "file", "http-body", "stream" */
-  const char *owner;      /* user name (or uid) owning the file */
+  const char *filename;  /* base name */
+  const char *filepath;  /* full path (or a flow tuple, a URI) */
+  const char *extension; /* without the dot, lower case as found */
+  const char *filetype;  /* e.g. "file", "http-body", "stream" */
+  const char *owner;     /* user name (or uid) owning the file */
 } soc_yara_meta;
 
 typedef struct soc_yara_string {
-  const char *id;         /* "$a" */
-  uint64_t offset;        /* in the object */
-  const uint8_t *data;    /* what matched, cut at SOC_YARA_STRING_DATA_MAX */
+  const char *id;      /* "$a" */
+  uint64_t offset;     /* in the object */
+  const uint8_t *data; /* what matched, cut at SOC_YARA_STRING_DATA_MAX */
   size_t len;
 } soc_yara_string;
 
 typedef struct soc_yara_kv {
   const char *key;
-  const char *value;      /* integers and booleans as text */
+  const char *value; /* integers and booleans as text */
 } soc_yara_kv;
 
 typedef struct soc_yara_match {
-  const char *rule;       /* identifier */
-  const char *ns;         /* namespace: the rule file's path */
+  const char *rule; /* identifier */
+  const char *ns;   /* namespace: the rule file's path */
   const char *const *tags;
   size_t ntags;
   const soc_yara_kv *meta;
   size_t nmeta;
   const soc_yara_string *strings;
   size_t nstrings;
-  size_t strings_total;   /* all string matches, >= nstrings */
+  size_t strings_total; /* all string matches, >= nstrings */
 } soc_yara_match;
 
 /* The value of a rule's meta key, NULL when absent. */
@@ -131,10 +131,10 @@ int soc_yarascan_buffer(soc_yara_scanner *s, const void *data, size_t len,
 /* A regular file read whole into memory, for hashing and scanning the same
  * bytes. */
 typedef struct soc_yara_file {
-  uint8_t *data;          /* owned: soc_yarascan_file_clear */
-  size_t len;             /* bytes in data: the whole file unless too_large */
-  uint64_t size;          /* the file's size as read */
-  int too_large;          /* size > max_bytes: data is empty, sha256 still of all */
+  uint8_t *data; /* owned: soc_yarascan_file_clear */
+  size_t len;    /* bytes in data: the whole file unless too_large */
+  uint64_t size; /* the file's size as read */
+  int too_large; /* size > max_bytes: data is empty, sha256 still of all */
   uint8_t sha256[SOC_SHA256_LEN];
   int64_t mtime_ns;
   uid_t uid;

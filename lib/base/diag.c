@@ -31,11 +31,10 @@ void soc_diag_free(soc_diag *d) {
 }
 
 /* Formats the location prefix and the message into one heap string. */
-static char *format_message(soc_diag_severity sev, const char *file, unsigned line,
-                            unsigned col, const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-static char *format_message(soc_diag_severity sev, const char *file, unsigned line,
-                            unsigned col, const char *fmt, va_list ap) {
+static char *format_message(soc_diag_severity sev, const char *file, unsigned line, unsigned col,
+                            const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static char *format_message(soc_diag_severity sev, const char *file, unsigned line, unsigned col,
+                            const char *fmt, va_list ap) {
   char body[1024];
   char loc[512] = "";
   const char *what = sev == SOC_DIAG_ERROR ? "error" : "warning";
@@ -52,8 +51,8 @@ static char *format_message(soc_diag_severity sev, const char *file, unsigned li
   return s;
 }
 
-void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line,
-                  unsigned col, const char *fmt, ...) {
+void soc_diag_add(soc_diag *d, soc_diag_severity sev, const char *file, unsigned line, unsigned col,
+                  const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   soc_diag_vadd(d, sev, file, line, col, fmt, ap);
@@ -106,6 +105,5 @@ int soc_diag_contains(const soc_diag *d, const char *needle) {
 void soc_diag_print(const soc_diag *d, FILE *out) {
   if (!d) return;
   for (size_t i = 0; i < d->n; i++) fprintf(out, "%s\n", d->msgs[i]);
-  if (d->dropped)
-    fprintf(out, "... and %zu more message(s) not shown\n", d->dropped);
+  if (d->dropped) fprintf(out, "... and %zu more message(s) not shown\n", d->dropped);
 }

@@ -35,8 +35,7 @@ int soc_sha256(const void *data, size_t len, uint8_t out[SOC_SHA256_LEN]) {
   unsigned int n = 0;
   if (!out || (!data && len)) return -EINVAL;
   if (!md) return -EIO;
-  if (EVP_Digest(data ? data : "", len, out, &n, md, NULL) != 1 || n != SOC_SHA256_LEN)
-    return -EIO;
+  if (EVP_Digest(data ? data : "", len, out, &n, md, NULL) != 1 || n != SOC_SHA256_LEN) return -EIO;
   return 0;
 }
 
@@ -95,8 +94,8 @@ int soc_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SOC_U
   md[8] = (uint8_t)((md[8] & 0x3f) | 0x80); /* RFC variant */
   char hex[33];
   soc_hex(md, 16, hex);
-  snprintf(out, SOC_UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-           hex + 16, hex + 20);
+  snprintf(out, SOC_UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+           hex + 20);
   result = 0;
 out:
   EVP_MD_CTX_free(c);

@@ -461,9 +461,12 @@ void soc_schema_print_doc(const soc_field *fields, size_t nfields, const char *s
 void soc_schema_roff(const char *s, FILE *out) {
   if (*s == '.' || *s == '\'') fputs("\\&", out);
   for (; *s; s++) {
-    if (*s == '\\') fputs("\\e", out);
-    else if (*s == '-') fputs("\\-", out);
-    else fputc(*s, out);
+    if (*s == '\\')
+      fputs("\\e", out);
+    else if (*s == '-')
+      fputs("\\-", out);
+    else
+      fputc(*s, out);
   }
 }
 
@@ -474,7 +477,8 @@ void soc_schema_print_man(const soc_field *fields, size_t nfields, const char *s
     soc_schema_roff(section, out);
     fputc('.', out);
     soc_schema_roff(f->key, out);
-    fprintf(out, "\n(%s%s", type_name(f->type), (f->flags & SOC_FIELD_REQUIRED) ? ", required" : "");
+    fprintf(out, "\n(%s%s", type_name(f->type),
+            (f->flags & SOC_FIELD_REQUIRED) ? ", required" : "");
     if (f->def) {
       fputs(", default \\fB", out);
       soc_schema_roff(f->def, out);

@@ -195,14 +195,13 @@ int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof
    * without sign, blanks or leading zeros, so one proof has one text */
   while (used < proof_len && used < 3 && p[used] >= '0' && p[used] <= '9')
     idx = idx * 10 + (unsigned)(p[used++] - '0');
-  if (!used || used > 2 || (used == 2 && p[0] == '0') || used + 3 > proof_len ||
-      p[used] != ':' || p[used + 1] < '0' || p[used + 1] > '9' || p[used + 2] != ':')
+  if (!used || used > 2 || (used == 2 && p[0] == '0') || used + 3 > proof_len || p[used] != ':' ||
+      p[used + 1] < '0' || p[used + 1] > '9' || p[used + 2] != ':')
     return -EBADMSG;
   d = (unsigned)(p[used + 1] - '0');
   used += 3;
   if (d > SOC_SIGN_DEPTH_MAX || idx >= (1u << d)) return -EBADMSG;
-  if (d && from_b64(p + used, proof_len - used, path, d * SOC_SIGN_HASH_LEN) < 0)
-    return -EBADMSG;
+  if (d && from_b64(p + used, proof_len - used, path, d * SOC_SIGN_HASH_LEN) < 0) return -EBADMSG;
   if (!d && used != proof_len) return -EBADMSG;
   memcpy(cur, leaf, SOC_SIGN_HASH_LEN);
   for (unsigned l = 0; l < d; l++, idx /= 2) {

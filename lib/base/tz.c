@@ -100,8 +100,8 @@ static int zone_name_ok(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if ((i == 0 || s[i - 1] == '/') && (c == '.' || c == '/')) return 0;
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '/' || c == '_' || c == '-' || c == '+' || c == '.'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+          c == '_' || c == '-' || c == '+' || c == '.'))
       return 0;
   }
   return s[n - 1] != '/';
@@ -274,27 +274,26 @@ static int zone_to_utc_locked(const soc_tz *tz, int64_t wall, int64_t *epoch) {
 int soc_tz_to_utc(const soc_tz *tz, int year, int month, int day, int hour, int min, int sec,
                   int64_t *epoch) {
   int64_t wall;
-  if (!tz || !epoch || year < YEAR_MIN || year > YEAR_MAX || month < 1 || month > 12 ||
-      day < 1 || day > soc_tz_days_in_month(year, month) || hour < 0 || hour > 23 || min < 0 ||
-      min > 59 || sec < 0 || sec > 59)
+  if (!tz || !epoch || year < YEAR_MIN || year > YEAR_MAX || month < 1 || month > 12 || day < 1 ||
+      day > soc_tz_days_in_month(year, month) || hour < 0 || hour > 23 || min < 0 || min > 59 ||
+      sec < 0 || sec > 59)
     return -EINVAL;
-  wall = soc_tz_days_from_civil(year, month, day) * SECS_PER_DAY + hour * SECS_PER_HOUR +
-         min * 60 + sec;
+  wall = soc_tz_days_from_civil(year, month, day) * SECS_PER_DAY + hour * SECS_PER_HOUR + min * 60 +
+         sec;
   switch (tz->kind) {
-  case SOC_TZ_UTC:
-    *epoch = wall;
-    return 0;
-  case SOC_TZ_FIXED:
-    *epoch = wall - tz->offset_sec;
-    return 0;
-  case SOC_TZ_LOCAL:
-  case SOC_TZ_NAMED:
-  {
-    pthread_mutex_lock(&zone_lock);
-    int rc = zone_to_utc_locked(tz, wall, epoch);
-    pthread_mutex_unlock(&zone_lock);
-    return rc;
-  }
+    case SOC_TZ_UTC:
+      *epoch = wall;
+      return 0;
+    case SOC_TZ_FIXED:
+      *epoch = wall - tz->offset_sec;
+      return 0;
+    case SOC_TZ_LOCAL:
+    case SOC_TZ_NAMED: {
+      pthread_mutex_lock(&zone_lock);
+      int rc = zone_to_utc_locked(tz, wall, epoch);
+      pthread_mutex_unlock(&zone_lock);
+      return rc;
+    }
   }
   return -EINVAL;
 }

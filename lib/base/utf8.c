@@ -129,8 +129,8 @@ char *soc_utf8_printable(const char *in, char *out, size_t outcap) {
   size_t len = 0, o = 0;
   if (!out || !outcap) return out;
   /* A name longer than text is cut: a listing shows names, not books. */
-  soc_utf8_repair(in ? in : "", in ? strnlen(in, sizeof text / 3 - 1) : 0, text, sizeof text,
-                  &len, NULL);
+  soc_utf8_repair(in ? in : "", in ? strnlen(in, sizeof text / 3 - 1) : 0, text, sizeof text, &len,
+                  NULL);
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)text[i];
     int c1 = c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] < 0xa0;

@@ -31,8 +31,7 @@ typedef struct builder {
 
 static void node_free(soc_ynode *n) {
   if (!n) return;
-  for (size_t i = 0; i < (n->kind == SOC_YNODE_MAP ? 2 * n->n : n->n); i++)
-    node_free(n->items[i]);
+  for (size_t i = 0; i < (n->kind == SOC_YNODE_MAP ? 2 * n->n : n->n); i++) node_free(n->items[i]);
   free(n->items);
   free((char *)n->value);
   free(n);
@@ -74,7 +73,6 @@ static soc_ynode *node_new(builder *b, soc_ynode_kind kind, const yaml_mark_t *m
   return n;
 }
 
-
 /* Reads events until the node that starts with ev is complete. Takes
  * ownership of ev. Returns the node or NULL on failure. */
 static soc_ynode *parse_node(builder *b, yaml_event_t *ev, unsigned depth);
@@ -83,10 +81,9 @@ static int next_event(builder *b, yaml_event_t *ev) {
   if (!yaml_parser_parse(&b->parser, ev)) {
     char msg[512];
     snprintf(msg, sizeof msg, "invalid YAML: %s%s%s",
-             b->parser.problem ? b->parser.problem : "parse error",
-             b->parser.context ? " " : "", b->parser.context ? b->parser.context : "");
-    soc_diag_add(b->diag, SOC_DIAG_ERROR, b->doc->name,
-                 (unsigned)b->parser.problem_mark.line + 1,
+             b->parser.problem ? b->parser.problem : "parse error", b->parser.context ? " " : "",
+             b->parser.context ? b->parser.context : "");
+    soc_diag_add(b->diag, SOC_DIAG_ERROR, b->doc->name, (unsigned)b->parser.problem_mark.line + 1,
                  (unsigned)b->parser.problem_mark.column + 1, "%s", msg);
     b->failed = 1;
     return -EINVAL;
@@ -145,7 +142,10 @@ static soc_ynode *parse_collection(builder *b, soc_ynode *n, yaml_event_type_t e
 error:
   /* a key without its value is freed here too */
   if (n->kind == SOC_YNODE_MAP && count % 2 == 1) node_free(n->items[--count]);
-  if (n->kind == SOC_YNODE_MAP) n->n = count / 2; else n->n = count;
+  if (n->kind == SOC_YNODE_MAP)
+    n->n = count / 2;
+  else
+    n->n = count;
   node_free(n);
   return NULL;
 }
@@ -307,15 +307,17 @@ const soc_ynode *soc_ynode_get(const soc_ynode *map, const char *key) {
 int soc_ynode_is_null(const soc_ynode *node) {
   if (!node) return 1;
   if (node->kind != SOC_YNODE_SCALAR || !node->plain) return 0;
-  return node->len == 0 || strcmp(node->value, "~") == 0 ||
-         strcasecmp(node->value, "null") == 0;
+  return node->len == 0 || strcmp(node->value, "~") == 0 || strcasecmp(node->value, "null") == 0;
 }
 
 const char *soc_ynode_kind_name(const soc_ynode *node) {
   if (!node) return "nothing";
   switch (node->kind) {
-    case SOC_YNODE_MAP: return "a mapping";
-    case SOC_YNODE_SEQ: return "a list";
-    default: return "a scalar";
+    case SOC_YNODE_MAP:
+      return "a mapping";
+    case SOC_YNODE_SEQ:
+      return "a list";
+    default:
+      return "a scalar";
   }
 }

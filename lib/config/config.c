@@ -47,210 +47,375 @@
 /* ---- section tables ------------------------------------------------------ */
 
 static const soc_field agent_fields[] = {
-    {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.id),
+    {.key = "id",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.id),
      .flags = SOC_FIELD_REQUIRED,
      .help = "this agent's unique name: letters, digits, '.', '_' or '-', at most 64"},
-    {.key = "agency", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.agency),
-     .flags = SOC_FIELD_REQUIRED, .help = "the agency (機關) the agent reports for"},
-    {.key = "authority", .type = SOC_FIELD_INT, .offset = offsetof(soc_config, agent.authority),
-     .flags = SOC_FIELD_REQUIRED, .min = 1, .max = SOC_AUTHORITY_COUNT,
+    {.key = "agency",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.agency),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the agency (機關) the agent reports for"},
+    {.key = "authority",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_config, agent.authority),
+     .flags = SOC_FIELD_REQUIRED,
+     .min = 1,
+     .max = SOC_AUTHORITY_COUNT,
      .help = "supervisory authority (主管機關), by number in the guideline's appendix (1-57)"},
-    {.key = "state_dir", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, agent.state_dir), .def = "/var/lib/socagent",
-     .flags = SOC_FIELD_PATH, .help = "where the store and evidence are kept"},
-    {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.timezone),
+    {.key = "state_dir",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.state_dir),
+     .def = "/var/lib/socagent",
+     .flags = SOC_FIELD_PATH,
+     .help = "where the store and evidence are kept"},
+    {.key = "timezone",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.timezone),
      .def = "local",
      .help = "zone of log timestamps that carry none: local, UTC, +08:00 or Asia/Taipei"},
-    {.key = "user", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.user),
+    {.key = "user",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.user),
      .help = "started as root: after opening its inputs, run as this user, keeping only "
              "CAP_NET_RAW (and only for pcap interfaces); unset: stay who started it"},
-    {.key = "group", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, agent.group),
+    {.key = "group",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, agent.group),
      .help = "with agent.user: run with this group (default: the user's primary group)"},
 };
 
 /* The Prometheus endpoint (lib/base/metrics.c, docs/OPERATIONS.md), the
  * same key for the agent and the collector. */
-#define METRICS_FIELDS(T)                                                                     \
-  {.key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(T, metrics.listen),       \
-   .help = "serve Prometheus metrics at http://HOST:PORT/metrics; HOST must be loopback "     \
-           "(127.0.0.1, [::1]); a port above 1023; unset: no endpoint"}
+#define METRICS_FIELDS(T)                                                              \
+  {                                                                                    \
+    .key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(T, metrics.listen),  \
+    .help =                                                                            \
+        "serve Prometheus metrics at http://HOST:PORT/metrics; HOST must be loopback " \
+        "(127.0.0.1, [::1]); a port above 1023; unset: no endpoint"                    \
+  }
 static const soc_field metrics_fields[] = {METRICS_FIELDS(soc_config)};
 static const soc_field collector_metrics_fields[] = {METRICS_FIELDS(soc_collector_config)};
 
 static const soc_field journal_fields[] = {
-    {.key = "max_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_config, journal.max_bytes),
-     .def = "1GiB", .min = 1048576, .max = INT64_MAX,
+    {.key = "max_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, journal.max_bytes),
+     .def = "1GiB",
+     .min = 1048576,
+     .max = INT64_MAX,
      .help = "soft cap: past it the oldest forwarded data goes"},
-    {.key = "hard_max_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_config, journal.hard_max_bytes), .def = "4GiB", .min = 1048576,
+    {.key = "hard_max_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, journal.hard_max_bytes),
+     .def = "4GiB",
+     .min = 1048576,
      .max = INT64_MAX,
      .help = "hard cap: past it even data not yet forwarded goes, counted and reported"},
-    {.key = "max_age", .type = SOC_FIELD_DURATION, .offset = offsetof(soc_config, journal.max_age),
-     .def = "180d", .min = 0, .max = 86400LL * 3650,
+    {.key = "max_age",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, journal.max_age),
+     .def = "180d",
+     .min = 0,
+     .max = 86400LL * 3650,
      .help = "forwarded data older than this goes (0: kept until the size caps)"},
-    {.key = "commit_interval", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_config, journal.commit_ms), .def = "200ms", .min = 1, .max = 60000,
+    {.key = "commit_interval",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_config, journal.commit_ms),
+     .def = "200ms",
+     .min = 1,
+     .max = 60000,
      .help = "longest time a line waits in memory before it is committed"},
-    {.key = "block_lines", .type = SOC_FIELD_INT,
-     .offset = offsetof(soc_config, journal.block_lines), .def = "1024", .min = 1,
-     .max = 100000, .help = "lines per compressed journal block"},
-    {.key = "spool_dir", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, journal.spool_dir), .def = "/run/socagent",
+    {.key = "block_lines",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_config, journal.block_lines),
+     .def = "1024",
+     .min = 1,
+     .max = 100000,
+     .help = "lines per compressed journal block"},
+    {.key = "spool_dir",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, journal.spool_dir),
+     .def = "/run/socagent",
      .flags = SOC_FIELD_PATH,
      .help = "where network lines that could not be committed (disk full) go at a stop, on "
              "another file system; taken back at the next start"},
 };
 
 static const soc_field contact_fields[] = {
-    {.key = "name", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, name),
-     .flags = SOC_FIELD_REQUIRED, .help = "security contact's name (§2.4)"},
-    {.key = "phone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, phone),
+    {.key = "name",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_contact, name),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "security contact's name (§2.4)"},
+    {.key = "phone",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_contact, phone),
      .help = "phone number"},
-    {.key = "email", .type = SOC_FIELD_STRING, .offset = offsetof(soc_contact, email),
+    {.key = "email",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_contact, email),
      .help = "e-mail address"},
 };
 
 static const soc_field rules_fields[] = {
-    {.key = "log", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.log),
-     .count_offset = offsetof(soc_config, rules.nlog), .flags = SOC_FIELD_PATH,
+    {.key = "log",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_config, rules.log),
+     .count_offset = offsetof(soc_config, rules.nlog),
+     .flags = SOC_FIELD_PATH,
      .help = "glob patterns of log rule files (YAML)"},
-    {.key = "sigma", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.sigma),
-     .count_offset = offsetof(soc_config, rules.nsigma), .flags = SOC_FIELD_PATH,
+    {.key = "sigma",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_config, rules.sigma),
+     .count_offset = offsetof(soc_config, rules.nsigma),
+     .flags = SOC_FIELD_PATH,
      .help = "glob patterns of Sigma rule files or folders (docs/SIGMA.md)"},
-    {.key = "yara", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_config, rules.yara),
-     .count_offset = offsetof(soc_config, rules.nyara), .flags = SOC_FIELD_PATH,
+    {.key = "yara",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_config, rules.yara),
+     .count_offset = offsetof(soc_config, rules.nyara),
+     .flags = SOC_FIELD_PATH,
      .help = "glob patterns of YARA rule files"},
-    {.key = "yara_timeout", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_config, rules.yara_timeout_s), .def = "10s", .min = 1, .max = 3600,
+    {.key = "yara_timeout",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, rules.yara_timeout_s),
+     .def = "10s",
+     .min = 1,
+     .max = 3600,
      .help = "longest one YARA scan may take; a scan past it is stopped and counted"},
 };
 
 static const soc_field report_fields[] = {
-    {.key = "regime", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, report.regime),
-     .def = "tw-2026", .help = "deadline table in force: tw-2026, tw-2018, nis2, gdpr, dora, or your own"},
-    {.key = "regimes_dir", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, report.regimes_dir), .flags = SOC_FIELD_PATH,
+    {.key = "regime",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.regime),
+     .def = "tw-2026",
+     .help = "deadline table in force: tw-2026, tw-2018, nis2, gdpr, dora, or your own"},
+    {.key = "regimes_dir",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.regimes_dir),
+     .flags = SOC_FIELD_PATH,
      .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
-    {.key = "warn_before", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_config, report.warn_before), .def = "15m", .min = 0, .max = 604800,
+    {.key = "warn_before",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, report.warn_before),
+     .def = "15m",
+     .min = 0,
+     .max = 604800,
      .help = "a step due within this time raises a deadline.near alert"},
-    {.key = "check_interval", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_config, report.check_ms), .def = "30s", .min = 10, .max = 3600000,
+    {.key = "check_interval",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_config, report.check_ms),
+     .def = "30s",
+     .min = 10,
+     .max = 3600000,
      .help = "how often the agent evaluates the clocks of open reports"},
-    {.key = "reporter_name", .type = SOC_FIELD_STRING,
+    {.key = "reporter_name",
+     .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_config, report.reporter_name),
      .help = "the reporter on the form (step 1); default: the first contact"},
-    {.key = "reporter_phone", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, report.reporter_phone), .help = "reporter's phone"},
-    {.key = "reporter_fax", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, report.reporter_fax), .help = "reporter's fax"},
-    {.key = "reporter_email", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_config, report.reporter_email), .help = "reporter's e-mail"},
-    {.key = "vendor", .type = SOC_FIELD_STRING, .offset = offsetof(soc_config, report.vendor),
+    {.key = "reporter_phone",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_phone),
+     .help = "reporter's phone"},
+    {.key = "reporter_fax",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_fax),
+     .help = "reporter's fax"},
+    {.key = "reporter_email",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.reporter_email),
+     .help = "reporter's e-mail"},
+    {.key = "vendor",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_config, report.vendor),
      .help = "maintenance vendor (委外廠商), form step 1"},
 };
 
 static const soc_field evidence_fields[] = {
-    {.key = "window_before", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_config, evidence.window_before), .def = "24h", .min = 0,
-     .max = 31536000, .help = "journal lines kept in a level 3-4 bundle from this long before the first sighting"},
-    {.key = "max_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_config, evidence.max_bytes),
-     .def = "64MiB", .min = 65536, .max = 1073741824, .help = "cap of one evidence bundle"},
-    {.key = "chunk_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_config, evidence.chunk_bytes), .def = "256KiB", .min = 1024,
-     .max = 4194304, .help = "bundle bytes per Kafka message (before base64: keep 4/3 of it under message.max.bytes)"},
-    {.key = "object_max_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_config, evidence.object_max_bytes), .def = "8MiB", .min = 0,
-     .max = 1073741824, .help = "a file or stream YARA matched is kept with its draft, for the bundle, up to this size"},
+    {.key = "window_before",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, evidence.window_before),
+     .def = "24h",
+     .min = 0,
+     .max = 31536000,
+     .help = "journal lines kept in a level 3-4 bundle from this long before the first sighting"},
+    {.key = "max_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, evidence.max_bytes),
+     .def = "64MiB",
+     .min = 65536,
+     .max = 1073741824,
+     .help = "cap of one evidence bundle"},
+    {.key = "chunk_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, evidence.chunk_bytes),
+     .def = "256KiB",
+     .min = 1024,
+     .max = 4194304,
+     .help =
+         "bundle bytes per Kafka message (before base64: keep 4/3 of it under message.max.bytes)"},
+    {.key = "object_max_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_config, evidence.object_max_bytes),
+     .def = "8MiB",
+     .min = 0,
+     .max = 1073741824,
+     .help =
+         "a file or stream YARA matched is kept with its draft, for the bundle, up to this size"},
 };
 
 /* Triage (docs/TRIAGE.md): how far apart in the lines' time an alert and a
  * draft that share an entity may be and still be one intrusion. */
 static const soc_field triage_fields[] = {
-    {.key = "window", .type = SOC_FIELD_DURATION, .offset = offsetof(soc_config, triage.window_s),
-     .def = "1h", .min = 1, .max = 604800,
-     .help = "alerts and drafts on one host sharing an entity this close together are one intrusion"},
+    {.key = "window",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_config, triage.window_s),
+     .def = "1h",
+     .min = 1,
+     .max = 604800,
+     .help =
+         "alerts and drafts on one host sharing an entity this close together are one intrusion"},
 };
 
 static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
                             const char *where);
 static void release_properties(void *dst);
 
-#define KAFKA_FIELDS(...)                                                                   \
-  {.key = "brokers", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, brokers), \
-   .flags = SOC_FIELD_REQUIRED, .help = "bootstrap brokers, HOST:PORT[,HOST:PORT...]"},      \
-  {.key = "topic_prefix", .type = SOC_FIELD_STRING,                                         \
-   .offset = offsetof(soc_kafka_config, topic_prefix), .def = "soc",                        \
-   .help = "topics are <prefix>.events, <prefix>.alerts, ..."},                             \
-  {.key = "properties", .type = SOC_FIELD_CUSTOM,                                           \
-   .offset = offsetof(soc_kafka_config, properties), .parse = parse_properties,             \
-   .release = release_properties,                                                           \
-   .help = "any librdkafka property, e.g. security.protocol: ssl"},                         \
-  __VA_ARGS__
+#define KAFKA_FIELDS(...)                                               \
+  {.key = "brokers",                                                    \
+   .type = SOC_FIELD_STRING,                                            \
+   .offset = offsetof(soc_kafka_config, brokers),                       \
+   .flags = SOC_FIELD_REQUIRED,                                         \
+   .help = "bootstrap brokers, HOST:PORT[,HOST:PORT...]"},              \
+      {.key = "topic_prefix",                                           \
+       .type = SOC_FIELD_STRING,                                        \
+       .offset = offsetof(soc_kafka_config, topic_prefix),              \
+       .def = "soc",                                                    \
+       .help = "topics are <prefix>.events, <prefix>.alerts, ..."},     \
+      {.key = "properties",                                             \
+       .type = SOC_FIELD_CUSTOM,                                        \
+       .offset = offsetof(soc_kafka_config, properties),                \
+       .parse = parse_properties,                                       \
+       .release = release_properties,                                   \
+       .help = "any librdkafka property, e.g. security.protocol: ssl"}, \
+      __VA_ARGS__
 
 static const soc_field kafka_fields[] = {KAFKA_FIELDS(
-    {.key = "heartbeat_interval", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_kafka_config, heartbeat_s), .def = "30s", .min = 1, .max = 86400,
+    {.key = "heartbeat_interval",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_kafka_config, heartbeat_s),
+     .def = "30s",
+     .min = 1,
+     .max = 86400,
      .help = "how often the agent reports its counters, journal size and lag"},
-    {.key = "flush_timeout", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_kafka_config, flush_ms), .def = "10s", .min = 0, .max = 600000,
+    {.key = "flush_timeout",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_kafka_config, flush_ms),
+     .def = "10s",
+     .min = 0,
+     .max = 600000,
      .help = "how long stopping waits for messages in flight (what is left stays in the journal)"},
-    {.key = "center_key", .type = SOC_FIELD_STRING,
+    {.key = "center_key",
+     .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_kafka_config, center_key),
      .help = "the technical center's public key (`soccollector key`); only decisions it signed "
              "are applied"})};
-static const soc_field collector_kafka_fields[] = {KAFKA_FIELDS(
-    {.key = "group_id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_kafka_config, group_id),
-     .def = "soccollector", .help = "Kafka consumer group shared by the collectors"})};
+static const soc_field collector_kafka_fields[] = {
+    KAFKA_FIELDS({.key = "group_id",
+                  .type = SOC_FIELD_STRING,
+                  .offset = offsetof(soc_kafka_config, group_id),
+                  .def = "soccollector",
+                  .help = "Kafka consumer group shared by the collectors"})};
 
 /* Every input type shares these keys; its own follow. */
-#define INPUT_COMMON                                                                         \
-  {.key = "type", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, type_name), \
-   .flags = SOC_FIELD_REQUIRED, .help = "file, syslog, pcap, watch or journald"},                      \
-  {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, id),          \
-   .help = "stable source id (part of every event.id); default <type>-<index>"}
+#define INPUT_COMMON                                                                 \
+  {.key = "type",                                                                    \
+   .type = SOC_FIELD_STRING,                                                         \
+   .offset = offsetof(soc_input_config, type_name),                                  \
+   .flags = SOC_FIELD_REQUIRED,                                                      \
+   .help = "file, syslog, pcap, watch or journald"},                                 \
+  {                                                                                  \
+    .key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, id), \
+    .help = "stable source id (part of every event.id); default <type>-<index>"      \
+  }
 
-#define INPUT_TIMEZONE                                                                      \
-  {.key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, timezone), \
-   .help = "zone of timestamps that carry none; default agent.timezone"}
+#define INPUT_TIMEZONE                                                                           \
+  {                                                                                              \
+    .key = "timezone", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, timezone), \
+    .help = "zone of timestamps that carry none; default agent.timezone"                         \
+  }
 
 /* format: json (docs/SIGMA.md): where a JSON line keeps its time and host. */
-#define INPUT_JSON                                                                            \
-  {.key = "time_field", .type = SOC_FIELD_STRING,                                            \
-   .offset = offsetof(soc_input_config, time_field), .def = "'@timestamp'",                  \
-   .help = "format: json: dotted path of the event time (RFC 3339 or epoch seconds)"},       \
-  {.key = "host_field", .type = SOC_FIELD_STRING,                                            \
-   .offset = offsetof(soc_input_config, host_field),                                         \
-   .help = "format: json: dotted path of the host name, e.g. Event.System.Computer"}
+#define INPUT_JSON                                                                     \
+  {.key = "time_field",                                                                \
+   .type = SOC_FIELD_STRING,                                                           \
+   .offset = offsetof(soc_input_config, time_field),                                   \
+   .def = "'@timestamp'",                                                              \
+   .help = "format: json: dotted path of the event time (RFC 3339 or epoch seconds)"}, \
+  {                                                                                    \
+    .key = "host_field", .type = SOC_FIELD_STRING,                                     \
+    .offset = offsetof(soc_input_config, host_field),                                  \
+    .help = "format: json: dotted path of the host name, e.g. Event.System.Computer"   \
+  }
 
 static const soc_field file_input_fields[] = {
     INPUT_COMMON,
-    {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
-     .count_offset = offsetof(soc_input_config, npaths), .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
+    {.key = "paths",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, paths),
+     .count_offset = offsetof(soc_input_config, npaths),
+     .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
      .help = "glob patterns of files to tail"},
-    {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
+    {.key = "exclude",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, exclude),
      .count_offset = offsetof(soc_input_config, nexclude),
      .help = "glob patterns of file names to leave out"},
-    {.key = "max_line_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, max_line_bytes), .def = "64KiB", .min = 256,
-     .max = 16777216, .help = "longer lines are cut, flagged and counted"},
-    {.key = "encoding", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, encoding),
-     .def = "utf-8", .help = "utf-8, or big5 (any iconv name) to convert"},
-    {.key = "flush_partial_after", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_input_config, flush_partial_ms), .def = "5s", .min = 1,
-     .max = 86400000, .help = "a last line without its newline is taken after this idle time"},
-    {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
+    {.key = "max_line_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_line_bytes),
+     .def = "64KiB",
+     .min = 256,
+     .max = 16777216,
+     .help = "longer lines are cut, flagged and counted"},
+    {.key = "encoding",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, encoding),
+     .def = "utf-8",
+     .help = "utf-8, or big5 (any iconv name) to convert"},
+    {.key = "flush_partial_after",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, flush_partial_ms),
+     .def = "5s",
+     .min = 1,
+     .max = 86400000,
+     .help = "a last line without its newline is taken after this idle time"},
+    {.key = "format",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, format),
      .def = "syslog",
      .help = "syslog (headers parsed, raw when they do not parse), raw, json (one JSON "
              "object a line) or auditd (audit.log records)"},
-    {.key = "read_from", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_input_config, read_from), .def = "beginning",
+    {.key = "read_from",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, read_from),
+     .def = "beginning",
      .help = "where to start in a file seen for the first time: beginning or end"},
-    {.key = "poll_interval", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_input_config, poll_ms), .def = "250ms", .min = 10, .max = 60000,
+    {.key = "poll_interval",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, poll_ms),
+     .def = "250ms",
+     .min = 10,
+     .max = 60000,
      .help = "how often files are checked for new data, rotation and new matches"},
-    {.key = "rotate_wait", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_input_config, rotate_wait_ms), .def = "30s", .min = 0,
+    {.key = "rotate_wait",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, rotate_wait_ms),
+     .def = "30s",
+     .min = 0,
      .max = 86400000,
      .help = "a rotated or deleted file, once read to its end, stays open this long for late "
              "writes"},
@@ -260,26 +425,50 @@ static const soc_field file_input_fields[] = {
 
 static const soc_field syslog_input_fields[] = {
     INPUT_COMMON,
-    {.key = "listen", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, listen),
-     .flags = SOC_FIELD_REQUIRED, .help = "udp://HOST:PORT or tcp://HOST:PORT"},
-    {.key = "max_message_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, max_message_bytes), .def = "64KiB", .min = 480,
-     .max = 16777216, .help = "longer messages are cut, flagged and counted"},
-    {.key = "max_connections", .type = SOC_FIELD_INT,
-     .offset = offsetof(soc_input_config, max_connections), .def = "256", .min = 1,
+    {.key = "listen",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, listen),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "udp://HOST:PORT or tcp://HOST:PORT"},
+    {.key = "max_message_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_message_bytes),
+     .def = "64KiB",
+     .min = 480,
+     .max = 16777216,
+     .help = "longer messages are cut, flagged and counted"},
+    {.key = "max_connections",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_connections),
+     .def = "256",
+     .min = 1,
      .max = 65536,
      .help = "TCP connections at once; at the maximum the least recently active one is closed "
              "for a new one"},
-    {.key = "max_connections_per_address", .type = SOC_FIELD_INT,
-     .offset = offsetof(soc_input_config, max_conn_per_addr), .def = "64", .min = 1,
-     .max = 65536, .help = "TCP connections at once from one address; more are refused and counted"},
-    {.key = "idle_timeout", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_input_config, idle_timeout_ms), .def = "10m", .min = 100,
-     .max = 604800000, .help = "a TCP connection that sends nothing this long is closed"},
-    {.key = "recv_buffer", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, recv_buffer), .def = "4MiB", .min = 65536,
-     .max = 1073741824, .help = "socket receive buffer (SO_RCVBUF)"},
-    {.key = "format", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, format),
+    {.key = "max_connections_per_address",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_conn_per_addr),
+     .def = "64",
+     .min = 1,
+     .max = 65536,
+     .help = "TCP connections at once from one address; more are refused and counted"},
+    {.key = "idle_timeout",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, idle_timeout_ms),
+     .def = "10m",
+     .min = 100,
+     .max = 604800000,
+     .help = "a TCP connection that sends nothing this long is closed"},
+    {.key = "recv_buffer",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, recv_buffer),
+     .def = "4MiB",
+     .min = 65536,
+     .max = 1073741824,
+     .help = "socket receive buffer (SO_RCVBUF)"},
+    {.key = "format",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, format),
      .def = "syslog",
      .help = "syslog, raw, or json (a message that is a JSON object, with or without a syslog "
              "header)"},
@@ -289,45 +478,90 @@ static const soc_field syslog_input_fields[] = {
 
 static const soc_field pcap_input_fields[] = {
     INPUT_COMMON,
-    {.key = "interface", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_input_config, interface), .help = "capture live on this interface"},
-    {.key = "file", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, file),
-     .flags = SOC_FIELD_PATH, .help = "or read this pcap/pcapng file"},
-    {.key = "bpf", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, bpf),
+    {.key = "interface",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, interface),
+     .help = "capture live on this interface"},
+    {.key = "file",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, file),
+     .flags = SOC_FIELD_PATH,
+     .help = "or read this pcap/pcapng file"},
+    {.key = "bpf",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, bpf),
      .help = "BPF capture filter, as tcpdump takes it"},
-    {.key = "snaplen", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, snaplen),
-     .def = "65535", .min = 64, .max = 262144, .help = "bytes kept of each packet"},
-    {.key = "buffer_size", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, buffer_size), .def = "16MiB", .min = 65536,
-     .max = 2147483647, .help = "kernel capture buffer"},
-    {.key = "promiscuous", .type = SOC_FIELD_BOOL,
-     .offset = offsetof(soc_input_config, promiscuous), .def = "false",
+    {.key = "snaplen",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, snaplen),
+     .def = "65535",
+     .min = 64,
+     .max = 262144,
+     .help = "bytes kept of each packet"},
+    {.key = "buffer_size",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, buffer_size),
+     .def = "16MiB",
+     .min = 65536,
+     .max = 2147483647,
+     .help = "kernel capture buffer"},
+    {.key = "promiscuous",
+     .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, promiscuous),
+     .def = "false",
      .help = "put the interface in promiscuous mode"},
-    {.key = "flow_timeout", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_input_config, flow_timeout), .def = "120s", .min = 1, .max = 86400,
+    {.key = "flow_timeout",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_input_config, flow_timeout),
+     .def = "120s",
+     .min = 1,
+     .max = 86400,
      .help = "a flow idle this long ends (its record is written)"},
-    {.key = "max_flows", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, max_flows),
-     .def = "65536", .min = 16, .max = 16777216,
+    {.key = "max_flows",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_flows),
+     .def = "65536",
+     .min = 16,
+     .max = 16777216,
      .help = "flows tracked at once; past it the least recently active is ended and counted"},
-    {.key = "stream_depth", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, stream_depth), .def = "1MiB", .min = 1024,
-     .max = 1073741824, .help = "TCP bytes reassembled and parsed per direction of a flow"},
-    {.key = "body_max", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, body_max),
-     .def = "1MiB", .min = 1024, .max = 268435456,
+    {.key = "stream_depth",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, stream_depth),
+     .def = "1MiB",
+     .min = 1024,
+     .max = 1073741824,
+     .help = "TCP bytes reassembled and parsed per direction of a flow"},
+    {.key = "body_max",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, body_max),
+     .def = "1MiB",
+     .min = 1024,
+     .max = 268435456,
      .help = "HTTP body bytes decoded (chunked, gzip) per body, for scanners"},
-    {.key = "flow_records", .type = SOC_FIELD_BOOL,
-     .offset = offsetof(soc_input_config, flow_records), .def = "true",
+    {.key = "flow_records",
+     .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, flow_records),
+     .def = "true",
      .help = "write one event per flow (bytes, packets, duration, TCP flags)"},
     /* agent/input_pcap.c; only with rules.yara */
-    {.key = "scan_bytes", .type = SOC_FIELD_SIZE, .offset = offsetof(soc_input_config, scan_bytes),
-     .def = "1MiB", .min = 0, .max = 268435456,
+    {.key = "scan_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, scan_bytes),
+     .def = "1MiB",
+     .min = 0,
+     .max = 268435456,
      .help = "YARA scans the first bytes of each TCP direction, reassembled, once (0: no "
              "stream is scanned)"},
-    {.key = "scan_bodies", .type = SOC_FIELD_BOOL,
-     .offset = offsetof(soc_input_config, scan_bodies), .def = "true",
+    {.key = "scan_bodies",
+     .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, scan_bodies),
+     .def = "true",
      .help = "YARA scans every HTTP body (decoded, up to body_max)"},
-    {.key = "scan_memory", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, scan_memory), .def = "64MiB", .min = 65536,
+    {.key = "scan_memory",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, scan_memory),
+     .def = "64MiB",
+     .min = 65536,
      .max = 17179869184LL,
      .help = "bytes held for scanning, all flows together; past it an object is scanned "
              "with what it has (counted as scan.early)"},
@@ -335,71 +569,120 @@ static const soc_field pcap_input_fields[] = {
 
 static const soc_field watch_input_fields[] = {
     INPUT_COMMON,
-    {.key = "paths", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, paths),
-     .count_offset = offsetof(soc_input_config, npaths), .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
+    {.key = "paths",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, paths),
+     .count_offset = offsetof(soc_input_config, npaths),
+     .flags = SOC_FIELD_REQUIRED | SOC_FIELD_PATH,
      .help = "directories to watch (web roots)"},
-    {.key = "exclude", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, exclude),
+    {.key = "exclude",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, exclude),
      .count_offset = offsetof(soc_input_config, nexclude),
      .help = "glob patterns of file names to leave out"},
     /* agent/watch.c */
-    {.key = "asset", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, asset),
+    {.key = "asset",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, asset),
      .help = "host name or address the inventory knows the web server by; default the host name"},
-    {.key = "report_changes", .type = SOC_FIELD_STRINGS,
+    {.key = "report_changes",
+     .type = SOC_FIELD_STRINGS,
      .offset = offsetof(soc_input_config, report_changes),
      .count_offset = offsetof(soc_input_config, nreport_changes),
      .help = "file-name globs of pages whose change against the baseline is drafted as a "
              "defacement (e.g. \"*.html\"); default none: changes are only scanned"},
-    {.key = "max_file_size", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, max_file_size), .def = "16MiB", .min = 1024,
-     .max = 1073741824, .help = "bigger files are hashed for the baseline but not scanned"},
-    {.key = "max_watches", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, max_watches),
-     .def = "8192", .min = 1, .max = 1048576,
+    {.key = "max_file_size",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_file_size),
+     .def = "16MiB",
+     .min = 1024,
+     .max = 1073741824,
+     .help = "bigger files are hashed for the baseline but not scanned"},
+    {.key = "max_watches",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, max_watches),
+     .def = "8192",
+     .min = 1,
+     .max = 1048576,
      .help = "directories watched at most (inotify); past it, an error and a counter"},
-    {.key = "rescan_interval", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_input_config, rescan_interval_s), .def = "1h", .min = 0, .max = 604800,
+    {.key = "rescan_interval",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_input_config, rescan_interval_s),
+     .def = "1h",
+     .min = 0,
+     .max = 604800,
      .help = "a full rescan against the baseline this often (0: only at start)"},
-    {.key = "workers", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, workers),
-     .def = "1", .min = 1, .max = 16, .help = "scanning threads, each with its own YARA scanner"},
-    {.key = "queue_size", .type = SOC_FIELD_INT, .offset = offsetof(soc_input_config, queue_size),
-     .def = "4096", .min = 16, .max = 1048576,
+    {.key = "workers",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, workers),
+     .def = "1",
+     .min = 1,
+     .max = 16,
+     .help = "scanning threads, each with its own YARA scanner"},
+    {.key = "queue_size",
+     .type = SOC_FIELD_INT,
+     .offset = offsetof(soc_input_config, queue_size),
+     .def = "4096",
+     .min = 16,
+     .max = 1048576,
      .help = "changed files waiting to be scanned; when full, a rescan is done instead"},
 };
 
 static const soc_field journald_input_fields[] = {
     INPUT_COMMON,
-    {.key = "directory", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, directory),
+    {.key = "directory",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, directory),
      .flags = SOC_FIELD_PATH,
      .help = "read the journal files in this folder; default the local system journal "
              "(/var/log/journal, /run/log/journal)"},
-    {.key = "units", .type = SOC_FIELD_STRINGS, .offset = offsetof(soc_input_config, units),
+    {.key = "units",
+     .type = SOC_FIELD_STRINGS,
+     .offset = offsetof(soc_input_config, units),
      .count_offset = offsetof(soc_input_config, nunits),
      .help = "take only entries of these systemd units (_SYSTEMD_UNIT, e.g. ssh.service)"},
-    {.key = "identifiers", .type = SOC_FIELD_STRINGS,
+    {.key = "identifiers",
+     .type = SOC_FIELD_STRINGS,
      .offset = offsetof(soc_input_config, identifiers),
      .count_offset = offsetof(soc_input_config, nidentifiers),
      .help = "take only entries with these syslog identifiers (SYSLOG_IDENTIFIER, e.g. sshd)"},
-    {.key = "transports", .type = SOC_FIELD_STRINGS,
+    {.key = "transports",
+     .type = SOC_FIELD_STRINGS,
      .offset = offsetof(soc_input_config, transports),
      .count_offset = offsetof(soc_input_config, ntransports),
      .help = "take only entries that came by these transports (_TRANSPORT: syslog, journal, "
              "stdout, kernel, audit, driver)"},
-    {.key = "priority", .type = SOC_FIELD_STRING, .offset = offsetof(soc_input_config, priority),
+    {.key = "priority",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, priority),
      .def = "debug",
      .help = "take entries of this priority and more urgent: emerg, alert, crit, err, warning, "
              "notice, info, debug (or 0..7)"},
-    {.key = "read_from", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_input_config, read_from), .def = "beginning",
+    {.key = "read_from",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_input_config, read_from),
+     .def = "beginning",
      .help = "where a first start begins: beginning (the oldest entry kept) or end; later "
              "starts go on from the saved cursor"},
-    {.key = "poll_interval", .type = SOC_FIELD_MILLIS,
-     .offset = offsetof(soc_input_config, poll_ms), .def = "250ms", .min = 10, .max = 60000,
+    {.key = "poll_interval",
+     .type = SOC_FIELD_MILLIS,
+     .offset = offsetof(soc_input_config, poll_ms),
+     .def = "250ms",
+     .min = 10,
+     .max = 60000,
      .help = "how often the journal is checked for new entries, rotation and vacuum"},
-    {.key = "max_message_bytes", .type = SOC_FIELD_SIZE,
-     .offset = offsetof(soc_input_config, max_message_bytes), .def = "64KiB", .min = 480,
-     .max = 16777216, .help = "longer MESSAGE fields are cut, flagged and counted"},
-    {.key = "skip_if_exists", .type = SOC_FIELD_STRINGS,
+    {.key = "max_message_bytes",
+     .type = SOC_FIELD_SIZE,
+     .offset = offsetof(soc_input_config, max_message_bytes),
+     .def = "64KiB",
+     .min = 480,
+     .max = 16777216,
+     .help = "longer MESSAGE fields are cut, flagged and counted"},
+    {.key = "skip_if_exists",
+     .type = SOC_FIELD_STRINGS,
      .offset = offsetof(soc_input_config, skip_if_exists),
-     .count_offset = offsetof(soc_input_config, nskip_if_exists), .flags = SOC_FIELD_PATH,
+     .count_offset = offsetof(soc_input_config, nskip_if_exists),
+     .flags = SOC_FIELD_PATH,
      .help = "files whose presence at start means a syslog daemon writes the same messages "
              "to files another input reads (e.g. /var/log/auth.log): the input then stands "
              "down, so nothing is read twice"},
@@ -419,36 +702,50 @@ static const struct input_kind {
 };
 
 static const soc_field collector_fields[] = {
-    {.key = "id", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_collector_config, collector.id), .def = "center",
+    {.key = "id",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, collector.id),
+     .def = "center",
      .help = "this collector's name"},
-    {.key = "state_dir", .type = SOC_FIELD_STRING,
+    {.key = "state_dir",
+     .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_collector_config, collector.state_dir),
-     .def = "/var/lib/soccollector", .flags = SOC_FIELD_PATH,
+     .def = "/var/lib/soccollector",
+     .flags = SOC_FIELD_PATH,
      .help = "where center.db and the evidence bundles are kept"},
-    {.key = "agent_silence", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_collector_config, collector.agent_silence), .def = "5m", .min = 1,
-     .max = 86400 * 7, .help = "an agent silent for longer raises an alert"},
-    {.key = "orphan_chunks_after", .type = SOC_FIELD_DURATION,
-     .offset = offsetof(soc_collector_config, collector.orphan_chunks_after), .def = "24h",
-     .min = 1, .max = 86400 * 365,
+    {.key = "agent_silence",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.agent_silence),
+     .def = "5m",
+     .min = 1,
+     .max = 86400 * 7,
+     .help = "an agent silent for longer raises an alert"},
+    {.key = "orphan_chunks_after",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.orphan_chunks_after),
+     .def = "24h",
+     .min = 1,
+     .max = 86400 * 365,
      .help = "evidence chunks whose manifest has not come by then are deleted and counted"},
 };
 
-static const char *const agent_sections[] = {"agent",   "contacts", "assets", "inputs",   "rules",
-                                             "kafka",   "journal",  "report", "evidence",
-                                             "triage",  "metrics", NULL};
+static const char *const agent_sections[] = {"agent",    "contacts", "assets",  "inputs",
+                                             "rules",    "kafka",    "journal", "report",
+                                             "evidence", "triage",   "metrics", NULL};
 static const soc_field center_fields[] = {
-    {.key = "regime", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_collector_config, center.regime), .def = "tw-2026",
+    {.key = "regime",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, center.regime),
+     .def = "tw-2026",
      .help = "deadline table for a report whose own \"regime\" cannot be loaded"},
-    {.key = "regimes_dir", .type = SOC_FIELD_STRING,
-     .offset = offsetof(soc_collector_config, center.regimes_dir), .flags = SOC_FIELD_PATH,
+    {.key = "regimes_dir",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, center.regimes_dir),
+     .flags = SOC_FIELD_PATH,
      .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
 };
 
-static const char *const collector_sections[] = {"collector", "kafka", "center", "metrics",
-                                                 NULL};
+static const char *const collector_sections[] = {"collector", "kafka", "center", "metrics", NULL};
 
 /* ---- small validators ---------------------------------------------------- */
 
@@ -515,8 +812,8 @@ static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_c
   if (soc_ynode_is_null(node)) return 0;
   if (node->kind != SOC_YNODE_MAP) {
     soc_schema_error(ctx, node,
-                 "%s.properties: expected a mapping of librdkafka properties, got %s", where,
-                 soc_ynode_kind_name(node));
+                     "%s.properties: expected a mapping of librdkafka properties, got %s", where,
+                     soc_ynode_kind_name(node));
     return -EINVAL;
   }
   *props = calloc(node->n ? node->n : 1, sizeof **props);
@@ -525,9 +822,8 @@ static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_c
   for (size_t i = 0; i < node->n; i++) {
     const soc_ynode *k = node->items[2 * i], *v = node->items[2 * i + 1];
     if (v->kind != SOC_YNODE_SCALAR) {
-      soc_schema_error(ctx, v,
-                   "%s.properties.%s: expected a scalar value, got %s", where, k->value,
-                   soc_ynode_kind_name(v));
+      soc_schema_error(ctx, v, "%s.properties.%s: expected a scalar value, got %s", where, k->value,
+                       soc_ynode_kind_name(v));
       result = -EINVAL;
       continue;
     }
@@ -563,21 +859,21 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
   if (!node) return result;
   if (k->topic_prefix && !is_name(k->topic_prefix, 200)) {
     soc_schema_error(&l->ctx, soc_ynode_get(node, "topic_prefix"),
-           "kafka.topic_prefix: '%s' is not a valid topic name part; expected letters, "
-           "digits, '.', '_' or '-'",
-           k->topic_prefix);
+                     "kafka.topic_prefix: '%s' is not a valid topic name part; expected letters, "
+                     "digits, '.', '_' or '-'",
+                     k->topic_prefix);
     result = -EINVAL;
   }
   soc_sign_pub pub;
   if (k->center_key && soc_sign_pub_parse(k->center_key, strlen(k->center_key), &pub) < 0) {
     soc_schema_error(&l->ctx, soc_ynode_get(node, "center_key"),
-           "kafka.center_key: not a public key; expected the 44 base64 characters "
-           "`soccollector key` prints");
+                     "kafka.center_key: not a public key; expected the 44 base64 characters "
+                     "`soccollector key` prints");
     result = -EINVAL;
   }
   if (k->brokers && !k->brokers[strspn(k->brokers, " ,")]) {
     soc_schema_error(&l->ctx, soc_ynode_get(node, "brokers"),
-           "kafka.brokers: empty; expected HOST:PORT[,HOST:PORT...]");
+                     "kafka.brokers: empty; expected HOST:PORT[,HOST:PORT...]");
     result = -EINVAL;
   } else if (k->brokers) {
     char *list = strdup(k->brokers), *save = NULL;
@@ -591,7 +887,8 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
       char *scheme = strstr(b, "://");
       if (scheme) b = scheme + 3;
       if (split_host_port(b, host, &port, &why) < 0) {
-        soc_schema_error(&l->ctx, soc_ynode_get(node, "brokers"), "kafka.brokers: '%s': %s", b, why);
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "brokers"), "kafka.brokers: '%s': %s", b,
+                         why);
         result = -EINVAL;
       }
     }
@@ -603,8 +900,7 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
     char errstr[512];
     for (size_t i = 0; conf && i < k->nproperties; i++) {
       const soc_kv *kv = &k->properties[i];
-      if (rd_kafka_conf_set(conf, kv->key, kv->value, errstr, sizeof errstr) !=
-          RD_KAFKA_CONF_OK) {
+      if (rd_kafka_conf_set(conf, kv->key, kv->value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
         soc_diag_add(l->ctx.diag, SOC_DIAG_ERROR, l->ctx.file, kv->line, kv->col,
                      "kafka.properties.%s: %s", kv->key, errstr);
         result = -EINVAL;
@@ -618,12 +914,13 @@ static int load_kafka(loader *l, const soc_ynode *node, soc_kafka_config *k, int
 static int load_contacts(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (!node || soc_ynode_is_null(node)) {
-    soc_schema_warning(&l->ctx, node, "no security contacts: §2.4 asks every agency to register at least 2");
+    soc_schema_warning(&l->ctx, node,
+                       "no security contacts: §2.4 asks every agency to register at least 2");
     return 0;
   }
   if (node->kind != SOC_YNODE_SEQ) {
     soc_schema_error(&l->ctx, node, "contacts: expected a list of {name, phone, email}, got %s",
-           soc_ynode_kind_name(node));
+                     soc_ynode_kind_name(node));
     return -EINVAL;
   }
   if (node->n > MAX_LIST_ITEMS) {
@@ -641,20 +938,21 @@ static int load_contacts(loader *l, const soc_ynode *node, soc_config *cfg) {
     if (soc_schema_apply(contact_fields, NFIELDS(contact_fields), c, ct, &l->ctx, where) < 0)
       result = -EINVAL;
     else if (!ct->phone && !ct->email) {
-      soc_schema_error(&l->ctx, c, "%s: contact '%s' has neither phone nor email; expected at least one", where,
-             ct->name);
+      soc_schema_error(&l->ctx, c,
+                       "%s: contact '%s' has neither phone nor email; expected at least one", where,
+                       ct->name);
       result = -EINVAL;
     }
     if (ct->email && (!strchr(ct->email, '@') || strchr(ct->email, ' '))) {
-      soc_schema_error(&l->ctx, soc_ynode_get(c, "email"), "%s.email: '%s' is not an e-mail address", where,
-             ct->email);
+      soc_schema_error(&l->ctx, soc_ynode_get(c, "email"),
+                       "%s.email: '%s' is not an e-mail address", where, ct->email);
       result = -EINVAL;
     }
   }
   if (node->n < 2)
-    soc_schema_warning(&l->ctx, node,
-            "only %zu security contact(s): §2.4 asks every agency to register at least 2",
-            node->n);
+    soc_schema_warning(
+        &l->ctx, node,
+        "only %zu security contact(s): §2.4 asks every agency to register at least 2", node->n);
   return result;
 }
 
@@ -665,7 +963,7 @@ static const struct input_kind *input_kind_by_name(const char *name) {
 }
 
 int soc_journald_priority(const char *name) {
-  static const char *const names[] = {"emerg", "alert", "crit", "err",
+  static const char *const names[] = {"emerg",   "alert",  "crit", "err",
                                       "warning", "notice", "info", "debug"};
   for (int i = 0; name && i < 8; i++)
     if (strcmp(name, names[i]) == 0 || (name[0] == '0' + i && name[1] == '\0')) return i;
@@ -678,8 +976,7 @@ const char *soc_input_type_name(soc_input_type t) {
   return "unknown";
 }
 
-static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
-                     const char *bpf) {
+static int check_bpf(const loader *l, const soc_ynode *node, const char *where, const char *bpf) {
   struct bpf_program prog;
   pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
   int result = -EINVAL;
@@ -688,7 +985,8 @@ static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
     pcap_freecode(&prog);
     result = 0;
   } else {
-    soc_schema_error(&l->ctx, node, "%s.bpf: '%s' does not compile: %s", where, bpf, pcap_geterr(p));
+    soc_schema_error(&l->ctx, node, "%s.bpf: '%s' does not compile: %s", where, bpf,
+                     pcap_geterr(p));
   }
   pcap_close(p);
   return result;
@@ -696,8 +994,8 @@ static int check_bpf(const loader *l, const soc_ynode *node, const char *where,
 
 /* value must be one of choices (NULL-terminated); reports and returns
  * -EINVAL otherwise. */
-static int check_choice(const loader *l, const soc_ynode *node, const char *where,
-                        const char *key, const char *value, const char *const *choices) {
+static int check_choice(const loader *l, const soc_ynode *node, const char *where, const char *key,
+                        const char *value, const char *const *choices) {
   char list[256] = "";
   size_t used = 0;
   for (size_t i = 0; choices[i]; i++) {
@@ -706,8 +1004,8 @@ static int check_choice(const loader *l, const soc_ynode *node, const char *wher
     if (w > 0 && (size_t)w < sizeof list - used) used += (size_t)w;
   }
   if (!value) return 0;
-  soc_schema_error(&l->ctx, soc_ynode_get(node, key), "%s.%s: unknown value '%s'; expected one of: %s", where,
-         key, value, list);
+  soc_schema_error(&l->ctx, soc_ynode_get(node, key),
+                   "%s.%s: unknown value '%s'; expected one of: %s", where, key, value, list);
   return -EINVAL;
 }
 
@@ -715,10 +1013,11 @@ static int check_timezone(const loader *l, const soc_ynode *node, const char *wh
                           const char *tz) {
   soc_tz z;
   if (!tz || soc_tz_parse(tz, &z) == 0) return 0;
-  soc_schema_error(&l->ctx, soc_ynode_get(node, "timezone"),
-         "%s.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or a "
-         "name such as Asia/Taipei",
-         where, tz);
+  soc_schema_error(
+      &l->ctx, soc_ynode_get(node, "timezone"),
+      "%s.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or a "
+      "name such as Asia/Taipei",
+      where, tz);
   return -EINVAL;
 }
 
@@ -731,8 +1030,8 @@ static int check_encoding(const loader *l, const soc_ynode *node, const char *wh
     return 0;
   }
   soc_schema_error(&l->ctx, soc_ynode_get(node, "encoding"),
-         "%s.encoding: '%s' is not an encoding iconv knows; expected e.g. utf-8 or big5", where,
-         enc);
+                   "%s.encoding: '%s' is not an encoding iconv knows; expected e.g. utf-8 or big5",
+                   where, enc);
   return -EINVAL;
 }
 
@@ -751,22 +1050,24 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       soc_listen ls;
       const char *why = NULL;
       if (in->listen && soc_listen_parse(in->listen, &ls, &why) < 0) {
-        soc_schema_error(&l->ctx, soc_ynode_get(node, "listen"), "%s.listen: '%s': %s", where, in->listen, why);
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "listen"), "%s.listen: '%s': %s", where,
+                         in->listen, why);
         result = -EINVAL;
       }
       break;
     }
     case SOC_INPUT_PCAP:
       if (!!in->interface == !!in->file) {
-        soc_schema_error(&l->ctx, node, "%s: a pcap input needs exactly one of 'interface' and 'file'", where);
+        soc_schema_error(&l->ctx, node,
+                         "%s: a pcap input needs exactly one of 'interface' and 'file'", where);
         result = -EINVAL;
       }
       if (in->bpf && (l->flags & SOC_CONFIG_CHECK_REFERENCES) &&
           check_bpf(l, soc_ynode_get(node, "bpf"), where, in->bpf) < 0)
         result = -EINVAL;
       if (in->file && (l->flags & SOC_CONFIG_CHECK_REFERENCES) && access(in->file, R_OK) != 0) {
-        soc_schema_error(&l->ctx, soc_ynode_get(node, "file"), "%s.file: cannot read '%s': %s", where, in->file,
-               strerror(errno));
+        soc_schema_error(&l->ctx, soc_ynode_get(node, "file"), "%s.file: cannot read '%s': %s",
+                         where, in->file, strerror(errno));
         result = -EINVAL;
       }
       break;
@@ -774,9 +1075,10 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
         glob_t g;
         if (glob(in->paths[i], 0, NULL, &g) != 0)
-          soc_schema_warning(&l->ctx, soc_ynode_get(node, "paths"),
-                  "%s.paths: '%s' matches no file yet; it will be picked up when it appears",
-                  where, in->paths[i]);
+          soc_schema_warning(
+              &l->ctx, soc_ynode_get(node, "paths"),
+              "%s.paths: '%s' matches no file yet; it will be picked up when it appears", where,
+              in->paths[i]);
         else
           globfree(&g);
       }
@@ -785,7 +1087,8 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       if (in->priority && soc_journald_priority(in->priority) < 0) {
         soc_schema_error(&l->ctx, soc_ynode_get(node, "priority"),
                          "%s.priority: unknown priority '%s'; expected emerg, alert, crit, err, "
-                         "warning, notice, info, debug or 0..7", where, in->priority);
+                         "warning, notice, info, debug or 0..7",
+                         where, in->priority);
         result = -EINVAL;
       }
       if (in->directory && (l->flags & SOC_CONFIG_CHECK_REFERENCES)) {
@@ -799,8 +1102,8 @@ static int check_input(const loader *l, const soc_ynode *node, const soc_input_c
       for (size_t i = 0; (l->flags & SOC_CONFIG_CHECK_REFERENCES) && i < in->npaths; i++) {
         struct stat st;
         if (stat(in->paths[i], &st) != 0 || !S_ISDIR(st.st_mode))
-          soc_schema_warning(&l->ctx, soc_ynode_get(node, "paths"), "%s.paths: '%s' is not a directory (yet)",
-                  where, in->paths[i]);
+          soc_schema_warning(&l->ctx, soc_ynode_get(node, "paths"),
+                             "%s.paths: '%s' is not a directory (yet)", where, in->paths[i]);
       }
       break;
   }
@@ -814,7 +1117,8 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
     return 0;
   }
   if (node->kind != SOC_YNODE_SEQ) {
-    soc_schema_error(&l->ctx, node, "inputs: expected a list of inputs, got %s", soc_ynode_kind_name(node));
+    soc_schema_error(&l->ctx, node, "inputs: expected a list of inputs, got %s",
+                     soc_ynode_kind_name(node));
     return -EINVAL;
   }
   if (node->n > MAX_LIST_ITEMS) {
@@ -835,21 +1139,24 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
         type && type->kind == SOC_YNODE_SCALAR ? input_kind_by_name(type->value) : NULL;
     if (in_node->kind != SOC_YNODE_MAP) {
       soc_schema_error(&l->ctx, in_node, "%s: expected a mapping with a 'type', got %s", where,
-             soc_ynode_kind_name(in_node));
+                       soc_ynode_kind_name(in_node));
       result = -EINVAL;
       continue;
     }
     if (!kind) {
       static const char *const names[] = {"file", "syslog", "pcap", "watch", "journald", NULL};
-      const char *hint = type && type->kind == SOC_YNODE_SCALAR
-                             ? soc_schema_suggest(type->value, names) : NULL;
+      const char *hint =
+          type && type->kind == SOC_YNODE_SCALAR ? soc_schema_suggest(type->value, names) : NULL;
       if (!type)
-        soc_schema_error(&l->ctx, in_node, "%s: missing 'type'; expected one of: file, syslog, pcap, watch, journald",
-               where);
+        soc_schema_error(&l->ctx, in_node,
+                         "%s: missing 'type'; expected one of: file, syslog, pcap, watch, journald",
+                         where);
       else
-        soc_schema_error(&l->ctx, type, "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
-               "syslog, pcap, watch, journald", where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
-               hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        soc_schema_error(&l->ctx, type,
+                         "%s.type: unknown input type '%.100s'%s%s%s; expected one of: file, "
+                         "syslog, pcap, watch, journald",
+                         where, type->kind == SOC_YNODE_SCALAR ? type->value : "?",
+                         hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
       result = -EINVAL;
       continue;
     }
@@ -864,14 +1171,15 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
       if (!in->id) return -ENOMEM;
     } else if (!is_name(in->id, 64)) {
       soc_schema_error(&l->ctx, soc_ynode_get(in_node, "id"),
-             "%s.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'", where,
-             in->id);
+                       "%s.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'",
+                       where, in->id);
       result = -EINVAL;
     }
     for (size_t j = 0; j + 1 < cfg->ninputs; j++)
       if (strcmp(cfg->inputs[j].id, in->id) == 0) {
-        soc_schema_error(&l->ctx, in_node, "%s: duplicate input id '%s' (also inputs[%zu]); ids must be unique",
-               where, in->id, j);
+        soc_schema_error(&l->ctx, in_node,
+                         "%s: duplicate input id '%s' (also inputs[%zu]); ids must be unique",
+                         where, in->id, j);
         result = -EINVAL;
       }
     if (check_input(l, in_node, in, where) < 0) result = -EINVAL;
@@ -885,15 +1193,15 @@ static int load_inputs(loader *l, const soc_ynode *node, soc_config *cfg) {
 }
 
 /* Expands the glob patterns of one rule kind and checks each file. */
-static int check_rule_files(loader *l, const soc_ynode *node, char **patterns, size_t n,
-                            int yara) {
+static int check_rule_files(loader *l, const soc_ynode *node, char **patterns, size_t n, int yara) {
   int result = 0;
   size_t nfiles = 0, cap = 0;
   char **files = NULL;
   for (size_t i = 0; i < n; i++) {
     glob_t g;
     if (glob(patterns[i], 0, NULL, &g) != 0) {
-      soc_schema_warning(&l->ctx, node, "rules.%s: '%s' matches no file", yara ? "yara" : "log", patterns[i]);
+      soc_schema_warning(&l->ctx, node, "rules.%s: '%s' matches no file", yara ? "yara" : "log",
+                         patterns[i]);
       continue;
     }
     for (size_t j = 0; j < g.gl_pathc; j++) {
@@ -963,29 +1271,32 @@ static int check_sigma_files(loader *l, const soc_ynode *node, char **patterns, 
 static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
   int result = 0;
   if (cfg->agent.id && !is_name(cfg->agent.id, 64)) {
-    soc_schema_error(&l->ctx, soc_ynode_get(node, "id"),
-           "agent.id: '%s' is not a valid id; expected 1-64 letters, digits, '.', '_' or '-'",
-           cfg->agent.id);
+    soc_schema_error(
+        &l->ctx, soc_ynode_get(node, "id"),
+        "agent.id: '%s' is not a valid id; expected 1-64 letters, digits, '.', '_' or '-'",
+        cfg->agent.id);
     result = -EINVAL;
   }
   if (cfg->agent.authority && !soc_authority_find((int)cfg->agent.authority)) {
-    soc_schema_error(&l->ctx, soc_ynode_get(node, "authority"),
-           "agent.authority: %lld is not in the guideline's list of supervisory authorities",
-           (long long)cfg->agent.authority);
+    soc_schema_error(
+        &l->ctx, soc_ynode_get(node, "authority"),
+        "agent.authority: %lld is not in the guideline's list of supervisory authorities",
+        (long long)cfg->agent.authority);
     result = -EINVAL;
   }
   soc_tz tz;
   if (cfg->agent.timezone && soc_tz_parse(cfg->agent.timezone, &tz) < 0) {
-    soc_schema_error(&l->ctx, soc_ynode_get(node, "timezone"),
-           "agent.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or "
-           "a name such as Asia/Taipei",
-           cfg->agent.timezone);
+    soc_schema_error(
+        &l->ctx, soc_ynode_get(node, "timezone"),
+        "agent.timezone: unknown zone '%s'; expected local, UTC, an offset such as +08:00 or "
+        "a name such as Asia/Taipei",
+        cfg->agent.timezone);
     result = -EINVAL;
   }
   /* Checked here, so that a typo stops ExecStartPre instead of the start. */
   if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.user && !getpwnam(cfg->agent.user)) {
-    soc_schema_error(&l->ctx, soc_ynode_get(node, "user"), "agent.user: no user '%s' on this system",
-           cfg->agent.user);
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "user"),
+                     "agent.user: no user '%s' on this system", cfg->agent.user);
     result = -EINVAL;
   }
   if (cfg->agent.group && !cfg->agent.user) {
@@ -994,14 +1305,14 @@ static int check_agent(loader *l, const soc_ynode *node, soc_config *cfg) {
   } else if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.group &&
              !getgrnam(cfg->agent.group)) {
     soc_schema_error(&l->ctx, soc_ynode_get(node, "group"),
-           "agent.group: no group '%s' on this system", cfg->agent.group);
+                     "agent.group: no group '%s' on this system", cfg->agent.group);
     result = -EINVAL;
   }
   struct stat st;
   if ((l->flags & SOC_CONFIG_CHECK_REFERENCES) && cfg->agent.state_dir &&
       stat(cfg->agent.state_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-    soc_schema_error(&l->ctx, soc_ynode_get(node, "state_dir"), "agent.state_dir: '%s' is not a directory",
-           cfg->agent.state_dir);
+    soc_schema_error(&l->ctx, soc_ynode_get(node, "state_dir"),
+                     "agent.state_dir: '%s' is not a directory", cfg->agent.state_dir);
     result = -EINVAL;
   }
   return result;
@@ -1042,8 +1353,8 @@ static int check_sections(loader *l, const soc_ynode *root, const char *const *s
  * fills path/base_dir; both config kinds start so. */
 static int open_document(const char *path, const char *buf, size_t len, soc_ydoc **doc,
                          char **path_copy, char **base_dir, soc_diag *diag) {
-  int result = buf ? soc_ydoc_load_buffer(path, buf, len, doc, diag)
-                   : soc_ydoc_load_file(path, doc, diag);
+  int result =
+      buf ? soc_ydoc_load_buffer(path, buf, len, doc, diag) : soc_ydoc_load_file(path, doc, diag);
   if (result < 0) return result;
   const soc_ynode *root = soc_ydoc_root(*doc);
   if (!root || root->kind != SOC_YNODE_MAP) {
@@ -1096,13 +1407,14 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
   if (assets && !soc_ynode_is_null(assets)) {
     if (assets->kind != SOC_YNODE_SCALAR) {
       soc_schema_error(&l.ctx, assets, "assets: expected the path of an assets.yaml file, got %s",
-             soc_ynode_kind_name(assets));
+                       soc_ynode_kind_name(assets));
       bad = 1;
     } else if (!(cfg->assets_path = soc_path_resolve(cfg->base_dir, assets->value))) {
       goto out;
     }
   } else {
-    soc_schema_warning(&l.ctx, root, "no 'assets' inventory: every host takes the default tier (non-core)");
+    soc_schema_warning(&l.ctx, root,
+                       "no 'assets' inventory: every host takes the default tier (non-core)");
   }
   bad |= load_inputs(&l, soc_ynode_get(root, "inputs"), cfg) < 0;
 
@@ -1110,24 +1422,26 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
   bad |= soc_schema_apply(rules_fields, NFIELDS(rules_fields), rules, cfg, &l.ctx, "rules") < 0;
   bad |= soc_schema_apply(journal_fields, NFIELDS(journal_fields), soc_ynode_get(root, "journal"),
                           cfg, &l.ctx, "journal") < 0;
-  bad |= soc_schema_apply(report_fields, NFIELDS(report_fields), soc_ynode_get(root, "report"),
-                          cfg, &l.ctx, "report") < 0;
+  bad |= soc_schema_apply(report_fields, NFIELDS(report_fields), soc_ynode_get(root, "report"), cfg,
+                          &l.ctx, "report") < 0;
   bad |= soc_schema_apply(evidence_fields, NFIELDS(evidence_fields),
                           soc_ynode_get(root, "evidence"), cfg, &l.ctx, "evidence") < 0;
   bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), metrics_fields, cfg,
                       &cfg->metrics.listen) < 0;
-  bad |= soc_schema_apply(triage_fields, NFIELDS(triage_fields), soc_ynode_get(root, "triage"),
-                          cfg, &l.ctx, "triage") < 0;
+  bad |= soc_schema_apply(triage_fields, NFIELDS(triage_fields), soc_ynode_get(root, "triage"), cfg,
+                          &l.ctx, "triage") < 0;
   if (cfg->journal.hard_max_bytes && cfg->journal.hard_max_bytes < cfg->journal.max_bytes) {
-    soc_schema_error(&l.ctx, soc_ynode_get(root, "journal"),
-           "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
-           (long long)cfg->journal.hard_max_bytes, (long long)cfg->journal.max_bytes);
+    soc_schema_error(
+        &l.ctx, soc_ynode_get(root, "journal"),
+        "journal: hard_max_bytes (%lld) is below max_bytes (%lld); expected it at or above",
+        (long long)cfg->journal.hard_max_bytes, (long long)cfg->journal.max_bytes);
     bad = 1;
   }
 
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
-    soc_schema_error(&l.ctx, root, "missing required section 'kafka' (brokers, topic_prefix, properties)");
+    soc_schema_error(&l.ctx, root,
+                     "missing required section 'kafka' (brokers, topic_prefix, properties)");
     bad = 1;
   } else {
     bad |= load_kafka(&l, kafka, &cfg->kafka, 0) < 0;
@@ -1216,9 +1530,8 @@ static int sigma_walk(const char *dir, int depth, char ***v, size_t *n, size_t *
       result = sigma_walk(path, depth + 1, v, n, cap);
       continue;
     }
-    if (!S_ISREG(st.st_mode) ||
-        !((len > 4 && !strcmp(e->d_name + len - 4, ".yml")) ||
-          (len > 5 && !strcmp(e->d_name + len - 5, ".yaml"))))
+    if (!S_ISREG(st.st_mode) || !((len > 4 && !strcmp(e->d_name + len - 4, ".yml")) ||
+                                  (len > 5 && !strcmp(e->d_name + len - 5, ".yaml"))))
       continue;
     if (*n == *cap) {
       size_t nc = *cap ? *cap * 2 : 64;
@@ -1339,13 +1652,14 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
   bad |= soc_schema_apply(collector_fields, NFIELDS(collector_fields),
                           soc_ynode_get(root, "collector"), cfg, &l.ctx, "collector") < 0;
   if (cfg->collector.id && !is_name(cfg->collector.id, 64)) {
-    soc_schema_error(&l.ctx, soc_ynode_get(soc_ynode_get(root, "collector"), "id"),
-           "collector.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'",
-           cfg->collector.id);
+    soc_schema_error(
+        &l.ctx, soc_ynode_get(soc_ynode_get(root, "collector"), "id"),
+        "collector.id: '%s' is not a valid id; expected letters, digits, '.', '_' or '-'",
+        cfg->collector.id);
     bad = 1;
   }
-  bad |= soc_schema_apply(center_fields, NFIELDS(center_fields), soc_ynode_get(root, "center"),
-                          cfg, &l.ctx, "center") < 0;
+  bad |= soc_schema_apply(center_fields, NFIELDS(center_fields), soc_ynode_get(root, "center"), cfg,
+                          &l.ctx, "center") < 0;
   bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), collector_metrics_fields, cfg,
                       &cfg->metrics.listen) < 0;
   if (!bad && (flags & SOC_CONFIG_CHECK_REFERENCES)) {
@@ -1356,7 +1670,8 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
   }
   const soc_ynode *kafka = soc_ynode_get(root, "kafka");
   if (!kafka) {
-    soc_schema_error(&l.ctx, root, "missing required section 'kafka' (brokers, topic_prefix, group_id)");
+    soc_schema_error(&l.ctx, root,
+                     "missing required section 'kafka' (brokers, topic_prefix, group_id)");
     bad = 1;
   } else {
     bad |= load_kafka(&l, kafka, &cfg->kafka, 1) < 0;
@@ -1405,7 +1720,8 @@ typedef struct doc_section {
   size_t n;
 } doc_section;
 
-#define DOC(title, note, prefix, table) {title, note, prefix, table, NFIELDS(table)}
+#define DOC(title, note, prefix, table) \
+  { title, note, prefix, table, NFIELDS(table) }
 static const doc_section agent_doc_head[] = {
     DOC("agent", NULL, "agent", agent_fields),
     DOC("contacts", "(list, at least 2 per §2.4)", "contacts[]", contact_fields),

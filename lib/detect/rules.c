@@ -61,11 +61,16 @@ const char *soc_incident_category_name(soc_incident_category c) {
 
 const char *soc_incident_category_name_zh(soc_incident_category c) {
   switch (c) {
-    case SOC_CATEGORY_WEB_ATTACK: return "網頁攻擊";
-    case SOC_CATEGORY_INTRUSION: return "非法入侵";
-    case SOC_CATEGORY_DENIAL_OF_SERVICE: return "阻斷服務";
-    case SOC_CATEGORY_EQUIPMENT: return "設備異常";
-    default: return "其他";
+    case SOC_CATEGORY_WEB_ATTACK:
+      return "網頁攻擊";
+    case SOC_CATEGORY_INTRUSION:
+      return "非法入侵";
+    case SOC_CATEGORY_DENIAL_OF_SERVICE:
+      return "阻斷服務";
+    case SOC_CATEGORY_EQUIPMENT:
+      return "設備異常";
+    default:
+      return "其他";
   }
 }
 
@@ -207,7 +212,7 @@ static char *text_dup(loader *L, const soc_ynode *n, const char *where, const ch
   char *s;
   if (!n || n->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(n)) {
     soc_schema_error(&L->ctx, n, "%s.%s: expected text, got %s", where, key,
-           n && n->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(n));
+                     n && n->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(n));
     return NULL;
   }
   if (strlen(n->value) != n->len) {
@@ -215,7 +220,8 @@ static char *text_dup(loader *L, const soc_ynode *n, const char *where, const ch
     return NULL;
   }
   if (n->len > max) {
-    soc_schema_error(&L->ctx, n, "%s.%s: %zu bytes, longer than the limit of %zu", where, key, n->len, max);
+    soc_schema_error(&L->ctx, n, "%s.%s: %zu bytes, longer than the limit of %zu", where, key,
+                     n->len, max);
     return NULL;
   }
   if (!n->len && !allow_empty) {
@@ -236,7 +242,7 @@ static int texts_dup(loader *L, const soc_ynode *n, const char *where, const cha
   *nout = 0;
   if (!n || n->kind == SOC_YNODE_MAP || soc_ynode_is_null(n)) {
     soc_schema_error(&L->ctx, n, "%s.%s: expected text or a list of texts, got %s", where, key,
-           n && n->kind != SOC_YNODE_MAP ? "nothing" : soc_ynode_kind_name(n));
+                     n && n->kind != SOC_YNODE_MAP ? "nothing" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   items = n->kind == SOC_YNODE_SEQ ? n->n : 1;
@@ -246,7 +252,7 @@ static int texts_dup(loader *L, const soc_ynode *n, const char *where, const cha
   }
   if (items > SOC_RULE_LIST_MAX) {
     soc_schema_error(&L->ctx, n, "%s.%s: %zu items, more than the limit of %d", where, key, items,
-           SOC_RULE_LIST_MAX);
+                     SOC_RULE_LIST_MAX);
     return -EINVAL;
   }
   *out = calloc(items, sizeof **out);
@@ -313,9 +319,9 @@ static int field_of(loader *L, const soc_ynode *n, const char *where, const char
   rc = rules_fref_resolve(name, L->probe, out);
   if (rc == -EINVAL)
     soc_schema_error(&L->ctx, n,
-           "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
-           "source.ip or user.name",
-           where, key, name);
+                     "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
+                     "source.ip or user.name",
+                     where, key, name);
   else if (rc)
     soc_schema_error(&L->ctx, n, "%s.%s: out of memory", where, key);
   free(name);
@@ -346,8 +352,7 @@ static const soc_field pattern_fields[] = {
 int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen) {
   int errcode = 0;
   PCRE2_SIZE erroff = 0;
-  uint32_t opts =
-      PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | (p->nocase ? PCRE2_CASELESS : 0u) | extra;
+  uint32_t opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | (p->nocase ? PCRE2_CASELESS : 0u) | extra;
   p->re = pcre2_compile((PCRE2_SPTR)p->text, p->len, opts, &errcode, &erroff, NULL);
   if (!p->re) {
     PCRE2_UCHAR msg[256];
@@ -397,9 +402,9 @@ static int pattern_build(loader *L, const soc_ynode *item, const char *where,
   }
   if (given != 1) {
     soc_schema_error(&L->ctx, item,
-           "%s: expected exactly one of contains, startswith, endswith, equals or "
-           "regex, got %zu",
-           where, given);
+                     "%s: expected exactly one of contains, startswith, endswith, equals or "
+                     "regex, got %zu",
+                     where, given);
     return -EINVAL;
   }
   p->nocase = raw.nocase;
@@ -432,12 +437,12 @@ static int patterns_build(loader *L, const soc_ynode *n, const char *where, cons
   *nout = 0;
   if (!n || n->kind != SOC_YNODE_SEQ) {
     soc_schema_error(&L->ctx, n, "%s.%s: expected a list of patterns, got %s", where, key,
-           n && soc_ynode_is_null(n) ? "nothing" : soc_ynode_kind_name(n));
+                     n && soc_ynode_is_null(n) ? "nothing" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (!n->n || n->n > SOC_RULE_PATTERNS_MAX) {
-    soc_schema_error(&L->ctx, n, "%s.%s: expected 1 to %d patterns, got %zu", where, key, SOC_RULE_PATTERNS_MAX,
-           n->n);
+    soc_schema_error(&L->ctx, n, "%s.%s: expected 1 to %d patterns, got %zu", where, key,
+                     SOC_RULE_PATTERNS_MAX, n->n);
     return -EINVAL;
   }
   *out = calloc(n->n, sizeof **out);
@@ -525,12 +530,13 @@ static int conds_build(loader *L, const soc_ynode *n, const char *where, const c
   *out = NULL;
   *nout = 0;
   if (!n || n->kind != SOC_YNODE_SEQ || !n->n) {
-    soc_schema_error(&L->ctx, n, "%s.%s: expected a non-empty list of conditions, got %s", where, key,
-           n && n->kind == SOC_YNODE_SEQ ? "an empty list" : soc_ynode_kind_name(n));
+    soc_schema_error(&L->ctx, n, "%s.%s: expected a non-empty list of conditions, got %s", where,
+                     key, n && n->kind == SOC_YNODE_SEQ ? "an empty list" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (n->n > SOC_RULE_CONDITIONS_MAX) {
-    soc_schema_error(&L->ctx, n, "%s.%s: more than %d conditions", where, key, SOC_RULE_CONDITIONS_MAX);
+    soc_schema_error(&L->ctx, n, "%s.%s: more than %d conditions", where, key,
+                     SOC_RULE_CONDITIONS_MAX);
     return -EINVAL;
   }
   *out = calloc(n->n, sizeof **out);
@@ -576,7 +582,8 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
   int result;
   c->cap = -1;
   if (++L->conditions > SOC_RULE_CONDITIONS_MAX) {
-    soc_schema_error(&L->ctx, n, "%s: more than %d conditions in one rule", where, SOC_RULE_CONDITIONS_MAX);
+    soc_schema_error(&L->ctx, n, "%s: more than %d conditions in one rule", where,
+                     SOC_RULE_CONDITIONS_MAX);
     return -EINVAL;
   }
   result = soc_schema_apply(cond_fields, NFIELDS(cond_fields), n, &raw, &L->ctx, where);
@@ -592,14 +599,15 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
   }
   if (given != 1) {
     soc_schema_error(&L->ctx, n,
-           "%s: expected exactly one of equals, in, not_in, exists, cidr, gt, lt, any_of "
-           "or not, got %zu",
-           where, given);
+                     "%s: expected exactly one of equals, in, not_in, exists, cidr, gt, lt, any_of "
+                     "or not, got %zu",
+                     where, given);
     return -EINVAL;
   }
   if (c->op == C_ANY_OF || c->op == C_NOT) {
     if (raw.field) {
-      soc_schema_error(&L->ctx, raw.field, "%s.field: %s takes conditions, not a field", where, key);
+      soc_schema_error(&L->ctx, raw.field, "%s.field: %s takes conditions, not a field", where,
+                       key);
       return -EINVAL;
     }
     if (c->op == C_ANY_OF) return conds_build(L, v, where, "any_of", r, &c->sub, &c->nsub);
@@ -611,7 +619,8 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     return cond_build(L, v, w, r, c->sub) < 0 ? -EINVAL : result;
   }
   if (!raw.field) {
-    soc_schema_error(&L->ctx, n, "%s: missing required key 'field' (the field the condition is about)", where);
+    soc_schema_error(&L->ctx, n,
+                     "%s: missing required key 'field' (the field the condition is about)", where);
     return -EINVAL;
   }
   if (field_of(L, raw.field, where, "field", &c->field) < 0) result = -EINVAL;
@@ -621,7 +630,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     case C_EQUALS:
       if (v->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(v)) {
         soc_schema_error(&L->ctx, v, "%s.equals: expected a value, got %s", where,
-               v->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(v));
+                         v->kind == SOC_YNODE_SCALAR ? "nothing" : soc_ynode_kind_name(v));
         return -EINVAL;
       }
       return values_build(L, v, where, key, c) < 0 ? -EINVAL : result;
@@ -635,7 +644,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
         return result;
       }
       soc_schema_error(&L->ctx, v, "%s.exists: expected true or false, got '%.100s'", where,
-             v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
+                       v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
       return -EINVAL;
     case C_CIDR: {
       char **nets = NULL;
@@ -653,9 +662,9 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
         const soc_ynode *at = v->kind == SOC_YNODE_SEQ ? v->items[i] : v;
         if (rules_parse_net(nets[i], &c->nets[c->nnets]) < 0) {
           soc_schema_error(&L->ctx, at,
-                 "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
-                 "192.0.2.7 or 2001:db8::/32",
-                 where, nets[i]);
+                           "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
+                           "192.0.2.7 or 2001:db8::/32",
+                           where, nets[i]);
           result = -EINVAL;
           continue;
         }
@@ -668,7 +677,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
     case C_LT:
       if (v->kind != SOC_YNODE_SCALAR || parse_number(v->value, &c->num) < 0) {
         soc_schema_error(&L->ctx, v, "%s.%s: expected a number, got '%.100s'", where, key,
-               v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
+                         v->kind == SOC_YNODE_SCALAR ? v->value : soc_ynode_kind_name(v));
         return -EINVAL;
       }
       return result;
@@ -713,10 +722,10 @@ static int facilities_build(loader *L, const soc_ynode *n, const char *where, so
                                         "solaris-cron", "local0", "local1", "local2",   "local3",
                                         "local4",       "local5", "local6", "local7",   NULL});
     soc_schema_error(&L->ctx, at, "%s.facility: unknown facility '%.64s'%s%s%s", where, names[i],
-           hint ? "; did you mean '"
-                : "; expected a syslog facility such as auth, authpriv, "
-                  "daemon or local0",
-           hint ? hint : "", hint ? "'?" : "");
+                     hint ? "; did you mean '"
+                          : "; expected a syslog facility such as auth, authpriv, "
+                            "daemon or local0",
+                     hint ? hint : "", hint ? "'?" : "");
     result = -EINVAL;
   }
   strv_free(names, nn);
@@ -758,7 +767,7 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
   wjoin(w, "%s.captures", where);
   if (n->kind != SOC_YNODE_MAP || !n->n) {
     soc_schema_error(&L->ctx, n, "%s: expected a mapping of group names to fields, got %s", w,
-           n->kind == SOC_YNODE_MAP ? "an empty mapping" : soc_ynode_kind_name(n));
+                     n->kind == SOC_YNODE_MAP ? "an empty mapping" : soc_ynode_kind_name(n));
     return -EINVAL;
   }
   if (n->n > SOC_RULE_CAPTURES_MAX) {
@@ -786,15 +795,15 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
     }
     if (!field_settable(L, &c->target)) {
       soc_schema_error(&L->ctx, v,
-             "%s.%s: rules can not set '%s' (it is computed, or clashes with a known "
-             "field's name)",
-             w, k->value, c->target.name);
+                       "%s.%s: rules can not set '%s' (it is computed, or clashes with a known "
+                       "field's name)",
+                       w, k->value, c->target.name);
       result = -EINVAL;
     }
     for (size_t j = 0; j + 1 < r->ncaps; j++)
       if (!strcmp(r->caps[j].target.name, c->target.name)) {
-        soc_schema_error(&L->ctx, v, "%s.%s: field '%s' is already written by capture '%s'", w, k->value,
-               c->target.name, r->caps[j].group);
+        soc_schema_error(&L->ctx, v, "%s.%s: field '%s' is already written by capture '%s'", w,
+                         k->value, c->target.name, r->caps[j].group);
         result = -EINVAL;
       }
     for (size_t j = 0; j < r->nall; j++)
@@ -804,8 +813,9 @@ static int captures_build(loader *L, const soc_ynode *n, const char *where, soc_
       if (r->any[j].re && regex_groups(&r->any[j], (uint16_t)(r->ncaps - 1), c->group, &found))
         return -ENOMEM;
     if (!found) {
-      soc_schema_error(&L->ctx, k, "%s: no regex of any/all has a group named '%.64s'; write (?<%.64s>...)", w,
-             k->value, k->value);
+      soc_schema_error(&L->ctx, k,
+                       "%s: no regex of any/all has a group named '%.64s'; write (?<%.64s>...)", w,
+                       k->value, k->value);
       result = -EINVAL;
     }
   }
@@ -845,9 +855,9 @@ static int match_build(loader *L, const soc_ynode *n, const char *where, soc_rul
     result = -EINVAL;
   if (!raw.any && !raw.all && !raw.none && !raw.program && !raw.facility && !raw.where) {
     soc_schema_error(&L->ctx, n,
-           "%s: nothing to match; give at least one of program, facility, any, all, none "
-           "or where",
-           w);
+                     "%s: nothing to match; give at least one of program, facility, any, all, none "
+                     "or where",
+                     w);
     result = -EINVAL;
   }
   return result;
@@ -921,12 +931,14 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
                   &r->corr.ngroup_by) < 0)
       result = -EINVAL;
     if (r->corr.ngroup_by > SOC_RULE_GROUP_BY_MAX) {
-      soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: more than %d fields", w, SOC_RULE_GROUP_BY_MAX);
+      soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: more than %d fields", w,
+                       SOC_RULE_GROUP_BY_MAX);
       result = -EINVAL;
     }
     for (size_t i = 0; i < r->corr.ngroup_by; i++)
       if (!field_name_ok(r->group_by[i])) {
-        soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: '%.100s' is not a field name", w, r->group_by[i]);
+        soc_schema_error(&L->ctx, raw.group_by, "%s.group_by: '%.100s' is not a field name", w,
+                         r->group_by[i]);
         result = -EINVAL;
       }
   }
@@ -939,8 +951,9 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
     }
   }
   if ((r->corr.count > 1 || raw.distinct) && !soc_ynode_get(n, "within")) {
-    soc_schema_error(&L->ctx, n, "%s: missing required key 'within' (the window that count%s applies to)", w,
-           raw.distinct ? " of distinct values" : "");
+    soc_schema_error(&L->ctx, n,
+                     "%s: missing required key 'within' (the window that count%s applies to)", w,
+                     raw.distinct ? " of distinct values" : "");
     result = -EINVAL;
   }
   r->corr.within_ns = raw.within > 0 ? raw.within * NS : 0;
@@ -959,7 +972,8 @@ static int correlate_build(loader *L, const soc_ynode *n, const char *where, soc
         soc_schema_error(&L->ctx, a.rule, "%s.rule: '%.100s' is not a rule id", aw, r->after_id);
         result = -EINVAL;
       } else if (!strcmp(r->after_id, r->id)) {
-        soc_schema_error(&L->ctx, a.rule, "%s.rule: a rule can not follow itself (it could never fire first)", aw);
+        soc_schema_error(&L->ctx, a.rule,
+                         "%s.rule: a rule can not follow itself (it could never fire first)", aw);
         result = -EINVAL;
       }
       r->after_line = a.rule->line;
@@ -1032,10 +1046,10 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
           s, (const char *const[]){"web-attack", "intrusion", "denial-of-service", "equipment",
                                    "other", NULL});
       soc_schema_error(&L->ctx, raw.category, "%s.category: unknown category '%.64s'%s%s%s", w, s,
-             hint ? "; did you mean '"
-                  : "; expected web-attack, intrusion, denial-of-service, "
-                    "equipment or other",
-             hint ? hint : "", hint ? "'?" : "");
+                       hint ? "; did you mean '"
+                            : "; expected web-attack, intrusion, denial-of-service, "
+                              "equipment or other",
+                       hint ? hint : "", hint ? "'?" : "");
       result = -EINVAL;
     }
     free(s);
@@ -1058,18 +1072,20 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   if ((s = name_of(L, raw.severity, w, "severity"))) {
     in->severity = soc_severity_parse(s);
     if (in->severity == SOC_SEVERITY_NONE) {
-      soc_schema_error(&L->ctx, raw.severity, "%s.severity: unknown severity '%.64s'; expected minor or severe", w,
-             s);
+      soc_schema_error(&L->ctx, raw.severity,
+                       "%s.severity: unknown severity '%.64s'; expected minor or severe", w, s);
       result = -EINVAL;
     } else if (in->impact != SOC_IMPACT_TAMPER && in->impact != SOC_IMPACT_NONE) {
-      soc_schema_error(&L->ctx, raw.severity, "%s.severity: only a tamper impact has a severity", w);
+      soc_schema_error(&L->ctx, raw.severity, "%s.severity: only a tamper impact has a severity",
+                       w);
       result = -EINVAL;
     }
     free(s);
   } else if (raw.severity) {
     result = -EINVAL;
   } else if (in->impact == SOC_IMPACT_TAMPER) {
-    soc_schema_error(&L->ctx, n, "%s: missing required key 'severity' (minor or severe) for a tamper impact", w);
+    soc_schema_error(
+        &L->ctx, n, "%s: missing required key 'severity' (minor or severe) for a tamper impact", w);
     result = -EINVAL;
   }
   if ((s = name_of(L, raw.data_class, w, "data_class"))) {
@@ -1077,13 +1093,14 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
       in->data_from_asset = 1;
     } else if ((in->data_class = soc_data_class_parse(s)) == SOC_DATA_NONE) {
       soc_schema_error(&L->ctx, raw.data_class,
-             "%s.data_class: unknown data class '%.64s'; expected "
-             "national-secret, classified, sensitive, general or asset",
-             w, s);
+                       "%s.data_class: unknown data class '%.64s'; expected "
+                       "national-secret, classified, sensitive, general or asset",
+                       w, s);
       result = -EINVAL;
     }
     if (in->impact != SOC_IMPACT_LEAK && in->impact != SOC_IMPACT_NONE) {
-      soc_schema_error(&L->ctx, raw.data_class, "%s.data_class: only a leak impact has a data class", w);
+      soc_schema_error(&L->ctx, raw.data_class,
+                       "%s.data_class: only a leak impact has a data class", w);
       result = -EINVAL;
     }
     free(s);
@@ -1095,7 +1112,7 @@ static int incident_build(loader *L, const soc_ynode *n, const char *where, soc_
   in->outage_minutes = raw.outage_minutes;
   if (raw.outage_minutes && in->impact != SOC_IMPACT_OUTAGE && in->impact != SOC_IMPACT_NONE) {
     soc_schema_error(&L->ctx, soc_ynode_get(n, "outage_minutes"),
-           "%s.outage_minutes: only an outage impact has minutes", w);
+                     "%s.outage_minutes: only an outage impact has minutes", w);
     result = -EINVAL;
   }
   if (raw.subtype && !soc_ynode_is_null(raw.subtype)) {
@@ -1169,8 +1186,9 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   r->file = strdup(L->ctx.file);
   if (!r->file) goto fail;
   if (n->kind != SOC_YNODE_MAP) {
-    soc_schema_error(&L->ctx, n, "%s: expected a rule (a mapping with id, title, match, incident), got %s", where,
-           soc_ynode_kind_name(n));
+    soc_schema_error(&L->ctx, n,
+                     "%s: expected a rule (a mapping with id, title, match, incident), got %s",
+                     where, soc_ynode_kind_name(n));
     goto fail;
   }
   const soc_ynode *idn = soc_ynode_get(n, "id");
@@ -1183,9 +1201,9 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
       bad = 1;
     } else if (!id_ok(r->id)) {
       soc_schema_error(&L->ctx, raw.id,
-             "%s.id: '%.100s' is not a valid id; expected 1-64 letters, digits, "
-             "'.', '_' or '-'",
-             where, r->id);
+                       "%s.id: '%.100s' is not a valid id; expected 1-64 letters, digits, "
+                       "'.', '_' or '-'",
+                       where, r->id);
       bad = 1;
     }
   }
@@ -1202,8 +1220,9 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
     for (size_t i = 0; i < r->nmitre; i++)
       if (!mitre_ok(r->mitre[i])) {
         const soc_ynode *at = raw.mitre->kind == SOC_YNODE_SEQ ? raw.mitre->items[i] : raw.mitre;
-        soc_schema_error(&L->ctx, at, "%s.mitre: '%s' is not an ATT&CK technique id such as T1110 or T1110.001",
-               where, r->mitre[i]);
+        soc_schema_error(&L->ctx, at,
+                         "%s.mitre: '%s' is not an ATT&CK technique id such as T1110 or T1110.001",
+                         where, r->mitre[i]);
         bad = 1;
       }
   }
@@ -1277,7 +1296,8 @@ static int load_doc(loader *L, const soc_ydoc *doc, file_rules *f) {
     for (size_t j = 0; j < f->n; j++)
       if (!strcmp(f->rules[j]->id, r->id)) {
         const soc_ynode *at = soc_ynode_get(single ? root : root->items[i], "id");
-        soc_schema_error(&L->ctx, at, "duplicate rule id '%s' (first at line %u)", r->id, f->rules[j]->line);
+        soc_schema_error(&L->ctx, at, "duplicate rule id '%s' (first at line %u)", r->id,
+                         f->rules[j]->line);
       }
     f->rules[f->n++] = r;
   }
@@ -1521,7 +1541,8 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
       later[i] = doc; /* compiled once every rule it may name is in */
       continue;
     }
-    if (rc == 0) rc = src[i].sigma ? load_sigma(&L, doc, &files[i], st) : load_doc(&L, doc, &files[i]);
+    if (rc == 0)
+      rc = src[i].sigma ? load_sigma(&L, doc, &files[i], st) : load_doc(&L, doc, &files[i]);
     soc_ydoc_free(doc);
     if (rc == -ENOMEM) goto out;
   }
@@ -1569,8 +1590,7 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
 }
 
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
-                              size_t nsigma, soc_rules **out, soc_rules_stats *st,
-                              soc_diag *diag) {
+                              size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag) {
   int result = -ENOMEM;
   source *src = calloc(n + nsigma ? n + nsigma : 1, sizeof *src);
   if (!src) return result;
@@ -1583,8 +1603,8 @@ int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *co
 
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag) {
-  source src = {.name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0,
-                .sigma = 1};
+  source src = {
+      .name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0, .sigma = 1};
   return load_sources(&src, 1, out, st, diag);
 }
 

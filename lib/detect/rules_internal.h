@@ -148,8 +148,8 @@ struct soc_rule {
   char *level;  /* owned; Sigma's level, "" for our rules */
   char *author; /* owned; Sigma's author, "" for our rules */
   int sigma;
-  char *sigma_name;                      /* owned; Sigma's `name`, NULL when none */
-  const struct sigma_source *sigma_src;  /* Sigma: its logsource's mapping */
+  char *sigma_name;                     /* owned; Sigma's `name`, NULL when none */
+  const struct sigma_source *sigma_src; /* Sigma: its logsource's mapping */
   const soc_rule *match_of; /* Sigma correlation: matches what this rule (same set) matches */
   int silent;               /* Sigma: a correlation uses it with generate: false */
 

@@ -28,8 +28,8 @@ static void on_message(int level, const char *file_name, int line, const YR_RULE
   if (!c->report) return;
   if (level == YARA_ERROR_LEVEL_WARNING) c->warnings++;
   soc_diag_add(c->diag, level == YARA_ERROR_LEVEL_ERROR ? SOC_DIAG_ERROR : SOC_DIAG_WARNING,
-               file_name ? file_name : c->file, line > 0 ? (unsigned)line : 0, 0,
-               "YARA: %s", message);
+               file_name ? file_name : c->file, line > 0 ? (unsigned)line : 0, 0, "YARA: %s",
+               message);
 }
 
 /* Also turns `include` off: a rule file must not pull in other files (an

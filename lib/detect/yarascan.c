@@ -47,7 +47,7 @@ struct soc_yara_scanner {
   YR_SCANNER *yr;
   soc_yara_match_cb cb;
   void *arg;
-  int stopped;          /* the callback's non-zero answer */
+  int stopped; /* the callback's non-zero answer */
   int nmatches;
   soc_yara_string strings[SOC_YARA_STRINGS_MAX];
   soc_yara_kv meta[SOC_YARA_META_MAX];
@@ -102,8 +102,8 @@ static int cache_save(YR_RULES *rules, const char *dir, const char *path, soc_di
     return -errno;
   }
   YR_STREAM st = {.user_data = f, .write = stream_write};
-  int ok = yr_rules_save_stream(rules, &st) == ERROR_SUCCESS && fflush(f) == 0 &&
-           fsync(fileno(f)) == 0;
+  int ok =
+      yr_rules_save_stream(rules, &st) == ERROR_SUCCESS && fflush(f) == 0 && fsync(fileno(f)) == 0;
   ok = fclose(f) == 0 && ok;
   if (ok && rename(tmp, path) == 0) {
     result = 0;
@@ -125,8 +125,7 @@ static int cache_save(YR_RULES *rules, const char *dir, const char *path, soc_di
   return result;
 }
 
-int soc_yarascan_engine_new(const soc_yara_engine_opts *o, soc_yara_engine **out,
-                            soc_diag *diag) {
+int soc_yarascan_engine_new(const soc_yara_engine_opts *o, soc_yara_engine **out, soc_diag *diag) {
   int result = -ENOMEM;
   char cache[4200] = "";
   soc_yara_engine *e = calloc(1, sizeof *e);
@@ -217,8 +216,11 @@ const char *soc_yara_match_meta(const soc_yara_match *m, const char *key) {
 }
 
 static int on_rule(YR_SCAN_CONTEXT *ctx, YR_RULE *rule, soc_yara_scanner *s) {
-  soc_yara_match m = {.rule = rule->identifier, .ns = rule->ns ? rule->ns->name : "",
-                      .tags = s->tags, .meta = s->meta, .strings = s->strings};
+  soc_yara_match m = {.rule = rule->identifier,
+                      .ns = rule->ns ? rule->ns->name : "",
+                      .tags = s->tags,
+                      .meta = s->meta,
+                      .strings = s->strings};
   const char *tag;
   const YR_META *meta;
   const YR_STRING *str;
@@ -376,10 +378,19 @@ static const char *filetype_of(const uint8_t *d, size_t n) {
     size_t len;
     const char *name;
   } types[] = {
-      {"MZ", 2, "EXE"},          {"\x7f" "ELF", 4, "ELF"},  {"PK\x03\x04", 4, "ZIP"},
-      {"GIF8", 4, "GIF"},        {"\xff\xd8\xff", 3, "JPEG"}, {"\x89PNG", 4, "PNG"},
-      {"%PDF", 4, "PDF"},        {"\xd0\xcf\x11\xe0", 4, "MSOFFICE"}, {"Rar!", 4, "RAR"},
-      {"\x1f\x8b", 2, "GZIP"},   {"7z\xbc\xaf", 4, "7Z"},
+      {"MZ", 2, "EXE"},
+      {"\x7f"
+       "ELF",
+       4, "ELF"},
+      {"PK\x03\x04", 4, "ZIP"},
+      {"GIF8", 4, "GIF"},
+      {"\xff\xd8\xff", 3, "JPEG"},
+      {"\x89PNG", 4, "PNG"},
+      {"%PDF", 4, "PDF"},
+      {"\xd0\xcf\x11\xe0", 4, "MSOFFICE"},
+      {"Rar!", 4, "RAR"},
+      {"\x1f\x8b", 2, "GZIP"},
+      {"7z\xbc\xaf", 4, "7Z"},
   };
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (n >= types[i].len && memcmp(d, types[i].magic, types[i].len) == 0) return types[i].name;

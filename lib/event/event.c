@@ -141,9 +141,9 @@ static const char *const writer_leaves[L_COUNT - SOC_ECS_COUNT] = {
 
 /* RFC 5424 table 1 keywords and table 2 names; ECS's examples use both. */
 static const char *const facility_names[24] = {
-    "kern",     "user",   "mail",   "daemon", "auth",   "syslog",      "lpr",    "news",
-    "uucp",     "cron",   "authpriv", "ftp",  "ntp",    "security",    "console", "solaris-cron",
-    "local0",   "local1", "local2", "local3", "local4", "local5",      "local6", "local7",
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
 };
 static const char *const severity_names[8] = {
     "Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug",
@@ -162,10 +162,10 @@ struct text {
 
 struct extra {
   struct text value;
-  uint32_t hash;   /* of key, see hash_step */
+  uint32_t hash; /* of key, see hash_step */
   uint32_t keylen;
-  uint32_t rank;   /* how many known leaves sort before key: where the writer puts it */
-  uint32_t json;   /* value is checked JSON, written as it is (soc_event_set_json) */
+  uint32_t rank; /* how many known leaves sort before key: where the writer puts it */
+  uint32_t json; /* value is checked JSON, written as it is (soc_event_set_json) */
   char key[SOC_EVENT_KEY_MAX + 1]; /* a checked dotted name */
 };
 
@@ -231,22 +231,19 @@ static uint8_t leaf_rank[L_COUNT];  /* the inverse: a leaf's place in leaf_order
 static uint32_t leaf_len[L_COUNT];
 static struct leaf_key leaf_keys[L_COUNT];
 static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share */
-static size_t known_json_max; /* JSON bytes that known names and values can take */
+static size_t known_json_max;                 /* JSON bytes that known names and values can take */
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 /* Bytes that may appear in an extra's name between dots. */
 static const uint8_t seg_chars[256] = {
-    ['-'] = 1, ['_'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
+    ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 /* FNV-1a: byte at a time, so the hash of every prefix falls out of one
@@ -355,8 +352,8 @@ static void names_build(void) {
     leaf_rank[leaf_order[i]] = (uint8_t)i;
     for (int j = 0; j < L_COUNT; j++) {
       size_t start;
-      leaf_shared[i][j] = (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j),
-                                                  leaf_len[j], &start);
+      leaf_shared[i][j] =
+          (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j], &start);
     }
   }
   known_json_max += 16; /* the outer braces */
@@ -897,20 +894,20 @@ const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value
 static int json_plain(fjson_object *o, int depth) {
   if (depth > 16) return 0;
   switch (fjson_object_get_type(o)) {
-  case fjson_type_double:
-    return 0;
-  case fjson_type_array:
-    for (int i = 0; i < fjson_object_array_length(o); i++)
-      if (!json_plain(fjson_object_array_get_idx(o, i), depth + 1)) return 0;
-    return 1;
-  case fjson_type_object: {
-    struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
-    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
-      if (!json_plain(fjson_object_iter_peek_value(&it), depth + 1)) return 0;
-    return 1;
-  }
-  default:
-    return 1;
+    case fjson_type_double:
+      return 0;
+    case fjson_type_array:
+      for (int i = 0; i < fjson_object_array_length(o); i++)
+        if (!json_plain(fjson_object_array_get_idx(o, i), depth + 1)) return 0;
+      return 1;
+    case fjson_type_object: {
+      struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
+      for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
+        if (!json_plain(fjson_object_iter_peek_value(&it), depth + 1)) return 0;
+      return 1;
+    }
+    default:
+      return 1;
   }
 }
 
@@ -1187,12 +1184,12 @@ static void put_char(jw *w, char c) {
 /* What each byte becomes inside a JSON string: 0 itself, else the letter
  * after the backslash ('u' for \u00XX). */
 static const char escapes[256] = {
-    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
-    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
-    [0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u',
-    [0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
-    [0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
-    [0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f',  ['\r'] = 'r', [0x00] = 'u',
+    [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',  [0x05] = 'u', [0x06] = 'u',
+    [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u',  [0x10] = 'u', [0x11] = 'u',
+    [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',  [0x16] = 'u', [0x17] = 'u',
+    [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u',  [0x1c] = 'u', [0x1d] = 'u',
+    [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\',
 };
 
 #define ONES UINT64_C(0x0101010101010101)
@@ -1430,33 +1427,33 @@ static void put_leaf(jw *w, const soc_event *ev, int leaf) {
     return;
   }
   switch (leaf) {
-  case L_TIMESTAMP:
-    put_time(w, ev->time_ns);
-    break;
-  case L_ECS_VERSION:
-    put_raw(w, "\"" SOC_ECS_VERSION "\"", sizeof SOC_ECS_VERSION + 1);
-    break;
-  case L_EVENT_ID:
-    put_string(w, ev->id, strlen(ev->id));
-    break;
-  case L_TAGS:
-    put_tags(w, ev);
-    break;
-  case L_PRIORITY: /* RFC 5424's PRI, which ECS keeps as log.syslog.priority */
-    put_int(w, ev->num[SOC_ECS_LOG_SYSLOG_FACILITY_CODE] * 8 +
-                   ev->num[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE]);
-    break;
-  case L_FACILITY_NAME:
-    s = facility_names[ev->num[SOC_ECS_LOG_SYSLOG_FACILITY_CODE]];
-    put_string(w, s, strlen(s));
-    break;
-  case L_SEVERITY_NAME:
-    s = severity_names[ev->num[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE]];
-    put_string(w, s, strlen(s));
-    break;
-  case L_STRUCTURED_DATA:
-    put_structured_data(w, ev);
-    break;
+    case L_TIMESTAMP:
+      put_time(w, ev->time_ns);
+      break;
+    case L_ECS_VERSION:
+      put_raw(w, "\"" SOC_ECS_VERSION "\"", sizeof SOC_ECS_VERSION + 1);
+      break;
+    case L_EVENT_ID:
+      put_string(w, ev->id, strlen(ev->id));
+      break;
+    case L_TAGS:
+      put_tags(w, ev);
+      break;
+    case L_PRIORITY: /* RFC 5424's PRI, which ECS keeps as log.syslog.priority */
+      put_int(w, ev->num[SOC_ECS_LOG_SYSLOG_FACILITY_CODE] * 8 +
+                     ev->num[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE]);
+      break;
+    case L_FACILITY_NAME:
+      s = facility_names[ev->num[SOC_ECS_LOG_SYSLOG_FACILITY_CODE]];
+      put_string(w, s, strlen(s));
+      break;
+    case L_SEVERITY_NAME:
+      s = severity_names[ev->num[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE]];
+      put_string(w, s, strlen(s));
+      break;
+    case L_STRUCTURED_DATA:
+      put_structured_data(w, ev);
+      break;
   }
 }
 

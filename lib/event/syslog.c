@@ -220,8 +220,8 @@ static int parse_bsd(const uchar **pp, const uchar *end, const soc_syslog_opts *
   if (parse_frac(&p, end, &frac)) return -1;
   if (s == 60) s = 59;
   if (y >= 0 ? soc_tz_to_utc(&o->tz, y, mo, d, h, mi, s, &secs)
-             : infer_year(&o->tz, o->recv_ns / NS_PER_SEC - (o->recv_ns % NS_PER_SEC < 0), mo,
-                          d, h, mi, s, &secs))
+             : infer_year(&o->tz, o->recv_ns / NS_PER_SEC - (o->recv_ns % NS_PER_SEC < 0), mo, d, h,
+                          mi, s, &secs))
     return -1;
   if (to_ns(secs, frac, ns)) return -1;
   *pp = p;
@@ -341,8 +341,8 @@ static soc_syslog_format parse_5424_header(const uchar *p, const uchar *end,
     return SOC_SYSLOG_RAW;
   }
   if (p == end || *p++ != ' ') return SOC_SYSLOG_RAW;
-  if (field(&p, end, &h->host, 0) || field(&p, end, &h->app, 0) ||
-      field(&p, end, &h->procid, 0) || field(&p, end, &h->msgid, 1))
+  if (field(&p, end, &h->host, 0) || field(&p, end, &h->app, 0) || field(&p, end, &h->procid, 0) ||
+      field(&p, end, &h->msgid, 1))
     return SOC_SYSLOG_RAW;
   h->body = p;
   return SOC_SYSLOG_RFC5424;
@@ -468,17 +468,15 @@ __attribute__((noinline)) static void add_param_unescaped(soc_event *ev, span id
   char buf[SOC_EVENT_VALUE_MAX + 1];
   size_t o = 0;
   for (size_t i = 0; i < n && o < sizeof buf; i++) {
-    if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']'))
-      i++;
+    if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '"' || v[i + 1] == '\\' || v[i + 1] == ']')) i++;
     buf[o++] = (char)v[i];
   }
-  (void)soc_event_add_sd_param(ev, (const char *)id.p, id.n, (const char *)name.p, name.n, buf,
-                               o);
+  (void)soc_event_add_sd_param(ev, (const char *)id.p, id.n, (const char *)name.p, name.n, buf, o);
 }
 
 /* An SD-ID or PARAM-NAME: printable US-ASCII but '=', ' ', ']' and '"'. */
 static const uchar *sd_name(const uchar *p, const uchar *end) {
-  while (p < end && *p > ' ' && *p < 0x7F && *p != '=' && *p != ']' && *p != '"') p++;
+  while (p<end && * p> ' ' && *p < 0x7F && *p != '=' && *p != ']' && *p != '"') p++;
   return p;
 }
 
@@ -556,21 +554,21 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
   form = parse_header(msg, len, opts, &h);
   if (!ev) return form;
   switch (form) {
-  case SOC_SYSLOG_RFC5424:
-    emit_5424(ev, &h);
-    break;
-  case SOC_SYSLOG_RFC3164:
-    emit_3164(ev, &h);
-    break;
-  case SOC_SYSLOG_RAW: {
-    static const char read_tag[] = "time_from_read";
-    int from_read;
-    (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, len);
-    soc_event_set_time(ev, raw_time(msg, len, opts, &from_read));
-    (void)soc_event_add_tag(ev, tag, sizeof tag - 1);
-    if (from_read) (void)soc_event_add_tag(ev, read_tag, sizeof read_tag - 1);
-    break;
-  }
+    case SOC_SYSLOG_RFC5424:
+      emit_5424(ev, &h);
+      break;
+    case SOC_SYSLOG_RFC3164:
+      emit_3164(ev, &h);
+      break;
+    case SOC_SYSLOG_RAW: {
+      static const char read_tag[] = "time_from_read";
+      int from_read;
+      (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, len);
+      soc_event_set_time(ev, raw_time(msg, len, opts, &from_read));
+      (void)soc_event_add_tag(ev, tag, sizeof tag - 1);
+      if (from_read) (void)soc_event_add_tag(ev, read_tag, sizeof read_tag - 1);
+      break;
+    }
   }
   return form;
 }

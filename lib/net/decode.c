@@ -49,47 +49,47 @@ static uint32_t be32(const uint8_t *p) {
 
 soc_decode_result soc_decode_transport(soc_packet *pkt, const uint8_t *p, size_t len) {
   switch (pkt->proto) {
-  case SOC_IPPROTO_TCP: {
-    if (len < 20) return SOC_DECODE_BAD_TCP;
-    size_t off = (size_t)(p[12] >> 4) * 4;
-    if (off < 20 || off > len) return SOC_DECODE_BAD_TCP;
-    pkt->sport = be16(p);
-    pkt->dport = be16(p + 2);
-    pkt->seq = be32(p + 4);
-    pkt->ack = be32(p + 8);
-    pkt->tcp_flags = p[13];
-    pkt->window = be16(p + 14);
-    pkt->payload = p + off;
-    pkt->payload_len = len - off;
-    return SOC_DECODE_OK;
-  }
-  case SOC_IPPROTO_UDP: {
-    if (len < 8) return SOC_DECODE_BAD_UDP;
-    size_t ulen = be16(p + 4);
-    if (ulen < 8) return SOC_DECODE_BAD_UDP;
-    if (ulen > len) {
-      /* Cut by the snap length, or lying; either way use what is here. */
-      if (!pkt->snapped) return SOC_DECODE_BAD_UDP;
-      ulen = len;
+    case SOC_IPPROTO_TCP: {
+      if (len < 20) return SOC_DECODE_BAD_TCP;
+      size_t off = (size_t)(p[12] >> 4) * 4;
+      if (off < 20 || off > len) return SOC_DECODE_BAD_TCP;
+      pkt->sport = be16(p);
+      pkt->dport = be16(p + 2);
+      pkt->seq = be32(p + 4);
+      pkt->ack = be32(p + 8);
+      pkt->tcp_flags = p[13];
+      pkt->window = be16(p + 14);
+      pkt->payload = p + off;
+      pkt->payload_len = len - off;
+      return SOC_DECODE_OK;
     }
-    pkt->sport = be16(p);
-    pkt->dport = be16(p + 2);
-    pkt->payload = p + 8;
-    pkt->payload_len = ulen - 8;
-    return SOC_DECODE_OK;
-  }
-  case SOC_IPPROTO_ICMP:
-  case SOC_IPPROTO_ICMPV6:
-    if (len < 4) return SOC_DECODE_BAD_ICMP;
-    pkt->sport = p[0];
-    pkt->dport = p[1];
-    pkt->payload = p + 4;
-    pkt->payload_len = len - 4;
-    return SOC_DECODE_OK;
-  default:
-    pkt->payload = p;
-    pkt->payload_len = len;
-    return SOC_DECODE_OK;
+    case SOC_IPPROTO_UDP: {
+      if (len < 8) return SOC_DECODE_BAD_UDP;
+      size_t ulen = be16(p + 4);
+      if (ulen < 8) return SOC_DECODE_BAD_UDP;
+      if (ulen > len) {
+        /* Cut by the snap length, or lying; either way use what is here. */
+        if (!pkt->snapped) return SOC_DECODE_BAD_UDP;
+        ulen = len;
+      }
+      pkt->sport = be16(p);
+      pkt->dport = be16(p + 2);
+      pkt->payload = p + 8;
+      pkt->payload_len = ulen - 8;
+      return SOC_DECODE_OK;
+    }
+    case SOC_IPPROTO_ICMP:
+    case SOC_IPPROTO_ICMPV6:
+      if (len < 4) return SOC_DECODE_BAD_ICMP;
+      pkt->sport = p[0];
+      pkt->dport = p[1];
+      pkt->payload = p + 4;
+      pkt->payload_len = len - 4;
+      return SOC_DECODE_OK;
+    default:
+      pkt->payload = p;
+      pkt->payload_len = len;
+      return SOC_DECODE_OK;
   }
 }
 
@@ -110,8 +110,7 @@ static soc_decode_result decode_ipv4(soc_packet *pkt, const uint8_t *p, size_t l
   if (len < 20 || p[0] >> 4 != 4) return SOC_DECODE_BAD_IPV4;
   size_t ihl = (size_t)(p[0] & 0x0f) * 4, total = be16(p + 2);
   if (ihl < 20 || ihl > len || total < ihl) return SOC_DECODE_BAD_IPV4;
-  if (fit_length(pkt, &len, total) < 0)
-    return SOC_DECODE_BAD_IPV4;
+  if (fit_length(pkt, &len, total) < 0) return SOC_DECODE_BAD_IPV4;
   pkt->ip_version = 4;
   pkt->ttl = p[8];
   pkt->proto = p[9];
@@ -134,8 +133,7 @@ static soc_decode_result decode_ipv4(soc_packet *pkt, const uint8_t *p, size_t l
 static soc_decode_result decode_ipv6(soc_packet *pkt, const uint8_t *p, size_t len) {
   if (len < 40 || p[0] >> 4 != 6) return SOC_DECODE_BAD_IPV6;
   size_t total = 40 + (size_t)be16(p + 4);
-  if (fit_length(pkt, &len, total) < 0)
-    return SOC_DECODE_BAD_IPV6;
+  if (fit_length(pkt, &len, total) < 0) return SOC_DECODE_BAD_IPV6;
   pkt->ip_version = 6;
   pkt->ttl = p[7];
   memcpy(pkt->src, p + 8, 16);
@@ -144,49 +142,49 @@ static soc_decode_result decode_ipv6(soc_packet *pkt, const uint8_t *p, size_t l
   size_t off = 40;
   for (int n = 0;; n++) {
     switch (next) {
-    case 0:   /* hop-by-hop */
-    case 43:  /* routing */
-    case 60:  /* destination options */
-    case 135: /* mobility */
-      if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
-      {
-        size_t elen = ((size_t)p[off + 1] + 1) * 8;
-        if (elen > len - off) return SOC_DECODE_BAD_IPV6_EXT;
-        next = p[off];
-        off += elen;
-      }
-      continue;
-    case 51: /* AH: length in 4-byte units, minus 2 */
-      if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
-      {
-        size_t elen = ((size_t)p[off + 1] + 2) * 4;
-        if (elen > len - off) return SOC_DECODE_BAD_IPV6_EXT;
-        next = p[off];
-        off += elen;
-      }
-      continue;
-    case 44: /* fragment */
-      if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
-      {
-        uint16_t fo = be16(p + off + 2);
-        pkt->proto = p[off];
-        pkt->frag_offset = (uint32_t)(fo & 0xfff8);
-        pkt->frag_more = fo & 1;
-        pkt->frag_id = be32(p + off + 4);
-        off += 8;
-        /* An "atomic" fragment (offset 0, no more) is a whole datagram. */
-        if (pkt->frag_offset || pkt->frag_more) {
-          pkt->frag_data = p + off;
-          pkt->frag_len = len - off;
-          if (pkt->frag_offset + pkt->frag_len > 65535) return SOC_DECODE_BAD_FRAGMENT;
-          return SOC_DECODE_FRAGMENT;
+      case 0:   /* hop-by-hop */
+      case 43:  /* routing */
+      case 60:  /* destination options */
+      case 135: /* mobility */
+        if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
+        {
+          size_t elen = ((size_t)p[off + 1] + 1) * 8;
+          if (elen > len - off) return SOC_DECODE_BAD_IPV6_EXT;
+          next = p[off];
+          off += elen;
         }
-        next = pkt->proto;
-      }
-      continue;
-    default:
-      pkt->proto = next;
-      return soc_decode_transport(pkt, p + off, len - off);
+        continue;
+      case 51: /* AH: length in 4-byte units, minus 2 */
+        if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
+        {
+          size_t elen = ((size_t)p[off + 1] + 2) * 4;
+          if (elen > len - off) return SOC_DECODE_BAD_IPV6_EXT;
+          next = p[off];
+          off += elen;
+        }
+        continue;
+      case 44: /* fragment */
+        if (n == IPV6_MAX_EXT || len - off < 8) return SOC_DECODE_BAD_IPV6_EXT;
+        {
+          uint16_t fo = be16(p + off + 2);
+          pkt->proto = p[off];
+          pkt->frag_offset = (uint32_t)(fo & 0xfff8);
+          pkt->frag_more = fo & 1;
+          pkt->frag_id = be32(p + off + 4);
+          off += 8;
+          /* An "atomic" fragment (offset 0, no more) is a whole datagram. */
+          if (pkt->frag_offset || pkt->frag_more) {
+            pkt->frag_data = p + off;
+            pkt->frag_len = len - off;
+            if (pkt->frag_offset + pkt->frag_len > 65535) return SOC_DECODE_BAD_FRAGMENT;
+            return SOC_DECODE_FRAGMENT;
+          }
+          next = pkt->proto;
+        }
+        continue;
+      default:
+        pkt->proto = next;
+        return soc_decode_transport(pkt, p + off, len - off);
     }
   }
 }
@@ -219,34 +217,35 @@ soc_decode_result soc_decode(int linktype, const uint8_t *p, size_t caplen, uint
   pkt->cap_len = caplen > UINT32_MAX ? UINT32_MAX : (uint32_t)caplen;
   pkt->wire_len = wire_len < pkt->cap_len ? pkt->cap_len : wire_len;
   switch (linktype) {
-  case SOC_LINK_ETHERNET:
-    if (caplen < 14) return SOC_DECODE_BAD_LINK;
-    return decode_ethertype(pkt, be16(p + 12), p + 14, caplen - 14);
-  case SOC_LINK_LINUX_SLL:
-    if (caplen < 16) return SOC_DECODE_BAD_LINK;
-    return decode_ethertype(pkt, be16(p + 14), p + 16, caplen - 16);
-  case SOC_LINK_LINUX_SLL2:
-    if (caplen < 20) return SOC_DECODE_BAD_LINK;
-    return decode_ethertype(pkt, be16(p), p + 20, caplen - 20);
-  case SOC_LINK_NULL: {
-    /* The address family in the capturing host's byte order. */
-    if (caplen < 4) return SOC_DECODE_BAD_LINK;
-    uint32_t af = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    if (af > 0xffff) af = be32(p);
-    if (af == 2) return decode_ipv4(pkt, p + 4, caplen - 4);
-    if (af == 24 || af == 28 || af == 30) return decode_ipv6(pkt, p + 4, caplen - 4);
-    return SOC_DECODE_NOT_IP;
-  }
-  case SOC_LINK_RAW:
-  case 12: /* DLT_RAW on OpenBSD-style captures */
-  case 14: /* DLT_RAW on BSD/OS */
-    return decode_raw(pkt, p, caplen);
-  case SOC_LINK_IPV4:
-    return decode_ipv4(pkt, p, caplen);
-  case SOC_LINK_IPV6:
-    return decode_ipv6(pkt, p, caplen);
-  default:
-    return SOC_DECODE_BAD_LINKTYPE;
+    case SOC_LINK_ETHERNET:
+      if (caplen < 14) return SOC_DECODE_BAD_LINK;
+      return decode_ethertype(pkt, be16(p + 12), p + 14, caplen - 14);
+    case SOC_LINK_LINUX_SLL:
+      if (caplen < 16) return SOC_DECODE_BAD_LINK;
+      return decode_ethertype(pkt, be16(p + 14), p + 16, caplen - 16);
+    case SOC_LINK_LINUX_SLL2:
+      if (caplen < 20) return SOC_DECODE_BAD_LINK;
+      return decode_ethertype(pkt, be16(p), p + 20, caplen - 20);
+    case SOC_LINK_NULL: {
+      /* The address family in the capturing host's byte order. */
+      if (caplen < 4) return SOC_DECODE_BAD_LINK;
+      uint32_t af =
+          (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+      if (af > 0xffff) af = be32(p);
+      if (af == 2) return decode_ipv4(pkt, p + 4, caplen - 4);
+      if (af == 24 || af == 28 || af == 30) return decode_ipv6(pkt, p + 4, caplen - 4);
+      return SOC_DECODE_NOT_IP;
+    }
+    case SOC_LINK_RAW:
+    case 12: /* DLT_RAW on OpenBSD-style captures */
+    case 14: /* DLT_RAW on BSD/OS */
+      return decode_raw(pkt, p, caplen);
+    case SOC_LINK_IPV4:
+      return decode_ipv4(pkt, p, caplen);
+    case SOC_LINK_IPV6:
+      return decode_ipv6(pkt, p, caplen);
+    default:
+      return SOC_DECODE_BAD_LINKTYPE;
   }
 }
 

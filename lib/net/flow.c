@@ -65,15 +65,24 @@ soc_flowtab *soc_flowtab_new(const soc_flowtab_opts *opts, soc_flow_end_cb on_en
 }
 
 static void list_del(flist *l, soc_flow *f) {
-  if (f->prev) f->prev->next = f->next; else l->head = f->next;
-  if (f->next) f->next->prev = f->prev; else l->tail = f->prev;
+  if (f->prev)
+    f->prev->next = f->next;
+  else
+    l->head = f->next;
+  if (f->next)
+    f->next->prev = f->prev;
+  else
+    l->tail = f->prev;
   f->prev = f->next = NULL;
 }
 
 static void list_add(flist *l, soc_flow *f) {
   f->next = NULL;
   f->prev = l->tail;
-  if (l->tail) l->tail->next = f; else l->head = f;
+  if (l->tail)
+    l->tail->next = f;
+  else
+    l->head = f;
   l->tail = f;
 }
 

@@ -17,15 +17,15 @@
 #define BUCKETS 256
 
 typedef struct dgram {
-  struct dgram *hnext;          /* bucket chain */
-  struct dgram *prev, *next;    /* arrival list */
+  struct dgram *hnext;       /* bucket chain */
+  struct dgram *prev, *next; /* arrival list */
   uint8_t version, proto;
   uint8_t src[16], dst[16];
   uint32_t id;
   unsigned bucket;
   int64_t first_ns;
   uint32_t nfrags;
-  uint32_t total;               /* 0 until the last fragment came */
+  uint32_t total; /* 0 until the last fragment came */
   uint8_t *buf;
   size_t cap;                   /* allocated bytes of buf */
   size_t end;                   /* furthest byte received */
@@ -36,10 +36,10 @@ struct soc_ipfrag {
   soc_ipfrag_opts o;
   soc_ipfrag_stats st;
   dgram *bucket[BUCKETS];
-  dgram *head, *tail;           /* oldest first */
+  dgram *head, *tail; /* oldest first */
   uint32_t count;
   size_t bytes;
-  dgram *done;                  /* last completed datagram, freed on the next call */
+  dgram *done; /* last completed datagram, freed on the next call */
 };
 
 soc_ipfrag *soc_ipfrag_new(const soc_ipfrag_opts *opts) {
@@ -73,8 +73,14 @@ static void unlink_dgram(soc_ipfrag *f, dgram *d) {
   dgram **pp = &f->bucket[d->bucket];
   while (*pp != d) pp = &(*pp)->hnext;
   *pp = d->hnext;
-  if (d->prev) d->prev->next = d->next; else f->head = d->next;
-  if (d->next) d->next->prev = d->prev; else f->tail = d->prev;
+  if (d->prev)
+    d->prev->next = d->next;
+  else
+    f->head = d->next;
+  if (d->next)
+    d->next->prev = d->prev;
+  else
+    f->tail = d->prev;
   f->count--;
 }
 
@@ -163,7 +169,10 @@ int soc_ipfrag_add(soc_ipfrag *f, const soc_packet *p, const uint8_t **data, siz
     d->hnext = f->bucket[h];
     f->bucket[h] = d;
     d->prev = f->tail;
-    if (f->tail) f->tail->next = d; else f->head = d;
+    if (f->tail)
+      f->tail->next = d;
+    else
+      f->head = d;
     f->tail = d;
     f->count++;
   }

@@ -27,11 +27,11 @@ enum { P_UNKNOWN, P_NONE, P_DNS, P_HTTP, P_TLS, P_SSH };
 typedef struct app {
   int proto;
   int tries;
-  int reported;              /* TLS / SSH: the event is out */
+  int reported; /* TLS / SSH: the event is out */
   soc_http *http;
   soc_tls *tls;
   soc_ssh *ssh;
-  uint8_t *dns[2];           /* DNS over TCP: length prefix and message */
+  uint8_t *dns[2]; /* DNS over TCP: length prefix and message */
   size_t dnslen[2];
 } app;
 
@@ -45,7 +45,7 @@ struct soc_netmon {
   int64_t decode[SOC_DECODE_COUNT];
   int64_t packets, bytes, snapped, events, no_memory;
   int64_t last_expire_ns;
-  soc_flow *cur;             /* the flow whose callbacks are running */
+  soc_flow *cur; /* the flow whose callbacks are running */
 };
 
 /* What the reassembler's callback needs to know. */
@@ -59,11 +59,17 @@ typedef struct stream_ctx {
 
 static const char *transport_name(uint8_t proto, char *buf, size_t cap) {
   switch (proto) {
-  case SOC_IPPROTO_TCP: return "tcp";
-  case SOC_IPPROTO_UDP: return "udp";
-  case SOC_IPPROTO_ICMP: return "icmp";
-  case SOC_IPPROTO_ICMPV6: return "ipv6-icmp";
-  default: snprintf(buf, cap, "%u", proto); return buf;
+    case SOC_IPPROTO_TCP:
+      return "tcp";
+    case SOC_IPPROTO_UDP:
+      return "udp";
+    case SOC_IPPROTO_ICMP:
+      return "icmp";
+    case SOC_IPPROTO_ICMPV6:
+      return "ipv6-icmp";
+    default:
+      snprintf(buf, cap, "%u", proto);
+      return buf;
   }
 }
 
@@ -239,8 +245,8 @@ static void report_ssh(soc_netmon *nm, soc_flow *f, app *a) {
 }
 
 static int starts_method(const uint8_t *p, size_t n) {
-  static const char *const m[] = {"GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
-                                  "CONNECT ", "PATCH ", "TRACE ", "PROPFIND "};
+  static const char *const m[] = {"GET ",     "POST ",    "HEAD ",  "PUT ",   "DELETE ",
+                                  "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ", "PROPFIND "};
   for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
     size_t l = strlen(m[i]);
     if (n >= l && !memcmp(p, m[i], l)) return 1;
@@ -255,8 +261,11 @@ static int detect(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t *p
     return a->ssh ? P_SSH : P_NONE;
   }
   if ((dir == 0 && starts_method(p, n)) || (dir == 1 && n >= 5 && !memcmp(p, "HTTP/", 5))) {
-    soc_http_cbs cbs = {.on_txn = http_txn, .on_body = http_body, .arg = nm,
-                        .body_max = nm->o.body_max, .stats = &nm->proto};
+    soc_http_cbs cbs = {.on_txn = http_txn,
+                        .on_body = http_body,
+                        .arg = nm,
+                        .body_max = nm->o.body_max,
+                        .stats = &nm->proto};
     a->http = soc_http_new(&cbs);
     return a->http ? P_HTTP : P_NONE;
   }
@@ -278,20 +287,20 @@ static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, siz
   if (!a) return;
   if (a->proto == P_UNKNOWN) a->proto = detect(nm, f, a, dir, p, n);
   switch (a->proto) {
-  case P_DNS:
-    dns_tcp(nm, f, a, dir, p, n);
-    break;
-  case P_HTTP:
-    soc_http_data(a->http, dir, p, n);
-    break;
-  case P_TLS:
-    if (!a->reported && soc_tls_data(a->tls, dir, p, n)) report_tls(nm, f, a);
-    break;
-  case P_SSH:
-    if (!a->reported && soc_ssh_data(a->ssh, dir, p, n)) report_ssh(nm, f, a);
-    break;
-  default:
-    break;
+    case P_DNS:
+      dns_tcp(nm, f, a, dir, p, n);
+      break;
+    case P_HTTP:
+      soc_http_data(a->http, dir, p, n);
+      break;
+    case P_TLS:
+      if (!a->reported && soc_tls_data(a->tls, dir, p, n)) report_tls(nm, f, a);
+      break;
+    case P_SSH:
+      if (!a->reported && soc_ssh_data(a->ssh, dir, p, n)) report_ssh(nm, f, a);
+      break;
+    default:
+      break;
   }
 }
 

@@ -61,25 +61,45 @@ static int read_name(const uint8_t *m, size_t len, size_t *off, char *out, size_
 
 static const char *type_name(uint16_t t, char *buf, size_t cap) {
   switch (t) {
-  case 1: return "A";
-  case 2: return "NS";
-  case 5: return "CNAME";
-  case 6: return "SOA";
-  case 12: return "PTR";
-  case 15: return "MX";
-  case 16: return "TXT";
-  case 28: return "AAAA";
-  case 33: return "SRV";
-  case 35: return "NAPTR";
-  case 41: return "OPT";
-  case 43: return "DS";
-  case 46: return "RRSIG";
-  case 47: return "NSEC";
-  case 48: return "DNSKEY";
-  case 64: return "SVCB";
-  case 65: return "HTTPS";
-  case 255: return "ANY";
-  default: snprintf(buf, cap, "TYPE%u", t); return buf;
+    case 1:
+      return "A";
+    case 2:
+      return "NS";
+    case 5:
+      return "CNAME";
+    case 6:
+      return "SOA";
+    case 12:
+      return "PTR";
+    case 15:
+      return "MX";
+    case 16:
+      return "TXT";
+    case 28:
+      return "AAAA";
+    case 33:
+      return "SRV";
+    case 35:
+      return "NAPTR";
+    case 41:
+      return "OPT";
+    case 43:
+      return "DS";
+    case 46:
+      return "RRSIG";
+    case 47:
+      return "NSEC";
+    case 48:
+      return "DNSKEY";
+    case 64:
+      return "SVCB";
+    case 65:
+      return "HTTPS";
+    case 255:
+      return "ANY";
+    default:
+      snprintf(buf, cap, "TYPE%u", t);
+      return buf;
   }
 }
 
@@ -182,11 +202,15 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
     fjson_object_object_add(a, "ttl", fjson_object_new_int64(ttl));
     fjson_object_object_add(a, "data", fjson_object_new_string(data));
     fjson_object_array_add(answers, a);
-    if ((type == 1 || type == 28) && data[0]) fjson_object_array_add(ips, fjson_object_new_string(data));
+    if ((type == 1 || type == 28) && data[0])
+      fjson_object_array_add(ips, fjson_object_new_string(data));
     off += rdlen;
   }
-  static const struct { uint16_t bit; const char *name; } fbits[] = {
-      {0x0400, "AA"}, {0x0200, "TC"}, {0x0100, "RD"}, {0x0080, "RA"}, {0x0020, "AD"}, {0x0010, "CD"}};
+  static const struct {
+    uint16_t bit;
+    const char *name;
+  } fbits[] = {{0x0400, "AA"}, {0x0200, "TC"}, {0x0100, "RD"},
+               {0x0080, "RA"}, {0x0020, "AD"}, {0x0010, "CD"}};
   for (size_t i = 0; i < sizeof fbits / sizeof *fbits; i++)
     if (fl & fbits[i].bit) fjson_object_array_add(flags, fjson_object_new_string(fbits[i].name));
   int response = (fl & 0x8000) != 0;

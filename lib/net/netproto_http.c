@@ -31,33 +31,42 @@
 #define STR_MAX 4096 /* a header value or URI kept for the event */
 #define INFLATE_CHUNK 16384
 
-enum { S_START, S_HEADERS, S_BODY_LEN, S_CHUNK_SIZE, S_CHUNK_DATA, S_CHUNK_CRLF, S_TRAILER,
-       S_BODY_CLOSE, S_DEAD };
+enum {
+  S_START,
+  S_HEADERS,
+  S_BODY_LEN,
+  S_CHUNK_SIZE,
+  S_CHUNK_DATA,
+  S_CHUNK_CRLF,
+  S_TRAILER,
+  S_BODY_CLOSE,
+  S_DEAD
+};
 
 typedef struct txn {
   soc_http_txn pub;
   char *uri, *host, *ua, *ref, *reqtype, *resptype; /* owned, NULL when absent */
-  uint8_t answered;          /* a (non-1xx) response has begun */
+  uint8_t answered;                                 /* a (non-1xx) response has begun */
 } txn;
 
 typedef struct dirstate {
   int state;
-  char *hdr;                 /* the header block being collected */
+  char *hdr; /* the header block being collected */
   size_t hlen;
-  uint64_t remaining;        /* body or chunk bytes left */
-  char line[80];             /* a chunk-size or trailer line */
+  uint64_t remaining; /* body or chunk bytes left */
+  char line[80];      /* a chunk-size or trailer line */
   size_t llen;
-  int coded;                 /* gzip/deflate content coding */
+  int coded; /* gzip/deflate content coding */
   int zinit;
   z_stream z;
-  uint64_t decoded;          /* decoded bytes handed over */
-  txn *cur;                  /* whose body this is; NULL once reported */
+  uint64_t decoded; /* decoded bytes handed over */
+  txn *cur;         /* whose body this is; NULL once reported */
 } dirstate;
 
 struct soc_http {
   soc_http_cbs cb;
   dirstate d[2];
-  txn *q[TXN_MAX];           /* oldest first */
+  txn *q[TXN_MAX]; /* oldest first */
   size_t qn;
 };
 
@@ -265,7 +274,8 @@ static void parse_headers(const char *b, const char *e, int dir, txn *t, framing
         for (size_t i = 0; i + 7 <= vlen; i++)
           if (!strncasecmp(v + i, "chunked", 7)) f->chunked = 1;
       } else if (IS("content-encoding")) {
-        if ((vlen >= 4 && !strncasecmp(v, "gzip", 4)) || (vlen >= 6 && !strncasecmp(v, "x-gzip", 6)) ||
+        if ((vlen >= 4 && !strncasecmp(v, "gzip", 4)) ||
+            (vlen >= 6 && !strncasecmp(v, "x-gzip", 6)) ||
             (vlen >= 7 && !strncasecmp(v, "deflate", 7)))
           f->coded = 1;
       } else if (IS("content-type")) {
@@ -335,7 +345,8 @@ static void headers_done(soc_http *h, int dir, const char *hb, size_t n) {
     t->answered = 1;
     t->pub.status = status;
     if (!t->pub.version[0])
-      snprintf(t->pub.version, sizeof t->pub.version, "%.*s", (int)(sp - hb - 5 < 8 ? sp - hb - 5 : 8), hb + 5);
+      snprintf(t->pub.version, sizeof t->pub.version, "%.*s",
+               (int)(sp - hb - 5 < 8 ? sp - hb - 5 : 8), hb + 5);
   }
   parse_headers(nl ? nl + 1 : e, e, dir, t, &f);
   if (f.bad) h->cb.stats->http_errors++;
@@ -393,103 +404,107 @@ void soc_http_data(soc_http *h, int dir, const uint8_t *p, size_t len) {
   const uint8_t *e = p + len;
   while (p < e && d->state != S_DEAD) {
     switch (d->state) {
-    case S_START:
-      /* Stray CRLFs between messages are allowed (RFC 9112 2.2). */
-      while (p < e && (*p == '\r' || *p == '\n')) p++;
-      if (p == e) return;
-      d->state = S_HEADERS;
-      d->hlen = 0;
-      break;
-    case S_HEADERS: {
-      if (!d->hdr && !(d->hdr = malloc(HDR_MAX))) {
-        d->state = S_DEAD;
-        return;
-      }
-      size_t from = d->hlen > 3 ? d->hlen - 3 : 0;
-      size_t n = (size_t)(e - p);
-      if (n > HDR_MAX - d->hlen) n = HDR_MAX - d->hlen;
-      memcpy(d->hdr + d->hlen, p, n);
-      d->hlen += n;
-      /* The end of the block: an empty line, CRLF or bare LF. */
-      size_t end = 0;
-      for (size_t i = from; i < d->hlen && !end; i++)
-        if (d->hdr[i] == '\n') {
-          if (i + 1 < d->hlen && d->hdr[i + 1] == '\n') end = i + 2;
-          else if (i + 2 < d->hlen && d->hdr[i + 1] == '\r' && d->hdr[i + 2] == '\n') end = i + 3;
-        }
-      if (!end) {
-        if (d->hlen == HDR_MAX) {
-          h->cb.stats->http_errors++;
-          d->state = S_DEAD;
-        }
-        p += n;
+      case S_START:
+        /* Stray CRLFs between messages are allowed (RFC 9112 2.2). */
+        while (p < e && (*p == '\r' || *p == '\n')) p++;
+        if (p == e) return;
+        d->state = S_HEADERS;
+        d->hlen = 0;
         break;
-      }
-      p += end - (d->hlen - n); /* what of this piece belonged to the block */
-      headers_done(h, dir, d->hdr, end);
-      break;
-    }
-    case S_BODY_LEN: {
-      size_t n = (size_t)(e - p) < d->remaining ? (size_t)(e - p) : (size_t)d->remaining;
-      body(h, dir, p, n);
-      p += n;
-      d->remaining -= n;
-      if (!d->remaining) body_end(h, dir);
-      break;
-    }
-    case S_CHUNK_SIZE:
-      if (!take_line(d, &p, e)) break;
-      {
-        uint64_t x = 0;
-        size_t i = 0, digits = 0;
-        while (d->line[i] == ' ') i++;
-        for (;; i++, digits++) {
-          char c = d->line[i];
-          int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-          if (v < 0) break;
-          if (x >> 56) break;
-          x = x * 16 + (uint64_t)v;
-        }
-        d->llen = 0;
-        if (!digits) {
-          h->cb.stats->http_errors++;
+      case S_HEADERS: {
+        if (!d->hdr && !(d->hdr = malloc(HDR_MAX))) {
           d->state = S_DEAD;
+          return;
+        }
+        size_t from = d->hlen > 3 ? d->hlen - 3 : 0;
+        size_t n = (size_t)(e - p);
+        if (n > HDR_MAX - d->hlen) n = HDR_MAX - d->hlen;
+        memcpy(d->hdr + d->hlen, p, n);
+        d->hlen += n;
+        /* The end of the block: an empty line, CRLF or bare LF. */
+        size_t end = 0;
+        for (size_t i = from; i < d->hlen && !end; i++)
+          if (d->hdr[i] == '\n') {
+            if (i + 1 < d->hlen && d->hdr[i + 1] == '\n')
+              end = i + 2;
+            else if (i + 2 < d->hlen && d->hdr[i + 1] == '\r' && d->hdr[i + 2] == '\n')
+              end = i + 3;
+          }
+        if (!end) {
+          if (d->hlen == HDR_MAX) {
+            h->cb.stats->http_errors++;
+            d->state = S_DEAD;
+          }
+          p += n;
           break;
         }
-        d->remaining = x;
-        d->state = x ? S_CHUNK_DATA : S_TRAILER;
+        p += end - (d->hlen - n); /* what of this piece belonged to the block */
+        headers_done(h, dir, d->hdr, end);
+        break;
       }
-      break;
-    case S_CHUNK_DATA: {
-      size_t n = (size_t)(e - p) < d->remaining ? (size_t)(e - p) : (size_t)d->remaining;
-      body(h, dir, p, n);
-      p += n;
-      d->remaining -= n;
-      if (!d->remaining) {
-        d->state = S_CHUNK_CRLF;
-        d->llen = 0;
+      case S_BODY_LEN: {
+        size_t n = (size_t)(e - p) < d->remaining ? (size_t)(e - p) : (size_t)d->remaining;
+        body(h, dir, p, n);
+        p += n;
+        d->remaining -= n;
+        if (!d->remaining) body_end(h, dir);
+        break;
       }
-      break;
-    }
-    case S_CHUNK_CRLF:
-      if (take_line(d, &p, e)) {
-        d->llen = 0;
-        d->state = S_CHUNK_SIZE;
+      case S_CHUNK_SIZE:
+        if (!take_line(d, &p, e)) break;
+        {
+          uint64_t x = 0;
+          size_t i = 0, digits = 0;
+          while (d->line[i] == ' ') i++;
+          for (;; i++, digits++) {
+            char c = d->line[i];
+            int v = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (v < 0) break;
+            if (x >> 56) break;
+            x = x * 16 + (uint64_t)v;
+          }
+          d->llen = 0;
+          if (!digits) {
+            h->cb.stats->http_errors++;
+            d->state = S_DEAD;
+            break;
+          }
+          d->remaining = x;
+          d->state = x ? S_CHUNK_DATA : S_TRAILER;
+        }
+        break;
+      case S_CHUNK_DATA: {
+        size_t n = (size_t)(e - p) < d->remaining ? (size_t)(e - p) : (size_t)d->remaining;
+        body(h, dir, p, n);
+        p += n;
+        d->remaining -= n;
+        if (!d->remaining) {
+          d->state = S_CHUNK_CRLF;
+          d->llen = 0;
+        }
+        break;
       }
-      break;
-    case S_TRAILER:
-      if (!take_line(d, &p, e)) break;
-      {
-        int blank = d->llen == 0 || (d->llen == 1 && d->line[0] == '\r');
-        d->llen = 0;
-        if (blank) body_end(h, dir);
-      }
-      break;
-    case S_BODY_CLOSE:
-      body(h, dir, p, (size_t)(e - p));
-      p = e;
-      break;
+      case S_CHUNK_CRLF:
+        if (take_line(d, &p, e)) {
+          d->llen = 0;
+          d->state = S_CHUNK_SIZE;
+        }
+        break;
+      case S_TRAILER:
+        if (!take_line(d, &p, e)) break;
+        {
+          int blank = d->llen == 0 || (d->llen == 1 && d->line[0] == '\r');
+          d->llen = 0;
+          if (blank) body_end(h, dir);
+        }
+        break;
+      case S_BODY_CLOSE:
+        body(h, dir, p, (size_t)(e - p));
+        p = e;
+        break;
     }
   }
 }

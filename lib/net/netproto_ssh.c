@@ -22,7 +22,7 @@ typedef struct sdir {
   char line[256];
   size_t llen;
   int lines;
-  uint8_t *pkt;          /* the KEXINIT packet being collected */
+  uint8_t *pkt; /* the KEXINIT packet being collected */
   size_t plen, need;
   int done;
 } sdir;
@@ -77,7 +77,8 @@ static void kexinit(soc_ssh *s, int dir, const uint8_t *p, size_t n) {
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned mdlen = 0;
   if (k > 0 && EVP_Digest(str, (size_t)k, md, &mdlen, EVP_md5(), NULL))
-    for (unsigned i = 0; i < mdlen && i < 16; i++) snprintf(s->info.hassh[dir] + 2 * i, 3, "%02x", md[i]);
+    for (unsigned i = 0; i < mdlen && i < 16; i++)
+      snprintf(s->info.hassh[dir] + 2 * i, 3, "%02x", md[i]);
   free(str);
   s->info.have_kex[dir] = 1;
   s->stats->ssh_kexinits++;
@@ -94,7 +95,8 @@ int soc_ssh_data(soc_ssh *s, int dir, const uint8_t *p, size_t n) {
       n--;
       if (c == '\r') continue;
       if (c != '\n') {
-        if (d->llen < sizeof d->line - 1) d->line[d->llen++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+        if (d->llen < sizeof d->line - 1)
+          d->line[d->llen++] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
         continue;
       }
       d->line[d->llen] = '\0';

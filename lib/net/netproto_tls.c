@@ -25,12 +25,12 @@
 #define JA3_MAX 4096
 
 typedef struct tdir {
-  uint8_t rec[5];          /* a record header being collected */
+  uint8_t rec[5]; /* a record header being collected */
   size_t rlen;
-  size_t body_left;        /* bytes of the current record's payload still to come */
-  uint8_t *hs;             /* handshake bytes joined */
+  size_t body_left; /* bytes of the current record's payload still to come */
+  uint8_t *hs;      /* handshake bytes joined */
   size_t hslen;
-  int done;                /* parsed, or given up */
+  int done; /* parsed, or given up */
 } tdir;
 
 struct soc_tls {
@@ -73,8 +73,14 @@ static const uint8_t *take(rd *r, size_t k) {
   r->off += k;
   return p;
 }
-static unsigned get8(rd *r) { const uint8_t *p = take(r, 1); return p ? p[0] : 0; }
-static unsigned get16(rd *r) { const uint8_t *p = take(r, 2); return p ? be16(p) : 0; }
+static unsigned get8(rd *r) {
+  const uint8_t *p = take(r, 1);
+  return p ? p[0] : 0;
+}
+static unsigned get16(rd *r) {
+  const uint8_t *p = take(r, 2);
+  return p ? be16(p) : 0;
+}
 
 /* Appends v to a JA3 list, after a '-' unless it is the list's first. */
 static void ja3_add(char *s, size_t *n, int first, unsigned v) {
@@ -111,8 +117,8 @@ static void copy_text(char *dst, size_t cap, const uint8_t *p, size_t n) {
 }
 
 /* Extensions of a hello: r is at the extensions' length. */
-static void parse_extensions(soc_tls *t, rd *r, int server, char *ja3, size_t *jn,
-                             char *curves, size_t *cn, char *formats, size_t *fn) {
+static void parse_extensions(soc_tls *t, rd *r, int server, char *ja3, size_t *jn, char *curves,
+                             size_t *cn, char *formats, size_t *fn) {
   soc_tls_info *i = &t->info;
   size_t total = get16(r);
   const uint8_t *ext = take(r, total);
@@ -176,11 +182,11 @@ static int parse_client_hello(soc_tls *t, const uint8_t *m, size_t n) {
   exts[0] = curves[0] = formats[0] = '\0';
   rd r = {m, n, 0, 0};
   unsigned legacy = get16(&r);
-  take(&r, 32);                    /* random */
-  take(&r, get8(&r));              /* session id */
+  take(&r, 32);       /* random */
+  take(&r, get8(&r)); /* session id */
   jn = (size_t)snprintf(ja3, sizeof ja3, "%u,", legacy);
-  ja3_list16(ja3, &jn, &r, 2);     /* cipher suites */
-  take(&r, get8(&r));              /* compression methods */
+  ja3_list16(ja3, &jn, &r, 2); /* cipher suites */
+  take(&r, get8(&r));          /* compression methods */
   if (r.bad) return -EBADMSG;
   if (r.off < r.n) parse_extensions(t, &r, 0, exts, &en, curves, &cn, formats, &fn);
   if (jn < JA3_MAX - 8)
@@ -274,12 +280,18 @@ int soc_tls_data(soc_tls *t, int dir, const uint8_t *p, size_t n) {
 
 static const char *version_text(uint16_t v) {
   switch (v) {
-  case 0x0300: return "3.0";
-  case 0x0301: return "1.0";
-  case 0x0302: return "1.1";
-  case 0x0303: return "1.2";
-  case 0x0304: return "1.3";
-  default: return NULL;
+    case 0x0300:
+      return "3.0";
+    case 0x0301:
+      return "1.0";
+    case 0x0302:
+      return "1.1";
+    case 0x0303:
+      return "1.2";
+    case 0x0304:
+      return "1.3";
+    default:
+      return NULL;
   }
 }
 

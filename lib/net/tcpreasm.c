@@ -18,7 +18,7 @@
 struct soc_tcpreasm {
   soc_tcpreasm_opts o;
   soc_tcpreasm_stats st;
-  size_t pending;  /* bytes waiting in all streams */
+  size_t pending; /* bytes waiting in all streams */
 };
 
 soc_tcpreasm *soc_tcpreasm_new(const soc_tcpreasm_opts *opts) {
@@ -185,7 +185,8 @@ void soc_tcp_stream_add(soc_tcpreasm *r, soc_tcp_stream *s, uint32_t seq, const 
   r->st.out_of_order++;
   if (off >= r->o.depth) return; /* will never be delivered */
   if (end > r->o.depth) len = (size_t)(r->o.depth - off);
-  while (s->pending && (s->pending_bytes + len > r->o.max_pending || r->pending + len > r->o.memcap)) {
+  while (s->pending &&
+         (s->pending_bytes + len > r->o.max_pending || r->pending + len > r->o.memcap)) {
     if (r->pending + len > r->o.memcap) r->st.memcap_reached++;
     skip_hole(r, s, cb, arg);
     if (s->done) return;

@@ -23,11 +23,10 @@
 #include <string.h>
 
 /* §2.3(一) 4級 */
-static const soc_level_clause leak_secret = {
-    4, "§2.3(一)1", "national secret data leaked", "國家機密資料遭洩漏"};
+static const soc_level_clause leak_secret = {4, "§2.3(一)1", "national secret data leaked",
+                                             "國家機密資料遭洩漏"};
 static const soc_level_clause tamper_cii_severe = {
-    4, "§2.3(一)2",
-    "critical information infrastructure system or data severely tampered",
+    4, "§2.3(一)2", "critical information infrastructure system or data severely tampered",
     "關鍵資訊基礎設施系統或資料遭嚴重竄改"};
 static const soc_level_clause outage_cii_beyond = {
     4, "§2.3(一)3",
@@ -42,8 +41,7 @@ static const soc_level_clause tamper_core_severe = {
     3, "§2.3(二)2", "core business system or data severely tampered",
     "核心業務系統或資料遭嚴重竄改"};
 static const soc_level_clause tamper_cii_minor = {
-    3, "§2.3(二)2",
-    "critical information infrastructure system or data slightly tampered",
+    3, "§2.3(二)2", "critical information infrastructure system or data slightly tampered",
     "關鍵資訊基礎設施系統或資料遭輕微竄改"};
 static const soc_level_clause outage_core_beyond = {
     3, "§2.3(二)3",
@@ -65,9 +63,9 @@ static const soc_level_clause leak_general_core = {
 static const soc_level_clause tamper_noncore_severe = {
     2, "§2.3(三)2", "non-core business system or data severely tampered",
     "非核心業務系統或資料遭嚴重竄改"};
-static const soc_level_clause tamper_core_minor = {
-    2, "§2.3(三)2", "core business system or data slightly tampered",
-    "核心業務系統或資料遭輕微竄改"};
+static const soc_level_clause tamper_core_minor = {2, "§2.3(三)2",
+                                                   "core business system or data slightly tampered",
+                                                   "核心業務系統或資料遭輕微竄改"};
 static const soc_level_clause outage_noncore_beyond = {
     2, "§2.3(三)3",
     "non-core business operation affected or system halted, "
@@ -81,8 +79,7 @@ static const soc_level_clause outage_core_within = {
 
 /* §2.3(四) 1級 */
 static const soc_level_clause leak_general_noncore = {
-    1, "§2.3(四)1", "general data of a non-core business leaked",
-    "非核心業務一般資料遭洩漏"};
+    1, "§2.3(四)1", "general data of a non-core business leaked", "非核心業務一般資料遭洩漏"};
 static const soc_level_clause tamper_noncore_minor = {
     1, "§2.3(四)2", "non-core business system or data slightly tampered",
     "非核心業務系統或資料遭輕微竄改"};
@@ -94,8 +91,7 @@ static const soc_level_clause outage_noncore_within = {
 
 /* The rows of the SPEC table for tampering and outage. The NONE row and
  * column stay NULL; inputs are validated before they index here. */
-static const soc_level_clause *const tamper_rules[SOC_SEVERITY_SEVERE + 1]
-                                                [SOC_TIER_CII + 1] = {
+static const soc_level_clause *const tamper_rules[SOC_SEVERITY_SEVERE + 1][SOC_TIER_CII + 1] = {
     [SOC_SEVERITY_SEVERE] = {[SOC_TIER_CII] = &tamper_cii_severe,
                              [SOC_TIER_CORE] = &tamper_core_severe,
                              [SOC_TIER_NON_CORE] = &tamper_noncore_severe},
@@ -117,23 +113,21 @@ static const soc_level_clause *const outage_rules[2][SOC_TIER_CII + 1] = {
 
 /* Enum values arrive from config files and callers' structs, so anything
  * outside the declared range is treated as missing, never used as an index. */
-static int tier_valid(soc_tier t) {
-  return t >= SOC_TIER_NON_CORE && t <= SOC_TIER_CII;
-}
+static int tier_valid(soc_tier t) { return t >= SOC_TIER_NON_CORE && t <= SOC_TIER_CII; }
 
 /* The data class decides a leak; the tier matters only for general data,
  * which is why a national secret is level 4 even on a non-core system. */
 static const soc_level_clause *leak_clause(soc_data_class c, soc_tier t) {
   switch (c) {
-  case SOC_DATA_NATIONAL_SECRET:
-    return &leak_secret;
-  case SOC_DATA_CLASSIFIED:
-  case SOC_DATA_SENSITIVE:
-    return &leak_classified;
-  case SOC_DATA_GENERAL:
-    return t == SOC_TIER_NON_CORE ? &leak_general_noncore : &leak_general_core;
-  case SOC_DATA_NONE:
-    break;
+    case SOC_DATA_NATIONAL_SECRET:
+      return &leak_secret;
+    case SOC_DATA_CLASSIFIED:
+    case SOC_DATA_SENSITIVE:
+      return &leak_classified;
+    case SOC_DATA_GENERAL:
+      return t == SOC_TIER_NON_CORE ? &leak_general_noncore : &leak_general_core;
+    case SOC_DATA_NONE:
+      break;
   }
   return NULL;
 }
@@ -141,45 +135,37 @@ static const soc_level_clause *leak_clause(soc_data_class c, soc_tier t) {
 int soc_level_of(const soc_impact *impact, const soc_level_clause **clause) {
   const soc_level_clause *c = NULL;
 
-  if (clause)
-    *clause = NULL;
-  if (!impact || !tier_valid(impact->tier))
-    return -EINVAL;
+  if (clause) *clause = NULL;
+  if (!impact || !tier_valid(impact->tier)) return -EINVAL;
 
   switch (impact->kind) {
-  case SOC_IMPACT_LEAK:
-    c = leak_clause(impact->data_class, impact->tier);
-    break;
-  case SOC_IMPACT_TAMPER:
-    if (impact->severity == SOC_SEVERITY_MINOR ||
-        impact->severity == SOC_SEVERITY_SEVERE)
-      c = tamper_rules[impact->severity][impact->tier];
-    break;
-  case SOC_IMPACT_OUTAGE:
-    /* "Restored within the tolerable downtime" includes the boundary, so
-     * only a duration strictly greater than it is beyond. */
-    if (impact->outage_seconds >= 0 && impact->tolerable_seconds >= 0)
-      c = outage_rules[impact->outage_seconds > impact->tolerable_seconds
-                           ? OUTAGE_BEYOND
-                           : OUTAGE_WITHIN][impact->tier];
-    break;
-  case SOC_IMPACT_NONE:
-    break;
+    case SOC_IMPACT_LEAK:
+      c = leak_clause(impact->data_class, impact->tier);
+      break;
+    case SOC_IMPACT_TAMPER:
+      if (impact->severity == SOC_SEVERITY_MINOR || impact->severity == SOC_SEVERITY_SEVERE)
+        c = tamper_rules[impact->severity][impact->tier];
+      break;
+    case SOC_IMPACT_OUTAGE:
+      /* "Restored within the tolerable downtime" includes the boundary, so
+       * only a duration strictly greater than it is beyond. */
+      if (impact->outage_seconds >= 0 && impact->tolerable_seconds >= 0)
+        c = outage_rules[impact->outage_seconds > impact->tolerable_seconds
+                             ? OUTAGE_BEYOND
+                             : OUTAGE_WITHIN][impact->tier];
+      break;
+    case SOC_IMPACT_NONE:
+      break;
   }
-  if (!c)
-    return -EINVAL;
-  if (clause)
-    *clause = c;
+  if (!c) return -EINVAL;
+  if (clause) *clause = c;
   return c->level;
 }
 
-int soc_level_classify(const soc_impact *impacts, size_t n,
-                       soc_level_result *out) {
-  if (!out)
-    return -EINVAL;
+int soc_level_classify(const soc_impact *impacts, size_t n, soc_level_result *out) {
+  if (!out) return -EINVAL;
   memset(out, 0, sizeof *out);
-  if (!impacts || n == 0 || n > SOC_LEVEL_MAX_IMPACTS)
-    return -EINVAL;
+  if (!impacts || n == 0 || n > SOC_LEVEL_MAX_IMPACTS) return -EINVAL;
 
   for (size_t i = 0; i < n; i++) {
     int level = soc_level_of(&impacts[i], &out->clauses[i]);
@@ -189,8 +175,7 @@ int soc_level_classify(const soc_impact *impacts, size_t n,
       memset(out, 0, sizeof *out);
       return level;
     }
-    if (level > out->level)
-      out->level = level;
+    if (level > out->level) out->level = level;
   }
   out->n = n;
   return out->level;
@@ -234,20 +219,15 @@ static int name_eq(const char *s, const char *name) {
       a += 'a' - 'A';
     else if (a == '_')
       a = '-';
-    if (a != (unsigned char)*name)
-      return 0;
-    if (a == '\0')
-      return 1;
+    if (a != (unsigned char)*name) return 0;
+    if (a == '\0') return 1;
   }
 }
 
-static size_t name_index(const char *s, const char *const *names,
-                         size_t count) {
-  if (!s)
-    return 0;
+static size_t name_index(const char *s, const char *const *names, size_t count) {
+  if (!s) return 0;
   for (size_t i = 1; i < count; i++) {
-    if (name_eq(s, names[i]))
-      return i;
+    if (name_eq(s, names[i])) return i;
   }
   return 0;
 }
@@ -262,14 +242,12 @@ soc_impact_kind soc_impact_kind_parse(const char *s) {
 }
 
 soc_tier soc_tier_parse(const char *s) {
-  if (s && name_eq(s, "noncore"))
-    return SOC_TIER_NON_CORE;
+  if (s && name_eq(s, "noncore")) return SOC_TIER_NON_CORE;
   return (soc_tier)name_index(s, tier_names, COUNT(tier_names));
 }
 
 soc_data_class soc_data_class_parse(const char *s) {
-  return (soc_data_class)name_index(s, data_class_names,
-                                    COUNT(data_class_names));
+  return (soc_data_class)name_index(s, data_class_names, COUNT(data_class_names));
 }
 
 soc_severity soc_severity_parse(const char *s) {
@@ -280,9 +258,7 @@ const char *soc_impact_kind_name(soc_impact_kind k) {
   return name_at((size_t)k, kind_names, COUNT(kind_names));
 }
 
-const char *soc_tier_name(soc_tier t) {
-  return name_at((size_t)t, tier_names, COUNT(tier_names));
-}
+const char *soc_tier_name(soc_tier t) { return name_at((size_t)t, tier_names, COUNT(tier_names)); }
 
 const char *soc_data_class_name(soc_data_class c) {
   return name_at((size_t)c, data_class_names, COUNT(data_class_names));

@@ -184,7 +184,7 @@ typedef struct walk {
   int64_t expect_seq;
   char prev[SOC_AUDIT_HASH_HEX + 1];
   int io_error;
-  int64_t anchor_seq;      /* 0: none */
+  int64_t anchor_seq; /* 0: none */
   const char *anchor_hash;
   int anchor_seen;
 } walk;
@@ -255,8 +255,8 @@ static void check_head(walk *w, soc_store *s) {
              last, head_seq);
     bad(w, last + 1, what);
   } else if (head_seq < last) {
-    snprintf(what, sizeof what, "entry past the recorded head %" PRId64 " (entry added outside socagent)",
-             head_seq);
+    snprintf(what, sizeof what,
+             "entry past the recorded head %" PRId64 " (entry added outside socagent)", head_seq);
     bad(w, head_seq + 1, what);
   } else if (strcmp(head, w->prev) != 0) {
     bad(w, last, "its hash is not the recorded head's (last entry replaced)");

@@ -51,7 +51,7 @@ struct soc_bundle {
   size_t max;
   long long mtime; /* of every entry: when the bundle was started */
   bundle_state state;
-  int broken; /* B_BROKEN: the error every later call returns */
+  int broken;   /* B_BROKEN: the error every later call returns */
   uint8_t *buf; /* owned: the archive so far */
   size_t len, cap;
   /* the entry being written */
@@ -73,8 +73,8 @@ int bundle_id_ok(const char *s, size_t n) {
   if (n == 1 && s[0] == '.') return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '/' || c == '-'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '/' || c == '-'))
       return 0;
     if (c == '.' && i + 1 < n && s[i + 1] == '.') return 0;
   }
@@ -174,7 +174,10 @@ static void header(uint8_t h[TAR_BLOCK], const char *path, size_t size, char typ
   octal(h + TAR_SIZE, TAR_SIZE_LEN, size);
   octal(h + TAR_MTIME, 12, (unsigned long long)(mtime > 0 ? mtime : 0));
   h[TAR_TYPE] = (uint8_t)type;
-  memcpy(h + TAR_MAGIC, "ustar\0" "00", 8);
+  memcpy(h + TAR_MAGIC,
+         "ustar\0"
+         "00",
+         8);
   memset(h + TAR_CHKSUM, ' ', TAR_CHKSUM_LEN);
   unsigned sum = 0;
   for (size_t i = 0; i < TAR_BLOCK; i++) sum += h[i];
@@ -404,8 +407,8 @@ int soc_bundle_finish(soc_bundle *b, const char *const *info, const char *custod
   if (result) goto out;
   result = -EINVAL;
   size_t clen = custody_json ? strnlen(custody_json, SOC_BUNDLE_CUSTODY_MAX + 1) : 0;
-  if (!archive || !len || !sha256_hex || !info_ok(info) || !clen ||
-      clen > SOC_BUNDLE_CUSTODY_MAX || !(custody = parse_object(custody_json, clen)))
+  if (!archive || !len || !sha256_hex || !info_ok(info) || !clen || clen > SOC_BUNDLE_CUSTODY_MAX ||
+      !(custody = parse_object(custody_json, clen)))
     goto out;
   /* Until the first tag entry is written, a failure leaves the bundle as
    * it was: the caller may try again. */
@@ -543,7 +546,8 @@ int soc_bundle_chunk_json(const soc_bundle *b, const char *report, size_t chunk,
   soc_hex(digest, sizeof digest, hex);
   char head[2 * SOC_BUNDLE_ID_MAX + 256];
   int hn = snprintf(head, sizeof head,
-                    "{\"schema\":\"" SOC_BUNDLE_SCHEMA "\",\"type\":\"chunk\",\"bundle\":\"%s\","
+                    "{\"schema\":\"" SOC_BUNDLE_SCHEMA
+                    "\",\"type\":\"chunk\",\"bundle\":\"%s\","
                     "\"report\":\"%s\",\"seq\":%zu,\"offset\":%zu,\"size\":%zu,\"sha256\":\"%s\","
                     "\"data\":\"",
                     b->id, report, seq, off, n, hex);

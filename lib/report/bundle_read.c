@@ -209,8 +209,8 @@ static int parse_manifest(fjson_object *root, const void *buf, size_t len, soc_b
 }
 
 /* Parses into out; on success *rootp (if given) keeps the JSON tree. */
-static int parse(const void *buf, size_t len, soc_bundle_msg *out, fjson_object **rootp,
-                 char *why, size_t why_len) {
+static int parse(const void *buf, size_t len, soc_bundle_msg *out, fjson_object **rootp, char *why,
+                 size_t why_len) {
   int result = -EBADMSG;
   fjson_object *root = NULL;
   fjson_tokener *tok = NULL;
@@ -241,8 +241,8 @@ static int parse(const void *buf, size_t len, soc_bundle_msg *out, fjson_object 
     say(why, why_len, "junk after the JSON value at byte %zu", used);
     goto out;
   }
-  if (!fjson_object_is_type(root, fjson_type_object) ||
-      get_str(root, "schema", 64, &schema, &n) || strcmp(schema, SOC_BUNDLE_SCHEMA)) {
+  if (!fjson_object_is_type(root, fjson_type_object) || get_str(root, "schema", 64, &schema, &n) ||
+      strcmp(schema, SOC_BUNDLE_SCHEMA)) {
     say(why, why_len, "not an object with \"schema\": \"%s\"", SOC_BUNDLE_SCHEMA);
     goto out;
   }
@@ -365,7 +365,10 @@ static int tar_next(const uint8_t *a, size_t len, size_t *pos, tar_entry *e, cha
       say(why, why_len, "header at byte %zu: bad checksum", at);
       return -1;
     }
-    if (memcmp(h + TAR_MAGIC, "ustar\0" "00", 8)) {
+    if (memcmp(h + TAR_MAGIC,
+               "ustar\0"
+               "00",
+               8)) {
       say(why, why_len, "header at byte %zu: not a POSIX ustar header", at);
       return -1;
     }
@@ -449,7 +452,7 @@ typedef struct mline { /* one line of a manifest, pointing into the archive */
 typedef struct verify_ctx {
   const uint8_t *a;
   size_t len;
-  vfile *files;       /* owned, sorted by rel */
+  vfile *files; /* owned, sorted by rel */
   size_t nfiles;
   mline *payload, *tags; /* owned, sorted by path */
   size_t npayload, ntags;
@@ -732,8 +735,10 @@ static int extract_one(int root, const uint8_t *a, const tar_entry *e) {
   }
   if (e->type == '5') {
     int d = open_dir(fd, name);
-    if (d < 0) result = d;
-    else close(d);
+    if (d < 0)
+      result = d;
+    else
+      close(d);
   } else {
     int out = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0) {

@@ -30,8 +30,8 @@
 #define MAX_MONTHS 120
 #define MAX_WITHIN_S (86400LL * 3660)
 
-static const char *const anchor_names[] = {"discovery", "report", "review", "recovery",
-                                           "classification", NULL};
+static const char *const anchor_names[] = {"discovery", "report",         "review",
+                                           "recovery",  "classification", NULL};
 
 struct soc_regime {
   char *id, *title, *source;
@@ -47,7 +47,7 @@ typedef struct within_val {
 typedef struct step_raw {
   char *id, *title, *title_zh, *who, *clause;
   unsigned levels;
-  int from;      /* soc_anchor; SOC_ANCHOR_NONE until parsed */
+  int from; /* soc_anchor; SOC_ANCHOR_NONE until parsed */
   int completes;
   within_val within;
 } step_raw;
@@ -63,10 +63,14 @@ const char *soc_deadline_anchor_name(soc_anchor a) {
 
 const char *soc_deadline_status_name(soc_deadline_status s) {
   switch (s) {
-    case SOC_DEADLINE_WAITING: return "waiting";
-    case SOC_DEADLINE_OPEN: return "open";
-    case SOC_DEADLINE_MET: return "met";
-    case SOC_DEADLINE_OVERDUE: return "overdue";
+    case SOC_DEADLINE_WAITING:
+      return "waiting";
+    case SOC_DEADLINE_OPEN:
+      return "open";
+    case SOC_DEADLINE_MET:
+      return "met";
+    case SOC_DEADLINE_OVERDUE:
+      return "overdue";
   }
   return "?";
 }
@@ -165,7 +169,8 @@ static int parse_levels(const soc_ynode *node, void *dst, const soc_schema_ctx *
   if (node->kind == SOC_YNODE_SCALAR) return level_value(node, mask, ctx, where);
   if (node->kind != SOC_YNODE_SEQ || node->n == 0) {
     soc_schema_error(ctx, node, "%s.levels: expected a list of levels 1 to 4 or 'all', got %s",
-                     where, node->kind == SOC_YNODE_SEQ ? "an empty list" : soc_ynode_kind_name(node));
+                     where,
+                     node->kind == SOC_YNODE_SEQ ? "an empty list" : soc_ynode_kind_name(node));
     return -EINVAL;
   }
   for (size_t i = 0; i < node->n; i++)
@@ -185,35 +190,76 @@ static int keep_node(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx
 }
 
 static const soc_field regime_fields[] = {
-    {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(regime_raw, id),
-     .flags = SOC_FIELD_REQUIRED, .help = "the regime's name, as --regime takes it"},
-    {.key = "title", .type = SOC_FIELD_STRING, .offset = offsetof(regime_raw, title),
-     .flags = SOC_FIELD_REQUIRED, .help = "what the regime is called"},
-    {.key = "source", .type = SOC_FIELD_STRING, .offset = offsetof(regime_raw, source),
-     .flags = SOC_FIELD_REQUIRED, .help = "the legal reference"},
-    {.key = "steps", .type = SOC_FIELD_CUSTOM, .offset = offsetof(regime_raw, steps),
-     .flags = SOC_FIELD_REQUIRED, .help = "the deadlines", .parse = keep_node},
+    {.key = "id",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(regime_raw, id),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the regime's name, as --regime takes it"},
+    {.key = "title",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(regime_raw, title),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "what the regime is called"},
+    {.key = "source",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(regime_raw, source),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the legal reference"},
+    {.key = "steps",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(regime_raw, steps),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the deadlines",
+     .parse = keep_node},
 };
 
 static const soc_field step_fields[] = {
-    {.key = "id", .type = SOC_FIELD_STRING, .offset = offsetof(step_raw, id),
-     .flags = SOC_FIELD_REQUIRED, .help = "the step's name"},
-    {.key = "title", .type = SOC_FIELD_STRING, .offset = offsetof(step_raw, title),
-     .flags = SOC_FIELD_REQUIRED, .help = "what is due, in English"},
-    {.key = "title_zh", .type = SOC_FIELD_STRING, .offset = offsetof(step_raw, title_zh),
+    {.key = "id",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(step_raw, id),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the step's name"},
+    {.key = "title",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(step_raw, title),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "what is due, in English"},
+    {.key = "title_zh",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(step_raw, title_zh),
      .help = "the term the regulation uses"},
-    {.key = "who", .type = SOC_FIELD_STRING, .offset = offsetof(step_raw, who),
-     .flags = SOC_FIELD_REQUIRED, .help = "agency, supervisor, center, ..."},
-    {.key = "levels", .type = SOC_FIELD_CUSTOM, .offset = offsetof(step_raw, levels),
-     .flags = SOC_FIELD_REQUIRED, .help = "[1, 2], [3, 4] or all", .parse = parse_levels},
-    {.key = "from", .type = SOC_FIELD_CUSTOM, .offset = offsetof(step_raw, from),
-     .flags = SOC_FIELD_REQUIRED, .help = "the event the clock starts at", .parse = parse_from},
-    {.key = "within", .type = SOC_FIELD_CUSTOM, .offset = offsetof(step_raw, within),
-     .flags = SOC_FIELD_REQUIRED, .help = "1h, 36h, 1mo, ...", .parse = parse_within},
-    {.key = "clause", .type = SOC_FIELD_STRING, .offset = offsetof(step_raw, clause),
+    {.key = "who",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(step_raw, who),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "agency, supervisor, center, ..."},
+    {.key = "levels",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(step_raw, levels),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "[1, 2], [3, 4] or all",
+     .parse = parse_levels},
+    {.key = "from",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(step_raw, from),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "the event the clock starts at",
+     .parse = parse_from},
+    {.key = "within",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(step_raw, within),
+     .flags = SOC_FIELD_REQUIRED,
+     .help = "1h, 36h, 1mo, ...",
+     .parse = parse_within},
+    {.key = "clause",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(step_raw, clause),
      .help = "the article or paragraph"},
-    {.key = "completes", .type = SOC_FIELD_CUSTOM, .offset = offsetof(step_raw, completes),
-     .help = "the anchor that marks the step done", .parse = parse_completes},
+    {.key = "completes",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(step_raw, completes),
+     .help = "the anchor that marks the step done",
+     .parse = parse_completes},
 };
 
 static void free_step(soc_deadline_step *s) {
@@ -289,8 +335,8 @@ static int load(const char *path, const char *buf, size_t len, soc_regime **out,
   soc_schema_ctx ctx = {.file = path, .diag = diag};
   *out = NULL;
   if (!r) goto out;
-  result = buf ? soc_ydoc_load_buffer(path, buf, len, &doc, diag)
-               : soc_ydoc_load_file(path, &doc, diag);
+  result =
+      buf ? soc_ydoc_load_buffer(path, buf, len, &doc, diag) : soc_ydoc_load_file(path, &doc, diag);
   if (result < 0) goto out;
   result = -EINVAL;
   const soc_ynode *root = soc_ydoc_root(doc);
@@ -369,8 +415,7 @@ int soc_regime_load_named(const char *dir, const char *name, soc_regime **out, s
     n += (size_t)snprintf(shipped + n, n < sizeof shipped ? sizeof shipped - n : 0, "%s%s",
                           i ? ", " : "", soc_regimes_embedded[i].name);
   soc_diag_add(diag, SOC_DIAG_ERROR, NULL, 0, 0,
-               "no regime '%s' in %s, nor built in (built in: %s)", name, dir ? dir : "-",
-               shipped);
+               "no regime '%s' in %s, nor built in (built in: %s)", name, dir ? dir : "-", shipped);
   return -ENOENT;
 bad:
   soc_diag_add(diag, SOC_DIAG_ERROR, NULL, 0, 0,
@@ -403,7 +448,8 @@ int64_t soc_deadline_add_months(int64_t anchor, int months) {
 }
 
 static int64_t due_of(const soc_deadline_step *s, int64_t anchor) {
-  return s->within_months ? soc_deadline_add_months(anchor, s->within_months) : anchor + s->within_s;
+  return s->within_months ? soc_deadline_add_months(anchor, s->within_months)
+                          : anchor + s->within_s;
 }
 
 static int64_t done_of(const soc_deadline_step *s, const soc_incident_times *t) {

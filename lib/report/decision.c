@@ -17,8 +17,7 @@ void soc_decision_clear(soc_decision *d) {
   memset(d, 0, sizeof *d);
 }
 
-int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *why,
-                       size_t why_len) {
+int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *why, size_t why_len) {
   int result = -EINVAL;
   char *text = NULL;
   memset(out, 0, sizeof *out);
@@ -59,7 +58,8 @@ int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *wh
   out->reason = soc_report_str(out->doc, "reason");
   out->result = soc_report_str(out->doc, "result");
   fjson_object *lv = NULL;
-  if (fjson_object_object_get_ex(out->doc, "level", &lv) && fjson_object_is_type(lv, fjson_type_int)) {
+  if (fjson_object_object_get_ex(out->doc, "level", &lv) &&
+      fjson_object_is_type(lv, fjson_type_int)) {
     int64_t l = fjson_object_get_int64(lv);
     out->level = l >= 1 && l <= 4 ? (int)l : 0;
   }

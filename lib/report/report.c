@@ -23,8 +23,8 @@
 #include "soc/tz.h"
 #include "soc/utf8.h"
 
-#define TEXT_MAX 8192      /* bytes of one free-text form field */
-#define LIST_MAX 64        /* entries of a list field (containment, evidence kept) */
+#define TEXT_MAX 8192 /* bytes of one free-text form field */
+#define LIST_MAX 64   /* entries of a list field (containment, evidence kept) */
 #define DEADLINES_MAX 32
 
 static const char *const state_names[SOC_REPORT_STATE_COUNT] = {
@@ -170,8 +170,10 @@ static void add_indicator(fjson_object *ev, const char *key) {
   unsigned char buf[16];
   const char *type = NULL;
   if (!key || !*key) return;
-  if (inet_pton(AF_INET, key, buf) == 1) type = "ipv4-addr";
-  else if (inet_pton(AF_INET6, key, buf) == 1) type = "ipv6-addr";
+  if (inet_pton(AF_INET, key, buf) == 1)
+    type = "ipv4-addr";
+  else if (inet_pton(AF_INET6, key, buf) == 1)
+    type = "ipv6-addr";
   if (!type) return;
   fjson_object *ind = fjson_object_new_object();
   soc_json_add_str(ind, "type", type);
@@ -213,8 +215,8 @@ static fjson_object *cia(void) {
   return o;
 }
 
-static void add_level(fjson_object *r, int level, const char *by, const char *reason,
-                      int64_t at_ns, int relevel) {
+static void add_level(fjson_object *r, int level, const char *by, const char *reason, int64_t at_ns,
+                      int relevel) {
   fjson_object *e = fjson_object_new_object();
   put_int(e, "level", level);
   put_time(e, "at", at_ns);
@@ -224,8 +226,8 @@ static void add_level(fjson_object *r, int level, const char *by, const char *re
   fjson_object_array_add(array_at(r, "levels"), e);
 }
 
-int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *draft,
-                   const char *by, int64_t at_ns, fjson_object **out) {
+int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *draft, const char *by,
+                   int64_t at_ns, fjson_object **out) {
   char id[320];
   *out = NULL;
   if (!o || !o->agent_id || !draft || number <= 0 || !by) return -EINVAL;
@@ -317,8 +319,8 @@ int soc_report_new(const soc_report_origin *o, int64_t number, fjson_object *dra
   fjson_object_object_add(r, "response", resp);
 
   fjson_object *clo = fjson_object_new_object();
-  static const char *const closure_keys[] = {"assets",   "environment", "root_cause",
-                                             "hardening", "measures",   "handler"};
+  static const char *const closure_keys[] = {"assets",    "environment", "root_cause",
+                                             "hardening", "measures",    "handler"};
   for (size_t i = 0; i < sizeof closure_keys / sizeof *closure_keys; i++)
     soc_json_add_str(clo, closure_keys[i], "");
   put_time(clo, "closed", 0);
@@ -419,20 +421,25 @@ int soc_report_file(fjson_object *r, const char *via, const char *by, int64_t at
   if (!r || !by) return fail(-EINVAL, why, why_len, "missing argument");
   if (!via || (strcmp(via, "platform") && strcmp(via, "phone")))
     return fail(-EINVAL, why, why_len, "--via must be platform or phone");
-  if ((rc = not_closed(r, "file it again", why, why_len)) || (rc = check_at(r, at_ns, why, why_len)))
+  if ((rc = not_closed(r, "file it again", why, why_len)) ||
+      (rc = check_at(r, at_ns, why, why_len)))
     return rc;
   fjson_object *ev = walk(r, "event", 1, NULL);
   int first = soc_report_time(r, "event.reported") == 0;
   int backfill = !first && get(r, "phone_backfill_owed") &&
-                 fjson_object_get_boolean(get(r, "phone_backfill_owed")) && !strcmp(via, "platform");
+                 fjson_object_get_boolean(get(r, "phone_backfill_owed")) &&
+                 !strcmp(via, "platform");
   if (first) {
     put_time(ev, "reported", at_ns);
     if (soc_report_state_of(r) == SOC_REPORT_CONFIRMED) set_state(r, SOC_REPORT_REPORTED);
   }
   if (first && !strcmp(via, "phone")) put_bool(r, "phone_backfill_owed", 1);
   if (backfill) put_bool(r, "phone_backfill_owed", 0);
-  add_filing(r, first || backfill ? 1 : 2, first ? "initial" : backfill ? "backfill" : "edit", via,
-             by, at_ns);
+  add_filing(r, first || backfill ? 1 : 2,
+             first      ? "initial"
+             : backfill ? "backfill"
+                        : "edit",
+             via, by, at_ns);
   return 0;
 }
 
@@ -572,12 +579,14 @@ static const struct settable {
     {"basic.reporter.email", F_TEXT, 0, 0, NULL, "reporter's e-mail"},
     {"basic.on_behalf_of", F_TEXT, 0, 0, NULL, "agency this is filed for (代為通報)"},
     {"basic.vendor", F_TEXT, 0, 0, NULL, "maintenance vendor"},
-    {"event.category", F_CATEGORY, 0, 0, NULL, "web-attack, intrusion, denial-of-service, equipment, other"},
+    {"event.category", F_CATEGORY, 0, 0, NULL,
+     "web-attack, intrusion, denial-of-service, equipment, other"},
     {"event.subtype", F_TEXT, 0, 0, NULL, "sub-type of the category"},
     {"event.description", F_TEXT, 0, 0, NULL, "what happened"},
     {"event.scope", F_TEXT, 0, 0, NULL, "affected scope"},
     {"event.red_team", F_BOOL, 0, 0, NULL, "a red-team exercise (yes/no)"},
-    {"event.affects_others", F_INT, 1, 3, NULL, "affects other agencies or CI: 1 no, 2 unsure, 3 yes"},
+    {"event.affects_others", F_INT, 1, 3, NULL,
+     "affects other agencies or CI: 1 no, 2 unsure, 3 yes"},
     {"event.sectors", F_INTS, 1, 8, NULL, "CI sectors, e.g. 2,7 (1 water ... 8 science parks)"},
     {"event.found_by", F_CHOICE, 0, 0, found_by, "self, external or other"},
     {"event.external_ref", F_TEXT, 0, 0, NULL, "external notice number"},
@@ -590,10 +599,13 @@ static const struct settable {
     {"impact.availability.reason", F_TEXT, 0, 0, NULL, "why"},
     {"support.requested", F_BOOL, 0, 0, NULL, "support wanted from the center (yes/no)"},
     {"support.what", F_TEXT, 0, 0, NULL, "what support"},
-    {"response.evidence_kept", F_KEPT, 0, 0, NULL, "append KIND|FROM|TO, e.g. firewall logs|2026-11-24T00:00Z|2026-11-25T00:00Z"},
+    {"response.evidence_kept", F_KEPT, 0, 0, NULL,
+     "append KIND|FROM|TO, e.g. firewall logs|2026-11-24T00:00Z|2026-11-25T00:00Z"},
     {"response.malware_samples", F_INT, 0, 1000000, NULL, "number of malware samples kept"},
-    {"response.analysis", F_TEXT, 0, 0, NULL, "analysis: connections, accounts, files, data leaked"},
-    {"response.containment", F_MEASURE, 0, 0, NULL, "append MEASURE|TIME, e.g. blocked 1.2.3.4 on fw01|2026-11-25T10:00Z"},
+    {"response.analysis", F_TEXT, 0, 0, NULL,
+     "analysis: connections, accounts, files, data leaked"},
+    {"response.containment", F_MEASURE, 0, 0, NULL,
+     "append MEASURE|TIME, e.g. blocked 1.2.3.4 on fw01|2026-11-25T10:00Z"},
     {"response.summary", F_TEXT, 0, 0, NULL, "response summary"},
     {"closure.assets", F_TEXT, 0, 0, NULL, "affected assets: PCs, servers, IPs, URLs, OS"},
     {"closure.environment", F_TEXT, 0, 0, NULL, "ISMS, vendors, SOC and whether it alerted"},
@@ -651,80 +663,81 @@ int soc_report_set(fjson_object *r, const char *path, const char *value, char *w
   fjson_object *parent = walk(r, path, 1, &leaf);
   int64_t v = 0;
   switch (f->type) {
-  case F_TEXT:
-    soc_json_add_str(parent, leaf, value);
-    return 0;
-  case F_BOOL:
-    if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) v = 1;
-    else if (strcmp(value, "no") && strcmp(value, "false") && strcmp(value, "0"))
-      return fail(-EINVAL, why, why_len, "%s: expected yes or no, got '%s'", path, value);
-    put_bool(parent, leaf, (int)v);
-    return 0;
-  case F_INT:
-    if (parse_int(value, f->min, f->max, &v) < 0)
-      return fail(-EINVAL, why, why_len, "%s: expected a number from %d to %d, got '%s'", path,
-                  f->min, f->max, value);
-    put_int(parent, leaf, v);
-    return 0;
-  case F_CHOICE:
-    for (const char *const *c = f->choices; *c; c++)
-      if (!strcmp(*c, value)) {
-        soc_json_add_str(parent, leaf, value);
-        return 0;
-      }
-    return fail(-EINVAL, why, why_len, "%s: '%s' is not one of the choices (%s)", path, value,
-                f->help);
-  case F_CATEGORY: {
-    soc_incident_category c = soc_incident_category_parse(value);
-    if (c == SOC_CATEGORY_NONE)
-      return fail(-EINVAL, why, why_len, "%s: unknown category '%s' (%s)", path, value, f->help);
-    soc_json_add_str(parent, "category", soc_incident_category_name(c));
-    soc_json_add_str(parent, "category_zh", soc_incident_category_name_zh(c));
-    return 0;
-  }
-  case F_INTS: {
-    fjson_object *a = fjson_object_new_array();
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", value);
-    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok;
-         tok = strtok_r(NULL, ", ", &save)) {
-      if (parse_int(tok, f->min, f->max, &v) < 0) {
-        fjson_object_put(a);
-        return fail(-EINVAL, why, why_len, "%s: expected numbers from %d to %d, got '%s'", path,
-                    f->min, f->max, tok);
-      }
-      fjson_object_array_add(a, fjson_object_new_int64(v));
+    case F_TEXT:
+      soc_json_add_str(parent, leaf, value);
+      return 0;
+    case F_BOOL:
+      if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+        v = 1;
+      else if (strcmp(value, "no") && strcmp(value, "false") && strcmp(value, "0"))
+        return fail(-EINVAL, why, why_len, "%s: expected yes or no, got '%s'", path, value);
+      put_bool(parent, leaf, (int)v);
+      return 0;
+    case F_INT:
+      if (parse_int(value, f->min, f->max, &v) < 0)
+        return fail(-EINVAL, why, why_len, "%s: expected a number from %d to %d, got '%s'", path,
+                    f->min, f->max, value);
+      put_int(parent, leaf, v);
+      return 0;
+    case F_CHOICE:
+      for (const char *const *c = f->choices; *c; c++)
+        if (!strcmp(*c, value)) {
+          soc_json_add_str(parent, leaf, value);
+          return 0;
+        }
+      return fail(-EINVAL, why, why_len, "%s: '%s' is not one of the choices (%s)", path, value,
+                  f->help);
+    case F_CATEGORY: {
+      soc_incident_category c = soc_incident_category_parse(value);
+      if (c == SOC_CATEGORY_NONE)
+        return fail(-EINVAL, why, why_len, "%s: unknown category '%s' (%s)", path, value, f->help);
+      soc_json_add_str(parent, "category", soc_incident_category_name(c));
+      soc_json_add_str(parent, "category_zh", soc_incident_category_name_zh(c));
+      return 0;
     }
-    fjson_object_object_add(parent, leaf, a);
-    return 0;
-  }
-  case F_KEPT:
-  case F_MEASURE: {
-    char text[TEXT_MAX + 1], kind[TEXT_MAX + 1];
-    int64_t t1 = 0, t2 = 0;
-    fjson_object *a = array_at(parent, leaf);
-    if (fjson_object_array_length(a) >= LIST_MAX)
-      return fail(-EINVAL, why, why_len, "%s: already %d entries", path, LIST_MAX);
-    fjson_object *e = fjson_object_new_object();
-    if (f->type == F_MEASURE) {
-      if (split_time(value, text, sizeof text, &t1) < 0 || !*text) goto bad_list;
-      soc_json_add_str(e, "measure", text);
-      put_time(e, "at", t1);
-    } else {
-      /* KIND|FROM|TO: split the last two bars */
-      if (split_time(value, text, sizeof text, &t2) < 0 ||
-          split_time(text, kind, sizeof kind, &t1) < 0 || !*kind || !t1 || !t2 || t2 < t1)
-        goto bad_list;
-      soc_json_add_str(e, "kind", kind);
-      put_time(e, "from", t1);
-      put_time(e, "to", t2);
+    case F_INTS: {
+      fjson_object *a = fjson_object_new_array();
+      char buf[256];
+      snprintf(buf, sizeof buf, "%s", value);
+      for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok;
+           tok = strtok_r(NULL, ", ", &save)) {
+        if (parse_int(tok, f->min, f->max, &v) < 0) {
+          fjson_object_put(a);
+          return fail(-EINVAL, why, why_len, "%s: expected numbers from %d to %d, got '%s'", path,
+                      f->min, f->max, tok);
+        }
+        fjson_object_array_add(a, fjson_object_new_int64(v));
+      }
+      fjson_object_object_add(parent, leaf, a);
+      return 0;
     }
-    fjson_object_array_add(a, e);
-    return 0;
-  bad_list:
-    fjson_object_put(e);
-    return fail(-EINVAL, why, why_len, "%s: expected %s", path, f->help + strlen("append "));
-  }
+    case F_KEPT:
+    case F_MEASURE: {
+      char text[TEXT_MAX + 1], kind[TEXT_MAX + 1];
+      int64_t t1 = 0, t2 = 0;
+      fjson_object *a = array_at(parent, leaf);
+      if (fjson_object_array_length(a) >= LIST_MAX)
+        return fail(-EINVAL, why, why_len, "%s: already %d entries", path, LIST_MAX);
+      fjson_object *e = fjson_object_new_object();
+      if (f->type == F_MEASURE) {
+        if (split_time(value, text, sizeof text, &t1) < 0 || !*text) goto bad_list;
+        soc_json_add_str(e, "measure", text);
+        put_time(e, "at", t1);
+      } else {
+        /* KIND|FROM|TO: split the last two bars */
+        if (split_time(value, text, sizeof text, &t2) < 0 ||
+            split_time(text, kind, sizeof kind, &t1) < 0 || !*kind || !t1 || !t2 || t2 < t1)
+          goto bad_list;
+        soc_json_add_str(e, "kind", kind);
+        put_time(e, "from", t1);
+        put_time(e, "to", t2);
+      }
+      fjson_object_array_add(a, e);
+      return 0;
+    bad_list:
+      fjson_object_put(e);
+      return fail(-EINVAL, why, why_len, "%s: expected %s", path, f->help + strlen("append "));
+    }
   }
   return fail(-EINVAL, why, why_len, "%s: unsupported field", path);
 }

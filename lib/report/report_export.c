@@ -31,8 +31,8 @@ static const char *str(fjson_object *r, const char *path) {
 }
 
 /* "<type>--<uuid5(ns, a + "\n" + b)>" */
-static void stix_id(const char *type, const uint8_t ns[16], const char *a, const char *b,
-                    char *out, size_t cap) {
+static void stix_id(const char *type, const uint8_t ns[16], const char *a, const char *b, char *out,
+                    size_t cap) {
   char name[1024], uuid[SOC_UUID_STR_LEN + 1] = "00000000-0000-5000-8000-000000000000";
   int n = snprintf(name, sizeof name, "%s\n%s", a, b ? b : "");
   soc_uuid5(ns, name, n < 0 ? 0 : (size_t)n >= sizeof name ? sizeof name - 1 : (size_t)n, uuid);
@@ -78,7 +78,8 @@ int soc_report_export_stix(fjson_object *r, char **out) {
   snprintf(name, sizeof name, "%s: %s (level %d)", rid, str(r, "event.description"),
            soc_report_level(r));
   soc_json_add_str(inc, "name", name);
-  soc_json_add_str(inc, "description", *str(r, "event.scope") ? str(r, "event.scope") : str(r, "event.subtype"));
+  soc_json_add_str(inc, "description",
+                   *str(r, "event.scope") ? str(r, "event.scope") : str(r, "event.subtype"));
   soc_json_add_str(inc, "created_by_ref", identity);
   fjson_object *labels = fjson_object_new_array();
   fjson_object_array_add(labels, fjson_object_new_string(str(r, "event.category")));
@@ -216,11 +217,17 @@ static void cia_line(FILE *f, fjson_object *r, const char *k, const char *label)
 }
 
 static const char *const affects[] = {"", "1 no 無", "2 unsure 不確定", "3 yes 有"};
-static const char *const sectors[] = {"",           "1 water 水資源",         "2 energy 能源",
-                                      "3 communications 通訊傳播", "4 transport 交通",
-                                      "5 banking/finance 金融",   "6 emergency/hospitals 緊急救援與醫院",
-                                      "7 key government 重要政府機關", "8 science parks 高科技園區"};
-static const char *const response_status[] = {"", "1 not done 未完成", "2 damage controlled 損害控制",
+static const char *const sectors[] = {"",
+                                      "1 water 水資源",
+                                      "2 energy 能源",
+                                      "3 communications 通訊傳播",
+                                      "4 transport 交通",
+                                      "5 banking/finance 金融",
+                                      "6 emergency/hospitals 緊急救援與醫院",
+                                      "7 key government 重要政府機關",
+                                      "8 science parks 高科技園區"};
+static const char *const response_status[] = {"", "1 not done 未完成",
+                                              "2 damage controlled 損害控制",
                                               "3 controlled and recovered 完成損害控制與復原"};
 
 int soc_report_export_text(fjson_object *r, int64_t now_s, char **out) {

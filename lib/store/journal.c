@@ -235,8 +235,8 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
   result = soc_store_block_totals(j->store, &t);
   if (result) return result;
   if (j->o.max_bytes > 0 && t.stored_bytes > j->o.max_bytes && forwarded_upto > 0) {
-    result = soc_store_block_delete(j->store, forwarded_upto, t.stored_bytes - j->o.max_bytes, 0,
-                                    &gone);
+    result =
+        soc_store_block_delete(j->store, forwarded_upto, t.stored_bytes - j->o.max_bytes, 0, &gone);
     if (result) return result;
     tr.blocks += gone.blocks;
     tr.lines += gone.lines;
@@ -244,8 +244,8 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
     t.stored_bytes -= gone.stored_bytes;
   }
   if (j->o.hard_max_bytes > 0 && t.stored_bytes > j->o.hard_max_bytes) {
-    result = soc_store_block_delete(j->store, INT64_MAX, t.stored_bytes - j->o.hard_max_bytes, 0,
-                                    &gone);
+    result =
+        soc_store_block_delete(j->store, INT64_MAX, t.stored_bytes - j->o.hard_max_bytes, 0, &gone);
     if (result) return result;
     tr.lost_blocks = gone.blocks;
     tr.lost_lines = gone.lines;
@@ -309,8 +309,8 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
     const uint8_t *hp, *pp, *dp;
     size_t hl, pl, dl;
     if (get_varint(&r, &dpos) || get_varint(&r, &dts) || get_varint(&r, &drecv) ||
-        get_varint(&r, &flags) || get_bytes(&r, &hp, &hl) || hl > 255 ||
-        get_bytes(&r, &pp, &pl) || pl > 255 || get_bytes(&r, &dp, &dl))
+        get_varint(&r, &flags) || get_bytes(&r, &hp, &hl) || hl > 255 || get_bytes(&r, &pp, &pl) ||
+        pl > 255 || get_bytes(&r, &dp, &dl))
       return -EBADMSG;
     if (!deliver) continue;
     soc_jentry e = {.block = m->id, .source = m->source, .stream = m->stream};

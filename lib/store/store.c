@@ -54,17 +54,17 @@ static const char *const migrations[] = {
     /* 2: the journal (blocks of raw lines), file positions, network
      * sequences and input counters. See store_journal.c and store_files.c. */
     "CREATE TABLE journal_block(\n"
-    "  id INTEGER PRIMARY KEY,\n"          /* commit order; the forwarder's cursor */
-    "  source TEXT NOT NULL,\n"            /* input id */
-    "  stream INTEGER NOT NULL,\n"         /* file stream id, 0 for network inputs */
+    "  id INTEGER PRIMARY KEY,\n"  /* commit order; the forwarder's cursor */
+    "  source TEXT NOT NULL,\n"    /* input id */
+    "  stream INTEGER NOT NULL,\n" /* file stream id, 0 for network inputs */
     "  first_pos INTEGER NOT NULL,\n"
     "  last_pos INTEGER NOT NULL,\n"
-    "  first_ts INTEGER NOT NULL,\n"       /* event time, ns since the epoch */
+    "  first_ts INTEGER NOT NULL,\n" /* event time, ns since the epoch */
     "  last_ts INTEGER NOT NULL,\n"
     "  lines INTEGER NOT NULL,\n"
     "  raw_bytes INTEGER NOT NULL,\n"
     "  codec INTEGER NOT NULL,\n"
-    "  hosts TEXT NOT NULL,\n"             /* distinct host names, '\\n'-separated */
+    "  hosts TEXT NOT NULL,\n" /* distinct host names, '\\n'-separated */
     "  data BLOB NOT NULL\n"
     ");\n"
     "CREATE INDEX journal_block_ts ON journal_block(first_ts, last_ts);\n"
@@ -101,13 +101,13 @@ static const char *const migrations[] = {
     "  rule TEXT NOT NULL,\n"
     "  key TEXT NOT NULL,\n"
     "  asset TEXT NOT NULL,\n"
-    "  status TEXT NOT NULL,\n"          /* open, confirmed, rejected, merged */
+    "  status TEXT NOT NULL,\n" /* open, confirmed, rejected, merged */
     "  level INTEGER NOT NULL,\n"
     "  first_ns INTEGER NOT NULL,\n"
     "  last_ns INTEGER NOT NULL,\n"
     "  discovered_ns INTEGER NOT NULL,\n" /* the §3.1 clock starts here */
     "  count INTEGER NOT NULL,\n"
-    "  body TEXT NOT NULL\n"             /* the draft as JSON: everything else */
+    "  body TEXT NOT NULL\n" /* the draft as JSON: everything else */
     ");\n"
     "CREATE INDEX draft_open ON draft(rule, key, asset, status);\n"
     "CREATE TABLE draft_evidence(\n"
@@ -123,7 +123,7 @@ static const char *const migrations[] = {
     ");\n"
     "CREATE TABLE outbox(\n"
     "  id INTEGER PRIMARY KEY,\n"
-    "  topic TEXT NOT NULL,\n"           /* suffix: alerts, incidents, reports, evidence */
+    "  topic TEXT NOT NULL,\n" /* suffix: alerts, incidents, reports, evidence */
     "  key TEXT NOT NULL,\n"
     "  payload BLOB NOT NULL,\n"
     "  created_ns INTEGER NOT NULL\n"
@@ -136,14 +136,14 @@ static const char *const migrations[] = {
      * chained to the one before by prev_hash; the head (last seq and hash)
      * is kept in meta as "audit.head" so a removed tail shows too. */
     "CREATE TABLE audit(\n"
-    "  seq INTEGER PRIMARY KEY,\n"        /* 1, 2, 3 ...: a gap is a removed entry */
+    "  seq INTEGER PRIMARY KEY,\n" /* 1, 2, 3 ...: a gap is a removed entry */
     "  ts_ns INTEGER NOT NULL,\n"
     "  actor TEXT NOT NULL,\n"
     "  action TEXT NOT NULL,\n"
     "  object TEXT NOT NULL,\n"
-    "  details TEXT NOT NULL,\n"          /* JSON object */
-    "  prev_hash TEXT NOT NULL,\n"        /* hex SHA-256 of the entry before; 64 zeros first */
-    "  hash TEXT NOT NULL\n"              /* hex SHA-256 of this entry, see audit.c */
+    "  details TEXT NOT NULL,\n"   /* JSON object */
+    "  prev_hash TEXT NOT NULL,\n" /* hex SHA-256 of the entry before; 64 zeros first */
+    "  hash TEXT NOT NULL\n"       /* hex SHA-256 of this entry, see audit.c */
     ");",
     /* 6: reports (store_report.c, report.c). Like drafts, the columns are
      * what lists select on and the form itself is the JSON body; alerts
@@ -151,7 +151,7 @@ static const char *const migrations[] = {
      * a re-level that moves a due time raises again; the center's decisions
      * are applied once by their id. */
     "CREATE TABLE report(\n"
-    "  id INTEGER PRIMARY KEY,\n"          /* the confirmed draft's id */
+    "  id INTEGER PRIMARY KEY,\n" /* the confirmed draft's id */
     "  state TEXT NOT NULL,\n"
     "  level INTEGER NOT NULL,\n"
     "  revision INTEGER NOT NULL,\n"
@@ -162,8 +162,8 @@ static const char *const migrations[] = {
     "CREATE TABLE deadline_alert(\n"
     "  report INTEGER NOT NULL,\n"
     "  step TEXT NOT NULL,\n"
-    "  kind TEXT NOT NULL,\n"             /* near, overdue */
-    "  due INTEGER NOT NULL,\n"           /* epoch seconds */
+    "  kind TEXT NOT NULL,\n"   /* near, overdue */
+    "  due INTEGER NOT NULL,\n" /* epoch seconds */
     "  raised_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(report, step, kind, due)\n"
     ");\n"
@@ -181,13 +181,13 @@ static const char *const migrations[] = {
     "  path TEXT NOT NULL,\n"
     "  size INTEGER NOT NULL,\n"
     "  mtime_ns INTEGER NOT NULL,\n"
-    "  sha256 TEXT NOT NULL,\n"          /* hex */
+    "  sha256 TEXT NOT NULL,\n" /* hex */
     "  PRIMARY KEY(input, path)\n"
     ") WITHOUT ROWID;\n"
     "CREATE TABLE finding_seen(\n"
-    "  rule TEXT NOT NULL,\n"            /* namespace:rule for YARA */
-    "  object TEXT NOT NULL,\n"          /* file path, or a flow's id */
-    "  sha256 TEXT NOT NULL,\n"          /* of the content that matched */
+    "  rule TEXT NOT NULL,\n"   /* namespace:rule for YARA */
+    "  object TEXT NOT NULL,\n" /* file path, or a flow's id */
+    "  sha256 TEXT NOT NULL,\n" /* of the content that matched */
     "  ts_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(rule, object, sha256)\n"
     ") WITHOUT ROWID;",
@@ -202,9 +202,9 @@ static const char *const migrations[] = {
     "CREATE TABLE draft_object(\n"
     "  draft INTEGER NOT NULL REFERENCES draft(id),\n"
     "  sha256 TEXT NOT NULL,\n"
-    "  name TEXT NOT NULL,\n"             /* file path, or flow and direction */
-    "  size INTEGER NOT NULL,\n"          /* of the object; bytes absent when too large */
-    "  kept INTEGER NOT NULL,\n"          /* 1: the bytes are in object */
+    "  name TEXT NOT NULL,\n"    /* file path, or flow and direction */
+    "  size INTEGER NOT NULL,\n" /* of the object; bytes absent when too large */
+    "  kept INTEGER NOT NULL,\n" /* 1: the bytes are in object */
     "  ts_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY(draft, sha256, name)\n"
     ") WITHOUT ROWID;",
@@ -220,13 +220,13 @@ static const char *const migrations[] = {
     "  key TEXT NOT NULL,\n"
     "  host TEXT NOT NULL,\n"
     "  asset TEXT NOT NULL,\n"
-    "  impact TEXT NOT NULL,\n"           /* none, leak, tamper, outage */
-    "  level INTEGER NOT NULL,\n"         /* what its rule alone gives; 0 for none */
-    "  first_ns INTEGER NOT NULL,\n"      /* from the lines */
+    "  impact TEXT NOT NULL,\n"      /* none, leak, tamper, outage */
+    "  level INTEGER NOT NULL,\n"    /* what its rule alone gives; 0 for none */
+    "  first_ns INTEGER NOT NULL,\n" /* from the lines */
     "  last_ns INTEGER NOT NULL,\n"
     "  count INTEGER NOT NULL,\n"
-    "  draft INTEGER NOT NULL,\n"         /* the draft that took it in; 0: none */
-    "  body TEXT NOT NULL\n"              /* the ECS alert of its first firing */
+    "  draft INTEGER NOT NULL,\n" /* the draft that took it in; 0: none */
+    "  body TEXT NOT NULL\n"      /* the ECS alert of its first firing */
     ");\n"
     "CREATE INDEX alert_key ON alert(rule, key, host);\n"
     "CREATE INDEX alert_draft ON alert(draft);\n"
@@ -243,7 +243,7 @@ static const char *const migrations[] = {
     ");\n"
     "CREATE TABLE alert_entity(\n"
     "  host TEXT NOT NULL,\n"
-    "  kind TEXT NOT NULL,\n"             /* an ECS field name */
+    "  kind TEXT NOT NULL,\n" /* an ECS field name */
     "  value TEXT NOT NULL,\n"
     "  alert INTEGER NOT NULL,\n"
     "  PRIMARY KEY(host, kind, value, alert)\n"
@@ -252,11 +252,11 @@ static const char *const migrations[] = {
      * a source its view across agencies found alerting at several of them,
      * kept once by the decision's id and shown by `socctl alerts`. */
     "CREATE TABLE center_notice(\n"
-    "  id TEXT PRIMARY KEY NOT NULL,\n"   /* the center's decision id */
+    "  id TEXT PRIMARY KEY NOT NULL,\n" /* the center's decision id */
     "  at_ns INTEGER NOT NULL,\n"
-    "  kind TEXT NOT NULL,\n"             /* source.ip, file.hash.sha256 */
+    "  kind TEXT NOT NULL,\n" /* source.ip, file.hash.sha256 */
     "  source TEXT NOT NULL,\n"
-    "  body TEXT NOT NULL\n"              /* the message as it came */
+    "  body TEXT NOT NULL\n" /* the message as it came */
     ") WITHOUT ROWID;",
     /* 11: every journal block carries a SHA-256 of its content and columns
      * (store_journal.c), checked on every read: SQLite's own checks cover
@@ -266,7 +266,7 @@ static const char *const migrations[] = {
      * after retention has removed the block itself. */
     "ALTER TABLE journal_block ADD COLUMN checksum BLOB;\n"
     "CREATE TABLE journal_damage(\n"
-    "  block INTEGER PRIMARY KEY,\n"       /* journal_block id */
+    "  block INTEGER PRIMARY KEY,\n" /* journal_block id */
     "  source TEXT NOT NULL,\n"
     "  stream INTEGER NOT NULL,\n"
     "  first_pos INTEGER NOT NULL,\n"
@@ -300,10 +300,10 @@ static const char *const center_migrations[] = {
     "  value TEXT NOT NULL\n"
     ");\n"
     "CREATE TABLE event(\n"
-    "  id TEXT PRIMARY KEY NOT NULL,\n"  /* event.id: what makes a replay harmless */
+    "  id TEXT PRIMARY KEY NOT NULL,\n" /* event.id: what makes a replay harmless */
     "  agent TEXT NOT NULL,\n"
     "  host TEXT NOT NULL,\n"
-    "  ts TEXT NOT NULL,\n"              /* @timestamp as the agent wrote it */
+    "  ts TEXT NOT NULL,\n" /* @timestamp as the agent wrote it */
     "  topic TEXT NOT NULL,\n"
     "  partition INTEGER NOT NULL,\n"
     "  offset INTEGER NOT NULL,\n"
@@ -311,7 +311,7 @@ static const char *const center_migrations[] = {
     "  body TEXT NOT NULL\n"
     ") WITHOUT ROWID;\n"
     "CREATE INDEX event_agent ON event(agent);\n"
-    "CREATE TABLE message(\n"           /* alerts, incidents, ...: kept as they came */
+    "CREATE TABLE message(\n" /* alerts, incidents, ...: kept as they came */
     "  topic TEXT NOT NULL,\n"
     "  partition INTEGER NOT NULL,\n"
     "  offset INTEGER NOT NULL,\n"
@@ -328,7 +328,7 @@ static const char *const center_migrations[] = {
     "  key BLOB NOT NULL,\n"
     "  reason TEXT NOT NULL,\n"
     "  detail TEXT NOT NULL,\n"
-    "  size INTEGER NOT NULL,\n"         /* the whole payload's; only its head is kept */
+    "  size INTEGER NOT NULL,\n" /* the whole payload's; only its head is kept */
     "  received_ns INTEGER NOT NULL,\n"
     "  payload BLOB NOT NULL,\n"
     "  PRIMARY KEY(topic, partition, offset)\n"
@@ -338,12 +338,12 @@ static const char *const center_migrations[] = {
     "  agency TEXT NOT NULL,\n"
     "  authority INTEGER NOT NULL,\n"
     "  version TEXT NOT NULL,\n"
-    "  seen_ns INTEGER NOT NULL,\n"      /* the last heartbeat's Kafka time, never in the future */
-    "  hb_ts TEXT NOT NULL,\n"           /* its @timestamp, as the agent wrote it */
+    "  seen_ns INTEGER NOT NULL,\n" /* the last heartbeat's Kafka time, never in the future */
+    "  hb_ts TEXT NOT NULL,\n"      /* its @timestamp, as the agent wrote it */
     "  uptime_s INTEGER NOT NULL,\n"
     "  lag_lines INTEGER NOT NULL,\n"
     "  broker TEXT NOT NULL,\n"
-    "  counters TEXT NOT NULL\n"         /* JSON */
+    "  counters TEXT NOT NULL\n" /* JSON */
     ");\n"
     "CREATE TABLE counter(\n"
     "  collector TEXT NOT NULL,\n"
@@ -356,16 +356,17 @@ static const char *const center_migrations[] = {
      * owed for levels 3-4, the center's decisions, and evidence bundles
      * rebuilt from their chunks. */
     "CREATE TABLE report(\n"
-    "  id TEXT PRIMARY KEY NOT NULL,\n"   /* "<agent id>/<number>" */
+    "  id TEXT PRIMARY KEY NOT NULL,\n" /* "<agent id>/<number>" */
     "  agent TEXT NOT NULL,\n"
     "  agency TEXT NOT NULL,\n"
     "  level INTEGER NOT NULL,\n"
     "  state TEXT NOT NULL,\n"
     "  category TEXT NOT NULL,\n"
-    "  revision INTEGER NOT NULL,\n"      /* the highest seen: never goes back */
+    "  revision INTEGER NOT NULL,\n" /* the highest seen: never goes back */
     "  discovered_ns INTEGER NOT NULL,\n"
     "  received_ns INTEGER NOT NULL,\n"
-    "  flagged_ns INTEGER NOT NULL DEFAULT 0,\n" /* review overdue: the center reviews it (§3.3(一)) */
+    "  flagged_ns INTEGER NOT NULL DEFAULT 0,\n" /* review overdue: the center reviews it (§3.3(一))
+                                                  */
     "  flag TEXT NOT NULL DEFAULT '',\n"
     "  body TEXT NOT NULL\n"
     ");\n"
@@ -376,7 +377,7 @@ static const char *const center_migrations[] = {
     "  body TEXT NOT NULL,\n"
     "  PRIMARY KEY(id, revision)\n"
     ") WITHOUT ROWID;\n"
-    "CREATE TABLE notification(\n"       /* levels 3-4, §3.3(三) */
+    "CREATE TABLE notification(\n" /* levels 3-4, §3.3(三) */
     "  report TEXT NOT NULL,\n"
     "  level INTEGER NOT NULL,\n"
     "  who TEXT NOT NULL,\n"
@@ -385,12 +386,12 @@ static const char *const center_migrations[] = {
     ") WITHOUT ROWID;\n"
     "CREATE TABLE decision(\n"
     "  n INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-    "  id TEXT UNIQUE NOT NULL,\n"        /* "<collector id>/<n>" */
+    "  id TEXT UNIQUE NOT NULL,\n" /* "<collector id>/<n>" */
     "  report TEXT NOT NULL,\n"
-    "  kind TEXT NOT NULL,\n"             /* review | level | support */
+    "  kind TEXT NOT NULL,\n" /* review | level | support */
     "  at_ns INTEGER NOT NULL,\n"
     "  by TEXT NOT NULL,\n"
-    "  body TEXT NOT NULL\n"              /* the message as produced */
+    "  body TEXT NOT NULL\n" /* the message as produced */
     ");\n"
     "CREATE INDEX decision_report ON decision(report);\n"
     "CREATE TABLE evidence_chunk(\n"
@@ -420,7 +421,7 @@ static const char *const center_migrations[] = {
      * kernel). Now the bodies are appended and only the small index pages
      * are touched at random. */
     "CREATE TABLE event_new(\n"
-    "  id TEXT NOT NULL UNIQUE,\n"      /* event.id: what makes a replay harmless */
+    "  id TEXT NOT NULL UNIQUE,\n" /* event.id: what makes a replay harmless */
     "  agent TEXT NOT NULL,\n"
     "  host TEXT NOT NULL,\n"
     "  ts TEXT NOT NULL,\n"
@@ -461,11 +462,11 @@ static const char *const center_migrations[] = {
      * whose manifest never comes expire. */
     "CREATE TABLE enrolment(\n"
     "  agent TEXT PRIMARY KEY NOT NULL,\n"
-    "  key TEXT NOT NULL,\n"            /* Ed25519 public key, base64 */
+    "  key TEXT NOT NULL,\n" /* Ed25519 public key, base64 */
     "  agency TEXT NOT NULL,\n"
-    "  state TEXT NOT NULL,\n"          /* enrolled | revoked */
-    "  by TEXT NOT NULL,\n"             /* the name the operator gave */
-    "  os_user TEXT NOT NULL,\n"        /* who ran the command */
+    "  state TEXT NOT NULL,\n"   /* enrolled | revoked */
+    "  by TEXT NOT NULL,\n"      /* the name the operator gave */
+    "  os_user TEXT NOT NULL,\n" /* who ran the command */
     "  at_ns INTEGER NOT NULL,\n"
     "  prev_key TEXT NOT NULL DEFAULT '',\n" /* the key the agent rotated away from */
     "  rotated_ns INTEGER NOT NULL DEFAULT 0\n"
@@ -488,7 +489,7 @@ static const char *const center_migrations[] = {
     "  offset INTEGER NOT NULL,\n"
     "  received_ns INTEGER NOT NULL,\n"
     "  body TEXT NOT NULL,\n"
-    "  UNIQUE(agent, id)\n"            /* also the index by agent */
+    "  UNIQUE(agent, id)\n" /* also the index by agent */
     ");\n"
     "INSERT INTO event_new(id, agent, host, ts, topic, partition, offset, received_ns, body)\n"
     "  SELECT id, agent, host, ts, topic, partition, offset, received_ns, body FROM event\n"
@@ -506,7 +507,7 @@ static const char *const center_migrations[] = {
     "  id INTEGER PRIMARY KEY,\n"
     "  collector TEXT NOT NULL,\n"
     "  ts_ns INTEGER NOT NULL,\n"
-    "  kind TEXT NOT NULL,\n"           /* e.g. expired */
+    "  kind TEXT NOT NULL,\n" /* e.g. expired */
     "  message TEXT NOT NULL\n"
     ");\n"
     /* and each agent's store, from its heartbeats: its id and newest
@@ -520,7 +521,6 @@ static const char *const center_migrations[] = {
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))
 
-
 int soc_store_schema_version(void) { return MIGRATIONS; }
 
 const char *soc_store_errmsg(const soc_store *s) { return s ? s->err : ""; }
@@ -528,28 +528,28 @@ const char *soc_store_errmsg(const soc_store *s) { return s ? s->err : ""; }
 /* Maps an SQLite result code to the errno codes of store.h. */
 static int sqlite_errno(int rc) {
   switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_ROW:
-  case SQLITE_DONE:
-    return 0;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return -EBUSY;
-  case SQLITE_NOMEM:
-    return -ENOMEM;
-  case SQLITE_FULL:
-    return -ENOSPC;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return -EBADMSG;
-  case SQLITE_READONLY:
-  case SQLITE_PERM:
-  case SQLITE_AUTH:
-    return -EACCES;
-  case SQLITE_CANTOPEN:
-    return -ENOENT;
-  default:
-    return -EIO;
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return 0;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return -EBUSY;
+    case SQLITE_NOMEM:
+      return -ENOMEM;
+    case SQLITE_FULL:
+      return -ENOSPC;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return -EBADMSG;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return -EACCES;
+    case SQLITE_CANTOPEN:
+      return -ENOENT;
+    default:
+      return -EIO;
   }
 }
 
@@ -572,9 +572,8 @@ const char *soc_store_text(sqlite3_stmt *st, int col) {
 }
 
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql) {
-  if (!s->stmts[id] &&
-      sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL) !=
-          SQLITE_OK) {
+  if (!s->stmts[id] && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
+                                          NULL) != SQLITE_OK) {
     soc_store_fail_sql(s, sqlite3_errcode(s->db), "cannot prepare a statement");
     return NULL;
   }
@@ -664,8 +663,7 @@ static int set_file_mode(soc_store *s, const char *path, mode_t mode, int compan
     if (S_ISLNK(st.st_mode))
       return soc_store_fail(s, -ELOOP, "%s is a symbolic link; refusing to follow it", name);
     if (S_ISDIR(st.st_mode)) return soc_store_fail(s, -EISDIR, "%s is a directory", name);
-    if (!S_ISREG(st.st_mode))
-      return soc_store_fail(s, -EINVAL, "%s is not a regular file", name);
+    if (!S_ISREG(st.st_mode)) return soc_store_fail(s, -EINVAL, "%s is not a regular file", name);
     if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0)
       return soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
                             strerror(errno));
@@ -681,10 +679,9 @@ static int set_file_mode(soc_store *s, const char *path, mode_t mode, int compan
     if (errno == EEXIST) return set_file_mode(s, path, mode, companion); /* lost a race */
     return soc_store_fail(s, result, "cannot create %s: %s", name, strerror(errno));
   }
-  result = fchmod(fd, mode) < 0
-               ? soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s", (unsigned)mode, name,
-                                strerror(errno))
-               : 0;
+  result = fchmod(fd, mode) < 0 ? soc_store_fail(s, -errno, "cannot set mode %04o on %s: %s",
+                                                 (unsigned)mode, name, strerror(errno))
+                                : 0;
   close(fd);
   return result;
 }
@@ -722,14 +719,15 @@ static int check_integrity(soc_store *s) {
   }
   if (rc != SQLITE_DONE) {
     if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-      result = soc_store_fail(s, -EBADMSG, "not an SQLite database, or corrupt (%s)", sqlite3_errmsg(s->db));
+      result = soc_store_fail(s, -EBADMSG, "not an SQLite database, or corrupt (%s)",
+                              sqlite3_errmsg(s->db));
     else
       result = soc_store_fail_sql(s, rc, "integrity check failed");
     goto out;
   }
   if (nbad) {
     result = soc_store_fail(s, -EBADMSG, "database is corrupt (%d problem%s: %s)", nbad,
-                  nbad == 1 ? "" : "s", problems);
+                            nbad == 1 ? "" : "s", problems);
     goto out;
   }
   result = 0;
@@ -768,8 +766,9 @@ static int enable_wal(soc_store *s) {
    * WAL is impossible (e.g. no shared memory on a network file system). */
   mode = (const char *)sqlite3_column_text(st, 0);
   if (!mode || strcmp(mode, "wal")) {
-    result = soc_store_fail(s, -EIO, "cannot enable WAL (journal mode is %s); is it on a network file system?",
-                  mode ? mode : "unknown");
+    result = soc_store_fail(
+        s, -EIO, "cannot enable WAL (journal mode is %s); is it on a network file system?",
+        mode ? mode : "unknown");
     goto out;
   }
   result = 0;
@@ -800,9 +799,9 @@ static int migrate(soc_store *s, int center) {
     }
     if (version > nsteps) {
       result = soc_store_fail(s, -ENOTSUP,
-                    "schema version %d is newer than this program's %d; "
-                    "it was written by a newer socagent, use that version or later",
-                    version, nsteps);
+                              "schema version %d is newer than this program's %d; "
+                              "it was written by a newer socagent, use that version or later",
+                              version, nsteps);
       goto out;
     }
     if (version < 0) {
@@ -827,13 +826,12 @@ out:
 int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
   int result = -EINVAL;
   soc_store *s = NULL;
-  mode_t mode = flags & SOC_STORE_GROUP_WRITE  ? 0660
-                : flags & SOC_STORE_GROUP_READ ? 0640
-                                               : 0600;
+  mode_t mode = flags & SOC_STORE_GROUP_WRITE ? 0660 : flags & SOC_STORE_GROUP_READ ? 0640 : 0600;
   int rc;
   if (out) *out = NULL;
   if (err && errlen) err[0] = '\0';
-  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE | SOC_STORE_CENTER))) {
+  if (!path || !*path || !out ||
+      (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE | SOC_STORE_CENTER))) {
     if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
     return -EINVAL;
   }
@@ -847,7 +845,8 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   if (result) goto out;
   rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
   if (rc != SQLITE_OK) {
-    result = s->db ? soc_store_fail_sql(s, rc, "cannot open") : soc_store_fail(s, -ENOMEM, "out of memory");
+    result = s->db ? soc_store_fail_sql(s, rc, "cannot open")
+                   : soc_store_fail(s, -ENOMEM, "out of memory");
     goto out;
   }
   sqlite3_extended_result_codes(s->db, 1);
@@ -879,19 +878,22 @@ void soc_store_close(soc_store *s) {
 
 int soc_store_begin(soc_store *s) {
   if (!s) return -EINVAL;
-  if (!sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "a transaction is already open");
+  if (!sqlite3_get_autocommit(s->db))
+    return soc_store_fail(s, -EINVAL, "a transaction is already open");
   return soc_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
 int soc_store_commit(soc_store *s) {
   if (!s) return -EINVAL;
-  if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "commit without a transaction");
+  if (sqlite3_get_autocommit(s->db))
+    return soc_store_fail(s, -EINVAL, "commit without a transaction");
   return soc_store_exec(s, "COMMIT", "cannot commit");
 }
 
 int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
-  if (sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "rollback without a transaction");
+  if (sqlite3_get_autocommit(s->db))
+    return soc_store_fail(s, -EINVAL, "rollback without a transaction");
   return soc_store_exec(s, "ROLLBACK", "cannot roll back");
 }
 
@@ -956,7 +958,7 @@ int soc_store_meta_get(soc_store *s, const char *key, char *buf, size_t buflen, 
   if (len) *len = n;
   if (n >= buflen) {
     result = soc_store_fail(s, -ENOSPC, "meta value of '%s' is %zu bytes, buffer holds %zu", key, n,
-                  buflen - 1);
+                            buflen - 1);
     goto out;
   }
   memcpy(buf, v, n + 1);

@@ -17,7 +17,8 @@ int soc_store_in_transaction(soc_store *s) { return s && !sqlite3_get_autocommit
 
 int soc_store_read_begin(soc_store *s) {
   if (!s) return -EINVAL;
-  if (!sqlite3_get_autocommit(s->db)) return soc_store_fail(s, -EINVAL, "a transaction is already open");
+  if (!sqlite3_get_autocommit(s->db))
+    return soc_store_fail(s, -EINVAL, "a transaction is already open");
   /* Deferred: a reader must not hold the write lock against the agent. */
   return soc_store_exec(s, "BEGIN DEFERRED", "cannot begin a read transaction");
 }
@@ -45,8 +46,7 @@ int soc_store_audit_insert(soc_store *s, const soc_audit_row *r) {
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   int rc;
-  if (!s || !r || !r->actor || !r->action || !r->object || !r->details || !r->prev_hash ||
-      !r->hash)
+  if (!s || !r || !r->actor || !r->action || !r->object || !r->details || !r->prev_hash || !r->hash)
     goto out;
   /* Plain INSERT, not OR REPLACE: an existing seq is an error, never overwritten. */
   if ((result = soc_store_prep(s, &st, "cannot append to the audit log",

@@ -41,60 +41,67 @@ enum {
 };
 
 static const char *const writer_sql[W_COUNT] = {
-    [W_EVENT] = "INSERT OR IGNORE INTO event(id, agent, host, ts, topic, partition, offset,"
-                " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [W_MESSAGE] = "INSERT OR IGNORE INTO message(topic, partition, offset, agent, key,"
-                  " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [W_QUARANTINE] = "INSERT OR IGNORE INTO quarantine(topic, partition, offset, key, reason,"
-                     " detail, size, received_ns, payload)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_EVENT] =
+        "INSERT OR IGNORE INTO event(id, agent, host, ts, topic, partition, offset,"
+        " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [W_MESSAGE] =
+        "INSERT OR IGNORE INTO message(topic, partition, offset, agent, key,"
+        " received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [W_QUARANTINE] =
+        "INSERT OR IGNORE INTO quarantine(topic, partition, offset, key, reason,"
+        " detail, size, received_ns, payload)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     /* The WHERE of the upsert is what keeps a replayed old heartbeat from
      * bringing a silent agent back to life. */
-    [W_AGENT] = "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-                " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-                " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
-                " authority = excluded.authority, version = excluded.version,"
-                " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
-                " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
-                " broker = excluded.broker, counters = excluded.counters,"
-                /* the audit anchor only moves up: a log cut back cannot lower it */
-                " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
-                "   THEN excluded.audit_head ELSE agent.audit_head END,"
-                " audit_seq = max(agent.audit_seq, excluded.audit_seq),"
-                /* another store id, or fewer blocks: the agent's store lost
-                 * commits (storemark.h); flagged with the time it was seen */
-                " store_flag_ns = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
-                "   agent.store_flag_ns WHEN excluded.store_id != agent.store_id"
-                "   OR excluded.store_block < agent.store_block THEN excluded.seen_ns"
-                "   ELSE agent.store_flag_ns END,"
-                " store_flag = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
-                "   agent.store_flag WHEN excluded.store_id != agent.store_id THEN"
-                "   printf('store replaced or gone back: id %s with journal blocks up to %d,"
-                " now id %s with %d',"
-                "     agent.store_id, agent.store_block, excluded.store_id, excluded.store_block)"
-                "   WHEN excluded.store_block < agent.store_block THEN"
-                "   printf('store went backwards: journal blocks up to %d, after %d',"
-                "     excluded.store_block, agent.store_block)"
-                "   ELSE agent.store_flag END,"
-                " store_id = CASE WHEN excluded.store_id = '' THEN agent.store_id"
-                "   ELSE excluded.store_id END,"
-                " store_block = CASE WHEN excluded.store_id = '' THEN agent.store_block"
-                "   ELSE excluded.store_block END"
-                " WHERE excluded.seen_ns > agent.seen_ns",
-    [W_COUNTER] = "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
-                  " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
+    [W_AGENT] =
+        "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
+        " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
+        " authority = excluded.authority, version = excluded.version,"
+        " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
+        " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
+        " broker = excluded.broker, counters = excluded.counters,"
+        /* the audit anchor only moves up: a log cut back cannot lower it */
+        " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
+        "   THEN excluded.audit_head ELSE agent.audit_head END,"
+        " audit_seq = max(agent.audit_seq, excluded.audit_seq),"
+        /* another store id, or fewer blocks: the agent's store lost
+         * commits (storemark.h); flagged with the time it was seen */
+        " store_flag_ns = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
+        "   agent.store_flag_ns WHEN excluded.store_id != agent.store_id"
+        "   OR excluded.store_block < agent.store_block THEN excluded.seen_ns"
+        "   ELSE agent.store_flag_ns END,"
+        " store_flag = CASE WHEN excluded.store_id = '' OR agent.store_id = '' THEN"
+        "   agent.store_flag WHEN excluded.store_id != agent.store_id THEN"
+        "   printf('store replaced or gone back: id %s with journal blocks up to %d,"
+        " now id %s with %d',"
+        "     agent.store_id, agent.store_block, excluded.store_id, excluded.store_block)"
+        "   WHEN excluded.store_block < agent.store_block THEN"
+        "   printf('store went backwards: journal blocks up to %d, after %d',"
+        "     excluded.store_block, agent.store_block)"
+        "   ELSE agent.store_flag END,"
+        " store_id = CASE WHEN excluded.store_id = '' THEN agent.store_id"
+        "   ELSE excluded.store_id END,"
+        " store_block = CASE WHEN excluded.store_id = '' THEN agent.store_block"
+        "   ELSE excluded.store_block END"
+        " WHERE excluded.seen_ns > agent.seen_ns",
+    [W_COUNTER] =
+        "INSERT INTO counter(collector, name, value) VALUES(?1, ?2, ?3)"
+        " ON CONFLICT(collector, name) DO UPDATE SET value = value + excluded.value",
     [W_KEY_OF] = "SELECT key, agency, state, prev_key, rotated_ns FROM enrolment WHERE agent = ?1",
-    [W_PENDING] = "INSERT INTO pending_key(agent, key, first_ns, last_ns, messages)"
-                  " VALUES(?1, ?2, ?3, ?3, 1) ON CONFLICT(agent, key) DO UPDATE SET"
-                  " last_ns = max(last_ns, excluded.last_ns), messages = messages + 1",
-    [W_ROTATE] = "UPDATE enrolment SET prev_key = key, key = ?2, rotated_ns = ?3"
-                 " WHERE agent = ?1 AND state = '" SOC_CENTER_ENROLLED "' AND key <> ?2",
+    [W_PENDING] =
+        "INSERT INTO pending_key(agent, key, first_ns, last_ns, messages)"
+        " VALUES(?1, ?2, ?3, ?3, 1) ON CONFLICT(agent, key) DO UPDATE SET"
+        " last_ns = max(last_ns, excluded.last_ns), messages = messages + 1",
+    [W_ROTATE] =
+        "UPDATE enrolment SET prev_key = key, key = ?2, rotated_ns = ?3"
+        " WHERE agent = ?1 AND state = '" SOC_CENTER_ENROLLED "' AND key <> ?2",
 };
 
 struct soc_center_writer {
-  soc_store *s;                  /* borrowed */
-  sqlite3_stmt *st[W_COUNT];     /* owned */
+  soc_store *s;              /* borrowed */
+  sqlite3_stmt *st[W_COUNT]; /* owned */
 };
 
 int soc_store_center_writer_new(soc_store *s, soc_center_writer **out) {
@@ -108,8 +115,8 @@ int soc_store_center_writer_new(soc_store *s, soc_center_writer **out) {
   if (!w) goto out;
   w->s = s;
   for (int i = 0; i < W_COUNT; i++) {
-    int rc = sqlite3_prepare_v3(s->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
-                                NULL);
+    int rc =
+        sqlite3_prepare_v3(s->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i], NULL);
     if (rc != SQLITE_OK) {
       result = soc_store_fail_sql(s, rc, "cannot prepare the center's statements");
       goto out;
@@ -137,8 +144,7 @@ static sqlite3_stmt *stmt(soc_center_writer *w, int i) {
 }
 
 /* Steps an insert; OUT: *dup 1 when it changed nothing. */
-static int step_insert(soc_center_writer *w, sqlite3_stmt *st, int rc, int *dup,
-                       const char *what) {
+static int step_insert(soc_center_writer *w, sqlite3_stmt *st, int rc, int *dup, const char *what) {
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
     int result = soc_store_fail_sql(w->s, rc, what);
@@ -201,14 +207,12 @@ int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origi
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)size);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, o->received_ns);
   /* A blob, not text: what is kept is whatever was sent, broken UTF-8 too. */
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_blob64(st, 9, payload ? payload : "", head, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 9, payload ? payload : "", head, SQLITE_STATIC);
   return step_insert(w, st, rc, dup, "cannot quarantine a message");
 }
 
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a) {
-  if (!w || !a || !a->id || !a->agency || !a->version || !a->hb_ts || !a->broker ||
-      !a->counters)
+  if (!w || !a || !a->id || !a->agency || !a->version || !a->hb_ts || !a->broker || !a->counters)
     return -EINVAL;
   sqlite3_stmt *st = stmt(w, W_AGENT);
   int rc = sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
@@ -348,10 +352,9 @@ int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n) {
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   if (!s || !n) goto out;
-  int rc = sqlite3_prepare_v2(s->db,
-                              agent ? "SELECT count(*) FROM event WHERE agent = ?1"
-                                    : "SELECT count(*) FROM event",
-                              -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(
+      s->db, agent ? "SELECT count(*) FROM event WHERE agent = ?1" : "SELECT count(*) FROM event",
+      -1, &st, NULL);
   if (rc == SQLITE_OK && agent) rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
@@ -414,8 +417,7 @@ int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_reje
                               " received_ns, payload FROM quarantine"
                               " ORDER BY received_ns, topic, partition, offset LIMIT ?1",
                               -1, &st, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
   result = 0;
   while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     soc_center_rejected r = {
@@ -434,7 +436,8 @@ int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_reje
     result = cb(arg, &r);
     rc = SQLITE_OK;
   }
-  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read the quarantine");
+  if (!result && rc != SQLITE_DONE)
+    result = soc_store_fail_sql(s, rc, "cannot read the quarantine");
 out:
   sqlite3_finalize(st);
   return result;

@@ -26,7 +26,7 @@ int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *change
 }
 
 int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
-                int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
   int result = 0, rc, n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     n++;
@@ -46,22 +46,23 @@ int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *c
   if (current) *current = 0;
   if (!s || !r || !r->id || !r->body) return result;
   result = soc_store_prep(s, &st, "cannot keep a report revision",
-                "INSERT OR IGNORE INTO report_revision(id, revision, received_ns, body)"
-                " VALUES(?1, ?2, ?3, ?4)",
-                "siis", r->id, r->revision, r->received_ns, r->body);
+                          "INSERT OR IGNORE INTO report_revision(id, revision, received_ns, body)"
+                          " VALUES(?1, ?2, ?3, ?4)",
+                          "siis", r->id, r->revision, r->received_ns, r->body);
   if (!result) result = soc_store_done(s, st, "cannot keep a report revision", NULL);
   if (result) return result;
-  result = soc_store_prep(s, &st, "cannot store a report",
-                "INSERT INTO report(id, agent, agency, level, state, category, revision,"
-                " discovered_ns, received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                " ON CONFLICT(id) DO UPDATE SET agent = excluded.agent, agency = excluded.agency,"
-                " level = excluded.level, state = excluded.state, category = excluded.category,"
-                " revision = excluded.revision, discovered_ns = excluded.discovered_ns,"
-                " received_ns = excluded.received_ns, body = excluded.body"
-                " WHERE excluded.revision > report.revision",
-                "sssissiiis", r->id, r->agent ? r->agent : "", r->agency ? r->agency : "",
-                (int64_t)r->level, r->state ? r->state : "", r->category ? r->category : "",
-                r->revision, r->discovered_ns, r->received_ns, r->body);
+  result = soc_store_prep(
+      s, &st, "cannot store a report",
+      "INSERT INTO report(id, agent, agency, level, state, category, revision,"
+      " discovered_ns, received_ns, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+      " ON CONFLICT(id) DO UPDATE SET agent = excluded.agent, agency = excluded.agency,"
+      " level = excluded.level, state = excluded.state, category = excluded.category,"
+      " revision = excluded.revision, discovered_ns = excluded.discovered_ns,"
+      " received_ns = excluded.received_ns, body = excluded.body"
+      " WHERE excluded.revision > report.revision",
+      "sssissiiis", r->id, r->agent ? r->agent : "", r->agency ? r->agency : "", (int64_t)r->level,
+      r->state ? r->state : "", r->category ? r->category : "", r->revision, r->discovered_ns,
+      r->received_ns, r->body);
   return result ? result : soc_store_done(s, st, "cannot store a report", current);
 }
 
@@ -81,30 +82,34 @@ static int report_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_center_report_cb)cb)(arg, &r);
 }
 
-#define REPORT_COLUMNS                                                                        \
+#define REPORT_COLUMNS                                                                      \
   "SELECT id, agent, agency, level, state, category, revision, discovered_ns, received_ns," \
   " flagged_ns, flag, body FROM report"
 
 int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read a report", REPORT_COLUMNS " WHERE id = ?1", "s", id);
+  int result =
+      soc_store_prep(s, &st, "cannot read a report", REPORT_COLUMNS " WHERE id = ?1", "s", id);
   return result ? result : soc_store_rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read the reports", REPORT_COLUMNS " ORDER BY id", NULL);
-  return result ? result : soc_store_rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
+  int result =
+      soc_store_prep(s, &st, "cannot read the reports", REPORT_COLUMNS " ORDER BY id", NULL);
+  return result ? result
+                : soc_store_rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
 }
 
 int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, const char *why) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !why) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot flag a report",
-                    "UPDATE report SET flagged_ns = ?2, flag = ?3 WHERE id = ?1 AND flagged_ns = 0",
-                    "sis", id, at_ns, why);
+  int result = soc_store_prep(
+      s, &st, "cannot flag a report",
+      "UPDATE report SET flagged_ns = ?2, flag = ?3 WHERE id = ?1 AND flagged_ns = 0", "sis", id,
+      at_ns, why);
   return result ? result : soc_store_done(s, st, "cannot flag a report", NULL);
 }
 
@@ -115,9 +120,9 @@ int soc_store_center_notify(soc_store *s, const char *report, int level, const c
   sqlite3_stmt *st = NULL;
   if (!s || !report || !who) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot record a notification",
-                    "INSERT OR IGNORE INTO notification(report, level, who, at_ns)"
-                    " VALUES(?1, ?2, ?3, ?4)",
-                    "sisi", report, (int64_t)level, who, at_ns);
+                              "INSERT OR IGNORE INTO notification(report, level, who, at_ns)"
+                              " VALUES(?1, ?2, ?3, ?4)",
+                              "sisi", report, (int64_t)level, who, at_ns);
   return result ? result : soc_store_done(s, st, "cannot record a notification", fresh);
 }
 
@@ -131,11 +136,12 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the notifications",
-                    "SELECT report, level, who, at_ns FROM notification"
-                    " WHERE ?1 IS NULL OR report = ?1 ORDER BY at_ns, report, level, who",
-                    "s", report);
+                              "SELECT report, level, who, at_ns FROM notification"
+                              " WHERE ?1 IS NULL OR report = ?1 ORDER BY at_ns, report, level, who",
+                              "s", report);
   return result ? result
-                : soc_store_rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the notifications", 0, notify_row, (void *)cb,
+                                 arg);
 }
 
 /* ---- decisions ---- */
@@ -144,7 +150,7 @@ int soc_store_center_decision_next(soc_store *s, int64_t *n) {
   sqlite3_stmt *st = NULL;
   if (!s || !n) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot number a decision",
-                    "SELECT coalesce(max(n), 0) + 1 FROM decision", NULL);
+                              "SELECT coalesce(max(n), 0) + 1 FROM decision", NULL);
   if (result) return result;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
@@ -161,9 +167,9 @@ int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const
   sqlite3_stmt *st = NULL;
   if (!s || !id || !report || !kind || !by || !topic || !body) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot record a decision",
-                    "INSERT INTO decision(n, id, report, kind, at_ns, by, topic, body)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    "isssisss", n, id, report, kind, at_ns, by, topic, body);
+                              "INSERT INTO decision(n, id, report, kind, at_ns, by, topic, body)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                              "isssisss", n, id, report, kind, at_ns, by, topic, body);
   return result ? result : soc_store_done(s, st, "cannot record a decision", NULL);
 }
 
@@ -175,19 +181,20 @@ static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read the decisions to send",
-                    "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n",
-                    NULL);
+  int result = soc_store_prep(
+      s, &st, "cannot read the decisions to send",
+      "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n", NULL);
   return result ? result
-                : soc_store_rows(s, st, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
+                : soc_store_rows(s, st, "cannot read the decisions to send", 0, pending_row,
+                                 (void *)cb, arg);
 }
 
 int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) {
   sqlite3_stmt *st = NULL;
   if (!s) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot mark a decision delivered",
-                    "UPDATE decision SET delivered_ns = ?2 WHERE n = ?1 AND delivered_ns = 0",
-                    "ii", n, at_ns);
+  int result = soc_store_prep(
+      s, &st, "cannot mark a decision delivered",
+      "UPDATE decision SET delivered_ns = ?2 WHERE n = ?1 AND delivered_ns = 0", "ii", n, at_ns);
   return result ? result : soc_store_done(s, st, "cannot mark a decision delivered", NULL);
 }
 
@@ -201,10 +208,11 @@ int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center
   sqlite3_stmt *st = NULL;
   if (!s || !report || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the decisions",
-                    "SELECT kind, at_ns, body FROM decision WHERE report = ?1 ORDER BY n", "s",
-                    report);
-  return result ? result
-                : soc_store_rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
+                              "SELECT kind, at_ns, body FROM decision WHERE report = ?1 ORDER BY n",
+                              "s", report);
+  return result
+             ? result
+             : soc_store_rows(s, st, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
 }
 
 /* ---- evidence ---- */
@@ -214,10 +222,11 @@ int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, in
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || (!data && len)) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot keep an evidence chunk",
-                    "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data, received_ns)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5)",
-                    "siibi", bundle, seq, offset, data, len, received_ns);
+  int result =
+      soc_store_prep(s, &st, "cannot keep an evidence chunk",
+                     "INSERT OR IGNORE INTO evidence_chunk(bundle, seq, offset, data, received_ns)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5)",
+                     "siibi", bundle, seq, offset, data, len, received_ns);
   if (!result) result = soc_store_done(s, st, "cannot keep an evidence chunk", &changed);
   if (!result && dup) *dup = !changed;
   return result;
@@ -229,10 +238,11 @@ int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *re
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || !report || !agent || !manifest) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot keep an evidence manifest",
-                    "INSERT OR IGNORE INTO bundle(id, report, agent, chunks, size, manifest)"
-                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                    "sssiis", bundle, report, agent, chunks, size, manifest);
+  int result =
+      soc_store_prep(s, &st, "cannot keep an evidence manifest",
+                     "INSERT OR IGNORE INTO bundle(id, report, agent, chunks, size, manifest)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                     "sssiis", bundle, report, agent, chunks, size, manifest);
   if (!result) result = soc_store_done(s, st, "cannot keep an evidence manifest", &changed);
   if (!result && dup) *dup = !changed;
   return result;
@@ -253,49 +263,53 @@ static int bundle_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_center_bundle_cb)cb)(arg, &b);
 }
 
-#define BUNDLE_COLUMNS                                                                       \
-  "SELECT id, report, agent, chunks, size, manifest, state, path, reason, checked_ns,"      \
+#define BUNDLE_COLUMNS                                                                            \
+  "SELECT id, report, agent, chunks, size, manifest, state, path, reason, checked_ns,"            \
   " (SELECT count(*) FROM evidence_chunk c WHERE c.bundle = bundle.id AND c.seq < bundle.chunks)" \
   " FROM bundle"
 
 int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read a bundle", BUNDLE_COLUMNS " WHERE id = ?1", "s", id);
+  int result =
+      soc_store_prep(s, &st, "cannot read a bundle", BUNDLE_COLUMNS " WHERE id = ?1", "s", id);
   return result ? result : soc_store_rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundles_scan(soc_store *s, soc_center_bundle_cb cb, void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read the bundles", BUNDLE_COLUMNS " ORDER BY id", NULL);
-  return result ? result : soc_store_rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
+  int result =
+      soc_store_prep(s, &st, "cannot read the bundles", BUNDLE_COLUMNS " ORDER BY id", NULL);
+  return result ? result
+                : soc_store_rows(s, st, "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
 }
 
 static int chunk_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_center_chunk_cb)cb)(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                   sqlite3_column_blob(st, 2),
-                                   (size_t)sqlite3_column_bytes(st, 2));
+                                   sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
 }
 
 int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_chunk_cb cb,
                                  void *arg) {
   sqlite3_stmt *st = NULL;
   if (!s || !bundle || !cb) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot read the chunks",
-                    "SELECT seq, offset, data FROM evidence_chunk WHERE bundle = ?1 ORDER BY seq",
-                    "s", bundle);
-  return result ? result : soc_store_rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
+  int result = soc_store_prep(
+      s, &st, "cannot read the chunks",
+      "SELECT seq, offset, data FROM evidence_chunk WHERE bundle = ?1 ORDER BY seq", "s", bundle);
+  return result ? result
+                : soc_store_rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
 }
 
 int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state, const char *path,
                                 const char *reason, int64_t checked_ns) {
   sqlite3_stmt *st = NULL;
   if (!s || !id || !state || !path || !reason) return -EINVAL;
-  int result = soc_store_prep(s, &st, "cannot update a bundle",
-                    "UPDATE bundle SET state = ?2, path = ?3, reason = ?4, checked_ns = ?5"
-                    " WHERE id = ?1",
-                    "ssssi", id, state, path, reason, checked_ns);
+  int result =
+      soc_store_prep(s, &st, "cannot update a bundle",
+                     "UPDATE bundle SET state = ?2, path = ?3, reason = ?4, checked_ns = ?5"
+                     " WHERE id = ?1",
+                     "ssssi", id, state, path, reason, checked_ns);
   return result ? result : soc_store_done(s, st, "cannot update a bundle", NULL);
 }
 
@@ -326,5 +340,6 @@ int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_so
       " WHERE typeof(src) = 'text' AND src != '' GROUP BY kind, src, agency"
       " ORDER BY kind, src, agency",
       "i", since_ns);
-  return result ? result : soc_store_rows(s, st, "cannot read the alerts", 0, source_row, (void *)cb, arg);
+  return result ? result
+                : soc_store_rows(s, st, "cannot read the alerts", 0, source_row, (void *)cb, arg);
 }

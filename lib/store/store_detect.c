@@ -96,8 +96,8 @@ static void draft_row_from(sqlite3_stmt *st, void *out) { draft_from(st, out); }
 
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", -1, &st,
-                              NULL);
+  int rc =
+      sqlite3_prepare_v2(s->db, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", -1, &st, NULL);
   if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
   out->body = NULL;
   return one_row(s, st, rc, draft_row_from, out, &out->body, "cannot read a draft");
@@ -231,7 +231,9 @@ static int evidence_scan(soc_store *s, int alert, int64_t owner, soc_evidence_cb
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read evidence");
 }
 
-int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) { return evidence_add(s, 0, e); }
+int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) {
+  return evidence_add(s, 0, e);
+}
 
 int soc_store_evidence_count(soc_store *s, int64_t draft) { return evidence_count(s, 0, draft); }
 
@@ -325,7 +327,8 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
                          int64_t since_ns, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT " ALERT_COLUMNS " FROM alert WHERE rule = ?1 AND key = ?2"
+                              "SELECT " ALERT_COLUMNS
+                              " FROM alert WHERE rule = ?1 AND key = ?2"
                               " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
                               -1, &st, NULL);
   if (rc == SQLITE_OK) {
@@ -340,8 +343,8 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
 
 int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", -1, &st,
-                              NULL);
+  int rc =
+      sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", -1, &st, NULL);
   if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
   out->body = NULL;
   return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
@@ -376,7 +379,8 @@ int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *ar
   int result = 0;
   int rc = sqlite3_prepare_v2(s->db,
                               draft < 0 ? "SELECT " ALERT_COLUMNS " FROM alert ORDER BY id DESC"
-                                        : "SELECT " ALERT_COLUMNS " FROM alert WHERE draft = ?1"
+                                        : "SELECT " ALERT_COLUMNS
+                                          " FROM alert WHERE draft = ?1"
                                           " ORDER BY first_ns, id",
                               -1, &st, NULL);
   if (rc == SQLITE_OK && draft >= 0) sqlite3_bind_int64(st, 1, draft);
@@ -423,8 +427,8 @@ int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, in
   return done_or_fail(s, rc, "cannot copy an alert's evidence");
 }
 
-int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
-                               const char *value, int64_t alert) {
+int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind, const char *value,
+                               int64_t alert) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->db,
                               "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
@@ -500,9 +504,10 @@ int soc_store_notices_scan(soc_store *s, soc_notice_cb cb, void *arg) {
                               -1, &st, NULL);
   if (rc == SQLITE_OK)
     while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
-      result = cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-                  (const char *)sqlite3_column_text(st, 4));
+      result =
+          cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+             (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+             (const char *)sqlite3_column_text(st, 4));
   sqlite3_finalize(st);
   if (result) return result;
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read notices");

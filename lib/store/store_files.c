@@ -143,8 +143,8 @@ int soc_store_seq_get(soc_store *s, const char *input, uint64_t *seq) {
 }
 
 int soc_store_seq_set(soc_store *s, const char *input, uint64_t seq) {
-  sqlite3_stmt *st = soc_store_stmt(
-      s, SOC_STMT_SEQ_SET, "INSERT OR REPLACE INTO source_seq(input, seq) VALUES(?1, ?2)");
+  sqlite3_stmt *st = soc_store_stmt(s, SOC_STMT_SEQ_SET,
+                                    "INSERT OR REPLACE INTO source_seq(input, seq) VALUES(?1, ?2)");
   if (!st) return -EIO;
   sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);

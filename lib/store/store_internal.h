@@ -24,8 +24,8 @@ typedef enum {
 } soc_store_stmt_id;
 
 struct soc_store {
-  sqlite3 *db;   /* owned */
-  char *path;    /* owned */
+  sqlite3 *db; /* owned */
+  char *path;  /* owned */
   char err[SOC_STORE_ERR_MAX];
   sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
 };

@@ -132,10 +132,10 @@ int soc_store_block_scan(soc_store *s, const soc_block_query *q, soc_block_cb cb
     } else {
       result = block_sum(&m, data, len, sum);
       if (result) goto out;
-      m.check = sqlite3_column_bytes(st, 13) == SOC_SHA256_LEN &&
-                        memcmp(stored, sum, sizeof sum) == 0
-                    ? SOC_BLOCK_OK
-                    : SOC_BLOCK_DAMAGED;
+      m.check =
+          sqlite3_column_bytes(st, 13) == SOC_SHA256_LEN && memcmp(stored, sum, sizeof sum) == 0
+              ? SOC_BLOCK_OK
+              : SOC_BLOCK_DAMAGED;
     }
     result = cb(arg, &m, data, len);
     if (result) goto out;
@@ -148,8 +148,8 @@ out:
 
 int soc_store_block_last(soc_store *s, int64_t *id) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM journal_block", -1, &st,
-                              NULL);
+  int rc =
+      sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM journal_block", -1, &st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
@@ -283,8 +283,8 @@ int soc_store_block_delete(soc_store *s, int64_t upto_id, int64_t free_bytes, in
     if (rc != SQLITE_OK) goto sql_error;
     sqlite3_bind_int64(st, 1, cut);
   } else {
-    result = totals_where(s, "WHERE id <= ?1 AND recv_last < ?2" NOT_NEWEST, upto_id, before_ns,
-                          &t);
+    result =
+        totals_where(s, "WHERE id <= ?1 AND recv_last < ?2" NOT_NEWEST, upto_id, before_ns, &t);
     if (result) goto out;
     rc = sqlite3_prepare_v2(
         s->db, "DELETE FROM journal_block WHERE id <= ?1 AND recv_last < ?2" NOT_NEWEST, -1, &st,

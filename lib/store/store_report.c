@@ -37,8 +37,8 @@ int soc_store_report_get(soc_store *s, int64_t id, soc_report_row *out) {
   static const char what[] = "cannot read a report";
   sqlite3_stmt *st = NULL;
   memset(out, 0, sizeof *out);
-  int result = soc_store_prep(s, &st, what, "SELECT " REPORT_COLUMNS " FROM report WHERE id = ?1",
-                              "i", id);
+  int result =
+      soc_store_prep(s, &st, what, "SELECT " REPORT_COLUMNS " FROM report WHERE id = ?1", "i", id);
   if (result < 0) return result;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
@@ -97,8 +97,8 @@ static int insert_once(soc_store *s, sqlite3_stmt *st, int *fresh, const char *w
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
-int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step,
-                                  const char *kind, int64_t due, int *fresh) {
+int soc_store_deadline_alert_once(soc_store *s, int64_t report, const char *step, const char *kind,
+                                  int64_t due, int *fresh) {
   static const char what[] = "cannot record a deadline alert";
   sqlite3_stmt *st = NULL;
   *fresh = 0;

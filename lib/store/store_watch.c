@@ -70,8 +70,8 @@ int soc_store_watch_files_scan(soc_store *s, const char *input, soc_watch_file_c
   static const char what[] = "cannot read the watch baseline";
   sqlite3_stmt *st = NULL;
   soc_watch_file_row r;
-  int result = soc_store_prep(s, &st, what, WATCH_COLUMNS " WHERE input = ?1 ORDER BY path", "s",
-                              input);
+  int result =
+      soc_store_prep(s, &st, what, WATCH_COLUMNS " WHERE input = ?1 ORDER BY path", "s", input);
   if (result < 0) return result;
   int rc = SQLITE_DONE;
   while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -87,8 +87,8 @@ int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n) {
   static const char what[] = "cannot read the watch baseline";
   sqlite3_stmt *st = NULL;
   *n = 0;
-  int rc = soc_store_prep(s, &st, what, "SELECT count(*) FROM watch_file WHERE input = ?1", "s",
-                          input);
+  int rc =
+      soc_store_prep(s, &st, what, "SELECT count(*) FROM watch_file WHERE input = ?1", "s", input);
   if (rc < 0) return rc;
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);

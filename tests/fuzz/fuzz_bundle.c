@@ -67,22 +67,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const uint8_t *p = data + 1;
   size_t n = size - 1;
   switch (data[0] % 3) {
-  case 0:
-    parse(p, n);
-    break;
-  case 1:
-    verify_sealed(p, n);
-    break;
-  default: {
-    const uint8_t *nul = memchr(p, '\0', n);
-    size_t mlen = nul ? (size_t)(nul - p) : n;
-    char *manifest = malloc(mlen + 1);
-    if (!manifest) return 0;
-    memcpy(manifest, p, mlen);
-    manifest[mlen] = '\0';
-    verify(nul ? nul + 1 : p + n, nul ? n - mlen - 1 : 0, manifest);
-    free(manifest);
-  }
+    case 0:
+      parse(p, n);
+      break;
+    case 1:
+      verify_sealed(p, n);
+      break;
+    default: {
+      const uint8_t *nul = memchr(p, '\0', n);
+      size_t mlen = nul ? (size_t)(nul - p) : n;
+      char *manifest = malloc(mlen + 1);
+      if (!manifest) return 0;
+      memcpy(manifest, p, mlen);
+      manifest[mlen] = '\0';
+      verify(nul ? nul + 1 : p + n, nul ? n - mlen - 1 : 0, manifest);
+      free(manifest);
+    }
   }
   return 0;
 }

@@ -81,8 +81,8 @@ static void one(const uint8_t *msg, size_t len) {
   soc_collector_verdict_clear(&v);
   if (rc != SOC_COLLECTOR_OK) return; /* quarantined: fuzz_collector's part */
   memset(why, 0xff, sizeof why);
-  rc = evidence ? soc_center_evidence_in(center, store, AGENT, m.payload, m.len, NOW_NS, &dup,
-                                         why, sizeof why)
+  rc = evidence ? soc_center_evidence_in(center, store, AGENT, m.payload, m.len, NOW_NS, &dup, why,
+                                         sizeof why)
                 : soc_center_report_in(center, store, AGENT, m.payload, m.len, NOW_NS, &dup, why,
                                        sizeof why);
   if (rc == 1 && !memchr(why, '\0', sizeof why)) __builtin_trap();

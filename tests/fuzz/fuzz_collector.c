@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_str(v.broker, sizeof v.broker);
   if (rc == SOC_COLLECTOR_OK) {
     if (!soc_collector_agent_id_ok(v.agent, strlen(v.agent))) __builtin_trap();
-    if (m.hdr_agent && (m.hdr_agent_len != strlen(v.agent) ||
-                        memcmp(m.hdr_agent, v.agent, m.hdr_agent_len)))
+    if (m.hdr_agent &&
+        (m.hdr_agent_len != strlen(v.agent) || memcmp(m.hdr_agent, v.agent, m.hdr_agent_len)))
       __builtin_trap();
     if (m.kind == SOC_COLLECTOR_EVENTS && (strlen(v.event_id) != 32 || !m.hdr_agent))
       __builtin_trap();

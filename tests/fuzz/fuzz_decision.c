@@ -18,16 +18,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define DRAFT                                                                                  \
-  "{\"id\":7,\"rule\":{\"id\":\"SOC-SSH-001\",\"title\":\"SSH brute force\"},\"key\":\"k\","   \
-  "\"asset\":{\"name\":\"gw\",\"tier\":\"core\"},\"level\":3,\"category\":\"intrusion\","     \
-  "\"host\":\"gw01\",\"first_seen\":\"2026-03-02T00:50:00.000Z\",\"last_seen\":"              \
+#define DRAFT                                                                                \
+  "{\"id\":7,\"rule\":{\"id\":\"SOC-SSH-001\",\"title\":\"SSH brute force\"},\"key\":\"k\"," \
+  "\"asset\":{\"name\":\"gw\",\"tier\":\"core\"},\"level\":3,\"category\":\"intrusion\","    \
+  "\"host\":\"gw01\",\"first_seen\":\"2026-03-02T00:50:00.000Z\",\"last_seen\":"             \
   "\"2026-03-02T00:59:00.000Z\",\"discovered\":\"2026-03-02T01:00:00.000Z\",\"count\":1}"
 #define T_FILED 1772413200000000000LL /* 2026-03-02T01:00Z */
 
 static fjson_object *filed_report(void) {
-  soc_report_origin o = {.agent_id = "web01", .agency = "A", .authority = 36,
-                         .regime = "tw-2026"};
+  soc_report_origin o = {.agent_id = "web01", .agency = "A", .authority = 36, .regime = "tw-2026"};
   fjson_object *d = fjson_tokener_parse(DRAFT), *r = NULL;
   char why[SOC_REPORT_WHY_MAX];
   if (!d || soc_report_new(&o, 7, d, "amy", T_FILED, &r) < 0 ||

@@ -38,13 +38,13 @@ static void on_stream(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, 
 
 /* A body hook that reads every string of its transaction, as a scanner's
  * evidence does. */
-static void on_body(void *arg, soc_flow *flow, const soc_http_txn *t, int dir,
-                    const uint8_t *bytes, size_t len, uint64_t offset, int final) {
+static void on_body(void *arg, soc_flow *flow, const soc_http_txn *t, int dir, const uint8_t *bytes,
+                    size_t len, uint64_t offset, int final) {
   (void)arg;
   (void)flow;
   (void)dir;
   (void)offset;
-  (void)final;
+  (void) final;
   touch(bytes, len);
   if (t->uri) touch((const uint8_t *)t->uri, strlen(t->uri));
   if (t->host) touch((const uint8_t *)t->host, strlen(t->host));
@@ -58,8 +58,9 @@ static void on_flow_end(void *arg, soc_flow *flow) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const int links[] = {SOC_LINK_ETHERNET, SOC_LINK_RAW, SOC_LINK_LINUX_SLL,
-                              SOC_LINK_LINUX_SLL2, SOC_LINK_NULL, SOC_LINK_IPV4, SOC_LINK_IPV6};
+  static const int links[] = {SOC_LINK_ETHERNET,   SOC_LINK_RAW,  SOC_LINK_LINUX_SLL,
+                              SOC_LINK_LINUX_SLL2, SOC_LINK_NULL, SOC_LINK_IPV4,
+                              SOC_LINK_IPV6};
   if (size < 1) return 0;
   soc_netmon_opts o = {.flow = {.max_flows = 64},
                        .frag = {.max_bytes = 256 * 1024},

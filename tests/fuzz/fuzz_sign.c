@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   unsigned depth = 99;
   if (!b.sig[0]) {
     soc_sign_leaf("soc.events", "k", 1, "{}", 2, leaf);
-    if (soc_sign_batch_make(key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])&leaf, 1, &b) < 0)
+    if (soc_sign_batch_make(key, (const uint8_t(*)[SOC_SIGN_HASH_LEN]) & leaf, 1, &b) < 0)
       __builtin_trap();
   }
   if (soc_sign_proof_root(leaf, data, size, root, &depth) == 0) {

@@ -24,7 +24,7 @@ static void setup(void) {
     const char *zone;
     int64_t recv_ns;
   } set[4] = {
-      {"UTC", INT64_C(1795593600000000000)},             /* 2026-11-25T08:00:00Z */
+      {"UTC", INT64_C(1795593600000000000)},              /* 2026-11-25T08:00:00Z */
       {"America/New_York", INT64_C(1793512800000000000)}, /* 2026-11-01T05:20:00Z */
       {"+08:00", INT64_MAX},
       {"-05:30", INT64_MIN},

@@ -34,14 +34,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(x)                  \
-  do {                            \
-    if (!(x)) __builtin_trap();   \
+#define CHECK(x)                \
+  do {                          \
+    if (!(x)) __builtin_trap(); \
   } while (0)
 
 typedef struct rec {
   int kind;
-  size_t pos, len;    /* the message: stream[pos .. pos + len) */
+  size_t pos, len; /* the message: stream[pos .. pos + len) */
   size_t consumed;
   uint32_t flags;
 } rec;
@@ -51,7 +51,7 @@ typedef struct run {
   size_t size;
   const uint8_t *plan; /* NULL: read as much as fits */
   size_t nplan;
-  rec *recs;           /* frames seen (at most size + 1) */
+  rec *recs; /* frames seen (at most size + 1) */
   size_t nrecs;
   size_t bad_counts;
 } run;
@@ -62,8 +62,8 @@ static void check_frame(const soc_frame_state *fs, int k, const soc_frame *f, si
   CHECK((f->flags & ~(uint32_t)(SOC_FRAME_TRUNCATED | SOC_FRAME_PARTIAL)) == 0);
   if (k == SOC_FRAME_NEED_MORE) {
     CHECK(f->consumed == 0 && f->len == 0 && f->flags == 0);
-    CHECK(!eof || avail == 0);           /* at eof everything is a frame */
-    CHECK(avail < bufsize);              /* a full buffer always holds a frame */
+    CHECK(!eof || avail == 0); /* at eof everything is a frame */
+    CHECK(avail < bufsize);    /* a full buffer always holds a frame */
     return;
   }
   CHECK(f->consumed > 0 && f->consumed <= avail);
@@ -102,8 +102,8 @@ static void process(run *r, soc_frame_state *fs, char *buf, size_t *len, size_t 
      * the reads); messages may not depend on them. */
     if (k == SOC_FRAME_MESSAGE) {
       CHECK(r->nrecs <= r->size);
-      r->recs[r->nrecs++] = (rec){.kind = k, .pos = *total + f.off, .len = f.len,
-                                  .consumed = f.consumed, .flags = f.flags};
+      r->recs[r->nrecs++] = (rec){
+          .kind = k, .pos = *total + f.off, .len = f.len, .consumed = f.consumed, .flags = f.flags};
     }
     start += f.consumed;
     *total += f.consumed;

@@ -32,8 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   soc_yara_engine_opts o = {.files = files, .nfiles = 1, .timeout_s = 1};
   if (soc_yarascan_engine_new(&o, &e, diag) == 0) {
     soc_yara_scanner *s = NULL;
-    soc_yara_meta meta = {.filename = "a.php", .filepath = "/var/www/a.php",
-                          .extension = ".php", .filetype = "", .owner = "www-data"};
+    soc_yara_meta meta = {.filename = "a.php",
+                          .filepath = "/var/www/a.php",
+                          .extension = ".php",
+                          .filetype = "",
+                          .owner = "www-data"};
     if (soc_yarascan_scanner_new(e, &s) == 0) soc_yarascan_buffer(s, data, size, &meta, NULL, NULL);
     soc_yarascan_scanner_free(s);
     soc_yarascan_engine_free(e);

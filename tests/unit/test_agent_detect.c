@@ -84,7 +84,8 @@ static void summary(const char *dir, char *out, size_t len) {
   snprintf(out, len,
            "alerts: %s | evidence %s | drafts: %s | evidence %s | outbox %lld | hits %lld | "
            "state %lld",
-           alerts, alert_evidence, drafts, evidence, (long long)agent_db_int(dir, "select count(*) from outbox"),
+           alerts, alert_evidence, drafts, evidence,
+           (long long)agent_db_int(dir, "select count(*) from outbox"),
            (long long)agent_db_int(
                dir, "select value from counter where input='detect' and name='rule_hits'"),
            (long long)agent_db_int(dir, "select count(*) from detect_state"));

@@ -31,15 +31,15 @@ static void produce(const agent_cluster *c, const char *topic, const soc_sign_ke
   for (size_t i = 0; i < n; i++) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     if (center) {
-      assert_int_equal(
-          soc_sign_message(center, topic, "unit/5", 6, msgs[i], strlen(msgs[i]), sig), 0);
+      assert_int_equal(soc_sign_message(center, topic, "unit/5", 6, msgs[i], strlen(msgs[i]), sig),
+                       0);
       rd_kafka_header_add(h, "signature", -1, sig, SOC_SIGN_SIG_TEXT);
     }
-    assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("unit/5", 6),
-                                       RD_KAFKA_V_VALUE((void *)msgs[i], strlen(msgs[i])),
-                                       RD_KAFKA_V_HEADERS(h),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-                     0);
+    assert_int_equal(
+        rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY("unit/5", 6),
+                          RD_KAFKA_V_VALUE((void *)msgs[i], strlen(msgs[i])), RD_KAFKA_V_HEADERS(h),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+        0);
   }
   assert_int_equal(rd_kafka_flush(rk, 30000), 0);
   rd_kafka_destroy(rk);

@@ -114,15 +114,18 @@ static void test_errors(void **state) {
                "'10.0.0.0/33' is not an IP address or CIDR");
   expect_error("assets:\n  - name: x\n    tier: core\n    data_classes: [secret]\n",
                "unknown data class 'secret'");
-  expect_error("assets:\n  - { name: a, tier: core, hosts: [h] }\n"
-               "  - { name: b, tier: core, hosts: [H] }\n",
-               "host 'H' is listed for both 'a' (line 2) and 'b'");
-  expect_error("assets:\n  - { name: a, tier: core, addresses: [10.0.0.0/8] }\n"
-               "  - { name: b, tier: core, addresses: [10.0.0.0/8] }\n",
-               "the same address range is listed for both 'a' (line 2) and 'b'");
-  expect_error("assets:\n  - { name: a, tier: core, hosts: [x] }\n"
-               "  - { name: a, tier: cii, hosts: [y] }\n",
-               "duplicate asset name 'a'");
+  expect_error(
+      "assets:\n  - { name: a, tier: core, hosts: [h] }\n"
+      "  - { name: b, tier: core, hosts: [H] }\n",
+      "host 'H' is listed for both 'a' (line 2) and 'b'");
+  expect_error(
+      "assets:\n  - { name: a, tier: core, addresses: [10.0.0.0/8] }\n"
+      "  - { name: b, tier: core, addresses: [10.0.0.0/8] }\n",
+      "the same address range is listed for both 'a' (line 2) and 'b'");
+  expect_error(
+      "assets:\n  - { name: a, tier: core, hosts: [x] }\n"
+      "  - { name: a, tier: cii, hosts: [y] }\n",
+      "duplicate asset name 'a'");
   expect_error("assets:\n  - { tier: core, hosts: [x] }\n", "missing required key 'name'");
   expect_error("assets:\n  - { name: a, tier: core, hosts: [x], tolerable_downtime: 4 hours }\n",
                "expected a duration");
@@ -135,12 +138,13 @@ static void test_warnings(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
   soc_assets *a = NULL;
-  assert_int_equal(soc_assets_load(write_file("w.yaml",
-                                              "assets:\n"
-                                              "  - { name: a, tier: core }\n"
-                                              "  - { name: b, tier: core, addresses: [10.1.2.3/8] }\n"),
-                                   &a, d),
-                   0);
+  assert_int_equal(
+      soc_assets_load(write_file("w.yaml",
+                                 "assets:\n"
+                                 "  - { name: a, tier: core }\n"
+                                 "  - { name: b, tier: core, addresses: [10.1.2.3/8] }\n"),
+                      &a, d),
+      0);
   assert_true(soc_diag_contains(d, "asset 'a' has no hosts or addresses"));
   assert_true(soc_diag_contains(d, "'10.1.2.3/8' has host bits set"));
   soc_asset_match m;

@@ -119,8 +119,9 @@ static void test_intact_chain(void **state) {
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(db, "SELECT prev_hash FROM audit WHERE seq = 1", -1, &st,
-                                      NULL), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT prev_hash FROM audit WHERE seq = 1", -1, &st, NULL),
+      SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   assert_string_equal((const char *)sqlite3_column_text(st, 0),
                       "0000000000000000000000000000000000000000000000000000000000000000");
@@ -158,8 +159,9 @@ static void test_removed_middle_and_renumbered(void **state) {
   struct fixture *fx = *state;
   make_log(fx, ENTRIES);
   /* closing the gap by renumbering breaks the hashes, which cover seq */
-  tamper(fx, "DELETE FROM audit WHERE seq = 5;"
-             "UPDATE audit SET seq = seq - 1 WHERE seq > 5");
+  tamper(fx,
+         "DELETE FROM audit WHERE seq = 5;"
+         "UPDATE audit SET seq = seq - 1 WHERE seq > 5");
   expect_broken_at(fx, 5, "edited");
 }
 
@@ -191,9 +193,10 @@ static void test_removed_head_record(void **state) {
 static void test_swapped_rows(void **state) {
   struct fixture *fx = *state;
   make_log(fx, ENTRIES);
-  tamper(fx, "UPDATE audit SET seq = -1 WHERE seq = 3;"
-             "UPDATE audit SET seq = 3 WHERE seq = 6;"
-             "UPDATE audit SET seq = 6 WHERE seq = -1");
+  tamper(fx,
+         "UPDATE audit SET seq = -1 WHERE seq = 3;"
+         "UPDATE audit SET seq = 3 WHERE seq = 6;"
+         "UPDATE audit SET seq = 6 WHERE seq = -1");
   expect_broken_at(fx, 3, "edited");
 }
 
@@ -201,9 +204,10 @@ static void test_swapped_contents_keep_hash_columns(void **state) {
   struct fixture *fx = *state;
   make_log(fx, ENTRIES);
   /* move the details between two entries, leaving everything else */
-  tamper(fx, "UPDATE audit SET details = CASE seq WHEN 2 THEN"
-             " (SELECT details FROM audit WHERE seq = 8) ELSE"
-             " (SELECT details FROM audit WHERE seq = 2) END WHERE seq IN (2, 8)");
+  tamper(fx,
+         "UPDATE audit SET details = CASE seq WHEN 2 THEN"
+         " (SELECT details FROM audit WHERE seq = 8) ELSE"
+         " (SELECT details FROM audit WHERE seq = 2) END WHERE seq IN (2, 8)");
   expect_broken_at(fx, 2, "edited");
 }
 
@@ -225,10 +229,12 @@ static void forge(const struct fixture *fx, int64_t seq, const char *prev, int i
              ", 'mallory', 'draft.reject', 'draft:1', '{}', '%s', '%s')",
              seq, r.ts_ns, prev, hash);
   else
-    snprintf(sql, sizeof sql,
-             "UPDATE audit SET ts_ns = %" PRId64 ", actor = 'mallory', action = 'draft.reject',"
-             " object = 'draft:1', details = '{}', prev_hash = '%s', hash = '%s' WHERE seq = %" PRId64,
-             r.ts_ns, prev, hash, seq);
+    snprintf(
+        sql, sizeof sql,
+        "UPDATE audit SET ts_ns = %" PRId64
+        ", actor = 'mallory', action = 'draft.reject',"
+        " object = 'draft:1', details = '{}', prev_hash = '%s', hash = '%s' WHERE seq = %" PRId64,
+        r.ts_ns, prev, hash, seq);
   tamper(fx, sql);
 }
 
@@ -284,7 +290,8 @@ static void test_transaction_variant(void **state) {
   /* committed with it: both entries, seq continuing */
   assert_int_equal(soc_store_begin(s), 0);
   assert_int_equal(soc_audit_append(s, "a", "draft.confirm", "draft:1", NULL, &seq), 0);
-  assert_int_equal(soc_audit_append_tx(s, "a", "report.send", "draft:1", "{\"to\":\"x\"}", &seq), 0);
+  assert_int_equal(soc_audit_append_tx(s, "a", "report.send", "draft:1", "{\"to\":\"x\"}", &seq),
+                   0);
   assert_int_equal(seq, 2);
   /* verify inside the caller's transaction sees its own writes */
   assert_int_equal(soc_audit_verify(s, &rep), 0);
@@ -319,8 +326,8 @@ static void test_bad_arguments(void **state) {
 static void test_hash_is_length_prefixed(void **state) {
   (void)state;
   char h1[SOC_AUDIT_HASH_HEX + 1], h2[SOC_AUDIT_HASH_HEX + 1];
-  soc_audit_row a = {.seq = 1, .actor = "ab", .action = "c", .object = "", .details = "{}",
-                     .prev_hash = ""};
+  soc_audit_row a = {
+      .seq = 1, .actor = "ab", .action = "c", .object = "", .details = "{}", .prev_hash = ""};
   soc_audit_row b = a;
   b.actor = "a";
   b.action = "bc";
@@ -357,9 +364,10 @@ static void test_anchor(void **state) {
   assert_non_null(strstr(rep.what, "rewritten"));
   /* the tail cut back and the head moved with it: intact on its own,
    * broken against the anchor */
-  tamper(fx, "DELETE FROM audit WHERE seq > 7;"
-             "UPDATE meta SET value = (SELECT seq || ':' || hash FROM audit WHERE seq = 7)"
-             " WHERE key = 'audit.head'");
+  tamper(fx,
+         "DELETE FROM audit WHERE seq > 7;"
+         "UPDATE meta SET value = (SELECT seq || ':' || hash FROM audit WHERE seq = 7)"
+         " WHERE key = 'audit.head'");
   assert_true(verify(fx).ok);
   rep = verify_anchored(fx, seq, head);
   assert_false(rep.ok);

@@ -61,8 +61,7 @@ static void test_spot_checks(void **state) {
 static void test_unknown_numbers(void **state) {
   (void)state;
   static const int bad[] = {0, 58, -1, 100, INT_MAX, INT_MIN};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_null(soc_authority_find(bad[i]));
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_null(soc_authority_find(bad[i]));
 }
 
 /* Appendix order is number order, and find and at agree on every entry. */

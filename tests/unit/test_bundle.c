@@ -26,7 +26,8 @@
 #define ID "agency-web01/13/1"
 #define TOP "agency-web01_13_1"
 #define REPORT "agency-web01/13"
-#define CUSTODY "{\"who\": \"analyst\", \"what\": \"auth logs\", \"when\": \"2026-11-25T10:05:55Z\"}"
+#define CUSTODY \
+  "{\"who\": \"analyst\", \"what\": \"auth logs\", \"when\": \"2026-11-25T10:05:55Z\"}"
 
 static const char *const info[] = {"Source-Organization: Example Agency",
                                    "External-Identifier: " REPORT, NULL};
@@ -209,8 +210,8 @@ static void test_gnu_tar(void **state) {
   static const char bagit[] = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
   expect_file(file, bagit, strlen(bagit), 0);
   /* sha256sum agrees with the bag's own manifest */
-  snprintf(cmd, sizeof cmd, "cd %s/gnu/%s && sha256sum --quiet -c manifest-sha256.txt",
-           test_dir(), top);
+  snprintf(cmd, sizeof cmd, "cd %s/gnu/%s && sha256sum --quiet -c manifest-sha256.txt", test_dir(),
+           top);
   assert_int_equal(system(cmd), 0);
 
   /* our extractor: the same files, 0600, and it will not overwrite */
@@ -429,7 +430,8 @@ static void test_bad_args(void **state) {
   size_t len;
   char sha[65], *json = NULL;
   static const char *const bad_ids[] = {"", ".", "..", "a/../b", "a b", "a..b", "é", NULL};
-  for (size_t i = 0; bad_ids[i]; i++) assert_int_equal(soc_bundle_new(bad_ids[i], 4096, &b), -EINVAL);
+  for (size_t i = 0; bad_ids[i]; i++)
+    assert_int_equal(soc_bundle_new(bad_ids[i], 4096, &b), -EINVAL);
   char long_id[SOC_BUNDLE_ID_MAX + 1];
   memset(long_id, 'x', SOC_BUNDLE_ID_MAX);
   long_id[SOC_BUNDLE_ID_MAX] = '\0';
@@ -439,7 +441,7 @@ static void test_bad_args(void **state) {
   soc_bundle_free(b);
 
   assert_int_equal(soc_bundle_new(ID, 1 << 20, &b), 0);
-  static const char *const bad_paths[] = {"../x", "/abs", "a/../b", "a//b", "a/", "",   ".",
+  static const char *const bad_paths[] = {"../x", "/abs", "a/../b", "a//b", "a/", "",  ".",
                                           "./a",  "a\\b", "x%y",    "a\nb", "..", NULL};
   for (size_t i = 0; bad_paths[i]; i++)
     if (soc_bundle_file_begin(b, bad_paths[i]) != -EINVAL) fail_msg("accepted '%s'", bad_paths[i]);
@@ -590,8 +592,9 @@ static void test_parse_bad(void **state) {
   soc_bundle_msg m;
   char why[256];
   /* a good chunk first: "abc" */
-  const char *good = HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
-                          "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}";
+  const char *good = HEAD
+      "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
+      "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}";
   assert_int_equal(soc_bundle_msg_parse(good, strlen(good), &m, why, sizeof why), 0);
   assert_memory_equal(m.data, "abc", 3);
   soc_bundle_msg_clear(&m);
@@ -604,41 +607,53 @@ static void test_parse_bad(void **state) {
   expect_parse_bad("[1]", "schema");
   expect_parse_bad("{\"schema\":\"socagent.evidence/2\"}", "schema");
   expect_parse_bad(HEAD "\"type\":\"other\"}", "\"type\"");
-  expect_parse_bad("{\"schema\":\"socagent.evidence/1\",\"type\":\"chunk\",\"bundle\":\"../x\","
-                   "\"report\":\"r\"}",
-                   "must be ids");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YW=j\"}",
+  expect_parse_bad(
+      "{\"schema\":\"socagent.evidence/1\",\"type\":\"chunk\",\"bundle\":\"../x\","
+      "\"report\":\"r\"}",
+      "must be ids");
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YW=j\"}",
                    "not base64");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJ\"}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJ\"}",
                    "not base64");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":4,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":4,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
                    "3 bytes of data, size says 4");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJk\"}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJk\"}",
                    "sha256 mismatch");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":4194305,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":4194305,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
                    "a chunk needs");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":-1,\"offset\":0,\"size\":3,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":-1,\"offset\":0,\"size\":3,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":\"YWJj\"}",
                    "a chunk needs");
-  expect_parse_bad(HEAD "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
-                        "\"sha256\":\"" SHA_ABC "\",\"data\":3}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"chunk\",\"seq\":0,\"offset\":0,\"size\":3,"
+                   "\"sha256\":\"" SHA_ABC "\",\"data\":3}",
                    "no data string");
-  expect_parse_bad(HEAD "\"type\":\"manifest\",\"chunks\":1,\"size\":1073741825,"
-                        "\"sha256\":\"" SHA_ABC "\",\"files\":[],\"custody\":{}}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"manifest\",\"chunks\":1,\"size\":1073741825,"
+                   "\"sha256\":\"" SHA_ABC "\",\"files\":[],\"custody\":{}}",
                    "a manifest needs size");
-  expect_parse_bad(HEAD "\"type\":\"manifest\",\"chunks\":65537,\"size\":1000000,"
-                        "\"sha256\":\"" SHA_ABC "\",\"files\":[],\"custody\":{}}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"manifest\",\"chunks\":65537,\"size\":1000000,"
+                   "\"sha256\":\"" SHA_ABC "\",\"files\":[],\"custody\":{}}",
                    "a manifest needs size");
-  expect_parse_bad(HEAD "\"type\":\"manifest\",\"chunks\":1,\"size\":10,"
-                        "\"sha256\":\"" SHA_ABC "\",\"files\":[{\"path\":\"x\"}],\"custody\":{}}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"manifest\",\"chunks\":1,\"size\":10,"
+                   "\"sha256\":\"" SHA_ABC "\",\"files\":[{\"path\":\"x\"}],\"custody\":{}}",
                    "files[0]");
-  expect_parse_bad(HEAD "\"type\":\"manifest\",\"chunks\":1,\"size\":10,"
-                        "\"sha256\":\"" SHA_ABC "\",\"files\":[]}",
+  expect_parse_bad(HEAD
+                   "\"type\":\"manifest\",\"chunks\":1,\"size\":10,"
+                   "\"sha256\":\"" SHA_ABC "\",\"files\":[]}",
                    "custody");
   const char nul[] = HEAD "\"type\":\"chunk\"\0}";
   assert_int_equal(soc_bundle_msg_parse(nul, sizeof nul - 1, &m, why, sizeof why), -EBADMSG);

@@ -86,8 +86,8 @@ static fjson_object *new_report(int64_t number, int level, const char *agency,
            "\"last_seen\":\"2026-03-02T00:59:00.000Z\","
            "\"discovered\":\"2026-03-02T01:00:00.000Z\",\"count\":42}",
            (long long)number, level, category);
-  soc_report_origin o = {.agent_id = "web01", .agency = agency, .authority = 36,
-                         .regime = "tw-2026"};
+  soc_report_origin o = {
+      .agent_id = "web01", .agency = agency, .authority = 36, .regime = "tw-2026"};
   fjson_object *d = fjson_tokener_parse(json), *r = NULL;
   assert_non_null(d);
   assert_int_equal(soc_report_new(&o, number, d, "amy", t0 + 10 * 60 * NS, &r), 0);
@@ -100,8 +100,7 @@ static fjson_object *new_report(int64_t number, int level, const char *agency,
 static int send_as(fixture *f, fjson_object *r, const char *agent, int64_t at_ns, int *dup) {
   char why[256] = "";
   const char *body = fjson_object_to_json_string_ext(r, FJSON_TO_STRING_PLAIN);
-  int rc = soc_center_report_in(f->c, f->s, agent, body, strlen(body), at_ns, dup, why,
-                                sizeof why);
+  int rc = soc_center_report_in(f->c, f->s, agent, body, strlen(body), at_ns, dup, why, sizeof why);
   if (rc == 1) fprintf(stderr, "refused: %s\n", why);
   return rc;
 }
@@ -149,8 +148,8 @@ static row_copy get(fixture *f, const char *id) {
 /* The center's view of report id as of now_s. */
 static void view(fixture *f, const char *id, int64_t now_s, soc_center_view *v) {
   row_copy x = get(f, id);
-  soc_center_report r = {.id = id, .agency = "", .state = x.state, .body = x.body,
-                         .flagged_ns = x.flagged_ns};
+  soc_center_report r = {
+      .id = id, .agency = "", .state = x.state, .body = x.body, .flagged_ns = x.flagged_ns};
   assert_int_equal(soc_center_view_of(f->c, f->s, &r, now_s, v), 0);
 }
 
@@ -172,9 +171,11 @@ static void decide(fixture *f, const char *report, const char *kind, int64_t at_
   static int64_t n;
   char id[32], body[512];
   snprintf(id, sizeof id, "t/%lld", (long long)++n);
-  snprintf(body, sizeof body, "{\"id\":\"%s\",\"report\":\"%s\",\"kind\":\"%s\",\"by\":\"TWCERT\"%s}",
-           id, report, kind, extra ? extra : "");
-  assert_int_equal(soc_store_center_decision_put(f->s, n, id, report, kind, at_ns, "TWCERT", "soc.center.a", body),
+  snprintf(body, sizeof body,
+           "{\"id\":\"%s\",\"report\":\"%s\",\"kind\":\"%s\",\"by\":\"TWCERT\"%s}", id, report,
+           kind, extra ? extra : "");
+  assert_int_equal(soc_store_center_decision_put(f->s, n, id, report, kind, at_ns, "TWCERT",
+                                                 "soc.center.a", body),
                    0);
 }
 
@@ -230,7 +231,8 @@ static void notifications_for_3_and_4_only(void **state) {
   notes(f, "web01/3", n);
   assert_int_equal(n[3], 2);
   /* re-levelled to 4: told again */
-  assert_int_equal(soc_report_relevel(high, 4, "amy", "secret data", t0 + 2 * H * NS, why, sizeof why), 0);
+  assert_int_equal(
+      soc_report_relevel(high, 4, "amy", "secret data", t0 + 2 * H * NS, why, sizeof why), 0);
   assert_int_equal(send(f, high, t0 + 2 * H * NS), 0);
   notes(f, "web01/3", n);
   assert_int_equal(n[3], 2);
@@ -294,7 +296,8 @@ static void relevel_recomputes_clocks(void **state) {
   soc_center_view_clear(&v);
   /* a re-level of the agency's own, later than the center's, stands */
   char why[SOC_REPORT_WHY_MAX];
-  assert_int_equal(soc_report_relevel(r, 1, "amy", "false alarm", filed + 2 * H * NS, why, sizeof why), 0);
+  assert_int_equal(
+      soc_report_relevel(r, 1, "amy", "false alarm", filed + 2 * H * NS, why, sizeof why), 0);
   assert_int_equal(send(f, r, filed + 2 * H * NS), 0);
   view(f, "web01/6", filed / NS + 3 * H, &v);
   assert_int_equal(soc_report_level(v.doc), 1);
@@ -369,8 +372,8 @@ static void make_bag(bag *g, const char *id, const char *content) {
 static int evidence(fixture *f, const char *json) {
   int dup = -1;
   char why[256] = "";
-  int rc = soc_center_evidence_in(f->c, f->s, "web01", json, strlen(json), t0, &dup, why,
-                                  sizeof why);
+  int rc =
+      soc_center_evidence_in(f->c, f->s, "web01", json, strlen(json), t0, &dup, why, sizeof why);
   if (rc) fprintf(stderr, "evidence: %d %s\n", rc, why);
   return rc;
 }

@@ -206,8 +206,8 @@ static void test_broken(void **state) {
     if (rc != -EINVAL || cfg || !soc_diag_contains(d, expect)) {
       /* report every failing case, not just the first */
       soc_diag_print(d, stderr);
-      print_error("case %zu: rc=%d, expected -EINVAL and a message containing\n  %s\n", i + 1,
-                  rc, expect);
+      print_error("case %zu: rc=%d, expected -EINVAL and a message containing\n  %s\n", i + 1, rc,
+                  expect);
       failures++;
     }
     soc_diag_free(d);
@@ -290,21 +290,22 @@ static void test_environment(void **state) {
   cfg = NULL;
   path = write_file("env2.yaml", AGENT CONTACTS "kafka: { brokers: '${SOC_TEST_UNSET}' }\n");
   assert_int_equal(soc_config_load(path, 0, &cfg, d), -EINVAL);
-  assert_diag_contains(d, "3:19: error: kafka.brokers: environment variable 'SOC_TEST_UNSET' is"
-                          " not set");
+  assert_diag_contains(d,
+                       "3:19: error: kafka.brokers: environment variable 'SOC_TEST_UNSET' is"
+                       " not set");
   soc_diag_free(d);
 }
 
 static void test_journald(void **state) {
   (void)state;
-  const char *path = write_file(
-      "jd.yaml", AGENT CONTACTS KAFKA
-      "inputs:\n"
-      "  - { type: journald }\n"
-      "  - { type: journald, id: ssh, units: [ ssh.service ], identifiers: [ sshd, sshd-session ],\n"
-      "      transports: [ syslog ], priority: warning, read_from: end,\n"
-      "      skip_if_exists: [ /var/log/auth.log ] }\n"
-      "metrics: { listen: '[::1]:9464' }\n");
+  const char *path = write_file("jd.yaml", AGENT CONTACTS KAFKA
+                                "inputs:\n"
+                                "  - { type: journald }\n"
+                                "  - { type: journald, id: ssh, units: [ ssh.service ], "
+                                "identifiers: [ sshd, sshd-session ],\n"
+                                "      transports: [ syslog ], priority: warning, read_from: end,\n"
+                                "      skip_if_exists: [ /var/log/auth.log ] }\n"
+                                "metrics: { listen: '[::1]:9464' }\n");
   soc_diag *d = soc_diag_new();
   soc_config *cfg = NULL;
   int rc = soc_config_load(path, 0, &cfg, d);
@@ -348,11 +349,14 @@ static void test_listen_parse(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid),          cmocka_unit_test(test_warnings_only),
-      cmocka_unit_test(test_broken),         cmocka_unit_test(test_all_problems_reported),
-      cmocka_unit_test(test_broken_rule_files), cmocka_unit_test(test_collector),
-      cmocka_unit_test(test_listen_parse), cmocka_unit_test(test_environment),
-      cmocka_unit_test(test_journald)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_valid),
+                                     cmocka_unit_test(test_warnings_only),
+                                     cmocka_unit_test(test_broken),
+                                     cmocka_unit_test(test_all_problems_reported),
+                                     cmocka_unit_test(test_broken_rule_files),
+                                     cmocka_unit_test(test_collector),
+                                     cmocka_unit_test(test_listen_parse),
+                                     cmocka_unit_test(test_environment),
+                                     cmocka_unit_test(test_journald)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,24 +216,28 @@ static void expect_broken(const char *text, const char *message) {
 
 static void test_broken_files(void **state) {
   (void)state;
-  expect_broken(HEAD "  - id: report\n    title: R\n    who: agency\n    levels: all\n"
-                     "    from: discovery\n    within: 1h\n    clase: \"§4\"\n",
+  expect_broken(HEAD
+                "  - id: report\n    title: R\n    who: agency\n    levels: all\n"
+                "    from: discovery\n    within: 1h\n    clase: \"§4\"\n",
                 ":11:5: error: unknown key 'clase' in steps[0]; did you mean 'clause'?");
   expect_broken(HEAD "  - {id: r, title: R, who: a, levels: all, from: discovery, within: 3x}\n",
                 ":5:69: error: steps[0].within: bad duration '3x'; expected e.g. 1h, 36h, 3d or "
                 "1mo (a calendar month), greater than zero");
   expect_broken(HEAD "  - {id: r, title: R, who: a, levels: all, from: discovery, within: 0mo}\n",
                 ":5:69: error: steps[0].within: bad duration '0mo'");
-  expect_broken(HEAD "  - {id: r, title: R, who: a, levels: all, from: discvery, within: 1h}\n",
-                ":5:50: error: steps[0].from: unknown anchor 'discvery'; did you mean 'discovery'?; "
-                "expected discovery, report, review, recovery or classification");
+  expect_broken(
+      HEAD "  - {id: r, title: R, who: a, levels: all, from: discvery, within: 1h}\n",
+      ":5:50: error: steps[0].from: unknown anchor 'discvery'; did you mean 'discovery'?; "
+      "expected discovery, report, review, recovery or classification");
   expect_broken(HEAD "  - {id: r, title: R, who: a, levels: [3, 5], from: report, within: 1h}\n",
                 ":5:43: error: steps[0].levels: '5' is not a level; levels are 1 to 4");
-  expect_broken(HEAD "  - {id: r, title: R, who: a, levels: [1, 2], from: report, within: 8h}\n"
-                     "  - {id: r, title: R, who: a, levels: [2, 3], from: report, within: 2h}\n",
+  expect_broken(HEAD
+                "  - {id: r, title: R, who: a, levels: [1, 2], from: report, within: 8h}\n"
+                "  - {id: r, title: R, who: a, levels: [2, 3], from: report, within: 2h}\n",
                 ":6:10: error: steps[1]: step id 'r' is already defined for some of these levels "
                 "(line 5)");
-  expect_broken("id: x\ntitle: X\nsteps: []\n", ":1:1: error: regime: missing required key 'source'");
+  expect_broken("id: x\ntitle: X\nsteps: []\n",
+                ":1:1: error: regime: missing required key 'source'");
 }
 
 int main(void) {

@@ -17,15 +17,14 @@
 
 static const uint8_t eth_vlan2_ipv4_tcp[] = {
     /* Ethernet: dst, src, 802.1ad */
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0xa8,
-    0x00, 0x64, 0x81, 0x00, /* outer tag 100, then 802.1Q */
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0xa8, 0x00, 0x64, 0x81,
+    0x00,                   /* outer tag 100, then 802.1Q */
     0x00, 0xc8, 0x08, 0x00, /* inner tag 200, then IPv4 */
     /* IPv4, IHL 6 (one option word), total 24 + 20 + 3 */
     0x46, 0, 0, 47, 0, 1, 0x40, 0, 64, 6, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2, 1, 1, 1, 0,
     /* TCP 1234 -> 80, seq 0x01020304, SYN|ACK, data offset 5 */
-    0x04, 0xd2, 0, 80, 1, 2, 3, 4, 0, 0, 0, 0, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0,
-    'a', 'b', 'c',
-    0, 0, 0, 0 /* Ethernet padding: beyond the IPv4 total length */
+    0x04, 0xd2, 0, 80, 1, 2, 3, 4, 0, 0, 0, 0, 0x50, 0x12, 0xff, 0xff, 0, 0, 0, 0, 'a', 'b', 'c', 0,
+    0, 0, 0 /* Ethernet padding: beyond the IPv4 total length */
 };
 
 static void ethernet_qinq_ipv4_tcp(void **state) {
@@ -58,11 +57,16 @@ static void every_cut_is_safe(void **state) {
     uint8_t *b = malloc(n ? n : 1);
     memcpy(b, eth_vlan2_ipv4_tcp, n);
     soc_decode_result r = soc_decode(SOC_LINK_ETHERNET, b, n, (uint32_t)n, 0, &p);
-    if (n < 14) assert_int_equal(r, SOC_DECODE_BAD_LINK);
-    else if (n < 22) assert_int_equal(r, SOC_DECODE_BAD_VLAN);
-    else if (n < 22 + 24) assert_int_equal(r, SOC_DECODE_BAD_IPV4);
-    else if (n < 22 + 47) assert_int_equal(r, SOC_DECODE_BAD_IPV4); /* total length lies */
-    else assert_int_equal(r, SOC_DECODE_OK);
+    if (n < 14)
+      assert_int_equal(r, SOC_DECODE_BAD_LINK);
+    else if (n < 22)
+      assert_int_equal(r, SOC_DECODE_BAD_VLAN);
+    else if (n < 22 + 24)
+      assert_int_equal(r, SOC_DECODE_BAD_IPV4);
+    else if (n < 22 + 47)
+      assert_int_equal(r, SOC_DECODE_BAD_IPV4); /* total length lies */
+    else
+      assert_int_equal(r, SOC_DECODE_OK);
     /* The same bytes cut by a snap length are not malformed. */
     r = soc_decode(SOC_LINK_ETHERNET, b, n, 200, 0, &p);
     if (n >= 22 + 24 + 20) {
@@ -74,13 +78,19 @@ static void every_cut_is_safe(void **state) {
 }
 
 static const uint8_t ipv6_ext_frag_udp[] = {
-    0x60, 0, 0, 0, 0, 32, 0 /* hop-by-hop */, 64,
-    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
-    60, 0, 1, 4, 0, 0, 0, 0,         /* hop-by-hop -> destination options, 8 bytes */
-    44, 0, 1, 4, 0, 0, 0, 0,         /* destination options -> fragment */
-    17, 0, 0x00, 0x01, 0, 0, 0, 42,  /* fragment: UDP, offset 0, more, id 42 */
-    0x00, 0x35, 0x30, 0x39, 0, 16, 0, 0, /* the first 8 bytes of a UDP datagram */
+    0x60, 0,    0,    0,    0,    32,   0 /* hop-by-hop */,
+    64,   0x20, 0x01, 0x0d, 0xb8, 0,    0,
+    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    1,    0x20, 0x01, 0x0d, 0xb8,
+    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    2,    60,   0,
+    1,    4,    0,    0,    0,    0, /* hop-by-hop -> destination options, 8 bytes */
+    44,   0,    1,    4,    0,    0,    0,
+    0, /* destination options -> fragment */
+    17,   0,    0x00, 0x01, 0,    0,    0,
+    42, /* fragment: UDP, offset 0, more, id 42 */
+    0x00, 0x35, 0x30, 0x39, 0,    16,   0,
+    0, /* the first 8 bytes of a UDP datagram */
 };
 
 static void ipv6_extension_headers_and_fragment(void **state) {
@@ -105,9 +115,9 @@ static void ipv6_extension_headers_and_fragment(void **state) {
 static void linux_sll_and_other_links(void **state) {
   (void)state;
   soc_packet p;
-  uint8_t sll[16 + 28] = {0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00,
-                          0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                          8, 0, 0, 0, 0, 1, 0, 1};
+  uint8_t sll[16 + 28] = {0,    0,    0,  1, 0,  6, 1, 2, 3, 4,  5, 6, 0, 0,  0x08,
+                          0x00, 0x45, 0,  0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0,
+                          0,    1,    10, 0, 0,  2, 8, 0, 0, 0,  0, 1, 0, 1};
   assert_int_equal(soc_decode(SOC_LINK_LINUX_SLL, sll, sizeof sll, sizeof sll, 0, &p),
                    SOC_DECODE_OK);
   assert_int_equal(p.proto, SOC_IPPROTO_ICMP);
@@ -117,8 +127,8 @@ static void linux_sll_and_other_links(void **state) {
                    SOC_DECODE_NOT_IP);
   assert_int_equal(soc_decode(147, arp, sizeof arp, sizeof arp, 0, &p), SOC_DECODE_BAD_LINKTYPE);
   /* A TCP header whose data offset points past the packet. */
-  uint8_t tcp[20 + 20] = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                          0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x02};
+  uint8_t tcp[20 + 20] = {0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1,    10,
+                          0,    0, 2, 0,  1, 0, 2, 0, 0,  0, 0, 0, 0,  0, 0, 0xf0, 0x02};
   assert_int_equal(soc_decode(SOC_LINK_RAW, tcp, sizeof tcp, sizeof tcp, 0, &p),
                    SOC_DECODE_BAD_TCP);
   assert_string_equal(soc_decode_result_name(SOC_DECODE_BAD_TCP), "bad_tcp");

@@ -122,9 +122,9 @@ static void test_set_id(void **state) {
   assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
   assert_int_equal(soc_event_set_id(ev, ""), -EINVAL);
   assert_int_equal(soc_event_set_id(ev, "a\"b"), -EINVAL);
-  assert_int_equal(soc_event_set_id(ev,
-                                    "0123456789012345678901234567890123456789012345678901234567890123x"),
-                   -EINVAL);
+  assert_int_equal(
+      soc_event_set_id(ev, "0123456789012345678901234567890123456789012345678901234567890123x"),
+      -EINVAL);
   assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
 }
 
@@ -353,9 +353,14 @@ static void test_field_table(void **state) {
 static void test_extra_names(void **state) {
   soc_event *ev = *state;
   static const char *const refused[] = {
-      "host",       "host.name.first", "log",     "log.syslog",  "event.id", "@timestamp",
-      "tags",       "tags.x",          "a..b",    ".a",          "a.",       "",
-      "sp ace",     "uni\xC3\xA9",     "ecs",     "log.syslog.structured_data.x",
+      "host",     "host.name.first",
+      "log",      "log.syslog",
+      "event.id", "@timestamp",
+      "tags",     "tags.x",
+      "a..b",     ".a",
+      "a.",       "",
+      "sp ace",   "uni\xC3\xA9",
+      "ecs",      "log.syslog.structured_data.x",
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
     assert_int_equal(soc_event_set(ev, refused[i], "v", 1), -EINVAL);
@@ -467,27 +472,28 @@ static void test_truncation_and_budget(void **state) {
 static int json_same(struct fjson_object *a, struct fjson_object *b) {
   if (fjson_object_get_type(a) != fjson_object_get_type(b)) return 0;
   switch (fjson_object_get_type(a)) {
-  case fjson_type_object: {
-    struct fjson_object_iterator it = fjson_object_iter_begin(a), end = fjson_object_iter_end(a);
-    struct fjson_object *v;
-    if (fjson_object_object_length(a) != fjson_object_object_length(b)) return 0;
-    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
-      if (!fjson_object_object_get_ex(b, fjson_object_iter_peek_name(&it), &v) ||
-          !json_same(fjson_object_iter_peek_value(&it), v))
-        return 0;
-    return 1;
-  }
-  case fjson_type_array:
-    if (fjson_object_array_length(a) != fjson_object_array_length(b)) return 0;
-    for (int i = 0; i < fjson_object_array_length(a); i++)
-      if (!json_same(fjson_object_array_get_idx(a, i), fjson_object_array_get_idx(b, i))) return 0;
-    return 1;
-  case fjson_type_int:
-    return fjson_object_get_int64(a) == fjson_object_get_int64(b);
-  case fjson_type_string:
-    return !strcmp(fjson_object_get_string(a), fjson_object_get_string(b));
-  default:
-    return 0;
+    case fjson_type_object: {
+      struct fjson_object_iterator it = fjson_object_iter_begin(a), end = fjson_object_iter_end(a);
+      struct fjson_object *v;
+      if (fjson_object_object_length(a) != fjson_object_object_length(b)) return 0;
+      for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it))
+        if (!fjson_object_object_get_ex(b, fjson_object_iter_peek_name(&it), &v) ||
+            !json_same(fjson_object_iter_peek_value(&it), v))
+          return 0;
+      return 1;
+    }
+    case fjson_type_array:
+      if (fjson_object_array_length(a) != fjson_object_array_length(b)) return 0;
+      for (int i = 0; i < fjson_object_array_length(a); i++)
+        if (!json_same(fjson_object_array_get_idx(a, i), fjson_object_array_get_idx(b, i)))
+          return 0;
+      return 1;
+    case fjson_type_int:
+      return fjson_object_get_int64(a) == fjson_object_get_int64(b);
+    case fjson_type_string:
+      return !strcmp(fjson_object_get_string(a), fjson_object_get_string(b));
+    default:
+      return 0;
   }
 }
 
@@ -543,8 +549,12 @@ static const char rich_tree_json[] =
     "\"os\":{\"family\":\"debian\",\"name\":\"Debian\"}},\"source\":{\"ip\":\"192.0.2.1\","
     "\"port\":3},\"destination\":{\"ip\":\"192.0.2.1\",\"port\":3},"
     "\"user\":{\"name\":\"v-user.name\"},\"process\":{\"name\":\"v-process.name\","
-    "\"pid\":3},\"message\":\"Failed \\\"password\\\" for r\\\\oot\\n\\t\\u0001 \xEF" "\xBF" "\xBD "
-    "end \\/x \xE8" "\xB3" "\x87\",\"log\":{\"file\":{\"path\":\"v-log.file.path\"},"
+    "\"pid\":3},\"message\":\"Failed \\\"password\\\" for r\\\\oot\\n\\t\\u0001 \xEF"
+    "\xBF"
+    "\xBD "
+    "end \\/x \xE8"
+    "\xB3"
+    "\x87\",\"log\":{\"file\":{\"path\":\"v-log.file.path\"},"
     "\"offset\":3,\"syslog\":{\"facility\":{\"code\":3,\"name\":\"daemon\","
     "\"extra_x\":\"fx\"},\"severity\":{\"code\":3,\"name\":\"Error\"},"
     "\"hostname\":\"v-log.syslog.hostname\",\"appname\":\"v-log.syslog.appname\","
@@ -743,12 +753,36 @@ static size_t check_leaves(struct fjson_object *o, char *path, size_t plen, cons
  * path, with its value, and nothing else is. */
 static void test_random_nesting(void **state) {
   static const char *const pool[] = {
-      "message",         "host.name",      "host.os.name",  "host.os.family",  "host.osx",
-      "host-x",          "log.file.path",  "log.file.x",    "log.filex.a",     "log.syslog.appname",
-      "log.syslog.facility.x", "log.level",  "a",           "a.b",             "a-b.c",
-      "a0.b.c",          "Z",              "z.y.x.w",       "z.y.x.v",         "z.y.u",
-      "event.kind",      "event.x",        "event.id.x",    "labels.k",        "labels.k2",
-      "agent.id",        "agent.x.y",      "user.name",     "user.name2",      "organization.name",
+      "message",
+      "host.name",
+      "host.os.name",
+      "host.os.family",
+      "host.osx",
+      "host-x",
+      "log.file.path",
+      "log.file.x",
+      "log.filex.a",
+      "log.syslog.appname",
+      "log.syslog.facility.x",
+      "log.level",
+      "a",
+      "a.b",
+      "a-b.c",
+      "a0.b.c",
+      "Z",
+      "z.y.x.w",
+      "z.y.x.v",
+      "z.y.u",
+      "event.kind",
+      "event.x",
+      "event.id.x",
+      "labels.k",
+      "labels.k2",
+      "agent.id",
+      "agent.x.y",
+      "user.name",
+      "user.name2",
+      "organization.name",
   };
   soc_event *ev = *state;
   uint32_t seed = 12345;

@@ -31,8 +31,13 @@ static void on_end(void *arg, soc_flow *f, soc_flow_end why) {
 
 static soc_packet tcp(const char *src, uint16_t sp, const char *dst, uint16_t dp, uint8_t flags,
                       int64_t ts) {
-  soc_packet p = {.ts_ns = ts, .ip_version = 4, .proto = SOC_IPPROTO_TCP, .sport = sp,
-                  .dport = dp, .tcp_flags = flags, .wire_len = 60};
+  soc_packet p = {.ts_ns = ts,
+                  .ip_version = 4,
+                  .proto = SOC_IPPROTO_TCP,
+                  .sport = sp,
+                  .dport = dp,
+                  .tcp_flags = flags,
+                  .wire_len = 60};
   memcpy(p.src, src, 4);
   memcpy(p.dst, dst, 4);
   return p;
@@ -58,7 +63,7 @@ static void directions_and_close(void **state) {
   soc_flowtab_packet(t, &p, &dir);
   p = tcp(A, 40000, B, 80, SOC_TCP_ACK, 3); /* the last ACK still counts in it */
   soc_flowtab_packet(t, &p, &dir);
-  soc_flowtab_expire(t, 3 + SEC);           /* closing waits 5 s */
+  soc_flowtab_expire(t, 3 + SEC); /* closing waits 5 s */
   assert_int_equal(e.n, 0);
   soc_flowtab_expire(t, 3 + 6 * SEC);
   assert_int_equal(e.n, 1);

@@ -15,9 +15,14 @@
 
 /* A fragment of datagram id carrying data at offset. */
 static soc_packet frag(uint32_t id, uint32_t offset, int more, const char *data, int64_t ts) {
-  soc_packet p = {.ts_ns = ts, .ip_version = 4, .proto = SOC_IPPROTO_UDP, .frag_id = id,
-                  .frag_offset = offset, .frag_more = (uint8_t)more,
-                  .frag_data = (const uint8_t *)data, .frag_len = strlen(data)};
+  soc_packet p = {.ts_ns = ts,
+                  .ip_version = 4,
+                  .proto = SOC_IPPROTO_UDP,
+                  .frag_id = id,
+                  .frag_offset = offset,
+                  .frag_more = (uint8_t)more,
+                  .frag_data = (const uint8_t *)data,
+                  .frag_len = strlen(data)};
   memcpy(p.src, "\x0a\x00\x00\x01", 4);
   memcpy(p.dst, "\x0a\x00\x00\x02", 4);
   return p;

@@ -53,8 +53,8 @@ static soc_store *open_store(const char *name) {
 
 static void append(soc_journal *j, const char *src, int64_t stream, const char *text, uint64_t pos,
                    int64_t ts, const char *host) {
-  soc_jline l = {.data = text, .len = strlen(text), .pos = pos, .ts_ns = ts, .recv_ns = ts + 5,
-                 .host = host};
+  soc_jline l = {
+      .data = text, .len = strlen(text), .pos = pos, .ts_ns = ts, .recv_ns = ts + 5, .host = host};
   assert_int_equal(soc_journal_append(j, src, stream, &l), 0);
 }
 
@@ -75,10 +75,15 @@ static void test_roundtrip(void **state) {
   assert_int_equal(soc_journal_open(s, &o, &j), 0);
   append(j, "files", 7, "first line", 100, 1000, "web01");
   append(j, "net", 0, "from the network", 1, 900, "fw1");
-  append(j, "files", 7, "", 111, 1010, NULL); /* empty line */
+  append(j, "files", 7, "", 111, 1010, NULL);                  /* empty line */
   append(j, "files", 7, "third \xff line", 112, 990, "web01"); /* third block of stream 7 */
-  soc_jline p = {.data = "peer", .len = 4, .pos = 2, .ts_ns = 950, .recv_ns = 950,
-                 .peer = "[::1]:514", .flags = SOC_JLINE_TRUNCATED};
+  soc_jline p = {.data = "peer",
+                 .len = 4,
+                 .pos = 2,
+                 .ts_ns = 950,
+                 .recv_ns = 950,
+                 .peer = "[::1]:514",
+                 .flags = SOC_JLINE_TRUNCATED};
   assert_int_equal(soc_journal_append(j, "net", 0, &p), 0);
   assert_int_equal(soc_journal_pending_lines(j), 5);
   assert_int_equal(commit(s, j), 0);
@@ -225,8 +230,7 @@ static void test_retention_by_receive_time(void **state) {
   assert_int_equal(soc_journal_open(s, &o, &j), 0);
   int64_t now = 2000000000LL * 1000000000LL, old = 946684800LL * 1000000000LL; /* 2000 */
   for (int i = 0; i < 3; i++) {
-    soc_jline l = {.data = "old line", .len = 8, .pos = (uint64_t)i, .ts_ns = old,
-                   .recv_ns = now};
+    soc_jline l = {.data = "old line", .len = 8, .pos = (uint64_t)i, .ts_ns = old, .recv_ns = now};
     assert_int_equal(soc_journal_append(j, "a", 1, &l), 0);
     assert_int_equal(commit(s, j), 0);
   }
@@ -357,8 +361,8 @@ static void check_damage(const char *name, const char *column, size_t at, uint8_
   assert_int_equal(c.n, 4);
   /* recorded once, whoever finds it first */
   int fresh = 0;
-  soc_block_meta m = {.id = 2, .source = "files", .stream = 1, .first_pos = 200, .last_pos = 300,
-                      .lines = 2};
+  soc_block_meta m = {
+      .id = 2, .source = "files", .stream = 1, .first_pos = 200, .last_pos = 300, .lines = 2};
   assert_int_equal(soc_store_block_damage_once(s, &m, "checksum mismatch", &fresh), 0);
   assert_int_equal(fresh, 1);
   assert_int_equal(soc_store_block_damage_once(s, &m, "checksum mismatch", &fresh), 0);
@@ -386,11 +390,14 @@ static void test_flipped_position(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_failed_commit_keeps_lines),
-      cmocka_unit_test(test_bounded_memory), cmocka_unit_test(test_retention),
-      cmocka_unit_test(test_retention_by_receive_time),
-      cmocka_unit_test(test_damaged_block), cmocka_unit_test(test_flipped_bit),
-      cmocka_unit_test(test_flipped_byte), cmocka_unit_test(test_flipped_position)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
+                                     cmocka_unit_test(test_failed_commit_keeps_lines),
+                                     cmocka_unit_test(test_bounded_memory),
+                                     cmocka_unit_test(test_retention),
+                                     cmocka_unit_test(test_retention_by_receive_time),
+                                     cmocka_unit_test(test_damaged_block),
+                                     cmocka_unit_test(test_flipped_bit),
+                                     cmocka_unit_test(test_flipped_byte),
+                                     cmocka_unit_test(test_flipped_position)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

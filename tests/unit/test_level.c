@@ -43,12 +43,14 @@
 #define ZH_1_3 "非核心業務運作遭影響或系統停頓，於可容忍中斷時間內回復正常運作"
 
 #define LEAK(t, c) \
-  {.kind = SOC_IMPACT_LEAK, .tier = SOC_TIER_##t, .data_class = SOC_DATA_##c}
+  { .kind = SOC_IMPACT_LEAK, .tier = SOC_TIER_##t, .data_class = SOC_DATA_##c }
 #define TAMPER(t, s) \
-  {.kind = SOC_IMPACT_TAMPER, .tier = SOC_TIER_##t, .severity = SOC_SEVERITY_##s}
-#define OUTAGE(t, secs, tol)                                    \
-  {.kind = SOC_IMPACT_OUTAGE, .tier = SOC_TIER_##t,             \
-   .outage_seconds = (secs), .tolerable_seconds = (tol)}
+  { .kind = SOC_IMPACT_TAMPER, .tier = SOC_TIER_##t, .severity = SOC_SEVERITY_##s }
+#define OUTAGE(t, secs, tol)                                                   \
+  {                                                                            \
+    .kind = SOC_IMPACT_OUTAGE, .tier = SOC_TIER_##t, .outage_seconds = (secs), \
+    .tolerable_seconds = (tol)                                                 \
+  }
 
 typedef struct row {
   int line; /* so a failure names the row that failed */
@@ -58,7 +60,8 @@ typedef struct row {
   const char *text_zh;
 } row;
 
-#define ROW(impact, level, ref, zh) {__LINE__, impact, level, ref, zh}
+#define ROW(impact, level, ref, zh) \
+  { __LINE__, impact, level, ref, zh }
 
 static const row level_table[] = {
     /* leak: the data class decides; the tier only matters for general data */
@@ -122,20 +125,15 @@ static void check_rows(const row *rows, size_t n) {
     const row *r = &rows[i];
     const soc_level_clause *c = NULL;
     int got = soc_level_of(&r->impact, &c);
-    if (got != r->level)
-      fail_msg("row at line %d: level %d, want %d", r->line, got, r->level);
-    if (c == NULL)
-      fail_msg("row at line %d: no clause", r->line);
+    if (got != r->level) fail_msg("row at line %d: level %d, want %d", r->line, got, r->level);
+    if (c == NULL) fail_msg("row at line %d: no clause", r->line);
     if (c->level != r->level)
-      fail_msg("row at line %d: clause level %d, want %d", r->line, c->level,
-               r->level);
+      fail_msg("row at line %d: clause level %d, want %d", r->line, c->level, r->level);
     if (strcmp(c->ref, r->ref) != 0)
       fail_msg("row at line %d: ref %s, want %s", r->line, c->ref, r->ref);
     if (strcmp(c->text_zh, r->text_zh) != 0)
-      fail_msg("row at line %d: text_zh %s, want %s", r->line, c->text_zh,
-               r->text_zh);
-    if (c->text == NULL || c->text[0] == '\0')
-      fail_msg("row at line %d: no English text", r->line);
+      fail_msg("row at line %d: text_zh %s, want %s", r->line, c->text_zh, r->text_zh);
+    if (c->text == NULL || c->text[0] == '\0') fail_msg("row at line %d: no English text", r->line);
   }
 }
 
@@ -213,16 +211,13 @@ static void test_invalid_impacts(void **state) {
       {__LINE__, LEAK(NONE, NATIONAL_SECRET)},
       {__LINE__, TAMPER(NONE, SEVERE)},
       {__LINE__, OUTAGE(NONE, 10, 20)},
-      {__LINE__, {.kind = SOC_IMPACT_LEAK, .tier = (soc_tier)7,
-                  .data_class = SOC_DATA_GENERAL}},
+      {__LINE__, {.kind = SOC_IMPACT_LEAK, .tier = (soc_tier)7, .data_class = SOC_DATA_GENERAL}},
       /* leak without a data class */
       {__LINE__, LEAK(CII, NONE)},
-      {__LINE__, {.kind = SOC_IMPACT_LEAK, .tier = SOC_TIER_CORE,
-                  .data_class = (soc_data_class)9}},
+      {__LINE__, {.kind = SOC_IMPACT_LEAK, .tier = SOC_TIER_CORE, .data_class = (soc_data_class)9}},
       /* tampering without a severity */
       {__LINE__, TAMPER(CII, NONE)},
-      {__LINE__, {.kind = SOC_IMPACT_TAMPER, .tier = SOC_TIER_CORE,
-                  .severity = (soc_severity)3}},
+      {__LINE__, {.kind = SOC_IMPACT_TAMPER, .tier = SOC_TIER_CORE, .severity = (soc_severity)3}},
       /* negative durations */
       {__LINE__, OUTAGE(CORE, -1, 3600)},
       {__LINE__, OUTAGE(CORE, 10, -1)},
@@ -234,10 +229,8 @@ static void test_invalid_impacts(void **state) {
   for (size_t i = 0; i < COUNT(bad); i++) {
     const soc_level_clause *c = &sentinel;
     int got = soc_level_of(&bad[i].impact, &c);
-    if (got != -EINVAL)
-      fail_msg("row at line %d: got %d, want -EINVAL", bad[i].line, got);
-    if (c != NULL)
-      fail_msg("row at line %d: clause not cleared", bad[i].line);
+    if (got != -EINVAL) fail_msg("row at line %d: got %d, want -EINVAL", bad[i].line, got);
+    if (c != NULL) fail_msg("row at line %d: clause not cleared", bad[i].line);
     assert_int_equal(soc_level_of(&bad[i].impact, NULL), -EINVAL);
   }
 
@@ -249,8 +242,7 @@ static void test_invalid_impacts(void **state) {
 static void assert_zeroed(const soc_level_result *r) {
   assert_int_equal(r->level, 0);
   assert_int_equal(r->n, 0);
-  for (size_t i = 0; i < SOC_LEVEL_MAX_IMPACTS; i++)
-    assert_null(r->clauses[i]);
+  for (size_t i = 0; i < SOC_LEVEL_MAX_IMPACTS; i++) assert_null(r->clauses[i]);
 }
 
 static void test_classify_highest_wins_order_kept(void **state) {
@@ -272,16 +264,15 @@ static void test_classify_highest_wins_order_kept(void **state) {
       assert_true(soc_level_of(&mixes[m][i], &want) > 0);
       assert_ptr_equal(r.clauses[i], want);
     }
-    for (size_t i = 3; i < SOC_LEVEL_MAX_IMPACTS; i++)
-      assert_null(r.clauses[i]);
+    for (size_t i = 3; i < SOC_LEVEL_MAX_IMPACTS; i++) assert_null(r.clauses[i]);
   }
 }
 
 /* Impacts of the same level are all kept: the reason may be several. */
 static void test_classify_keeps_equal_clauses(void **state) {
   (void)state;
-  const soc_impact same[] = {TAMPER(CII, SEVERE), LEAK(CORE, NATIONAL_SECRET),
-                             OUTAGE(CII, 10, 5), TAMPER(CII, SEVERE)};
+  const soc_impact same[] = {TAMPER(CII, SEVERE), LEAK(CORE, NATIONAL_SECRET), OUTAGE(CII, 10, 5),
+                             TAMPER(CII, SEVERE)};
   soc_level_result r;
   assert_int_equal(soc_level_classify(same, COUNT(same), &r), 4);
   assert_int_equal(r.n, 4);
@@ -303,8 +294,7 @@ static void test_classify_single(void **state) {
 static void test_classify_max_impacts(void **state) {
   (void)state;
   soc_impact many[SOC_LEVEL_MAX_IMPACTS + 1];
-  for (size_t i = 0; i < COUNT(many); i++)
-    many[i] = (soc_impact)TAMPER(NON_CORE, MINOR);
+  for (size_t i = 0; i < COUNT(many); i++) many[i] = (soc_impact)TAMPER(NON_CORE, MINOR);
   many[SOC_LEVEL_MAX_IMPACTS - 1] = (soc_impact)LEAK(CII, NATIONAL_SECRET);
 
   soc_level_result r;
@@ -314,8 +304,7 @@ static void test_classify_max_impacts(void **state) {
   assert_string_equal(r.clauses[SOC_LEVEL_MAX_IMPACTS - 1]->ref, "§2.3(一)1");
 
   memset(&r, 0xab, sizeof r);
-  assert_int_equal(soc_level_classify(many, SOC_LEVEL_MAX_IMPACTS + 1, &r),
-                   -EINVAL);
+  assert_int_equal(soc_level_classify(many, SOC_LEVEL_MAX_IMPACTS + 1, &r), -EINVAL);
   assert_zeroed(&r);
 }
 
@@ -353,8 +342,8 @@ static void test_names_round_trip(void **state) {
   (void)state;
   static const char *const kinds[] = {"none", "leak", "tamper", "outage"};
   static const char *const tiers[] = {"none", "non-core", "core", "cii"};
-  static const char *const classes[] = {"none", "general", "sensitive",
-                                        "classified", "national-secret"};
+  static const char *const classes[] = {"none", "general", "sensitive", "classified",
+                                        "national-secret"};
   static const char *const severities[] = {"none", "minor", "severe"};
 
   for (int i = 0; i < (int)COUNT(kinds); i++) {
@@ -387,10 +376,8 @@ static void test_parse_case_and_aliases(void **state) {
   assert_int_equal(soc_tier_parse("NonCore"), SOC_TIER_NON_CORE);
   assert_int_equal(soc_tier_parse("non_core"), SOC_TIER_NON_CORE);
   assert_int_equal(soc_tier_parse("NON_CORE"), SOC_TIER_NON_CORE);
-  assert_int_equal(soc_data_class_parse("National-Secret"),
-                   SOC_DATA_NATIONAL_SECRET);
-  assert_int_equal(soc_data_class_parse("national_secret"),
-                   SOC_DATA_NATIONAL_SECRET);
+  assert_int_equal(soc_data_class_parse("National-Secret"), SOC_DATA_NATIONAL_SECRET);
+  assert_int_equal(soc_data_class_parse("national_secret"), SOC_DATA_NATIONAL_SECRET);
   assert_int_equal(soc_data_class_parse("CLASSIFIED"), SOC_DATA_CLASSIFIED);
   assert_int_equal(soc_data_class_parse("Sensitive"), SOC_DATA_SENSITIVE);
   assert_int_equal(soc_data_class_parse("GENERAL"), SOC_DATA_GENERAL);
@@ -401,8 +388,8 @@ static void test_parse_case_and_aliases(void **state) {
 static void test_parse_unknown(void **state) {
   (void)state;
   static const char *const junk[] = {
-      "",     "none", "NONE", " core", "core ", "cor",  "cores", "non core",
-      "non-", "nc",   "secret", "critical", "leaks", "ddos", "high", "-",
+      "",     "none", "NONE",   " core",    "core ", "cor",  "cores", "non core",
+      "non-", "nc",   "secret", "critical", "leaks", "ddos", "high",  "-",
   };
   for (size_t i = 0; i < COUNT(junk); i++) {
     assert_int_equal(soc_impact_kind_parse(junk[i]), SOC_IMPACT_NONE);

@@ -18,11 +18,14 @@
 
 #include "soc/netproto.h"
 
-static const uint8_t dns_response[] = {
-    0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
-    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'o', 'r', 'g', 0, 0, 1, 0, 1,
-    0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, 'c', 'd', 'n', 0xc0, 16, /* CNAME cdn.example.org */
-    0xc0, 45, 0, 1, 0, 1, 0, 0, 1, 0, 0, 4, 192, 0, 2, 7,                /* A 192.0.2.7 */
+static const uint8_t dns_response[] =
+    {
+        0x12, 0x34, 0x81, 0x80, 0,   1,   0,   2,    0,   0,   0,    0,  3,
+        'w',  'w',  'w',  7,    'e', 'x', 'a', 'm',  'p', 'l', 'e',  3,  'o',
+        'r',  'g',  0,    0,    1,   0,   1,   0xc0, 12,  0,   5,    0,  1,
+        0,    0,    0,    60,   0,   6,   3,   'c',  'd', 'n', 0xc0, 16, /* CNAME cdn.example.org */
+        0xc0, 45,   0,    1,    0,   1,   0,   0,    1,   0,   0,    4,  192,
+        0,    2,    7, /* A 192.0.2.7 */
 };
 
 static void dns_answers(void **state) {
@@ -96,8 +99,9 @@ static void http_pipelining_chunked_gzip(void **state) {
   got g = {0};
   soc_http_cbs cbs = {.on_txn = on_txn, .on_body = on_body, .arg = &g, .stats = &st};
   soc_http *h = soc_http_new(&cbs);
-  const char *req = "GET /a HTTP/1.1\r\nHost: x.example:8080\r\n\r\n"
-                    "HEAD /b HTTP/1.1\r\nHost: x.example\r\n\r\n";
+  const char *req =
+      "GET /a HTTP/1.1\r\nHost: x.example:8080\r\n\r\n"
+      "HEAD /b HTTP/1.1\r\nHost: x.example\r\n\r\n";
   /* Fed a byte at a time: the parser must not care how data is cut. */
   for (size_t i = 0; req[i]; i++) soc_http_data(h, 0, (const uint8_t *)req + i, 1);
   /* The body: "hello, world" gzipped, sent in two chunks. */
@@ -115,7 +119,8 @@ static void http_pipelining_chunked_gzip(void **state) {
   int n = snprintf(resp, sizeof resp,
                    "HTTP/1.1 100 Continue\r\n\r\n"
                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n"
-                   "Content-Type: text/plain; charset=utf-8\r\n\r\n%zx\r\n", (size_t)5);
+                   "Content-Type: text/plain; charset=utf-8\r\n\r\n%zx\r\n",
+                   (size_t)5);
   memcpy(resp + n, gz, 5);
   n += 5;
   n += snprintf(resp + n, sizeof resp - (size_t)n, "\r\n%zx;ext=1\r\n", gzlen - 5);
@@ -144,15 +149,14 @@ static void http_body_bounded_and_open_txn_reported(void **state) {
   (void)state;
   soc_netproto_stats st = {0};
   got g = {0};
-  soc_http_cbs cbs = {.on_txn = on_txn, .on_body = on_body, .arg = &g, .stats = &st,
-                      .body_max = 4};
+  soc_http_cbs cbs = {.on_txn = on_txn, .on_body = on_body, .arg = &g, .stats = &st, .body_max = 4};
   soc_http *h = soc_http_new(&cbs);
   const char *req = "POST /up HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc";
   soc_http_data(h, 0, (const uint8_t *)req, strlen(req));
   const char *resp = "HTTP/1.0 200 OK\r\n\r\n0123456789";
   soc_http_data(h, 1, (const uint8_t *)resp, strlen(resp));
   assert_int_equal(g.txns, 0); /* the body runs to the close */
-  soc_http_free(h);             /* the close */
+  soc_http_free(h);            /* the close */
   assert_int_equal(g.txns, 1);
   assert_int_equal(g.blen, 4);
   assert_int_equal(st.http_body_truncated, 1);

@@ -44,8 +44,11 @@ static fjson_object *draft(int level) {
 }
 
 static fjson_object *new_report(int level) {
-  soc_report_origin o = {.agent_id = "web01", .agency = "Test Agency", .authority = 36,
-                         .reporter_name = "王小明", .regime = "tw-2026"};
+  soc_report_origin o = {.agent_id = "web01",
+                         .agency = "Test Agency",
+                         .authority = 36,
+                         .reporter_name = "王小明",
+                         .regime = "tw-2026"};
   fjson_object *d = draft(level), *r = NULL;
   assert_int_equal(soc_report_new(&o, 7, d, "amy", t0 + 10 * 60 * NS, &r), 0);
   fjson_object_put(d);
@@ -65,9 +68,7 @@ static soc_deadline dl(fjson_object *r, const soc_regime *g, int64_t now, const 
 
 static int64_t s(int64_t ns) { return ns / NS; }
 
-static void setup_time(void) {
-  assert_int_equal(soc_time_parse_ns("2026-03-02T01:00Z", &t0), 0);
-}
+static void setup_time(void) { assert_int_equal(soc_time_parse_ns("2026-03-02T01:00Z", &t0), 0); }
 
 static void level4_lifecycle(void **state) {
   (void)state;
@@ -114,8 +115,9 @@ static void level4_lifecycle(void **state) {
   }
 
   /* reviewed late (3 h after the report): overdue, recorded as done late */
-  assert_int_equal(soc_report_review(r, "boss", "agree", "agent", t0 + (50 * 60 + 3 * H) * NS,
-                                     why, sizeof why), 0);
+  assert_int_equal(
+      soc_report_review(r, "boss", "agree", "agent", t0 + (50 * 60 + 3 * H) * NS, why, sizeof why),
+      0);
   assert_int_equal(soc_report_state_of(r), SOC_REPORT_REVIEWED);
   d = dl(r, g, s(t0) + 5 * H, "review");
   assert_int_equal(d.status, SOC_DEADLINE_OVERDUE);
@@ -123,8 +125,8 @@ static void level4_lifecycle(void **state) {
 
   /* re-level 3 → 4 at 10 h: a re-report; recovery stays 36 h (same for 3-4) */
   assert_int_equal(soc_report_relevel(r, 4, "amy", "", t0 + 10 * H * NS, why, sizeof why), -EINVAL);
-  assert_int_equal(soc_report_relevel(r, 4, "amy", "data leaked", t0 + 10 * H * NS, why,
-                                      sizeof why), 0);
+  assert_int_equal(
+      soc_report_relevel(r, 4, "amy", "data leaked", t0 + 10 * H * NS, why, sizeof why), 0);
   assert_int_equal(soc_report_level(r), 4);
   assert_int_equal(fjson_object_array_length(f), 4); /* the re-report filing */
   assert_int_equal(dl(r, g, s(t0) + 11 * H, "recovery").due, s(t0) + 36 * H);
@@ -188,8 +190,8 @@ static void level1_and_relevel(void **state) {
   for (size_t i = 0; i < n; i++) assert_string_not_equal(rows[i].step->id, "investigation");
   /* the supervisor reviews at 5 h: on time for level 1 (8 h), late for 3 (2 h) */
   assert_int_equal(soc_report_review(r, "boss", "", "agent", t0 + 5 * H * NS, why, sizeof why), 0);
-  assert_int_equal(soc_report_relevel(r, 3, "amy", "spread to the DB", t0 + 6 * H * NS, why,
-                                      sizeof why), 0);
+  assert_int_equal(
+      soc_report_relevel(r, 3, "amy", "spread to the DB", t0 + 6 * H * NS, why, sizeof why), 0);
   assert_int_equal(dl(r, g, s(t0) + 7 * H, "review").status, SOC_DEADLINE_MET);
   /* recovery is now 36 h, still open at 7 h, overdue at 37 h */
   assert_int_equal(dl(r, g, s(t0) + 7 * H, "recovery").due, s(t0) + 36 * H);
@@ -197,8 +199,9 @@ static void level1_and_relevel(void **state) {
   /* the investigation report is owed now */
   assert_int_equal(dl(r, g, s(t0) + 7 * H, "investigation").status, SOC_DEADLINE_WAITING);
   /* closure of level 1-2 would be status 4: back to 2, recover, close */
-  assert_int_equal(soc_report_relevel(r, 2, "amy", "contained to one host", t0 + 8 * H * NS, why,
-                                      sizeof why), 0);
+  assert_int_equal(
+      soc_report_relevel(r, 2, "amy", "contained to one host", t0 + 8 * H * NS, why, sizeof why),
+      0);
   assert_int_equal(soc_report_investigation(r, "amy", t0 + 9 * H * NS, why, sizeof why), -EPERM);
   assert_int_equal(soc_report_recover(r, 3, "amy", t0 + 9 * H * NS, why, sizeof why), 0);
   assert_int_equal(soc_report_close(r, "amy", t0 + 10 * H * NS, why, sizeof why), 0);
@@ -232,10 +235,10 @@ static void form_fields(void **state) {
   assert_int_equal(soc_report_set(r, "response.evidence_kept", "firewall logs|2026-03-02T03:00Z",
                                   why, sizeof why),
                    -EINVAL);
-  assert_int_equal(soc_report_set(r, "response.evidence_kept",
-                                  "firewall logs|2026-03-01T00:00Z|2026-03-02T03:00Z", why,
-                                  sizeof why),
-                   0);
+  assert_int_equal(
+      soc_report_set(r, "response.evidence_kept",
+                     "firewall logs|2026-03-01T00:00Z|2026-03-02T03:00Z", why, sizeof why),
+      0);
   assert_int_equal(soc_report_set(r, "impact.integrity.level", "2", why, sizeof why), 0);
   char big[9000];
   memset(big, 'x', sizeof big - 1);
@@ -332,7 +335,7 @@ static int parse(const char *json, soc_decision *d) {
   return rc;
 }
 
-#define DEC(kind, extra) \
+#define DEC(kind, extra)                                                        \
   "{\"schema\":\"socagent.decision/1\",\"id\":\"c1/1\",\"report\":\"web01/7\"," \
   "\"kind\":\"" kind "\",\"by\":\"center-amy\",\"at\":\"2026-03-02T02:00:00Z\"" extra "}"
 
@@ -347,7 +350,9 @@ static void decisions(void **state) {
   assert_int_equal(parse("{\"schema\":\"socagent.decision/2\"}", &d), -EINVAL);
   assert_int_equal(parse(DEC("review", ",\"by\":7"), &d), -EINVAL);
   assert_int_equal(parse("{\"schema\":\"socagent.decision/1\",\"id\":\"x\",\"report\":\"web01/7\","
-                         "\"kind\":\"review\",\"by\":\"a\",\"at\":\"yesterday\"}", &d), -EINVAL);
+                         "\"kind\":\"review\",\"by\":\"a\",\"at\":\"yesterday\"}",
+                         &d),
+                   -EINVAL);
   assert_int_equal(soc_decision_parse("{}\0{}", 5, &d, why, sizeof why), -EINVAL);
   assert_int_equal(soc_decision_parse("x", SOC_DECISION_MAX + 1, &d, why, sizeof why), -EINVAL);
 
@@ -400,8 +405,11 @@ static void decisions(void **state) {
   assert_int_equal(soc_report_level(r), 4);
   soc_decision_clear(&d);
   /* support, stamped before discovery (the center's clock is behind): moved up to it */
-  assert_int_equal(parse("{\"schema\":\"socagent.decision/1\",\"id\":\"c1/3\",\"report\":\"web01/7\","
-                         "\"kind\":\"support\",\"by\":\"c\",\"at\":\"2026-03-02T00:59:58Z\"}", &d), 0);
+  assert_int_equal(
+      parse("{\"schema\":\"socagent.decision/1\",\"id\":\"c1/3\",\"report\":\"web01/7\","
+            "\"kind\":\"support\",\"by\":\"c\",\"at\":\"2026-03-02T00:59:58Z\"}",
+            &d),
+      0);
   assert_int_equal(soc_decision_apply(&d, r, why, sizeof why), 0);
   assert_true(soc_report_time(r, "support.dispatched") == soc_report_time(r, "event.discovered"));
   soc_decision_clear(&d);

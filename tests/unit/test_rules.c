@@ -305,7 +305,8 @@ static const struct broken {
      "'intrusion'?"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  incident: { category: other, impact: break }\n",
-     "4:40: error: R1.incident.impact: unknown impact 'break'; expected none, leak, tamper or outage"},
+     "4:40: error: R1.incident.impact: unknown impact 'break'; expected none, leak, tamper or "
+     "outage"},
     {"- id: R1\n  title: t\n  match: { all: [ { contains: x } ] }\n"
      "  incident: { category: other, impact: tamper }\n",
      "4:13: error: R1.incident: missing required key 'severity' (minor or severe) for a "

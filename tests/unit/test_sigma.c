@@ -378,17 +378,19 @@ static void test_metadata_and_summary(void **state) {
   soc_rules_free(rs);
   /* a tactic with impact: tampering, severe for a high rule; exfiltration
    * outranks it as a leak of the asset's data */
-  rs = load("title: Backdoor\nid: 11111111-2222-3333-4444-555555555556\nlevel: high\n"
-            "tags: [ attack.persistence ]\nlogsource: { category: webserver }\n"
-            "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
-            &st);
+  rs = load(
+      "title: Backdoor\nid: 11111111-2222-3333-4444-555555555556\nlevel: high\n"
+      "tags: [ attack.persistence ]\nlogsource: { category: webserver }\n"
+      "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
+      &st);
   assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
   assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->severity, SOC_SEVERITY_SEVERE);
   soc_rules_free(rs);
-  rs = load("title: Taken\nid: 11111111-2222-3333-4444-555555555557\nlevel: low\n"
-            "tags: [ attack.persistence, attack.exfiltration ]\nlogsource: { category: webserver }\n"
-            "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
-            &st);
+  rs = load(
+      "title: Taken\nid: 11111111-2222-3333-4444-555555555557\nlevel: low\n"
+      "tags: [ attack.persistence, attack.exfiltration ]\nlogsource: { category: webserver }\n"
+      "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n",
+      &st);
   assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_LEAK);
   assert_true(soc_rule_incident_of(soc_rules_at(rs, 0))->data_from_asset);
   st.sigma_refused = 3;

@@ -206,9 +206,17 @@ static void test_batch(void **state) {
                                        SOC_SIGN_BATCH_MAX + 1, &b),
                    -EINVAL);
   /* proofs that are not: index outside the tree, too deep, cut, junk */
-  static const char *const bad[] = {"4:2:" "AAAA", "0:7:", "1:1:AAAA", "x", "", "0:1:!!!!"};
+  static const char *const bad[] = {
+      "4:2:"
+      "AAAA",
+      "0:7:",
+      "1:1:AAAA",
+      "x",
+      "",
+      "0:1:!!!!"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_int_equal(soc_sign_proof_root(leaves[0], bad[i], strlen(bad[i]), root, &depth), -EBADMSG);
+    assert_int_equal(soc_sign_proof_root(leaves[0], bad[i], strlen(bad[i]), root, &depth),
+                     -EBADMSG);
   soc_sign_key_free(k);
 }
 

@@ -218,8 +218,7 @@ static void test_migration_idempotent(void **state) {
     if (i == 0) assert_int_equal(soc_store_meta_set(s, "first", "yes"), 0);
     soc_store_close(s);
     assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
-    assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"),
-                     1);
+    assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 1);
     assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM meta WHERE key = 'first'"), 1);
   }
   /* Two handles on one file, as agent and socctl will have. */

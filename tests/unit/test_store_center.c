@@ -38,13 +38,16 @@ static void test_events_once(void **state) {
   int dup = -1;
   const char *body = "{\"event\":{\"id\":\"x\"}}";
   assert_int_equal(soc_store_begin(s), 0);
-  assert_int_equal(soc_store_center_event_put(w, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(
+      soc_store_center_event_put(w, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
   assert_int_equal(dup, 0);
-  assert_int_equal(soc_store_center_event_put(w, &o, "id2", "a2", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(
+      soc_store_center_event_put(w, &o, "id2", "a2", "h", "t", body, strlen(body), &dup), 0);
   assert_int_equal(soc_store_commit(s), 0);
   /* the same id through another connection (another collector): dropped */
   o.offset = 99;
-  assert_int_equal(soc_store_center_event_put(w2, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(
+      soc_store_center_event_put(w2, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
   assert_int_equal(dup, 1);
   int64_t n = 0;
   assert_int_equal(soc_store_center_events_count(s, NULL, &n), 0);
@@ -55,7 +58,8 @@ static void test_events_once(void **state) {
   assert_int_equal(n, 0);
   /* a rolled-back batch leaves nothing */
   assert_int_equal(soc_store_begin(s), 0);
-  assert_int_equal(soc_store_center_event_put(w, &o, "id3", "a1", "h", "t", body, strlen(body), &dup), 0);
+  assert_int_equal(
+      soc_store_center_event_put(w, &o, "id3", "a1", "h", "t", body, strlen(body), &dup), 0);
   assert_int_equal(soc_store_rollback(s), 0);
   assert_int_equal(soc_store_center_events_count(s, NULL, &n), 0);
   assert_int_equal(n, 2);
@@ -116,8 +120,8 @@ static void test_enrolment(void **state) {
   assert_int_equal(k.n, 2);
   assert_string_equal(k.line[0], "a1 pending K1  2");
   /* enrolled: its pending entry goes, the key is found */
-  soc_center_enrolment e = {.agent = "a1", .key = "K1", .agency = "ag", .by = "ops",
-                            .os_user = "root", .at_ns = 40};
+  soc_center_enrolment e = {
+      .agent = "a1", .key = "K1", .agency = "ag", .by = "ops", .os_user = "root", .at_ns = 40};
   assert_int_equal(soc_store_center_enrol(s, &e), 0);
   assert_int_equal(soc_store_center_key_of(w, "a1", &row), 0);
   assert_string_equal(row.key, "K1");
@@ -191,10 +195,12 @@ static void test_quarantine(void **state) {
   soc_center_origin o = {.topic = "soc.events", .partition = 0, .offset = 3, .received_ns = 5};
   int dup = -1;
   assert_int_equal(soc_store_center_quarantine_put(w, &o, key, sizeof key, "not_json", "d", junk,
-                                                   sizeof junk, &dup), 0);
+                                                   sizeof junk, &dup),
+                   0);
   assert_int_equal(dup, 0);
   assert_int_equal(soc_store_center_quarantine_put(w, &o, key, sizeof key, "not_json", "d", junk,
-                                                   sizeof junk, &dup), 0);
+                                                   sizeof junk, &dup),
+                   0);
   assert_int_equal(dup, 1); /* a replay of the same offset */
   int n = 0;
   assert_int_equal(soc_store_center_quarantine_scan(s, 0, check_rejected, &n), 0);
@@ -231,8 +237,14 @@ static void test_agents_and_counters(void **state) {
   soc_store *s = open_center("agents.db");
   soc_center_writer *w = NULL;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
-  soc_center_agent a = {.id = "a1", .agency = "x", .authority = 36, .version = "0.1.0",
-                        .seen_ns = 200, .hb_ts = "t", .lag_lines = 5, .broker = "up",
+  soc_center_agent a = {.id = "a1",
+                        .agency = "x",
+                        .authority = 36,
+                        .version = "0.1.0",
+                        .seen_ns = 200,
+                        .hb_ts = "t",
+                        .lag_lines = 5,
+                        .broker = "up",
                         .counters = "{}"};
   assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
   a.seen_ns = 100; /* an old heartbeat replayed: no effect */
@@ -316,9 +328,13 @@ static void test_opened_at_once(void **state) {
 
 static int judge(soc_collector_kind kind, const char *agent, const char *schema,
                  const char *payload) {
-  soc_collector_msg m = {.kind = kind, .payload = payload, .len = strlen(payload),
-                         .hdr_agent = agent, .hdr_agent_len = agent ? strlen(agent) : 0,
-                         .hdr_schema = schema, .hdr_schema_len = schema ? strlen(schema) : 0};
+  soc_collector_msg m = {.kind = kind,
+                         .payload = payload,
+                         .len = strlen(payload),
+                         .hdr_agent = agent,
+                         .hdr_agent_len = agent ? strlen(agent) : 0,
+                         .hdr_schema = schema,
+                         .hdr_schema_len = schema ? strlen(schema) : 0};
   soc_collector_verdict v;
   int rc = soc_collector_validate(&m, &v);
   soc_collector_verdict_clear(&v);
@@ -339,7 +355,8 @@ static void test_validate(void **state) {
   assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a/1", "1", EV("a1", ID)), SOC_COLLECTOR_BAD_AGENT);
   assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", "0123")),
                    SOC_COLLECTOR_BAD_EVENT_ID);
-  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID) " x"), SOC_COLLECTOR_NOT_JSON);
+  assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID) " x"),
+                   SOC_COLLECTOR_NOT_JSON);
   assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", EV("a1", ID) " \n"), SOC_COLLECTOR_OK);
   assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", "[]"), SOC_COLLECTOR_NOT_OBJECT);
   assert_int_equal(judge(SOC_COLLECTOR_EVENTS, "a1", "1", "{\"x\":\"\xc3\x28\"}"),
@@ -348,7 +365,8 @@ static void test_validate(void **state) {
                    SOC_COLLECTOR_BAD_FIELD); /* no socagent object */
   assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{\"id\":\"a1\"}}"),
                    SOC_COLLECTOR_OK);
-  assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{}}"), SOC_COLLECTOR_NO_AGENT);
+  assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{}}"),
+                   SOC_COLLECTOR_NO_AGENT);
   assert_int_equal(judge(SOC_COLLECTOR_OTHER, NULL, NULL, "{\"agent\":{\"id\":\"a\\u00001\"}}"),
                    SOC_COLLECTOR_BAD_AGENT);
   static char big[SOC_COLLECTOR_MSG_MAX + 2];

@@ -18,8 +18,7 @@ static soc_store *open_store(void) {
   return s;
 }
 
-static int count_state(void *arg, const char *rule, const char *key, const void *blob,
-                       size_t len) {
+static int count_state(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
   int *n = arg;
   assert_string_equal(rule, "R1");
   assert_true(strcmp(key, "k1") == 0 || strcmp(key, "k2") == 0);
@@ -93,8 +92,15 @@ static void test_drafts(void **state) {
   soc_draft_row_clear(&got);
   assert_int_equal(soc_store_draft_get(s, id + 100, &got), -ENOENT);
   for (int i = 0; i < 3; i++) {
-    soc_evidence_row e = {.draft = id, .seq = i, .block = 1, .source = "app", .stream = 2,
-                          .pos = 100 + (uint64_t)i, .ts = 5, .line = "line\0x", .len = 6};
+    soc_evidence_row e = {.draft = id,
+                          .seq = i,
+                          .block = 1,
+                          .source = "app",
+                          .stream = 2,
+                          .pos = 100 + (uint64_t)i,
+                          .ts = 5,
+                          .line = "line\0x",
+                          .len = 6};
     assert_int_equal(soc_store_evidence_add(s, &e), 0);
   }
   int n = 0;
@@ -180,11 +186,18 @@ static void test_alerts(void **state) {
   assert_string_equal(got.body, "{}");
   soc_alert_row_clear(&got);
   /* last seen before the time asked: another alert's business */
-  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "gw01", 201, &got), -ENOENT);
-  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "db01", 0, &got), -ENOENT);
+  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "gw01", 201, &got),
+                   -ENOENT);
+  assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "db01", 0, &got),
+                   -ENOENT);
   for (int i = 0; i < 3; i++) {
-    soc_evidence_row e = {.draft = a.id, .seq = i, .block = 1, .source = "auth", .ts = 100 + i,
-                          .line = "Failed password", .len = 15};
+    soc_evidence_row e = {.draft = a.id,
+                          .seq = i,
+                          .block = 1,
+                          .source = "auth",
+                          .ts = 100 + i,
+                          .line = "Failed password",
+                          .len = 15};
     assert_int_equal(soc_store_alert_evidence_add(s, &e), 0);
   }
   assert_int_equal(soc_store_alert_evidence_count(s, a.id), 3);
@@ -192,25 +205,30 @@ static void test_alerts(void **state) {
   int64_t seen[3] = {0};
   assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
   assert_int_equal(soc_store_alert_entity_put(s, "gw01", "source.ip", "198.51.100.7", a.id), 0);
-  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
+  assert_int_equal(
+      soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
   assert_int_equal(seen[0], 0);
-  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 200, 0, note_entity, seen), 0);
+  assert_int_equal(
+      soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 200, 0, note_entity, seen), 0);
   assert_int_equal(seen[0], 1); /* once, and by the alert's last time */
-  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 201, 0, note_entity, seen), 0);
+  assert_int_equal(
+      soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 201, 0, note_entity, seen), 0);
   assert_int_equal(seen[0], 1);
   assert_int_equal(seen[1], a.id);
   soc_draft_row d = {.level = 3, .first_ns = 100, .last_ns = 300, .count = 1};
   snprintf(d.rule, sizeof d.rule, "SOC-SSH-003");
   snprintf(d.status, sizeof d.status, "open");
   assert_int_equal(soc_store_draft_put(s, &d), 0);
-  soc_evidence_row e = {.draft = d.id, .seq = 0, .source = "auth", .ts = 300, .line = "Accepted", .len = 8};
+  soc_evidence_row e = {
+      .draft = d.id, .seq = 0, .source = "auth", .ts = 300, .line = "Accepted", .len = 8};
   assert_int_equal(soc_store_evidence_add(s, &e), 0);
   a.draft = d.id;
   assert_int_equal(soc_store_alert_put(s, &a), 0);
   assert_int_equal(soc_store_alert_evidence_copy(s, a.id, d.id, 3), 0); /* room for 2 */
   assert_int_equal(soc_store_evidence_count(s, d.id), 3);
   memset(seen, 0, sizeof seen);
-  assert_int_equal(soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
+  assert_int_equal(
+      soc_store_entity_scan(s, "gw01", "source.ip", "198.51.100.7", 0, 1, note_entity, seen), 0);
   assert_int_equal(seen[0], 1);
   assert_int_equal(seen[2], d.id);
   soc_store_close(s);

@@ -144,7 +144,7 @@ static void check_all(const expect *e, size_t n, const soc_syslog_opts *o) {
   for (size_t i = 0; i < n; i++) check(&e[i], o);
 }
 
-#define T(s) ((s) * NS)
+#define T(s) ((s)*NS)
 
 static void test_rfc3164(void **state) {
   (void)state;
@@ -163,39 +163,39 @@ static void test_rfc3164(void **state) {
       {"<13>Nov 25 07:23:31 web01 sshd[123]: Accepted publickey for root", 0, SOC_SYSLOG_RFC3164,
        T(1795591411), 13, "web01", "sshd", "123", NULL, 123, "Accepted publickey for root"},
       /* PRI 0 and 191 are the bounds */
-      {"<0>Nov 25 07:23:31 h k: m", 0, SOC_SYSLOG_RFC3164, T(1795591411), 0, "h", "k", NULL,
-       NULL, -1, "m"},
+      {"<0>Nov 25 07:23:31 h k: m", 0, SOC_SYSLOG_RFC3164, T(1795591411), 0, "h", "k", NULL, NULL,
+       -1, "m"},
       {"<191>Nov 25 07:23:31 h k: m", 0, SOC_SYSLOG_RFC3164, T(1795591411), 191, "h", "k", NULL,
        NULL, -1, "m"},
       /* single-digit day: two spaces as the RFC says, or one */
-      {"Nov  5 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1,
-       "web01", "kernel", NULL, NULL, -1, "eth0 up"},
-      {"Nov 5 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1,
-       "web01", "kernel", NULL, NULL, -1, "eth0 up"},
-      {"nov 05 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1,
-       "web01", "kernel", NULL, NULL, -1, "eth0 up"},
+      {"Nov  5 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1, "web01",
+       "kernel", NULL, NULL, -1, "eth0 up"},
+      {"Nov 5 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1, "web01",
+       "kernel", NULL, NULL, -1, "eth0 up"},
+      {"nov 05 07:23:31 web01 kernel: eth0 up", 0, SOC_SYSLOG_RFC3164, T(1793863411), -1, "web01",
+       "kernel", NULL, NULL, -1, "eth0 up"},
       /* no host: the token after the time is the TAG */
-      {"<13>Nov 25 07:23:31 sshd[1]: msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL,
-       "sshd", "1", NULL, 1, "msg"},
-      {"<13>Nov 25 07:23:31 kernel: msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL,
-       "kernel", NULL, NULL, -1, "msg"},
-      {"<13>Nov 25 07:23:31 sshd[1] msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL,
-       "sshd", "1", NULL, 1, "msg"},
+      {"<13>Nov 25 07:23:31 sshd[1]: msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL, "sshd",
+       "1", NULL, 1, "msg"},
+      {"<13>Nov 25 07:23:31 kernel: msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL, "kernel",
+       NULL, NULL, -1, "msg"},
+      {"<13>Nov 25 07:23:31 sshd[1] msg", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL, "sshd",
+       "1", NULL, 1, "msg"},
       /* a host and no TAG */
-      {"Nov 25 07:23:31 web01 -- MARK --", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
-       NULL, NULL, NULL, -1, "-- MARK --"},
-      {"Nov 25 07:23:31 web01 http://example.tw/x is down", 0, SOC_SYSLOG_RFC3164,
-       T(1795591411), -1, "web01", NULL, NULL, NULL, -1, "http://example.tw/x is down"},
-      {"Nov 25 07:23:31 web01 backup done at 12:30 today", 0, SOC_SYSLOG_RFC3164, T(1795591411),
-       -1, "web01", NULL, NULL, NULL, -1, "backup done at 12:30 today"},
+      {"Nov 25 07:23:31 web01 -- MARK --", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", NULL,
+       NULL, NULL, -1, "-- MARK --"},
+      {"Nov 25 07:23:31 web01 http://example.tw/x is down", 0, SOC_SYSLOG_RFC3164, T(1795591411),
+       -1, "web01", NULL, NULL, NULL, -1, "http://example.tw/x is down"},
+      {"Nov 25 07:23:31 web01 backup done at 12:30 today", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
+       "web01", NULL, NULL, NULL, -1, "backup done at 12:30 today"},
       /* TAG forms: long, with slashes, without ':' after [PID], ':' without space */
       {"Nov 25 07:23:31 web01 org.freedesktop.impl.portal.PermissionStore[1234]: ok", 0,
        SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
        "org.freedesktop.impl.portal.PermissionStore", "1234", NULL, 1234, "ok"},
       {"Nov 25 07:23:31 mail postfix/smtpd[99]: connect from x", 0, SOC_SYSLOG_RFC3164,
        T(1795591411), -1, "mail", "postfix/smtpd", "99", NULL, 99, "connect from x"},
-      {"Nov 25 07:23:31 web01 app[7] no colon", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
-       "web01", "app", "7", NULL, 7, "no colon"},
+      {"Nov 25 07:23:31 web01 app[7] no colon", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
+       "app", "7", NULL, 7, "no colon"},
       {"Nov 25 07:23:31 web01 app[7]:tight", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
        "app", "7", NULL, 7, "tight"},
       {"Nov 25 07:23:31 web01 app[main-thread]: x", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
@@ -205,22 +205,22 @@ static void test_rfc3164(void **state) {
       {"Nov 25 07:23:31 web01 sudo:  two spaces kept", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
        "web01", "sudo", NULL, NULL, -1, " two spaces kept"},
       /* broken TAGs stay in the message */
-      {"Nov 25 07:23:31 web01 app[7 x: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
-       NULL, NULL, NULL, -1, "app[7 x: y"},
-      {"Nov 25 07:23:31 web01 app[7]x: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
-       NULL, NULL, NULL, -1, "app[7]x: y"},
-      {"Nov 25 07:23:31 [x]: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, NULL, NULL, NULL,
-       NULL, -1, "[x]: y"},
+      {"Nov 25 07:23:31 web01 app[7 x: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", NULL,
+       NULL, NULL, -1, "app[7 x: y"},
+      {"Nov 25 07:23:31 web01 app[7]x: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", NULL,
+       NULL, NULL, -1, "app[7]x: y"},
+      {"Nov 25 07:23:31 [x]: y", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, NULL, NULL, NULL, NULL,
+       -1, "[x]: y"},
       /* a timestamp and nothing else; a host and nothing else */
-      {"<13>Nov 25 07:23:31", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL, NULL, NULL, NULL,
+      {"<13>Nov 25 07:23:31", 0, SOC_SYSLOG_RFC3164, T(1795591411), 13, NULL, NULL, NULL, NULL, -1,
+       ""},
+      {"Nov 25 07:23:31 web01", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", NULL, NULL, NULL,
        -1, ""},
-      {"Nov 25 07:23:31 web01", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", NULL, NULL,
-       NULL, -1, ""},
       /* fractions and a year after the day (Cisco) */
       {"Nov 25 07:23:31.250 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795591411) + 250000000, -1,
        "web01", "a", NULL, NULL, -1, "b"},
-      {"Nov 25 2024 07:23:31 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1732519411), -1, "web01",
-       "a", NULL, NULL, -1, "b"},
+      {"Nov 25 2024 07:23:31 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1732519411), -1, "web01", "a",
+       NULL, NULL, -1, "b"},
       /* RSYSLOG_FileFormat (Debian 12) and RSYSLOG_ForwardFormat */
       {"2026-11-25T07:23:31.123456+08:00 web01 sshd[123]: Failed password for root from "
        "203.0.113.5 port 22 ssh2",
@@ -231,22 +231,22 @@ static void test_rfc3164(void **state) {
       {"2026-11-25T07:23:31Z web01 kernel: [12.5] usb 1-1: new device", 0, SOC_SYSLOG_RFC3164,
        T(1795591411), -1, "web01", "kernel", NULL, NULL, -1, "[12.5] usb 1-1: new device"},
       /* leap second, zoneless RFC 3339 (the input's zone applies) */
-      {"2016-12-31T23:59:60.5Z h a: b", 0, SOC_SYSLOG_RFC3164, T(1483228799) + 500000000, -1,
-       "h", "a", NULL, NULL, -1, "b"},
-      {"2026-11-25T07:23:31 h a: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "h", "a", NULL,
-       NULL, -1, "b"},
-      {"Dec 31 23:59:60 h a: leap", 0, SOC_SYSLOG_RFC3164, T(1798761599 - 365 * 86400), -1,
-       "h", "a", NULL, NULL, -1, "leap"},
+      {"2016-12-31T23:59:60.5Z h a: b", 0, SOC_SYSLOG_RFC3164, T(1483228799) + 500000000, -1, "h",
+       "a", NULL, NULL, -1, "b"},
+      {"2026-11-25T07:23:31 h a: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "h", "a", NULL, NULL,
+       -1, "b"},
+      {"Dec 31 23:59:60 h a: leap", 0, SOC_SYSLOG_RFC3164, T(1798761599 - 365 * 86400), -1, "h",
+       "a", NULL, NULL, -1, "leap"},
       /* one line terminator is framing */
       {"Nov 25 07:23:31 web01 a: b\r\n", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", "a",
        NULL, NULL, -1, "b"},
       {"Nov 25 07:23:31 web01 a: b\n\n", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", "a",
        NULL, NULL, -1, "b\n"},
       /* a pid too long for an integer is still the procid */
-      {"Nov 25 07:23:31 h a[1234567890123456789]: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
-       "h", "a", "1234567890123456789", NULL, -1, "b"},
-      {"Nov 25 07:23:31 h a[123456789012345678]: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1,
-       "h", "a", "123456789012345678", NULL, 123456789012345678, "b"},
+      {"Nov 25 07:23:31 h a[1234567890123456789]: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "h",
+       "a", "1234567890123456789", NULL, -1, "b"},
+      {"Nov 25 07:23:31 h a[123456789012345678]: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "h",
+       "a", "123456789012345678", NULL, 123456789012345678, "b"},
   };
   check_all(cases, sizeof cases / sizeof cases[0], &o);
 }
@@ -284,8 +284,8 @@ static void test_rfc5424(void **state) {
        "ID47", -1, "'su root' failed for lonvick on /dev/pts/8"},
       {"<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make "
        "the do-nuts.",
-       0, SOC_SYSLOG_RFC5424, T(1061727255) + 3000, 165, "192.0.2.1", "myproc", "8710", NULL,
-       8710, "%% It's time to make the do-nuts."},
+       0, SOC_SYSLOG_RFC5424, T(1061727255) + 3000, 165, "192.0.2.1", "myproc", "8710", NULL, 8710,
+       "%% It's time to make the do-nuts."},
       /* example 4: structured data and no MSG */
       {"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 "
        "iut=\"3\" eventSource=\"Application\" eventID=\"1011\"][examplePriority@32473 "
@@ -301,27 +301,27 @@ static void test_rfc5424(void **state) {
        T(1795591411) + 123456789, 13, "h", "a", "1", "m", 1, "x"},
       {"<13>1 2026-11-25T07:23:31.5+08:00 h a 1 m - x", 0, SOC_SYSLOG_RFC5424,
        T(1795562611) + 500000000, 13, "h", "a", "1", "m", 1, "x"},
-      {"<13>1 2016-12-31T23:59:60Z h a - - - leap", 0, SOC_SYSLOG_RFC5424, T(1483228799), 13,
-       "h", "a", NULL, NULL, -1, "leap"},
+      {"<13>1 2016-12-31T23:59:60Z h a - - - leap", 0, SOC_SYSLOG_RFC5424, T(1483228799), 13, "h",
+       "a", NULL, NULL, -1, "leap"},
       /* no SD at all (a lazy sender): the rest is the message */
-      {"<13>1 2026-11-25T07:23:31Z h a - - plain message", 0, SOC_SYSLOG_RFC5424, T(1795591411),
-       13, "h", "a", NULL, NULL, -1, "plain message"},
+      {"<13>1 2026-11-25T07:23:31Z h a - - plain message", 0, SOC_SYSLOG_RFC5424, T(1795591411), 13,
+       "h", "a", NULL, NULL, -1, "plain message"},
       /* malformed SD stays in the message, byte for byte */
       {"<13>1 2026-11-25T07:23:31Z h a - - [x@1 a=\"open] msg", 0, SOC_SYSLOG_RFC5424,
        T(1795591411), 13, "h", "a", NULL, NULL, -1, "[x@1 a=\"open] msg"},
       {"<13>1 2026-11-25T07:23:31Z h a - - [x@1 a=\"v\"]trailing", 0, SOC_SYSLOG_RFC5424,
        T(1795591411), 13, "h", "a", NULL, NULL, -1, "[x@1 a=\"v\"]trailing"},
-      {"<13>1 2026-11-25T07:23:31Z h a - - [x@1 a=v] m", 0, SOC_SYSLOG_RFC5424, T(1795591411),
-       13, "h", "a", NULL, NULL, -1, "[x@1 a=v] m"},
-      {"<13>1 2026-11-25T07:23:31Z h a - - [x@1a=\"v\"] m", 0, SOC_SYSLOG_RFC5424,
-       T(1795591411), 13, "h", "a", NULL, NULL, -1, "[x@1a=\"v\"] m"},
+      {"<13>1 2026-11-25T07:23:31Z h a - - [x@1 a=v] m", 0, SOC_SYSLOG_RFC5424, T(1795591411), 13,
+       "h", "a", NULL, NULL, -1, "[x@1 a=v] m"},
+      {"<13>1 2026-11-25T07:23:31Z h a - - [x@1a=\"v\"] m", 0, SOC_SYSLOG_RFC5424, T(1795591411),
+       13, "h", "a", NULL, NULL, -1, "[x@1a=\"v\"] m"},
       {"<13>1 2026-11-25T07:23:31Z h a - - [] m", 0, SOC_SYSLOG_RFC5424, T(1795591411), 13, "h",
        "a", NULL, NULL, -1, "[] m"},
       {"<13>1 2026-11-25T07:23:31Z h a - - -x m", 0, SOC_SYSLOG_RFC5424, T(1795591411), 13, "h",
        "a", NULL, NULL, -1, "-x m"},
       /* a BOM only counts right at the start of MSG */
-      {"<13>1 2026-11-25T07:23:31Z h a - - - x\xEF\xBB\xBFy", 0, SOC_SYSLOG_RFC5424,
-       T(1795591411), 13, "h", "a", NULL, NULL, -1, "x\xEF\xBB\xBFy"},
+      {"<13>1 2026-11-25T07:23:31Z h a - - - x\xEF\xBB\xBFy", 0, SOC_SYSLOG_RFC5424, T(1795591411),
+       13, "h", "a", NULL, NULL, -1, "x\xEF\xBB\xBFy"},
   };
   check_all(cases, sizeof cases / sizeof cases[0], &o);
 }
@@ -355,18 +355,20 @@ static void test_structured_data(void **state) {
   assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "An application event log entry...");
   soc_event_free(ev);
 
-  ev = parsed("<165>1 2003-10-11T22:14:15.003Z h e - ID47 [exampleSDID@32473 iut=\"3\"]"
-              "[examplePriority@32473 class=\"high\"]",
-              &o, SOC_SYSLOG_RFC5424);
+  ev = parsed(
+      "<165>1 2003-10-11T22:14:15.003Z h e - ID47 [exampleSDID@32473 iut=\"3\"]"
+      "[examplePriority@32473 class=\"high\"]",
+      &o, SOC_SYSLOG_RFC5424);
   assert_sd(ev, "exampleSDID@32473", "iut", "3");
   assert_sd(ev, "examplePriority@32473", "class", "high");
   assert_int_equal(sd_count(ev), 2);
   soc_event_free(ev);
 
   /* escapes: \" \\ \] become the character; any other backslash stays */
-  ev = parsed("<13>1 2026-11-25T07:23:31Z h a - - [x@1 q=\"say \\\"hi\\\"\" b=\"a\\\\b\" "
-              "c=\"[1\\]\" d=\"C:\\temp\\n\" e=\"\" f=\"un]escaped\" g=\"\\\\\"] after",
-              &o, SOC_SYSLOG_RFC5424);
+  ev = parsed(
+      "<13>1 2026-11-25T07:23:31Z h a - - [x@1 q=\"say \\\"hi\\\"\" b=\"a\\\\b\" "
+      "c=\"[1\\]\" d=\"C:\\temp\\n\" e=\"\" f=\"un]escaped\" g=\"\\\\\"] after",
+      &o, SOC_SYSLOG_RFC5424);
   assert_sd(ev, "x@1", "q", "say \"hi\"");
   assert_sd(ev, "x@1", "b", "a\\b");
   assert_sd(ev, "x@1", "c", "[1]");
@@ -379,8 +381,8 @@ static void test_structured_data(void **state) {
   soc_event_free(ev);
 
   /* UTF-8 values pass; a malformed element adds nothing at all */
-  ev = parsed("<13>1 2026-11-25T07:23:31Z h a - - [meta@1 who=\"\xE5\xBC\xB5\xE4\xB8\x89\"] m",
-              &o, SOC_SYSLOG_RFC5424);
+  ev = parsed("<13>1 2026-11-25T07:23:31Z h a - - [meta@1 who=\"\xE5\xBC\xB5\xE4\xB8\x89\"] m", &o,
+              SOC_SYSLOG_RFC5424);
   assert_sd(ev, "meta@1", "who", "\xE5\xBC\xB5\xE4\xB8\x89");
   soc_event_free(ev);
   ev = parsed("<13>1 2026-11-25T07:23:31Z h a - - [ok@1 a=\"1\"][bad@1 b=\"2] m", &o,
@@ -460,8 +462,7 @@ static void test_year_inference(void **state) {
     soc_syslog_opts o = opts_at("UTC", cases[i].recv_s);
     soc_event *ev = soc_event_new();
     int64_t ts;
-    assert_int_equal(soc_syslog_parse(cases[i].line, strlen(cases[i].line), &o, ev),
-                     cases[i].form);
+    assert_int_equal(soc_syslog_parse(cases[i].line, strlen(cases[i].line), &o, ev), cases[i].form);
     assert_int_equal(soc_event_get_time(ev, &ts), 0);
     int64_t want = cases[i].form == SOC_SYSLOG_RAW ? o.recv_ns : cases[i].want_s * NS;
     if (ts != want)
@@ -478,44 +479,44 @@ static void test_zones(void **state) {
   (void)state;
   soc_syslog_opts tp = opts_at("Asia/Taipei", RECV), ny = opts_at("America/New_York", RECV);
   static const expect taipei[] = {
-      {"Nov 25 07:23:31 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795562611), -1, "web01", "a",
-       NULL, NULL, -1, "b"},
+      {"Nov 25 07:23:31 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795562611), -1, "web01", "a", NULL,
+       NULL, -1, "b"},
       {"2026-11-25T07:23:31 web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795562611), -1, "web01", "a",
        NULL, NULL, -1, "b"},
-      {"2026-11-25T07:23:31Z web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01",
-       "a", NULL, NULL, -1, "b"},
-      {"<13>1 2026-11-25T07:23:31-05:00 web01 a - - - b", 0, SOC_SYSLOG_RFC5424,
-       T(1795609411), 13, "web01", "a", NULL, NULL, -1, "b"},
+      {"2026-11-25T07:23:31Z web01 a: b", 0, SOC_SYSLOG_RFC3164, T(1795591411), -1, "web01", "a",
+       NULL, NULL, -1, "b"},
+      {"<13>1 2026-11-25T07:23:31-05:00 web01 a - - - b", 0, SOC_SYSLOG_RFC5424, T(1795609411), 13,
+       "web01", "a", NULL, NULL, -1, "b"},
   };
   check_all(taipei, sizeof taipei / sizeof taipei[0], &tp);
   /* New Year in Taipei is still the old year in UTC: the year comes out
    * right although the receive time's UTC year is the old one. */
   soc_syslog_opts tp_ny = opts_at("Asia/Taipei", 1798747200); /* 2026-12-31T20:00:00Z */
   static const expect newyear[] = {
-      {"Jan  1 04:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1798747200), -1, "h", "a", NULL, NULL,
-       -1, "b"},
+      {"Jan  1 04:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1798747200), -1, "h", "a", NULL, NULL, -1,
+       "b"},
   };
   check_all(newyear, 1, &tp_ny);
   /* New York: the repeated hour takes the earlier instant, the skipped one
    * the offset from before; one line either side of each change. */
   ny = opts_at("America/New_York", 1793600000); /* 2026-11-02 */
   static const expect fall[] = {
-      {"Nov  1 00:59:59 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793509199), -1, "h", "a", NULL, NULL,
-       -1, "b"},
-      {"Nov  1 01:30:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793511000), -1, "h", "a", NULL, NULL,
-       -1, "b"},
-      {"Nov  1 02:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793516400), -1, "h", "a", NULL, NULL,
-       -1, "b"},
+      {"Nov  1 00:59:59 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793509199), -1, "h", "a", NULL, NULL, -1,
+       "b"},
+      {"Nov  1 01:30:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793511000), -1, "h", "a", NULL, NULL, -1,
+       "b"},
+      {"Nov  1 02:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1793516400), -1, "h", "a", NULL, NULL, -1,
+       "b"},
   };
   check_all(fall, 3, &ny);
   ny = opts_at("America/New_York", 1773000000); /* 2026-03-08T20:00Z */
   static const expect spring[] = {
-      {"Mar  8 01:59:59 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772953199), -1, "h", "a", NULL, NULL,
-       -1, "b"},
-      {"Mar  8 02:30:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772955000), -1, "h", "a", NULL, NULL,
-       -1, "b"},
-      {"Mar  8 03:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772953200), -1, "h", "a", NULL, NULL,
-       -1, "b"},
+      {"Mar  8 01:59:59 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772953199), -1, "h", "a", NULL, NULL, -1,
+       "b"},
+      {"Mar  8 02:30:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772955000), -1, "h", "a", NULL, NULL, -1,
+       "b"},
+      {"Mar  8 03:00:00 h a: b", 0, SOC_SYSLOG_RFC3164, T(1772953200), -1, "h", "a", NULL, NULL, -1,
+       "b"},
   };
   check_all(spring, 3, &ny);
 }
@@ -578,8 +579,8 @@ static void test_raw_fallback(void **state) {
       "1 2026-11-25T07:23:31Z web01 app 1 m - no PRI",
   };
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-    const expect e = {lines[i], 0, SOC_SYSLOG_RAW, T(RECV), -1, NULL, NULL, NULL, NULL, -1,
-                      lines[i]};
+    const expect e = {lines[i], 0,    SOC_SYSLOG_RAW, T(RECV), -1,      NULL,
+                      NULL,     NULL, NULL,           -1,      lines[i]};
     check(&e, &o);
   }
 }
@@ -597,11 +598,14 @@ static void test_raw_times(void **state) {
       {"2026-11-25 07:23:31 web01 a: b", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
       {"2026-11-25T07:23:31+0800 web01 a: b", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
       {"2026-11-25 07:23:31Z app started", 1795593600 - 3600 + 23 * 60 + 31},
-      {"2026-11-25 07:23:31,123 INFO [main] Server started", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
+      {"2026-11-25 07:23:31,123 INFO [main] Server started",
+       1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
       {"2026-11-25 07:23:31-02:00 x", 1795593600 - 3600 + 23 * 60 + 31 + 2 * 3600},
       {"2026-11-25 07:23:31.5 no zone", 1795593600 - 3600 + 23 * 60 + 31 - 8 * 3600},
-      {"203.0.113.9 - - [25/Nov/2026:12:01:01 +0800] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"", 1795593600 - 8 * 3600 + 12 * 3600 + 61 - 8 * 3600},
-      {"2001:db8::1 - bob [25/Nov/2026:04:01:01 +0000] \"GET / HTTP/1.1\" 404 5", 1795593600 - 4 * 3600 + 61},
+      {"203.0.113.9 - - [25/Nov/2026:12:01:01 +0800] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"",
+       1795593600 - 8 * 3600 + 12 * 3600 + 61 - 8 * 3600},
+      {"2001:db8::1 - bob [25/Nov/2026:04:01:01 +0000] \"GET / HTTP/1.1\" 404 5",
+       1795593600 - 4 * 3600 + 61},
       {"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok", -1},
       {"1.2.3.4 - - [25/Nov/2026:12:01:01] \"GET / HTTP/1.1\" 200 5", -1},
       {"1.2.3.4 - - [31/Nov/2026:12:01:01 +0800] \"GET / HTTP/1.1\" 200 5", -1},
@@ -619,7 +623,8 @@ static void test_raw_times(void **state) {
     if (ts != want) fail_msg("%s: time %lld, expected %lld", line, (long long)ts, (long long)want);
     assert_int_equal(soc_syslog_peek(line, strlen(line), &o, NULL, 0, &peeked), SOC_SYSLOG_RAW);
     assert_int_equal(peeked, want);
-    if (has_tag(ev, "time_from_read") != (cases[i].want_s < 0)) fail_msg("%s: time_from_read tag wrong", line);
+    if (has_tag(ev, "time_from_read") != (cases[i].want_s < 0))
+      fail_msg("%s: time_from_read tag wrong", line);
     assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), line);
     soc_event_free(ev);
   }
@@ -640,24 +645,34 @@ static void test_not_text(void **state) {
   soc_event_free(ev);
 
   ev = soc_event_new();
-  static const char line[] = "<13>Nov 25 07:23:31 web\xff" "01 app\xb8\xea[1]: \xb8\xea\xa6w\x00x";
+  static const char line[] =
+      "<13>Nov 25 07:23:31 web\xff"
+      "01 app\xb8\xea[1]: \xb8\xea\xa6w\x00x";
   assert_int_equal(soc_syslog_parse(line, LEN(line), &o, ev), SOC_SYSLOG_RFC3164);
-  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "web\xEF\xBF\xBD" "01");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME),
+                      "web\xEF\xBF\xBD"
+                      "01");
   assert_string_equal(soc_event_get_str(ev, SOC_ECS_PROCESS_NAME), "app\xEF\xBF\xBD\xEF\xBF\xBD");
   assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE),
                       "\xEF\xBF\xBD\xEF\xBF\xBDw\xEF\xBF\xBDx");
   char host[64];
   assert_int_equal(soc_syslog_peek(line, LEN(line), &o, host, sizeof host, NULL),
                    SOC_SYSLOG_RFC3164);
-  assert_string_equal(host, "web\xEF\xBF\xBD" "01");
+  assert_string_equal(host,
+                      "web\xEF\xBF\xBD"
+                      "01");
   soc_event_free(ev);
 
   /* a control byte inside the token after the time: no host, kept */
   ev = soc_event_new();
-  static const char ctl[] = "Nov 25 07:23:31 we\x01" "b a: b";
+  static const char ctl[] =
+      "Nov 25 07:23:31 we\x01"
+      "b a: b";
   assert_int_equal(soc_syslog_parse(ctl, LEN(ctl), &o, ev), SOC_SYSLOG_RFC3164);
   assert_null(soc_event_get_str(ev, SOC_ECS_HOST_NAME));
-  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), "we\x01" "b a: b");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE),
+                      "we\x01"
+                      "b a: b");
   soc_event_free(ev);
 
   /* the whole of a huge raw line, up to the event's cap */
@@ -698,9 +713,9 @@ static void test_peek(void **state) {
   assert_string_equal(host, "");
   assert_int_equal(ts, T(RECV));
   /* a header parsed halfway before failing leaves nothing behind */
-  assert_int_equal(soc_syslog_peek("<13>1 2025-01-01T00:00:00Z web01 x", 34, &o, host,
-                                   sizeof host, &ts),
-                   SOC_SYSLOG_RAW);
+  assert_int_equal(
+      soc_syslog_peek("<13>1 2025-01-01T00:00:00Z web01 x", 34, &o, host, sizeof host, &ts),
+      SOC_SYSLOG_RAW);
   assert_string_equal(host, "");
   assert_int_equal(ts, T(RECV));
 }
@@ -798,18 +813,12 @@ static void test_sample_files(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc3164),
-      cmocka_unit_test(test_tag_length),
-      cmocka_unit_test(test_rfc5424),
-      cmocka_unit_test(test_structured_data),
-      cmocka_unit_test(test_year_inference),
-      cmocka_unit_test(test_zones),
-      cmocka_unit_test(test_raw_fallback),
-      cmocka_unit_test(test_raw_times),
-      cmocka_unit_test(test_not_text),
-      cmocka_unit_test(test_peek),
-      cmocka_unit_test(test_null_arguments),
-      cmocka_unit_test(test_prefixes),
+      cmocka_unit_test(test_rfc3164),        cmocka_unit_test(test_tag_length),
+      cmocka_unit_test(test_rfc5424),        cmocka_unit_test(test_structured_data),
+      cmocka_unit_test(test_year_inference), cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_raw_fallback),   cmocka_unit_test(test_raw_times),
+      cmocka_unit_test(test_not_text),       cmocka_unit_test(test_peek),
+      cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_prefixes),
       cmocka_unit_test(test_sample_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,9 +21,9 @@
 
 typedef struct result {
   char out[512];
-  size_t left;        /* bytes not consumed */
-  unsigned bad;       /* framing errors */
-  unsigned skips;     /* SOC_FRAME_SKIPPED frames */
+  size_t left;    /* bytes not consumed */
+  unsigned bad;   /* framing errors */
+  unsigned skips; /* SOC_FRAME_SKIPPED frames */
 } result;
 
 /* Frames p[0..n) with fs, appending to r. */
@@ -222,8 +222,8 @@ static void test_repeat_and_trickle(void **state) {
   soc_frame_init(&fs, 1024);
   assert_int_equal(soc_frame_next(&fs, "hello\nx", 7, 0, &f), SOC_FRAME_MESSAGE);
   assert_int_equal(soc_frame_next(&fs, "hello\nx", 7, 0, &g), SOC_FRAME_MESSAGE);
-  assert_true(f.off == g.off && f.len == g.len && f.consumed == g.consumed &&
-              f.flags == g.flags && f.skip_rest == g.skip_rest);
+  assert_true(f.off == g.off && f.len == g.len && f.consumed == g.consumed && f.flags == g.flags &&
+              f.skip_rest == g.skip_rest);
   assert_int_equal(f.off, 0);
   assert_int_equal(f.len, 5);
   assert_int_equal(f.consumed, 6);

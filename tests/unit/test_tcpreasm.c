@@ -47,7 +47,7 @@ static void in_order_and_out_of_order(void **state) {
   soc_tcp_stream_syn(&st, ISN);
   add(r, &st, ISN + 1 + 6, "world", &s); /* ahead of a hole: waits */
   assert_int_equal(s.calls, 0);
-  add(r, &st, ISN + 1, "hello ", &s);    /* fills it: both go */
+  add(r, &st, ISN + 1, "hello ", &s); /* fills it: both go */
   assert_string_equal(s.buf, "hello world");
   assert_int_equal(soc_tcpreasm_stats_get(r)->out_of_order, 1);
   assert_null(st.pending);
@@ -61,13 +61,13 @@ static void retransmission_and_overlap_first_wins(void **state) {
   sink s = {0};
   soc_tcp_stream_syn(&st, ISN);
   add(r, &st, ISN + 1, "GET /a", &s);
-  add(r, &st, ISN + 1, "GET /a", &s);       /* the same again: a retransmission */
-  add(r, &st, ISN + 1 + 4, "/XYZ", &s);     /* overlaps "/a", differs: kept first, rest new */
+  add(r, &st, ISN + 1, "GET /a", &s);   /* the same again: a retransmission */
+  add(r, &st, ISN + 1 + 4, "/XYZ", &s); /* overlaps "/a", differs: kept first, rest new */
   assert_string_equal(s.buf, "GET /aYZ");
   /* Waiting segments keep their bytes too. */
-  add(r, &st, ISN + 1 + 10, "abc", &s);     /* waits at 10..12 */
-  add(r, &st, ISN + 1 + 9, "-ZZZZ", &s);    /* 9..13 overlaps the waiting 10..12 */
-  add(r, &st, ISN + 1 + 8, "!", &s);        /* fills the hole at 8 */
+  add(r, &st, ISN + 1 + 10, "abc", &s);  /* waits at 10..12 */
+  add(r, &st, ISN + 1 + 9, "-ZZZZ", &s); /* 9..13 overlaps the waiting 10..12 */
+  add(r, &st, ISN + 1 + 8, "!", &s);     /* fills the hole at 8 */
   assert_string_equal(s.buf, "GET /aYZ!-abcZ");
   const soc_tcpreasm_stats *x = soc_tcpreasm_stats_get(r);
   assert_int_equal(x->retransmissions, 1);
@@ -84,8 +84,8 @@ static void depth_bounds_delivery(void **state) {
   sink s = {0};
   soc_tcp_stream_syn(&st, ISN);
   add(r, &st, ISN + 1, "0123", &s);
-  add(r, &st, ISN + 1 + 20, "late", &s);    /* beyond depth: never waits */
-  add(r, &st, ISN + 1 + 4, "456789", &s);   /* crosses depth: cut */
+  add(r, &st, ISN + 1 + 20, "late", &s);  /* beyond depth: never waits */
+  add(r, &st, ISN + 1 + 4, "456789", &s); /* crosses depth: cut */
   add(r, &st, ISN + 1 + 10, "ab", &s);
   assert_string_equal(s.buf, "01234567");
   assert_true(st.done);
@@ -102,8 +102,8 @@ static void hole_skipped_at_bounds_and_flush(void **state) {
   sink s = {0};
   soc_tcp_stream_syn(&st, ISN);
   add(r, &st, ISN + 1, "ab", &s);
-  add(r, &st, ISN + 1 + 4, "efgh", &s);     /* waits (4 bytes) */
-  add(r, &st, ISN + 1 + 10, "klm", &s);     /* 7 would wait: the hole at 2 is skipped */
+  add(r, &st, ISN + 1 + 4, "efgh", &s); /* waits (4 bytes) */
+  add(r, &st, ISN + 1 + 10, "klm", &s); /* 7 would wait: the hole at 2 is skipped */
   assert_string_equal(s.buf, "ab##efgh");
   soc_tcp_stream_flush(r, &st, on_data, &s); /* the end: the last hole too */
   assert_string_equal(s.buf, "ab##efgh##klm");
@@ -121,7 +121,7 @@ static void sequence_wrap_and_midstream_start(void **state) {
   add(r, &st, 0xfffffffcu, "abcd", &s);
   add(r, &st, 4, "ijkl", &s);
   add(r, &st, 0, "efgh", &s);
-  add(r, &st, 0xfffffff0u, "old!", &s);     /* before the start: ignored */
+  add(r, &st, 0xfffffff0u, "old!", &s); /* before the start: ignored */
   assert_string_equal(s.buf, "abcdefghijkl");
   soc_tcp_stream_release(r, &st);
   soc_tcpreasm_free(r);
@@ -135,8 +135,8 @@ static void memcap_is_shared(void **state) {
   sink sa = {0}, sb = {0};
   soc_tcp_stream_syn(&a, ISN);
   soc_tcp_stream_syn(&b, ISN);
-  add(r, &a, ISN + 1 + 2, "123456", &sa);   /* a waits 6 */
-  add(r, &b, ISN + 1 + 2, "xyz", &sb);      /* b cannot wait 3 more: b's segment goes */
+  add(r, &a, ISN + 1 + 2, "123456", &sa); /* a waits 6 */
+  add(r, &b, ISN + 1 + 2, "xyz", &sb);    /* b cannot wait 3 more: b's segment goes */
   assert_int_equal(soc_tcpreasm_stats_get(r)->memcap_reached, 1);
   assert_int_equal(a.pending_bytes, 6);
   assert_int_equal(b.pending_bytes, 0);

@@ -40,12 +40,18 @@ static void test_parse(void **state) {
     soc_tz_kind kind;
     int32_t offset;
   } ok[] = {
-      {"UTC", SOC_TZ_UTC, 0},           {"utc", SOC_TZ_UTC, 0},
-      {"Z", SOC_TZ_UTC, 0},             {"local", SOC_TZ_LOCAL, 0},
-      {"+08:00", SOC_TZ_FIXED, 28800},  {"+0800", SOC_TZ_FIXED, 28800},
-      {"-05:30", SOC_TZ_FIXED, -19800}, {"-00:00", SOC_TZ_FIXED, 0},
-      {"+23:59", SOC_TZ_FIXED, 86340},  {"Asia/Taipei", SOC_TZ_NAMED, 0},
-      {"America/New_York", SOC_TZ_NAMED, 0}, {"Etc/GMT+5", SOC_TZ_NAMED, 0},
+      {"UTC", SOC_TZ_UTC, 0},
+      {"utc", SOC_TZ_UTC, 0},
+      {"Z", SOC_TZ_UTC, 0},
+      {"local", SOC_TZ_LOCAL, 0},
+      {"+08:00", SOC_TZ_FIXED, 28800},
+      {"+0800", SOC_TZ_FIXED, 28800},
+      {"-05:30", SOC_TZ_FIXED, -19800},
+      {"-00:00", SOC_TZ_FIXED, 0},
+      {"+23:59", SOC_TZ_FIXED, 86340},
+      {"Asia/Taipei", SOC_TZ_NAMED, 0},
+      {"America/New_York", SOC_TZ_NAMED, 0},
+      {"Etc/GMT+5", SOC_TZ_NAMED, 0},
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     memset(&tz, 0x55, sizeof tz);
@@ -55,10 +61,26 @@ static void test_parse(void **state) {
     assert_string_equal(tz.name, ok[i].kind == SOC_TZ_NAMED ? ok[i].s : "");
   }
   static const char *const bad[] = {
-      "",        "+8:00",          "+08",         "+24:00",       "+08:60",
-      "+08:00x", "08:00",          "+08-00",      "Nowhere/City", "asia/taipei",
-      "Asia",    "Asia/",          "zone.tab",    "tzdata.zi",    "/etc/localtime",
-      "../../../etc/passwd", "Asia/../Asia/Taipei", "Asia//Taipei", "Local", ".Asia",
+      "",
+      "+8:00",
+      "+08",
+      "+24:00",
+      "+08:60",
+      "+08:00x",
+      "08:00",
+      "+08-00",
+      "Nowhere/City",
+      "asia/taipei",
+      "Asia",
+      "Asia/",
+      "zone.tab",
+      "tzdata.zi",
+      "/etc/localtime",
+      "../../../etc/passwd",
+      "Asia/../Asia/Taipei",
+      "Asia//Taipei",
+      "Local",
+      ".Asia",
       "Asia/Taipei\n",
       "America/Argentina/ComodRivadavia_but_far_too_long_for_the_name_field_xx",
   };
@@ -203,8 +225,8 @@ static void test_cache_keeps_zones_apart(void **state) {
         tz = zone(name);
         assert_int_equal(soc_tz_to_utc(&tz, 2026, 11, 23 + (int)(h / 24), (int)(h % 24), 30, 0, &t),
                          0);
-        assert_int_equal(t, conv("UTC", 2026, 11, 23 + (int)(h / 24), (int)(h % 24), 30, 0) -
-                                off * 3600);
+        assert_int_equal(
+            t, conv("UTC", 2026, 11, 23 + (int)(h / 24), (int)(h % 24), 30, 0) - off * 3600);
       }
     }
   }
@@ -236,21 +258,20 @@ static void test_sweep_against_libc(void **state) {
       struct tm civil, tm;
       time_t wt = (time_t)w;
       gmtime_r(&wt, &civil);
-      assert_int_equal(soc_tz_to_utc(&tzs[z], civil.tm_year + 1900, civil.tm_mon + 1,
-                                     civil.tm_mday, civil.tm_hour, civil.tm_min, civil.tm_sec,
-                                     &t),
+      assert_int_equal(soc_tz_to_utc(&tzs[z], civil.tm_year + 1900, civil.tm_mon + 1, civil.tm_mday,
+                                     civil.tm_hour, civil.tm_min, civil.tm_sec, &t),
                        0);
       snprintf(tzval, sizeof tzval, ":%s", names[z]);
       wall_of(tzval, t, &tm);
-      int64_t shown = soc_tz_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) *
-                          86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+      int64_t shown = soc_tz_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+                      tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
       if (shown == w) {
         /* The earlier instant wins: an hour (or half) before shows less. */
         for (int back = 1800; back <= 3600; back += 1800) {
           wall_of(tzval, t - back, &tm);
-          int64_t before = soc_tz_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1,
-                                                  tm.tm_mday) * 86400 + tm.tm_hour * 3600 +
-                           tm.tm_min * 60 + tm.tm_sec;
+          int64_t before =
+              soc_tz_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+              tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
           if (before == w) fail_msg("%s wall %lld: a later instant chosen", names[z], (long long)w);
         }
         continue;

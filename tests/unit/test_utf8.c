@@ -28,12 +28,13 @@ static void test_valid_text(void **state) {
   static const char *const ok[] = {
       "",
       "plain ascii with\ttabs and \x1b escapes \x7f",
-      "\xE8\xB3\x87\xE5\xAE\x89\xE4\xBA\x8B\xE4\xBB\xB6", /* 資安事件 */
-      "\xC2\x80 \xDF\xBF",                                 /* U+0080, U+07FF */
+      "\xE8\xB3\x87\xE5\xAE\x89\xE4\xBA\x8B\xE4\xBB\xB6",    /* 資安事件 */
+      "\xC2\x80 \xDF\xBF",                                   /* U+0080, U+07FF */
       "\xE0\xA0\x80 \xED\x9F\xBF \xEE\x80\x80 \xEF\xBF\xBF", /* around the surrogates */
       "\xF0\x90\x80\x80 \xF0\x9F\x94\x92 \xF4\x8F\xBF\xBF",  /* U+10000, 🔒, U+10FFFF */
   };
-  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) assert_int_equal(prefix(ok[i]), strlen(ok[i]));
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    assert_int_equal(prefix(ok[i]), strlen(ok[i]));
   assert_int_equal(soc_utf8_valid_prefix(NULL, 0), 0);
 }
 
@@ -44,20 +45,20 @@ static void test_invalid_text(void **state) {
     size_t len; /* 0: strlen */
     size_t valid;
   } bad[] = {
-      {"ab\x80", 0, 2},               /* stray continuation byte */
-      {"\xC0\xAF", 0, 0},             /* overlong '/' */
-      {"\xC1\xBF", 0, 0},             /* overlong */
-      {"\xE0\x80\xAF", 0, 0},         /* overlong, 3 bytes */
-      {"\xF0\x80\x80\xAF", 0, 0},     /* overlong, 4 bytes */
-      {"x\xED\xA0\x80", 0, 1},        /* high surrogate */
-      {"\xED\xBF\xBF", 0, 0},         /* low surrogate */
-      {"\xF4\x90\x80\x80", 0, 0},     /* U+110000 */
-      {"\xF5\x80\x80\x80", 0, 0},     /* lead byte past F4 */
+      {"ab\x80", 0, 2},           /* stray continuation byte */
+      {"\xC0\xAF", 0, 0},         /* overlong '/' */
+      {"\xC1\xBF", 0, 0},         /* overlong */
+      {"\xE0\x80\xAF", 0, 0},     /* overlong, 3 bytes */
+      {"\xF0\x80\x80\xAF", 0, 0}, /* overlong, 4 bytes */
+      {"x\xED\xA0\x80", 0, 1},    /* high surrogate */
+      {"\xED\xBF\xBF", 0, 0},     /* low surrogate */
+      {"\xF4\x90\x80\x80", 0, 0}, /* U+110000 */
+      {"\xF5\x80\x80\x80", 0, 0}, /* lead byte past F4 */
       {"\xFF", 0, 0},
-      {"ok\xE8\xB3", 0, 2},           /* cut short at the end */
-      {"ok\xE8\xB3x", 0, 2},          /* cut short in the middle */
+      {"ok\xE8\xB3", 0, 2},  /* cut short at the end */
+      {"ok\xE8\xB3x", 0, 2}, /* cut short in the middle */
       {"\xF0\x9F\x94", 0, 0},
-      {"nul\0after", 9, 3},           /* NUL is refused on purpose */
+      {"nul\0after", 9, 3}, /* NUL is refused on purpose */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     size_t len = bad[i].len ? bad[i].len : strlen(bad[i].s);
@@ -94,11 +95,11 @@ static void test_repair_maximal_subparts(void **state) {
   /* Unicode 15, table 3-8. */
   check_repair("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64", 13,
                "a" FFFD FFFD FFFD "b" FFFD "c" FFFD FFFD "d", 6);
-  check_repair("\xED\xA0\x80", 3, FFFD FFFD FFFD, 3);      /* surrogate: each byte */
-  check_repair("\xC0\xAF", 2, FFFD FFFD, 2);                /* overlong */
+  check_repair("\xED\xA0\x80", 3, FFFD FFFD FFFD, 3); /* surrogate: each byte */
+  check_repair("\xC0\xAF", 2, FFFD FFFD, 2);          /* overlong */
   check_repair("\xF4\x90\x80\x80", 4, FFFD FFFD FFFD FFFD, 4);
-  check_repair("ok\xE8\xB3", 4, "ok" FFFD, 1);              /* cut short: one U+FFFD */
-  check_repair("a\0b", 3, "a" FFFD "b", 1);                 /* NUL */
+  check_repair("ok\xE8\xB3", 4, "ok" FFFD, 1); /* cut short: one U+FFFD */
+  check_repair("a\0b", 3, "a" FFFD "b", 1);    /* NUL */
   check_repair("\xE8\xB3\x87\xFF\xE5\xAE\x89", 7, "\xE8\xB3\x87" FFFD "\xE5\xAE\x89", 1);
   check_repair("clean", 5, "clean", 0);
   check_repair("", 0, "", 0);
@@ -214,7 +215,8 @@ static void test_printable(void **state) {
   assert_string_equal(soc_utf8_printable("王小明 ok", out, sizeof out), "王小明 ok");
   assert_string_equal(soc_utf8_printable("a\x1b[2Jb\nc\x7f", out, sizeof out),
                       "a\\x1b[2Jb\\x0ac\\x7f");
-  assert_string_equal(soc_utf8_printable("x\xc2\x9by", out, sizeof out), "x\\xc2\\x9by"); /* C1 CSI */
+  assert_string_equal(soc_utf8_printable("x\xc2\x9by", out, sizeof out),
+                      "x\\xc2\\x9by"); /* C1 CSI */
   assert_string_equal(soc_utf8_printable("\xff", out, sizeof out), FFFD);
   assert_string_equal(soc_utf8_printable(NULL, out, sizeof out), "");
   /* cut between characters, never inside one or inside an escape */

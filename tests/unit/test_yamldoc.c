@@ -99,7 +99,7 @@ static void test_empty_and_missing(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_positions),   cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_positions), cmocka_unit_test(test_errors),
       cmocka_unit_test(test_depth_limit), cmocka_unit_test(test_size_limit),
       cmocka_unit_test(test_empty_and_missing)};
   return cmocka_run_group_tests(tests, NULL, NULL);

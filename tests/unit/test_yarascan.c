@@ -107,8 +107,9 @@ static void cache_miss_hit_recompile(void **state) {
   soc_yarascan_engine_free(e);
 
   /* a changed source: compiled again, the old cache replaced */
-  write_text(rule, "rule one { strings: $a = \"beta\" condition: $a }\n"
-                   "rule two { condition: filesize > 1000 }\n");
+  write_text(rule,
+             "rule one { strings: $a = \"beta\" condition: $a }\n"
+             "rule two { condition: filesize > 1000 }\n");
   e = engine_of(files, 1, cache, 0);
   soc_yarascan_counters(e, &c);
   assert_int_equal(c.cache_hits, 0);
@@ -259,8 +260,9 @@ static void timeout_counted(void **state) {
   char rule[128];
   snprintf(rule, sizeof rule, "%s/slow.yar", f->dir);
   /* ~10^10 steps on 100 KB: far beyond a one-second budget on any machine */
-  write_text(rule, "rule slow { condition: for all i in (0..filesize - 1) : "
-                   "(for all j in (0..filesize - 1) : (uint8(i) != 0xff or uint8(j) != 0xfe)) }\n");
+  write_text(rule,
+             "rule slow { condition: for all i in (0..filesize - 1) : "
+             "(for all j in (0..filesize - 1) : (uint8(i) != 0xff or uint8(j) != 0xfe)) }\n");
   const char *files[] = {rule};
   soc_yara_engine *e = engine_of(files, 1, NULL, 1);
   soc_yara_scanner *s = NULL;
@@ -348,7 +350,8 @@ static void rule_pack_fire_and_quiet(void **state) {
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
     seen sn = {0};
     int n = soc_yarascan_file(s, path, 1 << 20, NULL, collect, &sn, NULL);
-    if (n < 1 || !fired(&sn, rule)) fail_msg("%s: rule %s did not fire (%d matches)", path, rule, n);
+    if (n < 1 || !fired(&sn, rule))
+      fail_msg("%s: rule %s did not fire (%d matches)", path, rule, n);
     nfire++;
   }
   closedir(d);

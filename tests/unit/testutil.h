@@ -64,12 +64,12 @@ static inline const char *write_file(const char *name, const char *content) {
 
 /* Fails the test, showing every message, unless one contains needle.
  * Needs cmocka.h and soc/diag.h included first. */
-#define assert_diag_contains(d, needle)                                  \
-  do {                                                                   \
-    if (!soc_diag_contains((d), (needle))) {                             \
-      soc_diag_print((d), stderr);                                       \
-      fail_msg("expected a message containing '%s'", (needle));         \
-    }                                                                    \
+#define assert_diag_contains(d, needle)                         \
+  do {                                                          \
+    if (!soc_diag_contains((d), (needle))) {                    \
+      soc_diag_print((d), stderr);                              \
+      fail_msg("expected a message containing '%s'", (needle)); \
+    }                                                           \
   } while (0)
 
 #endif
