@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,25 +57,22 @@
 typedef struct recent_hit {
   int64_t block, stream, ts;
   uint64_t pos;
-  char source[64];
-  char line[RECENT_LINE];
   size_t len;
+  char source[64];
+  char line[RECENT_LINE]; /* last: an undo copy keeps only its len bytes */
 } recent_hit;
 
 typedef struct recent_key {
   size_t rule; /* soc_rule_index + 1; 0: free slot */
   char key[SOC_CORRELATE_KEY_MAX + 1];
-  recent_hit hits[RECENT_HITS]; /* a ring */
   size_t n, next;
-  uint64_t used;  /* for evicting the least recently used */
-  uint64_t saved; /* the block (epoch) that saved it for undo */
+  uint64_t used;                /* for evicting the least recently used */
+  uint64_t saved;               /* the block (epoch) that saved it for undo */
+  recent_hit hits[RECENT_HITS]; /* a ring; last: an undo copy keeps only n */
 } recent_key;
 
-/* A slot as it was before the block that is being looked at changed it. */
-typedef struct recent_undo {
-  size_t slot;
-  recent_key was;
-} recent_undo;
+#define KEY_HEAD offsetof(recent_key, hits)
+#define HIT_HEAD offsetof(recent_hit, line)
 
 struct soc_detect {
   const soc_config *cfg;
@@ -96,9 +94,11 @@ struct soc_detect {
   uint32_t rhead, rtail;
   /* A block whose commit fails is looked at again, so the recent hits must
    * be as they were before it: each slot it touches is saved once (at most
-   * RECENT_KEYS per block; the array grows to what blocks need). */
-  recent_undo *undo;
-  size_t nundo, capundo;
+   * RECENT_KEYS per block), as its slot number, its head and its n hits cut
+   * to their lines' lengths, one after the other (the buffer grows to what
+   * blocks need). */
+  unsigned char *undo;
+  size_t nundo, capundo; /* bytes */
   uint64_t epoch, clock_before;
   pthread_t thread;
   int started;
@@ -130,17 +130,27 @@ static void key_of(const soc_rule *rule, const soc_event *ev, char *out, size_t 
 /* Saves slot k for a rollback of this block before its first change in it. */
 static int recent_touch(soc_detect *d, recent_key *k) {
   if (k->saved == d->epoch) return 0;
-  if (d->nundo == d->capundo) {
-    size_t cap = d->capundo ? d->capundo * 2 : 16;
-    if (cap > RECENT_KEYS) cap = RECENT_KEYS;
-    recent_undo *u = realloc(d->undo, cap * sizeof *u);
+  size_t need = sizeof(size_t) + KEY_HEAD + k->n * sizeof(recent_hit); /* at most */
+  if (d->nundo + need > d->capundo) {
+    size_t cap = d->capundo ? d->capundo * 2 : 64 * 1024;
+    while (cap < d->nundo + need) cap *= 2;
+    unsigned char *u = realloc(d->undo, cap);
     if (!u) return -ENOMEM;
     d->undo = u;
     d->capundo = cap;
   }
-  d->undo[d->nundo].slot = (size_t)(k - d->recent);
-  d->undo[d->nundo].was = *k;
-  d->nundo++;
+  unsigned char *p = d->undo + d->nundo;
+  size_t slot = (size_t)(k - d->recent);
+  memcpy(p, &slot, sizeof slot);
+  p += sizeof slot;
+  memcpy(p, k, KEY_HEAD);
+  p += KEY_HEAD;
+  for (size_t i = 0; i < k->n; i++) {
+    const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+    memcpy(p, h, HIT_HEAD + h->len);
+    p += HIT_HEAD + h->len;
+  }
+  d->nundo = (size_t)(p - d->undo);
   k->saved = d->epoch;
   return 0;
 }
@@ -207,9 +217,20 @@ static void recent_index(soc_detect *d) {
 
 /* The block committed (keep = 1) or rolled back (keep = 0). */
 static void recent_settle(soc_detect *d, int keep) {
-  while (!keep && d->nundo) {
-    d->nundo--;
-    d->recent[d->undo[d->nundo].slot] = d->undo[d->nundo].was;
+  /* each slot is in the buffer once: the order does not matter */
+  for (size_t off = 0; !keep && off < d->nundo;) {
+    size_t slot;
+    memcpy(&slot, d->undo + off, sizeof slot);
+    off += sizeof slot;
+    recent_key *k = &d->recent[slot];
+    memcpy(k, d->undo + off, KEY_HEAD);
+    off += KEY_HEAD;
+    for (size_t i = 0; i < k->n; i++) {
+      recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+      memcpy(h, d->undo + off, HIT_HEAD);
+      memcpy(h->line, d->undo + off + HIT_HEAD, h->len);
+      off += HIT_HEAD + h->len;
+    }
   }
   if (!keep) {
     d->clock = d->clock_before;
