@@ -256,7 +256,7 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
   if (k->rule != ri || strcmp(k->key, key) != 0) { /* the least recent slot, taken over */
     if (k->rule) recent_hash_remove(d, i);
     uint64_t saved = k->saved;
-    memset(k, 0, sizeof *k);
+    memset(k, 0, KEY_HEAD); /* the hits past n are never read */
     k->saved = saved;
     k->rule = ri;
     snprintf(k->key, sizeof k->key, "%s", key);

@@ -30,11 +30,13 @@ static int cached(soc_store *s, soc_store_stmt_id id, const char *sql, sqlite3_s
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
   sqlite3_stmt *st = NULL;
-  int rc =
-      len ? cached(s, SOC_STMT_STATE_PUT,
-                   "INSERT OR REPLACE INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)", &st)
-          : cached(s, SOC_STMT_STATE_DELETE,
-                   "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", &st);
+  int rc = len ? cached(s, SOC_STMT_STATE_PUT,
+                        /* an update in place, where REPLACE deletes and inserts again */
+                        "INSERT INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)"
+                        " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state",
+                        &st)
+               : cached(s, SOC_STMT_STATE_DELETE,
+                        "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
