@@ -73,6 +73,7 @@ typedef struct recent_key {
 
 #define KEY_HEAD offsetof(recent_key, hits)
 #define HIT_HEAD offsetof(recent_hit, line)
+#define UNDO_MAX (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key)))
 
 struct soc_detect {
   const soc_config *cfg;
@@ -134,6 +135,7 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   if (d->nundo + need > d->capundo) {
     size_t cap = d->capundo ? d->capundo * 2 : 64 * 1024;
     while (cap < d->nundo + need) cap *= 2;
+    if (cap > UNDO_MAX) cap = UNDO_MAX; /* every slot whole: never more */
     unsigned char *u = realloc(d->undo, cap);
     if (!u) return -ENOMEM;
     d->undo = u;
