@@ -4,19 +4,29 @@
 #   socagent   file -> journal -> ECS JSON -> Kafka (idempotent, acks=all, lz4)
 #   rsyslog    imfile -> omkafka (the line as it is, no JSON)
 #   kcat -P -l the raw limit: lines as they are, no parsing, no journal
+# With INPUT "mixed" the lines come from bench/gen_mixed.py (sshd, nginx,
+# iptables, cron, sudo, with attackers in them) instead of the sshd sample,
+# and socagent runs a second time with the shipped rules (rules/log): that
+# run ends when the topic holds every line and the detector has looked at
+# every line (its "lines" counter in agent.db).
 # Each run starts from an empty topic; it ends when the topic's high
 # watermarks add up to the number of lines. Reports lines/s, CPU-seconds per
 # million lines and peak RSS, as a Markdown table.
 #
-#   bench/forward.sh [BUILD_DIR] [LINES]
+#   bench/forward.sh [BUILD_DIR] [LINES] [sshd|mixed]
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
 N=${2:-1000000}
+INPUT=${3:-sshd}
 W=$(mktemp -d)
 . "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
-python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
+if [ "$INPUT" = mixed ]; then
+  python3 "$SRC/bench/gen_mixed.py" "$W/input.log" "$N"
+else
+  python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
+fi
 PARTS=4
 
 # sum of the high watermarks of topic $1
@@ -27,7 +37,7 @@ wait_topic() { # topic count timeout
   until_true "$3" holds_all
 }
 
-"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rsyslog,kcat \
+"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rules.events,rsyslog,kcat \
   --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
@@ -44,6 +54,28 @@ wait_topic agent.events "$N" 900
 t1=$(now)
 row "socagent file -> Kafka (ECS JSON)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $A)" "$(rss_of $A)"
 kill $A; wait $A 2>/dev/null || true
+
+# --- socagent with the shipped rules: also until the detector has seen every line
+if [ "$INPUT" = mixed ]; then
+  agent_kafka_yaml "$W/d" "$W/input.log" "$B" rules
+  echo "rules: { log: [ \"$SRC/rules/log/*.yaml\" ] }" >>"$W/d/agent.yaml"
+  detected() {
+    [ "$(sqlite3 "$W/d/state/agent.db" \
+      "SELECT value FROM counter WHERE input = 'detect' AND name = 'lines'" 2>/dev/null)" \
+      -ge "$N" ] 2>/dev/null
+  }
+  t0=$(now)
+  "$BIN/agent/socagent" -c "$W/d/agent.yaml" 2>"$W/d/err" &
+  A=$!
+  wait_topic rules.events "$N" 900
+  until_true 900 detected
+  t1=$(now)
+  row "socagent file -> Kafka, shipped rules (rules/log)" "$N" "$(echo "$t1 - $t0" | bc -l)" \
+    "$(cpu_of $A)" "$(rss_of $A)"
+  kill $A; wait $A 2>/dev/null || true
+  sqlite3 "$W/d/state/agent.db" "SELECT name, value FROM counter WHERE input = 'detect'" |
+    tr '\n' ' ' | sed 's/^/detector: /' >"$W/d/counters"
+fi
 
 # --- rsyslog: imfile -> omkafka
 mkdir -p "$W/r"
@@ -73,4 +105,5 @@ t1=$(now)
 read -r u s m < "$W/kcat.time"
 row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
 echo
-echo "input: $N lines, $(stat -c %s "$W/input.log") bytes; broker: socbroker ($PARTS partitions); $(nproc) cores; $(date -u +%Y-%m-%d)"
+[ -s "$W/d/counters" ] 2>/dev/null && cat "$W/d/counters" && echo
+echo "input: $INPUT, $N lines, $(stat -c %s "$W/input.log") bytes; broker: socbroker ($PARTS partitions); $(nproc) cores; $(date -u +%Y-%m-%d)"

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages that building, testing and the demo need.
 # Idempotent and non-interactive; run as root (or through sudo).
 #   scripts/install-deps.sh           build, tests, demo
-#   scripts/install-deps.sh --bench   also the peers the benchmarks compare with
+#   scripts/install-deps.sh --bench   also the peers the benchmarks compare with, and perf
 set -eu
 
 PACKAGES="
@@ -14,7 +14,7 @@ PACKAGES="
   libsystemd-dev systemd-container mmdebstrap curl
 "
 if [ "${1:-}" = "--bench" ]; then
-  PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump"
+  PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump linux-perf"
 fi
 
 missing=""

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 #include "normalize.h"
 #include "soc/assets.h"
 #include "soc/correlate.h"
+#include "soc/hash.h"
 #include "soc/journal.h"
 #include "soc/level.h"
 #include "soc/rules.h"
@@ -48,30 +50,30 @@
 #define RECENT_KEYS 2048
 #define RECENT_HITS 10
 #define RECENT_LINE 512
+#define RECENT_BUCKETS 4096 /* a power of two, twice RECENT_KEYS */
+#define NIL UINT32_MAX
 #define IDLE_MS 100
 
 typedef struct recent_hit {
   int64_t block, stream, ts;
   uint64_t pos;
-  char source[64];
-  char line[RECENT_LINE];
   size_t len;
+  char source[64];
+  char line[RECENT_LINE]; /* last: an undo copy keeps only its len bytes */
 } recent_hit;
 
 typedef struct recent_key {
   size_t rule; /* soc_rule_index + 1; 0: free slot */
   char key[SOC_CORRELATE_KEY_MAX + 1];
-  recent_hit hits[RECENT_HITS]; /* a ring */
   size_t n, next;
-  uint64_t used;  /* for evicting the least recently used */
-  uint64_t saved; /* the block (epoch) that saved it for undo */
+  uint64_t used;                /* for evicting the least recently used */
+  uint64_t saved;               /* the block (epoch) that saved it for undo */
+  recent_hit hits[RECENT_HITS]; /* a ring; last: an undo copy keeps only n */
 } recent_key;
 
-/* A slot as it was before the block that is being looked at changed it. */
-typedef struct recent_undo {
-  size_t slot;
-  recent_key was;
-} recent_undo;
+#define KEY_HEAD offsetof(recent_key, hits)
+#define HIT_HEAD offsetof(recent_hit, line)
+#define UNDO_MAX (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key)))
 
 struct soc_detect {
   const soc_config *cfg;
@@ -84,11 +86,20 @@ struct soc_detect {
   soc_event *ev;
   recent_key *recent;
   uint64_t clock;
+  /* recent's index, so a hit costs the same however many keys are live:
+   * (rule, key) hashed to a chain of slots, and the slots in order of use
+   * (rtail: the least recent). Rebuilt from the slots when a rollback or a
+   * reload rewrote them. */
+  uint32_t rbucket[RECENT_BUCKETS];
+  uint32_t rhnext[RECENT_KEYS], rprev[RECENT_KEYS], rnext[RECENT_KEYS];
+  uint32_t rhead, rtail;
   /* A block whose commit fails is looked at again, so the recent hits must
    * be as they were before it: each slot it touches is saved once (at most
-   * RECENT_KEYS per block; the array grows to what blocks need). */
-  recent_undo *undo;
-  size_t nundo, capundo;
+   * RECENT_KEYS per block), as its slot number, its head and its n hits cut
+   * to their lines' lengths, one after the other (the buffer grows to what
+   * blocks need). */
+  unsigned char *undo;
+  size_t nundo, capundo; /* bytes */
   uint64_t epoch, clock_before;
   pthread_t thread;
   int started;
@@ -120,28 +131,113 @@ static void key_of(const soc_rule *rule, const soc_event *ev, char *out, size_t 
 /* Saves slot k for a rollback of this block before its first change in it. */
 static int recent_touch(soc_detect *d, recent_key *k) {
   if (k->saved == d->epoch) return 0;
-  if (d->nundo == d->capundo) {
-    size_t cap = d->capundo ? d->capundo * 2 : 16;
-    if (cap > RECENT_KEYS) cap = RECENT_KEYS;
-    recent_undo *u = realloc(d->undo, cap * sizeof *u);
+  size_t need = sizeof(size_t) + KEY_HEAD + k->n * sizeof(recent_hit); /* at most */
+  if (d->nundo + need > d->capundo) {
+    size_t cap = d->capundo ? d->capundo * 2 : 64 * 1024;
+    while (cap < d->nundo + need) cap *= 2;
+    if (cap > UNDO_MAX) cap = UNDO_MAX; /* every slot whole: never more */
+    unsigned char *u = realloc(d->undo, cap);
     if (!u) return -ENOMEM;
     d->undo = u;
     d->capundo = cap;
   }
-  d->undo[d->nundo].slot = (size_t)(k - d->recent);
-  d->undo[d->nundo].was = *k;
-  d->nundo++;
+  unsigned char *p = d->undo + d->nundo;
+  size_t slot = (size_t)(k - d->recent);
+  memcpy(p, &slot, sizeof slot);
+  p += sizeof slot;
+  memcpy(p, k, KEY_HEAD);
+  p += KEY_HEAD;
+  for (size_t i = 0; i < k->n; i++) {
+    const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+    memcpy(p, h, HIT_HEAD + h->len);
+    p += HIT_HEAD + h->len;
+  }
+  d->nundo = (size_t)(p - d->undo);
   k->saved = d->epoch;
   return 0;
 }
 
+static size_t recent_bucket(size_t rule, const char *key) {
+  return (size_t)soc_fnv1a(SOC_FNV1A_SEED ^ rule, key) & (RECENT_BUCKETS - 1);
+}
+
+static void recent_unlink(soc_detect *d, uint32_t i) {
+  if (d->rprev[i] != NIL)
+    d->rnext[d->rprev[i]] = d->rnext[i];
+  else
+    d->rhead = d->rnext[i];
+  if (d->rnext[i] != NIL)
+    d->rprev[d->rnext[i]] = d->rprev[i];
+  else
+    d->rtail = d->rprev[i];
+}
+
+static void recent_front(soc_detect *d, uint32_t i) {
+  d->rprev[i] = NIL;
+  d->rnext[i] = d->rhead;
+  if (d->rhead != NIL)
+    d->rprev[d->rhead] = i;
+  else
+    d->rtail = i;
+  d->rhead = i;
+}
+
+static void recent_hash_add(soc_detect *d, uint32_t i) {
+  size_t b = recent_bucket(d->recent[i].rule, d->recent[i].key);
+  d->rhnext[i] = d->rbucket[b];
+  d->rbucket[b] = i;
+}
+
+static void recent_hash_remove(soc_detect *d, uint32_t i) {
+  uint32_t *p = &d->rbucket[recent_bucket(d->recent[i].rule, d->recent[i].key)];
+  while (*p != NIL && *p != i) p = &d->rhnext[*p];
+  if (*p == i) *p = d->rhnext[i];
+}
+
+typedef struct recent_use {
+  uint64_t used;
+  uint32_t slot;
+} recent_use;
+
+static int by_use(const void *a, const void *b) {
+  const recent_use *x = a, *y = b;
+  return x->used < y->used ? -1 : x->used > y->used;
+}
+
+/* The index from what the slots hold (free slots are the least recent). */
+static void recent_index(soc_detect *d) {
+  recent_use order[RECENT_KEYS]; /* 32 KiB, rarely: at start, rollback, reload */
+  memset(d->rbucket, 0xff, sizeof d->rbucket);
+  d->rhead = d->rtail = NIL;
+  for (uint32_t i = 0; i < RECENT_KEYS; i++) {
+    order[i] = (recent_use){d->recent[i].used, i};
+    if (d->recent[i].rule) recent_hash_add(d, i);
+  }
+  qsort(order, RECENT_KEYS, sizeof *order, by_use);
+  for (size_t i = 0; i < RECENT_KEYS; i++) recent_front(d, order[i].slot);
+}
+
 /* The block committed (keep = 1) or rolled back (keep = 0). */
 static void recent_settle(soc_detect *d, int keep) {
-  while (!keep && d->nundo) {
-    d->nundo--;
-    d->recent[d->undo[d->nundo].slot] = d->undo[d->nundo].was;
+  /* each slot is in the buffer once: the order does not matter */
+  for (size_t off = 0; !keep && off < d->nundo;) {
+    size_t slot;
+    memcpy(&slot, d->undo + off, sizeof slot);
+    off += sizeof slot;
+    recent_key *k = &d->recent[slot];
+    memcpy(k, d->undo + off, KEY_HEAD);
+    off += KEY_HEAD;
+    for (size_t i = 0; i < k->n; i++) {
+      recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+      memcpy(h, d->undo + off, HIT_HEAD);
+      memcpy(h->line, d->undo + off + HIT_HEAD, h->len);
+      off += HIT_HEAD + h->len;
+    }
   }
-  if (!keep) d->clock = d->clock_before;
+  if (!keep) {
+    d->clock = d->clock_before;
+    recent_index(d);
+  }
   d->nundo = 0;
   d->epoch++;
   d->clock_before = d->clock;
@@ -152,25 +248,26 @@ static void recent_settle(soc_detect *d, int keep) {
 static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *key, int create,
                                int *err) {
   size_t ri = soc_rule_index(rule) + 1;
-  recent_key *lru = &d->recent[0];
-  for (size_t i = 0; i < RECENT_KEYS; i++) {
-    recent_key *k = &d->recent[i];
-    if (k->rule == ri && strcmp(k->key, key) == 0) {
-      if ((*err = recent_touch(d, k)) < 0) return NULL;
-      k->used = ++d->clock;
-      return k;
-    }
-    if (k->used < lru->used) lru = k;
+  uint32_t i = d->rbucket[recent_bucket(ri, key)];
+  while (i != NIL && (d->recent[i].rule != ri || strcmp(d->recent[i].key, key) != 0))
+    i = d->rhnext[i];
+  if (i == NIL && !create) return NULL;
+  if (i == NIL) i = d->rtail;
+  recent_key *k = &d->recent[i];
+  if ((*err = recent_touch(d, k)) < 0) return NULL;
+  if (k->rule != ri || strcmp(k->key, key) != 0) { /* the least recent slot, taken over */
+    if (k->rule) recent_hash_remove(d, i);
+    uint64_t saved = k->saved;
+    memset(k, 0, KEY_HEAD); /* the hits past n are never read */
+    k->saved = saved;
+    k->rule = ri;
+    snprintf(k->key, sizeof k->key, "%s", key);
+    recent_hash_add(d, i);
   }
-  if (!create) return NULL;
-  if ((*err = recent_touch(d, lru)) < 0) return NULL;
-  uint64_t saved = lru->saved;
-  memset(lru, 0, sizeof *lru);
-  lru->saved = saved;
-  lru->rule = ri;
-  snprintf(lru->key, sizeof lru->key, "%s", key);
-  lru->used = ++d->clock;
-  return lru;
+  k->used = ++d->clock;
+  recent_unlink(d, i);
+  recent_front(d, i);
+  return k;
 }
 
 static void remember(recent_key *k, const soc_jentry *e) {
@@ -560,6 +657,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
   if (!d->mctx || !d->norm || !d->ev || !d->recent) goto out;
+  recent_index(d);
   result = fresh_correlator(d);
   if (result < 0) goto out;
   if (soc_store_meta_get(d->store, "detect.cursor", buf, sizeof buf, NULL) == 0)
@@ -606,6 +704,7 @@ static void reload(soc_detect *d) {
   /* remembered hits name rules by index, which the new set renumbers */
   memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
   recent_settle(d, 1);
+  recent_index(d);
   mctx = NULL, corr = NULL, rules = NULL, assets = NULL, why = NULL;
   fprintf(stderr,
           "socagent: reload: %zu log rule(s) now active (%zu before) and the asset inventory "

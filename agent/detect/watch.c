@@ -150,11 +150,7 @@ struct soc_watch {
   int limit_said;
 };
 
-static uint64_t path_hash(const char *p) {
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a: only to spread paths over workers */
-  for (; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-  return h;
-}
+static uint64_t path_hash(const char *p) { return soc_fnv1a(SOC_FNV1A_SEED, p); }
 
 static int mine(const worker *k, const char *path) {
   return k->w->nworkers <= 1 || path_hash(path) % k->w->nworkers == k->index;

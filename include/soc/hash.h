@@ -24,6 +24,15 @@ int soc_sha256_update(soc_sha256_ctx *c, const void *data, size_t len);
 int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]);
 void soc_sha256_free(soc_sha256_ctx *c);
 
+/* FNV-1a of the string s, from h (SOC_FNV1A_SEED to start): not
+ * cryptographic, only to spread keys over hash buckets or workers. */
+#define SOC_FNV1A_SEED UINT64_C(1469598103934665603)
+static inline uint64_t soc_fnv1a(uint64_t h, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    h = (h ^ *p) * UINT64_C(1099511628211);
+  return h;
+}
+
 /* An RFC 9562 version-5 UUID (SHA-1 of namespace and name): the same name
  * always gives the same id, as STIX 2.1 wants for its objects. out: 37
  * bytes ("xxxxxxxx-xxxx-5xxx-yxxx-xxxxxxxxxxxx"). Returns 0 or -EIO. */

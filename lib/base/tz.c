@@ -33,6 +33,7 @@
  * calls localtime() for that reason.
  */
 #include "soc/tz.h"
+#include "soc/hash.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -225,9 +226,7 @@ out:
 }
 
 static size_t slot_of(soc_tz_kind kind, const char *name, int64_t hour) {
-  uint64_t h = UINT64_C(1469598103934665603) ^ (uint64_t)kind; /* FNV-1a */
-  for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-    h = (h ^ *p) * UINT64_C(1099511628211);
+  uint64_t h = soc_fnv1a(SOC_FNV1A_SEED ^ (uint64_t)kind, name);
   h ^= (uint64_t)hour * UINT64_C(0x9E3779B97F4A7C15);
   return (size_t)(h >> 58) & (CACHE_SLOTS - 1);
 }

@@ -658,11 +658,14 @@ out:
 
 void soc_correlator_mark_clean(soc_correlator *c) {
   if (!c) return;
+  /* only the dirty ones: every entry is made dirty as it is made (or
+   * restored persisted), so one that is not dirty is persisted already and
+   * the cost follows what changed, not how many keys are live */
   while (c->dirty) {
     entry *e = c->dirty;
+    e->persisted = 1;
     clear_dirty(c, e);
   }
-  for (entry *e = c->head; e; e = e->next) e->persisted = 1;
   for (size_t i = 0; i < c->ntombs; i++) free(c->tombs[i].key);
   c->ntombs = 0;
   c->reset_needed = 0;

@@ -18,21 +18,32 @@ static int done_or_fail(soc_store *s, int rc, const char *what) {
   return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
 }
 
+/* The statements below run once per hit or firing: they stay prepared for
+ * the connection's life (soc_store_stmt) and are reset, not finalized,
+ * after use, so no read stays open. Only statements stepped once are kept
+ * (a scan's callback could use the same statement again). */
+static int cached(soc_store *s, soc_store_stmt_id id, const char *sql, sqlite3_stmt **st) {
+  *st = soc_store_stmt(s, id, sql);
+  return *st ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              len ? "INSERT OR REPLACE INTO detect_state(rule, key, state)"
-                                    " VALUES(?1, ?2, ?3)"
-                                  : "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2",
-                              -1, &st, NULL);
+  int rc = len ? cached(s, SOC_STMT_STATE_PUT,
+                        /* an update in place, where REPLACE deletes and inserts again */
+                        "INSERT INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)"
+                        " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state",
+                        &st)
+               : cached(s, SOC_STMT_STATE_DELETE,
+                        "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     if (len) sqlite3_bind_blob64(st, 3, blob, len, SQLITE_STATIC);
     rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return done_or_fail(s, rc, "cannot save correlation state");
 }
 
@@ -78,7 +89,7 @@ static void draft_from(sqlite3_stmt *st, soc_draft_row *r) {
   r->body = strdup(body ? body : "{}");
 }
 
-/* Steps a one-row query prepared with its parameters bound; from() maps the
+/* Steps a one-row query (cached) with its parameters bound; from() maps the
  * row. Returns 0, -ENOENT, -ENOMEM or the store's error about `what`. */
 static int one_row(soc_store *s, sqlite3_stmt *st, int rc, void (*from)(sqlite3_stmt *, void *),
                    void *out, char *const *body, const char *what) {
@@ -86,7 +97,7 @@ static int one_row(soc_store *s, sqlite3_stmt *st, int rc, void (*from)(sqlite3_
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) from(st, out);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   if (rc == SQLITE_ROW) return *body ? 0 : -ENOMEM;
   if (rc == SQLITE_DONE) return -ENOENT;
   return soc_store_fail_sql(s, rc, what);
@@ -96,8 +107,7 @@ static void draft_row_from(sqlite3_stmt *st, void *out) { draft_from(st, out); }
 
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
   sqlite3_stmt *st = NULL;
-  int rc =
-      sqlite3_prepare_v2(s->db, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_DRAFT_GET, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", &st);
   if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
   out->body = NULL;
   return one_row(s, st, rc, draft_row_from, out, &out->body, "cannot read a draft");
@@ -111,10 +121,10 @@ static void bind_row_id(sqlite3_stmt *st, int64_t id) {
     sqlite3_bind_null(st, 1);
 }
 
-/* Steps and finalizes such a write; a new row's id goes to *id. */
+/* Steps and resets such a write (cached); a new row's id goes to *id. */
 static int put_done(soc_store *s, sqlite3_stmt *st, int rc, int64_t *id, const char *what) {
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, what);
   if (!*id) *id = sqlite3_last_insert_rowid(s->db);
   return 0;
@@ -122,10 +132,10 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int rc, int64_t *id, const c
 
 int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR REPLACE INTO draft(" DRAFT_COLUMNS
-                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_DRAFT_PUT,
+                  "INSERT OR REPLACE INTO draft(" DRAFT_COLUMNS
+                  ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                  &st);
   if (rc == SQLITE_OK) {
     bind_row_id(st, r->id);
     sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
@@ -179,7 +189,8 @@ static const char *const evidence_sql[2][3] = {
 
 static int evidence_add(soc_store *s, int alert, const soc_evidence_row *e) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, evidence_sql[alert][0], -1, &st, NULL);
+  int rc = cached(s, alert ? SOC_STMT_ALERT_EVIDENCE_ADD : SOC_STMT_EVIDENCE_ADD,
+                  evidence_sql[alert][0], &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, e->draft);
     sqlite3_bind_int(st, 2, e->seq);
@@ -191,18 +202,19 @@ static int evidence_add(soc_store *s, int alert, const soc_evidence_row *e) {
     sqlite3_bind_blob64(st, 8, e->line, e->len, SQLITE_STATIC);
     rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return done_or_fail(s, rc, "cannot write evidence");
 }
 
 static int evidence_count(soc_store *s, int alert, int64_t owner) {
   sqlite3_stmt *st = NULL;
   int n = 0;
-  if (sqlite3_prepare_v2(s->db, evidence_sql[alert][1], -1, &st, NULL) == SQLITE_OK) {
+  if (cached(s, alert ? SOC_STMT_ALERT_EVIDENCE_COUNT : SOC_STMT_EVIDENCE_COUNT,
+             evidence_sql[alert][1], &st) == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, owner);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return n;
 }
 
@@ -244,18 +256,18 @@ int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, voi
 int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
                          size_t len, int64_t *id) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT INTO outbox(topic, key, payload, created_ns)"
-                              " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
-                              " * 86400000000000 AS INTEGER))",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_OUTBOX_ADD,
+                  "INSERT INTO outbox(topic, key, payload, created_ns)"
+                  " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+                  " * 86400000000000 AS INTEGER))",
+                  &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(st, 3, payload, len, SQLITE_STATIC);
     rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write to the outbox");
   if (id) *id = sqlite3_last_insert_rowid(s->db);
   return 0;
@@ -326,11 +338,11 @@ static void alert_row_from(sqlite3_stmt *st, void *out) { alert_from(st, out); }
 int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
                          int64_t since_ns, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT " ALERT_COLUMNS
-                              " FROM alert WHERE rule = ?1 AND key = ?2"
-                              " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_ALERT_FIND,
+                  "SELECT " ALERT_COLUMNS
+                  " FROM alert WHERE rule = ?1 AND key = ?2"
+                  " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
+                  &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -343,8 +355,7 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
 
 int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
   sqlite3_stmt *st = NULL;
-  int rc =
-      sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_ALERT_GET, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", &st);
   if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
   out->body = NULL;
   return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
@@ -352,10 +363,10 @@ int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
 
 int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS
-                              ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_ALERT_PUT,
+                  "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS
+                  ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                  &st);
   if (rc == SQLITE_OK) {
     bind_row_id(st, r->id);
     sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
@@ -411,11 +422,11 @@ int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, in
   int base = soc_store_evidence_count(s, draft);
   if (base >= max) return 0;
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR IGNORE INTO draft_evidence(draft, seq, block, source,"
-                              " stream, pos, ts, line) SELECT ?1, ?2 + seq, block, source, stream,"
-                              " pos, ts, line FROM alert_evidence WHERE alert = ?3 AND seq < ?4",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_ALERT_EVIDENCE_COPY,
+                  "INSERT OR IGNORE INTO draft_evidence(draft, seq, block, source,"
+                  " stream, pos, ts, line) SELECT ?1, ?2 + seq, block, source, stream,"
+                  " pos, ts, line FROM alert_evidence WHERE alert = ?3 AND seq < ?4",
+                  &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(st, 1, draft);
     sqlite3_bind_int(st, 2, base);
@@ -423,17 +434,17 @@ int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, in
     sqlite3_bind_int(st, 4, max - base);
     rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return done_or_fail(s, rc, "cannot copy an alert's evidence");
 }
 
 int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind, const char *value,
                                int64_t alert) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
-                              " VALUES(?1, ?2, ?3, ?4)",
-                              -1, &st, NULL);
+  int rc = cached(s, SOC_STMT_ALERT_ENTITY_PUT,
+                  "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
+                  " VALUES(?1, ?2, ?3, ?4)",
+                  &st);
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
@@ -441,7 +452,7 @@ int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
     sqlite3_bind_int64(st, 4, alert);
     rc = sqlite3_step(st);
   }
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
   return done_or_fail(s, rc, "cannot write an alert's entity");
 }
 

@@ -2,7 +2,8 @@
  * store_internal — what the store's files share (store.c, store_journal.c,
  * store_files.c) and nobody else sees: the handle's layout, error helpers
  * and the cache of prepared statements. Hot statements (a block insert per
- * commit, a checkpoint per file) are prepared once per connection.
+ * commit, a checkpoint per file, the detector's per hit) are prepared once
+ * per connection.
  */
 #ifndef SOC_STORE_INTERNAL_H
 #define SOC_STORE_INTERNAL_H
@@ -20,6 +21,21 @@ typedef enum {
   SOC_STMT_STREAM_UPDATE,
   SOC_STMT_SEQ_SET,
   SOC_STMT_COUNTER_SET,
+  /* the detector's and triage's, one per hit or firing (store_detect.c) */
+  SOC_STMT_STATE_PUT,
+  SOC_STMT_STATE_DELETE,
+  SOC_STMT_DRAFT_GET,
+  SOC_STMT_DRAFT_PUT,
+  SOC_STMT_EVIDENCE_ADD,
+  SOC_STMT_ALERT_EVIDENCE_ADD,
+  SOC_STMT_EVIDENCE_COUNT,
+  SOC_STMT_ALERT_EVIDENCE_COUNT,
+  SOC_STMT_OUTBOX_ADD,
+  SOC_STMT_ALERT_FIND,
+  SOC_STMT_ALERT_GET,
+  SOC_STMT_ALERT_PUT,
+  SOC_STMT_ALERT_EVIDENCE_COPY,
+  SOC_STMT_ALERT_ENTITY_PUT,
   SOC_STMT_COUNT
 } soc_store_stmt_id;
 

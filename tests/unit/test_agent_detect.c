@@ -58,7 +58,8 @@ static soc_config *copy_of_journal(const char *name, char *dir, size_t len) {
 }
 
 /* What detection left in the store, as one comparable text: the alerts and
- * drafts, their evidence (rows and distinct lines), the outbox, the counters
+ * drafts, their evidence (rows, distinct positions and distinct line texts:
+ * a rolled back block must not leave remembered lines garbled), the outbox, the counters
  * and the correlation state. */
 static void summary(const char *dir, char *out, size_t len) {
   char alerts[SUMMARY_MAX / 4], drafts[SUMMARY_MAX / 4], evidence[SUMMARY_MAX / 8],
@@ -69,7 +70,8 @@ static void summary(const char *dir, char *out, size_t len) {
                 alerts, sizeof alerts);
   agent_db_text(dir,
                 "select group_concat(n, ' ') from (select alert || ':' || count(*) || '/' || "
-                "count(distinct block || '.' || pos) as n from alert_evidence group by alert "
+                "count(distinct block || '.' || pos) || '/' || count(distinct line) as n "
+                "from alert_evidence group by alert "
                 "order by alert)",
                 alert_evidence, sizeof alert_evidence);
   agent_db_text(dir,
@@ -78,7 +80,8 @@ static void summary(const char *dir, char *out, size_t len) {
                 drafts, sizeof drafts);
   agent_db_text(dir,
                 "select group_concat(n, ' ') from (select draft || ':' || count(*) || '/' || "
-                "count(distinct block || '.' || pos) as n from draft_evidence group by draft "
+                "count(distinct block || '.' || pos) || '/' || count(distinct line) as n "
+                "from draft_evidence group by draft "
                 "order by draft)",
                 evidence, sizeof evidence);
   snprintf(out, len,
