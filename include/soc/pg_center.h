@@ -28,9 +28,9 @@ typedef struct soc_pg_center soc_pg_center;
 /* Connects to url (a libpq URI) and brings the schema to the newest
  * version, under an advisory lock so that of several collectors starting
  * together one migrates and the others wait. retention_s > 0: events
- * older than that many seconds go with their day's partition (at open and
- * at each soc_pg_center_maintain). OUT: *out, owned by the caller (free it
- * with soc_pg_center_free). On failure err holds why. */
+ * older than that many seconds go with their day's partition, at each
+ * soc_pg_center_maintain (the running collector's; a command never drops). OUT: *out, owned by the
+ * caller (free it with soc_pg_center_free). On failure err holds why. */
 int soc_pg_center_open(const char *url, int64_t retention_s, soc_pg_center **out, char *err,
                        size_t cap);
 void soc_pg_center_free(soc_pg_center *pg);

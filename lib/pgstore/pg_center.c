@@ -300,7 +300,6 @@ int soc_pg_center_open(const char *url, int64_t retention_s, soc_pg_center **out
   result = connect_db(pg);
   if (!result) result = migrate(pg);
   if (!result) result = prepare_all(pg);
-  if (!result) result = soc_pg_center_maintain(pg, NULL);
   if (result) goto out;
   *out = pg;
   pg = NULL;

@@ -281,6 +281,28 @@ expect_status 0
 expect_out "alpha=SILENT beta=SILENT silent=2"
 fi
 
+# retention: kc's events (of 2025-11-25) are in a day's partition of their
+# own; a collector keeping 30 days drops it whole, alpha's and beta's stay
+if [ "$STORE" = postgresql ]; then
+  partitions() { sql "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                      WHERE i.inhparent = 'event'::regclass ORDER BY 1" | tr '\n' ' '; }
+  run partitions
+  expect_out "event_20251125"
+  sed 's/id: center,/id: center3, retention: 30d,/' "$T/center.yaml" >"$T/center3.yaml"
+  "$COLL" -c "$T/center3.yaml" 2>"$T/c3.err" &
+  C3=$!
+  wait_for 60 "kc's old day dropped" output_is 0 count_events --agent kc
+  run partitions
+  expect_no_out "event_20251125"
+  run count_events
+  expect_out "$((ALPHA_LINES + BETA_LINES))"
+  grep -q "1 day(s) of events past collector.retention dropped" "$T/c3.err" ||
+    fail "collector 3 did not say it dropped a day"
+  CHECKS=$((CHECKS + 1))
+  kill -TERM $C3
+  wait $C3
+fi
+
 # a clean stop
 kill -TERM $C1 $C2
 wait $C1
