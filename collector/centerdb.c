@@ -72,6 +72,11 @@ void soc_centerdb_rollback(soc_centerdb *db) {
     soc_store_rollback(db->s);
 }
 
+int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups) {
+  *late_dups = 0;
+  return db->pg ? soc_pg_center_flush(db->pg, late_dups) : 0;
+}
+
 int soc_centerdb_maintain(soc_centerdb *db, int *dropped) {
   *dropped = 0;
   return db->pg ? soc_pg_center_maintain(db->pg, dropped) : 0;

@@ -33,6 +33,12 @@ void soc_centerdb_rollback(soc_centerdb *db);
  * collector.retention. OUT: *dropped, how many. */
 int soc_centerdb_maintain(soc_centerdb *db, int *dropped);
 
+/* Before the commit: events are inserted a batch at a time on PostgreSQL,
+ * where event_put's *dup is always 0 and the duplicates are known here.
+ * OUT: *late_dups, how many of the events put in this transaction were
+ * duplicates that event_put did not report (always 0 on center.db). */
+int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups);
+
 /* As store.h's soc_store_center_* of the same names. */
 int soc_centerdb_event_put(soc_centerdb *db, const soc_center_origin *o, const char *id,
                            const char *agent, const char *host, const char *ts, const char *body,

@@ -263,6 +263,10 @@ static int batch_commit(collector *c, int seek_on_failure) {
   int result = 0;
   if (!c->in_tx) return 0;
   char name[64];
+  int64_t late_dups = 0;
+  result = soc_centerdb_flush(c->db, &late_dups);
+  c->delta[C_EVENTS] -= late_dups;
+  c->delta[C_DUPLICATES] += late_dups;
   for (int i = 0; i < C_COUNT && !result; i++)
     result = soc_centerdb_counter_add(c->db, c->cfg->collector.id, counter_names[i], c->delta[i]);
   for (int r = 1; r < SOC_COLLECTOR_REASONS && !result; r++) {

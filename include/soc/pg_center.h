@@ -44,10 +44,16 @@ void soc_pg_center_rollback(soc_pg_center *pg);
  * OUT: *dropped (may be NULL), how many. */
 int soc_pg_center_maintain(soc_pg_center *pg, int *dropped);
 
-/* As soc_store_center_event_put and the others of the writer. */
+/* As soc_store_center_event_put and the others of the writer, but events
+ * are inserted a batch at a time: *dup is always 0, and the duplicates
+ * are known at soc_pg_center_flush, which must come before the commit. */
 int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const char *id,
                             const char *agent, const char *host, const char *ts, const char *body,
                             size_t len, int *dup);
+/* Inserts the events put since the last flush. OUT: *late_dups (may be
+ * NULL: they are kept for the next call) how many of the events put since
+ * the last call that asked were there already. */
+int soc_pg_center_flush(soc_pg_center *pg, int64_t *late_dups);
 int soc_pg_center_message_put(soc_pg_center *pg, const soc_center_origin *o, const char *agent,
                               const void *key, size_t key_len, const char *body, size_t len,
                               int *dup);

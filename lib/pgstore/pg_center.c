@@ -84,10 +84,12 @@ enum {
 };
 
 static const char *const prepared_sql[P_COUNT] = {
+    /* a batch of events in one statement, a column per array */
     [P_EVENT] =
         "INSERT INTO event(id, agent, host, ts, day, topic, partition, \"offset\","
-        " received_ns, body) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT DO NOTHING",
+        " received_ns, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+        " $4::text[], $5::date[], $6::text[], $7::integer[], $8::bigint[], $9::bigint[],"
+        " $10::text[]) ON CONFLICT DO NOTHING",
     [P_MESSAGE] =
         "INSERT INTO message(topic, partition, \"offset\", agent, key, received_ns, body)"
         " VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -144,12 +146,26 @@ static const char *const prepared_sql[P_COUNT] = {
     [P_ALERT] = "INSERT INTO center_alert(collector, ts_ns, kind, message) VALUES($1, $2, $3, $4)",
 };
 
+/* One column of the events waiting for the next multi-row insert, as the
+ * text of a PostgreSQL array. */
+typedef struct column {
+  char *p; /* owned */
+  size_t len, cap;
+} column;
+
+#define EVENT_COLUMNS 10
+#define EVENT_ROWS 2000       /* events per insert, at most */
+#define EVENT_BYTES (8 << 20) /* and bytes of their bodies */
+
 struct soc_pg_center {
-  PGconn *conn;        /* owned */
-  char *url;           /* owned */
-  int64_t retention_s; /* 0: events kept */
-  int prepared;        /* statements prepared on this connection */
-  int days[DAY_CACHE]; /* days (since 1970) whose partition exists */
+  column events[EVENT_COLUMNS]; /* the events not yet inserted */
+  size_t pending;               /* how many */
+  int64_t late_dups;            /* duplicates found by inserts since the last flush */
+  PGconn *conn;                 /* owned */
+  char *url;                    /* owned */
+  int64_t retention_s;          /* 0: events kept */
+  int prepared;                 /* statements prepared on this connection */
+  int days[DAY_CACHE];          /* days (since 1970) whose partition exists */
   size_t ndays;
   char err[512];
 };
@@ -312,6 +328,7 @@ out:
 
 void soc_pg_center_free(soc_pg_center *pg) {
   if (!pg) return;
+  for (int i = 0; i < EVENT_COLUMNS; i++) free(pg->events[i].p);
   if (pg->conn) PQfinish(pg->conn);
   free(pg->url);
   free(pg);
@@ -329,6 +346,8 @@ int soc_pg_center_begin(soc_pg_center *pg) {
 }
 
 int soc_pg_center_commit(soc_pg_center *pg) {
+  /* events still waiting would be lost with their offsets committed */
+  if (pg->pending) return fail(pg, -EPROTO, "events not flushed before the commit");
   int rc = exec(pg, "COMMIT", "cannot commit");
   /* a partition created in a transaction that did not commit is not there */
   if (rc) pg->ndays = 0;
@@ -341,6 +360,9 @@ void soc_pg_center_rollback(soc_pg_center *pg) {
   if (PQstatus(pg->conn) == CONNECTION_OK) exec(pg, "ROLLBACK", "cannot roll back");
   memcpy(pg->err, err, sizeof err);
   pg->ndays = 0;
+  pg->pending = 0;
+  pg->late_dups = 0;
+  for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
 }
 
 /* ---- partitions by day ------------------------------------------------------------ */
@@ -424,10 +446,56 @@ int soc_pg_center_maintain(soc_pg_center *pg, int *dropped) {
 
 /* ---- the hot path ----------------------------------------------------------------- */
 
+/* Appends n bytes of v to c as one more element of an array's text. */
+static int column_add(column *c, const char *v, size_t n) {
+  size_t need = c->len + 2 * n + 5; /* each byte escaped, quotes, comma, brace, NUL */
+  if (need > c->cap) {
+    size_t cap = c->cap ? c->cap : 4096;
+    while (cap < need) cap *= 2;
+    char *p = realloc(c->p, cap);
+    if (!p) return -ENOMEM;
+    c->p = p;
+    c->cap = cap;
+  }
+  c->p[c->len] = c->len ? ',' : '{';
+  c->len++;
+  c->p[c->len++] = '"';
+  for (size_t i = 0; i < n; i++) {
+    if (v[i] == '"' || v[i] == '\\') c->p[c->len++] = '\\';
+    c->p[c->len++] = v[i];
+  }
+  c->p[c->len++] = '"';
+  return 0;
+}
+
+int soc_pg_center_flush(soc_pg_center *pg, int64_t *late_dups) {
+  int rc = 0;
+  if (pg->pending) {
+    const char *v[EVENT_COLUMNS];
+    for (int i = 0; i < EVENT_COLUMNS; i++) {
+      pg->events[i].p[pg->events[i].len] = '}';
+      pg->events[i].p[pg->events[i].len + 1] = '\0';
+      v[i] = pg->events[i].p;
+    }
+    PGresult *res = NULL;
+    rc = run(pg, P_EVENT, EVENT_COLUMNS, v, NULL, NULL, &res, "cannot store events");
+    if (!rc) {
+      pg->late_dups += (int64_t)pg->pending - strtoll(PQcmdTuples(res), NULL, 10);
+      PQclear(res);
+    }
+    pg->pending = 0;
+    for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+  }
+  if (late_dups) *late_dups = rc ? 0 : pg->late_dups;
+  if (late_dups || rc) pg->late_dups = 0;
+  return rc;
+}
+
 int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const char *id,
                             const char *agent, const char *host, const char *ts, const char *body,
                             size_t len, int *dup) {
   if (!pg || !o || !id || !agent || !host || !ts || !body) return -EINVAL;
+  if (dup) *dup = 0;
   int day = day_of(ts);
   int rc = partition_for(pg, day);
   if (rc) return rc;
@@ -436,15 +504,14 @@ int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const
   snprintf(part, sizeof part, "%d", (int)o->partition);
   snprintf(off, sizeof off, "%lld", (long long)o->offset);
   snprintf(recv, sizeof recv, "%lld", (long long)o->received_ns);
-  const char *v[10] = {id, agent, host, ts, dtext, o->topic, part, off, recv, body};
-  /* the body goes as binary text: its length is given, no NUL needed */
-  int lens[10] = {[9] = (int)len}, fmts[10] = {[9] = 1};
-  PGresult *res = NULL;
-  rc = run(pg, P_EVENT, 10, v, lens, fmts, &res, "cannot store an event");
-  if (rc) return rc;
-  int d = unchanged(res);
-  if (dup) *dup = d;
-  return 0;
+  const char *v[EVENT_COLUMNS] = {id, agent, host, ts, dtext, o->topic, part, off, recv, body};
+  for (int i = 0; i < EVENT_COLUMNS && !rc; i++)
+    rc = column_add(&pg->events[i], v[i], i == EVENT_COLUMNS - 1 ? len : strlen(v[i]));
+  if (rc) return fail(pg, rc, "out of memory for a batch of events");
+  pg->pending++;
+  if (pg->pending >= EVENT_ROWS || pg->events[EVENT_COLUMNS - 1].len >= EVENT_BYTES)
+    rc = soc_pg_center_flush(pg, NULL);
+  return rc;
 }
 
 int soc_pg_center_message_put(soc_pg_center *pg, const soc_center_origin *o, const char *agent,
