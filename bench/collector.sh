@@ -48,13 +48,15 @@ awk '{ sub(/ LabSZ /, " srv" (NR % 256) " "); print }' "$W/lines" >"$W/input.log
 for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
 
-# events_in STATE_DIR [DATABASE]: events stored in center.db or in DATABASE
+# events_in STATE_DIR [DATABASE]: events stored in center.db or in DATABASE,
+# from the collectors' counters (committed with the events), which cost the
+# store nothing to read where a count(*) every 50 ms would
+EVENTS_SQL="select coalesce(sum(value), 0) from counter where name = 'events'"
 events_in() {
   if [ -n "${2:-}" ]; then
-    "$PG_BIN/psql" -h "$PG_DIR" -U soc -d "$2" -qAt -c "select count(*) from event" 2>/dev/null ||
-      echo 0
+    "$PG_BIN/psql" -h "$PG_DIR" -U soc -d "$2" -qAt -c "$EVENTS_SQL" 2>/dev/null || echo 0
   else
-    sqlite3 "$1/center.db" "select count(*) from event" 2>/dev/null || echo 0
+    sqlite3 "$1/center.db" "$EVENTS_SQL" 2>/dev/null || echo 0
   fi
 }
 
@@ -85,9 +87,19 @@ read -r u s m <"$W/kcat.time"
 row "kcat -C (read limit, to /dev/null)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
 
 # --- soccollector: K members of a new group into one center.db
+# pg_cpu: CPU seconds the PostgreSQL server spent so far: the postmaster,
+# its live processes, and the backends that ended (reaped: cutime, cstime)
+pg_cpu() {
+  local pm c sum
+  pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+  sum=$(awk '{print ($14+$15+$16+$17)/'"$(getconf CLK_TCK)"'}' "/proc/$pm/stat")
+  for c in $(pgrep -P "$pm"); do sum=$(echo "$sum + $(cpu_of "$c" 2>/dev/null || echo 0)" | bc -l); done
+  echo "$sum"
+}
+
 # collectors K GROUP NAME [pg]: with pg, on a new database GROUP
 collectors() {
-  local k=$1 d="$W/$2" pids=() i t0 t1 tj cpu=0 rss=0 store="" db=""
+  local k=$1 d="$W/$2" pids=() i t0 t1 tj cpu=0 rss=0 store="" db="" pg0=0
   mkdir -p "$d"
   if [ -n "${4:-}" ]; then
     db=$2
@@ -106,6 +118,7 @@ YAML
     "$BIN/collector/soccollector" -c "$d/c1.yaml" enroll bench --key "$KEY" --agency bench \
       >/dev/null
   fi
+  [ -n "$db" ] && pg0=$(pg_cpu)
   t0=$(now)
   for i in $(seq "$k"); do
     "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
@@ -125,6 +138,11 @@ YAML
   echo "$3: group join $(echo "$tj - $t0" | bc -l | cut -c1-4) s before the first assignment" >>"$W/notes"
   kill -TERM "${pids[@]}"
   wait "${pids[@]}" 2>/dev/null || true
+  if [ -n "$db" ]; then
+    sleep 1 # the backends end and are reaped
+    echo "$3: the PostgreSQL server spent $(echo "($(pg_cpu) - $pg0) * 1000000 / $N" | bc -l |
+      cut -c1-5) CPU-s per 1M events beside the collectors'" >>"$W/notes"
+  fi
 }
 collectors 1 one "soccollector, 1 member"
 collectors 2 two "soccollector, 2 members, one center.db"

@@ -71,7 +71,7 @@
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
-#define BATCH_MAX 10000           /* messages per SQLite transaction */
+#define BATCH_MAX 10000           /* messages per store transaction */
 #define BATCH_MS 200              /* and at most this long between commits */
 #define RETRY_MS 1000             /* pause after the store refused a batch */
 #define ERROR_REPEAT_S 10         /* the same Kafka error is logged at most this often */
@@ -195,7 +195,7 @@ static void usage(FILE *out) {
           "      --help-config   list every configuration key with its default\n"
           "                      (--help-config=man: as man(7) source, for soccollector.yaml(5))\n"
           "  -V, --version       print the version\n"
-          "commands (none: consume from Kafka into center.db until SIGTERM):\n"
+          "commands (none: consume from Kafka into the store until SIGTERM):\n"
           "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
           "                                  collector.agent_silence without one; then\n"
           "                                  the keys: enrolled, revoked, pending\n"
@@ -203,7 +203,7 @@ static void usage(FILE *out) {
           "  enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
           "                                  accept the agent's messages signed by PUBKEY\n"
           "  revoke AGENT-ID [--by NAME]     refuse them again\n"
-          "  events --count [--agent ID]     how many events center.db holds\n"
+          "  events --count [--agent ID]     how many events the store holds\n"
           "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
           "  stats [--json]                  the collectors' counters\n"
           "  incidents|overdue [--json] [--now T]   reports, their clocks, flags, evidence\n"

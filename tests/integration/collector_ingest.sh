@@ -48,6 +48,25 @@ kafka:
 YAML
 if [ "$STORE" = postgresql ]; then
   start_pg || { fail "cannot start PostgreSQL"; finish; }
+  # four collectors' commands at once on a new database: one migrates under
+  # the advisory lock, the others wait and find the schema there
+  "$PG_BIN/psql" -h "$PG_DIR" -U soc -d postgres -qAt -c "CREATE DATABASE race" >/dev/null
+  sed "s|^collector: { id: center, |collector: { id: center, store: \"${PG_URL/\/center/\/race}\", |" \
+    "$T/center.yaml" >"$T/race.yaml"
+  RACE=()
+  for i in 1 2 3 4; do
+    "$COLL" -c "$T/race.yaml" events --count >"$T/race$i.out" 2>&1 &
+    RACE+=($!)
+  done
+  wait "${RACE[@]}"
+  run cat "$T"/race?.out
+  expect_out "0
+0
+0
+0"
+  expect_no_out "cannot"
+  run "$PG_BIN/psql" -h "$PG_DIR" -U soc -d race -qAt -c "SELECT count(*), max(version) FROM schema_version"
+  expect_out "1|1"
   sed -i "s|^collector: { id: center, |collector: { id: center, store: \"$PG_URL\", |" "$T/center.yaml"
 fi
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
