@@ -155,3 +155,19 @@ int soc_centerdb_counters_scan(soc_centerdb *db, soc_center_counter_cb cb, void 
   return db->pg ? soc_pg_center_counters_scan(db->pg, cb, arg)
                 : soc_store_center_counters_scan(db->s, cb, arg);
 }
+
+int soc_centerdb_agents_scan(soc_centerdb *db, soc_center_agent_cb cb, void *arg) {
+  return db->pg ? soc_pg_center_agents_scan(db->pg, cb, arg)
+                : soc_store_center_agents_scan(db->s, cb, arg);
+}
+
+int soc_centerdb_enrolments_scan(soc_centerdb *db, soc_center_enrolment_cb cb, void *arg) {
+  return db->pg ? soc_pg_center_enrolments_scan(db->pg, cb, arg)
+                : soc_store_center_enrolments_scan(db->s, cb, arg);
+}
+
+int soc_centerdb_quarantine_scan(soc_centerdb *db, size_t limit, soc_center_rejected_cb cb,
+                                 void *arg) {
+  return db->pg ? soc_pg_center_quarantine_scan(db->pg, limit, cb, arg)
+                : soc_store_center_quarantine_scan(db->s, limit, cb, arg);
+}

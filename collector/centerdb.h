@@ -4,7 +4,7 @@
  * (pg_center.h) when it is a postgresql:// URL. The ingest path (events,
  * other messages, quarantine, agents, keys, counters, alerts) and the
  * commands built on it use this; what is not yet on PostgreSQL (reports,
- * evidence, decisions, campaigns, the agents and quarantine listings) asks
+ * evidence, decisions, campaigns, revocation, the metrics endpoint) asks
  * soc_centerdb_sqlite for center.db and is refused on PostgreSQL by
  * soc_center_needs_sqlite (center.h).
  */
@@ -62,5 +62,9 @@ int soc_centerdb_pending_seen(soc_centerdb *db, const char *agent, const char *k
 int soc_centerdb_enrol(soc_centerdb *db, const soc_center_enrolment *e);
 int soc_centerdb_events_count(soc_centerdb *db, const char *agent, int64_t *n);
 int soc_centerdb_counters_scan(soc_centerdb *db, soc_center_counter_cb cb, void *arg);
+int soc_centerdb_agents_scan(soc_centerdb *db, soc_center_agent_cb cb, void *arg);
+int soc_centerdb_enrolments_scan(soc_centerdb *db, soc_center_enrolment_cb cb, void *arg);
+int soc_centerdb_quarantine_scan(soc_centerdb *db, size_t limit, soc_center_rejected_cb cb,
+                                 void *arg);
 
 #endif

@@ -249,11 +249,11 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
   return 0;
 }
 
-int soc_enrol_list(soc_store *s, fjson_object *json) {
+int soc_enrol_list(soc_centerdb *db, fjson_object *json) {
   fjson_object *list = json ? fjson_object_new_array() : NULL;
   if (json && !list) return -ENOMEM;
   if (!json) printf("\nKEYS\n");
-  int rc = soc_store_center_enrolments_scan(s, list_one, list);
+  int rc = soc_centerdb_enrolments_scan(db, list_one, list);
   if (json) fjson_object_object_add(json, "keys", list);
   return rc;
 }

@@ -925,7 +925,7 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   return 0;
 }
 
-static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
+static int cmd_agents(const soc_collector_config *cfg, soc_centerdb *db, int json) {
   agents_ctx x = {.json = json,
                   .now_ns = soc_now_real_ns(),
                   .silence_ns = cfg->collector.agent_silence * 1000000000,
@@ -934,9 +934,9 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
   if (!json)
     printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION", "HEARTBEAT",
            "LAG", "STATUS");
-  int rc = soc_store_center_agents_scan(s, print_agent, &x);
+  int rc = soc_centerdb_agents_scan(db, print_agent, &x);
   fjson_object *o = json ? fjson_object_new_object() : NULL;
-  if (!rc) rc = soc_enrol_list(s, o);
+  if (!rc) rc = soc_enrol_list(db, o);
   if (json && !rc) {
     fjson_object_object_add(o, "agents", x.list);
     fjson_object_object_add(o, "silent", fjson_object_new_int64((int64_t)x.silent));
@@ -947,7 +947,7 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
     fjson_object_put(x.list);
   }
   fjson_object_put(o);
-  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
   return rc ? 1 : 0;
 }
 
@@ -992,13 +992,13 @@ static int print_rejected(void *arg, const soc_center_rejected *r) {
   return 0;
 }
 
-static int cmd_quarantine(soc_store *s, int json, size_t limit) {
+static int cmd_quarantine(soc_centerdb *db, int json, size_t limit) {
   quarantine_ctx x = {.json = json, .list = json ? fjson_object_new_array() : NULL};
   if (json && !x.list) return 1;
-  int rc = soc_store_center_quarantine_scan(s, limit, print_rejected, &x);
+  int rc = soc_centerdb_quarantine_scan(db, limit, print_rejected, &x);
   if (json && !rc) printf("%s\n", fjson_object_to_json_string_ext(x.list, FJSON_TO_STRING_PRETTY));
   fjson_object_put(x.list);
-  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
   return rc ? 1 : 0;
 }
 
@@ -1102,14 +1102,11 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if ((!strcmp(cmd, "agents") || !strcmp(cmd, "quarantine")) &&
-      soc_center_needs_sqlite(cfg, cmd) < 0)
-    return 1;
   if (soc_centerdb_open(cfg, &db) < 0) return 1;
   if (!strcmp(cmd, "agents")) {
-    status = cmd_agents(cfg, soc_centerdb_sqlite(db), json);
+    status = cmd_agents(cfg, db, json);
   } else if (!strcmp(cmd, "quarantine")) {
-    status = cmd_quarantine(soc_centerdb_sqlite(db), json, (size_t)limit);
+    status = cmd_quarantine(db, json, (size_t)limit);
   } else if (!strcmp(cmd, "stats")) {
     status = cmd_stats(db, json);
   } else {

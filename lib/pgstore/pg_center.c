@@ -16,6 +16,7 @@
  */
 #include "soc/pg_center.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
@@ -704,6 +705,106 @@ int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, voi
   for (int r = 0; !rc && r < PQntuples(res); r++)
     rc = cb(arg, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
             strtoll(PQgetvalue(res, r, 2), NULL, 10));
+  PQclear(res);
+  return rc;
+}
+
+#define INT(r, c) strtoll(PQgetvalue(res, r, c), NULL, 10)
+
+int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *arg) {
+  if (!pg || !cb) return -EINVAL;
+  PGresult *res = NULL;
+  int rc = query(pg,
+                 "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s, lag_lines,"
+                 " broker, counters, audit_seq, audit_head, store_id, store_block, store_flag,"
+                 " store_flag_ns FROM agent ORDER BY id",
+                 0, NULL, PGRES_TUPLES_OK, &res, "cannot read agents");
+  for (int r = 0; !rc && r < PQntuples(res); r++) {
+    soc_center_agent a = {.id = PQgetvalue(res, r, 0),
+                          .agency = PQgetvalue(res, r, 1),
+                          .authority = INT(r, 2),
+                          .version = PQgetvalue(res, r, 3),
+                          .seen_ns = INT(r, 4),
+                          .hb_ts = PQgetvalue(res, r, 5),
+                          .uptime_s = INT(r, 6),
+                          .lag_lines = INT(r, 7),
+                          .broker = PQgetvalue(res, r, 8),
+                          .counters = PQgetvalue(res, r, 9),
+                          .audit_seq = INT(r, 10),
+                          .audit_head = PQgetvalue(res, r, 11),
+                          .store_id = PQgetvalue(res, r, 12),
+                          .store_block = INT(r, 13),
+                          .store_flag = PQgetvalue(res, r, 14),
+                          .store_flag_ns = INT(r, 15)};
+    rc = cb(arg, &a);
+  }
+  PQclear(res);
+  return rc;
+}
+
+int soc_pg_center_enrolments_scan(soc_pg_center *pg, soc_center_enrolment_cb cb, void *arg) {
+  if (!pg || !cb) return -EINVAL;
+  PGresult *res = NULL;
+  int rc = query(
+      pg,
+      "SELECT agent, key, agency, state, \"by\", os_user, at_ns, 0, 0, 0 AS o,"
+      " prev_key, rotated_ns FROM enrolment UNION ALL SELECT agent, key, '', '" SOC_CENTER_PENDING
+      "', '', '', first_ns, last_ns, messages, 1 AS o, '', 0 FROM pending_key"
+      " ORDER BY o, agent, key",
+      0, NULL, PGRES_TUPLES_OK, &res, "cannot read the enrolments");
+  for (int r = 0; !rc && r < PQntuples(res); r++) {
+    soc_center_enrolment e = {.agent = PQgetvalue(res, r, 0),
+                              .key = PQgetvalue(res, r, 1),
+                              .agency = PQgetvalue(res, r, 2),
+                              .state = PQgetvalue(res, r, 3),
+                              .by = PQgetvalue(res, r, 4),
+                              .os_user = PQgetvalue(res, r, 5),
+                              .at_ns = INT(r, 6),
+                              .last_ns = INT(r, 7),
+                              .messages = INT(r, 8),
+                              .prev_key = PQgetvalue(res, r, 10),
+                              .rotated_ns = INT(r, 11)};
+    rc = cb(arg, &e);
+  }
+  PQclear(res);
+  return rc;
+}
+
+int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_rejected_cb cb,
+                                  void *arg) {
+  if (!pg || !cb) return -EINVAL;
+  char lim[24];
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *v[1] = {limit ? lim : NULL}; /* NULL: LIMIT ALL */
+  PGresult *res = NULL;
+  /* key and payload in binary: they are bytes as they came */
+  PGresult *got =
+      PQexecParams(pg->conn,
+                   "SELECT topic, partition, \"offset\", key, reason, detail, size,"
+                   " received_ns, payload FROM quarantine"
+                   " ORDER BY received_ns, topic, partition, \"offset\" LIMIT $1::bigint",
+                   1, NULL, v, NULL, NULL, 1);
+  int rc = hand_over(pg, got, PGRES_TUPLES_OK, &res, "cannot read the quarantine");
+  for (int r = 0; !rc && r < PQntuples(res); r++) {
+    uint32_t part;
+    uint64_t num[3];
+    memcpy(&part, PQgetvalue(res, r, 1), 4);
+    memcpy(&num[0], PQgetvalue(res, r, 2), 8);
+    memcpy(&num[1], PQgetvalue(res, r, 6), 8);
+    memcpy(&num[2], PQgetvalue(res, r, 7), 8);
+    soc_center_rejected q = {.topic = PQgetvalue(res, r, 0),
+                             .partition = (int32_t)be32toh(part),
+                             .offset = (int64_t)be64toh(num[0]),
+                             .key = PQgetvalue(res, r, 3),
+                             .key_len = (size_t)PQgetlength(res, r, 3),
+                             .reason = PQgetvalue(res, r, 4),
+                             .detail = PQgetvalue(res, r, 5),
+                             .size = (int64_t)be64toh(num[1]),
+                             .received_ns = (int64_t)be64toh(num[2]),
+                             .payload = PQgetvalue(res, r, 8),
+                             .payload_len = (size_t)PQgetlength(res, r, 8)};
+    rc = cb(arg, &q);
+  }
   PQclear(res);
   return rc;
 }

@@ -18,8 +18,9 @@
 #  - SIGTERM stops a collector with status 0.
 # With SOC_TEST_STORE=postgresql (integration.collector_ingest_pg) the same
 # runs on a throwaway PostgreSQL (pg_lib.sh), which is also restarted
-# (pg_ctl -m immediate, as a crash) mid-feed; the checks read the tables
-# with psql, and the listings not yet on PostgreSQL must refuse clearly.
+# (pg_ctl -m immediate, as a crash) mid-feed; there the commands not yet on
+# PostgreSQL must refuse clearly, the migrations survive a race, and
+# collector.retention drops an old day.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -217,21 +218,16 @@ expect_out "$GOOD"
 quarantined() { sql "select count(*) from quarantine" 2>/dev/null || echo -1; }
 wait_for 30 "$HOSTILE messages quarantined" output_is "$HOSTILE" quarantined
 if [ "$STORE" = postgresql ]; then
-  # the listings are not yet on PostgreSQL: refused, clearly, with no center.db made
-  for cmd in quarantine agents incidents; do
+  # the reports' commands are not yet on PostgreSQL: refused, clearly, with
+  # no center.db made beside it
+  for cmd in incidents "revoke kc"; do
     run "$COLL" -c "$T/center.yaml" $cmd
     expect_status 1
     expect_err "is not yet available with the center on PostgreSQL"
   done
   [ ! -e "$T/center/center.db" ] || fail "a center.db was made beside PostgreSQL"
   CHECKS=$((CHECKS + 1))
-  run sql "SELECT count(*) FILTER (WHERE convert_from(key, 'UTF8') = 'q-' || reason),
-             count(*) FILTER (WHERE reason = 'too_large' AND size > 1000000
-                              AND length(payload) <= 4096) FROM quarantine"
-  expect_out "$HOSTILE	1"
-  run sql "SELECT agent, key FROM pending_key"
-  expect_out "kc2	$("$SOC_BIN/tests/socsign" "$T/kc2.key" --pub)"
-else
+fi
 run "$COLL" -c "$T/center.yaml" quarantine --json
 expect_status 0
 echo "$OUT" >"$T/q.json"
@@ -252,7 +248,6 @@ expect_out "reason=not_json"
 run "$COLL" -c "$T/center.yaml" agents
 expect_out "kc2                      pending"
 expect_out "soccollector enroll kc2 --key $("$SOC_BIN/tests/socsign" "$T/kc2.key" --pub)"
-fi
 
 # counters: the replayed event is a duplicate; quarantine counted by reason
 run "$COLL" -c "$T/center.yaml" stats --json
@@ -268,13 +263,6 @@ expect_out "events=$TOTAL quarantined=$HOSTILE duplicates>=1:True not_json=2"
 
 # agents from heartbeats: beta stopped at once, so it turns SILENT while
 # alpha still beats
-if [ "$STORE" = postgresql ]; then
-  run sql "SELECT id, agency, authority FROM agent ORDER BY id"
-  expect_out "alpha	test	36"
-  expect_out "beta	test	36"
-  kill -TERM $ALPHA
-  wait $ALPHA
-else
 agent_is() { "$COLL" -c "$T/center.yaml" agents 2>/dev/null | grep -qE "^$1 .*$2\$"; }
 wait_for 60 "beta SILENT at the center" agent_is beta SILENT
 run "$COLL" -c "$T/center.yaml" agents
@@ -298,7 +286,6 @@ assert a["agency"] == "test" and a["authority"] == 36 and a["counters"]["app"]["
 ' "$T/agents.json"
 expect_status 0
 expect_out "alpha=SILENT beta=SILENT silent=2"
-fi
 
 # retention: kc's events (of 2025-11-25) are in a day's partition of their
 # own; a collector keeping 30 days drops it whole, alpha's and beta's stay
