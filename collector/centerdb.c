@@ -171,3 +171,14 @@ int soc_centerdb_quarantine_scan(soc_centerdb *db, size_t limit, soc_center_reje
   return db->pg ? soc_pg_center_quarantine_scan(db->pg, limit, cb, arg)
                 : soc_store_center_quarantine_scan(db->s, limit, cb, arg);
 }
+
+int soc_centerdb_revoke(soc_centerdb *db, const char *agent, const char *by, const char *os_user,
+                        int64_t at_ns) {
+  return db->pg ? soc_pg_center_revoke(db->pg, agent, by, os_user, at_ns)
+                : soc_store_center_revoke(db->s, agent, by, os_user, at_ns);
+}
+
+int soc_centerdb_alerts_scan(soc_centerdb *db, size_t limit, soc_center_alert_cb cb, void *arg) {
+  return db->pg ? soc_pg_center_alerts_scan(db->pg, limit, cb, arg)
+                : soc_store_center_alerts_scan(db->s, limit, cb, arg);
+}

@@ -4,9 +4,8 @@
  * (pg_center.h) when it is a postgresql:// URL. The ingest path (events,
  * other messages, quarantine, agents, keys, counters, alerts) and the
  * commands built on it use this; what is not yet on PostgreSQL (reports,
- * evidence, decisions, campaigns, revocation, the metrics endpoint) asks
- * soc_centerdb_sqlite for center.db and is refused on PostgreSQL by
- * soc_center_needs_sqlite (center.h).
+ * evidence, decisions, campaigns) asks soc_centerdb_sqlite for center.db
+ * and is refused on PostgreSQL by soc_center_needs_sqlite (center.h).
  */
 #ifndef SOC_COLLECTOR_CENTERDB_H
 #define SOC_COLLECTOR_CENTERDB_H
@@ -60,6 +59,9 @@ int soc_centerdb_key_of(soc_centerdb *db, const char *agent, soc_center_key_row 
 int soc_centerdb_rotate(soc_centerdb *db, const char *agent, const char *key, int64_t at_ns);
 int soc_centerdb_pending_seen(soc_centerdb *db, const char *agent, const char *key, int64_t at_ns);
 int soc_centerdb_enrol(soc_centerdb *db, const soc_center_enrolment *e);
+int soc_centerdb_revoke(soc_centerdb *db, const char *agent, const char *by, const char *os_user,
+                        int64_t at_ns);
+int soc_centerdb_alerts_scan(soc_centerdb *db, size_t limit, soc_center_alert_cb cb, void *arg);
 int soc_centerdb_events_count(soc_centerdb *db, const char *agent, int64_t *n);
 int soc_centerdb_counters_scan(soc_centerdb *db, soc_center_counter_cb cb, void *arg);
 int soc_centerdb_agents_scan(soc_centerdb *db, soc_center_agent_cb cb, void *arg);

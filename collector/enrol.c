@@ -134,18 +134,18 @@ out:
 }
 
 static int cmd_revoke(const soc_collector_config *cfg, const char *agent, const char *by) {
-  soc_store *s = NULL;
+  soc_centerdb *db = NULL;
   char user[256];
   if (!name_ok("revoke --by", by, 255)) return 2;
-  if (soc_center_open(cfg, &s) < 0) return 1;
-  int rc = soc_store_center_revoke(s, agent, by, os_user(user, sizeof user), soc_now_real_ns());
+  if (soc_centerdb_open(cfg, &db) < 0) return 1;
+  int rc = soc_centerdb_revoke(db, agent, by, os_user(user, sizeof user), soc_now_real_ns());
   char safe[SOC_UTF8_PRINTABLE_BUF(64)];
   if (rc < 0)
-    fprintf(stderr, "soccollector revoke: %s\n", soc_store_errmsg(s));
+    fprintf(stderr, "soccollector revoke: %s\n", soc_centerdb_errmsg(db));
   else
     printf("revoked %s: its messages are quarantined as 'revoked' until it is enrolled again\n",
            soc_utf8_printable(agent, safe, sizeof safe));
-  soc_store_close(s);
+  soc_centerdb_free(db);
   return rc == -ENOENT ? 2 : rc < 0 ? 1 : 0;
 }
 

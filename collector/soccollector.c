@@ -689,9 +689,11 @@ static int subscribe(collector *c) {
   if (err)
     fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re, rd_kafka_err2str(err));
   else
-    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s/center.db\n",
+    /* not the URL: it may hold a password */
+    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n",
             c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
-            c->cfg->collector.state_dir);
+            c->store ? c->cfg->collector.state_dir : "PostgreSQL (collector.store)",
+            c->store ? "/center.db" : "");
   return err ? -EIO : 0;
 }
 
@@ -754,7 +756,6 @@ static int run(const soc_collector_config *cfg) {
   batch_forget(&c);
   c.expect = rd_kafka_topic_partition_list_new(16);
   if (!c.next || !c.first || !c.expect) goto out;
-  if (cfg->metrics.listen && soc_center_needs_sqlite(cfg, "metrics.listen") < 0) goto out;
   if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
   c.store = soc_centerdb_sqlite(c.db);
   if (c.store) {
@@ -1046,11 +1047,9 @@ static int print_alert(void *arg, const char *collector_id, int64_t ts_ns, const
 /* The counters, then the newest alerts of the collectors themselves. */
 static int cmd_stats(soc_centerdb *db, int json) {
   fjson_object *all = json ? fjson_object_new_object() : NULL;
-  soc_store *s = soc_centerdb_sqlite(db);
   int rc = soc_centerdb_counters_scan(db, print_counter, all);
-  /* the collectors' alerts are not yet read back from PostgreSQL */
-  if (!rc && !json && s) printf("alerts (the newest %d):\n", ALERTS_SHOWN);
-  if (!rc && s) rc = soc_store_center_alerts_scan(s, ALERTS_SHOWN, print_alert, all);
+  if (!rc && !json) printf("alerts (the newest %d):\n", ALERTS_SHOWN);
+  if (!rc) rc = soc_centerdb_alerts_scan(db, ALERTS_SHOWN, print_alert, all);
   if (all && !rc) printf("%s\n", fjson_object_to_json_string_ext(all, FJSON_TO_STRING_PRETTY));
   fjson_object_put(all);
   if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));

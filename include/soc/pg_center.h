@@ -72,10 +72,13 @@ int soc_pg_center_rotate(soc_pg_center *pg, const char *agent, const char *key, 
 int soc_pg_center_pending_seen(soc_pg_center *pg, const char *agent, const char *key,
                                int64_t at_ns);
 int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e);
+int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, const char *os_user,
+                         int64_t at_ns);
 
 /* Reading, as soc_store_center_events_count and the others. */
 int soc_pg_center_events_count(soc_pg_center *pg, const char *agent, int64_t *n);
 int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, void *arg);
+int soc_pg_center_alerts_scan(soc_pg_center *pg, size_t limit, soc_center_alert_cb cb, void *arg);
 int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *arg);
 int soc_pg_center_enrolments_scan(soc_pg_center *pg, soc_center_enrolment_cb cb, void *arg);
 int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_rejected_cb cb,

@@ -682,6 +682,23 @@ int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e) {
   return rc;
 }
 
+int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, const char *os_user,
+                         int64_t at_ns) {
+  if (!pg || !agent || !by || !os_user) return -EINVAL;
+  char at[24];
+  snprintf(at, sizeof at, "%lld", (long long)at_ns);
+  const char *v[4] = {agent, by, os_user, at};
+  PGresult *res = NULL;
+  int rc = query(pg,
+                 "UPDATE enrolment SET state = '" SOC_CENTER_REVOKED
+                 "', \"by\" = $2,"
+                 " os_user = $3, at_ns = $4, prev_key = '' WHERE agent = $1",
+                 4, v, PGRES_COMMAND_OK, &res, "cannot revoke a key");
+  if (rc) return rc;
+  if (unchanged(res)) return fail(pg, -ENOENT, "agent '%s' is not enrolled", agent);
+  return 0;
+}
+
 /* ---- reading ---------------------------------------------------------------------- */
 
 int soc_pg_center_events_count(soc_pg_center *pg, const char *agent, int64_t *n) {
@@ -805,6 +822,22 @@ int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_re
                              .payload_len = (size_t)PQgetlength(res, r, 8)};
     rc = cb(arg, &q);
   }
+  PQclear(res);
+  return rc;
+}
+
+int soc_pg_center_alerts_scan(soc_pg_center *pg, size_t limit, soc_center_alert_cb cb, void *arg) {
+  if (!pg || !cb) return -EINVAL;
+  char lim[24];
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *v[1] = {limit ? lim : NULL}; /* NULL: LIMIT ALL */
+  PGresult *res = NULL;
+  int rc = query(pg,
+                 "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM center_alert"
+                 " ORDER BY id DESC LIMIT $1::bigint) newest ORDER BY id",
+                 1, v, PGRES_TUPLES_OK, &res, "cannot read alerts");
+  for (int r = 0; !rc && r < PQntuples(res); r++)
+    rc = cb(arg, PQgetvalue(res, r, 0), INT(r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3));
   PQclear(res);
   return rc;
 }

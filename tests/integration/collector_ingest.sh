@@ -220,7 +220,7 @@ wait_for 30 "$HOSTILE messages quarantined" output_is "$HOSTILE" quarantined
 if [ "$STORE" = postgresql ]; then
   # the reports' commands are not yet on PostgreSQL: refused, clearly, with
   # no center.db made beside it
-  for cmd in incidents "revoke kc"; do
+  for cmd in incidents summary campaigns; do
     run "$COLL" -c "$T/center.yaml" $cmd
     expect_status 1
     expect_err "is not yet available with the center on PostgreSQL"
@@ -308,6 +308,15 @@ if [ "$STORE" = postgresql ]; then
   kill -TERM $C3
   wait $C3
 fi
+
+# the operator revokes kc: its key is listed revoked; kc2 was never enrolled
+run "$COLL" -c "$T/center.yaml" revoke kc --by test
+expect_status 0
+run "$COLL" -c "$T/center.yaml" agents
+expect_out "kc                       revoked"
+run "$COLL" -c "$T/center.yaml" revoke kc2 --by test
+expect_status 2
+expect_err "agent 'kc2' is not enrolled"
 
 # a clean stop
 kill -TERM $C1 $C2
