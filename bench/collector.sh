@@ -8,7 +8,10 @@
 #                center.db (validation, the signature checked against the
 #                agent's enrolled key, event.id dedup, SQLite, offsets
 #                committed after each transaction);
-#   2 x soccollector  two members of another new group, one center.db.
+#   2 x soccollector  two members of another new group, one center.db;
+#   and both again on PostgreSQL (collector.store), a throwaway cluster of
+#   Debian's postgresql on a Unix socket (tests/integration/pg_lib.sh), one
+#   fresh database per run.
 # The topic is loaded first by socagent itself (file -> journal -> ECS JSON ->
 # lz4, as the agents forward), on enough partitions that the development
 # broker keeps every message (it keeps only ~5 MB per partition; the script
@@ -20,7 +23,8 @@
 #
 #   bench/collector.sh [BUILD_DIR] [EVENTS] [PARTITIONS]
 #
-# Needs: kcat, sqlite3, python3, /usr/bin/time. Only loopback.
+# Needs: kcat, sqlite3, python3, /usr/bin/time, postgresql (else its rows are
+# left out). Only loopback.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
@@ -31,7 +35,9 @@ N=${2:-200000}
 PARTS=${3:-$(((N + 7999) / 8000 > 16 ? (N + 7999) / 8000 : 16))}
 W=$(mktemp -d)
 . "$SRC/bench/lib.sh"
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+skip() { echo "no PostgreSQL rows: $*" >>"$W/notes"; PG_BIN=""; }
+. "$SRC/tests/integration/pg_lib.sh"
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$W"' EXIT
 # The agent keys events by host.name: 256 hosts instead of the sample's one
 # spread them over the partitions, as many hosts at many agencies would.
 python3 "$SRC/bench/gen_lines.py" "$W/lines" "$N"
@@ -42,7 +48,17 @@ awk '{ sub(/ LabSZ /, " srv" (NR % 256) " "); print }' "$W/lines" >"$W/input.log
 for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
 
-events_in() { sqlite3 "$1/center.db" "select count(*) from event" 2>/dev/null || echo 0; }
+# events_in STATE_DIR [DATABASE]: events stored in center.db or in DATABASE,
+# from the collectors' counters (committed with the events), which cost the
+# store nothing to read where a count(*) every 50 ms would
+EVENTS_SQL="select coalesce(sum(value), 0) from counter where name = 'events'"
+events_in() {
+  if [ -n "${2:-}" ]; then
+    "$PG_BIN/psql" -h "$PG_DIR" -U soc -d "$2" -qAt -c "$EVENTS_SQL" 2>/dev/null || echo 0
+  else
+    sqlite3 "$1/center.db" "$EVENTS_SQL" 2>/dev/null || echo 0
+  fi
+}
 
 # --- load: the agent forwards N events (and a few heartbeats)
 agent_kafka_yaml "$W/agent" "$W/input.log" "$B" bench
@@ -71,13 +87,28 @@ read -r u s m <"$W/kcat.time"
 row "kcat -C (read limit, to /dev/null)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
 
 # --- soccollector: K members of a new group into one center.db
-# collectors K GROUP NAME
+# pg_cpu: CPU seconds the PostgreSQL server spent so far: the postmaster,
+# its live processes, and the backends that ended (reaped: cutime, cstime)
+pg_cpu() {
+  local pm c sum
+  pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+  sum=$(awk '{print ($14+$15+$16+$17)/'"$(getconf CLK_TCK)"'}' "/proc/$pm/stat")
+  for c in $(pgrep -P "$pm"); do sum=$(echo "$sum + $(cpu_of "$c" 2>/dev/null || echo 0)" | bc -l); done
+  echo "$sum"
+}
+
+# collectors K GROUP NAME [pg]: with pg, on a new database GROUP
 collectors() {
-  local k=$1 d="$W/$2" pids=() i t0 t1 tj cpu=0 rss=0
+  local k=$1 d="$W/$2" pids=() i t0 t1 tj cpu=0 rss=0 store="" db="" pg0=0
   mkdir -p "$d"
+  if [ -n "${4:-}" ]; then
+    db=$2
+    "$PG_BIN/psql" -h "$PG_DIR" -U soc -d postgres -qAt -c "CREATE DATABASE $db" >/dev/null
+    store=", store: \"postgresql://soc@/$db?host=$PG_DIR\""
+  fi
   for i in $(seq "$k"); do
     cat >"$d/c$i.yaml" <<YAML
-collector: { id: c$i, state_dir: $d/center }
+collector: { id: c$i, state_dir: $d/center$store }
 kafka: { brokers: "$B", topic_prefix: bench, group_id: $2 }
 YAML
   done
@@ -87,6 +118,7 @@ YAML
     "$BIN/collector/soccollector" -c "$d/c1.yaml" enroll bench --key "$KEY" --agency bench \
       >/dev/null
   fi
+  [ -n "$db" ] && pg0=$(pg_cpu)
   t0=$(now)
   for i in $(seq "$k"); do
     "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
@@ -95,7 +127,7 @@ YAML
   assigned() { grep -qs "assigned [1-9]" "$d"/c*.err; }
   until_true 60 assigned
   tj=$(now)
-  all_in() { [ "$(events_in "$d/center")" -ge "$N" ]; }
+  all_in() { [ "$(events_in "$d/center" "$db")" -ge "$N" ]; }
   until_true 900 all_in
   t1=$(now)
   for i in "${pids[@]}"; do
@@ -106,9 +138,19 @@ YAML
   echo "$3: group join $(echo "$tj - $t0" | bc -l | cut -c1-4) s before the first assignment" >>"$W/notes"
   kill -TERM "${pids[@]}"
   wait "${pids[@]}" 2>/dev/null || true
+  if [ -n "$db" ]; then
+    sleep 1 # the backends end and are reaped
+    echo "$3: the PostgreSQL server spent $(echo "($(pg_cpu) - $pg0) * 1000000 / $N" | bc -l |
+      cut -c1-5) CPU-s per 1M events beside the collectors'" >>"$W/notes"
+  fi
 }
 collectors 1 one "soccollector, 1 member"
 collectors 2 two "soccollector, 2 members, one center.db"
+start_pg >/dev/null 2>&1 || PG_BIN=""
+if [ -n "$PG_BIN" ]; then
+  collectors 1 pgone "soccollector on PostgreSQL, 1 member" pg
+  collectors 2 pgtwo "soccollector on PostgreSQL, 2 members, one database" pg
+fi
 
 echo
 cat "$W/notes"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "center.h"
+#include "centerdb.h"
 #include "soc/event.h"
 #include "soc/tz.h"
 #include "soc/utf8.h"
@@ -72,23 +73,9 @@ static int name_ok(const char *what, const char *v, size_t max) {
   return ok;
 }
 
-typedef struct enrolled_one {
-  const char *agent;
-  char key[SOC_SIGN_PUB_TEXT + 1];
-  char state[16];
-} enrolled_one;
-
-static int find_enrolled(void *arg, const soc_center_enrolment *e) {
-  enrolled_one *x = arg;
-  if (strcmp(e->agent, x->agent) || !strcmp(e->state, SOC_CENTER_PENDING)) return 0;
-  snprintf(x->key, sizeof x->key, "%s", e->key);
-  snprintf(x->state, sizeof x->state, "%s", e->state);
-  return 0;
-}
-
 static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const char *key,
                       const char *agency, const char *by) {
-  soc_store *s = NULL;
+  soc_centerdb *db = NULL;
   soc_sign_pub pub;
   char user[256], fpr[SOC_SIGN_FPR_TEXT + 1], text[SOC_SIGN_PUB_TEXT + 1];
   int status = 2;
@@ -111,18 +98,20 @@ static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const 
   soc_sign_pub_text(&pub, text);
   soc_sign_fingerprint(&pub, fpr);
   status = 1;
-  if (soc_center_open(cfg, &s) < 0) return 1;
-  enrolled_one before = {.agent = agent};
+  if (soc_centerdb_open(cfg, &db) < 0) return 1;
+  soc_center_key_row before;
   soc_center_enrolment e = {.agent = agent,
                             .key = text,
                             .agency = agency,
                             .by = by,
                             .os_user = os_user(user, sizeof user),
                             .at_ns = soc_now_real_ns()};
-  if (soc_store_begin(s) < 0 || soc_store_center_enrolments_scan(s, find_enrolled, &before) < 0 ||
-      soc_store_center_enrol(s, &e) < 0 || soc_store_commit(s) < 0) {
-    fprintf(stderr, "soccollector enroll: %s\n", soc_store_errmsg(s));
-    soc_store_rollback(s);
+  int had = -1;
+  if (soc_centerdb_begin(db) < 0 ||
+      ((had = soc_centerdb_key_of(db, agent, &before)) < 0 && had != -ENOENT) ||
+      soc_centerdb_enrol(db, &e) < 0 || soc_centerdb_commit(db) < 0) {
+    fprintf(stderr, "soccollector enroll: %s\n", soc_centerdb_errmsg(db));
+    soc_centerdb_rollback(db);
     goto out;
   }
   char safe_agency[SOC_UTF8_PRINTABLE_BUF(SOC_CENTER_AGENCY_MAX)],
@@ -130,33 +119,33 @@ static int cmd_enroll(const soc_collector_config *cfg, const char *agent, const 
   printf("enrolled %s (agency %s), key fingerprint %s, by %s (%s)\n", agent,
          soc_utf8_printable(agency, safe_agency, sizeof safe_agency), fpr,
          soc_utf8_printable(by, safe_by, sizeof safe_by), user);
-  if (before.key[0] && strcmp(before.key, text)) {
+  if (had == 0 && strcmp(before.key, text)) {
     soc_sign_pub old;
     char old_fpr[SOC_SIGN_FPR_TEXT + 1] = "?";
     if (soc_sign_pub_parse(before.key, strlen(before.key), &old) == 0)
       soc_sign_fingerprint(&old, old_fpr);
     printf("it replaces the %s key %s: messages signed with that one are refused from now on\n",
-           before.state, old_fpr);
+           before.revoked ? SOC_CENTER_REVOKED : SOC_CENTER_ENROLLED, old_fpr);
   }
   status = 0;
 out:
-  soc_store_close(s);
+  soc_centerdb_free(db);
   return status;
 }
 
 static int cmd_revoke(const soc_collector_config *cfg, const char *agent, const char *by) {
-  soc_store *s = NULL;
+  soc_centerdb *db = NULL;
   char user[256];
   if (!name_ok("revoke --by", by, 255)) return 2;
-  if (soc_center_open(cfg, &s) < 0) return 1;
-  int rc = soc_store_center_revoke(s, agent, by, os_user(user, sizeof user), soc_now_real_ns());
+  if (soc_centerdb_open(cfg, &db) < 0) return 1;
+  int rc = soc_centerdb_revoke(db, agent, by, os_user(user, sizeof user), soc_now_real_ns());
   char safe[SOC_UTF8_PRINTABLE_BUF(64)];
   if (rc < 0)
-    fprintf(stderr, "soccollector revoke: %s\n", soc_store_errmsg(s));
+    fprintf(stderr, "soccollector revoke: %s\n", soc_centerdb_errmsg(db));
   else
     printf("revoked %s: its messages are quarantined as 'revoked' until it is enrolled again\n",
            soc_utf8_printable(agent, safe, sizeof safe));
-  soc_store_close(s);
+  soc_centerdb_free(db);
   return rc == -ENOENT ? 2 : rc < 0 ? 1 : 0;
 }
 
@@ -260,11 +249,11 @@ static int list_one(void *arg, const soc_center_enrolment *e) {
   return 0;
 }
 
-int soc_enrol_list(soc_store *s, fjson_object *json) {
+int soc_enrol_list(soc_centerdb *db, fjson_object *json) {
   fjson_object *list = json ? fjson_object_new_array() : NULL;
   if (json && !list) return -ENOMEM;
   if (!json) printf("\nKEYS\n");
-  int rc = soc_store_center_enrolments_scan(s, list_one, list);
+  int rc = soc_centerdb_enrolments_scan(db, list_one, list);
   if (json) fjson_object_object_add(json, "keys", list);
   return rc;
 }

@@ -18,6 +18,7 @@
 
 #include "soc/config.h"
 #include "soc/sign.h"
+#include "centerdb.h"
 #include "soc/store.h"
 
 /* The center's key, state_dir/center.key (0600), made when create is set
@@ -27,6 +28,6 @@ int soc_center_key_load(const soc_collector_config *cfg, int create, soc_sign_ke
 int soc_enrol_command(const soc_collector_config *cfg, int argc, char **argv);
 /* The enrolments and pending keys under the agents' heartbeats: printed as a
  * table, or added to json as "keys" when json is not NULL. */
-int soc_enrol_list(soc_store *s, fjson_object *json);
+int soc_enrol_list(soc_centerdb *db, fjson_object *json);
 
 #endif

@@ -12,12 +12,13 @@
 #include <time.h>
 
 #include "soc/metrics.h"
+#include "centerdb.h"
 #include "soc/store.h"
 
 struct soc_collector_metrics {
   const soc_collector_config *cfg;
   soc_metrics_server *server;
-  soc_store *store; /* the server thread's own, opened at the first scrape */
+  soc_centerdb *db; /* the server thread's own, opened at the first scrape */
   int64_t started;
 };
 
@@ -47,21 +48,14 @@ static int count_agent(void *arg, const soc_center_agent *a) {
 
 static int render(void *arg, soc_metrics_text *t) {
   soc_collector_metrics *m = arg;
-  char path[4096], err[600];
   struct timespec now;
-  if (!m->store) {
-    snprintf(path, sizeof path, "%s/center.db", m->cfg->collector.state_dir);
-    if (soc_store_open(path, SOC_STORE_CENTER, &m->store, err, sizeof err) < 0) {
-      fprintf(stderr, "soccollector: metrics: %s\n", err);
-      return -EIO;
-    }
-  }
+  if (!m->db && soc_centerdb_open(m->cfg, &m->db) < 0) return -EIO;
   clock_gettime(CLOCK_REALTIME, &now);
   render_ctx c = {.t = t,
                   .now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
                   .silence_ns = m->cfg->collector.agent_silence * 1000000000};
-  int rc = soc_store_center_counters_scan(m->store, add_counter, &c);
-  if (rc == 0) rc = soc_store_center_agents_scan(m->store, count_agent, &c);
+  int rc = soc_centerdb_counters_scan(m->db, add_counter, &c);
+  if (rc == 0) rc = soc_centerdb_agents_scan(m->db, count_agent, &c);
   if (rc == 0)
     rc = soc_metrics_add(t, "soccollector_up", SOC_METRIC_GAUGE,
                          "1 while the collector serves metrics", NULL, NULL, 1);
@@ -100,6 +94,6 @@ int soc_collector_metrics_start(const soc_collector_config *cfg, soc_collector_m
 void soc_collector_metrics_free(soc_collector_metrics *m) {
   if (!m) return;
   soc_metrics_server_free(m->server);
-  soc_store_close(m->store);
+  soc_centerdb_free(m->db);
   free(m);
 }

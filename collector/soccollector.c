@@ -65,12 +65,13 @@
 #include "soc/utf8.h"
 #include "soc/tz.h"
 #include "center.h"
+#include "centerdb.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "validate.h"
 
 #define DEFAULT_CONFIG "/etc/soccollector/soccollector.yaml"
-#define BATCH_MAX 10000           /* messages per SQLite transaction */
+#define BATCH_MAX 10000           /* messages per store transaction */
 #define BATCH_MS 200              /* and at most this long between commits */
 #define RETRY_MS 1000             /* pause after the store refused a batch */
 #define ERROR_REPEAT_S 10         /* the same Kafka error is logged at most this often */
@@ -145,10 +146,10 @@ typedef struct msg_sig {
 
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
-  soc_store *store;                /* owned */
-  soc_center_writer *w;            /* owned */
-  soc_center *center;              /* owned: reports, evidence, clocks */
-  soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged */
+  soc_centerdb *db;                /* owned: center.db or PostgreSQL */
+  soc_store *store;                /* borrowed from db: center.db; NULL on PostgreSQL */
+  soc_center *center;              /* owned: reports, evidence, clocks (center.db only) */
+  soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged (center.db only) */
   int64_t swept_ms;                /* last look for overdue reviews */
   rd_kafka_t *rk;                  /* owned */
   /* The open batch: per partition, the offset after its last message (to
@@ -194,7 +195,7 @@ static void usage(FILE *out) {
           "      --help-config   list every configuration key with its default\n"
           "                      (--help-config=man: as man(7) source, for soccollector.yaml(5))\n"
           "  -V, --version       print the version\n"
-          "commands (none: consume from Kafka into center.db until SIGTERM):\n"
+          "commands (none: consume from Kafka into the store until SIGTERM):\n"
           "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
           "                                  collector.agent_silence without one; then\n"
           "                                  the keys: enrolled, revoked, pending\n"
@@ -202,7 +203,7 @@ static void usage(FILE *out) {
           "  enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
           "                                  accept the agent's messages signed by PUBKEY\n"
           "  revoke AGENT-ID [--by NAME]     refuse them again\n"
-          "  events --count [--agent ID]     how many events center.db holds\n"
+          "  events --count [--agent ID]     how many events the store holds\n"
           "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
           "  stats [--json]                  the collectors' counters\n"
           "  incidents|overdue [--json] [--now T]   reports, their clocks, flags, evidence\n"
@@ -243,8 +244,8 @@ static void batch_track(collector *c, const char *topic, int32_t p, int64_t offs
  * seek 0 (the partitions are being taken away) the next owner will. */
 static void batch_abort(collector *c, int seek) {
   fprintf(stderr, "soccollector: %s; the batch of %zu message(s) is read again\n",
-          soc_store_errmsg(c->store), c->batch);
-  if (c->in_tx) soc_store_rollback(c->store);
+          soc_centerdb_errmsg(c->db), c->batch);
+  if (c->in_tx) soc_centerdb_rollback(c->db);
   c->in_tx = 0;
   if (seek && c->first->cnt) {
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, c->first, 5000);
@@ -256,21 +257,24 @@ static void batch_abort(collector *c, int seek) {
   batch_forget(c);
 }
 
-/* Commits the open batch: SQLite first, then the offsets to Kafka.
+/* Commits the open batch: the store first, then the offsets to Kafka.
  * Returns 0, or a negative errno when the store refused it (rolled back). */
 static int batch_commit(collector *c, int seek_on_failure) {
   int result = 0;
   if (!c->in_tx) return 0;
   char name[64];
+  int64_t late_dups = 0;
+  result = soc_centerdb_flush(c->db, &late_dups);
+  c->delta[C_EVENTS] -= late_dups;
+  c->delta[C_DUPLICATES] += late_dups;
   for (int i = 0; i < C_COUNT && !result; i++)
-    result =
-        soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[i], c->delta[i]);
+    result = soc_centerdb_counter_add(c->db, c->cfg->collector.id, counter_names[i], c->delta[i]);
   for (int r = 1; r < SOC_COLLECTOR_REASONS && !result; r++) {
     snprintf(name, sizeof name, "quarantined.%s",
              soc_collector_reason_name((soc_collector_reason)r));
-    result = soc_store_center_counter_add(c->w, c->cfg->collector.id, name, c->reasons[r]);
+    result = soc_centerdb_counter_add(c->db, c->cfg->collector.id, name, c->reasons[r]);
   }
-  if (!result) result = soc_store_commit(c->store);
+  if (!result) result = soc_centerdb_commit(c->db);
   if (result) {
     batch_abort(c, seek_on_failure);
     return result;
@@ -294,13 +298,13 @@ static int batch_commit(collector *c, int seek_on_failure) {
  * flagged it): said and recorded as an alert. */
 static int check_store(collector *c, const char *agent, int64_t seen_ns) {
   char flag[512], msg[700];
-  int rc = soc_store_center_agent_flag(c->store, agent, seen_ns, flag, sizeof flag);
+  int rc = soc_centerdb_agent_flag(c->db, agent, seen_ns, flag, sizeof flag);
   if (rc <= 0) return rc;
   snprintf(msg, sizeof msg,
            "agent %s: %s: it lost data it had taken in (a lost -wal file, a restored backup)",
            agent, flag);
   fprintf(stderr, "soccollector: STORE: %s\n", msg);
-  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "store", msg);
+  return soc_centerdb_alert_add(c->db, c->cfg->collector.id, "store", msg);
 }
 
 /* ---- one message ------------------------------------------------------------------ */
@@ -316,9 +320,9 @@ static const void *header(rd_kafka_headers_t *h, const char *name, size_t *len) 
 static int quarantine(collector *c, const soc_center_origin *o, const rd_kafka_message_t *m,
                       const soc_collector_msg *msg, soc_collector_reason r, const char *detail) {
   int dup = 0;
-  int result = soc_store_center_quarantine_put(c->w, o, m->key, m->key ? m->key_len : 0,
-                                               soc_collector_reason_name(r), detail, msg->payload,
-                                               msg->len, &dup);
+  int result = soc_centerdb_quarantine_put(c->db, o, m->key, m->key ? m->key_len : 0,
+                                           soc_collector_reason_name(r), detail, msg->payload,
+                                           msg->len, &dup);
   if (!result && !dup) {
     c->delta[C_QUARANTINED]++;
     c->reasons[r]++;
@@ -337,7 +341,7 @@ static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *e
   known_key *k = &c->keys[c->nkeys++];
   memset(k, 0, sizeof *k);
   snprintf(k->agent, sizeof k->agent, "%s", agent);
-  int rc = soc_store_center_key_of(c->w, agent, &row);
+  int rc = soc_centerdb_key_of(c->db, agent, &row);
   if (rc < 0 && rc != -ENOENT) {
     *err = rc;
     k->agent[0] = '\0';
@@ -420,7 +424,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     char text[SOC_SIGN_PUB_TEXT + 1], fpr[SOC_SIGN_FPR_TEXT + 1];
     soc_sign_pub_text(&pub, text);
     soc_sign_fingerprint(&pub, fpr);
-    if ((err = soc_store_center_rotate(c->w, v->agent, text, now_ns)) < 0) return err;
+    if ((err = soc_centerdb_rotate(c->db, v->agent, text, now_ns)) < 0) return err;
     fprintf(stderr, "soccollector: agent %s rotated its key to %s (certified by the old one)\n",
             v->agent, fpr);
     k->prev = k->pub;
@@ -445,7 +449,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     char text[SOC_SIGN_PUB_TEXT + 1];
     soc_sign_pub_text(&pub, text);
     soc_sign_fingerprint(&pub, fpr);
-    if ((err = soc_store_center_pending_seen(c->w, v->agent, text, now_ns)) < 0) return err;
+    if ((err = soc_centerdb_pending_seen(c->db, v->agent, text, now_ns)) < 0) return err;
   }
   r = k->state == K_NONE      ? SOC_COLLECTOR_UNENROLLED
       : k->state == K_REVOKED ? SOC_COLLECTOR_REVOKED
@@ -489,8 +493,8 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
     goto out;
   }
   if (msg.kind == SOC_COLLECTOR_EVENTS) {
-    result = soc_store_center_event_put(c->w, &o, v.event_id, v.agent, v.host, v.ts, msg.payload,
-                                        msg.len, &dup);
+    result = soc_centerdb_event_put(c->db, &o, v.event_id, v.agent, v.host, v.ts, msg.payload,
+                                    msg.len, &dup);
     if (!result) c->delta[dup ? C_DUPLICATES : C_EVENTS]++;
   } else if (msg.kind == SOC_COLLECTOR_HEARTBEAT) {
     /* The time Kafka gives the message, never later than now: a replayed
@@ -513,10 +517,11 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .audit_head = v.audit_head,
                           .store_id = v.store_id,
                           .store_block = v.store_block};
-    result = soc_store_center_agent_seen(c->w, &a);
+    result = soc_centerdb_agent_seen(c->db, &a);
     if (!result) result = check_store(c, v.agent, seen);
     if (!result) c->delta[C_HEARTBEATS]++;
-  } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
+  } else if (c->store &&
+             (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE)) {
     char why[sizeof v.detail];
     result = msg.kind == SOC_COLLECTOR_REPORTS
                  ? soc_center_report_in(c->center, c->store, v.agent, msg.payload, msg.len,
@@ -529,8 +534,10 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
       c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
     }
   } else {
-    result = soc_store_center_message_put(c->w, &o, v.agent, m->key, m->key ? m->key_len : 0,
-                                          msg.payload, msg.len, &dup);
+    /* on PostgreSQL, reports and evidence are kept here as they came, for a
+     * collector that will process them (docs/CENTER.md) */
+    result = soc_centerdb_message_put(c->db, &o, v.agent, m->key, m->key ? m->key_len : 0,
+                                      msg.payload, msg.len, &dup);
     if (!result) c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
   }
 out:
@@ -576,7 +583,7 @@ static int check_expired(collector *c, const char *topic, const rd_kafka_message
            m->offset - from, topic, (int)m->partition, from, m->offset - 1);
   fprintf(stderr, "soccollector: %s\n", msg);
   c->delta[C_EXPIRED] += m->offset - from;
-  return soc_store_center_alert_add(c->store, c->cfg->collector.id, "expired", msg);
+  return soc_centerdb_alert_add(c->db, c->cfg->collector.id, "expired", msg);
 }
 
 /* ---- Kafka -------------------------------------------------------------------------- */
@@ -682,9 +689,11 @@ static int subscribe(collector *c) {
   if (err)
     fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re, rd_kafka_err2str(err));
   else
-    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s/center.db\n",
+    /* not the URL: it may hold a password */
+    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n",
             c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
-            c->cfg->collector.state_dir);
+            c->store ? c->cfg->collector.state_dir : "PostgreSQL (collector.store)",
+            c->store ? "/center.db" : "");
   return err ? -EIO : 0;
 }
 
@@ -722,11 +731,11 @@ static int expire_orphans(collector *c) {
             " bytes) without a "
             "manifest for collector.orphan_chunks_after expired\n",
             chunks, bytes);
-    rc = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[C_ORPHAN_CHUNKS],
-                                      chunks);
+    rc = soc_centerdb_counter_add(c->db, c->cfg->collector.id, counter_names[C_ORPHAN_CHUNKS],
+                                  chunks);
     if (!rc)
-      rc = soc_store_center_counter_add(c->w, c->cfg->collector.id, counter_names[C_ORPHAN_BYTES],
-                                        bytes);
+      rc = soc_centerdb_counter_add(c->db, c->cfg->collector.id, counter_names[C_ORPHAN_BYTES],
+                                    bytes);
   }
   return rc;
 }
@@ -747,15 +756,19 @@ static int run(const soc_collector_config *cfg) {
   batch_forget(&c);
   c.expect = rd_kafka_topic_partition_list_new(16);
   if (!c.next || !c.first || !c.expect) goto out;
-  if (soc_center_open(cfg, &c.store) < 0) goto out;
-  if (soc_store_center_writer_new(c.store, &c.w) < 0) {
-    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
-    goto out;
+  if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
+  c.store = soc_centerdb_sqlite(c.db);
+  if (c.store) {
+    if (soc_center_new(cfg, &c.center) < 0) goto out;
+    /* Decisions committed by a command whose delivery was never confirmed
+     * (Kafka down, the command killed) go out again now and at every sweep. */
+    if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
+  } else {
+    fprintf(stderr,
+            "soccollector: the center is on PostgreSQL: events, heartbeats, other messages and "
+            "the quarantine are stored; reports and evidence are kept as messages, not yet "
+            "processed, and no decision goes out (docs/CENTER.md)\n");
   }
-  if (soc_center_new(cfg, &c.center) < 0) goto out;
-  /* Decisions committed by a command whose delivery was never confirmed
-   * (Kafka down, the command killed) go out again now and at every sweep. */
-  if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -786,7 +799,7 @@ static int run(const soc_collector_config *cfg) {
       const char *topic = rd_kafka_topic_name(m->rkt);
       int rc = 0;
       if (!c.in_tx) {
-        rc = soc_store_begin(c.store);
+        rc = soc_centerdb_begin(c.db);
         c.in_tx = rc == 0;
       }
       if (!rc) rc = check_expired(&c, topic, m);
@@ -810,9 +823,16 @@ static int run(const soc_collector_config *cfg) {
     /* Between batches, with no transaction open: delivery reports mark
      * decisions delivered; now and then, overdue supervisor reviews are
      * flagged and what is still undelivered goes out again. */
-    soc_center_outbox_poll(c.outbox, 0);
+    if (c.outbox) soc_center_outbox_poll(c.outbox, 0);
     if (mono_ms() - c.swept_ms < SWEEP_MS) continue;
     c.swept_ms = mono_ms();
+    int dropped = 0;
+    if (soc_centerdb_maintain(c.db, &dropped) < 0)
+      fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(c.db));
+    else if (dropped)
+      fprintf(stderr, "soccollector: %d day(s) of events past collector.retention dropped\n",
+              dropped);
+    if (!c.store) continue;
     if (soc_center_outbox_send(c.outbox) < 0)
       fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     if (soc_store_begin(c.store) == 0) {
@@ -833,16 +853,15 @@ out:
     rd_kafka_consumer_close(c.rk);
     rd_kafka_destroy(c.rk);
   }
-  if (c.store)
+  if (c.db)
     fprintf(stderr,
             "soccollector: stopped: %" PRId64 " consumed, %" PRId64 " event(s), %" PRId64
             " duplicate(s), %" PRId64 " heartbeat(s), %" PRId64 " other, %" PRId64 " quarantined\n",
             c.total[C_CONSUMED], c.total[C_EVENTS], c.total[C_DUPLICATES], c.total[C_HEARTBEATS],
             c.total[C_MESSAGES], c.total[C_QUARANTINED]);
-  soc_store_center_writer_free(c.w);
   soc_center_outbox_free(c.outbox, OUTBOX_STOP_MS);
   soc_center_free(c.center);
-  soc_store_close(c.store);
+  soc_centerdb_free(c.db);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
   if (c.expect) rd_kafka_topic_partition_list_destroy(c.expect);
@@ -907,7 +926,7 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   return 0;
 }
 
-static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
+static int cmd_agents(const soc_collector_config *cfg, soc_centerdb *db, int json) {
   agents_ctx x = {.json = json,
                   .now_ns = soc_now_real_ns(),
                   .silence_ns = cfg->collector.agent_silence * 1000000000,
@@ -916,9 +935,9 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
   if (!json)
     printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION", "HEARTBEAT",
            "LAG", "STATUS");
-  int rc = soc_store_center_agents_scan(s, print_agent, &x);
+  int rc = soc_centerdb_agents_scan(db, print_agent, &x);
   fjson_object *o = json ? fjson_object_new_object() : NULL;
-  if (!rc) rc = soc_enrol_list(s, o);
+  if (!rc) rc = soc_enrol_list(db, o);
   if (json && !rc) {
     fjson_object_object_add(o, "agents", x.list);
     fjson_object_object_add(o, "silent", fjson_object_new_int64((int64_t)x.silent));
@@ -929,7 +948,7 @@ static int cmd_agents(const soc_collector_config *cfg, soc_store *s, int json) {
     fjson_object_put(x.list);
   }
   fjson_object_put(o);
-  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
   return rc ? 1 : 0;
 }
 
@@ -974,13 +993,13 @@ static int print_rejected(void *arg, const soc_center_rejected *r) {
   return 0;
 }
 
-static int cmd_quarantine(soc_store *s, int json, size_t limit) {
+static int cmd_quarantine(soc_centerdb *db, int json, size_t limit) {
   quarantine_ctx x = {.json = json, .list = json ? fjson_object_new_array() : NULL};
   if (json && !x.list) return 1;
-  int rc = soc_store_center_quarantine_scan(s, limit, print_rejected, &x);
+  int rc = soc_centerdb_quarantine_scan(db, limit, print_rejected, &x);
   if (json && !rc) printf("%s\n", fjson_object_to_json_string_ext(x.list, FJSON_TO_STRING_PRETTY));
   fjson_object_put(x.list);
-  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
   return rc ? 1 : 0;
 }
 
@@ -1026,14 +1045,14 @@ static int print_alert(void *arg, const char *collector_id, int64_t ts_ns, const
 }
 
 /* The counters, then the newest alerts of the collectors themselves. */
-static int cmd_stats(soc_store *s, int json) {
+static int cmd_stats(soc_centerdb *db, int json) {
   fjson_object *all = json ? fjson_object_new_object() : NULL;
-  int rc = soc_store_center_counters_scan(s, print_counter, all);
+  int rc = soc_centerdb_counters_scan(db, print_counter, all);
   if (!rc && !json) printf("alerts (the newest %d):\n", ALERTS_SHOWN);
-  if (!rc) rc = soc_store_center_alerts_scan(s, ALERTS_SHOWN, print_alert, all);
+  if (!rc) rc = soc_centerdb_alerts_scan(db, ALERTS_SHOWN, print_alert, all);
   if (all && !rc) printf("%s\n", fjson_object_to_json_string_ext(all, FJSON_TO_STRING_PRETTY));
   fjson_object_put(all);
-  if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+  if (rc) fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
   return rc ? 1 : 0;
 }
 
@@ -1046,7 +1065,7 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
   const char *cmd = argv[0], *agent = NULL;
   int json = 0, count = 0, opt, status = 2;
   long limit = 0;
-  soc_store *s = NULL;
+  soc_centerdb *db = NULL;
   int center = soc_enrol_command(cfg, argc, argv);
   if (center < 0) center = soc_center_command(cfg, argc, argv);
   if (center >= 0) return center;
@@ -1082,22 +1101,22 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (soc_center_open(cfg, &s) < 0) return 1;
+  if (soc_centerdb_open(cfg, &db) < 0) return 1;
   if (!strcmp(cmd, "agents")) {
-    status = cmd_agents(cfg, s, json);
+    status = cmd_agents(cfg, db, json);
   } else if (!strcmp(cmd, "quarantine")) {
-    status = cmd_quarantine(s, json, (size_t)limit);
+    status = cmd_quarantine(db, json, (size_t)limit);
   } else if (!strcmp(cmd, "stats")) {
-    status = cmd_stats(s, json);
+    status = cmd_stats(db, json);
   } else {
     int64_t n = 0;
-    status = soc_store_center_events_count(s, agent, &n) ? 1 : 0;
+    status = soc_centerdb_events_count(db, agent, &n) ? 1 : 0;
     if (status)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+      fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(db));
     else
       printf("%" PRId64 "\n", n);
   }
-  soc_store_close(s);
+  soc_centerdb_free(db);
   return status;
 }
 

@@ -189,6 +189,8 @@ typedef struct soc_collector_config {
     char *state_dir;
     int64_t agent_silence;       /* seconds without a heartbeat before an alert */
     int64_t orphan_chunks_after; /* seconds an evidence chunk waits for its manifest */
+    char *store;                 /* NULL: center.db in state_dir; else a postgresql:// URL */
+    int64_t retention;           /* seconds events are kept on PostgreSQL; 0: for ever */
   } collector;
   struct {
     char *regime;      /* deadline table for reports that name none (or an unknown one) */

@@ -727,6 +727,17 @@ static const soc_field collector_fields[] = {
      .min = 1,
      .max = 86400 * 365,
      .help = "evidence chunks whose manifest has not come by then are deleted and counted"},
+    {.key = "store",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, collector.store),
+     .help = "absent: center.db in state_dir (SQLite); postgresql://... : a shared PostgreSQL"},
+    {.key = "retention",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, collector.retention),
+     .def = "0",
+     .min = 0,
+     .max = 86400 * 3650,
+     .help = "PostgreSQL: events older than this go, a day's partition at a time; 0: kept"},
 };
 
 static const char *const agent_sections[] = {"agent",    "contacts", "assets",  "inputs",

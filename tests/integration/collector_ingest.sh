@@ -16,15 +16,22 @@
 #    loaded CI machine), alpha is OK until it stops
 #    too;
 #  - SIGTERM stops a collector with status 0.
+# With SOC_TEST_STORE=postgresql (integration.collector_ingest_pg) the same
+# runs on a throwaway PostgreSQL (pg_lib.sh), which is also restarted
+# (pg_ctl -m immediate, as a crash) mid-feed; there the commands not yet on
+# PostgreSQL must refuse clearly, the migrations survive a race, and
+# collector.retention drops an old day.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
+STORE=${SOC_TEST_STORE:-sqlite}
 
 AGENT="$SOC_BIN/agent/socagent"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $T"
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 ALPHA_LINES=3000
 BETA_LINES=1500
 start_broker "$T" --partitions 4
@@ -40,7 +47,38 @@ kafka:
   # a SIGKILLed member holds its partitions until its session times out
   properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
 YAML
+if [ "$STORE" = postgresql ]; then
+  start_pg || { fail "cannot start PostgreSQL"; finish; }
+  # four collectors' commands at once on a new database: one migrates under
+  # the advisory lock, the others wait and find the schema there
+  "$PG_BIN/psql" -h "$PG_DIR" -U soc -d postgres -qAt -c "CREATE DATABASE race" >/dev/null
+  sed "s|^collector: { id: center, |collector: { id: center, store: \"${PG_URL/\/center/\/race}\", |" \
+    "$T/center.yaml" >"$T/race.yaml"
+  RACE=()
+  for i in 1 2 3 4; do
+    "$COLL" -c "$T/race.yaml" events --count >"$T/race$i.out" 2>&1 &
+    RACE+=($!)
+  done
+  wait "${RACE[@]}"
+  run cat "$T"/race?.out
+  expect_out "0
+0
+0
+0"
+  expect_no_out "cannot"
+  run "$PG_BIN/psql" -h "$PG_DIR" -U soc -d race -qAt -c "SELECT count(*), max(version) FROM schema_version"
+  expect_out "1|1"
+  sed -i "s|^collector: { id: center, |collector: { id: center, store: \"$PG_URL\", |" "$T/center.yaml"
+fi
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
+# sql QUERY: the rows of a query on the center's store, tab-separated
+sql() {
+  if [ "$STORE" = postgresql ]; then
+    $PG_SQL "$1" -F $'\t'
+  else
+    sqlite3 -separator $'\t' "file:$T/center/center.db?mode=ro" "$1"
+  fi
+}
 # the operator enrols both agents, and kc, which kcat plays below
 enroll_agent "$T/center.yaml" "$T/alpha/agent.yaml" || fail "cannot enrol alpha"
 enroll_agent "$T/center.yaml" "$T/beta/agent.yaml" || fail "cannot enrol beta"
@@ -92,6 +130,12 @@ events_flow() { [ "$(count_events)" -gt 0 ]; }
 wait_for 60 "the first events at the center" events_flow
 kill -9 $C1
 wait $C1 2>/dev/null
+# PostgreSQL dies mid-feed too: the other collector's batches fail, roll back
+# and are read again from Kafka once it is back
+if [ "$STORE" = postgresql ]; then
+  restart_pg immediate || fail "PostgreSQL did not come back"
+  CHECKS=$((CHECKS + 1))
+fi
 "$COLL" -c "$T/center.yaml" 2>>"$T/c1.err" &
 C1=$!
 
@@ -148,17 +192,17 @@ run wait_count $TOTAL 60
 expect_status 0
 
 # exactly once, and exactly the lines written
-run python3 - "$T/center/center.db" $ALPHA_LINES $BETA_LINES <<'PY'
-import json, sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+sql "SELECT agent, id, body FROM event" >"$T/events.tsv"
+run python3 - "$T/events.tsv" $ALPHA_LINES $BETA_LINES <<'PY'
+import json, sys
+rows = [l.rstrip("\n").split("\t", 2) for l in open(sys.argv[1])]
 want = {"alpha": int(sys.argv[2]), "beta": int(sys.argv[3])}
 for agent, n in want.items():
-    msgs = [json.loads(b)["message"] for (b,) in db.execute("SELECT body FROM event WHERE agent = ?", (agent,))]
+    msgs = [json.loads(b)["message"] for (a, _, b) in rows if a == agent]
     expect = {"%s line %06d" % (agent, i) for i in range(1, n + 1)}
     print("%s: rows=%d distinct=%d missing=%d extra=%d" % (agent, len(msgs), len(set(msgs)),
           len(expect - set(msgs)), len(set(msgs) - expect)))
-ids = db.execute("SELECT count(*), count(DISTINCT id) FROM event").fetchone()
-print("ids: rows=%d distinct=%d" % ids)
+print("ids: rows=%d distinct=%d" % (len(rows), len({i for (_, i, _) in rows})))
 PY
 expect_status 0
 expect_out "alpha: rows=$ALPHA_LINES distinct=$ALPHA_LINES missing=0 extra=0"
@@ -171,8 +215,19 @@ expect_out "$GOOD"
 # Their keys put them on other partitions than the good events, which may
 # still be with the killed collector until its session times out (6 s): all
 # events in does not mean all quarantined yet.
-quarantined() { sqlite3 "$T/center/center.db" "select count(*) from quarantine" 2>/dev/null || echo -1; }
+quarantined() { sql "select count(*) from quarantine" 2>/dev/null || echo -1; }
 wait_for 30 "$HOSTILE messages quarantined" output_is "$HOSTILE" quarantined
+if [ "$STORE" = postgresql ]; then
+  # the reports' commands are not yet on PostgreSQL: refused, clearly, with
+  # no center.db made beside it
+  for cmd in incidents summary campaigns; do
+    run "$COLL" -c "$T/center.yaml" $cmd
+    expect_status 1
+    expect_err "is not yet available with the center on PostgreSQL"
+  done
+  [ ! -e "$T/center/center.db" ] || fail "a center.db was made beside PostgreSQL"
+  CHECKS=$((CHECKS + 1))
+fi
 run "$COLL" -c "$T/center.yaml" quarantine --json
 expect_status 0
 echo "$OUT" >"$T/q.json"
@@ -231,6 +286,37 @@ assert a["agency"] == "test" and a["authority"] == 36 and a["counters"]["app"]["
 ' "$T/agents.json"
 expect_status 0
 expect_out "alpha=SILENT beta=SILENT silent=2"
+
+# retention: kc's events (of 2025-11-25) are in a day's partition of their
+# own; a collector keeping 30 days drops it whole, alpha's and beta's stay
+if [ "$STORE" = postgresql ]; then
+  partitions() { sql "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                      WHERE i.inhparent = 'event'::regclass ORDER BY 1" | tr '\n' ' '; }
+  run partitions
+  expect_out "event_20251125"
+  sed 's/id: center,/id: center3, retention: 30d,/' "$T/center.yaml" >"$T/center3.yaml"
+  "$COLL" -c "$T/center3.yaml" 2>"$T/c3.err" &
+  C3=$!
+  wait_for 60 "kc's old day dropped" output_is 0 count_events --agent kc
+  run partitions
+  expect_no_out "event_20251125"
+  run count_events
+  expect_out "$((ALPHA_LINES + BETA_LINES))"
+  grep -q "1 day(s) of events past collector.retention dropped" "$T/c3.err" ||
+    fail "collector 3 did not say it dropped a day"
+  CHECKS=$((CHECKS + 1))
+  kill -TERM $C3
+  wait $C3
+fi
+
+# the operator revokes kc: its key is listed revoked; kc2 was never enrolled
+run "$COLL" -c "$T/center.yaml" revoke kc --by test
+expect_status 0
+run "$COLL" -c "$T/center.yaml" agents
+expect_out "kc                       revoked"
+run "$COLL" -c "$T/center.yaml" revoke kc2 --by test
+expect_status 2
+expect_err "agent 'kc2' is not enrolled"
 
 # a clean stop
 kill -TERM $C1 $C2

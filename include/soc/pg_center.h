@@ -1,0 +1,87 @@
+/*
+ * pg_center — the technical center's ingest tables on PostgreSQL, for
+ * centers whose collectors outgrow one SQLite file (docs/CENTER.md).
+ *
+ * The same rows and the same idempotence as center.db (store.h, "the
+ * technical center"): an event once per (agent, event.id), other messages
+ * and the quarantine once per (topic, partition, offset), an agent row that
+ * only moves forward, counters per collector. The origin, agent and
+ * enrolment types are store.h's.
+ *
+ * Every call but _open and _free is used inside the caller's
+ * soc_pg_center_begin/commit, like the SQLite writer. A connection lost
+ * (the server restarted) fails the call; the next _begin connects again,
+ * so the caller's retry of the batch is all that is needed.
+ */
+#ifndef SOC_PG_CENTER_H
+#define SOC_PG_CENTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "soc/store.h"
+
+#define SOC_PG_URL_PREFIX "postgresql://"
+
+typedef struct soc_pg_center soc_pg_center;
+
+/* Connects to url (a libpq URI) and brings the schema to the newest
+ * version, under an advisory lock so that of several collectors starting
+ * together one migrates and the others wait. retention_s > 0: events
+ * older than that many seconds go with their day's partition, at each
+ * soc_pg_center_maintain (the running collector's; a command never drops). OUT: *out, owned by the
+ * caller (free it with soc_pg_center_free). On failure err holds why. */
+int soc_pg_center_open(const char *url, int64_t retention_s, soc_pg_center **out, char *err,
+                       size_t cap);
+void soc_pg_center_free(soc_pg_center *pg);
+/* The last failure, for a message. Borrowed until the next call. */
+const char *soc_pg_center_errmsg(const soc_pg_center *pg);
+
+int soc_pg_center_begin(soc_pg_center *pg);
+int soc_pg_center_commit(soc_pg_center *pg);
+void soc_pg_center_rollback(soc_pg_center *pg);
+/* Outside a transaction: drops the partitions retention no longer keeps.
+ * OUT: *dropped (may be NULL), how many. */
+int soc_pg_center_maintain(soc_pg_center *pg, int *dropped);
+
+/* As soc_store_center_event_put and the others of the writer, but events
+ * are inserted a batch at a time: *dup is always 0, and the duplicates
+ * are known at soc_pg_center_flush, which must come before the commit. */
+int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const char *id,
+                            const char *agent, const char *host, const char *ts, const char *body,
+                            size_t len, int *dup);
+/* Inserts the events put since the last flush. OUT: *late_dups (may be
+ * NULL: they are kept for the next call) how many of the events put since
+ * the last call that asked were there already. */
+int soc_pg_center_flush(soc_pg_center *pg, int64_t *late_dups);
+int soc_pg_center_message_put(soc_pg_center *pg, const soc_center_origin *o, const char *agent,
+                              const void *key, size_t key_len, const char *body, size_t len,
+                              int *dup);
+int soc_pg_center_quarantine_put(soc_pg_center *pg, const soc_center_origin *o, const void *key,
+                                 size_t key_len, const char *reason, const char *detail,
+                                 const void *payload, size_t size, int *dup);
+int soc_pg_center_agent_seen(soc_pg_center *pg, const soc_center_agent *a);
+int soc_pg_center_agent_flag(soc_pg_center *pg, const char *agent, int64_t seen_ns, char *flag,
+                             size_t cap);
+int soc_pg_center_alert_add(soc_pg_center *pg, const char *collector, const char *kind,
+                            const char *message);
+int soc_pg_center_counter_add(soc_pg_center *pg, const char *collector, const char *name,
+                              int64_t delta);
+int soc_pg_center_key_of(soc_pg_center *pg, const char *agent, soc_center_key_row *out);
+int soc_pg_center_rotate(soc_pg_center *pg, const char *agent, const char *key, int64_t at_ns);
+int soc_pg_center_pending_seen(soc_pg_center *pg, const char *agent, const char *key,
+                               int64_t at_ns);
+int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e);
+int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, const char *os_user,
+                         int64_t at_ns);
+
+/* Reading, as soc_store_center_events_count and the others. */
+int soc_pg_center_events_count(soc_pg_center *pg, const char *agent, int64_t *n);
+int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, void *arg);
+int soc_pg_center_alerts_scan(soc_pg_center *pg, size_t limit, soc_center_alert_cb cb, void *arg);
+int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *arg);
+int soc_pg_center_enrolments_scan(soc_pg_center *pg, soc_center_enrolment_cb cb, void *arg);
+int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_rejected_cb cb,
+                                  void *arg);
+
+#endif
