@@ -30,7 +30,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define REQUEST_MAX 8192
+#define REQUEST_MAX SOC_HTTP_REQUEST_MAX
 #define IO_TIMEOUT_MS 2000
 
 typedef struct sample {
@@ -55,7 +55,9 @@ struct soc_metrics_server {
   pthread_t thread;
   int started;
   soc_metrics_render_fn render;
-  void *arg;
+  void *render_arg;
+  soc_http_handler_fn handler;
+  void *arg; /* the handler's; the server itself for metrics */
 };
 
 /* ---- the text format -------------------------------------------------------- */
@@ -227,19 +229,66 @@ static void send_all(int fd, const char *p, size_t n) {
   }
 }
 
-static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
-  char head[256];
+void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
+                      const char *body, size_t n) {
+  char head[2048];
   int h = snprintf(head, sizeof head,
                    "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Connection: close\r\n\r\n",
-                   status, type, n);
+                   "%sConnection: close\r\n\r\n",
+                   status, type, n, extra ? extra : "");
+  if (h < 0 || (size_t)h >= sizeof head) return;
   send_all(fd, head, (size_t)h);
   send_all(fd, body, n);
 }
 
+static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
+  soc_http_respond(fd, status, NULL, type, body, n);
+}
+
+int soc_http_header(const soc_http_request *r, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  for (const char *p = r->headers; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    if (strncasecmp(p, name, nl) != 0 || p[nl] != ':') continue;
+    const char *v = p + nl + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    size_t n = strcspn(v, "\r\n");
+    if (n >= cap) n = cap - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+  }
+  return -ENOENT;
+}
+
+static void serve_metrics(void *arg, int fd, const soc_http_request *r) {
+  soc_metrics_server *s = arg;
+  static const char plain[] = "text/plain; charset=utf-8";
+  if (strcmp(r->method, "GET") != 0) {
+    respond(fd, "405 Method Not Allowed", plain, "only GET\n", 9);
+    return;
+  }
+  if (strncmp(r->target, "/metrics", 8) != 0 || (r->target[8] && r->target[8] != '?')) {
+    respond(fd, "404 Not Found", plain, "try /metrics\n", 13);
+    return;
+  }
+  soc_metrics_text *t = soc_metrics_text_new();
+  char *text = NULL;
+  size_t len = 0;
+  if (t && s->render(s->render_arg, t) == 0 && soc_metrics_text_render(t, &text, &len) == 0)
+    respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);
+  else
+    respond(fd, "500 Internal Server Error", plain, "metrics unavailable\n", 20);
+  free(text);
+  soc_metrics_text_free(t);
+}
+
+/* Reads one request: the head, then as much body as Content-Length says,
+ * all within REQUEST_MAX and the timeout. */
 static void serve(soc_metrics_server *s, int fd) {
   char req[REQUEST_MAX + 1];
-  size_t got = 0;
+  static const char plain[] = "text/plain; charset=utf-8";
+  size_t got = 0, need = 0;
+  char *head_end = NULL;
   struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -249,32 +298,32 @@ static void serve(soc_metrics_server *s, int fd) {
     if (r <= 0) return; /* closed or too slow */
     got += (size_t)r;
     req[got] = '\0';
-    if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+    if (!head_end && (head_end = strstr(req, "\r\n\r\n"))) {
+      const char *cl = strcasestr(req, "\ncontent-length:");
+      unsigned long long n = cl && cl < head_end ? strtoull(cl + 16, NULL, 10) : 0;
+      need = (size_t)(head_end + 4 - req) + (size_t)(n > REQUEST_MAX ? REQUEST_MAX : n);
+      if (need > REQUEST_MAX) break; /* refused below, without reading it */
+    }
+    if (head_end && got >= need) break;
   }
-  req[got] = '\0';
-  static const char plain[] = "text/plain; charset=utf-8";
-  if (got == REQUEST_MAX) {
+  if (!head_end || got < need || need > REQUEST_MAX) {
     respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
     return;
   }
-  if (strncmp(req, "GET ", 4) != 0) {
-    respond(fd, "405 Method Not Allowed", plain, "only GET\n", 9);
+  /* "METHOD TARGET HTTP/1.x\r\n" */
+  char *sp1 = strchr(req, ' '), *line_end = strstr(req, "\r\n");
+  char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+  if (!sp1 || !sp2 || sp2 > line_end) {
+    respond(fd, "400 Bad Request", plain, "bad request line\n", 17);
     return;
   }
-  const char *path = req + 4;
-  if (strncmp(path, "/metrics", 8) != 0 || (path[8] != ' ' && path[8] != '?')) {
-    respond(fd, "404 Not Found", plain, "try /metrics\n", 13);
-    return;
-  }
-  soc_metrics_text *t = soc_metrics_text_new();
-  char *text = NULL;
-  size_t len = 0;
-  if (t && s->render(s->arg, t) == 0 && soc_metrics_text_render(t, &text, &len) == 0)
-    respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);
-  else
-    respond(fd, "500 Internal Server Error", plain, "metrics unavailable\n", 20);
-  free(text);
-  soc_metrics_text_free(t);
+  *sp1 = *sp2 = *head_end = '\0';
+  soc_http_request r = {.method = req,
+                        .target = sp1 + 1,
+                        .headers = line_end + 2,
+                        .body = head_end + 4,
+                        .body_len = got - (size_t)(head_end + 4 - req)};
+  s->handler(s->arg, fd, &r);
 }
 
 static void *run(void *arg) {
@@ -297,8 +346,8 @@ static void *run(void *arg) {
 
 unsigned soc_metrics_server_port(const soc_metrics_server *s) { return s ? s->port : 0; }
 
-int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
-                             soc_metrics_server **out) {
+static int server_start(const char *listen_at, soc_http_handler_fn handler,
+                        soc_metrics_render_fn render, void *arg, soc_metrics_server **out) {
   int result = -EINVAL;
   struct sockaddr_storage ss;
   socklen_t sl;
@@ -308,7 +357,9 @@ int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render
   if (!s) return -ENOMEM;
   s->fd = s->stop_fd = -1;
   s->render = render;
-  s->arg = arg;
+  s->render_arg = arg;
+  s->handler = handler;
+  s->arg = render ? (void *)s : arg;
   if (soc_metrics_listen_parse(listen_at, &ss, &sl, &why) < 0) goto out;
   s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   s->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -334,6 +385,16 @@ out:
   else
     soc_metrics_server_free(s);
   return result;
+}
+
+int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
+                             soc_metrics_server **out) {
+  return server_start(listen_at, serve_metrics, render, arg, out);
+}
+
+int soc_http_server_start(const char *listen_at, soc_http_handler_fn handler, void *arg,
+                          soc_metrics_server **out) {
+  return server_start(listen_at, handler, NULL, arg, out);
 }
 
 void soc_metrics_server_free(soc_metrics_server *s) {

@@ -1,0 +1,777 @@
+/*
+ * console — see the header. Pages are written whole into a memory stream
+ * and sent with their length; the listener (lib/base/metrics.c) serves one
+ * request at a time on its own thread, which also owns the session table
+ * and its own connection to center.db, so neither needs a lock.
+ */
+#define _GNU_SOURCE /* open_memstream */
+#include "console.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "center.h"
+#include "soc/metrics.h"
+#include "soc/store.h"
+
+#define SESSIONS_MAX 256
+#define TOKEN_HEX 65 /* 32 random bytes in hex, NUL */
+#define NAME_MAX_LEN 64
+#define FIELD_MAX 2048
+#define FAILED_MAX 64
+/* Failed logins of one account within FAIL_WINDOW lock its login for
+ * FAIL_WINDOW: five guesses per ten minutes, whatever the source. */
+#define FAIL_LIMIT 5
+#define FAIL_WINDOW_NS (600 * INT64_C(1000000000))
+#define COOKIE "soc_session"
+
+typedef struct session {
+  char token[TOKEN_HEX], csrf[TOKEN_HEX];
+  char name[NAME_MAX_LEN + 1];
+  int64_t last_ns;
+} session;
+
+typedef struct failed {
+  char name[NAME_MAX_LEN + 1];
+  int count;
+  int64_t first_ns;
+} failed;
+
+/* The account behind a request, read again from center.db at each request
+ * so that `user disable` ends its sessions at once. */
+typedef struct acct {
+  char name[NAME_MAX_LEN + 1], role[16], agency[NAME_MAX_LEN + 1];
+  int64_t authority;
+  int disabled;
+  int found;
+} acct;
+
+struct soc_console {
+  const soc_collector_config *cfg;
+  soc_metrics_server *server;
+  soc_store *store; /* the server thread's own, opened at the first request */
+  session sessions[SESSIONS_MAX];
+  failed failures[FAILED_MAX];
+};
+
+/* One request being answered. */
+typedef struct req {
+  soc_console *c;
+  int fd;
+  const soc_http_request *http;
+  char path[256], query[512];
+  int en; /* English rather than Traditional Chinese */
+  session *s;
+  acct a;
+  int64_t now_ns;
+} req;
+
+static int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static const char *T(const req *q, const char *zh, const char *en) { return q->en ? en : zh; }
+
+/* ---- forms, queries and cookies -------------------------------------------- */
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* key's value in "a=b&c=d" (application/x-www-form-urlencoded), decoded and
+ * cut to cap; 0 or -ENOENT. */
+static int form_get(const char *s, size_t n, const char *key, char *out, size_t cap) {
+  size_t kl = strlen(key);
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    while (end < n && s[end] != '&') end++;
+    if (end - i > kl && !strncmp(s + i, key, kl) && s[i + kl] == '=') {
+      size_t o = 0;
+      for (size_t j = i + kl + 1; j < end && o + 1 < cap; j++) {
+        int h, l;
+        if (s[j] == '+') {
+          out[o++] = ' ';
+        } else if (s[j] == '%' && j + 2 < end + 1 && (h = hexval(s[j + 1])) >= 0 &&
+                   (l = hexval(s[j + 2])) >= 0) {
+          out[o++] = (char)(h * 16 + l);
+          j += 2;
+        } else {
+          out[o++] = s[j];
+        }
+      }
+      out[o] = '\0';
+      return 0;
+    }
+    i = end + 1;
+  }
+  if (cap) out[0] = '\0';
+  return -ENOENT;
+}
+
+static int param(const req *q, const char *key, char *out, size_t cap) {
+  if (!strcmp(q->http->method, "POST"))
+    return form_get(q->http->body, q->http->body_len, key, out, cap);
+  return form_get(q->query, strlen(q->query), key, out, cap);
+}
+
+static void cookie_get(const soc_http_request *r, const char *name, char *out, size_t cap) {
+  char all[2048];
+  out[0] = '\0';
+  if (soc_http_header(r, "Cookie", all, sizeof all) < 0) return;
+  size_t nl = strlen(name);
+  for (char *p = all; *p;) {
+    while (*p == ' ' || *p == ';') p++;
+    size_t n = strcspn(p, ";");
+    if (n > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+      snprintf(out, cap, "%.*s", (int)(n - nl - 1), p + nl + 1);
+      return;
+    }
+    p += n;
+  }
+}
+
+static void esc(FILE *f, const char *s) {
+  for (; s && *s; s++) {
+    switch (*s) {
+      case '<':
+        fputs("&lt;", f);
+        break;
+      case '>':
+        fputs("&gt;", f);
+        break;
+      case '&':
+        fputs("&amp;", f);
+        break;
+      case '"':
+        fputs("&quot;", f);
+        break;
+      case '\'':
+        fputs("&#39;", f);
+        break;
+      default:
+        fputc(*s, f);
+    }
+  }
+}
+
+static void iso(char *out, size_t cap, int64_t ns) {
+  time_t t = (time_t)(ns / 1000000000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- answers ----------------------------------------------------------------- */
+
+/* Every answer: no caching, no framing, nothing from elsewhere. */
+#define SECURITY_HEADERS                                                                    \
+  "Cache-Control: no-store\r\nX-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n" \
+  "Referrer-Policy: no-referrer\r\n"                                                        \
+  "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; form-action 'self'\r\n"
+
+static int answer(req *q, const char *status, const char *extra, const char *type, const char *body,
+                  size_t n) {
+  char headers[1024];
+  snprintf(headers, sizeof headers, SECURITY_HEADERS "%s", extra ? extra : "");
+  soc_http_respond(q->fd, status, headers, type, body, n);
+  return 0;
+}
+
+static int redirect(req *q, const char *to, const char *cookie) {
+  char extra[512];
+  snprintf(extra, sizeof extra, "Location: %s\r\n%s", to, cookie ? cookie : "");
+  return answer(q, "303 See Other", extra, "text/plain; charset=utf-8", "", 0);
+}
+
+static int plain(req *q, const char *status, const char *text) {
+  return answer(q, status, NULL, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* 404 both for what does not exist and for what the account may not see. */
+static int not_found(req *q) { return plain(q, "404 Not Found", "not found\n"); }
+
+static const char css[] =
+    "body{font-family:sans-serif;margin:0;font-size:14px;color:#222}"
+    "header{background:#1d3557;color:#fff;padding:6px 12px;display:flex;gap:16px;"
+    "align-items:center}header a{color:#fff}header form{margin-left:auto}"
+    "main{padding:12px;max-width:1340px}table{border-collapse:collapse;width:100%}"
+    "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}"
+    "th{background:#eef}pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;"
+    "padding:6px;max-height:360px;overflow:auto}.late{color:#b00;font-weight:bold}"
+    "label{display:block;margin:6px 0}.err{color:#b00}";
+
+/* The clocks: every element with data-since (ms) shows the time since, and
+ * turns red past data-limit (ms). */
+static const char js[] =
+    "function tick(){var n=Date.now();document.querySelectorAll('[data-since]').forEach("
+    "function(e){var d=Math.floor((n-e.dataset.since)/1000),h=Math.floor(d/3600),"
+    "m=Math.floor(d%3600/60);e.textContent=h+'h'+('0'+m).slice(-2)+'m';"
+    "if(e.dataset.limit&&n-e.dataset.since>e.dataset.limit)e.className='late';});}"
+    "tick();setInterval(tick,30000);";
+
+static void page_head(req *q, FILE *f, const char *title) {
+  fprintf(f, "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\">",
+          q->en ? "en" : "zh-Hant-TW");
+  fputs("<meta name=\"viewport\" content=\"width=device-width\"><title>", f);
+  esc(f, title);
+  fputs(
+      " — SOC</title><link rel=\"stylesheet\" href=\"/console.css\">"
+      "<script src=\"/console.js\" defer></script></head><body><header><b>SOC</b>",
+      f);
+  if (q->s) {
+    fprintf(f, "<a href=\"/\">%s</a>", T(q, "事件分流", "Triage"));
+    if (!strcmp(q->a.role, "center")) {
+      fprintf(f, "<a href=\"/agents\">%s</a>", T(q, "代理程式", "Agents"));
+      fprintf(f, "<a href=\"/audit\">%s</a>", T(q, "稽核紀錄", "Audit"));
+    }
+    fprintf(f, "<a href=\"?lang=%s\">%s</a><span>", q->en ? "zh" : "en",
+            q->en ? "中文" : "English");
+    esc(f, q->a.name);
+    fprintf(f,
+            " (%s)</span><form method=\"post\" action=\"/logout\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+            "<button>%s</button></form>",
+            q->a.role, q->s->csrf, T(q, "登出", "Log out"));
+  }
+  fputs("</header><main>", f);
+}
+
+/* Ends the page, sends it and frees *buf. */
+static int page_send(req *q, FILE *f, char **buf, size_t *len) {
+  fputs("</main></body></html>", f);
+  if (fclose(f) != 0)
+    plain(q, "500 Internal Server Error", "out of memory\n");
+  else
+    answer(q, "200 OK", NULL, "text/html; charset=utf-8", *buf, *len);
+  free(*buf);
+  *buf = NULL;
+  return 0;
+}
+
+/* "<h1>title</h1><table>" and a header row of the NULL-terminated columns. */
+static void table_head(FILE *f, const char *title, ...) {
+  va_list ap;
+  fputs("<h1>", f);
+  esc(f, title);
+  fputs("</h1><table><tr>", f);
+  va_start(ap, title);
+  for (const char *c; (c = va_arg(ap, const char *));) {
+    fputs("<th>", f);
+    esc(f, c);
+    fputs("</th>", f);
+  }
+  va_end(ap);
+  fputs("</tr>", f);
+}
+
+/* A page's stream with its head written, or NULL (the 500 sent). */
+static FILE *page_open(req *q, const char *title, char **buf, size_t *len) {
+  FILE *f = open_memstream(buf, len);
+  if (!f) {
+    plain(q, "500 Internal Server Error", "out of memory\n");
+    return NULL;
+  }
+  page_head(q, f, title);
+  return f;
+}
+
+static void audit(req *q, const char *account, const char *action, const char *target,
+                  const char *detail) {
+  if (soc_store_console_audit(q->c->store, q->now_ns, account, action, target, detail) < 0)
+    fprintf(stderr, "soccollector: console: %s\n", soc_store_errmsg(q->c->store));
+}
+
+/* ---- accounts and sessions ------------------------------------------------------ */
+
+static int copy_account(void *arg, const soc_console_user *u) {
+  acct *a = arg;
+  snprintf(a->name, sizeof a->name, "%s", u->name);
+  snprintf(a->role, sizeof a->role, "%s", u->role);
+  snprintf(a->agency, sizeof a->agency, "%s", u->agency);
+  a->authority = u->authority;
+  a->disabled = u->disabled;
+  a->found = 1;
+  return 0;
+}
+
+typedef struct hash_copy {
+  char hash[crypto_pwhash_STRBYTES];
+  acct a;
+} hash_copy;
+
+static int copy_hash(void *arg, const soc_console_user *u) {
+  hash_copy *h = arg;
+  snprintf(h->hash, sizeof h->hash, "%s", u->hash);
+  return copy_account(&h->a, u);
+}
+
+static void new_token(char out[TOKEN_HEX]) {
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  sodium_bin2hex(out, TOKEN_HEX, raw, sizeof raw);
+}
+
+/* The live session the cookie names, or NULL; an idle one is dropped. */
+static session *session_find(req *q) {
+  char token[TOKEN_HEX + 8];
+  cookie_get(q->http, COOKIE, token, sizeof token);
+  if (strlen(token) != TOKEN_HEX - 1) return NULL;
+  for (size_t i = 0; i < SESSIONS_MAX; i++) {
+    session *s = &q->c->sessions[i];
+    if (!s->token[0] || sodium_memcmp(s->token, token, TOKEN_HEX - 1) != 0) continue;
+    if (q->now_ns - s->last_ns > q->c->cfg->console.session_idle * INT64_C(1000000000)) {
+      memset(s, 0, sizeof *s);
+      return NULL;
+    }
+    return s;
+  }
+  return NULL;
+}
+
+static session *session_new(soc_console *c, const char *name, int64_t now) {
+  session *s = &c->sessions[0];
+  for (size_t i = 0; i < SESSIONS_MAX; i++) { /* a free slot, else the idlest */
+    if (!c->sessions[i].token[0]) {
+      s = &c->sessions[i];
+      break;
+    }
+    if (c->sessions[i].last_ns < s->last_ns) s = &c->sessions[i];
+  }
+  memset(s, 0, sizeof *s);
+  new_token(s->token);
+  new_token(s->csrf);
+  snprintf(s->name, sizeof s->name, "%s", name);
+  s->last_ns = now;
+  return s;
+}
+
+static failed *failures_of(soc_console *c, const char *name, int64_t now, int make) {
+  failed *oldest = &c->failures[0];
+  for (size_t i = 0; i < FAILED_MAX; i++) {
+    failed *f = &c->failures[i];
+    if (f->name[0] && now - f->first_ns > FAIL_WINDOW_NS) memset(f, 0, sizeof *f);
+    if (f->name[0] && !strcmp(f->name, name)) return f;
+    if (f->first_ns < oldest->first_ns) oldest = f;
+  }
+  if (!make) return NULL;
+  memset(oldest, 0, sizeof *oldest);
+  snprintf(oldest->name, sizeof oldest->name, "%s", name);
+  oldest->first_ns = now;
+  return oldest;
+}
+
+/* ---- what an account may see ------------------------------------------------------ */
+
+typedef struct authority_check {
+  const char *agency;
+  int64_t authority;
+  int yes;
+} authority_check;
+
+static int agency_under(void *arg, const soc_center_agent *a) {
+  authority_check *k = arg;
+  if (!strcmp(a->agency, k->agency) && a->authority == k->authority) k->yes = 1;
+  return 0;
+}
+
+static int may_see(req *q, const char *agency) {
+  if (!strcmp(q->a.role, "center")) return 1;
+  if (!strcmp(q->a.role, "analyst")) return q->a.agency[0] && !strcmp(q->a.agency, agency);
+  if (!strcmp(q->a.role, "reviewer")) {
+    authority_check k = {.agency = agency, .authority = q->a.authority};
+    if (soc_store_center_agents_scan(q->c->store, agency_under, &k) < 0) return 0;
+    return k.yes;
+  }
+  return 0;
+}
+
+/* ---- pages ---------------------------------------------------------------------------- */
+
+static int login_page(req *q, const char *error) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "登入", "Log in"), &buf, &len);
+  if (!f) return 0;
+  fprintf(f, "<h1>%s</h1>", T(q, "資安事件通報平台 登入", "SOC console: log in"));
+  if (error) fprintf(f, "<p class=\"err\">%s</p>", error);
+  fprintf(f,
+          "<form method=\"post\" action=\"/login\"><label>%s <input name=\"user\" "
+          "autocomplete=\"username\" maxlength=\"64\" required></label><label>%s <input "
+          "type=\"password\" name=\"password\" autocomplete=\"current-password\" "
+          "maxlength=\"256\" required></label><button>%s</button></form>"
+          "<p><a href=\"/login?lang=%s\">%s</a></p>",
+          T(q, "帳號", "Account"), T(q, "密碼", "Password"), T(q, "登入", "Log in"),
+          q->en ? "zh" : "en", q->en ? "中文" : "English");
+  return page_send(q, f, &buf, &len);
+}
+
+static int login(req *q) {
+  char name[NAME_MAX_LEN + 1], password[257];
+  hash_copy h = {0};
+  param(q, "user", name, sizeof name);
+  param(q, "password", password, sizeof password);
+  failed *fl = failures_of(q->c, name, q->now_ns, 0);
+  if (fl && fl->count >= FAIL_LIMIT) {
+    audit(q, name, "login-locked", "", "too many failed logins");
+    sodium_memzero(password, sizeof password);
+    return plain(q, "429 Too Many Requests", "too many failed logins; try again later\n");
+  }
+  int rc = name[0] ? soc_store_console_user_get(q->c->store, name, copy_hash, &h) : -ENOENT;
+  int ok =
+      rc == 0 && !h.a.disabled && crypto_pwhash_str_verify(h.hash, password, strlen(password)) == 0;
+  sodium_memzero(password, sizeof password);
+  if (!ok) {
+    fl = failures_of(q->c, name, q->now_ns, 1);
+    fl->count++;
+    audit(q, name, "login-failed", "", rc == 0 && h.a.disabled ? "disabled" : "");
+    return login_page(q, T(q, "帳號或密碼錯誤", "wrong account or password"));
+  }
+  if ((fl = failures_of(q->c, name, q->now_ns, 0))) memset(fl, 0, sizeof *fl);
+  session *s = session_new(q->c, name, q->now_ns);
+  audit(q, name, "login", "", "");
+  char cookie[256];
+  snprintf(cookie, sizeof cookie,
+           "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict\r\n", s->token);
+  return redirect(q, "/", cookie);
+}
+
+typedef struct triage_ctx {
+  req *q;
+  FILE *f;
+  size_t rows;
+} triage_ctx;
+
+static int triage_row(void *arg, const soc_center_report *r) {
+  triage_ctx *t = arg;
+  if (!may_see(t->q, r->agency)) return 0;
+  char disc[32];
+  iso(disc, sizeof disc, r->discovered_ns);
+  fputs("<tr><td><a href=\"/report?id=", t->f);
+  esc(t->f, r->id);
+  fputs("\">", t->f);
+  esc(t->f, r->id);
+  fputs("</a></td><td>", t->f);
+  esc(t->f, r->agency);
+  fprintf(t->f, "</td><td>%d</td><td>", r->level);
+  esc(t->f, r->state);
+  fputs("</td><td>", t->f);
+  esc(t->f, r->category);
+  fprintf(t->f,
+          "</td><td>%s</td><td><span data-since=\"%" PRId64
+          "\" data-limit=\"3600000\"></span>"
+          "%s</td></tr>",
+          disc, r->discovered_ns / 1000000, r->flagged_ns ? " ⚠" : "");
+  t->rows++;
+  return 0;
+}
+
+static int triage_page(req *q) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "事件分流", "Triage"), &buf, &len);
+  if (!f) return 0;
+  table_head(f, T(q, "通報與草稿", "Reports and drafts"), T(q, "編號", "ID"),
+             T(q, "機關", "Agency"), T(q, "等級", "Level"), T(q, "狀態", "State"),
+             T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
+             T(q, "§3.1 知悉後經過 (1 小時內通報)", "§3.1 since discovery (report within 1 h)"),
+             NULL);
+  triage_ctx t = {.q = q, .f = f};
+  int rc = soc_store_center_reports_scan(q->c->store, triage_row, &t);
+  fputs("</table>", f);
+  if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
+  if (!t.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
+  return page_send(q, f, &buf, &len);
+}
+
+typedef struct report_copy {
+  soc_center_report r;
+  char *body;
+  char id[256], agency[NAME_MAX_LEN + 1], state[32], category[64];
+} report_copy;
+
+static int copy_report(void *arg, const soc_center_report *r) {
+  report_copy *x = arg;
+  x->r = *r;
+  snprintf(x->id, sizeof x->id, "%s", r->id);
+  snprintf(x->agency, sizeof x->agency, "%s", r->agency);
+  snprintf(x->state, sizeof x->state, "%s", r->state);
+  snprintf(x->category, sizeof x->category, "%s", r->category);
+  x->body = strdup(r->body);
+  return x->body ? 0 : -ENOMEM;
+}
+
+typedef struct notes_ctx {
+  FILE *f;
+  const char *id;
+} notes_ctx;
+
+static int note_row(void *arg, int64_t seq, int64_t at_ns, const char *account, const char *action,
+                    const char *target, const char *detail) {
+  notes_ctx *n = arg;
+  (void)seq;
+  if (strcmp(action, "note") || strcmp(target, n->id)) return 0;
+  char at[32];
+  iso(at, sizeof at, at_ns);
+  fprintf(n->f, "<li>%s ", at);
+  esc(n->f, account);
+  fputs(": ", n->f);
+  esc(n->f, detail);
+  fputs("</li>", n->f);
+  return 0;
+}
+
+/* The report the request names, when the account may see it; else the
+ * answer is sent (404) and -ENOENT returned. */
+static int visible_report(req *q, report_copy *x) {
+  char id[256];
+  if (param(q, "id", id, sizeof id) < 0 || !id[0]) goto none;
+  if (soc_store_center_report_get(q->c->store, id, copy_report, x) < 0) goto none;
+  if (!may_see(q, x->agency)) goto none;
+  return 0;
+none:
+  not_found(q);
+  return -ENOENT;
+}
+
+static int report_page(req *q) {
+  report_copy x = {0};
+  if (visible_report(q, &x) < 0) goto out;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, x.id, &buf, &len);
+  if (!f) goto out;
+  char disc[32];
+  iso(disc, sizeof disc, x.r.discovered_ns);
+  fputs("<h1>", f);
+  esc(f, x.id);
+  fprintf(f, "</h1><table><tr><th>%s</th><td>", T(q, "機關", "Agency"));
+  esc(f, x.agency);
+  fprintf(f, "</td></tr><tr><th>%s</th><td>%d</td></tr><tr><th>%s</th><td>",
+          T(q, "事件等級", "Level"), x.r.level, T(q, "狀態", "State"));
+  esc(f, x.state);
+  fprintf(f, "</td></tr><tr><th>%s</th><td>", T(q, "事件分類", "Category"));
+  esc(f, x.category);
+  fprintf(f, "</td></tr><tr><th>%s</th><td>%s</td></tr></table><h2>%s</h2><pre>",
+          T(q, "知悉時間", "Discovered"), disc, T(q, "通報內容", "The report as received"));
+  esc(f, x.body);
+  fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
+  notes_ctx n = {.f = f, .id = x.id};
+  soc_store_console_audit_scan(q->c->store, note_row, &n);
+  fputs("</ul><form method=\"post\" action=\"/note\"><input type=\"hidden\" name=\"id\" value=\"",
+        f);
+  esc(f, x.id);
+  fprintf(f,
+          "\"><input type=\"hidden\" name=\"csrf\" value=\"%s\"><label>%s "
+          "<textarea name=\"text\" maxlength=\"1000\" rows=\"3\" cols=\"80\" required>"
+          "</textarea></label><button>%s</button></form>",
+          q->s->csrf, T(q, "新增註記", "Add a note"), T(q, "送出", "Save"));
+  audit(q, q->a.name, "view", x.id, "");
+  page_send(q, f, &buf, &len);
+out:
+  free(x.body);
+  return 0;
+}
+
+static int note(req *q) {
+  report_copy x = {0};
+  char text[FIELD_MAX], to[320];
+  if (visible_report(q, &x) < 0) goto out;
+  if (param(q, "text", text, sizeof text) < 0 || !text[0]) {
+    plain(q, "400 Bad Request", "a note needs text\n");
+    goto out;
+  }
+  audit(q, q->a.name, "note", x.id, text);
+  snprintf(to, sizeof to, "/report?id=%s", x.id);
+  redirect(q, to, NULL);
+out:
+  free(x.body);
+  return 0;
+}
+
+typedef struct agents_ctx {
+  req *q;
+  FILE *f;
+} agents_ctx;
+
+static int agent_line(void *arg, const soc_center_agent *a) {
+  agents_ctx *k = arg;
+  char seen[32];
+  int64_t silence_ns = k->q->c->cfg->collector.agent_silence * INT64_C(1000000000);
+  iso(seen, sizeof seen, a->seen_ns);
+  fputs("<tr><td>", k->f);
+  esc(k->f, a->id);
+  fputs("</td><td>", k->f);
+  esc(k->f, a->agency);
+  fprintf(k->f, "</td><td>%" PRId64 "</td><td>", a->authority);
+  esc(k->f, a->version);
+  fprintf(k->f, "</td><td>%s</td><td%s>%s</td></tr>", seen,
+          k->q->now_ns - a->seen_ns > silence_ns ? " class=\"late\"" : "",
+          k->q->now_ns - a->seen_ns > silence_ns ? T(k->q, "沉默", "silent")
+                                                 : T(k->q, "正常", "alive"));
+  return 0;
+}
+
+static int agents_page(req *q) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "代理程式", "Agents"), &buf, &len);
+  if (!f) return 0;
+  table_head(f, T(q, "代理程式", "Agents"), "ID", T(q, "機關", "Agency"),
+             T(q, "主管機關", "Authority"), T(q, "版本", "Version"),
+             T(q, "最後心跳", "Last heartbeat"), T(q, "狀態", "State"), NULL);
+  agents_ctx k = {.q = q, .f = f};
+  soc_store_center_agents_scan(q->c->store, agent_line, &k);
+  fputs("</table>", f);
+  return page_send(q, f, &buf, &len);
+}
+
+static int audit_line(void *arg, int64_t seq, int64_t at_ns, const char *account,
+                      const char *action, const char *target, const char *detail) {
+  FILE *f = arg;
+  char at[32];
+  iso(at, sizeof at, at_ns);
+  fprintf(f, "<tr><td>%" PRId64 "</td><td>%s</td><td>", seq, at);
+  esc(f, account);
+  fputs("</td><td>", f);
+  esc(f, action);
+  fputs("</td><td>", f);
+  esc(f, target);
+  fputs("</td><td>", f);
+  esc(f, detail);
+  fputs("</td></tr>", f);
+  return 0;
+}
+
+static int audit_page(req *q) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &buf, &len);
+  if (!f) return 0;
+  table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
+             T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"), NULL);
+  soc_store_console_audit_scan(q->c->store, audit_line, f);
+  fputs("</table>", f);
+  return page_send(q, f, &buf, &len);
+}
+
+/* ---- the dispatcher ------------------------------------------------------------------------ */
+
+static int open_store(soc_console *c) {
+  char path[4096], err[600];
+  if (c->store) return 0;
+  snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
+  if (soc_store_open(path, SOC_STORE_CENTER, &c->store, err, sizeof err) < 0) {
+    fprintf(stderr, "soccollector: console: %s\n", err);
+    return -EIO;
+  }
+  return 0;
+}
+
+static int dispatch(req *qp) {
+  req q = *qp;
+  const soc_http_request *r = q.http;
+  const char *mark = strchr(r->target, '?');
+  size_t pl = mark ? (size_t)(mark - r->target) : strlen(r->target);
+  int post = !strcmp(r->method, "POST");
+  if (pl >= sizeof q.path || (mark && strlen(mark + 1) >= sizeof q.query))
+    return plain(&q, "414 URI Too Long", "too long\n");
+  memcpy(q.path, r->target, pl);
+  snprintf(q.query, sizeof q.query, "%s", mark ? mark + 1 : "");
+  if (!post && strcmp(r->method, "GET")) return plain(&q, "405 Method Not Allowed", "no\n");
+  /* Language: ?lang= sets it, a cookie keeps it; Chinese unless English. */
+  char lang[8], lang_cookie[64] = "";
+  if (form_get(q.query, strlen(q.query), "lang", lang, sizeof lang) == 0) {
+    q.en = !strcmp(lang, "en");
+    snprintf(lang_cookie, sizeof lang_cookie,
+             "Set-Cookie: soc_lang=%s; Path=/; SameSite=Strict\r\n", q.en ? "en" : "zh");
+  } else {
+    cookie_get(r, "soc_lang", lang, sizeof lang);
+    q.en = !strcmp(lang, "en");
+  }
+  /* What needs no session: the stylesheet, the clocks' script, the login. */
+  if (!post && !strcmp(q.path, "/console.css"))
+    return answer(&q, "200 OK", NULL, "text/css; charset=utf-8", css, sizeof css - 1);
+  if (!post && !strcmp(q.path, "/console.js"))
+    return answer(&q, "200 OK", NULL, "text/javascript; charset=utf-8", js, sizeof js - 1);
+  if (open_store(q.c) < 0) return plain(&q, "503 Service Unavailable", "store unavailable\n");
+  if (!strcmp(q.path, "/login")) {
+    if (post) return login(&q);
+    if (lang_cookie[0]) return redirect(&q, "/login", lang_cookie);
+    return login_page(&q, NULL);
+  }
+  /* Everything else: a session of an enabled account. */
+  if ((q.s = session_find(&q)) != NULL &&
+      (soc_store_console_user_get(q.c->store, q.s->name, copy_account, &q.a) < 0 || q.a.disabled)) {
+    memset(q.s, 0, sizeof *q.s);
+    q.s = NULL;
+  }
+  if (!q.s)
+    return post ? plain(&q, "403 Forbidden", "log in first\n") : redirect(&q, "/login", NULL);
+  q.s->last_ns = q.now_ns;
+  if (post) {
+    char csrf[TOKEN_HEX + 8];
+    if (form_get(r->body, r->body_len, "csrf", csrf, sizeof csrf) < 0 ||
+        strlen(csrf) != TOKEN_HEX - 1 || sodium_memcmp(csrf, q.s->csrf, TOKEN_HEX - 1) != 0) {
+      audit(&q, q.a.name, "refused", q.path, "missing or wrong CSRF token");
+      return plain(&q, "403 Forbidden", "missing or wrong CSRF token\n");
+    }
+    if (!strcmp(q.path, "/logout")) {
+      audit(&q, q.a.name, "logout", "", "");
+      memset(q.s, 0, sizeof *q.s);
+      return redirect(&q, "/login",
+                      "Set-Cookie: " COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
+    }
+    if (!strcmp(q.path, "/note")) return note(&q);
+    return not_found(&q);
+  }
+  if (lang_cookie[0]) return redirect(&q, q.path, lang_cookie);
+  if (!strcmp(q.path, "/")) return triage_page(&q);
+  if (!strcmp(q.path, "/report")) return report_page(&q);
+  if (!strcmp(q.a.role, "center")) {
+    if (!strcmp(q.path, "/agents")) return agents_page(&q);
+    if (!strcmp(q.path, "/audit")) return audit_page(&q);
+  }
+  return not_found(&q);
+}
+
+static void handle(void *arg, int fd, const soc_http_request *r) {
+  req q = {.c = arg, .fd = fd, .http = r, .now_ns = now_ns()};
+  dispatch(&q);
+}
+
+int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
+  *out = NULL;
+  if (!cfg->console.listen) return 0;
+  if (sodium_init() < 0) return -EIO;
+  soc_console *c = calloc(1, sizeof *c);
+  if (!c) return -ENOMEM;
+  c->cfg = cfg;
+  int rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
+  if (rc < 0) {
+    fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", cfg->console.listen,
+            strerror(-rc));
+    free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+void soc_console_free(soc_console *c) {
+  if (!c) return;
+  soc_metrics_server_free(c->server);
+  soc_store_close(c->store);
+  sodium_memzero(c->sessions, sizeof c->sessions);
+  free(c);
+}

@@ -1,0 +1,159 @@
+"""The console's security, over plain HTTP (http.client, no browser):
+who sees what, CSRF, logout, rate-limited login, bounded requests.
+Usage: console_check.py PORT PASSWORD A_REPORT B_REPORT"""
+import http.client
+import re
+import sys
+
+PORT, PW, A, B = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+FAILS = 0
+
+
+def check(cond, what):
+    global FAILS
+    if not cond:
+        FAILS += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def req(method, path, body=None, cookie=None):
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    h = {}
+    if cookie:
+        h["Cookie"] = cookie
+    if body is not None:
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read().decode("utf-8", "replace")
+    out = (r.status, dict((k.lower(), v) for k, v in r.getheaders()), data)
+    c.close()
+    return out
+
+
+def login(name, pw=PW):
+    st, h, _ = req("POST", "/login", "user=%s&password=%s" % (name, pw))
+    if st != 303 or "set-cookie" not in h:
+        return None
+    return h["set-cookie"].split(";")[0]
+
+
+def csrf_of(cookie):
+    _, _, body = req("GET", "/", cookie=cookie)
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', body)
+    return m.group(1) if m else ""
+
+
+PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/agents", "/audit"]
+
+# Without a session: only the login page (and its stylesheet and script).
+for p in PAGES + ["/nothing"]:
+    st, h, _ = req("GET", p)
+    check(st == 303 and h.get("location") == "/login", "GET %s without login: %s" % (p, st))
+for p in ["/note", "/logout"]:
+    st, _, _ = req("POST", p, "id=%s&text=x" % A)
+    check(st == 403, "POST %s without login: %s" % (p, st))
+st, h, body = req("GET", "/login")
+check(st == 200 and 'name="password"' in body, "the login page")
+check("default-src 'self'" in h.get("content-security-policy", ""), "CSP on every answer")
+check(h.get("cache-control") == "no-store", "no caching")
+st, _, body = req("GET", "/login?lang=en")
+check(st == 303, "?lang= sets the language")
+
+# A wrong password: no cookie.
+check(login("ana", "wrong-password-123") is None, "a wrong password logs in")
+
+ana = login("ana")
+check(ana is not None, "ana logs in")
+st, h, _ = req("POST", "/login", "user=ana&password=%s" % PW)
+sc = h.get("set-cookie", "")
+check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "cookie flags: " + sc)
+
+# ana (analyst of agency A) sees A and nothing of B, on every page and action.
+st, _, body = req("GET", "/", cookie=ana)
+check(st == 200 and A in body and B not in body, "ana's triage: A only")
+check("資安事件" in body or "事件分流" in body, "Traditional Chinese first")
+st, _, body = req("GET", "/report?id=" + A, cookie=ana)
+check(st == 200 and A in body, "ana reads A")
+token = csrf_of(ana)
+check(len(token) == 64, "a CSRF token on the page")
+for p in ["/report?id=" + B, "/agents", "/audit", "/report?id=nope/1"]:
+    st, _, body = req("GET", p, cookie=ana)
+    check(st == 404 and B not in body, "ana GET %s: %s" % (p, st))
+st, _, _ = req("POST", "/note", "id=%s&text=mine&csrf=%s" % (B, token), cookie=ana)
+check(st == 404, "ana notes on B: %s" % st)
+
+# CSRF: without or with a wrong token a change is refused.
+st, _, _ = req("POST", "/note", "id=%s&text=nocsrf" % A, cookie=ana)
+check(st == 403, "a note without the CSRF token: %s" % st)
+st, _, _ = req("POST", "/note", "id=%s&text=badcsrf&csrf=%s" % (A, "0" * 64), cookie=ana)
+check(st == 403, "a note with a wrong CSRF token: %s" % st)
+st, _, _ = req("POST", "/note", "id=%s&text=checked+by+ana&csrf=%s" % (A, token), cookie=ana)
+check(st == 303, "a note with the token: %s" % st)
+st, _, body = req("GET", "/report?id=" + A, cookie=ana)
+check("checked by ana" in body and "nocsrf" not in body and "badcsrf" not in body,
+      "only the note with the token is kept")
+
+# bob (agency B) sees nothing of A.
+bob = login("bob")
+btoken = csrf_of(bob)
+st, _, body = req("GET", "/", cookie=bob)
+check(st == 200 and B in body and A not in body, "bob's triage: B only")
+for p in ["/report?id=" + A, "/agents", "/audit"]:
+    st, _, body = req("GET", p, cookie=bob)
+    check(st == 404 and "checked by ana" not in body, "bob GET %s: %s" % (p, st))
+st, _, _ = req("POST", "/note", "id=%s&text=bob&csrf=%s" % (A, btoken), cookie=bob)
+check(st == 404, "bob notes on A: %s" % st)
+# ana's token is no good in bob's session
+st, _, _ = req("POST", "/note", "id=%s&text=cross&csrf=%s" % (B, token), cookie=bob)
+check(st == 403, "another session's CSRF token: %s" % st)
+
+# the reviewer of authority 36 sees A (its agent reports to 36), not B.
+rev = login("rev")
+st, _, body = req("GET", "/", cookie=rev)
+check(st == 200 and A in body and B not in body, "the reviewer's agencies only")
+st, _, _ = req("GET", "/report?id=" + B, cookie=rev)
+check(st == 404, "the reviewer reads B: %s" % st)
+
+# center staff see everything.
+boss = login("boss")
+st, _, body = req("GET", "/", cookie=boss)
+check(st == 200 and A in body and B in body, "the center sees A and B")
+st, _, body = req("GET", "/agents", cookie=boss)
+check(st == 200 and "agA" in body and "agB" in body, "the center's agents page")
+st, _, body = req("GET", "/audit", cookie=boss)
+check(st == 200 and "login-failed" in body and "checked by ana" in body and "refused" in body,
+      "the audit page shows failed logins, notes and refusals")
+
+# logout: the cookie is useless afterwards.
+st, _, _ = req("POST", "/logout", "csrf=", cookie=ana)
+check(st == 403, "logout without the token: %s" % st)
+st, h, _ = req("POST", "/logout", "csrf=" + token, cookie=ana)
+check(st == 303 and "Max-Age=0" in h.get("set-cookie", ""), "logout")
+for p in PAGES:
+    st, _, _ = req("GET", p, cookie=ana)
+    check(st == 303, "GET %s after logout: %s" % (p, st))
+st, _, _ = req("POST", "/note", "id=%s&text=late&csrf=%s" % (A, token), cookie=ana)
+check(st == 403, "a note after logout: %s" % st)
+
+# rate-limited login: after 5 failures even the right password is refused.
+for _ in range(5):
+    check(login("bob", "not-the-password") is None, "a wrong password")
+st, _, _ = req("POST", "/login", "user=bob&password=%s" % PW)
+check(st == 429, "the 6th login within the window: %s" % st)
+# ... but bob's open session is not affected, and others still log in.
+st, _, _ = req("GET", "/", cookie=bob)
+check(st == 200, "bob's session survives the lock")
+check(login("rev") is not None, "another account is not locked")
+
+# bounded requests: a body beyond the limit is refused, the server lives on.
+try:
+    st, _, _ = req("POST", "/login", "user=x&password=" + "a" * 40000)
+except (ConnectionResetError, BrokenPipeError):
+    st = "reset"
+check(st in (400, 431, "reset"), "an oversized request: %s" % st)
+st, _, _ = req("GET", "/login")
+check(st == 200, "the server answers after the oversized request")
+
+print("console_check: %d failed" % FAILS)
+sys.exit(1 if FAILS else 0)
