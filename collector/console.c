@@ -17,6 +17,10 @@
 #include <time.h>
 
 #include "center.h"
+#include "decide.h"
+#include "soc/deadline.h"
+#include "soc/report.h"
+#include "soc/report_export.h"
 #include "soc/metrics.h"
 #include "soc/store.h"
 
@@ -54,6 +58,7 @@ typedef struct acct {
 
 struct soc_console {
   const soc_collector_config *cfg;
+  soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
   soc_store *store; /* the server thread's own, opened at the first request */
   session sessions[SESSIONS_MAX];
@@ -217,7 +222,10 @@ static const char js[] =
     "function tick(){var n=Date.now();document.querySelectorAll('[data-since]').forEach("
     "function(e){var d=Math.floor((n-e.dataset.since)/1000),h=Math.floor(d/3600),"
     "m=Math.floor(d%3600/60);e.textContent=h+'h'+('0'+m).slice(-2)+'m';"
-    "if(e.dataset.limit&&n-e.dataset.since>e.dataset.limit)e.className='late';});}"
+    "if(e.dataset.limit&&n-e.dataset.since>e.dataset.limit)e.className='late';});"
+    "document.querySelectorAll('[data-due]').forEach(function(e){var d=Math.floor("
+    "(e.dataset.due-n)/1000),a=Math.abs(d),h=Math.floor(a/3600),m=Math.floor(a%3600/60);"
+    "e.textContent=(d<0?'-':'')+h+'h'+('0'+m).slice(-2)+'m';if(d<0)e.className='late';});}"
     "tick();setInterval(tick,30000);";
 
 static void page_head(req *q, FILE *f, const char *title) {
@@ -544,40 +552,227 @@ none:
   return -ENOENT;
 }
 
+/* A form posting to action about report id, with the session's CSRF token. */
+static void form_open(req *q, FILE *f, const char *action, const char *id) {
+  fprintf(f,
+          "<form method=\"post\" action=\"%s\"><input type=\"hidden\" name=\"csrf\" "
+          "value=\"%s\"><input type=\"hidden\" name=\"id\" value=\"",
+          action, q->s->csrf);
+  esc(f, id);
+  fputs("\">", f);
+}
+
+/* One clock: its step, clause, who owes it, when due (with a live
+ * countdown while open), when done, and its status. */
+static void clock_row(req *q, FILE *f, const char *zh, const char *en, const char *clause,
+                      const char *who, soc_deadline_status st, int64_t due, int64_t done) {
+  char d1[32] = "-", d2[32] = "-";
+  if (due) iso(d1, sizeof d1, due * 1000000000);
+  if (done) iso(d2, sizeof d2, done * 1000000000);
+  fputs("<tr><td>", f);
+  esc(f, q->en || !zh ? en : zh);
+  fputs("</td><td>", f);
+  esc(f, clause ? clause : "");
+  fputs("</td><td>", f);
+  esc(f, who);
+  fprintf(f, "</td><td>%s", d1);
+  if (due && !done) fprintf(f, " <span data-due=\"%" PRId64 "\"></span>", due * 1000);
+  fprintf(f, "</td><td>%s</td><td%s>%s</td></tr>", d2,
+          st == SOC_DEADLINE_OVERDUE ? " class=\"late\"" : "", soc_deadline_status_name(st));
+}
+
+static void clocks(req *q, FILE *f, const soc_center_view *v) {
+  table_head(f, T(q, "時限", "Clocks"), T(q, "步驟", "Step"), T(q, "條文", "Clause"),
+             T(q, "應辦者", "Who"), T(q, "期限 (剩餘)", "Due (left)"), T(q, "完成", "Done"),
+             T(q, "狀態", "Status"), NULL);
+  for (size_t i = 0; i < v->ndl; i++)
+    clock_row(q, f, v->dl[i].step->title_zh, v->dl[i].step->title, v->dl[i].step->clause,
+              v->dl[i].step->who, v->dl[i].status, v->dl[i].due, v->dl[i].done);
+  if (v->support_requested)
+    clock_row(q, f, "技術支援派遣", "support dispatched", NULL, "center", v->support_status,
+              v->support_due, v->support_done);
+  fputs("</table>", f);
+}
+
+typedef struct decisions_ctx {
+  req *q;
+  FILE *f;
+  fjson_object *applied; /* the agent's record of them: "center_decisions" */
+} decisions_ctx;
+
+/* A decision of the center's on the report, and whether the agent's latest
+ * revision says it applied it. */
+static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *body) {
+  decisions_ctx *k = arg;
+  char at[32];
+  fjson_object *d = fjson_tokener_parse(body);
+  const char *id = d ? soc_report_str(d, "id") : NULL, *by = d ? soc_report_str(d, "by") : NULL;
+  const char *state = T(k->q, "待代理程式套用", "waiting for the agent");
+  int n = k->applied ? fjson_object_array_length(k->applied) : 0;
+  for (int i = 0; id && i < n; i++) {
+    fjson_object *e = fjson_object_array_get_idx(k->applied, i);
+    const char *eid = soc_report_str(e, "id");
+    fjson_object *ok = NULL;
+    if (!eid || strcmp(eid, id)) continue;
+    fjson_object_object_get_ex(e, "applied", &ok);
+    state = fjson_object_get_boolean(ok) ? T(k->q, "代理程式已套用", "applied by the agent")
+                                         : T(k->q, "代理程式拒絕", "refused by the agent");
+  }
+  iso(at, sizeof at, at_ns);
+  fputs("<tr><td>", k->f);
+  esc(k->f, id);
+  fputs("</td><td>", k->f);
+  esc(k->f, kind);
+  fprintf(k->f, "</td><td>%s</td><td>", at);
+  esc(k->f, by);
+  fputs("</td><td class=\"applied\">", k->f);
+  esc(k->f, state);
+  fputs("</td></tr>", k->f);
+  if (d) fjson_object_put(d);
+  return 0;
+}
+
+static void decisions(req *q, FILE *f, const report_copy *x) {
+  decisions_ctx k = {.q = q, .f = f};
+  fjson_object *raw = fjson_tokener_parse(x->body);
+  if (raw && (!fjson_object_object_get_ex(raw, "center_decisions", &k.applied) ||
+              !fjson_object_is_type(k.applied, fjson_type_array)))
+    k.applied = NULL;
+  table_head(f, T(q, "中心決定", "The center's decisions"), "ID", T(q, "種類", "Kind"),
+             T(q, "時間", "At"), T(q, "決定者", "By"), T(q, "套用", "Applied"), NULL);
+  soc_store_center_decisions_scan(q->c->store, x->id, decision_row, &k);
+  fputs("</table>", f);
+  if (raw) fjson_object_put(raw);
+  int center = !strcmp(q->a.role, "center");
+  if (center || !strcmp(q->a.role, "reviewer")) {
+    form_open(q, f, "/review", x->id);
+    fprintf(f,
+            "<label>%s <input name=\"result\" maxlength=\"500\" size=\"60\"></label>"
+            "<button id=\"review\">%s</button></form>",
+            T(q, "審核意見", "Review result"), T(q, "審核", "Review"));
+  }
+  if (center) {
+    form_open(q, f, "/level", x->id);
+    fprintf(f,
+            "<label>%s <select name=\"level\"><option>1</option><option>2</option>"
+            "<option>3</option><option>4</option></select></label><label>%s <input "
+            "name=\"reason\" maxlength=\"500\" size=\"60\" required></label>"
+            "<button>%s</button></form>",
+            T(q, "調整等級", "New level"), T(q, "理由", "Reason"), T(q, "調整", "Re-level"));
+    form_open(q, f, "/support", x->id);
+    fprintf(f, "<button>%s</button></form>", T(q, "派遣技術支援", "Dispatch support"));
+  }
+}
+
 static int report_page(req *q) {
   report_copy x = {0};
+  soc_center_view v = {0};
+  char *form = NULL;
   if (visible_report(q, &x) < 0) goto out;
+  soc_center_report row = {.id = x.id, .agency = x.agency, .body = x.body};
+  int64_t now_s = q->now_ns / 1000000000;
+  /* A document the center cannot read (kept as it came) is still shown raw. */
+  int readable = soc_center_view_of(q->c->center, q->c->store, &row, now_s, &v) == 0 && v.doc;
   char *buf = NULL;
   size_t len = 0;
   FILE *f = page_open(q, x.id, &buf, &len);
   if (!f) goto out;
-  char disc[32];
-  iso(disc, sizeof disc, x.r.discovered_ns);
   fputs("<h1>", f);
   esc(f, x.id);
-  fprintf(f, "</h1><table><tr><th>%s</th><td>", T(q, "機關", "Agency"));
-  esc(f, x.agency);
-  fprintf(f, "</td></tr><tr><th>%s</th><td>%d</td></tr><tr><th>%s</th><td>",
-          T(q, "事件等級", "Level"), x.r.level, T(q, "狀態", "State"));
+  fprintf(f, " — %s %d, ", T(q, "等級", "level"), x.r.level);
   esc(f, x.state);
-  fprintf(f, "</td></tr><tr><th>%s</th><td>", T(q, "事件分類", "Category"));
-  esc(f, x.category);
-  fprintf(f, "</td></tr><tr><th>%s</th><td>%s</td></tr></table><h2>%s</h2><pre>",
-          T(q, "知悉時間", "Discovered"), disc, T(q, "通報內容", "The report as received"));
-  esc(f, x.body);
+  fprintf(f, "</h1><p><a href=\"/report.txt?id=");
+  esc(f, x.id);
+  fprintf(f, "\">%s</a> · <a href=\"/report.stix?id=", T(q, "通報單 (文字)", "the form (text)"));
+  esc(f, x.id);
+  fprintf(f, "\">STIX 2.1</a></p>");
+  if (readable) clocks(q, f, &v);
+  decisions(q, f, &x);
+  fprintf(f, "<h2>%s</h2><pre id=\"form\">",
+          T(q, "通報單 (步驟 1–6)", "The national form (Steps 1–6)"));
+  if (readable && soc_report_export_text(v.doc, now_s, &form) == 0)
+    esc(f, form);
+  else
+    fputs(T(q, "無法解讀這份通報", "this document cannot be read as a report"), f);
   fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
   notes_ctx n = {.f = f, .id = x.id};
   soc_store_console_audit_scan(q->c->store, note_row, &n);
-  fputs("</ul><form method=\"post\" action=\"/note\"><input type=\"hidden\" name=\"id\" value=\"",
-        f);
-  esc(f, x.id);
+  fputs("</ul>", f);
+  form_open(q, f, "/note", x.id);
   fprintf(f,
-          "\"><input type=\"hidden\" name=\"csrf\" value=\"%s\"><label>%s "
-          "<textarea name=\"text\" maxlength=\"1000\" rows=\"3\" cols=\"80\" required>"
+          "<label>%s <textarea name=\"text\" maxlength=\"1000\" rows=\"3\" cols=\"80\" required>"
           "</textarea></label><button>%s</button></form>",
-          q->s->csrf, T(q, "新增註記", "Add a note"), T(q, "送出", "Save"));
+          T(q, "新增註記", "Add a note"), T(q, "送出", "Save"));
+  fprintf(f, "<details><summary>%s</summary><pre>", T(q, "原始 JSON", "The JSON as received"));
+  esc(f, x.body);
+  fputs("</pre></details>", f);
   audit(q, q->a.name, "view", x.id, "");
   page_send(q, f, &buf, &len);
+out:
+  free(form);
+  soc_center_view_clear(&v);
+  free(x.body);
+  return 0;
+}
+
+/* The form as text or STIX, as a download. */
+static int report_export(req *q, int stix) {
+  report_copy x = {0};
+  fjson_object *doc = NULL;
+  char *text = NULL, extra[400];
+  if (visible_report(q, &x) < 0) goto out;
+  doc = fjson_tokener_parse(x.body);
+  int rc = !doc   ? -EINVAL
+           : stix ? soc_report_export_stix(doc, &text)
+                  : soc_report_export_text(doc, q->now_ns / 1000000000, &text);
+  if (rc < 0) {
+    plain(q, "500 Internal Server Error", "cannot export the report\n");
+    goto out;
+  }
+  char name[256];
+  size_t i = 0;
+  for (; x.id[i] && i + 1 < sizeof name; i++) /* "ag1/3" -> "ag1-3" */
+    name[i] = (x.id[i] == '/' || x.id[i] == '"' || (unsigned char)x.id[i] < 0x20) ? '-' : x.id[i];
+  name[i] = '\0';
+  snprintf(extra, sizeof extra, "Content-Disposition: attachment; filename=\"%s.%s\"\r\n", name,
+           stix ? "stix.json" : "txt");
+  audit(q, q->a.name, "download", x.id, stix ? "stix" : "text");
+  answer(q, "200 OK", extra, stix ? "application/json" : "text/plain; charset=utf-8", text,
+         strlen(text));
+out:
+  free(text);
+  if (doc) fjson_object_put(doc);
+  free(x.body);
+  return 0;
+}
+
+/* review (reviewer, center), level and support (center): the center's
+ * decision through the outbox, as `soccollector review|support` makes it. */
+static int decide(req *q, const char *kind) {
+  report_copy x = {0};
+  char result[512] = "", reason[512] = "", level[4] = "", why[SOC_CENTER_DECIDE_WHY_MAX], to[320];
+  int center = !strcmp(q->a.role, "center");
+  if (!center && !(strcmp(kind, "review") == 0 && !strcmp(q->a.role, "reviewer")))
+    return not_found(q);
+  if (visible_report(q, &x) < 0) goto out;
+  param(q, "result", result, sizeof result);
+  param(q, "reason", reason, sizeof reason);
+  param(q, "level", level, sizeof level);
+  soc_center_decide_opts o = {.at_ns = q->now_ns,
+                              .by = q->a.name,
+                              .reason = reason[0] ? reason : NULL,
+                              .result = result,
+                              .level = atoi(level)};
+  int64_t n = 0;
+  int status =
+      soc_center_decide(q->c->cfg, q->c->center, q->c->store, x.id, kind, &o, &n, why, sizeof why);
+  audit(q, q->a.name, status ? "decision-refused" : kind, x.id, why);
+  if (status) {
+    plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
+    goto out;
+  }
+  snprintf(to, sizeof to, "/report?id=%s", x.id);
+  redirect(q, to, NULL);
 out:
   free(x.body);
   return 0;
@@ -733,11 +928,16 @@ static int dispatch(req *qp) {
                       "Set-Cookie: " COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
     }
     if (!strcmp(q.path, "/note")) return note(&q);
+    if (!strcmp(q.path, "/review")) return decide(&q, "review");
+    if (!strcmp(q.path, "/level")) return decide(&q, "level");
+    if (!strcmp(q.path, "/support")) return decide(&q, "support");
     return not_found(&q);
   }
   if (lang_cookie[0]) return redirect(&q, q.path, lang_cookie);
   if (!strcmp(q.path, "/")) return triage_page(&q);
   if (!strcmp(q.path, "/report")) return report_page(&q);
+  if (!strcmp(q.path, "/report.txt")) return report_export(&q, 0);
+  if (!strcmp(q.path, "/report.stix")) return report_export(&q, 1);
   if (!strcmp(q.a.role, "center")) {
     if (!strcmp(q.path, "/agents")) return agents_page(&q);
     if (!strcmp(q.path, "/audit")) return audit_page(&q);
@@ -757,11 +957,12 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   soc_console *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   c->cfg = cfg;
-  int rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
+  int rc = soc_center_new(cfg, &c->center);
+  if (rc == 0) rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
   if (rc < 0) {
     fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", cfg->console.listen,
             strerror(-rc));
-    free(c);
+    soc_console_free(c);
     return rc;
   }
   *out = c;
@@ -772,6 +973,7 @@ void soc_console_free(soc_console *c) {
   if (!c) return;
   soc_metrics_server_free(c->server);
   soc_store_close(c->store);
+  soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
   free(c);
 }

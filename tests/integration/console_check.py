@@ -44,14 +44,16 @@ def csrf_of(cookie):
     return m.group(1) if m else ""
 
 
-PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/agents", "/audit"]
+PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/report.txt?id=" + A,
+         "/report.stix?id=" + A, "/agents", "/audit"]
+ACTIONS = ["/note", "/review", "/level", "/support", "/logout"]
 
 # Without a session: only the login page (and its stylesheet and script).
 for p in PAGES + ["/nothing"]:
     st, h, _ = req("GET", p)
     check(st == 303 and h.get("location") == "/login", "GET %s without login: %s" % (p, st))
-for p in ["/note", "/logout"]:
-    st, _, _ = req("POST", p, "id=%s&text=x" % A)
+for p in ACTIONS:
+    st, _, _ = req("POST", p, "id=%s&text=x&result=ok&level=4&reason=x" % A)
     check(st == 403, "POST %s without login: %s" % (p, st))
 st, h, body = req("GET", "/login")
 check(st == 200 and 'name="password"' in body, "the login page")
@@ -77,11 +79,18 @@ st, _, body = req("GET", "/report?id=" + A, cookie=ana)
 check(st == 200 and A in body, "ana reads A")
 token = csrf_of(ana)
 check(len(token) == 64, "a CSRF token on the page")
-for p in ["/report?id=" + B, "/agents", "/audit", "/report?id=nope/1"]:
+for p in ["/report?id=" + B, "/report.txt?id=" + B, "/report.stix?id=" + B, "/agents", "/audit",
+          "/report?id=nope/1"]:
     st, _, body = req("GET", p, cookie=ana)
     check(st == 404 and B not in body, "ana GET %s: %s" % (p, st))
-st, _, _ = req("POST", "/note", "id=%s&text=mine&csrf=%s" % (B, token), cookie=ana)
-check(st == 404, "ana notes on B: %s" % st)
+for p in ["/note", "/review", "/level", "/support"]:
+    st, _, _ = req("POST", p, "id=%s&text=mine&result=ok&level=4&reason=x&csrf=%s" % (B, token),
+                   cookie=ana)
+    check(st == 404, "ana POST %s on B: %s" % (p, st))
+# an analyst makes no center decision, even on its own agency's report
+for p in ["/review", "/level", "/support"]:
+    st, _, _ = req("POST", p, "id=%s&result=ok&level=4&reason=x&csrf=%s" % (A, token), cookie=ana)
+    check(st == 404, "ana POST %s on A: %s" % (p, st))
 
 # CSRF: without or with a wrong token a change is refused.
 st, _, _ = req("POST", "/note", "id=%s&text=nocsrf" % A, cookie=ana)
@@ -99,11 +108,13 @@ bob = login("bob")
 btoken = csrf_of(bob)
 st, _, body = req("GET", "/", cookie=bob)
 check(st == 200 and B in body and A not in body, "bob's triage: B only")
-for p in ["/report?id=" + A, "/agents", "/audit"]:
+for p in ["/report?id=" + A, "/report.txt?id=" + A, "/report.stix?id=" + A, "/agents", "/audit"]:
     st, _, body = req("GET", p, cookie=bob)
     check(st == 404 and "checked by ana" not in body, "bob GET %s: %s" % (p, st))
-st, _, _ = req("POST", "/note", "id=%s&text=bob&csrf=%s" % (A, btoken), cookie=bob)
-check(st == 404, "bob notes on A: %s" % st)
+for p in ["/note", "/review", "/level", "/support"]:
+    st, _, _ = req("POST", p, "id=%s&text=bob&result=ok&level=4&reason=x&csrf=%s" % (A, btoken),
+                   cookie=bob)
+    check(st == 404, "bob POST %s on A: %s" % (p, st))
 # ana's token is no good in bob's session
 st, _, _ = req("POST", "/note", "id=%s&text=cross&csrf=%s" % (B, token), cookie=bob)
 check(st == 403, "another session's CSRF token: %s" % st)
@@ -114,6 +125,12 @@ st, _, body = req("GET", "/", cookie=rev)
 check(st == 200 and A in body and B not in body, "the reviewer's agencies only")
 st, _, _ = req("GET", "/report?id=" + B, cookie=rev)
 check(st == 404, "the reviewer reads B: %s" % st)
+rtoken = csrf_of(rev)
+st, _, _ = req("POST", "/review", "id=%s&result=ok&csrf=%s" % (B, rtoken), cookie=rev)
+check(st == 404, "the reviewer reviews B: %s" % st)
+for p in ["/level", "/support"]:
+    st, _, _ = req("POST", p, "id=%s&level=4&reason=x&csrf=%s" % (A, rtoken), cookie=rev)
+    check(st == 404, "the reviewer POST %s: %s" % (p, st))
 
 # center staff see everything.
 boss = login("boss")
