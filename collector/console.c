@@ -475,11 +475,15 @@ static int triage_row(void *arg, const soc_center_report *r) {
   esc(t->f, r->state);
   fputs("</td><td>", t->f);
   esc(t->f, r->category);
-  fprintf(t->f,
-          "</td><td>%s</td><td><span data-since=\"%" PRId64
-          "\" data-limit=\"3600000\"></span>"
-          "%s</td></tr>",
-          disc, r->discovered_ns / 1000000, r->flagged_ns ? " ⚠" : "");
+  /* §3.1's clock runs until the report is filed (state confirmed). */
+  if (!strcmp(r->state, "confirmed"))
+    fprintf(t->f,
+            "</td><td>%s</td><td><span data-since=\"%" PRId64
+            "\" data-limit=\"3600000\"></span>%s</td></tr>",
+            disc, r->discovered_ns / 1000000, r->flagged_ns ? " ⚠" : "");
+  else
+    fprintf(t->f, "</td><td>%s</td><td>%s%s</td></tr>", disc, T(t->q, "已通報", "filed"),
+            r->flagged_ns ? " ⚠" : "");
   t->rows++;
   return 0;
 }
@@ -664,6 +668,38 @@ static void decisions(req *q, FILE *f, const report_copy *x) {
   }
 }
 
+typedef struct bundles_ctx {
+  req *q;
+  FILE *f;
+  const char *report;
+} bundles_ctx;
+
+/* An evidence bundle of the report: its state as the center verified it
+ * and its manifest. */
+static int bundle_row(void *arg, const soc_center_bundle *b) {
+  bundles_ctx *k = arg;
+  if (strcmp(b->report, k->report)) return 0;
+  fputs("<tr><td>", k->f);
+  esc(k->f, b->id);
+  fprintf(k->f, "</td><td class=\"bundle-%s\">", !strcmp(b->state, "verified") ? "ok" : "no");
+  esc(k->f, b->state);
+  fputs(" ", k->f);
+  esc(k->f, b->reason);
+  fprintf(k->f, "</td><td>%" PRId64 "/%" PRId64 "</td><td>%" PRId64 "</td><td><details><pre>",
+          b->have, b->chunks, b->size);
+  esc(k->f, b->manifest);
+  fputs("</pre></details></td></tr>", k->f);
+  return 0;
+}
+
+static void bundles(req *q, FILE *f, const char *report) {
+  bundles_ctx k = {.q = q, .f = f, .report = report};
+  table_head(f, T(q, "證據包", "Evidence bundles"), "ID", T(q, "驗證", "Verification"),
+             T(q, "分段", "Chunks"), T(q, "位元組", "Bytes"), T(q, "清單", "Manifest"), NULL);
+  soc_store_center_bundles_scan(q->c->store, bundle_row, &k);
+  fputs("</table>", f);
+}
+
 static int report_page(req *q) {
   report_copy x = {0};
   soc_center_view v = {0};
@@ -688,6 +724,7 @@ static int report_page(req *q) {
   fprintf(f, "\">STIX 2.1</a></p>");
   if (readable) clocks(q, f, &v);
   decisions(q, f, &x);
+  bundles(q, f, x.id);
   fprintf(f, "<h2>%s</h2><pre id=\"form\">",
           T(q, "通報單 (步驟 1–6)", "The national form (Steps 1–6)"));
   if (readable && soc_report_export_text(v.doc, now_s, &form) == 0)

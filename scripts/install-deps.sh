@@ -12,7 +12,7 @@ PACKAGES="
   libsodium-dev
   kcat yara sqlite3 python3 lintian clang-format iproute2
   libsystemd-dev systemd-container mmdebstrap curl
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium fonts-wqy-microhei
 "
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump"

@@ -71,8 +71,8 @@ for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
                " lag_lines, broker, counters) values (?,?,?,'t',?,'',0,0,'','{}')",
                (ag, agency, auth, now))
     db.execute("insert into report(id, agent, agency, level, state, category, revision,"
-               " discovered_ns, received_ns, body) values (?,?,?,3,'reported','intrusion',1,?,?,?)",
-               (ag + "/1", ag, agency, now, now, '{"id":"%s/1","secret":"of-%s"}' % (ag, agency)))
+               " discovered_ns, received_ns, body) values (?,?,?,3,?,'intrusion',1,?,?,?)",
+               (ag + "/1", ag, agency, "confirmed" if agency == "A" else "reported", now, now, '{"id":"%s/1","secret":"of-%s"}' % (ag, agency)))
 db.commit()
 PY
 

@@ -1,47 +1,17 @@
 """The console's security, over plain HTTP (http.client, no browser):
 who sees what, CSRF, logout, rate-limited login, bounded requests.
 Usage: console_check.py PORT PASSWORD A_REPORT B_REPORT"""
-import http.client
-import re
 import sys
 
-PORT, PW, A, B = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-FAILS = 0
+import console_http as ch
+from console_http import check, csrf_of, req
 
-
-def check(cond, what):
-    global FAILS
-    if not cond:
-        FAILS += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def req(method, path, body=None, cookie=None):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-    h = {}
-    if cookie:
-        h["Cookie"] = cookie
-    if body is not None:
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    data = r.read().decode("utf-8", "replace")
-    out = (r.status, dict((k.lower(), v) for k, v in r.getheaders()), data)
-    c.close()
-    return out
+ch.PORT = int(sys.argv[1])
+PW, A, B = sys.argv[2], sys.argv[3], sys.argv[4]
 
 
 def login(name, pw=PW):
-    st, h, _ = req("POST", "/login", "user=%s&password=%s" % (name, pw))
-    if st != 303 or "set-cookie" not in h:
-        return None
-    return h["set-cookie"].split(";")[0]
-
-
-def csrf_of(cookie):
-    _, _, body = req("GET", "/", cookie=cookie)
-    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', body)
-    return m.group(1) if m else ""
+    return ch.login(name, pw)
 
 
 PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/report.txt?id=" + A,
@@ -75,6 +45,7 @@ check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "cookie f
 st, _, body = req("GET", "/", cookie=ana)
 check(st == 200 and A in body and B not in body, "ana's triage: A only")
 check("資安事件" in body or "事件分流" in body, "Traditional Chinese first")
+check('data-since="' in body, "A, not filed yet, has its §3.1 clock")
 st, _, body = req("GET", "/report?id=" + A, cookie=ana)
 check(st == 200 and A in body, "ana reads A")
 token = csrf_of(ana)
@@ -172,5 +143,4 @@ check(st in (400, 431, "reset"), "an oversized request: %s" % st)
 st, _, _ = req("GET", "/login")
 check(st == 200, "the server answers after the oversized request")
 
-print("console_check: %d failed" % FAILS)
-sys.exit(1 if FAILS else 0)
+ch.done("console_check")
