@@ -240,7 +240,9 @@ static void page_head(req *q, FILE *f, const char *title) {
   if (q->s) {
     fprintf(f, "<a href=\"/\">%s</a>", T(q, "事件分流", "Triage"));
     if (!strcmp(q->a.role, "center")) {
+      fprintf(f, "<a href=\"/summary\">%s</a>", T(q, "總覽", "Summary"));
       fprintf(f, "<a href=\"/agents\">%s</a>", T(q, "代理程式", "Agents"));
+      fprintf(f, "<a href=\"/quarantine\">%s</a>", T(q, "隔離區", "Quarantine"));
       fprintf(f, "<a href=\"/audit\">%s</a>", T(q, "稽核紀錄", "Audit"));
     }
     fprintf(f, "<a href=\"?lang=%s\">%s</a><span>", q->en ? "zh" : "en",
@@ -897,6 +899,129 @@ static int audit_page(req *q) {
   return page_send(q, f, &buf, &len);
 }
 
+/* ---- the center's views --------------------------------------------------------------------- */
+
+#define SUMMARY_ROWS 512
+#define QUARANTINE_SHOWN 100
+
+typedef struct summary_row {
+  char agency[NAME_MAX_LEN + 1], category[32];
+  int level;
+  int64_t reports, open, overdue;
+} summary_row;
+
+typedef struct summary_ctx {
+  req *q;
+  FILE *f; /* the overdue table, written as they come */
+  summary_row rows[SUMMARY_ROWS];
+  size_t n, dropped;
+} summary_ctx;
+
+static int summary_add(void *arg, const soc_center_report *r) {
+  summary_ctx *k = arg;
+  soc_center_view v = {0};
+  int overdue =
+      soc_center_view_of(k->q->c->center, k->q->c->store, r, k->q->now_ns / 1000000000, &v) == 0 &&
+      v.overdue;
+  if (overdue) {
+    fputs("<tr><td><a href=\"/report?id=", k->f);
+    esc(k->f, r->id);
+    fputs("\">", k->f);
+    esc(k->f, r->id);
+    fputs("</a></td><td>", k->f);
+    esc(k->f, r->agency);
+    fprintf(k->f, "</td><td>%d</td><td class=\"late\">", r->level);
+    for (size_t i = 0; i < v.ndl; i++)
+      if (v.dl[i].status == SOC_DEADLINE_OVERDUE) {
+        esc(k->f,
+            k->q->en || !v.dl[i].step->title_zh ? v.dl[i].step->title : v.dl[i].step->title_zh);
+        fputs(" ", k->f);
+      }
+    if (v.support_status == SOC_DEADLINE_OVERDUE) fputs(T(k->q, "技術支援 ", "support "), k->f);
+    fputs("</td></tr>", k->f);
+  }
+  soc_center_view_clear(&v);
+  size_t i = 0;
+  while (i < k->n && (strcmp(k->rows[i].agency, r->agency) || k->rows[i].level != r->level ||
+                      strcmp(k->rows[i].category, r->category)))
+    i++;
+  if (i == k->n) {
+    if (k->n == SUMMARY_ROWS) {
+      k->dropped++;
+      return 0;
+    }
+    summary_row *w = &k->rows[k->n++];
+    snprintf(w->agency, sizeof w->agency, "%s", r->agency);
+    snprintf(w->category, sizeof w->category, "%s", r->category);
+    w->level = r->level;
+  }
+  k->rows[i].reports++;
+  k->rows[i].open += strcmp(r->state, "closed") != 0;
+  k->rows[i].overdue += overdue;
+  return 0;
+}
+
+static int summary_page(req *q) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "總覽", "Summary"), &buf, &len);
+  if (!f) return 0;
+  summary_ctx *k = calloc(1, sizeof *k);
+  if (!k) {
+    fclose(f);
+    free(buf);
+    return plain(q, "500 Internal Server Error", "out of memory\n");
+  }
+  k->q = q;
+  k->f = f;
+  table_head(f, T(q, "逾期", "Overdue"), T(q, "編號", "ID"), T(q, "機關", "Agency"),
+             T(q, "等級", "Level"), T(q, "逾期步驟", "Overdue steps"), NULL);
+  soc_store_center_reports_scan(q->c->store, summary_add, k);
+  fputs("</table>", f);
+  table_head(f, T(q, "各機關統計", "Per agency, level and category"), T(q, "機關", "Agency"),
+             T(q, "等級", "Level"), T(q, "事件分類", "Category"), T(q, "通報數", "Reports"),
+             T(q, "未結案", "Open"), T(q, "逾期", "Overdue"), NULL);
+  for (size_t i = 0; i < k->n; i++) {
+    fputs("<tr><td>", f);
+    esc(f, k->rows[i].agency);
+    fprintf(f, "</td><td>%d</td><td>", k->rows[i].level);
+    esc(f, k->rows[i].category);
+    fprintf(f, "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td></tr>",
+            k->rows[i].reports, k->rows[i].open, k->rows[i].overdue);
+  }
+  fputs("</table>", f);
+  if (k->dropped) fprintf(f, "<p class=\"err\">+%zu</p>", k->dropped);
+  free(k);
+  return page_send(q, f, &buf, &len);
+}
+
+static int quarantine_line(void *arg, const soc_center_rejected *r) {
+  FILE *f = arg;
+  char at[32];
+  iso(at, sizeof at, r->received_ns);
+  fprintf(f, "<tr><td>%s</td><td>", at);
+  esc(f, r->topic);
+  fprintf(f, " [%d] @%" PRId64 "</td><td>", r->partition, r->offset);
+  esc(f, r->reason);
+  fputs("</td><td>", f);
+  esc(f, r->detail);
+  fprintf(f, "</td><td>%" PRId64 "</td></tr>", r->size);
+  return 0;
+}
+
+static int quarantine_page(req *q) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = page_open(q, T(q, "隔離區", "Quarantine"), &buf, &len);
+  if (!f) return 0;
+  table_head(f, T(q, "隔離區 (最近 100 筆)", "Quarantine (the last 100)"), T(q, "收到", "Received"),
+             T(q, "來源", "From"), T(q, "原因", "Reason"), T(q, "細節", "Detail"),
+             T(q, "位元組", "Bytes"), NULL);
+  soc_store_center_quarantine_scan(q->c->store, QUARANTINE_SHOWN, quarantine_line, f);
+  fputs("</table>", f);
+  return page_send(q, f, &buf, &len);
+}
+
 /* ---- the dispatcher ------------------------------------------------------------------------ */
 
 static int open_store(soc_console *c) {
@@ -978,6 +1103,8 @@ static int dispatch(req *qp) {
   if (!strcmp(q.a.role, "center")) {
     if (!strcmp(q.path, "/agents")) return agents_page(&q);
     if (!strcmp(q.path, "/audit")) return audit_page(&q);
+    if (!strcmp(q.path, "/summary")) return summary_page(&q);
+    if (!strcmp(q.path, "/quarantine")) return quarantine_page(&q);
   }
   return not_found(&q);
 }

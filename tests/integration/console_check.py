@@ -15,7 +15,8 @@ def login(name, pw=PW):
 
 
 PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/report.txt?id=" + A,
-         "/report.stix?id=" + A, "/agents", "/audit"]
+         "/report.stix?id=" + A, "/agents", "/audit", "/summary", "/quarantine"]
+CENTER_ONLY = ["/agents", "/audit", "/summary", "/quarantine"]
 ACTIONS = ["/note", "/review", "/level", "/support", "/logout"]
 
 # Without a session: only the login page (and its stylesheet and script).
@@ -50,8 +51,8 @@ st, _, body = req("GET", "/report?id=" + A, cookie=ana)
 check(st == 200 and A in body, "ana reads A")
 token = csrf_of(ana)
 check(len(token) == 64, "a CSRF token on the page")
-for p in ["/report?id=" + B, "/report.txt?id=" + B, "/report.stix?id=" + B, "/agents", "/audit",
-          "/report?id=nope/1"]:
+for p in ["/report?id=" + B, "/report.txt?id=" + B, "/report.stix?id=" + B,
+          "/report?id=nope/1"] + CENTER_ONLY:
     st, _, body = req("GET", p, cookie=ana)
     check(st == 404 and B not in body, "ana GET %s: %s" % (p, st))
 for p in ["/note", "/review", "/level", "/support"]:
@@ -79,7 +80,7 @@ bob = login("bob")
 btoken = csrf_of(bob)
 st, _, body = req("GET", "/", cookie=bob)
 check(st == 200 and B in body and A not in body, "bob's triage: B only")
-for p in ["/report?id=" + A, "/report.txt?id=" + A, "/report.stix?id=" + A, "/agents", "/audit"]:
+for p in ["/report?id=" + A, "/report.txt?id=" + A, "/report.stix?id=" + A] + CENTER_ONLY:
     st, _, body = req("GET", p, cookie=bob)
     check(st == 404 and "checked by ana" not in body, "bob GET %s: %s" % (p, st))
 for p in ["/note", "/review", "/level", "/support"]:
@@ -94,8 +95,9 @@ check(st == 403, "another session's CSRF token: %s" % st)
 rev = login("rev")
 st, _, body = req("GET", "/", cookie=rev)
 check(st == 200 and A in body and B not in body, "the reviewer's agencies only")
-st, _, _ = req("GET", "/report?id=" + B, cookie=rev)
-check(st == 404, "the reviewer reads B: %s" % st)
+for p in ["/report?id=" + B] + CENTER_ONLY:
+    st, _, _ = req("GET", p, cookie=rev)
+    check(st == 404, "the reviewer GET %s: %s" % (p, st))
 rtoken = csrf_of(rev)
 st, _, _ = req("POST", "/review", "id=%s&result=ok&csrf=%s" % (B, rtoken), cookie=rev)
 check(st == 404, "the reviewer reviews B: %s" % st)
@@ -109,6 +111,11 @@ st, _, body = req("GET", "/", cookie=boss)
 check(st == 200 and A in body and B in body, "the center sees A and B")
 st, _, body = req("GET", "/agents", cookie=boss)
 check(st == 200 and "agA" in body and "agB" in body, "the center's agents page")
+st, _, body = req("GET", "/summary", cookie=boss)
+check(st == 200 and "<td>A</td><td>3</td><td>intrusion</td><td>1</td>" in body and
+      "<td>B</td><td>3</td><td>intrusion</td><td>1</td>" in body, "the center's summary")
+st, _, body = req("GET", "/quarantine", cookie=boss)
+check(st == 200, "the quarantine page: %s" % st)
 st, _, body = req("GET", "/audit", cookie=boss)
 check(st == 200 and "login-failed" in body and "checked by ana" in body and "refused" in body,
       "the audit page shows failed logins, notes and refusals")
