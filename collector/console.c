@@ -257,15 +257,22 @@ static void page_head(req *q, FILE *f, const char *title) {
   fputs("</header><main>", f);
 }
 
-/* Ends the page, sends it and frees *buf. */
-static int page_send(req *q, FILE *f, char **buf, size_t *len) {
-  fputs("</main></body></html>", f);
-  if (fclose(f) != 0)
+/* A page being written: a memory stream. */
+typedef struct page {
+  FILE *f;
+  char *buf;
+  size_t len;
+} page;
+
+/* Ends the page, sends it and frees it. */
+static int page_send(req *q, page *p) {
+  fputs("</main></body></html>", p->f);
+  if (fclose(p->f) != 0)
     plain(q, "500 Internal Server Error", "out of memory\n");
   else
-    answer(q, "200 OK", NULL, "text/html; charset=utf-8", *buf, *len);
-  free(*buf);
-  *buf = NULL;
+    answer(q, "200 OK", NULL, "text/html; charset=utf-8", p->buf, p->len);
+  free(p->buf);
+  p->buf = NULL;
   return 0;
 }
 
@@ -286,14 +293,15 @@ static void table_head(FILE *f, const char *title, ...) {
 }
 
 /* A page's stream with its head written, or NULL (the 500 sent). */
-static FILE *page_open(req *q, const char *title, char **buf, size_t *len) {
-  FILE *f = open_memstream(buf, len);
-  if (!f) {
+static FILE *page_open(req *q, const char *title, page *p) {
+  *p = (page){0};
+  p->f = open_memstream(&p->buf, &p->len);
+  if (!p->f) {
     plain(q, "500 Internal Server Error", "out of memory\n");
     return NULL;
   }
-  page_head(q, f, title);
-  return f;
+  page_head(q, p->f, title);
+  return p->f;
 }
 
 static void audit(req *q, const char *account, const char *action, const char *target,
@@ -409,9 +417,8 @@ static int may_see(req *q, const char *agency) {
 /* ---- pages ---------------------------------------------------------------------------- */
 
 static int login_page(req *q, const char *error) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "登入", "Log in"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "登入", "Log in"), &pg);
   if (!f) return 0;
   fprintf(f, "<h1>%s</h1>", T(q, "資安事件通報平台 登入", "SOC console: log in"));
   if (error) fprintf(f, "<p class=\"err\">%s</p>", error);
@@ -423,7 +430,7 @@ static int login_page(req *q, const char *error) {
           "<p><a href=\"/login?lang=%s\">%s</a></p>",
           T(q, "帳號", "Account"), T(q, "密碼", "Password"), T(q, "登入", "Log in"),
           q->en ? "zh" : "en", q->en ? "中文" : "English");
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 static int login(req *q) {
@@ -491,9 +498,8 @@ static int triage_row(void *arg, const soc_center_report *r) {
 }
 
 static int triage_page(req *q) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "事件分流", "Triage"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "事件分流", "Triage"), &pg);
   if (!f) return 0;
   table_head(f, T(q, "通報與草稿", "Reports and drafts"), T(q, "編號", "ID"),
              T(q, "機關", "Agency"), T(q, "等級", "Level"), T(q, "狀態", "State"),
@@ -505,7 +511,7 @@ static int triage_page(req *q) {
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   if (!t.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 typedef struct report_copy {
@@ -711,9 +717,8 @@ static int report_page(req *q) {
   int64_t now_s = q->now_ns / 1000000000;
   /* A document the center cannot read (kept as it came) is still shown raw. */
   int readable = soc_center_view_of(q->c->center, q->c->store, &row, now_s, &v) == 0 && v.doc;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, x.id, &buf, &len);
+  page pg;
+  FILE *f = page_open(q, x.id, &pg);
   if (!f) goto out;
   fputs("<h1>", f);
   esc(f, x.id);
@@ -746,7 +751,7 @@ static int report_page(req *q) {
   esc(f, x.body);
   fputs("</pre></details>", f);
   audit(q, q->a.name, "view", x.id, "");
-  page_send(q, f, &buf, &len);
+  page_send(q, &pg);
 out:
   free(form);
   soc_center_view_clear(&v);
@@ -857,9 +862,8 @@ static int agent_line(void *arg, const soc_center_agent *a) {
 }
 
 static int agents_page(req *q) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "代理程式", "Agents"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "代理程式", "Agents"), &pg);
   if (!f) return 0;
   table_head(f, T(q, "代理程式", "Agents"), "ID", T(q, "機關", "Agency"),
              T(q, "主管機關", "Authority"), T(q, "版本", "Version"),
@@ -867,7 +871,7 @@ static int agents_page(req *q) {
   agents_ctx k = {.q = q, .f = f};
   soc_store_center_agents_scan(q->c->store, agent_line, &k);
   fputs("</table>", f);
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 static int audit_line(void *arg, int64_t seq, int64_t at_ns, const char *account,
@@ -888,15 +892,14 @@ static int audit_line(void *arg, int64_t seq, int64_t at_ns, const char *account
 }
 
 static int audit_page(req *q) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &pg);
   if (!f) return 0;
   table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
              T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"), NULL);
   soc_store_console_audit_scan(q->c->store, audit_line, f);
   fputs("</table>", f);
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 /* ---- the center's views --------------------------------------------------------------------- */
@@ -962,14 +965,13 @@ static int summary_add(void *arg, const soc_center_report *r) {
 }
 
 static int summary_page(req *q) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "總覽", "Summary"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "總覽", "Summary"), &pg);
   if (!f) return 0;
   summary_ctx *k = calloc(1, sizeof *k);
   if (!k) {
     fclose(f);
-    free(buf);
+    free(pg.buf);
     return plain(q, "500 Internal Server Error", "out of memory\n");
   }
   k->q = q;
@@ -992,7 +994,7 @@ static int summary_page(req *q) {
   fputs("</table>", f);
   if (k->dropped) fprintf(f, "<p class=\"err\">+%zu</p>", k->dropped);
   free(k);
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 static int quarantine_line(void *arg, const soc_center_rejected *r) {
@@ -1010,16 +1012,15 @@ static int quarantine_line(void *arg, const soc_center_rejected *r) {
 }
 
 static int quarantine_page(req *q) {
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *f = page_open(q, T(q, "隔離區", "Quarantine"), &buf, &len);
+  page pg;
+  FILE *f = page_open(q, T(q, "隔離區", "Quarantine"), &pg);
   if (!f) return 0;
   table_head(f, T(q, "隔離區 (最近 100 筆)", "Quarantine (the last 100)"), T(q, "收到", "Received"),
              T(q, "來源", "From"), T(q, "原因", "Reason"), T(q, "細節", "Detail"),
              T(q, "位元組", "Bytes"), NULL);
   soc_store_center_quarantine_scan(q->c->store, QUARANTINE_SHOWN, quarantine_line, f);
   fputs("</table>", f);
-  return page_send(q, f, &buf, &len);
+  return page_send(q, &pg);
 }
 
 /* ---- the dispatcher ------------------------------------------------------------------------ */
