@@ -23,6 +23,7 @@
 #include "soc/report_export.h"
 #include "soc/metrics.h"
 #include "soc/store.h"
+#include "soc/tz.h"
 
 #define SESSIONS_MAX 256
 #define TOKEN_HEX 65 /* 32 random bytes in hex, NUL */
@@ -497,20 +498,114 @@ static int triage_row(void *arg, const soc_center_report *r) {
   return 0;
 }
 
+#define TRIAGE_SHOWN 200 /* newest drafts and alerts shown */
+
+typedef struct messages_ctx {
+  req *q;
+  FILE *f;
+  size_t rows;
+} messages_ctx;
+
+/* body's field at a dotted path as text ("" when absent). */
+static const char *field(fjson_object *body, const char *path) {
+  char part[64];
+  fjson_object *o = body;
+  while (o && *path) {
+    size_t n = strcspn(path, ".");
+    snprintf(part, sizeof part, "%.*s", (int)(n < sizeof part ? n : sizeof part - 1), path);
+    if (!fjson_object_object_get_ex(o, part, &o)) return "";
+    path += n + (path[n] == '.');
+  }
+  const char *v = o ? fjson_object_get_string(o) : NULL;
+  return v ? v : "";
+}
+
+static void cells(FILE *f, fjson_object *body, const char *const *paths) {
+  for (; *paths; paths++) {
+    fputs("<td>", f);
+    esc(f, field(body, *paths));
+    fputs("</td>", f);
+  }
+}
+
+/* A draft as the agent forwarded it (soc.incidents): its own clock, from
+ * report_due, runs while it is open. */
+static int draft_row(void *arg, const char *agent, const char *agency, int64_t received_ns,
+                     const char *text) {
+  messages_ctx *k = arg;
+  static const char *const cols[] = {"level",      "rule.title", "clause.ref",
+                                     "asset.name", "first_seen", "last_seen",
+                                     "count",      "status",     NULL};
+  (void)received_ns;
+  if (!may_see(k->q, agency)) return 0;
+  fjson_object *body = fjson_tokener_parse(text);
+  if (!body) return 0;
+  int64_t due = 0;
+  fputs("<tr><td>", k->f);
+  esc(k->f, agent);
+  fputs("/", k->f);
+  esc(k->f, field(body, "id"));
+  fputs("</td>", k->f);
+  cells(k->f, body, cols);
+  if (!strcmp(field(body, "status"), "open") &&
+      soc_time_parse_ns(field(body, "report_due"), &due) == 0)
+    fprintf(k->f, "<td><span data-due=\"%" PRId64 "\"></span></td></tr>", due / 1000000);
+  else
+    fputs("<td>-</td></tr>", k->f);
+  fjson_object_put(body);
+  k->rows++;
+  return 0;
+}
+
+static int alert_row(void *arg, const char *agent, const char *agency, int64_t received_ns,
+                     const char *text) {
+  messages_ctx *k = arg;
+  static const char *const cols[] = {"alert",      "draft",     "level", "rule.name", "impact",
+                                     "first_seen", "last_seen", "count", NULL};
+  (void)received_ns;
+  if (!may_see(k->q, agency)) return 0;
+  fjson_object *body = fjson_tokener_parse(text);
+  if (!body) return 0;
+  fputs("<tr><td>", k->f);
+  esc(k->f, agent);
+  fputs("</td>", k->f);
+  cells(k->f, body, cols);
+  fputs("</tr>", k->f);
+  fjson_object_put(body);
+  k->rows++;
+  return 0;
+}
+
 static int triage_page(req *q) {
+  char topic[300];
   page pg;
   FILE *f = page_open(q, T(q, "事件分流", "Triage"), &pg);
   if (!f) return 0;
-  table_head(f, T(q, "通報與草稿", "Reports and drafts"), T(q, "編號", "ID"),
-             T(q, "機關", "Agency"), T(q, "等級", "Level"), T(q, "狀態", "State"),
-             T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
-             T(q, "§3.1 知悉後經過 (1 小時內通報)", "§3.1 since discovery (report within 1 h)"),
-             NULL);
+  messages_ctx m = {.q = q, .f = f};
+  table_head(f, T(q, "草稿 (代理程式轉送)", "Drafts (as the agents forward them)"),
+             T(q, "編號", "ID"), T(q, "等級", "Level"), T(q, "規則", "Rule"),
+             T(q, "條款", "Clause"), T(q, "資產", "Asset"), T(q, "首次", "First seen"),
+             T(q, "最後", "Last seen"), T(q, "次數", "Count"), T(q, "狀態", "Status"),
+             T(q, "§3.1 通報期限", "§3.1 report due"), NULL);
+  snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
+  soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN, draft_row, &m);
+  fputs("</table>", f);
+  table_head(f, T(q, "警示", "Alerts"), T(q, "代理程式", "Agent"), T(q, "警示", "Alert"),
+             T(q, "草稿", "Draft"), T(q, "等級", "Level"), T(q, "規則", "Rule"),
+             T(q, "影響", "Impact"), T(q, "首次", "First seen"), T(q, "最後", "Last seen"),
+             T(q, "次數", "Count"), NULL);
+  snprintf(topic, sizeof topic, "%s.alerts", q->c->cfg->kafka.topic_prefix);
+  soc_store_console_latest_scan(q->c->store, topic, "$.alert", TRIAGE_SHOWN, alert_row, &m);
+  fputs("</table>", f);
+  table_head(
+      f, T(q, "通報", "Reports"), T(q, "編號", "ID"), T(q, "機關", "Agency"), T(q, "等級", "Level"),
+      T(q, "狀態", "State"), T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
+      T(q, "§3.1 知悉後經過 (1 小時內通報)", "§3.1 since discovery (report within 1 h)"), NULL);
   triage_ctx t = {.q = q, .f = f};
   int rc = soc_store_center_reports_scan(q->c->store, triage_row, &t);
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
-  if (!t.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
+  if (!t.rows && !m.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
   return page_send(q, &pg);
 }
 

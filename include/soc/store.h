@@ -725,4 +725,13 @@ typedef int (*soc_console_audit_cb)(void *arg, int64_t seq, int64_t at_ns, const
 /* Every action, oldest first. */
 int soc_store_console_audit_scan(soc_store *s, soc_console_audit_cb cb, void *arg);
 
+/* The latest message of each (agent, id) on topic (id: the JSON path of
+ * the body's own id, e.g. "$.id" for drafts, "$.alert" for alerts), newest
+ * first, at most limit; agency is the one the agent was enrolled with (else
+ * from its heartbeats, else ""). */
+typedef int (*soc_console_message_cb)(void *arg, const char *agent, const char *agency,
+                                      int64_t received_ns, const char *body);
+int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *id_path,
+                                  size_t limit, soc_console_message_cb cb, void *arg);
+
 #endif

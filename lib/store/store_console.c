@@ -84,3 +84,23 @@ int soc_store_console_audit_scan(soc_store *s, soc_console_audit_cb cb, void *ar
   if (rc < 0) return rc;
   return soc_store_rows(s, st, "cannot read the console's audit", 0, audit_row, (void *)cb, arg);
 }
+
+static int message_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_console_message_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                                      sqlite3_column_int64(st, 2), soc_store_text(st, 3));
+}
+
+int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *id_path,
+                                  size_t limit, soc_console_message_cb cb, void *arg) {
+  sqlite3_stmt *st = NULL;
+  int rc = soc_store_prep(
+      s, &st, "cannot read the messages",
+      "SELECT m.agent, COALESCE(e.agency, a.agency, ''), m.received_ns, m.body FROM message m"
+      " LEFT JOIN enrolment e ON e.agent = m.agent LEFT JOIN agent a ON a.id = m.agent"
+      " WHERE m.rowid IN (SELECT max(rowid) FROM message WHERE topic = ?1 AND json_valid(body)"
+      "   GROUP BY agent, json_extract(body, ?2))"
+      " ORDER BY m.received_ns DESC LIMIT ?3",
+      "ssi", topic, id_path, (int64_t)limit);
+  if (rc < 0) return rc;
+  return soc_store_rows(s, st, "cannot read the messages", 0, message_row, (void *)cb, arg);
+}

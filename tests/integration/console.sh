@@ -73,6 +73,13 @@ for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
     db.execute("insert into report(id, agent, agency, level, state, category, revision,"
                " discovered_ns, received_ns, body) values (?,?,?,3,?,'intrusion',1,?,?,?)",
                (ag + "/1", ag, agency, "confirmed" if agency == "A" else "reported", now, now, '{"id":"%s/1","secret":"of-%s"}' % (ag, agency)))
+    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
+               " values ('soc.incidents', 0, ?, ?, 'h', ?, ?)",
+               (auth, ag, now, '{"id":1,"level":3,"rule":{"title":"rule-of-%s"},"status":"open",'
+                '"report_due":"2030-01-01T00:00:00Z","clause":{"ref":"4.1"}}' % agency))
+    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
+               " values ('soc.alerts', 0, ?, ?, 'h', ?, ?)",
+               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"}}' % agency))
 db.commit()
 PY
 

@@ -8,6 +8,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 PORT, PW, RID, SHOTS = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 BASE = "http://127.0.0.1:%d" % PORT
@@ -44,11 +45,13 @@ def login(name):
     drv.find_element(By.NAME, "user").send_keys(name)
     drv.find_element(By.NAME, "password").send_keys(PW)
     drv.find_element(By.CSS_SELECTOR, "form button").click()
+    # a click does not wait for the answer: the next page would cut it off
+    WebDriverWait(drv, 20).until(lambda d: name in d.find_element(By.TAG_NAME, "header").text)
 
 
 def logout():
     drv.find_element(By.CSS_SELECTOR, "header form button").click()
-    check(drv.current_url.endswith("/login"), "logged out to the login page")
+    WebDriverWait(drv, 20).until(lambda d: d.current_url.endswith("/login"))
 
 
 try:
@@ -65,7 +68,7 @@ try:
     check(drv.find_element(By.CSS_SELECTOR, "[data-due]").text != "", "a deadline counts down")
     drv.find_element(By.NAME, "text").send_keys("已聯絡機房 — checked with the data centre")
     drv.find_element(By.CSS_SELECTOR, "form[action='/note'] button").click()
-    check("已聯絡機房" in drv.page_source, "the note is kept")
+    WebDriverWait(drv, 20).until(lambda d: "已聯絡機房" in d.find_element(By.TAG_NAME, "ul").text)
     shot("report")
     drv.get(BASE + "/?lang=en")
     check("Triage" in drv.page_source, "English on request")

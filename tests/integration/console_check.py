@@ -45,6 +45,9 @@ check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "cookie f
 # ana (analyst of agency A) sees A and nothing of B, on every page and action.
 st, _, body = req("GET", "/", cookie=ana)
 check(st == 200 and A in body and B not in body, "ana's triage: A only")
+check("rule-of-A" in body and "alert-of-A" in body and "rule-of-B" not in body and
+      "alert-of-B" not in body, "ana's drafts and alerts: A's only")
+check('data-due="1893456000000"' in body, "an open draft's §3.1 clock")
 check("資安事件" in body or "事件分流" in body, "Traditional Chinese first")
 check('data-since="' in body, "A, not filed yet, has its §3.1 clock")
 st, _, body = req("GET", "/report?id=" + A, cookie=ana)
@@ -80,6 +83,8 @@ bob = login("bob")
 btoken = csrf_of(bob)
 st, _, body = req("GET", "/", cookie=bob)
 check(st == 200 and B in body and A not in body, "bob's triage: B only")
+check("rule-of-B" in body and "rule-of-A" not in body and "alert-of-A" not in body,
+      "bob's drafts and alerts: B's only")
 for p in ["/report?id=" + A, "/report.txt?id=" + A, "/report.stix?id=" + A] + CENTER_ONLY:
     st, _, body = req("GET", p, cookie=bob)
     check(st == 404 and "checked by ana" not in body, "bob GET %s: %s" % (p, st))
@@ -95,6 +100,7 @@ check(st == 403, "another session's CSRF token: %s" % st)
 rev = login("rev")
 st, _, body = req("GET", "/", cookie=rev)
 check(st == 200 and A in body and B not in body, "the reviewer's agencies only")
+check("rule-of-A" in body and "rule-of-B" not in body, "the reviewer's drafts")
 for p in ["/report?id=" + B] + CENTER_ONLY:
     st, _, _ = req("GET", p, cookie=rev)
     check(st == 404, "the reviewer GET %s: %s" % (p, st))

@@ -15,6 +15,7 @@ ana = ch.login("ana", PW)
 st, _, body = req("GET", "/", cookie=ana)
 check(st == 200 and RID in body, "the agency's analyst sees its report")
 check("已通報" in body and "data-since" not in body, "a filed report's §3.1 clock has stopped")
+check("<td>confirmed</td>" in body, "the confirmed draft, as the agent forwarded it")
 st, _, body = req("GET", "/report?id=" + RID, cookie=ana)
 check(st == 200, "the report page: %s" % st)
 check("通報單 (步驟 1–6)" in body and "Step 6" in body and "data-due" in body,
