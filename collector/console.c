@@ -576,8 +576,16 @@ static int alert_row(void *arg, const char *agent, const char *agency, int64_t r
   return 0;
 }
 
-static int triage_page(req *q) {
+/* The rows of <prefix>.<kind>'s latest messages, and the table's end. */
+static void messages_rows(messages_ctx *m, const char *kind, const char *id_path,
+                          soc_console_message_cb row) {
   char topic[300];
+  snprintf(topic, sizeof topic, "%s.%s", m->q->c->cfg->kafka.topic_prefix, kind);
+  soc_store_console_latest_scan(m->q->c->store, topic, id_path, TRIAGE_SHOWN, row, m);
+  fputs("</table>", m->f);
+}
+
+static int triage_page(req *q) {
   page pg;
   FILE *f = page_open(q, T(q, "事件分流", "Triage"), &pg);
   if (!f) return 0;
@@ -587,16 +595,12 @@ static int triage_page(req *q) {
              T(q, "條款", "Clause"), T(q, "資產", "Asset"), T(q, "首次", "First seen"),
              T(q, "最後", "Last seen"), T(q, "次數", "Count"), T(q, "狀態", "Status"),
              T(q, "§3.1 通報期限", "§3.1 report due"), NULL);
-  snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
-  soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN, draft_row, &m);
-  fputs("</table>", f);
+  messages_rows(&m, "incidents", "$.id", draft_row);
   table_head(f, T(q, "警示", "Alerts"), T(q, "代理程式", "Agent"), T(q, "警示", "Alert"),
              T(q, "草稿", "Draft"), T(q, "等級", "Level"), T(q, "規則", "Rule"),
              T(q, "影響", "Impact"), T(q, "首次", "First seen"), T(q, "最後", "Last seen"),
              T(q, "次數", "Count"), NULL);
-  snprintf(topic, sizeof topic, "%s.alerts", q->c->cfg->kafka.topic_prefix);
-  soc_store_console_latest_scan(q->c->store, topic, "$.alert", TRIAGE_SHOWN, alert_row, &m);
-  fputs("</table>", f);
+  messages_rows(&m, "alerts", "$.alert", alert_row);
   table_head(
       f, T(q, "通報", "Reports"), T(q, "編號", "ID"), T(q, "機關", "Agency"), T(q, "等級", "Level"),
       T(q, "狀態", "State"), T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
