@@ -88,63 +88,10 @@ static const char *T(const req *q, const char *zh, const char *en) { return q->e
 
 /* ---- forms, queries and cookies -------------------------------------------- */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* key's value in "a=b&c=d" (application/x-www-form-urlencoded), decoded and
- * cut to cap; 0 or -ENOENT. */
-static int form_get(const char *s, size_t n, const char *key, char *out, size_t cap) {
-  size_t kl = strlen(key);
-  for (size_t i = 0; i < n;) {
-    size_t end = i;
-    while (end < n && s[end] != '&') end++;
-    if (end - i > kl && !strncmp(s + i, key, kl) && s[i + kl] == '=') {
-      size_t o = 0;
-      for (size_t j = i + kl + 1; j < end && o + 1 < cap; j++) {
-        int h, l;
-        if (s[j] == '+') {
-          out[o++] = ' ';
-        } else if (s[j] == '%' && j + 2 < end + 1 && (h = hexval(s[j + 1])) >= 0 &&
-                   (l = hexval(s[j + 2])) >= 0) {
-          out[o++] = (char)(h * 16 + l);
-          j += 2;
-        } else {
-          out[o++] = s[j];
-        }
-      }
-      out[o] = '\0';
-      return 0;
-    }
-    i = end + 1;
-  }
-  if (cap) out[0] = '\0';
-  return -ENOENT;
-}
-
 static int param(const req *q, const char *key, char *out, size_t cap) {
   if (!strcmp(q->http->method, "POST"))
-    return form_get(q->http->body, q->http->body_len, key, out, cap);
-  return form_get(q->query, strlen(q->query), key, out, cap);
-}
-
-static void cookie_get(const soc_http_request *r, const char *name, char *out, size_t cap) {
-  char all[2048];
-  out[0] = '\0';
-  if (soc_http_header(r, "Cookie", all, sizeof all) < 0) return;
-  size_t nl = strlen(name);
-  for (char *p = all; *p;) {
-    while (*p == ' ' || *p == ';') p++;
-    size_t n = strcspn(p, ";");
-    if (n > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-      snprintf(out, cap, "%.*s", (int)(n - nl - 1), p + nl + 1);
-      return;
-    }
-    p += n;
-  }
+    return soc_http_form_get(q->http->body, q->http->body_len, key, out, cap);
+  return soc_http_form_get(q->query, strlen(q->query), key, out, cap);
 }
 
 static void esc(FILE *f, const char *s) {
@@ -344,7 +291,7 @@ static void new_token(char out[TOKEN_HEX]) {
 /* The live session the cookie names, or NULL; an idle one is dropped. */
 static session *session_find(req *q) {
   char token[TOKEN_HEX + 8];
-  cookie_get(q->http, COOKIE, token, sizeof token);
+  soc_http_cookie(q->http, COOKIE, token, sizeof token);
   if (strlen(token) != TOKEN_HEX - 1) return NULL;
   for (size_t i = 0; i < SESSIONS_MAX; i++) {
     session *s = &q->c->sessions[i];
@@ -1148,12 +1095,12 @@ static int dispatch(req *qp) {
   if (!post && strcmp(r->method, "GET")) return plain(&q, "405 Method Not Allowed", "no\n");
   /* Language: ?lang= sets it, a cookie keeps it; Chinese unless English. */
   char lang[8], lang_cookie[64] = "";
-  if (form_get(q.query, strlen(q.query), "lang", lang, sizeof lang) == 0) {
+  if (soc_http_form_get(q.query, strlen(q.query), "lang", lang, sizeof lang) == 0) {
     q.en = !strcmp(lang, "en");
     snprintf(lang_cookie, sizeof lang_cookie,
              "Set-Cookie: soc_lang=%s; Path=/; SameSite=Strict\r\n", q.en ? "en" : "zh");
   } else {
-    cookie_get(r, "soc_lang", lang, sizeof lang);
+    soc_http_cookie(r, "soc_lang", lang, sizeof lang);
     q.en = !strcmp(lang, "en");
   }
   /* What needs no session: the stylesheet, the clocks' script, the login. */
@@ -1178,7 +1125,7 @@ static int dispatch(req *qp) {
   q.s->last_ns = q.now_ns;
   if (post) {
     char csrf[TOKEN_HEX + 8];
-    if (form_get(r->body, r->body_len, "csrf", csrf, sizeof csrf) < 0 ||
+    if (soc_http_form_get(r->body, r->body_len, "csrf", csrf, sizeof csrf) < 0 ||
         strlen(csrf) != TOKEN_HEX - 1 || sodium_memcmp(csrf, q.s->csrf, TOKEN_HEX - 1) != 0) {
       audit(&q, q.a.name, "refused", q.path, "missing or wrong CSRF token");
       return plain(&q, "403 Forbidden", "missing or wrong CSRF token\n");

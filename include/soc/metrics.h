@@ -92,5 +92,15 @@ void soc_http_respond(int fd, const char *status, const char *extra, const char 
 /* Header name's value (case-insensitive name) into out, cut to cap; 0 or
  * -ENOENT. */
 int soc_http_header(const soc_http_request *r, const char *name, char *out, size_t cap);
+/* The cookie name's value from the Cookie header, cut to cap; 0 or
+ * -ENOENT (out ""). */
+int soc_http_cookie(const soc_http_request *r, const char *name, char *out, size_t cap);
+/* key's value in the n bytes of s ("a=b&c=d", application/x-www-form-
+ * urlencoded: '+' and %XX decoded), cut to cap; 0 or -ENOENT (out ""). */
+int soc_http_form_get(const char *s, size_t n, const char *key, char *out, size_t cap);
+/* Parses the request in buf (got bytes, NUL at buf[got]) in place: 0 and
+ * *out, pointing into buf; -EAGAIN when more must be read; -EMSGSIZE when
+ * it needs more than max bytes; -EINVAL for a bad request line. */
+int soc_http_parse(char *buf, size_t got, size_t max, soc_http_request *out);
 
 #endif

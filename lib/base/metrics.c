@@ -282,48 +282,105 @@ static void serve_metrics(void *arg, int fd, const soc_http_request *r) {
   soc_metrics_text_free(t);
 }
 
-/* Reads one request: the head, then as much body as Content-Length says,
- * all within REQUEST_MAX and the timeout. */
+int soc_http_parse(char *buf, size_t got, size_t max, soc_http_request *out) {
+  char *head_end = strstr(buf, "\r\n\r\n");
+  if (!head_end) return got >= max ? -EMSGSIZE : -EAGAIN;
+  size_t head = (size_t)(head_end + 4 - buf);
+  const char *cl = strcasestr(buf, "\ncontent-length:");
+  unsigned long long n = cl && cl < head_end ? strtoull(cl + 16, NULL, 10) : 0;
+  if (n > max || head + (size_t)n > max) return -EMSGSIZE;
+  if (got < head + (size_t)n) return -EAGAIN;
+  /* "METHOD TARGET HTTP/1.x\r\n" */
+  char *line_end = strstr(buf, "\r\n"), *sp1 = strchr(buf, ' ');
+  char *sp2 = sp1 && sp1 < line_end ? strchr(sp1 + 1, ' ') : NULL;
+  if (!sp2 || sp2 > line_end) return -EINVAL;
+  *sp1 = *sp2 = *head_end = '\0';
+  buf[head + (size_t)n] = '\0'; /* anything after the body is not this request's */
+  *out = (soc_http_request){.method = buf,
+                            .target = sp1 + 1,
+                            .headers = line_end + 2,
+                            .body = head_end + 4,
+                            .body_len = (size_t)n};
+  return 0;
+}
+
+/* Reads one request within REQUEST_MAX and the timeout, and has it
+ * answered. */
 static void serve(soc_metrics_server *s, int fd) {
   char req[REQUEST_MAX + 1];
   static const char plain[] = "text/plain; charset=utf-8";
-  size_t got = 0, need = 0;
-  char *head_end = NULL;
+  size_t got = 0;
+  soc_http_request r;
+  int rc = -EAGAIN;
   struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  while (got < REQUEST_MAX) {
-    ssize_t r = recv(fd, req + got, REQUEST_MAX - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return; /* closed or too slow */
-    got += (size_t)r;
+  while (rc == -EAGAIN && got < REQUEST_MAX) {
+    ssize_t n = recv(fd, req + got, REQUEST_MAX - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* closed or too slow */
+    got += (size_t)n;
     req[got] = '\0';
-    if (!head_end && (head_end = strstr(req, "\r\n\r\n"))) {
-      const char *cl = strcasestr(req, "\ncontent-length:");
-      unsigned long long n = cl && cl < head_end ? strtoull(cl + 16, NULL, 10) : 0;
-      need = (size_t)(head_end + 4 - req) + (size_t)(n > REQUEST_MAX ? REQUEST_MAX : n);
-      if (need > REQUEST_MAX) break; /* refused below, without reading it */
-    }
-    if (head_end && got >= need) break;
+    rc = soc_http_parse(req, got, REQUEST_MAX, &r);
   }
-  if (!head_end || got < need || need > REQUEST_MAX) {
-    respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
-    return;
-  }
-  /* "METHOD TARGET HTTP/1.x\r\n" */
-  char *sp1 = strchr(req, ' '), *line_end = strstr(req, "\r\n");
-  char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-  if (!sp1 || !sp2 || sp2 > line_end) {
+  if (rc == 0)
+    s->handler(s->arg, fd, &r);
+  else if (rc == -EINVAL)
     respond(fd, "400 Bad Request", plain, "bad request line\n", 17);
-    return;
+  else
+    respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int soc_http_form_get(const char *s, size_t n, const char *key, char *out, size_t cap) {
+  size_t kl = strlen(key);
+  if (cap) out[0] = '\0';
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    while (end < n && s[end] != '&') end++;
+    if (end - i > kl && !strncmp(s + i, key, kl) && s[i + kl] == '=') {
+      size_t o = 0;
+      for (size_t j = i + kl + 1; j < end && o + 1 < cap; j++) {
+        int h, l;
+        if (s[j] == '+') {
+          out[o++] = ' ';
+        } else if (s[j] == '%' && j + 2 < end && (h = hexval(s[j + 1])) >= 0 &&
+                   (l = hexval(s[j + 2])) >= 0) {
+          out[o++] = (char)(h * 16 + l);
+          j += 2;
+        } else {
+          out[o++] = s[j];
+        }
+      }
+      if (cap) out[o] = '\0';
+      return 0;
+    }
+    i = end + 1;
   }
-  *sp1 = *sp2 = *head_end = '\0';
-  soc_http_request r = {.method = req,
-                        .target = sp1 + 1,
-                        .headers = line_end + 2,
-                        .body = head_end + 4,
-                        .body_len = got - (size_t)(head_end + 4 - req)};
-  s->handler(s->arg, fd, &r);
+  return -ENOENT;
+}
+
+int soc_http_cookie(const soc_http_request *r, const char *name, char *out, size_t cap) {
+  char all[2048];
+  size_t nl = strlen(name);
+  if (cap) out[0] = '\0';
+  if (soc_http_header(r, "Cookie", all, sizeof all) < 0) return -ENOENT;
+  for (char *p = all; *p;) {
+    while (*p == ' ' || *p == ';') p++;
+    size_t n = strcspn(p, ";");
+    if (n > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+      snprintf(out, cap, "%.*s", (int)(n - nl - 1), p + nl + 1);
+      return 0;
+    }
+    p += n;
+  }
+  return -ENOENT;
 }
 
 static void *run(void *arg) {
