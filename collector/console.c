@@ -61,7 +61,8 @@ struct soc_console {
   const soc_collector_config *cfg;
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
-  soc_store *store; /* the server thread's own, opened at the first request */
+  soc_store *store;                 /* the server thread's own, opened at the first request */
+  char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
 };
@@ -71,8 +72,8 @@ typedef struct req {
   soc_console *c;
   int fd;
   const soc_http_request *http;
-  char path[256], query[512];
-  int en; /* English rather than Traditional Chinese */
+  char path[256], query[512], rest[512]; /* rest: the query without lang= */
+  int en;                                /* English rather than Traditional Chinese */
   session *s;
   acct a;
   int64_t now_ns;
@@ -193,7 +194,9 @@ static void page_head(req *q, FILE *f, const char *title) {
       fprintf(f, "<a href=\"/quarantine\">%s</a>", T(q, "隔離區", "Quarantine"));
       fprintf(f, "<a href=\"/audit\">%s</a>", T(q, "稽核紀錄", "Audit"));
     }
-    fprintf(f, "<a href=\"?lang=%s\">%s</a><span>", q->en ? "zh" : "en",
+    fputs("<a href=\"?", f);
+    esc(f, q->rest);
+    fprintf(f, "%slang=%s\">%s</a><span>", q->rest[0] ? "&amp;" : "", q->en ? "zh" : "en",
             q->en ? "中文" : "English");
     esc(f, q->a.name);
     fprintf(f,
@@ -393,8 +396,11 @@ static int login(req *q) {
     return plain(q, "429 Too Many Requests", "too many failed logins; try again later\n");
   }
   int rc = name[0] ? soc_store_console_user_get(q->c->store, name, copy_hash, &h) : -ENOENT;
-  int ok =
-      rc == 0 && !h.a.disabled && crypto_pwhash_str_verify(h.hash, password, strlen(password)) == 0;
+  /* one Argon2id verification whether the name exists or not, so that the
+   * answer's time does not tell which names are accounts */
+  int match =
+      crypto_pwhash_str_verify(rc == 0 ? h.hash : q->c->decoy, password, strlen(password)) == 0;
+  int ok = rc == 0 && !h.a.disabled && match;
   sodium_memzero(password, sizeof password);
   if (!ok) {
     fl = failures_of(q->c, name, q->now_ns, 1);
@@ -1082,78 +1088,100 @@ static int open_store(soc_console *c) {
   return 0;
 }
 
-static int dispatch(req *qp) {
-  req q = *qp;
-  const soc_http_request *r = q.http;
+/* query without its lang= parameters, for links and redirects that keep
+ * the page but change the language. */
+static void without_lang(const char *query, char *out, size_t cap) {
+  size_t o = 0;
+  out[0] = '\0';
+  for (const char *p = query; *p;) {
+    size_t n = strcspn(p, "&");
+    if (strncmp(p, "lang=", 5) != 0 && o + n + 2 < cap) {
+      if (o) out[o++] = '&';
+      memcpy(out + o, p, n);
+      o += n;
+      out[o] = '\0';
+    }
+    p += n + (p[n] == '&');
+  }
+}
+
+static int dispatch(req *q) {
+  const soc_http_request *r = q->http;
   const char *mark = strchr(r->target, '?');
   size_t pl = mark ? (size_t)(mark - r->target) : strlen(r->target);
   int post = !strcmp(r->method, "POST");
-  if (pl >= sizeof q.path || (mark && strlen(mark + 1) >= sizeof q.query))
-    return plain(&q, "414 URI Too Long", "too long\n");
-  memcpy(q.path, r->target, pl);
-  snprintf(q.query, sizeof q.query, "%s", mark ? mark + 1 : "");
-  if (!post && strcmp(r->method, "GET")) return plain(&q, "405 Method Not Allowed", "no\n");
+  if (pl >= sizeof q->path || (mark && strlen(mark + 1) >= sizeof q->query))
+    return plain(q, "414 URI Too Long", "too long\n");
+  memcpy(q->path, r->target, pl);
+  snprintf(q->query, sizeof q->query, "%s", mark ? mark + 1 : "");
+  without_lang(q->query, q->rest, sizeof q->rest);
+  if (!post && strcmp(r->method, "GET")) return plain(q, "405 Method Not Allowed", "no\n");
   /* Language: ?lang= sets it, a cookie keeps it; Chinese unless English. */
   char lang[8], lang_cookie[64] = "";
-  if (soc_http_form_get(q.query, strlen(q.query), "lang", lang, sizeof lang) == 0) {
-    q.en = !strcmp(lang, "en");
+  if (soc_http_form_get(q->query, strlen(q->query), "lang", lang, sizeof lang) == 0) {
+    q->en = !strcmp(lang, "en");
     snprintf(lang_cookie, sizeof lang_cookie,
-             "Set-Cookie: soc_lang=%s; Path=/; SameSite=Strict\r\n", q.en ? "en" : "zh");
+             "Set-Cookie: soc_lang=%s; Path=/; SameSite=Strict\r\n", q->en ? "en" : "zh");
   } else {
     soc_http_cookie(r, "soc_lang", lang, sizeof lang);
-    q.en = !strcmp(lang, "en");
+    q->en = !strcmp(lang, "en");
   }
   /* What needs no session: the stylesheet, the clocks' script, the login. */
-  if (!post && !strcmp(q.path, "/console.css"))
-    return answer(&q, "200 OK", NULL, "text/css; charset=utf-8", css, sizeof css - 1);
-  if (!post && !strcmp(q.path, "/console.js"))
-    return answer(&q, "200 OK", NULL, "text/javascript; charset=utf-8", js, sizeof js - 1);
-  if (open_store(q.c) < 0) return plain(&q, "503 Service Unavailable", "store unavailable\n");
-  if (!strcmp(q.path, "/login")) {
-    if (post) return login(&q);
-    if (lang_cookie[0]) return redirect(&q, "/login", lang_cookie);
-    return login_page(&q, NULL);
+  if (!post && !strcmp(q->path, "/console.css"))
+    return answer(q, "200 OK", NULL, "text/css; charset=utf-8", css, sizeof css - 1);
+  if (!post && !strcmp(q->path, "/console.js"))
+    return answer(q, "200 OK", NULL, "text/javascript; charset=utf-8", js, sizeof js - 1);
+  if (open_store(q->c) < 0) return plain(q, "503 Service Unavailable", "store unavailable\n");
+  if (!strcmp(q->path, "/login")) {
+    if (post) return login(q);
+    if (lang_cookie[0]) return redirect(q, "/login", lang_cookie);
+    return login_page(q, NULL);
   }
   /* Everything else: a session of an enabled account. */
-  if ((q.s = session_find(&q)) != NULL &&
-      (soc_store_console_user_get(q.c->store, q.s->name, copy_account, &q.a) < 0 || q.a.disabled)) {
-    memset(q.s, 0, sizeof *q.s);
-    q.s = NULL;
+  if ((q->s = session_find(q)) != NULL &&
+      (soc_store_console_user_get(q->c->store, q->s->name, copy_account, &q->a) < 0 ||
+       q->a.disabled)) {
+    memset(q->s, 0, sizeof *q->s);
+    q->s = NULL;
   }
-  if (!q.s)
-    return post ? plain(&q, "403 Forbidden", "log in first\n") : redirect(&q, "/login", NULL);
-  q.s->last_ns = q.now_ns;
+  if (!q->s)
+    return post ? plain(q, "403 Forbidden", "log in first\n") : redirect(q, "/login", NULL);
+  q->s->last_ns = q->now_ns;
   if (post) {
     char csrf[TOKEN_HEX + 8];
     if (soc_http_form_get(r->body, r->body_len, "csrf", csrf, sizeof csrf) < 0 ||
-        strlen(csrf) != TOKEN_HEX - 1 || sodium_memcmp(csrf, q.s->csrf, TOKEN_HEX - 1) != 0) {
-      audit(&q, q.a.name, "refused", q.path, "missing or wrong CSRF token");
-      return plain(&q, "403 Forbidden", "missing or wrong CSRF token\n");
+        strlen(csrf) != TOKEN_HEX - 1 || sodium_memcmp(csrf, q->s->csrf, TOKEN_HEX - 1) != 0) {
+      audit(q, q->a.name, "refused", q->path, "missing or wrong CSRF token");
+      return plain(q, "403 Forbidden", "missing or wrong CSRF token\n");
     }
-    if (!strcmp(q.path, "/logout")) {
-      audit(&q, q.a.name, "logout", "", "");
-      memset(q.s, 0, sizeof *q.s);
-      return redirect(&q, "/login",
+    if (!strcmp(q->path, "/logout")) {
+      audit(q, q->a.name, "logout", "", "");
+      memset(q->s, 0, sizeof *q->s);
+      return redirect(q, "/login",
                       "Set-Cookie: " COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
     }
-    if (!strcmp(q.path, "/note")) return note(&q);
-    if (!strcmp(q.path, "/review")) return decide(&q, "review");
-    if (!strcmp(q.path, "/level")) return decide(&q, "level");
-    if (!strcmp(q.path, "/support")) return decide(&q, "support");
-    return not_found(&q);
+    if (!strcmp(q->path, "/note")) return note(q);
+    if (!strcmp(q->path, "/review")) return decide(q, "review");
+    if (!strcmp(q->path, "/level")) return decide(q, "level");
+    if (!strcmp(q->path, "/support")) return decide(q, "support");
+    return not_found(q);
   }
-  if (lang_cookie[0]) return redirect(&q, q.path, lang_cookie);
-  if (!strcmp(q.path, "/")) return triage_page(&q);
-  if (!strcmp(q.path, "/report")) return report_page(&q);
-  if (!strcmp(q.path, "/report.txt")) return report_export(&q, 0);
-  if (!strcmp(q.path, "/report.stix")) return report_export(&q, 1);
-  if (!strcmp(q.a.role, "center")) {
-    if (!strcmp(q.path, "/agents")) return agents_page(&q);
-    if (!strcmp(q.path, "/audit")) return audit_page(&q);
-    if (!strcmp(q.path, "/summary")) return summary_page(&q);
-    if (!strcmp(q.path, "/quarantine")) return quarantine_page(&q);
+  if (lang_cookie[0]) {
+    char to[sizeof q->path + sizeof q->rest + 1];
+    snprintf(to, sizeof to, "%s%s%s", q->path, q->rest[0] ? "?" : "", q->rest);
+    return redirect(q, to, lang_cookie);
   }
-  return not_found(&q);
+  if (!strcmp(q->path, "/")) return triage_page(q);
+  if (!strcmp(q->path, "/report")) return report_page(q);
+  if (!strcmp(q->path, "/report.txt")) return report_export(q, 0);
+  if (!strcmp(q->path, "/report.stix")) return report_export(q, 1);
+  if (!strcmp(q->a.role, "center")) {
+    if (!strcmp(q->path, "/agents")) return agents_page(q);
+    if (!strcmp(q->path, "/audit")) return audit_page(q);
+    if (!strcmp(q->path, "/summary")) return summary_page(q);
+    if (!strcmp(q->path, "/quarantine")) return quarantine_page(q);
+  }
+  return not_found(q);
 }
 
 static void handle(void *arg, int fd, const soc_http_request *r) {
@@ -1168,7 +1196,10 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   soc_console *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   c->cfg = cfg;
-  int rc = soc_center_new(cfg, &c->center);
+  char random[32];
+  randombytes_buf(random, sizeof random);
+  int rc = soc_console_hash(random, sizeof random, c->decoy);
+  if (rc == 0) rc = soc_center_new(cfg, &c->center);
   if (rc == 0) rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
   if (rc < 0) {
     fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", cfg->console.listen,
@@ -1176,6 +1207,10 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
     soc_console_free(c);
     return rc;
   }
+  /* the port bound (listen may say 0), for the operator and the demo */
+  fprintf(stderr, "soccollector: console at http://%.*s:%u/\n",
+          (int)(strrchr(cfg->console.listen, ':') - cfg->console.listen), cfg->console.listen,
+          soc_metrics_server_port(c->server));
   *out = c;
   return 0;
 }

@@ -27,6 +27,11 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out);
 /* NULL is a no-op. */
 void soc_console_free(soc_console *c);
 
+/* The stored form of a password: Argon2id (crypto_pwhash_str_alg) with
+ * libsodium's interactive limits. OUT: out (NUL-terminated). 0 or -ENOMEM. */
+#define SOC_CONSOLE_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
+int soc_console_hash(const char *password, size_t len, char out[SOC_CONSOLE_HASH_MAX]);
+
 /* `soccollector user add|passwd|disable ...`: -1 when argv[0] is not
  * "user", else the exit status. */
 int soc_console_user_command(const soc_collector_config *cfg, int argc, char **argv);

@@ -20,6 +20,7 @@
 #include "center.h"
 #include "console.h"
 #include "soc/store.h"
+#include "soc/utf8.h"
 
 #define PASSWORD_MIN 12
 #define PASSWORD_MAX 256
@@ -36,14 +37,26 @@ static void usage(void) {
           PASSWORD_MIN);
 }
 
+/* Letters, digits, '.', '_', '-', '@', and any other script's characters
+ * (valid UTF-8, as 王小明), up to 64 bytes: a name is shown on every page
+ * and in the audit. */
 static int valid_name(const char *s) {
   size_t n = strlen(s);
-  if (!n || n > 64) return 0;
+  if (!n || n > 64 || soc_utf8_valid_prefix(s, n) != n) return 0;
   for (; *s; s++)
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-          *s == '.' || *s == '_' || *s == '-' || *s == '@'))
+          *s == '.' || *s == '_' || *s == '-' || *s == '@' || (unsigned char)*s >= 0x80))
       return 0;
   return 1;
+}
+
+int soc_console_hash(const char *password, size_t len, char out[SOC_CONSOLE_HASH_MAX]) {
+  _Static_assert(SOC_CONSOLE_HASH_MAX == crypto_pwhash_STRBYTES, "the hash's size");
+  return crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                               crypto_pwhash_ALG_ARGON2ID13) == 0
+             ? 0
+             : -ENOMEM;
 }
 
 /* The first line of stdin, hashed. OUT: hash. 0 or 2 (message printed). */
@@ -65,9 +78,7 @@ static int read_hash(char hash[crypto_pwhash_STRBYTES]) {
             PASSWORD_MIN);
     goto out;
   }
-  if (crypto_pwhash_str_alg(hash, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                            crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (soc_console_hash(pw, n, hash) < 0) {
     fprintf(stderr, "soccollector: user: out of memory hashing the password\n");
     status = 1;
     goto out;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REQUEST_MAX SOC_HTTP_REQUEST_MAX
@@ -313,9 +314,18 @@ static void serve(soc_metrics_server *s, int fd) {
   soc_http_request r;
   int rc = -EAGAIN;
   struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct timespec t0, t;
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   while (rc == -EAGAIN && got < REQUEST_MAX) {
+    /* the timeout is the whole request's: a client sending a byte now and
+     * then cannot hold the thread for longer */
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t left_ms = IO_TIMEOUT_MS -
+                      ((int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left_ms <= 0) return;
+    tv = (struct timeval){.tv_sec = left_ms / 1000, .tv_usec = (left_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ssize_t n = recv(fd, req + got, REQUEST_MAX - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return; /* closed or too slow */

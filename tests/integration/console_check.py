@@ -1,7 +1,10 @@
 """The console's security, over plain HTTP (http.client, no browser):
 who sees what, CSRF, logout, rate-limited login, bounded requests.
 Usage: console_check.py PORT PASSWORD A_REPORT B_REPORT"""
+import select
+import socket
 import sys
+import time
 
 import console_http as ch
 from console_http import check, csrf_of, req
@@ -52,6 +55,11 @@ check("資安事件" in body or "事件分流" in body, "Traditional Chinese fir
 check('data-since="' in body, "A, not filed yet, has its §3.1 clock")
 st, _, body = req("GET", "/report?id=" + A, cookie=ana)
 check(st == 200 and A in body, "ana reads A")
+st, h, _ = req("GET", "/report?id=%s&lang=en" % A, cookie=ana)
+check(st == 303 and h.get("location") == "/report?id=" + A and "soc_lang=en" in h.get("set-cookie", ""),
+      "?lang=en keeps the page: %s %s" % (st, h.get("location")))
+st, _, body = req("GET", "/report?id=" + A, cookie=ana + "; soc_lang=en")
+check(st == 200 and "Notes" in body and ("?id=%s&amp;lang=zh" % A) in body, "the page in English")
 token = csrf_of(ana)
 check(len(token) == 64, "a CSRF token on the page")
 for p in ["/report?id=" + B, "/report.txt?id=" + B, "/report.stix?id=" + B,
@@ -155,5 +163,28 @@ except (ConnectionResetError, BrokenPipeError):
 check(st in (400, 431, "reset"), "an oversized request: %s" % st)
 st, _, _ = req("GET", "/login")
 check(st == 200, "the server answers after the oversized request")
+
+# a client sending a byte now and then is dropped (the 2 s are the whole
+# request's, not each read's): sent 0.3 s apart, these 52 bytes would take 15 s;
+# the server closes the connection long before
+sock = socket.create_connection(("127.0.0.1", ch.PORT), timeout=10)
+closed = False
+for b in b"GET /login HTTP/1.1\r\nHost: a-slow-client.example\r\nX: y":
+    try:
+        sock.send(bytes([b]))
+    except OSError:
+        closed = True
+        break
+    time.sleep(0.3)
+    if select.select([sock], [], [], 0)[0]:
+        try:
+            closed = sock.recv(100) == b""
+        except OSError:
+            closed = True
+        break
+sock.close()
+check(closed, "a slow client is dropped")
+st, _, _ = req("GET", "/login")
+check(st == 200, "the server answers after the slow client")
 
 ch.done("console_check")

@@ -15,6 +15,12 @@ ana = ch.login("ana", PW)
 st, _, body = req("GET", "/", cookie=ana)
 check(st == 200 and RID in body, "the agency's analyst sees its report")
 check("已通報" in body and "data-since" not in body, "a filed report's §3.1 clock has stopped")
+# the draft's new status comes on soc.incidents, beside the report
+for _ in range(600):
+    _, _, body = req("GET", "/", cookie=ana)
+    if "<td>confirmed</td>" in body:
+        break
+    time.sleep(0.1)
 check("<td>confirmed</td>" in body, "the confirmed draft, as the agent forwarded it")
 st, _, body = req("GET", "/report?id=" + RID, cookie=ana)
 check(st == 200, "the report page: %s" % st)
