@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "center.h"
@@ -411,9 +412,12 @@ static int login(req *q) {
   if ((fl = failures_of(q->c, name, q->now_ns, 0))) memset(fl, 0, sizeof *fl);
   session *s = session_new(q->c, name, q->now_ns);
   audit(q, name, "login", "", "");
-  char cookie[256];
+  /* Secure when the TLS proxy in front says the browser speaks HTTPS */
+  char cookie[256], proto[16] = "";
+  soc_http_header(q->http, "X-Forwarded-Proto", proto, sizeof proto);
   snprintf(cookie, sizeof cookie,
-           "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict\r\n", s->token);
+           "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s\r\n", s->token,
+           !strcasecmp(proto, "https") ? "; Secure" : "");
   return redirect(q, "/", cookie);
 }
 

@@ -44,6 +44,11 @@ check(ana is not None, "ana logs in")
 st, h, _ = req("POST", "/login", "user=ana&password=%s" % PW)
 sc = h.get("set-cookie", "")
 check("HttpOnly" in sc and "SameSite=Strict" in sc and "Path=/" in sc, "cookie flags: " + sc)
+check("Secure" not in sc, "no Secure flag over plain HTTP: " + sc)
+st, h, _ = req("POST", "/login", "user=ana&password=%s" % PW,
+               headers={"X-Forwarded-Proto": "https"})
+sc = h.get("set-cookie", "")
+check(st == 303 and "; Secure" in sc and "HttpOnly" in sc, "Secure behind a TLS proxy: " + sc)
 
 # ana (analyst of agency A) sees A and nothing of B, on every page and action.
 st, _, body = req("GET", "/", cookie=ana)

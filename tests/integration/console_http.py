@@ -15,10 +15,10 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
-def req(method, path, body=None, cookie=None):
+def req(method, path, body=None, cookie=None, headers=None):
     """(status, headers with lower-case names, body text)"""
     c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-    h = {}
+    h = dict(headers or {})
     if cookie:
         h["Cookie"] = cookie
     if body is not None:
