@@ -21,6 +21,7 @@
 
 #include "campaign.h"
 #include "center.h"
+#include "decide.h"
 #include "outbox.h"
 #include "soc/utf8.h"
 
@@ -350,92 +351,14 @@ out:
   return status;
 }
 
-typedef struct report_copy {
-  char *body;
-  char agency[256];
-} report_copy;
-
-static int copy_report(void *arg, const soc_center_report *r) {
-  report_copy *x = arg;
-  snprintf(x->agency, sizeof x->agency, "%s", r->agency);
-  x->body = strdup(r->body);
-  return x->body ? 0 : -ENOMEM;
-}
-
-/* One decision: checked against the center's view of the report (the same
- * lifecycle rule the agent will apply) and recorded for delivery. OUT: *n,
- * its number. */
-static int decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                  const char *kind, const opts *o, int64_t *n) {
-  report_copy r = {0};
-  soc_center_view v = {0};
-  fjson_object *msg = NULL;
-  char why[SOC_REPORT_WHY_MAX] = "", topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
-  int status = 1, rc = soc_store_begin(s);
-  if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
-  if (rc == -ENOENT) {
-    fprintf(stderr, "soccollector: no report %s at the center\n", id);
-    goto out;
-  }
-  soc_center_report row = {.id = id, .agency = r.agency, .body = r.body};
-  if (!rc) rc = soc_center_view_of(c, s, &row, o->at_ns / 1000000000, &v);
-  if (rc) goto fail;
-  /* The check: the lifecycle function on the center's view. */
-  int refused = 0;
-  if (!strcmp(kind, "review"))
-    refused = soc_report_review(v.doc, o->by, o->result, "center", o->at_ns, why, sizeof why);
-  else if (!strcmp(kind, "level"))
-    refused = soc_report_relevel(v.doc, o->level, o->by, o->reason, o->at_ns, why, sizeof why);
-  else if (soc_report_time(v.doc, "support.dispatched"))
-    refused = snprintf(why, sizeof why, "support for %s was already dispatched", id) > 0;
-  else if (!v.support_requested)
-    refused = snprintf(why, sizeof why, "%s did not request support", id) > 0;
-  if (refused) {
-    fprintf(stderr, "soccollector: %s: %s\n", kind, why);
-    status = 2;
-    goto out;
-  }
-  if (soc_center_topic(cfg->kafka.topic_prefix, r.agency, topic, sizeof topic) < 0) {
-    fprintf(stderr, "soccollector: report %s names no agency a topic can be made for\n", id);
-    goto out;
-  }
-  if ((rc = soc_store_center_decision_next(s, n))) goto fail;
-  snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
-  msg = fjson_object_new_object();
-  fjson_object_object_add(msg, "schema", jstr(SOC_DECISION_SCHEMA));
-  fjson_object_object_add(msg, "id", jstr(did));
-  fjson_object_object_add(msg, "report", jstr(id));
-  fjson_object_object_add(msg, "kind", jstr(kind));
-  struct tm tm;
-  time_t secs = (time_t)(o->at_ns / 1000000000);
-  gmtime_r(&secs, &tm);
-  size_t tl = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(t + tl, sizeof t - tl, ".%03dZ", (int)(o->at_ns / 1000000 % 1000));
-  fjson_object_object_add(msg, "at", jstr(t));
-  fjson_object_object_add(msg, "by", jstr(o->by));
-  fjson_object_object_add(msg, "reason", jstr(o->reason));
-  if (!strcmp(kind, "level")) fjson_object_object_add(msg, "level", fjson_object_new_int(o->level));
-  if (!strcmp(kind, "review")) fjson_object_object_add(msg, "result", jstr(o->result));
-  if (!strcmp(kind, "support")) fjson_object_object_add(msg, "dispatched", jstr(t));
-  const char *body = fjson_object_to_json_string_ext(msg, FJSON_TO_STRING_PLAIN);
-  rc = soc_store_center_decision_put(s, *n, did, id, kind, o->at_ns, o->by, topic, body);
-  /* A level the center raises to 3-4 owes the notifications too. */
-  if (!rc && !strcmp(kind, "level") && o->level >= 3) {
-    rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
-    if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
-  }
-  if (rc) goto fail;
-  if ((rc = soc_store_commit(s))) goto fail;
-  printf("%s: %s %s recorded for %s\n", did, kind, id, topic);
-  status = 0;
-  goto out;
-fail:
-  fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
-out:
-  if (soc_store_in_transaction(s)) soc_store_rollback(s);
-  fjson_object_put(msg);
-  soc_center_view_clear(&v);
-  free(r.body);
+/* One decision from the command line, said on stdout or stderr. */
+static int decide_cli(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
+                      const char *kind, const opts *o, int64_t *n) {
+  char why[SOC_CENTER_DECIDE_WHY_MAX];
+  soc_center_decide_opts d = {
+      .at_ns = o->at_ns, .by = o->by, .reason = o->reason, .result = o->result, .level = o->level};
+  int status = soc_center_decide(cfg, c, s, id, kind, &d, n, why, sizeof why);
+  fprintf(status ? stderr : stdout, "%s%s\n", status ? "soccollector: " : "", why);
   return status;
 }
 
@@ -551,15 +474,15 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     int64_t ns[2];
     size_t made = 0;
     if (k == 5) {
-      status = decide(cfg, c, s, id, "support", &o, &ns[made]);
+      status = decide_cli(cfg, c, s, id, "support", &o, &ns[made]);
       made += !status;
     } else {
       /* --level re-levels; a review is recorded unless only the level was
        * given (the report may have been reviewed already). */
       status = 0;
-      if (o.level && !(status = decide(cfg, c, s, id, "level", &o, &ns[made]))) made++;
+      if (o.level && !(status = decide_cli(cfg, c, s, id, "level", &o, &ns[made]))) made++;
       if (!status && (!o.level || o.result) &&
-          !(status = decide(cfg, c, s, id, "review", &o, &ns[made])))
+          !(status = decide_cli(cfg, c, s, id, "review", &o, &ns[made])))
         made++;
     }
     /* what was recorded goes out, even after a refusal of the second */

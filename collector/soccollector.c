@@ -66,6 +66,7 @@
 #include "soc/tz.h"
 #include "center.h"
 #include "centerdb.h"
+#include "console.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "validate.h"
@@ -203,6 +204,9 @@ static void usage(FILE *out) {
           "  enroll AGENT-ID --key PUBKEY --agency AGENCY [--by NAME]\n"
           "                                  accept the agent's messages signed by PUBKEY\n"
           "  revoke AGENT-ID [--by NAME]     refuse them again\n"
+          "  user add|passwd|disable NAME    the web console's accounts (password on stdin;\n"
+          "                                  add: --role analyst --agency A | reviewer\n"
+          "                                  --authority N | center), docs/CONSOLE.md\n"
           "  events --count [--agent ID]     how many events the store holds\n"
           "  quarantine [--json] [--limit N] rejected messages with their reasons\n"
           "  stats [--json]                  the collectors' counters\n"
@@ -744,6 +748,7 @@ static int run(const soc_collector_config *cfg) {
   int result = 1;
   collector c = {.cfg = cfg};
   soc_collector_metrics *metrics = NULL;
+  soc_console *console = NULL;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -771,6 +776,7 @@ static int run(const soc_collector_config *cfg) {
   }
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
+  if (soc_console_start(cfg, &console) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
 
@@ -847,6 +853,7 @@ static int run(const soc_collector_config *cfg) {
   batch_commit(&c, 0);
   result = fatal ? 1 : 0;
 out:
+  soc_console_free(console);
   soc_collector_metrics_free(metrics);
   if (c.rk) {
     /* Leaves the group: the revoke callback commits whatever is left. */
@@ -1067,6 +1074,7 @@ static int command(const soc_collector_config *cfg, int argc, char **argv) {
   long limit = 0;
   soc_centerdb *db = NULL;
   int center = soc_enrol_command(cfg, argc, argv);
+  if (center < 0) center = soc_console_user_command(cfg, argc, argv);
   if (center < 0) center = soc_center_command(cfg, argc, argv);
   if (center >= 0) return center;
   optind = 1;

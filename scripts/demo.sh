@@ -70,6 +70,9 @@ mkdir -p "$STATE/www/upload" "$CSTATE"
 cp tests/data/www/index.html "$STATE/www/" # the citizen portal's web root, a copy to attack
 SOC_DEMO_WWW="$PWD/$STATE/www"              # the watch input of $CFG
 export SOC_DEMO_WWW
+# the console (console.listen of $CCFG): any free loopback port unless set
+SOC_CONSOLE_LISTEN=${SOC_CONSOLE_LISTEN:-127.0.0.1:0}
+export SOC_CONSOLE_LISTEN
 
 step "1. Check both configurations, then start a development Kafka broker on loopback"
 "$AGENT" -c "$CFG" --check-config
@@ -86,6 +89,11 @@ echo "key pair at its first start (here, now: socagent --print-key); one command
 KEY=$("$AGENT" -c "$CFG" --print-key | sed -n 's/^public key: *//p')
 echo "  soccollector -c $CCFG enroll web01 --key $KEY --agency 臺北市政府資訊局 --by 技服中心"
 "$COLL" -c "$CCFG" enroll web01 --key "$KEY" --agency 臺北市政府資訊局 --by 技服中心
+echo "The web console's accounts: an analyst of the agency and the center's staff (password on stdin):"
+CONSOLE_PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c 1-14)
+echo "  soccollector -c $CCFG user add 王小明 --role analyst --agency 臺北市政府資訊局"
+printf '%s\n' "$CONSOLE_PW" | "$COLL" -c "$CCFG" user add 王小明 --role analyst --agency 臺北市政府資訊局 >/dev/null
+printf '%s\n' "$CONSOLE_PW" | "$COLL" -c "$CCFG" user add twcert --role center >/dev/null
 
 step "2. Start the collector and the agent: sample logs and captures in, forwarded to Kafka"
 "$COLL" -c "$CCFG" 2>"$CSTATE/collector.log" &
@@ -144,6 +152,13 @@ wait_for "a heartbeat of the agent since the analyst's work" json_true "$COLL -c
 "$COLL" -c "$CCFG" incidents
 "$COLL" -c "$CCFG" evidence
 "$COLL" -c "$CCFG" summary
+CONSOLE=$(sed -n 's/^soccollector: console at //p' "$CSTATE/collector.log" | head -n 1)
+echo "The web console: $CONSOLE   logins: 王小明 (the agency's analyst) or twcert (the center),"
+echo "password $CONSOLE_PW (SOC_DEMO_CONSOLE=1 keeps everything running until Enter)"
+if [ "${SOC_DEMO_CONSOLE:-}" = 1 ]; then
+  printf 'press Enter to stop the demo: '
+  read -r _
+fi
 ANCHOR=$(json_get "$COLL -c $CCFG agents --json" 'd["agents"][0].get("audit_anchor", "")')
 echo "The center keeps the head of the agent's audit log ($ANCHOR); the agent's log is held to it:"
 "$CTL" -c "$CFG" audit verify --anchor "$ANCHOR"

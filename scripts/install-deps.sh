@@ -13,6 +13,7 @@ PACKAGES="
   kcat yara sqlite3 python3 lintian clang-format iproute2
   libsystemd-dev systemd-container mmdebstrap curl
   postgresql libpq-dev
+  chromium chromium-driver python3-selenium fonts-wqy-microhei
 "
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES="$PACKAGES rsyslog rsyslog-kafka time bc tcpdump linux-perf"

@@ -200,6 +200,10 @@ typedef struct soc_collector_config {
   struct {
     char *listen;
   } metrics;
+  struct {
+    char *listen;         /* NULL: no console; else loopback "HOST:PORT" (docs/CONSOLE.md) */
+    int64_t session_idle; /* seconds a session lives without a request */
+  } console;
 } soc_collector_config;
 
 enum {

@@ -69,4 +69,38 @@ void soc_metrics_text_free(soc_metrics_text *t);
  * Returns 0 or -ENOMEM. */
 int soc_metrics_text_render(soc_metrics_text *t, char **text, size_t *len);
 
+/* ---- the same listener for other handlers (the collector's console) ----
+ * One request per connection, read whole (head and a Content-Length body)
+ * within SOC_HTTP_REQUEST_MAX bytes and the timeout, else 431/400 or
+ * dropped; the handler answers on fd and the server closes it. The strings
+ * are valid during the call only. */
+#define SOC_HTTP_REQUEST_MAX 16384
+typedef struct soc_http_request {
+  const char *method, *target; /* "GET", "/path?query" */
+  const char *headers;         /* the header lines, as sent */
+  const char *body;            /* NUL-terminated; body_len bytes */
+  size_t body_len;
+} soc_http_request;
+typedef void (*soc_http_handler_fn)(void *arg, int fd, const soc_http_request *r);
+/* As soc_metrics_server_start, with handler answering every request. */
+int soc_http_server_start(const char *listen, soc_http_handler_fn handler, void *arg,
+                          soc_metrics_server **out);
+/* Sends one response: extra is more header lines, each ending in CRLF
+ * (may be NULL). */
+void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
+                      const char *body, size_t n);
+/* Header name's value (case-insensitive name) into out, cut to cap; 0 or
+ * -ENOENT. */
+int soc_http_header(const soc_http_request *r, const char *name, char *out, size_t cap);
+/* The cookie name's value from the Cookie header, cut to cap; 0 or
+ * -ENOENT (out ""). */
+int soc_http_cookie(const soc_http_request *r, const char *name, char *out, size_t cap);
+/* key's value in the n bytes of s ("a=b&c=d", application/x-www-form-
+ * urlencoded: '+' and %XX decoded), cut to cap; 0 or -ENOENT (out ""). */
+int soc_http_form_get(const char *s, size_t n, const char *key, char *out, size_t cap);
+/* Parses the request in buf (got bytes, NUL at buf[got]) in place: 0 and
+ * *out, pointing into buf; -EAGAIN when more must be read; -EMSGSIZE when
+ * it needs more than max bytes; -EINVAL for a bad request line. */
+int soc_http_parse(char *buf, size_t got, size_t max, soc_http_request *out);
+
 #endif

@@ -28,9 +28,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-#define REQUEST_MAX 8192
+#define REQUEST_MAX SOC_HTTP_REQUEST_MAX
 #define IO_TIMEOUT_MS 2000
 
 typedef struct sample {
@@ -55,7 +56,9 @@ struct soc_metrics_server {
   pthread_t thread;
   int started;
   soc_metrics_render_fn render;
-  void *arg;
+  void *render_arg;
+  soc_http_handler_fn handler;
+  void *arg; /* the handler's; the server itself for metrics */
 };
 
 /* ---- the text format -------------------------------------------------------- */
@@ -227,54 +230,167 @@ static void send_all(int fd, const char *p, size_t n) {
   }
 }
 
-static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
-  char head[256];
+void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
+                      const char *body, size_t n) {
+  char head[2048];
   int h = snprintf(head, sizeof head,
                    "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Connection: close\r\n\r\n",
-                   status, type, n);
+                   "%sConnection: close\r\n\r\n",
+                   status, type, n, extra ? extra : "");
+  if (h < 0 || (size_t)h >= sizeof head) return;
   send_all(fd, head, (size_t)h);
   send_all(fd, body, n);
 }
 
-static void serve(soc_metrics_server *s, int fd) {
-  char req[REQUEST_MAX + 1];
-  size_t got = 0;
-  struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  while (got < REQUEST_MAX) {
-    ssize_t r = recv(fd, req + got, REQUEST_MAX - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return; /* closed or too slow */
-    got += (size_t)r;
-    req[got] = '\0';
-    if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
+  soc_http_respond(fd, status, NULL, type, body, n);
+}
+
+int soc_http_header(const soc_http_request *r, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  for (const char *p = r->headers; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+    if (strncasecmp(p, name, nl) != 0 || p[nl] != ':') continue;
+    const char *v = p + nl + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    size_t n = strcspn(v, "\r\n");
+    if (n >= cap) n = cap - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
   }
-  req[got] = '\0';
+  return -ENOENT;
+}
+
+static void serve_metrics(void *arg, int fd, const soc_http_request *r) {
+  soc_metrics_server *s = arg;
   static const char plain[] = "text/plain; charset=utf-8";
-  if (got == REQUEST_MAX) {
-    respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
-    return;
-  }
-  if (strncmp(req, "GET ", 4) != 0) {
+  if (strcmp(r->method, "GET") != 0) {
     respond(fd, "405 Method Not Allowed", plain, "only GET\n", 9);
     return;
   }
-  const char *path = req + 4;
-  if (strncmp(path, "/metrics", 8) != 0 || (path[8] != ' ' && path[8] != '?')) {
+  if (strncmp(r->target, "/metrics", 8) != 0 || (r->target[8] && r->target[8] != '?')) {
     respond(fd, "404 Not Found", plain, "try /metrics\n", 13);
     return;
   }
   soc_metrics_text *t = soc_metrics_text_new();
   char *text = NULL;
   size_t len = 0;
-  if (t && s->render(s->arg, t) == 0 && soc_metrics_text_render(t, &text, &len) == 0)
+  if (t && s->render(s->render_arg, t) == 0 && soc_metrics_text_render(t, &text, &len) == 0)
     respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text, len);
   else
     respond(fd, "500 Internal Server Error", plain, "metrics unavailable\n", 20);
   free(text);
   soc_metrics_text_free(t);
+}
+
+int soc_http_parse(char *buf, size_t got, size_t max, soc_http_request *out) {
+  char *head_end = strstr(buf, "\r\n\r\n");
+  if (!head_end) return got >= max ? -EMSGSIZE : -EAGAIN;
+  size_t head = (size_t)(head_end + 4 - buf);
+  const char *cl = strcasestr(buf, "\ncontent-length:");
+  unsigned long long n = cl && cl < head_end ? strtoull(cl + 16, NULL, 10) : 0;
+  if (n > max || head + (size_t)n > max) return -EMSGSIZE;
+  if (got < head + (size_t)n) return -EAGAIN;
+  /* "METHOD TARGET HTTP/1.x\r\n" */
+  char *line_end = strstr(buf, "\r\n"), *sp1 = strchr(buf, ' ');
+  char *sp2 = sp1 && sp1 < line_end ? strchr(sp1 + 1, ' ') : NULL;
+  if (!sp2 || sp2 > line_end) return -EINVAL;
+  *sp1 = *sp2 = *head_end = '\0';
+  buf[head + (size_t)n] = '\0'; /* anything after the body is not this request's */
+  *out = (soc_http_request){.method = buf,
+                            .target = sp1 + 1,
+                            .headers = line_end + 2,
+                            .body = head_end + 4,
+                            .body_len = (size_t)n};
+  return 0;
+}
+
+/* Reads one request within REQUEST_MAX and the timeout, and has it
+ * answered. */
+static void serve(soc_metrics_server *s, int fd) {
+  char req[REQUEST_MAX + 1];
+  static const char plain[] = "text/plain; charset=utf-8";
+  size_t got = 0;
+  soc_http_request r;
+  int rc = -EAGAIN;
+  struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000};
+  struct timespec t0, t;
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (rc == -EAGAIN && got < REQUEST_MAX) {
+    /* the timeout is the whole request's: a client sending a byte now and
+     * then cannot hold the thread for longer */
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t left_ms = IO_TIMEOUT_MS -
+                      ((int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left_ms <= 0) return;
+    tv = (struct timeval){.tv_sec = left_ms / 1000, .tv_usec = (left_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = recv(fd, req + got, REQUEST_MAX - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* closed or too slow */
+    got += (size_t)n;
+    req[got] = '\0';
+    rc = soc_http_parse(req, got, REQUEST_MAX, &r);
+  }
+  if (rc == 0)
+    s->handler(s->arg, fd, &r);
+  else if (rc == -EINVAL)
+    respond(fd, "400 Bad Request", plain, "bad request line\n", 17);
+  else
+    respond(fd, "431 Request Header Fields Too Large", plain, "request too large\n", 18);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int soc_http_form_get(const char *s, size_t n, const char *key, char *out, size_t cap) {
+  size_t kl = strlen(key);
+  if (cap) out[0] = '\0';
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    while (end < n && s[end] != '&') end++;
+    if (end - i > kl && !strncmp(s + i, key, kl) && s[i + kl] == '=') {
+      size_t o = 0;
+      for (size_t j = i + kl + 1; j < end && o + 1 < cap; j++) {
+        int h, l;
+        if (s[j] == '+') {
+          out[o++] = ' ';
+        } else if (s[j] == '%' && j + 2 < end && (h = hexval(s[j + 1])) >= 0 &&
+                   (l = hexval(s[j + 2])) >= 0) {
+          out[o++] = (char)(h * 16 + l);
+          j += 2;
+        } else {
+          out[o++] = s[j];
+        }
+      }
+      if (cap) out[o] = '\0';
+      return 0;
+    }
+    i = end + 1;
+  }
+  return -ENOENT;
+}
+
+int soc_http_cookie(const soc_http_request *r, const char *name, char *out, size_t cap) {
+  char all[2048];
+  size_t nl = strlen(name);
+  if (cap) out[0] = '\0';
+  if (soc_http_header(r, "Cookie", all, sizeof all) < 0) return -ENOENT;
+  for (char *p = all; *p;) {
+    while (*p == ' ' || *p == ';') p++;
+    size_t n = strcspn(p, ";");
+    if (n > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+      snprintf(out, cap, "%.*s", (int)(n - nl - 1), p + nl + 1);
+      return 0;
+    }
+    p += n;
+  }
+  return -ENOENT;
 }
 
 static void *run(void *arg) {
@@ -297,8 +413,8 @@ static void *run(void *arg) {
 
 unsigned soc_metrics_server_port(const soc_metrics_server *s) { return s ? s->port : 0; }
 
-int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
-                             soc_metrics_server **out) {
+static int server_start(const char *listen_at, soc_http_handler_fn handler,
+                        soc_metrics_render_fn render, void *arg, soc_metrics_server **out) {
   int result = -EINVAL;
   struct sockaddr_storage ss;
   socklen_t sl;
@@ -308,7 +424,9 @@ int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render
   if (!s) return -ENOMEM;
   s->fd = s->stop_fd = -1;
   s->render = render;
-  s->arg = arg;
+  s->render_arg = arg;
+  s->handler = handler;
+  s->arg = render ? (void *)s : arg;
   if (soc_metrics_listen_parse(listen_at, &ss, &sl, &why) < 0) goto out;
   s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   s->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -334,6 +452,16 @@ out:
   else
     soc_metrics_server_free(s);
   return result;
+}
+
+int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
+                             soc_metrics_server **out) {
+  return server_start(listen_at, serve_metrics, render, arg, out);
+}
+
+int soc_http_server_start(const char *listen_at, soc_http_handler_fn handler, void *arg,
+                          soc_metrics_server **out) {
+  return server_start(listen_at, handler, NULL, arg, out);
 }
 
 void soc_metrics_server_free(soc_metrics_server *s) {

@@ -96,6 +96,19 @@ static const soc_field agent_fields[] = {
         "(127.0.0.1, [::1]); a port above 1023; unset: no endpoint"                    \
   }
 static const soc_field metrics_fields[] = {METRICS_FIELDS(soc_config)};
+/* The web console (collector/console.c, docs/CONSOLE.md). */
+static const soc_field console_fields[] = {
+    {.key = "listen",
+     .type = SOC_FIELD_STRING,
+     .offset = offsetof(soc_collector_config, console.listen),
+     .help = "serve the web console at http://HOST:PORT/ for a reverse proxy that adds TLS; "
+             "HOST must be loopback (127.0.0.1, [::1]); unset: no console"},
+    {.key = "session_idle",
+     .type = SOC_FIELD_DURATION,
+     .offset = offsetof(soc_collector_config, console.session_idle),
+     .def = "30m",
+     .help = "a console session without a request for this long is logged out"},
+};
 static const soc_field collector_metrics_fields[] = {METRICS_FIELDS(soc_collector_config)};
 
 static const soc_field journal_fields[] = {
@@ -756,7 +769,8 @@ static const soc_field center_fields[] = {
      .help = "folder of the deadline tables (default: the installed rules/deadlines)"},
 };
 
-static const char *const collector_sections[] = {"collector", "kafka", "center", "metrics", NULL};
+static const char *const collector_sections[] = {"collector", "kafka",   "center",
+                                                 "metrics",   "console", NULL};
 
 /* ---- small validators ---------------------------------------------------- */
 
@@ -1652,6 +1666,9 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
                               soc_diag *diag) {
   int result = -ENOMEM;
   soc_ydoc *doc = NULL;
+  struct sockaddr_storage console_ss;
+  socklen_t console_sl;
+  const char *why = NULL;
   soc_collector_config *cfg = calloc(1, sizeof *cfg);
   *out = NULL;
   if (!cfg) goto out;
@@ -1673,6 +1690,14 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
                           &l.ctx, "center") < 0;
   bad |= load_metrics(&l, soc_ynode_get(root, "metrics"), collector_metrics_fields, cfg,
                       &cfg->metrics.listen) < 0;
+  bad |= soc_schema_apply(console_fields, NFIELDS(console_fields), soc_ynode_get(root, "console"),
+                          cfg, &l.ctx, "console") < 0;
+  if (cfg->console.listen &&
+      soc_metrics_listen_parse(cfg->console.listen, &console_ss, &console_sl, &why) < 0) {
+    soc_schema_error(&l.ctx, soc_ynode_get(soc_ynode_get(root, "console"), "listen"),
+                     "console.listen: '%s': %s", cfg->console.listen, why);
+    bad = 1;
+  }
   if (!bad && (flags & SOC_CONFIG_CHECK_REFERENCES)) {
     soc_regime *regime = NULL;
     const char *dir = cfg->center.regimes_dir ? cfg->center.regimes_dir : soc_regime_default_dir();
@@ -1703,6 +1728,7 @@ void soc_collector_config_free(soc_collector_config *cfg) {
   soc_schema_release(center_fields, NFIELDS(center_fields), cfg);
   soc_schema_release(collector_kafka_fields, NFIELDS(collector_kafka_fields), &cfg->kafka);
   soc_schema_release(collector_metrics_fields, NFIELDS(collector_metrics_fields), cfg);
+  soc_schema_release(console_fields, NFIELDS(console_fields), cfg);
   free(cfg->path);
   free(cfg->base_dir);
   free(cfg);
@@ -1752,6 +1778,7 @@ static const doc_section collector_doc[] = {
     DOC("kafka", NULL, "kafka", collector_kafka_fields),
     DOC("center", NULL, "center", center_fields),
     DOC("metrics", NULL, "metrics", collector_metrics_fields),
+    DOC("console", NULL, "console", console_fields),
 };
 #undef DOC
 

@@ -517,6 +517,25 @@ static const char *const center_migrations[] = {
     "ALTER TABLE agent ADD COLUMN store_block INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE agent ADD COLUMN store_flag TEXT NOT NULL DEFAULT '';\n"
     "ALTER TABLE agent ADD COLUMN store_flag_ns INTEGER NOT NULL DEFAULT 0;",
+    /* console (collector/console.c): its accounts, with Argon2id hashes,
+     * and what each account did, one row per action. */
+    "CREATE TABLE console_user(\n"
+    "  name TEXT PRIMARY KEY NOT NULL,\n"
+    "  hash TEXT NOT NULL,\n"         /* crypto_pwhash_str */
+    "  role TEXT NOT NULL,\n"         /* analyst | reviewer | center */
+    "  agency TEXT NOT NULL,\n"       /* analyst: the one agency it sees */
+    "  authority INTEGER NOT NULL,\n" /* reviewer: the agencies' authority number */
+    "  disabled INTEGER NOT NULL DEFAULT 0,\n"
+    "  changed_ns INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE console_audit(\n"
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  at_ns INTEGER NOT NULL,\n"
+    "  account TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  target TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL\n"
+    ");",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

@@ -1,0 +1,113 @@
+#!/bin/bash
+# The web console's security (docs/CONSOLE.md): console.listen off by
+# default and loopback only; `soccollector user add|passwd|disable`; then,
+# over HTTP (console_check.py): nothing without a login, another agency's
+# analyst gets nothing of A (every page and action tried), a change without
+# the CSRF token is refused, a cookie is useless after logout, the login is
+# rate-limited, requests are bounded; and a disabled account's session ends.
+# center.db is seeded with two agencies' agents and reports directly: what is
+# tested here is what the console shows of the store, not how reports get
+# there (center_reports.sh does that).
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+
+COLL="$SOC_BIN/collector/soccollector"
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PW="correct horse battery"
+
+start_broker "$T"
+center_config "$T/center.yaml" "$T/center"
+C=(-c "$T/center.yaml")
+
+# --- loopback only ----------------------------------------------------------------
+cp "$T/center.yaml" "$T/bad.yaml"
+echo 'console: { listen: "0.0.0.0:8443" }' >>"$T/bad.yaml"
+run "$COLL" -c "$T/bad.yaml" --check-config
+expect_status 2
+expect_err "console.listen: '0.0.0.0:8443': the endpoint has no authentication: only a loopback address"
+run "$COLL" "${C[@]}" --help-config
+expect_out "console.listen"
+
+# --- accounts ---------------------------------------------------------------------
+add() { printf '%s\n' "$PW" | "$COLL" "${C[@]}" user add "$@"; }
+run add ana --role analyst --agency A
+expect_status 0
+run add bob --role analyst --agency B
+run add rev --role reviewer --authority 36
+run add boss --role center
+expect_status 0
+run add ana --role analyst --agency A
+expect_status 2
+expect_err "ana exists already"
+run add eve --role analyst
+expect_status 2
+expect_err "an analyst needs --agency"
+run bash -c "echo short | '$COLL' -c '$T/center.yaml' user add eve --role center"
+expect_status 2
+expect_err "at least 12 characters"
+run bash -c "printf '%s\n' '$PW' | '$COLL' -c '$T/center.yaml' user passwd nobody"
+expect_status 2
+expect_err "nobody is no account"
+check_py "Argon2id hashes, never the password" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select name, hash, role, agency, authority from console_user order by name").fetchall()
+assert [r[0] for r in rows] == ["ana", "bob", "boss", "rev"], rows
+assert all(r[1].startswith("$argon2id$") and sys.argv[2] not in r[1] for r in rows), rows
+assert ("rev", 36) == (rows[3][0], rows[3][4]) and rows[0][3] == "A", rows
+assert db.execute("select count(*) from console_audit where action = \"add\" and account like \"os:%\"").fetchone()[0] == 4
+' "$T/center/center.db" "$PW"
+
+# two agencies, one agent and one report each (A's agent reports to authority 36)
+python3 - "$T/center/center.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = time.time_ns()
+for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
+    db.execute("insert into agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
+               " lag_lines, broker, counters) values (?,?,?,'t',?,'',0,0,'','{}')",
+               (ag, agency, auth, now))
+    db.execute("insert into report(id, agent, agency, level, state, category, revision,"
+               " discovered_ns, received_ns, body) values (?,?,?,3,?,'intrusion',1,?,?,?)",
+               (ag + "/1", ag, agency, "confirmed" if agency == "A" else "reported", now, now, '{"id":"%s/1","secret":"of-%s"}' % (ag, agency)))
+    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
+               " values ('soc.incidents', 0, ?, ?, 'h', ?, ?)",
+               (auth, ag, now, '{"id":1,"level":3,"rule":{"title":"rule-of-%s"},"status":"open",'
+                '"report_due":"2030-01-01T00:00:00Z","clause":{"ref":"4.1"}}' % agency))
+    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
+               " values ('soc.alerts', 0, ?, ?, 'h', ?, ?)",
+               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"}}' % agency))
+db.commit()
+PY
+
+# --- the console ------------------------------------------------------------------
+PORT=$(free_port)
+echo "console: { listen: \"127.0.0.1:$PORT\" }" >>"$T/center.yaml"
+"$COLL" "${C[@]}" 2>"$T/coll.err" &
+up() { curl -s -o /dev/null "http://127.0.0.1:$PORT/login"; }
+wait_for 30 "the console listening" up
+CHECKS=$((CHECKS + 1))
+python3 "$SOC_SRC/tests/integration/console_check.py" "$PORT" "$PW" agA/1 agB/1 ||
+  { FAILS=$((FAILS + 1)); echo "FAIL: console_check.py" >&2; }
+
+# a disabled account's open session ends at its next request
+cookie=$(curl -s -o /dev/null -D - --data-urlencode "user=boss" --data-urlencode "password=$PW" \
+  "http://127.0.0.1:$PORT/login" | sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p')
+run curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$PORT/agents"
+expect_out 200
+run "$COLL" "${C[@]}" user disable boss
+expect_status 0
+run curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$PORT/agents"
+expect_out 303
+check_py "every action in the audit with its account" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+acts = set(db.execute("select account, action from console_audit").fetchall())
+for want in [("ana", "login"), ("ana", "login-failed"), ("ana", "note"), ("ana", "logout"),
+             ("ana", "refused"), ("bob", "login-locked"), ("ana", "view"), ("os:" + sys.argv[2], "disable")]:
+    assert want in acts, (want, acts)
+' "$T/center/center.db" "$(id -un)"
+finish

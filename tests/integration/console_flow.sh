@@ -1,0 +1,90 @@
+#!/bin/bash
+# The console's main flow with a real agent (docs/CONSOLE.md): an agent
+# confirms and files a level-3 report that reaches the center; over HTTP
+# (console_flow.py) its agency's analyst sees it with the national form and
+# its clocks, another agency's analyst does not, the authority's reviewer
+# reviews it from the console, the decision goes through the signed outbox
+# to the agent, which applies it once, and the console shows it applied.
+# Then the same in a real browser (console_browser.py: headless chromium,
+# chromium-driver, python3-selenium) with a screenshot of every page under
+# the build tree (console-screenshots/). Without chromium the browser part
+# is skipped, and under CI=true that is a failure.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/detect_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+CTL="$SOC_BIN/ctl/socctl"
+COLL="$SOC_BIN/collector/soccollector"
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PW="correct horse battery"
+PORT=$(free_port)
+start_broker "$T"
+
+center_config "$T/center.yaml" "$T/center"
+echo 'center: { regime: tw-2026 }' >>"$T/center.yaml"
+echo "console: { listen: \"127.0.0.1:$PORT\" }" >>"$T/center.yaml"
+C=(-c "$T/center.yaml")
+CENTER_KEY=$(center_key "$T/center.yaml")
+[ -n "$CENTER_KEY" ] || fail "no center key"
+
+mkdir -p "$T/a"
+detect_config "$T/a" ag1
+attempts_drafted "$T/a"
+sed -i "s|brokers: \"127.0.0.1:9\"|brokers: \"$BOOTSTRAP\", heartbeat_interval: 1s, center_key: \"$CENTER_KEY\", properties: { session.timeout.ms: \"6000\", heartbeat.interval.ms: \"500\" }|" "$T/a/agent.yaml"
+cat >>"$T/a/agent.yaml" <<YAML
+report: { regime: tw-2026, check_interval: 200ms }
+evidence: { window_before: 30d, chunk_bytes: 16KiB }
+YAML
+head -600 "$SOC_TEST_DATA/logs/OpenSSH_2k.log" >"$T/a/logs/auth.log"
+A=(-c "$T/a/agent.yaml")
+enroll_agent "$T/center.yaml" "$T/a/agent.yaml" || fail "cannot enrol ag1"
+
+for u in "ana --role analyst --agency test" "olga --role analyst --agency other" \
+  "rev --role reviewer --authority 36" "boss --role center"; do
+  # shellcheck disable=SC2086
+  printf '%s\n' "$PW" | "$COLL" "${C[@]}" user add $u >/dev/null || fail "user add $u"
+done
+
+run "$AGENT" "${A[@]}" --oneshot
+expect_status 0
+D=$("$CTL" "${A[@]}" drafts --json | python3 -c 'import json,sys; print(sorted(x["id"] for x in json.load(sys.stdin))[0])')
+run "$CTL" "${A[@]}" confirm "$D" --analyst 王小明 --level 3 --reason "gateway brute force"
+expect_status 0
+run "$CTL" "${A[@]}" file "$D" --analyst 王小明
+expect_status 0
+RID="ag1/$D"
+
+"$AGENT" "${A[@]}" 2>"$T/agent.err" &
+"$COLL" "${C[@]}" 2>"$T/coll.err" &
+at_center() { [ "$(sqlite3 "$T/center/center.db" "select count(*) from report where id = '$RID'")" = 1 ]; }
+wait_for 60 "the report at the center" at_center || tail -5 "$T/coll.err" "$T/agent.err" >&2
+
+CHECKS=$((CHECKS + 1))
+python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "$RID" ||
+  { FAILS=$((FAILS + 1)); echo "FAIL: console_flow.py" >&2; }
+check_py "the agent applied the console's review once" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("select count(*) from audit where action = \"center.decision\" and actor = \"center:rev\"").fetchone()[0]
+assert n == 1, n' "$T/a/state/agent.db"
+
+# --- the browser ------------------------------------------------------------------
+SHOTS="$SOC_BIN/console-screenshots"
+# Debian's python3-selenium is for Debian's python3, which another python3
+# first on PATH (pyenv) would not see
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
+  ! "$PY" -c 'import selenium' 2>/dev/null; then
+  [ "$FAILS" -eq 0 ] || finish
+  skip "no chromium, chromedriver or python3-selenium (scripts/install-deps.sh installs them)"
+fi
+rm -rf "$SHOTS" && mkdir -p "$SHOTS"
+CHECKS=$((CHECKS + 1))
+"$PY" "$SOC_SRC/tests/integration/console_browser.py" "$PORT" "$PW" "$RID" "$SHOTS" ||
+  { FAILS=$((FAILS + 1)); echo "FAIL: console_browser.py" >&2; }
+finish
