@@ -8,7 +8,15 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.support.ui import WebDriverWait as _Wait
+
+
+def WebDriverWait(drv, seconds):
+    """A wait that looks again when the page was replaced under it (a form's
+    redirect lands between finding an element and reading it)."""
+    return _Wait(drv, seconds,
+                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 PORT, PW, RID, SHOTS = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 BASE = "http://127.0.0.1:%d" % PORT
