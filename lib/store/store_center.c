@@ -286,64 +286,48 @@ int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char 
   return step_insert(w, st, rc, NULL, "cannot rotate an agent's key");
 }
 
+static int flag_row(sqlite3_stmt *st, void *cap, void *flag) {
+  snprintf(flag, *(size_t *)cap, "%s", soc_store_text(st, 0));
+  return 1;
+}
+
 int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
                                 size_t cap) {
   sqlite3_stmt *st = NULL;
-  int result = 0;
   flag[0] = '\0';
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, "cannot read an agent's store flag",
                               "SELECT store_flag FROM agent WHERE id = ?1 AND store_flag_ns = ?2"
                               " AND store_flag != ''",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seen_ns);
-    rc = sqlite3_step(st);
-  }
-  if (rc == SQLITE_ROW) {
-    snprintf(flag, cap, "%s", soc_store_text(st, 0));
-    result = 1;
-  } else if (rc != SQLITE_DONE) {
-    result = soc_store_fail_sql(s, rc, "cannot read an agent's store flag");
-  }
-  sqlite3_finalize(st);
-  return result;
+                              "si", agent, seen_ns);
+  /* 1 (the row callback's answer) when flagged, 0 when not */
+  return result
+             ? result
+             : soc_store_rows(s, st, "cannot read an agent's store flag", 0, flag_row, &cap, flag);
 }
 
 int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
                                const char *message) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, "cannot record an alert",
                               "INSERT INTO center_alert(collector, ts_ns, kind, message)"
                               " VALUES(?1, ?2, ?3, ?4)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, collector, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, soc_now_real_ns());
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, message, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot record an alert");
+                              "siss", collector, soc_now_real_ns(), kind, message);
+  return result ? result : soc_store_done(s, st, "cannot record an alert", NULL);
+}
+
+static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_center_alert_cb)cb)(arg, soc_store_text(st, 0), sqlite3_column_int64(st, 1),
+                                   soc_store_text(st, 2), soc_store_text(st, 3));
 }
 
 int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg) {
-  int result = 0;
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, "cannot read alerts",
                               "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM"
                               " center_alert ORDER BY id DESC LIMIT ?1) ORDER BY id",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
-  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    result = cb(arg, soc_store_text(st, 0), sqlite3_column_int64(st, 1), soc_store_text(st, 2),
-                soc_store_text(st, 3));
-    rc = SQLITE_OK;
-  }
-  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read alerts");
-  sqlite3_finalize(st);
-  return result;
+                              "i", limit ? (int64_t)limit : (int64_t)-1);
+  return result ? result
+                : soc_store_rows(s, st, "cannot read alerts", 0, alert_row, (void *)cb, arg);
 }
 
 /* ---- reading ------------------------------------------------------------------- */
