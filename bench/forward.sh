@@ -2,7 +2,8 @@
 # End-to-end benchmark: a 1-million-line file into Kafka, side by side in
 # one run on the same development broker (tests/broker/socbroker):
 #   socagent   file -> journal -> ECS JSON -> Kafka (idempotent, acks=all, lz4)
-#   rsyslog    imfile -> omkafka (the line as it is, no JSON)
+#   rsyslog    imfile -> omkafka (the line as it is, no JSON; with mixed
+#              input also a 3-field JSON template)
 #   kcat -P -l the raw limit: lines as they are, no parsing, no journal
 # With INPUT "mixed" the lines come from bench/gen_mixed.py (sshd, nginx,
 # iptables, cron, sudo, with attackers in them) instead of the sshd sample,
@@ -37,7 +38,7 @@ wait_topic() { # topic count timeout
   until_true "$3" holds_all
 }
 
-"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rules.events,rsyslog,kcat \
+"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rules.events,rsyslog,rsyslogjson,kcat \
   --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
@@ -77,24 +78,32 @@ if [ "$INPUT" = mixed ]; then
     tr '\n' ' ' | sed 's/^/detector: /' >"$W/d/counters"
 fi
 
-# --- rsyslog: imfile -> omkafka
-mkdir -p "$W/r"
-cat > "$W/r/rsyslog.conf" <<CONF
+# --- rsyslog: imfile -> omkafka, the line as it is; with mixed input also a
+# 3-field JSON template (time, host, message)
+rsyslog_run() { # NAME TOPIC TEMPLATE
+  mkdir -p "$W/r"
+  cat > "$W/r/rsyslog.conf" <<CONF
 global(workDirectory="$W/r")
 module(load="imfile")
 module(load="omkafka")
 template(name="line" type="string" string="%msg%")
+template(name="json" type="string"
+  string="{\\"@timestamp\\":\\"%timereported:::date-rfc3339%\\",\\"host\\":\\"%hostname:::json%\\",\\"message\\":\\"%msg:::json%\\"}")
 input(type="imfile" File="$W/input.log" Tag="bench" ruleset="out")
-ruleset(name="out") { action(type="omkafka" broker=["$B"] topic="rsyslog" template="line"
+ruleset(name="out") { action(type="omkafka" broker=["$B"] topic="$2" template="$3"
   confParam=["compression.codec=lz4", "acks=all", "enable.idempotence=true"]) }
 CONF
-t0=$(now)
-rsyslogd -n -f "$W/r/rsyslog.conf" -i "$W/r/pid" 2>/dev/null &
-R=$!
-wait_topic rsyslog "$N" 900
-t1=$(now)
-row "rsyslog imfile -> omkafka (raw line)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $R)" "$(rss_of $R)"
-kill $R; wait $R 2>/dev/null || true
+  rm -f "$W/r/imfile-state"*
+  t0=$(now)
+  rsyslogd -n -f "$W/r/rsyslog.conf" -i "$W/r/pid" 2>/dev/null &
+  R=$!
+  wait_topic "$2" "$N" 900
+  t1=$(now)
+  row "$1" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $R)" "$(rss_of $R)"
+  kill $R; wait $R 2>/dev/null || true
+}
+rsyslog_run "rsyslog imfile -> omkafka (raw line)" rsyslog line
+[ "$INPUT" != mixed ] || rsyslog_run "rsyslog imfile -> omkafka (3-field JSON template)" rsyslogjson json
 
 # --- kcat -P -l: the raw limit
 t0=$(now)
@@ -104,6 +113,11 @@ wait_topic kcat "$N" 900
 t1=$(now)
 read -r u s m < "$W/kcat.time"
 row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+# --- CrowdSec replaying the same lines, when it is installed (the first
+# CROWDSEC_LINES of them: its default scenarios take about 1 CPU-ms a line)
+if [ "$INPUT" = mixed ] && command -v crowdsec >/dev/null; then
+  "$SRC/bench/crowdsec.sh" "$W/input.log" "${CROWDSEC_LINES:-100000}"
+fi
 echo
 [ -s "$W/d/counters" ] 2>/dev/null && cat "$W/d/counters" && echo
 echo "input: $INPUT, $N lines, $(stat -c %s "$W/input.log") bytes; broker: socbroker ($PARTS partitions); $(nproc) cores; $(date -u +%Y-%m-%d)"
