@@ -252,14 +252,16 @@ static int make_producer(soc_forward *f) {
    * 0.5 more than lz4; lz4 stays because the real link is a WAN to the
    * technical center and it shrinks our JSON about 9x (zstd 16x). linger.ms
    * from 5 to 100 and larger batches made no measurable difference. The
-   * queue is 8 MiB: at 16 MiB librdkafka's buffered messages alone took the
-   * daemon's peak RSS past 64 MB, and the smaller queue was no slower, even
-   * a little faster (fewer cache misses). */
+   * queue is 2 MiB of payload: each message also carries about 1 KiB of
+   * headers (identity, signature, proof) that the limit does not count, so
+   * at 8 MiB librdkafka held 19 MiB and the daemon with rules peaked at
+   * 78 MiB RSS; at 2 MiB 61 MiB (without rules 62 -> 47), at the same CPU
+   * per line (docs/BENCHMARKS.md). */
   if (set(c, "bootstrap.servers", k->brokers, err, el) ||
       set(c, "enable.idempotence", "true", err, el) || set(c, "acks", "all", err, el) ||
       set(c, "compression.type", "lz4", err, el) || set(c, "linger.ms", "20", err, el) ||
       set(c, "message.timeout.ms", "0", err, el) ||
-      set(c, "queue.buffering.max.kbytes", "8192", err, el) ||
+      set(c, "queue.buffering.max.kbytes", "2048", err, el) ||
       set(c, "queue.buffering.max.messages", "100000", err, el) ||
       set(c, "client.id", f->cfg->agent.id, err, el))
     goto out;

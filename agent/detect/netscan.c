@@ -12,6 +12,18 @@
  * kept. A body is scanned when it ends (or its flow does); the next body
  * of that direction starts a fresh buffer.
  *
+ * Each byte is scanned once: the bytes of an HTTP body that go into the
+ * body's buffer are taken out of the stream's. The netmon hands a segment
+ * to the stream hook first, then to the HTTP parser, whose body bytes
+ * (neither chunked nor compressed: the parser passes them through) point
+ * into that same segment; those are cut from the end of the stream
+ * buffer, where the segment was just appended. So the stream object is a
+ * direction's bytes less its bodies (the request and status lines,
+ * headers, chunk sizes, a compressed body's raw bytes), and scan_bytes
+ * counts those; a body's bytes are seen as the body, with its URL. A
+ * stream that reached scan_bytes is scanned at its next segment or at the
+ * flow's end, after the cut, not as soon as it is full.
+ *
  * Scanning runs on the capture's thread. A scan of a 1 MiB object with the
  * shipped rules costs about a millisecond, and there is at most one per
  * direction per flow plus one per body, so the capture keeps its pace on
@@ -63,8 +75,18 @@ typedef struct buf {
   int done; /* scanned (or given up): later bytes are not kept */
 } buf;
 
+/* The segment last appended to a stream buffer, for the cut of its body
+ * bytes (see the top). */
+typedef struct seg {
+  uintptr_t data; /* its first byte, as handed to the stream hook */
+  size_t len;     /* of it appended */
+  size_t at;      /* where its first byte went in the buffer */
+  size_t cut;     /* bytes of it cut so far */
+} seg;
+
 typedef struct flowscan {
   buf stream[2];
+  seg last[2];
   buf body[2];
   char *url[2];  /* of the body in progress: "http://host/uri" */
   char *host[2]; /* its Host header */
@@ -163,6 +185,11 @@ static int on_match(void *arg, const soc_yara_match *m) {
   soc_netscan *s = o->s;
   char what[TUPLE_MAX + URL_MAX + 160];
   s->ctr[C_MATCHES]++;
+  if (!o->sha256[0]) { /* only a finding needs it: most objects match nothing */
+    uint8_t h[SOC_SHA256_LEN];
+    soc_sha256(o->data, o->len, h);
+    soc_hex(h, SOC_SHA256_LEN, o->sha256);
+  }
   if (s->p + s->np - o->first == FINDINGS_MAX) return 0;
   if (s->np == PENDING_MAX) {
     s->ctr[C_LOST]++;
@@ -212,7 +239,6 @@ static void take_bytes(soc_netscan *s, buf *b, pending *first) {
 static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind, buf *b,
                  const char *url, const char *http_host) {
   char a0[64], a1[64], name[256];
-  uint8_t h[SOC_SHA256_LEN];
   object o = {.s = s,
               .flow = flow,
               .dir = dir,
@@ -233,8 +259,6 @@ static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind
   soc_flow_addr_str(flow, 0, a0, sizeof a0);
   soc_flow_addr_str(flow, 1, a1, sizeof a1);
   snprintf(o.tuple, sizeof o.tuple, "tcp %s:%u -> %s:%u", a0, flow->port[0], a1, flow->port[1]);
-  soc_sha256(b->data, b->len, h);
-  soc_hex(h, SOC_SHA256_LEN, o.sha256);
   /* a body's name is the last part of its URL's path, as a file's is */
   soc_yara_meta meta = {.filepath = url ? url : o.tuple, .filetype = kind};
   if (url) {
@@ -310,6 +334,13 @@ static void end_body(soc_netscan *s, const soc_flow *flow, flowscan *fs, int dir
   fs->url[dir] = fs->host[dir] = NULL;
 }
 
+static void end_stream(soc_netscan *s, const soc_flow *flow, flowscan *fs, int dir) {
+  scan(s, flow, dir, "stream", &fs->stream[dir], NULL, NULL);
+  release(s, &fs->stream[dir]);
+  fs->stream[dir].done = 1;
+  fs->last[dir] = (seg){0};
+}
+
 void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
                         uint64_t offset) {
   (void)offset; /* bytes come in order, each once; a hole is skipped (see the top) */
@@ -317,13 +348,32 @@ void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *
   flowscan *fs = state_of(s, flow);
   if (!fs || fs->stream[dir].done) return;
   buf *b = &fs->stream[dir];
-  int rc = append(s, b, s->stream_limit, bytes, len);
-  if (rc < 0) s->ctr[C_EARLY]++;
-  if (rc < 0 || b->len == s->stream_limit) {
-    scan(s, flow, dir, "stream", b, NULL, NULL);
-    release(s, b);
-    b->done = 1;
+  if (b->len == s->stream_limit) { /* full, its last segment's body bytes cut */
+    end_stream(s, flow, fs, dir);
+    return;
   }
+  size_t at = b->len;
+  if (append(s, b, s->stream_limit, bytes, len) < 0) {
+    s->ctr[C_EARLY]++;
+    end_stream(s, flow, fs, dir);
+    return;
+  }
+  fs->last[dir] = (seg){.data = (uintptr_t)bytes, .len = b->len - at, .at = at};
+}
+
+/* Takes the n body bytes at p out of the stream buffer when they are bytes
+ * of the segment it took last (see the top); decoded bytes are not. */
+static void cut_body(flowscan *fs, int dir, const uint8_t *p, size_t n) {
+  seg *g = &fs->last[dir];
+  buf *b = &fs->stream[dir];
+  uintptr_t q = (uintptr_t)p;
+  if (b->done || !g->len || q < g->data || q - g->data >= g->len) return;
+  size_t off = q - g->data;
+  if (n > g->len - off) n = g->len - off;
+  size_t from = g->at + off - g->cut; /* where p's byte is in the buffer now */
+  memmove(b->data + from, b->data + from + n, b->len - from - n);
+  b->len -= n;
+  g->cut += n;
 }
 
 void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, int dir,
@@ -342,11 +392,14 @@ void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, i
       fs->url[dir] = strdup(url);
       fs->host[dir] = strndup(txn->host ? txn->host : "", 255);
     }
+    size_t had = b->len;
     if (append(s, b, s->body_limit, bytes, len) < 0) {
       s->ctr[C_EARLY]++;
       scan(s, flow, dir, "http-body", b, fs->url[dir], fs->host[dir]);
       release(s, b);
       b->done = 1;
+    } else {
+      cut_body(fs, dir, bytes, b->len - had);
     }
   }
   if (final) end_body(s, flow, fs, dir);
@@ -356,8 +409,7 @@ void soc_netscan_flow_end(soc_netscan *s, soc_flow *flow) {
   flowscan *fs = flow->user;
   if (!fs) return;
   for (int dir = 0; dir < 2; dir++) {
-    if (!s->closing && !fs->stream[dir].done)
-      scan(s, flow, dir, "stream", &fs->stream[dir], NULL, NULL);
+    if (!s->closing && !fs->stream[dir].done) end_stream(s, flow, fs, dir);
     release(s, &fs->stream[dir]);
     if (s->closing) fs->body[dir].done = 1;
     end_body(s, flow, fs, dir); /* a body cut short by the flow's end */
