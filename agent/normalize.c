@@ -15,6 +15,7 @@ struct soc_normalizer {
   soc_store *store;
   soc_tz *tz;          /* one per configured input, parsed once */
   soc_norm_stream cur; /* the last stream asked for */
+  soc_event_ids *ids;  /* of cur's lines: made when cur changes */
   char path[SOC_STREAM_PATH_MAX];
   char hostname[256];
   size_t hostlen;
@@ -43,6 +44,7 @@ soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store) {
 
 void soc_normalizer_free(soc_normalizer *n) {
   if (!n) return;
+  soc_event_ids_free(n->ids);
   free(n->tz);
   free(n);
 }
@@ -68,6 +70,8 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
              (long long)e->stream);
   else
     snprintf(st->id_source, sizeof st->id_source, "%s/%s", n->store_id, e->source);
+  soc_event_ids_free(n->ids);
+  n->ids = soc_event_ids_new(n->cfg->agent.id, st->id_source);
   soc_stream_row row;
   if (st->is_file && soc_store_stream_get(n->store, e->stream, &row) == 0) {
     memcpy(n->path, row.path, sizeof n->path);
@@ -104,8 +108,8 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
     soc_syslog_parse(e->line.data, e->line.len, &o, ev);
   }
-  if (soc_event_make_id(n->cfg->agent.id, st->id_source, e->line.pos, id) == 0)
-    soc_event_set_id(ev, id);
+  /* no ids: an over-long source, refused as soc_event_make_id would */
+  if (n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0) soc_event_set_id(ev, id);
   if (st->is_file) {
     soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
     if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME) && n->hostlen)

@@ -55,7 +55,7 @@ void soc_normalizer_free(soc_normalizer *n);
 const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry *e);
 
 /* Fills ev from e, adding to what ev holds already (the caller resets it or
- * copies a template into it first). */
+ * copies a template into it first). st is soc_normalizer_stream(n, e). */
 void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
                         soc_event *ev);
 

@@ -145,6 +145,14 @@ int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen)
  * inputs, -EIO when hashing fails. */
 int soc_event_make_id(const char *agent_id, const char *source_id, uint64_t position,
                       char out[SOC_EVENT_ID_LEN + 1]);
+/* The ids of one (agent, source) at many positions, as soc_event_make_id
+ * makes them, each hashing only from its position on (soc_sha256_prefix).
+ * NULL for the inputs soc_event_make_id refuses, or out of memory. Not
+ * thread-safe: its owner's. make returns 0 or -EIO. */
+typedef struct soc_event_ids soc_event_ids;
+soc_event_ids *soc_event_ids_new(const char *agent_id, const char *source_id);
+int soc_event_ids_make(soc_event_ids *g, uint64_t position, char out[SOC_EVENT_ID_LEN + 1]);
+void soc_event_ids_free(soc_event_ids *g);
 /* Sets event.id: 1..SOC_EVENT_ID_MAX characters of [A-Za-z0-9._:-], else
  * -EINVAL. */
 int soc_event_set_id(soc_event *ev, const char *id);

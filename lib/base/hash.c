@@ -82,6 +82,42 @@ void soc_sha256_free(soc_sha256_ctx *c) {
   free(c);
 }
 
+struct soc_sha256_prefix {
+  EVP_MD_CTX *after; /* the prefix absorbed; owned */
+  EVP_MD_CTX *work;  /* a copy of it, finished for each message; owned */
+};
+
+soc_sha256_prefix *soc_sha256_prefix_new(const void *prefix, size_t len) {
+  const EVP_MD *md = sha256();
+  soc_sha256_prefix *p = NULL;
+  if ((!prefix && len) || !md || !(p = calloc(1, sizeof *p))) return NULL;
+  if (!(p->after = EVP_MD_CTX_new()) || !(p->work = EVP_MD_CTX_new()) ||
+      EVP_DigestInit_ex(p->after, md, NULL) != 1 ||
+      (len && EVP_DigestUpdate(p->after, prefix, len) != 1)) {
+    soc_sha256_prefix_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+int soc_sha256_prefix_hash(soc_sha256_prefix *p, const void *data, size_t len,
+                           uint8_t out[SOC_SHA256_LEN]) {
+  unsigned int n = 0;
+  if (!p || !out || (!data && len)) return -EINVAL;
+  if (EVP_MD_CTX_copy_ex(p->work, p->after) != 1 ||
+      (len && EVP_DigestUpdate(p->work, data, len) != 1) ||
+      EVP_DigestFinal_ex(p->work, out, &n) != 1 || n != SOC_SHA256_LEN)
+    return -EIO;
+  return 0;
+}
+
+void soc_sha256_prefix_free(soc_sha256_prefix *p) {
+  if (!p) return;
+  EVP_MD_CTX_free(p->after);
+  EVP_MD_CTX_free(p->work);
+  free(p);
+}
+
 int soc_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SOC_UUID_STR_LEN + 1]) {
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned mdlen = 0;

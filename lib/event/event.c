@@ -655,25 +655,67 @@ static size_t put_len_prefixed(uint8_t *p, const void *s, size_t n) {
  * record's key and index entry for no practical gain; 128 bits is also the
  * size of a UUID, which downstream stores handle well.
  */
-int soc_event_make_id(const char *agent_id, const char *source_id, uint64_t position,
-                      char out[SOC_EVENT_ID_LEN + 1]) {
-  static const char label[] = "socagent event.id v1";
-  uint8_t buf[3 * 4 + sizeof label + 2 * SOC_EVENT_ID_INPUT_MAX + 8];
-  uint8_t digest[SOC_SHA256_LEN];
+/* The bytes before the position (label, agent id, source id) into buf,
+ * which holds ID_PREFIX_MAX; their length, or 0 for a refused input. */
+#define ID_LABEL "socagent event.id v1"
+#define ID_PREFIX_MAX (3 * 4 + sizeof ID_LABEL + 2 * SOC_EVENT_ID_INPUT_MAX)
+static size_t id_prefix(const char *agent_id, const char *source_id, uint8_t *buf) {
   size_t n = 0, alen, slen;
-  int rc;
-  if (!agent_id || !source_id || !out) return -EINVAL;
+  if (!agent_id || !source_id) return 0;
   alen = strlen(agent_id);
   slen = strlen(source_id);
-  if (alen > SOC_EVENT_ID_INPUT_MAX || slen > SOC_EVENT_ID_INPUT_MAX) return -EINVAL;
-  n += put_len_prefixed(buf + n, label, sizeof label - 1);
+  if (alen > SOC_EVENT_ID_INPUT_MAX || slen > SOC_EVENT_ID_INPUT_MAX) return 0;
+  n += put_len_prefixed(buf + n, ID_LABEL, sizeof ID_LABEL - 1);
   n += put_len_prefixed(buf + n, agent_id, alen);
   n += put_len_prefixed(buf + n, source_id, slen);
-  for (int i = 7; i >= 0; i--) buf[n++] = (uint8_t)(position >> (8 * i));
-  rc = soc_sha256(buf, n, digest);
+  return n;
+}
+
+static void put_position(uint8_t *p, uint64_t position) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(position >> (8 * (7 - i)));
+}
+
+int soc_event_make_id(const char *agent_id, const char *source_id, uint64_t position,
+                      char out[SOC_EVENT_ID_LEN + 1]) {
+  uint8_t buf[ID_PREFIX_MAX + 8];
+  uint8_t digest[SOC_SHA256_LEN];
+  size_t n = id_prefix(agent_id, source_id, buf);
+  if (!n || !out) return -EINVAL;
+  put_position(buf + n, position);
+  int rc = soc_sha256(buf, n + 8, digest);
   if (rc) return rc;
   soc_hex(digest, SOC_EVENT_ID_LEN / 2, out);
   return 0;
+}
+
+struct soc_event_ids {
+  soc_sha256_prefix *prefix; /* owned */
+};
+
+soc_event_ids *soc_event_ids_new(const char *agent_id, const char *source_id) {
+  uint8_t buf[ID_PREFIX_MAX];
+  size_t n = id_prefix(agent_id, source_id, buf);
+  soc_event_ids *g = n ? calloc(1, sizeof *g) : NULL;
+  if (g && !(g->prefix = soc_sha256_prefix_new(buf, n))) {
+    free(g);
+    g = NULL;
+  }
+  return g;
+}
+
+int soc_event_ids_make(soc_event_ids *g, uint64_t position, char out[SOC_EVENT_ID_LEN + 1]) {
+  uint8_t pos[8], digest[SOC_SHA256_LEN];
+  put_position(pos, position);
+  int rc = soc_sha256_prefix_hash(g->prefix, pos, sizeof pos, digest);
+  if (rc) return rc;
+  soc_hex(digest, SOC_EVENT_ID_LEN / 2, out);
+  return 0;
+}
+
+void soc_event_ids_free(soc_event_ids *g) {
+  if (!g) return;
+  soc_sha256_prefix_free(g->prefix);
+  free(g);
 }
 
 int soc_event_set_id(soc_event *ev, const char *id) {

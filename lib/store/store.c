@@ -280,6 +280,20 @@ static const char *const migrations[] = {
      * new, or one that lost commits and was given a new id at start
      * (agent/storemark.c), never repeats an id the center already holds. */
     "INSERT OR IGNORE INTO meta(key, value) VALUES('store.id', lower(hex(randomblob(16))));",
+    /* 13: correlation state in one b-tree keyed by (rule, key): as a rowid
+     * table each key written back (one per key a block changed) went into
+     * its primary-key index and into the table, two b-trees; the rows are
+     * small (a key, a state of tens of bytes), what WITHOUT ROWID is for
+     * (docs/BENCHMARKS.md, bench/keys.sh). */
+    "CREATE TABLE detect_state_13(\n"
+    "  rule TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  state BLOB NOT NULL,\n"
+    "  PRIMARY KEY(rule, key)\n"
+    ") WITHOUT ROWID;\n"
+    "INSERT INTO detect_state_13(rule, key, state) SELECT rule, key, state FROM detect_state;\n"
+    "DROP TABLE detect_state;\n"
+    "ALTER TABLE detect_state_13 RENAME TO detect_state;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

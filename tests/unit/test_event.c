@@ -115,6 +115,37 @@ static void test_event_id(void **state) {
   assert_int_equal(soc_event_make_id(NULL, "s", 1, a), -EINVAL);
 }
 
+/* soc_event_ids gives soc_event_make_id's ids (hashing from a kept prefix
+ * state), for prefixes that end before, at and after a 64-byte block. */
+static void test_event_ids(void **state) {
+  (void)state;
+  char a[SOC_EVENT_ID_LEN + 1], b[SOC_EVENT_ID_LEN + 1], src[200];
+  soc_event_ids *g = soc_event_ids_new("agent-01", "file:/var/log/auth.log");
+  assert_non_null(g);
+  assert_int_equal(soc_event_ids_make(g, 12345, a), 0);
+  assert_string_equal(a, "632056a4aa1f31b49c3d76f341c5514c"); /* pinned above */
+  soc_event_ids_free(g);
+  for (size_t n = 0; n < 150; n += 7) {
+    memset(src, 's', n);
+    src[n] = '\0';
+    g = soc_event_ids_new("agent-01", src);
+    assert_non_null(g);
+    const uint64_t pos[] = {0, 1, 12345, UINT64_MAX};
+    for (size_t i = 0; i < sizeof pos / sizeof *pos; i++) {
+      assert_int_equal(soc_event_make_id("agent-01", src, pos[i], b), 0);
+      assert_int_equal(soc_event_ids_make(g, pos[i], a), 0);
+      assert_string_equal(a, b);
+    }
+    soc_event_ids_free(g);
+  }
+  char big[SOC_EVENT_ID_INPUT_MAX + 2];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  assert_null(soc_event_ids_new(big, "s"));
+  assert_null(soc_event_ids_new("a", NULL));
+  soc_event_ids_free(NULL);
+}
+
 static void test_set_id(void **state) {
   soc_event *ev = *state;
   assert_null(soc_event_get_id(ev));
@@ -828,6 +859,7 @@ static void test_null_handling(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_id),
+      cmocka_unit_test(test_event_ids),
       cmocka_unit_test_setup_teardown(test_set_id, setup, teardown),
       cmocka_unit_test(test_format_time),
       cmocka_unit_test_setup_teardown(test_nested_json, setup, teardown),

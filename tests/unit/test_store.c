@@ -231,6 +231,33 @@ static void test_migration_idempotent(void **state) {
   soc_store_close(b);
 }
 
+/* Migration 13 moves the correlation state into a WITHOUT ROWID table,
+ * rows and all: a file of version 12 with the old table, opened again. */
+static void test_detect_state_migrated(void **state) {
+  struct fixture *fx = *state;
+  char sql[512];
+  soc_store_close(open_ok(fx, 0));
+  snprintf(sql, sizeof sql,
+           "DROP TABLE detect_state;"
+           "CREATE TABLE detect_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
+           " state BLOB NOT NULL, PRIMARY KEY(rule, key));"
+           "INSERT INTO detect_state VALUES('R-1', '10.0.0.1', x'0102'), ('R-1', 'b', x'03');"
+           "PRAGMA user_version=%d;",
+           soc_store_schema_version() - 1);
+  raw_exec(fx->db, sql);
+  soc_store_close(open_ok(fx, 0));
+  assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
+  assert_int_equal(raw_int(fx->db,
+                           "SELECT count(*) FROM sqlite_schema WHERE name = 'detect_state'"
+                           " AND sql LIKE '%WITHOUT ROWID%'"),
+                   1);
+  assert_int_equal(raw_int(fx->db,
+                           "SELECT count(*) FROM detect_state WHERE rule = 'R-1' AND"
+                           " ((key = '10.0.0.1' AND state = x'0102') OR"
+                           "  (key = 'b' AND state = x'03'))"),
+                   2);
+}
+
 static void test_newer_schema_refused(void **state) {
   struct fixture *fx = *state;
   char sql[64];
@@ -378,6 +405,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_group_write, setup, teardown),
       cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_idempotent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_detect_state_migrated, setup, teardown),
       cmocka_unit_test_setup_teardown(test_store_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
