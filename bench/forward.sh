@@ -114,8 +114,9 @@ t1=$(now)
 read -r u s m < "$W/kcat.time"
 row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
 # --- CrowdSec replaying the same lines, when it is installed (the first
-# CROWDSEC_LINES of them: its default scenarios take about 1 CPU-ms a line)
-if [ "$INPUT" = mixed ] && command -v crowdsec >/dev/null; then
+# CROWDSEC_LINES of them: its default scenarios take about 1 CPU-ms a line;
+# 0: not at all)
+if [ "$INPUT" = mixed ] && [ "${CROWDSEC_LINES:-1}" != 0 ] && command -v crowdsec >/dev/null; then
   "$SRC/bench/crowdsec.sh" "$W/input.log" "${CROWDSEC_LINES:-100000}"
 fi
 echo

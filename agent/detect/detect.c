@@ -15,7 +15,11 @@
  * Evidence of a correlated rule is the hits that made it fire, which came
  * before the firing line: the detector keeps the last few hits of each key
  * (bounded: RECENT_KEYS keys, RECENT_HITS hits each, lines cut at
- * RECENT_LINE bytes) so it can attach them when the rule fires.
+ * RECENT_LINE bytes) so it can attach them when the rule fires. The hits
+ * are kept by their place in each key's ring, all keys' first hits
+ * together, then all second hits...: most keys have one or two hits (a
+ * scan's random sources), and only the pages of the places used are ever
+ * touched, about 2 MiB where key by key the 13 MiB of the whole array were.
  *
  * Alerts, drafts, their grouping and the outbox rows are written in the
  * block's transaction, with the correlation state and the cursor.
@@ -66,14 +70,13 @@ typedef struct recent_key {
   size_t rule; /* soc_rule_index + 1; 0: free slot */
   char key[SOC_CORRELATE_KEY_MAX + 1];
   size_t n, next;
-  uint64_t used;                /* for evicting the least recently used */
-  uint64_t saved;               /* the block (epoch) that saved it for undo */
-  recent_hit hits[RECENT_HITS]; /* a ring; last: an undo copy keeps only n */
-} recent_key;
+  uint64_t used;  /* for evicting the least recently used */
+  uint64_t saved; /* the block (epoch) that saved it for undo */
+} recent_key;     /* its hits: a ring of RECENT_HITS in soc_detect.rhits (hit_of) */
 
-#define KEY_HEAD offsetof(recent_key, hits)
 #define HIT_HEAD offsetof(recent_hit, line)
-#define UNDO_MAX (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key)))
+#define UNDO_MAX \
+  (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key) + RECENT_HITS * sizeof(recent_hit)))
 
 struct soc_detect {
   const soc_config *cfg;
@@ -85,6 +88,7 @@ struct soc_detect {
   soc_normalizer *norm;
   soc_event *ev;
   recent_key *recent;
+  recent_hit *rhits; /* place j of slot i's ring at [j * RECENT_KEYS + i] */
   uint64_t clock;
   /* recent's index, so a hit costs the same however many keys are live:
    * (rule, key) hashed to a chain of slots, and the slots in order of use
@@ -128,10 +132,16 @@ static void key_of(const soc_rule *rule, const soc_event *ev, char *out, size_t 
   }
 }
 
+/* The i-th oldest of k's n remembered hits. */
+static recent_hit *hit_of(soc_detect *d, const recent_key *k, size_t i) {
+  size_t place = (k->next + RECENT_HITS - k->n + i) % RECENT_HITS;
+  return &d->rhits[place * RECENT_KEYS + (size_t)(k - d->recent)];
+}
+
 /* Saves slot k for a rollback of this block before its first change in it. */
 static int recent_touch(soc_detect *d, recent_key *k) {
   if (k->saved == d->epoch) return 0;
-  size_t need = sizeof(size_t) + KEY_HEAD + k->n * sizeof(recent_hit); /* at most */
+  size_t need = sizeof(size_t) + sizeof *k + k->n * sizeof(recent_hit); /* at most */
   if (d->nundo + need > d->capundo) {
     size_t cap = d->capundo ? d->capundo * 2 : 64 * 1024;
     while (cap < d->nundo + need) cap *= 2;
@@ -145,10 +155,10 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   size_t slot = (size_t)(k - d->recent);
   memcpy(p, &slot, sizeof slot);
   p += sizeof slot;
-  memcpy(p, k, KEY_HEAD);
-  p += KEY_HEAD;
+  memcpy(p, k, sizeof *k);
+  p += sizeof *k;
   for (size_t i = 0; i < k->n; i++) {
-    const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+    const recent_hit *h = hit_of(d, k, i);
     memcpy(p, h, HIT_HEAD + h->len);
     p += HIT_HEAD + h->len;
   }
@@ -225,10 +235,10 @@ static void recent_settle(soc_detect *d, int keep) {
     memcpy(&slot, d->undo + off, sizeof slot);
     off += sizeof slot;
     recent_key *k = &d->recent[slot];
-    memcpy(k, d->undo + off, KEY_HEAD);
-    off += KEY_HEAD;
+    memcpy(k, d->undo + off, sizeof *k);
+    off += sizeof *k;
     for (size_t i = 0; i < k->n; i++) {
-      recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+      recent_hit *h = hit_of(d, k, i);
       memcpy(h, d->undo + off, HIT_HEAD);
       memcpy(h->line, d->undo + off + HIT_HEAD, h->len);
       off += HIT_HEAD + h->len;
@@ -258,7 +268,7 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
   if (k->rule != ri || strcmp(k->key, key) != 0) { /* the least recent slot, taken over */
     if (k->rule) recent_hash_remove(d, i);
     uint64_t saved = k->saved;
-    memset(k, 0, KEY_HEAD); /* the hits past n are never read */
+    memset(k, 0, sizeof *k); /* the hits past n are never read */
     k->saved = saved;
     k->rule = ri;
     snprintf(k->key, sizeof k->key, "%s", key);
@@ -270,10 +280,10 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
   return k;
 }
 
-static void remember(recent_key *k, const soc_jentry *e) {
-  recent_hit *h = &k->hits[k->next];
-  k->next = (k->next + 1) % RECENT_HITS;
+static void remember(soc_detect *d, recent_key *k, const soc_jentry *e) {
   if (k->n < RECENT_HITS) k->n++;
+  k->next = (k->next + 1) % RECENT_HITS;
+  recent_hit *h = hit_of(d, k, k->n - 1); /* the newest: where next was */
   h->block = e->block;
   h->stream = e->stream;
   h->ts = e->line.ts_ns;
@@ -391,7 +401,7 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   recent_key *k = f ? recent_slot(d, rule, key, 0, &err) : NULL;
   if (err < 0) return err;
   for (size_t i = 0; k && i < k->n; i++) {
-    const recent_hit *h = &k->hits[(k->next + RECENT_HITS - k->n + i) % RECENT_HITS];
+    const recent_hit *h = hit_of(d, k, i);
     if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
     lead[nlead++] = evidence_of_hit(h);
   }
@@ -464,7 +474,7 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
     d->error = rc;
     return rc;
   }
-  remember(k, d->cur);
+  remember(d, k, d->cur);
   return 0;
 }
 
@@ -655,8 +665,9 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->norm = soc_normalizer_new(cfg, d->store);
   d->ev = soc_event_new();
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
+  d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
-  if (!d->mctx || !d->norm || !d->ev || !d->recent) goto out;
+  if (!d->mctx || !d->norm || !d->ev || !d->recent || !d->rhits) goto out;
   recent_index(d);
   result = fresh_correlator(d);
   if (result < 0) goto out;
@@ -760,6 +771,7 @@ void soc_detect_free(soc_detect *d) {
   soc_normalizer_free(d->norm);
   soc_event_free(d->ev);
   free(d->recent);
+  free(d->rhits);
   free(d->undo);
   soc_store_close(d->store);
   free(d);

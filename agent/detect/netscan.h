@@ -1,9 +1,10 @@
 /*
  * netscan — YARA over captured traffic, for the pcap input: the first
- * scan_bytes of each direction of every TCP connection, reassembled, and
- * every HTTP body, decoded. Never packet by packet: each object is
- * collected whole (bounded) and scanned once, when it is complete (its
- * size reached, its body ended, its flow ended).
+ * scan_bytes of each direction of every TCP connection, reassembled, less
+ * its HTTP bodies, and every HTTP body, decoded: each byte is scanned once.
+ * Never packet by packet: each object is collected whole (bounded) and
+ * scanned once, when it is complete (its size reached, its body ended, its
+ * flow ended).
  *
  * A match becomes a draft through agent/finding.c, as a watched file's
  * does: the asset is the server (by the HTTP Host, else its address), the
