@@ -367,7 +367,8 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
     if (s->last_ns > a.last_ns) a.last_ns = s->last_ns;
     a.count++;
   }
-  if ((result = soc_store_alert_put(st, &a)) < 0) goto out;
+  if ((result = out->new_alert ? soc_store_alert_put(st, &a) : soc_store_alert_touch(st, &a)) < 0)
+    goto out;
   out->alert = a.id;
   /* a later hit of a firing key adds no entity (its values are the key's);
    * one that no open draft holds is not looked up again: a draft made since

@@ -310,6 +310,9 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
 int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out);
 /* Inserts (row->id == 0: sets it) or updates every column of row->id. */
 int soc_store_alert_put(soc_store *s, soc_alert_row *row);
+/* A later hit of row->id: only its first_ns, last_ns and count are written
+ * (an update in place, where put replaces the row and its index entries). */
+int soc_store_alert_touch(soc_store *s, const soc_alert_row *row);
 /* draft < 0: every alert, newest first; else the alerts draft took in (0:
  * none took them in), oldest first. A non-zero return from cb stops. */
 typedef int (*soc_alert_cb)(void *arg, const soc_alert_row *row);

@@ -177,12 +177,14 @@ int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, voi
 static const char *const evidence_sql[2][3] = {
     {"INSERT OR REPLACE INTO draft_evidence(draft, seq, block, source, stream, pos, ts, line)"
      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-     "SELECT count(*) FROM draft_evidence WHERE draft = ?1",
+     /* seq runs from 0 without a gap (evidence is only added, at the
+      * count): the last one found by the key, not every row counted */
+     "SELECT coalesce(max(seq) + 1, 0) FROM draft_evidence WHERE draft = ?1",
      "SELECT draft, seq, block, source, stream, pos, ts, line FROM draft_evidence"
      " WHERE draft = ?1 ORDER BY ts, seq"},
     {"INSERT OR REPLACE INTO alert_evidence(alert, seq, block, source, stream, pos, ts, line)"
      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-     "SELECT count(*) FROM alert_evidence WHERE alert = ?1",
+     "SELECT coalesce(max(seq) + 1, 0) FROM alert_evidence WHERE alert = ?1",
      "SELECT alert, seq, block, source, stream, pos, ts, line FROM alert_evidence"
      " WHERE alert = ?1 ORDER BY seq"},
 };
@@ -382,6 +384,21 @@ int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
     sqlite3_bind_text(st, 12, r->body ? r->body : "{}", -1, SQLITE_STATIC);
   }
   return put_done(s, st, rc, &r->id, "cannot write an alert");
+}
+
+int soc_store_alert_touch(soc_store *s, const soc_alert_row *r) {
+  sqlite3_stmt *st = NULL;
+  int rc = cached(s, SOC_STMT_ALERT_TOUCH,
+                  "UPDATE alert SET first_ns = ?2, last_ns = ?3, count = ?4 WHERE id = ?1", &st);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->first_ns);
+    sqlite3_bind_int64(st, 3, r->last_ns);
+    sqlite3_bind_int64(st, 4, r->count);
+    rc = sqlite3_step(st);
+  }
+  sqlite3_reset(st);
+  return done_or_fail(s, rc, "cannot write an alert");
 }
 
 int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg) {

@@ -190,6 +190,20 @@ static void test_alerts(void **state) {
                    -ENOENT);
   assert_int_equal(soc_store_alert_find(s, "SOC-SSH-001", "198.51.100.7", "db01", 0, &got),
                    -ENOENT);
+  /* a later hit: times and count change, the rest (the body) stays */
+  soc_alert_row later = a;
+  later.body = NULL;
+  later.first_ns = 90;
+  later.last_ns = 250;
+  later.count = 4;
+  snprintf(later.asset, sizeof later.asset, "not-written");
+  assert_int_equal(soc_store_alert_touch(s, &later), 0);
+  assert_int_equal(soc_store_alert_get(s, a.id, &got), 0);
+  assert_true(got.first_ns == 90 && got.last_ns == 250 && got.count == 4);
+  assert_string_equal(got.asset, "ssh-gateway");
+  assert_string_equal(got.body, "{}");
+  soc_alert_row_clear(&got);
+  assert_int_equal(soc_store_alert_touch(s, &a), 0); /* as it was, for what follows */
   for (int i = 0; i < 3; i++) {
     soc_evidence_row e = {.draft = a.id,
                           .seq = i,
