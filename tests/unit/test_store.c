@@ -232,7 +232,9 @@ static void test_migration_idempotent(void **state) {
 }
 
 /* Migration 13 moves the correlation state into a WITHOUT ROWID table,
- * rows and all: a file of version 12 with the old table, opened again. */
+ * rows and all: a file of version 12 with the old table, opened again.
+ * It must stay the last migration for this (the file is made from the
+ * newest one, set back by one). */
 static void test_detect_state_migrated(void **state) {
   struct fixture *fx = *state;
   char sql[512];
