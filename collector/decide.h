@@ -34,4 +34,26 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
                       const char *kind, const soc_center_decide_opts *o, int64_t *n, char *why,
                       size_t why_len);
 
+/* An analyst's decision on an agent's drafts or alerts, made in the
+ * console: confirm, reject, merge, note, assign (ids: drafts; merge keeps
+ * ids[0]) or promote (ids: alerts). Checked against the latest copy the
+ * agent forwarded (the draft exists, is the agency's, is still open), then
+ * recorded as soc_center_decide does, for the agent's inbox to apply with
+ * agent/analyst.c, as `socctl confirm` ... does. */
+typedef struct soc_center_draft_opts {
+  const char *agent;       /* whose drafts or alerts */
+  const int64_t *ids;      /* drafts, or alerts for promote */
+  size_t n;                /* 1 to SOC_CENTER_DRAFT_IDS_MAX */
+  const char *category;    /* confirm: NULL keeps the draft's */
+  const char *text, *to;   /* note's text; assign's analyst */
+  const char *agency_only; /* NULL: any agency; else only this agency's drafts exist */
+} soc_center_draft_opts;
+#define SOC_CENTER_DRAFT_IDS_MAX 64
+
+/* Returns 0 recorded (OUT: *n; why as soc_center_decide's), 2 refused, 3
+ * no such draft or alert (or another agency's), 1 a store error. */
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_store *s, const char *kind,
+                            const soc_center_decide_opts *o, const soc_center_draft_opts *d,
+                            int64_t *n, char *why, size_t why_len);
+
 #endif

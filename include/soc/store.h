@@ -733,5 +733,10 @@ typedef int (*soc_console_message_cb)(void *arg, const char *agent, const char *
                                       int64_t received_ns, const char *body);
 int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *id_path,
                                   size_t limit, soc_console_message_cb cb, void *arg);
+/* The latest message of agent on topic whose id_path is id: one call of cb,
+ * or -ENOENT. */
+int soc_store_console_latest_get(soc_store *s, const char *topic, const char *id_path,
+                                 const char *agent, int64_t id, soc_console_message_cb cb,
+                                 void *arg);
 
 #endif

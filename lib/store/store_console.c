@@ -104,3 +104,18 @@ int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *i
   if (rc < 0) return rc;
   return soc_store_rows(s, st, "cannot read the messages", 0, message_row, (void *)cb, arg);
 }
+
+int soc_store_console_latest_get(soc_store *s, const char *topic, const char *id_path,
+                                 const char *agent, int64_t id, soc_console_message_cb cb,
+                                 void *arg) {
+  sqlite3_stmt *st = NULL;
+  int rc = soc_store_prep(
+      s, &st, "cannot read the message",
+      "SELECT m.agent, COALESCE(e.agency, a.agency, ''), m.received_ns, m.body FROM message m"
+      " LEFT JOIN enrolment e ON e.agent = m.agent LEFT JOIN agent a ON a.id = m.agent"
+      " WHERE m.rowid = (SELECT max(rowid) FROM message WHERE topic = ?1 AND agent = ?2"
+      "   AND json_valid(body) AND json_extract(body, ?3) = ?4)",
+      "sssi", topic, agent, id_path, id);
+  if (rc < 0) return rc;
+  return soc_store_rows(s, st, "cannot read the message", -ENOENT, message_row, (void *)cb, arg);
+}
