@@ -15,14 +15,6 @@
 #include "soc/tz.h"
 #include "triage.h"
 
-static const char *const kinds[] = {"confirm", "reject", "merge", "note", "promote", "assign"};
-
-int soc_analyst_kind(const char *kind) {
-  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-    if (kind && !strcmp(kind, kinds[i])) return 1;
-  return 0;
-}
-
 static int store_error(soc_analyst *a) {
   snprintf(a->why, sizeof a->why, "%s", soc_store_errmsg(a->store));
   return -EIO;

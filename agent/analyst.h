@@ -82,8 +82,4 @@ int soc_analyst_assign(soc_analyst *a, int64_t id, const char *to, soc_analyst_r
  * when there is no such draft) or a store error. */
 int soc_analyst_refused(soc_analyst *a, int64_t id, const char *why);
 
-/* 1 when kind is one of this module's decisions (confirm, reject, merge,
- * note, promote, assign). */
-int soc_analyst_kind(const char *kind);
-
 #endif

@@ -277,7 +277,7 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   int fresh = 0;
   result = soc_store_center_decision_once(ib->store, d.id, number, &fresh);
   if (result < 0 || !fresh) goto done;
-  if (soc_analyst_kind(d.kind)) {
+  if (soc_decision_on_draft(d.kind)) {
     result = apply_analyst(ib, &d, number);
     goto done;
   }

@@ -26,6 +26,10 @@ typedef struct soc_console soc_console;
 int soc_console_start(const soc_collector_config *cfg, soc_console **out);
 /* NULL is a no-op. */
 void soc_console_free(soc_console *c);
+/* 1 once after the console recorded a decision (then 0 until the next), so
+ * the collector's loop sends the outbox at once instead of at its next
+ * sweep: a person waits for it. Any thread; NULL: 0. */
+int soc_console_decided(soc_console *c);
 
 /* The stored form of a password: Argon2id (crypto_pwhash_str_alg) with
  * libsodium's interactive limits. OUT: out (NUL-terminated). 0 or -ENOMEM. */

@@ -86,12 +86,22 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
   soc_center_report row = {.id = id, .agency = r.agency, .body = r.body};
   if (!rc) rc = soc_center_view_of(c, s, &row, o->at_ns / 1000000000, &v);
   if (rc) goto fail;
-  /* The check: the lifecycle function on the center's view. */
+  /* The check: the lifecycle function on the center's view, as the agent
+   * will apply it (soc_decision_change) */
+  msg = fjson_object_new_object();
+  if (o->via) fjson_object_object_add(msg, "via", jstr(o->via));
+  if (o->status) fjson_object_object_add(msg, "status", jstr(o->status));
+  if (o->fields) fjson_object_object_add(msg, "fields", fjson_object_get(o->fields));
+  soc_decision d = {.doc = msg,
+                    .kind = kind,
+                    .by = o->by,
+                    .reason = o->reason,
+                    .result = o->result,
+                    .level = o->level,
+                    .at_ns = o->at_ns};
   int refused = 0;
-  if (!strcmp(kind, "review"))
-    refused = soc_report_review(v.doc, o->by, o->result, "center", o->at_ns, why, sizeof why);
-  else if (!strcmp(kind, "level"))
-    refused = soc_report_relevel(v.doc, o->level, o->by, o->reason, o->at_ns, why, sizeof why);
+  if (strcmp(kind, "support"))
+    refused = soc_decision_change(&d, v.doc, o->at_ns, why, sizeof why) < 0;
   else if (soc_report_time(v.doc, "support.dispatched"))
     refused = snprintf(why, sizeof why, "support for %s was already dispatched", id) > 0;
   else if (!v.support_requested)
@@ -101,7 +111,6 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
     status = 2;
     goto out;
   }
-  msg = fjson_object_new_object();
   rc = put(cfg, s, r.agency, id, kind, o, msg, n, out, out_len);
   if (rc > 0) goto out;
   /* A level the center raises to 3-4 owes the notifications too. */
@@ -125,7 +134,7 @@ out:
 
 typedef struct latest {
   char agency[256], status[32];
-  int found;
+  int level;
 } latest;
 
 static int copy_latest(void *arg, const char *agent, const char *agency, int64_t received_ns,
@@ -137,7 +146,8 @@ static int copy_latest(void *arg, const char *agent, const char *agency, int64_t
   const char *st = body ? soc_report_str(body, "status") : NULL;
   snprintf(x->agency, sizeof x->agency, "%s", agency);
   snprintf(x->status, sizeof x->status, "%s", st ? st : "");
-  x->found = 1;
+  fjson_object *lv = NULL;
+  if (body && fjson_object_object_get_ex(body, "level", &lv)) x->level = fjson_object_get_int(lv);
   if (body) fjson_object_put(body);
   return 0;
 }
@@ -195,6 +205,12 @@ int soc_center_decide_draft(const soc_collector_config *cfg, soc_store *s, const
       goto out;
     }
     if (i == 0) first = x;
+  }
+  if (!strcmp(kind, "confirm") && o->level && o->level != first.level &&
+      (!o->reason || !*o->reason)) {
+    snprintf(out, out_len, "confirm: changing level %d to %d needs a reason", first.level,
+             o->level);
+    goto out;
   }
   snprintf(report, sizeof report, "%s/%" PRId64, d->agent, d->ids[0]);
   extra = fjson_object_new_object();

@@ -24,9 +24,13 @@ typedef struct soc_center_decide_opts {
   int64_t at_ns;
   const char *by, *reason, *result; /* by: required; the others may be NULL */
   int level;                        /* kind "level": 1-4 */
+  const char *via, *status;         /* file: platform|phone; recover: controlled|recovered */
+  struct fjson_object *fields;      /* set: path -> text (borrowed) */
 } soc_center_decide_opts;
 
-/* kind: "review", "level" or "support". Returns 0 recorded (OUT: *n, its
+/* kind: "review", "level" or "support" (the center's); "file", "set",
+ * "recover", "close" or "investigation" (the agency's own steps, made in
+ * the console; soc_decision_change says what each needs). Returns 0 recorded (OUT: *n, its
  * number; why: "<id>: <kind> <report> recorded for <topic>"), 2 refused by
  * the report's lifecycle, 1 an unknown report or a store error; why says
  * which. */

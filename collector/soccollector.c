@@ -830,6 +830,8 @@ static int run(const soc_collector_config *cfg) {
      * decisions delivered; now and then, overdue supervisor reviews are
      * flagged and what is still undelivered goes out again. */
     if (c.outbox) soc_center_outbox_poll(c.outbox, 0);
+    if (c.outbox && soc_console_decided(console) && soc_center_outbox_send(c.outbox) < 0)
+      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     if (mono_ms() - c.swept_ms < SWEEP_MS) continue;
     c.swept_ms = mono_ms();
     int dropped = 0;
