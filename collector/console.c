@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "center.h"
+#include "console_tls.h"
 #include "decide.h"
 #include "soc/deadline.h"
 #include "soc/decision.h"
@@ -65,6 +66,7 @@ struct soc_console {
   const soc_collector_config *cfg;
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
+  soc_console_tls *tls;             /* NULL: plain HTTP on loopback */
   soc_store *store;                 /* the server thread's own, opened at the first request */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
@@ -430,12 +432,13 @@ static int login(req *q) {
   if ((fl = failures_of(q->c, name, q->now_ns, 0))) memset(fl, 0, sizeof *fl);
   session *s = session_new(q->c, name, q->now_ns);
   audit(q, name, "login", "", "");
-  /* Secure when the TLS proxy in front says the browser speaks HTTPS */
+  /* Secure over our own TLS, or when the TLS proxy in front says the
+   * browser speaks HTTPS */
   char cookie[256], proto[16] = "";
   soc_http_header(q->http, "X-Forwarded-Proto", proto, sizeof proto);
   snprintf(cookie, sizeof cookie,
            "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s\r\n", s->token,
-           !strcasecmp(proto, "https") ? "; Secure" : "");
+           q->c->tls || !strcasecmp(proto, "https") ? "; Secure" : "");
   return redirect(q, "/", cookie);
 }
 
@@ -1752,25 +1755,36 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   randombytes_buf(random, sizeof random);
   int rc = soc_console_hash(random, sizeof random, c->decoy);
   if (rc == 0) rc = soc_center_new(cfg, &c->center);
-  if (rc == 0) rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
+  /* With TLS the console itself listens where only the TLS front reaches it */
+  const char *plain_at = cfg->console.tls_cert ? "127.0.0.1:0" : cfg->console.listen;
+  if (rc == 0) rc = soc_http_server_start(plain_at, handle, c, &c->server);
+  if (rc < 0)
+    fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", plain_at, strerror(-rc));
+  if (rc == 0 && cfg->console.tls_cert)
+    rc = soc_console_tls_start(cfg->console.listen, cfg->console.tls_cert, cfg->console.tls_key,
+                               soc_metrics_server_port(c->server), &c->tls);
   if (rc < 0) {
-    fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", cfg->console.listen,
-            strerror(-rc));
     soc_console_free(c);
     return rc;
   }
   /* the port bound (listen may say 0), for the operator and the demo */
-  fprintf(stderr, "soccollector: console at http://%.*s:%u/\n",
+  fprintf(stderr, "soccollector: console at %s://%.*s:%u/\n", c->tls ? "https" : "http",
           (int)(strrchr(cfg->console.listen, ':') - cfg->console.listen), cfg->console.listen,
-          soc_metrics_server_port(c->server));
+          c->tls ? soc_console_tls_port(c->tls) : soc_metrics_server_port(c->server));
   *out = c;
   return 0;
 }
 
 int soc_console_decided(soc_console *c) { return c ? atomic_exchange(&c->decided, 0) : 0; }
 
+int soc_console_check(const soc_collector_config *cfg, char *why, unsigned why_len) {
+  if (!cfg->console.listen || !cfg->console.tls_cert) return 0;
+  return soc_console_tls_check(cfg->console.tls_cert, cfg->console.tls_key, why, why_len);
+}
+
 void soc_console_free(soc_console *c) {
   if (!c) return;
+  soc_console_tls_free(c->tls);
   soc_metrics_server_free(c->server);
   soc_store_close(c->store);
   soc_center_free(c->center);

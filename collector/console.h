@@ -26,6 +26,9 @@ typedef struct soc_console soc_console;
 int soc_console_start(const soc_collector_config *cfg, soc_console **out);
 /* NULL is a no-op. */
 void soc_console_free(soc_console *c);
+/* For --check-config: with console.tls_cert, that the certificate and key
+ * load and match. Returns 0 or -EINVAL with why filled. */
+int soc_console_check(const soc_collector_config *cfg, char *why, unsigned why_len);
 /* 1 once after the console recorded a decision (then 0 until the next), so
  * the collector's loop sends the outbox at once instead of at its next
  * sweep: a person waits for it. Any thread; NULL: 0. */

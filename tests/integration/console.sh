@@ -28,6 +28,31 @@ echo 'console: { listen: "0.0.0.0:8443" }' >>"$T/bad.yaml"
 run "$COLL" -c "$T/bad.yaml" --check-config
 expect_status 2
 expect_err "console.listen: '0.0.0.0:8443': the endpoint has no authentication: only a loopback address"
+expect_err "set console.tls_cert and console.tls_key"
+# HTTPS with a configured certificate: any address; both files, and matching
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/other.key" 2>/dev/null
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 0
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "tls_cert and tls_key go together"
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/other.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "console.tls_key: $T/other.key: "
+expect_err "mismatch"
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/none.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "console.tls_cert: $T/none.crt"
 run "$COLL" "${C[@]}" --help-config
 expect_out "console.listen"
 
@@ -87,6 +112,7 @@ PY
 PORT=$(free_port)
 echo "console: { listen: \"127.0.0.1:$PORT\" }" >>"$T/center.yaml"
 "$COLL" "${C[@]}" 2>"$T/coll.err" &
+CPID=$!
 up() { curl -s -o /dev/null "http://127.0.0.1:$PORT/login"; }
 wait_for 30 "the console listening" up
 CHECKS=$((CHECKS + 1))
@@ -110,4 +136,38 @@ for want in [("ana", "login"), ("ana", "login-failed"), ("ana", "note"), ("ana",
              ("ana", "refused"), ("bob", "login-locked"), ("ana", "view"), ("os:" + sys.argv[2], "disable")]:
     assert want in acts, (want, acts)
 ' "$T/center/center.db" "$(id -un)"
+
+# --- HTTPS in the collector -----------------------------------------------------------
+kill "$CPID" && wait "$CPID" 2>/dev/null
+SPORT=$(free_port)
+echo "console: { listen: \"127.0.0.1:$SPORT\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls2.yaml"
+grep -v '^console:' "$T/center.yaml" >"$T/https.yaml"
+cat "$T/tls2.yaml" >>"$T/https.yaml"
+"$COLL" -c "$T/https.yaml" 2>"$T/https.err" &
+sup() { curl -sk -o /dev/null "https://127.0.0.1:$SPORT/login"; }
+wait_for 30 "the console listening over TLS" sup
+grep -q "console at https://127.0.0.1:$SPORT/" "$T/https.err" || fail "the HTTPS address not said: $(cat "$T/https.err")"
+run curl -sk -w '%{http_code}' "https://127.0.0.1:$SPORT/login"
+expect_out 200
+expect_out "登入"
+run curl -s --cacert "$T/tls.crt" -o /dev/null -w '%{http_code}' "https://localhost:$SPORT/login"
+expect_out 200
+# plain HTTP to the TLS port gets no page
+run curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SPORT/login"
+[ "$OUT" != 200 ] || fail "plain HTTP answered on the HTTPS port"
+# log in over TLS: the cookie is Secure; the session works through the front
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=ana" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+grep -qi '^Set-Cookie: soc_session=[0-9a-f]*; Path=/; HttpOnly; SameSite=Strict; Secure' <<<"$hdrs" ||
+  fail "no Secure session cookie over TLS: $hdrs"
+cookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/"
+expect_out 200
+# a TLS client that never finishes its handshake does not hold the console
+python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.send(b"\x16\x03\x01"); time.sleep(30)' "$SPORT" &
+SLOW=$!
+sleep 0.5
+run curl -sk -m 20 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$SPORT/login"
+expect_out 200
+kill "$SLOW" 2>/dev/null
 finish
