@@ -21,8 +21,10 @@
 #include "center.h"
 #include "console_tls.h"
 #include "decide.h"
+#include "soc/audit.h"
 #include "soc/deadline.h"
 #include "soc/decision.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 #include "soc/report_export.h"
 #include "soc/rules.h"
@@ -276,10 +278,30 @@ static FILE *page_open(req *q, const char *title, page *p) {
   return p->f;
 }
 
+int soc_console_audit(soc_store *s, const char *account, const char *action, const char *target,
+                      const char *detail) {
+  fjson_object *d = fjson_object_new_object();
+  soc_json_add_str(d, "detail", detail);
+  const char *json = fjson_object_to_json_string_ext(d, FJSON_TO_STRING_PLAIN);
+  int rc = soc_audit_append(s, account[0] ? account : "-", action, target, json, NULL);
+  /* a name typed at the login that is no UTF-8 text is still a failed login */
+  if (rc == -EINVAL) rc = soc_audit_append(s, "?", action, "", json, NULL);
+  fjson_object_put(d);
+  return rc;
+}
+
 static void audit(req *q, const char *account, const char *action, const char *target,
                   const char *detail) {
-  if (soc_store_console_audit(q->c->store, q->now_ns, account, action, target, detail) < 0)
-    fprintf(stderr, "soccollector: console: %s\n", soc_store_errmsg(q->c->store));
+  if (soc_console_audit(q->c->store, account, action, target, detail) < 0)
+    fprintf(stderr, "soccollector: console: cannot audit %s: %s\n", action,
+            soc_store_errmsg(q->c->store));
+}
+
+/* An entry's "detail" (what soc_console_audit wrote); "" when none. */
+static const char *entry_detail(const soc_audit_row *r, fjson_object **doc) {
+  *doc = fjson_tokener_parse(r->details);
+  const char *d = *doc ? soc_report_str(*doc, "detail") : NULL;
+  return d ? d : "";
 }
 
 /* ---- accounts and sessions ------------------------------------------------------ */
@@ -771,18 +793,18 @@ typedef struct notes_ctx {
   const char *id;
 } notes_ctx;
 
-static int note_row(void *arg, int64_t seq, int64_t at_ns, const char *account, const char *action,
-                    const char *target, const char *detail) {
+static int note_row(void *arg, const soc_audit_row *r) {
   notes_ctx *n = arg;
-  (void)seq;
-  if (strcmp(action, "note") || strcmp(target, n->id)) return 0;
+  if (strcmp(r->action, "note") || strcmp(r->object, n->id)) return 0;
   char at[32];
-  iso(at, sizeof at, at_ns);
+  fjson_object *doc = NULL;
+  iso(at, sizeof at, r->ts_ns);
   fprintf(n->f, "<li>%s ", at);
-  esc(n->f, account);
+  esc(n->f, r->actor);
   fputs(": ", n->f);
-  esc(n->f, detail);
+  esc(n->f, entry_detail(r, &doc));
   fputs("</li>", n->f);
+  if (doc) fjson_object_put(doc);
   return 0;
 }
 
@@ -1141,7 +1163,7 @@ static int report_page(req *q) {
     fputs(T(q, "無法解讀這份通報", "this document cannot be read as a report"), f);
   fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
   notes_ctx n = {.f = f, .id = x.id};
-  soc_store_console_audit_scan(q->c->store, note_row, &n);
+  soc_store_audit_scan(q->c->store, 0, 0, note_row, &n);
   fputs("</ul>", f);
   form_open(q, f, "/note", x.id);
   fprintf(f,
@@ -1473,30 +1495,46 @@ static int agents_page(req *q) {
   return page_send(q, &pg);
 }
 
-static int audit_line(void *arg, int64_t seq, int64_t at_ns, const char *account,
-                      const char *action, const char *target, const char *detail) {
+static int audit_line(void *arg, const soc_audit_row *r) {
   FILE *f = arg;
   char at[32];
-  iso(at, sizeof at, at_ns);
-  fprintf(f, "<tr><td>%" PRId64 "</td><td>%s</td><td>", seq, at);
-  esc(f, account);
+  fjson_object *doc = NULL;
+  iso(at, sizeof at, r->ts_ns);
+  fprintf(f, "<tr><td>%" PRId64 "</td><td>%s</td><td>", r->seq, at);
+  esc(f, r->actor);
   fputs("</td><td>", f);
-  esc(f, action);
+  esc(f, r->action);
   fputs("</td><td>", f);
-  esc(f, target);
+  esc(f, r->object);
   fputs("</td><td>", f);
-  esc(f, detail);
-  fputs("</td></tr>", f);
+  esc(f, entry_detail(r, &doc));
+  fprintf(f, "</td><td class=\"hash\">%.12s…</td></tr>", r->hash);
+  if (doc) fjson_object_put(doc);
   return 0;
 }
 
+/* The chain checked, then every entry, oldest first. */
 static int audit_page(req *q) {
   page pg;
+  soc_audit_report rep;
   FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &pg);
   if (!f) return 0;
+  if (soc_audit_verify(q->c->store, &rep) < 0)
+    fprintf(f, "<p class=\"err\" id=\"chain\">%s</p>", T(q, "無法讀取", "cannot read the store"));
+  else if (rep.ok)
+    fprintf(f, "<p id=\"chain\">%s: %" PRId64 " %s, %s <code>%s</code></p>",
+            T(q, "稽核鏈完整", "the chain is intact"), rep.entries, T(q, "筆", "entries"),
+            T(q, "鏈首", "head"), rep.head);
+  else {
+    fprintf(f, "<p class=\"err\" id=\"chain\">%s #%" PRId64 ": ",
+            T(q, "稽核鏈遭竄改", "the chain is broken at"), rep.bad_seq);
+    esc(f, rep.what);
+    fputs("</p>", f);
+  }
   table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
-             T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"), NULL);
-  soc_store_console_audit_scan(q->c->store, audit_line, f);
+             T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"),
+             T(q, "雜湊", "Hash"), NULL);
+  soc_store_audit_scan(q->c->store, 0, 0, audit_line, f);
   fputs("</table>", f);
   return page_send(q, &pg);
 }

@@ -1,5 +1,5 @@
 /*
- * store_console — the console's accounts and its audit rows in center.db
+ * store_console — the console's accounts and the messages it lists in center.db
  * (see soc/store.h). Off the hot path: statements are prepared per call.
  */
 #include <errno.h>
@@ -56,33 +56,6 @@ int soc_store_console_user_get(soc_store *s, const char *name, soc_console_user_
                           "s", name);
   if (rc < 0) return rc;
   return soc_store_rows(s, st, "cannot read the account", -ENOENT, user_row, (void *)cb, arg);
-}
-
-int soc_store_console_audit(soc_store *s, int64_t at_ns, const char *account, const char *action,
-                            const char *target, const char *detail) {
-  sqlite3_stmt *st = NULL;
-  int rc = soc_store_prep(s, &st, "cannot record the action",
-                          "INSERT INTO console_audit(at_ns, account, action, target, detail)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5)",
-                          "issss", at_ns, account, action, target, detail);
-  if (rc < 0) return rc;
-  return soc_store_done(s, st, "cannot record the action", NULL);
-}
-
-static int audit_row(sqlite3_stmt *st, void *cb, void *arg) {
-  return ((soc_console_audit_cb)cb)(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                    soc_store_text(st, 2), soc_store_text(st, 3),
-                                    soc_store_text(st, 4), soc_store_text(st, 5));
-}
-
-int soc_store_console_audit_scan(soc_store *s, soc_console_audit_cb cb, void *arg) {
-  sqlite3_stmt *st = NULL;
-  int rc = soc_store_prep(s, &st, "cannot read the console's audit",
-                          "SELECT seq, at_ns, account, action, target, detail"
-                          " FROM console_audit ORDER BY seq",
-                          "");
-  if (rc < 0) return rc;
-  return soc_store_rows(s, st, "cannot read the console's audit", 0, audit_row, (void *)cb, arg);
 }
 
 static int message_row(sqlite3_stmt *st, void *cb, void *arg) {

@@ -83,7 +83,7 @@ rows = db.execute("select name, hash, role, agency, authority from console_user 
 assert [r[0] for r in rows] == ["ana", "bob", "boss", "rev"], rows
 assert all(r[1].startswith("$argon2id$") and sys.argv[2] not in r[1] for r in rows), rows
 assert ("rev", 36) == (rows[3][0], rows[3][4]) and rows[0][3] == "A", rows
-assert db.execute("select count(*) from console_audit where action = \"add\" and account like \"os:%\"").fetchone()[0] == 4
+assert db.execute("select count(*) from audit where action = \"add\" and actor like \"os:%\"").fetchone()[0] == 4
 ' "$T/center/center.db" "$PW"
 
 # two agencies, one agent and one report each (A's agent reports to authority 36)
@@ -131,7 +131,7 @@ expect_out 303
 check_py "every action in the audit with its account" '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-acts = set(db.execute("select account, action from console_audit").fetchall())
+acts = set(db.execute("select actor, action from audit").fetchall())
 for want in [("ana", "login"), ("ana", "login-failed"), ("ana", "note"), ("ana", "logout"),
              ("ana", "refused"), ("bob", "login-locked"), ("ana", "view"), ("os:" + sys.argv[2], "disable")]:
     assert want in acts, (want, acts)
@@ -170,4 +170,25 @@ sleep 0.5
 run curl -sk -m 20 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$SPORT/login"
 expect_out 200
 kill "$SLOW" 2>/dev/null
+
+# --- the audit is a hash chain: intact, then one entry edited -------------------------
+run add cto --role center
+expect_status 0
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=cto" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+cookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
+expect_out "稽核鏈完整"
+expect_out "<td>note</td>"
+check_py "the console's chain verifies as the agent's does" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select seq, prev_hash, hash from audit order by seq").fetchall()
+assert len(rows) > 20 and rows[0][1] == "0" * 64, rows[:2]
+assert all(rows[i][1] == rows[i - 1][2] for i in range(1, len(rows))), "a broken link"
+assert db.execute("select value from meta where key = \"audit.head\"").fetchone()[0].endswith(rows[-1][2])
+' "$T/center/center.db"
+sqlite3 "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
+expect_out "稽核鏈遭竄改 #3"
 finish
