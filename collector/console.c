@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "campaign.h"
 #include "center.h"
 #include "console_tls.h"
 #include "decide.h"
@@ -215,6 +216,7 @@ static void page_head(req *q, FILE *f, const char *title) {
       fprintf(f, "<a href=\"/summary\">%s</a>", T(q, "總覽", "Summary"));
       fprintf(f, "<a href=\"/agents\">%s</a>", T(q, "代理程式", "Agents"));
       fprintf(f, "<a href=\"/quarantine\">%s</a>", T(q, "隔離區", "Quarantine"));
+      fprintf(f, "<a href=\"/campaigns\">%s</a>", T(q, "攻擊活動", "Campaigns"));
       fprintf(f, "<a href=\"/audit\">%s</a>", T(q, "稽核紀錄", "Audit"));
     }
     fputs("<a href=\"?", f);
@@ -1539,6 +1541,58 @@ static int audit_page(req *q) {
   return page_send(q, &pg);
 }
 
+typedef struct campaigns_ctx {
+  req *q;
+  FILE *f;
+  size_t rows;
+} campaigns_ctx;
+
+static int campaign_line(void *arg, const soc_campaign *c) {
+  campaigns_ctx *k = arg;
+  char first[32], last[32];
+  iso(first, sizeof first, c->first_ns);
+  iso(last, sizeof last, c->last_ns);
+  fputs("<tr><td>", k->f);
+  esc(k->f, c->kind);
+  fputs("</td><td>", k->f);
+  esc(k->f, c->source);
+  fprintf(k->f, "</td><td>%zu</td><td>%" PRId64 "</td><td>%s</td><td>%s</td><td>", c->nag + c->more,
+          c->alerts, first, last);
+  for (size_t i = 0; i < c->nag; i++) {
+    esc(k->f, c->ag[i].agency);
+    fprintf(k->f, " (%" PRId64 ")%s", c->ag[i].alerts, i + 1 < c->nag ? ", " : "");
+  }
+  if (c->more) fprintf(k->f, " … +%zu", c->more);
+  fputs("</td></tr>", k->f);
+  k->rows++;
+  return 0;
+}
+
+/* Sources that several agencies' alerts named (`soccollector campaigns`),
+ * over the last ?days= (1 to 90; default 1); notices are sent by the
+ * command. */
+static int campaigns_page(req *q) {
+  char days_s[8] = "";
+  param(q, "days", days_s, sizeof days_s);
+  int days = atoi(days_s);
+  if (days < 1 || days > 90) days = 1;
+  page pg;
+  FILE *f = page_open(q, T(q, "跨機關攻擊活動", "Campaigns"), &pg);
+  if (!f) return 0;
+  campaigns_ctx k = {.q = q, .f = f};
+  fprintf(f, "<p>%s %d %s</p>", T(q, "最近", "The last"), days, T(q, "天", "day(s)"));
+  table_head(f, T(q, "跨機關攻擊活動", "Campaigns across agencies"), T(q, "種類", "Kind"),
+             T(q, "來源", "Source"), T(q, "機關數", "Agencies"), T(q, "警示數", "Alerts"),
+             T(q, "首次收到", "First received"), T(q, "最後收到", "Last received"),
+             T(q, "機關 (警示)", "Agencies (alerts)"), NULL);
+  int rc = soc_campaigns_scan(q->c->store, q->now_ns - days * INT64_C(86400000000000),
+                              campaign_line, &k);
+  fputs("</table>", f);
+  if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
+  if (!k.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
+  return page_send(q, &pg);
+}
+
 /* ---- the center's views --------------------------------------------------------------------- */
 
 #define SUMMARY_ROWS 512
@@ -1773,6 +1827,7 @@ static int dispatch(req *q) {
     if (!strcmp(q->path, "/audit")) return audit_page(q);
     if (!strcmp(q->path, "/summary")) return summary_page(q);
     if (!strcmp(q->path, "/quarantine")) return quarantine_page(q);
+    if (!strcmp(q->path, "/campaigns")) return campaigns_page(q);
   }
   return not_found(q);
 }

@@ -104,7 +104,8 @@ for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
                 '"report_due":"2030-01-01T00:00:00Z","clause":{"ref":"4.1"}}' % agency))
     db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
                " values ('soc.alerts', 0, ?, ?, 'h', ?, ?)",
-               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"}}' % agency))
+               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"},'
+                '"agent":{"agency":"%s"},"source":{"ip":"203.0.113.9"}}' % (agency, agency)))
 db.commit()
 PY
 
@@ -188,6 +189,15 @@ assert len(rows) > 20 and rows[0][1] == "0" * 64, rows[:2]
 assert all(rows[i][1] == rows[i - 1][2] for i in range(1, len(rows))), "a broken link"
 assert db.execute("select value from meta where key = \"audit.head\"").fetchone()[0].endswith(rows[-1][2])
 ' "$T/center/center.db"
+# the center's campaigns: one address both agencies' alerts name; not for analysts
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns"
+expect_out "<td>source.ip</td><td>203.0.113.9</td><td>2</td><td>2</td>"
+expect_out "A (1), B (1)"
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=ana" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+acookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/campaigns"
+expect_out 404
 sqlite3 "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
 expect_out "稽核鏈遭竄改 #3"
