@@ -1541,14 +1541,8 @@ static int audit_page(req *q) {
   return page_send(q, &pg);
 }
 
-typedef struct campaigns_ctx {
-  req *q;
-  FILE *f;
-  size_t rows;
-} campaigns_ctx;
-
 static int campaign_line(void *arg, const soc_campaign *c) {
-  campaigns_ctx *k = arg;
+  triage_ctx *k = arg; /* a page's table and its rows */
   char first[32], last[32];
   iso(first, sizeof first, c->first_ns);
   iso(last, sizeof last, c->last_ns);
@@ -1579,7 +1573,7 @@ static int campaigns_page(req *q) {
   page pg;
   FILE *f = page_open(q, T(q, "跨機關攻擊活動", "Campaigns"), &pg);
   if (!f) return 0;
-  campaigns_ctx k = {.q = q, .f = f};
+  triage_ctx k = {.q = q, .f = f};
   fprintf(f, "<p>%s %d %s</p>", T(q, "最近", "The last"), days, T(q, "天", "day(s)"));
   table_head(f, T(q, "跨機關攻擊活動", "Campaigns across agencies"), T(q, "種類", "Kind"),
              T(q, "來源", "Source"), T(q, "機關數", "Agencies"), T(q, "警示數", "Alerts"),
