@@ -958,7 +958,13 @@ static int bundle_row(void *arg, const soc_center_bundle *b) {
   fprintf(k->f, "</td><td>%" PRId64 "/%" PRId64 "</td><td>%" PRId64 "</td><td><details><pre>",
           b->have, b->chunks, b->size);
   esc(k->f, b->manifest);
-  fputs("</pre></details></td></tr>", k->f);
+  fputs("</pre></details>", k->f);
+  if (!strcmp(b->state, "verified") && b->path[0]) {
+    fputs("<a class=\"bundle-get\" href=\"/bundle?id=", k->f);
+    esc(k->f, b->id);
+    fprintf(k->f, "\">%s</a>", T(k->q, "下載證據包", "download the bundle"));
+  }
+  fputs("</td></tr>", k->f);
   return 0;
 }
 
@@ -1184,6 +1190,14 @@ out:
   return 0;
 }
 
+/* An id as a download's file name: "ag1/3" -> "ag1-3". */
+static void file_name(const char *id, char *name, size_t cap) {
+  size_t i = 0;
+  for (; id[i] && i + 1 < cap; i++)
+    name[i] = (id[i] == '/' || id[i] == '"' || (unsigned char)id[i] < 0x20) ? '-' : id[i];
+  name[i] = '\0';
+}
+
 /* The form as text or STIX, as a download. */
 static int report_export(req *q, int stix) {
   report_copy x = {0};
@@ -1199,10 +1213,7 @@ static int report_export(req *q, int stix) {
     goto out;
   }
   char name[256];
-  size_t i = 0;
-  for (; x.id[i] && i + 1 < sizeof name; i++) /* "ag1/3" -> "ag1-3" */
-    name[i] = (x.id[i] == '/' || x.id[i] == '"' || (unsigned char)x.id[i] < 0x20) ? '-' : x.id[i];
-  name[i] = '\0';
+  file_name(x.id, name, sizeof name);
   snprintf(extra, sizeof extra, "Content-Disposition: attachment; filename=\"%s.%s\"\r\n", name,
            stix ? "stix.json" : "txt");
   audit(q, q->a.name, "download", x.id, stix ? "stix" : "text");
@@ -1211,6 +1222,56 @@ static int report_export(req *q, int stix) {
 out:
   free(text);
   if (doc) fjson_object_put(doc);
+  free(x.body);
+  return 0;
+}
+
+typedef struct bundle_copy {
+  char id[256], report[256], path[4096];
+  int verified;
+} bundle_copy;
+
+static int copy_bundle(void *arg, const soc_center_bundle *b) {
+  bundle_copy *x = arg;
+  snprintf(x->id, sizeof x->id, "%s", b->id);
+  snprintf(x->report, sizeof x->report, "%s", b->report);
+  snprintf(x->path, sizeof x->path, "%s", b->path);
+  x->verified = !strcmp(b->state, "verified") && b->path[0];
+  return 0;
+}
+
+/* A verified evidence bundle's archive (the BagIt tar the center checked),
+ * for who may see its report; at most BUNDLE_SERVED_MAX bytes (larger ones
+ * are fetched on the center's host). */
+#define BUNDLE_SERVED_MAX (64 * 1024 * 1024)
+static int bundle_download(req *q) {
+  char id[256], extra[400], name[256];
+  bundle_copy b = {0};
+  report_copy x = {0};
+  char *data = NULL;
+  FILE *in = NULL;
+  if (param(q, "id", id, sizeof id) < 0 ||
+      soc_store_center_bundle_get(q->c->store, id, copy_bundle, &b) < 0 ||
+      soc_store_center_report_get(q->c->store, b.report, copy_report, &x) < 0 ||
+      !may_see(q, x.agency) || !b.verified) {
+    not_found(q);
+    goto out;
+  }
+  long n = -1;
+  if ((in = fopen(b.path, "rb")) && fseek(in, 0, SEEK_END) == 0) n = ftell(in);
+  if (n < 0 || n > BUNDLE_SERVED_MAX || fseek(in, 0, SEEK_SET) != 0 ||
+      !(data = malloc(n ? (size_t)n : 1)) || fread(data, 1, (size_t)n, in) != (size_t)n) {
+    plain(q, n > BUNDLE_SERVED_MAX ? "413 Content Too Large" : "500 Internal Server Error",
+          "the bundle cannot be served here; fetch it on the center's host\n");
+    goto out;
+  }
+  file_name(b.id, name, sizeof name);
+  snprintf(extra, sizeof extra, "Content-Disposition: attachment; filename=\"%s.tar\"\r\n", name);
+  audit(q, q->a.name, "download", b.id, "bundle");
+  answer(q, "200 OK", extra, "application/x-tar", data, (size_t)n);
+out:
+  if (in) fclose(in);
+  free(data);
   free(x.body);
   return 0;
 }
@@ -1456,6 +1517,7 @@ static int draft_decide(req *q, const char *kind) {
     audit(q, q->a.name, status ? "decision-refused" : kind, sel[together ? 0 : i], why);
     if (status == 3) return not_found(q);
     if (status) return plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
+    atomic_store(&q->c->decided, 1);
   }
   if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
   return redirect(q, next, NULL);
@@ -1816,6 +1878,7 @@ static int dispatch(req *q) {
   if (!strcmp(q->path, "/form")) return form_page(q);
   if (!strcmp(q->path, "/report.txt")) return report_export(q, 0);
   if (!strcmp(q->path, "/report.stix")) return report_export(q, 1);
+  if (!strcmp(q->path, "/bundle")) return bundle_download(q);
   if (!strcmp(q->a.role, "center")) {
     if (!strcmp(q->path, "/agents")) return agents_page(q);
     if (!strcmp(q->path, "/audit")) return audit_page(q);

@@ -162,6 +162,16 @@ met = db.execute("select count(*) from report where id = ? and json_extract(body
 check(met == 1, "the center holds the reviewed revision")
 wait("the evidence bundle shown verified",
      lambda: 'class="bundle-ok">verified' in page("/report?id=" + RID, ana)[2])
+st, _, body = page("/report?id=" + RID, ana)
+m = re.search(r'class="bundle-get" href="(/bundle\?id=[^"]+)"', body)
+check(m is not None, "a verified bundle has its download link")
+if m:
+    st, h, tar = page(m.group(1).replace("&amp;", "&"), ana)
+    check(st == 200 and h.get("content-type") == "application/x-tar" and
+          "attachment" in h.get("content-disposition", "") and "bagit.txt" in tar,
+          "the bundle downloads as its BagIt tar: %s %s" % (st, h.get("content-type")))
+    st, _, _ = page(m.group(1).replace("&amp;", "&"), olga)
+    check(st == 404, "another agency's analyst cannot download it: %s" % st)
 st, _, body = req("POST", "/review", form(id=RID, result="again", csrf=rtok), cookie=rev)
 check(st == 409, "a second review is refused by the lifecycle: %s" % st)
 

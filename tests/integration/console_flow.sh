@@ -55,8 +55,8 @@ done
 run "$AGENT" "${A[@]}" --oneshot
 expect_status 0
 DRAFTS=$("$CTL" "${A[@]}" drafts --json | python3 -c 'import json,sys; print(" ".join(str(i) for i in sorted(x["id"] for x in json.load(sys.stdin))))')
-read -r D R1 R2 _ <<<"$DRAFTS"
-[ -n "${R2:-}" ] || fail "three drafts expected from the sample, got: $DRAFTS"
+read -r D R1 R2 B _ <<<"$DRAFTS"
+[ -n "${B:-}" ] || fail "four drafts expected from the sample, got: $DRAFTS"
 RID="ag1/$D"
 
 "$AGENT" "${A[@]}" 2>"$T/agent.err" &
@@ -95,11 +95,23 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
   ! "$PY" -c 'import selenium' 2>/dev/null; then
-  [ "$FAILS" -eq 0 ] || finish
+  [ "$FAILS" -eq 0 ] || check_py "the browser's confirm and filing applied by the agent" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+st = db.execute("select state, level from report where id = ?", (int(sys.argv[2]),)).fetchone()
+assert st == ("reported", 3), st
+' "$T/a/state/agent.db" "$B"
+finish
   skip "no chromium, chromedriver or python3-selenium (scripts/install-deps.sh installs them)"
 fi
 rm -rf "$SHOTS" && mkdir -p "$SHOTS"
 CHECKS=$((CHECKS + 1))
-"$PY" "$SOC_SRC/tests/integration/console_browser.py" "$PORT" "$PW" "$RID" "$SHOTS" ||
+"$PY" "$SOC_SRC/tests/integration/console_browser.py" "$PORT" "$PW" "$RID" "$SHOTS" "ag1/$B" ||
   { FAILS=$((FAILS + 1)); echo "FAIL: console_browser.py" >&2; }
+check_py "the browser's confirm and filing applied by the agent" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+st = db.execute("select state, level from report where id = ?", (int(sys.argv[2]),)).fetchone()
+assert st == ("reported", 3), st
+' "$T/a/state/agent.db" "$B"
 finish
