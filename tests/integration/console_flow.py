@@ -1,5 +1,5 @@
 """The console's main flow over HTTP, against a real agent's drafts:
-console_flow.py PORT PASSWORD AGENT DRAFT REJECT1 REJECT2 CENTER-DB
+console_flow.py PORT PASSWORD AGENT DRAFT REJECT1 REJECT2 CENTER-DB BROWSER-DRAFT
 
 The analyst confirms DRAFT at level 3, rejects REJECT1 and REJECT2 at once
 with a reason, fills and files the report; the agent applies each decision
@@ -16,7 +16,7 @@ import console_http as ch
 from console_http import check, csrf_of, req
 
 ch.PORT = int(sys.argv[1])
-PW, AG, D, R1, R2, DB = sys.argv[2:8]
+PW, AG, D, R1, R2, DB, B = sys.argv[2:9]
 RID = "%s/%s" % (AG, D)
 q = urllib.parse.quote
 
@@ -181,6 +181,33 @@ st, _, body = page("/summary", boss)
 check(st == 200 and "<td>test</td><td>3</td>" in body, "the center's summary counts it")
 st, _, body = page("/agents", boss)
 check(st == 200 and AG in body, "the center's agents page")
+
+# promote an alert of a rejected draft into a new draft, then merge it
+# with the agent's last open draft (the browser keeps the fourth)
+alert = db.execute("select json_extract(body, '$.alert') from message where topic = 'soc.alerts'"
+                   " and json_extract(body, '$.draft') = ? limit 1", (int(R1),)).fetchone()
+check(alert is not None, "an alert of the rejected draft at the center")
+if alert:
+    st, h, body = req("POST", "/promote", form(sel="%s/%d" % (AG, alert[0]), level=2, csrf=tok),
+                      cookie=ana)
+    check(st == 303 and h.get("location") == "/", "the promotion recorded: %s %s" % (st, body))
+    new = []
+
+    def promoted():
+        new[:] = [r[0] for r in db.execute(
+            "select json_extract(body, '$.id') from message where topic = 'soc.incidents'"
+            " and json_extract(body, '$.promoted.by') = 'ana'")]
+        return bool(new)
+    if wait("the agent's new draft of the promoted alert", promoted):
+        last = db.execute("select max(json_extract(body, '$.id')) from message where topic ="
+                          " 'soc.incidents' and json_extract(body, '$.status') = 'open' and"
+                          " json_extract(body, '$.id') not in (?, ?)", (new[0], B)).fetchone()[0]
+        st, _, body = req("POST", "/merge", form(sel=["%s/%s" % (AG, new[0]), "%s/%s" % (AG, last)],
+                                                 csrf=tok), cookie=ana)
+        check(st == 303, "the merge recorded: %s %s" % (st, body))
+        wait("the merged draft, as the agent forwarded it",
+             lambda: ">merged<" in page("/?status=merged", ana)[2]
+             or "/draft?id=%s/%s" % (AG, last) in page("/?status=merged", ana)[2])
 
 # logout: the cookie is worth nothing after it
 st, _, _ = req("POST", "/logout", form(csrf=tok), cookie=ana)

@@ -69,7 +69,7 @@ wait_for 60 "the drafts at the center" drafts_at_center || tail -5 "$T/coll.err"
 # The analyst confirms, fills and files in the console; the agent applies
 # each decision as socctl would (agent/analyst.c, the report's lifecycle)
 CHECKS=$((CHECKS + 1))
-python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "ag1" "$D" "$R1" "$R2" "$T/center/center.db" ||
+python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "ag1" "$D" "$R1" "$R2" "$T/center/center.db" "$B" ||
   { FAILS=$((FAILS + 1)); echo "FAIL: console_flow.py" >&2; }
 check_py "the agent applied the console's decisions once each, as the analyst" '
 import sqlite3, sys
