@@ -9,6 +9,7 @@
  * so the center's own decision of that id is still applied when it comes.
  */
 #include "inbox.h"
+#include "analyst.h"
 
 #include <errno.h>
 #include <json.h> /* libfastjson */
@@ -20,6 +21,7 @@
 #include "soc/audit.h"
 #include "soc/center_topic.h"
 #include "soc/decision.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 #include "soc/sign.h"
 #include "soc/tz.h"
@@ -34,6 +36,7 @@ struct soc_inbox {
   char topic[256];
   int has_key;
   soc_sign_pub center; /* kafka.center_key */
+  soc_assets *assets;  /* for promotions; NULL when the inventory did not load */
   int64_t refused;
 };
 
@@ -67,6 +70,10 @@ int soc_inbox_new(const soc_config *cfg, soc_store *store, const soc_regime *reg
       cfg->kafka.center_key &&
       soc_sign_pub_parse(cfg->kafka.center_key, strlen(cfg->kafka.center_key), &ib->center) == 0;
   soc_store_counters_scan(store, find_refused, &ib->refused);
+  soc_diag *diag = soc_diag_new();
+  if (soc_config_load_assets(cfg, &ib->assets, diag) < 0) ib->assets = NULL;
+  soc_diag_print(diag, stderr);
+  soc_diag_free(diag);
   if (!ib->has_key)
     fprintf(stderr,
             "socagent: inbox: kafka.center_key is not set: no decision of the center "
@@ -120,6 +127,7 @@ void soc_inbox_free(soc_inbox *ib) {
     rd_kafka_consumer_close(ib->rk);
     rd_kafka_destroy(ib->rk);
   }
+  soc_assets_free(ib->assets);
   free(ib);
 }
 
@@ -172,6 +180,77 @@ static void refuse(soc_inbox *ib, const rd_kafka_message_t *m) {
     fprintf(stderr, "socagent: inbox: %s\n", soc_store_errmsg(ib->store));
 }
 
+/* The integers of d's list key after first (0: none) into ids. */
+static size_t ids_of(const soc_decision *d, const char *key, int64_t first, int64_t *ids) {
+  fjson_object *list = NULL;
+  size_t n = 0;
+  if (first) ids[n++] = first;
+  if (!fjson_object_object_get_ex(d->doc, key, &list) ||
+      !fjson_object_is_type(list, fjson_type_array))
+    return n;
+  for (int i = 0; i < fjson_object_array_length(list) && n < SOC_ANALYST_IDS_MAX; i++) {
+    fjson_object *v = fjson_object_array_get_idx(list, i);
+    if (fjson_object_is_type(v, fjson_type_int) && fjson_object_get_int64(v) > 0)
+      ids[n++] = fjson_object_get_int64(v);
+  }
+  return n;
+}
+
+/* A decision on drafts made in the center's console: agent/analyst.c does
+ * it as `socctl confirm` ... would, and the draft's body keeps it, applied
+ * or refused, for the center to see. In the caller's transaction. Returns
+ * 1 done, <0 a store error. */
+static int apply_analyst(soc_inbox *ib, const soc_decision *d, int64_t number) {
+  fjson_object *details = fjson_object_new_object();
+  soc_analyst a = {.cfg = ib->cfg,
+                   .store = ib->store,
+                   .regime = ib->regime,
+                   .assets = ib->assets,
+                   .by = d->by,
+                   .record = d->doc,
+                   .details = details};
+  soc_analyst_result res = {0};
+  int64_t ids[SOC_ANALYST_IDS_MAX];
+  char actor[300], object[48];
+  int rc = -EINVAL;
+  const char *k = d->kind;
+  if (!strcmp(k, "confirm"))
+    rc = soc_analyst_confirm(&a, number, d->level, d->reason, soc_report_str(d->doc, "category"),
+                             &res);
+  else if (!strcmp(k, "reject"))
+    rc = soc_analyst_reject(&a, number, d->reason, &res);
+  else if (!strcmp(k, "note"))
+    rc = soc_analyst_note(&a, number, soc_report_str(d->doc, "text"), &res);
+  else if (!strcmp(k, "assign"))
+    rc = soc_analyst_assign(&a, number, soc_report_str(d->doc, "to"), &res);
+  else if (!strcmp(k, "merge"))
+    rc = soc_analyst_merge(&a, ids, ids_of(d, "drafts", number, ids), &res);
+  else if (!ib->assets)
+    snprintf(a.why, sizeof a.why, "the asset inventory is not loaded");
+  else
+    rc = soc_analyst_promote(&a, ids, ids_of(d, "alerts", 0, ids), d->level, &res);
+  if (rc == -EIO || rc == -ENOMEM) goto out;
+  if (rc < 0) {
+    /* a promotion refused has no draft to say it in: the log line does */
+    if (strcmp(k, "promote") && (rc = soc_analyst_refused(&a, number, a.why)) < 0) goto out;
+    soc_json_add_str(details, "refused", a.why);
+    res.draft = strcmp(k, "promote") ? number : 0;
+  }
+  soc_json_add_str(details, "decision", d->id);
+  snprintf(actor, sizeof actor, "center:%.250s", d->by);
+  snprintf(object, sizeof object, "draft:%lld", (long long)res.draft);
+  rc = soc_audit_append_tx(ib->store, actor, k, object,
+                           fjson_object_to_json_string_ext(details, FJSON_TO_STRING_PLAIN), NULL);
+  if (rc < 0) goto out;
+  fprintf(stderr, "socagent: inbox: %s %s by %s in the console: %s%s\n", k, d->report, d->by,
+          soc_report_str(details, "refused") ? "refused: " : "applied",
+          soc_report_str(details, "refused") ? a.why : "");
+  rc = 1;
+out:
+  fjson_object_put(details);
+  return rc;
+}
+
 /* One message: 1 applied, 0 not ours or refused (recorded), <0 store error. */
 static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   char why[SOC_REPORT_WHY_MAX] = "", actor[300], object[48];
@@ -198,6 +277,10 @@ static int handle(soc_inbox *ib, const rd_kafka_message_t *m) {
   int fresh = 0;
   result = soc_store_center_decision_once(ib->store, d.id, number, &fresh);
   if (result < 0 || !fresh) goto done;
+  if (soc_decision_on_draft(d.kind)) {
+    result = apply_analyst(ib, &d, number);
+    goto done;
+  }
   result = soc_store_report_get(ib->store, number, &row);
   if (result == -ENOENT) {
     fprintf(stderr, "socagent: inbox: decision %s is about %s, which this agent does not have\n",

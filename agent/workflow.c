@@ -41,15 +41,6 @@ struct soc_workflow {
   atomic_int stop;
 };
 
-static fjson_object *parse_object(const char *s) {
-  fjson_object *o = s ? fjson_tokener_parse(s) : NULL;
-  if (o && !fjson_object_is_type(o, fjson_type_object)) {
-    fjson_object_put(o);
-    o = NULL;
-  }
-  return o;
-}
-
 /* Stores r as its next revision, queues it for the center, and audits
  * action (details borrowed). Inside the caller's transaction. */
 static int save_report(soc_workflow *w, fjson_object *r, int64_t now_s, const char *action,
@@ -372,7 +363,7 @@ static int one_report(soc_workflow *w, int64_t id, int64_t now_s) {
   int rc = soc_store_begin(w->store);
   if (rc < 0) return rc;
   rc = soc_store_report_get(w->store, id, &row);
-  if (rc < 0 || !(r = parse_object(row.body))) goto out;
+  if (rc < 0 || !(r = soc_json_parse_object(row.body))) goto out;
   rc = check_clocks(w, r, now_s);
   if (rc == 0 && needs_bundle(r)) {
     info = fjson_object_new_object();

@@ -16,30 +16,14 @@
 #include "soc/json_obj.h"
 #include "soc/report.h"
 
-#define AGENCIES_MAX 64 /* listed per campaign; more are counted */
-#define KIND_MAX 32
-
-typedef struct agency_count {
-  char *agency;
-  int64_t alerts;
-} agency_count;
-
-typedef struct campaign {
-  char kind[KIND_MAX];
-  char *source;
-  agency_count ag[AGENCIES_MAX];
-  size_t nag, more; /* more: agencies past AGENCIES_MAX */
-  int64_t alerts, first_ns, last_ns;
-} campaign;
-
 typedef struct gather {
-  campaign *v;
+  soc_campaign *v;
   size_t n, cap;
-  campaign cur;
+  soc_campaign cur;
   int oom;
 } gather;
 
-static void campaign_clear(campaign *c) {
+static void campaign_clear(soc_campaign *c) {
   free(c->source);
   for (size_t i = 0; i < c->nag; i++) free(c->ag[i].agency);
   memset(c, 0, sizeof *c);
@@ -47,11 +31,11 @@ static void campaign_clear(campaign *c) {
 
 /* The source gathered so far is a campaign when enough agencies named it. */
 static void flush(gather *g) {
-  campaign *c = &g->cur;
+  soc_campaign *c = &g->cur;
   if (c->source && c->nag + c->more >= SOC_CAMPAIGN_MIN_AGENCIES) {
     if (g->n == g->cap) {
       size_t cap = g->cap ? g->cap * 2 : 16;
-      campaign *v = realloc(g->v, cap * sizeof *v);
+      soc_campaign *v = realloc(g->v, cap * sizeof *v);
       if (!v) {
         g->oom = 1;
         campaign_clear(c);
@@ -70,14 +54,14 @@ static void flush(gather *g) {
 static int add_row(void *arg, const char *kind, const char *source, const char *agency,
                    int64_t alerts, int64_t first_ns, int64_t last_ns) {
   gather *g = arg;
-  campaign *c = &g->cur;
+  soc_campaign *c = &g->cur;
   if (!c->source || strcmp(c->kind, kind) || strcmp(c->source, source)) {
     flush(g);
     snprintf(c->kind, sizeof c->kind, "%s", kind);
     if (!(c->source = strdup(source))) return -ENOMEM;
     c->first_ns = first_ns;
   }
-  if (c->nag < AGENCIES_MAX) {
+  if (c->nag < SOC_CAMPAIGN_AGENCIES_MAX) {
     if (!(c->ag[c->nag].agency = strdup(agency ? agency : ""))) return -ENOMEM;
     c->ag[c->nag++].alerts = alerts;
   } else {
@@ -106,8 +90,8 @@ static int was_told(void *arg, const char *kind, int64_t at_ns, const char *body
 
 /* Records the notice of campaign c for agency a, unless it was sent before.
  * OUT: *n the decision's number, 0 when none was recorded. */
-static int notice(const soc_collector_config *cfg, soc_store *s, const campaign *c,
-                  const agency_count *a, int64_t now_ns, int64_t since_ns, int64_t *n) {
+static int notice(const soc_collector_config *cfg, soc_store *s, const soc_campaign *c,
+                  const soc_campaign_agency *a, int64_t now_ns, int64_t since_ns, int64_t *n) {
   char report[512], topic[SOC_CENTER_TOPIC_MAX + 1], did[128], at[SOC_EVENT_TIME_BUF],
       since[SOC_EVENT_TIME_BUF], reason[768];
   told t = {.agency = a->agency};
@@ -152,7 +136,7 @@ static void print_campaigns(const gather *g, int json) {
   fjson_object *arr = json ? fjson_object_new_array() : NULL;
   if (!json && !g->n) printf("no campaigns\n");
   for (size_t i = 0; i < g->n; i++) {
-    const campaign *c = &g->v[i];
+    const soc_campaign *c = &g->v[i];
     soc_event_format_time(c->first_ns, 0, first, sizeof first);
     soc_event_format_time(c->last_ns, 0, last, sizeof last);
     if (json) {
@@ -188,14 +172,34 @@ static void print_campaigns(const gather *g, int json) {
   }
 }
 
+/* The campaigns of alerts received since since_ns, in g. */
+static int gather_all(soc_store *s, int64_t since_ns, gather *g) {
+  int rc = soc_store_center_alert_sources(s, since_ns, add_row, g);
+  if (!rc) flush(g);
+  if (!rc && g->oom) rc = -ENOMEM;
+  return rc;
+}
+
+static void gather_clear(gather *g) {
+  campaign_clear(&g->cur);
+  for (size_t i = 0; i < g->n; i++) campaign_clear(&g->v[i]);
+  free(g->v);
+}
+
+int soc_campaigns_scan(soc_store *s, int64_t since_ns, soc_campaign_cb cb, void *arg) {
+  gather g = {0};
+  int rc = gather_all(s, since_ns, &g);
+  for (size_t i = 0; !rc && i < g.n; i++) rc = cb(arg, &g.v[i]);
+  gather_clear(&g);
+  return rc;
+}
+
 int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, int64_t since_ns,
                       int64_t now_ns, int64_t *ns, size_t *made) {
   gather g = {0};
   int status = 1, rc = soc_store_begin(s);
   *made = 0;
-  if (!rc) rc = soc_store_center_alert_sources(s, since_ns, add_row, &g);
-  if (!rc) flush(&g);
-  if (!rc && g.oom) rc = -ENOMEM;
+  if (!rc) rc = gather_all(s, since_ns, &g);
   for (size_t i = 0; !rc && i < g.n; i++)
     for (size_t k = 0; !rc && k < g.v[i].nag && *made < SOC_CAMPAIGN_NOTICES_MAX; k++) {
       int64_t n = 0;
@@ -214,8 +218,6 @@ int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, i
   if (*made && !json) printf("%zu notice(s) to agencies recorded\n", *made);
   status = 0;
 out:
-  campaign_clear(&g.cur);
-  for (size_t i = 0; i < g.n; i++) campaign_clear(&g.v[i]);
-  free(g.v);
+  gather_clear(&g);
   return status;
 }

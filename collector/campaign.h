@@ -22,6 +22,28 @@
 #define SOC_CAMPAIGN_MIN_AGENCIES 2  /* a source is a campaign at this many agencies */
 #define SOC_CAMPAIGN_NOTICES_MAX 256 /* notices recorded by one run */
 
+#define SOC_CAMPAIGN_AGENCIES_MAX 64 /* listed per campaign; more are counted */
+
+typedef struct soc_campaign_agency {
+  char *agency;
+  int64_t alerts;
+} soc_campaign_agency;
+
+/* One source several agencies' alerts named. */
+typedef struct soc_campaign {
+  char kind[32]; /* source.ip, file.hash.sha256 ... */
+  char *source;
+  soc_campaign_agency ag[SOC_CAMPAIGN_AGENCIES_MAX];
+  size_t nag, more; /* more: agencies past SOC_CAMPAIGN_AGENCIES_MAX */
+  int64_t alerts, first_ns, last_ns;
+} soc_campaign;
+
+/* The campaigns of alerts received since since_ns, each to cb (valid during
+ * the call), nothing recorded: the console's campaigns page. A non-zero
+ * return from cb stops and is returned; else 0 or a store error. */
+typedef int (*soc_campaign_cb)(void *arg, const soc_campaign *c);
+int soc_campaigns_scan(soc_store *s, int64_t since_ns, soc_campaign_cb cb, void *arg);
+
 /* Prints the campaigns of alerts received since since_ns (text or JSON)
  * and records a notice for each agency not told before, in one
  * transaction. OUT: ns[] (room for SOC_CAMPAIGN_NOTICES_MAX) the decision

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,17 @@
 #include <strings.h>
 #include <time.h>
 
+#include "campaign.h"
 #include "center.h"
+#include "console_tls.h"
 #include "decide.h"
+#include "soc/audit.h"
 #include "soc/deadline.h"
+#include "soc/decision.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 #include "soc/report_export.h"
+#include "soc/rules.h"
 #include "soc/metrics.h"
 #include "soc/store.h"
 #include "soc/tz.h"
@@ -62,10 +69,12 @@ struct soc_console {
   const soc_collector_config *cfg;
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
+  soc_console_tls *tls;             /* NULL: plain HTTP on loopback */
   soc_store *store;                 /* the server thread's own, opened at the first request */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
+  atomic_int decided; /* set by the server thread, taken by the collector's loop */
 };
 
 /* One request being answered. */
@@ -94,6 +103,20 @@ static int param(const req *q, const char *key, char *out, size_t cap) {
   if (!strcmp(q->http->method, "POST"))
     return soc_http_form_get(q->http->body, q->http->body_len, key, out, cap);
   return soc_http_form_get(q->query, strlen(q->query), key, out, cap);
+}
+
+/* The nth (from 0) value of a key a POSTed form repeats (checkboxes). */
+static int param_nth(const req *q, const char *key, size_t nth, char *out, size_t cap) {
+  const char *s = q->http->body;
+  size_t n = q->http->body_len, kl = strlen(key);
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    while (end < n && s[end] != '&') end++;
+    if (end - i > kl && !strncmp(s + i, key, kl) && s[i + kl] == '=' && nth-- == 0)
+      return soc_http_form_get(s + i, end - i, key, out, cap);
+    i = end + 1;
+  }
+  return -ENOENT;
 }
 
 static void esc(FILE *f, const char *s) {
@@ -193,6 +216,7 @@ static void page_head(req *q, FILE *f, const char *title) {
       fprintf(f, "<a href=\"/summary\">%s</a>", T(q, "總覽", "Summary"));
       fprintf(f, "<a href=\"/agents\">%s</a>", T(q, "代理程式", "Agents"));
       fprintf(f, "<a href=\"/quarantine\">%s</a>", T(q, "隔離區", "Quarantine"));
+      fprintf(f, "<a href=\"/campaigns\">%s</a>", T(q, "攻擊活動", "Campaigns"));
       fprintf(f, "<a href=\"/audit\">%s</a>", T(q, "稽核紀錄", "Audit"));
     }
     fputs("<a href=\"?", f);
@@ -256,10 +280,30 @@ static FILE *page_open(req *q, const char *title, page *p) {
   return p->f;
 }
 
+int soc_console_audit(soc_store *s, const char *account, const char *action, const char *target,
+                      const char *detail) {
+  fjson_object *d = fjson_object_new_object();
+  soc_json_add_str(d, "detail", detail);
+  const char *json = fjson_object_to_json_string_ext(d, FJSON_TO_STRING_PLAIN);
+  int rc = soc_audit_append(s, account[0] ? account : "-", action, target, json, NULL);
+  /* a name typed at the login that is no UTF-8 text is still a failed login */
+  if (rc == -EINVAL) rc = soc_audit_append(s, "?", action, "", json, NULL);
+  fjson_object_put(d);
+  return rc;
+}
+
 static void audit(req *q, const char *account, const char *action, const char *target,
                   const char *detail) {
-  if (soc_store_console_audit(q->c->store, q->now_ns, account, action, target, detail) < 0)
-    fprintf(stderr, "soccollector: console: %s\n", soc_store_errmsg(q->c->store));
+  if (soc_console_audit(q->c->store, account, action, target, detail) < 0)
+    fprintf(stderr, "soccollector: console: cannot audit %s: %s\n", action,
+            soc_store_errmsg(q->c->store));
+}
+
+/* An entry's "detail" (what soc_console_audit wrote); "" when none. */
+static const char *entry_detail(const soc_audit_row *r, fjson_object **doc) {
+  *doc = fjson_tokener_parse(r->details);
+  const char *d = *doc ? soc_report_str(*doc, "detail") : NULL;
+  return d ? d : "";
 }
 
 /* ---- accounts and sessions ------------------------------------------------------ */
@@ -412,12 +456,13 @@ static int login(req *q) {
   if ((fl = failures_of(q->c, name, q->now_ns, 0))) memset(fl, 0, sizeof *fl);
   session *s = session_new(q->c, name, q->now_ns);
   audit(q, name, "login", "", "");
-  /* Secure when the TLS proxy in front says the browser speaks HTTPS */
+  /* Secure over our own TLS, or when the TLS proxy in front says the
+   * browser speaks HTTPS */
   char cookie[256], proto[16] = "";
   soc_http_header(q->http, "X-Forwarded-Proto", proto, sizeof proto);
   snprintf(cookie, sizeof cookie,
            "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s\r\n", s->token,
-           !strcasecmp(proto, "https") ? "; Secure" : "");
+           q->c->tls || !strcasecmp(proto, "https") ? "; Secure" : "");
   return redirect(q, "/", cookie);
 }
 
@@ -485,33 +530,182 @@ static void cells(FILE *f, fjson_object *body, const char *const *paths) {
   }
 }
 
-/* A draft as the agent forwarded it (soc.incidents): its own clock, from
- * report_due, runs while it is open. */
-static int draft_row(void *arg, const char *agent, const char *agency, int64_t received_ns,
-                     const char *text) {
-  messages_ctx *k = arg;
-  static const char *const cols[] = {"level",      "rule.title", "clause.ref",
-                                     "asset.name", "first_seen", "last_seen",
-                                     "count",      "status",     NULL};
+/* The drafts shown: the latest copy of each as the agent forwarded it
+ * (soc.incidents), filtered and sorted as the triage page's query asks. */
+typedef struct draft_item {
+  char agent[128];
+  fjson_object *body;
+  int64_t key;
+} draft_item;
+
+typedef struct drafts_ctx {
+  req *q;
+  char status[16], text[128], sort[8];
+  int level;
+  draft_item *items;
+  size_t n;
+} drafts_ctx;
+
+static int64_t body_time(fjson_object *body, const char *path) {
+  int64_t ns = 0;
+  return soc_time_parse_ns(field(body, path), &ns) == 0 ? ns : 0;
+}
+
+/* Sort keys: the largest first, so times to come are negated. */
+static int64_t sort_key(fjson_object *body, const char *sort) {
+  if (!strcmp(sort, "level")) return atoi(field(body, "level"));
+  if (!strcmp(sort, "count")) return atoll(field(body, "count"));
+  if (!strcmp(sort, "first")) return -body_time(body, "first_seen");
+  if (!strcmp(sort, "due")) {
+    int64_t due = body_time(body, "report_due");
+    return strcmp(field(body, "status"), "open") || !due ? INT64_MIN : -due;
+  }
+  return body_time(body, "last_seen");
+}
+
+static int draft_keep(void *arg, const char *agent, const char *agency, int64_t received_ns,
+                      const char *text) {
+  drafts_ctx *k = arg;
   (void)received_ns;
-  if (!may_see(k->q, agency)) return 0;
+  if (k->n >= TRIAGE_SHOWN || !may_see(k->q, agency)) return 0;
   fjson_object *body = fjson_tokener_parse(text);
   if (!body) return 0;
-  int64_t due = 0;
-  fputs("<tr><td>", k->f);
-  esc(k->f, agent);
-  fputs("/", k->f);
-  esc(k->f, field(body, "id"));
-  fputs("</td>", k->f);
-  cells(k->f, body, cols);
-  if (!strcmp(field(body, "status"), "open") &&
-      soc_time_parse_ns(field(body, "report_due"), &due) == 0)
-    fprintf(k->f, "<td><span data-due=\"%" PRId64 "\"></span></td></tr>", due / 1000000);
-  else
-    fputs("<td>-</td></tr>", k->f);
-  fjson_object_put(body);
-  k->rows++;
+  static const char *const searched[] = {"rule.title", "asset.name", "clause.ref", "assigned.to",
+                                         "host"};
+  int match = !k->text[0] || strstr(agent, k->text);
+  for (size_t i = 0; !match && i < sizeof searched / sizeof *searched; i++)
+    match = strstr(field(body, searched[i]), k->text) != NULL;
+  if (!match || (k->status[0] && strcmp(field(body, "status"), k->status)) ||
+      atoi(field(body, "level")) < k->level) {
+    fjson_object_put(body);
+    return 0;
+  }
+  draft_item *it = &k->items[k->n++];
+  snprintf(it->agent, sizeof it->agent, "%s", agent);
+  it->body = body;
+  it->key = sort_key(body, k->sort);
   return 0;
+}
+
+static int by_key(const void *a, const void *b) {
+  const draft_item *x = a, *y = b;
+  return x->key < y->key ? 1 : x->key > y->key ? -1 : 0;
+}
+
+/* 1 when the account decides on drafts: an analyst (its agency's) or the
+ * center's staff; reviewers only review reports. */
+static int decides(const req *q) {
+  return !strcmp(q->a.role, "analyst") || !strcmp(q->a.role, "center");
+}
+
+static void draft_line(req *q, FILE *f, const draft_item *it) {
+  static const char *const cols[] = {"level",       "rule.title", "clause.ref", "asset.name",
+                                     "first_seen",  "last_seen",  "count",      "status",
+                                     "assigned.to", NULL};
+  fjson_object *body = it->body;
+  int open = !strcmp(field(body, "status"), "open");
+  int64_t due = 0;
+  fputs("<tr><td>", f);
+  if (open && decides(q)) {
+    fputs("<input type=\"checkbox\" form=\"bulk\" name=\"sel\" value=\"", f);
+    esc(f, it->agent);
+    fprintf(f, "/%s\"> ", field(body, "id"));
+  }
+  fputs("<a href=\"/draft?id=", f);
+  esc(f, it->agent);
+  fprintf(f, "/%s\">", field(body, "id"));
+  esc(f, it->agent);
+  fputs("/", f);
+  esc(f, field(body, "id"));
+  fputs("</a></td>", f);
+  cells(f, body, cols);
+  if (open && soc_time_parse_ns(field(body, "report_due"), &due) == 0)
+    fprintf(f, "<td><span data-due=\"%" PRId64 "\"></span></td></tr>", due / 1000000);
+  else
+    fputs("<td>-</td></tr>", f);
+}
+
+static void select_box(FILE *f, const char *name, const char *cur, const char *const *values,
+                       const char *const *labels) {
+  fprintf(f, "<select name=\"%s\">", name);
+  for (size_t i = 0; values[i]; i++) {
+    fprintf(f, "<option value=\"%s\"%s>", values[i], strcmp(cur, values[i]) ? "" : " selected");
+    esc(f, labels[i]);
+    fputs("</option>", f);
+  }
+  fputs("</select>", f);
+}
+
+/* The drafts' filter, their table, and the form that acts on the selected. */
+static size_t drafts_table(req *q, FILE *f) {
+  drafts_ctx k = {.q = q};
+  char level[4] = "";
+  char topic[300];
+  param(q, "status", k.status, sizeof k.status);
+  param(q, "q", k.text, sizeof k.text);
+  param(q, "sort", k.sort, sizeof k.sort);
+  param(q, "level", level, sizeof level);
+  k.level = atoi(level);
+  fprintf(f, "<h1>%s</h1><form method=\"get\" action=\"/\" class=\"filter\">",
+          T(q, "草稿 (代理程式轉送)", "Drafts (as the agents forward them)"));
+  static const char *const st_v[] = {"", "open", "confirmed", "rejected", "merged", NULL};
+  const char *st_l[] = {T(q, "全部狀態", "any status"), T(q, "未決", "open"),
+                        T(q, "已確認", "confirmed"),    T(q, "已駁回", "rejected"),
+                        T(q, "已合併", "merged"),       NULL};
+  select_box(f, "status", k.status, st_v, st_l);
+  static const char *const lv_v[] = {"", "2", "3", "4", NULL};
+  const char *lv_l[] = {T(q, "全部等級", "any level"), T(q, "2 級以上", "level 2+"),
+                        T(q, "3 級以上", "level 3+"), T(q, "4 級", "level 4"), NULL};
+  select_box(f, "level", level, lv_v, lv_l);
+  static const char *const so_v[] = {"", "level", "due", "first", "count", NULL};
+  const char *so_l[] = {T(q, "依最後發生", "by last seen"),  T(q, "依等級", "by level"),
+                        T(q, "依通報期限", "by report due"), T(q, "依首次發生", "by first seen"),
+                        T(q, "依次數", "by count"),          NULL};
+  select_box(f, "sort", k.sort, so_v, so_l);
+  fprintf(f, " <input name=\"q\" maxlength=\"100\" placeholder=\"%s\" value=\"",
+          T(q, "規則、資產、代理程式…", "rule, asset, agent…"));
+  esc(f, k.text);
+  fprintf(f, "\"> <button id=\"filter\">%s</button></form><table><tr>", T(q, "篩選", "Filter"));
+  const char *heads[] = {T(q, "編號", "ID"),
+                         T(q, "等級", "Level"),
+                         T(q, "規則", "Rule"),
+                         T(q, "條款", "Clause"),
+                         T(q, "資產", "Asset"),
+                         T(q, "首次", "First seen"),
+                         T(q, "最後", "Last seen"),
+                         T(q, "次數", "Count"),
+                         T(q, "狀態", "Status"),
+                         T(q, "指派", "Assigned to"),
+                         T(q, "§3.1 通報期限", "§3.1 report due"),
+                         NULL};
+  for (size_t i = 0; heads[i]; i++) {
+    fputs("<th>", f);
+    esc(f, heads[i]);
+    fputs("</th>", f);
+  }
+  fputs("</tr>", f);
+  if ((k.items = calloc(TRIAGE_SHOWN, sizeof *k.items))) {
+    snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
+    soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN * 4, draft_keep, &k);
+    if (k.sort[0]) qsort(k.items, k.n, sizeof *k.items, by_key);
+    for (size_t i = 0; i < k.n; i++) {
+      draft_line(q, f, &k.items[i]);
+      fjson_object_put(k.items[i].body);
+    }
+    free(k.items);
+  }
+  fputs("</table>", f);
+  if (decides(q))
+    fprintf(f,
+            "<form id=\"bulk\" method=\"post\" action=\"/reject\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">%s "
+            "<input name=\"reason\" id=\"bulk-reason\" maxlength=\"500\" size=\"40\" "
+            "placeholder=\"%s\"> <button id=\"bulk-reject\">%s</button> "
+            "<button id=\"bulk-merge\" formaction=\"/merge\">%s</button></form>",
+            q->s->csrf, T(q, "勾選的草稿:", "Selected drafts:"),
+            T(q, "駁回理由", "why they are not incidents"), T(q, "駁回", "Reject"),
+            T(q, "合併 (第一筆保留)", "Merge (the first stays)"));
+  return k.n;
 }
 
 static int alert_row(void *arg, const char *agent, const char *agency, int64_t received_ns,
@@ -524,6 +718,11 @@ static int alert_row(void *arg, const char *agent, const char *agency, int64_t r
   fjson_object *body = fjson_tokener_parse(text);
   if (!body) return 0;
   fputs("<tr><td>", k->f);
+  if (decides(k->q)) {
+    fputs("<input type=\"checkbox\" form=\"promote\" name=\"sel\" value=\"", k->f);
+    esc(k->f, agent);
+    fprintf(k->f, "/%s\"> ", field(body, "alert"));
+  }
   esc(k->f, agent);
   fputs("</td>", k->f);
   cells(k->f, body, cols);
@@ -547,17 +746,21 @@ static int triage_page(req *q) {
   FILE *f = page_open(q, T(q, "事件分流", "Triage"), &pg);
   if (!f) return 0;
   messages_ctx m = {.q = q, .f = f};
-  table_head(f, T(q, "草稿 (代理程式轉送)", "Drafts (as the agents forward them)"),
-             T(q, "編號", "ID"), T(q, "等級", "Level"), T(q, "規則", "Rule"),
-             T(q, "條款", "Clause"), T(q, "資產", "Asset"), T(q, "首次", "First seen"),
-             T(q, "最後", "Last seen"), T(q, "次數", "Count"), T(q, "狀態", "Status"),
-             T(q, "§3.1 通報期限", "§3.1 report due"), NULL);
-  messages_rows(&m, "incidents", "$.id", draft_row);
+  m.rows = drafts_table(q, f);
   table_head(f, T(q, "警示", "Alerts"), T(q, "代理程式", "Agent"), T(q, "警示", "Alert"),
              T(q, "草稿", "Draft"), T(q, "等級", "Level"), T(q, "規則", "Rule"),
              T(q, "影響", "Impact"), T(q, "首次", "First seen"), T(q, "最後", "Last seen"),
              T(q, "次數", "Count"), NULL);
   messages_rows(&m, "alerts", "$.alert", alert_row);
+  if (decides(q))
+    fprintf(f,
+            "<form id=\"promote\" method=\"post\" action=\"/promote\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">%s <select name=\"level\">"
+            "<option value=\"0\">%s</option><option>1</option><option>2</option>"
+            "<option>3</option><option>4</option></select> <button id=\"promote-go\">%s"
+            "</button></form>",
+            q->s->csrf, T(q, "勾選的警示升為事件草稿,等級", "Promote the selected alerts, level"),
+            T(q, "建議", "suggested"), T(q, "升級", "Promote"));
   table_head(
       f, T(q, "通報", "Reports"), T(q, "編號", "ID"), T(q, "機關", "Agency"), T(q, "等級", "Level"),
       T(q, "狀態", "State"), T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
@@ -592,18 +795,18 @@ typedef struct notes_ctx {
   const char *id;
 } notes_ctx;
 
-static int note_row(void *arg, int64_t seq, int64_t at_ns, const char *account, const char *action,
-                    const char *target, const char *detail) {
+static int note_row(void *arg, const soc_audit_row *r) {
   notes_ctx *n = arg;
-  (void)seq;
-  if (strcmp(action, "note") || strcmp(target, n->id)) return 0;
+  if (strcmp(r->action, "note") || strcmp(r->object, n->id)) return 0;
   char at[32];
-  iso(at, sizeof at, at_ns);
+  fjson_object *doc = NULL;
+  iso(at, sizeof at, r->ts_ns);
   fprintf(n->f, "<li>%s ", at);
-  esc(n->f, account);
+  esc(n->f, r->actor);
   fputs(": ", n->f);
-  esc(n->f, detail);
+  esc(n->f, entry_detail(r, &doc));
   fputs("</li>", n->f);
+  if (doc) fjson_object_put(doc);
   return 0;
 }
 
@@ -666,6 +869,7 @@ typedef struct decisions_ctx {
   req *q;
   FILE *f;
   fjson_object *applied; /* the agent's record of them: "center_decisions" */
+  int drafts;            /* 1: the decisions on drafts; 0: those on the report */
 } decisions_ctx;
 
 /* A decision of the center's on the report, and whether the agent's latest
@@ -676,6 +880,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   fjson_object *d = fjson_tokener_parse(body);
   const char *id = d ? soc_report_str(d, "id") : NULL, *by = d ? soc_report_str(d, "by") : NULL;
   const char *state = T(k->q, "待代理程式套用", "waiting for the agent");
+  if (soc_decision_on_draft(kind) != k->drafts) goto out;
   int n = k->applied ? fjson_object_array_length(k->applied) : 0;
   for (int i = 0; id && i < n; i++) {
     fjson_object *e = fjson_object_array_get_idx(k->applied, i);
@@ -696,6 +901,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   fputs("</td><td class=\"applied\">", k->f);
   esc(k->f, state);
   fputs("</td></tr>", k->f);
+out:
   if (d) fjson_object_put(d);
   return 0;
 }
@@ -752,7 +958,13 @@ static int bundle_row(void *arg, const soc_center_bundle *b) {
   fprintf(k->f, "</td><td>%" PRId64 "/%" PRId64 "</td><td>%" PRId64 "</td><td><details><pre>",
           b->have, b->chunks, b->size);
   esc(k->f, b->manifest);
-  fputs("</pre></details></td></tr>", k->f);
+  fputs("</pre></details>", k->f);
+  if (!strcmp(b->state, "verified") && b->path[0]) {
+    fputs("<a class=\"bundle-get\" href=\"/bundle?id=", k->f);
+    esc(k->f, b->id);
+    fprintf(k->f, "\">%s</a>", T(k->q, "下載證據包", "download the bundle"));
+  }
+  fputs("</td></tr>", k->f);
   return 0;
 }
 
@@ -762,6 +974,168 @@ static void bundles(req *q, FILE *f, const char *report) {
              T(q, "分段", "Chunks"), T(q, "位元組", "Bytes"), T(q, "清單", "Manifest"), NULL);
   soc_store_center_bundles_scan(q->c->store, bundle_row, &k);
   fputs("</table>", f);
+}
+
+/* ---- the report's own steps, made here for the agency ------------------------- */
+
+/* 1 for the steps the agency makes on its report (an analyst of it may). */
+static int agency_step(const char *kind) {
+  static const char *const kinds[] = {"file", "set", "recover", "close", "investigation"};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+    if (!strcmp(kind, kinds[i])) return 1;
+  return 0;
+}
+
+/* The national form's names for the fields a person fills (report.c's
+ * soc_report_settable): the step and the guideline's Chinese name. */
+static const struct form_label {
+  const char *path;
+  int step;
+  const char *zh;
+} form_labels[] = {
+    {"basic.reporter.name", 1, "通報人姓名"},
+    {"basic.reporter.phone", 1, "通報人電話"},
+    {"basic.reporter.fax", 1, "通報人傳真"},
+    {"basic.reporter.email", 1, "通報人電子郵件"},
+    {"basic.on_behalf_of", 1, "代為通報機關"},
+    {"basic.vendor", 1, "資安服務廠商"},
+    {"event.category", 2, "事件分類"},
+    {"event.subtype", 2, "事件子分類"},
+    {"event.description", 2, "事件說明"},
+    {"event.scope", 2, "影響範圍"},
+    {"event.red_team", 2, "是否為紅隊演練"},
+    {"event.affects_others", 2, "是否影響其他機關或關鍵基礎設施 (1 否, 2 不確定, 3 是)"},
+    {"event.sectors", 2, "關鍵基礎設施領域"},
+    {"event.found_by", 2, "事件發現方式"},
+    {"event.external_ref", 2, "外部通報編號"},
+    {"event.victim_ci_provider", 2, "受害者為關鍵基礎設施提供者"},
+    {"impact.confidentiality.level", 3, "機密性衝擊等級"},
+    {"impact.confidentiality.reason", 3, "機密性衝擊說明"},
+    {"impact.integrity.level", 3, "完整性衝擊等級"},
+    {"impact.integrity.reason", 3, "完整性衝擊說明"},
+    {"impact.availability.level", 3, "可用性衝擊等級"},
+    {"impact.availability.reason", 3, "可用性衝擊說明"},
+    {"support.requested", 4, "是否需要技術支援"},
+    {"support.what", 4, "需要支援內容"},
+    {"response.evidence_kept", 5, "保留之資安紀錄 (種類|起|迄)"},
+    {"response.malware_samples", 5, "惡意程式樣本數"},
+    {"response.analysis", 5, "事件分析"},
+    {"response.containment", 5, "應變處置措施 (措施|時間)"},
+    {"response.summary", 5, "應變處置摘要"},
+    {"closure.assets", 6, "受影響資產"},
+    {"closure.environment", 6, "資安環境 (ISMS、廠商、SOC)"},
+    {"closure.root_cause", 6, "事件根因"},
+    {"closure.hardening", 6, "補強措施"},
+    {"closure.measures", 6, "管理措施"},
+    {"closure.handler", 6, "處理人員"},
+};
+
+static const struct form_label *form_label_of(const char *path) {
+  for (size_t i = 0; i < sizeof form_labels / sizeof *form_labels; i++)
+    if (!strcmp(form_labels[i].path, path)) return &form_labels[i];
+  return NULL;
+}
+
+/* Fields whose value is a list the form appends to, not text to replace. */
+static int appends(const char *help) { return !strncmp(help, "append", 6); }
+
+/* The form's fields that differ from the report's (path -> text), or NULL
+ * when none does. */
+static fjson_object *changed_fields(req *q, const report_copy *x) {
+  fjson_object *body = fjson_tokener_parse(x->body), *out = fjson_object_new_object();
+  const char *help = NULL, *path;
+  char key[160], value[FIELD_MAX];
+  for (size_t i = 0; (path = soc_report_settable(i, &help)); i++) {
+    snprintf(key, sizeof key, "f.%s", path);
+    if (param(q, key, value, sizeof value) < 0) continue;
+    if (appends(help) ? !value[0] : !strcmp(value, body ? field(body, path) : "")) continue;
+    fjson_object_object_add(out, path, fjson_object_new_string(value));
+  }
+  if (body) fjson_object_put(body);
+  if (!fjson_object_object_length(out)) {
+    fjson_object_put(out);
+    out = NULL;
+  }
+  return out;
+}
+
+/* The national form, Steps 1–6, to fill: every field a person fills, with
+ * the guideline's name, prefilled from the report (the agent's draft made
+ * it), sent as one "set" decision of the fields changed. */
+static int form_page(req *q) {
+  report_copy x = {0};
+  fjson_object *body = NULL;
+  static const char *const steps[][2] = {
+      {"步驟 1 基本資料", "Step 1 basic data"},      {"步驟 2 事件", "Step 2 the event"},
+      {"步驟 3 影響等級", "Step 3 impact"},          {"步驟 4 支援", "Step 4 support"},
+      {"步驟 5 應變處置 (續報)", "Step 5 response"}, {"步驟 6 結案 (結報)", "Step 6 closure"}};
+  if (strcmp(q->a.role, "analyst") && strcmp(q->a.role, "center")) return not_found(q);
+  if (visible_report(q, &x) < 0) goto out;
+  body = fjson_tokener_parse(x.body);
+  page pg;
+  FILE *f = page_open(q, x.id, &pg);
+  if (!f) goto out;
+  fprintf(f, "<h1>%s ", T(q, "填寫通報單", "Fill in the form"));
+  esc(f, x.id);
+  fputs("</h1>", f);
+  form_open(q, f, "/set", x.id);
+  for (int step = 1; step <= 6; step++) {
+    fprintf(f, "<fieldset><legend>%s / %s</legend>", steps[step - 1][0], steps[step - 1][1]);
+    const char *help = NULL, *path;
+    for (size_t i = 0; (path = soc_report_settable(i, &help)); i++) {
+      const struct form_label *l = form_label_of(path);
+      if ((l ? l->step : 2) != step) continue;
+      fputs("<label>", f);
+      esc(f, l ? l->zh : path);
+      fputs(" <small>", f);
+      esc(f, help);
+      fputs("</small><br><input size=\"80\" maxlength=\"1000\" name=\"f.", f);
+      esc(f, path);
+      fputs("\" value=\"", f);
+      if (!appends(help) && body) esc(f, field(body, path));
+      fputs("\"></label>", f);
+    }
+    fputs("</fieldset>", f);
+  }
+  fprintf(f, "<button id=\"save-form\">%s</button></form>",
+          T(q, "儲存 (經代理程式套用)", "Save (the agent applies it)"));
+  page_send(q, &pg);
+out:
+  if (body) fjson_object_put(body);
+  free(x.body);
+  return 0;
+}
+
+/* A step with a choice of two (value, label), posted as name; the button's
+ * id is the action's name. */
+static void choice_form(req *q, FILE *f, const char *action, const char *id, const char *label,
+                        const char *name, const char *choices[2][2], const char *button) {
+  form_open(q, f, action, id);
+  fprintf(f, "<label>%s <select name=\"%s\">", label, name);
+  for (int i = 0; i < 2; i++)
+    fprintf(f, "<option value=\"%s\">%s</option>", choices[i][0], choices[i][1]);
+  fprintf(f, "</select></label><button id=\"%s\">%s</button></form>", action + 1, button);
+}
+
+/* The agency's steps on the report page: fill, file, damage controlled /
+ * recovered, close, investigation report. */
+static void agency_forms(req *q, FILE *f, const report_copy *x) {
+  fputs("<p><a id=\"fill\" href=\"/form?id=", f);
+  esc(f, x->id);
+  fprintf(f, "\">%s</a></p>", T(q, "填寫通報單 (步驟 1–6)", "Fill in the form (Steps 1–6)"));
+  const char *via[][2] = {{"platform", T(q, "通報平台", "the platform")},
+                          {"phone", T(q, "電話 (平台無法使用)", "phone (platform down)")}};
+  choice_form(q, f, "/file", x->id, T(q, "通報方式", "Filed via"), "via", via,
+              T(q, "通報", "File"));
+  const char *st[][2] = {{"controlled", T(q, "損害控制", "damage controlled")},
+                         {"recovered", T(q, "完成復原", "recovered")}};
+  choice_form(q, f, "/recover", x->id, T(q, "處理狀態", "Status"), "status", st,
+              T(q, "續報", "Report it"));
+  form_open(q, f, "/close", x->id);
+  fprintf(f, "<button id=\"close\">%s</button></form>", T(q, "結報", "Close"));
+  form_open(q, f, "/investigation", x->id);
+  fprintf(f, "<button id=\"investigation\">%s</button></form>",
+          T(q, "調查報告已提交", "Investigation report submitted"));
 }
 
 static int report_page(req *q) {
@@ -787,6 +1161,7 @@ static int report_page(req *q) {
   fprintf(f, "\">STIX 2.1</a></p>");
   if (readable) clocks(q, f, &v);
   decisions(q, f, &x);
+  if (!strcmp(q->a.role, "analyst") || !strcmp(q->a.role, "center")) agency_forms(q, f, &x);
   bundles(q, f, x.id);
   fprintf(f, "<h2>%s</h2><pre id=\"form\">",
           T(q, "通報單 (步驟 1–6)", "The national form (Steps 1–6)"));
@@ -796,7 +1171,7 @@ static int report_page(req *q) {
     fputs(T(q, "無法解讀這份通報", "this document cannot be read as a report"), f);
   fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
   notes_ctx n = {.f = f, .id = x.id};
-  soc_store_console_audit_scan(q->c->store, note_row, &n);
+  soc_store_audit_scan(q->c->store, 0, 0, note_row, &n);
   fputs("</ul>", f);
   form_open(q, f, "/note", x.id);
   fprintf(f,
@@ -815,6 +1190,14 @@ out:
   return 0;
 }
 
+/* An id as a download's file name: "ag1/3" -> "ag1-3". */
+static void file_name(const char *id, char *name, size_t cap) {
+  size_t i = 0;
+  for (; id[i] && i + 1 < cap; i++)
+    name[i] = (id[i] == '/' || id[i] == '"' || (unsigned char)id[i] < 0x20) ? '-' : id[i];
+  name[i] = '\0';
+}
+
 /* The form as text or STIX, as a download. */
 static int report_export(req *q, int stix) {
   report_copy x = {0};
@@ -830,10 +1213,7 @@ static int report_export(req *q, int stix) {
     goto out;
   }
   char name[256];
-  size_t i = 0;
-  for (; x.id[i] && i + 1 < sizeof name; i++) /* "ag1/3" -> "ag1-3" */
-    name[i] = (x.id[i] == '/' || x.id[i] == '"' || (unsigned char)x.id[i] < 0x20) ? '-' : x.id[i];
-  name[i] = '\0';
+  file_name(x.id, name, sizeof name);
   snprintf(extra, sizeof extra, "Content-Disposition: attachment; filename=\"%s.%s\"\r\n", name,
            stix ? "stix.json" : "txt");
   audit(q, q->a.name, "download", x.id, stix ? "stix" : "text");
@@ -846,23 +1226,84 @@ out:
   return 0;
 }
 
+typedef struct bundle_copy {
+  char id[256], report[256], path[4096];
+  int verified;
+} bundle_copy;
+
+static int copy_bundle(void *arg, const soc_center_bundle *b) {
+  bundle_copy *x = arg;
+  snprintf(x->id, sizeof x->id, "%s", b->id);
+  snprintf(x->report, sizeof x->report, "%s", b->report);
+  snprintf(x->path, sizeof x->path, "%s", b->path);
+  x->verified = !strcmp(b->state, "verified") && b->path[0];
+  return 0;
+}
+
+/* A verified evidence bundle's archive (the BagIt tar the center checked),
+ * for who may see its report; at most BUNDLE_SERVED_MAX bytes (larger ones
+ * are fetched on the center's host). */
+#define BUNDLE_SERVED_MAX (64 * 1024 * 1024)
+static int bundle_download(req *q) {
+  char id[256], extra[400], name[256];
+  bundle_copy b = {0};
+  report_copy x = {0};
+  char *data = NULL;
+  FILE *in = NULL;
+  if (param(q, "id", id, sizeof id) < 0 ||
+      soc_store_center_bundle_get(q->c->store, id, copy_bundle, &b) < 0 ||
+      soc_store_center_report_get(q->c->store, b.report, copy_report, &x) < 0 ||
+      !may_see(q, x.agency) || !b.verified) {
+    not_found(q);
+    goto out;
+  }
+  long n = -1;
+  if ((in = fopen(b.path, "rb")) && fseek(in, 0, SEEK_END) == 0) n = ftell(in);
+  if (n < 0 || n > BUNDLE_SERVED_MAX || fseek(in, 0, SEEK_SET) != 0 ||
+      !(data = malloc(n ? (size_t)n : 1)) || fread(data, 1, (size_t)n, in) != (size_t)n) {
+    plain(q, n > BUNDLE_SERVED_MAX ? "413 Content Too Large" : "500 Internal Server Error",
+          "the bundle cannot be served here; fetch it on the center's host\n");
+    goto out;
+  }
+  file_name(b.id, name, sizeof name);
+  snprintf(extra, sizeof extra, "Content-Disposition: attachment; filename=\"%s.tar\"\r\n", name);
+  audit(q, q->a.name, "download", b.id, "bundle");
+  answer(q, "200 OK", extra, "application/x-tar", data, (size_t)n);
+out:
+  if (in) fclose(in);
+  free(data);
+  free(x.body);
+  return 0;
+}
+
 /* review (reviewer, center), level and support (center): the center's
  * decision through the outbox, as `soccollector review|support` makes it. */
 static int decide(req *q, const char *kind) {
   report_copy x = {0};
+  fjson_object *fields = NULL;
   char result[512] = "", reason[512] = "", level[4] = "", why[SOC_CENTER_DECIDE_WHY_MAX], to[320];
-  int center = !strcmp(q->a.role, "center");
-  if (!center && !(strcmp(kind, "review") == 0 && !strcmp(q->a.role, "reviewer")))
+  int center = !strcmp(q->a.role, "center"), own = agency_step(kind);
+  if (!center && !(strcmp(kind, "review") == 0 && !strcmp(q->a.role, "reviewer")) &&
+      !(own && !strcmp(q->a.role, "analyst")))
     return not_found(q);
   if (visible_report(q, &x) < 0) goto out;
   param(q, "result", result, sizeof result);
   param(q, "reason", reason, sizeof reason);
   param(q, "level", level, sizeof level);
+  char via[16] = "", status_[16] = "";
+  param(q, "via", via, sizeof via);
+  param(q, "status", status_, sizeof status_);
   soc_center_decide_opts o = {.at_ns = q->now_ns,
                               .by = q->a.name,
                               .reason = reason[0] ? reason : NULL,
                               .result = result,
-                              .level = atoi(level)};
+                              .level = atoi(level),
+                              .via = via[0] ? via : NULL,
+                              .status = status_[0] ? status_ : NULL};
+  if (!strcmp(kind, "set") && !(o.fields = fields = changed_fields(q, &x))) {
+    plain(q, "400 Bad Request", "no field changed\n");
+    goto out;
+  }
   int64_t n = 0;
   int status =
       soc_center_decide(q->c->cfg, q->c->center, q->c->store, x.id, kind, &o, &n, why, sizeof why);
@@ -871,9 +1312,11 @@ static int decide(req *q, const char *kind) {
     plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
     goto out;
   }
+  atomic_store(&q->c->decided, 1);
   snprintf(to, sizeof to, "/report?id=%s", x.id);
   redirect(q, to, NULL);
 out:
+  if (fields) fjson_object_put(fields);
   free(x.body);
   return 0;
 }
@@ -892,6 +1335,192 @@ static int note(req *q) {
 out:
   free(x.body);
   return 0;
+}
+
+/* ---- drafts: the analyst's decisions --------------------------------------- */
+
+typedef struct draft_copy {
+  char agent[128], agency[NAME_MAX_LEN + 1];
+  int64_t id;
+  fjson_object *body;
+} draft_copy;
+
+static int copy_draft(void *arg, const char *agent, const char *agency, int64_t received_ns,
+                      const char *text) {
+  draft_copy *x = arg;
+  (void)received_ns;
+  snprintf(x->agent, sizeof x->agent, "%s", agent);
+  snprintf(x->agency, sizeof x->agency, "%s", agency);
+  x->body = fjson_tokener_parse(text);
+  return 0;
+}
+
+/* "agent/number" split; the agent is what comes before the last '/'. */
+static int split_ref(const char *ref, char *agent, size_t cap, int64_t *id) {
+  const char *slash = strrchr(ref, '/');
+  char *end = NULL;
+  if (!slash || slash == ref || (size_t)(slash - ref) >= cap) return -EINVAL;
+  long long v = strtoll(slash + 1, &end, 10);
+  if (*end || v <= 0 || slash[1] < '1' || slash[1] > '9') return -EINVAL;
+  snprintf(agent, cap, "%.*s", (int)(slash - ref), ref);
+  *id = v;
+  return 0;
+}
+
+/* A hidden field "sel" naming the draft, for the draft page's forms. */
+static void draft_form(req *q, FILE *f, const char *action, const draft_copy *x) {
+  fprintf(f,
+          "<form method=\"post\" action=\"%s\"><input type=\"hidden\" name=\"csrf\" "
+          "value=\"%s\"><input type=\"hidden\" name=\"sel\" value=\"",
+          action, q->s->csrf);
+  esc(f, x->agent);
+  fprintf(f, "/%" PRId64 "\">", x->id);
+}
+
+/* A draft's form of one field (input: its element) and a button. */
+static void one_field(req *q, FILE *f, const char *action, const draft_copy *x, const char *input,
+                      const char *label, const char *id, const char *button) {
+  draft_form(q, f, action, x);
+  fprintf(f, "<label>%s %s</label><button id=\"%s\">%s</button></form>", label, input, id, button);
+}
+
+static void draft_forms(req *q, FILE *f, const draft_copy *x) {
+  if (!strcmp(field(x->body, "status"), "open")) {
+    draft_form(q, f, "/confirm", x);
+    fprintf(f, "<label>%s <select name=\"level\"><option value=\"0\">%s %s</option>",
+            T(q, "確認為資安事件,等級", "Confirm as an incident, level"), T(q, "建議", "suggested"),
+            field(x->body, "level"));
+    for (int l = 1; l <= 4; l++) fprintf(f, "<option>%d</option>", l);
+    fprintf(f, "</select></label><label>%s <select name=\"category\"><option value=\"\">%s",
+            T(q, "事件分類", "Category"), T(q, "不變", "as suggested"));
+    for (int c = SOC_CATEGORY_WEB_ATTACK; c <= SOC_CATEGORY_OTHER; c++)
+      fprintf(f, "<option value=\"%s\">%s / %s</option>", soc_incident_category_name(c),
+              soc_incident_category_name_zh(c), soc_incident_category_name(c));
+    fprintf(f,
+            "</select></label><label>%s <input name=\"reason\" maxlength=\"500\" size=\"60\">"
+            "</label><button id=\"confirm\">%s</button></form>",
+            T(q, "等級變更理由", "Reason for another level"), T(q, "確認", "Confirm"));
+    one_field(q, f, "/reject", x, "<input name=\"reason\" maxlength=\"500\" size=\"60\" required>",
+              T(q, "駁回理由 (非資安事件)", "Why it is not an incident"), "reject",
+              T(q, "駁回", "Reject"));
+    one_field(q, f, "/assign", x, "<input name=\"to\" maxlength=\"64\" required>",
+              T(q, "指派分析人員", "Assign to analyst"), "assign", T(q, "指派", "Assign"));
+  }
+  one_field(q, f, "/draft-note", x,
+            "<textarea name=\"text\" maxlength=\"1000\" rows=\"2\" cols=\"80\" "
+            "required></textarea>",
+            T(q, "新增註記", "Add a note"), "draft-note", T(q, "送出", "Save"));
+}
+
+static int draft_page(req *q) {
+  char ref[256], agent[128], report[300];
+  draft_copy x = {0};
+  if (param(q, "id", ref, sizeof ref) < 0 || split_ref(ref, agent, sizeof agent, &x.id) < 0)
+    return not_found(q);
+  char topic[300];
+  snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
+  if (soc_store_console_latest_get(q->c->store, topic, "$.id", agent, x.id, copy_draft, &x) < 0 ||
+      !x.body || !may_see(q, x.agency)) {
+    not_found(q);
+    goto out;
+  }
+  snprintf(report, sizeof report, "%s/%" PRId64, x.agent, x.id);
+  page pg;
+  FILE *f = page_open(q, report, &pg);
+  if (!f) goto out;
+  fprintf(f, "<h1>%s ", T(q, "草稿", "Draft"));
+  esc(f, report);
+  fprintf(f, " — %s %s, ", T(q, "等級", "level"), field(x.body, "level"));
+  esc(f, field(x.body, "status"));
+  fputs("</h1>", f);
+  report_copy r = {0};
+  if (soc_store_center_report_get(q->c->store, report, copy_report, &r) == 0) {
+    fputs("<p><a id=\"report-link\" href=\"/report?id=", f);
+    esc(f, report);
+    fprintf(f, "\">%s</a></p>", T(q, "通報單", "The report"));
+  }
+  free(r.body);
+  static const char *const rows[][3] = {{"rule.title", "規則", "Rule"},
+                                        {"clause.ref", "條款", "Clause"},
+                                        {"asset.name", "資產", "Asset"},
+                                        {"first_seen", "首次", "First seen"},
+                                        {"last_seen", "最後", "Last seen"},
+                                        {"count", "次數", "Count"},
+                                        {"category", "事件分類", "Category"},
+                                        {"assigned.to", "指派", "Assigned to"},
+                                        {"rejected.reason", "駁回理由", "Rejected because"}};
+  fputs("<table>", f);
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    fprintf(f, "<tr><th>%s</th><td>", T(q, rows[i][1], rows[i][2]));
+    esc(f, field(x.body, rows[i][0]));
+    fputs("</td></tr>", f);
+  }
+  fputs("</table>", f);
+  decisions_ctx k = {.q = q, .f = f, .drafts = 1};
+  if (!fjson_object_object_get_ex(x.body, "center_decisions", &k.applied) ||
+      !fjson_object_is_type(k.applied, fjson_type_array))
+    k.applied = NULL;
+  table_head(f, T(q, "主控台的決定", "Decisions made here"), "ID", T(q, "種類", "Kind"),
+             T(q, "時間", "At"), T(q, "決定者", "By"), T(q, "套用", "Applied"), NULL);
+  soc_store_center_decisions_scan(q->c->store, report, decision_row, &k);
+  fputs("</table>", f);
+  if (decides(q)) draft_forms(q, f, &x);
+  fprintf(f, "<details><summary>%s</summary><pre>", T(q, "原始 JSON", "The JSON as received"));
+  esc(f, fjson_object_to_json_string_ext(x.body, FJSON_TO_STRING_PRETTY));
+  fputs("</pre></details>", f);
+  audit(q, q->a.name, "view", report, "");
+  page_send(q, &pg);
+out:
+  if (x.body) fjson_object_put(x.body);
+  return 0;
+}
+
+/* confirm, reject, merge, note, assign (on the selected drafts) and promote
+ * (the selected alerts): through decide.c and the outbox, for the agent's
+ * inbox to apply. Reject, note and assign take many drafts, one decision
+ * each; merge and promote make one decision of all. */
+static int draft_decide(req *q, const char *kind) {
+  char sel[SOC_CENTER_DRAFT_IDS_MAX][160], agent[128] = "", other[128];
+  char level[4] = "", reason[512] = "", category[32] = "", text[FIELD_MAX] = "", to[80] = "";
+  char why[SOC_CENTER_DECIDE_WHY_MAX], next[320] = "/";
+  int64_t ids[SOC_CENTER_DRAFT_IDS_MAX];
+  size_t n = 0;
+  if (!decides(q)) return not_found(q);
+  while (n < SOC_CENTER_DRAFT_IDS_MAX && param_nth(q, "sel", n, sel[n], sizeof sel[n]) == 0) {
+    if (split_ref(sel[n], n ? other : agent, sizeof agent, &ids[n]) < 0 ||
+        (n && strcmp(other, agent)))
+      return plain(q, "400 Bad Request", "one agent's drafts or alerts, as agent/number\n");
+    n++;
+  }
+  if (!n) return plain(q, "400 Bad Request", "nothing selected\n");
+  param(q, "level", level, sizeof level);
+  param(q, "reason", reason, sizeof reason);
+  param(q, "category", category, sizeof category);
+  param(q, "text", text, sizeof text);
+  param(q, "to", to, sizeof to);
+  soc_center_decide_opts o = {.at_ns = q->now_ns,
+                              .by = q->a.name,
+                              .reason = reason[0] ? reason : NULL,
+                              .level = atoi(level)};
+  int together = !strcmp(kind, "merge") || !strcmp(kind, "promote");
+  for (size_t i = 0; i < (together ? 1 : n); i++) {
+    soc_center_draft_opts d = {.agent = agent,
+                               .ids = together ? ids : &ids[i],
+                               .n = together ? n : 1,
+                               .category = category,
+                               .text = text[0] ? text : NULL,
+                               .to = to[0] ? to : NULL,
+                               .agency_only = strcmp(q->a.role, "center") ? q->a.agency : NULL};
+    int64_t num = 0;
+    int status =
+        soc_center_decide_draft(q->c->cfg, q->c->store, kind, &o, &d, &num, why, sizeof why);
+    audit(q, q->a.name, status ? "decision-refused" : kind, sel[together ? 0 : i], why);
+    if (status == 3) return not_found(q);
+    if (status) return plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
+    atomic_store(&q->c->decided, 1);
+  }
+  if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
+  return redirect(q, next, NULL);
 }
 
 typedef struct agents_ctx {
@@ -930,31 +1559,93 @@ static int agents_page(req *q) {
   return page_send(q, &pg);
 }
 
-static int audit_line(void *arg, int64_t seq, int64_t at_ns, const char *account,
-                      const char *action, const char *target, const char *detail) {
+static int audit_line(void *arg, const soc_audit_row *r) {
   FILE *f = arg;
   char at[32];
-  iso(at, sizeof at, at_ns);
-  fprintf(f, "<tr><td>%" PRId64 "</td><td>%s</td><td>", seq, at);
-  esc(f, account);
+  fjson_object *doc = NULL;
+  iso(at, sizeof at, r->ts_ns);
+  fprintf(f, "<tr><td>%" PRId64 "</td><td>%s</td><td>", r->seq, at);
+  esc(f, r->actor);
   fputs("</td><td>", f);
-  esc(f, action);
+  esc(f, r->action);
   fputs("</td><td>", f);
-  esc(f, target);
+  esc(f, r->object);
   fputs("</td><td>", f);
-  esc(f, detail);
-  fputs("</td></tr>", f);
+  esc(f, entry_detail(r, &doc));
+  fprintf(f, "</td><td class=\"hash\">%.12s…</td></tr>", r->hash);
+  if (doc) fjson_object_put(doc);
   return 0;
 }
 
+/* The chain checked, then every entry, oldest first. */
 static int audit_page(req *q) {
   page pg;
+  soc_audit_report rep;
   FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &pg);
   if (!f) return 0;
+  if (soc_audit_verify(q->c->store, &rep) < 0)
+    fprintf(f, "<p class=\"err\" id=\"chain\">%s</p>", T(q, "無法讀取", "cannot read the store"));
+  else if (rep.ok)
+    fprintf(f, "<p id=\"chain\">%s: %" PRId64 " %s, %s <code>%s</code></p>",
+            T(q, "稽核鏈完整", "the chain is intact"), rep.entries, T(q, "筆", "entries"),
+            T(q, "鏈首", "head"), rep.head);
+  else {
+    fprintf(f, "<p class=\"err\" id=\"chain\">%s #%" PRId64 ": ",
+            T(q, "稽核鏈遭竄改", "the chain is broken at"), rep.bad_seq);
+    esc(f, rep.what);
+    fputs("</p>", f);
+  }
   table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
-             T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"), NULL);
-  soc_store_console_audit_scan(q->c->store, audit_line, f);
+             T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"),
+             T(q, "雜湊", "Hash"), NULL);
+  soc_store_audit_scan(q->c->store, 0, 0, audit_line, f);
   fputs("</table>", f);
+  return page_send(q, &pg);
+}
+
+static int campaign_line(void *arg, const soc_campaign *c) {
+  triage_ctx *k = arg; /* a page's table and its rows */
+  char first[32], last[32];
+  iso(first, sizeof first, c->first_ns);
+  iso(last, sizeof last, c->last_ns);
+  fputs("<tr><td>", k->f);
+  esc(k->f, c->kind);
+  fputs("</td><td>", k->f);
+  esc(k->f, c->source);
+  fprintf(k->f, "</td><td>%zu</td><td>%" PRId64 "</td><td>%s</td><td>%s</td><td>", c->nag + c->more,
+          c->alerts, first, last);
+  for (size_t i = 0; i < c->nag; i++) {
+    esc(k->f, c->ag[i].agency);
+    fprintf(k->f, " (%" PRId64 ")%s", c->ag[i].alerts, i + 1 < c->nag ? ", " : "");
+  }
+  if (c->more) fprintf(k->f, " … +%zu", c->more);
+  fputs("</td></tr>", k->f);
+  k->rows++;
+  return 0;
+}
+
+/* Sources that several agencies' alerts named (`soccollector campaigns`),
+ * over the last ?days= (1 to 90; default 1); notices are sent by the
+ * command. */
+static int campaigns_page(req *q) {
+  char days_s[8] = "";
+  param(q, "days", days_s, sizeof days_s);
+  int days = atoi(days_s);
+  if (days < 1 || days > 90) days = 1;
+  page pg;
+  FILE *f = page_open(q, T(q, "跨機關攻擊活動", "Campaigns"), &pg);
+  if (!f) return 0;
+  triage_ctx k = {.q = q, .f = f};
+  fprintf(f, "<p>%s %d %s</p>", T(q, "最近", "The last"), days, T(q, "天", "day(s)"));
+  table_head(f, T(q, "跨機關攻擊活動", "Campaigns across agencies"), T(q, "種類", "Kind"),
+             T(q, "來源", "Source"), T(q, "機關數", "Agencies"), T(q, "警示數", "Alerts"),
+             T(q, "首次收到", "First received"), T(q, "最後收到", "Last received"),
+             T(q, "機關 (警示)", "Agencies (alerts)"), NULL);
+  int rc = soc_campaigns_scan(q->c->store, q->now_ns - days * INT64_C(86400000000000),
+                              campaign_line, &k);
+  fputs("</table>", f);
+  if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
+  if (!k.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
   return page_send(q, &pg);
 }
 
@@ -1168,6 +1859,12 @@ static int dispatch(req *q) {
     if (!strcmp(q->path, "/review")) return decide(q, "review");
     if (!strcmp(q->path, "/level")) return decide(q, "level");
     if (!strcmp(q->path, "/support")) return decide(q, "support");
+    if (q->path[0] == '/' && agency_step(q->path + 1)) return decide(q, q->path + 1);
+    static const char *const drafts[][2] = {{"/confirm", "confirm"}, {"/reject", "reject"},
+                                            {"/merge", "merge"},     {"/draft-note", "note"},
+                                            {"/assign", "assign"},   {"/promote", "promote"}};
+    for (size_t i = 0; i < sizeof drafts / sizeof *drafts; i++)
+      if (!strcmp(q->path, drafts[i][0])) return draft_decide(q, drafts[i][1]);
     return not_found(q);
   }
   if (lang_cookie[0]) {
@@ -1177,13 +1874,17 @@ static int dispatch(req *q) {
   }
   if (!strcmp(q->path, "/")) return triage_page(q);
   if (!strcmp(q->path, "/report")) return report_page(q);
+  if (!strcmp(q->path, "/draft")) return draft_page(q);
+  if (!strcmp(q->path, "/form")) return form_page(q);
   if (!strcmp(q->path, "/report.txt")) return report_export(q, 0);
   if (!strcmp(q->path, "/report.stix")) return report_export(q, 1);
+  if (!strcmp(q->path, "/bundle")) return bundle_download(q);
   if (!strcmp(q->a.role, "center")) {
     if (!strcmp(q->path, "/agents")) return agents_page(q);
     if (!strcmp(q->path, "/audit")) return audit_page(q);
     if (!strcmp(q->path, "/summary")) return summary_page(q);
     if (!strcmp(q->path, "/quarantine")) return quarantine_page(q);
+    if (!strcmp(q->path, "/campaigns")) return campaigns_page(q);
   }
   return not_found(q);
 }
@@ -1204,23 +1905,36 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   randombytes_buf(random, sizeof random);
   int rc = soc_console_hash(random, sizeof random, c->decoy);
   if (rc == 0) rc = soc_center_new(cfg, &c->center);
-  if (rc == 0) rc = soc_http_server_start(cfg->console.listen, handle, c, &c->server);
+  /* With TLS the console itself listens where only the TLS front reaches it */
+  const char *plain_at = cfg->console.tls_cert ? "127.0.0.1:0" : cfg->console.listen;
+  if (rc == 0) rc = soc_http_server_start(plain_at, handle, c, &c->server);
+  if (rc < 0)
+    fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", plain_at, strerror(-rc));
+  if (rc == 0 && cfg->console.tls_cert)
+    rc = soc_console_tls_start(cfg->console.listen, cfg->console.tls_cert, cfg->console.tls_key,
+                               soc_metrics_server_port(c->server), &c->tls);
   if (rc < 0) {
-    fprintf(stderr, "soccollector: console: cannot listen on %s: %s\n", cfg->console.listen,
-            strerror(-rc));
     soc_console_free(c);
     return rc;
   }
   /* the port bound (listen may say 0), for the operator and the demo */
-  fprintf(stderr, "soccollector: console at http://%.*s:%u/\n",
+  fprintf(stderr, "soccollector: console at %s://%.*s:%u/\n", c->tls ? "https" : "http",
           (int)(strrchr(cfg->console.listen, ':') - cfg->console.listen), cfg->console.listen,
-          soc_metrics_server_port(c->server));
+          c->tls ? soc_console_tls_port(c->tls) : soc_metrics_server_port(c->server));
   *out = c;
   return 0;
 }
 
+int soc_console_decided(soc_console *c) { return c ? atomic_exchange(&c->decided, 0) : 0; }
+
+int soc_console_check(const soc_collector_config *cfg, char *why, unsigned why_len) {
+  if (!cfg->console.listen || !cfg->console.tls_cert) return 0;
+  return soc_console_tls_check(cfg->console.tls_cert, cfg->console.tls_key, why, why_len);
+}
+
 void soc_console_free(soc_console *c) {
   if (!c) return;
+  soc_console_tls_free(c->tls);
   soc_metrics_server_free(c->server);
   soc_store_close(c->store);
   soc_center_free(c->center);

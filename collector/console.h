@@ -18,6 +18,7 @@
 #define SOC_COLLECTOR_CONSOLE_H
 
 #include "soc/config.h"
+#include "soc/store.h"
 
 typedef struct soc_console soc_console;
 
@@ -26,11 +27,24 @@ typedef struct soc_console soc_console;
 int soc_console_start(const soc_collector_config *cfg, soc_console **out);
 /* NULL is a no-op. */
 void soc_console_free(soc_console *c);
+/* For --check-config: with console.tls_cert, that the certificate and key
+ * load and match. Returns 0 or -EINVAL with why filled. */
+int soc_console_check(const soc_collector_config *cfg, char *why, unsigned why_len);
+/* 1 once after the console recorded a decision (then 0 until the next), so
+ * the collector's loop sends the outbox at once instead of at its next
+ * sweep: a person waits for it. Any thread; NULL: 0. */
+int soc_console_decided(soc_console *c);
 
 /* The stored form of a password: Argon2id (crypto_pwhash_str_alg) with
  * libsodium's interactive limits. OUT: out (NUL-terminated). 0 or -ENOMEM. */
 #define SOC_CONSOLE_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 int soc_console_hash(const char *password, size_t len, char out[SOC_CONSOLE_HASH_MAX]);
+
+/* One action of account's on target into center.db's hash-chained audit
+ * log (audit.h): actor the account, details {"detail": detail}. In s's
+ * open transaction if any. Returns 0 or a negative errno. */
+int soc_console_audit(soc_store *s, const char *account, const char *action, const char *target,
+                      const char *detail);
 
 /* `soccollector user add|passwd|disable ...`: -1 when argv[0] is not
  * "user", else the exit status. */

@@ -168,7 +168,7 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
     status = 2;
     goto out;
   }
-  if (rc == 0) rc = soc_store_console_audit(s, at, os_user, sub, name, role ? role : "");
+  if (rc == 0) rc = soc_console_audit(s, os_user, sub, name, role ? role : "");
   if (rc < 0) {
     fprintf(stderr, "soccollector: user %s: %s\n", sub, soc_store_errmsg(s));
     goto out;

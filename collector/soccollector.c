@@ -830,6 +830,8 @@ static int run(const soc_collector_config *cfg) {
      * decisions delivered; now and then, overdue supervisor reviews are
      * flagged and what is still undelivered goes out again. */
     if (c.outbox) soc_center_outbox_poll(c.outbox, 0);
+    if (c.outbox && soc_console_decided(console) && soc_center_outbox_send(c.outbox) < 0)
+      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
     if (mono_ms() - c.swept_ms < SWEEP_MS) continue;
     c.swept_ms = mono_ms();
     int dropped = 0;
@@ -1165,6 +1167,7 @@ int main(int argc, char **argv) {
   }
   soc_diag *diag = soc_diag_new();
   soc_collector_config *cfg = NULL;
+  char why[400];
   if (!diag) return 1;
   int rc = soc_collector_config_load(path, check ? SOC_CONFIG_CHECK_REFERENCES : 0, &cfg, diag);
   soc_diag_print(diag, stderr);
@@ -1172,6 +1175,9 @@ int main(int argc, char **argv) {
   if (rc < 0) {
     fprintf(stderr, "soccollector: %s: %zu error(s), %zu warning(s); configuration refused\n", path,
             soc_diag_errors(diag), soc_diag_warnings(diag));
+    status = 2;
+  } else if (check && soc_console_check(cfg, why, sizeof why) < 0) {
+    fprintf(stderr, "soccollector: %s: %s; configuration refused\n", path, why);
     status = 2;
   } else if (check) {
     printf("%s: configuration OK (collector %s, group %s)\n", path, cfg->collector.id,

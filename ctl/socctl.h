@@ -11,6 +11,7 @@ typedef struct socctl_env {
 } socctl_env;
 
 #include "soc/config.h"
+#include "soc/deadline.h"
 #include "soc/store.h"
 
 #include <stddef.h>
@@ -95,12 +96,8 @@ struct fjson_object;
 int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
                     struct fjson_object *details);
 
-/* Inside confirm's transaction: turns the confirmed draft (row, body) into
- * its report (report.c), with the evidence of it and of the drafts merged
- * into it, and queues the report for the center. Returns 0 or the exit
- * status to fail with. */
-struct soc_draft_row;
-int socctl_report_create(socctl_tx *t, const soc_draft_row *row, struct fjson_object *body,
-                         const char *analyst, int64_t at_ns);
+/* Loads the agent's deadline table (report.regime); prints the problem.
+ * OUT: *out, owned by the caller. Returns 0 or the exit status to fail with. */
+int socctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out);
 
 #endif

@@ -31,13 +31,14 @@
 #include "soc/tz.h"
 #include "soc/deadline.h"
 #include "soc/event.h"
+#include "soc/json_obj.h"
 #include "soc/report.h"
 #include "soc/report_export.h"
 
 #define MAX_SETS 32
 #define MAX_DEADLINES 32
 
-static int load_regime(const char *cmd, const soc_config *cfg, soc_regime **out) {
+int socctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out) {
   soc_diag *diag = soc_diag_new();
   if (!diag) return 1;
   const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
@@ -50,15 +51,6 @@ static int load_regime(const char *cmd, const soc_config *cfg, soc_regime **out)
   return rc < 0 ? 1 : 0;
 }
 
-static fjson_object *parse_body(const char *body) {
-  fjson_object *o = body ? fjson_tokener_parse(body) : NULL;
-  if (o && !fjson_object_is_type(o, fjson_type_object)) {
-    fjson_object_put(o);
-    o = NULL;
-  }
-  return o;
-}
-
 /* Stores r as its next revision and queues it for the center. */
 static int save(socctl_tx *t, fjson_object *r, const soc_regime *g, int64_t now_ns) {
   if (soc_report_save(t->store, r, g, now_ns / 1000000000LL) < 0) {
@@ -66,84 +58,6 @@ static int save(socctl_tx *t, fjson_object *r, const soc_regime *g, int64_t now_
     return 1;
   }
   return 0;
-}
-
-/* ---- created by confirm ---- */
-
-typedef struct ev_ctx {
-  fjson_object *r;
-  size_t dropped;
-} ev_ctx;
-
-static int add_one_evidence(void *arg, const soc_evidence_row *e) {
-  ev_ctx *c = arg;
-  if (soc_report_add_evidence(c->r, e->source, e->stream, e->pos, e->ts, e->line, e->len) == 1)
-    c->dropped++;
-  return 0;
-}
-
-int socctl_report_create(socctl_tx *t, const soc_draft_row *row, fjson_object *body,
-                         const char *analyst, int64_t at_ns) {
-  const soc_config *cfg = t->cfg;
-  const soc_contact *c0 = cfg->ncontacts ? &cfg->contacts[0] : NULL;
-  soc_report_origin o = {
-      .agent_id = cfg->agent.id,
-      .agency = cfg->agent.agency,
-      .authority = (int)cfg->agent.authority,
-      .reporter_name = cfg->report.reporter_name ? cfg->report.reporter_name
-                       : c0                      ? c0->name
-                                                 : NULL,
-      .reporter_phone = cfg->report.reporter_phone ? cfg->report.reporter_phone
-                        : c0                       ? c0->phone
-                                                   : NULL,
-      .reporter_fax = cfg->report.reporter_fax,
-      .reporter_email = cfg->report.reporter_email ? cfg->report.reporter_email
-                        : c0                       ? c0->email
-                                                   : NULL,
-      .vendor = cfg->report.vendor,
-      .regime = cfg->report.regime,
-  };
-  soc_regime *g = NULL;
-  fjson_object *r = NULL;
-  ev_ctx ev = {0};
-  int status = load_regime(t->cmd, cfg, &g);
-  if (status) goto out;
-  status = 1;
-  if (soc_report_new(&o, row->id, body, analyst, at_ns, &r) < 0) {
-    fprintf(stderr, "socctl %s: draft %lld cannot become a report (no level?)\n", t->cmd,
-            (long long)row->id);
-    goto out;
-  }
-  ev.r = r;
-  if (soc_store_evidence_scan(t->store, row->id, add_one_evidence, &ev) < 0) goto store_err;
-  /* drafts merged into this one: their spans, hosts, rules and evidence */
-  fjson_object *merged = NULL;
-  if (fjson_object_object_get_ex(body, "merged", &merged) &&
-      fjson_object_is_type(merged, fjson_type_array)) {
-    for (int i = 0; i < fjson_object_array_length(merged); i++) {
-      fjson_object *m = fjson_object_array_get_idx(merged, i), *mid = NULL;
-      int64_t id =
-          fjson_object_is_type(m, fjson_type_object) && fjson_object_object_get_ex(m, "id", &mid)
-              ? fjson_object_get_int64(mid)
-              : fjson_object_get_int64(m);
-      soc_draft_row other = {0};
-      if (id <= 0 || soc_store_draft_get(t->store, id, &other) < 0) continue;
-      fjson_object *ob = parse_body(other.body);
-      if (ob) soc_report_fold_draft(r, id, ob);
-      if (ob) fjson_object_put(ob);
-      int rc = soc_store_evidence_scan(t->store, id, add_one_evidence, &ev);
-      soc_draft_row_clear(&other);
-      if (rc < 0) goto store_err;
-    }
-  }
-  status = save(t, r, g, at_ns);
-  goto out;
-store_err:
-  fprintf(stderr, "socctl %s: %s\n", t->cmd, soc_store_errmsg(t->store));
-out:
-  if (r) fjson_object_put(r);
-  soc_regime_free(g);
-  return status;
 }
 
 /* ---- changes ---- */
@@ -297,7 +211,7 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
   int64_t now = soc_now_real_ns(), at = o.at_ns ? o.at_ns : now;
   char from[SOC_REPORT_STATE_MAX] = "", object[48];
   if ((status = socctl_tx_open(&t, env, cmd))) goto out;
-  if ((status = load_regime(cmd, t.cfg, &g))) goto out;
+  if ((status = socctl_load_regime(cmd, t.cfg, &g))) goto out;
   int rc = soc_store_report_get(t.store, o.id, &row);
   if (rc == -ENOENT) {
     fprintf(stderr, "socctl %s: no report %lld (a draft becomes a report when confirmed)\n", cmd,
@@ -305,7 +219,7 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
     status = 2;
     goto out;
   }
-  if (rc < 0 || !(r = parse_body(row.body))) {
+  if (rc < 0 || !(r = soc_json_parse_object(row.body))) {
     fprintf(stderr, "socctl %s: report %lld: %s\n", cmd, (long long)o.id,
             rc < 0 ? soc_store_errmsg(t.store) : "its stored document is not JSON");
     status = 1;
@@ -369,7 +283,7 @@ static const char *mark(const view *v, const soc_deadline *d) {
 
 static int list_one(void *arg, const soc_report_row *row) {
   view *v = arg;
-  fjson_object *r = parse_body(row->body);
+  fjson_object *r = soc_json_parse_object(row->body);
   if (!r) return 0;
   soc_deadline d = {0};
   int has = next_due(r, v->g, v->now_s, &d);
@@ -419,7 +333,7 @@ static int view_open(view *v, const char *cmd, soc_config *cfg, soc_regime **g, 
   memset(v, 0, sizeof *v);
   v->cfg = cfg;
   v->now_s = (now_ns ? now_ns : soc_now_real_ns()) / 1000000000LL;
-  int status = load_regime(cmd, cfg, g);
+  int status = socctl_load_regime(cmd, cfg, g);
   v->g = *g;
   return status;
 }
@@ -526,7 +440,7 @@ int socctl_report(const socctl_env *env, int argc, char **argv) {
     status = 2;
     goto out;
   }
-  if (rc < 0 || !(r = parse_body(row.body))) {
+  if (rc < 0 || !(r = soc_json_parse_object(row.body))) {
     fprintf(stderr, "socctl report: %lld: %s\n", (long long)id,
             rc < 0 ? soc_store_errmsg(store) : "its stored document is not JSON");
     goto out;
@@ -559,7 +473,7 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
   view *v = arg;
   soc_deadline d[MAX_DEADLINES];
   size_t n = 0;
-  fjson_object *r = parse_body(row->body);
+  fjson_object *r = soc_json_parse_object(row->body);
   if (!r) return 0;
   if (soc_report_deadlines(r, v->g, v->now_s, d, MAX_DEADLINES, &n) < 0) n = 0;
   for (size_t i = 0; i < n; i++) {

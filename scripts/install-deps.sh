@@ -11,7 +11,7 @@ PACKAGES="
   libyaml-dev libssl-dev libzstd-dev libpcre2-dev libcmocka-dev zlib1g-dev
   libsodium-dev
   kcat yara sqlite3 python3 lintian clang-format iproute2
-  libsystemd-dev systemd-container mmdebstrap curl
+  libsystemd-dev systemd-container mmdebstrap curl openssl
   postgresql libpq-dev
   chromium chromium-driver python3-selenium fonts-wqy-microhei
 "

@@ -201,7 +201,9 @@ typedef struct soc_collector_config {
     char *listen;
   } metrics;
   struct {
-    char *listen;         /* NULL: no console; else loopback "HOST:PORT" (docs/CONSOLE.md) */
+    char *listen;         /* NULL: no console; "HOST:PORT", loopback unless TLS (docs/CONSOLE.md) */
+    char *tls_cert;       /* NULL: plain HTTP; else HTTPS with this PEM chain ... */
+    char *tls_key;        /* ... and this key */
     int64_t session_idle; /* seconds a session lives without a request */
   } console;
 } soc_collector_config;

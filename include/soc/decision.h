@@ -36,10 +36,24 @@ typedef struct soc_decision {
 int soc_decision_parse(const void *data, size_t len, soc_decision *out, char *why, size_t why_len);
 void soc_decision_clear(soc_decision *d); /* NULL-safe, idempotent */
 
+/* 1 when kind is an analyst's decision on drafts or alerts (confirm,
+ * reject, merge, note, promote, assign: agent/analyst.c applies them),
+ * rather than one on a report (review, level, support) or a notice. */
+int soc_decision_on_draft(const char *kind);
+
 /* The report number when d->report is "<agent id>/<number>" of this agent
  * (other agents of the agency read the same topic). Returns the number,
  * or 0 when the decision is about someone else's report. */
 int64_t soc_decision_report_number(const soc_decision *d, const char *agent_id);
+
+/* d's change to report r through the report's lifecycle calls (review,
+ * level, support; and the agency's own steps made in the console: file,
+ * set (its "fields": path -> text, as `socctl set`), recover ("status":
+ * controlled or recovered), close, investigation), at time at, without
+ * recording it: what the center checks on its copy before sending d, and
+ * what soc_decision_apply does. Returns 0, or -EINVAL / -EPERM with why. */
+int soc_decision_change(const soc_decision *d, fjson_object *r, int64_t at, char *why,
+                        size_t why_len);
 
 /* Applies d to report r (a socagent.report/1 document) and records it in
  * r's "center_decisions" list, applied or refused: a refused decision is

@@ -16,5 +16,8 @@ void soc_json_add_str(fjson_object *o, const char *k, const char *v);
 /* o[k] = the RFC 3339 UTC time of ns with milliseconds; nothing is added
  * when ns cannot be written as one. */
 void soc_json_add_time(fjson_object *o, const char *k, int64_t ns);
+/* The JSON object text holds (a stored body), or NULL when text is NULL or
+ * holds anything else. Owned by the caller. */
+fjson_object *soc_json_parse_object(const char *text);
 
 #endif

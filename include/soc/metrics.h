@@ -50,6 +50,11 @@ typedef int (*soc_metrics_render_fn)(void *arg, soc_metrics_text *t);
 int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss /* OUT */,
                              socklen_t *len /* OUT */, const char **why);
 
+/* The same, for a listener that authenticates its clients itself (the
+ * console over TLS): any address. */
+int soc_listen_parse_any(const char *s, struct sockaddr_storage *ss /* OUT */,
+                         socklen_t *len /* OUT */, const char **why);
+
 /* Binds listen and starts the server's thread. Returns 0 or a negative
  * errno (-EADDRINUSE, -EACCES for a port below 1024 without privilege ...).
  * OUT: *out, free with soc_metrics_server_free. */
@@ -85,6 +90,12 @@ typedef void (*soc_http_handler_fn)(void *arg, int fd, const soc_http_request *r
 /* As soc_metrics_server_start, with handler answering every request. */
 int soc_http_server_start(const char *listen, soc_http_handler_fn handler, void *arg,
                           soc_metrics_server **out);
+/* A listener on any address (soc_listen_parse_any) whose thread hands each
+ * accepted connection to conn, one at a time; the server closes it after.
+ * For the console's TLS front (collector/console_tls.c). */
+typedef void (*soc_tcp_conn_fn)(void *arg, int fd);
+int soc_tcp_server_start(const char *listen, soc_tcp_conn_fn conn, void *arg,
+                         soc_metrics_server **out);
 /* Sends one response: extra is more header lines, each ending in CRLF
  * (may be NULL). */
 void soc_http_respond(int fd, const char *status, const char *extra, const char *type,

@@ -704,7 +704,7 @@ typedef int (*soc_audit_row_cb)(void *arg, const soc_audit_row *r);
 int soc_store_audit_scan(soc_store *s, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
                          void *arg);
 
-/* ---- the console's accounts and audit (store_console.c) -------------------- */
+/* ---- the console's accounts (store_console.c; its audit: audit.h) ---------- */
 
 typedef struct soc_console_user {
   const char *name, *hash, *role, *agency;
@@ -720,14 +720,6 @@ int soc_store_console_user_add(soc_store *s, const soc_console_user *u);
 int soc_store_console_user_set(soc_store *s, const char *name, const char *hash, int64_t at_ns);
 /* name's row to cb, or -ENOENT. */
 int soc_store_console_user_get(soc_store *s, const char *name, soc_console_user_cb cb, void *arg);
-/* One action of account's, kept for good. */
-int soc_store_console_audit(soc_store *s, int64_t at_ns, const char *account, const char *action,
-                            const char *target, const char *detail);
-typedef int (*soc_console_audit_cb)(void *arg, int64_t seq, int64_t at_ns, const char *account,
-                                    const char *action, const char *target, const char *detail);
-/* Every action, oldest first. */
-int soc_store_console_audit_scan(soc_store *s, soc_console_audit_cb cb, void *arg);
-
 /* The latest message of each (agent, id) on topic (id: the JSON path of
  * the body's own id, e.g. "$.id" for drafts, "$.alert" for alerts), newest
  * first, at most limit; agency is the one the agent was enrolled with (else
@@ -736,5 +728,10 @@ typedef int (*soc_console_message_cb)(void *arg, const char *agent, const char *
                                       int64_t received_ns, const char *body);
 int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *id_path,
                                   size_t limit, soc_console_message_cb cb, void *arg);
+/* The latest message of agent on topic whose id_path is id: one call of cb,
+ * or -ENOENT. */
+int soc_store_console_latest_get(soc_store *s, const char *topic, const char *id_path,
+                                 const char *agent, int64_t id, soc_console_message_cb cb,
+                                 void *arg);
 
 #endif

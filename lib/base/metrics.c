@@ -58,7 +58,8 @@ struct soc_metrics_server {
   soc_metrics_render_fn render;
   void *render_arg;
   soc_http_handler_fn handler;
-  void *arg; /* the handler's; the server itself for metrics */
+  void *arg;            /* the handler's (or conn's); the server itself for metrics */
+  soc_tcp_conn_fn conn; /* NULL: HTTP requests for handler */
 };
 
 /* ---- the text format -------------------------------------------------------- */
@@ -167,8 +168,8 @@ int soc_metrics_text_render(soc_metrics_text *t, char **text, size_t *len) {
 
 /* ---- the listening address ---------------------------------------------------- */
 
-int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-                             const char **why) {
+static int listen_parse(const char *s, int loopback_only, struct sockaddr_storage *ss,
+                        socklen_t *len, const char **why) {
   char host[64];
   const char *colon = s ? strrchr(s, ':') : NULL;
   memset(ss, 0, sizeof *ss);
@@ -195,7 +196,7 @@ int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen
       *why = "not an IPv6 address in brackets";
       return -EINVAL;
     }
-    if (!IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr)) {
+    if (loopback_only && !IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr)) {
       *why = "the endpoint has no authentication: only a loopback address ([::1]) is accepted";
       return -EINVAL;
     }
@@ -205,10 +206,11 @@ int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen
     return 0;
   }
   if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
-    *why = "expected an IPv4 address, [::1] or localhost";
+    *why = loopback_only ? "expected an IPv4 address, [::1] or localhost"
+                         : "expected an IPv4 address, an IPv6 address in brackets or localhost";
     return -EINVAL;
   }
-  if ((ntohl(a4->sin_addr.s_addr) >> 24) != 127) {
+  if (loopback_only && (ntohl(a4->sin_addr.s_addr) >> 24) != 127) {
     *why = "the endpoint has no authentication: only a loopback address (127.0.0.0/8) is accepted";
     return -EINVAL;
   }
@@ -216,6 +218,16 @@ int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen
   a4->sin_port = htons((uint16_t)port);
   *len = sizeof *a4;
   return 0;
+}
+
+int soc_metrics_listen_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+                             const char **why) {
+  return listen_parse(s, 1, ss, len, why);
+}
+
+int soc_listen_parse_any(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+                         const char **why) {
+  return listen_parse(s, 0, ss, len, why);
 }
 
 /* ---- the server ------------------------------------------------------------------ */
@@ -405,7 +417,10 @@ static void *run(void *arg) {
     if (!(p[0].revents & POLLIN)) continue;
     int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) continue;
-    serve(s, c);
+    if (s->conn)
+      s->conn(s->arg, c);
+    else
+      serve(s, c);
     close(c);
   }
   return NULL;
@@ -413,8 +428,9 @@ static void *run(void *arg) {
 
 unsigned soc_metrics_server_port(const soc_metrics_server *s) { return s ? s->port : 0; }
 
-static int server_start(const char *listen_at, soc_http_handler_fn handler,
-                        soc_metrics_render_fn render, void *arg, soc_metrics_server **out) {
+static int server_start(const char *listen_at, int loopback_only, soc_http_handler_fn handler,
+                        soc_tcp_conn_fn conn, soc_metrics_render_fn render, void *arg,
+                        soc_metrics_server **out) {
   int result = -EINVAL;
   struct sockaddr_storage ss;
   socklen_t sl;
@@ -426,8 +442,9 @@ static int server_start(const char *listen_at, soc_http_handler_fn handler,
   s->render = render;
   s->render_arg = arg;
   s->handler = handler;
+  s->conn = conn;
   s->arg = render ? (void *)s : arg;
-  if (soc_metrics_listen_parse(listen_at, &ss, &sl, &why) < 0) goto out;
+  if (listen_parse(listen_at, loopback_only, &ss, &sl, &why) < 0) goto out;
   s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   s->stop_fd = eventfd(0, EFD_CLOEXEC);
   if (s->fd < 0 || s->stop_fd < 0) {
@@ -456,12 +473,17 @@ out:
 
 int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
                              soc_metrics_server **out) {
-  return server_start(listen_at, serve_metrics, render, arg, out);
+  return server_start(listen_at, 1, serve_metrics, NULL, render, arg, out);
 }
 
 int soc_http_server_start(const char *listen_at, soc_http_handler_fn handler, void *arg,
                           soc_metrics_server **out) {
-  return server_start(listen_at, handler, NULL, arg, out);
+  return server_start(listen_at, 1, handler, NULL, NULL, arg, out);
+}
+
+int soc_tcp_server_start(const char *listen_at, soc_tcp_conn_fn conn, void *arg,
+                         soc_metrics_server **out) {
+  return server_start(listen_at, 0, NULL, conn, NULL, arg, out);
 }
 
 void soc_metrics_server_free(soc_metrics_server *s) {

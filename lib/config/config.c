@@ -101,8 +101,19 @@ static const soc_field console_fields[] = {
     {.key = "listen",
      .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_collector_config, console.listen),
-     .help = "serve the web console at http://HOST:PORT/ for a reverse proxy that adds TLS; "
-             "HOST must be loopback (127.0.0.1, [::1]); unset: no console"},
+     .help = "serve the web console at HOST:PORT: HTTPS with tls_cert and tls_key (any "
+             "address), else plain HTTP for a reverse proxy that adds TLS, on a loopback HOST "
+             "only (127.0.0.1, [::1]); unset: no console"},
+    {.key = "tls_cert",
+     .type = SOC_FIELD_STRING,
+     .flags = SOC_FIELD_PATH,
+     .offset = offsetof(soc_collector_config, console.tls_cert),
+     .help = "the console's certificate chain (PEM, the server's first): HTTPS on console.listen"},
+    {.key = "tls_key",
+     .type = SOC_FIELD_STRING,
+     .flags = SOC_FIELD_PATH,
+     .offset = offsetof(soc_collector_config, console.tls_key),
+     .help = "the private key of tls_cert (PEM); readable by the collector only"},
     {.key = "session_idle",
      .type = SOC_FIELD_DURATION,
      .offset = offsetof(soc_collector_config, console.session_idle),
@@ -1692,10 +1703,21 @@ int soc_collector_config_load(const char *path, unsigned flags, soc_collector_co
                       &cfg->metrics.listen) < 0;
   bad |= soc_schema_apply(console_fields, NFIELDS(console_fields), soc_ynode_get(root, "console"),
                           cfg, &l.ctx, "console") < 0;
+  int console_tls = cfg->console.tls_cert || cfg->console.tls_key;
+  if (console_tls && (!cfg->console.tls_cert || !cfg->console.tls_key)) {
+    soc_schema_error(&l.ctx, soc_ynode_get(root, "console"),
+                     "console: tls_cert and tls_key go together (the certificate and its key)");
+    bad = 1;
+  }
   if (cfg->console.listen &&
-      soc_metrics_listen_parse(cfg->console.listen, &console_ss, &console_sl, &why) < 0) {
+      (console_tls
+           ? soc_listen_parse_any(cfg->console.listen, &console_ss, &console_sl, &why)
+           : soc_metrics_listen_parse(cfg->console.listen, &console_ss, &console_sl, &why)) < 0) {
     soc_schema_error(&l.ctx, soc_ynode_get(soc_ynode_get(root, "console"), "listen"),
-                     "console.listen: '%s': %s", cfg->console.listen, why);
+                     "console.listen: '%s': %s%s", cfg->console.listen, why,
+                     console_tls ? ""
+                                 : " (plain HTTP; set console.tls_cert and console.tls_key to "
+                                   "serve HTTPS on another address)");
     bad = 1;
   }
   if (!bad && (flags & SOC_CONFIG_CHECK_REFERENCES)) {

@@ -13,3 +13,12 @@ void soc_json_add_time(fjson_object *o, const char *k, int64_t ns) {
   char ts[SOC_EVENT_TIME_BUF];
   if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) soc_json_add_str(o, k, ts);
 }
+
+fjson_object *soc_json_parse_object(const char *text) {
+  fjson_object *o = text ? fjson_tokener_parse(text) : NULL;
+  if (o && !fjson_object_is_type(o, fjson_type_object)) {
+    fjson_object_put(o);
+    o = NULL;
+  }
+  return o;
+}

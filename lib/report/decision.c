@@ -70,6 +70,13 @@ out:
   return result;
 }
 
+int soc_decision_on_draft(const char *kind) {
+  static const char *const kinds[] = {"confirm", "reject", "merge", "note", "promote", "assign"};
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+    if (kind && !strcmp(kind, kinds[i])) return 1;
+  return 0;
+}
+
 int64_t soc_decision_report_number(const soc_decision *d, const char *agent_id) {
   size_t n = strlen(agent_id);
   if (strncmp(d->report, agent_id, n) || d->report[n] != '/') return 0;
@@ -81,19 +88,57 @@ int64_t soc_decision_report_number(const soc_decision *d, const char *agent_id) 
   return *end || errno ? 0 : number;
 }
 
+/* "set": every field of d's "fields" object, in order; the first refused
+ * stops it. */
+static int set_fields(const soc_decision *d, fjson_object *r, char *why, size_t why_len) {
+  fjson_object *fields = NULL;
+  if (!fjson_object_object_get_ex(d->doc, "fields", &fields) ||
+      !fjson_object_is_type(fields, fjson_type_object) || !fjson_object_object_length(fields)) {
+    snprintf(why, why_len, "\"fields\" missing or not a non-empty object");
+    return -EINVAL;
+  }
+  struct fjson_object_iterator it = fjson_object_iter_begin(fields),
+                               end = fjson_object_iter_end(fields);
+  for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+    fjson_object *v = fjson_object_iter_peek_value(&it);
+    const char *path = fjson_object_iter_peek_name(&it);
+    if (!fjson_object_is_type(v, fjson_type_string)) {
+      snprintf(why, why_len, "field %.128s: not a string", path);
+      return -EINVAL;
+    }
+    int rc = soc_report_set(r, path, fjson_object_get_string(v), why, why_len);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+int soc_decision_change(const soc_decision *d, fjson_object *r, int64_t at, char *why,
+                        size_t why_len) {
+  const char *k = d->kind, *via = soc_report_str(d->doc, "via"),
+             *status = soc_report_str(d->doc, "status");
+  why[0] = 0;
+  if (!strcmp(k, "review"))
+    return soc_report_review(r, d->by, d->result ? d->result : "", "center", at, why, why_len);
+  if (!strcmp(k, "level"))
+    return soc_report_relevel(r, d->level, d->by, d->reason, at, why, why_len);
+  if (!strcmp(k, "support")) return soc_report_support_dispatched(r, d->by, at, why, why_len);
+  if (!strcmp(k, "file"))
+    return soc_report_file(r, via && *via ? via : "platform", d->by, at, why, why_len);
+  if (!strcmp(k, "recover")) {
+    int st = !status ? 0 : !strcmp(status, "controlled") ? 2 : !strcmp(status, "recovered") ? 3 : 0;
+    return soc_report_recover(r, st, d->by, at, why, why_len);
+  }
+  if (!strcmp(k, "close")) return soc_report_close(r, d->by, at, why, why_len);
+  if (!strcmp(k, "investigation")) return soc_report_investigation(r, d->by, at, why, why_len);
+  if (!strcmp(k, "set")) return set_fields(d, r, why, why_len);
+  snprintf(why, why_len, "unknown decision kind '%.64s'", k);
+  return -EINVAL;
+}
+
 int soc_decision_apply(const soc_decision *d, fjson_object *r, char *why, size_t why_len) {
-  int rc = -EINVAL;
   int64_t at = d->at_ns, disc = soc_report_time(r, "event.discovered");
   if (at < disc) at = disc;
-  why[0] = 0;
-  if (!strcmp(d->kind, "review"))
-    rc = soc_report_review(r, d->by, d->result ? d->result : "", "center", at, why, why_len);
-  else if (!strcmp(d->kind, "level"))
-    rc = soc_report_relevel(r, d->level, d->by, d->reason, at, why, why_len);
-  else if (!strcmp(d->kind, "support"))
-    rc = soc_report_support_dispatched(r, d->by, at, why, why_len);
-  else
-    snprintf(why, why_len, "unknown decision kind '%.64s'", d->kind);
+  int rc = soc_decision_change(d, r, at, why, why_len);
   fjson_object *rec = fjson_object_new_object(), *list = NULL;
   fjson_object_object_add(rec, "id", fjson_object_new_string(d->id));
   fjson_object_object_add(rec, "kind", fjson_object_new_string(d->kind));

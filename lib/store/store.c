@@ -550,6 +550,21 @@ static const char *const center_migrations[] = {
     "  target TEXT NOT NULL,\n"
     "  detail TEXT NOT NULL\n"
     ");",
+    /* the console's actions (and `soccollector user`) go into a
+     * hash-chained log, the agent's own format (audit.c, store_audit.c):
+     * each entry chained to the one before by prev_hash, the head kept in
+     * meta as "audit.head". console_audit keeps the rows made before it
+     * and is no longer written. */
+    "CREATE TABLE audit(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  object TEXT NOT NULL,\n"
+    "  details TEXT NOT NULL,\n"
+    "  prev_hash TEXT NOT NULL,\n"
+    "  hash TEXT NOT NULL\n"
+    ");",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

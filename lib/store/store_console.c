@@ -1,5 +1,5 @@
 /*
- * store_console — the console's accounts and its audit rows in center.db
+ * store_console — the console's accounts and the messages it lists in center.db
  * (see soc/store.h). Off the hot path: statements are prepared per call.
  */
 #include <errno.h>
@@ -58,33 +58,6 @@ int soc_store_console_user_get(soc_store *s, const char *name, soc_console_user_
   return soc_store_rows(s, st, "cannot read the account", -ENOENT, user_row, (void *)cb, arg);
 }
 
-int soc_store_console_audit(soc_store *s, int64_t at_ns, const char *account, const char *action,
-                            const char *target, const char *detail) {
-  sqlite3_stmt *st = NULL;
-  int rc = soc_store_prep(s, &st, "cannot record the action",
-                          "INSERT INTO console_audit(at_ns, account, action, target, detail)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5)",
-                          "issss", at_ns, account, action, target, detail);
-  if (rc < 0) return rc;
-  return soc_store_done(s, st, "cannot record the action", NULL);
-}
-
-static int audit_row(sqlite3_stmt *st, void *cb, void *arg) {
-  return ((soc_console_audit_cb)cb)(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                    soc_store_text(st, 2), soc_store_text(st, 3),
-                                    soc_store_text(st, 4), soc_store_text(st, 5));
-}
-
-int soc_store_console_audit_scan(soc_store *s, soc_console_audit_cb cb, void *arg) {
-  sqlite3_stmt *st = NULL;
-  int rc = soc_store_prep(s, &st, "cannot read the console's audit",
-                          "SELECT seq, at_ns, account, action, target, detail"
-                          " FROM console_audit ORDER BY seq",
-                          "");
-  if (rc < 0) return rc;
-  return soc_store_rows(s, st, "cannot read the console's audit", 0, audit_row, (void *)cb, arg);
-}
-
 static int message_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_console_message_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
                                       sqlite3_column_int64(st, 2), soc_store_text(st, 3));
@@ -103,4 +76,19 @@ int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *i
       "ssi", topic, id_path, (int64_t)limit);
   if (rc < 0) return rc;
   return soc_store_rows(s, st, "cannot read the messages", 0, message_row, (void *)cb, arg);
+}
+
+int soc_store_console_latest_get(soc_store *s, const char *topic, const char *id_path,
+                                 const char *agent, int64_t id, soc_console_message_cb cb,
+                                 void *arg) {
+  sqlite3_stmt *st = NULL;
+  int rc = soc_store_prep(
+      s, &st, "cannot read the message",
+      "SELECT m.agent, COALESCE(e.agency, a.agency, ''), m.received_ns, m.body FROM message m"
+      " LEFT JOIN enrolment e ON e.agent = m.agent LEFT JOIN agent a ON a.id = m.agent"
+      " WHERE m.rowid = (SELECT max(rowid) FROM message WHERE topic = ?1 AND agent = ?2"
+      "   AND json_valid(body) AND json_extract(body, ?3) = ?4)",
+      "sssi", topic, agent, id_path, id);
+  if (rc < 0) return rc;
+  return soc_store_rows(s, st, "cannot read the message", -ENOENT, message_row, (void *)cb, arg);
 }

@@ -28,6 +28,31 @@ echo 'console: { listen: "0.0.0.0:8443" }' >>"$T/bad.yaml"
 run "$COLL" -c "$T/bad.yaml" --check-config
 expect_status 2
 expect_err "console.listen: '0.0.0.0:8443': the endpoint has no authentication: only a loopback address"
+expect_err "set console.tls_cert and console.tls_key"
+# HTTPS with a configured certificate: any address; both files, and matching
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/other.key" 2>/dev/null
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 0
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "tls_cert and tls_key go together"
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/other.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "console.tls_key: $T/other.key: "
+expect_err "mismatch"
+cp "$T/center.yaml" "$T/tls.yaml"
+echo "console: { listen: \"0.0.0.0:8443\", tls_cert: \"$T/none.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls.yaml"
+run "$COLL" -c "$T/tls.yaml" --check-config
+expect_status 2
+expect_err "console.tls_cert: $T/none.crt"
 run "$COLL" "${C[@]}" --help-config
 expect_out "console.listen"
 
@@ -58,7 +83,7 @@ rows = db.execute("select name, hash, role, agency, authority from console_user 
 assert [r[0] for r in rows] == ["ana", "bob", "boss", "rev"], rows
 assert all(r[1].startswith("$argon2id$") and sys.argv[2] not in r[1] for r in rows), rows
 assert ("rev", 36) == (rows[3][0], rows[3][4]) and rows[0][3] == "A", rows
-assert db.execute("select count(*) from console_audit where action = \"add\" and account like \"os:%\"").fetchone()[0] == 4
+assert db.execute("select count(*) from audit where action = \"add\" and actor like \"os:%\"").fetchone()[0] == 4
 ' "$T/center/center.db" "$PW"
 
 # two agencies, one agent and one report each (A's agent reports to authority 36)
@@ -79,7 +104,8 @@ for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
                 '"report_due":"2030-01-01T00:00:00Z","clause":{"ref":"4.1"}}' % agency))
     db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
                " values ('soc.alerts', 0, ?, ?, 'h', ?, ?)",
-               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"}}' % agency))
+               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"},'
+                '"agent":{"agency":"%s"},"source":{"ip":"203.0.113.9"}}' % (agency, agency)))
 db.commit()
 PY
 
@@ -87,6 +113,7 @@ PY
 PORT=$(free_port)
 echo "console: { listen: \"127.0.0.1:$PORT\" }" >>"$T/center.yaml"
 "$COLL" "${C[@]}" 2>"$T/coll.err" &
+CPID=$!
 up() { curl -s -o /dev/null "http://127.0.0.1:$PORT/login"; }
 wait_for 30 "the console listening" up
 CHECKS=$((CHECKS + 1))
@@ -105,9 +132,73 @@ expect_out 303
 check_py "every action in the audit with its account" '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-acts = set(db.execute("select account, action from console_audit").fetchall())
+acts = set(db.execute("select actor, action from audit").fetchall())
 for want in [("ana", "login"), ("ana", "login-failed"), ("ana", "note"), ("ana", "logout"),
              ("ana", "refused"), ("bob", "login-locked"), ("ana", "view"), ("os:" + sys.argv[2], "disable")]:
     assert want in acts, (want, acts)
 ' "$T/center/center.db" "$(id -un)"
+
+# --- HTTPS in the collector -----------------------------------------------------------
+kill "$CPID" && wait "$CPID" 2>/dev/null
+SPORT=$(free_port)
+echo "console: { listen: \"127.0.0.1:$SPORT\", tls_cert: \"$T/tls.crt\", tls_key: \"$T/tls.key\" }" >>"$T/tls2.yaml"
+grep -v '^console:' "$T/center.yaml" >"$T/https.yaml"
+cat "$T/tls2.yaml" >>"$T/https.yaml"
+"$COLL" -c "$T/https.yaml" 2>"$T/https.err" &
+sup() { curl -sk -o /dev/null "https://127.0.0.1:$SPORT/login"; }
+wait_for 30 "the console listening over TLS" sup
+grep -q "console at https://127.0.0.1:$SPORT/" "$T/https.err" || fail "the HTTPS address not said: $(cat "$T/https.err")"
+run curl -sk -w '%{http_code}' "https://127.0.0.1:$SPORT/login"
+expect_out 200
+expect_out "登入"
+run curl -s --cacert "$T/tls.crt" -o /dev/null -w '%{http_code}' "https://localhost:$SPORT/login"
+expect_out 200
+# plain HTTP to the TLS port gets no page
+run curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SPORT/login"
+[ "$OUT" != 200 ] || fail "plain HTTP answered on the HTTPS port"
+# log in over TLS: the cookie is Secure; the session works through the front
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=ana" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+grep -qi '^Set-Cookie: soc_session=[0-9a-f]*; Path=/; HttpOnly; SameSite=Strict; Secure' <<<"$hdrs" ||
+  fail "no Secure session cookie over TLS: $hdrs"
+cookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/"
+expect_out 200
+# a TLS client that never finishes its handshake does not hold the console
+python3 -c 'import socket,sys,time; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.send(b"\x16\x03\x01"); time.sleep(30)' "$SPORT" &
+SLOW=$!
+sleep 0.5
+run curl -sk -m 20 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$SPORT/login"
+expect_out 200
+kill "$SLOW" 2>/dev/null
+
+# --- the audit is a hash chain: intact, then one entry edited -------------------------
+run add cto --role center
+expect_status 0
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=cto" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+cookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
+expect_out "稽核鏈完整"
+expect_out "<td>note</td>"
+check_py "the console's chain verifies as the agent's does" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select seq, prev_hash, hash from audit order by seq").fetchall()
+assert len(rows) > 20 and rows[0][1] == "0" * 64, rows[:2]
+assert all(rows[i][1] == rows[i - 1][2] for i in range(1, len(rows))), "a broken link"
+assert db.execute("select value from meta where key = \"audit.head\"").fetchone()[0].endswith(rows[-1][2])
+' "$T/center/center.db"
+# the center's campaigns: one address both agencies' alerts name; not for analysts
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns"
+expect_out "<td>source.ip</td><td>203.0.113.9</td><td>2</td><td>2</td>"
+expect_out "A (1), B (1)"
+hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=ana" --data-urlencode "password=$PW" \
+  "https://127.0.0.1:$SPORT/login")
+acookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
+run curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/campaigns"
+expect_out 404
+sqlite3 "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
+expect_out "稽核鏈遭竄改 #3"
 finish

@@ -1,6 +1,9 @@
 """The console's main flow in a real browser (headless chromium through
 chromium-driver and selenium), at 1366x768, with a screenshot of each page:
-console_browser.py PORT PASSWORD REPORT-ID SCREENSHOT-DIR"""
+console_browser.py PORT PASSWORD REPORT-ID SCREENSHOT-DIR DRAFT
+
+The analyst also confirms DRAFT at level 3 in the browser, fills the form
+and files the report, each applied by the agent before the next."""
 import os
 import sys
 import time
@@ -8,6 +11,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait as _Wait
 
@@ -18,7 +22,7 @@ def WebDriverWait(drv, seconds):
     return _Wait(drv, seconds,
                  ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
-PORT, PW, RID, SHOTS = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+PORT, PW, RID, SHOTS, DRAFT = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 BASE = "http://127.0.0.1:%d" % PORT
 FAILS = 0
 
@@ -40,9 +44,13 @@ drv.set_page_load_timeout(30)
 n = 0
 
 
+T0 = time.monotonic()
+
+
 def shot(name):
     global n
     n += 1
+    print("console_browser: %5.1f s: %s" % (time.monotonic() - T0, name))
     path = os.path.join(SHOTS, "%02d-%s.png" % (n, name))
     check(drv.save_screenshot(path), "screenshot " + path)
 
@@ -70,7 +78,12 @@ try:
     login("ana")
     check(RID in drv.page_source, "the analyst's triage lists the report")
     shot("triage")
-    drv.find_element(By.LINK_TEXT, RID).click()
+    drv.find_element(By.CSS_SELECTOR, "a[href='/draft?id=%s']" % RID).click()
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "report-link"))
+    check("代理程式已套用" in drv.page_source, "the draft page shows the confirm applied")
+    shot("draft")
+    drv.find_element(By.ID, "report-link").click()
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "form"))
     form = drv.find_element(By.ID, "form").text
     check("Step 1" in form and "Step 6" in form, "the national form on the page: %r" % form[:200])
     check(drv.find_element(By.CSS_SELECTOR, "[data-due]").text != "", "a deadline counts down")
@@ -78,6 +91,36 @@ try:
     drv.find_element(By.CSS_SELECTOR, "form[action='/note'] button").click()
     WebDriverWait(drv, 20).until(lambda d: "已聯絡機房" in d.find_element(By.TAG_NAME, "ul").text)
     shot("report")
+    drv.find_element(By.ID, "fill").click()
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "save-form"))
+    check("SSH 暴力破解閘道器" in drv.page_source, "the form holds what was filled")
+    shot("form")
+    # a draft confirmed at level 3, its form filled and filed, all in the browser
+    drv.get(BASE + "/draft?id=" + DRAFT)
+    Select(drv.find_element(By.CSS_SELECTOR, "form[action='/confirm'] select[name='level']")
+           ).select_by_visible_text("3")
+    drv.find_element(By.CSS_SELECTOR, "form[action='/confirm'] input[name='reason']").send_keys(
+        "閘道器遭暴力破解")
+    drv.find_element(By.ID, "confirm").click()
+    WebDriverWait(drv, 60).until(lambda d: (d.refresh() or True) and
+                                 d.find_elements(By.ID, "report-link"))
+    check("代理程式已套用" in drv.page_source, "the browser's confirm shown applied")
+    shot("confirmed")
+    drv.find_element(By.ID, "report-link").click()
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "fill"))
+    drv.find_element(By.ID, "fill").click()
+    field = WebDriverWait(drv, 20).until(
+        lambda d: d.find_element(By.NAME, "f.event.description"))
+    field.clear()
+    field.send_keys("閘道器 SSH 暴力破解,已封鎖來源")
+    drv.find_element(By.ID, "save-form").click()
+    WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "file"))
+    drv.find_element(By.ID, "file").click()
+    WebDriverWait(drv, 60).until(lambda d: (d.refresh() or True) and
+                                 d.page_source.count("代理程式已套用") >= 2)
+    check("閘道器 SSH 暴力破解" in drv.find_element(By.ID, "form").text,
+          "the filled description in the agent's new revision")
+    shot("filed")
     drv.get(BASE + "/?lang=en")
     check("Triage" in drv.page_source, "English on request")
     shot("triage-en")

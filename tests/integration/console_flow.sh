@@ -1,10 +1,13 @@
 #!/bin/bash
-# The console's main flow with a real agent (docs/CONSOLE.md): an agent
-# confirms and files a level-3 report that reaches the center; over HTTP
-# (console_flow.py) its agency's analyst sees it with the national form and
-# its clocks, another agency's analyst does not, the authority's reviewer
-# reviews it from the console, the decision goes through the signed outbox
-# to the agent, which applies it once, and the console shows it applied.
+# The console's main flow with a real agent (docs/CONSOLE.md): the agent's
+# drafts reach the center; over HTTP (console_flow.py) its agency's analyst
+# confirms one at level 3 in the console, rejects two others at once with a
+# reason, fills the national form and files it; each decision goes through
+# the signed outbox to the agent, which applies it as socctl would (the
+# report, then the level-3 evidence bundle), and the console shows it
+# applied. Another agency's analyst gets nothing (every page and action),
+# the authority's reviewer reviews in the console, the center sees it in
+# the summary.
 # Then the same in a real browser (console_browser.py: headless chromium,
 # chromium-driver, python3-selenium) with a screenshot of every page under
 # the build tree (console-screenshots/). Without chromium the browser part
@@ -51,26 +54,38 @@ done
 
 run "$AGENT" "${A[@]}" --oneshot
 expect_status 0
-D=$("$CTL" "${A[@]}" drafts --json | python3 -c 'import json,sys; print(sorted(x["id"] for x in json.load(sys.stdin))[0])')
-run "$CTL" "${A[@]}" confirm "$D" --analyst 王小明 --level 3 --reason "gateway brute force"
-expect_status 0
-run "$CTL" "${A[@]}" file "$D" --analyst 王小明
-expect_status 0
+DRAFTS=$("$CTL" "${A[@]}" drafts --json | python3 -c 'import json,sys; print(" ".join(str(i) for i in sorted(x["id"] for x in json.load(sys.stdin))))')
+read -r D R1 R2 B _ <<<"$DRAFTS"
+[ -n "${B:-}" ] || fail "four drafts expected from the sample, got: $DRAFTS"
 RID="ag1/$D"
 
 "$AGENT" "${A[@]}" 2>"$T/agent.err" &
 "$COLL" "${C[@]}" 2>"$T/coll.err" &
-at_center() { [ "$(sqlite3 "$T/center/center.db" "select count(*) from report where id = '$RID'")" = 1 ]; }
-wait_for 60 "the report at the center" at_center || tail -5 "$T/coll.err" "$T/agent.err" >&2
+drafts_at_center() {
+  [ "$(sqlite3 "$T/center/center.db" "select count(*) from message where topic = 'soc.incidents' and agent = 'ag1'")" -ge 3 ]
+}
+wait_for 60 "the drafts at the center" drafts_at_center || tail -5 "$T/coll.err" "$T/agent.err" >&2
 
+# The analyst confirms, fills and files in the console; the agent applies
+# each decision as socctl would (agent/analyst.c, the report's lifecycle)
 CHECKS=$((CHECKS + 1))
-python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "$RID" ||
+python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "ag1" "$D" "$R1" "$R2" "$T/center/center.db" "$B" ||
   { FAILS=$((FAILS + 1)); echo "FAIL: console_flow.py" >&2; }
-check_py "the agent applied the console's review once" '
+check_py "the agent applied the console's decisions once each, as the analyst" '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-n = db.execute("select count(*) from audit where action = \"center.decision\" and actor = \"center:rev\"").fetchone()[0]
-assert n == 1, n' "$T/a/state/agent.db"
+def n(action, actor):
+    return db.execute("select count(*) from audit where action = ? and actor = ?", (action, actor)).fetchone()[0]
+assert n("center.decision", "center:rev") == 1, n("center.decision", "center:rev")
+assert n("confirm", "center:ana") == 1, n("confirm", "center:ana")
+assert n("reject", "center:ana") == 2, n("reject", "center:ana")
+assert n("center.decision", "center:ana") == 2, "set and file: %d" % n("center.decision", "center:ana")
+st = dict(db.execute("select id, status from draft").fetchall())
+assert st[int(sys.argv[2])] == "confirmed" and st[int(sys.argv[3])] == "rejected", st
+assert st[int(sys.argv[4])] == "rejected", st
+state = db.execute("select state from report where id = ?", (int(sys.argv[2]),)).fetchone()
+assert state is not None and state[0] == "reviewed", "the report the console confirmed, filed and reviewed: %s" % state
+' "$T/a/state/agent.db" "$D" "$R1" "$R2"
 
 # --- the browser ------------------------------------------------------------------
 SHOTS="$SOC_BIN/console-screenshots"
@@ -80,11 +95,23 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
   ! "$PY" -c 'import selenium' 2>/dev/null; then
-  [ "$FAILS" -eq 0 ] || finish
+  [ "$FAILS" -eq 0 ] || check_py "the browser's confirm and filing applied by the agent" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+st = db.execute("select state, level from report where id = ?", (int(sys.argv[2]),)).fetchone()
+assert st == ("reported", 3), st
+' "$T/a/state/agent.db" "$B"
+finish
   skip "no chromium, chromedriver or python3-selenium (scripts/install-deps.sh installs them)"
 fi
 rm -rf "$SHOTS" && mkdir -p "$SHOTS"
 CHECKS=$((CHECKS + 1))
-"$PY" "$SOC_SRC/tests/integration/console_browser.py" "$PORT" "$PW" "$RID" "$SHOTS" ||
+"$PY" "$SOC_SRC/tests/integration/console_browser.py" "$PORT" "$PW" "$RID" "$SHOTS" "ag1/$B" ||
   { FAILS=$((FAILS + 1)); echo "FAIL: console_browser.py" >&2; }
+check_py "the browser's confirm and filing applied by the agent" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+st = db.execute("select state, level from report where id = ?", (int(sys.argv[2]),)).fetchone()
+assert st == ("reported", 3), st
+' "$T/a/state/agent.db" "$B"
 finish
