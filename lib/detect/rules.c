@@ -158,6 +158,10 @@ void rules_rule_free(soc_rule *r) {
   strv_free(r->group_by, r->corr.ngroup_by);
   free(r->distinct);
   free(r->after_id);
+  for (size_t i = 0; r->member_group_by && i < r->nmember_group_by; i++)
+    strv_free(r->member_group_by[i], r->corr.ngroup_by);
+  free(r->member_group_by);
+  free(r->members);
   free(r);
 }
 

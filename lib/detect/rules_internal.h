@@ -158,7 +158,10 @@ struct soc_rule {
   soc_rule_correlate corr;
   char **group_by;
   char *distinct;
-  char *after_id; /* resolved into corr.after once every file is in */
+  char *after_id;           /* resolved into corr.after once every file is in */
+  const soc_rule **members; /* Sigma temporal: corr.members (borrowed rules; owned array) */
+  char ***member_group_by;  /* corr.member_group_by: owned, nmember_group_by x ngroup_by */
+  size_t nmember_group_by;
   unsigned after_line, after_col;
 };
 

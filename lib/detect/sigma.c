@@ -1460,26 +1460,65 @@ static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_yn
   return out;
 }
 
-/* The threshold of condition {gte: N} or {gt: N}; 0 after a refusal. */
-static int64_t corr_threshold(sc *c, const soc_ynode *cond_node) {
-  const char *gte = scalar(soc_ynode_get(cond_node, "gte")),
-             *gt = scalar(soc_ynode_get(cond_node, "gt"));
-  char *end = NULL;
-  long long v;
-  if (!cond_node || cond_node->kind != SOC_YNODE_MAP || (!gte == !gt) ||
-      soc_ynode_get(cond_node, "lt") || soc_ynode_get(cond_node, "lte") ||
-      soc_ynode_get(cond_node, "eq") || soc_ynode_get(cond_node, "neq")) {
-    refuse(c, cond_node, SOC_SIGMA_CORRELATION,
-           "condition: only gte or gt (a count that is reached) is supported");
+/* A count condition's bounds into *min and *max (0: no upper bound):
+ * gte/gt give the least, lte/lt the most, eq both. 0 after a refusal. */
+static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max) {
+  static const char *const ops[] = {"gte", "gt", "lte", "lt", "eq"};
+  int64_t lo = 1, hi = 0;
+  int any = 0;
+  if (!cn || cn->kind != SOC_YNODE_MAP || soc_ynode_get(cn, "neq")) {
+    refuse(c, cn, SOC_SIGMA_CORRELATION,
+           "condition: expected a mapping of gte, gt, lte, lt or eq (neq is not supported)");
     return 0;
   }
-  v = strtoll(gte ? gte : gt, &end, 10);
-  if (*end || v < 0 || v + (gt ? 1 : 0) < 1 || v + (gt ? 1 : 0) > SOC_RULE_COUNT_MAX) {
-    refuse(c, cond_node, SOC_SIGMA_CORRELATION, "condition: a count from 1 to %d",
-           SOC_RULE_COUNT_MAX);
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    const char *v = scalar(soc_ynode_get(cn, ops[i]));
+    char *end = NULL;
+    long long n;
+    if (!v) continue;
+    n = strtoll(v, &end, 10);
+    if (*end || end == v || n < 0 || n > SOC_RULE_COUNT_MAX) {
+      refuse(c, soc_ynode_get(cn, ops[i]), SOC_SIGMA_CORRELATION,
+             "condition: %s: a count from 0 to %d", ops[i], SOC_RULE_COUNT_MAX);
+      return 0;
+    }
+    any = 1;
+    if (i == 0 || i == 4) lo = n > lo ? n : lo;
+    if (i == 1) lo = n + 1 > lo ? n + 1 : lo;
+    if ((i == 2 || i == 4) && (!hi || n < hi)) hi = n;
+    if (i == 3 && (!hi || n - 1 < hi)) hi = n - 1;
+  }
+  /* a window opens at a hit: a bound of no hit at all can never be seen */
+  if (!any ||
+      (soc_ynode_get(cn, "lt") || soc_ynode_get(cn, "lte") || soc_ynode_get(cn, "eq")) && hi < lo) {
+    refuse(c, cn, SOC_SIGMA_CORRELATION,
+           "condition: no count of 1 or more hits satisfies it (a window opens at a hit)");
     return 0;
   }
-  return v + (gt ? 1 : 0);
+  if (lo > SOC_RULE_COUNT_MAX || hi >= SOC_RULE_COUNT_MAX) {
+    refuse(c, cn, SOC_SIGMA_LIMIT, "condition: counts up to %d", SOC_RULE_COUNT_MAX - 1);
+    return 0;
+  }
+  *min = lo;
+  *max = hi;
+  return 1;
+}
+
+#define SIGMA_MEMBERS_MAX 16 /* rules of one temporal correlation */
+
+/* The Sigma field that group-by entry g names in member rule `name`: its
+ * alias when aliases has one (refused when the alias leaves the rule
+ * out), else g itself. NULL after a refusal. */
+static const char *alias_field(sc *c, const soc_ynode *aliases, const char *g, const char *name) {
+  const soc_ynode *a = g ? soc_ynode_get(aliases, g) : NULL;
+  const char *f;
+  if (!a) return g;
+  if (a->kind != SOC_YNODE_MAP || !(f = scalar(soc_ynode_get(a, name)))) {
+    refuse(c, a, SOC_SIGMA_CORRELATION, "aliases.%.80s: expected the field of rule '%.80s'", g,
+           name);
+    return NULL;
+  }
+  return f;
 }
 
 int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
@@ -1487,11 +1526,12 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
                                     int *reason) {
   int result = -ENOMEM;
   sc c = {.file = file, .diag = diag};
-  soc_rule *r = NULL, *base[2] = {NULL, NULL};
-  const soc_ynode *corr, *rules, *gb;
+  soc_rule *r = NULL, *base[SIGMA_MEMBERS_MAX] = {NULL};
+  const char *names[SIGMA_MEMBERS_MAX] = {NULL};
+  const soc_ynode *corr, *rules, *gb, *aliases;
   const char *type;
-  size_t nrules, want;
-  int ordered = 0, distinct = 0;
+  size_t nrules, min_rules, max_rules;
+  int members = 0, ordered = 0, distinct = 0;
   int64_t span;
   *out = NULL;
   *reason = SOC_SIGMA_CORRELATION;
@@ -1503,38 +1543,45 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     goto refused;
   }
   type = scalar(soc_ynode_get(corr, "type"));
+  min_rules = max_rules = 1;
   if (type && !strcmp(type, "event_count")) {
-    want = 1;
   } else if (type && !strcmp(type, "value_count")) {
-    want = 1;
     distinct = 1;
-  } else if (type && !strcmp(type, "temporal_ordered")) {
-    want = 2;
-    ordered = 1;
+  } else if (type && (!strcmp(type, "temporal") || !strcmp(type, "temporal_ordered"))) {
+    members = 1;
+    ordered = !strcmp(type, "temporal_ordered");
+    min_rules = 2;
+    max_rules = SIGMA_MEMBERS_MAX;
   } else {
     refuse(&c, corr, SOC_SIGMA_CORRELATION,
-           "type '%s': event_count, value_count and temporal_ordered (of two rules) are supported",
+           "type '%s': expected event_count, value_count, temporal or temporal_ordered",
            type ? type : "");
     goto refused;
   }
-  if (soc_ynode_get(corr, "aliases")) {
-    refuse(&c, soc_ynode_get(corr, "aliases"), SOC_SIGMA_CORRELATION, "aliases are not supported");
+  aliases = soc_ynode_get(corr, "aliases");
+  if (aliases && aliases->kind != SOC_YNODE_MAP) {
+    refuse(&c, aliases, SOC_SIGMA_CORRELATION, "aliases: expected a mapping");
     goto refused;
   }
   rules = soc_ynode_get(corr, "rules");
   nrules = rules && rules->kind == SOC_YNODE_SEQ ? rules->n : scalar(rules) ? 1 : 0;
-  if (nrules != want) {
-    refuse(&c, rules ? rules : corr, SOC_SIGMA_CORRELATION, "%s takes %zu rule(s), got %zu", type,
-           want, nrules);
+  if (nrules < min_rules || nrules > max_rules) {
+    refuse(&c, rules ? rules : corr, SOC_SIGMA_CORRELATION, "%s takes %zu to %zu rules, got %zu",
+           type, min_rules, max_rules, nrules);
     goto refused;
   }
   for (size_t i = 0; i < nrules; i++) {
-    const char *name = scalar(rules->kind == SOC_YNODE_SEQ ? rules->items[i] : rules);
-    if (!name || !(base[i] = lookup(arg, name)) || base[i]->match_of) {
+    names[i] = scalar(rules->kind == SOC_YNODE_SEQ ? rules->items[i] : rules);
+    if (!names[i] || !(base[i] = lookup(arg, names[i])) || base[i]->match_of || base[i]->has_corr) {
       refuse(&c, rules, SOC_SIGMA_CORRELATION, "rule '%.80s' is not a loaded Sigma rule",
-             name ? name : "");
+             names[i] ? names[i] : "");
       goto refused;
     }
+    for (size_t j = 0; j < i; j++)
+      if (base[j] == base[i]) {
+        refuse(&c, rules, SOC_SIGMA_CORRELATION, "rule '%.80s' is named twice", names[i]);
+        goto refused;
+      }
   }
   span = timespan_ns(scalar(soc_ynode_get(corr, "timespan")));
   if (span < 0) {
@@ -1543,55 +1590,71 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     goto refused;
   }
 
-  if (!(r = rule_new(&c, root, file, base[want - 1]->sigma_src))) goto refused;
-  r->match_of = base[want - 1];
-
-  /* the prefilter: what the matched rule's is */
-  if (r->match_of->nreq) {
-    if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
-    memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
-    r->nreq = r->match_of->nreq;
-  }
-
+  if (!(r = rule_new(&c, root, file, base[nrules - 1]->sigma_src))) goto refused;
   gb = soc_ynode_get(corr, "group-by");
   size_t ngb = gb && gb->kind == SOC_YNODE_SEQ ? gb->n : scalar(gb) ? 1 : 0;
   if (ngb > SOC_RULE_GROUP_BY_MAX) {
     refuse(&c, gb, SOC_SIGMA_LIMIT, "more than %d group-by fields", SOC_RULE_GROUP_BY_MAX);
     goto refused;
   }
-  r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by);
-  if (!r->group_by) goto out;
-  for (size_t i = 0; i < ngb; i++) {
-    const soc_ynode *f = gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb;
-    /* both rules of a sequence are keyed alike: the field must map for each */
-    for (size_t b = 0; b + 1 < want; b++) {
-      char *other = corr_field(&c, base[b], scalar(f), f);
-      if (!other) goto refused;
-      free(other);
+  /* each rule's key, in its own fields (aliases name them per rule) */
+  r->member_group_by = calloc(nrules, sizeof *r->member_group_by);
+  if (!r->member_group_by) goto out;
+  r->corr.ngroup_by = ngb;
+  r->nmember_group_by = nrules;
+  for (size_t m = 0; m < nrules; m++) {
+    if (!(r->member_group_by[m] = calloc(ngb ? ngb : 1, sizeof **r->member_group_by))) goto out;
+    for (size_t i = 0; i < ngb; i++) {
+      const soc_ynode *f = gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb;
+      const char *sf = alias_field(&c, aliases, scalar(f), names[m]);
+      if (!sf || !(r->member_group_by[m][i] = corr_field(&c, base[m], sf, f))) goto refused;
     }
-    if (!(r->group_by[i] = corr_field(&c, base[want - 1], scalar(f), f))) goto refused;
-    r->corr.ngroup_by++;
   }
+  /* the firing's own key fields: the last rule's (the one that completes
+   * an ordered sequence, the only one of a count) */
+  if (!(r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by))) goto out;
+  for (size_t i = 0; i < ngb; i++)
+    if (!(r->group_by[i] = strdup(r->member_group_by[nrules - 1][i]))) goto out;
   r->has_corr = 1;
   r->corr.group_by = (const char *const *)r->group_by;
-  if (ordered) {
-    r->corr.count = 1;
-    if (!(r->after_id = strdup(base[0]->id))) goto out;
-    r->after_line = rules->line;
-    r->after_col = rules->col;
-    r->corr.after_within_ns = span;
+  r->corr.within_ns = span;
+  if (members) {
+    if (soc_ynode_get(corr, "condition")) {
+      refuse(&c, soc_ynode_get(corr, "condition"), SOC_SIGMA_CORRELATION,
+             "condition: %s takes none (every rule must match)", type);
+      goto refused;
+    }
+    if (!(r->members = calloc(nrules, sizeof *r->members))) goto out;
+    memcpy(r->members, base, nrules * sizeof *base);
+    r->corr.members = r->members;
+    r->corr.member_group_by = (const char *const *const *)r->member_group_by;
+    r->corr.nmembers = nrules;
+    r->corr.ordered = ordered;
+    r->corr.count = (int64_t)nrules;
   } else {
     const soc_ynode *cn = soc_ynode_get(corr, "condition");
-    if (!(r->corr.count = corr_threshold(&c, cn))) goto refused;
-    r->corr.within_ns = span;
-    if (distinct &&
-        !(r->distinct = corr_field(&c, base[0], scalar(soc_ynode_get(cn, "field")), cn)))
-      goto refused;
+    r->match_of = base[0];
+    /* the prefilter: what the matched rule's is */
+    if (r->match_of->nreq) {
+      if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
+      memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
+      r->nreq = r->match_of->nreq;
+    }
+    if (!corr_bounds(&c, cn, &r->corr.count, &r->corr.count_max)) goto refused;
+    if (distinct) {
+      const char *df = scalar(soc_ynode_get(cn, "field"));
+      if (!df) {
+        refuse(&c, cn, SOC_SIGMA_CORRELATION, "condition: value_count needs the field to count");
+        goto refused;
+      }
+      df = alias_field(&c, aliases, df, names[0]);
+      if (!df || !(r->distinct = corr_field(&c, base[0], df, cn))) goto refused;
+    }
     r->corr.distinct = r->distinct;
   }
   /* generate: false (the default) keeps the rules' own hits out of alerts */
   const char *gen = scalar(soc_ynode_get(corr, "generate"));
-  for (size_t i = 0; i < want && !(gen && !strcmp(gen, "true")); i++) base[i]->silent = 1;
+  for (size_t i = 0; i < nrules && !(gen && !strcmp(gen, "true")); i++) base[i]->silent = 1;
   result = conclude(&c, r, out, reason);
   r = NULL;
   goto out;

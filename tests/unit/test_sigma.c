@@ -482,9 +482,16 @@ typedef struct corr_run {
   soc_rules *rs;
   soc_match_ctx *ctx;
   soc_correlator *corr;
-  soc_event *ev;
-  char fired[512];
+  soc_event *ev, *closed;
+  char fired[1024];
 } corr_run;
+
+static void corr_note(corr_run *cr, const soc_fire *f) {
+  char one[600];
+  snprintf(one, sizeof one, "%s=%s ", soc_rule_id(f->rule), f->key);
+  assert_true(strlen(cr->fired) + strlen(one) < sizeof cr->fired);
+  strcat(cr->fired, one);
+}
 
 static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
   corr_run *cr = arg;
@@ -493,12 +500,8 @@ static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
   soc_event_get_time(ev, &ts);
   int rc = soc_correlator_feed(cr->corr, r, ev, ts, &f);
   assert_true(rc >= 0);
-  if (rc == 1 && !soc_rule_silent(r)) {
-    strcat(cr->fired, soc_rule_id(r));
-    strcat(cr->fired, "=");
-    strcat(cr->fired, f.key);
-    strcat(cr->fired, " ");
-  }
+  if (rc == 1 && !soc_rule_silent(r)) corr_note(cr, &f);
+  while (soc_correlator_next(cr->corr, &f)) corr_note(cr, &f);
   return 0;
 }
 
@@ -519,6 +522,17 @@ static const char *corr_feed(corr_run *cr, const char *const *evs, size_t n) {
     soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime"};
     assert_true(soc_event_from_json_line(cr->ev, line, strlen(line), &o) >= 0);
     assert_true(soc_rules_match(cr->rs, cr->ctx, cr->ev, corr_hit, cr) >= 0);
+    int64_t now = 0;
+    soc_event_get_time(cr->ev, &now);
+    /* a window's end is decided by the next line past it, whatever it is */
+    if (soc_correlator_close(cr->corr, now)) {
+      soc_fire f;
+      while (soc_correlator_next(cr->corr, &f)) {
+        assert_int_equal(soc_correlator_key_event(&f, cr->closed), 0);
+        strcat(cr->fired, "closed:");
+        corr_note(cr, &f);
+      }
+    }
   }
   return cr->fired;
 }
@@ -536,6 +550,7 @@ static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) 
   soc_diag_free(d);
   cr->ctx = soc_match_ctx_new(cr->rs);
   cr->ev = soc_event_new();
+  cr->closed = soc_event_new();
   assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
 }
 
@@ -543,6 +558,7 @@ static void corr_free(corr_run *cr) {
   soc_correlator_free(cr->corr);
   soc_match_ctx_free(cr->ctx);
   soc_event_free(cr->ev);
+  soc_event_free(cr->closed);
   soc_rules_free(cr->rs);
 }
 
@@ -590,26 +606,83 @@ static void test_correlation(void **state) {
   assert_string_equal(corr_feed(&cr, wrong, 2), "b1= a1= ");
   const char *right[] = {"03 bob whoami.exe x", "04 bob net.exe x"};
   assert_string_equal(corr_feed(&cr, right, 2), "a1= b1= c3=bob ");
+  const char *late[] = {"10 bob whoami.exe x", "12 ann net.exe x", "20 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, late, 3), "a1= b1= b1= c3=bob ");
   corr_free(&cr);
-  /* refused, with the reason */
+  /* temporal: both rules for one user within 10 s, either order */
   corr_load(&cr,
-            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, b1 ]\n"
-            "  group-by: [ User ]\n  timespan: 1m\n",
+            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *either[] = {"01 bob net.exe x", "02 eve whoami.exe x", "03 bob whoami.exe x",
+                          "04 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, either, 4), "c4=bob "); /* once: then it starts empty */
+  const char *apart[] = {"20 bob whoami.exe x", "31 bob net.exe x", "45 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, apart, 3), ""); /* 11 s apart; eve's whoami slid out */
+  const char *again[] = {"50 eve whoami.exe x", "52 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, again, 2), "c4=eve ");
   corr_free(&cr);
+  /* aliases: one name for a field each rule calls its own */
   corr_load(&cr,
-            "title: c\nid: c5\ncorrelation:\n  type: event_count\n  rules: [ nosuch ]\n"
-            "  timespan: 1m\n  condition: { gte: 2 }\n",
+            "title: c\nid: c5\ncorrelation:\n  type: temporal_ordered\n  rules: [ whoami, net ]\n"
+            "  group-by: [ who ]\n  timespan: 10s\n"
+            "  aliases:\n    who: { whoami: User, net: CommandLine }\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *alias[] = {"01 bob whoami.exe x", "02 bob net.exe eve", "03 eve net.exe bob"};
+  assert_string_equal(corr_feed(&cr, alias, 3), "c5=bob ");
+  const char *far[] = {"20 ann whoami.exe x", "31 eve net.exe ann"}; /* 11 s: too late */
+  assert_string_equal(corr_feed(&cr, far, 2), "");
   corr_free(&cr);
+  /* upper bounds: decided when the window (from the first hit) closes */
   corr_load(&cr,
             "title: c\nid: c6\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
-            "  timespan: 1m\n  condition: { lt: 2 }\n",
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { lt: 3 }\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *low[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                       "04 eve whoami.exe x", "09 bob whoami.exe x", "11 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, low, 6), "b1= "); /* 01 + 10 s: still open at 11 */
+  const char *later[] = {"13 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, later, 1), "b1= closed:c6=bob "); /* eve's 3: too many */
+  /* a hit of the key past its window decides it at once */
+  const char *next[] = {"20 bob whoami.exe x", "31 bob whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, next, 2), "c6=bob ");
   corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c7\ncorrelation:\n  type: value_count\n  rules: [ net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n"
+            "  condition: { field: CommandLine, gte: 2, lte: 3 }\n",
+            &st);
+  const char *range[] = {"01 bob net.exe a", "02 bob net.exe a", "03 eve net.exe a",
+                         "04 ann net.exe a", "05 ann net.exe b", "06 ann net.exe c",
+                         "07 ann net.exe d", "08 bob net.exe b", "30 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, range, 9), "closed:c7=bob "); /* eve 1 value, ann 4 */
+  corr_free(&cr);
+  /* refused, with the reason */
+  const char *refused[] = {
+      "  type: event_count\n  rules: [ nosuch ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { neq: 2 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { lt: 1 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { gte: 5, lte: 4 }\n",
+      "  type: temporal\n  rules: [ a1, b1 ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+      "  type: temporal\n  rules: [ a1, a1 ]\n  timespan: 1m\n",
+      "  type: temporal\n  rules: [ a1 ]\n  timespan: 1m\n",
+      "  type: temporal\n  rules: [ a1, b1 ]\n  group-by: [ u ]\n  timespan: 1m\n"
+      "  aliases: { u: { a1: User } }\n",
+      "  type: value_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "title: c\nid: c9\ncorrelation:\n%s", refused[i]);
+    corr_load(&cr, text, &st);
+    assert_int_equal(st.sigma_loaded, 2);
+    assert_int_equal(st.sigma_refused, 1);
+    corr_free(&cr);
+  }
 }
 
 int main(void) {
