@@ -1464,7 +1464,7 @@ static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_yn
  * gte/gt give the least, lte/lt the most, eq both. 0 after a refusal. */
 static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max) {
   static const char *const ops[] = {"gte", "gt", "lte", "lt", "eq"};
-  int64_t lo = 1, hi = 0;
+  int64_t lo = 1, hi = INT64_MAX; /* INT64_MAX: no upper bound */
   int any = 0;
   if (!cn || cn->kind != SOC_YNODE_MAP || soc_ynode_get(cn, "neq")) {
     refuse(c, cn, SOC_SIGMA_CORRELATION,
@@ -1485,22 +1485,21 @@ static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max) {
     any = 1;
     if (i == 0 || i == 4) lo = n > lo ? n : lo;
     if (i == 1) lo = n + 1 > lo ? n + 1 : lo;
-    if ((i == 2 || i == 4) && (!hi || n < hi)) hi = n;
-    if (i == 3 && (!hi || n - 1 < hi)) hi = n - 1;
+    if (i == 2 || i == 4) hi = n < hi ? n : hi;
+    if (i == 3) hi = n - 1 < hi ? n - 1 : hi;
   }
   /* a window opens at a hit: a bound of no hit at all can never be seen */
-  if (!any ||
-      (soc_ynode_get(cn, "lt") || soc_ynode_get(cn, "lte") || soc_ynode_get(cn, "eq")) && hi < lo) {
+  if (!any || hi < lo) {
     refuse(c, cn, SOC_SIGMA_CORRELATION,
            "condition: no count of 1 or more hits satisfies it (a window opens at a hit)");
     return 0;
   }
-  if (lo > SOC_RULE_COUNT_MAX || hi >= SOC_RULE_COUNT_MAX) {
+  if (lo > SOC_RULE_COUNT_MAX || (hi != INT64_MAX && hi >= SOC_RULE_COUNT_MAX)) {
     refuse(c, cn, SOC_SIGMA_LIMIT, "condition: counts up to %d", SOC_RULE_COUNT_MAX - 1);
     return 0;
   }
   *min = lo;
-  *max = hi;
+  *max = hi == INT64_MAX ? 0 : hi;
   return 1;
 }
 
