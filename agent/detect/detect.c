@@ -632,8 +632,8 @@ static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
   if (result < 0 || !(n + nsigma)) goto out;
   soc_diag *diag = soc_diag_new();
   soc_rules_stats st;
-  result = soc_rules_load_with_sigma((const char *const *)files, n, (const char *const *)sigma,
-                                     nsigma, out, &st, diag);
+  result = soc_rules_load_sigma_opts((const char *const *)files, n, (const char *const *)sigma,
+                                     nsigma, &cfg->rules.sigma_opts, out, &st, diag);
   soc_diag_print(diag, stderr);
   soc_diag_free(diag);
   if (failed) *failed = st.files_failed;

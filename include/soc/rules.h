@@ -159,6 +159,26 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
  * still counts as good. */
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
                               size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag);
+/* The operator's tables for Sigma rules (rules.sigma_impact and
+ * rules.sigma_placeholders, docs/SIGMA.md), borrowed for the call. */
+typedef struct soc_sigma_pair {
+  const char *key, *value;
+} soc_sigma_pair;
+typedef struct soc_sigma_opts {
+  /* an ATT&CK tactic tag ("attack.impact") or a rule id, and the tier its
+   * hits take: "tamper", "leak" (drafts) or "alert"; a rule id outranks
+   * its tags, a tag given here replaces the built-in one */
+  const soc_sigma_pair *impact;
+  size_t nimpact;
+  /* expand's placeholders: one pair per value, the name without '%' */
+  const soc_sigma_pair *placeholders;
+  size_t nplaceholders;
+} soc_sigma_opts;
+/* soc_rules_load_with_sigma with the operator's tables (opts may be NULL:
+ * the built-in impact table and no placeholders). */
+int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, const soc_sigma_opts *opts, soc_rules **out,
+                              soc_rules_stats *st, soc_diag *diag);
 /* One Sigma rule from memory (tests, fuzzing). */
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag);

@@ -178,8 +178,9 @@ void soc_rules_free(soc_rules *rules) {
 
 typedef struct loader {
   soc_schema_ctx ctx;
-  soc_event *probe;  /* scratch event: asks event.c which names it takes */
-  size_t conditions; /* where conditions of the current rule, nested included */
+  soc_event *probe;                 /* scratch event: asks event.c which names it takes */
+  size_t conditions;                /* where conditions of the current rule, nested included */
+  const soc_sigma_opts *sigma_opts; /* borrowed; NULL: none */
 } loader;
 
 /* Builds a "where" path for messages; a deep path is cut, which is fine. */
@@ -1469,7 +1470,8 @@ static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reaso
 static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag, &r, &reason);
+  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag,
+                               L->sigma_opts, &r, &reason);
   return rc ? rc : sigma_done(f, st, r, reason);
 }
 
@@ -1494,12 +1496,12 @@ static soc_rule *sigma_lookup(void *arg, const char *name) {
 /* Correlations last, once every rule they may name is in; one whose id
  * is taken is refused like a duplicate file. */
 static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t n, size_t i,
-                                  soc_rules_stats *st, soc_diag *diag) {
+                                  const soc_sigma_opts *opts, soc_rules_stats *st, soc_diag *diag) {
   sigma_scope sc = {files, n};
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, sigma_lookup,
-                                           &sc, &r, &reason);
+  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, opts,
+                                           sigma_lookup, &sc, &r, &reason);
   if (rc) return rc;
   if (r && sigma_lookup(&sc, r->id)) {
     soc_diag_add(diag, SOC_DIAG_WARNING, files[i].name, r->line, r->col,
@@ -1511,14 +1513,14 @@ static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t
   return sigma_done(&files[i], st, r, reason);
 }
 
-static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_stats *st,
-                        soc_diag *diag) {
+static int load_sources(const source *src, size_t n, const soc_sigma_opts *opts, soc_rules **out,
+                        soc_rules_stats *st, soc_diag *diag) {
   int result = -ENOMEM;
   file_rules *files = calloc(n ? n : 1, sizeof *files);
   soc_ydoc **later = calloc(n ? n : 1, sizeof *later);
   soc_rules *rs = NULL;
   size_t warnings = soc_diag_warnings(diag);
-  loader L = {.ctx = {.diag = diag}};
+  loader L = {.ctx = {.diag = diag}, .sigma_opts = opts};
   soc_rules_stats local;
   if (out) *out = NULL;
   if (!st) st = &local;
@@ -1554,7 +1556,7 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   if (result) goto out;
   for (size_t i = 0; i < n; i++) {
     if (!later[i]) continue;
-    result = load_sigma_correlation(later[i], files, n, i, st, diag);
+    result = load_sigma_correlation(later[i], files, n, i, opts, st, diag);
     soc_ydoc_free(later[i]);
     later[i] = NULL;
     if (result) goto out;
@@ -1595,12 +1597,18 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
 
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
                               size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag) {
+  return soc_rules_load_sigma_opts(files, n, sigma, nsigma, NULL, out, st, diag);
+}
+
+int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, const soc_sigma_opts *opts, soc_rules **out,
+                              soc_rules_stats *st, soc_diag *diag) {
   int result = -ENOMEM;
   source *src = calloc(n + nsigma ? n + nsigma : 1, sizeof *src);
   if (!src) return result;
   for (size_t i = 0; i < n; i++) src[i].name = files[i];
   for (size_t i = 0; i < nsigma; i++) src[n + i] = (source){.name = sigma[i], .sigma = 1};
-  result = load_sources(src, n + nsigma, out, st, diag);
+  result = load_sources(src, n + nsigma, opts, out, st, diag);
   free(src);
   return result;
 }
@@ -1609,13 +1617,13 @@ int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, s
                                 soc_rules_stats *st, soc_diag *diag) {
   source src = {
       .name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0, .sigma = 1};
-  return load_sources(&src, 1, out, st, diag);
+  return load_sources(&src, 1, NULL, out, st, diag);
 }
 
 int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                           soc_rules_stats *st, soc_diag *diag) {
   source src = {.name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0};
-  return load_sources(&src, 1, out, st, diag);
+  return load_sources(&src, 1, NULL, out, st, diag);
 }
 
 /* ---- accessors ---------------------------------------------------------- */

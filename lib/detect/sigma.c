@@ -78,9 +78,10 @@ typedef struct sc {
   soc_event *probe;
   const sigma_source *src;
   const soc_ynode *detection;
-  const char *id;      /* for messages */
-  const char *scan_as; /* the first shape of the field being compiled, for the others */
-  int refused;         /* the first refusal is the one reported */
+  const char *id;             /* for messages */
+  const char *scan_as;        /* the first shape of the field being compiled, for the others */
+  const soc_sigma_opts *opts; /* the operator's tables; NULL: none */
+  int refused;                /* the first refusal is the one reported */
   int reason;
   size_t nodes;
   unsigned depth;
@@ -609,10 +610,50 @@ static int parse_mods(sc *c, const char *key, const soc_ynode *at, mods *m, char
   if (m->b64 && m->b64off) return refuse(c, at, SOC_SIGMA_MODIFIER, "base64 with base64offset");
   if (m->fieldref && (m->b64 || m->b64off || m->windash || m->match))
     return refuse(c, at, SOC_SIGMA_MODIFIER, "fieldref takes no other modifier");
-  if (m->expand)
-    return refuse(c, at, SOC_SIGMA_MODIFIER,
-                  "expand: no placeholder table is configured, so %%placeholders%% have no values");
+  if (m->expand && (m->re || m->cidr || m->cmp || m->exists || m->fieldref))
+    return refuse(c, at, SOC_SIGMA_MODIFIER, "expand goes with plain, wildcard or base64 values");
   return 0;
+}
+
+#define SIGMA_EXPAND_MAX 256 /* values one placeholder may stand for */
+
+/* expand: the texts value v stands for, its %placeholder% replaced by each
+ * of the values rules.sigma_placeholders gives the name (one placeholder a
+ * value; a value without one is itself). *out is owned by the caller
+ * (strv). Refused when the table has no value for the name. */
+static int expand_value(sc *c, const soc_ynode *v, char ***out, size_t *n) {
+  const char *a = strchr(v->value, '%'), *b = a ? strchr(a + 1, '%') : NULL;
+  size_t nopts = c->opts ? c->opts->nplaceholders : 0;
+  *out = NULL;
+  *n = 0;
+  if (b && strchr(b + 1, '%'))
+    return refuse(c, v, SOC_SIGMA_VALUE, "expand: one %%placeholder%% a value");
+  if (!(*out = calloc(b ? SIGMA_EXPAND_MAX : 1, sizeof **out))) return -ENOMEM;
+  if (!b) return (**out = strdup(v->value)) ? (*n = 1, 0) : -ENOMEM;
+  for (size_t i = 0; i < nopts; i++) {
+    const soc_sigma_pair *p = &c->opts->placeholders[i];
+    size_t plen = strlen(p->value);
+    if (strlen(p->key) != (size_t)(b - a - 1) || memcmp(p->key, a + 1, (size_t)(b - a - 1)))
+      continue;
+    if (*n == SIGMA_EXPAND_MAX)
+      return refuse(c, v, SOC_SIGMA_LIMIT, "expand: more than %d values", SIGMA_EXPAND_MAX);
+    char *t = malloc(v->len + plen + 1);
+    if (!t) return -ENOMEM;
+    memcpy(t, v->value, (size_t)(a - v->value));
+    memcpy(t + (a - v->value), p->value, plen);
+    strcpy(t + (a - v->value) + plen, b + 1);
+    (*out)[(*n)++] = t;
+  }
+  if (!*n)
+    return refuse(c, v, SOC_SIGMA_VALUE,
+                  "expand: placeholder %.*s has no values in rules.sigma_placeholders",
+                  (int)(b - a + 1), a);
+  return 0;
+}
+
+static void texts_free(char **t, size_t n) {
+  for (size_t i = 0; t && i < n; i++) free(t[i]);
+  free(t);
 }
 
 /* The event fields a Sigma field (NULL: keywords) means here. */
@@ -746,34 +787,46 @@ static cond *field_test(sc *c, const char *key, const soc_ynode *keynode, const 
       goto fail;
     }
     if (m.exists && scalar(v) && !strcmp(v->value, "false")) absence = 1;
+    char **texts = NULL;
+    size_t ntexts = 0;
+    if (m.expand && scalar(v) && expand_value(c, v, &texts, &ntexts)) {
+      texts_free(texts, ntexts);
+      goto fail;
+    }
     for (size_t a = 0; a < nalts; a++) {
       c->scan_as = a ? alts[0] : NULL;
       if (absence || m.exists || m.cidr || m.cmp || m.re || !scalar(v)) {
         if (nodes_push(&shapes, value_leaf(c, alts[a], &m, v, keynode))) goto fail_shapes;
         continue;
       }
-      /* a string: escapes, then the transformations in the order given */
-      svals sv = {0};
-      int rc;
-      if (sval_parse(v->value, v->len, !(m.b64 || m.b64off), &sv.v[0])) goto fail_shapes;
-      sv.n = 1;
-      rc = m.windash ? windash(c, v, &sv) : 0;
-      if (!rc && (m.utf16 || m.utf16be)) rc = utf16(c, v, &sv, m.utf16be);
-      if (!rc && (m.b64 || m.b64off)) rc = base64(c, v, &sv, m.b64off);
-      /* base64offset is searched for inside the text */
-      mods mm = m;
-      if (m.b64off && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
-      if (keyword && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
-      if (m.b64 || m.b64off) mm.cased = 1; /* base64 text is case-sensitive */
-      for (size_t k = 0; !rc && k < sv.n; k++)
-        if (nodes_push(&shapes, string_leaf(c, alts[a], &mm, &sv.v[k], v))) rc = -EINVAL;
-      svals_release(&sv);
-      if (rc) goto fail_shapes;
+      /* a string (each the placeholder stands for): escapes, then the
+       * transformations in the order given */
+      for (size_t t = 0; t < (texts ? ntexts : 1); t++) {
+        svals sv = {0};
+        int rc;
+        const char *text = texts ? texts[t] : v->value;
+        if (sval_parse(text, strlen(text), !(m.b64 || m.b64off), &sv.v[0])) goto fail_shapes;
+        sv.n = 1;
+        rc = m.windash ? windash(c, v, &sv) : 0;
+        if (!rc && (m.utf16 || m.utf16be)) rc = utf16(c, v, &sv, m.utf16be);
+        if (!rc && (m.b64 || m.b64off)) rc = base64(c, v, &sv, m.b64off);
+        /* base64offset is searched for inside the text */
+        mods mm = m;
+        if (m.b64off && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
+        if (keyword && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
+        if (m.b64 || m.b64off) mm.cased = 1; /* base64 text is case-sensitive */
+        for (size_t k = 0; !rc && k < sv.n; k++)
+          if (nodes_push(&shapes, string_leaf(c, alts[a], &mm, &sv.v[k], v))) rc = -EINVAL;
+        svals_release(&sv);
+        if (rc) goto fail_shapes;
+      }
     }
+    texts_free(texts, ntexts);
     c->scan_as = NULL;
     if (nodes_push(&per_value, nodes_group(c, &shapes, absence ? C_ALL_OF : C_ANY_OF))) goto fail;
     continue;
   fail_shapes:
+    texts_free(texts, ntexts);
     c->scan_as = NULL;
     nodes_release(&shapes);
     goto fail;
@@ -1150,19 +1203,36 @@ static const struct {
     {"attack.persistence", SOC_IMPACT_TAMPER}, /* the system changed to let the intruder back */
 };
 
-static void impact_from_tags(const soc_ynode *tags, soc_rule *r) {
+/* The operator's tier for key (a tag or a rule id, rules.sigma_impact):
+ * 1 and *out, or 0 when the table does not name it. The loader checked the
+ * values: "leak", "tamper" or "alert". */
+static int impact_opt(const soc_sigma_opts *o, const char *key, soc_impact_kind *out) {
+  for (size_t i = o ? o->nimpact : 0; i-- > 0;) { /* the last one given wins */
+    if (strcasecmp(o->impact[i].key, key)) continue;
+    *out = !strcmp(o->impact[i].value, "leak")     ? SOC_IMPACT_LEAK
+           : !strcmp(o->impact[i].value, "tamper") ? SOC_IMPACT_TAMPER
+                                                   : SOC_IMPACT_NONE;
+    return 1;
+  }
+  return 0;
+}
+
+static void impact_from_tags(const soc_sigma_opts *o, const soc_ynode *tags, soc_rule *r) {
   size_t k = tags && tags->kind == SOC_YNODE_SEQ ? tags->n : 0;
-  r->incident.impact = SOC_IMPACT_NONE;
-  r->incident.alert_only = 1;
+  soc_impact_kind imp = SOC_IMPACT_NONE;
+  if (impact_opt(o, r->id, &imp)) k = 0; /* the rule's own line outranks its tags */
   for (size_t i = 0; i < k; i++) {
     const char *t = scalar(tags->items[i]);
-    for (size_t j = 0; t && j < sizeof tactic_impact / sizeof *tactic_impact; j++) {
-      /* a leak outranks tampering: it is what §2.3 levels highest */
-      if (strcasecmp(t, tactic_impact[j].tag) || r->incident.impact == SOC_IMPACT_LEAK) continue;
-      r->incident.impact = tactic_impact[j].impact;
-      r->incident.alert_only = 0;
-    }
+    soc_impact_kind ti = SOC_IMPACT_NONE;
+    if (!t) continue;
+    if (!impact_opt(o, t, &ti)) /* the operator's line replaces the built-in one */
+      for (size_t j = 0; j < sizeof tactic_impact / sizeof *tactic_impact; j++)
+        if (!strcasecmp(t, tactic_impact[j].tag)) ti = tactic_impact[j].impact;
+    /* a leak outranks tampering: it is what §2.3 levels highest */
+    if (ti == SOC_IMPACT_LEAK || (ti == SOC_IMPACT_TAMPER && imp == SOC_IMPACT_NONE)) imp = ti;
   }
+  r->incident.impact = imp;
+  r->incident.alert_only = imp == SOC_IMPACT_NONE;
 }
 
 static int id_ok(const char *s) {
@@ -1263,7 +1333,7 @@ static soc_rule *rule_new(sc *c, const soc_ynode *root, const char *file, const 
   }
   r->incident.category =
       src->kind == SIGMA_SRC_WEB ? SOC_CATEGORY_WEB_ATTACK : SOC_CATEGORY_INTRUSION;
-  impact_from_tags(soc_ynode_get(root, "tags"), r);
+  impact_from_tags(c->opts, soc_ynode_get(root, "tags"), r);
   if (r->incident.impact == SOC_IMPACT_TAMPER)
     r->incident.severity = !strcmp(r->level, "high") || !strcmp(r->level, "critical")
                                ? SOC_SEVERITY_SEVERE
@@ -1292,9 +1362,9 @@ static int conclude(sc *c, soc_rule *r, soc_rule **out, int *reason) {
 }
 
 int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
-                        soc_rule **out, int *reason) {
+                        const soc_sigma_opts *opts, soc_rule **out, int *reason) {
   int result = -ENOMEM;
-  sc c = {.file = file, .diag = diag, .probe = probe};
+  sc c = {.file = file, .diag = diag, .probe = probe, .opts = opts};
   soc_rule *r = NULL;
   cond *det = NULL;
   nodes top = {0};
@@ -1521,10 +1591,10 @@ static const char *alias_field(sc *c, const soc_ynode *aliases, const char *g, c
 }
 
 int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
-                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
-                                    int *reason) {
+                                    const soc_sigma_opts *opts, rules_sigma_lookup lookup,
+                                    void *arg, soc_rule **out, int *reason) {
   int result = -ENOMEM;
-  sc c = {.file = file, .diag = diag};
+  sc c = {.file = file, .diag = diag, .opts = opts};
   soc_rule *r = NULL, *base[SIGMA_MEMBERS_MAX] = {NULL};
   const char *names[SIGMA_MEMBERS_MAX] = {NULL};
   const soc_ynode *corr, *rules, *gb, *aliases;

@@ -40,15 +40,20 @@ static const char *win_event(char *buf, size_t len, const char *data) {
   return buf;
 }
 
-static soc_rules *load(const char *text, soc_rules_stats *st) {
+/* The one Sigma rule in text, loaded with the operator's tables (NULL:
+ * none). */
+static soc_rules *load_with(const char *text, const soc_sigma_opts *opts, soc_rules_stats *st) {
   soc_diag *d = soc_diag_new();
   soc_rules *rs = NULL;
-  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, st, d), 0);
+  const char *file = write_file("r.yml", text);
+  assert_int_equal(soc_rules_load_sigma_opts(NULL, 0, &file, 1, opts, &rs, st, d), 0);
   assert_int_equal(soc_diag_errors(d), 0);
   if (st->sigma_refused) soc_diag_print(d, stderr);
   soc_diag_free(d);
   return rs;
 }
+
+static soc_rules *load(const char *text, soc_rules_stats *st) { return load_with(text, NULL, st); }
 
 static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
   (void)r;
@@ -58,9 +63,9 @@ static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
 }
 
 /* Whether the one rule in text fires on the JSON line (both ways). */
-static int fires_json(const char *rule, const char *json) {
+static int fires_json_with(const char *rule, const char *json, const soc_sigma_opts *opts) {
   soc_rules_stats st;
-  soc_rules *rs = load(rule, &st);
+  soc_rules *rs = load_with(rule, opts, &st);
   soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
                            .host_field = "Event.System.Computer"};
   int a = 0, b = 0;
@@ -79,6 +84,10 @@ static int fires_json(const char *rule, const char *json) {
   soc_match_ctx_free(slow);
   soc_rules_free(rs);
   return a;
+}
+
+static int fires_json(const char *rule, const char *json) {
+  return fires_json_with(rule, json, NULL);
 }
 
 /* The rule WIN_HEAD + detection on an event with EventData data. */
@@ -338,7 +347,10 @@ static void test_refusals(void **state) {
   assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|utf16le: x }\n  condition: s\n"),
                    SOC_SIGMA_MODIFIER);
   assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|expand: '%x%' }\n  condition: s\n"),
-                   SOC_SIGMA_MODIFIER);
+                   SOC_SIGMA_VALUE); /* no value for the placeholder */
+  assert_int_equal(
+      refused(WIN_HEAD "detection:\n  s: { Image|re|expand: '%x%' }\n  condition: s\n"),
+      SOC_SIGMA_MODIFIER);
   assert_int_equal(refused("title: t\nid: r\ncorrelation: { type: event_count }\n"),
                    SOC_SIGMA_CORRELATION);
   assert_int_equal(refused("title: t\nlogsource: { product: windows }\ndetection: {}\n"),
@@ -685,6 +697,53 @@ static void test_correlation(void **state) {
   }
 }
 
+/* rules.sigma_impact and rules.sigma_placeholders */
+static void test_operator_tables(void **state) {
+  (void)state;
+  static const soc_sigma_pair impact[] = {{"attack.discovery", "tamper"},
+                                          {"attack.persistence", "alert"},
+                                          {"11111111-2222-3333-4444-000000000003", "leak"}};
+  static const soc_sigma_pair ph[] = {
+      {"admins", "root"}, {"other", "x"}, {"admins", "bob"}, {"tools", "mimi"}};
+  soc_sigma_opts o = {.impact = impact, .nimpact = 3, .placeholders = ph, .nplaceholders = 4};
+  soc_rules_stats st;
+#define TAGGED(id, tags)                                                                \
+  "title: t\nid: 11111111-2222-3333-4444-00000000000" id "\nlevel: high\ntags: [ " tags \
+  " ]\n"                                                                                \
+  "logsource: { category: webserver }\n"                                                \
+  "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n"
+  /* a tag the built-in table leaves an alert, made tampering */
+  soc_rules *rs = load_with(TAGGED("1", "attack.discovery"), &o, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->severity, SOC_SEVERITY_SEVERE);
+  soc_rules_free(rs);
+  /* a built-in line replaced: persistence is an alert here */
+  rs = load_with(TAGGED("2", "attack.persistence"), &o, &st);
+  assert_true(soc_rule_incident_of(soc_rules_at(rs, 0))->alert_only);
+  soc_rules_free(rs);
+  rs = load_with(TAGGED("2", "attack.persistence"), NULL, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
+  soc_rules_free(rs);
+  /* the rule's own line outranks its tags */
+  rs = load_with(TAGGED("3", "attack.discovery"), &o, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_LEAK);
+  assert_false(soc_rule_incident_of(soc_rules_at(rs, 0))->alert_only);
+  soc_rules_free(rs);
+#undef TAGGED
+  /* expand: each value of the placeholder, in place */
+  char ev[4096];
+  const char *rule = WIN_HEAD "detection:\n  s: { User|expand: '%admins%' }\n  condition: s\n";
+  assert_true(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"bob\""), &o));
+  assert_true(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"ROOT\""), &o));
+  assert_false(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"eve\""), &o));
+  rule = WIN_HEAD
+      "detection:\n  s: { CommandLine|contains|expand: '%tools%.exe' }\n"
+      "  condition: s\n";
+  assert_true(
+      fires_json_with(rule, win_event(ev, sizeof ev, "\"CommandLine\":\"a mimi.exe\""), &o));
+  assert_false(fires_json_with(rule, win_event(ev, sizeof ev, "\"CommandLine\":\"a mimi\""), &o));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_values),      cmocka_unit_test(test_wildcards),
@@ -692,7 +751,7 @@ int main(void) {
       cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
       cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
-      cmocka_unit_test(test_correlation),
+      cmocka_unit_test(test_correlation),       cmocka_unit_test(test_operator_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
