@@ -427,6 +427,7 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
   sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
   sig.references = soc_rule_references(rule, &sig.nreferences);
+  if (soc_rule_is_sigma(rule)) sig.author = soc_rule_author(rule);
   sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
   sig.entities = ent;
   soc_triage_out out;

@@ -16,5 +16,7 @@ void soc_json_add_str(fjson_object *o, const char *k, const char *v);
 /* o[k] = the RFC 3339 UTC time of ns with milliseconds; nothing is added
  * when ns cannot be written as one. */
 void soc_json_add_time(fjson_object *o, const char *k, int64_t ns);
+/* A new array of the n strings of v (copied), owned by the caller. */
+fjson_object *soc_json_strings(const char *const *v, size_t n);
 
 #endif

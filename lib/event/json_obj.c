@@ -13,3 +13,9 @@ void soc_json_add_time(fjson_object *o, const char *k, int64_t ns) {
   char ts[SOC_EVENT_TIME_BUF];
   if (soc_event_format_time(ns, 3, ts, sizeof ts) == 0) soc_json_add_str(o, k, ts);
 }
+
+fjson_object *soc_json_strings(const char *const *v, size_t n) {
+  fjson_object *a = fjson_object_new_array();
+  for (size_t i = 0; a && i < n; i++) fjson_object_array_add(a, fjson_object_new_string(v[i]));
+  return a;
+}
