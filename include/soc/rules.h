@@ -205,8 +205,9 @@ const char *soc_rule_file(const soc_rule *r);
 const char *soc_rule_level(const soc_rule *r);
 const char *soc_rule_author(const soc_rule *r);
 int soc_rule_is_sigma(const soc_rule *r);
-/* A Sigma rule that a correlation (generate: false) uses: its hits feed
- * the correlator but are not alerts of their own. */
+/* A Sigma rule that a correlation (generate: false) uses and none with
+ * generate: true: its hits feed the correlator but are not alerts of
+ * their own. */
 int soc_rule_silent(const soc_rule *r);
 unsigned soc_rule_line(const soc_rule *r);
 /* OUT: *n. The list is owned by the rule. */

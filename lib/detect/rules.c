@@ -1656,7 +1656,7 @@ const char *soc_rule_file(const soc_rule *r) { return r->file; }
 const char *soc_rule_level(const soc_rule *r) { return r->level ? r->level : ""; }
 const char *soc_rule_author(const soc_rule *r) { return r->author ? r->author : ""; }
 int soc_rule_is_sigma(const soc_rule *r) { return r->sigma; }
-int soc_rule_silent(const soc_rule *r) { return r->silent; }
+int soc_rule_silent(const soc_rule *r) { return r->silent && !r->generate; }
 unsigned soc_rule_line(const soc_rule *r) { return r->line; }
 
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n) {

@@ -1723,7 +1723,12 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
   }
   /* generate: false (the default) keeps the rules' own hits out of alerts */
   const char *gen = scalar(soc_ynode_get(corr, "generate"));
-  for (size_t i = 0; i < nrules && !(gen && !strcmp(gen, "true")); i++) base[i]->silent = 1;
+  for (size_t i = 0; i < nrules; i++) {
+    if (gen && !strcmp(gen, "true"))
+      base[i]->generate = 1;
+    else
+      base[i]->silent = 1;
+  }
   result = conclude(&c, r, out, reason);
   r = NULL;
   goto out;

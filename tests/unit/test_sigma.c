@@ -549,21 +549,28 @@ static const char *corr_feed(corr_run *cr, const char *const *evs, size_t n) {
   return cr->fired;
 }
 
-static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
-  static char paths[3][256];
-  const char *files[3] = {paths[0], paths[1], paths[2]};
+/* The two base rules, the correlation and (when not NULL) another one. */
+static void corr_load_with(corr_run *cr, const char *corr_text, const char *more,
+                           soc_rules_stats *st) {
+  static char paths[4][256];
+  const char *files[4] = {paths[0], paths[1], paths[2], paths[3]};
   snprintf(paths[0], 256, "%s", write_file("a.yml", BASE("a1", "whoami", "whoami.exe")));
   snprintf(paths[1], 256, "%s", write_file("b.yml", BASE("b1", "net", "net.exe")));
   snprintf(paths[2], 256, "%s", write_file("c.yml", corr_text));
+  snprintf(paths[3], 256, "%s", more ? write_file("d.yml", more) : "");
   soc_diag *d = soc_diag_new();
   memset(cr, 0, sizeof *cr);
-  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, 3, &cr->rs, st, d), 0);
+  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, more ? 4 : 3, &cr->rs, st, d), 0);
   if (st->sigma_refused) soc_diag_print(d, stderr);
   soc_diag_free(d);
   cr->ctx = soc_match_ctx_new(cr->rs);
   cr->ev = soc_event_new();
   cr->closed = soc_event_new();
   assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+}
+
+static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
+  corr_load_with(cr, corr_text, NULL, st);
 }
 
 static void corr_free(corr_run *cr) {
@@ -620,6 +627,16 @@ static void test_correlation(void **state) {
   assert_string_equal(corr_feed(&cr, right, 2), "a1= b1= c3=bob ");
   const char *late[] = {"10 bob whoami.exe x", "12 ann net.exe x", "20 bob net.exe x"};
   assert_string_equal(corr_feed(&cr, late, 3), "a1= b1= b1= c3=bob ");
+  corr_free(&cr);
+  /* generate: true in any correlation that names a rule keeps its alerts */
+  corr_load_with(&cr,
+                 "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+                 "  timespan: 1m\n  condition: { gte: 2 }\n",
+                 "title: g\nid: g1\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+                 "  timespan: 1m\n  condition: { gte: 9 }\n  generate: true\n",
+                 &st);
+  assert_int_equal(st.sigma_loaded, 4);
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
   corr_free(&cr);
   /* temporal: both rules for one user within 10 s, either order */
   corr_load(&cr,
