@@ -241,8 +241,8 @@ static int test_stream(test_state *s, FILE *in, const char *name) {
   return result;
 }
 
-static int rules_test(int argc, char **argv) {
-  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE, O_SIGMA, O_FORMAT, O_TIMEF, O_HOSTF };
+static int rules_test(const socctl_env *env, int argc, char **argv) {
+  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE, O_SIGMA, O_FORMAT, O_TIMEF, O_HOSTF, O_CFG };
   static const struct option opts[] = {{"rules", required_argument, NULL, 'r'},
                                        {"timezone", required_argument, NULL, O_TZ},
                                        {"json", no_argument, NULL, O_JSON},
@@ -255,6 +255,7 @@ static int rules_test(int argc, char **argv) {
                                        {"format", required_argument, NULL, O_FORMAT},
                                        {"time-field", required_argument, NULL, O_TIMEF},
                                        {"host-field", required_argument, NULL, O_HOSTF},
+                                       {"with-config", no_argument, NULL, O_CFG},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *files[MAX_RULE_FILES];
@@ -262,7 +263,8 @@ static int rules_test(int argc, char **argv) {
   char **sigma = NULL;
   const char *zone = "local";
   size_t nfiles = 0, nsigma_pats = 0, nsigma = 0;
-  int verbose = 0;
+  int verbose = 0, with_config = 0;
+  soc_config *cfg = NULL;
   int64_t max_keys = 0;
   int opt, stats = 0, noprefilter = 0, status = 2;
   test_state s = {0};
@@ -325,6 +327,9 @@ static int rules_test(int argc, char **argv) {
       case O_HOSTF:
         s.jopts.host_field = optarg;
         break;
+      case O_CFG:
+        with_config = 1;
+        break;
       case 'h':
         socctl_usage("rules", stdout);
         return 0;
@@ -353,8 +358,15 @@ static int rules_test(int argc, char **argv) {
     fprintf(stderr, "socctl rules test: --sigma matches no file\n");
     goto out;
   }
-  int rc = soc_rules_load_with_sigma(files, nfiles, (const char *const *)sigma, nsigma, &rules, &st,
-                                     diag);
+  /* the operator's Sigma tables, as the agent would take them */
+  if (with_config && soc_config_load(env->config_path, 0, &cfg, diag) < 0) {
+    soc_diag_print(diag, stderr);
+    fprintf(stderr, "socctl rules test: %s: configuration refused\n", env->config_path);
+    status = 2;
+    goto out;
+  }
+  int rc = soc_rules_load_sigma_opts(files, nfiles, (const char *const *)sigma, nsigma,
+                                     cfg ? &cfg->rules.sigma_opts : NULL, &rules, &st, diag);
   soc_diag_print(diag, stderr);
   if (rc == 0 && nsigma) {
     char sum[512];
@@ -426,12 +438,13 @@ out:
   soc_rules_free(rules);
   soc_diag_free(diag);
   soc_config_glob_free(sigma, nsigma);
+  soc_config_free(cfg);
   return status;
 }
 
 int socctl_rules(const socctl_env *env, int argc, char **argv) {
-  (void)env; /* rule files are named on the command line, not taken from the config */
-  if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(argc - 1, argv + 1);
+  /* rule files are named on the command line; the config only with --with-config */
+  if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(env, argc - 1, argv + 1);
   int help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
   return socctl_usage("rules", help ? stdout : stderr);
 }

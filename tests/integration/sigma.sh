@@ -160,4 +160,27 @@ check_py "rules.sigma_impact: no draft" '
 import json, sys
 assert json.loads(sys.argv[1]) == [], sys.argv[1]' "$OUT"
 
+# expand: placeholders from the configuration (socctl rules test --with-config,
+# as the agent takes them); without a value the rule is refused, saying why
+cat >"$T/expand.yml" <<'YAML'
+title: An administrator's process
+id: t-expand
+logsource: { product: windows, category: process_creation }
+detection:
+  s: { User|expand: '%admins%' }
+  condition: s
+YAML
+echo '{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"User":"CORP\\bob"}}}' >"$T/expand.jsonl"
+run "$CTL" rules test --sigma "$T/expand.yml" --format json "$T/expand.jsonl"
+expect_err "refused (value): expand: placeholder %admins% has no values in rules.sigma_placeholders"
+cat >"$T/expand.yaml" <<YAML
+agent: { id: x, agency: x, authority: 1, state_dir: $T/xs }
+contacts: [ { name: a, phone: "1" }, { name: b, phone: "2" } ]
+rules: { sigma_placeholders: { admins: [ 'CORP\root', 'CORP\bob' ] } }
+kafka: { brokers: "127.0.0.1:9" }
+YAML
+run "$CTL" -c "$T/expand.yaml" rules test --with-config --sigma "$T/expand.yml" --format json "$T/expand.jsonl"
+expect_status 0
+expect_out "t-expand key=- count=1"
+
 finish
