@@ -152,7 +152,7 @@ struct soc_rule {
   const struct sigma_source *sigma_src; /* Sigma: its logsource's mapping */
   const soc_rule *match_of; /* Sigma correlation: matches what this rule (same set) matches */
   int silent;               /* Sigma: a correlation uses it with generate: false */
-  int generate; /* Sigma: a correlation uses it with generate: true (outranks silent) */
+  int generate;             /* Sigma: a correlation uses it with generate: true (outranks silent) */
 
   /* correlate */
   int has_corr;
