@@ -443,14 +443,14 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
 
 /* ---- the journal, line by line ------------------------------------------------- */
 
-/* A firing (f) or a plain hit (f NULL) of rule on ev, keyed key: to
- * triage, and remembered as the key's recent hit. */
+/* A firing (f) or a plain hit (f NULL) of rule on ev: to triage keyed
+ * key, and remembered as a recent hit of (rule, hit_key). */
 static int record(soc_detect *d, const soc_rule *rule, soc_event *ev, const soc_fire *f,
-                  const char *key) {
+                  const char *key, const char *hit_key) {
   int rc = to_triage(d, rule, ev, f, key);
   if (rc < 0) return rc;
   if (f) d->fires++;
-  recent_key *k = recent_slot(d, rule, key, 1, &rc);
+  recent_key *k = recent_slot(d, rule, hit_key, 1, &rc);
   if (!k) return rc;
   remember(k, d->cur);
   return 0;
@@ -464,7 +464,7 @@ static int queued(soc_detect *d, soc_event *ev) {
   int rc = 0;
   while (rc == 0 && soc_correlator_next(d->corr, &f)) {
     if (!ev && (rc = soc_correlator_key_event(&f, d->closed)) < 0) break;
-    rc = record(d, f.rule, ev ? ev : d->closed, &f, f.key);
+    rc = record(d, f.rule, ev ? ev : d->closed, &f, f.key, f.key);
   }
   return rc;
 }
@@ -482,7 +482,7 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   /* fired < 0: a hit the correlator can not key, counted there; silent: a
    * Sigma rule that only feeds a correlation (generate: false) */
   if (fired >= 0 && !soc_rule_silent(rule))
-    rc = record(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key);
+    rc = record(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key, key);
   if (rc == 0) rc = queued(d, ev);
   if (rc < 0) d->error = rc;
   return rc;
