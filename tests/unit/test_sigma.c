@@ -569,6 +569,37 @@ static void corr_load_with(corr_run *cr, const char *corr_text, const char *more
   assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
 }
 
+/* The saved states, as the store keeps them. */
+typedef struct saved {
+  char rule[64], key[SOC_CORRELATE_KEY_MAX + 1];
+  unsigned char blob[SOC_CORRELATE_BLOB_MAX];
+  size_t len;
+} saved;
+
+static int save_one(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  saved *v = arg;
+  size_t i = 0;
+  if (!rule) return 0;
+  while (v[i].len) i++;
+  assert_true(i < 16);
+  snprintf(v[i].rule, sizeof v[i].rule, "%s", rule);
+  snprintf(v[i].key, sizeof v[i].key, "%s", key);
+  memcpy(v[i].blob, blob, len);
+  v[i].len = len;
+  return 0;
+}
+
+/* A restart: every state dumped, the correlator made again from them. */
+static void corr_reload(corr_run *cr) {
+  static saved v[17];
+  memset(v, 0, sizeof v);
+  assert_int_equal(soc_correlator_dump(cr->corr, SOC_DUMP_ALL, save_one, v), 0);
+  soc_correlator_free(cr->corr);
+  assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+  for (size_t i = 0; v[i].len; i++)
+    assert_int_equal(soc_correlator_restore(cr->corr, v[i].rule, v[i].key, v[i].blob, v[i].len), 0);
+}
+
 static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
   corr_load_with(cr, corr_text, NULL, st);
 }
@@ -648,7 +679,9 @@ static void test_correlation(void **state) {
   assert_true(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
   const char *either[] = {"01 bob net.exe x", "02 eve whoami.exe x", "03 bob whoami.exe x",
                           "04 bob net.exe x"};
-  assert_string_equal(corr_feed(&cr, either, 4), "c4=bob "); /* once: then it starts empty */
+  assert_string_equal(corr_feed(&cr, either, 2), "");
+  corr_reload(&cr); /* a restart in between: the states are saved and taken back */
+  assert_string_equal(corr_feed(&cr, either + 2, 2), "c4=bob "); /* once: then it starts empty */
   const char *apart[] = {"20 bob whoami.exe x", "31 bob net.exe x", "45 eve net.exe x"};
   assert_string_equal(corr_feed(&cr, apart, 3), ""); /* 11 s apart; eve's whoami slid out */
   const char *again[] = {"50 eve whoami.exe x", "52 eve net.exe x"};
@@ -662,7 +695,9 @@ static void test_correlation(void **state) {
             &st);
   assert_int_equal(st.sigma_loaded, 3);
   const char *alias[] = {"01 bob whoami.exe x", "02 bob net.exe eve", "03 eve net.exe bob"};
-  assert_string_equal(corr_feed(&cr, alias, 3), "c5=bob ");
+  assert_string_equal(corr_feed(&cr, alias, 1), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, alias + 1, 2), "c5=bob ");
   const char *far[] = {"20 ann whoami.exe x", "31 eve net.exe ann"}; /* 11 s: too late */
   assert_string_equal(corr_feed(&cr, far, 2), "");
   corr_free(&cr);
@@ -675,6 +710,7 @@ static void test_correlation(void **state) {
   const char *low[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
                        "04 eve whoami.exe x", "09 bob whoami.exe x", "11 bob net.exe x"};
   assert_string_equal(corr_feed(&cr, low, 6), "b1= "); /* 01 + 10 s: still open at 11 */
+  corr_reload(&cr); /* open windows and when they end are taken back */
   const char *later[] = {"13 bob net.exe x"};
   assert_string_equal(corr_feed(&cr, later, 1), "b1= closed:c6=bob "); /* eve's 3: too many */
   /* a hit of the key past its window decides it at once */
@@ -689,7 +725,9 @@ static void test_correlation(void **state) {
   const char *range[] = {"01 bob net.exe a", "02 bob net.exe a", "03 eve net.exe a",
                          "04 ann net.exe a", "05 ann net.exe b", "06 ann net.exe c",
                          "07 ann net.exe d", "08 bob net.exe b", "30 eve net.exe x"};
-  assert_string_equal(corr_feed(&cr, range, 9), "closed:c7=bob "); /* eve 1 value, ann 4 */
+  assert_string_equal(corr_feed(&cr, range, 8), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, range + 8, 1), "closed:c7=bob "); /* eve 1 value, ann 4 */
   corr_free(&cr);
   /* refused, with the reason */
   const char *refused[] = {
