@@ -22,10 +22,11 @@
  *     hits meanwhile still slide the window, so an attack that goes on
  *     fires again as soon as the quiet time is over.
  *   - A rule without `correlate:` fires on every hit.
- *   - count_max (Sigma's lt/lte/eq): the window opens at the key's first
- *     hit and is decided once event time passes its end (a later hit of
- *     the key, or soc_correlator_close): it fires when count <= hits (or
- *     distinct values) <= count_max; the next hit opens a new window.
+ *   - count_max, count_neq (Sigma's lt/lte/eq/neq): the window opens at
+ *     the key's first hit and is decided once event time passes its end (a
+ *     later hit of the key, or soc_correlator_close): it fires when count
+ *     <= hits (or distinct values) <= count_max and hits != count_neq; the
+ *     next hit opens a new window.
  *   - members (Sigma temporal, temporal_ordered): each member's firing
  *     notes its time for its key; when all are there within the window
  *     (and, ordered, each after the one before it) the rule fires and its
@@ -86,7 +87,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
  * left. Call it until 0 after each feed and each close. */
 int soc_correlator_next(soc_correlator *c, soc_fire *out);
 
-/* Decides the count_max windows that event time now_ns has passed, and
+/* Decides the count_max/count_neq windows that event time now_ns has passed, and
  * queues the firings (for soc_correlator_next). Cheap when none is due:
  * call it for every line. Returns how many were queued. */
 size_t soc_correlator_close(soc_correlator *c, int64_t now_ns);

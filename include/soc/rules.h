@@ -97,11 +97,12 @@ typedef struct soc_rule_correlate {
   const soc_rule *after; /* sequence: this rule must have fired first; NULL: none */
   int64_t after_within_ns;
   int64_t suppress_ns; /* quiet time after a firing; 0: none */
-  /* count_max > 0: the count must also be at most count_max, which only
-   * the end of the window can tell: the window opens at a key's first hit,
-   * lasts within_ns, and is decided when event time passes its end
-   * (count <= count_max < SOC_RULE_COUNT_MAX) */
+  /* count_max > 0: the count must also be at most count_max; count_neq >
+   * 0: it must not be count_neq. Only the end of the window can tell: the
+   * window opens at a key's first hit, lasts within_ns, and is decided when
+   * event time passes its end (count_max, count_neq < SOC_RULE_COUNT_MAX) */
   int64_t count_max;
+  int64_t count_neq;
   /* Sigma temporal: fires when every one of members fired for the same key
    * within within_ns (in this order when ordered); member i's key is read
    * with member_group_by[i] (ngroup_by fields). Such a rule matches no

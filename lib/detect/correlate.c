@@ -13,8 +13,9 @@
  * events in time order and cheap to keep (a hit usually appends); a hit
  * older than all kept ones can not help a window end later, and is dropped.
  * A distinct rule keeps up to `count` (value hash, last seen) pairs and
- * forgets those that slid out of the window. A count_max rule keeps its
- * window's first count_max + 1 hits (or values): one more says "too many".
+ * forgets those that slid out of the window. A rule decided at the window's
+ * end keeps its window's first count_max + 1 (or count_neq + 1) hits or
+ * values: one more says "too many".
  * A members rule (Sigma temporal) keeps a (member position, time) pair per
  * member that fired: for ordered ones the time the chain reaching that
  * member started, which is all the next member needs to know. Hashes are 64-bit SipHash with
@@ -160,7 +161,7 @@ struct soc_correlator {
   size_t *ntdeps;
   soc_fire *queue; /* firings for soc_correlator_next, a ring */
   size_t qcap, qhead, qn;
-  int64_t next_close; /* no count_max window ends before this */
+  int64_t next_close; /* no window decided at its end ends before this */
   tomb *tombs;
   size_t ntombs;
   int reset_needed; /* more went away than tombs can hold */
@@ -445,13 +446,18 @@ static int reserve(entry *e, size_t item, uint32_t max) {
   return 0;
 }
 
+/* Whether the rule's windows are decided when they end (upper bounds). */
+static int at_end(const soc_rule_correlate *k) { return k->count_max || k->count_neq; }
+
 /* States of distinct and members rules hold (hash, time) pairs. */
 static int uses_dv(const soc_rule_correlate *k) { return k->distinct || k->nmembers; }
 
 /* How many items a state of the rule keeps. */
 static uint32_t item_cap(const soc_rule_correlate *k) {
   if (k->nmembers) return (uint32_t)k->nmembers;
-  return (uint32_t)(k->count_max ? k->count_max + 1 : k->count);
+  if (k->count_max) return (uint32_t)k->count_max + 1;
+  return (uint32_t)(k->count_neq ? (k->count_neq > k->count ? k->count_neq : k->count) + 1
+                                 : k->count);
 }
 
 /* Adds a hit time, keeping the newest `count` sorted. */
@@ -600,7 +606,7 @@ static int followers(soc_correlator *c, size_t rule, const soc_event *ev, int64_
   return rc;
 }
 
-/* ---- count_max windows ---------------------------------------------------- */
+/* ---- windows decided at their end ------------------------------------------- */
 
 static int64_t window_end(const entry *e, const soc_rule_correlate *k) {
   int64_t start = e->n ? (k->distinct ? e->dv[0].ts : e->ts[0]) : NONE;
@@ -612,7 +618,8 @@ static int64_t window_end(const entry *e, const soc_rule_correlate *k) {
 /* Decides e's window: 1 and *f when its count is within the bounds. The
  * key starts empty either way. */
 static int decide(soc_correlator *c, entry *e, const soc_rule_correlate *k, soc_fire *f) {
-  int in = e->n >= (uint64_t)k->count && e->n <= (uint64_t)k->count_max;
+  int in = e->n >= (uint64_t)k->count && (!k->count_max || e->n <= (uint64_t)k->count_max) &&
+           e->n != (uint64_t)k->count_neq;
   f->count = e->n;
   f->first_ns = sub_sat(window_end(e, k), k->within_ns);
   f->last_ns = e->last_ns;
@@ -625,7 +632,7 @@ static int decide(soc_correlator *c, entry *e, const soc_rule_correlate *k, soc_
   return in;
 }
 
-/* A hit of a count_max rule: a hit past the key's window decides it
+/* A hit of a rule decided at the window's end: a hit past the key's window decides it
  * first (returns 1 with *out when that fires), then opens the next. */
 static int bounded_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
                        int64_t ts, soc_fire *out) {
@@ -656,7 +663,7 @@ size_t soc_correlator_close(soc_correlator *c, int64_t now_ns) {
   for (entry *e = c->tail; e; e = e->prev) {
     const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
     soc_fire f;
-    if (!k || !k->count_max || !e->n) continue;
+    if (!k || !at_end(k) || !e->n) continue;
     int64_t end = window_end(e, k);
     if (end >= now_ns || c->qn == c->qcap) { /* open, or no room yet: later */
       if (end < next) next = end;
@@ -738,7 +745,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   if (result) goto out;
   touch(c, e);
   set_dirty(c, e);
-  if (k->count_max) {
+  if (at_end(k)) {
     out->rule = rule;
     result = bounded_hit(c, e, k, vh, ts_ns, out);
     goto out;
@@ -788,7 +795,7 @@ size_t soc_correlator_expire(soc_correlator *c, int64_t now_ns) {
     const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
     prev = e->prev;
     if (keep_until(c, e) >= now_ns) continue;
-    if (k && k->count_max && e->n) continue; /* soc_correlator_close decides it first */
+    if (k && at_end(k) && e->n) continue; /* soc_correlator_close decides it first */
     entry_remove(c, e);
     n++;
   }
@@ -970,7 +977,7 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   e->after_ns = after;
   e->persisted = 1;
   clear_dirty(c, e);
-  if (k->count_max && e->n && window_end(e, k) < c->next_close) c->next_close = window_end(e, k);
+  if (at_end(k) && e->n && window_end(e, k) < c->next_close) c->next_close = window_end(e, k);
   c->st.restored++;
   result = 0;
   goto out;

@@ -1530,15 +1530,16 @@ static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_yn
   return out;
 }
 
-/* A count condition's bounds into *min and *max (0: no upper bound):
- * gte/gt give the least, lte/lt the most, eq both. 0 after a refusal. */
-static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max) {
-  static const char *const ops[] = {"gte", "gt", "lte", "lt", "eq"};
-  int64_t lo = 1, hi = INT64_MAX; /* INT64_MAX: no upper bound */
+/* A count condition's bounds into *min, *max (0: no upper bound) and
+ * *neq (0: none): gte/gt give the least, lte/lt the most, eq both, neq a
+ * count to avoid. 0 after a refusal. */
+static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max, int64_t *neq) {
+  static const char *const ops[] = {"gte", "gt", "lte", "lt", "eq", "neq"};
+  int64_t lo = 1, hi = INT64_MAX, ne = 0; /* INT64_MAX: no upper bound */
   int any = 0;
-  if (!cn || cn->kind != SOC_YNODE_MAP || soc_ynode_get(cn, "neq")) {
+  if (!cn || cn->kind != SOC_YNODE_MAP) {
     refuse(c, cn, SOC_SIGMA_CORRELATION,
-           "condition: expected a mapping of gte, gt, lte, lt or eq (neq is not supported)");
+           "condition: expected a mapping of gte, gt, lte, lt, eq or neq");
     return 0;
   }
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
@@ -1557,19 +1558,22 @@ static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max) {
     if (i == 1) lo = n + 1 > lo ? n + 1 : lo;
     if (i == 2 || i == 4) hi = n < hi ? n : hi;
     if (i == 3) hi = n - 1 < hi ? n - 1 : hi;
+    if (i == 5) ne = n;
   }
   /* a window opens at a hit: a bound of no hit at all can never be seen */
-  if (!any || hi < lo) {
+  if (!any || hi < lo || (lo == hi && lo == ne)) {
     refuse(c, cn, SOC_SIGMA_CORRELATION,
            "condition: no count of 1 or more hits satisfies it (a window opens at a hit)");
     return 0;
   }
-  if (lo > SOC_RULE_COUNT_MAX || (hi != INT64_MAX && hi >= SOC_RULE_COUNT_MAX)) {
+  if (lo > SOC_RULE_COUNT_MAX || (hi != INT64_MAX && hi >= SOC_RULE_COUNT_MAX) ||
+      ne >= SOC_RULE_COUNT_MAX) {
     refuse(c, cn, SOC_SIGMA_LIMIT, "condition: counts up to %d", SOC_RULE_COUNT_MAX - 1);
     return 0;
   }
   *min = lo;
   *max = hi == INT64_MAX ? 0 : hi;
+  *neq = ne; /* neq 0 holds for every window: it has a hit */
   return 1;
 }
 
@@ -1709,7 +1713,7 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
       memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
       r->nreq = r->match_of->nreq;
     }
-    if (!corr_bounds(&c, cn, &r->corr.count, &r->corr.count_max)) goto refused;
+    if (!corr_bounds(&c, cn, &r->corr.count, &r->corr.count_max, &r->corr.count_neq)) goto refused;
     if (distinct) {
       const char *df = scalar(soc_ynode_get(cn, "field"));
       if (!df) {

@@ -729,10 +729,20 @@ static void test_correlation(void **state) {
   corr_reload(&cr);
   assert_string_equal(corr_feed(&cr, range + 8, 1), "closed:c7=bob "); /* eve 1 value, ann 4 */
   corr_free(&cr);
+  /* neq: any count but that one, decided at the window's end */
+  corr_load(&cr,
+            "title: c\nid: c8\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { neq: 2 }\n",
+            &st);
+  const char *ne[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                      "04 ann whoami.exe x", "05 ann whoami.exe x", "06 ann whoami.exe x",
+                      "30 zed net.exe x"};
+  assert_string_equal(corr_feed(&cr, ne, 7), "b1= closed:c8=bob closed:c8=ann ");
+  corr_free(&cr);
   /* refused, with the reason */
   const char *refused[] = {
       "  type: event_count\n  rules: [ nosuch ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
-      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { neq: 2 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { eq: 2, neq: 2 }\n",
       "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { lt: 1 }\n",
       "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { gte: 5, lte: 4 }\n",
       "  type: temporal\n  rules: [ a1, b1 ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
