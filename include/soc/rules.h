@@ -106,11 +106,16 @@ typedef struct soc_rule_correlate {
   /* Sigma temporal: fires when every one of members fired for the same key
    * within within_ns (in this order when ordered); member i's key is read
    * with member_group_by[i] (ngroup_by fields). Such a rule matches no
-   * event itself: its members feed it. nmembers 0: none. */
+   * event itself: its members feed it. nmembers 0: none. counting: the
+   * members' firings are hits counted as above instead (Sigma's
+   * event_count and value_count of several rules), member i's distinct
+   * field member_distinct[i] (distinct is the last one's). */
   const soc_rule *const *members;
   const char *const *const *member_group_by;
   size_t nmembers;
   int ordered;
+  int counting;
+  const char *const *member_distinct;
 } soc_rule_correlate;
 
 typedef struct soc_rules soc_rules;

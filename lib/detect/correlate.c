@@ -449,12 +449,15 @@ static int reserve(entry *e, size_t item, uint32_t max) {
 /* Whether the rule's windows are decided when they end (upper bounds). */
 static int at_end(const soc_rule_correlate *k) { return k->count_max || k->count_neq; }
 
+/* Members rules that wait for each member (not counting their hits). */
+static int awaits(const soc_rule_correlate *k) { return k->nmembers && !k->counting; }
+
 /* States of distinct and members rules hold (hash, time) pairs. */
-static int uses_dv(const soc_rule_correlate *k) { return k->distinct || k->nmembers; }
+static int uses_dv(const soc_rule_correlate *k) { return k->distinct || awaits(k); }
 
 /* How many items a state of the rule keeps. */
 static uint32_t item_cap(const soc_rule_correlate *k) {
-  if (k->nmembers) return (uint32_t)k->nmembers;
+  if (awaits(k)) return (uint32_t)k->nmembers;
   if (k->count_max) return (uint32_t)k->count_max + 1;
   return (uint32_t)(k->count_neq ? (k->count_neq > k->count ? k->count_neq : k->count) + 1
                                  : k->count);
@@ -548,8 +551,21 @@ int soc_correlator_next(soc_correlator *c, soc_fire *out) {
   return 1;
 }
 
-/* Notes that member pos of members rule t fired at ts, for its key of ev;
- * queues t's firing when that completes it. */
+static int count_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
+                     int64_t ts, soc_fire *out);
+
+/* The hash of ev's value of field into *vh; -ENOENT when ev lacks it. */
+static int value_hash(const soc_event *ev, const char *field, uint64_t *vh) {
+  char num[NUMBUF];
+  const char *v = soc_rules_field_value(ev, field, num, sizeof num);
+  if (!v) return -ENOENT;
+  *vh = siphash13(fixed_key, v, strlen(v));
+  return 0;
+}
+
+/* Notes that member pos of members rule t fired at ts, for its key of ev
+ * (a hit counted, or the member seen); queues t's firing when that
+ * completes it. */
 static int advance_member(soc_correlator *c, uint32_t t, uint32_t pos, const soc_event *ev,
                           int64_t ts) {
   const soc_rule *rule = soc_rules_at(c->rules, t);
@@ -558,9 +574,18 @@ static int advance_member(soc_correlator *c, uint32_t t, uint32_t pos, const soc
   entry *e;
   int64_t start = ts, first;
   uint32_t i, kept = 0;
-  if (make_key(ev, k->member_group_by[pos], k->ngroup_by, &key) < 0) {
+  uint64_t vh = 0;
+  if (make_key(ev, k->member_group_by[pos], k->ngroup_by, &key) < 0 ||
+      (k->counting && k->distinct && value_hash(ev, k->member_distinct[pos], &vh) < 0)) {
     c->st.ungrouped++;
     return 0;
+  }
+  if (k->counting) {
+    soc_fire f = {.rule = rule};
+    int rc = get_entry(c, t, key.s, key.len, &e);
+    if (!rc) rc = count_hit(c, e, k, vh, ts, &f);
+    if (rc == 1) enqueue(c, &f);
+    return rc < 0 ? rc : 0;
   }
   if (get_entry(c, t, key.s, key.len, &e) < 0) return -ENOMEM;
   touch(c, e);
@@ -701,6 +726,37 @@ int soc_correlator_key_event(const soc_fire *f, soc_event *ev) {
   return rc < 0 ? rc : 0;
 }
 
+/* One hit at ts counted into e, the state of a rule with k: 1 and *out
+ * (count, times, key) when it fires, 0 when not, or -ENOMEM. */
+static int count_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
+                     int64_t ts, soc_fire *out) {
+  int64_t first, last;
+  int rc;
+  touch(c, e);
+  set_dirty(c, e);
+  if (at_end(k)) return bounded_hit(c, e, k, vh, ts, out);
+  rc = k->distinct ? add_value(e, vh, ts, k->within_ns, (uint32_t)k->count)
+                   : add_hit(e, ts, (uint32_t)k->count);
+  if (rc) return rc;
+  if (e->last_ns == NONE || ts > e->last_ns) e->last_ns = ts;
+  if (!window_full(e, k, &first, &last)) return 0;
+  if (k->after &&
+      (e->after_ns == NONE || ts < e->after_ns || sub_sat(ts, e->after_ns) > k->after_within_ns))
+    return 0;
+  if (k->suppress_ns && e->fired_ns != NONE && sub_sat(ts, e->fired_ns) < k->suppress_ns) {
+    c->st.suppressed++;
+    return 0;
+  }
+  out->count = e->n;
+  out->first_ns = first;
+  out->last_ns = last;
+  memcpy(out->key, e->key, (size_t)e->keylen + 1);
+  e->fired_ns = ts;
+  e->n = 0; /* the next firing needs a window of its own */
+  c->st.fired++;
+  return 1;
+}
+
 int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
                         soc_fire *out) {
   int result = -EINVAL;
@@ -708,7 +764,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   size_t idx;
   keybuf key;
   entry *e = NULL;
-  int64_t first, last;
+  uint64_t vh = 0;
   if (!c || !rule || !ev || !out) goto out;
   idx = soc_rule_index(rule);
   if (soc_rules_at(c->rules, idx) != rule) goto out;
@@ -725,52 +781,20 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     if (!result) result = 1;
     goto out;
   }
-  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0) {
+  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0 ||
+      (k->distinct && value_hash(ev, k->distinct, &vh) < 0)) {
     c->st.ungrouped++;
     result = 0;
     goto out;
   }
-  uint64_t vh = 0;
-  if (k->distinct) {
-    char num[NUMBUF];
-    const char *v = soc_rules_field_value(ev, k->distinct, num, sizeof num);
-    if (!v) {
-      c->st.ungrouped++;
-      result = 0;
-      goto out;
-    }
-    vh = siphash13(fixed_key, v, strlen(v));
-  }
   result = get_entry(c, (uint32_t)idx, key.s, key.len, &e);
   if (result) goto out;
-  touch(c, e);
-  set_dirty(c, e);
-  if (at_end(k)) {
-    out->rule = rule;
-    result = bounded_hit(c, e, k, vh, ts_ns, out);
-    goto out;
+  result = count_hit(c, e, k, vh, ts_ns, out);
+  /* a window decided at its end makes no sequence: Sigma's rules only */
+  if (result == 1 && !at_end(k)) {
+    result = followers(c, idx, ev, ts_ns);
+    if (!result) result = 1;
   }
-  result = k->distinct ? add_value(e, vh, ts_ns, k->within_ns, (uint32_t)k->count)
-                       : add_hit(e, ts_ns, (uint32_t)k->count);
-  if (result) goto out;
-  if (e->last_ns == NONE || ts_ns > e->last_ns) e->last_ns = ts_ns;
-  if (!window_full(e, k, &first, &last)) goto out;
-  if (k->after && (e->after_ns == NONE || ts_ns < e->after_ns ||
-                   sub_sat(ts_ns, e->after_ns) > k->after_within_ns))
-    goto out;
-  if (k->suppress_ns && e->fired_ns != NONE && sub_sat(ts_ns, e->fired_ns) < k->suppress_ns) {
-    c->st.suppressed++;
-    goto out;
-  }
-  out->count = e->n;
-  out->first_ns = first;
-  out->last_ns = last;
-  memcpy(out->key, key.s, key.len + 1);
-  e->fired_ns = ts_ns;
-  e->n = 0; /* the next firing needs a window of its own */
-  c->st.fired++;
-  result = followers(c, idx, ev, ts_ns);
-  if (!result) result = 1;
 out:
   return result;
 }

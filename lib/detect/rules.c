@@ -161,6 +161,7 @@ void rules_rule_free(soc_rule *r) {
   for (size_t i = 0; r->member_group_by && i < r->nmember_group_by; i++)
     strv_free(r->member_group_by[i], r->corr.ngroup_by);
   free(r->member_group_by);
+  strv_free(r->member_distinct, r->nmember_group_by);
   free(r->members);
   free(r);
 }

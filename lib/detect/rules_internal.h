@@ -162,6 +162,7 @@ struct soc_rule {
   char *after_id;           /* resolved into corr.after once every file is in */
   const soc_rule **members; /* Sigma temporal: corr.members (borrowed rules; owned array) */
   char ***member_group_by;  /* corr.member_group_by: owned, nmember_group_by x ngroup_by */
+  char **member_distinct;   /* corr.member_distinct: owned, nmember_group_by; NULL: none */
   size_t nmember_group_by;
   unsigned after_line, after_col;
 };

@@ -1577,7 +1577,17 @@ static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max, i
   return 1;
 }
 
-#define SIGMA_MEMBERS_MAX 16 /* rules of one temporal correlation */
+#define SIGMA_MEMBERS_MAX 16 /* rules of one correlation */
+
+/* r is fed by the n rules of base (their keys in r->member_group_by). */
+static int set_members(soc_rule *r, soc_rule *const *base, size_t n) {
+  if (!(r->members = calloc(n, sizeof *r->members))) return -ENOMEM;
+  memcpy(r->members, base, n * sizeof *base);
+  r->corr.members = r->members;
+  r->corr.member_group_by = (const char *const *const *)r->member_group_by;
+  r->corr.nmembers = n;
+  return 0;
+}
 
 /* The Sigma field that group-by entry g names in member rule `name`: its
  * alias when aliases has one (refused when the alias leaves the rule
@@ -1616,7 +1626,8 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     goto refused;
   }
   type = scalar(soc_ynode_get(corr, "type"));
-  min_rules = max_rules = 1;
+  min_rules = 1;
+  max_rules = SIGMA_MEMBERS_MAX;
   if (type && !strcmp(type, "event_count")) {
   } else if (type && !strcmp(type, "value_count")) {
     distinct = 1;
@@ -1624,7 +1635,6 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     members = 1;
     ordered = !strcmp(type, "temporal_ordered");
     min_rules = 2;
-    max_rules = SIGMA_MEMBERS_MAX;
   } else {
     refuse(&c, corr, SOC_SIGMA_CORRELATION,
            "type '%s': expected event_count, value_count, temporal or temporal_ordered",
@@ -1697,21 +1707,22 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
              "condition: %s takes none (every rule must match)", type);
       goto refused;
     }
-    if (!(r->members = calloc(nrules, sizeof *r->members))) goto out;
-    memcpy(r->members, base, nrules * sizeof *base);
-    r->corr.members = r->members;
-    r->corr.member_group_by = (const char *const *const *)r->member_group_by;
-    r->corr.nmembers = nrules;
+    if (set_members(r, base, nrules)) goto out;
     r->corr.ordered = ordered;
     r->corr.count = (int64_t)nrules;
   } else {
     const soc_ynode *cn = soc_ynode_get(corr, "condition");
-    r->match_of = base[0];
-    /* the prefilter: what the matched rule's is */
-    if (r->match_of->nreq) {
-      if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
-      memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
-      r->nreq = r->match_of->nreq;
+    if (nrules > 1) { /* their hits, counted together: fed by them */
+      if (set_members(r, base, nrules)) goto out;
+      r->corr.counting = 1;
+    } else {
+      r->match_of = base[0];
+      /* the prefilter: what the matched rule's is */
+      if (r->match_of->nreq) {
+        if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
+        memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
+        r->nreq = r->match_of->nreq;
+      }
     }
     if (!corr_bounds(&c, cn, &r->corr.count, &r->corr.count_max, &r->corr.count_neq)) goto refused;
     if (distinct) {
@@ -1720,8 +1731,14 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
         refuse(&c, cn, SOC_SIGMA_CORRELATION, "condition: value_count needs the field to count");
         goto refused;
       }
-      df = alias_field(&c, aliases, df, names[0]);
-      if (!df || !(r->distinct = corr_field(&c, base[0], df, cn))) goto refused;
+      /* each rule's own field (aliases name them per rule) */
+      if (!(r->member_distinct = calloc(nrules, sizeof *r->member_distinct))) goto out;
+      for (size_t m = 0; m < nrules; m++) {
+        const char *f = alias_field(&c, aliases, df, names[m]);
+        if (!f || !(r->member_distinct[m] = corr_field(&c, base[m], f, cn))) goto refused;
+      }
+      if (!(r->distinct = strdup(r->member_distinct[nrules - 1]))) goto out;
+      r->corr.member_distinct = (const char *const *)r->member_distinct;
     }
     r->corr.distinct = r->distinct;
   }

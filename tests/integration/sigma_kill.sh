@@ -2,8 +2,9 @@
 # Sigma correlation rules (docs/SIGMA.md) across kill -9: an agent killed
 # again and again while it detects ends with exactly the correlation alerts
 # of an undisturbed run (no firing lost or doubled), for each type: a count
-# that is reached, a count that must stay low (decided when its window
-# closes), both rules in any order, and one after the other.
+# that is reached (of one rule and of two), a count that must stay low
+# (decided when its window closes), both rules in any order, and one after
+# the other.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 
@@ -37,6 +38,10 @@ corr c-low '  type: event_count
   rules: [ invalid ]
   timespan: 30s
   condition: { lte: 2 }'
+corr c-both '  type: event_count
+  rules: [ fail, invalid ]
+  timespan: 1m
+  condition: { gte: 10 }'
 corr c-temporal '  type: temporal
   rules: [ fail, invalid ]
   timespan: 10s'
@@ -65,7 +70,7 @@ config "$T/calm"
 config "$T/crash"
 run "$AGENT" -c "$T/calm/agent.yaml" --oneshot
 expect_status 0
-expect_err "6 Sigma rule(s) loaded, 0 refused"
+expect_err "7 Sigma rule(s) loaded, 0 refused"
 seed_random
 for _ in $(seq 10); do
   "$AGENT" -c "$T/crash/agent.yaml" 2>/dev/null &
@@ -83,7 +88,7 @@ summary "$T/crash/agent.yaml" >"$T/crash.txt"
 check_py "every type fired, and only the correlations made alerts" '
 import ast, sys
 s = ast.literal_eval(open(sys.argv[1]).read())
-assert {a[0] for a in s} == {"c-count", "c-low", "c-temporal", "c-ordered"}, s' "$T/calm.txt"
+assert {a[0] for a in s} == {"c-count", "c-both", "c-low", "c-temporal", "c-ordered"}, s' "$T/calm.txt"
 CHECKS=$((CHECKS + 1))
 cmp -s "$T/calm.txt" "$T/crash.txt" ||
   fail "correlation alerts differ after kill -9: $(diff "$T/calm.txt" "$T/crash.txt")"

@@ -729,6 +729,31 @@ static void test_correlation(void **state) {
   corr_reload(&cr);
   assert_string_equal(corr_feed(&cr, range + 8, 1), "closed:c7=bob "); /* eve 1 value, ann 4 */
   corr_free(&cr);
+  /* event_count and value_count of several rules: their hits together */
+  corr_load(&cr,
+            "title: c\nid: c10\ncorrelation:\n  type: event_count\n  rules: [ a1, net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { gte: 3 }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *both[] = {"01 bob whoami.exe x", "02 bob net.exe x",    "03 eve net.exe x",
+                        "04 eve whoami.exe x", "05 bob whoami.exe x", "20 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, both, 3), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, both + 3, 3), "c10=bob "); /* eve: 2, then one too late */
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c11\ncorrelation:\n  type: value_count\n  rules: [ a1, b1 ]\n"
+            "  group-by: [ who ]\n  timespan: 10s\n  condition: { field: what, gte: 2 }\n"
+            "  aliases:\n    who: { a1: User, b1: User }\n"
+            "    what: { a1: CommandLine, b1: Image }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *vals[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                        "04 bob net.exe x"};
+  /* bob: x and C:\W\net.exe; eve: x twice */
+  assert_string_equal(corr_feed(&cr, vals, 4), "c11=bob ");
+  corr_free(&cr);
   /* neq: any count but that one, decided at the window's end */
   corr_load(&cr,
             "title: c\nid: c8\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
