@@ -76,7 +76,8 @@ void soc_correlator_free(soc_correlator *c);
 /* One hit of rule on ev (captures set) at event time ts_ns. Returns 1 and
  * fills *out when the rule fires, 0 when it does not, or a negative errno.
  * Call it for every hit soc_rules_match reports, in that order: a firing
- * also arms the rules that name this one in `after`. */
+ * also arms the rules that name this one in `after` and feeds the members
+ * rules it is a member of (a members rule's own hit is ignored: 0). */
 int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
                         soc_fire *out);
 

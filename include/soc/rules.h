@@ -185,6 +185,11 @@ typedef struct soc_sigma_opts {
 int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *const *sigma,
                               size_t nsigma, const soc_sigma_opts *opts, soc_rules **out,
                               soc_rules_stats *st, soc_diag *diag);
+/* Sigma rules from memory, n buffers named names[i] (fuzzing), with the
+ * operator's tables (opts may be NULL). */
+int soc_rules_load_sigma_buffers(const char *const *names, const char *const *bufs,
+                                 const size_t *lens, size_t n, const soc_sigma_opts *opts,
+                                 soc_rules **out, soc_rules_stats *st, soc_diag *diag);
 /* One Sigma rule from memory (tests, fuzzing). */
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag);

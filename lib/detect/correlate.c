@@ -781,6 +781,10 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     if (!result) result = 1;
     goto out;
   }
+  if (k->nmembers) { /* fed by its members only (the matcher never reports it) */
+    result = 0;
+    goto out;
+  }
   if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0 ||
       (k->distinct && value_hash(ev, k->distinct, &vh) < 0)) {
     c->st.ungrouped++;

@@ -1614,6 +1614,22 @@ int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *co
   return result;
 }
 
+int soc_rules_load_sigma_buffers(const char *const *names, const char *const *bufs,
+                                 const size_t *lens, size_t n, const soc_sigma_opts *opts,
+                                 soc_rules **out, soc_rules_stats *st, soc_diag *diag) {
+  int result = -ENOMEM;
+  source *src = calloc(n ? n : 1, sizeof *src);
+  if (!src) return result;
+  for (size_t i = 0; i < n; i++)
+    src[i] = (source){.name = names[i] ? names[i] : "<memory>",
+                      .buf = bufs[i] ? bufs[i] : "",
+                      .len = bufs[i] ? lens[i] : 0,
+                      .sigma = 1};
+  result = load_sources(src, n, opts, out, st, diag);
+  free(src);
+  return result;
+}
+
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag) {
   source src = {
