@@ -176,11 +176,14 @@ expect_err "refused (value): expand: placeholder %admins% has no values in rules
 cat >"$T/expand.yaml" <<YAML
 agent: { id: x, agency: x, authority: 1, state_dir: $T/xs }
 contacts: [ { name: a, phone: "1" }, { name: b, phone: "2" } ]
-rules: { sigma_placeholders: { admins: [ 'CORP\root', 'CORP\bob' ] } }
+rules: { sigma: [ "$T/expand.yml" ], sigma_placeholders: { admins: [ 'CORP\root', 'CORP\bob' ] } }
 kafka: { brokers: "127.0.0.1:9" }
 YAML
 run "$CTL" -c "$T/expand.yaml" rules test --with-config --sigma "$T/expand.yml" --format json "$T/expand.jsonl"
 expect_status 0
 expect_out "t-expand key=- count=1"
+run "$AGENT" -c "$T/expand.yaml" --check-config
+expect_status 0
+expect_err "rules.sigma: 1 Sigma rule(s) loaded, 0 refused"
 
 finish
