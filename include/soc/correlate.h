@@ -95,8 +95,8 @@ size_t soc_correlator_close(soc_correlator *c, int64_t now_ns);
 
 /* Makes ev (reset first) the event of a decided window's firing: each
  * group_by value of f's key in the first of its field's names ("a|b": a),
- * the time f's last hit's. A value cut by the key's length limit is kept
- * as cut. Returns 0, or a negative errno from soc_event_set. */
+ * the host_by one also as host.name, the time f's last hit's. A value cut by the key's length limit
+ * is kept as cut. Returns 0, or a negative errno from soc_event_set. */
 int soc_correlator_key_event(const soc_fire *f, soc_event *ev);
 
 /* Drops states that can no longer matter at event time now_ns (window,

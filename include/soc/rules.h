@@ -116,6 +116,9 @@ typedef struct soc_rule_correlate {
   int ordered;
   int counting;
   const char *const *member_distinct;
+  /* 1 + the group_by field whose value names the host (Sigma's Computer),
+   * for the event of a window decided at its end; 0: none */
+  size_t host_by;
 } soc_rule_correlate;
 
 typedef struct soc_rules soc_rules;

@@ -722,6 +722,7 @@ int soc_correlator_key_event(const soc_fire *f, soc_event *ev) {
     memcpy(name, k->group_by[i], nl);
     name[nl] = '\0';
     rc = soc_event_set(ev, name, val, n);
+    if (rc >= 0 && k->host_by == i + 1) rc = soc_event_set_str(ev, SOC_ECS_HOST_NAME, val, n);
   }
   return rc < 0 ? rc : 0;
 }

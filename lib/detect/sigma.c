@@ -1685,6 +1685,10 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
   if (!r->member_group_by) goto out;
   r->corr.ngroup_by = ngb;
   r->nmember_group_by = nrules;
+  for (size_t i = 0; i < ngb; i++) { /* the host, for a window decided at its end */
+    const char *g = scalar(gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb);
+    if (g && (!strcmp(g, "Computer") || !strcmp(g, "ComputerName"))) r->corr.host_by = i + 1;
+  }
   for (size_t m = 0; m < nrules; m++) {
     if (!(r->member_group_by[m] = calloc(ngb ? ngb : 1, sizeof **r->member_group_by))) goto out;
     for (size_t i = 0; i < ngb; i++) {

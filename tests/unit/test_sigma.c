@@ -754,6 +754,17 @@ static void test_correlation(void **state) {
   /* bob: x and C:\W\net.exe; eve: x twice */
   assert_string_equal(corr_feed(&cr, vals, 4), "c11=bob ");
   corr_free(&cr);
+  /* the event of a window decided at its end: the group-by values, and the
+   * host when Computer is one of them */
+  corr_load(&cr,
+            "title: c\nid: c12\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  group-by: [ Computer, User ]\n  timespan: 10s\n  condition: { eq: 1 }\n",
+            &st);
+  const char *one[] = {"01 bob whoami.exe x", "30 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, one, 2), "b1= closed:c12=pc1|bob ");
+  assert_string_equal(soc_event_get_str(cr.closed, SOC_ECS_HOST_NAME), "pc1");
+  assert_string_equal(soc_event_get(cr.closed, "Event.EventData.User"), "bob");
+  corr_free(&cr);
   /* neq: any count but that one, decided at the window's end */
   corr_load(&cr,
             "title: c\nid: c8\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
