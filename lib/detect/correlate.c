@@ -13,14 +13,16 @@
  * events in time order and cheap to keep (a hit usually appends); a hit
  * older than all kept ones can not help a window end later, and is dropped.
  * A distinct rule keeps up to `count` (value hash, last seen) pairs and
- * forgets those that slid out of the window. A rule decided at the window's
- * end keeps its window's first count_max + 1 (or count_neq + 1) hits or
- * values: one more says "too many".
- * A members rule (Sigma temporal) keeps a (member position, time) pair per
- * member that fired: for ordered ones the time the chain reaching that
- * member started, which is all the next member needs to know. Hashes are 64-bit SipHash with
- * a fixed key, so they mean the same after a restart (they are saved); a
- * collision merges two values, which can only delay a firing.
+ * forgets those that slid out of the window. Hashes are 64-bit SipHash
+ * with a fixed key, so they mean the same after a restart (they are
+ * saved); a collision merges two values, which can only delay a firing.
+ *
+ * A rule decided at the window's end keeps its window's first count_max + 1
+ * (or count_neq + 1) hits or values: one more says "too many". A members
+ * rule (Sigma temporal) keeps a (member position, time) pair per member
+ * that fired: for ordered ones the time the chain reaching that member
+ * started, which is all the next member needs to know; a counting members
+ * rule (Sigma event_count of several rules) counts as above.
  *
  * The hash table's own SipHash key is random per process: keys are
  * attacker-chosen text (source addresses, user names) and must not be able
