@@ -1698,7 +1698,7 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     }
   }
   /* the firing's own key fields: the last rule's (the one that completes
-   * an ordered sequence, the only one of a count) */
+   * an ordered sequence; the key's values are the same for every rule) */
   if (!(r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by))) goto out;
   for (size_t i = 0; i < ngb; i++)
     if (!(r->group_by[i] = strdup(r->member_group_by[nrules - 1][i]))) goto out;
