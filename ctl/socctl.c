@@ -57,6 +57,8 @@ static const socctl_command commands[] = {
      "                       auditd (audit.log), as the agent's inputs read them\n"
      "  --time-field P       json: dotted path of the event time (default @timestamp)\n"
      "  --host-field P       json: dotted path of the host name\n"
+     "  --with-config        take rules.sigma_placeholders and rules.sigma_impact from\n"
+     "                       the configuration (-c)\n"
      "Lines are read from the LOGFILEs, or stdin without any.\n"},
     {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters",
      "status [--json]\n"},

@@ -25,11 +25,12 @@ typedef struct alerts_ctx {
   size_t n;
 } alerts_ctx;
 
-static const char *title_of(fjson_object *body) {
-  fjson_object *ru = NULL, *name = NULL;
+/* rule.<what> of the alert's body, "" when it has none. */
+static const char *rule_field(fjson_object *body, const char *what) {
+  fjson_object *ru = NULL, *v = NULL;
   if (body && fjson_object_object_get_ex(body, "rule", &ru) &&
-      fjson_object_object_get_ex(ru, "name", &name))
-    return fjson_object_get_string(name);
+      fjson_object_object_get_ex(ru, what, &v))
+    return fjson_object_get_string(v);
   return "";
 }
 
@@ -44,7 +45,9 @@ static int list_alert(void *arg, const soc_alert_row *a) {
     fjson_object *o = fjson_object_new_object();
     fjson_object_object_add(o, "id", fjson_object_new_int64(a->id));
     fjson_object_object_add(o, "rule", fjson_object_new_string(a->rule));
-    fjson_object_object_add(o, "title", fjson_object_new_string(title_of(body)));
+    fjson_object_object_add(o, "title", fjson_object_new_string(rule_field(body, "name")));
+    if (*rule_field(body, "author"))
+      fjson_object_object_add(o, "author", fjson_object_new_string(rule_field(body, "author")));
     fjson_object_object_add(o, "key", fjson_object_new_string(a->key));
     fjson_object_object_add(o, "host", fjson_object_new_string(a->host));
     fjson_object_object_add(o, "asset", fjson_object_new_string(a->asset));
@@ -63,6 +66,8 @@ static int list_alert(void *arg, const soc_alert_row *a) {
     snprintf(draft, sizeof draft, a->draft ? "%lld" : "-", (long long)a->draft);
     printf("%-6lld %-7s %-14.14s %-16.16s %-24.24s %6lld  %-20s %-20s %s\n", (long long)a->id,
            a->impact, a->rule, a->host, a->key, (long long)a->count, first, last, draft);
+    /* DRL 1.1: a view of a Sigma rule's matches names the rule's author */
+    if (*rule_field(body, "author")) printf("       by %s\n", rule_field(body, "author"));
   }
   if (body) fjson_object_put(body);
   c->n++;

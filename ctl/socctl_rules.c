@@ -57,7 +57,8 @@ typedef struct test_state {
   const soc_rules *rules;
   soc_correlator *corr;
   soc_match_ctx *ctx;
-  soc_event *ev; /* the event being matched: one of evs */
+  soc_event *ev;     /* the event being matched: one of evs */
+  soc_event *closed; /* a decided window's (soc_correlator_key_event) */
   soc_event *evs[BATCH_LINES];
   int64_t ts[BATCH_LINES];
   size_t off[BATCH_LINES], lens[BATCH_LINES];
@@ -135,6 +136,31 @@ static void print_fire(test_state *s, const soc_fire *f) {
   free(text);
 }
 
+/* The firings the correlator queued: Sigma temporal rules the hit on
+ * s->ev completed, or (closed) windows decided, printed with the event
+ * made from their key and no line. */
+static int queued(test_state *s, int closed) {
+  soc_fire f;
+  soc_event *ev = s->ev;
+  const char *line = s->line;
+  size_t len = s->len;
+  int rc = 0;
+  while (rc == 0 && soc_correlator_next(s->corr, &f)) {
+    s->fires++;
+    if (closed) {
+      rc = soc_correlator_key_event(&f, s->closed);
+      s->ev = s->closed;
+      s->line = "";
+      s->len = 0;
+    }
+    if (rc == 0 && !s->quiet) print_fire(s, &f);
+  }
+  s->ev = ev;
+  s->line = line;
+  s->len = len;
+  return rc;
+}
+
 static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   test_state *s = arg;
   soc_fire f;
@@ -146,7 +172,7 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
     /* a Sigma correlation's rules (generate: false) feed it, quietly */
     if (!s->quiet && !soc_rule_silent(rule)) print_fire(s, &f);
   }
-  return 0;
+  return queued(s, 0);
 }
 
 static int run_batch(test_state *s) {
@@ -171,6 +197,8 @@ static int run_batch(test_state *s) {
     s->len = s->lens[i];
     s->cur_ts = s->ts[i];
     rc = soc_rules_match(s->rules, s->ctx, s->ev, on_hit, s);
+    /* windows that must stay low are decided once event time passes them */
+    if (rc >= 0 && soc_correlator_close(s->corr, s->cur_ts)) rc = queued(s, 1);
   }
   s->cpu_parse += t1 - t0;
   s->cpu_match += cpu_now() - t1;
@@ -213,8 +241,8 @@ static int test_stream(test_state *s, FILE *in, const char *name) {
   return result;
 }
 
-static int rules_test(int argc, char **argv) {
-  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE, O_SIGMA, O_FORMAT, O_TIMEF, O_HOSTF };
+static int rules_test(const socctl_env *env, int argc, char **argv) {
+  enum { O_TZ = 1, O_JSON, O_KEYS, O_STATS, O_NOPRE, O_SIGMA, O_FORMAT, O_TIMEF, O_HOSTF, O_CFG };
   static const struct option opts[] = {{"rules", required_argument, NULL, 'r'},
                                        {"timezone", required_argument, NULL, O_TZ},
                                        {"json", no_argument, NULL, O_JSON},
@@ -227,6 +255,7 @@ static int rules_test(int argc, char **argv) {
                                        {"format", required_argument, NULL, O_FORMAT},
                                        {"time-field", required_argument, NULL, O_TIMEF},
                                        {"host-field", required_argument, NULL, O_HOSTF},
+                                       {"with-config", no_argument, NULL, O_CFG},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   const char *files[MAX_RULE_FILES];
@@ -234,7 +263,8 @@ static int rules_test(int argc, char **argv) {
   char **sigma = NULL;
   const char *zone = "local";
   size_t nfiles = 0, nsigma_pats = 0, nsigma = 0;
-  int verbose = 0;
+  int verbose = 0, with_config = 0;
+  soc_config *cfg = NULL;
   int64_t max_keys = 0;
   int opt, stats = 0, noprefilter = 0, status = 2;
   test_state s = {0};
@@ -297,6 +327,9 @@ static int rules_test(int argc, char **argv) {
       case O_HOSTF:
         s.jopts.host_field = optarg;
         break;
+      case O_CFG:
+        with_config = 1;
+        break;
       case 'h':
         socctl_usage("rules", stdout);
         return 0;
@@ -325,8 +358,15 @@ static int rules_test(int argc, char **argv) {
     fprintf(stderr, "socctl rules test: --sigma matches no file\n");
     goto out;
   }
-  int rc = soc_rules_load_with_sigma(files, nfiles, (const char *const *)sigma, nsigma, &rules, &st,
-                                     diag);
+  /* the operator's Sigma tables, as the agent would take them */
+  if (with_config && soc_config_load(env->config_path, 0, &cfg, diag) < 0) {
+    soc_diag_print(diag, stderr);
+    fprintf(stderr, "socctl rules test: %s: configuration refused\n", env->config_path);
+    status = 2;
+    goto out;
+  }
+  int rc = soc_rules_load_sigma_opts(files, nfiles, (const char *const *)sigma, nsigma,
+                                     cfg ? &cfg->rules.sigma_opts : NULL, &rules, &st, diag);
   soc_diag_print(diag, stderr);
   if (rc == 0 && nsigma) {
     char sum[512];
@@ -347,6 +387,7 @@ static int rules_test(int argc, char **argv) {
   s.rules = rules;
   s.ctx = soc_match_ctx_new(rules);
   s.buf = malloc(BATCH_BYTES + LINE_MAX_BYTES + 2);
+  if (!(s.closed = soc_event_new())) s.failed = 1;
   for (size_t i = 0; i < BATCH_LINES; i++)
     if (!(s.evs[i] = soc_event_new())) s.failed = 1;
   if (!s.ctx || !s.buf || s.failed || soc_correlator_new(rules, (size_t)max_keys, &s.corr) < 0) {
@@ -392,16 +433,18 @@ out:
   soc_correlator_free(s.corr);
   soc_match_ctx_free(s.ctx);
   for (size_t i = 0; i < BATCH_LINES; i++) soc_event_free(s.evs[i]);
+  soc_event_free(s.closed);
   free(s.buf);
   soc_rules_free(rules);
   soc_diag_free(diag);
   soc_config_glob_free(sigma, nsigma);
+  soc_config_free(cfg);
   return status;
 }
 
 int socctl_rules(const socctl_env *env, int argc, char **argv) {
-  (void)env; /* rule files are named on the command line, not taken from the config */
-  if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(argc - 1, argv + 1);
+  /* rule files are named on the command line; the config only with --with-config */
+  if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(env, argc - 1, argv + 1);
   int help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
   return socctl_usage("rules", help ? stdout : stderr);
 }

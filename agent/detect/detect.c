@@ -87,6 +87,7 @@ struct soc_detect {
   soc_assets *assets;
   soc_normalizer *norm;
   soc_event *ev;
+  soc_event *closed; /* the event of a decided window's firing (soc_correlator_key_event) */
   recent_key *recent;
   recent_hit *rhits; /* place j of slot i's ring at [j * RECENT_KEYS + i] */
   uint64_t clock;
@@ -436,6 +437,7 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
   sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
   sig.references = soc_rule_references(rule, &sig.nreferences);
+  if (soc_rule_is_sigma(rule)) sig.author = soc_rule_author(rule);
   sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
   sig.entities = ent;
   soc_triage_out out;
@@ -451,31 +453,49 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
 
 /* ---- the journal, line by line ------------------------------------------------- */
 
+/* A firing (f) or a plain hit (f NULL) of rule on ev: to triage keyed
+ * key, and remembered as a recent hit of (rule, hit_key). */
+static int record(soc_detect *d, const soc_rule *rule, soc_event *ev, const soc_fire *f,
+                  const char *key, const char *hit_key) {
+  int rc = to_triage(d, rule, ev, f, key);
+  if (rc < 0) return rc;
+  if (f) d->fires++;
+  recent_key *k = recent_slot(d, rule, hit_key, 1, &rc);
+  if (!k) return rc;
+  remember(d, k, d->cur);
+  return 0;
+}
+
+/* The firings the correlator queued (Sigma temporal rules a hit
+ * completed: ev is theirs; windows closed: ev is NULL and made from the
+ * key). */
+static int queued(soc_detect *d, soc_event *ev) {
+  soc_fire f;
+  int rc = 0;
+  while (rc == 0 && soc_correlator_next(d->corr, &f)) {
+    if (!ev && (rc = soc_correlator_key_event(&f, d->closed)) < 0) break;
+    rc = record(d, f.rule, ev ? ev : d->closed, &f, f.key, f.key);
+  }
+  return rc;
+}
+
 static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   soc_detect *d = arg;
   char key[SOC_CORRELATE_KEY_MAX + 1];
   soc_fire fire;
   int64_t ts = d->cur->line.ts_ns;
+  int rc = 0;
   soc_event_get_time(ev, &ts);
   d->hits++;
   key_of(rule, ev, key, sizeof key);
   int fired = soc_correlator_feed(d->corr, rule, ev, ts, &fire);
-  if (fired < 0) return 0; /* a hit the correlator can not key: counted there */
-  /* a Sigma rule that only feeds a correlation (generate: false) */
-  if (soc_rule_silent(rule)) return 0;
-  int rc = to_triage(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key);
-  if (rc < 0) {
-    d->error = rc;
-    return rc;
-  }
-  if (fired) d->fires++;
-  recent_key *k = recent_slot(d, rule, key, 1, &rc);
-  if (!k) {
-    d->error = rc;
-    return rc;
-  }
-  remember(d, k, d->cur);
-  return 0;
+  /* fired < 0: a hit the correlator can not key, counted there; silent: a
+   * Sigma rule that only feeds a correlation (generate: false) */
+  if (fired >= 0 && !soc_rule_silent(rule))
+    rc = record(d, rule, ev, fired ? &fire : NULL, fired ? fire.key : key, key);
+  if (rc == 0) rc = queued(d, ev);
+  if (rc < 0) d->error = rc;
+  return rc;
 }
 
 static int on_line(void *arg, const soc_jentry *e) {
@@ -485,6 +505,8 @@ static int on_line(void *arg, const soc_jentry *e) {
   if (e->line.ts_ns > d->newest_ns) d->newest_ns = e->line.ts_ns;
   soc_normalize(d->norm, e, d->ev);
   int rc = soc_rules_match(d->rules, d->mctx, d->ev, on_hit, d);
+  /* windows that must stay low are decided once event time passes them */
+  if (!d->error && rc >= 0 && soc_correlator_close(d->corr, d->newest_ns)) rc = queued(d, NULL);
   return d->error ? d->error : (rc < 0 ? rc : 0);
 }
 
@@ -621,8 +643,8 @@ static int load_rules(const soc_config *cfg, soc_rules **out, size_t *failed) {
   if (result < 0 || !(n + nsigma)) goto out;
   soc_diag *diag = soc_diag_new();
   soc_rules_stats st;
-  result = soc_rules_load_with_sigma((const char *const *)files, n, (const char *const *)sigma,
-                                     nsigma, out, &st, diag);
+  result = soc_rules_load_sigma_opts((const char *const *)files, n, (const char *const *)sigma,
+                                     nsigma, &cfg->rules.sigma_opts, out, &st, diag);
   soc_diag_print(diag, stderr);
   soc_diag_free(diag);
   if (failed) *failed = st.files_failed;
@@ -664,10 +686,11 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->mctx = soc_match_ctx_new(d->rules);
   d->norm = soc_normalizer_new(cfg, d->store);
   d->ev = soc_event_new();
+  d->closed = soc_event_new();
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
-  if (!d->mctx || !d->norm || !d->ev || !d->recent || !d->rhits) goto out;
+  if (!d->mctx || !d->norm || !d->ev || !d->closed || !d->recent || !d->rhits) goto out;
   recent_index(d);
   result = fresh_correlator(d);
   if (result < 0) goto out;
@@ -770,6 +793,7 @@ void soc_detect_free(soc_detect *d) {
   soc_assets_free(d->assets);
   soc_normalizer_free(d->norm);
   soc_event_free(d->ev);
+  soc_event_free(d->closed);
   free(d->recent);
   free(d->rhits);
   free(d->undo);

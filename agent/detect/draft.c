@@ -10,12 +10,6 @@
 
 #define REPORT_CLOCK_NS (3600LL * 1000000000LL) /* §3.1: report within one hour */
 
-static fjson_object *strings_of(const char *const *v, size_t n) {
-  fjson_object *a = fjson_object_new_array();
-  for (size_t i = 0; i < n; i++) fjson_object_array_add(a, fjson_object_new_string(v[i]));
-  return a;
-}
-
 fjson_object *soc_draft_json(const soc_config *cfg, const soc_draft_row *r,
                              const soc_draft_info *in) {
   fjson_object *o = fjson_object_new_object(), *ru = fjson_object_new_object(),
@@ -31,8 +25,9 @@ fjson_object *soc_draft_json(const soc_config *cfg, const soc_draft_row *r,
   soc_json_add_str(ru, "id", in->rule_id);
   soc_json_add_str(ru, "title", in->title);
   soc_json_add_str(ru, "description", in->description);
-  fjson_object_object_add(ru, "mitre", strings_of(in->mitre, in->nmitre));
-  fjson_object_object_add(ru, "references", strings_of(in->references, in->nreferences));
+  fjson_object_object_add(ru, "mitre", soc_json_strings(in->mitre, in->nmitre));
+  fjson_object_object_add(ru, "references", soc_json_strings(in->references, in->nreferences));
+  if (in->author && *in->author) soc_json_add_str(ru, "author", in->author);
   fjson_object_object_add(o, "rule", ru);
   soc_json_add_str(o, "key", r->key);
   soc_json_add_str(as, "name", m->asset->name);

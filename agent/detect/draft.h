@@ -28,6 +28,7 @@ typedef struct soc_draft_info {
   size_t nmitre;
   const char *const *references;
   size_t nreferences;
+  const char *author; /* a Sigma rule's; NULL: none */
   const soc_asset_match *asset;
   const soc_level_result *level;
   soc_incident_category category;

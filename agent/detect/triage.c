@@ -89,6 +89,9 @@ static char *alert_json(const soc_config *cfg, const soc_signal *s, const soc_al
   soc_json_add_str(ru, "name", s->title);
   if (s->ruleset) soc_json_add_str(ru, "ruleset", s->ruleset);
   soc_json_add_str(ru, "category", soc_incident_category_name(s->category));
+  if (s->author && *s->author) soc_json_add_str(ru, "author", s->author);
+  if (s->nreferences)
+    fjson_object_object_add(ru, "reference", soc_json_strings(s->references, s->nreferences));
   fjson_object_object_add(o, "rule", ru);
   for (size_t i = 0; i < s->nentities; i++) put_path(o, s->entities[i].kind, s->entities[i].value);
   if (s->ecs) {
@@ -249,6 +252,7 @@ static int update_draft(const soc_config *cfg, soc_store *st, const soc_signal *
                            .nmitre = s->nmitre,
                            .references = s->references,
                            .nreferences = s->nreferences,
+                           .author = s->author,
                            .asset = s->asset,
                            .level = s->level,
                            .category = s->category,

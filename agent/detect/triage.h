@@ -46,6 +46,8 @@ typedef struct soc_signal {
   size_t nmitre;
   const char *const *references;
   size_t nreferences;
+  const char
+      *author; /* a Sigma rule's: named wherever its matches are shown (DRL 1.1); NULL: none */
   soc_incident_category category;
   const char *subtype;
   soc_impact_kind impact; /* NONE with alert_only */

@@ -25,6 +25,7 @@
 
 #include "soc/assets.h"
 #include "soc/diag.h"
+#include "soc/rules.h"
 
 typedef enum {
   SOC_INPUT_FILE = 1,
@@ -154,6 +155,9 @@ typedef struct soc_config {
     size_t nlog;
     char **sigma; /* Sigma rule globs or folders, docs/SIGMA.md */
     size_t nsigma;
+    /* rules.sigma_impact and rules.sigma_placeholders (docs/SIGMA.md); the
+     * pairs and their strings are owned */
+    soc_sigma_opts sigma_opts;
     char **yara;
     size_t nyara;
     int64_t yara_timeout_s;

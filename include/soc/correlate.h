@@ -22,6 +22,15 @@
  *     hits meanwhile still slide the window, so an attack that goes on
  *     fires again as soon as the quiet time is over.
  *   - A rule without `correlate:` fires on every hit.
+ *   - count_max, count_neq (Sigma's lt/lte/eq/neq): the window opens at
+ *     the key's first hit and is decided once event time passes its end (a
+ *     later hit of the key, or soc_correlator_close): it fires when count
+ *     <= hits (or distinct values) <= count_max and hits != count_neq; the
+ *     next hit opens a new window.
+ *   - members (Sigma temporal, temporal_ordered): each member's firing
+ *     notes its time for its key; when all are there within the window
+ *     (and, ordered, each after the one before it) the rule fires and its
+ *     key starts empty. Those firings are queued: soc_correlator_next.
  *
  * Memory is bounded: at most max_keys (rule, key) states in all, the one
  * updated longest ago evicted (and counted) to make room; each state keeps
@@ -67,9 +76,28 @@ void soc_correlator_free(soc_correlator *c);
 /* One hit of rule on ev (captures set) at event time ts_ns. Returns 1 and
  * fills *out when the rule fires, 0 when it does not, or a negative errno.
  * Call it for every hit soc_rules_match reports, in that order: a firing
- * also arms the rules that name this one in `after`. */
+ * also arms the rules that name this one in `after` and feeds the members
+ * rules it is a member of (a members rule's own hit is ignored: 0). */
 int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
                         soc_fire *out);
+
+/* Takes the next queued firing: one of a rule that its members fed
+ * (queued by the soc_correlator_feed just made: the event was the feed's),
+ * or of a window that soc_correlator_close decided (no event: the key
+ * holds the group_by values). Returns 1 and fills *out, 0 when none is
+ * left. Call it until 0 after each feed and each close. */
+int soc_correlator_next(soc_correlator *c, soc_fire *out);
+
+/* Decides the count_max/count_neq windows that event time now_ns has passed, and
+ * queues the firings (for soc_correlator_next). Cheap when none is due:
+ * call it for every line. Returns how many were queued. */
+size_t soc_correlator_close(soc_correlator *c, int64_t now_ns);
+
+/* Makes ev (reset first) the event of a decided window's firing: each
+ * group_by value of f's key in the first of its field's names ("a|b": a),
+ * the host_by one also as host.name, the time f's last hit's. A value cut by the key's length limit
+ * is kept as cut. Returns 0, or a negative errno from soc_event_set. */
+int soc_correlator_key_event(const soc_fire *f, soc_event *ev);
 
 /* Drops states that can no longer matter at event time now_ns (window,
  * suppression and sequence all past). Returns how many. */
@@ -84,6 +112,7 @@ typedef struct soc_correlator_stats {
   uint64_t ungrouped;  /* hits without a group_by or distinct field */
   uint64_t restored;
   uint64_t refused; /* blobs restore rejected */
+  uint64_t dropped; /* firings of members' rules lost to a full queue */
 } soc_correlator_stats;
 void soc_correlator_stats_get(const soc_correlator *c, soc_correlator_stats *out);
 

@@ -19,5 +19,7 @@ void soc_json_add_time(fjson_object *o, const char *k, int64_t ns);
 /* The JSON object text holds (a stored body), or NULL when text is NULL or
  * holds anything else. Owned by the caller. */
 fjson_object *soc_json_parse_object(const char *text);
+/* A new array of the n strings of v (copied), owned by the caller. */
+fjson_object *soc_json_strings(const char *const *v, size_t n);
 
 #endif

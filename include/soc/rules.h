@@ -97,6 +97,28 @@ typedef struct soc_rule_correlate {
   const soc_rule *after; /* sequence: this rule must have fired first; NULL: none */
   int64_t after_within_ns;
   int64_t suppress_ns; /* quiet time after a firing; 0: none */
+  /* count_max > 0: the count must also be at most count_max; count_neq >
+   * 0: it must not be count_neq. Only the end of the window can tell: the
+   * window opens at a key's first hit, lasts within_ns, and is decided when
+   * event time passes its end (count_max, count_neq < SOC_RULE_COUNT_MAX) */
+  int64_t count_max;
+  int64_t count_neq;
+  /* Sigma temporal: fires when every one of members fired for the same key
+   * within within_ns (in this order when ordered); member i's key is read
+   * with member_group_by[i] (ngroup_by fields). Such a rule matches no
+   * event itself: its members feed it. nmembers 0: none. counting: the
+   * members' firings are hits counted as above instead (Sigma's
+   * event_count and value_count of several rules), member i's distinct
+   * field member_distinct[i] (distinct is the last one's). */
+  const soc_rule *const *members;
+  const char *const *const *member_group_by;
+  size_t nmembers;
+  int ordered;
+  int counting;
+  const char *const *member_distinct;
+  /* 1 + the group_by field whose value names the host (Sigma's Computer),
+   * for the event of a window decided at its end; 0: none */
+  size_t host_by;
 } soc_rule_correlate;
 
 typedef struct soc_rules soc_rules;
@@ -146,6 +168,31 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
  * still counts as good. */
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
                               size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag);
+/* The operator's tables for Sigma rules (rules.sigma_impact and
+ * rules.sigma_placeholders, docs/SIGMA.md), borrowed for the call. */
+typedef struct soc_sigma_pair {
+  const char *key, *value;
+} soc_sigma_pair;
+typedef struct soc_sigma_opts {
+  /* an ATT&CK tactic tag ("attack.impact") or a rule id, and the tier its
+   * hits take: "tamper", "leak" (drafts) or "alert"; a rule id outranks
+   * its tags, a tag given here replaces the built-in one */
+  const soc_sigma_pair *impact;
+  size_t nimpact;
+  /* expand's placeholders: one pair per value, the name without '%' */
+  const soc_sigma_pair *placeholders;
+  size_t nplaceholders;
+} soc_sigma_opts;
+/* soc_rules_load_with_sigma with the operator's tables (opts may be NULL:
+ * the built-in impact table and no placeholders). */
+int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, const soc_sigma_opts *opts, soc_rules **out,
+                              soc_rules_stats *st, soc_diag *diag);
+/* Sigma rules from memory, n buffers named names[i] (fuzzing), with the
+ * operator's tables (opts may be NULL). */
+int soc_rules_load_sigma_buffers(const char *const *names, const char *const *bufs,
+                                 const size_t *lens, size_t n, const soc_sigma_opts *opts,
+                                 soc_rules **out, soc_rules_stats *st, soc_diag *diag);
 /* One Sigma rule from memory (tests, fuzzing). */
 int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                                 soc_rules_stats *st, soc_diag *diag);
@@ -172,8 +219,9 @@ const char *soc_rule_file(const soc_rule *r);
 const char *soc_rule_level(const soc_rule *r);
 const char *soc_rule_author(const soc_rule *r);
 int soc_rule_is_sigma(const soc_rule *r);
-/* A Sigma rule that a correlation (generate: false) uses: its hits feed
- * the correlator but are not alerts of their own. */
+/* A Sigma rule that a correlation (generate: false) uses and none with
+ * generate: true: its hits feed the correlator but are not alerts of
+ * their own. */
 int soc_rule_silent(const soc_rule *r);
 unsigned soc_rule_line(const soc_rule *r);
 /* OUT: *n. The list is owned by the rule. */

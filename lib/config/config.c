@@ -183,6 +183,13 @@ static const soc_field contact_fields[] = {
      .help = "e-mail address"},
 };
 
+static int parse_sigma_impact(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                              const char *where);
+static int parse_sigma_placeholders(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                                    const char *where);
+static void release_sigma_impact(void *dst);
+static void release_sigma_placeholders(void *dst);
+
 static const soc_field rules_fields[] = {
     {.key = "log",
      .type = SOC_FIELD_STRINGS,
@@ -196,6 +203,19 @@ static const soc_field rules_fields[] = {
      .count_offset = offsetof(soc_config, rules.nsigma),
      .flags = SOC_FIELD_PATH,
      .help = "glob patterns of Sigma rule files or folders (docs/SIGMA.md)"},
+    {.key = "sigma_impact",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(soc_config, rules.sigma_opts),
+     .parse = parse_sigma_impact,
+     .release = release_sigma_impact,
+     .help = "ATT&CK tags (attack.impact) and Sigma rule ids to tamper, leak (drafts) or alert; "
+             "over the built-in table (docs/SIGMA.md)"},
+    {.key = "sigma_placeholders",
+     .type = SOC_FIELD_CUSTOM,
+     .offset = offsetof(soc_config, rules.sigma_opts),
+     .parse = parse_sigma_placeholders,
+     .release = release_sigma_placeholders,
+     .help = "values of the %placeholders% of Sigma's expand modifier: name: [values]"},
     {.key = "yara",
      .type = SOC_FIELD_STRINGS,
      .offset = offsetof(soc_config, rules.yara),
@@ -873,6 +893,96 @@ static int parse_properties(const soc_ynode *node, void *dst, const soc_schema_c
   return result;
 }
 
+/* Sigma's tables into pairs (owned strings): one per map entry, or per
+ * value of a list when lists is set. */
+static int sigma_pairs(const soc_ynode *node, const soc_schema_ctx *ctx, const char *what,
+                       int lists, const soc_sigma_pair **out, size_t *n) {
+  soc_sigma_pair *p;
+  size_t cap = 0;
+  int result = 0;
+  if (soc_ynode_is_null(node)) return 0;
+  if (node->kind != SOC_YNODE_MAP) {
+    soc_schema_error(ctx, node, "rules.%s: expected a mapping, got %s", what,
+                     soc_ynode_kind_name(node));
+    return -EINVAL;
+  }
+  for (size_t i = 0; i < node->n; i++) {
+    const soc_ynode *v = node->items[2 * i + 1];
+    cap += lists && v->kind == SOC_YNODE_SEQ ? v->n : 1;
+  }
+  if (!(p = calloc(cap ? cap : 1, sizeof *p))) return -ENOMEM;
+  *out = p;
+  for (size_t i = 0; i < node->n; i++) {
+    const soc_ynode *k = node->items[2 * i], *v = node->items[2 * i + 1];
+    size_t nv = lists && v->kind == SOC_YNODE_SEQ ? v->n : 1;
+    for (size_t j = 0; j < nv; j++) {
+      const soc_ynode *e = lists && v->kind == SOC_YNODE_SEQ ? v->items[j] : v;
+      if (e->kind != SOC_YNODE_SCALAR || soc_ynode_is_null(e)) {
+        soc_schema_error(ctx, e, "rules.%s.%s: expected %s, got %s", what, k->value,
+                         lists ? "a value or a list of values" : "a value", soc_ynode_kind_name(e));
+        result = -EINVAL;
+        continue;
+      }
+      char *key = strdup(k->value), *val = strdup(e->value);
+      p[*n] = (soc_sigma_pair){key, val};
+      (*n)++;
+      if (!key || !val) return -ENOMEM;
+    }
+  }
+  return result;
+}
+
+static void sigma_pairs_free(const soc_sigma_pair **pairs, size_t *n) {
+  for (size_t i = 0; *pairs && i < *n; i++) {
+    free((char *)(*pairs)[i].key);
+    free((char *)(*pairs)[i].value);
+  }
+  free((soc_sigma_pair *)*pairs);
+  *pairs = NULL;
+  *n = 0;
+}
+
+static int parse_sigma_impact(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                              const char *where) {
+  soc_sigma_opts *o = dst;
+  (void)where;
+  int result = sigma_pairs(node, ctx, "sigma_impact", 0, &o->impact, &o->nimpact);
+  for (size_t i = 0; result == 0 && i < o->nimpact; i++) {
+    const char *v = o->impact[i].value;
+    if (!strcmp(v, "tamper") || !strcmp(v, "leak") || !strcmp(v, "alert")) continue;
+    soc_schema_error(ctx, soc_ynode_get(node, o->impact[i].key),
+                     "rules.sigma_impact.%s: '%s': expected tamper, leak or alert",
+                     o->impact[i].key, v);
+    result = -EINVAL;
+  }
+  return result;
+}
+
+static int parse_sigma_placeholders(const soc_ynode *node, void *dst, const soc_schema_ctx *ctx,
+                                    const char *where) {
+  soc_sigma_opts *o = dst;
+  (void)where;
+  int result = sigma_pairs(node, ctx, "sigma_placeholders", 1, &o->placeholders, &o->nplaceholders);
+  for (size_t i = 0; result == 0 && i < o->nplaceholders; i++) {
+    if (o->placeholders[i].key[0] && !strchr(o->placeholders[i].key, '%')) continue;
+    soc_schema_error(ctx, soc_ynode_get(node, o->placeholders[i].key),
+                     "rules.sigma_placeholders: '%s': a name, without the %%s",
+                     o->placeholders[i].key);
+    result = -EINVAL;
+  }
+  return result;
+}
+
+static void release_sigma_impact(void *dst) {
+  soc_sigma_opts *o = dst;
+  sigma_pairs_free(&o->impact, &o->nimpact);
+}
+
+static void release_sigma_placeholders(void *dst) {
+  soc_sigma_opts *o = dst;
+  sigma_pairs_free(&o->placeholders, &o->nplaceholders);
+}
+
 static void release_properties(void *dst) {
   soc_kv **props = dst;
   size_t *count = (size_t *)((char *)dst + offsetof(soc_kafka_config, nproperties) -
@@ -1282,7 +1392,8 @@ out:
 /* rules.sigma: every rule loaded or refused with its reason (warnings),
  * and the summary. Refused Sigma rules do not fail the check: a folder of
  * SigmaHQ rules always holds some that no input of ours can run. */
-static int check_sigma_files(loader *l, const soc_ynode *node, char **patterns, size_t n) {
+static int check_sigma_files(loader *l, const soc_ynode *node, char **patterns, size_t n,
+                             const soc_sigma_opts *opts) {
   char **files = NULL;
   size_t nfiles = 0;
   int result = 0;
@@ -1293,7 +1404,7 @@ static int check_sigma_files(loader *l, const soc_ynode *node, char **patterns, 
   } else {
     soc_rules_stats st;
     char sum[512];
-    if (soc_rules_load_with_sigma(NULL, 0, (const char *const *)files, nfiles, NULL, &st,
+    if (soc_rules_load_sigma_opts(NULL, 0, (const char *const *)files, nfiles, opts, NULL, &st,
                                   l->ctx.diag) < 0 ||
         st.files_failed)
       result = -EINVAL;
@@ -1491,7 +1602,8 @@ int soc_config_load_buffer(const char *path, const char *buf, size_t len, unsign
     }
     bad |= check_rule_files(&l, rules, cfg->rules.log, cfg->rules.nlog, 0) < 0;
     bad |= check_rule_files(&l, rules, cfg->rules.yara, cfg->rules.nyara, 1) < 0;
-    bad |= check_sigma_files(&l, rules, cfg->rules.sigma, cfg->rules.nsigma) < 0;
+    bad |= check_sigma_files(&l, rules, cfg->rules.sigma, cfg->rules.nsigma,
+                             &cfg->rules.sigma_opts) < 0;
     soc_regime *regime = NULL;
     const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
     bad |= soc_regime_load_named(dir, cfg->report.regime, &regime, diag) < 0;

@@ -13,9 +13,16 @@
  * events in time order and cheap to keep (a hit usually appends); a hit
  * older than all kept ones can not help a window end later, and is dropped.
  * A distinct rule keeps up to `count` (value hash, last seen) pairs and
- * forgets those that slid out of the window. Hashes are 64-bit SipHash with
- * a fixed key, so they mean the same after a restart (they are saved); a
- * collision merges two values, which can only delay a firing.
+ * forgets those that slid out of the window. Hashes are 64-bit SipHash
+ * with a fixed key, so they mean the same after a restart (they are
+ * saved); a collision merges two values, which can only delay a firing.
+ *
+ * A rule decided at the window's end keeps its window's first count_max + 1
+ * (or count_neq + 1) hits or values: one more says "too many". A members
+ * rule (Sigma temporal) keeps a (member position, time) pair per member
+ * that fired: for ordered ones the time the chain reaching that member
+ * started, which is all the next member needs to know; a counting members
+ * rule (Sigma event_count of several rules) counts as above.
  *
  * The hash table's own SipHash key is random per process: keys are
  * attacker-chosen text (source addresses, user names) and must not be able
@@ -40,6 +47,7 @@
 #define TOMBSTONES_MAX 4096
 #define BLOB_HEADER 36
 #define NUMBUF 32
+#define QUEUE_CLOSE 64 /* decided windows queued at a time */
 
 /* Event times come from log lines, so any two int64 values can meet (a line
  * dated 1678 next to one dated 2261): every difference and sum saturates
@@ -130,6 +138,11 @@ struct entry {
   char key[];
 };
 
+typedef struct tdep {
+  uint32_t rule; /* a members rule */
+  uint32_t pos;  /* where the member stands in it */
+} tdep;
+
 typedef struct tomb {
   uint32_t rule;
   char *key;
@@ -146,6 +159,11 @@ struct soc_correlator {
   uint64_t seed[2];
   uint32_t **deps; /* rule -> rules whose `after` names it (count in ndeps) */
   size_t *ndeps;
+  tdep **tdeps; /* rule -> members rules it is a member of (count in ntdeps) */
+  size_t *ntdeps;
+  soc_fire *queue; /* firings for soc_correlator_next, a ring */
+  size_t qcap, qhead, qn;
+  int64_t next_close; /* no window decided at its end ends before this */
   tomb *tombs;
   size_t ntombs;
   int reset_needed; /* more went away than tombs can hold */
@@ -349,8 +367,12 @@ void soc_correlator_free(soc_correlator *c) {
     entry_free(e);
   }
   for (size_t i = 0; c->deps && i < soc_rules_count(c->rules); i++) free(c->deps[i]);
+  for (size_t i = 0; c->tdeps && i < soc_rules_count(c->rules); i++) free(c->tdeps[i]);
   free(c->deps);
   free(c->ndeps);
+  free(c->tdeps);
+  free(c->ntdeps);
+  free(c->queue);
   for (size_t i = 0; i < c->ntombs; i++) free(c->tombs[i].key);
   free(c->tombs);
   free(c->buckets);
@@ -375,17 +397,33 @@ int soc_correlator_new(const soc_rules *rules, size_t max_keys, soc_correlator *
   c->deps = calloc(n ? n : 1, sizeof *c->deps);
   c->ndeps = calloc(n ? n : 1, sizeof *c->ndeps);
   c->tombs = calloc(TOMBSTONES_MAX, sizeof *c->tombs);
-  if (!c->buckets || !c->deps || !c->ndeps || !c->tombs) goto out;
+  c->tdeps = calloc(n ? n : 1, sizeof *c->tdeps);
+  c->ntdeps = calloc(n ? n : 1, sizeof *c->ntdeps);
+  if (!c->buckets || !c->deps || !c->ndeps || !c->tombs || !c->tdeps || !c->ntdeps) goto out;
   seed_init(c->seed);
+  c->next_close = INT64_MAX;
   for (size_t i = 0; i < n; i++) {
     const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(rules, i));
-    if (!k || !k->after) continue;
+    if (!k) continue;
+    for (size_t j = 0; j < k->nmembers; j++) {
+      size_t a = soc_rule_index(k->members[j]);
+      tdep *t = realloc(c->tdeps[a], (c->ntdeps[a] + 1) * sizeof *t);
+      if (!t) goto out;
+      c->tdeps[a] = t;
+      t[c->ntdeps[a]++] = (tdep){(uint32_t)i, (uint32_t)j};
+    }
+    if (!k->after) continue;
     size_t a = soc_rule_index(k->after);
     uint32_t *d = realloc(c->deps[a], (c->ndeps[a] + 1) * sizeof *d);
     if (!d) goto out;
     c->deps[a] = d;
     d[c->ndeps[a]++] = (uint32_t)i;
   }
+  /* room for every members rule one hit can complete, and a batch of
+   * decided windows (a close that finds the queue full goes on later) */
+  c->qcap = QUEUE_CLOSE;
+  for (size_t i = 0; i < n; i++) c->qcap += c->ntdeps[i];
+  if (!(c->queue = calloc(c->qcap, sizeof *c->queue))) goto out;
   *out = c;
   c = NULL;
   result = 0;
@@ -408,6 +446,23 @@ static int reserve(entry *e, size_t item, uint32_t max) {
     e->ts = p;
   e->cap = cap;
   return 0;
+}
+
+/* Whether the rule's windows are decided when they end (upper bounds). */
+static int at_end(const soc_rule_correlate *k) { return k->count_max || k->count_neq; }
+
+/* Members rules that wait for each member (not counting their hits). */
+static int awaits(const soc_rule_correlate *k) { return k->nmembers && !k->counting; }
+
+/* States of distinct and members rules hold (hash, time) pairs. */
+static int uses_dv(const soc_rule_correlate *k) { return k->distinct || awaits(k); }
+
+/* How many items a state of the rule keeps. */
+static uint32_t item_cap(const soc_rule_correlate *k) {
+  if (awaits(k)) return (uint32_t)k->nmembers;
+  if (k->count_max) return (uint32_t)k->count_max + 1;
+  return (uint32_t)(k->count_neq ? (k->count_neq > k->count ? k->count_neq : k->count) + 1
+                                 : k->count);
 }
 
 /* Adds a hit time, keeping the newest `count` sorted. */
@@ -482,6 +537,229 @@ static int arm_followers(soc_correlator *c, size_t rule, const soc_event *ev, in
   return 0;
 }
 
+static void enqueue(soc_correlator *c, const soc_fire *f) {
+  if (c->qn == c->qcap) {
+    c->st.dropped++; /* sized so that one feed can not: counted all the same */
+    return;
+  }
+  c->queue[(c->qhead + c->qn++) % c->qcap] = *f;
+}
+
+int soc_correlator_next(soc_correlator *c, soc_fire *out) {
+  if (!c || !out || !c->qn) return 0;
+  *out = c->queue[c->qhead];
+  c->qhead = (c->qhead + 1) % c->qcap;
+  c->qn--;
+  return 1;
+}
+
+static int count_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
+                     int64_t ts, soc_fire *out);
+
+/* The hash of ev's value of field into *vh; -ENOENT when ev lacks it. */
+static int value_hash(const soc_event *ev, const char *field, uint64_t *vh) {
+  char num[NUMBUF];
+  const char *v = soc_rules_field_value(ev, field, num, sizeof num);
+  if (!v) return -ENOENT;
+  *vh = siphash13(fixed_key, v, strlen(v));
+  return 0;
+}
+
+/* Notes that member pos of members rule t fired at ts, for its key of ev
+ * (a hit counted, or the member seen); queues t's firing when that
+ * completes it. */
+static int advance_member(soc_correlator *c, uint32_t t, uint32_t pos, const soc_event *ev,
+                          int64_t ts) {
+  const soc_rule *rule = soc_rules_at(c->rules, t);
+  const soc_rule_correlate *k = soc_rule_correlation(rule);
+  keybuf key;
+  entry *e;
+  int64_t start = ts, first;
+  uint32_t i, kept = 0;
+  uint64_t vh = 0;
+  if (make_key(ev, k->member_group_by[pos], k->ngroup_by, &key) < 0 ||
+      (k->counting && k->distinct && value_hash(ev, k->member_distinct[pos], &vh) < 0)) {
+    c->st.ungrouped++;
+    return 0;
+  }
+  if (k->counting) {
+    soc_fire f = {.rule = rule};
+    int rc = get_entry(c, t, key.s, key.len, &e);
+    if (!rc) rc = count_hit(c, e, k, vh, ts, &f);
+    if (rc == 1) enqueue(c, &f);
+    return rc < 0 ? rc : 0;
+  }
+  if (get_entry(c, t, key.s, key.len, &e) < 0) return -ENOMEM;
+  touch(c, e);
+  set_dirty(c, e);
+  if (e->last_ns == NONE || ts > e->last_ns) e->last_ns = ts;
+  for (i = 0; i < e->n; i++) /* forget what slid out of the window */
+    if (sub_sat(e->last_ns, e->dv[i].ts) <= k->within_ns) e->dv[kept++] = e->dv[i];
+  e->n = kept;
+  if (k->ordered && pos > 0) {
+    /* only a chain that reached the member before goes on */
+    for (i = 0; i < e->n && e->dv[i].h != pos - 1; i++) {
+    }
+    if (i == e->n || e->dv[i].ts > ts || sub_sat(ts, e->dv[i].ts) > k->within_ns) return 0;
+    start = e->dv[i].ts;
+  }
+  for (i = 0; i < e->n && e->dv[i].h != pos; i++) {
+  }
+  if (i == e->n) {
+    if (reserve(e, sizeof(dv), item_cap(k)) < 0) return -ENOMEM;
+    e->dv[e->n++] = (dv){pos, start};
+  } else if (start > e->dv[i].ts) {
+    e->dv[i].ts = start; /* the later start leaves the longer window */
+  }
+  if (k->ordered ? pos + 1 < k->nmembers : e->n < k->nmembers) return 0;
+  first = start;
+  for (i = 0; !k->ordered && i < e->n; i++)
+    if (e->dv[i].ts < first) first = e->dv[i].ts;
+  soc_fire f = {.rule = rule, .count = k->nmembers, .first_ns = first, .last_ns = e->last_ns};
+  memcpy(f.key, key.s, key.len + 1);
+  e->n = 0; /* the next firing needs a window of its own */
+  e->fired_ns = ts;
+  c->st.fired++;
+  enqueue(c, &f);
+  return 0;
+}
+
+/* What follows a firing of rule: the rules that name it in `after`, and
+ * the members rules it is a member of. */
+static int followers(soc_correlator *c, size_t rule, const soc_event *ev, int64_t ts) {
+  int rc = arm_followers(c, rule, ev, ts);
+  for (size_t i = 0; !rc && i < c->ntdeps[rule]; i++)
+    rc = advance_member(c, c->tdeps[rule][i].rule, c->tdeps[rule][i].pos, ev, ts);
+  return rc;
+}
+
+/* ---- windows decided at their end ------------------------------------------- */
+
+static int64_t window_end(const entry *e, const soc_rule_correlate *k) {
+  int64_t start = e->n ? (k->distinct ? e->dv[0].ts : e->ts[0]) : NONE;
+  for (uint32_t i = 1; k->distinct && i < e->n; i++)
+    if (e->dv[i].ts < start) start = e->dv[i].ts;
+  return add_sat(start, k->within_ns);
+}
+
+/* Decides e's window: 1 and *f when its count is within the bounds. The
+ * key starts empty either way. */
+static int decide(soc_correlator *c, entry *e, const soc_rule_correlate *k, soc_fire *f) {
+  int in = e->n >= (uint64_t)k->count && (!k->count_max || e->n <= (uint64_t)k->count_max) &&
+           e->n != (uint64_t)k->count_neq;
+  f->count = e->n;
+  f->first_ns = sub_sat(window_end(e, k), k->within_ns);
+  f->last_ns = e->last_ns;
+  memcpy(f->key, e->key, (size_t)e->keylen + 1);
+  e->n = 0;
+  if (in) {
+    e->fired_ns = e->last_ns;
+    c->st.fired++;
+  }
+  return in;
+}
+
+/* A hit of a rule decided at the window's end: a hit past the key's window decides it
+ * first (returns 1 with *out when that fires), then opens the next. */
+static int bounded_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
+                       int64_t ts, soc_fire *out) {
+  int fired = e->n && ts > window_end(e, k) ? decide(c, e, k, out) : 0;
+  uint32_t i = 0, cap = item_cap(k);
+  if (k->distinct) {
+    while (i < e->n && e->dv[i].h != vh) i++;
+    if (i < e->n && ts > e->dv[i].ts) e->dv[i].ts = ts;
+    if (i == e->n && e->n < cap) {
+      if (reserve(e, sizeof(dv), cap) < 0) return -ENOMEM;
+      e->dv[e->n++] = (dv){vh, ts};
+    }
+  } else if (e->n < cap) { /* more than cap: too many, whatever the rest */
+    if (reserve(e, sizeof *e->ts, cap) < 0) return -ENOMEM;
+    for (i = e->n; i > 0 && e->ts[i - 1] > ts; i--) e->ts[i] = e->ts[i - 1];
+    e->ts[i] = ts;
+    e->n++;
+  }
+  if (e->last_ns == NONE || ts > e->last_ns) e->last_ns = ts;
+  if (window_end(e, k) < c->next_close) c->next_close = window_end(e, k);
+  return fired;
+}
+
+size_t soc_correlator_close(soc_correlator *c, int64_t now_ns) {
+  size_t n = 0;
+  int64_t next = INT64_MAX;
+  if (!c || now_ns <= c->next_close) return 0;
+  for (entry *e = c->tail; e; e = e->prev) {
+    const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
+    soc_fire f;
+    if (!k || !at_end(k) || !e->n) continue;
+    int64_t end = window_end(e, k);
+    if (end >= now_ns || c->qn == c->qcap) { /* open, or no room yet: later */
+      if (end < next) next = end;
+      continue;
+    }
+    set_dirty(c, e);
+    f.rule = soc_rules_at(c->rules, e->rule);
+    if (!decide(c, e, k, &f)) continue;
+    enqueue(c, &f);
+    n++;
+  }
+  c->next_close = next;
+  return n;
+}
+
+int soc_correlator_key_event(const soc_fire *f, soc_event *ev) {
+  const soc_rule_correlate *k = soc_rule_correlation(f->rule);
+  char val[SOC_CORRELATE_KEY_MAX + 1], name[SOC_EVENT_KEY_MAX + 1];
+  const char *p = f->key;
+  int rc = 0;
+  soc_event_reset(ev);
+  soc_event_set_time(ev, f->last_ns);
+  for (size_t i = 0; k && i < k->ngroup_by && rc >= 0; i++) {
+    size_t n = 0, nl = strcspn(k->group_by[i], "|");
+    for (; *p && *p != '|'; p++) { /* make_key's escapes undone */
+      if (*p == '\\' && p[1]) p++;
+      val[n++] = *p;
+    }
+    if (*p) p++;
+    if (nl > SOC_EVENT_KEY_MAX) return -EINVAL;
+    memcpy(name, k->group_by[i], nl);
+    name[nl] = '\0';
+    rc = soc_event_set(ev, name, val, n);
+    if (rc >= 0 && k->host_by == i + 1) rc = soc_event_set_str(ev, SOC_ECS_HOST_NAME, val, n);
+  }
+  return rc < 0 ? rc : 0;
+}
+
+/* One hit at ts counted into e, the state of a rule with k: 1 and *out
+ * (count, times, key) when it fires, 0 when not, or -ENOMEM. */
+static int count_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, uint64_t vh,
+                     int64_t ts, soc_fire *out) {
+  int64_t first, last;
+  int rc;
+  touch(c, e);
+  set_dirty(c, e);
+  if (at_end(k)) return bounded_hit(c, e, k, vh, ts, out);
+  rc = k->distinct ? add_value(e, vh, ts, k->within_ns, (uint32_t)k->count)
+                   : add_hit(e, ts, (uint32_t)k->count);
+  if (rc) return rc;
+  if (e->last_ns == NONE || ts > e->last_ns) e->last_ns = ts;
+  if (!window_full(e, k, &first, &last)) return 0;
+  if (k->after &&
+      (e->after_ns == NONE || ts < e->after_ns || sub_sat(ts, e->after_ns) > k->after_within_ns))
+    return 0;
+  if (k->suppress_ns && e->fired_ns != NONE && sub_sat(ts, e->fired_ns) < k->suppress_ns) {
+    c->st.suppressed++;
+    return 0;
+  }
+  out->count = e->n;
+  out->first_ns = first;
+  out->last_ns = last;
+  memcpy(out->key, e->key, (size_t)e->keylen + 1);
+  e->fired_ns = ts;
+  e->n = 0; /* the next firing needs a window of its own */
+  c->st.fired++;
+  return 1;
+}
+
 int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event *ev, int64_t ts_ns,
                         soc_fire *out) {
   int result = -EINVAL;
@@ -489,7 +767,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   size_t idx;
   keybuf key;
   entry *e = NULL;
-  int64_t first, last;
+  uint64_t vh = 0;
   if (!c || !rule || !ev || !out) goto out;
   idx = soc_rule_index(rule);
   if (soc_rules_at(c->rules, idx) != rule) goto out;
@@ -502,51 +780,28 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     out->count = 1;
     out->first_ns = out->last_ns = ts_ns;
     c->st.fired++;
-    result = arm_followers(c, idx, ev, ts_ns);
+    result = followers(c, idx, ev, ts_ns);
     if (!result) result = 1;
     goto out;
   }
-  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0) {
+  if (k->nmembers) { /* fed by its members only (the matcher never reports it) */
+    result = 0;
+    goto out;
+  }
+  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0 ||
+      (k->distinct && value_hash(ev, k->distinct, &vh) < 0)) {
     c->st.ungrouped++;
     result = 0;
     goto out;
   }
-  uint64_t vh = 0;
-  if (k->distinct) {
-    char num[NUMBUF];
-    const char *v = soc_rules_field_value(ev, k->distinct, num, sizeof num);
-    if (!v) {
-      c->st.ungrouped++;
-      result = 0;
-      goto out;
-    }
-    vh = siphash13(fixed_key, v, strlen(v));
-  }
   result = get_entry(c, (uint32_t)idx, key.s, key.len, &e);
   if (result) goto out;
-  touch(c, e);
-  set_dirty(c, e);
-  result = k->distinct ? add_value(e, vh, ts_ns, k->within_ns, (uint32_t)k->count)
-                       : add_hit(e, ts_ns, (uint32_t)k->count);
-  if (result) goto out;
-  if (e->last_ns == NONE || ts_ns > e->last_ns) e->last_ns = ts_ns;
-  if (!window_full(e, k, &first, &last)) goto out;
-  if (k->after && (e->after_ns == NONE || ts_ns < e->after_ns ||
-                   sub_sat(ts_ns, e->after_ns) > k->after_within_ns))
-    goto out;
-  if (k->suppress_ns && e->fired_ns != NONE && sub_sat(ts_ns, e->fired_ns) < k->suppress_ns) {
-    c->st.suppressed++;
-    goto out;
+  result = count_hit(c, e, k, vh, ts_ns, out);
+  /* a window decided at its end makes no sequence: Sigma's rules only */
+  if (result == 1 && !at_end(k)) {
+    result = followers(c, idx, ev, ts_ns);
+    if (!result) result = 1;
   }
-  out->count = e->n;
-  out->first_ns = first;
-  out->last_ns = last;
-  memcpy(out->key, key.s, key.len + 1);
-  e->fired_ns = ts_ns;
-  e->n = 0; /* the next firing needs a window of its own */
-  c->st.fired++;
-  result = arm_followers(c, idx, ev, ts_ns);
-  if (!result) result = 1;
 out:
   return result;
 }
@@ -568,8 +823,10 @@ size_t soc_correlator_expire(soc_correlator *c, int64_t now_ns) {
   size_t n = 0;
   if (!c) return 0;
   for (entry *e = c->tail, *prev; e; e = prev) {
+    const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
     prev = e->prev;
     if (keep_until(c, e) >= now_ns) continue;
+    if (k && at_end(k) && e->n) continue; /* soc_correlator_close decides it first */
     entry_remove(c, e);
     n++;
   }
@@ -603,7 +860,7 @@ static uint64_t get64(const uint8_t *p) {
 static size_t encode(const soc_correlator *c, const entry *e, uint8_t *b) {
   const soc_rule_correlate *k = soc_rule_correlation(soc_rules_at(c->rules, e->rule));
   size_t off = BLOB_HEADER;
-  int distinct = k && k->distinct;
+  int distinct = k && uses_dv(k);
   memcpy(b, "SCK1", 4);
   b[4] = 1;
   b[5] = (uint8_t)distinct;
@@ -680,6 +937,7 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   entry *e = NULL;
   uint32_t n, keep, skip;
   size_t item, klen;
+  int dvm;
   if (!c || !rule_id || !key || (!blob && len)) goto out;
   rule = soc_rules_find(c->rules, rule_id);
   k = rule ? soc_rule_correlation(rule) : NULL;
@@ -691,14 +949,15 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   if (klen > SOC_CORRELATE_KEY_MAX || len < BLOB_HEADER || len > SOC_CORRELATE_BLOB_MAX)
     goto refused;
   if (memcmp(b, "SCK1", 4) || b[4] != 1 || b[5] > 1 || (b[6] & ~3u) || b[7]) goto refused;
-  if (b[5] != (k->distinct ? 1 : 0)) goto refused; /* the rule changed its counting */
+  dvm = uses_dv(k);
+  if (b[5] != dvm) goto refused; /* the rule changed its counting */
   n = (uint32_t)b[32] << 24 | (uint32_t)b[33] << 16 | (uint32_t)b[34] << 8 | b[35];
-  item = k->distinct ? 16 : 8;
+  item = dvm ? 16 : 8;
   if (n > SOC_RULE_COUNT_MAX || len != BLOB_HEADER + n * item) goto refused;
   for (uint32_t i = 1; i < n; i++) {
     const uint8_t *p = b + BLOB_HEADER + i * item;
-    if (!k->distinct && (int64_t)get64(p) < (int64_t)get64(p - 8)) goto refused;
-    for (uint32_t j = 0; k->distinct && j < i; j++)
+    if (!dvm && (int64_t)get64(p) < (int64_t)get64(p - 8)) goto refused;
+    for (uint32_t j = 0; dvm && j < i; j++)
       if (get64(p) == get64(b + BLOB_HEADER + j * item)) goto refused;
   }
   int64_t last = (int64_t)get64(b + 8), fired = (int64_t)get64(b + 16),
@@ -708,7 +967,7 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   result = get_entry(c, (uint32_t)soc_rule_index(rule), key, klen, &e);
   if (result) goto out;
   /* a count lowered since the dump: keep the newest */
-  keep = n < (uint32_t)k->count ? n : (uint32_t)k->count;
+  keep = n < item_cap(k) ? n : item_cap(k);
   skip = 0;
   free(e->ts);
   free(e->dv);
@@ -716,7 +975,7 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   e->dv = NULL;
   e->n = e->cap = 0;
   if (keep) {
-    if (k->distinct)
+    if (dvm)
       e->dv = calloc(keep, sizeof *e->dv);
     else
       e->ts = calloc(keep, sizeof *e->ts);
@@ -727,10 +986,10 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
     }
     e->cap = keep;
   }
-  if (!k->distinct) skip = n - keep; /* sorted: the oldest come first */
+  if (!dvm) skip = n - keep; /* sorted: the oldest come first */
   for (uint32_t i = skip; i < n; i++) {
     const uint8_t *p = b + BLOB_HEADER + i * item;
-    if (k->distinct) {
+    if (dvm) {
       dv v = {get64(p), (int64_t)get64(p + 8)};
       if (e->n < keep) {
         e->dv[e->n++] = v;
@@ -749,6 +1008,7 @@ int soc_correlator_restore(soc_correlator *c, const char *rule_id, const char *k
   e->after_ns = after;
   e->persisted = 1;
   clear_dirty(c, e);
+  if (at_end(k) && e->n && window_end(e, k) < c->next_close) c->next_close = window_end(e, k);
   c->st.restored++;
   result = 0;
   goto out;

@@ -158,6 +158,11 @@ void rules_rule_free(soc_rule *r) {
   strv_free(r->group_by, r->corr.ngroup_by);
   free(r->distinct);
   free(r->after_id);
+  for (size_t i = 0; r->member_group_by && i < r->nmember_group_by; i++)
+    strv_free(r->member_group_by[i], r->corr.ngroup_by);
+  free(r->member_group_by);
+  strv_free(r->member_distinct, r->nmember_group_by);
+  free(r->members);
   free(r);
 }
 
@@ -174,8 +179,9 @@ void soc_rules_free(soc_rules *rules) {
 
 typedef struct loader {
   soc_schema_ctx ctx;
-  soc_event *probe;  /* scratch event: asks event.c which names it takes */
-  size_t conditions; /* where conditions of the current rule, nested included */
+  soc_event *probe;                 /* scratch event: asks event.c which names it takes */
+  size_t conditions;                /* where conditions of the current rule, nested included */
+  const soc_sigma_opts *sigma_opts; /* borrowed; NULL: none */
 } loader;
 
 /* Builds a "where" path for messages; a deep path is cut, which is fine. */
@@ -1465,7 +1471,8 @@ static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reaso
 static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag, &r, &reason);
+  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag,
+                               L->sigma_opts, &r, &reason);
   return rc ? rc : sigma_done(f, st, r, reason);
 }
 
@@ -1490,12 +1497,12 @@ static soc_rule *sigma_lookup(void *arg, const char *name) {
 /* Correlations last, once every rule they may name is in; one whose id
  * is taken is refused like a duplicate file. */
 static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t n, size_t i,
-                                  soc_rules_stats *st, soc_diag *diag) {
+                                  const soc_sigma_opts *opts, soc_rules_stats *st, soc_diag *diag) {
   sigma_scope sc = {files, n};
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, sigma_lookup,
-                                           &sc, &r, &reason);
+  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, opts,
+                                           sigma_lookup, &sc, &r, &reason);
   if (rc) return rc;
   if (r && sigma_lookup(&sc, r->id)) {
     soc_diag_add(diag, SOC_DIAG_WARNING, files[i].name, r->line, r->col,
@@ -1507,14 +1514,14 @@ static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t
   return sigma_done(&files[i], st, r, reason);
 }
 
-static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_stats *st,
-                        soc_diag *diag) {
+static int load_sources(const source *src, size_t n, const soc_sigma_opts *opts, soc_rules **out,
+                        soc_rules_stats *st, soc_diag *diag) {
   int result = -ENOMEM;
   file_rules *files = calloc(n ? n : 1, sizeof *files);
   soc_ydoc **later = calloc(n ? n : 1, sizeof *later);
   soc_rules *rs = NULL;
   size_t warnings = soc_diag_warnings(diag);
-  loader L = {.ctx = {.diag = diag}};
+  loader L = {.ctx = {.diag = diag}, .sigma_opts = opts};
   soc_rules_stats local;
   if (out) *out = NULL;
   if (!st) st = &local;
@@ -1550,7 +1557,7 @@ static int load_sources(const source *src, size_t n, soc_rules **out, soc_rules_
   if (result) goto out;
   for (size_t i = 0; i < n; i++) {
     if (!later[i]) continue;
-    result = load_sigma_correlation(later[i], files, n, i, st, diag);
+    result = load_sigma_correlation(later[i], files, n, i, opts, st, diag);
     soc_ydoc_free(later[i]);
     later[i] = NULL;
     if (result) goto out;
@@ -1591,12 +1598,34 @@ int soc_rules_load(const char *const *files, size_t n, soc_rules **out, soc_rule
 
 int soc_rules_load_with_sigma(const char *const *files, size_t n, const char *const *sigma,
                               size_t nsigma, soc_rules **out, soc_rules_stats *st, soc_diag *diag) {
+  return soc_rules_load_sigma_opts(files, n, sigma, nsigma, NULL, out, st, diag);
+}
+
+int soc_rules_load_sigma_opts(const char *const *files, size_t n, const char *const *sigma,
+                              size_t nsigma, const soc_sigma_opts *opts, soc_rules **out,
+                              soc_rules_stats *st, soc_diag *diag) {
   int result = -ENOMEM;
   source *src = calloc(n + nsigma ? n + nsigma : 1, sizeof *src);
   if (!src) return result;
   for (size_t i = 0; i < n; i++) src[i].name = files[i];
   for (size_t i = 0; i < nsigma; i++) src[n + i] = (source){.name = sigma[i], .sigma = 1};
-  result = load_sources(src, n + nsigma, out, st, diag);
+  result = load_sources(src, n + nsigma, opts, out, st, diag);
+  free(src);
+  return result;
+}
+
+int soc_rules_load_sigma_buffers(const char *const *names, const char *const *bufs,
+                                 const size_t *lens, size_t n, const soc_sigma_opts *opts,
+                                 soc_rules **out, soc_rules_stats *st, soc_diag *diag) {
+  int result = -ENOMEM;
+  source *src = calloc(n ? n : 1, sizeof *src);
+  if (!src) return result;
+  for (size_t i = 0; i < n; i++)
+    src[i] = (source){.name = names[i] ? names[i] : "<memory>",
+                      .buf = bufs[i] ? bufs[i] : "",
+                      .len = bufs[i] ? lens[i] : 0,
+                      .sigma = 1};
+  result = load_sources(src, n, opts, out, st, diag);
   free(src);
   return result;
 }
@@ -1605,13 +1634,13 @@ int soc_rules_load_sigma_buffer(const char *name, const char *buf, size_t len, s
                                 soc_rules_stats *st, soc_diag *diag) {
   source src = {
       .name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0, .sigma = 1};
-  return load_sources(&src, 1, out, st, diag);
+  return load_sources(&src, 1, NULL, out, st, diag);
 }
 
 int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rules **out,
                           soc_rules_stats *st, soc_diag *diag) {
   source src = {.name = name ? name : "<memory>", .buf = buf ? buf : "", .len = buf ? len : 0};
-  return load_sources(&src, 1, out, st, diag);
+  return load_sources(&src, 1, NULL, out, st, diag);
 }
 
 /* ---- accessors ---------------------------------------------------------- */
@@ -1644,7 +1673,7 @@ const char *soc_rule_file(const soc_rule *r) { return r->file; }
 const char *soc_rule_level(const soc_rule *r) { return r->level ? r->level : ""; }
 const char *soc_rule_author(const soc_rule *r) { return r->author ? r->author : ""; }
 int soc_rule_is_sigma(const soc_rule *r) { return r->sigma; }
-int soc_rule_silent(const soc_rule *r) { return r->silent; }
+int soc_rule_silent(const soc_rule *r) { return r->silent && !r->generate; }
 unsigned soc_rule_line(const soc_rule *r) { return r->line; }
 
 const char *const *soc_rule_mitre(const soc_rule *r, size_t *n) {

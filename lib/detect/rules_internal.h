@@ -152,13 +152,18 @@ struct soc_rule {
   const struct sigma_source *sigma_src; /* Sigma: its logsource's mapping */
   const soc_rule *match_of; /* Sigma correlation: matches what this rule (same set) matches */
   int silent;               /* Sigma: a correlation uses it with generate: false */
+  int generate;             /* Sigma: a correlation uses it with generate: true (outranks silent) */
 
   /* correlate */
   int has_corr;
   soc_rule_correlate corr;
   char **group_by;
   char *distinct;
-  char *after_id; /* resolved into corr.after once every file is in */
+  char *after_id;           /* resolved into corr.after once every file is in */
+  const soc_rule **members; /* Sigma temporal: corr.members (borrowed rules; owned array) */
+  char ***member_group_by;  /* corr.member_group_by: owned, nmember_group_by x ngroup_by */
+  char **member_distinct;   /* corr.member_distinct: owned, nmember_group_by; NULL: none */
+  size_t nmember_group_by;
   unsigned after_line, after_col;
 };
 
@@ -253,14 +258,15 @@ typedef soc_rule *(*rules_sigma_lookup)(void *arg, const char *name);
  * through lookup (and marked silent unless it says generate: true). As
  * rules_sigma_compile otherwise. */
 int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
-                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
-                                    int *reason);
+                                    const soc_sigma_opts *opts, rules_sigma_lookup lookup,
+                                    void *arg, soc_rule **out, int *reason);
 
-/* sigma.c: compiles one Sigma rule document (docs/SIGMA.md). *out is the
+/* sigma.c: compiles one Sigma rule document (docs/SIGMA.md), with the
+ * operator's tables (opts, may be NULL). *out is the
  * rule, or NULL when it is refused: then a warning with the reason is in
  * diag and *reason says which (SOC_SIGMA_*). Returns 0 or -ENOMEM. */
 int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
-                        soc_rule **out, int *reason);
+                        const soc_sigma_opts *opts, soc_rule **out, int *reason);
 
 /* RFC 5424 facility keywords by code, as event.c writes them. */
 extern const char *const rules_facility_names[24];

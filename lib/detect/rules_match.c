@@ -879,6 +879,7 @@ int rules_build_automata(soc_rules *rs) {
     rs->max_groups = regex_groups_max(r->any, r->nany, rs->max_groups);
     rs->max_groups = regex_groups_max(r->none, r->nnone, rs->max_groups);
     if (r->ncaps > rs->max_caps) rs->max_caps = r->ncaps;
+    if (r->members) continue; /* its members feed it: it matches nothing itself */
     if (kind == ANCHOR_NONE) {
       rs->unanchored[rs->nunanchored++] = (uint32_t)i;
       continue;
@@ -1346,6 +1347,7 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
 
 static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r) {
   if (r->match_of) return rule_eval(ctx, ev, r->match_of); /* one level: sigma.c */
+  if (r->members) return 0;                                /* fed by its members */
   ctx->arena_len = 0;
   for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
   if (r->nprograms) {

@@ -78,9 +78,10 @@ typedef struct sc {
   soc_event *probe;
   const sigma_source *src;
   const soc_ynode *detection;
-  const char *id;      /* for messages */
-  const char *scan_as; /* the first shape of the field being compiled, for the others */
-  int refused;         /* the first refusal is the one reported */
+  const char *id;             /* for messages */
+  const char *scan_as;        /* the first shape of the field being compiled, for the others */
+  const soc_sigma_opts *opts; /* the operator's tables; NULL: none */
+  int refused;                /* the first refusal is the one reported */
   int reason;
   size_t nodes;
   unsigned depth;
@@ -609,10 +610,50 @@ static int parse_mods(sc *c, const char *key, const soc_ynode *at, mods *m, char
   if (m->b64 && m->b64off) return refuse(c, at, SOC_SIGMA_MODIFIER, "base64 with base64offset");
   if (m->fieldref && (m->b64 || m->b64off || m->windash || m->match))
     return refuse(c, at, SOC_SIGMA_MODIFIER, "fieldref takes no other modifier");
-  if (m->expand)
-    return refuse(c, at, SOC_SIGMA_MODIFIER,
-                  "expand: no placeholder table is configured, so %%placeholders%% have no values");
+  if (m->expand && (m->re || m->cidr || m->cmp || m->exists || m->fieldref))
+    return refuse(c, at, SOC_SIGMA_MODIFIER, "expand goes with plain, wildcard or base64 values");
   return 0;
+}
+
+#define SIGMA_EXPAND_MAX 256 /* values one placeholder may stand for */
+
+/* expand: the texts value v stands for, its %placeholder% replaced by each
+ * of the values rules.sigma_placeholders gives the name (one placeholder a
+ * value; a value without one is itself). *out is owned by the caller
+ * (strv). Refused when the table has no value for the name. */
+static int expand_value(sc *c, const soc_ynode *v, char ***out, size_t *n) {
+  const char *a = strchr(v->value, '%'), *b = a ? strchr(a + 1, '%') : NULL;
+  size_t nopts = c->opts ? c->opts->nplaceholders : 0;
+  *out = NULL;
+  *n = 0;
+  if (b && strchr(b + 1, '%'))
+    return refuse(c, v, SOC_SIGMA_VALUE, "expand: one %%placeholder%% a value");
+  if (!(*out = calloc(b ? SIGMA_EXPAND_MAX : 1, sizeof **out))) return -ENOMEM;
+  if (!b) return (**out = strdup(v->value)) ? (*n = 1, 0) : -ENOMEM;
+  for (size_t i = 0; i < nopts; i++) {
+    const soc_sigma_pair *p = &c->opts->placeholders[i];
+    size_t plen = strlen(p->value);
+    if (strlen(p->key) != (size_t)(b - a - 1) || memcmp(p->key, a + 1, (size_t)(b - a - 1)))
+      continue;
+    if (*n == SIGMA_EXPAND_MAX)
+      return refuse(c, v, SOC_SIGMA_LIMIT, "expand: more than %d values", SIGMA_EXPAND_MAX);
+    char *t = malloc(v->len + plen + 1);
+    if (!t) return -ENOMEM;
+    memcpy(t, v->value, (size_t)(a - v->value));
+    memcpy(t + (a - v->value), p->value, plen);
+    strcpy(t + (a - v->value) + plen, b + 1);
+    (*out)[(*n)++] = t;
+  }
+  if (!*n)
+    return refuse(c, v, SOC_SIGMA_VALUE,
+                  "expand: placeholder %.*s has no values in rules.sigma_placeholders",
+                  (int)(b - a + 1), a);
+  return 0;
+}
+
+static void texts_free(char **t, size_t n) {
+  for (size_t i = 0; t && i < n; i++) free(t[i]);
+  free(t);
 }
 
 /* The event fields a Sigma field (NULL: keywords) means here. */
@@ -746,34 +787,46 @@ static cond *field_test(sc *c, const char *key, const soc_ynode *keynode, const 
       goto fail;
     }
     if (m.exists && scalar(v) && !strcmp(v->value, "false")) absence = 1;
+    char **texts = NULL;
+    size_t ntexts = 0;
+    if (m.expand && scalar(v) && expand_value(c, v, &texts, &ntexts)) {
+      texts_free(texts, ntexts);
+      goto fail;
+    }
     for (size_t a = 0; a < nalts; a++) {
       c->scan_as = a ? alts[0] : NULL;
       if (absence || m.exists || m.cidr || m.cmp || m.re || !scalar(v)) {
         if (nodes_push(&shapes, value_leaf(c, alts[a], &m, v, keynode))) goto fail_shapes;
         continue;
       }
-      /* a string: escapes, then the transformations in the order given */
-      svals sv = {0};
-      int rc;
-      if (sval_parse(v->value, v->len, !(m.b64 || m.b64off), &sv.v[0])) goto fail_shapes;
-      sv.n = 1;
-      rc = m.windash ? windash(c, v, &sv) : 0;
-      if (!rc && (m.utf16 || m.utf16be)) rc = utf16(c, v, &sv, m.utf16be);
-      if (!rc && (m.b64 || m.b64off)) rc = base64(c, v, &sv, m.b64off);
-      /* base64offset is searched for inside the text */
-      mods mm = m;
-      if (m.b64off && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
-      if (keyword && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
-      if (m.b64 || m.b64off) mm.cased = 1; /* base64 text is case-sensitive */
-      for (size_t k = 0; !rc && k < sv.n; k++)
-        if (nodes_push(&shapes, string_leaf(c, alts[a], &mm, &sv.v[k], v))) rc = -EINVAL;
-      svals_release(&sv);
-      if (rc) goto fail_shapes;
+      /* a string (each the placeholder stands for): escapes, then the
+       * transformations in the order given */
+      for (size_t t = 0; t < (texts ? ntexts : 1); t++) {
+        svals sv = {0};
+        int rc;
+        const char *text = texts ? texts[t] : v->value;
+        if (sval_parse(text, strlen(text), !(m.b64 || m.b64off), &sv.v[0])) goto fail_shapes;
+        sv.n = 1;
+        rc = m.windash ? windash(c, v, &sv) : 0;
+        if (!rc && (m.utf16 || m.utf16be)) rc = utf16(c, v, &sv, m.utf16be);
+        if (!rc && (m.b64 || m.b64off)) rc = base64(c, v, &sv, m.b64off);
+        /* base64offset is searched for inside the text */
+        mods mm = m;
+        if (m.b64off && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
+        if (keyword && mm.match == MATCH_EXACT) mm.match = MATCH_CONTAINS;
+        if (m.b64 || m.b64off) mm.cased = 1; /* base64 text is case-sensitive */
+        for (size_t k = 0; !rc && k < sv.n; k++)
+          if (nodes_push(&shapes, string_leaf(c, alts[a], &mm, &sv.v[k], v))) rc = -EINVAL;
+        svals_release(&sv);
+        if (rc) goto fail_shapes;
+      }
     }
+    texts_free(texts, ntexts);
     c->scan_as = NULL;
     if (nodes_push(&per_value, nodes_group(c, &shapes, absence ? C_ALL_OF : C_ANY_OF))) goto fail;
     continue;
   fail_shapes:
+    texts_free(texts, ntexts);
     c->scan_as = NULL;
     nodes_release(&shapes);
     goto fail;
@@ -1150,19 +1203,36 @@ static const struct {
     {"attack.persistence", SOC_IMPACT_TAMPER}, /* the system changed to let the intruder back */
 };
 
-static void impact_from_tags(const soc_ynode *tags, soc_rule *r) {
+/* The operator's tier for key (a tag or a rule id, rules.sigma_impact):
+ * 1 and *out, or 0 when the table does not name it. The loader checked the
+ * values: "leak", "tamper" or "alert". */
+static int impact_opt(const soc_sigma_opts *o, const char *key, soc_impact_kind *out) {
+  for (size_t i = o ? o->nimpact : 0; i-- > 0;) { /* the last one given wins */
+    if (strcasecmp(o->impact[i].key, key)) continue;
+    *out = !strcmp(o->impact[i].value, "leak")     ? SOC_IMPACT_LEAK
+           : !strcmp(o->impact[i].value, "tamper") ? SOC_IMPACT_TAMPER
+                                                   : SOC_IMPACT_NONE;
+    return 1;
+  }
+  return 0;
+}
+
+static void impact_from_tags(const soc_sigma_opts *o, const soc_ynode *tags, soc_rule *r) {
   size_t k = tags && tags->kind == SOC_YNODE_SEQ ? tags->n : 0;
-  r->incident.impact = SOC_IMPACT_NONE;
-  r->incident.alert_only = 1;
+  soc_impact_kind imp = SOC_IMPACT_NONE;
+  if (impact_opt(o, r->id, &imp)) k = 0; /* the rule's own line outranks its tags */
   for (size_t i = 0; i < k; i++) {
     const char *t = scalar(tags->items[i]);
-    for (size_t j = 0; t && j < sizeof tactic_impact / sizeof *tactic_impact; j++) {
-      /* a leak outranks tampering: it is what §2.3 levels highest */
-      if (strcasecmp(t, tactic_impact[j].tag) || r->incident.impact == SOC_IMPACT_LEAK) continue;
-      r->incident.impact = tactic_impact[j].impact;
-      r->incident.alert_only = 0;
-    }
+    soc_impact_kind ti = SOC_IMPACT_NONE;
+    if (!t) continue;
+    if (!impact_opt(o, t, &ti)) /* the operator's line replaces the built-in one */
+      for (size_t j = 0; j < sizeof tactic_impact / sizeof *tactic_impact; j++)
+        if (!strcasecmp(t, tactic_impact[j].tag)) ti = tactic_impact[j].impact;
+    /* a leak outranks tampering: it is what §2.3 levels highest */
+    if (ti == SOC_IMPACT_LEAK || (ti == SOC_IMPACT_TAMPER && imp == SOC_IMPACT_NONE)) imp = ti;
   }
+  r->incident.impact = imp;
+  r->incident.alert_only = imp == SOC_IMPACT_NONE;
 }
 
 static int id_ok(const char *s) {
@@ -1263,7 +1333,7 @@ static soc_rule *rule_new(sc *c, const soc_ynode *root, const char *file, const 
   }
   r->incident.category =
       src->kind == SIGMA_SRC_WEB ? SOC_CATEGORY_WEB_ATTACK : SOC_CATEGORY_INTRUSION;
-  impact_from_tags(soc_ynode_get(root, "tags"), r);
+  impact_from_tags(c->opts, soc_ynode_get(root, "tags"), r);
   if (r->incident.impact == SOC_IMPACT_TAMPER)
     r->incident.severity = !strcmp(r->level, "high") || !strcmp(r->level, "critical")
                                ? SOC_SEVERITY_SEVERE
@@ -1292,9 +1362,9 @@ static int conclude(sc *c, soc_rule *r, soc_rule **out, int *reason) {
 }
 
 int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
-                        soc_rule **out, int *reason) {
+                        const soc_sigma_opts *opts, soc_rule **out, int *reason) {
   int result = -ENOMEM;
-  sc c = {.file = file, .diag = diag, .probe = probe};
+  sc c = {.file = file, .diag = diag, .probe = probe, .opts = opts};
   soc_rule *r = NULL;
   cond *det = NULL;
   nodes top = {0};
@@ -1460,38 +1530,91 @@ static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_yn
   return out;
 }
 
-/* The threshold of condition {gte: N} or {gt: N}; 0 after a refusal. */
-static int64_t corr_threshold(sc *c, const soc_ynode *cond_node) {
-  const char *gte = scalar(soc_ynode_get(cond_node, "gte")),
-             *gt = scalar(soc_ynode_get(cond_node, "gt"));
-  char *end = NULL;
-  long long v;
-  if (!cond_node || cond_node->kind != SOC_YNODE_MAP || (!gte == !gt) ||
-      soc_ynode_get(cond_node, "lt") || soc_ynode_get(cond_node, "lte") ||
-      soc_ynode_get(cond_node, "eq") || soc_ynode_get(cond_node, "neq")) {
-    refuse(c, cond_node, SOC_SIGMA_CORRELATION,
-           "condition: only gte or gt (a count that is reached) is supported");
+/* A count condition's bounds into *min, *max (0: no upper bound) and
+ * *neq (0: none): gte/gt give the least, lte/lt the most, eq both, neq a
+ * count to avoid. 0 after a refusal. */
+static int corr_bounds(sc *c, const soc_ynode *cn, int64_t *min, int64_t *max, int64_t *neq) {
+  static const char *const ops[] = {"gte", "gt", "lte", "lt", "eq", "neq"};
+  int64_t lo = 1, hi = INT64_MAX, ne = 0; /* INT64_MAX: no upper bound */
+  int any = 0;
+  if (!cn || cn->kind != SOC_YNODE_MAP) {
+    refuse(c, cn, SOC_SIGMA_CORRELATION,
+           "condition: expected a mapping of gte, gt, lte, lt, eq or neq");
     return 0;
   }
-  v = strtoll(gte ? gte : gt, &end, 10);
-  if (*end || v < 0 || v + (gt ? 1 : 0) < 1 || v + (gt ? 1 : 0) > SOC_RULE_COUNT_MAX) {
-    refuse(c, cond_node, SOC_SIGMA_CORRELATION, "condition: a count from 1 to %d",
-           SOC_RULE_COUNT_MAX);
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    const char *v = scalar(soc_ynode_get(cn, ops[i]));
+    char *end = NULL;
+    long long n;
+    if (!v) continue;
+    n = strtoll(v, &end, 10);
+    if (*end || end == v || n < 0 || n > SOC_RULE_COUNT_MAX) {
+      refuse(c, soc_ynode_get(cn, ops[i]), SOC_SIGMA_CORRELATION,
+             "condition: %s: a count from 0 to %d", ops[i], SOC_RULE_COUNT_MAX);
+      return 0;
+    }
+    any = 1;
+    if (i == 0 || i == 4) lo = n > lo ? n : lo;
+    if (i == 1) lo = n + 1 > lo ? n + 1 : lo;
+    if (i == 2 || i == 4) hi = n < hi ? n : hi;
+    if (i == 3) hi = n - 1 < hi ? n - 1 : hi;
+    if (i == 5) ne = n;
+  }
+  /* a window opens at a hit: a bound of no hit at all can never be seen */
+  if (!any || hi < lo || (lo == hi && lo == ne)) {
+    refuse(c, cn, SOC_SIGMA_CORRELATION,
+           "condition: no count of 1 or more hits satisfies it (a window opens at a hit)");
     return 0;
   }
-  return v + (gt ? 1 : 0);
+  if (lo > SOC_RULE_COUNT_MAX || (hi != INT64_MAX && hi >= SOC_RULE_COUNT_MAX) ||
+      ne >= SOC_RULE_COUNT_MAX) {
+    refuse(c, cn, SOC_SIGMA_LIMIT, "condition: counts up to %d", SOC_RULE_COUNT_MAX - 1);
+    return 0;
+  }
+  *min = lo;
+  *max = hi == INT64_MAX ? 0 : hi;
+  *neq = ne; /* neq 0 holds for every window: it has a hit */
+  return 1;
+}
+
+#define SIGMA_MEMBERS_MAX 16 /* rules of one correlation */
+
+/* r is fed by the n rules of base (their keys in r->member_group_by). */
+static int set_members(soc_rule *r, soc_rule *const *base, size_t n) {
+  if (!(r->members = calloc(n, sizeof *r->members))) return -ENOMEM;
+  memcpy(r->members, base, n * sizeof *base);
+  r->corr.members = r->members;
+  r->corr.member_group_by = (const char *const *const *)r->member_group_by;
+  r->corr.nmembers = n;
+  return 0;
+}
+
+/* The Sigma field that group-by entry g names in member rule `name`: its
+ * alias when aliases has one (refused when the alias leaves the rule
+ * out), else g itself. NULL after a refusal. */
+static const char *alias_field(sc *c, const soc_ynode *aliases, const char *g, const char *name) {
+  const soc_ynode *a = g ? soc_ynode_get(aliases, g) : NULL;
+  const char *f;
+  if (!a) return g;
+  if (a->kind != SOC_YNODE_MAP || !(f = scalar(soc_ynode_get(a, name)))) {
+    refuse(c, a, SOC_SIGMA_CORRELATION, "aliases.%.80s: expected the field of rule '%.80s'", g,
+           name);
+    return NULL;
+  }
+  return f;
 }
 
 int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
-                                    rules_sigma_lookup lookup, void *arg, soc_rule **out,
-                                    int *reason) {
+                                    const soc_sigma_opts *opts, rules_sigma_lookup lookup,
+                                    void *arg, soc_rule **out, int *reason) {
   int result = -ENOMEM;
-  sc c = {.file = file, .diag = diag};
-  soc_rule *r = NULL, *base[2] = {NULL, NULL};
-  const soc_ynode *corr, *rules, *gb;
+  sc c = {.file = file, .diag = diag, .opts = opts};
+  soc_rule *r = NULL, *base[SIGMA_MEMBERS_MAX] = {NULL};
+  const char *names[SIGMA_MEMBERS_MAX] = {NULL};
+  const soc_ynode *corr, *rules, *gb, *aliases;
   const char *type;
-  size_t nrules, want;
-  int ordered = 0, distinct = 0;
+  size_t nrules, min_rules, max_rules;
+  int members = 0, ordered = 0, distinct = 0;
   int64_t span;
   *out = NULL;
   *reason = SOC_SIGMA_CORRELATION;
@@ -1503,38 +1626,45 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     goto refused;
   }
   type = scalar(soc_ynode_get(corr, "type"));
+  min_rules = 1;
+  max_rules = SIGMA_MEMBERS_MAX;
   if (type && !strcmp(type, "event_count")) {
-    want = 1;
   } else if (type && !strcmp(type, "value_count")) {
-    want = 1;
     distinct = 1;
-  } else if (type && !strcmp(type, "temporal_ordered")) {
-    want = 2;
-    ordered = 1;
+  } else if (type && (!strcmp(type, "temporal") || !strcmp(type, "temporal_ordered"))) {
+    members = 1;
+    ordered = !strcmp(type, "temporal_ordered");
+    min_rules = 2;
   } else {
     refuse(&c, corr, SOC_SIGMA_CORRELATION,
-           "type '%s': event_count, value_count and temporal_ordered (of two rules) are supported",
+           "type '%s': expected event_count, value_count, temporal or temporal_ordered",
            type ? type : "");
     goto refused;
   }
-  if (soc_ynode_get(corr, "aliases")) {
-    refuse(&c, soc_ynode_get(corr, "aliases"), SOC_SIGMA_CORRELATION, "aliases are not supported");
+  aliases = soc_ynode_get(corr, "aliases");
+  if (aliases && aliases->kind != SOC_YNODE_MAP) {
+    refuse(&c, aliases, SOC_SIGMA_CORRELATION, "aliases: expected a mapping");
     goto refused;
   }
   rules = soc_ynode_get(corr, "rules");
   nrules = rules && rules->kind == SOC_YNODE_SEQ ? rules->n : scalar(rules) ? 1 : 0;
-  if (nrules != want) {
-    refuse(&c, rules ? rules : corr, SOC_SIGMA_CORRELATION, "%s takes %zu rule(s), got %zu", type,
-           want, nrules);
+  if (nrules < min_rules || nrules > max_rules) {
+    refuse(&c, rules ? rules : corr, SOC_SIGMA_CORRELATION, "%s takes %zu to %zu rules, got %zu",
+           type, min_rules, max_rules, nrules);
     goto refused;
   }
   for (size_t i = 0; i < nrules; i++) {
-    const char *name = scalar(rules->kind == SOC_YNODE_SEQ ? rules->items[i] : rules);
-    if (!name || !(base[i] = lookup(arg, name)) || base[i]->match_of) {
+    names[i] = scalar(rules->kind == SOC_YNODE_SEQ ? rules->items[i] : rules);
+    if (!names[i] || !(base[i] = lookup(arg, names[i])) || base[i]->match_of || base[i]->has_corr) {
       refuse(&c, rules, SOC_SIGMA_CORRELATION, "rule '%.80s' is not a loaded Sigma rule",
-             name ? name : "");
+             names[i] ? names[i] : "");
       goto refused;
     }
+    for (size_t j = 0; j < i; j++)
+      if (base[j] == base[i]) {
+        refuse(&c, rules, SOC_SIGMA_CORRELATION, "rule '%.80s' is named twice", names[i]);
+        goto refused;
+      }
   }
   span = timespan_ns(scalar(soc_ynode_get(corr, "timespan")));
   if (span < 0) {
@@ -1543,55 +1673,87 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
     goto refused;
   }
 
-  if (!(r = rule_new(&c, root, file, base[want - 1]->sigma_src))) goto refused;
-  r->match_of = base[want - 1];
-
-  /* the prefilter: what the matched rule's is */
-  if (r->match_of->nreq) {
-    if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
-    memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
-    r->nreq = r->match_of->nreq;
-  }
-
+  if (!(r = rule_new(&c, root, file, base[nrules - 1]->sigma_src))) goto refused;
   gb = soc_ynode_get(corr, "group-by");
   size_t ngb = gb && gb->kind == SOC_YNODE_SEQ ? gb->n : scalar(gb) ? 1 : 0;
   if (ngb > SOC_RULE_GROUP_BY_MAX) {
     refuse(&c, gb, SOC_SIGMA_LIMIT, "more than %d group-by fields", SOC_RULE_GROUP_BY_MAX);
     goto refused;
   }
-  r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by);
-  if (!r->group_by) goto out;
-  for (size_t i = 0; i < ngb; i++) {
-    const soc_ynode *f = gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb;
-    /* both rules of a sequence are keyed alike: the field must map for each */
-    for (size_t b = 0; b + 1 < want; b++) {
-      char *other = corr_field(&c, base[b], scalar(f), f);
-      if (!other) goto refused;
-      free(other);
-    }
-    if (!(r->group_by[i] = corr_field(&c, base[want - 1], scalar(f), f))) goto refused;
-    r->corr.ngroup_by++;
+  /* each rule's key, in its own fields (aliases name them per rule) */
+  r->member_group_by = calloc(nrules, sizeof *r->member_group_by);
+  if (!r->member_group_by) goto out;
+  r->corr.ngroup_by = ngb;
+  r->nmember_group_by = nrules;
+  for (size_t i = 0; i < ngb; i++) { /* the host, for a window decided at its end */
+    const char *g = scalar(gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb);
+    if (g && (!strcmp(g, "Computer") || !strcmp(g, "ComputerName"))) r->corr.host_by = i + 1;
   }
+  for (size_t m = 0; m < nrules; m++) {
+    if (!(r->member_group_by[m] = calloc(ngb ? ngb : 1, sizeof **r->member_group_by))) goto out;
+    for (size_t i = 0; i < ngb; i++) {
+      const soc_ynode *f = gb->kind == SOC_YNODE_SEQ ? gb->items[i] : gb;
+      const char *sf = alias_field(&c, aliases, scalar(f), names[m]);
+      if (!sf || !(r->member_group_by[m][i] = corr_field(&c, base[m], sf, f))) goto refused;
+    }
+  }
+  /* the firing's own key fields: the last rule's (the one that completes
+   * an ordered sequence; the key's values are the same for every rule) */
+  if (!(r->group_by = calloc(ngb ? ngb : 1, sizeof *r->group_by))) goto out;
+  for (size_t i = 0; i < ngb; i++)
+    if (!(r->group_by[i] = strdup(r->member_group_by[nrules - 1][i]))) goto out;
   r->has_corr = 1;
   r->corr.group_by = (const char *const *)r->group_by;
-  if (ordered) {
-    r->corr.count = 1;
-    if (!(r->after_id = strdup(base[0]->id))) goto out;
-    r->after_line = rules->line;
-    r->after_col = rules->col;
-    r->corr.after_within_ns = span;
+  r->corr.within_ns = span;
+  if (members) {
+    if (soc_ynode_get(corr, "condition")) {
+      refuse(&c, soc_ynode_get(corr, "condition"), SOC_SIGMA_CORRELATION,
+             "condition: %s takes none (every rule must match)", type);
+      goto refused;
+    }
+    if (set_members(r, base, nrules)) goto out;
+    r->corr.ordered = ordered;
+    r->corr.count = (int64_t)nrules;
   } else {
     const soc_ynode *cn = soc_ynode_get(corr, "condition");
-    if (!(r->corr.count = corr_threshold(&c, cn))) goto refused;
-    r->corr.within_ns = span;
-    if (distinct &&
-        !(r->distinct = corr_field(&c, base[0], scalar(soc_ynode_get(cn, "field")), cn)))
-      goto refused;
+    if (nrules > 1) { /* their hits, counted together: fed by them */
+      if (set_members(r, base, nrules)) goto out;
+      r->corr.counting = 1;
+    } else {
+      r->match_of = base[0];
+      /* the prefilter: what the matched rule's is */
+      if (r->match_of->nreq) {
+        if (!(r->req = calloc(r->match_of->nreq, sizeof *r->req))) goto out;
+        memcpy(r->req, r->match_of->req, r->match_of->nreq * sizeof *r->req);
+        r->nreq = r->match_of->nreq;
+      }
+    }
+    if (!corr_bounds(&c, cn, &r->corr.count, &r->corr.count_max, &r->corr.count_neq)) goto refused;
+    if (distinct) {
+      const char *df = scalar(soc_ynode_get(cn, "field"));
+      if (!df) {
+        refuse(&c, cn, SOC_SIGMA_CORRELATION, "condition: value_count needs the field to count");
+        goto refused;
+      }
+      /* each rule's own field (aliases name them per rule) */
+      if (!(r->member_distinct = calloc(nrules, sizeof *r->member_distinct))) goto out;
+      for (size_t m = 0; m < nrules; m++) {
+        const char *f = alias_field(&c, aliases, df, names[m]);
+        if (!f || !(r->member_distinct[m] = corr_field(&c, base[m], f, cn))) goto refused;
+      }
+      if (!(r->distinct = strdup(r->member_distinct[nrules - 1]))) goto out;
+      r->corr.member_distinct = (const char *const *)r->member_distinct;
+    }
     r->corr.distinct = r->distinct;
   }
   /* generate: false (the default) keeps the rules' own hits out of alerts */
   const char *gen = scalar(soc_ynode_get(corr, "generate"));
-  for (size_t i = 0; i < want && !(gen && !strcmp(gen, "true")); i++) base[i]->silent = 1;
+  for (size_t i = 0; i < nrules; i++) {
+    if (gen && !strcmp(gen, "true"))
+      base[i]->generate = 1;
+    else
+      base[i]->silent = 1;
+  }
   result = conclude(&c, r, out, reason);
   r = NULL;
   goto out;

@@ -22,3 +22,9 @@ fjson_object *soc_json_parse_object(const char *text) {
   }
   return o;
 }
+
+fjson_object *soc_json_strings(const char *const *v, size_t n) {
+  fjson_object *a = fjson_object_new_array();
+  for (size_t i = 0; a && i < n; i++) fjson_object_array_add(a, fjson_object_new_string(v[i]));
+  return a;
+}

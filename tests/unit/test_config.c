@@ -30,7 +30,8 @@ static void test_valid(void **state) {
            "  - { type: syslog, id: net, listen: 'tcp://[::1]:5514' }\n"
            "  - { type: pcap, interface: lo, bpf: 'tcp port 80', snaplen: 1500 }\n"
            "  - { type: watch, paths: /srv/www }\n"
-           "rules: { yara: [ '*.yar' ] }\n"
+           "rules: { yara: [ '*.yar' ], sigma_impact: { attack.discovery: tamper, r-1: alert },\n"
+           "         sigma_placeholders: { admins: [ root, bob ], one: x } }\n"
            "kafka: { brokers: '127.0.0.1:9092,[::1]:9093', properties: { acks: all, "
            "compression.type: zstd } }\n");
   const char *path = write_file("ok.yaml", text);
@@ -62,6 +63,14 @@ static void test_valid(void **state) {
   assert_string_equal(cfg->assets_path, expect);
   snprintf(expect, sizeof expect, "%s/*.yar", test_dir());
   assert_string_equal(cfg->rules.yara[0], expect);
+  const soc_sigma_opts *so = &cfg->rules.sigma_opts;
+  assert_int_equal(so->nimpact, 2);
+  assert_string_equal(so->impact[1].key, "r-1");
+  assert_string_equal(so->impact[1].value, "alert");
+  assert_int_equal(so->nplaceholders, 3);
+  assert_string_equal(so->placeholders[1].key, "admins");
+  assert_string_equal(so->placeholders[1].value, "bob");
+  assert_string_equal(so->placeholders[2].key, "one");
   /* file input path matched nothing: a warning, not an error; contacts ok */
   assert_false(soc_diag_contains(d, "security contact"));
   soc_assets *a = NULL;
@@ -182,6 +191,12 @@ static const struct broken {
     {AGENT CONTACTS KAFKA "metrics: { listen: '0.0.0.0:9464' }\n",
      "4:20: error: metrics.listen: '0.0.0.0:9464': the endpoint has no authentication: only a "
      "loopback address (127.0.0.0/8) is accepted"},
+    /* 31 a Sigma tier we do not have */
+    {AGENT CONTACTS KAFKA "rules: { sigma_impact: { attack.impact: outage } }\n",
+     "4:41: error: rules.sigma_impact.attack.impact: 'outage': expected tamper, leak or alert"},
+    /* 32 a placeholder named with its %s */
+    {AGENT CONTACTS KAFKA "rules: { sigma_placeholders: { '%a%': x } }\n",
+     "rules.sigma_placeholders: '%a%': a name, without the %s"},
 };
 
 static void test_broken(void **state) {

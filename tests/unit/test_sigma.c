@@ -40,15 +40,20 @@ static const char *win_event(char *buf, size_t len, const char *data) {
   return buf;
 }
 
-static soc_rules *load(const char *text, soc_rules_stats *st) {
+/* The one Sigma rule in text, loaded with the operator's tables (NULL:
+ * none). */
+static soc_rules *load_with(const char *text, const soc_sigma_opts *opts, soc_rules_stats *st) {
   soc_diag *d = soc_diag_new();
   soc_rules *rs = NULL;
-  assert_int_equal(soc_rules_load_sigma_buffer("r.yml", text, strlen(text), &rs, st, d), 0);
+  const char *file = write_file("r.yml", text);
+  assert_int_equal(soc_rules_load_sigma_opts(NULL, 0, &file, 1, opts, &rs, st, d), 0);
   assert_int_equal(soc_diag_errors(d), 0);
   if (st->sigma_refused) soc_diag_print(d, stderr);
   soc_diag_free(d);
   return rs;
 }
+
+static soc_rules *load(const char *text, soc_rules_stats *st) { return load_with(text, NULL, st); }
 
 static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
   (void)r;
@@ -58,9 +63,9 @@ static int count_hit(const soc_rule *r, soc_event *ev, void *arg) {
 }
 
 /* Whether the one rule in text fires on the JSON line (both ways). */
-static int fires_json(const char *rule, const char *json) {
+static int fires_json_with(const char *rule, const char *json, const soc_sigma_opts *opts) {
   soc_rules_stats st;
-  soc_rules *rs = load(rule, &st);
+  soc_rules *rs = load_with(rule, opts, &st);
   soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime",
                            .host_field = "Event.System.Computer"};
   int a = 0, b = 0;
@@ -79,6 +84,10 @@ static int fires_json(const char *rule, const char *json) {
   soc_match_ctx_free(slow);
   soc_rules_free(rs);
   return a;
+}
+
+static int fires_json(const char *rule, const char *json) {
+  return fires_json_with(rule, json, NULL);
 }
 
 /* The rule WIN_HEAD + detection on an event with EventData data. */
@@ -338,7 +347,10 @@ static void test_refusals(void **state) {
   assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|utf16le: x }\n  condition: s\n"),
                    SOC_SIGMA_MODIFIER);
   assert_int_equal(refused(WIN_HEAD "detection:\n  s: { Image|expand: '%x%' }\n  condition: s\n"),
-                   SOC_SIGMA_MODIFIER);
+                   SOC_SIGMA_VALUE); /* no value for the placeholder */
+  assert_int_equal(
+      refused(WIN_HEAD "detection:\n  s: { Image|re|expand: '%x%' }\n  condition: s\n"),
+      SOC_SIGMA_MODIFIER);
   assert_int_equal(refused("title: t\nid: r\ncorrelation: { type: event_count }\n"),
                    SOC_SIGMA_CORRELATION);
   assert_int_equal(refused("title: t\nlogsource: { product: windows }\ndetection: {}\n"),
@@ -482,9 +494,16 @@ typedef struct corr_run {
   soc_rules *rs;
   soc_match_ctx *ctx;
   soc_correlator *corr;
-  soc_event *ev;
-  char fired[512];
+  soc_event *ev, *closed;
+  char fired[1024];
 } corr_run;
+
+static void corr_note(corr_run *cr, const soc_fire *f) {
+  char one[600];
+  snprintf(one, sizeof one, "%s=%s ", soc_rule_id(f->rule), f->key);
+  assert_true(strlen(cr->fired) + strlen(one) < sizeof cr->fired);
+  strcat(cr->fired, one);
+}
 
 static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
   corr_run *cr = arg;
@@ -493,12 +512,8 @@ static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
   soc_event_get_time(ev, &ts);
   int rc = soc_correlator_feed(cr->corr, r, ev, ts, &f);
   assert_true(rc >= 0);
-  if (rc == 1 && !soc_rule_silent(r)) {
-    strcat(cr->fired, soc_rule_id(r));
-    strcat(cr->fired, "=");
-    strcat(cr->fired, f.key);
-    strcat(cr->fired, " ");
-  }
+  if (rc == 1 && !soc_rule_silent(r)) corr_note(cr, &f);
+  while (soc_correlator_next(cr->corr, &f)) corr_note(cr, &f);
   return 0;
 }
 
@@ -519,30 +534,81 @@ static const char *corr_feed(corr_run *cr, const char *const *evs, size_t n) {
     soc_json_event_opts o = {.time_field = "Event.System.TimeCreated.SystemTime"};
     assert_true(soc_event_from_json_line(cr->ev, line, strlen(line), &o) >= 0);
     assert_true(soc_rules_match(cr->rs, cr->ctx, cr->ev, corr_hit, cr) >= 0);
+    int64_t now = 0;
+    soc_event_get_time(cr->ev, &now);
+    /* a window's end is decided by the next line past it, whatever it is */
+    if (soc_correlator_close(cr->corr, now)) {
+      soc_fire f;
+      while (soc_correlator_next(cr->corr, &f)) {
+        assert_int_equal(soc_correlator_key_event(&f, cr->closed), 0);
+        strcat(cr->fired, "closed:");
+        corr_note(cr, &f);
+      }
+    }
   }
   return cr->fired;
 }
 
-static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
-  static char paths[3][256];
-  const char *files[3] = {paths[0], paths[1], paths[2]};
+/* The two base rules, the correlation and (when not NULL) another one. */
+static void corr_load_with(corr_run *cr, const char *corr_text, const char *more,
+                           soc_rules_stats *st) {
+  static char paths[4][256];
+  const char *files[4] = {paths[0], paths[1], paths[2], paths[3]};
   snprintf(paths[0], 256, "%s", write_file("a.yml", BASE("a1", "whoami", "whoami.exe")));
   snprintf(paths[1], 256, "%s", write_file("b.yml", BASE("b1", "net", "net.exe")));
   snprintf(paths[2], 256, "%s", write_file("c.yml", corr_text));
+  snprintf(paths[3], 256, "%s", more ? write_file("d.yml", more) : "");
   soc_diag *d = soc_diag_new();
   memset(cr, 0, sizeof *cr);
-  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, 3, &cr->rs, st, d), 0);
+  assert_int_equal(soc_rules_load_with_sigma(NULL, 0, files, more ? 4 : 3, &cr->rs, st, d), 0);
   if (st->sigma_refused) soc_diag_print(d, stderr);
   soc_diag_free(d);
   cr->ctx = soc_match_ctx_new(cr->rs);
   cr->ev = soc_event_new();
+  cr->closed = soc_event_new();
   assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+}
+
+/* The saved states, as the store keeps them. */
+typedef struct saved {
+  char rule[64], key[SOC_CORRELATE_KEY_MAX + 1];
+  unsigned char blob[SOC_CORRELATE_BLOB_MAX];
+  size_t len;
+} saved;
+
+static int save_one(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  saved *v = arg;
+  size_t i = 0;
+  if (!rule) return 0;
+  while (v[i].len) i++;
+  assert_true(i < 16);
+  snprintf(v[i].rule, sizeof v[i].rule, "%s", rule);
+  snprintf(v[i].key, sizeof v[i].key, "%s", key);
+  memcpy(v[i].blob, blob, len);
+  v[i].len = len;
+  return 0;
+}
+
+/* A restart: every state dumped, the correlator made again from them. */
+static void corr_reload(corr_run *cr) {
+  static saved v[17];
+  memset(v, 0, sizeof v);
+  assert_int_equal(soc_correlator_dump(cr->corr, SOC_DUMP_ALL, save_one, v), 0);
+  soc_correlator_free(cr->corr);
+  assert_int_equal(soc_correlator_new(cr->rs, 100, &cr->corr), 0);
+  for (size_t i = 0; v[i].len; i++)
+    assert_int_equal(soc_correlator_restore(cr->corr, v[i].rule, v[i].key, v[i].blob, v[i].len), 0);
+}
+
+static void corr_load(corr_run *cr, const char *corr_text, soc_rules_stats *st) {
+  corr_load_with(cr, corr_text, NULL, st);
 }
 
 static void corr_free(corr_run *cr) {
   soc_correlator_free(cr->corr);
   soc_match_ctx_free(cr->ctx);
   soc_event_free(cr->ev);
+  soc_event_free(cr->closed);
   soc_rules_free(cr->rs);
 }
 
@@ -590,26 +656,193 @@ static void test_correlation(void **state) {
   assert_string_equal(corr_feed(&cr, wrong, 2), "b1= a1= ");
   const char *right[] = {"03 bob whoami.exe x", "04 bob net.exe x"};
   assert_string_equal(corr_feed(&cr, right, 2), "a1= b1= c3=bob ");
+  const char *late[] = {"10 bob whoami.exe x", "12 ann net.exe x", "20 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, late, 3), "a1= b1= b1= c3=bob ");
   corr_free(&cr);
-  /* refused, with the reason */
+  /* generate: true in any correlation that names a rule keeps its alerts */
+  corr_load_with(&cr,
+                 "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+                 "  timespan: 1m\n  condition: { gte: 2 }\n",
+                 "title: g\nid: g1\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+                 "  timespan: 1m\n  condition: { gte: 9 }\n  generate: true\n",
+                 &st);
+  assert_int_equal(st.sigma_loaded, 4);
+  assert_false(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  corr_free(&cr);
+  /* temporal: both rules for one user within 10 s, either order */
   corr_load(&cr,
-            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, b1 ]\n"
-            "  group-by: [ User ]\n  timespan: 1m\n",
+            "title: c\nid: c4\ncorrelation:\n  type: temporal\n  rules: [ a1, net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "a1")));
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *either[] = {"01 bob net.exe x", "02 eve whoami.exe x", "03 bob whoami.exe x",
+                          "04 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, either, 2), "");
+  corr_reload(&cr); /* a restart in between: the states are saved and taken back */
+  assert_string_equal(corr_feed(&cr, either + 2, 2), "c4=bob "); /* once: then it starts empty */
+  const char *apart[] = {"20 bob whoami.exe x", "31 bob net.exe x", "45 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, apart, 3), ""); /* 11 s apart; eve's whoami slid out */
+  const char *again[] = {"50 eve whoami.exe x", "52 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, again, 2), "c4=eve ");
   corr_free(&cr);
+  /* aliases: one name for a field each rule calls its own */
   corr_load(&cr,
-            "title: c\nid: c5\ncorrelation:\n  type: event_count\n  rules: [ nosuch ]\n"
-            "  timespan: 1m\n  condition: { gte: 2 }\n",
+            "title: c\nid: c5\ncorrelation:\n  type: temporal_ordered\n  rules: [ whoami, net ]\n"
+            "  group-by: [ who ]\n  timespan: 10s\n"
+            "  aliases:\n    who: { whoami: User, net: CommandLine }\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *alias[] = {"01 bob whoami.exe x", "02 bob net.exe eve", "03 eve net.exe bob"};
+  assert_string_equal(corr_feed(&cr, alias, 1), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, alias + 1, 2), "c5=bob ");
+  const char *far[] = {"20 ann whoami.exe x", "31 eve net.exe ann"}; /* 11 s: too late */
+  assert_string_equal(corr_feed(&cr, far, 2), "");
   corr_free(&cr);
+  /* upper bounds: decided when the window (from the first hit) closes */
   corr_load(&cr,
             "title: c\nid: c6\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
-            "  timespan: 1m\n  condition: { lt: 2 }\n",
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { lt: 3 }\n",
             &st);
-  assert_int_equal(st.sigma_reasons[SOC_SIGMA_CORRELATION], 1);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *low[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                       "04 eve whoami.exe x", "09 bob whoami.exe x", "11 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, low, 6), "b1= "); /* 01 + 10 s: still open at 11 */
+  corr_reload(&cr); /* open windows and when they end are taken back */
+  const char *later[] = {"13 bob net.exe x"};
+  assert_string_equal(corr_feed(&cr, later, 1), "b1= closed:c6=bob "); /* eve's 3: too many */
+  /* a hit of the key past its window decides it at once */
+  const char *next[] = {"20 bob whoami.exe x", "31 bob whoami.exe x"};
+  assert_string_equal(corr_feed(&cr, next, 2), "c6=bob ");
   corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c7\ncorrelation:\n  type: value_count\n  rules: [ net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n"
+            "  condition: { field: CommandLine, gte: 2, lte: 3 }\n",
+            &st);
+  const char *range[] = {"01 bob net.exe a", "02 bob net.exe a", "03 eve net.exe a",
+                         "04 ann net.exe a", "05 ann net.exe b", "06 ann net.exe c",
+                         "07 ann net.exe d", "08 bob net.exe b", "30 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, range, 8), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, range + 8, 1), "closed:c7=bob "); /* eve 1 value, ann 4 */
+  corr_free(&cr);
+  /* event_count and value_count of several rules: their hits together */
+  corr_load(&cr,
+            "title: c\nid: c10\ncorrelation:\n  type: event_count\n  rules: [ a1, net ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { gte: 3 }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  assert_true(soc_rule_silent(soc_rules_find(cr.rs, "b1")));
+  const char *both[] = {"01 bob whoami.exe x", "02 bob net.exe x",    "03 eve net.exe x",
+                        "04 eve whoami.exe x", "05 bob whoami.exe x", "20 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, both, 3), "");
+  corr_reload(&cr);
+  assert_string_equal(corr_feed(&cr, both + 3, 3), "c10=bob "); /* eve: 2, then one too late */
+  corr_free(&cr);
+  corr_load(&cr,
+            "title: c\nid: c11\ncorrelation:\n  type: value_count\n  rules: [ a1, b1 ]\n"
+            "  group-by: [ who ]\n  timespan: 10s\n  condition: { field: what, gte: 2 }\n"
+            "  aliases:\n    who: { a1: User, b1: User }\n"
+            "    what: { a1: CommandLine, b1: Image }\n",
+            &st);
+  assert_int_equal(st.sigma_loaded, 3);
+  const char *vals[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                        "04 bob net.exe x"};
+  /* bob: x and C:\W\net.exe; eve: x twice */
+  assert_string_equal(corr_feed(&cr, vals, 4), "c11=bob ");
+  corr_free(&cr);
+  /* the event of a window decided at its end: the group-by values, and the
+   * host when Computer is one of them */
+  corr_load(&cr,
+            "title: c\nid: c12\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  group-by: [ Computer, User ]\n  timespan: 10s\n  condition: { eq: 1 }\n",
+            &st);
+  const char *one[] = {"01 bob whoami.exe x", "30 eve net.exe x"};
+  assert_string_equal(corr_feed(&cr, one, 2), "b1= closed:c12=pc1|bob ");
+  assert_string_equal(soc_event_get_str(cr.closed, SOC_ECS_HOST_NAME), "pc1");
+  assert_string_equal(soc_event_get(cr.closed, "Event.EventData.User"), "bob");
+  corr_free(&cr);
+  /* neq: any count but that one, decided at the window's end */
+  corr_load(&cr,
+            "title: c\nid: c8\ncorrelation:\n  type: event_count\n  rules: [ a1 ]\n"
+            "  group-by: [ User ]\n  timespan: 10s\n  condition: { neq: 2 }\n",
+            &st);
+  const char *ne[] = {"01 bob whoami.exe x", "02 eve whoami.exe x", "03 eve whoami.exe x",
+                      "04 ann whoami.exe x", "05 ann whoami.exe x", "06 ann whoami.exe x",
+                      "30 zed net.exe x"};
+  assert_string_equal(corr_feed(&cr, ne, 7), "b1= closed:c8=bob closed:c8=ann ");
+  corr_free(&cr);
+  /* refused, with the reason */
+  const char *refused[] = {
+      "  type: event_count\n  rules: [ nosuch ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { eq: 2, neq: 2 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { lt: 1 }\n",
+      "  type: event_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { gte: 5, lte: 4 }\n",
+      "  type: temporal\n  rules: [ a1, b1 ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+      "  type: temporal\n  rules: [ a1, a1 ]\n  timespan: 1m\n",
+      "  type: temporal\n  rules: [ a1 ]\n  timespan: 1m\n",
+      "  type: temporal\n  rules: [ a1, b1 ]\n  group-by: [ u ]\n  timespan: 1m\n"
+      "  aliases: { u: { a1: User } }\n",
+      "  type: value_count\n  rules: [ a1 ]\n  timespan: 1m\n  condition: { gte: 2 }\n",
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+    char text[512];
+    snprintf(text, sizeof text, "title: c\nid: c9\ncorrelation:\n%s", refused[i]);
+    corr_load(&cr, text, &st);
+    assert_int_equal(st.sigma_loaded, 2);
+    assert_int_equal(st.sigma_refused, 1);
+    corr_free(&cr);
+  }
+}
+
+/* rules.sigma_impact and rules.sigma_placeholders */
+static void test_operator_tables(void **state) {
+  (void)state;
+  static const soc_sigma_pair impact[] = {{"attack.discovery", "tamper"},
+                                          {"attack.persistence", "alert"},
+                                          {"11111111-2222-3333-4444-000000000003", "leak"}};
+  static const soc_sigma_pair ph[] = {
+      {"admins", "root"}, {"other", "x"}, {"admins", "bob"}, {"tools", "mimi"}};
+  soc_sigma_opts o = {.impact = impact, .nimpact = 3, .placeholders = ph, .nplaceholders = 4};
+  soc_rules_stats st;
+#define TAGGED(id, tags)                                                                \
+  "title: t\nid: 11111111-2222-3333-4444-00000000000" id "\nlevel: high\ntags: [ " tags \
+  " ]\n"                                                                                \
+  "logsource: { category: webserver }\n"                                                \
+  "detection:\n  s: { cs-uri-query|contains: 'x' }\n  condition: s\n"
+  /* a tag the built-in table leaves an alert, made tampering */
+  soc_rules *rs = load_with(TAGGED("1", "attack.discovery"), &o, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->severity, SOC_SEVERITY_SEVERE);
+  soc_rules_free(rs);
+  /* a built-in line replaced: persistence is an alert here */
+  rs = load_with(TAGGED("2", "attack.persistence"), &o, &st);
+  assert_true(soc_rule_incident_of(soc_rules_at(rs, 0))->alert_only);
+  soc_rules_free(rs);
+  rs = load_with(TAGGED("2", "attack.persistence"), NULL, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_TAMPER);
+  soc_rules_free(rs);
+  /* the rule's own line outranks its tags */
+  rs = load_with(TAGGED("3", "attack.discovery"), &o, &st);
+  assert_int_equal(soc_rule_incident_of(soc_rules_at(rs, 0))->impact, SOC_IMPACT_LEAK);
+  assert_false(soc_rule_incident_of(soc_rules_at(rs, 0))->alert_only);
+  soc_rules_free(rs);
+#undef TAGGED
+  /* expand: each value of the placeholder, in place */
+  char ev[4096];
+  const char *rule = WIN_HEAD "detection:\n  s: { User|expand: '%admins%' }\n  condition: s\n";
+  assert_true(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"bob\""), &o));
+  assert_true(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"ROOT\""), &o));
+  assert_false(fires_json_with(rule, win_event(ev, sizeof ev, "\"User\":\"eve\""), &o));
+  rule = WIN_HEAD
+      "detection:\n  s: { CommandLine|contains|expand: '%tools%.exe' }\n"
+      "  condition: s\n";
+  assert_true(
+      fires_json_with(rule, win_event(ev, sizeof ev, "\"CommandLine\":\"a mimi.exe\""), &o));
+  assert_false(fires_json_with(rule, win_event(ev, sizeof ev, "\"CommandLine\":\"a mimi\""), &o));
 }
 
 int main(void) {
@@ -619,7 +852,7 @@ int main(void) {
       cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
       cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
-      cmocka_unit_test(test_correlation),
+      cmocka_unit_test(test_correlation),       cmocka_unit_test(test_operator_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
