@@ -63,6 +63,7 @@ struct soc_console {
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
   soc_store *store;                 /* the server thread's own, opened at the first request */
+  soc_centerdb *db;                 /* over store, for center.c's and decide.c's calls */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
@@ -772,7 +773,7 @@ static int report_page(req *q) {
   soc_center_report row = {.id = x.id, .agency = x.agency, .body = x.body};
   int64_t now_s = q->now_ns / 1000000000;
   /* A document the center cannot read (kept as it came) is still shown raw. */
-  int readable = soc_center_view_of(q->c->center, q->c->store, &row, now_s, &v) == 0 && v.doc;
+  int readable = soc_center_view_of(q->c->center, q->c->db, &row, now_s, &v) == 0 && v.doc;
   page pg;
   FILE *f = page_open(q, x.id, &pg);
   if (!f) goto out;
@@ -865,7 +866,7 @@ static int decide(req *q, const char *kind) {
                               .level = atoi(level)};
   int64_t n = 0;
   int status =
-      soc_center_decide(q->c->cfg, q->c->center, q->c->store, x.id, kind, &o, &n, why, sizeof why);
+      soc_center_decide(q->c->cfg, q->c->center, q->c->db, x.id, kind, &o, &n, why, sizeof why);
   audit(q, q->a.name, status ? "decision-refused" : kind, x.id, why);
   if (status) {
     plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
@@ -980,7 +981,7 @@ static int summary_add(void *arg, const soc_center_report *r) {
   summary_ctx *k = arg;
   soc_center_view v = {0};
   int overdue =
-      soc_center_view_of(k->q->c->center, k->q->c->store, r, k->q->now_ns / 1000000000, &v) == 0 &&
+      soc_center_view_of(k->q->c->center, k->q->c->db, r, k->q->now_ns / 1000000000, &v) == 0 &&
       v.overdue;
   if (overdue) {
     fputs("<tr><td><a href=\"/report?id=", k->f);
@@ -1087,6 +1088,11 @@ static int open_store(soc_console *c) {
   snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
   if (soc_store_open(path, SOC_STORE_CENTER, &c->store, err, sizeof err) < 0) {
     fprintf(stderr, "soccollector: console: %s\n", err);
+    return -EIO;
+  }
+  if (soc_centerdb_wrap(c->store, &c->db) < 0) {
+    soc_store_close(c->store);
+    c->store = NULL;
     return -EIO;
   }
   return 0;
@@ -1222,6 +1228,7 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
 void soc_console_free(soc_console *c) {
   if (!c) return;
   soc_metrics_server_free(c->server);
+  soc_centerdb_free(c->db);
   soc_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);

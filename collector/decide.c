@@ -32,15 +32,15 @@ static int copy_report(void *arg, const soc_center_report *r) {
 /* One decision: checked against the center's view of the report (the same
  * lifecycle rule the agent will apply) and recorded for delivery. OUT: *n,
  * its number. */
-int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const soc_center_decide_opts *o, int64_t *n, char *out,
-                      size_t out_len) {
+int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_centerdb *s,
+                      const char *id, const char *kind, const soc_center_decide_opts *o, int64_t *n,
+                      char *out, size_t out_len) {
   report_copy r = {0};
   soc_center_view v = {0};
   fjson_object *msg = NULL;
   char why[SOC_REPORT_WHY_MAX] = "", topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
-  int status = 1, rc = soc_store_begin(s);
-  if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
+  int status = 1, rc = soc_centerdb_begin(s);
+  if (!rc) rc = soc_centerdb_report_get(s, id, copy_report, &r);
   if (rc == -ENOENT) {
     snprintf(out, out_len, "no report %s at the center", id);
     goto out;
@@ -67,7 +67,7 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
     snprintf(out, out_len, "report %s names no agency a topic can be made for", id);
     goto out;
   }
-  if ((rc = soc_store_center_decision_next(s, n))) goto fail;
+  if ((rc = soc_centerdb_decision_next(s, n))) goto fail;
   snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
   msg = fjson_object_new_object();
   fjson_object_object_add(msg, "schema", jstr(SOC_DECISION_SCHEMA));
@@ -86,21 +86,21 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
   if (!strcmp(kind, "review")) fjson_object_object_add(msg, "result", jstr(o->result));
   if (!strcmp(kind, "support")) fjson_object_object_add(msg, "dispatched", jstr(t));
   const char *body = fjson_object_to_json_string_ext(msg, FJSON_TO_STRING_PLAIN);
-  rc = soc_store_center_decision_put(s, *n, did, id, kind, o->at_ns, o->by, topic, body);
+  rc = soc_centerdb_decision_put(s, *n, did, id, kind, o->at_ns, o->by, topic, body);
   /* A level the center raises to 3-4 owes the notifications too. */
   if (!rc && !strcmp(kind, "level") && o->level >= 3) {
-    rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
-    if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
+    rc = soc_centerdb_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
+    if (!rc) rc = soc_centerdb_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
   }
   if (rc) goto fail;
-  if ((rc = soc_store_commit(s))) goto fail;
+  if ((rc = soc_centerdb_commit(s))) goto fail;
   snprintf(out, out_len, "%s: %s %s recorded for %s", did, kind, id, topic);
   status = 0;
   goto out;
 fail:
-  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_centerdb_errmsg(s));
 out:
-  if (soc_store_in_transaction(s)) soc_store_rollback(s);
+  if (soc_centerdb_in_transaction(s)) soc_centerdb_rollback(s);
   fjson_object_put(msg);
   soc_center_view_clear(&v);
   free(r.body);

@@ -148,7 +148,6 @@ typedef struct msg_sig {
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
   soc_centerdb *db;                /* owned: center.db or PostgreSQL */
-  soc_store *store;                /* borrowed from db: center.db; NULL on PostgreSQL */
   soc_center *center;              /* owned: reports, evidence, clocks (center.db only) */
   soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged (center.db only) */
   int64_t swept_ms;                /* last look for overdue reviews */
@@ -524,13 +523,12 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
     result = soc_centerdb_agent_seen(c->db, &a);
     if (!result) result = check_store(c, v.agent, seen);
     if (!result) c->delta[C_HEARTBEATS]++;
-  } else if (c->store &&
-             (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE)) {
+  } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
     char why[sizeof v.detail];
     result = msg.kind == SOC_COLLECTOR_REPORTS
-                 ? soc_center_report_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                 ? soc_center_report_in(c->center, c->db, v.agent, msg.payload, msg.len,
                                         o.received_ns, &dup, why, sizeof why)
-                 : soc_center_evidence_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                 : soc_center_evidence_in(c->center, c->db, v.agent, msg.payload, msg.len,
                                           o.received_ns, &dup, why, sizeof why);
     if (result == 1) { /* JSON from an agent, but not a report or evidence it may send */
       result = quarantine(c, &o, m, &msg, SOC_COLLECTOR_BAD_FIELD, why);
@@ -538,8 +536,6 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
       c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
     }
   } else {
-    /* on PostgreSQL, reports and evidence are kept here as they came, for a
-     * collector that will process them (docs/CENTER.md) */
     result = soc_centerdb_message_put(c->db, &o, v.agent, m->key, m->key ? m->key_len : 0,
                                       msg.payload, msg.len, &dup);
     if (!result) c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
@@ -694,10 +690,11 @@ static int subscribe(collector *c) {
     fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re, rd_kafka_err2str(err));
   else
     /* not the URL: it may hold a password */
-    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n",
-            c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
-            c->store ? c->cfg->collector.state_dir : "PostgreSQL (collector.store)",
-            c->store ? "/center.db" : "");
+    fprintf(
+        stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n", c->cfg->collector.id,
+        c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
+        soc_centerdb_is_pg(c->cfg) ? "PostgreSQL (collector.store)" : c->cfg->collector.state_dir,
+        soc_centerdb_is_pg(c->cfg) ? "" : "/center.db");
   return err ? -EIO : 0;
 }
 
@@ -728,7 +725,7 @@ static int kafka_error(collector *c, const rd_kafka_message_t *m) {
 static int expire_orphans(collector *c) {
   int64_t chunks = 0, bytes = 0;
   int64_t before = soc_now_real_ns() - c->cfg->collector.orphan_chunks_after * 1000000000;
-  int rc = soc_store_center_orphans_expire(c->store, before, &chunks, &bytes);
+  int rc = soc_centerdb_orphans_expire(c->db, before, &chunks, &bytes);
   if (!rc && chunks) {
     fprintf(stderr,
             "soccollector: %" PRId64 " evidence chunk(s) (%" PRId64
@@ -762,20 +759,15 @@ static int run(const soc_collector_config *cfg) {
   c.expect = rd_kafka_topic_partition_list_new(16);
   if (!c.next || !c.first || !c.expect) goto out;
   if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
-  c.store = soc_centerdb_sqlite(c.db);
-  if (c.store) {
-    if (soc_center_new(cfg, &c.center) < 0) goto out;
-    /* Decisions committed by a command whose delivery was never confirmed
-     * (Kafka down, the command killed) go out again now and at every sweep. */
-    if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
-  } else {
-    fprintf(stderr,
-            "soccollector: the center is on PostgreSQL: events, heartbeats, other messages and "
-            "the quarantine are stored; reports and evidence are kept as messages, not yet "
-            "processed, and no decision goes out (docs/CENTER.md)\n");
-  }
+  if (soc_center_new(cfg, &c.center) < 0) goto out;
+  /* Decisions committed by a command whose delivery was never confirmed
+   * (Kafka down, the command killed) go out again now and at every sweep. */
+  if (soc_center_outbox_new(cfg, c.db, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
+  /* the console reads center.db itself (docs/CONSOLE.md) */
+  if (cfg->console.listen && soc_center_needs_sqlite(cfg, "the web console (console.listen)") < 0)
+    goto out;
   if (soc_console_start(cfg, &console) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
@@ -838,15 +830,13 @@ static int run(const soc_collector_config *cfg) {
     else if (dropped)
       fprintf(stderr, "soccollector: %d day(s) of events past collector.retention dropped\n",
               dropped);
-    if (!c.store) continue;
     if (soc_center_outbox_send(c.outbox) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
-    if (soc_store_begin(c.store) == 0) {
-      if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0 &&
-          expire_orphans(&c) == 0)
-        soc_store_commit(c.store);
+      fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(c.db));
+    if (soc_centerdb_begin(c.db) == 0) {
+      if (soc_center_sweep(c.center, c.db, soc_now_real_ns(), NULL) == 0 && expire_orphans(&c) == 0)
+        soc_centerdb_commit(c.db);
       else
-        soc_store_rollback(c.store);
+        soc_centerdb_rollback(c.db);
     }
   }
   soc_notify("STOPPING=1");

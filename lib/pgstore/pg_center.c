@@ -1,5 +1,7 @@
 /*
- * pg_center — the center's ingest tables on PostgreSQL (pg_center.h).
+ * pg_center — the center's tables on PostgreSQL (pg_center.h): the
+ * connection, the schema and the ingest path (pg_center_report.c has the
+ * reporting workflow).
  *
  * Why the shapes differ from center.db:
  *  - event is partitioned by the day of the event's own @timestamp, so that
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pg_center_internal.h"
 #include "soc/tz.h"
 
 #define DAY_CACHE 64
@@ -68,6 +71,42 @@ static const char *const migrations[] = {
     "CREATE TABLE pending_key(\n"
     "  agent text NOT NULL, key text NOT NULL, first_ns bigint NOT NULL,\n"
     "  last_ns bigint NOT NULL, messages bigint NOT NULL, PRIMARY KEY(agent, key));",
+    /* 2: the reporting workflow (pg_center_report.c), center.db's tables
+     * and columns under the same names: the latest revision of each report
+     * and every revision, the notifications owed for levels 3-4, the
+     * center's decisions (the outbox: pending while delivered_ns is 0),
+     * evidence bundles and their chunks. soc_jsonb reads a body as JSON, or
+     * as NULL when it is not, as SQLite's json_valid lets campaigns do; the
+     * partial index is the one campaigns' scan of the alerts needs. */
+    "CREATE TABLE report(\n"
+    "  id text PRIMARY KEY, agent text NOT NULL, agency text NOT NULL, level integer NOT NULL,\n"
+    "  state text NOT NULL, category text NOT NULL, revision bigint NOT NULL,\n"
+    "  discovered_ns bigint NOT NULL, received_ns bigint NOT NULL,\n"
+    "  flagged_ns bigint NOT NULL DEFAULT 0, flag text NOT NULL DEFAULT '', body text NOT NULL);\n"
+    "CREATE TABLE report_revision(\n"
+    "  id text NOT NULL, revision bigint NOT NULL, received_ns bigint NOT NULL,\n"
+    "  body text NOT NULL, PRIMARY KEY(id, revision));\n"
+    "CREATE TABLE notification(\n"
+    "  report text NOT NULL, level integer NOT NULL, who text NOT NULL, at_ns bigint NOT NULL,\n"
+    "  PRIMARY KEY(report, level, who));\n"
+    "CREATE TABLE decision(\n"
+    "  n bigint PRIMARY KEY, id text UNIQUE NOT NULL, report text NOT NULL, kind text NOT NULL,\n"
+    "  at_ns bigint NOT NULL, \"by\" text NOT NULL, topic text NOT NULL, body text NOT NULL,\n"
+    "  delivered_ns bigint NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX decision_report ON decision(report);\n"
+    "CREATE INDEX decision_pending ON decision(n) WHERE delivered_ns = 0;\n"
+    "CREATE TABLE evidence_chunk(\n"
+    "  bundle text NOT NULL, seq bigint NOT NULL, \"offset\" bigint NOT NULL, data bytea NOT "
+    "NULL,\n"
+    "  received_ns bigint NOT NULL, PRIMARY KEY(bundle, seq));\n"
+    "CREATE TABLE bundle(\n"
+    "  id text PRIMARY KEY, report text NOT NULL, agent text NOT NULL, chunks bigint NOT NULL,\n"
+    "  size bigint NOT NULL, manifest text NOT NULL, state text NOT NULL DEFAULT 'incomplete',\n"
+    "  path text NOT NULL DEFAULT '', reason text NOT NULL DEFAULT '',\n"
+    "  checked_ns bigint NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX message_alerts ON message(received_ns) WHERE topic LIKE '%.alerts';\n"
+    "CREATE FUNCTION soc_jsonb(t text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$\n"
+    "BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;",
 };
 
 enum {
@@ -171,7 +210,7 @@ struct soc_pg_center {
   char err[512];
 };
 
-static int fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
+int soc_pg_fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(pg->err, sizeof pg->err, fmt, ap);
@@ -183,7 +222,7 @@ static int fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
 static int check(soc_pg_center *pg, PGresult *res, ExecStatusType expected, const char *what) {
   if (PQresultStatus(res) == expected) return 0;
   const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn);
-  fail(pg, -EIO, "%s: %s", what, msg && *msg ? msg : "PostgreSQL failed");
+  soc_pg_fail(pg, -EIO, "%s: %s", what, msg && *msg ? msg : "PostgreSQL failed");
   /* strip libpq's trailing newline */
   size_t n = strlen(pg->err);
   if (n && pg->err[n - 1] == '\n') pg->err[n - 1] = '\0';
@@ -237,9 +276,9 @@ static int connect_db(soc_pg_center *pg) {
   pg->prepared = 0;
   pg->ndays = 0;
   pg->conn = PQconnectdb(pg->url);
-  if (!pg->conn) return fail(pg, -ENOMEM, "cannot connect to PostgreSQL: out of memory");
+  if (!pg->conn) return soc_pg_fail(pg, -ENOMEM, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(pg->conn) != CONNECTION_OK) {
-    int rc = fail(pg, -EIO, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg->conn));
+    int rc = soc_pg_fail(pg, -EIO, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg->conn));
     size_t n = strlen(pg->err);
     if (n && pg->err[n - 1] == '\n') pg->err[n - 1] = '\0';
     return rc;
@@ -277,10 +316,10 @@ static int migrate(soc_pg_center *pg) {
   PQclear(res);
   long known = (long)(sizeof migrations / sizeof migrations[0]);
   if (have > known) {
-    result = fail(pg, -EPROTO,
-                  "the database's schema is version %ld, newer than this collector's %ld: "
-                  "upgrade this collector",
-                  have, known);
+    result = soc_pg_fail(pg, -EPROTO,
+                         "the database's schema is version %ld, newer than this collector's %ld: "
+                         "upgrade this collector",
+                         have, known);
     goto out;
   }
   for (long v = have; v < known; v++) {
@@ -348,7 +387,7 @@ int soc_pg_center_begin(soc_pg_center *pg) {
 
 int soc_pg_center_commit(soc_pg_center *pg) {
   /* events still waiting would be lost with their offsets committed */
-  if (pg->pending) return fail(pg, -EPROTO, "events not flushed before the commit");
+  if (pg->pending) return soc_pg_fail(pg, -EPROTO, "events not flushed before the commit");
   int rc = exec(pg, "COMMIT", "cannot commit");
   /* a partition created in a transaction that did not commit is not there */
   if (rc) pg->ndays = 0;
@@ -364,6 +403,11 @@ void soc_pg_center_rollback(soc_pg_center *pg) {
   pg->pending = 0;
   pg->late_dups = 0;
   for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+}
+
+int soc_pg_center_in_transaction(soc_pg_center *pg) {
+  PGTransactionStatusType t = PQtransactionStatus(pg->conn);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
 }
 
 /* ---- partitions by day ------------------------------------------------------------ */
@@ -508,7 +552,7 @@ int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const
   const char *v[EVENT_COLUMNS] = {id, agent, host, ts, dtext, o->topic, part, off, recv, body};
   for (int i = 0; i < EVENT_COLUMNS && !rc; i++)
     rc = column_add(&pg->events[i], v[i], i == EVENT_COLUMNS - 1 ? len : strlen(v[i]));
-  if (rc) return fail(pg, rc, "out of memory for a batch of events");
+  if (rc) return soc_pg_fail(pg, rc, "out of memory for a batch of events");
   pg->pending++;
   if (pg->pending >= EVENT_ROWS || pg->events[EVENT_COLUMNS - 1].len >= EVENT_BYTES)
     rc = soc_pg_center_flush(pg, NULL);
@@ -655,12 +699,18 @@ int soc_pg_center_pending_seen(soc_pg_center *pg, const char *agent, const char 
   return run(pg, P_PENDING, 3, v, NULL, NULL, NULL, "cannot record a pending key");
 }
 
+int soc_pg_query(soc_pg_center *pg, const char *sql, int n, const char *const *v, const int *len,
+                 const int *fmt, int binary, ExecStatusType want, PGresult **out,
+                 const char *what) {
+  PGresult *res = PQexecParams(pg->conn, sql, n, NULL, v, len, fmt, binary);
+  return hand_over(pg, res, want, out, what);
+}
+
 /* One unprepared statement with text parameters (commands, not the hot
  * path). OUT: *out (may be NULL) as run's. */
 static int query(soc_pg_center *pg, const char *sql, int n, const char *const *v,
                  ExecStatusType want, PGresult **out, const char *what) {
-  PGresult *res = PQexecParams(pg->conn, sql, n, NULL, v, NULL, NULL, 0);
-  return hand_over(pg, res, want, out, what);
+  return soc_pg_query(pg, sql, n, v, NULL, NULL, 0, want, out, what);
 }
 
 int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e) {
@@ -695,7 +745,7 @@ int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, c
                  " os_user = $3, at_ns = $4, prev_key = '' WHERE agent = $1",
                  4, v, PGRES_COMMAND_OK, &res, "cannot revoke a key");
   if (rc) return rc;
-  if (unchanged(res)) return fail(pg, -ENOENT, "agent '%s' is not enrolled", agent);
+  if (unchanged(res)) return soc_pg_fail(pg, -ENOENT, "agent '%s' is not enrolled", agent);
   return 0;
 }
 
@@ -726,7 +776,7 @@ int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, voi
   return rc;
 }
 
-#define INT(r, c) strtoll(PQgetvalue(res, r, c), NULL, 10)
+#define INT(r, c) SOC_PG_INT(res, r, c)
 
 int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *arg) {
   if (!pg || !cb) return -EINVAL;
@@ -795,29 +845,23 @@ int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_re
   const char *v[1] = {limit ? lim : NULL}; /* NULL: LIMIT ALL */
   PGresult *res = NULL;
   /* key and payload in binary: they are bytes as they came */
-  PGresult *got =
-      PQexecParams(pg->conn,
-                   "SELECT topic, partition, \"offset\", key, reason, detail, size,"
-                   " received_ns, payload FROM quarantine"
-                   " ORDER BY received_ns, topic, partition, \"offset\" LIMIT $1::bigint",
-                   1, NULL, v, NULL, NULL, 1);
-  int rc = hand_over(pg, got, PGRES_TUPLES_OK, &res, "cannot read the quarantine");
+  int rc = soc_pg_query(pg,
+                        "SELECT topic, partition, \"offset\", key, reason, detail, size,"
+                        " received_ns, payload FROM quarantine"
+                        " ORDER BY received_ns, topic, partition, \"offset\" LIMIT $1::bigint",
+                        1, v, NULL, NULL, 1, PGRES_TUPLES_OK, &res, "cannot read the quarantine");
   for (int r = 0; !rc && r < PQntuples(res); r++) {
     uint32_t part;
-    uint64_t num[3];
     memcpy(&part, PQgetvalue(res, r, 1), 4);
-    memcpy(&num[0], PQgetvalue(res, r, 2), 8);
-    memcpy(&num[1], PQgetvalue(res, r, 6), 8);
-    memcpy(&num[2], PQgetvalue(res, r, 7), 8);
     soc_center_rejected q = {.topic = PQgetvalue(res, r, 0),
                              .partition = (int32_t)be32toh(part),
-                             .offset = (int64_t)be64toh(num[0]),
+                             .offset = soc_pg_int8(res, r, 2),
                              .key = PQgetvalue(res, r, 3),
                              .key_len = (size_t)PQgetlength(res, r, 3),
                              .reason = PQgetvalue(res, r, 4),
                              .detail = PQgetvalue(res, r, 5),
-                             .size = (int64_t)be64toh(num[1]),
-                             .received_ns = (int64_t)be64toh(num[2]),
+                             .size = soc_pg_int8(res, r, 6),
+                             .received_ns = soc_pg_int8(res, r, 7),
                              .payload = PQgetvalue(res, r, 8),
                              .payload_len = (size_t)PQgetlength(res, r, 8)};
     rc = cb(arg, &q);
