@@ -109,6 +109,9 @@ static const char *const migrations[] = {
     "BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;",
 };
 
+/* The event table's columns in the order the binary COPY sends them. */
+#define EVENT_NAMES "id, agent, host, ts, day, topic, partition, \"offset\", received_ns, body"
+
 enum {
   P_EVENT,
   P_MESSAGE,
@@ -124,12 +127,10 @@ enum {
 };
 
 static const char *const prepared_sql[P_COUNT] = {
-    /* a batch of events in one statement, a column per array */
-    [P_EVENT] =
-        "INSERT INTO event(id, agent, host, ts, day, topic, partition, \"offset\","
-        " received_ns, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-        " $4::text[], $5::date[], $6::text[], $7::integer[], $8::bigint[], $9::bigint[],"
-        " $10::text[]) ON CONFLICT DO NOTHING",
+    /* the events copied to the stage since the last insert, in one
+     * statement that also empties the stage */
+    [P_EVENT] = "WITH s AS (DELETE FROM event_stage RETURNING *) INSERT INTO event(" EVENT_NAMES
+                ") SELECT " EVENT_NAMES " FROM s ON CONFLICT DO NOTHING",
     [P_MESSAGE] =
         "INSERT INTO message(topic, partition, \"offset\", agent, key, received_ns, body)"
         " VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -186,26 +187,31 @@ static const char *const prepared_sql[P_COUNT] = {
     [P_ALERT] = "INSERT INTO center_alert(collector, ts_ns, kind, message) VALUES($1, $2, $3, $4)",
 };
 
-/* One column of the events waiting for the next multi-row insert, as the
- * text of a PostgreSQL array. */
-typedef struct column {
-  char *p; /* owned */
+/* The events not yet copied to the server, as rows of PostgreSQL's binary
+ * COPY format: a row is its field count, then each field's length and
+ * bytes, integers big-endian. Nothing is escaped: a body goes as it came
+ * (the validator let only UTF-8 without NUL through), and the server parses
+ * no text for it either. */
+typedef struct copybuf {
+  unsigned char *p; /* owned */
   size_t len, cap;
-} column;
+} copybuf;
 
 #define EVENT_COLUMNS 10
-#define EVENT_ROWS 2000       /* events per insert, at most */
-#define EVENT_BYTES (8 << 20) /* and bytes of their bodies */
+#define EVENT_ROWS 10000           /* events per COPY, at most: a collector's whole batch */
+#define EVENT_BYTES (16 << 20)     /* and bytes (their bodies and the rest) */
+#define COPY_MAX (2 * EVENT_BYTES) /* a full buffer and one more row the validator let through */
 
 struct soc_pg_center {
-  column events[EVENT_COLUMNS]; /* the events not yet inserted */
-  size_t pending;               /* how many */
-  int64_t late_dups;            /* duplicates found by inserts since the last flush */
-  PGconn *conn;                 /* owned */
-  char *url;                    /* owned */
-  int64_t retention_s;          /* 0: events kept */
-  int prepared;                 /* statements prepared on this connection */
-  int days[DAY_CACHE];          /* days (since 1970) whose partition exists */
+  copybuf rows;        /* the events not yet copied to the stage */
+  size_t pending;      /* how many */
+  size_t staged;       /* events in the stage, not yet inserted */
+  int64_t late_dups;   /* duplicates found by inserts since the last flush that asked */
+  PGconn *conn;        /* owned */
+  char *url;           /* owned */
+  int64_t retention_s; /* 0: events kept */
+  int prepared;        /* statements prepared on this connection */
+  int days[DAY_CACHE]; /* days (since 1970) whose partition exists */
   size_t ndays;
   char err[512];
 };
@@ -289,12 +295,18 @@ static int connect_db(soc_pg_center *pg) {
 
 static int prepare_all(soc_pg_center *pg) {
   if (pg->prepared) return 0;
+  /* the session's stage for the events, unlogged and private: emptied by
+   * P_EVENT, and by each commit or rollback */
+  int rc =
+      exec(pg, "CREATE TEMP TABLE IF NOT EXISTS event_stage (LIKE event) ON COMMIT DELETE ROWS",
+           "cannot create the event stage");
+  if (rc) return rc;
   for (int i = 0; i < P_COUNT; i++) {
     char name[8];
     snprintf(name, sizeof name, "p%d", i);
     PGresult *res = PQprepare(pg->conn, name, prepared_sql[i], 0, NULL);
-    int rc = check(pg, res, PGRES_COMMAND_OK, "cannot prepare the center's statements");
-    if (rc) return rc;
+    if ((rc = check(pg, res, PGRES_COMMAND_OK, "cannot prepare the center's statements")))
+      return rc;
     PQclear(res);
   }
   pg->prepared = 1;
@@ -368,7 +380,7 @@ out:
 
 void soc_pg_center_free(soc_pg_center *pg) {
   if (!pg) return;
-  for (int i = 0; i < EVENT_COLUMNS; i++) free(pg->events[i].p);
+  free(pg->rows.p);
   if (pg->conn) PQfinish(pg->conn);
   free(pg->url);
   free(pg);
@@ -387,7 +399,8 @@ int soc_pg_center_begin(soc_pg_center *pg) {
 
 int soc_pg_center_commit(soc_pg_center *pg) {
   /* events still waiting would be lost with their offsets committed */
-  if (pg->pending) return soc_pg_fail(pg, -EPROTO, "events not flushed before the commit");
+  if (pg->pending || pg->staged)
+    return soc_pg_fail(pg, -EPROTO, "events not flushed before the commit");
   int rc = exec(pg, "COMMIT", "cannot commit");
   /* a partition created in a transaction that did not commit is not there */
   if (rc) pg->ndays = 0;
@@ -400,9 +413,9 @@ void soc_pg_center_rollback(soc_pg_center *pg) {
   if (PQstatus(pg->conn) == CONNECTION_OK) exec(pg, "ROLLBACK", "cannot roll back");
   memcpy(pg->err, err, sizeof err);
   pg->ndays = 0;
-  pg->pending = 0;
+  pg->pending = pg->staged = 0;
   pg->late_dups = 0;
-  for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+  pg->rows.len = 0;
 }
 
 int soc_pg_center_in_transaction(soc_pg_center *pg) {
@@ -491,48 +504,87 @@ int soc_pg_center_maintain(soc_pg_center *pg, int *dropped) {
 
 /* ---- the hot path ----------------------------------------------------------------- */
 
-/* Appends n bytes of v to c as one more element of an array's text. */
-static int column_add(column *c, const char *v, size_t n) {
-  size_t need = c->len + 2 * n + 5; /* each byte escaped, quotes, comma, brace, NUL */
-  if (need > c->cap) {
-    size_t cap = c->cap ? c->cap : 4096;
-    while (cap < need) cap *= 2;
-    char *p = realloc(c->p, cap);
+/* Appends n bytes of v to b, which grows up to EVENT_BYTES and a row. */
+static int put(copybuf *b, const void *v, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->len + n) cap *= 2;
+    if (cap > COPY_MAX) return -ENOMEM;
+    unsigned char *p = realloc(b->p, cap);
     if (!p) return -ENOMEM;
-    c->p = p;
-    c->cap = cap;
+    b->p = p;
+    b->cap = cap;
   }
-  c->p[c->len] = c->len ? ',' : '{';
-  c->len++;
-  c->p[c->len++] = '"';
-  for (size_t i = 0; i < n; i++) {
-    if (v[i] == '"' || v[i] == '\\') c->p[c->len++] = '\\';
-    c->p[c->len++] = v[i];
-  }
-  c->p[c->len++] = '"';
+  memcpy(b->p + b->len, v, n);
+  b->len += n;
+  return 0;
+}
+
+static int put_u16(copybuf *b, uint16_t v) {
+  v = htobe16(v);
+  return put(b, &v, 2);
+}
+
+static int put_u32(copybuf *b, uint32_t v) {
+  v = htobe32(v);
+  return put(b, &v, 4);
+}
+
+/* One field: its length, then its bytes. */
+static int put_field(copybuf *b, const void *v, size_t n) {
+  int rc = put_u32(b, (uint32_t)n);
+  return rc ? rc : put(b, v, n);
+}
+
+static int put_i32_field(copybuf *b, int32_t v) {
+  int rc = put_u32(b, 4);
+  return rc ? rc : put_u32(b, (uint32_t)v);
+}
+
+static int put_i64_field(copybuf *b, int64_t v) {
+  uint64_t x = htobe64((uint64_t)v);
+  int rc = put_u32(b, 8);
+  return rc ? rc : put(b, &x, 8);
+}
+
+/* Sends the events of pg->rows to the session's stage (event_stage, a
+ * temporary table emptied at each commit) with one COPY. */
+static int copy_out(soc_pg_center *pg) {
+  static const unsigned char trailer[2] = {0xff, 0xff};
+  if (!pg->pending) return 0;
+  int rc = put(&pg->rows, trailer, sizeof trailer);
+  if (rc) return soc_pg_fail(pg, rc, "out of memory for a batch of events");
+  PGresult *res = PQexec(pg->conn, "COPY event_stage(" EVENT_NAMES ") FROM STDIN (FORMAT binary)");
+  if ((rc = check(pg, res, PGRES_COPY_IN, "cannot copy events"))) return rc;
+  PQclear(res);
+  int sent = PQputCopyData(pg->conn, (const char *)pg->rows.p, (int)pg->rows.len) == 1;
+  if (PQputCopyEnd(pg->conn, sent ? NULL : "the collector could not send the rows") != 1)
+    return check(pg, NULL, PGRES_COMMAND_OK, "cannot copy events");
+  /* the COPY's own result, then the NULL that ends it */
+  rc = check(pg, PQgetResult(pg->conn), PGRES_COMMAND_OK, "cannot copy events");
+  if (!rc) PQclear(PQgetResult(pg->conn));
+  while (rc && (res = PQgetResult(pg->conn))) PQclear(res);
+  if (rc) return rc;
+  pg->staged += pg->pending;
+  pg->pending = 0;
+  pg->rows.len = 0;
   return 0;
 }
 
 int soc_pg_center_flush(soc_pg_center *pg, int64_t *late_dups) {
-  int rc = 0;
-  if (pg->pending) {
-    const char *v[EVENT_COLUMNS];
-    for (int i = 0; i < EVENT_COLUMNS; i++) {
-      pg->events[i].p[pg->events[i].len] = '}';
-      pg->events[i].p[pg->events[i].len + 1] = '\0';
-      v[i] = pg->events[i].p;
-    }
+  int rc = copy_out(pg);
+  if (!rc && late_dups && pg->staged) {
     PGresult *res = NULL;
-    rc = run(pg, P_EVENT, EVENT_COLUMNS, v, NULL, NULL, &res, "cannot store events");
+    rc = run(pg, P_EVENT, 0, NULL, NULL, NULL, &res, "cannot store events");
     if (!rc) {
-      pg->late_dups += (int64_t)pg->pending - strtoll(PQcmdTuples(res), NULL, 10);
+      pg->late_dups += (int64_t)pg->staged - strtoll(PQcmdTuples(res), NULL, 10);
       PQclear(res);
     }
-    pg->pending = 0;
-    for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+    pg->staged = 0;
   }
   if (late_dups) *late_dups = rc ? 0 : pg->late_dups;
   if (late_dups || rc) pg->late_dups = 0;
+  if (rc) pg->pending = pg->staged = pg->rows.len = 0;
   return rc;
 }
 
@@ -544,18 +596,22 @@ int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const
   int day = day_of(ts);
   int rc = partition_for(pg, day);
   if (rc) return rc;
-  char dtext[16], part[16], off[24], recv[24];
-  day_text(day, dtext, sizeof dtext, 0);
-  snprintf(part, sizeof part, "%d", (int)o->partition);
-  snprintf(off, sizeof off, "%lld", (long long)o->offset);
-  snprintf(recv, sizeof recv, "%lld", (long long)o->received_ns);
-  const char *v[EVENT_COLUMNS] = {id, agent, host, ts, dtext, o->topic, part, off, recv, body};
-  for (int i = 0; i < EVENT_COLUMNS && !rc; i++)
-    rc = column_add(&pg->events[i], v[i], i == EVENT_COLUMNS - 1 ? len : strlen(v[i]));
+  /* the file's header before the first row: signature, flags, no extension */
+  static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+  if (!pg->rows.len) rc = put(&pg->rows, header, sizeof header);
+  const char *text[4] = {id, agent, host, ts};
+  if (!rc) rc = put_u16(&pg->rows, EVENT_COLUMNS);
+  for (int i = 0; i < 4 && !rc; i++) rc = put_field(&pg->rows, text[i], strlen(text[i]));
+  /* a date is days since 2000-01-01 */
+  if (!rc) rc = put_i32_field(&pg->rows, day - 10957);
+  if (!rc) rc = put_field(&pg->rows, o->topic, strlen(o->topic));
+  if (!rc) rc = put_i32_field(&pg->rows, o->partition);
+  if (!rc) rc = put_i64_field(&pg->rows, o->offset);
+  if (!rc) rc = put_i64_field(&pg->rows, o->received_ns);
+  if (!rc) rc = put_field(&pg->rows, body, len);
   if (rc) return soc_pg_fail(pg, rc, "out of memory for a batch of events");
   pg->pending++;
-  if (pg->pending >= EVENT_ROWS || pg->events[EVENT_COLUMNS - 1].len >= EVENT_BYTES)
-    rc = soc_pg_center_flush(pg, NULL);
+  if (pg->pending >= EVENT_ROWS || pg->rows.len >= EVENT_BYTES) rc = copy_out(pg);
   return rc;
 }
 
