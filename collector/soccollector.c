@@ -124,13 +124,20 @@ typedef struct known_key {
 
 enum { K_NONE, K_ENROLLED, K_REVOKED };
 
-/* Batch roots verified with an agent's enrolled key in this batch (sign.h):
- * the other messages of a signed batch cost hashes, not a verification. */
-#define ROOT_CACHE 256
+/* Batch roots verified with an enrolled key (sign.h): the other messages of
+ * a signed batch cost hashes, not a verification. That a key signed a root
+ * stays true, so the roots are kept across batches, by the key's bytes; a
+ * key revoked meanwhile is refused before its roots are looked at. The
+ * messages of one signed batch spread over partitions (the agent keys them
+ * by host) and come back in several of the collector's batches: kept only
+ * per batch, a root was verified again in each, which was half of a
+ * collector's CPU. Direct-mapped by the root's first bytes: one compare. */
+#define ROOT_CACHE 1024
 typedef struct known_root {
-  const known_key *key;
+  soc_sign_pub pub;
   uint8_t root[SOC_SIGN_HASH_LEN];
   unsigned depth;
+  int used;
 } known_root;
 
 /* How one message is signed: alone (sig), or in a batch (root_sig, and the
@@ -168,7 +175,6 @@ typedef struct collector {
   known_key keys[KEY_CACHE];
   size_t nkeys;
   known_root roots[ROOT_CACHE];
-  size_t nroots, next_root;
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -229,7 +235,6 @@ static void batch_forget(collector *c) {
   c->first = rd_kafka_topic_partition_list_new(16);
   c->batch = 0;
   c->nkeys = 0;
-  c->nroots = c->next_root = 0;
   memset(c->delta, 0, sizeof c->delta);
   memset(c->reasons, 0, sizeof c->reasons);
 }
@@ -340,7 +345,7 @@ static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *e
   for (size_t i = 0; i < c->nkeys; i++)
     if (!strcmp(c->keys[i].agent, agent)) return &c->keys[i];
   /* full: start again, with the roots that name these entries */
-  if (c->nkeys == KEY_CACHE) c->nkeys = c->nroots = c->next_root = 0;
+  if (c->nkeys == KEY_CACHE) c->nkeys = 0;
   known_key *k = &c->keys[c->nkeys++];
   memset(k, 0, sizeof *k);
   snprintf(k->agent, sizeof k->agent, "%s", agent);
@@ -364,16 +369,14 @@ static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k, 
   if (m->sig)
     return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
                            m->sig_len) == 0;
-  for (size_t i = 0; k && i < c->nroots; i++)
-    if (c->roots[i].key == k && c->roots[i].depth == m->depth &&
-        !memcmp(c->roots[i].root, m->root, SOC_SIGN_HASH_LEN))
-      return 1;
+  known_root *r = &c->roots[(m->root[0] | (unsigned)m->root[1] << 8) % ROOT_CACHE];
+  if (k && r->used && r->depth == m->depth &&
+      !memcmp(r->pub.bytes, pub->bytes, sizeof pub->bytes) &&
+      !memcmp(r->root, m->root, SOC_SIGN_HASH_LEN))
+    return 1;
   if (soc_sign_verify_root(pub, m->root, m->depth, m->root_sig, m->root_sig_len) < 0) return 0;
   if (k) {
-    known_root *r = &c->roots[c->next_root];
-    c->next_root = (c->next_root + 1) % ROOT_CACHE;
-    if (c->nroots < ROOT_CACHE) c->nroots++;
-    *r = (known_root){.key = k, .depth = m->depth};
+    *r = (known_root){.pub = *pub, .depth = m->depth, .used = 1};
     memcpy(r->root, m->root, SOC_SIGN_HASH_LEN);
   }
   return 1;
