@@ -25,7 +25,10 @@
 #
 # PROFILE=FILE: the one-member run on PostgreSQL is also sampled by
 # `perf record -a` into FILE, for `perf report --comm soccollector` and
-# `--comm postgres` (where each side's time goes).
+# `--comm postgres` (where each side's time goes). CALLGRIND=FILE: that
+# collector runs under valgrind --tool=callgrind instead (instruction counts
+# per function, which the other engineers' load does not move; its rate is
+# then meaningless).
 #
 # Needs: kcat, sqlite3, python3, /usr/bin/time, postgresql (else its rows are
 # left out). Only loopback.
@@ -129,8 +132,11 @@ YAML
     perf=$!
   fi
   t0=$(now)
+  local under=()
+  [ -n "${CALLGRIND:-}" ] && [ "$2" = pgone ] &&
+    under=(valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND")
   for i in $(seq "$k"); do
-    "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
+    "${under[@]}" "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
     pids+=($!)
   done
   assigned() { grep -qs "assigned [1-9]" "$d"/c*.err; }
