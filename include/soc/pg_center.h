@@ -9,10 +9,12 @@
  * only moves forward, counters per collector. The origin, agent and
  * enrolment types are store.h's.
  *
- * Every call but _open and _free is used inside the caller's
- * soc_pg_center_begin/commit, like the SQLite writer. A connection lost
- * (the server restarted) fails the call; the next _begin connects again,
- * so the caller's retry of the batch is all that is needed.
+ * Writes are used inside the caller's soc_pg_center_begin/commit, like the
+ * SQLite writer; reads, and the outbox's marks of a delivered decision, may
+ * also run outside one (each statement is then its own transaction, as on
+ * center.db). A connection lost (the server restarted) fails the call; the
+ * next _begin connects again, so the caller's retry of the batch is all
+ * that is needed.
  */
 #ifndef SOC_PG_CENTER_H
 #define SOC_PG_CENTER_H

@@ -89,8 +89,8 @@ C2=$!
 
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "verified"; }
 events_in() { [ "$("$COLL" "${C[@]}" events --count 2>/dev/null)" = "$LINES" ]; }
-wait_for 15 "the bundle verified" bundle_ok || cat "$T/c1.err" "$T/c2.err" | tail -5 >&2
-wait_for 15 "$LINES events in" events_in || echo "  events: $("$COLL" "${C[@]}" events --count)" >&2
+wait_for 60 "the bundle verified" bundle_ok || cat "$T/c1.err" "$T/c2.err" | tail -5 >&2
+wait_for 60 "$LINES events in" events_in || echo "  events: $("$COLL" "${C[@]}" events --count)" >&2
 
 run "$COLL" "${C[@]}" incidents --json --now "$(at 2000)"
 expect_status 0
@@ -129,7 +129,7 @@ resend_as_ag1() { # topic < lines of key<TAB>payload
 }
 resend_as_ag1 soc.evidence <"$T/tampered"
 failed_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "${BID}x .*failed"; }
-wait_for 15 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
+wait_for 60 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
 run "$COLL" "${C[@]}" evidence
 expect_out "sha256"
 ls "$T"/center/evidence/failed/*.tar >/dev/null 2>&1 || fail "nothing in evidence/failed"
@@ -140,7 +140,7 @@ expect_status 1
 consume soc.reports | cut -f3- >"$T/reports.replay"
 resend_as_ag1 soc.reports <"$T/reports.replay"
 dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); n=sum(v.get("duplicates",0) for v in d.values()); sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$(wc -l <"$T/reports.replay")"; }
-wait_for 15 "the replayed reports seen as duplicates" dups
+wait_for 60 "the replayed reports seen as duplicates" dups
 check_py "one report row, every revision once" 'import sys; assert sys.argv[1]=="1", sys.argv; n=[int(x) for x in sys.argv[2].split("|")]; assert n[0]==n[1]>=3, n' \
   "$(center_sql "select count(*) from report")" \
   "$(center_sql "select count(*), count(distinct revision) from report_revision")"
@@ -227,7 +227,7 @@ kill -USR1 "$BROKER_PID" # every broker down
   >"$T/late.out" 2>"$T/late.err" &
 LATE=$!
 one_pending() { [ "$(pending)" = 1 ]; }
-wait_for 15 "the decision committed before delivery" one_pending || cat "$T/late.err" >&2
+wait_for 60 "the decision committed before delivery" one_pending || cat "$T/late.err" >&2
 unlocked || fail "the store is write-locked while a decision waits for Kafka"
 kill -9 $LATE
 wait $LATE 2>/dev/null
@@ -236,7 +236,7 @@ kill -USR2 "$BROKER_PID"
 "$COLL" -c "$T/center.yaml" 2>"$T/c3.err" &
 C3=$!
 none_pending() { [ "$(pending)" = 0 ]; }
-wait_for 15 "the pending decision delivered" none_pending || tail -5 "$T/c3.err" >&2
+wait_for 60 "the pending decision delivered" none_pending || tail -5 "$T/c3.err" >&2
 consume "$TOPIC" >"$T/decisions2"
 check_py "the decision delivered once, after the restart" '
 import json, sys
