@@ -23,6 +23,13 @@
 #
 #   bench/collector.sh [BUILD_DIR] [EVENTS] [PARTITIONS]
 #
+# PROFILE=FILE: the one-member run on PostgreSQL is also sampled by
+# `perf record -a` into FILE, for `perf report --comm soccollector` and
+# `--comm postgres` (where each side's time goes). CALLGRIND=FILE: that
+# collector runs under valgrind --tool=callgrind instead (instruction counts
+# per function, which the other engineers' load does not move; its rate is
+# then meaningless).
+#
 # Needs: kcat, sqlite3, python3, /usr/bin/time, postgresql (else its rows are
 # left out). Only loopback.
 set -eu
@@ -119,9 +126,17 @@ YAML
       >/dev/null
   fi
   [ -n "$db" ] && pg0=$(pg_cpu)
+  local perf=""
+  if [ -n "${PROFILE:-}" ] && [ "$2" = pgone ]; then
+    perf record -a -F 499 -o "$PROFILE" -q 2>/dev/null &
+    perf=$!
+  fi
   t0=$(now)
+  local under=()
+  [ -n "${CALLGRIND:-}" ] && [ "$2" = pgone ] &&
+    under=(valgrind --tool=callgrind --callgrind-out-file="$CALLGRIND")
   for i in $(seq "$k"); do
-    "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
+    "${under[@]}" "$BIN/collector/soccollector" -c "$d/c$i.yaml" 2>"$d/c$i.err" &
     pids+=($!)
   done
   assigned() { grep -qs "assigned [1-9]" "$d"/c*.err; }
@@ -130,6 +145,10 @@ YAML
   all_in() { [ "$(events_in "$d/center" "$db")" -ge "$N" ]; }
   until_true 900 all_in
   t1=$(now)
+  if [ -n "$perf" ]; then
+    kill -INT "$perf"
+    wait "$perf" 2>/dev/null || true
+  fi
   for i in "${pids[@]}"; do
     cpu=$(echo "$cpu + $(cpu_of "$i")" | bc -l)
     rss=$((rss + $(rss_of "$i")))

@@ -90,21 +90,21 @@ static int was_told(void *arg, const char *kind, int64_t at_ns, const char *body
 
 /* Records the notice of campaign c for agency a, unless it was sent before.
  * OUT: *n the decision's number, 0 when none was recorded. */
-static int notice(const soc_collector_config *cfg, soc_store *s, const soc_campaign *c,
+static int notice(const soc_collector_config *cfg, soc_centerdb *s, const soc_campaign *c,
                   const soc_campaign_agency *a, int64_t now_ns, int64_t since_ns, int64_t *n) {
   char report[512], topic[SOC_CENTER_TOPIC_MAX + 1], did[128], at[SOC_EVENT_TIME_BUF],
       since[SOC_EVENT_TIME_BUF], reason[768];
   told t = {.agency = a->agency};
   *n = 0;
   snprintf(report, sizeof report, "campaign/%s/%s", c->kind, c->source);
-  int rc = soc_store_center_decisions_scan(s, report, was_told, &t);
+  int rc = soc_centerdb_decisions_scan(s, report, was_told, &t);
   if (rc < 0 || t.yes) return rc;
   if (soc_center_topic(cfg->kafka.topic_prefix, a->agency, topic, sizeof topic) < 0) {
     fprintf(stderr, "soccollector: campaigns: no topic can be made for agency '%s'; not told\n",
             a->agency);
     return 0;
   }
-  if ((rc = soc_store_center_decision_next(s, n)) < 0) return rc;
+  if ((rc = soc_centerdb_decision_next(s, n)) < 0) return rc;
   snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
   soc_event_format_time(now_ns, 3, at, sizeof at);
   soc_event_format_time(since_ns, 0, since, sizeof since);
@@ -125,8 +125,8 @@ static int notice(const soc_collector_config *cfg, soc_store *s, const soc_campa
   fjson_object_object_add(m, "agencies", fjson_object_new_int64((int64_t)(c->nag + c->more)));
   fjson_object_object_add(m, "alerts", fjson_object_new_int64(c->alerts));
   fjson_object_object_add(m, "alerts_here", fjson_object_new_int64(a->alerts));
-  rc = soc_store_center_decision_put(s, *n, did, report, "notice", now_ns, cfg->collector.id, topic,
-                                     fjson_object_to_json_string_ext(m, FJSON_TO_STRING_PLAIN));
+  rc = soc_centerdb_decision_put(s, *n, did, report, "notice", now_ns, cfg->collector.id, topic,
+                                 fjson_object_to_json_string_ext(m, FJSON_TO_STRING_PLAIN));
   fjson_object_put(m);
   return rc;
 }
@@ -173,8 +173,8 @@ static void print_campaigns(const gather *g, int json) {
 }
 
 /* The campaigns of alerts received since since_ns, in g. */
-static int gather_all(soc_store *s, int64_t since_ns, gather *g) {
-  int rc = soc_store_center_alert_sources(s, since_ns, add_row, g);
+static int gather_all(soc_centerdb *s, int64_t since_ns, gather *g) {
+  int rc = soc_centerdb_alert_sources(s, since_ns, add_row, g);
   if (!rc) flush(g);
   if (!rc && g->oom) rc = -ENOMEM;
   return rc;
@@ -186,7 +186,7 @@ static void gather_clear(gather *g) {
   free(g->v);
 }
 
-int soc_campaigns_scan(soc_store *s, int64_t since_ns, soc_campaign_cb cb, void *arg) {
+int soc_campaigns_scan(soc_centerdb *s, int64_t since_ns, soc_campaign_cb cb, void *arg) {
   gather g = {0};
   int rc = gather_all(s, since_ns, &g);
   for (size_t i = 0; !rc && i < g.n; i++) rc = cb(arg, &g.v[i]);
@@ -194,10 +194,10 @@ int soc_campaigns_scan(soc_store *s, int64_t since_ns, soc_campaign_cb cb, void 
   return rc;
 }
 
-int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, int64_t since_ns,
+int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json, int64_t since_ns,
                       int64_t now_ns, int64_t *ns, size_t *made) {
   gather g = {0};
-  int status = 1, rc = soc_store_begin(s);
+  int status = 1, rc = soc_centerdb_begin(s);
   *made = 0;
   if (!rc) rc = gather_all(s, since_ns, &g);
   for (size_t i = 0; !rc && i < g.n; i++)
@@ -206,11 +206,11 @@ int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, i
       rc = notice(cfg, s, &g.v[i], &g.v[i].ag[k], now_ns, since_ns, &n);
       if (!rc && n) ns[(*made)++] = n;
     }
-  if (!rc) rc = soc_store_commit(s);
+  if (!rc) rc = soc_centerdb_commit(s);
   if (rc) {
     fprintf(stderr, "soccollector: campaigns: %s\n",
-            rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
-    if (soc_store_in_transaction(s)) soc_store_rollback(s);
+            rc == -ENOMEM ? strerror(ENOMEM) : soc_centerdb_errmsg(s));
+    if (soc_centerdb_in_transaction(s)) soc_centerdb_rollback(s);
     *made = 0;
     goto out;
   }

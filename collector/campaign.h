@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "soc/config.h"
+#include "centerdb.h"
 #include "soc/store.h"
 
 #define SOC_CAMPAIGN_MIN_AGENCIES 2  /* a source is a campaign at this many agencies */
@@ -42,13 +43,13 @@ typedef struct soc_campaign {
  * the call), nothing recorded: the console's campaigns page. A non-zero
  * return from cb stops and is returned; else 0 or a store error. */
 typedef int (*soc_campaign_cb)(void *arg, const soc_campaign *c);
-int soc_campaigns_scan(soc_store *s, int64_t since_ns, soc_campaign_cb cb, void *arg);
+int soc_campaigns_scan(soc_centerdb *s, int64_t since_ns, soc_campaign_cb cb, void *arg);
 
 /* Prints the campaigns of alerts received since since_ns (text or JSON)
  * and records a notice for each agency not told before, in one
  * transaction. OUT: ns[] (room for SOC_CAMPAIGN_NOTICES_MAX) the decision
  * numbers recorded, *made their count. Returns the exit status. */
-int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, int64_t since_ns,
+int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json, int64_t since_ns,
                       int64_t now_ns, int64_t *ns, size_t *made);
 
 #endif

@@ -145,7 +145,7 @@ int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
 
 /* ---- reports ---- */
 
-int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const char *payload,
+int soc_center_report_in(soc_center *c, soc_centerdb *s, const char *agent, const char *payload,
                          size_t len, int64_t now_ns, int *dup, char *why, size_t why_len) {
   (void)c;
   int result = 1, current = 0;
@@ -178,14 +178,13 @@ int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const c
                            .discovered_ns = soc_report_time(doc, "event.discovered"),
                            .received_ns = now_ns,
                            .body = body};
-    result = soc_store_center_report_put(s, &r, &current);
+    result = soc_centerdb_report_put(s, &r, &current);
     *dup = !result && !current;
     /* §3.3(三): the center tells these two of every level 3-4 incident, once
      * per level it reaches (arriving at 3, or re-levelled to 4 later). */
     if (!result && current && level >= 3) {
-      result = soc_store_center_notify(s, id, level, SOC_CENTER_NOTIFY_HSO, now_ns, NULL);
-      if (!result)
-        result = soc_store_center_notify(s, id, level, SOC_CENTER_NOTIFY_NCSO, now_ns, NULL);
+      result = soc_centerdb_notify(s, id, level, SOC_CENTER_NOTIFY_HSO, now_ns, NULL);
+      if (!result) result = soc_centerdb_notify(s, id, level, SOC_CENTER_NOTIFY_NCSO, now_ns, NULL);
     }
   }
   fjson_object_put(doc);
@@ -278,7 +277,7 @@ static int copy_bundle(void *arg, const soc_center_bundle *b) {
 }
 
 /* Verifies archive against the manifest and files it as verified or failed. */
-static int file_bundle(soc_center *c, soc_store *s, const char *id, const uint8_t *archive,
+static int file_bundle(soc_center *c, soc_centerdb *s, const char *id, const uint8_t *archive,
                        size_t len, const char *manifest, const char *early, int64_t now_ns) {
   soc_bundle_check check = {0};
   char path[4200];
@@ -290,26 +289,26 @@ static int file_bundle(soc_center *c, soc_store *s, const char *id, const uint8_
   if ((rc = bundle_path(c, id, !check.ok, path, sizeof path)) < 0 ||
       (rc = write_file(path, archive, len)) < 0) {
     fprintf(stderr, "soccollector: evidence %s: cannot write %s: %s\n", id, path, strerror(-rc));
-    return soc_store_center_bundle_set(s, id, "failed", "", "cannot be written to disk", now_ns);
+    return soc_centerdb_bundle_set(s, id, "failed", "", "cannot be written to disk", now_ns);
   }
   if (!check.ok)
     fprintf(stderr, "soccollector: evidence %s FAILED verification (%s); kept apart in %s\n", id,
             check.what, path);
-  return soc_store_center_bundle_set(s, id, check.ok ? "verified" : "failed", path,
-                                     check.ok ? "" : check.what, now_ns);
+  return soc_centerdb_bundle_set(s, id, check.ok ? "verified" : "failed", path,
+                                 check.ok ? "" : check.what, now_ns);
 }
 
 /* Once the manifest and every chunk are in: rebuild, verify, file. */
-static int try_complete(soc_center *c, soc_store *s, const char *id, int64_t now_ns) {
+static int try_complete(soc_center *c, soc_centerdb *s, const char *id, int64_t now_ns) {
   bundle_copy x = {0};
   rebuild b = {0};
-  int result = soc_store_center_bundle_get(s, id, copy_bundle, &x);
+  int result = soc_centerdb_bundle_get(s, id, copy_bundle, &x);
   if (result == -ENOENT) return 0; /* no manifest yet */
   if (result || strcmp(x.state, "incomplete") || x.have < x.chunks) goto out;
   b.size = (size_t)x.size;
   result = -ENOMEM;
   if (!(b.buf = malloc(b.size ? b.size : 1))) goto out;
-  result = soc_store_center_chunks_scan(s, id, add_chunk, &b);
+  result = soc_centerdb_chunks_scan(s, id, add_chunk, &b);
   if (result < 0) goto out;
   if (!result && b.next != b.size)
     snprintf(b.what, sizeof b.what, "the chunks hold %zu bytes, the manifest says %zu", b.next,
@@ -321,7 +320,7 @@ out:
   return result;
 }
 
-int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const void *payload,
+int soc_center_evidence_in(soc_center *c, soc_centerdb *s, const char *agent, const void *payload,
                            size_t len, int64_t now_ns, int *dup, char *why, size_t why_len) {
   soc_bundle_msg m;
   int result = soc_bundle_msg_parse(payload, len, &m, why, why_len);
@@ -331,11 +330,11 @@ int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const
   } else if (!result && (!owned_by(m.bundle, agent) || !owned_by(m.report, agent))) {
     result = reject(why, why_len, "bundle or report id is not of agent '%s'", agent);
   } else if (!result && m.is_manifest) {
-    result = soc_store_center_bundle_put(s, m.bundle, m.report, agent, (int64_t)m.chunks,
-                                         (int64_t)m.size, m.manifest_json, dup);
+    result = soc_centerdb_bundle_put(s, m.bundle, m.report, agent, (int64_t)m.chunks,
+                                     (int64_t)m.size, m.manifest_json, dup);
   } else if (!result) {
-    result = soc_store_center_chunk_put(s, m.bundle, (int64_t)m.seq, (int64_t)m.offset, m.data,
-                                        m.size, now_ns, dup);
+    result = soc_centerdb_chunk_put(s, m.bundle, (int64_t)m.seq, (int64_t)m.offset, m.data, m.size,
+                                    now_ns, dup);
   }
   if (!result && !*dup) result = try_complete(c, s, m.bundle, now_ns);
   soc_bundle_msg_clear(&m);
@@ -366,14 +365,14 @@ out:
   return rc;
 }
 
-int soc_center_bundle_recheck(soc_center *c, soc_store *s, const char *id, int64_t now_ns,
+int soc_center_bundle_recheck(soc_center *c, soc_centerdb *s, const char *id, int64_t now_ns,
                               char *what, size_t what_len) {
   bundle_copy x = {0};
   uint8_t *archive = NULL;
   size_t len = 0;
   soc_bundle_check check = {0};
   char moved[4200];
-  int result = soc_store_center_bundle_get(s, id, copy_bundle, &x);
+  int result = soc_centerdb_bundle_get(s, id, copy_bundle, &x);
   if (result) goto out;
   result = 1;
   if (!x.path[0]) {
@@ -395,14 +394,14 @@ int soc_center_bundle_recheck(soc_center *c, soc_store *s, const char *id, int64
   }
   snprintf(what, what_len, "%s", check.ok ? x.path : check.what);
   if (check.ok) {
-    result = soc_store_center_bundle_set(s, id, "verified", x.path, "", now_ns);
+    result = soc_centerdb_bundle_set(s, id, "verified", x.path, "", now_ns);
     goto out;
   }
   /* What fails now is kept apart like what failed on arrival. */
   if (archive && bundle_path(c, id, 1, moved, sizeof moved) == 0 && strcmp(moved, x.path) &&
       rename(x.path, moved) == 0)
     snprintf(x.path, sizeof x.path, "%s", moved);
-  rc = soc_store_center_bundle_set(s, id, "failed", archive ? x.path : "", check.what, now_ns);
+  rc = soc_centerdb_bundle_set(s, id, "failed", archive ? x.path : "", check.what, now_ns);
   result = rc ? rc : 1;
 out:
   free(archive);
@@ -459,13 +458,13 @@ static soc_deadline_status judge(int64_t due, int64_t done, int64_t now_s) {
   return now_s && now_s > due ? SOC_DEADLINE_OVERDUE : SOC_DEADLINE_OPEN;
 }
 
-int soc_center_view_of(soc_center *c, soc_store *s, const soc_center_report *r, int64_t now_s,
+int soc_center_view_of(soc_center *c, soc_centerdb *s, const soc_center_report *r, int64_t now_s,
                        soc_center_view *v) {
   memset(v, 0, sizeof *v);
   v->doc = fjson_tokener_parse(r->body);
   if (!v->doc) return -EBADMSG;
   apply_ctx x = {.doc = v->doc};
-  int rc = soc_store_center_decisions_scan(s, r->id, apply_decision, &x);
+  int rc = soc_centerdb_decisions_scan(s, r->id, apply_decision, &x);
   if (rc) return rc;
   v->regime = regime_for(c, v->doc);
   rc = soc_report_deadlines(v->doc, v->regime, now_s, v->dl, sizeof v->dl / sizeof v->dl[0],
@@ -506,7 +505,7 @@ void soc_center_view_clear(soc_center_view *v) {
 
 typedef struct sweep_ctx {
   soc_center *c;
-  soc_store *s;
+  soc_centerdb *s;
   int64_t now_s;
   char **ids, **whys;
   size_t n, cap;
@@ -549,12 +548,12 @@ static int sweep_one(void *arg, const soc_center_report *r) {
   return rc == -EBADMSG ? 0 : rc; /* a document we cannot read is shown by incidents */
 }
 
-int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagged) {
+int soc_center_sweep(soc_center *c, soc_centerdb *s, int64_t now_ns, size_t *flagged) {
   sweep_ctx x = {.c = c, .s = s, .now_s = now_ns / 1000000000};
-  int result = soc_store_center_reports_scan(s, sweep_one, &x);
+  int result = soc_centerdb_reports_scan(s, sweep_one, &x);
   /* Flagged after the scan: the rows are not changed under a running query. */
   for (size_t i = 0; i < x.n && !result; i++) {
-    result = soc_store_center_report_flag(s, x.ids[i], now_ns, x.whys[i]);
+    result = soc_centerdb_report_flag(s, x.ids[i], now_ns, x.whys[i]);
     if (!result)
       fprintf(stderr, "soccollector: report %s: %s; flagged for the center's direct review\n",
               x.ids[i], x.whys[i]);
@@ -573,7 +572,7 @@ int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagge
 
 typedef struct sum_ctx {
   soc_center *c;
-  soc_store *s;
+  soc_centerdb *s;
   int64_t since_ns, now_s;
   soc_center_sum_row *rows;
   size_t n, cap;
@@ -624,12 +623,12 @@ static int sum_one(void *arg, const soc_center_report *r) {
   return 0;
 }
 
-int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t now_ns,
+int soc_center_summary(soc_center *c, soc_centerdb *s, int64_t since_ns, int64_t now_ns,
                        soc_center_sum_row **rows, size_t *n) {
   sum_ctx x = {.c = c, .s = s, .since_ns = since_ns, .now_s = now_ns / 1000000000};
   *rows = NULL;
   *n = 0;
-  int result = soc_store_center_reports_scan(s, sum_one, &x);
+  int result = soc_centerdb_reports_scan(s, sum_one, &x);
   if (result) {
     free(x.rows);
     return result;

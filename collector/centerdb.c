@@ -1,184 +1,200 @@
 /*
  * centerdb — one interface over center.db and PostgreSQL (centerdb.h).
- * Each call goes to whichever back end is open; neither knows the other.
+ * Each call goes through the open back end's struct of callbacks
+ * (centerdb_be.h); this file knows neither back end.
  */
 #include "centerdb.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "center.h"
-#include "soc/pg_center.h"
+#include "centerdb_be.h"
 
 struct soc_centerdb {
-  soc_store *s;         /* owned: center.db, or NULL */
-  soc_center_writer *w; /* owned, with s */
-  soc_pg_center *pg;    /* owned: PostgreSQL, or NULL */
+  const soc_centerdb_ops *ops;
+  soc_centerdb_be *be; /* owned */
 };
 
 int soc_centerdb_is_pg(const soc_collector_config *cfg) { return cfg->collector.store != NULL; }
 
-int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out) {
-  int result = -ENOMEM;
-  char err[600];
+static int make(const soc_centerdb_ops *ops, soc_centerdb_be *be, soc_centerdb **out) {
   soc_centerdb *db = calloc(1, sizeof *db);
-  *out = NULL;
-  if (!db) goto out;
-  if (soc_centerdb_is_pg(cfg)) {
-    result = soc_pg_center_open(cfg->collector.store, cfg->collector.retention, &db->pg, err,
-                                sizeof err);
-    if (result < 0) fprintf(stderr, "soccollector: collector.store: %s\n", err);
-  } else {
-    result = soc_center_open(cfg, &db->s);
-    if (!result && (result = soc_store_center_writer_new(db->s, &db->w)) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(db->s));
+  if (!db) {
+    ops->free(be);
+    return -ENOMEM;
   }
-  if (result < 0) goto out;
+  db->ops = ops;
+  db->be = be;
   *out = db;
-  db = NULL;
-out:
-  soc_centerdb_free(db);
-  return result;
+  return 0;
+}
+
+int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out) {
+  soc_centerdb_be *be = NULL;
+  const soc_centerdb_ops *ops =
+      soc_centerdb_is_pg(cfg) ? &soc_centerdb_pg_ops : &soc_centerdb_sqlite_ops;
+  *out = NULL;
+  int result =
+      soc_centerdb_is_pg(cfg) ? soc_centerdb_pg_open(cfg, &be) : soc_centerdb_sqlite_open(cfg, &be);
+  return result < 0 ? result : make(ops, be, out);
+}
+
+int soc_centerdb_wrap(soc_store *s, soc_centerdb **out) {
+  soc_centerdb_be *be = NULL;
+  *out = NULL;
+  int result = soc_centerdb_sqlite_borrow(s, &be);
+  return result < 0 ? result : make(&soc_centerdb_sqlite_ops, be, out);
 }
 
 void soc_centerdb_free(soc_centerdb *db) {
   if (!db) return;
-  soc_store_center_writer_free(db->w);
-  soc_store_close(db->s);
-  soc_pg_center_free(db->pg);
+  db->ops->free(db->be);
   free(db);
 }
 
-soc_store *soc_centerdb_sqlite(soc_centerdb *db) { return db ? db->s : NULL; }
-
-const char *soc_centerdb_errmsg(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_errmsg(db->pg) : soc_store_errmsg(db->s);
-}
-
-int soc_centerdb_begin(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_begin(db->pg) : soc_store_begin(db->s);
-}
-
-int soc_centerdb_commit(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_commit(db->pg) : soc_store_commit(db->s);
-}
-
-void soc_centerdb_rollback(soc_centerdb *db) {
-  if (db->pg)
-    soc_pg_center_rollback(db->pg);
-  else
-    soc_store_rollback(db->s);
-}
-
-int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups) {
-  *late_dups = 0;
-  return db->pg ? soc_pg_center_flush(db->pg, late_dups) : 0;
-}
-
+const char *soc_centerdb_name(const soc_centerdb *db) { return db->ops->name; }
+const char *soc_centerdb_errmsg(soc_centerdb *db) { return db->ops->errmsg(db->be); }
+int soc_centerdb_begin(soc_centerdb *db) { return db->ops->begin(db->be); }
+int soc_centerdb_commit(soc_centerdb *db) { return db->ops->commit(db->be); }
+void soc_centerdb_rollback(soc_centerdb *db) { db->ops->rollback(db->be); }
+int soc_centerdb_in_transaction(soc_centerdb *db) { return db->ops->in_transaction(db->be); }
 int soc_centerdb_maintain(soc_centerdb *db, int *dropped) {
-  *dropped = 0;
-  return db->pg ? soc_pg_center_maintain(db->pg, dropped) : 0;
+  return db->ops->maintain(db->be, dropped);
 }
-
+int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups) {
+  return db->ops->flush(db->be, late_dups);
+}
 int soc_centerdb_event_put(soc_centerdb *db, const soc_center_origin *o, const char *id,
                            const char *agent, const char *host, const char *ts, const char *body,
                            size_t len, int *dup) {
-  return db->pg ? soc_pg_center_event_put(db->pg, o, id, agent, host, ts, body, len, dup)
-                : soc_store_center_event_put(db->w, o, id, agent, host, ts, body, len, dup);
+  return db->ops->event_put(db->be, o, id, agent, host, ts, body, len, dup);
 }
-
 int soc_centerdb_message_put(soc_centerdb *db, const soc_center_origin *o, const char *agent,
                              const void *key, size_t key_len, const char *body, size_t len,
                              int *dup) {
-  return db->pg ? soc_pg_center_message_put(db->pg, o, agent, key, key_len, body, len, dup)
-                : soc_store_center_message_put(db->w, o, agent, key, key_len, body, len, dup);
+  return db->ops->message_put(db->be, o, agent, key, key_len, body, len, dup);
 }
-
 int soc_centerdb_quarantine_put(soc_centerdb *db, const soc_center_origin *o, const void *key,
                                 size_t key_len, const char *reason, const char *detail,
                                 const void *payload, size_t size, int *dup) {
-  return db->pg ? soc_pg_center_quarantine_put(db->pg, o, key, key_len, reason, detail, payload,
-                                               size, dup)
-                : soc_store_center_quarantine_put(db->w, o, key, key_len, reason, detail, payload,
-                                                  size, dup);
+  return db->ops->quarantine_put(db->be, o, key, key_len, reason, detail, payload, size, dup);
 }
-
 int soc_centerdb_agent_seen(soc_centerdb *db, const soc_center_agent *a) {
-  return db->pg ? soc_pg_center_agent_seen(db->pg, a) : soc_store_center_agent_seen(db->w, a);
+  return db->ops->agent_seen(db->be, a);
 }
-
 int soc_centerdb_agent_flag(soc_centerdb *db, const char *agent, int64_t seen_ns, char *flag,
                             size_t cap) {
-  return db->pg ? soc_pg_center_agent_flag(db->pg, agent, seen_ns, flag, cap)
-                : soc_store_center_agent_flag(db->s, agent, seen_ns, flag, cap);
+  return db->ops->agent_flag(db->be, agent, seen_ns, flag, cap);
 }
-
 int soc_centerdb_alert_add(soc_centerdb *db, const char *collector, const char *kind,
                            const char *message) {
-  return db->pg ? soc_pg_center_alert_add(db->pg, collector, kind, message)
-                : soc_store_center_alert_add(db->s, collector, kind, message);
+  return db->ops->alert_add(db->be, collector, kind, message);
 }
-
 int soc_centerdb_counter_add(soc_centerdb *db, const char *collector, const char *name,
                              int64_t delta) {
-  return db->pg ? soc_pg_center_counter_add(db->pg, collector, name, delta)
-                : soc_store_center_counter_add(db->w, collector, name, delta);
+  return db->ops->counter_add(db->be, collector, name, delta);
 }
-
 int soc_centerdb_key_of(soc_centerdb *db, const char *agent, soc_center_key_row *out) {
-  return db->pg ? soc_pg_center_key_of(db->pg, agent, out)
-                : soc_store_center_key_of(db->w, agent, out);
+  return db->ops->key_of(db->be, agent, out);
 }
-
 int soc_centerdb_rotate(soc_centerdb *db, const char *agent, const char *key, int64_t at_ns) {
-  return db->pg ? soc_pg_center_rotate(db->pg, agent, key, at_ns)
-                : soc_store_center_rotate(db->w, agent, key, at_ns);
+  return db->ops->rotate(db->be, agent, key, at_ns);
 }
-
 int soc_centerdb_pending_seen(soc_centerdb *db, const char *agent, const char *key, int64_t at_ns) {
-  return db->pg ? soc_pg_center_pending_seen(db->pg, agent, key, at_ns)
-                : soc_store_center_pending_seen(db->w, agent, key, at_ns);
+  return db->ops->pending_seen(db->be, agent, key, at_ns);
 }
-
 int soc_centerdb_enrol(soc_centerdb *db, const soc_center_enrolment *e) {
-  return db->pg ? soc_pg_center_enrol(db->pg, e) : soc_store_center_enrol(db->s, e);
+  return db->ops->enrol(db->be, e);
 }
-
-int soc_centerdb_events_count(soc_centerdb *db, const char *agent, int64_t *n) {
-  return db->pg ? soc_pg_center_events_count(db->pg, agent, n)
-                : soc_store_center_events_count(db->s, agent, n);
-}
-
-int soc_centerdb_counters_scan(soc_centerdb *db, soc_center_counter_cb cb, void *arg) {
-  return db->pg ? soc_pg_center_counters_scan(db->pg, cb, arg)
-                : soc_store_center_counters_scan(db->s, cb, arg);
-}
-
-int soc_centerdb_agents_scan(soc_centerdb *db, soc_center_agent_cb cb, void *arg) {
-  return db->pg ? soc_pg_center_agents_scan(db->pg, cb, arg)
-                : soc_store_center_agents_scan(db->s, cb, arg);
-}
-
-int soc_centerdb_enrolments_scan(soc_centerdb *db, soc_center_enrolment_cb cb, void *arg) {
-  return db->pg ? soc_pg_center_enrolments_scan(db->pg, cb, arg)
-                : soc_store_center_enrolments_scan(db->s, cb, arg);
-}
-
-int soc_centerdb_quarantine_scan(soc_centerdb *db, size_t limit, soc_center_rejected_cb cb,
-                                 void *arg) {
-  return db->pg ? soc_pg_center_quarantine_scan(db->pg, limit, cb, arg)
-                : soc_store_center_quarantine_scan(db->s, limit, cb, arg);
-}
-
 int soc_centerdb_revoke(soc_centerdb *db, const char *agent, const char *by, const char *os_user,
                         int64_t at_ns) {
-  return db->pg ? soc_pg_center_revoke(db->pg, agent, by, os_user, at_ns)
-                : soc_store_center_revoke(db->s, agent, by, os_user, at_ns);
+  return db->ops->revoke(db->be, agent, by, os_user, at_ns);
 }
-
 int soc_centerdb_alerts_scan(soc_centerdb *db, size_t limit, soc_center_alert_cb cb, void *arg) {
-  return db->pg ? soc_pg_center_alerts_scan(db->pg, limit, cb, arg)
-                : soc_store_center_alerts_scan(db->s, limit, cb, arg);
+  return db->ops->alerts_scan(db->be, limit, cb, arg);
+}
+int soc_centerdb_events_count(soc_centerdb *db, const char *agent, int64_t *n) {
+  return db->ops->events_count(db->be, agent, n);
+}
+int soc_centerdb_counters_scan(soc_centerdb *db, soc_center_counter_cb cb, void *arg) {
+  return db->ops->counters_scan(db->be, cb, arg);
+}
+int soc_centerdb_agents_scan(soc_centerdb *db, soc_center_agent_cb cb, void *arg) {
+  return db->ops->agents_scan(db->be, cb, arg);
+}
+int soc_centerdb_enrolments_scan(soc_centerdb *db, soc_center_enrolment_cb cb, void *arg) {
+  return db->ops->enrolments_scan(db->be, cb, arg);
+}
+int soc_centerdb_quarantine_scan(soc_centerdb *db, size_t limit, soc_center_rejected_cb cb,
+                                 void *arg) {
+  return db->ops->quarantine_scan(db->be, limit, cb, arg);
+}
+int soc_centerdb_orphans_expire(soc_centerdb *db, int64_t before_ns, int64_t *chunks,
+                                int64_t *bytes) {
+  return db->ops->orphans_expire(db->be, before_ns, chunks, bytes);
+}
+int soc_centerdb_report_put(soc_centerdb *db, const soc_center_report *r, int *current) {
+  return db->ops->report_put(db->be, r, current);
+}
+int soc_centerdb_report_get(soc_centerdb *db, const char *id, soc_center_report_cb cb, void *arg) {
+  return db->ops->report_get(db->be, id, cb, arg);
+}
+int soc_centerdb_reports_scan(soc_centerdb *db, soc_center_report_cb cb, void *arg) {
+  return db->ops->reports_scan(db->be, cb, arg);
+}
+int soc_centerdb_report_flag(soc_centerdb *db, const char *id, int64_t at_ns, const char *why) {
+  return db->ops->report_flag(db->be, id, at_ns, why);
+}
+int soc_centerdb_notify(soc_centerdb *db, const char *report, int level, const char *who,
+                        int64_t at_ns, int *fresh) {
+  return db->ops->notify(db->be, report, level, who, at_ns, fresh);
+}
+int soc_centerdb_notifications_scan(soc_centerdb *db, const char *report, soc_center_notify_cb cb,
+                                    void *arg) {
+  return db->ops->notifications_scan(db->be, report, cb, arg);
+}
+int soc_centerdb_decision_next(soc_centerdb *db, int64_t *n) {
+  return db->ops->decision_next(db->be, n);
+}
+int soc_centerdb_decision_put(soc_centerdb *db, int64_t n, const char *id, const char *report,
+                              const char *kind, int64_t at_ns, const char *by, const char *topic,
+                              const char *body) {
+  return db->ops->decision_put(db->be, n, id, report, kind, at_ns, by, topic, body);
+}
+int soc_centerdb_decisions_pending(soc_centerdb *db, soc_center_pending_cb cb, void *arg) {
+  return db->ops->decisions_pending(db->be, cb, arg);
+}
+int soc_centerdb_decision_delivered(soc_centerdb *db, int64_t n, int64_t at_ns) {
+  return db->ops->decision_delivered(db->be, n, at_ns);
+}
+int soc_centerdb_decisions_scan(soc_centerdb *db, const char *report, soc_center_decision_cb cb,
+                                void *arg) {
+  return db->ops->decisions_scan(db->be, report, cb, arg);
+}
+int soc_centerdb_alert_sources(soc_centerdb *db, int64_t since_ns, soc_center_source_cb cb,
+                               void *arg) {
+  return db->ops->alert_sources(db->be, since_ns, cb, arg);
+}
+int soc_centerdb_chunk_put(soc_centerdb *db, const char *bundle, int64_t seq, int64_t offset,
+                           const void *data, size_t len, int64_t received_ns, int *dup) {
+  return db->ops->chunk_put(db->be, bundle, seq, offset, data, len, received_ns, dup);
+}
+int soc_centerdb_bundle_put(soc_centerdb *db, const char *bundle, const char *report,
+                            const char *agent, int64_t chunks, int64_t size, const char *manifest,
+                            int *dup) {
+  return db->ops->bundle_put(db->be, bundle, report, agent, chunks, size, manifest, dup);
+}
+int soc_centerdb_bundle_get(soc_centerdb *db, const char *id, soc_center_bundle_cb cb, void *arg) {
+  return db->ops->bundle_get(db->be, id, cb, arg);
+}
+int soc_centerdb_bundles_scan(soc_centerdb *db, soc_center_bundle_cb cb, void *arg) {
+  return db->ops->bundles_scan(db->be, cb, arg);
+}
+int soc_centerdb_chunks_scan(soc_centerdb *db, const char *bundle, soc_center_chunk_cb cb,
+                             void *arg) {
+  return db->ops->chunks_scan(db->be, bundle, cb, arg);
+}
+int soc_centerdb_bundle_set(soc_centerdb *db, const char *id, const char *state, const char *path,
+                            const char *reason, int64_t checked_ns) {
+  return db->ops->bundle_set(db->be, id, state, path, reason, checked_ns);
 }

@@ -71,6 +71,7 @@ struct soc_console {
   soc_metrics_server *server;
   soc_console_tls *tls;             /* NULL: plain HTTP on loopback */
   soc_store *store;                 /* the server thread's own, opened at the first request */
+  soc_centerdb *db;                 /* over store, for center.c's and decide.c's calls */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
@@ -1146,7 +1147,7 @@ static int report_page(req *q) {
   soc_center_report row = {.id = x.id, .agency = x.agency, .body = x.body};
   int64_t now_s = q->now_ns / 1000000000;
   /* A document the center cannot read (kept as it came) is still shown raw. */
-  int readable = soc_center_view_of(q->c->center, q->c->store, &row, now_s, &v) == 0 && v.doc;
+  int readable = soc_center_view_of(q->c->center, q->c->db, &row, now_s, &v) == 0 && v.doc;
   page pg;
   FILE *f = page_open(q, x.id, &pg);
   if (!f) goto out;
@@ -1306,7 +1307,7 @@ static int decide(req *q, const char *kind) {
   }
   int64_t n = 0;
   int status =
-      soc_center_decide(q->c->cfg, q->c->center, q->c->store, x.id, kind, &o, &n, why, sizeof why);
+      soc_center_decide(q->c->cfg, q->c->center, q->c->db, x.id, kind, &o, &n, why, sizeof why);
   audit(q, q->a.name, status ? "decision-refused" : kind, x.id, why);
   if (status) {
     plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
@@ -1512,8 +1513,8 @@ static int draft_decide(req *q, const char *kind) {
                                .to = to[0] ? to : NULL,
                                .agency_only = strcmp(q->a.role, "center") ? q->a.agency : NULL};
     int64_t num = 0;
-    int status =
-        soc_center_decide_draft(q->c->cfg, q->c->store, kind, &o, &d, &num, why, sizeof why);
+    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &num, why,
+                                         sizeof why);
     audit(q, q->a.name, status ? "decision-refused" : kind, sel[together ? 0 : i], why);
     if (status == 3) return not_found(q);
     if (status) return plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
@@ -1641,8 +1642,8 @@ static int campaigns_page(req *q) {
              T(q, "來源", "Source"), T(q, "機關數", "Agencies"), T(q, "警示數", "Alerts"),
              T(q, "首次收到", "First received"), T(q, "最後收到", "Last received"),
              T(q, "機關 (警示)", "Agencies (alerts)"), NULL);
-  int rc = soc_campaigns_scan(q->c->store, q->now_ns - days * INT64_C(86400000000000),
-                              campaign_line, &k);
+  int rc =
+      soc_campaigns_scan(q->c->db, q->now_ns - days * INT64_C(86400000000000), campaign_line, &k);
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   if (!k.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
@@ -1671,7 +1672,7 @@ static int summary_add(void *arg, const soc_center_report *r) {
   summary_ctx *k = arg;
   soc_center_view v = {0};
   int overdue =
-      soc_center_view_of(k->q->c->center, k->q->c->store, r, k->q->now_ns / 1000000000, &v) == 0 &&
+      soc_center_view_of(k->q->c->center, k->q->c->db, r, k->q->now_ns / 1000000000, &v) == 0 &&
       v.overdue;
   if (overdue) {
     fputs("<tr><td><a href=\"/report?id=", k->f);
@@ -1778,6 +1779,11 @@ static int open_store(soc_console *c) {
   snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
   if (soc_store_open(path, SOC_STORE_CENTER, &c->store, err, sizeof err) < 0) {
     fprintf(stderr, "soccollector: console: %s\n", err);
+    return -EIO;
+  }
+  if (soc_centerdb_wrap(c->store, &c->db) < 0) {
+    soc_store_close(c->store);
+    c->store = NULL;
     return -EIO;
   }
   return 0;
@@ -1936,6 +1942,7 @@ void soc_console_free(soc_console *c) {
   if (!c) return;
   soc_console_tls_free(c->tls);
   soc_metrics_server_free(c->server);
+  soc_centerdb_free(c->db);
   soc_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);

@@ -34,7 +34,7 @@ static int copy_report(void *arg, const soc_center_report *r) {
  * the caller's transaction; the message is msg (borrowed: the caller's own
  * fields in it) with the decision's common fields added. Returns 0 (out: "<id>: <kind> <report>
  * recorded for <topic>"), 1 with out said, or a store error. OUT: *n. */
-static int put(const soc_collector_config *cfg, soc_store *s, const char *agency,
+static int put(const soc_collector_config *cfg, soc_centerdb *s, const char *agency,
                const char *report, const char *kind, const soc_center_decide_opts *o,
                fjson_object *msg, int64_t *n, char *out, size_t out_len) {
   char topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
@@ -42,7 +42,7 @@ static int put(const soc_collector_config *cfg, soc_store *s, const char *agency
     snprintf(out, out_len, "%s names no agency a topic can be made for", report);
     return 1;
   }
-  int rc = soc_store_center_decision_next(s, n);
+  int rc = soc_centerdb_decision_next(s, n);
   if (rc) return rc;
   snprintf(did, sizeof did, "%s/%" PRId64, cfg->collector.id, *n);
   fjson_object_object_add(msg, "schema", jstr(SOC_DECISION_SCHEMA));
@@ -62,7 +62,7 @@ static int put(const soc_collector_config *cfg, soc_store *s, const char *agency
   if (!strcmp(kind, "review")) fjson_object_object_add(msg, "result", jstr(o->result));
   if (!strcmp(kind, "support")) fjson_object_object_add(msg, "dispatched", jstr(t));
   const char *body = fjson_object_to_json_string_ext(msg, FJSON_TO_STRING_PLAIN);
-  rc = soc_store_center_decision_put(s, *n, did, report, kind, o->at_ns, o->by, topic, body);
+  rc = soc_centerdb_decision_put(s, *n, did, report, kind, o->at_ns, o->by, topic, body);
   if (!rc) snprintf(out, out_len, "%s: %s %s recorded for %s", did, kind, report, topic);
   return rc;
 }
@@ -70,15 +70,15 @@ static int put(const soc_collector_config *cfg, soc_store *s, const char *agency
 /* One decision: checked against the center's view of the report (the same
  * lifecycle rule the agent will apply) and recorded for delivery. OUT: *n,
  * its number. */
-int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const soc_center_decide_opts *o, int64_t *n, char *out,
-                      size_t out_len) {
+int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_centerdb *s,
+                      const char *id, const char *kind, const soc_center_decide_opts *o, int64_t *n,
+                      char *out, size_t out_len) {
   report_copy r = {0};
   soc_center_view v = {0};
   fjson_object *msg = NULL;
   char why[SOC_REPORT_WHY_MAX] = "";
-  int status = 1, rc = soc_store_begin(s);
-  if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
+  int status = 1, rc = soc_centerdb_begin(s);
+  if (!rc) rc = soc_centerdb_report_get(s, id, copy_report, &r);
   if (rc == -ENOENT) {
     snprintf(out, out_len, "no report %s at the center", id);
     goto out;
@@ -115,17 +115,17 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
   if (rc > 0) goto out;
   /* A level the center raises to 3-4 owes the notifications too. */
   if (!rc && !strcmp(kind, "level") && o->level >= 3) {
-    rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
-    if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
+    rc = soc_centerdb_notify(s, id, o->level, SOC_CENTER_NOTIFY_HSO, o->at_ns, NULL);
+    if (!rc) rc = soc_centerdb_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
   }
   if (rc) goto fail;
-  if ((rc = soc_store_commit(s))) goto fail;
+  if ((rc = soc_centerdb_commit(s))) goto fail;
   status = 0;
   goto out;
 fail:
-  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_centerdb_errmsg(s));
 out:
-  if (soc_store_in_transaction(s)) soc_store_rollback(s);
+  if (soc_centerdb_in_transaction(s)) soc_centerdb_rollback(s);
   fjson_object_put(msg);
   soc_center_view_clear(&v);
   free(r.body);
@@ -178,16 +178,16 @@ static int draft_request_ok(const char *kind, const soc_center_decide_opts *o,
   return 1;
 }
 
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_store *s, const char *kind,
-                            const soc_center_decide_opts *o, const soc_center_draft_opts *d,
-                            int64_t *n, char *out, size_t out_len) {
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_store *s,
+                            const char *kind, const soc_center_decide_opts *o,
+                            const soc_center_draft_opts *d, int64_t *n, char *out, size_t out_len) {
   char topic[300], report[300];
   fjson_object *extra = NULL;
   latest first = {0};
   int promote = !strcmp(kind, "promote"), status = 2, rc = 0;
   if (!draft_request_ok(kind, o, d, out, out_len)) return 2;
   snprintf(topic, sizeof topic, "%s.%s", cfg->kafka.topic_prefix, promote ? "alerts" : "incidents");
-  if ((rc = soc_store_begin(s))) goto fail;
+  if ((rc = soc_centerdb_begin(db))) goto fail;
   for (size_t i = 0; i < d->n; i++) {
     latest x = {0};
     rc = soc_store_console_latest_get(s, topic, promote ? "$.alert" : "$.id", d->agent, d->ids[i],
@@ -221,19 +221,19 @@ int soc_center_decide_draft(const soc_collector_config *cfg, soc_store *s, const
   for (size_t i = promote ? 0 : 1; i < d->n; i++)
     fjson_object_array_add(ids, fjson_object_new_int64(d->ids[i]));
   fjson_object_object_add(extra, promote ? "alerts" : "drafts", ids);
-  rc = put(cfg, s, first.agency, report, kind, o, extra, n, out, out_len);
+  rc = put(cfg, db, first.agency, report, kind, o, extra, n, out, out_len);
   if (rc > 0) {
     status = 1;
     goto out;
   }
-  if (rc || (rc = soc_store_commit(s))) goto fail;
+  if (rc || (rc = soc_centerdb_commit(db))) goto fail;
   status = 0;
   goto out;
 fail:
   status = 1;
-  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_centerdb_errmsg(db));
 out:
-  if (soc_store_in_transaction(s)) soc_store_rollback(s);
+  if (soc_centerdb_in_transaction(db)) soc_centerdb_rollback(db);
   fjson_object_put(extra);
   return status;
 }

@@ -34,9 +34,9 @@ typedef struct soc_center_decide_opts {
  * number; why: "<id>: <kind> <report> recorded for <topic>"), 2 refused by
  * the report's lifecycle, 1 an unknown report or a store error; why says
  * which. */
-int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const soc_center_decide_opts *o, int64_t *n, char *why,
-                      size_t why_len);
+int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_centerdb *s,
+                      const char *id, const char *kind, const soc_center_decide_opts *o, int64_t *n,
+                      char *why, size_t why_len);
 
 /* An analyst's decision on an agent's drafts or alerts, made in the
  * console: confirm, reject, merge, note, assign (ids: drafts; merge keeps
@@ -55,9 +55,11 @@ typedef struct soc_center_draft_opts {
 #define SOC_CENTER_DRAFT_IDS_MAX 64
 
 /* Returns 0 recorded (OUT: *n; why as soc_center_decide's), 2 refused, 3
- * no such draft or alert (or another agency's), 1 a store error. */
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_store *s, const char *kind,
-                            const soc_center_decide_opts *o, const soc_center_draft_opts *d,
-                            int64_t *n, char *why, size_t why_len);
+ * no such draft or alert (or another agency's), 1 a store error. s is the
+ * center.db db wraps: the drafts the agents sent are read from the
+ * console's tables there, the decision is recorded through db. */
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_store *s,
+                            const char *kind, const soc_center_decide_opts *o,
+                            const soc_center_draft_opts *d, int64_t *n, char *why, size_t why_len);
 
 #endif

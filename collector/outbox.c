@@ -18,7 +18,7 @@
 #include "soc/tz.h"
 
 struct soc_center_outbox {
-  soc_store *s;      /* borrowed */
+  soc_centerdb *s;   /* borrowed */
   rd_kafka_t *rk;    /* owned */
   soc_sign_key *key; /* owned: the center's, which the agents check */
   int inflight;
@@ -38,12 +38,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   }
   /* Not marked (the store busy past its timeout): sent again later, and
    * the agent applies it once. */
-  if (soc_store_center_decision_delivered(o->s, n, soc_now_real_ns()) < 0)
+  if (soc_centerdb_decision_delivered(o->s, n, soc_now_real_ns()) < 0)
     fprintf(stderr, "soccollector: decision %" PRId64 " delivered but not marked: %s\n", n,
-            soc_store_errmsg(o->s));
+            soc_centerdb_errmsg(o->s));
 }
 
-int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_center_outbox **out) {
+int soc_center_outbox_new(const soc_collector_config *cfg, soc_centerdb *s,
+                          soc_center_outbox **out) {
   char err[512];
   int result = -EINVAL;
   soc_center_outbox *o = calloc(1, sizeof *o);
@@ -118,7 +119,7 @@ static int produce(void *arg, int64_t n, const char *report, const char *topic, 
 
 int soc_center_outbox_send(soc_center_outbox *o) {
   if (o->inflight) return 0;
-  int rc = soc_store_center_decisions_pending(o->s, produce, o);
+  int rc = soc_centerdb_decisions_pending(o->s, produce, o);
   return rc < 0 ? rc : o->inflight;
 }
 

@@ -3,7 +3,7 @@
  * (<prefix>.center.<agency>).
  *
  * A decision is committed to center.db first (the decision table is the
- * outbox: soc_store_center_decision_put) and produced after the commit, so
+ * outbox: soc_centerdb_decision_put) and produced after the commit, so
  * no write lock is held while Kafka is waited for. A row stays pending until
  * its delivery report arrives; then it is marked delivered. Whatever was
  * committed and not acknowledged (Kafka down, the process killed in between)
@@ -20,12 +20,14 @@
 #define SOC_COLLECTOR_OUTBOX_H
 
 #include "soc/config.h"
+#include "centerdb.h"
 #include "soc/store.h"
 
 typedef struct soc_center_outbox soc_center_outbox;
 
 /* OUT: *out. -EINVAL (message on stderr) when Kafka's configuration is refused. */
-int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_center_outbox **out);
+int soc_center_outbox_new(const soc_collector_config *cfg, soc_centerdb *s,
+                          soc_center_outbox **out);
 /* Waits up to wait_ms for what is in flight, then frees. NULL is a no-op. */
 void soc_center_outbox_free(soc_center_outbox *o, int wait_ms);
 

@@ -124,13 +124,20 @@ typedef struct known_key {
 
 enum { K_NONE, K_ENROLLED, K_REVOKED };
 
-/* Batch roots verified with an agent's enrolled key in this batch (sign.h):
- * the other messages of a signed batch cost hashes, not a verification. */
-#define ROOT_CACHE 256
+/* Batch roots verified with an enrolled key (sign.h): the other messages of
+ * a signed batch cost hashes, not a verification. That a key signed a root
+ * stays true, so the roots are kept across batches, by the key's bytes; a
+ * key revoked meanwhile is refused before its roots are looked at. The
+ * messages of one signed batch spread over partitions (the agent keys them
+ * by host) and come back in several of the collector's batches: kept only
+ * per batch, a root was verified again in each, which was half of a
+ * collector's CPU. Direct-mapped by the root's first bytes: one compare. */
+#define ROOT_CACHE 1024
 typedef struct known_root {
-  const known_key *key;
+  soc_sign_pub pub;
   uint8_t root[SOC_SIGN_HASH_LEN];
   unsigned depth;
+  int used;
 } known_root;
 
 /* How one message is signed: alone (sig), or in a batch (root_sig, and the
@@ -148,7 +155,6 @@ typedef struct msg_sig {
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
   soc_centerdb *db;                /* owned: center.db or PostgreSQL */
-  soc_store *store;                /* borrowed from db: center.db; NULL on PostgreSQL */
   soc_center *center;              /* owned: reports, evidence, clocks (center.db only) */
   soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged (center.db only) */
   int64_t swept_ms;                /* last look for overdue reviews */
@@ -169,7 +175,6 @@ typedef struct collector {
   known_key keys[KEY_CACHE];
   size_t nkeys;
   known_root roots[ROOT_CACHE];
-  size_t nroots, next_root;
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -230,7 +235,6 @@ static void batch_forget(collector *c) {
   c->first = rd_kafka_topic_partition_list_new(16);
   c->batch = 0;
   c->nkeys = 0;
-  c->nroots = c->next_root = 0;
   memset(c->delta, 0, sizeof c->delta);
   memset(c->reasons, 0, sizeof c->reasons);
 }
@@ -341,7 +345,7 @@ static known_key *key_of(collector *c, const char *agent, int64_t now_ns, int *e
   for (size_t i = 0; i < c->nkeys; i++)
     if (!strcmp(c->keys[i].agent, agent)) return &c->keys[i];
   /* full: start again, with the roots that name these entries */
-  if (c->nkeys == KEY_CACHE) c->nkeys = c->nroots = c->next_root = 0;
+  if (c->nkeys == KEY_CACHE) c->nkeys = 0;
   known_key *k = &c->keys[c->nkeys++];
   memset(k, 0, sizeof *k);
   snprintf(k->agent, sizeof k->agent, "%s", agent);
@@ -365,16 +369,14 @@ static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k, 
   if (m->sig)
     return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
                            m->sig_len) == 0;
-  for (size_t i = 0; k && i < c->nroots; i++)
-    if (c->roots[i].key == k && c->roots[i].depth == m->depth &&
-        !memcmp(c->roots[i].root, m->root, SOC_SIGN_HASH_LEN))
-      return 1;
+  known_root *r = &c->roots[(m->root[0] | (unsigned)m->root[1] << 8) % ROOT_CACHE];
+  if (k && r->used && r->depth == m->depth &&
+      !memcmp(r->pub.bytes, pub->bytes, sizeof pub->bytes) &&
+      !memcmp(r->root, m->root, SOC_SIGN_HASH_LEN))
+    return 1;
   if (soc_sign_verify_root(pub, m->root, m->depth, m->root_sig, m->root_sig_len) < 0) return 0;
   if (k) {
-    known_root *r = &c->roots[c->next_root];
-    c->next_root = (c->next_root + 1) % ROOT_CACHE;
-    if (c->nroots < ROOT_CACHE) c->nroots++;
-    *r = (known_root){.key = k, .depth = m->depth};
+    *r = (known_root){.pub = *pub, .depth = m->depth, .used = 1};
     memcpy(r->root, m->root, SOC_SIGN_HASH_LEN);
   }
   return 1;
@@ -524,13 +526,12 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
     result = soc_centerdb_agent_seen(c->db, &a);
     if (!result) result = check_store(c, v.agent, seen);
     if (!result) c->delta[C_HEARTBEATS]++;
-  } else if (c->store &&
-             (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE)) {
+  } else if (msg.kind == SOC_COLLECTOR_REPORTS || msg.kind == SOC_COLLECTOR_EVIDENCE) {
     char why[sizeof v.detail];
     result = msg.kind == SOC_COLLECTOR_REPORTS
-                 ? soc_center_report_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                 ? soc_center_report_in(c->center, c->db, v.agent, msg.payload, msg.len,
                                         o.received_ns, &dup, why, sizeof why)
-                 : soc_center_evidence_in(c->center, c->store, v.agent, msg.payload, msg.len,
+                 : soc_center_evidence_in(c->center, c->db, v.agent, msg.payload, msg.len,
                                           o.received_ns, &dup, why, sizeof why);
     if (result == 1) { /* JSON from an agent, but not a report or evidence it may send */
       result = quarantine(c, &o, m, &msg, SOC_COLLECTOR_BAD_FIELD, why);
@@ -538,8 +539,6 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
       c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
     }
   } else {
-    /* on PostgreSQL, reports and evidence are kept here as they came, for a
-     * collector that will process them (docs/CENTER.md) */
     result = soc_centerdb_message_put(c->db, &o, v.agent, m->key, m->key ? m->key_len : 0,
                                       msg.payload, msg.len, &dup);
     if (!result) c->delta[dup ? C_DUPLICATES : C_MESSAGES]++;
@@ -694,10 +693,11 @@ static int subscribe(collector *c) {
     fprintf(stderr, "soccollector: kafka: cannot subscribe to %s: %s\n", re, rd_kafka_err2str(err));
   else
     /* not the URL: it may hold a password */
-    fprintf(stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n",
-            c->cfg->collector.id, c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
-            c->store ? c->cfg->collector.state_dir : "PostgreSQL (collector.store)",
-            c->store ? "/center.db" : "");
+    fprintf(
+        stderr, "soccollector: %s: group %s, topics %s from %s into %s%s\n", c->cfg->collector.id,
+        c->cfg->kafka.group_id, re, c->cfg->kafka.brokers,
+        soc_centerdb_is_pg(c->cfg) ? "PostgreSQL (collector.store)" : c->cfg->collector.state_dir,
+        soc_centerdb_is_pg(c->cfg) ? "" : "/center.db");
   return err ? -EIO : 0;
 }
 
@@ -728,7 +728,7 @@ static int kafka_error(collector *c, const rd_kafka_message_t *m) {
 static int expire_orphans(collector *c) {
   int64_t chunks = 0, bytes = 0;
   int64_t before = soc_now_real_ns() - c->cfg->collector.orphan_chunks_after * 1000000000;
-  int rc = soc_store_center_orphans_expire(c->store, before, &chunks, &bytes);
+  int rc = soc_centerdb_orphans_expire(c->db, before, &chunks, &bytes);
   if (!rc && chunks) {
     fprintf(stderr,
             "soccollector: %" PRId64 " evidence chunk(s) (%" PRId64
@@ -762,20 +762,15 @@ static int run(const soc_collector_config *cfg) {
   c.expect = rd_kafka_topic_partition_list_new(16);
   if (!c.next || !c.first || !c.expect) goto out;
   if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
-  c.store = soc_centerdb_sqlite(c.db);
-  if (c.store) {
-    if (soc_center_new(cfg, &c.center) < 0) goto out;
-    /* Decisions committed by a command whose delivery was never confirmed
-     * (Kafka down, the command killed) go out again now and at every sweep. */
-    if (soc_center_outbox_new(cfg, c.store, &c.outbox) < 0) goto out;
-  } else {
-    fprintf(stderr,
-            "soccollector: the center is on PostgreSQL: events, heartbeats, other messages and "
-            "the quarantine are stored; reports and evidence are kept as messages, not yet "
-            "processed, and no decision goes out (docs/CENTER.md)\n");
-  }
+  if (soc_center_new(cfg, &c.center) < 0) goto out;
+  /* Decisions committed by a command whose delivery was never confirmed
+   * (Kafka down, the command killed) go out again now and at every sweep. */
+  if (soc_center_outbox_new(cfg, c.db, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
+  /* the console reads center.db itself (docs/CONSOLE.md) */
+  if (cfg->console.listen && soc_center_needs_sqlite(cfg, "the web console (console.listen)") < 0)
+    goto out;
   if (soc_console_start(cfg, &console) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");
@@ -831,7 +826,7 @@ static int run(const soc_collector_config *cfg) {
      * flagged and what is still undelivered goes out again. */
     if (c.outbox) soc_center_outbox_poll(c.outbox, 0);
     if (c.outbox && soc_console_decided(console) && soc_center_outbox_send(c.outbox) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
+      fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(c.db));
     if (mono_ms() - c.swept_ms < SWEEP_MS) continue;
     c.swept_ms = mono_ms();
     int dropped = 0;
@@ -840,15 +835,13 @@ static int run(const soc_collector_config *cfg) {
     else if (dropped)
       fprintf(stderr, "soccollector: %d day(s) of events past collector.retention dropped\n",
               dropped);
-    if (!c.store) continue;
     if (soc_center_outbox_send(c.outbox) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
-    if (soc_store_begin(c.store) == 0) {
-      if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0 &&
-          expire_orphans(&c) == 0)
-        soc_store_commit(c.store);
+      fprintf(stderr, "soccollector: %s\n", soc_centerdb_errmsg(c.db));
+    if (soc_centerdb_begin(c.db) == 0) {
+      if (soc_center_sweep(c.center, c.db, soc_now_real_ns(), NULL) == 0 && expire_orphans(&c) == 0)
+        soc_centerdb_commit(c.db);
       else
-        soc_store_rollback(c.store);
+        soc_centerdb_rollback(c.db);
     }
   }
   soc_notify("STOPPING=1");

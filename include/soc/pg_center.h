@@ -1,6 +1,7 @@
 /*
- * pg_center — the technical center's ingest tables on PostgreSQL, for
- * centers whose collectors outgrow one SQLite file (docs/CENTER.md).
+ * pg_center — the technical center's tables on PostgreSQL, for centers
+ * whose collectors outgrow one SQLite file (docs/CENTER.md): the ingest path
+ * here and in pg_center.c, the reporting workflow in pg_center_report.c.
  *
  * The same rows and the same idempotence as center.db (store.h, "the
  * technical center"): an event once per (agent, event.id), other messages
@@ -8,10 +9,12 @@
  * only moves forward, counters per collector. The origin, agent and
  * enrolment types are store.h's.
  *
- * Every call but _open and _free is used inside the caller's
- * soc_pg_center_begin/commit, like the SQLite writer. A connection lost
- * (the server restarted) fails the call; the next _begin connects again,
- * so the caller's retry of the batch is all that is needed.
+ * Writes are used inside the caller's soc_pg_center_begin/commit, like the
+ * SQLite writer; reads, and the outbox's marks of a delivered decision, may
+ * also run outside one (each statement is then its own transaction, as on
+ * center.db). A connection lost (the server restarted) fails the call; the
+ * next _begin connects again, so the caller's retry of the batch is all
+ * that is needed.
  */
 #ifndef SOC_PG_CENTER_H
 #define SOC_PG_CENTER_H
@@ -75,6 +78,9 @@ int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e);
 int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, const char *os_user,
                          int64_t at_ns);
 
+/* 1 inside a transaction (a failed one too, until its rollback). */
+int soc_pg_center_in_transaction(soc_pg_center *pg);
+
 /* Reading, as soc_store_center_events_count and the others. */
 int soc_pg_center_events_count(soc_pg_center *pg, const char *agent, int64_t *n);
 int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, void *arg);
@@ -83,5 +89,45 @@ int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *a
 int soc_pg_center_enrolments_scan(soc_pg_center *pg, soc_center_enrolment_cb cb, void *arg);
 int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_rejected_cb cb,
                                   void *arg);
+
+/* ---- the reporting workflow (pg_center_report.c) ----------------------------
+ * As store.h's soc_store_center_* of the same names: reports and their
+ * revisions, notifications, decisions (the center's outbox), evidence
+ * bundles and chunks, campaigns' scan of the alerts, and the expiry of
+ * chunks whose manifest never came. Writes run in the caller's transaction;
+ * decision_next also serialises, until that transaction ends, the
+ * numbering of the decisions of every collector and command on the
+ * database. */
+int soc_pg_center_report_put(soc_pg_center *pg, const soc_center_report *r, int *current);
+int soc_pg_center_report_get(soc_pg_center *pg, const char *id, soc_center_report_cb cb, void *arg);
+int soc_pg_center_reports_scan(soc_pg_center *pg, soc_center_report_cb cb, void *arg);
+int soc_pg_center_report_flag(soc_pg_center *pg, const char *id, int64_t at_ns, const char *why);
+int soc_pg_center_notify(soc_pg_center *pg, const char *report, int level, const char *who,
+                         int64_t at_ns, int *fresh);
+int soc_pg_center_notifications_scan(soc_pg_center *pg, const char *report, soc_center_notify_cb cb,
+                                     void *arg);
+int soc_pg_center_decision_next(soc_pg_center *pg, int64_t *n);
+int soc_pg_center_decision_put(soc_pg_center *pg, int64_t n, const char *id, const char *report,
+                               const char *kind, int64_t at_ns, const char *by, const char *topic,
+                               const char *body);
+int soc_pg_center_decisions_pending(soc_pg_center *pg, soc_center_pending_cb cb, void *arg);
+int soc_pg_center_decision_delivered(soc_pg_center *pg, int64_t n, int64_t at_ns);
+int soc_pg_center_decisions_scan(soc_pg_center *pg, const char *report, soc_center_decision_cb cb,
+                                 void *arg);
+int soc_pg_center_alert_sources(soc_pg_center *pg, int64_t since_ns, soc_center_source_cb cb,
+                                void *arg);
+int soc_pg_center_chunk_put(soc_pg_center *pg, const char *bundle, int64_t seq, int64_t offset,
+                            const void *data, size_t len, int64_t received_ns, int *dup);
+int soc_pg_center_bundle_put(soc_pg_center *pg, const char *bundle, const char *report,
+                             const char *agent, int64_t chunks, int64_t size, const char *manifest,
+                             int *dup);
+int soc_pg_center_bundle_get(soc_pg_center *pg, const char *id, soc_center_bundle_cb cb, void *arg);
+int soc_pg_center_bundles_scan(soc_pg_center *pg, soc_center_bundle_cb cb, void *arg);
+int soc_pg_center_chunks_scan(soc_pg_center *pg, const char *bundle, soc_center_chunk_cb cb,
+                              void *arg);
+int soc_pg_center_bundle_set(soc_pg_center *pg, const char *id, const char *state, const char *path,
+                             const char *reason, int64_t checked_ns);
+int soc_pg_center_orphans_expire(soc_pg_center *pg, int64_t before_ns, int64_t *chunks,
+                                 int64_t *bytes);
 
 #endif

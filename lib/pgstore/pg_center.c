@@ -1,5 +1,7 @@
 /*
- * pg_center — the center's ingest tables on PostgreSQL (pg_center.h).
+ * pg_center — the center's tables on PostgreSQL (pg_center.h): the
+ * connection, the schema and the ingest path (pg_center_report.c has the
+ * reporting workflow).
  *
  * Why the shapes differ from center.db:
  *  - event is partitioned by the day of the event's own @timestamp, so that
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pg_center_internal.h"
 #include "soc/tz.h"
 
 #define DAY_CACHE 64
@@ -68,7 +71,46 @@ static const char *const migrations[] = {
     "CREATE TABLE pending_key(\n"
     "  agent text NOT NULL, key text NOT NULL, first_ns bigint NOT NULL,\n"
     "  last_ns bigint NOT NULL, messages bigint NOT NULL, PRIMARY KEY(agent, key));",
+    /* 2: the reporting workflow (pg_center_report.c), center.db's tables
+     * and columns under the same names: the latest revision of each report
+     * and every revision, the notifications owed for levels 3-4, the
+     * center's decisions (the outbox: pending while delivered_ns is 0),
+     * evidence bundles and their chunks. soc_jsonb reads a body as JSON, or
+     * as NULL when it is not, as SQLite's json_valid lets campaigns do; the
+     * partial index is the one campaigns' scan of the alerts needs. */
+    "CREATE TABLE report(\n"
+    "  id text PRIMARY KEY, agent text NOT NULL, agency text NOT NULL, level integer NOT NULL,\n"
+    "  state text NOT NULL, category text NOT NULL, revision bigint NOT NULL,\n"
+    "  discovered_ns bigint NOT NULL, received_ns bigint NOT NULL,\n"
+    "  flagged_ns bigint NOT NULL DEFAULT 0, flag text NOT NULL DEFAULT '', body text NOT NULL);\n"
+    "CREATE TABLE report_revision(\n"
+    "  id text NOT NULL, revision bigint NOT NULL, received_ns bigint NOT NULL,\n"
+    "  body text NOT NULL, PRIMARY KEY(id, revision));\n"
+    "CREATE TABLE notification(\n"
+    "  report text NOT NULL, level integer NOT NULL, who text NOT NULL, at_ns bigint NOT NULL,\n"
+    "  PRIMARY KEY(report, level, who));\n"
+    "CREATE TABLE decision(\n"
+    "  n bigint PRIMARY KEY, id text UNIQUE NOT NULL, report text NOT NULL, kind text NOT NULL,\n"
+    "  at_ns bigint NOT NULL, \"by\" text NOT NULL, topic text NOT NULL, body text NOT NULL,\n"
+    "  delivered_ns bigint NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX decision_report ON decision(report);\n"
+    "CREATE INDEX decision_pending ON decision(n) WHERE delivered_ns = 0;\n"
+    "CREATE TABLE evidence_chunk(\n"
+    "  bundle text NOT NULL, seq bigint NOT NULL, \"offset\" bigint NOT NULL, data bytea NOT "
+    "NULL,\n"
+    "  received_ns bigint NOT NULL, PRIMARY KEY(bundle, seq));\n"
+    "CREATE TABLE bundle(\n"
+    "  id text PRIMARY KEY, report text NOT NULL, agent text NOT NULL, chunks bigint NOT NULL,\n"
+    "  size bigint NOT NULL, manifest text NOT NULL, state text NOT NULL DEFAULT 'incomplete',\n"
+    "  path text NOT NULL DEFAULT '', reason text NOT NULL DEFAULT '',\n"
+    "  checked_ns bigint NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX message_alerts ON message(received_ns) WHERE topic LIKE '%.alerts';\n"
+    "CREATE FUNCTION soc_jsonb(t text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$\n"
+    "BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;",
 };
+
+/* The event table's columns in the order the binary COPY sends them. */
+#define EVENT_NAMES "id, agent, host, ts, day, topic, partition, \"offset\", received_ns, body"
 
 enum {
   P_EVENT,
@@ -85,12 +127,10 @@ enum {
 };
 
 static const char *const prepared_sql[P_COUNT] = {
-    /* a batch of events in one statement, a column per array */
-    [P_EVENT] =
-        "INSERT INTO event(id, agent, host, ts, day, topic, partition, \"offset\","
-        " received_ns, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-        " $4::text[], $5::date[], $6::text[], $7::integer[], $8::bigint[], $9::bigint[],"
-        " $10::text[]) ON CONFLICT DO NOTHING",
+    /* the events copied to the stage since the last insert, in one
+     * statement that also empties the stage */
+    [P_EVENT] = "WITH s AS (DELETE FROM event_stage RETURNING *) INSERT INTO event(" EVENT_NAMES
+                ") SELECT " EVENT_NAMES " FROM s ON CONFLICT DO NOTHING",
     [P_MESSAGE] =
         "INSERT INTO message(topic, partition, \"offset\", agent, key, received_ns, body)"
         " VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -147,31 +187,36 @@ static const char *const prepared_sql[P_COUNT] = {
     [P_ALERT] = "INSERT INTO center_alert(collector, ts_ns, kind, message) VALUES($1, $2, $3, $4)",
 };
 
-/* One column of the events waiting for the next multi-row insert, as the
- * text of a PostgreSQL array. */
-typedef struct column {
-  char *p; /* owned */
+/* The events not yet copied to the server, as rows of PostgreSQL's binary
+ * COPY format: a row is its field count, then each field's length and
+ * bytes, integers big-endian. Nothing is escaped: a body goes as it came
+ * (the validator let only UTF-8 without NUL through), and the server parses
+ * no text for it either. */
+typedef struct copybuf {
+  unsigned char *p; /* owned */
   size_t len, cap;
-} column;
+} copybuf;
 
 #define EVENT_COLUMNS 10
-#define EVENT_ROWS 2000       /* events per insert, at most */
-#define EVENT_BYTES (8 << 20) /* and bytes of their bodies */
+#define EVENT_ROWS 10000           /* events per COPY, at most: a collector's whole batch */
+#define EVENT_BYTES (16 << 20)     /* and bytes (their bodies and the rest) */
+#define COPY_MAX (2 * EVENT_BYTES) /* a full buffer and one more row the validator let through */
 
 struct soc_pg_center {
-  column events[EVENT_COLUMNS]; /* the events not yet inserted */
-  size_t pending;               /* how many */
-  int64_t late_dups;            /* duplicates found by inserts since the last flush */
-  PGconn *conn;                 /* owned */
-  char *url;                    /* owned */
-  int64_t retention_s;          /* 0: events kept */
-  int prepared;                 /* statements prepared on this connection */
-  int days[DAY_CACHE];          /* days (since 1970) whose partition exists */
+  copybuf rows;        /* the events not yet copied to the stage */
+  size_t pending;      /* how many */
+  size_t staged;       /* events in the stage, not yet inserted */
+  int64_t late_dups;   /* duplicates found by inserts since the last flush that asked */
+  PGconn *conn;        /* owned */
+  char *url;           /* owned */
+  int64_t retention_s; /* 0: events kept */
+  int prepared;        /* statements prepared on this connection */
+  int days[DAY_CACHE]; /* days (since 1970) whose partition exists */
   size_t ndays;
   char err[512];
 };
 
-static int fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
+int soc_pg_fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(pg->err, sizeof pg->err, fmt, ap);
@@ -183,7 +228,7 @@ static int fail(soc_pg_center *pg, int rc, const char *fmt, ...) {
 static int check(soc_pg_center *pg, PGresult *res, ExecStatusType expected, const char *what) {
   if (PQresultStatus(res) == expected) return 0;
   const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg->conn);
-  fail(pg, -EIO, "%s: %s", what, msg && *msg ? msg : "PostgreSQL failed");
+  soc_pg_fail(pg, -EIO, "%s: %s", what, msg && *msg ? msg : "PostgreSQL failed");
   /* strip libpq's trailing newline */
   size_t n = strlen(pg->err);
   if (n && pg->err[n - 1] == '\n') pg->err[n - 1] = '\0';
@@ -237,9 +282,9 @@ static int connect_db(soc_pg_center *pg) {
   pg->prepared = 0;
   pg->ndays = 0;
   pg->conn = PQconnectdb(pg->url);
-  if (!pg->conn) return fail(pg, -ENOMEM, "cannot connect to PostgreSQL: out of memory");
+  if (!pg->conn) return soc_pg_fail(pg, -ENOMEM, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(pg->conn) != CONNECTION_OK) {
-    int rc = fail(pg, -EIO, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg->conn));
+    int rc = soc_pg_fail(pg, -EIO, "cannot connect to PostgreSQL: %s", PQerrorMessage(pg->conn));
     size_t n = strlen(pg->err);
     if (n && pg->err[n - 1] == '\n') pg->err[n - 1] = '\0';
     return rc;
@@ -250,12 +295,18 @@ static int connect_db(soc_pg_center *pg) {
 
 static int prepare_all(soc_pg_center *pg) {
   if (pg->prepared) return 0;
+  /* the session's stage for the events, unlogged and private: emptied by
+   * P_EVENT, and by each commit or rollback */
+  int rc =
+      exec(pg, "CREATE TEMP TABLE IF NOT EXISTS event_stage (LIKE event) ON COMMIT DELETE ROWS",
+           "cannot create the event stage");
+  if (rc) return rc;
   for (int i = 0; i < P_COUNT; i++) {
     char name[8];
     snprintf(name, sizeof name, "p%d", i);
     PGresult *res = PQprepare(pg->conn, name, prepared_sql[i], 0, NULL);
-    int rc = check(pg, res, PGRES_COMMAND_OK, "cannot prepare the center's statements");
-    if (rc) return rc;
+    if ((rc = check(pg, res, PGRES_COMMAND_OK, "cannot prepare the center's statements")))
+      return rc;
     PQclear(res);
   }
   pg->prepared = 1;
@@ -277,10 +328,10 @@ static int migrate(soc_pg_center *pg) {
   PQclear(res);
   long known = (long)(sizeof migrations / sizeof migrations[0]);
   if (have > known) {
-    result = fail(pg, -EPROTO,
-                  "the database's schema is version %ld, newer than this collector's %ld: "
-                  "upgrade this collector",
-                  have, known);
+    result = soc_pg_fail(pg, -EPROTO,
+                         "the database's schema is version %ld, newer than this collector's %ld: "
+                         "upgrade this collector",
+                         have, known);
     goto out;
   }
   for (long v = have; v < known; v++) {
@@ -329,7 +380,7 @@ out:
 
 void soc_pg_center_free(soc_pg_center *pg) {
   if (!pg) return;
-  for (int i = 0; i < EVENT_COLUMNS; i++) free(pg->events[i].p);
+  free(pg->rows.p);
   if (pg->conn) PQfinish(pg->conn);
   free(pg->url);
   free(pg);
@@ -348,7 +399,8 @@ int soc_pg_center_begin(soc_pg_center *pg) {
 
 int soc_pg_center_commit(soc_pg_center *pg) {
   /* events still waiting would be lost with their offsets committed */
-  if (pg->pending) return fail(pg, -EPROTO, "events not flushed before the commit");
+  if (pg->pending || pg->staged)
+    return soc_pg_fail(pg, -EPROTO, "events not flushed before the commit");
   int rc = exec(pg, "COMMIT", "cannot commit");
   /* a partition created in a transaction that did not commit is not there */
   if (rc) pg->ndays = 0;
@@ -361,17 +413,42 @@ void soc_pg_center_rollback(soc_pg_center *pg) {
   if (PQstatus(pg->conn) == CONNECTION_OK) exec(pg, "ROLLBACK", "cannot roll back");
   memcpy(pg->err, err, sizeof err);
   pg->ndays = 0;
-  pg->pending = 0;
+  pg->pending = pg->staged = 0;
   pg->late_dups = 0;
-  for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+  pg->rows.len = 0;
+}
+
+int soc_pg_center_in_transaction(soc_pg_center *pg) {
+  PGTransactionStatusType t = PQtransactionStatus(pg->conn);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
 }
 
 /* ---- partitions by day ------------------------------------------------------------ */
 
+/* The number of n digits at p, or -1. */
+static int digits(const char *p, int n) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v;
+}
+
 /* Days since 1970-01-01 of a "YYYY-MM-DD..." timestamp; a timestamp that
- * does not start so goes to day 0, always the same for the same event. */
+ * does not start so goes to day 0, always the same for the same event (a
+ * replay must find its first copy's partition: the answer never changes).
+ * Read by hand on every event; sscanf and timegm, a tenth of the
+ * collector's time, only for what is not plain digits (a one-digit day). */
 static int day_of(const char *ts) {
-  int y, m, d;
+  static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  int y = digits(ts, 4), m = y >= 0 && ts[4] == '-' ? digits(ts + 5, 2) : -1;
+  int d = m >= 0 && ts[7] == '-' ? digits(ts + 8, 2) : -1;
+  if (y >= 1970 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0, p = y - 1;
+    int leaps = (p / 4 - p / 100 + p / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400);
+    return (y - 1970) * 365 + leaps + before[m - 1] + (m > 2 && leap) + d - 1;
+  }
   char tail;
   if (strlen(ts) < 10 || sscanf(ts, "%4d-%2d-%2d%c", &y, &m, &d, &tail) < 3 || ts[4] != '-' ||
       ts[7] != '-' || y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
@@ -447,48 +524,111 @@ int soc_pg_center_maintain(soc_pg_center *pg, int *dropped) {
 
 /* ---- the hot path ----------------------------------------------------------------- */
 
-/* Appends n bytes of v to c as one more element of an array's text. */
-static int column_add(column *c, const char *v, size_t n) {
-  size_t need = c->len + 2 * n + 5; /* each byte escaped, quotes, comma, brace, NUL */
-  if (need > c->cap) {
-    size_t cap = c->cap ? c->cap : 4096;
-    while (cap < need) cap *= 2;
-    char *p = realloc(c->p, cap);
+/* Appends n bytes of v to b, which grows up to EVENT_BYTES and a row. */
+static int put(copybuf *b, const void *v, size_t n) {
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->len + n) cap *= 2;
+    if (cap > COPY_MAX) return -ENOMEM;
+    unsigned char *p = realloc(b->p, cap);
     if (!p) return -ENOMEM;
-    c->p = p;
-    c->cap = cap;
+    b->p = p;
+    b->cap = cap;
   }
-  c->p[c->len] = c->len ? ',' : '{';
-  c->len++;
-  c->p[c->len++] = '"';
-  for (size_t i = 0; i < n; i++) {
-    if (v[i] == '"' || v[i] == '\\') c->p[c->len++] = '\\';
-    c->p[c->len++] = v[i];
-  }
-  c->p[c->len++] = '"';
+  memcpy(b->p + b->len, v, n);
+  b->len += n;
   return 0;
 }
 
+static int put_u16(copybuf *b, uint16_t v) {
+  v = htobe16(v);
+  return put(b, &v, 2);
+}
+
+static int put_u32(copybuf *b, uint32_t v) {
+  v = htobe32(v);
+  return put(b, &v, 4);
+}
+
+/* One field: its length, then its bytes. */
+static int put_field(copybuf *b, const void *v, size_t n) {
+  int rc = put_u32(b, (uint32_t)n);
+  return rc ? rc : put(b, v, n);
+}
+
+static int put_i32_field(copybuf *b, int32_t v) {
+  int rc = put_u32(b, 4);
+  return rc ? rc : put_u32(b, (uint32_t)v);
+}
+
+static int put_i64_field(copybuf *b, int64_t v) {
+  uint64_t x = htobe64((uint64_t)v);
+  int rc = put_u32(b, 8);
+  return rc ? rc : put(b, &x, 8);
+}
+
+/* Sends pg->rows (trailer included) with one COPY into table. OUT: *dup 1
+ * when it failed on a duplicate key (the error is then not recorded). */
+static int copy_to(soc_pg_center *pg, const char *table, int *dup) {
+  char sql[128];
+  *dup = 0;
+  snprintf(sql, sizeof sql, "COPY %s(" EVENT_NAMES ") FROM STDIN (FORMAT binary)", table);
+  int rc = check(pg, PQexec(pg->conn, sql), PGRES_COPY_IN, "cannot copy events");
+  if (rc) return rc;
+  int sent = PQputCopyData(pg->conn, (const char *)pg->rows.p, (int)pg->rows.len) == 1;
+  if (PQputCopyEnd(pg->conn, sent ? NULL : "the collector could not send the rows") != 1)
+    return check(pg, NULL, PGRES_COMMAND_OK, "cannot copy events");
+  /* the COPY's own result, then the NULL that ends it */
+  PGresult *res = PQgetResult(pg->conn);
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  *dup = state && !strcmp(state, "23505"); /* unique_violation */
+  if (*dup)
+    PQclear(res);
+  else
+    rc = check(pg, res, PGRES_COMMAND_OK, "cannot copy events");
+  while ((res = PQgetResult(pg->conn))) PQclear(res);
+  return *dup ? -EEXIST : rc;
+}
+
+/* Stores the events of pg->rows. Straight into the event table, in a
+ * savepoint: one pass, one index descent per event. A replay (a collector
+ * restarted, partitions moved) holds events stored before, and a COPY
+ * cannot skip them: then the savepoint is rolled back and the same rows go
+ * to the session's stage (event_stage, a temporary table emptied at each
+ * commit), from which soc_pg_center_flush inserts what is new. */
+static int copy_out(soc_pg_center *pg) {
+  static const unsigned char trailer[2] = {0xff, 0xff};
+  int dup = 0;
+  if (!pg->pending) return 0;
+  int rc = put(&pg->rows, trailer, sizeof trailer);
+  if (rc) return soc_pg_fail(pg, rc, "out of memory for a batch of events");
+  rc = exec(pg, "SAVEPOINT events", "cannot copy events");
+  if (!rc) rc = copy_to(pg, "event", &dup);
+  if (!rc) rc = exec(pg, "RELEASE SAVEPOINT events", "cannot copy events");
+  if (dup) {
+    rc = exec(pg, "ROLLBACK TO SAVEPOINT events", "cannot copy events");
+    if (!rc) rc = exec(pg, "RELEASE SAVEPOINT events", "cannot copy events");
+    if (!rc) rc = copy_to(pg, "event_stage", &dup);
+    if (!rc) pg->staged += pg->pending;
+  }
+  if (!rc) pg->pending = pg->rows.len = 0;
+  return rc;
+}
+
 int soc_pg_center_flush(soc_pg_center *pg, int64_t *late_dups) {
-  int rc = 0;
-  if (pg->pending) {
-    const char *v[EVENT_COLUMNS];
-    for (int i = 0; i < EVENT_COLUMNS; i++) {
-      pg->events[i].p[pg->events[i].len] = '}';
-      pg->events[i].p[pg->events[i].len + 1] = '\0';
-      v[i] = pg->events[i].p;
-    }
+  int rc = copy_out(pg);
+  if (!rc && late_dups && pg->staged) {
     PGresult *res = NULL;
-    rc = run(pg, P_EVENT, EVENT_COLUMNS, v, NULL, NULL, &res, "cannot store events");
+    rc = run(pg, P_EVENT, 0, NULL, NULL, NULL, &res, "cannot store events");
     if (!rc) {
-      pg->late_dups += (int64_t)pg->pending - strtoll(PQcmdTuples(res), NULL, 10);
+      pg->late_dups += (int64_t)pg->staged - strtoll(PQcmdTuples(res), NULL, 10);
       PQclear(res);
     }
-    pg->pending = 0;
-    for (int i = 0; i < EVENT_COLUMNS; i++) pg->events[i].len = 0;
+    pg->staged = 0;
   }
   if (late_dups) *late_dups = rc ? 0 : pg->late_dups;
   if (late_dups || rc) pg->late_dups = 0;
+  if (rc) pg->pending = pg->staged = pg->rows.len = 0;
   return rc;
 }
 
@@ -500,18 +640,22 @@ int soc_pg_center_event_put(soc_pg_center *pg, const soc_center_origin *o, const
   int day = day_of(ts);
   int rc = partition_for(pg, day);
   if (rc) return rc;
-  char dtext[16], part[16], off[24], recv[24];
-  day_text(day, dtext, sizeof dtext, 0);
-  snprintf(part, sizeof part, "%d", (int)o->partition);
-  snprintf(off, sizeof off, "%lld", (long long)o->offset);
-  snprintf(recv, sizeof recv, "%lld", (long long)o->received_ns);
-  const char *v[EVENT_COLUMNS] = {id, agent, host, ts, dtext, o->topic, part, off, recv, body};
-  for (int i = 0; i < EVENT_COLUMNS && !rc; i++)
-    rc = column_add(&pg->events[i], v[i], i == EVENT_COLUMNS - 1 ? len : strlen(v[i]));
-  if (rc) return fail(pg, rc, "out of memory for a batch of events");
+  /* the file's header before the first row: signature, flags, no extension */
+  static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+  if (!pg->rows.len) rc = put(&pg->rows, header, sizeof header);
+  const char *text[4] = {id, agent, host, ts};
+  if (!rc) rc = put_u16(&pg->rows, EVENT_COLUMNS);
+  for (int i = 0; i < 4 && !rc; i++) rc = put_field(&pg->rows, text[i], strlen(text[i]));
+  /* a date is days since 2000-01-01 */
+  if (!rc) rc = put_i32_field(&pg->rows, day - 10957);
+  if (!rc) rc = put_field(&pg->rows, o->topic, strlen(o->topic));
+  if (!rc) rc = put_i32_field(&pg->rows, o->partition);
+  if (!rc) rc = put_i64_field(&pg->rows, o->offset);
+  if (!rc) rc = put_i64_field(&pg->rows, o->received_ns);
+  if (!rc) rc = put_field(&pg->rows, body, len);
+  if (rc) return soc_pg_fail(pg, rc, "out of memory for a batch of events");
   pg->pending++;
-  if (pg->pending >= EVENT_ROWS || pg->events[EVENT_COLUMNS - 1].len >= EVENT_BYTES)
-    rc = soc_pg_center_flush(pg, NULL);
+  if (pg->pending >= EVENT_ROWS || pg->rows.len >= EVENT_BYTES) rc = copy_out(pg);
   return rc;
 }
 
@@ -655,12 +799,18 @@ int soc_pg_center_pending_seen(soc_pg_center *pg, const char *agent, const char 
   return run(pg, P_PENDING, 3, v, NULL, NULL, NULL, "cannot record a pending key");
 }
 
+int soc_pg_query(soc_pg_center *pg, const char *sql, int n, const char *const *v, const int *len,
+                 const int *fmt, int binary, ExecStatusType want, PGresult **out,
+                 const char *what) {
+  PGresult *res = PQexecParams(pg->conn, sql, n, NULL, v, len, fmt, binary);
+  return hand_over(pg, res, want, out, what);
+}
+
 /* One unprepared statement with text parameters (commands, not the hot
  * path). OUT: *out (may be NULL) as run's. */
 static int query(soc_pg_center *pg, const char *sql, int n, const char *const *v,
                  ExecStatusType want, PGresult **out, const char *what) {
-  PGresult *res = PQexecParams(pg->conn, sql, n, NULL, v, NULL, NULL, 0);
-  return hand_over(pg, res, want, out, what);
+  return soc_pg_query(pg, sql, n, v, NULL, NULL, 0, want, out, what);
 }
 
 int soc_pg_center_enrol(soc_pg_center *pg, const soc_center_enrolment *e) {
@@ -695,7 +845,7 @@ int soc_pg_center_revoke(soc_pg_center *pg, const char *agent, const char *by, c
                  " os_user = $3, at_ns = $4, prev_key = '' WHERE agent = $1",
                  4, v, PGRES_COMMAND_OK, &res, "cannot revoke a key");
   if (rc) return rc;
-  if (unchanged(res)) return fail(pg, -ENOENT, "agent '%s' is not enrolled", agent);
+  if (unchanged(res)) return soc_pg_fail(pg, -ENOENT, "agent '%s' is not enrolled", agent);
   return 0;
 }
 
@@ -726,7 +876,7 @@ int soc_pg_center_counters_scan(soc_pg_center *pg, soc_center_counter_cb cb, voi
   return rc;
 }
 
-#define INT(r, c) strtoll(PQgetvalue(res, r, c), NULL, 10)
+#define INT(r, c) SOC_PG_INT(res, r, c)
 
 int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *arg) {
   if (!pg || !cb) return -EINVAL;
@@ -795,29 +945,23 @@ int soc_pg_center_quarantine_scan(soc_pg_center *pg, size_t limit, soc_center_re
   const char *v[1] = {limit ? lim : NULL}; /* NULL: LIMIT ALL */
   PGresult *res = NULL;
   /* key and payload in binary: they are bytes as they came */
-  PGresult *got =
-      PQexecParams(pg->conn,
-                   "SELECT topic, partition, \"offset\", key, reason, detail, size,"
-                   " received_ns, payload FROM quarantine"
-                   " ORDER BY received_ns, topic, partition, \"offset\" LIMIT $1::bigint",
-                   1, NULL, v, NULL, NULL, 1);
-  int rc = hand_over(pg, got, PGRES_TUPLES_OK, &res, "cannot read the quarantine");
+  int rc = soc_pg_query(pg,
+                        "SELECT topic, partition, \"offset\", key, reason, detail, size,"
+                        " received_ns, payload FROM quarantine"
+                        " ORDER BY received_ns, topic, partition, \"offset\" LIMIT $1::bigint",
+                        1, v, NULL, NULL, 1, PGRES_TUPLES_OK, &res, "cannot read the quarantine");
   for (int r = 0; !rc && r < PQntuples(res); r++) {
     uint32_t part;
-    uint64_t num[3];
     memcpy(&part, PQgetvalue(res, r, 1), 4);
-    memcpy(&num[0], PQgetvalue(res, r, 2), 8);
-    memcpy(&num[1], PQgetvalue(res, r, 6), 8);
-    memcpy(&num[2], PQgetvalue(res, r, 7), 8);
     soc_center_rejected q = {.topic = PQgetvalue(res, r, 0),
                              .partition = (int32_t)be32toh(part),
-                             .offset = (int64_t)be64toh(num[0]),
+                             .offset = soc_pg_int8(res, r, 2),
                              .key = PQgetvalue(res, r, 3),
                              .key_len = (size_t)PQgetlength(res, r, 3),
                              .reason = PQgetvalue(res, r, 4),
                              .detail = PQgetvalue(res, r, 5),
-                             .size = (int64_t)be64toh(num[1]),
-                             .received_ns = (int64_t)be64toh(num[2]),
+                             .size = soc_pg_int8(res, r, 6),
+                             .received_ns = soc_pg_int8(res, r, 7),
                              .payload = PQgetvalue(res, r, 8),
                              .payload_len = (size_t)PQgetlength(res, r, 8)};
     rc = cb(arg, &q);

@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static soc_collector_config *cfg;
 static soc_center *center;
 static soc_store *store;
+static soc_centerdb *db; /* over store, for center.c */
 
 /* A state folder of its own, the configuration and center.db: once. */
 static void setup(void) {
@@ -63,6 +64,7 @@ static void setup(void) {
     fprintf(stderr, "fuzz_center: %s\n", err);
     abort();
   }
+  if (soc_centerdb_wrap(store, &db) < 0) abort();
 }
 
 static void one(const uint8_t *msg, size_t len) {
@@ -81,9 +83,9 @@ static void one(const uint8_t *msg, size_t len) {
   soc_collector_verdict_clear(&v);
   if (rc != SOC_COLLECTOR_OK) return; /* quarantined: fuzz_collector's part */
   memset(why, 0xff, sizeof why);
-  rc = evidence ? soc_center_evidence_in(center, store, AGENT, m.payload, m.len, NOW_NS, &dup, why,
+  rc = evidence ? soc_center_evidence_in(center, db, AGENT, m.payload, m.len, NOW_NS, &dup, why,
                                          sizeof why)
-                : soc_center_report_in(center, store, AGENT, m.payload, m.len, NOW_NS, &dup, why,
+                : soc_center_report_in(center, db, AGENT, m.payload, m.len, NOW_NS, &dup, why,
                                        sizeof why);
   if (rc == 1 && !memchr(why, '\0', sizeof why)) __builtin_trap();
   if ((rc < 0 && rc != -ENOMEM) || rc > 1) __builtin_trap();
@@ -92,7 +94,7 @@ static void one(const uint8_t *msg, size_t len) {
 
 static int view_one(void *arg, const soc_center_report *r) {
   soc_center_view v;
-  int rc = soc_center_view_of(center, store, r, *(int64_t *)arg, &v);
+  int rc = soc_center_view_of(center, db, r, *(int64_t *)arg, &v);
   soc_center_view_clear(&v);
   return rc == -EBADMSG ? 0 : rc;
 }
@@ -110,10 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int64_t later_s = NOW_NS / 1000000000 + 86400;
   soc_center_sum_row *rows = NULL;
   size_t flagged = 0, n = 0;
-  if (soc_center_sweep(center, store, NOW_NS + 86400000000000LL, &flagged) < 0) __builtin_trap();
+  if (soc_center_sweep(center, db, NOW_NS + 86400000000000LL, &flagged) < 0) __builtin_trap();
   if (soc_store_center_reports_scan(store, view_one, &later_s) < 0) __builtin_trap();
-  if (soc_center_summary(center, store, 0, NOW_NS + 86400000000000LL, &rows, &n) < 0)
-    __builtin_trap();
+  if (soc_center_summary(center, db, 0, NOW_NS + 86400000000000LL, &rows, &n) < 0) __builtin_trap();
   free(rows);
   soc_store_rollback(store);
   return 0;

@@ -4,17 +4,19 @@
 # of its own). The collector's `campaigns` finds the shared address with its
 # three agencies and counts, and not the others; each agency is sent a
 # notice on its decision topic, once; each agent keeps it and shows it in
-# `socctl alerts`.
+# `socctl alerts`. With SOC_TEST_STORE=postgresql (integration.campaigns_pg)
+# the center is on a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
 . "$SOC_SRC/tests/integration/detect_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 start_broker "$T"
 
 guess() { # file host address
@@ -30,6 +32,7 @@ kafka:
   topic_prefix: soc
   group_id: soccollector
 YAML
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 # the center's key, which the agents check its notices with
 CENTER_KEY=$(cd "$T" && center_key "$T/center.yaml")
 n=0
@@ -49,7 +52,7 @@ done
 C=(-c "$T/center.yaml")
 (cd "$T" && exec "$COLL" -c "$T/center.yaml" 2>"$T/collector.err") &
 CPID=$!
-alerts_in() { sqlite3 "$T/center/center.db" "select count(*) from message where topic='soc.alerts'" 2>/dev/null || echo 0; }
+alerts_in() { center_sql "select count(*) from message where topic='soc.alerts'" 2>/dev/null || echo 0; }
 for _ in $(seq 150); do
   [ "$(alerts_in)" -ge 6 ] && break
   sleep 0.2
@@ -78,7 +81,7 @@ expect_out "agency-north: "
 CHECKS=$((CHECKS + 1))
 grep -q "notice(s) to agencies recorded" <<<"$OUT" && fail "notices recorded twice"
 CHECKS=$((CHECKS + 1))
-[ "$(sqlite3 "$T/center/center.db" "select count(*) from decision where kind='notice'")" = 3 ] ||
+[ "$(center_sql "select count(*) from decision where kind='notice'")" = 3 ] ||
   fail "expected 3 notices in the center's decisions"
 
 # each agent reads its agency's topic and shows the notice

@@ -19,17 +19,20 @@
 #  - a decision whose command is killed while Kafka is down (committed, not
 #    delivered) leaves center.db unlocked, and the next collector to start
 #    delivers it exactly once.
+# With SOC_TEST_STORE=postgresql (integration.center_reports_pg) the same
+# runs with the center on a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
 . "$SOC_SRC/tests/integration/detect_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $T"
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_broker "$T" --partitions 2
 
 mkdir -p "$T/a"
@@ -52,6 +55,7 @@ kafka:
   group_id: soccollector
   properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
 YAML
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
 C=(-c "$T/center.yaml")
 run "$COLL" "${C[@]}" --check-config
@@ -85,8 +89,8 @@ C2=$!
 
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "verified"; }
 events_in() { [ "$("$COLL" "${C[@]}" events --count 2>/dev/null)" = "$LINES" ]; }
-wait_for 15 "the bundle verified" bundle_ok || cat "$T/c1.err" "$T/c2.err" | tail -5 >&2
-wait_for 15 "$LINES events in" events_in || echo "  events: $("$COLL" "${C[@]}" events --count)" >&2
+wait_for 60 "the bundle verified" bundle_ok || cat "$T/c1.err" "$T/c2.err" | tail -5 >&2
+wait_for 60 "$LINES events in" events_in || echo "  events: $("$COLL" "${C[@]}" events --count)" >&2
 
 run "$COLL" "${C[@]}" incidents --json --now "$(at 2000)"
 expect_status 0
@@ -125,7 +129,7 @@ resend_as_ag1() { # topic < lines of key<TAB>payload
 }
 resend_as_ag1 soc.evidence <"$T/tampered"
 failed_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "${BID}x .*failed"; }
-wait_for 15 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
+wait_for 60 "the tampered bundle flagged" failed_ok || "$COLL" "${C[@]}" evidence >&2
 run "$COLL" "${C[@]}" evidence
 expect_out "sha256"
 ls "$T"/center/evidence/failed/*.tar >/dev/null 2>&1 || fail "nothing in evidence/failed"
@@ -136,8 +140,10 @@ expect_status 1
 consume soc.reports | cut -f3- >"$T/reports.replay"
 resend_as_ag1 soc.reports <"$T/reports.replay"
 dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); n=sum(v.get("duplicates",0) for v in d.values()); sys.exit(0 if n >= int(sys.argv[1]) else 1)' "$(wc -l <"$T/reports.replay")"; }
-wait_for 15 "the replayed reports seen as duplicates" dups
-check_py "one report row, every revision once" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); assert db.execute("select count(*) from report").fetchone()[0]==1; n=db.execute("select count(*), count(distinct revision) from report_revision").fetchone(); assert n[0]==n[1]>=3, n' "$T/center/center.db"
+wait_for 60 "the replayed reports seen as duplicates" dups
+check_py "one report row, every revision once" 'import sys; assert sys.argv[1]=="1", sys.argv; n=[int(x) for x in sys.argv[2].split("|")]; assert n[0]==n[1]>=3, n' \
+  "$(center_sql "select count(*) from report")" \
+  "$(center_sql "select count(*), count(distinct revision) from report_revision")"
 
 # --- the archive corrupted on disk
 printf 'X' | dd of="$ARCH" bs=1 seek=700 conv=notrunc 2>/dev/null
@@ -186,7 +192,8 @@ run "$COLL" "${C[@]}" incidents --json --now "$(at 13000)"
 check_py "support met" 'import json,sys; c={x["step"]: x for x in json.loads(sys.argv[1])[0]["clocks"]}; assert c["support"]["status"]=="met", c' "$OUT"
 
 # the collectors do not consume their own decisions
-check_py "no center topic consumed" 'import sys,sqlite3; db=sqlite3.connect(sys.argv[1]); n=db.execute("select (select count(*) from message where topic like \"soc.center.%\") + (select count(*) from quarantine where topic like \"soc.center.%\")").fetchone()[0]; assert n==0, n' "$T/center/center.db"
+check_py "no center topic consumed" 'import sys; assert sys.argv[1]=="0", sys.argv' \
+  "$(center_sql "select (select count(*) from message where topic like 'soc.center.%') + (select count(*) from quarantine where topic like 'soc.center.%')")"
 run "$COLL" "${C[@]}" review nope/1 --by x
 expect_status 1
 expect_err "no report nope/1"
@@ -201,27 +208,35 @@ for n in 1 2; do
 done
 
 # --- a decision committed while Kafka is down, its command killed before any
-# delivery report: center.db is not write-locked meanwhile, the decision stays
+# delivery report: the store is not write-locked meanwhile, the decision stays
 # pending, and a collector that starts afterwards delivers it, once
 DB="$T/center/center.db"
 TOPIC=soc.center._e6_b8_ac_e8_a9_a6___e6_a9_9f_e9_97_9c
-pending() { sqlite3 "$DB" "select count(*) from decision where delivered_ns = 0"; }
+pending() { center_sql "select count(*) from decision where delivered_ns = 0"; }
+# center.db: another writer gets the write lock; PostgreSQL: the decision's
+# row is not held by an open transaction
+unlocked() {
+  if [ "$STORE" = postgresql ]; then
+    timeout 5 $PG_SQL "SET lock_timeout = '1s'; SELECT n FROM decision WHERE delivered_ns = 0 FOR UPDATE" >/dev/null
+  else
+    timeout 5 sqlite3 -cmd ".timeout 1000" "$DB" "BEGIN IMMEDIATE; ROLLBACK;"
+  fi
+}
 kill -USR1 "$BROKER_PID" # every broker down
 "$COLL" "${C[@]}" review "$RID" --by 技服中心 --level 3 --reason "contained" --at "$(at 13100)" \
   >"$T/late.out" 2>"$T/late.err" &
 LATE=$!
 one_pending() { [ "$(pending)" = 1 ]; }
-wait_for 15 "the decision committed before delivery" one_pending || cat "$T/late.err" >&2
-timeout 5 sqlite3 -cmd ".timeout 1000" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" ||
-  fail "center.db is write-locked while a decision waits for Kafka"
+wait_for 60 "the decision committed before delivery" one_pending || cat "$T/late.err" >&2
+unlocked || fail "the store is write-locked while a decision waits for Kafka"
 kill -9 $LATE
 wait $LATE 2>/dev/null
-DID=$(sqlite3 "$DB" "select id from decision where delivered_ns = 0")
+DID=$(center_sql "select id from decision where delivered_ns = 0")
 kill -USR2 "$BROKER_PID"
 "$COLL" -c "$T/center.yaml" 2>"$T/c3.err" &
 C3=$!
 none_pending() { [ "$(pending)" = 0 ]; }
-wait_for 15 "the pending decision delivered" none_pending || tail -5 "$T/c3.err" >&2
+wait_for 60 "the pending decision delivered" none_pending || tail -5 "$T/c3.err" >&2
 consume "$TOPIC" >"$T/decisions2"
 check_py "the decision delivered once, after the restart" '
 import json, sys

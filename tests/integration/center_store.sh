@@ -4,18 +4,22 @@
 # file the agent starts with a store that went back (and a new id), and the
 # collector flags the agent (`agents`, `agents --json`) and records an alert
 # (`stats`), once.
+# With SOC_TEST_STORE=postgresql (integration.center_store_pg) the center is on
+# a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 start_broker "$T"
 mkdir -p "$T/a/logs"
 agent_config "$T/a" st "logs/app.log"
 center_config "$T/center.yaml" "$T/center"
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 enroll_agent "$T/center.yaml" "$T/a/agent.yaml" || fail "cannot enrol st"
 "$COLL" -c "$T/center.yaml" 2>"$T/c.err" &
 CPID=$!

@@ -5,15 +5,19 @@
 # removed unread. At the next start the collector is moved on to the oldest
 # message left (auto.offset.reset); it counts the messages it never saw
 # ("expired" in stats), says which offsets, and records an alert.
+# With SOC_TEST_STORE=postgresql (integration.collector_expired_pg) the center is on
+# a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 start_broker "$T" --partitions 1
 center_config "$T/center.yaml" "$T/center"
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 produce() { # n size
   python3 -c 'import sys; n, k = int(sys.argv[1]), int(sys.argv[2]); sys.stdout.write(("m" * k + "\n") * n)' "$1" "$2" |
     kcat -P -b "$BOOTSTRAP" -t soc.events -p 0 || fail "kcat produce"

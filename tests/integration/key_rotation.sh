@@ -5,15 +5,18 @@
 # still taken (it may arrive after the rotation: four partitions). A
 # certificate from any other key rotates nothing, and a rotation replayed
 # changes nothing.
+# With SOC_TEST_STORE=postgresql (integration.key_rotation_pg) the center is on
+# a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 COLL="$SOC_BIN/collector/soccollector"
 SIGN="$SOC_BIN/tests/socsign"
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 start_broker "$T" --partitions 4
 mkdir -p "$T/logs"
 agent_config "$T" a1 "logs/app.log"
@@ -22,6 +25,7 @@ cat >"$T/center.yaml" <<YAML
 collector: { id: center, state_dir: center }
 kafka: { brokers: "$BOOTSTRAP", topic_prefix: soc, group_id: soccollector }
 YAML
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 C=(-c "$T/center.yaml")
 enroll_agent "$T/center.yaml" "$T/agent.yaml" || fail "cannot enrol a1"
 fpr() { sed -n 's/^fingerprint: *//p'; }
@@ -58,7 +62,7 @@ CPID=$!
 all_in() { [ "$("$COLL" "${C[@]}" events --count --agent a1)" = 200 ]; }
 for _ in $(seq 150); do all_in && break; sleep 0.2; done
 all_in || fail "events: $("$COLL" "${C[@]}" events --count --agent a1) of 200 (quarantine: $("$COLL" "${C[@]}" quarantine | cut -c1-160))"
-q() { sqlite3 "$T/center/center.db" "select count(*) from quarantine"; }
+q() { center_sql "select count(*) from quarantine"; }
 for _ in $(seq 50); do [ "$(q)" = 1 ] && break; sleep 0.2; done
 run "$COLL" "${C[@]}" agents
 expect_out "a1                       enrolled $NEW  agency test, by test"

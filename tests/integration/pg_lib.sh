@@ -54,3 +54,33 @@ stop_pg() {
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
   [ -n "${KEEP:-}" ] || rm -rf "$PG_DIR"
 }
+
+# The center's store, for the collector tests that run on either: their _pg
+# variants (tests/CMakeLists.txt) set SOC_TEST_STORE=postgresql.
+#   center_store FILE...  on PostgreSQL starts the cluster (once) and points
+#                         each collector configuration FILE at it; on
+#                         center.db does nothing
+#   center_sql SQL        runs SQL (written for both) on the store: center.db
+#                         at $CENTER_DB (default $T/center/center.db), or the
+#                         cluster's database; rows on stdout, columns by |
+STORE=${SOC_TEST_STORE:-sqlite}
+
+center_store() {
+  [ "$STORE" = postgresql ] || return 0
+  if [ -z "${PG_URL:-}" ]; then
+    start_pg || return 1
+  fi
+  local f
+  for f in "$@"; do
+    sed -i "s|^collector: { |collector: { store: \"$PG_URL\", |" "$f"
+    grep -q "store: \"$PG_URL\"" "$f" || return 1
+  done
+}
+
+center_sql() {
+  if [ "$STORE" = postgresql ]; then
+    $PG_SQL "$1"
+  else
+    sqlite3 "${CENTER_DB:-$T/center/center.db}" "$1"
+  fi
+}

@@ -20,10 +20,13 @@
 # its own, mallory's messages are in quarantine with their reasons, the
 # unknown key is pending. Last, orphan chunks (no manifest ever) expire,
 # counted.
+# With SOC_TEST_STORE=postgresql (integration.signed_attacks_pg) the center
+# is on a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
 . "$SOC_SRC/tests/integration/detect_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
@@ -31,7 +34,7 @@ COLL="$SOC_BIN/collector/soccollector"
 SIGN="$SOC_BIN/tests/socsign"
 T=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $T"
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_broker "$T" --partitions 1 # one partition: mallory's messages come first
 
 # the victim, and a rehearsal copy of it that forwards under another prefix
@@ -48,6 +51,7 @@ cat >"$T/center.yaml" <<YAML
 collector: { id: center, state_dir: center, orphan_chunks_after: 1s }
 kafka: { brokers: "$BOOTSTRAP", topic_prefix: soc, group_id: soccollector }
 YAML
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 C=(-c "$T/center.yaml")
 enroll_agent "$T/center.yaml" "$T/victim/agent.yaml" || fail "cannot enrol victim"
 # a name with a terminal title sequence is refused, not recorded
@@ -126,25 +130,23 @@ victim_events() { [ "$("$COLL" "${C[@]}" events --count --agent victim)" = "$LIN
 wait_for victim_events || fail "pre-empted event ids: victim has $("$COLL" "${C[@]}" events --count --agent victim) of $LINES events"
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "^$BID .*verified"; }
 wait_for bundle_ok || fail "evidence squatting: $("$COLL" "${C[@]}" evidence)"
-quarantined() { [ "$(sqlite3 "$T/center/center.db" "select count(*) from quarantine")" = 27 ]; }
-wait_for quarantined || fail "quarantine holds $(sqlite3 "$T/center/center.db" "select count(*) from quarantine") of 27"
+quarantined() { [ "$(center_sql "select count(*) from quarantine")" = 27 ]; }
+wait_for quarantined || fail "quarantine holds $(center_sql "select count(*) from quarantine") of 27"
 CHECKS=$((CHECKS + 3))
 
-DB="$T/center/center.db"
 check_py "mallory's events: refused in the victim's name, stored apart in mal's" '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-assert db.execute("select count(*) from event where agent = ? and body like ?", ("victim", "%forged%")).fetchone()[0] == 0
-assert db.execute("select count(*) from event where agent = ?", ("mal",)).fetchone()[0] == 20
-shared = db.execute("select count(*) from event a join event b on a.id = b.id where a.agent = ? and b.agent = ?", ("victim", "mal")).fetchone()[0]
-assert shared == 20, shared' "$DB"
+import sys
+assert sys.argv[1:] == ["0", "20", "20"], sys.argv[1:]' \
+  "$(center_sql "select count(*) from event where agent = 'victim' and body like '%forged%'")" \
+  "$(center_sql "select count(*) from event where agent = 'mal'")" \
+  "$(center_sql "select count(*) from event a join event b on a.id = b.id where a.agent = 'victim' and b.agent = 'mal'")"
 check_py "forged report: the victim's report is the one it filed, no notification for a forgery" '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute("select id, level, revision from report order by id").fetchall()
-assert len(rows) == 1 and rows[0][0] == "victim/" + sys.argv[2] and rows[0][1] == 3 and rows[0][2] < 99, rows
-n = db.execute("select count(*) from notification where level = 4").fetchone()[0]
-assert n == 0, n' "$DB" "$D"
+import sys
+rows = [r.split("|") for r in sys.argv[1].splitlines()]
+assert len(rows) == 1 and rows[0][0] == "victim/" + sys.argv[3] and rows[0][1] == "3" and int(rows[0][2]) < 99, rows
+assert sys.argv[2] == "0", sys.argv[2]' \
+  "$(center_sql "select id, level, revision from report order by id")" \
+  "$(center_sql "select count(*) from notification where level = 4")" "$D"
 run "$COLL" "${C[@]}" agents --json
 echo "$OUT" >"$T/agents.json"
 check_py "forged heartbeat: the anchor is the victim's own, the newcomer pending" '
@@ -183,24 +185,23 @@ assert any(r["details"].get("os_user") for r in rows if isinstance(r["details"],
 
 # --- orphan chunks: mal'"'"'s own bundle, whose manifest never comes, expires
 printf '%s' "$CHUNK" | sed "s|$BID|mal/7/evidence|; s|victim/$D|mal/7|" | as mal "$T/mal.key" soc.evidence mal/7/evidence
-orphan_in() { [ "$(sqlite3 "$DB" "select count(*) from evidence_chunk where bundle = 'mal/7/evidence'")" = 1 ]; }
+orphan_in() { [ "$(center_sql "select count(*) from evidence_chunk where bundle = 'mal/7/evidence'")" = 1 ]; }
 wait_for orphan_in || fail "mal's chunk was not kept"
 kill -TERM $CPID
 wait $CPID
 sleep 1.1 # collector.orphan_chunks_after
 "$COLL" "${C[@]}" 2>>"$T/c.err" &
 CPID=$!
-orphan_gone() { [ "$(sqlite3 "$DB" "select count(*) from evidence_chunk where bundle = 'mal/7/evidence'")" = 0 ]; }
+orphan_gone() { [ "$(center_sql "select count(*) from evidence_chunk where bundle = 'mal/7/evidence'")" = 0 ]; }
 wait_for orphan_gone || fail "the orphan chunk did not expire"
 CHECKS=$((CHECKS + 1))
 run "$COLL" "${C[@]}" stats --json
 check_py "orphan chunks counted, the victim's bundle kept" '
-import json, sqlite3, sys
+import json, sys
 s = json.loads(sys.argv[1])["center"]
 assert s["orphan_chunks_expired"] >= 1 and s["orphan_bytes_expired"] >= 4, s
-db = sqlite3.connect(sys.argv[2])
-assert db.execute("select count(*) from evidence_chunk where bundle = ?", (sys.argv[3],)).fetchone()[0] >= 1' \
-  "$OUT" "$DB" "$BID"
+assert int(sys.argv[2]) >= 1, sys.argv[2]' \
+  "$OUT" "$(center_sql "select count(*) from evidence_chunk where bundle = '$BID'")"
 kill -TERM $CPID
 wait $CPID
 expect_status 0

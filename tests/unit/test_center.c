@@ -5,13 +5,16 @@
  * supervisor review is flagged once; the center's re-level recomputes the
  * clocks; the support dispatch clock runs from the review; bundles that
  * verify and bundles that fail are filed apart; the summary counts per
- * agency, level and category; the center's topic names for odd agency ids. */
+ * agency, level and category; the center's topic names for odd agency ids.
+ * With SOC_TEST_PG_URL (unit.center_pg, tests/unit/center_pg.sh) the same
+ * tests run on PostgreSQL (lib/pgstore), each on an emptied database. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include "center.h"
@@ -29,9 +32,24 @@ static int64_t t0; /* discovery: 2026-03-02T01:00Z */
 typedef struct fixture {
   soc_collector_config *cfg;
   soc_center *c;
-  soc_store *s;
+  soc_store *s;     /* center.db, or NULL on PostgreSQL */
+  soc_centerdb *db; /* over s, or PostgreSQL's */
   soc_regime *g;
 } fixture;
+
+/* Drops every table of the database at url: each test starts on an empty
+ * one, as it does on a new center.db. */
+static void empty_database(const char *url) {
+  PGconn *conn = PQconnectdb(url);
+  assert_int_equal(PQstatus(conn), CONNECTION_OK);
+  PGresult *res = PQexec(conn,
+                         "SET client_min_messages TO warning;"
+                         "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) fprintf(stderr, "%s", PQerrorMessage(conn));
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  PQfinish(conn);
+}
 
 static int setup(void **state) {
   static int n;
@@ -44,11 +62,13 @@ static int setup(void **state) {
   snprintf(name, sizeof name, "c%d", ++n);
   snprintf(path, sizeof path, "%s/%s", test_dir(), name);
   assert_int_equal(mkdir(path, 0700), 0);
+  const char *pg = getenv("SOC_TEST_PG_URL");
+  if (pg) empty_database(pg);
   snprintf(yaml, sizeof yaml,
-           "collector: { id: t, state_dir: %s }\n"
+           "collector: { id: t, state_dir: %s%s%s%s }\n"
            "center: { regime: tw-2026 }\n"
            "kafka: { brokers: \"127.0.0.1:9\", topic_prefix: soc, group_id: g }\n",
-           path);
+           path, pg ? ", store: \"" : "", pg ? pg : "", pg ? "\"" : "");
   snprintf(name, sizeof name, "c%d.yaml", n);
   int rc = soc_collector_config_load(write_file(name, yaml), 0, &f->cfg, d);
   if (rc) soc_diag_print(d, stderr);
@@ -56,7 +76,12 @@ static int setup(void **state) {
   soc_diag_free(d);
   assert_int_equal(soc_center_new(f->cfg, &f->c), 0);
   snprintf(path + strlen(path), sizeof path - strlen(path), "/center.db");
-  assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &f->s, err, sizeof err), 0);
+  if (pg) {
+    assert_int_equal(soc_centerdb_open(f->cfg, &f->db), 0);
+  } else {
+    assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &f->s, err, sizeof err), 0);
+    assert_int_equal(soc_centerdb_wrap(f->s, &f->db), 0);
+  }
   d = soc_diag_new();
   assert_int_equal(soc_regime_load_named(NULL, "tw-2026", &f->g, d), 0);
   soc_diag_free(d);
@@ -66,6 +91,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
+  soc_centerdb_free(f->db);
   soc_store_close(f->s);
   soc_center_free(f->c);
   soc_regime_free(f->g);
@@ -100,7 +126,8 @@ static fjson_object *new_report(int64_t number, int level, const char *agency,
 static int send_as(fixture *f, fjson_object *r, const char *agent, int64_t at_ns, int *dup) {
   char why[256] = "";
   const char *body = fjson_object_to_json_string_ext(r, FJSON_TO_STRING_PLAIN);
-  int rc = soc_center_report_in(f->c, f->s, agent, body, strlen(body), at_ns, dup, why, sizeof why);
+  int rc =
+      soc_center_report_in(f->c, f->db, agent, body, strlen(body), at_ns, dup, why, sizeof why);
   if (rc == 1) fprintf(stderr, "refused: %s\n", why);
   return rc;
 }
@@ -141,7 +168,7 @@ static int copy_row(void *arg, const soc_center_report *r) {
 static row_copy get(fixture *f, const char *id) {
   row_copy x;
   memset(&x, 0, sizeof x);
-  assert_int_equal(soc_store_center_report_get(f->s, id, copy_row, &x), 0);
+  assert_int_equal(soc_centerdb_report_get(f->db, id, copy_row, &x), 0);
   return x;
 }
 
@@ -150,7 +177,7 @@ static void view(fixture *f, const char *id, int64_t now_s, soc_center_view *v) 
   row_copy x = get(f, id);
   soc_center_report r = {
       .id = id, .agency = "", .state = x.state, .body = x.body, .flagged_ns = x.flagged_ns};
-  assert_int_equal(soc_center_view_of(f->c, f->s, &r, now_s, v), 0);
+  assert_int_equal(soc_center_view_of(f->c, f->db, &r, now_s, v), 0);
 }
 
 static int count_one(void *arg, const char *report, int level, const char *who, int64_t at) {
@@ -162,7 +189,7 @@ static int count_one(void *arg, const char *report, int level, const char *who, 
 /* notifications of report id by level (index 0-4) */
 static void notes(fixture *f, const char *id, size_t out[5]) {
   memset(out, 0, 5 * sizeof *out);
-  assert_int_equal(soc_store_center_notifications_scan(f->s, id, count_one, out), 0);
+  assert_int_equal(soc_centerdb_notifications_scan(f->db, id, count_one, out), 0);
 }
 
 /* A decision of the center's as center_cli records it. */
@@ -174,9 +201,9 @@ static void decide(fixture *f, const char *report, const char *kind, int64_t at_
   snprintf(body, sizeof body,
            "{\"id\":\"%s\",\"report\":\"%s\",\"kind\":\"%s\",\"by\":\"TWCERT\"%s}", id, report,
            kind, extra ? extra : "");
-  assert_int_equal(soc_store_center_decision_put(f->s, n, id, report, kind, at_ns, "TWCERT",
-                                                 "soc.center.a", body),
-                   0);
+  assert_int_equal(
+      soc_centerdb_decision_put(f->db, n, id, report, kind, at_ns, "TWCERT", "soc.center.a", body),
+      0);
 }
 
 static void revisions(void **state) {
@@ -204,7 +231,7 @@ static void revisions(void **state) {
   /* another agent may not speak for web01's report; nor is junk a report */
   assert_int_equal(send_as(f, r, "web02", t0 + 3 * H * NS, &dup), 1);
   char why2[128];
-  assert_int_equal(soc_center_report_in(f->c, f->s, "web01", "{\"schema\":\"x\"}", 14, t0, &dup,
+  assert_int_equal(soc_center_report_in(f->c, f->db, "web01", "{\"schema\":\"x\"}", 14, t0, &dup,
                                         why2, sizeof why2),
                    1);
   assert_non_null(strstr(why2, "not a report"));
@@ -253,22 +280,22 @@ static void overdue_review_flagged(void **state) {
   assert_int_equal(v.review_status, SOC_DEADLINE_OPEN);
   assert_int_equal(v.review_due, filed / NS + 2 * H);
   soc_center_view_clear(&v);
-  assert_int_equal(soc_center_sweep(f->c, f->s, filed + 2 * H * NS, &flagged), 0);
+  assert_int_equal(soc_center_sweep(f->c, f->db, filed + 2 * H * NS, &flagged), 0);
   assert_int_equal(flagged, 0);
   assert_int_equal(get(f, "web01/4").flagged_ns, 0);
-  assert_int_equal(soc_center_sweep(f->c, f->s, filed + (2 * H + 1) * NS, &flagged), 0);
+  assert_int_equal(soc_center_sweep(f->c, f->db, filed + (2 * H + 1) * NS, &flagged), 0);
   assert_int_equal(flagged, 1);
   row_copy x = get(f, "web01/4");
   assert_int_equal(x.flagged_ns, filed + (2 * H + 1) * NS);
   /* the first flag stays */
-  assert_int_equal(soc_center_sweep(f->c, f->s, filed + 5 * H * NS, &flagged), 0);
+  assert_int_equal(soc_center_sweep(f->c, f->db, filed + 5 * H * NS, &flagged), 0);
   assert_int_equal(flagged, 0);
   assert_int_equal(get(f, "web01/4").flagged_ns, filed + (2 * H + 1) * NS);
   /* a reviewed report is not flagged however late it is looked at */
   fjson_object *ok = new_report(5, 3, "Agency A", "intrusion");
   file_and_send(f, ok, filed);
   decide(f, "web01/5", "review", filed + H * NS, ",\"result\":\"fine\"");
-  assert_int_equal(soc_center_sweep(f->c, f->s, filed + 9 * H * NS, &flagged), 0);
+  assert_int_equal(soc_center_sweep(f->c, f->db, filed + 9 * H * NS, &flagged), 0);
   assert_int_equal(flagged, 0);
   fjson_object_put(r);
   fjson_object_put(ok);
@@ -373,7 +400,7 @@ static int evidence(fixture *f, const char *json) {
   int dup = -1;
   char why[256] = "";
   int rc =
-      soc_center_evidence_in(f->c, f->s, "web01", json, strlen(json), t0, &dup, why, sizeof why);
+      soc_center_evidence_in(f->c, f->db, "web01", json, strlen(json), t0, &dup, why, sizeof why);
   if (rc) fprintf(stderr, "evidence: %d %s\n", rc, why);
   return rc;
 }
@@ -419,7 +446,7 @@ static void evidence_kept_apart(void **state) {
   snprintf(failed_dir, sizeof failed_dir, "%s/evidence/failed/", f->cfg->collector.state_dir);
 
   send_bag(f, &good, &good);
-  assert_int_equal(soc_store_center_bundle_get(f->s, "web01/b1", copy_bundle, &b), 0);
+  assert_int_equal(soc_centerdb_bundle_get(f->db, "web01/b1", copy_bundle, &b), 0);
   assert_string_equal(b.state, "verified");
   assert_memory_equal(b.path, good_dir, strlen(good_dir));
   assert_null(strstr(b.path, "/failed/"));
@@ -429,22 +456,22 @@ static void evidence_kept_apart(void **state) {
   /* chunks that hash right one by one but are not the archive the manifest
    * names: rebuilt, refused, filed under failed/ */
   send_bag(f, &real, &fake);
-  assert_int_equal(soc_store_center_bundle_get(f->s, "web01/b2", copy_bundle, &b), 0);
+  assert_int_equal(soc_centerdb_bundle_get(f->db, "web01/b2", copy_bundle, &b), 0);
   assert_string_equal(b.state, "failed");
   assert_memory_equal(b.path, failed_dir, strlen(failed_dir));
   assert_int_equal(stat(b.path, &st), 0);
 
   /* the good one re-checked from disk: still verified; altered on disk: moved apart */
   char what[300];
-  assert_int_equal(soc_store_center_bundle_get(f->s, "web01/b1", copy_bundle, &b), 0);
-  assert_int_equal(soc_center_bundle_recheck(f->c, f->s, "web01/b1", t0, what, sizeof what), 0);
+  assert_int_equal(soc_centerdb_bundle_get(f->db, "web01/b1", copy_bundle, &b), 0);
+  assert_int_equal(soc_center_bundle_recheck(f->c, f->db, "web01/b1", t0, what, sizeof what), 0);
   FILE *fp = fopen(b.path, "r+b");
   assert_non_null(fp);
   fseek(fp, 600, SEEK_SET);
   fputc('X', fp);
   fclose(fp);
-  assert_int_equal(soc_center_bundle_recheck(f->c, f->s, "web01/b1", t0, what, sizeof what), 1);
-  assert_int_equal(soc_store_center_bundle_get(f->s, "web01/b1", copy_bundle, &b), 0);
+  assert_int_equal(soc_center_bundle_recheck(f->c, f->db, "web01/b1", t0, what, sizeof what), 1);
+  assert_int_equal(soc_centerdb_bundle_get(f->db, "web01/b1", copy_bundle, &b), 0);
   assert_string_equal(b.state, "failed");
   assert_memory_equal(b.path, failed_dir, strlen(failed_dir));
   soc_bundle_free(good.b);
@@ -468,7 +495,7 @@ static void summary_counts(void **state) {
   decide(f, "web01/11", "review", filed + H * NS, ",\"result\":\"ok\"");
   decide(f, "web01/15", "level", filed + H * NS, ",\"level\":3,\"reason\":\"core\"");
   /* 3 h after the filing: level 3 reviews (2 h) are late unless done */
-  assert_int_equal(soc_center_summary(f->c, f->s, 0, filed + 3 * H * NS, &rows, &n), 0);
+  assert_int_equal(soc_center_summary(f->c, f->db, 0, filed + 3 * H * NS, &rows, &n), 0);
   assert_int_equal(n, 4);
   const char *cat = soc_report_str(r[0], "event.category");
   assert_non_null(cat);
@@ -491,7 +518,7 @@ static void summary_counts(void **state) {
   assert_int_equal(rows[0].closed + rows[1].closed + rows[2].closed + rows[3].closed, 0);
   free(rows);
   /* discovered since after t0: none */
-  assert_int_equal(soc_center_summary(f->c, f->s, t0 + NS, filed, &rows, &n), 0);
+  assert_int_equal(soc_center_summary(f->c, f->db, t0 + NS, filed, &rows, &n), 0);
   assert_int_equal(n, 0);
   free(rows);
   for (int i = 0; i < 5; i++) fjson_object_put(r[i]);
@@ -513,20 +540,20 @@ static void decisions_pending_until_delivered(void **state) {
   int64_t seen[4] = {0};
   decide(f, "web01/20", "review", t0, ",\"result\":\"ok\"");
   decide(f, "web01/21", "support", t0, NULL);
-  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(soc_centerdb_decisions_pending(f->db, list_pending, seen), 0);
   assert_int_equal(seen[0], 2);
   assert_true(seen[1] < seen[2]); /* oldest first */
-  assert_int_equal(soc_store_center_decision_delivered(f->s, seen[1], t0 + NS), 0);
+  assert_int_equal(soc_centerdb_decision_delivered(f->db, seen[1], t0 + NS), 0);
   int64_t first = seen[1], second = seen[2];
   memset(seen, 0, sizeof seen);
-  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(soc_centerdb_decisions_pending(f->db, list_pending, seen), 0);
   assert_int_equal(seen[0], 1);
   assert_int_equal(seen[1], second);
   /* a second acknowledgement (a re-send) changes nothing */
-  assert_int_equal(soc_store_center_decision_delivered(f->s, first, t0 + 9 * NS), 0);
-  assert_int_equal(soc_store_center_decision_delivered(f->s, second, t0 + 2 * NS), 0);
+  assert_int_equal(soc_centerdb_decision_delivered(f->db, first, t0 + 9 * NS), 0);
+  assert_int_equal(soc_centerdb_decision_delivered(f->db, second, t0 + 2 * NS), 0);
   memset(seen, 0, sizeof seen);
-  assert_int_equal(soc_store_center_decisions_pending(f->s, list_pending, seen), 0);
+  assert_int_equal(soc_centerdb_decisions_pending(f->db, list_pending, seen), 0);
   assert_int_equal(seen[0], 0);
 }
 
