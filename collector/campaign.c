@@ -106,7 +106,7 @@ static int was_told(void *arg, const char *kind, int64_t at_ns, const char *body
 
 /* Records the notice of campaign c for agency a, unless it was sent before.
  * OUT: *n the decision's number, 0 when none was recorded. */
-static int notice(const soc_collector_config *cfg, soc_store *s, const campaign *c,
+static int notice(const soc_collector_config *cfg, soc_center_store *s, const campaign *c,
                   const agency_count *a, int64_t now_ns, int64_t since_ns, int64_t *n) {
   char report[512], topic[SOC_CENTER_TOPIC_MAX + 1], did[128], at[SOC_EVENT_TIME_BUF],
       since[SOC_EVENT_TIME_BUF], reason[768];
@@ -188,10 +188,10 @@ static void print_campaigns(const gather *g, int json) {
   }
 }
 
-int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, int64_t since_ns,
-                      int64_t now_ns, int64_t *ns, size_t *made) {
+int soc_campaigns_run(const soc_collector_config *cfg, soc_center_store *s, int json,
+                      int64_t since_ns, int64_t now_ns, int64_t *ns, size_t *made) {
   gather g = {0};
-  int status = 1, rc = soc_store_begin(s);
+  int status = 1, rc = soc_center_store_begin(s);
   *made = 0;
   if (!rc) rc = soc_store_center_alert_sources(s, since_ns, add_row, &g);
   if (!rc) flush(&g);
@@ -202,11 +202,11 @@ int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, i
       rc = notice(cfg, s, &g.v[i], &g.v[i].ag[k], now_ns, since_ns, &n);
       if (!rc && n) ns[(*made)++] = n;
     }
-  if (!rc) rc = soc_store_commit(s);
+  if (!rc) rc = soc_center_store_commit(s);
   if (rc) {
     fprintf(stderr, "soccollector: campaigns: %s\n",
-            rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
-    if (soc_store_in_transaction(s)) soc_store_rollback(s);
+            rc == -ENOMEM ? strerror(ENOMEM) : soc_center_store_errmsg(s));
+    if (soc_center_store_in_transaction(s)) soc_center_store_rollback(s);
     *made = 0;
     goto out;
   }

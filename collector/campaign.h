@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_CAMPAIGN_MIN_AGENCIES 2  /* a source is a campaign at this many agencies */
 #define SOC_CAMPAIGN_NOTICES_MAX 256 /* notices recorded by one run */
@@ -26,7 +26,7 @@
  * and records a notice for each agency not told before, in one
  * transaction. OUT: ns[] (room for SOC_CAMPAIGN_NOTICES_MAX) the decision
  * numbers recorded, *made their count. Returns the exit status. */
-int soc_campaigns_run(const soc_collector_config *cfg, soc_store *s, int json, int64_t since_ns,
-                      int64_t now_ns, int64_t *ns, size_t *made);
+int soc_campaigns_run(const soc_collector_config *cfg, soc_center_store *s, int json,
+                      int64_t since_ns, int64_t now_ns, int64_t *ns, size_t *made);
 
 #endif

@@ -133,19 +133,19 @@ int soc_center_needs_sqlite(const soc_collector_config *cfg, const char *what) {
   return -ENOTSUP;
 }
 
-int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
+int soc_center_open(const soc_collector_config *cfg, soc_center_store **out) {
   char path[4096], err[600];
   if (soc_center_needs_sqlite(cfg, "this command") < 0) return -ENOTSUP;
   int rc = soc_center_state_file(cfg, "center.db", path, sizeof path);
   if (rc < 0) return rc;
-  rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  rc = soc_center_store_open(path, out, err, sizeof err);
   if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
   return rc;
 }
 
 /* ---- reports ---- */
 
-int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const char *payload,
+int soc_center_report_in(soc_center *c, soc_center_store *s, const char *agent, const char *payload,
                          size_t len, int64_t now_ns, int *dup, char *why, size_t why_len) {
   (void)c;
   int result = 1, current = 0;
@@ -278,7 +278,7 @@ static int copy_bundle(void *arg, const soc_center_bundle *b) {
 }
 
 /* Verifies archive against the manifest and files it as verified or failed. */
-static int file_bundle(soc_center *c, soc_store *s, const char *id, const uint8_t *archive,
+static int file_bundle(soc_center *c, soc_center_store *s, const char *id, const uint8_t *archive,
                        size_t len, const char *manifest, const char *early, int64_t now_ns) {
   soc_bundle_check check = {0};
   char path[4200];
@@ -300,7 +300,7 @@ static int file_bundle(soc_center *c, soc_store *s, const char *id, const uint8_
 }
 
 /* Once the manifest and every chunk are in: rebuild, verify, file. */
-static int try_complete(soc_center *c, soc_store *s, const char *id, int64_t now_ns) {
+static int try_complete(soc_center *c, soc_center_store *s, const char *id, int64_t now_ns) {
   bundle_copy x = {0};
   rebuild b = {0};
   int result = soc_store_center_bundle_get(s, id, copy_bundle, &x);
@@ -321,8 +321,9 @@ out:
   return result;
 }
 
-int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const void *payload,
-                           size_t len, int64_t now_ns, int *dup, char *why, size_t why_len) {
+int soc_center_evidence_in(soc_center *c, soc_center_store *s, const char *agent,
+                           const void *payload, size_t len, int64_t now_ns, int *dup, char *why,
+                           size_t why_len) {
   soc_bundle_msg m;
   int result = soc_bundle_msg_parse(payload, len, &m, why, why_len);
   *dup = 0;
@@ -366,7 +367,7 @@ out:
   return rc;
 }
 
-int soc_center_bundle_recheck(soc_center *c, soc_store *s, const char *id, int64_t now_ns,
+int soc_center_bundle_recheck(soc_center *c, soc_center_store *s, const char *id, int64_t now_ns,
                               char *what, size_t what_len) {
   bundle_copy x = {0};
   uint8_t *archive = NULL;
@@ -459,8 +460,8 @@ static soc_deadline_status judge(int64_t due, int64_t done, int64_t now_s) {
   return now_s && now_s > due ? SOC_DEADLINE_OVERDUE : SOC_DEADLINE_OPEN;
 }
 
-int soc_center_view_of(soc_center *c, soc_store *s, const soc_center_report *r, int64_t now_s,
-                       soc_center_view *v) {
+int soc_center_view_of(soc_center *c, soc_center_store *s, const soc_center_report *r,
+                       int64_t now_s, soc_center_view *v) {
   memset(v, 0, sizeof *v);
   v->doc = fjson_tokener_parse(r->body);
   if (!v->doc) return -EBADMSG;
@@ -506,7 +507,7 @@ void soc_center_view_clear(soc_center_view *v) {
 
 typedef struct sweep_ctx {
   soc_center *c;
-  soc_store *s;
+  soc_center_store *s;
   int64_t now_s;
   char **ids, **whys;
   size_t n, cap;
@@ -549,7 +550,7 @@ static int sweep_one(void *arg, const soc_center_report *r) {
   return rc == -EBADMSG ? 0 : rc; /* a document we cannot read is shown by incidents */
 }
 
-int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagged) {
+int soc_center_sweep(soc_center *c, soc_center_store *s, int64_t now_ns, size_t *flagged) {
   sweep_ctx x = {.c = c, .s = s, .now_s = now_ns / 1000000000};
   int result = soc_store_center_reports_scan(s, sweep_one, &x);
   /* Flagged after the scan: the rows are not changed under a running query. */
@@ -573,7 +574,7 @@ int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagge
 
 typedef struct sum_ctx {
   soc_center *c;
-  soc_store *s;
+  soc_center_store *s;
   int64_t since_ns, now_s;
   soc_center_sum_row *rows;
   size_t n, cap;
@@ -624,7 +625,7 @@ static int sum_one(void *arg, const soc_center_report *r) {
   return 0;
 }
 
-int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t now_ns,
+int soc_center_summary(soc_center *c, soc_center_store *s, int64_t since_ns, int64_t now_ns,
                        soc_center_sum_row **rows, size_t *n) {
   sum_ctx x = {.c = c, .s = s, .since_ns = since_ns, .now_s = now_ns / 1000000000};
   *rows = NULL;

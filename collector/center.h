@@ -22,7 +22,7 @@
 
 #include "soc/config.h"
 #include "soc/deadline.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 /* Who §3.3(三) says the center informs of a level 3-4 incident. */
 #define SOC_CENTER_NOTIFY_HSO "行政院國土安全辦公室 (Office of Homeland Security, Executive Yuan)"
@@ -39,13 +39,14 @@ void soc_center_free(soc_center *c); /* NULL is a no-op */
  * 1 when the document is not a report this agent may send (why says what;
  * the caller quarantines it), or a negative store error. OUT: *dup 1 when
  * this revision was there already. */
-int soc_center_report_in(soc_center *c, soc_store *s, const char *agent, const char *payload,
+int soc_center_report_in(soc_center *c, soc_center_store *s, const char *agent, const char *payload,
                          size_t len, int64_t now_ns, int *dup, char *why, size_t why_len);
 /* A message of <prefix>.evidence from agent: kept, and when its bundle is
  * complete, rebuilt, verified and written under state_dir/evidence/.
  * Returns as soc_center_report_in. */
-int soc_center_evidence_in(soc_center *c, soc_store *s, const char *agent, const void *payload,
-                           size_t len, int64_t now_ns, int *dup, char *why, size_t why_len);
+int soc_center_evidence_in(soc_center *c, soc_center_store *s, const char *agent,
+                           const void *payload, size_t len, int64_t now_ns, int *dup, char *why,
+                           size_t why_len);
 
 /* The center's view of one report as of now_s. */
 typedef struct soc_center_view {
@@ -60,14 +61,14 @@ typedef struct soc_center_view {
   int64_t support_due, support_done;
   int overdue; /* any clock overdue and not done */
 } soc_center_view;
-int soc_center_view_of(soc_center *c, soc_store *s, const soc_center_report *r, int64_t now_s,
-                       soc_center_view *v);
+int soc_center_view_of(soc_center *c, soc_center_store *s, const soc_center_report *r,
+                       int64_t now_s, soc_center_view *v);
 void soc_center_view_clear(soc_center_view *v);
 
 /* Flags every open report whose supervisor review is overdue as of now_ns
  * for the center's direct review (§3.3(一)). OUT: *flagged (may be NULL):
  * how many were newly flagged. */
-int soc_center_sweep(soc_center *c, soc_store *s, int64_t now_ns, size_t *flagged);
+int soc_center_sweep(soc_center *c, soc_center_store *s, int64_t now_ns, size_t *flagged);
 
 /* One row of the summary (§3.3(三)): the reports of one agency, level (the
  * center's view, so a re-level by the center counts) and category. */
@@ -79,13 +80,13 @@ typedef struct soc_center_sum_row {
 /* Counts the reports discovered since since_ns (0: all) as of now_ns,
  * sorted by agency, level, category. OUT: *rows (owned by the caller:
  * free()), *n. */
-int soc_center_summary(soc_center *c, soc_store *s, int64_t since_ns, int64_t now_ns,
+int soc_center_summary(soc_center *c, soc_center_store *s, int64_t since_ns, int64_t now_ns,
                        soc_center_sum_row **rows, size_t *n);
 
 /* Re-reads a bundle's archive on disk and verifies it against its manifest;
  * a failure moves it to evidence/failed/ and flags the bundle. Returns 0
  * ok, 1 failed (what says why), negative errno when it cannot be checked. */
-int soc_center_bundle_recheck(soc_center *c, soc_store *s, const char *id, int64_t now_ns,
+int soc_center_bundle_recheck(soc_center *c, soc_center_store *s, const char *id, int64_t now_ns,
                               char *what, size_t what_len);
 
 /* The path of a file in state_dir (made if needed) into path (cap bytes).
@@ -94,7 +95,7 @@ int soc_center_state_file(const soc_collector_config *cfg, const char *name, cha
                           size_t cap);
 /* Opens state_dir/center.db, creating the folder if needed; problems are
  * printed. OUT: *out, owned by the caller. Returns 0 or a negative errno. */
-int soc_center_open(const soc_collector_config *cfg, soc_store **out);
+int soc_center_open(const soc_collector_config *cfg, soc_center_store **out);
 /* 0 when what (a command or feature) can run on cfg's store; else says it
  * is not yet on PostgreSQL (collector.store) and returns -ENOTSUP. center.db
  * is refused that way by soc_center_open. */

@@ -61,7 +61,7 @@ static fjson_object *jtime(int64_t s) {
 
 typedef struct list_ctx {
   soc_center *c;
-  soc_store *s;
+  soc_center_store *s;
   const opts *o;
   int overdue_only;
   fjson_object *out; /* --json */
@@ -179,20 +179,20 @@ out:
   return rc;
 }
 
-static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only) {
+static int cmd_list(soc_center *c, soc_center_store *s, const opts *o, int overdue_only) {
   list_ctx x = {.c = c,
                 .s = s,
                 .o = o,
                 .overdue_only = overdue_only,
                 .out = o->json ? fjson_object_new_array() : NULL};
-  int rc = soc_store_begin(s);
+  int rc = soc_center_store_begin(s);
   /* The clocks as of --now flag what they find overdue, in the store. */
   if (!rc) rc = soc_center_sweep(c, s, o->now_ns, NULL);
-  if (!rc) rc = soc_store_commit(s);
+  if (!rc) rc = soc_center_store_commit(s);
   if (!rc) rc = soc_store_center_reports_scan(s, list_one, &x);
   if (rc) {
-    if (soc_store_in_transaction(s)) soc_store_rollback(s);
-    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    if (soc_center_store_in_transaction(s)) soc_center_store_rollback(s);
+    fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(s));
   } else if (x.out) {
     printf("%s\n", fjson_object_to_json_string_ext(x.out, FJSON_TO_STRING_PRETTY));
   } else if (!x.n) {
@@ -205,14 +205,15 @@ static int cmd_list(soc_center *c, soc_store *s, const opts *o, int overdue_only
 
 /* ---- summary (§3.3(三)) ---- */
 
-static int cmd_summary(soc_center *c, soc_store *s, const opts *o) {
+static int cmd_summary(soc_center *c, soc_center_store *s, const opts *o) {
   soc_center_sum_row *rows = NULL;
   size_t n = 0;
   char t1[32], t2[32];
   int64_t tot[3] = {0};
   int rc = soc_center_summary(c, s, o->since_ns, o->now_ns, &rows, &n);
   if (rc) {
-    fprintf(stderr, "soccollector: %s\n", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+    fprintf(stderr, "soccollector: %s\n",
+            rc == -ENOMEM ? strerror(ENOMEM) : soc_center_store_errmsg(s));
     return 1;
   }
   fjson_object *out = o->json ? fjson_object_new_object() : NULL, *list = NULL;
@@ -275,29 +276,29 @@ static int print_bundle(void *arg, const soc_center_bundle *b) {
   return 0;
 }
 
-static int cmd_evidence(soc_center *c, soc_store *s, int argc, char **argv, const opts *o) {
+static int cmd_evidence(soc_center *c, soc_center_store *s, int argc, char **argv, const opts *o) {
   char what[300] = "";
   if (argc == 0) {
     int rc = soc_store_center_bundles_scan(s, print_bundle, NULL);
-    if (rc) fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    if (rc) fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(s));
     return rc ? 1 : 0;
   }
   if (argc != 2 || strcmp(argv[0], "verify")) {
     fprintf(stderr, "soccollector: usage: evidence [verify BUNDLE-ID]\n");
     return 2;
   }
-  int rc = soc_store_begin(s);
+  int rc = soc_center_store_begin(s);
   if (!rc) rc = soc_center_bundle_recheck(c, s, argv[1], o->now_ns, what, sizeof what);
-  if (rc >= 0 && soc_store_commit(s) < 0) rc = -EIO;
+  if (rc >= 0 && soc_center_store_commit(s) < 0) rc = -EIO;
   if (rc == -ENOENT) {
-    soc_store_rollback(s);
+    soc_center_store_rollback(s);
     fprintf(stderr, "soccollector: evidence %s: no such bundle (no manifest received)\n", argv[1]);
     return 1;
   }
   if (rc < 0) {
-    if (soc_store_in_transaction(s)) soc_store_rollback(s);
+    if (soc_center_store_in_transaction(s)) soc_center_store_rollback(s);
     fprintf(stderr, "soccollector: evidence %s: %s\n", argv[1],
-            rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+            rc == -ENOMEM ? strerror(ENOMEM) : soc_center_store_errmsg(s));
     return 1;
   }
   printf("%s: %s (%s)\n", argv[1], rc ? "FAILED" : "verified", what);
@@ -322,13 +323,13 @@ static int is_pending(void *arg, int64_t n, const char *report, const char *topi
 /* Produces what is pending, these decisions among it, and waits for Kafka's
  * acknowledgement. Returns the exit status: 0 when all of ns[] were
  * confirmed. */
-static int deliver_decisions(const soc_collector_config *cfg, soc_store *s, const int64_t *ns,
-                             size_t k, int quiet) {
+static int deliver_decisions(const soc_collector_config *cfg, soc_center_store *s,
+                             const int64_t *ns, size_t k, int quiet) {
   soc_center_outbox *ob = NULL;
   int status = 1;
   if (soc_center_outbox_new(cfg, s, &ob) < 0) goto out;
   if (soc_center_outbox_send(ob) < 0) {
-    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(s));
     goto out;
   }
   soc_center_outbox_poll(ob, DELIVERY_MS);
@@ -352,8 +353,8 @@ out:
 }
 
 /* One decision from the command line, said on stdout or stderr. */
-static int decide_cli(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const opts *o, int64_t *n) {
+static int decide_cli(const soc_collector_config *cfg, soc_center *c, soc_center_store *s,
+                      const char *id, const char *kind, const opts *o, int64_t *n) {
   char why[SOC_CENTER_DECIDE_WHY_MAX];
   soc_center_decide_opts d = {
       .at_ns = o->at_ns, .by = o->by, .reason = o->reason, .result = o->result, .level = o->level};
@@ -454,7 +455,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     return 2;
   }
   soc_center *c = NULL;
-  soc_store *s = NULL;
+  soc_center_store *s = NULL;
   int status = 1;
   if (soc_center_new(cfg, &c) < 0 || soc_center_open(cfg, &s) < 0) goto out;
   if (k <= 1) {
@@ -492,7 +493,7 @@ int soc_center_command(const soc_collector_config *cfg, int argc, char **argv) {
     }
   }
 out:
-  soc_store_close(s);
+  soc_center_store_close(s);
   soc_center_free(c);
   return status;
 }

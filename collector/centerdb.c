@@ -13,7 +13,7 @@
 #include "soc/pg_center.h"
 
 struct soc_centerdb {
-  soc_store *s;         /* owned: center.db, or NULL */
+  soc_center_store *s;  /* owned: center.db, or NULL */
   soc_center_writer *w; /* owned, with s */
   soc_pg_center *pg;    /* owned: PostgreSQL, or NULL */
 };
@@ -33,7 +33,7 @@ int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out) {
   } else {
     result = soc_center_open(cfg, &db->s);
     if (!result && (result = soc_store_center_writer_new(db->s, &db->w)) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(db->s));
+      fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(db->s));
   }
   if (result < 0) goto out;
   *out = db;
@@ -46,30 +46,30 @@ out:
 void soc_centerdb_free(soc_centerdb *db) {
   if (!db) return;
   soc_store_center_writer_free(db->w);
-  soc_store_close(db->s);
+  soc_center_store_close(db->s);
   soc_pg_center_free(db->pg);
   free(db);
 }
 
-soc_store *soc_centerdb_sqlite(soc_centerdb *db) { return db ? db->s : NULL; }
+soc_center_store *soc_centerdb_sqlite(soc_centerdb *db) { return db ? db->s : NULL; }
 
 const char *soc_centerdb_errmsg(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_errmsg(db->pg) : soc_store_errmsg(db->s);
+  return db->pg ? soc_pg_center_errmsg(db->pg) : soc_center_store_errmsg(db->s);
 }
 
 int soc_centerdb_begin(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_begin(db->pg) : soc_store_begin(db->s);
+  return db->pg ? soc_pg_center_begin(db->pg) : soc_center_store_begin(db->s);
 }
 
 int soc_centerdb_commit(soc_centerdb *db) {
-  return db->pg ? soc_pg_center_commit(db->pg) : soc_store_commit(db->s);
+  return db->pg ? soc_pg_center_commit(db->pg) : soc_center_store_commit(db->s);
 }
 
 void soc_centerdb_rollback(soc_centerdb *db) {
   if (db->pg)
     soc_pg_center_rollback(db->pg);
   else
-    soc_store_rollback(db->s);
+    soc_center_store_rollback(db->s);
 }
 
 int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups) {

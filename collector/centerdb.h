@@ -11,7 +11,7 @@
 #define SOC_COLLECTOR_CENTERDB_H
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_centerdb soc_centerdb;
 
@@ -22,7 +22,7 @@ int soc_centerdb_is_pg(const soc_collector_config *cfg);
 int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out);
 void soc_centerdb_free(soc_centerdb *db);
 /* center.db's handle, borrowed from db; NULL on PostgreSQL. */
-soc_store *soc_centerdb_sqlite(soc_centerdb *db);
+soc_center_store *soc_centerdb_sqlite(soc_centerdb *db);
 const char *soc_centerdb_errmsg(soc_centerdb *db);
 
 int soc_centerdb_begin(soc_centerdb *db);
@@ -38,7 +38,7 @@ int soc_centerdb_maintain(soc_centerdb *db, int *dropped);
  * duplicates that event_put did not report (always 0 on center.db). */
 int soc_centerdb_flush(soc_centerdb *db, int64_t *late_dups);
 
-/* As store.h's soc_store_center_* of the same names. */
+/* As store_center.h's soc_store_center_* of the same names. */
 int soc_centerdb_event_put(soc_centerdb *db, const soc_center_origin *o, const char *id,
                            const char *agent, const char *host, const char *ts, const char *body,
                            size_t len, int *dup);

@@ -23,7 +23,7 @@
 #include "soc/report.h"
 #include "soc/report_export.h"
 #include "soc/metrics.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "soc/tz.h"
 
 #define SESSIONS_MAX 256
@@ -62,7 +62,7 @@ struct soc_console {
   const soc_collector_config *cfg;
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
-  soc_store *store;                 /* the server thread's own, opened at the first request */
+  soc_center_store *store;          /* the server thread's own, opened at the first request */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
@@ -259,7 +259,7 @@ static FILE *page_open(req *q, const char *title, page *p) {
 static void audit(req *q, const char *account, const char *action, const char *target,
                   const char *detail) {
   if (soc_store_console_audit(q->c->store, q->now_ns, account, action, target, detail) < 0)
-    fprintf(stderr, "soccollector: console: %s\n", soc_store_errmsg(q->c->store));
+    fprintf(stderr, "soccollector: console: %s\n", soc_center_store_errmsg(q->c->store));
 }
 
 /* ---- accounts and sessions ------------------------------------------------------ */
@@ -1085,7 +1085,7 @@ static int open_store(soc_console *c) {
   char path[4096], err[600];
   if (c->store) return 0;
   snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
-  if (soc_store_open(path, SOC_STORE_CENTER, &c->store, err, sizeof err) < 0) {
+  if (soc_center_store_open(path, &c->store, err, sizeof err) < 0) {
     fprintf(stderr, "soccollector: console: %s\n", err);
     return -EIO;
   }
@@ -1222,7 +1222,7 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
 void soc_console_free(soc_console *c) {
   if (!c) return;
   soc_metrics_server_free(c->server);
-  soc_store_close(c->store);
+  soc_center_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
   free(c);

@@ -32,14 +32,14 @@ static int copy_report(void *arg, const soc_center_report *r) {
 /* One decision: checked against the center's view of the report (the same
  * lifecycle rule the agent will apply) and recorded for delivery. OUT: *n,
  * its number. */
-int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const soc_center_decide_opts *o, int64_t *n, char *out,
-                      size_t out_len) {
+int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_center_store *s,
+                      const char *id, const char *kind, const soc_center_decide_opts *o, int64_t *n,
+                      char *out, size_t out_len) {
   report_copy r = {0};
   soc_center_view v = {0};
   fjson_object *msg = NULL;
   char why[SOC_REPORT_WHY_MAX] = "", topic[SOC_CENTER_TOPIC_MAX + 1], did[128], t[40];
-  int status = 1, rc = soc_store_begin(s);
+  int status = 1, rc = soc_center_store_begin(s);
   if (!rc) rc = soc_store_center_report_get(s, id, copy_report, &r);
   if (rc == -ENOENT) {
     snprintf(out, out_len, "no report %s at the center", id);
@@ -93,14 +93,14 @@ int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store 
     if (!rc) rc = soc_store_center_notify(s, id, o->level, SOC_CENTER_NOTIFY_NCSO, o->at_ns, NULL);
   }
   if (rc) goto fail;
-  if ((rc = soc_store_commit(s))) goto fail;
+  if ((rc = soc_center_store_commit(s))) goto fail;
   snprintf(out, out_len, "%s: %s %s recorded for %s", did, kind, id, topic);
   status = 0;
   goto out;
 fail:
-  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_store_errmsg(s));
+  snprintf(out, out_len, "%s", rc == -ENOMEM ? strerror(ENOMEM) : soc_center_store_errmsg(s));
 out:
-  if (soc_store_in_transaction(s)) soc_store_rollback(s);
+  if (soc_center_store_in_transaction(s)) soc_center_store_rollback(s);
   fjson_object_put(msg);
   soc_center_view_clear(&v);
   free(r.body);

@@ -16,7 +16,7 @@
 
 #include "center.h"
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_CENTER_DECIDE_WHY_MAX 640
 
@@ -30,8 +30,8 @@ typedef struct soc_center_decide_opts {
  * number; why: "<id>: <kind> <report> recorded for <topic>"), 2 refused by
  * the report's lifecycle, 1 an unknown report or a store error; why says
  * which. */
-int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_store *s, const char *id,
-                      const char *kind, const soc_center_decide_opts *o, int64_t *n, char *why,
-                      size_t why_len);
+int soc_center_decide(const soc_collector_config *cfg, soc_center *c, soc_center_store *s,
+                      const char *id, const char *kind, const soc_center_decide_opts *o, int64_t *n,
+                      char *why, size_t why_len);
 
 #endif

@@ -18,9 +18,9 @@
 #include "soc/tz.h"
 
 struct soc_center_outbox {
-  soc_store *s;      /* borrowed */
-  rd_kafka_t *rk;    /* owned */
-  soc_sign_key *key; /* owned: the center's, which the agents check */
+  soc_center_store *s; /* borrowed */
+  rd_kafka_t *rk;      /* owned */
+  soc_sign_key *key;   /* owned: the center's, which the agents check */
   int inflight;
 };
 
@@ -40,10 +40,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
    * the agent applies it once. */
   if (soc_store_center_decision_delivered(o->s, n, soc_now_real_ns()) < 0)
     fprintf(stderr, "soccollector: decision %" PRId64 " delivered but not marked: %s\n", n,
-            soc_store_errmsg(o->s));
+            soc_center_store_errmsg(o->s));
 }
 
-int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_center_outbox **out) {
+int soc_center_outbox_new(const soc_collector_config *cfg, soc_center_store *s,
+                          soc_center_outbox **out) {
   char err[512];
   int result = -EINVAL;
   soc_center_outbox *o = calloc(1, sizeof *o);

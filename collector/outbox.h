@@ -20,12 +20,13 @@
 #define SOC_COLLECTOR_OUTBOX_H
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_center_outbox soc_center_outbox;
 
 /* OUT: *out. -EINVAL (message on stderr) when Kafka's configuration is refused. */
-int soc_center_outbox_new(const soc_collector_config *cfg, soc_store *s, soc_center_outbox **out);
+int soc_center_outbox_new(const soc_collector_config *cfg, soc_center_store *s,
+                          soc_center_outbox **out);
 /* Waits up to wait_ms for what is in flight, then frees. NULL is a no-op. */
 void soc_center_outbox_free(soc_center_outbox *o, int wait_ms);
 

@@ -61,7 +61,7 @@
 #include "soc/event.h"
 #include "soc/notify.h"
 #include "soc/sign.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "soc/utf8.h"
 #include "soc/tz.h"
 #include "center.h"
@@ -148,7 +148,7 @@ typedef struct msg_sig {
 typedef struct collector {
   const soc_collector_config *cfg; /* borrowed */
   soc_centerdb *db;                /* owned: center.db or PostgreSQL */
-  soc_store *store;                /* borrowed from db: center.db; NULL on PostgreSQL */
+  soc_center_store *store;         /* borrowed from db: center.db; NULL on PostgreSQL */
   soc_center *center;              /* owned: reports, evidence, clocks (center.db only) */
   soc_center_outbox *outbox;       /* owned: decisions not yet acknowledged (center.db only) */
   int64_t swept_ms;                /* last look for overdue reviews */
@@ -840,13 +840,13 @@ static int run(const soc_collector_config *cfg) {
               dropped);
     if (!c.store) continue;
     if (soc_center_outbox_send(c.outbox) < 0)
-      fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(c.store));
-    if (soc_store_begin(c.store) == 0) {
+      fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(c.store));
+    if (soc_center_store_begin(c.store) == 0) {
       if (soc_center_sweep(c.center, c.store, soc_now_real_ns(), NULL) == 0 &&
           expire_orphans(&c) == 0)
-        soc_store_commit(c.store);
+        soc_center_store_commit(c.store);
       else
-        soc_store_rollback(c.store);
+        soc_center_store_rollback(c.store);
     }
   }
   soc_notify("STOPPING=1");

@@ -2,11 +2,11 @@
  * pg_center — the technical center's ingest tables on PostgreSQL, for
  * centers whose collectors outgrow one SQLite file (docs/CENTER.md).
  *
- * The same rows and the same idempotence as center.db (store.h, "the
+ * The same rows and the same idempotence as center.db (store_center.h, "the
  * technical center"): an event once per (agent, event.id), other messages
  * and the quarantine once per (topic, partition, offset), an agent row that
  * only moves forward, counters per collector. The origin, agent and
- * enrolment types are store.h's.
+ * enrolment types are store_center.h's.
  *
  * Every call but _open and _free is used inside the caller's
  * soc_pg_center_begin/commit, like the SQLite writer. A connection lost
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_PG_URL_PREFIX "postgresql://"
 

@@ -284,12 +284,10 @@ static const char *const migrations[] = {
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-/* The technical center's database (center.db, soc_store_open with
- * SOC_STORE_CENTER) is a different schema with its own history of
- * migrations, kept here so that one migrate() serves both. Its first step
- * stamps PRAGMA application_id, so that neither program mistakes the other's
- * file for its own at a lower version. See store_center.c for the tables'
- * reasons. Entries already shipped are never edited. */
+/* The technical center's database (center.db, soc_center_store_open) is a different schema with its
+ * own history of migrations, kept here so that one migrate() serves both. Its first step stamps
+ * PRAGMA application_id, so that neither program mistakes the other's file for its own at a lower
+ * version. See store_center.c for the tables' reasons. Entries already shipped are never edited. */
 #define CENTER_APPLICATION_ID 0x534f4343 /* "SOCC" */
 static const char *const center_migrations[] = {
     /* 1: events (deduplicated by event.id), other topics' messages,
@@ -842,21 +840,14 @@ out:
   return result;
 }
 
-int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
-  int result = -EINVAL;
-  soc_store *s = NULL;
+/* Opens path into s (zeroed by the caller, freed by it after release);
+ * center selects center.db's schema. */
+static int open_into(soc_store *s, const char *path, unsigned flags, int center, char *err,
+                     size_t errlen) {
+  int result = -ENOMEM;
   mode_t mode = flags & SOC_STORE_GROUP_WRITE ? 0660 : flags & SOC_STORE_GROUP_READ ? 0640 : 0600;
   int rc;
-  if (out) *out = NULL;
-  if (err && errlen) err[0] = '\0';
-  if (!path || !*path || !out ||
-      (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE | SOC_STORE_CENTER))) {
-    if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
-    return -EINVAL;
-  }
-  result = -ENOMEM;
-  s = calloc(1, sizeof *s);
-  if (!s || !(s->path = strdup(path))) {
+  if (!(s->path = strdup(path))) {
     if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
     goto out;
   }
@@ -876,23 +867,86 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   if (!result) result = enable_wal(s);
   if (!result) result = soc_store_exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
   if (!result) result = soc_store_exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
-  if (!result) result = migrate(s, (flags & SOC_STORE_CENTER) != 0);
-  if (result) goto out;
+  if (!result) result = migrate(s, center);
+out:
+  if (result && err && errlen && s->err[0]) snprintf(err, errlen, "%s", s->err);
+  return result;
+}
+
+/* Rolls back, finalizes and closes what open_into made of s. */
+static void release(soc_store *s) {
+  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
+  sqlite3_close_v2(s->db);
+  free(s->path);
+}
+
+static int open_args_ok(const char *path, const void *out, unsigned flags, char *err,
+                        size_t errlen) {
+  if (err && errlen) err[0] = '\0';
+  if (path && *path && out && !(flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE))) return 1;
+  if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
+  return 0;
+}
+
+int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
+  int result = -EINVAL;
+  soc_store *s = NULL;
+  if (out) *out = NULL;
+  if (!open_args_ok(path, out, flags, err, errlen)) goto out;
+  result = -ENOMEM;
+  if (!(s = calloc(1, sizeof *s))) {
+    if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  if ((result = open_into(s, path, flags, 0, err, errlen))) goto out;
   *out = s;
   s = NULL;
 out:
-  if (s && err && errlen && s->err[0]) snprintf(err, errlen, "%s", s->err);
   soc_store_close(s);
   return result;
 }
 
 void soc_store_close(soc_store *s) {
   if (!s) return;
-  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
-  sqlite3_close_v2(s->db);
-  free(s->path);
+  release(s);
   free(s);
+}
+
+int soc_center_store_open(const char *path, soc_center_store **out, char *err, size_t errlen) {
+  int result = -EINVAL;
+  soc_center_store *c = NULL;
+  if (out) *out = NULL;
+  if (!open_args_ok(path, out, 0, err, errlen)) goto out;
+  result = -ENOMEM;
+  if (!(c = calloc(1, sizeof *c))) {
+    if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  if ((result = open_into(&c->s, path, 0, 1, err, errlen))) goto out;
+  *out = c;
+  c = NULL;
+out:
+  soc_center_store_close(c);
+  return result;
+}
+
+void soc_center_store_close(soc_center_store *c) {
+  if (!c) return;
+  release(&c->s);
+  free(c);
+}
+
+const char *soc_center_store_errmsg(const soc_center_store *c) {
+  return c ? soc_store_errmsg(&c->s) : "";
+}
+int soc_center_store_begin(soc_center_store *c) { return soc_store_begin(soc_center_conn(c)); }
+int soc_center_store_commit(soc_center_store *c) { return soc_store_commit(soc_center_conn(c)); }
+int soc_center_store_rollback(soc_center_store *c) {
+  return soc_store_rollback(soc_center_conn(c));
+}
+int soc_center_store_in_transaction(soc_center_store *c) {
+  return soc_store_in_transaction(soc_center_conn(c));
 }
 
 int soc_store_begin(soc_store *s) {

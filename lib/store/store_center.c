@@ -104,7 +104,8 @@ struct soc_center_writer {
   sqlite3_stmt *st[W_COUNT]; /* owned */
 };
 
-int soc_store_center_writer_new(soc_store *s, soc_center_writer **out) {
+int soc_store_center_writer_new(soc_center_store *c, soc_center_writer **out) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   soc_center_writer *w = NULL;
   if (!out) return -EINVAL;
@@ -291,8 +292,9 @@ static int flag_row(sqlite3_stmt *st, void *cap, void *flag) {
   return 1;
 }
 
-int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
+int soc_store_center_agent_flag(soc_center_store *c, const char *agent, int64_t seen_ns, char *flag,
                                 size_t cap) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   flag[0] = '\0';
   int result = soc_store_prep(s, &st, "cannot read an agent's store flag",
@@ -305,8 +307,9 @@ int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns
              : soc_store_rows(s, st, "cannot read an agent's store flag", 0, flag_row, &cap, flag);
 }
 
-int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+int soc_store_center_alert_add(soc_center_store *c, const char *collector, const char *kind,
                                const char *message) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int result = soc_store_prep(s, &st, "cannot record an alert",
                               "INSERT INTO center_alert(collector, ts_ns, kind, message)"
@@ -320,7 +323,9 @@ static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
                                    soc_store_text(st, 2), soc_store_text(st, 3));
 }
 
-int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg) {
+int soc_store_center_alerts_scan(soc_center_store *c, size_t limit, soc_center_alert_cb cb,
+                                 void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int result = soc_store_prep(s, &st, "cannot read alerts",
                               "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM"
@@ -332,7 +337,8 @@ int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb
 
 /* ---- reading ------------------------------------------------------------------- */
 
-int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n) {
+int soc_store_center_events_count(soc_center_store *c, const char *agent, int64_t *n) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   if (!s || !n) goto out;
@@ -352,7 +358,8 @@ out:
   return result;
 }
 
-int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg) {
+int soc_store_center_agents_scan(soc_center_store *c, soc_center_agent_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   if (!s || !cb) goto out;
@@ -391,8 +398,9 @@ out:
   return result;
 }
 
-int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb,
+int soc_store_center_quarantine_scan(soc_center_store *c, size_t limit, soc_center_rejected_cb cb,
                                      void *arg) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   if (!s || !cb) goto out;
@@ -427,7 +435,8 @@ out:
   return result;
 }
 
-int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg) {
+int soc_store_center_counters_scan(soc_center_store *c, soc_center_counter_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   sqlite3_stmt *st = NULL;
   if (!s || !cb) goto out;

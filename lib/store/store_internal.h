@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_STORE_ERR_MAX 512
 
@@ -45,6 +46,14 @@ struct soc_store {
   char err[SOC_STORE_ERR_MAX];
   sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
 };
+
+/* center.db's handle is a connection like any other: the type of its own is
+ * for the callers (store_center.h), so the center's files work on its s. */
+struct soc_center_store {
+  soc_store s;
+};
+/* The connection of c; NULL for NULL, so the callee's argument check holds. */
+static inline soc_store *soc_center_conn(soc_center_store *c) { return c ? &c->s : NULL; }
 
 /* Records "<path>: <what>" as the last error and returns code. */
 int soc_store_fail(soc_store *s, int code, const char *fmt, ...)

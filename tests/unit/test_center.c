@@ -29,7 +29,7 @@ static int64_t t0; /* discovery: 2026-03-02T01:00Z */
 typedef struct fixture {
   soc_collector_config *cfg;
   soc_center *c;
-  soc_store *s;
+  soc_center_store *s;
   soc_regime *g;
 } fixture;
 
@@ -56,7 +56,7 @@ static int setup(void **state) {
   soc_diag_free(d);
   assert_int_equal(soc_center_new(f->cfg, &f->c), 0);
   snprintf(path + strlen(path), sizeof path - strlen(path), "/center.db");
-  assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &f->s, err, sizeof err), 0);
+  assert_int_equal(soc_center_store_open(path, &f->s, err, sizeof err), 0);
   d = soc_diag_new();
   assert_int_equal(soc_regime_load_named(NULL, "tw-2026", &f->g, d), 0);
   soc_diag_free(d);
@@ -66,7 +66,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  soc_store_close(f->s);
+  soc_center_store_close(f->s);
   soc_center_free(f->c);
   soc_regime_free(f->g);
   soc_collector_config_free(f->cfg);
