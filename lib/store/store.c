@@ -604,6 +604,10 @@ int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap) {
   for (int i = 1; rc == SQLITE_OK && fmt && fmt[i - 1]; i++) {
     if (fmt[i - 1] == 's') {
       rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+    } else if (fmt[i - 1] == 't') {
+      const char *p = va_arg(ap, const char *);
+      size_t n = va_arg(ap, size_t);
+      rc = sqlite3_bind_text64(st, i, p, n, SQLITE_STATIC, SQLITE_UTF8);
     } else if (fmt[i - 1] == 'i') {
       rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
     } else if (fmt[i - 1] == 'b') {
@@ -640,6 +644,53 @@ int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char
   sqlite3_finalize(*st);
   *st = NULL;
   return rc;
+}
+
+sqlite3_stmt *soc_store_cached(soc_store *s, soc_store_stmt_id id, const char *sql,
+                               const char *what, const char *fmt, ...) {
+  va_list ap;
+  sqlite3_stmt *st = soc_store_stmt(s, id, sql);
+  if (!st) return NULL;
+  va_start(ap, fmt);
+  int rc = soc_store_bindv(st, fmt, ap);
+  va_end(ap);
+  if (rc == SQLITE_OK) return st;
+  soc_store_fail_sql(s, rc, what);
+  sqlite3_reset(st);
+  return NULL;
+}
+
+int soc_store_step(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+  int rc = sqlite3_step(st);
+  int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
+  if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
+  sqlite3_reset(st);
+  return result;
+}
+
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+  int result = soc_store_step(s, st, what, changed);
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
+  int result = 0, rc, n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    n++;
+    if ((result = row(st, cb, arg)) != 0) break;
+  }
+  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW) result = soc_store_fail_sql(s, rc, what);
+  if (!result && !n && missing) result = soc_store_fail(s, missing, "%s: not found", what);
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg) {
+  (void)cb;
+  *(int64_t *)arg = sqlite3_column_int64(st, 0);
+  return 0;
 }
 
 int soc_store_exec(soc_store *s, const char *sql, const char *what) {

@@ -24,22 +24,12 @@ int soc_store_read_begin(soc_store *s) {
 }
 
 int soc_store_audit_max_seq(soc_store *s, int64_t *seq) {
-  int result = -EINVAL;
+  static const char what[] = "cannot read the audit log";
   sqlite3_stmt *st = NULL;
-  int rc;
-  if (!s || !seq) goto out;
+  if (!s || !seq) return -EINVAL;
   *seq = 0;
-  rc = sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM audit", -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    result = soc_store_fail_sql(s, rc, "cannot read the audit log");
-    goto out;
-  }
-  *seq = sqlite3_column_int64(st, 0);
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+  int result = soc_store_prep(s, &st, what, "SELECT COALESCE(MAX(seq), 0) FROM audit", "");
+  return result ? result : soc_store_rows(s, st, what, -EIO, soc_store_int_row, NULL, seq);
 }
 
 int soc_store_audit_insert(soc_store *s, const soc_audit_row *r) {

@@ -17,27 +17,6 @@
 
 #include "store_internal.h"
 
-int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
-  int rc = sqlite3_step(st);
-  int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
-  if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
-  sqlite3_finalize(st);
-  return result;
-}
-
-int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
-                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
-  int result = 0, rc, n = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    n++;
-    if ((result = row(st, cb, arg)) != 0) break;
-  }
-  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW) result = soc_store_fail_sql(s, rc, what);
-  if (!result && !n && missing) result = soc_store_fail(s, missing, "%s: not found", what);
-  sqlite3_finalize(st);
-  return result;
-}
-
 /* ---- reports ---- */
 
 int soc_store_center_report_put(soc_center_store *c, const soc_center_report *r, int *current) {
