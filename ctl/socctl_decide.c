@@ -77,26 +77,26 @@ static int parse(int argc, char **argv, int positional_text, opts *o) {
         o->category = optarg;
         break;
       case O_LEVEL:
-        if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
+        if (soc_ctl_parse_level(cmd, optarg, &o->level)) return 2;
         break;
       case 'h':
-        socctl_usage(cmd, stdout);
+        soc_ctl_usage(cmd, stdout);
         return -1;
       default:
-        return socctl_usage(cmd, stderr);
+        return soc_ctl_usage(cmd, stderr);
     }
   }
   for (int i = optind; i < argc; i++) {
     if (positional_text && o->nids == 1 && !o->text) {
       o->text = argv[i];
-    } else if (o->nids < MAX_IDS && socctl_parse_id(argv[i], &o->ids[o->nids]) == 0) {
+    } else if (o->nids < MAX_IDS && soc_ctl_parse_id(argv[i], &o->ids[o->nids]) == 0) {
       o->nids++;
     } else {
       fprintf(stderr, "socctl %s: \"%s\" is not a draft id\n", cmd, argv[i]);
-      return socctl_usage(cmd, stderr);
+      return soc_ctl_usage(cmd, stderr);
     }
   }
-  if (!o->nids) return socctl_usage(cmd, stderr);
+  if (!o->nids) return soc_ctl_usage(cmd, stderr);
   if (!o->analyst || !*o->analyst || strlen(o->analyst) >= SOC_AUDIT_FIELD_MAX) {
     fprintf(stderr, "socctl %s: --analyst NAME is required (who decides)\n", cmd);
     return 2;
@@ -158,7 +158,7 @@ static int save(socctl_tx *d, soc_draft_row *row, fjson_object *body) {
 static int audit(socctl_tx *d, const char *analyst, int64_t id, fjson_object *details) {
   char object[48];
   snprintf(object, sizeof object, "draft:%lld", (long long)id);
-  return socctl_tx_audit(d, analyst, object, details);
+  return soc_ctl_tx_audit(d, analyst, object, details);
 }
 
 static fjson_object *from_to_str(const char *from, const char *to) {
@@ -170,11 +170,11 @@ static fjson_object *from_to_str(const char *from, const char *to) {
 
 /* ---- confirm ---------------------------------------------------------------- */
 
-int socctl_confirm(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_confirm(const socctl_env *env, int argc, char **argv) {
   opts o;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids != 1) return socctl_usage(argv[0], stderr);
+  if (o.nids != 1) return soc_ctl_usage(argv[0], stderr);
   soc_incident_category cat = SOC_CATEGORY_NONE;
   if (o.category && (cat = soc_incident_category_parse(o.category)) == SOC_CATEGORY_NONE) {
     fprintf(stderr,
@@ -188,7 +188,7 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
   fjson_object *body = NULL, *details = fjson_object_new_object();
   int from_level = 0;
   char from_cat[64] = "";
-  if ((status = socctl_tx_open(&d, env, "confirm"))) goto out;
+  if ((status = soc_ctl_tx_open(&d, env, "confirm"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
   from_level = row.level;
   if (o.level > 0 && o.level != row.level && (!o.reason || !*o.reason)) {
@@ -226,10 +226,10 @@ int socctl_confirm(const socctl_env *env, int argc, char **argv) {
   soc_json_add_time(conf, "at", at);
   fjson_object_object_add(body, "confirmed", conf);
   if ((status = save(&d, &row, body))) goto out;
-  if ((status = socctl_report_create(&d, &row, body, o.analyst, at))) goto out;
+  if ((status = soc_ctl_report_create(&d, &row, body, o.analyst, at))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   if (!status) {
     printf("draft %lld confirmed by %s (level %d", (long long)row.id, o.analyst, from_level);
     if (row.level != from_level) printf(" → %d: %s", row.level, o.reason);
@@ -246,11 +246,11 @@ out:
 
 /* ---- reject ----------------------------------------------------------------- */
 
-int socctl_reject(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_reject(const socctl_env *env, int argc, char **argv) {
   opts o;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids != 1 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
+  if (o.nids != 1 || o.level > 0 || o.category) return soc_ctl_usage(argv[0], stderr);
   if (!o.reason || !*o.reason) {
     fprintf(stderr, "socctl reject: --reason is required (why this is not an incident)\n");
     return 2;
@@ -258,7 +258,7 @@ int socctl_reject(const socctl_env *env, int argc, char **argv) {
   socctl_tx d;
   soc_draft_row row = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
-  if ((status = socctl_tx_open(&d, env, "reject"))) goto out;
+  if ((status = soc_ctl_tx_open(&d, env, "reject"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &row, &body))) goto out;
   fjson_object_object_add(details, "status", from_to_str(row.status, "rejected"));
   soc_json_add_str(details, "reason", o.reason);
@@ -271,7 +271,7 @@ int socctl_reject(const socctl_env *env, int argc, char **argv) {
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   if (!status) printf("draft %lld rejected by %s: %s\n", (long long)row.id, o.analyst, o.reason);
   if (body) fjson_object_put(body);
   fjson_object_put(details);
@@ -281,11 +281,11 @@ out:
 
 /* ---- merge ------------------------------------------------------------------ */
 
-int socctl_merge(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_merge(const socctl_env *env, int argc, char **argv) {
   opts o;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids < 2 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
+  if (o.nids < 2 || o.level > 0 || o.category) return soc_ctl_usage(argv[0], stderr);
   for (size_t i = 0; i < o.nids; i++)
     for (size_t j = i + 1; j < o.nids; j++)
       if (o.ids[i] == o.ids[j]) {
@@ -297,7 +297,7 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
   fjson_object *body = NULL, *details = fjson_object_new_object();
   fjson_object *merged = fjson_object_new_array();
   int64_t count_before = 0;
-  if ((status = socctl_tx_open(&d, env, "merge"))) goto out;
+  if ((status = soc_ctl_tx_open(&d, env, "merge"))) goto out;
   if ((status = load(&d, o.ids[0], 1, &keep, &body))) goto out;
   count_before = keep.count;
   fjson_object *prior = NULL;
@@ -338,7 +338,7 @@ int socctl_merge(const socctl_env *env, int argc, char **argv) {
   fjson_object_object_add(details, "count", cnt);
   status = audit(&d, o.analyst, keep.id, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   if (!status) {
     printf("draft %lld merged with", (long long)keep.id);
     for (size_t i = 1; i < o.nids; i++) printf("%s %lld", i > 1 ? "," : "", (long long)o.ids[i]);
@@ -354,12 +354,12 @@ out:
 
 /* ---- note ------------------------------------------------------------------- */
 
-int socctl_note(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_note(const socctl_env *env, int argc, char **argv) {
   opts o;
   int status = parse(argc, argv, 1, &o);
   if (status) return status < 0 ? 0 : status;
   if (o.nids != 1 || !o.text || !*o.text || o.level > 0 || o.category || o.reason)
-    return socctl_usage(argv[0], stderr);
+    return soc_ctl_usage(argv[0], stderr);
   if (strlen(o.text) > SOC_AUDIT_DETAILS_MAX / 2) {
     fprintf(stderr, "socctl note: the note is too long (at most %d bytes)\n",
             SOC_AUDIT_DETAILS_MAX / 2);
@@ -368,7 +368,7 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
   socctl_tx d;
   soc_draft_row row = {0};
   fjson_object *body = NULL, *details = fjson_object_new_object();
-  if ((status = socctl_tx_open(&d, env, "note"))) goto out;
+  if ((status = soc_ctl_tx_open(&d, env, "note"))) goto out;
   if ((status = load(&d, o.ids[0], 0, &row, &body))) goto out;
   fjson_object *notes = NULL;
   if (!fjson_object_object_get_ex(body, "notes", &notes) ||
@@ -385,7 +385,7 @@ int socctl_note(const socctl_env *env, int argc, char **argv) {
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   if (!status)
     printf("note added to draft %lld (%s) by %s\n", (long long)row.id, row.status, o.analyst);
   if (body) fjson_object_put(body);
@@ -399,17 +399,17 @@ out:
 /* Alerts judged an incident by a person (an attempt that the analyst knows
  * got further, a probe of a system that matters): one new draft holding
  * them, its §3.1 clock starting now, from that awareness. */
-int socctl_promote(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_promote(const socctl_env *env, int argc, char **argv) {
   opts o;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.reason || o.category) return socctl_usage(argv[0], stderr);
+  if (o.reason || o.category) return soc_ctl_usage(argv[0], stderr);
   socctl_tx d;
   soc_draft_row row = {0};
   soc_assets *assets = NULL;
   fjson_object *body = NULL, *details = fjson_object_new_object(), *ids = fjson_object_new_array();
   int64_t draft = 0, bad = 0;
-  if ((status = socctl_tx_open(&d, env, "promote"))) goto out;
+  if ((status = soc_ctl_tx_open(&d, env, "promote"))) goto out;
   soc_diag *diag = soc_diag_new();
   int rc = soc_config_load_assets(d.cfg, &assets, diag);
   soc_diag_print(diag, stderr);
@@ -460,7 +460,7 @@ int socctl_promote(const socctl_env *env, int argc, char **argv) {
   if ((status = save(&d, &row, body))) goto out;
   status = audit(&d, o.analyst, row.id, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   if (!status)
     printf("alert(s) promoted by %s into draft %lld (level %d); report due within 1 h (§3.1)\n",
            o.analyst, (long long)row.id, row.level);
