@@ -891,7 +891,7 @@ out:
   return result;
 }
 
-/* Opens path into s (zeroed by the caller, freed by it after release);
+/* Opens path into s (zeroed by the caller, which closes it on failure);
  * center selects center.db's schema. */
 static int open_into(soc_store *s, const char *path, unsigned flags, int center, char *err,
                      size_t errlen) {
@@ -924,33 +924,24 @@ out:
   return result;
 }
 
-/* Rolls back, finalizes and closes what open_into made of s. */
-static void release(soc_store *s) {
-  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
-  sqlite3_close_v2(s->db);
-  free(s->path);
-}
-
-static int open_args_ok(const char *path, const void *out, unsigned flags, char *err,
-                        size_t errlen) {
-  if (err && errlen) err[0] = '\0';
-  if (path && *path && out && !(flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE))) return 1;
-  if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
-  return 0;
-}
-
-int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
+/* Opens path into a zeroed allocation of size bytes: a soc_store, or a
+ * soc_center_store (whose first member is one, so both close alike). */
+static int open_kind(const char *path, unsigned flags, int center, size_t size, soc_store **out,
+                     char *err, size_t errlen) {
   int result = -EINVAL;
   soc_store *s = NULL;
   if (out) *out = NULL;
-  if (!open_args_ok(path, out, flags, err, errlen)) goto out;
+  if (err && errlen) err[0] = '\0';
+  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE))) {
+    if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
+    goto out;
+  }
   result = -ENOMEM;
-  if (!(s = calloc(1, sizeof *s))) {
+  if (!(s = calloc(1, size))) {
     if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
     goto out;
   }
-  if ((result = open_into(s, path, flags, 0, err, errlen))) goto out;
+  if ((result = open_into(s, path, flags, center, err, errlen))) goto out;
   *out = s;
   s = NULL;
 out:
@@ -958,35 +949,27 @@ out:
   return result;
 }
 
+int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
+  return open_kind(path, flags, 0, sizeof(soc_store), out, err, errlen);
+}
+
 void soc_store_close(soc_store *s) {
   if (!s) return;
-  release(s);
+  if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
+  sqlite3_close_v2(s->db);
+  free(s->path);
   free(s);
 }
 
 int soc_center_store_open(const char *path, soc_center_store **out, char *err, size_t errlen) {
-  int result = -EINVAL;
-  soc_center_store *c = NULL;
-  if (out) *out = NULL;
-  if (!open_args_ok(path, out, 0, err, errlen)) goto out;
-  result = -ENOMEM;
-  if (!(c = calloc(1, sizeof *c))) {
-    if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
-    goto out;
-  }
-  if ((result = open_into(&c->s, path, 0, 1, err, errlen))) goto out;
-  *out = c;
-  c = NULL;
-out:
-  soc_center_store_close(c);
+  soc_store *s = NULL;
+  int result = open_kind(path, 0, 1, sizeof(soc_center_store), out ? &s : NULL, err, errlen);
+  if (out) *out = (soc_center_store *)(void *)s;
   return result;
 }
 
-void soc_center_store_close(soc_center_store *c) {
-  if (!c) return;
-  release(&c->s);
-  free(c);
-}
+void soc_center_store_close(soc_center_store *c) { soc_store_close(soc_center_conn(c)); }
 
 const char *soc_center_store_errmsg(const soc_center_store *c) {
   return c ? soc_store_errmsg(&c->s) : "";
@@ -1093,23 +1076,12 @@ out:
 }
 
 int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
-  int result = -EINVAL;
+  static const char what[] = "cannot write meta";
   sqlite3_stmt *st = NULL;
-  int rc;
   if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
       strlen(value) > SOC_STORE_META_VALUE_MAX)
-    goto out;
-  if ((result = soc_store_prep(s, &st, "cannot write meta",
-                               "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key,
-                               value)) < 0)
-    goto out;
-  rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    result = soc_store_fail_sql(s, rc, "cannot write meta");
-    goto out;
-  }
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+    return -EINVAL;
+  int result = soc_store_prep(
+      s, &st, what, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key, value);
+  return result ? result : soc_store_done(s, st, what, NULL);
 }
