@@ -18,7 +18,7 @@
 
 #include "soc/config.h"
 #include "centerdb.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_CAMPAIGN_MIN_AGENCIES 2  /* a source is a campaign at this many agencies */
 #define SOC_CAMPAIGN_NOTICES_MAX 256 /* notices recorded by one run */

@@ -133,12 +133,12 @@ int soc_center_needs_sqlite(const soc_collector_config *cfg, const char *what) {
   return -ENOTSUP;
 }
 
-int soc_center_open(const soc_collector_config *cfg, soc_store **out) {
+int soc_center_open(const soc_collector_config *cfg, soc_center_store **out) {
   char path[4096], err[600];
   if (soc_center_needs_sqlite(cfg, "this command") < 0) return -ENOTSUP;
   int rc = soc_center_state_file(cfg, "center.db", path, sizeof path);
   if (rc < 0) return rc;
-  rc = soc_store_open(path, SOC_STORE_CENTER, out, err, sizeof err);
+  rc = soc_center_store_open(path, out, err, sizeof err);
   if (rc < 0) fprintf(stderr, "soccollector: %s\n", err);
   return rc;
 }

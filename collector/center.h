@@ -23,7 +23,7 @@
 #include "soc/config.h"
 #include "soc/deadline.h"
 #include "centerdb.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 /* Who §3.3(三) says the center informs of a level 3-4 incident. */
 #define SOC_CENTER_NOTIFY_HSO "行政院國土安全辦公室 (Office of Homeland Security, Executive Yuan)"
@@ -95,7 +95,7 @@ int soc_center_state_file(const soc_collector_config *cfg, const char *name, cha
                           size_t cap);
 /* Opens state_dir/center.db, creating the folder if needed; problems are
  * printed. OUT: *out, owned by the caller. Returns 0 or a negative errno. */
-int soc_center_open(const soc_collector_config *cfg, soc_store **out);
+int soc_center_open(const soc_collector_config *cfg, soc_center_store **out);
 /* 0 when what (a command or feature) can run on cfg's store; else says it
  * is not yet on PostgreSQL (collector.store) and returns -ENOTSUP. center.db
  * is refused that way by soc_center_open. */

@@ -39,7 +39,7 @@ int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out) {
   return result < 0 ? result : make(ops, be, out);
 }
 
-int soc_centerdb_wrap(soc_store *s, soc_centerdb **out) {
+int soc_centerdb_wrap(soc_center_store *s, soc_centerdb **out) {
   soc_centerdb_be *be = NULL;
   *out = NULL;
   int result = soc_centerdb_sqlite_borrow(s, &be);

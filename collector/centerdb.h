@@ -14,7 +14,7 @@
 #define SOC_COLLECTOR_CENTERDB_H
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_centerdb soc_centerdb;
 
@@ -25,7 +25,7 @@ int soc_centerdb_is_pg(const soc_collector_config *cfg);
 int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out);
 /* A soc_centerdb over center.db's handle s, which stays the caller's and
  * must outlive it (the console, the unit tests). OUT: *out. */
-int soc_centerdb_wrap(soc_store *s, soc_centerdb **out);
+int soc_centerdb_wrap(soc_center_store *s, soc_centerdb **out);
 void soc_centerdb_free(soc_centerdb *db);
 /* "center.db" or "PostgreSQL", for messages. */
 const char *soc_centerdb_name(const soc_centerdb *db);

@@ -8,13 +8,13 @@
  * soc_centerdb_be is each back end's own state: declared here without its
  * members, completed privately in the one file that implements the back end.
  * Every callback promises what store.h's soc_store_center_* of the same name
- * promises; the transaction calls are soc_store_begin's and the others'.
+ * promises; the transaction calls are soc_center_store_begin's and the others'.
  */
 #ifndef SOC_COLLECTOR_CENTERDB_BE_H
 #define SOC_COLLECTOR_CENTERDB_BE_H
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_centerdb_be soc_centerdb_be;
 
@@ -95,7 +95,7 @@ typedef struct soc_centerdb_ops {
  * ops->free. */
 extern const soc_centerdb_ops soc_centerdb_sqlite_ops;
 int soc_centerdb_sqlite_open(const soc_collector_config *cfg, soc_centerdb_be **out);
-int soc_centerdb_sqlite_borrow(soc_store *s, soc_centerdb_be **out);
+int soc_centerdb_sqlite_borrow(soc_center_store *s, soc_centerdb_be **out);
 
 /* PostgreSQL (centerdb_pg.c), at cfg's collector.store. Problems printed. */
 extern const soc_centerdb_ops soc_centerdb_pg_ops;

@@ -11,7 +11,7 @@
 #include "centerdb_be.h"
 
 struct soc_centerdb_be {
-  soc_store *s;         /* owned when owned is 1, else borrowed */
+  soc_center_store *s;  /* owned when owned is 1, else borrowed */
   soc_center_writer *w; /* owned */
   int owned;
 };
@@ -19,7 +19,7 @@ struct soc_centerdb_be {
 static void sq_free(soc_centerdb_be *b) {
   if (!b) return;
   soc_store_center_writer_free(b->w);
-  if (b->owned) soc_store_close(b->s);
+  if (b->owned) soc_center_store_close(b->s);
   free(b);
 }
 
@@ -37,11 +37,11 @@ static int sq_maintain(soc_centerdb_be *b, int *dropped) {
   return 0;
 }
 
-static const char *sq_errmsg(soc_centerdb_be *b) { return soc_store_errmsg(b->s); }
-static int sq_begin(soc_centerdb_be *b) { return soc_store_begin(b->s); }
-static int sq_commit(soc_centerdb_be *b) { return soc_store_commit(b->s); }
-static void sq_rollback(soc_centerdb_be *b) { soc_store_rollback(b->s); }
-static int sq_in_transaction(soc_centerdb_be *b) { return soc_store_in_transaction(b->s); }
+static const char *sq_errmsg(soc_centerdb_be *b) { return soc_center_store_errmsg(b->s); }
+static int sq_begin(soc_centerdb_be *b) { return soc_center_store_begin(b->s); }
+static int sq_commit(soc_centerdb_be *b) { return soc_center_store_commit(b->s); }
+static void sq_rollback(soc_centerdb_be *b) { soc_center_store_rollback(b->s); }
+static int sq_in_transaction(soc_centerdb_be *b) { return soc_center_store_in_transaction(b->s); }
 static int sq_event_put(soc_centerdb_be *b, const soc_center_origin *o, const char *id,
                         const char *agent, const char *host, const char *ts, const char *body,
                         size_t len, int *dup) {
@@ -225,14 +225,14 @@ const soc_centerdb_ops soc_centerdb_sqlite_ops = {
     .bundle_set = sq_bundle_set,
 };
 
-int soc_centerdb_sqlite_borrow(soc_store *s, soc_centerdb_be **out) {
+int soc_centerdb_sqlite_borrow(soc_center_store *s, soc_centerdb_be **out) {
   int result = -ENOMEM;
   soc_centerdb_be *b = calloc(1, sizeof *b);
   *out = NULL;
   if (!b) goto out;
   b->s = s;
   if ((result = soc_store_center_writer_new(s, &b->w)) < 0) {
-    fprintf(stderr, "soccollector: %s\n", soc_store_errmsg(s));
+    fprintf(stderr, "soccollector: %s\n", soc_center_store_errmsg(s));
     goto out;
   }
   *out = b;
@@ -243,11 +243,11 @@ out:
 }
 
 int soc_centerdb_sqlite_open(const soc_collector_config *cfg, soc_centerdb_be **out) {
-  soc_store *s = NULL;
+  soc_center_store *s = NULL;
   int result = soc_center_open(cfg, &s);
   if (!result) result = soc_centerdb_sqlite_borrow(s, out);
   if (result)
-    soc_store_close(s);
+    soc_center_store_close(s);
   else
     (*out)->owned = 1;
   return result;

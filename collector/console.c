@@ -30,7 +30,7 @@
 #include "soc/report_export.h"
 #include "soc/rules.h"
 #include "soc/metrics.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "soc/tz.h"
 
 #define SESSIONS_MAX 256
@@ -70,7 +70,7 @@ struct soc_console {
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
   soc_console_tls *tls;             /* NULL: plain HTTP on loopback */
-  soc_store *store;                 /* the server thread's own, opened at the first request */
+  soc_center_store *store;          /* the server thread's own, opened at the first request */
   soc_centerdb *db;                 /* over store, for center.c's and decide.c's calls */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
@@ -281,14 +281,16 @@ static FILE *page_open(req *q, const char *title, page *p) {
   return p->f;
 }
 
-int soc_console_audit(soc_store *s, const char *account, const char *action, const char *target,
-                      const char *detail) {
+int soc_console_audit(soc_center_store *s, const char *account, const char *action,
+                      const char *target, const char *detail) {
   fjson_object *d = fjson_object_new_object();
   soc_json_add_str(d, "detail", detail);
   const char *json = fjson_object_to_json_string_ext(d, FJSON_TO_STRING_PLAIN);
-  int rc = soc_audit_append(s, account[0] ? account : "-", action, target, json, NULL);
+  int rc = soc_audit_append(soc_center_store_audit_log(s), account[0] ? account : "-", action,
+                            target, json, NULL);
   /* a name typed at the login that is no UTF-8 text is still a failed login */
-  if (rc == -EINVAL) rc = soc_audit_append(s, "?", action, "", json, NULL);
+  if (rc == -EINVAL)
+    rc = soc_audit_append(soc_center_store_audit_log(s), "?", action, "", json, NULL);
   fjson_object_put(d);
   return rc;
 }
@@ -297,7 +299,7 @@ static void audit(req *q, const char *account, const char *action, const char *t
                   const char *detail) {
   if (soc_console_audit(q->c->store, account, action, target, detail) < 0)
     fprintf(stderr, "soccollector: console: cannot audit %s: %s\n", action,
-            soc_store_errmsg(q->c->store));
+            soc_center_store_errmsg(q->c->store));
 }
 
 /* An entry's "detail" (what soc_console_audit wrote); "" when none. */
@@ -1172,7 +1174,7 @@ static int report_page(req *q) {
     fputs(T(q, "無法解讀這份通報", "this document cannot be read as a report"), f);
   fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
   notes_ctx n = {.f = f, .id = x.id};
-  soc_store_audit_scan(q->c->store, 0, 0, note_row, &n);
+  soc_store_audit_scan(soc_center_store_audit_log(q->c->store), 0, 0, note_row, &n);
   fputs("</ul>", f);
   form_open(q, f, "/note", x.id);
   fprintf(f,
@@ -1584,7 +1586,7 @@ static int audit_page(req *q) {
   soc_audit_report rep;
   FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &pg);
   if (!f) return 0;
-  if (soc_audit_verify(q->c->store, &rep) < 0)
+  if (soc_audit_verify(soc_center_store_audit_log(q->c->store), &rep) < 0)
     fprintf(f, "<p class=\"err\" id=\"chain\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   else if (rep.ok)
     fprintf(f, "<p id=\"chain\">%s: %" PRId64 " %s, %s <code>%s</code></p>",
@@ -1599,7 +1601,7 @@ static int audit_page(req *q) {
   table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
              T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"),
              T(q, "雜湊", "Hash"), NULL);
-  soc_store_audit_scan(q->c->store, 0, 0, audit_line, f);
+  soc_store_audit_scan(soc_center_store_audit_log(q->c->store), 0, 0, audit_line, f);
   fputs("</table>", f);
   return page_send(q, &pg);
 }
@@ -1777,12 +1779,12 @@ static int open_store(soc_console *c) {
   char path[4096], err[600];
   if (c->store) return 0;
   snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
-  if (soc_store_open(path, SOC_STORE_CENTER, &c->store, err, sizeof err) < 0) {
+  if (soc_center_store_open(path, &c->store, err, sizeof err) < 0) {
     fprintf(stderr, "soccollector: console: %s\n", err);
     return -EIO;
   }
   if (soc_centerdb_wrap(c->store, &c->db) < 0) {
-    soc_store_close(c->store);
+    soc_center_store_close(c->store);
     c->store = NULL;
     return -EIO;
   }
@@ -1943,7 +1945,7 @@ void soc_console_free(soc_console *c) {
   soc_console_tls_free(c->tls);
   soc_metrics_server_free(c->server);
   soc_centerdb_free(c->db);
-  soc_store_close(c->store);
+  soc_center_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
   free(c);

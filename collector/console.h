@@ -18,7 +18,7 @@
 #define SOC_COLLECTOR_CONSOLE_H
 
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_console soc_console;
 
@@ -43,8 +43,8 @@ int soc_console_hash(const char *password, size_t len, char out[SOC_CONSOLE_HASH
 /* One action of account's on target into center.db's hash-chained audit
  * log (audit.h): actor the account, details {"detail": detail}. In s's
  * open transaction if any. Returns 0 or a negative errno. */
-int soc_console_audit(soc_store *s, const char *account, const char *action, const char *target,
-                      const char *detail);
+int soc_console_audit(soc_center_store *s, const char *account, const char *action,
+                      const char *target, const char *detail);
 
 /* `soccollector user add|passwd|disable ...`: -1 when argv[0] is not
  * "user", else the exit status. */

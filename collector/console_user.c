@@ -19,7 +19,7 @@
 
 #include "center.h"
 #include "console.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "soc/utf8.h"
 
 #define PASSWORD_MIN 12
@@ -96,7 +96,7 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
                                        {NULL, 0, NULL, 0}};
   const char *role = NULL, *agency = "", *authority = NULL;
   char hash[crypto_pwhash_STRBYTES], os_user[128] = "?";
-  soc_store *s = NULL;
+  soc_center_store *s = NULL;
   int status = 2, opt;
   if (strcmp(argv[0], "user") != 0) return -1;
   if (argc < 3) {
@@ -170,13 +170,13 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
   }
   if (rc == 0) rc = soc_console_audit(s, os_user, sub, name, role ? role : "");
   if (rc < 0) {
-    fprintf(stderr, "soccollector: user %s: %s\n", sub, soc_store_errmsg(s));
+    fprintf(stderr, "soccollector: user %s: %s\n", sub, soc_center_store_errmsg(s));
     goto out;
   }
   printf("user %s: %s\n", sub, name);
   status = 0;
 out:
   sodium_memzero(hash, sizeof hash);
-  soc_store_close(s);
+  soc_center_store_close(s);
   return status;
 }

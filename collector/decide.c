@@ -178,7 +178,7 @@ static int draft_request_ok(const char *kind, const soc_center_decide_opts *o,
   return 1;
 }
 
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_store *s,
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_center_store *s,
                             const char *kind, const soc_center_decide_opts *o,
                             const soc_center_draft_opts *d, int64_t *n, char *out, size_t out_len) {
   char topic[300], report[300];

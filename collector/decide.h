@@ -16,7 +16,7 @@
 
 #include "center.h"
 #include "soc/config.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_CENTER_DECIDE_WHY_MAX 640
 
@@ -58,7 +58,7 @@ typedef struct soc_center_draft_opts {
  * no such draft or alert (or another agency's), 1 a store error. s is the
  * center.db db wraps: the drafts the agents sent are read from the
  * console's tables there, the decision is recorded through db. */
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_store *s,
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_center_store *s,
                             const char *kind, const soc_center_decide_opts *o,
                             const soc_center_draft_opts *d, int64_t *n, char *why, size_t why_len);
 

@@ -19,7 +19,7 @@
 #include "soc/config.h"
 #include "soc/sign.h"
 #include "centerdb.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 /* The center's key, state_dir/center.key (0600), made when create is set
  * and there is none. OUT: *out, owned by the caller. Problems printed. */

@@ -13,7 +13,7 @@
 
 #include "soc/metrics.h"
 #include "centerdb.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 struct soc_collector_metrics {
   const soc_collector_config *cfg;

@@ -21,7 +21,7 @@
 
 #include "soc/config.h"
 #include "centerdb.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 typedef struct soc_center_outbox soc_center_outbox;
 

@@ -61,7 +61,7 @@
 #include "soc/event.h"
 #include "soc/notify.h"
 #include "soc/sign.h"
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "soc/utf8.h"
 #include "soc/tz.h"
 #include "center.h"

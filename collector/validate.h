@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "soc/audit.h" /* SOC_AUDIT_HASH_HEX */
-#include "soc/store.h" /* SOC_STORE_ID_LEN */
+#include "soc/audit.h"        /* SOC_AUDIT_HASH_HEX */
+#include "soc/store_center.h" /* SOC_STORE_ID_LEN */
 
 #define SOC_COLLECTOR_MSG_MAX (1u << 20) /* bigger messages are quarantined */
 #define SOC_COLLECTOR_JSON_DEPTH 64      /* deeper nesting is not JSON we accept */

@@ -22,7 +22,7 @@
 #define DEFAULT_CONFIG SOC_SYSCONFDIR "/socagent.yaml"
 
 static const socctl_command commands[] = {
-    {"classify", socctl_classify, "suggest an incident level under §2.3 and say which clause",
+    {"classify", soc_ctl_classify, "suggest an incident level under §2.3 and say which clause",
      "classify --impact leak|tamper|outage [options] [--impact ... [options]]\n"
      "  --impact KIND            leak, tamper or outage; repeat for several impacts\n"
      "  --tier TIER              cii, core or non-core\n"
@@ -33,14 +33,14 @@ static const socctl_command commands[] = {
      "  --asset NAME | --host H  take tier, data class and downtime from the inventory\n"
      "  --assets FILE            the inventory (default: the one the config names)\n"
      "  --json                   machine-readable output\n"},
-    {"journal", socctl_journal,
+    {"journal", soc_ctl_journal,
      "read back what the agent has kept: journal export | stats | verify",
      "journal export [--ecs] [--host H] [--source ID] [--since T] [--until T]\n"
      "       socctl [-c FILE] journal stats\n"
      "       socctl [-c FILE] journal verify\n"
      "  T: 2026-11-25T07:00:00+08:00, '2026-11-25 07:00' (agent.timezone), 2026-11-25,"
      " @EPOCH, or -2h / -30m / -7d back from now\n"},
-    {"rules", socctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]",
+    {"rules", soc_ctl_rules, "try log rules on log lines: rules test -r FILE [LOGFILE...]",
      "rules test -r RULEFILE [-r RULEFILE...] [options] [LOGFILE...]\n"
      "  -r, --rules FILE     a rule file (YAML, docs/RULES.md); repeat for several\n"
      "  --timezone Z         zone of timestamps that carry none (default local)\n"
@@ -60,17 +60,17 @@ static const socctl_command commands[] = {
      "  --with-config        take rules.sigma_placeholders and rules.sigma_impact from\n"
      "                       the configuration (-c)\n"
      "Lines are read from the LOGFILEs, or stdin without any.\n"},
-    {"status", socctl_status, "inputs, positions, journal, forwarding lag, broker, counters",
+    {"status", soc_ctl_status, "inputs, positions, journal, forwarding lag, broker, counters",
      "status [--json]\n"},
-    {"drafts", socctl_drafts, "draft incidents with their suggested level and time left",
+    {"drafts", soc_ctl_drafts, "draft incidents with their suggested level and time left",
      "drafts [--all] [--json]\n"},
-    {"alerts", socctl_alerts,
+    {"alerts", soc_ctl_alerts,
      "rule firings kept on the agent (no clock), the draft that took each in, the center's notices",
      "alerts [--notices] [--json]\n"
      "  --notices   only the center's notices (campaigns seen at several agencies)\n"},
-    {"show", socctl_show, "one draft with its evidence and the level's justification",
+    {"show", soc_ctl_show, "one draft with its evidence and the level's justification",
      "show ID [--json]\n"},
-    {"deadlines", socctl_deadlines,
+    {"deadlines", soc_ctl_deadlines,
      "legal clocks: of the stored reports, or of an incident from a regime table",
      "deadlines [--overdue] [--json] [--now T]\n"
      "  the open clocks of the stored reports; with --overdue only those past due, and\n"
@@ -82,38 +82,38 @@ static const socctl_command commands[] = {
      "  T is ISO 8601 (2026-01-05T09:30Z, 2026-01-05T17:30+08:00; no zone = UTC) or @EPOCH.\n"
      "  --now defaults to the current time. Regimes: DIR/NAME.yaml (tw-2018, tw-2026,\n"
      "  nis2, gdpr, dora). A level change is a rerun with the new level.\n"},
-    {"confirm", socctl_confirm, "confirm an open draft: it becomes a report",
+    {"confirm", soc_ctl_confirm, "confirm an open draft: it becomes a report",
      "confirm ID --analyst NAME [--level N --reason TEXT] [--category C]\n"},
-    {"reject", socctl_reject, "reject an open draft: not an incident",
+    {"reject", soc_ctl_reject, "reject an open draft: not an incident",
      "reject ID --analyst NAME --reason TEXT\n"},
-    {"merge", socctl_merge, "merge open drafts into the first",
+    {"merge", soc_ctl_merge, "merge open drafts into the first",
      "merge ID ID... --analyst NAME   (the first id survives)\n"},
-    {"promote", socctl_promote, "make alerts a draft, its clock starting now",
+    {"promote", soc_ctl_promote, "make alerts a draft, its clock starting now",
      "promote ALERT-ID... --analyst NAME [--level N]\n"},
-    {"note", socctl_note, "add a note to a draft", "note ID TEXT --analyst NAME\n"},
-    {"reports", socctl_reports, "notification reports with their state and next deadline",
+    {"note", soc_ctl_note, "add a note to a draft", "note ID TEXT --analyst NAME\n"},
+    {"reports", soc_ctl_reports, "notification reports with their state and next deadline",
      "reports [--json] [--state S] [--now T]\n"},
-    {"report", socctl_report, "one report as JSON, STIX 2.1 or the form's text",
+    {"report", soc_ctl_report, "one report as JSON, STIX 2.1 or the form's text",
      "report ID [--format json|stix|text] [--now T]\n"},
-    {"file", socctl_report_change, "record a filing on the platform (or by phone)",
+    {"file", soc_ctl_report_change, "record a filing on the platform (or by phone)",
      "file ID --analyst NAME [--via platform|phone] [--at T]\n"},
-    {"review", socctl_report_change, "record the supervisor's review",
+    {"review", soc_ctl_report_change, "record the supervisor's review",
      "review ID --analyst NAME [--result TEXT] [--at T]\n"},
-    {"recover", socctl_report_change, "record damage control or recovery",
+    {"recover", soc_ctl_report_change, "record damage control or recovery",
      "recover ID --analyst NAME --status controlled|recovered [--at T]\n"},
-    {"close", socctl_report_change, "close a recovered report (結報)",
+    {"close", soc_ctl_report_change, "close a recovered report (結報)",
      "close ID --analyst NAME [--at T]\n"},
-    {"relevel", socctl_report_change, "change a report's level",
+    {"relevel", soc_ctl_report_change, "change a report's level",
      "relevel ID --level N --reason TEXT --analyst NAME [--at T]\n"},
-    {"investigation", socctl_report_change, "levels 3-4: the investigation report was submitted",
+    {"investigation", soc_ctl_report_change, "levels 3-4: the investigation report was submitted",
      "investigation ID --analyst NAME [--at T]\n"},
-    {"set", socctl_report_change, "fill form fields of a report (set --list shows them)",
+    {"set", soc_ctl_report_change, "fill form fields of a report (set --list shows them)",
      "set ID FIELD=VALUE... --analyst NAME\n"
      "       socctl [-c FILE] set --list\n"},
-    {"audit", socctl_audit, "check the hash-chained audit log: audit verify | list",
+    {"audit", soc_ctl_audit, "check the hash-chained audit log: audit verify | list",
      "audit verify [--json] [--anchor SEQ:HASH]\n"
      "       socctl [-c FILE] audit list [--json] [--limit N]\n"},
-    {"key", socctl_key, "the agent's public key and fingerprint, to enrol it at the center",
+    {"key", soc_ctl_key, "the agent's public key and fingerprint, to enrol it at the center",
      "key\n"},
 };
 
@@ -138,13 +138,13 @@ static const socctl_command *command_of(const char *name) {
   return NULL;
 }
 
-int socctl_usage(const char *name, FILE *out) {
+int soc_ctl_usage(const char *name, FILE *out) {
   const socctl_command *c = command_of(name);
   if (c) fprintf(out, "usage: socctl [-c FILE] %s", c->usage);
   return out == stdout ? 0 : 2;
 }
 
-int socctl_parse_level(const char *cmd, const char *v, int *level) {
+int soc_ctl_parse_level(const char *cmd, const char *v, int *level) {
   char *end = NULL;
   long l = strtol(v, &end, 10);
   if (*end || !*v || l < 1 || l > 4) {
@@ -155,7 +155,7 @@ int socctl_parse_level(const char *cmd, const char *v, int *level) {
   return 0;
 }
 
-int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store) {
+int soc_ctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store) {
   char path[4096], err[600];
   soc_diag *diag = soc_diag_new();
   *cfg = NULL;
@@ -179,7 +179,7 @@ int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store
   return 0;
 }
 
-int socctl_parse_id(const char *s, int64_t *out) {
+int soc_ctl_parse_id(const char *s, int64_t *out) {
   char *end = NULL;
   errno = 0;
   long long v = strtoll(s, &end, 10);
@@ -188,7 +188,7 @@ int socctl_parse_id(const char *s, int64_t *out) {
   return 0;
 }
 
-void socctl_fmt_left(int64_t secs, char *buf, size_t len) {
+void soc_ctl_fmt_left(int64_t secs, char *buf, size_t len) {
   int64_t a = secs < 0 ? -secs : secs, m = a / 60;
   if (m >= 24 * 60)
     snprintf(buf, len, "%s%lldd%02lldh%s", secs < 0 ? "overdue by " : "", (long long)(m / 1440),
@@ -198,7 +198,7 @@ void socctl_fmt_left(int64_t secs, char *buf, size_t len) {
              (long long)(m % 60), secs < 0 ? "" : " left");
 }
 
-int socctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *ns) {
+int soc_ctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *ns) {
   if (v && soc_time_parse_ns(v, ns) == 0) return 0;
   fprintf(stderr,
           "socctl %s: %s: '%s' is not a time; expected e.g. 2026-01-05T09:30Z, "
@@ -207,10 +207,10 @@ int socctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *
   return 2;
 }
 
-int socctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd) {
+int soc_ctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd) {
   memset(t, 0, sizeof *t);
   t->cmd = cmd;
-  int status = socctl_open_store(env, &t->cfg, &t->store);
+  int status = soc_ctl_open_store(env, &t->cfg, &t->store);
   if (status) return status;
   if (soc_store_begin(t->store) < 0) {
     fprintf(stderr, "socctl %s: %s\n", cmd, soc_store_errmsg(t->store));
@@ -220,7 +220,7 @@ int socctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd) {
   return 0;
 }
 
-int socctl_tx_close(socctl_tx *t, int status) {
+int soc_ctl_tx_close(socctl_tx *t, int status) {
   if (t->in_tx) {
     if (status == 0 && soc_store_commit(t->store) < 0) {
       fprintf(stderr, "socctl %s: commit: %s\n", t->cmd, soc_store_errmsg(t->store));
@@ -236,8 +236,8 @@ int socctl_tx_close(socctl_tx *t, int status) {
   return status;
 }
 
-int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
-                    struct fjson_object *details) {
+int soc_ctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
+                     struct fjson_object *details) {
   /* The analyst's name is what they typed; who ran the command is what
    * the system says, kept beside it in the hashed entry. */
   struct passwd *pw = getpwuid(getuid());

@@ -35,45 +35,45 @@ typedef struct socctl_command {
 
 /* Prints command name's usage: to stdout for --help (returns 0), to stderr
  * after bad usage (returns 2, the exit status for it). */
-int socctl_usage(const char *name, FILE *out);
+int soc_ctl_usage(const char *name, FILE *out);
 /* A --level value, 1 to 4; prints the problem. Returns 0 or 2 (bad usage). */
-int socctl_parse_level(const char *cmd, const char *v, int *level);
+int soc_ctl_parse_level(const char *cmd, const char *v, int *level);
 
 /* Each returns the process exit status: 0 done, 1 failed, 2 bad usage. */
-int socctl_classify(const socctl_env *env, int argc, char **argv);
-int socctl_journal(const socctl_env *env, int argc, char **argv);
-int socctl_rules(const socctl_env *env, int argc, char **argv);
-int socctl_status(const socctl_env *env, int argc, char **argv);
-int socctl_drafts(const socctl_env *env, int argc, char **argv);
-int socctl_show(const socctl_env *env, int argc, char **argv);
-int socctl_alerts(const socctl_env *env, int argc, char **argv);
-int socctl_deadlines(const socctl_env *env, int argc, char **argv);
-int socctl_audit(const socctl_env *env, int argc, char **argv);
-int socctl_confirm(const socctl_env *env, int argc, char **argv);
-int socctl_reject(const socctl_env *env, int argc, char **argv);
-int socctl_merge(const socctl_env *env, int argc, char **argv);
-int socctl_note(const socctl_env *env, int argc, char **argv);
-int socctl_promote(const socctl_env *env, int argc, char **argv);
-int socctl_reports(const socctl_env *env, int argc, char **argv);
-int socctl_report(const socctl_env *env, int argc, char **argv);
+int soc_ctl_classify(const socctl_env *env, int argc, char **argv);
+int soc_ctl_journal(const socctl_env *env, int argc, char **argv);
+int soc_ctl_rules(const socctl_env *env, int argc, char **argv);
+int soc_ctl_status(const socctl_env *env, int argc, char **argv);
+int soc_ctl_drafts(const socctl_env *env, int argc, char **argv);
+int soc_ctl_show(const socctl_env *env, int argc, char **argv);
+int soc_ctl_alerts(const socctl_env *env, int argc, char **argv);
+int soc_ctl_deadlines(const socctl_env *env, int argc, char **argv);
+int soc_ctl_audit(const socctl_env *env, int argc, char **argv);
+int soc_ctl_confirm(const socctl_env *env, int argc, char **argv);
+int soc_ctl_reject(const socctl_env *env, int argc, char **argv);
+int soc_ctl_merge(const socctl_env *env, int argc, char **argv);
+int soc_ctl_note(const socctl_env *env, int argc, char **argv);
+int soc_ctl_promote(const socctl_env *env, int argc, char **argv);
+int soc_ctl_reports(const socctl_env *env, int argc, char **argv);
+int soc_ctl_report(const socctl_env *env, int argc, char **argv);
 /* socctl deadlines without a regime: the clocks of the stored reports as of
  * now (ns; 0: the real time), --json, --overdue (exit status 3 when any). */
-int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now);
-int socctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
-int socctl_key(const socctl_env *env, int argc, char **argv);
+int soc_ctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now);
+int soc_ctl_report_change(const socctl_env *env, int argc, char **argv); /* file, review, ... */
+int soc_ctl_key(const socctl_env *env, int argc, char **argv);
 
 /* Loads the agent's config and opens its store (state_dir/agent.db).
  * Problems are printed. OUT: *cfg and *store, both owned by the caller.
  * Returns the exit status to use on failure (0 on success). */
-int socctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store);
+int soc_ctl_open_store(const socctl_env *env, soc_config **cfg, soc_store **store);
 
 /* A positive decimal id (a draft's, a report's). Returns 0 or -1. */
-int socctl_parse_id(const char *s, int64_t *out);
+int soc_ctl_parse_id(const char *s, int64_t *out);
 /* "3h12m left", "overdue by 1d02h" for secs until a due time. */
-void socctl_fmt_left(int64_t secs, char *buf, size_t len);
+void soc_ctl_fmt_left(int64_t secs, char *buf, size_t len);
 /* A time option's value (soc_time_parse_ns formats); prints the problem.
  * Returns 0 or 2 (bad usage). */
-int socctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *ns);
+int soc_ctl_parse_time(const char *cmd, const char *opt, const char *v, int64_t *ns);
 
 /* One change in progress: the config and store open, a write transaction
  * begun. Every change an analyst makes is one of these, so that the change,
@@ -86,18 +86,18 @@ typedef struct socctl_tx {
 } socctl_tx;
 
 /* Returns 0 or the exit status to fail with (the problem printed). */
-int socctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd);
+int soc_ctl_tx_open(socctl_tx *t, const socctl_env *env, const char *cmd);
 /* Commits when status is 0, else rolls back; closes everything. Returns
  * the final status (1 when the commit failed). */
-int socctl_tx_close(socctl_tx *t, int status);
+int soc_ctl_tx_close(socctl_tx *t, int status);
 /* Appends the audit entry for this change (details: a JSON object,
  * borrowed). Returns 0 or the exit status to fail with. */
 struct fjson_object;
-int socctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
-                    struct fjson_object *details);
+int soc_ctl_tx_audit(socctl_tx *t, const char *actor, const char *object,
+                     struct fjson_object *details);
 
 /* Loads the agent's deadline table (report.regime); prints the problem.
  * OUT: *out, owned by the caller. Returns 0 or the exit status to fail with. */
-int socctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out);
+int soc_ctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out);
 
 #endif

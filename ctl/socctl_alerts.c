@@ -101,7 +101,7 @@ static int list_notice(void *arg, const char *id, int64_t at_ns, const char *kin
   return 0;
 }
 
-int socctl_alerts(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_alerts(const socctl_env *env, int argc, char **argv) {
   static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                        {"notices", no_argument, NULL, 'n'},
                                        {"help", no_argument, NULL, 'h'},
@@ -116,15 +116,15 @@ int socctl_alerts(const socctl_env *env, int argc, char **argv) {
         notices = 1;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
-  if (optind < argc) return socctl_usage(argv[0], stderr);
+  if (optind < argc) return soc_ctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   alerts_ctx c = {.json = json, .arr = fjson_object_new_array()};
   int rc = notices ? 0 : soc_store_alerts_scan(store, -1, list_alert, &c);

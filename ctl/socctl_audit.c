@@ -114,7 +114,7 @@ fail:
   return 1;
 }
 
-int socctl_audit(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_audit(const socctl_env *env, int argc, char **argv) {
   enum { O_JSON = 1, O_LIMIT, O_ANCHOR };
   static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
                                        {"limit", required_argument, NULL, O_LIMIT},
@@ -127,7 +127,7 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
   const char *sub = argc > 1 ? argv[1] : NULL;
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  if (sub && (!strcmp(sub, "--help") || !strcmp(sub, "-h"))) return socctl_usage("audit", stdout);
+  if (sub && (!strcmp(sub, "--help") || !strcmp(sub, "-h"))) return soc_ctl_usage("audit", stdout);
   if (!sub || (strcmp(sub, "verify") && strcmp(sub, "list"))) goto bad_usage;
   /* the subcommand's own argv: its options follow it */
   while ((opt = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
@@ -149,18 +149,18 @@ int socctl_audit(const socctl_env *env, int argc, char **argv) {
         }
         break;
       case 'h':
-        return socctl_usage("audit", stdout);
+        return soc_ctl_usage("audit", stdout);
       default:
         goto bad_usage;
     }
   }
   if (optind + 1 < argc) goto bad_usage;
-  if ((result = socctl_open_store(env, &cfg, &store)) != 0) goto out;
+  if ((result = soc_ctl_open_store(env, &cfg, &store)) != 0) goto out;
   result = !strcmp(sub, "verify") ? verify(store, json, anchor_seq, anchor_hash)
                                   : list(store, json, limit);
   goto out;
 bad_usage:
-  result = socctl_usage("audit", stderr);
+  result = soc_ctl_usage("audit", stderr);
 out:
   soc_store_close(store);
   soc_config_free(cfg);

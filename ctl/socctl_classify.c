@@ -116,10 +116,10 @@ static int parse_args(int argc, char **argv, classify_args *a) {
         a->json = 1;
         break;
       case 'h':
-        socctl_usage("classify", stdout);
+        soc_ctl_usage("classify", stdout);
         return -1;
       default:
-        socctl_usage("classify", stderr);
+        soc_ctl_usage("classify", stderr);
         return 2;
     }
   }
@@ -129,7 +129,7 @@ static int parse_args(int argc, char **argv, classify_args *a) {
   }
   if (!a->n) {
     fprintf(stderr, "socctl classify: say what happened with --impact leak|tamper|outage\n");
-    socctl_usage("classify", stderr);
+    soc_ctl_usage("classify", stderr);
     return 2;
   }
   if (a->asset_name && a->host) {
@@ -253,7 +253,7 @@ static void print_json(const classify_args *a, const soc_level_result *r,
   fjson_object_put(o);
 }
 
-int socctl_classify(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_classify(const socctl_env *env, int argc, char **argv) {
   int status = 1;
   classify_args a = {0};
   soc_assets *inv = NULL;

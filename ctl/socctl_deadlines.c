@@ -63,7 +63,7 @@ static void print_row(const soc_deadline *d, int64_t now, fjson_object *arr) {
   else if (d->done)
     snprintf(left, sizeof left, "done %s", done);
   else
-    socctl_fmt_left(d->due - now, left, sizeof left);
+    soc_ctl_fmt_left(d->due - now, left, sizeof left);
   if (arr) {
     fjson_object *o = fjson_object_new_object();
     fjson_object_object_add(o, "step", fjson_object_new_string(s->id));
@@ -98,7 +98,7 @@ static int parse_at(const char *opt, const char *v, int64_t *dst) {
   return -1;
 }
 
-int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_deadlines(const socctl_env *env, int argc, char **argv) {
   enum { O_REGIME = 1, O_DIR, O_LEVEL, O_DONE, O_NOW, O_JSON, O_OVERDUE, O_ANCHOR = 100 };
   static const struct option opts[] = {
       {"regime", required_argument, NULL, O_REGIME},
@@ -136,7 +136,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
         dir = optarg;
         break;
       case O_LEVEL:
-        if (socctl_parse_level("deadlines", optarg, &level)) goto out;
+        if (soc_ctl_parse_level("deadlines", optarg, &level)) goto out;
         break;
       case O_DONE: {
         const char *eq = strchr(optarg, '=');
@@ -164,7 +164,7 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
         overdue = 1;
         break;
       case 'h':
-        result = socctl_usage("deadlines", stdout);
+        result = soc_ctl_usage("deadlines", stdout);
         goto out;
       default:
         if (opt >= O_ANCHOR && opt < O_ANCHOR + SOC_ANCHOR_COUNT) {
@@ -173,32 +173,32 @@ int socctl_deadlines(const socctl_env *env, int argc, char **argv) {
           if (parse_at(o->name, optarg, &t.at[opt - O_ANCHOR]) < 0) goto out;
           break;
         }
-        result = socctl_usage("deadlines", stderr);
+        result = soc_ctl_usage("deadlines", stderr);
         goto out;
     }
   }
   if (optind < argc) {
     fprintf(stderr, "socctl deadlines: unexpected argument '%s'\n", argv[optind]);
-    result = socctl_usage("deadlines", stderr);
+    result = soc_ctl_usage("deadlines", stderr);
     goto out;
   }
   if (!incident) {
     int64_t now_ns = 0;
-    result = now_arg ? socctl_parse_time("deadlines", "--now", now_arg, &now_ns) : 0;
-    if (!result) result = socctl_report_deadlines(env, json, overdue, now_ns);
+    result = now_arg ? soc_ctl_parse_time("deadlines", "--now", now_arg, &now_ns) : 0;
+    if (!result) result = soc_ctl_report_deadlines(env, json, overdue, now_ns);
     goto out;
   }
   if (overdue) {
     fprintf(stderr,
             "socctl deadlines: --overdue is for the stored reports' clocks, not with "
             "--regime, --level or incident times\n");
-    result = socctl_usage("deadlines", stderr);
+    result = soc_ctl_usage("deadlines", stderr);
     goto out;
   }
   if (now_arg && parse_at("now", now_arg, &t.now) < 0) goto out;
   if (!regime || !level || !t.at[SOC_ANCHOR_DISCOVERY]) {
     fprintf(stderr, "socctl deadlines: --regime, --level and --discovered are required\n");
-    result = socctl_usage("deadlines", stderr);
+    result = soc_ctl_usage("deadlines", stderr);
     goto out;
   }
   if (!t.now) t.now = (int64_t)time(NULL);

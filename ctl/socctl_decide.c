@@ -63,26 +63,26 @@ static int parse(int argc, char **argv, int positional_text, opts *o) {
         o->category = optarg;
         break;
       case O_LEVEL:
-        if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
+        if (soc_ctl_parse_level(cmd, optarg, &o->level)) return 2;
         break;
       case 'h':
-        socctl_usage(cmd, stdout);
+        soc_ctl_usage(cmd, stdout);
         return -1;
       default:
-        return socctl_usage(cmd, stderr);
+        return soc_ctl_usage(cmd, stderr);
     }
   }
   for (int i = optind; i < argc; i++) {
     if (positional_text && o->nids == 1 && !o->text) {
       o->text = argv[i];
-    } else if (o->nids < MAX_IDS && socctl_parse_id(argv[i], &o->ids[o->nids]) == 0) {
+    } else if (o->nids < MAX_IDS && soc_ctl_parse_id(argv[i], &o->ids[o->nids]) == 0) {
       o->nids++;
     } else {
       fprintf(stderr, "socctl %s: \"%s\" is not a draft id\n", cmd, argv[i]);
-      return socctl_usage(cmd, stderr);
+      return soc_ctl_usage(cmd, stderr);
     }
   }
-  if (!o->nids) return socctl_usage(cmd, stderr);
+  if (!o->nids) return soc_ctl_usage(cmd, stderr);
   if (!o->analyst || !*o->analyst || strlen(o->analyst) >= SOC_AUDIT_FIELD_MAX) {
     fprintf(stderr, "socctl %s: --analyst NAME is required (who decides)\n", cmd);
     return 2;
@@ -102,9 +102,9 @@ static int run(const socctl_env *env, const char *cmd, const opts *o, decide_fn 
   fjson_object *details = fjson_object_new_object();
   char object[48];
   memset(res, 0, sizeof *res);
-  int status = socctl_tx_open(&d, env, cmd);
+  int status = soc_ctl_tx_open(&d, env, cmd);
   if (status) goto out;
-  if (!strcmp(cmd, "confirm") && (status = socctl_load_regime(cmd, d.cfg, &g))) goto out;
+  if (!strcmp(cmd, "confirm") && (status = soc_ctl_load_regime(cmd, d.cfg, &g))) goto out;
   if (!strcmp(cmd, "promote")) {
     soc_diag *diag = soc_diag_new();
     int rc = soc_config_load_assets(d.cfg, &assets, diag);
@@ -128,9 +128,9 @@ static int run(const socctl_env *env, const char *cmd, const opts *o, decide_fn 
     goto out;
   }
   snprintf(object, sizeof object, "draft:%lld", (long long)res->draft);
-  status = socctl_tx_audit(&d, o->analyst, object, details);
+  status = soc_ctl_tx_audit(&d, o->analyst, object, details);
 out:
-  status = socctl_tx_close(&d, status);
+  status = soc_ctl_tx_close(&d, status);
   soc_regime_free(g);
   soc_assets_free(assets);
   fjson_object_put(details);
@@ -143,12 +143,12 @@ static int do_confirm(soc_analyst *a, const opts *o, soc_analyst_result *res) {
   return soc_analyst_confirm(a, o->ids[0], o->level, o->reason, o->category, res);
 }
 
-int socctl_confirm(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_confirm(const socctl_env *env, int argc, char **argv) {
   opts o;
   soc_analyst_result res;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids != 1) return socctl_usage(argv[0], stderr);
+  if (o.nids != 1) return soc_ctl_usage(argv[0], stderr);
   if ((status = run(env, "confirm", &o, do_confirm, &res))) return status;
   printf("draft %lld confirmed by %s (level %d", (long long)res.draft, o.analyst, res.level_from);
   if (res.level != res.level_from) printf(" → %d: %s", res.level, o.reason);
@@ -164,12 +164,12 @@ static int do_reject(soc_analyst *a, const opts *o, soc_analyst_result *res) {
   return soc_analyst_reject(a, o->ids[0], o->reason, res);
 }
 
-int socctl_reject(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_reject(const socctl_env *env, int argc, char **argv) {
   opts o;
   soc_analyst_result res;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids != 1 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
+  if (o.nids != 1 || o.level > 0 || o.category) return soc_ctl_usage(argv[0], stderr);
   if (!o.reason || !*o.reason) {
     fprintf(stderr, "socctl reject: --reason is required (why this is not an incident)\n");
     return 2;
@@ -185,12 +185,12 @@ static int do_merge(soc_analyst *a, const opts *o, soc_analyst_result *res) {
   return soc_analyst_merge(a, o->ids, o->nids, res);
 }
 
-int socctl_merge(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_merge(const socctl_env *env, int argc, char **argv) {
   opts o;
   soc_analyst_result res;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.nids < 2 || o.level > 0 || o.category) return socctl_usage(argv[0], stderr);
+  if (o.nids < 2 || o.level > 0 || o.category) return soc_ctl_usage(argv[0], stderr);
   if ((status = run(env, "merge", &o, do_merge, &res))) return status;
   printf("draft %lld merged with", (long long)res.draft);
   for (size_t i = 1; i < o.nids; i++) printf("%s %lld", i > 1 ? "," : "", (long long)o.ids[i]);
@@ -205,13 +205,13 @@ static int do_note(soc_analyst *a, const opts *o, soc_analyst_result *res) {
   return soc_analyst_note(a, o->ids[0], o->text, res);
 }
 
-int socctl_note(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_note(const socctl_env *env, int argc, char **argv) {
   opts o;
   soc_analyst_result res;
   int status = parse(argc, argv, 1, &o);
   if (status) return status < 0 ? 0 : status;
   if (o.nids != 1 || !o.text || !*o.text || o.level > 0 || o.category || o.reason)
-    return socctl_usage(argv[0], stderr);
+    return soc_ctl_usage(argv[0], stderr);
   if ((status = run(env, "note", &o, do_note, &res))) return status;
   printf("note added to draft %lld (%s) by %s\n", (long long)res.draft, res.status, o.analyst);
   return 0;
@@ -223,12 +223,12 @@ static int do_promote(soc_analyst *a, const opts *o, soc_analyst_result *res) {
   return soc_analyst_promote(a, o->ids, o->nids, o->level > 0 ? o->level : 0, res);
 }
 
-int socctl_promote(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_promote(const socctl_env *env, int argc, char **argv) {
   opts o;
   soc_analyst_result res;
   int status = parse(argc, argv, 0, &o);
   if (status) return status < 0 ? 0 : status;
-  if (o.reason || o.category) return socctl_usage(argv[0], stderr);
+  if (o.reason || o.category) return soc_ctl_usage(argv[0], stderr);
   if ((status = run(env, "promote", &o, do_promote, &res))) return status;
   printf("alert(s) promoted by %s into draft %lld (level %d); report due within 1 h (§3.1)\n",
          o.analyst, (long long)res.draft, res.level);

@@ -117,15 +117,15 @@ static int drafts(const socctl_env *env, int argc, char **argv) {
         all = 1;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
-  if (optind < argc) return socctl_usage(argv[0], stderr);
+  if (optind < argc) return soc_ctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   list_ctx c = {.json = json, .arr = fjson_object_new_array()};
   if (soc_store_drafts_scan(store, all ? NULL : "open", list_one, &c) < 0) {
@@ -198,16 +198,16 @@ static int show(const socctl_env *env, int argc, char **argv) {
         json = 1;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
-  if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0)
-    return socctl_usage(argv[0], stderr);
+  if (optind != argc - 1 || soc_ctl_parse_id(argv[optind], &id) < 0)
+    return soc_ctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   soc_draft_row r = {0};
   int rc = soc_store_draft_get(store, id, &r);
@@ -261,5 +261,5 @@ out:
   return status;
 }
 
-int socctl_drafts(const socctl_env *env, int argc, char **argv) { return drafts(env, argc, argv); }
-int socctl_show(const socctl_env *env, int argc, char **argv) { return show(env, argc, argv); }
+int soc_ctl_drafts(const socctl_env *env, int argc, char **argv) { return drafts(env, argc, argv); }
+int soc_ctl_show(const socctl_env *env, int argc, char **argv) { return show(env, argc, argv); }

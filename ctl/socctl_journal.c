@@ -148,10 +148,10 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
         ecs = 1;
         break;
       case 'h':
-        socctl_usage("journal", stdout);
+        soc_ctl_usage("journal", stdout);
         return 0;
       default:
-        socctl_usage("journal", stderr);
+        soc_ctl_usage("journal", stderr);
         return 2;
     }
   }
@@ -161,7 +161,7 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   }
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  status = socctl_open_store(env, &cfg, &store);
+  status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   soc_tz tz;
   if (soc_tz_parse(cfg->agent.timezone ? cfg->agent.timezone : "local", &tz) < 0)
@@ -169,12 +169,12 @@ static int export_lines(const socctl_env *env, int argc, char **argv) {
   status = 2;
   if (since && parse_when(since, &tz, &q.since_ns) < 0) {
     fprintf(stderr, "socctl journal export: --since '%s': not a time I understand\n", since);
-    socctl_usage("journal", stderr);
+    soc_ctl_usage("journal", stderr);
     goto out;
   }
   if (until && parse_when(until, &tz, &q.until_ns) < 0) {
     fprintf(stderr, "socctl journal export: --until '%s': not a time I understand\n", until);
-    socctl_usage("journal", stderr);
+    soc_ctl_usage("journal", stderr);
     goto out;
   }
   int rc;
@@ -223,7 +223,7 @@ static int stats(const socctl_env *env) {
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_block_totals t;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   status = 1;
   if (soc_store_block_totals(store, &t) < 0) {
@@ -269,7 +269,7 @@ static int verify(const socctl_env *env) {
   verify_ctx v = {0};
   soc_block_query q = {0};
   int64_t damaged = 0;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   damage_ctx dc = {.cfg = cfg, .store = store, .who = "socctl journal verify"};
   status = 1;
@@ -291,9 +291,9 @@ out:
   return status;
 }
 
-int socctl_journal(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_journal(const socctl_env *env, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_lines(env, argc - 1, argv + 1);
   if (argc == 2 && strcmp(argv[1], "stats") == 0) return stats(env);
   if (argc == 2 && strcmp(argv[1], "verify") == 0) return verify(env);
-  return socctl_usage("journal", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+  return soc_ctl_usage("journal", argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 }

@@ -14,14 +14,14 @@
 #include "soc/diag.h"
 #include "socctl.h"
 
-int socctl_key(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_key(const socctl_env *env, int argc, char **argv) {
   soc_config *cfg = NULL;
   soc_sign_pub pub;
   static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-    return socctl_usage(argv[0], opt == 'h' ? stdout : stderr);
-  if (optind < argc) return socctl_usage(argv[0], stderr);
+    return soc_ctl_usage(argv[0], opt == 'h' ? stdout : stderr);
+  if (optind < argc) return soc_ctl_usage(argv[0], stderr);
   soc_diag *diag = soc_diag_new();
   if (!diag) return 1;
   int rc = soc_config_load(env->config_path, 0, &cfg, diag);

@@ -38,7 +38,7 @@
 #define MAX_SETS 32
 #define MAX_DEADLINES 32
 
-int socctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out) {
+int soc_ctl_load_regime(const char *cmd, const soc_config *cfg, soc_regime **out) {
   soc_diag *diag = soc_diag_new();
   if (!diag) return 1;
   const char *dir = cfg->report.regimes_dir ? cfg->report.regimes_dir : soc_regime_default_dir();
@@ -112,26 +112,26 @@ static int parse_change(int argc, char **argv, change_opts *o) {
         o->reason = optarg;
         break;
       case O_AT:
-        if (socctl_parse_time(cmd, "--at", optarg, &o->at_ns)) return 2;
+        if (soc_ctl_parse_time(cmd, "--at", optarg, &o->at_ns)) return 2;
         break;
       case O_LEVEL:
-        if (socctl_parse_level(cmd, optarg, &o->level)) return 2;
+        if (soc_ctl_parse_level(cmd, optarg, &o->level)) return 2;
         break;
       case O_LIST:
-        if (strcmp(cmd, "set")) return socctl_usage(cmd, stderr);
+        if (strcmp(cmd, "set")) return soc_ctl_usage(cmd, stderr);
         list_settable();
         return -1;
       case 'h':
-        socctl_usage(cmd, stdout);
+        soc_ctl_usage(cmd, stdout);
         return -1;
       default:
-        return socctl_usage(cmd, stderr);
+        return soc_ctl_usage(cmd, stderr);
     }
   }
   for (int i = optind; i < argc; i++) {
     const char *a = argv[i];
     if (!o->id) {
-      if (socctl_parse_id(a, &o->id) < 0) {
+      if (soc_ctl_parse_id(a, &o->id) < 0) {
         fprintf(stderr, "socctl %s: \"%s\" is not a report id\n", cmd, a);
         return 2;
       }
@@ -139,17 +139,17 @@ static int parse_change(int argc, char **argv, change_opts *o) {
       o->sets[o->nsets++] = a;
     } else {
       fprintf(stderr, "socctl %s: unexpected \"%s\"\n", cmd, a);
-      return socctl_usage(cmd, stderr);
+      return soc_ctl_usage(cmd, stderr);
     }
   }
-  if (!o->id) return socctl_usage(cmd, stderr);
+  if (!o->id) return soc_ctl_usage(cmd, stderr);
   if (!o->analyst || !*o->analyst) {
     fprintf(stderr, "socctl %s: --analyst NAME is required (who did it)\n", cmd);
     return 2;
   }
   if (!strcmp(cmd, "set") && !o->nsets) {
     fprintf(stderr, "socctl set: no FIELD=VALUE given\n");
-    return socctl_usage(cmd, stderr);
+    return soc_ctl_usage(cmd, stderr);
   }
   return 0;
 }
@@ -199,7 +199,7 @@ static int apply(const char *cmd, const change_opts *o, fjson_object *r, int64_t
   return 0;
 }
 
-int socctl_report_change(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_report_change(const socctl_env *env, int argc, char **argv) {
   const char *cmd = argv[0];
   change_opts o;
   int status = parse_change(argc, argv, &o);
@@ -210,8 +210,8 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
   fjson_object *r = NULL, *details = fjson_object_new_object();
   int64_t now = soc_now_real_ns(), at = o.at_ns ? o.at_ns : now;
   char from[SOC_REPORT_STATE_MAX] = "", object[48];
-  if ((status = socctl_tx_open(&t, env, cmd))) goto out;
-  if ((status = socctl_load_regime(cmd, t.cfg, &g))) goto out;
+  if ((status = soc_ctl_tx_open(&t, env, cmd))) goto out;
+  if ((status = soc_ctl_load_regime(cmd, t.cfg, &g))) goto out;
   int rc = soc_store_report_get(t.store, o.id, &row);
   if (rc == -ENOENT) {
     fprintf(stderr, "socctl %s: no report %lld (a draft becomes a report when confirmed)\n", cmd,
@@ -237,9 +237,9 @@ int socctl_report_change(const socctl_env *env, int argc, char **argv) {
                           fjson_object_new_string(soc_report_state_name(soc_report_state_of(r))));
   if ((status = save(&t, r, g, now))) goto out;
   snprintf(object, sizeof object, "report:%lld", (long long)o.id);
-  status = socctl_tx_audit(&t, o.analyst, object, details);
+  status = soc_ctl_tx_audit(&t, o.analyst, object, details);
 out:
-  status = socctl_tx_close(&t, status);
+  status = soc_ctl_tx_close(&t, status);
   if (!status)
     printf("report %lld: %s by %s; state %s → %s, level %d\n", (long long)o.id, cmd, o.analyst,
            from, soc_report_state_name(soc_report_state_of(r)), soc_report_level(r));
@@ -289,7 +289,7 @@ static int list_one(void *arg, const soc_report_row *row) {
   int has = next_due(r, v->g, v->now_s, &d);
   char left[48] = "-", due[SOC_EVENT_TIME_BUF] = "-";
   if (has) {
-    socctl_fmt_left(d.due - v->now_s, left, sizeof left);
+    soc_ctl_fmt_left(d.due - v->now_s, left, sizeof left);
     soc_event_format_time(d.due * 1000000000LL, 0, due, sizeof due);
   }
   const char *hosts = "";
@@ -333,12 +333,12 @@ static int view_open(view *v, const char *cmd, soc_config *cfg, soc_regime **g, 
   memset(v, 0, sizeof *v);
   v->cfg = cfg;
   v->now_s = (now_ns ? now_ns : soc_now_real_ns()) / 1000000000LL;
-  int status = socctl_load_regime(cmd, cfg, g);
+  int status = soc_ctl_load_regime(cmd, cfg, g);
   v->g = *g;
   return status;
 }
 
-int socctl_reports(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_reports(const socctl_env *env, int argc, char **argv) {
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_regime *g = NULL;
@@ -360,15 +360,15 @@ int socctl_reports(const socctl_env *env, int argc, char **argv) {
         state = optarg;
         break;
       case 'n':
-        if (socctl_parse_time("reports", "--now", optarg, &now)) return 2;
+        if (soc_ctl_parse_time("reports", "--now", optarg, &now)) return 2;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
-  if (optind < argc) return socctl_usage(argv[0], stderr);
+  if (optind < argc) return soc_ctl_usage(argv[0], stderr);
   if (state && soc_report_state_parse(state) < 0) {
     fprintf(stderr,
             "socctl reports: unknown state '%s' (confirmed, reported, reviewed, "
@@ -376,7 +376,7 @@ int socctl_reports(const socctl_env *env, int argc, char **argv) {
             state);
     return 2;
   }
-  if ((status = socctl_open_store(env, &cfg, &store))) return status;
+  if ((status = soc_ctl_open_store(env, &cfg, &store))) return status;
   if ((status = view_open(&v, "reports", cfg, &g, now))) goto out;
   v.json = json;
   if (json)
@@ -398,7 +398,7 @@ out:
   return status;
 }
 
-int socctl_report(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_report(const socctl_env *env, int argc, char **argv) {
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"now", required_argument, NULL, 'n'},
                                        {"help", no_argument, NULL, 'h'},
@@ -412,17 +412,17 @@ int socctl_report(const socctl_env *env, int argc, char **argv) {
         format = optarg;
         break;
       case 'n':
-        if (socctl_parse_time("report", "--now", optarg, &now)) return 2;
+        if (soc_ctl_parse_time("report", "--now", optarg, &now)) return 2;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
-  if (optind != argc - 1 || socctl_parse_id(argv[optind], &id) < 0 ||
+  if (optind != argc - 1 || soc_ctl_parse_id(argv[optind], &id) < 0 ||
       (strcmp(format, "json") && strcmp(format, "stix") && strcmp(format, "text")))
-    return socctl_usage(argv[0], stderr);
+    return soc_ctl_usage(argv[0], stderr);
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_regime *g = NULL;
@@ -430,7 +430,7 @@ int socctl_report(const socctl_env *env, int argc, char **argv) {
   fjson_object *r = NULL;
   char *out_text = NULL;
   view v;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   if ((status = view_open(&v, "report", cfg, &g, now))) goto out;
   status = 1;
@@ -484,7 +484,7 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
     if (d[i].done)
       soc_event_format_time(d[i].done * 1000000000LL, 0, done, sizeof done);
     else
-      socctl_fmt_left(d[i].due - v->now_s, left, sizeof left);
+      soc_ctl_fmt_left(d[i].due - v->now_s, left, sizeof left);
     if (v->json) {
       fjson_object *o = fjson_object_new_object();
       fjson_object_object_add(o, "report", fjson_object_new_int64(row->id));
@@ -511,13 +511,13 @@ static int deadlines_one(void *arg, const soc_report_row *row) {
   return 0;
 }
 
-int socctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now) {
+int soc_ctl_report_deadlines(const socctl_env *env, int json, int overdue, int64_t now) {
   int status;
   soc_config *cfg = NULL;
   soc_store *store = NULL;
   soc_regime *g = NULL;
   view v;
-  if ((status = socctl_open_store(env, &cfg, &store))) return status;
+  if ((status = soc_ctl_open_store(env, &cfg, &store))) return status;
   if ((status = view_open(&v, "deadlines", cfg, &g, now))) goto out;
   v.json = json;
   v.overdue_only = overdue;

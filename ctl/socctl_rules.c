@@ -331,16 +331,16 @@ static int rules_test(const socctl_env *env, int argc, char **argv) {
         with_config = 1;
         break;
       case 'h':
-        socctl_usage("rules", stdout);
+        soc_ctl_usage("rules", stdout);
         return 0;
       default:
-        socctl_usage("rules", stderr);
+        soc_ctl_usage("rules", stderr);
         return 2;
     }
   }
   if (!nfiles && !nsigma_pats) {
     fprintf(stderr, "socctl rules test: give at least one rule file with -r or --sigma\n");
-    socctl_usage("rules", stderr);
+    soc_ctl_usage("rules", stderr);
     return 2;
   }
   if (soc_tz_parse(zone, &s.opts.tz) < 0) {
@@ -442,9 +442,9 @@ out:
   return status;
 }
 
-int socctl_rules(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_rules(const socctl_env *env, int argc, char **argv) {
   /* rule files are named on the command line; the config only with --with-config */
   if (argc >= 2 && !strcmp(argv[1], "test")) return rules_test(env, argc - 1, argv + 1);
   int help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-  return socctl_usage("rules", help ? stdout : stderr);
+  return soc_ctl_usage("rules", help ? stdout : stderr);
 }

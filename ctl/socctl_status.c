@@ -181,7 +181,7 @@ static void print_text(fjson_object *st, soc_store *store) {
   soc_store_counters_scan(store, print_counter, &pc);
 }
 
-int socctl_status(const socctl_env *env, int argc, char **argv) {
+int soc_ctl_status(const socctl_env *env, int argc, char **argv) {
   static const struct option opts[] = {
       {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
   int json = 0, opt;
@@ -191,18 +191,18 @@ int socctl_status(const socctl_env *env, int argc, char **argv) {
         json = 1;
         break;
       case 'h':
-        return socctl_usage(argv[0], stdout);
+        return soc_ctl_usage(argv[0], stdout);
       default:
-        return socctl_usage(argv[0], stderr);
+        return soc_ctl_usage(argv[0], stderr);
     }
   }
   if (optind < argc) {
     fprintf(stderr, "socctl status: unexpected argument '%s'\n", argv[optind]);
-    return socctl_usage(argv[0], stderr);
+    return soc_ctl_usage(argv[0], stderr);
   }
   soc_config *cfg = NULL;
   soc_store *store = NULL;
-  int status = socctl_open_store(env, &cfg, &store);
+  int status = soc_ctl_open_store(env, &cfg, &store);
   if (status) return status;
   status = 1;
   char buf[256];

@@ -18,7 +18,9 @@
  *  - copytruncate / truncation: a size below our offset, or a changed
  *    fingerprint, means the file was cut: we read it again from 0. A copy
  *    that matches the glob is recognised by its fingerprint and read only
- *    from where the original had got to, so its lines are not taken twice.
+ *    from where the original had got to, so its lines are not taken twice;
+ *    one still being written (shorter than what we read of the original)
+ *    is looked at again at the next scan.
  *  - inode reuse: a stored (device, inode) whose fingerprint does not match
  *    is a different file, read from 0.
  *  - deletion while open: the descriptor keeps the data readable; it is
@@ -230,6 +232,30 @@ static int copy_origin(file_state *fs, int fd, const struct stat *st, uint64_t *
   return 0;
 }
 
+/* Whether a new file may be a copytruncate copy still being written: what
+ * it holds so far is the start of a file we are reading, it holds less than
+ * we have read of that one, and it was written to within the last second
+ * (or rotate_wait). Deciding now would read it again from 0 (too short to be
+ * known by its fingerprint) or from its current end (the rest doubled); the
+ * next scan looks again. Not on the first scan (read_from: end applies to
+ * what is there at start) nor in a oneshot (it has no next scan). */
+static int copy_in_progress(file_state *fs, int fd, const struct stat *st) {
+  uint8_t head[FP_BYTES], other[FP_BYTES];
+  uint64_t size = (uint64_t)st->st_size;
+  size_t n = size < FP_BYTES ? (size_t)size : FP_BYTES;
+  int64_t wait_ms = fs->in->cfg->rotate_wait_ms > 1000 ? fs->in->cfg->rotate_wait_ms : 1000;
+  int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+  if (fs->oneshot || !fs->first_scan_done || (soc_now_real_ns() - mtime_ns) / 1000000 >= wait_ms ||
+      pread(fd, head, n, 0) != (ssize_t)n)
+    return 0;
+  for (size_t i = 0; i < fs->n; i++) {
+    tfile *o = fs->files[i];
+    if (o->fd < 0 || o->released || size >= o->handed) continue;
+    if (pread(o->fd, other, n, 0) == (ssize_t)n && memcmp(head, other, n) == 0) return 1;
+  }
+  return 0;
+}
+
 /* One path from a glob: known file, renamed known file, or new. */
 static void consider(file_state *fs, const char *path) {
   struct stat st;
@@ -255,6 +281,10 @@ static void consider(file_state *fs, const char *path) {
       soc_ingest_resource_error(fs->in->ingest, input_id(fs), path, "cannot open", errno);
     else
       warn(fs, path, "cannot open", errno);
+    return;
+  }
+  if (copy_in_progress(fs, fd, &st)) {
+    close(fd);
     return;
   }
   uint64_t start = 0, durable = 0;

@@ -3,11 +3,11 @@
  * whose collectors outgrow one SQLite file (docs/CENTER.md): the ingest path
  * here and in pg_center.c, the reporting workflow in pg_center_report.c.
  *
- * The same rows and the same idempotence as center.db (store.h, "the
+ * The same rows and the same idempotence as center.db (store_center.h, "the
  * technical center"): an event once per (agent, event.id), other messages
  * and the quarantine once per (topic, partition, offset), an agent row that
  * only moves forward, counters per collector. The origin, agent and
- * enrolment types are store.h's.
+ * enrolment types are store_center.h's.
  *
  * Writes are used inside the caller's soc_pg_center_begin/commit, like the
  * SQLite writer; reads, and the outbox's marks of a delivered decision, may
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_PG_URL_PREFIX "postgresql://"
 

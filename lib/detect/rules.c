@@ -97,14 +97,14 @@ static void strv_free(char **v, size_t n) {
   free(v);
 }
 
-void rules_fref_release(fref *f) {
+void soc_rules_fref_release(fref *f) {
   free(f->name);
   free(f->scan_as);
   f->name = f->scan_as = NULL;
 }
 
 static void pattern_release(pattern *p) {
-  rules_fref_release(&p->field);
+  soc_rules_fref_release(&p->field);
   free(p->text);
   pcre2_code_free(p->re);
   free(p->cg);
@@ -116,20 +116,20 @@ static void patterns_free(pattern *v, size_t n) {
   free(v);
 }
 
-void rules_cond_release(cond *c) {
-  rules_fref_release(&c->field);
+void soc_rules_cond_release(cond *c) {
+  soc_rules_fref_release(&c->field);
   strv_free(c->vals, c->nvals);
   free(c->lens);
   free(c->nets);
-  for (size_t i = 0; c->sub && i < c->nsub; i++) rules_cond_release(&c->sub[i]);
+  for (size_t i = 0; c->sub && i < c->nsub; i++) soc_rules_cond_release(&c->sub[i]);
   free(c->sub);
   if (c->pat) pattern_release(c->pat);
   free(c->pat);
-  rules_fref_release(&c->ref);
+  soc_rules_fref_release(&c->ref);
   memset(c, 0, sizeof *c);
 }
 
-void rules_rule_free(soc_rule *r) {
+void soc_rules_rule_free(soc_rule *r) {
   if (!r) return;
   free(r->id);
   free(r->title);
@@ -146,10 +146,10 @@ void rules_rule_free(soc_rule *r) {
   patterns_free(r->none, r->nnone);
   for (size_t i = 0; r->caps && i < r->ncaps; i++) {
     free(r->caps[i].group);
-    rules_fref_release(&r->caps[i].target);
+    soc_rules_fref_release(&r->caps[i].target);
   }
   free(r->caps);
-  for (size_t i = 0; r->where && i < r->nwhere; i++) rules_cond_release(&r->where[i]);
+  for (size_t i = 0; r->where && i < r->nwhere; i++) soc_rules_cond_release(&r->where[i]);
   free(r->where);
   free(r->req);
   free(r->level);
@@ -168,8 +168,8 @@ void rules_rule_free(soc_rule *r) {
 
 void soc_rules_free(soc_rules *rules) {
   if (!rules) return;
-  rules_free_automata(rules);
-  for (size_t i = 0; i < rules->n; i++) rules_rule_free(rules->rules[i]);
+  soc_rules_free_automata(rules);
+  for (size_t i = 0; i < rules->n; i++) soc_rules_rule_free(rules->rules[i]);
   free(rules->rules);
   free(rules->by_id);
   free(rules);
@@ -290,7 +290,7 @@ static int field_name_ok(const char *s) {
   }
 }
 
-int rules_fref_resolve(const char *name, soc_event *probe, fref *out) {
+int soc_rules_fref_resolve(const char *name, soc_event *probe, fref *out) {
   int f;
   memset(out, 0, sizeof *out);
   if (!field_name_ok(name)) return -EINVAL;
@@ -322,7 +322,7 @@ static int field_of(loader *L, const soc_ynode *n, const char *where, const char
   int rc = -EINVAL;
   memset(out, 0, sizeof *out);
   if (!name) return -EINVAL;
-  rc = rules_fref_resolve(name, L->probe, out);
+  rc = soc_rules_fref_resolve(name, L->probe, out);
   if (rc == -EINVAL)
     soc_schema_error(&L->ctx, n,
                      "%s.%s: '%.100s' is not a field name; expected dotted ECS names such as "
@@ -355,7 +355,7 @@ static const soc_field pattern_fields[] = {
      .help = "ignore case (ASCII letters for plain text)"},
 };
 
-int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen) {
+int soc_rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen) {
   int errcode = 0;
   PCRE2_SIZE erroff = 0;
   uint32_t opts = PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C | (p->nocase ? PCRE2_CASELESS : 0u) | extra;
@@ -375,7 +375,7 @@ int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen) {
 
 static int compile_regex(loader *L, const soc_ynode *n, const char *where, pattern *p) {
   char err[300];
-  if (rules_regex_compile(p, 0, err, sizeof err) == 0) return 0;
+  if (soc_rules_regex_compile(p, 0, err, sizeof err) == 0) return 0;
   soc_schema_error(&L->ctx, n, "%s.regex: %s", where, err);
   return -EINVAL;
 }
@@ -416,7 +416,7 @@ static int pattern_build(loader *L, const soc_ynode *item, const char *where,
   p->nocase = raw.nocase;
   if (raw.field && !soc_ynode_is_null(raw.field)) {
     if (field_of(L, raw.field, where, "field", &p->field) < 0) result = -EINVAL;
-  } else if (rules_fref_resolve(default_field, L->probe, &p->field) < 0) {
+  } else if (soc_rules_fref_resolve(default_field, L->probe, &p->field) < 0) {
     result = -EINVAL; /* the default was checked already; only ENOMEM is left */
   }
   /* equals "" is a real question (is the field empty?); an empty
@@ -491,7 +491,7 @@ static const soc_field cond_fields[] = {
 
 /* "192.0.2.0/24", "2001:db8::/32", a bare address. As in assets.c, IPv4
  * lives in the v4-mapped IPv6 space so one comparison serves both. */
-int rules_parse_net(const char *s, cidr_net *out) {
+int soc_rules_parse_net(const char *s, cidr_net *out) {
   char buf[INET6_ADDRSTRLEN + 8];
   const char *slash = strchr(s, '/');
   size_t alen = slash ? (size_t)(slash - s) : strlen(s);
@@ -666,7 +666,7 @@ static int cond_build(loader *L, const soc_ynode *n, const char *where, const so
       }
       for (size_t i = 0; i < nn; i++) {
         const soc_ynode *at = v->kind == SOC_YNODE_SEQ ? v->items[i] : v;
-        if (rules_parse_net(nets[i], &c->nets[c->nnets]) < 0) {
+        if (soc_rules_parse_net(nets[i], &c->nets[c->nnets]) < 0) {
           soc_schema_error(&L->ctx, at,
                            "%s.cidr: '%s' is not a network; expected e.g. 10.0.0.0/8, "
                            "192.0.2.7 or 2001:db8::/32",
@@ -716,7 +716,7 @@ static int facilities_build(loader *L, const soc_ynode *n, const char *where, so
   for (size_t i = 0; i < nn; i++) {
     const soc_ynode *at = n->kind == SOC_YNODE_SEQ ? n->items[i] : n;
     size_t f = 0;
-    while (f < 24 && strcmp(names[i], rules_facility_names[f])) f++;
+    while (f < 24 && strcmp(names[i], soc_rules_facility_names[f])) f++;
     if (f < 24) {
       r->facilities |= 1u << f;
       continue;
@@ -1241,7 +1241,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   if (!r->description && !(r->description = strdup(""))) goto fail;
   if (!bad) {
     const pattern *blame = NULL;
-    r->anchored = rules_rule_anchor_blame(r, &blame);
+    r->anchored = soc_rules_rule_anchor_blame(r, &blame);
     if (!r->anchored && blame)
       soc_diag_add(L->ctx.diag, SOC_DIAG_WARNING, L->ctx.file, blame->line, blame->col,
                    "%s: regex '%.80s' has no literal it requires, so this rule is evaluated on "
@@ -1252,7 +1252,7 @@ static soc_rule *rule_build(loader *L, const soc_ynode *n, size_t idx, int singl
   if (bad) goto fail;
   return r;
 fail:
-  rules_rule_free(r);
+  soc_rules_rule_free(r);
   return NULL;
 }
 
@@ -1266,7 +1266,7 @@ typedef struct file_rules {
 } file_rules;
 
 static void file_rules_release(file_rules *f) {
-  for (size_t i = 0; i < f->n; i++) rules_rule_free(f->rules[i]);
+  for (size_t i = 0; i < f->n; i++) soc_rules_rule_free(f->rules[i]);
   free(f->rules);
   free(f->name);
   memset(f, 0, sizeof *f);
@@ -1429,7 +1429,7 @@ static int build_set(file_rules *files, size_t nfiles, soc_rules **out, soc_diag
     soc_rule *r = rs->rules[i];
     if (r->after_id) r->corr.after = soc_rules_find(rs, r->after_id);
   }
-  result = rules_build_automata(rs);
+  result = soc_rules_build_automata(rs);
   if (result == -E2BIG)
     soc_diag_add(diag, SOC_DIAG_ERROR, NULL, 0, 0,
                  "the rules' literals make an automaton larger than the limit");
@@ -1460,7 +1460,7 @@ static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reaso
   }
   f->rules = calloc(1, sizeof *f->rules);
   if (!f->rules) {
-    rules_rule_free(r);
+    soc_rules_rule_free(r);
     return -ENOMEM;
   }
   f->rules[f->n++] = r;
@@ -1471,8 +1471,8 @@ static int sigma_done(file_rules *f, soc_rules_stats *st, soc_rule *r, int reaso
 static int load_sigma(loader *L, const soc_ydoc *doc, file_rules *f, soc_rules_stats *st) {
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag,
-                               L->sigma_opts, &r, &reason);
+  int rc = soc_rules_sigma_compile(soc_ydoc_root(doc), L->ctx.file, L->probe, L->ctx.diag,
+                                   L->sigma_opts, &r, &reason);
   return rc ? rc : sigma_done(f, st, r, reason);
 }
 
@@ -1501,13 +1501,13 @@ static int load_sigma_correlation(const soc_ydoc *doc, file_rules *files, size_t
   sigma_scope sc = {files, n};
   soc_rule *r = NULL;
   int reason = SOC_SIGMA_SYNTAX;
-  int rc = rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, opts,
-                                           sigma_lookup, &sc, &r, &reason);
+  int rc = soc_rules_sigma_compile_correlation(soc_ydoc_root(doc), files[i].name, diag, opts,
+                                               sigma_lookup, &sc, &r, &reason);
   if (rc) return rc;
   if (r && sigma_lookup(&sc, r->id)) {
     soc_diag_add(diag, SOC_DIAG_WARNING, files[i].name, r->line, r->col,
                  "Sigma rule %s refused (syntax): the id is taken by another rule", r->id);
-    rules_rule_free(r);
+    soc_rules_rule_free(r);
     r = NULL;
     reason = SOC_SIGMA_SYNTAX;
   }

@@ -215,13 +215,13 @@ struct soc_rules {
 
 /* rules.c: resolves a field name (checked syntax) into *out; -EINVAL for a
  * bad name, -ENOMEM. probe is a scratch event. */
-int rules_fref_resolve(const char *name, soc_event *probe, fref *out);
-void rules_fref_release(fref *f);
+int soc_rules_fref_resolve(const char *name, soc_event *probe, fref *out);
+void soc_rules_fref_release(fref *f);
 
 /* rules_match.c: builds rules->ac and rules->unanchored from the rules'
- * literals (rules_pattern_literals below). Returns 0, -ENOMEM or -E2BIG. */
-int rules_build_automata(soc_rules *rules);
-void rules_free_automata(soc_rules *rules);
+ * literals (soc_rules_pattern_literals below). Returns 0, -ENOMEM or -E2BIG. */
+int soc_rules_build_automata(soc_rules *rules);
+void soc_rules_free_automata(soc_rules *rules);
 
 /* The literals at least one of which every subject that pattern p matches
  * contains, ASCII-folded, each at most RULES_LIT_MAX bytes; n == 0 when
@@ -232,43 +232,44 @@ typedef struct litset {
   size_t len[RULES_LITSET_MAX];
   char lit[RULES_LITSET_MAX][RULES_LIT_MAX];
 } litset;
-void rules_pattern_literals(const pattern *p, litset *out);
+void soc_rules_pattern_literals(const pattern *p, litset *out);
 
 /* Whether rule r is anchored (the automaton can skip it). When it is not,
  * *blame is the first regex of any/all without a literal (NULL when the
  * rule has no positive pattern at all), for the loader's warning. */
-int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame);
+int soc_rules_rule_anchor_blame(const soc_rule *r, const pattern **blame);
 
 /* rules.c: frees what c owns (not c itself). */
-void rules_cond_release(cond *c);
+void soc_rules_cond_release(cond *c);
 /* rules.c: frees a rule and everything it owns; NULL is a no-op. */
-void rules_rule_free(soc_rule *r);
+void soc_rules_rule_free(soc_rule *r);
 /* rules.c: "192.0.2.0/24", "2001:db8::/32" or a bare address into *out
  * (IPv4 as v4-mapped IPv6); -EINVAL otherwise. */
-int rules_parse_net(const char *s, cidr_net *out);
+int soc_rules_parse_net(const char *s, cidr_net *out);
 /* rules.c: compiles p->text as a PCRE2 regex (UTF, caseless when
  * p->nocase, plus extra options) and JITs it. 0, or -EINVAL with the
  * reason in err. */
-int rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen);
+int soc_rules_regex_compile(pattern *p, uint32_t extra, char *err, size_t errlen);
 
 /* sigma.c: finds a loaded rule by Sigma id or name, for correlations. */
 typedef soc_rule *(*rules_sigma_lookup)(void *arg, const char *name);
 
 /* sigma.c: compiles one Sigma correlation document, whose rules are found
  * through lookup (and marked silent unless it says generate: true). As
- * rules_sigma_compile otherwise. */
-int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
-                                    const soc_sigma_opts *opts, rules_sigma_lookup lookup,
-                                    void *arg, soc_rule **out, int *reason);
+ * soc_rules_sigma_compile otherwise. */
+int soc_rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
+                                        const soc_sigma_opts *opts, rules_sigma_lookup lookup,
+                                        void *arg, soc_rule **out, int *reason);
 
 /* sigma.c: compiles one Sigma rule document (docs/SIGMA.md), with the
  * operator's tables (opts, may be NULL). *out is the
  * rule, or NULL when it is refused: then a warning with the reason is in
  * diag and *reason says which (SOC_SIGMA_*). Returns 0 or -ENOMEM. */
-int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
-                        const soc_sigma_opts *opts, soc_rule **out, int *reason);
+int soc_rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe,
+                            soc_diag *diag, const soc_sigma_opts *opts, soc_rule **out,
+                            int *reason);
 
 /* RFC 5424 facility keywords by code, as event.c writes them. */
-extern const char *const rules_facility_names[24];
+extern const char *const soc_rules_facility_names[24];
 
 #endif

@@ -53,7 +53,7 @@
 
 #include "rules_internal.h"
 
-const char *const rules_facility_names[24] = {
+const char *const soc_rules_facility_names[24] = {
     "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
     "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
     "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
@@ -581,7 +581,7 @@ static void regex_literals(const pattern *p, int caseless, litset *out) {
   if (x.saw_i && !caseless) regex_literals(p, 1, out);
 }
 
-void rules_pattern_literals(const pattern *p, litset *out) {
+void soc_rules_pattern_literals(const pattern *p, litset *out) {
   out->n = 0;
   if (p->kind == PAT_REGEX) {
     regex_literals(p, p->nocase, out);
@@ -604,7 +604,7 @@ static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **b
   if (blame) *blame = NULL;
   if (r->nreq) return ANCHOR_REQ; /* sigma.c chose them, each with a literal */
   for (size_t i = 0; i < r->nall; i++) {
-    rules_pattern_literals(&r->all[i], &s);
+    soc_rules_pattern_literals(&r->all[i], &s);
     if (!s.n && blame && !*blame && r->all[i].kind == PAT_REGEX) *blame = &r->all[i];
     if (set_better(&s, &best)) {
       best = s;
@@ -613,7 +613,7 @@ static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **b
     }
   }
   for (size_t i = 0; i < r->nany; i++) {
-    rules_pattern_literals(&r->any[i], &s);
+    soc_rules_pattern_literals(&r->any[i], &s);
     if (!s.n) {
       if (blame && !*blame && r->any[i].kind == PAT_REGEX) *blame = &r->any[i];
       any_ok = 0;
@@ -629,7 +629,7 @@ static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **b
   return kind;
 }
 
-int rules_rule_anchor_blame(const soc_rule *r, const pattern **blame) {
+int soc_rules_rule_anchor_blame(const soc_rule *r, const pattern **blame) {
   size_t idx = 0;
   return anchor_choose(r, &idx, blame) != ANCHOR_NONE;
 }
@@ -674,7 +674,7 @@ static int cmp_out_pair(const void *a, const void *b) {
 }
 
 static void ac_release(ac_auto *a) {
-  rules_fref_release(&a->field);
+  soc_rules_fref_release(&a->field);
   free(a->delta);
   free(a->out_start);
   free(a->out_count);
@@ -771,7 +771,7 @@ out:
   return result;
 }
 
-void rules_free_automata(soc_rules *rules) {
+void soc_rules_free_automata(soc_rules *rules) {
   for (size_t i = 0; rules->ac && i < rules->nac; i++) ac_release(&rules->ac[i]);
   free(rules->ac);
   free(rules->ac_extra);
@@ -789,7 +789,7 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
                         lit_entry **e, size_t *n, size_t *cap) {
   litset s;
   size_t f = 0;
-  rules_pattern_literals(p, &s);
+  soc_rules_pattern_literals(p, &s);
   while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
   if (f == *nfields) fields[(*nfields)++] = &p->field;
   for (size_t i = 0; i < s.n; i++) {
@@ -858,7 +858,7 @@ static void ac_extra_put(soc_rules *rs, const fref *x, uint32_t ac) {
   rs->ac_extra[i] = (ac_ref){.name = x->name, .key = x->key, .ac = ac};
 }
 
-int rules_build_automata(soc_rules *rs) {
+int soc_rules_build_automata(soc_rules *rs) {
   int result = -ENOMEM;
   lit_entry *e = NULL;
   size_t ne = 0, cap = 0, nfields = 0;
@@ -1093,7 +1093,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
     case FREF_FACILITY:
       if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, &v) || v < 0 || v > 23)
         return NULL;
-      s = rules_facility_names[v];
+      s = soc_rules_facility_names[v];
       break;
     case FREF_SEVERITY:
       if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) || v < 0 || v > 7)
@@ -1137,7 +1137,7 @@ const char *soc_rules_field_value(const soc_event *ev, const char *name, char *b
             ev, fac ? SOC_ECS_LOG_SYSLOG_FACILITY_CODE : SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, &v) ||
         v < 0 || v > (fac ? 23 : 7))
       return NULL;
-    return fac ? rules_facility_names[v] : severity_names[v];
+    return fac ? soc_rules_facility_names[v] : severity_names[v];
   }
   if (!strcmp(name, "event.id")) return soc_event_get_id(ev);
   f = soc_ecs_field_lookup(name);

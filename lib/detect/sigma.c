@@ -128,14 +128,14 @@ static cond *node_new(sc *c, cond_op op) {
 
 static void cond_free_tree(cond *n) {
   if (!n) return;
-  rules_cond_release(n);
+  soc_rules_cond_release(n);
   free(n);
 }
 
 /* The engine's reference to an event field; a name it can not hold
  * refuses the rule. */
 static int fref_of(sc *c, const char *name, fref *out, const soc_ynode *at) {
-  int rc = rules_fref_resolve(name, c->probe, out);
+  int rc = soc_rules_fref_resolve(name, c->probe, out);
   if (rc == -EINVAL)
     return refuse(c, at, SOC_SIGMA_FIELD, "'%.80s' can not be an event field name", name);
   return rc;
@@ -488,7 +488,7 @@ static cond *pattern_leaf(sc *c, const char *field, pat_kind kind, int nocase, c
     goto fail;
   if (kind == PAT_REGEX) {
     char err[300];
-    if (rules_regex_compile(p, re_opts, err, sizeof err)) {
+    if (soc_rules_regex_compile(p, re_opts, err, sizeof err)) {
       refuse(c, at, SOC_SIGMA_REGEX, "'%.80s': %s", text, err);
       goto fail;
     }
@@ -659,7 +659,7 @@ static void texts_free(char **t, size_t n) {
 /* The event fields a Sigma field (NULL: keywords) means here. */
 static size_t map_field(sc *c, const char *field, const soc_ynode *at,
                         char alts[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1]) {
-  size_t n = sigma_map_field(c->src, field, alts);
+  size_t n = soc_sigma_map_field(c->src, field, alts);
   if (!n) {
     if (field)
       refuse(c, at, SOC_SIGMA_FIELD, "field '%.80s' has no mapping for logsource %s", field,
@@ -704,7 +704,7 @@ static cond *value_leaf(sc *c, const char *field, const mods *m, const soc_ynode
   if (m->cidr) {
     if (!(n = node_new(c, C_CIDR))) return NULL;
     if (!(n->nets = calloc(1, sizeof *n->nets))) goto fail;
-    if (rules_parse_net(text, &n->nets[0])) {
+    if (soc_rules_parse_net(text, &n->nets[0])) {
       refuse(c, v, SOC_SIGMA_VALUE, "'%.60s' is not a network", text);
       goto fail;
     }
@@ -757,7 +757,7 @@ static cond *field_test(sc *c, const char *key, const soc_ynode *keynode, const 
       refuse(c, vals, SOC_SIGMA_VALUE, "fieldref takes one field name");
       return NULL;
     }
-    if (sigma_map_field(c->src, ref, ralts) != nalts) {
+    if (soc_sigma_map_field(c->src, ref, ralts) != nalts) {
       refuse(c, vals, SOC_SIGMA_FIELD, "field '%.80s' has no mapping for logsource %s", ref,
              c->src->name);
       return NULL;
@@ -1106,7 +1106,7 @@ static void req_of(const cond *n, reqset *out) {
   out->ok = 0;
   if (n->op == C_PATTERN) {
     litset ls;
-    rules_pattern_literals(n->pat, &ls);
+    soc_rules_pattern_literals(n->pat, &ls);
     if (!ls.n) return;
     out->ok = 1;
     out->n = 1;
@@ -1272,7 +1272,7 @@ static int logsource_tests(sc *c, soc_rule *r, nodes *l, const soc_ynode *at) {
     nodes any = {0};
     size_t nalts;
     if (!vals) continue;
-    nalts = sigma_map_field(s, field, alts);
+    nalts = soc_sigma_map_field(s, field, alts);
     for (size_t i = 0; vals[i]; i++)
       for (size_t a = 0; a < nalts; a++) {
         sval v = {0};
@@ -1345,7 +1345,7 @@ static soc_rule *rule_new(sc *c, const soc_ynode *root, const char *file, const 
   r->incident.nasset_from = r->nasset_from;
   return r;
 fail:
-  rules_rule_free(r);
+  soc_rules_rule_free(r);
   return NULL;
 }
 
@@ -1354,15 +1354,16 @@ fail:
 static int conclude(sc *c, soc_rule *r, soc_rule **out, int *reason) {
   if (c->refused) {
     *reason = c->reason;
-    rules_rule_free(r);
+    soc_rules_rule_free(r);
     return 0;
   }
   *out = r;
   return r ? 0 : -ENOMEM;
 }
 
-int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe, soc_diag *diag,
-                        const soc_sigma_opts *opts, soc_rule **out, int *reason) {
+int soc_rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *probe,
+                            soc_diag *diag, const soc_sigma_opts *opts, soc_rule **out,
+                            int *reason) {
   int result = -ENOMEM;
   sc c = {.file = file, .diag = diag, .probe = probe, .opts = opts};
   soc_rule *r = NULL;
@@ -1397,9 +1398,9 @@ int rules_sigma_compile(const soc_ynode *root, const char *file, soc_event *prob
     refuse(&c, root, SOC_SIGMA_SYNTAX, "expected logsource and detection mappings");
     goto refused;
   }
-  c.src =
-      sigma_map_source(scalar(soc_ynode_get(ls, "product")), scalar(soc_ynode_get(ls, "category")),
-                       scalar(soc_ynode_get(ls, "service")));
+  c.src = soc_sigma_map_source(scalar(soc_ynode_get(ls, "product")),
+                               scalar(soc_ynode_get(ls, "category")),
+                               scalar(soc_ynode_get(ls, "service")));
   if (!c.src) {
     const char *p = scalar(soc_ynode_get(ls, "product")),
                *ca = scalar(soc_ynode_get(ls, "category")),
@@ -1475,7 +1476,7 @@ out:
   free(rq);
   nodes_release(&top);
   cond_free_tree(det);
-  rules_rule_free(r);
+  soc_rules_rule_free(r);
   return result;
 }
 
@@ -1514,7 +1515,7 @@ static int64_t timespan_ns(const char *s) {
  * there, see soc_rules_field_value); NULL after a refusal or out of memory. */
 static char *corr_field(sc *c, const soc_rule *base, const char *f, const soc_ynode *at) {
   char alts[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1], *out;
-  size_t n = f && base->sigma_src ? sigma_map_field(base->sigma_src, f, alts) : 0, len = 0;
+  size_t n = f && base->sigma_src ? soc_sigma_map_field(base->sigma_src, f, alts) : 0, len = 0;
   if (!n) {
     refuse(c, at, SOC_SIGMA_FIELD, "field '%.80s' has no mapping for the rule %s", f ? f : "",
            base->id);
@@ -1604,9 +1605,9 @@ static const char *alias_field(sc *c, const soc_ynode *aliases, const char *g, c
   return f;
 }
 
-int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
-                                    const soc_sigma_opts *opts, rules_sigma_lookup lookup,
-                                    void *arg, soc_rule **out, int *reason) {
+int soc_rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc_diag *diag,
+                                        const soc_sigma_opts *opts, rules_sigma_lookup lookup,
+                                        void *arg, soc_rule **out, int *reason) {
   int result = -ENOMEM;
   sc c = {.file = file, .diag = diag, .opts = opts};
   soc_rule *r = NULL, *base[SIGMA_MEMBERS_MAX] = {NULL};
@@ -1760,6 +1761,6 @@ int rules_sigma_compile_correlation(const soc_ynode *root, const char *file, soc
 refused:
   result = conclude(&c, NULL, out, reason);
 out:
-  rules_rule_free(r);
+  soc_rules_rule_free(r);
   return result;
 }

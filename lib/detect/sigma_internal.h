@@ -31,15 +31,15 @@ typedef struct sigma_source {
 
 /* The source a Sigma logsource (any part may be NULL) means, or NULL when
  * no input of ours provides it. */
-const sigma_source *sigma_map_source(const char *product, const char *category,
-                                     const char *service);
+const sigma_source *soc_sigma_map_source(const char *product, const char *category,
+                                         const char *service);
 
 #define SIGMA_FIELD_ALTS 5
 /* The event fields (one per event shape we accept, at most
  * SIGMA_FIELD_ALTS) that the Sigma field name maps to for source s, written
  * into out[i] (SOC_EVENT_KEY_MAX + 1 bytes each). keywords: field is NULL
  * (the full-text field). Returns how many, 0 when there is no mapping. */
-size_t sigma_map_field(const sigma_source *s, const char *field,
-                       char out[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1]);
+size_t soc_sigma_map_field(const sigma_source *s, const char *field,
+                           char out[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1]);
 
 #endif

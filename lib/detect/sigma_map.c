@@ -215,8 +215,8 @@ static int named(const sigma_source *s, const char *os, const char *what) {
   return !strncmp(s->name, os, n) && s->name[n] == '/' && eq(s->name + n + 1, what);
 }
 
-const sigma_source *sigma_map_source(const char *product, const char *category,
-                                     const char *service) {
+const sigma_source *soc_sigma_map_source(const char *product, const char *category,
+                                         const char *service) {
   if (eq(product, "windows") || (eq(product, "linux") && category)) {
     const char *os = eq(product, "windows") ? "windows" : "linux";
     if (service && category) return NULL;
@@ -252,8 +252,8 @@ static int name_ok(const char *s) {
 
 #define PUT(i, ...) snprintf(out[i], SOC_EVENT_KEY_MAX + 1, __VA_ARGS__)
 
-size_t sigma_map_field(const sigma_source *s, const char *field,
-                       char out[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1]) {
+size_t soc_sigma_map_field(const sigma_source *s, const char *field,
+                           char out[SIGMA_FIELD_ALTS][SOC_EVENT_KEY_MAX + 1]) {
   switch (s->kind) {
     case SIGMA_SRC_SYSLOG:
       if (field) return 0;

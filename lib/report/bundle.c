@@ -68,7 +68,7 @@ struct soc_bundle {
 
 /* ---- names ---- */
 
-int bundle_id_ok(const char *s, size_t n) {
+int soc_bundle_id_ok(const char *s, size_t n) {
   if (!s || n == 0 || n >= SOC_BUNDLE_ID_MAX) return 0;
   if (n == 1 && s[0] == '.') return 0;
   for (size_t i = 0; i < n; i++) {
@@ -81,13 +81,13 @@ int bundle_id_ok(const char *s, size_t n) {
   return 1;
 }
 
-void bundle_top(const char *id, char *top) {
+void soc_bundle_top(const char *id, char *top) {
   size_t i = 0;
   for (; id[i] && i < SOC_BUNDLE_ID_MAX - 1; i++) top[i] = id[i] == '/' ? '_' : id[i];
   top[i] = '\0';
 }
 
-int bundle_path_ok(const char *s, size_t n) {
+int soc_bundle_path_ok(const char *s, size_t n) {
   size_t start = 0;
   if (!s || n == 0 || soc_utf8_valid_prefix(s, n) != n) return 0;
   for (size_t i = 0; i <= n; i++) {
@@ -103,7 +103,7 @@ int bundle_path_ok(const char *s, size_t n) {
   return 1;
 }
 
-int bundle_hex_ok(const char *s, size_t n) {
+int soc_bundle_hex_ok(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
   return 1;
@@ -264,12 +264,12 @@ static int entry_whole(soc_bundle *b, const char *inner, const void *data, size_
 int soc_bundle_new(const char *id, size_t max_bytes, soc_bundle **out) {
   if (!out) return -EINVAL;
   *out = NULL;
-  if (!id || !bundle_id_ok(id, strlen(id)) || !max_bytes || max_bytes > SOC_BUNDLE_ARCHIVE_MAX)
+  if (!id || !soc_bundle_id_ok(id, strlen(id)) || !max_bytes || max_bytes > SOC_BUNDLE_ARCHIVE_MAX)
     return -EINVAL;
   soc_bundle *b = calloc(1, sizeof *b);
   if (!b) return -ENOMEM;
   memcpy(b->id, id, strlen(id) + 1);
-  bundle_top(id, b->top);
+  soc_bundle_top(id, b->top);
   b->max = max_bytes;
   b->mtime = (long long)time(NULL);
   *out = b;
@@ -296,7 +296,7 @@ int soc_bundle_file_begin(soc_bundle *b, const char *path) {
   int result = state_is(b, B_OPEN);
   if (result) return result;
   size_t n = path ? strnlen(path, SOC_BUNDLE_PATH_MAX) : 0;
-  if (n + strlen("data/") >= SOC_BUNDLE_PATH_MAX || !bundle_path_ok(path, n)) return -EINVAL;
+  if (n + strlen("data/") >= SOC_BUNDLE_PATH_MAX || !soc_bundle_path_ok(path, n)) return -EINVAL;
   for (size_t i = 0; i < b->nfiles; i++)
     if (!strcmp(b->files[i].path + strlen("data/"), path)) return -EEXIST;
   if (b->nfiles >= SOC_BUNDLE_FILES_MAX) return -ENOSPC;
@@ -462,7 +462,7 @@ size_t soc_bundle_nchunks(const soc_bundle *b, size_t chunk) {
 /* A finished bundle, a valid report id, a chunk size the receiver takes. */
 static int messages_ok(const soc_bundle *b, const char *report, size_t chunk) {
   return b && b->state == B_FINISHED && report &&
-         bundle_id_ok(report, strnlen(report, SOC_BUNDLE_ID_MAX)) && chunk &&
+         soc_bundle_id_ok(report, strnlen(report, SOC_BUNDLE_ID_MAX)) && chunk &&
          chunk <= SOC_BUNDLE_CHUNK_MAX && soc_bundle_nchunks(b, chunk) <= SOC_BUNDLE_CHUNKS_MAX;
 }
 

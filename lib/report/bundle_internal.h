@@ -42,15 +42,15 @@
 
 /* s[0..n) is a bundle or report id: [A-Za-z0-9._/-], 1..SOC_BUNDLE_ID_MAX-1
  * bytes, no "..", not ".". */
-int bundle_id_ok(const char *s, size_t n);
+int soc_bundle_id_ok(const char *s, size_t n);
 /* The archive's top folder for an id: "/" becomes "_". top holds
  * SOC_BUNDLE_ID_MAX bytes; the id must be valid. */
-void bundle_top(const char *id, char *top);
+void soc_bundle_top(const char *id, char *top);
 /* s[0..n) is a relative path we write or accept: UTF-8, components
  * separated by "/", none empty, "." or "..", no control characters, no
  * backslash, no "%". */
-int bundle_path_ok(const char *s, size_t n);
+int soc_bundle_path_ok(const char *s, size_t n);
 /* s[0..n) is n lower-case hex digits. */
-int bundle_hex_ok(const char *s, size_t n);
+int soc_bundle_hex_ok(const char *s, size_t n);
 
 #endif

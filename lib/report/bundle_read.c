@@ -110,7 +110,8 @@ static int get_size(fjson_object *root, const char *key, size_t max, size_t *out
 static int get_sha(fjson_object *root, const char *key, char out[HEX_LEN + 1]) {
   const char *s = NULL;
   size_t n = 0;
-  if (get_str(root, key, HEX_LEN + 1, &s, &n) || n != HEX_LEN || !bundle_hex_ok(s, n)) return -1;
+  if (get_str(root, key, HEX_LEN + 1, &s, &n) || n != HEX_LEN || !soc_bundle_hex_ok(s, n))
+    return -1;
   memcpy(out, s, HEX_LEN + 1);
   return 0;
 }
@@ -118,7 +119,7 @@ static int get_sha(fjson_object *root, const char *key, char out[HEX_LEN + 1]) {
 static int get_id(fjson_object *root, const char *key, char out[SOC_BUNDLE_ID_MAX]) {
   const char *s = NULL;
   size_t n = 0;
-  if (get_str(root, key, SOC_BUNDLE_ID_MAX, &s, &n) || !bundle_id_ok(s, n)) return -1;
+  if (get_str(root, key, SOC_BUNDLE_ID_MAX, &s, &n) || !soc_bundle_id_ok(s, n)) return -1;
   memcpy(out, s, n + 1);
   return 0;
 }
@@ -137,7 +138,7 @@ static int files_ok(fjson_object *files, char *why, size_t why_len) {
     char sha[HEX_LEN + 1];
     if (!f || !fjson_object_is_type(f, fjson_type_object) ||
         get_str(f, "path", SOC_BUNDLE_PATH_MAX, &p, &plen) || strncmp(p, "data/", 5) ||
-        !bundle_path_ok(p, plen) || get_size(f, "size", SOC_BUNDLE_ARCHIVE_MAX, &size) ||
+        !soc_bundle_path_ok(p, plen) || get_size(f, "size", SOC_BUNDLE_ARCHIVE_MAX, &size) ||
         get_sha(f, "sha256", sha)) {
       say(why, why_len, "files[%d] is not {\"path\": \"data/...\", \"size\": n, \"sha256\": hex}",
           i);
@@ -413,7 +414,7 @@ static int tar_next(const uint8_t *a, size_t len, size_t *pos, tar_entry *e, cha
     }
     size_t plen = strlen(e->path);
     if (type == '5' && plen && e->path[plen - 1] == '/') e->path[--plen] = '\0';
-    if (!bundle_path_ok(e->path, plen)) {
+    if (!soc_bundle_path_ok(e->path, plen)) {
       say(why, why_len, "header at byte %zu: a path that is absolute, has \"..\" or is malformed",
           at);
       return -1;
@@ -536,12 +537,12 @@ static int read_manifest(verify_ctx *v, const char *name, int payload, mline **o
   if (!(*out = malloc(cap * sizeof **out))) return -ENOMEM;
   for (size_t line = 1; p < end; line++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end, *q = p + HEX_LEN;
-    if (eol - p < HEX_LEN + 2 || !bundle_hex_ok(p, HEX_LEN) || (*q != ' ' && *q != '\t'))
+    if (eol - p < HEX_LEN + 2 || !soc_bundle_hex_ok(p, HEX_LEN) || (*q != ' ' && *q != '\t'))
       return bad(v, "%s:%zu: not \"<sha256>  <path>\"", name, line);
     while (q < eol && (*q == ' ' || *q == '\t')) q++;
     size_t plen = (size_t)(eol - q);
     int in_data = plen > 5 && !memcmp(q, "data/", 5);
-    if (!bundle_path_ok(q, plen) || in_data != payload)
+    if (!soc_bundle_path_ok(q, plen) || in_data != payload)
       return bad(v, "%s:%zu: a path that is malformed or %s data/", name, line,
                  payload ? "outside" : "inside");
     (*out)[count++] = (mline){.path = q, .path_len = plen, .sha256 = p};
@@ -681,7 +682,7 @@ int soc_bundle_verify(const uint8_t *archive, size_t len, const char *manifest_j
     bad(&v, "archive sha256 %.12s..., the manifest says %.12s...", hex, m.sha256);
     goto out;
   }
-  bundle_top(m.bundle, top);
+  soc_bundle_top(m.bundle, top);
   int r = read_entries(&v, top);
   if (!r) r = check_bag(&v);
   if (!r) r = check_files_list(&v, root);
@@ -724,7 +725,7 @@ static int extract_one(int root, const uint8_t *a, const tar_entry *e) {
   if (fd < 0) return -errno;
   memcpy(path, e->path, strlen(e->path) + 1);
   char *name = path, *slash;
-  /* bundle_path_ok has ruled out "", ".", ".." and a leading "/" */
+  /* soc_bundle_path_ok has ruled out "", ".", ".." and a leading "/" */
   while ((slash = strchr(name, '/'))) {
     *slash = '\0';
     int next = open_dir(fd, name);

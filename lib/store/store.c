@@ -298,12 +298,10 @@ static const char *const migrations[] = {
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-/* The technical center's database (center.db, soc_store_open with
- * SOC_STORE_CENTER) is a different schema with its own history of
- * migrations, kept here so that one migrate() serves both. Its first step
- * stamps PRAGMA application_id, so that neither program mistakes the other's
- * file for its own at a lower version. See store_center.c for the tables'
- * reasons. Entries already shipped are never edited. */
+/* The technical center's database (center.db, soc_center_store_open) is a different schema with its
+ * own history of migrations, kept here so that one migrate() serves both. Its first step stamps
+ * PRAGMA application_id, so that neither program mistakes the other's file for its own at a lower
+ * version. See store_center.c for the tables' reasons. Entries already shipped are never edited. */
 #define CENTER_APPLICATION_ID 0x534f4343 /* "SOCC" */
 static const char *const center_migrations[] = {
     /* 1: events (deduplicated by event.id), other topics' messages,
@@ -635,6 +633,10 @@ int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap) {
   for (int i = 1; rc == SQLITE_OK && fmt && fmt[i - 1]; i++) {
     if (fmt[i - 1] == 's') {
       rc = sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+    } else if (fmt[i - 1] == 't') {
+      const char *p = va_arg(ap, const char *);
+      size_t n = va_arg(ap, size_t);
+      rc = sqlite3_bind_text64(st, i, p, n, SQLITE_STATIC, SQLITE_UTF8);
     } else if (fmt[i - 1] == 'i') {
       rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
     } else if (fmt[i - 1] == 'b') {
@@ -671,6 +673,53 @@ int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char
   sqlite3_finalize(*st);
   *st = NULL;
   return rc;
+}
+
+sqlite3_stmt *soc_store_cached(soc_store *s, soc_store_stmt_id id, const char *sql,
+                               const char *what, const char *fmt, ...) {
+  va_list ap;
+  sqlite3_stmt *st = soc_store_stmt(s, id, sql);
+  if (!st) return NULL;
+  va_start(ap, fmt);
+  int rc = soc_store_bindv(st, fmt, ap);
+  va_end(ap);
+  if (rc == SQLITE_OK) return st;
+  soc_store_fail_sql(s, rc, what);
+  sqlite3_reset(st);
+  return NULL;
+}
+
+int soc_store_step(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+  int rc = sqlite3_step(st);
+  int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
+  if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
+  sqlite3_reset(st);
+  return result;
+}
+
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
+  int result = soc_store_step(s, st, what, changed);
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
+  int result = 0, rc, n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    n++;
+    if ((result = row(st, cb, arg)) != 0) break;
+  }
+  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW) result = soc_store_fail_sql(s, rc, what);
+  if (!result && !n && missing) result = soc_store_fail(s, missing, "%s: not found", what);
+  sqlite3_finalize(st);
+  return result;
+}
+
+int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg) {
+  (void)cb;
+  *(int64_t *)arg = sqlite3_column_int64(st, 0);
+  return 0;
 }
 
 int soc_store_exec(soc_store *s, const char *sql, const char *what) {
@@ -871,21 +920,14 @@ out:
   return result;
 }
 
-int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
-  int result = -EINVAL;
-  soc_store *s = NULL;
+/* Opens path into s (zeroed by the caller, which closes it on failure);
+ * center selects center.db's schema. */
+static int open_into(soc_store *s, const char *path, unsigned flags, int center, char *err,
+                     size_t errlen) {
+  int result = -ENOMEM;
   mode_t mode = flags & SOC_STORE_GROUP_WRITE ? 0660 : flags & SOC_STORE_GROUP_READ ? 0640 : 0600;
   int rc;
-  if (out) *out = NULL;
-  if (err && errlen) err[0] = '\0';
-  if (!path || !*path || !out ||
-      (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE | SOC_STORE_CENTER))) {
-    if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
-    return -EINVAL;
-  }
-  result = -ENOMEM;
-  s = calloc(1, sizeof *s);
-  if (!s || !(s->path = strdup(path))) {
+  if (!(s->path = strdup(path))) {
     if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
     goto out;
   }
@@ -905,14 +947,39 @@ int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err,
   if (!result) result = enable_wal(s);
   if (!result) result = soc_store_exec(s, "PRAGMA synchronous=FULL", "cannot set synchronous mode");
   if (!result) result = soc_store_exec(s, "PRAGMA foreign_keys=ON", "cannot enable foreign keys");
-  if (!result) result = migrate(s, (flags & SOC_STORE_CENTER) != 0);
-  if (result) goto out;
+  if (!result) result = migrate(s, center);
+out:
+  if (result && err && errlen && s->err[0]) snprintf(err, errlen, "%s", s->err);
+  return result;
+}
+
+/* Opens path into a zeroed allocation of size bytes: a soc_store, or a
+ * soc_center_store (whose first member is one, so both close alike). */
+static int open_kind(const char *path, unsigned flags, int center, size_t size, soc_store **out,
+                     char *err, size_t errlen) {
+  int result = -EINVAL;
+  soc_store *s = NULL;
+  if (out) *out = NULL;
+  if (err && errlen) err[0] = '\0';
+  if (!path || !*path || !out || (flags & ~(SOC_STORE_GROUP_READ | SOC_STORE_GROUP_WRITE))) {
+    if (err && errlen) snprintf(err, errlen, "store: invalid arguments");
+    goto out;
+  }
+  result = -ENOMEM;
+  if (!(s = calloc(1, size))) {
+    if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  if ((result = open_into(s, path, flags, center, err, errlen))) goto out;
   *out = s;
   s = NULL;
 out:
-  if (s && err && errlen && s->err[0]) snprintf(err, errlen, "%s", s->err);
   soc_store_close(s);
   return result;
+}
+
+int soc_store_open(const char *path, unsigned flags, soc_store **out, char *err, size_t errlen) {
+  return open_kind(path, flags, 0, sizeof(soc_store), out, err, errlen);
 }
 
 void soc_store_close(soc_store *s) {
@@ -923,6 +990,28 @@ void soc_store_close(soc_store *s) {
   free(s->path);
   free(s);
 }
+
+int soc_center_store_open(const char *path, soc_center_store **out, char *err, size_t errlen) {
+  soc_store *s = NULL;
+  int result = open_kind(path, 0, 1, sizeof(soc_center_store), out ? &s : NULL, err, errlen);
+  if (out) *out = (soc_center_store *)(void *)s;
+  return result;
+}
+
+void soc_center_store_close(soc_center_store *c) { soc_store_close(soc_center_conn(c)); }
+
+const char *soc_center_store_errmsg(const soc_center_store *c) {
+  return c ? soc_store_errmsg(&c->s) : "";
+}
+int soc_center_store_begin(soc_center_store *c) { return soc_store_begin(soc_center_conn(c)); }
+int soc_center_store_commit(soc_center_store *c) { return soc_store_commit(soc_center_conn(c)); }
+int soc_center_store_rollback(soc_center_store *c) {
+  return soc_store_rollback(soc_center_conn(c));
+}
+int soc_center_store_in_transaction(soc_center_store *c) {
+  return soc_store_in_transaction(soc_center_conn(c));
+}
+soc_store *soc_center_store_audit_log(soc_center_store *c) { return soc_center_conn(c); }
 
 int soc_store_begin(soc_store *s) {
   if (!s) return -EINVAL;
@@ -1017,23 +1106,12 @@ out:
 }
 
 int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
-  int result = -EINVAL;
+  static const char what[] = "cannot write meta";
   sqlite3_stmt *st = NULL;
-  int rc;
   if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
       strlen(value) > SOC_STORE_META_VALUE_MAX)
-    goto out;
-  if ((result = soc_store_prep(s, &st, "cannot write meta",
-                               "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key,
-                               value)) < 0)
-    goto out;
-  rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    result = soc_store_fail_sql(s, rc, "cannot write meta");
-    goto out;
-  }
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+    return -EINVAL;
+  int result = soc_store_prep(
+      s, &st, what, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key, value);
+  return result ? result : soc_store_done(s, st, what, NULL);
 }

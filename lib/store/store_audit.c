@@ -24,46 +24,26 @@ int soc_store_read_begin(soc_store *s) {
 }
 
 int soc_store_audit_max_seq(soc_store *s, int64_t *seq) {
-  int result = -EINVAL;
+  static const char what[] = "cannot read the audit log";
   sqlite3_stmt *st = NULL;
-  int rc;
-  if (!s || !seq) goto out;
+  if (!s || !seq) return -EINVAL;
   *seq = 0;
-  rc = sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(seq), 0) FROM audit", -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    result = soc_store_fail_sql(s, rc, "cannot read the audit log");
-    goto out;
-  }
-  *seq = sqlite3_column_int64(st, 0);
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+  int result = soc_store_prep(s, &st, what, "SELECT COALESCE(MAX(seq), 0) FROM audit", "");
+  return result ? result : soc_store_rows(s, st, what, -EIO, soc_store_int_row, NULL, seq);
 }
 
 int soc_store_audit_insert(soc_store *s, const soc_audit_row *r) {
-  int result = -EINVAL;
+  static const char what[] = "cannot append to the audit log";
   sqlite3_stmt *st = NULL;
-  int rc;
   if (!s || !r || !r->actor || !r->action || !r->object || !r->details || !r->prev_hash || !r->hash)
-    goto out;
+    return -EINVAL;
   /* Plain INSERT, not OR REPLACE: an existing seq is an error, never overwritten. */
-  if ((result = soc_store_prep(s, &st, "cannot append to the audit log",
-                               "INSERT INTO audit(seq, ts_ns, actor, action, object, details,"
-                               " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                               "iissssss", r->seq, r->ts_ns, r->actor, r->action, r->object,
-                               r->details, r->prev_hash, r->hash)) < 0)
-    goto out;
-  rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    result = soc_store_fail_sql(s, rc, "cannot append to the audit log");
-    goto out;
-  }
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+  int result = soc_store_prep(s, &st, what,
+                              "INSERT INTO audit(seq, ts_ns, actor, action, object, details,"
+                              " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                              "iissssss", r->seq, r->ts_ns, r->actor, r->action, r->object,
+                              r->details, r->prev_hash, r->hash);
+  return result ? result : soc_store_done(s, st, what, NULL);
 }
 
 /* Columns are read with soc_store_text: a NULL put there by hand reads as "",

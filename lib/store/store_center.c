@@ -21,6 +21,7 @@
  * store's own statement cache belongs to the agent's modules.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,8 @@ struct soc_center_writer {
   sqlite3_stmt *st[W_COUNT]; /* owned */
 };
 
-int soc_store_center_writer_new(soc_store *s, soc_center_writer **out) {
+int soc_store_center_writer_new(soc_center_store *c, soc_center_writer **out) {
+  soc_store *s = soc_center_conn(c);
   int result = -EINVAL;
   soc_center_writer *w = NULL;
   if (!out) return -EINVAL;
@@ -136,45 +138,40 @@ void soc_store_center_writer_free(soc_center_writer *w) {
   free(w);
 }
 
-/* The statement i, reset and cleared. */
-static sqlite3_stmt *stmt(soc_center_writer *w, int i) {
+/* The statement i, reset and bound as soc_store_bind binds. OUT: *rc, SQLite's code. */
+static sqlite3_stmt *stmt(soc_center_writer *w, int i, int *rc, const char *fmt, ...) {
+  va_list ap;
   sqlite3_reset(w->st[i]);
   sqlite3_clear_bindings(w->st[i]);
+  va_start(ap, fmt);
+  *rc = soc_store_bindv(w->st[i], fmt, ap);
+  va_end(ap);
   return w->st[i];
 }
 
-/* Steps an insert; OUT: *dup 1 when it changed nothing. */
+/* Steps an insert bound with code rc; OUT: *dup 1 when it changed nothing. */
 static int step_insert(soc_center_writer *w, sqlite3_stmt *st, int rc, int *dup, const char *what) {
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) {
-    int result = soc_store_fail_sql(w->s, rc, what);
+  int changed = 0, result;
+  if (rc != SQLITE_OK) {
+    result = soc_store_fail_sql(w->s, rc, what);
     sqlite3_reset(st);
     return result;
   }
-  if (dup) *dup = sqlite3_changes(w->s->db) == 0;
-  sqlite3_reset(st);
-  return 0;
+  result = soc_store_step(w->s, st, what, &changed);
+  if (!result && dup) *dup = !changed;
+  return result;
 }
 
-static int bind_origin(sqlite3_stmt *st, int first, const soc_center_origin *o) {
-  int rc = sqlite3_bind_text(st, first, o->topic, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, first + 1, o->partition);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, first + 2, o->offset);
-  return rc;
-}
+/* A message's origin binds as "sii". */
+#define ORIGIN(o) (o)->topic, (int64_t)(o)->partition, (o)->offset
 
 int soc_store_center_event_put(soc_center_writer *w, const soc_center_origin *o, const char *id,
                                const char *agent, const char *host, const char *ts,
                                const char *body, size_t len, int *dup) {
   if (!w || !o || !id || !agent || !host || !ts || !body) return -EINVAL;
-  sqlite3_stmt *st = stmt(w, W_EVENT);
-  int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, agent, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, ts, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = bind_origin(st, 5, o);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, o->received_ns);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text64(st, 9, body, len, SQLITE_STATIC, SQLITE_UTF8);
+  int rc;
+  sqlite3_stmt *st =
+      stmt(w, W_EVENT, &rc, "sssssiiit", id, agent, host, ts, ORIGIN(o), o->received_ns, body, len);
   return step_insert(w, st, rc, dup, "cannot store an event");
 }
 
@@ -183,12 +180,9 @@ int soc_store_center_message_put(soc_center_writer *w, const soc_center_origin *
                                  const char *body, size_t len, int *dup) {
   if (!w || !o || !agent || !body || (key_len && !key)) return -EINVAL;
   if (key_len > SOC_CENTER_KEY_MAX) key_len = SOC_CENTER_KEY_MAX;
-  sqlite3_stmt *st = stmt(w, W_MESSAGE);
-  int rc = bind_origin(st, 1, o);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, agent, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 5, key ? key : "", key_len, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 6, o->received_ns);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text64(st, 7, body, len, SQLITE_STATIC, SQLITE_UTF8);
+  int rc;
+  sqlite3_stmt *st =
+      stmt(w, W_MESSAGE, &rc, "siisbit", ORIGIN(o), agent, key, key_len, o->received_ns, body, len);
   return step_insert(w, st, rc, dup, "cannot store a message");
 }
 
@@ -199,38 +193,21 @@ int soc_store_center_quarantine_put(soc_center_writer *w, const soc_center_origi
   if (!w || !o || !reason || !detail || (key_len && !key) || (size && !payload)) return -EINVAL;
   if (key_len > SOC_CENTER_KEY_MAX) key_len = SOC_CENTER_KEY_MAX;
   size_t head = size < SOC_CENTER_QUARANTINE_HEAD ? size : SOC_CENTER_QUARANTINE_HEAD;
-  sqlite3_stmt *st = stmt(w, W_QUARANTINE);
-  int rc = bind_origin(st, 1, o);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 4, key ? key : "", key_len, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, (sqlite3_int64)size);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, o->received_ns);
-  /* A blob, not text: what is kept is whatever was sent, broken UTF-8 too. */
-  if (rc == SQLITE_OK) rc = sqlite3_bind_blob64(st, 9, payload ? payload : "", head, SQLITE_STATIC);
+  int rc;
+  /* The payload is a blob, not text: what is kept is whatever was sent, broken UTF-8 too. */
+  sqlite3_stmt *st = stmt(w, W_QUARANTINE, &rc, "siibssiib", ORIGIN(o), key, key_len, reason,
+                          detail, (int64_t)size, o->received_ns, payload, head);
   return step_insert(w, st, rc, dup, "cannot quarantine a message");
 }
 
 int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a) {
   if (!w || !a || !a->id || !a->agency || !a->version || !a->hb_ts || !a->broker || !a->counters)
     return -EINVAL;
-  sqlite3_stmt *st = stmt(w, W_AGENT);
-  int rc = sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, a->agency, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, a->authority);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 4, a->version, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 5, a->seen_ns);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 6, a->hb_ts, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 7, a->uptime_s);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 8, a->lag_lines);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 9, a->broker, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 10, a->counters, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 11, a->audit_seq);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_text(st, 12, a->audit_head ? a->audit_head : "", -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_bind_text(st, 13, a->store_id ? a->store_id : "", -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 14, a->store_block);
+  int rc;
+  sqlite3_stmt *st =
+      stmt(w, W_AGENT, &rc, "ssisisiississi", a->id, a->agency, a->authority, a->version,
+           a->seen_ns, a->hb_ts, a->uptime_s, a->lag_lines, a->broker, a->counters, a->audit_seq,
+           a->audit_head ? a->audit_head : "", a->store_id ? a->store_id : "", a->store_block);
   return step_insert(w, st, rc, NULL, "cannot record an agent's heartbeat");
 }
 
@@ -238,18 +215,15 @@ int soc_store_center_counter_add(soc_center_writer *w, const char *collector, co
                                  int64_t delta) {
   if (!w || !collector || !name) return -EINVAL;
   if (!delta) return 0;
-  sqlite3_stmt *st = stmt(w, W_COUNTER);
-  int rc = sqlite3_bind_text(st, 1, collector, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, delta);
+  int rc;
+  sqlite3_stmt *st = stmt(w, W_COUNTER, &rc, "ssi", collector, name, delta);
   return step_insert(w, st, rc, NULL, "cannot update a counter");
 }
 
 int soc_store_center_key_of(soc_center_writer *w, const char *agent, soc_center_key_row *out) {
   if (!w || !agent || !out) return -EINVAL;
-  sqlite3_stmt *st = stmt(w, W_KEY_OF);
-  int result = -ENOENT;
-  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
+  int result = -ENOENT, rc;
+  sqlite3_stmt *st = stmt(w, W_KEY_OF, &rc, "s", agent);
   memset(out, 0, sizeof *out);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
@@ -269,20 +243,16 @@ int soc_store_center_key_of(soc_center_writer *w, const char *agent, soc_center_
 int soc_store_center_pending_seen(soc_center_writer *w, const char *agent, const char *key,
                                   int64_t at_ns) {
   if (!w || !agent || !key) return -EINVAL;
-  sqlite3_stmt *st = stmt(w, W_PENDING);
-  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, at_ns);
+  int rc;
+  sqlite3_stmt *st = stmt(w, W_PENDING, &rc, "ssi", agent, key, at_ns);
   return step_insert(w, st, rc, NULL, "cannot record a pending key");
 }
 
 int soc_store_center_rotate(soc_center_writer *w, const char *agent, const char *key,
                             int64_t at_ns) {
   if (!w || !agent || !key) return -EINVAL;
-  sqlite3_stmt *st = stmt(w, W_ROTATE);
-  int rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 3, at_ns);
+  int rc;
+  sqlite3_stmt *st = stmt(w, W_ROTATE, &rc, "ssi", agent, key, at_ns);
   return step_insert(w, st, rc, NULL, "cannot rotate an agent's key");
 }
 
@@ -291,8 +261,9 @@ static int flag_row(sqlite3_stmt *st, void *cap, void *flag) {
   return 1;
 }
 
-int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns, char *flag,
+int soc_store_center_agent_flag(soc_center_store *c, const char *agent, int64_t seen_ns, char *flag,
                                 size_t cap) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   flag[0] = '\0';
   int result = soc_store_prep(s, &st, "cannot read an agent's store flag",
@@ -305,8 +276,9 @@ int soc_store_center_agent_flag(soc_store *s, const char *agent, int64_t seen_ns
              : soc_store_rows(s, st, "cannot read an agent's store flag", 0, flag_row, &cap, flag);
 }
 
-int soc_store_center_alert_add(soc_store *s, const char *collector, const char *kind,
+int soc_store_center_alert_add(soc_center_store *c, const char *collector, const char *kind,
                                const char *message) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int result = soc_store_prep(s, &st, "cannot record an alert",
                               "INSERT INTO center_alert(collector, ts_ns, kind, message)"
@@ -320,7 +292,9 @@ static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
                                    soc_store_text(st, 2), soc_store_text(st, 3));
 }
 
-int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb cb, void *arg) {
+int soc_store_center_alerts_scan(soc_center_store *c, size_t limit, soc_center_alert_cb cb,
+                                 void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int result = soc_store_prep(s, &st, "cannot read alerts",
                               "SELECT collector, ts_ns, kind, message FROM (SELECT * FROM"
@@ -332,114 +306,96 @@ int soc_store_center_alerts_scan(soc_store *s, size_t limit, soc_center_alert_cb
 
 /* ---- reading ------------------------------------------------------------------- */
 
-int soc_store_center_events_count(soc_store *s, const char *agent, int64_t *n) {
-  int result = -EINVAL;
+int soc_store_center_events_count(soc_center_store *c, const char *agent, int64_t *n) {
+  static const char what[] = "cannot count events";
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
-  if (!s || !n) goto out;
-  int rc = sqlite3_prepare_v2(
-      s->db, agent ? "SELECT count(*) FROM event WHERE agent = ?1" : "SELECT count(*) FROM event",
-      -1, &st, NULL);
-  if (rc == SQLITE_OK && agent) rc = sqlite3_bind_text(st, 1, agent, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    result = soc_store_fail_sql(s, rc, "cannot count events");
-    goto out;
-  }
-  *n = sqlite3_column_int64(st, 0);
-  result = 0;
-out:
-  sqlite3_finalize(st);
-  return result;
+  if (!s || !n) return -EINVAL;
+  int result = soc_store_prep(
+      s, &st, what,
+      agent ? "SELECT count(*) FROM event WHERE agent = ?1" : "SELECT count(*) FROM event",
+      agent ? "s" : "", agent);
+  return result ? result : soc_store_rows(s, st, what, -EIO, soc_store_int_row, NULL, n);
 }
 
-int soc_store_center_agents_scan(soc_store *s, soc_center_agent_cb cb, void *arg) {
-  int result = -EINVAL;
+static int agent_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_center_agent a = {
+      .id = soc_store_text(st, 0),
+      .agency = soc_store_text(st, 1),
+      .authority = sqlite3_column_int64(st, 2),
+      .version = soc_store_text(st, 3),
+      .seen_ns = sqlite3_column_int64(st, 4),
+      .hb_ts = soc_store_text(st, 5),
+      .uptime_s = sqlite3_column_int64(st, 6),
+      .lag_lines = sqlite3_column_int64(st, 7),
+      .broker = soc_store_text(st, 8),
+      .counters = soc_store_text(st, 9),
+      .audit_seq = sqlite3_column_int64(st, 10),
+      .audit_head = soc_store_text(st, 11),
+      .store_id = soc_store_text(st, 12),
+      .store_block = sqlite3_column_int64(st, 13),
+      .store_flag = soc_store_text(st, 14),
+      .store_flag_ns = sqlite3_column_int64(st, 15),
+  };
+  return ((soc_center_agent_cb)cb)(arg, &a);
+}
+
+int soc_store_center_agents_scan(soc_center_store *c, soc_center_agent_cb cb, void *arg) {
+  static const char what[] = "cannot read agents";
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
-  if (!s || !cb) goto out;
-  int rc = sqlite3_prepare_v2(s->db,
+  if (!s || !cb) return -EINVAL;
+  int result = soc_store_prep(s, &st, what,
                               "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
                               " lag_lines, broker, counters, audit_seq, audit_head,"
                               " store_id, store_block, store_flag, store_flag_ns"
                               " FROM agent ORDER BY id",
-                              -1, &st, NULL);
-  result = 0;
-  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    soc_center_agent a = {
-        .id = soc_store_text(st, 0),
-        .agency = soc_store_text(st, 1),
-        .authority = sqlite3_column_int64(st, 2),
-        .version = soc_store_text(st, 3),
-        .seen_ns = sqlite3_column_int64(st, 4),
-        .hb_ts = soc_store_text(st, 5),
-        .uptime_s = sqlite3_column_int64(st, 6),
-        .lag_lines = sqlite3_column_int64(st, 7),
-        .broker = soc_store_text(st, 8),
-        .counters = soc_store_text(st, 9),
-        .audit_seq = sqlite3_column_int64(st, 10),
-        .audit_head = soc_store_text(st, 11),
-        .store_id = soc_store_text(st, 12),
-        .store_block = sqlite3_column_int64(st, 13),
-        .store_flag = soc_store_text(st, 14),
-        .store_flag_ns = sqlite3_column_int64(st, 15),
-    };
-    result = cb(arg, &a);
-    rc = SQLITE_OK;
-  }
-  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read agents");
-out:
-  sqlite3_finalize(st);
-  return result;
+                              "");
+  return result ? result : soc_store_rows(s, st, what, 0, agent_row, (void *)cb, arg);
 }
 
-int soc_store_center_quarantine_scan(soc_store *s, size_t limit, soc_center_rejected_cb cb,
+static int rejected_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_center_rejected r = {
+      .topic = soc_store_text(st, 0),
+      .partition = sqlite3_column_int(st, 1),
+      .offset = sqlite3_column_int64(st, 2),
+      .key = sqlite3_column_blob(st, 3),
+      .key_len = (size_t)sqlite3_column_bytes(st, 3),
+      .reason = soc_store_text(st, 4),
+      .detail = soc_store_text(st, 5),
+      .size = sqlite3_column_int64(st, 6),
+      .received_ns = sqlite3_column_int64(st, 7),
+      .payload = sqlite3_column_blob(st, 8),
+      .payload_len = (size_t)sqlite3_column_bytes(st, 8),
+  };
+  return ((soc_center_rejected_cb)cb)(arg, &r);
+}
+
+int soc_store_center_quarantine_scan(soc_center_store *c, size_t limit, soc_center_rejected_cb cb,
                                      void *arg) {
-  int result = -EINVAL;
+  static const char what[] = "cannot read the quarantine";
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
-  if (!s || !cb) goto out;
-  int rc = sqlite3_prepare_v2(s->db,
+  if (!s || !cb) return -EINVAL;
+  int result = soc_store_prep(s, &st, what,
                               "SELECT topic, partition, offset, key, reason, detail, size,"
                               " received_ns, payload FROM quarantine"
                               " ORDER BY received_ns, topic, partition, offset LIMIT ?1",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
-  result = 0;
-  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    soc_center_rejected r = {
-        .topic = soc_store_text(st, 0),
-        .partition = sqlite3_column_int(st, 1),
-        .offset = sqlite3_column_int64(st, 2),
-        .key = sqlite3_column_blob(st, 3),
-        .key_len = (size_t)sqlite3_column_bytes(st, 3),
-        .reason = soc_store_text(st, 4),
-        .detail = soc_store_text(st, 5),
-        .size = sqlite3_column_int64(st, 6),
-        .received_ns = sqlite3_column_int64(st, 7),
-        .payload = sqlite3_column_blob(st, 8),
-        .payload_len = (size_t)sqlite3_column_bytes(st, 8),
-    };
-    result = cb(arg, &r);
-    rc = SQLITE_OK;
-  }
-  if (!result && rc != SQLITE_DONE)
-    result = soc_store_fail_sql(s, rc, "cannot read the quarantine");
-out:
-  sqlite3_finalize(st);
-  return result;
+                              "i", limit ? (int64_t)limit : (int64_t)-1);
+  return result ? result : soc_store_rows(s, st, what, 0, rejected_row, (void *)cb, arg);
 }
 
-int soc_store_center_counters_scan(soc_store *s, soc_center_counter_cb cb, void *arg) {
-  int result = -EINVAL;
+static int counter_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_center_counter_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                                     sqlite3_column_int64(st, 2));
+}
+
+int soc_store_center_counters_scan(soc_center_store *c, soc_center_counter_cb cb, void *arg) {
+  static const char what[] = "cannot read counters";
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
-  if (!s || !cb) goto out;
-  int rc = sqlite3_prepare_v2(
-      s->db, "SELECT collector, name, value FROM counter ORDER BY collector, name", -1, &st, NULL);
-  result = 0;
-  while (!result && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    result = cb(arg, soc_store_text(st, 0), soc_store_text(st, 1), sqlite3_column_int64(st, 2));
-    rc = SQLITE_OK;
-  }
-  if (!result && rc != SQLITE_DONE) result = soc_store_fail_sql(s, rc, "cannot read counters");
-out:
-  sqlite3_finalize(st);
-  return result;
+  if (!s || !cb) return -EINVAL;
+  int result = soc_store_prep(
+      s, &st, what, "SELECT collector, name, value FROM counter ORDER BY collector, name", "");
+  return result ? result : soc_store_rows(s, st, what, 0, counter_row, (void *)cb, arg);
 }

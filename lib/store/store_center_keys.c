@@ -12,7 +12,8 @@
 
 #include "store_internal.h"
 
-int soc_store_center_enrol(soc_store *s, const soc_center_enrolment *e) {
+int soc_store_center_enrol(soc_center_store *c, const soc_center_enrolment *e) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !e || !e->agent || !e->key || !e->agency || !e->by || !e->os_user) return -EINVAL;
   int result = soc_store_prep(
@@ -29,8 +30,9 @@ int soc_store_center_enrol(soc_store *s, const soc_center_enrolment *e) {
   return result;
 }
 
-int soc_store_center_revoke(soc_store *s, const char *agent, const char *by, const char *os_user,
-                            int64_t at_ns) {
+int soc_store_center_revoke(soc_center_store *c, const char *agent, const char *by,
+                            const char *os_user, int64_t at_ns) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !agent || !by || !os_user) return -EINVAL;
@@ -59,7 +61,8 @@ static int enrolment_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_center_enrolment_cb)cb)(arg, &e);
 }
 
-int soc_store_center_enrolments_scan(soc_store *s, soc_center_enrolment_cb cb, void *arg) {
+int soc_store_center_enrolments_scan(soc_center_store *c, soc_center_enrolment_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(
@@ -82,8 +85,9 @@ static int count_row(sqlite3_stmt *st, void *cb, void *arg) {
   return 0;
 }
 
-int soc_store_center_orphans_expire(soc_store *s, int64_t before_ns, int64_t *chunks,
+int soc_store_center_orphans_expire(soc_center_store *c, int64_t before_ns, int64_t *chunks,
                                     int64_t *bytes) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int64_t found[2] = {0, 0};
   if (!s || !chunks || !bytes) return -EINVAL;

@@ -17,30 +17,10 @@
 
 #include "store_internal.h"
 
-int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed) {
-  int rc = sqlite3_step(st);
-  int result = rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
-  if (!result && changed) *changed = sqlite3_changes(s->db) > 0;
-  sqlite3_finalize(st);
-  return result;
-}
-
-int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
-                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
-  int result = 0, rc, n = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    n++;
-    if ((result = row(st, cb, arg)) != 0) break;
-  }
-  if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW) result = soc_store_fail_sql(s, rc, what);
-  if (!result && !n && missing) result = soc_store_fail(s, missing, "%s: not found", what);
-  sqlite3_finalize(st);
-  return result;
-}
-
 /* ---- reports ---- */
 
-int soc_store_center_report_put(soc_store *s, const soc_center_report *r, int *current) {
+int soc_store_center_report_put(soc_center_store *c, const soc_center_report *r, int *current) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int result = -EINVAL;
   if (current) *current = 0;
@@ -86,7 +66,9 @@ static int report_row(sqlite3_stmt *st, void *cb, void *arg) {
   "SELECT id, agent, agency, level, state, category, revision, discovered_ns, received_ns," \
   " flagged_ns, flag, body FROM report"
 
-int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_cb cb, void *arg) {
+int soc_store_center_report_get(soc_center_store *c, const char *id, soc_center_report_cb cb,
+                                void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
   int result =
@@ -94,7 +76,8 @@ int soc_store_center_report_get(soc_store *s, const char *id, soc_center_report_
   return result ? result : soc_store_rows(s, st, "report", -ENOENT, report_row, (void *)cb, arg);
 }
 
-int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *arg) {
+int soc_store_center_reports_scan(soc_center_store *c, soc_center_report_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result =
@@ -103,7 +86,9 @@ int soc_store_center_reports_scan(soc_store *s, soc_center_report_cb cb, void *a
                 : soc_store_rows(s, st, "cannot read the reports", 0, report_row, (void *)cb, arg);
 }
 
-int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, const char *why) {
+int soc_store_center_report_flag(soc_center_store *c, const char *id, int64_t at_ns,
+                                 const char *why) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !id || !why) return -EINVAL;
   int result = soc_store_prep(
@@ -115,8 +100,9 @@ int soc_store_center_report_flag(soc_store *s, const char *id, int64_t at_ns, co
 
 /* ---- notifications ---- */
 
-int soc_store_center_notify(soc_store *s, const char *report, int level, const char *who,
+int soc_store_center_notify(soc_center_store *c, const char *report, int level, const char *who,
                             int64_t at_ns, int *fresh) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !report || !who) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot record a notification",
@@ -131,8 +117,9 @@ static int notify_row(sqlite3_stmt *st, void *cb, void *arg) {
                                     soc_store_text(st, 2), sqlite3_column_int64(st, 3));
 }
 
-int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_center_notify_cb cb,
-                                        void *arg) {
+int soc_store_center_notifications_scan(soc_center_store *c, const char *report,
+                                        soc_center_notify_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the notifications",
@@ -146,7 +133,8 @@ int soc_store_center_notifications_scan(soc_store *s, const char *report, soc_ce
 
 /* ---- decisions ---- */
 
-int soc_store_center_decision_next(soc_store *s, int64_t *n) {
+int soc_store_center_decision_next(soc_center_store *c, int64_t *n) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !n) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot number a decision",
@@ -161,9 +149,10 @@ int soc_store_center_decision_next(soc_store *s, int64_t *n) {
   return result;
 }
 
-int soc_store_center_decision_put(soc_store *s, int64_t n, const char *id, const char *report,
-                                  const char *kind, int64_t at_ns, const char *by,
-                                  const char *topic, const char *body) {
+int soc_store_center_decision_put(soc_center_store *c, int64_t n, const char *id,
+                                  const char *report, const char *kind, int64_t at_ns,
+                                  const char *by, const char *topic, const char *body) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !id || !report || !kind || !by || !topic || !body) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot record a decision",
@@ -178,7 +167,8 @@ static int pending_row(sqlite3_stmt *st, void *cb, void *arg) {
                                      soc_store_text(st, 2), soc_store_text(st, 3));
 }
 
-int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, void *arg) {
+int soc_store_center_decisions_pending(soc_center_store *c, soc_center_pending_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result = soc_store_prep(
@@ -189,7 +179,8 @@ int soc_store_center_decisions_pending(soc_store *s, soc_center_pending_cb cb, v
                                  (void *)cb, arg);
 }
 
-int soc_store_center_decision_delivered(soc_store *s, int64_t n, int64_t at_ns) {
+int soc_store_center_decision_delivered(soc_center_store *c, int64_t n, int64_t at_ns) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s) return -EINVAL;
   int result = soc_store_prep(
@@ -203,8 +194,9 @@ static int decision_row(sqlite3_stmt *st, void *cb, void *arg) {
                                       soc_store_text(st, 2));
 }
 
-int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center_decision_cb cb,
-                                    void *arg) {
+int soc_store_center_decisions_scan(soc_center_store *c, const char *report,
+                                    soc_center_decision_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !report || !cb) return -EINVAL;
   int result = soc_store_prep(s, &st, "cannot read the decisions",
@@ -217,8 +209,9 @@ int soc_store_center_decisions_scan(soc_store *s, const char *report, soc_center
 
 /* ---- evidence ---- */
 
-int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, int64_t offset,
+int soc_store_center_chunk_put(soc_center_store *c, const char *bundle, int64_t seq, int64_t offset,
                                const void *data, size_t len, int64_t received_ns, int *dup) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || (!data && len)) return -EINVAL;
@@ -232,9 +225,10 @@ int soc_store_center_chunk_put(soc_store *s, const char *bundle, int64_t seq, in
   return result;
 }
 
-int soc_store_center_bundle_put(soc_store *s, const char *bundle, const char *report,
+int soc_store_center_bundle_put(soc_center_store *c, const char *bundle, const char *report,
                                 const char *agent, int64_t chunks, int64_t size,
                                 const char *manifest, int *dup) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int changed = 0;
   if (!s || !bundle || !report || !agent || !manifest) return -EINVAL;
@@ -268,7 +262,9 @@ static int bundle_row(sqlite3_stmt *st, void *cb, void *arg) {
   " (SELECT count(*) FROM evidence_chunk c WHERE c.bundle = bundle.id AND c.seq < bundle.chunks)" \
   " FROM bundle"
 
-int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_cb cb, void *arg) {
+int soc_store_center_bundle_get(soc_center_store *c, const char *id, soc_center_bundle_cb cb,
+                                void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !id || !cb) return -EINVAL;
   int result =
@@ -276,7 +272,8 @@ int soc_store_center_bundle_get(soc_store *s, const char *id, soc_center_bundle_
   return result ? result : soc_store_rows(s, st, "bundle", -ENOENT, bundle_row, (void *)cb, arg);
 }
 
-int soc_store_center_bundles_scan(soc_store *s, soc_center_bundle_cb cb, void *arg) {
+int soc_store_center_bundles_scan(soc_center_store *c, soc_center_bundle_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   int result =
@@ -290,8 +287,9 @@ static int chunk_row(sqlite3_stmt *st, void *cb, void *arg) {
                                    sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
 }
 
-int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_chunk_cb cb,
+int soc_store_center_chunks_scan(soc_center_store *c, const char *bundle, soc_center_chunk_cb cb,
                                  void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !bundle || !cb) return -EINVAL;
   int result = soc_store_prep(
@@ -301,8 +299,9 @@ int soc_store_center_chunks_scan(soc_store *s, const char *bundle, soc_center_ch
                 : soc_store_rows(s, st, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
 }
 
-int soc_store_center_bundle_set(soc_store *s, const char *id, const char *state, const char *path,
-                                const char *reason, int64_t checked_ns) {
+int soc_store_center_bundle_set(soc_center_store *c, const char *id, const char *state,
+                                const char *path, const char *reason, int64_t checked_ns) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !id || !state || !path || !reason) return -EINVAL;
   int result =
@@ -321,8 +320,9 @@ static int source_row(sqlite3_stmt *st, void *cb, void *arg) {
                                     sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
 }
 
-int soc_store_center_alert_sources(soc_store *s, int64_t since_ns, soc_center_source_cb cb,
+int soc_store_center_alert_sources(soc_center_store *c, int64_t since_ns, soc_center_source_cb cb,
                                    void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   if (!s || !cb) return -EINVAL;
   /* the alerts' own ECS fields: the attacker's address, or the content of

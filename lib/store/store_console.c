@@ -6,7 +6,8 @@
 
 #include "store_internal.h"
 
-int soc_store_console_user_add(soc_store *s, const soc_console_user *u) {
+int soc_store_console_user_add(soc_center_store *c, const soc_console_user *u) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int changed = 0;
   int rc =
@@ -20,7 +21,9 @@ int soc_store_console_user_add(soc_store *s, const soc_console_user *u) {
   return changed ? 0 : -EEXIST;
 }
 
-int soc_store_console_user_set(soc_store *s, const char *name, const char *hash, int64_t at_ns) {
+int soc_store_console_user_set(soc_center_store *c, const char *name, const char *hash,
+                               int64_t at_ns) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int changed = 0;
   int rc = hash ? soc_store_prep(s, &st, "cannot change the password",
@@ -48,7 +51,9 @@ static int user_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_console_user_cb)cb)(arg, &u);
 }
 
-int soc_store_console_user_get(soc_store *s, const char *name, soc_console_user_cb cb, void *arg) {
+int soc_store_console_user_get(soc_center_store *c, const char *name, soc_console_user_cb cb,
+                               void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int rc = soc_store_prep(s, &st, "cannot read the account",
                           "SELECT name, hash, role, agency, authority, disabled, changed_ns"
@@ -63,8 +68,9 @@ static int message_row(sqlite3_stmt *st, void *cb, void *arg) {
                                       sqlite3_column_int64(st, 2), soc_store_text(st, 3));
 }
 
-int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *id_path,
+int soc_store_console_latest_scan(soc_center_store *c, const char *topic, const char *id_path,
                                   size_t limit, soc_console_message_cb cb, void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int rc = soc_store_prep(
       s, &st, "cannot read the messages",
@@ -78,9 +84,10 @@ int soc_store_console_latest_scan(soc_store *s, const char *topic, const char *i
   return soc_store_rows(s, st, "cannot read the messages", 0, message_row, (void *)cb, arg);
 }
 
-int soc_store_console_latest_get(soc_store *s, const char *topic, const char *id_path,
+int soc_store_console_latest_get(soc_center_store *c, const char *topic, const char *id_path,
                                  const char *agent, int64_t id, soc_console_message_cb cb,
                                  void *arg) {
+  soc_store *s = soc_center_conn(c);
   sqlite3_stmt *st = NULL;
   int rc = soc_store_prep(
       s, &st, "cannot read the message",

@@ -8,6 +8,7 @@
  * column needs no migration for that.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +52,77 @@ int soc_store_detect_state_clear(soc_store *s) {
   return soc_store_exec(s, "DELETE FROM detect_state", "cannot clear correlation state");
 }
 
+static int state_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_state_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                            sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+}
+
 int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
+  static const char what[] = "cannot read correlation state";
   sqlite3_stmt *st = NULL;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT rule, key, state FROM detect_state", -1, &st, NULL);
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
-      result = cb(arg, (const char *)sqlite3_column_text(st, 0),
-                  (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
-                  (size_t)sqlite3_column_bytes(st, 2));
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read correlation state");
+  int result = soc_store_prep(s, &st, what, "SELECT rule, key, state FROM detect_state", "");
+  return result ? result : soc_store_rows(s, st, what, 0, state_row, (void *)cb, arg);
+}
+
+/* Drafts and alerts are read the same way: their columns, in SELECT order,
+ * described once (where each goes in the row and as what), so one reader
+ * serves both. */
+typedef enum { COL_I64, COL_INT, COL_TEXT, COL_BODY } col_type;
+typedef struct {
+  col_type type;
+  size_t off, cap; /* cap: a text field's size */
+} col;
+typedef struct {
+  const col *cols;
+  size_t n, size;
+} row_kind;
+
+#define I64(T, f) \
+  { COL_I64, offsetof(T, f), 0 }
+#define INT(T, f) \
+  { COL_INT, offsetof(T, f), 0 }
+#define TEXT(T, f) \
+  { COL_TEXT, offsetof(T, f), sizeof((T *)0)->f }
+#define BODY(T, f) \
+  { COL_BODY, offsetof(T, f), 0 }
+
+/* Reads the row as kind says into out (zeroed first); a body is an owned
+ * copy. Returns 0 or -ENOMEM. */
+static int row_read(sqlite3_stmt *st, const row_kind *kind, void *out) {
+  memset(out, 0, kind->size);
+  for (size_t i = 0; i < kind->n; i++) {
+    char *field = (char *)out + kind->cols[i].off;
+    int c = (int)i;
+    if (kind->cols[i].type == COL_I64) {
+      *(int64_t *)(void *)field = sqlite3_column_int64(st, c);
+    } else if (kind->cols[i].type == COL_INT) {
+      *(int *)(void *)field = sqlite3_column_int(st, c);
+    } else if (kind->cols[i].type == COL_TEXT) {
+      snprintf(field, kind->cols[i].cap, "%s", soc_store_text(st, c));
+    } else {
+      const char *body = (const char *)sqlite3_column_text(st, c);
+      if (!(*(char **)(void *)field = strdup(body ? body : "{}"))) return -ENOMEM;
+    }
+  }
+  return 0;
+}
+
+/* Steps a one-row query (cached, NULL when it could not be bound) into out.
+ * Returns 0, -ENOENT, -ENOMEM or the store's error about `what`. */
+static int one_row(soc_store *s, sqlite3_stmt *st, const row_kind *kind, void *out,
+                   const char *what) {
+  int result = -EIO;
+  memset(out, 0, kind->size);
+  if (!st) return result;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    result = row_read(st, kind, out);
+  else if (rc == SQLITE_DONE)
+    result = -ENOENT;
+  else
+    result = soc_store_fail_sql(s, rc, what);
+  sqlite3_reset(st);
+  return result;
 }
 
 void soc_draft_row_clear(soc_draft_row *row) {
@@ -72,45 +132,22 @@ void soc_draft_row_clear(soc_draft_row *row) {
 
 #define DRAFT_COLUMNS \
   "id, rule, key, asset, status, level, first_ns, last_ns, discovered_ns, count, body"
-
-static void draft_from(sqlite3_stmt *st, soc_draft_row *r) {
-  memset(r, 0, sizeof *r);
-  r->id = sqlite3_column_int64(st, 0);
-  snprintf(r->rule, sizeof r->rule, "%s", (const char *)sqlite3_column_text(st, 1));
-  snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 2));
-  snprintf(r->asset, sizeof r->asset, "%s", (const char *)sqlite3_column_text(st, 3));
-  snprintf(r->status, sizeof r->status, "%s", (const char *)sqlite3_column_text(st, 4));
-  r->level = sqlite3_column_int(st, 5);
-  r->first_ns = sqlite3_column_int64(st, 6);
-  r->last_ns = sqlite3_column_int64(st, 7);
-  r->discovered_ns = sqlite3_column_int64(st, 8);
-  r->count = sqlite3_column_int64(st, 9);
-  const char *body = (const char *)sqlite3_column_text(st, 10);
-  r->body = strdup(body ? body : "{}");
-}
-
-/* Steps a one-row query (cached) with its parameters bound; from() maps the
- * row. Returns 0, -ENOENT, -ENOMEM or the store's error about `what`. */
-static int one_row(soc_store *s, sqlite3_stmt *st, int rc, void (*from)(sqlite3_stmt *, void *),
-                   void *out, char *const *body, const char *what) {
-  if (rc == SQLITE_OK) {
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) from(st, out);
-  }
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return *body ? 0 : -ENOMEM;
-  if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, what);
-}
-
-static void draft_row_from(sqlite3_stmt *st, void *out) { draft_from(st, out); }
+static const col draft_cols[] = {
+    I64(soc_draft_row, id),       TEXT(soc_draft_row, rule),   TEXT(soc_draft_row, key),
+    TEXT(soc_draft_row, asset),   TEXT(soc_draft_row, status), INT(soc_draft_row, level),
+    I64(soc_draft_row, first_ns), I64(soc_draft_row, last_ns), I64(soc_draft_row, discovered_ns),
+    I64(soc_draft_row, count),    BODY(soc_draft_row, body),
+};
+static const row_kind draft_kind = {draft_cols, sizeof draft_cols / sizeof *draft_cols,
+                                    sizeof(soc_draft_row)};
 
 int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_DRAFT_GET, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1", &st);
-  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
-  out->body = NULL;
-  return one_row(s, st, rc, draft_row_from, out, &out->body, "cannot read a draft");
+  static const char what[] = "cannot read a draft";
+  return one_row(
+      s,
+      soc_store_cached(s, SOC_STMT_DRAFT_GET, "SELECT " DRAFT_COLUMNS " FROM draft WHERE id = ?1",
+                       what, "i", id),
+      &draft_kind, out, what);
 }
 
 /* An INSERT OR REPLACE of a row whose id 0 means a new one: ?1. */
@@ -152,25 +189,23 @@ int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
   return put_done(s, st, rc, &r->id, "cannot write a draft");
 }
 
+static int draft_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_draft_row r;
+  int result = row_read(st, &draft_kind, &r);
+  if (!result) result = ((soc_draft_cb)cb)(arg, &r);
+  soc_draft_row_clear(&r);
+  return result;
+}
+
 int soc_store_drafts_scan(soc_store *s, const char *status, soc_draft_cb cb, void *arg) {
+  static const char what[] = "cannot read drafts";
   sqlite3_stmt *st = NULL;
-  soc_draft_row row;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               "SELECT " DRAFT_COLUMNS
                               " FROM draft WHERE ?1 IS NULL OR status = ?1"
                               " ORDER BY discovered_ns DESC, id DESC",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK && status) sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      draft_from(st, &row);
-      result = row.body ? cb(arg, &row) : -ENOMEM;
-      soc_draft_row_clear(&row);
-    }
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read drafts");
+                              "s", status);
+  return result ? result : soc_store_rows(s, st, what, 0, draft_row, (void *)cb, arg);
 }
 
 /* Evidence lines of a draft or of an alert: the same columns in two tables. */
@@ -209,40 +244,35 @@ static int evidence_add(soc_store *s, int alert, const soc_evidence_row *e) {
 }
 
 static int evidence_count(soc_store *s, int alert, int64_t owner) {
-  sqlite3_stmt *st = NULL;
-  int n = 0;
-  if (cached(s, alert ? SOC_STMT_ALERT_EVIDENCE_COUNT : SOC_STMT_EVIDENCE_COUNT,
-             evidence_sql[alert][1], &st) == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, owner);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
-  }
-  sqlite3_reset(st);
-  return n;
+  int64_t n = 0;
+  sqlite3_stmt *st =
+      soc_store_cached(s, alert ? SOC_STMT_ALERT_EVIDENCE_COUNT : SOC_STMT_EVIDENCE_COUNT,
+                       evidence_sql[alert][1], "cannot count evidence", "i", owner);
+  if (st && sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  if (st) sqlite3_reset(st);
+  return (int)n;
+}
+
+static int evidence_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_evidence_row e = {
+      .draft = sqlite3_column_int64(st, 0),
+      .seq = sqlite3_column_int(st, 1),
+      .block = sqlite3_column_int64(st, 2),
+      .source = soc_store_text(st, 3),
+      .stream = sqlite3_column_int64(st, 4),
+      .pos = (uint64_t)sqlite3_column_int64(st, 5),
+      .ts = sqlite3_column_int64(st, 6),
+      .line = sqlite3_column_blob(st, 7),
+      .len = (size_t)sqlite3_column_bytes(st, 7),
+  };
+  return ((soc_evidence_cb)cb)(arg, &e);
 }
 
 static int evidence_scan(soc_store *s, int alert, int64_t owner, soc_evidence_cb cb, void *arg) {
+  static const char what[] = "cannot read evidence";
   sqlite3_stmt *st = NULL;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db, evidence_sql[alert][2], -1, &st, NULL);
-  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, owner);
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      soc_evidence_row e = {
-          .draft = sqlite3_column_int64(st, 0),
-          .seq = sqlite3_column_int(st, 1),
-          .block = sqlite3_column_int64(st, 2),
-          .source = (const char *)sqlite3_column_text(st, 3),
-          .stream = sqlite3_column_int64(st, 4),
-          .pos = (uint64_t)sqlite3_column_int64(st, 5),
-          .ts = sqlite3_column_int64(st, 6),
-          .line = sqlite3_column_blob(st, 7),
-          .len = (size_t)sqlite3_column_bytes(st, 7),
-      };
-      result = cb(arg, &e);
-    }
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read evidence");
+  int result = soc_store_prep(s, &st, what, evidence_sql[alert][2], "i", owner);
+  return result ? result : soc_store_rows(s, st, what, 0, evidence_row, (void *)cb, arg);
 }
 
 int soc_store_evidence_add(soc_store *s, const soc_evidence_row *e) {
@@ -276,36 +306,30 @@ int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const
 }
 
 int64_t soc_store_outbox_last(soc_store *s) {
+  static const char what[] = "cannot read the outbox";
   sqlite3_stmt *st = NULL;
   int64_t id = 0;
-  if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id), 0) FROM outbox", -1, &st, NULL) ==
-          SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  if (soc_store_prep(s, &st, what, "SELECT coalesce(max(id), 0) FROM outbox", "") < 0 ||
+      soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, &id) < 0)
+    return 0;
   return id;
+}
+
+static int outbox_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_outbox_cb)cb)(arg, sqlite3_column_int64(st, 0), soc_store_text(st, 1),
+                             soc_store_text(st, 2), sqlite3_column_blob(st, 3),
+                             (size_t)sqlite3_column_bytes(st, 3));
 }
 
 int soc_store_outbox_scan(soc_store *s, int64_t after_id, size_t limit, soc_outbox_cb cb,
                           void *arg) {
+  static const char what[] = "cannot read the outbox";
   sqlite3_stmt *st = NULL;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               "SELECT id, topic, key, payload FROM outbox WHERE id > ?1"
                               " ORDER BY id LIMIT ?2",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-  }
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
-      result = cb(arg, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_blob(st, 3),
-                  (size_t)sqlite3_column_bytes(st, 3));
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read the outbox");
+                              "ii", after_id, limit ? (int64_t)limit : (int64_t)-1);
+  return result ? result : soc_store_rows(s, st, what, 0, outbox_row, (void *)cb, arg);
 }
 
 /* ---- triage: alerts, their evidence and entities ------------------------------ */
@@ -317,50 +341,33 @@ void soc_alert_row_clear(soc_alert_row *row) {
 
 #define ALERT_COLUMNS \
   "id, rule, key, host, asset, impact, level, first_ns, last_ns, count, draft, body"
-
-static void alert_from(sqlite3_stmt *st, soc_alert_row *r) {
-  memset(r, 0, sizeof *r);
-  r->id = sqlite3_column_int64(st, 0);
-  snprintf(r->rule, sizeof r->rule, "%s", (const char *)sqlite3_column_text(st, 1));
-  snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 2));
-  snprintf(r->host, sizeof r->host, "%s", (const char *)sqlite3_column_text(st, 3));
-  snprintf(r->asset, sizeof r->asset, "%s", (const char *)sqlite3_column_text(st, 4));
-  snprintf(r->impact, sizeof r->impact, "%s", (const char *)sqlite3_column_text(st, 5));
-  r->level = sqlite3_column_int(st, 6);
-  r->first_ns = sqlite3_column_int64(st, 7);
-  r->last_ns = sqlite3_column_int64(st, 8);
-  r->count = sqlite3_column_int64(st, 9);
-  r->draft = sqlite3_column_int64(st, 10);
-  const char *body = (const char *)sqlite3_column_text(st, 11);
-  r->body = strdup(body ? body : "{}");
-}
-
-static void alert_row_from(sqlite3_stmt *st, void *out) { alert_from(st, out); }
+static const col alert_cols[] = {
+    I64(soc_alert_row, id),    TEXT(soc_alert_row, rule),    TEXT(soc_alert_row, key),
+    TEXT(soc_alert_row, host), TEXT(soc_alert_row, asset),   TEXT(soc_alert_row, impact),
+    INT(soc_alert_row, level), I64(soc_alert_row, first_ns), I64(soc_alert_row, last_ns),
+    I64(soc_alert_row, count), I64(soc_alert_row, draft),    BODY(soc_alert_row, body),
+};
+static const row_kind alert_kind = {alert_cols, sizeof alert_cols / sizeof *alert_cols,
+                                    sizeof(soc_alert_row)};
 
 int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,
                          int64_t since_ns, soc_alert_row *out) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_FIND,
-                  "SELECT " ALERT_COLUMNS
-                  " FROM alert WHERE rule = ?1 AND key = ?2"
-                  " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
-                  &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, since_ns);
-  }
-  out->body = NULL;
-  return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
+  static const char what[] = "cannot read an alert";
+  return one_row(s,
+                 soc_store_cached(s, SOC_STMT_ALERT_FIND,
+                                  "SELECT " ALERT_COLUMNS " FROM alert WHERE rule = ?1 AND key = ?2"
+                                  " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
+                                  what, "sssi", rule, key, host, since_ns),
+                 &alert_kind, out, what);
 }
 
 int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_GET, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1", &st);
-  if (rc == SQLITE_OK) sqlite3_bind_int64(st, 1, id);
-  out->body = NULL;
-  return one_row(s, st, rc, alert_row_from, out, &out->body, "cannot read an alert");
+  static const char what[] = "cannot read an alert";
+  return one_row(
+      s,
+      soc_store_cached(s, SOC_STMT_ALERT_GET, "SELECT " ALERT_COLUMNS " FROM alert WHERE id = ?1",
+                       what, "i", id),
+      &alert_kind, out, what);
 }
 
 int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
@@ -387,40 +394,32 @@ int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
 }
 
 int soc_store_alert_touch(soc_store *s, const soc_alert_row *r) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_TOUCH,
-                  "UPDATE alert SET first_ns = ?2, last_ns = ?3, count = ?4 WHERE id = ?1", &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, r->first_ns);
-    sqlite3_bind_int64(st, 3, r->last_ns);
-    sqlite3_bind_int64(st, 4, r->count);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  return done_or_fail(s, rc, "cannot write an alert");
+  static const char what[] = "cannot write an alert";
+  sqlite3_stmt *st =
+      soc_store_cached(s, SOC_STMT_ALERT_TOUCH,
+                       "UPDATE alert SET first_ns = ?2, last_ns = ?3, count = ?4 WHERE id = ?1",
+                       what, "iiii", r->id, r->first_ns, r->last_ns, r->count);
+  return st ? soc_store_step(s, st, what, NULL) : -EIO;
+}
+
+static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_alert_row r;
+  int result = row_read(st, &alert_kind, &r);
+  if (!result) result = ((soc_alert_cb)cb)(arg, &r);
+  soc_alert_row_clear(&r);
+  return result;
 }
 
 int soc_store_alerts_scan(soc_store *s, int64_t draft, soc_alert_cb cb, void *arg) {
+  static const char what[] = "cannot read alerts";
   sqlite3_stmt *st = NULL;
-  soc_alert_row row;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               draft < 0 ? "SELECT " ALERT_COLUMNS " FROM alert ORDER BY id DESC"
                                         : "SELECT " ALERT_COLUMNS
                                           " FROM alert WHERE draft = ?1"
                                           " ORDER BY first_ns, id",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK && draft >= 0) sqlite3_bind_int64(st, 1, draft);
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      alert_from(st, &row);
-      result = row.body ? cb(arg, &row) : -ENOMEM;
-      soc_alert_row_clear(&row);
-    }
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read alerts");
+                              draft < 0 ? "" : "i", draft);
+  return result ? result : soc_store_rows(s, st, what, 0, alert_row, (void *)cb, arg);
 }
 
 int soc_store_alert_evidence_add(soc_store *s, const soc_evidence_row *e) {
@@ -473,12 +472,16 @@ int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind,
   return done_or_fail(s, rc, "cannot write an alert's entity");
 }
 
+static int entity_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_entity_cb)cb)(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+}
+
 int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
                           int64_t since_ns, int grouped, soc_entity_cb cb, void *arg) {
+  static const char what[] = "cannot read entities";
   sqlite3_stmt *st = NULL;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(
-      s->db,
+  int result = soc_store_prep(
+      s, &st, what,
       grouped ? "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
                 " JOIN draft d ON d.id = a.draft WHERE e.host = ?1 AND e.kind = ?2 AND"
                 " e.value = ?3 AND a.last_ns >= ?4 AND d.status = 'open'"
@@ -486,19 +489,8 @@ int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, cons
               : "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
                 " WHERE e.host = ?1 AND e.kind = ?2 AND e.value = ?3 AND a.last_ns >= ?4 AND"
                 " a.draft = 0 ORDER BY a.id",
-      -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, since_ns);
-  }
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
-      result = cb(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read entities");
+      "sssi", host, kind, value, since_ns);
+  return result ? result : soc_store_rows(s, st, what, 0, entity_row, (void *)cb, arg);
 }
 
 /* ---- notices from the technical center ---------------------------------------- */
@@ -523,20 +515,17 @@ int soc_store_notice_put(soc_store *s, const char *id, int64_t at_ns, const char
   return done_or_fail(s, rc, "cannot keep a notice");
 }
 
+static int notice_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_notice_cb)cb)(arg, soc_store_text(st, 0), sqlite3_column_int64(st, 1),
+                             soc_store_text(st, 2), soc_store_text(st, 3), soc_store_text(st, 4));
+}
+
 int soc_store_notices_scan(soc_store *s, soc_notice_cb cb, void *arg) {
+  static const char what[] = "cannot read notices";
   sqlite3_stmt *st = NULL;
-  int result = 0;
-  int rc = sqlite3_prepare_v2(s->db,
+  int result = soc_store_prep(s, &st, what,
                               "SELECT id, at_ns, kind, source, body FROM center_notice"
                               " ORDER BY at_ns DESC, id",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK)
-    while (!result && (rc = sqlite3_step(st)) == SQLITE_ROW)
-      result =
-          cb(arg, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-             (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-             (const char *)sqlite3_column_text(st, 4));
-  sqlite3_finalize(st);
-  if (result) return result;
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot read notices");
+                              "");
+  return result ? result : soc_store_rows(s, st, what, 0, notice_row, (void *)cb, arg);
 }

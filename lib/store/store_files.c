@@ -17,8 +17,8 @@
 static void row_from(sqlite3_stmt *st, soc_stream_row *r) {
   memset(r, 0, sizeof *r);
   r->id = sqlite3_column_int64(st, 0);
-  snprintf(r->input, sizeof r->input, "%s", (const char *)sqlite3_column_text(st, 1));
-  snprintf(r->path, sizeof r->path, "%s", (const char *)sqlite3_column_text(st, 2));
+  snprintf(r->input, sizeof r->input, "%s", soc_store_text(st, 1));
+  snprintf(r->path, sizeof r->path, "%s", soc_store_text(st, 2));
   r->dev = (uint64_t)sqlite3_column_int64(st, 3);
   r->ino = (uint64_t)sqlite3_column_int64(st, 4);
   r->fp_len = (uint32_t)sqlite3_column_int64(st, 5);
@@ -30,159 +30,127 @@ static void row_from(sqlite3_stmt *st, soc_stream_row *r) {
   r->flags = (uint32_t)sqlite3_column_int64(st, 9);
 }
 
+#define STREAM_COLUMNS \
+  "SELECT id, input, path, dev, ino, fp_len, fp, offset, state, flags FROM file_stream"
+
+/* The rows read so far, grown by doubling. */
+typedef struct {
+  soc_stream_row *v;
+  size_t n, cap;
+} stream_rows;
+
+static int stream_row(sqlite3_stmt *st, void *cb, void *arg) {
+  (void)cb;
+  stream_rows *rows = arg;
+  if (rows->n == rows->cap) {
+    size_t cap = rows->cap ? rows->cap * 2 : 16;
+    soc_stream_row *nv = realloc(rows->v, cap * sizeof *nv);
+    if (!nv) return -ENOMEM;
+    rows->v = nv;
+    rows->cap = cap;
+  }
+  row_from(st, &rows->v[rows->n++]);
+  return 0;
+}
+
 int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **rows, size_t *n) {
-  int result = -EIO;
+  static const char what[] = "cannot read file positions";
   sqlite3_stmt *st = NULL;
-  soc_stream_row *v = NULL;
-  size_t count = 0, cap = 0;
+  stream_rows got = {0};
   *rows = NULL;
   *n = 0;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT id, input, path, dev, ino, fp_len, fp, offset, state, flags"
-                              " FROM file_stream WHERE input = ?1 AND state != 2 ORDER BY id",
-                              -1, &st, NULL);
-  if (rc != SQLITE_OK) goto sql_error;
-  sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 16;
-      soc_stream_row *nv = realloc(v, cap * sizeof *nv);
-      if (!nv) {
-        result = -ENOMEM;
-        goto out;
-      }
-      v = nv;
-    }
-    row_from(st, &v[count++]);
+  int result = soc_store_prep(
+      s, &st, what, STREAM_COLUMNS " WHERE input = ?1 AND state != 2 ORDER BY id", "s", input);
+  if (!result) result = soc_store_rows(s, st, what, 0, stream_row, NULL, &got);
+  if (result) {
+    free(got.v);
+    return result;
   }
-  if (rc != SQLITE_DONE) goto sql_error;
-  *rows = v;
-  *n = count;
-  v = NULL;
-  result = 0;
-  goto out;
-sql_error:
-  result = soc_store_fail_sql(s, rc, "cannot read file positions");
-out:
-  free(v);
-  sqlite3_finalize(st);
-  return result;
+  *rows = got.v;
+  *n = got.n;
+  return 0;
+}
+
+static int stream_one(sqlite3_stmt *st, void *cb, void *arg) {
+  (void)cb;
+  row_from(st, arg);
+  return 0;
 }
 
 int soc_store_stream_get(soc_store *s, int64_t id, soc_stream_row *row) {
+  static const char what[] = "cannot read a file position";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
-                              "SELECT id, input, path, dev, ino, fp_len, fp, offset, state, flags"
-                              " FROM file_stream WHERE id = ?1",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) row_from(st, row);
-  }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return 0;
-  if (rc == SQLITE_DONE) return -ENOENT;
-  return soc_store_fail_sql(s, rc, "cannot read a file position");
+  int result = soc_store_prep(s, &st, what, STREAM_COLUMNS " WHERE id = ?1", "i", id);
+  return result ? result : soc_store_rows(s, st, what, -ENOENT, stream_one, NULL, row);
 }
 
-/* Binds the columns both insert and update write, as ?2..?10. */
-static void bind_row(sqlite3_stmt *st, const soc_stream_row *r) {
-  sqlite3_bind_text(st, 2, r->input, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, r->path, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 4, (sqlite3_int64)r->dev);
-  sqlite3_bind_int64(st, 5, (sqlite3_int64)r->ino);
-  sqlite3_bind_int64(st, 6, r->fp_len);
-  sqlite3_bind_blob(st, 7, r->fp, r->fp_len ? SOC_STREAM_FP_MAX : 0, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 8, (sqlite3_int64)r->offset);
-  sqlite3_bind_int(st, 9, (int)r->state);
-  sqlite3_bind_int64(st, 10, r->flags);
-}
+/* The columns both insert and update write, ?1..?9, and their binding. */
+#define STREAM_FMT "ssiiibiii"
+#define STREAM_ARGS(r)                                                                            \
+  (r)->input, (r)->path, (int64_t)(r)->dev, (int64_t)(r)->ino, (int64_t)(r)->fp_len,              \
+      (const void *)(r)->fp, (size_t)((r)->fp_len ? SOC_STREAM_FP_MAX : 0), (int64_t)(r)->offset, \
+      (int64_t)(r)->state, (int64_t)(r)->flags
 
 int soc_store_stream_insert(soc_store *s, soc_stream_row *row) {
-  sqlite3_stmt *st = soc_store_stmt(
+  static const char what[] = "cannot record a new file";
+  sqlite3_stmt *st = soc_store_cached(
       s, SOC_STMT_STREAM_INSERT,
       "INSERT INTO file_stream(id, input, path, dev, ino, fp_len, fp, offset, state, flags)"
-      " VALUES(NULL,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-  if (!st) return -EIO;
-  bind_row(st, row);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot record a new file");
-  row->id = sqlite3_last_insert_rowid(s->db);
-  return 0;
+      " VALUES(NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      what, STREAM_FMT, STREAM_ARGS(row));
+  int result = st ? soc_store_step(s, st, what, NULL) : -EIO;
+  if (!result) row->id = sqlite3_last_insert_rowid(s->db);
+  return result;
 }
 
 int soc_store_stream_update(soc_store *s, const soc_stream_row *row) {
-  sqlite3_stmt *st = soc_store_stmt(
+  static const char what[] = "cannot record a file position";
+  sqlite3_stmt *st = soc_store_cached(
       s, SOC_STMT_STREAM_UPDATE,
-      "UPDATE file_stream SET input=?2, path=?3, dev=?4, ino=?5, fp_len=?6, fp=?7, offset=?8,"
-      " state=?9, flags=?10 WHERE id=?1");
-  if (!st) return -EIO;
-  sqlite3_bind_int64(st, 1, row->id);
-  bind_row(st, row);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot record a file position");
-  return 0;
+      "UPDATE file_stream SET input = ?1, path = ?2, dev = ?3, ino = ?4, fp_len = ?5, fp = ?6,"
+      " offset = ?7, state = ?8, flags = ?9 WHERE id = ?10",
+      what, STREAM_FMT "i", STREAM_ARGS(row), row->id);
+  return st ? soc_store_step(s, st, what, NULL) : -EIO;
 }
 
 int soc_store_seq_get(soc_store *s, const char *input, uint64_t *seq) {
+  static const char what[] = "cannot read a sequence number";
   sqlite3_stmt *st = NULL;
+  int64_t v = 0;
   *seq = 0;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT seq FROM source_seq WHERE input = ?1", -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *seq = (uint64_t)sqlite3_column_int64(st, 0);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return soc_store_fail_sql(s, rc, "cannot read a sequence number");
-  return 0;
+  int result =
+      soc_store_prep(s, &st, what, "SELECT seq FROM source_seq WHERE input = ?1", "s", input);
+  if (!result) result = soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, &v);
+  if (!result) *seq = (uint64_t)v;
+  return result;
 }
 
 int soc_store_seq_set(soc_store *s, const char *input, uint64_t seq) {
-  sqlite3_stmt *st = soc_store_stmt(s, SOC_STMT_SEQ_SET,
-                                    "INSERT OR REPLACE INTO source_seq(input, seq) VALUES(?1, ?2)");
-  if (!st) return -EIO;
-  sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot record a sequence number");
+  static const char what[] = "cannot record a sequence number";
+  sqlite3_stmt *st = soc_store_cached(
+      s, SOC_STMT_SEQ_SET, "INSERT OR REPLACE INTO source_seq(input, seq) VALUES(?1, ?2)", what,
+      "si", input, (int64_t)seq);
+  return st ? soc_store_step(s, st, what, NULL) : -EIO;
 }
 
 int soc_store_counter_set(soc_store *s, const char *input, const char *name, int64_t value) {
+  static const char what[] = "cannot record a counter";
   sqlite3_stmt *st =
-      soc_store_stmt(s, SOC_STMT_COUNTER_SET,
-                     "INSERT OR REPLACE INTO counter(input, name, value) VALUES(?1, ?2, ?3)");
-  if (!st) return -EIO;
-  sqlite3_bind_text(st, 1, input, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, value);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, "cannot record a counter");
+      soc_store_cached(s, SOC_STMT_COUNTER_SET,
+                       "INSERT OR REPLACE INTO counter(input, name, value) VALUES(?1, ?2, ?3)",
+                       what, "ssi", input, name, value);
+  return st ? soc_store_step(s, st, what, NULL) : -EIO;
+}
+
+static int counter_row(sqlite3_stmt *st, void *cb, void *arg) {
+  return ((soc_counter_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                              sqlite3_column_int64(st, 2));
 }
 
 int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg) {
-  int result = -EIO;
+  static const char what[] = "cannot read counters";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT input, name, value FROM counter ORDER BY input, name",
-                              -1, &st, NULL);
-  if (rc != SQLITE_OK) goto sql_error;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    result = cb(arg, (const char *)sqlite3_column_text(st, 0),
-                (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2));
-    if (result) goto out;
-  }
-  if (rc != SQLITE_DONE) goto sql_error;
-  result = 0;
-  goto out;
-sql_error:
-  result = soc_store_fail_sql(s, rc, "cannot read counters");
-out:
-  sqlite3_finalize(st);
-  return result;
+  int result = soc_store_prep(s, &st, what,
+                              "SELECT input, name, value FROM counter ORDER BY input, name", "");
+  return result ? result : soc_store_rows(s, st, what, 0, counter_row, (void *)cb, arg);
 }

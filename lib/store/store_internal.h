@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "soc/store.h"
+#include "soc/store_center.h"
 
 #define SOC_STORE_ERR_MAX 512
 
@@ -47,6 +48,14 @@ struct soc_store {
   sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
 };
 
+/* center.db's handle is a connection like any other: the type of its own is
+ * for the callers (store_center.h), so the center's files work on its s. */
+struct soc_center_store {
+  soc_store s;
+};
+/* The connection of c; NULL for NULL, so the callee's argument check holds. */
+static inline soc_store *soc_center_conn(soc_center_store *c) { return c ? &c->s : NULL; }
+
 /* Records "<path>: <what>" as the last error and returns code. */
 int soc_store_fail(soc_store *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -58,29 +67,40 @@ int soc_store_exec(soc_store *s, const char *sql, const char *what);
  * check instead of crashing. */
 const char *soc_store_text(sqlite3_stmt *st, int col);
 
-/* For statements prepared per call (off the hot path) with soc_store_prep
- * (below): soc_store_done steps a write to its end; OUT: *changed (may be
- * NULL). soc_store_rows steps a query, calling row(st, cb, arg) for each
- * row; a non-zero return stops and is returned; missing is returned when
- * there was no row (0 for scans). Both finalize st. */
-int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed);
-int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
-                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
-
 /* The cached statement id, prepared from sql on first use, reset and with
  * its bindings cleared. NULL (and the error recorded) when it fails. */
 sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql);
 
 /* The typed binder: binds st's parameters ?1, ?2 ... from fmt, one letter
- * per parameter: 's' text (const char *; NULL binds NULL), 'i' int64_t (cast
- * narrower values: they are read as int64_t), 'b' blob (const void *, then
+ * per parameter: 's' text (const char *; NULL binds NULL), 't' text of a
+ * length (const char *, then size_t), 'i' int64_t (cast narrower and
+ * unsigned values: they are read as int64_t), 'b' blob (const void *, then
  * size_t). Nothing is copied: the values must stay valid until st is reset
- * or finalized. Returns SQLite's code (SQLITE_OK). */
+ * or finalized. Returns SQLite's code (SQLITE_OK). Every statement of the
+ * store is bound through it, except the detector's hot writes
+ * (store_detect.c), which bind by hand. */
 int soc_store_bind(sqlite3_stmt *st, const char *fmt, ...);
 int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap);
 /* Prepares sql and binds it as soc_store_bind does. OUT: *st, finalized and
  * NULL on failure, which is recorded as "<what>: <SQLite's message>". */
 int soc_store_prep(soc_store *s, sqlite3_stmt **st, const char *what, const char *sql,
                    const char *fmt, ...);
+/* The cached statement id (soc_store_stmt) bound as soc_store_bind binds;
+ * NULL, the error recorded as "<what>: ...", when either fails. */
+sqlite3_stmt *soc_store_cached(soc_store *s, soc_store_stmt_id id, const char *sql,
+                               const char *what, const char *fmt, ...);
+
+/* Running them. soc_store_step steps a write to its end and resets st (a
+ * statement kept prepared); soc_store_done does the same and finalizes st (one
+ * prepared per call). OUT: *changed (may be NULL), whether a row changed.
+ * soc_store_rows steps a query prepared per call, calling row(st, cb, arg)
+ * for each row; a non-zero return stops and is returned; missing is
+ * returned when there was no row (0 for scans); it finalizes st. */
+int soc_store_step(soc_store *s, sqlite3_stmt *st, const char *what, int *changed);
+int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed);
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
+/* A row function for soc_store_rows: column 0 into *(int64_t *)arg. */
+int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg);
 
 #endif

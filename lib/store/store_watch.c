@@ -41,13 +41,6 @@ int soc_store_watch_file_get(soc_store *s, const char *input, const char *path,
   return soc_store_fail_sql(s, rc, what);
 }
 
-/* Steps a write once and finalizes it. */
-static int write_once(soc_store *s, sqlite3_stmt *st, const char *what) {
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
-}
-
 int soc_store_watch_file_put(soc_store *s, const soc_watch_file_row *r) {
   static const char what[] = "cannot write the watch baseline";
   sqlite3_stmt *st = NULL;
@@ -55,7 +48,7 @@ int soc_store_watch_file_put(soc_store *s, const soc_watch_file_row *r) {
                           "INSERT OR REPLACE INTO watch_file(input, path, size, mtime_ns, sha256)"
                           " VALUES(?1, ?2, ?3, ?4, ?5)",
                           "ssiis", r->input, r->path, r->size, r->mtime_ns, r->sha256);
-  return rc < 0 ? rc : write_once(s, st, what);
+  return rc < 0 ? rc : soc_store_done(s, st, what, NULL);
 }
 
 int soc_store_watch_file_delete(soc_store *s, const char *input, const char *path) {
@@ -63,7 +56,7 @@ int soc_store_watch_file_delete(soc_store *s, const char *input, const char *pat
   sqlite3_stmt *st = NULL;
   int rc = soc_store_prep(s, &st, what, "DELETE FROM watch_file WHERE input = ?1 AND path = ?2",
                           "ss", input, path);
-  return rc < 0 ? rc : write_once(s, st, what);
+  return rc < 0 ? rc : soc_store_done(s, st, what, NULL);
 }
 
 int soc_store_watch_files_scan(soc_store *s, const char *input, soc_watch_file_cb cb, void *arg) {
@@ -99,14 +92,15 @@ int soc_store_watch_files_count(soc_store *s, const char *input, int64_t *n) {
 int soc_store_finding_seen_add(soc_store *s, const char *rule, const char *object,
                                const char *sha256) {
   sqlite3_stmt *st = NULL;
+  int changed = 0;
   int rc = soc_store_prep(s, &st, "cannot record a finding",
                           "INSERT OR IGNORE INTO finding_seen(rule, object, sha256, ts_ns)"
                           " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
                           " * 86400000000000 AS INTEGER))",
                           "sss", rule, object, sha256);
-  if (rc == 0) rc = write_once(s, st, "cannot record a finding");
+  if (rc == 0) rc = soc_store_done(s, st, "cannot record a finding", &changed);
   if (rc < 0) return rc;
-  return sqlite3_changes(s->db) ? 0 : -EEXIST;
+  return changed ? 0 : -EEXIST;
 }
 
 int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *bytes, size_t len) {
@@ -117,7 +111,7 @@ int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *by
   if (kept) {
     rc = soc_store_prep(s, &st, what, "INSERT OR IGNORE INTO object(sha256, bytes) VALUES(?1, ?2)",
                         "sb", row->sha256, bytes, len);
-    if (rc == 0) rc = write_once(s, st, what);
+    if (rc == 0) rc = soc_store_done(s, st, what, NULL);
     if (rc < 0) return rc;
   }
   rc = soc_store_prep(s, &st, what,
@@ -125,7 +119,7 @@ int soc_store_object_add(soc_store *s, const soc_object_row *row, const void *by
                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                       "issiii", row->draft, row->sha256, row->name, row->size, (int64_t)kept,
                       row->ts_ns);
-  return rc < 0 ? rc : write_once(s, st, what);
+  return rc < 0 ? rc : soc_store_done(s, st, what, NULL);
 }
 
 int soc_store_objects_scan(soc_store *s, int64_t draft, soc_object_cb cb, void *arg) {

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static soc_collector_config *cfg;
 static soc_center *center;
-static soc_store *store;
+static soc_center_store *store;
 static soc_centerdb *db; /* over store, for center.c */
 
 /* A state folder of its own, the configuration and center.db: once. */
@@ -60,7 +60,7 @@ static void setup(void) {
   soc_diag_free(d);
   snprintf(path, sizeof path, "%s/center.db", dir);
   if (soc_center_new(cfg, &center) < 0 ||
-      soc_store_open(path, SOC_STORE_CENTER, &store, err, sizeof err) < 0) {
+      soc_center_store_open(path, &store, err, sizeof err) < 0) {
     fprintf(stderr, "fuzz_center: %s\n", err);
     abort();
   }
@@ -101,7 +101,7 @@ static int view_one(void *arg, const soc_center_report *r) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!store) setup();
-  if (soc_store_begin(store) < 0) abort();
+  if (soc_center_store_begin(store) < 0) abort();
   for (size_t start = 0, i = 0; i <= size; i++) {
     if (i == size || data[i] == 0x1e) {
       one(data + start, i - start);
@@ -116,6 +116,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (soc_store_center_reports_scan(store, view_one, &later_s) < 0) __builtin_trap();
   if (soc_center_summary(center, db, 0, NOW_NS + 86400000000000LL, &rows, &n) < 0) __builtin_trap();
   free(rows);
-  soc_store_rollback(store);
+  soc_center_store_rollback(store);
   return 0;
 }

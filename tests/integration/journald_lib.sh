@@ -3,21 +3,13 @@
 # systemd-cat, journalctl --rotate / --vacuum-* and the agent's default
 # (local) journal all see the test's journal and nothing of the host's.
 #
-# Usage, first thing in a test:  . journald_lib.sh; journald_namespace "$@"
+# Usage, first thing in a test (after lib.sh, whose skip it uses):
+#   . journald_lib.sh; journald_namespace "$@"
 # The script runs again inside the namespace (as root); outside it, a test
 # that cannot make one is skipped (exit 77), except under CI=true, where a
 # skip would hide that the input was never tested.
 
 JOURNALD=/lib/systemd/systemd-journald
-
-journald_skip() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "FAIL: $1 (CI=true: this test must run)" >&2
-    exit 1
-  fi
-  echo "SKIP: $1"
-  exit 77
-}
 
 # Re-runs the calling script in a private mount namespace with tmpfs over
 # /run/systemd, /run/log and /var/log, and a journald.conf of our own.
@@ -26,11 +18,11 @@ journald_namespace() {
     journald_setup
     return
   fi
-  [ "$(id -u)" -eq 0 ] || journald_skip "needs root for a private journald (mount namespace)"
-  [ -x "$JOURNALD" ] || journald_skip "no $JOURNALD"
-  command -v unshare >/dev/null || journald_skip "no unshare"
+  [ "$(id -u)" -eq 0 ] || skip "needs root for a private journald (mount namespace)"
+  [ -x "$JOURNALD" ] || skip "no $JOURNALD"
+  command -v unshare >/dev/null || skip "no unshare"
   unshare -m --propagation private true 2>/dev/null ||
-    journald_skip "cannot make a mount namespace here"
+    skip "cannot make a mount namespace here"
   SOC_IN_JOURNALD_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 }
 

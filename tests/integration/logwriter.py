@@ -5,11 +5,19 @@ wrote in RECORD (one seq per line) so a test can check that the agent's
 journal holds each of them exactly once.
 
   logwriter.py DIR RECORD --lines N --rotate-every K --mode rename|copytruncate|mixed
-               [--rate LINES_PER_SEC] [--long-every M]
+               [--rate LINES_PER_SEC] [--long-every M] [--known-by AGENT_DB]
+
+With --known-by, a file is renamed away only once the agent's store has a
+stream for it: a file renamed to a name the glob does not match is only
+promised to a reader that knew it (found again by inode after a restart),
+and on a loaded machine a killed agent may not have started at all within
+one rotation. The writer waits on that condition, not on a guess of speed.
 """
 import argparse
 import os
 import shutil
+import sqlite3
+import sys
 import time
 
 p = argparse.ArgumentParser()
@@ -21,7 +29,28 @@ p.add_argument("--mode", default="rename", choices=["rename", "copytruncate", "m
 p.add_argument("--rate", type=float, default=0, help="lines per second; 0: as fast as possible")
 p.add_argument("--long-every", type=int, default=0, help="every M-th line is 3000 bytes long")
 p.add_argument("--hosts", type=int, default=1, help="host names web01..webNN, round robin")
+p.add_argument("--known-by", help="the agent's agent.db: rename a file only once it has its stream")
 a = p.parse_args()
+
+
+def known(db, ino):
+    """Whether the agent's store has a stream for inode ino (False while it cannot be read)."""
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1)
+        try:
+            return c.execute("select 1 from file_stream where ino = ?", (ino,)).fetchone() is not None
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return False
+
+
+def wait_known(path):
+    ino, deadline = os.stat(path).st_ino, time.monotonic() + 300
+    while not known(a.known_by, ino):
+        if time.monotonic() > deadline:
+            sys.exit("logwriter: the agent did not take in %s (inode %d) in 300 s" % (path, ino))
+        time.sleep(0.02)
 
 path = os.path.join(a.dir, "app.log")
 rotations = 0
@@ -45,6 +74,8 @@ for seq in range(1, a.lines + 1):
             mode = "rename" if rotations % 2 else "copytruncate"
         target = "%s.%d" % (path, rotations)
         if mode == "rename":
+            if a.known_by:
+                wait_known(path)
             f.close()
             os.rename(path, target)
             f = open(path, "ab", buffering=0)

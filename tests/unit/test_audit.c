@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +21,7 @@
 
 #include "soc/audit.h"
 #include "soc/store.h"
+#include "testutil.h"
 
 #define ENTRIES 10
 
@@ -40,16 +40,9 @@ static int setup(void **state) {
   return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-  (void)st;
-  (void)type;
-  (void)ftw;
-  return remove(path);
-}
-
 static int teardown(void **state) {
   struct fixture *fx = *state;
-  nftw(fx->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  test_dir_remove_tree(fx->dir);
   free(fx);
   return 0;
 }

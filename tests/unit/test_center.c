@@ -32,8 +32,8 @@ static int64_t t0; /* discovery: 2026-03-02T01:00Z */
 typedef struct fixture {
   soc_collector_config *cfg;
   soc_center *c;
-  soc_store *s;     /* center.db, or NULL on PostgreSQL */
-  soc_centerdb *db; /* over s, or PostgreSQL's */
+  soc_center_store *s; /* center.db, or NULL on PostgreSQL */
+  soc_centerdb *db;    /* over s, or PostgreSQL's */
   soc_regime *g;
 } fixture;
 
@@ -79,7 +79,7 @@ static int setup(void **state) {
   if (pg) {
     assert_int_equal(soc_centerdb_open(f->cfg, &f->db), 0);
   } else {
-    assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &f->s, err, sizeof err), 0);
+    assert_int_equal(soc_center_store_open(path, &f->s, err, sizeof err), 0);
     assert_int_equal(soc_centerdb_wrap(f->s, &f->db), 0);
   }
   d = soc_diag_new();
@@ -92,7 +92,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   soc_centerdb_free(f->db);
-  soc_store_close(f->s);
+  soc_center_store_close(f->s);
   soc_center_free(f->c);
   soc_regime_free(f->g);
   soc_collector_config_free(f->cfg);

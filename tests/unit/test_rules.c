@@ -561,7 +561,7 @@ static const char *lits(const char *re, int nocase) {
   static char out[512];
   pattern p = {.kind = PAT_REGEX, .nocase = nocase, .text = (char *)re, .len = strlen(re)};
   litset s;
-  rules_pattern_literals(&p, &s);
+  soc_rules_pattern_literals(&p, &s);
   out[0] = '\0';
   for (size_t i = 0; i < s.n; i++) {
     if (i) strcat(out, "|");

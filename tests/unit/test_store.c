@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "soc/store.h"
+#include "testutil.h"
 
 struct fixture {
   char dir[64];
@@ -39,16 +39,9 @@ static int setup(void **state) {
   return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-  (void)st;
-  (void)type;
-  (void)ftw;
-  return remove(path);
-}
-
 static int teardown(void **state) {
   struct fixture *fx = *state;
-  nftw(fx->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  test_dir_remove_tree(fx->dir);
   free(fx);
   return 0;
 }
@@ -79,7 +72,7 @@ static void raw_exec(const char *db, const char *sql) {
   sqlite3_close(h);
 }
 
-static void write_file(const char *path, const void *data, size_t len) {
+static void write_bytes(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
   assert_int_equal(fwrite(data, 1, len, f), len);
@@ -128,7 +121,7 @@ static void test_group_read_and_fixing_modes(void **state) {
   soc_store_close(s);
   /* Files left too open by someone else are tightened on the next open. */
   assert_int_equal(chmod(fx->db, 0666), 0);
-  write_file(wal, "", 0);
+  write_bytes(wal, "", 0);
   assert_int_equal(chmod(wal, 0644), 0);
   s = open_ok(fx, 0);
   assert_int_equal(file_mode(fx->db), 0600);
@@ -289,13 +282,13 @@ static void test_garbage_file(void **state) {
     x ^= x << 5;
     junk[i] = (uint8_t)x;
   }
-  write_file(fx->db, junk, sizeof junk);
+  write_bytes(fx->db, junk, sizeof junk);
   assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
   assert_null(s);
   assert_non_null(strstr(fx->err, fx->db));
   assert_non_null(strstr(fx->err, "not an SQLite database"));
 
-  write_file(fx->db, "just some text, not a database\n", 31);
+  write_bytes(fx->db, "just some text, not a database\n", 31);
   assert_int_equal(soc_store_open(fx->db, 0, &s, fx->err, sizeof fx->err), -EBADMSG);
   assert_non_null(strstr(fx->err, fx->db));
   /* The file is left as it was, for someone to look at. */

@@ -14,15 +14,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "soc/store.h"
+#include "soc/store_center.h"
 #include "testutil.h"
 #include "validate.h"
 
-static soc_store *open_center(const char *name) {
+static soc_center_store *open_center(const char *name) {
   char path[256], err[256];
-  soc_store *s = NULL;
+  soc_center_store *s = NULL;
   snprintf(path, sizeof path, "%s/%s", test_dir(), name);
-  int rc = soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err);
+  int rc = soc_center_store_open(path, &s, err, sizeof err);
   if (rc) fprintf(stderr, "%s\n", err);
   assert_int_equal(rc, 0);
   return s;
@@ -30,20 +30,20 @@ static soc_store *open_center(const char *name) {
 
 static void test_events_once(void **state) {
   (void)state;
-  soc_store *s = open_center("events.db"), *s2 = open_center("events.db");
+  soc_center_store *s = open_center("events.db"), *s2 = open_center("events.db");
   soc_center_writer *w = NULL, *w2 = NULL;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
   assert_int_equal(soc_store_center_writer_new(s2, &w2), 0);
   soc_center_origin o = {.topic = "soc.events", .partition = 1, .offset = 7, .received_ns = 1};
   int dup = -1;
   const char *body = "{\"event\":{\"id\":\"x\"}}";
-  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_center_store_begin(s), 0);
   assert_int_equal(
       soc_store_center_event_put(w, &o, "id1", "a1", "h", "t", body, strlen(body), &dup), 0);
   assert_int_equal(dup, 0);
   assert_int_equal(
       soc_store_center_event_put(w, &o, "id2", "a2", "h", "t", body, strlen(body), &dup), 0);
-  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(soc_center_store_commit(s), 0);
   /* the same id through another connection (another collector): dropped */
   o.offset = 99;
   assert_int_equal(
@@ -57,38 +57,38 @@ static void test_events_once(void **state) {
   assert_int_equal(soc_store_center_events_count(s, "nobody", &n), 0);
   assert_int_equal(n, 0);
   /* a rolled-back batch leaves nothing */
-  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_center_store_begin(s), 0);
   assert_int_equal(
       soc_store_center_event_put(w, &o, "id3", "a1", "h", "t", body, strlen(body), &dup), 0);
-  assert_int_equal(soc_store_rollback(s), 0);
+  assert_int_equal(soc_center_store_rollback(s), 0);
   assert_int_equal(soc_store_center_events_count(s, NULL, &n), 0);
   assert_int_equal(n, 2);
   soc_store_center_writer_free(w);
   soc_store_center_writer_free(w2);
-  soc_store_close(s);
-  soc_store_close(s2);
+  soc_center_store_close(s);
+  soc_center_store_close(s2);
 }
 
 /* Issue 16: an event id is unique per agent only, so nobody can take
  * another agent's ids before it. */
 static void test_event_ids_per_agent(void **state) {
   (void)state;
-  soc_store *s = open_center("scoped.db");
+  soc_center_store *s = open_center("scoped.db");
   soc_center_writer *w = NULL;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
   soc_center_origin o = {.topic = "soc.events", .partition = 0, .offset = 1, .received_ns = 1};
   int dup = -1;
   const char *body = "{}";
-  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_center_store_begin(s), 0);
   assert_int_equal(soc_store_center_event_put(w, &o, "id1", "mallory", "h", "t", body, 2, &dup), 0);
   assert_int_equal(dup, 0);
   assert_int_equal(soc_store_center_event_put(w, &o, "id1", "victim", "h", "t", body, 2, &dup), 0);
   assert_int_equal(dup, 0);
   assert_int_equal(soc_store_center_event_put(w, &o, "id1", "victim", "h", "t", body, 2, &dup), 0);
   assert_int_equal(dup, 1);
-  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(soc_center_store_commit(s), 0);
   soc_store_center_writer_free(w);
-  soc_store_close(s);
+  soc_center_store_close(s);
 }
 
 typedef struct keys_seen {
@@ -106,7 +106,7 @@ static int collect_key(void *arg, const soc_center_enrolment *e) {
 
 static void test_enrolment(void **state) {
   (void)state;
-  soc_store *s = open_center("keys.db");
+  soc_center_store *s = open_center("keys.db");
   soc_center_writer *w = NULL;
   soc_center_key_row row;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
@@ -151,12 +151,12 @@ static void test_enrolment(void **state) {
   assert_string_equal(row.prev_key, ""); /* nor does the rotated-away key count any more */
   assert_int_equal(soc_store_center_revoke(s, "nobody", "ops", "root", 50), -ENOENT);
   soc_store_center_writer_free(w);
-  soc_store_close(s);
+  soc_center_store_close(s);
 }
 
 static void test_orphan_chunks(void **state) {
   (void)state;
-  soc_store *s = open_center("orphans.db");
+  soc_center_store *s = open_center("orphans.db");
   int dup = 0;
   int64_t n = -1, bytes = -1;
   assert_int_equal(soc_store_center_chunk_put(s, "a/1/evidence", 0, 0, "abcd", 4, 100, &dup), 0);
@@ -171,7 +171,7 @@ static void test_orphan_chunks(void **state) {
   assert_int_equal(n, 0);
   assert_int_equal(soc_store_center_orphans_expire(s, 301, &n, &bytes), 0);
   assert_int_equal(n, 1);
-  soc_store_close(s);
+  soc_center_store_close(s);
 }
 
 static int check_rejected(void *arg, const soc_center_rejected *r) {
@@ -186,7 +186,7 @@ static int check_rejected(void *arg, const soc_center_rejected *r) {
 
 static void test_quarantine(void **state) {
   (void)state;
-  soc_store *s = open_center("q.db");
+  soc_center_store *s = open_center("q.db");
   soc_center_writer *w = NULL;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
   static char junk[10000], key[2000];
@@ -211,7 +211,7 @@ static void test_quarantine(void **state) {
   assert_int_equal(soc_store_center_message_put(w, &o, "a1", "k", 1, "{}", 2, &dup), 0);
   assert_int_equal(dup, 1);
   soc_store_center_writer_free(w);
-  soc_store_close(s);
+  soc_center_store_close(s);
 }
 
 static int get_agent(void *arg, const soc_center_agent *a) {
@@ -234,7 +234,7 @@ static int sum_counters(void *arg, const char *collector, const char *name, int6
 
 static void test_agents_and_counters(void **state) {
   (void)state;
-  soc_store *s = open_center("agents.db");
+  soc_center_store *s = open_center("agents.db");
   soc_center_writer *w = NULL;
   assert_int_equal(soc_store_center_writer_new(s, &w), 0);
   soc_center_agent a = {.id = "a1",
@@ -280,21 +280,24 @@ static void test_agents_and_counters(void **state) {
   assert_int_equal(soc_store_center_counters_scan(s, sum_counters, &sum), 0);
   assert_int_equal(sum, 7);
   soc_store_center_writer_free(w);
-  soc_store_close(s);
+  soc_center_store_close(s);
 }
 
 static void test_kinds_refuse_each_other(void **state) {
   (void)state;
   char path[256], err[256];
   soc_store *s = NULL;
+  soc_center_store *c = NULL;
   snprintf(path, sizeof path, "%s/agent.db", test_dir());
   assert_int_equal(soc_store_open(path, 0, &s, err, sizeof err), 0);
   soc_store_close(s);
-  assert_int_equal(soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err), -EBADMSG);
+  assert_int_equal(soc_center_store_open(path, &c, err, sizeof err), -EBADMSG);
+  assert_null(c);
   assert_non_null(strstr(err, "agent's store"));
-  soc_store_close(open_center("kind.db"));
+  soc_center_store_close(open_center("kind.db"));
   snprintf(path, sizeof path, "%s/kind.db", test_dir());
   assert_int_equal(soc_store_open(path, 0, &s, err, sizeof err), -EBADMSG);
+  assert_null(s);
   assert_non_null(strstr(err, "collector's store"));
 }
 
@@ -310,10 +313,10 @@ static void test_opened_at_once(void **state) {
       pids[i] = fork();
       assert_true(pids[i] >= 0);
       if (!pids[i]) {
-        soc_store *s = NULL;
-        int rc = soc_store_open(path, SOC_STORE_CENTER, &s, err, sizeof err);
+        soc_center_store *s = NULL;
+        int rc = soc_center_store_open(path, &s, err, sizeof err);
         if (rc) fprintf(stderr, "round %d: %s\n", round, err);
-        soc_store_close(s);
+        soc_center_store_close(s);
         _exit(rc ? 1 : 0);
       }
     }
