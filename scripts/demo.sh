@@ -32,13 +32,21 @@ step() { printf '\n== %s\n' "$*"; }
 # wait_for WHAT COMMAND...: runs COMMAND until it succeeds, saying after a
 # second what it waits for (counting the seconds on a terminal) and how long
 # it took; gives up after 2 minutes (SOC_DEMO_WAIT seconds: the tests give
-# a machine under load longer).
+# a machine under load longer), or at once when a program it started stopped.
 wait_for() {
   what=$1
   shift
   t0=$(date +%s)
   said=""
   while ! "$@" >/dev/null 2>&1; do
+    for p in $PIDS; do
+      if ! kill -0 "$p" 2>/dev/null; then
+        printf '\n  gave up waiting for %s: a program it needs stopped; the logs are in %s and %s\n' \
+          "$what" "$STATE" "$CSTATE" >&2
+        tail -n 3 "$STATE/agent.log" "$CSTATE/collector.log" >&2 2>/dev/null
+        exit 1
+      fi
+    done
     n=$(($(date +%s) - t0))
     if [ "$n" -ge "${SOC_DEMO_WAIT:-120}" ]; then
       printf '\n  gave up waiting for %s; the logs are in %s and %s\n' "$what" "$STATE" "$CSTATE" >&2
@@ -74,6 +82,10 @@ export SOC_DEMO_WWW
 # the console (console.listen of $CCFG): any free loopback port unless set
 SOC_CONSOLE_LISTEN=${SOC_CONSOLE_LISTEN:-127.0.0.1:0}
 export SOC_CONSOLE_LISTEN
+# the agent's syslog input of $CFG: a free loopback port unless set, so that
+# the demo starts beside anything else on 5514 (another demo, a syslog relay)
+SOC_DEMO_SYSLOG=${SOC_DEMO_SYSLOG:-udp://127.0.0.1:$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+export SOC_DEMO_SYSLOG
 
 step "1. Check both configurations, then start a development Kafka broker on loopback"
 "$AGENT" -c "$CFG" --check-config
