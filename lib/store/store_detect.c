@@ -15,37 +15,34 @@
 
 #include "store_internal.h"
 
-static int done_or_fail(soc_store *s, int rc, const char *what) {
-  return rc == SQLITE_DONE ? 0 : soc_store_fail_sql(s, rc, what);
-}
+/* The writes below run once per hit or firing: they stay prepared for the
+ * connection's life (soc_store_cached) and are reset, not finalized, after
+ * use, so no read stays open. Only statements stepped once are kept (a
+ * scan's callback could use the same statement again). */
 
-/* The statements below run once per hit or firing: they stay prepared for
- * the connection's life (soc_store_stmt) and are reset, not finalized,
- * after use, so no read stays open. Only statements stepped once are kept
- * (a scan's callback could use the same statement again). */
-static int cached(soc_store *s, soc_store_stmt_id id, const char *sql, sqlite3_stmt **st) {
-  *st = soc_store_stmt(s, id, sql);
-  return *st ? SQLITE_OK : sqlite3_errcode(s->db);
+/* Steps and resets such a write (st NULL: preparing or binding it failed,
+ * already recorded); a new row's id goes to *id when id is given and *id
+ * is 0. */
+static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *what) {
+  if (!st) return -EIO;
+  int result = soc_store_step(s, st, what, NULL);
+  if (!result && id && !*id) *id = sqlite3_last_insert_rowid(s->db);
+  return result;
 }
 
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
-  sqlite3_stmt *st = NULL;
-  int rc = len ? cached(s, SOC_STMT_STATE_PUT,
-                        /* an update in place, where REPLACE deletes and inserts again */
-                        "INSERT INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)"
-                        " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state",
-                        &st)
-               : cached(s, SOC_STMT_STATE_DELETE,
-                        "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    if (len) sqlite3_bind_blob64(st, 3, blob, len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  return done_or_fail(s, rc, "cannot save correlation state");
+  static const char what[] = "cannot save correlation state";
+  sqlite3_stmt *st =
+      len ? soc_store_cached(s, SOC_STMT_STATE_PUT,
+                             /* an update in place, where REPLACE deletes and inserts again */
+                             "INSERT INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)"
+                             " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state",
+                             what, "ssb", rule, key, blob, len)
+          : soc_store_cached(s, SOC_STMT_STATE_DELETE,
+                             "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", what, "ss",
+                             rule, key);
+  return put_done(s, st, NULL, what);
 }
 
 int soc_store_detect_state_clear(soc_store *s) {
@@ -150,43 +147,17 @@ int soc_store_draft_get(soc_store *s, int64_t id, soc_draft_row *out) {
       &draft_kind, out, what);
 }
 
-/* An INSERT OR REPLACE of a row whose id 0 means a new one: ?1. */
-static void bind_row_id(sqlite3_stmt *st, int64_t id) {
-  if (id)
-    sqlite3_bind_int64(st, 1, id);
-  else
-    sqlite3_bind_null(st, 1);
-}
-
-/* Steps and resets such a write (cached); a new row's id goes to *id. */
-static int put_done(soc_store *s, sqlite3_stmt *st, int rc, int64_t *id, const char *what) {
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, what);
-  if (!*id) *id = sqlite3_last_insert_rowid(s->db);
-  return 0;
-}
-
+/* The puts below are INSERT OR REPLACE of a row whose id 0 means a new one
+ * (nullif: a NULL rowid is given the next one). */
 int soc_store_draft_put(soc_store *s, soc_draft_row *r) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_DRAFT_PUT,
-                  "INSERT OR REPLACE INTO draft(" DRAFT_COLUMNS
-                  ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                  &st);
-  if (rc == SQLITE_OK) {
-    bind_row_id(st, r->id);
-    sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->asset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, r->level);
-    sqlite3_bind_int64(st, 7, r->first_ns);
-    sqlite3_bind_int64(st, 8, r->last_ns);
-    sqlite3_bind_int64(st, 9, r->discovered_ns);
-    sqlite3_bind_int64(st, 10, r->count);
-    sqlite3_bind_text(st, 11, r->body ? r->body : "{}", -1, SQLITE_STATIC);
-  }
-  return put_done(s, st, rc, &r->id, "cannot write a draft");
+  static const char what[] = "cannot write a draft";
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_DRAFT_PUT,
+                                      "INSERT OR REPLACE INTO draft(" DRAFT_COLUMNS
+                                      ") VALUES(nullif(?1, 0),?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                                      what, "issssiiiiis", r->id, r->rule, r->key, r->asset,
+                                      r->status, (int64_t)r->level, r->first_ns, r->last_ns,
+                                      r->discovered_ns, r->count, r->body ? r->body : "{}");
+  return put_done(s, st, &r->id, what);
 }
 
 static int draft_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -225,22 +196,12 @@ static const char *const evidence_sql[2][3] = {
 };
 
 static int evidence_add(soc_store *s, int alert, const soc_evidence_row *e) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, alert ? SOC_STMT_ALERT_EVIDENCE_ADD : SOC_STMT_EVIDENCE_ADD,
-                  evidence_sql[alert][0], &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, e->draft);
-    sqlite3_bind_int(st, 2, e->seq);
-    sqlite3_bind_int64(st, 3, e->block);
-    sqlite3_bind_text(st, 4, e->source ? e->source : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, e->stream);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)e->pos);
-    sqlite3_bind_int64(st, 7, e->ts);
-    sqlite3_bind_blob64(st, 8, e->line, e->len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  return done_or_fail(s, rc, "cannot write evidence");
+  static const char what[] = "cannot write evidence";
+  sqlite3_stmt *st = soc_store_cached(
+      s, alert ? SOC_STMT_ALERT_EVIDENCE_ADD : SOC_STMT_EVIDENCE_ADD, evidence_sql[alert][0], what,
+      "iiisiiib", e->draft, (int64_t)e->seq, e->block, e->source ? e->source : "", e->stream,
+      (int64_t)e->pos, e->ts, (const void *)e->line, (size_t)e->len);
+  return put_done(s, st, NULL, what);
 }
 
 static int evidence_count(soc_store *s, int alert, int64_t owner) {
@@ -287,22 +248,14 @@ int soc_store_evidence_scan(soc_store *s, int64_t draft, soc_evidence_cb cb, voi
 
 int soc_store_outbox_add(soc_store *s, const char *topic, const char *key, const void *payload,
                          size_t len, int64_t *id) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_OUTBOX_ADD,
-                  "INSERT INTO outbox(topic, key, payload, created_ns)"
-                  " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
-                  " * 86400000000000 AS INTEGER))",
-                  &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(st, 3, payload, len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return soc_store_fail_sql(s, rc, "cannot write to the outbox");
-  if (id) *id = sqlite3_last_insert_rowid(s->db);
-  return 0;
+  static const char what[] = "cannot write to the outbox";
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_OUTBOX_ADD,
+                                      "INSERT INTO outbox(topic, key, payload, created_ns)"
+                                      " VALUES(?1, ?2, ?3, CAST((julianday('now') - 2440587.5)"
+                                      " * 86400000000000 AS INTEGER))",
+                                      what, "ssb", topic, key, payload, len);
+  if (id) *id = 0;
+  return put_done(s, st, id, what);
 }
 
 int64_t soc_store_outbox_last(soc_store *s) {
@@ -371,26 +324,14 @@ int soc_store_alert_get(soc_store *s, int64_t id, soc_alert_row *out) {
 }
 
 int soc_store_alert_put(soc_store *s, soc_alert_row *r) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_PUT,
-                  "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS
-                  ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-                  &st);
-  if (rc == SQLITE_OK) {
-    bind_row_id(st, r->id);
-    sqlite3_bind_text(st, 2, r->rule, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->asset, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, r->impact, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, r->level);
-    sqlite3_bind_int64(st, 8, r->first_ns);
-    sqlite3_bind_int64(st, 9, r->last_ns);
-    sqlite3_bind_int64(st, 10, r->count);
-    sqlite3_bind_int64(st, 11, r->draft);
-    sqlite3_bind_text(st, 12, r->body ? r->body : "{}", -1, SQLITE_STATIC);
-  }
-  return put_done(s, st, rc, &r->id, "cannot write an alert");
+  static const char what[] = "cannot write an alert";
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_ALERT_PUT,
+                                      "INSERT OR REPLACE INTO alert(" ALERT_COLUMNS
+                                      ") VALUES(nullif(?1, 0),?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                                      what, "isssssiiiiis", r->id, r->rule, r->key, r->host,
+                                      r->asset, r->impact, (int64_t)r->level, r->first_ns,
+                                      r->last_ns, r->count, r->draft, r->body ? r->body : "{}");
+  return put_done(s, st, &r->id, what);
 }
 
 int soc_store_alert_touch(soc_store *s, const soc_alert_row *r) {
@@ -399,7 +340,7 @@ int soc_store_alert_touch(soc_store *s, const soc_alert_row *r) {
       soc_store_cached(s, SOC_STMT_ALERT_TOUCH,
                        "UPDATE alert SET first_ns = ?2, last_ns = ?3, count = ?4 WHERE id = ?1",
                        what, "iiii", r->id, r->first_ns, r->last_ns, r->count);
-  return st ? soc_store_step(s, st, what, NULL) : -EIO;
+  return put_done(s, st, NULL, what);
 }
 
 static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -437,39 +378,24 @@ int soc_store_alert_evidence_scan(soc_store *s, int64_t alert, soc_evidence_cb c
 int soc_store_alert_evidence_copy(soc_store *s, int64_t alert, int64_t draft, int max) {
   int base = soc_store_evidence_count(s, draft);
   if (base >= max) return 0;
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_EVIDENCE_COPY,
-                  "INSERT OR IGNORE INTO draft_evidence(draft, seq, block, source,"
-                  " stream, pos, ts, line) SELECT ?1, ?2 + seq, block, source, stream,"
-                  " pos, ts, line FROM alert_evidence WHERE alert = ?3 AND seq < ?4",
-                  &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(st, 1, draft);
-    sqlite3_bind_int(st, 2, base);
-    sqlite3_bind_int64(st, 3, alert);
-    sqlite3_bind_int(st, 4, max - base);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  return done_or_fail(s, rc, "cannot copy an alert's evidence");
+  static const char what[] = "cannot copy an alert's evidence";
+  sqlite3_stmt *st =
+      soc_store_cached(s, SOC_STMT_ALERT_EVIDENCE_COPY,
+                       "INSERT OR IGNORE INTO draft_evidence(draft, seq, block, source,"
+                       " stream, pos, ts, line) SELECT ?1, ?2 + seq, block, source, stream,"
+                       " pos, ts, line FROM alert_evidence WHERE alert = ?3 AND seq < ?4",
+                       what, "iiii", draft, (int64_t)base, alert, (int64_t)(max - base));
+  return put_done(s, st, NULL, what);
 }
 
 int soc_store_alert_entity_put(soc_store *s, const char *host, const char *kind, const char *value,
                                int64_t alert) {
-  sqlite3_stmt *st = NULL;
-  int rc = cached(s, SOC_STMT_ALERT_ENTITY_PUT,
-                  "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
-                  " VALUES(?1, ?2, ?3, ?4)",
-                  &st);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, alert);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_reset(st);
-  return done_or_fail(s, rc, "cannot write an alert's entity");
+  static const char what[] = "cannot write an alert's entity";
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_ALERT_ENTITY_PUT,
+                                      "INSERT OR IGNORE INTO alert_entity(host, kind, value, alert)"
+                                      " VALUES(?1, ?2, ?3, ?4)",
+                                      what, "sssi", host, kind, value, alert);
+  return put_done(s, st, NULL, what);
 }
 
 static int entity_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -497,22 +423,16 @@ int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, cons
 
 int soc_store_notice_put(soc_store *s, const char *id, int64_t at_ns, const char *kind,
                          const char *source, const char *body, int *fresh) {
+  static const char what[] = "cannot keep a notice";
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->db,
+  int changed = 0;
+  int result = soc_store_prep(s, &st, what,
                               "INSERT OR IGNORE INTO center_notice(id, at_ns, kind, source, body)"
                               " VALUES(?1, ?2, ?3, ?4, ?5)",
-                              -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at_ns);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  sqlite3_finalize(st);
-  if (fresh) *fresh = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
-  return done_or_fail(s, rc, "cannot keep a notice");
+                              "sisss", id, at_ns, kind, source, body);
+  if (!result) result = soc_store_done(s, st, what, &changed);
+  if (fresh) *fresh = !result && changed;
+  return result;
 }
 
 static int notice_row(sqlite3_stmt *st, void *cb, void *arg) {

@@ -77,8 +77,7 @@ sqlite3_stmt *soc_store_stmt(soc_store *s, soc_store_stmt_id id, const char *sql
  * unsigned values: they are read as int64_t), 'b' blob (const void *, then
  * size_t). Nothing is copied: the values must stay valid until st is reset
  * or finalized. Returns SQLite's code (SQLITE_OK). Every statement of the
- * store is bound through it, except the detector's hot writes
- * (store_detect.c), which bind by hand. */
+ * store is bound through it. */
 int soc_store_bind(sqlite3_stmt *st, const char *fmt, ...);
 int soc_store_bindv(sqlite3_stmt *st, const char *fmt, va_list ap);
 /* Prepares sql and binds it as soc_store_bind does. OUT: *st, finalized and
