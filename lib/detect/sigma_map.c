@@ -161,8 +161,15 @@ static const sigma_source linux_services[] = {
 #define NLINUXSVC (sizeof linux_services / sizeof linux_services[0])
 
 static const sigma_source linux_any = {.name = "linux", .kind = SIGMA_SRC_SYSLOG};
+/* HTTP transactions: the pcap input's, and access-log lines (format:
+ * access, or syslog from nginx, apache2, httpd). */
+static const char *const web_datasets[] = {"network.http", "web.access", NULL};
 static const sigma_source web_http = {
-    .name = "web", .kind = SIGMA_SRC_WEB, .dataset = "network.http"};
+    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = web_datasets};
+/* service: apache / nginx with no category: SigmaHQ's are keywords of the
+ * servers' error logs, which reach us as plain lines (a file, or syslog
+ * without a program name we could rely on). */
+static const sigma_source web_error_log = {.name = "web/error", .kind = SIGMA_SRC_SYSLOG};
 
 /* W3C / proxy field names -> the ECS fields of an HTTP transaction. */
 static const struct {
@@ -235,9 +242,9 @@ const sigma_source *soc_sigma_map_source(const char *product, const char *catego
       if (named(&linux_services[i], "linux", service)) return &linux_services[i];
     return NULL;
   }
-  if (eq(category, "webserver") || eq(category, "proxy") ||
-      (!category && (eq(service, "apache") || eq(service, "nginx"))))
-    return product && !eq(product, "apache") && !eq(product, "nginx") ? NULL : &web_http;
+  if (product && !eq(product, "apache") && !eq(product, "nginx")) return NULL;
+  if (eq(category, "webserver") || eq(category, "proxy")) return &web_http;
+  if (!category && (eq(service, "apache") || eq(service, "nginx"))) return &web_error_log;
   return NULL;
 }
 
