@@ -181,8 +181,10 @@ static const struct {
     {"cs-uri", "url.original"},
     {"r-dns", "url.domain"},
     {"cs-host", "url.domain"},
-    {"c-uri-query", "url.query"},
-    {"cs-uri-query", "url.query"},
+    /* SigmaHQ's rules mean the request target by it, not W3C's query alone
+     * (endswith '/mgmt/tm/util/bash', contains '~1' and endswith 'a.aspx') */
+    {"c-uri-query", "url.original"},
+    {"cs-uri-query", "url.original"},
     {"c-uri-stem", "url.path"},
     {"cs-uri-stem", "url.path"},
     {"c-useragent", "user_agent.original"},

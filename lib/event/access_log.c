@@ -23,7 +23,7 @@ typedef struct {
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static int hexval(char c) {
-  return is_digit(c)               ? c - '0'
+  return is_digit(c)            ? c - '0'
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
          : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                 : -1;
@@ -88,8 +88,7 @@ static int parse(const char *line, size_t len, access *a) {
   const char *p = line, *end = line + strip_eol(line, len);
   span ident;
   memset(a, 0, sizeof *a);
-  if (token(&p, end, &a->client) || token(&p, end, &ident) || token(&p, end, &a->user))
-    return -1;
+  if (token(&p, end, &a->client) || token(&p, end, &ident) || token(&p, end, &a->user)) return -1;
   /* [dd/Mon/yyyy:HH:MM:SS +zzzz] */
   if (end - p < 28 || p[0] != '[' || p[27] != ']') return -1;
   a->time.p = p + 1;
@@ -142,8 +141,7 @@ static int request(soc_event *ev, const char *r, size_t n) {
   const char *sp1 = memchr(r, ' ', n), *end = r + n, *tgt, *tend, *path, *q;
   if (!sp1 || sp1 == r) return 0;
   for (const char *m = r; m < sp1; m++)
-    if (!((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') || *m == '-' || *m == '_'))
-      return 0;
+    if (!((*m >= 'A' && *m <= 'Z') || (*m >= 'a' && *m <= 'z') || *m == '-' || *m == '_')) return 0;
   tgt = sp1 + 1;
   tend = end;
   for (const char *s = end; s > tgt; s--)

@@ -34,9 +34,10 @@ static int parse(const char *line) {
 
 static void test_combined(void **state) {
   (void)state;
-  static const char line[] = "203.0.113.9 - alice [06/Dec/2026:22:00:00 +0100] \"GET "
-                             "/a/b.php?id=1&x=%27 HTTP/1.1\" 200 512 \"https://ref.example/\" "
-                             "\"Mozilla/5.0 (X11; Linux x86_64)\"\n";
+  static const char line[] =
+      "203.0.113.9 - alice [06/Dec/2026:22:00:00 +0100] \"GET "
+      "/a/b.php?id=1&x=%27 HTTP/1.1\" 200 512 \"https://ref.example/\" "
+      "\"Mozilla/5.0 (X11; Linux x86_64)\"\n";
   int64_t ns = 0;
   assert_int_equal(parse(line), 0);
   assert_int_equal(soc_event_get_time(ev, &ns), 0);
@@ -172,8 +173,9 @@ static void test_syslog(void **state) {
   static const char wrapped[] =
       "<190>Dec  6 22:00:00 web01 nginx: 203.0.113.9 - - [06/Dec/2026:22:00:00 +0000] \"GET "
       "/x?cmd=id HTTP/1.1\" 200 5 \"-\" \"curl/8\"";
-  static const char error[] = "<187>Dec  6 22:00:00 web01 nginx: 2026/12/06 22:00:00 [alert] "
-                              "1#1: worker process 7 exited on signal 6 (core dumped)";
+  static const char error[] =
+      "<187>Dec  6 22:00:00 web01 nginx: 2026/12/06 22:00:00 [alert] "
+      "1#1: worker process 7 exited on signal 6 (core dumped)";
   assert_int_equal(parse(wrapped), 0);
   assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "web01");
   assert_string_equal(soc_event_get_str(ev, SOC_ECS_PROCESS_NAME), "nginx");
@@ -192,8 +194,9 @@ static void test_syslog(void **state) {
   soc_event_reset(ev);
   soc_syslog_parse(error, sizeof error - 1, NULL, ev);
   assert_int_equal(soc_event_access_from_syslog(ev), 0);
-  static const char other[] = "<190>Dec  6 22:00:00 web01 myapp: 203.0.113.9 - - "
-                              "[06/Dec/2026:22:00:00 +0000] \"GET / HTTP/1.1\" 200 5";
+  static const char other[] =
+      "<190>Dec  6 22:00:00 web01 myapp: 203.0.113.9 - - "
+      "[06/Dec/2026:22:00:00 +0000] \"GET / HTTP/1.1\" 200 5";
   soc_event_reset(ev);
   soc_syslog_parse(other, sizeof other - 1, NULL, ev);
   assert_int_equal(soc_event_access_from_syslog(ev), 0);
@@ -202,9 +205,9 @@ static void test_syslog(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_combined),     cmocka_unit_test(test_common_dashes_ipv6),
+      cmocka_unit_test(test_combined),           cmocka_unit_test(test_common_dashes_ipv6),
       cmocka_unit_test(test_escapes_and_quotes), cmocka_unit_test(test_requests),
-      cmocka_unit_test(test_not_access),   cmocka_unit_test(test_syslog),
+      cmocka_unit_test(test_not_access),         cmocka_unit_test(test_syslog),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
