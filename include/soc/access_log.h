@@ -14,7 +14,8 @@
  * an absolute-form target: a proxy's log), http.version ("1.1"),
  * http.response.status_code, http.response.body.bytes (CLF's "-" is 0),
  * http.request.referrer, user_agent.original, event.outcome, and
- * event.dataset "web.access". A "-" referrer, user agent or user is no
+ * event.dataset: "proxy.access" for a forward proxy's request (a target
+ * with scheme and host, or CONNECT), else "web.access". A "-" referrer, user agent or user is no
  * field. A request that is not "METHOD TARGET[ HTTP/x.y]" ("-", the bytes
  * of a TLS hello sent to a plain port) sets no request fields.
  *

@@ -162,10 +162,16 @@ static const sigma_source linux_services[] = {
 
 static const sigma_source linux_any = {.name = "linux", .kind = SIGMA_SRC_SYSLOG};
 /* HTTP transactions: the pcap input's, and access-log lines (format:
- * access, or syslog from nginx, apache2, httpd). */
-static const char *const web_datasets[] = {"network.http", "web.access", NULL};
-static const sigma_source web_http = {
-    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = web_datasets};
+ * access, or syslog from nginx, apache2, httpd): a web server's for
+ * webserver rules, a forward proxy's for proxy rules. Proxy rules look for
+ * what clients inside send out (SigmaHQ's own comment on Googlebot's user
+ * agent: "only use in proxy logs - not for detection in web server logs"). */
+static const char *const webserver_datasets[] = {"network.http", "web.access", NULL};
+static const char *const proxy_datasets[] = {"network.http", "proxy.access", NULL};
+static const sigma_source web_server = {
+    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = webserver_datasets};
+static const sigma_source web_proxy = {
+    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = proxy_datasets};
 /* service: apache / nginx with no category: SigmaHQ's are keywords of the
  * servers' error logs, which reach us as plain lines (a file, or syslog
  * without a program name we could rely on). */
@@ -245,7 +251,8 @@ const sigma_source *soc_sigma_map_source(const char *product, const char *catego
     return NULL;
   }
   if (product && !eq(product, "apache") && !eq(product, "nginx")) return NULL;
-  if (eq(category, "webserver") || eq(category, "proxy")) return &web_http;
+  if (eq(category, "webserver")) return &web_server;
+  if (eq(category, "proxy")) return &web_proxy;
   if (!category && (eq(service, "apache") || eq(service, "nginx"))) return &web_error_log;
   return NULL;
 }

@@ -136,7 +136,9 @@ static int put_num(soc_event *ev, const char *name, span s) {
   return soc_event_set_json(ev, name, s.p, s.n) == -ENOMEM ? -ENOMEM : 0;
 }
 
-/* "METHOD TARGET HTTP/x.y" (or HTTP/0.9's "METHOD TARGET") in r[0..n). */
+/* "METHOD TARGET HTTP/x.y" (or HTTP/0.9's "METHOD TARGET") in r[0..n).
+ * Returns 1 for a forward proxy's request (an absolute-form target or
+ * CONNECT), 0, -ENOMEM. */
 static int request(soc_event *ev, const char *r, size_t n) {
   const char *sp1 = memchr(r, ' ', n), *end = r + n, *tgt, *tend, *path, *q;
   if (!sp1 || sp1 == r) return 0;
@@ -156,6 +158,7 @@ static int request(soc_event *ev, const char *r, size_t n) {
   if (put(ev, "http.request.method", r, (size_t)(sp1 - r)) ||
       put(ev, "url.original", tgt, (size_t)(tend - tgt)))
     return -ENOMEM;
+  if (sp1 - r == 7 && !memcmp(r, "CONNECT", 7)) return 1;
   /* path and query of an origin-form or absolute-form target, as the pcap
    * input takes them from a request */
   path = tgt;
@@ -170,7 +173,7 @@ static int request(soc_event *ev, const char *r, size_t n) {
   q = memchr(path, '?', (size_t)(tend - path));
   if (path < tend && put(ev, "url.path", path, (size_t)((q ? q : tend) - path))) return -ENOMEM;
   if (q && q + 1 < tend && put(ev, "url.query", q + 1, (size_t)(tend - q - 1))) return -ENOMEM;
-  return 0;
+  return path != tgt;
 }
 
 static int is_ip(span s) {
@@ -183,7 +186,6 @@ static int is_ip(span s) {
 }
 
 int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set_time) {
-  static const char dataset[] = "web.access";
   access a;
   char *buf = NULL;
   size_t n;
@@ -201,7 +203,8 @@ int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set
   if (!dash(a.user) && soc_event_set_str(ev, SOC_ECS_USER_NAME, a.user.p, a.user.n) == -ENOMEM)
     goto out;
   n = unescape(a.request, buf);
-  if (request(ev, buf, n)) goto out;
+  int proxy = request(ev, buf, n);
+  if (proxy < 0) goto out;
   if (!dash(a.status)) {
     int bad = a.status.p[0] >= '4';
     if (put_num(ev, "http.response.status_code", a.status) ||
@@ -215,7 +218,8 @@ int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set
   if (a.agent.p && !dash(a.agent) && (n = unescape(a.agent, buf)) &&
       put(ev, "user_agent.original", buf, n))
     goto out;
-  if (soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, dataset, sizeof dataset - 1) == -ENOMEM)
+  if (soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, proxy ? "proxy.access" : "web.access",
+                        proxy ? 12 : 10) == -ENOMEM)
     goto out;
   result = 0;
 out:

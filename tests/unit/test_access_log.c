@@ -120,12 +120,18 @@ static void test_requests(void **state) {
                          "http://evil.example:8080/p/x.exe?d=1 HTTP/1.1\" 200 1 \"-\" \"a\""),
                    0);
   assert_string_equal(soc_event_get(ev, "url.domain"), "evil.example");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "proxy.access");
   assert_string_equal(soc_event_get(ev, "url.path"), "/p/x.exe");
   assert_string_equal(soc_event_get(ev, "url.query"), "d=1");
   /* HTTP/0.9 */
   assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /old\" 200 1"), 0);
   assert_string_equal(soc_event_get(ev, "url.original"), "/old");
   assert_null(soc_event_get(ev, "http.version"));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "web.access");
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"CONNECT evil.example:443 "
+                         "HTTP/1.1\" 200 1"),
+                   0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "proxy.access");
   /* no request: nginx's "-", a TLS hello on a plain port; the line is still one */
   assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"-\" 400 0 \"-\" \"-\""), 0);
   assert_null(soc_event_get(ev, "http.request.method"));

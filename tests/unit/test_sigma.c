@@ -449,13 +449,18 @@ static void test_json_event(void **state) {
 }
 
 /* Web rules: the pcap input's HTTP transactions and access-log lines
- * (format: access), cs-uri-query being the request target as SigmaHQ's
+ * (format: access; a web server's for webserver rules, a forward proxy's
+ * for proxy rules), cs-uri-query being the request target as SigmaHQ's
  * rules use it; service apache/nginx: the error log's lines. */
 static void test_web_sources(void **state) {
   (void)state;
   static const char f5[] =
       "title: F5\nid: f5\nlogsource: { category: webserver }\n"
       "detection:\n  s: { cs-method: POST, cs-uri-query|endswith: '/mgmt/tm/util/bash' }\n"
+      "  condition: s\n";
+  static const char proxy[] =
+      "title: F5 out\nid: f5p\nlogsource: { category: proxy }\n"
+      "detection:\n  s: { cs-method: POST, c-uri|endswith: '/mgmt/tm/util/bash' }\n"
       "  condition: s\n";
   static const char segv[] =
       "title: segv\nid: segv\nlogsource: { service: apache }\n"
@@ -469,6 +474,11 @@ static void test_web_sources(void **state) {
   assert_int_equal(fires_json(f5, HTTP("network.http", "POST")), 1);
   assert_int_equal(fires_json(f5, HTTP("web.access", "GET")), 0);
   assert_int_equal(fires_json(f5, HTTP("system.syslog", "POST")), 0);
+  /* a proxy rule: a forward proxy's log, not a web server's */
+  assert_int_equal(fires_json(proxy, HTTP("proxy.access", "POST")), 1);
+  assert_int_equal(fires_json(proxy, HTTP("network.http", "POST")), 1);
+  assert_int_equal(fires_json(proxy, HTTP("web.access", "POST")), 0);
+  assert_int_equal(fires_json(f5, HTTP("proxy.access", "POST")), 0);
 #undef HTTP
   assert_int_equal(
       fires_json(segv, "{\"message\":\"[notice] child pid 7 exit signal Segmentation fault\"}"), 1);
