@@ -192,7 +192,7 @@ static int run_batch(test_state *s) {
       soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
       (void)soc_event_access_from_syslog(s->evs[i]);
     } else if (soc_event_from_json_line_or_syslog(s->evs[i], s->buf + s->off[i], s->lens[i],
-                                                &s->jopts, &s->opts) < 0)
+                                                  &s->jopts, &s->opts) < 0)
       soc_event_add_tag(s->evs[i], "bad_json", 8);
     if (soc_event_get_time(s->evs[i], &s->ts[i]) < 0) s->ts[i] = s->opts.recv_ns;
   }

@@ -287,14 +287,13 @@ static int raw_iso_time(const uchar *p, const uchar *end, const soc_syslog_opts 
 static int clf_time_at(const uchar *p, const uchar *end, int64_t *ns) {
   soc_tz fixed = {SOC_TZ_FIXED, 0, ""};
   int64_t secs;
-  if (end - p < 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' ||
-      p[17] != ':' || p[20] != ' ')
+  if (end - p < 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' ||
+      p[20] != ' ')
     return -1;
   int d = read_digits(p, 2), mo = month_of(p + 3), y = read_digits(p + 7, 4),
       h = read_digits(p + 12, 2), mi = read_digits(p + 15, 2), s = read_digits(p + 18, 2);
   const uchar *z = p + 21;
-  if ((d | y | h | mi | s) < 0 || !mo || parse_zone(&z, end, &fixed) != 1 || z != p + 26)
-    return -1;
+  if ((d | y | h | mi | s) < 0 || !mo || parse_zone(&z, end, &fixed) != 1 || z != p + 26) return -1;
   if (s == 60) s = 59;
   if (soc_tz_to_utc(&fixed, y, mo, d, h, mi, s, &secs) || to_ns(secs, 0, ns)) return -1;
   return 0;
