@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "soc/access_log.h"
 #include "soc/syslog.h"
 #include "soc/utf8.h"
 #include "spool.h"
@@ -155,16 +156,18 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
   host[0] = '\0';
   line->ts_ns = line->recv_ns;
   /* a syslog header is looked for in syslog lines, and in json lines that
-   * do not start with the object (JSON wrapped in syslog); raw and auditd
-   * lines have none */
+   * do not start with the object (JSON wrapped in syslog), and in access
+   * lines (nginx's access_log syslog:); raw and auditd lines have none */
   const char *fmt = in->cfg->format ? in->cfg->format : "syslog";
   size_t lead = 0;
   while (lead < line->len && (line->data[lead] == ' ' || line->data[lead] == '\t')) lead++;
-  if (!strcmp(fmt, "syslog") ||
+  if (!strcmp(fmt, "syslog") || !strcmp(fmt, "access") ||
       (!strcmp(fmt, "json") && !(lead < line->len && line->data[lead] == '{'))) {
     soc_syslog_opts o = {.tz = in->tz, .recv_ns = line->recv_ns};
+    /* an access-log line is a raw one whose time peek finds */
     if (soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
-        SOC_SYSLOG_RAW)
+            SOC_SYSLOG_RAW &&
+        (strcmp(fmt, "access") || !soc_access_line_ok(line->data, line->len)))
       in->counters[SOC_CTR_PARSE_FAILURES]++;
   }
   line->host = host;

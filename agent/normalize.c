@@ -3,6 +3,7 @@
  */
 #include "normalize.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
   st->raw = st->in && st->in->format && strcmp(st->in->format, "raw") == 0;
   st->json = st->in && st->in->format && strcmp(st->in->format, "json") == 0;
   st->auditd = st->in && st->in->format && strcmp(st->in->format, "auditd") == 0;
+  st->access = st->in && st->in->format && strcmp(st->in->format, "access") == 0;
   st->is_file = st->in && st->in->type == SOC_INPUT_FILE;
   if (e->stream)
     snprintf(st->id_source, sizeof st->id_source, "%s/%s/%lld", n->store_id, e->source,
@@ -97,6 +99,11 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
     if (soc_event_from_audit_line(ev, e->line.data, e->line.len) < 0)
       soc_event_add_tag(ev, "bad_auditd", 10);
     if (soc_event_get_time(ev, NULL) < 0) soc_event_set_time(ev, e->line.ts_ns);
+  } else if (st->access) {
+    soc_syslog_opts so = {.tz = st->tz, .recv_ns = e->line.recv_ns};
+    if (soc_event_from_access_line(ev, e->line.data, e->line.len, &so) == -EINVAL)
+      soc_event_add_tag(ev, "bad_access", 10);
+    if (soc_event_get_time(ev, NULL) < 0) soc_event_set_time(ev, e->line.ts_ns);
   } else if (st->json) {
     soc_json_event_opts o = {.time_field = st->in->time_field, .host_field = st->in->host_field};
     soc_syslog_opts so = {.tz = st->tz, .recv_ns = e->line.recv_ns};
@@ -107,6 +114,8 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
   } else {
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
     soc_syslog_parse(e->line.data, e->line.len, &o, ev);
+    /* nginx's access_log syslog: and Apache piped to logger */
+    (void)soc_event_access_from_syslog(ev);
   }
   /* no ids: an over-long source, refused as soc_event_make_id would */
   if (n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0) soc_event_set_id(ev, id);

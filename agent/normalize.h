@@ -24,6 +24,7 @@
 #ifndef SOC_AGENT_NORMALIZE_H
 #define SOC_AGENT_NORMALIZE_H
 
+#include "soc/access_log.h"
 #include "soc/config.h"
 #include "soc/auditd.h"
 #include "soc/event.h"
@@ -38,6 +39,7 @@ typedef struct soc_norm_stream {
   int raw;    /* format: raw */
   int json;   /* format: json */
   int auditd; /* format: auditd */
+  int access; /* format: access */
   int is_file;
   const char *path; /* file inputs: the file's path, else NULL */
   /* "<store id>/<input>/<stream>" or "<store id>/<input>" */

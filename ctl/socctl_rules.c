@@ -3,7 +3,7 @@
  *
  *   socctl rules test -r RULEFILE [-r RULEFILE...] [--sigma PATH...] [--timezone Z] [--json]
  *                     [--max-keys N] [--quiet] [--stats] [--no-prefilter]
- *                     [--format syslog|json|auditd [--time-field P] [--host-field P]]
+ *                     [--format syslog|json|auditd|access [--time-field P] [--host-field P]]
  *                     [LOGFILE...]
  *
  * Each line (from the files, or stdin) is parsed as syslog exactly as the
@@ -34,6 +34,7 @@
 #include "socctl.h"
 #include "soc/correlate.h"
 #include "soc/diag.h"
+#include "soc/access_log.h"
 #include "soc/auditd.h"
 #include "soc/config.h"
 #include "soc/event.h"
@@ -67,7 +68,7 @@ typedef struct test_state {
   size_t used;
   soc_syslog_opts opts;
   soc_json_event_opts jopts;
-  int json, quiet, json_in, auditd_in;
+  int json, quiet, json_in, auditd_in, access_in;
   const char *line;
   size_t len;
   uint64_t lines, cut, hits, fires;
@@ -181,12 +182,17 @@ static int run_batch(test_state *s) {
   for (size_t i = 0; i < s->nbatch; i++) {
     soc_event_reset(s->evs[i]);
     s->opts.recv_ns = soc_now_real_ns();
-    if (s->auditd_in)
+    if (s->auditd_in) {
       soc_event_from_audit_line(s->evs[i], s->buf + s->off[i], s->lens[i]);
-    else if (!s->json_in)
+    } else if (s->access_in) {
+      if (soc_event_from_access_line(s->evs[i], s->buf + s->off[i], s->lens[i], &s->opts) ==
+          -EINVAL)
+        soc_event_add_tag(s->evs[i], "bad_access", 10);
+    } else if (!s->json_in) {
       soc_syslog_parse(s->buf + s->off[i], s->lens[i], &s->opts, s->evs[i]);
-    else if (soc_event_from_json_line_or_syslog(s->evs[i], s->buf + s->off[i], s->lens[i],
-                                                &s->jopts, &s->opts) < 0)
+      (void)soc_event_access_from_syslog(s->evs[i]);
+    } else if (soc_event_from_json_line_or_syslog(s->evs[i], s->buf + s->off[i], s->lens[i],
+                                                  &s->jopts, &s->opts) < 0)
       soc_event_add_tag(s->evs[i], "bad_json", 8);
     if (soc_event_get_time(s->evs[i], &s->ts[i]) < 0) s->ts[i] = s->opts.recv_ns;
   }
@@ -313,13 +319,16 @@ static int rules_test(const socctl_env *env, int argc, char **argv) {
         verbose = 1;
         break;
       case O_FORMAT:
-        if (strcmp(optarg, "syslog") && strcmp(optarg, "json") && strcmp(optarg, "auditd")) {
-          fprintf(stderr, "socctl rules test: --format '%s': expected syslog, json or auditd\n",
+        if (strcmp(optarg, "syslog") && strcmp(optarg, "json") && strcmp(optarg, "auditd") &&
+            strcmp(optarg, "access")) {
+          fprintf(stderr,
+                  "socctl rules test: --format '%s': expected syslog, json, auditd or access\n",
                   optarg);
           return 2;
         }
-        s.json_in = optarg[0] == 'j';
-        s.auditd_in = optarg[0] == 'a';
+        s.json_in = !strcmp(optarg, "json");
+        s.auditd_in = !strcmp(optarg, "auditd");
+        s.access_in = !strcmp(optarg, "access");
         break;
       case O_TIMEF:
         s.jopts.time_field = optarg;

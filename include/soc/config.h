@@ -61,7 +61,7 @@ typedef struct soc_input_config {
   int64_t max_line_bytes;   /* longer lines are cut and flagged */
   char *encoding;           /* "utf-8" or "big5" (any iconv name is accepted) */
   int64_t flush_partial_ms; /* a last line without newline is flushed after this idle time */
-  char *format;             /* "syslog" (default), "raw", "json" or "auditd" */
+  char *format;             /* "syslog" (default), "raw", "json", "auditd" or "access" */
   char *time_field;         /* format json: path of the time; default "@timestamp" */
   char *host_field;         /* format json: path of the host name; NULL: none */
   char *read_from;          /* "beginning" (default) or "end": new files at first start */

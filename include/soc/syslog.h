@@ -79,4 +79,8 @@ soc_syslog_format soc_syslog_peek(const char *msg, size_t len, const soc_syslog_
  * - With a SOC_TZ_LOCAL or SOC_TZ_NAMED zone both take soc_tz_to_utc's
  *   lock on a cache miss (about once per zone and hour). */
 
+/* The time "dd/Mon/yyyy:HH:MM:SS +zzzz" at s[0..len) (what the Apache and
+ * nginx access logs write between brackets) in *ns. Returns 0, -EINVAL. */
+int soc_syslog_clf_time(const char *s, size_t len, int64_t *ns);
+
 #endif

@@ -442,7 +442,8 @@ static const soc_field file_input_fields[] = {
      .offset = offsetof(soc_input_config, format),
      .def = "syslog",
      .help = "syslog (headers parsed, raw when they do not parse), raw, json (one JSON "
-             "object a line) or auditd (audit.log records)"},
+             "object a line), auditd (audit.log records) or access (web server access log: "
+             "NCSA common/combined)"},
     {.key = "read_from",
      .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_input_config, read_from),
@@ -514,8 +515,8 @@ static const soc_field syslog_input_fields[] = {
      .type = SOC_FIELD_STRING,
      .offset = offsetof(soc_input_config, format),
      .def = "syslog",
-     .help = "syslog, raw, or json (a message that is a JSON object, with or without a syslog "
-             "header)"},
+     .help = "syslog, raw, json (a message that is a JSON object, with or without a syslog "
+             "header), auditd or access (web server access log lines, with or without one)"},
     INPUT_TIMEZONE,
     INPUT_JSON,
 };
@@ -1184,7 +1185,7 @@ static int check_encoding(const loader *l, const soc_ynode *node, const char *wh
 /* Checks of one input that go beyond its table. */
 static int check_input(const loader *l, const soc_ynode *node, const soc_input_config *in,
                        const char *where) {
-  static const char *const formats[] = {"syslog", "raw", "json", "auditd", NULL};
+  static const char *const formats[] = {"syslog", "raw", "json", "auditd", "access", NULL};
   static const char *const starts[] = {"beginning", "end", NULL};
   int result = 0;
   if (check_timezone(l, node, where, in->timezone) < 0) result = -EINVAL;

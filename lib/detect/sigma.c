@@ -1258,13 +1258,23 @@ static int logsource_tests(sc *c, soc_rule *r, nodes *l, const soc_ynode *at) {
     }
   }
   r->facilities = s->facilities;
-  if (s->dataset) {
-    sval v = {0};
-    mods m = {.cased = 1};
-    if (sval_parse(s->dataset, strlen(s->dataset), 0, &v)) return -ENOMEM;
-    int rc = nodes_push(l, string_leaf(c, "event.dataset", &m, &v, at));
-    sval_free(&v);
-    if (rc) return rc;
+  if (s->datasets) {
+    nodes any = {0};
+    for (size_t i = 0; s->datasets[i]; i++) {
+      sval v = {0};
+      mods m = {.cased = 1};
+      if (sval_parse(s->datasets[i], strlen(s->datasets[i]), 0, &v)) {
+        nodes_release(&any);
+        return -ENOMEM;
+      }
+      int rc = nodes_push(&any, string_leaf(c, "event.dataset", &m, &v, at));
+      sval_free(&v);
+      if (rc) {
+        nodes_release(&any);
+        return rc;
+      }
+    }
+    if (nodes_push(l, nodes_group(c, &any, C_ANY_OF))) return -ENOMEM;
   }
   for (int which = 1; which >= 0; which--) {
     const char *const *vals = which ? s->event_ids : s->channels;

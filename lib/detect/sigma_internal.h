@@ -13,7 +13,7 @@
 
 typedef enum {
   SIGMA_SRC_SYSLOG,  /* Linux syslog lines: keywords search message */
-  SIGMA_SRC_WEB,     /* HTTP transactions (the pcap input's network.http events) */
+  SIGMA_SRC_WEB,     /* HTTP transactions: the pcap input's, access-log lines */
   SIGMA_SRC_WINDOWS, /* Windows events taken in as JSON (format: json) */
   SIGMA_SRC_AUDITD,  /* Linux audit records (format: auditd) */
 } sigma_src_kind;
@@ -24,7 +24,7 @@ typedef struct sigma_source {
   sigma_src_kind kind;
   const char *const *programs;  /* process.name is one of these; NULL: any */
   uint32_t facilities;          /* bit per syslog facility; 0: any */
-  const char *dataset;          /* event.dataset equals this; NULL: any */
+  const char *const *datasets;  /* event.dataset is one of these; NULL: any */
   const char *const *channels;  /* Windows Channel is one of these (ASCII case ignored) */
   const char *const *event_ids; /* Windows EventID is one of these */
 } sigma_source;

@@ -161,8 +161,21 @@ static const sigma_source linux_services[] = {
 #define NLINUXSVC (sizeof linux_services / sizeof linux_services[0])
 
 static const sigma_source linux_any = {.name = "linux", .kind = SIGMA_SRC_SYSLOG};
-static const sigma_source web_http = {
-    .name = "web", .kind = SIGMA_SRC_WEB, .dataset = "network.http"};
+/* HTTP transactions: the pcap input's, and access-log lines (format:
+ * access, or syslog from nginx, apache2, httpd): a web server's for
+ * webserver rules, a forward proxy's for proxy rules. Proxy rules look for
+ * what clients inside send out (SigmaHQ's own comment on Googlebot's user
+ * agent: "only use in proxy logs - not for detection in web server logs"). */
+static const char *const webserver_datasets[] = {"network.http", "web.access", NULL};
+static const char *const proxy_datasets[] = {"network.http", "proxy.access", NULL};
+static const sigma_source web_server = {
+    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = webserver_datasets};
+static const sigma_source web_proxy = {
+    .name = "web", .kind = SIGMA_SRC_WEB, .datasets = proxy_datasets};
+/* service: apache / nginx with no category: SigmaHQ's are keywords of the
+ * servers' error logs, which reach us as plain lines (a file, or syslog
+ * without a program name we could rely on). */
+static const sigma_source web_error_log = {.name = "web/error", .kind = SIGMA_SRC_SYSLOG};
 
 /* W3C / proxy field names -> the ECS fields of an HTTP transaction. */
 static const struct {
@@ -174,8 +187,10 @@ static const struct {
     {"cs-uri", "url.original"},
     {"r-dns", "url.domain"},
     {"cs-host", "url.domain"},
-    {"c-uri-query", "url.query"},
-    {"cs-uri-query", "url.query"},
+    /* SigmaHQ's rules mean the request target by it, not W3C's query alone
+     * (endswith '/mgmt/tm/util/bash', contains '~1' and endswith 'a.aspx') */
+    {"c-uri-query", "url.original"},
+    {"cs-uri-query", "url.original"},
     {"c-uri-stem", "url.path"},
     {"cs-uri-stem", "url.path"},
     {"c-useragent", "user_agent.original"},
@@ -235,9 +250,10 @@ const sigma_source *soc_sigma_map_source(const char *product, const char *catego
       if (named(&linux_services[i], "linux", service)) return &linux_services[i];
     return NULL;
   }
-  if (eq(category, "webserver") || eq(category, "proxy") ||
-      (!category && (eq(service, "apache") || eq(service, "nginx"))))
-    return product && !eq(product, "apache") && !eq(product, "nginx") ? NULL : &web_http;
+  if (product && !eq(product, "apache") && !eq(product, "nginx")) return NULL;
+  if (eq(category, "webserver")) return &web_server;
+  if (eq(category, "proxy")) return &web_proxy;
+  if (!category && (eq(service, "apache") || eq(service, "nginx"))) return &web_error_log;
   return NULL;
 }
 

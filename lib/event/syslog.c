@@ -282,27 +282,36 @@ static int raw_iso_time(const uchar *p, const uchar *end, const soc_syslog_opts 
   return 0;
 }
 
-/* "[dd/Mon/yyyy:HH:MM:SS +zzzz]" of the Apache and nginx common and
- * combined log formats, looked for in the first bytes of a raw line (after
- * the client address, the ident and the user). */
+/* "dd/Mon/yyyy:HH:MM:SS +zzzz" at p, the time of the Apache and nginx
+ * common and combined log formats. */
+static int clf_time_at(const uchar *p, const uchar *end, int64_t *ns) {
+  soc_tz fixed = {SOC_TZ_FIXED, 0, ""};
+  int64_t secs;
+  if (end - p < 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' ||
+      p[20] != ' ')
+    return -1;
+  int d = read_digits(p, 2), mo = month_of(p + 3), y = read_digits(p + 7, 4),
+      h = read_digits(p + 12, 2), mi = read_digits(p + 15, 2), s = read_digits(p + 18, 2);
+  const uchar *z = p + 21;
+  if ((d | y | h | mi | s) < 0 || !mo || parse_zone(&z, end, &fixed) != 1 || z != p + 26) return -1;
+  if (s == 60) s = 59;
+  if (soc_tz_to_utc(&fixed, y, mo, d, h, mi, s, &secs) || to_ns(secs, 0, ns)) return -1;
+  return 0;
+}
+
+int soc_syslog_clf_time(const char *s, size_t len, int64_t *ns) {
+  const uchar *p = (const uchar *)s;
+  return s && ns && clf_time_at(p, p + len, ns) == 0 ? 0 : -EINVAL;
+}
+
+/* "[dd/Mon/yyyy:HH:MM:SS +zzzz]" looked for in the first bytes of a raw
+ * line (after the client address, the ident and the user). */
 #define CLF_SEARCH 320
 static int raw_clf_time(const uchar *p, const uchar *end, int64_t *ns) {
-  soc_tz fixed = {SOC_TZ_FIXED, 0, ""};
   const uchar *lim = end - p > CLF_SEARCH ? p + CLF_SEARCH : end, *b;
-  int64_t secs;
   while ((b = memchr(p, '[', (size_t)(lim - p)))) {
     p = b + 1;
-    if (end - p < 27 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' ||
-        p[17] != ':' || p[20] != ' ' || p[26] != ']')
-      continue;
-    int d = read_digits(p, 2), mo = month_of(p + 3), y = read_digits(p + 7, 4),
-        h = read_digits(p + 12, 2), mi = read_digits(p + 15, 2), s = read_digits(p + 18, 2);
-    const uchar *z = p + 21;
-    if ((d | y | h | mi | s) < 0 || !mo || parse_zone(&z, end, &fixed) != 1 || z != p + 26)
-      continue;
-    if (s == 60) s = 59;
-    if (soc_tz_to_utc(&fixed, y, mo, d, h, mi, s, &secs) || to_ns(secs, 0, ns)) continue;
-    return 0;
+    if (end - p >= 27 && p[26] == ']' && clf_time_at(p, end, ns) == 0) return 0;
   }
   return -1;
 }

@@ -448,6 +448,47 @@ static void test_json_event(void **state) {
   soc_event_free(ev);
 }
 
+/* Web rules: the pcap input's HTTP transactions and access-log lines
+ * (format: access; a web server's for webserver rules, a forward proxy's
+ * for proxy rules), cs-uri-query being the request target as SigmaHQ's
+ * rules use it; service apache/nginx: the error log's lines. */
+static void test_web_sources(void **state) {
+  (void)state;
+  static const char f5[] =
+      "title: F5\nid: f5\nlogsource: { category: webserver }\n"
+      "detection:\n  s: { cs-method: POST, cs-uri-query|endswith: '/mgmt/tm/util/bash' }\n"
+      "  condition: s\n";
+  static const char proxy[] =
+      "title: F5 out\nid: f5p\nlogsource: { category: proxy }\n"
+      "detection:\n  s: { cs-method: POST, c-uri|endswith: '/mgmt/tm/util/bash' }\n"
+      "  condition: s\n";
+  static const char segv[] =
+      "title: segv\nid: segv\nlogsource: { service: apache }\n"
+      "detection:\n  k: [ 'exit signal Segmentation Fault' ]\n"
+      "  condition: k\n";
+#define HTTP(ds, m)                                                            \
+  "{\"event\":{\"dataset\":\"" ds "\"},\"http\":{\"request\":{\"method\":\"" m \
+  "\"}},"                                                                      \
+  "\"url\":{\"original\":\"/mgmt/tm/util/bash\",\"path\":\"/mgmt/tm/util/bash\"}}"
+  assert_int_equal(fires_json(f5, HTTP("web.access", "POST")), 1);
+  assert_int_equal(fires_json(f5, HTTP("network.http", "POST")), 1);
+  assert_int_equal(fires_json(f5, HTTP("web.access", "GET")), 0);
+  assert_int_equal(fires_json(f5, HTTP("system.syslog", "POST")), 0);
+  /* a proxy rule: a forward proxy's log, not a web server's */
+  assert_int_equal(fires_json(proxy, HTTP("proxy.access", "POST")), 1);
+  assert_int_equal(fires_json(proxy, HTTP("network.http", "POST")), 1);
+  assert_int_equal(fires_json(proxy, HTTP("web.access", "POST")), 0);
+  assert_int_equal(fires_json(f5, HTTP("proxy.access", "POST")), 0);
+#undef HTTP
+  assert_int_equal(
+      fires_json(segv, "{\"message\":\"[notice] child pid 7 exit signal Segmentation fault\"}"), 1);
+  assert_int_equal(fires_json(segv, "{\"message\":\"[notice] caught SIGTERM\"}"), 0);
+  /* an apache service has no fields of ours */
+  assert_int_equal(refused("title: t\nid: t\nlogsource: { service: nginx }\n"
+                           "detection:\n  s: { cs-method: GET }\n  condition: s\n"),
+                   SOC_SIGMA_FIELD);
+}
+
 static void test_auditd_line(void **state) {
   (void)state;
   soc_event *ev = soc_event_new();
@@ -852,7 +893,8 @@ int main(void) {
       cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
       cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
-      cmocka_unit_test(test_correlation),       cmocka_unit_test(test_operator_tables),
+      cmocka_unit_test(test_web_sources),       cmocka_unit_test(test_correlation),
+      cmocka_unit_test(test_operator_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

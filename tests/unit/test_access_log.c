@@ -1,0 +1,219 @@
+/* access_log: nginx and Apache access-log lines become the HTTP fields the
+ * pcap input's transactions have; the edges the servers write (escaped
+ * quotes and bytes, "-" values, IPv6 clients, the common format without
+ * referrer and agent, fields after combined's, HTTP/0.9, a bad request
+ * line), lines wrapped in syslog, and lines that are no access log. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "soc/access_log.h"
+
+static soc_event *ev;
+
+static int setup(void **state) {
+  (void)state;
+  ev = soc_event_new();
+  return ev ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  soc_event_free(ev);
+  return 0;
+}
+
+static int parse(const char *line) {
+  soc_event_reset(ev);
+  return soc_event_from_access_line(ev, line, strlen(line), NULL);
+}
+
+static void test_combined(void **state) {
+  (void)state;
+  static const char line[] =
+      "203.0.113.9 - alice [06/Dec/2026:22:00:00 +0100] \"GET "
+      "/a/b.php?id=1&x=%27 HTTP/1.1\" 200 512 \"https://ref.example/\" "
+      "\"Mozilla/5.0 (X11; Linux x86_64)\"\n";
+  int64_t ns = 0;
+  assert_int_equal(parse(line), 0);
+  assert_int_equal(soc_event_get_time(ev, &ns), 0);
+  assert_int_equal(ns, INT64_C(1796590800) * 1000000000); /* 2026-12-06T21:00:00Z */
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_SOURCE_IP), "203.0.113.9");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_USER_NAME), "alice");
+  assert_string_equal(soc_event_get(ev, "http.request.method"), "GET");
+  assert_string_equal(soc_event_get(ev, "url.original"), "/a/b.php?id=1&x=%27");
+  assert_string_equal(soc_event_get(ev, "url.path"), "/a/b.php");
+  assert_string_equal(soc_event_get(ev, "url.query"), "id=1&x=%27");
+  assert_string_equal(soc_event_get(ev, "http.version"), "1.1");
+  assert_string_equal(soc_event_get(ev, "http.response.status_code"), "200");
+  assert_string_equal(soc_event_get(ev, "http.response.body.bytes"), "512");
+  assert_string_equal(soc_event_get(ev, "http.request.referrer"), "https://ref.example/");
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "Mozilla/5.0 (X11; Linux x86_64)");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "web.access");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_OUTCOME), "success");
+  /* the message is the line, without its newline */
+  assert_int_equal(strlen(soc_event_get_str(ev, SOC_ECS_MESSAGE)), sizeof line - 2);
+  assert_null(soc_event_get(ev, "url.domain"));
+}
+
+static void test_common_dashes_ipv6(void **state) {
+  (void)state;
+  assert_int_equal(parse("2001:db8::5 - - [06/Dec/2026:22:00:02 +0000] \"POST /login HTTP/1.0\" "
+                         "401 -"),
+                   0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_SOURCE_IP), "2001:db8::5");
+  assert_null(soc_event_get_str(ev, SOC_ECS_USER_NAME));
+  assert_string_equal(soc_event_get(ev, "http.request.method"), "POST");
+  assert_string_equal(soc_event_get(ev, "url.path"), "/login");
+  assert_null(soc_event_get(ev, "url.query"));
+  assert_string_equal(soc_event_get(ev, "http.version"), "1.0");
+  assert_string_equal(soc_event_get(ev, "http.response.status_code"), "401");
+  /* CLF's "-" is no body */
+  assert_string_equal(soc_event_get(ev, "http.response.body.bytes"), "0");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_OUTCOME), "failure");
+  assert_null(soc_event_get(ev, "http.request.referrer"));
+  assert_null(soc_event_get(ev, "user_agent.original"));
+
+  /* "-" referrer and agent are no fields; a host name is source.domain */
+  assert_int_equal(parse("gw.example.org - - [06/Dec/2026:22:00:02 +0000] \"GET / HTTP/1.1\" 304 "
+                         "0 \"-\" \"-\""),
+                   0);
+  assert_null(soc_event_get_str(ev, SOC_ECS_SOURCE_IP));
+  assert_string_equal(soc_event_get(ev, "source.domain"), "gw.example.org");
+  assert_null(soc_event_get(ev, "http.request.referrer"));
+  assert_null(soc_event_get(ev, "user_agent.original"));
+}
+
+static void test_escapes_and_quotes(void **state) {
+  (void)state;
+  /* nginx: \xHH for '"', '\' and bytes outside printable ASCII */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /q?a=\\x22x\\x5C "
+                         "HTTP/1.1\" 200 1 \"-\" \"curl \\x22evil\\x22\\x0A\""),
+                   0);
+  assert_string_equal(soc_event_get(ev, "url.query"), "a=\"x\\");
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "curl \"evil\"\n");
+  /* Apache: \" and \\ */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /x HTTP/1.1\" 200 1 "
+                         "\"-\" \"Mozilla \\\"q\\\" \\\\ \\q\""),
+                   0);
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "Mozilla \"q\" \\ \\q");
+  /* an old Apache's unescaped quotes stay in the agent */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /x HTTP/1.1\" 200 1 "
+                         "\"-\" \"Mozilla \"evil\" agent\""),
+                   0);
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "Mozilla \"evil\" agent");
+  /* \x with no hex after it stays */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /\\xZZ\\x4 HTTP/1.1\" "
+                         "200 1"),
+                   0);
+  assert_string_equal(soc_event_get(ev, "url.path"), "/\\xZZ\\x4");
+}
+
+static void test_requests(void **state) {
+  (void)state;
+  /* a proxy's absolute-form target */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET "
+                         "http://evil.example:8080/p/x.exe?d=1 HTTP/1.1\" 200 1 \"-\" \"a\""),
+                   0);
+  assert_string_equal(soc_event_get(ev, "url.domain"), "evil.example");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "proxy.access");
+  assert_string_equal(soc_event_get(ev, "url.path"), "/p/x.exe");
+  assert_string_equal(soc_event_get(ev, "url.query"), "d=1");
+  /* HTTP/0.9 */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /old\" 200 1"), 0);
+  assert_string_equal(soc_event_get(ev, "url.original"), "/old");
+  assert_null(soc_event_get(ev, "http.version"));
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "web.access");
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"CONNECT evil.example:443 "
+                         "HTTP/1.1\" 200 1"),
+                   0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET), "proxy.access");
+  /* no request: nginx's "-", a TLS hello on a plain port; the line is still one */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"-\" 400 0 \"-\" \"-\""), 0);
+  assert_null(soc_event_get(ev, "http.request.method"));
+  assert_string_equal(soc_event_get(ev, "http.response.status_code"), "400");
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] "
+                         "\"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\" 400 157 \"-\" \"-\""),
+                   0);
+  assert_null(soc_event_get(ev, "url.original"));
+  /* fields after combined's (nginx's "$http_x_forwarded_for", times) */
+  assert_int_equal(parse("10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /t HTTP/2.0\" 200 5 "
+                         "\"-\" \"ua\" \"198.51.100.1\" rt=0.012"),
+                   0);
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "ua");
+  assert_string_equal(soc_event_get(ev, "http.version"), "2.0");
+}
+
+static void test_not_access(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "",
+      "garbage",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000]",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] GET / 200 1",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /\" 2000 1",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /\" 200 12x",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET / 200 1",
+      "10.0.0.1 - [06/Dec/2026:22:00:00 +0000] \"GET /\" 200 1",
+      "10.0.0.1 - - [06/Dec/2026:22:00:00+0000] \"GET /\" 200 1",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_false(soc_access_line_ok(bad[i], strlen(bad[i])));
+    assert_int_equal(parse(bad[i]), -EINVAL);
+    /* kept as the message, never a field of ours */
+    assert_null(soc_event_get(ev, "http.response.status_code"));
+    assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), bad[i]);
+  }
+  /* a bad time is still an access line; the caller gives it the read time */
+  assert_int_equal(parse("10.0.0.1 - - [06/Foo/2026:22:00:00 +0000] \"GET /\" 200 1"), 0);
+  assert_int_equal(soc_event_get_time(ev, NULL), -ENOENT);
+}
+
+static void test_syslog(void **state) {
+  (void)state;
+  /* nginx's access_log syslog:server=... */
+  static const char wrapped[] =
+      "<190>Dec  6 22:00:00 web01 nginx: 203.0.113.9 - - [06/Dec/2026:22:00:00 +0000] \"GET "
+      "/x?cmd=id HTTP/1.1\" 200 5 \"-\" \"curl/8\"";
+  static const char error[] =
+      "<187>Dec  6 22:00:00 web01 nginx: 2026/12/06 22:00:00 [alert] "
+      "1#1: worker process 7 exited on signal 6 (core dumped)";
+  assert_int_equal(parse(wrapped), 0);
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_HOST_NAME), "web01");
+  assert_string_equal(soc_event_get_str(ev, SOC_ECS_PROCESS_NAME), "nginx");
+  assert_string_equal(soc_event_get(ev, "url.query"), "cmd=id");
+  assert_string_equal(soc_event_get(ev, "user_agent.original"), "curl/8");
+  /* nginx's error log the same way: a syslog event */
+  assert_int_equal(parse(error), 1);
+  assert_null(soc_event_get_str(ev, SOC_ECS_EVENT_DATASET));
+  assert_non_null(strstr(soc_event_get_str(ev, SOC_ECS_MESSAGE), "core dumped"));
+
+  /* the syslog format: only nginx, apache2 and httpd are looked at */
+  soc_event_reset(ev);
+  soc_syslog_parse(wrapped, sizeof wrapped - 1, NULL, ev);
+  assert_int_equal(soc_event_access_from_syslog(ev), 1);
+  assert_string_equal(soc_event_get(ev, "url.path"), "/x");
+  soc_event_reset(ev);
+  soc_syslog_parse(error, sizeof error - 1, NULL, ev);
+  assert_int_equal(soc_event_access_from_syslog(ev), 0);
+  static const char other[] =
+      "<190>Dec  6 22:00:00 web01 myapp: 203.0.113.9 - - "
+      "[06/Dec/2026:22:00:00 +0000] \"GET / HTTP/1.1\" 200 5";
+  soc_event_reset(ev);
+  soc_syslog_parse(other, sizeof other - 1, NULL, ev);
+  assert_int_equal(soc_event_access_from_syslog(ev), 0);
+  assert_null(soc_event_get(ev, "url.path"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_combined),           cmocka_unit_test(test_common_dashes_ipv6),
+      cmocka_unit_test(test_escapes_and_quotes), cmocka_unit_test(test_requests),
+      cmocka_unit_test(test_not_access),         cmocka_unit_test(test_syslog),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
