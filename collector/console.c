@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -75,13 +76,17 @@ struct soc_console {
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
-  atomic_int decided; /* set by the server thread, taken by the collector's loop */
+  atomic_int decided; /* set by the server threads, taken by the collector's loop */
+  /* The server's workers read and answer their clients at once; what is
+   * between (sessions, failures, the store) is one request's at a time. */
+  pthread_mutex_t lock;
 };
 
 /* One request being answered. */
 typedef struct req {
   soc_console *c;
-  int fd;
+  char *out; /* the answer, sent once the lock is let go */
+  size_t out_len;
   const soc_http_request *http;
   char path[256], query[512], rest[512]; /* rest: the query without lang= */
   int en;                                /* English rather than Traditional Chinese */
@@ -163,7 +168,9 @@ static int answer(req *q, const char *status, const char *extra, const char *typ
                   size_t n) {
   char headers[1024];
   snprintf(headers, sizeof headers, SECURITY_HEADERS "%s", extra ? extra : "");
-  soc_http_respond(q->fd, status, headers, type, body, n);
+  free(q->out);
+  /* out of memory: no answer, the connection closes */
+  soc_http_response(status, headers, type, body, n, &q->out, &q->out_len);
   return 0;
 }
 
@@ -241,17 +248,19 @@ typedef struct page {
   size_t len;
 } page;
 
-/* Ends the page, sends it and frees it. */
-static int page_send(req *q, page *p) {
+/* Ends the page, sends it with status and frees it. */
+static int page_send_as(req *q, page *p, const char *status) {
   fputs("</main></body></html>", p->f);
   if (fclose(p->f) != 0)
     plain(q, "500 Internal Server Error", "out of memory\n");
   else
-    answer(q, "200 OK", NULL, "text/html; charset=utf-8", p->buf, p->len);
+    answer(q, status, NULL, "text/html; charset=utf-8", p->buf, p->len);
   free(p->buf);
   p->buf = NULL;
   return 0;
 }
+
+static int page_send(req *q, page *p) { return page_send_as(q, p, "200 OK"); }
 
 /* "<h1>title</h1><table>" and a header row of the NULL-terminated columns. */
 static void table_head(FILE *f, const char *title, ...) {
@@ -1485,7 +1494,7 @@ out:
 static int draft_decide(req *q, const char *kind) {
   char sel[SOC_CENTER_DRAFT_IDS_MAX][160], agent[128] = "", other[128];
   char level[4] = "", reason[512] = "", category[32] = "", text[FIELD_MAX] = "", to[80] = "";
-  char why[SOC_CENTER_DECIDE_WHY_MAX], next[320] = "/";
+  char next[320] = "/";
   int64_t ids[SOC_CENTER_DRAFT_IDS_MAX];
   size_t n = 0;
   if (!decides(q)) return not_found(q);
@@ -1506,7 +1515,14 @@ static int draft_decide(req *q, const char *kind) {
                               .reason = reason[0] ? reason : NULL,
                               .level = atoi(level)};
   int together = !strcmp(kind, "merge") || !strcmp(kind, "promote");
-  for (size_t i = 0; i < (together ? 1 : n); i++) {
+  size_t items = together ? 1 : n, recorded = 0, unseen = 0;
+  /* each item's outcome: its decision number, or 0 and why it was refused
+   * (one agent's drafts are still decided one by one: a refused one does
+   * not stop the others) */
+  int64_t nums[SOC_CENTER_DRAFT_IDS_MAX] = {0};
+  char whys[SOC_CENTER_DRAFT_IDS_MAX][SOC_CENTER_DECIDE_WHY_MAX];
+  int first = 0;
+  for (size_t i = 0; i < items; i++) {
     soc_center_draft_opts d = {.agent = agent,
                                .ids = together ? ids : &ids[i],
                                .n = together ? n : 1,
@@ -1514,16 +1530,50 @@ static int draft_decide(req *q, const char *kind) {
                                .text = text[0] ? text : NULL,
                                .to = to[0] ? to : NULL,
                                .agency_only = strcmp(q->a.role, "center") ? q->a.agency : NULL};
-    int64_t num = 0;
-    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &num, why,
-                                         sizeof why);
-    audit(q, q->a.name, status ? "decision-refused" : kind, sel[together ? 0 : i], why);
-    if (status == 3) return not_found(q);
-    if (status) return plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
+    whys[i][0] = '\0';
+    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &nums[i],
+                                         whys[i], sizeof whys[i]);
+    audit(q, q->a.name, status ? "decision-refused" : kind, sel[i], whys[i]);
+    if (status == 3) {
+      /* as a draft that does not exist, whoever's it is */
+      snprintf(whys[i], sizeof whys[i], "not found");
+      unseen++;
+    }
+    if (status) {
+      nums[i] = 0;
+      if (!first) first = status;
+      continue;
+    }
+    recorded++;
     atomic_store(&q->c->decided, 1);
   }
-  if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
-  return redirect(q, next, NULL);
+  if (recorded == items) {
+    if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
+    return redirect(q, next, NULL);
+  }
+  if (unseen == items) return not_found(q);
+  if (items == 1)
+    return plain(q, first == 2 ? "409 Conflict" : "500 Internal Server Error", whys[0]);
+  /* many, not all recorded: each item's outcome; 409 when none was */
+  page pg;
+  FILE *f = page_open(q, T(q, "批次結果", "Bulk result"), &pg);
+  if (!f) return 0;
+  fprintf(f, "<p>%s: %zu / %zu</p>", T(q, "已記錄", "Recorded"), recorded, items);
+  table_head(f, T(q, "批次結果", "Bulk result"), T(q, "草稿", "Draft"), T(q, "結果", "Result"),
+             NULL);
+  for (size_t i = 0; i < items; i++) {
+    fputs("<tr><td>", f);
+    esc(f, sel[i]);
+    if (nums[i])
+      fprintf(f, "</td><td>%s #%" PRId64 "</td></tr>", T(q, "已記錄", "recorded"), nums[i]);
+    else {
+      fprintf(f, "</td><td class=\"err\">%s: ", T(q, "拒絕", "refused"));
+      esc(f, whys[i]);
+      fputs("</td></tr>", f);
+    }
+  }
+  fprintf(f, "</table><p><a href=\"/\">%s</a></p>", T(q, "回事件分流", "Back to triage"));
+  return page_send_as(q, &pg, recorded ? "200 OK" : "409 Conflict");
 }
 
 typedef struct agents_ctx {
@@ -1898,8 +1948,13 @@ static int dispatch(req *q) {
 }
 
 static void handle(void *arg, int fd, const soc_http_request *r) {
-  req q = {.c = arg, .fd = fd, .http = r, .now_ns = now_ns()};
+  req q = {.c = arg, .http = r, .now_ns = now_ns()};
+  pthread_mutex_lock(&q.c->lock);
   dispatch(&q);
+  pthread_mutex_unlock(&q.c->lock);
+  /* a client slow to read its answer holds only its own worker */
+  if (q.out) soc_http_send(fd, q.out, q.out_len);
+  free(q.out);
 }
 
 int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
@@ -1909,6 +1964,10 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   soc_console *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   c->cfg = cfg;
+  if (pthread_mutex_init(&c->lock, NULL) != 0) {
+    free(c);
+    return -ENOMEM;
+  }
   char random[32];
   randombytes_buf(random, sizeof random);
   int rc = soc_console_hash(random, sizeof random, c->decoy);
@@ -1948,5 +2007,6 @@ void soc_console_free(soc_console *c) {
   soc_center_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
+  pthread_mutex_destroy(&c->lock);
   free(c);
 }
