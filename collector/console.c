@@ -550,13 +550,72 @@ typedef struct draft_item {
   int64_t key;
 } draft_item;
 
+/* A decision made here that the agent refused, as the draft's body says
+ * (center_decisions), shown on the triage page where bulk decisions and
+ * promotions are made; a refused promotion is said in the open draft that
+ * holds its alert. */
+#define REFUSED_SHOWN 20
+#define REFUSED_DAYS 7
+typedef struct refusal {
+  char draft[160], id[80], kind[16], by[NAME_MAX_LEN + 1], at[40], why[400];
+} refusal;
+
 typedef struct drafts_ctx {
   req *q;
   char status[16], text[128], sort[8];
   int level;
   draft_item *items;
   size_t n;
+  refusal *refused; /* REFUSED_SHOWN of them */
+  size_t n_refused;
 } drafts_ctx;
+
+/* The refused decisions of the last REFUSED_DAYS in body, into k. */
+static void refusals_of(drafts_ctx *k, const char *agent, fjson_object *body) {
+  fjson_object *list = NULL;
+  if (!k->refused || !fjson_object_object_get_ex(body, "center_decisions", &list) ||
+      !fjson_object_is_type(list, fjson_type_array))
+    return;
+  int n = fjson_object_array_length(list);
+  for (int i = 0; i < n && k->n_refused < REFUSED_SHOWN; i++) {
+    fjson_object *e = fjson_object_array_get_idx(list, i), *ok = NULL;
+    int64_t at = 0;
+    if (!fjson_object_object_get_ex(e, "applied", &ok) || fjson_object_get_boolean(ok) ||
+        soc_time_parse_ns(field(e, "at"), &at) < 0 ||
+        at < k->q->now_ns - REFUSED_DAYS * 86400 * INT64_C(1000000000))
+      continue;
+    refusal *r = &k->refused[k->n_refused++];
+    snprintf(r->draft, sizeof r->draft, "%s/%s", agent, field(body, "id"));
+    snprintf(r->id, sizeof r->id, "%s", field(e, "id"));
+    snprintf(r->kind, sizeof r->kind, "%s", field(e, "kind"));
+    snprintf(r->by, sizeof r->by, "%s", field(e, "by"));
+    snprintf(r->at, sizeof r->at, "%s", field(e, "at"));
+    snprintf(r->why, sizeof r->why, "%s", field(e, "refused"));
+  }
+}
+
+static void refusals_table(req *q, FILE *f, const drafts_ctx *k) {
+  if (!k->n_refused) return;
+  table_head(f, T(q, "代理程式拒絕的決定", "Decisions the agents refused"), "ID",
+             T(q, "種類", "Kind"), T(q, "草稿", "Draft"), T(q, "時間", "At"), T(q, "決定者", "By"),
+             T(q, "拒絕理由", "Why"), NULL);
+  for (size_t i = 0; i < k->n_refused; i++) {
+    const refusal *r = &k->refused[i];
+    const char *cells[] = {r->id, r->kind, r->draft, r->at, r->by, r->why};
+    fputs("<tr class=\"refused\">", f);
+    for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) {
+      fputs(c == 2 ? "<td><a href=\"/draft?id=" : "<td>", f);
+      if (c == 2) {
+        esc(f, r->draft);
+        fputs("\">", f);
+      }
+      esc(f, cells[c]);
+      fputs(c == 2 ? "</a></td>" : "</td>", f);
+    }
+    fputs("</tr>", f);
+  }
+  fputs("</table>", f);
+}
 
 static int64_t body_time(fjson_object *body, const char *path) {
   int64_t ns = 0;
@@ -579,9 +638,14 @@ static int draft_keep(void *arg, const char *agent, const char *agency, int64_t 
                       const char *text) {
   drafts_ctx *k = arg;
   (void)received_ns;
-  if (k->n >= TRIAGE_SHOWN || !may_see(k->q, agency)) return 0;
+  if (!may_see(k->q, agency)) return 0;
   fjson_object *body = fjson_tokener_parse(text);
   if (!body) return 0;
+  refusals_of(k, agent, body);
+  if (k->n >= TRIAGE_SHOWN) {
+    fjson_object_put(body);
+    return 0;
+  }
   static const char *const searched[] = {"rule.title", "asset.name", "clause.ref", "assigned.to",
                                          "host"};
   int match = !k->text[0] || strstr(agent, k->text);
@@ -696,6 +760,7 @@ static size_t drafts_table(req *q, FILE *f) {
     fputs("</th>", f);
   }
   fputs("</tr>", f);
+  k.refused = calloc(REFUSED_SHOWN, sizeof *k.refused);
   if ((k.items = calloc(TRIAGE_SHOWN, sizeof *k.items))) {
     snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
     soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN * 4, draft_keep, &k);
@@ -717,6 +782,8 @@ static size_t drafts_table(req *q, FILE *f) {
             q->s->csrf, T(q, "勾選的草稿:", "Selected drafts:"),
             T(q, "駁回理由", "why they are not incidents"), T(q, "駁回", "Reject"),
             T(q, "合併 (第一筆保留)", "Merge (the first stays)"));
+  refusals_table(q, f, &k);
+  free(k.refused);
   return k.n;
 }
 
@@ -891,7 +958,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   char at[32];
   fjson_object *d = fjson_tokener_parse(body);
   const char *id = d ? soc_report_str(d, "id") : NULL, *by = d ? soc_report_str(d, "by") : NULL;
-  const char *state = T(k->q, "待代理程式套用", "waiting for the agent");
+  const char *state = T(k->q, "待代理程式套用", "waiting for the agent"), *why = NULL;
   if (soc_decision_on_draft(kind) != k->drafts) goto out;
   int n = k->applied ? fjson_object_array_length(k->applied) : 0;
   for (int i = 0; id && i < n; i++) {
@@ -902,6 +969,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
     fjson_object_object_get_ex(e, "applied", &ok);
     state = fjson_object_get_boolean(ok) ? T(k->q, "代理程式已套用", "applied by the agent")
                                          : T(k->q, "代理程式拒絕", "refused by the agent");
+    why = fjson_object_get_boolean(ok) ? NULL : soc_report_str(e, "refused");
   }
   iso(at, sizeof at, at_ns);
   fputs("<tr><td>", k->f);
@@ -912,6 +980,10 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   esc(k->f, by);
   fputs("</td><td class=\"applied\">", k->f);
   esc(k->f, state);
+  if (why) {
+    fputs(": ", k->f);
+    esc(k->f, why);
+  }
   fputs("</td></tr>", k->f);
 out:
   if (d) fjson_object_put(d);

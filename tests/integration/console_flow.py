@@ -215,6 +215,19 @@ if alert:
             " and json_extract(body, '$.promoted.by') = 'ana'")]
         return bool(new)
     if wait("the agent's new draft of the promoted alert", promoted):
+        # the same alert again: the agent refuses (it is in the open draft
+        # just made), says so in that draft, and the triage page shows it
+        st, _, body = req("POST", "/promote", form(sel="%s/%d" % (AG, alert[0]), csrf=tok),
+                          cookie=ana)
+        check(st == 303, "the second promotion recorded at the center: %s %s" % (st, body))
+        why = "alert %d is in open draft %s already" % (alert[0], new[0])
+        wait("the agent's refusal of the promotion on the triage page",
+             lambda: why in page("/", ana)[2])
+        st, _, body = page("/", ana)
+        check("代理程式拒絕的決定" in body and "<td>promote</td>" in body and
+              'href="/draft?id=%s/%s"' % (AG, new[0]) in body, "the refused promotion listed")
+        st, _, body = page("/", olga)
+        check(why not in body, "another agency's analyst does not see the refusal")
         last = db.execute("select max(json_extract(body, '$.id')) from message where topic ="
                           " 'soc.incidents' and json_extract(body, '$.status') = 'open' and"
                           " json_extract(body, '$.id') not in (?, ?)", (new[0], B)).fetchone()[0]
