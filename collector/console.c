@@ -1749,14 +1749,21 @@ static int campaign_line(void *arg, const soc_campaign *c) {
   return 0;
 }
 
-/* Sources that several agencies' alerts named (`soccollector campaigns`),
- * over the last ?days= (1 to 90; default 1); notices are sent by the
- * command. */
-static int campaigns_page(req *q) {
+/* ?days= or the form's days: 1 to 90, default 1. */
+static int campaign_days(req *q) {
   char days_s[8] = "";
   param(q, "days", days_s, sizeof days_s);
   int days = atoi(days_s);
-  if (days < 1 || days > 90) days = 1;
+  return days < 1 || days > 90 ? 1 : days;
+}
+
+/* Sources that several agencies' alerts named (`soccollector campaigns`),
+ * over the last ?days= (1 to 90; default 1), and the button that notifies
+ * their agencies (/campaigns/notify). */
+static int campaigns_page(req *q) {
+  int days = campaign_days(q);
+  char notified[8] = "";
+  param(q, "notified", notified, sizeof notified);
   page pg;
   FILE *f = page_open(q, T(q, "跨機關攻擊活動", "Campaigns"), &pg);
   if (!f) return 0;
@@ -1771,7 +1778,35 @@ static int campaigns_page(req *q) {
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   if (!k.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
+  if (notified[0])
+    fprintf(f, "<p id=\"notified\">%s: %d</p>",
+            T(q, "已記錄的機關通知", "Notices to agencies recorded"), atoi(notified));
+  if (k.rows)
+    fprintf(f,
+            "<form method=\"post\" action=\"/campaigns/notify\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+            "<input type=\"hidden\" name=\"days\" value=\"%d\">"
+            "<button id=\"notify\">%s</button></form>",
+            q->s->csrf, days,
+            T(q, "通知涉及的機關 (未通知過者)", "Notify their agencies (those not told before)"));
   return page_send(q, &pg);
+}
+
+/* The notices of `soccollector campaigns` for the same window, recorded in
+ * the outbox and sent at once by the collector's loop. */
+static int campaigns_notify(req *q) {
+  int days = campaign_days(q);
+  int64_t ns[SOC_CAMPAIGN_NOTICES_MAX];
+  size_t made = 0;
+  char detail[64], to[64];
+  if (soc_campaigns_notify(q->c->cfg, q->c->db, q->now_ns - days * INT64_C(86400000000000),
+                           q->now_ns, ns, &made) < 0)
+    return plain(q, "500 Internal Server Error", "the notices cannot be recorded\n");
+  snprintf(detail, sizeof detail, "%zu notice(s), %d day(s)", made, days);
+  audit(q, q->a.name, "notify", "/campaigns", detail);
+  if (made) atomic_store(&q->c->decided, 1);
+  snprintf(to, sizeof to, "/campaigns?days=%d&notified=%zu", days, made);
+  return redirect(q, to, NULL);
 }
 
 /* ---- the center's views --------------------------------------------------------------------- */
@@ -1989,6 +2024,8 @@ static int dispatch(req *q) {
     if (!strcmp(q->path, "/review")) return decide(q, "review");
     if (!strcmp(q->path, "/level")) return decide(q, "level");
     if (!strcmp(q->path, "/support")) return decide(q, "support");
+    if (!strcmp(q->path, "/campaigns/notify"))
+      return strcmp(q->a.role, "center") ? not_found(q) : campaigns_notify(q);
     if (q->path[0] == '/' && agency_step(q->path + 1)) return decide(q, q->path + 1);
     static const char *const drafts[][2] = {{"/confirm", "confirm"}, {"/reject", "reject"},
                                             {"/merge", "merge"},     {"/draft-note", "note"},

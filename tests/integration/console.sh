@@ -205,6 +205,29 @@ hdrs=$(curl -sk -o /dev/null -D - --data-urlencode "user=ana" --data-urlencode "
 acookie=$(sed -n 's/^Set-Cookie: \(soc_session=[0-9a-f]*\).*/\1/p' <<<"$hdrs")
 run curl -sk -o /dev/null -w '%{http_code}' -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/campaigns"
 expect_out 404
+# the notices to the campaign's agencies, from the page: center staff only,
+# with the CSRF token, once per agency (as `soccollector campaigns`), audited
+csrf_in() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' <<<"$1" | head -1; }
+ctok=$(csrf_in "$(curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns")")
+atok=$(csrf_in "$(curl -sk -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/")")
+notify() { curl -sk -o /dev/null -w '%{http_code} %{redirect_url}' -H "Cookie: $1" -d "days=1&csrf=$2" \
+  "https://127.0.0.1:$SPORT/campaigns/notify"; }
+notices() { sqlite3 "$T/center/center.db" "select count(*) from decision where kind = 'notice'"; }
+run notify "$cookie" ""
+expect_out 403
+run notify "$acookie" "$atok"
+expect_out 404
+[ "$(notices)" = 0 ] || fail "a refused notify recorded notices: $(notices)"
+run notify "$cookie" "$ctok"
+expect_out "303 https://127.0.0.1:$SPORT/campaigns?days=1&notified=2"
+[ "$(notices)" = 2 ] || fail "expected a notice to each of the 2 agencies: $(notices)"
+run notify "$cookie" "$ctok"
+expect_out "notified=0"
+[ "$(notices)" = 2 ] || fail "notices recorded twice: $(notices)"
+run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns?days=1&notified=2"
+expect_out '<p id="notified">已記錄的機關通知: 2</p>'
+[ "$(sqlite3 "$T/center/center.db" "select count(*) from audit where action = 'notify' and actor = 'cto'")" = 2 ] ||
+  fail "the notifications are not in the audit"
 sqlite3 "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
 expect_out "稽核鏈遭竄改 #3"
