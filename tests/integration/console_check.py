@@ -178,6 +178,17 @@ except (ConnectionResetError, BrokenPipeError):
 check(st in (400, 431, "reset"), "an oversized request: %s" % st)
 st, _, _ = req("GET", "/login")
 check(st == 200, "the server answers after the oversized request")
+# a head beyond the bound (no body): 431, the rest not read
+big = socket.create_connection(("127.0.0.1", ch.PORT), timeout=10)
+try:
+    big.sendall(b"GET /login HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 20000 + b"\r\n\r\n")
+    answer = big.recv(200)
+except OSError:
+    answer = b"reset"
+big.close()
+check(answer.startswith(b"HTTP/1.1 431") or answer == b"reset", "an oversized head: %r" % answer[:40])
+st, _, _ = req("GET", "/login")
+check(st == 200, "the server answers after the oversized head")
 
 # a client stalled in the middle of its request head holds one of the
 # server's workers, not the others' pages: its page comes while the stalled
