@@ -212,7 +212,7 @@ ctok=$(csrf_in "$(curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campai
 atok=$(csrf_in "$(curl -sk -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/")")
 notify() { curl -sk -o /dev/null -w '%{http_code} %{redirect_url}' -H "Cookie: $1" -d "days=1&csrf=$2" \
   "https://127.0.0.1:$SPORT/campaigns/notify"; }
-notices() { sqlite3 "$T/center/center.db" "select count(*) from decision where kind = 'notice'"; }
+notices() { sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "select count(*) from decision where kind = 'notice'"; }
 run notify "$cookie" ""
 expect_out 403
 run notify "$acookie" "$atok"
@@ -226,9 +226,10 @@ expect_out "notified=0"
 [ "$(notices)" = 2 ] || fail "notices recorded twice: $(notices)"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns?days=1&notified=2"
 expect_out '<p id="notified">已記錄的機關通知: 2</p>'
-[ "$(sqlite3 "$T/center/center.db" "select count(*) from audit where action = 'notify' and actor = 'cto'")" = 2 ] ||
+[ "$(sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "select count(*) from audit where action = 'notify' and actor = 'cto'")" = 2 ] ||
   fail "the notifications are not in the audit"
-sqlite3 "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
+# the collector may be writing (the notices just sent): wait for the lock
+sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
 expect_out "稽核鏈遭竄改 #3"
 finish
