@@ -108,8 +108,8 @@ int soc_tcp_server_start(const char *listen, soc_tcp_conn_fn conn, void *arg,
 void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
                       const char *body, size_t n);
 /* The same answer whole in one buffer, for a handler that sends it later
- * (outside its lock). OUT: *out (free() it), *out_len. 0, -EINVAL (extra too
- * long) or -ENOMEM. */
+ * (outside its lock). OUT: *out (free() it; NUL-terminated), *out_len. 0,
+ * -EINVAL (extra too long) or -ENOMEM. */
 int soc_http_response(const char *status, const char *extra, const char *type, const char *body,
                       size_t n, char **out, size_t *out_len);
 /* Sends n bytes of p, as far as the peer takes them (the send timeout). */

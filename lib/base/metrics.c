@@ -276,6 +276,7 @@ int soc_http_response(const char *status, const char *extra, const char *type, c
   memcpy(*out, head, (size_t)h);
   if (n) memcpy(*out + h, body, n);
   *out_len = (size_t)h + n;
+  (*out)[*out_len] = '\0';
   return 0;
 }
 
