@@ -397,6 +397,7 @@ int soc_analyst_promote(soc_analyst *a, const int64_t *alerts, size_t n, int lev
   if (result == -EEXIST) {
     snprintf(a->why, sizeof a->why, "alert %lld is in open draft %lld already", (long long)bad,
              (long long)draft);
+    res->draft = draft; /* where the refusal can be said */
     goto out;
   }
   if (result < 0) {

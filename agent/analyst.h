@@ -53,7 +53,8 @@ typedef struct soc_analyst {
 } soc_analyst;
 
 typedef struct soc_analyst_result {
-  int64_t draft; /* the draft decided: merge's survivor, promote's new draft */
+  int64_t draft; /* the draft decided: merge's survivor, promote's new draft (refused with
+                  * -EEXIST: the open draft holding the alert) */
   int level_from, level;
   int64_t count_from, count;
   char category_from[64], category[64]; /* confirm: equal when unchanged */

@@ -231,10 +231,13 @@ static int apply_analyst(soc_inbox *ib, const soc_decision *d, int64_t number) {
     rc = soc_analyst_promote(&a, ids, ids_of(d, "alerts", 0, ids), d->level, &res);
   if (rc == -EIO || rc == -ENOMEM) goto out;
   if (rc < 0) {
-    /* a promotion refused has no draft to say it in: the log line does */
-    if (strcmp(k, "promote") && (rc = soc_analyst_refused(&a, number, a.why)) < 0) goto out;
+    /* the refusal is said in the draft's body, which the center reads; a
+     * refused promotion in the open draft that holds its alert, if any (no
+     * such alert: only the log line and the audit say it) */
+    int64_t on = strcmp(k, "promote") ? number : res.draft;
+    if (on && (rc = soc_analyst_refused(&a, on, a.why)) < 0) goto out;
     soc_json_add_str(details, "refused", a.why);
-    res.draft = strcmp(k, "promote") ? number : 0;
+    res.draft = on;
   }
   soc_json_add_str(details, "decision", d->id);
   snprintf(actor, sizeof actor, "center:%.250s", d->by);

@@ -194,16 +194,17 @@ int soc_campaigns_scan(soc_centerdb *s, int64_t since_ns, soc_campaign_cb cb, vo
   return rc;
 }
 
-int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json, int64_t since_ns,
-                      int64_t now_ns, int64_t *ns, size_t *made) {
-  gather g = {0};
-  int status = 1, rc = soc_centerdb_begin(s);
+/* Records a notice to each agency of g's campaigns not told before, in one
+ * transaction; g gathered in it. 0 or a store error (said, rolled back). */
+static int notify_all(const soc_collector_config *cfg, soc_centerdb *s, int64_t since_ns,
+                      int64_t now_ns, int64_t *ns, size_t *made, gather *g) {
+  int rc = soc_centerdb_begin(s);
   *made = 0;
-  if (!rc) rc = gather_all(s, since_ns, &g);
-  for (size_t i = 0; !rc && i < g.n; i++)
-    for (size_t k = 0; !rc && k < g.v[i].nag && *made < SOC_CAMPAIGN_NOTICES_MAX; k++) {
+  if (!rc) rc = gather_all(s, since_ns, g);
+  for (size_t i = 0; !rc && i < g->n; i++)
+    for (size_t k = 0; !rc && k < g->v[i].nag && *made < SOC_CAMPAIGN_NOTICES_MAX; k++) {
       int64_t n = 0;
-      rc = notice(cfg, s, &g.v[i], &g.v[i].ag[k], now_ns, since_ns, &n);
+      rc = notice(cfg, s, &g->v[i], &g->v[i].ag[k], now_ns, since_ns, &n);
       if (!rc && n) ns[(*made)++] = n;
     }
   if (!rc) rc = soc_centerdb_commit(s);
@@ -212,8 +213,23 @@ int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json
             rc == -ENOMEM ? strerror(ENOMEM) : soc_centerdb_errmsg(s));
     if (soc_centerdb_in_transaction(s)) soc_centerdb_rollback(s);
     *made = 0;
-    goto out;
   }
+  return rc;
+}
+
+int soc_campaigns_notify(const soc_collector_config *cfg, soc_centerdb *s, int64_t since_ns,
+                         int64_t now_ns, int64_t *ns, size_t *made) {
+  gather g = {0};
+  int rc = notify_all(cfg, s, since_ns, now_ns, ns, made, &g);
+  gather_clear(&g);
+  return rc;
+}
+
+int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json, int64_t since_ns,
+                      int64_t now_ns, int64_t *ns, size_t *made) {
+  gather g = {0};
+  int status = 1;
+  if (notify_all(cfg, s, since_ns, now_ns, ns, made, &g)) goto out;
   print_campaigns(&g, json);
   if (*made && !json) printf("%zu notice(s) to agencies recorded\n", *made);
   status = 0;

@@ -49,6 +49,10 @@ int soc_campaigns_scan(soc_centerdb *s, int64_t since_ns, soc_campaign_cb cb, vo
  * and records a notice for each agency not told before, in one
  * transaction. OUT: ns[] (room for SOC_CAMPAIGN_NOTICES_MAX) the decision
  * numbers recorded, *made their count. Returns the exit status. */
+/* The same notices without printing (the console's campaigns page): 0 or
+ * a store error (said on stderr, nothing recorded). */
+int soc_campaigns_notify(const soc_collector_config *cfg, soc_centerdb *s, int64_t since_ns,
+                         int64_t now_ns, int64_t *ns, size_t *made);
 int soc_campaigns_run(const soc_collector_config *cfg, soc_centerdb *s, int json, int64_t since_ns,
                       int64_t now_ns, int64_t *ns, size_t *made);
 

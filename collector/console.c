@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <sodium.h>
@@ -75,13 +76,17 @@ struct soc_console {
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
-  atomic_int decided; /* set by the server thread, taken by the collector's loop */
+  atomic_int decided; /* set by the server threads, taken by the collector's loop */
+  /* The server's workers read and answer their clients at once; what is
+   * between (sessions, failures, the store) is one request's at a time. */
+  pthread_mutex_t lock;
 };
 
 /* One request being answered. */
 typedef struct req {
   soc_console *c;
-  int fd;
+  char *out; /* the answer, sent once the lock is let go */
+  size_t out_len;
   const soc_http_request *http;
   char path[256], query[512], rest[512]; /* rest: the query without lang= */
   int en;                                /* English rather than Traditional Chinese */
@@ -163,7 +168,9 @@ static int answer(req *q, const char *status, const char *extra, const char *typ
                   size_t n) {
   char headers[1024];
   snprintf(headers, sizeof headers, SECURITY_HEADERS "%s", extra ? extra : "");
-  soc_http_respond(q->fd, status, headers, type, body, n);
+  free(q->out);
+  /* out of memory: no answer, the connection closes */
+  soc_http_response(status, headers, type, body, n, &q->out, &q->out_len);
   return 0;
 }
 
@@ -241,17 +248,19 @@ typedef struct page {
   size_t len;
 } page;
 
-/* Ends the page, sends it and frees it. */
-static int page_send(req *q, page *p) {
+/* Ends the page, sends it with status and frees it. */
+static int page_send_as(req *q, page *p, const char *status) {
   fputs("</main></body></html>", p->f);
   if (fclose(p->f) != 0)
     plain(q, "500 Internal Server Error", "out of memory\n");
   else
-    answer(q, "200 OK", NULL, "text/html; charset=utf-8", p->buf, p->len);
+    answer(q, status, NULL, "text/html; charset=utf-8", p->buf, p->len);
   free(p->buf);
   p->buf = NULL;
   return 0;
 }
+
+static int page_send(req *q, page *p) { return page_send_as(q, p, "200 OK"); }
 
 /* "<h1>title</h1><table>" and a header row of the NULL-terminated columns. */
 static void table_head(FILE *f, const char *title, ...) {
@@ -541,13 +550,72 @@ typedef struct draft_item {
   int64_t key;
 } draft_item;
 
+/* A decision made here that the agent refused, as the draft's body says
+ * (center_decisions), shown on the triage page where bulk decisions and
+ * promotions are made; a refused promotion is said in the open draft that
+ * holds its alert. */
+#define REFUSED_SHOWN 20
+#define REFUSED_DAYS 7
+typedef struct refusal {
+  char draft[160], id[80], kind[16], by[NAME_MAX_LEN + 1], at[40], why[400];
+} refusal;
+
 typedef struct drafts_ctx {
   req *q;
   char status[16], text[128], sort[8];
   int level;
   draft_item *items;
   size_t n;
+  refusal *refused; /* REFUSED_SHOWN of them */
+  size_t n_refused;
 } drafts_ctx;
+
+/* The refused decisions of the last REFUSED_DAYS in body, into k. */
+static void refusals_of(drafts_ctx *k, const char *agent, fjson_object *body) {
+  fjson_object *list = NULL;
+  if (!k->refused || !fjson_object_object_get_ex(body, "center_decisions", &list) ||
+      !fjson_object_is_type(list, fjson_type_array))
+    return;
+  int n = fjson_object_array_length(list);
+  for (int i = 0; i < n && k->n_refused < REFUSED_SHOWN; i++) {
+    fjson_object *e = fjson_object_array_get_idx(list, i), *ok = NULL;
+    int64_t at = 0;
+    if (!fjson_object_object_get_ex(e, "applied", &ok) || fjson_object_get_boolean(ok) ||
+        soc_time_parse_ns(field(e, "at"), &at) < 0 ||
+        at < k->q->now_ns - REFUSED_DAYS * 86400 * INT64_C(1000000000))
+      continue;
+    refusal *r = &k->refused[k->n_refused++];
+    snprintf(r->draft, sizeof r->draft, "%s/%s", agent, field(body, "id"));
+    snprintf(r->id, sizeof r->id, "%s", field(e, "id"));
+    snprintf(r->kind, sizeof r->kind, "%s", field(e, "kind"));
+    snprintf(r->by, sizeof r->by, "%s", field(e, "by"));
+    snprintf(r->at, sizeof r->at, "%s", field(e, "at"));
+    snprintf(r->why, sizeof r->why, "%s", field(e, "refused"));
+  }
+}
+
+static void refusals_table(req *q, FILE *f, const drafts_ctx *k) {
+  if (!k->n_refused) return;
+  table_head(f, T(q, "代理程式拒絕的決定", "Decisions the agents refused"), "ID",
+             T(q, "種類", "Kind"), T(q, "草稿", "Draft"), T(q, "時間", "At"), T(q, "決定者", "By"),
+             T(q, "拒絕理由", "Why"), NULL);
+  for (size_t i = 0; i < k->n_refused; i++) {
+    const refusal *r = &k->refused[i];
+    const char *cells[] = {r->id, r->kind, r->draft, r->at, r->by, r->why};
+    fputs("<tr class=\"refused\">", f);
+    for (size_t c = 0; c < sizeof cells / sizeof *cells; c++) {
+      fputs(c == 2 ? "<td><a href=\"/draft?id=" : "<td>", f);
+      if (c == 2) {
+        esc(f, r->draft);
+        fputs("\">", f);
+      }
+      esc(f, cells[c]);
+      fputs(c == 2 ? "</a></td>" : "</td>", f);
+    }
+    fputs("</tr>", f);
+  }
+  fputs("</table>", f);
+}
 
 static int64_t body_time(fjson_object *body, const char *path) {
   int64_t ns = 0;
@@ -570,9 +638,14 @@ static int draft_keep(void *arg, const char *agent, const char *agency, int64_t 
                       const char *text) {
   drafts_ctx *k = arg;
   (void)received_ns;
-  if (k->n >= TRIAGE_SHOWN || !may_see(k->q, agency)) return 0;
+  if (!may_see(k->q, agency)) return 0;
   fjson_object *body = fjson_tokener_parse(text);
   if (!body) return 0;
+  refusals_of(k, agent, body);
+  if (k->n >= TRIAGE_SHOWN) {
+    fjson_object_put(body);
+    return 0;
+  }
   static const char *const searched[] = {"rule.title", "asset.name", "clause.ref", "assigned.to",
                                          "host"};
   int match = !k->text[0] || strstr(agent, k->text);
@@ -687,6 +760,7 @@ static size_t drafts_table(req *q, FILE *f) {
     fputs("</th>", f);
   }
   fputs("</tr>", f);
+  k.refused = calloc(REFUSED_SHOWN, sizeof *k.refused);
   if ((k.items = calloc(TRIAGE_SHOWN, sizeof *k.items))) {
     snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
     soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN * 4, draft_keep, &k);
@@ -708,6 +782,8 @@ static size_t drafts_table(req *q, FILE *f) {
             q->s->csrf, T(q, "勾選的草稿:", "Selected drafts:"),
             T(q, "駁回理由", "why they are not incidents"), T(q, "駁回", "Reject"),
             T(q, "合併 (第一筆保留)", "Merge (the first stays)"));
+  refusals_table(q, f, &k);
+  free(k.refused);
   return k.n;
 }
 
@@ -882,7 +958,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   char at[32];
   fjson_object *d = fjson_tokener_parse(body);
   const char *id = d ? soc_report_str(d, "id") : NULL, *by = d ? soc_report_str(d, "by") : NULL;
-  const char *state = T(k->q, "待代理程式套用", "waiting for the agent");
+  const char *state = T(k->q, "待代理程式套用", "waiting for the agent"), *why = NULL;
   if (soc_decision_on_draft(kind) != k->drafts) goto out;
   int n = k->applied ? fjson_object_array_length(k->applied) : 0;
   for (int i = 0; id && i < n; i++) {
@@ -893,6 +969,7 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
     fjson_object_object_get_ex(e, "applied", &ok);
     state = fjson_object_get_boolean(ok) ? T(k->q, "代理程式已套用", "applied by the agent")
                                          : T(k->q, "代理程式拒絕", "refused by the agent");
+    why = fjson_object_get_boolean(ok) ? NULL : soc_report_str(e, "refused");
   }
   iso(at, sizeof at, at_ns);
   fputs("<tr><td>", k->f);
@@ -903,6 +980,10 @@ static int decision_row(void *arg, const char *kind, int64_t at_ns, const char *
   esc(k->f, by);
   fputs("</td><td class=\"applied\">", k->f);
   esc(k->f, state);
+  if (why) {
+    fputs(": ", k->f);
+    esc(k->f, why);
+  }
   fputs("</td></tr>", k->f);
 out:
   if (d) fjson_object_put(d);
@@ -1485,7 +1566,7 @@ out:
 static int draft_decide(req *q, const char *kind) {
   char sel[SOC_CENTER_DRAFT_IDS_MAX][160], agent[128] = "", other[128];
   char level[4] = "", reason[512] = "", category[32] = "", text[FIELD_MAX] = "", to[80] = "";
-  char why[SOC_CENTER_DECIDE_WHY_MAX], next[320] = "/";
+  char next[320] = "/";
   int64_t ids[SOC_CENTER_DRAFT_IDS_MAX];
   size_t n = 0;
   if (!decides(q)) return not_found(q);
@@ -1506,7 +1587,14 @@ static int draft_decide(req *q, const char *kind) {
                               .reason = reason[0] ? reason : NULL,
                               .level = atoi(level)};
   int together = !strcmp(kind, "merge") || !strcmp(kind, "promote");
-  for (size_t i = 0; i < (together ? 1 : n); i++) {
+  size_t items = together ? 1 : n, recorded = 0, unseen = 0;
+  /* each item's outcome: its decision number, or 0 and why it was refused
+   * (one agent's drafts are still decided one by one: a refused one does
+   * not stop the others) */
+  int64_t nums[SOC_CENTER_DRAFT_IDS_MAX] = {0};
+  char whys[SOC_CENTER_DRAFT_IDS_MAX][SOC_CENTER_DECIDE_WHY_MAX];
+  int first = 0;
+  for (size_t i = 0; i < items; i++) {
     soc_center_draft_opts d = {.agent = agent,
                                .ids = together ? ids : &ids[i],
                                .n = together ? n : 1,
@@ -1514,16 +1602,50 @@ static int draft_decide(req *q, const char *kind) {
                                .text = text[0] ? text : NULL,
                                .to = to[0] ? to : NULL,
                                .agency_only = strcmp(q->a.role, "center") ? q->a.agency : NULL};
-    int64_t num = 0;
-    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &num, why,
-                                         sizeof why);
-    audit(q, q->a.name, status ? "decision-refused" : kind, sel[together ? 0 : i], why);
-    if (status == 3) return not_found(q);
-    if (status) return plain(q, status == 2 ? "409 Conflict" : "500 Internal Server Error", why);
+    whys[i][0] = '\0';
+    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &nums[i],
+                                         whys[i], sizeof whys[i]);
+    audit(q, q->a.name, status ? "decision-refused" : kind, sel[i], whys[i]);
+    if (status == 3) {
+      /* as a draft that does not exist, whoever's it is */
+      snprintf(whys[i], sizeof whys[i], "not found");
+      unseen++;
+    }
+    if (status) {
+      nums[i] = 0;
+      if (!first) first = status;
+      continue;
+    }
+    recorded++;
     atomic_store(&q->c->decided, 1);
   }
-  if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
-  return redirect(q, next, NULL);
+  if (recorded == items) {
+    if (n == 1 && strcmp(kind, "promote")) snprintf(next, sizeof next, "/draft?id=%s", sel[0]);
+    return redirect(q, next, NULL);
+  }
+  if (unseen == items) return not_found(q);
+  if (items == 1)
+    return plain(q, first == 2 ? "409 Conflict" : "500 Internal Server Error", whys[0]);
+  /* many, not all recorded: each item's outcome; 409 when none was */
+  page pg;
+  FILE *f = page_open(q, T(q, "批次結果", "Bulk result"), &pg);
+  if (!f) return 0;
+  fprintf(f, "<p>%s: %zu / %zu</p>", T(q, "已記錄", "Recorded"), recorded, items);
+  table_head(f, T(q, "批次結果", "Bulk result"), T(q, "草稿", "Draft"), T(q, "結果", "Result"),
+             NULL);
+  for (size_t i = 0; i < items; i++) {
+    fputs("<tr><td>", f);
+    esc(f, sel[i]);
+    if (nums[i])
+      fprintf(f, "</td><td>%s #%" PRId64 "</td></tr>", T(q, "已記錄", "recorded"), nums[i]);
+    else {
+      fprintf(f, "</td><td class=\"err\">%s: ", T(q, "拒絕", "refused"));
+      esc(f, whys[i]);
+      fputs("</td></tr>", f);
+    }
+  }
+  fprintf(f, "</table><p><a href=\"/\">%s</a></p>", T(q, "回事件分流", "Back to triage"));
+  return page_send_as(q, &pg, recorded ? "200 OK" : "409 Conflict");
 }
 
 typedef struct agents_ctx {
@@ -1627,14 +1749,21 @@ static int campaign_line(void *arg, const soc_campaign *c) {
   return 0;
 }
 
-/* Sources that several agencies' alerts named (`soccollector campaigns`),
- * over the last ?days= (1 to 90; default 1); notices are sent by the
- * command. */
-static int campaigns_page(req *q) {
+/* ?days= or the form's days: 1 to 90, default 1. */
+static int campaign_days(req *q) {
   char days_s[8] = "";
   param(q, "days", days_s, sizeof days_s);
   int days = atoi(days_s);
-  if (days < 1 || days > 90) days = 1;
+  return days < 1 || days > 90 ? 1 : days;
+}
+
+/* Sources that several agencies' alerts named (`soccollector campaigns`),
+ * over the last ?days= (1 to 90; default 1), and the button that notifies
+ * their agencies (/campaigns/notify). */
+static int campaigns_page(req *q) {
+  int days = campaign_days(q);
+  char notified[8] = "";
+  param(q, "notified", notified, sizeof notified);
   page pg;
   FILE *f = page_open(q, T(q, "跨機關攻擊活動", "Campaigns"), &pg);
   if (!f) return 0;
@@ -1649,7 +1778,35 @@ static int campaigns_page(req *q) {
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   if (!k.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
+  if (notified[0])
+    fprintf(f, "<p id=\"notified\">%s: %d</p>",
+            T(q, "已記錄的機關通知", "Notices to agencies recorded"), atoi(notified));
+  if (k.rows)
+    fprintf(f,
+            "<form method=\"post\" action=\"/campaigns/notify\">"
+            "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+            "<input type=\"hidden\" name=\"days\" value=\"%d\">"
+            "<button id=\"notify\">%s</button></form>",
+            q->s->csrf, days,
+            T(q, "通知涉及的機關 (未通知過者)", "Notify their agencies (those not told before)"));
   return page_send(q, &pg);
+}
+
+/* The notices of `soccollector campaigns` for the same window, recorded in
+ * the outbox and sent at once by the collector's loop. */
+static int campaigns_notify(req *q) {
+  int days = campaign_days(q);
+  int64_t ns[SOC_CAMPAIGN_NOTICES_MAX];
+  size_t made = 0;
+  char detail[64], to[64];
+  if (soc_campaigns_notify(q->c->cfg, q->c->db, q->now_ns - days * INT64_C(86400000000000),
+                           q->now_ns, ns, &made) < 0)
+    return plain(q, "500 Internal Server Error", "the notices cannot be recorded\n");
+  snprintf(detail, sizeof detail, "%zu notice(s), %d day(s)", made, days);
+  audit(q, q->a.name, "notify", "/campaigns", detail);
+  if (made) atomic_store(&q->c->decided, 1);
+  snprintf(to, sizeof to, "/campaigns?days=%d&notified=%zu", days, made);
+  return redirect(q, to, NULL);
 }
 
 /* ---- the center's views --------------------------------------------------------------------- */
@@ -1867,6 +2024,8 @@ static int dispatch(req *q) {
     if (!strcmp(q->path, "/review")) return decide(q, "review");
     if (!strcmp(q->path, "/level")) return decide(q, "level");
     if (!strcmp(q->path, "/support")) return decide(q, "support");
+    if (!strcmp(q->path, "/campaigns/notify"))
+      return strcmp(q->a.role, "center") ? not_found(q) : campaigns_notify(q);
     if (q->path[0] == '/' && agency_step(q->path + 1)) return decide(q, q->path + 1);
     static const char *const drafts[][2] = {{"/confirm", "confirm"}, {"/reject", "reject"},
                                             {"/merge", "merge"},     {"/draft-note", "note"},
@@ -1898,8 +2057,13 @@ static int dispatch(req *q) {
 }
 
 static void handle(void *arg, int fd, const soc_http_request *r) {
-  req q = {.c = arg, .fd = fd, .http = r, .now_ns = now_ns()};
+  req q = {.c = arg, .http = r, .now_ns = now_ns()};
+  pthread_mutex_lock(&q.c->lock);
   dispatch(&q);
+  pthread_mutex_unlock(&q.c->lock);
+  /* a client slow to read its answer holds only its own worker */
+  if (q.out) soc_http_send(fd, q.out, q.out_len);
+  free(q.out);
 }
 
 int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
@@ -1909,6 +2073,10 @@ int soc_console_start(const soc_collector_config *cfg, soc_console **out) {
   soc_console *c = calloc(1, sizeof *c);
   if (!c) return -ENOMEM;
   c->cfg = cfg;
+  if (pthread_mutex_init(&c->lock, NULL) != 0) {
+    free(c);
+    return -ENOMEM;
+  }
   char random[32];
   randombytes_buf(random, sizeof random);
   int rc = soc_console_hash(random, sizeof random, c->decoy);
@@ -1948,5 +2116,6 @@ void soc_console_free(soc_console *c) {
   soc_center_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
+  pthread_mutex_destroy(&c->lock);
   free(c);
 }

@@ -20,6 +20,7 @@
 
 #include "soc/metrics.h"
 
+#define CONSOLE_TLS_HANDSHAKE_MS 5000 /* the handshake */
 #define CONSOLE_TLS_DEADLINE_MS 10000 /* a handshake and its relayed request, in all */
 #define RELAY_BUF 16384
 
@@ -128,19 +129,20 @@ static int send_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-/* One connection: the handshake, then the request to the console and its
- * answer back, all before the deadline. The console closes after its
- * answer, which ends the relay. */
+/* One connection (in one of the server's workers, others at the same time):
+ * the handshake, then the request to the console and its answer back, all
+ * before the deadline. The console closes after its answer, which ends the
+ * relay. */
 static void relay(void *arg, int fd) {
   soc_console_tls *t = arg;
-  int64_t deadline = mono_ms() + CONSOLE_TLS_DEADLINE_MS;
+  int64_t start = mono_ms(), deadline = start + CONSOLE_TLS_DEADLINE_MS;
   char *buf = malloc(RELAY_BUF);
   SSL *ssl = buf ? SSL_new(t->ctx) : NULL;
   int back = -1;
   size_t sent = 0;
   if (!ssl || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 || SSL_set_fd(ssl, fd) != 1)
     goto out;
-  if (ssl_call(ssl, fd, 0, NULL, 0, deadline) <= 0) goto out;
+  if (ssl_call(ssl, fd, 0, NULL, 0, start + CONSOLE_TLS_HANDSHAKE_MS) <= 0) goto out;
   if ((back = backend_connect(t->backend_port)) < 0) goto out;
   int client_done = 0;
   for (;;) {

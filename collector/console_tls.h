@@ -4,9 +4,10 @@
  * relays each connection, once its handshake is done, to the console's own
  * plain HTTP listener on a loopback port only the collector knows. The
  * console's bounds stay where they are (one request per connection, 16 KiB,
- * 2 s); the front bounds what comes before: a handshake and a relayed
- * connection each have CONSOLE_TLS_DEADLINE_MS in all, and one connection is
- * served at a time, as by the console itself.
+ * 2 s); the front bounds what comes before: a handshake has
+ * CONSOLE_TLS_HANDSHAKE_MS, a relayed connection CONSOLE_TLS_DEADLINE_MS in
+ * all, and SOC_HTTP_WORKERS connections are served at once (each in its own
+ * thread, as by the console itself), so a stalled client holds one of them.
  *
  * OpenSSL (libssl): TLS 1.2 or later, the certificate chain from a PEM file.
  *

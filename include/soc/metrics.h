@@ -87,11 +87,18 @@ typedef struct soc_http_request {
   size_t body_len;
 } soc_http_request;
 typedef void (*soc_http_handler_fn)(void *arg, int fd, const soc_http_request *r);
-/* As soc_metrics_server_start, with handler answering every request. */
+/* As soc_metrics_server_start, with handler answering every request, and
+ * SOC_HTTP_WORKERS threads each serving one connection at a time, so that a
+ * slow client holds one of them (for the timeout at most), not the others'
+ * pages; more connections than that wait in the listen backlog. The
+ * handler is then called from several threads at once. (The metrics server
+ * has one thread.) */
+#define SOC_HTTP_WORKERS 8
 int soc_http_server_start(const char *listen, soc_http_handler_fn handler, void *arg,
                           soc_metrics_server **out);
-/* A listener on any address (soc_listen_parse_any) whose thread hands each
- * accepted connection to conn, one at a time; the server closes it after.
+/* A listener on any address (soc_listen_parse_any) whose SOC_HTTP_WORKERS
+ * threads each hand one accepted connection at a time to conn (so conn runs
+ * in several threads at once); the server closes it after.
  * For the console's TLS front (collector/console_tls.c). */
 typedef void (*soc_tcp_conn_fn)(void *arg, int fd);
 int soc_tcp_server_start(const char *listen, soc_tcp_conn_fn conn, void *arg,
@@ -100,6 +107,13 @@ int soc_tcp_server_start(const char *listen, soc_tcp_conn_fn conn, void *arg,
  * (may be NULL). */
 void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
                       const char *body, size_t n);
+/* The same answer whole in one buffer, for a handler that sends it later
+ * (outside its lock). OUT: *out (free() it; NUL-terminated), *out_len. 0,
+ * -EINVAL (extra too long) or -ENOMEM. */
+int soc_http_response(const char *status, const char *extra, const char *type, const char *body,
+                      size_t n, char **out, size_t *out_len);
+/* Sends n bytes of p, as far as the peer takes them (the send timeout). */
+void soc_http_send(int fd, const char *p, size_t n);
 /* Header name's value (case-insensitive name) into out, cut to cap; 0 or
  * -ENOENT. */
 int soc_http_header(const soc_http_request *r, const char *name, char *out, size_t cap);

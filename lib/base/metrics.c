@@ -7,7 +7,9 @@
  * all that needs, and keeps every buffer bounded: a client that sends a
  * huge or slow request gets 400 or is dropped, never our memory or the
  * thread for long. Only loopback addresses are accepted for listening,
- * because the endpoint has no authentication.
+ * because the endpoint has no authentication. The console's listeners use
+ * the same loop in a few threads at once (each accepting from the shared,
+ * non-blocking socket), so that one slow client does not hold the others.
  *
  * Samples are collected first and written grouped by name (a stable sort
  * keeps the callers' order within a family), since the text format wants
@@ -23,6 +25,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +53,11 @@ struct soc_metrics_text {
 };
 
 struct soc_metrics_server {
-  int fd;
-  int stop_fd; /* eventfd: _free wakes the thread */
+  int fd;      /* non-blocking: the workers race for each connection */
+  int stop_fd; /* eventfd: _free wakes every worker (nobody reads it) */
   unsigned port;
-  pthread_t thread;
-  int started;
+  pthread_t threads[SOC_HTTP_WORKERS];
+  int started; /* threads running */
   soc_metrics_render_fn render;
   void *render_arg;
   soc_http_handler_fn handler;
@@ -232,7 +235,7 @@ int soc_listen_parse_any(const char *s, struct sockaddr_storage *ss, socklen_t *
 
 /* ---- the server ------------------------------------------------------------------ */
 
-static void send_all(int fd, const char *p, size_t n) {
+void soc_http_send(int fd, const char *p, size_t n) {
   while (n) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
@@ -242,16 +245,39 @@ static void send_all(int fd, const char *p, size_t n) {
   }
 }
 
-void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
-                      const char *body, size_t n) {
-  char head[2048];
-  int h = snprintf(head, sizeof head,
+/* The status line and headers of an answer of n bytes; their length, or -1
+ * when they do not fit cap. */
+static int head_format(char *head, size_t cap, const char *status, const char *extra,
+                       const char *type, size_t n) {
+  int h = snprintf(head, cap,
                    "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                    "%sConnection: close\r\n\r\n",
                    status, type, n, extra ? extra : "");
-  if (h < 0 || (size_t)h >= sizeof head) return;
-  send_all(fd, head, (size_t)h);
-  send_all(fd, body, n);
+  return h < 0 || (size_t)h >= cap ? -1 : h;
+}
+
+void soc_http_respond(int fd, const char *status, const char *extra, const char *type,
+                      const char *body, size_t n) {
+  char head[2048];
+  int h = head_format(head, sizeof head, status, extra, type, n);
+  if (h < 0) return;
+  soc_http_send(fd, head, (size_t)h);
+  soc_http_send(fd, body, n);
+}
+
+int soc_http_response(const char *status, const char *extra, const char *type, const char *body,
+                      size_t n, char **out, size_t *out_len) {
+  char head[2048];
+  int h = head_format(head, sizeof head, status, extra, type, n);
+  *out = NULL;
+  *out_len = 0;
+  if (h < 0) return -EINVAL;
+  if (n > SIZE_MAX - (size_t)h || !(*out = malloc((size_t)h + n + 1))) return -ENOMEM;
+  memcpy(*out, head, (size_t)h);
+  if (n) memcpy(*out + h, body, n);
+  *out_len = (size_t)h + n;
+  (*out)[*out_len] = '\0';
+  return 0;
 }
 
 static void respond(int fd, const char *status, const char *type, const char *body, size_t n) {
@@ -415,6 +441,7 @@ static void *run(void *arg) {
     }
     if (p[1].revents) break;
     if (!(p[0].revents & POLLIN)) continue;
+    /* another worker may have taken it: EAGAIN */
     int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) continue;
     if (s->conn)
@@ -428,9 +455,11 @@ static void *run(void *arg) {
 
 unsigned soc_metrics_server_port(const soc_metrics_server *s) { return s ? s->port : 0; }
 
-static int server_start(const char *listen_at, int loopback_only, soc_http_handler_fn handler,
-                        soc_tcp_conn_fn conn, soc_metrics_render_fn render, void *arg,
-                        soc_metrics_server **out) {
+/* workers: threads each accepting and serving one connection at a time,
+ * 1..SOC_HTTP_WORKERS. */
+static int server_start(const char *listen_at, int loopback_only, int workers,
+                        soc_http_handler_fn handler, soc_tcp_conn_fn conn,
+                        soc_metrics_render_fn render, void *arg, soc_metrics_server **out) {
   int result = -EINVAL;
   struct sockaddr_storage ss;
   socklen_t sl;
@@ -445,7 +474,7 @@ static int server_start(const char *listen_at, int loopback_only, soc_http_handl
   s->conn = conn;
   s->arg = render ? (void *)s : arg;
   if (listen_parse(listen_at, loopback_only, &ss, &sl, &why) < 0) goto out;
-  s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   s->stop_fd = eventfd(0, EFD_CLOEXEC);
   if (s->fd < 0 || s->stop_fd < 0) {
     result = -errno;
@@ -461,8 +490,9 @@ static int server_start(const char *listen_at, int loopback_only, soc_http_handl
   if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) == 0)
     s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
-  result = -pthread_create(&s->thread, NULL, run, s);
-  if (result == 0) s->started = 1;
+  result = 0;
+  while (result == 0 && s->started < workers)
+    if ((result = -pthread_create(&s->threads[s->started], NULL, run, s)) == 0) s->started++;
 out:
   if (result == 0)
     *out = s;
@@ -473,25 +503,28 @@ out:
 
 int soc_metrics_server_start(const char *listen_at, soc_metrics_render_fn render, void *arg,
                              soc_metrics_server **out) {
-  return server_start(listen_at, 1, serve_metrics, NULL, render, arg, out);
+  return server_start(listen_at, 1, 1, serve_metrics, NULL, render, arg, out);
 }
 
 int soc_http_server_start(const char *listen_at, soc_http_handler_fn handler, void *arg,
                           soc_metrics_server **out) {
-  return server_start(listen_at, 1, handler, NULL, NULL, arg, out);
+  return server_start(listen_at, 1, SOC_HTTP_WORKERS, handler, NULL, NULL, arg, out);
 }
 
 int soc_tcp_server_start(const char *listen_at, soc_tcp_conn_fn conn, void *arg,
                          soc_metrics_server **out) {
-  return server_start(listen_at, 0, NULL, conn, NULL, arg, out);
+  return server_start(listen_at, 0, SOC_HTTP_WORKERS, NULL, conn, NULL, arg, out);
 }
 
 void soc_metrics_server_free(soc_metrics_server *s) {
   if (!s) return;
   if (s->started) {
     uint64_t one = 1;
-    if (write(s->stop_fd, &one, sizeof one) != sizeof one) pthread_cancel(s->thread);
-    pthread_join(s->thread, NULL);
+    int woken = write(s->stop_fd, &one, sizeof one) == sizeof one;
+    for (int i = 0; i < s->started; i++) {
+      if (!woken) pthread_cancel(s->threads[i]);
+      pthread_join(s->threads[i], NULL);
+    }
   }
   if (s->fd >= 0) close(s->fd);
   if (s->stop_fd >= 0) close(s->stop_fd);

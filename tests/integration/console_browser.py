@@ -5,6 +5,7 @@ console_browser.py PORT PASSWORD REPORT-ID SCREENSHOT-DIR DRAFT
 The analyst also confirms DRAFT at level 3 in the browser, fills the form
 and files the report, each applied by the agent before the next."""
 import os
+import struct
 import sys
 import time
 
@@ -53,6 +54,19 @@ def shot(name):
     print("console_browser: %5.1f s: %s" % (time.monotonic() - T0, name))
     path = os.path.join(SHOTS, "%02d-%s.png" % (n, name))
     check(drv.save_screenshot(path), "screenshot " + path)
+    # usable at 1366x768: the window is that screen, the screenshot what a
+    # page has of it inside the browser's own bars (1366x625 in headless
+    # chromium), and no page scrolls sideways
+    win = drv.get_window_size()
+    check((win["width"], win["height"]) == (1366, 768), "the window is 1366x768: %s" % win)
+    with open(path, "rb") as f:
+        size = struct.unpack(">II", f.read(24)[16:24])
+    check(size[0] == 1366 and 500 <= size[1] <= 768, "the screenshot %s: %s" % (name, size))
+    wide = drv.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    check(wide[0] <= wide[1], "%s scrolls sideways at 1366x768: %s" % (name, wide))
+    # Traditional Chinese first (English only when asked for)
+    lang = drv.execute_script("return document.documentElement.lang")
+    check(lang == ("en" if name.endswith("-en") else "zh-Hant-TW"), "%s in %s" % (name, lang))
 
 
 def login(name):

@@ -21,14 +21,24 @@ PAGES = ["/", "/report?id=" + A, "/report?id=" + B, "/report.txt?id=" + A,
          "/report.stix?id=" + A, "/agents", "/audit", "/summary", "/quarantine"]
 CENTER_ONLY = ["/agents", "/audit", "/summary", "/quarantine"]
 ACTIONS = ["/note", "/review", "/level", "/support", "/logout"]
+# every route the console has (collector/console.c dispatch), for the walk
+# without a session
+EVERY_GET = PAGES + ["/draft?id=a1/1", "/form?id=" + A, "/bundle?id=x", "/campaigns",
+                     "/campaigns?days=7", "/nothing"]
+EVERY_POST = ACTIONS + ["/set", "/file", "/recover", "/close", "/investigation", "/confirm",
+                        "/reject", "/merge", "/draft-note", "/assign", "/promote",
+                        "/campaigns/notify", "/nothing"]
 
 # Without a session: only the login page (and its stylesheet and script).
-for p in PAGES + ["/nothing"]:
+for p in EVERY_GET:
     st, h, _ = req("GET", p)
     check(st == 303 and h.get("location") == "/login", "GET %s without login: %s" % (p, st))
-for p in ACTIONS:
-    st, _, _ = req("POST", p, "id=%s&text=x&result=ok&level=4&reason=x" % A)
+for p in EVERY_POST:
+    st, _, _ = req("POST", p, "id=%s&text=x&result=ok&level=4&reason=x&sel=a1/1" % A)
     check(st == 403, "POST %s without login: %s" % (p, st))
+for p in ["/console.css", "/console.js", "/login"]:
+    st, _, _ = req("GET", p)
+    check(st == 200, "GET %s without login: %s" % (p, st))
 st, h, body = req("GET", "/login")
 check(st == 200 and 'name="password"' in body, "the login page")
 check("default-src 'self'" in h.get("content-security-policy", ""), "CSP on every answer")
@@ -168,6 +178,28 @@ except (ConnectionResetError, BrokenPipeError):
 check(st in (400, 431, "reset"), "an oversized request: %s" % st)
 st, _, _ = req("GET", "/login")
 check(st == 200, "the server answers after the oversized request")
+# a head beyond the bound (no body): 431, the rest not read
+big = socket.create_connection(("127.0.0.1", ch.PORT), timeout=10)
+try:
+    big.sendall(b"GET /login HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 20000 + b"\r\n\r\n")
+    answer = big.recv(200)
+except OSError:
+    answer = b"reset"
+big.close()
+check(answer.startswith(b"HTTP/1.1 431") or answer == b"reset", "an oversized head: %r" % answer[:40])
+st, _, _ = req("GET", "/login")
+check(st == 200, "the server answers after the oversized head")
+
+# a client stalled in the middle of its request head holds one of the
+# server's workers, not the others' pages: its page comes while the stalled
+# connection is still open (one at a time, the page would wait until the
+# server dropped the stalled one)
+stall = socket.create_connection(("127.0.0.1", ch.PORT), timeout=10)
+stall.send(b"GET /login HTTP/1.1\r\nHost: a-stalled-client.example\r\n")
+st, _, body = req("GET", "/login")
+check(st == 200 and 'name="password"' in body, "a page while another client stalls: %s" % st)
+check(not select.select([stall], [], [], 0)[0], "the stalled client was dropped first")
+stall.close()
 
 # a client sending a byte now and then is dropped (the 2 s are the whole
 # request's, not each read's): sent 0.3 s apart, these 52 bytes would take 15 s;

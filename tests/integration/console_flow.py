@@ -106,6 +106,22 @@ check("王小明" in body and "scanner noise" in body, "the rejected draft shows
 st, _, body = req("POST", "/confirm", form(sel="%s/%s" % (AG, R1), csrf=tok), cookie=ana)
 check(st == 409, "a rejected draft cannot be confirmed: %s" % st)
 
+# a bulk action decides every draft it can and lists each refusal: the
+# rejected draft is refused, one that does not exist is not found, the open
+# one is assigned all the same
+BID = "%s/%s" % (AG, B)
+st, _, body = req("POST", "/assign", form(sel=["%s/%s" % (AG, R1), BID, "%s/999999" % AG],
+                                          to="王小明", csrf=tok), cookie=ana)
+rows = dict(re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", body))
+check(st == 200 and rows.get(BID, "").startswith("已記錄 #"), "bulk: the open draft assigned: %s %s" % (st, rows))
+check(rows.get("%s/%s" % (AG, R1), "").startswith("拒絕: "), "bulk: the rejected draft refused: %s" % rows)
+check(rows.get("%s/999999" % AG) == "拒絕: not found", "bulk: an unknown draft not found: %s" % rows)
+wait("the agent applies the bulk's assignment",
+     lambda: "代理程式已套用" in page("/draft?id=" + BID, ana)[2])
+st, _, body = req("POST", "/reject", form(sel=["%s/%s" % (AG, R1), "%s/%s" % (AG, R2)],
+                                          reason="again", csrf=tok), cookie=ana)
+check(st == 409 and body.count("拒絕: ") == 2, "bulk: none recorded is a 409 listing both: %s" % st)
+
 # the report: level 3, the form to fill, prefilled from the draft
 st, _, body = page("/report?id=" + RID, ana)
 check(st == 200 and "等級 3" in body, "the report is level 3")
@@ -199,6 +215,19 @@ if alert:
             " and json_extract(body, '$.promoted.by') = 'ana'")]
         return bool(new)
     if wait("the agent's new draft of the promoted alert", promoted):
+        # the same alert again: the agent refuses (it is in the open draft
+        # just made), says so in that draft, and the triage page shows it
+        st, _, body = req("POST", "/promote", form(sel="%s/%d" % (AG, alert[0]), csrf=tok),
+                          cookie=ana)
+        check(st == 303, "the second promotion recorded at the center: %s %s" % (st, body))
+        why = "alert %d is in open draft %s already" % (alert[0], new[0])
+        wait("the agent's refusal of the promotion on the triage page",
+             lambda: why in page("/", ana)[2])
+        st, _, body = page("/", ana)
+        check("代理程式拒絕的決定" in body and "<td>promote</td>" in body and
+              'href="/draft?id=%s/%s"' % (AG, new[0]) in body, "the refused promotion listed")
+        st, _, body = page("/", olga)
+        check(why not in body, "another agency's analyst does not see the refusal")
         last = db.execute("select max(json_extract(body, '$.id')) from message where topic ="
                           " 'soc.incidents' and json_extract(body, '$.status') = 'open' and"
                           " json_extract(body, '$.id') not in (?, ?)", (new[0], B)).fetchone()[0]

@@ -63,6 +63,9 @@ assert re.search(r"^web01 .* 0 OK$", out, re.M)
 assert re.search(r"3 web-attack +1 +0 +0$", out, re.M)
 for p in re.findall(r"^(?:agent|collector|bundle): +(\S+)", out, re.M):
     assert os.path.getsize(os.path.join(root, p)) > 0, p
+# the web console: its address (the port the kernel chose) and the logins
+assert re.search(r"^The web console: http://127\.0\.0\.1:[1-9]\d*/ +logins: 王小明 \(the agency.s analyst\) or twcert \(the center\),$", out, re.M), "no console address"
+assert re.search(r"^password \S{12,} \(SOC_DEMO_CONSOLE=1 ", out, re.M), "no console password"
 assert "gave up" not in out and "Traceback" not in out
 ' "$OUT" "$SOC_SRC"
 
