@@ -140,6 +140,19 @@ typedef struct known_root {
   int used;
 } known_root;
 
+/* The batch trees met lately (soc_sign_tree): one message of a signed batch
+ * then hashes its path only up to a node another message of the batch
+ * already led to, about one SHA-256 instead of six. Only trees whose root
+ * was verified are kept, with the key that verified it: a message whose
+ * path meets one needs no look in the roots above. Direct-mapped by the
+ * root's signature text (one per batch, and the same in all its messages),
+ * 1024 trees of 4 KiB. */
+#define TREE_CACHE 1024
+typedef struct known_tree {
+  soc_sign_tree t;
+  soc_sign_pub pub; /* the key its root was verified with */
+} known_tree;
+
 /* How one message is signed: alone (sig), or in a batch (root_sig, and the
  * root its proof leads to). */
 typedef struct msg_sig {
@@ -150,6 +163,7 @@ typedef struct msg_sig {
   size_t sig_len, root_sig_len;
   uint8_t root[SOC_SIGN_HASH_LEN];
   unsigned depth;
+  const known_tree *met; /* the verified tree its proof met, or NULL */
 } msg_sig;
 
 typedef struct collector {
@@ -175,6 +189,7 @@ typedef struct collector {
   known_key keys[KEY_CACHE];
   size_t nkeys;
   known_root roots[ROOT_CACHE];
+  known_tree *trees; /* owned: TREE_CACHE */
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -369,6 +384,7 @@ static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k, 
   if (m->sig)
     return soc_sign_verify(pub, m->topic, m->key, m->key_len, m->payload, m->len, m->sig,
                            m->sig_len) == 0;
+  if (k && m->met && !memcmp(m->met->pub.bytes, pub->bytes, sizeof pub->bytes)) return 1;
   known_root *r = &c->roots[(m->root[0] | (unsigned)m->root[1] << 8) % ROOT_CACHE];
   if (k && r->used && r->depth == m->depth &&
       !memcmp(r->pub.bytes, pub->bytes, sizeof pub->bytes) &&
@@ -380,6 +396,11 @@ static int signed_by(collector *c, const soc_sign_pub *pub, const known_key *k, 
     memcpy(r->root, m->root, SOC_SIGN_HASH_LEN);
   }
   return 1;
+}
+
+/* 1 when the agent.key header (len bytes, NULL: none) is a public key. */
+static int named_key(const char *named, size_t len, soc_sign_pub *pub) {
+  return named && len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, len, pub) == 0;
 }
 
 /* Is m signed by the key enrolled for v->agent, for its agency? Returns
@@ -407,23 +428,30 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     snprintf(v->detail, sizeof v->detail, "no signature header");
     return SOC_COLLECTOR_UNSIGNED;
   }
+  known_tree *tree = NULL;
+  soc_sign_path path;
   if (!s.sig) {
     uint8_t leaf[SOC_SIGN_HASH_LEN];
+    uint32_t slot = 2166136261u; /* FNV-1a of the signature's first characters */
+    for (size_t i = 0; i < s.root_sig_len && i < 16; i++)
+      slot = (slot ^ ((const uint8_t *)s.root_sig)[i]) * 16777619u;
+    tree = &c->trees[slot % TREE_CACHE];
     soc_sign_leaf(topic, s.key, s.key_len, s.payload, s.len, leaf);
-    if (soc_sign_proof_root(leaf, proof, proof_len, s.root, &s.depth) < 0) {
+    if (soc_sign_proof_root_tree(&tree->t, leaf, proof, proof_len, s.root, &s.depth, &path) < 0) {
       snprintf(v->detail, sizeof v->detail, "sig.proof is not a batch proof");
       return SOC_COLLECTOR_BAD_SIGNATURE;
     }
+    if (path.top < path.depth) s.met = tree;
   }
   known_key *k = key_of(c, v->agent, now_ns, &err);
   if (!k) return err;
   soc_sign_pub pub;
-  int named_ok =
-      named && key_len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, key_len, &pub) == 0;
+  /* The key the message names, parsed only where it counts: a rotation
+   * (with a certificate), or a message the enrolled key did not sign. */
+  int named_ok = cert && named_key(named, key_len, &pub);
   /* A rotation: the message is signed by the key it names, which the
    * enrolled key certified (key.cert) as this agent's next. */
-  if (k->state == K_ENROLLED && named_ok && cert &&
-      memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes) &&
+  if (k->state == K_ENROLLED && named_ok && memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes) &&
       soc_sign_verify(&k->pub, SOC_SIGN_ROTATION_TOPIC, v->agent, strlen(v->agent), pub.bytes,
                       sizeof pub.bytes, cert, cert_len) == 0 &&
       signed_by(c, &pub, NULL, &s)) {
@@ -437,8 +465,15 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     k->has_prev = 1;
     k->pub = pub;
   }
-  if (k->state == K_ENROLLED &&
-      (signed_by(c, &k->pub, k, &s) || (k->has_prev && signed_by(c, &k->prev, k, &s)))) {
+  const soc_sign_pub *by = k->state != K_ENROLLED                         ? NULL
+                           : signed_by(c, &k->pub, k, &s)                 ? &k->pub
+                           : k->has_prev && signed_by(c, &k->prev, k, &s) ? &k->prev
+                                                                          : NULL;
+  if (by) {
+    if (tree) {
+      soc_sign_tree_keep(&tree->t, &path);
+      tree->pub = *by;
+    }
     if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
     snprintf(v->detail, sizeof v->detail,
              "speaks for agency '%.40s'; its agent is enrolled "
@@ -447,6 +482,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     return SOC_COLLECTOR_AGENCY_MISMATCH;
   }
   char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
+  if (!cert) named_ok = named_key(named, key_len, &pub);
   int provable = named_ok && signed_by(c, &pub, NULL, &s);
   /* A key in another's name is no candidate: an enrolled agent gets a new
    * key only from an operator who compared its fingerprint. */
@@ -760,7 +796,8 @@ static int run(const soc_collector_config *cfg) {
   sigaction(SIGINT, &sa, NULL);
   batch_forget(&c);
   c.expect = rd_kafka_topic_partition_list_new(16);
-  if (!c.next || !c.first || !c.expect) goto out;
+  c.trees = calloc(TREE_CACHE, sizeof *c.trees);
+  if (!c.next || !c.first || !c.expect || !c.trees) goto out;
   if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
   if (soc_center_new(cfg, &c.center) < 0) goto out;
   /* Decisions committed by a command whose delivery was never confirmed
@@ -864,6 +901,7 @@ out:
   soc_center_outbox_free(c.outbox, OUTBOX_STOP_MS);
   soc_center_free(c.center);
   soc_centerdb_free(c.db);
+  free(c.trees);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
   if (c.expect) rd_kafka_topic_partition_list_destroy(c.expect);

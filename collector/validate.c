@@ -196,8 +196,253 @@ static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
   return SOC_COLLECTOR_OK;
 }
 
-/* Returns the reason, or -ENOMEM. */
-static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_object **rootp) {
+/*
+ * The fast path for events, which are nearly all the volume: one pass over
+ * the bytes that checks the syntax and notes where the few fields we store
+ * are, with no allocation. It accepts only a strict subset of what
+ * libfastjson accepts -- RFC 8259 without raw control characters, escaped
+ * keys, \u0000 or lone surrogates, long numbers, deep nesting, duplicates
+ * of a field we read -- and only a message that passes every check. Anything
+ * else, good or bad, is judged again by libfastjson below, so a refusal and
+ * its words are exactly what they were (the fuzz harness and
+ * test_collector_validate hold the two paths to the same verdict).
+ */
+enum {
+  SCAN_DEPTH = 32,  /* half of SOC_COLLECTOR_JSON_DEPTH: no question of where the limit is */
+  SCAN_DIGITS = 15, /* digits of a number: within a double's and an int64's range */
+};
+
+typedef enum { SCAN_NONE, SCAN_STR, SCAN_NULL, SCAN_OBJ, SCAN_OTHER } scan_type;
+
+/* One member we read: how often it came, its type, and a string's bytes
+ * (without escapes, so they are its value). */
+typedef struct {
+  int seen;
+  scan_type type;
+  const char *s;
+  size_t len;
+} scan_field;
+
+typedef struct scan_key {
+  const char *name;
+  size_t len;
+  scan_field *f;
+  const struct scan_key *sub; /* the member read inside it, when an object */
+} scan_key;
+
+typedef struct {
+  const char *p, *end;
+} scanner;
+
+static void scan_ws(scanner *sc) {
+  while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
+    sc->p++;
+}
+
+static int scan_hex4(const char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+/* A string at sc->p. 1 with its span and whether it had escapes, or 0. */
+static int scan_string(scanner *sc, const char **s, size_t *len, int *escaped) {
+  const char *p = sc->p + 1;
+  *escaped = 0;
+  for (;;) {
+    if (p >= sc->end) return 0;
+    unsigned char c = (unsigned char)*p;
+    if (c == '"') break;
+    if (c < 0x20) return 0;
+    if (c != '\\') {
+      p++;
+      continue;
+    }
+    *escaped = 1;
+    if (sc->end - p < 2) return 0;
+    if (p[1] == 'u') {
+      unsigned u;
+      if (sc->end - p < 6 || !scan_hex4(p + 2, &u) || u == 0 || (u >= 0xd800 && u <= 0xdfff))
+        return 0;
+      p += 6;
+    } else if (p[1] && strchr("\"\\/bfnrt", p[1])) {
+      p += 2;
+    } else {
+      return 0;
+    }
+  }
+  *s = sc->p + 1;
+  *len = (size_t)(p - *s);
+  sc->p = p + 1;
+  return 1;
+}
+
+static size_t scan_digits(scanner *sc) {
+  const char *p = sc->p;
+  while (sc->p < sc->end && *sc->p >= '0' && *sc->p <= '9') sc->p++;
+  return (size_t)(sc->p - p);
+}
+
+static int scan_number(scanner *sc) {
+  size_t n, digits;
+  if (*sc->p == '-') sc->p++;
+  if (sc->p < sc->end && *sc->p == '0') {
+    sc->p++;
+    digits = 1;
+  } else if (!(digits = scan_digits(sc))) {
+    return 0;
+  }
+  if (sc->p < sc->end && *sc->p == '.') {
+    sc->p++;
+    if (!(n = scan_digits(sc))) return 0;
+    digits += n;
+  }
+  if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
+    sc->p++;
+    if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-')) sc->p++;
+    n = scan_digits(sc);
+    if (!n || n > 2) return 0;
+  }
+  return digits <= SCAN_DIGITS;
+}
+
+static int scan_word(scanner *sc, const char *w, size_t n) {
+  if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, w, n)) return 0;
+  sc->p += n;
+  return 1;
+}
+
+static int scan_value(scanner *sc, int depth, const scan_key *keys, scan_field *f);
+
+/* An object or array at sc->p; keys: the members to note (objects only). */
+static int scan_container(scanner *sc, int depth, const scan_key *keys) {
+  char close = *sc->p == '{' ? '}' : ']';
+  if (depth > SCAN_DEPTH) return 0;
+  sc->p++;
+  scan_ws(sc);
+  if (sc->p < sc->end && *sc->p == close) {
+    sc->p++;
+    return 1;
+  }
+  for (;;) {
+    const scan_key *k = NULL;
+    if (close == '}') {
+      const char *name;
+      size_t len;
+      int escaped;
+      if (sc->p >= sc->end || *sc->p != '"' || !scan_string(sc, &name, &len, &escaped) || escaped)
+        return 0;
+      for (const scan_key *x = keys; x && x->name; x++)
+        if (x->len == len && !memcmp(x->name, name, len)) k = x;
+      scan_ws(sc);
+      if (sc->p >= sc->end || *sc->p++ != ':') return 0;
+      scan_ws(sc);
+    }
+    if (k && k->f->seen++) return 0;
+    if (!scan_value(sc, depth, k ? k->sub : NULL, k ? k->f : NULL)) return 0;
+    scan_ws(sc);
+    if (sc->p >= sc->end) return 0;
+    if (*sc->p == close) {
+      sc->p++;
+      return 1;
+    }
+    if (*sc->p++ != ',') return 0;
+    scan_ws(sc);
+  }
+}
+
+/* A value at sc->p; f (may be NULL) gets its type and a string's bytes. */
+static int scan_value(scanner *sc, int depth, const scan_key *keys, scan_field *f) {
+  scan_field dummy;
+  if (!f) f = &dummy;
+  f->type = SCAN_OTHER;
+  if (sc->p >= sc->end) return 0;
+  switch (*sc->p) {
+    case '{':
+      f->type = SCAN_OBJ;
+      return scan_container(sc, depth + 1, keys);
+    case '[':
+      return scan_container(sc, depth + 1, NULL);
+    case '"': {
+      int escaped;
+      if (!scan_string(sc, &f->s, &f->len, &escaped)) return 0;
+      /* an escaped value we would have to decode: libfastjson's job */
+      if (escaped && f != &dummy) return 0;
+      f->type = SCAN_STR;
+      return 1;
+    }
+    case 't':
+      return scan_word(sc, "true", 4);
+    case 'f':
+      return scan_word(sc, "false", 5);
+    case 'n':
+      f->type = SCAN_NULL;
+      return scan_word(sc, "null", 4);
+    default:
+      return scan_number(sc);
+  }
+}
+
+/* An optional string member into buf (cap bytes with the NUL): absent or
+ * null is "", a string that fits is copied; 0 for anything else. */
+static int scan_take(const scan_field *f, char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (!f->seen || f->type == SCAN_NULL) return 1;
+  if (f->type != SCAN_STR || f->len >= cap) return 0;
+  memcpy(buf, f->s, f->len);
+  buf[f->len] = '\0';
+  return 1;
+}
+
+/* 1 when m is an event this path accepts, with *v filled; 0: judge it the
+ * long way. Headers, size and UTF-8 are already checked. */
+static int scan_event(const soc_collector_msg *m, soc_collector_verdict *v) {
+  scan_field agent = {0}, aid = {0}, event = {0}, eid = {0}, host = {0}, hname = {0}, ts = {0},
+             root = {0};
+  const scan_key agent_sub[] = {{"id", 2, &aid, NULL}, {0}};
+  const scan_key event_sub[] = {{"id", 2, &eid, NULL}, {0}};
+  const scan_key host_sub[] = {{"name", 4, &hname, NULL}, {0}};
+  const scan_key top[] = {{"agent", 5, &agent, agent_sub},
+                          {"event", 5, &event, event_sub},
+                          {"host", 4, &host, host_sub},
+                          {"@timestamp", 10, &ts, NULL},
+                          {0}};
+  scanner sc = {m->payload, (const char *)m->payload + m->len};
+  scan_ws(&sc);
+  if (sc.p >= sc.end || *sc.p != '{' || !scan_value(&sc, 0, top, &root)) return 0;
+  scan_ws(&sc);
+  if (sc.p != sc.end) return 0;
+  /* the sub-members count only inside an object */
+  if (agent.type != SCAN_OBJ || aid.type != SCAN_STR || event.type != SCAN_OBJ ||
+      eid.type != SCAN_STR)
+    return 0;
+  if (!soc_collector_agent_id_ok(aid.s, aid.len) || !m->hdr_agent || m->hdr_agent_len != aid.len ||
+      memcmp(m->hdr_agent, aid.s, aid.len) || !event_id_ok(eid.s, eid.len))
+    return 0;
+  if (host.type != SCAN_OBJ) hname.seen = 0;
+  if (!scan_take(&hname, v->host, sizeof v->host) || !scan_take(&ts, v->ts, sizeof v->ts)) return 0;
+  memcpy(v->agent, aid.s, aid.len);
+  v->agent[aid.len] = '\0';
+  memcpy(v->event_id, eid.s, 32);
+  v->event_id[32] = '\0';
+  return 1;
+}
+
+/* Returns the reason, or -ENOMEM. fast: try scan_event first. */
+static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_object **rootp,
+                 int fast) {
   int r;
   if (m->len > SOC_COLLECTOR_MSG_MAX)
     return reject(v, SOC_COLLECTOR_TOO_LARGE, "%zu bytes, more than %u", m->len,
@@ -207,6 +452,11 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
   if (good != m->len)
     return reject(v, SOC_COLLECTOR_NOT_UTF8, "not UTF-8 text (NUL or bad byte at %zu)", good);
   if (!m->len) return reject(v, SOC_COLLECTOR_NOT_JSON, "empty");
+  if (fast && m->kind == SOC_COLLECTOR_EVENTS) {
+    if (scan_event(m, v)) return SOC_COLLECTOR_OK;
+    /* it may have filled part of v before giving up */
+    memset(v, 0, sizeof *v);
+  }
   fjson_tokener *tok = fjson_tokener_new_ex(SOC_COLLECTOR_JSON_DEPTH);
   if (!tok) return -ENOMEM; /* says nothing about the message: not a reason to quarantine */
   fjson_tokener_set_flags(tok, FJSON_TOKENER_STRICT);
@@ -253,13 +503,13 @@ static int judge(const soc_collector_msg *m, soc_collector_verdict *v, fjson_obj
   return SOC_COLLECTOR_OK;
 }
 
-int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v) {
+static int validate(const soc_collector_msg *m, soc_collector_verdict *v, int fast) {
   int result = -EINVAL;
   fjson_object *root = NULL;
   if (!v) return -EINVAL;
   memset(v, 0, sizeof *v);
   if (!m || (m->len && !m->payload)) goto out;
-  result = judge(m, v, &root);
+  result = judge(m, v, &root, fast);
   /* A heartbeat whose counters could not be copied is accepted with none;
    * only the caller can tell it that memory ran out. */
   if (result == SOC_COLLECTOR_OK && m->kind == SOC_COLLECTOR_HEARTBEAT && !v->counters &&
@@ -268,6 +518,27 @@ int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v)
 out:
   fjson_object_put(root);
   return result;
+}
+
+int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v) {
+  return validate(m, v, 1);
+}
+
+int soc_collector_validate_reference(const soc_collector_msg *m, soc_collector_verdict *v) {
+  return validate(m, v, 0);
+}
+
+int soc_collector_verdict_same(const soc_collector_verdict *a, const soc_collector_verdict *b) {
+  if ((a->counters == NULL) != (b->counters == NULL) ||
+      (a->counters && strcmp(a->counters, b->counters)))
+    return 0;
+  return a->reason == b->reason && !strcmp(a->detail, b->detail) && !strcmp(a->agent, b->agent) &&
+         !strcmp(a->event_id, b->event_id) && !strcmp(a->host, b->host) && !strcmp(a->ts, b->ts) &&
+         !strcmp(a->agency, b->agency) && !strcmp(a->version, b->version) &&
+         !strcmp(a->broker, b->broker) && a->authority == b->authority &&
+         a->uptime_s == b->uptime_s && a->lag_lines == b->lag_lines &&
+         a->audit_seq == b->audit_seq && !strcmp(a->audit_head, b->audit_head) &&
+         !strcmp(a->store_id, b->store_id) && a->store_block == b->store_block;
 }
 
 void soc_collector_verdict_clear(soc_collector_verdict *v) {

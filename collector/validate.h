@@ -97,6 +97,12 @@ typedef struct soc_collector_verdict {
  * Returns v->reason; -ENOMEM (and reason OK) only when memory ran out, which
  * says nothing about the message. */
 int soc_collector_validate(const soc_collector_msg *m, soc_collector_verdict *v);
+/* The same judgement with libfastjson alone, without the scanner that takes
+ * well-formed events in one pass: the reference the fuzz harness and
+ * test_collector_validate hold soc_collector_validate to. */
+int soc_collector_validate_reference(const soc_collector_msg *m, soc_collector_verdict *v);
+/* 1 when two verdicts say the same in every field. */
+int soc_collector_verdict_same(const soc_collector_verdict *a, const soc_collector_verdict *b);
 void soc_collector_verdict_clear(soc_collector_verdict *v);
 /* "too_large", "not_json", ...: the names the quarantine keeps. */
 const char *soc_collector_reason_name(soc_collector_reason r);

@@ -86,6 +86,36 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
  * or -EBADMSG when the proof is not one. */
 int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
+/* The nodes of one batch tree met so far, kept by whoever checks many of
+ * its messages: the siblings in the proofs of one batch are the same few
+ * nodes, so a message's path is hashed only up to the first node already
+ * known, and from there its proof is compared with the known nodes instead
+ * of hashed. Every node kept was computed by SHA-256 from its children, so
+ * the tree changes what is computed, never the root a proof leads to. Heap
+ * order: node 1 is the root, node (1 << (depth - level)) + index a node of
+ * that level (0: the leaves). The caller allocates it zeroed. */
+typedef struct soc_sign_tree {
+  int used;
+  unsigned depth;
+  uint64_t known[2]; /* one bit per node */
+  uint8_t node[2 << SOC_SIGN_DEPTH_MAX][SOC_SIGN_HASH_LEN];
+} soc_sign_tree;
+/* One proof's path as computed: kept into a tree once its root is verified. */
+typedef struct soc_sign_path {
+  unsigned idx, depth;
+  unsigned top; /* the level where it met the tree, or depth */
+  uint8_t node[SOC_SIGN_DEPTH_MAX + 1][SOC_SIGN_HASH_LEN]; /* leaf .. top */
+  uint8_t sib[SOC_SIGN_DEPTH_MAX][SOC_SIGN_HASH_LEN];
+} soc_sign_path;
+/* soc_sign_proof_root, stopping where the path meets t (NULL: none) and
+ * the rest of the proof is t's. OUT: *path. Same returns. */
+int soc_sign_proof_root_tree(const soc_sign_tree *t, const uint8_t leaf[SOC_SIGN_HASH_LEN],
+                             const void *proof, size_t proof_len, uint8_t root[SOC_SIGN_HASH_LEN],
+                             unsigned *depth, soc_sign_path *path);
+/* Keeps path's nodes in t; a tree of another root is replaced. Call it
+ * only with the path of a root verified (a forged one would only waste the
+ * slot: its nodes are hashes all the same). */
+void soc_sign_tree_keep(soc_sign_tree *t, const soc_sign_path *path);
 /* 0 when sig (text) is pub's signature of the root of a tree of depth. */
 int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],
                          unsigned depth, const void *sig, size_t sig_len);

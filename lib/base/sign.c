@@ -243,11 +243,26 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
   return 0;
 }
 
-int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
-                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
+static int tree_has(const soc_sign_tree *t, unsigned h, const uint8_t *v) {
+  return (t->known[h / 64] >> (h % 64) & 1) && !memcmp(t->node[h], v, SOC_SIGN_HASH_LEN);
+}
+
+/* 1 when the path's node cur at level l is t's and so are the proof's
+ * siblings from there up: then the root is t's. */
+static int tree_meets(const soc_sign_tree *t, const uint8_t *cur, const uint8_t *path, unsigned l,
+                      unsigned d, unsigned idx) {
+  if (!t || !t->used || t->depth != d || !tree_has(t, (1u << (d - l)) + (idx >> l), cur)) return 0;
+  for (unsigned k = l; k < d; k++)
+    if (!tree_has(t, ((1u << (d - k)) + (idx >> k)) ^ 1u, path + k * SOC_SIGN_HASH_LEN)) return 0;
+  return 1;
+}
+
+int soc_sign_proof_root_tree(const soc_sign_tree *t, const uint8_t leaf[SOC_SIGN_HASH_LEN],
+                             const void *proof, size_t proof_len, uint8_t root[SOC_SIGN_HASH_LEN],
+                             unsigned *depth, soc_sign_path *out) {
   const char *p = proof;
   uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN], cur[SOC_SIGN_HASH_LEN];
-  unsigned idx = 0, d = 0;
+  unsigned idx = 0, d = 0, l = 0;
   size_t used = 0;
   if (!proof || proof_len > SOC_SIGN_PROOF_TEXT || ready() < 0) return -EBADMSG;
   /* "INDEX:DEPTH:" exactly as soc_sign_batch_make writes it: decimal
@@ -263,17 +278,51 @@ int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof
   if (d && from_b64_public(p + used, proof_len - used, path, d * SOC_SIGN_HASH_LEN) < 0)
     return -EBADMSG;
   if (!d && used != proof_len) return -EBADMSG;
+  out->idx = idx;
+  out->depth = d;
   memcpy(cur, leaf, SOC_SIGN_HASH_LEN);
-  for (unsigned l = 0; l < d; l++, idx /= 2) {
+  for (; l < d && !tree_meets(t, cur, path, l, d, idx); l++) {
     const uint8_t *sib = path + l * SOC_SIGN_HASH_LEN;
-    if (idx & 1)
+    memcpy(out->node[l], cur, SOC_SIGN_HASH_LEN);
+    memcpy(out->sib[l], sib, SOC_SIGN_HASH_LEN);
+    if (idx >> l & 1)
       node(sib, cur, cur);
     else
       node(cur, sib, cur);
   }
-  memcpy(root, cur, SOC_SIGN_HASH_LEN);
+  memcpy(out->node[l], cur, SOC_SIGN_HASH_LEN);
+  out->top = l;
+  memcpy(root, l < d ? t->node[1] : cur, SOC_SIGN_HASH_LEN);
   *depth = d;
   return 0;
+}
+
+int soc_sign_proof_root(const uint8_t leaf[SOC_SIGN_HASH_LEN], const void *proof, size_t proof_len,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
+  soc_sign_path path;
+  return soc_sign_proof_root_tree(NULL, leaf, proof, proof_len, root, depth, &path);
+}
+
+static void tree_put(soc_sign_tree *t, unsigned h, const uint8_t *v) {
+  memcpy(t->node[h], v, SOC_SIGN_HASH_LEN);
+  t->known[h / 64] |= 1ull << (h % 64);
+}
+
+void soc_sign_tree_keep(soc_sign_tree *t, const soc_sign_path *path) {
+  unsigned d = path->depth;
+  /* a path that met t is of t's tree; one computed to its root starts
+   * the tree again unless that root is t's */
+  if (path->top == d && (!t->used || t->depth != d || !tree_has(t, 1, path->node[d]))) {
+    memset(t->known, 0, sizeof t->known);
+    t->used = 1;
+    t->depth = d;
+  }
+  for (unsigned l = 0; l < path->top; l++) {
+    unsigned h = (1u << (d - l)) + (path->idx >> l);
+    tree_put(t, h, path->node[l]);
+    tree_put(t, h ^ 1u, path->sib[l]);
+  }
+  tree_put(t, (1u << (d - path->top)) + (path->idx >> path->top), path->node[path->top]);
 }
 
 int soc_sign_verify_root(const soc_sign_pub *pub, const uint8_t root[SOC_SIGN_HASH_LEN],

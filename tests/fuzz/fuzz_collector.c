@@ -7,7 +7,9 @@
  * JSON parser. The verdict must be consistent: a reason within range with
  * a NUL-terminated detail; when accepted, an agent id that passes the id
  * check, an event id of 32 hex digits for events, and all strings within
- * their buffers.
+ * their buffers. And it must be the verdict libfastjson alone gives
+ * (soc_collector_validate_reference): the fast path for events changes
+ * nothing but the cost.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +25,7 @@ static void check_str(const char *s, size_t cap) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   soc_collector_msg m = {0};
-  soc_collector_verdict v;
+  soc_collector_verdict v, ref;
   if (size < 3) return 0;
   uint8_t flags = data[0];
   size_t alen = data[1] % 80, slen = data[2] % 4;
@@ -48,6 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   m.len = size;
   int rc = soc_collector_validate(&m, &v);
   if (rc < 0 || rc >= SOC_COLLECTOR_REASONS || (int)v.reason != rc) __builtin_trap();
+  /* the one-pass scanner must say exactly what libfastjson says */
+  if (soc_collector_validate_reference(&m, &ref) != rc || !soc_collector_verdict_same(&v, &ref))
+    __builtin_trap();
+  soc_collector_verdict_clear(&ref);
   check_str(v.detail, sizeof v.detail);
   check_str(v.agent, sizeof v.agent);
   check_str(v.event_id, sizeof v.event_id);

@@ -15,7 +15,10 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <libpq-fe.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "center.h"
 #include "soc/bundle.h"
@@ -557,6 +560,79 @@ static void decisions_pending_until_delivered(void **state) {
   assert_int_equal(seen[0], 0);
 }
 
+/* ---- two writers on PostgreSQL ---- */
+
+#define WRITER_DECISIONS 40
+
+/* One writer: its own connection, WRITER_DECISIONS decisions numbered and
+ * recorded one transaction each, as two operators' socctl or collectors
+ * would. Exits 0, or 1 at the first refusal (a number taken twice is a
+ * primary key violation of decision.n). */
+static void writer(const soc_collector_config *cfg, int w, int go) {
+  soc_centerdb *db = NULL;
+  char c;
+  if (soc_centerdb_open(cfg, &db) < 0 || read(go, &c, 1) != 1) _exit(1);
+  for (int i = 0; i < WRITER_DECISIONS; i++) {
+    char id[32], body[128];
+    int64_t n = 0;
+    snprintf(id, sizeof id, "w%d/%d", w, i);
+    snprintf(body, sizeof body, "{\"id\":\"%s\"}", id);
+    if (soc_centerdb_begin(db) < 0) _exit(1);
+    int rc = soc_centerdb_decision_next(db, &n);
+    sched_yield(); /* the other writer's turn, between the number and its row */
+    if (!rc)
+      rc = soc_centerdb_decision_put(db, n, id, "web01/1", "notice", t0, "TWCERT", "soc.center.a",
+                                     body);
+    if (rc || soc_centerdb_commit(db) < 0) {
+      fprintf(stderr, "writer %d, decision %d (n %lld): %s\n", w, i, (long long)n,
+              soc_centerdb_errmsg(db));
+      _exit(1);
+    }
+  }
+  soc_centerdb_free(db);
+  _exit(0);
+}
+
+static int seen_number(void *arg, int64_t n, const char *report, const char *topic,
+                       const char *body) {
+  (void)report, (void)topic, (void)body;
+  uint8_t *seen = arg;
+  assert_in_range(n, 1, 2 * WRITER_DECISIONS);
+  assert_int_equal(seen[n], 0);
+  seen[n] = 1;
+  return 0;
+}
+
+/* Decision numbers come from the advisory-locked max(n) + 1: two processes
+ * numbering at once, on connections of their own, never get the same
+ * number, and the numbers have no gap. PostgreSQL only: center.db has one
+ * writer at a time by construction. */
+static void decisions_numbered_by_two_writers(void **state) {
+  fixture *f = *state;
+  int go[2];
+  pid_t pid[2];
+  uint8_t seen[2 * WRITER_DECISIONS + 1] = {0};
+  if (f->s) skip();
+  assert_int_equal(pipe(go), 0);
+  fflush(NULL);
+  for (int w = 0; w < 2; w++) {
+    pid[w] = fork();
+    assert_true(pid[w] >= 0);
+    if (pid[w] == 0) writer(f->cfg, w, go[0]);
+  }
+  /* both connected before either starts numbering */
+  assert_int_equal(write(go[1], "gg", 2), 2);
+  for (int w = 0; w < 2; w++) {
+    int st = -1;
+    assert_int_equal(waitpid(pid[w], &st, 0), pid[w]);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  close(go[0]);
+  close(go[1]);
+  assert_int_equal(soc_centerdb_decisions_pending(f->db, seen_number, seen), 0);
+  for (int n = 1; n <= 2 * WRITER_DECISIONS; n++) assert_int_equal(seen[n], 1);
+}
+
 /* ---- the center's topics ---- */
 
 static void topic_names(void **state) {
@@ -604,6 +680,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(evidence_kept_apart, setup, teardown),
       cmocka_unit_test_setup_teardown(summary_counts, setup, teardown),
       cmocka_unit_test_setup_teardown(decisions_pending_until_delivered, setup, teardown),
+      cmocka_unit_test_setup_teardown(decisions_numbered_by_two_writers, setup, teardown),
       cmocka_unit_test(topic_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

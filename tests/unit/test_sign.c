@@ -220,6 +220,67 @@ static void test_batch(void **state) {
   soc_sign_key_free(k);
 }
 
+/* The tree of a batch's verified nodes changes how much is hashed, never
+ * the root a proof leads to: a batch checked in a scattered order costs one
+ * SHA-256 per node of the tree, not six per message; a changed message, or
+ * a proof changed above where it meets the tree, leads to the root that the
+ * plain computation gives, which is not the batch's. */
+static void check_tree(soc_sign_key *k, size_t n, unsigned hashes_max) {
+  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN],
+      plain[SOC_SIGN_HASH_LEN], real[SOC_SIGN_HASH_LEN];
+  char payload[SOC_SIGN_BATCH_MAX][32];
+  static soc_sign_batch b;
+  static soc_sign_tree t;
+  soc_sign_path path;
+  unsigned depth = 0, hashes = 0;
+  memset(&t, 0, sizeof t);
+  for (size_t i = 0; i < n; i++) {
+    snprintf(payload[i], sizeof payload[i], "{\"t\":%zu}", i);
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]), leaves[i]);
+  }
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, &b), 0);
+  assert_int_equal(soc_sign_proof_root(leaves[0], b.proof[0], strlen(b.proof[0]), real, &depth), 0);
+  for (size_t j = 0; j < n; j++) {
+    size_t i = j * 37 % n; /* 37 is prime to n: every message once */
+    assert_int_equal(soc_sign_proof_root_tree(&t, leaves[i], b.proof[i], strlen(b.proof[i]), root,
+                                              &depth, &path),
+                     0);
+    assert_memory_equal(root, real, sizeof real);
+    assert_int_equal(path.top, j ? path.top : depth); /* the first one hashes all the way */
+    hashes += path.top;
+    soc_sign_tree_keep(&t, &path);
+  }
+  assert_true(hashes <= hashes_max);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[SOC_SIGN_HASH_LEN];
+    char proof[SOC_SIGN_PROOF_TEXT + 1];
+    soc_sign_leaf("soc.events", "h", 1, payload[i], strlen(payload[i]) - 1, leaf);
+    assert_int_equal(
+        soc_sign_proof_root_tree(&t, leaf, b.proof[i], strlen(b.proof[i]), root, &depth, &path), 0);
+    assert_int_equal(path.top, depth);
+    assert_memory_not_equal(root, real, sizeof real);
+    /* the top sibling changed: the leaf meets the tree, the rest does not */
+    size_t len = strlen(b.proof[i]);
+    memcpy(proof, b.proof[i], len + 1);
+    proof[len - 8] = proof[len - 8] == 'A' ? 'B' : 'A';
+    assert_int_equal(soc_sign_proof_root(leaves[i], proof, len, plain, &depth), 0);
+    assert_int_equal(soc_sign_proof_root_tree(&t, leaves[i], proof, len, root, &depth, &path), 0);
+    assert_memory_equal(root, plain, sizeof plain);
+    assert_memory_not_equal(root, real, sizeof real);
+  }
+}
+
+static void test_batch_tree(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_sign_key *k = NULL;
+  path_of(path, sizeof path, "t.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  check_tree(k, SOC_SIGN_BATCH_MAX, SOC_SIGN_BATCH_MAX - 1);
+  check_tree(k, 5, 7); /* padded to 8: the zero leaves' nodes are in the proofs */
+  soc_sign_key_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
@@ -227,6 +288,7 @@ int main(void) {
       cmocka_unit_test(test_sign_binds_everything),
       cmocka_unit_test(test_text_forms),
       cmocka_unit_test(test_batch),
+      cmocka_unit_test(test_batch_tree),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
