@@ -251,6 +251,8 @@ typedef struct soc_match_stats {
   uint64_t candidates; /* rules evaluated */
   uint64_t hits;
   uint64_t regex_limits; /* regex matches cut short by the match limit (as no match) */
+  uint64_t regexes;      /* regex executions */
+  uint64_t regex_skips;  /* regexes not run: a literal each match needs was not in the field */
 } soc_match_stats;
 void soc_match_ctx_stats(const soc_match_ctx *ctx, soc_match_stats *out);
 

@@ -98,20 +98,31 @@ typedef struct seq {
   int have_pending;
 } seq;
 
-static size_t set_minlen(const litset *s) {
+/* How few lines a literal lets through, roughly: letters and digits count
+ * twice, as the spaces, quotes and brackets of a log format are on every
+ * line (`] "` in each access-log line, where "404" is not). */
+static size_t lit_weight(const char *lit, size_t len) {
+  size_t w = 0;
+  for (size_t i = 0; i < len; i++) w += isalnum((unsigned char)lit[i]) ? 2 : 1;
+  return w;
+}
+
+static size_t set_minweight(const litset *s) {
   size_t m = SIZE_MAX;
-  for (size_t i = 0; i < s->n; i++)
-    if (s->len[i] < m) m = s->len[i];
+  for (size_t i = 0; i < s->n; i++) {
+    size_t w = lit_weight(s->lit[i], s->len[i]);
+    if (w < m) m = w;
+  }
   return m;
 }
 
-/* Longer shortest literal first (fewer lines pass), then fewer members. */
+/* Heavier lightest literal first (fewer lines pass), then fewer members. */
 static int set_better(const litset *a, const litset *b) {
   size_t la, lb;
   if (!a->n) return 0;
   if (!b->n) return 1;
-  la = set_minlen(a);
-  lb = set_minlen(b);
+  la = set_minweight(a);
+  lb = set_minweight(b);
   if (la != lb) return la > lb;
   return a->n < b->n;
 }
@@ -619,11 +630,11 @@ static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **b
       any_ok = 0;
       continue;
     }
-    if (set_minlen(&s) < any_min) any_min = set_minlen(&s);
+    if (set_minweight(&s) < any_min) any_min = set_minweight(&s);
     any_n += s.n;
   }
-  if (any_ok && (kind == ANCHOR_NONE || any_min > set_minlen(&best) ||
-                 (any_min == set_minlen(&best) && any_n < best.n)))
+  if (any_ok && (kind == ANCHOR_NONE || any_min > set_minweight(&best) ||
+                 (any_min == set_minweight(&best) && any_n < best.n)))
     kind = ANCHOR_ANY;
   if (kind != ANCHOR_NONE && blame) *blame = NULL;
   return kind;
@@ -828,6 +839,48 @@ static size_t lit_unique(lit_entry *e, size_t n) {
   return k;
 }
 
+/* Gives regex p a pid and its literals to the automaton of its field, so
+ * that a line without them never runs it (pattern_possible). Extras are
+ * left out: their automata are shared between names (scan_as) and found
+ * from the event's side, so a pid there would need every name entered. */
+static int pid_assign(soc_rules *rs, pattern *p, const fref **fields, size_t *nfields,
+                      lit_entry **e, size_t *n, size_t *cap) {
+  litset s;
+  if (p->pid || p->kind != PAT_REGEX || p->field.kind == FREF_EXTRA) return 0;
+  soc_rules_pattern_literals(p, &s);
+  if (!s.n) return 0;
+  p->pid = (uint32_t)++rs->npid;
+  return add_literals(p, (uint32_t)(rs->n + rs->npid - 1), fields, nfields, e, n, cap);
+}
+
+/* The regexes of a `where` tree (Sigma), counted (fields == NULL) or given pids. */
+static int pid_assign_cond(soc_rules *rs, cond *c, const fref **fields, size_t *nfields,
+                           lit_entry **e, size_t *n, size_t *cap, size_t *count) {
+  if (c->op == C_PATTERN) {
+    if (!fields) {
+      (*count)++;
+      return 0;
+    }
+    return pid_assign(rs, c->pat, fields, nfields, e, n, cap);
+  }
+  if (c->op != C_ANY_OF && c->op != C_ALL_OF && c->op != C_NOT) return 0;
+  for (size_t i = 0; i < (c->op == C_NOT ? 1 : c->nsub); i++)
+    if (pid_assign_cond(rs, &c->sub[i], fields, nfields, e, n, cap, count)) return -ENOMEM;
+  return 0;
+}
+
+static int pid_assign_rule(soc_rules *rs, soc_rule *r, const fref **fields, size_t *nfields,
+                           lit_entry **e, size_t *n, size_t *cap) {
+  pattern *v[3] = {r->all, r->any, r->none};
+  size_t nv[3] = {r->nall, r->nany, r->nnone};
+  for (size_t k = 0; k < 3; k++)
+    for (size_t i = 0; i < nv[k]; i++)
+      if (pid_assign(rs, &v[k][i], fields, nfields, e, n, cap)) return -ENOMEM;
+  for (size_t i = 0; i < r->nwhere; i++)
+    if (pid_assign_cond(rs, &r->where[i], fields, nfields, e, n, cap, NULL)) return -ENOMEM;
+  return 0;
+}
+
 static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
   for (size_t i = 0; i < n; i++) {
     uint32_t c = 0;
@@ -865,8 +918,12 @@ int soc_rules_build_automata(soc_rules *rs) {
   /* one field per distinct subject: at most one per pattern */
   const fref **fields = NULL;
   size_t maxfields = 1;
-  for (size_t i = 0; i < rs->n; i++)
-    maxfields += rs->rules[i]->nall + rs->rules[i]->nany + rs->rules[i]->nreq;
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    maxfields += 2 * (r->nall + r->nany) + r->nnone + r->nreq;
+    for (size_t j = 0; j < r->nwhere; j++)
+      (void)pid_assign_cond(rs, &r->where[j], NULL, NULL, NULL, NULL, NULL, &maxfields);
+  }
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
   if (!fields || !rs->unanchored) goto out;
@@ -896,6 +953,10 @@ int soc_rules_build_automata(soc_rules *rs) {
     for (size_t j = 0; j < r->nany; j++)
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
+  for (size_t i = 0; i < rs->n; i++)
+    if (!rs->rules[i]->members &&
+        pid_assign_rule(rs, rs->rules[i], fields, &nfields, &e, &ne, &cap))
+      goto out;
   ne = lit_unique(e, ne);
   rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
   if (!rs->ac) goto out;
@@ -979,8 +1040,9 @@ typedef struct staged {
 struct soc_match_ctx {
   const soc_rules *rules;
   unsigned flags;
-  uint32_t *mark; /* rule -> generation in which it became a candidate */
+  uint32_t *mark; /* rule, then pid -> generation in which its literal was seen */
   uint32_t gen;
+  int pf; /* the automata's marks of this generation hold for the event's fields */
   uint32_t *cand;
   size_t ncand;
   uint32_t *order;
@@ -1027,7 +1089,7 @@ soc_match_ctx *soc_match_ctx_new(const soc_rules *rules) {
   ctx = calloc(1, sizeof *ctx);
   if (!ctx) return NULL;
   ctx->rules = rules;
-  ctx->mark = calloc(n, sizeof *ctx->mark);
+  ctx->mark = calloc(n + rules->npid, sizeof *ctx->mark);
   ctx->cand = calloc(n, sizeof *ctx->cand);
   ctx->order = calloc(n, sizeof *ctx->order);
   ctx->md = pcre2_match_data_create(rules->max_groups + 1, NULL);
@@ -1198,10 +1260,19 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
   return 0;
 }
 
+/* 0 when p is a regex none of whose required literals the automaton
+ * found in its field: it cannot match, and is not run. */
+static int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
+  if (!p->pid || !ctx->pf || ctx->mark[ctx->rules->n + p->pid - 1] == ctx->gen) return 1;
+  ctx->st.regex_skips++;
+  return 0;
+}
+
 static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r,
                          const pattern *p, int capture) {
   char buf[NUMBUF];
   size_t len = 0;
+  if (!pattern_possible(ctx, p)) return 0;
   const char *v = value_of(ctx, ev, &p->field, buf, &len);
   if (!v) return 0;
   switch (p->kind) {
@@ -1223,6 +1294,7 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
     case PAT_REGEX: {
       /* Event values are valid UTF-8 (event.c repairs them), so the UTF
        * check can be skipped; pcre2_jit_match never does it anyway. */
+      ctx->st.regexes++;
       int rc =
           p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
                  : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md, ctx->mc);
@@ -1363,6 +1435,13 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
         !(r->facilities & (1u << code)))
       return 0;
   }
+  /* Literals first: a rule whose `any` has no regex left to try is
+   * dropped before its `all` regexes run. */
+  if (ctx->pf && r->nany) {
+    size_t i = 0;
+    while (i < r->nany && !pattern_possible(ctx, &r->any[i])) i++;
+    if (i == r->nany) return 0;
+  }
   for (size_t i = 0; i < r->nall; i++)
     if (!pattern_match(ctx, ev, r, &r->all[i], 1)) return 0;
   if (r->nany) {
@@ -1385,7 +1464,7 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
       ctx->mark[r] = ctx->gen;
-      ctx->cand[ctx->ncand++] = r;
+      if (r < ctx->rules->n) ctx->cand[ctx->ncand++] = r; /* else a regex's pid */
     }
 }
 
@@ -1409,7 +1488,7 @@ static int cmp_u32(const void *a, const void *b) {
 static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
   size_t i = 0, j = 0, k = 0;
   if (++ctx->gen == 0) {
-    memset(ctx->mark, 0, (rs->n ? rs->n : 1) * sizeof *ctx->mark);
+    memset(ctx->mark, 0, ((rs->n ? rs->n : 1) + rs->npid) * sizeof *ctx->mark);
     ctx->gen = 1;
   }
   ctx->ncand = 0;
@@ -1445,7 +1524,11 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
   ctx->st.events++;
   ctx->fgen++;
   brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
-  if (!brute) norder = candidates(ctx, rules, ev);
+  ctx->pf = 0;
+  if (!brute) {
+    norder = candidates(ctx, rules, ev);
+    ctx->pf = 1;
+  }
   for (;;) {
     size_t i;
     if (brute) {
@@ -1467,6 +1550,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     ctx->st.hits++;
     if (r->rewrites_anchor && !brute) {
       brute = 1;
+      ctx->pf = 0;
       next = i + 1;
     }
     if (cb) {
