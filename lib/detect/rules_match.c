@@ -22,8 +22,10 @@
  *     literals of groups that must match, with alternations giving a set
  *     "one of these". Anything the parser does not model (verbs such as
  *     (*ACCEPT), callouts, extended mode) means "no literal". Caseless
- *     regexes drop 'k' and 's' (Unicode folds U+212A KELVIN SIGN and U+017F
- *     LONG S onto them) and any non-ASCII character from their literals;
+ *     regexes drop any non-ASCII character from their literals; Unicode
+ *     folds U+212A KELVIN SIGN and U+017F LONG S onto 'k' and 's', so the
+ *     automaton looks for each literal also with those in their place
+ *     (add_literals);
  *   - a rule is anchored by the best literal set of one `all` pattern, or
  *     by the union of its `any` patterns' sets when every one has one.
  * Rules without such a literal are evaluated on every line.
@@ -145,8 +147,7 @@ static void seq_commit_pending(seq *s) {
 
 static void seq_lit(const lx *x, seq *s, const uint8_t *b, size_t n) {
   seq_commit_pending(s);
-  if (x->caseless &&
-      (n > 1 || b[0] >= 0x80 || b[0] == 'k' || b[0] == 'K' || b[0] == 's' || b[0] == 'S')) {
+  if (x->caseless && (n > 1 || b[0] >= 0x80)) {
     seq_flush(s);
     return;
   }
@@ -796,14 +797,29 @@ void soc_rules_free_automata(soc_rules *rules) {
   rules->nac = rules->nunanchored = 0;
 }
 
-static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
-                        lit_entry **e, size_t *n, size_t *cap) {
-  litset s;
-  size_t f = 0;
-  soc_rules_pattern_literals(p, &s);
-  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
-  if (f == *nfields) fields[(*nfields)++] = &p->field;
-  for (size_t i = 0; i < s.n; i++) {
+/* Unicode case folding: a caseless regex matches 's' and 'k' also as
+ * these (UTF-8). */
+#define LONG_S "\xc5\xbf"
+#define KELVIN "\xe2\x84\xaa"
+#define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
+
+/* Enters lit, and its variants with U+017F for 's' and U+212A for 'k',
+ * each cut at RULES_LIT_MAX (a prefix of a required literal is required
+ * too). After FOLD_VARIANTS_MAX such letters the literal is cut. */
+static int add_variants(size_t f, uint32_t rule, const char *lit, size_t len, lit_entry **e,
+                        size_t *n, size_t *cap) {
+  size_t pos[FOLD_VARIANTS_MAX], npos = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (lit[i] != 's' && lit[i] != 'k') continue;
+    if (npos == FOLD_VARIANTS_MAX) {
+      len = i;
+      break;
+    }
+    pos[npos++] = i;
+  }
+  for (unsigned v = 0; v < (1u << npos); v++) {
+    lit_entry *x;
+    size_t k = 0, o = 0;
     if (*n == *cap) {
       size_t nc = *cap ? *cap * 2 : 64;
       lit_entry *ne = realloc(*e, nc * sizeof *ne);
@@ -811,12 +827,33 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
       *e = ne;
       *cap = nc;
     }
-    (*e)[*n].field = f;
-    (*e)[*n].rule = rule;
-    (*e)[*n].len = s.len[i];
-    memcpy((*e)[*n].lit, s.lit[i], s.len[i]);
+    x = &(*e)[*n];
+    for (size_t i = 0; i < len && o < RULES_LIT_MAX; i++) {
+      const char *rep = NULL;
+      if (k < npos && pos[k] == i && (v >> k++) & 1) rep = lit[i] == 's' ? LONG_S : KELVIN;
+      if (!rep) {
+        x->lit[o++] = lit[i];
+        continue;
+      }
+      for (; *rep && o < RULES_LIT_MAX; rep++) x->lit[o++] = *rep;
+    }
+    x->field = f;
+    x->rule = rule;
+    x->len = o;
     (*n)++;
   }
+  return 0;
+}
+
+static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
+                        lit_entry **e, size_t *n, size_t *cap) {
+  litset s;
+  size_t f = 0;
+  soc_rules_pattern_literals(p, &s);
+  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
+  if (f == *nfields) fields[(*nfields)++] = &p->field;
+  for (size_t i = 0; i < s.n; i++)
+    if (add_variants(f, rule, s.lit[i], s.len[i], e, n, cap)) return -ENOMEM;
   return 0;
 }
 
