@@ -876,46 +876,130 @@ static size_t lit_unique(lit_entry *e, size_t n) {
   return k;
 }
 
+/* Calls fn on every pattern of r: all, any, none and those of its `where`
+ * tree (Sigma); stops at the first nonzero return. */
+typedef int (*pattern_fn)(pattern *p, void *arg);
+
+static int cond_patterns(cond *c, pattern_fn fn, void *arg) {
+  if (c->op == C_PATTERN) return fn(c->pat, arg);
+  if (c->op != C_ANY_OF && c->op != C_ALL_OF && c->op != C_NOT) return 0;
+  for (size_t i = 0; i < (c->op == C_NOT ? 1 : c->nsub); i++) {
+    int rc = cond_patterns(&c->sub[i], fn, arg);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int rule_patterns(soc_rule *r, pattern_fn fn, void *arg) {
+  pattern *v[3] = {r->all, r->any, r->none};
+  size_t nv[3] = {r->nall, r->nany, r->nnone};
+  int rc = 0;
+  for (size_t k = 0; k < 3 && !rc; k++)
+    for (size_t i = 0; i < nv[k] && !rc; i++) rc = fn(&v[k][i], arg);
+  for (size_t i = 0; i < r->nwhere && !rc; i++) rc = cond_patterns(&r->where[i], fn, arg);
+  return rc;
+}
+
+static int count_pattern(pattern *p, void *arg) {
+  (void)p;
+  (*(size_t *)arg)++;
+  return 0;
+}
+
+typedef struct pid_env {
+  soc_rules *rs;
+  const fref **fields;
+  size_t *nfields;
+  lit_entry **e;
+  size_t *n, *cap;
+} pid_env;
+
 /* Gives regex p a pid and its literals to the automaton of its field, so
  * that a line without them never runs it (pattern_possible). Extras are
  * left out: their automata are shared between names (scan_as) and found
  * from the event's side, so a pid there would need every name entered. */
-static int pid_assign(soc_rules *rs, pattern *p, const fref **fields, size_t *nfields,
-                      lit_entry **e, size_t *n, size_t *cap) {
+static int pid_assign(pattern *p, void *arg) {
+  pid_env *x = arg;
   litset s;
   if (p->pid || p->kind != PAT_REGEX || p->field.kind == FREF_EXTRA) return 0;
   soc_rules_pattern_literals(p, &s);
   if (!s.n) return 0;
-  p->pid = (uint32_t)++rs->npid;
-  return add_literals(p, (uint32_t)(rs->n + rs->npid - 1), fields, nfields, e, n, cap);
+  p->pid = (uint32_t)++x->rs->npid;
+  return add_literals(p, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
+                      x->cap);
 }
 
-/* The regexes of a `where` tree (Sigma), counted (fields == NULL) or given pids. */
-static int pid_assign_cond(soc_rules *rs, cond *c, const fref **fields, size_t *nfields,
-                           lit_entry **e, size_t *n, size_t *cap, size_t *count) {
-  if (c->op == C_PATTERN) {
-    if (!fields) {
-      (*count)++;
-      return 0;
-    }
-    return pid_assign(rs, c->pat, fields, nfields, e, n, cap);
+typedef struct regex_list {
+  pattern **v;
+  size_t n, cap;
+} regex_list;
+
+static int list_regex(pattern *p, void *arg) {
+  regex_list *l = arg;
+  if (p->kind != PAT_REGEX || !p->re) return 0;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 64;
+    pattern **nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) return -ENOMEM;
+    l->v = nv;
+    l->cap = nc;
   }
-  if (c->op != C_ANY_OF && c->op != C_ALL_OF && c->op != C_NOT) return 0;
-  for (size_t i = 0; i < (c->op == C_NOT ? 1 : c->nsub); i++)
-    if (pid_assign_cond(rs, &c->sub[i], fields, nfields, e, n, cap, count)) return -ENOMEM;
+  l->v[l->n++] = p;
   return 0;
 }
 
-static int pid_assign_rule(soc_rules *rs, soc_rule *r, const fref **fields, size_t *nfields,
-                           lit_entry **e, size_t *n, size_t *cap) {
-  pattern *v[3] = {r->all, r->any, r->none};
-  size_t nv[3] = {r->nall, r->nany, r->nnone};
-  for (size_t k = 0; k < 3; k++)
-    for (size_t i = 0; i < nv[k]; i++)
-      if (pid_assign(rs, &v[k][i], fields, nfields, e, n, cap)) return -ENOMEM;
-  for (size_t i = 0; i < r->nwhere; i++)
-    if (pid_assign_cond(rs, &r->where[i], fields, nfields, e, n, cap, NULL)) return -ENOMEM;
+static int cmp_regex(const void *a, const void *b) {
+  const pattern *x = *(pattern *const *)a, *y = *(pattern *const *)b;
+  uint32_t ox = 0, oy = 0;
+  int c;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  if ((c = memcmp(x->text, y->text, x->len))) return c;
+  (void)pcre2_pattern_info(x->re, PCRE2_INFO_ALLOPTIONS, &ox);
+  (void)pcre2_pattern_info(y->re, PCRE2_INFO_ALLOPTIONS, &oy);
+  if (ox != oy) return ox < oy ? -1 : 1;
+  if (x->field.kind != y->field.kind) return x->field.kind < y->field.kind ? -1 : 1;
+  if (x->field.kind == FREF_EXTRA) return strcmp(x->field.name, y->field.name);
+  if (x->field.kind == FREF_STR || x->field.kind == FREF_INT)
+    return x->field.ecs < y->field.ecs ? -1 : x->field.ecs > y->field.ecs;
   return 0;
+}
+
+/* Regexes written the same in several rules (one access-log parse in
+ * every web rule, the same firewall line in two) on the same field share
+ * a memo slot: within one state of the event's fields the first run's
+ * result and offsets serve the others (pattern_match). */
+static int memo_assign(soc_rules *rs) {
+  regex_list l = {0};
+  int result = -ENOMEM;
+  for (size_t i = 0; i < rs->n; i++)
+    if (rule_patterns(rs->rules[i], list_regex, &l)) goto out;
+  if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_regex);
+  for (size_t i = 0, j; i < l.n; i = j) {
+    for (j = i + 1; j < l.n && !cmp_regex(&l.v[i], &l.v[j]); j++) {
+    }
+    if (j - i < 2) continue;
+    rs->nmemo++;
+    for (size_t k = i; k < j; k++) l.v[k]->memo = (uint32_t)rs->nmemo;
+  }
+  /* A capture into a field a shared regex reads makes its result stale.
+   * Numbers and the fields derived from them (facility, severity names)
+   * are compared by kind only, which can only say "stale" too often. */
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    for (size_t c = 0; c < r->ncaps && !r->rewrites_memo; c++) {
+      const fref *t = &r->caps[c].target;
+      int tnum = t->kind != FREF_STR && t->kind != FREF_EXTRA;
+      for (size_t k = 0; k < l.n && !r->rewrites_memo; k++) {
+        const fref *f = &l.v[k]->field;
+        int fnum = f->kind != FREF_STR && f->kind != FREF_EXTRA;
+        if (l.v[k]->memo && (fref_eq(t, f) || (tnum && fnum))) r->rewrites_memo = 1;
+      }
+    }
+  }
+  result = 0;
+out:
+  free(l.v);
+  return result;
 }
 
 static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
@@ -956,10 +1040,8 @@ int soc_rules_build_automata(soc_rules *rs) {
   const fref **fields = NULL;
   size_t maxfields = 1;
   for (size_t i = 0; i < rs->n; i++) {
-    soc_rule *r = rs->rules[i];
-    maxfields += 2 * (r->nall + r->nany) + r->nnone + r->nreq;
-    for (size_t j = 0; j < r->nwhere; j++)
-      (void)pid_assign_cond(rs, &r->where[j], NULL, NULL, NULL, NULL, NULL, &maxfields);
+    maxfields += rs->rules[i]->nall + rs->rules[i]->nany + rs->rules[i]->nreq;
+    (void)rule_patterns(rs->rules[i], count_pattern, &maxfields); /* their pids' fields */
   }
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
@@ -990,10 +1072,12 @@ int soc_rules_build_automata(soc_rules *rs) {
     for (size_t j = 0; j < r->nany; j++)
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
-  for (size_t i = 0; i < rs->n; i++)
-    if (!rs->rules[i]->members &&
-        pid_assign_rule(rs, rs->rules[i], fields, &nfields, &e, &ne, &cap))
-      goto out;
+  {
+    pid_env x = {rs, fields, &nfields, &e, &ne, &cap};
+    for (size_t i = 0; i < rs->n; i++)
+      if (!rs->rules[i]->members && rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+  }
+  if (memo_assign(rs)) goto out;
   ne = lit_unique(e, ne);
   rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
   if (!rs->ac) goto out;
@@ -1079,7 +1163,14 @@ struct soc_match_ctx {
   unsigned flags;
   uint32_t *mark; /* rule, then pid -> generation in which its literal was seen */
   uint32_t gen;
-  int pf; /* the automata's marks of this generation hold for the event's fields */
+  int pf;        /* the automata's marks of this generation hold for the event's fields */
+  uint64_t vgen; /* the fields' contents: bumped by a new event and by rewrites_memo */
+  struct memo {
+    uint64_t vgen; /* the contents of the fields the result is for */
+    int rc;
+  } * memo;
+  PCRE2_SIZE *memo_ov; /* per slot: ovec_pairs pairs of offsets */
+  uint32_t ovec_pairs;
   uint32_t *cand;
   size_t ncand;
   uint32_t *order;
@@ -1106,6 +1197,8 @@ struct soc_match_ctx {
 void soc_match_ctx_free(soc_match_ctx *ctx) {
   if (!ctx) return;
   free(ctx->mark);
+  free(ctx->memo);
+  free(ctx->memo_ov);
   free(ctx->cand);
   free(ctx->order);
   pcre2_match_data_free(ctx->md);
@@ -1130,14 +1223,18 @@ soc_match_ctx *soc_match_ctx_new(const soc_rules *rules) {
   ctx->cand = calloc(n, sizeof *ctx->cand);
   ctx->order = calloc(n, sizeof *ctx->order);
   ctx->md = pcre2_match_data_create(rules->max_groups + 1, NULL);
+  ctx->ovec_pairs = rules->max_groups + 1;
+  ctx->memo = calloc(rules->nmemo ? rules->nmemo : 1, sizeof *ctx->memo);
+  ctx->memo_ov =
+      calloc((rules->nmemo ? rules->nmemo : 1) * 2 * ctx->ovec_pairs, sizeof *ctx->memo_ov);
   ctx->mc = pcre2_match_context_create(NULL);
   ctx->js = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
   ctx->probe = soc_event_new();
   ctx->staged = calloc(rules->max_caps ? rules->max_caps : 1, sizeof *ctx->staged);
   ctx->arena_cap = 1024; /* never NULL: staged values point into it, empty ones too */
   ctx->arena = malloc(ctx->arena_cap);
-  if (!ctx->arena || !ctx->mark || !ctx->cand || !ctx->order || !ctx->md || !ctx->mc || !ctx->js ||
-      !ctx->probe || !ctx->staged) {
+  if (!ctx->arena || !ctx->mark || !ctx->memo || !ctx->memo_ov || !ctx->cand || !ctx->order ||
+      !ctx->md || !ctx->mc || !ctx->js || !ctx->probe || !ctx->staged) {
     soc_match_ctx_free(ctx);
     return NULL;
   }
@@ -1329,20 +1426,34 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
       return len == p->len &&
              (p->nocase ? eq_nocase(v, p->text, p->len) : !memcmp(v, p->text, p->len));
     case PAT_REGEX: {
-      /* Event values are valid UTF-8 (event.c repairs them), so the UTF
-       * check can be skipped; pcre2_jit_match never does it anyway. */
-      ctx->st.regexes++;
-      int rc =
-          p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
+      PCRE2_SIZE *ov;
+      uint32_t pairs;
+      int rc;
+      struct memo *m = p->memo ? &ctx->memo[p->memo - 1] : NULL;
+      if (m && m->vgen == ctx->vgen) {
+        rc = m->rc; /* the same regex on the same value, run for another rule */
+        ov = ctx->memo_ov + (size_t)(p->memo - 1) * 2 * ctx->ovec_pairs;
+        pairs = ctx->ovec_pairs;
+      } else {
+        /* Event values are valid UTF-8 (event.c repairs them), so the UTF
+         * check can be skipped; pcre2_jit_match never does it anyway. */
+        ctx->st.regexes++;
+        rc = p->jit
+                 ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
                  : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md, ctx->mc);
-      if (rc == PCRE2_ERROR_NOMATCH) return 0;
-      if (rc < 0) {
-        ctx->st.regex_limits++;
-        return 0;
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) ctx->st.regex_limits++;
+        ov = pcre2_get_ovector_pointer(ctx->md);
+        pairs = pcre2_get_ovector_count(ctx->md);
+        if (m) {
+          m->vgen = ctx->vgen;
+          m->rc = rc;
+          if (rc >= 0)
+            memcpy(ctx->memo_ov + (size_t)(p->memo - 1) * 2 * ctx->ovec_pairs, ov,
+                   2 * (size_t)pairs * sizeof *ov);
+        }
       }
+      if (rc < 0) return 0;
       if (capture && p->ncg) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ctx->md);
-        uint32_t pairs = pcre2_get_ovector_count(ctx->md);
         for (size_t i = 0; i < p->ncg; i++) {
           uint32_t g = p->cg[i].group;
           if (g >= pairs || ctx->staged[p->cg[i].cap].set) continue;
@@ -1560,6 +1671,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
   if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;
   ctx->st.events++;
   ctx->fgen++;
+  ctx->vgen++;
   brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
   ctx->pf = 0;
   if (!brute) {
@@ -1583,6 +1695,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
         (void)soc_event_set(ev, r->caps[c].target.name, ctx->arena + ctx->staged[c].off,
                             ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */
+    if (r->rewrites_memo) ctx->vgen++;
     hits++;
     ctx->st.hits++;
     if (r->rewrites_anchor && !brute) {
