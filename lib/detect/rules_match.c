@@ -29,6 +29,11 @@
  *   - a rule is anchored by the best literal set of one `all` pattern, or
  *     by the union of its `any` patterns' sets when every one has one.
  * Rules without such a literal are evaluated on every line.
+ * A candidate rule still runs only the regexes that can match: every
+ * regex with a literal set has it in the automaton too (its pid), so one
+ * whose literals were not seen is not run, and a rule whose `any` has
+ * none left is dropped before its `all` runs. A regex written the same in
+ * several rules runs once per event (its memo slot).
  * The unit tests and the fuzz harness hold this to account by comparing
  * with SOC_MATCH_NO_PREFILTER, which evaluates every rule.
  *
@@ -803,13 +808,15 @@ void soc_rules_free_automata(soc_rules *rules) {
 #define KELVIN "\xe2\x84\xaa"
 #define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
 
-/* Enters lit, and its variants with U+017F for 's' and U+212A for 'k',
- * each cut at RULES_LIT_MAX (a prefix of a required literal is required
- * too). After FOLD_VARIANTS_MAX such letters the literal is cut. */
-static int add_variants(size_t f, uint32_t rule, const char *lit, size_t len, lit_entry **e,
-                        size_t *n, size_t *cap) {
+/* Enters lit, and for a regex (caseless or with an inline (?i)) its
+ * variants with U+017F for 's' and U+212A for 'k', each cut at
+ * RULES_LIT_MAX (a prefix of a required literal is required too). After
+ * FOLD_VARIANTS_MAX such letters the literal is cut. Plain patterns fold
+ * ASCII only: their literal is entered as it is. */
+static int add_variants(size_t f, uint32_t rule, const char *lit, size_t len, int regex,
+                        lit_entry **e, size_t *n, size_t *cap) {
   size_t pos[FOLD_VARIANTS_MAX], npos = 0;
-  for (size_t i = 0; i < len; i++) {
+  for (size_t i = 0; regex && i < len; i++) {
     if (lit[i] != 's' && lit[i] != 'k') continue;
     if (npos == FOLD_VARIANTS_MAX) {
       len = i;
@@ -853,7 +860,7 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
   while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
   if (f == *nfields) fields[(*nfields)++] = &p->field;
   for (size_t i = 0; i < s.n; i++)
-    if (add_variants(f, rule, s.lit[i], s.len[i], e, n, cap)) return -ENOMEM;
+    if (add_variants(f, rule, s.lit[i], s.len[i], p->kind == PAT_REGEX, e, n, cap)) return -ENOMEM;
   return 0;
 }
 
