@@ -990,17 +990,20 @@ static int memo_assign(soc_rules *rs) {
     for (size_t k = i; k < j; k++) l.v[k]->memo = (uint32_t)rs->nmemo;
   }
   /* A capture into a field a shared regex reads makes its result stale.
-   * Numbers and the fields derived from them (facility, severity names)
-   * are compared by kind only, which can only say "stale" too often. */
+   * Numbers and the fields derived from them (facility, severity names),
+   * and extras (a Sigma name may stand for several: "a|b"), are compared
+   * by kind only, which can only say "stale" too often. */
   for (size_t i = 0; i < rs->n; i++) {
     soc_rule *r = rs->rules[i];
     for (size_t c = 0; c < r->ncaps && !r->rewrites_memo; c++) {
       const fref *t = &r->caps[c].target;
-      int tnum = t->kind != FREF_STR && t->kind != FREF_EXTRA;
+      int tnum = t->kind != FREF_STR;
       for (size_t k = 0; k < l.n && !r->rewrites_memo; k++) {
         const fref *f = &l.v[k]->field;
-        int fnum = f->kind != FREF_STR && f->kind != FREF_EXTRA;
-        if (l.v[k]->memo && (fref_eq(t, f) || (tnum && fnum))) r->rewrites_memo = 1;
+        int fnum = f->kind != FREF_STR;
+        if (l.v[k]->memo &&
+            (fref_eq(t, f) || (tnum && fnum && (t->kind == FREF_EXTRA) == (f->kind == FREF_EXTRA))))
+          r->rewrites_memo = 1;
       }
     }
   }
