@@ -426,16 +426,19 @@ static int rules_test(const socctl_env *env, int argc, char **argv) {
     soc_correlator_stats cs;
     soc_match_ctx_stats(s.ctx, &ms);
     soc_correlator_stats_get(s.corr, &cs);
-    fprintf(stderr,
-            "rules %zu (unanchored %zu, literals %zu); lines %llu (cut %llu); rules evaluated "
-            "%llu; hits %llu; firings %llu; keys %zu (evicted %llu); regex limits %llu\n"
-            "cpu parse %.3f s; cpu match+correlate %.3f s; %.0f lines per CPU-second of "
-            "match+correlate\n",
-            st.rules, st.unanchored, st.literals, (unsigned long long)s.lines,
-            (unsigned long long)s.cut, (unsigned long long)ms.candidates,
-            (unsigned long long)s.hits, (unsigned long long)s.fires, cs.keys,
-            (unsigned long long)cs.evicted, (unsigned long long)ms.regex_limits, s.cpu_parse,
-            s.cpu_match, s.cpu_match > 0 ? (double)s.lines / s.cpu_match : 0.0);
+    fprintf(
+        stderr,
+        "rules %zu (unanchored %zu, literals %zu); lines %llu (cut %llu); rules evaluated "
+        "%llu; regexes run %llu (skipped %llu); hits %llu; firings %llu; keys %zu (evicted %llu); "
+        "regex limits %llu\n"
+        "cpu parse %.3f s; cpu match+correlate %.3f s; %.0f lines per CPU-second of "
+        "match+correlate\n",
+        st.rules, st.unanchored, st.literals, (unsigned long long)s.lines,
+        (unsigned long long)s.cut, (unsigned long long)ms.candidates,
+        (unsigned long long)ms.regexes, (unsigned long long)ms.regex_skips,
+        (unsigned long long)s.hits, (unsigned long long)s.fires, cs.keys,
+        (unsigned long long)cs.evicted, (unsigned long long)ms.regex_limits, s.cpu_parse,
+        s.cpu_match, s.cpu_match > 0 ? (double)s.lines / s.cpu_match : 0.0);
   }
   status = fflush(stdout) == 0 ? 0 : 1;
 out:

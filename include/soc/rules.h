@@ -251,12 +251,16 @@ typedef struct soc_match_stats {
   uint64_t candidates; /* rules evaluated */
   uint64_t hits;
   uint64_t regex_limits; /* regex matches cut short by the match limit (as no match) */
+  uint64_t regexes;      /* regex executions */
+  uint64_t regex_skips;  /* regexes not run: a literal each match needs was not in the field */
 } soc_match_stats;
 void soc_match_ctx_stats(const soc_match_ctx *ctx, soc_match_stats *out);
 
 /* Called for each rule that matches, in soc_rules_at order, with the rule's
- * captures already set on ev. Return 0 to go on, a negative value to stop
- * (soc_rules_match then returns it). */
+ * captures already set on ev. It reads ev but does not change its fields:
+ * the later rules reuse results of regexes they share with earlier ones.
+ * Return 0 to go on, a negative value to stop (soc_rules_match then
+ * returns it). */
 typedef int (*soc_rule_hit_cb)(const soc_rule *rule, soc_event *ev, void *arg);
 
 /* Matches ev against every rule. Returns the number of rules that matched,

@@ -66,6 +66,12 @@ typedef struct pattern {
   capgroup *cg;   /* owned: groups that feed the rule's captures, in capture order */
   size_t ncg;
   unsigned line, col; /* of the text in the rule file, for warnings */
+  /* A regex whose required literals an automaton looks for: 1 + its index
+   * among them (soc_rules.npid), 0 for none. rules_match.c sets it. */
+  uint32_t pid;
+  /* 1 + its memo slot when other patterns are the same regex on the same
+   * field (soc_rules.nmemo), 0 for none. rules_match.c sets it. */
+  uint32_t memo;
 } pattern;
 
 typedef struct capmap {
@@ -140,6 +146,7 @@ struct soc_rule {
   size_t nwhere;
   int anchored;
   int rewrites_anchor; /* a capture writes a field an automaton scans */
+  int rewrites_memo;   /* a capture writes a field a shared regex reads */
   /* Sigma rules: patterns of the where tree one of which every match
    * satisfies (borrowed from the tree; the array is owned). When set they
    * are the rule's anchor instead of all/any. */
@@ -211,6 +218,8 @@ struct soc_rules {
   size_t nunanchored;
   uint32_t max_groups; /* the most capture groups of any regex, for match data */
   size_t max_caps;
+  size_t npid;  /* regexes with a pid: marked after the rules in soc_match_ctx */
+  size_t nmemo; /* memo slots of regexes written more than once */
 };
 
 /* rules.c: resolves a field name (checked syntax) into *out; -EINVAL for a

@@ -22,11 +22,18 @@
  *     literals of groups that must match, with alternations giving a set
  *     "one of these". Anything the parser does not model (verbs such as
  *     (*ACCEPT), callouts, extended mode) means "no literal". Caseless
- *     regexes drop 'k' and 's' (Unicode folds U+212A KELVIN SIGN and U+017F
- *     LONG S onto them) and any non-ASCII character from their literals;
+ *     regexes drop any non-ASCII character from their literals; Unicode
+ *     folds U+212A KELVIN SIGN and U+017F LONG S onto 'k' and 's', so the
+ *     automaton looks for each literal also with those in their place
+ *     (add_literals);
  *   - a rule is anchored by the best literal set of one `all` pattern, or
  *     by the union of its `any` patterns' sets when every one has one.
  * Rules without such a literal are evaluated on every line.
+ * A candidate rule still runs only the regexes that can match: every
+ * regex with a literal set has it in the automaton too (its pid), so one
+ * whose literals were not seen is not run, and a rule whose `any` has
+ * none left is dropped before its `all` runs. A regex written the same in
+ * several rules runs once per event (its memo slot).
  * The unit tests and the fuzz harness hold this to account by comparing
  * with SOC_MATCH_NO_PREFILTER, which evaluates every rule.
  *
@@ -98,20 +105,32 @@ typedef struct seq {
   int have_pending;
 } seq;
 
-static size_t set_minlen(const litset *s) {
+/* How few lines a literal lets through, roughly: its length, one more
+ * with a letter or digit in it, as a literal of only spaces, quotes and
+ * brackets is the log format's, on every line (`] "` in each access-log
+ * line, where "404" is not). */
+static size_t lit_weight(const char *lit, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (isalnum((unsigned char)lit[i])) return len + 1;
+  return len;
+}
+
+static size_t set_minweight(const litset *s) {
   size_t m = SIZE_MAX;
-  for (size_t i = 0; i < s->n; i++)
-    if (s->len[i] < m) m = s->len[i];
+  for (size_t i = 0; i < s->n; i++) {
+    size_t w = lit_weight(s->lit[i], s->len[i]);
+    if (w < m) m = w;
+  }
   return m;
 }
 
-/* Longer shortest literal first (fewer lines pass), then fewer members. */
+/* Heavier lightest literal first (fewer lines pass), then fewer members. */
 static int set_better(const litset *a, const litset *b) {
   size_t la, lb;
   if (!a->n) return 0;
   if (!b->n) return 1;
-  la = set_minlen(a);
-  lb = set_minlen(b);
+  la = set_minweight(a);
+  lb = set_minweight(b);
   if (la != lb) return la > lb;
   return a->n < b->n;
 }
@@ -134,8 +153,7 @@ static void seq_commit_pending(seq *s) {
 
 static void seq_lit(const lx *x, seq *s, const uint8_t *b, size_t n) {
   seq_commit_pending(s);
-  if (x->caseless &&
-      (n > 1 || b[0] >= 0x80 || b[0] == 'k' || b[0] == 'K' || b[0] == 's' || b[0] == 'S')) {
+  if (x->caseless && (n > 1 || b[0] >= 0x80)) {
     seq_flush(s);
     return;
   }
@@ -619,11 +637,11 @@ static int anchor_choose(const soc_rule *r, size_t *all_index, const pattern **b
       any_ok = 0;
       continue;
     }
-    if (set_minlen(&s) < any_min) any_min = set_minlen(&s);
+    if (set_minweight(&s) < any_min) any_min = set_minweight(&s);
     any_n += s.n;
   }
-  if (any_ok && (kind == ANCHOR_NONE || any_min > set_minlen(&best) ||
-                 (any_min == set_minlen(&best) && any_n < best.n)))
+  if (any_ok && (kind == ANCHOR_NONE || any_min > set_minweight(&best) ||
+                 (any_min == set_minweight(&best) && any_n < best.n)))
     kind = ANCHOR_ANY;
   if (kind != ANCHOR_NONE && blame) *blame = NULL;
   return kind;
@@ -785,14 +803,31 @@ void soc_rules_free_automata(soc_rules *rules) {
   rules->nac = rules->nunanchored = 0;
 }
 
-static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
+/* Unicode case folding: a caseless regex matches 's' and 'k' also as
+ * these (UTF-8). */
+#define LONG_S "\xc5\xbf"
+#define KELVIN "\xe2\x84\xaa"
+#define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
+
+/* Enters lit, and for a regex (caseless or with an inline (?i)) its
+ * variants with U+017F for 's' and U+212A for 'k', each cut at
+ * RULES_LIT_MAX (a prefix of a required literal is required too). After
+ * FOLD_VARIANTS_MAX such letters the literal is cut. Plain patterns fold
+ * ASCII only: their literal is entered as it is. */
+static int add_variants(size_t f, uint32_t rule, const char *lit, size_t len, int regex,
                         lit_entry **e, size_t *n, size_t *cap) {
-  litset s;
-  size_t f = 0;
-  soc_rules_pattern_literals(p, &s);
-  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
-  if (f == *nfields) fields[(*nfields)++] = &p->field;
-  for (size_t i = 0; i < s.n; i++) {
+  size_t pos[FOLD_VARIANTS_MAX], npos = 0;
+  for (size_t i = 0; regex && i < len; i++) {
+    if (lit[i] != 's' && lit[i] != 'k') continue;
+    if (npos == FOLD_VARIANTS_MAX) {
+      len = i;
+      break;
+    }
+    pos[npos++] = i;
+  }
+  for (unsigned v = 0; v < (1u << npos); v++) {
+    lit_entry *x;
+    size_t k = 0, o = 0;
     if (*n == *cap) {
       size_t nc = *cap ? *cap * 2 : 64;
       lit_entry *ne = realloc(*e, nc * sizeof *ne);
@@ -800,12 +835,33 @@ static int add_literals(const pattern *p, uint32_t rule, const fref **fields, si
       *e = ne;
       *cap = nc;
     }
-    (*e)[*n].field = f;
-    (*e)[*n].rule = rule;
-    (*e)[*n].len = s.len[i];
-    memcpy((*e)[*n].lit, s.lit[i], s.len[i]);
+    x = &(*e)[*n];
+    for (size_t i = 0; i < len && o < RULES_LIT_MAX; i++) {
+      const char *rep = NULL;
+      if (k < npos && pos[k] == i && (v >> k++) & 1) rep = lit[i] == 's' ? LONG_S : KELVIN;
+      if (!rep) {
+        x->lit[o++] = lit[i];
+        continue;
+      }
+      for (; *rep && o < RULES_LIT_MAX; rep++) x->lit[o++] = *rep;
+    }
+    x->field = f;
+    x->rule = rule;
+    x->len = o;
     (*n)++;
   }
+  return 0;
+}
+
+static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
+                        lit_entry **e, size_t *n, size_t *cap) {
+  litset s;
+  size_t f = 0;
+  soc_rules_pattern_literals(p, &s);
+  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
+  if (f == *nfields) fields[(*nfields)++] = &p->field;
+  for (size_t i = 0; i < s.n; i++)
+    if (add_variants(f, rule, s.lit[i], s.len[i], p->kind == PAT_REGEX, e, n, cap)) return -ENOMEM;
   return 0;
 }
 
@@ -826,6 +882,135 @@ static size_t lit_unique(lit_entry *e, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!k || cmp_lit_entry(&e[k - 1], &e[i])) e[k++] = e[i];
   return k;
+}
+
+/* Calls fn on every pattern of r: all, any, none and those of its `where`
+ * tree (Sigma); stops at the first nonzero return. */
+typedef int (*pattern_fn)(pattern *p, void *arg);
+
+static int cond_patterns(cond *c, pattern_fn fn, void *arg) {
+  if (c->op == C_PATTERN) return fn(c->pat, arg);
+  if (c->op != C_ANY_OF && c->op != C_ALL_OF && c->op != C_NOT) return 0;
+  for (size_t i = 0; i < (c->op == C_NOT ? 1 : c->nsub); i++) {
+    int rc = cond_patterns(&c->sub[i], fn, arg);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int rule_patterns(soc_rule *r, pattern_fn fn, void *arg) {
+  pattern *v[3] = {r->all, r->any, r->none};
+  size_t nv[3] = {r->nall, r->nany, r->nnone};
+  int rc = 0;
+  for (size_t k = 0; k < 3 && !rc; k++)
+    for (size_t i = 0; i < nv[k] && !rc; i++) rc = fn(&v[k][i], arg);
+  for (size_t i = 0; i < r->nwhere && !rc; i++) rc = cond_patterns(&r->where[i], fn, arg);
+  return rc;
+}
+
+static int count_pattern(pattern *p, void *arg) {
+  (void)p;
+  (*(size_t *)arg)++;
+  return 0;
+}
+
+typedef struct pid_env {
+  soc_rules *rs;
+  const fref **fields;
+  size_t *nfields;
+  lit_entry **e;
+  size_t *n, *cap;
+} pid_env;
+
+/* Gives regex p a pid and its literals to the automaton of its field, so
+ * that a line without them never runs it (pattern_possible). Extras are
+ * left out: their automata are shared between names (scan_as) and found
+ * from the event's side, so a pid there would need every name entered. */
+static int pid_assign(pattern *p, void *arg) {
+  pid_env *x = arg;
+  litset s;
+  if (p->pid || p->kind != PAT_REGEX || p->field.kind == FREF_EXTRA) return 0;
+  soc_rules_pattern_literals(p, &s);
+  if (!s.n) return 0;
+  p->pid = (uint32_t)++x->rs->npid;
+  return add_literals(p, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
+                      x->cap);
+}
+
+typedef struct regex_list {
+  pattern **v;
+  size_t n, cap;
+} regex_list;
+
+static int list_regex(pattern *p, void *arg) {
+  regex_list *l = arg;
+  if (p->kind != PAT_REGEX || !p->re) return 0;
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 64;
+    pattern **nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv) return -ENOMEM;
+    l->v = nv;
+    l->cap = nc;
+  }
+  l->v[l->n++] = p;
+  return 0;
+}
+
+static int cmp_regex(const void *a, const void *b) {
+  const pattern *x = *(pattern *const *)a, *y = *(pattern *const *)b;
+  uint32_t ox = 0, oy = 0;
+  int c;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  if ((c = memcmp(x->text, y->text, x->len))) return c;
+  (void)pcre2_pattern_info(x->re, PCRE2_INFO_ALLOPTIONS, &ox);
+  (void)pcre2_pattern_info(y->re, PCRE2_INFO_ALLOPTIONS, &oy);
+  if (ox != oy) return ox < oy ? -1 : 1;
+  if (x->field.kind != y->field.kind) return x->field.kind < y->field.kind ? -1 : 1;
+  if (x->field.kind == FREF_EXTRA) return strcmp(x->field.name, y->field.name);
+  if (x->field.kind == FREF_STR || x->field.kind == FREF_INT)
+    return x->field.ecs < y->field.ecs ? -1 : x->field.ecs > y->field.ecs;
+  return 0;
+}
+
+/* Regexes written the same in several rules (one access-log parse in
+ * every web rule, the same firewall line in two) on the same field share
+ * a memo slot: within one state of the event's fields the first run's
+ * result and offsets serve the others (pattern_match). */
+static int memo_assign(soc_rules *rs) {
+  regex_list l = {0};
+  int result = -ENOMEM;
+  for (size_t i = 0; i < rs->n; i++)
+    if (rule_patterns(rs->rules[i], list_regex, &l)) goto out;
+  if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_regex);
+  for (size_t i = 0, j; i < l.n; i = j) {
+    for (j = i + 1; j < l.n && !cmp_regex(&l.v[i], &l.v[j]); j++) {
+    }
+    if (j - i < 2) continue;
+    rs->nmemo++;
+    for (size_t k = i; k < j; k++) l.v[k]->memo = (uint32_t)rs->nmemo;
+  }
+  /* A capture into a field a shared regex reads makes its result stale.
+   * Numbers and the fields derived from them (facility, severity names),
+   * and extras (a Sigma name may stand for several: "a|b"), are compared
+   * by kind only, which can only say "stale" too often. */
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    for (size_t c = 0; c < r->ncaps && !r->rewrites_memo; c++) {
+      const fref *t = &r->caps[c].target;
+      int tnum = t->kind != FREF_STR;
+      for (size_t k = 0; k < l.n && !r->rewrites_memo; k++) {
+        const fref *f = &l.v[k]->field;
+        int fnum = f->kind != FREF_STR;
+        if (l.v[k]->memo &&
+            (fref_eq(t, f) || (tnum && fnum && (t->kind == FREF_EXTRA) == (f->kind == FREF_EXTRA))))
+          r->rewrites_memo = 1;
+      }
+    }
+  }
+  result = 0;
+out:
+  free(l.v);
+  return result;
 }
 
 static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
@@ -865,8 +1050,10 @@ int soc_rules_build_automata(soc_rules *rs) {
   /* one field per distinct subject: at most one per pattern */
   const fref **fields = NULL;
   size_t maxfields = 1;
-  for (size_t i = 0; i < rs->n; i++)
+  for (size_t i = 0; i < rs->n; i++) {
     maxfields += rs->rules[i]->nall + rs->rules[i]->nany + rs->rules[i]->nreq;
+    (void)rule_patterns(rs->rules[i], count_pattern, &maxfields); /* their pids' fields */
+  }
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
   if (!fields || !rs->unanchored) goto out;
@@ -896,6 +1083,12 @@ int soc_rules_build_automata(soc_rules *rs) {
     for (size_t j = 0; j < r->nany; j++)
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
+  {
+    pid_env x = {rs, fields, &nfields, &e, &ne, &cap};
+    for (size_t i = 0; i < rs->n; i++)
+      if (!rs->rules[i]->members && rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+  }
+  if (memo_assign(rs)) goto out;
   ne = lit_unique(e, ne);
   rs->ac = calloc(nfields ? nfields : 1, sizeof *rs->ac);
   if (!rs->ac) goto out;
@@ -979,8 +1172,16 @@ typedef struct staged {
 struct soc_match_ctx {
   const soc_rules *rules;
   unsigned flags;
-  uint32_t *mark; /* rule -> generation in which it became a candidate */
+  uint32_t *mark; /* rule, then pid -> generation in which its literal was seen */
   uint32_t gen;
+  int pf;        /* the automata's marks of this generation hold for the event's fields */
+  uint64_t vgen; /* the fields' contents: bumped by a new event and by rewrites_memo */
+  struct memo {
+    uint64_t vgen; /* the contents of the fields the result is for */
+    int rc;
+  } * memo;
+  PCRE2_SIZE *memo_ov; /* per slot: ovec_pairs pairs of offsets */
+  uint32_t ovec_pairs;
   uint32_t *cand;
   size_t ncand;
   uint32_t *order;
@@ -1007,6 +1208,8 @@ struct soc_match_ctx {
 void soc_match_ctx_free(soc_match_ctx *ctx) {
   if (!ctx) return;
   free(ctx->mark);
+  free(ctx->memo);
+  free(ctx->memo_ov);
   free(ctx->cand);
   free(ctx->order);
   pcre2_match_data_free(ctx->md);
@@ -1027,18 +1230,22 @@ soc_match_ctx *soc_match_ctx_new(const soc_rules *rules) {
   ctx = calloc(1, sizeof *ctx);
   if (!ctx) return NULL;
   ctx->rules = rules;
-  ctx->mark = calloc(n, sizeof *ctx->mark);
+  ctx->mark = calloc(n + rules->npid, sizeof *ctx->mark);
   ctx->cand = calloc(n, sizeof *ctx->cand);
   ctx->order = calloc(n, sizeof *ctx->order);
   ctx->md = pcre2_match_data_create(rules->max_groups + 1, NULL);
+  ctx->ovec_pairs = rules->max_groups + 1;
+  ctx->memo = calloc(rules->nmemo ? rules->nmemo : 1, sizeof *ctx->memo);
+  ctx->memo_ov =
+      calloc((rules->nmemo ? rules->nmemo : 1) * 2 * ctx->ovec_pairs, sizeof *ctx->memo_ov);
   ctx->mc = pcre2_match_context_create(NULL);
   ctx->js = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
   ctx->probe = soc_event_new();
   ctx->staged = calloc(rules->max_caps ? rules->max_caps : 1, sizeof *ctx->staged);
   ctx->arena_cap = 1024; /* never NULL: staged values point into it, empty ones too */
   ctx->arena = malloc(ctx->arena_cap);
-  if (!ctx->arena || !ctx->mark || !ctx->cand || !ctx->order || !ctx->md || !ctx->mc || !ctx->js ||
-      !ctx->probe || !ctx->staged) {
+  if (!ctx->arena || !ctx->mark || !ctx->memo || !ctx->memo_ov || !ctx->cand || !ctx->order ||
+      !ctx->md || !ctx->mc || !ctx->js || !ctx->probe || !ctx->staged) {
     soc_match_ctx_free(ctx);
     return NULL;
   }
@@ -1198,10 +1405,19 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
   return 0;
 }
 
+/* 0 when p is a regex none of whose required literals the automaton
+ * found in its field: it cannot match, and is not run. */
+static int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
+  if (!p->pid || !ctx->pf || ctx->mark[ctx->rules->n + p->pid - 1] == ctx->gen) return 1;
+  ctx->st.regex_skips++;
+  return 0;
+}
+
 static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r,
                          const pattern *p, int capture) {
   char buf[NUMBUF];
   size_t len = 0;
+  if (!pattern_possible(ctx, p)) return 0;
   const char *v = value_of(ctx, ev, &p->field, buf, &len);
   if (!v) return 0;
   switch (p->kind) {
@@ -1221,19 +1437,34 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
       return len == p->len &&
              (p->nocase ? eq_nocase(v, p->text, p->len) : !memcmp(v, p->text, p->len));
     case PAT_REGEX: {
-      /* Event values are valid UTF-8 (event.c repairs them), so the UTF
-       * check can be skipped; pcre2_jit_match never does it anyway. */
-      int rc =
-          p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
+      PCRE2_SIZE *ov;
+      uint32_t pairs;
+      int rc;
+      struct memo *m = p->memo ? &ctx->memo[p->memo - 1] : NULL;
+      if (m && m->vgen == ctx->vgen) {
+        rc = m->rc; /* the same regex on the same value, run for another rule */
+        ov = ctx->memo_ov + (size_t)(p->memo - 1) * 2 * ctx->ovec_pairs;
+        pairs = ctx->ovec_pairs;
+      } else {
+        /* Event values are valid UTF-8 (event.c repairs them), so the UTF
+         * check can be skipped; pcre2_jit_match never does it anyway. */
+        ctx->st.regexes++;
+        rc = p->jit
+                 ? pcre2_jit_match(p->re, (PCRE2_SPTR)v, len, 0, 0, ctx->md, ctx->mc)
                  : pcre2_match(p->re, (PCRE2_SPTR)v, len, 0, PCRE2_NO_UTF_CHECK, ctx->md, ctx->mc);
-      if (rc == PCRE2_ERROR_NOMATCH) return 0;
-      if (rc < 0) {
-        ctx->st.regex_limits++;
-        return 0;
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) ctx->st.regex_limits++;
+        ov = pcre2_get_ovector_pointer(ctx->md);
+        pairs = pcre2_get_ovector_count(ctx->md);
+        if (m) {
+          m->vgen = ctx->vgen;
+          m->rc = rc;
+          if (rc >= 0)
+            memcpy(ctx->memo_ov + (size_t)(p->memo - 1) * 2 * ctx->ovec_pairs, ov,
+                   2 * (size_t)pairs * sizeof *ov);
+        }
       }
+      if (rc < 0) return 0;
       if (capture && p->ncg) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ctx->md);
-        uint32_t pairs = pcre2_get_ovector_count(ctx->md);
         for (size_t i = 0; i < p->ncg; i++) {
           uint32_t g = p->cg[i].group;
           if (g >= pairs || ctx->staged[p->cg[i].cap].set) continue;
@@ -1363,6 +1594,13 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
         !(r->facilities & (1u << code)))
       return 0;
   }
+  /* Literals first: a rule whose `any` has no regex left to try is
+   * dropped before its `all` regexes run. */
+  if (ctx->pf && r->nany) {
+    size_t i = 0;
+    while (i < r->nany && !pattern_possible(ctx, &r->any[i])) i++;
+    if (i == r->nany) return 0;
+  }
   for (size_t i = 0; i < r->nall; i++)
     if (!pattern_match(ctx, ev, r, &r->all[i], 1)) return 0;
   if (r->nany) {
@@ -1385,7 +1623,7 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
       ctx->mark[r] = ctx->gen;
-      ctx->cand[ctx->ncand++] = r;
+      if (r < ctx->rules->n) ctx->cand[ctx->ncand++] = r; /* else a regex's pid */
     }
 }
 
@@ -1409,7 +1647,7 @@ static int cmp_u32(const void *a, const void *b) {
 static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
   size_t i = 0, j = 0, k = 0;
   if (++ctx->gen == 0) {
-    memset(ctx->mark, 0, (rs->n ? rs->n : 1) * sizeof *ctx->mark);
+    memset(ctx->mark, 0, ((rs->n ? rs->n : 1) + rs->npid) * sizeof *ctx->mark);
     ctx->gen = 1;
   }
   ctx->ncand = 0;
@@ -1444,8 +1682,13 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
   if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;
   ctx->st.events++;
   ctx->fgen++;
+  ctx->vgen++;
   brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
-  if (!brute) norder = candidates(ctx, rules, ev);
+  ctx->pf = 0;
+  if (!brute) {
+    norder = candidates(ctx, rules, ev);
+    ctx->pf = 1;
+  }
   for (;;) {
     size_t i;
     if (brute) {
@@ -1463,10 +1706,12 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
         (void)soc_event_set(ev, r->caps[c].target.name, ctx->arena + ctx->staged[c].off,
                             ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */
+    if (r->rewrites_memo) ctx->vgen++;
     hits++;
     ctx->st.hits++;
     if (r->rewrites_anchor && !brute) {
       brute = 1;
+      ctx->pf = 0;
       next = i + 1;
     }
     if (cb) {

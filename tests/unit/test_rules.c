@@ -598,8 +598,9 @@ static void test_literals(void **state) {
   assert_string_equal(lits("a(*ACCEPT)bcdef", 0), ""); /* verbs: give up */
   assert_string_equal(lits("(?x) a b c", 0), "");      /* extended: give up */
   assert_string_equal(lits("(?C1)abc", 0), "");
-  /* caseless: k, s and non-ASCII are not literals (Unicode case folding) */
-  assert_string_equal(lits("Kernel panic", 1), "ernel panic");
+  /* caseless: non-ASCII are not literals (Unicode case folding); k and s
+   * are, the automaton also looking for U+212A and U+017F in their place */
+  assert_string_equal(lits("Kernel panic", 1), "kernel panic");
   assert_string_equal(lits("abc(?i)dxyz", 0), "dxyz"); /* inline (?i): whole pattern caseless */
   assert_string_equal(lits("café au", 0), "café au");
   assert_string_equal(lits("café au", 1), "caf");
@@ -853,6 +854,38 @@ static void test_rewrite_scanned_field(void **state) {
   soc_diag_free(d);
 }
 
+/* A regex written the same in several rules runs once per state of the
+ * event's fields: each rule still takes its own captures from it, and a
+ * rule that rewrites the field makes the next one run it again. */
+static void test_same_regex(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    all: [ { regex: '(?<u>\\w+)@(?<h>\\w+)' } ]\n"
+      "    captures: { u: user.name }\n" INCIDENT
+      "- id: B\n  title: t\n  match:\n    all: [ { regex: '(?<u>\\w+)@(?<h>\\w+)' } ]\n"
+      "    captures: { h: host.name }\n" INCIDENT
+      "- id: C\n  title: t\n  match:\n    all: [ { regex: '^wrapped:\\w+@\\w+ (?<m>.*)$' } ]\n"
+      "    captures: { m: message }\n" INCIDENT
+      "- id: D\n  title: t\n  match:\n    all: [ { regex: '(?<u>\\w+)@(?<h>\\w+)' } ]\n"
+      "    captures: { u: related.user }\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  soc_match_stats ms;
+  assert_string_equal(match_line(rs, ctx, ev, "wrapped:bob@web1 eve@db2"), "A,B,C,D");
+  assert_string_equal(soc_event_get(ev, "user.name"), "bob");
+  assert_string_equal(soc_event_get(ev, "host.name"), "web1");
+  assert_string_equal(soc_event_get(ev, "related.user"), "eve");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.regexes, 3); /* A (B takes its result), C, D */
+  assert_string_equal(match_line(rs, ctx, ev, "no address here"), "");
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 static void test_unanchored_warning(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
@@ -966,6 +999,7 @@ int main(void) {
       cmocka_unit_test(test_literals),
       cmocka_unit_test(test_prefilter_random),
       cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_same_regex),
       cmocka_unit_test(test_unanchored_warning),
       cmocka_unit_test(test_regex_limit),
       cmocka_unit_test(test_ctx_mismatch),
