@@ -12,6 +12,10 @@
  * happens to be last in the table: if the tail was deleted, the next entry
  * then still points at the deleted one, and verify keeps showing the gap
  * instead of the append papering over it.
+ *
+ * This is the one implementation of the chain: agent.db and center.db are
+ * read through their soc_store, the center's PostgreSQL through the same
+ * few callbacks (soc_audit_log), so both stores hash and check alike.
  */
 #include "soc/audit.h"
 
