@@ -124,18 +124,8 @@ int soc_center_state_file(const soc_collector_config *cfg, const char *name, cha
   return 0;
 }
 
-int soc_center_needs_sqlite(const soc_collector_config *cfg, const char *what) {
-  if (!cfg->collector.store) return 0;
-  fprintf(stderr,
-          "soccollector: %s is not yet available with the center on PostgreSQL "
-          "(collector.store); it needs center.db (docs/CENTER.md, \"PostgreSQL\")\n",
-          what);
-  return -ENOTSUP;
-}
-
 int soc_center_open(const soc_collector_config *cfg, soc_center_store **out) {
   char path[4096], err[600];
-  if (soc_center_needs_sqlite(cfg, "this command") < 0) return -ENOTSUP;
   int rc = soc_center_state_file(cfg, "center.db", path, sizeof path);
   if (rc < 0) return rc;
   rc = soc_center_store_open(path, out, err, sizeof err);

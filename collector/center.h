@@ -96,10 +96,6 @@ int soc_center_state_file(const soc_collector_config *cfg, const char *name, cha
 /* Opens state_dir/center.db, creating the folder if needed; problems are
  * printed. OUT: *out, owned by the caller. Returns 0 or a negative errno. */
 int soc_center_open(const soc_collector_config *cfg, soc_center_store **out);
-/* 0 when what (a command or feature) can run on cfg's store; else says it
- * is not yet on PostgreSQL (collector.store) and returns -ENOTSUP. center.db
- * is refused that way by soc_center_open. */
-int soc_center_needs_sqlite(const soc_collector_config *cfg, const char *what);
 
 /* The operator's commands on reports, evidence and decisions (center_cli.c).
  * Returns the exit status, or -1 when argv[0] is not one of them. */

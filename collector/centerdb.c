@@ -198,3 +198,34 @@ int soc_centerdb_bundle_set(soc_centerdb *db, const char *id, const char *state,
                             const char *reason, int64_t checked_ns) {
   return db->ops->bundle_set(db->be, id, state, path, reason, checked_ns);
 }
+int soc_centerdb_user_add(soc_centerdb *db, const soc_console_user *u) {
+  return db->ops->user_add(db->be, u);
+}
+int soc_centerdb_user_set(soc_centerdb *db, const char *name, const char *hash, int64_t at_ns) {
+  return db->ops->user_set(db->be, name, hash, at_ns);
+}
+int soc_centerdb_user_get(soc_centerdb *db, const char *name, soc_console_user_cb cb, void *arg) {
+  return db->ops->user_get(db->be, name, cb, arg);
+}
+int soc_centerdb_latest_scan(soc_centerdb *db, const char *topic, const char *id_path, size_t limit,
+                             soc_console_message_cb cb, void *arg) {
+  return db->ops->latest_scan(db->be, topic, id_path, limit, cb, arg);
+}
+int soc_centerdb_latest_get(soc_centerdb *db, const char *topic, const char *id_path,
+                            const char *agent, int64_t id, soc_console_message_cb cb, void *arg) {
+  return db->ops->latest_get(db->be, topic, id_path, agent, id, cb, arg);
+}
+int soc_centerdb_audit_append(soc_centerdb *db, const char *actor, const char *action,
+                              const char *object, const char *details_json) {
+  soc_audit_log l = db->ops->audit_log(db->be);
+  return soc_audit_log_append(&l, actor, action, object, details_json, NULL);
+}
+int soc_centerdb_audit_verify(soc_centerdb *db, soc_audit_report *report) {
+  soc_audit_log l = db->ops->audit_log(db->be);
+  return soc_audit_log_verify(&l, 0, NULL, report);
+}
+int soc_centerdb_audit_scan(soc_centerdb *db, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
+                            void *arg) {
+  soc_audit_log l = db->ops->audit_log(db->be);
+  return l.scan(l.h, after_seq, limit, cb, arg);
+}

@@ -7,12 +7,13 @@
  * (reports and revisions, notifications, decisions and their outbox,
  * evidence bundles and chunks, campaigns) and the commands on them. Each
  * back end is one struct of callbacks (centerdb_be.h); no caller asks
- * which one is open. (The web console still reads center.db itself:
- * docs/CONSOLE.md.)
+ * which one is open. The web console and `soccollector user` too: the
+ * accounts, the messages the console lists and its audit log.
  */
 #ifndef SOC_COLLECTOR_CENTERDB_H
 #define SOC_COLLECTOR_CENTERDB_H
 
+#include "soc/audit.h"
 #include "soc/config.h"
 #include "soc/store_center.h"
 
@@ -24,7 +25,7 @@ int soc_centerdb_is_pg(const soc_collector_config *cfg);
  * caller (soc_centerdb_free). Problems printed. */
 int soc_centerdb_open(const soc_collector_config *cfg, soc_centerdb **out);
 /* A soc_centerdb over center.db's handle s, which stays the caller's and
- * must outlive it (the console, the unit tests). OUT: *out. */
+ * must outlive it (the unit tests, the fuzz harness). OUT: *out. */
 int soc_centerdb_wrap(soc_center_store *s, soc_centerdb **out);
 void soc_centerdb_free(soc_centerdb *db);
 /* "center.db" or "PostgreSQL", for messages. */
@@ -107,5 +108,22 @@ int soc_centerdb_chunks_scan(soc_centerdb *db, const char *bundle, soc_center_ch
                              void *arg);
 int soc_centerdb_bundle_set(soc_centerdb *db, const char *id, const char *state, const char *path,
                             const char *reason, int64_t checked_ns);
+
+/* As store_center.h's soc_store_console_* of the same names. */
+int soc_centerdb_user_add(soc_centerdb *db, const soc_console_user *u);
+int soc_centerdb_user_set(soc_centerdb *db, const char *name, const char *hash, int64_t at_ns);
+int soc_centerdb_user_get(soc_centerdb *db, const char *name, soc_console_user_cb cb, void *arg);
+int soc_centerdb_latest_scan(soc_centerdb *db, const char *topic, const char *id_path, size_t limit,
+                             soc_console_message_cb cb, void *arg);
+int soc_centerdb_latest_get(soc_centerdb *db, const char *topic, const char *id_path,
+                            const char *agent, int64_t id, soc_console_message_cb cb, void *arg);
+/* The center's audit log, one hash chain (audit.h) on either store: as
+ * soc_audit_append (joining the caller's transaction, else its own),
+ * soc_audit_verify and soc_store_audit_scan. */
+int soc_centerdb_audit_append(soc_centerdb *db, const char *actor, const char *action,
+                              const char *object, const char *details_json);
+int soc_centerdb_audit_verify(soc_centerdb *db, soc_audit_report *report);
+int soc_centerdb_audit_scan(soc_centerdb *db, int64_t after_seq, size_t limit, soc_audit_row_cb cb,
+                            void *arg);
 
 #endif

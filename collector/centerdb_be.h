@@ -13,6 +13,7 @@
 #ifndef SOC_COLLECTOR_CENTERDB_BE_H
 #define SOC_COLLECTOR_CENTERDB_BE_H
 
+#include "soc/audit.h"
 #include "soc/config.h"
 #include "soc/store_center.h"
 
@@ -88,6 +89,17 @@ typedef struct soc_centerdb_ops {
   int (*chunks_scan)(soc_centerdb_be *b, const char *bundle, soc_center_chunk_cb cb, void *arg);
   int (*bundle_set)(soc_centerdb_be *b, const char *id, const char *state, const char *path,
                     const char *reason, int64_t checked_ns);
+
+  /* ---- the web console: accounts, messages, its audit log ---- */
+  int (*user_add)(soc_centerdb_be *b, const soc_console_user *u);
+  int (*user_set)(soc_centerdb_be *b, const char *name, const char *hash, int64_t at_ns);
+  int (*user_get)(soc_centerdb_be *b, const char *name, soc_console_user_cb cb, void *arg);
+  int (*latest_scan)(soc_centerdb_be *b, const char *topic, const char *id_path, size_t limit,
+                     soc_console_message_cb cb, void *arg);
+  int (*latest_get)(soc_centerdb_be *b, const char *topic, const char *id_path, const char *agent,
+                    int64_t id, soc_console_message_cb cb, void *arg);
+  /* The store's audit log, for audit.c's chain (valid while b is). */
+  soc_audit_log (*audit_log)(soc_centerdb_be *b);
 } soc_centerdb_ops;
 
 /* center.db (centerdb_sqlite.c). _open opens state_dir/center.db (problems

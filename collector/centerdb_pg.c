@@ -1,6 +1,7 @@
 /*
  * centerdb_pg — the collector's store on PostgreSQL (centerdb_be.h): each
- * callback is pg_center.h's soc_pg_center_* of the same name.
+ * callback is pg_center.h's soc_pg_center_* of the same name; the audit
+ * log is audit.c's chain over pg_center's rows (audit.h's soc_audit_log).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -163,6 +164,55 @@ static int pg_bundle_set(soc_centerdb_be *b, const char *id, const char *state, 
                          const char *reason, int64_t checked_ns) {
   return soc_pg_center_bundle_set(b->pg, id, state, path, reason, checked_ns);
 }
+static int pg_user_add(soc_centerdb_be *b, const soc_console_user *u) {
+  return soc_pg_center_user_add(b->pg, u);
+}
+static int pg_user_set(soc_centerdb_be *b, const char *name, const char *hash, int64_t at_ns) {
+  return soc_pg_center_user_set(b->pg, name, hash, at_ns);
+}
+static int pg_user_get(soc_centerdb_be *b, const char *name, soc_console_user_cb cb, void *arg) {
+  return soc_pg_center_user_get(b->pg, name, cb, arg);
+}
+static int pg_latest_scan(soc_centerdb_be *b, const char *topic, const char *id_path, size_t limit,
+                          soc_console_message_cb cb, void *arg) {
+  return soc_pg_center_latest_scan(b->pg, topic, id_path, limit, cb, arg);
+}
+static int pg_latest_get(soc_centerdb_be *b, const char *topic, const char *id_path,
+                         const char *agent, int64_t id, soc_console_message_cb cb, void *arg) {
+  return soc_pg_center_latest_get(b->pg, topic, id_path, agent, id, cb, arg);
+}
+
+/* ---- the audit log: audit.c's chain over pg_center's rows ---- */
+
+static int al_in_transaction(void *h) { return soc_pg_center_in_transaction(h); }
+static int al_begin(void *h) { return soc_pg_center_begin(h); }
+static int al_read_begin(void *h) { return soc_pg_center_read_begin(h); }
+static int al_commit(void *h) { return soc_pg_center_commit(h); }
+static void al_rollback(void *h) { soc_pg_center_rollback(h); }
+static int al_head_get(void *h, char *buf, size_t cap) {
+  return soc_pg_center_audit_head_get(h, SOC_AUDIT_HEAD_KEY, buf, cap);
+}
+static int al_head_set(void *h, const char *head) {
+  return soc_pg_center_audit_head_set(h, SOC_AUDIT_HEAD_KEY, head);
+}
+static int al_max_seq(void *h, int64_t *seq) { return soc_pg_center_audit_max_seq(h, seq); }
+static int al_insert(void *h, const soc_audit_row *r) { return soc_pg_center_audit_insert(h, r); }
+static int al_scan(void *h, int64_t after_seq, size_t limit, soc_audit_row_cb cb, void *arg) {
+  return soc_pg_center_audit_scan(h, after_seq, limit, cb, arg);
+}
+static soc_audit_log pg_audit_log(soc_centerdb_be *b) {
+  return (soc_audit_log){.h = b->pg,
+                         .in_transaction = al_in_transaction,
+                         .begin = al_begin,
+                         .read_begin = al_read_begin,
+                         .commit = al_commit,
+                         .rollback = al_rollback,
+                         .head_get = al_head_get,
+                         .head_set = al_head_set,
+                         .max_seq = al_max_seq,
+                         .insert = al_insert,
+                         .scan = al_scan};
+}
 
 const soc_centerdb_ops soc_centerdb_pg_ops = {
     .name = "PostgreSQL",
@@ -211,6 +261,12 @@ const soc_centerdb_ops soc_centerdb_pg_ops = {
     .bundles_scan = pg_bundles_scan,
     .chunks_scan = pg_chunks_scan,
     .bundle_set = pg_bundle_set,
+    .user_add = pg_user_add,
+    .user_set = pg_user_set,
+    .user_get = pg_user_get,
+    .latest_scan = pg_latest_scan,
+    .latest_get = pg_latest_get,
+    .audit_log = pg_audit_log,
 };
 
 int soc_centerdb_pg_open(const soc_collector_config *cfg, soc_centerdb_be **out) {

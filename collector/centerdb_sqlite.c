@@ -175,6 +175,26 @@ static int sq_bundle_set(soc_centerdb_be *b, const char *id, const char *state, 
                          const char *reason, int64_t checked_ns) {
   return soc_store_center_bundle_set(b->s, id, state, path, reason, checked_ns);
 }
+static int sq_user_add(soc_centerdb_be *b, const soc_console_user *u) {
+  return soc_store_console_user_add(b->s, u);
+}
+static int sq_user_set(soc_centerdb_be *b, const char *name, const char *hash, int64_t at_ns) {
+  return soc_store_console_user_set(b->s, name, hash, at_ns);
+}
+static int sq_user_get(soc_centerdb_be *b, const char *name, soc_console_user_cb cb, void *arg) {
+  return soc_store_console_user_get(b->s, name, cb, arg);
+}
+static int sq_latest_scan(soc_centerdb_be *b, const char *topic, const char *id_path, size_t limit,
+                          soc_console_message_cb cb, void *arg) {
+  return soc_store_console_latest_scan(b->s, topic, id_path, limit, cb, arg);
+}
+static int sq_latest_get(soc_centerdb_be *b, const char *topic, const char *id_path,
+                         const char *agent, int64_t id, soc_console_message_cb cb, void *arg) {
+  return soc_store_console_latest_get(b->s, topic, id_path, agent, id, cb, arg);
+}
+static soc_audit_log sq_audit_log(soc_centerdb_be *b) {
+  return soc_audit_store_log(soc_center_store_audit_log(b->s));
+}
 
 const soc_centerdb_ops soc_centerdb_sqlite_ops = {
     .name = "center.db",
@@ -223,6 +243,12 @@ const soc_centerdb_ops soc_centerdb_sqlite_ops = {
     .bundles_scan = sq_bundles_scan,
     .chunks_scan = sq_chunks_scan,
     .bundle_set = sq_bundle_set,
+    .user_add = sq_user_add,
+    .user_set = sq_user_set,
+    .user_get = sq_user_get,
+    .latest_scan = sq_latest_scan,
+    .latest_get = sq_latest_get,
+    .audit_log = sq_audit_log,
 };
 
 int soc_centerdb_sqlite_borrow(soc_center_store *s, soc_centerdb_be **out) {

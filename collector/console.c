@@ -2,7 +2,8 @@
  * console — see the header. Pages are written whole into a memory stream
  * and sent with their length; the listener (lib/base/metrics.c) serves one
  * request at a time on its own thread, which also owns the session table
- * and its own connection to center.db, so neither needs a lock.
+ * and its own connection to the store (center.db or PostgreSQL: centerdb.h),
+ * so neither needs a lock.
  */
 #define _GNU_SOURCE /* open_memstream */
 #include "console.h"
@@ -57,7 +58,7 @@ typedef struct failed {
   int64_t first_ns;
 } failed;
 
-/* The account behind a request, read again from center.db at each request
+/* The account behind a request, read again from the store at each request
  * so that `user disable` ends its sessions at once. */
 typedef struct acct {
   char name[NAME_MAX_LEN + 1], role[16], agency[NAME_MAX_LEN + 1];
@@ -71,8 +72,7 @@ struct soc_console {
   soc_center *center; /* the regimes, for the clocks and the decisions' checks */
   soc_metrics_server *server;
   soc_console_tls *tls;             /* NULL: plain HTTP on loopback */
-  soc_center_store *store;          /* the server thread's own, opened at the first request */
-  soc_centerdb *db;                 /* over store, for center.c's and decide.c's calls */
+  soc_centerdb *db;                 /* the server thread's own, opened at the first request */
   char decoy[SOC_CONSOLE_HASH_MAX]; /* checked for unknown names: as slow as a real one */
   session sessions[SESSIONS_MAX];
   failed failures[FAILED_MAX];
@@ -290,25 +290,23 @@ static FILE *page_open(req *q, const char *title, page *p) {
   return p->f;
 }
 
-int soc_console_audit(soc_center_store *s, const char *account, const char *action,
-                      const char *target, const char *detail) {
+int soc_console_audit(soc_centerdb *db, const char *account, const char *action, const char *target,
+                      const char *detail) {
   fjson_object *d = fjson_object_new_object();
   soc_json_add_str(d, "detail", detail);
   const char *json = fjson_object_to_json_string_ext(d, FJSON_TO_STRING_PLAIN);
-  int rc = soc_audit_append(soc_center_store_audit_log(s), account[0] ? account : "-", action,
-                            target, json, NULL);
+  int rc = soc_centerdb_audit_append(db, account[0] ? account : "-", action, target, json);
   /* a name typed at the login that is no UTF-8 text is still a failed login */
-  if (rc == -EINVAL)
-    rc = soc_audit_append(soc_center_store_audit_log(s), "?", action, "", json, NULL);
+  if (rc == -EINVAL) rc = soc_centerdb_audit_append(db, "?", action, "", json);
   fjson_object_put(d);
   return rc;
 }
 
 static void audit(req *q, const char *account, const char *action, const char *target,
                   const char *detail) {
-  if (soc_console_audit(q->c->store, account, action, target, detail) < 0)
+  if (soc_console_audit(q->c->db, account, action, target, detail) < 0)
     fprintf(stderr, "soccollector: console: cannot audit %s: %s\n", action,
-            soc_center_store_errmsg(q->c->store));
+            soc_centerdb_errmsg(q->c->db));
 }
 
 /* An entry's "detail" (what soc_console_audit wrote); "" when none. */
@@ -416,7 +414,7 @@ static int may_see(req *q, const char *agency) {
   if (!strcmp(q->a.role, "analyst")) return q->a.agency[0] && !strcmp(q->a.agency, agency);
   if (!strcmp(q->a.role, "reviewer")) {
     authority_check k = {.agency = agency, .authority = q->a.authority};
-    if (soc_store_center_agents_scan(q->c->store, agency_under, &k) < 0) return 0;
+    if (soc_centerdb_agents_scan(q->c->db, agency_under, &k) < 0) return 0;
     return k.yes;
   }
   return 0;
@@ -452,7 +450,7 @@ static int login(req *q) {
     sodium_memzero(password, sizeof password);
     return plain(q, "429 Too Many Requests", "too many failed logins; try again later\n");
   }
-  int rc = name[0] ? soc_store_console_user_get(q->c->store, name, copy_hash, &h) : -ENOENT;
+  int rc = name[0] ? soc_centerdb_user_get(q->c->db, name, copy_hash, &h) : -ENOENT;
   /* one Argon2id verification whether the name exists or not, so that the
    * answer's time does not tell which names are accounts */
   int match =
@@ -763,7 +761,7 @@ static size_t drafts_table(req *q, FILE *f) {
   k.refused = calloc(REFUSED_SHOWN, sizeof *k.refused);
   if ((k.items = calloc(TRIAGE_SHOWN, sizeof *k.items))) {
     snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
-    soc_store_console_latest_scan(q->c->store, topic, "$.id", TRIAGE_SHOWN * 4, draft_keep, &k);
+    soc_centerdb_latest_scan(q->c->db, topic, "$.id", TRIAGE_SHOWN * 4, draft_keep, &k);
     if (k.sort[0]) qsort(k.items, k.n, sizeof *k.items, by_key);
     for (size_t i = 0; i < k.n; i++) {
       draft_line(q, f, &k.items[i]);
@@ -816,7 +814,7 @@ static void messages_rows(messages_ctx *m, const char *kind, const char *id_path
                           soc_console_message_cb row) {
   char topic[300];
   snprintf(topic, sizeof topic, "%s.%s", m->q->c->cfg->kafka.topic_prefix, kind);
-  soc_store_console_latest_scan(m->q->c->store, topic, id_path, TRIAGE_SHOWN, row, m);
+  soc_centerdb_latest_scan(m->q->c->db, topic, id_path, TRIAGE_SHOWN, row, m);
   fputs("</table>", m->f);
 }
 
@@ -845,7 +843,7 @@ static int triage_page(req *q) {
       T(q, "狀態", "State"), T(q, "事件分類", "Category"), T(q, "知悉時間", "Discovered"),
       T(q, "§3.1 知悉後經過 (1 小時內通報)", "§3.1 since discovery (report within 1 h)"), NULL);
   triage_ctx t = {.q = q, .f = f};
-  int rc = soc_store_center_reports_scan(q->c->store, triage_row, &t);
+  int rc = soc_centerdb_reports_scan(q->c->db, triage_row, &t);
   fputs("</table>", f);
   if (rc < 0) fprintf(f, "<p class=\"err\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   if (!t.rows && !m.rows) fprintf(f, "<p>%s</p>", T(q, "沒有資料", "nothing yet"));
@@ -894,7 +892,7 @@ static int note_row(void *arg, const soc_audit_row *r) {
 static int visible_report(req *q, report_copy *x) {
   char id[256];
   if (param(q, "id", id, sizeof id) < 0 || !id[0]) goto none;
-  if (soc_store_center_report_get(q->c->store, id, copy_report, x) < 0) goto none;
+  if (soc_centerdb_report_get(q->c->db, id, copy_report, x) < 0) goto none;
   if (!may_see(q, x->agency)) goto none;
   return 0;
 none:
@@ -998,7 +996,7 @@ static void decisions(req *q, FILE *f, const report_copy *x) {
     k.applied = NULL;
   table_head(f, T(q, "中心決定", "The center's decisions"), "ID", T(q, "種類", "Kind"),
              T(q, "時間", "At"), T(q, "決定者", "By"), T(q, "套用", "Applied"), NULL);
-  soc_store_center_decisions_scan(q->c->store, x->id, decision_row, &k);
+  soc_centerdb_decisions_scan(q->c->db, x->id, decision_row, &k);
   fputs("</table>", f);
   if (raw) fjson_object_put(raw);
   int center = !strcmp(q->a.role, "center");
@@ -1056,7 +1054,7 @@ static void bundles(req *q, FILE *f, const char *report) {
   bundles_ctx k = {.q = q, .f = f, .report = report};
   table_head(f, T(q, "證據包", "Evidence bundles"), "ID", T(q, "驗證", "Verification"),
              T(q, "分段", "Chunks"), T(q, "位元組", "Bytes"), T(q, "清單", "Manifest"), NULL);
-  soc_store_center_bundles_scan(q->c->store, bundle_row, &k);
+  soc_centerdb_bundles_scan(q->c->db, bundle_row, &k);
   fputs("</table>", f);
 }
 
@@ -1255,7 +1253,7 @@ static int report_page(req *q) {
     fputs(T(q, "無法解讀這份通報", "this document cannot be read as a report"), f);
   fprintf(f, "</pre><h2>%s</h2><ul>", T(q, "註記", "Notes"));
   notes_ctx n = {.f = f, .id = x.id};
-  soc_store_audit_scan(soc_center_store_audit_log(q->c->store), 0, 0, note_row, &n);
+  soc_centerdb_audit_scan(q->c->db, 0, 0, note_row, &n);
   fputs("</ul>", f);
   form_open(q, f, "/note", x.id);
   fprintf(f,
@@ -1335,9 +1333,9 @@ static int bundle_download(req *q) {
   char *data = NULL;
   FILE *in = NULL;
   if (param(q, "id", id, sizeof id) < 0 ||
-      soc_store_center_bundle_get(q->c->store, id, copy_bundle, &b) < 0 ||
-      soc_store_center_report_get(q->c->store, b.report, copy_report, &x) < 0 ||
-      !may_see(q, x.agency) || !b.verified) {
+      soc_centerdb_bundle_get(q->c->db, id, copy_bundle, &b) < 0 ||
+      soc_centerdb_report_get(q->c->db, b.report, copy_report, &x) < 0 || !may_see(q, x.agency) ||
+      !b.verified) {
     not_found(q);
     goto out;
   }
@@ -1503,7 +1501,7 @@ static int draft_page(req *q) {
     return not_found(q);
   char topic[300];
   snprintf(topic, sizeof topic, "%s.incidents", q->c->cfg->kafka.topic_prefix);
-  if (soc_store_console_latest_get(q->c->store, topic, "$.id", agent, x.id, copy_draft, &x) < 0 ||
+  if (soc_centerdb_latest_get(q->c->db, topic, "$.id", agent, x.id, copy_draft, &x) < 0 ||
       !x.body || !may_see(q, x.agency)) {
     not_found(q);
     goto out;
@@ -1518,7 +1516,7 @@ static int draft_page(req *q) {
   esc(f, field(x.body, "status"));
   fputs("</h1>", f);
   report_copy r = {0};
-  if (soc_store_center_report_get(q->c->store, report, copy_report, &r) == 0) {
+  if (soc_centerdb_report_get(q->c->db, report, copy_report, &r) == 0) {
     fputs("<p><a id=\"report-link\" href=\"/report?id=", f);
     esc(f, report);
     fprintf(f, "\">%s</a></p>", T(q, "通報單", "The report"));
@@ -1546,7 +1544,7 @@ static int draft_page(req *q) {
     k.applied = NULL;
   table_head(f, T(q, "主控台的決定", "Decisions made here"), "ID", T(q, "種類", "Kind"),
              T(q, "時間", "At"), T(q, "決定者", "By"), T(q, "套用", "Applied"), NULL);
-  soc_store_center_decisions_scan(q->c->store, report, decision_row, &k);
+  soc_centerdb_decisions_scan(q->c->db, report, decision_row, &k);
   fputs("</table>", f);
   if (decides(q)) draft_forms(q, f, &x);
   fprintf(f, "<details><summary>%s</summary><pre>", T(q, "原始 JSON", "The JSON as received"));
@@ -1603,8 +1601,8 @@ static int draft_decide(req *q, const char *kind) {
                                .to = to[0] ? to : NULL,
                                .agency_only = strcmp(q->a.role, "center") ? q->a.agency : NULL};
     whys[i][0] = '\0';
-    int status = soc_center_decide_draft(q->c->cfg, q->c->db, q->c->store, kind, &o, &d, &nums[i],
-                                         whys[i], sizeof whys[i]);
+    int status = soc_center_decide_draft(q->c->cfg, q->c->db, kind, &o, &d, &nums[i], whys[i],
+                                         sizeof whys[i]);
     audit(q, q->a.name, status ? "decision-refused" : kind, sel[i], whys[i]);
     if (status == 3) {
       /* as a draft that does not exist, whoever's it is */
@@ -1679,7 +1677,7 @@ static int agents_page(req *q) {
              T(q, "主管機關", "Authority"), T(q, "版本", "Version"),
              T(q, "最後心跳", "Last heartbeat"), T(q, "狀態", "State"), NULL);
   agents_ctx k = {.q = q, .f = f};
-  soc_store_center_agents_scan(q->c->store, agent_line, &k);
+  soc_centerdb_agents_scan(q->c->db, agent_line, &k);
   fputs("</table>", f);
   return page_send(q, &pg);
 }
@@ -1708,7 +1706,7 @@ static int audit_page(req *q) {
   soc_audit_report rep;
   FILE *f = page_open(q, T(q, "稽核紀錄", "Audit"), &pg);
   if (!f) return 0;
-  if (soc_audit_verify(soc_center_store_audit_log(q->c->store), &rep) < 0)
+  if (soc_centerdb_audit_verify(q->c->db, &rep) < 0)
     fprintf(f, "<p class=\"err\" id=\"chain\">%s</p>", T(q, "無法讀取", "cannot read the store"));
   else if (rep.ok)
     fprintf(f, "<p id=\"chain\">%s: %" PRId64 " %s, %s <code>%s</code></p>",
@@ -1723,7 +1721,7 @@ static int audit_page(req *q) {
   table_head(f, T(q, "稽核紀錄", "Audit"), "#", T(q, "時間", "At"), T(q, "帳號", "Account"),
              T(q, "動作", "Action"), T(q, "對象", "Target"), T(q, "內容", "Detail"),
              T(q, "雜湊", "Hash"), NULL);
-  soc_store_audit_scan(soc_center_store_audit_log(q->c->store), 0, 0, audit_line, f);
+  soc_centerdb_audit_scan(q->c->db, 0, 0, audit_line, f);
   fputs("</table>", f);
   return page_send(q, &pg);
 }
@@ -1885,7 +1883,7 @@ static int summary_page(req *q) {
   k->f = f;
   table_head(f, T(q, "逾期", "Overdue"), T(q, "編號", "ID"), T(q, "機關", "Agency"),
              T(q, "等級", "Level"), T(q, "逾期步驟", "Overdue steps"), NULL);
-  soc_store_center_reports_scan(q->c->store, summary_add, k);
+  soc_centerdb_reports_scan(q->c->db, summary_add, k);
   fputs("</table>", f);
   table_head(f, T(q, "各機關統計", "Per agency, level and category"), T(q, "機關", "Agency"),
              T(q, "等級", "Level"), T(q, "事件分類", "Category"), T(q, "通報數", "Reports"),
@@ -1925,7 +1923,7 @@ static int quarantine_page(req *q) {
   table_head(f, T(q, "隔離區 (最近 100 筆)", "Quarantine (the last 100)"), T(q, "收到", "Received"),
              T(q, "來源", "From"), T(q, "原因", "Reason"), T(q, "細節", "Detail"),
              T(q, "位元組", "Bytes"), NULL);
-  soc_store_center_quarantine_scan(q->c->store, QUARANTINE_SHOWN, quarantine_line, f);
+  soc_centerdb_quarantine_scan(q->c->db, QUARANTINE_SHOWN, quarantine_line, f);
   fputs("</table>", f);
   return page_send(q, &pg);
 }
@@ -1933,19 +1931,8 @@ static int quarantine_page(req *q) {
 /* ---- the dispatcher ------------------------------------------------------------------------ */
 
 static int open_store(soc_console *c) {
-  char path[4096], err[600];
-  if (c->store) return 0;
-  snprintf(path, sizeof path, "%s/center.db", c->cfg->collector.state_dir);
-  if (soc_center_store_open(path, &c->store, err, sizeof err) < 0) {
-    fprintf(stderr, "soccollector: console: %s\n", err);
-    return -EIO;
-  }
-  if (soc_centerdb_wrap(c->store, &c->db) < 0) {
-    soc_center_store_close(c->store);
-    c->store = NULL;
-    return -EIO;
-  }
-  return 0;
+  if (c->db) return 0;
+  return soc_centerdb_open(c->cfg, &c->db) < 0 ? -EIO : 0;
 }
 
 /* query without its lang= parameters, for links and redirects that keep
@@ -1999,8 +1986,7 @@ static int dispatch(req *q) {
   }
   /* Everything else: a session of an enabled account. */
   if ((q->s = session_find(q)) != NULL &&
-      (soc_store_console_user_get(q->c->store, q->s->name, copy_account, &q->a) < 0 ||
-       q->a.disabled)) {
+      (soc_centerdb_user_get(q->c->db, q->s->name, copy_account, &q->a) < 0 || q->a.disabled)) {
     memset(q->s, 0, sizeof *q->s);
     q->s = NULL;
   }
@@ -2113,7 +2099,6 @@ void soc_console_free(soc_console *c) {
   soc_console_tls_free(c->tls);
   soc_metrics_server_free(c->server);
   soc_centerdb_free(c->db);
-  soc_center_store_close(c->store);
   soc_center_free(c->center);
   sodium_memzero(c->sessions, sizeof c->sessions);
   pthread_mutex_destroy(&c->lock);

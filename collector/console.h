@@ -17,8 +17,8 @@
 #ifndef SOC_COLLECTOR_CONSOLE_H
 #define SOC_COLLECTOR_CONSOLE_H
 
+#include "centerdb.h"
 #include "soc/config.h"
-#include "soc/store_center.h"
 
 typedef struct soc_console soc_console;
 
@@ -40,11 +40,12 @@ int soc_console_decided(soc_console *c);
 #define SOC_CONSOLE_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 int soc_console_hash(const char *password, size_t len, char out[SOC_CONSOLE_HASH_MAX]);
 
-/* One action of account's on target into center.db's hash-chained audit
- * log (audit.h): actor the account, details {"detail": detail}. In s's
- * open transaction if any. Returns 0 or a negative errno. */
-int soc_console_audit(soc_center_store *s, const char *account, const char *action,
-                      const char *target, const char *detail);
+/* One action of account's on target into the center's hash-chained audit
+ * log (audit.h), on center.db or PostgreSQL: actor the account, details
+ * {"detail": detail}. In db's open transaction if any. Returns 0 or a
+ * negative errno. */
+int soc_console_audit(soc_centerdb *db, const char *account, const char *action, const char *target,
+                      const char *detail);
 
 /* `soccollector user add|passwd|disable ...`: -1 when argv[0] is not
  * "user", else the exit status. */

@@ -96,7 +96,7 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
                                        {NULL, 0, NULL, 0}};
   const char *role = NULL, *agency = "", *authority = NULL;
   char hash[crypto_pwhash_STRBYTES], os_user[128] = "?";
-  soc_center_store *s = NULL;
+  soc_centerdb *db = NULL;
   int status = 2, opt;
   if (strcmp(argv[0], "user") != 0) return -1;
   if (argc < 3) {
@@ -144,7 +144,7 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
   }
   if (strcmp(sub, "disable") && (status = read_hash(hash)) != 0) goto out;
   status = 1;
-  if (soc_center_open(cfg, &s) < 0) goto out;
+  if (soc_centerdb_open(cfg, &db) < 0) goto out;
   struct passwd *pw = getpwuid(getuid());
   if (pw) snprintf(os_user, sizeof os_user, "os:%s", pw->pw_name);
   struct timespec now;
@@ -158,9 +158,9 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
                           .agency = agency,
                           .authority = auth,
                           .changed_ns = at};
-    rc = soc_store_console_user_add(s, &u);
+    rc = soc_centerdb_user_add(db, &u);
   } else {
-    rc = soc_store_console_user_set(s, name, !strcmp(sub, "passwd") ? hash : NULL, at);
+    rc = soc_centerdb_user_set(db, name, !strcmp(sub, "passwd") ? hash : NULL, at);
   }
   if (rc == -EEXIST || rc == -ENOENT) {
     fprintf(stderr, "soccollector: user %s: %s %s\n", sub, name,
@@ -168,15 +168,15 @@ int soc_console_user_command(const soc_collector_config *cfg, int argc, char **a
     status = 2;
     goto out;
   }
-  if (rc == 0) rc = soc_console_audit(s, os_user, sub, name, role ? role : "");
+  if (rc == 0) rc = soc_console_audit(db, os_user, sub, name, role ? role : "");
   if (rc < 0) {
-    fprintf(stderr, "soccollector: user %s: %s\n", sub, soc_center_store_errmsg(s));
+    fprintf(stderr, "soccollector: user %s: %s\n", sub, soc_centerdb_errmsg(db));
     goto out;
   }
   printf("user %s: %s\n", sub, name);
   status = 0;
 out:
   sodium_memzero(hash, sizeof hash);
-  soc_center_store_close(s);
+  soc_centerdb_free(db);
   return status;
 }

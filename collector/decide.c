@@ -178,9 +178,9 @@ static int draft_request_ok(const char *kind, const soc_center_decide_opts *o,
   return 1;
 }
 
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_center_store *s,
-                            const char *kind, const soc_center_decide_opts *o,
-                            const soc_center_draft_opts *d, int64_t *n, char *out, size_t out_len) {
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, const char *kind,
+                            const soc_center_decide_opts *o, const soc_center_draft_opts *d,
+                            int64_t *n, char *out, size_t out_len) {
   char topic[300], report[300];
   fjson_object *extra = NULL;
   latest first = {0};
@@ -190,8 +190,8 @@ int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, s
   if ((rc = soc_centerdb_begin(db))) goto fail;
   for (size_t i = 0; i < d->n; i++) {
     latest x = {0};
-    rc = soc_store_console_latest_get(s, topic, promote ? "$.alert" : "$.id", d->agent, d->ids[i],
-                                      copy_latest, &x);
+    rc = soc_centerdb_latest_get(db, topic, promote ? "$.alert" : "$.id", d->agent, d->ids[i],
+                                 copy_latest, &x);
     if (rc == -ENOENT || (!rc && d->agency_only && strcmp(x.agency, d->agency_only))) {
       snprintf(out, out_len, "no %s %s/%" PRId64, promote ? "alert" : "draft", d->agent, d->ids[i]);
       status = 3;

@@ -55,11 +55,10 @@ typedef struct soc_center_draft_opts {
 #define SOC_CENTER_DRAFT_IDS_MAX 64
 
 /* Returns 0 recorded (OUT: *n; why as soc_center_decide's), 2 refused, 3
- * no such draft or alert (or another agency's), 1 a store error. s is the
- * center.db db wraps: the drafts the agents sent are read from the
- * console's tables there, the decision is recorded through db. */
-int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, soc_center_store *s,
-                            const char *kind, const soc_center_decide_opts *o,
-                            const soc_center_draft_opts *d, int64_t *n, char *why, size_t why_len);
+ * no such draft or alert (or another agency's), 1 a store error. The
+ * drafts the agents sent are read from db, the decision is recorded there. */
+int soc_center_decide_draft(const soc_collector_config *cfg, soc_centerdb *db, const char *kind,
+                            const soc_center_decide_opts *o, const soc_center_draft_opts *d,
+                            int64_t *n, char *why, size_t why_len);
 
 #endif

@@ -805,9 +805,6 @@ static int run(const soc_collector_config *cfg) {
   if (soc_center_outbox_new(cfg, c.db, &c.outbox) < 0) goto out;
   if (make_consumer(&c) < 0 || subscribe(&c) < 0) goto out;
   if (soc_collector_metrics_start(cfg, &metrics) < 0) goto out;
-  /* the console reads center.db itself (docs/CONSOLE.md) */
-  if (cfg->console.listen && soc_center_needs_sqlite(cfg, "the web console (console.listen)") < 0)
-    goto out;
   if (soc_console_start(cfg, &console) < 0) goto out;
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   soc_notify("READY=1\nSTATUS=consuming");

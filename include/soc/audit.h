@@ -64,6 +64,37 @@ int soc_audit_verify(soc_store *s, soc_audit_report *report);
 int soc_audit_verify_anchored(soc_store *s, int64_t anchor_seq, const char *anchor_hash,
                               soc_audit_report *report);
 
+/* Where a chain is kept, for a log in another database than a soc_store
+ * (the center's on PostgreSQL): the same chain, hashes and checks, over
+ * these callbacks on handle h. head_get/head_set read and write the head
+ * record ("SEQ:HASH"; head_get: -ENOENT when absent, -ENOSPC when longer
+ * than cap); the others promise what store.h's soc_store_* and
+ * soc_store_audit_* of the same names promise. begin must make appends
+ * one at a time (several writers may share the database); read_begin must
+ * give one snapshot for the whole walk. */
+typedef struct soc_audit_log {
+  void *h;
+  int (*in_transaction)(void *h);
+  int (*begin)(void *h);
+  int (*read_begin)(void *h);
+  int (*commit)(void *h);
+  void (*rollback)(void *h);
+  int (*head_get)(void *h, char *buf, size_t cap);
+  int (*head_set)(void *h, const char *head);
+  int (*max_seq)(void *h, int64_t *seq);
+  int (*insert)(void *h, const soc_audit_row *r);
+  int (*scan)(void *h, int64_t after_seq, size_t limit, soc_audit_row_cb cb, void *arg);
+} soc_audit_log;
+
+/* The log of s (its audit and meta tables), which soc_audit_append and
+ * the others here use; s is borrowed. */
+soc_audit_log soc_audit_store_log(soc_store *s);
+/* soc_audit_append and soc_audit_verify_anchored on l. */
+int soc_audit_log_append(const soc_audit_log *l, const char *actor, const char *action,
+                         const char *object, const char *details_json, int64_t *seq_out);
+int soc_audit_log_verify(const soc_audit_log *l, int64_t anchor_seq, const char *anchor_hash,
+                         soc_audit_report *report);
+
 /* An audit head as text, "SEQ:HASH" (the store's record, a heartbeat's
  * anchor): SEQ >= 1, HASH 64 lower-case hex digits. Returns 0 or -EINVAL. */
 int soc_audit_anchor_parse(const char *text, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]);

@@ -41,6 +41,8 @@ void soc_pg_center_free(soc_pg_center *pg);
 const char *soc_pg_center_errmsg(const soc_pg_center *pg);
 
 int soc_pg_center_begin(soc_pg_center *pg);
+/* A read-only transaction seeing one snapshot, ended by _commit. */
+int soc_pg_center_read_begin(soc_pg_center *pg);
 int soc_pg_center_commit(soc_pg_center *pg);
 void soc_pg_center_rollback(soc_pg_center *pg);
 /* Outside a transaction: drops the partitions retention no longer keeps.
@@ -129,5 +131,29 @@ int soc_pg_center_bundle_set(soc_pg_center *pg, const char *id, const char *stat
                              const char *reason, int64_t checked_ns);
 int soc_pg_center_orphans_expire(soc_pg_center *pg, int64_t before_ns, int64_t *chunks,
                                  int64_t *bytes);
+
+/* ---- the web console (pg_center_console.c) ---- */
+
+/* As store_center.h's soc_store_console_* of the same names; the id path
+ * is a JSON path PostgreSQL reads too ("$.id"). "The latest" of a message
+ * is the last received (then the highest offset), center.db's last
+ * inserted. */
+int soc_pg_center_user_add(soc_pg_center *pg, const soc_console_user *u);
+int soc_pg_center_user_set(soc_pg_center *pg, const char *name, const char *hash, int64_t at_ns);
+int soc_pg_center_user_get(soc_pg_center *pg, const char *name, soc_console_user_cb cb, void *arg);
+int soc_pg_center_latest_scan(soc_pg_center *pg, const char *topic, const char *id_path,
+                              size_t limit, soc_console_message_cb cb, void *arg);
+int soc_pg_center_latest_get(soc_pg_center *pg, const char *topic, const char *id_path,
+                             const char *agent, int64_t id, soc_console_message_cb cb, void *arg);
+/* The audit log's rows and head, for audit.h's soc_audit_log: as store.h's
+ * soc_store_audit_* and the meta record SOC_AUDIT_HEAD_KEY. Inside a
+ * transaction; _head_get first waits for the log's transaction-scoped
+ * advisory lock, so appends from several collectors take turns. */
+int soc_pg_center_audit_head_get(soc_pg_center *pg, const char *key, char *buf, size_t cap);
+int soc_pg_center_audit_head_set(soc_pg_center *pg, const char *key, const char *head);
+int soc_pg_center_audit_max_seq(soc_pg_center *pg, int64_t *seq);
+int soc_pg_center_audit_insert(soc_pg_center *pg, const soc_audit_row *r);
+int soc_pg_center_audit_scan(soc_pg_center *pg, int64_t after_seq, size_t limit,
+                             soc_audit_row_cb cb, void *arg);
 
 #endif

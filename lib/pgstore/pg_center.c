@@ -107,6 +107,18 @@ static const char *const migrations[] = {
     "CREATE INDEX message_alerts ON message(received_ns) WHERE topic LIKE '%.alerts';\n"
     "CREATE FUNCTION soc_jsonb(t text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$\n"
     "BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;",
+    /* 3: the web console (pg_center_console.c): its accounts and its audit
+     * log, center.db's console_user, audit and meta (the log's head) under
+     * the same names. */
+    "CREATE TABLE console_user(\n"
+    "  name text PRIMARY KEY, hash text NOT NULL, role text NOT NULL, agency text NOT NULL,\n"
+    "  authority bigint NOT NULL, disabled integer NOT NULL DEFAULT 0,\n"
+    "  changed_ns bigint NOT NULL);\n"
+    "CREATE TABLE audit(\n"
+    "  seq bigint PRIMARY KEY, ts_ns bigint NOT NULL, actor text NOT NULL,\n"
+    "  action text NOT NULL, object text NOT NULL, details text NOT NULL,\n"
+    "  prev_hash text NOT NULL, hash text NOT NULL);\n"
+    "CREATE TABLE meta(key text PRIMARY KEY, value text NOT NULL);",
 };
 
 /* The event table's columns in the order the binary COPY sends them. */
@@ -394,6 +406,12 @@ int soc_pg_center_begin(soc_pg_center *pg) {
   int rc = connect_db(pg);
   if (!rc) rc = prepare_all(pg);
   if (!rc) rc = exec(pg, "BEGIN", "cannot begin a transaction");
+  return rc;
+}
+
+int soc_pg_center_read_begin(soc_pg_center *pg) {
+  int rc = connect_db(pg);
+  if (!rc) rc = exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot begin a read");
   return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
  * pg_center_internal — what pg_center.c shares with the other files of the
- * PostgreSQL store (pg_center_report.c); not part of pg_center.h.
+ * PostgreSQL store (pg_center_report.c, pg_center_console.c); not part of
+ * pg_center.h.
  */
 #ifndef SOC_PG_CENTER_INTERNAL_H
 #define SOC_PG_CENTER_INTERNAL_H
@@ -8,6 +9,7 @@
 #include <endian.h>
 #include <libpq-fe.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,22 @@ int soc_pg_fail(soc_pg_center *pg, int rc, const char *fmt, ...)
  * its status is want, owned by the caller. */
 int soc_pg_query(soc_pg_center *pg, const char *sql, int n, const char *const *v, const int *len,
                  const int *fmt, int binary, ExecStatusType want, PGresult **out, const char *what);
+
+/* A write of one row with text parameters (as soc_pg_query's). OUT:
+ * *changed (may be NULL) 1 when it inserted or updated a row. */
+int soc_pg_write(soc_pg_center *pg, const char *sql, int n, const char *const *v, const int *len,
+                 const int *fmt, int *changed, const char *what);
+/* Rows of a read, each handed to row(res, r, cb, arg); missing < 0 is
+ * returned (with "<what>: not found") when there is none. */
+int soc_pg_rows(soc_pg_center *pg, const char *sql, int n, const char *const *v, int binary,
+                const char *what, int missing, int (*row)(const PGresult *, int, void *, void *),
+                void *cb, void *arg);
+
+/* Text of v in b (room for any int64). */
+static inline const char *soc_pg_i64(char b[24], int64_t v) {
+  snprintf(b, 24, "%lld", (long long)v);
+  return b;
+}
 
 /* Column c of row r of a text result, as an integer. */
 #define SOC_PG_INT(res, r, c) strtoll(PQgetvalue(res, r, c), NULL, 10)

@@ -20,16 +20,10 @@
 
 #define DECISION_LOCK 0x736f636465636973LL /* "socdecis": the numbering's advisory lock */
 
-/* Text of v in b (room for any int64). */
-static const char *i64(char b[24], int64_t v) {
-  snprintf(b, 24, "%lld", (long long)v);
-  return b;
-}
+/* ---- shared with the other files (pg_center_internal.h) ---- */
 
-/* A write of one row with text parameters. OUT: *changed (may be NULL) 1
- * when it inserted or updated a row. */
-static int write_row(soc_pg_center *pg, const char *sql, int n, const char *const *v,
-                     const int *len, const int *fmt, int *changed, const char *what) {
+int soc_pg_write(soc_pg_center *pg, const char *sql, int n, const char *const *v, const int *len,
+                 const int *fmt, int *changed, const char *what) {
   PGresult *res = NULL;
   int rc = soc_pg_query(pg, sql, n, v, len, fmt, 0, PGRES_COMMAND_OK, &res, what);
   if (rc) return rc;
@@ -38,11 +32,9 @@ static int write_row(soc_pg_center *pg, const char *sql, int n, const char *cons
   return 0;
 }
 
-/* Rows of a read, each handed to row(res, r, cb, arg); missing < 0 is
- * returned (with "<what>: not found") when there is none. */
-static int read_rows(soc_pg_center *pg, const char *sql, int n, const char *const *v, int binary,
-                     const char *what, int missing,
-                     int (*row)(const PGresult *, int, void *, void *), void *cb, void *arg) {
+int soc_pg_rows(soc_pg_center *pg, const char *sql, int n, const char *const *v, int binary,
+                const char *what, int missing, int (*row)(const PGresult *, int, void *, void *),
+                void *cb, void *arg) {
   PGresult *res = NULL;
   int rc = soc_pg_query(pg, sql, n, v, NULL, NULL, binary, PGRES_TUPLES_OK, &res, what);
   if (rc) return rc;
@@ -59,23 +51,24 @@ int soc_pg_center_report_put(soc_pg_center *pg, const soc_center_report *r, int 
   char b[4][24];
   if (current) *current = 0;
   if (!pg || !r || !r->id || !r->body) return -EINVAL;
-  const char *rev[4] = {r->id, i64(b[0], r->revision), i64(b[1], r->received_ns), r->body};
-  int rc = write_row(pg,
-                     "INSERT INTO report_revision(id, revision, received_ns, body)"
-                     " VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                     4, rev, NULL, NULL, NULL, "cannot keep a report revision");
+  const char *rev[4] = {r->id, soc_pg_i64(b[0], r->revision), soc_pg_i64(b[1], r->received_ns),
+                        r->body};
+  int rc = soc_pg_write(pg,
+                        "INSERT INTO report_revision(id, revision, received_ns, body)"
+                        " VALUES($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                        4, rev, NULL, NULL, NULL, "cannot keep a report revision");
   if (rc) return rc;
   const char *v[10] = {r->id,
                        r->agent ? r->agent : "",
                        r->agency ? r->agency : "",
-                       i64(b[2], r->level),
+                       soc_pg_i64(b[2], r->level),
                        r->state ? r->state : "",
                        r->category ? r->category : "",
                        rev[1],
-                       i64(b[3], r->discovered_ns),
+                       soc_pg_i64(b[3], r->discovered_ns),
                        rev[2],
                        r->body};
-  return write_row(
+  return soc_pg_write(
       pg,
       "INSERT INTO report(id, agent, agency, level, state, category, revision,"
       " discovered_ns, received_ns, body) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -111,24 +104,24 @@ int soc_pg_center_report_get(soc_pg_center *pg, const char *id, soc_center_repor
                              void *arg) {
   if (!pg || !id || !cb) return -EINVAL;
   const char *v[1] = {id};
-  return read_rows(pg, REPORT_COLUMNS " WHERE id = $1", 1, v, 0, "report", -ENOENT, report_row,
-                   (void *)cb, arg);
+  return soc_pg_rows(pg, REPORT_COLUMNS " WHERE id = $1", 1, v, 0, "report", -ENOENT, report_row,
+                     (void *)cb, arg);
 }
 
 int soc_pg_center_reports_scan(soc_pg_center *pg, soc_center_report_cb cb, void *arg) {
   if (!pg || !cb) return -EINVAL;
   /* byte order, as center.db sorts */
-  return read_rows(pg, REPORT_COLUMNS " ORDER BY id COLLATE \"C\"", 0, NULL, 0,
-                   "cannot read the reports", 0, report_row, (void *)cb, arg);
+  return soc_pg_rows(pg, REPORT_COLUMNS " ORDER BY id COLLATE \"C\"", 0, NULL, 0,
+                     "cannot read the reports", 0, report_row, (void *)cb, arg);
 }
 
 int soc_pg_center_report_flag(soc_pg_center *pg, const char *id, int64_t at_ns, const char *why) {
   char b[24];
   if (!pg || !id || !why) return -EINVAL;
-  const char *v[3] = {id, i64(b, at_ns), why};
-  return write_row(pg,
-                   "UPDATE report SET flagged_ns = $2, flag = $3 WHERE id = $1 AND flagged_ns = 0",
-                   3, v, NULL, NULL, NULL, "cannot flag a report");
+  const char *v[3] = {id, soc_pg_i64(b, at_ns), why};
+  return soc_pg_write(
+      pg, "UPDATE report SET flagged_ns = $2, flag = $3 WHERE id = $1 AND flagged_ns = 0", 3, v,
+      NULL, NULL, NULL, "cannot flag a report");
 }
 
 /* ---- notifications ---- */
@@ -137,11 +130,11 @@ int soc_pg_center_notify(soc_pg_center *pg, const char *report, int level, const
                          int64_t at_ns, int *fresh) {
   char b[2][24];
   if (!pg || !report || !who) return -EINVAL;
-  const char *v[4] = {report, i64(b[0], level), who, i64(b[1], at_ns)};
-  return write_row(pg,
-                   "INSERT INTO notification(report, level, who, at_ns) VALUES($1, $2, $3, $4)"
-                   " ON CONFLICT DO NOTHING",
-                   4, v, NULL, NULL, fresh, "cannot record a notification");
+  const char *v[4] = {report, soc_pg_i64(b[0], level), who, soc_pg_i64(b[1], at_ns)};
+  return soc_pg_write(pg,
+                      "INSERT INTO notification(report, level, who, at_ns) VALUES($1, $2, $3, $4)"
+                      " ON CONFLICT DO NOTHING",
+                      4, v, NULL, NULL, fresh, "cannot record a notification");
 }
 
 static int notify_row(const PGresult *res, int r, void *cb, void *arg) {
@@ -153,11 +146,11 @@ int soc_pg_center_notifications_scan(soc_pg_center *pg, const char *report, soc_
                                      void *arg) {
   if (!pg || !cb) return -EINVAL;
   const char *v[1] = {report}; /* NULL: all */
-  return read_rows(pg,
-                   "SELECT report, level, who, at_ns FROM notification"
-                   " WHERE $1::text IS NULL OR report = $1"
-                   " ORDER BY at_ns, report COLLATE \"C\", level, who COLLATE \"C\"",
-                   1, v, 0, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
+  return soc_pg_rows(pg,
+                     "SELECT report, level, who, at_ns FROM notification"
+                     " WHERE $1::text IS NULL OR report = $1"
+                     " ORDER BY at_ns, report COLLATE \"C\", level, who COLLATE \"C\"",
+                     1, v, 0, "cannot read the notifications", 0, notify_row, (void *)cb, arg);
 }
 
 /* ---- decisions ---- */
@@ -167,7 +160,7 @@ int soc_pg_center_decision_next(soc_pg_center *pg, int64_t *n) {
   if (!pg || !n) return -EINVAL;
   /* The lock first, in a statement of its own: the next statement's
    * snapshot then sees every number committed by whoever held it. */
-  const char *lock[1] = {i64(b, DECISION_LOCK)};
+  const char *lock[1] = {soc_pg_i64(b, DECISION_LOCK)};
   int rc = soc_pg_query(pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, NULL, NULL, 0,
                         PGRES_TUPLES_OK, NULL, "cannot number a decision");
   PGresult *res = NULL;
@@ -185,11 +178,12 @@ int soc_pg_center_decision_put(soc_pg_center *pg, int64_t n, const char *id, con
                                const char *body) {
   char b[2][24];
   if (!pg || !id || !report || !kind || !by || !topic || !body) return -EINVAL;
-  const char *v[8] = {i64(b[0], n), id, report, kind, i64(b[1], at_ns), by, topic, body};
-  return write_row(pg,
-                   "INSERT INTO decision(n, id, report, kind, at_ns, \"by\", topic, body)"
-                   " VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-                   8, v, NULL, NULL, NULL, "cannot record a decision");
+  const char *v[8] = {soc_pg_i64(b[0], n),     id, report, kind,
+                      soc_pg_i64(b[1], at_ns), by, topic,  body};
+  return soc_pg_write(pg,
+                      "INSERT INTO decision(n, id, report, kind, at_ns, \"by\", topic, body)"
+                      " VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                      8, v, NULL, NULL, NULL, "cannot record a decision");
 }
 
 static int pending_row(const PGresult *res, int r, void *cb, void *arg) {
@@ -199,7 +193,7 @@ static int pending_row(const PGresult *res, int r, void *cb, void *arg) {
 
 int soc_pg_center_decisions_pending(soc_pg_center *pg, soc_center_pending_cb cb, void *arg) {
   if (!pg || !cb) return -EINVAL;
-  return read_rows(
+  return soc_pg_rows(
       pg, "SELECT n, report, topic, body FROM decision WHERE delivered_ns = 0 ORDER BY n", 0, NULL,
       0, "cannot read the decisions to send", 0, pending_row, (void *)cb, arg);
 }
@@ -207,9 +201,9 @@ int soc_pg_center_decisions_pending(soc_pg_center *pg, soc_center_pending_cb cb,
 int soc_pg_center_decision_delivered(soc_pg_center *pg, int64_t n, int64_t at_ns) {
   char b[2][24];
   if (!pg) return -EINVAL;
-  const char *v[2] = {i64(b[0], n), i64(b[1], at_ns)};
-  return write_row(pg, "UPDATE decision SET delivered_ns = $2 WHERE n = $1 AND delivered_ns = 0", 2,
-                   v, NULL, NULL, NULL, "cannot mark a decision delivered");
+  const char *v[2] = {soc_pg_i64(b[0], n), soc_pg_i64(b[1], at_ns)};
+  return soc_pg_write(pg, "UPDATE decision SET delivered_ns = $2 WHERE n = $1 AND delivered_ns = 0",
+                      2, v, NULL, NULL, NULL, "cannot mark a decision delivered");
 }
 
 static int decision_row(const PGresult *res, int r, void *cb, void *arg) {
@@ -221,8 +215,8 @@ int soc_pg_center_decisions_scan(soc_pg_center *pg, const char *report, soc_cent
                                  void *arg) {
   if (!pg || !report || !cb) return -EINVAL;
   const char *v[1] = {report};
-  return read_rows(pg, "SELECT kind, at_ns, body FROM decision WHERE report = $1 ORDER BY n", 1, v,
-                   0, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
+  return soc_pg_rows(pg, "SELECT kind, at_ns, body FROM decision WHERE report = $1 ORDER BY n", 1,
+                     v, 0, "cannot read the decisions", 0, decision_row, (void *)cb, arg);
 }
 
 /* ---- campaigns ---- */
@@ -237,10 +231,10 @@ int soc_pg_center_alert_sources(soc_pg_center *pg, int64_t since_ns, soc_center_
                                 void *arg) {
   char b[24];
   if (!pg || !cb) return -EINVAL;
-  const char *v[1] = {i64(b, since_ns)};
+  const char *v[1] = {soc_pg_i64(b, since_ns)};
   /* As center.db's: a source is a JSON string, the agency the alert's own
    * or else its agent's; bodies that are not JSON are passed over. */
-  return read_rows(
+  return soc_pg_rows(
       pg,
       "WITH a AS (SELECT soc_jsonb(body) AS j, agent, received_ns FROM message"
       "  WHERE topic LIKE '%.alerts' AND received_ns >= $1::bigint),"
@@ -263,13 +257,13 @@ int soc_pg_center_chunk_put(soc_pg_center *pg, const char *bundle, int64_t seq, 
   char b[3][24];
   int changed = 0;
   if (!pg || !bundle || (!data && len) || len > INT32_MAX) return -EINVAL;
-  const char *v[5] = {bundle, i64(b[0], seq), i64(b[1], offset), data ? data : "",
-                      i64(b[2], received_ns)};
+  const char *v[5] = {bundle, soc_pg_i64(b[0], seq), soc_pg_i64(b[1], offset), data ? data : "",
+                      soc_pg_i64(b[2], received_ns)};
   int lens[5] = {[3] = (int)len}, fmts[5] = {[3] = 1}; /* the bytes as they came */
-  int rc = write_row(pg,
-                     "INSERT INTO evidence_chunk(bundle, seq, \"offset\", data, received_ns)"
-                     " VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                     5, v, lens, fmts, &changed, "cannot keep an evidence chunk");
+  int rc = soc_pg_write(pg,
+                        "INSERT INTO evidence_chunk(bundle, seq, \"offset\", data, received_ns)"
+                        " VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        5, v, lens, fmts, &changed, "cannot keep an evidence chunk");
   if (!rc && dup) *dup = !changed;
   return rc;
 }
@@ -280,11 +274,12 @@ int soc_pg_center_bundle_put(soc_pg_center *pg, const char *bundle, const char *
   char b[2][24];
   int changed = 0;
   if (!pg || !bundle || !report || !agent || !manifest) return -EINVAL;
-  const char *v[6] = {bundle, report, agent, i64(b[0], chunks), i64(b[1], size), manifest};
-  int rc = write_row(pg,
-                     "INSERT INTO bundle(id, report, agent, chunks, size, manifest)"
-                     " VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                     6, v, NULL, NULL, &changed, "cannot keep an evidence manifest");
+  const char *v[6] = {bundle,  report, agent, soc_pg_i64(b[0], chunks), soc_pg_i64(b[1], size),
+                      manifest};
+  int rc = soc_pg_write(pg,
+                        "INSERT INTO bundle(id, report, agent, chunks, size, manifest)"
+                        " VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                        6, v, NULL, NULL, &changed, "cannot keep an evidence manifest");
   if (!rc && dup) *dup = !changed;
   return rc;
 }
@@ -313,14 +308,14 @@ int soc_pg_center_bundle_get(soc_pg_center *pg, const char *id, soc_center_bundl
                              void *arg) {
   if (!pg || !id || !cb) return -EINVAL;
   const char *v[1] = {id};
-  return read_rows(pg, BUNDLE_COLUMNS " WHERE id = $1", 1, v, 0, "bundle", -ENOENT, bundle_row,
-                   (void *)cb, arg);
+  return soc_pg_rows(pg, BUNDLE_COLUMNS " WHERE id = $1", 1, v, 0, "bundle", -ENOENT, bundle_row,
+                     (void *)cb, arg);
 }
 
 int soc_pg_center_bundles_scan(soc_pg_center *pg, soc_center_bundle_cb cb, void *arg) {
   if (!pg || !cb) return -EINVAL;
-  return read_rows(pg, BUNDLE_COLUMNS " ORDER BY id COLLATE \"C\"", 0, NULL, 0,
-                   "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
+  return soc_pg_rows(pg, BUNDLE_COLUMNS " ORDER BY id COLLATE \"C\"", 0, NULL, 0,
+                     "cannot read the bundles", 0, bundle_row, (void *)cb, arg);
 }
 
 static int chunk_row(const PGresult *res, int r, void *cb, void *arg) {
@@ -333,7 +328,7 @@ int soc_pg_center_chunks_scan(soc_pg_center *pg, const char *bundle, soc_center_
   if (!pg || !bundle || !cb) return -EINVAL;
   const char *v[1] = {bundle};
   /* binary: the data as bytes, not as hex text twice its size */
-  return read_rows(
+  return soc_pg_rows(
       pg, "SELECT seq, \"offset\", data FROM evidence_chunk WHERE bundle = $1 ORDER BY seq", 1, v,
       1, "cannot read the chunks", 0, chunk_row, (void *)cb, arg);
 }
@@ -342,11 +337,11 @@ int soc_pg_center_bundle_set(soc_pg_center *pg, const char *id, const char *stat
                              const char *reason, int64_t checked_ns) {
   char b[24];
   if (!pg || !id || !state || !path || !reason) return -EINVAL;
-  const char *v[5] = {id, state, path, reason, i64(b, checked_ns)};
-  return write_row(pg,
-                   "UPDATE bundle SET state = $2, path = $3, reason = $4, checked_ns = $5"
-                   " WHERE id = $1",
-                   5, v, NULL, NULL, NULL, "cannot update a bundle");
+  const char *v[5] = {id, state, path, reason, soc_pg_i64(b, checked_ns)};
+  return soc_pg_write(pg,
+                      "UPDATE bundle SET state = $2, path = $3, reason = $4, checked_ns = $5"
+                      " WHERE id = $1",
+                      5, v, NULL, NULL, NULL, "cannot update a bundle");
 }
 
 int soc_pg_center_orphans_expire(soc_pg_center *pg, int64_t before_ns, int64_t *chunks,
@@ -355,7 +350,7 @@ int soc_pg_center_orphans_expire(soc_pg_center *pg, int64_t before_ns, int64_t *
   PGresult *res = NULL;
   if (!pg || !chunks || !bytes) return -EINVAL;
   *chunks = *bytes = 0;
-  const char *v[1] = {i64(b, before_ns)};
+  const char *v[1] = {soc_pg_i64(b, before_ns)};
   /* one statement: what it deleted is what it counts */
   int rc =
       soc_pg_query(pg,

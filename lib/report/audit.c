@@ -12,6 +12,10 @@
  * happens to be last in the table: if the tail was deleted, the next entry
  * then still points at the deleted one, and verify keeps showing the gap
  * instead of the append papering over it.
+ *
+ * This is the one implementation of the chain: agent.db and center.db are
+ * read through their soc_store, the center's PostgreSQL through the same
+ * few callbacks (soc_audit_log), so both stores hash and check alike.
  */
 #include "soc/audit.h"
 
@@ -113,11 +117,45 @@ int soc_audit_anchor_parse(const char *text, int64_t *seq, char hash[SOC_AUDIT_H
   return 0;
 }
 
+/* ---- agent.db's (and center.db's) log: the store's audit and meta tables ---- */
+
+static int st_in_transaction(void *h) { return soc_store_in_transaction(h); }
+static int st_begin(void *h) { return soc_store_begin(h); }
+static int st_read_begin(void *h) { return soc_store_read_begin(h); }
+static int st_commit(void *h) { return soc_store_commit(h); }
+static void st_rollback(void *h) { soc_store_rollback(h); }
+static int st_head_get(void *h, char *buf, size_t cap) {
+  return soc_store_meta_get(h, SOC_AUDIT_HEAD_KEY, buf, cap, NULL);
+}
+static int st_head_set(void *h, const char *head) {
+  return soc_store_meta_set(h, SOC_AUDIT_HEAD_KEY, head);
+}
+static int st_max_seq(void *h, int64_t *seq) { return soc_store_audit_max_seq(h, seq); }
+static int st_insert(void *h, const soc_audit_row *r) { return soc_store_audit_insert(h, r); }
+static int st_scan(void *h, int64_t after_seq, size_t limit, soc_audit_row_cb cb, void *arg) {
+  return soc_store_audit_scan(h, after_seq, limit, cb, arg);
+}
+
+soc_audit_log soc_audit_store_log(soc_store *s) {
+  return (soc_audit_log){.h = s,
+                         .in_transaction = st_in_transaction,
+                         .begin = st_begin,
+                         .read_begin = st_read_begin,
+                         .commit = st_commit,
+                         .rollback = st_rollback,
+                         .head_get = st_head_get,
+                         .head_set = st_head_set,
+                         .max_seq = st_max_seq,
+                         .insert = st_insert,
+                         .scan = st_scan};
+}
+
 /* Reads "audit.head". OUT: *found 0 when absent. -EBADMSG if unreadable. */
-static int head_get(soc_store *s, int *found, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]) {
+static int head_get(const soc_audit_log *l, int *found, int64_t *seq,
+                    char hash[SOC_AUDIT_HASH_HEX + 1]) {
   char buf[HEAD_MAX];
   *found = 0;
-  int result = soc_store_meta_get(s, SOC_AUDIT_HEAD_KEY, buf, sizeof buf, NULL);
+  int result = l->head_get(l->h, buf, sizeof buf);
   if (result == -ENOENT) return 0;
   if (result == -ENOSPC) return -EBADMSG;
   if (result < 0) return result;
@@ -125,19 +163,19 @@ static int head_get(soc_store *s, int *found, int64_t *seq, char hash[SOC_AUDIT_
   return soc_audit_anchor_parse(buf, seq, hash) < 0 ? -EBADMSG : 0;
 }
 
-int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, const char *object,
-                        const char *details_json, int64_t *seq_out) {
+static int append_tx(const soc_audit_log *l, const char *actor, const char *action,
+                     const char *object, const char *details_json, int64_t *seq_out) {
   int result = -EINVAL, found = 0;
   int64_t head_seq = 0, max_seq = 0;
   char prev[SOC_AUDIT_HASH_HEX + 1], hash[SOC_AUDIT_HASH_HEX + 1], head[HEAD_MAX];
   if (!details_json) details_json = "{}";
-  if (!s || !soc_store_in_transaction(s) || !field_ok(actor, SOC_AUDIT_FIELD_MAX, 0) ||
+  if (!l->in_transaction(l->h) || !field_ok(actor, SOC_AUDIT_FIELD_MAX, 0) ||
       !field_ok(action, SOC_AUDIT_FIELD_MAX, 0) || !field_ok(object, SOC_AUDIT_FIELD_MAX, 1) ||
       !details_ok(details_json))
     goto out;
   memcpy(prev, zero_hash, sizeof prev);
-  if ((result = head_get(s, &found, &head_seq, prev)) < 0) goto out;
-  if ((result = soc_store_audit_max_seq(s, &max_seq)) < 0) goto out;
+  if ((result = head_get(l, &found, &head_seq, prev)) < 0) goto out;
+  if ((result = l->max_seq(l->h, &max_seq)) < 0) goto out;
   if (!found && max_seq > 0) {
     /* Starting a fresh chain here would make the old entries' loss of
      * their head look like a clean log: refuse, and let verify say why. */
@@ -157,26 +195,39 @@ int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, con
       .hash = hash,
   };
   if ((result = soc_audit_hash(&r, hash)) < 0) goto out;
-  if ((result = soc_store_audit_insert(s, &r)) < 0) goto out;
+  if ((result = l->insert(l->h, &r)) < 0) goto out;
   snprintf(head, sizeof head, "%" PRId64 ":%s", r.seq, hash);
-  if ((result = soc_store_meta_set(s, SOC_AUDIT_HEAD_KEY, head)) < 0) goto out;
+  if ((result = l->head_set(l->h, head)) < 0) goto out;
   if (seq_out) *seq_out = r.seq;
   result = 0;
 out:
   return result;
 }
 
+int soc_audit_append_tx(soc_store *s, const char *actor, const char *action, const char *object,
+                        const char *details_json, int64_t *seq_out) {
+  if (!s) return -EINVAL;
+  soc_audit_log l = soc_audit_store_log(s);
+  return append_tx(&l, actor, action, object, details_json, seq_out);
+}
+
+int soc_audit_log_append(const soc_audit_log *l, const char *actor, const char *action,
+                         const char *object, const char *details_json, int64_t *seq_out) {
+  int result;
+  if (!l || !l->h) return -EINVAL;
+  if (l->in_transaction(l->h)) return append_tx(l, actor, action, object, details_json, seq_out);
+  if ((result = l->begin(l->h)) < 0) return result;
+  result = append_tx(l, actor, action, object, details_json, seq_out);
+  if (result == 0) result = l->commit(l->h);
+  if (result < 0) l->rollback(l->h);
+  return result;
+}
+
 int soc_audit_append(soc_store *s, const char *actor, const char *action, const char *object,
                      const char *details_json, int64_t *seq_out) {
-  int result;
   if (!s) return -EINVAL;
-  if (soc_store_in_transaction(s))
-    return soc_audit_append_tx(s, actor, action, object, details_json, seq_out);
-  if ((result = soc_store_begin(s)) < 0) return result;
-  result = soc_audit_append_tx(s, actor, action, object, details_json, seq_out);
-  if (result == 0) result = soc_store_commit(s);
-  if (result < 0) soc_store_rollback(s);
-  return result;
+  soc_audit_log l = soc_audit_store_log(s);
+  return soc_audit_log_append(&l, actor, action, object, details_json, seq_out);
 }
 
 typedef struct walk {
@@ -231,11 +282,11 @@ static int walk_row(void *arg, const soc_audit_row *r) {
   return 0;
 }
 
-static void check_head(walk *w, soc_store *s) {
+static void check_head(walk *w, const soc_audit_log *l) {
   int found = 0;
   int64_t head_seq = 0, last = w->expect_seq - 1;
   char head[SOC_AUDIT_HASH_HEX + 1], what[256];
-  int rc = head_get(s, &found, &head_seq, head);
+  int rc = head_get(l, &found, &head_seq, head);
   if (rc == -EBADMSG) {
     bad(w, last + 1, "the head record (meta audit.head) is unreadable");
     return;
@@ -267,7 +318,8 @@ int soc_audit_head(soc_store *s, int64_t *seq, char hash[SOC_AUDIT_HASH_HEX + 1]
   int found = 0;
   *seq = 0;
   hash[0] = 0;
-  int rc = head_get(s, &found, seq, hash);
+  soc_audit_log l = soc_audit_store_log(s);
+  int rc = head_get(&l, &found, seq, hash);
   if (rc < 0 || !found) {
     *seq = 0;
     hash[0] = 0;
@@ -281,26 +333,33 @@ int soc_audit_verify(soc_store *s, soc_audit_report *report) {
 
 int soc_audit_verify_anchored(soc_store *s, int64_t anchor_seq, const char *anchor_hash,
                               soc_audit_report *report) {
+  if (!s) return -EINVAL;
+  soc_audit_log l = soc_audit_store_log(s);
+  return soc_audit_log_verify(&l, anchor_seq, anchor_hash, report);
+}
+
+int soc_audit_log_verify(const soc_audit_log *l, int64_t anchor_seq, const char *anchor_hash,
+                         soc_audit_report *report) {
   int result = -EINVAL, own_txn = 0;
   walk w = {.rep = report, .expect_seq = 1, .anchor_seq = anchor_seq, .anchor_hash = anchor_hash};
-  if (!s || !report || anchor_seq < 0 || (anchor_seq > 0 && !anchor_hash)) goto out;
+  if (!l || !l->h || !report || anchor_seq < 0 || (anchor_seq > 0 && !anchor_hash)) goto out;
   memset(report, 0, sizeof *report);
   report->ok = 1;
   memcpy(w.prev, zero_hash, sizeof w.prev);
   /* One snapshot: an append committing mid-walk must not look like a
    * chain that runs past its head. */
-  if (!soc_store_in_transaction(s)) {
-    if ((result = soc_store_read_begin(s)) < 0) goto out;
+  if (!l->in_transaction(l->h)) {
+    if ((result = l->read_begin(l->h)) < 0) goto out;
     own_txn = 1;
   }
   /* from INT64_MIN: a row numbered 0 or below is a forgery to report too */
-  result = soc_store_audit_scan(s, INT64_MIN, 0, walk_row, &w);
+  result = l->scan(l->h, INT64_MIN, 0, walk_row, &w);
   if (result < 0) goto out;
   if (w.io_error) {
     result = -EIO;
     goto out;
   }
-  if (report->ok) check_head(&w, s);
+  if (report->ok) check_head(&w, l);
   if (report->ok && anchor_seq > 0 && !w.anchor_seen) {
     char what[160];
     snprintf(what, sizeof what,
@@ -320,6 +379,6 @@ out:
     if (report->entries) memcpy(report->head, w.prev, sizeof report->head);
     if (report->ok && report->entries == 0) report->head[0] = '\0';
   }
-  if (own_txn) soc_store_commit(s);
+  if (own_txn) l->commit(l->h);
   return result;
 }

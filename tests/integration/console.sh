@@ -5,21 +5,25 @@
 # analyst gets nothing of A (every page and action tried), a change without
 # the CSRF token is refused, a cookie is useless after logout, the login is
 # rate-limited, requests are bounded; and a disabled account's session ends.
-# center.db is seeded with two agencies' agents and reports directly: what is
-# tested here is what the console shows of the store, not how reports get
-# there (center_reports.sh does that).
+# The store is seeded with two agencies' agents and reports directly: what
+# is tested here is what the console shows of the store, not how reports get
+# there (center_reports.sh does that). With SOC_TEST_STORE=postgresql
+# (integration.console_pg) the same runs with the center on a throwaway
+# PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PW="correct horse battery"
 
 start_broker "$T"
 center_config "$T/center.yaml" "$T/center"
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 C=(-c "$T/center.yaml")
 
 # --- loopback only ----------------------------------------------------------------
@@ -77,37 +81,31 @@ run bash -c "printf '%s\n' '$PW' | '$COLL' -c '$T/center.yaml' user passwd nobod
 expect_status 2
 expect_err "nobody is no account"
 check_py "Argon2id hashes, never the password" '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute("select name, hash, role, agency, authority from console_user order by name").fetchall()
+import sys
+rows = [r.split("|") for r in sys.argv[1].splitlines()]
 assert [r[0] for r in rows] == ["ana", "bob", "boss", "rev"], rows
 assert all(r[1].startswith("$argon2id$") and sys.argv[2] not in r[1] for r in rows), rows
-assert ("rev", 36) == (rows[3][0], rows[3][4]) and rows[0][3] == "A", rows
-assert db.execute("select count(*) from audit where action = \"add\" and actor like \"os:%\"").fetchone()[0] == 4
-' "$T/center/center.db" "$PW"
+assert ("rev", "36") == (rows[3][0], rows[3][4]) and rows[0][3] == "A", rows
+assert sys.argv[3] == "4", sys.argv[3]
+' "$(center_sql "select name, hash, role, agency, authority from console_user order by name")" "$PW" \
+  "$(center_sql "select count(*) from audit where action = 'add' and actor like 'os:%'")"
 
-# two agencies, one agent and one report each (A's agent reports to authority 36)
-python3 - "$T/center/center.db" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1])
-now = time.time_ns()
-for ag, agency, auth in (("agA", "A", 36), ("agB", "B", 12)):
-    db.execute("insert into agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-               " lag_lines, broker, counters) values (?,?,?,'t',?,'',0,0,'','{}')",
-               (ag, agency, auth, now))
-    db.execute("insert into report(id, agent, agency, level, state, category, revision,"
-               " discovered_ns, received_ns, body) values (?,?,?,3,?,'intrusion',1,?,?,?)",
-               (ag + "/1", ag, agency, "confirmed" if agency == "A" else "reported", now, now, '{"id":"%s/1","secret":"of-%s"}' % (ag, agency)))
-    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
-               " values ('soc.incidents', 0, ?, ?, 'h', ?, ?)",
-               (auth, ag, now, '{"id":1,"level":3,"rule":{"title":"rule-of-%s"},"status":"open",'
-                '"report_due":"2030-01-01T00:00:00Z","clause":{"ref":"4.1"}}' % agency))
-    db.execute("insert into message(topic, partition, offset, agent, key, received_ns, body)"
-               " values ('soc.alerts', 0, ?, ?, 'h', ?, ?)",
-               (auth, ag, now, '{"alert":7,"draft":1,"level":3,"rule":{"name":"alert-of-%s"},'
-                '"agent":{"agency":"%s"},"source":{"ip":"203.0.113.9"}}' % (agency, agency)))
-db.commit()
-PY
+# two agencies, one agent and one report each (A's agent reports to authority
+# 36), in SQL both stores read
+NOW=$(date +%s%N)
+for x in agA:A:36:confirmed agB:B:12:reported; do
+  IFS=: read -r ag agency auth state <<<"$x"
+  center_sql "insert into agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,
+      lag_lines, broker, counters) values ('$ag', '$agency', $auth, 't', $NOW, '', 0, 0, '', '{}');
+    insert into report(id, agent, agency, level, state, category, revision, discovered_ns,
+      received_ns, body) values ('$ag/1', '$ag', '$agency', 3, '$state', 'intrusion', 1, $NOW,
+      $NOW, '{\"id\":\"$ag/1\",\"secret\":\"of-$agency\"}');
+    insert into message(topic, partition, \"offset\", agent, key, received_ns, body) values
+      ('soc.incidents', 0, $auth, '$ag', 'h', $NOW, '{\"id\":1,\"level\":3,\"rule\":{\"title\":\"rule-of-$agency\"},\"status\":\"open\",\"report_due\":\"2030-01-01T00:00:00Z\",\"clause\":{\"ref\":\"4.1\"}}');
+    insert into message(topic, partition, \"offset\", agent, key, received_ns, body) values
+      ('soc.alerts', 0, $auth, '$ag', 'h', $NOW, '{\"alert\":7,\"draft\":1,\"level\":3,\"rule\":{\"name\":\"alert-of-$agency\"},\"agent\":{\"agency\":\"$agency\"},\"source\":{\"ip\":\"203.0.113.9\"}}');" ||
+    fail "cannot seed the store"
+done
 
 # --- the console ------------------------------------------------------------------
 PORT=$(free_port)
@@ -130,13 +128,12 @@ expect_status 0
 run curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$PORT/agents"
 expect_out 303
 check_py "every action in the audit with its account" '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-acts = set(db.execute("select actor, action from audit").fetchall())
+import sys
+acts = set(tuple(r.split("|")) for r in sys.argv[1].splitlines())
 for want in [("ana", "login"), ("ana", "login-failed"), ("ana", "note"), ("ana", "logout"),
              ("ana", "refused"), ("bob", "login-locked"), ("ana", "view"), ("os:" + sys.argv[2], "disable")]:
     assert want in acts, (want, acts)
-' "$T/center/center.db" "$(id -un)"
+' "$(center_sql "select actor, action from audit")" "$(id -un)"
 
 # --- HTTPS in the collector -----------------------------------------------------------
 kill "$CPID" && wait "$CPID" 2>/dev/null
@@ -189,13 +186,13 @@ run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
 expect_out "稽核鏈完整"
 expect_out "<td>note</td>"
 check_py "the console's chain verifies as the agent's does" '
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rows = db.execute("select seq, prev_hash, hash from audit order by seq").fetchall()
+import sys
+rows = [r.split("|") for r in sys.argv[1].splitlines()]
 assert len(rows) > 20 and rows[0][1] == "0" * 64, rows[:2]
 assert all(rows[i][1] == rows[i - 1][2] for i in range(1, len(rows))), "a broken link"
-assert db.execute("select value from meta where key = \"audit.head\"").fetchone()[0].endswith(rows[-1][2])
-' "$T/center/center.db"
+assert sys.argv[2].endswith(rows[-1][2]), sys.argv[2]
+' "$(center_sql "select seq, prev_hash, hash from audit order by seq")" \
+  "$(center_sql "select value from meta where key = 'audit.head'")"
 # the center's campaigns: one address both agencies' alerts name; not for analysts
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns"
 expect_out "<td>source.ip</td><td>203.0.113.9</td><td>2</td><td>2</td>"
@@ -212,7 +209,7 @@ ctok=$(csrf_in "$(curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campai
 atok=$(csrf_in "$(curl -sk -H "Cookie: $acookie" "https://127.0.0.1:$SPORT/")")
 notify() { curl -sk -o /dev/null -w '%{http_code} %{redirect_url}' -H "Cookie: $1" -d "days=1&csrf=$2" \
   "https://127.0.0.1:$SPORT/campaigns/notify"; }
-notices() { sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "select count(*) from decision where kind = 'notice'"; }
+notices() { center_sql "select count(*) from decision where kind = 'notice'"; }
 run notify "$cookie" ""
 expect_out 403
 run notify "$acookie" "$atok"
@@ -226,10 +223,10 @@ expect_out "notified=0"
 [ "$(notices)" = 2 ] || fail "notices recorded twice: $(notices)"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/campaigns?days=1&notified=2"
 expect_out '<p id="notified">已記錄的機關通知: 2</p>'
-[ "$(sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "select count(*) from audit where action = 'notify' and actor = 'cto'")" = 2 ] ||
+[ "$(center_sql "select count(*) from audit where action = 'notify' and actor = 'cto'")" = 2 ] ||
   fail "the notifications are not in the audit"
 # the collector may be writing (the notices just sent): wait for the lock
-sqlite3 -cmd ".timeout 10000" "$T/center/center.db" "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
+center_sql "update audit set details = '{\"detail\":\"nothing\"}' where seq = 3"
 run curl -sk -H "Cookie: $cookie" "https://127.0.0.1:$SPORT/audit"
 expect_out "稽核鏈遭竄改 #3"
 finish

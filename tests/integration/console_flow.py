@@ -1,13 +1,18 @@
 """The console's main flow over HTTP, against a real agent's drafts:
-console_flow.py PORT PASSWORD AGENT DRAFT REJECT1 REJECT2 CENTER-DB BROWSER-DRAFT
+console_flow.py PORT PASSWORD AGENT DRAFT REJECT1 REJECT2 CENTER-STORE BROWSER-DRAFT
+
+CENTER-STORE is center.db's path, or a postgresql:// URL read with $PSQL.
 
 The analyst confirms DRAFT at level 3, rejects REJECT1 and REJECT2 at once
 with a reason, fills and files the report; the agent applies each decision
 (agent/analyst.c, the report's lifecycle) and the console shows it applied.
 Another agency's analyst gets 404 on every page and action; the reviewer
 reviews; the center sees the report in its summary."""
+import json
+import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -19,6 +24,21 @@ ch.PORT = int(sys.argv[1])
 PW, AG, D, R1, R2, DB, B = sys.argv[2:9]
 RID = "%s/%s" % (AG, D)
 q = urllib.parse.quote
+
+
+def bodies(sql):
+    """The JSON bodies a query on the center's store selects (its only
+    column), parsed; the JSON is read here so that one query serves both
+    stores."""
+    if DB.startswith("postgresql://"):
+        out = subprocess.run([os.environ["PSQL"], DB, "-qAt", "-c", sql], capture_output=True,
+                             text=True, check=True).stdout
+        rows = out.splitlines()
+    else:
+        db = sqlite3.connect(DB, timeout=10)
+        rows = [r[0] for r in db.execute(sql)]
+        db.close()
+    return [json.loads(r) for r in rows]
 
 
 def form(**kw):
@@ -172,10 +192,9 @@ check(re.search(r"<td>review</td><td>[^<]*</td><td>rev</td>", body) is not None,
       "the decision listed with its account")
 wait("the console shows the review applied by the agent",
      lambda: page("/report?id=" + RID, ana)[2].count("代理程式已套用") >= 3)
-db = sqlite3.connect(DB)
-met = db.execute("select count(*) from report where id = ? and json_extract(body, '$.review.at') is not null",
-                 (RID,)).fetchone()[0]
-check(met == 1, "the center holds the reviewed revision")
+met = [b for b in bodies("select body from report where id = '%s'" % RID)
+       if b.get("review", {}).get("at") is not None]
+check(len(met) == 1, "the center holds the reviewed revision")
 wait("the evidence bundle shown verified",
      lambda: 'class="bundle-ok">verified' in page("/report?id=" + RID, ana)[2])
 st, _, body = page("/report?id=" + RID, ana)
@@ -200,8 +219,9 @@ check(st == 200 and AG in body, "the center's agents page")
 
 # promote an alert of a rejected draft into a new draft, then merge it
 # with the agent's last open draft (the browser keeps the fourth)
-alert = db.execute("select json_extract(body, '$.alert') from message where topic = 'soc.alerts'"
-                   " and json_extract(body, '$.draft') = ? limit 1", (int(R1),)).fetchone()
+alert = [(b["alert"],) for b in bodies("select body from message where topic = 'soc.alerts'")
+         if b.get("draft") == int(R1)][:1]
+alert = alert[0] if alert else None
 check(alert is not None, "an alert of the rejected draft at the center")
 if alert:
     st, h, body = req("POST", "/promote", form(sel="%s/%d" % (AG, alert[0]), level=2, csrf=tok),
@@ -210,9 +230,8 @@ if alert:
     new = []
 
     def promoted():
-        new[:] = [r[0] for r in db.execute(
-            "select json_extract(body, '$.id') from message where topic = 'soc.incidents'"
-            " and json_extract(body, '$.promoted.by') = 'ana'")]
+        new[:] = [b["id"] for b in bodies("select body from message where topic = 'soc.incidents'")
+                  if b.get("promoted", {}).get("by") == "ana"]
         return bool(new)
     if wait("the agent's new draft of the promoted alert", promoted):
         # the same alert again: the agent refuses (it is in the open draft
@@ -228,9 +247,8 @@ if alert:
               'href="/draft?id=%s/%s"' % (AG, new[0]) in body, "the refused promotion listed")
         st, _, body = page("/", olga)
         check(why not in body, "another agency's analyst does not see the refusal")
-        last = db.execute("select max(json_extract(body, '$.id')) from message where topic ="
-                          " 'soc.incidents' and json_extract(body, '$.status') = 'open' and"
-                          " json_extract(body, '$.id') not in (?, ?)", (new[0], B)).fetchone()[0]
+        last = max(b["id"] for b in bodies("select body from message where topic = 'soc.incidents'")
+                   if b.get("status") == "open" and b["id"] not in (new[0], B))
         st, _, body = req("POST", "/merge", form(sel=["%s/%s" % (AG, new[0]), "%s/%s" % (AG, last)],
                                                  csrf=tok), cookie=ana)
         check(st == 303, "the merge recorded: %s %s" % (st, body))

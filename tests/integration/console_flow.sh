@@ -12,16 +12,19 @@
 # chromium-driver, python3-selenium) with a screenshot of every page under
 # the build tree (console-screenshots/). Without chromium the browser part
 # is skipped, and under CI=true that is a failure.
+# With SOC_TEST_STORE=postgresql (integration.console_flow_pg) the same runs
+# with the center on a throwaway PostgreSQL (pg_lib.sh).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
 . "$SOC_SRC/tests/integration/detect_lib.sh"
+. "$SOC_SRC/tests/integration/pg_lib.sh"
 
 AGENT="$SOC_BIN/agent/socagent"
 CTL="$SOC_BIN/ctl/socctl"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PW="correct horse battery"
 PORT=$(free_port)
@@ -30,6 +33,7 @@ start_broker "$T"
 center_config "$T/center.yaml" "$T/center"
 echo 'center: { regime: tw-2026 }' >>"$T/center.yaml"
 echo "console: { listen: \"127.0.0.1:$PORT\" }" >>"$T/center.yaml"
+center_store "$T/center.yaml" || { fail "cannot start PostgreSQL"; finish; }
 C=(-c "$T/center.yaml")
 CENTER_KEY=$(center_key "$T/center.yaml")
 [ -n "$CENTER_KEY" ] || fail "no center key"
@@ -62,14 +66,18 @@ RID="ag1/$D"
 "$AGENT" "${A[@]}" 2>"$T/agent.err" &
 "$COLL" "${C[@]}" 2>"$T/coll.err" &
 drafts_at_center() {
-  [ "$(sqlite3 "$T/center/center.db" "select count(*) from message where topic = 'soc.incidents' and agent = 'ag1'")" -ge 3 ]
+  [ "$(center_sql "select count(*) from message where topic = 'soc.incidents' and agent = 'ag1'")" -ge 3 ]
 }
 wait_for 60 "the drafts at the center" drafts_at_center || tail -5 "$T/coll.err" "$T/agent.err" >&2
 
 # The analyst confirms, fills and files in the console; the agent applies
 # each decision as socctl would (agent/analyst.c, the report's lifecycle)
 CHECKS=$((CHECKS + 1))
-python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "ag1" "$D" "$R1" "$R2" "$T/center/center.db" "$B" ||
+# the center's store for the script: center.db's path, or PostgreSQL's URL
+# (read with $PSQL)
+STORE_ARG=$T/center/center.db
+[ "$STORE" = postgresql ] && STORE_ARG=$PG_URL
+PSQL="${PG_BIN:-}/psql" python3 "$SOC_SRC/tests/integration/console_flow.py" "$PORT" "$PW" "ag1" "$D" "$R1" "$R2" "$STORE_ARG" "$B" ||
   { FAILS=$((FAILS + 1)); echo "FAIL: console_flow.py" >&2; }
 check_py "the agent applied the console's decisions once each, as the analyst" '
 import sqlite3, sys

@@ -81,6 +81,6 @@ center_sql() {
   if [ "$STORE" = postgresql ]; then
     $PG_SQL "$1"
   else
-    sqlite3 "${CENTER_DB:-$T/center/center.db}" "$1"
+    sqlite3 -cmd ".timeout 10000" "${CENTER_DB:-$T/center/center.db}" "$1"
   fi
 }
