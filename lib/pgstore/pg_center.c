@@ -591,19 +591,21 @@ static int copy_to(soc_pg_center *pg, const char *table, int *dup) {
   char sql[128];
   *dup = 0;
   snprintf(sql, sizeof sql, "COPY %s(" EVENT_NAMES ") FROM STDIN (FORMAT binary)", table);
-  int rc = check(pg, PQexec(pg->conn, sql), PGRES_COPY_IN, "cannot copy events");
+  PGresult *res = PQexec(pg->conn, sql);
+  int rc = check(pg, res, PGRES_COPY_IN, "cannot copy events");
   if (rc) return rc;
+  PQclear(res); /* check keeps a result it accepts: the caller's to free */
   int sent = PQputCopyData(pg->conn, (const char *)pg->rows.p, (int)pg->rows.len) == 1;
   if (PQputCopyEnd(pg->conn, sent ? NULL : "the collector could not send the rows") != 1)
     return check(pg, NULL, PGRES_COMMAND_OK, "cannot copy events");
   /* the COPY's own result, then the NULL that ends it */
-  PGresult *res = PQgetResult(pg->conn);
+  res = PQgetResult(pg->conn);
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   *dup = state && !strcmp(state, "23505"); /* unique_violation */
   if (*dup)
     PQclear(res);
-  else
-    rc = check(pg, res, PGRES_COMMAND_OK, "cannot copy events");
+  else if (!(rc = check(pg, res, PGRES_COMMAND_OK, "cannot copy events")))
+    PQclear(res);
   while ((res = PQgetResult(pg->conn))) PQclear(res);
   return *dup ? -EEXIST : rc;
 }
