@@ -84,6 +84,7 @@ struct soc_detect {
   soc_rules *rules;
   soc_match_ctx *mctx;
   soc_correlator *corr;
+  soc_triage_memo *memo; /* later hits of the block's alerts (triage.h) */
   soc_assets *assets;
   soc_normalizer *norm;
   soc_event *ev;
@@ -441,7 +442,7 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
   sig.entities = ent;
   soc_triage_out out;
-  int rc = soc_triage_record(d->cfg, d->store, &sig, &out);
+  int rc = soc_triage_record_memo(d->cfg, d->store, d->memo, &sig, &out);
   if (rc < 0) return rc;
   if (out.new_alert) d->alerts_new++;
   if (out.new_draft)
@@ -516,13 +517,6 @@ static int save_state(void *arg, const char *rule, const char *key, const void *
   return soc_store_detect_state_put(d->store, rule, key, len ? blob : NULL, len);
 }
 
-static int next_block_id(void *arg, const soc_block_meta *m, const void *data, size_t len) {
-  (void)data;
-  (void)len;
-  *(int64_t *)arg = m->id;
-  return 1;
-}
-
 static int restore_state(void *arg, const char *rule, const char *key, const void *blob,
                          size_t len) {
   soc_detect *d = arg;
@@ -565,7 +559,7 @@ static void write_counters(soc_detect *d) {
 static int step(soc_detect *d) {
   int64_t id = 0;
   soc_block_query q = {.after_id = d->cursor, .limit = 1};
-  int rc = soc_store_block_scan(d->store, &q, next_block_id, &id);
+  int rc = soc_store_block_next(d->store, d->cursor, &id);
   if (rc < 0) return rc;
   if (!id) return 0;
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
@@ -583,6 +577,7 @@ static int step(soc_detect *d) {
   snprintf(buf, sizeof buf, "%lld", (long long)id);
   /* keys whose windows have passed leave memory and the store (now and
    * then: it looks at every key) */
+  if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
   if (rc == 0 && (id & 63) == 0) soc_correlator_expire(d->corr, d->newest_ns);
   if (rc == 0) rc = soc_correlator_dump(d->corr, SOC_DUMP_DIRTY, save_state, d);
   if (rc == 0) rc = soc_store_meta_set(d->store, "detect.cursor", buf);
@@ -590,6 +585,7 @@ static int step(soc_detect *d) {
   if (rc == 0) rc = soc_store_commit(d->store);
   if (rc < 0) {
     soc_store_rollback(d->store);
+    soc_triage_memo_drop(d->memo);
     fprintf(stderr, "socagent: detect: %s; the block will be looked at again\n",
             soc_store_errmsg(d->store));
     /* the correlator saw hits that did not land: take it back to the store's */
@@ -687,10 +683,11 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->norm = soc_normalizer_new(cfg, d->store);
   d->ev = soc_event_new();
   d->closed = soc_event_new();
+  d->memo = soc_triage_memo_new();
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
-  if (!d->mctx || !d->norm || !d->ev || !d->closed || !d->recent || !d->rhits) goto out;
+  if (!d->mctx || !d->norm || !d->ev || !d->closed || !d->memo || !d->recent || !d->rhits) goto out;
   recent_index(d);
   result = fresh_correlator(d);
   if (result < 0) goto out;
@@ -794,6 +791,7 @@ void soc_detect_free(soc_detect *d) {
   soc_normalizer_free(d->norm);
   soc_event_free(d->ev);
   soc_event_free(d->closed);
+  soc_triage_memo_free(d->memo);
   free(d->recent);
   free(d->rhits);
   free(d->undo);

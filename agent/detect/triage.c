@@ -15,6 +15,7 @@
 #include "triage.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,16 +315,16 @@ static int new_draft(soc_store *st, const soc_signal *s, int64_t *id) {
   return rc;
 }
 
-static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, const soc_alert_row *a,
-                        int to_draft) {
-  int seq = soc_store_alert_evidence_count(st, a->id);
-  int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_DRAFT_EVIDENCE_MAX;
+/* The n lines as evidence of the alert, numbered from *seq on (which
+ * follows), and of its draft from dseq on, each up to its cap. */
+static int evidence_put(soc_store *st, const soc_evidence_row *ev, size_t n, const soc_alert_row *a,
+                        int *seq, int dseq) {
   for (size_t i = 0; i < n; i++) {
     soc_evidence_row e = ev[i];
     int rc = 0;
-    if (seq < SOC_TRIAGE_EVIDENCE_MAX) {
+    if (*seq < SOC_TRIAGE_EVIDENCE_MAX) {
       e.draft = a->id;
-      e.seq = seq++;
+      e.seq = (*seq)++;
       rc = soc_store_alert_evidence_add(st, &e);
     }
     if (rc == 0 && dseq < SOC_TRIAGE_DRAFT_EVIDENCE_MAX) {
@@ -336,14 +337,167 @@ static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, con
   return 0;
 }
 
+static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, const soc_alert_row *a,
+                        int to_draft) {
+  int seq = soc_store_alert_evidence_count(st, a->id);
+  int dseq = to_draft ? soc_store_evidence_count(st, a->draft) : SOC_TRIAGE_DRAFT_EVIDENCE_MAX;
+  return evidence_put(st, ev, n, a, &seq, dseq);
+}
+
+/* ---- the memo of later hits (triage.h) ---------------------------------------- */
+
+#define MEMO_SLOTS 256 /* a power of two; flushed whole at three quarters */
+#define MEMO_ID_MAX (SOC_DRAFT_RULE_MAX + SOC_DRAFT_KEY_MAX + SOC_DRAFT_ASSET_MAX)
+
+/* What one (rule, key, host) looked like after its last hit. It answers a
+ * later hit whose since is at or after the one it was found with: the alert
+ * soc_store_alert_find gives is then the same one (the newest of a smaller
+ * set, as long as this one is still in it), or still none. */
+typedef struct memo_entry {
+  uint64_t hash;
+  size_t idlen;         /* 0: a free slot */
+  char id[MEMO_ID_MAX]; /* rule, key and host, each ending with its NUL */
+  int known;            /* 0: ask the store (the entry is only holding its slot) */
+  int64_t since;        /* found with this since */
+  int64_t alert;        /* 0: there is no such alert */
+  int64_t first_ns, last_ns, count;
+  int seq;   /* the alert's next evidence number */
+  int dirty; /* first_ns, last_ns and count are not written yet */
+} memo_entry;
+
+struct soc_triage_memo {
+  memo_entry *slots;
+  uint16_t used[MEMO_SLOTS]; /* the slots taken, in the order taken */
+  size_t n;
+};
+
+soc_triage_memo *soc_triage_memo_new(void) {
+  soc_triage_memo *m = calloc(1, sizeof *m);
+  if (m && !(m->slots = calloc(MEMO_SLOTS, sizeof *m->slots))) {
+    free(m);
+    m = NULL;
+  }
+  return m;
+}
+
+void soc_triage_memo_free(soc_triage_memo *m) {
+  if (!m) return;
+  free(m->slots);
+  free(m);
+}
+
+static int memo_write(soc_store *st, memo_entry *e) {
+  if (!e->dirty) return 0;
+  soc_alert_row a = {
+      .id = e->alert, .first_ns = e->first_ns, .last_ns = e->last_ns, .count = e->count};
+  e->dirty = 0;
+  return soc_store_alert_touch(st, &a);
+}
+
+void soc_triage_memo_drop(soc_triage_memo *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->n; i++) m->slots[m->used[i]].idlen = 0;
+  m->n = 0;
+}
+
+int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
+  int result = 0;
+  for (size_t i = 0; m && i < m->n && result == 0; i++)
+    result = memo_write(st, &m->slots[m->used[i]]);
+  soc_triage_memo_drop(m);
+  return result;
+}
+
+/* The entry of (rule, key, host), taking a slot for it with take (flushing
+ * the memo when it is full); NULL when there is none, or the names are too
+ * long to be kept (the store is asked then). */
+static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const soc_signal *s,
+                             const char *host, int take, int *err) {
+  char id[MEMO_ID_MAX];
+  int len = snprintf(id, sizeof id, "%s%c%s%c%s", s->rule_id, '\0', s->key, '\0', host);
+  *err = 0;
+  if (!m || len < 0 || (size_t)len >= sizeof id) return NULL;
+  size_t idlen = (size_t)len + 1;
+  uint64_t h = soc_fnv1a(soc_fnv1a(soc_fnv1a(SOC_FNV1A_SEED, s->rule_id), s->key), host);
+  size_t i = (size_t)h & (MEMO_SLOTS - 1);
+  for (; m->slots[i].idlen; i = (i + 1) & (MEMO_SLOTS - 1))
+    if (m->slots[i].hash == h && m->slots[i].idlen == idlen && !memcmp(m->slots[i].id, id, idlen))
+      return &m->slots[i];
+  if (!take) return NULL;
+  if (m->n >= MEMO_SLOTS * 3 / 4) {
+    if ((*err = soc_triage_memo_flush(m, st)) < 0) return NULL;
+    i = (size_t)h & (MEMO_SLOTS - 1);
+  }
+  memo_entry *e = &m->slots[i];
+  memset(e, 0, offsetof(memo_entry, id));
+  e->hash = h;
+  e->idlen = idlen;
+  memcpy(e->id, id, idlen);
+  m->used[m->n++] = (uint16_t)i;
+  return e;
+}
+
+/* A later hit (not a firing) the memo knows: counted on its alert, its line
+ * numbered as the alert's next evidence. Returns 1 when done, 0 when the
+ * store must be asked (the entry's count written first: the query reads
+ * it), or a negative errno. */
+static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
+                    int64_t since, soc_triage_out *out) {
+  int err;
+  memo_entry *e = memo_find(m, st, s, host, 0, &err);
+  if (!e || !e->known) return 0;
+  if (since < e->since || (e->alert && e->last_ns < since)) {
+    e->known = 0;
+    return memo_write(st, e);
+  }
+  if (!e->alert) return 1; /* nothing open: nothing to do, as the store would say */
+  if (s->first_ns < e->first_ns) e->first_ns = s->first_ns;
+  if (s->last_ns > e->last_ns) e->last_ns = s->last_ns;
+  e->count++;
+  e->dirty = 1;
+  out->alert = e->alert;
+  soc_alert_row a = {.id = e->alert};
+  int rc = evidence_put(st, s->evidence, s->nevidence, &a, &e->seq, SOC_TRIAGE_DRAFT_EVIDENCE_MAX);
+  return rc < 0 ? rc : 1;
+}
+
+/* Keeps what the store said about a later hit: alert a (NULL: none), whose
+ * next evidence number is seq; its row is written. */
+static int memo_keep(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
+                     int64_t since, const soc_alert_row *a, int seq) {
+  int err;
+  memo_entry *e = memo_find(m, st, s, host, 1, &err);
+  if (!e) return err;
+  e->known = 1;
+  e->since = since;
+  e->alert = a ? a->id : 0;
+  e->first_ns = a ? a->first_ns : 0;
+  e->last_ns = a ? a->last_ns : 0;
+  e->count = a ? a->count : 0;
+  e->seq = seq;
+  e->dirty = 0;
+  return 0;
+}
+
 int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
                       soc_triage_out *out) {
+  return soc_triage_record_memo(cfg, st, NULL, s, out);
+}
+
+int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo *memo,
+                           const soc_signal *s, soc_triage_out *out) {
   soc_alert_row a = {0};
   char *json = NULL;
   const char *host = s->host && *s->host ? s->host : s->asset->asset->name;
   int64_t since = s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
   memset(out, 0, sizeof *out);
-  int result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
+  int result = 0;
+  if (memo && !s->fired && (result = memo_hit(memo, st, s, host, since, out)) != 0)
+    return result < 0 ? result : 0;
+  /* a firing reads and writes more than its own alert: the memo's counts
+   * go to the store first */
+  if (memo && s->fired && (result = soc_triage_memo_flush(memo, st)) < 0) return result;
+  result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
   /* an alert whose draft an analyst has decided on stays with that
    * decision: a new firing is a new alert */
   if (result == 0 && a.draft && s->fired && !draft_is_open(st, a.draft)) {
@@ -352,7 +506,11 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   }
   if (result == -ENOENT) {
     result = 0;
-    if (!s->fired) goto out; /* a hit with nothing open and no firing: nothing to do */
+    /* a hit with nothing open and no firing: nothing to do */
+    if (!s->fired) {
+      if (memo) result = memo_keep(memo, st, s, host, since, NULL, 0);
+      goto out;
+    }
     memset(&a, 0, sizeof a);
     snprintf(a.rule, sizeof a.rule, "%s", s->rule_id);
     snprintf(a.key, sizeof a.key, "%s", s->key);
@@ -380,10 +538,15 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
    * decided until the rule fires again */
   int open = draft_is_open(st, a.draft);
   if (!s->fired && !open) {
-    if ((result = add_evidence(st, s->evidence, s->nevidence, &a, 0)) < 0) goto out;
-    result = 0;
+    int seq = soc_store_alert_evidence_count(st, a.id);
+    if ((result = evidence_put(st, s->evidence, s->nevidence, &a, &seq,
+                               SOC_TRIAGE_DRAFT_EVIDENCE_MAX)) < 0)
+      goto out;
+    if (memo) result = memo_keep(memo, st, s, host, since, &a, seq);
     goto out;
   }
+  /* a hit of an alert in an open draft rewrites the draft from its members */
+  if (memo && (result = soc_triage_memo_flush(memo, st)) < 0) goto out;
   for (size_t i = 0; s->fired && i < s->nentities; i++)
     if ((result = soc_store_alert_entity_put(st, host, s->entities[i].kind, s->entities[i].value,
                                              a.id)) < 0)

@@ -89,6 +89,27 @@ typedef struct soc_triage_out {
 int soc_triage_record(const soc_config *cfg, soc_store *store, const soc_signal *sig,
                       soc_triage_out *out);
 
+/* A caller that records many later hits of the same alerts in one
+ * transaction (the detector's block) keeps a memo of them: a later hit of
+ * an alert that no open draft holds (or of none) is then counted in memory
+ * and its evidence numbered from the memo, instead of finding the alert and
+ * counting its evidence again with a query per hit. The counts are written
+ * back once per alert by soc_triage_memo_flush, and before any other call
+ * that reads alerts; the caller flushes before it commits, and drops the
+ * memo after a rollback. What the memo knows holds only inside the
+ * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), so both end
+ * it. Ownership: the caller's; one per store connection. */
+typedef struct soc_triage_memo soc_triage_memo;
+soc_triage_memo *soc_triage_memo_new(void);
+void soc_triage_memo_free(soc_triage_memo *memo);
+/* Writes the counts held back and forgets every alert: 0 or the store's error. */
+int soc_triage_memo_flush(soc_triage_memo *memo, soc_store *store);
+/* Forgets every alert without writing (the transaction was rolled back). */
+void soc_triage_memo_drop(soc_triage_memo *memo);
+/* soc_triage_record with a memo (NULL: none); the same rows at commit. */
+int soc_triage_record_memo(const soc_config *cfg, soc_store *store, soc_triage_memo *memo,
+                           const soc_signal *sig, soc_triage_out *out);
+
 /* An analyst's promotion (socctl promote): a new open draft holding the
  * alerts ids, its §3.1 clock starting now, at the highest level its members
  * justify, at least that of minor tampering of the asset. Returns 0 and

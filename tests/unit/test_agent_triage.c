@@ -1,0 +1,197 @@
+/*
+ * Triage's memo of later hits (agent/detect/triage.c, soc_triage_memo): the
+ * detector counts a block's later hits of an alert in memory and writes
+ * them back once. Nothing may differ from recording each hit with its own
+ * queries: the same signals, recorded into two stores with and without a
+ * memo, must leave the same alerts (counts, times, drafts), evidence,
+ * entities, drafts and outbox rows. The signals mix what the memo must
+ * notice: firings between later hits, hits of alerts in open drafts and in
+ * decided ones, lines out of time order, alerts that go stale (older than
+ * the triage window), more keys than the memo holds, and a rolled back
+ * transaction.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentutil.h"
+#include "triage.h"
+
+#define SIGNALS 6000
+#define PER_TRANSACTION 150
+#define RESULT_MAX (4 * 1024 * 1024)
+
+typedef struct side {
+  const char *dir;
+  soc_ingest *ing;
+  soc_store *st;
+  soc_triage_memo *memo; /* NULL: every hit asks the store */
+} side;
+
+static uint32_t next_rand(uint32_t *s) { /* xorshift32 */
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+/* Records signal number i (the same for both sides, from the seed). */
+static void record(const soc_config *cfg, const soc_assets *assets, side *sd, uint32_t *seed,
+                   int64_t *t, int i) {
+  static const char *const rules[] = {"R-PROBE", "R-TAMPER"};
+  char key[64], host[32], line[96];
+  uint32_t r = next_rand(seed);
+  int rule = (int)(r % 2), fired = next_rand(seed) % 23 == 0;
+  /* 300 keys: more than the memo holds; most hits on a few of them */
+  int k = next_rand(seed) % 4 ? (int)(next_rand(seed) % 6) : (int)(next_rand(seed) % 300);
+  uint32_t step = next_rand(seed) % 10000;
+  /* mostly forward, sometimes back, now and then past the triage window */
+  *t += step < 9600 ? (int64_t)(step / 1000) * 1000000000LL
+                    : (step < 9990 ? -30LL * 1000000000LL : 2LL * 3600 * 1000000000LL);
+  snprintf(key, sizeof key, "10.0.0.%d", k);
+  snprintf(host, sizeof host, "host%d", (int)(next_rand(seed) % 2));
+  snprintf(line, sizeof line, "line %d of %s", i, key);
+  soc_asset_match m;
+  soc_level_result lv;
+  soc_assets_lookup(assets, host, &m);
+  soc_impact imp = {
+      .kind = SOC_IMPACT_TAMPER, .tier = SOC_TIER_NON_CORE, .severity = SOC_SEVERITY_MINOR};
+  assert_true(soc_level_classify(&imp, 1, &lv) >= 0);
+  soc_entity ent = {.kind = "source.ip", .value = key};
+  soc_evidence_row ev = {.block = i / 8 + 1,
+                         .source = "app",
+                         .stream = 1,
+                         .pos = (uint64_t)i,
+                         .ts = *t,
+                         .line = line,
+                         .len = strlen(line)};
+  soc_signal s = {.rule_id = rules[rule],
+                  .title = rules[rule],
+                  .description = "",
+                  .category = SOC_CATEGORY_OTHER,
+                  .subtype = "",
+                  .impact = rule ? SOC_IMPACT_TAMPER : SOC_IMPACT_NONE,
+                  .alert_only = !rule,
+                  .asset = &m,
+                  .level = rule ? &lv : NULL,
+                  .host = host,
+                  .module = "app",
+                  .key = key,
+                  .message = line,
+                  .first_ns = *t,
+                  .last_ns = *t,
+                  .count = fired ? 3 : 1,
+                  .fired = fired,
+                  .entities = &ent,
+                  .nentities = 1,
+                  .evidence = &ev,
+                  .nevidence = 1};
+  soc_triage_out out;
+  assert_int_equal(soc_triage_record_memo(cfg, sd->st, sd->memo, &s, &out), 0);
+}
+
+/* Everything triage wrote but the clock's start (discovered_ns, now). */
+static const char *const result_sql[] = {
+    "select group_concat(x, char(10)) from (select id || ' ' || rule || ' ' || key || ' ' || host"
+    " || ' ' || level || ' ' || first_ns || ' ' || last_ns || ' ' || count || ' ' || draft || ' '"
+    " || body as x from alert order by id)",
+    "select group_concat(x, char(10)) from (select alert || ' ' || seq || ' ' || pos || ' ' || ts"
+    " || ' ' || line as x from alert_evidence order by alert, seq)",
+    "select group_concat(x, char(10)) from (select host || ' ' || kind || ' ' || value || ' ' ||"
+    " alert as x from alert_entity order by 1)",
+    "select group_concat(x, char(10)) from (select id || ' ' || rule || ' ' || key || ' ' ||"
+    " status || ' ' || level || ' ' || first_ns || ' ' || last_ns || ' ' || count as x"
+    " from draft order by id)",
+    "select group_concat(x, char(10)) from (select draft || ' ' || seq || ' ' || pos || ' ' || line"
+    " as x from draft_evidence order by draft, seq)",
+    "select group_concat(x, char(10)) from (select id || ' ' || topic || ' ' || key as x"
+    " from outbox order by id)",
+};
+
+static int oldest(void *arg, const soc_draft_row *r) {
+  int64_t *id = arg;
+  if (!*id || r->id < *id) *id = r->id;
+  return 0;
+}
+
+static void decide_oldest(soc_store *st) {
+  int64_t id = 0;
+  soc_draft_row r;
+  assert_int_equal(soc_store_drafts_scan(st, "open", oldest, &id), 0);
+  if (!id) return;
+  assert_int_equal(soc_store_draft_get(st, id, &r), 0);
+  snprintf(r.status, sizeof r.status, "closed");
+  assert_int_equal(soc_store_draft_put(st, &r), 0);
+  soc_draft_row_clear(&r);
+}
+
+static void same_as_without_memo(void **state) {
+  (void)state;
+  static char got[RESULT_MAX], want[RESULT_MAX];
+  side sides[2] = {{.dir = NULL}, {.dir = NULL}};
+  soc_config *cfgs[2];
+  soc_assets *assets = NULL;
+  soc_diag *diag = soc_diag_new();
+  for (int i = 0; i < 2; i++) {
+    char dirs[2][256];
+    snprintf(dirs[i], sizeof dirs[i], "%s", agent_dir(i ? "memo" : "plain"));
+    sides[i].dir = strdup(dirs[i]);
+    cfgs[i] = agent_config(sides[i].dir, "brokers: '127.0.0.1:9'", "");
+    assert_int_equal(soc_ingest_new(cfgs[i], &sides[i].ing), 0);
+    sides[i].st = soc_ingest_store(sides[i].ing);
+  }
+  assert_int_equal(soc_config_load_assets(cfgs[0], &assets, diag), 0);
+  assert_non_null(sides[1].memo = soc_triage_memo_new());
+  for (int i = 0; i < 2; i++) {
+    uint32_t seed = 20;
+    int64_t t = agent_t0() * 1000000000LL;
+    for (int n = 0; n < SIGNALS; n += PER_TRANSACTION) {
+      int undo = n / PER_TRANSACTION % 7 == 3; /* this one is rolled back */
+      uint32_t seed_before = seed;
+      int64_t t_before = t;
+      assert_int_equal(soc_store_begin(sides[i].st), 0);
+      for (int j = n; j < n + PER_TRANSACTION; j++)
+        record(cfgs[i], assets, &sides[i], &seed, &t, j);
+      if (undo) {
+        assert_int_equal(soc_store_rollback(sides[i].st), 0);
+        soc_triage_memo_drop(sides[i].memo);
+        seed = seed_before;
+        t = t_before;
+        assert_int_equal(soc_store_begin(sides[i].st), 0);
+        for (int j = n; j < n + PER_TRANSACTION; j++)
+          record(cfgs[i], assets, &sides[i], &seed, &t, j);
+      }
+      assert_int_equal(soc_triage_memo_flush(sides[i].memo, sides[i].st), 0);
+      /* an analyst decides the oldest open draft now and then */
+      if (n / PER_TRANSACTION % 5 == 4) decide_oldest(sides[i].st);
+      assert_int_equal(soc_store_commit(sides[i].st), 0);
+    }
+  }
+  assert_true(agent_db_int(sides[1].dir, "select max(count) from alert") > 50);
+  assert_true(agent_db_int(sides[1].dir, "select count(*) from draft") > 1);
+  assert_true(agent_db_int(sides[1].dir, "select count(*) from draft where status = 'closed'") > 0);
+  for (size_t q = 0; q < sizeof result_sql / sizeof *result_sql; q++) {
+    agent_db_text(sides[0].dir, result_sql[q], want, sizeof want);
+    agent_db_text(sides[1].dir, result_sql[q], got, sizeof got);
+    if (strcmp(got, want)) fail_msg("with the memo, %s differs", result_sql[q]);
+  }
+  soc_triage_memo_free(sides[1].memo);
+  for (int i = 0; i < 2; i++) {
+    soc_ingest_free(sides[i].ing);
+    soc_config_free(cfgs[i]);
+    free((void *)sides[i].dir);
+  }
+  soc_assets_free(assets);
+  soc_diag_free(diag);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(same_as_without_memo),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
