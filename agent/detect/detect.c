@@ -57,6 +57,7 @@
 #define RECENT_BUCKETS 4096 /* a power of two, twice RECENT_KEYS */
 #define NIL UINT32_MAX
 #define IDLE_MS 100
+#define STATE_FOLD_MIN 4096
 
 typedef struct recent_hit {
   int64_t block, stream, ts;
@@ -511,6 +512,16 @@ static int on_line(void *arg, const soc_jentry *e) {
   return d->error ? d->error : (rc < 0 ? rc : 0);
 }
 
+/* The state's log is folded into its table when it is as long as the
+ * state (each page of the table written once for as many changes as it
+ * has keys), and not before STATE_FOLD_MIN rows, so a few busy keys are
+ * not folded every few blocks. */
+static size_t fold_rows(const soc_detect *d) {
+  soc_correlator_stats st;
+  soc_correlator_stats_get(d->corr, &st);
+  return st.keys > STATE_FOLD_MIN ? st.keys : STATE_FOLD_MIN;
+}
+
 static int save_state(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
   soc_detect *d = arg;
   if (!rule) return soc_store_detect_state_clear(d->store); /* all states follow */
@@ -580,6 +591,7 @@ static int step(soc_detect *d) {
   if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
   if (rc == 0 && (id & 63) == 0) soc_correlator_expire(d->corr, d->newest_ns);
   if (rc == 0) rc = soc_correlator_dump(d->corr, SOC_DUMP_DIRTY, save_state, d);
+  if (rc == 0) rc = soc_store_detect_state_fold(d->store, fold_rows(d));
   if (rc == 0) rc = soc_store_meta_set(d->store, "detect.cursor", buf);
   if (rc == 0) write_counters(d);
   if (rc == 0) rc = soc_store_commit(d->store);

@@ -414,10 +414,16 @@ int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
 static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const soc_signal *s,
                              const char *host, int take, int *err) {
   char id[MEMO_ID_MAX];
-  int len = snprintf(id, sizeof id, "%s%c%s%c%s", s->rule_id, '\0', s->key, '\0', host);
+  const char *part[3] = {s->rule_id, s->key, host};
+  size_t idlen = 0;
   *err = 0;
-  if (!m || len < 0 || (size_t)len >= sizeof id) return NULL;
-  size_t idlen = (size_t)len + 1;
+  if (!m) return NULL;
+  for (int p = 0; p < 3; p++) {
+    size_t n = strlen(part[p]) + 1;
+    if (n > sizeof id - idlen) return NULL;
+    memcpy(id + idlen, part[p], n);
+    idlen += n;
+  }
   uint64_t h = soc_fnv1a(soc_fnv1a(soc_fnv1a(SOC_FNV1A_SEED, s->rule_id), s->key), host);
   size_t i = (size_t)h & (MEMO_SLOTS - 1);
   for (; m->slots[i].idlen; i = (i + 1) & (MEMO_SLOTS - 1))

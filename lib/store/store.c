@@ -294,6 +294,28 @@ static const char *const migrations[] = {
     "INSERT INTO detect_state_13(rule, key, state) SELECT rule, key, state FROM detect_state;\n"
     "DROP TABLE detect_state;\n"
     "ALTER TABLE detect_state_13 RENAME TO detect_state;",
+    /* 14: correlation state written back as appended rows. With many live
+     * keys every key a block changed was an update somewhere in the state's
+     * b-tree: a different page per key, all written at the block's commit
+     * (bench/keys.sh: 100,000 keys cost twice what 10 do). A block now
+     * appends its changes to detect_state_log (the b-tree's last pages;
+     * an empty state: the key went away), and
+     * soc_store_detect_state_fold moves them into detect_state in key order
+     * once the log is as long as the state, in the block's transaction.
+     * detect_state_now is the state as a whole: the table's rows that the
+     * log has no newer row for, and the newest row of each key in the log. */
+    "CREATE TABLE detect_state_log(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  rule TEXT NOT NULL,\n"
+    "  key TEXT NOT NULL,\n"
+    "  state BLOB NOT NULL\n"
+    ");\n"
+    "CREATE VIEW detect_state_now(rule, key, state) AS\n"
+    "  WITH last(rule, key, state, seq) AS (\n"
+    "    SELECT rule, key, state, max(seq) FROM detect_state_log GROUP BY rule, key)\n"
+    "  SELECT rule, key, state FROM detect_state AS s WHERE NOT EXISTS (\n"
+    "    SELECT 1 FROM last WHERE last.rule = s.rule AND last.key = s.key)\n"
+    "  UNION ALL SELECT rule, key, state FROM last WHERE length(state) > 0;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

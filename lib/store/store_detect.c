@@ -30,23 +30,46 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *wha
   return result;
 }
 
+/* Correlation state: appended to detect_state_log, folded into
+ * detect_state now and then, read through detect_state_now (migration 14
+ * says why). */
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
   static const char what[] = "cannot save correlation state";
-  sqlite3_stmt *st =
-      len ? soc_store_cached(s, SOC_STMT_STATE_PUT,
-                             /* an update in place, where REPLACE deletes and inserts again */
-                             "INSERT INTO detect_state(rule, key, state) VALUES(?1, ?2, ?3)"
-                             " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state",
-                             what, "ssb", rule, key, blob, len)
-          : soc_store_cached(s, SOC_STMT_STATE_DELETE,
-                             "DELETE FROM detect_state WHERE rule = ?1 AND key = ?2", what, "ss",
-                             rule, key);
+  sqlite3_stmt *st = soc_store_cached(
+      s, SOC_STMT_STATE_PUT, "INSERT INTO detect_state_log(rule, key, state) VALUES(?1, ?2, ?3)",
+      what, "ssb", rule, key, len ? blob : NULL, len);
   return put_done(s, st, NULL, what);
 }
 
 int soc_store_detect_state_clear(soc_store *s) {
-  return soc_store_exec(s, "DELETE FROM detect_state", "cannot clear correlation state");
+  return soc_store_exec(s, "DELETE FROM detect_state; DELETE FROM detect_state_log;",
+                        "cannot clear correlation state");
+}
+
+int soc_store_detect_state_fold(soc_store *s, size_t min_rows) {
+  static const char what[] = "cannot fold correlation state";
+  sqlite3_stmt *st = NULL;
+  int64_t n = 0;
+  /* the log is only ever emptied whole: its row count from its first and
+   * last rowid (each alone, so that SQLite looks them up, not scans) */
+  int result = soc_store_prep(s, &st, what,
+                              "SELECT coalesce((SELECT max(seq) FROM detect_state_log) -"
+                              " (SELECT min(seq) FROM detect_state_log) + 1, 0)",
+                              "");
+  if (!result) result = soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, &n);
+  if (result || n < (int64_t)min_rows) return result;
+  /* each key's newest row, in key order: detect_state's pages once each */
+  return soc_store_exec(
+      s,
+      "INSERT INTO detect_state(rule, key, state) SELECT rule, key, state FROM"
+      " (SELECT rule, key, state, max(seq) FROM detect_state_log GROUP BY rule, key)"
+      " WHERE length(state) > 0 ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state;"
+      "DELETE FROM detect_state WHERE (rule, key) IN (SELECT rule, key FROM"
+      " (SELECT rule, key, state, max(seq) FROM detect_state_log GROUP BY rule, key)"
+      " WHERE length(state) = 0);"
+      "DELETE FROM detect_state_log;",
+      what);
 }
 
 static int state_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -57,7 +80,8 @@ static int state_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
   static const char what[] = "cannot read correlation state";
   sqlite3_stmt *st = NULL;
-  int result = soc_store_prep(s, &st, what, "SELECT rule, key, state FROM detect_state", "");
+  int result = soc_store_prep(
+      s, &st, what, "SELECT rule, key, state FROM detect_state_now ORDER BY rule, key", "");
   return result ? result : soc_store_rows(s, st, what, 0, state_row, (void *)cb, arg);
 }
 

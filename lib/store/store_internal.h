@@ -24,7 +24,6 @@ typedef enum {
   SOC_STMT_COUNTER_SET,
   /* the detector's and triage's, one per hit or firing (store_detect.c) */
   SOC_STMT_STATE_PUT,
-  SOC_STMT_STATE_DELETE,
   SOC_STMT_DRAFT_GET,
   SOC_STMT_DRAFT_PUT,
   SOC_STMT_EVIDENCE_ADD,

@@ -91,7 +91,7 @@ static void summary(const char *dir, char *out, size_t len) {
            (long long)agent_db_int(dir, "select count(*) from outbox"),
            (long long)agent_db_int(
                dir, "select value from counter where input='detect' and name='rule_hits'"),
-           (long long)agent_db_int(dir, "select count(*) from detect_state"));
+           (long long)agent_db_int(dir, "select count(*) from detect_state_now"));
 }
 
 static void assert_same(const char *what, const char *got, const char *want) {

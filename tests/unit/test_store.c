@@ -225,20 +225,21 @@ static void test_migration_idempotent(void **state) {
 }
 
 /* Migration 13 moves the correlation state into a WITHOUT ROWID table,
- * rows and all: a file of version 12 with the old table, opened again.
- * It must stay the last migration for this (the file is made from the
- * newest one, set back by one). */
+ * rows and all, and 14 adds its log beside it: a file of version 12 with
+ * the old table, opened again. They must stay the last migrations for
+ * this (the file is made from the newest one, set back by two). */
 static void test_detect_state_migrated(void **state) {
   struct fixture *fx = *state;
-  char sql[512];
+  char sql[640];
   soc_store_close(open_ok(fx, 0));
   snprintf(sql, sizeof sql,
+           "DROP VIEW detect_state_now; DROP TABLE detect_state_log;"
            "DROP TABLE detect_state;"
            "CREATE TABLE detect_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
            " state BLOB NOT NULL, PRIMARY KEY(rule, key));"
            "INSERT INTO detect_state VALUES('R-1', '10.0.0.1', x'0102'), ('R-1', 'b', x'03');"
            "PRAGMA user_version=%d;",
-           soc_store_schema_version() - 1);
+           soc_store_schema_version() - 2);
   raw_exec(fx->db, sql);
   soc_store_close(open_ok(fx, 0));
   assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
@@ -247,7 +248,7 @@ static void test_detect_state_migrated(void **state) {
                            " AND sql LIKE '%WITHOUT ROWID%'"),
                    1);
   assert_int_equal(raw_int(fx->db,
-                           "SELECT count(*) FROM detect_state WHERE rule = 'R-1' AND"
+                           "SELECT count(*) FROM detect_state_now WHERE rule = 'R-1' AND"
                            " ((key = '10.0.0.1' AND state = x'0102') OR"
                            "  (key = 'b' AND state = x'03'))"),
                    2);

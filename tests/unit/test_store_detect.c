@@ -43,6 +43,77 @@ static void test_state(void **state) {
   soc_store_close(s);
 }
 
+/* The state as a model says it must be, checked row by row. */
+#define LOG_KEYS 40
+typedef struct state_model {
+  char value[LOG_KEYS][16]; /* "" : no state */
+  int seen, last;           /* rows scanned; the last key index (order) */
+} state_model;
+
+static int check_state(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  state_model *m = arg;
+  int k = atoi(key + 1);
+  assert_string_equal(rule, key[0] == 'a' ? "R1" : "R2");
+  assert_true(k > m->last); /* in (rule, key) order, as the table's key gives */
+  m->last = k;
+  assert_true(m->value[k][0]);
+  assert_int_equal(len, strlen(m->value[k]));
+  assert_memory_equal(blob, m->value[k], len);
+  m->seen++;
+  return 0;
+}
+
+static void scan_is(soc_store *s, state_model *m) {
+  int live = 0;
+  for (int k = 0; k < LOG_KEYS; k++) live += m->value[k][0] != 0;
+  m->seen = 0;
+  m->last = -1;
+  assert_int_equal(soc_store_detect_state_scan(s, check_state, m), 0);
+  assert_int_equal(m->seen, live);
+}
+
+/* States written, changed and deleted in any order, the log folded into the
+ * table at any point (or not), a clear: the scan gives each key's last
+ * state, in key order, before and after a reopen and a rolled back fold. */
+static void test_state_log(void **state) {
+  (void)state;
+  soc_store *s = open_store();
+  state_model m = {0};
+  uint32_t r = 7;
+  assert_int_equal(soc_store_detect_state_clear(s), 0);
+  for (int i = 0; i < 3000; i++) {
+    r = r * 1103515245u + 12345u;
+    int k = (int)((r >> 16) % LOG_KEYS), del = (r >> 8) % 5 == 0;
+    /* keys a0..a19 of R1 sort before b20..b39 of R2 */
+    char key[8];
+    snprintf(key, sizeof key, "%c%02d", k < LOG_KEYS / 2 ? 'a' : 'b', k);
+    if (del)
+      m.value[k][0] = '\0';
+    else
+      snprintf(m.value[k], sizeof m.value[k], "v%d", i);
+    assert_int_equal(soc_store_detect_state_put(s, k < LOG_KEYS / 2 ? "R1" : "R2", key,
+                                                del ? NULL : m.value[k], strlen(m.value[k])),
+                     0);
+    if (i % 97 == 0) assert_int_equal(soc_store_detect_state_fold(s, (r >> 4) % 64), 0);
+    if (i % 500 == 499) scan_is(s, &m);
+    if (i == 1800) {
+      assert_int_equal(soc_store_begin(s), 0);
+      assert_int_equal(soc_store_detect_state_fold(s, 0), 0);
+      assert_int_equal(soc_store_rollback(s), 0);
+      scan_is(s, &m);
+      soc_store_close(s);
+      s = open_store();
+      scan_is(s, &m);
+    }
+  }
+  assert_int_equal(soc_store_detect_state_fold(s, 0), 0);
+  scan_is(s, &m);
+  assert_int_equal(soc_store_detect_state_clear(s), 0);
+  memset(&m, 0, sizeof m);
+  scan_is(s, &m);
+  soc_store_close(s);
+}
+
 static int collect_draft(void *arg, const soc_draft_row *r) {
   int64_t *ids = arg;
   for (int i = 0; i < 8; i++)
@@ -260,7 +331,8 @@ static void test_alerts(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_state), cmocka_unit_test(test_drafts),
-                                     cmocka_unit_test(test_outbox), cmocka_unit_test(test_alerts)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_state), cmocka_unit_test(test_state_log),
+                                     cmocka_unit_test(test_drafts), cmocka_unit_test(test_outbox),
+                                     cmocka_unit_test(test_alerts)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
