@@ -352,11 +352,16 @@ static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, con
 /* What one (rule, key, host) looked like after its last hit. It answers a
  * later hit whose since is at or after the one it was found with: the alert
  * soc_store_alert_find gives is then the same one (the newest of a smaller
- * set, as long as this one is still in it), or still none. */
+ * set, as long as this one is still in it), or still none.
+ *
+ * An entry of (rule, host) alone holds the newest last_ns of the rule's
+ * alerts on the host (INT64_MIN: none): a hit of a key the memo does not
+ * know, older than that by more than the window, has no alert to count on
+ * without asking (a scan's thousands of new keys, each asked once). */
 typedef struct memo_entry {
   uint64_t hash;
   size_t idlen;         /* 0: a free slot */
-  char id[MEMO_ID_MAX]; /* rule, key and host, each ending with its NUL */
+  char id[MEMO_ID_MAX]; /* rule, key and host (or rule and host), each ending with its NUL */
   int known;            /* 0: ask the store (the entry is only holding its slot) */
   int64_t since;        /* found with this since */
   int64_t alert;        /* 0: there is no such alert */
@@ -408,23 +413,24 @@ int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
   return result;
 }
 
-/* The entry of (rule, key, host), taking a slot for it with take (flushing
- * the memo when it is full); NULL when there is none, or the names are too
- * long to be kept (the store is asked then). */
-static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const soc_signal *s,
-                             const char *host, int take, int *err) {
+/* The entry of the nparts names in part ((rule, key, host) or (rule,
+ * host)), taking a slot for it with take (flushing the memo when it is
+ * full); NULL when there is none, or the names are too long to be kept
+ * (the store is asked then). */
+static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *const *part, int nparts,
+                             int take, int *err) {
   char id[MEMO_ID_MAX];
-  const char *part[3] = {s->rule_id, s->key, host};
   size_t idlen = 0;
+  uint64_t h = SOC_FNV1A_SEED;
   *err = 0;
   if (!m) return NULL;
-  for (int p = 0; p < 3; p++) {
+  for (int p = 0; p < nparts; p++) {
     size_t n = strlen(part[p]) + 1;
     if (n > sizeof id - idlen) return NULL;
     memcpy(id + idlen, part[p], n);
     idlen += n;
+    h = soc_fnv1a(h, part[p]);
   }
-  uint64_t h = soc_fnv1a(soc_fnv1a(soc_fnv1a(SOC_FNV1A_SEED, s->rule_id), s->key), host);
   size_t i = (size_t)h & (MEMO_SLOTS - 1);
   for (; m->slots[i].idlen; i = (i + 1) & (MEMO_SLOTS - 1))
     if (m->slots[i].hash == h && m->slots[i].idlen == idlen && !memcmp(m->slots[i].id, id, idlen))
@@ -447,11 +453,38 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const soc_signal
  * numbered as the alert's next evidence. Returns 1 when done, 0 when the
  * store must be asked (the entry's count written first: the query reads
  * it), or a negative errno. */
+/* The rule's (rule, host) entry follows its alerts' newest last_ns. */
+static void memo_rule_seen(soc_triage_memo *m, const soc_signal *s, const char *host,
+                           int64_t last_ns) {
+  const char *part[2] = {s->rule_id, host};
+  int err;
+  memo_entry *r = memo_find(m, NULL, part, 2, 0, &err);
+  if (r && last_ns > r->last_ns) r->last_ns = last_ns;
+}
+
+/* 1 when the rule has no alert on the host last seen at or after since
+ * (so neither has this key), 0 when it may, or a negative errno. */
+static int memo_rule_quiet(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
+                           int64_t since) {
+  const char *part[2] = {s->rule_id, host};
+  int err;
+  memo_entry *r = memo_find(m, st, part, 2, 0, &err);
+  if (!r) {
+    int64_t last = INT64_MIN;
+    if ((err = soc_store_alert_last(st, s->rule_id, host, &last)) < 0) return err;
+    if (!(r = memo_find(m, st, part, 2, 1, &err))) return err;
+    r->known = 1;
+    r->last_ns = last;
+  }
+  return r->last_ns < since;
+}
+
 static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
                     int64_t since, soc_triage_out *out) {
+  const char *part[3] = {s->rule_id, s->key, host};
   int err;
-  memo_entry *e = memo_find(m, st, s, host, 0, &err);
-  if (!e || !e->known) return 0;
+  memo_entry *e = memo_find(m, st, part, 3, 0, &err);
+  if (!e || !e->known) return memo_rule_quiet(m, st, s, host, since);
   if (since < e->since || (e->alert && e->last_ns < since)) {
     e->known = 0;
     return memo_write(st, e);
@@ -461,6 +494,7 @@ static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, cons
   if (s->last_ns > e->last_ns) e->last_ns = s->last_ns;
   e->count++;
   e->dirty = 1;
+  memo_rule_seen(m, s, host, e->last_ns);
   out->alert = e->alert;
   soc_alert_row a = {.id = e->alert};
   int rc = evidence_put(st, s->evidence, s->nevidence, &a, &e->seq, SOC_TRIAGE_DRAFT_EVIDENCE_MAX);
@@ -471,8 +505,10 @@ static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, cons
  * next evidence number is seq; its row is written. */
 static int memo_keep(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
                      int64_t since, const soc_alert_row *a, int seq) {
+  const char *part[3] = {s->rule_id, s->key, host};
   int err;
-  memo_entry *e = memo_find(m, st, s, host, 1, &err);
+  if (a) memo_rule_seen(m, s, host, a->last_ns);
+  memo_entry *e = memo_find(m, st, part, 3, 1, &err);
   if (!e) return err;
   e->known = 1;
   e->since = since;

@@ -309,6 +309,9 @@ typedef struct soc_alert_row {
 } soc_alert_row;
 
 void soc_alert_row_clear(soc_alert_row *row);
+/* The newest last_ns of rule's alerts on host (INT64_MIN: none), by index.
+ * Returns 0 or the store's error. */
+int soc_store_alert_last(soc_store *s, const char *rule, const char *host, int64_t *last_ns);
 /* The newest alert of (rule, key, host) last seen at or after since_ns.
  * Returns 0, -ENOENT. */
 int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const char *host,

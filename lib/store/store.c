@@ -315,7 +315,10 @@ static const char *const migrations[] = {
     "    SELECT rule, key, state, max(seq) FROM detect_state_log GROUP BY rule, key)\n"
     "  SELECT rule, key, state FROM detect_state AS s WHERE NOT EXISTS (\n"
     "    SELECT 1 FROM last WHERE last.rule = s.rule AND last.key = s.key)\n"
-    "  UNION ALL SELECT rule, key, state FROM last WHERE length(state) > 0;",
+    "  UNION ALL SELECT rule, key, state FROM last WHERE length(state) > 0;\n"
+    /* and the newest alert of a rule on a host, by index (triage.c asks it
+     * once per block before it looks up each new key of the rule) */
+    "CREATE INDEX alert_recent ON alert(rule, host, last_ns);",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

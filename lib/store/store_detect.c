@@ -367,6 +367,23 @@ int soc_store_alert_touch(soc_store *s, const soc_alert_row *r) {
   return put_done(s, st, NULL, what);
 }
 
+int soc_store_alert_last(soc_store *s, const char *rule, const char *host, int64_t *last_ns) {
+  static const char what[] = "cannot read alerts";
+  sqlite3_stmt *st = soc_store_cached(
+      s, SOC_STMT_ALERT_LAST, "SELECT max(last_ns) FROM alert WHERE rule = ?1 AND host = ?2", what,
+      "ss", rule, host);
+  int result = -EIO, rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+  *last_ns = INT64_MIN;
+  if (rc == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) *last_ns = sqlite3_column_int64(st, 0);
+    result = 0;
+  } else if (st) {
+    result = soc_store_fail_sql(s, rc, what);
+  }
+  if (st) sqlite3_reset(st);
+  return result;
+}
+
 static int alert_row(sqlite3_stmt *st, void *cb, void *arg) {
   soc_alert_row r;
   int result = row_read(st, &alert_kind, &r);

@@ -7,8 +7,8 @@
  * entities, drafts and outbox rows. The signals mix what the memo must
  * notice: firings between later hits, hits of alerts in open drafts and in
  * decided ones, lines out of time order, alerts that go stale (older than
- * the triage window), more keys than the memo holds, and a rolled back
- * transaction.
+ * the triage window), hits of a host whose alerts are about a window old,
+ * more keys than the memo holds, and a rolled back transaction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +24,7 @@
 #define SIGNALS 6000
 #define PER_TRANSACTION 150
 #define RESULT_MAX (4 * 1024 * 1024)
+#define EDGE_EVERY 211
 
 typedef struct side {
   const char *dir;
@@ -52,8 +53,20 @@ static void record(const soc_config *cfg, const soc_assets *assets, side *sd, ui
   /* mostly forward, sometimes back, now and then past the triage window */
   *t += step < 9600 ? (int64_t)(step / 1000) * 1000000000LL
                     : (step < 9990 ? -30LL * 1000000000LL : 2LL * 3600 * 1000000000LL);
-  snprintf(key, sizeof key, "10.0.0.%d", k);
   snprintf(host, sizeof host, "host%d", (int)(next_rand(seed) % 2));
+  int64_t when = *t;
+  if (i % EDGE_EVERY == 0) {
+    /* a host whose hits come a triage window apart (exactly, 10 s more, 10 s
+     * less), on a clock of their own: whether its rule has an alert recent
+     * enough is decided at the window's edge */
+    int n = i / EDGE_EVERY;
+    snprintf(host, sizeof host, "edge");
+    rule = 0;
+    k = 0;
+    fired = n % 3 == 0;
+    when = (agent_t0() + (int64_t)n * 3600 + (n % 3 == 2 ? 10 : 0)) * 1000000000LL;
+  }
+  snprintf(key, sizeof key, "10.0.0.%d", k);
   snprintf(line, sizeof line, "line %d of %s", i, key);
   soc_asset_match m;
   soc_level_result lv;
@@ -66,7 +79,7 @@ static void record(const soc_config *cfg, const soc_assets *assets, side *sd, ui
                          .source = "app",
                          .stream = 1,
                          .pos = (uint64_t)i,
-                         .ts = *t,
+                         .ts = when,
                          .line = line,
                          .len = strlen(line)};
   soc_signal s = {.rule_id = rules[rule],
@@ -82,8 +95,8 @@ static void record(const soc_config *cfg, const soc_assets *assets, side *sd, ui
                   .module = "app",
                   .key = key,
                   .message = line,
-                  .first_ns = *t,
-                  .last_ns = *t,
+                  .first_ns = when,
+                  .last_ns = when,
                   .count = fired ? 3 : 1,
                   .fired = fired,
                   .entities = &ent,

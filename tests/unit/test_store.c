@@ -233,7 +233,7 @@ static void test_detect_state_migrated(void **state) {
   char sql[640];
   soc_store_close(open_ok(fx, 0));
   snprintf(sql, sizeof sql,
-           "DROP VIEW detect_state_now; DROP TABLE detect_state_log;"
+           "DROP VIEW detect_state_now; DROP TABLE detect_state_log; DROP INDEX alert_recent;"
            "DROP TABLE detect_state;"
            "CREATE TABLE detect_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
            " state BLOB NOT NULL, PRIMARY KEY(rule, key));"
