@@ -17,6 +17,7 @@ struct soc_normalizer {
   soc_tz *tz;          /* one per configured input, parsed once */
   soc_norm_stream cur; /* the last stream asked for */
   soc_event_ids *ids;  /* of cur's lines: made when cur changes */
+  int skip_ids;
   char path[SOC_STREAM_PATH_MAX];
   char hostname[256];
   size_t hostlen;
@@ -49,6 +50,8 @@ void soc_normalizer_free(soc_normalizer *n) {
   free(n->tz);
   free(n);
 }
+
+void soc_normalizer_skip_ids(soc_normalizer *n, int skip) { n->skip_ids = skip; }
 
 const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry *e) {
   soc_norm_stream *st = &n->cur;
@@ -118,7 +121,8 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
     (void)soc_event_access_from_syslog(ev);
   }
   /* no ids: an over-long source, refused as soc_event_make_id would */
-  if (n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0) soc_event_set_id(ev, id);
+  if (!n->skip_ids && n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0)
+    soc_event_set_id(ev, id);
   if (st->is_file) {
     soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
     if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME) && n->hostlen)

@@ -53,6 +53,10 @@ typedef struct soc_normalizer soc_normalizer;
 soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store);
 void soc_normalizer_free(soc_normalizer *n);
 
+/* With skip, events get no event.id: a consumer that never reads it (the
+ * detector, when no rule names the field) saves its SHA-256 per line. */
+void soc_normalizer_skip_ids(soc_normalizer *n, int skip);
+
 /* The stream of e (cached). */
 const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry *e);
 

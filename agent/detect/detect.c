@@ -700,6 +700,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
   if (!d->mctx || !d->norm || !d->ev || !d->closed || !d->memo || !d->recent || !d->rhits) goto out;
+  soc_normalizer_skip_ids(d->norm, !soc_rules_names_field(d->rules, "event.id"));
   recent_index(d);
   result = fresh_correlator(d);
   if (result < 0) goto out;
@@ -744,6 +745,7 @@ static void reload(soc_detect *d) {
   d->corr = corr;
   d->rules = rules;
   d->assets = assets;
+  soc_normalizer_skip_ids(d->norm, !soc_rules_names_field(rules, "event.id"));
   /* remembered hits name rules by index, which the new set renumbers */
   memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
   recent_settle(d, 1);

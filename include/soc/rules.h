@@ -203,6 +203,11 @@ int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rul
 void soc_rules_free(soc_rules *rules);
 
 size_t soc_rules_count(const soc_rules *rules);
+/* 1 when some rule of the set reads or writes the field name anywhere (a
+ * pattern, a condition, a capture, correlate's group_by or distinct,
+ * incident's asset_from or group_by; "a|b" names a and b), else 0: a
+ * caller may then leave the field unset (the detector: event.id). */
+int soc_rules_names_field(const soc_rules *rules, const char *name);
 /* The i-th rule in load order (file order, then order in the file); NULL
  * past the end. */
 const soc_rule *soc_rules_at(const soc_rules *rules, size_t i);

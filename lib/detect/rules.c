@@ -1647,6 +1647,57 @@ int soc_rules_load_buffer(const char *name, const char *buf, size_t len, soc_rul
 
 size_t soc_rules_count(const soc_rules *rules) { return rules ? rules->n : 0; }
 
+/* Whether list (a field name, or "a|b|...") names name. */
+static int names(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p; p = strchr(p, '|')) {
+    if (*p == '|') p++;
+    if (!strncmp(p, name, n) && (p[n] == '\0' || p[n] == '|')) return 1;
+  }
+  return 0;
+}
+
+static int names_in(char *const *list, size_t n, const char *name) {
+  for (size_t i = 0; list && i < n; i++)
+    if (list[i] && names(list[i], name)) return 1;
+  return 0;
+}
+
+static int patterns_name(const pattern *p, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (names(p[i].field.name, name)) return 1;
+  return 0;
+}
+
+static int conds_name(const cond *c, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++) {
+    if ((c[i].field.name && names(c[i].field.name, name)) ||
+        (c[i].ref.name && names(c[i].ref.name, name)) ||
+        (c[i].pat && names(c[i].pat->field.name, name)) || conds_name(c[i].sub, c[i].nsub, name))
+      return 1;
+  }
+  return 0;
+}
+
+int soc_rules_names_field(const soc_rules *rules, const char *name) {
+  for (size_t i = 0; rules && i < rules->n; i++) {
+    const soc_rule *r = rules->rules[i];
+    if (patterns_name(r->all, r->nall, name) || patterns_name(r->any, r->nany, name) ||
+        patterns_name(r->none, r->nnone, name) || conds_name(r->where, r->nwhere, name) ||
+        names_in(r->group_by, r->corr.ngroup_by, name) ||
+        (r->distinct && names(r->distinct, name)) ||
+        names_in(r->asset_from, r->nasset_from, name) ||
+        names_in(r->triage_by, r->ntriage_by, name) ||
+        names_in(r->member_distinct, r->nmember_group_by, name))
+      return 1;
+    for (size_t j = 0; j < r->ncaps; j++)
+      if (names(r->caps[j].target.name, name)) return 1;
+    for (size_t j = 0; r->member_group_by && j < r->nmember_group_by; j++)
+      if (names_in(r->member_group_by[j], r->corr.ngroup_by, name)) return 1;
+  }
+  return 0;
+}
+
 const soc_rule *soc_rules_at(const soc_rules *rules, size_t i) {
   return rules && i < rules->n ? rules->rules[i] : NULL;
 }

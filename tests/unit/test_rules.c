@@ -886,6 +886,39 @@ static void test_same_regex(void **state) {
   soc_diag_free(d);
 }
 
+/* soc_rules_names_field finds a field wherever a rule names it (the
+ * detector leaves event.id unset when no rule does). */
+static void test_names_field(void **state) {
+  (void)state;
+  static const char *const rules[] = {
+      "    all: [ { field: event.id, regex: 'x' } ]\n",
+      "    all: [ { regex: 'x' } ]\n    where: [ { any_of: [ { field: event.id, exists: true } ] } "
+      "]\n",
+      "    all: [ { regex: 'x' } ]\n  correlate: { group_by: [ event.id ], count: 1 }\n",
+      "    all: [ { regex: 'x' } ]\n  correlate: { group_by: [ host.name ], distinct: event.id,"
+      " count: 2, within: 1m }\n",
+  };
+  char text[1024];
+  soc_diag *d = soc_diag_new();
+  for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+    snprintf(text, sizeof text, "- id: N\n  title: t\n  match:\n%s" INCIDENT, rules[i]);
+    soc_rules *rs = load_text(text, d);
+    assert_int_equal(soc_rules_names_field(rs, "event.id"), 1);
+    assert_int_equal(soc_rules_names_field(rs, "event"), 0);
+    soc_rules_free(rs);
+  }
+  soc_rules *rs = load_text(
+      "- id: N\n  title: t\n  match:\n    all: [ { field: user.name, regex: "
+      "'x' } ]\n  incident: { category: other, impact: outage, asset_from: "
+      "[ host.name, event.id ] }\n",
+      d);
+  assert_int_equal(soc_rules_names_field(rs, "event.id"), 1);
+  assert_int_equal(soc_rules_names_field(rs, "user.name"), 1);
+  assert_int_equal(soc_rules_names_field(rs, "source.ip"), 0);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 static void test_unanchored_warning(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
@@ -1000,6 +1033,7 @@ int main(void) {
       cmocka_unit_test(test_prefilter_random),
       cmocka_unit_test(test_rewrite_scanned_field),
       cmocka_unit_test(test_same_regex),
+      cmocka_unit_test(test_names_field),
       cmocka_unit_test(test_unanchored_warning),
       cmocka_unit_test(test_regex_limit),
       cmocka_unit_test(test_ctx_mismatch),
