@@ -57,7 +57,7 @@
 #define RECENT_BUCKETS 4096 /* a power of two, twice RECENT_KEYS */
 #define NIL UINT32_MAX
 #define IDLE_MS 100
-#define STATE_FOLD_MIN 4096
+#define STATE_LOG_MIN 128
 
 typedef struct recent_hit {
   int64_t block, stream, ts;
@@ -270,11 +270,11 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
   if ((*err = recent_touch(d, k)) < 0) return NULL;
   if (k->rule != ri || strcmp(k->key, key) != 0) { /* the least recent slot, taken over */
     if (k->rule) recent_hash_remove(d, i);
-    uint64_t saved = k->saved;
-    memset(k, 0, sizeof *k); /* the hits past n are never read */
-    k->saved = saved;
+    size_t len = strnlen(key, sizeof k->key - 1);
     k->rule = ri;
-    snprintf(k->key, sizeof k->key, "%s", key);
+    k->n = k->next = 0; /* the hits past n are never read */
+    memcpy(k->key, key, len);
+    k->key[len] = '\0';
     recent_hash_add(d, i);
   }
   k->used = ++d->clock;
@@ -512,14 +512,20 @@ static int on_line(void *arg, const soc_jentry *e) {
   return d->error ? d->error : (rc < 0 ? rc : 0);
 }
 
-/* The state's log is folded into its table when it is as long as the
- * state (each page of the table written once for as many changes as it
- * has keys), and not before STATE_FOLD_MIN rows, so a few busy keys are
- * not folded every few blocks. */
-static size_t fold_rows(const soc_detect *d) {
+/* What the block writes of the correlation state: the keys it changed,
+ * appended to the state's log, or every live key, after a clear, once the
+ * log holds three times as many rows as there are keys (STATE_LOG_MIN at
+ * least): a key then costs about half a row more per change, every row
+ * appended at the end of one b-tree, where an update in place of each
+ * changed key dirtied a page of its own at every commit. */
+static int dump_flags(soc_detect *d, unsigned *flags) {
+  int64_t rows = 0;
   soc_correlator_stats st;
+  int rc = soc_store_detect_state_rows(d->store, &rows);
   soc_correlator_stats_get(d->corr, &st);
-  return st.keys > STATE_FOLD_MIN ? st.keys : STATE_FOLD_MIN;
+  size_t due = st.keys > STATE_LOG_MIN / 3 ? st.keys * 3 : STATE_LOG_MIN;
+  *flags = rows >= (int64_t)due ? 0 : SOC_DUMP_DIRTY;
+  return rc;
 }
 
 static int save_state(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
@@ -590,8 +596,9 @@ static int step(soc_detect *d) {
    * then: it looks at every key) */
   if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
   if (rc == 0 && (id & 63) == 0) soc_correlator_expire(d->corr, d->newest_ns);
-  if (rc == 0) rc = soc_correlator_dump(d->corr, SOC_DUMP_DIRTY, save_state, d);
-  if (rc == 0) rc = soc_store_detect_state_fold(d->store, fold_rows(d));
+  unsigned flags = SOC_DUMP_DIRTY;
+  if (rc == 0) rc = dump_flags(d, &flags);
+  if (rc == 0) rc = soc_correlator_dump(d->corr, flags, save_state, d);
   if (rc == 0) rc = soc_store_meta_set(d->store, "detect.cursor", buf);
   if (rc == 0) write_counters(d);
   if (rc == 0) rc = soc_store_commit(d->store);

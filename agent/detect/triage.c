@@ -359,19 +359,21 @@ static int add_evidence(soc_store *st, const soc_evidence_row *ev, size_t n, con
  * know, older than that by more than the window, has no alert to count on
  * without asking (a scan's thousands of new keys, each asked once). */
 typedef struct memo_entry {
-  uint64_t hash;
-  size_t idlen;         /* 0: a free slot */
-  char id[MEMO_ID_MAX]; /* rule, key and host (or rule and host), each ending with its NUL */
-  int known;            /* 0: ask the store (the entry is only holding its slot) */
-  int64_t since;        /* found with this since */
-  int64_t alert;        /* 0: there is no such alert */
+  size_t idlen;
+  int known;     /* 0: ask the store (the entry is only holding its slot) */
+  int64_t since; /* found with this since */
+  int64_t alert; /* 0: there is no such alert */
   int64_t first_ns, last_ns, count;
-  int seq;   /* the alert's next evidence number */
-  int dirty; /* first_ns, last_ns and count are not written yet */
+  int seq;              /* the alert's next evidence number */
+  int dirty;            /* first_ns, last_ns and count are not written yet */
+  char id[MEMO_ID_MAX]; /* rule, key and host (or rule and host), each ending with its NUL */
 } memo_entry;
 
 struct soc_triage_memo {
   memo_entry *slots;
+  /* each slot's hash (0: free), apart: a probe reads this array, not the
+   * entries of 1 KiB each */
+  uint64_t hash[MEMO_SLOTS];
   uint16_t used[MEMO_SLOTS]; /* the slots taken, in the order taken */
   size_t n;
 };
@@ -401,7 +403,7 @@ static int memo_write(soc_store *st, memo_entry *e) {
 
 void soc_triage_memo_drop(soc_triage_memo *m) {
   if (!m) return;
-  for (size_t i = 0; i < m->n; i++) m->slots[m->used[i]].idlen = 0;
+  for (size_t i = 0; i < m->n; i++) m->hash[m->used[i]] = 0;
   m->n = 0;
 }
 
@@ -431,9 +433,10 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *cons
     idlen += n;
     h = soc_fnv1a(h, part[p]);
   }
+  if (!h) h = 1;
   size_t i = (size_t)h & (MEMO_SLOTS - 1);
-  for (; m->slots[i].idlen; i = (i + 1) & (MEMO_SLOTS - 1))
-    if (m->slots[i].hash == h && m->slots[i].idlen == idlen && !memcmp(m->slots[i].id, id, idlen))
+  for (; m->hash[i]; i = (i + 1) & (MEMO_SLOTS - 1))
+    if (m->hash[i] == h && m->slots[i].idlen == idlen && !memcmp(m->slots[i].id, id, idlen))
       return &m->slots[i];
   if (!take) return NULL;
   if (m->n >= MEMO_SLOTS * 3 / 4) {
@@ -442,17 +445,13 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *cons
   }
   memo_entry *e = &m->slots[i];
   memset(e, 0, offsetof(memo_entry, id));
-  e->hash = h;
+  m->hash[i] = h;
   e->idlen = idlen;
   memcpy(e->id, id, idlen);
   m->used[m->n++] = (uint16_t)i;
   return e;
 }
 
-/* A later hit (not a firing) the memo knows: counted on its alert, its line
- * numbered as the alert's next evidence. Returns 1 when done, 0 when the
- * store must be asked (the entry's count written first: the query reads
- * it), or a negative errno. */
 /* The rule's (rule, host) entry follows its alerts' newest last_ns. */
 static void memo_rule_seen(soc_triage_memo *m, const soc_signal *s, const char *host,
                            int64_t last_ns) {
@@ -479,6 +478,11 @@ static int memo_rule_quiet(soc_triage_memo *m, soc_store *st, const soc_signal *
   return r->last_ns < since;
 }
 
+/* A later hit (not a firing) the memo knows: counted on its alert, its line
+ * numbered as the alert's next evidence; one of a key it does not know, of
+ * a rule with nothing recent on the host, needs nothing. Returns 1 when
+ * done, 0 when the store must be asked (the entry's count written first:
+ * the query reads it), or a negative errno. */
 static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
                     int64_t since, soc_triage_out *out) {
   const char *part[3] = {s->rule_id, s->key, host};

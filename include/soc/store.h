@@ -227,9 +227,10 @@ int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, 
                                size_t len);
 /* Forgets every saved state (a full dump follows). */
 int soc_store_detect_state_clear(soc_store *s);
-/* Puts go to a log; once it holds min_rows rows or more, this moves them
- * into the state table (in the caller's transaction). Cheap otherwise. */
-int soc_store_detect_state_fold(soc_store *s, size_t min_rows);
+/* Puts and deletes are appended to a log, which only a clear empties: the
+ * rows it holds (by index, cheap), so the caller knows when to clear it
+ * and write every live state again. */
+int soc_store_detect_state_rows(soc_store *s, int64_t *rows);
 typedef int (*soc_state_cb)(void *arg, const char *rule, const char *key, const void *blob,
                             size_t len);
 int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg);

@@ -299,11 +299,12 @@ static const char *const migrations[] = {
      * b-tree: a different page per key, all written at the block's commit
      * (bench/keys.sh: 100,000 keys cost twice what 10 do). A block now
      * appends its changes to detect_state_log (the b-tree's last pages;
-     * an empty state: the key went away), and
-     * soc_store_detect_state_fold moves them into detect_state in key order
-     * once the log is as long as the state, in the block's transaction.
-     * detect_state_now is the state as a whole: the table's rows that the
-     * log has no newer row for, and the newest row of each key in the log. */
+     * an empty state: the key went away); when the log has grown to three
+     * times the live keys, the detector clears it (and detect_state) and
+     * appends every live key's state again (agent/detect/detect.c).
+     * detect_state_now is the state as a whole: the table's rows (written
+     * before this migration) that the log has no newer row for, and the
+     * newest row of each key in the log. */
     "CREATE TABLE detect_state_log(\n"
     "  seq INTEGER PRIMARY KEY,\n"
     "  rule TEXT NOT NULL,\n"

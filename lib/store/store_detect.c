@@ -30,9 +30,8 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *wha
   return result;
 }
 
-/* Correlation state: appended to detect_state_log, folded into
- * detect_state now and then, read through detect_state_now (migration 14
- * says why). */
+/* Correlation state: appended to detect_state_log, read through
+ * detect_state_now (migration 14 says why). */
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
   static const char what[] = "cannot save correlation state";
@@ -47,28 +46,17 @@ int soc_store_detect_state_clear(soc_store *s) {
                         "cannot clear correlation state");
 }
 
-int soc_store_detect_state_fold(soc_store *s, size_t min_rows) {
-  static const char what[] = "cannot fold correlation state";
+int soc_store_detect_state_rows(soc_store *s, int64_t *rows) {
+  static const char what[] = "cannot read correlation state";
   sqlite3_stmt *st = NULL;
-  int64_t n = 0;
+  *rows = 0;
   /* the log is only ever emptied whole: its row count from its first and
    * last rowid (each alone, so that SQLite looks them up, not scans) */
   int result = soc_store_prep(s, &st, what,
                               "SELECT coalesce((SELECT max(seq) FROM detect_state_log) -"
                               " (SELECT min(seq) FROM detect_state_log) + 1, 0)",
                               "");
-  if (!result) result = soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, &n);
-  if (result || n < (int64_t)min_rows) return result;
-  /* the rows in the order written (the last of a key wins), then the keys
-   * that went away: a third of the cost of picking each key's last row
-   * first (GROUP BY sorts the whole log) */
-  return soc_store_exec(s,
-                        "INSERT INTO detect_state(rule, key, state) SELECT rule, key, state"
-                        " FROM detect_state_log WHERE true ORDER BY seq"
-                        " ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state;"
-                        "DELETE FROM detect_state WHERE length(state) = 0;"
-                        "DELETE FROM detect_state_log;",
-                        what);
+  return result ? result : soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, rows);
 }
 
 static int state_row(sqlite3_stmt *st, void *cb, void *arg) {

@@ -252,6 +252,16 @@ static void test_detect_state_migrated(void **state) {
                            " ((key = '10.0.0.1' AND state = x'0102') OR"
                            "  (key = 'b' AND state = x'03'))"),
                    2);
+  /* later changes of those rows go to the log, and win */
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R-1", "b", "\x04", 1), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R-1", "10.0.0.1", NULL, 0), 0);
+  soc_store_close(s);
+  assert_int_equal(raw_int(fx->db,
+                           "SELECT count(*) FROM detect_state_now WHERE rule = 'R-1' AND"
+                           " key = 'b' AND state = x'04'"),
+                   1);
+  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM detect_state_now"), 1);
 }
 
 static void test_newer_schema_refused(void **state) {
