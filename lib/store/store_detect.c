@@ -319,7 +319,10 @@ int soc_store_alert_find(soc_store *s, const char *rule, const char *key, const 
   static const char what[] = "cannot read an alert";
   return one_row(s,
                  soc_store_cached(s, SOC_STMT_ALERT_FIND,
-                                  "SELECT " ALERT_COLUMNS " FROM alert WHERE rule = ?1 AND key = ?2"
+                                  /* by (rule, key, host), not by alert_recent: a rule's
+                                   * alerts on a host are many, one key's few */
+                                  "SELECT " ALERT_COLUMNS " FROM alert INDEXED BY alert_key"
+                                  " WHERE rule = ?1 AND key = ?2"
                                   " AND host = ?3 AND last_ns >= ?4 ORDER BY id DESC LIMIT 1",
                                   what, "sssi", rule, key, host, since_ns),
                  &alert_kind, out, what);
