@@ -35,6 +35,20 @@ typedef struct app {
   size_t dnslen[2];
 } app;
 
+/* The text of a flow's addresses and its Community ID, kept for the flows
+ * of the latest events: the events of a flow come together (a DNS
+ * connection's messages, an HTTP connection's transactions, then its
+ * record), and inet_ntop and a SHA-1 for every event were a quarter of the
+ * pipeline's cost. Slots are taken by the flow's id, which the table never
+ * gives twice, so a slot is either this flow's or another's, never stale. */
+#define TEXT_SLOTS 64
+
+typedef struct flow_text {
+  uint64_t id; /* 0: empty (ids start at 1) */
+  char addr[2][48];
+  char cid[40]; /* "" when the protocol has none */
+} flow_text;
+
 struct soc_netmon {
   soc_netmon_opts o;
   soc_ipfrag *frag;
@@ -46,6 +60,7 @@ struct soc_netmon {
   int64_t packets, bytes, snapped, events, no_memory;
   int64_t last_expire_ns;
   soc_flow *cur; /* the flow whose callbacks are running */
+  flow_text text[TEXT_SLOTS];
 };
 
 /* What the reassembler's callback needs to know. */
@@ -84,10 +99,21 @@ static void set_num(soc_event *ev, const char *name, int64_t v) {
 }
 
 /* The fields every event of this flow has. */
+static const flow_text *text_of(soc_netmon *nm, const soc_flow *f) {
+  flow_text *t = &nm->text[f->id % TEXT_SLOTS];
+  if (f->id && t->id == f->id) return t; /* (a flow made outside a table has id 0) */
+  t->id = f->id;
+  soc_flow_addr_str(f, 0, t->addr[0], sizeof t->addr[0]);
+  soc_flow_addr_str(f, 1, t->addr[1], sizeof t->addr[1]);
+  if (soc_flow_community_id(f, t->cid, sizeof t->cid) < 0) t->cid[0] = '\0';
+  return t;
+}
+
 static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const char *dataset,
                         const char *action, const char *type) {
   soc_event *ev = nm->ev;
-  char a[64], buf[40];
+  const flow_text *ft = text_of(nm, f);
+  char buf[40];
   soc_event_reset(ev);
   soc_event_set_time(ev, ts);
   soc_event_set_str(ev, SOC_ECS_EVENT_KIND, "event", 5);
@@ -99,16 +125,13 @@ static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const cha
   const char *t = transport_name(f->proto, buf, sizeof buf);
   soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
   soc_event_set_str(ev, SOC_ECS_NETWORK_TYPE, f->version == 6 ? "ipv6" : "ipv4", 4);
-  soc_flow_addr_str(f, 0, a, sizeof a);
-  soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a, strlen(a));
-  soc_flow_addr_str(f, 1, a, sizeof a);
-  soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, a, strlen(a));
+  soc_event_set_str(ev, SOC_ECS_SOURCE_IP, ft->addr[0], strlen(ft->addr[0]));
+  soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, ft->addr[1], strlen(ft->addr[1]));
   if (f->proto == SOC_IPPROTO_TCP || f->proto == SOC_IPPROTO_UDP) {
     soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, f->port[0]);
     soc_event_set_int(ev, SOC_ECS_DESTINATION_PORT, f->port[1]);
   }
-  if (soc_flow_community_id(f, buf, sizeof buf) == 0)
-    soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, buf, strlen(buf));
+  if (ft->cid[0]) soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, ft->cid, strlen(ft->cid));
   return ev;
 }
 
