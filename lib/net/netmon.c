@@ -118,9 +118,9 @@ static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const cha
   soc_event_set_time(ev, ts);
   soc_event_set_str(ev, SOC_ECS_EVENT_KIND, "event", 5);
   soc_event_set_str(ev, SOC_ECS_EVENT_CATEGORY, "network", 7);
-  set_cstr(ev, "event.type", type);
-  set_cstr(ev, "event.action", action);
-  set_cstr(ev, "event.dataset", dataset);
+  soc_event_set_str(ev, SOC_ECS_EVENT_TYPE, type, strlen(type));
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
+  soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, dataset, strlen(dataset));
   soc_event_set_str(ev, SOC_ECS_EVENT_MODULE, "network", 7);
   const char *t = transport_name(f->proto, buf, sizeof buf);
   soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
@@ -181,7 +181,8 @@ static void dns_message(soc_netmon *nm, soc_flow *f, const uint8_t *m, size_t le
   nm->proto.dns_messages++;
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "dns", 3);
   const char *t = soc_event_get(ev, "dns.type");
-  set_cstr(ev, "event.action", t && !strcmp(t, "answer") ? "dns_answer" : "dns_query");
+  const char *action = t && !strcmp(t, "answer") ? "dns_answer" : "dns_query";
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
   emit(nm);
 }
 
@@ -211,7 +212,7 @@ static void http_txn(void *arg, const soc_http_txn *t) {
   soc_flow *f = nm->cur;
   soc_event *ev = begin(nm, f, f->last_ns, "network.http", "http", "protocol");
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "http", 4);
-  set_cstr(ev, "event.action", "http_request");
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, "http_request", 12);
   if (t->has_request) {
     set_cstr(ev, "http.request.method", t->method);
     set_cstr(ev, "url.original", t->uri);
@@ -235,7 +236,7 @@ static void http_txn(void *arg, const soc_http_txn *t) {
     set_num(ev, "http.response.status_code", t->status);
     if (*t->response_type) set_cstr(ev, "http.response.mime_type", t->response_type);
     set_num(ev, "http.response.body.bytes", (int64_t)t->body_bytes[1]);
-    set_cstr(ev, "event.outcome", t->status < 400 ? "success" : "failure");
+    soc_event_set_str(ev, SOC_ECS_EVENT_OUTCOME, t->status < 400 ? "success" : "failure", 7);
   }
   emit(nm);
 }
