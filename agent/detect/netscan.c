@@ -63,11 +63,12 @@ enum {
   C_TIMEOUTS,
   C_ERRORS,
   C_LOST,
+  C_OPAQUE,
   C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
-    "scan.streams", "scan.bodies",   "scan.bytes",  "scan.matches",      "scan.drafts",
-    "scan.early",   "scan.timeouts", "scan.errors", "scan.findings_lost"};
+    "scan.streams", "scan.bodies",   "scan.bytes",  "scan.matches",       "scan.drafts",
+    "scan.early",   "scan.timeouts", "scan.errors", "scan.findings_lost", "scan.opaque_bytes"};
 
 typedef struct buf {
   uint8_t *data;
@@ -361,19 +362,21 @@ void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *
   fs->last[dir] = (seg){.data = (uintptr_t)bytes, .len = b->len - at, .at = at};
 }
 
-/* Takes the n body bytes at p out of the stream buffer when they are bytes
- * of the segment it took last (see the top); decoded bytes are not. */
-static void cut_body(flowscan *fs, int dir, const uint8_t *p, size_t n) {
+/* Takes the n bytes at p out of the stream buffer when they are bytes of
+ * the segment it took last (see the top): a body's (decoded bytes are not)
+ * or ciphertext. Returns the number taken out. */
+static size_t cut(flowscan *fs, int dir, const uint8_t *p, size_t n) {
   seg *g = &fs->last[dir];
   buf *b = &fs->stream[dir];
   uintptr_t q = (uintptr_t)p;
-  if (b->done || !g->len || q < g->data || q - g->data >= g->len) return;
+  if (b->done || !g->len || q < g->data || q - g->data >= g->len) return 0;
   size_t off = q - g->data;
   if (n > g->len - off) n = g->len - off;
   size_t from = g->at + off - g->cut; /* where p's byte is in the buffer now */
   memmove(b->data + from, b->data + from + n, b->len - from - n);
   b->len -= n;
   g->cut += n;
+  return n;
 }
 
 void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, int dir,
@@ -399,10 +402,15 @@ void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, i
       release(s, b);
       b->done = 1;
     } else {
-      cut_body(fs, dir, bytes, b->len - had);
+      cut(fs, dir, bytes, b->len - had);
     }
   }
   if (final) end_body(s, flow, fs, dir);
+}
+
+void soc_netscan_opaque(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len) {
+  flowscan *fs = flow->user;
+  if (fs) s->ctr[C_OPAQUE] += (int64_t)cut(fs, dir, bytes, len);
 }
 
 void soc_netscan_flow_end(soc_netscan *s, soc_flow *flow) {

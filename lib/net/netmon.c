@@ -22,11 +22,28 @@
 
 enum { P_UNKNOWN, P_NONE, P_DNS, P_HTTP, P_TLS, P_SSH };
 
-#define DETECT_TRIES 4 /* pieces of data looked at before giving up on a flow */
+#define DETECT_TRIES 4                /* pieces of data looked at before giving up on a flow */
+#define TLS_RECORD_MAX (16384 + 2048) /* RFC 8446 5.2: a ciphertext record's bound */
+#define SSH_PACKET_MAX 35000          /* RFC 4253 6.1: what every implementation takes */
+
+/* A direction's framing, followed after the handshake events for the
+ * on_opaque hook: where the ciphertext is. */
+enum { W_OFF, W_TLS, W_SSH_BANNER, W_SSH, W_SSH_ENCRYPTED };
+
+typedef struct walk {
+  int state;
+  uint8_t hdr[6];
+  size_t nh;     /* header bytes collected */
+  size_t left;   /* of the record or packet in progress */
+  int opaque;    /* the record in progress is ciphertext */
+  int newkeys;   /* SSH: the packet in progress is NEWKEYS */
+  uint64_t seen; /* bytes of this direction before the protocol was known */
+} walk;
 
 typedef struct app {
   int proto;
   int tries;
+  walk w[2];
   int reported; /* TLS / SSH: the event is out */
   soc_http *http;
   soc_tls *tls;
@@ -301,6 +318,71 @@ static int detect(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t *p
   return n >= 8 || ++a->tries >= DETECT_TRIES ? P_NONE : P_UNKNOWN;
 }
 
+/* Reads the framing of p[0..n) and hands the ciphertext in it to
+ * on_opaque. Anything unexpected (a record type or length no TLS stack
+ * sends, a packet no SSH stack takes) turns the walk off: its bytes are
+ * then scanned as any others. */
+static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8_t *p, size_t n) {
+  while (n && w->state != W_OFF) {
+    if (w->state == W_SSH_ENCRYPTED) {
+      nm->o.on_opaque(nm->o.arg, f, dir, p, n);
+      return;
+    }
+    if (w->state == W_SSH_BANNER) { /* "SSH-2.0-...\r\n" */
+      const uint8_t *nl = memchr(p, '\n', n);
+      size_t k = nl ? (size_t)(nl - p) + 1 : n;
+      if (nl) w->state = W_SSH;
+      p += k;
+      n -= k;
+      continue;
+    }
+    if (w->left) {
+      size_t k = w->left < n ? w->left : n;
+      if (w->opaque) nm->o.on_opaque(nm->o.arg, f, dir, p, k);
+      w->left -= k;
+      p += k;
+      n -= k;
+      if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
+      continue;
+    }
+    /* TLS: type, version, length (5 bytes); SSH: packet length, padding
+     * length, message number (6 bytes) */
+    size_t need = w->state == W_TLS ? 5 : 6;
+    while (w->nh < need && n) {
+      w->hdr[w->nh++] = *p++;
+      n--;
+    }
+    if (w->nh < need) return;
+    w->nh = 0;
+    if (w->state == W_TLS) {
+      size_t len = (size_t)w->hdr[3] << 8 | w->hdr[4];
+      if (w->hdr[0] < 20 || w->hdr[0] > 24 || w->hdr[1] != 3 || len > TLS_RECORD_MAX) {
+        w->state = W_OFF;
+        return;
+      }
+      w->left = len;
+      w->opaque = w->hdr[0] == 23; /* application_data */
+    } else {
+      size_t len =
+          (size_t)w->hdr[0] << 24 | (size_t)w->hdr[1] << 16 | (size_t)w->hdr[2] << 8 | w->hdr[3];
+      if (len < 2 || len > SSH_PACKET_MAX || w->hdr[4] >= len) {
+        w->state = W_OFF;
+        return;
+      }
+      w->left = len - 2;
+      w->opaque = 0;
+      w->newkeys = w->hdr[5] == 21; /* SSH_MSG_NEWKEYS: the next packet is encrypted */
+      if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
+    }
+  }
+}
+
+/* The walks of a flow just found to be TLS or SSH: a direction that had
+ * bytes before (not seen as this protocol's) is not followed. */
+static void walk_start(app *a, int state) {
+  for (int d = 0; d < 2; d++) a->w[d].state = a->w[d].seen ? W_OFF : state;
+}
+
 static app *app_of(soc_netmon *nm, soc_flow *f) {
   if (!f->app && !(f->app = calloc(1, sizeof(app)))) nm->no_memory++;
   return f->app;
@@ -309,7 +391,13 @@ static app *app_of(soc_netmon *nm, soc_flow *f) {
 static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, size_t n) {
   app *a = app_of(nm, f);
   if (!a) return;
-  if (a->proto == P_UNKNOWN) a->proto = detect(nm, f, a, dir, p, n);
+  if (a->proto == P_UNKNOWN) {
+    a->proto = detect(nm, f, a, dir, p, n);
+    if (nm->o.on_opaque && a->proto == P_TLS) walk_start(a, W_TLS);
+    if (nm->o.on_opaque && a->proto == P_SSH) walk_start(a, W_SSH_BANNER);
+    if (a->proto == P_UNKNOWN) a->w[dir].seen += n;
+  }
+  if (a->w[dir].state != W_OFF) walk_data(nm, f, dir, &a->w[dir], p, n);
   switch (a->proto) {
     case P_DNS:
       dns_tcp(nm, f, a, dir, p, n);
@@ -331,6 +419,8 @@ static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, siz
 static void app_gap(soc_flow *f, int dir, size_t len) {
   app *a = f->app;
   if (!a) return;
+  a->w[dir].state = W_OFF; /* the framing is lost with the hole */
+  if (a->proto == P_UNKNOWN) a->w[dir].seen += len;
   if (a->proto == P_HTTP) {
     soc_http_gap(a->http, dir, len);
   } else if (a->proto == P_DNS) {
