@@ -47,11 +47,12 @@
 #include "soc/hash.h"
 #include "soc/json_obj.h"
 
-#define FIRST_CAP 16384 /* a buffer's first allocation; it doubles up to its limit */
-#define PENDING_MAX 256 /* findings waiting for a commit */
-#define FINDINGS_MAX 16 /* rules drafted per object; more are only counted */
-#define URL_MAX 2048    /* bytes of a body's URL kept for its evidence */
-#define TUPLE_MAX 160   /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
+#define FIRST_CAP 16384               /* a buffer's first allocation; it doubles up to its limit */
+#define PENDING_MAX 256               /* findings waiting for a commit */
+#define FINDINGS_MAX 16               /* rules drafted per object; more are only counted */
+#define URL_MAX 2048                  /* bytes of a body's URL kept for its evidence */
+#define TUPLE_MAX 160                 /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
+#define SIGHTING_MAX (TUPLE_MAX + 48) /* "KIND TUPLE DIRECTION #N" */
 
 enum {
   C_STREAMS,
@@ -89,13 +90,16 @@ typedef struct flowscan {
   buf stream[2];
   seg last[2];
   buf body[2];
-  char *url[2];  /* of the body in progress: "http://host/uri" */
-  char *host[2]; /* its Host header */
+  char *url[2];        /* of the body in progress: "http://host/uri" */
+  char *host[2];       /* its Host header */
+  unsigned scanned[2]; /* objects of each direction so far: a sighting's number */
 } flowscan;
 
 typedef struct pending {
   soc_found f;
-  char object[TUPLE_MAX]; /* the draft's key: client -> server endpoint */
+  char object[SIGHTING_MAX];        /* this sighting: kind, flow, direction, its number there */
+  char key[8 + SOC_SHA256_HEX_LEN]; /* the alert's: "sha256:HEX" (finding.h) */
+  char community_id[40];            /* of the flow: an entity of the alert */
   char asset[256];
   char sha256[SOC_SHA256_HEX_LEN + 1];
   int64_t ts_ns;
@@ -132,7 +136,8 @@ typedef struct object {
   const uint8_t *data;
   size_t len;
   char tuple[TUPLE_MAX], sha256[SOC_SHA256_HEX_LEN + 1];
-  pending *first; /* this object's findings: first .. s->p + s->np */
+  unsigned number; /* of this object in its flow's direction */
+  pending *first;  /* this object's findings: first .. s->p + s->np */
 } object;
 
 static const char *dir_name(int dir) { return dir ? "server-to-client" : "client-to-server"; }
@@ -212,9 +217,11 @@ static int on_match(void *arg, const soc_yara_match *m) {
   if (o->http_host && *o->http_host) soc_assets_lookup(s->assets, o->http_host, &am);
   snprintf(p->asset, sizeof p->asset, "%s",
            o->http_host && *o->http_host && !am.fallback ? o->http_host : addr);
-  char client[64];
-  soc_flow_addr_str(o->flow, 0, client, sizeof client);
-  snprintf(p->object, sizeof p->object, "tcp %s -> %s:%u", client, addr, o->flow->port[1]);
+  snprintf(p->object, sizeof p->object, "%s %s %s #%u", o->kind, o->tuple, dir_name(o->dir),
+           o->number);
+  snprintf(p->key, sizeof p->key, "sha256:%s", o->sha256);
+  if (soc_flow_community_id(o->flow, p->community_id, sizeof p->community_id) < 0)
+    p->community_id[0] = '\0';
   memcpy(p->sha256, o->sha256, sizeof p->sha256);
   p->ts_ns = o->flow->last_ns;
   p->bytes = o->data; /* made the pending's own after the scan (take_bytes) */
@@ -250,6 +257,8 @@ static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind
               .len = b->len,
               .first = s->p + s->np};
   if (!b->len || !ready(s)) return;
+  flowscan *fs = flow->user;
+  o.number = fs ? ++fs->scanned[dir] : 0;
   if (s->np + FINDINGS_MAX > PENDING_MAX || s->waiting > s->memory / 2) {
     /* room for every finding of this object, and for new buffers: draft
      * those waiting now */
@@ -449,6 +458,8 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
     fi.host = s->host;
     fi.source = s->in->cfg->id;
     fi.object = p->object;
+    fi.key = p->key;
+    fi.community_id = p->community_id;
     fi.sha256 = p->sha256;
     fi.ts_ns = p->ts_ns;
     fi.object_bytes = p->bytes;

@@ -276,6 +276,43 @@ assert c[("ssh", "scan.bytes")] + ssh == c[("ssh-all", "scan.bytes")], c
 assert c[("tls", "scan.matches")] == 1 and c[("tls-all", "scan.matches")] == 2, c
 ' "$T/enc/agent.db" "$T/enc.expect"
 
+# A repeated object folds: the EICAR upload and the SMB write, each
+# repeated in ~100 conversations of their own (bench/gen_pcap.py), are two
+# alerts (one per content, key sha256:HEX) and two drafts, each counting
+# every sighting with its evidence line; one alert each goes out.
+python3 "$SOC_SRC/bench/gen_pcap.py" "$T/repeat.pcap" 1 1 "$P/http-post-file/input.pcap" \
+  "$P/smb-eicar-file/input.pcap" 2>"$T/repeat.log"
+{
+  head_yaml "$T/repeat"
+  cat <<YAML
+rules: { yara: ["$SOC_SRC/rules/yara/*.yar"] }
+inputs:
+  - { type: pcap, id: repeat, file: $T/repeat.pcap }
+YAML
+} >"$T/repeat.yaml"
+run "$AGENT" -c "$T/repeat.yaml" --oneshot
+expect_status 0
+check_py "repeats of one object fold into one alert and one draft, every sighting counted" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+reps = int(open(sys.argv[2]).read().split()[1])
+assert reps > 50, reps
+alerts = db.execute("SELECT key, count, draft FROM alert ORDER BY key").fetchall()
+assert len(alerts) == 2 and all(a[0].startswith("sha256:") and a[1] == reps for a in alerts), alerts
+assert len({a[2] for a in alerts}) == 2, alerts
+drafts = db.execute("SELECT id, key, count FROM draft").fetchall()
+assert len(drafts) == 2 and all(d[2] == reps for d in drafts), drafts
+for d in drafts:
+    n = db.execute("SELECT count(*) FROM draft_evidence WHERE draft = ?", (d[0],)).fetchone()[0]
+    assert n == reps, (d, n)
+    lines = [r[0] for r in db.execute("SELECT line FROM draft_evidence WHERE draft = ?", (d[0],))]
+    assert len({l.split(b" sha256=")[0] for l in lines}) == reps, lines[:3]  # each its own flow
+assert db.execute("SELECT count(*) FROM outbox WHERE topic = \"alerts\"").fetchone()[0] == 2
+c = dict(db.execute("SELECT name, value FROM counter WHERE input = \"repeat\""))
+assert c["scan.drafts"] == 2 * reps and c["scan.matches"] == 2 * reps, c
+assert db.execute("SELECT count(*) FROM object").fetchone()[0] == 2
+' "$T/repeat/agent.db" "$T/repeat.log"
+
 # No rules.yara: nothing scanned, nothing drafted, nothing kept.
 run "$AGENT" -c "$T/norules.yaml" --oneshot
 expect_status 0
