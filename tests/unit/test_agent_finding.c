@@ -47,18 +47,39 @@ static int draft(const soc_finding_sink *k, const soc_finding *f) {
   return rc;
 }
 
+/* An agent's store and an empty inventory (every host non-core). */
+typedef struct fixture {
+  soc_config *cfg;
+  soc_ingest *ing;
+  soc_diag *diag;
+  soc_assets *assets;
+  soc_finding_sink k;
+} fixture;
+
+static void fixture_open(fixture *x, const char *dir, const char *more) {
+  x->cfg = agent_config(dir, "brokers: '127.0.0.1:9'", more);
+  x->ing = NULL;
+  assert_int_equal(soc_ingest_new(x->cfg, &x->ing), 0);
+  x->diag = soc_diag_new();
+  x->assets = NULL;
+  assert_int_equal(soc_config_load_assets(x->cfg, &x->assets, x->diag), 0);
+  x->k = (soc_finding_sink){.cfg = x->cfg, .store = soc_ingest_store(x->ing), .assets = x->assets};
+}
+
+static void fixture_close(fixture *x) {
+  soc_assets_free(x->assets);
+  soc_diag_free(x->diag);
+  soc_ingest_free(x->ing);
+  soc_config_free(x->cfg);
+}
+
 static void drafted_once_per_content(void **state) {
   (void)state;
   const char *dir = agent_dir("finding");
   /* objects up to 64 bytes are kept with their draft, larger ones only named */
-  soc_config *cfg =
-      agent_config(dir, "brokers: '127.0.0.1:9'", "evidence: { object_max_bytes: 64 }\n");
-  soc_ingest *ing = NULL; /* the agent's store */
-  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
-  soc_diag *diag = soc_diag_new();
-  soc_assets *assets = NULL; /* none configured: every host is non-core */
-  assert_int_equal(soc_config_load_assets(cfg, &assets, diag), 0);
-  soc_finding_sink k = {.cfg = cfg, .store = soc_ingest_store(ing), .assets = assets};
+  fixture x;
+  fixture_open(&x, dir, "evidence: { object_max_bytes: 64 }\n");
+  soc_finding_sink k = x.k;
   const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -98,10 +119,7 @@ static void drafted_once_per_content(void **state) {
   snprintf(sql, sizeof sql, "select count(*) from object where sha256 = '%s'", b);
   assert_int_equal(agent_db_int(dir, sql), 0);
 
-  soc_assets_free(assets);
-  soc_diag_free(diag);
-  soc_ingest_free(ing);
-  soc_config_free(cfg);
+  fixture_close(&x);
 }
 
 /* With a key (traffic: the content's hash), sightings of one content fold:
@@ -111,13 +129,9 @@ static void drafted_once_per_content(void **state) {
 static void folded_by_key(void **state) {
   (void)state;
   const char *dir = agent_dir("finding-key");
-  soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
-  soc_ingest *ing = NULL;
-  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
-  soc_diag *diag = soc_diag_new();
-  soc_assets *assets = NULL;
-  assert_int_equal(soc_config_load_assets(cfg, &assets, diag), 0);
-  soc_finding_sink k = {.cfg = cfg, .store = soc_ingest_store(ing), .assets = assets};
+  fixture x;
+  fixture_open(&x, dir, "");
+  soc_finding_sink k = x.k;
   const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   const char *sightings[] = {"stream tcp 10.0.0.1:1 -> 10.0.0.9:80 client-to-server #1",
@@ -154,10 +168,7 @@ static void folded_by_key(void **state) {
   assert_int_equal(agent_db_int(dir, "select count(*) from alert where key = 'sha256:aaaa'"), 2);
   assert_int_equal(agent_db_int(dir, "select count(*) from outbox where topic = 'alerts'"), 3);
 
-  soc_assets_free(assets);
-  soc_diag_free(diag);
-  soc_ingest_free(ing);
-  soc_config_free(cfg);
+  fixture_close(&x);
 }
 
 int main(void) {
