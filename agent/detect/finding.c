@@ -54,10 +54,10 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
   /* several rules on one object are one incident: its content ties them
    * (and the conversation, for traffic) */
   soc_entity ent[2] = {{.kind = "file.hash.sha256", .value = f->sha256},
-                       {.kind = "network.community_id", .value = f->community_id}};
+                       {.kind = "network.conversation", .value = f->conversation}};
   size_t nent = 0;
   if (f->sha256 && *f->sha256) nent++;
-  if (f->community_id && *f->community_id) ent[nent++] = ent[1];
+  if (f->conversation && *f->conversation) ent[nent++] = ent[1];
   soc_evidence_row ev = {
       .source = f->source, .ts = f->ts_ns, .line = f->evidence, .len = strlen(f->evidence)};
   soc_signal sig = {

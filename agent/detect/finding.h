@@ -52,10 +52,12 @@ typedef struct soc_finding {
    * open draft with their evidence, but no new alert goes out. NULL: the
    * key is object, and every finding fires. */
   const char *key;
-  /* An entity of the alert beside the content's SHA-256, so the findings
-   * of one conversation are one draft: traffic's Community ID
-   * (network.community_id). NULL: none. */
-  const char *community_id;
+  /* Traffic: the conversation, "tcp CLIENT -> SERVER:PORT", an entity of
+   * the alert beside the content's SHA-256 (kind network.conversation), so
+   * the objects two hosts exchange are one draft, as they were when it was
+   * the key. It stays out of the alert's JSON: the finding's ecs sets the
+   * whole network object after the entities. NULL: none. */
+  const char *conversation;
   const char *sha256;   /* hex, of the object's content */
   int64_t ts_ns;        /* when it was seen */
   fjson_object *ecs;    /* ECS fields of the alert (file.*, ...): copied into it */

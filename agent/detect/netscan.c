@@ -99,7 +99,7 @@ typedef struct pending {
   soc_found f;
   char object[SIGHTING_MAX];        /* this sighting: kind, flow, direction, its number there */
   char key[8 + SOC_SHA256_HEX_LEN]; /* the alert's: "sha256:HEX" (finding.h) */
-  char community_id[40];            /* of the flow: an entity of the alert */
+  char conversation[TUPLE_MAX];     /* "tcp CLIENT -> SERVER:PORT": an entity of the alert */
   char asset[256];
   char sha256[SOC_SHA256_HEX_LEN + 1];
   int64_t ts_ns;
@@ -220,8 +220,10 @@ static int on_match(void *arg, const soc_yara_match *m) {
   snprintf(p->object, sizeof p->object, "%s %s %s #%u", o->kind, o->tuple, dir_name(o->dir),
            o->number);
   snprintf(p->key, sizeof p->key, "sha256:%s", o->sha256);
-  if (soc_flow_community_id(o->flow, p->community_id, sizeof p->community_id) < 0)
-    p->community_id[0] = '\0';
+  char client[64];
+  soc_flow_addr_str(o->flow, 0, client, sizeof client);
+  snprintf(p->conversation, sizeof p->conversation, "tcp %s -> %s:%u", client, addr,
+           o->flow->port[1]);
   memcpy(p->sha256, o->sha256, sizeof p->sha256);
   p->ts_ns = o->flow->last_ns;
   p->bytes = o->data; /* made the pending's own after the scan (take_bytes) */
@@ -459,7 +461,7 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
     fi.source = s->in->cfg->id;
     fi.object = p->object;
     fi.key = p->key;
-    fi.community_id = p->community_id;
+    fi.conversation = p->conversation;
     fi.sha256 = p->sha256;
     fi.ts_ns = p->ts_ns;
     fi.object_bytes = p->bytes;

@@ -141,7 +141,7 @@ static void folded_by_key(void **state) {
     soc_finding f = webshell(a);
     f.object = sightings[i];
     f.key = "sha256:aaaa";
-    f.community_id = sightings[i]; /* one per conversation */
+    f.conversation = sightings[i]; /* one per conversation */
     f.evidence = sightings[i];
     assert_int_equal(draft(&k, &f), 1);
     assert_int_equal(draft(&k, &f), 0); /* the same sighting again: nothing */
