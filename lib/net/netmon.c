@@ -31,20 +31,20 @@ enum { P_UNKNOWN, P_NONE, P_DNS, P_HTTP, P_TLS, P_SSH };
 enum { W_OFF, W_TLS, W_SSH_BANNER, W_SSH, W_SSH_ENCRYPTED };
 
 typedef struct walk {
-  int state;
+  uint8_t state;
+  uint8_t nh;      /* header bytes collected */
+  uint8_t opaque;  /* the record in progress is ciphertext */
+  uint8_t newkeys; /* SSH: the packet in progress is NEWKEYS */
   uint8_t hdr[6];
-  size_t nh;     /* header bytes collected */
-  size_t left;   /* of the record or packet in progress */
-  int opaque;    /* the record in progress is ciphertext */
-  int newkeys;   /* SSH: the packet in progress is NEWKEYS */
-  uint64_t seen; /* bytes of this direction before the protocol was known */
+  uint32_t left; /* of the record or packet in progress */
 } walk;
 
 typedef struct app {
   int proto;
   int tries;
-  walk w[2];
-  int reported; /* TLS / SSH: the event is out */
+  uint8_t early[2]; /* bytes of that direction came before the protocol was known */
+  walk *w;          /* [2], for a TLS or SSH flow when on_opaque is set */
+  int reported;     /* TLS / SSH: the event is out */
   soc_http *http;
   soc_tls *tls;
   soc_ssh *ssh;
@@ -339,7 +339,7 @@ static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8
     if (w->left) {
       size_t k = w->left < n ? w->left : n;
       if (w->opaque) nm->o.on_opaque(nm->o.arg, f, dir, p, k);
-      w->left -= k;
+      w->left -= (uint32_t)k;
       p += k;
       n -= k;
       if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
@@ -360,7 +360,7 @@ static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8
         w->state = W_OFF;
         return;
       }
-      w->left = len;
+      w->left = (uint32_t)len;
       w->opaque = w->hdr[0] == 23; /* application_data */
     } else {
       size_t len =
@@ -369,7 +369,7 @@ static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8
         w->state = W_OFF;
         return;
       }
-      w->left = len - 2;
+      w->left = (uint32_t)(len - 2);
       w->opaque = 0;
       w->newkeys = w->hdr[5] == 21; /* SSH_MSG_NEWKEYS: the next packet is encrypted */
       if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
@@ -378,9 +378,14 @@ static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8
 }
 
 /* The walks of a flow just found to be TLS or SSH: a direction that had
- * bytes before (not seen as this protocol's) is not followed. */
-static void walk_start(app *a, int state) {
-  for (int d = 0; d < 2; d++) a->w[d].state = a->w[d].seen ? W_OFF : state;
+ * bytes before (not seen as this protocol's) is not followed. Without
+ * memory for them nothing is: every byte is scanned. */
+static void walk_start(soc_netmon *nm, app *a, uint8_t state) {
+  if (!(a->w = calloc(2, sizeof *a->w))) {
+    nm->no_memory++;
+    return;
+  }
+  for (int d = 0; d < 2; d++) a->w[d].state = a->early[d] ? W_OFF : state;
 }
 
 static app *app_of(soc_netmon *nm, soc_flow *f) {
@@ -393,11 +398,11 @@ static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, siz
   if (!a) return;
   if (a->proto == P_UNKNOWN) {
     a->proto = detect(nm, f, a, dir, p, n);
-    if (nm->o.on_opaque && a->proto == P_TLS) walk_start(a, W_TLS);
-    if (nm->o.on_opaque && a->proto == P_SSH) walk_start(a, W_SSH_BANNER);
-    if (a->proto == P_UNKNOWN) a->w[dir].seen += n;
+    if (nm->o.on_opaque && a->proto == P_TLS) walk_start(nm, a, W_TLS);
+    if (nm->o.on_opaque && a->proto == P_SSH) walk_start(nm, a, W_SSH_BANNER);
+    if (a->proto == P_UNKNOWN) a->early[dir] = 1;
   }
-  if (a->w[dir].state != W_OFF) walk_data(nm, f, dir, &a->w[dir], p, n);
+  if (a->w && a->w[dir].state != W_OFF) walk_data(nm, f, dir, &a->w[dir], p, n);
   switch (a->proto) {
     case P_DNS:
       dns_tcp(nm, f, a, dir, p, n);
@@ -419,8 +424,8 @@ static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, siz
 static void app_gap(soc_flow *f, int dir, size_t len) {
   app *a = f->app;
   if (!a) return;
-  a->w[dir].state = W_OFF; /* the framing is lost with the hole */
-  if (a->proto == P_UNKNOWN) a->w[dir].seen += len;
+  if (a->w) a->w[dir].state = W_OFF; /* the framing is lost with the hole */
+  if (a->proto == P_UNKNOWN) a->early[dir] = 1;
   if (a->proto == P_HTTP) {
     soc_http_gap(a->http, dir, len);
   } else if (a->proto == P_DNS) {
@@ -441,6 +446,7 @@ static void app_end(soc_netmon *nm, soc_flow *f) {
   soc_ssh_free(a->ssh);
   free(a->dns[0]);
   free(a->dns[1]);
+  free(a->w);
   free(a);
   f->app = NULL;
 }
