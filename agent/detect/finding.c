@@ -26,7 +26,7 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
   const char *seen_rule = f->seen_rule ? f->seen_rule : f->rule_id;
   soc_asset_match m;
   soc_level_result lv;
-  int rc = soc_store_finding_seen_add(k->store, seen_rule, f->object, f->sha256);
+  int rc = f->unmarked ? 0 : soc_store_finding_seen_add(k->store, seen_rule, f->object, f->sha256);
   if (rc == -EEXIST) return 0;
   if (rc < 0) return rc;
   soc_assets_lookup(k->assets, f->asset_key, &m);

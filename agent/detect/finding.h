@@ -58,6 +58,10 @@ typedef struct soc_finding {
    * the key. It stays out of the alert's JSON: the finding's ecs sets the
    * whole network object after the entities. NULL: none. */
   const char *conversation;
+  /* What found it is never read twice (a live capture): no mark that it
+   * was drafted is kept (finding_seen would grow a row per sighting), and
+   * every sighting counts. */
+  int unmarked;
   const char *sha256;   /* hex, of the object's content */
   int64_t ts_ns;        /* when it was seen */
   fjson_object *ecs;    /* ECS fields of the alert (file.*, ...): copied into it */

@@ -462,6 +462,7 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
     fi.object = p->object;
     fi.key = p->key;
     fi.conversation = p->conversation;
+    fi.unmarked = s->in->cfg->interface != NULL; /* packets are not read twice */
     fi.sha256 = p->sha256;
     fi.ts_ns = p->ts_ns;
     fi.object_bytes = p->bytes;

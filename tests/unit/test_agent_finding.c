@@ -168,6 +168,17 @@ static void folded_by_key(void **state) {
   assert_int_equal(agent_db_int(dir, "select count(*) from alert where key = 'sha256:aaaa'"), 2);
   assert_int_equal(agent_db_int(dir, "select count(*) from outbox where topic = 'alerts'"), 3);
 
+  /* a live capture keeps no mark: the same sighting name again counts */
+  int64_t marks = agent_db_int(dir, "select count(*) from finding_seen");
+  soc_finding u = webshell(b);
+  u.object = "stream tcp 10.0.0.5:5 -> 10.0.0.9:80 client-to-server #1";
+  u.key = "sha256:bbbb";
+  u.unmarked = 1;
+  assert_int_equal(draft(&k, &u), 1);
+  assert_int_equal(draft(&k, &u), 1);
+  assert_int_equal(agent_db_int(dir, "select count from alert where key = 'sha256:bbbb'"), 3);
+  assert_int_equal(agent_db_int(dir, "select count(*) from finding_seen"), marks);
+
   fixture_close(&x);
 }
 
