@@ -26,13 +26,38 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
   const char *seen_rule = f->seen_rule ? f->seen_rule : f->rule_id;
   soc_asset_match m;
   soc_level_result lv;
-  int rc = soc_store_finding_seen_add(k->store, seen_rule, f->object, f->sha256);
+  int rc = f->unmarked ? 0 : soc_store_finding_seen_add(k->store, seen_rule, f->object, f->sha256);
   if (rc == -EEXIST) return 0;
   if (rc < 0) return rc;
   soc_assets_lookup(k->assets, f->asset_key, &m);
   if (!f->alert_only && level_of(f, m.asset, &lv) < 0) return -EINVAL;
-  /* several rules on one object are one incident: its content ties them */
-  soc_entity ent[1] = {{.kind = "file.hash.sha256", .value = f->sha256}};
+  /* a folding key that has its alert already: a later sighting, a hit on
+   * it — unless an analyst decided its draft: then it fires anew, as a log
+   * rule's key does (triage.c) */
+  const char *key = f->key ? f->key : f->object;
+  int fired = 1;
+  if (f->key) {
+    soc_alert_row a = {0};
+    soc_draft_row d;
+    const char *host = f->host && *f->host ? f->host : m.asset->name;
+    rc = soc_store_alert_find(k->store, f->rule_id, key, host, INT64_MIN, &a);
+    if (rc == 0) {
+      fired = 0;
+      if (a.draft && soc_store_draft_get(k->store, a.draft, &d) == 0) {
+        fired = strcmp(d.status, "open") != 0;
+        soc_draft_row_clear(&d);
+      }
+    }
+    soc_alert_row_clear(&a);
+    if (rc < 0 && rc != -ENOENT) return rc;
+  }
+  /* several rules on one object are one incident: its content ties them
+   * (and the conversation, for traffic) */
+  soc_entity ent[2] = {{.kind = "file.hash.sha256", .value = f->sha256},
+                       {.kind = "network.conversation", .value = f->conversation}};
+  size_t nent = 0;
+  if (f->sha256 && *f->sha256) nent++;
+  if (f->conversation && *f->conversation) ent[nent++] = ent[1];
   soc_evidence_row ev = {
       .source = f->source, .ts = f->ts_ns, .line = f->evidence, .len = strlen(f->evidence)};
   soc_signal sig = {
@@ -50,15 +75,15 @@ int soc_finding_draft(const soc_finding_sink *k, const soc_finding *f) {
       .level = f->alert_only ? NULL : &lv,
       .host = f->host,
       .module = f->source,
-      .key = f->object,
+      .key = key,
       .message = f->evidence,
       .first_ns = f->ts_ns,
       .last_ns = f->ts_ns,
       .count = 1,
-      .fired = 1,
+      .fired = fired,
       .timeless = 1,
       .entities = ent,
-      .nentities = f->sha256 && *f->sha256 ? 1 : 0,
+      .nentities = nent,
       .ecs = f->ecs,
       .detail = f->detail,
       .evidence = &ev,

@@ -11,7 +11,9 @@
  *
  * A finding is drafted once per (rule, object, sha256): found again (a
  * rescan after a restart) it changes nothing; the same object with new
- * content counts again on the open draft of (rule, object, asset).
+ * content counts again on the open draft of (rule, object, asset). With a
+ * key (traffic), findings of one (rule, key) fold into one alert: see
+ * soc_finding.key.
  *
  * Ownership: everything in soc_finding is borrowed for the call.
  */
@@ -42,12 +44,29 @@ typedef struct soc_finding {
   const char *asset_key; /* host name or address looked up in the inventory */
   const char *host;      /* host.name */
   const char *source;    /* the input's id */
-  const char *object;    /* file path or flow id: the draft's key */
-  const char *sha256;    /* hex, of the object's content */
-  int64_t ts_ns;         /* when it was seen */
-  fjson_object *ecs;     /* ECS fields of the alert (file.*, ...): copied into it */
-  fjson_object *detail;  /* added to the draft's body as "finding" */
-  const char *evidence;  /* one line of text for the evidence list */
+  const char *object;    /* file path, or a sighting in traffic: with the rule and sha256, the
+                          * mark that it was drafted */
+  /* The alert's key when NULL is not object. Traffic folds on the content
+   * (netscan: "sha256:HEX"): the first finding of (rule, key) on the host
+   * fires an alert; later ones are hits on it, counted on it and on its
+   * open draft with their evidence, but no new alert goes out. NULL: the
+   * key is object, and every finding fires. */
+  const char *key;
+  /* Traffic: the conversation, "tcp CLIENT -> SERVER:PORT", an entity of
+   * the alert beside the content's SHA-256 (kind network.conversation), so
+   * the objects two hosts exchange are one draft, as they were when it was
+   * the key. It stays out of the alert's JSON: the finding's ecs sets the
+   * whole network object after the entities. NULL: none. */
+  const char *conversation;
+  /* What found it is never read twice (a live capture): no mark that it
+   * was drafted is kept (finding_seen would grow a row per sighting), and
+   * every sighting counts. */
+  int unmarked;
+  const char *sha256;   /* hex, of the object's content */
+  int64_t ts_ns;        /* when it was seen */
+  fjson_object *ecs;    /* ECS fields of the alert (file.*, ...): copied into it */
+  fjson_object *detail; /* added to the draft's body as "finding" */
+  const char *evidence; /* one line of text for the evidence list */
   /* The object that matched, kept with the draft for the evidence bundle
    * when object_len == object_size <= evidence.object_max_bytes; otherwise
    * only its name, size and hash are. object_size 0 and no bytes: none. */

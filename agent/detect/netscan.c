@@ -47,11 +47,12 @@
 #include "soc/hash.h"
 #include "soc/json_obj.h"
 
-#define FIRST_CAP 16384 /* a buffer's first allocation; it doubles up to its limit */
-#define PENDING_MAX 256 /* findings waiting for a commit */
-#define FINDINGS_MAX 16 /* rules drafted per object; more are only counted */
-#define URL_MAX 2048    /* bytes of a body's URL kept for its evidence */
-#define TUPLE_MAX 160   /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
+#define FIRST_CAP 16384               /* a buffer's first allocation; it doubles up to its limit */
+#define PENDING_MAX 256               /* findings waiting for a commit */
+#define FINDINGS_MAX 16               /* rules drafted per object; more are only counted */
+#define URL_MAX 2048                  /* bytes of a body's URL kept for its evidence */
+#define TUPLE_MAX 160                 /* "tcp ADDR:PORT -> ADDR:PORT" for any two addresses */
+#define SIGHTING_MAX (TUPLE_MAX + 48) /* "KIND TUPLE DIRECTION #N" */
 
 enum {
   C_STREAMS,
@@ -63,11 +64,12 @@ enum {
   C_TIMEOUTS,
   C_ERRORS,
   C_LOST,
+  C_OPAQUE,
   C_COUNT
 };
 static const char *const counter_names[C_COUNT] = {
-    "scan.streams", "scan.bodies",   "scan.bytes",  "scan.matches",      "scan.drafts",
-    "scan.early",   "scan.timeouts", "scan.errors", "scan.findings_lost"};
+    "scan.streams", "scan.bodies",   "scan.bytes",  "scan.matches",       "scan.drafts",
+    "scan.early",   "scan.timeouts", "scan.errors", "scan.findings_lost", "scan.opaque_bytes"};
 
 typedef struct buf {
   uint8_t *data;
@@ -88,13 +90,16 @@ typedef struct flowscan {
   buf stream[2];
   seg last[2];
   buf body[2];
-  char *url[2];  /* of the body in progress: "http://host/uri" */
-  char *host[2]; /* its Host header */
+  char *url[2];        /* of the body in progress: "http://host/uri" */
+  char *host[2];       /* its Host header */
+  unsigned scanned[2]; /* objects of each direction so far: a sighting's number */
 } flowscan;
 
 typedef struct pending {
   soc_found f;
-  char object[TUPLE_MAX]; /* the draft's key: client -> server endpoint */
+  char object[SIGHTING_MAX];        /* this sighting: kind, flow, direction, its number there */
+  char key[8 + SOC_SHA256_HEX_LEN]; /* the alert's: "sha256:HEX" (finding.h) */
+  char conversation[TUPLE_MAX];     /* "tcp CLIENT -> SERVER:PORT": an entity of the alert */
   char asset[256];
   char sha256[SOC_SHA256_HEX_LEN + 1];
   int64_t ts_ns;
@@ -131,7 +136,8 @@ typedef struct object {
   const uint8_t *data;
   size_t len;
   char tuple[TUPLE_MAX], sha256[SOC_SHA256_HEX_LEN + 1];
-  pending *first; /* this object's findings: first .. s->p + s->np */
+  unsigned number; /* of this object in its flow's direction */
+  pending *first;  /* this object's findings: first .. s->p + s->np */
 } object;
 
 static const char *dir_name(int dir) { return dir ? "server-to-client" : "client-to-server"; }
@@ -211,9 +217,13 @@ static int on_match(void *arg, const soc_yara_match *m) {
   if (o->http_host && *o->http_host) soc_assets_lookup(s->assets, o->http_host, &am);
   snprintf(p->asset, sizeof p->asset, "%s",
            o->http_host && *o->http_host && !am.fallback ? o->http_host : addr);
+  snprintf(p->object, sizeof p->object, "%s %s %s #%u", o->kind, o->tuple, dir_name(o->dir),
+           o->number);
+  snprintf(p->key, sizeof p->key, "sha256:%s", o->sha256);
   char client[64];
   soc_flow_addr_str(o->flow, 0, client, sizeof client);
-  snprintf(p->object, sizeof p->object, "tcp %s -> %s:%u", client, addr, o->flow->port[1]);
+  snprintf(p->conversation, sizeof p->conversation, "tcp %s -> %s:%u", client, addr,
+           o->flow->port[1]);
   memcpy(p->sha256, o->sha256, sizeof p->sha256);
   p->ts_ns = o->flow->last_ns;
   p->bytes = o->data; /* made the pending's own after the scan (take_bytes) */
@@ -249,6 +259,8 @@ static void scan(soc_netscan *s, const soc_flow *flow, int dir, const char *kind
               .len = b->len,
               .first = s->p + s->np};
   if (!b->len || !ready(s)) return;
+  flowscan *fs = flow->user;
+  o.number = fs ? ++fs->scanned[dir] : 0;
   if (s->np + FINDINGS_MAX > PENDING_MAX || s->waiting > s->memory / 2) {
     /* room for every finding of this object, and for new buffers: draft
      * those waiting now */
@@ -361,19 +373,21 @@ void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *
   fs->last[dir] = (seg){.data = (uintptr_t)bytes, .len = b->len - at, .at = at};
 }
 
-/* Takes the n body bytes at p out of the stream buffer when they are bytes
- * of the segment it took last (see the top); decoded bytes are not. */
-static void cut_body(flowscan *fs, int dir, const uint8_t *p, size_t n) {
+/* Takes the n bytes at p out of the stream buffer when they are bytes of
+ * the segment it took last (see the top): a body's (decoded bytes are not)
+ * or ciphertext. Returns the number taken out. */
+static size_t cut(flowscan *fs, int dir, const uint8_t *p, size_t n) {
   seg *g = &fs->last[dir];
   buf *b = &fs->stream[dir];
   uintptr_t q = (uintptr_t)p;
-  if (b->done || !g->len || q < g->data || q - g->data >= g->len) return;
+  if (b->done || !g->len || q < g->data || q - g->data >= g->len) return 0;
   size_t off = q - g->data;
   if (n > g->len - off) n = g->len - off;
   size_t from = g->at + off - g->cut; /* where p's byte is in the buffer now */
   memmove(b->data + from, b->data + from + n, b->len - from - n);
   b->len -= n;
   g->cut += n;
+  return n;
 }
 
 void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, int dir,
@@ -399,10 +413,15 @@ void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, i
       release(s, b);
       b->done = 1;
     } else {
-      cut_body(fs, dir, bytes, b->len - had);
+      cut(fs, dir, bytes, b->len - had);
     }
   }
   if (final) end_body(s, flow, fs, dir);
+}
+
+void soc_netscan_opaque(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len) {
+  flowscan *fs = flow->user;
+  if (fs) s->ctr[C_OPAQUE] += (int64_t)cut(fs, dir, bytes, len);
 }
 
 void soc_netscan_flow_end(soc_netscan *s, soc_flow *flow) {
@@ -441,6 +460,9 @@ int soc_netscan_write(soc_netscan *s, soc_store *store) {
     fi.host = s->host;
     fi.source = s->in->cfg->id;
     fi.object = p->object;
+    fi.key = p->key;
+    fi.conversation = p->conversation;
+    fi.unmarked = s->in->cfg->interface != NULL; /* packets are not read twice */
     fi.sha256 = p->sha256;
     fi.ts_ns = p->ts_ns;
     fi.object_bytes = p->bytes;

@@ -1,7 +1,9 @@
 /*
  * netscan — YARA over captured traffic, for the pcap input: the first
  * scan_bytes of each direction of every TCP connection, reassembled, less
- * its HTTP bodies, and every HTTP body, decoded: each byte is scanned once.
+ * its HTTP bodies and its ciphertext (TLS application data, SSH after the
+ * key exchange: netmon's on_opaque; scan_encrypted keeps it), and every
+ * HTTP body, decoded: each byte is scanned once.
  * Never packet by packet: each object is collected whole (bounded) and
  * scanned once, when it is complete (its size reached, its body ended, its
  * flow ended).
@@ -45,6 +47,7 @@ void soc_netscan_stream(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *
                         uint64_t offset);
 void soc_netscan_body(soc_netscan *s, soc_flow *flow, const soc_http_txn *txn, int dir,
                       const uint8_t *bytes, size_t len, uint64_t offset, int final);
+void soc_netscan_opaque(soc_netscan *s, soc_flow *flow, int dir, const uint8_t *bytes, size_t len);
 void soc_netscan_flow_end(soc_netscan *s, soc_flow *flow);
 /* From now on flows end without being scanned (the input is going away). */
 void soc_netscan_close(soc_netscan *s);

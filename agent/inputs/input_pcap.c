@@ -29,7 +29,8 @@
  * a file simply waits.
  *
  * YARA. With rules.yara set, agent/netscan.c scans the first scan_bytes of
- * every TCP direction and every HTTP body (netmon's hooks), and drafts what
+ * every TCP direction (less its ciphertext, unless scan_encrypted) and
+ * every HTTP body (netmon's hooks), and drafts what
  * matches in the same commit as the events (checkpoint below).
  *
  * A broken file (truncated mid-record, garbage) is read as far as it goes:
@@ -155,6 +156,10 @@ static void on_stream(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, 
 static void on_body(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir,
                     const uint8_t *bytes, size_t len, uint64_t offset, int final) {
   soc_netscan_body(((pcap_state *)arg)->scan, flow, txn, dir, bytes, len, offset, final);
+}
+
+static void on_opaque(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len) {
+  soc_netscan_opaque(((pcap_state *)arg)->scan, flow, dir, bytes, len);
 }
 
 static void on_flow_end(void *arg, soc_flow *flow) {
@@ -404,6 +409,7 @@ static int in_create(soc_input *in) {
     if (c->scan_bytes > c->stream_depth) o.tcp.depth = (uint64_t)c->scan_bytes;
     o.on_stream_data = on_stream;
     o.on_body = on_body;
+    if (!c->scan_encrypted) o.on_opaque = on_opaque;
     o.on_flow_end = on_flow_end;
   }
   if (!(st->nm = soc_netmon_new(&o))) goto out;

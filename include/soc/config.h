@@ -99,6 +99,7 @@ typedef struct soc_input_config {
   int flow_records;     /* emit a flow record per flow */
   int64_t scan_bytes;   /* YARA: first bytes of each TCP direction scanned (0: none) */
   int scan_bodies;      /* YARA: scan every extracted HTTP body */
+  int scan_encrypted;   /* YARA: keep TLS application data and SSH ciphertext in streams */
   int64_t scan_memory;  /* bytes held for scanning at once, all flows together */
   /* journald (agent/inputs/input_journald.c); also read_from, poll_ms, max_message_bytes */
   char *directory; /* NULL: the local journal; else a folder of journal files */

@@ -58,6 +58,14 @@ typedef struct soc_netmon_opts {
    * be NULL. */
   void (*on_body)(void *arg, soc_flow *flow, const soc_http_txn *txn, int dir, const uint8_t *bytes,
                   size_t len, uint64_t offset, int final);
+  /* Ciphertext: len bytes at `bytes`, inside the data last handed to
+   * on_stream_data for this direction, that no signature can be seen in —
+   * the payload of a TLS record of type application_data (all of TLS 1.3
+   * after the hellos), and every byte of an SSH direction after its
+   * NEWKEYS packet. A scanner may leave them out of its object. Only
+   * directions whose framing was followed from their first byte and
+   * without a hole are told; anything unsure is not. May be NULL. */
+  void (*on_opaque)(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len);
   /* A flow ends, after its last on_stream_data and on_body: where a
    * scanner finishes what it kept per flow in flow->user (the caller's to
    * allocate and to free here). May be NULL. */

@@ -66,6 +66,7 @@ typedef struct soc_yara_counters {
   int64_t scans, matches, timeouts, errors, bytes;
   int64_t rules;      /* rules in the compiled set */
   int64_t cache_hits; /* 1 when this engine was loaded from the cache */
+  int64_t guarded;    /* 1: libyara's fault handler wraps each scan (a source may use a module) */
 } soc_yara_counters;
 
 /* Loads the rules from the cache or compiles them (and refreshes the

@@ -602,6 +602,12 @@ static const soc_field pcap_input_fields[] = {
      .offset = offsetof(soc_input_config, scan_bodies),
      .def = "true",
      .help = "YARA scans every HTTP body (decoded, up to body_max)"},
+    {.key = "scan_encrypted",
+     .type = SOC_FIELD_BOOL,
+     .offset = offsetof(soc_input_config, scan_encrypted),
+     .def = "false",
+     .help = "YARA also scans ciphertext in streams: TLS application data and SSH after "
+             "its key exchange (no signature can be seen in it)"},
     {.key = "scan_memory",
      .type = SOC_FIELD_SIZE,
      .offset = offsetof(soc_input_config, scan_memory),

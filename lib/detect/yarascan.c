@@ -12,7 +12,23 @@
  * external variables of the scan in progress; YR_RULES is read-only while
  * scanning. One shared YR_RULES keeps memory at one copy of the rules, the
  * way `yara -p` does it.
+ *
+ * Why libyara's fault handler is off unless a source may use a module:
+ * around every scan libyara installs handlers for SIGSEGV and SIGBUS and
+ * saves the signal mask, then restores them — a dozen system calls per
+ * scan, 5-7 % of the CPU of bench/pcap.sh, which scans tens of thousands of
+ * small objects. The handler is there for memory-mapped files that shrink
+ * under the scan (SIGBUS); later libyara releases catch only faults inside
+ * such a mapping. We never scan a mapping: every object is a buffer of
+ * ours (soc_yarascan_file reads the file into one), alive and unchanged
+ * for the whole scan. Without modules, the only code that reads it is
+ * libyara's matcher, within its bounds. A module (pe, elf, dotnet ...)
+ * parses the bytes with code of its own, where a bug on hostile input is
+ * the fault the handler would turn into a scan error instead of a crash;
+ * so a source that may import one (the word "import" or "include"
+ * anywhere in it: a false yes only costs the system calls) keeps it.
  */
+#define _GNU_SOURCE /* memmem */
 #include "soc/yarascan.h"
 
 #include <dirent.h>
@@ -39,6 +55,7 @@ struct soc_yara_engine {
   int timeout_s;
   char digest[SOC_SHA256_HEX_LEN + 1];
   int64_t nrules, cache_hit;
+  int guarded; /* a source may use a module: libyara's fault handler stays on */
   atomic_llong scans, matches, timeouts, errors, bytes;
 };
 
@@ -57,7 +74,27 @@ struct soc_yara_scanner {
 
 /* ---- the digest and the cache ------------------------------------------------- */
 
-static int digest_sources(const soc_yara_engine_opts *o, char hex[SOC_SHA256_HEX_LEN + 1]) {
+/* Whether p[0..n) may name a module (see the top). A word cut by the
+ * chunk's start is found in carry (the last 6 bytes read before: a word is
+ * at most 7 long) joined to p's first bytes; carry then keeps p's last. */
+static int mentions_module(const char *p, size_t n, char carry[6], size_t *ncarry) {
+  static const char *const words[] = {"import", "include"};
+  char seam[6 + 7];
+  size_t head = n < 7 ? n : 7, ns = *ncarry + head;
+  memcpy(seam, carry, *ncarry);
+  memcpy(seam + *ncarry, p, head);
+  int found = 0;
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    found |= memmem(p, n, words[i], strlen(words[i])) != NULL ||
+             memmem(seam, ns, words[i], strlen(words[i])) != NULL;
+  const char *tail = n >= 6 ? p + n - 6 : seam + (ns > 6 ? ns - 6 : 0);
+  *ncarry = n >= 6 || ns > 6 ? 6 : ns;
+  memmove(carry, tail, *ncarry);
+  return found;
+}
+
+static int digest_sources(const soc_yara_engine_opts *o, char hex[SOC_SHA256_HEX_LEN + 1],
+                          int *modules) {
   int result = -ENOMEM;
   uint8_t md[SOC_SHA256_LEN];
   char *buf = malloc(READ_CHUNK);
@@ -69,9 +106,12 @@ static int digest_sources(const soc_yara_engine_opts *o, char hex[SOC_SHA256_HEX
     result = soc_sha256_update(c, o->files[i], strlen(o->files[i]) + 1);
     FILE *f = fopen(o->files[i], "rb");
     if (!f) continue; /* compiling will say why; the digest just differs */
-    size_t n;
-    while (result == 0 && (n = fread(buf, 1, READ_CHUNK, f)) > 0)
+    size_t n, ncarry = 0;
+    char carry[6];
+    while (result == 0 && (n = fread(buf, 1, READ_CHUNK, f)) > 0) {
       result = soc_sha256_update(c, buf, n);
+      *modules |= mentions_module(buf, n, carry, &ncarry);
+    }
     fclose(f);
     if (result == 0) result = soc_sha256_update(c, "\n--\n", 4);
   }
@@ -132,7 +172,7 @@ int soc_yarascan_engine_new(const soc_yara_engine_opts *o, soc_yara_engine **out
   *out = NULL;
   if (!e) return -ENOMEM;
   e->timeout_s = o->timeout_s > 0 ? o->timeout_s : SOC_YARA_DEFAULT_TIMEOUT_S;
-  if ((result = digest_sources(o, e->digest)) < 0) goto out;
+  if ((result = digest_sources(o, e->digest, &e->guarded)) < 0) goto out;
   if (o->cache_dir) {
     snprintf(cache, sizeof cache, "%s/" CACHE_PREFIX "%s" CACHE_SUFFIX, o->cache_dir, e->digest);
     if (yr_initialize() != ERROR_SUCCESS) {
@@ -182,6 +222,7 @@ void soc_yarascan_counters(const soc_yara_engine *e, soc_yara_counters *c) {
   c->bytes = atomic_load(&e->bytes);
   c->rules = e->nrules;
   c->cache_hits = e->cache_hit;
+  c->guarded = e->guarded;
 }
 
 const char *soc_yarascan_digest(const soc_yara_engine *e) { return e ? e->digest : ""; }
@@ -198,7 +239,8 @@ int soc_yarascan_scanner_new(soc_yara_engine *e, soc_yara_scanner **out) {
     return -ENOMEM;
   }
   yr_scanner_set_timeout(s->yr, e->timeout_s);
-  yr_scanner_set_flags(s->yr, SCAN_FLAGS_REPORT_RULES_MATCHING);
+  yr_scanner_set_flags(
+      s->yr, SCAN_FLAGS_REPORT_RULES_MATCHING | (e->guarded ? 0 : SCAN_FLAGS_NO_TRYCATCH));
   *out = s;
   return 0;
 }

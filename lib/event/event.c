@@ -953,6 +953,43 @@ static int json_plain(fjson_object *o, int depth) {
   }
 }
 
+/* The length of the value at s[0..len) when it is written exactly as
+ * libfastjson's plain writer would write it back (so parsing and writing
+ * it again would change nothing), else 0: canonical integers (at most 18
+ * digits: no overflow), true, false, strings of printable ASCII other than
+ * '"', '\\' and '/' (the writer escapes '/'), and arrays of these, nested
+ * at most 16 deep. Objects are left to the parser (a repeated key keeps
+ * the last value), as is everything else. The netmon's numbers and arrays
+ * of names are all of this form. */
+static size_t canonical_json(const char *s, size_t len, int depth) {
+  size_t i = 0;
+  if (!len) return 0;
+  if (s[0] == '"') {
+    for (i = 1; i < len && s[i] != '"'; i++)
+      if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\' || s[i] == '/') return 0;
+    return i < len ? i + 1 : 0;
+  }
+  if (s[0] == '[') {
+    if (depth == 16) return 0;
+    if (len > 1 && s[1] == ']') return 2;
+    for (i = 1; i < len;) {
+      size_t n = canonical_json(s + i, len - i, depth + 1);
+      if (!n || i + n == len) return 0;
+      i += n;
+      if (s[i] == ']') return i + 1;
+      if (s[i++] != ',') return 0;
+    }
+    return 0;
+  }
+  if (len >= 4 && !memcmp(s, "true", 4)) return 4;
+  if (len >= 5 && !memcmp(s, "false", 5)) return 5;
+  if (s[0] == '-') i = 1;
+  if (i < len && s[i] == '0') return i ? 0 : 1; /* "-0" is written "0" */
+  size_t d = i;
+  while (i < len && s[i] >= '0' && s[i] <= '9') i++;
+  return i > d && i - d <= 18 ? i : 0;
+}
+
 int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
   int result = -EINVAL;
   name_info n;
@@ -962,6 +999,15 @@ int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t
   size_t flen = 0, nrep = 0;
   if (!ev || !name || !json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
   if (name_check(name, &n) != NAME_EXTRA) goto out;
+  if (canonical_json(json, len, 0) == len) { /* what the parse below would give back */
+    if (SOC_EVENT_BYTES_MAX - ev->bytes < len + n.len) {
+      ev->flags |= SOC_EVENT_DROPPED;
+      result = -ENOSPC;
+      goto out;
+    }
+    result = set_extra(ev, name, &n, json, len, 1);
+    goto out;
+  }
   result = -ENOMEM;
   /* NUL-terminated, so that a bare number knows where it ends. */
   if (!(tok = fjson_tokener_new()) || !(fixed = malloc(len + 1))) goto out;

@@ -22,18 +22,49 @@
 
 enum { P_UNKNOWN, P_NONE, P_DNS, P_HTTP, P_TLS, P_SSH };
 
-#define DETECT_TRIES 4 /* pieces of data looked at before giving up on a flow */
+#define DETECT_TRIES 4                /* pieces of data looked at before giving up on a flow */
+#define TLS_RECORD_MAX (16384 + 2048) /* RFC 8446 5.2: a ciphertext record's bound */
+#define SSH_PACKET_MAX 35000          /* RFC 4253 6.1: what every implementation takes */
+
+/* A direction's framing, followed after the handshake events for the
+ * on_opaque hook: where the ciphertext is. */
+enum { W_OFF, W_TLS, W_SSH_BANNER, W_SSH, W_SSH_ENCRYPTED };
+
+typedef struct walk {
+  uint8_t state;
+  uint8_t nh;      /* header bytes collected */
+  uint8_t opaque;  /* the record in progress is ciphertext */
+  uint8_t newkeys; /* SSH: the packet in progress is NEWKEYS */
+  uint8_t hdr[6];
+  uint32_t left; /* of the record or packet in progress */
+} walk;
 
 typedef struct app {
   int proto;
   int tries;
-  int reported; /* TLS / SSH: the event is out */
+  uint8_t early[2]; /* bytes of that direction came before the protocol was known */
+  walk *w;          /* [2], for a TLS or SSH flow when on_opaque is set */
+  int reported;     /* TLS / SSH: the event is out */
   soc_http *http;
   soc_tls *tls;
   soc_ssh *ssh;
   uint8_t *dns[2]; /* DNS over TCP: length prefix and message */
   size_t dnslen[2];
 } app;
+
+/* The text of a flow's addresses and its Community ID, kept for the flows
+ * of the latest events: the events of a flow come together (a DNS
+ * connection's messages, an HTTP connection's transactions, then its
+ * record), and inet_ntop and a SHA-1 for every event were a quarter of the
+ * pipeline's cost. Slots are taken by the flow's id, which the table never
+ * gives twice, so a slot is either this flow's or another's, never stale. */
+#define TEXT_SLOTS 64
+
+typedef struct flow_text {
+  uint64_t id; /* 0: empty (ids start at 1) */
+  char addr[2][48];
+  char cid[40]; /* "" when the protocol has none */
+} flow_text;
 
 struct soc_netmon {
   soc_netmon_opts o;
@@ -46,6 +77,7 @@ struct soc_netmon {
   int64_t packets, bytes, snapped, events, no_memory;
   int64_t last_expire_ns;
   soc_flow *cur; /* the flow whose callbacks are running */
+  flow_text text[TEXT_SLOTS];
 };
 
 /* What the reassembler's callback needs to know. */
@@ -84,31 +116,39 @@ static void set_num(soc_event *ev, const char *name, int64_t v) {
 }
 
 /* The fields every event of this flow has. */
+static const flow_text *text_of(soc_netmon *nm, const soc_flow *f) {
+  flow_text *t = &nm->text[f->id % TEXT_SLOTS];
+  if (f->id && t->id == f->id) return t; /* (a flow made outside a table has id 0) */
+  t->id = f->id;
+  soc_flow_addr_str(f, 0, t->addr[0], sizeof t->addr[0]);
+  soc_flow_addr_str(f, 1, t->addr[1], sizeof t->addr[1]);
+  if (soc_flow_community_id(f, t->cid, sizeof t->cid) < 0) t->cid[0] = '\0';
+  return t;
+}
+
 static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const char *dataset,
                         const char *action, const char *type) {
   soc_event *ev = nm->ev;
-  char a[64], buf[40];
+  const flow_text *ft = text_of(nm, f);
+  char buf[40];
   soc_event_reset(ev);
   soc_event_set_time(ev, ts);
   soc_event_set_str(ev, SOC_ECS_EVENT_KIND, "event", 5);
   soc_event_set_str(ev, SOC_ECS_EVENT_CATEGORY, "network", 7);
-  set_cstr(ev, "event.type", type);
-  set_cstr(ev, "event.action", action);
-  set_cstr(ev, "event.dataset", dataset);
+  soc_event_set_str(ev, SOC_ECS_EVENT_TYPE, type, strlen(type));
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
+  soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, dataset, strlen(dataset));
   soc_event_set_str(ev, SOC_ECS_EVENT_MODULE, "network", 7);
   const char *t = transport_name(f->proto, buf, sizeof buf);
   soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
   soc_event_set_str(ev, SOC_ECS_NETWORK_TYPE, f->version == 6 ? "ipv6" : "ipv4", 4);
-  soc_flow_addr_str(f, 0, a, sizeof a);
-  soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a, strlen(a));
-  soc_flow_addr_str(f, 1, a, sizeof a);
-  soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, a, strlen(a));
+  soc_event_set_str(ev, SOC_ECS_SOURCE_IP, ft->addr[0], strlen(ft->addr[0]));
+  soc_event_set_str(ev, SOC_ECS_DESTINATION_IP, ft->addr[1], strlen(ft->addr[1]));
   if (f->proto == SOC_IPPROTO_TCP || f->proto == SOC_IPPROTO_UDP) {
     soc_event_set_int(ev, SOC_ECS_SOURCE_PORT, f->port[0]);
     soc_event_set_int(ev, SOC_ECS_DESTINATION_PORT, f->port[1]);
   }
-  if (soc_flow_community_id(f, buf, sizeof buf) == 0)
-    soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, buf, strlen(buf));
+  if (ft->cid[0]) soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, ft->cid, strlen(ft->cid));
   return ev;
 }
 
@@ -158,7 +198,8 @@ static void dns_message(soc_netmon *nm, soc_flow *f, const uint8_t *m, size_t le
   nm->proto.dns_messages++;
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "dns", 3);
   const char *t = soc_event_get(ev, "dns.type");
-  set_cstr(ev, "event.action", t && !strcmp(t, "answer") ? "dns_answer" : "dns_query");
+  const char *action = t && !strcmp(t, "answer") ? "dns_answer" : "dns_query";
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
   emit(nm);
 }
 
@@ -188,7 +229,7 @@ static void http_txn(void *arg, const soc_http_txn *t) {
   soc_flow *f = nm->cur;
   soc_event *ev = begin(nm, f, f->last_ns, "network.http", "http", "protocol");
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "http", 4);
-  set_cstr(ev, "event.action", "http_request");
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, "http_request", 12);
   if (t->has_request) {
     set_cstr(ev, "http.request.method", t->method);
     set_cstr(ev, "url.original", t->uri);
@@ -212,7 +253,7 @@ static void http_txn(void *arg, const soc_http_txn *t) {
     set_num(ev, "http.response.status_code", t->status);
     if (*t->response_type) set_cstr(ev, "http.response.mime_type", t->response_type);
     set_num(ev, "http.response.body.bytes", (int64_t)t->body_bytes[1]);
-    set_cstr(ev, "event.outcome", t->status < 400 ? "success" : "failure");
+    soc_event_set_str(ev, SOC_ECS_EVENT_OUTCOME, t->status < 400 ? "success" : "failure", 7);
   }
   emit(nm);
 }
@@ -277,6 +318,76 @@ static int detect(soc_netmon *nm, soc_flow *f, app *a, int dir, const uint8_t *p
   return n >= 8 || ++a->tries >= DETECT_TRIES ? P_NONE : P_UNKNOWN;
 }
 
+/* Reads the framing of p[0..n) and hands the ciphertext in it to
+ * on_opaque. Anything unexpected (a record type or length no TLS stack
+ * sends, a packet no SSH stack takes) turns the walk off: its bytes are
+ * then scanned as any others. */
+static void walk_data(soc_netmon *nm, soc_flow *f, int dir, walk *w, const uint8_t *p, size_t n) {
+  while (n && w->state != W_OFF) {
+    if (w->state == W_SSH_ENCRYPTED) {
+      nm->o.on_opaque(nm->o.arg, f, dir, p, n);
+      return;
+    }
+    if (w->state == W_SSH_BANNER) { /* "SSH-2.0-...\r\n" */
+      const uint8_t *nl = memchr(p, '\n', n);
+      size_t k = nl ? (size_t)(nl - p) + 1 : n;
+      if (nl) w->state = W_SSH;
+      p += k;
+      n -= k;
+      continue;
+    }
+    if (w->left) {
+      size_t k = w->left < n ? w->left : n;
+      if (w->opaque) nm->o.on_opaque(nm->o.arg, f, dir, p, k);
+      w->left -= (uint32_t)k;
+      p += k;
+      n -= k;
+      if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
+      continue;
+    }
+    /* TLS: type, version, length (5 bytes); SSH: packet length, padding
+     * length, message number (6 bytes) */
+    size_t need = w->state == W_TLS ? 5 : 6;
+    while (w->nh < need && n) {
+      w->hdr[w->nh++] = *p++;
+      n--;
+    }
+    if (w->nh < need) return;
+    w->nh = 0;
+    if (w->state == W_TLS) {
+      size_t len = (size_t)w->hdr[3] << 8 | w->hdr[4];
+      if (w->hdr[0] < 20 || w->hdr[0] > 24 || w->hdr[1] != 3 || len > TLS_RECORD_MAX) {
+        w->state = W_OFF;
+        return;
+      }
+      w->left = (uint32_t)len;
+      w->opaque = w->hdr[0] == 23; /* application_data */
+    } else {
+      size_t len =
+          (size_t)w->hdr[0] << 24 | (size_t)w->hdr[1] << 16 | (size_t)w->hdr[2] << 8 | w->hdr[3];
+      if (len < 2 || len > SSH_PACKET_MAX || w->hdr[4] >= len) {
+        w->state = W_OFF;
+        return;
+      }
+      w->left = (uint32_t)(len - 2);
+      w->opaque = 0;
+      w->newkeys = w->hdr[5] == 21; /* SSH_MSG_NEWKEYS: the next packet is encrypted */
+      if (!w->left && w->newkeys) w->state = W_SSH_ENCRYPTED;
+    }
+  }
+}
+
+/* The walks of a flow just found to be TLS or SSH: a direction that had
+ * bytes before (not seen as this protocol's) is not followed. Without
+ * memory for them nothing is: every byte is scanned. */
+static void walk_start(soc_netmon *nm, app *a, uint8_t state) {
+  if (!(a->w = calloc(2, sizeof *a->w))) {
+    nm->no_memory++;
+    return;
+  }
+  for (int d = 0; d < 2; d++) a->w[d].state = a->early[d] ? W_OFF : state;
+}
+
 static app *app_of(soc_netmon *nm, soc_flow *f) {
   if (!f->app && !(f->app = calloc(1, sizeof(app)))) nm->no_memory++;
   return f->app;
@@ -285,7 +396,13 @@ static app *app_of(soc_netmon *nm, soc_flow *f) {
 static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, size_t n) {
   app *a = app_of(nm, f);
   if (!a) return;
-  if (a->proto == P_UNKNOWN) a->proto = detect(nm, f, a, dir, p, n);
+  if (a->proto == P_UNKNOWN) {
+    a->proto = detect(nm, f, a, dir, p, n);
+    if (nm->o.on_opaque && a->proto == P_TLS) walk_start(nm, a, W_TLS);
+    if (nm->o.on_opaque && a->proto == P_SSH) walk_start(nm, a, W_SSH_BANNER);
+    if (a->proto == P_UNKNOWN) a->early[dir] = 1;
+  }
+  if (a->w && a->w[dir].state != W_OFF) walk_data(nm, f, dir, &a->w[dir], p, n);
   switch (a->proto) {
     case P_DNS:
       dns_tcp(nm, f, a, dir, p, n);
@@ -307,6 +424,8 @@ static void app_data(soc_netmon *nm, soc_flow *f, int dir, const uint8_t *p, siz
 static void app_gap(soc_flow *f, int dir, size_t len) {
   app *a = f->app;
   if (!a) return;
+  if (a->w) a->w[dir].state = W_OFF; /* the framing is lost with the hole */
+  if (a->proto == P_UNKNOWN) a->early[dir] = 1;
   if (a->proto == P_HTTP) {
     soc_http_gap(a->http, dir, len);
   } else if (a->proto == P_DNS) {
@@ -327,6 +446,7 @@ static void app_end(soc_netmon *nm, soc_flow *f) {
   soc_ssh_free(a->ssh);
   free(a->dns[0]);
   free(a->dns[1]);
+  free(a->w);
   free(a);
   f->app = NULL;
 }

@@ -160,7 +160,7 @@ static void set_json_obj(soc_event *ev, const char *name, fjson_object *o) {
 int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
   int result = -EBADMSG;
   char name[NAME_MAX_TEXT], buf[32], data[NAME_MAX_TEXT];
-  fjson_object *answers = NULL, *ips = NULL, *flags = NULL;
+  fjson_object *answers = NULL, *ips = NULL;
   if (len < 12) goto out;
   uint16_t id = be16(m), fl = be16(m + 2), qd = be16(m + 4), an = be16(m + 6);
   size_t off = 12;
@@ -178,11 +178,7 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
       off += 4;
     }
   }
-  result = -ENOMEM;
-  if (!(answers = fjson_object_new_array()) || !(ips = fjson_object_new_array()) ||
-      !(flags = fjson_object_new_array()))
-    goto out;
-  result = -EBADMSG;
+  /* most messages have no answer: the arrays are made for the first */
   for (unsigned i = 0; i < an && i < MAX_ANSWERS; i++) {
     char rname[NAME_MAX_TEXT];
     if (read_name(m, len, &off, rname, sizeof rname) < 0 || off + 10 > len) goto out;
@@ -192,7 +188,9 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
     if (off + rdlen > len) goto out;
     rdata_text(m, len, off, type, rdlen, data, sizeof data);
     fjson_object *a = fjson_object_new_object();
-    if (!a) {
+    if (!a || (!answers && !(answers = fjson_object_new_array())) ||
+        (!ips && !(ips = fjson_object_new_array()))) {
+      if (a) fjson_object_put(a);
       result = -ENOMEM;
       goto out;
     }
@@ -211,8 +209,13 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
     const char *name;
   } fbits[] = {{0x0400, "AA"}, {0x0200, "TC"}, {0x0100, "RD"},
                {0x0080, "RA"}, {0x0020, "AD"}, {0x0010, "CD"}};
+  /* the flags' JSON written as libfastjson writes it: ["RD","RA"] */
+  char flags[sizeof fbits / sizeof *fbits * 5 + 2];
+  size_t nf = 0;
   for (size_t i = 0; i < sizeof fbits / sizeof *fbits; i++)
-    if (fl & fbits[i].bit) fjson_object_array_add(flags, fjson_object_new_string(fbits[i].name));
+    if (fl & fbits[i].bit)
+      nf += (size_t)snprintf(flags + nf, sizeof flags - nf, "%s\"%s\"", nf ? "," : "[",
+                             fbits[i].name);
   int response = (fl & 0x8000) != 0;
   snprintf(buf, sizeof buf, "%u", id); /* ECS: a keyword */
   set_cstr(ev, "dns.id", buf);
@@ -225,19 +228,21 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
     snprintf(buf, sizeof buf, "%u", op);
     set_cstr(ev, "dns.op_code", buf);
   }
-  if (fjson_object_array_length(flags)) set_json_obj(ev, "dns.header_flags", flags);
+  if (nf) {
+    flags[nf++] = ']';
+    soc_event_set_json(ev, "dns.header_flags", flags, nf);
+  }
   if (response) set_cstr(ev, "dns.response_code", rcode_name(fl & 0xf, buf, sizeof buf));
   if (qd) {
     set_cstr(ev, "dns.question.name", name);
     set_cstr(ev, "dns.question.type", type_name(qtype, buf, sizeof buf));
     set_cstr(ev, "dns.question.class", class_name(qclass, buf, sizeof buf));
   }
-  if (fjson_object_array_length(answers)) set_json_obj(ev, "dns.answers", answers);
-  if (fjson_object_array_length(ips)) set_json_obj(ev, "dns.resolved_ip", ips);
+  if (answers) set_json_obj(ev, "dns.answers", answers);
+  if (ips && fjson_object_array_length(ips)) set_json_obj(ev, "dns.resolved_ip", ips);
   result = 0;
 out:
   if (answers) fjson_object_put(answers);
   if (ips) fjson_object_put(ips);
-  if (flags) fjson_object_put(flags);
   return result;
 }

@@ -27,12 +27,26 @@ static void touch(const uint8_t *bytes, size_t len) {
   (void)sink;
 }
 
+/* The data last handed to the stream hook, per direction: ciphertext
+ * (on_opaque) must lie inside it. */
+static const uint8_t *last_data[2];
+static size_t last_len[2];
+
 static void on_stream(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len,
                       uint64_t offset) {
   (void)arg;
   (void)flow;
-  (void)dir;
   (void)offset;
+  touch(bytes, len);
+  last_data[dir] = bytes;
+  last_len[dir] = bytes ? len : 0;
+}
+
+static void on_opaque(void *arg, soc_flow *flow, int dir, const uint8_t *bytes, size_t len) {
+  (void)arg;
+  (void)flow;
+  uintptr_t p = (uintptr_t)bytes, d = (uintptr_t)last_data[dir];
+  if (!len || p < d || p - d + len > last_len[dir]) abort();
   touch(bytes, len);
 }
 
@@ -70,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                        .on_event = on_event,
                        .on_stream_data = on_stream,
                        .on_body = on_body,
+                       .on_opaque = on_opaque,
                        .on_flow_end = on_flow_end};
   soc_netmon *nm = soc_netmon_new(&o);
   if (!nm) return 0;

@@ -5,7 +5,8 @@
 # no packet holds the whole string and only the reassembled stream does;
 # the EICAR file uploaded over HTTP is found in its body, and each byte of
 # that capture is scanned once (a body's bytes are not scanned again as
-# part of its stream).
+# part of its stream); TLS application data and SSH after its key exchange
+# are left out of the streams unless scan_encrypted is set.
 # Each match is drafted through the same path as a watched file's, with the
 # flow tuple, rule, strings and offsets, and the object's SHA-256 in the
 # evidence, and the object's bytes kept with the draft. Captures
@@ -194,6 +195,123 @@ c = dict(((i, n), v) for i, n, v in db.execute("SELECT input, name, value FROM c
 assert c[("seg-850", "scan.streams")] == 2 and c[("seg-850", "scan.matches")] == 0, c
 assert c[("tight", "scan.early")] >= 1 and c[("tight", "scan.matches")] == 0, c
 ' "$T/limits/agent.db"
+
+# Ciphertext is left out of stream objects (netmon's on_opaque): the
+# payload of TLS application_data records and SSH after NEWKEYS, counted as
+# scan.opaque_bytes; scan_encrypted: true keeps it. Two rules made from the
+# captures themselves: 16 bytes of the TLS server's handshake (plaintext,
+# always scanned) and 16 bytes of its first application_data record (seen
+# only with scan_encrypted).
+python3 - "$P/tls-alpn-log-detect-02/input.pcap" "$P/ssh-hassh/input.pcap" "$T" <<'PY'
+import struct, sys
+def streams(path):
+    d = open(path, "rb").read()
+    end = "<" if d[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    link = struct.unpack(end + "I", d[20:24])[0]
+    hdr = {1: 14, 101: 0}[link]  # Ethernet or raw IP (IPv4 in both)
+    off, st = 24, {}
+    while off + 16 <= len(d):
+        incl = struct.unpack(end + "I", d[off + 8:off + 12])[0]
+        ip = d[off + 16 + hdr:off + 16 + incl]
+        off += 16 + incl
+        if ip[9] != 6:
+            continue
+        t = ip[(ip[0] & 15) * 4:struct.unpack(">H", ip[2:4])[0]]
+        pl = t[(t[12] >> 4) * 4:]
+        if pl:
+            st.setdefault(struct.unpack(">HH", t[:4]), {})[struct.unpack(">I", t[4:8])[0]] = pl
+    return {k: b"".join(v[q] for q in sorted(v)) for k, v in st.items()}
+opaque, plain, cipher = 0, None, None
+for (sp, dp), b in streams(sys.argv[1]).items():
+    i = 0
+    while i + 5 <= len(b):
+        typ, n = b[i], struct.unpack(">H", b[i + 3:i + 5])[0]
+        body = b[i + 5:i + 5 + n]
+        if typ == 23:
+            opaque += len(body)
+        if sp == 443 and typ == 22 and not plain and n > 64:
+            plain = body[32:48]
+        if sp == 443 and typ == 23 and not cipher and n > 64:
+            cipher = body[32:48]
+        i += 5 + n
+ssh = 0
+for b in streams(sys.argv[2]).values():
+    i = b.index(b"\n") + 1
+    while True:
+        n, msg = struct.unpack(">I", b[i:i + 4])[0], b[i + 5]
+        i += 4 + n
+        if msg == 21:
+            break
+    ssh += len(b) - i
+hexs = lambda x: " ".join("%02x" % c for c in x)
+open(sys.argv[3] + "/enc.yar", "w").write(
+    "rule TLS_Handshake_Bytes { strings: $a = { %s } condition: $a }\n"
+    "rule TLS_Ciphertext_Bytes { strings: $a = { %s } condition: $a }\n" % (hexs(plain), hexs(cipher)))
+open(sys.argv[3] + "/enc.expect", "w").write("%d %d\n" % (opaque, ssh))
+PY
+{
+  head_yaml "$T/enc"
+  cat <<YAML
+rules: { yara: ["$T/enc.yar"] }
+inputs:
+  - { type: pcap, id: tls, file: $P/tls-alpn-log-detect-02/input.pcap }
+  - { type: pcap, id: tls-all, file: $P/tls-alpn-log-detect-02/input.pcap, scan_encrypted: true }
+  - { type: pcap, id: ssh, file: $P/ssh-hassh/input.pcap }
+  - { type: pcap, id: ssh-all, file: $P/ssh-hassh/input.pcap, scan_encrypted: true }
+YAML
+} >"$T/enc.yaml"
+run "$AGENT" -c "$T/enc.yaml" --oneshot
+expect_status 0
+check_py "TLS application data and SSH after NEWKEYS left out, the handshakes scanned" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+tls, ssh = map(int, open(sys.argv[2]).read().split())
+c = dict(((i, n), v) for i, n, v in db.execute("SELECT input, name, value FROM counter"))
+assert tls > 1000 and ssh > 100, (tls, ssh)
+assert c[("tls", "scan.opaque_bytes")] == tls and c[("ssh", "scan.opaque_bytes")] == ssh, c
+assert c[("tls-all", "scan.opaque_bytes")] == 0 and c[("ssh-all", "scan.opaque_bytes")] == 0, c
+assert c[("tls", "scan.bytes")] + tls == c[("tls-all", "scan.bytes")], c
+assert c[("ssh", "scan.bytes")] + ssh == c[("ssh-all", "scan.bytes")], c
+# the handshake bytes are found either way, the ciphertext bytes only when kept
+assert c[("tls", "scan.matches")] == 1 and c[("tls-all", "scan.matches")] == 2, c
+' "$T/enc/agent.db" "$T/enc.expect"
+
+# A repeated object folds: the EICAR upload and the SMB write, each
+# repeated in ~100 conversations of their own (bench/gen_pcap.py), are two
+# alerts (one per content, key sha256:HEX) and two drafts, each counting
+# every sighting with its evidence line; one alert each goes out.
+python3 "$SOC_SRC/bench/gen_pcap.py" "$T/repeat.pcap" 1 1 "$P/http-post-file/input.pcap" \
+  "$P/smb-eicar-file/input.pcap" 2>"$T/repeat.log"
+{
+  head_yaml "$T/repeat"
+  cat <<YAML
+rules: { yara: ["$SOC_SRC/rules/yara/*.yar"] }
+inputs:
+  - { type: pcap, id: repeat, file: $T/repeat.pcap }
+YAML
+} >"$T/repeat.yaml"
+run "$AGENT" -c "$T/repeat.yaml" --oneshot
+expect_status 0
+check_py "repeats of one object fold into one alert and one draft, every sighting counted" '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+reps = int(open(sys.argv[2]).read().split()[1])
+assert reps > 50, reps
+alerts = db.execute("SELECT key, count, draft FROM alert ORDER BY key").fetchall()
+assert len(alerts) == 2 and all(a[0].startswith("sha256:") and a[1] == reps for a in alerts), alerts
+assert len({a[2] for a in alerts}) == 2, alerts
+drafts = db.execute("SELECT id, key, count FROM draft").fetchall()
+assert len(drafts) == 2 and all(d[2] == reps for d in drafts), drafts
+for d in drafts:
+    n = db.execute("SELECT count(*) FROM draft_evidence WHERE draft = ?", (d[0],)).fetchone()[0]
+    assert n == reps, (d, n)
+    lines = [r[0] for r in db.execute("SELECT line FROM draft_evidence WHERE draft = ?", (d[0],))]
+    assert len({l.split(b" sha256=")[0] for l in lines}) == reps, lines[:3]  # each its own flow
+assert db.execute("SELECT count(*) FROM outbox WHERE topic = \"alerts\"").fetchone()[0] == 2
+c = dict(db.execute("SELECT name, value FROM counter WHERE input = \"repeat\""))
+assert c["scan.drafts"] == 2 * reps and c["scan.matches"] == 2 * reps, c
+assert db.execute("SELECT count(*) FROM object").fetchone()[0] == 2
+' "$T/repeat/agent.db" "$T/repeat.log"
 
 # No rules.yara: nothing scanned, nothing drafted, nothing kept.
 run "$AGENT" -c "$T/norules.yaml" --oneshot

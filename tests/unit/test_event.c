@@ -838,6 +838,86 @@ static void test_random_nesting(void **state) {
   }
 }
 
+/* A random JSON-ish text: mostly values in libfastjson's own plain form
+ * (where soc_event_set_json skips the parse), some a byte off it. */
+static size_t random_json(uint32_t *seed, char *out, size_t cap, int depth) {
+  static const char *const atoms[] = {"0",
+                                      "-0",
+                                      "7",
+                                      "-12",
+                                      "007",
+                                      "123456789012345678",
+                                      "1234567890123456789",
+                                      "\"RD\"",
+                                      "\"a b~\"",
+                                      "\"a/b\"",
+                                      "\"x\\\"y\"",
+                                      "\"\xc3\xa9\"",
+                                      "\"\x01\"",
+                                      "true",
+                                      "false",
+                                      "null",
+                                      "1.5",
+                                      "{\"a\":1}",
+                                      "{\"a\":1,\"a\":2}",
+                                      "[]",
+                                      "-",
+                                      "\"",
+                                      " 1",
+                                      "1 ",
+                                      "tru",
+                                      "[1,]",
+                                      "[,1]",
+                                      "1e3"};
+  *seed = *seed * 1103515245u + 12345u;
+  uint32_t r = *seed >> 8;
+  if (depth < 18 && r % 3 == 0 && cap > 2) {
+    size_t n = 0, k = (r >> 4) % 4;
+    out[n++] = '[';
+    for (size_t i = 0; i < k && n + 2 < cap; i++) {
+      if (i) out[n++] = ',';
+      n += random_json(seed, out + n, cap - n - 1, depth + 1);
+    }
+    out[n++] = ']';
+    return n;
+  }
+  const char *a = atoms[r % (sizeof atoms / sizeof *atoms)];
+  size_t l = strlen(a);
+  if (l > cap) return 0;
+  memcpy(out, a, l);
+  return l;
+}
+
+/* set_json writes a value already in the parser's plain form as it is,
+ * without parsing it: the result must be what the parse gives (a leading
+ * space sends the same value through the parser). */
+static void test_json_canonical(void **state) {
+  soc_event *ev = *state, *slow = soc_event_new();
+  assert_non_null(slow);
+  uint32_t seed = 4242;
+  char text[512], spaced[513];
+  for (int round = 0; round < 20000; round++) {
+    size_t n = random_json(&seed, text, sizeof text - 1, (int)(seed >> 28) % 20);
+    spaced[0] = ' ';
+    memcpy(spaced + 1, text, n);
+    soc_event_reset(ev);
+    soc_event_reset(slow);
+    soc_event_set_time(ev, 1);
+    soc_event_set_time(slow, 1);
+    int rc = soc_event_set_json(ev, "x.v", text, n);
+    assert_int_equal(rc, soc_event_set_json(slow, "x.v", spaced, n + 1));
+    if (rc < 0) continue;
+    assert_string_equal(soc_event_get(ev, "x.v"), soc_event_get(slow, "x.v"));
+    char *a = NULL, *b = NULL;
+    assert_int_equal(soc_event_to_json(ev, &a, NULL), 0);
+    assert_int_equal(soc_event_to_json(slow, &b, NULL), 0);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+  }
+  soc_event_free(slow);
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -878,6 +958,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

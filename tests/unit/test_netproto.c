@@ -38,6 +38,7 @@ static void dns_answers(void **state) {
   assert_string_equal(soc_event_get(ev, "dns.question.type"), "A");
   assert_string_equal(soc_event_get(ev, "dns.response_code"), "NOERROR");
   assert_string_equal(soc_event_get(ev, "dns.resolved_ip"), "[\"192.0.2.7\"]");
+  assert_string_equal(soc_event_get(ev, "dns.header_flags"), "[\"RD\",\"RA\"]");
   const char *a = soc_event_get(ev, "dns.answers");
   assert_non_null(strstr(a, "\"data\":\"cdn.example.org\""));
   assert_non_null(strstr(a, "\"name\":\"cdn.example.org\",\"type\":\"A\""));

@@ -138,6 +138,54 @@ static void cache_miss_hit_recompile(void **state) {
   soc_yarascan_engine_free(e);
 }
 
+/* libyara's fault handler stays on only when a source may use a module
+ * (yarascan.c): the word "import" or "include" anywhere, also across the
+ * reader's 64 KiB chunks; scanning works either way. */
+static void fault_handler_only_with_modules(void **state) {
+  fx *f = *state;
+  static const struct {
+    size_t at; /* where the word starts; 0: no word */
+    const char *word;
+    int guarded;
+  } cases[] = {{0, "", 0},           {10, "import", 1},
+               {65533, "import", 1}, {65530, "include", 1},
+               {65536, "import", 1}, {65535, "include", 1}};
+  char path[128];
+  size_t len = 70000;
+  char *text = malloc(len + 100);
+  assert_non_null(text);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    /* a comment of len bytes with the word in it, then a rule */
+    memset(text, 'x', len);
+    memcpy(text, "//", 2);
+    if (cases[i].at) memcpy(text + cases[i].at, cases[i].word, strlen(cases[i].word));
+    snprintf(text + len, 100, "\nrule r { strings: $a = \"needle\" condition: $a }\n");
+    snprintf(path, sizeof path, "%s/m%zu.yar", f->dir, i);
+    write_text(path, text);
+    const char *files[] = {path};
+    soc_yara_engine *e = engine_of(files, 1, NULL, 0);
+    soc_yara_counters c;
+    soc_yarascan_counters(e, &c);
+    assert_int_equal(c.guarded, cases[i].guarded);
+    soc_yara_scanner *s = NULL;
+    assert_int_equal(soc_yarascan_scanner_new(e, &s), 0);
+    assert_int_equal(soc_yarascan_buffer(s, "a needle", 8, NULL, NULL, NULL), 1);
+    assert_int_equal(soc_yarascan_buffer(s, "a noodle", 8, NULL, NULL, NULL), 0);
+    soc_yarascan_scanner_free(s);
+    soc_yarascan_engine_free(e);
+  }
+  /* a real import */
+  snprintf(path, sizeof path, "%s/math.yar", f->dir);
+  write_text(path, "import \"math\"\nrule m { condition: math.entropy(0, filesize) >= 0 }\n");
+  const char *files[] = {path};
+  soc_yara_engine *e = engine_of(files, 1, NULL, 0);
+  soc_yara_counters c;
+  soc_yarascan_counters(e, &c);
+  assert_int_equal(c.guarded, 1);
+  soc_yarascan_engine_free(e);
+  free(text);
+}
+
 static void broken_rules_refused(void **state) {
   fx *f = *state;
   char bad[128], good[128];
@@ -418,6 +466,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(cache_miss_hit_recompile, setup, teardown),
       cmocka_unit_test_setup_teardown(broken_rules_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(fault_handler_only_with_modules, setup, teardown),
       cmocka_unit_test_setup_teardown(externals_and_strings, setup, teardown),
       cmocka_unit_test_setup_teardown(timeout_counted, setup, teardown),
       cmocka_unit_test_setup_teardown(file_reader_bounds, setup, teardown),
