@@ -105,9 +105,13 @@ static int parse(const char *line, size_t len, access *a) {
   return 0;
 }
 
-/* s unescaped into buf (room for s.n bytes); returns the length. */
-static size_t unescape(span s, char *buf) {
+/* s unescaped: *out is s itself when it holds no backslash, else buf
+ * (room for s.n bytes) with the value written into it. Returns the length. */
+static size_t unescape(span s, char *buf, const char **out) {
   size_t n = 0;
+  *out = s.p;
+  if (!memchr(s.p, '\\', s.n)) return s.n;
+  *out = buf;
   for (size_t i = 0; i < s.n; i++) {
     char c = s.p[i];
     if (c == '\\' && i + 1 < s.n) {
@@ -185,15 +189,19 @@ static int is_ip(span s) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+/* Room for the unescaped values of most lines without an allocation. */
+#define UNESCAPE_BUF 2048
+
 int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set_time) {
   access a;
-  char *buf = NULL;
+  char small[UNESCAPE_BUF], *buf = small, *heap = NULL;
+  const char *v;
   size_t n;
   int64_t ns;
   int result = -EINVAL;
   if (!ev || !line || parse(line, len, &a)) goto out;
   result = -ENOMEM;
-  if (!(buf = malloc(len + 1))) goto out;
+  if (len > sizeof small && !(buf = heap = malloc(len))) goto out;
   if (set_time && soc_syslog_clf_time(a.time.p, a.time.n, &ns) == 0) soc_event_set_time(ev, ns);
   if (is_ip(a.client)) {
     if (soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a.client.p, a.client.n) == -ENOMEM) goto out;
@@ -202,8 +210,8 @@ int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set
   }
   if (!dash(a.user) && soc_event_set_str(ev, SOC_ECS_USER_NAME, a.user.p, a.user.n) == -ENOMEM)
     goto out;
-  n = unescape(a.request, buf);
-  int proxy = request(ev, buf, n);
+  n = unescape(a.request, buf, &v);
+  int proxy = request(ev, v, n);
   if (proxy < 0) goto out;
   if (!dash(a.status)) {
     int bad = a.status.p[0] >= '4';
@@ -212,18 +220,18 @@ int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set
       goto out;
   }
   if (put_num(ev, "http.response.body.bytes", dash(a.bytes) ? (span){"0", 1} : a.bytes)) goto out;
-  if (a.referrer.p && !dash(a.referrer) && (n = unescape(a.referrer, buf)) &&
-      put(ev, "http.request.referrer", buf, n))
+  if (a.referrer.p && !dash(a.referrer) && (n = unescape(a.referrer, buf, &v)) &&
+      put(ev, "http.request.referrer", v, n))
     goto out;
-  if (a.agent.p && !dash(a.agent) && (n = unescape(a.agent, buf)) &&
-      put(ev, "user_agent.original", buf, n))
+  if (a.agent.p && !dash(a.agent) && (n = unescape(a.agent, buf, &v)) &&
+      put(ev, "user_agent.original", v, n))
     goto out;
   if (soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, proxy ? "proxy.access" : "web.access",
                         proxy ? 12 : 10) == -ENOMEM)
     goto out;
   result = 0;
 out:
-  free(buf);
+  free(heap);
   return result;
 }
 

@@ -953,6 +953,32 @@ static int json_plain(fjson_object *o, int depth) {
   }
 }
 
+/* Whether json[0..len) is a value that libfastjson writes back byte for
+ * byte as it reads it: an integer of at most 18 digits (always an int64)
+ * without a leading zero or "-0", true or false. Most JSON values an event
+ * gets are these (status codes, byte counts, ports), and they need neither
+ * a parse nor a copy. */
+static int json_canonical_scalar(const char *json, size_t len) {
+  size_t i = 0;
+  if (len == 4 && !memcmp(json, "true", 4)) return 1;
+  if (len == 5 && !memcmp(json, "false", 5)) return 1;
+  if (len && json[0] == '-') i = 1;
+  if (i == len || len - i > 18 || (json[i] == '0' && (len - i > 1 || i))) return 0;
+  for (; i < len; i++)
+    if ((unsigned)(unsigned char)json[i] - '0' > 9) return 0;
+  return 1;
+}
+
+/* Cut JSON is no JSON: 0 when the budget takes len bytes of it named n
+ * whole, else -ENOSPC and the event flagged. */
+static int json_fits(soc_event *ev, const name_info *n, size_t len) {
+  if (SOC_EVENT_BYTES_MAX - ev->bytes < len + n->len || len > SOC_EVENT_VALUE_MAX) {
+    ev->flags |= SOC_EVENT_DROPPED;
+    return -ENOSPC;
+  }
+  return 0;
+}
+
 int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
   int result = -EINVAL;
   name_info n;
@@ -962,6 +988,11 @@ int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t
   size_t flen = 0, nrep = 0;
   if (!ev || !name || !json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
   if (name_check(name, &n) != NAME_EXTRA) goto out;
+  if (json_canonical_scalar(json, len)) {
+    result = json_fits(ev, &n, len);
+    if (!result) result = set_extra(ev, name, &n, json, len, 1);
+    goto out;
+  }
   result = -ENOMEM;
   /* NUL-terminated, so that a bare number knows where it ends. */
   if (!(tok = fjson_tokener_new()) || !(fixed = malloc(len + 1))) goto out;
@@ -980,12 +1011,8 @@ int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t
   result = -ENOMEM;
   if (!(fixed = malloc(SOC_UTF8_REPAIRED_MAX(clen) + 1))) goto out;
   soc_utf8_repair(canon, clen, fixed, SOC_UTF8_REPAIRED_MAX(clen) + 1, &flen, &nrep);
-  /* Cut JSON is no JSON: refuse what the budget cannot take whole. */
-  if (SOC_EVENT_BYTES_MAX - ev->bytes < flen + n.len || flen > SOC_EVENT_VALUE_MAX) {
-    ev->flags |= SOC_EVENT_DROPPED;
-    result = -ENOSPC;
-    goto out;
-  }
+  result = json_fits(ev, &n, flen);
+  if (result) goto out;
   if (nrep) ev->flags |= SOC_EVENT_INVALID_UTF8;
   result = set_extra(ev, name, &n, fixed, flen, 1);
 out:

@@ -838,6 +838,52 @@ static void test_random_nesting(void **state) {
   }
 }
 
+/* soc_event_set_json skips libfastjson for the values it would write back
+ * unchanged: each value here must come out as libfastjson's own parse and
+ * write of it, or be refused as before. */
+static void test_set_json_scalars(void **state) {
+  soc_event *ev = *state;
+  /* '|' after each value */
+  static const char values[] =
+      "0|-0|00|007|1|-1|42|200|-65535|123456789012345678|999999999999999999|"
+      "-999999999999999999|1234567890123456789|9223372036854775807|"
+      "-9223372036854775808|9223372036854775808|-9223372036854775809|"
+      "99999999999999999999|true|false|null|True|tru|truee|1.5|1e3|-1E2| 1|"
+      "1 |-||+1|0x10|--1|1-|[1,-0]|{\"a\":007}|\"7\"|";
+  char v[64];
+  for (const char *p = values, *bar; (bar = strchr(p, '|')); p = bar + 1) {
+    snprintf(v, sizeof v, "%.*s", (int)(bar - p), p);
+    int want = -EINVAL;
+    char canon[64] = "";
+    struct fjson_tokener *tok = fjson_tokener_new();
+    struct fjson_object *o = fjson_tokener_parse_ex(tok, v, (int)strlen(v) + 1);
+    if (o && fjson_tokener_get_error(tok) == fjson_tokener_success &&
+        !fjson_object_is_type(o, fjson_type_double)) {
+      want = 0;
+      snprintf(canon, sizeof canon, "%s",
+               fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
+    }
+    if (o) fjson_object_put(o);
+    fjson_tokener_free(tok);
+    soc_event_reset(ev);
+    int rc = soc_event_set_json(ev, "labels.n", v, strlen(v));
+    if (rc != want) fail_msg("set_json(\"%s\") = %d, libfastjson says %d", v, rc, want);
+    if (!want) assert_string_equal(soc_event_get(ev, "labels.n"), canon);
+    if (want) assert_null(soc_event_get(ev, "labels.n"));
+  }
+  /* A number is refused whole when the budget is spent, like any JSON. */
+  static char big[SOC_EVENT_VALUE_MAX];
+  memset(big, 'x', sizeof big);
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, big, sizeof big - 5), 0);
+  assert_int_equal(soc_event_set_json(ev, "n", "12345", 5), -ENOSPC);
+  assert_true(soc_event_flags(ev) & SOC_EVENT_DROPPED);
+  assert_null(soc_event_get(ev, "n"));
+  assert_int_equal(soc_event_set_json(ev, "n", "1", 1), 0);
+  assert_string_equal(soc_event_get(ev, "n"), "1");
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -878,6 +924,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
