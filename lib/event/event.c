@@ -365,8 +365,11 @@ static void names_init(void) { pthread_once(&names_once, names_build); }
 typedef struct {
   size_t len;
   uint32_t hash;
-  int field; /* for NAME_FIELD */
+  int field;     /* for NAME_FIELD */
+  uint32_t rank; /* NAME_EXTRA: see struct extra; RANK_UNKNOWN until asked for */
 } name_info;
+
+#define RANK_UNKNOWN UINT32_MAX
 
 enum { NAME_EXTRA, NAME_FIELD };
 
@@ -397,6 +400,7 @@ static int name_check(const char *name, name_info *out) {
   }
   out->len = i;
   out->hash = h;
+  out->rank = RANK_UNKNOWN;
   if (!e) return NAME_EXTRA;
   if (e->kind != N_FIELD) return -EINVAL; /* a leaf of the writer's, or a known object */
   out->field = e->leaf;
@@ -866,7 +870,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   memcpy(slot->key, name, n->len + 1);
   slot->keylen = (uint32_t)n->len;
   slot->hash = n->hash;
-  slot->rank = rank_among_leaves(name, n->len);
+  slot->rank = n->rank != RANK_UNKNOWN ? n->rank : rank_among_leaves(name, n->len);
   slot->json = json;
   /* Keep order[] sorted, for the writer. */
   size_t pos = ev->nextras;
@@ -913,11 +917,24 @@ int soc_event_key_of(const char *name, soc_event_key *k) {
   if (!name || !k || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
   k->hash = n.hash;
   k->len = (uint32_t)n.len;
+  k->rank = rank_among_leaves(name, n.len);
   return 0;
 }
 
+static name_info name_of_key(const soc_event_key *k) {
+  return (name_info){.len = k->len, .hash = k->hash, .rank = k->rank};
+}
+
+int soc_event_set_keyed(soc_event *ev, const char *name, const soc_event_key *k, const char *value,
+                        size_t len) {
+  name_info n;
+  if (!ev || !name || !k) return -EINVAL;
+  n = name_of_key(k);
+  return set_extra(ev, name, &n, value, len, 0);
+}
+
 const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k) {
-  name_info n = {.len = k->len, .hash = k->hash};
+  name_info n = name_of_key(k);
   const struct extra *x = ev ? extra_find(ev, name, &n) : NULL;
   return x ? x->value.s : NULL;
 }
@@ -928,6 +945,7 @@ const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value
   *value = ev->extras[i].value.s;
   k->hash = ev->extras[i].hash;
   k->len = ev->extras[i].keylen;
+  k->rank = ev->extras[i].rank;
   return ev->extras[i].key;
 }
 
@@ -979,18 +997,18 @@ static int json_fits(soc_event *ev, const name_info *n, size_t len) {
   return 0;
 }
 
-int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
+/* soc_event_set_json for the extra called name, checked as n. */
+static int set_json_named(soc_event *ev, const char *name, const name_info *n, const char *json,
+                          size_t len) {
   int result = -EINVAL;
-  name_info n;
   fjson_object *o = NULL;
   fjson_tokener *tok = NULL;
   char *fixed = NULL;
   size_t flen = 0, nrep = 0;
-  if (!ev || !name || !json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
-  if (name_check(name, &n) != NAME_EXTRA) goto out;
+  if (!json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
   if (json_canonical_scalar(json, len)) {
-    result = json_fits(ev, &n, len);
-    if (!result) result = set_extra(ev, name, &n, json, len, 1);
+    result = json_fits(ev, n, len);
+    if (!result) result = set_extra(ev, name, n, json, len, 1);
     goto out;
   }
   result = -ENOMEM;
@@ -1011,15 +1029,29 @@ int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t
   result = -ENOMEM;
   if (!(fixed = malloc(SOC_UTF8_REPAIRED_MAX(clen) + 1))) goto out;
   soc_utf8_repair(canon, clen, fixed, SOC_UTF8_REPAIRED_MAX(clen) + 1, &flen, &nrep);
-  result = json_fits(ev, &n, flen);
+  result = json_fits(ev, n, flen);
   if (result) goto out;
   if (nrep) ev->flags |= SOC_EVENT_INVALID_UTF8;
-  result = set_extra(ev, name, &n, fixed, flen, 1);
+  result = set_extra(ev, name, n, fixed, flen, 1);
 out:
   free(fixed);
   if (o) fjson_object_put(o);
   if (tok) fjson_tokener_free(tok);
   return result;
+}
+
+int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
+  name_info n;
+  if (!ev || !name || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
+  return set_json_named(ev, name, &n, json, len);
+}
+
+int soc_event_set_json_keyed(soc_event *ev, const char *name, const soc_event_key *k,
+                             const char *json, size_t len) {
+  name_info n;
+  if (!ev || !name || !k) return -EINVAL;
+  n = name_of_key(k);
+  return set_json_named(ev, name, &n, json, len);
 }
 
 /* Adds the leaves under o (named prefix, plen bytes) to ev. */

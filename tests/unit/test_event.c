@@ -884,6 +884,38 @@ static void test_set_json_scalars(void **state) {
   assert_string_equal(soc_event_get(ev, "n"), "1");
 }
 
+/* The _keyed setters: the same event, byte for byte, as the named ones. */
+static void test_set_keyed(void **state) {
+  soc_event *ev = *state, *by_name = soc_event_new();
+  static const char *const names[] = {
+      "url.path", "zzz",          "a.b", "http.response.status_code",
+      "event.zz", "log.syslog.x", "aaa", "agent.build"};
+  char json1[4096], json2[4096];
+  soc_event_key k;
+  assert_non_null(by_name);
+  soc_event_set_time(ev, 1);
+  soc_event_set_time(by_name, 1);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    assert_int_equal(soc_event_key_of(names[i], &k), 0);
+    if (i % 2) {
+      assert_int_equal(soc_event_set_json_keyed(ev, names[i], &k, "-12", 3), 0);
+      assert_int_equal(soc_event_set_json(by_name, names[i], "-12", 3), 0);
+    } else {
+      assert_int_equal(soc_event_set_keyed(ev, names[i], &k, "v\"\xff", 3), 0);
+      assert_int_equal(soc_event_set(by_name, names[i], "v\"\xff", 3), 0);
+    }
+  }
+  /* a clash is still refused */
+  assert_int_equal(soc_event_key_of("a.b.c", &k), 0);
+  assert_int_equal(soc_event_set_keyed(ev, "a.b.c", &k, "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set_json_keyed(ev, "a.b.c", &k, "[1]", 3), -EINVAL);
+  assert_int_equal(soc_event_write_json(ev, json1, sizeof json1, NULL), 0);
+  assert_int_equal(soc_event_write_json(by_name, json2, sizeof json2, NULL), 0);
+  assert_string_equal(json1, json2);
+  assert_int_equal(soc_event_flags(ev), soc_event_flags(by_name));
+  soc_event_free(by_name);
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -925,6 +957,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
