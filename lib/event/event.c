@@ -234,16 +234,18 @@ static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share
 static size_t known_json_max;                 /* JSON bytes that known names and values can take */
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
-/* Bytes that may appear in an extra's name between dots. */
+/* Bytes that may appear in an extra's name between dots (1), and the
+ * others an event.id may have (2). */
 static const uint8_t seg_chars[256] = {
-    ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
-    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
-    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,
-    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
-    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['.'] = 2, [':'] = 2, ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
 };
 
 /* FNV-1a: byte at a time, so the hash of every prefix falls out of one
@@ -390,7 +392,7 @@ static int name_check(const char *name, name_info *out) {
       if (!c) break;
       if (e && e->kind != N_OBJECT) return -EINVAL; /* would make a leaf an object */
       seg = 0;
-    } else if (seg_chars[c]) {
+    } else if (seg_chars[c] == 1) {
       seg++;
     } else {
       return -EINVAL;
@@ -623,11 +625,10 @@ int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen)
   p = put2(p, (unsigned)(sod % 60));
   if (digits) {
     int64_t f = frac / scale[digits / 3];
+    unsigned i = digits;
     *p++ = '.';
-    for (unsigned i = digits; i > 0; i--) {
-      p[i - 1] = (char)('0' + f % 10);
-      f /= 10;
-    }
+    for (; i >= 2; i -= 2, f /= 100) put2(p + i - 2, (unsigned)(f % 100));
+    if (i) *p = (char)('0' + f);
     p += digits;
   }
   *p++ = 'Z';
@@ -725,11 +726,10 @@ void soc_event_ids_free(soc_event_ids *g) {
 int soc_event_set_id(soc_event *ev, const char *id) {
   size_t n = 0;
   if (!ev || !id) return -EINVAL;
-  /* [A-Za-z0-9._:-]: a name's segment bytes, '.' and ':' */
-  for (; id[n]; n++) {
-    unsigned char c = (unsigned char)id[n];
-    if (n == SOC_EVENT_ID_MAX || !(seg_chars[c] || c == '.' || c == ':')) return -EINVAL;
-  }
+  /* [A-Za-z0-9._:-]: a name's segment bytes, '.' and ':'; the NUL ends it */
+  for (; seg_chars[(unsigned char)id[n]]; n++)
+    if (n == SOC_EVENT_ID_MAX) return -EINVAL;
+  if (id[n]) return -EINVAL;
   if (!n) return -EINVAL;
   memcpy(ev->id, id, n + 1);
   return 0;
@@ -1345,12 +1345,43 @@ static size_t escaped_len(const char *s, size_t n) {
   return total;
 }
 
+/* Copies s[0..n) to p a word at a time while checking it, as
+ * needs_escape does; it may write up to 8 bytes past p + n. Returns 0, or
+ * 1 as soon as a word holds a byte to escape (p then holds garbage). */
+static int copy_plain(char *p, const char *s, size_t n) {
+  uint64_t x = ONES * 'a';
+  size_t i = 0;
+  if (n < 8) {
+    if (n) memcpy(&x, s, n);
+    memcpy(p, &x, sizeof x);
+    return word_needs_escape(x);
+  }
+  for (; n - i > 8; i += 8) {
+    memcpy(&x, s + i, sizeof x);
+    if (word_needs_escape(x)) return 1;
+    memcpy(p + i, &x, sizeof x);
+  }
+  memcpy(&x, s + n - 8, sizeof x);
+  memcpy(p + n - 8, &x, sizeof x);
+  return word_needs_escape(x);
+}
+
 /* s[0..n) as a JSON string. s is text (no invalid UTF-8, no NUL), so only
  * RFC 8259's must-escapes are escaped. */
 static void put_string(jw *w, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   char *p;
-  if (!needs_escape(s, n)) {
+  /* Most values need no escape: checked while copied, when the buffer has
+   * the copy's 8 bytes of slack; else checked first and copied exactly. */
+  if ((size_t)(w->end - w->p) >= n + 10) {
+    p = w->p;
+    if (!copy_plain(p + 1, s, n)) {
+      *p = '"';
+      p[n + 1] = '"';
+      w->p = p + n + 2;
+      return;
+    }
+  } else if (!needs_escape(s, n)) {
     if (!room(w, n + 2)) return;
     p = w->p;
     *p = '"';
@@ -1430,24 +1461,29 @@ static void put_known_key(jw *w, int leaf) {
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
   size_t start = 0, shared = w->path ? shared_objects(w->path, w->pathlen, name, len, &start) : 0;
-  size_t segs = 1;
-  char *p;
-  for (size_t i = start; i < len; i++) segs += name[i] == '.';
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
-   * all but the last, which takes the place of its dot. */
-  if (!room(w, w->depth - shared + (w->path != NULL) + len - start + 3 * segs)) return;
+   * all but the last, which takes the place of its dot. There are at most
+   * len - start + 1 of them; counted only when that bound does not fit. */
+  size_t segs = len - start + 1, fixed = w->depth - shared + (w->path != NULL) + len - start;
+  char *p;
+  if ((size_t)(w->end - w->p) < fixed + 3 * segs) {
+    segs = 1;
+    for (size_t i = start; i < len; i++) segs += name[i] == '.';
+    if (!room(w, fixed + 3 * segs)) return;
+  }
   p = close_to(w, w->p, shared);
-  for (size_t i = start;; i++) {
-    if (i < len && name[i] != '.') continue;
+  for (;;) {
+    const char *dot = memchr(name + start, '.', len - start);
+    size_t end = dot ? (size_t)(dot - name) : len;
     *p++ = '"';
-    memcpy(p, name + start, i - start);
-    p += i - start;
+    memcpy(p, name + start, end - start);
+    p += end - start;
     *p++ = '"';
     *p++ = ':';
-    if (i == len) break;
+    if (!dot) break;
     *p++ = '{';
     w->depth++;
-    start = i + 1;
+    start = end + 1;
   }
   w->p = p;
   w->known = -1;

@@ -6,6 +6,7 @@
  * that the old writer made for the same event, and to a randomised check
  * that every leaf lands at its path once.
  */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libfastjson/json.h>
@@ -157,6 +159,21 @@ static void test_set_id(void **state) {
       soc_event_set_id(ev, "0123456789012345678901234567890123456789012345678901234567890123x"),
       -EINVAL);
   assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
+  /* every byte: the ones an id may have, and the rest refused */
+  for (int c = 1; c < 256; c++) {
+    char id[4] = {'a', (char)c, 'b', '\0'};
+    int ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             c == '.' || c == ':' || c == '_' || c == '-';
+    assert_int_equal(soc_event_set_id(ev, id), ok ? 0 : -EINVAL);
+  }
+  char longest[SOC_EVENT_ID_MAX + 2];
+  memset(longest, 'f', SOC_EVENT_ID_MAX);
+  longest[SOC_EVENT_ID_MAX] = '\0';
+  assert_int_equal(soc_event_set_id(ev, longest), 0);
+  assert_string_equal(soc_event_get_id(ev), longest);
+  longest[SOC_EVENT_ID_MAX] = ':';
+  longest[SOC_EVENT_ID_MAX + 1] = '\0';
+  assert_int_equal(soc_event_set_id(ev, longest), -EINVAL);
 }
 
 static void test_format_time(void **state) {
@@ -182,6 +199,43 @@ static void test_format_time(void **state) {
   assert_string_equal(buf, "2262-04-11T23:47:16.854775807Z");
   assert_int_equal(soc_event_format_time(t, 4, buf, sizeof buf), -EINVAL);
   assert_int_equal(soc_event_format_time(t, 6, buf, SOC_EVENT_TIME_BUF - 1), -ENOSPC);
+  /* Leap days and the centuries around them, each end of a day, and times
+   * spread over the whole int64 range, against gmtime_r, with every digit
+   * count. */
+  static const char *const days[] = {
+      "2000-02-29T23:59:59", "2000-03-01T00:00:00", "1900-02-28T23:59:59", "1900-03-01T00:00:00",
+      "2100-02-28T12:00:00", "2100-03-01T00:00:00", "2024-02-29T00:00:00", "2023-12-31T23:59:59",
+      "1969-12-31T23:59:59", "1700-03-01T00:00:00"};
+  for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+    struct tm tm = {0};
+    assert_non_null(strptime(days[i], "%Y-%m-%dT%H:%M:%S", &tm));
+    assert_int_equal(
+        soc_event_format_time((int64_t)timegm(&tm) * 1000000000 + 7, 9, buf, sizeof buf), 0);
+    assert_memory_equal(buf, days[i], 19);
+    assert_string_equal(buf + 19, ".000000007Z");
+  }
+  uint64_t seed = 88172645463325252u;
+  for (int i = 0; i < 100000; i++) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    int64_t ns = (int64_t)seed;
+    int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
+    int64_t frac = ns - sec * 1000000000;
+    time_t tt = (time_t)sec;
+    struct tm tm;
+    char want[64];
+    unsigned digits = (unsigned)(i % 4) * 3;
+    assert_non_null(gmtime_r(&tt, &tm));
+    size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (digits)
+      snprintf(want + n, sizeof want - n, ".%0*lldZ", (int)digits,
+               (long long)(frac / (digits == 3   ? 1000000
+                                   : digits == 6 ? 1000
+                                                 : 1)));
+    else
+      snprintf(want + n, sizeof want - n, "Z");
+    assert_int_equal(soc_event_format_time(ns, digits, buf, sizeof buf), 0);
+    assert_string_equal(buf, want);
+  }
 }
 
 static void test_nested_json(void **state) {
@@ -291,6 +345,21 @@ static void test_json_escaping(void **state) {
   assert_null(at(o, "x"));
   assert_null(at(o, "tags"));
   fjson_object_put(o);
+  /* Every length around the writer's 8-byte words, with a byte to escape
+   * at every place or none, read back as it went in. */
+  char v[40];
+  for (size_t len = 0; len < sizeof v; len++)
+    for (size_t bad = 0; bad <= len; bad++) {
+      for (size_t i = 0; i < len; i++) v[i] = (char)('a' + i % 26);
+      if (bad < len) v[bad] = "\"\\\n\x1f"[bad % 4];
+      soc_event_reset(ev);
+      soc_event_set_time(ev, 0);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, v, len), 0);
+      o = to_parsed(ev);
+      assert_int_equal(fjson_object_get_string_len(at(o, "message")), len);
+      assert_memory_equal(str_at(o, "message"), v, len);
+      fjson_object_put(o);
+    }
 }
 
 static void test_invalid_utf8(void **state) {
