@@ -466,6 +466,17 @@ static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, 
   if (!v && len) goto out;
   result = budget_room(ev, len, cap, freed, &room);
   if (result) goto out;
+  /* Most values are short ASCII: checked while copied into the slot's
+   * buffer. Only where the buffer has the copy's slack, and where the
+   * general path below cannot need another buffer (copy_need with nothing
+   * valid is its most), which could fail and must then leave the old value
+   * as it was. */
+  if (len <= room && copy_need(len, 0, room) + 8 < t->cap && !in_buffer(t, v, len) &&
+      soc_utf8_copy_ascii(t->s, v, len)) {
+    t->s[len] = '\0';
+    n = len;
+    goto done;
+  }
   valid = soc_utf8_valid_prefix(v, len);
   need = copy_need(len, valid, room);
   if (need + 1 > t->cap || in_buffer(t, v, len)) {
@@ -483,6 +494,7 @@ static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, 
   } else {
     n = copy_text(ev, t->s, need, v, len, valid);
   }
+done:
   t->len = (uint32_t)n;
   ev->bytes = ev->bytes - freed + n;
   result = 0;
