@@ -54,6 +54,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "soc/hash.h"
 #include "soc/utf8.h"
@@ -1357,12 +1360,36 @@ static size_t escaped_len(const char *s, size_t n) {
   return total;
 }
 
+#ifdef __SSE2__
+/* Whether the 16 bytes in x hold a byte to escape. */
+static int vec_needs_escape(__m128i x) {
+  const __m128i quote = _mm_set1_epi8('"'), back = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+  __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, back));
+  hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)); /* x <= 0x1f */
+  return _mm_movemask_epi8(hit) != 0;
+}
+#endif
+
 /* Copies s[0..n) to p a word at a time while checking it, as
  * needs_escape does; it may write up to 8 bytes past p + n. Returns 0, or
- * 1 as soon as a word holds a byte to escape (p then holds garbage). */
+ * 1 as soon as a word holds a byte to escape (p then holds garbage). Long
+ * values go 16 bytes at a time where the CPU has SSE2 (every x86-64). */
 static int copy_plain(char *p, const char *s, size_t n) {
   uint64_t x = ONES * 'a';
   size_t i = 0;
+#ifdef __SSE2__
+  if (n >= 16) {
+    __m128i v;
+    for (; n - i > 16; i += 16) {
+      v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+      if (vec_needs_escape(v)) return 1;
+      _mm_storeu_si128((__m128i *)(void *)(p + i), v);
+    }
+    v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+    _mm_storeu_si128((__m128i *)(void *)(p + n - 16), v);
+    return vec_needs_escape(v);
+  }
+#endif
   if (n < 8) {
     if (n) memcpy(&x, s, n);
     memcpy(p, &x, sizeof x);

@@ -347,7 +347,7 @@ static void test_json_escaping(void **state) {
   fjson_object_put(o);
   /* Every length around the writer's 8-byte words, with a byte to escape
    * at every place or none, read back as it went in. */
-  char v[40];
+  char v[52];
   for (size_t len = 0; len < sizeof v; len++)
     for (size_t bad = 0; bad <= len; bad++) {
       for (size_t i = 0; i < len; i++) v[i] = (char)('a' + i % 26);
