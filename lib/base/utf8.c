@@ -23,13 +23,13 @@
 
 static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
 
-/* Length of the run of bytes 01..7F at the start of p[0..n). */
 /* Whether the 8 bytes in w hold one that is not ASCII, or a NUL. */
 static int word_not_ascii(uint64_t w) {
   /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
   return ((w | ((w - ONES) & ~w)) & HIGHS) != 0;
 }
 
+/* Length of the run of bytes 01..7F at the start of p[0..n). */
 static size_t ascii_run(const uint8_t *p, size_t n) {
   size_t i = 0;
   while (n - i >= 8) {

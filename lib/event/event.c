@@ -38,13 +38,17 @@
  * shares a prefix next to each other, so each object is opened once and
  * closed when the next leaf no longer shares it. Values are text already
  * (see below), so escaping is only quotes, backslashes and control bytes,
- * per RFC 8259, and the scan for those goes a word at a time. The unit test
- * checks that the result parses with libfastjson to the same tree that the
- * old writer made.
+ * per RFC 8259, and the scan for those goes a word (or, with SSE2, 16
+ * bytes) at a time and copies as it goes. The unit test checks that the
+ * result parses with libfastjson to the same tree that the old writer made;
+ * unit.event_golden, that the bytes are those of the writer before its
+ * speed-ups.
  *
  * Values are copied through utf8.h's repair when they are set, so invalid
  * UTF-8 becomes U+FFFD once, not at every write, and no NUL can cut a
- * value short.
+ * value short; most values are short ASCII, checked while copied. Numbers
+ * and booleans that libfastjson would write back unchanged are taken as
+ * they are; only other JSON values are parsed.
  */
 #include "soc/event.h"
 
