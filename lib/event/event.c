@@ -601,7 +601,6 @@ static char *put2(char *p, unsigned v) {
  * proleptic Gregorian calendar.
  */
 int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
-  static const int64_t scale[] = {1000000000, 1000000, 1000, 1};
   int64_t sec = ns / 1000000000, frac = ns % 1000000000;
   int64_t days, sod, z, era, doe, yoe, y, doy, mp, d, m;
   char *p = buf;
@@ -643,7 +642,8 @@ int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen)
   *p++ = ':';
   p = put2(p, (unsigned)(sod % 60));
   if (digits) {
-    int64_t f = frac / scale[digits / 3];
+    /* constant divisors: a multiplication each, not a division */
+    int64_t f = digits == 3 ? frac / 1000000 : digits == 6 ? frac / 1000 : frac;
     unsigned i = digits;
     *p++ = '.';
     for (; i >= 2; i -= 2, f /= 100) put2(p + i - 2, (unsigned)(f % 100));
