@@ -463,23 +463,22 @@ static int in_buffer(const struct text *t, const char *v, size_t len) {
   return t->s && v && p < b + t->cap && p + len > b;
 }
 
-/* Sets t to the repaired copy of v[0..len), cut at cap and at the budget;
- * `freed` is the length of the value it replaces (0 when none). The old
- * value stays as it was when this fails. */
-static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, size_t len,
-                    size_t cap) {
+/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
+ * at the budget; live says whether t holds a value now, which it replaces.
+ * A live value stays as it was when this fails. */
+static int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
   int result = -EINVAL;
-  size_t room = 0, valid, need, n;
+  size_t freed = live ? t->len : 0, room = 0, valid, need, n;
   if (!v && len) goto out;
-  result = budget_room(ev, len, cap, freed, &room);
+  result = budget_room(ev, len, SOC_EVENT_VALUE_MAX, freed, &room);
   if (result) goto out;
-  /* Most values are short ASCII: checked while copied into the slot's
-   * buffer. Only where the buffer has the copy's slack, and where the
-   * general path below cannot need another buffer (copy_need with nothing
-   * valid is its most), which could fail and must then leave the old value
-   * as it was. */
-  if (len <= room && copy_need(len, 0, room) + 8 < t->cap && !in_buffer(t, v, len) &&
-      soc_utf8_copy_ascii(t->s, v, len)) {
+  /* Most values are ASCII: checked while copied into the slot's buffer,
+   * where it has the copy's 8 bytes of slack. Over a live value only where
+   * the general path below cannot need another buffer either (copy_need
+   * with nothing valid is its most): that could fail, and must then leave
+   * the old value as it was. */
+  if (len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
+      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
     t->s[len] = '\0';
     n = len;
     goto done;
@@ -487,7 +486,9 @@ static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, 
   valid = soc_utf8_valid_prefix(v, len);
   need = copy_need(len, valid, room);
   if (need + 1 > t->cap || in_buffer(t, v, len)) {
-    size_t size = need + 1 > TEXT_MIN ? need + 1 : TEXT_MIN;
+    /* with the slack that lets the next value of this size be copied as
+     * it is checked */
+    size_t size = need + 9 > TEXT_MIN ? need + 9 : TEXT_MIN;
     char *s = malloc(size);
     if (!s) {
       result = -ENOMEM;
@@ -769,8 +770,7 @@ int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t 
   int rc;
   if (!ev || !field_ok(f) || fields[f].type == T_INT) return -EINVAL;
   if (fields[f].type == T_IP && !is_ip(value, len)) return -EINVAL;
-  rc = text_set(ev, &ev->str[f], ev->set & BIT(f) ? ev->str[f].len : 0, value, len,
-                SOC_EVENT_VALUE_MAX);
+  rc = text_set(ev, &ev->str[f], (ev->set & BIT(f)) != 0, value, len);
   if (rc) return rc;
   ev->set |= BIT(f);
   return 0;
@@ -864,7 +864,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
     }
   }
   if (slot) {
-    result = text_set(ev, &slot->value, slot->value.len, value, len, SOC_EVENT_VALUE_MAX);
+    result = text_set(ev, &slot->value, 1, value, len);
     if (result == 0) slot->json = json;
     goto out;
   }
@@ -881,7 +881,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   }
   slot = &ev->extras[at];
   ev->bytes += n->len;
-  result = text_set(ev, &slot->value, 0, value, len, SOC_EVENT_VALUE_MAX);
+  result = text_set(ev, &slot->value, 0, value, len);
   if (result) {
     ev->bytes -= n->len;
     goto out;
@@ -1173,7 +1173,7 @@ int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, cons
         !memcmp(p->name, nm, nmlen)) {
       ev->bytes -= held; /* a repeat: only the value changes */
       held = 0;
-      result = text_set(ev, &p->value, p->value.len, value, value_len, SOC_EVENT_VALUE_MAX);
+      result = text_set(ev, &p->value, 1, value, value_len);
       goto out;
     }
   }
@@ -1183,7 +1183,7 @@ int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, cons
     goto out;
   }
   p = &ev->sd[ev->nsd];
-  result = text_set(ev, &p->value, 0, value, value_len, SOC_EVENT_VALUE_MAX);
+  result = text_set(ev, &p->value, 0, value, value_len);
   if (result) goto out;
   memcpy(p->id, id, idlen + 1);
   memcpy(p->name, nm, nmlen + 1);
