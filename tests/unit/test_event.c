@@ -387,6 +387,29 @@ static void test_invalid_utf8(void **state) {
   assert_true(fjson_object_object_get_ex(sd, "id" FFFD, &byid));
   assert_string_equal(str_at(byid, "n"), "v" FFFD);
   fjson_object_put(o);
+  /* Values are checked while copied into buffers an earlier value left:
+   * one that turns out not to be ASCII half-way is repaired all the same,
+   * whether it replaces a value or not, in every place around the words. */
+  static const char ascii[] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+  char v[sizeof ascii], want[3 * sizeof ascii];
+  for (size_t len = 1; len < sizeof ascii; len++)
+    for (size_t bad = 0; bad < len; bad++) {
+      memcpy(v, ascii, len);
+      v[bad] = '\xff';
+      memcpy(want, ascii, bad);
+      memcpy(want + bad, FFFD, 3);
+      memcpy(want + bad + 3, ascii + bad + 1, len - bad - 1);
+      want[len + 2] = '\0';
+      soc_event_reset(ev);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, ascii, sizeof ascii - 1), 0);
+      soc_event_reset(ev);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, v, len), 0);
+      assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), want);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, ascii, len), 0);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, v, len), 0);
+      assert_string_equal(soc_event_get_str(ev, SOC_ECS_USER_NAME), want);
+      assert_int_equal(soc_event_flags(ev), SOC_EVENT_INVALID_UTF8);
+    }
 }
 
 static void test_typed_fields(void **state) {
