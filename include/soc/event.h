@@ -192,15 +192,23 @@ int soc_event_set(soc_event *ev, const char *name, const char *value, size_t len
 const char *soc_event_get(const soc_event *ev, const char *name);
 
 /* An extra's name checked once, for a reader that asks for the same
- * names on every event (rules): soc_event_get_keyed then skips the check. */
+ * names on every event (rules), or a parser that sets them on every line:
+ * the _keyed calls then skip the check. */
 typedef struct soc_event_key {
   uint32_t hash;
   uint32_t len;
+  uint32_t rank; /* where the JSON writer puts it among the known fields */
 } soc_event_key;
 /* Returns 0 and *k when name is one an extra may have, else -EINVAL. */
 int soc_event_key_of(const char *name, soc_event_key *k);
 /* soc_event_get(ev, name) for a name that soc_event_key_of accepted as k. */
 const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k);
+/* soc_event_set and soc_event_set_json for such a name (an extra's, never
+ * a known field's); they return as those do. */
+int soc_event_set_keyed(soc_event *ev, const char *name, const soc_event_key *k, const char *value,
+                        size_t len);
+int soc_event_set_json_keyed(soc_event *ev, const char *name, const soc_event_key *k,
+                             const char *json, size_t len);
 
 /* The i-th extra field, for a reader that looks at every one (the rules'
  * prefilter): its name, and its value as soc_event_get gives it; *k is

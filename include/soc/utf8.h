@@ -31,6 +31,12 @@
  * exactly when all of it is. s may be NULL when len is 0. */
 size_t soc_utf8_valid_prefix(const void *s, size_t len);
 
+/* Copies src[0..n) to dst, a word at a time, while checking that it is
+ * ASCII without NUL (text that needs no repair): 1 when it is, 0 as soon
+ * as it is not (dst then holds part of it). dst must have room for n + 8
+ * bytes: it may be written up to 8 bytes past n. Not NUL-terminated. */
+int soc_utf8_copy_ascii(char *dst, const void *src, size_t n);
+
 /* Copies in[0..len) to out as text, replacing what is not, and
  * NUL-terminates it. At most outcap - 1 bytes are written before the NUL,
  * and a cut only ever falls between whole characters, so out is always text.

@@ -23,14 +23,19 @@
 
 static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
 
+/* Whether the 8 bytes in w hold one that is not ASCII, or a NUL. */
+static int word_not_ascii(uint64_t w) {
+  /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
+  return ((w | ((w - ONES) & ~w)) & HIGHS) != 0;
+}
+
 /* Length of the run of bytes 01..7F at the start of p[0..n). */
 static size_t ascii_run(const uint8_t *p, size_t n) {
   size_t i = 0;
   while (n - i >= 8) {
     uint64_t w;
     memcpy(&w, p + i, sizeof w);
-    /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
-    if ((w | ((w - ONES) & ~w)) & HIGHS) break;
+    if (word_not_ascii(w)) break;
     i += 8;
   }
   while (i < n && (unsigned)p[i] - 1u < 0x7fu) i++;
@@ -80,6 +85,25 @@ size_t soc_utf8_valid_prefix(const void *s, size_t len) {
     i += c;
   }
   return i;
+}
+
+int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
+  const uint8_t *p = src;
+  uint64_t w = ONES * 'a';
+  size_t i = 0;
+  if (n < 8) {
+    if (n) memcpy(&w, p, n);
+    memcpy(dst, &w, sizeof w);
+    return !word_not_ascii(w);
+  }
+  for (; n - i > 8; i += 8) {
+    memcpy(&w, p + i, sizeof w);
+    if (word_not_ascii(w)) return 0;
+    memcpy(dst + i, &w, sizeof w);
+  }
+  memcpy(&w, p + n - 8, sizeof w);
+  memcpy(dst + n - 8, &w, sizeof w);
+  return !word_not_ascii(w);
 }
 
 int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,

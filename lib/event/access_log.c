@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,9 +106,13 @@ static int parse(const char *line, size_t len, access *a) {
   return 0;
 }
 
-/* s unescaped into buf (room for s.n bytes); returns the length. */
-static size_t unescape(span s, char *buf) {
+/* s unescaped: *out is s itself when it holds no backslash, else buf
+ * (room for s.n bytes) with the value written into it. Returns the length. */
+static size_t unescape(span s, char *buf, const char **out) {
   size_t n = 0;
+  *out = s.p;
+  if (!memchr(s.p, '\\', s.n)) return s.n;
+  *out = buf;
   for (size_t i = 0; i < s.n; i++) {
     char c = s.p[i];
     if (c == '\\' && i + 1 < s.n) {
@@ -128,12 +133,50 @@ static size_t unescape(span s, char *buf) {
   return n;
 }
 
-static int put(soc_event *ev, const char *name, const char *v, size_t n) {
-  return soc_event_set(ev, name, v, n) == -ENOMEM ? -ENOMEM : 0;
+/* The extras this file sets, their names checked once. */
+enum {
+  K_SOURCE_DOMAIN,
+  K_HTTP_VERSION,
+  K_METHOD,
+  K_URL_ORIGINAL,
+  K_URL_DOMAIN,
+  K_URL_PATH,
+  K_URL_QUERY,
+  K_STATUS,
+  K_BODY_BYTES,
+  K_REFERRER,
+  K_USER_AGENT,
+  K_COUNT
+};
+static const char *const key_names[K_COUNT] = {
+    [K_SOURCE_DOMAIN] = "source.domain",
+    [K_HTTP_VERSION] = "http.version",
+    [K_METHOD] = "http.request.method",
+    [K_URL_ORIGINAL] = "url.original",
+    [K_URL_DOMAIN] = "url.domain",
+    [K_URL_PATH] = "url.path",
+    [K_URL_QUERY] = "url.query",
+    [K_STATUS] = "http.response.status_code",
+    [K_BODY_BYTES] = "http.response.body.bytes",
+    [K_REFERRER] = "http.request.referrer",
+    [K_USER_AGENT] = "user_agent.original",
+};
+static soc_event_key keys[K_COUNT];
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static void keys_build(void) {
+  /* The names are the table's constants: one refused is a mistake in it,
+   * caught by the first line any test parses. */
+  for (int i = 0; i < K_COUNT; i++)
+    if (soc_event_key_of(key_names[i], &keys[i])) abort();
 }
 
-static int put_num(soc_event *ev, const char *name, span s) {
-  return soc_event_set_json(ev, name, s.p, s.n) == -ENOMEM ? -ENOMEM : 0;
+static int put(soc_event *ev, int k, const char *v, size_t n) {
+  return soc_event_set_keyed(ev, key_names[k], &keys[k], v, n) == -ENOMEM ? -ENOMEM : 0;
+}
+
+static int put_num(soc_event *ev, int k, span s) {
+  return soc_event_set_json_keyed(ev, key_names[k], &keys[k], s.p, s.n) == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* "METHOD TARGET HTTP/x.y" (or HTTP/0.9's "METHOD TARGET") in r[0..n).
@@ -149,14 +192,13 @@ static int request(soc_event *ev, const char *r, size_t n) {
   for (const char *s = end; s > tgt; s--)
     if (s[-1] == ' ') {
       if (end - s > 5 && !memcmp(s, "HTTP/", 5)) {
-        if (put(ev, "http.version", s + 5, (size_t)(end - s - 5))) return -ENOMEM;
+        if (put(ev, K_HTTP_VERSION, s + 5, (size_t)(end - s - 5))) return -ENOMEM;
         tend = s - 1;
       }
       break;
     }
   if (tend == tgt) return 0;
-  if (put(ev, "http.request.method", r, (size_t)(sp1 - r)) ||
-      put(ev, "url.original", tgt, (size_t)(tend - tgt)))
+  if (put(ev, K_METHOD, r, (size_t)(sp1 - r)) || put(ev, K_URL_ORIGINAL, tgt, (size_t)(tend - tgt)))
     return -ENOMEM;
   if (sp1 - r == 7 && !memcmp(r, "CONNECT", 7)) return 1;
   /* path and query of an origin-form or absolute-form target, as the pcap
@@ -166,13 +208,13 @@ static int request(soc_event *ev, const char *r, size_t n) {
       (tend - tgt > 8 && !strncasecmp(tgt, "https://", 8))) {
     const char *host = memchr(tgt, '/', (size_t)(tend - tgt)) + 2, *h = host;
     while (h < tend && *h != '/' && *h != ':' && *h != '?') h++;
-    if (h > host && put(ev, "url.domain", host, (size_t)(h - host))) return -ENOMEM;
+    if (h > host && put(ev, K_URL_DOMAIN, host, (size_t)(h - host))) return -ENOMEM;
     while (h < tend && *h != '/') h++;
     path = h;
   }
   q = memchr(path, '?', (size_t)(tend - path));
-  if (path < tend && put(ev, "url.path", path, (size_t)((q ? q : tend) - path))) return -ENOMEM;
-  if (q && q + 1 < tend && put(ev, "url.query", q + 1, (size_t)(tend - q - 1))) return -ENOMEM;
+  if (path < tend && put(ev, K_URL_PATH, path, (size_t)((q ? q : tend) - path))) return -ENOMEM;
+  if (q && q + 1 < tend && put(ev, K_URL_QUERY, q + 1, (size_t)(tend - q - 1))) return -ENOMEM;
   return path != tgt;
 }
 
@@ -185,45 +227,50 @@ static int is_ip(span s) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+/* Room for the unescaped values of most lines without an allocation. */
+#define UNESCAPE_BUF 2048
+
 int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set_time) {
   access a;
-  char *buf = NULL;
+  char small[UNESCAPE_BUF], *buf = small, *heap = NULL;
+  const char *v;
   size_t n;
   int64_t ns;
   int result = -EINVAL;
   if (!ev || !line || parse(line, len, &a)) goto out;
+  pthread_once(&keys_once, keys_build);
   result = -ENOMEM;
-  if (!(buf = malloc(len + 1))) goto out;
+  if (len > sizeof small && !(buf = heap = malloc(len))) goto out;
   if (set_time && soc_syslog_clf_time(a.time.p, a.time.n, &ns) == 0) soc_event_set_time(ev, ns);
   if (is_ip(a.client)) {
     if (soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a.client.p, a.client.n) == -ENOMEM) goto out;
-  } else if (!dash(a.client) && put(ev, "source.domain", a.client.p, a.client.n)) {
+  } else if (!dash(a.client) && put(ev, K_SOURCE_DOMAIN, a.client.p, a.client.n)) {
     goto out;
   }
   if (!dash(a.user) && soc_event_set_str(ev, SOC_ECS_USER_NAME, a.user.p, a.user.n) == -ENOMEM)
     goto out;
-  n = unescape(a.request, buf);
-  int proxy = request(ev, buf, n);
+  n = unescape(a.request, buf, &v);
+  int proxy = request(ev, v, n);
   if (proxy < 0) goto out;
   if (!dash(a.status)) {
     int bad = a.status.p[0] >= '4';
-    if (put_num(ev, "http.response.status_code", a.status) ||
+    if (put_num(ev, K_STATUS, a.status) ||
         soc_event_set_str(ev, SOC_ECS_EVENT_OUTCOME, bad ? "failure" : "success", 7) == -ENOMEM)
       goto out;
   }
-  if (put_num(ev, "http.response.body.bytes", dash(a.bytes) ? (span){"0", 1} : a.bytes)) goto out;
-  if (a.referrer.p && !dash(a.referrer) && (n = unescape(a.referrer, buf)) &&
-      put(ev, "http.request.referrer", buf, n))
+  if (put_num(ev, K_BODY_BYTES, dash(a.bytes) ? (span){"0", 1} : a.bytes)) goto out;
+  if (a.referrer.p && !dash(a.referrer) && (n = unescape(a.referrer, buf, &v)) &&
+      put(ev, K_REFERRER, v, n))
     goto out;
-  if (a.agent.p && !dash(a.agent) && (n = unescape(a.agent, buf)) &&
-      put(ev, "user_agent.original", buf, n))
+  if (a.agent.p && !dash(a.agent) && (n = unescape(a.agent, buf, &v)) &&
+      put(ev, K_USER_AGENT, v, n))
     goto out;
   if (soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, proxy ? "proxy.access" : "web.access",
                         proxy ? 12 : 10) == -ENOMEM)
     goto out;
   result = 0;
 out:
-  free(buf);
+  free(heap);
   return result;
 }
 

@@ -38,13 +38,17 @@
  * shares a prefix next to each other, so each object is opened once and
  * closed when the next leaf no longer shares it. Values are text already
  * (see below), so escaping is only quotes, backslashes and control bytes,
- * per RFC 8259, and the scan for those goes a word at a time. The unit test
- * checks that the result parses with libfastjson to the same tree that the
- * old writer made.
+ * per RFC 8259, and the scan for those goes a word (or, with SSE2, 16
+ * bytes) at a time and copies as it goes. The unit test checks that the
+ * result parses with libfastjson to the same tree that the old writer made;
+ * unit.event_golden, that the bytes are those of the writer before its
+ * speed-ups.
  *
  * Values are copied through utf8.h's repair when they are set, so invalid
  * UTF-8 becomes U+FFFD once, not at every write, and no NUL can cut a
- * value short.
+ * value short; most values are short ASCII, checked while copied. Numbers
+ * and booleans that libfastjson would write back unchanged are taken as
+ * they are; only other JSON values are parsed.
  */
 #include "soc/event.h"
 
@@ -54,6 +58,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "soc/hash.h"
 #include "soc/utf8.h"
@@ -234,16 +241,18 @@ static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share
 static size_t known_json_max;                 /* JSON bytes that known names and values can take */
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
-/* Bytes that may appear in an extra's name between dots. */
+/* Bytes that may appear in an extra's name between dots (1), and the
+ * others an event.id may have (2). */
 static const uint8_t seg_chars[256] = {
-    ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
-    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
-    ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,
-    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
-    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['.'] = 2, [':'] = 2, ['-'] = 1, ['_'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
 };
 
 /* FNV-1a: byte at a time, so the hash of every prefix falls out of one
@@ -365,8 +374,11 @@ static void names_init(void) { pthread_once(&names_once, names_build); }
 typedef struct {
   size_t len;
   uint32_t hash;
-  int field; /* for NAME_FIELD */
+  int field;     /* for NAME_FIELD */
+  uint32_t rank; /* NAME_EXTRA: see struct extra; RANK_UNKNOWN until asked for */
 } name_info;
+
+#define RANK_UNKNOWN UINT32_MAX
 
 enum { NAME_EXTRA, NAME_FIELD };
 
@@ -387,7 +399,7 @@ static int name_check(const char *name, name_info *out) {
       if (!c) break;
       if (e && e->kind != N_OBJECT) return -EINVAL; /* would make a leaf an object */
       seg = 0;
-    } else if (seg_chars[c]) {
+    } else if (seg_chars[c] == 1) {
       seg++;
     } else {
       return -EINVAL;
@@ -397,6 +409,7 @@ static int name_check(const char *name, name_info *out) {
   }
   out->len = i;
   out->hash = h;
+  out->rank = RANK_UNKNOWN;
   if (!e) return NAME_EXTRA;
   if (e->kind != N_FIELD) return -EINVAL; /* a leaf of the writer's, or a known object */
   out->field = e->leaf;
@@ -450,20 +463,32 @@ static int in_buffer(const struct text *t, const char *v, size_t len) {
   return t->s && v && p < b + t->cap && p + len > b;
 }
 
-/* Sets t to the repaired copy of v[0..len), cut at cap and at the budget;
- * `freed` is the length of the value it replaces (0 when none). The old
- * value stays as it was when this fails. */
-static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, size_t len,
-                    size_t cap) {
+/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
+ * at the budget; live says whether t holds a value now, which it replaces.
+ * A live value stays as it was when this fails. */
+static int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
   int result = -EINVAL;
-  size_t room = 0, valid, need, n;
+  size_t freed = live ? t->len : 0, room = 0, valid, need, n;
   if (!v && len) goto out;
-  result = budget_room(ev, len, cap, freed, &room);
+  result = budget_room(ev, len, SOC_EVENT_VALUE_MAX, freed, &room);
   if (result) goto out;
+  /* Most values are ASCII: checked while copied into the slot's buffer,
+   * where it has the copy's 8 bytes of slack. Over a live value only where
+   * the general path below cannot need another buffer either (copy_need
+   * with nothing valid is its most): that could fail, and must then leave
+   * the old value as it was. */
+  if (len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
+      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
+    t->s[len] = '\0';
+    n = len;
+    goto done;
+  }
   valid = soc_utf8_valid_prefix(v, len);
   need = copy_need(len, valid, room);
   if (need + 1 > t->cap || in_buffer(t, v, len)) {
-    size_t size = need + 1 > TEXT_MIN ? need + 1 : TEXT_MIN;
+    /* with the slack that lets the next value of this size be copied as
+     * it is checked */
+    size_t size = need + 9 > TEXT_MIN ? need + 9 : TEXT_MIN;
     char *s = malloc(size);
     if (!s) {
       result = -ENOMEM;
@@ -477,6 +502,7 @@ static int text_set(soc_event *ev, struct text *t, size_t freed, const char *v, 
   } else {
     n = copy_text(ev, t->s, need, v, len, valid);
   }
+done:
   t->len = (uint32_t)n;
   ev->bytes = ev->bytes - freed + n;
   result = 0;
@@ -576,7 +602,6 @@ static char *put2(char *p, unsigned v) {
  * proleptic Gregorian calendar.
  */
 int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
-  static const int64_t scale[] = {1000000000, 1000000, 1000, 1};
   int64_t sec = ns / 1000000000, frac = ns % 1000000000;
   int64_t days, sod, z, era, doe, yoe, y, doy, mp, d, m;
   char *p = buf;
@@ -618,12 +643,12 @@ int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen)
   *p++ = ':';
   p = put2(p, (unsigned)(sod % 60));
   if (digits) {
-    int64_t f = frac / scale[digits / 3];
+    /* constant divisors: a multiplication each, not a division */
+    int64_t f = digits == 3 ? frac / 1000000 : digits == 6 ? frac / 1000 : frac;
+    unsigned i = digits;
     *p++ = '.';
-    for (unsigned i = digits; i > 0; i--) {
-      p[i - 1] = (char)('0' + f % 10);
-      f /= 10;
-    }
+    for (; i >= 2; i -= 2, f /= 100) put2(p + i - 2, (unsigned)(f % 100));
+    if (i) *p = (char)('0' + f);
     p += digits;
   }
   *p++ = 'Z';
@@ -721,11 +746,10 @@ void soc_event_ids_free(soc_event_ids *g) {
 int soc_event_set_id(soc_event *ev, const char *id) {
   size_t n = 0;
   if (!ev || !id) return -EINVAL;
-  /* [A-Za-z0-9._:-]: a name's segment bytes, '.' and ':' */
-  for (; id[n]; n++) {
-    unsigned char c = (unsigned char)id[n];
-    if (n == SOC_EVENT_ID_MAX || !(seg_chars[c] || c == '.' || c == ':')) return -EINVAL;
-  }
+  /* [A-Za-z0-9._:-]: a name's segment bytes, '.' and ':'; the NUL ends it */
+  for (; seg_chars[(unsigned char)id[n]]; n++)
+    if (n == SOC_EVENT_ID_MAX) return -EINVAL;
+  if (id[n]) return -EINVAL;
   if (!n) return -EINVAL;
   memcpy(ev->id, id, n + 1);
   return 0;
@@ -746,8 +770,7 @@ int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t 
   int rc;
   if (!ev || !field_ok(f) || fields[f].type == T_INT) return -EINVAL;
   if (fields[f].type == T_IP && !is_ip(value, len)) return -EINVAL;
-  rc = text_set(ev, &ev->str[f], ev->set & BIT(f) ? ev->str[f].len : 0, value, len,
-                SOC_EVENT_VALUE_MAX);
+  rc = text_set(ev, &ev->str[f], (ev->set & BIT(f)) != 0, value, len);
   if (rc) return rc;
   ev->set |= BIT(f);
   return 0;
@@ -841,7 +864,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
     }
   }
   if (slot) {
-    result = text_set(ev, &slot->value, slot->value.len, value, len, SOC_EVENT_VALUE_MAX);
+    result = text_set(ev, &slot->value, 1, value, len);
     if (result == 0) slot->json = json;
     goto out;
   }
@@ -858,7 +881,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   }
   slot = &ev->extras[at];
   ev->bytes += n->len;
-  result = text_set(ev, &slot->value, 0, value, len, SOC_EVENT_VALUE_MAX);
+  result = text_set(ev, &slot->value, 0, value, len);
   if (result) {
     ev->bytes -= n->len;
     goto out;
@@ -866,7 +889,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   memcpy(slot->key, name, n->len + 1);
   slot->keylen = (uint32_t)n->len;
   slot->hash = n->hash;
-  slot->rank = rank_among_leaves(name, n->len);
+  slot->rank = n->rank != RANK_UNKNOWN ? n->rank : rank_among_leaves(name, n->len);
   slot->json = json;
   /* Keep order[] sorted, for the writer. */
   size_t pos = ev->nextras;
@@ -913,11 +936,24 @@ int soc_event_key_of(const char *name, soc_event_key *k) {
   if (!name || !k || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
   k->hash = n.hash;
   k->len = (uint32_t)n.len;
+  k->rank = rank_among_leaves(name, n.len);
   return 0;
 }
 
+static name_info name_of_key(const soc_event_key *k) {
+  return (name_info){.len = k->len, .hash = k->hash, .rank = k->rank};
+}
+
+int soc_event_set_keyed(soc_event *ev, const char *name, const soc_event_key *k, const char *value,
+                        size_t len) {
+  name_info n;
+  if (!ev || !name || !k) return -EINVAL;
+  n = name_of_key(k);
+  return set_extra(ev, name, &n, value, len, 0);
+}
+
 const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k) {
-  name_info n = {.len = k->len, .hash = k->hash};
+  name_info n = name_of_key(k);
   const struct extra *x = ev ? extra_find(ev, name, &n) : NULL;
   return x ? x->value.s : NULL;
 }
@@ -928,6 +964,7 @@ const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value
   *value = ev->extras[i].value.s;
   k->hash = ev->extras[i].hash;
   k->len = ev->extras[i].keylen;
+  k->rank = ev->extras[i].rank;
   return ev->extras[i].key;
 }
 
@@ -990,22 +1027,28 @@ static size_t canonical_json(const char *s, size_t len, int depth) {
   return i > d && i - d <= 18 ? i : 0;
 }
 
-int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
+/* Cut JSON is no JSON: 0 when the budget takes len bytes of it named n
+ * whole, else -ENOSPC and the event flagged. */
+static int json_fits(soc_event *ev, const name_info *n, size_t len) {
+  if (SOC_EVENT_BYTES_MAX - ev->bytes < len + n->len || len > SOC_EVENT_VALUE_MAX) {
+    ev->flags |= SOC_EVENT_DROPPED;
+    return -ENOSPC;
+  }
+  return 0;
+}
+
+/* soc_event_set_json for the extra called name, checked as n. */
+static int set_json_named(soc_event *ev, const char *name, const name_info *n, const char *json,
+                          size_t len) {
   int result = -EINVAL;
-  name_info n;
   fjson_object *o = NULL;
   fjson_tokener *tok = NULL;
   char *fixed = NULL;
   size_t flen = 0, nrep = 0;
-  if (!ev || !name || !json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
-  if (name_check(name, &n) != NAME_EXTRA) goto out;
-  if (canonical_json(json, len, 0) == len) { /* what the parse below would give back */
-    if (SOC_EVENT_BYTES_MAX - ev->bytes < len + n.len) {
-      ev->flags |= SOC_EVENT_DROPPED;
-      result = -ENOSPC;
-      goto out;
-    }
-    result = set_extra(ev, name, &n, json, len, 1);
+  if (!json || len > SOC_EVENT_VALUE_MAX || len > INT32_MAX) goto out;
+  if (len && canonical_json(json, len, 0) == len) {
+    result = json_fits(ev, n, len);
+    if (!result) result = set_extra(ev, name, n, json, len, 1);
     goto out;
   }
   result = -ENOMEM;
@@ -1026,19 +1069,29 @@ int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t
   result = -ENOMEM;
   if (!(fixed = malloc(SOC_UTF8_REPAIRED_MAX(clen) + 1))) goto out;
   soc_utf8_repair(canon, clen, fixed, SOC_UTF8_REPAIRED_MAX(clen) + 1, &flen, &nrep);
-  /* Cut JSON is no JSON: refuse what the budget cannot take whole. */
-  if (SOC_EVENT_BYTES_MAX - ev->bytes < flen + n.len || flen > SOC_EVENT_VALUE_MAX) {
-    ev->flags |= SOC_EVENT_DROPPED;
-    result = -ENOSPC;
-    goto out;
-  }
+  result = json_fits(ev, n, flen);
+  if (result) goto out;
   if (nrep) ev->flags |= SOC_EVENT_INVALID_UTF8;
-  result = set_extra(ev, name, &n, fixed, flen, 1);
+  result = set_extra(ev, name, n, fixed, flen, 1);
 out:
   free(fixed);
   if (o) fjson_object_put(o);
   if (tok) fjson_tokener_free(tok);
   return result;
+}
+
+int soc_event_set_json(soc_event *ev, const char *name, const char *json, size_t len) {
+  name_info n;
+  if (!ev || !name || name_check(name, &n) != NAME_EXTRA) return -EINVAL;
+  return set_json_named(ev, name, &n, json, len);
+}
+
+int soc_event_set_json_keyed(soc_event *ev, const char *name, const soc_event_key *k,
+                             const char *json, size_t len) {
+  name_info n;
+  if (!ev || !name || !k) return -EINVAL;
+  n = name_of_key(k);
+  return set_json_named(ev, name, &n, json, len);
 }
 
 /* Adds the leaves under o (named prefix, plen bytes) to ev. */
@@ -1141,7 +1194,7 @@ int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, cons
         !memcmp(p->name, nm, nmlen)) {
       ev->bytes -= held; /* a repeat: only the value changes */
       held = 0;
-      result = text_set(ev, &p->value, p->value.len, value, value_len, SOC_EVENT_VALUE_MAX);
+      result = text_set(ev, &p->value, 1, value, value_len);
       goto out;
     }
   }
@@ -1151,7 +1204,7 @@ int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, cons
     goto out;
   }
   p = &ev->sd[ev->nsd];
-  result = text_set(ev, &p->value, 0, value, value_len, SOC_EVENT_VALUE_MAX);
+  result = text_set(ev, &p->value, 0, value, value_len);
   if (result) goto out;
   memcpy(p->id, id, idlen + 1);
   memcpy(p->name, nm, nmlen + 1);
@@ -1332,12 +1385,67 @@ static size_t escaped_len(const char *s, size_t n) {
   return total;
 }
 
+#ifdef __SSE2__
+/* Whether the 16 bytes in x hold a byte to escape. */
+static int vec_needs_escape(__m128i x) {
+  const __m128i quote = _mm_set1_epi8('"'), back = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+  __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, back));
+  hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl)); /* x <= 0x1f */
+  return _mm_movemask_epi8(hit) != 0;
+}
+#endif
+
+/* Copies s[0..n) to p a word at a time while checking it, as
+ * needs_escape does; it may write up to 8 bytes past p + n. Returns 0, or
+ * 1 as soon as a word holds a byte to escape (p then holds garbage). Long
+ * values go 16 bytes at a time where the CPU has SSE2 (every x86-64). */
+static int copy_plain(char *p, const char *s, size_t n) {
+  uint64_t x = ONES * 'a';
+  size_t i = 0;
+#ifdef __SSE2__
+  if (n >= 16) {
+    __m128i v;
+    for (; n - i > 16; i += 16) {
+      v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+      if (vec_needs_escape(v)) return 1;
+      _mm_storeu_si128((__m128i *)(void *)(p + i), v);
+    }
+    v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+    _mm_storeu_si128((__m128i *)(void *)(p + n - 16), v);
+    return vec_needs_escape(v);
+  }
+#endif
+  if (n < 8) {
+    if (n) memcpy(&x, s, n);
+    memcpy(p, &x, sizeof x);
+    return word_needs_escape(x);
+  }
+  for (; n - i > 8; i += 8) {
+    memcpy(&x, s + i, sizeof x);
+    if (word_needs_escape(x)) return 1;
+    memcpy(p + i, &x, sizeof x);
+  }
+  memcpy(&x, s + n - 8, sizeof x);
+  memcpy(p + n - 8, &x, sizeof x);
+  return word_needs_escape(x);
+}
+
 /* s[0..n) as a JSON string. s is text (no invalid UTF-8, no NUL), so only
  * RFC 8259's must-escapes are escaped. */
 static void put_string(jw *w, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   char *p;
-  if (!needs_escape(s, n)) {
+  /* Most values need no escape: checked while copied, when the buffer has
+   * the copy's 8 bytes of slack; else checked first and copied exactly. */
+  if ((size_t)(w->end - w->p) >= n + 10) {
+    p = w->p;
+    if (!copy_plain(p + 1, s, n)) {
+      *p = '"';
+      p[n + 1] = '"';
+      w->p = p + n + 2;
+      return;
+    }
+  } else if (!needs_escape(s, n)) {
     if (!room(w, n + 2)) return;
     p = w->p;
     *p = '"';
@@ -1417,24 +1525,29 @@ static void put_known_key(jw *w, int leaf) {
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
   size_t start = 0, shared = w->path ? shared_objects(w->path, w->pathlen, name, len, &start) : 0;
-  size_t segs = 1;
-  char *p;
-  for (size_t i = start; i < len; i++) segs += name[i] == '.';
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
-   * all but the last, which takes the place of its dot. */
-  if (!room(w, w->depth - shared + (w->path != NULL) + len - start + 3 * segs)) return;
+   * all but the last, which takes the place of its dot. There are at most
+   * len - start + 1 of them; counted only when that bound does not fit. */
+  size_t segs = len - start + 1, fixed = w->depth - shared + (w->path != NULL) + len - start;
+  char *p;
+  if ((size_t)(w->end - w->p) < fixed + 3 * segs) {
+    segs = 1;
+    for (size_t i = start; i < len; i++) segs += name[i] == '.';
+    if (!room(w, fixed + 3 * segs)) return;
+  }
   p = close_to(w, w->p, shared);
-  for (size_t i = start;; i++) {
-    if (i < len && name[i] != '.') continue;
+  for (;;) {
+    const char *dot = memchr(name + start, '.', len - start);
+    size_t end = dot ? (size_t)(dot - name) : len;
     *p++ = '"';
-    memcpy(p, name + start, i - start);
-    p += i - start;
+    memcpy(p, name + start, end - start);
+    p += end - start;
     *p++ = '"';
     *p++ = ':';
-    if (i == len) break;
+    if (!dot) break;
     *p++ = '{';
     w->depth++;
-    start = i + 1;
+    start = end + 1;
   }
   w->p = p;
   w->known = -1;

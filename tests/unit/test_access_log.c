@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "soc/access_log.h"
@@ -111,6 +112,23 @@ static void test_escapes_and_quotes(void **state) {
                          "200 1"),
                    0);
   assert_string_equal(soc_event_get(ev, "url.path"), "/\\xZZ\\x4");
+  /* values without a backslash are taken from the line as they are; with
+   * one, through a buffer, on the heap for a line longer than the one on
+   * the stack */
+  static char line[8192], want[4096];
+  for (size_t agent = 10; agent < 4000; agent += 1990) {
+    size_t n = (size_t)snprintf(line, sizeof line,
+                                "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET /p?q=\\x41 "
+                                "HTTP/1.1\" 200 1 \"ref\" \"");
+    memset(line + n, 'a', agent);
+    memcpy(line + n + agent, "\\\"z\"", 5); /* \"z" and the NUL */
+    memset(want, 'a', agent);
+    memcpy(want + agent, "\"z", 3);
+    assert_int_equal(parse(line), 0);
+    assert_string_equal(soc_event_get(ev, "url.query"), "q=A");
+    assert_string_equal(soc_event_get(ev, "http.request.referrer"), "ref");
+    assert_string_equal(soc_event_get(ev, "user_agent.original"), want);
+  }
 }
 
 static void test_requests(void **state) {

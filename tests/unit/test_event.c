@@ -6,6 +6,7 @@
  * that the old writer made for the same event, and to a randomised check
  * that every leaf lands at its path once.
  */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libfastjson/json.h>
@@ -157,6 +159,21 @@ static void test_set_id(void **state) {
       soc_event_set_id(ev, "0123456789012345678901234567890123456789012345678901234567890123x"),
       -EINVAL);
   assert_string_equal(soc_event_get_id(ev), "632056a4aa1f31b49c3d76f341c5514c");
+  /* every byte: the ones an id may have, and the rest refused */
+  for (int c = 1; c < 256; c++) {
+    char id[4] = {'a', (char)c, 'b', '\0'};
+    int ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             c == '.' || c == ':' || c == '_' || c == '-';
+    assert_int_equal(soc_event_set_id(ev, id), ok ? 0 : -EINVAL);
+  }
+  char longest[SOC_EVENT_ID_MAX + 2];
+  memset(longest, 'f', SOC_EVENT_ID_MAX);
+  longest[SOC_EVENT_ID_MAX] = '\0';
+  assert_int_equal(soc_event_set_id(ev, longest), 0);
+  assert_string_equal(soc_event_get_id(ev), longest);
+  longest[SOC_EVENT_ID_MAX] = ':';
+  longest[SOC_EVENT_ID_MAX + 1] = '\0';
+  assert_int_equal(soc_event_set_id(ev, longest), -EINVAL);
 }
 
 static void test_format_time(void **state) {
@@ -182,6 +199,43 @@ static void test_format_time(void **state) {
   assert_string_equal(buf, "2262-04-11T23:47:16.854775807Z");
   assert_int_equal(soc_event_format_time(t, 4, buf, sizeof buf), -EINVAL);
   assert_int_equal(soc_event_format_time(t, 6, buf, SOC_EVENT_TIME_BUF - 1), -ENOSPC);
+  /* Leap days and the centuries around them, each end of a day, and times
+   * spread over the whole int64 range, against gmtime_r, with every digit
+   * count. */
+  static const char *const days[] = {
+      "2000-02-29T23:59:59", "2000-03-01T00:00:00", "1900-02-28T23:59:59", "1900-03-01T00:00:00",
+      "2100-02-28T12:00:00", "2100-03-01T00:00:00", "2024-02-29T00:00:00", "2023-12-31T23:59:59",
+      "1969-12-31T23:59:59", "1700-03-01T00:00:00"};
+  for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+    struct tm tm = {0};
+    assert_non_null(strptime(days[i], "%Y-%m-%dT%H:%M:%S", &tm));
+    assert_int_equal(
+        soc_event_format_time((int64_t)timegm(&tm) * 1000000000 + 7, 9, buf, sizeof buf), 0);
+    assert_memory_equal(buf, days[i], 19);
+    assert_string_equal(buf + 19, ".000000007Z");
+  }
+  uint64_t seed = 88172645463325252u;
+  for (int i = 0; i < 100000; i++) {
+    seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+    int64_t ns = (int64_t)seed;
+    int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
+    int64_t frac = ns - sec * 1000000000;
+    time_t tt = (time_t)sec;
+    struct tm tm;
+    char want[64];
+    unsigned digits = (unsigned)(i % 4) * 3;
+    assert_non_null(gmtime_r(&tt, &tm));
+    size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (digits)
+      snprintf(want + n, sizeof want - n, ".%0*lldZ", (int)digits,
+               (long long)(frac / (digits == 3   ? 1000000
+                                   : digits == 6 ? 1000
+                                                 : 1)));
+    else
+      snprintf(want + n, sizeof want - n, "Z");
+    assert_int_equal(soc_event_format_time(ns, digits, buf, sizeof buf), 0);
+    assert_string_equal(buf, want);
+  }
 }
 
 static void test_nested_json(void **state) {
@@ -291,6 +345,21 @@ static void test_json_escaping(void **state) {
   assert_null(at(o, "x"));
   assert_null(at(o, "tags"));
   fjson_object_put(o);
+  /* Every length around the writer's 8-byte words, with a byte to escape
+   * at every place or none, read back as it went in. */
+  char v[52];
+  for (size_t len = 0; len < sizeof v; len++)
+    for (size_t bad = 0; bad <= len; bad++) {
+      for (size_t i = 0; i < len; i++) v[i] = (char)('a' + i % 26);
+      if (bad < len) v[bad] = "\"\\\n\x1f"[bad % 4];
+      soc_event_reset(ev);
+      soc_event_set_time(ev, 0);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, v, len), 0);
+      o = to_parsed(ev);
+      assert_int_equal(fjson_object_get_string_len(at(o, "message")), len);
+      assert_memory_equal(str_at(o, "message"), v, len);
+      fjson_object_put(o);
+    }
 }
 
 static void test_invalid_utf8(void **state) {
@@ -318,6 +387,29 @@ static void test_invalid_utf8(void **state) {
   assert_true(fjson_object_object_get_ex(sd, "id" FFFD, &byid));
   assert_string_equal(str_at(byid, "n"), "v" FFFD);
   fjson_object_put(o);
+  /* Values are checked while copied into buffers an earlier value left:
+   * one that turns out not to be ASCII half-way is repaired all the same,
+   * whether it replaces a value or not, in every place around the words. */
+  static const char ascii[] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+  char v[sizeof ascii], want[3 * sizeof ascii];
+  for (size_t len = 1; len < sizeof ascii; len++)
+    for (size_t bad = 0; bad < len; bad++) {
+      memcpy(v, ascii, len);
+      v[bad] = '\xff';
+      memcpy(want, ascii, bad);
+      memcpy(want + bad, FFFD, 3);
+      memcpy(want + bad + 3, ascii + bad + 1, len - bad - 1);
+      want[len + 2] = '\0';
+      soc_event_reset(ev);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, ascii, sizeof ascii - 1), 0);
+      soc_event_reset(ev);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, v, len), 0);
+      assert_string_equal(soc_event_get_str(ev, SOC_ECS_MESSAGE), want);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, ascii, len), 0);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, v, len), 0);
+      assert_string_equal(soc_event_get_str(ev, SOC_ECS_USER_NAME), want);
+      assert_int_equal(soc_event_flags(ev), SOC_EVENT_INVALID_UTF8);
+    }
 }
 
 static void test_typed_fields(void **state) {
@@ -918,6 +1010,84 @@ static void test_json_canonical(void **state) {
   soc_event_free(slow);
 }
 
+/* soc_event_set_json skips libfastjson for the values it would write back
+ * unchanged: each value here must come out as libfastjson's own parse and
+ * write of it, or be refused as before. */
+static void test_set_json_scalars(void **state) {
+  soc_event *ev = *state;
+  /* '|' after each value */
+  static const char values[] =
+      "0|-0|00|007|1|-1|42|200|-65535|123456789012345678|999999999999999999|"
+      "-999999999999999999|1234567890123456789|9223372036854775807|"
+      "-9223372036854775808|9223372036854775808|-9223372036854775809|"
+      "99999999999999999999|true|false|null|True|tru|truee|1.5|1e3|-1E2| 1|"
+      "1 |-||+1|0x10|--1|1-|[1,-0]|{\"a\":007}|\"7\"|";
+  char v[64];
+  for (const char *p = values, *bar; (bar = strchr(p, '|')); p = bar + 1) {
+    snprintf(v, sizeof v, "%.*s", (int)(bar - p), p);
+    int want = -EINVAL;
+    char canon[64] = "";
+    struct fjson_tokener *tok = fjson_tokener_new();
+    struct fjson_object *o = fjson_tokener_parse_ex(tok, v, (int)strlen(v) + 1);
+    if (o && fjson_tokener_get_error(tok) == fjson_tokener_success &&
+        !fjson_object_is_type(o, fjson_type_double)) {
+      want = 0;
+      snprintf(canon, sizeof canon, "%s",
+               fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN));
+    }
+    if (o) fjson_object_put(o);
+    fjson_tokener_free(tok);
+    soc_event_reset(ev);
+    int rc = soc_event_set_json(ev, "labels.n", v, strlen(v));
+    if (rc != want) fail_msg("set_json(\"%s\") = %d, libfastjson says %d", v, rc, want);
+    if (!want) assert_string_equal(soc_event_get(ev, "labels.n"), canon);
+    if (want) assert_null(soc_event_get(ev, "labels.n"));
+  }
+  /* A number is refused whole when the budget is spent, like any JSON. */
+  static char big[SOC_EVENT_VALUE_MAX];
+  memset(big, 'x', sizeof big);
+  soc_event_reset(ev);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, big, sizeof big - 5), 0);
+  assert_int_equal(soc_event_set_json(ev, "n", "12345", 5), -ENOSPC);
+  assert_true(soc_event_flags(ev) & SOC_EVENT_DROPPED);
+  assert_null(soc_event_get(ev, "n"));
+  assert_int_equal(soc_event_set_json(ev, "n", "1", 1), 0);
+  assert_string_equal(soc_event_get(ev, "n"), "1");
+}
+
+/* The _keyed setters: the same event, byte for byte, as the named ones. */
+static void test_set_keyed(void **state) {
+  soc_event *ev = *state, *by_name = soc_event_new();
+  static const char *const names[] = {
+      "url.path", "zzz",          "a.b", "http.response.status_code",
+      "event.zz", "log.syslog.x", "aaa", "agent.build"};
+  char json1[4096], json2[4096];
+  soc_event_key k;
+  assert_non_null(by_name);
+  soc_event_set_time(ev, 1);
+  soc_event_set_time(by_name, 1);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    assert_int_equal(soc_event_key_of(names[i], &k), 0);
+    if (i % 2) {
+      assert_int_equal(soc_event_set_json_keyed(ev, names[i], &k, "-12", 3), 0);
+      assert_int_equal(soc_event_set_json(by_name, names[i], "-12", 3), 0);
+    } else {
+      assert_int_equal(soc_event_set_keyed(ev, names[i], &k, "v\"\xff", 3), 0);
+      assert_int_equal(soc_event_set(by_name, names[i], "v\"\xff", 3), 0);
+    }
+  }
+  /* a clash is still refused */
+  assert_int_equal(soc_event_key_of("a.b.c", &k), 0);
+  assert_int_equal(soc_event_set_keyed(ev, "a.b.c", &k, "x", 1), -EINVAL);
+  assert_int_equal(soc_event_set_json_keyed(ev, "a.b.c", &k, "[1]", 3), -EINVAL);
+  assert_int_equal(soc_event_write_json(ev, json1, sizeof json1, NULL), 0);
+  assert_int_equal(soc_event_write_json(by_name, json2, sizeof json2, NULL), 0);
+  assert_string_equal(json1, json2);
+  assert_int_equal(soc_event_flags(ev), soc_event_flags(by_name));
+  soc_event_free(by_name);
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -959,6 +1129,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,26 @@ static void hex_of(const void *data, size_t len, char out[SOC_SHA256_HEX_LEN + 1
   soc_hex(d, sizeof d, out);
 }
 
+/* soc_utf8_copy_ascii: every length around its 8-byte words, with a byte
+ * that is not ASCII (or a NUL) at every place or none. */
+static void test_copy_ascii(void **state) {
+  (void)state;
+  static const char odd[] = {'\0', '\x80', '\xc3', '\xff'};
+  char src[40], dst[sizeof src + 8];
+  for (size_t n = 0; n < sizeof src; n++)
+    for (size_t at = 0; at <= n; at++)
+      for (size_t k = 0; k < sizeof odd; k++) {
+        for (size_t i = 0; i < n; i++) src[i] = (char)(0x01 + (i * 37) % 0x7f);
+        if (at < n) src[at] = odd[k];
+        memset(dst, '#', sizeof dst);
+        int ascii = soc_utf8_copy_ascii(dst, src, n);
+        assert_int_equal(ascii, at == n);
+        assert_int_equal(ascii, soc_utf8_valid_prefix(src, n) == n && !memchr(src, 0, n));
+        if (ascii) assert_memory_equal(dst, src, n);
+        if (at == n) break; /* no odd byte: one round is enough */
+      }
+}
+
 static void test_sha256(void **state) {
   (void)state;
   char hex[SOC_SHA256_HEX_LEN + 1];
@@ -236,6 +256,7 @@ int main(void) {
       cmocka_unit_test(test_repair_bounded),
       cmocka_unit_test(test_repair_random),
       cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_copy_ascii),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
