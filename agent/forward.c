@@ -159,7 +159,8 @@ struct soc_forward {
   int64_t proto_stream; /* the stream f->proto was made for */
   char proto_source[SOC_STORE_META_KEY_MAX];
   soc_normalizer *norm;
-  ev_batch batch; /* events made and signed, not all produced yet */
+  ev_batch batch;            /* events made and signed, not all produced yet */
+  soc_sha256_ctx *leaf_hash; /* every message's leaf, one context for all */
 };
 
 /* ---- opaque: slot and generation in one pointer-sized value ------------- */
@@ -401,13 +402,6 @@ static int collect_line(void *arg, const soc_jentry *e) {
   return 0;
 }
 
-static int block_id(void *arg, const soc_block_meta *m, const void *data, size_t len) {
-  (void)data;
-  (void)len;
-  *(int64_t *)arg = m->id;
-  return 1; /* one is enough */
-}
-
 /* A damaged block is sent as nothing: the cursor steps over it. */
 static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
   soc_forward *f = arg;
@@ -424,12 +418,11 @@ static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
  * a block that had just arrived, never sending it. */
 static int load_block(soc_forward *f) {
   cur_block *c = &f->cur;
-  soc_block_query q = {.after_id = f->read_pos, .limit = 1};
   int64_t id = 0;
-  int rc = soc_store_block_scan(f->store, &q, block_id, &id);
+  int rc = soc_store_block_next(f->store, f->read_pos, &id);
   if (rc < 0) return rc;
   if (!id) return 0;
-  q.upto_id = id;
+  soc_block_query q = {.after_id = f->read_pos, .upto_id = id, .limit = 1};
   c->n = c->next = c->arena_len = 0;
   f->batch.ready = 0;
   c->id = id;
@@ -578,7 +571,7 @@ static int make_batch(soc_forward *f) {
     memcpy(b->buf + b->len, f->json, len);
     memcpy(b->buf + b->len + len, key, klen);
     b->len += len + klen;
-    soc_sign_leaf(f->name_events, key, klen, f->json, len, leaves[b->n]);
+    soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, f->json, len, leaves[b->n]);
     b->n++;
   }
   b->end = line;
@@ -911,7 +904,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->ev = soc_event_new();
   f->proto = soc_event_new();
   f->json = malloc(SOC_EVENT_JSON_MAX);
-  if (!f->ev || !f->proto || !f->json) goto out;
+  f->leaf_hash = soc_sha256_new();
+  if (!f->ev || !f->proto || !f->json || !f->leaf_hash) goto out;
   f->agent_id = (konst){cfg->agent.id, strlen(cfg->agent.id)};
   f->agency = (konst){cfg->agent.agency, cfg->agent.agency ? strlen(cfg->agent.agency) : 0};
   f->version = (konst){SOC_VERSION, strlen(SOC_VERSION)};
@@ -963,6 +957,7 @@ void soc_forward_free(soc_forward *f) {
   soc_event_free(f->ev);
   soc_event_free(f->proto);
   free(f->json);
+  soc_sha256_free(f->leaf_hash);
   free(f->cur.lines);
   free(f->cur.at);
   free(f->cur.arena);

@@ -150,6 +150,9 @@ int soc_store_block_totals_after(soc_store *s, int64_t after_id, soc_block_total
 
 /* The newest block's id (0 when the journal is empty): cheap, by index. */
 int soc_store_block_last(soc_store *s, int64_t *id);
+/* The id of the first block after after_id (0 when there is none): by
+ * index, without reading or checking the block's data. */
+int soc_store_block_next(soc_store *s, int64_t after_id, int64_t *id);
 
 /* Records, once per block id, that block m is damaged and why (what its row
  * still says is kept with it). OUT: *fresh, 1 when it was not known yet. */

@@ -129,6 +129,14 @@ int soc_store_block_last(soc_store *s, int64_t *id) {
   return result ? result : soc_store_rows(s, st, what, -EIO, soc_store_int_row, NULL, id);
 }
 
+int soc_store_block_next(soc_store *s, int64_t after_id, int64_t *id) {
+  static const char what[] = "cannot find the next block";
+  sqlite3_stmt *st = NULL;
+  int result = soc_store_prep(
+      s, &st, what, "SELECT coalesce(min(id), 0) FROM journal_block WHERE id > ?1", "i", after_id);
+  return result ? result : soc_store_rows(s, st, what, -EIO, soc_store_int_row, NULL, id);
+}
+
 int soc_store_block_damage_once(soc_store *s, const soc_block_meta *m, const char *why,
                                 int *fresh) {
   static const char what[] = "cannot record a damaged block";

@@ -197,6 +197,7 @@ static void test_batch(void **state) {
   assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
   check_batch(k, 1);
   check_batch(k, 2);
+  check_batch(k, 3); /* depth 2: 64 bytes of siblings, the proof ends in "==" */
   check_batch(k, 5);
   check_batch(k, SOC_SIGN_BATCH_MAX);
   uint8_t leaves[SOC_SIGN_BATCH_MAX + 1][SOC_SIGN_HASH_LEN] = {{0}}, root[SOC_SIGN_HASH_LEN];
@@ -281,6 +282,25 @@ static void test_batch_tree(void **state) {
   soc_sign_key_free(k);
 }
 
+/* A leaf through a context kept for many (the forwarder's) is the leaf
+ * soc_sign_leaf makes, whatever the context hashed before. */
+static void test_leaf_with(void **state) {
+  (void)state;
+  soc_sha256_ctx *c = soc_sha256_new();
+  assert_non_null(c);
+  char payload[300];
+  for (size_t i = 0; i < 40; i++) {
+    uint8_t want[SOC_SIGN_HASH_LEN], got[SOC_SIGN_HASH_LEN];
+    memset(payload, 'a' + (int)(i % 26), sizeof payload);
+    size_t len = i * 7 % sizeof payload, klen = i % 3;
+    soc_sign_leaf("soc.events", "host", klen, payload, len, want);
+    if (i % 2) soc_sha256_update(c, "left over", 9); /* a half-fed context */
+    soc_sign_leaf_with(c, "soc.events", "host", klen, payload, len, got);
+    assert_memory_equal(got, want, SOC_SIGN_HASH_LEN);
+  }
+  soc_sha256_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
@@ -289,6 +309,7 @@ int main(void) {
       cmocka_unit_test(test_text_forms),
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_batch_tree),
+      cmocka_unit_test(test_leaf_with),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
