@@ -420,10 +420,31 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   s.root_sig = header(h, "sig.root", &s.root_sig_len);
   const void *proof = header(h, "sig.proof", &proof_len);
   const char *named = header(h, "agent.key", &key_len);
-  size_t cert_len = 0;
+  size_t cert_len = 0, packed_len = 0;
   const void *cert = header(h, "key.cert", &cert_len);
+  /* An event of this version: the key, the root's signature and the
+   * proof in one header (sign.h); an older agent's sends them apart. A
+   * message may carry one form, not both. */
+  const void *packed = header(h, "sig", &packed_len);
   int err = 0;
   soc_collector_reason r = SOC_COLLECTOR_OK;
+  if (packed) {
+    soc_sign_parts parts;
+    if (s.sig || s.root_sig || proof || named) {
+      snprintf(v->detail, sizeof v->detail, "sig with signature, sig.root, sig.proof or agent.key");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+    if (soc_sign_unpack(packed, packed_len, &parts) < 0) {
+      snprintf(v->detail, sizeof v->detail, "sig is not a key, a root signature and a proof");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+    named = parts.key;
+    key_len = parts.key_len;
+    s.root_sig = parts.root_sig;
+    s.root_sig_len = parts.root_sig_len;
+    proof = parts.proof;
+    proof_len = parts.proof_len;
+  }
   if (!s.sig && !(s.root_sig && proof)) {
     snprintf(v->detail, sizeof v->detail, "no signature header");
     return SOC_COLLECTOR_UNSIGNED;

@@ -272,6 +272,36 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
   return 0;
 }
 
+size_t soc_sign_pack(const char *key_text, const char *root_sig, const char *proof,
+                     char out[SOC_SIGN_PACKED_TEXT + 1]) {
+  size_t kl = strlen(key_text), rl = strlen(root_sig), pl = strlen(proof);
+  if (kl != SOC_SIGN_PUB_TEXT || rl != SOC_SIGN_SIG_TEXT || !pl || pl > SOC_SIGN_PROOF_TEXT)
+    return 0;
+  memcpy(out, key_text, kl);
+  out[kl] = '.';
+  memcpy(out + kl + 1, root_sig, rl);
+  out[kl + 1 + rl] = '.';
+  memcpy(out + kl + rl + 2, proof, pl + 1);
+  return kl + rl + 2 + pl;
+}
+
+int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out) {
+  const char *p = packed;
+  size_t proof_at = SOC_SIGN_PUB_TEXT + 1 + SOC_SIGN_SIG_TEXT + 1;
+  if (!p || len <= proof_at || len > SOC_SIGN_PACKED_TEXT || p[SOC_SIGN_PUB_TEXT] != '.' ||
+      p[proof_at - 1] != '.' || memchr(p + proof_at, '.', len - proof_at) ||
+      memchr(p, '.', SOC_SIGN_PUB_TEXT) ||
+      memchr(p + SOC_SIGN_PUB_TEXT + 1, '.', SOC_SIGN_SIG_TEXT))
+    return -EBADMSG;
+  *out = (soc_sign_parts){.key = p,
+                          .key_len = SOC_SIGN_PUB_TEXT,
+                          .root_sig = p + SOC_SIGN_PUB_TEXT + 1,
+                          .root_sig_len = SOC_SIGN_SIG_TEXT,
+                          .proof = p + proof_at,
+                          .proof_len = len - proof_at};
+  return 0;
+}
+
 static int tree_has(const soc_sign_tree *t, unsigned h, const uint8_t *v) {
   return (t->known[h / 64] >> (h % 64) & 1) && !memcmp(t->node[h], v, SOC_SIGN_HASH_LEN);
 }

@@ -301,6 +301,65 @@ static void test_leaf_with(void **state) {
   soc_sha256_free(c);
 }
 
+/* The packed "sig" header: the three texts joined, split back to the same
+ * texts, which still verify; anything else is not one. */
+static void test_packed(void **state) {
+  (void)state;
+  char path[256], err[256], key_text[SOC_SIGN_PUB_TEXT + 1], packed[SOC_SIGN_PACKED_TEXT + 1];
+  soc_sign_key *k = NULL;
+  static soc_sign_batch b;
+  uint8_t leaves[3][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
+  unsigned depth = 99;
+  soc_sign_parts parts;
+  soc_sign_pub pub;
+  path_of(path, sizeof path, "p.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  soc_sign_pub_text(soc_sign_key_pub(k), key_text);
+  for (size_t i = 0; i < 3; i++) soc_sign_leaf("soc.events", "h", 1, "{}", 2 - i % 2, leaves[i]);
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, 3, &b), 0);
+  for (size_t i = 0; i < 3; i++) {
+    size_t len = soc_sign_pack(key_text, b.sig, b.proof[i], packed);
+    assert_int_equal(len, SOC_SIGN_PUB_TEXT + SOC_SIGN_SIG_TEXT + 2 + strlen(b.proof[i]));
+    assert_int_equal(soc_sign_unpack(packed, len, &parts), 0);
+    assert_int_equal(parts.key_len, SOC_SIGN_PUB_TEXT);
+    assert_memory_equal(parts.key, key_text, SOC_SIGN_PUB_TEXT);
+    assert_int_equal(parts.root_sig_len, SOC_SIGN_SIG_TEXT);
+    assert_memory_equal(parts.root_sig, b.sig, SOC_SIGN_SIG_TEXT);
+    assert_int_equal(parts.proof_len, strlen(b.proof[i]));
+    assert_memory_equal(parts.proof, b.proof[i], parts.proof_len);
+    assert_int_equal(soc_sign_pub_parse(parts.key, parts.key_len, &pub), 0);
+    assert_int_equal(soc_sign_proof_root(leaves[i], parts.proof, parts.proof_len, root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(&pub, root, depth, parts.root_sig, parts.root_sig_len),
+                     0);
+  }
+  /* not packed: a part of another length, a third dot, nothing after the
+   * second dot, a part missing, too long */
+  size_t len = soc_sign_pack(key_text, b.sig, b.proof[0], packed);
+  char bad[SOC_SIGN_PACKED_TEXT + 40];
+  assert_int_equal(soc_sign_unpack(packed, len - strlen(b.proof[0]), &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(packed, len - strlen(b.proof[0]) - 1, &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(packed + 1, len - 1, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[len - 1] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[10] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[SOC_SIGN_PUB_TEXT + 5] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memset(bad, 'A', sizeof bad);
+  bad[SOC_SIGN_PUB_TEXT] = bad[SOC_SIGN_PUB_TEXT + 1 + SOC_SIGN_SIG_TEXT] = '.';
+  assert_int_equal(soc_sign_unpack(bad, SOC_SIGN_PACKED_TEXT, &parts), 0);
+  assert_int_equal(soc_sign_unpack(bad, SOC_SIGN_PACKED_TEXT + 1, &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(NULL, 0, &parts), -EBADMSG);
+  /* parts of other lengths are not packed either */
+  assert_int_equal(soc_sign_pack(key_text, b.sig, "", packed), 0);
+  assert_int_equal(soc_sign_pack(key_text + 1, b.sig, b.proof[0], packed), 0);
+  assert_int_equal(soc_sign_pack(key_text, b.sig + 1, b.proof[0], packed), 0);
+  soc_sign_key_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
@@ -310,6 +369,7 @@ int main(void) {
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_batch_tree),
       cmocka_unit_test(test_leaf_with),
+      cmocka_unit_test(test_packed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
