@@ -253,9 +253,11 @@ static int make_producer(soc_forward *f) {
    * about 0.1 CPU-s per million events more than no compression and zstd
    * 0.5 more than lz4; lz4 stays because the real link is a WAN to the
    * technical center and it shrinks our JSON about 9x (zstd 16x). linger.ms
-   * from 5 to 100 and larger batches made no measurable difference. The
-   * queue is 2 MiB of payload: each message also carries about 1 KiB of
-   * headers (identity, signature, proof) that the limit does not count, so
+   * from 5 to 100 and larger batches made no measurable difference (again
+   * in step 6, by instructions: docs/CONFIG.md). The
+   * queue is 2 MiB of payload: each message also carries headers (identity
+   * and signature: then about 1 KiB with librdkafka's own, now three
+   * headers, 430 bytes in all) that the limit does not count, so
    * at 8 MiB librdkafka held 19 MiB and the daemon with rules peaked at
    * 78 MiB RSS; at 2 MiB 61 MiB (without rules 62 -> 47), at the same CPU
    * per line (docs/BENCHMARKS.md). */
