@@ -36,7 +36,8 @@
  *
  * Signatures (docs/SECURITY.md). Every message is signed with the agent's
  * key; events a batch at a time (up to SOC_SIGN_BATCH_MAX under one
- * Ed25519 signature of a Merkle root, each with its proof), since one
+ * Ed25519 signature of a Merkle root, each with its proof, packed with
+ * the key and the root's signature into one header "sig"), since one
  * signature per event would have cost about 20 µs a line here and 55 µs an
  * event at the collector. A batch is made whole before its first event is
  * produced and is remade only from the line where something changed it (a
@@ -159,7 +160,8 @@ struct soc_forward {
   int64_t proto_stream; /* the stream f->proto was made for */
   char proto_source[SOC_STORE_META_KEY_MAX];
   soc_normalizer *norm;
-  ev_batch batch; /* events made and signed, not all produced yet */
+  ev_batch batch;            /* events made and signed, not all produced yet */
+  soc_sha256_ctx *leaf_hash; /* every message's leaf, one context for all */
 };
 
 /* ---- opaque: slot and generation in one pointer-sized value ------------- */
@@ -251,9 +253,11 @@ static int make_producer(soc_forward *f) {
    * about 0.1 CPU-s per million events more than no compression and zstd
    * 0.5 more than lz4; lz4 stays because the real link is a WAN to the
    * technical center and it shrinks our JSON about 9x (zstd 16x). linger.ms
-   * from 5 to 100 and larger batches made no measurable difference. The
-   * queue is 2 MiB of payload: each message also carries about 1 KiB of
-   * headers (identity, signature, proof) that the limit does not count, so
+   * from 5 to 100 and larger batches made no measurable difference (again
+   * in step 6, by instructions: docs/CONFIG.md). The
+   * queue is 2 MiB of payload: each message also carries headers (identity
+   * and signature: then about 1 KiB with librdkafka's own, now three
+   * headers, 430 bytes in all) that the limit does not count, so
    * at 8 MiB librdkafka held 19 MiB and the daemon with rules peaked at
    * 78 MiB RSS; at 2 MiB 61 MiB (without rules 62 -> 47), at the same CPU
    * per line (docs/BENCHMARKS.md). */
@@ -322,13 +326,13 @@ static void rewind_to_cursor(soc_forward *f) {
 
 /* ---- signatures ------------------------------------------------------------------ */
 
-/* Who sends: the agent id, the schema, the key, and after a rotation the
- * old key's certificate of it, which lets the center take the new key. */
+/* Who sends: the agent id, the schema, and after a rotation the old key's
+ * certificate of the key, which lets the center take the new key. The key
+ * itself follows: its own header, or in an event's packed signature. */
 static rd_kafka_headers_t *identity_headers(soc_forward *f, size_t n) {
   rd_kafka_headers_t *h = rd_kafka_headers_new(n);
   rd_kafka_header_add(h, "agent.id", 8, f->agent_id.s, (ssize_t)f->agent_id.len);
   rd_kafka_header_add(h, "schema.version", 14, SCHEMA_VERSION, sizeof SCHEMA_VERSION - 1);
-  rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
   if (f->key_cert[0]) rd_kafka_header_add(h, "key.cert", 8, f->key_cert, SOC_SIGN_SIG_TEXT);
   return h;
 }
@@ -343,6 +347,7 @@ static rd_kafka_headers_t *signed_headers(soc_forward *f, const char *topic, con
   char sig[SOC_SIGN_SIG_TEXT + 1];
   if (soc_sign_message(f->key, topic, key, key_len, payload, len, sig) < 0) return NULL;
   rd_kafka_headers_t *h = identity_headers(f, 5);
+  rd_kafka_header_add(h, "agent.key", 9, f->key_text, SOC_SIGN_PUB_TEXT);
   rd_kafka_header_add(h, "signature", 9, sig, SOC_SIGN_SIG_TEXT);
   return h;
 }
@@ -401,13 +406,6 @@ static int collect_line(void *arg, const soc_jentry *e) {
   return 0;
 }
 
-static int block_id(void *arg, const soc_block_meta *m, const void *data, size_t len) {
-  (void)data;
-  (void)len;
-  *(int64_t *)arg = m->id;
-  return 1; /* one is enough */
-}
-
 /* A damaged block is sent as nothing: the cursor steps over it. */
 static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
   soc_forward *f = arg;
@@ -424,12 +422,11 @@ static int note_damage(void *arg, const soc_block_meta *m, const char *why) {
  * a block that had just arrived, never sending it. */
 static int load_block(soc_forward *f) {
   cur_block *c = &f->cur;
-  soc_block_query q = {.after_id = f->read_pos, .limit = 1};
   int64_t id = 0;
-  int rc = soc_store_block_scan(f->store, &q, block_id, &id);
+  int rc = soc_store_block_next(f->store, f->read_pos, &id);
   if (rc < 0) return rc;
   if (!id) return 0;
-  q.upto_id = id;
+  soc_block_query q = {.after_id = f->read_pos, .upto_id = id, .limit = 1};
   c->n = c->next = c->arena_len = 0;
   f->batch.ready = 0;
   c->id = id;
@@ -578,7 +575,7 @@ static int make_batch(soc_forward *f) {
     memcpy(b->buf + b->len, f->json, len);
     memcpy(b->buf + b->len + len, key, klen);
     b->len += len + klen;
-    soc_sign_leaf(f->name_events, key, klen, f->json, len, leaves[b->n]);
+    soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, f->json, len, leaves[b->n]);
     b->n++;
   }
   b->end = line;
@@ -606,9 +603,12 @@ static int produce_block(soc_forward *f) {
     while (b->next < b->n) {
       const batch_msg *m = &b->msg[b->next];
       const char *json = b->buf + m->off, *key = json + m->len;
-      rd_kafka_headers_t *h = identity_headers(f, 6);
-      rd_kafka_header_add(h, "sig.root", 8, b->sig.sig, SOC_SIGN_SIG_TEXT);
-      rd_kafka_header_add(h, "sig.proof", 9, b->sig.proof[b->next], -1);
+      /* the key, the root's signature and the proof in one header
+       * (sign.h): their lengths are fixed by how they are made */
+      char packed[SOC_SIGN_PACKED_TEXT + 1];
+      size_t plen = soc_sign_pack(f->key_text, b->sig.sig, b->sig.proof[b->next], packed);
+      rd_kafka_headers_t *h = identity_headers(f, 4);
+      rd_kafka_header_add(h, "sig", 3, packed, (ssize_t)plen);
       rd_kafka_resp_err_t err = rd_kafka_producev(
           f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE((void *)json, m->len), RD_KAFKA_V_KEY(key, m->key_len),
@@ -911,7 +911,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->ev = soc_event_new();
   f->proto = soc_event_new();
   f->json = malloc(SOC_EVENT_JSON_MAX);
-  if (!f->ev || !f->proto || !f->json) goto out;
+  f->leaf_hash = soc_sha256_new();
+  if (!f->ev || !f->proto || !f->json || !f->leaf_hash) goto out;
   f->agent_id = (konst){cfg->agent.id, strlen(cfg->agent.id)};
   f->agency = (konst){cfg->agent.agency, cfg->agent.agency ? strlen(cfg->agent.agency) : 0};
   f->version = (konst){SOC_VERSION, strlen(SOC_VERSION)};
@@ -963,6 +964,7 @@ void soc_forward_free(soc_forward *f) {
   soc_event_free(f->ev);
   soc_event_free(f->proto);
   free(f->json);
+  soc_sha256_free(f->leaf_hash);
   free(f->cur.lines);
   free(f->cur.at);
   free(f->cur.arena);

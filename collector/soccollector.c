@@ -189,7 +189,8 @@ typedef struct collector {
   known_key keys[KEY_CACHE];
   size_t nkeys;
   known_root roots[ROOT_CACHE];
-  known_tree *trees; /* owned: TREE_CACHE */
+  known_tree *trees;         /* owned: TREE_CACHE */
+  soc_sha256_ctx *leaf_hash; /* owned: every event's leaf, one context for all */
   rd_kafka_resp_err_t last_err;
   time_t last_err_at;
 } collector;
@@ -420,10 +421,31 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   s.root_sig = header(h, "sig.root", &s.root_sig_len);
   const void *proof = header(h, "sig.proof", &proof_len);
   const char *named = header(h, "agent.key", &key_len);
-  size_t cert_len = 0;
+  size_t cert_len = 0, packed_len = 0;
   const void *cert = header(h, "key.cert", &cert_len);
+  /* An event of this version: the key, the root's signature and the
+   * proof in one header (sign.h); an older agent's sends them apart. A
+   * message may carry one form, not both. */
+  const void *packed = header(h, "sig", &packed_len);
   int err = 0;
   soc_collector_reason r = SOC_COLLECTOR_OK;
+  if (packed) {
+    soc_sign_parts parts;
+    if (s.sig || s.root_sig || proof || named) {
+      snprintf(v->detail, sizeof v->detail, "sig with signature, sig.root, sig.proof or agent.key");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+    if (soc_sign_unpack(packed, packed_len, &parts) < 0) {
+      snprintf(v->detail, sizeof v->detail, "sig is not a key, a root signature and a proof");
+      return SOC_COLLECTOR_BAD_SIGNATURE;
+    }
+    named = parts.key;
+    key_len = parts.key_len;
+    s.root_sig = parts.root_sig;
+    s.root_sig_len = parts.root_sig_len;
+    proof = parts.proof;
+    proof_len = parts.proof_len;
+  }
   if (!s.sig && !(s.root_sig && proof)) {
     snprintf(v->detail, sizeof v->detail, "no signature header");
     return SOC_COLLECTOR_UNSIGNED;
@@ -436,7 +458,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     for (size_t i = 0; i < s.root_sig_len && i < 16; i++)
       slot = (slot ^ ((const uint8_t *)s.root_sig)[i]) * 16777619u;
     tree = &c->trees[slot % TREE_CACHE];
-    soc_sign_leaf(topic, s.key, s.key_len, s.payload, s.len, leaf);
+    soc_sign_leaf_with(c->leaf_hash, topic, s.key, s.key_len, s.payload, s.len, leaf);
     if (soc_sign_proof_root_tree(&tree->t, leaf, proof, proof_len, s.root, &s.depth, &path) < 0) {
       snprintf(v->detail, sizeof v->detail, "sig.proof is not a batch proof");
       return SOC_COLLECTOR_BAD_SIGNATURE;
@@ -797,7 +819,8 @@ static int run(const soc_collector_config *cfg) {
   batch_forget(&c);
   c.expect = rd_kafka_topic_partition_list_new(16);
   c.trees = calloc(TREE_CACHE, sizeof *c.trees);
-  if (!c.next || !c.first || !c.expect || !c.trees) goto out;
+  c.leaf_hash = soc_sha256_new();
+  if (!c.next || !c.first || !c.expect || !c.trees || !c.leaf_hash) goto out;
   if (soc_centerdb_open(cfg, &c.db) < 0) goto out;
   if (soc_center_new(cfg, &c.center) < 0) goto out;
   /* Decisions committed by a command whose delivery was never confirmed
@@ -899,6 +922,7 @@ out:
   soc_center_free(c.center);
   soc_centerdb_free(c.db);
   free(c.trees);
+  soc_sha256_free(c.leaf_hash);
   if (c.next) rd_kafka_topic_partition_list_destroy(c.next);
   if (c.first) rd_kafka_topic_partition_list_destroy(c.first);
   if (c.expect) rd_kafka_topic_partition_list_destroy(c.expect);

@@ -22,6 +22,10 @@ soc_sha256_ctx *soc_sha256_new(void);
 int soc_sha256_update(soc_sha256_ctx *c, const void *data, size_t len);
 /* Writes the digest; the context can not be updated afterwards. */
 int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]);
+/* Starts c again, empty, finished or not: one context kept for many
+ * messages costs no allocation per message (a new context and its
+ * OpenSSL state are two, freed with a cleanse). Returns 0, -EINVAL or -EIO. */
+int soc_sha256_restart(soc_sha256_ctx *c);
 void soc_sha256_free(soc_sha256_ctx *c);
 
 /* The state after a fixed prefix, kept to hash many messages that start

@@ -76,6 +76,12 @@ int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]) {
   return 0;
 }
 
+int soc_sha256_restart(soc_sha256_ctx *c) {
+  if (!c) return -EINVAL;
+  c->finished = 0;
+  return EVP_DigestInit_ex(c->md, sha256(), NULL) == 1 ? 0 : -EIO;
+}
+
 void soc_sha256_free(soc_sha256_ctx *c) {
   if (!c) return;
   EVP_MD_CTX_free(c->md);

@@ -2,7 +2,8 @@
  * libFuzzer harness: what a Kafka header carries into soc/sign.h — a public
  * key (agent.key, soc_sign_pub_parse), a signature (signature,
  * soc_sign_verify, and sig.root, soc_sign_verify_root) and a batch proof
- * (sig.proof, soc_sign_proof_root) — from anyone who can write to a topic.
+ * (sig.proof, soc_sign_proof_root), and the three packed into one header
+ * (sig, soc_sign_unpack) — from anyone who can write to a topic.
  * Invariants: a public key that parses prints back as 44 characters that
  * parse to the same key; nothing verifies but the real signature, and the
  * real one verifies only the exact (topic, key, payload) it was made for;
@@ -65,6 +66,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (soc_sign_verify_root(mine, root, depth, b.sig, strlen(b.sig)) == 0 &&
         (depth != 0 || memcmp(root, leaf, sizeof root)))
       __builtin_trap();
+  }
+  /* the input as a packed "sig" header: its parts lie inside it, each of
+   * its form's length, and (without NUL bytes, as texts) pack again to the
+   * same text */
+  soc_sign_parts parts;
+  if (soc_sign_unpack(data, size, &parts) == 0) {
+    if (parts.key != (const char *)data || parts.key_len != SOC_SIGN_PUB_TEXT ||
+        parts.root_sig_len != SOC_SIGN_SIG_TEXT || !parts.proof_len ||
+        parts.proof_len > SOC_SIGN_PROOF_TEXT ||
+        parts.proof + parts.proof_len != (const char *)data + size)
+      __builtin_trap();
+    char k[SOC_SIGN_PUB_TEXT + 1], r[SOC_SIGN_SIG_TEXT + 1], p[SOC_SIGN_PROOF_TEXT + 1];
+    char packed[SOC_SIGN_PACKED_TEXT + 1];
+    if (!memchr(data, '\0', size)) {
+      memcpy(k, parts.key, parts.key_len);
+      k[parts.key_len] = '\0';
+      memcpy(r, parts.root_sig, parts.root_sig_len);
+      r[parts.root_sig_len] = '\0';
+      memcpy(p, parts.proof, parts.proof_len);
+      p[parts.proof_len] = '\0';
+      if (soc_sign_pack(k, r, p, packed) != size || memcmp(packed, data, size)) __builtin_trap();
+    }
   }
   return 0;
 }

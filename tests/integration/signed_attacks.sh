@@ -13,7 +13,9 @@
 #  - a heartbeat in the victim's name raising its audit anchor to 999999:fff…;
 #  - a heartbeat from a key nobody enrolled;
 # and, after the victim, one of its own events with its batch signature
-# and proof, the message changed.
+# and proof, the message changed; the same in the form of an agent before
+# the packed "sig" header (taken unchanged, refused changed), and with both
+# forms at once (refused).
 # Then the victim sends for real, and the collector starts. Afterwards every
 # one of the victim's events is stored, its bundle verifies, its report is
 # the level it filed, no notification was made for a forgery, its anchor is
@@ -116,9 +118,25 @@ IFS=$'\t' read -r K HDRS BODY < <(consume_h)
 HARGS=()
 IFS=, read -ra HS <<<"$HDRS"
 for hv in "${HS[@]}"; do HARGS+=(-H "$hv"); done
-[[ "$HDRS" == *sig.proof=* ]] || fail "the victim's event carries no batch proof: $HDRS"
+PACKED=
+for hv in "${HS[@]}"; do [[ "$hv" == sig=* ]] && PACKED=${hv#sig=}; done
+[ -n "$PACKED" ] || fail "the victim's event carries no batch signature: $HDRS"
 printf '%s\t%s\n' "$K" "${BODY/\"message\":\"/\"message\":\"forged in a batch }" |
   kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" 2>/dev/null
+# the same event as an agent before the packed header sent it (agent.key,
+# sig.root and sig.proof apart, the same texts): taken as it is (a duplicate
+# of the victim's own), refused changed; both forms on one message: refused
+KEYT=${PACKED%%.*}
+ROOT=${PACKED#*.}
+PROOF=${ROOT#*.}
+ROOT=${ROOT%%.*}
+OLD=(-H "agent.id=victim" -H "schema.version=1" -H "agent.key=$KEYT" -H "sig.root=$ROOT"
+  -H "sig.proof=$PROOF")
+printf '%s\t%s\n' "$K" "$BODY" | kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${OLD[@]}" 2>/dev/null
+printf '%s\t%s\n' "$K" "${BODY/\"message\":\"/\"message\":\"forged, old form }" |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${OLD[@]}" 2>/dev/null
+printf '%s\t%s\n' "$K" "$BODY" |
+  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" -H "sig.proof=$PROOF" 2>/dev/null
 "$COLL" "${C[@]}" 2>"$T/c.err" &
 CPID=$!
 wait_for() { # CMD...: until it exits 0 (30 s)
@@ -130,8 +148,14 @@ victim_events() { [ "$("$COLL" "${C[@]}" events --count --agent victim)" = "$LIN
 wait_for victim_events || fail "pre-empted event ids: victim has $("$COLL" "${C[@]}" events --count --agent victim) of $LINES events"
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "^$BID .*verified"; }
 wait_for bundle_ok || fail "evidence squatting: $("$COLL" "${C[@]}" evidence)"
-quarantined() { [ "$(center_sql "select count(*) from quarantine")" = 27 ]; }
-wait_for quarantined || fail "quarantine holds $(center_sql "select count(*) from quarantine") of 27"
+quarantined() { [ "$(center_sql "select count(*) from quarantine")" = 29 ]; }
+wait_for quarantined || fail "quarantine holds $(center_sql "select count(*) from quarantine") of 29"
+old_form_taken() {
+  "$COLL" "${C[@]}" stats --json | python3 -c '
+import json, sys
+sys.exit(0 if sum(v.get("duplicates", 0) for v in json.load(sys.stdin).values()) >= 1 else 1)'
+}
+wait_for old_form_taken || fail "the victim's event in the older form was not taken"
 CHECKS=$((CHECKS + 3))
 
 check_py "mallory's events: refused in the victim's name, stored apart in mal's" '
@@ -163,7 +187,7 @@ check_py "each forgery in quarantine, with its reason" '
 import collections, json, sys
 rows = json.load(open(sys.argv[1]))
 c = collections.Counter((r["topic"], r["reason"]) for r in rows)
-want = {("soc.events", "bad_signature"): 21, ("soc.evidence", "bad_signature"): 1,
+want = {("soc.events", "bad_signature"): 23, ("soc.evidence", "bad_signature"): 1,
         ("soc.evidence", "bad_field"): 1, ("soc.reports", "bad_signature"): 1,
         ("soc.reports", "agency_mismatch"): 1, ("soc.heartbeat", "bad_signature"): 1,
         ("soc.heartbeat", "unenrolled"): 1}

@@ -197,6 +197,7 @@ static void test_batch(void **state) {
   assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
   check_batch(k, 1);
   check_batch(k, 2);
+  check_batch(k, 3); /* depth 2: 64 bytes of siblings, the proof ends in "==" */
   check_batch(k, 5);
   check_batch(k, SOC_SIGN_BATCH_MAX);
   uint8_t leaves[SOC_SIGN_BATCH_MAX + 1][SOC_SIGN_HASH_LEN] = {{0}}, root[SOC_SIGN_HASH_LEN];
@@ -281,6 +282,84 @@ static void test_batch_tree(void **state) {
   soc_sign_key_free(k);
 }
 
+/* A leaf through a context kept for many (the forwarder's) is the leaf
+ * soc_sign_leaf makes, whatever the context hashed before. */
+static void test_leaf_with(void **state) {
+  (void)state;
+  soc_sha256_ctx *c = soc_sha256_new();
+  assert_non_null(c);
+  char payload[300];
+  for (size_t i = 0; i < 40; i++) {
+    uint8_t want[SOC_SIGN_HASH_LEN], got[SOC_SIGN_HASH_LEN];
+    memset(payload, 'a' + (int)(i % 26), sizeof payload);
+    size_t len = i * 7 % sizeof payload, klen = i % 3;
+    soc_sign_leaf("soc.events", "host", klen, payload, len, want);
+    if (i % 2) soc_sha256_update(c, "left over", 9); /* a half-fed context */
+    soc_sign_leaf_with(c, "soc.events", "host", klen, payload, len, got);
+    assert_memory_equal(got, want, SOC_SIGN_HASH_LEN);
+  }
+  soc_sha256_free(c);
+}
+
+/* The packed "sig" header: the three texts joined, split back to the same
+ * texts, which still verify; anything else is not one. */
+static void test_packed(void **state) {
+  (void)state;
+  char path[256], err[256], key_text[SOC_SIGN_PUB_TEXT + 1], packed[SOC_SIGN_PACKED_TEXT + 1];
+  soc_sign_key *k = NULL;
+  static soc_sign_batch b;
+  uint8_t leaves[3][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
+  unsigned depth = 99;
+  soc_sign_parts parts;
+  soc_sign_pub pub;
+  path_of(path, sizeof path, "p.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  soc_sign_pub_text(soc_sign_key_pub(k), key_text);
+  for (size_t i = 0; i < 3; i++) soc_sign_leaf("soc.events", "h", 1, "{}", 2 - i % 2, leaves[i]);
+  assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, 3, &b), 0);
+  for (size_t i = 0; i < 3; i++) {
+    size_t len = soc_sign_pack(key_text, b.sig, b.proof[i], packed);
+    assert_int_equal(len, SOC_SIGN_PUB_TEXT + SOC_SIGN_SIG_TEXT + 2 + strlen(b.proof[i]));
+    assert_int_equal(soc_sign_unpack(packed, len, &parts), 0);
+    assert_int_equal(parts.key_len, SOC_SIGN_PUB_TEXT);
+    assert_memory_equal(parts.key, key_text, SOC_SIGN_PUB_TEXT);
+    assert_int_equal(parts.root_sig_len, SOC_SIGN_SIG_TEXT);
+    assert_memory_equal(parts.root_sig, b.sig, SOC_SIGN_SIG_TEXT);
+    assert_int_equal(parts.proof_len, strlen(b.proof[i]));
+    assert_memory_equal(parts.proof, b.proof[i], parts.proof_len);
+    assert_int_equal(soc_sign_pub_parse(parts.key, parts.key_len, &pub), 0);
+    assert_int_equal(soc_sign_proof_root(leaves[i], parts.proof, parts.proof_len, root, &depth), 0);
+    assert_int_equal(soc_sign_verify_root(&pub, root, depth, parts.root_sig, parts.root_sig_len),
+                     0);
+  }
+  /* not packed: a part of another length, a third dot, nothing after the
+   * second dot, a part missing, too long */
+  size_t len = soc_sign_pack(key_text, b.sig, b.proof[0], packed);
+  char bad[SOC_SIGN_PACKED_TEXT + 40];
+  assert_int_equal(soc_sign_unpack(packed, len - strlen(b.proof[0]), &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(packed, len - strlen(b.proof[0]) - 1, &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(packed + 1, len - 1, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[len - 1] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[10] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memcpy(bad, packed, len);
+  bad[SOC_SIGN_PUB_TEXT + 5] = '.';
+  assert_int_equal(soc_sign_unpack(bad, len, &parts), -EBADMSG);
+  memset(bad, 'A', sizeof bad);
+  bad[SOC_SIGN_PUB_TEXT] = bad[SOC_SIGN_PUB_TEXT + 1 + SOC_SIGN_SIG_TEXT] = '.';
+  assert_int_equal(soc_sign_unpack(bad, SOC_SIGN_PACKED_TEXT, &parts), 0);
+  assert_int_equal(soc_sign_unpack(bad, SOC_SIGN_PACKED_TEXT + 1, &parts), -EBADMSG);
+  assert_int_equal(soc_sign_unpack(NULL, 0, &parts), -EBADMSG);
+  /* parts of other lengths are not packed either */
+  assert_int_equal(soc_sign_pack(key_text, b.sig, "", packed), 0);
+  assert_int_equal(soc_sign_pack(key_text + 1, b.sig, b.proof[0], packed), 0);
+  assert_int_equal(soc_sign_pack(key_text, b.sig + 1, b.proof[0], packed), 0);
+  soc_sign_key_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
@@ -289,6 +368,8 @@ int main(void) {
       cmocka_unit_test(test_text_forms),
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_batch_tree),
+      cmocka_unit_test(test_leaf_with),
+      cmocka_unit_test(test_packed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
