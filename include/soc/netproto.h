@@ -33,6 +33,32 @@ typedef struct soc_netproto_stats {
   int64_t ssh_banners, ssh_kexinits, ssh_errors;
 } soc_netproto_stats;
 
+/* ---- field names ------------------------------------------------------ */
+
+/* A field name the protocol parsers set on every event of a kind, checked
+ * once: an extra's name through soc_event_key_of (its setter then skips the
+ * check and the writer's ranking), a known field's by name as before. */
+typedef struct soc_net_name {
+  const char *name;
+  soc_event_key key;
+  int keyed;
+} soc_net_name;
+
+/* Fills the keys of names[0..n); call once (pthread_once) per table. */
+void soc_net_names_init(soc_net_name *names, size_t n);
+/* soc_event_set and soc_event_set_json for the name n; they return as those
+ * do. */
+int soc_net_set(soc_event *ev, const soc_net_name *n, const char *value, size_t len);
+int soc_net_set_json(soc_event *ev, const soc_net_name *n, const char *json, size_t len);
+/* soc_event_set_json of v in decimal. */
+int soc_net_set_num(soc_event *ev, const soc_net_name *n, int64_t v);
+/* Writes v in decimal and a NUL into buf (room for the digits, a '-' and
+ * the NUL: 21 bytes for any v); returns the length, as snprintf's "%lld"
+ * would. */
+size_t soc_net_decimal(int64_t v, char *buf);
+/* soc_event_get for the name n. */
+const char *soc_net_get(const soc_event *ev, const soc_net_name *n);
+
 /* ---- DNS -------------------------------------------------------------- */
 
 /* Largest DNS message over TCP; UDP ones are smaller. */

@@ -15,6 +15,7 @@
 #include "soc/netmon.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,15 +106,71 @@ static const char *transport_name(uint8_t proto, char *buf, size_t cap) {
   }
 }
 
-static void set_cstr(soc_event *ev, const char *name, const char *v) {
-  soc_event_set(ev, name, v, strlen(v));
+/* The names this file sets on every event of a kind, checked once. */
+enum {
+  F_SOURCE_BYTES,
+  F_SOURCE_PACKETS,
+  F_DESTINATION_BYTES,
+  F_DESTINATION_PACKETS,
+  F_EVENT_DURATION,
+  F_EVENT_START,
+  F_EVENT_END,
+  F_EVENT_REASON,
+  F_FLOW_TCP_FLAGS_SOURCE,
+  F_FLOW_TCP_FLAGS_DESTINATION,
+  F_DNS_TYPE,
+  F_HTTP_REQUEST_METHOD,
+  F_URL_ORIGINAL,
+  F_URL_PATH,
+  F_URL_QUERY,
+  F_URL_DOMAIN,
+  F_USER_AGENT_ORIGINAL,
+  F_HTTP_REQUEST_REFERRER,
+  F_HTTP_REQUEST_MIME_TYPE,
+  F_HTTP_REQUEST_BODY_BYTES,
+  F_HTTP_VERSION,
+  F_HTTP_RESPONSE_STATUS_CODE,
+  F_HTTP_RESPONSE_MIME_TYPE,
+  F_HTTP_RESPONSE_BODY_BYTES,
+  F_DESTINATION_DOMAIN,
+  F_COUNT
+};
+static soc_net_name fields[F_COUNT] = {
+    [F_SOURCE_BYTES] = {.name = "source.bytes"},
+    [F_SOURCE_PACKETS] = {.name = "source.packets"},
+    [F_DESTINATION_BYTES] = {.name = "destination.bytes"},
+    [F_DESTINATION_PACKETS] = {.name = "destination.packets"},
+    [F_EVENT_DURATION] = {.name = "event.duration"},
+    [F_EVENT_START] = {.name = "event.start"},
+    [F_EVENT_END] = {.name = "event.end"},
+    [F_EVENT_REASON] = {.name = "event.reason"},
+    [F_FLOW_TCP_FLAGS_SOURCE] = {.name = "flow.tcp_flags.source"},
+    [F_FLOW_TCP_FLAGS_DESTINATION] = {.name = "flow.tcp_flags.destination"},
+    [F_DNS_TYPE] = {.name = "dns.type"},
+    [F_HTTP_REQUEST_METHOD] = {.name = "http.request.method"},
+    [F_URL_ORIGINAL] = {.name = "url.original"},
+    [F_URL_PATH] = {.name = "url.path"},
+    [F_URL_QUERY] = {.name = "url.query"},
+    [F_URL_DOMAIN] = {.name = "url.domain"},
+    [F_USER_AGENT_ORIGINAL] = {.name = "user_agent.original"},
+    [F_HTTP_REQUEST_REFERRER] = {.name = "http.request.referrer"},
+    [F_HTTP_REQUEST_MIME_TYPE] = {.name = "http.request.mime_type"},
+    [F_HTTP_REQUEST_BODY_BYTES] = {.name = "http.request.body.bytes"},
+    [F_HTTP_VERSION] = {.name = "http.version"},
+    [F_HTTP_RESPONSE_STATUS_CODE] = {.name = "http.response.status_code"},
+    [F_HTTP_RESPONSE_MIME_TYPE] = {.name = "http.response.mime_type"},
+    [F_HTTP_RESPONSE_BODY_BYTES] = {.name = "http.response.body.bytes"},
+    [F_DESTINATION_DOMAIN] = {.name = "destination.domain"},
+};
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static void fields_build(void) { soc_net_names_init(fields, F_COUNT); }
+
+static void set_cstr(soc_event *ev, int f, const char *v) {
+  soc_net_set(ev, &fields[f], v, strlen(v));
 }
 
-static void set_num(soc_event *ev, const char *name, int64_t v) {
-  char buf[24];
-  int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-  soc_event_set_json(ev, name, buf, (size_t)n);
-}
+static void set_num(soc_event *ev, int f, int64_t v) { soc_net_set_num(ev, &fields[f], v); }
 
 /* The fields every event of this flow has. */
 static const flow_text *text_of(soc_netmon *nm, const soc_flow *f) {
@@ -160,9 +217,13 @@ static void emit(soc_netmon *nm) {
 static void flags_text(uint8_t fl, char *buf, size_t cap) {
   static const char *const names[8] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
   size_t n = 0;
-  buf[0] = '\0';
-  for (int i = 0; i < 8; i++)
-    if (fl & (1u << i)) n += (size_t)snprintf(buf + n, cap - n, n ? ",%s" : "%s", names[i]);
+  for (int i = 0; i < 8 && n + 4 < cap; i++) /* every name is three letters */
+    if (fl & (1u << i)) {
+      if (n) buf[n++] = ',';
+      memcpy(buf + n, names[i], 3);
+      n += 3;
+    }
+  buf[n] = '\0';
 }
 
 static void flow_record(soc_netmon *nm, soc_flow *f, soc_flow_end why) {
@@ -170,19 +231,19 @@ static void flow_record(soc_netmon *nm, soc_flow *f, soc_flow_end why) {
   soc_event *ev = begin(nm, f, f->last_ns, "network.flow", "network_flow", "connection");
   soc_event_set_int(ev, SOC_ECS_NETWORK_BYTES, (int64_t)(f->bytes[0] + f->bytes[1]));
   soc_event_set_int(ev, SOC_ECS_NETWORK_PACKETS, (int64_t)(f->packets[0] + f->packets[1]));
-  set_num(ev, "source.bytes", (int64_t)f->bytes[0]);
-  set_num(ev, "source.packets", (int64_t)f->packets[0]);
-  set_num(ev, "destination.bytes", (int64_t)f->bytes[1]);
-  set_num(ev, "destination.packets", (int64_t)f->packets[1]);
-  set_num(ev, "event.duration", f->last_ns - f->first_ns);
-  if (soc_event_format_time(f->first_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, "event.start", buf);
-  if (soc_event_format_time(f->last_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, "event.end", buf);
-  set_cstr(ev, "event.reason", soc_flow_end_name(why));
+  set_num(ev, F_SOURCE_BYTES, (int64_t)f->bytes[0]);
+  set_num(ev, F_SOURCE_PACKETS, (int64_t)f->packets[0]);
+  set_num(ev, F_DESTINATION_BYTES, (int64_t)f->bytes[1]);
+  set_num(ev, F_DESTINATION_PACKETS, (int64_t)f->packets[1]);
+  set_num(ev, F_EVENT_DURATION, f->last_ns - f->first_ns);
+  if (soc_event_format_time(f->first_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, F_EVENT_START, buf);
+  if (soc_event_format_time(f->last_ns, 6, buf, sizeof buf) == 0) set_cstr(ev, F_EVENT_END, buf);
+  set_cstr(ev, F_EVENT_REASON, soc_flow_end_name(why));
   if (f->proto == SOC_IPPROTO_TCP) {
     flags_text(f->tcp_flags[0], buf, sizeof buf);
-    if (buf[0]) set_cstr(ev, "flow.tcp_flags.source", buf);
+    if (buf[0]) set_cstr(ev, F_FLOW_TCP_FLAGS_SOURCE, buf);
     flags_text(f->tcp_flags[1], buf, sizeof buf);
-    if (buf[0]) set_cstr(ev, "flow.tcp_flags.destination", buf);
+    if (buf[0]) set_cstr(ev, F_FLOW_TCP_FLAGS_DESTINATION, buf);
   }
   emit(nm);
 }
@@ -197,7 +258,7 @@ static void dns_message(soc_netmon *nm, soc_flow *f, const uint8_t *m, size_t le
   }
   nm->proto.dns_messages++;
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "dns", 3);
-  const char *t = soc_event_get(ev, "dns.type");
+  const char *t = soc_net_get(ev, &fields[F_DNS_TYPE]);
   const char *action = t && !strcmp(t, "answer") ? "dns_answer" : "dns_query";
   soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
   emit(nm);
@@ -231,8 +292,8 @@ static void http_txn(void *arg, const soc_http_txn *t) {
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "http", 4);
   soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, "http_request", 12);
   if (t->has_request) {
-    set_cstr(ev, "http.request.method", t->method);
-    set_cstr(ev, "url.original", t->uri);
+    set_cstr(ev, F_HTTP_REQUEST_METHOD, t->method);
+    set_cstr(ev, F_URL_ORIGINAL, t->uri);
     /* path and query of an origin-form or absolute-form target */
     const char *path = t->uri;
     if (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)) {
@@ -240,19 +301,19 @@ static void http_txn(void *arg, const soc_http_txn *t) {
       path = slash ? slash : "";
     }
     const char *q = strchr(path, '?');
-    if (*path) soc_event_set(ev, "url.path", path, q ? (size_t)(q - path) : strlen(path));
-    if (q && q[1]) set_cstr(ev, "url.query", q + 1);
-    if (*t->host) set_cstr(ev, "url.domain", t->host);
-    if (*t->user_agent) set_cstr(ev, "user_agent.original", t->user_agent);
-    if (*t->referrer) set_cstr(ev, "http.request.referrer", t->referrer);
-    if (*t->request_type) set_cstr(ev, "http.request.mime_type", t->request_type);
-    set_num(ev, "http.request.body.bytes", (int64_t)t->body_bytes[0]);
+    if (*path) soc_net_set(ev, &fields[F_URL_PATH], path, q ? (size_t)(q - path) : strlen(path));
+    if (q && q[1]) set_cstr(ev, F_URL_QUERY, q + 1);
+    if (*t->host) set_cstr(ev, F_URL_DOMAIN, t->host);
+    if (*t->user_agent) set_cstr(ev, F_USER_AGENT_ORIGINAL, t->user_agent);
+    if (*t->referrer) set_cstr(ev, F_HTTP_REQUEST_REFERRER, t->referrer);
+    if (*t->request_type) set_cstr(ev, F_HTTP_REQUEST_MIME_TYPE, t->request_type);
+    set_num(ev, F_HTTP_REQUEST_BODY_BYTES, (int64_t)t->body_bytes[0]);
   }
-  if (t->version[0]) set_cstr(ev, "http.version", t->version);
+  if (t->version[0]) set_cstr(ev, F_HTTP_VERSION, t->version);
   if (t->status) {
-    set_num(ev, "http.response.status_code", t->status);
-    if (*t->response_type) set_cstr(ev, "http.response.mime_type", t->response_type);
-    set_num(ev, "http.response.body.bytes", (int64_t)t->body_bytes[1]);
+    set_num(ev, F_HTTP_RESPONSE_STATUS_CODE, t->status);
+    if (*t->response_type) set_cstr(ev, F_HTTP_RESPONSE_MIME_TYPE, t->response_type);
+    set_num(ev, F_HTTP_RESPONSE_BODY_BYTES, (int64_t)t->body_bytes[1]);
     soc_event_set_str(ev, SOC_ECS_EVENT_OUTCOME, t->status < 400 ? "success" : "failure", 7);
   }
   emit(nm);
@@ -271,7 +332,7 @@ static void report_tls(soc_netmon *nm, soc_flow *f, app *a) {
   soc_event *ev = begin(nm, f, f->last_ns, "network.tls", "tls_handshake", "protocol");
   soc_event_set_str(ev, SOC_ECS_NETWORK_PROTOCOL, "tls", 3);
   soc_tls_to_event(i, ev);
-  if (i->sni[0]) set_cstr(ev, "destination.domain", i->sni);
+  if (i->sni[0]) set_cstr(ev, F_DESTINATION_DOMAIN, i->sni);
   emit(nm);
 }
 
@@ -480,6 +541,7 @@ static void on_flow_end(void *arg, soc_flow *f, soc_flow_end why) {
 soc_netmon *soc_netmon_new(const soc_netmon_opts *opts) {
   soc_netmon *nm = calloc(1, sizeof *nm);
   if (!nm) return NULL;
+  pthread_once(&fields_once, fields_build);
   nm->o = *opts;
   if (!(nm->frag = soc_ipfrag_new(&opts->frag)) ||
       !(nm->flows = soc_flowtab_new(&opts->flow, on_flow_end, nm)) ||

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <json.h> /* libfastjson */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,13 +149,42 @@ static void rdata_text(const uint8_t *m, size_t len, size_t off, uint16_t type, 
   }
 }
 
-static void set_cstr(soc_event *ev, const char *name, const char *v) {
-  soc_event_set(ev, name, v, strlen(v));
+enum {
+  F_ID,
+  F_TYPE,
+  F_OP_CODE,
+  F_HEADER_FLAGS,
+  F_RESPONSE_CODE,
+  F_QUESTION_NAME,
+  F_QUESTION_TYPE,
+  F_QUESTION_CLASS,
+  F_ANSWERS,
+  F_RESOLVED_IP,
+  F_COUNT
+};
+static soc_net_name fields[F_COUNT] = {
+    [F_ID] = {.name = "dns.id"},
+    [F_TYPE] = {.name = "dns.type"},
+    [F_OP_CODE] = {.name = "dns.op_code"},
+    [F_HEADER_FLAGS] = {.name = "dns.header_flags"},
+    [F_RESPONSE_CODE] = {.name = "dns.response_code"},
+    [F_QUESTION_NAME] = {.name = "dns.question.name"},
+    [F_QUESTION_TYPE] = {.name = "dns.question.type"},
+    [F_QUESTION_CLASS] = {.name = "dns.question.class"},
+    [F_ANSWERS] = {.name = "dns.answers"},
+    [F_RESOLVED_IP] = {.name = "dns.resolved_ip"},
+};
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static void fields_build(void) { soc_net_names_init(fields, F_COUNT); }
+
+static void set_cstr(soc_event *ev, int f, const char *v) {
+  soc_net_set(ev, &fields[f], v, strlen(v));
 }
 
-static void set_json_obj(soc_event *ev, const char *name, fjson_object *o) {
+static void set_json_obj(soc_event *ev, int f, fjson_object *o) {
   const char *s = fjson_object_to_json_string_ext(o, FJSON_TO_STRING_PLAIN);
-  soc_event_set_json(ev, name, s, strlen(s));
+  soc_net_set_json(ev, &fields[f], s, strlen(s));
 }
 
 int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
@@ -162,6 +192,7 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
   char name[NAME_MAX_TEXT], buf[32], data[NAME_MAX_TEXT];
   fjson_object *answers = NULL, *ips = NULL;
   if (len < 12) goto out;
+  pthread_once(&fields_once, fields_build);
   uint16_t id = be16(m), fl = be16(m + 2), qd = be16(m + 4), an = be16(m + 6);
   size_t off = 12;
   /* Parse everything before setting anything: a bad message sets nothing. */
@@ -213,33 +244,38 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
   char flags[sizeof fbits / sizeof *fbits * 5 + 2];
   size_t nf = 0;
   for (size_t i = 0; i < sizeof fbits / sizeof *fbits; i++)
-    if (fl & fbits[i].bit)
-      nf += (size_t)snprintf(flags + nf, sizeof flags - nf, "%s\"%s\"", nf ? "," : "[",
-                             fbits[i].name);
+    if (fl & fbits[i].bit) { /* every name is two letters */
+      flags[nf] = nf ? ',' : '[';
+      nf++;
+      flags[nf++] = '"';
+      memcpy(flags + nf, fbits[i].name, 2);
+      nf += 2;
+      flags[nf++] = '"';
+    }
   int response = (fl & 0x8000) != 0;
-  snprintf(buf, sizeof buf, "%u", id); /* ECS: a keyword */
-  set_cstr(ev, "dns.id", buf);
-  set_cstr(ev, "dns.type", response ? "answer" : "query");
+  soc_net_decimal(id, buf); /* ECS: a keyword */
+  set_cstr(ev, F_ID, buf);
+  set_cstr(ev, F_TYPE, response ? "answer" : "query");
   static const char *const opcodes[16] = {"QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE"};
   unsigned op = (fl >> 11) & 0xf;
   if (opcodes[op])
-    set_cstr(ev, "dns.op_code", opcodes[op]);
+    set_cstr(ev, F_OP_CODE, opcodes[op]);
   else {
     snprintf(buf, sizeof buf, "%u", op);
-    set_cstr(ev, "dns.op_code", buf);
+    set_cstr(ev, F_OP_CODE, buf);
   }
   if (nf) {
     flags[nf++] = ']';
-    soc_event_set_json(ev, "dns.header_flags", flags, nf);
+    soc_net_set_json(ev, &fields[F_HEADER_FLAGS], flags, nf);
   }
-  if (response) set_cstr(ev, "dns.response_code", rcode_name(fl & 0xf, buf, sizeof buf));
+  if (response) set_cstr(ev, F_RESPONSE_CODE, rcode_name(fl & 0xf, buf, sizeof buf));
   if (qd) {
-    set_cstr(ev, "dns.question.name", name);
-    set_cstr(ev, "dns.question.type", type_name(qtype, buf, sizeof buf));
-    set_cstr(ev, "dns.question.class", class_name(qclass, buf, sizeof buf));
+    set_cstr(ev, F_QUESTION_NAME, name);
+    set_cstr(ev, F_QUESTION_TYPE, type_name(qtype, buf, sizeof buf));
+    set_cstr(ev, F_QUESTION_CLASS, class_name(qclass, buf, sizeof buf));
   }
-  if (answers) set_json_obj(ev, "dns.answers", answers);
-  if (ips && fjson_object_array_length(ips)) set_json_obj(ev, "dns.resolved_ip", ips);
+  if (answers) set_json_obj(ev, F_ANSWERS, answers);
+  if (ips && fjson_object_array_length(ips)) set_json_obj(ev, F_RESOLVED_IP, ips);
   result = 0;
 out:
   if (answers) fjson_object_put(answers);

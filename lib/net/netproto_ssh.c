@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/hash.h"
 #include "soc/netproto.h"
 
 #define KEX_MAX (64 * 1024)
@@ -77,8 +78,7 @@ static void kexinit(soc_ssh *s, int dir, const uint8_t *p, size_t n) {
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned mdlen = 0;
   if (k > 0 && EVP_Digest(str, (size_t)k, md, &mdlen, EVP_md5(), NULL))
-    for (unsigned i = 0; i < mdlen && i < 16; i++)
-      snprintf(s->info.hassh[dir] + 2 * i, 3, "%02x", md[i]);
+    soc_hex(md, mdlen < 16 ? mdlen : 16, s->info.hassh[dir]);
   free(str);
   s->info.have_kex[dir] = 1;
   s->stats->ssh_kexinits++;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soc/hash.h"
 #include "soc/netproto.h"
 
 #define HS_MAX (32 * 1024)
@@ -84,7 +85,9 @@ static unsigned get16(rd *r) {
 
 /* Appends v to a JA3 list, after a '-' unless it is the list's first. */
 static void ja3_add(char *s, size_t *n, int first, unsigned v) {
-  if (*n < JA3_MAX - 16) *n += (size_t)snprintf(s + *n, JA3_MAX - *n, first ? "%u" : "-%u", v);
+  if (*n >= JA3_MAX - 16) return; /* room for '-', five digits and the NUL */
+  if (!first) s[(*n)++] = '-';
+  *n += soc_net_decimal(v, s + *n);
 }
 
 /* Appends the 16-bit values of list (its length in bytes first, lenbytes
@@ -106,7 +109,7 @@ static void md5_hex(const char *s, size_t n, char out[33]) {
   unsigned len = 0;
   out[0] = '\0';
   if (!EVP_Digest(s, n, md, &len, EVP_md5(), NULL)) return;
-  for (unsigned i = 0; i < len && i < 16; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+  soc_hex(md, len < 16 ? len : 16, out);
 }
 
 static void copy_text(char *dst, size_t cap, const uint8_t *p, size_t n) {

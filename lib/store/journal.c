@@ -167,7 +167,12 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   size_t hl = l->host ? strlen(l->host) : 0, pl = l->peer ? strlen(l->peer) : 0;
   if (hl > 255) hl = 255;
   if (pl > 255) pl = 255;
-  if (buf_reserve(&b->data, 7 * 10 + hl + pl + l->len) < 0) return -ENOMEM;
+  size_t need = 7 * 10 + hl + pl + l->len;
+  /* A new block's buffer takes a full block at once: doubling from 4 KiB
+   * copied everything it held at each step (pages not yet written are not
+   * resident), and the line that seals it usually fits too. */
+  if (!b->data.cap && need < j->o.block_bytes) need = j->o.block_bytes + need;
+  if (buf_reserve(&b->data, need) < 0) return -ENOMEM;
   if (b->meta.lines == 0) {
     b->meta.first_pos = l->pos;
     b->meta.first_ts = b->meta.last_ts = l->ts_ns;

@@ -2,7 +2,9 @@
  * Unit tests for netproto: a DNS response with compressed names and its
  * answers; a DNS pointer loop refused; HTTP pipelining, chunked and gzip
  * bodies handed to the body callback, a 100 Continue skipped; and the
- * JSON values these parsers set surviving soc_event_from_json.
+ * JSON values these parsers set surviving soc_event_from_json; names
+ * checked once setting what the same names set by name would, numbers
+ * written as "%lld" writes them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -163,11 +165,56 @@ static void http_body_bounded_and_open_txn_reported(void **state) {
   assert_int_equal(st.http_body_truncated, 1);
 }
 
+/* A name checked once sets what soc_event_set and soc_event_set_json set by
+ * name: an extra by its key, a known field's name (message) and a bad
+ * one as before. */
+static void names_checked_once(void **state) {
+  (void)state;
+  soc_net_name n[] = {{.name = "dns.question.name"}, {.name = "message"}, {.name = "a..b"}};
+  soc_net_names_init(n, 3);
+  assert_true(n[0].keyed);
+  assert_false(n[1].keyed);
+  assert_false(n[2].keyed);
+  soc_event *a = soc_event_new(), *b = soc_event_new();
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_int_equal(soc_net_set(a, &n[0], "x.example", 9),
+                   soc_event_set(b, n[0].name, "x.example", 9));
+  assert_int_equal(soc_net_set(a, &n[1], "/p?q", 4), soc_event_set(b, n[1].name, "/p?q", 4));
+  assert_int_equal(soc_net_set(a, &n[2], "v", 1), -EINVAL);
+  assert_int_equal(soc_net_set_num(a, &n[0], -7), soc_event_set_json(b, n[0].name, "-7", 2));
+  assert_string_equal(soc_net_get(a, &n[0]), "-7");
+  assert_string_equal(soc_net_get(a, &n[1]), "/p?q");
+  char ja[4096], jb[4096];
+  size_t la = 0, lb = 0;
+  soc_event_set_time(a, 0);
+  soc_event_set_time(b, 0);
+  assert_int_equal(soc_event_write_json(a, ja, sizeof ja, &la), 0);
+  assert_int_equal(soc_event_write_json(b, jb, sizeof jb, &lb), 0);
+  assert_memory_equal(ja, jb, la);
+  assert_int_equal(la, lb);
+  soc_event_free(a);
+  soc_event_free(b);
+}
+
+static void decimal_as_printf(void **state) {
+  (void)state;
+  const int64_t v[] = {0, 1, -1, 9, 10, 65535, 1234567890123, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    char text[21], want[32];
+    int n = snprintf(want, sizeof want, "%lld", (long long)v[i]);
+    assert_int_equal(soc_net_decimal(v[i], text), (size_t)n);
+    assert_string_equal(text, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dns_answers),
       cmocka_unit_test(http_pipelining_chunked_gzip),
       cmocka_unit_test(http_body_bounded_and_open_txn_reported),
+      cmocka_unit_test(names_checked_once),
+      cmocka_unit_test(decimal_as_printf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
