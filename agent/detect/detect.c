@@ -99,6 +99,9 @@ struct soc_detect {
    * reload rewrote them. */
   uint32_t rbucket[RECENT_BUCKETS];
   uint32_t rhnext[RECENT_KEYS], rprev[RECENT_KEYS], rnext[RECENT_KEYS];
+  /* each slot's key hash, beside the chain: a lookup past 2,048 keys reads no
+   * slot that is not the one it looks for, each a cache miss */
+  uint32_t rhash[RECENT_KEYS];
   uint32_t rhead, rtail;
   /* A block whose commit fails is looked at again, so the recent hits must
    * be as they were before it: each slot it touches is saved once (at most
@@ -170,8 +173,8 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   return 0;
 }
 
-static size_t recent_bucket(size_t rule, const char *key) {
-  return (size_t)soc_fnv1a(SOC_FNV1A_SEED ^ rule, key) & (RECENT_BUCKETS - 1);
+static uint32_t recent_hash(size_t rule, const char *key) {
+  return (uint32_t)soc_fnv1a(SOC_FNV1A_SEED ^ rule, key);
 }
 
 static void recent_unlink(soc_detect *d, uint32_t i) {
@@ -195,14 +198,15 @@ static void recent_front(soc_detect *d, uint32_t i) {
   d->rhead = i;
 }
 
-static void recent_hash_add(soc_detect *d, uint32_t i) {
-  size_t b = recent_bucket(d->recent[i].rule, d->recent[i].key);
+static void recent_hash_add(soc_detect *d, uint32_t i, uint32_t h) {
+  size_t b = h & (RECENT_BUCKETS - 1);
+  d->rhash[i] = h;
   d->rhnext[i] = d->rbucket[b];
   d->rbucket[b] = i;
 }
 
 static void recent_hash_remove(soc_detect *d, uint32_t i) {
-  uint32_t *p = &d->rbucket[recent_bucket(d->recent[i].rule, d->recent[i].key)];
+  uint32_t *p = &d->rbucket[d->rhash[i] & (RECENT_BUCKETS - 1)];
   while (*p != NIL && *p != i) p = &d->rhnext[*p];
   if (*p == i) *p = d->rhnext[i];
 }
@@ -224,7 +228,7 @@ static void recent_index(soc_detect *d) {
   d->rhead = d->rtail = NIL;
   for (uint32_t i = 0; i < RECENT_KEYS; i++) {
     order[i] = (recent_use){d->recent[i].used, i};
-    if (d->recent[i].rule) recent_hash_add(d, i);
+    if (d->recent[i].rule) recent_hash_add(d, i, recent_hash(d->recent[i].rule, d->recent[i].key));
   }
   qsort(order, RECENT_KEYS, sizeof *order, by_use);
   for (size_t i = 0; i < RECENT_KEYS; i++) recent_front(d, order[i].slot);
@@ -261,8 +265,10 @@ static void recent_settle(soc_detect *d, int keep) {
 static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *key, int create,
                                int *err) {
   size_t ri = soc_rule_index(rule) + 1;
-  uint32_t i = d->rbucket[recent_bucket(ri, key)];
-  while (i != NIL && (d->recent[i].rule != ri || strcmp(d->recent[i].key, key) != 0))
+  uint32_t h = recent_hash(ri, key);
+  uint32_t i = d->rbucket[h & (RECENT_BUCKETS - 1)];
+  while (i != NIL &&
+         (d->rhash[i] != h || d->recent[i].rule != ri || strcmp(d->recent[i].key, key) != 0))
     i = d->rhnext[i];
   if (i == NIL && !create) return NULL;
   if (i == NIL) i = d->rtail;
@@ -275,7 +281,7 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
     k->n = k->next = 0; /* the hits past n are never read */
     memcpy(k->key, key, len);
     k->key[len] = '\0';
-    recent_hash_add(d, i);
+    recent_hash_add(d, i, h);
   }
   k->used = ++d->clock;
   recent_unlink(d, i);
