@@ -69,13 +69,16 @@ typedef struct recent_hit {
 
 typedef struct recent_key {
   size_t rule; /* soc_rule_index + 1; 0: free slot */
-  char key[SOC_CORRELATE_KEY_MAX + 1];
   size_t n, next;
   uint64_t used;  /* for evicting the least recently used */
   uint64_t saved; /* the block (epoch) that saved it for undo */
-} recent_key;     /* its hits: a ring of RECENT_HITS in soc_detect.rhits (hit_of) */
+  /* last: an undo copy keeps the key up to its end, one cache line of a slot
+   * taken over (every hit past 2,048 keys) rather than nine */
+  char key[SOC_CORRELATE_KEY_MAX + 1];
+} recent_key; /* its hits: a ring of RECENT_HITS in soc_detect.rhits (hit_of) */
 
 #define HIT_HEAD offsetof(recent_hit, line)
+#define KEY_HEAD offsetof(recent_key, key)
 #define UNDO_MAX \
   (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key) + RECENT_HITS * sizeof(recent_hit)))
 
@@ -161,8 +164,9 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   size_t slot = (size_t)(k - d->recent);
   memcpy(p, &slot, sizeof slot);
   p += sizeof slot;
-  memcpy(p, k, sizeof *k);
-  p += sizeof *k;
+  size_t klen = strlen(k->key) + 1;
+  memcpy(p, k, KEY_HEAD + klen);
+  p += KEY_HEAD + klen;
   for (size_t i = 0; i < k->n; i++) {
     const recent_hit *h = hit_of(d, k, i);
     memcpy(p, h, HIT_HEAD + h->len);
@@ -242,8 +246,10 @@ static void recent_settle(soc_detect *d, int keep) {
     memcpy(&slot, d->undo + off, sizeof slot);
     off += sizeof slot;
     recent_key *k = &d->recent[slot];
-    memcpy(k, d->undo + off, sizeof *k);
-    off += sizeof *k;
+    memcpy(k, d->undo + off, KEY_HEAD);
+    size_t klen = strlen((const char *)d->undo + off + KEY_HEAD) + 1;
+    memcpy(k->key, d->undo + off + KEY_HEAD, klen);
+    off += KEY_HEAD + klen;
     for (size_t i = 0; i < k->n; i++) {
       recent_hit *h = hit_of(d, k, i);
       memcpy(h, d->undo + off, HIT_HEAD);
