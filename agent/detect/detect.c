@@ -69,13 +69,16 @@ typedef struct recent_hit {
 
 typedef struct recent_key {
   size_t rule; /* soc_rule_index + 1; 0: free slot */
-  char key[SOC_CORRELATE_KEY_MAX + 1];
   size_t n, next;
   uint64_t used;  /* for evicting the least recently used */
   uint64_t saved; /* the block (epoch) that saved it for undo */
-} recent_key;     /* its hits: a ring of RECENT_HITS in soc_detect.rhits (hit_of) */
+  /* last: an undo copy keeps the key up to its end, one cache line of a slot
+   * taken over (every hit past 2,048 keys) rather than nine */
+  char key[SOC_CORRELATE_KEY_MAX + 1];
+} recent_key; /* its hits: a ring of RECENT_HITS in soc_detect.rhits (hit_of) */
 
 #define HIT_HEAD offsetof(recent_hit, line)
+#define KEY_HEAD offsetof(recent_key, key)
 #define UNDO_MAX \
   (RECENT_KEYS * (sizeof(size_t) + sizeof(recent_key) + RECENT_HITS * sizeof(recent_hit)))
 
@@ -99,6 +102,9 @@ struct soc_detect {
    * reload rewrote them. */
   uint32_t rbucket[RECENT_BUCKETS];
   uint32_t rhnext[RECENT_KEYS], rprev[RECENT_KEYS], rnext[RECENT_KEYS];
+  /* each slot's key hash, beside the chain: a lookup past 2,048 keys reads no
+   * slot that is not the one it looks for, each a cache miss */
+  uint32_t rhash[RECENT_KEYS];
   uint32_t rhead, rtail;
   /* A block whose commit fails is looked at again, so the recent hits must
    * be as they were before it: each slot it touches is saved once (at most
@@ -158,8 +164,9 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   size_t slot = (size_t)(k - d->recent);
   memcpy(p, &slot, sizeof slot);
   p += sizeof slot;
-  memcpy(p, k, sizeof *k);
-  p += sizeof *k;
+  size_t klen = strlen(k->key) + 1;
+  memcpy(p, k, KEY_HEAD + klen);
+  p += KEY_HEAD + klen;
   for (size_t i = 0; i < k->n; i++) {
     const recent_hit *h = hit_of(d, k, i);
     memcpy(p, h, HIT_HEAD + h->len);
@@ -170,8 +177,8 @@ static int recent_touch(soc_detect *d, recent_key *k) {
   return 0;
 }
 
-static size_t recent_bucket(size_t rule, const char *key) {
-  return (size_t)soc_fnv1a(SOC_FNV1A_SEED ^ rule, key) & (RECENT_BUCKETS - 1);
+static uint32_t recent_hash(size_t rule, const char *key) {
+  return (uint32_t)soc_fnv1a(SOC_FNV1A_SEED ^ rule, key);
 }
 
 static void recent_unlink(soc_detect *d, uint32_t i) {
@@ -195,14 +202,15 @@ static void recent_front(soc_detect *d, uint32_t i) {
   d->rhead = i;
 }
 
-static void recent_hash_add(soc_detect *d, uint32_t i) {
-  size_t b = recent_bucket(d->recent[i].rule, d->recent[i].key);
+static void recent_hash_add(soc_detect *d, uint32_t i, uint32_t h) {
+  size_t b = h & (RECENT_BUCKETS - 1);
+  d->rhash[i] = h;
   d->rhnext[i] = d->rbucket[b];
   d->rbucket[b] = i;
 }
 
 static void recent_hash_remove(soc_detect *d, uint32_t i) {
-  uint32_t *p = &d->rbucket[recent_bucket(d->recent[i].rule, d->recent[i].key)];
+  uint32_t *p = &d->rbucket[d->rhash[i] & (RECENT_BUCKETS - 1)];
   while (*p != NIL && *p != i) p = &d->rhnext[*p];
   if (*p == i) *p = d->rhnext[i];
 }
@@ -224,7 +232,7 @@ static void recent_index(soc_detect *d) {
   d->rhead = d->rtail = NIL;
   for (uint32_t i = 0; i < RECENT_KEYS; i++) {
     order[i] = (recent_use){d->recent[i].used, i};
-    if (d->recent[i].rule) recent_hash_add(d, i);
+    if (d->recent[i].rule) recent_hash_add(d, i, recent_hash(d->recent[i].rule, d->recent[i].key));
   }
   qsort(order, RECENT_KEYS, sizeof *order, by_use);
   for (size_t i = 0; i < RECENT_KEYS; i++) recent_front(d, order[i].slot);
@@ -238,8 +246,10 @@ static void recent_settle(soc_detect *d, int keep) {
     memcpy(&slot, d->undo + off, sizeof slot);
     off += sizeof slot;
     recent_key *k = &d->recent[slot];
-    memcpy(k, d->undo + off, sizeof *k);
-    off += sizeof *k;
+    memcpy(k, d->undo + off, KEY_HEAD);
+    size_t klen = strlen((const char *)d->undo + off + KEY_HEAD) + 1;
+    memcpy(k->key, d->undo + off + KEY_HEAD, klen);
+    off += KEY_HEAD + klen;
     for (size_t i = 0; i < k->n; i++) {
       recent_hit *h = hit_of(d, k, i);
       memcpy(h, d->undo + off, HIT_HEAD);
@@ -261,8 +271,10 @@ static void recent_settle(soc_detect *d, int keep) {
 static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *key, int create,
                                int *err) {
   size_t ri = soc_rule_index(rule) + 1;
-  uint32_t i = d->rbucket[recent_bucket(ri, key)];
-  while (i != NIL && (d->recent[i].rule != ri || strcmp(d->recent[i].key, key) != 0))
+  uint32_t h = recent_hash(ri, key);
+  uint32_t i = d->rbucket[h & (RECENT_BUCKETS - 1)];
+  while (i != NIL &&
+         (d->rhash[i] != h || d->recent[i].rule != ri || strcmp(d->recent[i].key, key) != 0))
     i = d->rhnext[i];
   if (i == NIL && !create) return NULL;
   if (i == NIL) i = d->rtail;
@@ -275,7 +287,7 @@ static recent_key *recent_slot(soc_detect *d, const soc_rule *rule, const char *
     k->n = k->next = 0; /* the hits past n are never read */
     memcpy(k->key, key, len);
     k->key[len] = '\0';
-    recent_hash_add(d, i);
+    recent_hash_add(d, i, h);
   }
   k->used = ++d->clock;
   recent_unlink(d, i);

@@ -2,11 +2,14 @@
  * correlate — per (rule, key) state for counting, distinct values,
  * sequences and suppression.
  *
- * Each state is one heap block (the key is stored inline) on three lists:
- * a hash chain to find it, a least-recently-updated list to evict from when
- * max_keys is reached, and a dirty list so a dump visits only what changed.
- * All three are intrusive and doubly linked where removal needs it, so
- * feeding, evicting and dumping a change are O(1) whatever the key count.
+ * Each state is one heap block (the key is stored inline), found through an
+ * open-addressing table of (hash, state) pairs, and on two lists: a
+ * least-recently-updated list to evict from when max_keys is reached, and a
+ * dirty list so a dump visits only what changed. The table keeps each hash
+ * beside its pointer so a lookup reads only the state it finds: with 100,000
+ * keys every state is a cache miss, and a chain made each of its neighbours
+ * one more. Both lists are intrusive and doubly linked, so feeding, evicting
+ * and dumping a change are O(1) whatever the key count.
  *
  * A count rule keeps its newest `count` hit times sorted; it fires when the
  * oldest of them is within the window of the newest. That is exact for
@@ -26,7 +29,7 @@
  *
  * The hash table's own SipHash key is random per process: keys are
  * attacker-chosen text (source addresses, user names) and must not be able
- * to pile into one chain. Nothing observable depends on bucket order: dumps
+ * to pile into one run of the table. Nothing observable depends on bucket order: dumps
  * walk the LRU list, and eviction follows it.
  *
  * Blobs (dump/restore) are big-endian and self-describing, so a blob from a
@@ -122,7 +125,6 @@ typedef struct dv {
 
 typedef struct entry entry;
 struct entry {
-  entry *hnext;         /* hash chain */
   entry *prev, *next;   /* LRU list, head = most recently updated */
   entry *dprev, *dnext; /* dirty list */
   uint64_t hash;
@@ -148,11 +150,16 @@ typedef struct tomb {
   char *key;
 } tomb;
 
+typedef struct slot {
+  uint64_t hash;
+  entry *e; /* NULL: empty */
+} slot;
+
 struct soc_correlator {
   const soc_rules *rules;
   size_t max_keys;
-  entry **buckets;
-  size_t nbuckets; /* a power of two */
+  slot *slots;
+  size_t nslots; /* a power of two, at least twice nkeys */
   size_t nkeys;
   entry *head, *tail;
   entry *dirty;
@@ -253,10 +260,29 @@ static void add_tomb(soc_correlator *c, const entry *e) {
   c->ntombs++;
 }
 
+/* Takes e out of the table, moving back the later entries of its run that
+ * may stand where it stood (linear probing without tombstones). */
+static void table_remove(soc_correlator *c, const entry *e) {
+  size_t mask = c->nslots - 1, i = e->hash & mask;
+  while (c->slots[i].e != e) i = (i + 1) & mask;
+  for (size_t j = (i + 1) & mask; c->slots[j].e; j = (j + 1) & mask) {
+    size_t home = c->slots[j].hash & mask;
+    if (((j - home) & mask) >= ((j - i) & mask)) {
+      c->slots[i] = c->slots[j];
+      i = j;
+    }
+  }
+  c->slots[i] = (slot){0};
+}
+
+static void table_put(slot *slots, size_t nslots, uint64_t h, entry *e) {
+  size_t i = h & (nslots - 1);
+  while (slots[i].e) i = (i + 1) & (nslots - 1);
+  slots[i] = (slot){h, e};
+}
+
 static void entry_remove(soc_correlator *c, entry *e) {
-  entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-  while (*pp != e) pp = &(*pp)->hnext;
-  *pp = e->hnext;
+  table_remove(c, e);
   lru_unlink(c, e);
   clear_dirty(c, e);
   add_tomb(c, e);
@@ -264,26 +290,26 @@ static void entry_remove(soc_correlator *c, entry *e) {
   entry_free(e);
 }
 
-static int grow_buckets(soc_correlator *c) {
-  size_t nb = c->nbuckets * 2;
-  entry **b = calloc(nb, sizeof *b);
-  if (!b) return -ENOMEM;
-  for (size_t i = 0; i < c->nbuckets; i++)
-    for (entry *e = c->buckets[i], *next; e; e = next) {
-      next = e->hnext;
-      e->hnext = b[e->hash & (nb - 1)];
-      b[e->hash & (nb - 1)] = e;
-    }
-  free(c->buckets);
-  c->buckets = b;
-  c->nbuckets = nb;
+static int grow_table(soc_correlator *c) {
+  size_t n = c->nslots * 2;
+  slot *s = calloc(n, sizeof *s);
+  if (!s) return -ENOMEM;
+  for (size_t i = 0; i < c->nslots; i++)
+    if (c->slots[i].e) table_put(s, n, c->slots[i].hash, c->slots[i].e);
+  free(c->slots);
+  c->slots = s;
+  c->nslots = n;
   return 0;
 }
 
 static entry *find(const soc_correlator *c, uint32_t rule, const char *key, size_t len,
                    uint64_t h) {
-  for (entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
-    if (e->hash == h && e->rule == rule && e->keylen == len && !memcmp(e->key, key, len)) return e;
+  size_t mask = c->nslots - 1;
+  for (size_t i = h & mask; c->slots[i].e; i = (i + 1) & mask) {
+    const entry *e = c->slots[i].e;
+    if (c->slots[i].hash == h && e->rule == rule && e->keylen == len && !memcmp(e->key, key, len))
+      return c->slots[i].e;
+  }
   return NULL;
 }
 
@@ -300,7 +326,7 @@ static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t l
     entry_remove(c, c->tail);
     c->st.evicted++;
   }
-  if (c->nkeys >= c->nbuckets && grow_buckets(c) < 0) return -ENOMEM;
+  if ((c->nkeys + 1) * 2 > c->nslots && grow_table(c) < 0) return -ENOMEM;
   e = calloc(1, sizeof *e + len + 1);
   if (!e) return -ENOMEM;
   e->hash = h;
@@ -309,8 +335,7 @@ static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t l
   memcpy(e->key, key, len);
   e->key[len] = '\0';
   e->last_ns = e->fired_ns = e->after_ns = NONE;
-  e->hnext = c->buckets[h & (c->nbuckets - 1)];
-  c->buckets[h & (c->nbuckets - 1)] = e;
+  table_put(c->slots, c->nslots, h, e);
   lru_push(c, e);
   c->nkeys++;
   *out = e;
@@ -375,7 +400,7 @@ void soc_correlator_free(soc_correlator *c) {
   free(c->queue);
   for (size_t i = 0; i < c->ntombs; i++) free(c->tombs[i].key);
   free(c->tombs);
-  free(c->buckets);
+  free(c->slots);
   free(c);
 }
 
@@ -392,14 +417,14 @@ int soc_correlator_new(const soc_rules *rules, size_t max_keys, soc_correlator *
   c->rules = rules;
   c->max_keys = max_keys ? max_keys : SOC_CORRELATE_DEFAULT_KEYS;
   c->st.max_keys = c->max_keys;
-  c->nbuckets = 64;
-  c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+  c->nslots = 64;
+  c->slots = calloc(c->nslots, sizeof *c->slots);
   c->deps = calloc(n ? n : 1, sizeof *c->deps);
   c->ndeps = calloc(n ? n : 1, sizeof *c->ndeps);
   c->tombs = calloc(TOMBSTONES_MAX, sizeof *c->tombs);
   c->tdeps = calloc(n ? n : 1, sizeof *c->tdeps);
   c->ntdeps = calloc(n ? n : 1, sizeof *c->ntdeps);
-  if (!c->buckets || !c->deps || !c->ndeps || !c->tombs || !c->tdeps || !c->ntdeps) goto out;
+  if (!c->slots || !c->deps || !c->ndeps || !c->tombs || !c->tdeps || !c->ntdeps) goto out;
   seed_init(c->seed);
   c->next_close = INT64_MAX;
   for (size_t i = 0; i < n; i++) {
