@@ -21,6 +21,11 @@ report: { regime: tw-2026, warn_before: 15m, reporter_name: 王小明, reporter_
 evidence: { window_before: 30d, chunk_bytes: 4KiB }
 YAML
 cp "$SOC_TEST_DATA/logs/OpenSSH_2k.log" "$T/logs/"
+# The sample's last line has no newline: the file input takes it only after
+# flush_partial_after (5 s) of wall time, so under load it could land between
+# the pass that builds the bundle and the check that counts the host's lines.
+# Partial lines have their own tests; here the file is whole.
+printf '\n' >>"$T/logs/OpenSSH_2k.log"
 C=(-c "$T/agent.yaml")
 DB="$T/state/agent.db"
 
