@@ -199,6 +199,12 @@ typedef struct soc_event_key {
   uint32_t len;
   uint32_t rank; /* where the JSON writer puts it among the known fields */
 } soc_event_key;
+/* Writes v in decimal, as the JSON writer writes integer fields, and a NUL
+ * into buf, which needs room for the digits, a '-' and the NUL
+ * (SOC_EVENT_DECIMAL_MAX for any v); returns the length, as snprintf's
+ * "%lld" would. */
+#define SOC_EVENT_DECIMAL_MAX 21
+size_t soc_event_decimal(int64_t v, char *buf);
 /* Returns 0 and *k when name is one an extra may have, else -EINVAL. */
 int soc_event_key_of(const char *name, soc_event_key *k);
 /* soc_event_get(ev, name) for a name that soc_event_key_of accepted as k. */

@@ -52,10 +52,6 @@ int soc_net_set(soc_event *ev, const soc_net_name *n, const char *value, size_t 
 int soc_net_set_json(soc_event *ev, const soc_net_name *n, const char *json, size_t len);
 /* soc_event_set_json of v in decimal. */
 int soc_net_set_num(soc_event *ev, const soc_net_name *n, int64_t v);
-/* Writes v in decimal and a NUL into buf (room for the digits, a '-' and
- * the NUL: 21 bytes for any v); returns the length, as snprintf's "%lld"
- * would. */
-size_t soc_net_decimal(int64_t v, char *buf);
 /* soc_event_get for the name n. */
 const char *soc_net_get(const soc_event *ev, const soc_net_name *n);
 

@@ -1480,15 +1480,23 @@ static void put_string(jw *w, const char *s, size_t n) {
   w->p = p;
 }
 
-static void put_int(jw *w, int64_t v) {
-  char buf[24], *p = buf + sizeof buf;
+size_t soc_event_decimal(int64_t v, char *buf) {
+  char tmp[SOC_EVENT_DECIMAL_MAX], *p = tmp + sizeof tmp;
   uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  *--p = '\0';
   do {
     *--p = (char)('0' + u % 10);
     u /= 10;
   } while (u);
   if (v < 0) *--p = '-';
-  put_raw(w, p, (size_t)(buf + sizeof buf - p));
+  size_t len = (size_t)(tmp + sizeof tmp - 1 - p);
+  memcpy(buf, p, len + 1);
+  return len;
+}
+
+static void put_int(jw *w, int64_t v) {
+  char buf[SOC_EVENT_DECIMAL_MAX];
+  put_raw(w, buf, soc_event_decimal(v, buf));
 }
 
 /* Closes the objects of the last leaf that the next one does not share,

@@ -253,7 +253,7 @@ int soc_dns_to_event(const uint8_t *m, size_t len, soc_event *ev) {
       flags[nf++] = '"';
     }
   int response = (fl & 0x8000) != 0;
-  soc_net_decimal(id, buf); /* ECS: a keyword */
+  soc_event_decimal(id, buf); /* ECS: a keyword */
   set_cstr(ev, F_ID, buf);
   set_cstr(ev, F_TYPE, response ? "answer" : "query");
   static const char *const opcodes[16] = {"QUERY", "IQUERY", "STATUS", NULL, "NOTIFY", "UPDATE"};

@@ -22,21 +22,7 @@ const char *soc_net_get(const soc_event *ev, const soc_net_name *n) {
   return soc_event_get(ev, n->name);
 }
 
-size_t soc_net_decimal(int64_t v, char *buf) {
-  char tmp[20];
-  size_t n = 0, len = 0;
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) buf[len++] = '-';
-  while (n) buf[len++] = tmp[--n];
-  buf[len] = '\0';
-  return len;
-}
-
 int soc_net_set_num(soc_event *ev, const soc_net_name *n, int64_t v) {
-  char buf[21];
-  return soc_net_set_json(ev, n, buf, soc_net_decimal(v, buf));
+  char buf[SOC_EVENT_DECIMAL_MAX];
+  return soc_net_set_json(ev, n, buf, soc_event_decimal(v, buf));
 }

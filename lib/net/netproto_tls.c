@@ -87,7 +87,7 @@ static unsigned get16(rd *r) {
 static void ja3_add(char *s, size_t *n, int first, unsigned v) {
   if (*n >= JA3_MAX - 16) return; /* room for '-', five digits and the NUL */
   if (!first) s[(*n)++] = '-';
-  *n += soc_net_decimal(v, s + *n);
+  *n += soc_event_decimal(v, s + *n);
 }
 
 /* Appends the 16-bit values of list (its length in bytes first, lenbytes

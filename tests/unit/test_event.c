@@ -1106,6 +1106,17 @@ static void test_null_handling(void **state) {
   soc_event_free(ev);
 }
 
+static void decimal_as_printf(void **state) {
+  (void)state;
+  const int64_t v[] = {0, 1, -1, 9, 10, 65535, 1234567890123, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    char text[SOC_EVENT_DECIMAL_MAX], want[32];
+    int n = snprintf(want, sizeof want, "%lld", (long long)v[i]);
+    assert_int_equal(soc_event_decimal(v[i], text), (size_t)n);
+    assert_string_equal(text, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_id),
@@ -1131,6 +1142,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
+      cmocka_unit_test(decimal_as_printf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,24 +197,12 @@ static void names_checked_once(void **state) {
   soc_event_free(b);
 }
 
-static void decimal_as_printf(void **state) {
-  (void)state;
-  const int64_t v[] = {0, 1, -1, 9, 10, 65535, 1234567890123, INT64_MAX, INT64_MIN};
-  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-    char text[21], want[32];
-    int n = snprintf(want, sizeof want, "%lld", (long long)v[i]);
-    assert_int_equal(soc_net_decimal(v[i], text), (size_t)n);
-    assert_string_equal(text, want);
-  }
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dns_answers),
       cmocka_unit_test(http_pipelining_chunked_gzip),
       cmocka_unit_test(http_body_bounded_and_open_txn_reported),
       cmocka_unit_test(names_checked_once),
-      cmocka_unit_test(decimal_as_printf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
