@@ -110,5 +110,8 @@ soc_decode_result soc_decode_transport(soc_packet *pkt, const uint8_t *data, siz
 
 /* The address as text: "192.0.2.1" or "2001:db8::1". buf holds >= 46 bytes. */
 void soc_packet_addr_str(const soc_packet *pkt, int dst, char *buf, size_t buflen);
+/* The address addr of IP version 4 or 6 as inet_ntop writes it, into
+ * buf[0..buflen); "" when it does not fit. */
+void soc_ip_addr_str(int version, const uint8_t *addr, char *buf, size_t buflen);
 
 #endif

@@ -757,9 +757,33 @@ int soc_event_set_id(soc_event *ev, const char *id) {
 
 const char *soc_event_get_id(const soc_event *ev) { return ev && ev->id[0] ? ev->id : NULL; }
 
+/* Whether v[0..len) is dotted-quad IPv4 exactly as inet_pton takes it:
+ * four decimal parts of at most 255, no leading zero. Most addresses set
+ * are of this form (the netmon sets two per event); inet_pton needs a
+ * NUL-terminated copy and costs ten times as much. */
+static int is_ipv4(const char *v, size_t len) {
+  unsigned part = 0, digits = 0, dots = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned d = (unsigned)(unsigned char)v[i] - '0';
+    if (d <= 9) {
+      if (digits && !part) return 0; /* a leading zero */
+      part = part * 10 + d;
+      if (part > 255) return 0;
+      digits++;
+    } else if (v[i] == '.' && digits && dots < 3) {
+      dots++;
+      part = digits = 0;
+    } else {
+      return 0;
+    }
+  }
+  return dots == 3 && digits;
+}
+
 static int is_ip(const char *v, size_t len) {
   char buf[INET6_ADDRSTRLEN];
   uint8_t addr[16];
+  if (v && is_ipv4(v, len)) return 1;
   if (!v || !len || len >= sizeof buf || memchr(v, '\0', len)) return 0;
   memcpy(buf, v, len);
   buf[len] = '\0';

@@ -12,7 +12,6 @@
  */
 #include "soc/flow.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -237,8 +236,5 @@ int soc_flow_community_id(const soc_flow *f, char *buf, size_t buflen) {
 }
 
 void soc_flow_addr_str(const soc_flow *f, int side, char *buf, size_t buflen) {
-  if (!inet_ntop(f->version == 6 ? AF_INET6 : AF_INET, f->addr[side ? 1 : 0], buf,
-                 (socklen_t)buflen) &&
-      buflen)
-    buf[0] = '\0';
+  soc_ip_addr_str(f->version, f->addr[side ? 1 : 0], buf, buflen);
 }

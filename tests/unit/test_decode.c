@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "soc/decode.h"
@@ -134,12 +135,35 @@ static void linux_sll_and_other_links(void **state) {
   assert_string_equal(soc_decode_result_name(SOC_DECODE_BAD_TCP), "bad_tcp");
 }
 
+/* soc_ip_addr_str writes IPv4 by hand: the same text as inet_ntop for
+ * every octet value in every place, and a buffer too small for it. */
+static void addr_text_as_inet_ntop(void **state) {
+  (void)state;
+  char a[64], b[64];
+  for (int place = 0; place < 4; place++)
+    for (unsigned v = 0; v < 256; v++) {
+      uint8_t ip[4] = {10, 200, 3, 99};
+      ip[place] = (uint8_t)v;
+      soc_ip_addr_str(4, ip, a, sizeof a);
+      assert_non_null(inet_ntop(AF_INET, ip, b, sizeof b));
+      assert_string_equal(a, b);
+    }
+  uint8_t big[4] = {255, 255, 255, 255}, v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+  soc_ip_addr_str(4, big, a, 16);
+  assert_string_equal(a, "255.255.255.255");
+  soc_ip_addr_str(4, big, a, 15);
+  assert_string_equal(a, "");
+  soc_ip_addr_str(6, v6, a, sizeof a);
+  assert_string_equal(a, "2001:db8::1");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(ethernet_qinq_ipv4_tcp),
       cmocka_unit_test(every_cut_is_safe),
       cmocka_unit_test(ipv6_extension_headers_and_fragment),
       cmocka_unit_test(linux_sll_and_other_links),
+      cmocka_unit_test(addr_text_as_inet_ntop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

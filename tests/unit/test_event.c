@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <libfastjson/json.h>
 
@@ -1117,6 +1118,44 @@ static void decimal_as_printf(void **state) {
   }
 }
 
+/* An IP field takes what inet_pton takes: dotted quads are checked by
+ * hand first, so every short string of digits, dots and a few others is
+ * compared with inet_pton's answer, as are some made to be near misses. */
+static void ip_fields_as_inet_pton(void **state) {
+  soc_event *ev = *state;
+  static const char alphabet[] = "0123456789..:af x";
+  static const char *const edges[] = {
+      "0.0.0.0",         "255.255.255.255", "256.1.1.1",       "1.2.3.04",
+      "01.2.3.4",        "1.2.3",           "1.2.3.4.",        ".1.2.3.4",
+      "1..2.3",          "1.2.3.4.5",       "1.2.3.255",       "1.2.3.2555",
+      "00.1.2.3",        "1.2.3.0",         "10.0.0.10",       "::1",
+      "::ffff:1.2.3.4",  "1.2.3.4 ",        "199.199.199.199", "1.2.3.-1",
+      "100.200.250.251",
+  };
+  char v[20];
+  uint8_t addr[16];
+  uint32_t r = 12345;
+  for (size_t i = 0; i < sizeof edges / sizeof *edges + 200000; i++) {
+    size_t len;
+    if (i < sizeof edges / sizeof *edges) {
+      len = strlen(edges[i]);
+      memcpy(v, edges[i], len + 1);
+    } else {
+      r = r * 1103515245 + 12345;
+      len = 1 + (r >> 16) % 16;
+      for (size_t j = 0; j < len; j++) {
+        r = r * 1103515245 + 12345;
+        /* mostly digits and dots, so that many are near a dotted quad */
+        v[j] = alphabet[(r >> 16) % ((r >> 8) % 4 ? 12 : sizeof alphabet - 1)];
+      }
+      v[len] = '\0';
+    }
+    int want = inet_pton(AF_INET, v, addr) == 1 || inet_pton(AF_INET6, v, addr) == 1;
+    soc_event_reset(ev);
+    assert_int_equal(soc_event_set_str(ev, SOC_ECS_SOURCE_IP, v, len) == 0, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_id),
@@ -1143,6 +1182,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
       cmocka_unit_test(decimal_as_printf),
+      cmocka_unit_test_setup_teardown(ip_fields_as_inet_pton, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
