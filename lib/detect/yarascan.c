@@ -59,6 +59,8 @@ struct soc_yara_engine {
   atomic_llong scans, matches, timeouts, errors, bytes;
 };
 
+#define SOC_YARA_VARIABLES 5 /* filename, filepath, extension, filetype, owner */
+
 struct soc_yara_scanner {
   soc_yara_engine *e;
   YR_SCANNER *yr;
@@ -66,6 +68,11 @@ struct soc_yara_scanner {
   void *arg;
   int stopped; /* the callback's non-zero answer */
   int nmatches;
+  /* The external variables as last defined (owned copies; NULL: not
+   * known): libyara copies a value and looks its name up at every
+   * definition, about 400 instructions each, and most of them (file type,
+   * owner, extension) repeat from one object to the next. */
+  char *defined[SOC_YARA_VARIABLES];
   soc_yara_string strings[SOC_YARA_STRINGS_MAX];
   soc_yara_kv meta[SOC_YARA_META_MAX];
   char meta_num[SOC_YARA_META_MAX][24];
@@ -248,6 +255,7 @@ int soc_yarascan_scanner_new(soc_yara_engine *e, soc_yara_scanner **out) {
 void soc_yarascan_scanner_free(soc_yara_scanner *s) {
   if (!s) return;
   yr_scanner_destroy(s->yr);
+  for (size_t i = 0; i < SOC_YARA_VARIABLES; i++) free(s->defined[i]);
   free(s);
 }
 
@@ -315,15 +323,22 @@ int soc_yarascan_buffer(soc_yara_scanner *s, const void *data, size_t len,
                         const soc_yara_meta *meta, soc_yara_match_cb cb, void *arg) {
   static const soc_yara_meta none = {0};
   const soc_yara_meta *m = meta ? meta : &none;
-  const char *const names[] = {"filename", "filepath", "extension", "filetype", "owner"};
-  const char *const values[] = {m->filename, m->filepath, m->extension, m->filetype, m->owner};
+  const char *const names[SOC_YARA_VARIABLES] = {"filename", "filepath", "extension", "filetype",
+                                                 "owner"};
+  const char *const values[SOC_YARA_VARIABLES] = {m->filename, m->filepath, m->extension,
+                                                  m->filetype, m->owner};
   soc_yara_engine *e = s->e;
-  for (size_t i = 0; i < 5; i++)
-    if (yr_scanner_define_string_variable(s->yr, names[i], values[i] ? values[i] : "") !=
-        ERROR_SUCCESS) {
+  for (size_t i = 0; i < SOC_YARA_VARIABLES; i++) {
+    const char *v = values[i] ? values[i] : "";
+    if (s->defined[i] && !strcmp(s->defined[i], v)) continue;
+    free(s->defined[i]);
+    s->defined[i] = NULL;
+    if (yr_scanner_define_string_variable(s->yr, names[i], v) != ERROR_SUCCESS) {
       atomic_fetch_add(&e->errors, 1);
       return -ENOMEM;
     }
+    s->defined[i] = strdup(v); /* NULL: defined again next time */
+  }
   s->cb = cb;
   s->arg = arg;
   s->stopped = 0;

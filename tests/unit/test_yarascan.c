@@ -294,11 +294,26 @@ static void externals_and_strings(void **state) {
   assert_int_equal(sn.strings_total, 40);
   assert_int_equal(sn.first_offset, 10);
   assert_string_equal(sn.first_id, "$x");
+  /* a variable defined only when it changes: back to http-body, twice,
+   * then in a buffer of its own with the same text */
+  for (int i = 0; i < 2; i++) {
+    memset(&sn, 0, sizeof sn);
+    assert_int_equal(soc_yarascan_buffer(s, buf, sizeof buf, &meta, collect, &sn), 2);
+    assert_true(fired(&sn, "typed"));
+  }
+  char kind[16] = "http-body";
+  meta.filetype = kind;
+  memset(&sn, 0, sizeof sn);
+  assert_int_equal(soc_yarascan_buffer(s, buf, sizeof buf, &meta, collect, &sn), 2);
+  memcpy(kind, "stream", 7);
+  memset(&sn, 0, sizeof sn);
+  assert_int_equal(soc_yarascan_buffer(s, buf, sizeof buf, &meta, collect, &sn), 1);
+  assert_false(fired(&sn, "typed"));
 
   soc_yara_counters c;
   soc_yarascan_counters(e, &c);
-  assert_int_equal(c.scans, 4);
-  assert_int_equal(c.matches, 4);
+  assert_int_equal(c.scans, 8);
+  assert_int_equal(c.matches, 11);
   soc_yarascan_scanner_free(s);
   soc_yarascan_engine_free(e);
 }
