@@ -13,6 +13,10 @@
 
 /* out receives 32 bytes. Returns 0, or -EIO if libcrypto fails. */
 int soc_sha256(const void *data, size_t len, uint8_t out[SOC_SHA256_LEN]);
+/* SHA-1, for formats that name it (the Community ID); out receives 20
+ * bytes. Returns as soc_sha256. */
+#define SOC_SHA1_LEN 20
+int soc_sha1(const void *data, size_t len, uint8_t out[SOC_SHA1_LEN]);
 /* Lower-case hex of n bytes into out, which must hold 2*n+1 bytes. */
 void soc_hex(const uint8_t *bytes, size_t n, char *out);
 

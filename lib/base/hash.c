@@ -30,13 +30,29 @@ static const EVP_MD *sha256(void) {
   return sha256_md;
 }
 
-int soc_sha256(const void *data, size_t len, uint8_t out[SOC_SHA256_LEN]) {
-  const EVP_MD *md = sha256();
+/* SHA-1 for the flows' Community IDs, one per flow: EVP_sha1()'s implicit
+ * fetch cost twice the digest. */
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void sha1_fetch(void) { sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL); }
+
+/* data[0..len) digested by md into out, which takes want bytes. */
+static int one_shot(const EVP_MD *md, const void *data, size_t len, uint8_t *out, unsigned want) {
   unsigned int n = 0;
   if (!out || (!data && len)) return -EINVAL;
   if (!md) return -EIO;
-  if (EVP_Digest(data ? data : "", len, out, &n, md, NULL) != 1 || n != SOC_SHA256_LEN) return -EIO;
+  if (EVP_Digest(data ? data : "", len, out, &n, md, NULL) != 1 || n != want) return -EIO;
   return 0;
+}
+
+int soc_sha256(const void *data, size_t len, uint8_t out[SOC_SHA256_LEN]) {
+  return one_shot(sha256(), data, len, out, SOC_SHA256_LEN);
+}
+
+int soc_sha1(const void *data, size_t len, uint8_t out[SOC_SHA1_LEN]) {
+  pthread_once(&sha1_once, sha1_fetch);
+  return one_shot(sha1_md, data, len, out, SOC_SHA1_LEN);
 }
 
 void soc_hex(const uint8_t *bytes, size_t n, char *out) {

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "soc/hash.h"
+
 typedef struct flist {
   soc_flow *head, *tail;
 } flist;
@@ -214,8 +216,7 @@ int soc_flow_community_id(const soc_flow *f, char *buf, size_t buflen) {
     return -ENOTSUP;
   if (buflen < 32) return -ENOSPC;
   size_t alen = f->version == 6 ? 16 : 4, n = 0;
-  uint8_t in[2 + 32 + 2 + 4], md[EVP_MAX_MD_SIZE];
-  unsigned mdlen = 0;
+  uint8_t in[2 + 32 + 2 + 4], md[SOC_SHA1_LEN];
   int s = addr_cmp(f->version, f->addr[0], f->port[0], f->addr[1], f->port[1]) <= 0 ? 0 : 1;
   in[n++] = 0; /* seed, big-endian */
   in[n++] = 0;
@@ -229,9 +230,9 @@ int soc_flow_community_id(const soc_flow *f, char *buf, size_t buflen) {
   in[n++] = (uint8_t)f->port[s];
   in[n++] = (uint8_t)(f->port[!s] >> 8);
   in[n++] = (uint8_t)f->port[!s];
-  if (!EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL)) return -EIO;
+  if (soc_sha1(in, n, md) < 0) return -EIO;
   memcpy(buf, "1:", 2);
-  EVP_EncodeBlock((unsigned char *)buf + 2, md, (int)mdlen);
+  EVP_EncodeBlock((unsigned char *)buf + 2, md, SOC_SHA1_LEN);
   return 0;
 }
 
