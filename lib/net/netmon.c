@@ -73,6 +73,8 @@ struct soc_netmon {
   soc_flowtab *flows;
   soc_tcpreasm *reasm;
   soc_event *ev;
+  soc_event *flow_ev;  /* the fields of flow flow_ev_id's events, for a copy */
+  uint64_t flow_ev_id; /* 0: none */
   soc_netproto_stats proto;
   int64_t decode[SOC_DECODE_COUNT];
   int64_t packets, bytes, snapped, events, no_memory;
@@ -183,18 +185,12 @@ static const flow_text *text_of(soc_netmon *nm, const soc_flow *f) {
   return t;
 }
 
-static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const char *dataset,
-                        const char *action, const char *type) {
-  soc_event *ev = nm->ev;
+/* The fields that every event of flow f has, onto ev. */
+static void flow_fields(soc_netmon *nm, const soc_flow *f, soc_event *ev) {
   const flow_text *ft = text_of(nm, f);
   char buf[40];
-  soc_event_reset(ev);
-  soc_event_set_time(ev, ts);
   soc_event_set_str(ev, SOC_ECS_EVENT_KIND, "event", 5);
   soc_event_set_str(ev, SOC_ECS_EVENT_CATEGORY, "network", 7);
-  soc_event_set_str(ev, SOC_ECS_EVENT_TYPE, type, strlen(type));
-  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
-  soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, dataset, strlen(dataset));
   soc_event_set_str(ev, SOC_ECS_EVENT_MODULE, "network", 7);
   const char *t = transport_name(f->proto, buf, sizeof buf);
   soc_event_set_str(ev, SOC_ECS_NETWORK_TRANSPORT, t, strlen(t));
@@ -206,6 +202,27 @@ static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const cha
     soc_event_set_int(ev, SOC_ECS_DESTINATION_PORT, f->port[1]);
   }
   if (ft->cid[0]) soc_event_set_str(ev, SOC_ECS_NETWORK_COMMUNITY_ID, ft->cid, strlen(ft->cid));
+}
+
+/* A new event of flow f. Its flow's fields are set once per flow, on
+ * flow_ev, and copied from there (soc_event_copy skips the checks that
+ * setting them anew repeats): a flow's events mostly come together. */
+static soc_event *begin(soc_netmon *nm, const soc_flow *f, int64_t ts, const char *dataset,
+                        const char *action, const char *type) {
+  soc_event *ev = nm->ev;
+  if (f->id && nm->flow_ev_id != f->id) {
+    soc_event_reset(nm->flow_ev);
+    flow_fields(nm, f, nm->flow_ev);
+    nm->flow_ev_id = f->id;
+  }
+  if (!f->id || soc_event_copy(ev, nm->flow_ev) < 0) {
+    soc_event_reset(ev);
+    flow_fields(nm, f, ev);
+  }
+  soc_event_set_time(ev, ts);
+  soc_event_set_str(ev, SOC_ECS_EVENT_TYPE, type, strlen(type));
+  soc_event_set_str(ev, SOC_ECS_EVENT_ACTION, action, strlen(action));
+  soc_event_set_str(ev, SOC_ECS_EVENT_DATASET, dataset, strlen(dataset));
   return ev;
 }
 
@@ -545,7 +562,8 @@ soc_netmon *soc_netmon_new(const soc_netmon_opts *opts) {
   nm->o = *opts;
   if (!(nm->frag = soc_ipfrag_new(&opts->frag)) ||
       !(nm->flows = soc_flowtab_new(&opts->flow, on_flow_end, nm)) ||
-      !(nm->reasm = soc_tcpreasm_new(&opts->tcp)) || !(nm->ev = soc_event_new())) {
+      !(nm->reasm = soc_tcpreasm_new(&opts->tcp)) || !(nm->ev = soc_event_new()) ||
+      !(nm->flow_ev = soc_event_new())) {
     soc_netmon_free(nm);
     return NULL;
   }
@@ -558,6 +576,7 @@ void soc_netmon_free(soc_netmon *nm) {
   soc_tcpreasm_free(nm->reasm);
   soc_ipfrag_free(nm->frag);
   soc_event_free(nm->ev);
+  soc_event_free(nm->flow_ev);
   free(nm);
 }
 
