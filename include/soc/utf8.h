@@ -22,6 +22,31 @@
 #define SOC_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* p[0..n), n < 8, as the low-addressed bytes of a word whose other bytes
+ * are pad's: for the word-at-a-time scans here and in the JSON writer,
+ * without a call to memcpy for a length that is not a constant (most
+ * values are this short, and the call cost more than the bytes). */
+static inline uint64_t soc_load_short(const void *p, size_t n, uint64_t pad) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint8_t *b = p;
+  uint64_t v = 0, low = (UINT64_C(1) << (8 * n)) - 1;
+  if (n >= 4) { /* two loads that overlap */
+    uint32_t lo, hi;
+    memcpy(&lo, b, sizeof lo);
+    memcpy(&hi, b + n - 4, sizeof hi);
+    v = (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+  } else {
+    for (size_t k = 0; k < n; k++) v |= (uint64_t)b[k] << (8 * k);
+  }
+  return v | (pad & ~low);
+#else
+  if (n) memcpy(&pad, p, n);
+  return pad;
+#endif
+}
 
 /* Worst-case size of a repaired copy of n input bytes, without the NUL
  * terminator: every byte may become one 3-byte U+FFFD. */

@@ -92,7 +92,7 @@ int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
   uint64_t w = ONES * 'a';
   size_t i = 0;
   if (n < 8) {
-    if (n) memcpy(&w, p, n);
+    w = soc_load_short(p, n, w);
     memcpy(dst, &w, sizeof w);
     return !word_not_ascii(w);
   }

@@ -169,6 +169,7 @@ struct text {
 
 struct extra {
   struct text value;
+  uint64_t head; /* key's first 8 bytes, see name_head */
   uint32_t hash; /* of key, see hash_step */
   uint32_t keylen;
   uint32_t rank; /* how many known leaves sort before key: where the writer puts it */
@@ -227,9 +228,10 @@ struct name_slot {
 #define LEAF_DEPTH_MAX 6
 
 struct leaf_key {
-  char text[LEAF_KEY_MAX];
+  char text[LEAF_KEY_MAX + 16]; /* 16 to spare: copied 16 bytes at a time */
   uint32_t len, depth;
   uint32_t off[LEAF_DEPTH_MAX + 1];
+  uint8_t dots[LEAF_DEPTH_MAX]; /* where the name's dots are */
 };
 
 static struct name_slot names[NAMES_SLOTS];
@@ -288,17 +290,11 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen) {
 }
 
 /* How many objects the paths of two dotted names share: the dots in their
- * common prefix. */
-static size_t shared_objects(const char *a, size_t alen, const char *b, size_t blen,
-                             size_t *start /* OUT: where b's first unshared segment begins */) {
-  size_t shared = 0, i, m = alen < blen ? alen : blen;
-  *start = 0;
-  for (i = 0; i < m && a[i] == b[i]; i++) {
-    if (b[i] == '.') {
-      shared++;
-      *start = i + 1;
-    }
-  }
+ * common prefix. For the table of known leaves; the writer knows the dots
+ * of the last leaf it wrote (shared_with_last). */
+static size_t shared_objects(const char *a, size_t alen, const char *b, size_t blen) {
+  size_t shared = 0, m = alen < blen ? alen : blen;
+  for (size_t i = 0; i < m && a[i] == b[i]; i++) shared += b[i] == '.';
   return shared;
 }
 
@@ -313,6 +309,7 @@ static void leaf_key_build(struct leaf_key *k, const char *name) {
      * mistake in the table, caught by the first event any test makes. */
     if (depth > LEAF_DEPTH_MAX || n + len + 4 > LEAF_KEY_MAX) abort();
     k->off[depth] = (uint32_t)n;
+    if (depth) k->dots[depth - 1] = (uint8_t)(seg - 1 - name);
     k->text[n++] = '"';
     memcpy(k->text + n, seg, len);
     n += len;
@@ -360,9 +357,8 @@ static void names_build(void) {
   for (int i = 0; i < L_COUNT; i++) {
     leaf_rank[leaf_order[i]] = (uint8_t)i;
     for (int j = 0; j < L_COUNT; j++) {
-      size_t start;
       leaf_shared[i][j] =
-          (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j], &start);
+          (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j]);
     }
   }
   known_json_max += 16; /* the outer braces */
@@ -855,6 +851,28 @@ static const struct extra *extra_find(const soc_event *ev, const char *name, con
   return NULL;
 }
 
+/* A name's first 8 bytes (zeros past its end) as a number that orders as
+ * the bytes do: two names whose heads differ compare as their heads, and
+ * most names differ within 8 bytes, so most of set_extra's comparisons
+ * need no call to memcmp. */
+static uint64_t name_head(const char *name, size_t len) {
+  uint64_t x;
+  if (len >= 8)
+    memcpy(&x, name, sizeof x);
+  else
+    x = soc_load_short(name, len, 0);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+/* Byte order of an extra's key and name (head: name_head of it). */
+static int extra_cmp(const struct extra *x, const char *name, size_t len, uint64_t head) {
+  if (x->head != head) return x->head < head ? -1 : 1;
+  return name_cmp(x->key, x->keylen, name, len);
+}
+
 /* Whether a and b (a shorter) cannot both be leaves: a is b up to a dot. */
 static int is_object_of(const char *a, size_t alen, const char *b, size_t blen) {
   return alen < blen && b[alen] == '.' && !memcmp(a, b, alen);
@@ -878,10 +896,11 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   int result = -EINVAL;
   struct extra *slot = NULL;
   size_t at = ev->nextras;
+  uint64_t head = name_head(name, n->len);
   for (size_t i = 0; i < ev->nextras; i++) {
     struct extra *x = &ev->extras[i];
     if (x->keylen == n->len) {
-      if (x->hash == n->hash && !memcmp(x->key, name, n->len)) slot = x;
+      if (x->hash == n->hash && x->head == head && !memcmp(x->key, name, n->len)) slot = x;
     } else if (is_object_of(x->key, x->keylen, name, n->len) ||
                is_object_of(name, n->len, x->key, x->keylen)) {
       goto out;
@@ -913,13 +932,13 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   memcpy(slot->key, name, n->len + 1);
   slot->keylen = (uint32_t)n->len;
   slot->hash = n->hash;
+  slot->head = head;
   slot->rank = n->rank != RANK_UNKNOWN ? n->rank : rank_among_leaves(name, n->len);
   slot->json = json;
   /* Keep order[] sorted, for the writer. */
   size_t pos = ev->nextras;
   for (; pos > 0; pos--) {
-    const struct extra *prev = &ev->extras[ev->order[pos - 1]];
-    if (name_cmp(prev->key, prev->keylen, name, n->len) < 0) break;
+    if (extra_cmp(&ev->extras[ev->order[pos - 1]], name, n->len, head) < 0) break;
     ev->order[pos] = ev->order[pos - 1];
   }
   ev->order[pos] = (uint8_t)at;
@@ -1281,6 +1300,7 @@ int soc_event_copy(soc_event *dst, const soc_event *src) {
     x->keylen = y->keylen;
     x->hash = y->hash;
     x->rank = y->rank;
+    x->head = y->head;
     x->json = y->json;
   }
   for (size_t i = 0; i < src->nsd; i++) {
@@ -1323,6 +1343,7 @@ typedef struct {
   int known;     /* the last leaf, when it was a known one; else -1 */
   const char *path;
   size_t pathlen, depth;
+  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where path's dots are: depth of them */
 } jw;
 
 /* Whether n more bytes fit. After a "no" the end is moved to where the
@@ -1375,10 +1396,7 @@ static int word_needs_escape(uint64_t x) {
 static int needs_escape(const char *s, size_t n) {
   uint64_t x = ONES * 'a';
   size_t i = 0;
-  if (n < 8) {
-    if (n) memcpy(&x, s, n);
-    return word_needs_escape(x);
-  }
+  if (n < 8) return word_needs_escape(soc_load_short(s, n, x));
   for (; n - i > 8; i += 8) {
     memcpy(&x, s + i, sizeof x);
     if (word_needs_escape(x)) return 1;
@@ -1440,7 +1458,7 @@ static int copy_plain(char *p, const char *s, size_t n) {
   }
 #endif
   if (n < 8) {
-    if (n) memcpy(&x, s, n);
+    x = soc_load_short(s, n, x);
     memcpy(p, &x, sizeof x);
     return word_needs_escape(x);
   }
@@ -1504,17 +1522,29 @@ static void put_string(jw *w, const char *s, size_t n) {
   w->p = p;
 }
 
+/* Written in place, two digits a step: the JSON writer and the netmon
+ * write numbers on every event (ports, sizes, counts). */
 size_t soc_event_decimal(int64_t v, char *buf) {
-  char tmp[SOC_EVENT_DECIMAL_MAX], *p = tmp + sizeof tmp;
-  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  *--p = '\0';
-  do {
-    *--p = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) *--p = '-';
-  size_t len = (size_t)(tmp + sizeof tmp - 1 - p);
-  memcpy(buf, p, len + 1);
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, t = u;
+  size_t len = v < 0, digits = 1;
+  while (t >= 10) {
+    t /= 10;
+    digits++;
+  }
+  if (v < 0) buf[0] = '-';
+  len += digits;
+  char *p = buf + len;
+  *p = '\0';
+  for (; u >= 100; u /= 100) {
+    p -= 2;
+    memcpy(p, digit_pairs + 2 * (u % 100), 2);
+  }
+  if (u >= 10) {
+    p -= 2;
+    memcpy(p, digit_pairs + 2 * u, 2);
+  } else {
+    *--p = (char)('0' + u);
+  }
   return len;
 }
 
@@ -1534,20 +1564,52 @@ static char *close_to(jw *w, char *p, size_t shared) {
   return p;
 }
 
+/* How many of the last leaf's objects name, of len bytes, shares: those
+ * whose dot lies within the bytes the two names have in common. Compared
+ * a word at a time, and the dots are known already. */
+static inline size_t shared_with_last(const jw *w, const char *name, size_t len) {
+  size_t m = w->pathlen < len ? w->pathlen : len, i = 0, shared = 0;
+  for (;;) {
+    uint64_t x, y;
+    if (m - i < 8) {
+      while (i < m && w->path[i] == name[i]) i++;
+      break;
+    }
+    memcpy(&x, w->path + i, sizeof x);
+    memcpy(&y, name + i, sizeof y);
+    if (x != y) { /* the first byte that differs */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      i += (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+      i += (size_t)__builtin_clzll(x ^ y) / 8;
+#endif
+      break;
+    }
+    i += 8;
+  }
+  while (shared < w->depth && w->dots[shared] < i) shared++;
+  return shared;
+}
+
 /* A known leaf's key, with the objects on its path: from the table. */
 static void put_known_key(jw *w, int leaf) {
   const struct leaf_key *k = &leaf_keys[leaf];
-  size_t shared = 0, start = 0, from;
+  size_t shared = 0, from;
   if (w->known >= 0)
     shared = leaf_shared[w->known][leaf];
   else if (w->path)
-    shared = shared_objects(w->path, w->pathlen, leaf_name(leaf), leaf_len[leaf], &start);
+    shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]);
   from = k->off[shared];
   if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return;
   w->p = close_to(w, w->p, shared);
-  memcpy(w->p, k->text + from, k->len - from);
-  w->p += k->len - from;
+  size_t n = k->len - from;
+  if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
+    for (size_t i = 0; i < n; i += 16) memcpy(w->p + i, k->text + from + i, 16);
+  else
+    memcpy(w->p, k->text + from, n);
+  w->p += n;
   w->depth = k->depth;
+  memcpy(w->dots, k->dots, sizeof k->dots);
   w->known = leaf;
   w->path = leaf_name(leaf);
   w->pathlen = leaf_len[leaf];
@@ -1556,7 +1618,8 @@ static void put_known_key(jw *w, int leaf) {
 /* An extra's key, with the objects on its path. Names come in byte order,
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
-  size_t start = 0, shared = w->path ? shared_objects(w->path, w->pathlen, name, len, &start) : 0;
+  size_t shared = w->path ? shared_with_last(w, name, len) : 0;
+  size_t start = shared ? (size_t)w->dots[shared - 1] + 1 : 0;
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
    * all but the last, which takes the place of its dot. There are at most
    * len - start + 1 of them; counted only when that bound does not fit. */
@@ -1568,19 +1631,20 @@ static void put_extra_key(jw *w, const char *name, size_t len) {
     if (!room(w, fixed + 3 * segs)) return;
   }
   p = close_to(w, w->p, shared);
-  for (;;) {
-    const char *dot = memchr(name + start, '.', len - start);
-    size_t end = dot ? (size_t)(dot - name) : len;
-    *p++ = '"';
-    memcpy(p, name + start, end - start);
-    p += end - start;
-    *p++ = '"';
-    *p++ = ':';
-    if (!dot) break;
-    *p++ = '{';
-    w->depth++;
-    start = end + 1;
+  /* Segments are short: a byte at a time beats a memchr and a memcpy
+   * per segment. */
+  *p++ = '"';
+  for (size_t i = start; i < len; i++) {
+    if (name[i] != '.') {
+      *p++ = name[i];
+      continue;
+    }
+    memcpy(p, "\":{\"", 4);
+    p += 4;
+    w->dots[w->depth++] = (uint8_t)i;
   }
+  *p++ = '"';
+  *p++ = ':';
   w->p = p;
   w->known = -1;
   w->path = name;

@@ -1116,6 +1116,26 @@ static void decimal_as_printf(void **state) {
     assert_int_equal(soc_event_decimal(v[i], text), (size_t)n);
     assert_string_equal(text, want);
   }
+  /* two digits a step: every length, both signs, each side of a power of
+   * ten, and values spread over the whole range */
+  uint64_t r = 88172645463325252u;
+  for (int i = 0; i < 200000; i++) {
+    int64_t x;
+    if (i < 19 * 6) {
+      int64_t p = 1;
+      for (int k = 0; k < i / 6; k++) p *= 10;
+      x = p + (i % 3) - 1;
+      if (i % 6 >= 3) x = -x;
+    } else {
+      r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+      x = (int64_t)(r >> (r % 64));
+      if (r & 1) x = -x;
+    }
+    char text[SOC_EVENT_DECIMAL_MAX], want[32];
+    int n = snprintf(want, sizeof want, "%lld", (long long)x);
+    assert_int_equal(soc_event_decimal(x, text), (size_t)n);
+    assert_string_equal(text, want);
+  }
 }
 
 /* An IP field takes what inet_pton takes: dotted quads are checked by
