@@ -423,13 +423,16 @@ void soc_http_data(soc_http *h, int dir, const uint8_t *p, size_t len) {
         d->hlen += n;
         /* The end of the block: an empty line, CRLF or bare LF. */
         size_t end = 0;
-        for (size_t i = from; i < d->hlen && !end; i++)
-          if (d->hdr[i] == '\n') {
-            if (i + 1 < d->hlen && d->hdr[i + 1] == '\n')
-              end = i + 2;
-            else if (i + 2 < d->hlen && d->hdr[i + 1] == '\r' && d->hdr[i + 2] == '\n')
-              end = i + 3;
-          }
+        /* line by line (memchr), not byte by byte: most lines are not empty */
+        for (size_t i = from; i < d->hlen && !end; i++) {
+          const char *nl = memchr(d->hdr + i, '\n', d->hlen - i);
+          if (!nl) break;
+          i = (size_t)(nl - d->hdr);
+          if (i + 1 < d->hlen && d->hdr[i + 1] == '\n')
+            end = i + 2;
+          else if (i + 2 < d->hlen && d->hdr[i + 1] == '\r' && d->hdr[i + 2] == '\n')
+            end = i + 3;
+        }
         if (!end) {
           if (d->hlen == HDR_MAX) {
             h->cb.stats->http_errors++;

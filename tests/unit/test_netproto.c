@@ -148,6 +148,35 @@ static void http_pipelining_chunked_gzip(void **state) {
   soc_http_free(h);
 }
 
+/* The header block ends at the first empty line, CRLF or bare LF (the
+ * end is looked for a line at a time): the same transaction and body for
+ * every place the data is cut in two, lines ending in \r in the middle. */
+static void http_header_end_cut_anywhere(void **state) {
+  (void)state;
+  const char *req = "GET /a HTTP/1.1\nHost: x\rx\nA: \n\r\n\n";
+  const char *resp = "HTTP/1.1 200 OK\r\nB: \r\r\nContent-Length: 4\r\n\r\n\nok\n";
+  for (int dir = 0; dir < 2; dir++) {
+    const char *m = dir ? resp : req;
+    for (size_t cut = 0; cut <= strlen(m); cut++) {
+      soc_netproto_stats st = {0};
+      got g = {0};
+      soc_http_cbs cbs = {.on_txn = on_txn, .on_body = on_body, .arg = &g, .stats = &st};
+      soc_http *h = soc_http_new(&cbs);
+      if (dir) soc_http_data(h, 0, (const uint8_t *)req, strlen(req));
+      soc_http_data(h, dir, (const uint8_t *)m, cut);
+      soc_http_data(h, dir, (const uint8_t *)m + cut, strlen(m) - cut);
+      if (!dir) soc_http_data(h, 1, (const uint8_t *)resp, strlen(resp));
+      assert_int_equal(g.txns, 1);
+      assert_string_equal(g.uris[0], "GET /a");
+      assert_int_equal(g.status[0], 200);
+      assert_int_equal(g.blen, 4);
+      assert_memory_equal(g.body, "\nok\n", 4);
+      assert_int_equal(st.http_errors, 0);
+      soc_http_free(h);
+    }
+  }
+}
+
 static void http_body_bounded_and_open_txn_reported(void **state) {
   (void)state;
   soc_netproto_stats st = {0};
@@ -201,6 +230,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dns_answers),
       cmocka_unit_test(http_pipelining_chunked_gzip),
+      cmocka_unit_test(http_header_end_cut_anywhere),
       cmocka_unit_test(http_body_bounded_and_open_txn_reported),
       cmocka_unit_test(names_checked_once),
   };
