@@ -215,6 +215,9 @@ int soc_event_set_keyed(soc_event *ev, const char *name, const soc_event_key *k,
                         size_t len);
 int soc_event_set_json_keyed(soc_event *ev, const char *name, const soc_event_key *k,
                              const char *json, size_t len);
+/* soc_event_set_json_keyed with v written as soc_event_decimal writes it,
+ * without checking the text it makes. */
+int soc_event_set_int_keyed(soc_event *ev, const char *name, const soc_event_key *k, int64_t v);
 
 /* The i-th extra field, for a reader that looks at every one (the rules'
  * prefilter): its name, and its value as soc_event_get gives it; *k is

@@ -1137,6 +1137,18 @@ int soc_event_set_json_keyed(soc_event *ev, const char *name, const soc_event_ke
   return set_json_named(ev, name, &n, json, len);
 }
 
+int soc_event_set_int_keyed(soc_event *ev, const char *name, const soc_event_key *k, int64_t v) {
+  char buf[SOC_EVENT_DECIMAL_MAX];
+  name_info n;
+  size_t len;
+  int rc;
+  if (!ev || !name || !k) return -EINVAL;
+  n = name_of_key(k);
+  len = soc_event_decimal(v, buf);
+  rc = json_fits(ev, &n, len);
+  return rc ? rc : set_extra(ev, name, &n, buf, len, 1);
+}
+
 /* Adds the leaves under o (named prefix, plen bytes) to ev. */
 static int from_json(soc_event *ev, fjson_object *o, char *prefix, size_t plen, int depth) {
   int rc = 0;

@@ -24,5 +24,6 @@ const char *soc_net_get(const soc_event *ev, const soc_net_name *n) {
 
 int soc_net_set_num(soc_event *ev, const soc_net_name *n, int64_t v) {
   char buf[SOC_EVENT_DECIMAL_MAX];
+  if (n->keyed) return soc_event_set_int_keyed(ev, n->name, &n->key, v);
   return soc_net_set_json(ev, n, buf, soc_event_decimal(v, buf));
 }

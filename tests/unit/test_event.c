@@ -1086,6 +1086,22 @@ static void test_set_keyed(void **state) {
   assert_int_equal(soc_event_write_json(by_name, json2, sizeof json2, NULL), 0);
   assert_string_equal(json1, json2);
   assert_int_equal(soc_event_flags(ev), soc_event_flags(by_name));
+  /* an integer set by key: what soc_event_set_json makes of its decimal,
+   * also past 18 digits (libfastjson's path there), and set again */
+  static const int64_t nums[] = {0, -1, 7, 123456789012345678, INT64_MAX, INT64_MIN, 42};
+  assert_int_equal(soc_event_key_of("flow.n", &k), 0);
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)nums[i]);
+    assert_int_equal(soc_event_set_int_keyed(ev, "flow.n", &k, nums[i]), 0);
+    assert_int_equal(soc_event_set_json(by_name, "flow.n", text, strlen(text)), 0);
+    assert_string_equal(soc_event_get(ev, "flow.n"), text);
+    assert_int_equal(soc_event_write_json(ev, json1, sizeof json1, NULL), 0);
+    assert_int_equal(soc_event_write_json(by_name, json2, sizeof json2, NULL), 0);
+    assert_string_equal(json1, json2);
+  }
+  assert_int_equal(soc_event_key_of("flow.n.x", &k), 0);
+  assert_int_equal(soc_event_set_int_keyed(ev, "flow.n.x", &k, 1), -EINVAL);
   soc_event_free(by_name);
 }
 
