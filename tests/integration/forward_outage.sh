@@ -61,6 +61,18 @@ import json, sys
 assert 0 < int(sys.argv[1]) < 4000 / 4, sys.argv[1]
 assert json.loads(sys.argv[2])["forward"]["delivered"] == 4000, sys.argv[2]' \
   "$MESSAGES" "$("$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status --json)"
+# kcat alone reads the joined messages as NDJSON: a JSON event a line,
+# with its key in the "keys" header
+timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -e -q -f '%s\n' >"$T/plain.ndjson" 2>/dev/null
+check_py "kcat -f %s: 4000 JSON events, one a line" '
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+assert len(lines) == 4000, len(lines)
+assert all(json.loads(l)["agent"]["id"] == "outage" for l in lines)' "$T/plain.ndjson"
+CHECKS=$((CHECKS + 1))
+timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -c 1 -e -q -f '%k %h\n' >"$T/first.h" 2>/dev/null
+grep -q '^outage agent.id=outage,schema.version=1,sig.batch=[^,]*,keys=[0-9]*:web0' "$T/first.h" ||
+  fail "the first message's key and headers: $(cut -c1-200 "$T/first.h")"
 
 # the center: every event once
 center_config "$T/center.yaml" "$T/center"
