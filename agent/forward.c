@@ -645,8 +645,10 @@ static int make_batch(soc_forward *f) {
     }
   }
   b->end = line;
-  if (b->n &&
-      soc_sign_batch_make(f->key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, b->n, &b->sig) < 0)
+  /* joined, the proofs are not sent: the root's signature is enough */
+  const uint8_t(*lv)[SOC_SIGN_HASH_LEN] = (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves;
+  if (b->n && (joined && b->n > 1 ? soc_sign_batch_sign(f->key, lv, b->n, b->sig.sig)
+                                  : soc_sign_batch_make(f->key, lv, b->n, &b->sig)) < 0)
     return -EIO;
   b->ready = 1;
   return 0;

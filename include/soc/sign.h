@@ -131,6 +131,11 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out);
  * depth, as soc_sign_batch_make signs it. Returns 0, -EINVAL or -ENOMEM. */
 int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
+/* The root's signature alone (no proofs: a joined batch needs none), the
+ * same text soc_sign_batch_make gives in sig. Returns 0, -EINVAL, -ENOMEM
+ * or -EIO. */
+int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        char out[SOC_SIGN_SIG_TEXT + 1]);
 /* Appends key (len bytes, at most SOC_SIGN_MSGKEY_MAX) framed for "keys"
  * at out + *used (cap bytes in all). Returns 0, or -ENOSPC / -EINVAL. */
 int soc_sign_keys_add(char *out, size_t cap, size_t *used, const void *key, size_t len);

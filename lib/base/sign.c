@@ -274,18 +274,34 @@ int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
   return 0;
 }
 
+/* The root's signature as text into out. */
+static int sign_root(const soc_sign_key *k, const uint8_t *root, unsigned depth,
+                     char out[SOC_SIGN_SIG_TEXT + 1]) {
+  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
+  size_t mlen = 0;
+  root_message(root, depth, msg, &mlen);
+  if (crypto_sign_detached(sig, NULL, msg, mlen, k->sk) != 0) return -EIO;
+  b64(out, SOC_SIGN_SIG_TEXT + 1, sig, sizeof sig);
+  return 0;
+}
+
+int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        char out[SOC_SIGN_SIG_TEXT + 1]) {
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth = 0;
+  int rc = soc_sign_batch_root(leaves, n, root, &depth);
+  return rc < 0 ? rc : sign_root(k, root, depth, out);
+}
+
 int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         soc_sign_batch *out) {
   /* every level of the tree, the leaves first: 2 * 64 nodes at most */
   uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
-  size_t mlen = 0, base[SOC_SIGN_DEPTH_MAX + 1];
+  size_t base[SOC_SIGN_DEPTH_MAX + 1];
   unsigned depth = 0;
   if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
   if (build_tree(leaves, n, tree, base, &depth) < 0) return -ENOMEM;
-  root_message(tree[base[depth]], depth, msg, &mlen);
-  if (crypto_sign_detached(sig, NULL, msg, mlen, k->sk) != 0) return -EIO;
-  b64(out->sig, sizeof out->sig, sig, sizeof sig);
+  if (sign_root(k, tree[base[depth]], depth, out->sig) < 0) return -EIO;
   for (size_t i = 0; i < n; i++) {
     uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];
     size_t idx = i;

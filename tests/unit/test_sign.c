@@ -407,6 +407,10 @@ static void test_joined(void **state) {
     assert_int_equal(depth, d2);
     assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth, b.sig, strlen(b.sig)),
                      0);
+    char alone[SOC_SIGN_SIG_TEXT + 1];
+    assert_int_equal(
+        soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, alone), 0);
+    assert_string_equal(alone, b.sig); /* Ed25519 is deterministic */
   }
   /* all of them; one fewer, two swapped */
   assert_int_equal(
