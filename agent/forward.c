@@ -42,6 +42,15 @@
  * event at the collector. A batch is made whole before its first event is
  * produced and is remade only from the line where something changed it (a
  * lower message.max.bytes) or after a rewind.
+ *
+ * Joined (kafka.events_per_message > 1, the default): a batch goes as ONE
+ * message, its events' JSON one a line, their keys in a header, the root's
+ * signature and no proofs (sign.h), keyed by the agent id. librdkafka's
+ * work is per message (the message and its headers allocated, copied,
+ * framed, compressed, reported and freed), and was the largest share of
+ * the forwarder at one event a message (docs/BENCHMARKS.md, step 10). The
+ * window still counts messages; the delivered counter counts events (the
+ * opaque carries how many a message holds).
  */
 #include "forward.h"
 
