@@ -185,6 +185,12 @@ want = {("soc.events", "bad_signature"): 29, ("soc.events", "agent_mismatch"): 1
         ("soc.heartbeat", "unenrolled"): 1}
 # the rest: the rehearsal agent is not on our topics; the victim sent nothing bad
 assert dict(c) == want, dict(c)' "$T/q.json"
+run "$COLL" "${C[@]}" stats --json
+check_py "a joined message refused is counted per event: mal's 4 events in one row count 4" '
+import json, sys
+s = json.loads(sys.argv[1])["center"]
+assert s["quarantined.agent_mismatch"] == 4, s
+assert s["quarantined.bad_batch"] == 4, s' "$OUT"
 
 # --- terminal safety: what was typed is shown, its control characters escaped
 run "$CTL" "${V[@]}" audit list
