@@ -42,6 +42,15 @@
  * event at the collector. A batch is made whole before its first event is
  * produced and is remade only from the line where something changed it (a
  * lower message.max.bytes) or after a rewind.
+ *
+ * Joined (kafka.events_per_message > 1, the default): a batch goes as ONE
+ * message, its events' JSON one a line, their keys in a header, the root's
+ * signature and no proofs (sign.h), keyed by the agent id. librdkafka's
+ * work is per message (the message and its headers allocated, copied,
+ * framed, compressed, reported and freed), and was the largest share of
+ * the forwarder at one event a message (docs/BENCHMARKS.md, step 10). The
+ * window still counts messages; the delivered counter counts events (the
+ * opaque carries how many a message holds).
  */
 #include "forward.h"
 
@@ -102,9 +111,11 @@ typedef struct konst {
   size_t len;
 } konst;
 
-/* One event of a batch: its JSON and then its key, in the batch's buffer. */
+/* One event of a batch: its JSON and then its key, in the batch's buffer;
+ * joined (kafka.events_per_message > 1), its JSON there and its key at
+ * key_off in the batch's keys. */
 typedef struct batch_msg {
-  size_t off, len, key_len;
+  size_t off, len, key_len, key_off;
   size_t line; /* its line in cur */
   int stub;
 } batch_msg;
@@ -118,6 +129,8 @@ typedef struct ev_batch {
   size_t end;     /* the line after the batch's last */
   char *buf;      /* grows to the largest batch made */
   size_t len, cap;
+  char *keys; /* joined: the "keys" header (sign.h), SOC_SIGN_KEYS_TEXT bytes */
+  size_t keys_len;
   soc_sign_batch sig;
   int ready;
 } ev_batch;
@@ -164,10 +177,16 @@ struct soc_forward {
   soc_sha256_ctx *leaf_hash; /* every message's leaf, one context for all */
 };
 
-/* ---- opaque: slot and generation in one pointer-sized value ------------- */
+/* ---- opaque: slot, events and generation in one pointer-sized value ----- */
 
-static void *opaque_of(uint32_t generation, size_t slot) {
-  return (void *)(uintptr_t)(((uint64_t)generation << 16) | (uint64_t)(slot + 1));
+_Static_assert(sizeof(uintptr_t) >= 8 && WINDOW < 0xffff && SOC_SIGN_BATCH_MAX < 256,
+               "the opaque holds 32 bits of generation, 8 of events, 16 of slot");
+
+/* events: how many the message carries, for the delivered counter, which
+ * counts events whatever kafka.events_per_message is. */
+static void *opaque_of(uint32_t generation, size_t slot, size_t events) {
+  return (void *)(uintptr_t)(((uint64_t)generation << 24) | (uint64_t)events << 16 |
+                             (uint64_t)(slot + 1));
 }
 
 /* Outbox messages carry slot WINDOW (never a journal block's slot). */
@@ -183,8 +202,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) 
     atomic_store(&f->hb_in_flight, 0);
     return;
   }
-  uint32_t gen = (uint32_t)(op >> 16);
-  size_t slot = (size_t)(op & 0xffff) - 1;
+  uint32_t gen = (uint32_t)(op >> 24);
+  size_t slot = (size_t)(op & 0xffff) - 1, events = (size_t)(op >> 16 & 0xff);
   if (gen != f->generation || slot > WINDOW) return; /* purged by a rewind */
   if (slot == OUTBOX_SLOT) {
     if (m->err) atomic_store(&f->outbox_failed, 1);
@@ -193,7 +212,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) 
   }
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     f->win[slot].outstanding--;
-    atomic_fetch_add(&f->delivered, 1);
+    atomic_fetch_add(&f->delivered, (long long)events);
     if (f->broker_changed || strncmp(f->broker, "up", 2) != 0) {
       snprintf(f->broker, sizeof f->broker, "up");
       f->broker_changed = 1;
@@ -539,20 +558,66 @@ static size_t event_json(soc_forward *f, int *stub) {
   }
 }
 
+/* Room in the batch's buffer for more bytes. */
+static int batch_room(ev_batch *b, size_t more) {
+  if (b->cap - b->len >= more) return 0;
+  size_t cap = b->cap ? b->cap : 64 * 1024;
+  while (cap - b->len < more) cap *= 2;
+  char *nb = realloc(b->buf, cap);
+  if (!nb) return -ENOMEM;
+  b->buf = nb;
+  b->cap = cap;
+  return 0;
+}
+
+/* Adds f->json (len bytes) with its key to a joined batch: the JSON texts
+ * one a line, the keys framed in b->keys (sign.h). Returns 1 added, 0 when
+ * it must open the next batch instead (a message is at most limit bytes
+ * with its keys, and an event with a raw newline goes alone), or a
+ * negative errno. *alone: it must be the batch's last. */
+static int join_event(ev_batch *b, const char *json, size_t len, const char *key, size_t klen,
+                      size_t limit, int *alone) {
+  *alone = klen > SOC_SIGN_MSGKEY_MAX || memchr(json, '\n', len) != NULL;
+  if (b->n && (*alone || b->len + 1 + len + b->keys_len + 6 + klen > limit)) return 0;
+  if (batch_room(b, len + 1) < 0) return -ENOMEM;
+  batch_msg *m = &b->msg[b->n];
+  if (b->n) b->buf[b->len++] = '\n';
+  m->off = b->len;
+  m->len = len;
+  m->key_len = klen;
+  memcpy(b->buf + b->len, json, len);
+  b->len += len;
+  if (*alone) {
+    /* its key after its JSON, as in a batch sent one event a message */
+    if (batch_room(b, klen) < 0) return -ENOMEM;
+    memcpy(b->buf + b->len, key, klen);
+    m->key_off = SIZE_MAX;
+    return 1;
+  }
+  if (soc_sign_keys_add(b->keys, SOC_SIGN_KEYS_TEXT, &b->keys_len, key, klen) < 0) return -ENOMEM;
+  m->key_off = b->keys_len - klen;
+  return 1;
+}
+
 /* Makes the next batch: the events of the lines of cur from cur.next on,
- * up to SOC_SIGN_BATCH_MAX of them or BATCH_BYTES of JSON, and one
- * signature over them all (sign.h). Lines too large for any message are
- * counted and left out. Returns 0 (possibly with no message, when every
- * line was left out) or a negative errno. */
+ * up to SOC_SIGN_BATCH_MAX of them (kafka.events_per_message when they
+ * are joined into one message) or BATCH_BYTES of JSON, and one signature
+ * over them all (sign.h). Lines too large for any message are counted and
+ * left out. Returns 0 (possibly with no message, when every line was left
+ * out) or a negative errno. */
 static int make_batch(soc_forward *f) {
   cur_block *c = &f->cur;
   ev_batch *b = &f->batch;
   uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  b->n = b->next = b->len = 0;
+  int joined = f->cfg->kafka.events_per_message > 1;
+  size_t most = joined ? (size_t)f->cfg->kafka.events_per_message : SOC_SIGN_BATCH_MAX;
+  size_t limit =
+      joined && f->max_message < (int64_t)BATCH_BYTES ? (size_t)f->max_message : BATCH_BYTES;
+  b->n = b->next = b->len = b->keys_len = 0;
   size_t line = c->next;
-  for (; line < c->n && b->n < SOC_SIGN_BATCH_MAX && b->len < BATCH_BYTES; line++) {
+  for (; line < c->n && b->n < most && b->len < BATCH_BYTES; line++) {
     const soc_jentry *e = &c->lines[line];
-    int stub = 0;
+    int stub = 0, alone = 0;
     build_event(f, e);
     size_t len = event_json(f, &stub);
     if (!len) { /* message.max.bytes below any event: counted, left to the journal */
@@ -562,34 +627,97 @@ static int make_batch(soc_forward *f) {
     const char *key = soc_event_get_str(f->ev, SOC_ECS_HOST_NAME);
     if (!key) key = e->source;
     size_t klen = strlen(key);
-    if (b->cap - b->len < len + klen) {
-      size_t cap = b->cap ? b->cap : 64 * 1024;
-      while (cap - b->len < len + klen) cap *= 2;
-      char *nb = realloc(b->buf, cap);
-      if (!nb) return -ENOMEM;
-      b->buf = nb;
-      b->cap = cap;
+    if (joined) {
+      int rc = join_event(b, f->json, len, key, klen, limit, &alone);
+      if (rc < 0) return rc;
+      if (!rc) break; /* this line opens the next batch */
+      b->msg[b->n].line = line;
+      b->msg[b->n].stub = stub;
+    } else {
+      if (batch_room(b, len + klen) < 0) return -ENOMEM;
+      batch_msg *m = &b->msg[b->n];
+      *m = (batch_msg){.off = b->len,
+                       .len = len,
+                       .key_len = klen,
+                       .key_off = SIZE_MAX,
+                       .line = line,
+                       .stub = stub};
+      memcpy(b->buf + b->len, f->json, len);
+      memcpy(b->buf + b->len + len, key, klen);
+      b->len += len + klen;
     }
-    batch_msg *m = &b->msg[b->n];
-    *m = (batch_msg){.off = b->len, .len = len, .key_len = klen, .line = line, .stub = stub};
-    memcpy(b->buf + b->len, f->json, len);
-    memcpy(b->buf + b->len + len, key, klen);
-    b->len += len + klen;
     soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, f->json, len, leaves[b->n]);
     b->n++;
+    if (alone) {
+      line++;
+      break;
+    }
   }
   b->end = line;
-  if (b->n &&
-      soc_sign_batch_make(f->key, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, b->n, &b->sig) < 0)
+  /* joined, the proofs are not sent: the root's signature is enough */
+  const uint8_t(*lv)[SOC_SIGN_HASH_LEN] = (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves;
+  if (b->n && (joined && b->n > 1 ? soc_sign_batch_sign(f->key, lv, b->n, b->sig.sig)
+                                  : soc_sign_batch_make(f->key, lv, b->n, &b->sig)) < 0)
     return -EIO;
   b->ready = 1;
+  return 0;
+}
+
+/* The outcome of one produce call for the batch from its event first:
+ * 0 produced, -EAGAIN to try again later (queue full, or a rewind is due),
+ * 1 when the batch is to be made again from first's line (the broker takes
+ * less than we thought: aim lower). */
+static int produce_failed(soc_forward *f, rd_kafka_resp_err_t err, size_t len,
+                          const batch_msg *first) {
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return -EAGAIN;
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && (int64_t)len > 1024) {
+    /* the limit is lower than we computed (headers, framing) */
+    f->max_message = (int64_t)len - 512;
+    f->cur.next = first->line;
+    f->batch.ready = 0;
+    return 1;
+  }
+  fprintf(stderr, "socagent: forward: cannot produce: %s\n", rd_kafka_err2str(err));
+  atomic_store(&f->rewind, 1);
+  return -EAGAIN;
+}
+
+/* A joined batch of two or more events as one message (sign.h): the JSON
+ * texts one a line, the key and the root's signature in "sig.batch", the
+ * events' keys in "keys", and the agent id as the Kafka key, so that all
+ * of an agent's events stay in order on one partition. Same returns as
+ * produce_failed. */
+static int produce_joined(soc_forward *f, wblock *w) {
+  ev_batch *b = &f->batch;
+  char packed[SOC_SIGN_BATCH_PACKED_TEXT];
+  memcpy(packed, f->key_text, SOC_SIGN_PUB_TEXT);
+  packed[SOC_SIGN_PUB_TEXT] = '.';
+  memcpy(packed + SOC_SIGN_PUB_TEXT + 1, b->sig.sig, SOC_SIGN_SIG_TEXT);
+  rd_kafka_headers_t *h = identity_headers(f, 5);
+  rd_kafka_header_add(h, "sig.batch", 9, packed, sizeof packed);
+  rd_kafka_header_add(h, "keys", 4, b->keys, (ssize_t)b->keys_len);
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE(b->buf, b->len), RD_KAFKA_V_KEY(f->agent_id.s, f->agent_id.len),
+      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, f->cur.slot, b->n)),
+      RD_KAFKA_V_END);
+  if (err) {
+    rd_kafka_headers_destroy(h);
+    return produce_failed(f, err, b->len, &b->msg[0]);
+  }
+  for (size_t i = 0; i < b->n; i++)
+    if (b->msg[i].stub) atomic_fetch_add(&f->too_large, 1);
+  w->outstanding++;
+  f->produced++;
+  b->next = b->n;
   return 0;
 }
 
 /* Produces the lines of cur from cur.next on, a batch at a time. Returns 0
  * when the block is all produced, -EAGAIN when librdkafka's queue is full
  * (or a produce failed and a rewind is due); the batch then goes on where
- * it stopped.
+ * it stopped. A batch of one event goes in the one-event form, joined or
+ * not.
  *
  * The JSON is handed over with RD_KAFKA_MSG_F_COPY: librdkafka then
  * allocates the message and its payload in one piece, where F_FREE would
@@ -600,9 +728,15 @@ static int produce_block(soc_forward *f) {
   ev_batch *b = &f->batch;
   while (c->next < c->n) {
     if (!b->ready && make_batch(f) < 0) return -EAGAIN; /* out of memory: again next turn */
+    if (b->n > 1 && f->cfg->kafka.events_per_message > 1) {
+      int rc = produce_joined(f, w);
+      if (rc < 0) return rc;
+      if (rc) continue;
+    }
     while (b->next < b->n) {
       const batch_msg *m = &b->msg[b->next];
       const char *json = b->buf + m->off, *key = json + m->len;
+      if (m->key_off != SIZE_MAX) key = b->keys + m->key_off; /* joined, sent alone */
       /* the key, the root's signature and the proof in one header
        * (sign.h): their lengths are fixed by how they are made */
       char packed[SOC_SIGN_PACKED_TEXT + 1];
@@ -612,22 +746,13 @@ static int produce_block(soc_forward *f) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE((void *)json, m->len), RD_KAFKA_V_KEY(key, m->key_len),
-          RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, c->slot)),
+          RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, c->slot, 1)),
           RD_KAFKA_V_END);
       if (err) {
         rd_kafka_headers_destroy(h);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return -EAGAIN;
-        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && (int64_t)m->len > 1024) {
-          /* the limit is lower than we computed (headers, framing): aim
-           * lower and make the batch again from this line */
-          f->max_message = (int64_t)m->len - 512;
-          c->next = m->line;
-          b->ready = 0;
-          break;
-        }
-        fprintf(stderr, "socagent: forward: cannot produce: %s\n", rd_kafka_err2str(err));
-        atomic_store(&f->rewind, 1);
-        return -EAGAIN;
+        int rc = produce_failed(f, err, m->len, m);
+        if (rc < 0) return rc;
+        break;
       }
       if (m->stub) atomic_fetch_add(&f->too_large, 1);
       w->outstanding++;
@@ -810,11 +935,11 @@ static int ship_one(void *arg, int64_t id, const char *topic, const char *key, c
   snprintf(name, sizeof name, "%s.%s", f->cfg->kafka.topic_prefix, topic);
   rd_kafka_headers_t *hdrs = signed_headers(f, name, key, strlen(key), payload, len);
   if (!hdrs) return -EAGAIN;
-  rd_kafka_resp_err_t err =
-      rd_kafka_producev(f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
-                        RD_KAFKA_V_HEADERS(hdrs),
-                        RD_KAFKA_V_OPAQUE(opaque_of(f->generation, OUTBOX_SLOT)), RD_KAFKA_V_END);
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      f->rk, RD_KAFKA_V_TOPIC(name), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_KEY(key, strlen(key)),
+      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, OUTBOX_SLOT, 0)),
+      RD_KAFKA_V_END);
   if (err) {
     rd_kafka_headers_destroy(hdrs);
     return -EAGAIN; /* queue full: the batch goes again as a whole */
@@ -913,6 +1038,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->json = malloc(SOC_EVENT_JSON_MAX);
   f->leaf_hash = soc_sha256_new();
   if (!f->ev || !f->proto || !f->json || !f->leaf_hash) goto out;
+  if (cfg->kafka.events_per_message > 1 && !(f->batch.keys = malloc(SOC_SIGN_KEYS_TEXT))) goto out;
   f->agent_id = (konst){cfg->agent.id, strlen(cfg->agent.id)};
   f->agency = (konst){cfg->agent.agency, cfg->agent.agency ? strlen(cfg->agent.agency) : 0};
   f->version = (konst){SOC_VERSION, strlen(SOC_VERSION)};
@@ -969,6 +1095,7 @@ void soc_forward_free(soc_forward *f) {
   free(f->cur.at);
   free(f->cur.arena);
   free(f->batch.buf);
+  free(f->batch.keys);
   soc_normalizer_free(f->norm);
   soc_sign_key_free(f->key);
   free(f);

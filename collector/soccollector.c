@@ -340,18 +340,25 @@ static const void *header(rd_kafka_headers_t *h, const char *name, size_t *len) 
   return v ? v : ""; /* a header with a null value is present and empty */
 }
 
-/* Keeps m in quarantine with its reason. */
-static int quarantine(collector *c, const soc_center_origin *o, const rd_kafka_message_t *m,
-                      const soc_collector_msg *msg, soc_collector_reason r, const char *detail) {
+/* Keeps m in quarantine with its reason, counted as events messages (the
+ * events of a joined message refused in one row). */
+static int quarantine_n(collector *c, const soc_center_origin *o, const rd_kafka_message_t *m,
+                        const soc_collector_msg *msg, soc_collector_reason r, const char *detail,
+                        int64_t events) {
   int dup = 0;
   int result = soc_centerdb_quarantine_put(c->db, o, m->key, m->key ? m->key_len : 0,
                                            soc_collector_reason_name(r), detail, msg->payload,
                                            msg->len, &dup);
   if (!result && !dup) {
-    c->delta[C_QUARANTINED]++;
-    c->reasons[r]++;
+    c->delta[C_QUARANTINED] += events;
+    c->reasons[r] += events;
   }
   return result;
+}
+
+static int quarantine(collector *c, const soc_center_origin *o, const rd_kafka_message_t *m,
+                      const soc_collector_msg *msg, soc_collector_reason r, const char *detail) {
+  return quarantine_n(c, o, m, msg, r, detail, 1);
 }
 
 /* agent's enrolled key, from this batch's cache or center.db. NULL and
@@ -404,6 +411,21 @@ static int named_key(const char *named, size_t len, soc_sign_pub *pub) {
   return named && len == SOC_SIGN_PUB_TEXT && soc_sign_pub_parse(named, len, pub) == 0;
 }
 
+/* Who a message says signed it, and how: the signature (one of its
+ * forms), the key it names and, after a rotation, the old key's
+ * certificate of it. */
+typedef struct claim {
+  msg_sig s;
+  const char *named; /* agent.key, or the key in a packed header; NULL: none */
+  size_t key_len;
+  const void *cert;
+  size_t cert_len;
+  known_tree *tree; /* a proof's tree, where its path is kept once verified */
+  soc_sign_path path;
+} claim;
+
+static int judge_claim(collector *c, claim *cl, soc_collector_verdict *v, int64_t now_ns);
+
 /* Is m signed by the key enrolled for v->agent, for its agency? Returns
  * SOC_COLLECTOR_OK or the reason (with v->detail), or a negative errno
  * from the store. The key the message names, when it verifies it and its
@@ -411,27 +433,25 @@ static int named_key(const char *named, size_t len, soc_sign_pub *pub) {
  * enrol. */
 static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
                         const char *topic, soc_collector_verdict *v, int64_t now_ns) {
-  size_t key_len = 0, proof_len = 0;
-  msg_sig s = {.topic = topic,
-               .key = m->key,
-               .key_len = m->key ? m->key_len : 0,
-               .payload = m->payload ? m->payload : "",
-               .len = m->payload ? m->len : 0};
-  s.sig = header(h, "signature", &s.sig_len);
-  s.root_sig = header(h, "sig.root", &s.root_sig_len);
+  size_t proof_len = 0, packed_len = 0;
+  claim cl = {.s = {.topic = topic,
+                    .key = m->key,
+                    .key_len = m->key ? m->key_len : 0,
+                    .payload = m->payload ? m->payload : "",
+                    .len = m->payload ? m->len : 0}};
+  msg_sig *sp = &cl.s;
+  sp->sig = header(h, "signature", &sp->sig_len);
+  sp->root_sig = header(h, "sig.root", &sp->root_sig_len);
   const void *proof = header(h, "sig.proof", &proof_len);
-  const char *named = header(h, "agent.key", &key_len);
-  size_t cert_len = 0, packed_len = 0;
-  const void *cert = header(h, "key.cert", &cert_len);
+  cl.named = header(h, "agent.key", &cl.key_len);
+  cl.cert = header(h, "key.cert", &cl.cert_len);
   /* An event of this version: the key, the root's signature and the
    * proof in one header (sign.h); an older agent's sends them apart. A
    * message may carry one form, not both. */
   const void *packed = header(h, "sig", &packed_len);
-  int err = 0;
-  soc_collector_reason r = SOC_COLLECTOR_OK;
   if (packed) {
     soc_sign_parts parts;
-    if (s.sig || s.root_sig || proof || named) {
+    if (sp->sig || sp->root_sig || proof || cl.named) {
       snprintf(v->detail, sizeof v->detail, "sig with signature, sig.root, sig.proof or agent.key");
       return SOC_COLLECTOR_BAD_SIGNATURE;
     }
@@ -439,32 +459,72 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
       snprintf(v->detail, sizeof v->detail, "sig is not a key, a root signature and a proof");
       return SOC_COLLECTOR_BAD_SIGNATURE;
     }
-    named = parts.key;
-    key_len = parts.key_len;
-    s.root_sig = parts.root_sig;
-    s.root_sig_len = parts.root_sig_len;
+    cl.named = parts.key;
+    cl.key_len = parts.key_len;
+    sp->root_sig = parts.root_sig;
+    sp->root_sig_len = parts.root_sig_len;
     proof = parts.proof;
     proof_len = parts.proof_len;
   }
-  if (!s.sig && !(s.root_sig && proof)) {
+  if (!sp->sig && !(sp->root_sig && proof)) {
     snprintf(v->detail, sizeof v->detail, "no signature header");
     return SOC_COLLECTOR_UNSIGNED;
   }
-  known_tree *tree = NULL;
-  soc_sign_path path;
-  if (!s.sig) {
+  if (!sp->sig) {
     uint8_t leaf[SOC_SIGN_HASH_LEN];
     uint32_t slot = 2166136261u; /* FNV-1a of the signature's first characters */
-    for (size_t i = 0; i < s.root_sig_len && i < 16; i++)
-      slot = (slot ^ ((const uint8_t *)s.root_sig)[i]) * 16777619u;
-    tree = &c->trees[slot % TREE_CACHE];
-    soc_sign_leaf_with(c->leaf_hash, topic, s.key, s.key_len, s.payload, s.len, leaf);
-    if (soc_sign_proof_root_tree(&tree->t, leaf, proof, proof_len, s.root, &s.depth, &path) < 0) {
+    for (size_t i = 0; i < sp->root_sig_len && i < 16; i++)
+      slot = (slot ^ ((const uint8_t *)sp->root_sig)[i]) * 16777619u;
+    cl.tree = &c->trees[slot % TREE_CACHE];
+    soc_sign_leaf_with(c->leaf_hash, topic, sp->key, sp->key_len, sp->payload, sp->len, leaf);
+    if (soc_sign_proof_root_tree(&cl.tree->t, leaf, proof, proof_len, sp->root, &sp->depth,
+                                 &cl.path) < 0) {
       snprintf(v->detail, sizeof v->detail, "sig.proof is not a batch proof");
       return SOC_COLLECTOR_BAD_SIGNATURE;
     }
-    if (path.top < path.depth) s.met = tree;
+    if (cl.path.top < cl.path.depth) sp->met = cl.tree;
   }
+  return judge_claim(c, &cl, v, now_ns);
+}
+
+/* authenticate for a message of joined events (sign.h): the root is
+ * rebuilt from all of them, in order, and its one signature checked. */
+static int authenticate_joined(collector *c, rd_kafka_headers_t *h, const char *topic,
+                               const soc_sign_item *items, size_t n, soc_collector_verdict *v,
+                               int64_t now_ns) {
+  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  size_t packed_len = 0;
+  soc_sign_parts parts;
+  claim cl = {.s = {.topic = topic}};
+  const void *packed = header(h, "sig.batch", &packed_len);
+  cl.cert = header(h, "key.cert", &cl.cert_len);
+  if (soc_sign_unpack_batch(packed, packed_len, &parts) < 0) {
+    snprintf(v->detail, sizeof v->detail, "sig.batch is not a key and a root signature");
+    return SOC_COLLECTOR_BAD_SIGNATURE;
+  }
+  cl.named = parts.key;
+  cl.key_len = parts.key_len;
+  cl.s.root_sig = parts.root_sig;
+  cl.s.root_sig_len = parts.root_sig_len;
+  for (size_t i = 0; i < n; i++)
+    soc_sign_leaf_with(c->leaf_hash, topic, items[i].key, items[i].key_len, items[i].event,
+                       items[i].event_len, leaves[i]);
+  if (soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, cl.s.root, &cl.s.depth) <
+      0)
+    return -ENOMEM;
+  return judge_claim(c, &cl, v, now_ns);
+}
+
+/* The part of authenticate that all forms share: cl's signature against
+ * the keys of v->agent. */
+static int judge_claim(collector *c, claim *cl, soc_collector_verdict *v, int64_t now_ns) {
+  const msg_sig *sp = &cl->s;
+  const char *named = cl->named;
+  size_t key_len = cl->key_len, cert_len = cl->cert_len;
+  const void *cert = cl->cert;
+  known_tree *tree = cl->tree;
+  int err = 0;
+  soc_collector_reason r = SOC_COLLECTOR_OK;
   known_key *k = key_of(c, v->agent, now_ns, &err);
   if (!k) return err;
   soc_sign_pub pub;
@@ -476,7 +536,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   if (k->state == K_ENROLLED && named_ok && memcmp(pub.bytes, k->pub.bytes, sizeof pub.bytes) &&
       soc_sign_verify(&k->pub, SOC_SIGN_ROTATION_TOPIC, v->agent, strlen(v->agent), pub.bytes,
                       sizeof pub.bytes, cert, cert_len) == 0 &&
-      signed_by(c, &pub, NULL, &s)) {
+      signed_by(c, &pub, NULL, sp)) {
     char text[SOC_SIGN_PUB_TEXT + 1], fpr[SOC_SIGN_FPR_TEXT + 1];
     soc_sign_pub_text(&pub, text);
     soc_sign_fingerprint(&pub, fpr);
@@ -488,12 +548,12 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
     k->pub = pub;
   }
   const soc_sign_pub *by = k->state != K_ENROLLED                         ? NULL
-                           : signed_by(c, &k->pub, k, &s)                 ? &k->pub
-                           : k->has_prev && signed_by(c, &k->prev, k, &s) ? &k->prev
+                           : signed_by(c, &k->pub, k, sp)                 ? &k->pub
+                           : k->has_prev && signed_by(c, &k->prev, k, sp) ? &k->prev
                                                                           : NULL;
   if (by) {
     if (tree) {
-      soc_sign_tree_keep(&tree->t, &path);
+      soc_sign_tree_keep(&tree->t, &cl->path);
       tree->pub = *by;
     }
     if (!v->agency[0] || !strcmp(v->agency, k->agency)) return SOC_COLLECTOR_OK;
@@ -505,7 +565,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
   }
   char fpr[SOC_SIGN_FPR_TEXT + 1] = "";
   if (!cert) named_ok = named_key(named, key_len, &pub);
-  int provable = named_ok && signed_by(c, &pub, NULL, &s);
+  int provable = named_ok && signed_by(c, &pub, NULL, sp);
   /* A key in another's name is no candidate: an enrolled agent gets a new
    * key only from an operator who compared its fingerprint. */
   if (provable && (k->state == K_NONE ||
@@ -524,6 +584,85 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
                                          : "not signed by this agent's enrolled key",
            fpr[0] ? "; key " : "", fpr, fpr[0] ? " is pending (soccollector agents)" : "");
   return r;
+}
+
+/* The headers of the other signature forms: none may be on a message of
+ * joined events. */
+static int other_form(rd_kafka_headers_t *h) {
+  static const char *const names[] = {"sig", "signature", "sig.root", "sig.proof", "agent.key"};
+  size_t len = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (header(h, names[i], &len)) return 1;
+  return 0;
+}
+
+/* Events joined in one message (sign.h): its framing and its one
+ * signature over all of its events are checked before anything is
+ * stored, and what fails there is quarantined whole, with its reason.
+ * Then each event is what it would be in a message of its own (validated,
+ * stored or counted a duplicate); those that fail validation are refused
+ * in one quarantine row (the message's origin is its key there), holding
+ * the first of them, and counted one by one. Same returns as ingest. */
+static int ingest_joined(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
+                         const soc_collector_msg *msg, const soc_center_origin *o) {
+  soc_sign_item items[SOC_SIGN_BATCH_MAX];
+  size_t n = 0, keys_len = 0, bad = 0;
+  const char *why = "";
+  soc_collector_verdict v, ev;
+  soc_collector_msg first_bad = *msg;
+  soc_collector_reason first_r = SOC_COLLECTOR_OK;
+  char detail[sizeof v.detail];
+  int result = 0, rc = soc_collector_check_headers(msg, &v);
+  const void *keys = header(h, "keys", &keys_len);
+  if (rc != SOC_COLLECTOR_OK) {
+    /* v.detail says which header */
+  } else if (msg->kind != SOC_COLLECTOR_EVENTS || other_form(h)) {
+    rc = SOC_COLLECTOR_BAD_BATCH;
+    snprintf(v.detail, sizeof v.detail, "%s",
+             msg->kind != SOC_COLLECTOR_EVENTS
+                 ? "sig.batch on a topic other than events"
+                 : "sig.batch with sig, signature, sig.root, sig.proof or agent.key");
+  } else if (msg->len > SOC_COLLECTOR_BATCH_MSG_MAX) {
+    rc = SOC_COLLECTOR_TOO_LARGE;
+    snprintf(v.detail, sizeof v.detail, "%zu bytes of joined events, more than %u", msg->len,
+             SOC_COLLECTOR_BATCH_MSG_MAX);
+  } else if (soc_sign_batch_split(msg->payload, msg->len, keys, keys_len, items, &n, &why) < 0) {
+    rc = SOC_COLLECTOR_BAD_BATCH;
+    snprintf(v.detail, sizeof v.detail, "joined events: %s", why);
+  } else {
+    memcpy(v.agent, msg->hdr_agent, msg->hdr_agent_len); /* checked: a valid id */
+    v.agent[msg->hdr_agent_len] = '\0';
+    rc = authenticate_joined(c, h, o->topic, items, n, &v, o->received_ns);
+  }
+  if (rc < 0) return rc;
+  if (rc != SOC_COLLECTOR_OK) {
+    result = quarantine_n(c, o, m, msg, (soc_collector_reason)rc, v.detail, n ? (int64_t)n : 1);
+    goto out;
+  }
+  for (size_t i = 0; i < n && !result; i++) {
+    soc_collector_msg one = *msg;
+    int dup = 0;
+    one.payload = items[i].event;
+    one.len = items[i].event_len;
+    rc = soc_collector_validate(&one, &ev);
+    if (rc < 0) {
+      result = rc;
+    } else if (rc == SOC_COLLECTOR_OK) {
+      result = soc_centerdb_event_put(c->db, o, ev.event_id, ev.agent, ev.host, ev.ts, one.payload,
+                                      one.len, &dup);
+      if (!result) c->delta[dup ? C_DUPLICATES : C_EVENTS]++;
+    } else if (!bad++) {
+      first_bad = one;
+      first_r = (soc_collector_reason)rc;
+      snprintf(detail, sizeof detail, "event %zu of %zu: %.120s", i + 1, n, ev.detail);
+    }
+    soc_collector_verdict_clear(&ev);
+  }
+  if (!result && bad) result = quarantine_n(c, o, m, &first_bad, first_r, detail, (int64_t)bad);
+out:
+  soc_collector_verdict_clear(&v);
+  if (!result) c->delta[C_CONSUMED]++;
+  return result;
 }
 
 /* Writes one message into the open transaction. Returns 0 or a negative
@@ -546,6 +685,8 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                          .partition = m->partition,
                          .offset = m->offset,
                          .received_ns = soc_now_real_ns()};
+  size_t joined_len = 0;
+  if (header(h, "sig.batch", &joined_len)) return ingest_joined(c, m, h, &msg, &o);
   int rc = soc_collector_validate(&msg, &v);
   if (rc == SOC_COLLECTOR_OK) rc = authenticate(c, m, h, topic, &v, o.received_ns);
   if (rc < 0) {

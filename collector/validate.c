@@ -44,6 +44,7 @@ static const char *const reason_names[SOC_COLLECTOR_REASONS] = {
     [SOC_COLLECTOR_REVOKED] = "revoked",
     [SOC_COLLECTOR_BAD_SIGNATURE] = "bad_signature",
     [SOC_COLLECTOR_AGENCY_MISMATCH] = "agency_mismatch",
+    [SOC_COLLECTOR_BAD_BATCH] = "bad_batch",
 };
 
 const char *soc_collector_reason_name(soc_collector_reason r) {
@@ -539,6 +540,11 @@ int soc_collector_verdict_same(const soc_collector_verdict *a, const soc_collect
          a->uptime_s == b->uptime_s && a->lag_lines == b->lag_lines &&
          a->audit_seq == b->audit_seq && !strcmp(a->audit_head, b->audit_head) &&
          !strcmp(a->store_id, b->store_id) && a->store_block == b->store_block;
+}
+
+int soc_collector_check_headers(const soc_collector_msg *m, soc_collector_verdict *v) {
+  memset(v, 0, sizeof *v);
+  return check_headers(m, v);
 }
 
 void soc_collector_verdict_clear(soc_collector_verdict *v) {

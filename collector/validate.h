@@ -22,8 +22,12 @@
 #include "soc/store_center.h" /* SOC_STORE_ID_LEN */
 
 #define SOC_COLLECTOR_MSG_MAX (1u << 20) /* bigger messages are quarantined */
-#define SOC_COLLECTOR_JSON_DEPTH 64      /* deeper nesting is not JSON we accept */
-#define SOC_COLLECTOR_AGENT_MAX 64       /* agent ids: config.c's rule */
+/* A message of events joined (soc/sign.h: up to 64 events, each within
+ * SOC_COLLECTOR_MSG_MAX): bigger ones are quarantined whole. The agent
+ * keeps its messages under message.max.bytes and 1 MiB. */
+#define SOC_COLLECTOR_BATCH_MSG_MAX (16u << 20)
+#define SOC_COLLECTOR_JSON_DEPTH 64 /* deeper nesting is not JSON we accept */
+#define SOC_COLLECTOR_AGENT_MAX 64  /* agent ids: config.c's rule */
 #define SOC_COLLECTOR_HOST_MAX 255
 #define SOC_COLLECTOR_TS_MAX 63
 #define SOC_COLLECTOR_TEXT_MAX 255 /* agency, version, broker */
@@ -58,6 +62,7 @@ typedef enum {
   SOC_COLLECTOR_REVOKED,         /* its agent's key is revoked */
   SOC_COLLECTOR_BAD_SIGNATURE,   /* not signed by its agent's enrolled key */
   SOC_COLLECTOR_AGENCY_MISMATCH, /* speaks for another agency than its agent's */
+  SOC_COLLECTOR_BAD_BATCH,       /* events joined in one message, not framed as sign.h says */
   SOC_COLLECTOR_REASONS
 } soc_collector_reason;
 
@@ -104,6 +109,9 @@ int soc_collector_validate_reference(const soc_collector_msg *m, soc_collector_v
 /* 1 when two verdicts say the same in every field. */
 int soc_collector_verdict_same(const soc_collector_verdict *a, const soc_collector_verdict *b);
 void soc_collector_verdict_clear(soc_collector_verdict *v);
+/* The header checks of soc_collector_validate alone (a message of joined
+ * events, before its events are judged one by one). Returns the reason. */
+int soc_collector_check_headers(const soc_collector_msg *m, soc_collector_verdict *v);
 /* "too_large", "not_json", ...: the names the quarantine keeps. */
 const char *soc_collector_reason_name(soc_collector_reason r);
 /* The kind of a topic name: prefix + ".events", ".heartbeat", ".reports",

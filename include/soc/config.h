@@ -117,12 +117,13 @@ typedef struct soc_input_config {
 typedef struct soc_kafka_config {
   char *brokers;
   char *topic_prefix;
-  char *group_id;      /* collector only */
-  int64_t heartbeat_s; /* agent only: seconds between heartbeats */
-  int64_t flush_ms;    /* agent only: how long stopping waits for deliveries */
-  char *center_key;    /* agent only: the center's public key (base64); NULL: no
-                          decision is applied */
-  soc_kv *properties;  /* passed to librdkafka as they are */
+  char *group_id;             /* collector only */
+  int64_t heartbeat_s;        /* agent only: seconds between heartbeats */
+  int64_t flush_ms;           /* agent only: how long stopping waits for deliveries */
+  int64_t events_per_message; /* agent only: events in one message on <prefix>.events (1-64) */
+  char *center_key;           /* agent only: the center's public key (base64); NULL: no
+                                 decision is applied */
+  soc_kv *properties;         /* passed to librdkafka as they are */
   size_t nproperties;
 } soc_kafka_config;
 

@@ -113,6 +113,47 @@ size_t soc_sign_pack(const char *key_text, const char *root_sig, const char *pro
  * checked where they are used. */
 int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out);
 
+/* ---- a whole batch in one message ------------------------------------------------
+ * The events of one signed batch travel as one Kafka message: the payload
+ * is their JSON texts joined by '\n' (none at the end; the agent's JSON
+ * writer escapes every control character, and an event that has a raw
+ * newline all the same travels alone in the form above), the header
+ * "sig.batch" holds the sender's public key and the root's signature
+ * joined by '.', and the header "keys" each event's message key, in order,
+ * as its length in decimal (no leading zero), ':' and its bytes. The
+ * leaves, the tree and the signed root are the ones above: a checker
+ * rebuilds the root from all the events and checks the one signature, no
+ * proof needed. Any other count, order or byte gives another root. */
+#define SOC_SIGN_BATCH_PACKED_TEXT (SOC_SIGN_PUB_TEXT + 1 + SOC_SIGN_SIG_TEXT)
+#define SOC_SIGN_MSGKEY_MAX 1024 /* an event's message key: a host name or a source */
+#define SOC_SIGN_KEYS_TEXT (SOC_SIGN_BATCH_MAX * (4 + 1 + SOC_SIGN_MSGKEY_MAX))
+/* The root of the tree of the n leaves (1..SOC_SIGN_BATCH_MAX) and its
+ * depth, as soc_sign_batch_make signs it. Returns 0, -EINVAL or -ENOMEM. */
+int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
+/* The root's signature alone (no proofs: a joined batch needs none), the
+ * same text soc_sign_batch_make gives in sig. Returns 0, -EINVAL, -ENOMEM
+ * or -EIO. */
+int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        char out[SOC_SIGN_SIG_TEXT + 1]);
+/* Appends key (len bytes, at most SOC_SIGN_MSGKEY_MAX) framed for "keys"
+ * at out + *used (cap bytes in all). Returns 0, or -ENOSPC / -EINVAL. */
+int soc_sign_keys_add(char *out, size_t cap, size_t *used, const void *key, size_t len);
+/* One event of a batched message, pointing into the payload and the keys. */
+typedef struct soc_sign_item {
+  const char *event, *key;
+  size_t event_len, key_len;
+} soc_sign_item;
+/* Splits a batched message into its events and their keys: 1 to
+ * SOC_SIGN_BATCH_MAX events, none empty, exactly as many keys, each framed
+ * as soc_sign_keys_add frames it, nothing after the last. OUT: out[0..*n).
+ * Returns 0 or -EBADMSG with *why (a static text) saying what is wrong. */
+int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size_t keys_len,
+                         soc_sign_item out[SOC_SIGN_BATCH_MAX], size_t *n, const char **why);
+/* Splits a "sig.batch" value (len bytes) into the key and the root's
+ * signature (out->proof NULL). Returns 0 or -EBADMSG. */
+int soc_sign_unpack_batch(const void *packed, size_t len, soc_sign_parts *out);
+
 /* The nodes of one batch tree met so far, kept by whoever checks many of
  * its messages: the siblings in the proofs of one batch are the same few
  * nodes, so a message's path is hashed only up to the first node already

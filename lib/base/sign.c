@@ -238,22 +238,20 @@ static void b64(char *out, size_t cap, const uint8_t *in, size_t n) {
 _Static_assert(SOC_SIGN_BATCH_MAX <= 100 && SOC_SIGN_DEPTH_MAX < 10,
                "a proof's index has two digits at most, its depth one");
 
-int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
-                        soc_sign_batch *out) {
-  /* every level of the tree, the leaves first: 2 * 64 nodes at most */
-  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
-  size_t width = 1, mlen = 0;
-  unsigned depth = 0;
-  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+/* Every level of the tree of n leaves (1..SOC_SIGN_BATCH_MAX), padded
+ * with zero leaves to a power of two: level l starts at base[l], the root
+ * is tree[base[*depth]]. Returns 0 or -ENOMEM. */
+static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                      uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN],
+                      size_t base[SOC_SIGN_DEPTH_MAX + 1], unsigned *depth) {
+  size_t width = 1, at = 0;
+  unsigned d = 0;
   soc_sha256_ctx *c = soc_sha256_new(); /* one for the batch's nodes */
   if (!c) return -ENOMEM;
-  while (width < n) width *= 2, depth++;
-  memset(tree, 0, sizeof tree);
+  while (width < n) width *= 2, d++;
+  memset(tree, 0, 2 * SOC_SIGN_BATCH_MAX * SOC_SIGN_HASH_LEN);
   memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
-  /* level l starts at base[l]; the root is the last node */
-  size_t base[SOC_SIGN_DEPTH_MAX + 1], at = 0;
-  for (unsigned l = 0, w = (unsigned)width; l <= depth; l++, w /= 2) {
+  for (unsigned l = 0, w = (unsigned)width; l <= d; l++, w /= 2) {
     base[l] = at;
     if (l)
       for (unsigned i = 0; i < w; i++)
@@ -261,9 +259,49 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
     at += w;
   }
   soc_sha256_free(c);
-  root_message(tree[base[depth]], depth, msg, &mlen);
+  *depth = d;
+  return 0;
+}
+
+int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
+  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  size_t base[SOC_SIGN_DEPTH_MAX + 1];
+  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+  int rc = build_tree(leaves, n, tree, base, depth);
+  if (rc < 0) return rc;
+  memcpy(root, tree[base[*depth]], SOC_SIGN_HASH_LEN);
+  return 0;
+}
+
+/* The root's signature as text into out. */
+static int sign_root(const soc_sign_key *k, const uint8_t *root, unsigned depth,
+                     char out[SOC_SIGN_SIG_TEXT + 1]) {
+  uint8_t msg[sizeof ROOT_LABEL + 1 + SOC_SIGN_HASH_LEN], sig[crypto_sign_BYTES];
+  size_t mlen = 0;
+  root_message(root, depth, msg, &mlen);
   if (crypto_sign_detached(sig, NULL, msg, mlen, k->sk) != 0) return -EIO;
-  b64(out->sig, sizeof out->sig, sig, sizeof sig);
+  b64(out, SOC_SIGN_SIG_TEXT + 1, sig, sizeof sig);
+  return 0;
+}
+
+int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        char out[SOC_SIGN_SIG_TEXT + 1]) {
+  uint8_t root[SOC_SIGN_HASH_LEN];
+  unsigned depth = 0;
+  int rc = soc_sign_batch_root(leaves, n, root, &depth);
+  return rc < 0 ? rc : sign_root(k, root, depth, out);
+}
+
+int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
+                        soc_sign_batch *out) {
+  /* every level of the tree, the leaves first: 2 * 64 nodes at most */
+  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  size_t base[SOC_SIGN_DEPTH_MAX + 1];
+  unsigned depth = 0;
+  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+  if (build_tree(leaves, n, tree, base, &depth) < 0) return -ENOMEM;
+  if (sign_root(k, tree[base[depth]], depth, out->sig) < 0) return -EIO;
   for (size_t i = 0; i < n; i++) {
     uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];
     size_t idx = i;
@@ -310,6 +348,84 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out) {
                           .root_sig_len = SOC_SIGN_SIG_TEXT,
                           .proof = p + proof_at,
                           .proof_len = len - proof_at};
+  return 0;
+}
+
+int soc_sign_unpack_batch(const void *packed, size_t len, soc_sign_parts *out) {
+  const char *p = packed;
+  if (!p || len != SOC_SIGN_BATCH_PACKED_TEXT || p[SOC_SIGN_PUB_TEXT] != '.' ||
+      memchr(p, '.', SOC_SIGN_PUB_TEXT) ||
+      memchr(p + SOC_SIGN_PUB_TEXT + 1, '.', SOC_SIGN_SIG_TEXT))
+    return -EBADMSG;
+  *out = (soc_sign_parts){.key = p,
+                          .key_len = SOC_SIGN_PUB_TEXT,
+                          .root_sig = p + SOC_SIGN_PUB_TEXT + 1,
+                          .root_sig_len = SOC_SIGN_SIG_TEXT};
+  return 0;
+}
+
+int soc_sign_keys_add(char *out, size_t cap, size_t *used, const void *key, size_t len) {
+  char num[8];
+  size_t d = 0;
+  if (len > SOC_SIGN_MSGKEY_MAX || (len && !key)) return -EINVAL;
+  /* the length's digits, last first */
+  for (size_t v = len; d == 0 || v; v /= 10) num[d++] = (char)('0' + v % 10);
+  if (cap - *used < d + 1 + len) return -ENOSPC;
+  for (size_t i = 0; i < d; i++) out[*used + i] = num[d - 1 - i];
+  out[*used + d] = ':';
+  if (len) memcpy(out + *used + d + 1, key, len);
+  *used += d + 1 + len;
+  return 0;
+}
+
+/* The next key of a "keys" header at p[*at..len): a length without
+ * leading zeros, at most SOC_SIGN_MSGKEY_MAX, ':' and that many bytes. */
+static int next_key(const char *p, size_t len, size_t *at, soc_sign_item *it) {
+  size_t i = *at, v = 0, digits = 0;
+  while (i < len && p[i] >= '0' && p[i] <= '9' && digits < 5)
+    v = v * 10 + (size_t)(p[i++] - '0'), digits++;
+  if (!digits || (digits > 1 && p[*at] == '0') || v > SOC_SIGN_MSGKEY_MAX || i >= len ||
+      p[i] != ':' || len - i - 1 < v)
+    return -EBADMSG;
+  it->key = p + i + 1;
+  it->key_len = v;
+  *at = i + 1 + v;
+  return 0;
+}
+
+int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size_t keys_len,
+                         soc_sign_item out[SOC_SIGN_BATCH_MAX], size_t *n, const char **why) {
+  const char *p = payload, *end = p + len;
+  size_t count = 0, at = 0;
+  *n = 0;
+  *why = "no events or no keys";
+  if (!p || !len || !keys || !keys_len) return -EBADMSG;
+  for (const char *s = p;; count++) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    const char *e = nl ? nl : end;
+    if (count == SOC_SIGN_BATCH_MAX) {
+      *why = "more than 64 events";
+      return -EBADMSG;
+    }
+    if (e == s) {
+      *why = "an empty event (two newlines together, or one at an end)";
+      return -EBADMSG;
+    }
+    out[count].event = s;
+    out[count].event_len = (size_t)(e - s);
+    if (next_key(keys, keys_len, &at, &out[count]) < 0) {
+      *why = "fewer keys than events, or a key not framed as LEN:KEY";
+      return -EBADMSG;
+    }
+    if (!nl) break;
+    s = nl + 1;
+  }
+  if (at != keys_len) {
+    *why = "more keys than events";
+    return -EBADMSG;
+  }
+  *n = count + 1;
+  *why = "";
   return 0;
 }
 

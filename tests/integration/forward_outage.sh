@@ -3,8 +3,11 @@
 # while the agent forwards; the broker goes down for a while in the middle
 # of the stream and comes back. Every line must arrive, with no duplicate,
 # each host's lines in the order written; kcat (an independent client)
-# reads them and every message must parse as ECS JSON. The heartbeat
-# topic carries the agent's counters.
+# reads them and every message must parse as ECS JSON. The events travel
+# joined (kafka.events_per_message, 64 by default): fewer messages than
+# events, the agent's delivered counter counts events, and a collector
+# started afterwards stores every event exactly once. The heartbeat topic
+# carries the agent's counters.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -52,6 +55,39 @@ if [ "$STATUS" -ne 0 ]; then
 fi
 expect_out "written=4000 delivered=4000 distinct=4000 missing=0 duplicates=0"
 echo "$OUT"
+MESSAGES=$(timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+check_py "joined: $MESSAGES messages for 4000 events, 4000 delivered" '
+import json, sys
+assert 0 < int(sys.argv[1]) < 4000 / 4, sys.argv[1]
+assert json.loads(sys.argv[2])["forward"]["delivered"] == 4000, sys.argv[2]' \
+  "$MESSAGES" "$("$SOC_BIN/ctl/socctl" -c "$T/agent.yaml" status --json)"
+# kcat alone reads the joined messages as NDJSON: a JSON event a line,
+# with its key in the "keys" header
+timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -e -q -f '%s\n' >"$T/plain.ndjson" 2>/dev/null
+check_py "kcat -f %s: 4000 JSON events, one a line" '
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+assert len(lines) == 4000, len(lines)
+assert all(json.loads(l)["agent"]["id"] == "outage" for l in lines)' "$T/plain.ndjson"
+CHECKS=$((CHECKS + 1))
+timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -c 1 -e -q -f '%k %h\n' >"$T/first.h" 2>/dev/null
+grep -q '^outage agent.id=outage,schema.version=1,sig.batch=[^,]*,keys=[0-9]*:web0' "$T/first.h" ||
+  fail "the first message's key and headers: $(cut -c1-200 "$T/first.h")"
+
+# the center: every event once
+center_config "$T/center.yaml" "$T/center"
+enroll_agent "$T/center.yaml" "$T/agent.yaml" || fail "cannot enrol the agent"
+"$SOC_BIN/collector/soccollector" -c "$T/center.yaml" 2>"$T/collector.err" &
+COLLECTOR=$!
+center_has() { [ "$("$SOC_BIN/collector/soccollector" -c "$T/center.yaml" events --count)" = 4000 ]; }
+wait_for 60 "4000 events at the center" center_has
+kill -TERM "$COLLECTOR"
+wait "$COLLECTOR"
+run "$SOC_BIN/collector/soccollector" -c "$T/center.yaml" stats --json
+check_py "the center: 4000 events, no duplicate, nothing quarantined" '
+import json, sys
+s = json.loads(sys.argv[1])["center"]
+assert s["events"] == 4000 and s.get("duplicates", 0) == 0 and s.get("quarantined", 0) == 0, s' "$OUT"
 
 # the heartbeat: JSON with the counters of the input and the forwarder
 consume soc.heartbeat | tail -n 1 | cut -f4 >"$T/hb.json"

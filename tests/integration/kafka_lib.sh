@@ -55,8 +55,12 @@ wait_delivered() {
   return 1
 }
 
-consume() { # topic -> stdout, '%p\t%o\t%k\t%s\n'
-  timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%p\t%o\t%k\t%s\n' 2>/dev/null
+# consume topic -> stdout, '%p\t%o\t%k\t%s\n' a line per event: a message of
+# joined events (kafka.events_per_message) is split into its events, each
+# with its own key (kafka_events.py)
+consume() {
+  timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -J 2>/dev/null |
+    python3 "$SOC_SRC/tests/integration/kafka_events.py"
 }
 
 # enroll_agent center_cfg agent_cfg: makes the agent's key (as its first

@@ -36,7 +36,7 @@ python3 -c 'import sys; [print("before %03d" % i) for i in range(100)]' >"$T/log
 run "$AGENT" "${A[@]}" --oneshot
 run "$AGENT" "${A[@]}" --forward-once
 expect_status 0
-OLD_EVENT=$(timeout 30 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -c 1 -e -q -f '%k\t%h\t%s\n' 2>/dev/null)
+timeout 30 kcat -C -b "$BOOTSTRAP" -t soc.events -o beginning -c 1 -e -q -J >"$T/old.json" 2>/dev/null
 
 # the rotation, then 100 lines under the new key
 run "$AGENT" "${A[@]}" --rotate-key
@@ -75,11 +75,7 @@ CHECKS=$((CHECKS + 1))
 
 # an old message again (old key, old certificate-less headers): still the
 # agent's own, a duplicate; the enrolled key stays the new one
-IFS=$'\t' read -r K HDRS BODY <<<"$OLD_EVENT"
-HARGS=()
-IFS=, read -ra HS <<<"$HDRS"
-for hv in "${HS[@]}"; do HARGS+=(-H "$hv"); done
-printf '%s\t%s\n' "$K" "$BODY" | kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" 2>/dev/null
+python3 "$SOC_SRC/tests/integration/kafka_replay.py" "$BOOTSTRAP" <"$T/old.json"
 dups() { "$COLL" "${C[@]}" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["center"].get("duplicates", 0) >= 1 else 1)'; }
 for _ in $(seq 50); do dups && break; sleep 0.2; done
 dups || fail "the old message was not taken as the agent's (a duplicate)"

@@ -12,10 +12,15 @@
 #    for the victim's agency;
 #  - a heartbeat in the victim's name raising its audit anchor to 999999:fff…;
 #  - a heartbeat from a key nobody enrolled;
-# and, after the victim, one of its own events with its batch signature
-# and proof, the message changed; the same in the form of an agent before
-# the packed "sig" header (taken unchanged, refused changed), and with both
-# forms at once (refused).
+# and, after the victim, its first message of joined events (64 under one
+# signature) with one byte changed, two events swapped, one dropped, one
+# appended (to a shorter message; a 65th is a bad_batch), a key changed, replayed (duplicates), its events signed by
+# mal's key in the victim's name (squatting) and in mal's (agent
+# mismatch), mixed with the packed form, fewer keys than events, an empty
+# event (bad_batch); one of its events alone with the proof recomputed,
+# changed; the same in the form of an agent before the packed "sig"
+# header (taken unchanged, refused changed), and with both forms at once
+# (refused) (joined_attacks.py).
 # Then the victim sends for real, and the collector starts. Afterwards every
 # one of the victim's events is stored, its bundle verifies, its report is
 # the level it filed, no notification was made for a forgery, its anchor is
@@ -111,32 +116,18 @@ printf '%s' "$HB" | sed 's/"victim"/"newcomer"/' | as newcomer "$T/unknown.key" 
 # --- the victim, for real; then the center
 run "$AGENT" "${V[@]}" --forward-once
 expect_status 0
-# one of its events (after mallory's 40), its batch signature and proof kept, the
-# message changed
-consume_h() { timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -p 0 -o 40 -c 1 -e -q -f '%k\t%h\t%s\n' 2>/dev/null; }
-IFS=$'\t' read -r K HDRS BODY < <(consume_h)
-HARGS=()
-IFS=, read -ra HS <<<"$HDRS"
-for hv in "${HS[@]}"; do HARGS+=(-H "$hv"); done
-PACKED=
-for hv in "${HS[@]}"; do [[ "$hv" == sig=* ]] && PACKED=${hv#sig=}; done
-[ -n "$PACKED" ] || fail "the victim's event carries no batch signature: $HDRS"
-printf '%s\t%s\n' "$K" "${BODY/\"message\":\"/\"message\":\"forged in a batch }" |
-  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" 2>/dev/null
-# the same event as an agent before the packed header sent it (agent.key,
-# sig.root and sig.proof apart, the same texts): taken as it is (a duplicate
-# of the victim's own), refused changed; both forms on one message: refused
-KEYT=${PACKED%%.*}
-ROOT=${PACKED#*.}
-PROOF=${ROOT#*.}
-ROOT=${ROOT%%.*}
-OLD=(-H "agent.id=victim" -H "schema.version=1" -H "agent.key=$KEYT" -H "sig.root=$ROOT"
-  -H "sig.proof=$PROOF")
-printf '%s\t%s\n' "$K" "$BODY" | kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${OLD[@]}" 2>/dev/null
-printf '%s\t%s\n' "$K" "${BODY/\"message\":\"/\"message\":\"forged, old form }" |
-  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${OLD[@]}" 2>/dev/null
-printf '%s\t%s\n' "$K" "$BODY" |
-  kcat -P -b "$BOOTSTRAP" -t soc.events -K '\t' "${HARGS[@]}" -H "sig.proof=$PROOF" 2>/dev/null
+# its first message (after mallory's 40): its events joined under one
+# signature (kafka.events_per_message), replayed and changed in every way
+# joined_attacks.py knows; and one of its events alone, with the proof
+# computed from the others: in the packed form, changed; in the form of an
+# agent before the packed "sig" header (agent.key, sig.root and sig.proof
+# apart), taken unchanged (a duplicate of the victim's own), refused
+# changed; with both forms at once, refused
+timeout 60 kcat -C -b "$BOOTSTRAP" -t soc.events -p 0 -o 40 -e -q -J >"$T/joined.json" 2>/dev/null
+NJOINED=$(head -1 "$T/joined.json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["payload"].split("\n")))')
+python3 "$SOC_SRC/tests/integration/joined_attacks.py" "$BOOTSTRAP" "$SIGN" "$T/mal.key" \
+  <"$T/joined.json" >"$T/attacks" || fail "joined_attacks.py failed"
+[ "$(wc -l <"$T/attacks")" = 16 ] || fail "sent $(wc -l <"$T/attacks") of 16 attacks"
 "$COLL" "${C[@]}" 2>"$T/c.err" &
 CPID=$!
 wait_for() { # CMD...: until it exits 0 (30 s)
@@ -148,14 +139,14 @@ victim_events() { [ "$("$COLL" "${C[@]}" events --count --agent victim)" = "$LIN
 wait_for victim_events || fail "pre-empted event ids: victim has $("$COLL" "${C[@]}" events --count --agent victim) of $LINES events"
 bundle_ok() { "$COLL" "${C[@]}" evidence 2>/dev/null | grep -q "^$BID .*verified"; }
 wait_for bundle_ok || fail "evidence squatting: $("$COLL" "${C[@]}" evidence)"
-quarantined() { [ "$(center_sql "select count(*) from quarantine")" = 29 ]; }
-wait_for quarantined || fail "quarantine holds $(center_sql "select count(*) from quarantine") of 29"
+quarantined() { [ "$(center_sql "select count(*) from quarantine")" = 40 ]; }
+wait_for quarantined || fail "quarantine holds $(center_sql "select count(*) from quarantine") of 40"
 old_form_taken() {
   "$COLL" "${C[@]}" stats --json | python3 -c '
 import json, sys
-sys.exit(0 if sum(v.get("duplicates", 0) for v in json.load(sys.stdin).values()) >= 1 else 1)'
+sys.exit(0 if sum(v.get("duplicates", 0) for v in json.load(sys.stdin).values()) >= 1 + int(sys.argv[1]) else 1)' "$NJOINED"
 }
-wait_for old_form_taken || fail "the victim's event in the older form was not taken"
+wait_for old_form_taken || fail "the victim's event in the older form, or its replayed message, was not taken as duplicates"
 CHECKS=$((CHECKS + 3))
 
 check_py "mallory's events: refused in the victim's name, stored apart in mal's" '
@@ -187,12 +178,19 @@ check_py "each forgery in quarantine, with its reason" '
 import collections, json, sys
 rows = json.load(open(sys.argv[1]))
 c = collections.Counter((r["topic"], r["reason"]) for r in rows)
-want = {("soc.events", "bad_signature"): 23, ("soc.evidence", "bad_signature"): 1,
+want = {("soc.events", "bad_signature"): 29, ("soc.events", "agent_mismatch"): 1,
+        ("soc.events", "bad_batch"): 4, ("soc.evidence", "bad_signature"): 1,
         ("soc.evidence", "bad_field"): 1, ("soc.reports", "bad_signature"): 1,
         ("soc.reports", "agency_mismatch"): 1, ("soc.heartbeat", "bad_signature"): 1,
         ("soc.heartbeat", "unenrolled"): 1}
 # the rest: the rehearsal agent is not on our topics; the victim sent nothing bad
 assert dict(c) == want, dict(c)' "$T/q.json"
+run "$COLL" "${C[@]}" stats --json
+check_py "a joined message refused is counted per event: mal's 4 events in one row count 4" '
+import json, sys
+s = json.loads(sys.argv[1])["center"]
+assert s["quarantined.agent_mismatch"] == 4, s
+assert s["quarantined.bad_batch"] == 4, s' "$OUT"
 
 # --- terminal safety: what was typed is shown, its control characters escaped
 run "$CTL" "${V[@]}" audit list

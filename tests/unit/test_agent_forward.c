@@ -3,7 +3,10 @@
  * mock cluster in this process (as tests/broker/socbroker hosts it for the
  * integration tests): the cursor moves over a block only once every line of
  * it is delivered; deliveries that fail leave it where it was and rewind,
- * and everything after it is sent again once the broker is back.
+ * and everything after it is sent again once the broker is back. Events
+ * go joined (kafka.events_per_message, 64 by default: a block's events in
+ * one message here) or one a message, and the delivered counter counts
+ * events either way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,11 +58,17 @@ static int64_t cursor(const char *dir) {
   return agent_db_int(dir, "select value from meta where key = 'forward.cursor'");
 }
 
-static void cursor_moves_on_delivery(void **state) {
-  agent_cluster *c = *state;
-  const char *dir = agent_dir("delivered");
+static int64_t delivered(const char *dir) {
+  return agent_db_int(dir, "select value from counter where input='forward' and name='delivered'");
+}
+
+/* 20 lines in 3 blocks forwarded with kafka.events_per_message per (0:
+ * the default), in the messages expected. */
+static void cursor_moves(agent_cluster *c, const char *name, int per, int64_t messages) {
+  const char *dir = agent_dir(name);
   char kafka[300];
-  snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
+  snprintf(kafka, sizeof kafka, "brokers: '%s'%s", c->brokers,
+           per == 1 ? ", events_per_message: 1" : "");
   soc_config *cfg = agent_config(dir, kafka, "");
   int64_t before = events_in_topic(c);
   journal(cfg, dir, 20);
@@ -71,14 +80,24 @@ static void cursor_moves_on_delivery(void **state) {
   assert_int_equal(soc_forward_drain(f, 60000), 0);
   soc_forward_free(f);
   assert_int_equal(cursor(dir), last);
-  assert_int_equal(events_in_topic(c) - before, 20);
+  assert_int_equal(events_in_topic(c) - before, messages);
+  assert_int_equal(delivered(dir), 20);
 
   /* a new forwarder starts at the cursor: nothing is sent twice */
   assert_int_equal(soc_forward_new(cfg, &f), 0);
   assert_int_equal(soc_forward_drain(f, 60000), 0);
   soc_forward_free(f);
-  assert_int_equal(events_in_topic(c) - before, 20);
+  assert_int_equal(events_in_topic(c) - before, messages);
+  assert_int_equal(delivered(dir), 0); /* the counter is this run's */
   soc_config_free(cfg);
+}
+
+static void cursor_moves_on_delivery(void **state) {
+  cursor_moves(*state, "delivered", 0, 3); /* a message per block: batches end with blocks */
+}
+
+static void cursor_moves_one_event_a_message(void **state) {
+  cursor_moves(*state, "delivered1", 1, 20);
 }
 
 static void failed_delivery_rewinds(void **state) {
@@ -110,13 +129,15 @@ static void failed_delivery_rewinds(void **state) {
   assert_int_equal(soc_forward_drain(f, 60000), 0);
   soc_forward_free(f);
   assert_int_equal(cursor(dir), last);
-  assert_true(events_in_topic(c) - before >= 20);
+  assert_true(events_in_topic(c) - before >= 3);
+  assert_true(delivered(dir) >= 20);
   soc_config_free(cfg);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cursor_moves_on_delivery),
+      cmocka_unit_test(cursor_moves_one_event_a_message),
       cmocka_unit_test(failed_delivery_rewinds),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);

@@ -360,6 +360,138 @@ static void test_packed(void **state) {
   soc_sign_key_free(k);
 }
 
+/* A whole batch in one message (sign.h): the root rebuilt from all the
+ * events is the one every proof of soc_sign_batch_make leads to, and its
+ * signature verifies; any other count or order of the leaves gives
+ * another root. The keys' framing takes back exactly what was added, and
+ * the split refuses every message that is not framed as it says. */
+static void test_joined(void **state) {
+  (void)state;
+  char path[256], err[256];
+  soc_sign_key *k = NULL;
+  path_of(path, sizeof path, "j.key");
+  assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
+  static soc_sign_batch b;
+  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN],
+      other[SOC_SIGN_HASH_LEN], via[SOC_SIGN_HASH_LEN];
+  static char payload[SOC_SIGN_BATCH_MAX * 16], keys[SOC_SIGN_KEYS_TEXT];
+  size_t plen = 0, klen = 0, n = 0;
+  unsigned depth = 0, d2 = 0;
+  const char *why = "";
+  soc_sign_item items[SOC_SIGN_BATCH_MAX];
+  for (size_t i = 0; i < SOC_SIGN_BATCH_MAX; i++) {
+    char key[16];
+    int kl = snprintf(key, sizeof key, "h%zu", i % 3 ? i : 0);
+    if (i) payload[plen++] = '\n';
+    plen += (size_t)snprintf(payload + plen, sizeof payload - plen, "{\"t\":%zu}", i);
+    assert_int_equal(soc_sign_keys_add(keys, sizeof keys, &klen, key, (size_t)kl), 0);
+  }
+  assert_int_equal(soc_sign_batch_split(payload, plen, keys, klen, items, &n, &why), 0);
+  assert_int_equal(n, SOC_SIGN_BATCH_MAX);
+  assert_int_equal(items[5].key_len, 2);
+  assert_memory_equal(items[5].key, "h5", 2);
+  assert_memory_equal(items[6].key, "h0", 2);
+  assert_int_equal(items[63].event_len, strlen("{\"t\":63}"));
+  for (size_t i = 0; i < n; i++)
+    soc_sign_leaf("soc.events", items[i].key, items[i].key_len, items[i].event, items[i].event_len,
+                  leaves[i]);
+  for (size_t cnt = 1; cnt <= n; cnt = cnt * 2 + 1) {
+    assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, &b),
+                     0);
+    assert_int_equal(
+        soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, root, &depth), 0);
+    assert_int_equal(
+        soc_sign_proof_root(leaves[cnt - 1], b.proof[cnt - 1], strlen(b.proof[cnt - 1]), via, &d2),
+        0);
+    assert_memory_equal(root, via, SOC_SIGN_HASH_LEN);
+    assert_int_equal(depth, d2);
+    assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth, b.sig, strlen(b.sig)),
+                     0);
+    char alone[SOC_SIGN_SIG_TEXT + 1];
+    assert_int_equal(
+        soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, alone), 0);
+    assert_string_equal(alone, b.sig); /* Ed25519 is deterministic */
+  }
+  /* all of them; one fewer, two swapped */
+  assert_int_equal(
+      soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, root, &depth), 0);
+  assert_int_equal(depth, SOC_SIGN_DEPTH_MAX);
+  assert_int_equal(
+      soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n - 1, other, &d2), 0);
+  assert_memory_not_equal(root, other, SOC_SIGN_HASH_LEN);
+  uint8_t tmp[SOC_SIGN_HASH_LEN];
+  memcpy(tmp, leaves[1], sizeof tmp);
+  memcpy(leaves[1], leaves[2], sizeof tmp);
+  memcpy(leaves[2], tmp, sizeof tmp);
+  assert_int_equal(soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, other, &d2),
+                   0);
+  assert_memory_not_equal(root, other, SOC_SIGN_HASH_LEN);
+  assert_int_equal(soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, 0, other, &d2),
+                   -EINVAL);
+  assert_int_equal(soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves,
+                                       SOC_SIGN_BATCH_MAX + 1, other, &d2),
+                   -EINVAL);
+  /* framing: a key too long, no room */
+  static char big[SOC_SIGN_MSGKEY_MAX + 1];
+  size_t used = 0;
+  char small[8];
+  assert_int_equal(soc_sign_keys_add(keys, sizeof keys, &used, big, sizeof big), -EINVAL);
+  assert_int_equal(soc_sign_keys_add(small, sizeof small, &used, "abcdefgh", 8), -ENOSPC);
+  used = 0;
+  assert_int_equal(soc_sign_keys_add(small, sizeof small, &used, "", 0), 0);
+  assert_int_equal(used, 2);
+  assert_memory_equal(small, "0:", 2);
+  /* split: what is not framed as it says */
+  static const struct {
+    const char *payload, *keys;
+  } bad[] = {
+      {"{}", ""},
+      {"", "0:"},
+      {"{}\n", "0:0:"},
+      {"\n{}", "0:0:"},
+      {"{}\n\n{}", "0:0:0:"},
+      {"{}\n{}", "1:a"},
+      {"{}", "1:a1:b"},
+      {"{}", "01:a"},
+      {"{}", "2:a"},
+      {"{}", "1a"},
+      {"{}", ":a"},
+      {"{}", "1025:a"},
+      {"{}", "99999999:a"},
+      {"{}", "-1:a"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(soc_sign_batch_split(bad[i].payload, strlen(bad[i].payload), bad[i].keys,
+                                          strlen(bad[i].keys), items, &n, &why),
+                     -EBADMSG);
+    assert_true(why[0] != '\0');
+  }
+  /* 65 events */
+  static char many[SOC_SIGN_BATCH_MAX * 4], many_keys[SOC_SIGN_BATCH_MAX * 4];
+  size_t ml = 0, mk = 0;
+  for (size_t i = 0; i <= SOC_SIGN_BATCH_MAX; i++) {
+    if (i) many[ml++] = '\n';
+    many[ml++] = '1';
+    assert_int_equal(soc_sign_keys_add(many_keys, sizeof many_keys, &mk, "", 0), 0);
+  }
+  assert_int_equal(soc_sign_batch_split(many, ml, many_keys, mk, items, &n, &why), -EBADMSG);
+  assert_int_equal(soc_sign_batch_split(many, ml - 2, many_keys, mk - 2, items, &n, &why), 0);
+  assert_int_equal(n, SOC_SIGN_BATCH_MAX);
+  /* the header: a key and a root signature, nothing else */
+  char text[SOC_SIGN_BATCH_PACKED_TEXT + 2];
+  soc_sign_parts parts;
+  soc_sign_pub_text(soc_sign_key_pub(k), text);
+  text[SOC_SIGN_PUB_TEXT] = '.';
+  memcpy(text + SOC_SIGN_PUB_TEXT + 1, b.sig, SOC_SIGN_SIG_TEXT);
+  assert_int_equal(soc_sign_unpack_batch(text, SOC_SIGN_BATCH_PACKED_TEXT, &parts), 0);
+  assert_ptr_equal(parts.root_sig, text + SOC_SIGN_PUB_TEXT + 1);
+  assert_null(parts.proof);
+  assert_int_equal(soc_sign_unpack_batch(text, SOC_SIGN_BATCH_PACKED_TEXT - 1, &parts), -EBADMSG);
+  text[SOC_SIGN_PUB_TEXT] = ',';
+  assert_int_equal(soc_sign_unpack_batch(text, SOC_SIGN_BATCH_PACKED_TEXT, &parts), -EBADMSG);
+  soc_sign_key_free(k);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_created_once),
@@ -370,6 +502,7 @@ int main(void) {
       cmocka_unit_test(test_batch_tree),
       cmocka_unit_test(test_leaf_with),
       cmocka_unit_test(test_packed),
+      cmocka_unit_test(test_joined),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
