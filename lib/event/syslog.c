@@ -177,8 +177,8 @@ static int month_of(const uchar *p) {
 }
 
 /* The year for a BSD timestamp received at recv_s: see the top of the file. */
-static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
-                      int64_t *secs) {
+static int infer_year_of(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
+                         int64_t *secs) {
   static const soc_tz utc = {SOC_TZ_UTC, 0, ""};
   const int64_t limit = recv_s + SECS_PER_DAY;
   const int y0 = soc_tz_utc_year(recv_s);
@@ -195,6 +195,38 @@ static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, 
     }
   }
   return -1;
+}
+
+/* This thread's last year inference and its answer. Lines come many to the
+ * second (a file read in chunks, a sender's burst), and the inference (up
+ * to six conversions) was most of what a BSD header cost; its answer
+ * depends on its arguments alone, a zone being its kind, offset and name
+ * (tz.c keeps a zone's offsets by the hour). Per thread: the ingest, the
+ * forwarder and the detector each parse headers. */
+typedef struct year_memo {
+  soc_tz zone;
+  int64_t recv_s, secs;
+  int mo, d, h, mi, s, rc, used;
+} year_memo;
+
+static _Thread_local year_memo last_year;
+
+static int same_zone(const soc_tz *a, const soc_tz *b) {
+  return a->kind == b->kind && a->offset_sec == b->offset_sec &&
+         (a->kind != SOC_TZ_NAMED || strncmp(a->name, b->name, sizeof a->name) == 0);
+}
+
+static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
+                      int64_t *secs) {
+  year_memo *m = &last_year;
+  if (!m->used || m->recv_s != recv_s || m->s != s || m->mi != mi || m->h != h || m->d != d ||
+      m->mo != mo || !same_zone(&m->zone, zone)) {
+    *m = (year_memo){
+        .zone = *zone, .recv_s = recv_s, .mo = mo, .d = d, .h = h, .mi = mi, .s = s, .used = 1};
+    m->rc = infer_year_of(zone, recv_s, mo, d, h, mi, s, &m->secs);
+  }
+  if (!m->rc) *secs = m->secs;
+  return m->rc;
 }
 
 /* "Mmm dd hh:mm:ss[.frac]" (dd may be " d" or "d"), also with the year

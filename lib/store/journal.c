@@ -68,6 +68,7 @@ typedef struct block {
   buf data;
   char hosts[HOSTS_MAX];
   size_t hosts_len;
+  size_t last_host_off, last_host_len; /* the host listed or found last; len 0: none */
   int sealed;
 } block;
 
@@ -141,20 +142,28 @@ static block *open_block(soc_journal *j, const char *source, int64_t stream) {
   return b;
 }
 
-static void note_host(block *b, const char *host) {
-  size_t hl = host ? strlen(host) : 0;
+/* Adds host to the block's index unless listed. Lines come in runs from
+ * one host, so the host listed or found last is tried before the list. */
+static void note_host(block *b, const char *host, size_t hl) {
   if (!hl || hl >= sizeof b->hosts - 1) return;
+  if (hl == b->last_host_len && memcmp(b->hosts + b->last_host_off, host, hl) == 0) return;
   /* already listed? the list is '\n'-separated */
   const char *p = b->hosts, *end = b->hosts + b->hosts_len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    if (l == hl && memcmp(p, host, hl) == 0) return;
+    if (l == hl && memcmp(p, host, hl) == 0) {
+      b->last_host_off = (size_t)(p - b->hosts);
+      b->last_host_len = hl;
+      return;
+    }
     p += l + 1;
   }
   if (b->hosts_len + hl + 2 > sizeof b->hosts) return; /* index full: the scan still filters */
   if (b->hosts_len) b->hosts[b->hosts_len++] = '\n';
   memcpy(b->hosts + b->hosts_len, host, hl);
+  b->last_host_off = b->hosts_len;
+  b->last_host_len = hl;
   b->hosts_len += hl;
   b->hosts[b->hosts_len] = '\0';
 }
@@ -164,8 +173,8 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   if (j->pending_bytes >= j->o.pending_max) return -EAGAIN;
   block *b = open_block(j, source, stream);
   if (!b) return -ENOMEM;
-  size_t hl = l->host ? strlen(l->host) : 0, pl = l->peer ? strlen(l->peer) : 0;
-  if (hl > 255) hl = 255;
+  size_t host_len = l->host ? strlen(l->host) : 0, pl = l->peer ? strlen(l->peer) : 0;
+  size_t hl = host_len > 255 ? 255 : host_len;
   if (pl > 255) pl = 255;
   size_t need = 7 * 10 + hl + pl + l->len;
   /* A new block's buffer takes a full block at once: doubling from 4 KiB
@@ -191,7 +200,7 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   if (l->recv_ns > b->meta.recv_last) b->meta.recv_last = l->recv_ns;
   b->meta.lines++;
   b->meta.raw_bytes += (uint32_t)l->len;
-  note_host(b, l->host);
+  note_host(b, l->host, host_len);
   j->pending_bytes += b->data.len - before;
   j->pending_lines++;
   if (b->meta.lines >= j->o.block_lines || b->data.len >= j->o.block_bytes) b->sealed = 1;
