@@ -175,17 +175,20 @@ int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline
     while (lead < line->len && (line->data[lead] == ' ' || line->data[lead] == '\t')) lead++;
     peek = !(lead < line->len && line->data[lead] == '{');
   }
+  int unparsed = 0;
   if (peek) {
     soc_syslog_opts o = {.tz = in->tz, .recv_ns = line->recv_ns};
-    if (soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
-            SOC_SYSLOG_RAW &&
-        (in->header != HEADER_ACCESS || !soc_access_line_ok(line->data, line->len)))
-      in->counters[SOC_CTR_PARSE_FAILURES]++;
+    unparsed = soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
+                   SOC_SYSLOG_RAW &&
+               (in->header != HEADER_ACCESS || !soc_access_line_ok(line->data, line->len));
   }
   line->host = host;
   int rc = append(in, source, stream, line);
   line->host = NULL;
+  /* counted once the line is taken: a line the full journal refused comes
+   * again after the commit, and was counted twice */
   if (rc < 0) return rc;
+  if (unparsed) in->counters[SOC_CTR_PARSE_FAILURES]++;
   if (line->flags & SOC_JLINE_TRUNCATED) in->counters[SOC_CTR_TRUNCATED]++;
   if (line->flags & SOC_JLINE_PARTIAL) in->counters[SOC_CTR_PARTIAL]++;
   if (soc_utf8_valid_prefix(line->data, line->len) != line->len)
