@@ -167,13 +167,40 @@ static int parse_rfc3339(const uchar **pp, const uchar *end, const soc_tz *zone,
   return 0;
 }
 
+#define MONTH(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+
+/* One switch on the three letters rather than a walk through the twelve
+ * names: every BSD header asks, and November was the eleventh. */
 static int month_of(const uchar *p) {
-  static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
   /* | 0x20 folds case; it maps nothing but the letters onto these. */
-  uchar a = (uchar)(p[0] | 0x20), b = (uchar)(p[1] | 0x20), c = (uchar)(p[2] | 0x20);
-  for (int m = 0; m < 12; m++)
-    if (names[3 * m] == a && names[3 * m + 1] == b && names[3 * m + 2] == c) return m + 1;
-  return 0;
+  switch (MONTH(p[0] | 0x20, p[1] | 0x20, p[2] | 0x20)) {
+    case MONTH('j', 'a', 'n'):
+      return 1;
+    case MONTH('f', 'e', 'b'):
+      return 2;
+    case MONTH('m', 'a', 'r'):
+      return 3;
+    case MONTH('a', 'p', 'r'):
+      return 4;
+    case MONTH('m', 'a', 'y'):
+      return 5;
+    case MONTH('j', 'u', 'n'):
+      return 6;
+    case MONTH('j', 'u', 'l'):
+      return 7;
+    case MONTH('a', 'u', 'g'):
+      return 8;
+    case MONTH('s', 'e', 'p'):
+      return 9;
+    case MONTH('o', 'c', 't'):
+      return 10;
+    case MONTH('n', 'o', 'v'):
+      return 11;
+    case MONTH('d', 'e', 'c'):
+      return 12;
+    default:
+      return 0;
+  }
 }
 
 /* The year for a BSD timestamp received at recv_s: see the top of the file. */

@@ -671,6 +671,29 @@ static void test_year_memo(void **state) {
   }
 }
 
+/* Every month's name, in any case; a near miss is no BSD time. */
+static void test_month_names(void **state) {
+  (void)state;
+  static const char *const names[] = {"Jan", "feb", "MAR", "Apr", "may", "JUN",
+                                      "Jul", "aUG", "Sep", "oct", "Nov", "DEC"};
+  soc_syslog_opts o = opts_at("UTC", 1798761599); /* 2026-12-31T23:59:59Z */
+  for (int m = 1; m <= 12; m++) {
+    char line[64];
+    int64_t ts = 0;
+    snprintf(line, sizeof line, "%s 10 12:00:00 h a: m", names[m - 1]);
+    assert_int_equal(soc_syslog_peek(line, strlen(line), &o, NULL, 0, &ts), SOC_SYSLOG_RFC3164);
+    assert_int_equal(ts, (soc_tz_days_from_civil(2026, m, 10) * 86400 + 12 * 3600) * NS);
+  }
+  static const char *const near[] = {"Jam 10 12:00:00 h a: m", "Nox 10 12:00:00 h a: m",
+                                     "J@n 10 12:00:00 h a: m", "Ja  10 12:00:00 h a: m",
+                                     "Jun\xa0 10 12:00:00 h a: m"};
+  for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+    int64_t ts = 0;
+    soc_syslog_format f = soc_syslog_peek(near[i], strlen(near[i]), &o, NULL, 0, &ts);
+    if (f != SOC_SYSLOG_RAW) fail_msg("'%s' read as a BSD time", near[i]);
+  }
+}
+
 /* Bytes that are not text never cost the line: they are repaired in
  * place (U+FFFD) and flagged, in raw and in parsed lines alike. */
 static void test_not_text(void **state) {
@@ -857,10 +880,11 @@ int main(void) {
       cmocka_unit_test(test_rfc3164),        cmocka_unit_test(test_tag_length),
       cmocka_unit_test(test_rfc5424),        cmocka_unit_test(test_structured_data),
       cmocka_unit_test(test_year_inference), cmocka_unit_test(test_year_memo),
-      cmocka_unit_test(test_zones),          cmocka_unit_test(test_raw_fallback),
-      cmocka_unit_test(test_raw_times),      cmocka_unit_test(test_not_text),
-      cmocka_unit_test(test_peek),           cmocka_unit_test(test_null_arguments),
-      cmocka_unit_test(test_prefixes),       cmocka_unit_test(test_sample_files),
+      cmocka_unit_test(test_month_names),    cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_raw_fallback),   cmocka_unit_test(test_raw_times),
+      cmocka_unit_test(test_not_text),       cmocka_unit_test(test_peek),
+      cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_prefixes),
+      cmocka_unit_test(test_sample_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
