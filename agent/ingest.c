@@ -151,29 +151,44 @@ static int append(soc_input *in, const char *source, int64_t stream, const soc_j
   return 0;
 }
 
+/* Which of an input's lines get the syslog header peek, decided once from
+ * its format rather than by comparing names per line: syslog lines; json
+ * lines that do not start with the object (JSON wrapped in syslog); access
+ * lines (nginx's access_log syslog:), a raw one being fine when its time
+ * peek finds one; raw and auditd lines have none. */
+enum { HEADER_NONE, HEADER_SYSLOG, HEADER_ACCESS, HEADER_UNLESS_JSON };
+
+static int header_of(const char *format) {
+  if (!format || !strcmp(format, "syslog")) return HEADER_SYSLOG;
+  if (!strcmp(format, "access")) return HEADER_ACCESS;
+  if (!strcmp(format, "json")) return HEADER_UNLESS_JSON;
+  return HEADER_NONE;
+}
+
 int soc_ingest_line(soc_input *in, const char *source, int64_t stream, soc_jline *line) {
   char host[256];
   host[0] = '\0';
   line->ts_ns = line->recv_ns;
-  /* a syslog header is looked for in syslog lines, and in json lines that
-   * do not start with the object (JSON wrapped in syslog), and in access
-   * lines (nginx's access_log syslog:); raw and auditd lines have none */
-  const char *fmt = in->cfg->format ? in->cfg->format : "syslog";
-  size_t lead = 0;
-  while (lead < line->len && (line->data[lead] == ' ' || line->data[lead] == '\t')) lead++;
-  if (!strcmp(fmt, "syslog") || !strcmp(fmt, "access") ||
-      (!strcmp(fmt, "json") && !(lead < line->len && line->data[lead] == '{'))) {
+  int peek = in->header != HEADER_NONE;
+  if (in->header == HEADER_UNLESS_JSON) {
+    size_t lead = 0;
+    while (lead < line->len && (line->data[lead] == ' ' || line->data[lead] == '\t')) lead++;
+    peek = !(lead < line->len && line->data[lead] == '{');
+  }
+  int unparsed = 0;
+  if (peek) {
     soc_syslog_opts o = {.tz = in->tz, .recv_ns = line->recv_ns};
-    /* an access-log line is a raw one whose time peek finds */
-    if (soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
-            SOC_SYSLOG_RAW &&
-        (strcmp(fmt, "access") || !soc_access_line_ok(line->data, line->len)))
-      in->counters[SOC_CTR_PARSE_FAILURES]++;
+    unparsed = soc_syslog_peek(line->data, line->len, &o, host, sizeof host, &line->ts_ns) ==
+                   SOC_SYSLOG_RAW &&
+               (in->header != HEADER_ACCESS || !soc_access_line_ok(line->data, line->len));
   }
   line->host = host;
   int rc = append(in, source, stream, line);
   line->host = NULL;
+  /* counted once the line is taken: a line the full journal refused comes
+   * again after the commit, and was counted twice */
   if (rc < 0) return rc;
+  if (unparsed) in->counters[SOC_CTR_PARSE_FAILURES]++;
   if (line->flags & SOC_JLINE_TRUNCATED) in->counters[SOC_CTR_TRUNCATED]++;
   if (line->flags & SOC_JLINE_PARTIAL) in->counters[SOC_CTR_PARTIAL]++;
   if (soc_utf8_valid_prefix(line->data, line->len) != line->len)
@@ -422,6 +437,7 @@ int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
     in->ingest = ing;
     if (soc_tz_parse(in->cfg->timezone ? in->cfg->timezone : "local", &in->tz) < 0)
       soc_tz_parse("UTC", &in->tz);
+    in->header = header_of(in->cfg->format);
     result = ops->create(in);
     if (result < 0) goto out;
     ing->ninputs++;

@@ -4,17 +4,24 @@
 # same 1-million-line file. Reports lines/s, CPU-seconds per million lines
 # and peak RSS of each, as a Markdown table on stdout.
 #
-#   bench/ingest.sh [BUILD_DIR] [LINES]
+#   bench/ingest.sh [BUILD_DIR] [LINES] [sshd|mixed]
 #
+# With "mixed" the lines come from bench/gen_mixed.py (sshd, nginx,
+# iptables, cron, sudo) instead of the sshd sample.
 # Needs: rsyslog (Debian package), python3, /usr/bin/time. Only loopback.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
 N=${2:-1000000}
+INPUT=${3:-sshd}
 W=$(mktemp -d)
 . "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
-python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
+if [ "$INPUT" = mixed ]; then
+  python3 "$SRC/bench/gen_mixed.py" "$W/input.log" "$N"
+else
+  python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
+fi
 BYTES=$(stat -c %s "$W/input.log")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -123,4 +130,4 @@ t1=$(now)
 row "rsyslog imtcp -> omfile" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $R)" "$(rss_of $R)"
 kill $R; wait $R 2>/dev/null || true
 echo
-echo "input: $N lines, $BYTES bytes; $(nproc) cores; $(date -u +%Y-%m-%d)"
+echo "input: $INPUT, $N lines, $BYTES bytes; $(nproc) cores; $(date -u +%Y-%m-%d)"

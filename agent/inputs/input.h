@@ -85,6 +85,7 @@ struct soc_input {
   const soc_input_config *cfg; /* borrowed from the agent's config */
   struct soc_ingest *ingest;   /* borrowed */
   soc_tz tz;
+  int header; /* which lines get the syslog header peek: ingest.c decides it from cfg->format */
   int paused; /* waiting for resume() */
   int64_t counters[SOC_CTR_COUNT];
   void *state;

@@ -70,6 +70,7 @@ typedef struct tfile {
   int gone;     /* renamed away or deleted: drain, then release */
   int64_t gone_since_ms;
   int64_t last_growth_ms; /* when we last read new bytes */
+  int64_t read_ns;        /* the real time of that read: the recv_ns of the lines it completed */
   int64_t mtime_ns;       /* the file's modification time at the last look */
   int seen;               /* matched in the current scan */
   int dirty;              /* row needs writing at the next checkpoint */
@@ -329,18 +330,21 @@ static int convert(file_state *fs, soc_jline *l) {
   return 0;
 }
 
-/* Hands one line at file offset pos. Returns 0 or -EAGAIN. */
+/* Hands one line at file offset pos, received at recv_ns. Returns 0 or
+ * -EAGAIN. */
 static int hand(file_state *fs, tfile *f, const char *data, size_t len, uint64_t pos,
-                uint32_t flags) {
-  soc_jline l = {
-      .data = data, .len = len, .pos = pos, .recv_ns = soc_now_real_ns(), .flags = flags};
+                uint32_t flags, int64_t recv_ns) {
+  soc_jline l = {.data = data, .len = len, .pos = pos, .recv_ns = recv_ns, .flags = flags};
   if (len && data[len - 1] == '\r') l.len--; /* CRLF files */
   if (fs->cd != (iconv_t)-1 && convert(fs, &l) < 0) return -ENOMEM;
   return soc_ingest_line(fs->in, input_id(fs), f->row.id, &l);
 }
 
 /* Takes the complete lines out of carry. Returns 0 or -EAGAIN (the rest
- * stays in carry, `handed` tells how far we got). */
+ * stays in carry, `handed` tells how far we got). A line's receive time is
+ * that of the read that completed it, as the syslog input's is that of the
+ * read its bytes came in: one clock reading per read of up to 256 KiB,
+ * not one per line. */
 static int take_lines(file_state *fs, tfile *f) {
   size_t max = (size_t)fs->in->cfg->max_line_bytes;
   size_t start = 0;
@@ -361,7 +365,7 @@ static int take_lines(file_state *fs, tfile *f) {
     if (!nl && len < max) break; /* an unfinished line: wait for more */
     uint32_t flags = len > max || !nl ? SOC_JLINE_TRUNCATED : 0;
     if (len > max) len = max;
-    rc = hand(fs, f, f->carry + start, len, f->handed + start, flags);
+    rc = hand(fs, f, f->carry + start, len, f->handed + start, flags, f->read_ns);
     if (rc < 0) break;
     if (nl) {
       start = end + 1;
@@ -385,7 +389,7 @@ static int flush_partial(file_state *fs, tfile *f) {
   int64_t idle_ms = fs->oneshot ? (soc_now_real_ns() - f->mtime_ns) / 1000000
                                 : soc_now_mono_ms() - f->last_growth_ms;
   if (idle_ms < fs->in->cfg->flush_partial_ms) return 0;
-  int rc = hand(fs, f, f->carry, f->carry_len, f->handed, SOC_JLINE_PARTIAL);
+  int rc = hand(fs, f, f->carry, f->carry_len, f->handed, SOC_JLINE_PARTIAL, soc_now_real_ns());
   if (rc < 0) return rc;
   f->handed += f->carry_len;
   f->carry_len = 0;
@@ -454,6 +458,7 @@ static int read_file(file_state *fs, tfile *f, size_t budget) {
     }
     f->at_eof = 0;
     f->last_growth_ms = soc_now_mono_ms();
+    f->read_ns = soc_now_real_ns();
     f->read_off += (uint64_t)got;
     f->carry_len += (size_t)got;
     budget = (size_t)got > budget ? 0 : budget - (size_t)got;

@@ -167,18 +167,45 @@ static int parse_rfc3339(const uchar **pp, const uchar *end, const soc_tz *zone,
   return 0;
 }
 
+#define MONTH(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+
+/* One switch on the three letters rather than a walk through the twelve
+ * names: every BSD header asks, and November was the eleventh. */
 static int month_of(const uchar *p) {
-  static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
   /* | 0x20 folds case; it maps nothing but the letters onto these. */
-  uchar a = (uchar)(p[0] | 0x20), b = (uchar)(p[1] | 0x20), c = (uchar)(p[2] | 0x20);
-  for (int m = 0; m < 12; m++)
-    if (names[3 * m] == a && names[3 * m + 1] == b && names[3 * m + 2] == c) return m + 1;
-  return 0;
+  switch (MONTH(p[0] | 0x20, p[1] | 0x20, p[2] | 0x20)) {
+    case MONTH('j', 'a', 'n'):
+      return 1;
+    case MONTH('f', 'e', 'b'):
+      return 2;
+    case MONTH('m', 'a', 'r'):
+      return 3;
+    case MONTH('a', 'p', 'r'):
+      return 4;
+    case MONTH('m', 'a', 'y'):
+      return 5;
+    case MONTH('j', 'u', 'n'):
+      return 6;
+    case MONTH('j', 'u', 'l'):
+      return 7;
+    case MONTH('a', 'u', 'g'):
+      return 8;
+    case MONTH('s', 'e', 'p'):
+      return 9;
+    case MONTH('o', 'c', 't'):
+      return 10;
+    case MONTH('n', 'o', 'v'):
+      return 11;
+    case MONTH('d', 'e', 'c'):
+      return 12;
+    default:
+      return 0;
+  }
 }
 
 /* The year for a BSD timestamp received at recv_s: see the top of the file. */
-static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
-                      int64_t *secs) {
+static int infer_year_of(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
+                         int64_t *secs) {
   static const soc_tz utc = {SOC_TZ_UTC, 0, ""};
   const int64_t limit = recv_s + SECS_PER_DAY;
   const int y0 = soc_tz_utc_year(recv_s);
@@ -195,6 +222,38 @@ static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, 
     }
   }
   return -1;
+}
+
+/* This thread's last year inference and its answer. Lines come many to the
+ * second (a file read in chunks, a sender's burst), and the inference (up
+ * to six conversions) was most of what a BSD header cost; its answer
+ * depends on its arguments alone, a zone being its kind, offset and name
+ * (tz.c keeps a zone's offsets by the hour). Per thread: the ingest, the
+ * forwarder and the detector each parse headers. */
+typedef struct year_memo {
+  soc_tz zone;
+  int64_t recv_s, secs;
+  int mo, d, h, mi, s, rc, used;
+} year_memo;
+
+static _Thread_local year_memo last_year;
+
+static int same_zone(const soc_tz *a, const soc_tz *b) {
+  return a->kind == b->kind && a->offset_sec == b->offset_sec &&
+         (a->kind != SOC_TZ_NAMED || strncmp(a->name, b->name, sizeof a->name) == 0);
+}
+
+static int infer_year(const soc_tz *zone, int64_t recv_s, int mo, int d, int h, int mi, int s,
+                      int64_t *secs) {
+  year_memo *m = &last_year;
+  if (!m->used || m->recv_s != recv_s || m->s != s || m->mi != mi || m->h != h || m->d != d ||
+      m->mo != mo || !same_zone(&m->zone, zone)) {
+    *m = (year_memo){
+        .zone = *zone, .recv_s = recv_s, .mo = mo, .d = d, .h = h, .mi = mi, .s = s, .used = 1};
+    m->rc = infer_year_of(zone, recv_s, mo, d, h, mi, s, &m->secs);
+  }
+  if (!m->rc) *secs = m->secs;
+  return m->rc;
 }
 
 /* "Mmm dd hh:mm:ss[.frac]" (dd may be " d" or "d"), also with the year

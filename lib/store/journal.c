@@ -3,7 +3,8 @@
  *
  * Encoding of one line inside a block (before compression):
  *   varint  pos - first_pos
- *   zigzag  ts_ns - first_ts
+ *   zigzag  ts_ns - the lowest ts_ns of the lines before it in the block
+ *           (the first line's own, until an older line comes)
  *   zigzag  recv_ns - ts_ns
  *   varint  flags
  *   varint  host length, host bytes
@@ -68,6 +69,7 @@ typedef struct block {
   buf data;
   char hosts[HOSTS_MAX];
   size_t hosts_len;
+  size_t last_host_off, last_host_len; /* the host listed or found last; len 0: none */
   int sealed;
 } block;
 
@@ -141,20 +143,28 @@ static block *open_block(soc_journal *j, const char *source, int64_t stream) {
   return b;
 }
 
-static void note_host(block *b, const char *host) {
-  size_t hl = host ? strlen(host) : 0;
+/* Adds host to the block's index unless listed. Lines come in runs from
+ * one host, so the host listed or found last is tried before the list. */
+static void note_host(block *b, const char *host, size_t hl) {
   if (!hl || hl >= sizeof b->hosts - 1) return;
+  if (hl == b->last_host_len && memcmp(b->hosts + b->last_host_off, host, hl) == 0) return;
   /* already listed? the list is '\n'-separated */
   const char *p = b->hosts, *end = b->hosts + b->hosts_len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    if (l == hl && memcmp(p, host, hl) == 0) return;
+    if (l == hl && memcmp(p, host, hl) == 0) {
+      b->last_host_off = (size_t)(p - b->hosts);
+      b->last_host_len = hl;
+      return;
+    }
     p += l + 1;
   }
   if (b->hosts_len + hl + 2 > sizeof b->hosts) return; /* index full: the scan still filters */
   if (b->hosts_len) b->hosts[b->hosts_len++] = '\n';
   memcpy(b->hosts + b->hosts_len, host, hl);
+  b->last_host_off = b->hosts_len;
+  b->last_host_len = hl;
   b->hosts_len += hl;
   b->hosts[b->hosts_len] = '\0';
 }
@@ -164,8 +174,8 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   if (j->pending_bytes >= j->o.pending_max) return -EAGAIN;
   block *b = open_block(j, source, stream);
   if (!b) return -ENOMEM;
-  size_t hl = l->host ? strlen(l->host) : 0, pl = l->peer ? strlen(l->peer) : 0;
-  if (hl > 255) hl = 255;
+  size_t host_len = l->host ? strlen(l->host) : 0, pl = l->peer ? strlen(l->peer) : 0;
+  size_t hl = host_len > 255 ? 255 : host_len;
   if (pl > 255) pl = 255;
   size_t need = 7 * 10 + hl + pl + l->len;
   /* A new block's buffer takes a full block at once: doubling from 4 KiB
@@ -178,6 +188,8 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
     b->meta.first_ts = b->meta.last_ts = l->ts_ns;
   }
   size_t before = b->data.len;
+  /* meta.first_ts is the lowest time so far: the row's first_ts, which time
+   * queries select blocks by, is the lowest of the block (walk_lines) */
   put_varint(&b->data, l->pos - b->meta.first_pos);
   put_varint(&b->data, zigzag(l->ts_ns - b->meta.first_ts));
   put_varint(&b->data, zigzag(l->recv_ns - l->ts_ns));
@@ -191,7 +203,7 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   if (l->recv_ns > b->meta.recv_last) b->meta.recv_last = l->recv_ns;
   b->meta.lines++;
   b->meta.raw_bytes += (uint32_t)l->len;
-  note_host(b, l->host);
+  note_host(b, l->host, host_len);
   j->pending_bytes += b->data.len - before;
   j->pending_lines++;
   if (b->meta.lines >= j->o.block_lines || b->data.len >= j->o.block_bytes) b->sealed = 1;
@@ -297,6 +309,7 @@ typedef struct scan_ctx {
   void *damage_arg;
   int64_t damaged;
   buf plain;
+  int64_t low; /* of the block being read: see walk_lines */
   char host[256], peer[256];
 } scan_ctx;
 
@@ -305,10 +318,23 @@ static void copy_str(char *dst, const uint8_t *p, size_t n) {
   dst[n] = '\0';
 }
 
+/* Times come from disk and can be anything: sums wrap, never overflow. */
+static int64_t wrap(uint64_t v) { return (int64_t)v; }
+
 /* Walks the decoded lines of m; hands them to the callback only when
- * deliver is set. Returns 0, -EBADMSG, or the callback's non-zero. */
+ * deliver is set, after a walk without (which sets c->low). Returns 0,
+ * -EBADMSG, or the callback's non-zero.
+ *
+ * A line's time is encoded against the lowest time of the lines before it
+ * (soc_journal_append), and the row's first_ts is the lowest of the whole
+ * block. So times are rebuilt relative to the first line's: the walk
+ * without delivery finds how far below it the lowest went (c->low), which
+ * puts the first line at first_ts - c->low. (Before 2026-12-07 readers
+ * took every delta against first_ts: the lines of a block before an older
+ * line came back with times, and receive times, moved by the difference.) */
 static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int deliver) {
   reader r = {c->plain.p, c->plain.p + n};
+  int64_t low = 0, first = wrap((uint64_t)m->first_ts - (uint64_t)c->low);
   for (uint32_t i = 0; i < m->lines; i++) {
     uint64_t dpos, dts, drecv, flags;
     const uint8_t *hp, *pp, *dp;
@@ -317,11 +343,13 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
         get_varint(&r, &flags) || get_bytes(&r, &hp, &hl) || hl > 255 || get_bytes(&r, &pp, &pl) ||
         pl > 255 || get_bytes(&r, &dp, &dl))
       return -EBADMSG;
+    int64_t rel = wrap((uint64_t)low + (uint64_t)unzigzag(dts));
+    if (rel < low) low = rel;
     if (!deliver) continue;
     soc_jentry e = {.block = m->id, .source = m->source, .stream = m->stream};
     e.line.pos = m->first_pos + dpos;
-    e.line.ts_ns = m->first_ts + unzigzag(dts);
-    e.line.recv_ns = e.line.ts_ns + unzigzag(drecv);
+    e.line.ts_ns = wrap((uint64_t)first + (uint64_t)rel);
+    e.line.recv_ns = wrap((uint64_t)e.line.ts_ns + (uint64_t)unzigzag(drecv));
     e.line.flags = (uint32_t)flags;
     copy_str(c->host, hp, hl);
     copy_str(c->peer, pp, pl);
@@ -336,6 +364,7 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
     int rc = c->cb(c->arg, &e);
     if (rc) return rc;
   }
+  if (!deliver) c->low = low;
   return r.p == r.end ? 0 : -EBADMSG;
 }
 

@@ -111,10 +111,38 @@ static void failed_commit_leaves_nothing(void **state) {
   soc_config_free(cfg);
 }
 
+/* A line the full journal refuses (pending_max, 16 MiB) is handed again
+ * after the commit: its counters count it once, when it is taken. */
+static void counted_once_past_a_full_journal(void **state) {
+  (void)state;
+  const char *dir = agent_dir("full");
+  soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
+  char path[400];
+  snprintf(path, sizeof path, "%s/logs/raw.log", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  const int lines = 100000; /* 20 MB: the journal is full at least once */
+  for (int i = 1; i <= lines; i++)
+    fprintf(f, "no syslog header, seq=%08d %0180d\n", i, 0); /* every one a parse failure */
+  fclose(f);
+  seen s = {.tag = "unused"};
+  assert_int_equal(oneshot(cfg, &s), 0);
+  assert_true(agent_db_int(dir,
+                           "select value from counter where input='app' and "
+                           "name='journal_waits'") >= 1);
+  assert_int_equal(
+      agent_db_int(dir, "select value from counter where input='app' and name='lines'"), lines);
+  assert_int_equal(
+      agent_db_int(dir, "select value from counter where input='app' and name='parse_failures'"),
+      lines);
+  soc_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(restart_reads_on),
       cmocka_unit_test(failed_commit_leaves_nothing),
+      cmocka_unit_test(counted_once_past_a_full_journal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,8 +389,48 @@ static void test_flipped_position(void **state) {
   check_damage("pos.db", "first_pos", 0, 0x40); /* the lines would move: caught too */
 }
 
+/* Lines whose times go back within a block (an older line after newer
+ * ones: a December line in January, writers that log late) come back with
+ * their own times, committed or pending (the spool's path). */
+static int decode_pending(void *arg, const soc_block_meta *m, const void *enc, size_t len) {
+  return soc_journal_decode(m, enc, len, collect, arg);
+}
+
+static void test_times_going_back(void **state) {
+  (void)state;
+  static const int64_t ts[] = {5000, 4000, 7000, 1000, 3000, 1000, 9000, -2000, 0};
+  const size_t n = sizeof ts / sizeof ts[0];
+  soc_store *s = open_store("back.db");
+  soc_journal *j = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+  for (size_t i = 0; i < n; i++) append(j, "files", 1, "line", 10 * i, ts[i], "web01");
+  collected pending = {0}, committed = {0};
+  assert_int_equal(soc_journal_pending_scan(j, decode_pending, &pending), 0);
+  assert_int_equal(commit(s, j), 0);
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &committed), 0);
+  assert_int_equal(pending.n, n);
+  assert_int_equal(committed.n, n);
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(pending.ts[i], ts[i]);
+    assert_int_equal(pending.recv[i], ts[i] + 5);
+    assert_int_equal(committed.ts[i], ts[i]);
+    assert_int_equal(committed.recv[i], ts[i] + 5);
+    assert_int_equal(committed.pos[i], 10 * i);
+  }
+  /* the row still spans the lowest and the highest time, for time queries */
+  soc_block_query until = {.until_ns = -1500};
+  collected early = {0};
+  assert_int_equal(soc_journal_scan(s, &until, collect, &early), 0);
+  assert_int_equal(early.n, 1);
+  assert_int_equal(early.ts[0], -2000);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
+                                     cmocka_unit_test(test_times_going_back),
                                      cmocka_unit_test(test_failed_commit_keeps_lines),
                                      cmocka_unit_test(test_bounded_memory),
                                      cmocka_unit_test(test_retention),

@@ -630,6 +630,70 @@ static void test_raw_times(void **state) {
   }
 }
 
+/* The year inference remembers its last answer per thread (lines come many
+ * to the second): the same header with another receive second, zone or
+ * time must not get the remembered answer, and a repeat must get the same
+ * one, a refusal included. */
+static void test_year_memo(void **state) {
+  (void)state;
+  static const char nov26[] = "Nov 26 08:00:00 h a: m", nov25[] = "Nov 25 07:00:00 h a: m",
+                    feb29[] = "Feb 29 07:00:00 h a: m";
+  const struct {
+    const char *line;
+    const char *zone;
+    int64_t recv_s;
+    int64_t want_s; /* -1: raw, receive time */
+  } seq[] = {
+      {nov26, "UTC", RECV, 1795680000},
+      {nov26, "UTC", RECV, 1795680000},
+      {nov26, "UTC", RECV - 1, 1764144000}, /* one second earlier: a day and a second ahead */
+      {nov26, "UTC", RECV, 1795680000},
+      {nov25, "UTC", RECV, RECV - 3600},
+      {nov25, "+08:00", RECV, RECV - 3600 - 8 * 3600},
+      {nov25, "+09:00", RECV, RECV - 3600 - 9 * 3600},
+      {nov25, "Asia/Taipei", RECV, RECV - 3600 - 8 * 3600},
+      {nov25, "America/New_York", RECV, RECV - 3600 + 5 * 3600},
+      {nov25, "America/New_York", RECV, RECV - 3600 + 5 * 3600},
+      {nov25, "Asia/Taipei", RECV, RECV - 3600 - 8 * 3600},
+      {feb29, "UTC", 1772323200, -1},
+      {feb29, "UTC", 1772323200, -1},
+      {feb29, "UTC", 1736467200, 1709190000},
+  };
+  for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+    soc_syslog_opts o = opts_at(seq[i].zone, seq[i].recv_s);
+    int64_t ts = 0;
+    int64_t want = (seq[i].want_s < 0 ? seq[i].recv_s : seq[i].want_s) * NS;
+    soc_syslog_format form = soc_syslog_peek(seq[i].line, strlen(seq[i].line), &o, NULL, 0, &ts);
+    assert_int_equal(form, seq[i].want_s < 0 ? SOC_SYSLOG_RAW : SOC_SYSLOG_RFC3164);
+    if (ts != want)
+      fail_msg("step %zu, %s in %s: time %lld, expected %lld", i, seq[i].line, seq[i].zone,
+               (long long)ts, (long long)want);
+  }
+}
+
+/* Every month's name, in any case; a near miss is no BSD time. */
+static void test_month_names(void **state) {
+  (void)state;
+  static const char *const names[] = {"Jan", "feb", "MAR", "Apr", "may", "JUN",
+                                      "Jul", "aUG", "Sep", "oct", "Nov", "DEC"};
+  soc_syslog_opts o = opts_at("UTC", 1798761599); /* 2026-12-31T23:59:59Z */
+  for (int m = 1; m <= 12; m++) {
+    char line[64];
+    int64_t ts = 0;
+    snprintf(line, sizeof line, "%s 10 12:00:00 h a: m", names[m - 1]);
+    assert_int_equal(soc_syslog_peek(line, strlen(line), &o, NULL, 0, &ts), SOC_SYSLOG_RFC3164);
+    assert_int_equal(ts, (soc_tz_days_from_civil(2026, m, 10) * 86400 + 12 * 3600) * NS);
+  }
+  static const char *const near[] = {"Jam 10 12:00:00 h a: m", "Nox 10 12:00:00 h a: m",
+                                     "J@n 10 12:00:00 h a: m", "Ja  10 12:00:00 h a: m",
+                                     "Jun\xa0 10 12:00:00 h a: m"};
+  for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+    int64_t ts = 0;
+    soc_syslog_format f = soc_syslog_peek(near[i], strlen(near[i]), &o, NULL, 0, &ts);
+    if (f != SOC_SYSLOG_RAW) fail_msg("'%s' read as a BSD time", near[i]);
+  }
+}
+
 /* Bytes that are not text never cost the line: they are repaired in
  * place (U+FFFD) and flagged, in raw and in parsed lines alike. */
 static void test_not_text(void **state) {
@@ -815,7 +879,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rfc3164),        cmocka_unit_test(test_tag_length),
       cmocka_unit_test(test_rfc5424),        cmocka_unit_test(test_structured_data),
-      cmocka_unit_test(test_year_inference), cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_year_inference), cmocka_unit_test(test_year_memo),
+      cmocka_unit_test(test_month_names),    cmocka_unit_test(test_zones),
       cmocka_unit_test(test_raw_fallback),   cmocka_unit_test(test_raw_times),
       cmocka_unit_test(test_not_text),       cmocka_unit_test(test_peek),
       cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_prefixes),
