@@ -69,6 +69,12 @@ events_in() {
 
 # --- load: the agent forwards N events (and a few heartbeats)
 agent_kafka_yaml "$W/agent" "$W/input.log" "$B" bench
+# One event a message, keyed by host: joined messages (the default) are keyed
+# by the agent id, and this run's one agent would put every event on one
+# partition, which one member of a group reads alone (and the broker keeps
+# ~5 MB of). A center spreads joined events over its collectors by agent.
+sed -i 's/topic_prefix: bench }/topic_prefix: bench, events_per_message: 1 }/' "$W/agent/agent.yaml"
+grep -q 'events_per_message: 1' "$W/agent/agent.yaml"
 "$BIN/agent/socagent" -c "$W/agent/agent.yaml" 2>"$W/agent/err" &
 A=$!
 # its own count of delivered events (kafka.events_per_message joins up to
