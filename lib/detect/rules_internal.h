@@ -66,7 +66,7 @@ typedef struct pattern {
   capgroup *cg;   /* owned: groups that feed the rule's captures, in capture order */
   size_t ncg;
   unsigned line, col; /* of the text in the rule file, for warnings */
-  /* A regex whose required literals an automaton looks for: 1 + its index
+  /* A regex or contains whose required literals an automaton looks for: 1 + its index
    * among them (soc_rules.npid), 0 for none. rules_match.c sets it. */
   uint32_t pid;
   /* 1 + its memo slot when other patterns are the same regex on the same
@@ -218,7 +218,7 @@ struct soc_rules {
   size_t nunanchored;
   uint32_t max_groups; /* the most capture groups of any regex, for match data */
   size_t max_caps;
-  size_t npid;  /* regexes with a pid: marked after the rules in soc_match_ctx */
+  size_t npid;  /* patterns with a pid: marked after the rules in soc_match_ctx */
   size_t nmemo; /* memo slots of regexes written more than once */
 };
 

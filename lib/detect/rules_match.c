@@ -29,10 +29,10 @@
  *   - a rule is anchored by the best literal set of one `all` pattern, or
  *     by the union of its `any` patterns' sets when every one has one.
  * Rules without such a literal are evaluated on every line.
- * A candidate rule still runs only the regexes that can match: every
- * regex with a literal set has it in the automaton too (its pid), so one
- * whose literals were not seen is not run, and a rule whose `any` has
- * none left is dropped before its `all` runs. A regex written the same in
+ * A candidate rule still runs only the regexes and contains patterns that
+ * can match: every one with a literal set has it in the automaton too (its
+ * pid), so one whose literals were not seen is not run, and a rule whose
+ * `any` has none left is dropped before its `all` runs. A regex written the same in
  * several rules runs once per event (its memo slot).
  * The unit tests and the fuzz harness hold this to account by comparing
  * with SOC_MATCH_NO_PREFILTER, which evaluates every rule.
@@ -898,12 +898,19 @@ static int cond_patterns(cond *c, pattern_fn fn, void *arg) {
   return 0;
 }
 
-static int rule_patterns(soc_rule *r, pattern_fn fn, void *arg) {
+/* r's all, any and none: a Sigma rule has none of these (its tree is
+ * `where`). */
+static int rule_own_patterns(soc_rule *r, pattern_fn fn, void *arg) {
   pattern *v[3] = {r->all, r->any, r->none};
   size_t nv[3] = {r->nall, r->nany, r->nnone};
   int rc = 0;
   for (size_t k = 0; k < 3 && !rc; k++)
     for (size_t i = 0; i < nv[k] && !rc; i++) rc = fn(&v[k][i], arg);
+  return rc;
+}
+
+static int rule_patterns(soc_rule *r, pattern_fn fn, void *arg) {
+  int rc = rule_own_patterns(r, fn, arg);
   for (size_t i = 0; i < r->nwhere && !rc; i++) rc = cond_patterns(&r->where[i], fn, arg);
   return rc;
 }
@@ -920,16 +927,27 @@ typedef struct pid_env {
   size_t *nfields;
   lit_entry **e;
   size_t *n, *cap;
+  int contains; /* 0: regexes; 1: contains patterns */
 } pid_env;
 
 /* Gives regex p a pid and its literals to the automaton of its field, so
  * that a line without them never runs it (pattern_possible). Extras are
  * left out: their automata are shared between names (scan_as) and found
- * from the event's side, so a pid there would need every name entered. */
+ * from the event's side, so a pid there would need every name entered.
+ * Then (x->contains) the same for the contains patterns of all, any and
+ * none, on a field that has an automaton already: a nocase contains folds
+ * the whole subject and searches it (a kernel line's four SYN flood
+ * spellings did so on every one), yet a field scanned for them alone costs
+ * every line a pass. Sigma's are left out: a pack's thousands, found in
+ * lines whose rules are no candidates, cost more marks than they save. */
 static int pid_assign(pattern *p, void *arg) {
   pid_env *x = arg;
   litset s;
-  if (p->pid || p->kind != PAT_REGEX || p->field.kind == FREF_EXTRA) return 0;
+  size_t f = 0;
+  if (p->pid || p->kind != (x->contains ? PAT_CONTAINS : PAT_REGEX) || p->field.kind == FREF_EXTRA)
+    return 0;
+  while (x->contains && f < *x->nfields && !scan_eq(x->fields[f], &p->field)) f++;
+  if (x->contains && f == *x->nfields) return 0;
   soc_rules_pattern_literals(p, &s);
   if (!s.n) return 0;
   p->pid = (uint32_t)++x->rs->npid;
@@ -1084,9 +1102,12 @@ int soc_rules_build_automata(soc_rules *rs) {
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
   {
-    pid_env x = {rs, fields, &nfields, &e, &ne, &cap};
+    pid_env x = {rs, fields, &nfields, &e, &ne, &cap, 0};
     for (size_t i = 0; i < rs->n; i++)
       if (!rs->rules[i]->members && rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+    x.contains = 1;
+    for (size_t i = 0; i < rs->n; i++)
+      if (!rs->rules[i]->members && rule_own_patterns(rs->rules[i], pid_assign, &x)) goto out;
   }
   if (memo_assign(rs)) goto out;
   ne = lit_unique(e, ne);
@@ -1413,11 +1434,11 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
   return 0;
 }
 
-/* 0 when p is a regex none of whose required literals the automaton
- * found in its field: it cannot match, and is not run. */
+/* 0 when p is a regex or contains none of whose required literals the
+ * automaton found in its field: it cannot match, and is not run. */
 static int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
   if (!p->pid || !ctx->pf || ctx->mark[ctx->rules->n + p->pid - 1] == ctx->gen) return 1;
-  ctx->st.regex_skips++;
+  ctx->st.regex_skips += p->kind == PAT_REGEX; /* what the statistic has always counted */
   return 0;
 }
 
@@ -1631,7 +1652,7 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
       ctx->mark[r] = ctx->gen;
-      if (r < ctx->rules->n) ctx->cand[ctx->ncand++] = r; /* else a regex's pid */
+      if (r < ctx->rules->n) ctx->cand[ctx->ncand++] = r; /* else a pattern's pid */
     }
 }
 
