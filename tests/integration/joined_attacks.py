@@ -17,6 +17,8 @@ import json
 import subprocess
 import sys
 
+from kafka_events import keys_of  # the same directory: the framing read once
+
 bootstrap, socsign, malkey = sys.argv[1:4]
 msgs = [json.loads(line) for line in sys.stdin if line.strip()]
 m = msgs[0]
@@ -31,16 +33,6 @@ def headers(m):
 hdrs = headers(m)
 packed = hdrs["sig.batch"]
 events = m["payload"].encode().split(b"\n")
-
-
-def keys_of(text):
-    keys, i = [], 0
-    while i < len(text):
-        colon = text.index(b":", i)
-        n = int(text[i:colon])
-        keys.append(text[colon + 1:colon + 1 + n])
-        i = colon + 1 + n
-    return keys
 
 
 def keys_text(keys):

@@ -26,22 +26,27 @@ def enc(v):
     return v.encode("utf-8", "surrogateescape") if v is not None else b""
 
 
-out = sys.stdout.buffer
-for raw in sys.stdin.buffer:
-    if not raw.strip():
-        continue
-    m = json.loads(raw.decode("utf-8", "surrogateescape"))
-    h = m.get("headers") or []
-    hdrs = dict(zip(h[0::2], h[1::2]))
-    p, o, key, payload = m["partition"], m["offset"], enc(m.get("key")), enc(m.get("payload"))
-    events = [(key, payload)]
-    if "sig.batch" in hdrs:
-        lines = payload.split(b"\n")
-        try:
-            keys = keys_of(enc(hdrs.get("keys")))
-        except ValueError:
-            keys = []
-        if len(keys) == len(lines):
-            events = list(zip(keys, lines))
-    for k, v in events:
-        out.write(b"%d\t%d\t%s\t%s\n" % (p, o, k, v))
+def main():
+    out = sys.stdout.buffer
+    for raw in sys.stdin.buffer:
+        if not raw.strip():
+            continue
+        m = json.loads(raw.decode("utf-8", "surrogateescape"))
+        h = m.get("headers") or []
+        hdrs = dict(zip(h[0::2], h[1::2]))
+        p, o, key, payload = m["partition"], m["offset"], enc(m.get("key")), enc(m.get("payload"))
+        events = [(key, payload)]
+        if "sig.batch" in hdrs:
+            lines = payload.split(b"\n")
+            try:
+                keys = keys_of(enc(hdrs.get("keys")))
+            except ValueError:
+                keys = []
+            if len(keys) == len(lines):
+                events = list(zip(keys, lines))
+        for k, v in events:
+            out.write(b"%d\t%d\t%s\t%s\n" % (p, o, k, v))
+
+
+if __name__ == "__main__":
+    main()
