@@ -48,6 +48,33 @@ static inline uint64_t soc_load_short(const void *p, size_t n, uint64_t pad) {
 #endif
 }
 
+/* Copies src[0..n) to dst a word at a time while stop(word) is 0 for every
+ * word: 0 when all of it was copied, 1 as soon as a word is stopped on
+ * (dst then holds part of it). A source under 8 bytes is padded with pad,
+ * which stop must pass, and stored whole: dst needs 8 bytes of room then.
+ * The tail of a longer one is its last eight bytes, overlapping what was
+ * copied. Inlined where stop is a constant, so is stop: the UTF-8 copy and
+ * the JSON writer each keep their own check inside the loop. */
+static inline int soc_copy_words_until(char *dst, const void *src, size_t n, uint64_t pad,
+                                       int (*stop)(uint64_t)) {
+  const char *p = src;
+  uint64_t w = pad;
+  size_t i = 0;
+  if (n < 8) {
+    w = soc_load_short(p, n, w);
+    memcpy(dst, &w, sizeof w);
+    return stop(w);
+  }
+  for (; n - i > 8; i += 8) {
+    memcpy(&w, p + i, sizeof w);
+    if (stop(w)) return 1;
+    memcpy(dst + i, &w, sizeof w);
+  }
+  memcpy(&w, p + n - 8, sizeof w);
+  memcpy(dst + n - 8, &w, sizeof w);
+  return stop(w);
+}
+
 /* Worst-case size of a repaired copy of n input bytes, without the NUL
  * terminator: every byte may become one 3-byte U+FFFD. */
 #define SOC_UTF8_REPAIRED_MAX(n) ((n)*3)

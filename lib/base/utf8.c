@@ -88,22 +88,7 @@ size_t soc_utf8_valid_prefix(const void *s, size_t len) {
 }
 
 int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
-  const uint8_t *p = src;
-  uint64_t w = ONES * 'a';
-  size_t i = 0;
-  if (n < 8) {
-    w = soc_load_short(p, n, w);
-    memcpy(dst, &w, sizeof w);
-    return !word_not_ascii(w);
-  }
-  for (; n - i > 8; i += 8) {
-    memcpy(&w, p + i, sizeof w);
-    if (word_not_ascii(w)) return 0;
-    memcpy(dst + i, &w, sizeof w);
-  }
-  memcpy(&w, p + n - 8, sizeof w);
-  memcpy(dst + n - 8, &w, sizeof w);
-  return !word_not_ascii(w);
+  return !soc_copy_words_until(dst, src, n, ONES * 'a', word_not_ascii);
 }
 
 int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,

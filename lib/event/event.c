@@ -1454,11 +1454,10 @@ static int vec_needs_escape(__m128i x) {
  * 1 as soon as a word holds a byte to escape (p then holds garbage). Long
  * values go 16 bytes at a time where the CPU has SSE2 (every x86-64). */
 static int copy_plain(char *p, const char *s, size_t n) {
-  uint64_t x = ONES * 'a';
-  size_t i = 0;
 #ifdef __SSE2__
   if (n >= 16) {
     __m128i v;
+    size_t i = 0;
     for (; n - i > 16; i += 16) {
       v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
       if (vec_needs_escape(v)) return 1;
@@ -1469,19 +1468,7 @@ static int copy_plain(char *p, const char *s, size_t n) {
     return vec_needs_escape(v);
   }
 #endif
-  if (n < 8) {
-    x = soc_load_short(s, n, x);
-    memcpy(p, &x, sizeof x);
-    return word_needs_escape(x);
-  }
-  for (; n - i > 8; i += 8) {
-    memcpy(&x, s + i, sizeof x);
-    if (word_needs_escape(x)) return 1;
-    memcpy(p + i, &x, sizeof x);
-  }
-  memcpy(&x, s + n - 8, sizeof x);
-  memcpy(p + n - 8, &x, sizeof x);
-  return word_needs_escape(x);
+  return soc_copy_words_until(p, s, n, ONES * 'a', word_needs_escape);
 }
 
 /* s[0..n) as a JSON string. s is text (no invalid UTF-8, no NUL), so only
