@@ -690,9 +690,7 @@ static int produce_failed(soc_forward *f, rd_kafka_resp_err_t err, size_t len,
 static int produce_joined(soc_forward *f, wblock *w) {
   ev_batch *b = &f->batch;
   char packed[SOC_SIGN_BATCH_PACKED_TEXT];
-  memcpy(packed, f->key_text, SOC_SIGN_PUB_TEXT);
-  packed[SOC_SIGN_PUB_TEXT] = '.';
-  memcpy(packed + SOC_SIGN_PUB_TEXT + 1, b->sig.sig, SOC_SIGN_SIG_TEXT);
+  soc_sign_pack_batch(f->key_text, b->sig.sig, packed);
   rd_kafka_headers_t *h = identity_headers(f, 5);
   rd_kafka_header_add(h, "sig.batch", 9, packed, sizeof packed);
   rd_kafka_header_add(h, "keys", 4, b->keys, (ssize_t)b->keys_len);

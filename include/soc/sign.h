@@ -150,6 +150,11 @@ typedef struct soc_sign_item {
  * Returns 0 or -EBADMSG with *why (a static text) saying what is wrong. */
 int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size_t keys_len,
                          soc_sign_item out[SOC_SIGN_BATCH_MAX], size_t *n, const char **why);
+/* Writes the "sig.batch" value: key_text (SOC_SIGN_PUB_TEXT bytes) and
+ * root_sig (SOC_SIGN_SIG_TEXT bytes) joined by '.', exactly
+ * SOC_SIGN_BATCH_PACKED_TEXT bytes, not NUL-terminated. */
+void soc_sign_pack_batch(const char *key_text, const char *root_sig,
+                         char out[SOC_SIGN_BATCH_PACKED_TEXT]);
 /* Splits a "sig.batch" value (len bytes) into the key and the root's
  * signature (out->proof NULL). Returns 0 or -EBADMSG. */
 int soc_sign_unpack_batch(const void *packed, size_t len, soc_sign_parts *out);

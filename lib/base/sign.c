@@ -351,6 +351,13 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out) {
   return 0;
 }
 
+void soc_sign_pack_batch(const char *key_text, const char *root_sig,
+                         char out[SOC_SIGN_BATCH_PACKED_TEXT]) {
+  memcpy(out, key_text, SOC_SIGN_PUB_TEXT);
+  out[SOC_SIGN_PUB_TEXT] = '.';
+  memcpy(out + SOC_SIGN_PUB_TEXT + 1, root_sig, SOC_SIGN_SIG_TEXT);
+}
+
 int soc_sign_unpack_batch(const void *packed, size_t len, soc_sign_parts *out) {
   const char *p = packed;
   if (!p || len != SOC_SIGN_BATCH_PACKED_TEXT || p[SOC_SIGN_PUB_TEXT] != '.' ||

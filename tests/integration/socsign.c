@@ -24,7 +24,7 @@ static int batch(const soc_sign_key *k, const char *topic, const char *keys, con
   soc_sign_item items[SOC_SIGN_BATCH_MAX];
   uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
   static soc_sign_batch b;
-  char pub[SOC_SIGN_PUB_TEXT + 1];
+  char pub[SOC_SIGN_PUB_TEXT + 1], packed[SOC_SIGN_BATCH_PACKED_TEXT];
   size_t n = 0;
   const char *why = "";
   if (soc_sign_batch_split(payload, len, keys, strlen(keys), items, &n, &why) < 0) {
@@ -36,7 +36,8 @@ static int batch(const soc_sign_key *k, const char *topic, const char *keys, con
                   leaves[i]);
   if (soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, &b) < 0) return 1;
   soc_sign_pub_text(soc_sign_key_pub(k), pub);
-  printf("%s.%s\n", pub, b.sig);
+  soc_sign_pack_batch(pub, b.sig, packed);
+  printf("%.*s\n", (int)sizeof packed, packed);
   return 0;
 }
 

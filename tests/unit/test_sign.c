@@ -478,11 +478,13 @@ static void test_joined(void **state) {
   assert_int_equal(soc_sign_batch_split(many, ml - 2, many_keys, mk - 2, items, &n, &why), 0);
   assert_int_equal(n, SOC_SIGN_BATCH_MAX);
   /* the header: a key and a root signature, nothing else */
-  char text[SOC_SIGN_BATCH_PACKED_TEXT + 2];
+  char text[SOC_SIGN_BATCH_PACKED_TEXT + 2], pub[SOC_SIGN_PUB_TEXT + 1];
   soc_sign_parts parts;
-  soc_sign_pub_text(soc_sign_key_pub(k), text);
-  text[SOC_SIGN_PUB_TEXT] = '.';
-  memcpy(text + SOC_SIGN_PUB_TEXT + 1, b.sig, SOC_SIGN_SIG_TEXT);
+  soc_sign_pub_text(soc_sign_key_pub(k), pub);
+  soc_sign_pack_batch(pub, b.sig, text);
+  assert_memory_equal(text, pub, SOC_SIGN_PUB_TEXT);
+  assert_int_equal(text[SOC_SIGN_PUB_TEXT], '.');
+  assert_memory_equal(text + SOC_SIGN_PUB_TEXT + 1, b.sig, SOC_SIGN_SIG_TEXT);
   assert_int_equal(soc_sign_unpack_batch(text, SOC_SIGN_BATCH_PACKED_TEXT, &parts), 0);
   assert_ptr_equal(parts.root_sig, text + SOC_SIGN_PUB_TEXT + 1);
   assert_null(parts.proof);
