@@ -7,13 +7,13 @@
  * is rendered for the types an analyst reads (A, AAAA, CNAME, NS, PTR, MX,
  * TXT, SOA's primary name) and given as its length otherwise.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <json.h> /* libfastjson */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "soc/decode.h"
 #include "soc/netproto.h"
 
 #define NAME_MAX_TEXT 1024
@@ -127,9 +127,9 @@ static void rdata_text(const uint8_t *m, size_t len, size_t off, uint16_t type, 
   size_t o = off;
   out[0] = '\0';
   if (type == 1 && rdlen == 4) {
-    inet_ntop(AF_INET, m + off, out, (socklen_t)cap);
+    soc_ip_addr_str(4, m + off, out, cap);
   } else if (type == 28 && rdlen == 16) {
-    inet_ntop(AF_INET6, m + off, out, (socklen_t)cap);
+    soc_ip_addr_str(6, m + off, out, cap);
   } else if (type == 5 || type == 2 || type == 12 || type == 6) {
     if (read_name(m, len, &o, out, cap) < 0) snprintf(out, cap, "(bad name)");
   } else if (type == 15 && rdlen >= 3) {
