@@ -13,15 +13,34 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.support.ui import WebDriverWait as _Wait
 
+# chromedriver 156 reports an element whose page was replaced as this
+# "unknown error", not as a stale element (seen in CI after a login's redirect)
+GONE = "does not belong to the document"
 
-def WebDriverWait(drv, seconds):
+
+class WebDriverWait:
     """A wait that looks again when the page was replaced under it (a form's
     redirect lands between finding an element and reading it)."""
-    return _Wait(drv, seconds,
-                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+    def __init__(self, drv, seconds):
+        self.wait = _Wait(drv, seconds,
+                          ignored_exceptions=(NoSuchElementException,
+                                              StaleElementReferenceException))
+
+    def until(self, cond):
+        def look(d):
+            try:
+                return cond(d)
+            except WebDriverException as e:
+                if GONE in str(e.msg):
+                    return False
+                raise
+        return self.wait.until(look)
+
 
 PORT, PW, RID, SHOTS, DRAFT = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 BASE = "http://127.0.0.1:%d" % PORT
