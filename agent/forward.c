@@ -43,14 +43,13 @@
  * produced and is remade only from the line where something changed it (a
  * lower message.max.bytes) or after a rewind.
  *
- * Joined (kafka.events_per_message > 1, the default): a batch goes as ONE
- * message, its events' JSON one a line, their keys in a header, the root's
- * signature and no proofs (sign.h), keyed by the agent id. librdkafka's
- * work is per message (the message and its headers allocated, copied,
- * framed, compressed, reported and freed), and was the largest share of
- * the forwarder at one event a message (docs/BENCHMARKS.md, step 10). The
- * window still counts messages; the delivered counter counts events (the
- * opaque carries how many a message holds).
+ * Joined (kafka.events_per_message > 1, the default): a batch (up to
+ * SOC_SIGN_JOINED_MAX events) goes as ONE message, its events' JSON one a line, their keys in a
+ * header, the root's signature and no proofs (sign.h), keyed by the agent id. librdkafka's work is
+ * per message (the message and its headers allocated, copied, framed, compressed, reported and
+ * freed), and was the largest share of the forwarder at one event a message (docs/BENCHMARKS.md,
+ * step 10). The window still counts messages; the delivered counter counts events (the opaque
+ * carries how many a message holds).
  */
 #include "forward.h"
 
@@ -124,7 +123,7 @@ typedef struct batch_msg {
  * are made before the first is produced. */
 #define BATCH_BYTES (1u << 20) /* a batch stops growing past this much JSON */
 typedef struct ev_batch {
-  batch_msg msg[SOC_SIGN_BATCH_MAX];
+  batch_msg msg[SOC_SIGN_JOINED_MAX];
   size_t n, next; /* messages; the next to produce */
   size_t end;     /* the line after the batch's last */
   char *buf;      /* grows to the largest batch made */
@@ -179,13 +178,13 @@ struct soc_forward {
 
 /* ---- opaque: slot, events and generation in one pointer-sized value ----- */
 
-_Static_assert(sizeof(uintptr_t) >= 8 && WINDOW < 0xffff && SOC_SIGN_BATCH_MAX < 256,
-               "the opaque holds 32 bits of generation, 8 of events, 16 of slot");
+_Static_assert(sizeof(uintptr_t) >= 8 && WINDOW < 0xffff && SOC_SIGN_JOINED_MAX <= 0xffff,
+               "the opaque holds 32 bits of generation, 16 of events, 16 of slot");
 
 /* events: how many the message carries, for the delivered counter, which
  * counts events whatever kafka.events_per_message is. */
 static void *opaque_of(uint32_t generation, size_t slot, size_t events) {
-  return (void *)(uintptr_t)(((uint64_t)generation << 24) | (uint64_t)events << 16 |
+  return (void *)(uintptr_t)(((uint64_t)generation << 32) | (uint64_t)events << 16 |
                              (uint64_t)(slot + 1));
 }
 
@@ -202,8 +201,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg) 
     atomic_store(&f->hb_in_flight, 0);
     return;
   }
-  uint32_t gen = (uint32_t)(op >> 24);
-  size_t slot = (size_t)(op & 0xffff) - 1, events = (size_t)(op >> 16 & 0xff);
+  uint32_t gen = (uint32_t)(op >> 32);
+  size_t slot = (size_t)(op & 0xffff) - 1, events = (size_t)(op >> 16 & 0xffff);
   if (gen != f->generation || slot > WINDOW) return; /* purged by a rewind */
   if (slot == OUTBOX_SLOT) {
     if (m->err) atomic_store(&f->outbox_failed, 1);
@@ -600,15 +599,14 @@ static int join_event(ev_batch *b, const char *json, size_t len, const char *key
 }
 
 /* Makes the next batch: the events of the lines of cur from cur.next on,
- * up to SOC_SIGN_BATCH_MAX of them (kafka.events_per_message when they
- * are joined into one message) or BATCH_BYTES of JSON, and one signature
- * over them all (sign.h). Lines too large for any message are counted and
- * left out. Returns 0 (possibly with no message, when every line was left
- * out) or a negative errno. */
+ * up to SOC_SIGN_BATCH_MAX of them (kafka.events_per_message, up to
+ * SOC_SIGN_JOINED_MAX, when they are joined into one message) or BATCH_BYTES of JSON, and one
+ * signature over them all (sign.h). Lines too large for any message are counted and left out.
+ * Returns 0 (possibly with no message, when every line was left out) or a negative errno. */
 static int make_batch(soc_forward *f) {
   cur_block *c = &f->cur;
   ev_batch *b = &f->batch;
-  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
   int joined = f->cfg->kafka.events_per_message > 1;
   size_t most = joined ? (size_t)f->cfg->kafka.events_per_message : SOC_SIGN_BATCH_MAX;
   size_t limit =

@@ -12,7 +12,7 @@
 # every line (its "lines" counter in agent.db).
 # Each run starts from an empty topic; it ends when the topic's high
 # watermarks add up to the number of lines (socagent: when its own count of
-# delivered events does; kafka.events_per_message puts up to 64 events in
+# delivered events does; kafka.events_per_message puts up to 256 events in
 # one message). Reports lines/s, CPU-seconds per
 # million lines and peak RSS, as a Markdown table.
 #

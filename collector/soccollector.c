@@ -492,7 +492,7 @@ static int authenticate(collector *c, const rd_kafka_message_t *m, rd_kafka_head
 static int authenticate_joined(collector *c, rd_kafka_headers_t *h, const char *topic,
                                const soc_sign_item *items, size_t n, soc_collector_verdict *v,
                                int64_t now_ns) {
-  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
+  uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
   size_t packed_len = 0;
   soc_sign_parts parts;
   claim cl = {.s = {.topic = topic}};
@@ -605,7 +605,7 @@ static int other_form(rd_kafka_headers_t *h) {
  * the first of them, and counted one by one. Same returns as ingest. */
 static int ingest_joined(collector *c, const rd_kafka_message_t *m, rd_kafka_headers_t *h,
                          const soc_collector_msg *msg, const soc_center_origin *o) {
-  soc_sign_item items[SOC_SIGN_BATCH_MAX];
+  soc_sign_item items[SOC_SIGN_JOINED_MAX];
   size_t n = 0, keys_len = 0, bad = 0;
   const char *why = "";
   soc_collector_verdict v, ev;

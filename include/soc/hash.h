@@ -27,20 +27,20 @@ int soc_sha256_update(soc_sha256_ctx *c, const void *data, size_t len);
 /* Writes the digest; the context can not be updated afterwards. */
 int soc_sha256_final(soc_sha256_ctx *c, uint8_t out[SOC_SHA256_LEN]);
 /* Starts c again, empty, finished or not: one context kept for many
- * messages costs no allocation per message (a new context and its
- * OpenSSL state are two, freed with a cleanse). Returns 0, -EINVAL or -EIO. */
+ * messages costs no allocation per message (a new context is one).
+ * Returns 0, -EINVAL or -EIO. */
 int soc_sha256_restart(soc_sha256_ctx *c);
 void soc_sha256_free(soc_sha256_ctx *c);
 
 /* The state after a fixed prefix, kept to hash many messages that start
  * with it (event ids: one per log line, the same agent and source each
- * time): each hash then starts from a copy of that state instead of a new
- * context (about 100 ns against 220 per id on the dev box). Opaque; NULL
+ * time): each hash then starts from a copy of that state (plain memory)
+ * instead of hashing the prefix again. Opaque; NULL
  * when out of memory or libcrypto fails. Not thread-safe: its owner's. */
 typedef struct soc_sha256_prefix soc_sha256_prefix;
 soc_sha256_prefix *soc_sha256_prefix_new(const void *prefix, size_t len);
-/* SHA-256 of prefix followed by data into out. Returns 0 or -EINVAL. */
-/* Returns 0, -EINVAL, or -EIO when libcrypto fails. */
+/* SHA-256 of prefix followed by data into out. Returns 0, -EINVAL, or
+ * -EIO when libcrypto fails. */
 int soc_sha256_prefix_hash(soc_sha256_prefix *p, const void *data, size_t len,
                            uint8_t out[SOC_SHA256_LEN]);
 void soc_sha256_prefix_free(soc_sha256_prefix *p);

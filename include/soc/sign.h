@@ -70,6 +70,12 @@ int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key,
  * for a key needs only the hashes for the rest of the batch. */
 #define SOC_SIGN_BATCH_MAX 64
 #define SOC_SIGN_DEPTH_MAX 6 /* log2(SOC_SIGN_BATCH_MAX) */
+/* Events joined in one message (below) need no proofs, so their batch may
+ * be larger: one Ed25519 signature for up to 256 events, a tree of depth
+ * 8 at most (the signed root names its depth, and proofs stay within
+ * SOC_SIGN_DEPTH_MAX, so no root of one form passes for the other's). */
+#define SOC_SIGN_JOINED_MAX 256
+#define SOC_SIGN_JOINED_DEPTH_MAX 8 /* log2(SOC_SIGN_JOINED_MAX) */
 #define SOC_SIGN_HASH_LEN 32
 /* "INDEX:DEPTH:" and the siblings in base64 */
 #define SOC_SIGN_PROOF_TEXT (8 + 4 * ((SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN + 2) / 3))
@@ -126,13 +132,15 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out);
  * proof needed. Any other count, order or byte gives another root. */
 #define SOC_SIGN_BATCH_PACKED_TEXT (SOC_SIGN_PUB_TEXT + 1 + SOC_SIGN_SIG_TEXT)
 #define SOC_SIGN_MSGKEY_MAX 1024 /* an event's message key: a host name or a source */
-#define SOC_SIGN_KEYS_TEXT (SOC_SIGN_BATCH_MAX * (4 + 1 + SOC_SIGN_MSGKEY_MAX))
-/* The root of the tree of the n leaves (1..SOC_SIGN_BATCH_MAX) and its
- * depth, as soc_sign_batch_make signs it. Returns 0, -EINVAL or -ENOMEM. */
+#define SOC_SIGN_KEYS_TEXT (SOC_SIGN_JOINED_MAX * (4 + 1 + SOC_SIGN_MSGKEY_MAX))
+/* The root of the tree of the n leaves (1..SOC_SIGN_JOINED_MAX) and its
+ * depth, as soc_sign_batch_make signs it (which takes SOC_SIGN_BATCH_MAX). Returns 0, -EINVAL or
+ * -ENOMEM. */
 int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
-/* The root's signature alone (no proofs: a joined batch needs none), the
- * same text soc_sign_batch_make gives in sig. Returns 0, -EINVAL, -ENOMEM
+/* The root's signature alone (no proofs: a joined batch needs none) of
+ * 1..SOC_SIGN_JOINED_MAX leaves, the same text soc_sign_batch_make gives
+ * in sig. Returns 0, -EINVAL, -ENOMEM
  * or -EIO. */
 int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         char out[SOC_SIGN_SIG_TEXT + 1]);
@@ -145,11 +153,11 @@ typedef struct soc_sign_item {
   size_t event_len, key_len;
 } soc_sign_item;
 /* Splits a batched message into its events and their keys: 1 to
- * SOC_SIGN_BATCH_MAX events, none empty, exactly as many keys, each framed
+ * SOC_SIGN_JOINED_MAX events, none empty, exactly as many keys, each framed
  * as soc_sign_keys_add frames it, nothing after the last. OUT: out[0..*n).
  * Returns 0 or -EBADMSG with *why (a static text) saying what is wrong. */
 int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size_t keys_len,
-                         soc_sign_item out[SOC_SIGN_BATCH_MAX], size_t *n, const char **why);
+                         soc_sign_item out[SOC_SIGN_JOINED_MAX], size_t *n, const char **why);
 /* Writes the "sig.batch" value: key_text (SOC_SIGN_PUB_TEXT bytes) and
  * root_sig (SOC_SIGN_SIG_TEXT bytes) joined by '.', exactly
  * SOC_SIGN_BATCH_PACKED_TEXT bytes, not NUL-terminated. */

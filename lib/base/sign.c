@@ -238,18 +238,19 @@ static void b64(char *out, size_t cap, const uint8_t *in, size_t n) {
 _Static_assert(SOC_SIGN_BATCH_MAX <= 100 && SOC_SIGN_DEPTH_MAX < 10,
                "a proof's index has two digits at most, its depth one");
 
-/* Every level of the tree of n leaves (1..SOC_SIGN_BATCH_MAX), padded
+/* Every level of the tree of n leaves (1..SOC_SIGN_JOINED_MAX), padded
  * with zero leaves to a power of two: level l starts at base[l], the root
  * is tree[base[*depth]]. Returns 0 or -ENOMEM. */
 static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
-                      uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN],
-                      size_t base[SOC_SIGN_DEPTH_MAX + 1], unsigned *depth) {
+                      uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN],
+                      size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1], unsigned *depth) {
   size_t width = 1, at = 0;
   unsigned d = 0;
   soc_sha256_ctx *c = soc_sha256_new(); /* one for the batch's nodes */
   if (!c) return -ENOMEM;
   while (width < n) width *= 2, d++;
-  memset(tree, 0, 2 * SOC_SIGN_BATCH_MAX * SOC_SIGN_HASH_LEN);
+  /* the padding leaves only: the levels above are all written */
+  memset(tree + n, 0, (width - n) * SOC_SIGN_HASH_LEN);
   memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
   for (unsigned l = 0, w = (unsigned)width; l <= d; l++, w /= 2) {
     base[l] = at;
@@ -265,9 +266,9 @@ static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
 
 int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth) {
-  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  size_t base[SOC_SIGN_DEPTH_MAX + 1];
-  if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
+  uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
+  size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1];
+  if (!n || n > SOC_SIGN_JOINED_MAX) return -EINVAL;
   int rc = build_tree(leaves, n, tree, base, depth);
   if (rc < 0) return rc;
   memcpy(root, tree[base[*depth]], SOC_SIGN_HASH_LEN);
@@ -295,9 +296,9 @@ int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
 
 int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         soc_sign_batch *out) {
-  /* every level of the tree, the leaves first: 2 * 64 nodes at most */
-  uint8_t tree[2 * SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  size_t base[SOC_SIGN_DEPTH_MAX + 1];
+  /* every level of the tree, the leaves first: 2 * 64 nodes at most here */
+  uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
+  size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1];
   unsigned depth = 0;
   if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
   if (build_tree(leaves, n, tree, base, &depth) < 0) return -ENOMEM;
@@ -401,7 +402,7 @@ static int next_key(const char *p, size_t len, size_t *at, soc_sign_item *it) {
 }
 
 int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size_t keys_len,
-                         soc_sign_item out[SOC_SIGN_BATCH_MAX], size_t *n, const char **why) {
+                         soc_sign_item out[SOC_SIGN_JOINED_MAX], size_t *n, const char **why) {
   const char *p = payload, *end = p + len;
   size_t count = 0, at = 0;
   *n = 0;
@@ -410,8 +411,8 @@ int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size
   for (const char *s = p;; count++) {
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     const char *e = nl ? nl : end;
-    if (count == SOC_SIGN_BATCH_MAX) {
-      *why = "more than 64 events";
+    if (count == SOC_SIGN_JOINED_MAX) {
+      *why = "more than 256 events";
       return -EBADMSG;
     }
     if (e == s) {

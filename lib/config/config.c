@@ -12,6 +12,7 @@
  */
 #include "soc/config.h"
 #include "soc/deadline.h"
+#include "soc/sign.h" /* kafka.events_per_message is bounded by a joined batch */
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -365,9 +366,9 @@ static const soc_field kafka_fields[] = {KAFKA_FIELDS(
     {.key = "events_per_message",
      .type = SOC_FIELD_INT,
      .offset = offsetof(soc_kafka_config, events_per_message),
-     .def = "64",
+     .def = "256",
      .min = 1,
-     .max = 64,
+     .max = SOC_SIGN_JOINED_MAX,
      .help = "events in one Kafka message on <prefix>.events, under one signature (1: one event "
              "per message, the older form; upgrade the collectors first)"},
     {.key = "center_key",

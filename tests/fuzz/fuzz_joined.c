@@ -4,7 +4,7 @@
  * anyone who can write to the events topic. The first input byte is the
  * length of the "keys" header value taken from the input (times 4, so a
  * few keys of any length fit); the rest is the payload. Invariants: a
- * split that succeeds has 1 to SOC_SIGN_BATCH_MAX events, none empty and
+ * split that succeeds has 1 to SOC_SIGN_JOINED_MAX events, none empty and
  * none holding a newline, each pointing inside the payload, and joined
  * again with newlines they are the payload byte for byte; the keys framed
  * again are the header byte for byte (one text per list of keys); and the
@@ -18,9 +18,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static soc_sign_item items[SOC_SIGN_BATCH_MAX];
+  static soc_sign_item items[SOC_SIGN_JOINED_MAX];
   static char keys_again[SOC_SIGN_KEYS_TEXT];
-  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
+  uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN];
   size_t n = 0, used = 0, at = 0;
   unsigned depth = 0;
   const char *why = NULL;
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!why || !why[0] || n) __builtin_trap();
     return 0;
   }
-  if (!n || n > SOC_SIGN_BATCH_MAX) __builtin_trap();
+  if (!n || n > SOC_SIGN_JOINED_MAX) __builtin_trap();
   for (size_t i = 0; i < n; i++) {
     const soc_sign_item *it = &items[i];
     if (!it->event_len || it->event != payload + at || memchr(it->event, '\n', it->event_len) ||
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (at != plen + 1 || used != klen || memcmp(keys_again, keys, klen)) __builtin_trap();
   if (soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, root, &depth) < 0 ||
-      depth > SOC_SIGN_DEPTH_MAX || (1u << depth) < n)
+      depth > SOC_SIGN_JOINED_DEPTH_MAX || (1u << depth) < n)
     __builtin_trap();
   return 0;
 }

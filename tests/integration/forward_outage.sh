@@ -4,7 +4,7 @@
 # of the stream and comes back. Every line must arrive, with no duplicate,
 # each host's lines in the order written; kcat (an independent client)
 # reads them and every message must parse as ECS JSON. The events travel
-# joined (kafka.events_per_message, 64 by default): fewer messages than
+# joined (kafka.events_per_message, 256 by default): fewer messages than
 # events, the agent's delivered counter counts events, and a collector
 # started afterwards stores every event exactly once. The heartbeat topic
 # carries the agent's counters.

@@ -21,10 +21,9 @@
 /* The sig.batch value over the events of payload and their keys. */
 static int batch(const soc_sign_key *k, const char *topic, const char *keys, const char *payload,
                  size_t len) {
-  soc_sign_item items[SOC_SIGN_BATCH_MAX];
-  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN];
-  static soc_sign_batch b;
-  char pub[SOC_SIGN_PUB_TEXT + 1], packed[SOC_SIGN_BATCH_PACKED_TEXT];
+  soc_sign_item items[SOC_SIGN_JOINED_MAX];
+  uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
+  char sig[SOC_SIGN_SIG_TEXT + 1], pub[SOC_SIGN_PUB_TEXT + 1], packed[SOC_SIGN_BATCH_PACKED_TEXT];
   size_t n = 0;
   const char *why = "";
   if (soc_sign_batch_split(payload, len, keys, strlen(keys), items, &n, &why) < 0) {
@@ -34,9 +33,9 @@ static int batch(const soc_sign_key *k, const char *topic, const char *keys, con
   for (size_t i = 0; i < n; i++)
     soc_sign_leaf(topic, items[i].key, items[i].key_len, items[i].event, items[i].event_len,
                   leaves[i]);
-  if (soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, &b) < 0) return 1;
+  if (soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, sig) < 0) return 1;
   soc_sign_pub_text(soc_sign_key_pub(k), pub);
-  soc_sign_pack_batch(pub, b.sig, packed);
+  soc_sign_pack_batch(pub, sig, packed);
   printf("%.*s\n", (int)sizeof packed, packed);
   return 0;
 }

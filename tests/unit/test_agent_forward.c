@@ -4,7 +4,7 @@
  * integration tests): the cursor moves over a block only once every line of
  * it is delivered; deliveries that fail leave it where it was and rewind,
  * and everything after it is sent again once the broker is back. Events
- * go joined (kafka.events_per_message, 64 by default: a block's events in
+ * go joined (kafka.events_per_message, 256 by default: a block's events in
  * one message here) or one a message, and the delivered counter counts
  * events either way.
  */
@@ -100,6 +100,28 @@ static void cursor_moves_one_event_a_message(void **state) {
   cursor_moves(*state, "delivered1", 1, 20);
 }
 
+/* 600 lines in one block, joined at the default 256 a message: messages of
+ * 256, 256 and 88 events, and delivered counts all 600 (a message's
+ * opaque must hold 256). */
+static void full_joined_messages(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("joined256");
+  char kafka[300];
+  snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  cfg->journal.block_lines = 1000;
+  int64_t before = events_in_topic(c);
+  journal(cfg, dir, 600);
+  assert_int_equal(agent_db_int(dir, "select max(id) from journal_block"), 1);
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  soc_forward_free(f);
+  assert_int_equal(events_in_topic(c) - before, 3);
+  assert_int_equal(delivered(dir), 600);
+  soc_config_free(cfg);
+}
+
 static void failed_delivery_rewinds(void **state) {
   agent_cluster *c = *state;
   const char *dir = agent_dir("rewind");
@@ -138,6 +160,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cursor_moves_on_delivery),
       cmocka_unit_test(cursor_moves_one_event_a_message),
+      cmocka_unit_test(full_joined_messages),
       cmocka_unit_test(failed_delivery_rewinds),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);

@@ -372,14 +372,14 @@ static void test_joined(void **state) {
   path_of(path, sizeof path, "j.key");
   assert_int_equal(soc_sign_key_load(path, 1, &k, NULL, err, sizeof err), 0);
   static soc_sign_batch b;
-  uint8_t leaves[SOC_SIGN_BATCH_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN],
+  uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN], root[SOC_SIGN_HASH_LEN],
       other[SOC_SIGN_HASH_LEN], via[SOC_SIGN_HASH_LEN];
-  static char payload[SOC_SIGN_BATCH_MAX * 16], keys[SOC_SIGN_KEYS_TEXT];
+  static char payload[SOC_SIGN_JOINED_MAX * 16], keys[SOC_SIGN_KEYS_TEXT];
   size_t plen = 0, klen = 0, n = 0;
   unsigned depth = 0, d2 = 0;
   const char *why = "";
-  soc_sign_item items[SOC_SIGN_BATCH_MAX];
-  for (size_t i = 0; i < SOC_SIGN_BATCH_MAX; i++) {
+  soc_sign_item items[SOC_SIGN_JOINED_MAX];
+  for (size_t i = 0; i < SOC_SIGN_JOINED_MAX; i++) {
     char key[16];
     int kl = snprintf(key, sizeof key, "h%zu", i % 3 ? i : 0);
     if (i) payload[plen++] = '\n';
@@ -387,7 +387,7 @@ static void test_joined(void **state) {
     assert_int_equal(soc_sign_keys_add(keys, sizeof keys, &klen, key, (size_t)kl), 0);
   }
   assert_int_equal(soc_sign_batch_split(payload, plen, keys, klen, items, &n, &why), 0);
-  assert_int_equal(n, SOC_SIGN_BATCH_MAX);
+  assert_int_equal(n, SOC_SIGN_JOINED_MAX);
   assert_int_equal(items[5].key_len, 2);
   assert_memory_equal(items[5].key, "h5", 2);
   assert_memory_equal(items[6].key, "h0", 2);
@@ -395,27 +395,41 @@ static void test_joined(void **state) {
   for (size_t i = 0; i < n; i++)
     soc_sign_leaf("soc.events", items[i].key, items[i].key_len, items[i].event, items[i].event_len,
                   leaves[i]);
-  for (size_t cnt = 1; cnt <= n; cnt = cnt * 2 + 1) {
-    assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, &b),
-                     0);
+  /* with proofs up to 64 leaves; joined (no proofs) up to 256 */
+  for (size_t cnt = 1; cnt <= n; cnt = cnt < n / 2 ? cnt * 2 + 1 : n + 1) {
+    char alone[SOC_SIGN_SIG_TEXT + 1];
+    unsigned want = 0;
+    while ((1u << want) < cnt) want++;
     assert_int_equal(
         soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, root, &depth), 0);
+    assert_int_equal(depth, want);
+    assert_int_equal(
+        soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, alone), 0);
+    assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth, alone, strlen(alone)),
+                     0);
+    if (cnt > SOC_SIGN_BATCH_MAX) {
+      assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, &b),
+                       -EINVAL);
+      continue;
+    }
+    assert_int_equal(soc_sign_batch_make(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, &b),
+                     0);
     assert_int_equal(
         soc_sign_proof_root(leaves[cnt - 1], b.proof[cnt - 1], strlen(b.proof[cnt - 1]), via, &d2),
         0);
     assert_memory_equal(root, via, SOC_SIGN_HASH_LEN);
     assert_int_equal(depth, d2);
-    assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth, b.sig, strlen(b.sig)),
-                     0);
-    char alone[SOC_SIGN_SIG_TEXT + 1];
-    assert_int_equal(
-        soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, cnt, alone), 0);
     assert_string_equal(alone, b.sig); /* Ed25519 is deterministic */
   }
   /* all of them; one fewer, two swapped */
   assert_int_equal(
       soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, root, &depth), 0);
-  assert_int_equal(depth, SOC_SIGN_DEPTH_MAX);
+  assert_int_equal(depth, SOC_SIGN_JOINED_DEPTH_MAX);
+  char all[SOC_SIGN_SIG_TEXT + 1];
+  assert_int_equal(soc_sign_batch_sign(k, (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, all), 0);
+  assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth, all, strlen(all)), 0);
+  assert_int_equal(soc_sign_verify_root(soc_sign_key_pub(k), root, depth - 1, all, strlen(all)),
+                   -EBADMSG); /* the depth is signed */
   assert_int_equal(
       soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n - 1, other, &d2), 0);
   assert_memory_not_equal(root, other, SOC_SIGN_HASH_LEN);
@@ -429,7 +443,7 @@ static void test_joined(void **state) {
   assert_int_equal(soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, 0, other, &d2),
                    -EINVAL);
   assert_int_equal(soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves,
-                                       SOC_SIGN_BATCH_MAX + 1, other, &d2),
+                                       SOC_SIGN_JOINED_MAX + 1, other, &d2),
                    -EINVAL);
   /* framing: a key too long, no room */
   static char big[SOC_SIGN_MSGKEY_MAX + 1];
@@ -466,17 +480,17 @@ static void test_joined(void **state) {
                      -EBADMSG);
     assert_true(why[0] != '\0');
   }
-  /* 65 events */
-  static char many[SOC_SIGN_BATCH_MAX * 4], many_keys[SOC_SIGN_BATCH_MAX * 4];
+  /* 257 events */
+  static char many[SOC_SIGN_JOINED_MAX * 4], many_keys[SOC_SIGN_JOINED_MAX * 4];
   size_t ml = 0, mk = 0;
-  for (size_t i = 0; i <= SOC_SIGN_BATCH_MAX; i++) {
+  for (size_t i = 0; i <= SOC_SIGN_JOINED_MAX; i++) {
     if (i) many[ml++] = '\n';
     many[ml++] = '1';
     assert_int_equal(soc_sign_keys_add(many_keys, sizeof many_keys, &mk, "", 0), 0);
   }
   assert_int_equal(soc_sign_batch_split(many, ml, many_keys, mk, items, &n, &why), -EBADMSG);
   assert_int_equal(soc_sign_batch_split(many, ml - 2, many_keys, mk - 2, items, &n, &why), 0);
-  assert_int_equal(n, SOC_SIGN_BATCH_MAX);
+  assert_int_equal(n, SOC_SIGN_JOINED_MAX);
   /* the header: a key and a root signature, nothing else */
   char text[SOC_SIGN_BATCH_PACKED_TEXT + 2], pub[SOC_SIGN_PUB_TEXT + 1];
   soc_sign_parts parts;

@@ -217,6 +217,15 @@ static void test_sha256(void **state) {
   /* A finished context refuses more input rather than hash garbage. */
   assert_int_equal(soc_sha256_update(c, "x", 1), -EINVAL);
   assert_int_equal(soc_sha256_final(c, d), -EINVAL);
+  /* restarted, finished or not, it hashes as new: two blocks (FIPS 180-2) */
+  static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  assert_int_equal(soc_sha256_restart(c), 0);
+  assert_int_equal(soc_sha256_update(c, "x", 1), 0);
+  assert_int_equal(soc_sha256_restart(c), 0);
+  assert_int_equal(soc_sha256_update(c, two, sizeof two - 1), 0);
+  assert_int_equal(soc_sha256_final(c, d), 0);
+  soc_hex(d, sizeof d, hex);
+  assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   soc_sha256_free(c);
   soc_sha256_free(NULL);
 
@@ -224,6 +233,28 @@ static void test_sha256(void **state) {
   char small[9];
   soc_hex(bytes, sizeof bytes, small);
   assert_string_equal(small, "000fa5ff");
+}
+
+/* A prefix's state, copied for each message, gives the digest of prefix and
+ * message hashed at once, at every length around the 64-byte blocks, and
+ * stays unchanged by the messages hashed from it (event ids, step 15). */
+static void test_sha256_prefix(void **state) {
+  (void)state;
+  uint8_t buf[200], d[SOC_SHA256_LEN], want[SOC_SHA256_LEN];
+  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 131 + 7);
+  for (size_t plen = 0; plen <= 130; plen += 13) {
+    soc_sha256_prefix *p = soc_sha256_prefix_new(buf, plen);
+    assert_non_null(p);
+    for (size_t mlen = 0; plen + mlen <= sizeof buf; mlen += 9) {
+      assert_int_equal(soc_sha256_prefix_hash(p, buf + plen, mlen, d), 0);
+      assert_int_equal(soc_sha256(buf, plen + mlen, want), 0);
+      assert_memory_equal(d, want, sizeof d);
+    }
+    assert_int_equal(soc_sha256_prefix_hash(p, NULL, 1, d), -EINVAL);
+    soc_sha256_prefix_free(p);
+  }
+  assert_null(soc_sha256_prefix_new(NULL, 1));
+  soc_sha256_prefix_free(NULL);
 }
 
 /* Issue 16: what an analyst typed or a message carried, printed without
@@ -256,6 +287,7 @@ int main(void) {
       cmocka_unit_test(test_repair_bounded),
       cmocka_unit_test(test_repair_random),
       cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_sha256_prefix),
       cmocka_unit_test(test_copy_ascii),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
