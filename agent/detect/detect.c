@@ -134,7 +134,7 @@ static void key_of(const soc_rule *rule, const soc_event *ev, char *out, size_t 
   out[0] = '\0';
   for (size_t i = 0; c && i < c->ngroup_by; i++) {
     char num[64];
-    const char *v = soc_rules_field_value(ev, c->group_by[i], num, sizeof num);
+    const char *v = soc_rules_field_get(ev, c->group_by_fields[i], num, sizeof num);
     int w = snprintf(out + used, len - used, "%s%s", i ? "|" : "", v ? v : "");
     if (w < 0 || (size_t)w >= len - used) break;
     used += (size_t)w;
@@ -314,12 +314,13 @@ static void find_asset(soc_detect *d, const soc_rule *rule, const soc_event *ev,
                        soc_asset_match *m) {
   static const char *const fallback_fields[] = {"host.name", "host.ip", "destination.ip"};
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
-  const char *const *fields = inc && inc->nasset_from ? inc->asset_from : fallback_fields;
-  size_t n = inc && inc->nasset_from ? inc->nasset_from : 3;
+  int own = inc && inc->nasset_from;
+  size_t n = own ? inc->nasset_from : 3;
   soc_assets_lookup(d->assets, NULL, m); /* the default, if nothing better turns up */
   for (size_t i = 0; i < n; i++) {
     char num[64];
-    const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
+    const char *v = own ? soc_rules_field_get(ev, inc->asset_from_fields[i], num, sizeof num)
+                        : soc_rules_field_value(ev, fallback_fields[i], num, sizeof num);
     if (!v || !*v) continue;
     soc_asset_match cand;
     soc_assets_lookup(d->assets, v, &cand);
@@ -361,12 +362,15 @@ static size_t entities_of(const soc_rule *rule, const soc_event *ev, soc_entity 
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
   const soc_rule_correlate *c = soc_rule_correlation(rule);
   const char *const *fields = NULL;
+  const soc_rules_field *const *refs = NULL;
   size_t nf = 0, n = 0;
   if (inc && inc->group_by_set) {
     fields = inc->group_by;
+    refs = inc->group_by_fields;
     nf = inc->ngroup_by;
   } else if (c) {
     fields = c->group_by;
+    refs = c->group_by_fields;
     nf = c->ngroup_by;
   }
   *join_host = 0;
@@ -376,7 +380,7 @@ static size_t entities_of(const soc_rule *rule, const soc_event *ev, soc_entity 
       continue;
     }
     char num[64];
-    const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
+    const char *v = soc_rules_field_get(ev, refs[i], num, sizeof num);
     if (!v || !*v) continue;
     snprintf(vals[n], ENTITY_VALUE_MAX, "%s", v);
     /* an address is one entity whichever field a rule captured it in */

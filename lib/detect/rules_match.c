@@ -1376,6 +1376,21 @@ const char *soc_rules_field_value(const soc_event *ev, const char *name, char *b
   return int_text(v, buf, buflen, &len);
 }
 
+const char *soc_rules_field_get(const soc_event *ev, const soc_rules_field *f, char *buf,
+                                size_t buflen) {
+  for (size_t i = 0; ev && f && i < f->n; i++) {
+    const field_alt *a = &f->alt[i];
+    const char *s = NULL;
+    size_t len;
+    if (a->by_name)
+      s = soc_rules_field_value(ev, a->f.name, buf, buflen);
+    else if (a->f.kind != FREF_INT || (buf && buflen >= NUMBUF))
+      s = value_of(NULL, ev, &a->f, buf, &len);
+    if (s) return s;
+  }
+  return NULL;
+}
+
 /* ---- confirming one rule ------------------------------------------------- */
 
 static int eq_nocase(const char *a, const char *b, size_t n) {
