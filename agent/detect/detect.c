@@ -22,7 +22,7 @@
  * touched, about 2 MiB where key by key the 13 MiB of the whole array were.
  *
  * Alerts, drafts, their grouping and the outbox rows are written in the
- * block's transaction, with the correlation state and the cursor.
+ * blocks' transaction, with the correlation state and the cursor.
  *
  * Reload (SIGHUP): the ingestion thread only raises a flag; this thread
  * re-reads the configuration and loads the rules and the inventory between
@@ -58,6 +58,12 @@
 #define NIL UINT32_MAX
 #define IDLE_MS 100
 #define STATE_LOG_MIN 128
+/* Blocks (about 1,000 lines each) looked at in one transaction when the
+ * journal holds them: what a transaction costs beside its lines (the
+ * state's write-back, the alerts' counts, the cursor, the counters, the
+ * commit's sync) is paid once for them all, while the write lock, which
+ * the ingest waits for, is held for some milliseconds at most. */
+#define BLOCKS_PER_COMMIT 8
 
 typedef struct recent_hit {
   int64_t block, stream, ts;
@@ -587,31 +593,42 @@ static void write_counters(soc_detect *d) {
   soc_store_counter_set(d->store, "detect", "rules", (int64_t)soc_rules_count(d->rules));
 }
 
-/* Looks at the next block. Returns 1 when one was done, 0 when the journal
- * has nothing new, a negative errno on a store error. */
-static int step(soc_detect *d) {
-  int64_t id = 0;
-  soc_block_query q = {.after_id = d->cursor, .limit = 1};
-  int rc = soc_store_block_next(d->store, d->cursor, &id);
-  if (rc < 0) return rc;
-  if (!id) return 0;
-  if ((rc = soc_store_begin(d->store)) < 0) return rc;
-  q.upto_id = id;
-  d->error = 0;
-  /* the counters too are the block's: a rolled back block did not count */
-  const int64_t counted[] = {d->lines,      d->hits,       d->fires,
-                             d->alerts_new, d->drafts_new, d->drafts_updated};
-  rc = soc_journal_scan(d->store, &q, on_line, d);
+/* The lines of block id, the one after block after. */
+static int scan_block(soc_detect *d, int64_t after, int64_t id) {
+  soc_block_query q = {.after_id = after, .upto_id = id, .limit = 1};
+  int rc = soc_journal_scan(d->store, &q, on_line, d);
   if (rc == -EBADMSG) {
     fprintf(stderr, "socagent: detect: journal block %lld is damaged; skipped\n", (long long)id);
     rc = 0;
   }
-  char buf[32];
-  snprintf(buf, sizeof buf, "%lld", (long long)id);
   /* keys whose windows have passed leave memory and the store (now and
    * then: it looks at every key) */
-  if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
   if (rc == 0 && (id & 63) == 0) soc_correlator_expire(d->corr, d->newest_ns);
+  return rc;
+}
+
+/* Looks at the next blocks, up to BLOCKS_PER_COMMIT of those the journal
+ * holds, in one transaction. Returns 1 when some were done, 0 when the
+ * journal has nothing new, a negative errno on a store error. */
+static int step(soc_detect *d) {
+  int64_t id = 0, last = d->cursor;
+  int rc = soc_store_block_next(d->store, d->cursor, &id);
+  if (rc < 0) return rc;
+  if (!id) return 0;
+  if ((rc = soc_store_begin(d->store)) < 0) return rc;
+  d->error = 0;
+  /* the counters too are the transaction's: a rolled back block did not count */
+  const int64_t counted[] = {d->lines,      d->hits,       d->fires,
+                             d->alerts_new, d->drafts_new, d->drafts_updated};
+  for (int n = 0; rc == 0 && id;) {
+    rc = scan_block(d, last, id);
+    last = id;
+    id = 0;
+    if (rc == 0 && ++n < BLOCKS_PER_COMMIT) rc = soc_store_block_next(d->store, last, &id);
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%lld", (long long)last);
+  if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
   unsigned flags = SOC_DUMP_DIRTY;
   if (rc == 0) rc = dump_flags(d, &flags);
   if (rc == 0) rc = soc_correlator_dump(d->corr, flags, save_state, d);
@@ -636,7 +653,7 @@ static int step(soc_detect *d) {
   }
   recent_settle(d, 1);
   soc_correlator_mark_clean(d->corr);
-  d->cursor = id;
+  d->cursor = last;
   return 1;
 }
 
