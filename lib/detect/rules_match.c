@@ -1687,6 +1687,22 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* A line's candidates are a handful, found almost in rule order: an
+ * insertion sort costs a few comparisons where qsort's calls cost hundreds
+ * of instructions; a long list still goes to qsort. */
+static void sort_candidates(uint32_t *v, size_t n) {
+  if (n > 32) {
+    qsort(v, n, sizeof *v, cmp_u32);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    uint32_t x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 /* Candidates and unanchored rules, merged in rule order. */
 static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
   size_t i = 0, j = 0, k = 0;
@@ -1709,7 +1725,7 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
     const ac_ref *ref = ac_extra_find(rs, name, &key);
     if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
   }
-  if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
+  sort_candidates(ctx->cand, ctx->ncand);
   while (i < ctx->ncand || j < rs->nunanchored) {
     if (j == rs->nunanchored || (i < ctx->ncand && ctx->cand[i] < rs->unanchored[j]))
       ctx->order[k++] = ctx->cand[i++];
