@@ -1424,6 +1424,8 @@ static const char *folded_value(soc_match_ctx *ctx, const fref *f, const char *v
  * instructions a write (integers still go by name: the event parses them). */
 static int set_target(soc_event *ev, const fref *t, const char *v, size_t len) {
   if (t->kind == FREF_STR) return soc_event_set_str(ev, (soc_ecs_field)t->ecs, v, len);
+  /* an extra's name was checked at load (key.len 0: a name the event refuses) */
+  if (t->kind == FREF_EXTRA && t->key.len) return soc_event_set_keyed(ev, t->name, &t->key, v, len);
   return soc_event_set(ev, t->name, v, len);
 }
 
