@@ -58,12 +58,15 @@
 #define NIL UINT32_MAX
 #define IDLE_MS 100
 #define STATE_LOG_MIN 128
-/* Blocks (about 1,000 lines each) looked at in one transaction when the
- * journal holds them: what a transaction costs beside its lines (the
- * state's write-back, the alerts' counts, the cursor, the counters, the
- * commit's sync) is paid once for them all, while the write lock, which
- * the ingest waits for, is held for some milliseconds at most. */
-#define BLOCKS_PER_COMMIT 8
+/* Blocks looked at in one transaction when the journal holds them, until
+ * one of them has taken the lines past TXN_LINES: what a transaction costs
+ * beside its lines (the state's write-back, the alerts' counts, the
+ * cursor, the counters, the commit's sync) is paid once for them all,
+ * while the write lock, which the ingest waits for, is held for some
+ * milliseconds (16 blocks of the default 1,024 lines; one block of a
+ * journal with blocks of more lines). */
+#define TXN_BLOCKS 64
+#define TXN_LINES 16384
 
 typedef struct recent_hit {
   int64_t block, stream, ts;
@@ -617,9 +620,9 @@ static int scan_block(soc_detect *d, int64_t after, int64_t id) {
   return rc;
 }
 
-/* Looks at the next blocks, up to BLOCKS_PER_COMMIT of those the journal
- * holds, in one transaction. Returns 1 when some were done, 0 when the
- * journal has nothing new, a negative errno on a store error. */
+/* Looks at the next blocks the journal holds in one transaction (up to
+ * TXN_BLOCKS, or TXN_LINES lines). Returns 1 when some were done, 0 when
+ * the journal has nothing new, a negative errno on a store error. */
 static int step(soc_detect *d) {
   int64_t id = 0, last = d->cursor;
   int rc = soc_store_block_next(d->store, d->cursor, &id);
@@ -634,7 +637,8 @@ static int step(soc_detect *d) {
     rc = scan_block(d, last, id);
     last = id;
     id = 0;
-    if (rc == 0 && ++n < BLOCKS_PER_COMMIT) rc = soc_store_block_next(d->store, last, &id);
+    if (rc == 0 && ++n < TXN_BLOCKS && d->lines - counted[0] < TXN_LINES)
+      rc = soc_store_block_next(d->store, last, &id);
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)last);
