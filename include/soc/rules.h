@@ -65,6 +65,10 @@ const char *soc_incident_category_name_zh(soc_incident_category c);
 /* Exact names above (ASCII case ignored, '_' taken for '-'); NONE if unknown. */
 soc_incident_category soc_incident_category_parse(const char *s);
 
+/* A field name of a rule's correlate: or incident: block, resolved when the
+ * set is loaded (soc_rules_field_get reads it). Owned by the rule. */
+typedef struct soc_rules_field soc_rules_field;
+
 /* What a hit means under the guideline (the rule's `incident:` block). */
 typedef struct soc_rule_incident {
   soc_incident_category category;
@@ -76,11 +80,13 @@ typedef struct soc_rule_incident {
   int data_from_asset;           /* leak: take the asset's highest data class */
   int64_t outage_minutes;        /* outage: minutes known at detection, >= 0 */
   const char *const *asset_from; /* fields to find the asset by, first found wins */
+  const soc_rules_field *const *asset_from_fields; /* the same, resolved */
   size_t nasset_from;
   /* incident.group_by: the fields whose values tie a firing to other alerts
    * and drafts of the same host (docs/TRIAGE.md); group_by_set 0: the
    * detector takes correlate.group_by without host.name */
   const char *const *group_by;
+  const soc_rules_field *const *group_by_fields; /* the same, resolved */
   size_t ngroup_by;
   int group_by_set;
 } soc_rule_incident;
@@ -90,11 +96,13 @@ typedef struct soc_rule soc_rule;
 /* A rule's `correlate:` block, resolved. Durations in nanoseconds. */
 typedef struct soc_rule_correlate {
   const char *const *group_by; /* fields of the key; n == 0: one key for all hits */
+  const soc_rules_field *const *group_by_fields; /* the same, resolved */
   size_t ngroup_by;
-  int64_t count;         /* 1..SOC_RULE_COUNT_MAX hits (or distinct values) */
-  int64_t within_ns;     /* window the hits must fall in; 0 when count is 1 */
-  const char *distinct;  /* count distinct values of this field; NULL: count hits */
-  const soc_rule *after; /* sequence: this rule must have fired first; NULL: none */
+  int64_t count;                         /* 1..SOC_RULE_COUNT_MAX hits (or distinct values) */
+  int64_t within_ns;                     /* window the hits must fall in; 0 when count is 1 */
+  const char *distinct;                  /* count distinct values of this field; NULL: count hits */
+  const soc_rules_field *distinct_field; /* the same, resolved */
+  const soc_rule *after;                 /* sequence: this rule must have fired first; NULL: none */
   int64_t after_within_ns;
   int64_t suppress_ns; /* quiet time after a firing; 0: none */
   /* count_max > 0: the count must also be at most count_max; count_neq >
@@ -112,10 +120,12 @@ typedef struct soc_rule_correlate {
    * field member_distinct[i] (distinct is the last one's). */
   const soc_rule *const *members;
   const char *const *const *member_group_by;
+  const soc_rules_field *const *const *member_group_by_fields; /* the same, resolved */
   size_t nmembers;
   int ordered;
   int counting;
   const char *const *member_distinct;
+  const soc_rules_field *const *member_distinct_fields; /* the same, resolved */
   /* 1 + the group_by field whose value names the host (Sigma's Computer),
    * for the event of a window decided at its end; 0: none */
   size_t host_by;
@@ -279,5 +289,9 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
  * a and b that is there (Sigma's fields in several event shapes). buf (at least 32 bytes)
  * receives numbers. NULL when unset. Used by correlation for group_by. */
 const char *soc_rules_field_value(const soc_event *ev, const char *name, char *buf, size_t buflen);
+/* soc_rules_field_value of a resolved name (f from the rule's structs),
+ * without looking the name up; NULL when unset or f is NULL. */
+const char *soc_rules_field_get(const soc_event *ev, const soc_rules_field *f, char *buf,
+                                size_t buflen);
 
 #endif

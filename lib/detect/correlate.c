@@ -359,12 +359,13 @@ static void key_put(keybuf *k, char ch) {
 
 /* Joins the values of fields (escaping '|' and '\'); -ENOENT when one is
  * missing. */
-static int make_key(const soc_event *ev, const char *const *fields, size_t n, keybuf *k) {
+static int make_key(const soc_event *ev, const soc_rules_field *const *fields, size_t n,
+                    keybuf *k) {
   char num[NUMBUF];
   k->len = k->full = 0;
   k->fnv = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < n; i++) {
-    const char *v = soc_rules_field_value(ev, fields[i], num, sizeof num);
+    const char *v = soc_rules_field_get(ev, fields[i], num, sizeof num);
     if (!v) return -ENOENT;
     if (i) key_put(k, '|');
     for (; *v; v++) {
@@ -553,7 +554,7 @@ static int arm_followers(soc_correlator *c, size_t rule, const soc_event *ev, in
     uint32_t b = c->deps[rule][i];
     const soc_rule_correlate *kb = soc_rule_correlation(soc_rules_at(c->rules, b));
     entry *e;
-    if (make_key(ev, kb->group_by, kb->ngroup_by, &k) < 0) continue;
+    if (make_key(ev, kb->group_by_fields, kb->ngroup_by, &k) < 0) continue;
     if (get_entry(c, b, k.s, k.len, &e) < 0) return -ENOMEM;
     if (e->after_ns == NONE || ts > e->after_ns) e->after_ns = ts;
     touch(c, e);
@@ -582,9 +583,9 @@ static int count_hit(soc_correlator *c, entry *e, const soc_rule_correlate *k, u
                      int64_t ts, soc_fire *out);
 
 /* The hash of ev's value of field into *vh; -ENOENT when ev lacks it. */
-static int value_hash(const soc_event *ev, const char *field, uint64_t *vh) {
+static int value_hash(const soc_event *ev, const soc_rules_field *field, uint64_t *vh) {
   char num[NUMBUF];
-  const char *v = soc_rules_field_value(ev, field, num, sizeof num);
+  const char *v = soc_rules_field_get(ev, field, num, sizeof num);
   if (!v) return -ENOENT;
   *vh = siphash13(fixed_key, v, strlen(v));
   return 0;
@@ -602,8 +603,8 @@ static int advance_member(soc_correlator *c, uint32_t t, uint32_t pos, const soc
   int64_t start = ts, first;
   uint32_t i, kept = 0;
   uint64_t vh = 0;
-  if (make_key(ev, k->member_group_by[pos], k->ngroup_by, &key) < 0 ||
-      (k->counting && k->distinct && value_hash(ev, k->member_distinct[pos], &vh) < 0)) {
+  if (make_key(ev, k->member_group_by_fields[pos], k->ngroup_by, &key) < 0 ||
+      (k->counting && k->distinct && value_hash(ev, k->member_distinct_fields[pos], &vh) < 0)) {
     c->st.ungrouped++;
     return 0;
   }
@@ -813,8 +814,8 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     result = 0;
     goto out;
   }
-  if (make_key(ev, k->group_by, k->ngroup_by, &key) < 0 ||
-      (k->distinct && value_hash(ev, k->distinct, &vh) < 0)) {
+  if (make_key(ev, k->group_by_fields, k->ngroup_by, &key) < 0 ||
+      (k->distinct && value_hash(ev, k->distinct_field, &vh) < 0)) {
     c->st.ungrouped++;
     result = 0;
     goto out;

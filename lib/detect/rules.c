@@ -103,6 +103,16 @@ void soc_rules_fref_release(fref *f) {
   f->name = f->scan_as = NULL;
 }
 
+static void field_free(soc_rules_field *f) {
+  for (size_t i = 0; f && i < f->n; i++) soc_rules_fref_release(&f->alt[i].f);
+  free(f);
+}
+
+static void fieldv_free(soc_rules_field **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) field_free(v[i]);
+  free(v);
+}
+
 static void pattern_release(pattern *p) {
   soc_rules_fref_release(&p->field);
   free(p->text);
@@ -163,6 +173,14 @@ void soc_rules_rule_free(soc_rule *r) {
   free(r->member_group_by);
   strv_free(r->member_distinct, r->nmember_group_by);
   free(r->members);
+  fieldv_free(r->asset_from_f, r->incident.nasset_from);
+  fieldv_free(r->triage_by_f, r->incident.ngroup_by);
+  fieldv_free(r->group_by_f, r->corr.ngroup_by);
+  field_free(r->distinct_f);
+  for (size_t i = 0; r->member_group_by_f && i < r->corr.nmembers; i++)
+    fieldv_free(r->member_group_by_f[i], r->corr.ngroup_by);
+  free(r->member_group_by_f);
+  fieldv_free(r->member_distinct_f, r->corr.nmembers);
   free(r);
 }
 
@@ -1398,8 +1416,78 @@ static int cmp_rule_id(const void *a, const void *b) {
   return strcmp((*(soc_rule *const *)a)->id, (*(soc_rule *const *)b)->id);
 }
 
+/* name resolved (soc_rules_field in rules_internal.h); NULL when out of
+ * memory. */
+static soc_rules_field *field_resolve(const char *name, soc_event *probe) {
+  size_t n = 1;
+  for (const char *p = name; (p = strchr(p, '|')); p++) n++;
+  soc_rules_field *f = calloc(1, sizeof *f + n * sizeof f->alt[0]);
+  if (!f) return NULL;
+  for (const char *p = name;;) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    /* soc_rules_field_value passes over a part before a '|' too long to be a name */
+    if (!bar || len <= SOC_EVENT_KEY_MAX) {
+      field_alt *a = &f->alt[f->n++];
+      char *one = strndup(p, len);
+      int rc = one ? soc_rules_fref_resolve(one, probe, &a->f) : -ENOMEM;
+      if (rc == -EINVAL) {
+        a->by_name = 1;
+        a->f.name = one;
+        one = NULL;
+      }
+      free(one);
+      if (rc == -ENOMEM) {
+        field_free(f);
+        return NULL;
+      }
+    }
+    if (!bar) return f;
+    p = bar + 1;
+  }
+}
+
+/* names[0..n) resolved into *out (NULL when names is); -ENOMEM. */
+static int fields_resolve(const char *const *names, size_t n, soc_event *probe,
+                          soc_rules_field ***out) {
+  *out = NULL;
+  if (!names) return 0;
+  *out = calloc(n ? n : 1, sizeof **out);
+  if (!*out) return -ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (!((*out)[i] = field_resolve(names[i], probe))) return -ENOMEM;
+  return 0;
+}
+
+/* The field names the public structs of r name, resolved beside them. */
+static int rule_fields_resolve(soc_rule *r, soc_event *probe) {
+  soc_rule_incident *in = &r->incident;
+  soc_rule_correlate *c = &r->corr;
+  if (fields_resolve(in->asset_from, in->nasset_from, probe, &r->asset_from_f) < 0 ||
+      fields_resolve(in->group_by, in->ngroup_by, probe, &r->triage_by_f) < 0 ||
+      fields_resolve(c->group_by, c->ngroup_by, probe, &r->group_by_f) < 0 ||
+      fields_resolve(c->member_distinct, c->nmembers, probe, &r->member_distinct_f) < 0 ||
+      (c->distinct && !(r->distinct_f = field_resolve(c->distinct, probe))))
+    return -ENOMEM;
+  if (c->member_group_by) {
+    size_t nm = c->nmembers;
+    if (!(r->member_group_by_f = calloc(nm ? nm : 1, sizeof *r->member_group_by_f))) return -ENOMEM;
+    for (size_t i = 0; i < nm; i++)
+      if (fields_resolve(c->member_group_by[i], c->ngroup_by, probe, &r->member_group_by_f[i]) < 0)
+        return -ENOMEM;
+  }
+  in->asset_from_fields = (const soc_rules_field *const *)r->asset_from_f;
+  in->group_by_fields = (const soc_rules_field *const *)r->triage_by_f;
+  c->group_by_fields = (const soc_rules_field *const *)r->group_by_f;
+  c->distinct_field = r->distinct_f;
+  c->member_group_by_fields = (const soc_rules_field *const *const *)r->member_group_by_f;
+  c->member_distinct_fields = (const soc_rules_field *const *)r->member_distinct_f;
+  return 0;
+}
+
 /* Moves the good files' rules into a set and builds the matcher. */
-static int build_set(file_rules *files, size_t nfiles, soc_rules **out, soc_diag *diag) {
+static int build_set(file_rules *files, size_t nfiles, soc_event *probe, soc_rules **out,
+                     soc_diag *diag) {
   int result = -ENOMEM;
   size_t total = 0;
   soc_rules *rs = calloc(1, sizeof *rs);
@@ -1428,6 +1516,7 @@ static int build_set(file_rules *files, size_t nfiles, soc_rules **out, soc_diag
   for (size_t i = 0; i < rs->n; i++) {
     soc_rule *r = rs->rules[i];
     if (r->after_id) r->corr.after = soc_rules_find(rs, r->after_id);
+    if (rule_fields_resolve(r, probe) < 0) goto out;
   }
   result = soc_rules_build_automata(rs);
   if (result == -E2BIG)
@@ -1562,7 +1651,7 @@ static int load_sources(const source *src, size_t n, const soc_sigma_opts *opts,
     later[i] = NULL;
     if (result) goto out;
   }
-  result = build_set(files, n, &rs, diag);
+  result = build_set(files, n, L.probe, &rs, diag);
   if (result) goto out;
   for (size_t i = 0; i < n; i++) {
     if (files[i].ok)

@@ -47,6 +47,22 @@ typedef struct fref {
   char *scan_as;
 } fref;
 
+/* A rule's field name outside its match block (correlate.group_by and
+ * distinct, incident.asset_from and group_by, a Sigma correlation's member
+ * keys), resolved once the set is built, so that a hit reads it with no name
+ * lookup: "a|b" is one alternative each, tried in order, as
+ * soc_rules_field_value tries them. An alternative the resolver refuses is
+ * read by its name (by_name), the way soc_rules_field_value reads it. */
+typedef struct field_alt {
+  fref f;
+  int by_name;
+} field_alt;
+
+struct soc_rules_field {
+  size_t n;
+  field_alt alt[];
+};
+
 typedef enum { PAT_CONTAINS, PAT_STARTSWITH, PAT_ENDSWITH, PAT_EQUALS, PAT_REGEX } pat_kind;
 
 /* One (capture index, group number) pair a regex provides. */
@@ -172,6 +188,10 @@ struct soc_rule {
   char **member_distinct;   /* corr.member_distinct: owned, nmember_group_by; NULL: none */
   size_t nmember_group_by;
   unsigned after_line, after_col;
+  /* The names incident and corr list, resolved (owned; the public structs
+   * borrow them), each array as long as its names' (build_set makes them). */
+  soc_rules_field **asset_from_f, **triage_by_f, **group_by_f, *distinct_f;
+  soc_rules_field ***member_group_by_f, **member_distinct_f;
 };
 
 /* One Aho-Corasick automaton over the literals of one subject field, as a

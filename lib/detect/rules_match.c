@@ -1376,6 +1376,21 @@ const char *soc_rules_field_value(const soc_event *ev, const char *name, char *b
   return int_text(v, buf, buflen, &len);
 }
 
+const char *soc_rules_field_get(const soc_event *ev, const soc_rules_field *f, char *buf,
+                                size_t buflen) {
+  for (size_t i = 0; ev && f && i < f->n; i++) {
+    const field_alt *a = &f->alt[i];
+    const char *s = NULL;
+    size_t len;
+    if (a->by_name)
+      s = soc_rules_field_value(ev, a->f.name, buf, buflen);
+    else if (a->f.kind != FREF_INT || (buf && buflen >= NUMBUF))
+      s = value_of(NULL, ev, &a->f, buf, &len);
+    if (s) return s;
+  }
+  return NULL;
+}
+
 /* ---- confirming one rule ------------------------------------------------- */
 
 static int eq_nocase(const char *a, const char *b, size_t n) {
@@ -1409,6 +1424,8 @@ static const char *folded_value(soc_match_ctx *ctx, const fref *f, const char *v
  * instructions a write (integers still go by name: the event parses them). */
 static int set_target(soc_event *ev, const fref *t, const char *v, size_t len) {
   if (t->kind == FREF_STR) return soc_event_set_str(ev, (soc_ecs_field)t->ecs, v, len);
+  /* an extra's name was checked at load (key.len 0: a name the event refuses) */
+  if (t->kind == FREF_EXTRA && t->key.len) return soc_event_set_keyed(ev, t->name, &t->key, v, len);
   return soc_event_set(ev, t->name, v, len);
 }
 
@@ -1672,6 +1689,22 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* A line's candidates are a handful, found almost in rule order: an
+ * insertion sort costs a few comparisons where qsort's calls cost hundreds
+ * of instructions; a long list still goes to qsort. */
+static void sort_candidates(uint32_t *v, size_t n) {
+  if (n > 32) {
+    qsort(v, n, sizeof *v, cmp_u32);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    uint32_t x = v[i];
+    size_t j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
 /* Candidates and unanchored rules, merged in rule order. */
 static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
   size_t i = 0, j = 0, k = 0;
@@ -1694,7 +1727,7 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
     const ac_ref *ref = ac_extra_find(rs, name, &key);
     if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
   }
-  if (ctx->ncand > 1) qsort(ctx->cand, ctx->ncand, sizeof *ctx->cand, cmp_u32);
+  sort_candidates(ctx->cand, ctx->ncand);
   while (i < ctx->ncand || j < rs->nunanchored) {
     if (j == rs->nunanchored || (i < ctx->ncand && ctx->cand[i] < rs->unanchored[j]))
       ctx->order[k++] = ctx->cand[i++];

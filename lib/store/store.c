@@ -729,15 +729,23 @@ int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *change
   return result;
 }
 
-int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
-                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
+int soc_store_rows_kept(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                        int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
   int result = 0, rc, n = 0;
+  if (!st) return -EIO;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     n++;
     if ((result = row(st, cb, arg)) != 0) break;
   }
   if (!result && rc != SQLITE_DONE && rc != SQLITE_ROW) result = soc_store_fail_sql(s, rc, what);
   if (!result && !n && missing) result = soc_store_fail(s, missing, "%s: not found", what);
+  sqlite3_reset(st);
+  return result;
+}
+
+int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                   int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg) {
+  int result = soc_store_rows_kept(s, st, what, missing, row, cb, arg);
   sqlite3_finalize(st);
   return result;
 }
@@ -1137,7 +1145,9 @@ int soc_store_meta_set(soc_store *s, const char *key, const char *value) {
   if (!s || !key || !*key || !value || strlen(key) > SOC_STORE_META_KEY_MAX ||
       strlen(value) > SOC_STORE_META_VALUE_MAX)
     return -EINVAL;
-  int result = soc_store_prep(
-      s, &st, what, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", "ss", key, value);
-  return result ? result : soc_store_done(s, st, what, NULL);
+  /* kept prepared: the detector moves its cursor after every block */
+  st = soc_store_cached(s, SOC_STMT_META_SET,
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", what, "ss", key,
+                        value);
+  return st ? soc_store_step(s, st, what, NULL) : -EIO;
 }

@@ -48,15 +48,14 @@ int soc_store_detect_state_clear(soc_store *s) {
 
 int soc_store_detect_state_rows(soc_store *s, int64_t *rows) {
   static const char what[] = "cannot read correlation state";
-  sqlite3_stmt *st = NULL;
   *rows = 0;
   /* the log is only ever emptied whole: its row count from its first and
    * last rowid (each alone, so that SQLite looks them up, not scans) */
-  int result = soc_store_prep(s, &st, what,
-                              "SELECT coalesce((SELECT max(seq) FROM detect_state_log) -"
-                              " (SELECT min(seq) FROM detect_state_log) + 1, 0)",
-                              "");
-  return result ? result : soc_store_rows(s, st, what, 0, soc_store_int_row, NULL, rows);
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_STATE_ROWS,
+                                      "SELECT coalesce((SELECT max(seq) FROM detect_state_log) -"
+                                      " (SELECT min(seq) FROM detect_state_log) + 1, 0)",
+                                      what, "");
+  return soc_store_rows_kept(s, st, what, 0, soc_store_int_row, NULL, rows);
 }
 
 static int state_row(sqlite3_stmt *st, void *cb, void *arg) {
@@ -436,9 +435,8 @@ static int entity_row(sqlite3_stmt *st, void *cb, void *arg) {
 int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, const char *value,
                           int64_t since_ns, int grouped, soc_entity_cb cb, void *arg) {
   static const char what[] = "cannot read entities";
-  sqlite3_stmt *st = NULL;
-  int result = soc_store_prep(
-      s, &st, what,
+  sqlite3_stmt *st = soc_store_cached(
+      s, grouped ? SOC_STMT_ENTITY_SCAN_GROUPED : SOC_STMT_ENTITY_SCAN,
       grouped ? "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
                 " JOIN draft d ON d.id = a.draft WHERE e.host = ?1 AND e.kind = ?2 AND"
                 " e.value = ?3 AND a.last_ns >= ?4 AND d.status = 'open'"
@@ -446,8 +444,8 @@ int soc_store_entity_scan(soc_store *s, const char *host, const char *kind, cons
               : "SELECT a.id, a.draft FROM alert_entity e JOIN alert a ON a.id = e.alert"
                 " WHERE e.host = ?1 AND e.kind = ?2 AND e.value = ?3 AND a.last_ns >= ?4 AND"
                 " a.draft = 0 ORDER BY a.id",
-      "sssi", host, kind, value, since_ns);
-  return result ? result : soc_store_rows(s, st, what, 0, entity_row, (void *)cb, arg);
+      what, "sssi", host, kind, value, since_ns);
+  return soc_store_rows_kept(s, st, what, 0, entity_row, (void *)cb, arg);
 }
 
 /* ---- notices from the technical center ---------------------------------------- */

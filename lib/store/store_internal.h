@@ -38,6 +38,11 @@ typedef enum {
   SOC_STMT_ALERT_ENTITY_PUT,
   SOC_STMT_ALERT_TOUCH,
   SOC_STMT_ALERT_LAST,
+  SOC_STMT_ENTITY_SCAN,
+  SOC_STMT_ENTITY_SCAN_GROUPED,
+  /* once per block: the detector's state log size and cursor */
+  SOC_STMT_STATE_ROWS,
+  SOC_STMT_META_SET,
   SOC_STMT_COUNT
 } soc_store_stmt_id;
 
@@ -99,6 +104,11 @@ int soc_store_step(soc_store *s, sqlite3_stmt *st, const char *what, int *change
 int soc_store_done(soc_store *s, sqlite3_stmt *st, const char *what, int *changed);
 int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
                    int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
+/* soc_store_rows for a statement kept prepared (soc_store_cached): st is
+ * reset, not finalized; NULL (the cached statement's failure, recorded)
+ * returns -EIO. */
+int soc_store_rows_kept(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
+                        int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
 /* A row function for soc_store_rows: column 0 into *(int64_t *)arg. */
 int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg);
 

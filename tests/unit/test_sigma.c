@@ -546,8 +546,48 @@ static void corr_note(corr_run *cr, const soc_fire *f) {
   strcat(cr->fired, one);
 }
 
+static size_t fields_read; /* values fields_agree found set */
+
+static void same_value(const soc_event *ev, const char *name, const soc_rules_field *f) {
+  char a[64], b[64];
+  const char *x = soc_rules_field_value(ev, name, a, sizeof a);
+  const char *y = soc_rules_field_get(ev, f, b, sizeof b);
+  assert_non_null(f);
+  if (!x || !y) {
+    assert_ptr_equal(x, y);
+    return;
+  }
+  assert_string_equal(x, y);
+  fields_read++;
+}
+
+static void same_values(const soc_event *ev, const char *const *names,
+                        const soc_rules_field *const *f, size_t n) {
+  for (size_t i = 0; i < n; i++) same_value(ev, names[i], f[i]);
+}
+
+/* Every field name of every rule of rs reads on ev, resolved, what it reads
+ * by its name. */
+static void fields_agree(const soc_rules *rs, const soc_event *ev) {
+  for (size_t i = 0; i < soc_rules_count(rs); i++) {
+    const soc_rule *r = soc_rules_at(rs, i);
+    const soc_rule_incident *in = soc_rule_incident_of(r);
+    const soc_rule_correlate *c = soc_rule_correlation(r);
+    same_values(ev, in->asset_from, in->asset_from_fields, in->nasset_from);
+    same_values(ev, in->group_by, in->group_by_fields, in->ngroup_by);
+    if (!c) continue;
+    same_values(ev, c->group_by, c->group_by_fields, c->ngroup_by);
+    if (c->distinct) same_value(ev, c->distinct, c->distinct_field);
+    for (size_t m = 0; m < c->nmembers; m++) {
+      same_values(ev, c->member_group_by[m], c->member_group_by_fields[m], c->ngroup_by);
+      if (c->member_distinct) same_value(ev, c->member_distinct[m], c->member_distinct_fields[m]);
+    }
+  }
+}
+
 static int corr_hit(const soc_rule *r, soc_event *ev, void *arg) {
   corr_run *cr = arg;
+  fields_agree(cr->rs, ev);
   soc_fire f;
   int64_t ts = 0;
   soc_event_get_time(ev, &ts);
@@ -651,6 +691,76 @@ static void corr_free(corr_run *cr) {
   soc_event_free(cr->ev);
   soc_event_free(cr->closed);
   soc_rules_free(cr->rs);
+}
+
+/* The names our rules give outside their match, resolved at load: strings,
+ * integers, the facility and severity names, event.id, extras, and a name
+ * "a|b" of Sigma's correlations (test_correlation's hits check those). */
+static void test_fields_resolved(void **state) {
+  (void)state;
+  static const char text[] =
+      "- id: F\n  title: t\n  match:\n    all: [ { regex: 'x' } ]\n"
+      "  correlate: { group_by: [ host.name, source.port, log.syslog.facility.name,"
+      " log.syslog.severity.name, labels.tag, event.id ], distinct: user.name, count: 2,"
+      " within: 1m }\n"
+      "  incident: { category: other, impact: outage, asset_from: [ source.ip, process.pid,"
+      " labels.zone ], group_by: [ user.name, destination.port, host.name ] }\n"
+      "- id: G\n  title: t\n  match:\n    all: [ { regex: 'y' } ]\n"
+      "  incident: { category: other, impact: outage }\n";
+  static const char *const sets[][2] = {
+      {"host.name", "web1"},
+      {"source.port", "4242"},
+      {"log.syslog.facility.code", "4"},
+      {"log.syslog.severity.code", "6"},
+      {"labels.tag", "a|b"},
+      {"user.name", "root"},
+      {"source.ip", "192.0.2.7"},
+      {"process.pid", "17"},
+      {"labels.zone", "dmz"},
+      {"destination.port", "0"},
+  };
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = NULL;
+  soc_rules_stats st;
+  assert_int_equal(soc_rules_load_buffer("f.yaml", text, strlen(text), &rs, &st, d), 0);
+  assert_int_equal(st.files_failed, 0);
+  soc_event *ev = soc_event_new();
+  fields_read = 0;
+  /* every field unset, then one more set at a time, then each alone */
+  fields_agree(rs, ev);
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+    assert_int_equal(soc_event_set(ev, sets[i][0], sets[i][1], strlen(sets[i][1])), 0);
+    fields_agree(rs, ev);
+  }
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+    soc_event_reset(ev);
+    assert_int_equal(soc_event_set(ev, sets[i][0], sets[i][1], strlen(sets[i][1])), 0);
+    fields_agree(rs, ev);
+  }
+  assert_int_equal(soc_event_set_id(ev, "abc"), 0);
+  fields_agree(rs, ev);
+  assert_true(fields_read >= 60);
+  /* a Sigma correlation's key is "a|b|...": each alternative alone, then two */
+  corr_run cr;
+  corr_load(&cr,
+            "title: c\nid: c1\ncorrelation:\n  type: value_count\n  rules: [ whoami ]\n"
+            "  group-by: [ User ]\n  timespan: 1m\n  condition: { field: CommandLine, gte: 2 }\n",
+            &st);
+  static const char *const alts[] = {"Event.EventData.User", "winlog.event_data.User",
+                                     "Event.UserData.User", "winlog.user_data.User", "User"};
+  size_t before = fields_read;
+  for (size_t i = 0; i < sizeof alts / sizeof *alts; i++) {
+    soc_event_reset(ev);
+    assert_int_equal(soc_event_set(ev, alts[i], "bob", 3), 0);
+    fields_agree(cr.rs, ev);
+    assert_int_equal(soc_event_set(ev, alts[(i + 2) % 5], "eve", 3), 0);
+    fields_agree(cr.rs, ev);
+  }
+  assert_true(fields_read >= before + 10);
+  corr_free(&cr);
+  soc_event_free(ev);
+  soc_rules_free(rs);
+  soc_diag_free(d);
 }
 
 static void test_correlation(void **state) {
@@ -893,8 +1003,8 @@ int main(void) {
       cmocka_unit_test(test_modifiers),         cmocka_unit_test(test_logsource),
       cmocka_unit_test(test_refusals),          cmocka_unit_test(test_metadata_and_summary),
       cmocka_unit_test(test_json_event),        cmocka_unit_test(test_auditd_line),
-      cmocka_unit_test(test_web_sources),       cmocka_unit_test(test_correlation),
-      cmocka_unit_test(test_operator_tables),
+      cmocka_unit_test(test_web_sources),       cmocka_unit_test(test_fields_resolved),
+      cmocka_unit_test(test_correlation),       cmocka_unit_test(test_operator_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
