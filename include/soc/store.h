@@ -224,8 +224,9 @@ int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);
 
 /* Inserts or replaces the state blob of (rule, key); len 0 deletes it.
  * Inside a transaction the puts are kept in the handle and written at
- * the commit as one packed row (forgotten at a rollback); outside one, a
- * put is written at once. -EINVAL for a rule id over 255 bytes, a key or a
+ * the commit as one packed row (forgotten at a rollback; a savepoint's
+ * release or rollback to it keeps or forgets those put inside it); outside
+ * one, a put is written at once. -EINVAL for a rule id over 255 bytes, a key or a
  * state over 65,535. */
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len);

@@ -1107,16 +1107,22 @@ static int savepoint_sql(soc_store *s, const char *verb, const char *name, const
   return soc_store_exec(s, sql, what);
 }
 
+/* The correlation state put so far is written at a savepoint's edges, so
+ * that the puts kept in the handle are always the innermost savepoint's:
+ * written with it when it is released, forgotten when it is rolled back. */
 int soc_store_savepoint(soc_store *s, const char *name) {
-  return savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
+  int result = s ? soc_store_state_flush(s) : 0;
+  return result ? result : savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
 }
 
 int soc_store_release(soc_store *s, const char *name) {
-  return savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
+  int result = s ? soc_store_state_flush(s) : 0;
+  return result ? result : savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
 }
 
 /* ROLLBACK TO keeps the savepoint open; the RELEASE after it ends it. */
 int soc_store_rollback_to(soc_store *s, const char *name) {
+  if (s) soc_store_state_drop(s);
   return savepoint_sql(s, "ROLLBACK TO", name, "cannot roll back a savepoint");
 }
 

@@ -188,6 +188,30 @@ static void test_state_big(void **state) {
   soc_store_close(s);
 }
 
+/* Puts inside a savepoint, which is a transaction of its own when none is
+ * open: written when it is released, gone when it is rolled back to, the
+ * puts before it kept either way. */
+static void test_state_savepoint(void **state) {
+  (void)state;
+  int n = 0;
+  soc_store *s = open_store();
+  assert_int_equal(soc_store_detect_state_clear(s), 0);
+  assert_int_equal(soc_store_savepoint(s, "outer"), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k1", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_release(s, "outer"), 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k2", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_savepoint(s, "inner"), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k3", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_rollback_to(s, "inner"), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_store_close(s);
+  s = open_store();
+  assert_int_equal(soc_store_detect_state_scan(s, count_state, &n), 0); /* k1, k2 */
+  assert_int_equal(n, 2);
+  soc_store_close(s);
+}
+
 static int collect_draft(void *arg, const soc_draft_row *r) {
   int64_t *ids = arg;
   for (int i = 0; i < 8; i++)
@@ -407,7 +431,8 @@ static void test_alerts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state),     cmocka_unit_test(test_state_log),
-      cmocka_unit_test(test_state_big), cmocka_unit_test(test_drafts),
-      cmocka_unit_test(test_outbox),    cmocka_unit_test(test_alerts)};
+      cmocka_unit_test(test_state_big), cmocka_unit_test(test_state_savepoint),
+      cmocka_unit_test(test_drafts),    cmocka_unit_test(test_outbox),
+      cmocka_unit_test(test_alerts)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
