@@ -904,9 +904,9 @@ void soc_correlator_stats_get(const soc_correlator *c, soc_correlator_stats *out
 
 /* ---- blobs -------------------------------------------------------------- */
 
-/* Big-endian, a swap and a move: a transaction with 100,000 live keys
+/* Big-endian, a swap and a move: with 100,000 live keys a transaction
  * encodes about as many states as it has lines, and a loop of byte
- * shifts was a fifth of the cost that grows with the keys. */
+ * shifts was a tenth of the instructions that grew with the keys. */
 static void put64(uint8_t *p, uint64_t v) {
   v = htobe64(v);
   memcpy(p, &v, sizeof v);
