@@ -547,12 +547,13 @@ static int on_line(void *arg, const soc_jentry *e) {
   return d->error ? d->error : (rc < 0 ? rc : 0);
 }
 
-/* What the block writes of the correlation state: the keys it changed,
- * appended to the state's log, or every live key, after a clear, once the
- * log holds three times as many rows as there are keys (STATE_LOG_MIN at
- * least): a key then costs about half a row more per change, every row
- * appended at the end of one b-tree, where an update in place of each
- * changed key dirtied a page of its own at every commit. */
+/* What the transaction writes of the correlation state: the keys it
+ * changed, appended to the state's log (one packed row at the commit), or
+ * every live key, after a clear, once the log holds three times as many
+ * records as there are keys (STATE_LOG_MIN at least): a key then costs
+ * about half a record more per change, every record appended at the end
+ * of one b-tree, where an update in place of each changed key dirtied a
+ * page of its own at every commit. */
 static int dump_flags(soc_detect *d, unsigned *flags) {
   int64_t rows = 0;
   soc_correlator_stats st;

@@ -222,17 +222,25 @@ int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);
  * by the detector in one transaction with its journal cursor, so a crash
  * replays detection exactly. */
 
-/* Inserts or replaces the state blob of (rule, key); len 0 deletes it. */
+/* Inserts or replaces the state blob of (rule, key); len 0 deletes it.
+ * Inside a transaction the puts are kept in the handle and written at
+ * the commit as one packed row (forgotten at a rollback; a savepoint's
+ * release or rollback to it keeps or forgets those put inside it); outside
+ * one, a put is written at once. -EINVAL for a rule id over 255 bytes, a key or a
+ * state over 65,535. */
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len);
 /* Forgets every saved state (a full dump follows). */
 int soc_store_detect_state_clear(soc_store *s);
 /* Puts and deletes are appended to a log, which only a clear empties: the
- * rows it holds (by index, cheap), so the caller knows when to clear it
- * and write every live state again. */
+ * records it holds (cheap: a sum over its rows, which are few), so the
+ * caller knows when to clear it and write every live state again. */
 int soc_store_detect_state_rows(soc_store *s, int64_t *rows);
 typedef int (*soc_state_cb)(void *arg, const char *rule, const char *key, const void *blob,
                             size_t len);
+/* Calls cb for every live key's newest state, in (rule, key) order (strcmp),
+ * this transaction's puts included. Reads the whole log into memory.
+ * -EBADMSG (the row named in the error) when a packed row is damaged. */
 int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg);
 
 #define SOC_DRAFT_RULE_MAX 65

@@ -320,6 +320,23 @@ static const char *const migrations[] = {
     /* and the newest alert of a rule on a host, by index (triage.c asks it
      * once per block before it looks up each new key of the rule) */
     "CREATE INDEX alert_recent ON alert(rule, host, last_ns);",
+    /* 15: correlation state packed, one row per transaction. With 100,000
+     * live keys nearly every line changes a key, and a row per changed key
+     * (5,500 instructions of SQLite each) cost more than the rest of the
+     * detector (bench/keys.sh: 2.2x the cost per line of 10 keys). The
+     * keys a transaction changed are now records of one blob in
+     * detect_state_pack (their format: store_detect.c), written at its
+     * commit; n is how many, so that the detector knows the log's length
+     * without reading it. A view cannot take the blob apart, so
+     * detect_state_now goes: soc_store_detect_state_scan reads the three
+     * forms (detect_state, detect_state_log, detect_state_pack, older to
+     * newer) and keeps each key's newest; a clear empties all three. */
+    "CREATE TABLE detect_state_pack(\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  n INTEGER NOT NULL,\n"
+    "  body BLOB NOT NULL\n"
+    ");\n"
+    "DROP VIEW detect_state_now;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1021,6 +1038,7 @@ void soc_store_close(soc_store *s) {
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
   sqlite3_close_v2(s->db);
+  free(s->state);
   free(s->path);
   free(s);
 }
@@ -1051,6 +1069,7 @@ int soc_store_begin(soc_store *s) {
   if (!s) return -EINVAL;
   if (!sqlite3_get_autocommit(s->db))
     return soc_store_fail(s, -EINVAL, "a transaction is already open");
+  soc_store_state_drop(s);
   return soc_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
@@ -1058,13 +1077,15 @@ int soc_store_commit(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db))
     return soc_store_fail(s, -EINVAL, "commit without a transaction");
-  return soc_store_exec(s, "COMMIT", "cannot commit");
+  int result = soc_store_state_flush(s); /* the state commits with the rest */
+  return result ? result : soc_store_exec(s, "COMMIT", "cannot commit");
 }
 
 int soc_store_rollback(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db))
     return soc_store_fail(s, -EINVAL, "rollback without a transaction");
+  soc_store_state_drop(s);
   return soc_store_exec(s, "ROLLBACK", "cannot roll back");
 }
 
@@ -1086,16 +1107,22 @@ static int savepoint_sql(soc_store *s, const char *verb, const char *name, const
   return soc_store_exec(s, sql, what);
 }
 
+/* The correlation state put so far is written at a savepoint's edges, so
+ * that the puts kept in the handle are always the innermost savepoint's:
+ * written with it when it is released, forgotten when it is rolled back. */
 int soc_store_savepoint(soc_store *s, const char *name) {
-  return savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
+  int result = s ? soc_store_state_flush(s) : 0;
+  return result ? result : savepoint_sql(s, "SAVEPOINT", name, "cannot begin a savepoint");
 }
 
 int soc_store_release(soc_store *s, const char *name) {
-  return savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
+  int result = s ? soc_store_state_flush(s) : 0;
+  return result ? result : savepoint_sql(s, "RELEASE", name, "cannot release a savepoint");
 }
 
 /* ROLLBACK TO keeps the savepoint open; the RELEASE after it ends it. */
 int soc_store_rollback_to(soc_store *s, const char *name) {
+  if (s) soc_store_state_drop(s);
   return savepoint_sql(s, "ROLLBACK TO", name, "cannot roll back a savepoint");
 }
 

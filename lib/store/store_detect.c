@@ -30,45 +30,207 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *wha
   return result;
 }
 
-/* Correlation state: appended to detect_state_log, read through
- * detect_state_now (migration 14 says why). */
+/* Correlation state (migration 15 says why). A transaction's puts are
+ * records of one detect_state_pack row, written at its commit:
+ *   rule length (1 byte), key length (2), state length (2; 0: the key went
+ *   away), the rule and a NUL, the key and a NUL, the state
+ * (lengths big-endian; the NULs let the scan hand out the strings in
+ * place). Outside a transaction a put is a row of its own at once. */
+#define REC_HEAD 5
+#define REC_RULE_MAX 255
+#define REC_LEN_MAX 65535
+/* a transaction's records past this many bytes go on in another row, so
+ * that a rewrite of every live key is not one huge blob */
+#define PACK_ROW_MAX ((size_t)1 << 20)
+
+typedef struct {
+  unsigned char *b; /* owned */
+  size_t len, cap;
+} rec_buf;
+
+/* Appends the record; -EINVAL when a length does not fit its field (no
+ * rule id, key or state the detector writes is that long). */
+static int rec_add(rec_buf *r, const char *rule, const char *key, const void *blob, size_t len) {
+  size_t rl = strlen(rule), kl = strlen(key), need = REC_HEAD + rl + 1 + kl + 1 + len;
+  if (rl > REC_RULE_MAX || kl > REC_LEN_MAX || len > REC_LEN_MAX) return -EINVAL;
+  if (r->len + need > r->cap) {
+    size_t cap = r->cap ? r->cap : 4096;
+    while (cap < r->len + need) cap *= 2;
+    unsigned char *b = realloc(r->b, cap);
+    if (!b) return -ENOMEM;
+    r->b = b;
+    r->cap = cap;
+  }
+  unsigned char *p = r->b + r->len;
+  p[0] = (unsigned char)rl;
+  p[1] = (unsigned char)(kl >> 8);
+  p[2] = (unsigned char)kl;
+  p[3] = (unsigned char)(len >> 8);
+  p[4] = (unsigned char)len;
+  memcpy(p + REC_HEAD, rule, rl + 1);
+  memcpy(p + REC_HEAD + rl + 1, key, kl + 1);
+  if (len) memcpy(p + REC_HEAD + rl + 1 + kl + 1, blob, len);
+  r->len += need;
+  return 0;
+}
+
+/* The size of the record at p, of the avail bytes there; 0 when it does
+ * not fit or its strings are not NUL-ended text. */
+static size_t rec_size(const unsigned char *p, size_t avail) {
+  if (avail < REC_HEAD) return 0;
+  size_t rl = p[0], kl = (size_t)p[1] << 8 | p[2], len = (size_t)p[3] << 8 | p[4];
+  size_t size = REC_HEAD + rl + 1 + kl + 1 + len;
+  const unsigned char *rule = p + REC_HEAD, *key = rule + rl + 1;
+  if (size > avail || rule[rl] || key[kl] || memchr(rule, 0, rl) || memchr(key, 0, kl)) return 0;
+  return size;
+}
+
+int soc_store_state_flush(soc_store *s) {
+  static const char what[] = "cannot save correlation state";
+  if (!s->state_n) return 0;
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_STATE_PUT,
+                                      "INSERT INTO detect_state_pack(n, body) VALUES(?1, ?2)", what,
+                                      "ib", s->state_n, s->state, s->state_len);
+  int result = put_done(s, st, NULL, what);
+  if (!result) soc_store_state_drop(s);
+  return result;
+}
+
+void soc_store_state_drop(soc_store *s) {
+  s->state_len = 0;
+  s->state_n = 0;
+}
+
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
                                size_t len) {
-  static const char what[] = "cannot save correlation state";
-  sqlite3_stmt *st = soc_store_cached(
-      s, SOC_STMT_STATE_PUT, "INSERT INTO detect_state_log(rule, key, state) VALUES(?1, ?2, ?3)",
-      what, "ssb", rule, key, len ? blob : NULL, len);
-  return put_done(s, st, NULL, what);
+  int result = -EINVAL;
+  if (!s || !rule || !key || (!blob && len)) goto out;
+  rec_buf r = {s->state, s->state_len, s->state_cap};
+  result = rec_add(&r, rule, key, blob, len);
+  s->state = r.b;
+  s->state_cap = r.cap;
+  if (result) {
+    result = soc_store_fail(s, result, "cannot save correlation state of %s", rule);
+    goto out;
+  }
+  s->state_len = r.len;
+  s->state_n++;
+  if (sqlite3_get_autocommit(s->db) || s->state_len >= PACK_ROW_MAX) {
+    result = soc_store_state_flush(s);
+    if (sqlite3_get_autocommit(s->db)) soc_store_state_drop(s); /* failed: not saved */
+  }
+out:
+  return result;
 }
 
 int soc_store_detect_state_clear(soc_store *s) {
-  return soc_store_exec(s, "DELETE FROM detect_state; DELETE FROM detect_state_log;",
+  soc_store_state_drop(s);
+  return soc_store_exec(s,
+                        "DELETE FROM detect_state; DELETE FROM detect_state_log;"
+                        " DELETE FROM detect_state_pack;",
                         "cannot clear correlation state");
 }
 
 int soc_store_detect_state_rows(soc_store *s, int64_t *rows) {
   static const char what[] = "cannot read correlation state";
   *rows = 0;
-  /* the log is only ever emptied whole: its row count from its first and
-   * last rowid (each alone, so that SQLite looks them up, not scans) */
+  /* the logs are only ever emptied whole: the old one's row count from its
+   * first and last rowid (each alone, so that SQLite looks them up, not
+   * scans); a pack says how many records it holds */
   sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_STATE_ROWS,
                                       "SELECT coalesce((SELECT max(seq) FROM detect_state_log) -"
-                                      " (SELECT min(seq) FROM detect_state_log) + 1, 0)",
+                                      " (SELECT min(seq) FROM detect_state_log) + 1, 0) +"
+                                      " (SELECT coalesce(sum(n), 0) FROM detect_state_pack)",
                                       what, "");
-  return soc_store_rows_kept(s, st, what, 0, soc_store_int_row, NULL, rows);
+  int result = soc_store_rows_kept(s, st, what, 0, soc_store_int_row, NULL, rows);
+  *rows += s->state_n;
+  return result;
 }
 
-static int state_row(sqlite3_stmt *st, void *cb, void *arg) {
-  return ((soc_state_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
-                            sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+/* The scan's reading of the three forms into one buffer of records, older
+ * to newer. */
+static int old_row(sqlite3_stmt *st, void *cb, void *arg) {
+  (void)cb;
+  size_t len = (size_t)sqlite3_column_bytes(st, 2);
+  int rc = rec_add(arg, soc_store_text(st, 0), soc_store_text(st, 1),
+                   len ? sqlite3_column_blob(st, 2) : NULL, len);
+  /* a row no record can hold is none the correlator would take back (its
+   * key or state longer than it writes, its rule no rule's id) */
+  return rc == -EINVAL ? 0 : rc;
+}
+
+static int pack_row(sqlite3_stmt *st, void *cb, void *arg) {
+  soc_store *s = cb;
+  rec_buf *r = arg;
+  const unsigned char *body = sqlite3_column_blob(st, 1);
+  size_t len = (size_t)sqlite3_column_bytes(st, 1), at = 0, size;
+  for (; at < len; at += size)
+    if (!(size = rec_size(body + at, len - at)))
+      return soc_store_fail(s, -EBADMSG,
+                            "correlation state: row %lld of detect_state_pack is damaged",
+                            (long long)sqlite3_column_int64(st, 0));
+  if (r->len + len > r->cap) {
+    unsigned char *b = realloc(r->b, r->len + len);
+    if (!b) return -ENOMEM;
+    r->b = b;
+    r->cap = r->len + len;
+  }
+  if (len) memcpy(r->b + r->len, body, len);
+  r->len += len;
+  return 0;
+}
+
+/* Records by rule, then key (the order ORDER BY rule, key gave the
+ * correlator), then age: a record later in the buffer is newer. */
+static int rec_key_cmp(const unsigned char *x, const unsigned char *y) {
+  int c = strcmp((const char *)x + REC_HEAD, (const char *)y + REC_HEAD);
+  return c ? c
+           : strcmp((const char *)x + REC_HEAD + x[0] + 1, (const char *)y + REC_HEAD + y[0] + 1);
+}
+
+static int rec_order(const void *a, const void *b) {
+  const unsigned char *x = *(const unsigned char *const *)a, *y = *(const unsigned char *const *)b;
+  int c = rec_key_cmp(x, y);
+  return c ? c : (x > y) - (x < y);
 }
 
 int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
   static const char what[] = "cannot read correlation state";
-  sqlite3_stmt *st = NULL;
-  int result = soc_store_prep(
-      s, &st, what, "SELECT rule, key, state FROM detect_state_now ORDER BY rule, key", "");
-  return result ? result : soc_store_rows(s, st, what, 0, state_row, (void *)cb, arg);
+  static const char *const forms[] = {
+      "SELECT rule, key, state FROM detect_state",
+      "SELECT rule, key, state FROM detect_state_log ORDER BY seq",
+      "SELECT seq, body FROM detect_state_pack ORDER BY seq",
+  };
+  rec_buf r = {0};
+  const unsigned char **recs = NULL;
+  size_t n = 0;
+  int result = -EINVAL;
+  if (!s || !cb) goto out;
+  if ((result = soc_store_state_flush(s)) != 0) goto out; /* this transaction's puts too */
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0] && !result; i++) {
+    sqlite3_stmt *st = NULL;
+    result = soc_store_prep(s, &st, what, forms[i], "");
+    if (!result) result = soc_store_rows(s, st, what, 0, i < 2 ? old_row : pack_row, s, &r);
+  }
+  if (result) goto out;
+  for (size_t at = 0; at < r.len; at += rec_size(r.b + at, r.len - at)) n++;
+  result = -ENOMEM;
+  if (n && !(recs = malloc(n * sizeof *recs))) goto out;
+  n = 0;
+  for (size_t at = 0; at < r.len; at += rec_size(r.b + at, r.len - at)) recs[n++] = r.b + at;
+  qsort(recs, n, sizeof *recs, rec_order);
+  result = 0;
+  for (size_t i = 0; i < n && !result; i++) {
+    const unsigned char *p = recs[i];
+    size_t rl = p[0], kl = (size_t)p[1] << 8 | p[2], len = (size_t)p[3] << 8 | p[4];
+    if (!len || (i + 1 < n && !rec_key_cmp(p, recs[i + 1]))) continue; /* gone, or not the newest */
+    result = cb(arg, (const char *)p + REC_HEAD, (const char *)p + REC_HEAD + rl + 1,
+                p + REC_HEAD + rl + 1 + kl + 1, len);
+  }
+out:
+  free(recs);
+  free(r.b);
+  return result;
 }
 
 /* Drafts and alerts are read the same way: their columns, in SELECT order,

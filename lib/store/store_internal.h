@@ -51,6 +51,11 @@ struct soc_store {
   char *path;  /* owned */
   char err[SOC_STORE_ERR_MAX];
   sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
+  /* correlation state put in the open transaction, not yet written
+   * (store_detect.c): owned, state_len bytes of state_n records */
+  unsigned char *state;
+  size_t state_len, state_cap;
+  int64_t state_n;
 };
 
 /* center.db's handle is a connection like any other: the type of its own is
@@ -109,6 +114,11 @@ int soc_store_rows(soc_store *s, sqlite3_stmt *st, const char *what, int missing
  * returns -EIO. */
 int soc_store_rows_kept(soc_store *s, sqlite3_stmt *st, const char *what, int missing,
                         int (*row)(sqlite3_stmt *, void *, void *), void *cb, void *arg);
+/* The correlation state put in the open transaction: written as one row
+ * (at commit, before a read of it), or forgotten (at rollback). */
+int soc_store_state_flush(soc_store *s);
+void soc_store_state_drop(soc_store *s);
+
 /* A row function for soc_store_rows: column 0 into *(int64_t *)arg. */
 int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg);
 

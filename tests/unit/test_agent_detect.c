@@ -19,6 +19,7 @@
 #include "agentutil.h"
 #include "detect.h"
 #include "ingest.h"
+#include "soc/store.h"
 
 #define SUMMARY_MAX 16384
 #define CUT_EVERY 15 /* journal blocks between two places a commit fails */
@@ -57,6 +58,39 @@ static soc_config *copy_of_journal(const char *name, char *dir, size_t len) {
   return config_of(dir);
 }
 
+/* The correlation state as the detector reads it back (the scan of every
+ * form it is saved in): how many keys, and an FNV-1a digest of each key's
+ * rule, key and state in scan order. */
+typedef struct {
+  int64_t keys;
+  uint64_t digest;
+} state_sum;
+
+static void digest(state_sum *sum, const void *p, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    sum->digest = (sum->digest ^ ((const uint8_t *)p)[i]) * 1099511628211u;
+}
+
+static int sum_state(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  state_sum *sum = arg;
+  sum->keys++;
+  digest(sum, rule, strlen(rule) + 1);
+  digest(sum, key, strlen(key) + 1);
+  digest(sum, blob, len);
+  return 0;
+}
+
+static state_sum state_of(const char *dir) {
+  char path[400], err[256];
+  state_sum sum = {0, 14695981039346656037u};
+  soc_store *s = NULL;
+  snprintf(path, sizeof path, "%s/state/agent.db", dir);
+  assert_int_equal(soc_store_open(path, SOC_STORE_AGENT, &s, err, sizeof err), 0);
+  assert_int_equal(soc_store_detect_state_scan(s, sum_state, &sum), 0);
+  soc_store_close(s);
+  return sum;
+}
+
 /* What detection left in the store, as one comparable text: the alerts and
  * drafts, their evidence (rows, distinct positions and distinct line texts:
  * a rolled back block must not leave remembered lines garbled), the outbox, the counters
@@ -64,6 +98,7 @@ static soc_config *copy_of_journal(const char *name, char *dir, size_t len) {
 static void summary(const char *dir, char *out, size_t len) {
   char alerts[SUMMARY_MAX / 4], drafts[SUMMARY_MAX / 4], evidence[SUMMARY_MAX / 8],
       alert_evidence[SUMMARY_MAX / 8];
+  state_sum st = state_of(dir);
   agent_db_text(dir,
                 "select group_concat(rule || ' ' || key || ' ' || count || ' ' || draft, '; ') "
                 "from (select * from alert order by rule, key, id)",
@@ -86,12 +121,12 @@ static void summary(const char *dir, char *out, size_t len) {
                 evidence, sizeof evidence);
   snprintf(out, len,
            "alerts: %s | evidence %s | drafts: %s | evidence %s | outbox %lld | hits %lld | "
-           "state %lld",
+           "state %lld keys, %016llx",
            alerts, alert_evidence, drafts, evidence,
            (long long)agent_db_int(dir, "select count(*) from outbox"),
            (long long)agent_db_int(
                dir, "select value from counter where input='detect' and name='rule_hits'"),
-           (long long)agent_db_int(dir, "select count(*) from detect_state_now"));
+           (long long)st.keys, (unsigned long long)st.digest);
 }
 
 static void assert_same(const char *what, const char *got, const char *want) {
@@ -101,34 +136,50 @@ static void assert_same(const char *what, const char *got, const char *want) {
   }
 }
 
-static void failed_block_is_undone(void **state) {
-  (void)state;
-  char dir[256], name[32], sql[512], what[64];
-  static char calm[SUMMARY_MAX], crashed[SUMMARY_MAX];
-
-  soc_config *cfg = copy_of_journal("calm", dir, sizeof dir);
+/* A copy of the calm run's detection in dir, done once per test. OUT: the
+ * summary in calm; returns the journal's last block. */
+static int64_t calm_run(const char *name, char *dir, size_t len, char *calm) {
+  soc_config *cfg = copy_of_journal(name, dir, len);
   soc_detect *d = NULL;
   assert_int_equal(soc_detect_new(cfg, &d), 0);
   assert_int_equal(soc_detect_drain(d), 0);
   soc_detect_free(d);
   soc_config_free(cfg);
-  summary(dir, calm, sizeof calm);
+  summary(dir, calm, SUMMARY_MAX);
+  return agent_db_int(dir, "select max(id) from journal_block");
+}
+
+/* A fresh copy of the journal, named prefix-cut, where the commit of the
+ * transaction that holds block cut (or a later one) fails until the
+ * triggers are dropped. OUT: dir. */
+static soc_config *failing_copy(const char *prefix, int64_t cut, char *dir, size_t len) {
+  char sql[512], name[32];
+  snprintf(name, sizeof name, "%s-%lld", prefix, (long long)cut);
+  soc_config *cfg = copy_of_journal(name, dir, len);
+  snprintf(sql, sizeof sql,
+           "CREATE TRIGGER no_cursor_i BEFORE INSERT ON meta WHEN NEW.key = 'detect.cursor' AND "
+           "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+           "CREATE TRIGGER no_cursor_u BEFORE UPDATE ON meta WHEN NEW.key = 'detect.cursor' AND "
+           "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+           (long long)cut, (long long)cut);
+  agent_db_exec(dir, sql);
+  return cfg;
+}
+
+static void failed_block_is_undone(void **state) {
+  (void)state;
+  char dir[256], what[64];
+  static char calm[SUMMARY_MAX], crashed[SUMMARY_MAX];
+  soc_config *cfg = NULL;
+  soc_detect *d = NULL;
+
+  int64_t last = calm_run("calm", dir, sizeof dir, calm);
   /* the sample's attempts make alerts (they make drafts only with impact) */
   assert_true(agent_db_int(dir, "select count(*) from alert") > 0);
-  int64_t last = agent_db_int(dir, "select max(id) from journal_block");
 
   for (int64_t cut = 2; cut < last; cut += CUT_EVERY) {
-    snprintf(name, sizeof name, "cut-%lld", (long long)cut);
     snprintf(what, sizeof what, "block %lld failed once", (long long)cut);
-    cfg = copy_of_journal(name, dir, sizeof dir);
-    /* the commit of the transaction that holds block cut fails */
-    snprintf(sql, sizeof sql,
-             "CREATE TRIGGER no_cursor_i BEFORE INSERT ON meta WHEN NEW.key = 'detect.cursor' AND "
-             "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;"
-             "CREATE TRIGGER no_cursor_u BEFORE UPDATE ON meta WHEN NEW.key = 'detect.cursor' AND "
-             "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;",
-             (long long)cut, (long long)cut);
-    agent_db_exec(dir, sql);
+    cfg = failing_copy("cut", cut, dir, sizeof dir);
     assert_int_equal(soc_detect_new(cfg, &d), 0);
     assert_true(soc_detect_drain(d) < 0);
     /* the blocks before that transaction are committed, nothing of it */
@@ -149,6 +200,52 @@ static void failed_block_is_undone(void **state) {
     soc_detect_free(d);
     summary(dir, crashed, sizeof crashed);
     assert_same(what, crashed, calm);
+    soc_config_free(cfg);
+  }
+}
+
+/* The summary without what a new detector does not take over: the hits
+ * counter (counted from its start) and the alerts' evidence (the hits a
+ * detector remembers for it are in its memory only). */
+static void restart_view(char *text) {
+  static const char *const cuts[][2] = {{" | evidence ", " | drafts: "}, {" | hits ", " | state "}};
+  for (size_t i = 0; i < 2; i++) {
+    char *from = strstr(text, cuts[i][0]), *to = from ? strstr(from, cuts[i][1]) : NULL;
+    if (to) memmove(from, to, strlen(to) + 1);
+  }
+}
+
+/* A detector that stops in the middle of the input (its transaction
+ * holding block cut failed, then it went away) and a new one that goes on
+ * from what the first committed: the new one reads the correlation state
+ * back from the store (every key the OpenSSH sample's brute-force rules
+ * count, packed a transaction to a row), so it ends with the same
+ * alerts, counts, outbox and state as one run through. */
+static void restart_is_seamless(void **state) {
+  (void)state;
+  static char calm[SUMMARY_MAX], restarted[SUMMARY_MAX];
+  char dir[256], what[64];
+  soc_detect *d = NULL;
+
+  int64_t last = calm_run("calm2", dir, sizeof dir, calm);
+  restart_view(calm);
+  assert_true(state_of(dir).keys > 1);
+
+  for (int64_t cut = 70; cut < last; cut += 2 * CUT_EVERY + 1) {
+    snprintf(what, sizeof what, "restarted at block %lld", (long long)cut);
+    soc_config *cfg = failing_copy("restart", cut, dir, sizeof dir);
+    assert_int_equal(soc_detect_new(cfg, &d), 0);
+    assert_true(soc_detect_drain(d) < 0);
+    soc_detect_free(d);
+    int64_t cursor = agent_db_int(dir, "select value from meta where key = 'detect.cursor'");
+    assert_true(cursor > 0 && cursor < cut); /* some state committed, not all */
+    agent_db_exec(dir, "DROP TRIGGER no_cursor_i; DROP TRIGGER no_cursor_u;");
+    assert_int_equal(soc_detect_new(cfg, &d), 0);
+    assert_int_equal(soc_detect_drain(d), 0);
+    soc_detect_free(d);
+    summary(dir, restarted, sizeof restarted);
+    restart_view(restarted);
+    assert_same(what, restarted, calm);
     soc_config_free(cfg);
   }
 }
@@ -209,6 +306,7 @@ static void long_values_cut(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(failed_block_is_undone),
+      cmocka_unit_test(restart_is_seamless),
       cmocka_unit_test(long_values_cut),
   };
   return cmocka_run_group_tests(tests, setup, NULL);

@@ -224,22 +224,46 @@ static void test_migration_idempotent(void **state) {
   soc_store_close(b);
 }
 
+/* The correlation state as soc_store_detect_state_scan gives it back, as
+ * "rule key hex;" per key. */
+static int state_text(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  char *out = arg;
+  size_t at = strlen(out);
+  at += (size_t)snprintf(out + at, 256 - at, "%s %s ", rule, key);
+  for (size_t i = 0; i < len && at < 250; i++)
+    at += (size_t)snprintf(out + at, 256 - at, "%02x", ((const unsigned char *)blob)[i]);
+  snprintf(out + at, 256 - at, ";");
+  return 0;
+}
+
+static const char *state_now(struct fixture *fx, char *out) {
+  soc_store *s = open_ok(fx, 0);
+  out[0] = '\0';
+  assert_int_equal(soc_store_detect_state_scan(s, state_text, out), 0);
+  soc_store_close(s);
+  return out;
+}
+
 /* Migration 13 moves the correlation state into a WITHOUT ROWID table,
- * rows and all, and 14 adds its log beside it: a file of version 12 with
- * the old table, opened again. They must stay the last migrations for
- * this (the file is made from the newest one, set back by two). */
+ * rows and all, 14 adds its log beside it, 15 packs what a transaction
+ * changed into one row: a file of version 12 with the old table, opened
+ * again, then rows of the log as a version 14 agent wrote them; the scan
+ * reads all three forms, the newest of a key winning. They must stay the
+ * last migrations for this (the file is made from the newest one, set
+ * back by three). */
 static void test_detect_state_migrated(void **state) {
   struct fixture *fx = *state;
-  char sql[640];
+  char sql[640], now[256];
   soc_store_close(open_ok(fx, 0));
   snprintf(sql, sizeof sql,
-           "DROP VIEW detect_state_now; DROP TABLE detect_state_log; DROP INDEX alert_recent;"
+           "DROP TABLE detect_state_pack; DROP TABLE detect_state_log; DROP INDEX alert_recent;"
            "DROP TABLE detect_state;"
            "CREATE TABLE detect_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
            " state BLOB NOT NULL, PRIMARY KEY(rule, key));"
-           "INSERT INTO detect_state VALUES('R-1', '10.0.0.1', x'0102'), ('R-1', 'b', x'03');"
+           "INSERT INTO detect_state VALUES('R-1', '10.0.0.1', x'0102'), ('R-1', 'b', x'03'),"
+           " ('R-0', 'z', x'05');"
            "PRAGMA user_version=%d;",
-           soc_store_schema_version() - 2);
+           soc_store_schema_version() - 3);
   raw_exec(fx->db, sql);
   soc_store_close(open_ok(fx, 0));
   assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
@@ -247,21 +271,32 @@ static void test_detect_state_migrated(void **state) {
                            "SELECT count(*) FROM sqlite_schema WHERE name = 'detect_state'"
                            " AND sql LIKE '%WITHOUT ROWID%'"),
                    1);
-  assert_int_equal(raw_int(fx->db,
-                           "SELECT count(*) FROM detect_state_now WHERE rule = 'R-1' AND"
-                           " ((key = '10.0.0.1' AND state = x'0102') OR"
-                           "  (key = 'b' AND state = x'03'))"),
-                   2);
-  /* later changes of those rows go to the log, and win */
+  assert_string_equal(state_now(fx, now), "R-0 z 05;R-1 10.0.0.1 0102;R-1 b 03;");
+  /* a version 14 agent's log: its rows win over the table's, the later
+   * over the earlier; an empty state: the key went away */
+  raw_exec(fx->db,
+           "INSERT INTO detect_state_log(rule, key, state) VALUES"
+           " ('R-1', 'b', x'06'), ('R-1', 'c', x'07'), ('R-1', 'b', x'08'),"
+           " ('R-0', 'z', x'');");
+  assert_string_equal(state_now(fx, now), "R-1 10.0.0.1 0102;R-1 b 08;R-1 c 07;");
+  /* later changes are packed, and win over both */
   soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_begin(s), 0);
   assert_int_equal(soc_store_detect_state_put(s, "R-1", "b", "\x04", 1), 0);
   assert_int_equal(soc_store_detect_state_put(s, "R-1", "10.0.0.1", NULL, 0), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R-0", "z", "\x09", 1), 0);
+  assert_int_equal(soc_store_commit(s), 0);
   soc_store_close(s);
-  assert_int_equal(raw_int(fx->db,
-                           "SELECT count(*) FROM detect_state_now WHERE rule = 'R-1' AND"
-                           " key = 'b' AND state = x'04'"),
-                   1);
-  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM detect_state_now"), 1);
+  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM detect_state_pack"), 1);
+  assert_int_equal(raw_int(fx->db, "SELECT sum(n) FROM detect_state_pack"), 3);
+  assert_string_equal(state_now(fx, now), "R-0 z 09;R-1 b 04;R-1 c 07;");
+  /* a damaged pack is refused with an error, not read past its end */
+  raw_exec(fx->db, "INSERT INTO detect_state_pack(n, body) VALUES(1, x'0400010001523100');");
+  s = open_ok(fx, 0);
+  now[0] = '\0';
+  assert_int_equal(soc_store_detect_state_scan(s, state_text, now), -EBADMSG);
+  assert_non_null(strstr(soc_store_errmsg(s), "detect_state_pack"));
+  soc_store_close(s);
 }
 
 static void test_newer_schema_refused(void **state) {

@@ -118,7 +118,10 @@ static void test_state_log(void **state) {
       assert_true(rows > 0);
       if ((r >> 4) % 3 == 0) rewrite_all(s, &m);
     }
-    if (i % 500 == 499) scan_is(s, &m);
+    if (i % 500 == 499) scan_is(s, &m); /* sometimes inside a transaction */
+    /* most puts in transactions, one packed row each at the commit */
+    if (i % 300 == 10) assert_int_equal(soc_store_begin(s), 0);
+    if (i % 300 == 160) assert_int_equal(soc_store_commit(s), 0);
     if (i == 1800) {
       assert_int_equal(soc_store_begin(s), 0);
       state_model none = {0};
@@ -135,6 +138,77 @@ static void test_state_log(void **state) {
   assert_int_equal(soc_store_detect_state_clear(s), 0);
   memset(&m, 0, sizeof m);
   scan_is(s, &m);
+  soc_store_close(s);
+}
+
+/* Big states, in one transaction: more than one packed row (a row ends
+ * past 1 MiB), each key read back whole and once; a rolled back
+ * transaction's puts are gone, and so is what a clear forgot. */
+#define BIG_KEYS 300
+#define BIG_LEN 6000
+
+static int check_big(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  int *seen = arg;
+  int k = atoi(key);
+  const unsigned char *b = blob;
+  assert_string_equal(rule, "R-BIG");
+  assert_int_equal(len, BIG_LEN - k);
+  for (size_t i = 0; i < len; i++) assert_int_equal(b[i], (unsigned char)((size_t)k + i));
+  seen[k]++;
+  return 0;
+}
+
+static void test_state_big(void **state) {
+  (void)state;
+  static unsigned char blob[BIG_LEN];
+  int seen[BIG_KEYS] = {0};
+  int64_t rows = 0;
+  soc_store *s = open_store();
+  assert_int_equal(soc_store_detect_state_clear(s), 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  for (int k = 0; k < BIG_KEYS; k++) {
+    char key[16];
+    snprintf(key, sizeof key, "%03d", k);
+    for (int i = 0; i < BIG_LEN - k; i++) blob[i] = (unsigned char)(k + i);
+    assert_int_equal(soc_store_detect_state_put(s, "R-BIG", key, blob, (size_t)(BIG_LEN - k)), 0);
+  }
+  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(soc_store_detect_state_rows(s, &rows), 0);
+  assert_int_equal(rows, BIG_KEYS);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R-BIG", "000", NULL, 0), 0);
+  assert_int_equal(soc_store_rollback(s), 0);
+  soc_store_close(s);
+  s = open_store();
+  assert_int_equal(soc_store_detect_state_scan(s, check_big, seen), 0);
+  for (int k = 0; k < BIG_KEYS; k++) assert_int_equal(seen[k], 1);
+  /* a put too long for a record is refused, with the rule named */
+  static unsigned char huge[65536];
+  assert_int_equal(soc_store_detect_state_put(s, "R-BIG", "x", huge, sizeof huge), -EINVAL);
+  soc_store_close(s);
+}
+
+/* Puts inside a savepoint, which is a transaction of its own when none is
+ * open: written when it is released, gone when it is rolled back to, the
+ * puts before it kept either way. */
+static void test_state_savepoint(void **state) {
+  (void)state;
+  int n = 0;
+  soc_store *s = open_store();
+  assert_int_equal(soc_store_detect_state_clear(s), 0);
+  assert_int_equal(soc_store_savepoint(s, "outer"), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k1", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_release(s, "outer"), 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k2", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_savepoint(s, "inner"), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R1", "k3", "\x01\x00\x02", 3), 0);
+  assert_int_equal(soc_store_rollback_to(s, "inner"), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_store_close(s);
+  s = open_store();
+  assert_int_equal(soc_store_detect_state_scan(s, count_state, &n), 0); /* k1, k2 */
+  assert_int_equal(n, 2);
   soc_store_close(s);
 }
 
@@ -355,8 +429,10 @@ static void test_alerts(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_state), cmocka_unit_test(test_state_log),
-                                     cmocka_unit_test(test_drafts), cmocka_unit_test(test_outbox),
-                                     cmocka_unit_test(test_alerts)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_state),     cmocka_unit_test(test_state_log),
+      cmocka_unit_test(test_state_big), cmocka_unit_test(test_state_savepoint),
+      cmocka_unit_test(test_drafts),    cmocka_unit_test(test_outbox),
+      cmocka_unit_test(test_alerts)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
