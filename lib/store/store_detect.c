@@ -218,7 +218,7 @@ int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
   if (n && !(recs = malloc(n * sizeof *recs))) goto out;
   n = 0;
   for (size_t at = 0; at < r.len; at += rec_size(r.b + at, r.len - at)) recs[n++] = r.b + at;
-  qsort(recs, n, sizeof *recs, rec_order);
+  if (n > 1) qsort(recs, n, sizeof *recs, rec_order); /* recs is NULL when n is 0 */
   result = 0;
   for (size_t i = 0; i < n && !result; i++) {
     const unsigned char *p = recs[i];
