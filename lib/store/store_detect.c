@@ -48,19 +48,24 @@ typedef struct {
   size_t len, cap;
 } rec_buf;
 
+/* Room for more bytes after r->len (doubling). Returns 0 or -ENOMEM. */
+static int rec_reserve(rec_buf *r, size_t more) {
+  if (r->len + more <= r->cap) return 0;
+  size_t cap = r->cap ? r->cap : 4096;
+  while (cap < r->len + more) cap *= 2;
+  unsigned char *b = realloc(r->b, cap);
+  if (!b) return -ENOMEM;
+  r->b = b;
+  r->cap = cap;
+  return 0;
+}
+
 /* Appends the record; -EINVAL when a length does not fit its field (no
  * rule id, key or state the detector writes is that long). */
 static int rec_add(rec_buf *r, const char *rule, const char *key, const void *blob, size_t len) {
   size_t rl = strlen(rule), kl = strlen(key), need = REC_HEAD + rl + 1 + kl + 1 + len;
   if (rl > REC_RULE_MAX || kl > REC_LEN_MAX || len > REC_LEN_MAX) return -EINVAL;
-  if (r->len + need > r->cap) {
-    size_t cap = r->cap ? r->cap : 4096;
-    while (cap < r->len + need) cap *= 2;
-    unsigned char *b = realloc(r->b, cap);
-    if (!b) return -ENOMEM;
-    r->b = b;
-    r->cap = cap;
-  }
+  if (rec_reserve(r, need)) return -ENOMEM;
   unsigned char *p = r->b + r->len;
   p[0] = (unsigned char)rl;
   p[1] = (unsigned char)(kl >> 8);
@@ -169,12 +174,7 @@ static int pack_row(sqlite3_stmt *st, void *cb, void *arg) {
       return soc_store_fail(s, -EBADMSG,
                             "correlation state: row %lld of detect_state_pack is damaged",
                             (long long)sqlite3_column_int64(st, 0));
-  if (r->len + len > r->cap) {
-    unsigned char *b = realloc(r->b, r->len + len);
-    if (!b) return -ENOMEM;
-    r->b = b;
-    r->cap = r->len + len;
-  }
+  if (rec_reserve(r, len)) return -ENOMEM;
   if (len) memcpy(r->b + r->len, body, len);
   r->len += len;
   return 0;
