@@ -23,28 +23,14 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "bytes.h"
+
 #define CODEC_ZSTD 1
 #define LINE_MAX_BYTES (16u * 1024u * 1024u)
 #define BLOCK_DECODED_MAX (64u * 1024u * 1024u)
 #define HOSTS_MAX 4096 /* bytes of the host list in a block's index column */
 
-typedef struct buf {
-  uint8_t *p;
-  size_t len, cap;
-} buf;
-
-static int buf_reserve(buf *b, size_t more) {
-  if (b->len + more <= b->cap) return 0;
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap < b->len + more) cap *= 2;
-  uint8_t *p = realloc(b->p, cap);
-  if (!p) return -ENOMEM;
-  b->p = p;
-  b->cap = cap;
-  return 0;
-}
-
-static void put_varint(buf *b, uint64_t v) {
+static void put_varint(soc_bytes *b, uint64_t v) {
   while (v >= 0x80) {
     b->p[b->len++] = (uint8_t)(v | 0x80);
     v >>= 7;
@@ -55,7 +41,7 @@ static void put_varint(buf *b, uint64_t v) {
 static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
-static void put_bytes(buf *b, const void *p, size_t n) {
+static void put_bytes(soc_bytes *b, const void *p, size_t n) {
   put_varint(b, n);
   if (n) memcpy(b->p + b->len, p, n);
   b->len += n;
@@ -66,7 +52,7 @@ typedef struct block {
   char *source;
   int64_t stream;
   soc_block_meta meta;
-  buf data;
+  soc_bytes data;
   char hosts[HOSTS_MAX];
   size_t hosts_len;
   size_t last_host_off, last_host_len; /* the host listed or found last; len 0: none */
@@ -80,7 +66,7 @@ struct soc_journal {
   size_t n, cap;
   size_t pending_bytes, pending_lines;
   ZSTD_CCtx *cctx;
-  buf packed;
+  soc_bytes packed;
 };
 
 static void block_release(block *b) {
@@ -182,7 +168,7 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
    * copied everything it held at each step (pages not yet written are not
    * resident), and the line that seals it usually fits too. */
   if (!b->data.cap && need < j->o.block_bytes) need = j->o.block_bytes + need;
-  if (buf_reserve(&b->data, need) < 0) return -ENOMEM;
+  if (soc_bytes_reserve(&b->data, need) < 0) return -ENOMEM;
   if (b->meta.lines == 0) {
     b->meta.first_pos = l->pos;
     b->meta.first_ts = b->meta.last_ts = l->ts_ns;
@@ -216,7 +202,7 @@ int soc_journal_flush(soc_journal *j) {
     if (!b->meta.lines) continue;
     size_t bound = ZSTD_compressBound(b->data.len);
     j->packed.len = 0;
-    if (buf_reserve(&j->packed, bound) < 0) return -ENOMEM;
+    if (soc_bytes_reserve(&j->packed, bound) < 0) return -ENOMEM;
     size_t n = ZSTD_compressCCtx(j->cctx, j->packed.p, bound, b->data.p, b->data.len, j->o.level);
     if (ZSTD_isError(n)) return -EIO;
     b->meta.source = b->source;
@@ -308,7 +294,7 @@ typedef struct scan_ctx {
   soc_jdamage_cb on_damage;
   void *damage_arg;
   int64_t damaged;
-  buf plain;
+  soc_bytes plain;
   int64_t low; /* of the block being read: see walk_lines */
   char host[256], peer[256];
 } scan_ctx;
@@ -383,7 +369,7 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
       why = "does not decode";
     } else {
       c->plain.len = 0;
-      if (buf_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
+      if (soc_bytes_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
       n = ZSTD_decompress(c->plain.p, (size_t)size + 1, data, len);
       if (ZSTD_isError(n) || n != size || walk_lines(c, m, n, 0) < 0) why = "does not decode";
     }

@@ -1038,7 +1038,7 @@ void soc_store_close(soc_store *s) {
   if (s->db && !sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   for (size_t i = 0; i < SOC_STMT_COUNT; i++) sqlite3_finalize(s->stmts[i]);
   sqlite3_close_v2(s->db);
-  free(s->state);
+  free(s->state.p);
   free(s->path);
   free(s);
 }

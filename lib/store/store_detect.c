@@ -43,30 +43,13 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *wha
  * that a rewrite of every live key is not one huge blob */
 #define PACK_ROW_MAX ((size_t)1 << 20)
 
-typedef struct {
-  unsigned char *b; /* owned */
-  size_t len, cap;
-} rec_buf;
-
-/* Room for more bytes after r->len (doubling). Returns 0 or -ENOMEM. */
-static int rec_reserve(rec_buf *r, size_t more) {
-  if (r->len + more <= r->cap) return 0;
-  size_t cap = r->cap ? r->cap : 4096;
-  while (cap < r->len + more) cap *= 2;
-  unsigned char *b = realloc(r->b, cap);
-  if (!b) return -ENOMEM;
-  r->b = b;
-  r->cap = cap;
-  return 0;
-}
-
 /* Appends the record; -EINVAL when a length does not fit its field (no
  * rule id, key or state the detector writes is that long). */
-static int rec_add(rec_buf *r, const char *rule, const char *key, const void *blob, size_t len) {
+static int rec_add(soc_bytes *r, const char *rule, const char *key, const void *blob, size_t len) {
   size_t rl = strlen(rule), kl = strlen(key), need = REC_HEAD + rl + 1 + kl + 1 + len;
   if (rl > REC_RULE_MAX || kl > REC_LEN_MAX || len > REC_LEN_MAX) return -EINVAL;
-  if (rec_reserve(r, need)) return -ENOMEM;
-  unsigned char *p = r->b + r->len;
+  if (soc_bytes_reserve(r, need)) return -ENOMEM;
+  uint8_t *p = r->p + r->len;
   p[0] = (unsigned char)rl;
   p[1] = (unsigned char)(kl >> 8);
   p[2] = (unsigned char)kl;
@@ -95,14 +78,14 @@ int soc_store_state_flush(soc_store *s) {
   if (!s->state_n) return 0;
   sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_STATE_PUT,
                                       "INSERT INTO detect_state_pack(n, body) VALUES(?1, ?2)", what,
-                                      "ib", s->state_n, s->state, s->state_len);
+                                      "ib", s->state_n, s->state.p, s->state.len);
   int result = put_done(s, st, NULL, what);
   if (!result) soc_store_state_drop(s);
   return result;
 }
 
 void soc_store_state_drop(soc_store *s) {
-  s->state_len = 0;
+  s->state.len = 0;
   s->state_n = 0;
 }
 
@@ -110,17 +93,13 @@ int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, 
                                size_t len) {
   int result = -EINVAL;
   if (!s || !rule || !key || (!blob && len)) goto out;
-  rec_buf r = {s->state, s->state_len, s->state_cap};
-  result = rec_add(&r, rule, key, blob, len);
-  s->state = r.b;
-  s->state_cap = r.cap;
+  result = rec_add(&s->state, rule, key, blob, len);
   if (result) {
     result = soc_store_fail(s, result, "cannot save correlation state of %s", rule);
     goto out;
   }
-  s->state_len = r.len;
   s->state_n++;
-  if (sqlite3_get_autocommit(s->db) || s->state_len >= PACK_ROW_MAX) {
+  if (sqlite3_get_autocommit(s->db) || s->state.len >= PACK_ROW_MAX) {
     result = soc_store_state_flush(s);
     if (sqlite3_get_autocommit(s->db)) soc_store_state_drop(s); /* failed: not saved */
   }
@@ -166,7 +145,7 @@ static int old_row(sqlite3_stmt *st, void *cb, void *arg) {
 
 static int pack_row(sqlite3_stmt *st, void *cb, void *arg) {
   soc_store *s = cb;
-  rec_buf *r = arg;
+  soc_bytes *r = arg;
   const unsigned char *body = sqlite3_column_blob(st, 1);
   size_t len = (size_t)sqlite3_column_bytes(st, 1), at = 0, size;
   for (; at < len; at += size)
@@ -174,8 +153,8 @@ static int pack_row(sqlite3_stmt *st, void *cb, void *arg) {
       return soc_store_fail(s, -EBADMSG,
                             "correlation state: row %lld of detect_state_pack is damaged",
                             (long long)sqlite3_column_int64(st, 0));
-  if (rec_reserve(r, len)) return -ENOMEM;
-  if (len) memcpy(r->b + r->len, body, len);
+  if (soc_bytes_reserve(r, len)) return -ENOMEM;
+  if (len) memcpy(r->p + r->len, body, len);
   r->len += len;
   return 0;
 }
@@ -201,7 +180,7 @@ int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
       "SELECT rule, key, state FROM detect_state_log ORDER BY seq",
       "SELECT seq, body FROM detect_state_pack ORDER BY seq",
   };
-  rec_buf r = {0};
+  soc_bytes r = {0};
   const unsigned char **recs = NULL;
   size_t n = 0;
   int result = -EINVAL;
@@ -213,11 +192,11 @@ int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
     if (!result) result = soc_store_rows(s, st, what, 0, i < 2 ? old_row : pack_row, s, &r);
   }
   if (result) goto out;
-  for (size_t at = 0; at < r.len; at += rec_size(r.b + at, r.len - at)) n++;
+  for (size_t at = 0; at < r.len; at += rec_size(r.p + at, r.len - at)) n++;
   result = -ENOMEM;
   if (n && !(recs = malloc(n * sizeof *recs))) goto out;
   n = 0;
-  for (size_t at = 0; at < r.len; at += rec_size(r.b + at, r.len - at)) recs[n++] = r.b + at;
+  for (size_t at = 0; at < r.len; at += rec_size(r.p + at, r.len - at)) recs[n++] = r.p + at;
   if (n > 1) qsort(recs, n, sizeof *recs, rec_order); /* recs is NULL when n is 0 */
   result = 0;
   for (size_t i = 0; i < n && !result; i++) {
@@ -229,7 +208,7 @@ int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
   }
 out:
   free(recs);
-  free(r.b);
+  free(r.p);
   return result;
 }
 

@@ -14,6 +14,8 @@
 #include "soc/store.h"
 #include "soc/store_center.h"
 
+#include "bytes.h"
+
 #define SOC_STORE_ERR_MAX 512
 
 typedef enum {
@@ -52,9 +54,8 @@ struct soc_store {
   char err[SOC_STORE_ERR_MAX];
   sqlite3_stmt *stmts[SOC_STMT_COUNT]; /* owned, prepared on first use */
   /* correlation state put in the open transaction, not yet written
-   * (store_detect.c): owned, state_len bytes of state_n records */
-  unsigned char *state;
-  size_t state_len, state_cap;
+   * (store_detect.c): state_n records */
+  soc_bytes state;
   int64_t state_n;
 };
 
