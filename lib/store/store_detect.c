@@ -42,6 +42,15 @@ static int put_done(soc_store *s, sqlite3_stmt *st, int64_t *id, const char *wha
 /* a transaction's records past this many bytes go on in another row, so
  * that a rewrite of every live key is not one huge blob */
 #define PACK_ROW_MAX ((size_t)1 << 20)
+/* A row's body (migration 16): the records, or a zstd frame of them at
+ * zstd's fastest level, which the row's records shrink to a fraction of
+ * (they repeat the rule, most of a key and a state's header), when that is
+ * smaller. A frame decodes to at most a full row and one record more. */
+#define PACK_PLAIN 0
+#define PACK_ZSTD 1
+#define PACK_LEVEL 1
+#define PACK_DECODED_MAX \
+  (PACK_ROW_MAX + REC_HEAD + REC_RULE_MAX + 1 + REC_LEN_MAX + 1 + REC_LEN_MAX)
 
 /* Appends the record; -EINVAL when a length does not fit its field (no
  * rule id, key or state the detector writes is that long). */
@@ -73,12 +82,29 @@ static size_t rec_size(const unsigned char *p, size_t avail) {
   return size;
 }
 
+/* The pending records as a zstd frame in s->state_z: 1 and the frame in
+ * *body, *len; 0 when it would not be smaller, or there is no memory for
+ * it (the records are then written as they are: as good, only longer). */
+static int pack_compress(soc_store *s, const void **body, size_t *len) {
+  size_t bound = ZSTD_compressBound(*len), n;
+  if (!s->state_zc && !(s->state_zc = ZSTD_createCCtx())) return 0;
+  if (soc_bytes_reserve(&s->state_z, bound)) return 0;
+  n = ZSTD_compressCCtx(s->state_zc, s->state_z.p, bound, *body, *len, PACK_LEVEL);
+  if (ZSTD_isError(n) || n >= *len) return 0;
+  *body = s->state_z.p;
+  *len = n;
+  return 1;
+}
+
 int soc_store_state_flush(soc_store *s) {
   static const char what[] = "cannot save correlation state";
+  const void *body = s->state.p;
+  size_t len = s->state.len;
   if (!s->state_n) return 0;
-  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_STATE_PUT,
-                                      "INSERT INTO detect_state_pack(n, body) VALUES(?1, ?2)", what,
-                                      "ib", s->state_n, s->state.p, s->state.len);
+  int64_t codec = pack_compress(s, &body, &len) ? PACK_ZSTD : PACK_PLAIN;
+  sqlite3_stmt *st = soc_store_cached(
+      s, SOC_STMT_STATE_PUT, "INSERT INTO detect_state_pack(n, body, codec) VALUES(?1, ?2, ?3)",
+      what, "ibi", s->state_n, body, len, codec);
   int result = put_done(s, st, NULL, what);
   if (!result) soc_store_state_drop(s);
   return result;
@@ -87,6 +113,12 @@ int soc_store_state_flush(soc_store *s) {
 void soc_store_state_drop(soc_store *s) {
   s->state.len = 0;
   s->state_n = 0;
+}
+
+void soc_store_state_free(soc_store *s) {
+  free(s->state.p);
+  free(s->state_z.p);
+  ZSTD_freeCCtx(s->state_zc);
 }
 
 int soc_store_detect_state_put(soc_store *s, const char *rule, const char *key, const void *blob,
@@ -143,20 +175,40 @@ static int old_row(sqlite3_stmt *st, void *cb, void *arg) {
   return rc == -EINVAL ? 0 : rc;
 }
 
+/* A row's records appended to r (a frame decoded), each checked. */
 static int pack_row(sqlite3_stmt *st, void *cb, void *arg) {
   soc_store *s = cb;
   soc_bytes *r = arg;
   const unsigned char *body = sqlite3_column_blob(st, 1);
+  uint8_t *p;
   size_t len = (size_t)sqlite3_column_bytes(st, 1), at = 0, size;
-  for (; at < len; at += size)
-    if (!(size = rec_size(body + at, len - at)))
-      return soc_store_fail(s, -EBADMSG,
-                            "correlation state: row %lld of detect_state_pack is damaged",
-                            (long long)sqlite3_column_int64(st, 0));
-  if (soc_bytes_reserve(r, len)) return -ENOMEM;
-  if (len) memcpy(r->p + r->len, body, len);
-  r->len += len;
-  return 0;
+  int64_t codec = sqlite3_column_int64(st, 2);
+  unsigned long long plain = len;
+  int result = -EBADMSG;
+  if (codec == PACK_ZSTD) /* unknown and error are above the maximum */
+    plain = len ? ZSTD_getFrameContentSize(body, len) : ZSTD_CONTENTSIZE_ERROR;
+  if ((codec != PACK_PLAIN && codec != PACK_ZSTD) ||
+      (codec == PACK_ZSTD && plain > PACK_DECODED_MAX))
+    goto out;
+  result = -ENOMEM;
+  if (soc_bytes_reserve(r, (size_t)plain)) goto out;
+  result = -EBADMSG;
+  p = r->p + r->len;
+  if (codec == PACK_ZSTD) {
+    size_t n = ZSTD_decompress(p, (size_t)plain, body, len);
+    if (ZSTD_isError(n) || n != plain) goto out;
+  } else if (len) {
+    memcpy(p, body, len);
+  }
+  for (; at < plain; at += size)
+    if (!(size = rec_size(p + at, (size_t)plain - at))) goto out;
+  r->len += (size_t)plain;
+  result = 0;
+out:
+  if (result == -EBADMSG)
+    soc_store_fail(s, result, "correlation state: row %lld of detect_state_pack is damaged",
+                   (long long)sqlite3_column_int64(st, 0));
+  return result;
 }
 
 /* Records by rule, then key (the order ORDER BY rule, key gave the
@@ -178,7 +230,7 @@ int soc_store_detect_state_scan(soc_store *s, soc_state_cb cb, void *arg) {
   static const char *const forms[] = {
       "SELECT rule, key, state FROM detect_state",
       "SELECT rule, key, state FROM detect_state_log ORDER BY seq",
-      "SELECT seq, body FROM detect_state_pack ORDER BY seq",
+      "SELECT seq, body, codec FROM detect_state_pack ORDER BY seq",
   };
   soc_bytes r = {0};
   const unsigned char **recs = NULL;

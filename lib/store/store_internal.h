@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <zstd.h>
 
 #include "soc/store.h"
 #include "soc/store_center.h"
@@ -57,6 +58,10 @@ struct soc_store {
    * (store_detect.c): state_n records */
   soc_bytes state;
   int64_t state_n;
+  /* a packed row's compression (store_detect.c): the context, made at the
+   * first row, and room for the frame */
+  ZSTD_CCtx *state_zc;
+  soc_bytes state_z;
 };
 
 /* center.db's handle is a connection like any other: the type of its own is
@@ -119,6 +124,8 @@ int soc_store_rows_kept(soc_store *s, sqlite3_stmt *st, const char *what, int mi
  * (at commit, before a read of it), or forgotten (at rollback). */
 int soc_store_state_flush(soc_store *s);
 void soc_store_state_drop(soc_store *s);
+/* Frees what the handle holds for the state (at close). */
+void soc_store_state_free(soc_store *s);
 
 /* A row function for soc_store_rows: column 0 into *(int64_t *)arg. */
 int soc_store_int_row(sqlite3_stmt *st, void *cb, void *arg);

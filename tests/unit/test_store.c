@@ -246,11 +246,12 @@ static const char *state_now(struct fixture *fx, char *out) {
 
 /* Migration 13 moves the correlation state into a WITHOUT ROWID table,
  * rows and all, 14 adds its log beside it, 15 packs what a transaction
- * changed into one row: a file of version 12 with the old table, opened
- * again, then rows of the log as a version 14 agent wrote them; the scan
- * reads all three forms, the newest of a key winning. They must stay the
- * last migrations for this (the file is made from the newest one, set
- * back by three). */
+ * changed into one row, 16 compresses the rows: a file of version 12 with
+ * the old table, opened again, then rows of the log as a version 14 agent
+ * wrote them, then a plain row as a version 15 agent wrote it; the scan
+ * reads all of them, the newest of a key winning. They must stay the last
+ * migrations for this (the file is made from the newest one, set back by
+ * four). */
 static void test_detect_state_migrated(void **state) {
   struct fixture *fx = *state;
   char sql[640], now[256];
@@ -263,7 +264,7 @@ static void test_detect_state_migrated(void **state) {
            "INSERT INTO detect_state VALUES('R-1', '10.0.0.1', x'0102'), ('R-1', 'b', x'03'),"
            " ('R-0', 'z', x'05');"
            "PRAGMA user_version=%d;",
-           soc_store_schema_version() - 3);
+           soc_store_schema_version() - 4);
   raw_exec(fx->db, sql);
   soc_store_close(open_ok(fx, 0));
   assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
@@ -297,6 +298,83 @@ static void test_detect_state_migrated(void **state) {
   assert_int_equal(soc_store_detect_state_scan(s, state_text, now), -EBADMSG);
   assert_non_null(strstr(soc_store_errmsg(s), "detect_state_pack"));
   soc_store_close(s);
+}
+
+/* Packed rows are compressed when that makes them smaller (migration 16):
+ * read back as they went in, over several rows; a row too short to shrink
+ * stays plain; a frame that is cut, of an unknown codec, says it holds more
+ * than a row can, or holds a damaged record is refused naming its row. */
+#define ZKEYS 30000
+
+static int state_mark(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
+  unsigned char *seen = arg;
+  const unsigned char *b = blob;
+  if (!strcmp(rule, "R-2")) {
+    assert_string_equal(key, "x");
+    seen[ZKEYS]++;
+    return 0;
+  }
+  int i = atoi(key + strlen("10.0."));
+  assert_string_equal(rule, "R-1");
+  assert_int_equal(len, 52);
+  for (size_t j = 0; j < len; j++)
+    assert_int_equal(b[j], (unsigned char)(j < 36 ? j : (size_t)i + j));
+  seen[i]++;
+  return 0;
+}
+
+/* The scan with the row that row_sql adds as seq 99: refused naming it, and
+ * the row taken out again; with none (NULL), every key read back once. */
+static void zstate_with(struct fixture *fx, const char *row_sql) {
+  static unsigned char seen[ZKEYS + 1];
+  memset(seen, 0, sizeof seen);
+  if (row_sql) raw_exec(fx->db, row_sql);
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_detect_state_scan(s, state_mark, seen), row_sql ? -EBADMSG : 0);
+  if (row_sql)
+    assert_non_null(strstr(soc_store_errmsg(s), "row 99 of detect_state_pack is damaged"));
+  for (int i = 0; !row_sql && i <= ZKEYS; i++) assert_int_equal(seen[i], 1);
+  soc_store_close(s);
+  raw_exec(fx->db, "DELETE FROM detect_state_pack WHERE seq = 99;");
+}
+
+static void test_detect_state_compressed(void **state) {
+  static const char *const damaged[] = {
+      /* a frame cut short */
+      "INSERT INTO detect_state_pack(seq, n, body, codec) SELECT 99, n,"
+      " substr(body, 1, length(body) - 8), 1 FROM detect_state_pack WHERE seq = 1;",
+      /* a codec nobody wrote */
+      "INSERT INTO detect_state_pack(seq, n, body, codec) SELECT 99, n, body, 2"
+      " FROM detect_state_pack WHERE seq = 1;",
+      /* 1,300,005 zero bytes (185,715 empty records), more than a row and a record */
+      "INSERT INTO detect_state_pack(seq, n, body, codec) VALUES(99, 1, x'"
+      "28b52ffd844825d613005400001000000100fbff39c002020010000200100002"
+      "00100002001000020010000200100002001000020010002bb10e00c831d685', 1);",
+      /* the damaged record of test_detect_state_migrated, as a frame */
+      "INSERT INTO detect_state_pack(seq, n, body, codec) VALUES(99, 1,"
+      " x'28b52ffd24084100000400010001523100d33a4dd8', 1);",
+  };
+  struct fixture *fx = *state;
+  unsigned char blob[52];
+  char key[32];
+  soc_store *s = open_ok(fx, 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  for (int i = 0; i < ZKEYS; i++) {
+    snprintf(key, sizeof key, "10.0.%d", i);
+    for (size_t j = 0; j < sizeof blob; j++) blob[j] = (unsigned char)(j < 36 ? j : (size_t)i + j);
+    assert_int_equal(soc_store_detect_state_put(s, "R-1", key, blob, sizeof blob), 0);
+  }
+  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(soc_store_detect_state_put(s, "R-2", "x", "\x01", 1), 0); /* a row alone */
+  soc_store_close(s);
+  /* about 2.1 MB of records: three rows, each a fraction of its size */
+  assert_int_equal(raw_int(fx->db, "SELECT count(*) FROM detect_state_pack WHERE codec = 1"), 3);
+  assert_int_equal(raw_int(fx->db, "SELECT sum(n) FROM detect_state_pack WHERE codec = 1"), ZKEYS);
+  assert_true(raw_int(fx->db, "SELECT sum(length(body)) FROM detect_state_pack") < 700000);
+  assert_int_equal(raw_int(fx->db, "SELECT codec FROM detect_state_pack WHERE n = 1"), 0);
+  zstate_with(fx, NULL);
+  for (size_t i = 0; i < sizeof damaged / sizeof damaged[0]; i++) zstate_with(fx, damaged[i]);
+  zstate_with(fx, NULL);
 }
 
 static void test_newer_schema_refused(void **state) {
@@ -447,6 +525,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_idempotent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_detect_state_migrated, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_detect_state_compressed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_store_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
