@@ -3,12 +3,12 @@
  * sequences and suppression.
  *
  * Each state is one heap block (the key is stored inline), found through an
- * open-addressing table of (hash, state) pairs, and on two lists: a
+ * open-addressing table of 8-byte slots (below), and on two lists: a
  * least-recently-updated list to evict from when max_keys is reached, and a
- * dirty list so a dump visits only what changed. The table keeps each hash
- * beside its pointer so a lookup reads only the state it finds: with 100,000
- * keys every state is a cache miss, and a chain made each of its neighbours
- * one more. Both lists are intrusive and doubly linked, so feeding, evicting
+ * dirty list so a dump visits only what changed. A slot keeps a few bits of
+ * its state's hash beside the pointer so a lookup reads only the state it
+ * finds: with 100,000 keys every state is a cache miss, and a chain made
+ * each of its neighbours one more. Both lists are intrusive and doubly linked, so feeding, evicting
  * and dumping a change are O(1) whatever the key count.
  *
  * A count rule keeps its newest `count` hit times sorted; it fires when the
@@ -158,16 +158,37 @@ typedef struct tomb {
   char *key;
 } tomb;
 
-typedef struct slot {
-  uint64_t hash;
-  entry *e; /* NULL: empty */
-} slot;
+/* A slot of the table: 0 when empty, else the state's address in its low
+ * SLOT_ADDR_BITS (all that x86-64 and AArch64 user space hands out; a state
+ * at an address above is refused as no memory), above it how far the slot
+ * stands from the key's home (linear probing), and the top bits of the
+ * key's hash. With 100,000 keys the table itself was a cache miss on every
+ * hit (perf: most of get_entry's time was its first load): pairs of (hash,
+ * pointer) kept at most half full took 4 MiB, these take 1 MiB at up to 4/5
+ * full, which stays in cache more. A removal moves back the rest of the run
+ * by the distances, reading no state; a distance too big for its bits (runs
+ * of a thousand slots) grows the table instead. */
+typedef uint64_t slot;
+#define SLOT_ADDR_BITS 48
+#define SLOT_DIST_BITS 10
+#define SLOT_DIST_MAX ((1u << SLOT_DIST_BITS) - 1)
+#define SLOT_TAG_SHIFT (SLOT_ADDR_BITS + SLOT_DIST_BITS)
+#define SLOT_ADDR_MASK (((uint64_t)1 << SLOT_ADDR_BITS) - 1)
+
+static entry *slot_entry(slot s) { return (entry *)(uintptr_t)(s & SLOT_ADDR_MASK); }
+
+static size_t slot_dist(slot s) { return (size_t)(s >> SLOT_ADDR_BITS) & SLOT_DIST_MAX; }
+
+static slot slot_of(const entry *e, uint64_t h, size_t dist) {
+  return (uint64_t)(uintptr_t)e | (uint64_t)dist << SLOT_ADDR_BITS |
+         h >> SLOT_TAG_SHIFT << SLOT_TAG_SHIFT;
+}
 
 struct soc_correlator {
   const soc_rules *rules;
   size_t max_keys;
   slot *slots;
-  size_t nslots; /* a power of two, at least twice nkeys */
+  size_t nslots; /* a power of two, at most 4/5 full */
   size_t nkeys;
   entry *head, *tail;
   entry *dirty;
@@ -303,21 +324,26 @@ static void add_tomb(soc_correlator *c, const entry *e) {
  * may stand where it stood (linear probing without tombstones). */
 static void table_remove(soc_correlator *c, const entry *e) {
   size_t mask = c->nslots - 1, i = e->hash & mask;
-  while (c->slots[i].e != e) i = (i + 1) & mask;
-  for (size_t j = (i + 1) & mask; c->slots[j].e; j = (j + 1) & mask) {
-    size_t home = c->slots[j].hash & mask;
-    if (((j - home) & mask) >= ((j - i) & mask)) {
-      c->slots[i] = c->slots[j];
+  while (slot_entry(c->slots[i]) != e) i = (i + 1) & mask;
+  for (size_t j = (i + 1) & mask; c->slots[j]; j = (j + 1) & mask) {
+    size_t dist = slot_dist(c->slots[j]), gap = (j - i) & mask;
+    if (dist >= gap) { /* its home is at or before i */
+      c->slots[i] = (c->slots[j] & ~((uint64_t)SLOT_DIST_MAX << SLOT_ADDR_BITS)) |
+                    (uint64_t)(dist - gap) << SLOT_ADDR_BITS;
       i = j;
     }
   }
-  c->slots[i] = (slot){0};
+  c->slots[i] = 0;
 }
 
-static void table_put(slot *slots, size_t nslots, uint64_t h, entry *e) {
-  size_t i = h & (nslots - 1);
-  while (slots[i].e) i = (i + 1) & (nslots - 1);
-  slots[i] = (slot){h, e};
+/* Puts e in the first free slot of its run; -ENOSPC when that stands
+ * farther from home than a slot can say (the table must grow). */
+static int table_put(slot *slots, size_t nslots, uint64_t h, const entry *e) {
+  size_t i = h & (nslots - 1), dist = 0;
+  for (; slots[i]; i = (i + 1) & (nslots - 1))
+    if (++dist > SLOT_DIST_MAX) return -ENOSPC;
+  slots[i] = slot_of(e, h, dist);
+  return 0;
 }
 
 static void entry_remove(soc_correlator *c, entry *e) {
@@ -329,25 +355,35 @@ static void entry_remove(soc_correlator *c, entry *e) {
   entry_free(e);
 }
 
+/* The table at twice its size (or more, should a run be too long). */
 static int grow_table(soc_correlator *c) {
-  size_t n = c->nslots * 2;
-  slot *s = calloc(n, sizeof *s);
-  if (!s) return -ENOMEM;
-  for (size_t i = 0; i < c->nslots; i++)
-    if (c->slots[i].e) table_put(s, n, c->slots[i].hash, c->slots[i].e);
+  int result = -ENOMEM;
+  slot *s = NULL;
+  size_t n = c->nslots;
+  do {
+    free(s);
+    n *= 2;
+    result = -ENOMEM;
+    if (!(s = calloc(n, sizeof *s))) goto out;
+    result = 0;
+    for (size_t i = 0; i < c->nslots && !result; i++)
+      if (c->slots[i])
+        result = table_put(s, n, slot_entry(c->slots[i])->hash, slot_entry(c->slots[i]));
+  } while (result == -ENOSPC);
   free(c->slots);
   c->slots = s;
   c->nslots = n;
-  return 0;
+out:
+  return result;
 }
 
 static entry *find(const soc_correlator *c, uint32_t rule, const char *key, size_t len,
                    uint64_t h) {
   size_t mask = c->nslots - 1;
-  for (size_t i = h & mask; c->slots[i].e; i = (i + 1) & mask) {
-    const entry *e = c->slots[i].e;
-    if (c->slots[i].hash == h && e->rule == rule && e->keylen == len && !memcmp(e->key, key, len))
-      return c->slots[i].e;
+  for (size_t i = h & mask; c->slots[i]; i = (i + 1) & mask) {
+    if ((c->slots[i] ^ h) >> SLOT_TAG_SHIFT) continue; /* another hash: not read */
+    entry *e = slot_entry(c->slots[i]);
+    if (e->hash == h && e->rule == rule && e->keylen == len && !memcmp(e->key, key, len)) return e;
   }
   return NULL;
 }
@@ -365,16 +401,24 @@ static int get_entry(soc_correlator *c, uint32_t rule, const char *key, size_t l
     entry_remove(c, c->tail);
     c->st.evicted++;
   }
-  if ((c->nkeys + 1) * 2 > c->nslots && grow_table(c) < 0) return -ENOMEM;
+  if ((c->nkeys + 1) * 5 > c->nslots * 4 && grow_table(c) < 0) return -ENOMEM;
   e = calloc(1, sizeof *e + len + 1);
   if (!e) return -ENOMEM;
+  if ((uint64_t)(uintptr_t)e > SLOT_ADDR_MASK) { /* a slot can not hold it */
+    free(e);
+    return -ENOMEM;
+  }
   e->hash = h;
   e->rule = rule;
   e->keylen = (uint16_t)len;
   memcpy(e->key, key, len);
   e->key[len] = '\0';
   e->last_ns = e->fired_ns = e->after_ns = NONE;
-  table_put(c->slots, c->nslots, h, e);
+  while (table_put(c->slots, c->nslots, h, e) < 0)
+    if (grow_table(c) < 0) {
+      free(e);
+      return -ENOMEM;
+    }
   lru_push(c, e);
   c->nkeys++;
   *out = e;

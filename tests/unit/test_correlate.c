@@ -227,29 +227,79 @@ static void test_suppress(void **state) {
   soc_rules_free(rs);
 }
 
+static void ip_of(char *ip, size_t len, int i) {
+  snprintf(ip, len, "10.%d.%d.%d", i >> 16 & 255, i >> 8 & 255, i & 255);
+}
+
+/* A correlator of keep keys for rule N (2 hits in 1h), fed fed addresses
+ * once each at 1s: the oldest fed - keep are evicted. */
+static soc_correlator *fed_full(const soc_rules *rs, int keep, int fed) {
+  soc_correlator *c = corr_new(rs, (size_t)keep);
+  soc_correlator_stats st;
+  char ip[32];
+  for (int i = 0; i < fed; i++) {
+    ip_of(ip, sizeof ip, i);
+    assert_int_equal(feed(c, rs, "N", ip, NULL, 1, NULL), 0);
+  }
+  soc_correlator_stats_get(c, &st);
+  assert_int_equal(st.evicted, fed - keep);
+  assert_int_equal(st.keys, keep);
+  return c;
+}
+
+#define RULE_N                                                   \
+  "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n" \
+  "  correlate: { group_by: [ source.ip ], count: 2, within: 1h }\n" INCIDENT
+
 /* Thousands of evictions out of a full table: every key still there is
  * found (its second hit fires), every evicted one starts over. Fails when
  * taking a state out of the table loses one that followed it in its run. */
 static void test_eviction_many(void **state) {
   (void)state;
   enum { KEEP = 1000, FED = 5000 };
-  soc_rules *rs = load(
-      "- id: N\n  title: t\n  match: { all: [ { contains: x } ] }\n"
-      "  correlate: { group_by: [ source.ip ], count: 2, within: 1h }\n" INCIDENT);
-  soc_correlator *c = corr_new(rs, KEEP);
-  soc_correlator_stats st;
+  soc_rules *rs = load(RULE_N);
+  soc_correlator *c = fed_full(rs, KEEP, FED);
   char ip[32];
-  for (int i = 0; i < FED; i++) {
-    snprintf(ip, sizeof ip, "10.%d.%d.%d", i >> 16 & 255, i >> 8 & 255, i & 255);
-    assert_int_equal(feed(c, rs, "N", ip, NULL, 1, NULL), 0);
-  }
-  soc_correlator_stats_get(c, &st);
-  assert_int_equal(st.evicted, FED - KEEP);
   for (int i = FED - KEEP; i < FED; i++) {
-    snprintf(ip, sizeof ip, "10.%d.%d.%d", i >> 16 & 255, i >> 8 & 255, i & 255);
+    ip_of(ip, sizeof ip, i);
     assert_int_equal(feed(c, rs, "N", ip, NULL, 2, NULL), 1);
   }
   assert_int_equal(feed(c, rs, "N", "10.0.0.0", NULL, 3, NULL), 0); /* evicted */
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
+/* The table through its growth (from 64 slots), many evictions and
+ * expiries (removals from the runs of a table up to 4/5 full, among
+ * hashes that share their top bits): every key kept is found again (a lost
+ * one would come back as a new key, counted), every key gone starts over.
+ * Fails when a removal does not move back the rest of its run. */
+static void test_table_churn(void **state) {
+  (void)state;
+  enum { KEEP = 30000, FED = 45000 };
+  soc_rules *rs = load(RULE_N);
+  soc_correlator *c = fed_full(rs, KEEP, FED);
+  soc_correlator_stats st;
+  char ip[32];
+  /* every other kept key is seen again much later; the rest expire */
+  for (int i = FED - KEEP; i < FED; i += 2) {
+    ip_of(ip, sizeof ip, i);
+    assert_int_equal(feed(c, rs, "N", ip, NULL, 7200, NULL), 0); /* out of the window */
+  }
+  assert_int_equal(soc_correlator_expire(c, S(7200)), KEEP / 2);
+  soc_correlator_stats_get(c, &st);
+  assert_int_equal(st.keys, KEEP / 2);
+  for (int i = FED - KEEP; i < FED; i++) {
+    ip_of(ip, sizeof ip, i);
+    assert_int_equal(feed(c, rs, "N", ip, NULL, 7201, NULL), (i - (FED - KEEP)) % 2 == 0);
+  }
+  soc_correlator_stats_get(c, &st);
+  assert_int_equal(st.keys, KEEP);
+  assert_int_equal(st.evicted, FED - KEEP);
+  for (int i = 0; i < FED - KEEP; i += 97) { /* evicted long ago: new keys, evicting */
+    ip_of(ip, sizeof ip, i);
+    assert_int_equal(feed(c, rs, "N", ip, NULL, 7202, NULL), 0);
+  }
   soc_correlator_free(c);
   soc_rules_free(rs);
 }
@@ -620,8 +670,9 @@ int main(void) {
       cmocka_unit_test(test_distinct),        cmocka_unit_test(test_sequence),
       cmocka_unit_test(test_suppress),        cmocka_unit_test(test_eviction),
       cmocka_unit_test(test_eviction_many),   cmocka_unit_test(test_extreme_times),
-      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_dirty),
-      cmocka_unit_test(test_malformed_blobs), cmocka_unit_test(test_restore_shrinks),
+      cmocka_unit_test(test_table_churn),     cmocka_unit_test(test_dump_restore),
+      cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
+      cmocka_unit_test(test_restore_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
