@@ -8,8 +8,9 @@
  * dirty list so a dump visits only what changed. A slot keeps a few bits of
  * its state's hash beside the pointer so a lookup reads only the state it
  * finds: with 100,000 keys every state is a cache miss, and a chain made
- * each of its neighbours one more. Both lists are intrusive and doubly linked, so feeding, evicting
- * and dumping a change are O(1) whatever the key count.
+ * each of its neighbours one more. Both lists are intrusive and doubly
+ * linked, so feeding, evicting and dumping a change are O(1) whatever the
+ * key count.
  *
  * A count rule keeps its newest `count` hit times sorted; it fires when the
  * oldest of them is within the window of the newest. That is exact for
