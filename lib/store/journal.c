@@ -20,6 +20,7 @@
 #include "soc/journal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <lz4.h>
 #include <string.h>
@@ -388,7 +389,7 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
 static int64_t decoded_size(const soc_block_meta *m, const uint8_t *data, size_t len) {
   uint64_t size = 0;
   if (m->codec == SOC_JOURNAL_CODEC_LZ4) {
-    if (len <= LZ4_HEAD) return -EBADMSG;
+    if (len <= LZ4_HEAD || len - LZ4_HEAD > INT_MAX) return -EBADMSG; /* LZ4 counts in int */
     for (unsigned k = 0; k < LZ4_HEAD; k++) size |= (uint64_t)data[k] << (8 * k);
   } else if (m->codec == SOC_JOURNAL_CODEC_ZSTD) {
     unsigned long long s = ZSTD_getFrameContentSize(data, len);
