@@ -122,6 +122,10 @@ typedef struct batch_msg {
 /* Events are signed a batch at a time (sign.h): all of a batch's events
  * are made before the first is produced. */
 #define BATCH_BYTES (1u << 20) /* a batch stops growing past this much JSON */
+/* Room kept after a joined batch's bytes, where the next event's JSON is
+ * written in place: an event of mixed logs is about 700 bytes, and one
+ * that does not fit is written into the forwarder's buffer and copied. */
+#define JOIN_ROOM (64u * 1024u)
 typedef struct ev_batch {
   batch_msg msg[SOC_SIGN_JOINED_MAX];
   size_t n, next; /* messages; the next to produce */
@@ -538,13 +542,20 @@ static void shrink_event(soc_forward *f, size_t msg_max) {
   soc_event_add_tag(ev, "too_large_for_kafka", 19);
 }
 
-/* Writes f->ev as JSON into f->json; an event over the size Kafka takes
- * becomes a stub whose message halves until it fits. Returns the length,
- * or 0 when even an empty stub does not fit (the line is then counted and
- * left to the journal). */
-static size_t event_json(soc_forward *f, int *stub) {
+/* Writes f->ev as JSON at dst (cap bytes; dst may be NULL) when it fits
+ * there, the place it is sent from, else into f->json; an event over the
+ * size Kafka takes becomes a stub in f->json whose message halves until it
+ * fits. OUT: *json, where it is. Returns the length, or 0 when even an
+ * empty stub does not fit (the line is then counted and left to the
+ * journal). */
+static size_t event_json(soc_forward *f, char *dst, size_t cap, const char **json, int *stub) {
   size_t len = 0;
   *stub = 0;
+  if (dst && soc_event_write_json(f->ev, dst, cap, &len) == 0 && (int64_t)len <= f->max_message) {
+    *json = dst;
+    return len;
+  }
+  *json = f->json;
   if (soc_event_write_json(f->ev, f->json, SOC_EVENT_JSON_MAX, &len) < 0) return 0;
   if ((int64_t)len <= f->max_message) return len;
   *stub = 1;
@@ -569,8 +580,9 @@ static int batch_room(ev_batch *b, size_t more) {
   return 0;
 }
 
-/* Adds f->json (len bytes) with its key to a joined batch: the JSON texts
- * one a line, the keys framed in b->keys (sign.h). Returns 1 added, 0 when
+/* Adds json (len bytes) with its key to a joined batch: the JSON texts
+ * one a line, the keys framed in b->keys (sign.h). json may already be in
+ * its place (join_at), which then has room for it. Returns 1 added, 0 when
  * it must open the next batch instead (a message is at most limit bytes
  * with its keys, and an event with a raw newline goes alone), or a
  * negative errno. *alone: it must be the batch's last. */
@@ -578,13 +590,14 @@ static int join_event(ev_batch *b, const char *json, size_t len, const char *key
                       size_t limit, int *alone) {
   *alone = klen > SOC_SIGN_MSGKEY_MAX || memchr(json, '\n', len) != NULL;
   if (b->n && (*alone || b->len + 1 + len + b->keys_len + 6 + klen > limit)) return 0;
-  if (batch_room(b, len + 1) < 0) return -ENOMEM;
+  int in_place = json == b->buf + b->len + (b->n != 0);
+  if (!in_place && batch_room(b, len + 1) < 0) return -ENOMEM;
   batch_msg *m = &b->msg[b->n];
   if (b->n) b->buf[b->len++] = '\n';
   m->off = b->len;
   m->len = len;
   m->key_len = klen;
-  memcpy(b->buf + b->len, json, len);
+  if (!in_place) memcpy(b->buf + b->len, json, len);
   b->len += len;
   if (*alone) {
     /* its key after its JSON, as in a batch sent one event a message */
@@ -616,8 +629,16 @@ static int make_batch(soc_forward *f) {
   for (; line < c->n && b->n < most && b->len < BATCH_BYTES; line++) {
     const soc_jentry *e = &c->lines[line];
     int stub = 0, alone = 0;
+    char *at = NULL;
+    const char *json = NULL;
+    size_t room = 0;
     build_event(f, e);
-    size_t len = event_json(f, &stub);
+    if (joined) { /* written where it is sent from: after the batch's newline */
+      if (batch_room(b, 1 + JOIN_ROOM) < 0) return -ENOMEM;
+      at = b->buf + b->len + (b->n != 0);
+      room = b->cap - b->len - (b->n != 0);
+    }
+    size_t len = event_json(f, at, room, &json, &stub);
     if (!len) { /* message.max.bytes below any event: counted, left to the journal */
       atomic_fetch_add(&f->too_large, 1);
       continue;
@@ -626,11 +647,12 @@ static int make_batch(soc_forward *f) {
     if (!key) key = e->source;
     size_t klen = strlen(key);
     if (joined) {
-      int rc = join_event(b, f->json, len, key, klen, limit, &alone);
+      int rc = join_event(b, json, len, key, klen, limit, &alone);
       if (rc < 0) return rc;
       if (!rc) break; /* this line opens the next batch */
       b->msg[b->n].line = line;
       b->msg[b->n].stub = stub;
+      json = b->buf + b->msg[b->n].off; /* the buffer may have moved for a key */
     } else {
       if (batch_room(b, len + klen) < 0) return -ENOMEM;
       batch_msg *m = &b->msg[b->n];
@@ -640,11 +662,11 @@ static int make_batch(soc_forward *f) {
                        .key_off = SIZE_MAX,
                        .line = line,
                        .stub = stub};
-      memcpy(b->buf + b->len, f->json, len);
+      memcpy(b->buf + b->len, json, len);
       memcpy(b->buf + b->len + len, key, klen);
       b->len += len + klen;
     }
-    soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, f->json, len, leaves[b->n]);
+    soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, json, len, leaves[b->n]);
     b->n++;
     if (alone) {
       line++;

@@ -414,6 +414,9 @@ int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
       .hard_max_bytes = cfg->journal.hard_max_bytes,
       .max_age_sec = cfg->journal.max_age,
       .block_lines = (uint32_t)cfg->journal.block_lines,
+      .codec = cfg->journal.codec && strcmp(cfg->journal.codec, "zstd") == 0
+                   ? SOC_JOURNAL_CODEC_ZSTD
+                   : SOC_JOURNAL_CODEC_LZ4,
   };
   result = soc_journal_open(ing->store, &jo, &ing->journal);
   if (result < 0) goto out;

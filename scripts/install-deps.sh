@@ -8,7 +8,7 @@ set -eu
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang
   libpcap-dev libyara-dev libfastjson-dev librdkafka-dev libsqlite3-dev
-  libyaml-dev libssl-dev libzstd-dev libpcre2-dev libcmocka-dev zlib1g-dev
+  libyaml-dev libssl-dev libzstd-dev liblz4-dev libpcre2-dev libcmocka-dev zlib1g-dev
   libsodium-dev
   kcat yara sqlite3 python3 lintian clang-format iproute2
   libsystemd-dev systemd-container mmdebstrap curl openssl

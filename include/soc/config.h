@@ -145,6 +145,7 @@ typedef struct soc_config {
     int64_t max_age; /* seconds */
     int64_t commit_ms;
     int64_t block_lines;
+    char *codec;     /* "lz4" or "zstd": the blocks written (soc_journal_opts.codec) */
     char *spool_dir; /* the emergency spool (agent/spool.h) */
   } journal;
   soc_contact *contacts;

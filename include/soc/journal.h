@@ -59,7 +59,15 @@ typedef struct soc_journal_opts {
   uint32_t block_bytes;   /* default 256 KiB */
   size_t pending_max;     /* default 16 MiB */
   int level;              /* zstd level, default 1 */
+  int codec;              /* of the blocks written: SOC_JOURNAL_CODEC_*, 0: zstd */
 } soc_journal_opts;
+
+/* A block's codec (soc_block_meta.codec). Blocks of either read back
+ * whatever the journal writes now. LZ4 compresses about 2.5 times and
+ * decompresses 3 times faster than zstd at level 1, for about 1.7 times
+ * the bytes (docs/BENCHMARKS.md, step 20). */
+#define SOC_JOURNAL_CODEC_ZSTD 1
+#define SOC_JOURNAL_CODEC_LZ4 2
 
 typedef struct soc_journal soc_journal;
 

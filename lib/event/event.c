@@ -595,19 +595,11 @@ static char *put2(char *p, unsigned v) {
  * carries two times, and the C library's way cost about 190 ns each. The
  * date comes from the day number by Howard Hinnant's civil_from_days
  * ("chrono-Compatible Low-Level Date Algorithms"), exact over the whole
- * proleptic Gregorian calendar.
+ * proleptic Gregorian calendar. Writes sec's "YYYY-MM-DDTHH:MM:SS" (19
+ * bytes, no NUL) at p.
  */
-int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
-  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+static int format_second(int64_t sec, char *p) {
   int64_t days, sod, z, era, doe, yoe, y, doy, mp, d, m;
-  char *p = buf;
-  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
-  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
-  /* C division truncates toward zero; times before 1970 need the floor. */
-  if (frac < 0) {
-    frac += 1000000000;
-    sec--;
-  }
   days = sec / 86400;
   sod = sec % 86400;
   if (sod < 0) {
@@ -637,7 +629,46 @@ int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen)
   *p++ = ':';
   p = put2(p, (unsigned)(sod / 60 % 60));
   *p++ = ':';
-  p = put2(p, (unsigned)(sod % 60));
+  put2(p, (unsigned)(sod % 60));
+  return 0;
+}
+
+/* The last two seconds written, per thread (the forwarder and the detector
+ * each write events): an event's two times (its own and event.ingested)
+ * are mostly those of the event before, whose line came from the same
+ * block a moment later. Two, so that the two alternate without a miss. */
+typedef struct second_memo {
+  int64_t sec[2];
+  char text[2][19];
+  unsigned used; /* bit i: sec[i] and text[i] hold a second */
+  unsigned next; /* the entry a miss replaces */
+} second_memo;
+
+static _Thread_local second_memo last_seconds;
+
+int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
+  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+  second_memo *mo = &last_seconds;
+  char *p = buf;
+  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
+  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
+  /* C division truncates toward zero; times before 1970 need the floor. */
+  if (frac < 0) {
+    frac += 1000000000;
+    sec--;
+  }
+  if ((mo->used & 1) && mo->sec[0] == sec) {
+    memcpy(p, mo->text[0], 19);
+  } else if ((mo->used & 2) && mo->sec[1] == sec) {
+    memcpy(p, mo->text[1], 19);
+  } else {
+    if (format_second(sec, p) < 0) return -ERANGE;
+    mo->sec[mo->next] = sec;
+    memcpy(mo->text[mo->next], p, 19);
+    mo->used |= 1u << mo->next;
+    mo->next ^= 1;
+  }
+  p += 19;
   if (digits) {
     /* constant divisors: a multiplication each, not a division */
     int64_t f = digits == 3 ? frac / 1000000 : digits == 6 ? frac / 1000 : frac;

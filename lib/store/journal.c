@@ -10,8 +10,9 @@
  *   varint  host length, host bytes
  *   varint  peer length, peer bytes
  *   varint  data length, data bytes
- * Deltas keep the numbers small; zstd takes care of the repetition in host
- * names and in the lines themselves (log lines compress 5-10x).
+ * Deltas keep the numbers small; zstd or LZ4 (opts.codec, the block's codec
+ * column) takes care of the repetition in host names and in the lines
+ * themselves (log lines compress 5-12x).
  *
  * The decoder trusts nothing: a block comes from disk, which can be
  * damaged, so every length is checked against what is left.
@@ -19,16 +20,21 @@
 #include "soc/journal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <lz4.h>
 #include <string.h>
 #include <zstd.h>
 
 #include "bytes.h"
 
-#define CODEC_ZSTD 1
 #define LINE_MAX_BYTES (16u * 1024u * 1024u)
 #define BLOCK_DECODED_MAX (64u * 1024u * 1024u)
 #define HOSTS_MAX 4096 /* bytes of the host list in a block's index column */
+/* An LZ4 block does not say how long it decodes to, and zstd's frame does:
+ * an LZ4 block's first 4 bytes give it (little-endian), so a reader sizes its
+ * buffer and checks that the block decodes to exactly that. */
+#define LZ4_HEAD 4
 
 static void put_varint(soc_bytes *b, uint64_t v) {
   while (v >= 0x80) {
@@ -85,6 +91,11 @@ int soc_journal_open(soc_store *store, const soc_journal_opts *opts, soc_journal
   if (!j->o.block_bytes) j->o.block_bytes = 256 * 1024;
   if (!j->o.pending_max) j->o.pending_max = 16u * 1024 * 1024;
   if (!j->o.level) j->o.level = 1;
+  if (!j->o.codec) j->o.codec = SOC_JOURNAL_CODEC_ZSTD;
+  if (j->o.codec != SOC_JOURNAL_CODEC_ZSTD && j->o.codec != SOC_JOURNAL_CODEC_LZ4) {
+    free(j);
+    return -EINVAL;
+  }
   j->cctx = ZSTD_createCCtx();
   if (!j->cctx) {
     free(j);
@@ -196,20 +207,39 @@ int soc_journal_append(soc_journal *j, const char *source, int64_t stream, const
   return 0;
 }
 
+/* Compresses in into j->packed with the journal's codec. */
+static int pack(soc_journal *j, const soc_bytes *in) {
+  int lz4 = j->o.codec == SOC_JOURNAL_CODEC_LZ4;
+  if (in->len > BLOCK_DECODED_MAX) return -E2BIG; /* no reader would take it */
+  size_t bound =
+      lz4 ? LZ4_HEAD + (size_t)LZ4_compressBound((int)in->len) : ZSTD_compressBound(in->len);
+  j->packed.len = 0;
+  if (soc_bytes_reserve(&j->packed, bound) < 0) return -ENOMEM;
+  if (lz4) {
+    int n = LZ4_compress_default((const char *)in->p, (char *)j->packed.p + LZ4_HEAD, (int)in->len,
+                                 (int)(bound - LZ4_HEAD));
+    if (n <= 0) return -EIO;
+    for (unsigned k = 0; k < LZ4_HEAD; k++) j->packed.p[k] = (uint8_t)(in->len >> (8 * k));
+    j->packed.len = LZ4_HEAD + (size_t)n;
+    return 0;
+  }
+  size_t n = ZSTD_compressCCtx(j->cctx, j->packed.p, bound, in->p, in->len, j->o.level);
+  if (ZSTD_isError(n)) return -EIO;
+  j->packed.len = n;
+  return 0;
+}
+
 int soc_journal_flush(soc_journal *j) {
   for (size_t i = 0; i < j->n; i++) {
     block *b = &j->blocks[i];
     if (!b->meta.lines) continue;
-    size_t bound = ZSTD_compressBound(b->data.len);
-    j->packed.len = 0;
-    if (soc_bytes_reserve(&j->packed, bound) < 0) return -ENOMEM;
-    size_t n = ZSTD_compressCCtx(j->cctx, j->packed.p, bound, b->data.p, b->data.len, j->o.level);
-    if (ZSTD_isError(n)) return -EIO;
+    int rc = pack(j, &b->data);
+    if (rc < 0) return rc;
     b->meta.source = b->source;
     b->meta.stream = b->stream;
-    b->meta.codec = CODEC_ZSTD;
+    b->meta.codec = j->o.codec;
     b->meta.hosts = b->hosts;
-    int rc = soc_store_block_insert(j->store, &b->meta, j->packed.p, n, NULL);
+    rc = soc_store_block_insert(j->store, &b->meta, j->packed.p, j->packed.len, NULL);
     if (rc < 0) return rc;
   }
   return 0;
@@ -354,6 +384,38 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
   return r.p == r.end ? 0 : -EBADMSG;
 }
 
+/* The decoded size that m's data says it has, or -EBADMSG: a codec this
+ * program does not know, or bytes that are not of the block's codec. */
+static int64_t decoded_size(const soc_block_meta *m, const uint8_t *data, size_t len) {
+  uint64_t size = 0;
+  if (m->codec == SOC_JOURNAL_CODEC_LZ4) {
+    if (len <= LZ4_HEAD || len - LZ4_HEAD > INT_MAX) return -EBADMSG; /* LZ4 counts in int */
+    for (unsigned k = 0; k < LZ4_HEAD; k++) size |= (uint64_t)data[k] << (8 * k);
+  } else if (m->codec == SOC_JOURNAL_CODEC_ZSTD) {
+    unsigned long long s = ZSTD_getFrameContentSize(data, len);
+    if (s == ZSTD_CONTENTSIZE_ERROR || s == ZSTD_CONTENTSIZE_UNKNOWN) return -EBADMSG;
+    size = s;
+  } else {
+    return -EBADMSG;
+  }
+  return size > BLOCK_DECODED_MAX ? -EBADMSG : (int64_t)size;
+}
+
+/* Decodes m's data into c->plain: its length, -EBADMSG, or -ENOMEM. */
+static int64_t unpack(scan_ctx *c, const soc_block_meta *m, const uint8_t *data, size_t len) {
+  int64_t size = decoded_size(m, data, len);
+  if (size < 0) return size;
+  c->plain.len = 0;
+  if (soc_bytes_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
+  if (m->codec == SOC_JOURNAL_CODEC_LZ4) {
+    int n = LZ4_decompress_safe((const char *)data + LZ4_HEAD, (char *)c->plain.p,
+                                (int)(len - LZ4_HEAD), (int)size);
+    return n == size ? size : -EBADMSG;
+  }
+  size_t n = ZSTD_decompress(c->plain.p, (size_t)size + 1, data, len);
+  return !ZSTD_isError(n) && n == (size_t)size ? size : -EBADMSG;
+}
+
 /* Decodes the whole block before handing any line of it: a damaged block
  * yields nothing rather than its first lines and then garbage. */
 static int scan_block(void *arg, const soc_block_meta *m, const void *data, size_t len) {
@@ -363,16 +425,10 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
   if (m->check == SOC_BLOCK_DAMAGED) {
     why = "checksum mismatch";
   } else {
-    unsigned long long size = ZSTD_getFrameContentSize(data, len);
-    if (m->codec != CODEC_ZSTD || size == ZSTD_CONTENTSIZE_ERROR ||
-        size == ZSTD_CONTENTSIZE_UNKNOWN || size > BLOCK_DECODED_MAX) {
-      why = "does not decode";
-    } else {
-      c->plain.len = 0;
-      if (soc_bytes_reserve(&c->plain, (size_t)size + 1) < 0) return -ENOMEM;
-      n = ZSTD_decompress(c->plain.p, (size_t)size + 1, data, len);
-      if (ZSTD_isError(n) || n != size || walk_lines(c, m, n, 0) < 0) why = "does not decode";
-    }
+    int64_t size = unpack(c, m, data, len);
+    if (size == -ENOMEM) return -ENOMEM;
+    n = size < 0 ? 0 : (size_t)size;
+    if (size < 0 || walk_lines(c, m, n, 0) < 0) why = "does not decode";
   }
   if (why) {
     c->damaged++;

@@ -346,6 +346,11 @@ static const char *const migrations[] = {
      * body is a zstd frame of the records; 0: the records as 15 wrote
      * them (a row that would not shrink is still written so). */
     "ALTER TABLE detect_state_pack ADD COLUMN codec INTEGER NOT NULL DEFAULT 0;",
+    /* 17: journal blocks may be LZ4 (codec 2, journal.codec, lib/store/journal.c).
+     * Nothing in the tables changes; the version does, so that an agent before
+     * it refuses the file (schema newer than its own) rather than take every
+     * LZ4 block for a damaged one and step over its lines. */
+    "SELECT 1;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -40,6 +40,33 @@ expect_out "too_large            1"
 CHECKS=$((CHECKS + 1))
 [ "$("$CTL" -c "$T/agent.yaml" journal export | awk 'length($0) > 9000' | wc -l)" = 1 ] ||
   { FAILS=$((FAILS + 1)); echo "FAIL: the whole big line is not in the journal" >&2; }
+
+# An event whose JSON does not fit where a joined batch writes it in place
+# (60,000 control characters: 360,000 bytes escaped, past the 64 KiB kept
+# free) goes through the forwarder's buffer: it and its neighbours arrive
+# whole, in order, in one message.
+W="$T/wide"
+mkdir -p "$W/logs"
+agent_config "$W" wide "logs/w.log"
+{
+  echo "Nov 25 08:00:00 web02 app[1]: wide seq=00000001"
+  printf 'Nov 25 08:00:01 web02 app[1]: wide seq=00000002 %s\n' "$(head -c 60000 /dev/zero | tr '\0' '\001')"
+  echo "Nov 25 08:00:02 web02 app[1]: wide seq=00000003"
+} >"$W/logs/w.log"
+run "$AGENT" -c "$W/agent.yaml" --oneshot --forward-once
+expect_status 0
+consume soc.events >"$T/wide.tsv"
+python3 - "$T/wide.tsv" <<'PY' || { FAILS=$((FAILS + 1)); echo "FAIL: an event past the room kept in place" >&2; }
+import json, sys
+rows = [l.rstrip("\n").split("\t", 3) for l in open(sys.argv[1]) if "wide seq=" in l]
+evs = [json.loads(r[3]) for r in rows]
+assert [e["message"][:14] for e in evs] == ["wide seq=00000"] * 3, evs
+assert [e["message"].split()[1] for e in evs] == ["seq=00000001", "seq=00000002", "seq=00000003"]
+assert evs[1]["message"] == "wide seq=00000002 " + "\x01" * 60000, len(evs[1]["message"])
+assert len({(r[0], r[1]) for r in rows}) == 1, "not one message"
+print("wide:", len(rows[1][3]), "bytes of JSON")
+PY
+CHECKS=$((CHECKS + 1))
 stop_broker
 
 # a broker that is not there: status says so, the journal keeps everything

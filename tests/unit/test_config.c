@@ -43,6 +43,7 @@ static void test_valid(void **state) {
   assert_string_equal(cfg->agent.id, "web01");
   assert_int_equal(cfg->agent.authority, 36);
   assert_string_equal(cfg->agent.state_dir, "/var/lib/socagent"); /* the default */
+  assert_string_equal(cfg->journal.codec, "lz4");                 /* the default */
   assert_int_equal(cfg->ncontacts, 2);
   assert_null(cfg->contacts[0].email);
   assert_int_equal(cfg->ninputs, 4);
@@ -197,6 +198,9 @@ static const struct broken {
     /* 32 a placeholder named with its %s */
     {AGENT CONTACTS KAFKA "rules: { sigma_placeholders: { '%a%': x } }\n",
      "rules.sigma_placeholders: '%a%': a name, without the %s"},
+    /* 33 a journal codec we do not have */
+    {AGENT CONTACTS KAFKA "journal: { codec: gzip }\n",
+     "journal.codec: unknown value 'gzip'; expected one of: lz4, zstd"},
 };
 
 static void test_broken(void **state) {

@@ -215,10 +215,17 @@ static void test_format_time(void **state) {
     assert_memory_equal(buf, days[i], 19);
     assert_string_equal(buf + 19, ".000000007Z");
   }
+  /* The second's text is remembered (two of them, per thread): times of
+   * three nearby seconds in turn, each side of the epoch, hit and miss it;
+   * every one must still read as its own. */
+  static const int64_t secs[] = {1714552200, 1714552201, -1, 0, 1714552200, -86400};
   uint64_t seed = 88172645463325252u;
   for (int i = 0; i < 100000; i++) {
     seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
     int64_t ns = (int64_t)seed;
+    if (i % 2) /* half of them: one of a few seconds, the fraction random */
+      ns = secs[(seed >> 32) % (sizeof secs / sizeof secs[0])] * 1000000000 +
+           (int64_t)(seed % 1000000000);
     int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
     int64_t frac = ns - sec * 1000000000;
     time_t tt = (time_t)sec;

@@ -4,7 +4,8 @@
  * first and reports what it had to take that was not forwarded; a damaged
  * block is an error, not a crash, and a flipped bit or byte anywhere in a
  * block's row is caught by its checksum: the block is skipped whole and
- * named, the blocks after it still read.
+ * named, the blocks after it still read. Blocks of both codecs (zstd, LZ4)
+ * read back in one journal, and a block is decoded by its own codec only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -324,12 +325,12 @@ static int on_damage(void *arg, const soc_block_meta *m, const char *why) {
 
 /* Three blocks of two lines; block 2 is damaged as told; the scan must hand
  * blocks 1 and 3 whole, nothing of block 2, and name block 2. */
-static void check_damage(const char *name, const char *column, size_t at, uint8_t xor) {
+static void check_damage(const char *name, int codec, const char *column, size_t at, uint8_t xor) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", test_dir(), name);
   soc_store *s = open_store(name);
   soc_journal *j = NULL;
-  soc_journal_opts o = {.block_lines = 2};
+  soc_journal_opts o = {.block_lines = 2, .codec = codec};
   assert_int_equal(soc_journal_open(s, &o, &j), 0);
   for (int i = 0; i < 6; i++) {
     char text[32];
@@ -376,17 +377,172 @@ static void check_damage(const char *name, const char *column, size_t at, uint8_
 
 static void test_flipped_bit(void **state) {
   (void)state;
-  check_damage("bit.db", "data", 20, 0x08); /* one bit in the compressed lines */
+  check_damage("bit.db", 0, "data", 20, 0x08); /* one bit in the compressed lines */
+  check_damage("bit4.db", SOC_JOURNAL_CODEC_LZ4, "data", 20, 0x08);
 }
 
 static void test_flipped_byte(void **state) {
   (void)state;
-  check_damage("byte.db", "data", 9, 0xff); /* a whole byte, early in the zstd frame */
+  check_damage("byte.db", 0, "data", 9, 0xff); /* a whole byte, early in the zstd frame */
+  check_damage("byte4.db", SOC_JOURNAL_CODEC_LZ4, "data", 1, 0xff); /* LZ4's decoded size */
 }
 
 static void test_flipped_position(void **state) {
   (void)state;
-  check_damage("pos.db", "first_pos", 0, 0x40); /* the lines would move: caught too */
+  check_damage("pos.db", 0, "first_pos", 0, 0x40); /* the lines would move: caught too */
+}
+
+/* The codec column of every block, in order. */
+static size_t codecs_of(const char *name, int *codec, size_t max) {
+  char path[256];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  size_t n = 0;
+  snprintf(path, sizeof path, "%s/%s", test_dir(), name);
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_prepare_v2(db, "SELECT codec FROM journal_block ORDER BY id", -1, &st, NULL),
+      SQLITE_OK);
+  while (n < max && sqlite3_step(st) == SQLITE_ROW) codec[n++] = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* A journal whose writer changed codec (journal.codec changed between two
+ * runs) reads back every line, in order, whatever each block holds. */
+static void test_mixed_codecs(void **state) {
+  (void)state;
+  static const int order[] = {0, SOC_JOURNAL_CODEC_LZ4, SOC_JOURNAL_CODEC_ZSTD,
+                              SOC_JOURNAL_CODEC_LZ4};
+  static const int want[] = {1, 1, 2, 2, 1, 1, 2, 2};
+  soc_store *s = open_store("mixed.db");
+  int line = 0;
+  for (size_t r = 0; r < 4; r++) {
+    soc_journal *j = NULL;
+    soc_journal_opts o = {.block_lines = 2, .codec = order[r]};
+    assert_int_equal(soc_journal_open(s, &o, &j), 0);
+    for (int i = 0; i < 4; i++, line++) {
+      char text[48];
+      snprintf(text, sizeof text, "run %zu line %d %s", r, line, r % 2 ? "lz4" : "zstd");
+      append(j, "files", 1, text, (uint64_t)line * 100, 1000 + line, "web01");
+    }
+    assert_int_equal(commit(s, j), 0);
+    soc_journal_free(j);
+  }
+  int codec[16];
+  assert_int_equal(codecs_of("mixed.db", codec, 16), 8);
+  for (size_t i = 0; i < 8; i++) assert_int_equal(codec[i], want[i]);
+  /* A store that may hold LZ4 blocks is at schema 17 or later: an agent
+   * before LZ4 (schema 15) refuses to open it instead of skipping every
+   * LZ4 block as damaged (store.c, migration 17). */
+  assert_true(soc_store_schema_version() >= 17);
+  collected c = {0};
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan(s, &q, collect, &c), 0);
+  assert_int_equal(c.n, 16);
+  for (size_t i = 0; i < 16; i++) {
+    char text[48];
+    snprintf(text, sizeof text, "run %zu line %zu %s", i / 4, i, (i / 4) % 2 ? "lz4" : "zstd");
+    assert_string_equal(c.text[i], text);
+    assert_int_equal(c.pos[i], i * 100);
+    assert_int_equal(c.ts[i], 1000 + (int64_t)i);
+  }
+  soc_store_close(s);
+  /* and no codec this program does not know */
+  soc_journal *j = NULL;
+  soc_journal_opts bad = {.codec = 3};
+  s = open_store("mixed.db");
+  assert_int_equal(soc_journal_open(s, &bad, &j), -EINVAL);
+  assert_null(j);
+  soc_store_close(s);
+}
+
+/* One stored block, row and bytes, taken by a scan. */
+typedef struct row {
+  soc_block_meta m;
+  uint8_t data[4096];
+  size_t len;
+} row;
+
+static int take_row(void *arg, const soc_block_meta *m, const void *data, size_t len) {
+  row *r = arg;
+  assert_true(len <= sizeof r->data);
+  r->m = *m;
+  memcpy(r->data, data, len);
+  r->len = len;
+  return 1; /* the first block only */
+}
+
+/* Stores r's bytes as a block of codec, with a valid checksum, into a new
+ * store, and reads it back: the lines it gave and the damages named. */
+static void read_as(const char *name, const row *r, int codec, collected *c, damages *d) {
+  soc_store *s = open_store(name);
+  soc_block_meta m = r->m;
+  m.codec = codec;
+  m.source = "files";
+  m.hosts = "web01";
+  assert_int_equal(soc_store_block_insert(s, &m, r->data, r->len, NULL), 0);
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_scan_checked(s, &q, collect, c, on_damage, d, NULL), 0);
+  soc_store_close(s);
+}
+
+/* A block is decoded by its own codec: the bytes of one codec under the
+ * other's number (checksum intact) are a block that does not decode, never
+ * lines; under their own number they read back. */
+static void test_codec_decides(void **state) {
+  (void)state;
+  static const int codecs[] = {SOC_JOURNAL_CODEC_ZSTD, SOC_JOURNAL_CODEC_LZ4};
+  for (size_t k = 0; k < 2; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "codec%zu.db", k);
+    soc_store *s = open_store(name);
+    soc_journal *j = NULL;
+    soc_journal_opts o = {.codec = codecs[k]};
+    assert_int_equal(soc_journal_open(s, &o, &j), 0);
+    for (uint64_t i = 0; i < 3; i++) append(j, "files", 1, "the same line again", i, 1000, "web01");
+    assert_int_equal(commit(s, j), 0);
+    soc_journal_free(j);
+    row r = {0};
+    soc_block_query q = {0};
+    assert_int_equal(soc_store_block_scan(s, &q, take_row, &r), 1);
+    soc_store_close(s);
+    assert_int_equal(r.m.codec, codecs[k]);
+
+    collected c = {0};
+    damages d = {0};
+    snprintf(name, sizeof name, "codec%zu-own.db", k);
+    read_as(name, &r, codecs[k], &c, &d);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.text[2], "the same line again");
+    assert_int_equal(d.n, 0);
+
+    memset(&c, 0, sizeof c);
+    snprintf(name, sizeof name, "codec%zu-other.db", k);
+    read_as(name, &r, codecs[1 - k], &c, &d);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.why[0], "does not decode");
+
+    memset(&d, 0, sizeof d);
+    snprintf(name, sizeof name, "codec%zu-unknown.db", k);
+    read_as(name, &r, 3, &c, &d);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(d.n, 1);
+  }
+  /* an LZ4 block that says it decodes to a byte more than it does */
+  soc_store *s = open_store("codec1.db");
+  row r = {0};
+  soc_block_query q = {0};
+  assert_int_equal(soc_store_block_scan(s, &q, take_row, &r), 1);
+  soc_store_close(s);
+  r.data[0]++;
+  collected c = {0};
+  damages d = {0};
+  read_as("codec1-long.db", &r, SOC_JOURNAL_CODEC_LZ4, &c, &d);
+  assert_int_equal(c.n, 0);
+  assert_int_equal(d.n, 1);
 }
 
 /* Lines whose times go back within a block (an older line after newer
@@ -438,6 +594,8 @@ int main(void) {
                                      cmocka_unit_test(test_damaged_block),
                                      cmocka_unit_test(test_flipped_bit),
                                      cmocka_unit_test(test_flipped_byte),
-                                     cmocka_unit_test(test_flipped_position)};
+                                     cmocka_unit_test(test_flipped_position),
+                                     cmocka_unit_test(test_mixed_codecs),
+                                     cmocka_unit_test(test_codec_decides)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
