@@ -1739,15 +1739,10 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t row) {
     }
 }
 
-/* Each byte's step waits for the load of the step before, so a text is cut
- * in two halves scanned side by side, the second from the start state.
- * That one sees every literal that starts in it; the first goes on past
- * the cut for as long as its state is a literal's prefix that began
- * before the cut (deeper than the bytes it has read past it), which a
- * literal starting in the first half and ending in the second must be.
- * A literal seen by both is marked once. */
-/* Runs the scan of the part that ends at `end` on from state s over the
- * text after it for as long as s is a literal's prefix begun before end. */
+/* Runs the part of a scan that ends at `end` on over the text after it
+ * from its state s, for as long as s is a literal's prefix begun before
+ * end (deeper than the bytes read past end): a literal that starts in the
+ * part and ends after it must be one. */
 static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t end, size_t n,
                       uint32_t s) {
   for (size_t i = end; i < n && a->depth[row_state(a, s)] > i - end; i++) {
@@ -1756,6 +1751,10 @@ static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, si
   }
 }
 
+/* Each byte's step waits for the load of the step before, so a text is cut
+ * in four parts scanned side by side, each from the start state: a part
+ * sees every literal that starts in it, running past its end for those
+ * that end after it (scan_past). A literal seen twice is marked once. */
 static void scan(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t n) {
   const uint32_t *d = a->delta;
   const uint8_t *cls = a->cls;
