@@ -1283,6 +1283,13 @@ struct soc_match_ctx {
   const fref *folded_of;
   uint64_t folded_gen;
   soc_match_stats st;
+  /* soc_match_ctx_defer: */
+  unsigned char ready[SOC_ECS_COUNT]; /* fields a pending event holds already */
+  soc_match_complete_cb complete;
+  void *complete_arg;
+  int later_scanned;     /* an automaton scans an extra that complete sets */
+  int pending_next;      /* soc_match_ctx_pending was called for the next event */
+  soc_event *pending_ev; /* the event being matched, while complete is due */
 };
 
 void soc_match_ctx_free(soc_match_ctx *ctx) {
@@ -1339,6 +1346,64 @@ void soc_match_ctx_set_flags(soc_match_ctx *ctx, unsigned flags) {
   if (ctx) ctx->flags = flags;
 }
 
+void soc_match_ctx_defer(soc_match_ctx *ctx, const soc_ecs_field *ready, size_t n,
+                         const char *const *later, size_t nlater, soc_match_complete_cb complete,
+                         void *arg) {
+  if (!ctx) return;
+  memset(ctx->ready, 0, sizeof ctx->ready);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned)ready[i] < SOC_ECS_COUNT) ctx->ready[ready[i]] = 1;
+  ctx->later_scanned = 0;
+  for (size_t i = 0; i < nlater; i++) {
+    soc_event_key k;
+    /* a name the event refuses is never set */
+    if (!soc_event_key_of(later[i], &k) && ac_extra_find(ctx->rules, later[i], &k))
+      ctx->later_scanned = 1;
+  }
+  ctx->complete = complete;
+  ctx->complete_arg = arg;
+}
+
+void soc_match_ctx_pending(soc_match_ctx *ctx) {
+  if (ctx && ctx->complete) ctx->pending_next = 1;
+}
+
+/* Finishes the pending event now. The fields read so far are ready ones,
+ * which complete leaves as they are; cached pointers are dropped all the
+ * same. */
+static void complete_now(soc_match_ctx *ctx) {
+  soc_event *ev = ctx->pending_ev;
+  ctx->pending_ev = NULL;
+  ctx->complete(ev, ctx->complete_arg);
+  ctx->fgen++;
+}
+
+/* Completes a pending event unless field f is ready in it. */
+static void need(soc_match_ctx *ctx, const fref *f) {
+  int ready = 0;
+  if (!ctx || !ctx->pending_ev) return;
+  switch (f->kind) {
+    case FREF_STR:
+    case FREF_INT:
+      ready = ctx->ready[f->ecs];
+      break;
+    case FREF_FACILITY:
+      ready = ctx->ready[SOC_ECS_LOG_SYSLOG_FACILITY_CODE];
+      break;
+    case FREF_SEVERITY:
+      ready = ctx->ready[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE];
+      break;
+    case FREF_EVENT_ID:
+    case FREF_EXTRA:
+      break;
+  }
+  if (!ready) complete_now(ctx);
+}
+
+static void need_ecs(soc_match_ctx *ctx, soc_ecs_field f) {
+  if (ctx->pending_ev && !ctx->ready[f]) complete_now(ctx);
+}
+
 void soc_match_ctx_stats(const soc_match_ctx *ctx, soc_match_stats *out) {
   if (!out) return;
   if (ctx)
@@ -1360,6 +1425,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
                             size_t *len) {
   const char *s = NULL;
   int64_t v;
+  need(ctx, f);
   switch (f->kind) {
     case FREF_STR:
       if (ctx && ctx->fc[f->ecs].gen == ctx->fgen) {
@@ -1687,6 +1753,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   ctx->arena_len = 0;
   for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
   if (r->nprograms) {
+    need_ecs(ctx, SOC_ECS_PROCESS_NAME);
     const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
     size_t i = 0;
     if (!prog) return 0;
@@ -1695,6 +1762,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   }
   if (r->facilities) {
     int64_t code;
+    need_ecs(ctx, SOC_ECS_LOG_SYSLOG_FACILITY_CODE);
     if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, &code) || code < 0 || code > 23 ||
         !(r->facilities & (1u << code)))
       return 0;
@@ -1844,6 +1912,7 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
   /* extras: from the event's side */
   const char *name, *xv;
   soc_event_key key;
+  if (ctx->later_scanned && ctx->pending_ev) complete_now(ctx);
   for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
     const ac_ref *ref = ac_extra_find(rs, name, &key);
     if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
@@ -1861,11 +1930,13 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
 int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, soc_rule_hit_cb cb,
                     void *arg) {
   size_t norder = 0, k = 0, next = 0;
-  int brute, hits = 0;
+  int brute, hits = 0, pending = ctx && ctx->pending_next;
+  if (ctx) ctx->pending_next = 0;
   if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;
   ctx->st.events++;
   ctx->fgen++;
   ctx->vgen++;
+  ctx->pending_ev = pending ? ev : NULL;
   brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
   ctx->pf = 0;
   if (!brute) {
@@ -1884,6 +1955,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     const soc_rule *r = rules->rules[i];
     ctx->st.candidates++;
     if (!rule_eval(ctx, ev, r)) continue;
+    if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
       if (ctx->staged[c].set)
         (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
@@ -1903,5 +1975,6 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
       if (rc < 0) return rc;
     }
   }
+  ctx->pending_ev = NULL;
   return hits;
 }
