@@ -463,7 +463,7 @@ static void lazy_normalize_same(void **state) {
         size_t before = env.finished;
         if (soc_normalize_lazy(nb, &e, eb)) soc_match_ctx_pending(cb);
         assert_true(soc_rules_match(rs, cb, eb, note_hit, &sb) >= 0);
-        if (sa.len != sb.len || memcmp(sa.text, sb.text, sa.len))
+        if (sa.len != sb.len || (sa.len && memcmp(sa.text, sb.text, sa.len)))
           fail_msg("lazy normalization differs on '%s' (round %d)", line, round);
         /* the event as a whole, finished now if matching did not */
         if (env.finished == before) {
