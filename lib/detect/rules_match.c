@@ -1558,9 +1558,14 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
   const capmap *c = &r->caps[cap];
   if (c->validate) {
     /* an IP or integer field: ask the event whether it takes the value, so
-     * `where` never sees a value the event would then refuse */
-    soc_event_reset(ctx->probe);
-    if (set_target(ctx->probe, &c->target, v, len) != 0) return 0;
+     * `where` never sees a value the event would then refuse (a string
+     * field without writing it: one an event with room always takes) */
+    if (c->target.kind == FREF_STR) {
+      if (!soc_event_str_takes((soc_ecs_field)c->target.ecs, v, len)) return 0;
+    } else {
+      soc_event_reset(ctx->probe);
+      if (set_target(ctx->probe, &c->target, v, len) != 0) return 0;
+    }
   }
   if (ctx->arena_len + len > ctx->arena_cap) {
     size_t nc = ctx->arena_cap;
