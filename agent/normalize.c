@@ -85,9 +85,39 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
   return st;
 }
 
-void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
-                        soc_event *ev) {
+/* The fields every line gets after its format's own: ids, the stream's
+ * fields, tags. */
+static void finish(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
+                   soc_event *ev) {
   char id[SOC_EVENT_ID_LEN + 1];
+  /* no ids: an over-long source, refused as soc_event_make_id would */
+  if (!n->skip_ids && n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0)
+    soc_event_set_id(ev, id);
+  if (st->is_file) {
+    soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
+    if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME) && n->hostlen)
+      soc_event_set_str(ev, SOC_ECS_HOST_NAME, n->hostname, n->hostlen);
+  } else if (e->line.peer) {
+    soc_event_set_str(ev, SOC_ECS_LOG_SOURCE_ADDRESS, e->line.peer, strlen(e->line.peer));
+  }
+  if (e->line.flags & SOC_JLINE_TRUNCATED) soc_event_add_tag(ev, "line_truncated", 14);
+  if (e->line.flags & SOC_JLINE_PARTIAL) soc_event_add_tag(ev, "line_partial", 12);
+  if (e->line.flags & SOC_JLINE_BAD_ENCODING) soc_event_add_tag(ev, "encoding_errors", 15);
+}
+
+/* What soc_normalize_into does after the syslog parse of a line in the
+ * default format: the access-log fields, the ids and the stream's fields. */
+static void finish_syslog(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
+                          soc_event *ev) {
+  /* nginx's access_log syslog: and Apache piped to logger */
+  (void)soc_event_access_from_syslog(ev);
+  finish(n, st, e, ev);
+}
+
+/* Fills ev from e; with lazy, a line in the default format only up to its
+ * syslog parse, and then returns 1: finish_syslog is left to do. */
+static int fill(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e, soc_event *ev,
+                int lazy) {
   if (e->line.flags & SOC_JLINE_EVENT) {
     if (soc_event_from_json(ev, e->line.data, e->line.len) < 0) {
       /* Never expected (we wrote it); kept visible rather than lost. */
@@ -117,27 +147,51 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
   } else {
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
     soc_syslog_parse(e->line.data, e->line.len, &o, ev);
-    /* nginx's access_log syslog: and Apache piped to logger */
-    (void)soc_event_access_from_syslog(ev);
+    if (lazy) return 1;
+    finish_syslog(n, st, e, ev);
+    return 0;
   }
-  /* no ids: an over-long source, refused as soc_event_make_id would */
-  if (!n->skip_ids && n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0)
-    soc_event_set_id(ev, id);
-  if (st->is_file) {
-    soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
-    if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME) && n->hostlen)
-      soc_event_set_str(ev, SOC_ECS_HOST_NAME, n->hostname, n->hostlen);
-  } else if (e->line.peer) {
-    soc_event_set_str(ev, SOC_ECS_LOG_SOURCE_ADDRESS, e->line.peer, strlen(e->line.peer));
-  }
-  if (e->line.flags & SOC_JLINE_TRUNCATED) soc_event_add_tag(ev, "line_truncated", 14);
-  if (e->line.flags & SOC_JLINE_PARTIAL) soc_event_add_tag(ev, "line_partial", 12);
-  if (e->line.flags & SOC_JLINE_BAD_ENCODING) soc_event_add_tag(ev, "encoding_errors", 15);
+  finish(n, st, e, ev);
+  return 0;
 }
 
-void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
+                        soc_event *ev) {
+  (void)fill(n, st, e, ev, 0);
+}
+
+static const soc_norm_stream *begin(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
   const soc_norm_stream *st = soc_normalizer_stream(n, e);
   soc_event_reset(ev);
   if (st->path) soc_event_set_str(ev, SOC_ECS_LOG_FILE_PATH, st->path, strlen(st->path));
-  soc_normalize_into(n, st, e, ev);
+  return st;
+}
+
+void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+  soc_normalize_into(n, begin(n, e, ev), e, ev);
+}
+
+/* What begin and a syslog parse set, and finish_syslog never does. */
+const soc_ecs_field soc_normalize_lazy_ready[] = {
+    SOC_ECS_LOG_FILE_PATH,
+    SOC_ECS_MESSAGE,
+    SOC_ECS_PROCESS_NAME,
+    SOC_ECS_PROCESS_PID,
+    SOC_ECS_LOG_SYSLOG_FACILITY_CODE,
+    SOC_ECS_LOG_SYSLOG_SEVERITY_CODE,
+    SOC_ECS_LOG_SYSLOG_HOSTNAME,
+    SOC_ECS_LOG_SYSLOG_APPNAME,
+    SOC_ECS_LOG_SYSLOG_PROCID,
+    SOC_ECS_LOG_SYSLOG_MSGID,
+    SOC_ECS_LOG_SYSLOG_VERSION,
+};
+const size_t soc_normalize_lazy_nready =
+    sizeof soc_normalize_lazy_ready / sizeof soc_normalize_lazy_ready[0];
+
+int soc_normalize_lazy(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+  return fill(n, begin(n, e, ev), e, ev, 1);
+}
+
+void soc_normalize_rest(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+  finish_syslog(n, soc_normalizer_stream(n, e), e, ev);
 }

@@ -68,4 +68,14 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
 /* Resets ev and fills it from e. */
 void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev);
 
+/* soc_normalize, stopped after the syslog parse of a line in the default
+ * format (returns 1; else 0 and ev is whole): soc_normalize_rest(n, e, ev)
+ * then makes ev what soc_normalize would have, setting none of the fields
+ * soc_normalize_lazy_ready lists, which ev holds already. For the detector,
+ * which finishes only the lines a rule needs (soc_match_ctx_defer). */
+int soc_normalize_lazy(soc_normalizer *n, const soc_jentry *e, soc_event *ev);
+void soc_normalize_rest(soc_normalizer *n, const soc_jentry *e, soc_event *ev);
+extern const soc_ecs_field soc_normalize_lazy_ready[];
+extern const size_t soc_normalize_lazy_nready;
+
 #endif

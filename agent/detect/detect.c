@@ -43,6 +43,7 @@
 
 #include "loop.h"
 #include "normalize.h"
+#include "soc/access_log.h"
 #include "soc/assets.h"
 #include "soc/correlate.h"
 #include "soc/hash.h"
@@ -535,12 +536,27 @@ static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   return rc;
 }
 
+/* The rest of the line's normalization, which matching asks for only when
+ * a rule reads a field it sets or hits (soc_match_ctx_defer). */
+static void finish_line(soc_event *ev, void *arg) {
+  soc_detect *d = arg;
+  soc_normalize_rest(d->norm, d->cur, ev);
+}
+
+/* A matching context whose events are normalized lazily. */
+static soc_match_ctx *match_ctx(soc_detect *d, const soc_rules *rules) {
+  soc_match_ctx *m = soc_match_ctx_new(rules);
+  soc_match_ctx_defer(m, soc_normalize_lazy_ready, soc_normalize_lazy_nready, soc_access_extras,
+                      SOC_ACCESS_EXTRAS, finish_line, d);
+  return m;
+}
+
 static int on_line(void *arg, const soc_jentry *e) {
   soc_detect *d = arg;
   d->cur = e;
   d->lines++;
   if (e->line.ts_ns > d->newest_ns) d->newest_ns = e->line.ts_ns;
-  soc_normalize(d->norm, e, d->ev);
+  if (soc_normalize_lazy(d->norm, e, d->ev)) soc_match_ctx_pending(d->mctx);
   int rc = soc_rules_match(d->rules, d->mctx, d->ev, on_hit, d);
   /* windows that must stay low are decided once event time passes them */
   if (!d->error && rc >= 0 && soc_correlator_close(d->corr, d->newest_ns)) rc = queued(d, NULL);
@@ -746,7 +762,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   soc_diag_free(diag);
   if (result < 0) goto out;
   result = -ENOMEM;
-  d->mctx = soc_match_ctx_new(d->rules);
+  d->mctx = match_ctx(d, d->rules);
   d->norm = soc_normalizer_new(cfg, d->store);
   d->ev = soc_event_new();
   d->closed = soc_event_new();
@@ -790,7 +806,7 @@ static void reload(soc_detect *d) {
   why = "the asset inventory has errors (above)";
   if (soc_config_load_assets(cfg, &assets, diag) < 0) goto out;
   why = "out of memory, or the store failed";
-  if (!(mctx = soc_match_ctx_new(rules)) || stored_correlator(d, rules, &corr) < 0) goto out;
+  if (!(mctx = match_ctx(d, rules)) || stored_correlator(d, rules, &corr) < 0) goto out;
   size_t before = soc_rules_count(d->rules), now = soc_rules_count(rules);
   soc_match_ctx_free(d->mctx);
   soc_correlator_free(d->corr);

@@ -33,6 +33,10 @@
 #include "soc/event.h"
 #include "soc/syslog.h"
 
+/* The names of the extras an access-log line may set. */
+#define SOC_ACCESS_EXTRAS 11
+extern const char *const soc_access_extras[SOC_ACCESS_EXTRAS];
+
 /* Adds the fields of the access-log line line[0..len) to ev (not the
  * message); with set_time, the line's own time too. Returns 0, -EINVAL when
  * the line is no access-log line (ev is then untouched), -ENOMEM. */

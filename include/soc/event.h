@@ -167,6 +167,10 @@ const char *soc_event_get_id(const soc_event *ev);
  * the event's byte budget is used up (the field is then left unset and the
  * event flagged SOC_EVENT_DROPPED), -ENOMEM. */
 int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t len);
+/* 1 when soc_event_set_str takes value[0..len) into f on an event with room
+ * for it and memory to spare (any text for a string field, an address for
+ * an IP field), else 0: the check without the copy. */
+int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len);
 /* Sets the integer field f. Returns 0, or -EINVAL when f is not an integer
  * field or value is outside its range. */
 int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value);

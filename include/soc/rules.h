@@ -261,6 +261,26 @@ void soc_match_ctx_free(soc_match_ctx *ctx);
 #define SOC_MATCH_NO_PREFILTER 1u
 void soc_match_ctx_set_flags(soc_match_ctx *ctx, unsigned flags);
 
+/* Events whose filling is finished only when needed (the detector's: most
+ * lines match no rule, and their access-log fields, ids... are never read).
+ * After soc_match_ctx_defer(ctx, ready, n, later, nlater, complete, arg),
+ * an event passed to soc_rules_match right after soc_match_ctx_pending(ctx)
+ * holds already the string and integer fields ready[0..n) of what it will
+ * hold; complete(ev, arg) sets the rest, of the extras only those named in
+ * later[0..nlater). Matching calls it once, before it reads any other field
+ * (an extra, event.id, ...), before the automata scan extras when one of
+ * them scans an extra named in later, and before the first hit's captures
+ * are written; or never. A rule thus reads, and a hit sees, the event
+ * complete would have made before matching, as long as complete changes
+ * none of the ready fields and none of the extras the event holds. After
+ * soc_rules_match the event may still lack the rest. The lists are read
+ * during the call; arg is borrowed. */
+typedef void (*soc_match_complete_cb)(soc_event *ev, void *arg);
+void soc_match_ctx_defer(soc_match_ctx *ctx, const soc_ecs_field *ready, size_t n,
+                         const char *const *later, size_t nlater, soc_match_complete_cb complete,
+                         void *arg);
+void soc_match_ctx_pending(soc_match_ctx *ctx);
+
 typedef struct soc_match_stats {
   uint64_t events;
   uint64_t candidates; /* rules evaluated */

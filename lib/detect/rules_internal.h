@@ -197,16 +197,18 @@ struct soc_rule {
 /* One Aho-Corasick automaton over the literals of one subject field, as a
  * DFA: bytes are first mapped to classes (ASCII letters folded, bytes that
  * occur in no literal share class 0), so a row is ncls entries. An entry is
- * the next state's row offset, with the top bit set when that state ends a
- * literal (its own or one of its suffixes'). */
-#define AC_OUT 0x80000000u
-
+ * the next state's row offset. The states that end a literal (their own or
+ * one of their suffixes') are numbered last, from out_from on, so the scan
+ * tells an output by one comparison, with no mask on its chain of loads. */
 typedef struct ac_auto {
   fref field;
   uint8_t cls[256];
   uint32_t ncls;
   uint32_t nstates;
+  uint32_t out_from;   /* row offset of the first state that ends a literal */
+  uint64_t row_magic;  /* row offset -> state by a multiply (rules_match.c row_state) */
   uint32_t *delta;     /* nstates * ncls */
+  uint8_t *depth;      /* per state: bytes of its literals' prefix (at most RULES_LIT_MAX) */
   uint32_t *out_start; /* per state: range in out_rules of its own literal's rules */
   uint32_t *out_count;
   uint32_t *dict;      /* per state: next state on the failure chain with output, or 0 */
@@ -251,6 +253,11 @@ void soc_rules_fref_release(fref *f);
  * literals (soc_rules_pattern_literals below). Returns 0, -ENOMEM or -E2BIG. */
 int soc_rules_build_automata(soc_rules *rules);
 void soc_rules_free_automata(soc_rules *rules);
+/* What the prefilter's pass of automaton rules->ac[ac] over text p marks:
+ * the rule indexes and pids, ascending, into ids (room for rules->n +
+ * rules->npid); returns their number. ctx is of rules. For the tests,
+ * which hold it to a plain walk of the automaton from every byte. */
+size_t soc_rules_scan_ids(soc_match_ctx *ctx, size_t ac, const uint8_t *p, size_t n, uint32_t *ids);
 
 /* The literals at least one of which every subject that pattern p matches
  * contains, ASCII-folded, each at most RULES_LIT_MAX bytes; n == 0 when

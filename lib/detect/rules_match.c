@@ -77,6 +77,9 @@ static const char *const severity_names[8] = {
 #define JIT_STACK_MIN (32u * 1024u)
 #define JIT_STACK_MAX (1024u * 1024u)
 #define NUMBUF 32
+/* Texts shorter than this are scanned in one pass: the split's setup and
+ * the first half's run past the cut would cost more than they hide. */
+#define SCAN_SPLIT_MIN 16
 
 static uint8_t fold(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
 
@@ -697,8 +700,48 @@ static void ac_release(ac_auto *a) {
   free(a->out_start);
   free(a->out_count);
   free(a->dict);
+  free(a->depth);
   free(a->out_rules);
   memset(a, 0, sizeof *a);
+}
+
+/* Moves state s to number to[s] in every table of a, and makes each
+ * entry of *g the row offset of its state. */
+static int ac_renumber(ac_auto *a, uint32_t **g, const uint32_t *to, uint32_t nst, uint32_t ncls) {
+  int result = -ENOMEM;
+  uint32_t *ng = malloc((size_t)nst * ncls * sizeof *ng);
+  uint32_t *start = malloc(nst * sizeof *start), *count = malloc(nst * sizeof *count);
+  uint32_t *dict = malloc(nst * sizeof *dict);
+  uint8_t *depth = malloc(nst);
+  if (!ng || !start || !count || !dict || !depth) goto out;
+  for (uint32_t s = 0; s < nst; s++) {
+    for (uint32_t c = 0; c < ncls; c++)
+      ng[(size_t)to[s] * ncls + c] = to[(*g)[(size_t)s * ncls + c]] * ncls;
+    start[to[s]] = a->out_start[s];
+    count[to[s]] = a->out_count[s];
+    dict[to[s]] = to[a->dict[s]];
+    depth[to[s]] = a->depth[s];
+  }
+  free(*g);
+  free(a->out_start);
+  free(a->out_count);
+  free(a->dict);
+  free(a->depth);
+  *g = ng;
+  a->out_start = start;
+  a->out_count = count;
+  a->dict = dict;
+  a->depth = depth;
+  ng = start = count = dict = NULL;
+  depth = NULL;
+  result = 0;
+out:
+  free(ng);
+  free(start);
+  free(count);
+  free(dict);
+  free(depth);
+  return result;
 }
 
 /* Builds the DFA for the entries of one field, literals cut at lit_max. */
@@ -726,7 +769,8 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
   }
   g = calloc(maxst * ncls, sizeof *g);
   pairs = calloc(npairs ? npairs : 1, sizeof *pairs);
-  if (!g || !pairs) goto out;
+  a->depth = calloc(maxst, 1);
+  if (!g || !pairs || !a->depth) goto out;
   npairs = 0;
   for (size_t i = 0; i < n; i++) {
     uint32_t s = 0;
@@ -734,7 +778,10 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
     size_t len = e[i].len < lit_max ? e[i].len : lit_max;
     for (size_t j = 0; j < len; j++) {
       uint32_t *cell = &g[(size_t)s * ncls + a->cls[(uint8_t)e[i].lit[j]]];
-      if (!*cell) *cell = nst++;
+      if (!*cell) {
+        a->depth[nst] = (uint8_t)(j + 1);
+        *cell = nst++;
+      }
       s = *cell;
     }
     pairs[npairs++] = (out_pair){s, e[i].rule};
@@ -775,8 +822,20 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
       }
     }
   }
-  for (uint32_t s = 0; s < nst; s++) term[s] = a->out_count[s] || a->dict[s];
-  for (size_t i = 0; i < (size_t)nst * ncls; i++) g[i] = g[i] * ncls | (term[g[i]] ? AC_OUT : 0u);
+  /* Renumbered: the start state stays 0 (reaching it ends no literal the
+   * scan could name), the states that end one go last. */
+  uint32_t nout_states = 0, lo = 1;
+  for (uint32_t s = 1; s < nst; s++) {
+    term[s] = a->out_count[s] || a->dict[s];
+    nout_states += term[s];
+  }
+  for (uint32_t s = 1, hi = nst - nout_states; s < nst; s++) queue[s] = term[s] ? hi++ : lo++;
+  queue[0] = 0;
+  if (ac_renumber(a, &g, queue, nst, ncls)) goto out;
+  a->out_from = lo * ncls;
+  /* ceil(2^40 / ncls): for row = state * ncls < 2^24 (AC_CELLS_MAX),
+   * row * row_magic = state * 2^40 + state * (< ncls), the excess < 2^40 */
+  a->row_magic = ((1ull << 40) + ncls - 1) / ncls;
   a->delta = g;
   g = NULL;
   result = 0;
@@ -1224,6 +1283,13 @@ struct soc_match_ctx {
   const fref *folded_of;
   uint64_t folded_gen;
   soc_match_stats st;
+  /* soc_match_ctx_defer: */
+  unsigned char ready[SOC_ECS_COUNT]; /* fields a pending event holds already */
+  soc_match_complete_cb complete;
+  void *complete_arg;
+  int later_scanned;     /* an automaton scans an extra that complete sets */
+  int pending_next;      /* soc_match_ctx_pending was called for the next event */
+  soc_event *pending_ev; /* the event being matched, while complete is due */
 };
 
 void soc_match_ctx_free(soc_match_ctx *ctx) {
@@ -1280,6 +1346,64 @@ void soc_match_ctx_set_flags(soc_match_ctx *ctx, unsigned flags) {
   if (ctx) ctx->flags = flags;
 }
 
+void soc_match_ctx_defer(soc_match_ctx *ctx, const soc_ecs_field *ready, size_t n,
+                         const char *const *later, size_t nlater, soc_match_complete_cb complete,
+                         void *arg) {
+  if (!ctx) return;
+  memset(ctx->ready, 0, sizeof ctx->ready);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned)ready[i] < SOC_ECS_COUNT) ctx->ready[ready[i]] = 1;
+  ctx->later_scanned = 0;
+  for (size_t i = 0; i < nlater; i++) {
+    soc_event_key k;
+    /* a name the event refuses is never set */
+    if (!soc_event_key_of(later[i], &k) && ac_extra_find(ctx->rules, later[i], &k))
+      ctx->later_scanned = 1;
+  }
+  ctx->complete = complete;
+  ctx->complete_arg = arg;
+}
+
+void soc_match_ctx_pending(soc_match_ctx *ctx) {
+  if (ctx && ctx->complete) ctx->pending_next = 1;
+}
+
+/* Finishes the pending event now. The fields read so far are ready ones,
+ * which complete leaves as they are; cached pointers are dropped all the
+ * same. */
+static void complete_now(soc_match_ctx *ctx) {
+  soc_event *ev = ctx->pending_ev;
+  ctx->pending_ev = NULL;
+  ctx->complete(ev, ctx->complete_arg);
+  ctx->fgen++;
+}
+
+/* Completes a pending event unless field f is ready in it. */
+static void need(soc_match_ctx *ctx, const fref *f) {
+  int ready = 0;
+  if (!ctx || !ctx->pending_ev) return;
+  switch (f->kind) {
+    case FREF_STR:
+    case FREF_INT:
+      ready = ctx->ready[f->ecs];
+      break;
+    case FREF_FACILITY:
+      ready = ctx->ready[SOC_ECS_LOG_SYSLOG_FACILITY_CODE];
+      break;
+    case FREF_SEVERITY:
+      ready = ctx->ready[SOC_ECS_LOG_SYSLOG_SEVERITY_CODE];
+      break;
+    case FREF_EVENT_ID:
+    case FREF_EXTRA:
+      break;
+  }
+  if (!ready) complete_now(ctx);
+}
+
+static void need_ecs(soc_match_ctx *ctx, soc_ecs_field f) {
+  if (ctx->pending_ev && !ctx->ready[f]) complete_now(ctx);
+}
+
 void soc_match_ctx_stats(const soc_match_ctx *ctx, soc_match_stats *out) {
   if (!out) return;
   if (ctx)
@@ -1301,6 +1425,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
                             size_t *len) {
   const char *s = NULL;
   int64_t v;
+  need(ctx, f);
   switch (f->kind) {
     case FREF_STR:
       if (ctx && ctx->fc[f->ecs].gen == ctx->fgen) {
@@ -1433,9 +1558,14 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
   const capmap *c = &r->caps[cap];
   if (c->validate) {
     /* an IP or integer field: ask the event whether it takes the value, so
-     * `where` never sees a value the event would then refuse */
-    soc_event_reset(ctx->probe);
-    if (set_target(ctx->probe, &c->target, v, len) != 0) return 0;
+     * `where` never sees a value the event would then refuse (a string
+     * field without writing it: one an event with room always takes) */
+    if (c->target.kind == FREF_STR) {
+      if (!soc_event_str_takes((soc_ecs_field)c->target.ecs, v, len)) return 0;
+    } else {
+      soc_event_reset(ctx->probe);
+      if (set_target(ctx->probe, &c->target, v, len) != 0) return 0;
+    }
   }
   if (ctx->arena_len + len > ctx->arena_cap) {
     size_t nc = ctx->arena_cap;
@@ -1628,6 +1758,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   ctx->arena_len = 0;
   for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
   if (r->nprograms) {
+    need_ecs(ctx, SOC_ECS_PROCESS_NAME);
     const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
     size_t i = 0;
     if (!prog) return 0;
@@ -1636,6 +1767,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   }
   if (r->facilities) {
     int64_t code;
+    need_ecs(ctx, SOC_ECS_LOG_SYSLOG_FACILITY_CODE);
     if (soc_event_get_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, &code) || code < 0 || code > 23 ||
         !(r->facilities & (1u << code)))
       return 0;
@@ -1663,8 +1795,15 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
 
 /* ---- the automaton pass -------------------------------------------------- */
 
-static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
-  for (uint32_t q = state; q; q = a->dict[q])
+/* The state whose row starts at offset row: a multiply for a division, on
+ * the scan's way (row < 2^24, exact: build's row_magic). */
+static uint32_t row_state(const ac_auto *a, uint32_t row) {
+  return (uint32_t)(((uint64_t)row * a->row_magic) >> 40);
+}
+
+/* Marks the literals that end in the state whose row starts at row. */
+static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t row) {
+  for (uint32_t q = row_state(a, row); q; q = a->dict[q])
     for (uint32_t i = 0; i < a->out_count[q]; i++) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
@@ -1673,15 +1812,74 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t state) {
     }
 }
 
+/* Runs the part of a scan that ends at `end` on over the text after it
+ * from its state s, for as long as s is a literal's prefix begun before
+ * end (deeper than the bytes read past end): a literal that starts in the
+ * part and ends after it must be one. */
+static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t end, size_t n,
+                      uint32_t s) {
+  for (size_t i = end; i < n && a->depth[row_state(a, s)] > i - end; i++) {
+    s = a->delta[s + a->cls[p[i]]];
+    if (s >= a->out_from) mark(ctx, a, s);
+  }
+}
+
+/* Each byte's step waits for the load of the step before, so a text is cut
+ * in four parts scanned side by side, each from the start state: a part
+ * sees every literal that starts in it, running past its end for those
+ * that end after it (scan_past). A literal seen twice is marked once. */
 static void scan(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t n) {
   const uint32_t *d = a->delta;
   const uint8_t *cls = a->cls;
+  const uint32_t out = a->out_from;
   uint32_t s = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t next = d[s + cls[p[i]]];
-    s = next & ~AC_OUT;
-    if (next & AC_OUT) mark(ctx, a, s / a->ncls);
+  size_t i = 0;
+  if (n >= SCAN_SPLIT_MIN) {
+    size_t q = n / 4;
+    const uint8_t *p1 = p + q, *p2 = p + 2 * q, *p3 = p + 3 * q;
+    uint32_t s1 = 0, s2 = 0, s3 = 0;
+    for (; i < q; i++) {
+      s = d[s + cls[p[i]]];
+      s1 = d[s1 + cls[p1[i]]];
+      s2 = d[s2 + cls[p2[i]]];
+      s3 = d[s3 + cls[p3[i]]];
+      if (s >= out) mark(ctx, a, s);
+      if (s1 >= out) mark(ctx, a, s1);
+      if (s2 >= out) mark(ctx, a, s2);
+      if (s3 >= out) mark(ctx, a, s3);
+    }
+    scan_past(ctx, a, p, q, n, s);
+    scan_past(ctx, a, p, 2 * q, n, s1);
+    scan_past(ctx, a, p, 3 * q, n, s2);
+    s = s3;
+    i = 4 * q;
   }
+  for (; i < n; i++) {
+    s = d[s + cls[p[i]]];
+    if (s >= out) mark(ctx, a, s);
+  }
+}
+
+/* A new generation of marks: none set, no candidates. */
+static void next_gen(soc_match_ctx *ctx) {
+  const soc_rules *rs = ctx->rules;
+  if (++ctx->gen == 0) {
+    memset(ctx->mark, 0, ((rs->n ? rs->n : 1) + rs->npid) * sizeof *ctx->mark);
+    ctx->gen = 1;
+  }
+  ctx->ncand = 0;
+}
+
+size_t soc_rules_scan_ids(soc_match_ctx *ctx, size_t ac, const uint8_t *p, size_t n,
+                          uint32_t *ids) {
+  const soc_rules *rs = ctx->rules;
+  size_t k = 0;
+  next_gen(ctx);
+  scan(ctx, &rs->ac[ac], p, n);
+  for (uint32_t i = 0; i < rs->n + rs->npid; i++)
+    if (ctx->mark[i] == ctx->gen) ids[k++] = i;
+  ctx->ncand = 0;
+  return k;
 }
 
 static int cmp_u32(const void *a, const void *b) {
@@ -1708,11 +1906,7 @@ static void sort_candidates(uint32_t *v, size_t n) {
 /* Candidates and unanchored rules, merged in rule order. */
 static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_event *ev) {
   size_t i = 0, j = 0, k = 0;
-  if (++ctx->gen == 0) {
-    memset(ctx->mark, 0, ((rs->n ? rs->n : 1) + rs->npid) * sizeof *ctx->mark);
-    ctx->gen = 1;
-  }
-  ctx->ncand = 0;
+  next_gen(ctx);
   for (size_t p = 0; p < rs->nac_plain; p++) {
     char buf[NUMBUF];
     size_t len = 0;
@@ -1723,6 +1917,7 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
   /* extras: from the event's side */
   const char *name, *xv;
   soc_event_key key;
+  if (ctx->later_scanned && ctx->pending_ev) complete_now(ctx);
   for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
     const ac_ref *ref = ac_extra_find(rs, name, &key);
     if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
@@ -1740,11 +1935,13 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
 int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, soc_rule_hit_cb cb,
                     void *arg) {
   size_t norder = 0, k = 0, next = 0;
-  int brute, hits = 0;
+  int brute, hits = 0, pending = ctx && ctx->pending_next;
+  if (ctx) ctx->pending_next = 0;
   if (!rules || !ctx || ctx->rules != rules || !ev) return -EINVAL;
   ctx->st.events++;
   ctx->fgen++;
   ctx->vgen++;
+  ctx->pending_ev = pending ? ev : NULL;
   brute = (ctx->flags & SOC_MATCH_NO_PREFILTER) != 0;
   ctx->pf = 0;
   if (!brute) {
@@ -1763,6 +1960,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     const soc_rule *r = rules->rules[i];
     ctx->st.candidates++;
     if (!rule_eval(ctx, ev, r)) continue;
+    if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
       if (ctx->staged[c].set)
         (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
@@ -1782,5 +1980,6 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
       if (rc < 0) return rc;
     }
   }
+  ctx->pending_ev = NULL;
   return hits;
 }

@@ -148,7 +148,8 @@ enum {
   K_USER_AGENT,
   K_COUNT
 };
-static const char *const key_names[K_COUNT] = {
+_Static_assert(K_COUNT == SOC_ACCESS_EXTRAS, "soc_access_extras' length");
+const char *const soc_access_extras[SOC_ACCESS_EXTRAS] = {
     [K_SOURCE_DOMAIN] = "source.domain",
     [K_HTTP_VERSION] = "http.version",
     [K_METHOD] = "http.request.method",
@@ -168,15 +169,16 @@ static void keys_build(void) {
   /* The names are the table's constants: one refused is a mistake in it,
    * caught by the first line any test parses. */
   for (int i = 0; i < K_COUNT; i++)
-    if (soc_event_key_of(key_names[i], &keys[i])) abort();
+    if (soc_event_key_of(soc_access_extras[i], &keys[i])) abort();
 }
 
 static int put(soc_event *ev, int k, const char *v, size_t n) {
-  return soc_event_set_keyed(ev, key_names[k], &keys[k], v, n) == -ENOMEM ? -ENOMEM : 0;
+  return soc_event_set_keyed(ev, soc_access_extras[k], &keys[k], v, n) == -ENOMEM ? -ENOMEM : 0;
 }
 
 static int put_num(soc_event *ev, int k, span s) {
-  return soc_event_set_json_keyed(ev, key_names[k], &keys[k], s.p, s.n) == -ENOMEM ? -ENOMEM : 0;
+  return soc_event_set_json_keyed(ev, soc_access_extras[k], &keys[k], s.p, s.n) == -ENOMEM ? -ENOMEM
+                                                                                           : 0;
 }
 
 /* "METHOD TARGET HTTP/x.y" (or HTTP/0.9's "METHOD TARGET") in r[0..n).

@@ -817,10 +817,18 @@ static int is_ip(const char *v, size_t len) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+static int str_takes(soc_ecs_field f, const char *value, size_t len) {
+  if (!field_ok(f) || fields[f].type == T_INT || (!value && len)) return 0;
+  return fields[f].type != T_IP || is_ip(value, len);
+}
+
+int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len) {
+  return str_takes(f, value, len);
+}
+
 int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
   int rc;
-  if (!ev || !field_ok(f) || fields[f].type == T_INT) return -EINVAL;
-  if (fields[f].type == T_IP && !is_ip(value, len)) return -EINVAL;
+  if (!ev || !str_takes(f, value, len)) return -EINVAL;
   rc = text_set(ev, &ev->str[f], (ev->set & BIT(f)) != 0, value, len);
   if (rc) return rc;
   ev->set |= BIT(f);

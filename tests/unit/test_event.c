@@ -1196,7 +1196,18 @@ static void ip_fields_as_inet_pton(void **state) {
     int want = inet_pton(AF_INET, v, addr) == 1 || inet_pton(AF_INET6, v, addr) == 1;
     soc_event_reset(ev);
     assert_int_equal(soc_event_set_str(ev, SOC_ECS_SOURCE_IP, v, len) == 0, want);
+    assert_int_equal(soc_event_str_takes(SOC_ECS_SOURCE_IP, v, len), want);
   }
+  /* every field: the check says what the write does */
+  static const char *const values[] = {"", "1.2.3.4", "::1", "x", "256.1.1.1", "é", NULL};
+  for (int f = -1; f <= SOC_ECS_COUNT; f++)
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+      for (size_t len = 0; len < 3; len++) {
+        size_t n = values[i] ? strlen(values[i]) : len;
+        soc_event_reset(ev);
+        assert_int_equal(soc_event_str_takes((soc_ecs_field)f, values[i], n),
+                         soc_event_set_str(ev, (soc_ecs_field)f, values[i], n) == 0);
+      }
 }
 
 int main(void) {

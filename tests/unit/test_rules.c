@@ -834,6 +834,156 @@ static void test_prefilter_random(void **state) {
   for (uint64_t seed = 1; seed <= 40; seed++) random_round(seed);
 }
 
+/* ---- the automaton pass against a plain walk ------------------------------ */
+
+/* Ids marked by walking the automaton from the start state at every byte
+ * for as long as the walk stays on the literals' trie (a state reached in
+ * as many bytes as its depth), each state's own literals only: no failure
+ * links, no output numbering, no split. depth is the states' BFS depth. */
+static size_t plain_ids(const ac_auto *a, const uint32_t *depth, const uint8_t *p, size_t n,
+                        uint8_t *seen, size_t nids, uint32_t *ids) {
+  size_t k = 0;
+  memset(seen, 0, nids);
+  for (size_t b = 0; b < n; b++) {
+    uint32_t s = 0;
+    for (size_t e = b; e < n; e++) {
+      s = a->delta[(size_t)s * a->ncls + a->cls[p[e]]] / a->ncls;
+      if (depth[s] != e - b + 1) break;
+      for (uint32_t i = 0; i < a->out_count[s]; i++) seen[a->out_rules[a->out_start[s] + i]] = 1;
+    }
+  }
+  for (size_t i = 0; i < nids; i++)
+    if (seen[i]) ids[k++] = (uint32_t)i;
+  return k;
+}
+
+static uint32_t *state_depths(const ac_auto *a) {
+  uint32_t *depth = malloc(a->nstates * sizeof *depth), *queue = malloc(a->nstates * sizeof *queue);
+  size_t head = 0, tail = 0;
+  assert_non_null(depth);
+  assert_non_null(queue);
+  for (uint32_t s = 0; s < a->nstates; s++) depth[s] = UINT32_MAX;
+  depth[0] = 0;
+  queue[tail++] = 0;
+  while (head < tail) {
+    uint32_t s = queue[head++];
+    for (uint32_t c = 0; c < a->ncls; c++) {
+      uint32_t t = a->delta[(size_t)s * a->ncls + c] / a->ncls;
+      if (depth[t] != UINT32_MAX) continue;
+      depth[t] = depth[s] + 1;
+      queue[tail++] = t;
+    }
+  }
+  free(queue);
+  return depth;
+}
+
+typedef struct texts {
+  char **v;
+  size_t n, cap;
+} texts;
+
+static void texts_add(texts *t, const char *s, size_t len) {
+  if (t->n == t->cap) {
+    t->cap = t->cap ? 2 * t->cap : 1024;
+    t->v = realloc(t->v, t->cap * sizeof *t->v);
+    assert_non_null(t->v);
+  }
+  t->v[t->n] = strndup(s, len);
+  assert_non_null(t->v[t->n]);
+  t->n++;
+}
+
+static void texts_file(texts *t, const char *path) {
+  FILE *f = fopen(path, "r");
+  char line[8192];
+  assert_non_null(f);
+  while (fgets(line, sizeof line, f)) texts_add(t, line, strcspn(line, "\n"));
+  fclose(f);
+}
+
+/* Every automaton of the set, over every text and over texts made of
+ * pieces of them (lengths around the split's threshold, literals across
+ * the cut): the scan marks what the plain walk marks. */
+static void scan_against_plain(soc_rules *rs, const texts *t) {
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  size_t nids = rs->n + rs->npid, checked = 0;
+  uint32_t *a = malloc(nids * sizeof *a), *b = malloc(nids * sizeof *b);
+  uint8_t *seen = malloc(nids);
+  char made[1024];
+  assert_non_null(ctx);
+  assert_true(a && b && seen);
+  assert_true(rs->nac > 0);
+  srand(7);
+  for (size_t f = 0; f < rs->nac; f++) {
+    const ac_auto *au = &rs->ac[f];
+    uint32_t *depth = state_depths(au);
+    for (size_t i = 0; i < t->n + 4000; i++) {
+      const char *x = made;
+      size_t len = 0;
+      if (i < t->n) {
+        x = t->v[i];
+        len = strlen(x);
+      } else {
+        size_t want = (size_t)rand() % (4 * RULES_LIT_MAX + 8);
+        while (len < want) {
+          const char *s = t->v[(size_t)rand() % t->n];
+          size_t sl = strlen(s), from = sl ? (size_t)rand() % sl : 0;
+          size_t take = 1 + (size_t)rand() % (RULES_LIT_MAX + 1);
+          if (take > sl - from) take = sl - from;
+          if (take > want - len) take = want - len;
+          memcpy(made + len, s + from, take);
+          len += take;
+          if (!take) break;
+        }
+      }
+      size_t na = soc_rules_scan_ids(ctx, f, (const uint8_t *)x, len, a);
+      size_t nb = plain_ids(au, depth, (const uint8_t *)x, len, seen, nids, b);
+      if (na != nb || memcmp(a, b, na * sizeof *a))
+        fail_msg("automaton %zu (%s) marks %zu ids, the plain walk %zu, on '%.*s'", f,
+                 au->field.name, na, nb, (int)len, x);
+      checked += nb > 0;
+    }
+    free(depth);
+  }
+  assert_true(checked > 0);
+  free(a);
+  free(b);
+  free(seen);
+  soc_match_ctx_free(ctx);
+}
+
+static void test_scan_plain(void **state) {
+  (void)state;
+  char *log_glob[] = {SOC_SOURCE_DIR "/rules/log/*.yaml"};
+  char *sigma_dir[] = {SOC_SOURCE_DIR "/rules/sigma"};
+  char *corp[] = {SOC_TEST_DATA "/logs/*.log", SOC_TEST_DATA "/rules/*.log"};
+  char **files = NULL, **sigma = NULL, **lines = NULL;
+  size_t nfiles = 0, nsigma = 0, nlines = 0;
+  texts t = {0};
+  assert_int_equal(soc_config_glob(log_glob, 1, &files, &nfiles), 0);
+  assert_int_equal(soc_config_glob_sigma(sigma_dir, 1, &sigma, &nsigma), 0);
+  assert_int_equal(soc_config_glob(corp, 2, &lines, &nlines), 0);
+  assert_true(nfiles > 0 && nsigma > 0 && nlines > 0);
+  for (size_t i = 0; i < nlines; i++) texts_file(&t, lines[i]);
+  for (int with_sigma = 0; with_sigma < 2; with_sigma++) {
+    soc_rules *rs = NULL;
+    soc_diag *d = soc_diag_new();
+    assert_int_equal(
+        soc_rules_load_with_sigma((const char *const *)files, nfiles, (const char *const *)sigma,
+                                  with_sigma ? nsigma : 0, &rs, NULL, d),
+        0);
+    scan_against_plain(rs, &t);
+    soc_rules_free(rs);
+    soc_diag_free(d);
+  }
+  for (size_t i = 0; i < t.n; i++) free(t.v[i]);
+  free(t.v);
+  soc_config_glob_free(files, nfiles);
+  soc_config_glob_free(sigma, nsigma);
+  soc_config_glob_free(lines, nlines);
+}
+
 /* A capture that rewrites the scanned field: later rules see the new value
  * exactly as if every rule were evaluated. */
 static void test_rewrite_scanned_field(void **state) {
@@ -1021,23 +1171,15 @@ static void test_check_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pattern_kinds),
-      cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),
-      cmocka_unit_test(test_where),
-      cmocka_unit_test(test_filters_and_blocks),
-      cmocka_unit_test(test_broken_files),
-      cmocka_unit_test(test_cross_file),
-      cmocka_unit_test(test_accessors),
-      cmocka_unit_test(test_literals),
-      cmocka_unit_test(test_prefilter_random),
-      cmocka_unit_test(test_rewrite_scanned_field),
-      cmocka_unit_test(test_same_regex),
-      cmocka_unit_test(test_names_field),
-      cmocka_unit_test(test_unanchored_warning),
-      cmocka_unit_test(test_regex_limit),
-      cmocka_unit_test(test_ctx_mismatch),
-      cmocka_unit_test(test_check_config),
+      cmocka_unit_test(test_pattern_kinds),      cmocka_unit_test(test_text_taken_as_written),
+      cmocka_unit_test(test_captures),           cmocka_unit_test(test_where),
+      cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
+      cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
+      cmocka_unit_test(test_scan_plain),         cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_names_field),
+      cmocka_unit_test(test_unanchored_warning), cmocka_unit_test(test_regex_limit),
+      cmocka_unit_test(test_ctx_mismatch),       cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
