@@ -884,6 +884,7 @@ void soc_rules_free_automata(soc_rules *rules) {
  * these (UTF-8). */
 #define LONG_S "\xc5\xbf"
 #define KELVIN "\xe2\x84\xaa"
+#define SECOND_WEIGHT_MIN 6 /* lit_weight of a second set's lightest literal */
 #define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
 
 /* Enters lit, and for a regex (caseless or with an inline (?i)) its
@@ -1027,7 +1028,9 @@ typedef struct pid_env {
  * A regex that requires a second set of literals besides its best (a
  * sequence of literals apart: SOC-FW-001's "proto=tcp spt=" is on every
  * firewall line, its "syn urgp=" on the SYN ones only) gets a second pid
- * for it, and runs only when both were found. */
+ * for it, and runs only when both were found. Not a short one: a space, a
+ * quote, "/" or " [" is in nearly every line and would cost the automaton
+ * a mark at nearly every byte (" " and '"' alone doubled the scan). */
 static int pid_assign(pattern *p, void *arg) {
   pid_env *x = arg;
   litset s, second = {.n = 0};
@@ -1045,7 +1048,7 @@ static int pid_assign(pattern *p, void *arg) {
   p->pid = (uint32_t)++x->rs->npid;
   rc = add_set(p, &s, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
                x->cap);
-  if (rc || !second.n) return rc;
+  if (rc || !second.n || set_minweight(&second) < SECOND_WEIGHT_MIN) return rc;
   p->pid2 = (uint32_t)++x->rs->npid;
   return add_set(p, &second, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e,
                  x->n, x->cap);
