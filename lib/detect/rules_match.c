@@ -884,8 +884,8 @@ void soc_rules_free_automata(soc_rules *rules) {
  * these (UTF-8). */
 #define LONG_S "\xc5\xbf"
 #define KELVIN "\xe2\x84\xaa"
-#define SECOND_WEIGHT_MIN 6 /* lit_weight of a second set's lightest literal */
-#define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
+#define SECOND_WEIGHT_MIN 10 /* lit_weight of a second set's lightest literal */
+#define FOLD_VARIANTS_MAX 3  /* s or k expanded per literal: 8 variants */
 
 /* Enters lit, and for a regex (caseless or with an inline (?i)) its
  * variants with U+017F for 's' and U+212A for 'k', each cut at
@@ -1013,6 +1013,7 @@ typedef struct pid_env {
   lit_entry **e;
   size_t *n, *cap;
   int contains; /* 0: regexes; 1: contains patterns */
+  int second;   /* a regex's second set of literals wanted (not Sigma's) */
 } pid_env;
 
 /* Gives regex p a pid and its literals to the automaton of its field, so
@@ -1028,9 +1029,12 @@ typedef struct pid_env {
  * A regex that requires a second set of literals besides its best (a
  * sequence of literals apart: SOC-FW-001's "proto=tcp spt=" is on every
  * firewall line, its "syn urgp=" on the SYN ones only) gets a second pid
- * for it, and runs only when both were found. Not a short one: a space, a
- * quote, "/" or " [" is in nearly every line and would cost the automaton
- * a mark at nearly every byte (" " and '"' alone doubled the scan). */
+ * for it, and runs only when both were found. Only a long one (lit_weight
+ * SECOND_WEIGHT_MIN): a second literal is a mark wherever it is, and the
+ * short ones are nearly everywhere (" " and '"' doubled the scan; at weight 6
+ * " from ", "password", "command=" cost bench/gen_lines.py's lines 2.7 % more
+ * than they saved; at 10, 1 %, for 12 % less on bench/gen_mixed.py's). Not
+ * Sigma's: with the SigmaHQ pack they saved 125 runs of 31,875 and cost more. */
 static int pid_assign(pattern *p, void *arg) {
   pid_env *x = arg;
   litset s, second = {.n = 0};
@@ -1048,7 +1052,7 @@ static int pid_assign(pattern *p, void *arg) {
   p->pid = (uint32_t)++x->rs->npid;
   rc = add_set(p, &s, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
                x->cap);
-  if (rc || !second.n || set_minweight(&second) < SECOND_WEIGHT_MIN) return rc;
+  if (rc || !x->second || !second.n || set_minweight(&second) < SECOND_WEIGHT_MIN) return rc;
   p->pid2 = (uint32_t)++x->rs->npid;
   return add_set(p, &second, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e,
                  x->n, x->cap);
@@ -1201,9 +1205,14 @@ int soc_rules_build_automata(soc_rules *rs) {
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
   {
-    pid_env x = {rs, fields, &nfields, &e, &ne, &cap, 0};
-    for (size_t i = 0; i < rs->n; i++)
-      if (!rs->rules[i]->members && rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+    pid_env x = {rs, fields, &nfields, &e, &ne, &cap, 0, 0};
+    for (size_t i = 0; i < rs->n; i++) {
+      if (rs->rules[i]->members) continue;
+      x.second = 1;
+      if (rule_own_patterns(rs->rules[i], pid_assign, &x)) goto out;
+      x.second = 0;
+      if (rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+    }
     x.contains = 1;
     for (size_t i = 0; i < rs->n; i++)
       if (!rs->rules[i]->members && rule_own_patterns(rs->rules[i], pid_assign, &x)) goto out;
