@@ -1631,8 +1631,10 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
 }
 
 /* 0 when p is a regex or contains none of whose required literals the
- * automaton found in its field: it cannot match, and is not run. */
-static int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
+ * automaton found in its field: it cannot match, and is not run. Inline:
+ * called for every `any` pattern of every candidate (750,000 times per
+ * 100,000 mixed lines), the call cost twice the test. */
+static inline int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
   const uint32_t *pm = ctx->mark + ctx->rules->n - 1; /* by pid */
   if (!p->pid || !ctx->pf || (pm[p->pid] == ctx->gen && (!p->pid2 || pm[p->pid2] == ctx->gen)))
     return 1;
