@@ -85,6 +85,9 @@ typedef struct pattern {
   /* A regex or contains whose required literals an automaton looks for: 1 + its index
    * among them (soc_rules.npid), 0 for none. rules_match.c sets it. */
   uint32_t pid;
+  /* The same for a second set of literals a regex requires (both must be
+   * found for it to run), 0 for none. */
+  uint32_t pid2;
   /* 1 + its memo slot when other patterns are the same regex on the same
    * field (soc_rules.nmemo), 0 for none. rules_match.c sets it. */
   uint32_t memo;

@@ -104,6 +104,7 @@ typedef struct seq {
   size_t runlen;
   size_t lastlen; /* bytes of the last item when it is a literal at the run's end */
   litset best;
+  litset second;  /* the next best of the required sets (lx_seq's caller may want it) */
   litset pending; /* a group's set, until we know no quantifier makes it optional */
   int have_pending;
 } seq;
@@ -138,19 +139,29 @@ static int set_better(const litset *a, const litset *b) {
   return a->n < b->n;
 }
 
+/* c is required: it becomes the best or the second best, or neither. */
+static void seq_offer(seq *s, const litset *c) {
+  if (set_better(c, &s->best)) {
+    s->second = s->best;
+    s->best = *c;
+  } else if (set_better(c, &s->second)) {
+    s->second = *c;
+  }
+}
+
 static void seq_flush(seq *s) {
   if (s->runlen) {
     litset c = {.n = 1};
     c.len[0] = s->runlen;
     memcpy(c.lit[0], s->run, s->runlen);
-    if (set_better(&c, &s->best)) s->best = c;
+    seq_offer(s, &c);
   }
   s->runlen = 0;
   s->lastlen = 0;
 }
 
 static void seq_commit_pending(seq *s) {
-  if (s->have_pending && set_better(&s->pending, &s->best)) s->best = s->pending;
+  if (s->have_pending) seq_offer(s, &s->pending);
   s->have_pending = 0;
 }
 
@@ -386,7 +397,7 @@ static int lx_quant(lx *x) {
   return kind;
 }
 
-static void lx_alt(lx *x, litset *out);
+static void lx_alt(lx *x, litset *out, litset *second);
 
 /* x->p is at '('; moves past the matching ')'. Returns 1 with *g when the
  * group's content must match where it stands, 0 for other constructs
@@ -493,7 +504,7 @@ static int lx_group(lx *x, litset *g) {
   }
   if (x->giveup) goto out;
   x->p = p;
-  lx_alt(x, g);
+  lx_alt(x, g, NULL);
   if (x->giveup) goto out;
   if (x->p >= end || *x->p != ')') {
     x->giveup = 1;
@@ -509,7 +520,8 @@ out:
   return 1;
 }
 
-static void lx_seq(lx *x, litset *best) {
+/* second, when not NULL, gets the second best required set (or none). */
+static void lx_seq(lx *x, litset *best, litset *second) {
   seq s;
   memset(&s, 0, sizeof s);
   while (x->p < x->end && !x->giveup && *x->p != '|' && *x->p != ')') {
@@ -557,15 +569,18 @@ static void lx_seq(lx *x, litset *best) {
   seq_commit_pending(&s);
   seq_flush(&s);
   *best = s.best;
+  if (second) *second = s.second;
 }
 
-static void lx_alt(lx *x, litset *out) {
+/* second, when not NULL, gets a second required set: only a regex of one
+ * alternative has one (each alternative's would be needed otherwise). */
+static void lx_alt(lx *x, litset *out, litset *second) {
   litset acc;
-  int complete = 1;
+  int complete = 1, nalt = 0;
   acc.n = 0;
   for (;;) {
     litset b;
-    lx_seq(x, &b);
+    lx_seq(x, &b, second && !nalt++ ? second : NULL);
     if (x->giveup) break;
     if (!b.n) {
       complete = 0;
@@ -588,24 +603,27 @@ static void lx_alt(lx *x, litset *out) {
   }
   if (x->giveup || !complete) acc.n = 0;
   *out = acc;
+  if (second && (nalt > 1 || !acc.n)) second->n = 0;
 }
 
-static void regex_literals(const pattern *p, int caseless, litset *out) {
+/* second (NULL: not wanted) gets another set the regex requires too. */
+static void regex_literals(const pattern *p, int caseless, litset *out, litset *second) {
   lx x = {.p = (const uint8_t *)p->text,
           .end = (const uint8_t *)p->text + p->len,
           .caseless = caseless};
-  lx_alt(&x, out);
+  lx_alt(&x, out, second);
   if (x.giveup || x.p != x.end) {
     out->n = 0;
+    if (second) second->n = 0;
     return;
   }
-  if (x.saw_i && !caseless) regex_literals(p, 1, out);
+  if (x.saw_i && !caseless) regex_literals(p, 1, out, second);
 }
 
 void soc_rules_pattern_literals(const pattern *p, litset *out) {
   out->n = 0;
   if (p->kind == PAT_REGEX) {
-    regex_literals(p, p->nocase, out);
+    regex_literals(p, p->nocase, out, NULL);
     return;
   }
   if (!p->len) return;
@@ -866,7 +884,8 @@ void soc_rules_free_automata(soc_rules *rules) {
  * these (UTF-8). */
 #define LONG_S "\xc5\xbf"
 #define KELVIN "\xe2\x84\xaa"
-#define FOLD_VARIANTS_MAX 3 /* s or k expanded per literal: 8 variants */
+#define SECOND_WEIGHT_MIN 10 /* lit_weight of a second set's lightest literal */
+#define FOLD_VARIANTS_MAX 3  /* s or k expanded per literal: 8 variants */
 
 /* Enters lit, and for a regex (caseless or with an inline (?i)) its
  * variants with U+017F for 's' and U+212A for 'k', each cut at
@@ -912,16 +931,23 @@ static int add_variants(size_t f, uint32_t rule, const char *lit, size_t len, in
   return 0;
 }
 
+/* Enters set s of pattern p's literals under output id rule. */
+static int add_set(const pattern *p, const litset *s, uint32_t rule, const fref **fields,
+                   size_t *nfields, lit_entry **e, size_t *n, size_t *cap) {
+  size_t f = 0;
+  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
+  if (f == *nfields) fields[(*nfields)++] = &p->field;
+  for (size_t i = 0; i < s->n; i++)
+    if (add_variants(f, rule, s->lit[i], s->len[i], p->kind == PAT_REGEX, e, n, cap))
+      return -ENOMEM;
+  return 0;
+}
+
 static int add_literals(const pattern *p, uint32_t rule, const fref **fields, size_t *nfields,
                         lit_entry **e, size_t *n, size_t *cap) {
   litset s;
-  size_t f = 0;
   soc_rules_pattern_literals(p, &s);
-  while (f < *nfields && !scan_eq(fields[f], &p->field)) f++;
-  if (f == *nfields) fields[(*nfields)++] = &p->field;
-  for (size_t i = 0; i < s.n; i++)
-    if (add_variants(f, rule, s.lit[i], s.len[i], p->kind == PAT_REGEX, e, n, cap)) return -ENOMEM;
-  return 0;
+  return add_set(p, &s, rule, fields, nfields, e, n, cap);
 }
 
 static int cmp_lit_entry(const void *a, const void *b) {
@@ -987,6 +1013,7 @@ typedef struct pid_env {
   lit_entry **e;
   size_t *n, *cap;
   int contains; /* 0: regexes; 1: contains patterns */
+  int second;   /* a regex's second set of literals wanted (not Sigma's) */
 } pid_env;
 
 /* Gives regex p a pid and its literals to the automaton of its field, so
@@ -998,20 +1025,37 @@ typedef struct pid_env {
  * the whole subject and searches it (a kernel line's four SYN flood
  * spellings did so on every one), yet a field scanned for them alone costs
  * every line a pass. Sigma's are left out: a pack's thousands, found in
- * lines whose rules are no candidates, cost more marks than they save. */
+ * lines whose rules are no candidates, cost more marks than they save.
+ * A regex that requires a second set of literals besides its best (a
+ * sequence of literals apart: SOC-FW-001's "proto=tcp spt=" is on every
+ * firewall line, its "syn urgp=" on the SYN ones only) gets a second pid
+ * for it, and runs only when both were found. Only a long one (lit_weight
+ * SECOND_WEIGHT_MIN): a second literal is a mark wherever it is, and the
+ * short ones are nearly everywhere (" " and '"' doubled the scan; at weight 6
+ * " from ", "password", "command=" cost bench/gen_lines.py's lines 2.7 % more
+ * than they saved; at 10, 1 %, for 12 % less on bench/gen_mixed.py's). Not
+ * Sigma's: with the SigmaHQ pack they saved 125 runs of 31,875 and cost more. */
 static int pid_assign(pattern *p, void *arg) {
   pid_env *x = arg;
-  litset s;
+  litset s, second = {.n = 0};
   size_t f = 0;
+  int rc;
   if (p->pid || p->kind != (x->contains ? PAT_CONTAINS : PAT_REGEX) || p->field.kind == FREF_EXTRA)
     return 0;
   while (x->contains && f < *x->nfields && !scan_eq(x->fields[f], &p->field)) f++;
   if (x->contains && f == *x->nfields) return 0;
-  soc_rules_pattern_literals(p, &s);
+  if (p->kind == PAT_REGEX)
+    regex_literals(p, p->nocase, &s, &second);
+  else
+    soc_rules_pattern_literals(p, &s);
   if (!s.n) return 0;
   p->pid = (uint32_t)++x->rs->npid;
-  return add_literals(p, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
-                      x->cap);
+  rc = add_set(p, &s, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
+               x->cap);
+  if (rc || !x->second || !second.n || set_minweight(&second) < SECOND_WEIGHT_MIN) return rc;
+  p->pid2 = (uint32_t)++x->rs->npid;
+  return add_set(p, &second, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e,
+                 x->n, x->cap);
 }
 
 typedef struct regex_list {
@@ -1161,9 +1205,14 @@ int soc_rules_build_automata(soc_rules *rs) {
       if (add_literals(&r->any[j], (uint32_t)i, fields, &nfields, &e, &ne, &cap)) goto out;
   }
   {
-    pid_env x = {rs, fields, &nfields, &e, &ne, &cap, 0};
-    for (size_t i = 0; i < rs->n; i++)
-      if (!rs->rules[i]->members && rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+    pid_env x = {rs, fields, &nfields, &e, &ne, &cap, 0, 0};
+    for (size_t i = 0; i < rs->n; i++) {
+      if (rs->rules[i]->members) continue;
+      x.second = 1;
+      if (rule_own_patterns(rs->rules[i], pid_assign, &x)) goto out;
+      x.second = 0;
+      if (rule_patterns(rs->rules[i], pid_assign, &x)) goto out;
+    }
     x.contains = 1;
     for (size_t i = 0; i < rs->n; i++)
       if (!rs->rules[i]->members && rule_own_patterns(rs->rules[i], pid_assign, &x)) goto out;
@@ -1582,9 +1631,13 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
 }
 
 /* 0 when p is a regex or contains none of whose required literals the
- * automaton found in its field: it cannot match, and is not run. */
-static int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
-  if (!p->pid || !ctx->pf || ctx->mark[ctx->rules->n + p->pid - 1] == ctx->gen) return 1;
+ * automaton found in its field: it cannot match, and is not run. Inline:
+ * called for every `any` pattern of every candidate (750,000 times per
+ * 100,000 mixed lines), the call cost twice the test. */
+static inline int pattern_possible(soc_match_ctx *ctx, const pattern *p) {
+  const uint32_t *pm = ctx->mark + ctx->rules->n - 1; /* by pid */
+  if (!p->pid || !ctx->pf || (pm[p->pid] == ctx->gen && (!p->pid2 || pm[p->pid2] == ctx->gen)))
+    return 1;
   ctx->st.regex_skips += p->kind == PAT_REGEX; /* what the statistic has always counted */
   return 0;
 }

@@ -488,6 +488,66 @@ static void read_as(const char *name, const row *r, int codec, collected *c, dam
   soc_store_close(s);
 }
 
+typedef struct nested {
+  soc_store *s;
+  int64_t outer[8], inner[8];
+  size_t n;
+} nested;
+
+static int inner_row(void *arg, const soc_block_meta *m, const void *data, size_t len) {
+  (void)data;
+  (void)len;
+  *(int64_t *)arg = m->id;
+  return 0;
+}
+
+/* Scans for the first block from inside the scan's callback. */
+static int outer_row(void *arg, const soc_block_meta *m, const void *data, size_t len) {
+  nested *x = arg;
+  soc_block_query q = {.limit = 1};
+  (void)data;
+  (void)len;
+  assert_true(x->n < 8);
+  x->outer[x->n] = m->id;
+  x->inner[x->n] = 0;
+  assert_int_equal(soc_store_block_scan(x->s, &q, inner_row, &x->inner[x->n]), 0);
+  x->n++;
+  return 0;
+}
+
+/* The block scan's statement is kept prepared: a scan from inside another
+ * scan's callback neither disturbs it nor is disturbed, and scans after it
+ * start again from their own query (soc_store_block_next too). */
+static void test_scan_nested(void **state) {
+  (void)state;
+  soc_store *s = open_store("nested.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.block_lines = 1};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  for (uint64_t i = 0; i < 4; i++) append(j, "files", 1, "a line", i, 1000, "web01");
+  assert_int_equal(commit(s, j), 0);
+  soc_journal_free(j);
+  for (int round = 0; round < 2; round++) {
+    nested x = {.s = s};
+    soc_block_query q = {0};
+    int64_t id = 0, next = 0;
+    assert_int_equal(soc_store_block_scan(s, &q, outer_row, &x), 0);
+    assert_int_equal(x.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+      assert_int_equal(x.inner[i], x.outer[0]);
+      assert_true(i == 0 || x.outer[i] > x.outer[i - 1]);
+    }
+    for (size_t i = 0; i < 4; i++) {
+      assert_int_equal(soc_store_block_next(s, id, &next), 0);
+      assert_int_equal(next, x.outer[i]);
+      id = next;
+    }
+    assert_int_equal(soc_store_block_next(s, id, &next), 0);
+    assert_int_equal(next, 0);
+  }
+  soc_store_close(s);
+}
+
 /* A block is decoded by its own codec: the bytes of one codec under the
  * other's number (checksum intact) are a block that does not decode, never
  * lines; under their own number they read back. */
@@ -596,6 +656,7 @@ int main(void) {
                                      cmocka_unit_test(test_flipped_byte),
                                      cmocka_unit_test(test_flipped_position),
                                      cmocka_unit_test(test_mixed_codecs),
-                                     cmocka_unit_test(test_codec_decides)};
+                                     cmocka_unit_test(test_codec_decides),
+                                     cmocka_unit_test(test_scan_nested)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1036,6 +1036,36 @@ static void test_same_regex(void **state) {
   soc_diag_free(d);
 }
 
+/* A regex that requires two literal sets apart runs only on a line where
+ * the automaton found both, and still matches where it should: a set from
+ * an optional item or from one alternative of several is not required. */
+static void test_second_literals(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    all: [ { regex: 'proto=tcp spt=\\d+ \\w+ syn urgp' } "
+      "]\n" INCIDENT
+      "- id: B\n  title: t\n  match:\n    all: [ { regex: 'alpha=(?:beta )?\\d+ gam' } ]\n" INCIDENT
+      "- id: C\n  title: t\n  match:\n    all: [ { regex: 'delta=\\d+ eps|delta=\\d+ zeta' } "
+      "]\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  soc_match_stats ms;
+  assert_string_equal(match_line(rs, ctx, ev, "proto=tcp spt=1 x ack urgp"), "");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.regexes, 0); /* "syn urgp" is not there: A does not run */
+  assert_string_equal(match_line(rs, ctx, ev, "proto=tcp spt=1 x syn urgp"), "A");
+  assert_string_equal(match_line(rs, ctx, ev, "alpha=7 gam"), "B");
+  assert_string_equal(match_line(rs, ctx, ev, "delta=7 zeta"), "C");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.regexes, 3);
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 /* soc_rules_names_field finds a field wherever a rule names it (the
  * detector leaves event.id unset when no rule does). */
 static void test_names_field(void **state) {
@@ -1177,9 +1207,10 @@ int main(void) {
       cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
       cmocka_unit_test(test_scan_plain),         cmocka_unit_test(test_rewrite_scanned_field),
-      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_names_field),
-      cmocka_unit_test(test_unanchored_warning), cmocka_unit_test(test_regex_limit),
-      cmocka_unit_test(test_ctx_mismatch),       cmocka_unit_test(test_check_config),
+      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_second_literals),
+      cmocka_unit_test(test_names_field),        cmocka_unit_test(test_unanchored_warning),
+      cmocka_unit_test(test_regex_limit),        cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
