@@ -764,6 +764,12 @@ int soc_event_ids_make(soc_event_ids *g, uint64_t position, char out[SOC_EVENT_I
   return 0;
 }
 
+int soc_event_ids_set(soc_event_ids *g, uint64_t position, soc_event *ev) {
+  _Static_assert(sizeof ev->id > SOC_EVENT_ID_LEN, "an id made fits the event's");
+  if (!g || !ev) return -EINVAL;
+  return soc_event_ids_make(g, position, ev->id);
+}
+
 void soc_event_ids_free(soc_event_ids *g) {
   if (!g) return;
   soc_sha256_prefix_free(g->prefix);
@@ -1820,6 +1826,7 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
   int result = -EINVAL;
   jw w = {.known = -1};
   uint64_t ranks;
+  uint32_t next;
   size_t x = 0;
   if (!ev || !buf || !ev->has_time) goto out;
   result = -ENOSPC;
@@ -1829,11 +1836,15 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
   names_init();
   put_char(&w, '{');
   /* The known leaves in order, and each extra just before the first known
-   * leaf that sorts after it. */
+   * leaf that sorts after it: the next extra's rank kept at hand, since
+   * most leaves have none before them. */
+  next = ev->nextras ? ev->extras[ev->order[0]].rank : UINT32_MAX;
   for (ranks = ranks_of(ev); ranks; ranks &= ranks - 1) {
     unsigned k = (unsigned)__builtin_ctzll(ranks);
-    for (; x < ev->nextras && ev->extras[ev->order[x]].rank <= k; x++)
-      put_extra(&w, &ev->extras[ev->order[x]]);
+    while (next <= k) {
+      put_extra(&w, &ev->extras[ev->order[x++]]);
+      next = x < ev->nextras ? ev->extras[ev->order[x]].rank : UINT32_MAX;
+    }
     put_leaf(&w, ev, leaf_order[k]);
   }
   for (; x < ev->nextras; x++) put_extra(&w, &ev->extras[ev->order[x]]);
