@@ -1393,14 +1393,15 @@ out:
 /* ---- the JSON writer --------------------------------------------------------------- */
 
 /* Where the writer is: the buffer, the last leaf written (a known one by
- * number, or any by its dotted name), and the objects open for it. */
+ * number, an extra by its dotted name), and the objects open for it. A
+ * known leaf's name is looked up only when an extra follows it. */
 typedef struct {
-  char *p, *end; /* end leaves room for the NUL */
-  int full;      /* something did not fit; sticky */
-  int known;     /* the last leaf, when it was a known one; else -1 */
-  const char *path;
+  char *p, *end;    /* end leaves room for the NUL */
+  int full;         /* something did not fit; sticky */
+  int known;        /* the last leaf, when it was a known one; else -1 */
+  const char *path; /* the last extra's name; NULL after a known leaf */
   size_t pathlen, depth;
-  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where path's dots are: depth of them */
+  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where the last leaf's dots are: depth of them */
 } jw;
 
 /* Whether n more bytes fit. After a "no" the end is moved to where the
@@ -1604,7 +1605,7 @@ static char *close_to(jw *w, char *p, size_t shared) {
     *p++ = '}';
     w->depth--;
   }
-  if (w->path) *p++ = ',';
+  if (w->known >= 0 || w->path) *p++ = ',';
   return p;
 }
 
@@ -1644,7 +1645,7 @@ static void put_known_key(jw *w, int leaf) {
   else if (w->path)
     shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]);
   from = k->off[shared];
-  if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return;
+  if (!room(w, w->depth - shared + (w->known >= 0 || w->path) + k->len - from)) return;
   w->p = close_to(w, w->p, shared);
   size_t n = k->len - from;
   if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
@@ -1655,13 +1656,16 @@ static void put_known_key(jw *w, int leaf) {
   w->depth = k->depth;
   memcpy(w->dots, k->dots, sizeof k->dots);
   w->known = leaf;
-  w->path = leaf_name(leaf);
-  w->pathlen = leaf_len[leaf];
+  w->path = NULL;
 }
 
 /* An extra's key, with the objects on its path. Names come in byte order,
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
+  if (w->known >= 0) {
+    w->path = leaf_name(w->known);
+    w->pathlen = leaf_len[w->known];
+  }
   size_t shared = w->path ? shared_with_last(w, name, len) : 0;
   size_t start = shared ? (size_t)w->dots[shared - 1] + 1 : 0;
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
