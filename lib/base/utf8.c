@@ -21,16 +21,7 @@
 #include <emmintrin.h>
 #endif
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
 static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
-
-/* Whether the 8 bytes in w hold one that is not ASCII, or a NUL. */
-static int word_not_ascii(uint64_t w) {
-  /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
-  return ((w | ((w - ONES) & ~w)) & HIGHS) != 0;
-}
 
 /* Length of the run of bytes 01..7F at the start of p[0..n). Every line
  * ingested is checked: 16 bytes a step where the CPU has SSE2 (every
@@ -54,7 +45,7 @@ static size_t ascii_run(const uint8_t *p, size_t n) {
   while (n - i >= 8) {
     uint64_t w;
     memcpy(&w, p + i, sizeof w);
-    if (word_not_ascii(w)) break;
+    if (soc_word_not_ascii(w)) break;
     i += 8;
   }
   while (i < n && (unsigned)p[i] - 1u < 0x7fu) i++;
@@ -104,10 +95,6 @@ size_t soc_utf8_valid_prefix(const void *s, size_t len) {
     i += c;
   }
   return i;
-}
-
-int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
-  return !soc_copy_words_until(dst, src, n, ONES * 'a', word_not_ascii);
 }
 
 int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,
