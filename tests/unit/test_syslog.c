@@ -763,7 +763,6 @@ static void test_peek_host_as_repaired(void **state) {
       "host-of-16-bytes",
       "caf\xc3\xa9",
       "bad\xff\xfe",
-
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
   const size_t caps[] = {1, 2, 5, 8, 9, 12, 13, 17, 25, 26, 300};
   for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++)
