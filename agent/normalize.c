@@ -89,10 +89,8 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
  * fields, tags. */
 static void finish(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *e,
                    soc_event *ev) {
-  char id[SOC_EVENT_ID_LEN + 1];
   /* no ids: an over-long source, refused as soc_event_make_id would */
-  if (!n->skip_ids && n->ids && soc_event_ids_make(n->ids, e->line.pos, id) == 0)
-    soc_event_set_id(ev, id);
+  if (!n->skip_ids && n->ids) (void)soc_event_ids_set(n->ids, e->line.pos, ev);
   if (st->is_file) {
     soc_event_set_int(ev, SOC_ECS_LOG_OFFSET, (int64_t)e->line.pos);
     if (!soc_event_get_str(ev, SOC_ECS_HOST_NAME) && n->hostlen)

@@ -152,6 +152,10 @@ int soc_event_make_id(const char *agent_id, const char *source_id, uint64_t posi
 typedef struct soc_event_ids soc_event_ids;
 soc_event_ids *soc_event_ids_new(const char *agent_id, const char *source_id);
 int soc_event_ids_make(soc_event_ids *g, uint64_t position, char out[SOC_EVENT_ID_LEN + 1]);
+/* Sets ev's event.id to what soc_event_ids_make gives for position, made
+ * in place (hex needs no check). 0, -EINVAL for NULL, or -EIO (ev's id
+ * then unchanged). */
+int soc_event_ids_set(soc_event_ids *g, uint64_t position, soc_event *ev);
 void soc_event_ids_free(soc_event_ids *g);
 /* Sets event.id: 1..SOC_EVENT_ID_MAX characters of [A-Za-z0-9._:-], else
  * -EINVAL. */

@@ -83,11 +83,22 @@ static inline int soc_copy_words_until(char *dst, const void *src, size_t n, uin
  * exactly when all of it is. s may be NULL when len is 0. */
 size_t soc_utf8_valid_prefix(const void *s, size_t len);
 
+/* Whether the 8 bytes in w hold one that is not ASCII, or a NUL: the high
+ * bit of a byte, or of (w - ones) & ~w in the lowest zero byte, if any. */
+static inline int soc_word_not_ascii(uint64_t w) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  return ((w | ((w - ones) & ~w)) & highs) != 0;
+}
+
 /* Copies src[0..n) to dst, a word at a time, while checking that it is
  * ASCII without NUL (text that needs no repair): 1 when it is, 0 as soon
  * as it is not (dst then holds part of it). dst must have room for n + 8
- * bytes: it may be written up to 8 bytes past n. Not NUL-terminated. */
-int soc_utf8_copy_ascii(char *dst, const void *src, size_t n);
+ * bytes: it may be written up to 8 bytes past n. Not NUL-terminated.
+ * Inline: every value an event is given goes through it, most of them a
+ * few words long. */
+static inline int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
+  return !soc_copy_words_until(dst, src, n, UINT64_C(0x0101010101010101) * 'a', soc_word_not_ascii);
+}
 
 /* Copies in[0..len) to out as text, replacing what is not, and
  * NUL-terminates it. At most outcap - 1 bytes are written before the NUL,

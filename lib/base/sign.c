@@ -148,23 +148,56 @@ static const char ROOT_LABEL[] = "socagent batch root v1";
 /* The hashes are OpenSSL's (hash.h), which use the CPU's SHA extensions
  * where there are some: on the dev box a proof took 4.6 µs with
  * libsodium's portable SHA-256. */
-static void feed_sha(soc_sha256_ctx *c, const void *p, size_t len) {
+
+/* A leaf's input before its payload (the label, the topic, the key and
+ * the three lengths), gathered so that each message feeds SHA-256 twice
+ * rather than seven times: the same bytes, a tenth of the calls' cost. */
+typedef struct {
+  soc_sha256_ctx *c;
+  size_t n;
+  uint8_t b[256];
+} gather;
+
+static void gather_flush(gather *g) {
+  if (g->n) soc_sha256_update(g->c, g->b, g->n);
+  g->n = 0;
+}
+
+static void gather_put(gather *g, const void *p, size_t len) {
+  if (len > sizeof g->b - g->n) {
+    gather_flush(g);
+    if (len > sizeof g->b) {
+      soc_sha256_update(g->c, p, len);
+      return;
+    }
+  }
+  memcpy(g->b + g->n, p, len);
+  g->n += len;
+}
+
+/* A length as 8 bytes, big-endian: what comes before each part. */
+static void gather_len(gather *g, size_t len) {
   uint8_t n[8];
   for (int i = 0; i < 8; i++) n[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-  soc_sha256_update(c, n, sizeof n);
-  soc_sha256_update(c, p, len);
+  gather_put(g, n, sizeof n);
 }
 
 void soc_sign_leaf_with(soc_sha256_ctx *c, const char *topic, const void *key, size_t key_len,
                         const void *payload, size_t len, uint8_t out[SOC_SIGN_HASH_LEN]) {
+  gather g = {.c = c};
+  size_t topic_len = strlen(topic);
   /* without memory the leaf is all ones: it matches no proof, so the
    * message is refused rather than accepted */
   memset(out, 0xff, SOC_SIGN_HASH_LEN);
   if (soc_sha256_restart(c) < 0) return;
-  soc_sha256_update(c, LEAF_LABEL, sizeof LEAF_LABEL);
-  feed_sha(c, topic, strlen(topic));
-  feed_sha(c, key, key_len);
-  feed_sha(c, payload, len);
+  gather_put(&g, LEAF_LABEL, sizeof LEAF_LABEL);
+  gather_len(&g, topic_len);
+  gather_put(&g, topic, topic_len);
+  gather_len(&g, key_len);
+  gather_put(&g, key, key_len);
+  gather_len(&g, len);
+  gather_flush(&g);
+  soc_sha256_update(c, payload, len);
   if (soc_sha256_final(c, out) < 0) memset(out, 0xff, SOC_SIGN_HASH_LEN);
 }
 

@@ -17,25 +17,35 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
 
-/* Whether the 8 bytes in w hold one that is not ASCII, or a NUL. */
-static int word_not_ascii(uint64_t w) {
-  /* (w - ONES) & ~w has a high bit set in the lowest zero byte, if any. */
-  return ((w | ((w - ONES) & ~w)) & HIGHS) != 0;
-}
-
-/* Length of the run of bytes 01..7F at the start of p[0..n). */
+/* Length of the run of bytes 01..7F at the start of p[0..n). Every line
+ * ingested is checked: 16 bytes a step where the CPU has SSE2 (every
+ * x86-64), a byte's high bit and a NUL found by one mask. */
 static size_t ascii_run(const uint8_t *p, size_t n) {
   size_t i = 0;
+#ifdef __SSE2__
+  const __m128i zero = _mm_setzero_si128();
+  while (n - i >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+    if (stop) return i + (size_t)__builtin_ctz(stop);
+    i += 16;
+  }
+  if (i < n && n >= 16) { /* the last 16 bytes, overlapping those checked */
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + n - 16));
+    unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, zero)));
+    return stop ? n - 16 + (size_t)__builtin_ctz(stop) : n;
+  }
+#endif
   while (n - i >= 8) {
     uint64_t w;
     memcpy(&w, p + i, sizeof w);
-    if (word_not_ascii(w)) break;
+    if (soc_word_not_ascii(w)) break;
     i += 8;
   }
   while (i < n && (unsigned)p[i] - 1u < 0x7fu) i++;
@@ -85,10 +95,6 @@ size_t soc_utf8_valid_prefix(const void *s, size_t len) {
     i += c;
   }
   return i;
-}
-
-int soc_utf8_copy_ascii(char *dst, const void *src, size_t n) {
-  return !soc_copy_words_until(dst, src, n, ONES * 'a', word_not_ascii);
 }
 
 int soc_utf8_repair(const void *in, size_t len, char *out, size_t outcap, size_t *outlen,

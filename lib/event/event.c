@@ -764,6 +764,12 @@ int soc_event_ids_make(soc_event_ids *g, uint64_t position, char out[SOC_EVENT_I
   return 0;
 }
 
+int soc_event_ids_set(soc_event_ids *g, uint64_t position, soc_event *ev) {
+  _Static_assert(sizeof ev->id > SOC_EVENT_ID_LEN, "an id made fits the event's");
+  if (!g || !ev) return -EINVAL;
+  return soc_event_ids_make(g, position, ev->id);
+}
+
 void soc_event_ids_free(soc_event_ids *g) {
   if (!g) return;
   soc_sha256_prefix_free(g->prefix);
@@ -1387,14 +1393,15 @@ out:
 /* ---- the JSON writer --------------------------------------------------------------- */
 
 /* Where the writer is: the buffer, the last leaf written (a known one by
- * number, or any by its dotted name), and the objects open for it. */
+ * number, an extra by its dotted name), and the objects open for it. A
+ * known leaf's name is looked up only when an extra follows it. */
 typedef struct {
-  char *p, *end; /* end leaves room for the NUL */
-  int full;      /* something did not fit; sticky */
-  int known;     /* the last leaf, when it was a known one; else -1 */
-  const char *path;
+  char *p, *end;    /* end leaves room for the NUL */
+  int full;         /* something did not fit; sticky */
+  int known;        /* the last leaf, when it was a known one; else -1 */
+  const char *path; /* the last extra's name; NULL after a known leaf */
   size_t pathlen, depth;
-  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where path's dots are: depth of them */
+  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where the last leaf's dots are: depth of them */
 } jw;
 
 /* Whether n more bytes fit. After a "no" the end is moved to where the
@@ -1598,7 +1605,7 @@ static char *close_to(jw *w, char *p, size_t shared) {
     *p++ = '}';
     w->depth--;
   }
-  if (w->path) *p++ = ',';
+  if (w->known >= 0 || w->path) *p++ = ',';
   return p;
 }
 
@@ -1638,7 +1645,7 @@ static void put_known_key(jw *w, int leaf) {
   else if (w->path)
     shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]);
   from = k->off[shared];
-  if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return;
+  if (!room(w, w->depth - shared + (w->known >= 0 || w->path) + k->len - from)) return;
   w->p = close_to(w, w->p, shared);
   size_t n = k->len - from;
   if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
@@ -1649,13 +1656,16 @@ static void put_known_key(jw *w, int leaf) {
   w->depth = k->depth;
   memcpy(w->dots, k->dots, sizeof k->dots);
   w->known = leaf;
-  w->path = leaf_name(leaf);
-  w->pathlen = leaf_len[leaf];
+  w->path = NULL;
 }
 
 /* An extra's key, with the objects on its path. Names come in byte order,
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
+  if (w->known >= 0) {
+    w->path = leaf_name(w->known);
+    w->pathlen = leaf_len[w->known];
+  }
   size_t shared = w->path ? shared_with_last(w, name, len) : 0;
   size_t start = shared ? (size_t)w->dots[shared - 1] + 1 : 0;
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
@@ -1820,6 +1830,7 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
   int result = -EINVAL;
   jw w = {.known = -1};
   uint64_t ranks;
+  uint32_t next;
   size_t x = 0;
   if (!ev || !buf || !ev->has_time) goto out;
   result = -ENOSPC;
@@ -1829,11 +1840,15 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
   names_init();
   put_char(&w, '{');
   /* The known leaves in order, and each extra just before the first known
-   * leaf that sorts after it. */
+   * leaf that sorts after it: the next extra's rank kept at hand, since
+   * most leaves have none before them. */
+  next = ev->nextras ? ev->extras[ev->order[0]].rank : UINT32_MAX;
   for (ranks = ranks_of(ev); ranks; ranks &= ranks - 1) {
     unsigned k = (unsigned)__builtin_ctzll(ranks);
-    for (; x < ev->nextras && ev->extras[ev->order[x]].rank <= k; x++)
-      put_extra(&w, &ev->extras[ev->order[x]]);
+    while (next <= k) {
+      put_extra(&w, &ev->extras[ev->order[x++]]);
+      next = x < ev->nextras ? ev->extras[ev->order[x]].rank : UINT32_MAX;
+    }
     put_leaf(&w, ev, leaf_order[k]);
   }
   for (; x < ev->nextras; x++) put_extra(&w, &ev->extras[ev->order[x]]);

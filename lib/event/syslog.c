@@ -658,7 +658,12 @@ soc_syslog_format soc_syslog_peek(const char *msg, size_t len, const soc_syslog_
   }
   /* Repaired like the event's host.name, so the index and the event agree. */
   if (host && hostcap) {
-    if (h.host.n && form != SOC_SYSLOG_RAW)
+    /* Most hosts are short ASCII, checked while copied: what the repair
+     * would write. */
+    if (h.host.n && form != SOC_SYSLOG_RAW && h.host.n + 8 < hostcap &&
+        soc_utf8_copy_ascii(host, h.host.p, h.host.n))
+      host[h.host.n] = '\0';
+    else if (h.host.n && form != SOC_SYSLOG_RAW)
       (void)soc_utf8_repair(h.host.p, h.host.n, host, hostcap, NULL, NULL);
     else
       host[0] = '\0';

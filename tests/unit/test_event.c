@@ -138,6 +138,15 @@ static void test_event_ids(void **state) {
       assert_int_equal(soc_event_make_id("agent-01", src, pos[i], b), 0);
       assert_int_equal(soc_event_ids_make(g, pos[i], a), 0);
       assert_string_equal(a, b);
+      /* made in place: the same id, over a longer one set before */
+      soc_event *ev = soc_event_new();
+      assert_non_null(ev);
+      assert_int_equal(soc_event_set_id(ev, "a-longer-id-set-before:0123456789abcdef.0123"), 0);
+      assert_int_equal(soc_event_ids_set(g, pos[i], ev), 0);
+      assert_string_equal(soc_event_get_id(ev), b);
+      assert_int_equal(soc_event_ids_set(NULL, pos[i], ev), -EINVAL);
+      assert_int_equal(soc_event_ids_set(g, pos[i], NULL), -EINVAL);
+      soc_event_free(ev);
     }
     soc_event_ids_free(g);
   }

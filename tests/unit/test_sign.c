@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "soc/hash.h"
 #include "soc/sign.h"
 
 static char dir[] = "/tmp/test_sign.XXXXXX";
@@ -301,6 +302,45 @@ static void test_leaf_with(void **state) {
   soc_sha256_free(c);
 }
 
+/* A leaf is SHA-256 of its spelled-out input (the label with its NUL, and
+ * each part after its length as 8 bytes, big-endian), whatever the
+ * lengths of the topic and the key: short, at and past what is gathered
+ * before one update. */
+static void put_len_be(uint8_t *p, size_t len) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+}
+
+static void test_leaf_bytes(void **state) {
+  (void)state;
+  static const char label[] = "socagent message leaf v1";
+  const size_t tlens[] = {1, 10, 200, 300}, klens[] = {0, 1, 100, 199, 250, 600};
+  char topic[301], key[600], payload[800];
+  static uint8_t in[sizeof label + 24 + sizeof topic + sizeof key + sizeof payload];
+  memset(key, 'k', sizeof key);
+  memset(payload, 'p', sizeof payload);
+  for (size_t t = 0; t < sizeof tlens / sizeof *tlens; t++)
+    for (size_t k = 0; k < sizeof klens / sizeof *klens; k++) {
+      uint8_t want[SOC_SIGN_HASH_LEN], got[SOC_SIGN_HASH_LEN];
+      size_t n = 0, plen = (t * 131 + k * 17) % sizeof payload;
+      memset(topic, 't', tlens[t]);
+      topic[tlens[t]] = '\0';
+      memcpy(in, label, sizeof label);
+      n = sizeof label;
+      put_len_be(in + n, tlens[t]);
+      memcpy(in + n + 8, topic, tlens[t]);
+      n += 8 + tlens[t];
+      put_len_be(in + n, klens[k]);
+      memcpy(in + n + 8, key, klens[k]);
+      n += 8 + klens[k];
+      put_len_be(in + n, plen);
+      memcpy(in + n + 8, payload, plen);
+      n += 8 + plen;
+      assert_int_equal(soc_sha256(in, n, want), 0);
+      soc_sign_leaf(topic, key, klens[k], payload, plen, got);
+      assert_memory_equal(got, want, SOC_SIGN_HASH_LEN);
+    }
+}
+
 /* The packed "sig" header: the three texts joined, split back to the same
  * texts, which still verify; anything else is not one. */
 static void test_packed(void **state) {
@@ -517,6 +557,7 @@ int main(void) {
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_batch_tree),
       cmocka_unit_test(test_leaf_with),
+      cmocka_unit_test(test_leaf_bytes),
       cmocka_unit_test(test_packed),
       cmocka_unit_test(test_joined),
   };

@@ -19,6 +19,7 @@
 #include <libfastjson/json.h>
 
 #include "soc/syslog.h"
+#include "soc/utf8.h"
 
 #define NS INT64_C(1000000000)
 #define RECV INT64_C(1795593600) /* 2026-11-25T08:00:00Z */
@@ -752,6 +753,31 @@ static void test_not_text(void **state) {
   free(big);
 }
 
+/* peek's host, whatever the buffer: ASCII copied as it is, the rest (and
+ * what does not fit) as soc_utf8_repair writes it. */
+static void test_peek_host_as_repaired(void **state) {
+  (void)state;
+  const char *hosts[] = {
+      "h",
+      "web1",
+      "host-of-16-bytes",
+      "caf\xc3\xa9",
+      "bad\xff\xfe",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+  const size_t caps[] = {1, 2, 5, 8, 9, 12, 13, 17, 25, 26, 300};
+  for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++)
+    for (size_t c = 0; c < sizeof caps / sizeof *caps; c++) {
+      char line[200], got[300], want[300];
+      int64_t ts;
+      snprintf(line, sizeof line, "<13>Oct 11 22:14:15 %s app: hi", hosts[i]);
+      memset(got, 'x', sizeof got);
+      assert_int_equal(soc_syslog_peek(line, strlen(line), NULL, got, caps[c], &ts),
+                       SOC_SYSLOG_RFC3164);
+      (void)soc_utf8_repair(hosts[i], strlen(hosts[i]), want, caps[c], NULL, NULL);
+      assert_string_equal(got, want);
+    }
+}
+
 static void test_peek(void **state) {
   (void)state;
   soc_syslog_opts o = opts_at("UTC", RECV);
@@ -877,13 +903,21 @@ static void test_sample_files(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc3164),        cmocka_unit_test(test_tag_length),
-      cmocka_unit_test(test_rfc5424),        cmocka_unit_test(test_structured_data),
-      cmocka_unit_test(test_year_inference), cmocka_unit_test(test_year_memo),
-      cmocka_unit_test(test_month_names),    cmocka_unit_test(test_zones),
-      cmocka_unit_test(test_raw_fallback),   cmocka_unit_test(test_raw_times),
-      cmocka_unit_test(test_not_text),       cmocka_unit_test(test_peek),
-      cmocka_unit_test(test_null_arguments), cmocka_unit_test(test_prefixes),
+      cmocka_unit_test(test_rfc3164),
+      cmocka_unit_test(test_tag_length),
+      cmocka_unit_test(test_rfc5424),
+      cmocka_unit_test(test_structured_data),
+      cmocka_unit_test(test_year_inference),
+      cmocka_unit_test(test_year_memo),
+      cmocka_unit_test(test_month_names),
+      cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_raw_fallback),
+      cmocka_unit_test(test_raw_times),
+      cmocka_unit_test(test_not_text),
+      cmocka_unit_test(test_peek),
+      cmocka_unit_test(test_peek_host_as_repaired),
+      cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_prefixes),
       cmocka_unit_test(test_sample_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,6 +79,16 @@ static void test_every_offset(void **state) {
     buf[at] = 'a';
     assert_int_equal(soc_utf8_valid_prefix(buf, at + 1), at + 1);
   }
+  /* every length, a bad byte at every place: the 16-byte steps, the last
+   * 16 bytes read over what was checked, and the word and byte tails */
+  for (size_t n = 1; n <= 70; n++)
+    for (size_t at = 0; at < n; at++) {
+      memset(buf, 'a', sizeof buf);
+      buf[at] = (char)(at % 2 ? 0x80 : 0x00);
+      assert_int_equal(soc_utf8_valid_prefix(buf, n), at);
+      buf[at] = 'a';
+      assert_int_equal(soc_utf8_valid_prefix(buf, n), n);
+    }
 }
 
 static void check_repair(const char *in, size_t len, const char *want, size_t want_replaced) {
