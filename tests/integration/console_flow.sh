@@ -122,4 +122,13 @@ db = sqlite3.connect(sys.argv[1])
 st = db.execute("select state, level from report where id = ?", (int(sys.argv[2]),)).fetchone()
 assert st == ("reported", 3), st
 ' "$T/a/state/agent.db" "$B"
+# A failure here was seen once under a loaded ctest -j2 and not
+# reproduced: what the agent and the collector said, and what the agent
+# applied, is what would tell why.
+if [ "$FAILS" -ne 0 ]; then
+  echo "--- agent.err, last 40 lines" && tail -40 "$T/agent.err"
+  echo "--- coll.err, last 40 lines" && tail -40 "$T/coll.err"
+  echo "--- the agent's audit, last 20 entries"
+  sqlite3 "$T/a/state/agent.db" "SELECT seq, action, actor, object FROM audit ORDER BY seq DESC LIMIT 20" || true
+fi >&2
 finish
