@@ -1016,6 +1016,13 @@ typedef struct pid_env {
   int second;   /* a regex's second set of literals wanted (not Sigma's) */
 } pid_env;
 
+/* Gives set s of p's literals the next pid (*pid: 1 + its index among
+ * them), entered under output id rules->n + that index. */
+static int pid_add(pid_env *x, const pattern *p, const litset *s, uint32_t *pid) {
+  *pid = (uint32_t)++x->rs->npid;
+  return add_set(p, s, (uint32_t)(x->rs->n + *pid - 1), x->fields, x->nfields, x->e, x->n, x->cap);
+}
+
 /* Gives regex p a pid and its literals to the automaton of its field, so
  * that a line without them never runs it (pattern_possible). Extras are
  * left out: their automata are shared between names (scan_as) and found
@@ -1049,13 +1056,9 @@ static int pid_assign(pattern *p, void *arg) {
   else
     soc_rules_pattern_literals(p, &s);
   if (!s.n) return 0;
-  p->pid = (uint32_t)++x->rs->npid;
-  rc = add_set(p, &s, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e, x->n,
-               x->cap);
+  rc = pid_add(x, p, &s, &p->pid);
   if (rc || !x->second || !second.n || set_minweight(&second) < SECOND_WEIGHT_MIN) return rc;
-  p->pid2 = (uint32_t)++x->rs->npid;
-  return add_set(p, &second, (uint32_t)(x->rs->n + x->rs->npid - 1), x->fields, x->nfields, x->e,
-                 x->n, x->cap);
+  return pid_add(x, p, &second, &p->pid2);
 }
 
 typedef struct regex_list {
