@@ -422,7 +422,12 @@ static soc_evidence_row evidence_of_hit(const recent_hit *h) {
 }
 
 /* A firing, or a later hit of a firing key: an alert, and the draft it
- * belongs to (triage.c). */
+ * belongs to (triage.c). A later hit that the memo counts (most hits) needs
+ * only the rule, key, host, time and line: the asset, level, entities and
+ * evidence of what led to it, which only a firing or the store's answer
+ * reads, are looked up after the memo said it can not count it. (classify
+ * fails for no loaded rule: the loader checks what it reads, and the
+ * asset's tier and classes come from a checked inventory.) */
 static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, const soc_fire *f,
                      const char *key) {
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
@@ -433,6 +438,29 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   soc_evidence_row lead[RECENT_HITS];
   size_t nlead = 0;
   int alert_only = inc && inc->alert_only;
+  soc_evidence_row cur = {.block = d->cur->block,
+                          .source = d->cur->source,
+                          .stream = d->cur->stream,
+                          .pos = d->cur->line.pos,
+                          .ts = d->cur->line.ts_ns,
+                          .line = d->cur->line.data,
+                          .len = d->cur->line.len};
+  soc_signal sig = {.rule_id = soc_rule_id(rule),
+                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME),
+                    .key = key,
+                    .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
+                    .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
+                    .count = f ? (int64_t)f->count : 1,
+                    .fired = f != NULL,
+                    .evidence = &cur,
+                    .nevidence = 1};
+  soc_triage_out out;
+  int rc;
+  if (!f && sig.host && *sig.host) {
+    if ((rc = soc_triage_memo_hit(d->cfg, d->store, d->memo, &sig, &out)) != 0)
+      return rc < 0 ? rc : 0;
+    sig.memo_asked = 1;
+  }
   find_asset(d, rule, ev, &m);
   if (!alert_only && classify(rule, m.asset, &lv) < 0)
     return 0; /* a rule the loader let through oddly */
@@ -444,43 +472,25 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
     if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
     lead[nlead++] = evidence_of_hit(h);
   }
-  soc_evidence_row cur = {.block = d->cur->block,
-                          .source = d->cur->source,
-                          .stream = d->cur->stream,
-                          .pos = d->cur->line.pos,
-                          .ts = d->cur->line.ts_ns,
-                          .line = d->cur->line.data,
-                          .len = d->cur->line.len};
-  soc_signal sig = {.rule_id = soc_rule_id(rule),
-                    .title = soc_rule_title(rule),
-                    .description = soc_rule_description(rule),
-                    .category = inc ? inc->category : SOC_CATEGORY_OTHER,
-                    .subtype = inc ? inc->subtype : "",
-                    .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
-                    .alert_only = alert_only,
-                    .asset = &m,
-                    .level = alert_only ? NULL : &lv,
-                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME),
-                    .module = d->cur->source,
-                    .key = key,
-                    .message = soc_event_get_str(ev, SOC_ECS_MESSAGE),
-                    .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
-                    .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
-                    .count = f ? (int64_t)f->count : 1,
-                    .fired = f != NULL,
-                    .lead = lead,
-                    .nlead = nlead,
-                    .evidence = &cur,
-                    .nevidence = 1};
+  sig.title = soc_rule_title(rule);
+  sig.description = soc_rule_description(rule);
+  sig.category = inc ? inc->category : SOC_CATEGORY_OTHER;
+  sig.subtype = inc ? inc->subtype : "";
+  sig.impact = inc ? inc->impact : SOC_IMPACT_TAMPER;
+  sig.alert_only = alert_only;
+  sig.asset = &m;
+  sig.level = alert_only ? NULL : &lv;
+  sig.module = d->cur->source;
+  sig.message = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+  sig.lead = lead;
+  sig.nlead = nlead;
   if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
   sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
   sig.references = soc_rule_references(rule, &sig.nreferences);
   if (soc_rule_is_sigma(rule)) sig.author = soc_rule_author(rule);
   sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
   sig.entities = ent;
-  soc_triage_out out;
-  int rc = soc_triage_record_memo(d->cfg, d->store, d->memo, &sig, &out);
-  if (rc < 0) return rc;
+  if ((rc = soc_triage_record_memo(d->cfg, d->store, d->memo, &sig, &out)) < 0) return rc;
   if (out.new_alert) d->alerts_new++;
   if (out.new_draft)
     d->drafts_new++;

@@ -530,15 +530,28 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   return soc_triage_record_memo(cfg, st, NULL, s, out);
 }
 
+/* The oldest last_ns of an alert that s still counts on. */
+static int64_t since_of(const soc_config *cfg, const soc_signal *s) {
+  return s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
+}
+
+int soc_triage_memo_hit(const soc_config *cfg, soc_store *st, soc_triage_memo *memo,
+                        const soc_signal *s, soc_triage_out *out) {
+  memset(out, 0, sizeof *out);
+  if (!memo || s->fired || !s->host || !*s->host) return -EINVAL;
+  return memo_hit(memo, st, s, s->host, since_of(cfg, s), out);
+}
+
 int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo *memo,
                            const soc_signal *s, soc_triage_out *out) {
   soc_alert_row a = {0};
   char *json = NULL;
   const char *host = s->host && *s->host ? s->host : s->asset->asset->name;
-  int64_t since = s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
+  int64_t since = since_of(cfg, s);
   memset(out, 0, sizeof *out);
   int result = 0;
-  if (memo && !s->fired && (result = memo_hit(memo, st, s, host, since, out)) != 0)
+  if (memo && !s->fired && !s->memo_asked &&
+      (result = memo_hit(memo, st, s, host, since, out)) != 0)
     return result < 0 ? result : 0;
   /* a firing reads and writes more than its own alert: the memo's counts
    * go to the store first */

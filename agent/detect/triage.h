@@ -75,6 +75,7 @@ typedef struct soc_signal {
   size_t nlead;
   const soc_evidence_row *evidence; /* this sighting; .draft and .seq are set here */
   size_t nevidence;
+  int memo_asked; /* soc_triage_memo_hit said 0 for this later hit: not asked again */
 } soc_signal;
 
 typedef struct soc_triage_out {
@@ -109,6 +110,15 @@ void soc_triage_memo_drop(soc_triage_memo *memo);
 /* soc_triage_record with a memo (NULL: none); the same rows at commit. */
 int soc_triage_record_memo(const soc_config *cfg, soc_store *store, soc_triage_memo *memo,
                            const soc_signal *sig, soc_triage_out *out);
+/* The memo's part of soc_triage_record_memo for a later hit (not a firing)
+ * of a non-empty host, which reads only sig's rule_id, key, host, times,
+ * timeless and evidence: 1 when the memo counted it (or knows there is
+ * nothing to count), so the asset, level and entities the rest would read
+ * need not be looked up; 0 when soc_triage_record_memo must record the
+ * whole signal, with memo_asked set; -EINVAL for a firing, no memo or an
+ * empty host, or the store's error. */
+int soc_triage_memo_hit(const soc_config *cfg, soc_store *store, soc_triage_memo *memo,
+                        const soc_signal *sig, soc_triage_out *out);
 
 /* An analyst's promotion (socctl promote): a new open draft holding the
  * alerts ids, its §3.1 clock starting now, at the highest level its members
