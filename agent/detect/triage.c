@@ -407,10 +407,16 @@ void soc_triage_memo_drop(soc_triage_memo *m) {
   m->n = 0;
 }
 
-int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
+/* Writes the counts held back, still knowing what it knew. */
+static int memo_write_all(soc_triage_memo *m, soc_store *st) {
   int result = 0;
   for (size_t i = 0; m && i < m->n && result == 0; i++)
     result = memo_write(st, &m->slots[m->used[i]]);
+  return result;
+}
+
+int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
+  int result = memo_write_all(m, st);
   soc_triage_memo_drop(m);
   return result;
 }
@@ -505,6 +511,19 @@ static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, cons
   return rc < 0 ? rc : 1;
 }
 
+/* After a firing whose alert no draft holds, which wrote that alert alone
+ * (a draft's would take in others): its (rule, key, host) is asked again,
+ * and its rule's newest last_ns on the host follows it. What the memo knows
+ * of every other alert still holds, so their next hits need no query. */
+static void memo_fired(soc_triage_memo *m, const soc_signal *s, const char *host,
+                       const soc_alert_row *a) {
+  const char *part[3] = {s->rule_id, s->key, host};
+  int err;
+  memo_entry *e = memo_find(m, NULL, part, 3, 0, &err);
+  if (e) e->known = 0;
+  memo_rule_seen(m, s, host, a->last_ns);
+}
+
 /* Keeps what the store said about a later hit: alert a (NULL: none), whose
  * next evidence number is seq; its row is written. */
 static int memo_keep(soc_triage_memo *m, soc_store *st, const soc_signal *s, const char *host,
@@ -554,8 +573,8 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
       (result = memo_hit(memo, st, s, host, since, out)) != 0)
     return result < 0 ? result : 0;
   /* a firing reads and writes more than its own alert: the memo's counts
-   * go to the store first */
-  if (memo && s->fired && (result = soc_triage_memo_flush(memo, st)) < 0) return result;
+   * go to the store first (what it knows is settled after the firing) */
+  if (memo && s->fired && (result = memo_write_all(memo, st)) < 0) return result;
   result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
   /* an alert whose draft an analyst has decided on stays with that
    * decision: a new firing is a new alert */
@@ -604,8 +623,9 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
     if (memo) result = memo_keep(memo, st, s, host, since, &a, seq);
     goto out;
   }
-  /* a hit of an alert in an open draft rewrites the draft from its members */
-  if (memo && (result = soc_triage_memo_flush(memo, st)) < 0) goto out;
+  /* a hit of an alert in an open draft rewrites the draft from its members
+   * (a firing's counts went to the store already) */
+  if (memo && !s->fired && (result = soc_triage_memo_flush(memo, st)) < 0) goto out;
   for (size_t i = 0; s->fired && i < s->nentities; i++)
     if ((result = soc_store_alert_entity_put(st, host, s->entities[i].kind, s->entities[i].value,
                                              a.id)) < 0)
@@ -651,6 +671,12 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
     const char *okey = s->host && *s->host ? s->host : cfg->agent.id;
     if ((result = soc_store_outbox_add(st, "alerts", okey, payload, strlen(payload), NULL)) < 0)
       goto out;
+  }
+  if (memo && s->fired) {
+    if (draft)
+      soc_triage_memo_drop(memo);
+    else
+      memo_fired(memo, s, host, &a);
   }
   result = 0;
 out:
