@@ -529,14 +529,19 @@ static int queued(soc_detect *d, soc_event *ev) {
 
 static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   soc_detect *d = arg;
-  char key[SOC_CORRELATE_KEY_MAX + 1];
+  char joined[SOC_CORRELATE_KEY_MAX + 1];
+  const char *key = joined;
   soc_fire fire;
   int64_t ts = d->cur->line.ts_ns;
   int rc = 0;
   soc_event_get_time(ev, &ts);
   d->hits++;
-  key_of(rule, ev, key, sizeof key);
   int fired = soc_correlator_feed(d->corr, rule, ev, ts, &fire);
+  /* the correlator's key is the hit's when it escaped and cut nothing */
+  if (fired >= 0 && fire.key_plain)
+    key = fire.key;
+  else
+    key_of(rule, ev, joined, sizeof joined);
   /* fired < 0: a hit the correlator can not key, counted there; silent: a
    * Sigma rule that only feeds a correlation (generate: false) */
   if (fired >= 0 && !soc_rule_silent(rule))

@@ -433,6 +433,7 @@ typedef struct keybuf {
   size_t len;   /* bytes kept */
   size_t full;  /* bytes of the whole key */
   uint64_t fnv; /* a running FNV-1a of the whole key, for the cut suffix */
+  int escaped;  /* a value had a '|' or '\' */
 } keybuf;
 
 static void key_put(keybuf *k, char ch) {
@@ -448,12 +449,16 @@ static int make_key(const soc_event *ev, const soc_rules_field *const *fields, s
   char num[NUMBUF];
   k->len = k->full = 0;
   k->fnv = 0xcbf29ce484222325ULL;
+  k->escaped = 0;
   for (size_t i = 0; i < n; i++) {
     const char *v = soc_rules_field_get(ev, fields[i], num, sizeof num);
     if (!v) return -ENOENT;
     if (i) key_put(k, '|');
     for (; *v; v++) {
-      if (*v == '|' || *v == '\\') key_put(k, '\\');
+      if (*v == '|' || *v == '\\') {
+        key_put(k, '\\');
+        k->escaped = 1;
+      }
       key_put(k, *v);
     }
   }
@@ -879,6 +884,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   out->key[0] = '\0';
   out->count = 0;
   out->first_ns = out->last_ns = 0;
+  out->key_plain = !k; /* no group_by: the key is "" */
   if (!k) {
     out->count = 1;
     out->first_ns = out->last_ns = ts_ns;
@@ -896,6 +902,10 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     c->st.ungrouped++;
     result = 0;
     goto out;
+  }
+  if (!key.escaped && key.full == key.len) {
+    memcpy(out->key, key.s, key.len + 1);
+    out->key_plain = 1;
   }
   result = get_entry(c, (uint32_t)idx, key.s, key.len, &e);
   if (result) goto out;

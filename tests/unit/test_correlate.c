@@ -136,6 +136,47 @@ static void test_no_correlate_and_keys(void **state) {
   soc_rules_free(rs);
 }
 
+/* key_plain: the key of a hit, fired or not, is the values joined as they
+ * are only when none was escaped, missing or cut (the detector then keeps
+ * its recent hits under it instead of joining the values again). */
+static void test_plain_key(void **state) {
+  (void)state;
+  soc_rules *rs =
+      load("- id: EVERY\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT
+           "- id: TWO\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+           "  correlate: { group_by: [ user.name, source.ip ], count: 3, within: 1h }\n" INCIDENT);
+  soc_correlator *c = corr_new(rs, 0);
+  soc_fire f;
+  assert_int_equal(feed(c, rs, "EVERY", NULL, NULL, 1, &f), 1);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 1, &f), 0);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "ann|10.0.0.1");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 2, NULL), 0);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 3, &f), 1);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "ann|10.0.0.1");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "a|b", 1, &f), 0);
+  assert_false(f.key_plain);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "a\\b", 1, &f), 0);
+  assert_false(f.key_plain);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", NULL, 1, &f), 0);
+  assert_false(f.key_plain);
+  char big[SOC_CORRELATE_KEY_MAX + 1];
+  memset(big, 'u', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", big, 1, &f), 0);
+  assert_false(f.key_plain);
+  /* the longest key not cut */
+  big[SOC_CORRELATE_KEY_MAX - strlen("|10.0.0.1")] = '\0';
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", big, 1, &f), 0);
+  assert_true(f.key_plain);
+  assert_int_equal(strlen(f.key), SOC_CORRELATE_KEY_MAX);
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
 static void test_distinct(void **state) {
   (void)state;
   soc_rules *rs = load(
@@ -667,12 +708,12 @@ static void test_restore_shrinks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_count_window),    cmocka_unit_test(test_no_correlate_and_keys),
-      cmocka_unit_test(test_distinct),        cmocka_unit_test(test_sequence),
-      cmocka_unit_test(test_suppress),        cmocka_unit_test(test_eviction),
-      cmocka_unit_test(test_eviction_many),   cmocka_unit_test(test_extreme_times),
-      cmocka_unit_test(test_table_churn),     cmocka_unit_test(test_dump_restore),
-      cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
-      cmocka_unit_test(test_restore_shrinks),
+      cmocka_unit_test(test_plain_key),       cmocka_unit_test(test_distinct),
+      cmocka_unit_test(test_sequence),        cmocka_unit_test(test_suppress),
+      cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_many),
+      cmocka_unit_test(test_extreme_times),   cmocka_unit_test(test_table_churn),
+      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_dirty),
+      cmocka_unit_test(test_malformed_blobs), cmocka_unit_test(test_restore_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
