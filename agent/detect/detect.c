@@ -99,6 +99,7 @@ struct soc_detect {
   soc_match_ctx *mctx;
   soc_correlator *corr;
   soc_triage_memo *memo; /* later hits of the block's alerts (triage.h) */
+  int64_t data_version;  /* the store's at this transaction's begin: the memo's too */
   soc_assets *assets;
   soc_normalizer *norm;
   soc_event *ev;
@@ -661,6 +662,13 @@ static int step(soc_detect *d) {
   if (rc < 0) return rc;
   if (!id) return 0;
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
+  /* the memo knows the alerts as this connection left them: it goes on
+   * unless another connection (socctl, another input's triage) wrote since,
+   * and the alerts of a busy key are not asked for again each transaction */
+  int64_t version = -1;
+  if (soc_store_data_version(d->store, &version) < 0 || version != d->data_version)
+    soc_triage_memo_drop(d->memo);
+  d->data_version = version;
   d->error = 0;
   /* the counters too are the transaction's: a rolled back block did not count */
   const int64_t counted[] = {d->lines,      d->hits,       d->fires,
@@ -674,7 +682,7 @@ static int step(soc_detect *d) {
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)last);
-  if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
+  if (rc == 0) rc = soc_triage_memo_write(d->memo, d->store);
   unsigned flags = SOC_DUMP_DIRTY;
   if (rc == 0) rc = dump_flags(d, &flags);
   if (rc == 0) rc = soc_correlator_dump(d->corr, flags, save_state, d);
@@ -782,6 +790,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->ev = soc_event_new();
   d->closed = soc_event_new();
   d->memo = soc_triage_memo_new();
+  d->data_version = -1;
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
@@ -836,6 +845,8 @@ static void reload(soc_detect *d) {
   memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
   recent_settle(d, 1);
   recent_index(d);
+  /* what the memo knew was found under the old rules and assets */
+  soc_triage_memo_drop(d->memo);
   mctx = NULL, corr = NULL, rules = NULL, assets = NULL, why = NULL;
   fprintf(stderr,
           "socagent: reload: %zu log rule(s) now active (%zu before) and the asset inventory "

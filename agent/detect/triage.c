@@ -410,8 +410,7 @@ void soc_triage_memo_drop(soc_triage_memo *m) {
   m->n = 0;
 }
 
-/* Writes the counts held back, still knowing what it knew. */
-static int memo_write_all(soc_triage_memo *m, soc_store *st) {
+int soc_triage_memo_write(soc_triage_memo *m, soc_store *st) {
   int result = 0;
   for (size_t i = 0; m && i < m->n && result == 0; i++)
     result = memo_write(st, &m->slots[m->used[i]]);
@@ -419,7 +418,7 @@ static int memo_write_all(soc_triage_memo *m, soc_store *st) {
 }
 
 int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
-  int result = memo_write_all(m, st);
+  int result = soc_triage_memo_write(m, st);
   soc_triage_memo_drop(m);
   return result;
 }
@@ -595,7 +594,7 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
     return result < 0 ? result : 0;
   /* a firing reads and writes more than its own alert: the memo's counts
    * go to the store first (what it knows is settled after the firing) */
-  if (memo && s->fired && (result = memo_write_all(memo, st)) < 0) return result;
+  if (memo && s->fired && (result = soc_triage_memo_write(memo, st)) < 0) return result;
   result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
   /* an alert whose draft an analyst has decided on stays with that
    * decision: a new firing is a new alert */

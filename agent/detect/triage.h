@@ -95,16 +95,21 @@ int soc_triage_record(const soc_config *cfg, soc_store *store, const soc_signal 
  * an alert that no open draft holds (or of none) is then counted in memory
  * and its evidence numbered from the memo, instead of finding the alert and
  * counting its evidence again with a query per hit. The counts are written
- * back once per alert by soc_triage_memo_flush, and before any other call
- * that reads alerts; the caller flushes before it commits, and drops the
- * memo after a rollback. What the memo knows holds only inside the
- * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), so both end
- * it. Ownership: the caller's; one per store connection. */
+ * back once per alert by soc_triage_memo_flush (or soc_triage_memo_write),
+ * and before any other call that reads alerts; the caller writes them
+ * before it commits, and drops the memo after a rollback. What the memo
+ * knows holds while no other connection writes the store: inside a
+ * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), and into the
+ * next one when soc_store_data_version says nobody wrote in between (else
+ * the caller drops it). Ownership: the caller's; one per store connection. */
 typedef struct soc_triage_memo soc_triage_memo;
 soc_triage_memo *soc_triage_memo_new(void);
 void soc_triage_memo_free(soc_triage_memo *memo);
 /* Writes the counts held back and forgets every alert: 0 or the store's error. */
 int soc_triage_memo_flush(soc_triage_memo *memo, soc_store *store);
+/* Writes the counts held back, still knowing every alert: 0 or the store's
+ * error. */
+int soc_triage_memo_write(soc_triage_memo *memo, soc_store *store);
 /* Forgets every alert without writing (the transaction was rolled back). */
 void soc_triage_memo_drop(soc_triage_memo *memo);
 /* soc_triage_record with a memo (NULL: none); the same rows at commit. */
