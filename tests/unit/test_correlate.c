@@ -469,6 +469,43 @@ static const char *persist_rules =
     "  correlate: { group_by: [ source.ip ], after: { rule: N, within: 1h } }\n" INCIDENT
     "- id: PLAIN\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT;
 
+/* What is saved stays what older agents saved: distinct values are kept as
+ * SipHash-1-3 hashes under a fixed key, read back after a restart or an
+ * upgrade. Values of 1 to 17 bytes (every tail length, one and two words)
+ * through D, its blobs hashed here and compared with what the agents
+ * before the hash read its words a load each wrote. */
+static void test_saved_hashes(void **state) {
+  (void)state;
+  static const char *const users[] = {
+      "a",      "ab",      "abc",      "abcd",      "abcde",
+      "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq"};
+  soc_rules *rs = load(persist_rules);
+  soc_correlator *c = corr_new(rs, 0);
+  static store s;
+  memset(&s, 0, sizeof s);
+  for (int i = 0; i < 5; i++) {
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.0.1.%d", i);
+    assert_int_equal(feed(c, rs, "D", ip, users[2 * i], 10, NULL), 0);
+    assert_int_equal(feed(c, rs, "D", ip, users[2 * i + 1], 11, NULL), 0);
+  }
+  assert_int_equal(soc_correlator_dump(c, SOC_DUMP_ALL, save_cb, &s), 0);
+  assert_int_equal(s.n, 5);
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < 5; i++) {
+    char ip[32];
+    size_t r = 0;
+    snprintf(ip, sizeof ip, "10.0.1.%d", i);
+    while (r < s.n && strcmp(s.rows[r].key, ip)) r++;
+    assert_true(r < s.n);
+    for (size_t b = 0; b < s.rows[r].len; b++)
+      h = (h ^ ((const unsigned char *)s.rows[r].blob)[b]) * 1099511628211ULL;
+  }
+  assert_int_equal(h, 0x593a89de5650193eULL); /* as e5f9b3a's agent saved them */
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
 static void test_dump_restore(void **state) {
   (void)state;
   soc_rules *rs = load(persist_rules);
@@ -712,8 +749,9 @@ int main(void) {
       cmocka_unit_test(test_sequence),        cmocka_unit_test(test_suppress),
       cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_many),
       cmocka_unit_test(test_extreme_times),   cmocka_unit_test(test_table_churn),
-      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_dirty),
-      cmocka_unit_test(test_malformed_blobs), cmocka_unit_test(test_restore_shrinks),
+      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_saved_hashes),
+      cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
+      cmocka_unit_test(test_restore_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
