@@ -423,10 +423,6 @@ int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
   return result;
 }
 
-/* The entry of the nparts names in part ((rule, key, host) or (rule,
- * host)), taking a slot for it with take (flushing the memo when it is
- * full); NULL when there is none, or the names are too long to be kept
- * (the store is asked then). */
 /* The slot hash of an entry's id: FNV-1a's steps over eight bytes at a
  * time (and the last few one by one), about an eighth of the instructions
  * of byte-wise FNV over the 30 to 60 bytes of each hit's id; the hash only
@@ -443,6 +439,10 @@ static uint64_t memo_hash(const char *id, size_t len) {
   return h ? h : 1;
 }
 
+/* The entry of the nparts names in part ((rule, key, host) or (rule,
+ * host)), taking a slot for it with take (flushing the memo when it is
+ * full); NULL when there is none, or the names are too long to be kept
+ * (the store is asked then). */
 static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *const *part, int nparts,
                              int take, int *err) {
   char id[MEMO_ID_MAX];
