@@ -99,6 +99,7 @@ struct soc_detect {
   soc_match_ctx *mctx;
   soc_correlator *corr;
   soc_triage_memo *memo; /* later hits of the block's alerts (triage.h) */
+  int64_t data_version;  /* the store's at this transaction's begin: the memo's too */
   soc_assets *assets;
   soc_normalizer *norm;
   soc_event *ev;
@@ -422,7 +423,12 @@ static soc_evidence_row evidence_of_hit(const recent_hit *h) {
 }
 
 /* A firing, or a later hit of a firing key: an alert, and the draft it
- * belongs to (triage.c). */
+ * belongs to (triage.c). A later hit that the memo counts (most hits) needs
+ * only the rule, key, host, time and line: the asset, level, entities and
+ * evidence of what led to it, which only a firing or the store's answer
+ * reads, are looked up after the memo said it can not count it. (classify
+ * fails for no loaded rule: the loader checks what it reads, and the
+ * asset's tier and classes come from a checked inventory.) */
 static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, const soc_fire *f,
                      const char *key) {
   const soc_rule_incident *inc = soc_rule_incident_of(rule);
@@ -433,6 +439,29 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
   soc_evidence_row lead[RECENT_HITS];
   size_t nlead = 0;
   int alert_only = inc && inc->alert_only;
+  soc_evidence_row cur = {.block = d->cur->block,
+                          .source = d->cur->source,
+                          .stream = d->cur->stream,
+                          .pos = d->cur->line.pos,
+                          .ts = d->cur->line.ts_ns,
+                          .line = d->cur->line.data,
+                          .len = d->cur->line.len};
+  soc_signal sig = {.rule_id = soc_rule_id(rule),
+                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME),
+                    .key = key,
+                    .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
+                    .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
+                    .count = f ? (int64_t)f->count : 1,
+                    .fired = f != NULL,
+                    .evidence = &cur,
+                    .nevidence = 1};
+  soc_triage_out out;
+  int rc;
+  if (!f && sig.host && *sig.host) {
+    if ((rc = soc_triage_memo_hit(d->cfg, d->store, d->memo, &sig, &out)) != 0)
+      return rc < 0 ? rc : 0;
+    sig.memo_asked = 1;
+  }
   find_asset(d, rule, ev, &m);
   if (!alert_only && classify(rule, m.asset, &lv) < 0)
     return 0; /* a rule the loader let through oddly */
@@ -444,43 +473,25 @@ static int to_triage(soc_detect *d, const soc_rule *rule, const soc_event *ev, c
     if (h->block == d->cur->block && h->pos == d->cur->line.pos) continue;
     lead[nlead++] = evidence_of_hit(h);
   }
-  soc_evidence_row cur = {.block = d->cur->block,
-                          .source = d->cur->source,
-                          .stream = d->cur->stream,
-                          .pos = d->cur->line.pos,
-                          .ts = d->cur->line.ts_ns,
-                          .line = d->cur->line.data,
-                          .len = d->cur->line.len};
-  soc_signal sig = {.rule_id = soc_rule_id(rule),
-                    .title = soc_rule_title(rule),
-                    .description = soc_rule_description(rule),
-                    .category = inc ? inc->category : SOC_CATEGORY_OTHER,
-                    .subtype = inc ? inc->subtype : "",
-                    .impact = inc ? inc->impact : SOC_IMPACT_TAMPER,
-                    .alert_only = alert_only,
-                    .asset = &m,
-                    .level = alert_only ? NULL : &lv,
-                    .host = soc_event_get_str(ev, SOC_ECS_HOST_NAME),
-                    .module = d->cur->source,
-                    .key = key,
-                    .message = soc_event_get_str(ev, SOC_ECS_MESSAGE),
-                    .first_ns = f ? f->first_ns : d->cur->line.ts_ns,
-                    .last_ns = f ? f->last_ns : d->cur->line.ts_ns,
-                    .count = f ? (int64_t)f->count : 1,
-                    .fired = f != NULL,
-                    .lead = lead,
-                    .nlead = nlead,
-                    .evidence = &cur,
-                    .nevidence = 1};
+  sig.title = soc_rule_title(rule);
+  sig.description = soc_rule_description(rule);
+  sig.category = inc ? inc->category : SOC_CATEGORY_OTHER;
+  sig.subtype = inc ? inc->subtype : "";
+  sig.impact = inc ? inc->impact : SOC_IMPACT_TAMPER;
+  sig.alert_only = alert_only;
+  sig.asset = &m;
+  sig.level = alert_only ? NULL : &lv;
+  sig.module = d->cur->source;
+  sig.message = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+  sig.lead = lead;
+  sig.nlead = nlead;
   if (!alert_only && !sig.impact) sig.impact = SOC_IMPACT_TAMPER;
   sig.mitre = soc_rule_mitre(rule, &sig.nmitre);
   sig.references = soc_rule_references(rule, &sig.nreferences);
   if (soc_rule_is_sigma(rule)) sig.author = soc_rule_author(rule);
   sig.nentities = entities_of(rule, ev, ent, vals, &sig.join_host);
   sig.entities = ent;
-  soc_triage_out out;
-  int rc = soc_triage_record_memo(d->cfg, d->store, d->memo, &sig, &out);
-  if (rc < 0) return rc;
+  if ((rc = soc_triage_record_memo(d->cfg, d->store, d->memo, &sig, &out)) < 0) return rc;
   if (out.new_alert) d->alerts_new++;
   if (out.new_draft)
     d->drafts_new++;
@@ -519,14 +530,19 @@ static int queued(soc_detect *d, soc_event *ev) {
 
 static int on_hit(const soc_rule *rule, soc_event *ev, void *arg) {
   soc_detect *d = arg;
-  char key[SOC_CORRELATE_KEY_MAX + 1];
+  char joined[SOC_CORRELATE_KEY_MAX + 1];
+  const char *key = joined;
   soc_fire fire;
   int64_t ts = d->cur->line.ts_ns;
   int rc = 0;
   soc_event_get_time(ev, &ts);
   d->hits++;
-  key_of(rule, ev, key, sizeof key);
   int fired = soc_correlator_feed(d->corr, rule, ev, ts, &fire);
+  /* the correlator's key is the hit's when it escaped and cut nothing */
+  if (fired >= 0 && fire.key_plain)
+    key = fire.key;
+  else
+    key_of(rule, ev, joined, sizeof joined);
   /* fired < 0: a hit the correlator can not key, counted there; silent: a
    * Sigma rule that only feeds a correlation (generate: false) */
   if (fired >= 0 && !soc_rule_silent(rule))
@@ -646,6 +662,13 @@ static int step(soc_detect *d) {
   if (rc < 0) return rc;
   if (!id) return 0;
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
+  /* the memo knows the alerts as this connection left them: it goes on
+   * unless another connection (socctl, another input's triage) wrote since,
+   * and the alerts of a busy key are not asked for again each transaction */
+  int64_t version = -1;
+  if (soc_store_data_version(d->store, &version) < 0 || version != d->data_version)
+    soc_triage_memo_drop(d->memo);
+  d->data_version = version;
   d->error = 0;
   /* the counters too are the transaction's: a rolled back block did not count */
   const int64_t counted[] = {d->lines,      d->hits,       d->fires,
@@ -659,7 +682,7 @@ static int step(soc_detect *d) {
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)last);
-  if (rc == 0) rc = soc_triage_memo_flush(d->memo, d->store);
+  if (rc == 0) rc = soc_triage_memo_write(d->memo, d->store);
   unsigned flags = SOC_DUMP_DIRTY;
   if (rc == 0) rc = dump_flags(d, &flags);
   if (rc == 0) rc = soc_correlator_dump(d->corr, flags, save_state, d);
@@ -767,6 +790,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->ev = soc_event_new();
   d->closed = soc_event_new();
   d->memo = soc_triage_memo_new();
+  d->data_version = -1;
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
@@ -821,6 +845,8 @@ static void reload(soc_detect *d) {
   memset(d->recent, 0, RECENT_KEYS * sizeof *d->recent);
   recent_settle(d, 1);
   recent_index(d);
+  /* what the memo knew was found under the old rules and assets */
+  soc_triage_memo_drop(d->memo);
   mctx = NULL, corr = NULL, rules = NULL, assets = NULL, why = NULL;
   fprintf(stderr,
           "socagent: reload: %zu log rule(s) now active (%zu before) and the asset inventory "

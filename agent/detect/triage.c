@@ -364,8 +364,11 @@ typedef struct memo_entry {
   int64_t since; /* found with this since */
   int64_t alert; /* 0: there is no such alert */
   int64_t first_ns, last_ns, count;
-  int seq;              /* the alert's next evidence number */
-  int dirty;            /* first_ns, last_ns and count are not written yet */
+  int seq;   /* the alert's next evidence number */
+  int dirty; /* first_ns, last_ns and count are not written yet */
+  /* the slot + 1 of the (rule, host) entry of a (rule, key, host) one, 0:
+   * not found yet; slots are given up only all at once (drop) */
+  uint16_t rule_at;
   char id[MEMO_ID_MAX]; /* rule, key and host (or rule and host), each ending with its NUL */
 } memo_entry;
 
@@ -407,12 +410,33 @@ void soc_triage_memo_drop(soc_triage_memo *m) {
   m->n = 0;
 }
 
-int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
+int soc_triage_memo_write(soc_triage_memo *m, soc_store *st) {
   int result = 0;
   for (size_t i = 0; m && i < m->n && result == 0; i++)
     result = memo_write(st, &m->slots[m->used[i]]);
+  return result;
+}
+
+int soc_triage_memo_flush(soc_triage_memo *m, soc_store *st) {
+  int result = soc_triage_memo_write(m, st);
   soc_triage_memo_drop(m);
   return result;
+}
+
+/* The slot hash of an entry's id: FNV-1a's steps over eight bytes at a
+ * time (and the last few one by one), about an eighth of the instructions
+ * of byte-wise FNV over the 30 to 60 bytes of each hit's id; the hash only
+ * picks the probe's start, the id itself is compared. */
+static uint64_t memo_hash(const char *id, size_t len) {
+  uint64_t h = SOC_FNV1A_SEED, w;
+  size_t i = 0;
+  for (; i + sizeof w <= len; i += sizeof w) {
+    memcpy(&w, id + i, sizeof w);
+    h = (h ^ w) * UINT64_C(1099511628211);
+    h ^= h >> 29; /* a product carries upward only: the high bytes reach the slot bits */
+  }
+  for (; i < len; i++) h = (h ^ (unsigned char)id[i]) * UINT64_C(1099511628211);
+  return h ? h : 1;
 }
 
 /* The entry of the nparts names in part ((rule, key, host) or (rule,
@@ -423,7 +447,6 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *cons
                              int take, int *err) {
   char id[MEMO_ID_MAX];
   size_t idlen = 0;
-  uint64_t h = SOC_FNV1A_SEED;
   *err = 0;
   if (!m) return NULL;
   for (int p = 0; p < nparts; p++) {
@@ -431,9 +454,8 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *cons
     if (n > sizeof id - idlen) return NULL;
     memcpy(id + idlen, part[p], n);
     idlen += n;
-    h = soc_fnv1a(h, part[p]);
   }
-  if (!h) h = 1;
+  uint64_t h = memo_hash(id, idlen);
   size_t i = (size_t)h & (MEMO_SLOTS - 1);
   for (; m->hash[i]; i = (i + 1) & (MEMO_SLOTS - 1))
     if (m->hash[i] == h && m->slots[i].idlen == idlen && !memcmp(m->slots[i].id, id, idlen))
@@ -452,12 +474,16 @@ static memo_entry *memo_find(soc_triage_memo *m, soc_store *st, const char *cons
   return e;
 }
 
-/* The rule's (rule, host) entry follows its alerts' newest last_ns. */
-static void memo_rule_seen(soc_triage_memo *m, const soc_signal *s, const char *host,
+/* The rule's (rule, host) entry follows its alerts' newest last_ns; e, the
+ * (rule, key, host) entry when there is one, remembers where it is, so
+ * most hits look up one entry, not two. */
+static void memo_rule_seen(soc_triage_memo *m, memo_entry *e, const soc_signal *s, const char *host,
                            int64_t last_ns) {
   const char *part[2] = {s->rule_id, host};
   int err;
-  memo_entry *r = memo_find(m, NULL, part, 2, 0, &err);
+  memo_entry *r =
+      e && e->rule_at ? &m->slots[e->rule_at - 1] : memo_find(m, NULL, part, 2, 0, &err);
+  if (r && e) e->rule_at = (uint16_t)(r - m->slots + 1);
   if (r && last_ns > r->last_ns) r->last_ns = last_ns;
 }
 
@@ -498,11 +524,24 @@ static int memo_hit(soc_triage_memo *m, soc_store *st, const soc_signal *s, cons
   if (s->last_ns > e->last_ns) e->last_ns = s->last_ns;
   e->count++;
   e->dirty = 1;
-  memo_rule_seen(m, s, host, e->last_ns);
+  memo_rule_seen(m, e, s, host, e->last_ns);
   out->alert = e->alert;
   soc_alert_row a = {.id = e->alert};
   int rc = evidence_put(st, s->evidence, s->nevidence, &a, &e->seq, SOC_TRIAGE_DRAFT_EVIDENCE_MAX);
   return rc < 0 ? rc : 1;
+}
+
+/* After a firing whose alert no draft holds, which wrote that alert alone
+ * (a draft's would take in others): its (rule, key, host) is asked again,
+ * and its rule's newest last_ns on the host follows it. What the memo knows
+ * of every other alert still holds, so their next hits need no query. */
+static void memo_fired(soc_triage_memo *m, const soc_signal *s, const char *host,
+                       const soc_alert_row *a) {
+  const char *part[3] = {s->rule_id, s->key, host};
+  int err;
+  memo_entry *e = memo_find(m, NULL, part, 3, 0, &err);
+  if (e) e->known = 0;
+  memo_rule_seen(m, NULL, s, host, a->last_ns);
 }
 
 /* Keeps what the store said about a later hit: alert a (NULL: none), whose
@@ -511,7 +550,7 @@ static int memo_keep(soc_triage_memo *m, soc_store *st, const soc_signal *s, con
                      int64_t since, const soc_alert_row *a, int seq) {
   const char *part[3] = {s->rule_id, s->key, host};
   int err;
-  if (a) memo_rule_seen(m, s, host, a->last_ns);
+  if (a) memo_rule_seen(m, NULL, s, host, a->last_ns);
   memo_entry *e = memo_find(m, st, part, 3, 1, &err);
   if (!e) return err;
   e->known = 1;
@@ -530,19 +569,32 @@ int soc_triage_record(const soc_config *cfg, soc_store *st, const soc_signal *s,
   return soc_triage_record_memo(cfg, st, NULL, s, out);
 }
 
+/* The oldest last_ns of an alert that s still counts on. */
+static int64_t since_of(const soc_config *cfg, const soc_signal *s) {
+  return s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
+}
+
+int soc_triage_memo_hit(const soc_config *cfg, soc_store *st, soc_triage_memo *memo,
+                        const soc_signal *s, soc_triage_out *out) {
+  memset(out, 0, sizeof *out);
+  if (!memo || s->fired || !s->host || !*s->host) return -EINVAL;
+  return memo_hit(memo, st, s, s->host, since_of(cfg, s), out);
+}
+
 int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo *memo,
                            const soc_signal *s, soc_triage_out *out) {
   soc_alert_row a = {0};
   char *json = NULL;
   const char *host = s->host && *s->host ? s->host : s->asset->asset->name;
-  int64_t since = s->timeless ? INT64_MIN : s->first_ns - cfg->triage.window_s * NS;
+  int64_t since = since_of(cfg, s);
   memset(out, 0, sizeof *out);
   int result = 0;
-  if (memo && !s->fired && (result = memo_hit(memo, st, s, host, since, out)) != 0)
+  if (memo && !s->fired && !s->memo_asked &&
+      (result = memo_hit(memo, st, s, host, since, out)) != 0)
     return result < 0 ? result : 0;
   /* a firing reads and writes more than its own alert: the memo's counts
-   * go to the store first */
-  if (memo && s->fired && (result = soc_triage_memo_flush(memo, st)) < 0) return result;
+   * go to the store first (what it knows is settled after the firing) */
+  if (memo && s->fired && (result = soc_triage_memo_write(memo, st)) < 0) return result;
   result = soc_store_alert_find(st, s->rule_id, s->key, host, since, &a);
   /* an alert whose draft an analyst has decided on stays with that
    * decision: a new firing is a new alert */
@@ -591,8 +643,9 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
     if (memo) result = memo_keep(memo, st, s, host, since, &a, seq);
     goto out;
   }
-  /* a hit of an alert in an open draft rewrites the draft from its members */
-  if (memo && (result = soc_triage_memo_flush(memo, st)) < 0) goto out;
+  /* a hit of an alert in an open draft rewrites the draft from its members
+   * (a firing's counts went to the store already) */
+  if (memo && !s->fired && (result = soc_triage_memo_flush(memo, st)) < 0) goto out;
   for (size_t i = 0; s->fired && i < s->nentities; i++)
     if ((result = soc_store_alert_entity_put(st, host, s->entities[i].kind, s->entities[i].value,
                                              a.id)) < 0)
@@ -638,6 +691,12 @@ int soc_triage_record_memo(const soc_config *cfg, soc_store *st, soc_triage_memo
     const char *okey = s->host && *s->host ? s->host : cfg->agent.id;
     if ((result = soc_store_outbox_add(st, "alerts", okey, payload, strlen(payload), NULL)) < 0)
       goto out;
+  }
+  if (memo && s->fired) {
+    if (draft)
+      soc_triage_memo_drop(memo);
+    else
+      memo_fired(memo, s, host, &a);
   }
   result = 0;
 out:

@@ -75,6 +75,7 @@ typedef struct soc_signal {
   size_t nlead;
   const soc_evidence_row *evidence; /* this sighting; .draft and .seq are set here */
   size_t nevidence;
+  int memo_asked; /* soc_triage_memo_hit said 0 for this later hit: not asked again */
 } soc_signal;
 
 typedef struct soc_triage_out {
@@ -94,21 +95,35 @@ int soc_triage_record(const soc_config *cfg, soc_store *store, const soc_signal 
  * an alert that no open draft holds (or of none) is then counted in memory
  * and its evidence numbered from the memo, instead of finding the alert and
  * counting its evidence again with a query per hit. The counts are written
- * back once per alert by soc_triage_memo_flush, and before any other call
- * that reads alerts; the caller flushes before it commits, and drops the
- * memo after a rollback. What the memo knows holds only inside the
- * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), so both end
- * it. Ownership: the caller's; one per store connection. */
+ * back once per alert by soc_triage_memo_flush (or soc_triage_memo_write),
+ * and before any other call that reads alerts; the caller writes them
+ * before it commits, and drops the memo after a rollback. What the memo
+ * knows holds while no other connection writes the store: inside a
+ * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), and into the
+ * next one when soc_store_data_version says nobody wrote in between (else
+ * the caller drops it). Ownership: the caller's; one per store connection. */
 typedef struct soc_triage_memo soc_triage_memo;
 soc_triage_memo *soc_triage_memo_new(void);
 void soc_triage_memo_free(soc_triage_memo *memo);
 /* Writes the counts held back and forgets every alert: 0 or the store's error. */
 int soc_triage_memo_flush(soc_triage_memo *memo, soc_store *store);
+/* Writes the counts held back, still knowing every alert: 0 or the store's
+ * error. */
+int soc_triage_memo_write(soc_triage_memo *memo, soc_store *store);
 /* Forgets every alert without writing (the transaction was rolled back). */
 void soc_triage_memo_drop(soc_triage_memo *memo);
 /* soc_triage_record with a memo (NULL: none); the same rows at commit. */
 int soc_triage_record_memo(const soc_config *cfg, soc_store *store, soc_triage_memo *memo,
                            const soc_signal *sig, soc_triage_out *out);
+/* The memo's part of soc_triage_record_memo for a later hit (not a firing)
+ * of a non-empty host, which reads only sig's rule_id, key, host, times,
+ * timeless and evidence: 1 when the memo counted it (or knows there is
+ * nothing to count), so the asset, level and entities the rest would read
+ * need not be looked up; 0 when soc_triage_record_memo must record the
+ * whole signal, with memo_asked set; -EINVAL for a firing, no memo or an
+ * empty host, or the store's error. */
+int soc_triage_memo_hit(const soc_config *cfg, soc_store *store, soc_triage_memo *memo,
+                        const soc_signal *sig, soc_triage_out *out);
 
 /* An analyst's promotion (socctl promote): a new open draft holding the
  * alerts ids, its §3.1 clock starting now, at the highest level its members

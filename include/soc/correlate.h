@@ -63,6 +63,10 @@ typedef struct soc_fire {
   size_t count;     /* hits (or distinct values) that made it fire */
   int64_t first_ns; /* the oldest of them */
   int64_t last_ns;  /* the newest */
+  /* soc_correlator_feed: 1 when key holds the hit's group_by values as
+   * they are, joined with '|' (none missing, none escaped, not cut), fired
+   * or not, so the caller need not join them again; else 0 */
+  int key_plain;
 } soc_fire;
 
 typedef struct soc_correlator soc_correlator;
@@ -74,7 +78,8 @@ int soc_correlator_new(const soc_rules *rules, size_t max_keys, soc_correlator *
 void soc_correlator_free(soc_correlator *c);
 
 /* One hit of rule on ev (captures set) at event time ts_ns. Returns 1 and
- * fills *out when the rule fires, 0 when it does not, or a negative errno.
+ * fills *out when the rule fires, 0 when it does not (out->key then holds
+ * the hit's key when out->key_plain says so), or a negative errno.
  * Call it for every hit soc_rules_match reports, in that order: a firing
  * also arms the rules that name this one in `after` and feeds the members
  * rules it is a member of (a members rule's own hit is ignored: 0). */

@@ -74,6 +74,11 @@ const char *soc_store_errmsg(const soc_store *s);
 int soc_store_begin(soc_store *s);
 int soc_store_commit(soc_store *s);
 int soc_store_rollback(soc_store *s);
+/* SQLite's PRAGMA data_version in *out: it changes when another connection
+ * committed since the last call on s (s's own commits leave it), so a
+ * caller that keeps what it read across its transactions knows when
+ * another writer may have changed it. 0 or an error as above. */
+int soc_store_data_version(soc_store *s, int64_t *out);
 
 /* The store's id (meta "store.id"): 32 random hex digits made with the
  * file. renew replaces it with a new random one. */

@@ -96,14 +96,18 @@ static uint64_t siphash13(const uint64_t k[2], const void *data, size_t len) {
   uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
   uint64_t b = (uint64_t)len << 56, m;
   size_t i, left = len & 7;
+  /* the words little-endian, as SipHash reads them, a load each (a loop of
+   * byte shifts was half of the hash) */
   for (i = 0; i + 8 <= len; i += 8) {
-    m = 0;
-    for (int j = 7; j >= 0; j--) m = (m << 8) | p[i + (size_t)j];
+    memcpy(&m, p + i, sizeof m);
+    m = le64toh(m);
     v3 ^= m;
     SIPROUND;
     v0 ^= m;
   }
-  for (size_t j = 0; j < left; j++) b |= (uint64_t)p[i + j] << (8 * j);
+  m = 0;
+  memcpy(&m, p + i, left);
+  b |= le64toh(m);
   v3 ^= b;
   SIPROUND;
   v0 ^= b;
@@ -433,12 +437,16 @@ typedef struct keybuf {
   size_t len;   /* bytes kept */
   size_t full;  /* bytes of the whole key */
   uint64_t fnv; /* a running FNV-1a of the whole key, for the cut suffix */
+  int escaped;  /* a value had a '|' or '\' */
 } keybuf;
 
-static void key_put(keybuf *k, char ch) {
-  if (k->len < SOC_CORRELATE_KEY_MAX) k->s[k->len++] = ch;
-  k->full++;
-  k->fnv = (k->fnv ^ (uint8_t)ch) * 0x100000001b3ULL;
+/* One byte of a key into s (while it fits), counted and hashed. The counts
+ * are the caller's locals: through k, every byte stored (a char may alias
+ * anything) made the compiler reload and store all three. */
+static inline void key_put(char *s, size_t *len, size_t *full, uint64_t *fnv, char ch) {
+  if (*len < SOC_CORRELATE_KEY_MAX) s[(*len)++] = ch;
+  (*full)++;
+  *fnv = (*fnv ^ (uint8_t)ch) * 0x100000001b3ULL;
 }
 
 /* Joins the values of fields (escaping '|' and '\'); -ENOENT when one is
@@ -446,17 +454,25 @@ static void key_put(keybuf *k, char ch) {
 static int make_key(const soc_event *ev, const soc_rules_field *const *fields, size_t n,
                     keybuf *k) {
   char num[NUMBUF];
-  k->len = k->full = 0;
-  k->fnv = 0xcbf29ce484222325ULL;
+  size_t len = 0, full = 0;
+  uint64_t fnv = 0xcbf29ce484222325ULL;
+  int escaped = 0;
   for (size_t i = 0; i < n; i++) {
     const char *v = soc_rules_field_get(ev, fields[i], num, sizeof num);
     if (!v) return -ENOENT;
-    if (i) key_put(k, '|');
+    if (i) key_put(k->s, &len, &full, &fnv, '|');
     for (; *v; v++) {
-      if (*v == '|' || *v == '\\') key_put(k, '\\');
-      key_put(k, *v);
+      if (*v == '|' || *v == '\\') {
+        key_put(k->s, &len, &full, &fnv, '\\');
+        escaped = 1;
+      }
+      key_put(k->s, &len, &full, &fnv, *v);
     }
   }
+  k->len = len;
+  k->full = full;
+  k->fnv = fnv;
+  k->escaped = escaped;
   if (k->full > SOC_CORRELATE_KEY_MAX) {
     /* cut between characters, then "#" and the whole key's hash */
     size_t cut = SOC_CORRELATE_KEY_MAX - 17;
@@ -879,6 +895,7 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
   out->key[0] = '\0';
   out->count = 0;
   out->first_ns = out->last_ns = 0;
+  out->key_plain = !k; /* no group_by: the key is "" */
   if (!k) {
     out->count = 1;
     out->first_ns = out->last_ns = ts_ns;
@@ -896,6 +913,10 @@ int soc_correlator_feed(soc_correlator *c, const soc_rule *rule, const soc_event
     c->st.ungrouped++;
     result = 0;
     goto out;
+  }
+  if (!key.escaped && key.full == key.len) {
+    memcpy(out->key, key.s, key.len + 1);
+    out->key_plain = 1;
   }
   result = get_entry(c, (uint32_t)idx, key.s, key.len, &e);
   if (result) goto out;

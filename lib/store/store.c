@@ -1087,6 +1087,19 @@ int soc_store_begin(soc_store *s) {
   return soc_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
+int soc_store_data_version(soc_store *s, int64_t *out) {
+  const char *what = "cannot read the data version";
+  if (!s || !out) return -EINVAL;
+  /* kept prepared: the detector asks at every transaction */
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_DATA_VERSION, "PRAGMA data_version", what, "");
+  if (!st) return -EIO;
+  int rc = sqlite3_step(st);
+  int result = rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, what);
+  if (!result) *out = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return result;
+}
+
 int soc_store_commit(soc_store *s) {
   if (!s) return -EINVAL;
   if (sqlite3_get_autocommit(s->db))

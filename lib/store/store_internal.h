@@ -46,6 +46,7 @@ typedef enum {
   /* once per block: the detector's state log size and cursor */
   SOC_STMT_STATE_ROWS,
   SOC_STMT_META_SET,
+  SOC_STMT_DATA_VERSION,
   /* once per block: the journal's reader (the detector, the forwarder) */
   SOC_STMT_BLOCK_SCAN,
   SOC_STMT_BLOCK_NEXT,

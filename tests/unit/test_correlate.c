@@ -136,6 +136,47 @@ static void test_no_correlate_and_keys(void **state) {
   soc_rules_free(rs);
 }
 
+/* key_plain: the key of a hit, fired or not, is the values joined as they
+ * are only when none was escaped, missing or cut (the detector then keeps
+ * its recent hits under it instead of joining the values again). */
+static void test_plain_key(void **state) {
+  (void)state;
+  soc_rules *rs =
+      load("- id: EVERY\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT
+           "- id: TWO\n  title: t\n  match: { all: [ { contains: x } ] }\n"
+           "  correlate: { group_by: [ user.name, source.ip ], count: 3, within: 1h }\n" INCIDENT);
+  soc_correlator *c = corr_new(rs, 0);
+  soc_fire f;
+  assert_int_equal(feed(c, rs, "EVERY", NULL, NULL, 1, &f), 1);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 1, &f), 0);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "ann|10.0.0.1");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 2, NULL), 0);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "ann", 3, &f), 1);
+  assert_true(f.key_plain);
+  assert_string_equal(f.key, "ann|10.0.0.1");
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "a|b", 1, &f), 0);
+  assert_false(f.key_plain);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", "a\\b", 1, &f), 0);
+  assert_false(f.key_plain);
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", NULL, 1, &f), 0);
+  assert_false(f.key_plain);
+  char big[SOC_CORRELATE_KEY_MAX + 1];
+  memset(big, 'u', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", big, 1, &f), 0);
+  assert_false(f.key_plain);
+  /* the longest key not cut */
+  big[SOC_CORRELATE_KEY_MAX - strlen("|10.0.0.1")] = '\0';
+  assert_int_equal(feed(c, rs, "TWO", "10.0.0.1", big, 1, &f), 0);
+  assert_true(f.key_plain);
+  assert_int_equal(strlen(f.key), SOC_CORRELATE_KEY_MAX);
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
 static void test_distinct(void **state) {
   (void)state;
   soc_rules *rs = load(
@@ -428,6 +469,43 @@ static const char *persist_rules =
     "  correlate: { group_by: [ source.ip ], after: { rule: N, within: 1h } }\n" INCIDENT
     "- id: PLAIN\n  title: t\n  match: { all: [ { contains: x } ] }\n" INCIDENT;
 
+/* What is saved stays what older agents saved: distinct values are kept as
+ * SipHash-1-3 hashes under a fixed key, read back after a restart or an
+ * upgrade. Values of 1 to 17 bytes (every tail length, one and two words)
+ * through D, its blobs hashed here and compared with what the agents
+ * before the hash read its words a load each wrote. */
+static void test_saved_hashes(void **state) {
+  (void)state;
+  static const char *const users[] = {
+      "a",      "ab",      "abc",      "abcd",      "abcde",
+      "abcdef", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq"};
+  soc_rules *rs = load(persist_rules);
+  soc_correlator *c = corr_new(rs, 0);
+  static store s;
+  memset(&s, 0, sizeof s);
+  for (int i = 0; i < 5; i++) {
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.0.1.%d", i);
+    assert_int_equal(feed(c, rs, "D", ip, users[2 * i], 10, NULL), 0);
+    assert_int_equal(feed(c, rs, "D", ip, users[2 * i + 1], 11, NULL), 0);
+  }
+  assert_int_equal(soc_correlator_dump(c, SOC_DUMP_ALL, save_cb, &s), 0);
+  assert_int_equal(s.n, 5);
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < 5; i++) {
+    char ip[32];
+    size_t r = 0;
+    snprintf(ip, sizeof ip, "10.0.1.%d", i);
+    while (r < s.n && strcmp(s.rows[r].key, ip)) r++;
+    assert_true(r < s.n);
+    for (size_t b = 0; b < s.rows[r].len; b++)
+      h = (h ^ ((const unsigned char *)s.rows[r].blob)[b]) * 1099511628211ULL;
+  }
+  assert_int_equal(h, 0x593a89de5650193eULL); /* as e5f9b3a's agent saved them */
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
 static void test_dump_restore(void **state) {
   (void)state;
   soc_rules *rs = load(persist_rules);
@@ -667,10 +745,11 @@ static void test_restore_shrinks(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_count_window),    cmocka_unit_test(test_no_correlate_and_keys),
-      cmocka_unit_test(test_distinct),        cmocka_unit_test(test_sequence),
-      cmocka_unit_test(test_suppress),        cmocka_unit_test(test_eviction),
-      cmocka_unit_test(test_eviction_many),   cmocka_unit_test(test_extreme_times),
-      cmocka_unit_test(test_table_churn),     cmocka_unit_test(test_dump_restore),
+      cmocka_unit_test(test_plain_key),       cmocka_unit_test(test_distinct),
+      cmocka_unit_test(test_sequence),        cmocka_unit_test(test_suppress),
+      cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_many),
+      cmocka_unit_test(test_extreme_times),   cmocka_unit_test(test_table_churn),
+      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_saved_hashes),
       cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
       cmocka_unit_test(test_restore_shrinks),
   };
