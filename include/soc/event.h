@@ -275,6 +275,10 @@ int soc_event_copy(soc_event *dst, const soc_event *src);
 /* SOC_EVENT_* flags of what was repaired, cut or dropped so far. */
 unsigned soc_event_flags(const soc_event *ev);
 
+/* The bytes ev's budget (SOC_EVENT_BYTES_MAX) has left: values that add up
+ * to no more, after repair, are all kept whole whatever their order. */
+size_t soc_event_room(const soc_event *ev);
+
 /* The event as one line of JSON (no newline), NUL-terminated.
  * OUT: *json, owned by the caller, free() it. *len (may be NULL), its length.
  * Returns 0, -EINVAL when @timestamp is unset, -ENOMEM. */

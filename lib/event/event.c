@@ -1319,6 +1319,8 @@ out:
 
 unsigned soc_event_flags(const soc_event *ev) { return ev ? ev->flags : 0; }
 
+size_t soc_event_room(const soc_event *ev) { return ev ? SOC_EVENT_BYTES_MAX - ev->bytes : 0; }
+
 /* Copies a value that is text and within the caps already. */
 static int text_copy_from(soc_event *ev, struct text *t, const struct text *from) {
   if (from->len + 1 > t->cap) {

@@ -465,9 +465,21 @@ static void set_message(soc_event *ev, const uchar *p, const uchar *end) {
   (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, (const char *)p, (size_t)(end - p));
 }
 
+/* The header's copies under log.syslog, in the order the parse sets them:
+ * hostname (with host), appname, procid and msgid. */
+static const soc_ecs_field copy_fields[4] = {SOC_ECS_LOG_SYSLOG_HOSTNAME,
+                                             SOC_ECS_LOG_SYSLOG_APPNAME, SOC_ECS_LOG_SYSLOG_PROCID,
+                                             SOC_ECS_LOG_SYSLOG_MSGID};
+
+static void set_copies(soc_event *ev, const header *h, int host) {
+  const span s[4] = {h->host, h->app, h->procid, h->msgid};
+  for (int i = !host; i < 4; i++) set_span(ev, copy_fields[i], s[i]);
+}
+
 /* Everything the two forms share. The message goes in before the rest, so
- * that it is the last thing the event's byte budget would refuse. */
-static void set_header_fields(soc_event *ev, const header *h) {
+ * that it is the last thing the event's byte budget would refuse. Without
+ * copies, the header's copies (set_copies) are left out. */
+static void set_header_fields(soc_event *ev, const header *h, int copies) {
   uint64_t pid = 0;
   size_t i;
   soc_event_set_time(ev, h->ts_ns);
@@ -476,11 +488,9 @@ static void set_header_fields(soc_event *ev, const header *h) {
     (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, h->pri & 7);
   }
   set_span(ev, SOC_ECS_HOST_NAME, h->host);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
+  if (copies) set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
   set_span(ev, SOC_ECS_PROCESS_NAME, h->app);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_APPNAME, h->app);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_PROCID, h->procid);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_MSGID, h->msgid);
+  if (copies) set_copies(ev, h, 0);
   /* 18 digits cannot overflow an int64; a longer PROCID is no pid. */
   for (i = 0; i < h->procid.n && i < 18 && is_digit(h->procid.p[i]); i++)
     pid = pid * 10 + (uint64_t)(h->procid.p[i] - '0');
@@ -521,10 +531,20 @@ none:
   return s;
 }
 
-static void emit_3164(soc_event *ev, header *h) {
+/* With *defer set, leaves the copies out, and *defer so, when the budget
+ * keeps every value of the line whatever their order: the copies set
+ * later (soc_syslog_copies) are then what they would have been. */
+static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
   const uchar *msg = parse_tag(h->body, h->end, h);
+  const span s[4] = {h->host, h->app, h->procid, h->msgid};
+  size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n + h->msgid.n;
+  later->deferred = later->deferred && SOC_UTF8_REPAIRED_MAX(all) <= soc_event_room(ev);
+  for (int i = 0; later->deferred && i < 4; i++) {
+    later->off[i] = s[i].n ? (size_t)((const char *)s[i].p - line) : 0;
+    later->len[i] = s[i].n;
+  }
   set_message(ev, msg, h->end);
-  set_header_fields(ev, h);
+  set_header_fields(ev, h, !later->deferred);
 }
 
 /* Values with a backslash are copied without their escapes; the buffer
@@ -603,16 +623,31 @@ static void emit_5424(soc_event *ev, header *h) {
   if (sd_end) p = sd_end < end ? sd_end + 1 : sd_end;
   if (end - p >= 3 && !memcmp(p, bom, sizeof bom)) p += sizeof bom;
   set_message(ev, p, end);
-  set_header_fields(ev, h);
+  set_header_fields(ev, h, 1);
   (void)soc_event_set_str(ev, SOC_ECS_LOG_SYSLOG_VERSION, "1", 1);
   if (sd_end && *h->body == '[') (void)sd_walk(h->body, end, ev);
 }
 
 soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog_opts *opts,
                                    soc_event *ev) {
+  soc_syslog_later later; /* only deferred is read: nothing waits */
+  later.deferred = 0;
+  return soc_syslog_parse_lazy(msg, len, opts, ev, &later);
+}
+
+void soc_syslog_copies(const char *msg, const soc_syslog_later *later, soc_event *ev) {
+  for (int i = 0; later->deferred && i < 4; i++)
+    if (later->len[i])
+      (void)soc_event_set_str(ev, copy_fields[i], msg + later->off[i], later->len[i]);
+}
+
+soc_syslog_format soc_syslog_parse_lazy(const char *msg, size_t len, const soc_syslog_opts *opts,
+                                        soc_event *ev, soc_syslog_later *later) {
   static const char tag[] = "syslog_unparsed";
   header h;
   soc_syslog_format form;
+  int defer = later->deferred;
+  later->deferred = 0;
   if (!msg) {
     msg = "";
     len = 0;
@@ -626,7 +661,8 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
       emit_5424(ev, &h);
       break;
     case SOC_SYSLOG_RFC3164:
-      emit_3164(ev, &h);
+      later->deferred = defer;
+      emit_3164(ev, &h, msg, later);
       break;
     case SOC_SYSLOG_RAW: {
       static const char read_tag[] = "time_from_read";
