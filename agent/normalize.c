@@ -22,7 +22,7 @@ struct soc_normalizer {
   char hostname[256];
   size_t hostlen;
   char store_id[SOC_STORE_ID_LEN + 1]; /* "" for a store that has none (never an agent's) */
-  soc_syslog_later later;              /* the lazy line's syslog copies: soc_normalize_rest's */
+  soc_syslog_later later; /* the lazy line's header fields that soc_normalize_rest sets */
 };
 
 soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store) {
@@ -145,8 +145,8 @@ static int fill(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *
       soc_event_set_time(ev, e->line.ts_ns);
   } else {
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
-    /* most lines are never finished, and no rule of most sets reads the
-     * header's copies under log.syslog */
+    /* most lines are never finished, and no rule reads host.name or the
+     * header's copies under log.syslog before it finishes the line */
     n->later.deferred = lazy;
     soc_syslog_parse_lazy(e->line.data, e->line.len, &o, ev, &n->later);
     if (lazy) return 1;
@@ -173,9 +173,10 @@ void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
   soc_normalize_into(n, begin(n, e, ev), e, ev);
 }
 
-/* What begin and a syslog parse set, and finish_syslog never does. Not the
- * header's copies under log.syslog (hostname, appname, procid, msgid):
- * soc_normalize_rest sets those of most lines (soc_syslog_parse_lazy). */
+/* What begin and a syslog parse set, and finish_syslog never does. Not
+ * host.name (the rest sets it when the line has none) nor the header's
+ * copies under log.syslog (hostname, appname, procid, msgid): most lines
+ * get them only from soc_normalize_rest (soc_syslog_parse_lazy). */
 const soc_ecs_field soc_normalize_lazy_ready[] = {
     SOC_ECS_LOG_FILE_PATH,
     SOC_ECS_MESSAGE,
@@ -194,7 +195,7 @@ int soc_normalize_lazy(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
 }
 
 void soc_normalize_rest(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
-  soc_syslog_copies(e->line.data, &n->later, ev);
+  soc_syslog_later_set(e->line.data, &n->later, ev);
   n->later.deferred = 0;
   finish_syslog(n, soc_normalizer_stream(n, e), e, ev);
 }

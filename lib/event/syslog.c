@@ -465,21 +465,16 @@ static void set_message(soc_event *ev, const uchar *p, const uchar *end) {
   (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, (const char *)p, (size_t)(end - p));
 }
 
-/* The header's copies under log.syslog, in the order the parse sets them:
- * hostname (with host), appname, procid and msgid. */
-static const soc_ecs_field copy_fields[4] = {SOC_ECS_LOG_SYSLOG_HOSTNAME,
-                                             SOC_ECS_LOG_SYSLOG_APPNAME, SOC_ECS_LOG_SYSLOG_PROCID,
-                                             SOC_ECS_LOG_SYSLOG_MSGID};
-
-static void set_copies(soc_event *ev, const header *h, int host) {
-  const span s[4] = {h->host, h->app, h->procid, h->msgid};
-  for (int i = !host; i < 4; i++) set_span(ev, copy_fields[i], s[i]);
-}
+/* The header's fields that no rule reads before the rest of a lazy line
+ * (soc_syslog_parse_lazy), in the order the parse sets them. */
+static const soc_ecs_field later_fields[SOC_SYSLOG_LATER] = {
+    SOC_ECS_HOST_NAME, SOC_ECS_LOG_SYSLOG_HOSTNAME, SOC_ECS_LOG_SYSLOG_APPNAME,
+    SOC_ECS_LOG_SYSLOG_PROCID, SOC_ECS_LOG_SYSLOG_MSGID};
 
 /* Everything the two forms share. The message goes in before the rest, so
  * that it is the last thing the event's byte budget would refuse. Without
- * copies, the header's copies (set_copies) are left out. */
-static void set_header_fields(soc_event *ev, const header *h, int copies) {
+ * all, the later_fields are left out. */
+static void set_header_fields(soc_event *ev, const header *h, int all) {
   uint64_t pid = 0;
   size_t i;
   soc_event_set_time(ev, h->ts_ns);
@@ -487,10 +482,16 @@ static void set_header_fields(soc_event *ev, const header *h, int copies) {
     (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, h->pri >> 3);
     (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, h->pri & 7);
   }
-  set_span(ev, SOC_ECS_HOST_NAME, h->host);
-  if (copies) set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
+  if (all) {
+    set_span(ev, SOC_ECS_HOST_NAME, h->host);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
+  }
   set_span(ev, SOC_ECS_PROCESS_NAME, h->app);
-  if (copies) set_copies(ev, h, 0);
+  if (all) {
+    set_span(ev, SOC_ECS_LOG_SYSLOG_APPNAME, h->app);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_PROCID, h->procid);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_MSGID, h->msgid);
+  }
   /* 18 digits cannot overflow an int64; a longer PROCID is no pid. */
   for (i = 0; i < h->procid.n && i < 18 && is_digit(h->procid.p[i]); i++)
     pid = pid * 10 + (uint64_t)(h->procid.p[i] - '0');
@@ -531,15 +532,15 @@ none:
   return s;
 }
 
-/* With *defer set, leaves the copies out, and *defer so, when the budget
- * keeps every value of the line whatever their order: the copies set
- * later (soc_syslog_copies) are then what they would have been. */
+/* With later->deferred set, leaves the later_fields out, and deferred so,
+ * when the budget keeps every value of the line whatever their order:
+ * set afterwards (soc_syslog_later_set) they are what they would have been. */
 static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
   const uchar *msg = parse_tag(h->body, h->end, h);
-  const span s[4] = {h->host, h->app, h->procid, h->msgid};
+  const span s[SOC_SYSLOG_LATER] = {h->host, h->host, h->app, h->procid, h->msgid};
   size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n + h->msgid.n;
   later->deferred = later->deferred && SOC_UTF8_REPAIRED_MAX(all) <= soc_event_room(ev);
-  for (int i = 0; later->deferred && i < 4; i++) {
+  for (int i = 0; later->deferred && i < SOC_SYSLOG_LATER; i++) {
     later->off[i] = s[i].n ? (size_t)((const char *)s[i].p - line) : 0;
     later->len[i] = s[i].n;
   }
@@ -635,10 +636,10 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
   return soc_syslog_parse_lazy(msg, len, opts, ev, &later);
 }
 
-void soc_syslog_copies(const char *msg, const soc_syslog_later *later, soc_event *ev) {
-  for (int i = 0; later->deferred && i < 4; i++)
+void soc_syslog_later_set(const char *msg, const soc_syslog_later *later, soc_event *ev) {
+  for (int i = 0; later->deferred && i < SOC_SYSLOG_LATER; i++)
     if (later->len[i])
-      (void)soc_event_set_str(ev, copy_fields[i], msg + later->off[i], later->len[i]);
+      (void)soc_event_set_str(ev, later_fields[i], msg + later->off[i], later->len[i]);
 }
 
 soc_syslog_format soc_syslog_parse_lazy(const char *msg, size_t len, const soc_syslog_opts *opts,

@@ -901,12 +901,13 @@ static void test_sample_files(void **state) {
   }
 }
 
-/* The event soc_syslog_parse_lazy and then soc_syslog_copies make, and
+/* The event soc_syslog_parse_lazy and then soc_syslog_later_set make, and
  * the flags, are soc_syslog_parse's, for 3164 lines with and without a
  * PID, a host, bytes that are not UTF-8, RFC 5424 and raw lines, on events
  * whose byte budget has from 128 KiB down to a few hundred bytes left:
- * the copies wait only where every value fits whatever the order (many
- * lines here), and otherwise are set in the parse's order (many too). */
+ * host.name and the copies wait only where every value fits whatever the
+ * order (many lines here), and otherwise are set in the parse's order
+ * (many too). */
 static int same_event(const char *line, size_t len, size_t pre) {
   static char big[SOC_EVENT_VALUE_MAX];
   soc_syslog_opts o = {.recv_ns = 1790000000000000000LL};
@@ -927,8 +928,9 @@ static int same_event(const char *line, size_t len, size_t pre) {
   if (later.deferred) {
     assert_int_equal(f, SOC_SYSLOG_RFC3164);
     assert_null(soc_event_get_str(ev[1], SOC_ECS_LOG_SYSLOG_APPNAME));
+    assert_null(soc_event_get_str(ev[1], SOC_ECS_HOST_NAME));
   }
-  soc_syslog_copies(line, &later, ev[1]); /* nothing when not deferred */
+  soc_syslog_later_set(line, &later, ev[1]); /* nothing when not deferred */
   for (int k = 0; k < 2; k++) assert_int_equal(soc_event_to_json(ev[k], &json[k], &jl[k]), 0);
   if (jl[0] != jl[1] || memcmp(json[0], json[1], jl[0]))
     fail_msg("lazy parse differs on %zu bytes with %zu taken", len, pre);
@@ -940,7 +942,7 @@ static int same_event(const char *line, size_t len, size_t pre) {
   return later.deferred;
 }
 
-static void test_lazy_copies(void **state) {
+static void test_lazy_header(void **state) {
   (void)state;
   static const char *const heads[][2] = {{"Nov  1 00:00:00 ", " sshd[4711]: "},
                                          {"<34>Nov  1 00:00:00 ", " su: "},
@@ -987,7 +989,7 @@ int main(void) {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_prefixes),
       cmocka_unit_test(test_sample_files),
-      cmocka_unit_test(test_lazy_copies),
+      cmocka_unit_test(test_lazy_header),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
