@@ -1484,8 +1484,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
         *len = ctx->fc[f->ecs].len;
         return ctx->fc[f->ecs].s;
       }
-      s = soc_event_get_str(ev, (soc_ecs_field)f->ecs);
-      *len = s ? strlen(s) : 0;
+      s = soc_event_get_strn(ev, (soc_ecs_field)f->ecs, len);
       if (ctx) {
         ctx->fc[f->ecs].s = s;
         ctx->fc[f->ecs].len = *len;

@@ -850,7 +850,14 @@ int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value) {
 }
 
 const char *soc_event_get_str(const soc_event *ev, soc_ecs_field f) {
+  size_t len;
+  return soc_event_get_strn(ev, f, &len);
+}
+
+const char *soc_event_get_strn(const soc_event *ev, soc_ecs_field f, size_t *len) {
+  *len = 0;
   if (!ev || !field_ok(f) || fields[f].type == T_INT || !(ev->set & BIT(f))) return NULL;
+  *len = ev->str[f].len;
   return ev->str[f].s;
 }
 
