@@ -532,18 +532,27 @@ none:
   return s;
 }
 
-/* With later->deferred set, leaves the later_fields out, and deferred so,
- * when the budget keeps every value of the line whatever their order:
- * set afterwards (soc_syslog_later_set) they are what they would have been. */
-static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
-  const uchar *msg = parse_tag(h->body, h->end, h);
+/* Whether the later_fields of a line whose message starts at msg can wait:
+ * when the budget keeps every value of the line whatever their order, set
+ * afterwards (soc_syslog_later_set) they are what they would have been.
+ * If so, notes where they are. */
+static int defer_later(const soc_event *ev, const header *h, const uchar *msg, const char *line,
+                       soc_syslog_later *later) {
   const span s[SOC_SYSLOG_LATER] = {h->host, h->host, h->app, h->procid, h->msgid};
   size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n + h->msgid.n;
-  later->deferred = later->deferred && SOC_UTF8_REPAIRED_MAX(all) <= soc_event_room(ev);
-  for (int i = 0; later->deferred && i < SOC_SYSLOG_LATER; i++) {
+  if (SOC_UTF8_REPAIRED_MAX(all) > soc_event_room(ev)) return 0;
+  for (int i = 0; i < SOC_SYSLOG_LATER; i++) {
     later->off[i] = s[i].n ? (size_t)((const char *)s[i].p - line) : 0;
     later->len[i] = s[i].n;
   }
+  return 1;
+}
+
+/* With later->deferred set, leaves the later_fields out where they can
+ * wait, and deferred so. */
+static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
+  const uchar *msg = parse_tag(h->body, h->end, h);
+  if (later->deferred) later->deferred = defer_later(ev, h, msg, line, later);
   set_message(ev, msg, h->end);
   set_header_fields(ev, h, !later->deferred);
 }
