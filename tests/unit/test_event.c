@@ -1226,14 +1226,8 @@ static void ip_fields_as_inet_pton(void **state) {
 static void strn_is_strlen(void **state) {
   soc_event *ev = *state, *copy = soc_event_new();
   static char big[SOC_EVENT_VALUE_MAX + 100];
-  static const char *const values[] = {"",
-                                       "x",
-                                       "web01",
-                                       "a\xff"
-                                       "b",
-                                       "nul\0in",
-                                       "\xe9t\xe9",
-                                       "1.2.3.4"};
+  static const char *const values[] = {"",        "x",         "web01",  "a\377b",
+                                       "nul\0in", "\xe9t\xe9", "1.2.3.4"};
   static const size_t lens[] = {0, 1, 5, 3, 6, 3, 7};
   assert_non_null(copy);
   memset(big, 'v', sizeof big);
