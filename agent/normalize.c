@@ -22,6 +22,7 @@ struct soc_normalizer {
   char hostname[256];
   size_t hostlen;
   char store_id[SOC_STORE_ID_LEN + 1]; /* "" for a store that has none (never an agent's) */
+  soc_syslog_later later; /* the lazy line's header fields that soc_normalize_rest sets */
 };
 
 soc_normalizer *soc_normalizer_new(const soc_config *cfg, soc_store *store) {
@@ -144,7 +145,10 @@ static int fill(soc_normalizer *n, const soc_norm_stream *st, const soc_jentry *
       soc_event_set_time(ev, e->line.ts_ns);
   } else {
     soc_syslog_opts o = {.tz = st->tz, .recv_ns = e->line.recv_ns};
-    soc_syslog_parse(e->line.data, e->line.len, &o, ev);
+    /* most lines are never finished, and no rule reads host.name or the
+     * header's copies under log.syslog before it finishes the line */
+    n->later.deferred = lazy;
+    soc_syslog_parse_lazy(e->line.data, e->line.len, &o, ev, &n->later);
     if (lazy) return 1;
     finish_syslog(n, st, e, ev);
     return 0;
@@ -169,7 +173,10 @@ void soc_normalize(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
   soc_normalize_into(n, begin(n, e, ev), e, ev);
 }
 
-/* What begin and a syslog parse set, and finish_syslog never does. */
+/* What begin and a syslog parse set, and finish_syslog never does. Not
+ * host.name (the rest sets it when the line has none) nor the header's
+ * copies under log.syslog (hostname, appname, procid, msgid): most lines
+ * get them only from soc_normalize_rest (soc_syslog_parse_lazy). */
 const soc_ecs_field soc_normalize_lazy_ready[] = {
     SOC_ECS_LOG_FILE_PATH,
     SOC_ECS_MESSAGE,
@@ -177,19 +184,18 @@ const soc_ecs_field soc_normalize_lazy_ready[] = {
     SOC_ECS_PROCESS_PID,
     SOC_ECS_LOG_SYSLOG_FACILITY_CODE,
     SOC_ECS_LOG_SYSLOG_SEVERITY_CODE,
-    SOC_ECS_LOG_SYSLOG_HOSTNAME,
-    SOC_ECS_LOG_SYSLOG_APPNAME,
-    SOC_ECS_LOG_SYSLOG_PROCID,
-    SOC_ECS_LOG_SYSLOG_MSGID,
     SOC_ECS_LOG_SYSLOG_VERSION,
 };
 const size_t soc_normalize_lazy_nready =
     sizeof soc_normalize_lazy_ready / sizeof soc_normalize_lazy_ready[0];
 
 int soc_normalize_lazy(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+  n->later.deferred = 0; /* a line of another format leaves none */
   return fill(n, begin(n, e, ev), e, ev, 1);
 }
 
 void soc_normalize_rest(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
+  soc_syslog_later_set(e->line.data, &n->later, ev);
+  n->later.deferred = 0;
   finish_syslog(n, soc_normalizer_stream(n, e), e, ev);
 }

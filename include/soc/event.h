@@ -180,6 +180,9 @@ int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len);
 int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value);
 /* The string field f, or NULL when it is unset or not a string field. */
 const char *soc_event_get_str(const soc_event *ev, soc_ecs_field f);
+/* soc_event_get_str with its length (strlen of it: a value holds no NUL),
+ * for a reader that needs both. OUT: *len, 0 with NULL. */
+const char *soc_event_get_strn(const soc_event *ev, soc_ecs_field f, size_t *len);
 /* Returns 0 and the integer field f, or -ENOENT when it is unset or not an
  * integer field. */
 int soc_event_get_int(const soc_event *ev, soc_ecs_field f, int64_t *value /* OUT */);
@@ -274,6 +277,10 @@ int soc_event_copy(soc_event *dst, const soc_event *src);
 
 /* SOC_EVENT_* flags of what was repaired, cut or dropped so far. */
 unsigned soc_event_flags(const soc_event *ev);
+
+/* The bytes ev's budget (SOC_EVENT_BYTES_MAX) has left: values that add up
+ * to no more, after repair, are all kept whole whatever their order. */
+size_t soc_event_room(const soc_event *ev);
 
 /* The event as one line of JSON (no newline), NUL-terminated.
  * OUT: *json, owned by the caller, free() it. *len (may be NULL), its length.

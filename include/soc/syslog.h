@@ -50,6 +50,26 @@ typedef struct soc_syslog_opts {
 soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog_opts *opts,
                                    soc_event *ev);
 
+/* The header's fields that soc_syslog_parse_lazy left out: host.name,
+ * log.syslog.hostname, appname, procid and msgid, as offsets into its msg. */
+#define SOC_SYSLOG_LATER 5
+typedef struct soc_syslog_later {
+  int deferred; /* IN: they may wait; OUT: they do */
+  size_t off[SOC_SYSLOG_LATER], len[SOC_SYSLOG_LATER];
+} soc_syslog_later;
+
+/* soc_syslog_parse for a reader that looks at host.name and the header's
+ * copies under log.syslog only after the rest of the line (the detector,
+ * which finishes few lines): with later->deferred set, an RFC 3164 line all
+ * of whose values the event's budget keeps whatever their order
+ * (soc_event_room) is parsed without them, and deferred stays 1; otherwise
+ * it becomes 0 and the parse is soc_syslog_parse's. soc_syslog_later_set(msg,
+ * later, ev), with the same msg and before anything else is set, then adds
+ * them: the event is the same as soc_syslog_parse's. */
+soc_syslog_format soc_syslog_parse_lazy(const char *msg, size_t len, const soc_syslog_opts *opts,
+                                        soc_event *ev, soc_syslog_later *later /* IN/OUT */);
+void soc_syslog_later_set(const char *msg, const soc_syslog_later *later, soc_event *ev);
+
 /* Only the header's host name and timestamp, without building an event:
  * what the journal indexes. host receives at most hostcap-1 bytes and a NUL
  * ("" when there is none). *ts_ns falls back to recv_ns. Returns the form. */

@@ -1484,8 +1484,7 @@ static const char *value_of(soc_match_ctx *ctx, const soc_event *ev, const fref 
         *len = ctx->fc[f->ecs].len;
         return ctx->fc[f->ecs].s;
       }
-      s = soc_event_get_str(ev, (soc_ecs_field)f->ecs);
-      *len = s ? strlen(s) : 0;
+      s = soc_event_get_strn(ev, (soc_ecs_field)f->ecs, len);
       if (ctx) {
         ctx->fc[f->ecs].s = s;
         ctx->fc[f->ecs].len = *len;
@@ -1887,32 +1886,39 @@ static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, si
 static void scan(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t n) {
   const uint32_t *d = a->delta;
   const uint8_t *cls = a->cls;
-  const uint32_t out = a->out_from;
-  uint32_t s = 0;
-  size_t i = 0;
+  const size_t out = a->out_from;
+  /* rows as size_t: the sum that indexes the table needs no widening on
+   * the chain from one load to the next */
+  size_t s = 0, i = 0;
   if (n >= SCAN_SPLIT_MIN) {
     size_t q = n / 4;
     const uint8_t *p1 = p + q, *p2 = p + 2 * q, *p3 = p + 3 * q;
-    uint32_t s1 = 0, s2 = 0, s3 = 0;
-    for (; i < q; i++) {
-      s = d[s + cls[p[i]]];
-      s1 = d[s1 + cls[p1[i]]];
-      s2 = d[s2 + cls[p2[i]]];
-      s3 = d[s3 + cls[p3[i]]];
-      if (s >= out) mark(ctx, a, s);
-      if (s1 >= out) mark(ctx, a, s1);
-      if (s2 >= out) mark(ctx, a, s2);
-      if (s3 >= out) mark(ctx, a, s3);
+    size_t s1 = 0, s2 = 0, s3 = 0;
+    for (;;) {
+      /* without a call inside, the loop keeps its states in registers */
+      for (; i < q; i++) {
+        s = d[s + cls[p[i]]];
+        s1 = d[s1 + cls[p1[i]]];
+        s2 = d[s2 + cls[p2[i]]];
+        s3 = d[s3 + cls[p3[i]]];
+        if ((s >= out) | (s1 >= out) | (s2 >= out) | (s3 >= out)) break;
+      }
+      if (i == q) break;
+      if (s >= out) mark(ctx, a, (uint32_t)s);
+      if (s1 >= out) mark(ctx, a, (uint32_t)s1);
+      if (s2 >= out) mark(ctx, a, (uint32_t)s2);
+      if (s3 >= out) mark(ctx, a, (uint32_t)s3);
+      i++;
     }
-    scan_past(ctx, a, p, q, n, s);
-    scan_past(ctx, a, p, 2 * q, n, s1);
-    scan_past(ctx, a, p, 3 * q, n, s2);
+    scan_past(ctx, a, p, q, n, (uint32_t)s);
+    scan_past(ctx, a, p, 2 * q, n, (uint32_t)s1);
+    scan_past(ctx, a, p, 3 * q, n, (uint32_t)s2);
     s = s3;
     i = 4 * q;
   }
   for (; i < n; i++) {
     s = d[s + cls[p[i]]];
-    if (s >= out) mark(ctx, a, s);
+    if (s >= out) mark(ctx, a, (uint32_t)s);
   }
 }
 

@@ -850,7 +850,14 @@ int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value) {
 }
 
 const char *soc_event_get_str(const soc_event *ev, soc_ecs_field f) {
+  size_t len;
+  return soc_event_get_strn(ev, f, &len);
+}
+
+const char *soc_event_get_strn(const soc_event *ev, soc_ecs_field f, size_t *len) {
+  *len = 0;
   if (!ev || !field_ok(f) || fields[f].type == T_INT || !(ev->set & BIT(f))) return NULL;
+  *len = ev->str[f].len;
   return ev->str[f].s;
 }
 
@@ -1318,6 +1325,8 @@ out:
 }
 
 unsigned soc_event_flags(const soc_event *ev) { return ev ? ev->flags : 0; }
+
+size_t soc_event_room(const soc_event *ev) { return ev ? SOC_EVENT_BYTES_MAX - ev->bytes : 0; }
 
 /* Copies a value that is text and within the caps already. */
 static int text_copy_from(soc_event *ev, struct text *t, const struct text *from) {

@@ -465,9 +465,16 @@ static void set_message(soc_event *ev, const uchar *p, const uchar *end) {
   (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, (const char *)p, (size_t)(end - p));
 }
 
+/* The header's fields that no rule reads before the rest of a lazy line
+ * (soc_syslog_parse_lazy), in the order the parse sets them. */
+static const soc_ecs_field later_fields[SOC_SYSLOG_LATER] = {
+    SOC_ECS_HOST_NAME, SOC_ECS_LOG_SYSLOG_HOSTNAME, SOC_ECS_LOG_SYSLOG_APPNAME,
+    SOC_ECS_LOG_SYSLOG_PROCID, SOC_ECS_LOG_SYSLOG_MSGID};
+
 /* Everything the two forms share. The message goes in before the rest, so
- * that it is the last thing the event's byte budget would refuse. */
-static void set_header_fields(soc_event *ev, const header *h) {
+ * that it is the last thing the event's byte budget would refuse. Without
+ * all, the later_fields are left out. */
+static void set_header_fields(soc_event *ev, const header *h, int all) {
   uint64_t pid = 0;
   size_t i;
   soc_event_set_time(ev, h->ts_ns);
@@ -475,12 +482,16 @@ static void set_header_fields(soc_event *ev, const header *h) {
     (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_FACILITY_CODE, h->pri >> 3);
     (void)soc_event_set_int(ev, SOC_ECS_LOG_SYSLOG_SEVERITY_CODE, h->pri & 7);
   }
-  set_span(ev, SOC_ECS_HOST_NAME, h->host);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
+  if (all) {
+    set_span(ev, SOC_ECS_HOST_NAME, h->host);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, h->host);
+  }
   set_span(ev, SOC_ECS_PROCESS_NAME, h->app);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_APPNAME, h->app);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_PROCID, h->procid);
-  set_span(ev, SOC_ECS_LOG_SYSLOG_MSGID, h->msgid);
+  if (all) {
+    set_span(ev, SOC_ECS_LOG_SYSLOG_APPNAME, h->app);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_PROCID, h->procid);
+    set_span(ev, SOC_ECS_LOG_SYSLOG_MSGID, h->msgid);
+  }
   /* 18 digits cannot overflow an int64; a longer PROCID is no pid. */
   for (i = 0; i < h->procid.n && i < 18 && is_digit(h->procid.p[i]); i++)
     pid = pid * 10 + (uint64_t)(h->procid.p[i] - '0');
@@ -521,10 +532,29 @@ none:
   return s;
 }
 
-static void emit_3164(soc_event *ev, header *h) {
+/* Whether the later_fields of a line whose message starts at msg can wait:
+ * when the budget keeps every value of the line whatever their order, set
+ * afterwards (soc_syslog_later_set) they are what they would have been.
+ * If so, notes where they are. */
+static int defer_later(const soc_event *ev, const header *h, const uchar *msg, const char *line,
+                       soc_syslog_later *later) {
+  const span s[SOC_SYSLOG_LATER] = {h->host, h->host, h->app, h->procid, h->msgid};
+  size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n + h->msgid.n;
+  if (SOC_UTF8_REPAIRED_MAX(all) > soc_event_room(ev)) return 0;
+  for (int i = 0; i < SOC_SYSLOG_LATER; i++) {
+    later->off[i] = s[i].n ? (size_t)((const char *)s[i].p - line) : 0;
+    later->len[i] = s[i].n;
+  }
+  return 1;
+}
+
+/* With later->deferred set, leaves the later_fields out where they can
+ * wait, and deferred so. */
+static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
   const uchar *msg = parse_tag(h->body, h->end, h);
+  if (later->deferred) later->deferred = defer_later(ev, h, msg, line, later);
   set_message(ev, msg, h->end);
-  set_header_fields(ev, h);
+  set_header_fields(ev, h, !later->deferred);
 }
 
 /* Values with a backslash are copied without their escapes; the buffer
@@ -603,16 +633,31 @@ static void emit_5424(soc_event *ev, header *h) {
   if (sd_end) p = sd_end < end ? sd_end + 1 : sd_end;
   if (end - p >= 3 && !memcmp(p, bom, sizeof bom)) p += sizeof bom;
   set_message(ev, p, end);
-  set_header_fields(ev, h);
+  set_header_fields(ev, h, 1);
   (void)soc_event_set_str(ev, SOC_ECS_LOG_SYSLOG_VERSION, "1", 1);
   if (sd_end && *h->body == '[') (void)sd_walk(h->body, end, ev);
 }
 
 soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog_opts *opts,
                                    soc_event *ev) {
+  soc_syslog_later later; /* only deferred is read: nothing waits */
+  later.deferred = 0;
+  return soc_syslog_parse_lazy(msg, len, opts, ev, &later);
+}
+
+void soc_syslog_later_set(const char *msg, const soc_syslog_later *later, soc_event *ev) {
+  for (int i = 0; later->deferred && i < SOC_SYSLOG_LATER; i++)
+    if (later->len[i])
+      (void)soc_event_set_str(ev, later_fields[i], msg + later->off[i], later->len[i]);
+}
+
+soc_syslog_format soc_syslog_parse_lazy(const char *msg, size_t len, const soc_syslog_opts *opts,
+                                        soc_event *ev, soc_syslog_later *later) {
   static const char tag[] = "syslog_unparsed";
   header h;
   soc_syslog_format form;
+  int defer = later->deferred;
+  later->deferred = 0;
   if (!msg) {
     msg = "";
     len = 0;
@@ -626,7 +671,8 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
       emit_5424(ev, &h);
       break;
     case SOC_SYSLOG_RFC3164:
-      emit_3164(ev, &h);
+      later->deferred = defer;
+      emit_3164(ev, &h, msg, later);
       break;
     case SOC_SYSLOG_RAW: {
       static const char read_tag[] = "time_from_read";

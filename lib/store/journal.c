@@ -294,7 +294,38 @@ typedef struct reader {
   const uint8_t *p, *end;
 } reader;
 
+/* A varint of up to 8 bytes with 8 bytes to read: read as one word, its
+ * 7-bit groups joined in three steps instead of a test and a shift per
+ * byte. Lines carry seven varints, times and their deltas in nanoseconds
+ * up to 8 bytes long, and each block is walked twice, so this was most of
+ * a reader's per-line cost. Returns 0 when the varint is longer (or fewer
+ * than 8 bytes are left): get_varint then reads it byte by byte. */
+static int get_varint_word(reader *r, uint64_t *v) {
+  uint64_t w, ends;
+  if (r->end - r->p < 8) return 0;
+  memcpy(&w, r->p, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  ends = ~w & UINT64_C(0x8080808080808080);
+  if (!ends) return 0;
+  unsigned n = (unsigned)__builtin_ctzll(ends) / 8 + 1;
+  if (n < 8) w &= (UINT64_C(1) << (8 * n)) - 1;
+  w &= UINT64_C(0x7f7f7f7f7f7f7f7f);
+  w = (w & UINT64_C(0x007f007f007f007f)) | (w & UINT64_C(0x7f007f007f007f00)) >> 1;
+  w = (w & UINT64_C(0x00003fff00003fff)) | (w & UINT64_C(0x3fff00003fff0000)) >> 2;
+  w = (w & UINT64_C(0x000000000fffffff)) | (w & UINT64_C(0x0fffffff00000000)) >> 4;
+  *v = w;
+  r->p += n;
+  return 1;
+}
+
 static int get_varint(reader *r, uint64_t *v) {
+  if (r->p < r->end && *r->p < 0x80) { /* flags and lengths: most are one byte */
+    *v = *r->p++;
+    return 0;
+  }
+  if (get_varint_word(r, v)) return 0;
   uint64_t x = 0;
   for (unsigned shift = 0; shift < 64; shift += 7) {
     if (r->p >= r->end) return -EBADMSG;
@@ -317,6 +348,19 @@ static int get_bytes(reader *r, const uint8_t **p, size_t *n) {
   return 0;
 }
 
+/* One line's framing, as the first walk of a block read it. */
+typedef struct jframe {
+  uint64_t dpos, drecv, flags;
+  int64_t rel; /* its time against the first line's */
+  const uint8_t *hp, *pp, *dp;
+  size_t hl, pl, dl;
+} jframe;
+
+/* Lines of a block whose framing the first walk keeps for the second
+ * (walk_lines): the default block holds 1,024 lines; the lines of a larger
+ * block past these are read again. */
+#define FRAMES_MAX 4096
+
 typedef struct scan_ctx {
   const soc_block_query *q;
   soc_jentry_cb cb;
@@ -326,6 +370,10 @@ typedef struct scan_ctx {
   int64_t damaged;
   soc_bytes plain;
   int64_t low; /* of the block being read: see walk_lines */
+  jframe *fr;  /* the first nfr lines of the block being read */
+  size_t nfr, frcap;
+  const uint8_t *resume; /* where line nfr starts, */
+  int64_t resume_low;    /* and the lowest time before it */
   char host[256], peer[256];
 } scan_ctx;
 
@@ -337,42 +385,82 @@ static void copy_str(char *dst, const uint8_t *p, size_t n) {
 /* Times come from disk and can be anything: sums wrap, never overflow. */
 static int64_t wrap(uint64_t v) { return (int64_t)v; }
 
-/* Walks the decoded lines of m; hands them to the callback only when
- * deliver is set, after a walk without (which sets c->low). Returns 0,
- * -EBADMSG, or the callback's non-zero.
+/* Reads the line at r into f; *low is the lowest time of the lines before
+ * it (relative to the first line's) and then with it. */
+static int read_frame(reader *r, int64_t *low, jframe *f) {
+  uint64_t dts;
+  if (get_varint(r, &f->dpos) || get_varint(r, &dts) || get_varint(r, &f->drecv) ||
+      get_varint(r, &f->flags) || get_bytes(r, &f->hp, &f->hl) || f->hl > 255 ||
+      get_bytes(r, &f->pp, &f->pl) || f->pl > 255 || get_bytes(r, &f->dp, &f->dl))
+    return -EBADMSG;
+  f->rel = wrap((uint64_t)*low + (uint64_t)unzigzag(dts));
+  if (f->rel < *low) *low = f->rel;
+  return 0;
+}
+
+/* The first walk over the n decoded bytes of m: checks the framing of
+ * every line and finds how far below the first line's time the lowest
+ * went (c->low), keeping the first FRAMES_MAX lines' framing for
+ * deliver_lines. Returns 0 or -EBADMSG.
  *
  * A line's time is encoded against the lowest time of the lines before it
  * (soc_journal_append), and the row's first_ts is the lowest of the whole
- * block. So times are rebuilt relative to the first line's: the walk
- * without delivery finds how far below it the lowest went (c->low), which
- * puts the first line at first_ts - c->low. (Before 2026-12-07 readers
- * took every delta against first_ts: the lines of a block before an older
- * line came back with times, and receive times, moved by the difference.) */
-static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int deliver) {
+ * block. So times are rebuilt relative to the first line's: c->low puts
+ * the first line at first_ts - c->low. (Before 2026-12-07 readers took
+ * every delta against first_ts: the lines of a block before an older line
+ * came back with times, and receive times, moved by the difference.) */
+static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n) {
   reader r = {c->plain.p, c->plain.p + n};
-  int64_t low = 0, first = wrap((uint64_t)m->first_ts - (uint64_t)c->low);
+  int64_t low = 0;
+  size_t keep = m->lines < FRAMES_MAX ? m->lines : FRAMES_MAX;
+  if (keep > c->frcap) {
+    /* without the room, the second walk reads every line again */
+    jframe *fr = realloc(c->fr, keep * sizeof *fr);
+    if (fr) {
+      c->fr = fr;
+      c->frcap = keep;
+    }
+  }
+  if (keep > c->frcap) keep = c->frcap;
+  c->nfr = 0;
+  c->resume = r.p;
+  c->resume_low = 0;
   for (uint32_t i = 0; i < m->lines; i++) {
-    uint64_t dpos, dts, drecv, flags;
-    const uint8_t *hp, *pp, *dp;
-    size_t hl, pl, dl;
-    if (get_varint(&r, &dpos) || get_varint(&r, &dts) || get_varint(&r, &drecv) ||
-        get_varint(&r, &flags) || get_bytes(&r, &hp, &hl) || hl > 255 || get_bytes(&r, &pp, &pl) ||
-        pl > 255 || get_bytes(&r, &dp, &dl))
+    jframe spare, *f = i < keep ? &c->fr[i] : &spare;
+    if (read_frame(&r, &low, f)) return -EBADMSG;
+    if (i + 1 == keep) {
+      c->resume = r.p;
+      c->resume_low = low;
+    }
+  }
+  c->nfr = keep;
+  c->low = low;
+  return r.p == r.end ? 0 : -EBADMSG;
+}
+
+/* Hands the lines of m that the query takes to the callback, after
+ * walk_lines. Returns 0, -EBADMSG, or the callback's non-zero. */
+static int deliver_lines(scan_ctx *c, const soc_block_meta *m, size_t n) {
+  reader r = {c->resume, c->plain.p + n};
+  int64_t low = c->resume_low, first = wrap((uint64_t)m->first_ts - (uint64_t)c->low);
+  for (uint32_t i = 0; i < m->lines; i++) {
+    jframe spare;
+    const jframe *f = &spare;
+    if (i < c->nfr)
+      f = &c->fr[i];
+    else if (read_frame(&r, &low, &spare))
       return -EBADMSG;
-    int64_t rel = wrap((uint64_t)low + (uint64_t)unzigzag(dts));
-    if (rel < low) low = rel;
-    if (!deliver) continue;
     soc_jentry e = {.block = m->id, .source = m->source, .stream = m->stream};
-    e.line.pos = m->first_pos + dpos;
-    e.line.ts_ns = wrap((uint64_t)first + (uint64_t)rel);
-    e.line.recv_ns = wrap((uint64_t)e.line.ts_ns + (uint64_t)unzigzag(drecv));
-    e.line.flags = (uint32_t)flags;
-    copy_str(c->host, hp, hl);
-    copy_str(c->peer, pp, pl);
+    e.line.pos = m->first_pos + f->dpos;
+    e.line.ts_ns = wrap((uint64_t)first + (uint64_t)f->rel);
+    e.line.recv_ns = wrap((uint64_t)e.line.ts_ns + (uint64_t)unzigzag(f->drecv));
+    e.line.flags = (uint32_t)f->flags;
+    copy_str(c->host, f->hp, f->hl);
+    copy_str(c->peer, f->pp, f->pl);
     e.line.host = c->host;
-    e.line.peer = pl ? c->peer : NULL;
-    e.line.data = (const char *)dp;
-    e.line.len = dl;
+    e.line.peer = f->pl ? c->peer : NULL;
+    e.line.data = (const char *)f->dp;
+    e.line.len = f->dl;
     const soc_block_query *q = c->q;
     if (q->host && strcmp(q->host, c->host) != 0) continue;
     if (q->since_ns && e.line.ts_ns < q->since_ns) continue;
@@ -380,8 +468,7 @@ static int walk_lines(scan_ctx *c, const soc_block_meta *m, size_t n, int delive
     int rc = c->cb(c->arg, &e);
     if (rc) return rc;
   }
-  if (!deliver) c->low = low;
-  return r.p == r.end ? 0 : -EBADMSG;
+  return 0;
 }
 
 /* The decoded size that m's data says it has, or -EBADMSG: a codec this
@@ -428,13 +515,13 @@ static int scan_block(void *arg, const soc_block_meta *m, const void *data, size
     int64_t size = unpack(c, m, data, len);
     if (size == -ENOMEM) return -ENOMEM;
     n = size < 0 ? 0 : (size_t)size;
-    if (size < 0 || walk_lines(c, m, n, 0) < 0) why = "does not decode";
+    if (size < 0 || walk_lines(c, m, n) < 0) why = "does not decode";
   }
   if (why) {
     c->damaged++;
     return c->on_damage ? c->on_damage(c->damage_arg, m, why) : 0;
   }
-  return walk_lines(c, m, n, 1);
+  return deliver_lines(c, m, n);
 }
 
 int soc_journal_pending_scan(soc_journal *j, soc_jpending_cb cb, void *arg) {
@@ -455,9 +542,11 @@ int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc
                        void *arg) {
   static const soc_block_query all = {0};
   scan_ctx c = {.q = &all, .cb = cb, .arg = arg};
-  c.plain.p = (uint8_t *)enc; /* only read: walk_lines never writes or frees it */
-  int rc = walk_lines(&c, m, len, 0);
-  return rc ? rc : walk_lines(&c, m, len, 1);
+  c.plain.p = (uint8_t *)enc; /* only read: the walks never write or free it */
+  int rc = walk_lines(&c, m, len);
+  if (!rc) rc = deliver_lines(&c, m, len);
+  free(c.fr);
+  return rc;
 }
 
 int soc_journal_scan_checked(soc_store *store, const soc_block_query *q, soc_jentry_cb cb,
@@ -466,6 +555,7 @@ int soc_journal_scan_checked(soc_store *store, const soc_block_query *q, soc_jen
   scan_ctx c = {.q = q, .cb = cb, .arg = arg, .on_damage = on_damage, .damage_arg = damage_arg};
   int result = soc_store_block_scan(store, q, scan_block, &c);
   free(c.plain.p);
+  free(c.fr);
   if (damaged) *damaged = c.damaged;
   return result;
 }

@@ -1219,9 +1219,43 @@ static void ip_fields_as_inet_pton(void **state) {
       }
 }
 
+/* soc_event_get_strn gives soc_event_get_str's value and its strlen, for
+ * values kept whole, repaired (bytes that are not UTF-8, NUL), cut at the
+ * value cap and at the event's budget, set over a longer or shorter live
+ * value, copied by soc_event_copy, and for fields unset or not strings. */
+static void strn_is_strlen(void **state) {
+  soc_event *ev = *state, *copy = soc_event_new();
+  static char big[SOC_EVENT_VALUE_MAX + 100];
+  static const char *const values[] = {"",        "x",         "web01",  "a\377b",
+                                       "nul\0in", "\xe9t\xe9", "1.2.3.4"};
+  static const size_t lens[] = {0, 1, 5, 3, 6, 3, 7};
+  assert_non_null(copy);
+  memset(big, 'v', sizeof big);
+  for (int round = 0; round < 3; round++) {
+    soc_event_reset(ev);
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+      for (int f = 0; f < SOC_ECS_COUNT; f++)
+        (void)soc_event_set_str(ev, (soc_ecs_field)f, values[(i + (size_t)f) % 7],
+                                lens[(i + (size_t)f) % 7]);
+    if (round > 0) /* long values, over live ones, until the budget cuts */
+      for (int f = 0; f < SOC_ECS_COUNT; f++)
+        (void)soc_event_set_str(ev, (soc_ecs_field)f, big, sizeof big - (size_t)f * 7);
+    if (round > 1) assert_int_equal(soc_event_copy(copy, ev), 0);
+    for (int f = -1; f <= SOC_ECS_COUNT; f++) {
+      const soc_event *e = round > 1 ? copy : ev;
+      size_t len = 99;
+      const char *s = soc_event_get_strn(e, (soc_ecs_field)f, &len);
+      assert_ptr_equal(s, soc_event_get_str(e, (soc_ecs_field)f));
+      assert_int_equal(len, s ? strlen(s) : 0);
+    }
+  }
+  soc_event_free(copy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_event_id),
+      cmocka_unit_test_setup_teardown(strn_is_strlen, setup, teardown),
       cmocka_unit_test(test_event_ids),
       cmocka_unit_test_setup_teardown(test_set_id, setup, teardown),
       cmocka_unit_test(test_format_time),

@@ -612,6 +612,15 @@ static int decode_pending(void *arg, const soc_block_meta *m, const void *enc, s
   return soc_journal_decode(m, enc, len, collect, arg);
 }
 
+/* Reads j's pending block with pcb, commits it and reads it back with cb. */
+static void read_both(soc_store *s, soc_journal *j, soc_jpending_cb pcb, void *parg,
+                      soc_jentry_cb cb, void *carg) {
+  soc_block_query q = {0};
+  assert_int_equal(soc_journal_pending_scan(j, pcb, parg), 0);
+  assert_int_equal(commit(s, j), 0);
+  assert_int_equal(soc_journal_scan(s, &q, cb, carg), 0);
+}
+
 static void test_times_going_back(void **state) {
   (void)state;
   static const int64_t ts[] = {5000, 4000, 7000, 1000, 3000, 1000, 9000, -2000, 0};
@@ -621,10 +630,7 @@ static void test_times_going_back(void **state) {
   assert_int_equal(soc_journal_open(s, NULL, &j), 0);
   for (size_t i = 0; i < n; i++) append(j, "files", 1, "line", 10 * i, ts[i], "web01");
   collected pending = {0}, committed = {0};
-  assert_int_equal(soc_journal_pending_scan(j, decode_pending, &pending), 0);
-  assert_int_equal(commit(s, j), 0);
-  soc_block_query q = {0};
-  assert_int_equal(soc_journal_scan(s, &q, collect, &committed), 0);
+  read_both(s, j, decode_pending, &pending, collect, &committed);
   assert_int_equal(pending.n, n);
   assert_int_equal(committed.n, n);
   for (size_t i = 0; i < n; i++) {
@@ -644,9 +650,117 @@ static void test_times_going_back(void **state) {
   soc_store_close(s);
 }
 
+/* Numbers of every length a varint takes (1 to 10 bytes: positions, times
+ * going forward and back, receive times before and after) and lines whose
+ * length needs one or two bytes come back exactly, at every distance from
+ * the end of the block (the reader takes a varint as one word when 8 bytes
+ * are left, byte by byte otherwise), committed and pending. */
+static void test_varint_lengths(void **state) {
+  (void)state;
+  char text[200];
+  memset(text, 'x', sizeof text);
+  for (unsigned batch = 0; batch < 2; batch++) {
+    char name[32];
+    snprintf(name, sizeof name, "varint%u.db", batch);
+    soc_store *s = open_store(name);
+    soc_journal *j = NULL;
+    assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+    uint64_t pos[32];
+    int64_t ts[32], recv[32];
+    size_t len[32];
+    for (unsigned i = 0; i < 32; i++) {
+      unsigned b = batch * 31 + i; /* bits 0..62 */
+      int64_t big = (int64_t)(UINT64_C(1) << (b > 60 ? 60 : b)) + (int64_t)i;
+      pos[i] = i == 0 ? 7 : pos[i - 1] + (UINT64_C(1) << b) + i;
+      ts[i] = (i % 3 == 0 ? -big : big) / 4;
+      recv[i] = ts[i] + (i % 2 ? big / 4 : -(big / 4)) - 1;
+      len[i] = (i * 37 + batch * 11) % sizeof text;
+      char t[sizeof text + 1];
+      memcpy(t, text, len[i]);
+      t[len[i]] = '\0';
+      if (len[i]) t[0] = (char)('a' + i % 26);
+      soc_jline l = {.data = t,
+                     .len = len[i],
+                     .pos = pos[i],
+                     .ts_ns = ts[i],
+                     .recv_ns = recv[i],
+                     .host = "h",
+                     .flags = (uint32_t)(UINT64_C(1) << (i % 32))};
+      assert_int_equal(soc_journal_append(j, "files", 1, &l), 0);
+    }
+    collected pending = {0}, committed = {0};
+    read_both(s, j, decode_pending, &pending, collect, &committed);
+    assert_int_equal(pending.n, 32);
+    assert_int_equal(committed.n, 32);
+    for (unsigned i = 0; i < 32; i++) {
+      const collected *c[2] = {&pending, &committed};
+      for (unsigned k = 0; k < 2; k++) {
+        assert_true(c[k]->pos[i] == pos[i]);
+        assert_int_equal(c[k]->ts[i], ts[i]);
+        assert_int_equal(c[k]->recv[i], recv[i]);
+        assert_int_equal(c[k]->flags[i], (uint32_t)(UINT64_C(1) << (i % 32)));
+        size_t want = len[i] < sizeof c[k]->text[0] ? len[i] : sizeof c[k]->text[0] - 1;
+        assert_int_equal(strlen(c[k]->text[i]), want);
+        if (len[i]) assert_int_equal(c[k]->text[i][0], 'a' + i % 26);
+      }
+    }
+    soc_journal_free(j);
+    soc_store_close(s);
+  }
+}
+
+/* A block of more lines than a reader keeps the framing of between its
+ * two walks (4,096): every line comes back with its own position and its
+ * own times, older lines among them, committed and pending. */
+typedef struct checked {
+  size_t n, bad;
+} checked;
+
+static int64_t big_ts(size_t i) { return (int64_t)((i * 7919) % 10007) * 1000 - (int64_t)i * 2000; }
+
+static int check_big(void *arg, const soc_jentry *e) {
+  checked *c = arg;
+  size_t i = c->n++;
+  char want[32];
+  snprintf(want, sizeof want, "l%zu", i);
+  if (e->line.pos != 100 + 3 * i || e->line.ts_ns != big_ts(i) ||
+      e->line.recv_ns != big_ts(i) + 5 || e->line.len != strlen(want) ||
+      memcmp(e->line.data, want, e->line.len) != 0 || strcmp(e->line.host, "h") != 0)
+    c->bad++;
+  return 0;
+}
+
+static int decode_big(void *arg, const soc_block_meta *m, const void *enc, size_t len) {
+  return soc_journal_decode(m, enc, len, check_big, arg);
+}
+
+static void test_block_past_frames(void **state) {
+  (void)state;
+  const size_t n = 9000;
+  soc_store *s = open_store("big.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.block_lines = 10000, .block_bytes = 1 << 20};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  for (size_t i = 0; i < n; i++) {
+    char t[32];
+    snprintf(t, sizeof t, "l%zu", i);
+    append(j, "files", 1, t, 100 + 3 * i, big_ts(i), "h");
+  }
+  checked pending = {0}, committed = {0};
+  read_both(s, j, decode_big, &pending, check_big, &committed);
+  assert_int_equal(pending.n, n);
+  assert_int_equal(pending.bad, 0);
+  assert_int_equal(committed.n, n);
+  assert_int_equal(committed.bad, 0);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
                                      cmocka_unit_test(test_times_going_back),
+                                     cmocka_unit_test(test_varint_lengths),
+                                     cmocka_unit_test(test_block_past_frames),
                                      cmocka_unit_test(test_failed_commit_keeps_lines),
                                      cmocka_unit_test(test_bounded_memory),
                                      cmocka_unit_test(test_retention),

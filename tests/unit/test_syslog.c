@@ -901,6 +901,76 @@ static void test_sample_files(void **state) {
   }
 }
 
+/* The event soc_syslog_parse_lazy and then soc_syslog_later_set make, and
+ * the flags, are soc_syslog_parse's, for 3164 lines with and without a
+ * PID, a host, bytes that are not UTF-8, RFC 5424 and raw lines, on events
+ * whose byte budget has from 128 KiB down to a few hundred bytes left:
+ * host.name and the copies wait only where every value fits whatever the
+ * order (many lines here), and otherwise are set in the parse's order
+ * (many too). */
+static int same_event(const char *line, size_t len, size_t pre) {
+  static char big[SOC_EVENT_VALUE_MAX];
+  soc_syslog_opts o = {.recv_ns = 1790000000000000000LL};
+  soc_event *ev[2] = {soc_event_new(), soc_event_new()};
+  char *json[2];
+  size_t jl[2];
+  soc_syslog_later later = {.deferred = 1};
+  memset(big, 'p', sizeof big);
+  for (int k = 0; k < 2; k++) {
+    assert_non_null(ev[k]);
+    /* what the line's values find already taken */
+    size_t a = pre < sizeof big ? pre : sizeof big;
+    if (a) assert_int_equal(soc_event_set_str(ev[k], SOC_ECS_LOG_FILE_PATH, big, a), 0);
+    if (pre > a) assert_int_equal(soc_event_set_str(ev[k], SOC_ECS_USER_NAME, big, pre - a), 0);
+  }
+  soc_syslog_format f = soc_syslog_parse(line, len, &o, ev[0]);
+  assert_int_equal(soc_syslog_parse_lazy(line, len, &o, ev[1], &later), f);
+  if (later.deferred) {
+    assert_int_equal(f, SOC_SYSLOG_RFC3164);
+    assert_null(soc_event_get_str(ev[1], SOC_ECS_LOG_SYSLOG_APPNAME));
+    assert_null(soc_event_get_str(ev[1], SOC_ECS_HOST_NAME));
+  }
+  soc_syslog_later_set(line, &later, ev[1]); /* nothing when not deferred */
+  for (int k = 0; k < 2; k++) assert_int_equal(soc_event_to_json(ev[k], &json[k], &jl[k]), 0);
+  if (jl[0] != jl[1] || memcmp(json[0], json[1], jl[0]))
+    fail_msg("lazy parse differs on %zu bytes with %zu taken", len, pre);
+  assert_int_equal(soc_event_flags(ev[0]), soc_event_flags(ev[1]));
+  for (int k = 0; k < 2; k++) {
+    free(json[k]);
+    soc_event_free(ev[k]);
+  }
+  return later.deferred;
+}
+
+static void test_lazy_header(void **state) {
+  (void)state;
+  static const char *const heads[][2] = {{"Nov  1 00:00:00 ", " sshd[4711]: "},
+                                         {"<34>Nov  1 00:00:00 ", " su: "},
+                                         {"Nov  1 00:00:00 ", ": "},
+                                         {"<86>1 2026-11-01T00:00:00Z ", " sudo 123 ID47 - "},
+                                         {"no header ", " "}};
+  static char line[8192];
+  size_t deferred = 0, not_deferred = 0;
+  for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+    int n = snprintf(line, sizeof line, "%s%s%s", heads[h][0],
+                     h % 2 ? "host-with-a-longer-name" : "h", heads[h][1]);
+    /* a fresh event: nothing is cut */
+    assert_true(same_event(line, (size_t)n, 0) == (h < 3));
+    for (size_t room = 400; room <= 3000; room += 650) {
+      size_t pre = SOC_EVENT_BYTES_MAX - room;
+      for (size_t m = 0; m < 3000; m += 37) {
+        for (size_t i = 0; i < m; i++) line[n + (int)i] = (char)(i % 50 == 7 ? 0xff : 'a' + i % 26);
+        if (same_event(line, (size_t)n + m, pre))
+          deferred++;
+        else
+          not_deferred++;
+      }
+    }
+  }
+  assert_true(deferred > 100);
+  assert_true(not_deferred > 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rfc3164),
@@ -919,6 +989,7 @@ int main(void) {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_prefixes),
       cmocka_unit_test(test_sample_files),
+      cmocka_unit_test(test_lazy_header),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
