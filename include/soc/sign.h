@@ -142,7 +142,7 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out);
 #define SOC_SIGN_KEYS_TEXT (SOC_SIGN_JOINED_MAX * (4 + 1 + SOC_SIGN_MSGKEY_MAX))
 /* The root of the tree of the n leaves (1..SOC_SIGN_JOINED_MAX) and its
  * depth, as soc_sign_batch_make signs it (which takes SOC_SIGN_BATCH_MAX). Returns 0, -EINVAL or
- * -ENOMEM. */
+ * -EIO. */
 int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
 /* The root's signature alone (no proofs: a joined batch needs none) of

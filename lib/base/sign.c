@@ -316,26 +316,32 @@ _Static_assert(SOC_SIGN_BATCH_MAX <= 100 && SOC_SIGN_DEPTH_MAX < 10,
 
 /* Every level of the tree of n leaves (1..SOC_SIGN_JOINED_MAX), padded
  * with zero leaves to a power of two: level l starts at base[l], the root
- * is tree[base[*depth]]. Returns 0 or -ENOMEM. */
+ * is tree[base[*depth]]. A level's nodes are hashed two at a time
+ * (soc_sha256_many): each node's children lie side by side, its input is
+ * the prefix byte and those 64 bytes. Returns 0 or -EIO. */
 static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                       uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN],
                       size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1], unsigned *depth) {
+  static const uint8_t node_prefix = 1; /* as node() */
+  soc_sha256_parts parts[SOC_SIGN_JOINED_MAX / 2];
   size_t width = 1, at = 0;
   unsigned d = 0;
-  soc_sha256_ctx *c = soc_sha256_new(); /* one for the batch's nodes */
-  if (!c) return -ENOMEM;
   while (width < n) width *= 2, d++;
   /* the padding leaves only: the levels above are all written */
   memset(tree + n, 0, (width - n) * SOC_SIGN_HASH_LEN);
   memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
   for (unsigned l = 0, w = (unsigned)width; l <= d; l++, w /= 2) {
     base[l] = at;
-    if (l)
+    if (l) {
       for (unsigned i = 0; i < w; i++)
-        node(c, tree[base[l - 1] + 2 * i], tree[base[l - 1] + 2 * i + 1], tree[at + i]);
+        parts[i] = (soc_sha256_parts){.head = &node_prefix,
+                                      .head_len = 1,
+                                      .body = tree[base[l - 1] + 2 * i],
+                                      .body_len = 2 * SOC_SIGN_HASH_LEN};
+      if (soc_sha256_many(parts, w, tree + at) < 0) return -EIO;
+    }
     at += w;
   }
-  soc_sha256_free(c);
   *depth = d;
   return 0;
 }
@@ -377,7 +383,7 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
   size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1];
   unsigned depth = 0;
   if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
-  if (build_tree(leaves, n, tree, base, &depth) < 0) return -ENOMEM;
+  if (build_tree(leaves, n, tree, base, &depth) < 0) return -EIO;
   if (sign_root(k, tree[base[depth]], depth, out->sig) < 0) return -EIO;
   for (size_t i = 0; i < n; i++) {
     uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];
