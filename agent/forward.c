@@ -725,14 +725,19 @@ static int produce_joined(soc_forward *f, wblock *w) {
   rd_kafka_header_add(h, "sig.batch", 9, packed, sizeof packed);
   rd_kafka_header_add(h, "keys", 4, b->keys, (ssize_t)b->keys_len);
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
       RD_KAFKA_V_VALUE(b->buf, b->len), RD_KAFKA_V_KEY(f->agent_id.s, f->agent_id.len),
       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, f->cur.slot, b->n)),
       RD_KAFKA_V_END);
-  if (err) {
+  if (err) { /* the buffer is still ours: the batch is tried again or made again in it */
     rd_kafka_headers_destroy(h);
     return produce_failed(f, err, b->len, &b->msg[0]);
   }
+  /* librdkafka owns the buffer now and frees it when the message is done;
+   * the next batch is written into a new one of the same size (its pages
+   * untouched until written; NULL, batch_room tries again) */
+  b->buf = malloc(b->cap);
+  if (!b->buf) b->cap = 0;
   for (size_t i = 0; i < b->n; i++)
     if (b->msg[i].stub) atomic_fetch_add(&f->too_large, 1);
   w->outstanding++;
@@ -747,9 +752,12 @@ static int produce_joined(soc_forward *f, wblock *w) {
  * it stopped. A batch of one event goes in the one-event form, joined or
  * not.
  *
- * The JSON is handed over with RD_KAFKA_MSG_F_COPY: librdkafka then
- * allocates the message and its payload in one piece, where F_FREE would
- * cost our malloc for the payload and its own for the message. */
+ * A one-event message's JSON is handed over with RD_KAFKA_MSG_F_COPY:
+ * librdkafka then allocates the message and its payload in one piece,
+ * where F_FREE would cost our malloc for the payload and its own for the
+ * message. A joined message (about 185 KB for 256 events) is handed over
+ * with F_FREE instead, its buffer and all (produce_joined): copying it
+ * cost more than a malloc. */
 static int produce_block(soc_forward *f) {
   cur_block *c = &f->cur;
   wblock *w = &f->win[c->slot];
