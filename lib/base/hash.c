@@ -244,13 +244,14 @@ SHA_NI_TARGET static ni_state ni_start(void) {
                     _mm_set_epi32(0x3c6ef372, (int)0xa54ff53a, 0x1f83d9ab, 0x5be0cd19)};
 }
 
+/* The digest, big-endian A..H: the high halves of CDGH and ABEF are
+ * D, C, B, A from the lowest lane up, the low halves H, G, F, E; reversing
+ * all 16 bytes of each puts both the words and their bytes in order. */
 SHA_NI_TARGET static void ni_digest(ni_state s, uint8_t out[SOC_SHA256_LEN]) {
-  uint32_t abef[4], cdgh[4];
-  _mm_storeu_si128((__m128i *)abef, s.abef);
-  _mm_storeu_si128((__m128i *)cdgh, s.cdgh);
-  const uint32_t h[8] = {abef[3], abef[2], cdgh[3], cdgh[2], abef[1], abef[0], cdgh[1], cdgh[0]};
-  for (int i = 0; i < 8; i++)
-    for (int j = 0; j < 4; j++) out[4 * i + j] = (uint8_t)(h[i] >> (24 - 8 * j));
+  const __m128i reverse = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  _mm_storeu_si128((__m128i *)out, _mm_shuffle_epi8(_mm_unpackhi_epi64(s.cdgh, s.abef), reverse));
+  _mm_storeu_si128((__m128i *)(out + 16),
+                   _mm_shuffle_epi8(_mm_unpacklo_epi64(s.cdgh, s.abef), reverse));
 }
 
 /* One block of each of two messages, their rounds interleaved. The
