@@ -176,8 +176,7 @@ struct soc_forward {
   int64_t proto_stream; /* the stream f->proto was made for */
   char proto_source[SOC_STORE_META_KEY_MAX];
   soc_normalizer *norm;
-  ev_batch batch;            /* events made and signed, not all produced yet */
-  soc_sha256_ctx *leaf_hash; /* every message's leaf, one context for all */
+  ev_batch batch; /* events made and signed, not all produced yet */
 };
 
 /* ---- opaque: slot, events and generation in one pointer-sized value ----- */
@@ -620,6 +619,7 @@ static int make_batch(soc_forward *f) {
   cur_block *c = &f->cur;
   ev_batch *b = &f->batch;
   uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
+  soc_sign_item items[SOC_SIGN_JOINED_MAX];
   int joined = f->cfg->kafka.events_per_message > 1;
   size_t most = joined ? (size_t)f->cfg->kafka.events_per_message : SOC_SIGN_BATCH_MAX;
   size_t limit =
@@ -666,7 +666,6 @@ static int make_batch(soc_forward *f) {
       memcpy(b->buf + b->len + len, key, klen);
       b->len += len + klen;
     }
-    soc_sign_leaf_with(f->leaf_hash, f->name_events, key, klen, json, len, leaves[b->n]);
     b->n++;
     if (alone) {
       line++;
@@ -674,6 +673,17 @@ static int make_batch(soc_forward *f) {
     }
   }
   b->end = line;
+  /* the leaves once the batch is made, two at a time (sign.h): the
+   * buffer no longer moves, and each event's key is where it is sent from */
+  for (size_t i = 0; i < b->n; i++) {
+    const batch_msg *m = &b->msg[i];
+    const char *json = b->buf + m->off;
+    items[i] = (soc_sign_item){.event = json,
+                               .event_len = m->len,
+                               .key = m->key_off == SIZE_MAX ? json + m->len : b->keys + m->key_off,
+                               .key_len = m->key_len};
+  }
+  soc_sign_leaves(f->name_events, items, b->n, leaves);
   /* joined, the proofs are not sent: the root's signature is enough */
   const uint8_t(*lv)[SOC_SIGN_HASH_LEN] = (const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves;
   if (b->n && (joined && b->n > 1 ? soc_sign_batch_sign(f->key, lv, b->n, b->sig.sig)
@@ -715,14 +725,19 @@ static int produce_joined(soc_forward *f, wblock *w) {
   rd_kafka_header_add(h, "sig.batch", 9, packed, sizeof packed);
   rd_kafka_header_add(h, "keys", 4, b->keys, (ssize_t)b->keys_len);
   rd_kafka_resp_err_t err = rd_kafka_producev(
-      f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      f->rk, RD_KAFKA_V_RKT(f->t_events), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
       RD_KAFKA_V_VALUE(b->buf, b->len), RD_KAFKA_V_KEY(f->agent_id.s, f->agent_id.len),
       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque_of(f->generation, f->cur.slot, b->n)),
       RD_KAFKA_V_END);
-  if (err) {
+  if (err) { /* the buffer is still ours: the batch is tried again or made again in it */
     rd_kafka_headers_destroy(h);
     return produce_failed(f, err, b->len, &b->msg[0]);
   }
+  /* librdkafka owns the buffer now and frees it when the message is done;
+   * the next batch is written into a new one of the same size (its pages
+   * untouched until written; NULL, batch_room tries again) */
+  b->buf = malloc(b->cap);
+  if (!b->buf) b->cap = 0;
   for (size_t i = 0; i < b->n; i++)
     if (b->msg[i].stub) atomic_fetch_add(&f->too_large, 1);
   w->outstanding++;
@@ -737,9 +752,12 @@ static int produce_joined(soc_forward *f, wblock *w) {
  * it stopped. A batch of one event goes in the one-event form, joined or
  * not.
  *
- * The JSON is handed over with RD_KAFKA_MSG_F_COPY: librdkafka then
- * allocates the message and its payload in one piece, where F_FREE would
- * cost our malloc for the payload and its own for the message. */
+ * A one-event message's JSON is handed over with RD_KAFKA_MSG_F_COPY:
+ * librdkafka then allocates the message and its payload in one piece,
+ * where F_FREE would cost our malloc for the payload and its own for the
+ * message. A joined message (about 185 KB for 256 events) is handed over
+ * with F_FREE instead, its buffer and all (produce_joined): copying it
+ * cost more than a malloc. */
 static int produce_block(soc_forward *f) {
   cur_block *c = &f->cur;
   wblock *w = &f->win[c->slot];
@@ -1054,8 +1072,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->ev = soc_event_new();
   f->proto = soc_event_new();
   f->json = malloc(SOC_EVENT_JSON_MAX);
-  f->leaf_hash = soc_sha256_new();
-  if (!f->ev || !f->proto || !f->json || !f->leaf_hash) goto out;
+  if (!f->ev || !f->proto || !f->json) goto out;
   if (cfg->kafka.events_per_message > 1 && !(f->batch.keys = malloc(SOC_SIGN_KEYS_TEXT))) goto out;
   f->agent_id = (konst){cfg->agent.id, strlen(cfg->agent.id)};
   f->agency = (konst){cfg->agent.agency, cfg->agent.agency ? strlen(cfg->agent.agency) : 0};
@@ -1108,7 +1125,6 @@ void soc_forward_free(soc_forward *f) {
   soc_event_free(f->ev);
   soc_event_free(f->proto);
   free(f->json);
-  soc_sha256_free(f->leaf_hash);
   free(f->cur.lines);
   free(f->cur.at);
   free(f->cur.arena);

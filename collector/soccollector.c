@@ -506,9 +506,7 @@ static int authenticate_joined(collector *c, rd_kafka_headers_t *h, const char *
   cl.key_len = parts.key_len;
   cl.s.root_sig = parts.root_sig;
   cl.s.root_sig_len = parts.root_sig_len;
-  for (size_t i = 0; i < n; i++)
-    soc_sign_leaf_with(c->leaf_hash, topic, items[i].key, items[i].key_len, items[i].event,
-                       items[i].event_len, leaves[i]);
+  soc_sign_leaves(topic, items, n, leaves);
   if (soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, cl.s.root, &cl.s.depth) <
       0)
     return -ENOMEM;

@@ -45,6 +45,28 @@ int soc_sha256_prefix_hash(soc_sha256_prefix *p, const void *data, size_t len,
                            uint8_t out[SOC_SHA256_LEN]);
 void soc_sha256_prefix_free(soc_sha256_prefix *p);
 
+/* Many messages hashed two at a time: out[i] = SHA-256(m[i].head ||
+ * m[i].body) for i < n (either piece may be empty, and a NULL pointer only
+ * with a length of 0), the digests every other function here gives. With
+ * the CPU's SHA extensions (x86-64 SHA-NI) two messages run interleaved in
+ * one function, at little more than the cost of one: a single message is
+ * one chain of dependent rounds, which leaves the unit idle for most of
+ * each round's latency; a lane whose message ends takes the next one.
+ * Without them, OpenSSL's, one after the other. Like the rest of this
+ * file it bypasses OpenSSL's providers (docs/BENCHMARKS.md, steps 15 and
+ * 26). Returns 0, -EINVAL or -EIO. Thread-safe. */
+typedef struct soc_sha256_parts {
+  const void *head, *body;
+  size_t head_len, body_len;
+} soc_sha256_parts;
+int soc_sha256_many(const soc_sha256_parts *m, size_t n, uint8_t (*out)[SOC_SHA256_LEN]);
+/* Which path soc_sha256_many takes: native 1 asks for the CPU's
+ * extensions (taken only where the CPU has them; the default), 0 for
+ * OpenSSL's (for tests: both paths on one machine). Returns 1 when the
+ * extensions are now in use, else 0. Call it before hashing starts in
+ * other threads. */
+int soc_sha256_many_native(int native);
+
 /* FNV-1a of the string s, from h (SOC_FNV1A_SEED to start): not
  * cryptographic, only to spread keys over hash buckets or workers. */
 #define SOC_FNV1A_SEED UINT64_C(1469598103934665603)

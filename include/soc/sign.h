@@ -87,6 +87,13 @@ void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const voi
 void soc_sign_leaf_with(soc_sha256_ctx *c, const char *topic, const void *key, size_t key_len,
                         const void *payload, size_t len, uint8_t out[SOC_SIGN_HASH_LEN]);
 
+/* The leaves of n messages of one topic (a joined message's events), as
+ * soc_sign_leaf makes them, out[i] for items[i] (event = payload); two at
+ * a time where the CPU allows (soc_sha256_many). */
+typedef struct soc_sign_item soc_sign_item;
+void soc_sign_leaves(const char *topic, const soc_sign_item *items, size_t n,
+                     uint8_t (*out)[SOC_SIGN_HASH_LEN]);
+
 typedef struct soc_sign_batch {
   char sig[SOC_SIGN_SIG_TEXT + 1];                         /* the root's signature */
   char proof[SOC_SIGN_BATCH_MAX][SOC_SIGN_PROOF_TEXT + 1]; /* message i's proof */
@@ -135,7 +142,7 @@ int soc_sign_unpack(const void *packed, size_t len, soc_sign_parts *out);
 #define SOC_SIGN_KEYS_TEXT (SOC_SIGN_JOINED_MAX * (4 + 1 + SOC_SIGN_MSGKEY_MAX))
 /* The root of the tree of the n leaves (1..SOC_SIGN_JOINED_MAX) and its
  * depth, as soc_sign_batch_make signs it (which takes SOC_SIGN_BATCH_MAX). Returns 0, -EINVAL or
- * -ENOMEM. */
+ * -EIO. */
 int soc_sign_batch_root(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                         uint8_t root[SOC_SIGN_HASH_LEN], unsigned *depth);
 /* The root's signature alone (no proofs: a joined batch needs none) of
@@ -148,10 +155,10 @@ int soc_sign_batch_sign(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
  * at out + *used (cap bytes in all). Returns 0, or -ENOSPC / -EINVAL. */
 int soc_sign_keys_add(char *out, size_t cap, size_t *used, const void *key, size_t len);
 /* One event of a batched message, pointing into the payload and the keys. */
-typedef struct soc_sign_item {
+struct soc_sign_item {
   const char *event, *key;
   size_t event_len, key_len;
-} soc_sign_item;
+};
 /* Splits a batched message into its events and their keys: 1 to
  * SOC_SIGN_JOINED_MAX events, none empty, exactly as many keys, each framed
  * as soc_sign_keys_add frames it, nothing after the last. OUT: out[0..*n).

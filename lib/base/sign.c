@@ -153,8 +153,9 @@ static const char ROOT_LABEL[] = "socagent batch root v1";
  * the three lengths), gathered so that each message feeds SHA-256 twice
  * rather than seven times: the same bytes, a tenth of the calls' cost. */
 typedef struct {
-  soc_sha256_ctx *c;
+  soc_sha256_ctx *c; /* NULL: the head is only gathered (soc_sign_leaves) */
   size_t n;
+  int over; /* without c: the head does not fit in b */
   uint8_t b[256];
 } gather;
 
@@ -165,6 +166,10 @@ static void gather_flush(gather *g) {
 
 static void gather_put(gather *g, const void *p, size_t len) {
   if (len > sizeof g->b - g->n) {
+    if (!g->c) {
+      g->over = 1;
+      return;
+    }
     gather_flush(g);
     if (len > sizeof g->b) {
       soc_sha256_update(g->c, p, len);
@@ -182,20 +187,26 @@ static void gather_len(gather *g, size_t len) {
   gather_put(g, n, sizeof n);
 }
 
+/* What a leaf hashes before its payload: the label, the topic, the key
+ * and the three lengths. */
+static void leaf_head(gather *g, const char *topic, size_t topic_len, const void *key,
+                      size_t key_len, size_t len) {
+  gather_put(g, LEAF_LABEL, sizeof LEAF_LABEL);
+  gather_len(g, topic_len);
+  gather_put(g, topic, topic_len);
+  gather_len(g, key_len);
+  gather_put(g, key, key_len);
+  gather_len(g, len);
+}
+
 void soc_sign_leaf_with(soc_sha256_ctx *c, const char *topic, const void *key, size_t key_len,
                         const void *payload, size_t len, uint8_t out[SOC_SIGN_HASH_LEN]) {
   gather g = {.c = c};
-  size_t topic_len = strlen(topic);
   /* without memory the leaf is all ones: it matches no proof, so the
    * message is refused rather than accepted */
   memset(out, 0xff, SOC_SIGN_HASH_LEN);
   if (soc_sha256_restart(c) < 0) return;
-  gather_put(&g, LEAF_LABEL, sizeof LEAF_LABEL);
-  gather_len(&g, topic_len);
-  gather_put(&g, topic, topic_len);
-  gather_len(&g, key_len);
-  gather_put(&g, key, key_len);
-  gather_len(&g, len);
+  leaf_head(&g, topic, strlen(topic), key, key_len, len);
   gather_flush(&g);
   soc_sha256_update(c, payload, len);
   if (soc_sha256_final(c, out) < 0) memset(out, 0xff, SOC_SIGN_HASH_LEN);
@@ -206,6 +217,38 @@ void soc_sign_leaf(const char *topic, const void *key, size_t key_len, const voi
   soc_sha256_ctx *c = soc_sha256_new();
   soc_sign_leaf_with(c, topic, key, key_len, payload, len, out);
   soc_sha256_free(c);
+}
+
+/* A chunk of leaves at a time: their heads on the stack (4 KiB). */
+#define LEAVES_CHUNK 16
+
+void soc_sign_leaves(const char *topic, const soc_sign_item *items, size_t n,
+                     uint8_t (*out)[SOC_SIGN_HASH_LEN]) {
+  size_t topic_len = strlen(topic);
+  for (size_t first = 0; first < n; first += LEAVES_CHUNK) {
+    gather head[LEAVES_CHUNK];
+    soc_sha256_parts parts[LEAVES_CHUNK];
+    uint8_t digest[LEAVES_CHUNK][SOC_SHA256_LEN];
+    size_t at[LEAVES_CHUNK], k = 0;
+    for (size_t i = first; i < n && i < first + LEAVES_CHUNK; i++) {
+      gather *g = &head[k];
+      g->c = NULL;
+      g->n = 0;
+      g->over = 0;
+      leaf_head(g, topic, topic_len, items[i].key, items[i].key_len, items[i].event_len);
+      if (g->over) { /* a topic and key past 200 bytes: alone, through a context */
+        soc_sign_leaf(topic, items[i].key, items[i].key_len, items[i].event, items[i].event_len,
+                      out[i]);
+        continue;
+      }
+      parts[k] = (soc_sha256_parts){
+          .head = g->b, .head_len = g->n, .body = items[i].event, .body_len = items[i].event_len};
+      at[k++] = i;
+    }
+    /* a failure leaves all ones, which match no root: refused, not accepted */
+    if (soc_sha256_many(parts, k, digest) < 0) memset(digest, 0xff, sizeof digest);
+    for (size_t j = 0; j < k; j++) memcpy(out[at[j]], digest[j], SOC_SIGN_HASH_LEN);
+  }
 }
 
 /* An inner node: a prefix byte no leaf input starts with (leaves start
@@ -273,26 +316,32 @@ _Static_assert(SOC_SIGN_BATCH_MAX <= 100 && SOC_SIGN_DEPTH_MAX < 10,
 
 /* Every level of the tree of n leaves (1..SOC_SIGN_JOINED_MAX), padded
  * with zero leaves to a power of two: level l starts at base[l], the root
- * is tree[base[*depth]]. Returns 0 or -ENOMEM. */
+ * is tree[base[*depth]]. A level's nodes are hashed two at a time
+ * (soc_sha256_many): each node's children lie side by side, its input is
+ * the prefix byte and those 64 bytes. Returns 0 or -EIO. */
 static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                       uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN],
                       size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1], unsigned *depth) {
+  static const uint8_t node_prefix = 1; /* as node() */
+  soc_sha256_parts parts[SOC_SIGN_JOINED_MAX / 2];
   size_t width = 1, at = 0;
   unsigned d = 0;
-  soc_sha256_ctx *c = soc_sha256_new(); /* one for the batch's nodes */
-  if (!c) return -ENOMEM;
   while (width < n) width *= 2, d++;
   /* the padding leaves only: the levels above are all written */
   memset(tree + n, 0, (width - n) * SOC_SIGN_HASH_LEN);
   memcpy(tree, leaves, n * SOC_SIGN_HASH_LEN);
   for (unsigned l = 0, w = (unsigned)width; l <= d; l++, w /= 2) {
     base[l] = at;
-    if (l)
+    if (l) {
       for (unsigned i = 0; i < w; i++)
-        node(c, tree[base[l - 1] + 2 * i], tree[base[l - 1] + 2 * i + 1], tree[at + i]);
+        parts[i] = (soc_sha256_parts){.head = &node_prefix,
+                                      .head_len = 1,
+                                      .body = tree[base[l - 1] + 2 * i],
+                                      .body_len = 2 * SOC_SIGN_HASH_LEN};
+      if (soc_sha256_many(parts, w, tree + at) < 0) return -EIO;
+    }
     at += w;
   }
-  soc_sha256_free(c);
   *depth = d;
   return 0;
 }
@@ -334,7 +383,7 @@ int soc_sign_batch_make(const soc_sign_key *k, const uint8_t (*leaves)[SOC_SIGN_
   size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1];
   unsigned depth = 0;
   if (!n || n > SOC_SIGN_BATCH_MAX) return -EINVAL;
-  if (build_tree(leaves, n, tree, base, &depth) < 0) return -ENOMEM;
+  if (build_tree(leaves, n, tree, base, &depth) < 0) return -EIO;
   if (sign_root(k, tree[base[depth]], depth, out->sig) < 0) return -EIO;
   for (size_t i = 0; i < n; i++) {
     uint8_t path[SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN];

@@ -18,7 +18,9 @@
 
 #include "agentutil.h"
 #include "forward.h"
+#include "identity.h"
 #include "ingest.h"
+#include "soc/sign.h"
 
 #define PARTITIONS 4
 
@@ -122,6 +124,98 @@ static void full_joined_messages(void **state) {
   soc_config_free(cfg);
 }
 
+/* Every joined message in topic from its beginning, checked as the
+ * collector checks it: its events and keys split, their leaves rebuilt
+ * into the root, the root's signature verified with the agent's key.
+ * Returns the events in the messages, *messages the messages; fails at one
+ * that does not pass. */
+static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *cfg,
+                                      const char *topic, int64_t *messages) {
+  char err[256];
+  soc_sign_key *key = NULL;
+  assert_int_equal(soc_agent_key_load(cfg, 0, &key), 0);
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", c->brokers, err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", "check", err, sizeof err);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  assert_non_null(rk);
+  rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+  int64_t want = 0, seen = 0, events = 0;
+  for (int32_t p = 0; p < PARTITIONS; p++) {
+    int64_t low = 0, high = 0;
+    assert_int_equal(rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, 10000), 0);
+    want += high - low;
+    rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  assert_int_equal(rd_kafka_assign(rk, parts), 0);
+  rd_kafka_topic_partition_list_destroy(parts);
+  for (int tries = 0; seen < want && tries < 600; tries++) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (m->err) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    rd_kafka_headers_t *h = NULL;
+    const void *packed = NULL, *keys = NULL;
+    size_t packed_len = 0, keys_len = 0, n = 0;
+    soc_sign_parts sp;
+    static soc_sign_item items[SOC_SIGN_JOINED_MAX];
+    static uint8_t leaves[SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN];
+    uint8_t root[SOC_SIGN_HASH_LEN];
+    unsigned depth = 0;
+    const char *why = NULL;
+    assert_int_equal(rd_kafka_message_headers(m, &h), 0);
+    assert_int_equal(rd_kafka_header_get_last(h, "sig.batch", &packed, &packed_len), 0);
+    assert_int_equal(rd_kafka_header_get_last(h, "keys", &keys, &keys_len), 0);
+    assert_int_equal(soc_sign_unpack_batch(packed, packed_len, &sp), 0);
+    assert_int_equal(soc_sign_batch_split(m->payload, m->len, keys, keys_len, items, &n, &why), 0);
+    soc_sign_leaves(topic, items, n, leaves);
+    assert_int_equal(
+        soc_sign_batch_root((const uint8_t(*)[SOC_SIGN_HASH_LEN])leaves, n, root, &depth), 0);
+    assert_int_equal(
+        soc_sign_verify_root(soc_sign_key_pub(key), root, depth, sp.root_sig, sp.root_sig_len), 0);
+    events += (int64_t)n;
+    seen++;
+    rd_kafka_message_destroy(m);
+  }
+  assert_int_equal(seen, want);
+  *messages = seen;
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  soc_sign_key_free(key);
+  return events;
+}
+
+/* librdkafka's queue holds one message: producing the next joined
+ * message fails (queue full) until the last one is delivered, and is tried
+ * again from the same batch. A joined message's buffer is handed to
+ * librdkafka (RD_KAFKA_MSG_F_FREE) only when produced; each message must
+ * arrive signed as made, every event once. */
+static void joined_queue_full(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("queuefull");
+  char kafka[512];
+  int64_t messages = 0;
+  /* a topic of its own, so that only this test's messages are in it */
+  assert_int_equal(rd_kafka_mock_topic_create(c->mock, "full.events", PARTITIONS, 1), 0);
+  snprintf(kafka, sizeof kafka,
+           "brokers: '%s', topic_prefix: full, "
+           "properties: { queue.buffering.max.messages: '1', linger.ms: '20' }",
+           c->brokers);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  cfg->journal.block_lines = 1000;
+  journal(cfg, dir, 1600);
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  soc_forward_free(f);
+  assert_int_equal(delivered(dir), 1600);
+  assert_int_equal(signed_events_in_topic(c, cfg, "full.events", &messages), 1600);
+  assert_int_equal(messages, 7); /* 4 for the first block's 1,000 lines, 3 for 600 */
+  soc_config_free(cfg);
+}
+
 static void failed_delivery_rewinds(void **state) {
   agent_cluster *c = *state;
   const char *dir = agent_dir("rewind");
@@ -161,6 +255,7 @@ int main(void) {
       cmocka_unit_test(cursor_moves_on_delivery),
       cmocka_unit_test(cursor_moves_one_event_a_message),
       cmocka_unit_test(full_joined_messages),
+      cmocka_unit_test(joined_queue_full),
       cmocka_unit_test(failed_delivery_rewinds),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);
