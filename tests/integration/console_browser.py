@@ -42,6 +42,19 @@ class WebDriverWait:
         return self.wait.until(look)
 
 
+def replaced(element):
+    """Whether the page holding element was replaced (either way chromedriver says it)."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if GONE in str(e.msg):
+            return True
+        raise
+
+
 PORT, PW, RID, SHOTS, DRAFT = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 BASE = "http://127.0.0.1:%d" % PORT
 FAILS = 0
@@ -148,7 +161,13 @@ try:
     field.send_keys("閘道器 SSH 暴力破解,已封鎖來源")
     drv.find_element(By.ID, "save-form").click()
     WebDriverWait(drv, 20).until(lambda d: d.find_element(By.ID, "file"))
-    drv.find_element(By.ID, "file").click()
+    filing = drv.find_element(By.ID, "file")
+    filing.click()
+    # the answer replaces the page: the report again, or the center's
+    # refusal as plain text, which the wait below would only time out on
+    WebDriverWait(drv, 20).until(lambda d: replaced(filing))
+    if not drv.find_elements(By.ID, "form"):
+        check(False, "the filing was answered with: %r" % drv.find_element(By.TAG_NAME, "body").text)
     WebDriverWait(drv, 60).until(lambda d: (d.refresh() or True) and
                                  d.page_source.count("代理程式已套用") >= 2)
     check("閘道器 SSH 暴力破解" in drv.find_element(By.ID, "form").text,

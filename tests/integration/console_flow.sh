@@ -130,5 +130,11 @@ if [ "$FAILS" -ne 0 ]; then
   echo "--- coll.err, last 40 lines" && tail -40 "$T/coll.err"
   echo "--- the agent's audit, last 20 entries"
   sqlite3 "$T/a/state/agent.db" "SELECT seq, action, actor, object FROM audit ORDER BY seq DESC LIMIT 20" || true
+  # whether the center refused the browser's step (409, "decision-refused")
+  # or recorded it and the agent never applied it
+  echo "--- the center's audit, last 20 entries"
+  center_sql "SELECT seq, actor, action, object, details FROM audit ORDER BY seq DESC LIMIT 20" || true
+  echo "--- the center's decisions"
+  center_sql "SELECT n, report, kind, by FROM decision ORDER BY n" || true
 fi >&2
 finish
