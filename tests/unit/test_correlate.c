@@ -609,6 +609,46 @@ static void test_dirty(void **state) {
   soc_rules_free(rs);
 }
 
+/* A state goes away as a delete only when it was saved: made and gone in
+ * one transaction it never reaches the store; saved and changed since, it
+ * is still there (mark_clean starts a generation instead of visiting the
+ * dirty states, so "saved" is told from the generation a state was last
+ * changed in). */
+static void test_dirty_generations(void **state) {
+  (void)state;
+  soc_rules *rs = load(persist_rules);
+  soc_correlator *c = corr_new(rs, 2);
+  static store s;
+  memset(&s, 0, sizeof s);
+  assert_int_equal(feed(c, rs, "N", "10.0.0.1", NULL, 0, NULL), 0);
+  assert_int_equal(feed(c, rs, "N", "10.0.0.2", NULL, 0, NULL), 0);
+  assert_int_equal(soc_correlator_dump(c, SOC_DUMP_DIRTY, save_cb, &s), 0);
+  soc_correlator_mark_clean(c);
+  for (int round = 0; round < 3; round++) { /* generations that change nothing */
+    assert_int_equal(soc_correlator_dump(c, SOC_DUMP_DIRTY, save_cb, &s), 0);
+    soc_correlator_mark_clean(c);
+  }
+  assert_int_equal(s.writes, 2);
+  assert_int_equal(feed(c, rs, "N", "10.0.0.1", NULL, 1, NULL), 0); /* saved, changed */
+  assert_int_equal(feed(c, rs, "N", "10.0.0.3", NULL, 2, NULL), 0); /* evicts .2: saved */
+  assert_int_equal(feed(c, rs, "N", "10.0.0.4", NULL, 3, NULL), 0); /* evicts .1: saved */
+  assert_int_equal(feed(c, rs, "N", "10.0.0.5", NULL, 4, NULL), 0); /* evicts .3: never */
+  assert_int_equal(soc_correlator_dump(c, SOC_DUMP_DIRTY, save_cb, &s), 0);
+  assert_int_equal(s.deletes, 2);
+  assert_int_equal(s.writes, 4); /* .4 and .5 */
+  assert_int_equal(s.n, 2);
+  soc_correlator_mark_clean(c);
+  /* saved in the generation before: expired, both are deletes */
+  assert_int_equal(feed(c, rs, "N", "10.0.0.5", NULL, 5, NULL), 0);
+  assert_int_equal(soc_correlator_expire(c, S(1000)), 2);
+  assert_int_equal(soc_correlator_dump(c, SOC_DUMP_DIRTY, save_cb, &s), 0);
+  assert_int_equal(s.deletes, 4);
+  assert_int_equal(s.writes, 4);
+  assert_int_equal(s.n, 0);
+  soc_correlator_free(c);
+  soc_rules_free(rs);
+}
+
 static int first_blob(void *arg, const char *rule, const char *key, const void *blob, size_t len) {
   saved *out = arg;
   if (!rule || !blob || out->len) return 0;
@@ -749,9 +789,9 @@ int main(void) {
       cmocka_unit_test(test_sequence),        cmocka_unit_test(test_suppress),
       cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_many),
       cmocka_unit_test(test_extreme_times),   cmocka_unit_test(test_table_churn),
-      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_saved_hashes),
-      cmocka_unit_test(test_dirty),           cmocka_unit_test(test_malformed_blobs),
-      cmocka_unit_test(test_restore_shrinks),
+      cmocka_unit_test(test_dump_restore),    cmocka_unit_test(test_dirty_generations),
+      cmocka_unit_test(test_saved_hashes),    cmocka_unit_test(test_dirty),
+      cmocka_unit_test(test_malformed_blobs), cmocka_unit_test(test_restore_shrinks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
