@@ -1371,16 +1371,25 @@ static int text_copy_from(soc_event *ev, struct text *t, const struct text *from
 
 int soc_event_copy(soc_event *dst, const soc_event *src) {
   int result = -EINVAL;
+  uint64_t intact;
   if (!dst || !src) goto out;
   result = 0;
   if (dst == src) goto out;
+  /* The fields dst holds from its last copy of the same template and has
+   * not set since: a reset keeps their buffers, so they hold the
+   * template's values still (it frees only buffers over TEXT_KEEP, never
+   * one that a template's value fits in; checked below all the same). */
+  intact = src->tpl_fields && dst->tpl && dst->tpl->id == src->tpl->id
+               ? dst->tpl_fields & src->tpl_fields
+               : 0;
   soc_event_reset(dst);
   result = -ENOMEM;
   for (uint64_t b = src->set; b; b &= b - 1) {
     int f = __builtin_ctzll(b);
     if (fields[f].type == T_INT)
       dst->num[f] = src->num[f];
-    else if (text_copy_from(dst, &dst->str[f], &src->str[f]))
+    else if (!((intact & BIT(f)) && dst->str[f].s) &&
+             text_copy_from(dst, &dst->str[f], &src->str[f]))
       goto out;
   }
   for (size_t i = 0; i < src->nextras; i++) {

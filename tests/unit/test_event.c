@@ -876,6 +876,20 @@ static void change_both(soc_event *a, soc_event *b, unsigned *seed) {
   }
 }
 
+/* Both events' fields, as the getters give them. */
+static void same_fields(const soc_event *a, const soc_event *b) {
+  for (int f = 0; f < SOC_ECS_COUNT; f++) {
+    const char *x = soc_event_get_str(a, (soc_ecs_field)f),
+               *y = soc_event_get_str(b, (soc_ecs_field)f);
+    int64_t i = 0, j = 0;
+    assert_true((x == NULL) == (y == NULL));
+    if (x) assert_string_equal(x, y);
+    assert_int_equal(soc_event_get_int(a, (soc_ecs_field)f, &i),
+                     soc_event_get_int(b, (soc_ecs_field)f, &j));
+    assert_int_equal(i, j);
+  }
+}
+
 /* Both events' JSON, byte for byte, whole and at each of the 48 caps
  * below its length, where both fail alike and write nothing past cap. */
 static void same_json(const soc_event *a, const soc_event *b) {
@@ -899,7 +913,9 @@ static void same_json(const soc_event *a, const soc_event *b) {
  * copy of a plain event with the same fields writes: with its own fields
  * and extras among the template's, the template's fields set again (to
  * the same value or another), the template changed after it was made, and
- * a second template copied onto the first one's copies. */
+ * a second template copied onto the first one's copies; and the copy's
+ * fields are the plain copy's, though it keeps the template's values from
+ * its last copy of the same template where it did not set them since. */
 static void test_template(void **state) {
   soc_event *t = *state, *plain = soc_event_new(), *a = soc_event_new(), *b = soc_event_new();
   unsigned seed = 20261207;
@@ -923,8 +939,10 @@ static void test_template(void **state) {
       if (i == 10) change_both(t, plain, &seed); /* the template changed after it was made */
       assert_int_equal(soc_event_copy(a, t), 0);
       assert_int_equal(soc_event_copy(b, plain), 0);
+      same_fields(a, b);
       same_json(a, b);
       change_both(a, b, &seed);
+      same_fields(a, b);
       same_json(a, b);
     }
   }
