@@ -282,7 +282,8 @@ int soc_event_copy(soc_event *dst, const soc_event *src);
  * those fields as t had them and nothing of its own sorts among them; else
  * it writes them as always. The bytes are the same either way. A field of
  * t or of a copy set again afterwards is simply written anew; a reset
- * forgets it all. The copy keeps its own copy of the runs. Returns 0,
+ * forgets it all. The copy keeps its own copy of the runs, and a copy of t
+ * made onto it again skips the fields it has not set since. Returns 0,
  * -EINVAL for NULL, -ENOMEM (t then has no runs, and is otherwise whole). */
 int soc_event_template(soc_event *t);
 
