@@ -480,8 +480,8 @@ static void set_konst(soc_event *ev, soc_ecs_field field, konst k) {
   if (k.len) soc_event_set_str(ev, field, k.s, k.len);
 }
 
-/* The fields that all events of one stream share, set once into f->proto;
- * each event starts as a copy of it. */
+/* The fields that all events of one stream share, set once into f->proto,
+ * and their JSON; each event starts as a copy of it. */
 static void make_proto(soc_forward *f, const soc_norm_stream *si) {
   static const konst file_set = {"socagent.file", 13}, syslog_set = {"socagent.syslog", 15};
   soc_event *p = f->proto;
@@ -495,6 +495,8 @@ static void make_proto(soc_forward *f, const soc_norm_stream *si) {
   set_konst(p, SOC_ECS_ORGANIZATION_NAME, f->agency);
   soc_event_set(p, "labels.authority", f->authority.s, f->authority.len);
   if (si->is_file) set_text(p, SOC_ECS_LOG_FILE_PATH, si->path);
+  /* their JSON written once: without it (-ENOMEM) each event writes it */
+  (void)soc_event_template(p);
 }
 
 /* Fills f->ev from one journal line: the stream's template, then the line

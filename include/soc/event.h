@@ -275,6 +275,18 @@ int soc_event_add_sd_param(soc_event *ev, const char *sd_id, size_t id_len, cons
  * Returns 0, -EINVAL for NULL, -ENOMEM (dst is then left reset). */
 int soc_event_copy(soc_event *dst, const soc_event *src);
 
+/* Makes t a template for many events (the forwarder's fields of a stream):
+ * the JSON of its fields is written once, here, in runs of fields that sort
+ * next to each other, and soc_event_write_json of a copy of t
+ * (soc_event_copy) copies a run's bytes where the copy still has exactly
+ * those fields as t had them and nothing of its own sorts among them; else
+ * it writes them as always. The bytes are the same either way. A field of
+ * t or of a copy set again afterwards is simply written anew; a reset
+ * forgets it all. The copy keeps its own copy of the runs, and a copy of t
+ * made onto it again skips the fields it has not set since. Returns 0,
+ * -EINVAL for NULL, -ENOMEM (t then has no runs, and is otherwise whole). */
+int soc_event_template(soc_event *t);
+
 /* SOC_EVENT_* flags of what was repaired, cut or dropped so far. */
 unsigned soc_event_flags(const soc_event *ev);
 

@@ -56,6 +56,8 @@
 #include <errno.h>
 #include <json.h> /* libfastjson */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -188,6 +190,21 @@ struct sd_param {
   struct text value;
 };
 
+/* A template's JSON (soc_event_template): its leaves in order, each
+ * value and the next one's key as they follow it, written once and never
+ * changed; a template made again gets a new id, by which a copy knows
+ * whether it holds these already. */
+#define TPL_BYTES 2048
+struct tpl {
+  uint64_t id;
+  uint64_t ranks;                      /* its leaves by rank */
+  uint64_t fields;                     /* those that are fields, by field */
+  uint8_t index[L_COUNT];              /* by rank: the leaf's place i among them */
+  uint32_t val[L_COUNT], end[L_COUNT]; /* the i-th leaf's value in frag */
+  size_t used;
+  char frag[TPL_BYTES + 16]; /* 16 to spare: copied 16 bytes at a time */
+};
+
 struct soc_event {
   int64_t time_ns;
   int has_time;
@@ -205,7 +222,11 @@ struct soc_event {
   struct tag tags[SOC_EVENT_TAG_MAX];
   struct extra extras[SOC_EVENT_EXTRA_MAX];
   struct sd_param sd[SOC_EVENT_SD_MAX];
+  uint64_t tpl_fields; /* fields that hold tpl's values yet: its JSON may be copied */
+  struct tpl *tpl;     /* NULL until the event is or copies a template */
 };
+
+static _Atomic uint64_t tpl_ids; /* the last template's id */
 
 /* ---- the known names, built once ----------------------------------------------- */
 
@@ -549,6 +570,7 @@ void soc_event_reset(soc_event *ev) {
   ev->extra_bloom = 0;
   ev->bytes = 0;
   ev->flags = 0;
+  ev->tpl_fields = 0;
 }
 
 void soc_event_free(soc_event *ev) {
@@ -556,6 +578,7 @@ void soc_event_free(soc_event *ev) {
   for (size_t f = 0; f < SOC_ECS_COUNT; f++) free(ev->str[f].s);
   for (size_t i = 0; i < SOC_EVENT_EXTRA_MAX; i++) free(ev->extras[i].value.s);
   for (size_t i = 0; i < SOC_EVENT_SD_MAX; i++) free(ev->sd[i].value.s);
+  free(ev->tpl);
   free(ev);
 }
 
@@ -835,6 +858,7 @@ int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len) {
 int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
   int rc;
   if (!ev || !str_takes(f, value, len)) return -EINVAL;
+  ev->tpl_fields &= ~BIT(f);
   rc = text_set(ev, &ev->str[f], (ev->set & BIT(f)) != 0, value, len);
   if (rc) return rc;
   ev->set |= BIT(f);
@@ -844,6 +868,7 @@ int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t 
 int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value) {
   if (!ev || !field_ok(f) || fields[f].type != T_INT) return -EINVAL;
   if (value < fields[f].min || value > fields[f].max) return -EINVAL;
+  ev->tpl_fields &= ~BIT(f);
   ev->num[f] = value;
   ev->set |= BIT(f);
   return 0;
@@ -1346,16 +1371,25 @@ static int text_copy_from(soc_event *ev, struct text *t, const struct text *from
 
 int soc_event_copy(soc_event *dst, const soc_event *src) {
   int result = -EINVAL;
+  uint64_t intact;
   if (!dst || !src) goto out;
   result = 0;
   if (dst == src) goto out;
+  /* The fields dst holds from its last copy of the same template and has
+   * not set since: a reset keeps their buffers, so they hold the
+   * template's values still (it frees only buffers over TEXT_KEEP, never
+   * one that a template's value fits in; checked below all the same). */
+  intact = src->tpl_fields && dst->tpl && dst->tpl->id == src->tpl->id
+               ? dst->tpl_fields & src->tpl_fields
+               : 0;
   soc_event_reset(dst);
   result = -ENOMEM;
   for (uint64_t b = src->set; b; b &= b - 1) {
     int f = __builtin_ctzll(b);
     if (fields[f].type == T_INT)
       dst->num[f] = src->num[f];
-    else if (text_copy_from(dst, &dst->str[f], &src->str[f]))
+    else if (!((intact & BIT(f)) && dst->str[f].s) &&
+             text_copy_from(dst, &dst->str[f], &src->str[f]))
       goto out;
   }
   for (size_t i = 0; i < src->nextras; i++) {
@@ -1393,6 +1427,14 @@ int soc_event_copy(soc_event *dst, const soc_event *src) {
   dst->ntags = src->ntags;
   dst->bytes = src->bytes;
   dst->flags = src->flags;
+  /* the template's JSON: copied once per template (calloc: put_run reads
+   * whole 16-byte blocks past what is used), and without it the copy is
+   * whole all the same */
+  if (src->tpl_fields && (dst->tpl || (dst->tpl = calloc(1, sizeof *dst->tpl)))) {
+    if (dst->tpl->id != src->tpl->id)
+      memcpy(dst->tpl, src->tpl, offsetof(struct tpl, frag) + src->tpl->used);
+    dst->tpl_fields = src->tpl_fields;
+  }
   result = 0;
 out:
   if (result) soc_event_reset(dst);
@@ -1645,8 +1687,10 @@ static inline size_t shared_with_last(const jw *w, const char *name, size_t len)
   return shared;
 }
 
-/* A known leaf's key, with the objects on its path: from the table. */
-static void put_known_key(jw *w, int leaf) {
+/* A known leaf's key, with the objects on its path: from the table.
+ * Inlined by force into the writer's loop, as when it had one caller:
+ * soc_event_template calls it too. */
+__attribute__((always_inline)) static inline void put_known_key(jw *w, int leaf) {
   const struct leaf_key *k = &leaf_keys[leaf];
   size_t shared = 0, from;
   if (w->known >= 0)
@@ -1770,9 +1814,9 @@ static void put_time(jw *w, int64_t ns) {
   put_raw(w, ts, n + 1);
 }
 
-static void put_leaf(jw *w, const soc_event *ev, int leaf) {
+/* A known leaf's value; inlined by force, as put_known_key is. */
+__attribute__((always_inline)) static inline void put_value(jw *w, const soc_event *ev, int leaf) {
   const char *s;
-  put_known_key(w, leaf);
   if (leaf < SOC_ECS_COUNT) {
     if (fields[leaf].type == T_INT)
       put_int(w, ev->num[leaf]);
@@ -1811,6 +1855,43 @@ static void put_leaf(jw *w, const soc_event *ev, int leaf) {
   }
 }
 
+/* The template's leaves (soc_event_template) by rank that ev holds as the
+ * template had them. */
+static uint64_t tpl_ranks(const soc_event *ev) {
+  uint64_t m;
+  if (!ev->tpl_fields) return 0;
+  m = ev->tpl->ranks;
+  for (uint64_t b = ev->tpl->fields & ~ev->tpl_fields; b; b &= b - 1)
+    m &= ~BIT(leaf_rank[__builtin_ctzll(b)]);
+  return m;
+}
+
+/* After the key of the template's leaf at rank k: its value, and the
+ * template's leaves after it up to the first leaf of ev's own (foreign, by
+ * rank) or the next extra's place (rank next), keys and values, from the
+ * template. Returns the rank of the last one written. */
+static unsigned put_run(jw *w, const soc_event *ev, unsigned k, uint64_t foreign, uint32_t next) {
+  const struct tpl *t = ev->tpl;
+  uint64_t after = foreign & ~((BIT(k) << 1) - 1), below;
+  unsigned stop = after ? (unsigned)__builtin_ctzll(after) : 64, last;
+  if (next < stop) stop = next;
+  below = t->ranks & (stop >= 64 ? ~UINT64_C(0) : BIT(stop) - 1);
+  last = 63 - (unsigned)__builtin_clzll(below);
+  const char *from = t->frag + t->val[t->index[k]];
+  size_t n = t->end[t->index[last]] - t->val[t->index[k]];
+  const struct leaf_key *lk = &leaf_keys[leaf_order[last]];
+  if (!room(w, n)) return last;
+  if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
+    for (size_t i = 0; i < n; i += 16) memcpy(w->p + i, from + i, 16);
+  else
+    memcpy(w->p, from, n);
+  w->p += n;
+  w->depth = lk->depth;
+  memcpy(w->dots, lk->dots, sizeof lk->dots);
+  w->known = leaf_order[last];
+  return last;
+}
+
 static void put_extra(jw *w, const struct extra *x) {
   put_extra_key(w, x->key, x->keylen);
   if (x->json)
@@ -1838,7 +1919,7 @@ static uint64_t ranks_of(const soc_event *ev) {
 int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len) {
   int result = -EINVAL;
   jw w = {.known = -1};
-  uint64_t ranks;
+  uint64_t ranks, tranks;
   uint32_t next;
   size_t x = 0;
   if (!ev || !buf || !ev->has_time) goto out;
@@ -1852,13 +1933,19 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
    * leaf that sorts after it: the next extra's rank kept at hand, since
    * most leaves have none before them. */
   next = ev->nextras ? ev->extras[ev->order[0]].rank : UINT32_MAX;
-  for (ranks = ranks_of(ev); ranks; ranks &= ranks - 1) {
+  tranks = tpl_ranks(ev);
+  for (ranks = ranks_of(ev); ranks;) {
     unsigned k = (unsigned)__builtin_ctzll(ranks);
     while (next <= k) {
       put_extra(&w, &ev->extras[ev->order[x++]]);
       next = x < ev->nextras ? ev->extras[ev->order[x]].rank : UINT32_MAX;
     }
-    put_leaf(&w, ev, leaf_order[k]);
+    put_known_key(&w, leaf_order[k]);
+    if (tranks & BIT(k))
+      k = put_run(&w, ev, k, ranks & ~tranks, next);
+    else
+      put_value(&w, ev, leaf_order[k]);
+    ranks &= ~((BIT(k) << 1) - 1);
   }
   for (; x < ev->nextras; x++) put_extra(&w, &ev->extras[ev->order[x]]);
   if (room(&w, w.depth + 1)) {
@@ -1868,6 +1955,43 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
   if (w.full) goto out;
   *w.p = '\0';
   if (len) *len = (size_t)(w.p - buf);
+  result = 0;
+out:
+  return result;
+}
+
+int soc_event_template(soc_event *t) {
+  int result = -EINVAL;
+  struct tpl *p;
+  uint64_t ranks;
+  size_t n = 0;
+  if (!t) goto out;
+  names_init();
+  t->tpl_fields = 0;
+  result = -ENOMEM;
+  if (!t->tpl && !(t->tpl = calloc(1, sizeof *t->tpl))) goto out;
+  p = t->tpl;
+  *p = (struct tpl){.id = atomic_fetch_add(&tpl_ids, 1) + 1};
+  /* Each leaf's key as it follows the one before it here; a copy whose
+   * own leaves come between writes that key itself (put_run). */
+  jw w = {.p = p->frag, .end = p->frag + TPL_BYTES - 1, .known = -1};
+  ranks = BIT(leaf_rank[L_ECS_VERSION]);
+  for (uint64_t b = t->set; b; b &= b - 1) ranks |= BIT(leaf_rank[__builtin_ctzll(b)]);
+  for (; ranks; ranks &= ranks - 1) {
+    unsigned k = (unsigned)__builtin_ctzll(ranks);
+    int leaf = leaf_order[k];
+    put_known_key(&w, leaf);
+    uint32_t val = (uint32_t)(w.p - p->frag);
+    put_value(&w, t, leaf);
+    if (w.full) break; /* the rest is written as always */
+    p->index[k] = (uint8_t)n;
+    p->val[n] = val;
+    p->end[n++] = (uint32_t)(w.p - p->frag);
+    p->ranks |= BIT(k);
+    if (leaf < SOC_ECS_COUNT) p->fields |= BIT(leaf);
+  }
+  p->used = n ? p->end[n - 1] : 0;
+  t->tpl_fields = p->fields;
   result = 0;
 out:
   return result;

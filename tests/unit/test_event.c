@@ -836,6 +836,121 @@ static void test_copy(void **state) {
   soc_event_free(cp);
 }
 
+/* Random values for test_template: text that needs escaping now and then,
+ * an address where the field takes only those, a number for numbers. */
+static void set_random(soc_event *ev, soc_ecs_field f, unsigned *seed) {
+  static const char *const texts[] = {
+      "bench", "a\"b",  "c\\d",      "tab\there", "socagent", "x", "/var/log/a b.log",
+      "0.1.0", "event", "web.access"};
+  const char *v = texts[(size_t)rand_r(seed) % (sizeof texts / sizeof texts[0])];
+  if (soc_event_set_int(ev, f, rand_r(seed) % 3) == 0) return;
+  if (soc_event_str_takes(f, v, strlen(v)))
+    assert_int_equal(set(ev, f, v), 0);
+  else
+    assert_int_equal(set(ev, f, rand_r(seed) % 2 ? "10.0.0.1" : "2001:db8::1"), 0);
+}
+
+/* The same random change to both events: fields (the template's too),
+ * extras whose names sort among the template's leaves, tags, an id. */
+static void change_both(soc_event *a, soc_event *b, unsigned *seed) {
+  static const char *const names[] = {"agent.zz", "b.x",   "dd", "event.e",        "event.zz",
+                                      "labels.x", "log.a", "m",  "organization.a", "zz"};
+  for (int n = rand_r(seed) % 4; n > 0; n--) {
+    soc_ecs_field f = (soc_ecs_field)(rand_r(seed) % SOC_ECS_COUNT);
+    unsigned keep = *seed;
+    set_random(a, f, seed);
+    set_random(b, f, &keep);
+  }
+  for (int n = rand_r(seed) % 3; n > 0; n--) {
+    const char *x = names[(size_t)rand_r(seed) % (sizeof names / sizeof names[0])];
+    assert_int_equal(soc_event_set(a, x, "v", 1), 0);
+    assert_int_equal(soc_event_set(b, x, "v", 1), 0);
+  }
+  if (rand_r(seed) % 4 == 0) {
+    assert_int_equal(soc_event_add_tag(a, "t", 1), 0);
+    assert_int_equal(soc_event_add_tag(b, "t", 1), 0);
+  }
+  if (rand_r(seed) % 2) {
+    assert_int_equal(soc_event_set_id(a, "0123456789abcdef0123456789abcdef"), 0);
+    assert_int_equal(soc_event_set_id(b, "0123456789abcdef0123456789abcdef"), 0);
+  }
+}
+
+/* Both events' fields, as the getters give them. */
+static void same_fields(const soc_event *a, const soc_event *b) {
+  for (int f = 0; f < SOC_ECS_COUNT; f++) {
+    const char *x = soc_event_get_str(a, (soc_ecs_field)f),
+               *y = soc_event_get_str(b, (soc_ecs_field)f);
+    int64_t i = 0, j = 0;
+    assert_true((x == NULL) == (y == NULL));
+    if (x) assert_string_equal(x, y);
+    assert_int_equal(soc_event_get_int(a, (soc_ecs_field)f, &i),
+                     soc_event_get_int(b, (soc_ecs_field)f, &j));
+    assert_int_equal(i, j);
+  }
+}
+
+/* Both events' JSON, byte for byte, whole and at each of the 48 caps
+ * below its length, where both fail alike and write nothing past cap. */
+static void same_json(const soc_event *a, const soc_event *b) {
+  char ja[8192], jb[8192];
+  size_t la = 0, lb = 0;
+  assert_int_equal(soc_event_write_json(a, ja, sizeof ja, &la), 0);
+  assert_int_equal(soc_event_write_json(b, jb, sizeof jb, &lb), 0);
+  assert_int_equal(la, lb);
+  assert_memory_equal(ja, jb, la + 1);
+  for (size_t cap = la > 48 ? la - 48 : 0, end = la + 1; cap <= end; cap++) {
+    memset(ja, 0x55, sizeof ja);
+    memset(jb, 0x55, sizeof jb);
+    int ra = soc_event_write_json(a, ja, cap, &la), rb = soc_event_write_json(b, jb, cap, &lb);
+    assert_int_equal(ra, rb);
+    if (!ra) assert_memory_equal(ja, jb, la + 1);
+    for (size_t i = cap; i < cap + 24; i++) assert_int_equal((unsigned char)ja[i], 0x55);
+  }
+}
+
+/* A copy of a template (soc_event_template) writes the JSON that the same
+ * copy of a plain event with the same fields writes: with its own fields
+ * and extras among the template's, the template's fields set again (to
+ * the same value or another), the template changed after it was made, and
+ * a second template copied onto the first one's copies; and the copy's
+ * fields are the plain copy's, though it keeps the template's values from
+ * its last copy of the same template where it did not set them since. */
+static void test_template(void **state) {
+  soc_event *t = *state, *plain = soc_event_new(), *a = soc_event_new(), *b = soc_event_new();
+  unsigned seed = 20261207;
+  assert_non_null(plain);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_int_equal(soc_event_template(NULL), -EINVAL);
+  for (int round = 0; round < 300; round++) {
+    soc_event_reset(t);
+    for (int f = 0; f < SOC_ECS_COUNT; f++)
+      if (rand_r(&seed) % 3 == 0 || f == SOC_ECS_AGENT_ID || f == SOC_ECS_EVENT_KIND)
+        set_random(t, (soc_ecs_field)f, &seed);
+    if (rand_r(&seed) % 2) assert_int_equal(soc_event_set(t, "labels.authority", "36", 2), 0);
+    if (rand_r(&seed) % 4 == 0) assert_int_equal(soc_event_set(t, "dd", "w", 1), 0);
+    assert_int_equal(soc_event_copy(plain, t), 0); /* the same fields, no template */
+    assert_int_equal(soc_event_template(t), 0);
+    soc_event_set_time(t, 1000000007);
+    soc_event_set_time(plain, 1000000007);
+    same_json(t, plain);
+    for (int i = 0; i < 20; i++) {
+      if (i == 10) change_both(t, plain, &seed); /* the template changed after it was made */
+      assert_int_equal(soc_event_copy(a, t), 0);
+      assert_int_equal(soc_event_copy(b, plain), 0);
+      same_fields(a, b);
+      same_json(a, b);
+      change_both(a, b, &seed);
+      same_fields(a, b);
+      same_json(a, b);
+    }
+  }
+  soc_event_free(plain);
+  soc_event_free(a);
+  soc_event_free(b);
+}
+
 /* The fields the agent writes on every event are known by name too. */
 static void test_agent_fields(void **state) {
   soc_event *ev = *state;
@@ -1272,6 +1387,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_write_json_caps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_worst_case, setup, teardown),
       cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_template, setup, teardown),
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
