@@ -847,7 +847,7 @@ static size_t plain_ids(const ac_auto *a, const uint32_t *depth, const uint8_t *
   for (size_t b = 0; b < n; b++) {
     uint32_t s = 0;
     for (size_t e = b; e < n; e++) {
-      s = a->delta[(size_t)s * a->ncls + a->cls[p[e]]] / a->ncls;
+      s = (uint32_t)(a->delta[(size_t)s * a->ncls + a->cls[p[e]]] + (int32_t)a->out_from) / a->ncls;
       if (depth[s] != e - b + 1) break;
       for (uint32_t i = 0; i < a->out_count[s]; i++) seen[a->out_rules[a->out_start[s] + i]] = 1;
     }
@@ -868,7 +868,7 @@ static uint32_t *state_depths(const ac_auto *a) {
   while (head < tail) {
     uint32_t s = queue[head++];
     for (uint32_t c = 0; c < a->ncls; c++) {
-      uint32_t t = a->delta[(size_t)s * a->ncls + c] / a->ncls;
+      uint32_t t = (uint32_t)(a->delta[(size_t)s * a->ncls + c] + (int32_t)a->out_from) / a->ncls;
       if (depth[t] != UINT32_MAX) continue;
       depth[t] = depth[s] + 1;
       queue[tail++] = t;
