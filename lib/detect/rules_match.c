@@ -1300,9 +1300,11 @@ out:
 
 /* ---- the per-thread context ---------------------------------------------- */
 
+/* A captured value in the arena; set in the evaluation numbered gen (it is
+ * the current evaluation's when gen is the context's egen). */
 typedef struct staged {
   size_t off, len;
-  int set;
+  uint64_t gen;
 } staged;
 
 struct soc_match_ctx {
@@ -1326,6 +1328,7 @@ struct soc_match_ctx {
   pcre2_jit_stack *js;
   soc_event *probe; /* says whether the event would take a captured value */
   staged *staged;
+  uint64_t egen; /* rule evaluations begun: a new one drops what the last staged */
   char *arena;
   size_t arena_len, arena_cap;
   struct {
@@ -1631,7 +1634,7 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
     ctx->arena_cap = nc;
   }
   memcpy(ctx->arena + ctx->arena_len, v, len);
-  ctx->staged[cap] = (staged){ctx->arena_len, len, 1};
+  ctx->staged[cap] = (staged){ctx->arena_len, len, ctx->egen};
   ctx->arena_len += len;
   return 0;
 }
@@ -1702,7 +1705,7 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
       if (capture && p->ncg) {
         for (size_t i = 0; i < p->ncg; i++) {
           uint32_t g = p->cg[i].group;
-          if (g >= pairs || ctx->staged[p->cg[i].cap].set) continue;
+          if (g >= pairs || ctx->staged[p->cg[i].cap].gen == ctx->egen) continue;
           if (ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g]) continue;
           if (stage(ctx, r, p->cg[i].cap, v + ov[2 * g], ov[2 * g + 1] - ov[2 * g]) < 0) return 0;
         }
@@ -1771,7 +1774,7 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
   if (c->op == C_NOT) return !cond_eval(ctx, ev, c->sub);
   if (c->op == C_PATTERN) return pattern_match(ctx, ev, NULL, c->pat, 0);
   /* the rule's own captures are seen before they are written */
-  if (c->cap >= 0 && ctx->staged[c->cap].set) {
+  if (c->cap >= 0 && ctx->staged[c->cap].gen == ctx->egen) {
     v = ctx->arena + ctx->staged[c->cap].off;
     len = ctx->staged[c->cap].len;
   } else {
@@ -1815,7 +1818,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   if (r->match_of) return rule_eval(ctx, ev, r->match_of); /* one level: sigma.c */
   if (r->members) return 0;                                /* fed by its members */
   ctx->arena_len = 0;
-  for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
+  ctx->egen++; /* nothing staged yet: no loop over the captures */
   if (r->nprograms) {
     need_ecs(ctx, SOC_ECS_PROCESS_NAME);
     const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
@@ -2075,7 +2078,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     if (!rule_eval(ctx, ev, r)) continue;
     if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
-      if (ctx->staged[c].set)
+      if (ctx->staged[c].gen == ctx->egen)
         (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
                          ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */

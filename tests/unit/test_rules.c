@@ -141,6 +141,32 @@ static void test_text_taken_as_written(void **state) {
 
 /* ---- captures ------------------------------------------------------------ */
 
+/* A rule's captures start empty: what a rule evaluated before it on the
+ * same line staged (and did not write: its `where` failed) is not its. */
+static void test_captures_fresh_per_rule(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    all: [ { regex: 'key=(?<k>\\w+)' } ]\n"
+      "    captures: { k: related.user }\n"
+      "    where: [ { field: related.user, equals: nobody } ]\n" INCIDENT
+      "- id: B\n  title: t\n  match:\n    all: [ { regex: 'key=\\w+(?: by (?<b>\\w+))?' } ]\n"
+      "    captures: { b: related.user }\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  for (int i = 0; i < 3; i++) {
+    assert_string_equal(match_line(rs, ctx, ev, "key=alice"), "B");
+    assert_null(soc_event_get(ev, "related.user"));
+    assert_string_equal(match_line(rs, ctx, ev, "key=alice by bob"), "B");
+    assert_string_equal(soc_event_get(ev, "related.user"), "bob");
+  }
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 static void test_captures(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
@@ -1201,15 +1227,25 @@ static void test_check_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pattern_kinds),      cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),           cmocka_unit_test(test_where),
-      cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
-      cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
-      cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
-      cmocka_unit_test(test_scan_plain),         cmocka_unit_test(test_rewrite_scanned_field),
-      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_second_literals),
-      cmocka_unit_test(test_names_field),        cmocka_unit_test(test_unanchored_warning),
-      cmocka_unit_test(test_regex_limit),        cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_pattern_kinds),
+      cmocka_unit_test(test_text_taken_as_written),
+      cmocka_unit_test(test_captures),
+      cmocka_unit_test(test_captures_fresh_per_rule),
+      cmocka_unit_test(test_where),
+      cmocka_unit_test(test_filters_and_blocks),
+      cmocka_unit_test(test_broken_files),
+      cmocka_unit_test(test_cross_file),
+      cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_literals),
+      cmocka_unit_test(test_prefilter_random),
+      cmocka_unit_test(test_scan_plain),
+      cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_same_regex),
+      cmocka_unit_test(test_second_literals),
+      cmocka_unit_test(test_names_field),
+      cmocka_unit_test(test_unanchored_warning),
+      cmocka_unit_test(test_regex_limit),
+      cmocka_unit_test(test_ctx_mismatch),
       cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
