@@ -1835,16 +1835,21 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
       return 0;
   }
   /* Literals first: a rule whose `any` has no regex left to try is
-   * dropped before its `all` regexes run. */
+   * dropped before its `all` regexes run. The `any` patterns before the
+   * first possible one are not tried again below; their skips count twice
+   * all the same, as the statistic always has. */
+  size_t first = 0;
+  uint64_t skipped = ctx->st.regex_skips;
   if (ctx->pf && r->nany) {
-    size_t i = 0;
-    while (i < r->nany && !pattern_possible(ctx, &r->any[i])) i++;
-    if (i == r->nany) return 0;
+    while (first < r->nany && !pattern_possible(ctx, &r->any[first])) first++;
+    if (first == r->nany) return 0;
   }
+  skipped = ctx->st.regex_skips - skipped;
   for (size_t i = 0; i < r->nall; i++)
     if (!pattern_match(ctx, ev, r, &r->all[i], 1)) return 0;
   if (r->nany) {
-    size_t i = 0;
+    size_t i = first;
+    ctx->st.regex_skips += skipped;
     while (i < r->nany && !pattern_match(ctx, ev, r, &r->any[i], 1)) i++;
     if (i == r->nany) return 0;
   }

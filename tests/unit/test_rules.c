@@ -167,6 +167,36 @@ static void test_captures_fresh_per_rule(void **state) {
   soc_diag_free(d);
 }
 
+/* The statistic of regexes skipped: an `any` pattern whose literal is not
+ * in the line counts once when the rule is checked for a possible pattern
+ * and once more when the patterns are tried, those before the first
+ * possible one included (rule_eval tries from that one on). */
+static void test_skips_counted(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    any:\n"
+      "      - regex: 'alpha\\d'\n      - regex: 'beta\\d'\n"
+      "      - regex: 'gamma\\d'\n      - regex: 'delta\\d'\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  soc_match_stats ms;
+  assert_string_equal(match_line(rs, ctx, ev, "gamma7"), "A");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.candidates, 1);
+  assert_int_equal(ms.regexes, 1);
+  assert_int_equal(ms.regex_skips, 4); /* alpha and beta, twice */
+  assert_string_equal(match_line(rs, ctx, ev, "gamma delta7"), "A");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.regexes, 3); /* gamma (no match), delta */
+  assert_int_equal(ms.regex_skips, 8);
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 static void test_captures(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
@@ -1227,25 +1257,16 @@ static void test_check_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pattern_kinds),
-      cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),
-      cmocka_unit_test(test_captures_fresh_per_rule),
-      cmocka_unit_test(test_where),
-      cmocka_unit_test(test_filters_and_blocks),
-      cmocka_unit_test(test_broken_files),
-      cmocka_unit_test(test_cross_file),
-      cmocka_unit_test(test_accessors),
-      cmocka_unit_test(test_literals),
-      cmocka_unit_test(test_prefilter_random),
-      cmocka_unit_test(test_scan_plain),
-      cmocka_unit_test(test_rewrite_scanned_field),
-      cmocka_unit_test(test_same_regex),
-      cmocka_unit_test(test_second_literals),
-      cmocka_unit_test(test_names_field),
-      cmocka_unit_test(test_unanchored_warning),
-      cmocka_unit_test(test_regex_limit),
-      cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_pattern_kinds),      cmocka_unit_test(test_text_taken_as_written),
+      cmocka_unit_test(test_captures),           cmocka_unit_test(test_captures_fresh_per_rule),
+      cmocka_unit_test(test_skips_counted),      cmocka_unit_test(test_where),
+      cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
+      cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
+      cmocka_unit_test(test_scan_plain),         cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_second_literals),
+      cmocka_unit_test(test_names_field),        cmocka_unit_test(test_unanchored_warning),
+      cmocka_unit_test(test_regex_limit),        cmocka_unit_test(test_ctx_mismatch),
       cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
