@@ -1886,10 +1886,16 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, ptrdiff_t s) {
  * starts in the part and ends after it must be one. */
 static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t end, size_t n,
                       ptrdiff_t s) {
-  const int32_t *d = a->delta + a->out_from;
-  for (size_t i = end; i < n && a->depth[row_state(a, (uint32_t)(s + a->out_from))] > i - end;
-       i++) {
-    s = d[s + a->cls[p[i]]];
+  /* the row (the entry plus out_from) is what the depth's lookup needs and
+   * what indexes the table unmoved: one add a byte either way */
+  const int32_t *d = a->delta;
+  const uint8_t *cls = a->cls, *depth = a->depth, *x = p + end;
+  const ptrdiff_t out = a->out_from;
+  const uint64_t magic = a->row_magic;
+  size_t past = 0, row = (size_t)(s + out);
+  while (past < n - end && depth[(row * magic) >> 40] > past) {
+    s = d[row + cls[x[past++]]];
+    row = (size_t)(s + out);
     if (s >= 0) mark(ctx, a, s);
   }
 }
