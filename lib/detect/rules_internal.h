@@ -200,9 +200,11 @@ struct soc_rule {
 /* One Aho-Corasick automaton over the literals of one subject field, as a
  * DFA: bytes are first mapped to classes (ASCII letters folded, bytes that
  * occur in no literal share class 0), so a row is ncls entries. An entry is
- * the next state's row offset. The states that end a literal (their own or
- * one of their suffixes') are numbered last, from out_from on, so the scan
- * tells an output by one comparison, with no mask on its chain of loads. */
+ * the next state's row offset less out_from. The states that end a literal
+ * (their own or one of their suffixes') are numbered last, from out_from
+ * on, so an entry is negative unless its state ends one: the scan tells an
+ * output by a sign, four parts' at once by one AND, with no mask on its
+ * chain of loads. */
 typedef struct ac_auto {
   fref field;
   uint8_t cls[256];
@@ -210,7 +212,7 @@ typedef struct ac_auto {
   uint32_t nstates;
   uint32_t out_from;   /* row offset of the first state that ends a literal */
   uint64_t row_magic;  /* row offset -> state by a multiply (rules_match.c row_state) */
-  uint32_t *delta;     /* nstates * ncls */
+  int32_t *delta;      /* nstates * ncls: row offsets less out_from */
   uint8_t *depth;      /* per state: bytes of its literals' prefix (at most RULES_LIT_MAX) */
   uint32_t *out_start; /* per state: range in out_rules of its own literal's rules */
   uint32_t *out_count;

@@ -80,6 +80,9 @@ static const char *const severity_names[8] = {
 /* Texts shorter than this are scanned in one pass: the split's setup and
  * the first half's run past the cut would cost more than they hide. */
 #define SCAN_SPLIT_MIN 16
+/* States a scan notes before it marks them (scan4): 16 steps of four
+ * parts; a line reaches an output in about two. */
+#define SCAN_OUTS 64
 
 static uint8_t fold(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
 
@@ -723,34 +726,37 @@ static void ac_release(ac_auto *a) {
   memset(a, 0, sizeof *a);
 }
 
-/* Moves state s to number to[s] in every table of a, and makes each
- * entry of *g the row offset of its state. */
-static int ac_renumber(ac_auto *a, uint32_t **g, const uint32_t *to, uint32_t nst, uint32_t ncls) {
+/* Moves state s to number to[s] in every table of a, and makes a->delta
+ * from g (the caller's): each entry its state's row offset less
+ * a->out_from, which the caller set. */
+static int ac_renumber(ac_auto *a, const uint32_t *g, const uint32_t *to, uint32_t nst,
+                       uint32_t ncls) {
   int result = -ENOMEM;
-  uint32_t *ng = malloc((size_t)nst * ncls * sizeof *ng);
+  int32_t *ng = malloc((size_t)nst * ncls * sizeof *ng);
   uint32_t *start = malloc(nst * sizeof *start), *count = malloc(nst * sizeof *count);
   uint32_t *dict = malloc(nst * sizeof *dict);
   uint8_t *depth = malloc(nst);
   if (!ng || !start || !count || !dict || !depth) goto out;
   for (uint32_t s = 0; s < nst; s++) {
     for (uint32_t c = 0; c < ncls; c++)
-      ng[(size_t)to[s] * ncls + c] = to[(*g)[(size_t)s * ncls + c]] * ncls;
+      ng[(size_t)to[s] * ncls + c] =
+          (int32_t)(to[g[(size_t)s * ncls + c]] * ncls) - (int32_t)a->out_from;
     start[to[s]] = a->out_start[s];
     count[to[s]] = a->out_count[s];
     dict[to[s]] = to[a->dict[s]];
     depth[to[s]] = a->depth[s];
   }
-  free(*g);
   free(a->out_start);
   free(a->out_count);
   free(a->dict);
   free(a->depth);
-  *g = ng;
+  a->delta = ng;
   a->out_start = start;
   a->out_count = count;
   a->dict = dict;
   a->depth = depth;
-  ng = start = count = dict = NULL;
+  ng = NULL;
+  start = count = dict = NULL;
   depth = NULL;
   result = 0;
 out:
@@ -849,13 +855,11 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
   }
   for (uint32_t s = 1, hi = nst - nout_states; s < nst; s++) queue[s] = term[s] ? hi++ : lo++;
   queue[0] = 0;
-  if (ac_renumber(a, &g, queue, nst, ncls)) goto out;
   a->out_from = lo * ncls;
+  if (ac_renumber(a, g, queue, nst, ncls)) goto out;
   /* ceil(2^40 / ncls): for row = state * ncls < 2^24 (AC_CELLS_MAX),
    * row * row_magic = state * 2^40 + state * (< ncls), the excess < 2^40 */
   a->row_magic = ((1ull << 40) + ncls - 1) / ncls;
-  a->delta = g;
-  g = NULL;
   result = 0;
 out:
   free(g);
@@ -1296,9 +1300,11 @@ out:
 
 /* ---- the per-thread context ---------------------------------------------- */
 
+/* A captured value in the arena; set in the evaluation numbered gen (it is
+ * the current evaluation's when gen is the context's egen). */
 typedef struct staged {
   size_t off, len;
-  int set;
+  uint64_t gen;
 } staged;
 
 struct soc_match_ctx {
@@ -1322,6 +1328,7 @@ struct soc_match_ctx {
   pcre2_jit_stack *js;
   soc_event *probe; /* says whether the event would take a captured value */
   staged *staged;
+  uint64_t egen; /* rule evaluations begun: a new one drops what the last staged */
   char *arena;
   size_t arena_len, arena_cap;
   struct {
@@ -1627,7 +1634,7 @@ static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *
     ctx->arena_cap = nc;
   }
   memcpy(ctx->arena + ctx->arena_len, v, len);
-  ctx->staged[cap] = (staged){ctx->arena_len, len, 1};
+  ctx->staged[cap] = (staged){ctx->arena_len, len, ctx->egen};
   ctx->arena_len += len;
   return 0;
 }
@@ -1698,7 +1705,7 @@ static int pattern_match(soc_match_ctx *ctx, const soc_event *ev, const soc_rule
       if (capture && p->ncg) {
         for (size_t i = 0; i < p->ncg; i++) {
           uint32_t g = p->cg[i].group;
-          if (g >= pairs || ctx->staged[p->cg[i].cap].set) continue;
+          if (g >= pairs || ctx->staged[p->cg[i].cap].gen == ctx->egen) continue;
           if (ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g]) continue;
           if (stage(ctx, r, p->cg[i].cap, v + ov[2 * g], ov[2 * g + 1] - ov[2 * g]) < 0) return 0;
         }
@@ -1767,7 +1774,7 @@ static int cond_eval(soc_match_ctx *ctx, const soc_event *ev, const cond *c) {
   if (c->op == C_NOT) return !cond_eval(ctx, ev, c->sub);
   if (c->op == C_PATTERN) return pattern_match(ctx, ev, NULL, c->pat, 0);
   /* the rule's own captures are seen before they are written */
-  if (c->cap >= 0 && ctx->staged[c->cap].set) {
+  if (c->cap >= 0 && ctx->staged[c->cap].gen == ctx->egen) {
     v = ctx->arena + ctx->staged[c->cap].off;
     len = ctx->staged[c->cap].len;
   } else {
@@ -1811,7 +1818,7 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   if (r->match_of) return rule_eval(ctx, ev, r->match_of); /* one level: sigma.c */
   if (r->members) return 0;                                /* fed by its members */
   ctx->arena_len = 0;
-  for (size_t i = 0; i < r->ncaps; i++) ctx->staged[i].set = 0;
+  ctx->egen++; /* nothing staged yet: no loop over the captures */
   if (r->nprograms) {
     need_ecs(ctx, SOC_ECS_PROCESS_NAME);
     const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
@@ -1828,16 +1835,21 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
       return 0;
   }
   /* Literals first: a rule whose `any` has no regex left to try is
-   * dropped before its `all` regexes run. */
+   * dropped before its `all` regexes run. The `any` patterns before the
+   * first possible one are not tried again below; their skips count twice
+   * all the same, as the statistic always has. */
+  size_t first = 0;
+  uint64_t skipped = ctx->st.regex_skips;
   if (ctx->pf && r->nany) {
-    size_t i = 0;
-    while (i < r->nany && !pattern_possible(ctx, &r->any[i])) i++;
-    if (i == r->nany) return 0;
+    while (first < r->nany && !pattern_possible(ctx, &r->any[first])) first++;
+    if (first == r->nany) return 0;
   }
+  skipped = ctx->st.regex_skips - skipped;
   for (size_t i = 0; i < r->nall; i++)
     if (!pattern_match(ctx, ev, r, &r->all[i], 1)) return 0;
   if (r->nany) {
-    size_t i = 0;
+    size_t i = first;
+    ctx->st.regex_skips += skipped;
     while (i < r->nany && !pattern_match(ctx, ev, r, &r->any[i], 1)) i++;
     if (i == r->nany) return 0;
   }
@@ -1856,9 +1868,10 @@ static uint32_t row_state(const ac_auto *a, uint32_t row) {
   return (uint32_t)(((uint64_t)row * a->row_magic) >> 40);
 }
 
-/* Marks the literals that end in the state whose row starts at row. */
-static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t row) {
-  for (uint32_t q = row_state(a, row); q; q = a->dict[q])
+/* Marks the literals that end in the state of table entry s (its row
+ * offset less out_from: s >= 0). */
+static void mark(soc_match_ctx *ctx, const ac_auto *a, ptrdiff_t s) {
+  for (uint32_t q = row_state(a, (uint32_t)(s + a->out_from)); q; q = a->dict[q])
     for (uint32_t i = 0; i < a->out_count[q]; i++) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
@@ -1868,15 +1881,73 @@ static void mark(soc_match_ctx *ctx, const ac_auto *a, uint32_t row) {
 }
 
 /* Runs the part of a scan that ends at `end` on over the text after it
- * from its state s, for as long as s is a literal's prefix begun before
- * end (deeper than the bytes read past end): a literal that starts in the
- * part and ends after it must be one. */
+ * from its state s (a table entry), for as long as s is a literal's prefix
+ * begun before end (deeper than the bytes read past end): a literal that
+ * starts in the part and ends after it must be one. */
 static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t end, size_t n,
-                      uint32_t s) {
-  for (size_t i = end; i < n && a->depth[row_state(a, s)] > i - end; i++) {
-    s = a->delta[s + a->cls[p[i]]];
-    if (s >= a->out_from) mark(ctx, a, s);
+                      ptrdiff_t s) {
+  /* the row (the entry plus out_from) is what the depth's lookup needs and
+   * what indexes the table unmoved: one add a byte either way */
+  const int32_t *d = a->delta;
+  const uint8_t *cls = a->cls, *depth = a->depth, *x = p + end;
+  const ptrdiff_t out = a->out_from;
+  const uint64_t magic = a->row_magic;
+  size_t past = 0, row = (size_t)(s + out);
+  while (past < n - end && depth[(row * magic) >> 40] > past) {
+    s = d[row + cls[x[past++]]];
+    row = (size_t)(s + out);
+    if (s >= 0) mark(ctx, a, s);
   }
+}
+
+/* What scan_run keeps between calls: the four parts' states, and the
+ * states of the steps where one reached an output, four at a time, to be
+ * marked after the run (the order of marks does not matter: candidates
+ * are sorted). */
+typedef struct scan4 {
+  ptrdiff_t st[4];
+  size_t nout;
+  ptrdiff_t out[SCAN_OUTS];
+} scan4;
+
+/* Steps four parts q bytes apart from x to end, their states in w->st,
+ * noting in w->out the states of every step where one reaches an output.
+ * Returns end, or the byte just stepped when w->out was full (its states,
+ * not noted, are w->st). States are table entries (row offsets less
+ * out_from, on a table base moved by out_from): negative but for outputs,
+ * so whether any part reached one is the sign of their AND. A function of
+ * its own with no call in it: every value it uses stays in a register,
+ * where the scan's calls to mark made the compiler keep some on the stack. */
+__attribute__((noinline)) static const uint8_t *scan_run(const int32_t *d, const uint8_t *cls,
+                                                         const uint8_t *x, const uint8_t *end,
+                                                         size_t q, scan4 *w) {
+  ptrdiff_t s0 = w->st[0], s1 = w->st[1], s2 = w->st[2], s3 = w->st[3];
+  for (; x < end; x++) {
+    s0 = d[s0 + cls[x[0]]];
+    s1 = d[s1 + cls[x[q]]];
+    s2 = d[s2 + cls[x[2 * q]]];
+    s3 = d[s3 + cls[x[3 * q]]];
+    if ((s0 & s1 & s2 & s3) >= 0) {
+      ptrdiff_t *o = w->out + w->nout;
+      if (w->nout > SCAN_OUTS - 4) break;
+      o[0] = s0;
+      o[1] = s1;
+      o[2] = s2;
+      o[3] = s3;
+      w->nout += 4;
+    }
+  }
+  w->st[0] = s0;
+  w->st[1] = s1;
+  w->st[2] = s2;
+  w->st[3] = s3;
+  return x;
+}
+
+/* Marks the outputs among n states. */
+static void mark_outs(soc_match_ctx *ctx, const ac_auto *a, const ptrdiff_t *s, size_t n) {
+  for (size_t k = 0; k < n; k++)
+    if (s[k] >= 0) mark(ctx, a, s[k]);
 }
 
 /* Each byte's step waits for the load of the step before, so a text is cut
@@ -1884,41 +1955,35 @@ static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, si
  * sees every literal that starts in it, running past its end for those
  * that end after it (scan_past). A literal seen twice is marked once. */
 static void scan(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, size_t n) {
-  const uint32_t *d = a->delta;
+  const int32_t *d = a->delta + a->out_from;
   const uint8_t *cls = a->cls;
-  const size_t out = a->out_from;
-  /* rows as size_t: the sum that indexes the table needs no widening on
-   * the chain from one load to the next */
-  size_t s = 0, i = 0;
+  /* ptrdiff_t: the sum that indexes the table needs no widening on the
+   * chain from one load to the next */
+  ptrdiff_t s = -(ptrdiff_t)a->out_from;
+  size_t i = 0;
   if (n >= SCAN_SPLIT_MIN) {
     size_t q = n / 4;
-    const uint8_t *p1 = p + q, *p2 = p + 2 * q, *p3 = p + 3 * q;
-    size_t s1 = 0, s2 = 0, s3 = 0;
+    const uint8_t *x = p, *end = p + q;
+    scan4 w; /* out is written before it is read: not cleared */
+    w.st[0] = w.st[1] = w.st[2] = w.st[3] = s;
+    w.nout = 0;
     for (;;) {
-      /* without a call inside, the loop keeps its states in registers */
-      for (; i < q; i++) {
-        s = d[s + cls[p[i]]];
-        s1 = d[s1 + cls[p1[i]]];
-        s2 = d[s2 + cls[p2[i]]];
-        s3 = d[s3 + cls[p3[i]]];
-        if ((s >= out) | (s1 >= out) | (s2 >= out) | (s3 >= out)) break;
-      }
-      if (i == q) break;
-      if (s >= out) mark(ctx, a, (uint32_t)s);
-      if (s1 >= out) mark(ctx, a, (uint32_t)s1);
-      if (s2 >= out) mark(ctx, a, (uint32_t)s2);
-      if (s3 >= out) mark(ctx, a, (uint32_t)s3);
-      i++;
+      x = scan_run(d, cls, x, end, q, &w);
+      mark_outs(ctx, a, w.out, w.nout);
+      w.nout = 0;
+      if (x == end) break;
+      mark_outs(ctx, a, w.st, 4); /* the step that found w.out full */
+      x++;
     }
-    scan_past(ctx, a, p, q, n, (uint32_t)s);
-    scan_past(ctx, a, p, 2 * q, n, (uint32_t)s1);
-    scan_past(ctx, a, p, 3 * q, n, (uint32_t)s2);
-    s = s3;
+    scan_past(ctx, a, p, q, n, w.st[0]);
+    scan_past(ctx, a, p, 2 * q, n, w.st[1]);
+    scan_past(ctx, a, p, 3 * q, n, w.st[2]);
+    s = w.st[3];
     i = 4 * q;
   }
   for (; i < n; i++) {
     s = d[s + cls[p[i]]];
-    if (s >= out) mark(ctx, a, (uint32_t)s);
+    if (s >= 0) mark(ctx, a, s);
   }
 }
 
@@ -2024,7 +2089,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     if (!rule_eval(ctx, ev, r)) continue;
     if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
-      if (ctx->staged[c].set)
+      if (ctx->staged[c].gen == ctx->egen)
         (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
                          ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */

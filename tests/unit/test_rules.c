@@ -141,6 +141,62 @@ static void test_text_taken_as_written(void **state) {
 
 /* ---- captures ------------------------------------------------------------ */
 
+/* A rule's captures start empty: what a rule evaluated before it on the
+ * same line staged (and did not write: its `where` failed) is not its. */
+static void test_captures_fresh_per_rule(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    all: [ { regex: 'key=(?<k>\\w+)' } ]\n"
+      "    captures: { k: related.user }\n"
+      "    where: [ { field: related.user, equals: nobody } ]\n" INCIDENT
+      "- id: B\n  title: t\n  match:\n    all: [ { regex: 'key=\\w+(?: by (?<b>\\w+))?' } ]\n"
+      "    captures: { b: related.user }\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  for (int i = 0; i < 3; i++) {
+    assert_string_equal(match_line(rs, ctx, ev, "key=alice"), "B");
+    assert_null(soc_event_get(ev, "related.user"));
+    assert_string_equal(match_line(rs, ctx, ev, "key=alice by bob"), "B");
+    assert_string_equal(soc_event_get(ev, "related.user"), "bob");
+  }
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
+/* The statistic of regexes skipped: an `any` pattern whose literal is not
+ * in the line counts once when the rule is checked for a possible pattern
+ * and once more when the patterns are tried, those before the first
+ * possible one included (rule_eval tries from that one on). */
+static void test_skips_counted(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match:\n    any:\n"
+      "      - regex: 'alpha\\d'\n      - regex: 'beta\\d'\n"
+      "      - regex: 'gamma\\d'\n      - regex: 'delta\\d'\n" INCIDENT,
+      d);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  soc_match_stats ms;
+  assert_string_equal(match_line(rs, ctx, ev, "gamma7"), "A");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.candidates, 1);
+  assert_int_equal(ms.regexes, 1);
+  assert_int_equal(ms.regex_skips, 4); /* alpha and beta, twice */
+  assert_string_equal(match_line(rs, ctx, ev, "gamma delta7"), "A");
+  soc_match_ctx_stats(ctx, &ms);
+  assert_int_equal(ms.regexes, 3); /* gamma (no match), delta */
+  assert_int_equal(ms.regex_skips, 8);
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 static void test_captures(void **state) {
   (void)state;
   soc_diag *d = soc_diag_new();
@@ -847,7 +903,7 @@ static size_t plain_ids(const ac_auto *a, const uint32_t *depth, const uint8_t *
   for (size_t b = 0; b < n; b++) {
     uint32_t s = 0;
     for (size_t e = b; e < n; e++) {
-      s = a->delta[(size_t)s * a->ncls + a->cls[p[e]]] / a->ncls;
+      s = (uint32_t)(a->delta[(size_t)s * a->ncls + a->cls[p[e]]] + (int32_t)a->out_from) / a->ncls;
       if (depth[s] != e - b + 1) break;
       for (uint32_t i = 0; i < a->out_count[s]; i++) seen[a->out_rules[a->out_start[s] + i]] = 1;
     }
@@ -868,7 +924,7 @@ static uint32_t *state_depths(const ac_auto *a) {
   while (head < tail) {
     uint32_t s = queue[head++];
     for (uint32_t c = 0; c < a->ncls; c++) {
-      uint32_t t = a->delta[(size_t)s * a->ncls + c] / a->ncls;
+      uint32_t t = (uint32_t)(a->delta[(size_t)s * a->ncls + c] + (int32_t)a->out_from) / a->ncls;
       if (depth[t] != UINT32_MAX) continue;
       depth[t] = depth[s] + 1;
       queue[tail++] = t;
@@ -1202,7 +1258,8 @@ static void test_check_config(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pattern_kinds),      cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),           cmocka_unit_test(test_where),
+      cmocka_unit_test(test_captures),           cmocka_unit_test(test_captures_fresh_per_rule),
+      cmocka_unit_test(test_skips_counted),      cmocka_unit_test(test_where),
       cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
       cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
       cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
