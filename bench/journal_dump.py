@@ -8,8 +8,9 @@ A block: its id, source, stream, first and last position, line count, raw
 bytes and host index. A line: its position, time, flags, host, peer and
 bytes. Receive times are clock readings, so they are left out unless --recv
 is given; a line whose time is its receive time (no time of its own) shows
-R instead. Blocks are decompressed with the zstd command. The counters
-follow at the end.
+R instead. zstd blocks are decompressed with the zstd command, LZ4 blocks
+(codec 2: a 4-byte little-endian decoded size, then one LZ4 block) by
+lz4_block below. The counters follow at the end.
 """
 import sqlite3
 import subprocess
@@ -27,6 +28,37 @@ def varint(b, i):
             return x, i
 
 
+def lz4_length(b, i, n):
+    if n == 15:
+        while True:
+            c = b[i]
+            i += 1
+            n += c
+            if c != 255:
+                break
+    return n, i
+
+
+def lz4_block(b):
+    size = int.from_bytes(b[:4], "little")
+    out, i = bytearray(), 4
+    while i < len(b):
+        token = b[i]
+        i += 1
+        n, i = lz4_length(b, i, token >> 4)
+        out += b[i:i + n]
+        i += n
+        if i >= len(b):
+            break
+        off = b[i] | b[i + 1] << 8
+        i += 2
+        n, i = lz4_length(b, i, token & 15)
+        for _ in range(n + 4):
+            out.append(out[-off])
+    assert len(out) == size, "LZ4 block: %d bytes, said %d" % (len(out), size)
+    return bytes(out)
+
+
 def unzigzag(v):
     return (v >> 1) ^ -(v & 1)
 
@@ -42,8 +74,11 @@ def main():
         times = " %d %d %d" % (fts, lts, recv_last) if recv else ""
         out.write("B %s %s %s %s %s %s %s %s %r%s\n" % (bid, src, stream, fpos, lpos, n, raw, codec,
                                                         hosts, times))
-        plain = subprocess.run(["zstd", "-dc"], input=data, stdout=subprocess.PIPE,
-                               check=True).stdout
+        if codec == 2:
+            plain = lz4_block(data)
+        else:
+            plain = subprocess.run(["zstd", "-dc"], input=data, stdout=subprocess.PIPE,
+                                   check=True).stdout
         # Each time is encoded against the lowest time of the lines before it
         # (the first line's at first); first_ts is the lowest of the block.
         i, low, lines = 0, 0, []

@@ -709,6 +709,76 @@ static void test_varint_lengths(void **state) {
   }
 }
 
+/* The encoded bytes of a block, spelled out by hand from the format at the
+ * top of lib/store/journal.c: the encoder writes them through its own
+ * pointer (a step 31 change), and blocks written by any agent must read the
+ * same. Numbers of one and two bytes, a time older than the first line's, a
+ * host cut at 255 bytes, a peer, an empty line. */
+typedef struct bytes_seen {
+  size_t blocks, len;
+  uint8_t p[600];
+} bytes_seen;
+
+static int keep_bytes(void *arg, const soc_block_meta *m, const void *enc, size_t len) {
+  bytes_seen *b = arg;
+  (void)m;
+  b->blocks++;
+  if (len > sizeof b->p) return -E2BIG;
+  memcpy(b->p, enc, len);
+  b->len = len;
+  return 0;
+}
+
+static void test_block_bytes(void **state) {
+  (void)state;
+  soc_store *s = open_store("bytes.db");
+  soc_journal *j = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+  char host[301];
+  memset(host, 'h', 300);
+  host[300] = '\0';
+  soc_jline a = {.data = "abc",
+                 .len = 3,
+                 .pos = 1000,
+                 .ts_ns = 1000000000,
+                 .recv_ns = 1000000300,
+                 .flags = 3,
+                 .host = "web1"};
+  soc_jline b = {.data = "",
+                 .len = 0,
+                 .pos = 1200,
+                 .ts_ns = 999999000,
+                 .recv_ns = 999998999,
+                 .host = host,
+                 .peer = "10.0.0.1"};
+  assert_int_equal(soc_journal_append(j, "files", 1, &a), 0);
+  assert_int_equal(soc_journal_append(j, "files", 1, &b), 0);
+  uint8_t want[600];
+  size_t n = 0;
+  /* pos 0, ts 0, recv +300 (zigzag 600), flags 3, "web1", no peer, "abc" */
+  static const uint8_t first[] = {0x00, 0x00, 0xd8, 0x04, 0x03, 0x04, 'w', 'e',
+                                  'b',  '1',  0x00, 0x03, 'a',  'b',  'c'};
+  memcpy(want + n, first, sizeof first);
+  n += sizeof first;
+  /* pos +200, ts -1000 (zigzag 1999), recv -1 (zigzag 1), flags 0, */
+  static const uint8_t second[] = {0xc8, 0x01, 0xcf, 0x0f, 0x01, 0x00, 0xff, 0x01};
+  memcpy(want + n, second, sizeof second);
+  n += sizeof second;
+  memset(want + n, 'h', 255); /* the host's first 255 bytes */
+  n += 255;
+  static const uint8_t rest[] = {0x08, '1', '0', '.', '0', '.', '0', '.', '1', 0x00};
+  memcpy(want + n, rest, sizeof rest);
+  n += sizeof rest;
+  bytes_seen seen = {0};
+  assert_int_equal(soc_journal_pending_scan(j, keep_bytes, &seen), 0);
+  assert_int_equal(seen.blocks, 1);
+  assert_int_equal(seen.len, n);
+  assert_memory_equal(seen.p, want, n);
+  assert_int_equal(soc_journal_pending_bytes(j), n);
+  soc_journal_free(j);
+  soc_store_close(s);
+}
+
 /* A block of more lines than a reader keeps the framing of between its
  * two walks (4,096): every line comes back with its own position and its
  * own times, older lines among them, committed and pending. */
@@ -760,6 +830,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
                                      cmocka_unit_test(test_times_going_back),
                                      cmocka_unit_test(test_varint_lengths),
+                                     cmocka_unit_test(test_block_bytes),
                                      cmocka_unit_test(test_block_past_frames),
                                      cmocka_unit_test(test_failed_commit_keeps_lines),
                                      cmocka_unit_test(test_bounded_memory),
