@@ -69,7 +69,7 @@ static void test_invalid_text(void **state) {
 /* The word-at-a-time loop must see a bad byte at every alignment. */
 static void test_every_offset(void **state) {
   (void)state;
-  char buf[80];
+  char buf[200];
   for (size_t at = 0; at < 64; at++) {
     memset(buf, 'a', sizeof buf);
     buf[at] = '\x80';
@@ -79,9 +79,10 @@ static void test_every_offset(void **state) {
     buf[at] = 'a';
     assert_int_equal(soc_utf8_valid_prefix(buf, at + 1), at + 1);
   }
-  /* every length, a bad byte at every place: the 16-byte steps, the last
-   * 16 bytes read over what was checked, and the word and byte tails */
-  for (size_t n = 1; n <= 70; n++)
+  /* every length, a bad byte at every place: the 64- and 16-byte steps,
+   * the last 16 bytes read over what was checked, and the word and byte
+   * tails */
+  for (size_t n = 1; n <= sizeof buf; n++)
     for (size_t at = 0; at < n; at++) {
       memset(buf, 'a', sizeof buf);
       buf[at] = (char)(at % 2 ? 0x80 : 0x00);
