@@ -1663,6 +1663,14 @@ static int set_target(soc_event *ev, const fref *t, const char *v, size_t len) {
   return soc_event_set(ev, t->name, v, len);
 }
 
+/* Writes a staged value to its capture's target. An address stage took
+ * (validate) is not checked again: its check is most of the write. */
+static int set_staged(soc_event *ev, const capmap *c, const char *v, size_t len) {
+  if (c->validate && c->target.kind == FREF_STR)
+    return soc_event_set_str_taken(ev, (soc_ecs_field)c->target.ecs, v, len);
+  return set_target(ev, &c->target, v, len);
+}
+
 static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *v, size_t len) {
   const capmap *c = &r->caps[cap];
   if (c->validate) {
@@ -2145,8 +2153,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
       if (ctx->staged[c].gen == ctx->egen)
-        (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
-                         ctx->staged[c].len);
+        (void)set_staged(ev, &r->caps[c], ctx->arena + ctx->staged[c].off, ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */
     if (r->rewrites_memo) ctx->vgen++;
     hits++;
