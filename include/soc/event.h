@@ -175,6 +175,9 @@ int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t 
  * for it and memory to spare (any text for a string field, an address for
  * an IP field), else 0: the check without the copy. */
 int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len);
+/* soc_event_set_str for a value that soc_event_str_takes took for f (and
+ * not changed since): the address check is not made again. */
+int soc_event_set_str_taken(soc_event *ev, soc_ecs_field f, const char *value, size_t len);
 /* Sets the integer field f. Returns 0, or -EINVAL when f is not an integer
  * field or value is outside its range. */
 int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value);

@@ -156,7 +156,8 @@ struct soc_rule {
   /* match */
   char **programs;
   size_t nprograms;
-  uint32_t facilities; /* bit per facility code; 0: any */
+  const uint32_t *prog_ids; /* programs' slots in soc_rules.prog_names (borrowed from the set) */
+  uint32_t facilities;      /* bit per facility code; 0: any */
   pattern *all, *any, *none;
   size_t nall, nany, nnone;
   capmap *caps;
@@ -247,6 +248,15 @@ struct soc_rules {
   size_t max_caps;
   size_t npid;  /* patterns with a pid: marked after the rules in soc_match_ctx */
   size_t nmemo; /* memo slots of regexes written more than once */
+  /* Every rule's `program` names, each once, by rules_match.c prog_hash
+   * (open addressing; name NULL: empty): a line's process.name is looked
+   * up once and each rule's filter compares slots, not strings. */
+  struct prog_slot {
+    const char *name; /* borrowed from a rule */
+    size_t len;
+  } * prog_names;
+  size_t prog_cap;    /* a power of two, or 0 when no rule has a program */
+  uint32_t *prog_ids; /* the rules' prog_ids, one after the other */
 };
 
 /* rules.c: resolves a field name (checked syntax) into *out; -EINVAL for a

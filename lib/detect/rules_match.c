@@ -879,6 +879,11 @@ void soc_rules_free_automata(soc_rules *rules) {
   rules->ac_plain = NULL;
   rules->ac_extra_cap = rules->nac_plain = 0;
   free(rules->unanchored);
+  free(rules->prog_names);
+  free(rules->prog_ids);
+  rules->prog_names = NULL;
+  rules->prog_ids = NULL;
+  rules->prog_cap = 0;
   rules->ac = NULL;
   rules->unanchored = NULL;
   rules->nac = rules->nunanchored = 0;
@@ -1150,6 +1155,50 @@ static uint32_t regex_groups_max(const pattern *v, size_t n, uint32_t max) {
   return max;
 }
 
+/* A program name's hash: its length and its first and last bytes, a few
+ * instructions where a hash of every byte costs more than the compare
+ * that confirms a slot. The names of one set are a few dozen at most. */
+static size_t prog_hash(const char *s, size_t len) {
+  if (!len) return 0;
+  return len * 0x9e37u ^ (size_t)(uint8_t)s[0] * 0x1f1u ^ (uint8_t)s[len - 1];
+}
+
+/* The slot of program name s[0..len) in rs->prog_names, or PROG_NONE. */
+#define PROG_NONE UINT32_MAX
+static uint32_t prog_find(const soc_rules *rs, const char *s, size_t len) {
+  const size_t m = rs->prog_cap - 1;
+  if (!rs->prog_cap) return PROG_NONE;
+  for (size_t i = prog_hash(s, len) & m; rs->prog_names[i].name; i = (i + 1) & m)
+    if (rs->prog_names[i].len == len && !memcmp(rs->prog_names[i].name, s, len)) return (uint32_t)i;
+  return PROG_NONE;
+}
+
+/* Interns every rule's program names into rs->prog_names and gives each
+ * rule its names' slots. Returns 0 or -ENOMEM. */
+static int prog_intern(soc_rules *rs) {
+  size_t total = 0, cap = 16, k = 0;
+  for (size_t i = 0; i < rs->n; i++) total += rs->rules[i]->nprograms;
+  if (!total) return 0;
+  while (cap < 2 * total) cap *= 2;
+  rs->prog_names = calloc(cap, sizeof *rs->prog_names);
+  rs->prog_ids = calloc(total, sizeof *rs->prog_ids);
+  if (!rs->prog_names || !rs->prog_ids) return -ENOMEM;
+  rs->prog_cap = cap;
+  for (size_t i = 0; i < rs->n; i++) {
+    soc_rule *r = rs->rules[i];
+    r->prog_ids = rs->prog_ids + k;
+    for (size_t j = 0; j < r->nprograms; j++) {
+      const char *name = r->programs[j];
+      size_t len = strlen(name), s = prog_hash(name, len) & (cap - 1);
+      while (rs->prog_names[s].name && strcmp(rs->prog_names[s].name, name))
+        s = (s + 1) & (cap - 1);
+      rs->prog_names[s] = (struct prog_slot){.name = name, .len = len};
+      rs->prog_ids[k++] = (uint32_t)s;
+    }
+  }
+  return 0;
+}
+
 /* The table's entry for the extra called name, or NULL. */
 static const ac_ref *ac_extra_find(const soc_rules *rs, const char *name, const soc_event_key *k) {
   if (!rs->ac_extra_cap || !k->len) return NULL;
@@ -1184,7 +1233,7 @@ int soc_rules_build_automata(soc_rules *rs) {
   }
   fields = calloc(maxfields, sizeof *fields);
   rs->unanchored = calloc(rs->n ? rs->n : 1, sizeof *rs->unanchored);
-  if (!fields || !rs->unanchored) goto out;
+  if (!fields || !rs->unanchored || prog_intern(rs) < 0) goto out;
   for (size_t i = 0; i < rs->n; i++) {
     soc_rule *r = rs->rules[i];
     size_t idx = 0;
@@ -1336,8 +1385,10 @@ struct soc_match_ctx {
     size_t len;
     uint64_t gen;
   } fc[SOC_ECS_COUNT];
-  uint64_t fgen; /* 64 bits: a stale cached pointer must never look fresh again */
-  char *folded;  /* the last nocase subject, folded, for memmem */
+  uint64_t fgen;     /* 64 bits: a stale cached pointer must never look fresh again */
+  uint32_t prog;     /* the event's process.name as prog_find gives it, while */
+  uint64_t prog_gen; /* this is fgen */
+  char *folded;      /* the last nocase subject, folded, for memmem */
   size_t folded_cap, folded_len;
   const fref *folded_of;
   uint64_t folded_gen;
@@ -1612,6 +1663,14 @@ static int set_target(soc_event *ev, const fref *t, const char *v, size_t len) {
   return soc_event_set(ev, t->name, v, len);
 }
 
+/* Writes a staged value to its capture's target. An address stage took
+ * (validate) is not checked again: its check is most of the write. */
+static int set_staged(soc_event *ev, const capmap *c, const char *v, size_t len) {
+  if (c->validate && c->target.kind == FREF_STR)
+    return soc_event_set_str_taken(ev, (soc_ecs_field)c->target.ecs, v, len);
+  return set_target(ev, &c->target, v, len);
+}
+
 static int stage(soc_match_ctx *ctx, const soc_rule *r, size_t cap, const char *v, size_t len) {
   const capmap *c = &r->caps[cap];
   if (c->validate) {
@@ -1820,11 +1879,15 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
   ctx->arena_len = 0;
   ctx->egen++; /* nothing staged yet: no loop over the captures */
   if (r->nprograms) {
-    need_ecs(ctx, SOC_ECS_PROCESS_NAME);
-    const char *prog = soc_event_get_str(ev, SOC_ECS_PROCESS_NAME);
     size_t i = 0;
-    if (!prog) return 0;
-    while (i < r->nprograms && strcmp(prog, r->programs[i])) i++;
+    need_ecs(ctx, SOC_ECS_PROCESS_NAME);
+    if (ctx->prog_gen != ctx->fgen) { /* once a line, and after each hit */
+      size_t len;
+      const char *prog = soc_event_get_strn(ev, SOC_ECS_PROCESS_NAME, &len);
+      ctx->prog = prog ? prog_find(ctx->rules, prog, len) : PROG_NONE;
+      ctx->prog_gen = ctx->fgen;
+    }
+    while (i < r->nprograms && r->prog_ids[i] != ctx->prog) i++;
     if (i == r->nprograms) return 0;
   }
   if (r->facilities) {
@@ -2090,8 +2153,7 @@ int soc_rules_match(const soc_rules *rules, soc_match_ctx *ctx, soc_event *ev, s
     if (ctx->pending_ev) complete_now(ctx);
     for (size_t c = 0; c < r->ncaps; c++)
       if (ctx->staged[c].gen == ctx->egen)
-        (void)set_target(ev, &r->caps[c].target, ctx->arena + ctx->staged[c].off,
-                         ctx->staged[c].len);
+        (void)set_staged(ev, &r->caps[c], ctx->arena + ctx->staged[c].off, ctx->staged[c].len);
     ctx->fgen++; /* values read before may have moved */
     if (r->rewrites_memo) ctx->vgen++;
     hits++;

@@ -846,23 +846,38 @@ static int is_ip(const char *v, size_t len) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+/* Whether f is a string field and value[0..len) a text: all that
+ * str_takes asks but the address check. */
+static int str_field(soc_ecs_field f, const char *value, size_t len) {
+  return field_ok(f) && fields[f].type != T_INT && (value || !len);
+}
+
 static int str_takes(soc_ecs_field f, const char *value, size_t len) {
-  if (!field_ok(f) || fields[f].type == T_INT || (!value && len)) return 0;
-  return fields[f].type != T_IP || is_ip(value, len);
+  return str_field(f, value, len) && (fields[f].type != T_IP || is_ip(value, len));
 }
 
 int soc_event_str_takes(soc_ecs_field f, const char *value, size_t len) {
   return str_takes(f, value, len);
 }
 
-int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
+/* Sets string field f to a value it takes. */
+static int str_set(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
   int rc;
-  if (!ev || !str_takes(f, value, len)) return -EINVAL;
   ev->tpl_fields &= ~BIT(f);
   rc = text_set(ev, &ev->str[f], (ev->set & BIT(f)) != 0, value, len);
   if (rc) return rc;
   ev->set |= BIT(f);
   return 0;
+}
+
+int soc_event_set_str(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
+  if (!ev || !str_takes(f, value, len)) return -EINVAL;
+  return str_set(ev, f, value, len);
+}
+
+int soc_event_set_str_taken(soc_event *ev, soc_ecs_field f, const char *value, size_t len) {
+  if (!ev || !str_field(f, value, len)) return -EINVAL;
+  return str_set(ev, f, value, len);
 }
 
 int soc_event_set_int(soc_event *ev, soc_ecs_field f, int64_t value) {

@@ -1329,8 +1329,24 @@ static void ip_fields_as_inet_pton(void **state) {
       for (size_t len = 0; len < 3; len++) {
         size_t n = values[i] ? strlen(values[i]) : len;
         soc_event_reset(ev);
-        assert_int_equal(soc_event_str_takes((soc_ecs_field)f, values[i], n),
-                         soc_event_set_str(ev, (soc_ecs_field)f, values[i], n) == 0);
+        int takes = soc_event_str_takes((soc_ecs_field)f, values[i], n);
+        assert_int_equal(takes, soc_event_set_str(ev, (soc_ecs_field)f, values[i], n) == 0);
+        /* a value taken is written by soc_event_set_str_taken as by
+         * soc_event_set_str; no field, or no text, is refused */
+        if (takes) {
+          char kept[16];
+          size_t klen = 0, glen = 0;
+          const char *got = soc_event_get_strn(ev, (soc_ecs_field)f, &klen);
+          assert_true(klen < sizeof kept);
+          if (klen) memcpy(kept, got, klen);
+          soc_event_reset(ev);
+          assert_int_equal(soc_event_set_str_taken(ev, (soc_ecs_field)f, values[i], n), 0);
+          got = soc_event_get_strn(ev, (soc_ecs_field)f, &glen);
+          assert_int_equal(glen, klen);
+          if (klen) assert_memory_equal(got, kept, klen);
+        } else if (f < 0 || f >= SOC_ECS_COUNT || (!values[i] && n)) {
+          assert_int_equal(soc_event_set_str_taken(ev, (soc_ecs_field)f, values[i], n), -EINVAL);
+        }
       }
 }
 

@@ -167,6 +167,47 @@ static void test_captures_fresh_per_rule(void **state) {
   soc_diag_free(d);
 }
 
+/* The program filter compares a line's program by its slot among the
+ * set's names, looked up once: names of one length and the same first and
+ * last bytes (abcd, axxd) share a hash, a name in no rule (sshd2, ssh)
+ * or none at all matches no filtered rule, and a hit whose capture
+ * rewrites process.name is seen by the rules after it. */
+static void test_program_slots(void **state) {
+  (void)state;
+  soc_diag *d = soc_diag_new();
+  soc_rules *rs = load_text(
+      "- id: A\n  title: t\n  match: { program: [ sshd, sudo ], all: [ { contains: x } ] "
+      "}\n" INCIDENT
+      "- id: B\n  title: t\n  match: { program: [ sudo, abcd ], all: [ { contains: x } ] "
+      "}\n" INCIDENT
+      "- id: C\n  title: t\n  match:\n    program: [ axxd, abcd ]\n"
+      "    all: [ { regex: 'as=(?<p>\\w+)' } ]\n"
+      "    captures: { p: process.name }\n" INCIDENT
+      "- id: D\n  title: t\n  match: { program: [ sshd ], all: [ { contains: x } ] }\n" INCIDENT
+      "- id: E\n  title: t\n  match: { program: [ axxd ], all: [ { contains: x } ] }\n" INCIDENT,
+      d);
+  assert_non_null(rs);
+  soc_match_ctx *ctx = soc_match_ctx_new(rs);
+  soc_event *ev = soc_event_new();
+  for (int i = 0; i < 2; i++) {
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h sshd[1]: x"), "A,D");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h sudo: x"), "A,B");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h abcd: x"), "B");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h axxd: x"), "E");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h sshd2: x"), "");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h ssh: x"), "");
+    assert_string_equal(match_line(rs, ctx, ev, "no header x as=sshd"), "");
+    /* C rewrites process.name: D and E see the new one, B saw the old */
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h abcd: x as=sshd"), "B,C,D");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h axxd: x as=sudo"), "C");
+    assert_string_equal(match_line(rs, ctx, ev, "<38>Nov 25 07:00:00 h abcd: x as=axxd"), "B,C,E");
+  }
+  soc_event_free(ev);
+  soc_match_ctx_free(ctx);
+  soc_rules_free(rs);
+  soc_diag_free(d);
+}
+
 /* The statistic of regexes skipped: an `any` pattern whose literal is not
  * in the line counts once when the rule is checked for a possible pattern
  * and once more when the patterns are tried, those before the first
@@ -1257,16 +1298,27 @@ static void test_check_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pattern_kinds),      cmocka_unit_test(test_text_taken_as_written),
-      cmocka_unit_test(test_captures),           cmocka_unit_test(test_captures_fresh_per_rule),
-      cmocka_unit_test(test_skips_counted),      cmocka_unit_test(test_where),
-      cmocka_unit_test(test_filters_and_blocks), cmocka_unit_test(test_broken_files),
-      cmocka_unit_test(test_cross_file),         cmocka_unit_test(test_accessors),
-      cmocka_unit_test(test_literals),           cmocka_unit_test(test_prefilter_random),
-      cmocka_unit_test(test_scan_plain),         cmocka_unit_test(test_rewrite_scanned_field),
-      cmocka_unit_test(test_same_regex),         cmocka_unit_test(test_second_literals),
-      cmocka_unit_test(test_names_field),        cmocka_unit_test(test_unanchored_warning),
-      cmocka_unit_test(test_regex_limit),        cmocka_unit_test(test_ctx_mismatch),
+      cmocka_unit_test(test_pattern_kinds),
+      cmocka_unit_test(test_text_taken_as_written),
+      cmocka_unit_test(test_captures),
+      cmocka_unit_test(test_captures_fresh_per_rule),
+      cmocka_unit_test(test_program_slots),
+      cmocka_unit_test(test_skips_counted),
+      cmocka_unit_test(test_where),
+      cmocka_unit_test(test_filters_and_blocks),
+      cmocka_unit_test(test_broken_files),
+      cmocka_unit_test(test_cross_file),
+      cmocka_unit_test(test_accessors),
+      cmocka_unit_test(test_literals),
+      cmocka_unit_test(test_prefilter_random),
+      cmocka_unit_test(test_scan_plain),
+      cmocka_unit_test(test_rewrite_scanned_field),
+      cmocka_unit_test(test_same_regex),
+      cmocka_unit_test(test_second_literals),
+      cmocka_unit_test(test_names_field),
+      cmocka_unit_test(test_unanchored_warning),
+      cmocka_unit_test(test_regex_limit),
+      cmocka_unit_test(test_ctx_mismatch),
       cmocka_unit_test(test_check_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
