@@ -253,9 +253,10 @@ void soc_sign_leaves(const char *topic, const soc_sign_item *items, size_t n,
 
 /* An inner node: a prefix byte no leaf input starts with (leaves start
  * with LEAF_LABEL), so a node can never pass for a message. */
+static const uint8_t NODE_PREFIX = 1;
 static void node(soc_sha256_ctx *c, const uint8_t *l, const uint8_t *r, uint8_t *out) {
   uint8_t in[1 + 2 * SOC_SIGN_HASH_LEN];
-  in[0] = 1;
+  in[0] = NODE_PREFIX;
   memcpy(in + 1, l, SOC_SIGN_HASH_LEN);
   memcpy(in + 1 + SOC_SIGN_HASH_LEN, r, SOC_SIGN_HASH_LEN);
   if (soc_sha256_restart(c) < 0 || soc_sha256_update(c, in, sizeof in) < 0 ||
@@ -322,7 +323,6 @@ _Static_assert(SOC_SIGN_BATCH_MAX <= 100 && SOC_SIGN_DEPTH_MAX < 10,
 static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
                       uint8_t tree[2 * SOC_SIGN_JOINED_MAX][SOC_SIGN_HASH_LEN],
                       size_t base[SOC_SIGN_JOINED_DEPTH_MAX + 1], unsigned *depth) {
-  static const uint8_t node_prefix = 1; /* as node() */
   soc_sha256_parts parts[SOC_SIGN_JOINED_MAX / 2];
   size_t width = 1, at = 0;
   unsigned d = 0;
@@ -334,7 +334,7 @@ static int build_tree(const uint8_t (*leaves)[SOC_SIGN_HASH_LEN], size_t n,
     base[l] = at;
     if (l) {
       for (unsigned i = 0; i < w; i++)
-        parts[i] = (soc_sha256_parts){.head = &node_prefix,
+        parts[i] = (soc_sha256_parts){.head = &NODE_PREFIX,
                                       .head_len = 1,
                                       .body = tree[base[l - 1] + 2 * i],
                                       .body_len = 2 * SOC_SIGN_HASH_LEN};

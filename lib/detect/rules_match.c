@@ -1927,14 +1927,14 @@ static int rule_eval(soc_match_ctx *ctx, const soc_event *ev, const soc_rule *r)
 
 /* The state whose row starts at offset row: a multiply for a division, on
  * the scan's way (row < 2^24, exact: build's row_magic). */
-static uint32_t row_state(const ac_auto *a, uint32_t row) {
-  return (uint32_t)(((uint64_t)row * a->row_magic) >> 40);
+static uint32_t row_state(uint64_t row_magic, size_t row) {
+  return (uint32_t)(((uint64_t)row * row_magic) >> 40);
 }
 
 /* Marks the literals that end in the state of table entry s (its row
  * offset less out_from: s >= 0). */
 static void mark(soc_match_ctx *ctx, const ac_auto *a, ptrdiff_t s) {
-  for (uint32_t q = row_state(a, (uint32_t)(s + a->out_from)); q; q = a->dict[q])
+  for (uint32_t q = row_state(a->row_magic, (size_t)(s + a->out_from)); q; q = a->dict[q])
     for (uint32_t i = 0; i < a->out_count[q]; i++) {
       uint32_t r = a->out_rules[a->out_start[q] + i];
       if (ctx->mark[r] == ctx->gen) continue;
@@ -1956,7 +1956,7 @@ static void scan_past(soc_match_ctx *ctx, const ac_auto *a, const uint8_t *p, si
   const ptrdiff_t out = a->out_from;
   const uint64_t magic = a->row_magic;
   size_t past = 0, row = (size_t)(s + out);
-  while (past < n - end && depth[(row * magic) >> 40] > past) {
+  while (past < n - end && depth[row_state(magic, row)] > past) {
     s = d[row + cls[x[past++]]];
     row = (size_t)(s + out);
     if (s >= 0) mark(ctx, a, s);
