@@ -5,6 +5,8 @@
  * the year inference and the zone code meet their edges as well as the
  * scanner. The event must always serialise, peek must agree with parse on
  * the form, the time and the host, and a raw line must keep its message.
+ * The detector's lazy parse (soc_syslog_parse_lazy, then
+ * soc_syslog_later_set) must make the very event the full parse makes.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +19,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static soc_syslog_opts opts[4];
-static soc_event *ev;
+static soc_event *ev, *lazy;
 
 static void setup(void) {
   static const struct {
@@ -34,7 +36,8 @@ static void setup(void) {
     opts[i].recv_ns = set[i].recv_ns;
   }
   ev = soc_event_new();
-  if (!ev) abort();
+  lazy = soc_event_new();
+  if (!ev || !lazy) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -54,6 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (strncmp(host, h, hl) || (strlen(h) < sizeof host && h[hl])) __builtin_trap();
     if (form == SOC_SYSLOG_RAW && !soc_event_get_str(ev, SOC_ECS_MESSAGE)) __builtin_trap();
     if (soc_event_to_json(ev, &json, NULL) || !json) __builtin_trap();
+    char *lazy_json = NULL;
+    soc_syslog_later later = {.deferred = 1};
+    soc_event_reset(lazy);
+    if (soc_syslog_parse_lazy(msg, size, &opts[i], lazy, &later) != form) __builtin_trap();
+    soc_syslog_later_set(msg, &later, lazy);
+    if (soc_event_to_json(lazy, &lazy_json, NULL) || strcmp(json, lazy_json)) __builtin_trap();
+    free(lazy_json);
     free(json);
   }
   return 0;
