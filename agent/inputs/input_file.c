@@ -20,7 +20,10 @@
  *    that matches the glob is recognised by its fingerprint and read only
  *    from where the original had got to, so its lines are not taken twice;
  *    one still being written (shorter than what we read of the original)
- *    is looked at again at the next scan.
+ *    is looked at again at the next scan. The cut may be seen, and the
+ *    stream it ends committed, before the copy is (a scan that missed the
+ *    copy under load, a copy moved in later, a restart in between): ended
+ *    streams are remembered (ENDED_MAX, kept in the store too) for that.
  *  - inode reuse: a stored (device, inode) whose fingerprint does not match
  *    is a different file, read from 0.
  *  - deletion while open: the descriptor keeps the data readable; it is
@@ -58,6 +61,7 @@
 #define FP_BYTES 1024u
 #define READ_CHUNK (256u * 1024u)
 #define FLAG_SKIPPING 1u /* row flag: the offset is inside an over-long line */
+#define ENDED_MAX 64u    /* ended streams remembered for copy detection */
 
 typedef struct tfile {
   soc_stream_row row; /* row.offset: committed position */
@@ -79,6 +83,14 @@ typedef struct tfile {
   uint64_t checkpointed; /* the `handed` value written at the last checkpoint */
 } tfile;
 
+/* An ended stream, as much as copy detection needs: its fingerprint and how
+ * far it was read. */
+typedef struct ended {
+  uint32_t fp_len;
+  uint8_t fp[SOC_STREAM_FP_MAX];
+  uint64_t offset;
+} ended;
+
 typedef struct file_state {
   soc_input *in;
   tfile **files;
@@ -86,9 +98,9 @@ typedef struct file_state {
   soc_timer *timer;
   int first_scan_done; /* read_from: end applies to the first scan only */
   int oneshot;
-  int open_error;          /* the last open that failed (oneshot: said as the input's error) */
-  soc_stream_row *retired; /* streams a previous run left that are gone: copy detection */
-  size_t nretired;
+  int open_error;         /* the last open that failed (oneshot: said as the input's error) */
+  ended ended[ENDED_MAX]; /* a ring, the newest at ended_next - 1 */
+  size_t ended_next, nended;
   iconv_t cd; /* (iconv_t)-1 for UTF-8 input */
   char *conv; /* conversion buffer */
   size_t conv_cap;
@@ -111,12 +123,29 @@ static int fingerprint(int fd, uint32_t len, uint8_t out[SOC_STREAM_FP_MAX]) {
   return soc_sha256(buf, len, out);
 }
 
+/* Whether fd (of size size) starts with the fp_len bytes fp is the hash of. */
+static int same_prefix(int fd, uint64_t size, uint32_t fp_len, const uint8_t *fp) {
+  uint8_t got[SOC_STREAM_FP_MAX];
+  if (size < fp_len) return 0;
+  if (fingerprint(fd, fp_len, got) < 0) return 0;
+  return memcmp(got, fp, SOC_STREAM_FP_MAX) == 0 || fp_len == 0;
+}
+
 /* Whether fd (of size size) is the file that row describes. */
 static int same_content(int fd, uint64_t size, const soc_stream_row *row) {
-  uint8_t fp[SOC_STREAM_FP_MAX];
-  if (size < row->fp_len) return 0;
-  if (fingerprint(fd, row->fp_len, fp) < 0) return 0;
-  return memcmp(fp, row->fp, SOC_STREAM_FP_MAX) == 0 || row->fp_len == 0;
+  return same_prefix(fd, size, row->fp_len, row->fp);
+}
+
+/* Remembers a stream that ended (read up to offset) for copy detection;
+ * one whose fingerprint is not full length could match too much. */
+static void remember_ended(file_state *fs, uint32_t fp_len, const uint8_t *fp, uint64_t offset) {
+  if (fp_len < FP_BYTES) return;
+  ended *e = &fs->ended[fs->ended_next];
+  e->fp_len = fp_len;
+  memcpy(e->fp, fp, SOC_STREAM_FP_MAX);
+  e->offset = offset;
+  fs->ended_next = (fs->ended_next + 1) % ENDED_MAX;
+  if (fs->nended < ENDED_MAX) fs->nended++;
 }
 
 /* Grows the fingerprint while the file is shorter than FP_BYTES, so that a
@@ -224,10 +253,11 @@ static int copy_origin(file_state *fs, int fd, const struct stat *st, uint64_t *
     *durable = o->checkpointed <= *start ? o->checkpointed : *start;
     return 1;
   }
-  for (size_t i = 0; i < fs->nretired; i++) {
-    const soc_stream_row *r = &fs->retired[i];
-    if (r->fp_len < FP_BYTES || !same_content(fd, size, r)) continue;
-    *start = *durable = r->offset <= size ? r->offset : size;
+  /* newest first: a copy of a copy takes where the later one got to */
+  for (size_t k = 1; k <= fs->nended; k++) {
+    const ended *e = &fs->ended[(fs->ended_next + ENDED_MAX - k) % ENDED_MAX];
+    if (!same_prefix(fd, size, e->fp_len, e->fp)) continue;
+    *start = *durable = e->offset <= size ? e->offset : size;
     return 1;
   }
   return 0;
@@ -588,10 +618,7 @@ static int resume_stream(file_state *fs, const soc_stream_row *row) {
     /* Gone, or replaced by another file with the same inode: this stream
      * is over. What it had not been read of can not be had any more. */
     if (fd >= 0) close(fd);
-    soc_stream_row *v = realloc(fs->retired, (fs->nretired + 1) * sizeof *v);
-    if (!v) return -ENOMEM;
-    fs->retired = v;
-    fs->retired[fs->nretired++] = *row;
+    remember_ended(fs, row->fp_len, row->fp, row->offset);
     soc_stream_row done = *row;
     done.state = SOC_STREAM_DONE;
     fprintf(stderr,
@@ -633,7 +660,15 @@ static int file_create(soc_input *in) {
       goto out;
     }
   }
-  result = soc_store_streams_load(soc_ingest_store(in->ingest), in->cfg->id, &rows, &n);
+  /* oldest first into the ring, so that the newest stays newest */
+  result = soc_store_streams_ended(soc_ingest_store(in->ingest), in->cfg->id, FP_BYTES, ENDED_MAX,
+                                   &rows, &n);
+  for (size_t i = n; result == 0 && i > 0; i--)
+    remember_ended(fs, rows[i - 1].fp_len, rows[i - 1].fp, rows[i - 1].offset);
+  free(rows);
+  rows = NULL;
+  if (result == 0)
+    result = soc_store_streams_load(soc_ingest_store(in->ingest), in->cfg->id, &rows, &n);
   for (size_t i = 0; result == 0 && i < n; i++) result = resume_stream(fs, &rows[i]);
   /* read_from: end is for a first start; after that, nothing is skipped */
   if (n) fs->first_scan_done = 1;
@@ -685,9 +720,10 @@ static void file_committed(soc_input *in) {
       f->dirty = 0;
       f->checkpointed = f->handed;
     }
-    if (f->released && !f->dirty)
+    if (f->released && !f->dirty) {
+      remember_ended(fs, f->row.fp_len, f->row.fp, f->row.offset);
       tfile_free(f);
-    else
+    } else
       fs->files[kept++] = f;
   }
   fs->n = kept;
@@ -703,7 +739,6 @@ static void file_destroy(soc_input *in) {
   if (!fs) return;
   for (size_t i = 0; i < fs->n; i++) tfile_free(fs->files[i]);
   free(fs->files);
-  free(fs->retired);
   if (fs->cd != (iconv_t)-1) iconv_close(fs->cd);
   free(fs->conv);
   free(fs);

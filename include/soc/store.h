@@ -204,6 +204,11 @@ typedef struct soc_stream_row {
 
 /* Every stream of input that is not DONE. OUT: *rows (free()), *n. */
 int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **rows, size_t *n);
+/* The latest `max` DONE streams of input whose fingerprint covers at least
+ * min_fp_len bytes, newest first: what a copy of an ended file is known by.
+ * OUT: *rows (free()), *n. */
+int soc_store_streams_ended(soc_store *s, const char *input, uint32_t min_fp_len, size_t max,
+                            soc_stream_row **rows, size_t *n);
 /* Inserts row and sets row->id. */
 int soc_store_stream_insert(soc_store *s, soc_stream_row *row);
 /* Writes path, identity, fingerprint, offset and state of row->id. */

@@ -53,15 +53,11 @@ static int stream_row(sqlite3_stmt *st, void *cb, void *arg) {
   return 0;
 }
 
-int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **rows, size_t *n) {
-  static const char what[] = "cannot read file positions";
-  sqlite3_stmt *st = NULL;
+/* Runs st (prepared by the caller) and hands over its rows. */
+static int load_rows(soc_store *s, sqlite3_stmt *st, const char *what, soc_stream_row **rows,
+                     size_t *n) {
   stream_rows got = {0};
-  *rows = NULL;
-  *n = 0;
-  int result = soc_store_prep(
-      s, &st, what, STREAM_COLUMNS " WHERE input = ?1 AND state != 2 ORDER BY id", "s", input);
-  if (!result) result = soc_store_rows(s, st, what, 0, stream_row, NULL, &got);
+  int result = soc_store_rows(s, st, what, 0, stream_row, NULL, &got);
   if (result) {
     free(got.v);
     return result;
@@ -69,6 +65,30 @@ int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **row
   *rows = got.v;
   *n = got.n;
   return 0;
+}
+
+int soc_store_streams_load(soc_store *s, const char *input, soc_stream_row **rows, size_t *n) {
+  static const char what[] = "cannot read file positions";
+  sqlite3_stmt *st = NULL;
+  *rows = NULL;
+  *n = 0;
+  int result = soc_store_prep(
+      s, &st, what, STREAM_COLUMNS " WHERE input = ?1 AND state != 2 ORDER BY id", "s", input);
+  return result ? result : load_rows(s, st, what, rows, n);
+}
+
+int soc_store_streams_ended(soc_store *s, const char *input, uint32_t min_fp_len, size_t max,
+                            soc_stream_row **rows, size_t *n) {
+  static const char what[] = "cannot read ended file streams";
+  sqlite3_stmt *st = NULL;
+  *rows = NULL;
+  *n = 0;
+  int result = soc_store_prep(s, &st, what,
+                              STREAM_COLUMNS
+                              " WHERE input = ?1 AND state = 2 AND fp_len >= ?2"
+                              " ORDER BY id DESC LIMIT ?3",
+                              "sii", input, (int64_t)min_fp_len, (int64_t)max);
+  return result ? result : load_rows(s, st, what, rows, n);
 }
 
 static int stream_one(sqlite3_stmt *st, void *cb, void *arg) {

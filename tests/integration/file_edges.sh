@@ -98,6 +98,36 @@ expect_status 0
 check "replaced while down: old lines" 80 "$(export_all | grep -c ' repl seq=0000000[0-9]\| repl seq=000000[1-7][0-9]\| repl seq=00000080')"
 check "replaced while down: new file from its start" 10 "$(export_all | grep -c ' repl seq=00001[0-9][0-9][0-9]')"
 
+# --- copytruncate whose copy turns up only after the cut was seen and
+# committed (made elsewhere and moved in, or missed by a scan under load):
+# it is known by the fingerprint of the stream the cut ended, and read only
+# from where that stream had got to. Once with the agent running, once with
+# the copy moved in while it is down.
+lines "$D/ct.log" 1 100 ct
+start_agent
+wait_count ' ct seq=' 100
+cp "$D/ct.log" "$T/ct.copy"
+: > "$D/ct.log"
+lines "$D/ct.log" 101 120 ct
+wait_count ' ct seq=' 120
+mv "$T/ct.copy" "$D/ct.1.log"
+lines "$D/ct.1.log" 121 125 ct
+wait_count ' ct seq=' 125
+stop_agent
+check "copy seen after the cut: each line once" 125 "$(count ' ct seq=')"
+lines "$D/cd.log" 1 100 cd
+start_agent
+wait_count ' cd seq=' 100
+cp "$D/cd.log" "$T/cd.copy"
+: > "$D/cd.log"
+lines "$D/cd.log" 101 120 cd
+wait_count ' cd seq=' 120
+stop_agent
+mv "$T/cd.copy" "$D/cd.1.log"
+run "$AGENT" -c "$CFG" --oneshot
+expect_status 0
+check "copy moved in while down: each line once" 120 "$(count ' cd seq=')"
+
 # --- read_from: end, for a file seen at the first start only
 lines "$D/old.end" 1 10 before
 run "$AGENT" -c "$CFG" --oneshot
