@@ -10,13 +10,18 @@
 # and socagent runs a second time with the shipped rules (rules/log): that
 # run ends when the topic holds every line and the detector has looked at
 # every line (its "lines" counter in agent.db).
+# With REPEAT=K (default 1) the socagent and kcat rows are taken K times,
+# interleaved (without rules, with rules, kcat; then again), each time on an
+# empty topic and a new state, and the run ends with the ratios of each
+# round and their medians: on a shared machine one round's ratio moves by
+# ±15-30 %, the median of a few far less. rsyslog runs once.
 # Each run starts from an empty topic; it ends when the topic's high
 # watermarks add up to the number of lines (socagent: when its own count of
 # delivered events does; kafka.events_per_message puts up to 256 events in
 # one message). Reports lines/s, CPU-seconds per
 # million lines and peak RSS, as a Markdown table.
 #
-#   bench/forward.sh [BUILD_DIR] [LINES] [sshd|mixed]
+#   [REPEAT=K] bench/forward.sh [BUILD_DIR] [LINES] [sshd|mixed]
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$SRC/build}
@@ -31,6 +36,9 @@ else
   python3 "$SRC/bench/gen_lines.py" "$W/input.log" "$N"
 fi
 PARTS=4
+REPEAT=${REPEAT:-1}
+TOPICS=rsyslog,rsyslogjson
+for r in $(seq "$REPEAT"); do TOPICS=$TOPICS,agent$r.events,rules$r.events,kcat$r; done
 
 # sum of the high watermarks of topic $1
 produced() { watermark "$B" "$1" $PARTS -1; }
@@ -48,7 +56,7 @@ wait_delivered() { # agent_dir count timeout: the agent's delivered counter (eve
   until_true "$3" all_delivered
 }
 
-"$BIN/tests/broker/socbroker" --partitions $PARTS --topics agent.events,rules.events,rsyslog,rsyslogjson,kcat \
+"$BIN/tests/broker/socbroker" --partitions $PARTS --topics "$TOPICS" \
   --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
@@ -56,38 +64,64 @@ B=$(cat "$W/boot")
 echo "| pipeline | lines | seconds | lines/s | CPU-s per 1M lines | peak RSS MiB |"
 echo "| --- | --- | --- | --- | --- | --- |"
 
-# --- socagent: the daemon, until the topic holds every line
-agent_kafka_yaml "$W/a" "$W/input.log" "$B" agent
-t0=$(now)
-"$BIN/agent/socagent" -c "$W/a/agent.yaml" 2>"$W/a/err" &
-A=$!
-wait_delivered "$W/a" "$N" 900
-t1=$(now)
-row "socagent file -> Kafka (ECS JSON)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(cpu_of $A)" "$(rss_of $A)"
-kill $A; wait $A 2>/dev/null || true
+# cpu_per_m CPU_SECONDS: CPU-s per 1M lines, for the ratios
+cpu_per_m() { echo "$1 * 1000000 / $N" | bc -l; }
+
+# --- socagent: the daemon, until the topic holds every line (round $1)
+agent_round() {
+  local d=$W/a$1
+  agent_kafka_yaml "$d" "$W/input.log" "$B" agent$1
+  t0=$(now)
+  "$BIN/agent/socagent" -c "$d/agent.yaml" 2>"$d/err" &
+  A=$!
+  wait_delivered "$d" "$N" 900
+  t1=$(now)
+  local c
+  c=$(cpu_of $A)
+  row "socagent file -> Kafka (ECS JSON)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$c" "$(rss_of $A)"
+  CPU_WITHOUT[$1]=$(cpu_per_m "$c")
+  kill $A; wait $A 2>/dev/null || true
+}
 
 # --- socagent with the shipped rules: also until the detector has seen every line
-if [ "$INPUT" = mixed ]; then
-  agent_kafka_yaml "$W/d" "$W/input.log" "$B" rules
-  echo "rules: { log: [ \"$SRC/rules/log/*.yaml\" ] }" >>"$W/d/agent.yaml"
+rules_round() {
+  local d=$W/d$1
+  agent_kafka_yaml "$d" "$W/input.log" "$B" rules$1
+  echo "rules: { log: [ \"$SRC/rules/log/*.yaml\" ] }" >>"$d/agent.yaml"
   detected() {
-    [ "$(sqlite3 "$W/d/state/agent.db" \
+    [ "$(sqlite3 "$d/state/agent.db" \
       "SELECT value FROM counter WHERE input = 'detect' AND name = 'lines'" 2>/dev/null)" \
       -ge "$N" ] 2>/dev/null
   }
   t0=$(now)
-  "$BIN/agent/socagent" -c "$W/d/agent.yaml" 2>"$W/d/err" &
+  "$BIN/agent/socagent" -c "$d/agent.yaml" 2>"$d/err" &
   A=$!
-  wait_delivered "$W/d" "$N" 900
+  wait_delivered "$d" "$N" 900
   until_true 900 detected
   t1=$(now)
+  local c
+  c=$(cpu_of $A)
   row "socagent file -> Kafka, shipped rules (rules/log)" "$N" "$(echo "$t1 - $t0" | bc -l)" \
-    "$(cpu_of $A)" "$(rss_of $A)"
+    "$c" "$(rss_of $A)"
+  CPU_WITH[$1]=$(cpu_per_m "$c")
   kill $A; wait $A 2>/dev/null || true
-  sqlite3 "$W/d/state/agent.db" "SELECT name, value FROM counter WHERE input = 'detect'" |
-    tr '\n' ' ' | sed 's/^/detector: /' >"$W/d/counters"
-fi
+  sqlite3 "$d/state/agent.db" "SELECT name, value FROM counter WHERE input = 'detect'" |
+    tr '\n' ' ' | sed 's/^/detector: /' >"$W/counters"
+}
 
+# --- kcat -P -l: the raw limit
+kcat_round() {
+  t0=$(now)
+  /usr/bin/time -f "%U %S %M" -o "$W/kcat.time" kcat -P -b "$B" -t kcat$1 -l -z lz4 \
+    -X acks=all -X enable.idempotence=true "$W/input.log"
+  wait_topic kcat$1 "$N" 900
+  t1=$(now)
+  read -r u s m < "$W/kcat.time"
+  row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+  CPU_KCAT[$1]=$(cpu_per_m "$(echo "$u + $s" | bc -l)")
+}
+
+declare -a CPU_WITHOUT CPU_WITH CPU_KCAT
 # --- rsyslog: imfile -> omkafka, the line as it is; with mixed input also a
 # 3-field JSON template (time, host, message)
 rsyslog_run() { # NAME TOPIC TEMPLATE
@@ -115,14 +149,11 @@ CONF
 rsyslog_run "rsyslog imfile -> omkafka (raw line)" rsyslog line
 [ "$INPUT" != mixed ] || rsyslog_run "rsyslog imfile -> omkafka (3-field JSON template)" rsyslogjson json
 
-# --- kcat -P -l: the raw limit
-t0=$(now)
-/usr/bin/time -f "%U %S %M" -o "$W/kcat.time" kcat -P -b "$B" -t kcat -l -z lz4 \
-  -X acks=all -X enable.idempotence=true "$W/input.log"
-wait_topic kcat "$N" 900
-t1=$(now)
-read -r u s m < "$W/kcat.time"
-row "kcat -P -l (raw line, no journal)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+for r in $(seq "$REPEAT"); do
+  agent_round "$r"
+  [ "$INPUT" != mixed ] || rules_round "$r"
+  kcat_round "$r"
+done
 # --- CrowdSec replaying the same lines, when it is installed (the first
 # CROWDSEC_LINES of them: its default scenarios take about 1 CPU-ms a line;
 # 0: not at all)
@@ -130,5 +161,23 @@ if [ "$INPUT" = mixed ] && [ "${CROWDSEC_LINES:-1}" != 0 ] && command -v crowdse
   "$SRC/bench/crowdsec.sh" "$W/input.log" "${CROWDSEC_LINES:-100000}"
 fi
 echo
-[ -s "$W/d/counters" ] 2>/dev/null && cat "$W/d/counters" && echo
+[ -s "$W/counters" ] 2>/dev/null && cat "$W/counters" && echo
+# the ratios of each round and, over rounds, their medians
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+if [ "$REPEAT" -gt 1 ] || [ "$INPUT" = mixed ]; then
+  declare -a R_WITH R_KCAT
+  for r in $(seq "$REPEAT"); do
+    R_KCAT[$r]=$(echo "${CPU_WITHOUT[$r]} / ${CPU_KCAT[$r]}" | bc -l)
+    line="round $r: without rules / kcat $(printf %.2f "${R_KCAT[$r]}")"
+    if [ "$INPUT" = mixed ]; then
+      R_WITH[$r]=$(echo "${CPU_WITH[$r]} / ${CPU_WITHOUT[$r]}" | bc -l)
+      line="$line; with rules / without $(printf %.2f "${R_WITH[$r]}")"
+    fi
+    echo "$line"
+  done
+  line="median of $REPEAT: without rules / kcat $(printf %.2f "$(median "${R_KCAT[@]}")")"
+  [ "$INPUT" != mixed ] || line="$line; with rules / without $(printf %.2f "$(median "${R_WITH[@]}")")"
+  echo "$line"
+  echo
+fi
 echo "input: $INPUT, $N lines, $(stat -c %s "$W/input.log") bytes; broker: socbroker ($PARTS partitions); $(nproc) cores; $(date -u +%Y-%m-%d)"
