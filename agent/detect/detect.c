@@ -98,8 +98,8 @@ struct soc_detect {
   soc_rules *rules;
   soc_match_ctx *mctx;
   soc_correlator *corr;
-  soc_triage_memo *memo; /* later hits of the block's alerts (triage.h) */
-  int64_t data_version;  /* the store's at this transaction's begin: the memo's too */
+  soc_triage_memo *memo;  /* later hits of the block's alerts (triage.h) */
+  int64_t triage_version; /* the store's at the last commit: the memo's too (-1: none) */
   soc_assets *assets;
   soc_normalizer *norm;
   soc_event *ev;
@@ -663,12 +663,13 @@ static int step(soc_detect *d) {
   if (!id) return 0;
   if ((rc = soc_store_begin(d->store)) < 0) return rc;
   /* the memo knows the alerts as this connection left them: it goes on
-   * unless another connection (socctl, another input's triage) wrote since,
-   * and the alerts of a busy key are not asked for again each transaction */
+   * unless another connection (socctl, an analyst's decision, another
+   * input's triage) changed an alert or a draft since, and the alerts of a
+   * busy key are not asked for again each transaction; the ingest's
+   * journal blocks leave the version */
   int64_t version = -1;
-  if (soc_store_data_version(d->store, &version) < 0 || version != d->data_version)
+  if (soc_store_triage_version(d->store, &version) < 0 || version != d->triage_version)
     soc_triage_memo_drop(d->memo);
-  d->data_version = version;
   d->error = 0;
   /* the counters too are the transaction's: a rolled back block did not count */
   const int64_t counted[] = {d->lines,      d->hits,       d->fires,
@@ -688,8 +689,11 @@ static int step(soc_detect *d) {
   if (rc == 0) rc = soc_correlator_dump(d->corr, flags, save_state, d);
   if (rc == 0) rc = soc_store_meta_set(d->store, "detect.cursor", buf);
   if (rc == 0) write_counters(d);
+  /* this transaction's own alerts and drafts moved the version on too */
+  if (rc == 0 && soc_store_triage_version(d->store, &d->triage_version) < 0) d->triage_version = -1;
   if (rc == 0) rc = soc_store_commit(d->store);
   if (rc < 0) {
+    d->triage_version = -1;
     soc_store_rollback(d->store);
     soc_triage_memo_drop(d->memo);
     fprintf(stderr, "socagent: detect: %s; the block will be looked at again\n",
@@ -790,7 +794,7 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   d->ev = soc_event_new();
   d->closed = soc_event_new();
   d->memo = soc_triage_memo_new();
-  d->data_version = -1;
+  d->triage_version = -1;
   d->recent = calloc(RECENT_KEYS, sizeof *d->recent);
   d->rhits = calloc((size_t)RECENT_KEYS * RECENT_HITS, sizeof *d->rhits);
   d->epoch = 1; /* slots start saved by epoch 0, which is never current */
