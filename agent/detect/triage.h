@@ -98,10 +98,12 @@ int soc_triage_record(const soc_config *cfg, soc_store *store, const soc_signal 
  * back once per alert by soc_triage_memo_flush (or soc_triage_memo_write),
  * and before any other call that reads alerts; the caller writes them
  * before it commits, and drops the memo after a rollback. What the memo
- * knows holds while no other connection writes the store: inside a
+ * knows holds while no other connection changes alerts or drafts (their
+ * counts and evidence are the memo's own to write): inside a
  * transaction (BEGIN IMMEDIATE: nobody else writes meanwhile), and into the
- * next one when soc_store_data_version says nobody wrote in between (else
- * the caller drops it). Ownership: the caller's; one per store connection. */
+ * next one when soc_store_triage_version at its start is what it was
+ * before the last commit (else the caller drops it). Ownership: the
+ * caller's; one per store connection. */
 typedef struct soc_triage_memo soc_triage_memo;
 soc_triage_memo *soc_triage_memo_new(void);
 void soc_triage_memo_free(soc_triage_memo *memo);

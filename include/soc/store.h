@@ -74,11 +74,17 @@ const char *soc_store_errmsg(const soc_store *s);
 int soc_store_begin(soc_store *s);
 int soc_store_commit(soc_store *s);
 int soc_store_rollback(soc_store *s);
-/* SQLite's PRAGMA data_version in *out: it changes when another connection
- * committed since the last call on s (s's own commits leave it), so a
- * caller that keeps what it read across its transactions knows when
- * another writer may have changed it. 0 or an error as above. */
-int soc_store_data_version(soc_store *s, int64_t *out);
+/* The version of the alerts and drafts in *out: every row of alert or
+ * draft added, removed or changed, by any writer, moves it on, except a
+ * change of an alert's first_ns, last_ns and count alone (what
+ * soc_store_alert_touch writes: only the triage that counts an alert does).
+ * Read at the start of a transaction (which holds the write lock) and
+ * again before its commit, it tells a caller that keeps what it read of
+ * alerts across its transactions whether anyone else changed them in
+ * between; journal blocks, counters and the outbox leave it. 0, -ENOENT
+ * when the file has no version (its row deleted by hand), or an error as
+ * above. */
+int soc_store_triage_version(soc_store *s, int64_t *out);
 
 /* The store's id (meta "store.id"): 32 random hex digits made with the
  * file. renew replaces it with a new random one. */

@@ -351,6 +351,32 @@ static const char *const migrations[] = {
      * it refuses the file (schema newer than its own) rather than take every
      * LZ4 block for a damaged one and step over its lines. */
     "SELECT 1;",
+    /* 18: a version of the alerts and drafts (soc_store_triage_version),
+     * bumped by triggers, so by every writer however it writes: triage's
+     * memo of later hits (agent/detect/triage.h) holds across the
+     * detector's transactions while it stays, where PRAGMA data_version
+     * changed at every commit of the ingest's journal blocks. An alert's
+     * times and count, and its evidence lines, leave it: only the triage
+     * that counts an alert writes them (the detector, for its rules), most
+     * at every commit, where a trigger would cost each such write about half
+     * again (9,400 instructions for a count). An older agent or socctl,
+     * which would write without the triggers, refuses the file by its
+     * version. */
+    "CREATE TABLE triage_version(id INTEGER PRIMARY KEY CHECK(id = 1), n INTEGER NOT NULL);\n"
+    "INSERT INTO triage_version(id, n) VALUES(1, 0);\n"
+    "CREATE TRIGGER alert_added AFTER INSERT ON alert\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;\n"
+    "CREATE TRIGGER alert_changed\n"
+    "  AFTER UPDATE OF id, rule, key, host, asset, impact, level, draft, body ON alert\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;\n"
+    "CREATE TRIGGER alert_removed AFTER DELETE ON alert\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;\n"
+    "CREATE TRIGGER draft_added AFTER INSERT ON draft\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;\n"
+    "CREATE TRIGGER draft_changed AFTER UPDATE ON draft\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;\n"
+    "CREATE TRIGGER draft_removed AFTER DELETE ON draft\n"
+    "  BEGIN UPDATE triage_version SET n = n + 1 WHERE id = 1; END;",
 };
 
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1087,14 +1113,17 @@ int soc_store_begin(soc_store *s) {
   return soc_store_exec(s, "BEGIN IMMEDIATE", "cannot begin a transaction");
 }
 
-int soc_store_data_version(soc_store *s, int64_t *out) {
-  const char *what = "cannot read the data version";
+int soc_store_triage_version(soc_store *s, int64_t *out) {
+  const char *what = "cannot read the triage version";
   if (!s || !out) return -EINVAL;
-  /* kept prepared: the detector asks at every transaction */
-  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_DATA_VERSION, "PRAGMA data_version", what, "");
+  /* kept prepared: the detector asks twice a transaction */
+  sqlite3_stmt *st = soc_store_cached(s, SOC_STMT_TRIAGE_VERSION,
+                                      "SELECT n FROM triage_version WHERE id = 1", what, "");
   if (!st) return -EIO;
   int rc = sqlite3_step(st);
-  int result = rc == SQLITE_ROW ? 0 : soc_store_fail_sql(s, rc, what);
+  int result = rc == SQLITE_ROW    ? 0
+               : rc == SQLITE_DONE ? soc_store_fail(s, -ENOENT, "%s: no row", what)
+                                   : soc_store_fail_sql(s, rc, what);
   if (!result) *out = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
   return result;

@@ -43,10 +43,10 @@ typedef enum {
   SOC_STMT_ALERT_LAST,
   SOC_STMT_ENTITY_SCAN,
   SOC_STMT_ENTITY_SCAN_GROUPED,
-  /* once per block: the detector's state log size and cursor */
+  /* once per block: the detector's state log size, cursor and triage version */
   SOC_STMT_STATE_ROWS,
   SOC_STMT_META_SET,
-  SOC_STMT_DATA_VERSION,
+  SOC_STMT_TRIAGE_VERSION,
   /* once per block: the journal's reader (the detector, the forwarder) */
   SOC_STMT_BLOCK_SCAN,
   SOC_STMT_BLOCK_NEXT,

@@ -96,12 +96,16 @@ static state_sum state_of(const char *dir) {
 
 /* What detection left in the store, as one comparable text: the alerts and
  * drafts, their evidence (rows, distinct positions and distinct line texts:
- * a rolled back block must not leave remembered lines garbled), the outbox, the counters
- * and the correlation state. */
+ * a rolled back block must not leave remembered lines garbled), the outbox, the
+ * detector's counters and the correlation state. */
 static void summary(const char *dir, char *out, size_t len) {
   char alerts[SUMMARY_MAX / 4], drafts[SUMMARY_MAX / 4], evidence[SUMMARY_MAX / 8],
-      alert_evidence[SUMMARY_MAX / 8];
+      alert_evidence[SUMMARY_MAX / 8], counters[256];
   state_sum st = state_of(dir);
+  agent_db_text(dir,
+                "select group_concat(name || '=' || value, ' ') from (select * from counter"
+                " where input = 'detect' order by name)",
+                counters, sizeof counters);
   agent_db_text(dir,
                 "select group_concat(rule || ' ' || key || ' ' || count || ' ' || draft, '; ') "
                 "from (select * from alert order by rule, key, id)",
@@ -123,12 +127,10 @@ static void summary(const char *dir, char *out, size_t len) {
                 "order by draft)",
                 evidence, sizeof evidence);
   snprintf(out, len,
-           "alerts: %s | evidence %s | drafts: %s | evidence %s | outbox %lld | hits %lld | "
+           "alerts: %s | evidence %s | drafts: %s | evidence %s | outbox %lld | hits %s | "
            "state %lld keys, %016llx",
            alerts, alert_evidence, drafts, evidence,
-           (long long)agent_db_int(dir, "select count(*) from outbox"),
-           (long long)agent_db_int(
-               dir, "select value from counter where input='detect' and name='rule_hits'"),
+           (long long)agent_db_int(dir, "select count(*) from outbox"), counters,
            (long long)st.keys, (unsigned long long)st.digest);
 }
 
@@ -152,19 +154,30 @@ static int64_t calm_run(const char *name, char *dir, size_t len, char *calm) {
   return agent_db_int(dir, "select max(id) from journal_block");
 }
 
-/* A fresh copy of the journal, named prefix-cut, where the commit of the
- * transaction that holds block cut (or a later one) fails until the
- * triggers are dropped. OUT: dir. */
-static soc_config *failing_copy(const char *prefix, int64_t cut, char *dir, size_t len) {
-  char sql[512], name[32];
+/* A fresh copy of the journal, named prefix-cut, where the transaction
+ * that holds block cut (or a later one) fails until the triggers are
+ * dropped: at its cursor's write, or with at_commit at its commit (the
+ * correlation state's row, after the counters). OUT: dir. */
+static soc_config *failing_copy(const char *prefix, int64_t cut, int at_commit, char *dir,
+                                size_t len) {
+  char sql[768], name[32];
   snprintf(name, sizeof name, "%s-%lld", prefix, (long long)cut);
   soc_config *cfg = copy_of_journal(name, dir, len);
-  snprintf(sql, sizeof sql,
-           "CREATE TRIGGER no_cursor_i BEFORE INSERT ON meta WHEN NEW.key = 'detect.cursor' AND "
-           "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;"
-           "CREATE TRIGGER no_cursor_u BEFORE UPDATE ON meta WHEN NEW.key = 'detect.cursor' AND "
-           "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;",
-           (long long)cut, (long long)cut);
+  if (at_commit)
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER no_cursor_i BEFORE INSERT ON detect_state_pack WHEN (SELECT"
+             " CAST(value AS INTEGER) FROM meta WHERE key = 'detect.cursor') >= %lld"
+             " BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+             "CREATE TRIGGER no_cursor_u BEFORE UPDATE ON detect_state_pack"
+             " BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+             (long long)cut);
+  else
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER no_cursor_i BEFORE INSERT ON meta WHEN NEW.key = 'detect.cursor' AND "
+             "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+             "CREATE TRIGGER no_cursor_u BEFORE UPDATE ON meta WHEN NEW.key = 'detect.cursor' AND "
+             "CAST(NEW.value AS INTEGER) >= %lld BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+             (long long)cut, (long long)cut);
   agent_db_exec(dir, sql);
   return cfg;
 }
@@ -181,8 +194,11 @@ static void failed_block_is_undone(void **state) {
   assert_true(agent_db_int(dir, "select count(*) from alert") > 0);
 
   for (int64_t cut = 2; cut < last; cut += CUT_EVERY) {
-    snprintf(what, sizeof what, "block %lld failed once", (long long)cut);
-    cfg = failing_copy("cut", cut, dir, sizeof dir);
+    /* every other one fails at its commit, after its counters were written */
+    int at_commit = (int)(cut / CUT_EVERY % 2);
+    snprintf(what, sizeof what, "block %lld failed once%s", (long long)cut,
+             at_commit ? " at its commit" : "");
+    cfg = failing_copy("cut", cut, at_commit, dir, sizeof dir);
     assert_int_equal(soc_detect_new(cfg, &d), 0);
     assert_true(soc_detect_drain(d) < 0);
     /* the blocks before that transaction are committed, nothing of it */
@@ -236,7 +252,7 @@ static void restart_is_seamless(void **state) {
 
   for (int64_t cut = 70; cut < last; cut += 2 * CUT_EVERY + 1) {
     snprintf(what, sizeof what, "restarted at block %lld", (long long)cut);
-    soc_config *cfg = failing_copy("restart", cut, dir, sizeof dir);
+    soc_config *cfg = failing_copy("restart", cut, 0, dir, sizeof dir);
     assert_int_equal(soc_detect_new(cfg, &d), 0);
     assert_true(soc_detect_drain(d) < 0);
     soc_detect_free(d);

@@ -12,9 +12,11 @@
  * store records them as the detector does: a later hit first asks the memo
  * alone (soc_triage_memo_hit) with a signal that has no asset, level or
  * entities, and only when the memo can not count it is the whole signal
- * recorded; and its memo outlives each commit unless another connection
- * wrote the store (an analyst moving an alert into a draft): that too must
- * leave the same rows.
+ * recorded; and, on a connection of its own as the detector's, its memo
+ * outlives each commit unless another connection changed an alert or a
+ * draft (an analyst moving an alert into a draft): that too must leave the
+ * same rows. Between all transactions the ingest commits journal blocks,
+ * as in the daemon: they must not void the memo.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,18 +42,22 @@ typedef struct side {
   soc_triage_memo *memo; /* NULL: every hit asks the store */
   int ask_first;         /* a later hit asks soc_triage_memo_hit first */
   /* the memo outlives the commit (soc_triage_memo_write) while no other
-   * connection writes (soc_store_data_version), as in the detector */
+   * connection changes alerts or drafts (soc_store_triage_version), as in
+   * the detector, on a store connection of its own (st; else the ingest's) */
   int keep;
-  int64_t version;
+  int64_t version; /* before the last commit; -1 after a rollback */
+  int drops;       /* transactions that began without the memo */
 } side;
 
 static void begin(side *sd) {
   assert_int_equal(soc_store_begin(sd->st), 0);
   int64_t v = -1;
   if (!sd->keep) return;
-  assert_int_equal(soc_store_data_version(sd->st, &v), 0);
-  if (v != sd->version) soc_triage_memo_drop(sd->memo);
-  sd->version = v;
+  assert_int_equal(soc_store_triage_version(sd->st, &v), 0);
+  if (v != sd->version) {
+    soc_triage_memo_drop(sd->memo);
+    sd->drops++;
+  }
 }
 
 static uint32_t next_rand(uint32_t *s) { /* xorshift32 */
@@ -195,6 +201,7 @@ static void same_as_without_memo(void **state) {
   (void)state;
   static char got[RESULT_MAX], want[RESULT_MAX];
   side sides[3] = {{.dir = NULL}, {.dir = NULL}, {.ask_first = 1, .keep = 1, .version = -1}};
+  int moved = 0, undone = 0; /* the keeping side's analyst writes, its rollbacks */
   soc_config *cfgs[3];
   soc_assets *assets = NULL;
   soc_diag *diag = soc_diag_new();
@@ -205,6 +212,11 @@ static void same_as_without_memo(void **state) {
     cfgs[i] = agent_config(sides[i].dir, "brokers: '127.0.0.1:9'", "");
     assert_int_equal(soc_ingest_new(cfgs[i], &sides[i].ing), 0);
     sides[i].st = soc_ingest_store(sides[i].ing);
+    if (sides[i].keep) {
+      char path[300], err[256];
+      snprintf(path, sizeof path, "%s/state/agent.db", sides[i].dir);
+      assert_int_equal(soc_store_open(path, 0, &sides[i].st, err, sizeof err), 0);
+    }
   }
   assert_int_equal(soc_config_load_assets(cfgs[0], &assets, diag), 0);
   assert_non_null(sides[1].memo = soc_triage_memo_new());
@@ -222,6 +234,8 @@ static void same_as_without_memo(void **state) {
       if (undo) {
         assert_int_equal(soc_store_rollback(sides[i].st), 0);
         soc_triage_memo_drop(sides[i].memo);
+        sides[i].version = -1;
+        undone += sides[i].keep;
         seed = seed_before;
         t = t_before;
         begin(&sides[i]);
@@ -234,20 +248,35 @@ static void same_as_without_memo(void **state) {
         assert_int_equal(soc_triage_memo_flush(sides[i].memo, sides[i].st), 0);
       /* an analyst decides the oldest open draft now and then */
       if (n / PER_TRANSACTION % 5 == 4) decide_oldest(sides[i].st);
+      if (sides[i].keep)
+        assert_int_equal(soc_store_triage_version(sides[i].st, &sides[i].version), 0);
       assert_int_equal(soc_store_commit(sides[i].st), 0);
       /* and, on a connection of their own, puts the busiest alert of no
        * draft into the newest open draft: what the memo knew of it is void */
-      if (n / PER_TRANSACTION % 3 == 1)
+      if (n / PER_TRANSACTION % 3 == 1) {
+        int64_t before = agent_db_int(sides[i].dir, "select n from triage_version");
         agent_db_exec(
             sides[i].dir,
             "update alert set draft = (select max(id) from draft where status = 'open')"
             " where id = (select id from alert where draft = 0 order by count desc, id limit 1)"
             " and exists (select 1 from draft where status = 'open')");
+        if (sides[i].keep)
+          moved += agent_db_int(sides[i].dir, "select n from triage_version") != before;
+      }
+      /* the ingest's lines land in between, as in the daemon */
+      agent_log(sides[i].dir, "app.log", n, n + 9, "between");
+      assert_int_equal(soc_ingest_oneshot(sides[i].ing), 0);
     }
   }
   assert_true(agent_db_int(sides[1].dir, "select max(count) from alert") > 30);
   assert_true(agent_db_int(sides[1].dir, "select count(*) from draft") > 1);
   assert_true(agent_db_int(sides[1].dir, "select count(*) from draft where status = 'closed'") > 0);
+  /* the memo was dropped at the first transaction, after each rollback and
+   * after each analyst's write, never for the journal's commits */
+  assert_true(agent_db_int(sides[2].dir, "select count(*) from journal_block") >=
+              SIGNALS / PER_TRANSACTION);
+  assert_true(moved > 3);
+  assert_int_equal(sides[2].drops, 1 + undone + moved);
   for (size_t q = 0; q < sizeof result_sql / sizeof *result_sql; q++) {
     agent_db_text(sides[0].dir, result_sql[q], want, sizeof want);
     for (int i = 1; i < 3; i++) {
@@ -258,6 +287,7 @@ static void same_as_without_memo(void **state) {
   }
   soc_triage_memo_free(sides[1].memo);
   soc_triage_memo_free(sides[2].memo);
+  soc_store_close(sides[2].st);
   for (int i = 0; i < 3; i++) {
     soc_ingest_free(sides[i].ing);
     soc_config_free(cfgs[i]);

@@ -244,6 +244,12 @@ static const char *state_now(struct fixture *fx, char *out) {
   return out;
 }
 
+/* What migration 18 made, dropped again to fake an older file. */
+#define UNDO_18                                                                        \
+  "DROP TABLE triage_version; DROP TRIGGER alert_added; DROP TRIGGER alert_changed;"   \
+  " DROP TRIGGER alert_removed; DROP TRIGGER draft_added; DROP TRIGGER draft_changed;" \
+  " DROP TRIGGER draft_removed;"
+
 /* Migration 13 moves the correlation state into a WITHOUT ROWID table,
  * rows and all, 14 adds its log beside it, 15 packs what a transaction
  * changed into one row, 16 compresses the rows (17 only bumps the version:
@@ -253,9 +259,10 @@ static const char *state_now(struct fixture *fx, char *out) {
  * newest of a key winning. */
 static void test_detect_state_migrated(void **state) {
   struct fixture *fx = *state;
-  char sql[640], now[256];
+  char sql[1024], now[256];
   soc_store_close(open_ok(fx, 0));
   snprintf(sql, sizeof sql,
+           UNDO_18
            "DROP TABLE detect_state_pack; DROP TABLE detect_state_log; DROP INDEX alert_recent;"
            "DROP TABLE detect_state;"
            "CREATE TABLE detect_state(rule TEXT NOT NULL, key TEXT NOT NULL,"
@@ -516,6 +523,78 @@ static void test_transactions(void **state) {
   assert_string_equal(soc_store_errmsg(NULL), "");
 }
 
+/* The version of alerts and drafts (migration 18): a file of version 17,
+ * opened again, gets it at 0; every writer moves it on for a row of alert
+ * or draft added, removed or changed (a raw connection as much as the
+ * store's), not for an alert's times and count alone, its evidence, or
+ * what the ingest and the forwarder write (journal, counters, meta, the
+ * outbox). */
+static void test_triage_version(void **state) {
+  struct fixture *fx = *state;
+  char sql[320];
+  soc_store_close(open_ok(fx, 0));
+  snprintf(sql, sizeof sql, UNDO_18 "PRAGMA user_version=%d;", 17);
+  raw_exec(fx->db, sql);
+  soc_store *s = open_ok(fx, 0), *other = open_ok(fx, 0);
+  assert_int_equal(raw_int(fx->db, "PRAGMA user_version"), soc_store_schema_version());
+  int64_t v = -1, was;
+#define VERSION_MOVED(moved)                                           \
+  do {                                                                 \
+    was = v;                                                           \
+    assert_int_equal(soc_store_triage_version(other, &v), 0);          \
+    if ((moved) != (v != was)) fail_msg("version %lld", (long long)v); \
+  } while (0)
+  VERSION_MOVED(1);
+  assert_int_equal(v, 0);
+  soc_alert_row a = {.first_ns = 100, .last_ns = 200, .count = 1};
+  snprintf(a.rule, sizeof a.rule, "R-1");
+  snprintf(a.key, sizeof a.key, "10.0.0.1");
+  snprintf(a.host, sizeof a.host, "web01");
+  assert_int_equal(soc_store_alert_put(s, &a), 0);
+  VERSION_MOVED(1);
+  a.count = 2;
+  a.last_ns = 300;
+  assert_int_equal(soc_store_alert_touch(s, &a), 0);
+  soc_evidence_row e = {.draft = a.id, .source = "app", .ts = 300, .line = "x", .len = 1};
+  assert_int_equal(soc_store_alert_evidence_add(s, &e), 0);
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_meta_set(s, "detect.cursor", "7"), 0);
+  assert_int_equal(soc_store_counter_set(s, "detect", "lines", 8), 0);
+  assert_int_equal(soc_store_outbox_add(s, "alerts", "web01", "{}", 2, NULL), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  raw_exec(fx->db, "UPDATE alert SET count = count + 1, last_ns = 400");
+  VERSION_MOVED(0);
+  soc_draft_row d = {.level = 2, .count = 1};
+  snprintf(d.status, sizeof d.status, "open");
+  assert_int_equal(soc_store_draft_put(s, &d), 0);
+  VERSION_MOVED(1);
+  a.draft = d.id;
+  assert_int_equal(soc_store_alert_put(s, &a), 0);
+  VERSION_MOVED(1);
+  raw_exec(fx->db, "UPDATE draft SET status = 'rejected'");
+  VERSION_MOVED(1);
+  raw_exec(fx->db, "UPDATE alert SET draft = 0");
+  VERSION_MOVED(1);
+  /* a write that changes no row moves nothing */
+  raw_exec(fx->db, "UPDATE alert SET draft = 1 WHERE id = -1");
+  VERSION_MOVED(0);
+  raw_exec(fx->db, "DELETE FROM alert");
+  VERSION_MOVED(1);
+  raw_exec(fx->db, "DELETE FROM draft");
+  VERSION_MOVED(1);
+  /* a rolled back write leaves it */
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_draft_put(s, &d), 0);
+  assert_int_equal(soc_store_rollback(s), 0);
+  VERSION_MOVED(0);
+#undef VERSION_MOVED
+  /* a file whose version row was deleted by hand says so */
+  raw_exec(fx->db, "DELETE FROM triage_version");
+  assert_int_equal(soc_store_triage_version(other, &v), -ENOENT);
+  soc_store_close(s);
+  soc_store_close(other);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_wal_and_modes, setup, teardown),
@@ -532,6 +611,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_damaged_page, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refused_paths, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_triage_version, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
