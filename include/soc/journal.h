@@ -148,4 +148,58 @@ int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc
  * been read, returns -EBADMSG when any block was skipped as damaged. */
 int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb cb, void *arg);
 
+/* ---- the hand-off: blocks this process committed, read from memory ----
+ *
+ * The agent's detector and forwarder read every block the ingest thread
+ * has just written; from the store that is the row's blob fetched, its
+ * SHA-256 checked and the block decompressed, by each reader, for blocks
+ * that were in the writer's memory a moment before. A hand-off keeps the
+ * newest committed blocks as the writer encoded them (before compression),
+ * up to max_bytes, the oldest dropped first; a reader whose next block is
+ * there decodes it from memory. What a reader gets is the same either way:
+ * the same bytes go through the same decoder (soc_journal_read).
+ *
+ * Only committed blocks are there: soc_journal_done(j, 1) hands over the
+ * blocks of the transaction that committed, never those of one rolled
+ * back, and retention (soc_journal_enforce) takes out the blocks it
+ * deletes before its transaction commits. A block that is not there
+ * (older than what memory holds, written before a restart or by another
+ * process) is read from the store as before.
+ *
+ * The checksum is not checked on a block taken from memory: it protects
+ * against what happens to the row on disk after the commit, and this copy
+ * never was on disk. It is the buffer the checksum was computed from (over
+ * its compressed form) at the commit; a damaged row on disk is still found
+ * by every reader that reads the store (socctl journal verify, bundles,
+ * a reader behind the hand-off).
+ *
+ * Ownership: one hand-off serves the journal and readers of ONE store (block
+ * ids are that database's); it must outlive them. Any thread may add or
+ * read: a block being read stays alive until its reader is done, even when
+ * dropped meanwhile, so memory is max_bytes plus one block per reader. */
+typedef struct soc_jhandoff soc_jhandoff;
+
+/* OUT: *out. max_bytes: 0 makes a hand-off that keeps nothing. */
+int soc_jhandoff_new(size_t max_bytes, soc_jhandoff **out);
+/* NULL is a no-op. No reader may be inside soc_journal_read. */
+void soc_jhandoff_free(soc_jhandoff *h);
+
+/* What readers found: blocks taken from memory, and read from the store. */
+typedef struct soc_jhandoff_stats {
+  int64_t hits, misses;
+  size_t blocks, bytes; /* held now */
+} soc_jhandoff_stats;
+void soc_jhandoff_stats_get(soc_jhandoff *h, soc_jhandoff_stats *out);
+
+/* The journal hands its committed blocks to h from now on (NULL: to
+ * nothing). h is borrowed. */
+void soc_journal_set_handoff(soc_journal *j, soc_jhandoff *h);
+
+/* Reads the lines of block id alone, as soc_journal_scan_checked does with
+ * the query {.after_id = id - 1, .upto_id = id, .limit = 1}: from h when h
+ * holds it (h may be NULL), else from store. Meant for readers that follow
+ * the journal block by block, id from soc_store_block_next. */
+int soc_journal_read(soc_jhandoff *h, soc_store *store, int64_t id, soc_jentry_cb cb, void *arg,
+                     soc_jdamage_cb on_damage, void *damage_arg, int64_t *damaged);
+
 #endif

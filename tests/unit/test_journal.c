@@ -826,6 +826,269 @@ static void test_block_past_frames(void **state) {
   soc_store_close(s);
 }
 
+/* ---- the hand-off ----------------------------------------------------------- */
+
+/* Every field of every line a read gives, written out one after another. */
+typedef struct serial {
+  char *p;
+  size_t len, cap;
+  size_t lines;
+} serial;
+
+static void put(serial *o, const void *p, size_t n) {
+  if (o->len + n > o->cap) {
+    o->cap = (o->len + n) * 2;
+    o->p = realloc(o->p, o->cap);
+    assert_non_null(o->p);
+  }
+  memcpy(o->p + o->len, p, n);
+  o->len += n;
+}
+
+static void put_str(serial *o, const char *str) {
+  if (str)
+    put(o, str, strlen(str) + 1);
+  else
+    put(o, "\x01(null)", 8);
+}
+
+static int serialize(void *arg, const soc_jentry *e) {
+  serial *o = arg;
+  put(o, &e->block, sizeof e->block);
+  put_str(o, e->source);
+  put(o, &e->stream, sizeof e->stream);
+  put(o, &e->line.len, sizeof e->line.len);
+  put(o, e->line.data, e->line.len);
+  put(o, &e->line.pos, sizeof e->line.pos);
+  put(o, &e->line.ts_ns, sizeof e->line.ts_ns);
+  put(o, &e->line.recv_ns, sizeof e->line.recv_ns);
+  put(o, &e->line.flags, sizeof e->line.flags);
+  put_str(o, e->line.host);
+  put_str(o, e->line.peer);
+  o->lines++;
+  return 0;
+}
+
+/* Reads block id from h and from the store alone; both must give the same
+ * lines, byte for byte. Returns how many. */
+static size_t read_both_ways(soc_jhandoff *h, soc_store *s, int64_t id) {
+  serial mem = {0}, disk = {0};
+  int64_t damaged = -1;
+  assert_int_equal(soc_journal_read(h, s, id, serialize, &mem, NULL, NULL, &damaged), 0);
+  assert_int_equal(damaged, 0);
+  assert_int_equal(soc_journal_read(NULL, s, id, serialize, &disk, NULL, NULL, &damaged), 0);
+  assert_int_equal(damaged, 0);
+  assert_int_equal(mem.lines, disk.lines);
+  assert_int_equal(mem.len, disk.len);
+  if (mem.len) assert_memory_equal(mem.p, disk.p, mem.len);
+  size_t n = mem.lines;
+  free(mem.p);
+  free(disk.p);
+  return n;
+}
+
+static int64_t hits(soc_jhandoff *h) {
+  soc_jhandoff_stats st;
+  soc_jhandoff_stats_get(h, &st);
+  return st.hits;
+}
+
+static size_t held(soc_jhandoff *h) {
+  soc_jhandoff_stats st;
+  soc_jhandoff_stats_get(h, &st);
+  return st.blocks;
+}
+
+/* Lines of every kind the encoding has: hosts and peers or none, flags, an
+ * empty line, a long one, times going back within a block, several streams,
+ * and a block past FRAMES_MAX lines. */
+static void append_varied(soc_journal *j, int round) {
+  static char longline[70000];
+  memset(longline, 'x', sizeof longline - 1);
+  for (int i = 0; i < 3000; i++) {
+    char t[64];
+    snprintf(t, sizeof t, "r%d line %d \xe4\xb8\xad", round, i);
+    soc_jline l = {.data = t,
+                   .len = strlen(t),
+                   .pos = (uint64_t)(round * 1000000 + i * 37),
+                   .ts_ns = 1700000000000000000LL + (i % 7 == 3 ? -5000000000LL : i * 1000LL),
+                   .recv_ns = 1700000000000000000LL + i * 999LL,
+                   .flags = (uint32_t)(i % 5 == 0 ? SOC_JLINE_TRUNCATED : 0),
+                   .host = i % 3 ? "web01" : (i % 2 ? NULL : "db-2"),
+                   .peer = i % 4 == 1 ? "10.0.0.9:514" : NULL};
+    if (i == 10) l.len = 0;
+    if (i == 20) {
+      l.data = longline;
+      l.len = sizeof longline - 1;
+    }
+    assert_int_equal(soc_journal_append(j, i % 2 ? "files" : "net", i % 2 ? 7 : 0, &l), 0);
+  }
+  for (int i = 0; i < 5000; i++) { /* one block of 5,000 lines: past FRAMES_MAX */
+    char t[32];
+    snprintf(t, sizeof t, "big %d", i);
+    append(j, "big", 3, t, (uint64_t)i, 1700000000000000000LL - i, "h");
+  }
+}
+
+static void handoff_same_lines(int codec) {
+  soc_store *s = open_store(codec == SOC_JOURNAL_CODEC_LZ4 ? "ho_lz4.db" : "ho_zstd.db");
+  soc_journal *j = NULL;
+  soc_jhandoff *h = NULL;
+  soc_journal_opts o = {.block_lines = 8192, .block_bytes = 64 * 1024, .codec = codec};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  assert_int_equal(soc_jhandoff_new(64u * 1024 * 1024, &h), 0);
+  soc_journal_set_handoff(j, h);
+  for (int round = 0; round < 2; round++) {
+    append_varied(j, round);
+    assert_int_equal(commit(s, j), 0);
+  }
+  size_t blocks = 0, lines = 0;
+  for (int64_t id = 0;;) {
+    assert_int_equal(soc_store_block_next(s, id, &id), 0);
+    if (!id) break;
+    int64_t before = hits(h);
+    lines += read_both_ways(h, s, id);
+    assert_int_equal(hits(h), before + 1); /* taken from memory */
+    blocks++;
+  }
+  assert_int_equal(lines, 2 * 8000);
+  assert_true(blocks >= 6);
+  assert_int_equal(held(h), blocks);
+  soc_journal_free(j);
+  soc_jhandoff_free(h);
+  soc_store_close(s);
+}
+
+static void test_handoff_same_lines(void **state) {
+  (void)state;
+  handoff_same_lines(SOC_JOURNAL_CODEC_LZ4);
+  handoff_same_lines(SOC_JOURNAL_CODEC_ZSTD);
+}
+
+/* Only committed blocks are handed over: not those of a rolled back
+ * transaction (their ids go to other blocks), not discarded ones. */
+static void test_handoff_committed_only(void **state) {
+  (void)state;
+  soc_store *s = open_store("ho_rb.db");
+  soc_journal *j = NULL;
+  soc_jhandoff *h = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+  assert_int_equal(soc_jhandoff_new(1u << 20, &h), 0);
+  soc_journal_set_handoff(j, h);
+  append(j, "a", 1, "rolled back, then committed", 1, 1, "h");
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_journal_flush(j), 0);
+  assert_int_equal(soc_store_rollback(s), 0);
+  soc_journal_done(j, 0);
+  assert_int_equal(held(h), 0);
+  /* a transaction that committed without flushing wrote none of them */
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  soc_journal_done(j, 1);
+  assert_int_equal(held(h), 0);
+  append(j, "a", 1, "rolled back, then committed", 1, 1, "h");
+  /* another journal takes the id the rolled back block had */
+  soc_journal *other = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &other), 0);
+  append(other, "b", 2, "the other journal's", 1, 1, "g");
+  assert_int_equal(commit(s, other), 0);
+  assert_int_equal(held(h), 0);
+  assert_int_equal(commit(s, j), 0);
+  assert_int_equal(held(h), 1);
+  assert_int_equal(read_both_ways(h, s, 1), 1);
+  assert_int_equal(read_both_ways(h, s, 2), 1);
+  assert_int_equal(hits(h), 1); /* block 2; block 1 is the other journal's */
+  /* discarded (spooled) lines were never committed */
+  append(j, "a", 1, "discarded", 2, 2, "h");
+  soc_journal_discard(j);
+  append(j, "a", 1, "flushed, then discarded", 3, 3, "h");
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_journal_flush(j), 0);
+  assert_int_equal(soc_store_rollback(s), 0);
+  soc_journal_discard(j);
+  assert_int_equal(held(h), 1);
+  soc_journal_free(other);
+  soc_journal_free(j);
+  soc_jhandoff_free(h);
+  soc_store_close(s);
+}
+
+/* Memory is bounded, the oldest blocks going first; blocks past it, and
+ * blocks retention deleted, are read from the store (or not at all) as
+ * without a hand-off. */
+static void test_handoff_bounded(void **state) {
+  (void)state;
+  soc_store *s = open_store("ho_cap.db");
+  soc_journal *j = NULL;
+  soc_jhandoff *h = NULL;
+  soc_journal_opts o = {.max_bytes = 2500};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  assert_int_equal(soc_jhandoff_new(3600, &h), 0); /* room for 3 blocks of ~1.1 KiB */
+  soc_journal_set_handoff(j, h);
+  fill_blocks(s, j, 10, 1); /* ids 1..10 */
+  assert_int_equal(held(h), 3);
+  for (int64_t id = 1; id <= 10; id++) {
+    int64_t before = hits(h);
+    assert_int_equal(read_both_ways(h, s, id), 1);
+    assert_int_equal(hits(h) - before, id > 7);
+  }
+  /* retention deletes forwarded blocks up to 9 (never the newest): they
+   * leave the hand-off with the transaction that deletes them */
+  soc_journal_trim tr;
+  assert_int_equal(soc_store_begin(s), 0);
+  assert_int_equal(soc_journal_enforce(j, 9, 1, &tr), 0);
+  assert_int_equal(soc_store_commit(s), 0);
+  assert_int_equal(tr.blocks, 8);
+  soc_block_totals t;
+  assert_int_equal(soc_store_block_totals(s, &t), 0);
+  assert_int_equal(t.first_id, 9);
+  assert_int_equal(held(h), (size_t)(11 - t.first_id));
+  assert_int_equal(read_both_ways(h, s, 8), 0);
+  assert_int_equal(read_both_ways(h, s, 10), 1);
+  soc_journal_free(j);
+  soc_jhandoff_free(h);
+  soc_store_close(s);
+}
+
+/* A block being read stays whole while newer commits push it out. */
+typedef struct pusher {
+  soc_store *s;
+  soc_journal *j;
+  serial out;
+  int pushed;
+} pusher;
+
+static int push_out(void *arg, const soc_jentry *e) {
+  pusher *p = arg;
+  if (!p->pushed++) fill_blocks(p->s, p->j, 6, 2);
+  return serialize(&p->out, e);
+}
+
+static void test_handoff_held_while_dropped(void **state) {
+  (void)state;
+  soc_store *s = open_store("ho_held.db");
+  soc_journal *j = NULL;
+  soc_jhandoff *h = NULL;
+  assert_int_equal(soc_journal_open(s, NULL, &j), 0);
+  assert_int_equal(soc_jhandoff_new(3600, &h), 0);
+  soc_journal_set_handoff(j, h);
+  for (int i = 0; i < 3; i++) append(j, "a", 1, "one of three lines", (uint64_t)i, 5, "h");
+  assert_int_equal(commit(s, j), 0);
+  pusher p = {.s = s, .j = j};
+  assert_int_equal(soc_journal_read(h, s, 1, push_out, &p, NULL, NULL, NULL), 0);
+  assert_int_equal(hits(h), 1);
+  assert_int_equal(p.out.lines, 3);
+  serial disk = {0};
+  assert_int_equal(soc_journal_read(NULL, s, 1, serialize, &disk, NULL, NULL, NULL), 0);
+  assert_int_equal(disk.len, p.out.len);
+  assert_memory_equal(disk.p, p.out.p, disk.len);
+  free(disk.p);
+  free(p.out.p);
+  soc_journal_free(j);
+  soc_jhandoff_free(h);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
                                      cmocka_unit_test(test_times_going_back),
@@ -842,6 +1105,10 @@ int main(void) {
                                      cmocka_unit_test(test_flipped_position),
                                      cmocka_unit_test(test_mixed_codecs),
                                      cmocka_unit_test(test_codec_decides),
-                                     cmocka_unit_test(test_scan_nested)};
+                                     cmocka_unit_test(test_scan_nested),
+                                     cmocka_unit_test(test_handoff_same_lines),
+                                     cmocka_unit_test(test_handoff_committed_only),
+                                     cmocka_unit_test(test_handoff_bounded),
+                                     cmocka_unit_test(test_handoff_held_while_dropped)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
