@@ -603,7 +603,7 @@ int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb c
  * of it last: the hand-off dropping it, or the reader that holds it. */
 typedef struct hblock {
   soc_block_meta meta; /* source and hosts point into the same allocation */
-  uint8_t *plain;      /* owned: the block's lines, encoded, before compression */
+  uint8_t *plain;      /* the block's lines, encoded, before compression: there too */
   size_t len, bytes;   /* bytes: what it counts against max_bytes */
   int refs;            /* 1 while the hand-off holds it, + 1 per reader */
 } hblock;
@@ -635,7 +635,6 @@ int soc_jhandoff_new(size_t max_bytes, soc_jhandoff **out) {
 /* Called with h->mu held, or by the last holder. */
 static void hblock_unref(hblock *e) {
   if (--e->refs) return;
-  free(e->plain);
   free(e);
 }
 
@@ -667,31 +666,29 @@ void soc_jhandoff_stats_get(soc_jhandoff *h, soc_jhandoff_stats *out) {
 
 void soc_journal_set_handoff(soc_journal *j, soc_jhandoff *h) { j->handoff = h; }
 
-/* Takes b's encoded lines (b keeps its meta, and nothing to free); b was
- * committed under b->meta.id. Nothing happens when memory for the entry
+/* Keeps a copy of b's encoded lines and meta; b was committed under
+ * b->meta.id. Nothing happens when memory for the entry
  * cannot be had, or b would not fit at all: readers then read the store. */
 static void handoff_put(soc_jhandoff *h, block *b) {
   size_t sl = strlen(b->source) + 1, hl = b->hosts_len + 1;
-  /* the buffer was reserved a full block ahead: give back the tail (shrinks
-   * in place, nothing copied) */
   size_t bytes = sizeof(hblock) + sl + hl + b->data.len;
   if (!b->data.len || bytes > h->max_bytes) return;
-  hblock *e = malloc(sizeof *e + sl + hl);
+  /* A copy the size of the lines, not the block's own buffer: that one was
+   * reserved a full block ahead (512 KiB for ~180 KiB of lines). */
+  hblock *e = malloc(bytes);
   if (!e) return;
-  uint8_t *plain = realloc(b->data.p, b->data.len);
-  if (plain) b->data.p = plain;
   char *source = (char *)(e + 1), *hosts = source + sl;
   memcpy(source, b->source, sl);
   memcpy(hosts, b->hosts, hl); /* the list is kept NUL-terminated */
-  e->meta = b->meta;           /* as the flush wrote it, with its id */
+  e->plain = (uint8_t *)hosts + hl;
+  memcpy(e->plain, b->data.p, b->data.len);
+  e->meta = b->meta; /* as the flush wrote it, with its id */
   e->meta.source = source;
   e->meta.hosts = hosts;
   e->meta.check = SOC_BLOCK_OK;
-  e->plain = b->data.p;
   e->len = b->data.len;
   e->bytes = bytes;
   e->refs = 1;
-  b->data = (soc_bytes){0};
   pthread_mutex_lock(&h->mu);
   /* ids rise with every commit; a block older than the newest held is
    * not kept (two journals on one hand-off): the ring stays sorted */
