@@ -141,8 +141,7 @@ typedef struct ev_batch {
 struct soc_forward {
   const soc_config *cfg;
   soc_store *store;
-  soc_jhandoff *handoff; /* borrowed; NULL: every block from the store */
-  int64_t damaged;       /* journal blocks skipped as damaged by this forwarder */
+  int64_t damaged; /* journal blocks skipped as damaged by this forwarder */
   rd_kafka_t *rk;
   rd_kafka_topic_t *t_events, *t_heartbeat;
   char name_events[300], name_heartbeat[300];
@@ -448,10 +447,11 @@ static int load_block(soc_forward *f) {
   int rc = soc_store_block_next(f->store, f->read_pos, &id);
   if (rc < 0) return rc;
   if (!id) return 0;
+  soc_block_query q = {.after_id = f->read_pos, .upto_id = id, .limit = 1};
   c->n = c->next = c->arena_len = 0;
   f->batch.ready = 0;
   c->id = id;
-  rc = soc_journal_read(f->handoff, f->store, id, collect_line, c, note_damage, f, NULL);
+  rc = soc_journal_scan_checked(f->store, &q, collect_line, c, note_damage, f, NULL);
   if (rc < 0) return rc;
   c->id = id;
   for (size_t i = 0; i < c->n; i++) {
@@ -1046,8 +1046,6 @@ static void *run(void *arg) {
   persist(f, 1);
   return NULL;
 }
-
-void soc_forward_set_handoff(soc_forward *f, soc_jhandoff *h) { f->handoff = h; }
 
 int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   soc_block_totals t;

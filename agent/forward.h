@@ -19,7 +19,6 @@
 #include <stdint.h>
 
 #include "soc/config.h"
-#include "soc/journal.h"
 
 typedef struct soc_forward soc_forward;
 
@@ -37,9 +36,6 @@ void soc_forward_free(soc_forward *f);
  * holds now is delivered, or timeout_ms passes. Returns 0 when all was
  * delivered, -ETIMEDOUT otherwise (what is left stays in the journal). */
 int soc_forward_drain(soc_forward *f, int64_t timeout_ms);
-/* Blocks are read from h when it holds them (soc/journal.h), borrowed: it
- * must outlive f. Set before soc_forward_start. NULL: from the store. */
-void soc_forward_set_handoff(soc_forward *f, soc_jhandoff *h);
 /* How many damaged journal blocks this forwarder skipped (each named on
  * stderr and recorded, see damage.h). */
 int64_t soc_forward_damaged(const soc_forward *f);

@@ -95,9 +95,6 @@ struct soc_ingest {
 
 soc_loop *soc_ingest_loop(soc_ingest *ing) { return ing->loop; }
 void soc_ingest_set_yara(soc_ingest *ing, soc_yara_engine *engine) { ing->yara = engine; }
-void soc_ingest_set_handoff(soc_ingest *ing, soc_jhandoff *h) {
-  soc_journal_set_handoff(ing->journal, h);
-}
 soc_yara_engine *soc_ingest_yara(soc_ingest *ing) { return ing->yara; }
 soc_store *soc_ingest_store(soc_ingest *ing) { return ing->store; }
 const soc_config *soc_ingest_config(soc_ingest *ing) { return ing->cfg; }

@@ -71,9 +71,6 @@ void soc_ingest_touch(soc_ingest *ing);
  * privileges are dropped, inputs are created before); NULL: no rules,
  * nothing is scanned. */
 void soc_ingest_set_yara(soc_ingest *ing, soc_yara_engine *engine);
-/* The hand-off that gets the journal's committed blocks (soc/journal.h),
- * borrowed: it must outlive ing. NULL: none. */
-void soc_ingest_set_handoff(soc_ingest *ing, soc_jhandoff *h);
 soc_yara_engine *soc_ingest_yara(soc_ingest *ing);
 
 soc_loop *soc_ingest_loop(soc_ingest *ing);

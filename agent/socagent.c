@@ -80,13 +80,6 @@ static int rotate_key(const soc_config *cfg) {
   return 0;
 }
 
-/* Memory for the journal's newest committed blocks, which the detector
- * and the forwarder read from there instead of the store (soc/journal.h):
- * about 45 blocks of 1,024 lines of 150 bytes. */
-#define HANDOFF_BYTES (8u * 1024 * 1024)
-
-static int handoff_new(soc_jhandoff **out) { return soc_jhandoff_new(HANDOFF_BYTES, out); }
-
 /* Daemon: ingestion on this thread, detection and forwarding on their own,
  * until a signal. */
 static int run_daemon(const soc_config *cfg) {
@@ -97,19 +90,14 @@ static int run_daemon(const soc_config *cfg) {
   soc_yara_engine *yara = NULL;
   soc_watch *watch = NULL;
   soc_agent_metrics *metrics = NULL;
-  soc_jhandoff *handoff = NULL;
-  int rc = handoff_new(&handoff);
-  if (rc == 0) rc = soc_ingest_new(cfg, &ing);
-  if (rc == 0) soc_ingest_set_handoff(ing, handoff);
+  int rc = soc_ingest_new(cfg, &ing);
   if (rc == 0) rc = soc_ingest_start(ing);
   /* Inputs are open, no thread exists yet: the one point where a root
    * start becomes agent.user, so that every thread runs unprivileged. */
   if (rc == 0) rc = soc_privdrop(cfg);
   if (rc == 0) rc = soc_detect_new(cfg, &det);
-  if (rc == 0) soc_detect_set_handoff(det, handoff);
   if (rc == 0) rc = soc_service_arm(soc_ingest_loop(ing), det);
   if (rc == 0) rc = soc_forward_new(cfg, &fw); /* librdkafka starts its threads here */
-  if (rc == 0) soc_forward_set_handoff(fw, handoff);
   if (rc == 0) rc = soc_workflow_new(cfg, &wf);
   if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
   if (rc == 0) soc_ingest_set_yara(ing, yara); /* captured streams and bodies */
@@ -127,7 +115,6 @@ static int run_daemon(const soc_config *cfg) {
   soc_detect_free(det);
   soc_forward_free(fw); /* stops: in-flight messages get kafka.flush_timeout */
   soc_ingest_free(ing);
-  soc_jhandoff_free(handoff); /* after every thread that reads it */
   soc_yarascan_engine_free(yara);
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
   return rc < 0 ? 1 : 0;
@@ -136,22 +123,19 @@ static int run_daemon(const soc_config *cfg) {
 /* --oneshot and/or --forward-once. Exit 3: not everything was delivered
  * within kafka.flush_timeout (it stays in the journal for the next run). */
 static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_s) {
-  soc_jhandoff *handoff = NULL;
-  int rc = handoff_new(&handoff), status = 0;
-  if (rc == 0 && ingest) {
+  int rc = 0;
+  if (ingest) {
     /* one engine for the captures read and the watched directories */
     soc_yara_engine *yara = NULL;
     soc_ingest *ing = NULL;
     rc = soc_ingest_new(cfg, &ing); /* makes agent.state_dir, where the rules are cached */
     if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
     if (rc == 0) soc_ingest_set_yara(ing, yara);
-    if (rc == 0) soc_ingest_set_handoff(ing, handoff);
     if (rc == 0) rc = soc_ingest_oneshot(ing);
     soc_ingest_free(ing);
     /* then the rules over what the journal holds, so drafts are there too */
     soc_detect *det = NULL;
     if (rc == 0) rc = soc_detect_new(cfg, &det);
-    if (rc == 0) soc_detect_set_handoff(det, handoff);
     if (rc == 0) rc = soc_detect_drain(det);
     soc_detect_free(det);
     /* and the watched directories against their baseline */
@@ -169,7 +153,6 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
   if (rc == 0 && forward) {
     soc_forward *fw = NULL;
     rc = soc_forward_new(cfg, &fw);
-    if (rc == 0) soc_forward_set_handoff(fw, handoff);
     if (rc == 0) rc = soc_forward_drain(fw, cfg->kafka.flush_ms);
     int64_t damaged = fw ? soc_forward_damaged(fw) : 0;
     soc_forward_free(fw);
@@ -177,17 +160,16 @@ static int run_once(const soc_config *cfg, int ingest, int forward, int64_t now_
       fprintf(stderr,
               "socagent: not everything was delivered within kafka.flush_timeout; "
               "the rest stays in the journal\n");
-      status = 3;
-    } else if (rc == 0 && damaged) {
+      return 3;
+    }
+    if (rc == 0 && damaged) {
       fprintf(stderr,
               "socagent: %lld damaged journal block(s) skipped, not sent (DATA DAMAGED, "
               "see socctl journal verify)\n",
               (long long)damaged);
-      status = 4;
+      return 4;
     }
   }
-  soc_jhandoff_free(handoff);
-  if (status) return status;
   if (rc < 0) fprintf(stderr, "socagent: stopped on an error: %s\n", strerror(-rc));
   return rc < 0 ? 1 : 0;
 }

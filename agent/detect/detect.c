@@ -95,7 +95,6 @@ typedef struct recent_key {
 struct soc_detect {
   const soc_config *cfg;
   soc_store *store;
-  soc_jhandoff *handoff; /* borrowed; NULL: every block from the store */
   soc_rules *rules;
   soc_match_ctx *mctx;
   soc_correlator *corr;
@@ -640,11 +639,11 @@ static void write_counters(soc_detect *d) {
   soc_store_counter_set(d->store, "detect", "rules", (int64_t)soc_rules_count(d->rules));
 }
 
-/* The lines of block id. */
-static int scan_block(soc_detect *d, int64_t id) {
-  int64_t damaged = 0;
-  int rc = soc_journal_read(d->handoff, d->store, id, on_line, d, NULL, NULL, &damaged);
-  if (rc == 0 && damaged) {
+/* The lines of block id, the one after block after. */
+static int scan_block(soc_detect *d, int64_t after, int64_t id) {
+  soc_block_query q = {.after_id = after, .upto_id = id, .limit = 1};
+  int rc = soc_journal_scan(d->store, &q, on_line, d);
+  if (rc == -EBADMSG) {
     fprintf(stderr, "socagent: detect: journal block %lld is damaged; skipped\n", (long long)id);
     rc = 0;
   }
@@ -675,7 +674,7 @@ static int step(soc_detect *d) {
   const int64_t counted[] = {d->lines,      d->hits,       d->fires,
                              d->alerts_new, d->drafts_new, d->drafts_updated};
   for (int n = 0; rc == 0 && id;) {
-    rc = scan_block(d, id);
+    rc = scan_block(d, last, id);
     last = id;
     id = 0;
     if (rc == 0 && ++n < TXN_BLOCKS && d->lines - counted[0] < TXN_LINES)
@@ -723,8 +722,6 @@ static void *run(void *arg) {
   }
   return NULL;
 }
-
-void soc_detect_set_handoff(soc_detect *d, soc_jhandoff *h) { d->handoff = h; }
 
 int soc_detect_drain(soc_detect *d) {
   int rc;

@@ -20,7 +20,6 @@
 #include <stdint.h>
 
 #include "soc/config.h"
-#include "soc/journal.h"
 
 typedef struct soc_detect soc_detect;
 
@@ -36,10 +35,6 @@ void soc_detect_stop(soc_detect *d);
  * any error is refused and the old one stays. -ENOTSUP when no detector runs. */
 int soc_detect_reload(soc_detect *d);
 void soc_detect_free(soc_detect *d);
-
-/* Blocks are read from h when it holds them (soc/journal.h), borrowed: it
- * must outlive d. Set before soc_detect_start. NULL: from the store. */
-void soc_detect_set_handoff(soc_detect *d, soc_jhandoff *h);
 
 /* Runs on the calling thread until the journal is read to its end (for
  * --oneshot). */

@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <lz4.h>
 #include <string.h>
@@ -79,7 +78,6 @@ struct soc_journal {
   size_t pending_bytes, pending_lines;
   ZSTD_CCtx *cctx;
   soc_bytes packed;
-  soc_jhandoff *handoff; /* borrowed; NULL: none */
 };
 
 static void block_release(block *b) {
@@ -248,35 +246,17 @@ int soc_journal_flush(soc_journal *j) {
     b->meta.stream = b->stream;
     b->meta.codec = j->o.codec;
     b->meta.hosts = b->hosts;
-    /* the id is the hand-off's key once the transaction commits */
-    rc = soc_store_block_insert(j->store, &b->meta, j->packed.p, j->packed.len, &b->meta.id);
+    rc = soc_store_block_insert(j->store, &b->meta, j->packed.p, j->packed.len, NULL);
     if (rc < 0) return rc;
   }
   return 0;
 }
 
-static void handoff_put(soc_jhandoff *h, block *b);
-static void handoff_drop_upto(soc_jhandoff *h, int64_t id);
-
-/* Every pending block released; with handoff, those a flush wrote are
- * given to it first. */
-static void release_all(soc_journal *j, int handoff) {
-  for (size_t i = 0; i < j->n; i++) {
-    if (handoff && j->handoff && j->blocks[i].meta.id > 0) handoff_put(j->handoff, &j->blocks[i]);
-    block_release(&j->blocks[i]);
-  }
+void soc_journal_done(soc_journal *j, int committed) {
+  if (!committed) return;
+  for (size_t i = 0; i < j->n; i++) block_release(&j->blocks[i]);
   j->n = 0;
   j->pending_bytes = j->pending_lines = 0;
-}
-
-void soc_journal_done(soc_journal *j, int committed) {
-  if (committed) {
-    release_all(j, 1);
-    return;
-  }
-  /* rolled back: the ids the flush got are no block's, and the next flush
-   * writes the blocks again under new ones */
-  for (size_t i = 0; i < j->n; i++) j->blocks[i].meta.id = 0;
 }
 
 int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
@@ -288,7 +268,6 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
     result = soc_store_block_delete(j->store, forwarded_upto, -1,
                                     now_ns - j->o.max_age_sec * 1000000000LL, &gone);
     if (result) return result;
-    handoff_drop_upto(j->handoff, gone.last_id);
     tr.blocks += gone.blocks;
     tr.lines += gone.lines;
     tr.bytes += gone.stored_bytes;
@@ -299,7 +278,6 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
     result =
         soc_store_block_delete(j->store, forwarded_upto, t.stored_bytes - j->o.max_bytes, 0, &gone);
     if (result) return result;
-    handoff_drop_upto(j->handoff, gone.last_id);
     tr.blocks += gone.blocks;
     tr.lines += gone.lines;
     tr.bytes += gone.stored_bytes;
@@ -309,7 +287,6 @@ int soc_journal_enforce(soc_journal *j, int64_t forwarded_upto, int64_t now_ns,
     result =
         soc_store_block_delete(j->store, INT64_MAX, t.stored_bytes - j->o.hard_max_bytes, 0, &gone);
     if (result) return result;
-    handoff_drop_upto(j->handoff, gone.last_id);
     tr.lost_blocks = gone.blocks;
     tr.lost_lines = gone.lines;
     tr.lost_bytes = gone.stored_bytes;
@@ -566,8 +543,7 @@ int soc_journal_pending_scan(soc_journal *j, soc_jpending_cb cb, void *arg) {
   return 0;
 }
 
-/* Not committed: nothing is handed over. */
-void soc_journal_discard(soc_journal *j) { release_all(j, 0); }
+void soc_journal_discard(soc_journal *j) { soc_journal_done(j, 1); }
 
 int soc_journal_decode(const soc_block_meta *m, const void *enc, size_t len, soc_jentry_cb cb,
                        void *arg) {
@@ -595,174 +571,4 @@ int soc_journal_scan(soc_store *store, const soc_block_query *q, soc_jentry_cb c
   int64_t damaged = 0;
   int result = soc_journal_scan_checked(store, q, cb, arg, NULL, NULL, &damaged);
   return result ? result : damaged ? -EBADMSG : 0;
-}
-
-/* ---- the hand-off (journal.h) ----------------------------------------------- */
-
-/* One committed block as the journal encoded it. Freed by whoever lets go
- * of it last: the hand-off dropping it, or the reader that holds it. */
-typedef struct hblock {
-  soc_block_meta meta; /* source and hosts point into the same allocation */
-  uint8_t *plain;      /* the block's lines, encoded, before compression: there too */
-  size_t len, bytes;   /* bytes: what it counts against max_bytes */
-  int refs;            /* 1 while the hand-off holds it, + 1 per reader */
-} hblock;
-
-/* Blocks held at most, whatever their size: the ring's room. */
-#define HANDOFF_BLOCKS 1024
-
-struct soc_jhandoff {
-  pthread_mutex_t mu;
-  size_t max_bytes, bytes;
-  hblock *ring[HANDOFF_BLOCKS]; /* ids rising from ring[head] */
-  size_t head, n;
-  int64_t hits, misses;
-};
-
-int soc_jhandoff_new(size_t max_bytes, soc_jhandoff **out) {
-  soc_jhandoff *h = calloc(1, sizeof *h);
-  *out = NULL;
-  if (!h) return -ENOMEM;
-  if (pthread_mutex_init(&h->mu, NULL) != 0) {
-    free(h);
-    return -ENOMEM;
-  }
-  h->max_bytes = max_bytes;
-  *out = h;
-  return 0;
-}
-
-/* Called with h->mu held, or by the last holder. */
-static void hblock_unref(hblock *e) {
-  if (--e->refs) return;
-  free(e);
-}
-
-static hblock **ring_at(soc_jhandoff *h, size_t i) {
-  return &h->ring[(h->head + i) % HANDOFF_BLOCKS];
-}
-
-static void drop_oldest(soc_jhandoff *h) {
-  hblock *e = *ring_at(h, 0);
-  h->bytes -= e->bytes;
-  h->head = (h->head + 1) % HANDOFF_BLOCKS;
-  h->n--;
-  hblock_unref(e);
-}
-
-void soc_jhandoff_free(soc_jhandoff *h) {
-  if (!h) return;
-  while (h->n) drop_oldest(h);
-  pthread_mutex_destroy(&h->mu);
-  free(h);
-}
-
-void soc_jhandoff_stats_get(soc_jhandoff *h, soc_jhandoff_stats *out) {
-  pthread_mutex_lock(&h->mu);
-  *out =
-      (soc_jhandoff_stats){.hits = h->hits, .misses = h->misses, .blocks = h->n, .bytes = h->bytes};
-  pthread_mutex_unlock(&h->mu);
-}
-
-void soc_journal_set_handoff(soc_journal *j, soc_jhandoff *h) { j->handoff = h; }
-
-/* Keeps a copy of b's encoded lines and meta; b was committed under
- * b->meta.id. Nothing happens when memory for the entry
- * cannot be had, or b would not fit at all: readers then read the store. */
-static void handoff_put(soc_jhandoff *h, block *b) {
-  size_t sl = strlen(b->source) + 1, hl = b->hosts_len + 1;
-  size_t bytes = sizeof(hblock) + sl + hl + b->data.len;
-  if (!b->data.len || bytes > h->max_bytes) return;
-  /* A copy the size of the lines, not the block's own buffer: that one was
-   * reserved a full block ahead (512 KiB for ~180 KiB of lines). */
-  hblock *e = malloc(bytes);
-  if (!e) return;
-  char *source = (char *)(e + 1), *hosts = source + sl;
-  memcpy(source, b->source, sl);
-  memcpy(hosts, b->hosts, hl); /* the list is kept NUL-terminated */
-  e->plain = (uint8_t *)hosts + hl;
-  memcpy(e->plain, b->data.p, b->data.len);
-  e->meta = b->meta; /* as the flush wrote it, with its id */
-  e->meta.source = source;
-  e->meta.hosts = hosts;
-  e->meta.check = SOC_BLOCK_OK;
-  e->len = b->data.len;
-  e->bytes = bytes;
-  e->refs = 1;
-  pthread_mutex_lock(&h->mu);
-  /* ids rise with every commit; a block older than the newest held is
-   * not kept (two journals on one hand-off): the ring stays sorted */
-  if (h->n && (*ring_at(h, h->n - 1))->meta.id >= e->meta.id) {
-    pthread_mutex_unlock(&h->mu);
-    hblock_unref(e);
-    return;
-  }
-  while (h->n && (h->n == HANDOFF_BLOCKS || h->bytes + bytes > h->max_bytes)) drop_oldest(h);
-  *ring_at(h, h->n) = e;
-  h->n++;
-  h->bytes += bytes;
-  pthread_mutex_unlock(&h->mu);
-}
-
-/* Retention deleted blocks up to id (and maybe not all of them): none of
- * them may be read from memory any more. */
-static void handoff_drop_upto(soc_jhandoff *h, int64_t id) {
-  if (!h || id <= 0) return;
-  pthread_mutex_lock(&h->mu);
-  while (h->n && (*ring_at(h, 0))->meta.id <= id) drop_oldest(h);
-  pthread_mutex_unlock(&h->mu);
-}
-
-/* Block id, held for the caller (hblock_release), or NULL. */
-static hblock *handoff_take(soc_jhandoff *h, int64_t id) {
-  hblock *found = NULL;
-  pthread_mutex_lock(&h->mu);
-  size_t lo = 0, hi = h->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    hblock *e = *ring_at(h, mid);
-    if (e->meta.id == id) {
-      found = e;
-      found->refs++;
-      break;
-    }
-    if (e->meta.id < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (found)
-    h->hits++;
-  else
-    h->misses++;
-  pthread_mutex_unlock(&h->mu);
-  return found;
-}
-
-static void hblock_release(soc_jhandoff *h, hblock *e) {
-  pthread_mutex_lock(&h->mu);
-  hblock_unref(e);
-  pthread_mutex_unlock(&h->mu);
-}
-
-int soc_journal_read(soc_jhandoff *h, soc_store *store, int64_t id, soc_jentry_cb cb, void *arg,
-                     soc_jdamage_cb on_damage, void *damage_arg, int64_t *damaged) {
-  hblock *e = h ? handoff_take(h, id) : NULL;
-  if (e) {
-    static const soc_block_query all = {0};
-    scan_ctx c = {.q = &all, .cb = cb, .arg = arg};
-    c.plain.p = e->plain; /* only read: the walks never write or free it */
-    /* a block this program encoded does not fail to decode; should one,
-     * the store's copy decides, and tells on_damage as it would have */
-    int walked = walk_lines(&c, &e->meta, e->len), rc = 0;
-    if (walked == 0) rc = deliver_lines(&c, &e->meta, e->len);
-    free(c.fr);
-    hblock_release(h, e);
-    if (walked == 0) {
-      if (damaged) *damaged = 0;
-      return rc;
-    }
-  }
-  soc_block_query q = {.after_id = id - 1, .upto_id = id, .limit = 1};
-  return soc_journal_scan_checked(store, &q, cb, arg, on_damage, damage_arg, damaged);
 }
