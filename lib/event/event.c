@@ -261,7 +261,12 @@ static uint8_t leaf_rank[L_COUNT];  /* the inverse: a leaf's place in leaf_order
 static uint32_t leaf_len[L_COUNT];
 static struct leaf_key leaf_keys[L_COUNT];
 static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share */
-static size_t known_json_max;                 /* JSON bytes that known names and values can take */
+/* By a byte of a set of fields (byte j: fields 8j..8j+7), their leaves by
+ * rank: the writer's mask of an event's fields in six loads, not a step per
+ * field. */
+#define FIELD_BYTES ((SOC_ECS_COUNT + 7) / 8)
+static uint64_t field_ranks[FIELD_BYTES][256];
+static size_t known_json_max; /* JSON bytes that known names and values can take */
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 /* Bytes that may appear in an extra's name between dots (1), and the
@@ -375,8 +380,12 @@ static void names_build(void) {
     }
     leaf_order[j] = (uint8_t)i;
   }
+  for (int i = 0; i < L_COUNT; i++) leaf_rank[leaf_order[i]] = (uint8_t)i;
+  for (int j = 0; j < FIELD_BYTES; j++)
+    for (int v = 0; v < 256; v++)
+      for (int b = 0; b < 8 && 8 * j + b < SOC_ECS_COUNT; b++)
+        if (v >> b & 1) field_ranks[j][v] |= BIT(leaf_rank[8 * j + b]);
   for (int i = 0; i < L_COUNT; i++) {
-    leaf_rank[leaf_order[i]] = (uint8_t)i;
     for (int j = 0; j < L_COUNT; j++) {
       leaf_shared[i][j] =
           (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j]);
@@ -669,12 +678,50 @@ typedef struct second_memo {
 
 static _Thread_local second_memo last_seconds;
 
+/* The last two times written whole, per thread: the forwarder's
+ * event.ingested is the same for every line of a read, and an event's own
+ * time (a syslog header's, to the second) that of the lines around it, so
+ * most calls write one of the two texts written last. A miss replaces the
+ * one not used last, so that the two alternate without a miss. */
+typedef struct time_memo {
+  int64_t ns[2];
+  unsigned digits[2];
+  char text[2][SOC_EVENT_TIME_BUF]; /* NUL-padded: copied whole */
+  unsigned used;                    /* bit i: entry i holds a time */
+  unsigned last;                    /* the entry used last */
+} time_memo;
+
+static _Thread_local time_memo last_times;
+
+static int format_time(int64_t ns, unsigned digits, char *buf);
+
 int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
+  time_memo *tm = &last_times;
+  unsigned i;
+  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
+  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
+  for (i = 0; i < 2; i++)
+    if ((tm->used >> i & 1) && tm->ns[i] == ns && tm->digits[i] == digits) {
+      memcpy(buf, tm->text[i], SOC_EVENT_TIME_BUF);
+      tm->last = i;
+      return 0;
+    }
+  if (format_time(ns, digits, buf) < 0) return -ERANGE;
+  i = tm->used == 3 ? !tm->last : tm->used & 1;
+  memset(tm->text[i], 0, SOC_EVENT_TIME_BUF);
+  memcpy(tm->text[i], buf, SOC_EVENT_TIME_LEN(digits) + 1);
+  tm->ns[i] = ns;
+  tm->digits[i] = digits;
+  tm->used |= 1u << i;
+  tm->last = i;
+  return 0;
+}
+
+/* soc_event_format_time past its checks and its memo. */
+static int format_time(int64_t ns, unsigned digits, char *buf) {
   int64_t sec = ns / 1000000000, frac = ns % 1000000000;
   second_memo *mo = &last_seconds;
   char *p = buf;
-  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
-  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
   /* C division truncates toward zero; times before 1970 need the floor. */
   if (frac < 0) {
     frac += 1000000000;
@@ -1740,17 +1787,45 @@ static void put_extra_key(jw *w, const char *name, size_t len) {
    * all but the last, which takes the place of its dot. There are at most
    * len - start + 1 of them; counted only when that bound does not fit. */
   size_t segs = len - start + 1, fixed = w->depth - shared + (w->path != NULL) + len - start;
+  size_t i = start;
   char *p;
+  /* with 8 bytes to spare past that bound, the name goes a word at a time */
+  int words = (size_t)(w->end - w->p) >= fixed + 3 * segs + 8;
   if ((size_t)(w->end - w->p) < fixed + 3 * segs) {
     segs = 1;
-    for (size_t i = start; i < len; i++) segs += name[i] == '.';
+    for (size_t j = start; j < len; j++) segs += name[j] == '.';
     if (!room(w, fixed + 3 * segs)) return;
   }
   p = close_to(w, w->p, shared);
+  *p++ = '"';
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* A word stored whole, and where a dot is in it (the lowest byte
+   * flagged is always one), the segment's end written over what follows. */
+  while (words && i < len) {
+    size_t n = len - i < 8 ? len - i : 8;
+    uint64_t x, d, hit;
+    if (n == 8)
+      memcpy(&x, name + i, sizeof x);
+    else
+      x = soc_load_short(name + i, n, ONES * 'a');
+    memcpy(p, &x, sizeof x);
+    d = x ^ (ONES * '.');
+    hit = (d - ONES) & ~d & HIGHS;
+    if (!hit) {
+      p += n;
+      i += n;
+      continue;
+    }
+    size_t k = (size_t)__builtin_ctzll(hit) / 8;
+    memcpy(p + k, "\":{\"", 4);
+    p += k + 4;
+    w->dots[w->depth++] = (uint8_t)(i + k);
+    i += k + 1;
+  }
+#endif
   /* Segments are short: a byte at a time beats a memchr and a memcpy
    * per segment. */
-  *p++ = '"';
-  for (size_t i = start; i < len; i++) {
+  for (; i < len; i++) {
     if (name[i] != '.') {
       *p++ = name[i];
       continue;
@@ -1821,12 +1896,12 @@ static void put_structured_data(jw *w, const soc_event *ev) {
 
 static void put_time(jw *w, int64_t ns) {
   char ts[SOC_EVENT_TIME_BUF + 2];
-  /* 6 digits: microseconds, what Elastic's date type keeps by default. */
+  /* 6 digits: microseconds, what Elastic's date type keeps by default.
+   * Any int64 of nanoseconds is a year in 1677..2262: this cannot fail. */
   ts[0] = '"';
-  soc_event_format_time(ns, 6, ts + 1, SOC_EVENT_TIME_BUF);
-  size_t n = strlen(ts);
-  ts[n] = '"';
-  put_raw(w, ts, n + 1);
+  (void)soc_event_format_time(ns, 6, ts + 1, SOC_EVENT_TIME_BUF);
+  ts[1 + SOC_EVENT_TIME_LEN(6)] = '"';
+  put_raw(w, ts, SOC_EVENT_TIME_LEN(6) + 2);
 }
 
 /* A known leaf's value; inlined by force, as put_known_key is. */
@@ -1921,7 +1996,7 @@ static uint64_t ranks_of(const soc_event *ev) {
   const uint64_t pri =
       BIT(SOC_ECS_LOG_SYSLOG_FACILITY_CODE) | BIT(SOC_ECS_LOG_SYSLOG_SEVERITY_CODE);
   uint64_t m = BIT(leaf_rank[L_TIMESTAMP]) | BIT(leaf_rank[L_ECS_VERSION]);
-  for (uint64_t b = ev->set; b; b &= b - 1) m |= BIT(leaf_rank[__builtin_ctzll(b)]);
+  for (int j = 0; j < FIELD_BYTES; j++) m |= field_ranks[j][ev->set >> 8 * j & 255];
   if (ev->id[0]) m |= BIT(leaf_rank[L_EVENT_ID]);
   if (ev->ntags || ev->flags) m |= BIT(leaf_rank[L_TAGS]);
   if ((ev->set & pri) == pri) m |= BIT(leaf_rank[L_PRIORITY]);

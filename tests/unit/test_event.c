@@ -228,19 +228,25 @@ static void test_format_time(void **state) {
    * three nearby seconds in turn, each side of the epoch, hit and miss it;
    * every one must still read as its own. */
   static const int64_t secs[] = {1714552200, 1714552201, -1, 0, 1714552200, -86400};
+  /* and whole times (two of them, the one not used last replaced): a third
+   * of the calls are one of three times again, in any order and with any
+   * digits, so that both are remembered, hit and replaced */
+  static const int64_t again[] = {INT64_C(1714552200123456789), INT64_C(1714552200123456000), -1};
   uint64_t seed = 88172645463325252u;
-  for (int i = 0; i < 100000; i++) {
+  for (int i = 0; i < 150000; i++) {
     seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
     int64_t ns = (int64_t)seed;
-    if (i % 2) /* half of them: one of a few seconds, the fraction random */
+    if (i % 3 == 1) /* one of a few seconds, the fraction random */
       ns = secs[(seed >> 32) % (sizeof secs / sizeof secs[0])] * 1000000000 +
            (int64_t)(seed % 1000000000);
+    else if (i % 3 == 2)
+      ns = again[(seed >> 40) % (sizeof again / sizeof again[0])];
     int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
     int64_t frac = ns - sec * 1000000000;
     time_t tt = (time_t)sec;
     struct tm tm;
     char want[64];
-    unsigned digits = (unsigned)(i % 4) * 3;
+    unsigned digits = (unsigned)((seed >> 24) % 4) * 3;
     assert_non_null(gmtime_r(&tt, &tm));
     size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
     if (digits)
@@ -252,6 +258,7 @@ static void test_format_time(void **state) {
       snprintf(want + n, sizeof want - n, "Z");
     assert_int_equal(soc_event_format_time(ns, digits, buf, sizeof buf), 0);
     assert_string_equal(buf, want);
+    assert_int_equal(strlen(buf), SOC_EVENT_TIME_LEN(digits));
   }
 }
 
@@ -1038,6 +1045,13 @@ static void test_random_nesting(void **state) {
       "user.name",
       "user.name2",
       "organization.name",
+      /* segments of 8 bytes and more, dots at every place of a word */
+      "labels.abcdefgh",
+      "labels.abcdefghi.j",
+      "abcdefghijklmnop.q",
+      "abcdefgh.ijklmnopq.rstuvwxyz0123.4",
+      "a.bcdefghijklmnopqrstu.v.w",
+      "event.abcdefg.hijklmno",
   };
   soc_event *ev = *state;
   uint32_t seed = 12345;
