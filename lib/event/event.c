@@ -489,26 +489,15 @@ static int in_buffer(const struct text *t, const char *v, size_t len) {
   return t->s && v && p < b + t->cap && p + len > b;
 }
 
-/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
- * at the budget; live says whether t holds a value now, which it replaces.
- * A live value stays as it was when this fails. */
-static int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
+/* text_set for what its inline part does not take: values that are not
+ * ASCII, do not fit the slot's buffer, or are cut. */
+__attribute__((noinline)) static int text_set_any(soc_event *ev, struct text *t, int live,
+                                                  const char *v, size_t len) {
   int result = -EINVAL;
   size_t freed = live ? t->len : 0, room = 0, valid, need, n;
   if (!v && len) goto out;
   result = budget_room(ev, len, SOC_EVENT_VALUE_MAX, freed, &room);
   if (result) goto out;
-  /* Most values are ASCII: checked while copied into the slot's buffer,
-   * where it has the copy's 8 bytes of slack. Over a live value only where
-   * the general path below cannot need another buffer either (copy_need
-   * with nothing valid is its most): that could fail, and must then leave
-   * the old value as it was. */
-  if (len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
-      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
-    t->s[len] = '\0';
-    n = len;
-    goto done;
-  }
   valid = soc_utf8_valid_prefix(v, len);
   need = copy_need(len, valid, room);
   if (need + 1 > t->cap || in_buffer(t, v, len)) {
@@ -528,12 +517,33 @@ static int text_set(soc_event *ev, struct text *t, int live, const char *v, size
   } else {
     n = copy_text(ev, t->s, need, v, len, valid);
   }
-done:
   t->len = (uint32_t)n;
   ev->bytes = ev->bytes - freed + n;
   result = 0;
 out:
   return result;
+}
+
+/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
+ * at the budget; live says whether t holds a value now, which it replaces.
+ * A live value stays as it was when this fails. Inline, its common case
+ * alone (every value an event is given, ~10 a line): most values are
+ * ASCII, checked while copied into the slot's buffer, where it has the
+ * copy's 8 bytes of slack, and within the budget. Over a live value only
+ * where text_set_any cannot need another buffer either (copy_need with
+ * nothing valid is its most): that could fail, and must then leave the
+ * old value as it was. */
+static inline int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
+  size_t freed = live ? t->len : 0, left = SOC_EVENT_BYTES_MAX - (ev->bytes - freed);
+  size_t room = left < SOC_EVENT_VALUE_MAX ? left : SOC_EVENT_VALUE_MAX;
+  if (v && len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
+      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
+    t->s[len] = '\0';
+    t->len = (uint32_t)len;
+    ev->bytes = ev->bytes - freed + len;
+    return 0;
+  }
+  return text_set_any(ev, t, live, v, len);
 }
 
 /* Copies a short name (a tag, an SD-ID, a parameter name) into dst, which

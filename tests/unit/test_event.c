@@ -987,6 +987,37 @@ static void test_set_from_itself(void **state) {
   assert_string_equal(soc_event_get(ev, "labels.a"), "bcdef");
 }
 
+/* The setters' inline case (a short ASCII value copied into the slot's
+ * buffer as it is checked) must leave the rest to the general one: a value
+ * taken from the slot's own buffer, at every offset and length, and a value
+ * that the slot's buffer would hold but the budget cuts. */
+static void test_set_in_place(void **state) {
+  soc_event *ev = *state;
+  static char big[65536];
+  const char *text = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL";
+  for (size_t k = 0; k <= 8; k++)
+    for (size_t n = 0; n + k <= 48; n++) {
+      assert_int_equal(set(ev, SOC_ECS_MESSAGE, text), 0);
+      const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, m + k, n), 0);
+      m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+      assert_int_equal(strlen(m), n);
+      assert_memory_equal(m, text + k, n);
+    }
+  soc_event_reset(ev);
+  memset(big, 'a', sizeof big);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big), 0);
+  assert_int_equal(set(ev, SOC_ECS_MESSAGE, "x"), 0); /* the large buffer stays */
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, big, sizeof big), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, big, 5000), 0);
+  assert_int_equal(soc_event_flags(ev), 0);
+  size_t left = SOC_EVENT_BYTES_MAX - sizeof big - 5000;
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big - 536), 0);
+  assert_int_equal(strlen(soc_event_get_str(ev, SOC_ECS_MESSAGE)), left);
+  assert_true(soc_event_flags(ev) & SOC_EVENT_TRUNCATED);
+  assert_int_equal(soc_event_room(ev), 0);
+}
+
 /* Walks a parsed object, checking every string leaf against the names
  * that were set; returns how many leaves it found. */
 static size_t check_leaves(struct fjson_object *o, char *path, size_t plen, const soc_event *ev) {
@@ -1420,6 +1451,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_template, setup, teardown),
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_in_place, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
