@@ -1797,45 +1797,18 @@ static void put_extra_key(jw *w, const char *name, size_t len) {
    * all but the last, which takes the place of its dot. There are at most
    * len - start + 1 of them; counted only when that bound does not fit. */
   size_t segs = len - start + 1, fixed = w->depth - shared + (w->path != NULL) + len - start;
-  size_t i = start;
   char *p;
-  /* with 8 bytes to spare past that bound, the name goes a word at a time */
-  int words = (size_t)(w->end - w->p) >= fixed + 3 * segs + 8;
   if ((size_t)(w->end - w->p) < fixed + 3 * segs) {
     segs = 1;
-    for (size_t j = start; j < len; j++) segs += name[j] == '.';
+    for (size_t i = start; i < len; i++) segs += name[i] == '.';
     if (!room(w, fixed + 3 * segs)) return;
   }
   p = close_to(w, w->p, shared);
+  /* Segments are short: a byte at a time beats a memchr and a memcpy per
+   * segment, and natively also a word at a time (9 % fewer instructions,
+   * no fewer cycles: measured in step 35). */
   *p++ = '"';
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  /* A word stored whole, and where a dot is in it (the lowest byte
-   * flagged is always one), the segment's end written over what follows. */
-  while (words && i < len) {
-    size_t n = len - i < 8 ? len - i : 8;
-    uint64_t x, d, hit;
-    if (n == 8)
-      memcpy(&x, name + i, sizeof x);
-    else
-      x = soc_load_short(name + i, n, ONES * 'a');
-    memcpy(p, &x, sizeof x);
-    d = x ^ (ONES * '.');
-    hit = (d - ONES) & ~d & HIGHS;
-    if (!hit) {
-      p += n;
-      i += n;
-      continue;
-    }
-    size_t k = (size_t)__builtin_ctzll(hit) / 8;
-    memcpy(p + k, "\":{\"", 4);
-    p += k + 4;
-    w->dots[w->depth++] = (uint8_t)(i + k);
-    i += k + 1;
-  }
-#endif
-  /* Segments are short: a byte at a time beats a memchr and a memcpy
-   * per segment. */
-  for (; i < len; i++) {
+  for (size_t i = start; i < len; i++) {
     if (name[i] != '.') {
       *p++ = name[i];
       continue;
