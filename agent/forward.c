@@ -513,7 +513,7 @@ static void build_event(soc_forward *f, const soc_jentry *e) {
   soc_event_copy(ev, f->proto); /* resets ev when it fails */
   soc_normalize_into(f->norm, si, e, ev);
   if (soc_event_format_time(e->line.recv_ns, 6, ts, sizeof ts) == 0)
-    set_text(ev, SOC_ECS_EVENT_INGESTED, ts);
+    soc_event_set_str(ev, SOC_ECS_EVENT_INGESTED, ts, SOC_EVENT_TIME_LEN(6));
 }
 
 /* The event is too large for Kafka: keep what identifies it, and a cut

@@ -105,6 +105,8 @@ typedef enum {
 #define SOC_EVENT_ID_INPUT_MAX 1024
 /* Room for "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" and its NUL. */
 #define SOC_EVENT_TIME_BUF 32
+/* The length of what soc_event_format_time writes with digits digits. */
+#define SOC_EVENT_TIME_LEN(digits) (20 + ((digits) ? 1 + (digits) : 0))
 
 /* Flags that record what was done to make the input fit. */
 #define SOC_EVENT_INVALID_UTF8 (1u << 0) /* some bytes became U+FFFD */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "soc/utf8.h"
+
 typedef struct {
   const char *p;
   size_t n;
@@ -56,17 +58,41 @@ static int ends_value(const char *p, const char *end) {
   return p == end || *p == '"' || *p == '-' || is_digit(*p);
 }
 
+/* The first '"' or '\\' in [p, end), or end. A word at a time: the
+ * request and the user agent are tens of bytes each, and most hold
+ * neither but the quote that ends them. */
+static const char *quote_or_escape(const char *p, const char *end) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  for (; p < end; p += 8) {
+    size_t n = (size_t)(end - p);
+    uint64_t w, q, b;
+    if (n >= 8)
+      memcpy(&w, p, sizeof w);
+    else
+      w = soc_load_short(p, n, ones * 'a');
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    /* a byte flagged here may sit above a genuine one, never without one */
+    if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) {
+      while (*p != '"' && *p != '\\') p++;
+      return p;
+    }
+  }
+  return end;
+}
+
 /* A quoted value and the space after it; out is what is between the quotes,
  * escapes still in it. */
 static int quoted(const char **pp, const char *end, span *out) {
   const char *p = *pp;
   if (p >= end || *p != '"') return -1;
-  for (const char *q = p + 1; q < end; q++) {
+  for (const char *q = p + 1; (q = quote_or_escape(q, end)) < end; q++) {
     if (*q == '\\') {
-      q++; /* \" and \\ are no quote and no escape */
+      /* \" and \\ are no quote and no escape */
+      if (++q == end) break;
       continue;
     }
-    if (*q == '"' && ends_value(q + 1, end)) {
+    if (ends_value(q + 1, end)) {
       out->p = p + 1;
       out->n = (size_t)(q - p - 1);
       *pp = q + 1 < end ? q + 2 : q + 1;
@@ -244,9 +270,13 @@ int soc_event_access_fields(soc_event *ev, const char *line, size_t len, int set
   result = -ENOMEM;
   if (len > sizeof small && !(buf = heap = malloc(len))) goto out;
   if (set_time && soc_syslog_clf_time(a.time.p, a.time.n, &ns) == 0) soc_event_set_time(ev, ns);
-  if (is_ip(a.client)) {
-    if (soc_event_set_str(ev, SOC_ECS_SOURCE_IP, a.client.p, a.client.n) == -ENOMEM) goto out;
-  } else if (!dash(a.client) && put(ev, K_SOURCE_DOMAIN, a.client.p, a.client.n)) {
+  /* The address checked once, by what source.ip takes. is_ip takes more:
+   * an address and a NUL after it (it reads up to the NUL), which source.ip
+   * refuses; such a client is neither field. */
+  if (soc_event_str_takes(SOC_ECS_SOURCE_IP, a.client.p, a.client.n)) {
+    if (soc_event_set_str_taken(ev, SOC_ECS_SOURCE_IP, a.client.p, a.client.n) == -ENOMEM) goto out;
+  } else if (!dash(a.client) && !is_ip(a.client) &&
+             put(ev, K_SOURCE_DOMAIN, a.client.p, a.client.n)) {
     goto out;
   }
   if (!dash(a.user) && soc_event_set_str(ev, SOC_ECS_USER_NAME, a.user.p, a.user.n) == -ENOMEM)
@@ -301,14 +331,19 @@ int soc_event_from_access_line(soc_event *ev, const char *line, size_t len,
 }
 
 int soc_event_access_from_syslog(soc_event *ev) {
-  static const char *const servers[] = {"nginx", "apache2", "httpd", NULL};
-  const char *prog = ev ? soc_event_get_str(ev, SOC_ECS_PROCESS_NAME) : NULL, *msg;
+  static const struct {
+    const char *s;
+    size_t n;
+  } servers[] = {{"nginx", 5}, {"apache2", 7}, {"httpd", 5}};
+  size_t plen = 0, mlen;
+  /* every syslog line asks: lengths first, a value holds no NUL */
+  const char *prog = ev ? soc_event_get_strn(ev, SOC_ECS_PROCESS_NAME, &plen) : NULL, *msg;
   int rc;
   if (!prog) return 0;
-  for (size_t i = 0; servers[i]; i++)
-    if (!strcmp(prog, servers[i])) {
-      if (!(msg = soc_event_get_str(ev, SOC_ECS_MESSAGE))) return 0;
-      rc = soc_event_access_fields(ev, msg, strlen(msg), 0);
+  for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+    if (plen == servers[i].n && !memcmp(prog, servers[i].s, plen)) {
+      if (!(msg = soc_event_get_strn(ev, SOC_ECS_MESSAGE, &mlen))) return 0;
+      rc = soc_event_access_fields(ev, msg, mlen, 0);
       return rc == -ENOMEM ? -ENOMEM : rc == 0;
     }
   return 0;

@@ -261,7 +261,12 @@ static uint8_t leaf_rank[L_COUNT];  /* the inverse: a leaf's place in leaf_order
 static uint32_t leaf_len[L_COUNT];
 static struct leaf_key leaf_keys[L_COUNT];
 static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share */
-static size_t known_json_max;                 /* JSON bytes that known names and values can take */
+/* By a byte of a set of fields (byte j: fields 8j..8j+7), their leaves by
+ * rank: the writer's mask of an event's fields in six loads, not a step per
+ * field. */
+#define FIELD_BYTES ((SOC_ECS_COUNT + 7) / 8)
+static uint64_t field_ranks[FIELD_BYTES][256];
+static size_t known_json_max; /* JSON bytes that known names and values can take */
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 /* Bytes that may appear in an extra's name between dots (1), and the
@@ -375,8 +380,12 @@ static void names_build(void) {
     }
     leaf_order[j] = (uint8_t)i;
   }
+  for (int i = 0; i < L_COUNT; i++) leaf_rank[leaf_order[i]] = (uint8_t)i;
+  for (int j = 0; j < FIELD_BYTES; j++)
+    for (int v = 0; v < 256; v++)
+      for (int b = 0; b < 8 && 8 * j + b < SOC_ECS_COUNT; b++)
+        if (v >> b & 1) field_ranks[j][v] |= BIT(leaf_rank[8 * j + b]);
   for (int i = 0; i < L_COUNT; i++) {
-    leaf_rank[leaf_order[i]] = (uint8_t)i;
     for (int j = 0; j < L_COUNT; j++) {
       leaf_shared[i][j] =
           (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j]);
@@ -480,26 +489,15 @@ static int in_buffer(const struct text *t, const char *v, size_t len) {
   return t->s && v && p < b + t->cap && p + len > b;
 }
 
-/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
- * at the budget; live says whether t holds a value now, which it replaces.
- * A live value stays as it was when this fails. */
-static int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
+/* text_set for what its inline part does not take: values that are not
+ * ASCII, do not fit the slot's buffer, or are cut. */
+__attribute__((noinline)) static int text_set_any(soc_event *ev, struct text *t, int live,
+                                                  const char *v, size_t len) {
   int result = -EINVAL;
   size_t freed = live ? t->len : 0, room = 0, valid, need, n;
   if (!v && len) goto out;
   result = budget_room(ev, len, SOC_EVENT_VALUE_MAX, freed, &room);
   if (result) goto out;
-  /* Most values are ASCII: checked while copied into the slot's buffer,
-   * where it has the copy's 8 bytes of slack. Over a live value only where
-   * the general path below cannot need another buffer either (copy_need
-   * with nothing valid is its most): that could fail, and must then leave
-   * the old value as it was. */
-  if (len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
-      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
-    t->s[len] = '\0';
-    n = len;
-    goto done;
-  }
   valid = soc_utf8_valid_prefix(v, len);
   need = copy_need(len, valid, room);
   if (need + 1 > t->cap || in_buffer(t, v, len)) {
@@ -519,12 +517,33 @@ static int text_set(soc_event *ev, struct text *t, int live, const char *v, size
   } else {
     n = copy_text(ev, t->s, need, v, len, valid);
   }
-done:
   t->len = (uint32_t)n;
   ev->bytes = ev->bytes - freed + n;
   result = 0;
 out:
   return result;
+}
+
+/* Sets t to the repaired copy of v[0..len), cut at SOC_EVENT_VALUE_MAX and
+ * at the budget; live says whether t holds a value now, which it replaces.
+ * A live value stays as it was when this fails. Inline, its common case
+ * alone (every value an event is given, ~10 a line): most values are
+ * ASCII, checked while copied into the slot's buffer, where it has the
+ * copy's 8 bytes of slack, and within the budget. Over a live value only
+ * where text_set_any cannot need another buffer either (copy_need with
+ * nothing valid is its most): that could fail, and must then leave the
+ * old value as it was. */
+static inline int text_set(soc_event *ev, struct text *t, int live, const char *v, size_t len) {
+  size_t freed = live ? t->len : 0, left = SOC_EVENT_BYTES_MAX - (ev->bytes - freed);
+  size_t room = left < SOC_EVENT_VALUE_MAX ? left : SOC_EVENT_VALUE_MAX;
+  if (v && len <= room && len + 8 < t->cap && (!live || copy_need(len, 0, room) + 8 < t->cap) &&
+      !in_buffer(t, v, len) && soc_utf8_copy_ascii(t->s, v, len)) {
+    t->s[len] = '\0';
+    t->len = (uint32_t)len;
+    ev->bytes = ev->bytes - freed + len;
+    return 0;
+  }
+  return text_set_any(ev, t, live, v, len);
 }
 
 /* Copies a short name (a tag, an SD-ID, a parameter name) into dst, which
@@ -669,12 +688,50 @@ typedef struct second_memo {
 
 static _Thread_local second_memo last_seconds;
 
+/* The last two times written whole, per thread: the forwarder's
+ * event.ingested is the same for every line of a read, and an event's own
+ * time (a syslog header's, to the second) that of the lines around it, so
+ * most calls write one of the two texts written last. A miss replaces the
+ * one not used last, so that the two alternate without a miss. */
+typedef struct time_memo {
+  int64_t ns[2];
+  unsigned digits[2];
+  char text[2][SOC_EVENT_TIME_BUF]; /* NUL-padded: copied whole */
+  unsigned used;                    /* bit i: entry i holds a time */
+  unsigned last;                    /* the entry used last */
+} time_memo;
+
+static _Thread_local time_memo last_times;
+
+static int format_time(int64_t ns, unsigned digits, char *buf);
+
 int soc_event_format_time(int64_t ns, unsigned digits, char *buf, size_t buflen) {
+  time_memo *tm = &last_times;
+  unsigned i;
+  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
+  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
+  for (i = 0; i < 2; i++)
+    if ((tm->used >> i & 1) && tm->ns[i] == ns && tm->digits[i] == digits) {
+      memcpy(buf, tm->text[i], SOC_EVENT_TIME_BUF);
+      tm->last = i;
+      return 0;
+    }
+  if (format_time(ns, digits, buf) < 0) return -ERANGE;
+  i = tm->used == 3 ? !tm->last : tm->used & 1;
+  memset(tm->text[i], 0, SOC_EVENT_TIME_BUF);
+  memcpy(tm->text[i], buf, SOC_EVENT_TIME_LEN(digits) + 1);
+  tm->ns[i] = ns;
+  tm->digits[i] = digits;
+  tm->used |= 1u << i;
+  tm->last = i;
+  return 0;
+}
+
+/* soc_event_format_time past its checks and its memo. */
+static int format_time(int64_t ns, unsigned digits, char *buf) {
   int64_t sec = ns / 1000000000, frac = ns % 1000000000;
   second_memo *mo = &last_seconds;
   char *p = buf;
-  if (!buf || (digits != 0 && digits != 3 && digits != 6 && digits != 9)) return -EINVAL;
-  if (buflen < SOC_EVENT_TIME_BUF) return -ENOSPC;
   /* C division truncates toward zero; times before 1970 need the floor. */
   if (frac < 0) {
     frac += 1000000000;
@@ -1747,8 +1804,9 @@ static void put_extra_key(jw *w, const char *name, size_t len) {
     if (!room(w, fixed + 3 * segs)) return;
   }
   p = close_to(w, w->p, shared);
-  /* Segments are short: a byte at a time beats a memchr and a memcpy
-   * per segment. */
+  /* Segments are short: a byte at a time beats a memchr and a memcpy per
+   * segment, and natively also a word at a time (9 % fewer instructions,
+   * no fewer cycles: measured in step 35). */
   *p++ = '"';
   for (size_t i = start; i < len; i++) {
     if (name[i] != '.') {
@@ -1821,12 +1879,12 @@ static void put_structured_data(jw *w, const soc_event *ev) {
 
 static void put_time(jw *w, int64_t ns) {
   char ts[SOC_EVENT_TIME_BUF + 2];
-  /* 6 digits: microseconds, what Elastic's date type keeps by default. */
+  /* 6 digits: microseconds, what Elastic's date type keeps by default.
+   * Any int64 of nanoseconds is a year in 1677..2262: this cannot fail. */
   ts[0] = '"';
-  soc_event_format_time(ns, 6, ts + 1, SOC_EVENT_TIME_BUF);
-  size_t n = strlen(ts);
-  ts[n] = '"';
-  put_raw(w, ts, n + 1);
+  (void)soc_event_format_time(ns, 6, ts + 1, SOC_EVENT_TIME_BUF);
+  ts[1 + SOC_EVENT_TIME_LEN(6)] = '"';
+  put_raw(w, ts, SOC_EVENT_TIME_LEN(6) + 2);
 }
 
 /* A known leaf's value; inlined by force, as put_known_key is. */
@@ -1921,7 +1979,7 @@ static uint64_t ranks_of(const soc_event *ev) {
   const uint64_t pri =
       BIT(SOC_ECS_LOG_SYSLOG_FACILITY_CODE) | BIT(SOC_ECS_LOG_SYSLOG_SEVERITY_CODE);
   uint64_t m = BIT(leaf_rank[L_TIMESTAMP]) | BIT(leaf_rank[L_ECS_VERSION]);
-  for (uint64_t b = ev->set; b; b &= b - 1) m |= BIT(leaf_rank[__builtin_ctzll(b)]);
+  for (int j = 0; j < FIELD_BYTES; j++) m |= field_ranks[j][ev->set >> 8 * j & 255];
   if (ev->id[0]) m |= BIT(leaf_rank[L_EVENT_ID]);
   if (ev->ntags || ev->flags) m |= BIT(leaf_rank[L_TAGS]);
   if ((ev->set & pri) == pri) m |= BIT(leaf_rank[L_PRIORITY]);

@@ -131,6 +131,104 @@ static void test_escapes_and_quotes(void **state) {
   }
 }
 
+/* What the client token becomes: source.ip when it is an address as
+ * source.ip takes one, source.domain when it is no address at all, and
+ * neither for "-" or an address that a NUL follows. */
+static void test_clients(void **state) {
+  (void)state;
+  static const struct {
+    const char *client;
+    size_t len;
+    const char *ip, *domain;
+  } cases[] = {
+      {"10.0.0.1", 8, "10.0.0.1", NULL},
+      {"255.255.255.255", 15, "255.255.255.255", NULL},
+      {"::1", 3, "::1", NULL},
+      {"2001:db8::5", 11, "2001:db8::5", NULL},
+      {"::ffff:10.0.0.1", 15, "::ffff:10.0.0.1", NULL},
+      {"010.0.0.1", 9, NULL, "010.0.0.1"},
+      {"10.0.0.256", 10, NULL, "10.0.0.256"},
+      {"10.0.0", 6, NULL, "10.0.0"},
+      {"host.example", 12, NULL, "host.example"},
+      {"-", 1, NULL, NULL},
+      {"10.0.0.1\0x", 10, NULL, NULL},
+      {"::1\0", 4, NULL, NULL},
+  };
+  static const char rest[] = " - - [06/Dec/2026:22:00:00 +0000] \"GET / HTTP/1.1\" 200 1";
+  char line[128];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    memcpy(line, cases[i].client, cases[i].len);
+    memcpy(line + cases[i].len, rest, sizeof rest);
+    soc_event_reset(ev);
+    assert_int_equal(soc_event_from_access_line(ev, line, cases[i].len + sizeof rest - 1, NULL), 0);
+    const char *ip = soc_event_get_str(ev, SOC_ECS_SOURCE_IP),
+               *dom = soc_event_get(ev, "source.domain");
+    if (cases[i].ip)
+      assert_string_equal(ip, cases[i].ip);
+    else
+      assert_null(ip);
+    if (cases[i].domain)
+      assert_string_equal(dom, cases[i].domain);
+    else
+      assert_null(dom);
+  }
+}
+
+/* The quoted values' ends, found a word at a time, against a byte at a
+ * time (the plain way): random agents and what follows them, of quotes,
+ * backslashes and spaces at every place of a word. */
+static const char *plain_quoted(const char *p, const char *end, size_t *n) {
+  for (const char *q = p + 1; q < end; q++) {
+    if (*q == '\\') {
+      q++;
+      continue;
+    }
+    if (*q == '"' && (q + 1 == end || (q[1] == ' ' && (q + 2 == end || q[2] == '"' || q[2] == '-' ||
+                                                       (q[2] >= '0' && q[2] <= '9'))))) {
+      *n = (size_t)(q - p - 1);
+      return p + 1;
+    }
+  }
+  return NULL;
+}
+
+static void test_random_agents(void **state) {
+  (void)state;
+  static const char *const bits[] = {"a", "bcdefgh", " ",    "\"",    "\\\"", "\\\\", "\\q",
+                                     "-", "1",       "\" 1", "\" \"", "\" -", "\" a"};
+  static const char head[] =
+      "10.0.0.1 - - [06/Dec/2026:22:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" ";
+  char line[512], want[512];
+  uint32_t seed = 7;
+  for (int round = 0; round < 20000; round++) {
+    size_t n = sizeof head - 1, at = n, k = 0;
+    memcpy(line, head, n);
+    line[n++] = '"';
+    seed = seed * 1103515245u + 12345u;
+    for (size_t parts = (seed >> 16) % 24; parts--;) {
+      seed = seed * 1103515245u + 12345u;
+      const char *b = bits[(seed >> 16) % (sizeof bits / sizeof bits[0])];
+      memcpy(line + n, b, strlen(b));
+      n += strlen(b);
+    }
+    size_t len = 0;
+    const char *v = plain_quoted(line + at, line + n, &len);
+    soc_event_reset(ev);
+    assert_int_equal(soc_event_from_access_line(ev, line, n, NULL), 0);
+    const char *got = soc_event_get(ev, "user_agent.original");
+    /* unescaped: \" and \\ are their second byte */
+    for (size_t i = 0; v && i < len; i++) {
+      if (v[i] == '\\' && i + 1 < len && (v[i + 1] == '"' || v[i + 1] == '\\')) i++;
+      want[k++] = v[i];
+    }
+    want[k] = '\0';
+    if (!v || !k || !strcmp(want, "-"))
+      assert_null(got);
+    else
+      assert_string_equal(got, want);
+  }
+}
+
 static void test_requests(void **state) {
   (void)state;
   /* a proxy's absolute-form target */
@@ -229,9 +327,14 @@ static void test_syslog(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_combined),           cmocka_unit_test(test_common_dashes_ipv6),
-      cmocka_unit_test(test_escapes_and_quotes), cmocka_unit_test(test_requests),
-      cmocka_unit_test(test_not_access),         cmocka_unit_test(test_syslog),
+      cmocka_unit_test(test_combined),
+      cmocka_unit_test(test_common_dashes_ipv6),
+      cmocka_unit_test(test_escapes_and_quotes),
+      cmocka_unit_test(test_requests),
+      cmocka_unit_test(test_not_access),
+      cmocka_unit_test(test_syslog),
+      cmocka_unit_test(test_clients),
+      cmocka_unit_test(test_random_agents),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -228,19 +228,25 @@ static void test_format_time(void **state) {
    * three nearby seconds in turn, each side of the epoch, hit and miss it;
    * every one must still read as its own. */
   static const int64_t secs[] = {1714552200, 1714552201, -1, 0, 1714552200, -86400};
+  /* and whole times (two of them, the one not used last replaced): a third
+   * of the calls are one of three times again, in any order and with any
+   * digits, so that both are remembered, hit and replaced */
+  static const int64_t again[] = {INT64_C(1714552200123456789), INT64_C(1714552200123456000), -1};
   uint64_t seed = 88172645463325252u;
-  for (int i = 0; i < 100000; i++) {
+  for (int i = 0; i < 150000; i++) {
     seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
     int64_t ns = (int64_t)seed;
-    if (i % 2) /* half of them: one of a few seconds, the fraction random */
+    if (i % 3 == 1) /* one of a few seconds, the fraction random */
       ns = secs[(seed >> 32) % (sizeof secs / sizeof secs[0])] * 1000000000 +
            (int64_t)(seed % 1000000000);
+    else if (i % 3 == 2)
+      ns = again[(seed >> 40) % (sizeof again / sizeof again[0])];
     int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
     int64_t frac = ns - sec * 1000000000;
     time_t tt = (time_t)sec;
     struct tm tm;
     char want[64];
-    unsigned digits = (unsigned)(i % 4) * 3;
+    unsigned digits = (unsigned)((seed >> 24) % 4) * 3;
     assert_non_null(gmtime_r(&tt, &tm));
     size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
     if (digits)
@@ -252,6 +258,7 @@ static void test_format_time(void **state) {
       snprintf(want + n, sizeof want - n, "Z");
     assert_int_equal(soc_event_format_time(ns, digits, buf, sizeof buf), 0);
     assert_string_equal(buf, want);
+    assert_int_equal(strlen(buf), SOC_EVENT_TIME_LEN(digits));
   }
 }
 
@@ -980,6 +987,37 @@ static void test_set_from_itself(void **state) {
   assert_string_equal(soc_event_get(ev, "labels.a"), "bcdef");
 }
 
+/* The setters' inline case (a short ASCII value copied into the slot's
+ * buffer as it is checked) must leave the rest to the general one: a value
+ * taken from the slot's own buffer, at every offset and length, and a value
+ * that the slot's buffer would hold but the budget cuts. */
+static void test_set_in_place(void **state) {
+  soc_event *ev = *state;
+  static char big[65536];
+  const char *text = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL";
+  for (size_t k = 0; k <= 8; k++)
+    for (size_t n = 0; n + k <= 48; n++) {
+      assert_int_equal(set(ev, SOC_ECS_MESSAGE, text), 0);
+      const char *m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, m + k, n), 0);
+      m = soc_event_get_str(ev, SOC_ECS_MESSAGE);
+      assert_int_equal(strlen(m), n);
+      assert_memory_equal(m, text + k, n);
+    }
+  soc_event_reset(ev);
+  memset(big, 'a', sizeof big);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big), 0);
+  assert_int_equal(set(ev, SOC_ECS_MESSAGE, "x"), 0); /* the large buffer stays */
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_EVENT_ORIGINAL, big, sizeof big), 0);
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, big, 5000), 0);
+  assert_int_equal(soc_event_flags(ev), 0);
+  size_t left = SOC_EVENT_BYTES_MAX - sizeof big - 5000;
+  assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, big, sizeof big - 536), 0);
+  assert_int_equal(strlen(soc_event_get_str(ev, SOC_ECS_MESSAGE)), left);
+  assert_true(soc_event_flags(ev) & SOC_EVENT_TRUNCATED);
+  assert_int_equal(soc_event_room(ev), 0);
+}
+
 /* Walks a parsed object, checking every string leaf against the names
  * that were set; returns how many leaves it found. */
 static size_t check_leaves(struct fjson_object *o, char *path, size_t plen, const soc_event *ev) {
@@ -1038,6 +1076,13 @@ static void test_random_nesting(void **state) {
       "user.name",
       "user.name2",
       "organization.name",
+      /* segments of 8 bytes and more, dots at every place of a word */
+      "labels.abcdefgh",
+      "labels.abcdefghi.j",
+      "abcdefghijklmnop.q",
+      "abcdefgh.ijklmnopq.rstuvwxyz0123.4",
+      "a.bcdefghijklmnopqrstu.v.w",
+      "event.abcdefg.hijklmno",
   };
   soc_event *ev = *state;
   uint32_t seed = 12345;
@@ -1406,6 +1451,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_template, setup, teardown),
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_set_in_place, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
