@@ -1660,10 +1660,7 @@ static int load_sources(const source *src, size_t n, const soc_sigma_opts *opts,
       st->files_failed++;
   }
   st->rules = rs->n;
-  for (size_t i = 0; i < rs->nac; i++) {
-    /* states with their own output are distinct literals */
-    for (uint32_t s = 0; s < rs->ac[i].nstates; s++) st->literals += rs->ac[i].out_count[s] > 0;
-  }
+  for (size_t i = 0; i < rs->nac; i++) st->literals += rs->ac[i].nliterals;
   st->unanchored = rs->nunanchored;
   st->warnings = soc_diag_warnings(diag) - warnings;
   if (out) {

@@ -211,14 +211,18 @@ typedef struct ac_auto {
   uint8_t cls[256];
   uint32_t ncls;
   uint32_t nstates;
-  uint32_t out_from;   /* row offset of the first state that ends a literal */
-  uint64_t row_magic;  /* row offset -> state by a multiply (rules_match.c row_state) */
-  int32_t *delta;      /* nstates * ncls: row offsets less out_from */
-  uint8_t *depth;      /* per state: bytes of its literals' prefix (at most RULES_LIT_MAX) */
-  uint32_t *out_start; /* per state: range in out_rules of its own literal's rules */
+  uint32_t nliterals; /* distinct literals: states with their own output */
+  uint32_t out_from;  /* row offset of the first state that ends a literal */
+  uint64_t row_magic; /* row offset -> state by a multiply (rules_match.c row_state) */
+  int32_t *delta;     /* nstates * ncls: row offsets less out_from */
+  uint8_t *depth;     /* per state: bytes of its literals' prefix (at most RULES_LIT_MAX) */
+  /* per state: its range in out_rules, the ids of every literal that ends
+   * in it (its own and its suffixes'), ascending: out_nrules rules, then
+   * the patterns' pids (rules_match.c ac_flatten) */
+  uint32_t *out_start;
   uint32_t *out_count;
-  uint32_t *dict;      /* per state: next state on the failure chain with output, or 0 */
-  uint32_t *out_rules; /* rule indexes */
+  uint32_t *out_nrules;
+  uint32_t *out_rules;
 } ac_auto;
 
 /* An extra field's name and the automaton that scans it. */

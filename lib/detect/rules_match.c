@@ -720,7 +720,7 @@ static void ac_release(ac_auto *a) {
   free(a->delta);
   free(a->out_start);
   free(a->out_count);
-  free(a->dict);
+  free(a->out_nrules);
   free(a->depth);
   free(a->out_rules);
   memset(a, 0, sizeof *a);
@@ -734,46 +734,97 @@ static int ac_renumber(ac_auto *a, const uint32_t *g, const uint32_t *to, uint32
   int result = -ENOMEM;
   int32_t *ng = malloc((size_t)nst * ncls * sizeof *ng);
   uint32_t *start = malloc(nst * sizeof *start), *count = malloc(nst * sizeof *count);
-  uint32_t *dict = malloc(nst * sizeof *dict);
+  uint32_t *nrules = malloc(nst * sizeof *nrules);
   uint8_t *depth = malloc(nst);
-  if (!ng || !start || !count || !dict || !depth) goto out;
+  if (!ng || !start || !count || !nrules || !depth) goto out;
   for (uint32_t s = 0; s < nst; s++) {
     for (uint32_t c = 0; c < ncls; c++)
       ng[(size_t)to[s] * ncls + c] =
           (int32_t)(to[g[(size_t)s * ncls + c]] * ncls) - (int32_t)a->out_from;
     start[to[s]] = a->out_start[s];
     count[to[s]] = a->out_count[s];
-    dict[to[s]] = to[a->dict[s]];
+    nrules[to[s]] = a->out_nrules[s];
     depth[to[s]] = a->depth[s];
   }
   free(a->out_start);
   free(a->out_count);
-  free(a->dict);
+  free(a->out_nrules);
   free(a->depth);
   a->delta = ng;
   a->out_start = start;
   a->out_count = count;
-  a->dict = dict;
+  a->out_nrules = nrules;
   a->depth = depth;
   ng = NULL;
-  start = count = dict = NULL;
+  start = count = nrules = NULL;
   depth = NULL;
   result = 0;
 out:
   free(ng);
   free(start);
   free(count);
-  free(dict);
+  free(nrules);
   free(depth);
   return result;
 }
 
-/* Builds the DFA for the entries of one field, literals cut at lit_max. */
-static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size_t lit_max) {
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Gives each state of a (numbered as built) one list of every id that
+ * reaching it marks: its own literal's and those of the literals that end
+ * in it as its suffixes (along dict, the failure chain's states with
+ * output), each once, ascending, so the rules (ids < nrules) come first
+ * and the patterns' pids after them. The scan's mark then walks one list
+ * per output, with no chain, and writes a pid without the test and the
+ * candidate a rule needs. */
+static int ac_flatten(ac_auto *a, const uint32_t *dict, uint32_t nst, size_t nrules) {
+  size_t total = 0, k = 0;
+  for (uint32_t s = 1; s < nst; s++) {
+    a->nliterals += a->out_count[s] > 0;
+    for (uint32_t q = s; q; q = dict[q]) total += a->out_count[q];
+  }
+  if (total > UINT32_MAX) return -E2BIG;
+  uint32_t *v = malloc((total ? total : 1) * sizeof *v);
+  uint32_t *start = calloc(nst, sizeof *start), *count = calloc(nst, sizeof *count);
+  a->out_nrules = calloc(nst, sizeof *a->out_nrules);
+  if (!v || !start || !count || !a->out_nrules) {
+    free(v);
+    free(start);
+    free(count);
+    return -ENOMEM;
+  }
+  for (uint32_t s = 1; s < nst; s++) {
+    size_t from = k, m = 0;
+    for (uint32_t q = s; q; q = dict[q])
+      for (uint32_t i = 0; i < a->out_count[q]; i++) v[k++] = a->out_rules[a->out_start[q] + i];
+    qsort(v + from, k - from, sizeof *v, cmp_u32);
+    for (size_t i = from; i < k; i++)
+      if (i == from || v[i] != v[from + m - 1]) v[from + m++] = v[i];
+    k = from + m;
+    start[s] = (uint32_t)from;
+    count[s] = (uint32_t)m;
+    for (size_t i = from; i < k && v[i] < nrules; i++) a->out_nrules[s]++;
+  }
+  free(a->out_rules);
+  free(a->out_start);
+  free(a->out_count);
+  a->out_rules = v;
+  a->out_start = start;
+  a->out_count = count;
+  return 0;
+}
+
+/* Builds the DFA for the entries of one field, literals cut at lit_max;
+ * ids below nrules are rules, the others pids. */
+static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size_t lit_max,
+                    size_t nrules) {
   int result = -ENOMEM;
   uint8_t used[256] = {0}, cls_of[256] = {0};
   size_t maxst = 1, npairs = 0, nout = 0;
-  uint32_t ncls = 1, nst = 1, *g = NULL, *fail = NULL, *queue = NULL;
+  uint32_t ncls = 1, nst = 1, *g = NULL, *fail = NULL, *queue = NULL, *dict = NULL;
   out_pair *pairs = NULL;
   uint8_t *term = NULL;
   for (size_t i = 0; i < n; i++) {
@@ -814,12 +865,12 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
   a->nstates = nst;
   a->out_start = calloc(nst, sizeof *a->out_start);
   a->out_count = calloc(nst, sizeof *a->out_count);
-  a->dict = calloc(nst, sizeof *a->dict);
   a->out_rules = calloc(npairs ? npairs : 1, sizeof *a->out_rules);
+  dict = calloc(nst, sizeof *dict);
   fail = calloc(nst, sizeof *fail);
   queue = calloc(nst, sizeof *queue);
   term = calloc(nst, 1);
-  if (!a->out_start || !a->out_count || !a->dict || !a->out_rules || !fail || !queue || !term)
+  if (!a->out_start || !a->out_count || !dict || !a->out_rules || !fail || !queue || !term)
     goto out;
   for (size_t i = 0; i < npairs; i++) {
     if (i && pairs[i].state == pairs[i - 1].state && pairs[i].rule == pairs[i - 1].rule) continue;
@@ -839,7 +890,7 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
       uint32_t via = g[(size_t)fail[s] * ncls + c];
       if (*cell) {
         fail[*cell] = via;
-        a->dict[*cell] = a->out_count[via] ? via : a->dict[via];
+        dict[*cell] = a->out_count[via] ? via : dict[via];
         queue[tail++] = *cell;
       } else {
         *cell = via;
@@ -848,9 +899,11 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
   }
   /* Renumbered: the start state stays 0 (reaching it ends no literal the
    * scan could name), the states that end one go last. */
+  if ((result = ac_flatten(a, dict, nst, nrules))) goto out;
+  result = -ENOMEM;
   uint32_t nout_states = 0, lo = 1;
   for (uint32_t s = 1; s < nst; s++) {
-    term[s] = a->out_count[s] || a->dict[s];
+    term[s] = a->out_count[s] > 0;
     nout_states += term[s];
   }
   for (uint32_t s = 1, hi = nst - nout_states; s < nst; s++) queue[s] = term[s] ? hi++ : lo++;
@@ -864,6 +917,7 @@ static int ac_build(ac_auto *a, const lit_entry *e, size_t n, size_t field, size
 out:
   free(g);
   free(pairs);
+  free(dict);
   free(fail);
   free(queue);
   free(term);
@@ -1281,7 +1335,7 @@ int soc_rules_build_automata(soc_rules *rs) {
     ac_auto *a = &rs->ac[f];
     size_t lit_max = RULES_LIT_MAX;
     for (;;) {
-      result = ac_build(a, e, ne, f, lit_max);
+      result = ac_build(a, e, ne, f, lit_max, rs->n);
       if (result != -E2BIG || lit_max <= 4) break;
       ac_release(a);
       lit_max /= 2;
@@ -1932,15 +1986,19 @@ static uint32_t row_state(uint64_t row_magic, size_t row) {
 }
 
 /* Marks the literals that end in the state of table entry s (its row
- * offset less out_from: s >= 0). */
+ * offset less out_from: s >= 0): its list's rules as candidates, once
+ * each, then its pids. */
 static void mark(soc_match_ctx *ctx, const ac_auto *a, ptrdiff_t s) {
-  for (uint32_t q = row_state(a->row_magic, (size_t)(s + a->out_from)); q; q = a->dict[q])
-    for (uint32_t i = 0; i < a->out_count[q]; i++) {
-      uint32_t r = a->out_rules[a->out_start[q] + i];
-      if (ctx->mark[r] == ctx->gen) continue;
-      ctx->mark[r] = ctx->gen;
-      if (r < ctx->rules->n) ctx->cand[ctx->ncand++] = r; /* else a pattern's pid */
+  uint32_t q = row_state(a->row_magic, (size_t)(s + a->out_from)), gen = ctx->gen;
+  const uint32_t *r = a->out_rules + a->out_start[q], *pids = r + a->out_nrules[q];
+  const uint32_t *end = r + a->out_count[q];
+  uint32_t *m = ctx->mark;
+  for (; r < pids; r++)
+    if (m[*r] != gen) {
+      m[*r] = gen;
+      ctx->cand[ctx->ncand++] = *r;
     }
+  for (; r < end; r++) m[*r] = gen;
 }
 
 /* Runs the part of a scan that ends at `end` on over the text after it
@@ -2070,11 +2128,6 @@ size_t soc_rules_scan_ids(soc_match_ctx *ctx, size_t ac, const uint8_t *p, size_
     if (ctx->mark[i] == ctx->gen) ids[k++] = i;
   ctx->ncand = 0;
   return k;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return x < y ? -1 : x > y;
 }
 
 /* A line's candidates are a handful, found almost in rule order: an

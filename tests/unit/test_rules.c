@@ -1081,6 +1081,108 @@ static void test_scan_plain(void **state) {
   soc_config_glob_free(lines, nlines);
 }
 
+/* Whether lit (its first RULES_LIT_MAX bytes, as the automaton keeps it)
+ * occurs in t, ASCII letters folded: a search from every position. */
+static int naive_has(const char *t, size_t n, const char *lit) {
+  size_t ll = strlen(lit);
+  if (ll > RULES_LIT_MAX) ll = RULES_LIT_MAX;
+  for (size_t i = 0; i + ll <= n; i++)
+    if (ieq(t + i, lit, ll)) return 1;
+  return 0;
+}
+
+/* Random literal sets over a small alphabet (so literals overlap, repeat
+ * and end in one another), each rule one `contains`, against random texts
+ * of 0 to 300 bytes with literals planted anywhere, in either case: the
+ * scan marks each rule and pattern pid whose literal a search from every
+ * position finds, no more. A scan that skips a byte where a literal
+ * begins, stops a part short of one that crosses its end, or drops a
+ * suffix's ids from a longer literal's state fails here. */
+static void test_scan_naive(void **state) {
+  enum { NRULES = 120, NTEXTS = 3000 };
+  static const char alpha[] = "abcab c:=/sk";
+  static char yaml[64 * 1024];
+  static char lit[NRULES][48];
+  (void)state;
+  for (uint64_t seed = 1; seed <= 12; seed++) {
+    size_t used = 0, checked = 0;
+    rng_state = seed;
+    for (int i = 0; i < NRULES; i++) {
+      /* mostly short literals (many overlaps), some past RULES_LIT_MAX */
+      size_t len = rnd(8) ? 1 + rnd(6) : 7 + rnd(36);
+      for (size_t k = 0; k < len; k++) lit[i][k] = alpha[rnd(sizeof alpha - 1)];
+      lit[i][len] = '\0';
+      used += (size_t)snprintf(yaml + used, sizeof yaml - used,
+                               "- id: n%d\n  title: t\n" INCIDENT
+                               "  match:\n    all: [ { contains: '%s', nocase: true } ]\n",
+                               i, lit[i]);
+      assert_true(used < sizeof yaml - 1);
+    }
+    soc_diag *d = soc_diag_new();
+    soc_rules *rs = NULL;
+    soc_rules_stats st;
+    assert_int_equal(soc_rules_load_buffer("n.yaml", yaml, used, &rs, &st, d), 0);
+    assert_int_equal(st.files_failed, 0);
+    /* the statistic counts each distinct literal once, however many
+     * states' lists hold its ids */
+    size_t distinct = 0;
+    for (int i = 0; i < NRULES; i++) {
+      int seen = 0;
+      for (int j = 0; j < i && !seen; j++)
+        seen = rs->rules[j]->anchored &&
+               (strlen(lit[j]) >= RULES_LIT_MAX && strlen(lit[i]) >= RULES_LIT_MAX
+                    ? !memcmp(lit[i], lit[j], RULES_LIT_MAX)
+                    : !strcmp(lit[i], lit[j]));
+      distinct += !seen && rs->rules[i]->anchored;
+    }
+    assert_int_equal(st.literals, distinct);
+    soc_match_ctx *ctx = soc_match_ctx_new(rs);
+    size_t nids = rs->n + rs->npid, ac = 0;
+    uint32_t *got = malloc(nids * sizeof *got), *want = malloc(nids * sizeof *want);
+    assert_true(got && want && ctx);
+    while (ac < rs->nac && strcmp(rs->ac[ac].field.name, "message")) ac++;
+    assert_true(ac < rs->nac);
+    for (int t = 0; t < NTEXTS; t++) {
+      char text[512];
+      size_t n = 0, want_n = 0, len = rnd(301);
+      while (n < len) {
+        if (rnd(6) == 0) { /* a literal, in whatever case */
+          const char *l = lit[rnd(NRULES)];
+          for (size_t k = 0; l[k] && n < len; k++)
+            text[n++] = (char)(rnd(2) && l[k] >= 'a' && l[k] <= 'z' ? l[k] - 32 : l[k]);
+        } else {
+          text[n++] = alpha[rnd(sizeof alpha - 1)];
+        }
+      }
+      for (size_t i = 0; i < rs->n; i++) {
+        const soc_rule *r = rs->rules[i];
+        if (!r->anchored || !naive_has(text, n, lit[i])) continue;
+        want[want_n++] = (uint32_t)i;
+      }
+      for (size_t i = 0; i < rs->n; i++) {
+        const pattern *pt = &rs->rules[i]->all[0];
+        if (pt->pid && naive_has(text, n, lit[i])) want[want_n++] = (uint32_t)(rs->n + pt->pid - 1);
+      }
+      /* the pids ascend with the rules that own them */
+      size_t got_n = soc_rules_scan_ids(ctx, ac, (const uint8_t *)text, n, got);
+      if (got_n != want_n || memcmp(got, want, got_n * sizeof *got))
+        fail_msg("seed %llu: the scan marks %zu ids, the search %zu, on '%.*s'",
+                 (unsigned long long)seed, got_n, want_n, (int)n, text);
+      checked += want_n;
+    }
+    size_t anchored = 0;
+    for (size_t i = 0; i < rs->n; i++)
+      if (rs->rules[i]->anchored) anchored++;
+    assert_true(anchored > NRULES / 2); /* the automaton, not the fallback, was tested */
+    assert_true(checked > NTEXTS);
+    free(got);
+    free(want);
+    soc_match_ctx_free(ctx);
+    soc_rules_free(rs);
+    soc_diag_free(d);
+  }
+}
+
 /* A capture that rewrites the scanned field: later rules see the new value
  * exactly as if every rule were evaluated. */
 static void test_rewrite_scanned_field(void **state) {
@@ -1312,6 +1414,7 @@ int main(void) {
       cmocka_unit_test(test_literals),
       cmocka_unit_test(test_prefilter_random),
       cmocka_unit_test(test_scan_plain),
+      cmocka_unit_test(test_scan_naive),
       cmocka_unit_test(test_rewrite_scanned_field),
       cmocka_unit_test(test_same_regex),
       cmocka_unit_test(test_second_literals),
