@@ -6,6 +6,8 @@
  * block's row is caught by its checksum: the block is skipped whole and
  * named, the blocks after it still read. Blocks of both codecs (zstd, LZ4)
  * read back in one journal, and a block is decoded by its own codec only.
+ * An LZ4 block is LZ4's default (acceleration 1), and one written at any
+ * acceleration reads back alike.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <lz4.h>
 #include <sqlite3.h>
 
 #include "soc/journal.h"
@@ -474,6 +477,15 @@ static int take_row(void *arg, const soc_block_meta *m, const void *data, size_t
   return 1; /* the first block only */
 }
 
+/* Commits j's lines, frees j, keeps the first block's row in r and closes s. */
+static void commit_first_row(soc_store *s, soc_journal *j, row *r) {
+  assert_int_equal(commit(s, j), 0);
+  soc_journal_free(j);
+  soc_block_query q = {0};
+  assert_int_equal(soc_store_block_scan(s, &q, take_row, r), 1);
+  soc_store_close(s);
+}
+
 /* Stores r's bytes as a block of codec, with a valid checksum, into a new
  * store, and reads it back: the lines it gave and the damages named. */
 static void read_as(const char *name, const row *r, int codec, collected *c, damages *d) {
@@ -562,12 +574,8 @@ static void test_codec_decides(void **state) {
     soc_journal_opts o = {.codec = codecs[k]};
     assert_int_equal(soc_journal_open(s, &o, &j), 0);
     for (uint64_t i = 0; i < 3; i++) append(j, "files", 1, "the same line again", i, 1000, "web01");
-    assert_int_equal(commit(s, j), 0);
-    soc_journal_free(j);
     row r = {0};
-    soc_block_query q = {0};
-    assert_int_equal(soc_store_block_scan(s, &q, take_row, &r), 1);
-    soc_store_close(s);
+    commit_first_row(s, j, &r);
     assert_int_equal(r.m.codec, codecs[k]);
 
     collected c = {0};
@@ -716,7 +724,7 @@ static void test_varint_lengths(void **state) {
  * host cut at 255 bytes, a peer, an empty line. */
 typedef struct bytes_seen {
   size_t blocks, len;
-  uint8_t p[600];
+  uint8_t p[4096];
 } bytes_seen;
 
 static int keep_bytes(void *arg, const soc_block_meta *m, const void *enc, size_t len) {
@@ -826,6 +834,68 @@ static void test_block_past_frames(void **state) {
   soc_store_close(s);
 }
 
+/* The lines of test_lz4_acceleration: one sshd line, varied. */
+static void accel_line(uint64_t i, char *out, size_t cap) {
+  snprintf(out, cap, "Nov  1 00:00:%02u web01 sshd[%u]: Failed password for root port %u",
+           (unsigned)(i % 60), 24200 + (unsigned)(i % 3), 40000 + (unsigned)(i * 37));
+}
+
+/* The journal's LZ4 block is exactly LZ4_compress_default's of its encoded
+ * lines: acceleration 1, chosen for the journal's bytes per line (BENCHMARKS
+ * step 37: 2 saves no measurable CPU for 3 % more bytes); a change of it must
+ * say so in docs/CONFIG.md. Blocks compressed at any acceleration (another
+ * build, a later default) read back line for line: LZ4 has one decoder. */
+static void test_lz4_acceleration(void **state) {
+  (void)state;
+  soc_store *s = open_store("accel.db");
+  soc_journal *j = NULL;
+  soc_journal_opts o = {.codec = SOC_JOURNAL_CODEC_LZ4};
+  assert_int_equal(soc_journal_open(s, &o, &j), 0);
+  for (uint64_t i = 0; i < 40; i++) {
+    char text[96];
+    accel_line(i, text, sizeof text);
+    append(j, "files", 1, text, i * 80, 1000 + (int64_t)i, "web01");
+  }
+  bytes_seen plain = {0};
+  assert_int_equal(soc_journal_pending_scan(j, keep_bytes, &plain), 0);
+  row r = {0};
+  commit_first_row(s, j, &r);
+  assert_int_equal(r.m.codec, SOC_JOURNAL_CODEC_LZ4);
+
+  static const int accels[] = {1, 2, 8, 65537};
+  for (size_t k = 0; k < sizeof accels / sizeof accels[0]; k++) {
+    row a = r;
+    char packed[LZ4_COMPRESSBOUND(sizeof plain.p)];
+    int n = accels[k] == 1 ? LZ4_compress_default((const char *)plain.p, packed, (int)plain.len,
+                                                  (int)sizeof packed)
+                           : LZ4_compress_fast((const char *)plain.p, packed, (int)plain.len,
+                                               (int)sizeof packed, accels[k]);
+    assert_true(n > 0 && 4 + (size_t)n <= sizeof a.data);
+    for (unsigned b = 0; b < 4; b++) a.data[b] = (uint8_t)(plain.len >> (8 * b));
+    memcpy(a.data + 4, packed, (size_t)n);
+    a.len = 4 + (size_t)n;
+    if (accels[k] == 1) {
+      assert_int_equal(r.len, a.len);
+      assert_memory_equal(r.data, a.data, a.len);
+    }
+    collected c = {0};
+    damages d = {0};
+    char name[32];
+    snprintf(name, sizeof name, "accel%d.db", accels[k]);
+    read_as(name, &a, SOC_JOURNAL_CODEC_LZ4, &c, &d);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(c.n, 40);
+    for (size_t i = 0; i < c.n; i++) {
+      char want[96];
+      accel_line(i, want, sizeof want);
+      assert_string_equal(c.text[i], want);
+      assert_int_equal(c.pos[i], i * 80);
+      assert_int_equal(c.ts[i], 1000 + (int64_t)i);
+      assert_string_equal(c.host[i], "web01");
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_roundtrip),
                                      cmocka_unit_test(test_times_going_back),
@@ -842,6 +912,7 @@ int main(void) {
                                      cmocka_unit_test(test_flipped_position),
                                      cmocka_unit_test(test_mixed_codecs),
                                      cmocka_unit_test(test_codec_decides),
+                                     cmocka_unit_test(test_lz4_acceleration),
                                      cmocka_unit_test(test_scan_nested)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
