@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "soc/syslog.h"
+#include "soc/utf8.h"
 
 struct soc_normalizer {
   const soc_config *cfg;
@@ -82,6 +83,9 @@ const soc_norm_stream *soc_normalizer_stream(soc_normalizer *n, const soc_jentry
   if (st->is_file && soc_store_stream_get(n->store, e->stream, &row) == 0) {
     memcpy(n->path, row.path, sizeof n->path);
     st->path = n->path;
+    st->pathlen = strnlen(n->path, sizeof n->path);
+    st->path_as_is = st->pathlen <= SOC_EVENT_VALUE_MAX &&
+                     soc_utf8_valid_prefix(n->path, st->pathlen) == st->pathlen;
   }
   return st;
 }
@@ -164,8 +168,14 @@ void soc_normalize_into(soc_normalizer *n, const soc_norm_stream *st, const soc_
 
 static const soc_norm_stream *begin(soc_normalizer *n, const soc_jentry *e, soc_event *ev) {
   const soc_norm_stream *st = soc_normalizer_stream(n, e);
-  soc_event_reset(ev);
-  if (st->path) soc_event_set_str(ev, SOC_ECS_LOG_FILE_PATH, st->path, strlen(st->path));
+  if (st->path && st->path_as_is) {
+    /* every line of a file sets the same path: it stays from the line before */
+    if (!soc_event_reset_keeping(ev, SOC_ECS_LOG_FILE_PATH, st->path, st->pathlen))
+      soc_event_set_str(ev, SOC_ECS_LOG_FILE_PATH, st->path, st->pathlen);
+  } else {
+    soc_event_reset(ev);
+    if (st->path) soc_event_set_str(ev, SOC_ECS_LOG_FILE_PATH, st->path, st->pathlen);
+  }
   return st;
 }
 

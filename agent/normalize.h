@@ -42,6 +42,8 @@ typedef struct soc_norm_stream {
   int access; /* format: access */
   int is_file;
   const char *path; /* file inputs: the file's path, else NULL */
+  size_t pathlen;
+  int path_as_is; /* path is what log.file.path keeps of it (soc_event_reset_keeping) */
   /* "<store id>/<input>/<stream>" or "<store id>/<input>" */
   char id_source[SOC_STORE_ID_LEN + SOC_STORE_META_KEY_MAX + 32];
   char source[SOC_STORE_META_KEY_MAX];

@@ -121,6 +121,14 @@ soc_event *soc_event_new(void);
 void soc_event_free(soc_event *ev);
 /* Clears every field and flag, so one event can be refilled per line. */
 void soc_event_reset(soc_event *ev);
+/* soc_event_reset, but string field f stays when ev holds exactly
+ * v[0..len) there: what soc_event_set_str(ev, f, v, len) on the reset
+ * event would leave, for a v the caller knows f takes as it is (valid
+ * UTF-8, an address where f is one, len <= SOC_EVENT_VALUE_MAX): a
+ * stream's constant field, set again for every line, is compared instead
+ * of copied and checked. Returns 1 when f stayed, else 0 (f is unset, and
+ * the caller sets it). */
+int soc_event_reset_keeping(soc_event *ev, soc_ecs_field f, const char *v, size_t len);
 
 /* The ECS name of f ("host.name"); NULL for an f out of range. */
 const char *soc_ecs_field_name(soc_ecs_field f);

@@ -50,12 +50,12 @@ typedef struct soc_syslog_opts {
 soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog_opts *opts,
                                    soc_event *ev);
 
-/* The header's fields that soc_syslog_parse_lazy left out: host.name,
- * log.syslog.hostname, appname, procid and msgid, as offsets into its msg. */
-#define SOC_SYSLOG_LATER 5
+/* The header's fields that soc_syslog_parse_lazy left out: host.name and
+ * log.syslog.hostname (the host), appname (the app) and procid, as offsets
+ * into its msg (only an RFC 3164 line waits: it has no msgid). */
 typedef struct soc_syslog_later {
   int deferred; /* IN: they may wait; OUT: they do */
-  size_t off[SOC_SYSLOG_LATER], len[SOC_SYSLOG_LATER];
+  size_t host_off, host_len, app_off, app_len, procid_off, procid_len;
 } soc_syslog_later;
 
 /* soc_syslog_parse for a reader that looks at host.name and the header's

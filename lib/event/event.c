@@ -592,6 +592,21 @@ void soc_event_reset(soc_event *ev) {
   ev->tpl_fields = 0;
 }
 
+int soc_event_reset_keeping(soc_event *ev, soc_ecs_field f, const char *v, size_t len) {
+  const struct text *t;
+  int keep;
+  if (!ev) return 0;
+  t = field_ok(f) ? &ev->str[f] : NULL;
+  /* a buffer over TEXT_KEEP is one the reset frees */
+  keep = t && fields[f].type != T_INT && (ev->set & BIT(f)) && t->len == len &&
+         t->cap <= TEXT_KEEP && (!len || memcmp(t->s, v, len) == 0);
+  soc_event_reset(ev);
+  if (!keep) return 0;
+  ev->set = BIT(f);
+  ev->bytes = len;
+  return 1;
+}
+
 void soc_event_free(soc_event *ev) {
   if (!ev) return;
   for (size_t f = 0; f < SOC_ECS_COUNT; f++) free(ev->str[f].s);

@@ -465,15 +465,9 @@ static void set_message(soc_event *ev, const uchar *p, const uchar *end) {
   (void)soc_event_set_str(ev, SOC_ECS_MESSAGE, (const char *)p, (size_t)(end - p));
 }
 
-/* The header's fields that no rule reads before the rest of a lazy line
- * (soc_syslog_parse_lazy), in the order the parse sets them. */
-static const soc_ecs_field later_fields[SOC_SYSLOG_LATER] = {
-    SOC_ECS_HOST_NAME, SOC_ECS_LOG_SYSLOG_HOSTNAME, SOC_ECS_LOG_SYSLOG_APPNAME,
-    SOC_ECS_LOG_SYSLOG_PROCID, SOC_ECS_LOG_SYSLOG_MSGID};
-
 /* Everything the two forms share. The message goes in before the rest, so
  * that it is the last thing the event's byte budget would refuse. Without
- * all, the later_fields are left out. */
+ * all, host.name and the copies under log.syslog are left out. */
 static void set_header_fields(soc_event *ev, const header *h, int all) {
   uint64_t pid = 0;
   size_t i;
@@ -499,17 +493,36 @@ static void set_header_fields(soc_event *ev, const header *h, int all) {
     (void)soc_event_set_int(ev, SOC_ECS_PROCESS_PID, (int64_t)pid);
 }
 
+/* The bytes a TAG (a token but '[' and ':') and a PID (a token but ']')
+ * go on with: one load a byte instead of four tests. */
+#define TAG_BYTE 1
+#define PID_BYTE 2
+static const uint8_t tag_bytes[256] = {
+    [0x21 ... 0x39] = TAG_BYTE | PID_BYTE, [':'] = PID_BYTE,
+    [0x3B ... 0x5A] = TAG_BYTE | PID_BYTE, ['['] = PID_BYTE,
+    ['\\'] = TAG_BYTE | PID_BYTE,          [']'] = TAG_BYTE,
+    [0x5E ... 0x7E] = TAG_BYTE | PID_BYTE, [0x80 ... 0xFF] = TAG_BYTE | PID_BYTE,
+};
+
+/* The end of the run at p of bytes of kind (TAG_BYTE or PID_BYTE), at most
+ * max of them. */
+static const uchar *run_of(const uchar *p, const uchar *end, size_t max, uint8_t kind) {
+  const uchar *lim = (size_t)(end - p) > max ? p + max : end;
+  while (p < lim && (tag_bytes[*p] & kind)) p++;
+  return p;
+}
+
 /* "TAG[PID]: ", "TAG: " or "TAG[PID] " at p: fills app and procid and
  * returns where MSG starts, or returns p when there is no TAG. */
 static const uchar *parse_tag(const uchar *p, const uchar *end, header *h) {
   const uchar *s = p, *pid = NULL, *pid_end = NULL;
-  while (p < end && (size_t)(p - s) < TAG_MAX && is_token(*p) && *p != '[' && *p != ':') p++;
+  p = run_of(p, end, TAG_MAX, TAG_BYTE);
   if (p == s || p == end) return s;
   h->app.p = s;
   h->app.n = (size_t)(p - s);
   if (*p == '[') {
     pid = ++p;
-    while (p < end && (size_t)(p - pid) < PROCID_MAX && is_token(*p) && *p != ']') p++;
+    p = run_of(p, end, PROCID_MAX, PID_BYTE);
     if (p == end || *p != ']') goto none;
     pid_end = p++;
     if (p < end && *p == ':')
@@ -532,24 +545,32 @@ none:
   return s;
 }
 
-/* Whether the later_fields of a line whose message starts at msg can wait:
- * when the budget keeps every value of the line whatever their order, set
- * afterwards (soc_syslog_later_set) they are what they would have been.
- * If so, notes where they are. */
+/* Where span s is in line (0 when it is empty: its p may be NULL). */
+static size_t offset_in(span s, const char *line) {
+  return s.n ? (size_t)((const char *)s.p - line) : 0;
+}
+
+/* Whether the header's fields that no rule reads before the rest of a
+ * lazy line (host.name and the copies under log.syslog) can wait, for a
+ * line whose message starts at msg: when the budget keeps every value of
+ * the line whatever their order, set afterwards (soc_syslog_later_set)
+ * they are what they would have been. If so, notes where they are. An
+ * RFC 3164 header has no msgid. */
 static int defer_later(const soc_event *ev, const header *h, const uchar *msg, const char *line,
                        soc_syslog_later *later) {
-  const span s[SOC_SYSLOG_LATER] = {h->host, h->host, h->app, h->procid, h->msgid};
-  size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n + h->msgid.n;
+  size_t all = (size_t)(h->end - msg) + 2 * (h->host.n + h->app.n) + h->procid.n;
   if (SOC_UTF8_REPAIRED_MAX(all) > soc_event_room(ev)) return 0;
-  for (int i = 0; i < SOC_SYSLOG_LATER; i++) {
-    later->off[i] = s[i].n ? (size_t)((const char *)s[i].p - line) : 0;
-    later->len[i] = s[i].n;
-  }
+  later->host_off = offset_in(h->host, line);
+  later->host_len = h->host.n;
+  later->app_off = offset_in(h->app, line);
+  later->app_len = h->app.n;
+  later->procid_off = offset_in(h->procid, line);
+  later->procid_len = h->procid.n;
   return 1;
 }
 
-/* With later->deferred set, leaves the later_fields out where they can
- * wait, and deferred so. */
+/* With later->deferred set, leaves host.name and the copies under
+ * log.syslog out where they can wait (defer_later), and deferred so. */
 static void emit_3164(soc_event *ev, header *h, const char *line, soc_syslog_later *later) {
   const uchar *msg = parse_tag(h->body, h->end, h);
   if (later->deferred) later->deferred = defer_later(ev, h, msg, line, later);
@@ -645,10 +666,16 @@ soc_syslog_format soc_syslog_parse(const char *msg, size_t len, const soc_syslog
   return soc_syslog_parse_lazy(msg, len, opts, ev, &later);
 }
 
+/* In the order the whole parse sets them (set_header_fields). */
 void soc_syslog_later_set(const char *msg, const soc_syslog_later *later, soc_event *ev) {
-  for (int i = 0; later->deferred && i < SOC_SYSLOG_LATER; i++)
-    if (later->len[i])
-      (void)soc_event_set_str(ev, later_fields[i], msg + later->off[i], later->len[i]);
+  if (!later->deferred) return;
+  const span host = {(const uchar *)msg + later->host_off, later->host_len};
+  const span app = {(const uchar *)msg + later->app_off, later->app_len};
+  const span procid = {(const uchar *)msg + later->procid_off, later->procid_len};
+  set_span(ev, SOC_ECS_HOST_NAME, host);
+  set_span(ev, SOC_ECS_LOG_SYSLOG_HOSTNAME, host);
+  set_span(ev, SOC_ECS_LOG_SYSLOG_APPNAME, app);
+  set_span(ev, SOC_ECS_LOG_SYSLOG_PROCID, procid);
 }
 
 soc_syslog_format soc_syslog_parse_lazy(const char *msg, size_t len, const soc_syslog_opts *opts,

@@ -1018,6 +1018,94 @@ static void test_set_in_place(void **state) {
   assert_int_equal(soc_event_room(ev), 0);
 }
 
+/* a and b the same: their JSON, flags, room and field f. */
+static void same_events(const soc_event *a, const soc_event *b, soc_ecs_field f) {
+  char *ja = NULL, *jb = NULL;
+  size_t la = 0, lb = 0, na = 0, nb = 0;
+  assert_int_equal(soc_event_to_json(a, &ja, &la), 0);
+  assert_int_equal(soc_event_to_json(b, &jb, &lb), 0);
+  assert_int_equal(la, lb);
+  assert_memory_equal(ja, jb, la);
+  free(ja);
+  free(jb);
+  assert_int_equal(soc_event_flags(a), soc_event_flags(b));
+  assert_int_equal(soc_event_room(a), soc_event_room(b));
+  const char *va = soc_event_get_strn(a, f, &na), *vb = soc_event_get_strn(b, f, &nb);
+  assert_int_equal(va != NULL, vb != NULL);
+  assert_int_equal(na, nb);
+  if (va) assert_memory_equal(va, vb, na + 1);
+}
+
+/* soc_event_reset_keeping and then, where it says 0, the set leave what a
+ * reset and the set leave, whatever the event held: the value kept only
+ * when it is the same bytes, with none of the rest of the line before. */
+static void test_reset_keeping(void **state) {
+  soc_event *ev = *state, *fresh = soc_event_new();
+  static char big[5000];
+  const soc_ecs_field path = SOC_ECS_LOG_FILE_PATH;
+  const struct {
+    soc_ecs_field held; /* what the line before set, and to what */
+    const char *was;
+    size_t waslen;
+    soc_ecs_field f; /* what the next line keeps or sets */
+    const char *v;
+    size_t len;
+    int kept;
+  } cases[] = {
+      {path, "/var/log/a.log", 14, path, "/var/log/a.log", 14, 1},
+      {path, "/var/log/a.log", 14, path, "/var/log/b.log", 14, 0},
+      {path, "/var/log/a.log", 14, path, "/var/log/a.lo", 13, 0},
+      {path, "/var/log/a.lo", 13, path, "/var/log/a.log", 14, 0},
+      {path, "/var/log/a.log", 14, SOC_ECS_HOST_NAME, "/var/log/a.log", 14, 0},
+      {SOC_ECS_HOST_NAME, "web1", 4, path, "web1", 4, 0},
+      {path, "", 0, path, "", 0, 1},
+      {path, "", 0, path, "x", 1, 0},
+      {path, "x", 1, path, "", 0, 0},
+      {path, big, sizeof big, path, big, sizeof big, 0}, /* a buffer the reset frees */
+      {path, big, 4000, path, big, 4000, 1},
+      {SOC_ECS_SOURCE_IP, "10.0.0.1", 8, SOC_ECS_SOURCE_IP, "10.0.0.1", 8, 1},
+      {SOC_ECS_PROCESS_PID, NULL, 0, SOC_ECS_PROCESS_PID, "", 0, 0},
+  };
+  assert_non_null(fresh);
+  memset(big, 'p', sizeof big);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (int round = 0; round < 2; round++) {
+      soc_event_reset(ev);
+      if (cases[i].was)
+        assert_int_equal(soc_event_set_str(ev, cases[i].held, cases[i].was, cases[i].waslen), 0);
+      else
+        assert_int_equal(soc_event_set_int(ev, cases[i].held, 4242), 0);
+      /* the rest of a line: none of it may stay */
+      assert_int_equal(set(ev, SOC_ECS_MESSAGE, "sshd: Failed password"), 0);
+      assert_int_equal(soc_event_set(ev, "nginx.access.x", "1", 1), 0);
+      assert_int_equal(soc_event_add_tag(ev, "line_truncated", 14), 0);
+      assert_int_equal(soc_event_add_sd_param(ev, "a@1", 3, "b", 1, "c", 1), 0);
+      soc_event_set_time(ev, 1234567890);
+      assert_int_equal(soc_event_set_str(ev, SOC_ECS_USER_NAME, "\xff\xfe", 2), 0);
+      assert_int_equal(soc_event_set_id(ev, "abc"), 0);
+      if (round) /* the template's runs too */
+        assert_int_equal(soc_event_template(ev), 0);
+      int kept = soc_event_reset_keeping(ev, cases[i].f, cases[i].v, cases[i].len);
+      assert_int_equal(kept, cases[i].kept);
+      soc_event_reset(fresh);
+      if (!kept && soc_event_str_takes(cases[i].f, cases[i].v, cases[i].len)) {
+        assert_int_equal(soc_event_set_str(ev, cases[i].f, cases[i].v, cases[i].len), 0);
+        assert_int_equal(soc_event_set_str(fresh, cases[i].f, cases[i].v, cases[i].len), 0);
+      } else if (kept) {
+        assert_int_equal(soc_event_set_str(fresh, cases[i].f, cases[i].v, cases[i].len), 0);
+      }
+      soc_event_set_time(ev, 1); /* the JSON needs one */
+      soc_event_set_time(fresh, 1);
+      same_events(ev, fresh, cases[i].f);
+      assert_int_equal(set(ev, SOC_ECS_MESSAGE, "next"), 0);
+      assert_int_equal(set(fresh, SOC_ECS_MESSAGE, "next"), 0);
+      same_events(ev, fresh, cases[i].f);
+    }
+  }
+  assert_int_equal(soc_event_reset_keeping(NULL, path, "x", 1), 0);
+  soc_event_free(fresh);
+}
+
 /* Walks a parsed object, checking every string leaf against the names
  * that were set; returns how many leaves it found. */
 static size_t check_leaves(struct fjson_object *o, char *path, size_t plen, const soc_event *ev) {
@@ -1452,6 +1540,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_agent_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_from_itself, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_in_place, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reset_keeping, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),

@@ -274,6 +274,102 @@ static void test_tag_length(void **state) {
   }
 }
 
+/* What the TAG of body[0..n) is, byte by byte as RFC 3164 reads it: the
+ * app, the pid (each as an offset and a length, 0 when there is none) and
+ * where the message starts. The parse looks bytes up in a table; this is
+ * the plain reading it must agree with. */
+typedef struct tag_ref {
+  size_t app, appn, pid, pidn, msg;
+} tag_ref;
+
+static int ref_token(unsigned char c) { return c > ' ' && c != 0x7F; }
+
+static tag_ref ref_tag(const unsigned char *b, size_t n) {
+  tag_ref r = {0};
+  size_t i = 0, pid = 0, pid_end = 0;
+  while (i < n && i < 128 && ref_token(b[i]) && b[i] != '[' && b[i] != ':') i++;
+  if (i == 0 || i == n) return r;
+  r.appn = i;
+  if (b[i] == '[') {
+    pid = ++i;
+    while (i < n && i - pid < 128 && ref_token(b[i]) && b[i] != ']') i++;
+    if (i == n || b[i] != ']') return (tag_ref){0};
+    pid_end = i++;
+    if (i < n && b[i] == ':')
+      i++;
+    else if (i < n && b[i] != ' ')
+      return (tag_ref){0};
+    r.pid = pid;
+    r.pidn = pid_end - pid;
+  } else if (b[i] == ':') {
+    i++;
+    if (i < n && b[i] != ' ') return (tag_ref){0};
+  } else {
+    return (tag_ref){0};
+  }
+  r.msg = i < n && b[i] == ' ' ? i + 1 : i;
+  return r;
+}
+
+/* Field f of ev is what setting v[0..n) gives (unset when n is 0, but the
+ * message, which is always set). */
+static void same_as_set(const soc_event *ev, soc_ecs_field f, const char *v, size_t n) {
+  soc_event *want = soc_event_new();
+  assert_non_null(want);
+  if (n || f == SOC_ECS_MESSAGE) assert_int_equal(soc_event_set_str(want, f, v, n), 0);
+  const char *a = soc_event_get_str(ev, f), *b = soc_event_get_str(want, f);
+  if ((a != NULL) != (b != NULL))
+    fail_msg("%s: '%s', expected '%s'", soc_ecs_field_name(f), a ? a : "(unset)",
+             b ? b : "(unset)");
+  if (a) assert_string_equal(a, b);
+  soc_event_free(want);
+}
+
+/* Every byte in each place of a TAG and its PID, and PIDs about the
+ * longest one: the app, the procid and the message are the plain
+ * reading's. */
+static void test_tag_bytes(void **state) {
+  (void)state;
+  static const char *const shapes[] = {"ta%cg[12]: m", "tag[1%c2]: m", "tag%c m",
+                                       "tag[12]%cm",   "%ctag: m",     "tag:%cm"};
+  soc_syslog_opts o = opts_at("UTC", RECV);
+  const char head[] = "Nov 25 07:23:31 h ";
+  char line[512], body[300];
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0] + 5; k++)
+    for (int c = 0; c < 256; c++) {
+      size_t n;
+      if (k < sizeof shapes / sizeof shapes[0]) {
+        const char *at = strstr(shapes[k], "%c");
+        size_t pre = (size_t)(at - shapes[k]);
+        memcpy(body, shapes[k], pre);
+        body[pre] = (char)c;
+        memcpy(body + pre + 1, at + 2, strlen(at + 2));
+        n = strlen(shapes[k]) - 1;
+      } else { /* a PID of 126 to 130 bytes, and a byte after it */
+        size_t digits = 126 + (k - sizeof shapes / sizeof shapes[0]);
+        n = (size_t)snprintf(body, sizeof body, "t[%0*d", (int)digits, 0);
+        body[n++] = (char)c;
+        memcpy(body + n, ": m", 3);
+        n += 3;
+      }
+      memcpy(line, head, LEN(head));
+      memcpy(line + LEN(head), body, n);
+      size_t lead = 0; /* the header's spaces before the TAG */
+      while (lead < n && body[lead] == ' ') lead++;
+      tag_ref r = ref_tag((const unsigned char *)body + lead, n - lead);
+      r.app += lead;
+      r.pid += lead;
+      r.msg += lead;
+      soc_event *ev = soc_event_new();
+      assert_non_null(ev);
+      assert_int_equal(soc_syslog_parse(line, LEN(head) + n, &o, ev), SOC_SYSLOG_RFC3164);
+      same_as_set(ev, SOC_ECS_PROCESS_NAME, body + r.app, r.appn);
+      same_as_set(ev, SOC_ECS_LOG_SYSLOG_PROCID, body + r.pid, r.pidn);
+      same_as_set(ev, SOC_ECS_MESSAGE, body + r.msg, n - r.msg);
+      soc_event_free(ev);
+    }
+}
+
 static void test_rfc5424(void **state) {
   (void)state;
   soc_syslog_opts o = opts_at("UTC", RECV);
@@ -975,6 +1071,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rfc3164),
       cmocka_unit_test(test_tag_length),
+      cmocka_unit_test(test_tag_bytes),
       cmocka_unit_test(test_rfc5424),
       cmocka_unit_test(test_structured_data),
       cmocka_unit_test(test_year_inference),
