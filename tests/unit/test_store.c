@@ -595,6 +595,56 @@ static void test_triage_version(void **state) {
   soc_store_close(other);
 }
 
+/* The ended streams a copy of an ended file is known by: this input's DONE
+ * rows only, with a fingerprint of at least the asked length, newest first,
+ * at most the asked number. */
+static void test_streams_ended(void **state) {
+  struct fixture *fx = *state;
+  soc_store *s = open_ok(fx, 0);
+  /* id order: app done 1024, app active, other done, app done 512, app done 1024 x3 */
+  static const struct {
+    const char *input;
+    soc_stream_state st;
+    uint32_t fp_len;
+  } rows[] = {{"app", SOC_STREAM_DONE, 1024},     {"app", SOC_STREAM_ACTIVE, 1024},
+              {"other", SOC_STREAM_DONE, 1024},   {"app", SOC_STREAM_DONE, 512},
+              {"app", SOC_STREAM_DONE, 1024},     {"app", SOC_STREAM_DONE, 1024},
+              {"app", SOC_STREAM_DRAINING, 1024}, {"app", SOC_STREAM_DONE, 1024}};
+  int64_t ids[sizeof rows / sizeof rows[0]];
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    soc_stream_row r = {
+        .ino = i + 1, .fp_len = rows[i].fp_len, .offset = 100 * (i + 1), .state = rows[i].st};
+    snprintf(r.input, sizeof r.input, "%s", rows[i].input);
+    snprintf(r.path, sizeof r.path, "/var/log/%zu.log", i);
+    r.fp[0] = (uint8_t)i;
+    assert_int_equal(soc_store_stream_insert(s, &r), 0);
+    ids[i] = r.id;
+  }
+  soc_stream_row *got = NULL;
+  size_t n = 0;
+  assert_int_equal(soc_store_streams_ended(s, "app", 1024, 64, &got, &n), 0);
+  assert_int_equal(n, 4);
+  static const size_t want[] = {7, 5, 4, 0};
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(got[i].id, ids[want[i]]);
+    assert_int_equal(got[i].offset, 100 * (want[i] + 1));
+    assert_int_equal(got[i].fp[0], want[i]);
+    assert_int_equal(got[i].state, SOC_STREAM_DONE);
+  }
+  free(got);
+  assert_int_equal(soc_store_streams_ended(s, "app", 1024, 2, &got, &n), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(got[1].id, ids[5]);
+  free(got);
+  assert_int_equal(soc_store_streams_ended(s, "app", 512, 64, &got, &n), 0);
+  assert_int_equal(n, 5);
+  free(got);
+  assert_int_equal(soc_store_streams_ended(s, "none", 0, 64, &got, &n), 0);
+  assert_int_equal(n, 0);
+  free(got);
+  soc_store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_create_wal_and_modes, setup, teardown),
@@ -612,6 +662,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_refused_paths, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_triage_version, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_streams_ended, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
