@@ -83,6 +83,15 @@ static inline int soc_copy_words_until(char *dst, const void *src, size_t n, uin
  * exactly when all of it is. s may be NULL when len is 0. */
 size_t soc_utf8_valid_prefix(const void *s, size_t len);
 
+/* The high bit set in each byte of w that may equal c, for word-at-a-time
+ * searches: the lowest byte flagged is always a genuine one, a byte above
+ * it may be flagged without being one (Hacker's Delight 6-1). */
+static inline uint64_t soc_word_has_byte(uint64_t w, uint8_t c) {
+  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+  const uint64_t x = w ^ (ones * c);
+  return (x - ones) & ~x & highs;
+}
+
 /* Whether the 8 bytes in w hold one that is not ASCII, or a NUL: the high
  * bit of a byte, or of (w - ones) & ~w in the lowest zero byte, if any. */
 static inline int soc_word_not_ascii(uint64_t w) {

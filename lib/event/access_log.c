@@ -62,18 +62,15 @@ static int ends_value(const char *p, const char *end) {
  * request and the user agent are tens of bytes each, and most hold
  * neither but the quote that ends them. */
 static const char *quote_or_escape(const char *p, const char *end) {
-  const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
   for (; p < end; p += 8) {
     size_t n = (size_t)(end - p);
-    uint64_t w, q, b;
+    uint64_t w;
     if (n >= 8)
       memcpy(&w, p, sizeof w);
     else
-      w = soc_load_short(p, n, ones * 'a');
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
+      w = soc_load_short(p, n, UINT64_C(0x0101010101010101) * 'a');
     /* a byte flagged here may sit above a genuine one, never without one */
-    if ((((q - ones) & ~q) | ((b - ones) & ~b)) & highs) {
+    if (soc_word_has_byte(w, '"') | soc_word_has_byte(w, '\\')) {
       while (*p != '"' && *p != '\\') p++;
       return p;
     }

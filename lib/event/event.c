@@ -1580,10 +1580,8 @@ static const char escapes[256] = {
 /* Whether the 8 bytes in x hold a byte to escape. A hit may be flagged in
  * a byte above a genuine one, never without one (Hacker's Delight 6-1). */
 static int word_needs_escape(uint64_t x) {
-  uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-  uint64_t ctl = (x - ONES * 0x20) & ~x;
-  uint64_t quote = (q - ONES) & ~q, back = (b - ONES) & ~b;
-  return ((ctl | quote | back) & HIGHS) != 0;
+  uint64_t ctl = (x - ONES * 0x20) & ~x & HIGHS;
+  return (ctl | soc_word_has_byte(x, '"') | soc_word_has_byte(x, '\\')) != 0;
 }
 
 /* Whether s[0..n) has a byte to escape, a word at a time: a short string
