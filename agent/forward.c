@@ -73,6 +73,7 @@
 #include "soc/journal.h"
 #include "soc/sign.h"
 #include "soc/store.h"
+#include "soc/thread.h"
 
 #define WINDOW 256 /* blocks in flight */
 #define PERSIST_EVERY_MS 200
@@ -1109,6 +1110,7 @@ int soc_forward_start(soc_forward *f) {
   int rc = pthread_create(&f->thread, NULL, run, f);
   if (rc) return -rc;
   f->started = 1;
+  soc_thread_name(f->thread, "soc:forward");
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "soc/report.h"
 #include "soc/store.h"
 #include "soc/tz.h"
+#include "soc/thread.h"
 #include "damage.h"
 #include "inbox.h"
 #include "triage.h"
@@ -480,6 +481,7 @@ int soc_workflow_start(soc_workflow *w) {
   int rc = pthread_create(&w->thread, NULL, run, w);
   if (rc) return -rc;
   w->started = 1;
+  soc_thread_name(w->thread, "soc:workflow");
   return 0;
 }
 

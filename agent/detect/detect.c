@@ -50,6 +50,7 @@
 #include "soc/journal.h"
 #include "soc/level.h"
 #include "soc/rules.h"
+#include "soc/thread.h"
 #include "triage.h"
 
 #define RECENT_KEYS 2048
@@ -902,6 +903,7 @@ int soc_detect_start(soc_detect *d) {
   int rc = pthread_create(&d->thread, NULL, run, d);
   if (rc) return -rc;
   d->started = 1;
+  soc_thread_name(d->thread, "soc:detect");
   return 0;
 }
 

@@ -43,6 +43,7 @@
 #include "soc/tz.h"
 #include "soc/hash.h"
 #include "soc/store.h"
+#include "soc/thread.h"
 
 #define BATCH 64
 #define FINDINGS_MAX 16
@@ -790,9 +791,11 @@ int soc_watch_start(soc_watch *w) {
   for (size_t i = 0; i < n; i++) {
     if ((rc = pthread_create(&w->workers[i].thread, NULL, work, &w->workers[i])) != 0) return -rc;
     w->workers[i].started = 1;
+    soc_thread_name(w->workers[i].thread, "soc:watch/%zu", i);
   }
   if ((rc = pthread_create(&w->thread, NULL, watch_thread, w)) != 0) return -rc;
   w->started = 1;
+  soc_thread_name(w->thread, "soc:watch");
   return 0;
 }
 

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "soc/metrics.h"
+#include "soc/thread.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -492,7 +493,8 @@ static int server_start(const char *listen_at, int loopback_only, int workers,
                                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
   result = 0;
   while (result == 0 && s->started < workers)
-    if ((result = -pthread_create(&s->threads[s->started], NULL, run, s)) == 0) s->started++;
+    if ((result = -pthread_create(&s->threads[s->started], NULL, run, s)) == 0)
+      soc_thread_name(s->threads[s->started++], "soc:http");
 out:
   if (result == 0)
     *out = s;

@@ -102,6 +102,12 @@ exec 9<>"/dev/tcp/127.0.0.1/$PORT"
 run curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics"
 expect_out 200
 exec 9<&-
+# its threads are named, as top -H and perf show them (the kernel keeps 15 bytes)
+CHECKS=$((CHECKS + 1))
+names=$(cat /proc/$agent/task/*/comm | sort -u | tr '\n' ' ')
+for n in socagent soc:detect soc:forward soc:workflow soc:http; do
+  case " $names" in *" $n "*) ;; *) fail "no thread named $n among: $names" ;; esac
+done
 kill $agent
 wait $agent
 STATUS=$? LAST="socagent (stopped with SIGTERM)" ERR=$(cat "$T/agent.err")

@@ -1,0 +1,19 @@
+/*
+ * thread — names for our threads.
+ *
+ * The agent runs ingest, detection, forwarding, the workflow, the watcher
+ * and librdkafka's threads in one process. Named, they tell themselves apart
+ * in `top -H`, `ps -L`, perf and /proc/PID/task/TID/comm, which is how an
+ * operator sees which part of the agent uses the CPU (librdkafka already
+ * names its own "rdk:…").
+ */
+#ifndef SOC_THREAD_H
+#define SOC_THREAD_H
+
+#include <pthread.h>
+
+/* Names thread t from a printf format; the kernel keeps the first 15 bytes.
+ * Best effort: a name that cannot be set changes nothing else. */
+void soc_thread_name(pthread_t t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
