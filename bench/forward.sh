@@ -15,6 +15,10 @@
 # empty topic and a new state, and the run ends with the ratios of each
 # round and their medians: on a shared machine one round's ratio moves by
 # ±15-30 %, the median of a few far less. rsyslog runs once.
+# Each socagent row is also given by thread (ingest, detect, forward,
+# librdkafka: the agent names its threads), since one thread's CPU moves far
+# less than the process's; with mixed input `socctl rules test` runs the same
+# rules on the same lines (what matching itself costs, parse included).
 # Each run starts from an empty topic; it ends when the topic's high
 # watermarks add up to the number of lines (socagent: when its own count of
 # delivered events does; kafka.events_per_message puts up to 256 events in
@@ -80,6 +84,7 @@ agent_round() {
   c=$(cpu_of $A)
   row "socagent file -> Kafka (ECS JSON)" "$N" "$(echo "$t1 - $t0" | bc -l)" "$c" "$(rss_of $A)"
   CPU_WITHOUT[$1]=$(cpu_per_m "$c")
+  THREADS_WITHOUT[$1]=$(threads_of $A)
   kill $A; wait $A 2>/dev/null || true
 }
 
@@ -104,6 +109,7 @@ rules_round() {
   row "socagent file -> Kafka, shipped rules (rules/log)" "$N" "$(echo "$t1 - $t0" | bc -l)" \
     "$c" "$(rss_of $A)"
   CPU_WITH[$1]=$(cpu_per_m "$c")
+  THREADS_WITH[$1]=$(threads_of $A)
   kill $A; wait $A 2>/dev/null || true
   sqlite3 "$d/state/agent.db" "SELECT name, value FROM counter WHERE input = 'detect'" |
     tr '\n' ' ' | sed 's/^/detector: /' >"$W/counters"
@@ -121,7 +127,7 @@ kcat_round() {
   CPU_KCAT[$1]=$(cpu_per_m "$(echo "$u + $s" | bc -l)")
 }
 
-declare -a CPU_WITHOUT CPU_WITH CPU_KCAT
+declare -a CPU_WITHOUT CPU_WITH CPU_KCAT THREADS_WITHOUT THREADS_WITH
 # --- rsyslog: imfile -> omkafka, the line as it is; with mixed input also a
 # 3-field JSON template (time, host, message)
 rsyslog_run() { # NAME TOPIC TEMPLATE
@@ -154,6 +160,18 @@ for r in $(seq "$REPEAT"); do
   [ "$INPUT" != mixed ] || rules_round "$r"
   kcat_round "$r"
 done
+# --- what matching alone costs: socctl rules test on the same lines, the
+# same rules, the parse included (no journal, no store, no Kafka); the bar
+# the agent's detector thread is held to
+if [ "$INPUT" = mixed ]; then
+  t0=$(now)
+  /usr/bin/time -f "%U %S %M" -o "$W/match.time" "$BIN/ctl/socctl" rules test \
+    $(printf -- '-r %s ' "$SRC"/rules/log/*.yaml) --timezone +08:00 -q "$W/input.log"
+  t1=$(now)
+  read -r u s m < "$W/match.time"
+  row "socctl rules test, shipped rules (parse + match + correlate)" "$N" \
+    "$(echo "$t1 - $t0" | bc -l)" "$(echo "$u + $s" | bc -l)" "$m"
+fi
 # --- CrowdSec replaying the same lines, when it is installed (the first
 # CROWDSEC_LINES of them: its default scenarios take about 1 CPU-ms a line;
 # 0: not at all)
@@ -162,21 +180,38 @@ if [ "$INPUT" = mixed ] && [ "${CROWDSEC_LINES:-1}" != 0 ] && command -v crowdse
 fi
 echo
 [ -s "$W/counters" ] 2>/dev/null && cat "$W/counters" && echo
+# each socagent row by thread, CPU-s per 1M lines
+per_m() { # "k=v ..." -> the same per 1M lines
+  local kv out=""
+  for kv in $1; do out="$out ${kv%%=*}=$(printf %.2f "$(cpu_per_m "${kv#*=}")")"; done
+  echo "${out# }"
+}
+for r in $(seq "$REPEAT"); do
+  echo "round $r threads, CPU-s per 1M lines: without rules $(per_m "${THREADS_WITHOUT[$r]}")"
+  [ "$INPUT" != mixed ] || echo "round $r threads, CPU-s per 1M lines: with rules    $(per_m "${THREADS_WITH[$r]}")"
+done
+echo
 # the ratios of each round and, over rounds, their medians
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 if [ "$REPEAT" -gt 1 ] || [ "$INPUT" = mixed ]; then
-  declare -a R_WITH R_KCAT
+  declare -a R_WITH R_KCAT R_DETECT
   for r in $(seq "$REPEAT"); do
     R_KCAT[$r]=$(echo "${CPU_WITHOUT[$r]} / ${CPU_KCAT[$r]}" | bc -l)
     line="round $r: without rules / kcat $(printf %.2f "${R_KCAT[$r]}")"
     if [ "$INPUT" = mixed ]; then
       R_WITH[$r]=$(echo "${CPU_WITH[$r]} / ${CPU_WITHOUT[$r]}" | bc -l)
+      # the detector thread's share: with <= 1.25x without needs it (and
+      # what it costs the other threads) at most 0.25x without
+      d=$(per_m "${THREADS_WITH[$r]}" | sed 's/.*detect=\([0-9.]*\).*/\1/')
+      R_DETECT[$r]=$(echo "$d / ${CPU_WITHOUT[$r]}" | bc -l)
       line="$line; with rules / without $(printf %.2f "${R_WITH[$r]}")"
+      line="$line; detector thread / without $(printf %.2f "${R_DETECT[$r]}")"
     fi
     echo "$line"
   done
   line="median of $REPEAT: without rules / kcat $(printf %.2f "$(median "${R_KCAT[@]}")")"
   [ "$INPUT" != mixed ] || line="$line; with rules / without $(printf %.2f "$(median "${R_WITH[@]}")")"
+  [ "$INPUT" != mixed ] || line="$line; detector thread / without $(printf %.2f "$(median "${R_DETECT[@]}")")"
   echo "$line"
   echo
 fi

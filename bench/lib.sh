@@ -4,6 +4,23 @@
 cpu_of() { awk '{print ($14+$15)/'"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 rss_of() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
+# threads_of PID: a live socagent's CPU seconds (user + system) by part, from
+# its named threads: ingest (the main thread), detect, forward, librdkafka
+# (its rdk:* threads) and other (workflow, watch, metrics)
+threads_of() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done | awk -v tck="$(getconf CLK_TCK)" '
+    { part = "other"
+      if ($1 == "socagent") part = "ingest"
+      else if ($1 == "soc:detect") part = "detect"
+      else if ($1 == "soc:forward") part = "forward"
+      else if ($1 ~ /^rdk:/) part = "librdkafka"
+      c[part] += $2 / tck }
+    END { printf "ingest=%.2f detect=%.2f forward=%.2f librdkafka=%.2f other=%.2f\n",
+          c["ingest"], c["detect"], c["forward"], c["librdkafka"], c["other"] }'
+}
 # row NAME LINES SECONDS CPU_SECONDS RSS_KIB
 row() {
   awk -v n="$1" -v l="$2" -v s="$3" -v c="$4" -v r="$5" 'BEGIN{
