@@ -77,6 +77,12 @@
 
 #define WINDOW 256 /* blocks in flight */
 #define PERSIST_EVERY_MS 200
+/* With nothing in flight and nothing new the thread sleeps in
+ * rd_kafka_poll until soc_forward_wake (the ingest committed blocks, the
+ * detector wrote alerts) or this long at most, by which outbox rows that
+ * another process wrote (socctl: an analyst's decision) are seen: an idle
+ * agent must not cost a core's worth of polls on every server. */
+#define IDLE_WAIT_MS 1000
 #define STUB_MESSAGE_MAX 8192
 #define SCHEMA_VERSION "1"
 
@@ -153,6 +159,11 @@ struct soc_forward {
   pthread_t thread;
   int started;
   atomic_int stop;
+  /* rk's main queue, yielded by soc_forward_wake from other threads; the
+   * mutex keeps it from going away with a producer meanwhile */
+  pthread_mutex_t wake_mx;
+  rd_kafka_queue_t *mainq;
+  int64_t idle_wait_ms;
   atomic_int rewind, fatal, hb_in_flight;
   uint32_t generation;
   /* the outbox (alerts, drafts): one batch in flight at a time */
@@ -310,7 +321,10 @@ static int make_producer(soc_forward *f) {
   f->t_events = rd_kafka_topic_new(f->rk, f->name_events, NULL);
   snprintf(f->name_heartbeat, sizeof f->name_heartbeat, "%s.heartbeat", k->topic_prefix);
   f->t_heartbeat = rd_kafka_topic_new(f->rk, f->name_heartbeat, NULL);
-  result = f->t_events && f->t_heartbeat ? 0 : -ENOMEM;
+  pthread_mutex_lock(&f->wake_mx);
+  f->mainq = rd_kafka_queue_get_main(f->rk);
+  pthread_mutex_unlock(&f->wake_mx);
+  result = f->t_events && f->t_heartbeat && f->mainq ? 0 : -ENOMEM;
 out:
   if (c) rd_kafka_conf_destroy(c);
   if (result) fprintf(stderr, "socagent: forward: cannot create the Kafka producer: %s\n", err);
@@ -324,6 +338,10 @@ static void drop_producer(soc_forward *f) {
   rd_kafka_poll(f->rk, 0);
   if (f->t_events) rd_kafka_topic_destroy(f->t_events);
   if (f->t_heartbeat) rd_kafka_topic_destroy(f->t_heartbeat);
+  pthread_mutex_lock(&f->wake_mx);
+  if (f->mainq) rd_kafka_queue_destroy(f->mainq);
+  f->mainq = NULL;
+  pthread_mutex_unlock(&f->wake_mx);
   rd_kafka_destroy(f->rk);
   f->rk = NULL;
   f->t_events = f->t_heartbeat = NULL;
@@ -1008,7 +1026,23 @@ static void ship_outbox(soc_forward *f) {
 
 /* ---- the thread ------------------------------------------------------------------ */
 
-static void turn(soc_forward *f, int poll_ms) {
+/* How long a turn with nothing to send waits for delivery reports: poll_ms
+ * while anything is in flight; with nothing in flight up to idle_ms (a
+ * wake-up ends it sooner), but never past a cursor save or a heartbeat
+ * that is due. */
+static int wait_ms(const soc_forward *f, int poll_ms, int64_t idle_ms) {
+  if (f->count || f->outbox_outstanding || f->outbox_batch_end || atomic_load(&f->hb_in_flight))
+    return poll_ms;
+  int64_t now = soc_now_mono_ms(), until = now + idle_ms;
+  int64_t beat = f->last_heartbeat_ms + f->cfg->kafka.heartbeat_s * 1000;
+  if (beat < until) until = beat;
+  if ((f->cursor != f->saved_cursor || f->outbox_cursor != f->saved_outbox || f->broker_changed) &&
+      f->last_persist_ms + PERSIST_EVERY_MS < until)
+    until = f->last_persist_ms + PERSIST_EVERY_MS;
+  return until <= now ? 0 : (int)(until - now);
+}
+
+static void turn(soc_forward *f, int poll_ms, int64_t idle_ms) {
   if (atomic_load(&f->fatal)) {
     char why[256];
     rd_kafka_fatal_error(f->rk, why, sizeof why);
@@ -1027,7 +1061,7 @@ static void turn(soc_forward *f, int poll_ms) {
    * as soon as delivery reports come in, which is when there is room. */
   int wait = fill(f);
   ship_outbox(f);
-  rd_kafka_poll(f->rk, wait ? poll_ms : 0);
+  rd_kafka_poll(f->rk, wait ? wait_ms(f, poll_ms, idle_ms) : 0);
   advance(f);
   persist(f, 0);
   heartbeat(f);
@@ -1035,7 +1069,7 @@ static void turn(soc_forward *f, int poll_ms) {
 
 static void *run(void *arg) {
   soc_forward *f = arg;
-  while (!atomic_load(&f->stop)) turn(f, 50);
+  while (!atomic_load(&f->stop)) turn(f, 50, f->idle_wait_ms);
   /* What is in flight gets flush_timeout to be delivered; with the broker
    * away there is no point in waiting: it is all in the journal. */
   int64_t deadline = soc_now_mono_ms() + f->cfg->kafka.flush_ms;
@@ -1057,7 +1091,7 @@ int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   while ((f->cursor < t.last_id || f->outbox_cursor < outbox_last ||
           atomic_load(&f->hb_in_flight) || !f->last_heartbeat_ms) &&
          soc_now_mono_ms() < deadline)
-    turn(f, 20);
+    turn(f, 20, 20);
   persist(f, 1);
   return f->cursor >= t.last_id && f->outbox_cursor >= outbox_last ? 0 : -ETIMEDOUT;
 }
@@ -1071,6 +1105,8 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   *out = NULL;
   if (!f) return -ENOMEM;
   f->cfg = cfg;
+  pthread_mutex_init(&f->wake_mx, NULL);
+  f->idle_wait_ms = IDLE_WAIT_MS;
   f->start_ms = soc_now_mono_ms();
   f->ev = soc_event_new();
   f->proto = soc_event_new();
@@ -1114,9 +1150,19 @@ int soc_forward_start(soc_forward *f) {
   return 0;
 }
 
+void soc_forward_wake(soc_forward *f) {
+  if (!f) return;
+  pthread_mutex_lock(&f->wake_mx);
+  if (f->mainq) rd_kafka_queue_yield(f->mainq);
+  pthread_mutex_unlock(&f->wake_mx);
+}
+
+void soc_forward_set_idle_wait(soc_forward *f, int64_t ms) { f->idle_wait_ms = ms; }
+
 void soc_forward_stop(soc_forward *f) {
   if (!f || !f->started) return;
   atomic_store(&f->stop, 1);
+  soc_forward_wake(f);
   pthread_join(f->thread, NULL);
   f->started = 0;
 }
@@ -1136,5 +1182,6 @@ void soc_forward_free(soc_forward *f) {
   free(f->batch.keys);
   soc_normalizer_free(f->norm);
   soc_sign_key_free(f->key);
+  pthread_mutex_destroy(&f->wake_mx);
   free(f);
 }

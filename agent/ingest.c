@@ -78,6 +78,12 @@ struct soc_ingest {
   soc_input *inputs;
   size_t ninputs;
   int dirty; /* positions changed since the last commit */
+  /* told after each commit: the readers of the journal (soc_ingest_on_commit) */
+  struct {
+    void (*fn)(void *);
+    void *arg;
+  } hooks[SOC_INGEST_HOOKS];
+  size_t nhooks;
   int64_t last_retention_ms;
   int64_t lost_lines;    /* dropped unforwarded by the hard cap, since start */
   int64_t retired_lines; /* forwarded lines removed by retention (size or age) */
@@ -331,6 +337,7 @@ int soc_ingest_commit(soc_ingest *ing) {
   soc_storemark_committed(ing->mark);
   for (size_t i = 0; i < ing->ninputs; i++)
     if (ing->inputs[i].ops->committed) ing->inputs[i].ops->committed(&ing->inputs[i]);
+  for (size_t i = 0; i < ing->nhooks; i++) ing->hooks[i].fn(ing->hooks[i].arg);
   for (size_t i = 0; i < ing->ninputs; i++) {
     soc_input *in = &ing->inputs[i];
     if (in->paused) {
@@ -342,6 +349,13 @@ int soc_ingest_commit(soc_ingest *ing) {
 }
 
 static void on_commit_timer(void *arg) { soc_ingest_commit(arg); }
+
+int soc_ingest_on_commit(soc_ingest *ing, void (*fn)(void *), void *arg) {
+  if (ing->nhooks == SOC_INGEST_HOOKS) return -ENOSPC;
+  ing->hooks[ing->nhooks].fn = fn;
+  ing->hooks[ing->nhooks++].arg = arg;
+  return 0;
+}
 
 /* Counters go on from where the last run left them: totals since the
  * store was created, which is what an operator comparing with a sender's

@@ -60,6 +60,13 @@ void soc_ingest_resource_error(soc_ingest *ing, const char *input, const char *p
  * descriptor table fails thousands of opens per scan). */
 int soc_ingest_resources_short(soc_ingest *ing);
 
+/* fn(arg) is called on the ingest's thread after each commit that worked,
+ * in the order added: the daemon wakes the detector and the forwarder with
+ * it, so that they sleep while nothing comes instead of polling the
+ * journal. At most SOC_INGEST_HOOKS; -ENOSPC past them. */
+#define SOC_INGEST_HOOKS 4
+int soc_ingest_on_commit(soc_ingest *ing, void (*fn)(void *), void *arg);
+
 /* Asks for a commit as soon as possible (an input must wait for one). */
 void soc_ingest_kick(soc_ingest *ing);
 /* Says the next commit has positions to save even if no line came. */

@@ -80,6 +80,9 @@ static int rotate_key(const soc_config *cfg) {
   return 0;
 }
 
+static void wake_detect(void *d) { soc_detect_wake(d); }
+static void wake_forward(void *f) { soc_forward_wake(f); }
+
 /* Daemon: ingestion on this thread, detection and forwarding on their own,
  * until a signal. */
 static int run_daemon(const soc_config *cfg) {
@@ -102,6 +105,10 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_agent_yara_new(cfg, &yara);
   if (rc == 0) soc_ingest_set_yara(ing, yara); /* captured streams and bodies */
   if (rc == 0) rc = soc_watch_new(cfg, yara, &watch);
+  /* the journal's readers sleep until a commit wakes them */
+  if (rc == 0) rc = soc_ingest_on_commit(ing, wake_detect, det);
+  if (rc == 0) rc = soc_ingest_on_commit(ing, wake_forward, fw);
+  if (rc == 0) soc_detect_on_commit(det, wake_forward, fw);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
   if (rc == 0) rc = soc_workflow_start(wf);

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -59,6 +60,10 @@
 #define RECENT_BUCKETS 4096 /* a power of two, twice RECENT_KEYS */
 #define NIL UINT32_MAX
 #define IDLE_MS 100
+/* With the journal read to its end the thread sleeps until the ingest says
+ * it committed blocks (soc_detect_wake), or this long at most: an idle
+ * agent must not cost a core's worth of polls on every server. */
+#define IDLE_WAIT_MS 1000
 #define STATE_LOG_MIN 128
 /* Blocks looked at in one transaction when the journal holds them, until
  * one of them has taken the lines past TXN_LINES: what a transaction costs
@@ -131,6 +136,13 @@ struct soc_detect {
   int started;
   atomic_int stop;
   atomic_int reload; /* set by soc_detect_reload, taken by run() */
+  /* wake-ups: woken counts soc_detect_wake's calls (under wake_mx) */
+  pthread_mutex_t wake_mx;
+  pthread_cond_t wake_cv; /* on CLOCK_MONOTONIC */
+  uint64_t woken;
+  int64_t idle_wait_ms;
+  void (*on_commit)(void *);
+  void *on_commit_arg;
   int64_t cursor;
   const soc_jentry *cur; /* the line being looked at */
   int64_t newest_ns;     /* the newest event time seen: idle keys expire by it */
@@ -733,15 +745,61 @@ static int step(soc_detect *d) {
 
 static void reload(soc_detect *d);
 
+static uint64_t woken(soc_detect *d) {
+  pthread_mutex_lock(&d->wake_mx);
+  uint64_t n = d->woken;
+  pthread_mutex_unlock(&d->wake_mx);
+  return n;
+}
+
+/* Sleeps until a wake-up after the one numbered seen, a stop or a reload,
+ * or idle_wait_ms. A wake-up that came while the block was looked for is
+ * not lost: seen was taken before. */
+static void wait_woken(soc_detect *d, uint64_t seen) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += d->idle_wait_ms / 1000;
+  until.tv_nsec += d->idle_wait_ms % 1000 * 1000000;
+  if (until.tv_nsec >= 1000000000) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000;
+  }
+  pthread_mutex_lock(&d->wake_mx);
+  while (d->woken == seen && !atomic_load(&d->stop) && !atomic_load(&d->reload))
+    if (pthread_cond_timedwait(&d->wake_cv, &d->wake_mx, &until) == ETIMEDOUT) break;
+  pthread_mutex_unlock(&d->wake_mx);
+}
+
 static void *run(void *arg) {
   soc_detect *d = arg;
   while (!atomic_load(&d->stop)) {
     if (atomic_exchange(&d->reload, 0)) reload(d);
+    uint64_t seen = woken(d);
     int rc = step(d);
-    if (rc <= 0) usleep(IDLE_MS * 1000); /* idle or a store error: look again soon */
+    if (rc < 0)
+      usleep(IDLE_MS * 1000); /* a store error: look again soon */
+    else if (rc == 0)
+      wait_woken(d, seen);
+    else if (d->on_commit) /* its alerts and drafts are in the outbox */
+      d->on_commit(d->on_commit_arg);
   }
   return NULL;
 }
+
+void soc_detect_wake(soc_detect *d) {
+  if (!d) return;
+  pthread_mutex_lock(&d->wake_mx);
+  d->woken++;
+  pthread_cond_signal(&d->wake_cv);
+  pthread_mutex_unlock(&d->wake_mx);
+}
+
+void soc_detect_on_commit(soc_detect *d, void (*fn)(void *), void *arg) {
+  d->on_commit = fn;
+  d->on_commit_arg = arg;
+}
+
+void soc_detect_set_idle_wait(soc_detect *d, int64_t ms) { d->idle_wait_ms = ms; }
 
 int soc_detect_drain(soc_detect *d) {
   int rc;
@@ -791,6 +849,13 @@ int soc_detect_new(const soc_config *cfg, soc_detect **out) {
   *out = NULL;
   if (!d) return -ENOMEM;
   d->cfg = cfg;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&d->wake_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&d->wake_mx, NULL);
+  d->idle_wait_ms = IDLE_WAIT_MS;
   result = load_rules(cfg, &d->rules, NULL);
   if (result < 0 || !d->rules) goto out; /* no rules: a detector that does nothing */
   snprintf(path, sizeof path, "%s/agent.db", cfg->agent.state_dir);
@@ -895,6 +960,7 @@ int soc_detect_reload(soc_detect *d) {
     return -ENOTSUP;
   }
   atomic_store(&d->reload, 1);
+  soc_detect_wake(d);
   return 0;
 }
 
@@ -910,6 +976,7 @@ int soc_detect_start(soc_detect *d) {
 void soc_detect_stop(soc_detect *d) {
   if (!d || !d->started) return;
   atomic_store(&d->stop, 1);
+  soc_detect_wake(d);
   pthread_join(d->thread, NULL);
   d->started = 0;
 }
@@ -929,5 +996,7 @@ void soc_detect_free(soc_detect *d) {
   free(d->rhits);
   free(d->undo);
   soc_store_close(d->store);
+  pthread_cond_destroy(&d->wake_cv);
+  pthread_mutex_destroy(&d->wake_mx);
   free(d);
 }

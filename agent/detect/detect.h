@@ -36,6 +36,18 @@ void soc_detect_stop(soc_detect *d);
 int soc_detect_reload(soc_detect *d);
 void soc_detect_free(soc_detect *d);
 
+/* The running detector sleeps when the journal is read to its end. The
+ * ingest calls soc_detect_wake after each commit (any thread may): the
+ * detector then looks for new blocks at once; unwoken it looks again after
+ * a second. NULL is a no-op. */
+void soc_detect_wake(soc_detect *d);
+/* fn(arg) is called on the detector's thread after each transaction that
+ * looked at lines (its alerts and drafts are then in the outbox): the
+ * daemon wakes the forwarder with it. Set before soc_detect_start. */
+void soc_detect_on_commit(soc_detect *d, void (*fn)(void *), void *arg);
+/* For tests: how long an unwoken idle detector sleeps (default 1000 ms). */
+void soc_detect_set_idle_wait(soc_detect *d, int64_t ms);
+
 /* Runs on the calling thread until the journal is read to its end (for
  * --oneshot). */
 int soc_detect_drain(soc_detect *d);

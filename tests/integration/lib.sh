@@ -5,6 +5,7 @@ CHECKS=0
 OUT=""
 ERR=""
 STATUS=0
+LAST=""
 
 run() {
   local o e

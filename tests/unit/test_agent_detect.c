@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "agentutil.h"
@@ -525,12 +527,57 @@ static void lazy_normalize_same(void **state) {
   soc_config_free(cfg);
 }
 
+static int64_t detected(const char *dir) {
+  return agent_db_int(dir, "select value from counter where input='detect' and name='lines'");
+}
+
+/* Whether dir's detector has looked at want lines within ms. */
+static int detected_within(const char *dir, int64_t want, int ms) {
+  for (int waited = 0; waited < ms && detected(dir) < want; waited += 20) usleep(20000);
+  return detected(dir) >= want;
+}
+
+static void count_call(void *arg) { (*(atomic_int *)arg)++; }
+
+/* A running detector that has read the journal to its end sleeps (here
+ * told to for ten minutes) until it is woken: lines journaled meanwhile are
+ * looked at as soon as soc_detect_wake says so, and its hook is told after
+ * each transaction. */
+static void idle_detector_woken(void **state) {
+  (void)state;
+  const char *dir = agent_dir("woken");
+  soc_config *cfg = config_of(dir);
+  atomic_int commits = 0;
+  agent_log(dir, "app.log", 1, 20, "det");
+  soc_ingest *ing = NULL;
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  assert_int_equal(soc_ingest_oneshot(ing), 0);
+  soc_detect *d = NULL;
+  assert_int_equal(soc_detect_new(cfg, &d), 0);
+  soc_detect_set_idle_wait(d, 600000);
+  soc_detect_on_commit(d, count_call, &commits);
+  assert_int_equal(soc_detect_start(d), 0);
+  assert_true(detected_within(dir, 20, 30000));
+  usleep(300000); /* asleep by now */
+  int before = atomic_load(&commits);
+  assert_true(before >= 1);
+
+  agent_log(dir, "app.log", 21, 40, "det");
+  assert_int_equal(soc_ingest_oneshot(ing), 0);
+  soc_detect_wake(d);
+  if (!detected_within(dir, 40, 20000))
+    fail_msg("woken, the detector looked at %lld of 40 lines in 20 s", (long long)detected(dir));
+  assert_true(atomic_load(&commits) > before);
+  soc_detect_free(d); /* a stop wakes it too */
+  soc_ingest_free(ing);
+  soc_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(failed_block_is_undone),
-      cmocka_unit_test(restart_is_seamless),
-      cmocka_unit_test(long_values_cut),
-      cmocka_unit_test(lazy_normalize_same),
+      cmocka_unit_test(failed_block_is_undone), cmocka_unit_test(restart_is_seamless),
+      cmocka_unit_test(long_values_cut),        cmocka_unit_test(lazy_normalize_same),
+      cmocka_unit_test(idle_detector_woken),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

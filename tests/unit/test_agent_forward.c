@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agentutil.h"
 #include "forward.h"
@@ -250,6 +251,41 @@ static void failed_delivery_rewinds(void **state) {
   soc_config_free(cfg);
 }
 
+/* Whether dir's delivered counter reaches want within ms. */
+static int delivered_within(const char *dir, int64_t want, int ms) {
+  for (int waited = 0; waited < ms && delivered(dir) < want; waited += 20) usleep(20000);
+  return delivered(dir) >= want;
+}
+
+/* A running forwarder with nothing in flight and nothing new sleeps (here
+ * told to for ten minutes, the heartbeat an hour away) until it is woken:
+ * lines journaled meanwhile go out as soon as soc_forward_wake says so. */
+static void idle_forwarder_woken(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("woken");
+  char kafka[300];
+  snprintf(kafka, sizeof kafka, "brokers: '%s', heartbeat_interval: 1h", c->brokers);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  journal(cfg, dir, 20);
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  soc_forward_set_idle_wait(f, 600000);
+  assert_int_equal(soc_forward_start(f), 0);
+  assert_true(delivered_within(dir, 20, 30000));
+  usleep(300000); /* asleep by now: the counter's save was its last work */
+
+  agent_log(dir, "app.log", 21, 40, "fwd");
+  soc_ingest *ing = NULL;
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  assert_int_equal(soc_ingest_oneshot(ing), 0);
+  soc_ingest_free(ing);
+  soc_forward_wake(f);
+  if (!delivered_within(dir, 40, 20000))
+    fail_msg("woken, the forwarder delivered %lld of 40 lines in 20 s", (long long)delivered(dir));
+  soc_forward_free(f); /* a stop wakes it too: this does not wait ten minutes */
+  soc_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cursor_moves_on_delivery),
@@ -257,6 +293,7 @@ int main(void) {
       cmocka_unit_test(full_joined_messages),
       cmocka_unit_test(joined_queue_full),
       cmocka_unit_test(failed_delivery_rewinds),
+      cmocka_unit_test(idle_forwarder_woken),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);
 }

@@ -4,6 +4,7 @@
  * reads on from where the last commit left off, and a commit that fails
  * leaves neither the lines nor the position behind.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,6 +112,60 @@ static void failed_commit_leaves_nothing(void **state) {
   soc_config_free(cfg);
 }
 
+/* What soc_ingest_on_commit's hooks saw: calls, and the order of the last two. */
+typedef struct {
+  int calls[2];
+  int order[2], n;
+} told;
+
+static void hook0(void *arg) {
+  told *t = arg;
+  t->calls[0]++;
+  t->order[t->n++ % 2] = 0;
+}
+
+static void hook1(void *arg) {
+  told *t = arg;
+  t->calls[1]++;
+  t->order[t->n++ % 2] = 1;
+}
+
+static void nothing(void *arg) { (void)arg; }
+
+/* The journal's readers are told after each commit that worked, in the
+ * order they were added, and not after one that failed. */
+static void commit_hooks_told(void **state) {
+  (void)state;
+  const char *dir = agent_dir("hooks");
+  soc_config *cfg = agent_config(dir, "brokers: '127.0.0.1:9'", "");
+  told t = {0};
+  soc_ingest *ing = NULL;
+  agent_log(dir, "app.log", 1, 10, "hook");
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  assert_int_equal(soc_ingest_on_commit(ing, hook0, &t), 0);
+  assert_int_equal(soc_ingest_on_commit(ing, hook1, &t), 0);
+  assert_int_equal(soc_ingest_on_commit(ing, nothing, NULL), 0);
+  assert_int_equal(soc_ingest_on_commit(ing, nothing, NULL), 0);
+  assert_int_equal(soc_ingest_on_commit(ing, nothing, NULL), -ENOSPC);
+  assert_int_equal(soc_ingest_oneshot(ing), 0);
+  assert_true(t.calls[0] >= 1);
+  assert_int_equal(t.calls[0], t.calls[1]);
+  assert_int_equal(t.order[0], 0);
+  assert_int_equal(t.order[1], 1);
+
+  /* a commit that fails tells nobody */
+  int before = t.calls[0];
+  agent_db_exec(dir,
+                "CREATE TRIGGER no_position BEFORE UPDATE OF offset ON file_stream "
+                "BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;");
+  agent_log(dir, "app.log", 11, 20, "hook");
+  assert_true(soc_ingest_oneshot(ing) < 0);
+  assert_int_equal(t.calls[0], before);
+  assert_int_equal(t.calls[1], before);
+  soc_ingest_free(ing);
+  soc_config_free(cfg);
+}
+
 /* A line the full journal refuses (pending_max, 16 MiB) is handed again
  * after the commit: its counters count it once, when it is taken. */
 static void counted_once_past_a_full_journal(void **state) {
@@ -142,6 +197,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(restart_reads_on),
       cmocka_unit_test(failed_commit_leaves_nothing),
+      cmocka_unit_test(commit_hooks_told),
       cmocka_unit_test(counted_once_past_a_full_journal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
