@@ -62,8 +62,8 @@
 #define IDLE_MS 100
 /* With the journal read to its end the thread sleeps until the ingest says
  * it committed blocks (soc_detect_wake), or this long at most (a safety
- * net: only the ingest writes blocks). Looking every IDLE_MS cost an idle
- * agent about a tenth of its idle CPU, on every server it runs on. */
+ * net: only the ingest writes blocks). Looking every IDLE_MS woke an idle
+ * agent ten times a second for nothing. */
 #define IDLE_WAIT_MS 1000
 #define STATE_LOG_MIN 128
 /* Blocks looked at in one transaction when the journal holds them, until
