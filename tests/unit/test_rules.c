@@ -1091,27 +1091,40 @@ static int naive_has(const char *t, size_t n, const char *lit) {
   return 0;
 }
 
-/* Random literal sets over a small alphabet (so literals overlap, repeat
- * and end in one another), each rule one `contains`, against random texts
- * of 0 to 300 bytes with literals planted anywhere, in either case: the
- * scan marks each rule and pattern pid whose literal a search from every
- * position finds, no more. A scan that skips a byte where a literal
- * begins, stops a part short of one that crosses its end, or drops a
- * suffix's ids from a longer literal's state fails here. */
-static void test_scan_naive(void **state) {
+/* How test_scan_naive's sets and texts are drawn. */
+typedef struct scan_draw {
+  const char *const *units; /* literals are made of these (UTF-8, for the YAML) */
+  size_t nunits;
+  const char *noise; /* the bytes between planted literals */
+  size_t noise_len;
+  int dense; /* short literals, planted often, and at a text's start and end */
+} scan_draw;
+
+/* Writes literal l at text + n, each letter in either case, cut at len;
+ * returns where it ends. */
+static size_t plant(char *text, size_t n, size_t len, const char *l) {
+  for (size_t k = 0; l[k] && n < len; k++)
+    text[n++] = (char)(rnd(2) && l[k] >= 'a' && l[k] <= 'z' ? l[k] - 32 : l[k]);
+  return n;
+}
+
+static void scan_naive_sets(const scan_draw *w) {
   enum { NRULES = 120, NTEXTS = 3000 };
-  static const char alpha[] = "abcab c:=/sk";
   static char yaml[64 * 1024];
   static char lit[NRULES][48];
-  (void)state;
   for (uint64_t seed = 1; seed <= 12; seed++) {
     size_t used = 0, checked = 0;
     rng_state = seed;
     for (int i = 0; i < NRULES; i++) {
       /* mostly short literals (many overlaps), some past RULES_LIT_MAX */
-      size_t len = rnd(8) ? 1 + rnd(6) : 7 + rnd(36);
-      for (size_t k = 0; k < len; k++) lit[i][k] = alpha[rnd(sizeof alpha - 1)];
-      lit[i][len] = '\0';
+      size_t len = w->dense ? 1 + rnd(5) : rnd(8) ? 1 + rnd(6) : 7 + rnd(36), o = 0;
+      for (size_t k = 0; k < len; k++) {
+        const char *u = w->units[rnd((uint32_t)w->nunits)];
+        if (o + strlen(u) >= sizeof lit[i]) break;
+        memcpy(lit[i] + o, u, strlen(u));
+        o += strlen(u);
+      }
+      lit[i][o] = '\0';
       used += (size_t)snprintf(yaml + used, sizeof yaml - used,
                                "- id: n%d\n  title: t\n" INCIDENT
                                "  match:\n    all: [ { contains: '%s', nocase: true } ]\n",
@@ -1145,14 +1158,17 @@ static void test_scan_naive(void **state) {
     for (int t = 0; t < NTEXTS; t++) {
       char text[512];
       size_t n = 0, want_n = 0, len = rnd(301);
+      if (w->dense && rnd(2)) n = plant(text, n, len, lit[rnd(NRULES)]);
       while (n < len) {
-        if (rnd(6) == 0) { /* a literal, in whatever case */
-          const char *l = lit[rnd(NRULES)];
-          for (size_t k = 0; l[k] && n < len; k++)
-            text[n++] = (char)(rnd(2) && l[k] >= 'a' && l[k] <= 'z' ? l[k] - 32 : l[k]);
-        } else {
-          text[n++] = alpha[rnd(sizeof alpha - 1)];
-        }
+        if (rnd(w->dense ? 3 : 6) == 0)
+          n = plant(text, n, len, lit[rnd(NRULES)]);
+        else
+          text[n++] = w->noise[rnd((uint32_t)w->noise_len)];
+      }
+      if (w->dense && rnd(2)) { /* a literal that ends the text */
+        const char *l = lit[rnd(NRULES)];
+        size_t ll = strlen(l) < len ? strlen(l) : len;
+        plant(text, len - ll, len, l);
       }
       for (size_t i = 0; i < rs->n; i++) {
         const soc_rule *r = rs->rules[i];
@@ -1181,6 +1197,34 @@ static void test_scan_naive(void **state) {
     soc_rules_free(rs);
     soc_diag_free(d);
   }
+}
+
+/* Random literal sets over a small alphabet (so literals overlap, repeat
+ * and end in one another), each rule one `contains`, against random texts
+ * of 0 to 300 bytes with literals planted anywhere, in either case: the
+ * scan marks each rule and pattern pid whose literal a search from every
+ * position finds, no more. A scan that skips a byte where a literal
+ * begins, stops a part short of one that crosses its end, or drops a
+ * suffix's ids from a longer literal's state fails here. */
+static void test_scan_naive(void **state) {
+  static const char *const units[] = {"a", "b", "c", "a", "b", " ", "c", ":", "=", "/", "s", "k"};
+  static const char noise[] = "abcab c:=/sk";
+  scan_draw w = {units, sizeof units / sizeof *units, noise, sizeof noise - 1, 0};
+  (void)state;
+  scan_naive_sets(&w);
+}
+
+/* The same with literals of 1 to 5 units over two letters and a
+ * two-byte character, planted every few bytes and at the texts' starts
+ * and ends, among bytes past ASCII: the automaton is deep most of the
+ * time, and literals often cross the scan's part boundaries and a text's
+ * end. */
+static void test_scan_dense(void **state) {
+  static const char *const units[] = {"a", "b", "\xc3\xa9"};
+  static const char noise[] = "abAB\xc3\xa9\x80\xff ";
+  scan_draw w = {units, sizeof units / sizeof *units, noise, sizeof noise - 1, 1};
+  (void)state;
+  scan_naive_sets(&w);
 }
 
 /* A capture that rewrites the scanned field: later rules see the new value
@@ -1415,6 +1459,7 @@ int main(void) {
       cmocka_unit_test(test_prefilter_random),
       cmocka_unit_test(test_scan_plain),
       cmocka_unit_test(test_scan_naive),
+      cmocka_unit_test(test_scan_dense),
       cmocka_unit_test(test_rewrite_scanned_field),
       cmocka_unit_test(test_same_regex),
       cmocka_unit_test(test_second_literals),
