@@ -260,7 +260,18 @@ static uint8_t leaf_order[L_COUNT]; /* leaves by name, in byte order */
 static uint8_t leaf_rank[L_COUNT];  /* the inverse: a leaf's place in leaf_order */
 static uint32_t leaf_len[L_COUNT];
 static struct leaf_key leaf_keys[L_COUNT];
-static uint8_t leaf_shared[L_COUNT][L_COUNT]; /* objects two leaves' paths share */
+/* What the writer puts between two known leaves a and b, b after a by
+ * name: a's objects that b's path does not share closed, the comma, and
+ * b's key from its first object not shared. between[a + 1][b] is where in
+ * between_text (offset << 8 | length); between[0][b] is b as the first
+ * leaf. It depends on the pair only, so it is one copy per leaf rather
+ * than a shared-object count, the braces and the key's tail each time.
+ * Only pairs in name order are made: the writer goes in that order. */
+#define BETWEEN_BYTES 32768 /* 28,647 used */
+_Static_assert(LEAF_DEPTH_MAX + 1 + LEAF_KEY_MAX < 256 && BETWEEN_BYTES < 1 << 24,
+               "a pair's length fits in 8 bits, its offset in 24");
+static uint32_t between[L_COUNT + 1][L_COUNT];
+static char between_text[BETWEEN_BYTES + 16]; /* 16 to spare: copied 16 bytes at a time */
 /* By a byte of a set of fields (byte j: fields 8j..8j+7), their leaves by
  * rank: the writer's mask of an event's fields in six loads, not a step per
  * field. */
@@ -385,10 +396,26 @@ static void names_build(void) {
     for (int v = 0; v < 256; v++)
       for (int b = 0; b < 8 && 8 * j + b < SOC_ECS_COUNT; b++)
         if (v >> b & 1) field_ranks[j][v] |= BIT(leaf_rank[8 * j + b]);
-  for (int i = 0; i < L_COUNT; i++) {
-    for (int j = 0; j < L_COUNT; j++) {
-      leaf_shared[i][j] =
-          (uint8_t)shared_objects(leaf_name(i), leaf_len[i], leaf_name(j), leaf_len[j]);
+  size_t used = 0;
+  for (int a = -1; a < L_COUNT; a++) {
+    for (int b = 0; b < L_COUNT; b++) {
+      const struct leaf_key *k = &leaf_keys[b];
+      size_t shared = 0, closes = 0;
+      if (a >= 0) {
+        if (leaf_rank[a] >= leaf_rank[b]) continue;
+        shared = shared_objects(leaf_name(a), leaf_len[a], leaf_name(b), leaf_len[b]);
+        closes = leaf_keys[a].depth - shared;
+      }
+      char *p = between_text + used;
+      size_t n = closes + (a >= 0) + k->len - k->off[shared];
+      /* As in leaf_key_build: a table that does not fit is this file's
+       * mistake, caught by the first event any test makes. */
+      if (used + n > BETWEEN_BYTES) abort();
+      memset(p, '}', closes);
+      if (a >= 0) p[closes] = ',';
+      memcpy(p + closes + (a >= 0), k->text + k->off[shared], k->len - k->off[shared]);
+      between[a + 1][b] = (uint32_t)(used << 8 | n);
+      used += n;
     }
   }
   known_json_max += 16; /* the outer braces */
@@ -1532,14 +1559,15 @@ out:
 
 /* Where the writer is: the buffer, the last leaf written (a known one by
  * number, an extra by its dotted name), and the objects open for it. A
- * known leaf's name is looked up only when an extra follows it. */
+ * known leaf's name, depth and dots are looked up only when an extra or
+ * the end follows it: depth and dots are the last extra's. */
 typedef struct {
   char *p, *end;    /* end leaves room for the NUL */
   int full;         /* something did not fit; sticky */
   int known;        /* the last leaf, when it was a known one; else -1 */
   const char *path; /* the last extra's name; NULL after a known leaf */
   size_t pathlen, depth;
-  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where the last leaf's dots are: depth of them */
+  uint8_t dots[SOC_EVENT_KEY_MAX / 2]; /* where the last extra's dots are: depth of them */
 } jw;
 
 /* Whether n more bytes fit. After a "no" the end is moved to where the
@@ -1557,6 +1585,17 @@ static void put_raw(jw *w, const char *s, size_t n) {
   if (!room(w, n)) return;
   memcpy(w->p, s, n);
   w->p += n;
+}
+
+/* n bytes from s, which may be read up to 16 bytes past n. Inlined by
+ * force: a call costs as much as the copy of a key. */
+__attribute__((always_inline)) static inline void put_blocks(jw *w, const char *s, size_t n) {
+  if ((size_t)(w->end - w->p) >= n + 16) { /* whole blocks, not a call to memcpy */
+    for (size_t i = 0; i < n; i += 16) memcpy(w->p + i, s + i, 16);
+    w->p += n;
+  } else {
+    put_raw(w, s, n);
+  }
 }
 
 static void put_char(jw *w, char c) {
@@ -1634,8 +1673,9 @@ static int vec_needs_escape(__m128i x) {
 /* Copies s[0..n) to p a word at a time while checking it, as
  * needs_escape does; it may write up to 8 bytes past p + n. Returns 0, or
  * 1 as soon as a word holds a byte to escape (p then holds garbage). Long
- * values go 16 bytes at a time where the CPU has SSE2 (every x86-64). */
-static int copy_plain(char *p, const char *s, size_t n) {
+ * values go 16 bytes at a time where the CPU has SSE2 (every x86-64).
+ * Inlined by force into put_string's common case, which is inlined. */
+__attribute__((always_inline)) static inline int copy_plain(char *p, const char *s, size_t n) {
 #ifdef __SSE2__
   if (n >= 16) {
     __m128i v;
@@ -1653,22 +1693,13 @@ static int copy_plain(char *p, const char *s, size_t n) {
   return soc_copy_words_until(p, s, n, ONES * 'a', word_needs_escape);
 }
 
-/* s[0..n) as a JSON string. s is text (no invalid UTF-8, no NUL), so only
- * RFC 8259's must-escapes are escaped. */
-static void put_string(jw *w, const char *s, size_t n) {
+/* put_string's other cases: s[0..n) has a byte to escape, or the buffer
+ * has no slack for a copy a word at a time (checked first, then copied
+ * exactly). */
+static void put_string_escaped(jw *w, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   char *p;
-  /* Most values need no escape: checked while copied, when the buffer has
-   * the copy's 8 bytes of slack; else checked first and copied exactly. */
-  if ((size_t)(w->end - w->p) >= n + 10) {
-    p = w->p;
-    if (!copy_plain(p + 1, s, n)) {
-      *p = '"';
-      p[n + 1] = '"';
-      w->p = p + n + 2;
-      return;
-    }
-  } else if (!needs_escape(s, n)) {
+  if ((size_t)(w->end - w->p) < n + 10 && !needs_escape(s, n)) {
     if (!room(w, n + 2)) return;
     p = w->p;
     *p = '"';
@@ -1701,6 +1732,22 @@ static void put_string(jw *w, const char *s, size_t n) {
   }
   *p++ = '"';
   w->p = p;
+}
+
+/* s[0..n) as a JSON string. s is text (no invalid UTF-8, no NUL), so only
+ * RFC 8259's must-escapes are escaped. Most values need no escape: checked
+ * while copied, when the buffer has the copy's 8 bytes of slack. Inlined
+ * by force: ~10 values an event, and the call and its saved registers
+ * were about a sixth of its instructions (step 39). */
+__attribute__((always_inline)) static inline void put_string(jw *w, const char *s, size_t n) {
+  char *p = w->p;
+  if ((size_t)(w->end - p) >= n + 10 && !copy_plain(p + 1, s, n)) {
+    *p = '"';
+    p[n + 1] = '"';
+    w->p = p + n + 2;
+    return;
+  }
+  put_string_escaped(w, s, n);
 }
 
 /* Written in place, two digits a step: the JSON writer and the netmon
@@ -1772,37 +1819,36 @@ static inline size_t shared_with_last(const jw *w, const char *name, size_t len)
   return shared;
 }
 
-/* A known leaf's key, with the objects on its path: from the table.
+/* A known leaf's key, with the objects on its path: after a known leaf
+ * or none, what goes between the two from the table; after an extra, the
+ * objects it shares with the leaf found and the key's tail from leaf_keys.
  * Inlined by force into the writer's loop, as when it had one caller:
  * soc_event_template calls it too. */
 __attribute__((always_inline)) static inline void put_known_key(jw *w, int leaf) {
-  const struct leaf_key *k = &leaf_keys[leaf];
-  size_t shared = 0, from;
-  if (w->known >= 0)
-    shared = leaf_shared[w->known][leaf];
-  else if (w->path)
-    shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]);
-  from = k->off[shared];
-  if (!room(w, w->depth - shared + (w->known >= 0 || w->path) + k->len - from)) return;
-  w->p = close_to(w, w->p, shared);
-  size_t n = k->len - from;
-  if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
-    for (size_t i = 0; i < n; i += 16) memcpy(w->p + i, k->text + from + i, 16);
-  else
-    memcpy(w->p, k->text + from, n);
-  w->p += n;
-  w->depth = k->depth;
-  memcpy(w->dots, k->dots, sizeof k->dots);
+  if (!w->path) {
+    uint32_t e = between[w->known + 1][leaf];
+    put_blocks(w, between_text + (e >> 8), e & 255);
+  } else {
+    const struct leaf_key *k = &leaf_keys[leaf];
+    size_t shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]), from = k->off[shared];
+    if (room(w, w->depth - shared + 1 + k->len - from)) {
+      w->p = close_to(w, w->p, shared);
+      put_blocks(w, k->text + from, k->len - from);
+    }
+    w->path = NULL;
+  }
   w->known = leaf;
-  w->path = NULL;
 }
 
 /* An extra's key, with the objects on its path. Names come in byte order,
  * so the objects it shares with the last leaf are the ones still open. */
 static void put_extra_key(jw *w, const char *name, size_t len) {
   if (w->known >= 0) {
+    const struct leaf_key *k = &leaf_keys[w->known];
     w->path = leaf_name(w->known);
     w->pathlen = leaf_len[w->known];
+    w->depth = k->depth;
+    memcpy(w->dots, k->dots, sizeof k->dots);
   }
   size_t shared = w->path ? shared_with_last(w, name, len) : 0;
   size_t start = shared ? (size_t)w->dots[shared - 1] + 1 : 0;
@@ -1965,15 +2011,7 @@ static unsigned put_run(jw *w, const soc_event *ev, unsigned k, uint64_t foreign
   last = 63 - (unsigned)__builtin_clzll(below);
   const char *from = t->frag + t->val[t->index[k]];
   size_t n = t->end[t->index[last]] - t->val[t->index[k]];
-  const struct leaf_key *lk = &leaf_keys[leaf_order[last]];
-  if (!room(w, n)) return last;
-  if ((size_t)(w->end - w->p) >= n + 16) /* whole blocks, not a call to memcpy */
-    for (size_t i = 0; i < n; i += 16) memcpy(w->p + i, from + i, 16);
-  else
-    memcpy(w->p, from, n);
-  w->p += n;
-  w->depth = lk->depth;
-  memcpy(w->dots, lk->dots, sizeof lk->dots);
+  put_blocks(w, from, n);
   w->known = leaf_order[last];
   return last;
 }
@@ -2034,6 +2072,7 @@ int soc_event_write_json(const soc_event *ev, char *buf, size_t cap, size_t *len
     ranks &= ~((BIT(k) << 1) - 1);
   }
   for (; x < ev->nextras; x++) put_extra(&w, &ev->extras[ev->order[x]]);
+  if (w.known >= 0) w.depth = leaf_keys[w.known].depth;
   if (room(&w, w.depth + 1)) {
     memset(w.p, '}', w.depth + 1);
     w.p += w.depth + 1;

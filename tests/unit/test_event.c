@@ -644,19 +644,22 @@ static int json_same(struct fjson_object *a, struct fjson_object *b) {
   }
 }
 
+/* Field f set to a value of its type: 3, an address, or v-NAME. */
+static void set_plain(soc_event *ev, soc_ecs_field f) {
+  char v[64];
+  if (soc_event_set_int(ev, f, 3) == 0) return;
+  snprintf(v, sizeof v, "v-%s", soc_ecs_field_name(f));
+  if (soc_event_set_str(ev, f, v, strlen(v)) == -EINVAL)
+    assert_int_equal(set(ev, f, "192.0.2.1"), 0); /* an IP field */
+}
+
 /* Every field the first version knew, extras beside and inside known
  * objects, structured data, tags, escapes and invalid UTF-8. */
 static void fill_rich(soc_event *ev) {
   static const char msg[] = "Failed \"password\" for r\\oot\n\t\x01 \xFF end /x \xE8\xB3\x87";
   soc_event_set_time(ev, INT64_C(1714552200123456789));
   assert_int_equal(soc_event_set_id(ev, "632056a4aa1f31b49c3d76f341c5514c"), 0);
-  for (int f = 0; f <= SOC_ECS_RULE_ID; f++) {
-    char v[64];
-    if (soc_event_set_int(ev, (soc_ecs_field)f, 3) == 0) continue;
-    snprintf(v, sizeof v, "v-%s", soc_ecs_field_name((soc_ecs_field)f));
-    if (soc_event_set_str(ev, (soc_ecs_field)f, v, strlen(v)) == -EINVAL)
-      assert_int_equal(set(ev, (soc_ecs_field)f, "192.0.2.1"), 0); /* an IP field */
-  }
+  for (int f = 0; f <= SOC_ECS_RULE_ID; f++) set_plain(ev, (soc_ecs_field)f);
   assert_int_equal(soc_event_set_str(ev, SOC_ECS_MESSAGE, msg, sizeof msg - 1), 0);
   static const char *const extras[][2] = {
       {"agent.id", "a1"},
@@ -1195,6 +1198,100 @@ static void test_random_nesting(void **state) {
   }
 }
 
+/* A leaf of parsed JSON: its dotted path, and its value as libfastjson
+ * writes it (owned by the parsed object). */
+struct flat_leaf {
+  char path[128];
+  const char *json;
+};
+
+/* o's leaves, structured data as one (its keys are not dotted paths). */
+static size_t flatten(struct fjson_object *o, const char *prefix, struct flat_leaf *out, size_t n,
+                      size_t max) {
+  struct fjson_object_iterator it = fjson_object_iter_begin(o), end = fjson_object_iter_end(o);
+  for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+    struct fjson_object *v = fjson_object_iter_peek_value(&it);
+    char path[128];
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
+             fjson_object_iter_peek_name(&it));
+    if (fjson_object_is_type(v, fjson_type_object) && strcmp(path, "log.syslog.structured_data")) {
+      n = flatten(v, path, out, n, max);
+      continue;
+    }
+    assert_true(n < max);
+    snprintf(out[n].path, sizeof out[n].path, "%s", path);
+    out[n++].json = fjson_object_to_json_string_ext(v, FJSON_TO_STRING_PLAIN);
+  }
+  return n;
+}
+
+static int flat_cmp(const void *a, const void *b) {
+  return strcmp(((const struct flat_leaf *)a)->path, ((const struct flat_leaf *)b)->path);
+}
+
+/* Leaves in name order as nested objects, the plain way: each closes the
+ * objects of the one before that it does not share, then opens its own. */
+static void nest(const struct flat_leaf *l, size_t n, char *out, size_t cap) {
+  size_t depth = 0, len = 0;
+#define OUT(...) \
+  (len += (size_t)snprintf(out + len, cap - len, __VA_ARGS__), assert_true(len < cap))
+  OUT("{");
+  for (size_t i = 0; i < n; i++) {
+    const char *prev = i ? l[i - 1].path : "", *seg = l[i].path;
+    size_t shared = 0;
+    for (size_t j = 0; prev[j] && prev[j] == seg[j]; j++) shared += seg[j] == '.';
+    for (; depth > shared; depth--) OUT("}");
+    if (i) OUT(",");
+    for (size_t d = 0; d < shared; d++) seg = strchr(seg, '.') + 1;
+    for (const char *dot; (dot = strchr(seg, '.')); seg = dot + 1, depth++)
+      OUT("\"%.*s\":{", (int)(dot - seg), seg);
+    OUT("\"%s\":%s", seg, l[i].json);
+  }
+  for (; depth; depth--) OUT("}");
+  OUT("}");
+#undef OUT
+}
+
+/* Every two known fields in one event, with now and then an id, a tag,
+ * structured data and an extra among them: the JSON is byte for byte its
+ * own leaves written the plain way, so whatever the writer puts between
+ * two leaves (closed objects, comma, the next key's objects) is right for
+ * every pair. */
+static void test_leaf_pairs(void **state) {
+  static const char *const extras[] = {NULL,          "a",        "agent.zz",
+                                       "ecs.zz",      "event.zz", "host.os.name",
+                                       "log.file.zz", "log.zz",   "log.syslog.facility.zz",
+                                       "zz"};
+  soc_event *ev = *state;
+  struct flat_leaf leaves[64];
+  char want[4096];
+  for (int a = 0; a < SOC_ECS_COUNT; a++) {
+    for (int b = a; b < SOC_ECS_COUNT; b++) {
+      unsigned r = (unsigned)(a * SOC_ECS_COUNT + b);
+      const char *x = extras[r % (sizeof extras / sizeof *extras)];
+      soc_event_reset(ev);
+      soc_event_set_time(ev, INT64_C(1714552200123456789));
+      set_plain(ev, (soc_ecs_field)a);
+      set_plain(ev, (soc_ecs_field)b);
+      if (r % 3 == 0) assert_int_equal(soc_event_set_id(ev, "632056a4aa1f31b49c3d76f341c5514c"), 0);
+      if (r % 5 == 0) assert_int_equal(soc_event_add_tag(ev, "ssh", 3), 0);
+      if (r % 7 == 0) assert_int_equal(soc_event_add_sd_param(ev, "m.x@1", 5, "p", 1, "v", 1), 0);
+      if (x) assert_int_equal(soc_event_set(ev, x, "x", 1), 0);
+      char *json = NULL;
+      assert_int_equal(soc_event_to_json(ev, &json, NULL), 0);
+      struct fjson_object *o = to_parsed(ev);
+      size_t n = flatten(o, "", leaves, 0, sizeof leaves / sizeof *leaves);
+      qsort(leaves, n, sizeof *leaves, flat_cmp);
+      nest(leaves, n, want, sizeof want);
+      assert_string_equal(json, want);
+      assert_non_null(at(o, soc_ecs_field_name((soc_ecs_field)a)));
+      assert_non_null(at(o, soc_ecs_field_name((soc_ecs_field)b)));
+      fjson_object_put(o);
+      free(json);
+    }
+  }
+}
+
 /* A random JSON-ish text: mostly values in libfastjson's own plain form
  * (where soc_event_set_json skips the parse), some a byte off it. */
 static size_t random_json(uint32_t *seed, char *out, size_t cap, int depth) {
@@ -1542,6 +1639,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_set_in_place, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reset_keeping, setup, teardown),
       cmocka_unit_test_setup_teardown(test_random_nesting, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_leaf_pairs, setup, teardown),
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
