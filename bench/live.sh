@@ -11,7 +11,8 @@
 # every line (the agent: its delivered counter, and with rules the
 # detector's lines counter; rsyslog: the topic's watermarks), and divided by
 # SECONDS: the share of one core it needs at that rate. The agent's CPU is
-# also given by thread. Prints a Markdown table.
+# also given by thread. Prints a Markdown table. RATE 0 measures an idle
+# pipeline: nothing is fed for SECONDS.
 #
 #   bench/live.sh [BUILD_DIR] [RATE] [SECONDS]     (defaults: build 10000 20)
 #
@@ -26,7 +27,10 @@ N=$((RATE * SECS))
 W=$(mktemp -d)
 . "$SRC/bench/lib.sh"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
-python3 "$SRC/bench/gen_mixed.py" "$W/lines" "$N"
+[ "$N" = 0 ] || python3 "$SRC/bench/gen_mixed.py" "$W/lines" "$N"
+feed() { # DST: the lines at RATE, or SECONDS of nothing
+  if [ "$N" = 0 ]; then sleep "$SECS"; else python3 "$SRC/bench/feed.py" "$W/lines" "$1" "$RATE"; fi
+}
 PARTS=4
 "$BIN/tests/broker/socbroker" --partitions $PARTS --topics "agent.events,rules.events,rsyslog" \
   --bootstrap-file "$W/boot" </dev/null >/dev/null 2>&1 &
@@ -34,7 +38,9 @@ for _ in $(seq 100); do [ -s "$W/boot" ] && break; sleep 0.05; done
 B=$(cat "$W/boot")
 
 counter() { # DB INPUT NAME: a counter of the agent's store, 0 before it exists
-  sqlite3 "$1" "SELECT value FROM counter WHERE input = '$2' AND name = '$3'" 2>/dev/null || echo 0
+  local v
+  v=$(sqlite3 "$1" "SELECT value FROM counter WHERE input = '$2' AND name = '$3'" 2>/dev/null)
+  echo "${v:-0}"
 }
 share() { echo "$1 / $SECS * 100" | bc -l; } # CPU-s -> % of a core
 echo "| pipeline ($RATE lines/s for $SECS s) | % of a core | peak RSS MiB | by thread, % of a core |"
@@ -52,7 +58,7 @@ agent_run() { # NAME PREFIX with-rules(yes|no)
   sleep 1
   c0=$(cpu_of $A)
   t0=$(threads_of $A)
-  python3 "$SRC/bench/feed.py" "$W/lines" "$W/$2.log" "$RATE"
+  feed "$W/$2.log"
   caught_up() {
     [ "$(counter "$d/state/agent.db" forward delivered)" -ge "$N" ] 2>/dev/null || return 1
     [ "$rules" = no ] || [ "$(counter "$d/state/agent.db" detect lines)" -ge "$N" ] 2>/dev/null
@@ -88,7 +94,7 @@ CONF
   local R=$! c0 c1
   sleep 2
   c0=$(cpu_of $R)
-  python3 "$SRC/bench/feed.py" "$W/lines" "$W/rsyslog.log" "$RATE"
+  feed "$W/rsyslog.log"
   holds_all() { [ "$(watermark "$B" rsyslog $PARTS -1)" -ge "$N" ]; }
   until_true 300 holds_all
   c1=$(cpu_of $R)
