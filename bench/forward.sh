@@ -131,18 +131,7 @@ declare -a CPU_WITHOUT CPU_WITH CPU_KCAT THREADS_WITHOUT THREADS_WITH
 # --- rsyslog: imfile -> omkafka, the line as it is; with mixed input also a
 # 3-field JSON template (time, host, message)
 rsyslog_run() { # NAME TOPIC TEMPLATE
-  mkdir -p "$W/r"
-  cat > "$W/r/rsyslog.conf" <<CONF
-global(workDirectory="$W/r")
-module(load="imfile")
-module(load="omkafka")
-template(name="line" type="string" string="%msg%")
-template(name="json" type="string"
-  string="{\\"@timestamp\\":\\"%timereported:::date-rfc3339%\\",\\"host\\":\\"%hostname:::json%\\",\\"message\\":\\"%msg:::json%\\"}")
-input(type="imfile" File="$W/input.log" Tag="bench" ruleset="out")
-ruleset(name="out") { action(type="omkafka" broker=["$B"] topic="$2" template="$3"
-  confParam=["compression.codec=lz4", "acks=all", "enable.idempotence=true"]) }
-CONF
+  rsyslog_conf "$W/r" "$W/input.log" "$B" "$2" "$3"
   rm -f "$W/r/imfile-state"*
   t0=$(now)
   rsyslogd -n -f "$W/r/rsyslog.conf" -i "$W/r/pid" 2>/dev/null &

@@ -56,3 +56,21 @@ inputs: [ { type: file, id: bench, paths: [ "$2" ] } ]
 kafka: { brokers: "$3", topic_prefix: $4 }
 YAML
 }
+# rsyslog_conf DIR INPUT BROKER TOPIC TEMPLATE: DIR/rsyslog.conf, rsyslog
+# tailing INPUT (imfile) into TOPIC on BROKER (omkafka, the producer settings
+# the agent uses) with TEMPLATE: line (the message as it is) or json (a
+# 3-field JSON template: time, host, message)
+rsyslog_conf() {
+  mkdir -p "$1"
+  cat >"$1/rsyslog.conf" <<CONF
+global(workDirectory="$1")
+module(load="imfile")
+module(load="omkafka")
+template(name="line" type="string" string="%msg%")
+template(name="json" type="string"
+  string="{\\"@timestamp\\":\\"%timereported:::date-rfc3339%\\",\\"host\\":\\"%hostname:::json%\\",\\"message\\":\\"%msg:::json%\\"}")
+input(type="imfile" File="$2" Tag="bench" ruleset="out")
+ruleset(name="out") { action(type="omkafka" broker=["$3"] topic="$4" template="$5"
+  confParam=["compression.codec=lz4", "acks=all", "enable.idempotence=true"]) }
+CONF
+}

@@ -78,18 +78,8 @@ agent_run() { # NAME PREFIX with-rules(yes|no)
 
 rsyslog_run() {
   command -v rsyslogd >/dev/null && [ -e /usr/lib/x86_64-linux-gnu/rsyslog/omkafka.so ] || return 0
-  mkdir -p "$W/r"
   : >"$W/rsyslog.log"
-  cat >"$W/r/rsyslog.conf" <<CONF
-global(workDirectory="$W/r")
-module(load="imfile")
-module(load="omkafka")
-template(name="json" type="string"
-  string="{\\"@timestamp\\":\\"%timereported:::date-rfc3339%\\",\\"host\\":\\"%hostname:::json%\\",\\"message\\":\\"%msg:::json%\\"}")
-input(type="imfile" File="$W/rsyslog.log" Tag="bench" ruleset="out")
-ruleset(name="out") { action(type="omkafka" broker=["$B"] topic="rsyslog" template="json"
-  confParam=["compression.codec=lz4", "acks=all", "enable.idempotence=true"]) }
-CONF
+  rsyslog_conf "$W/r" "$W/rsyslog.log" "$B" rsyslog json
   rsyslogd -n -f "$W/r/rsyslog.conf" -i "$W/r/pid" 2>/dev/null &
   local R=$! c0 c1
   sleep 2
