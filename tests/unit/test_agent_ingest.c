@@ -218,8 +218,9 @@ static void counters_written_when_changed(void **state) {
   agent_log(dir, "app.log", 11, 20, "ctr");
   assert_int_equal(soc_ingest_oneshot(ing), 0);
   assert_int_equal(agent_db_int(dir, "select count(*) from written"), 2);
-  assert_int_equal(agent_db_int(dir, "select count(*) from written where input='app' and "
-                                     "name in ('lines', 'bytes')"),
+  assert_int_equal(agent_db_int(dir,
+                                "select count(*) from written where input='app' and "
+                                "name in ('lines', 'bytes')"),
                    2);
   assert_int_equal(
       agent_db_int(dir, "select value from counter where input='app' and name='lines'"), 20);
