@@ -286,6 +286,58 @@ static void idle_forwarder_woken(void **state) {
   soc_config_free(cfg);
 }
 
+/* lines from..to journaled by a oneshot run into dir's agent */
+static void journal_more(const soc_config *cfg, const char *dir, int from, int to) {
+  agent_log(dir, "app.log", from, to, "fwd");
+  soc_ingest *ing = NULL;
+  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
+  assert_int_equal(soc_ingest_oneshot(ing), 0);
+  soc_ingest_free(ing);
+}
+
+/* A save of the cursor writes the rows that changed since the last save
+ * that worked: the first of a run all eight (the counters are this run's),
+ * and again after saves that failed; later ones the cursor and the
+ * delivered counter. */
+static void saves_what_changed(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("saves");
+  char kafka[300];
+  snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  journal(cfg, dir, 20);
+  agent_db_exec(dir,
+                "CREATE TABLE written(name TEXT);"
+                "CREATE TRIGGER counted AFTER INSERT ON counter WHEN new.input = 'forward' "
+                "BEGIN INSERT INTO written VALUES(new.name); END;"
+                "CREATE TRIGGER meta_counted AFTER INSERT ON meta WHEN new.key LIKE 'forward.%' "
+                "BEGIN INSERT INTO written VALUES(new.key); END;"
+                "CREATE TRIGGER no_rewinds BEFORE INSERT ON counter WHEN new.name = 'rewinds' "
+                "BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;");
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir, "select count(*) from written"), 0); /* every save failed */
+
+  agent_db_exec(dir, "DROP TRIGGER no_rewinds;");
+  journal_more(cfg, dir, 21, 40);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir, "select count(*) from written"), 8);
+
+  agent_db_exec(dir, "DELETE FROM written;");
+  journal_more(cfg, dir, 41, 60);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir,
+                                "select count(*) from written where name in "
+                                "('forward.cursor', 'delivered')"),
+                   agent_db_int(dir, "select count(*) from written"));
+  assert_true(agent_db_int(dir, "select count(*) from written where name = 'delivered'") >= 1);
+  soc_forward_free(f);
+  assert_int_equal(cursor(dir), agent_db_int(dir, "select max(id) from journal_block"));
+  assert_int_equal(delivered(dir), 60);
+  soc_config_free(cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cursor_moves_on_delivery),
@@ -294,6 +346,7 @@ int main(void) {
       cmocka_unit_test(joined_queue_full),
       cmocka_unit_test(failed_delivery_rewinds),
       cmocka_unit_test(idle_forwarder_woken),
+      cmocka_unit_test(saves_what_changed),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);
 }
