@@ -78,6 +78,10 @@ struct soc_ingest {
   soc_input *inputs;
   size_t ninputs;
   int dirty; /* positions changed since the last commit */
+  /* The counters as the store holds them (saved) and as the commit under
+   * way leaves them (writing): each input's SOC_CTR_COUNT, then the
+   * journal's lost and retired lines; INT64_MIN: not written yet. */
+  int64_t *ctr_saved, *ctr_writing;
   /* told after each commit: the readers of the journal (soc_ingest_on_commit) */
   struct {
     void (*fn)(void *);
@@ -214,11 +218,28 @@ static int64_t forwarded_upto(soc_ingest *ing) {
   return strtoll(buf, NULL, 10);
 }
 
+/* Writes a counter that differs from what the store holds; *writing is
+ * what the store holds once the commit is through. */
+static int put_counter(soc_ingest *ing, const char *input, const char *name, int64_t value,
+                       const int64_t *saved, int64_t *writing) {
+  *writing = *saved;
+  if (value == *saved) return 0;
+  int rc = soc_store_counter_set(ing->store, input, name, value);
+  if (rc == 0) *writing = value;
+  return rc;
+}
+
+/* Only the counters that changed since the last commit are written: a
+ * commit moves two of an input's twenty (lines, bytes) and each row costs
+ * about 10,000 instructions, a fixed cost per commit that a live log pays
+ * five times a second (docs/BENCHMARKS.md, step 41). */
 static int write_counters(soc_ingest *ing) {
   for (size_t i = 0; i < ing->ninputs; i++) {
     soc_input *in = &ing->inputs[i];
-    for (int c = 0; c < SOC_CTR_COUNT; c++) {
-      int rc = soc_store_counter_set(ing->store, in->cfg->id, counter_names[c], in->counters[c]);
+    size_t at = i * SOC_CTR_COUNT;
+    for (size_t c = 0; c < SOC_CTR_COUNT; c++) {
+      int rc = put_counter(ing, in->cfg->id, counter_names[c], in->counters[c],
+                           &ing->ctr_saved[at + c], &ing->ctr_writing[at + c]);
       if (rc < 0) return rc;
     }
     if (in->ops->save_counters) {
@@ -226,9 +247,12 @@ static int write_counters(soc_ingest *ing) {
       if (rc < 0) return rc;
     }
   }
-  int rc = soc_store_counter_set(ing->store, JOURNAL_SOURCE, "lost_lines", ing->lost_lines);
+  size_t at = ing->ninputs * SOC_CTR_COUNT;
+  int rc = put_counter(ing, JOURNAL_SOURCE, "lost_lines", ing->lost_lines, &ing->ctr_saved[at],
+                       &ing->ctr_writing[at]);
   if (rc == 0)
-    rc = soc_store_counter_set(ing->store, JOURNAL_SOURCE, "retired_lines", ing->retired_lines);
+    rc = put_counter(ing, JOURNAL_SOURCE, "retired_lines", ing->retired_lines,
+                     &ing->ctr_saved[at + 1], &ing->ctr_writing[at + 1]);
   return rc;
 }
 
@@ -294,6 +318,8 @@ static void block_intake(soc_ingest *ing, int rc, const char *why, int64_t now) 
           soc_journal_pending_lines(ing->journal));
 }
 
+static size_t ctr_count(const soc_ingest *ing) { return ing->ninputs * SOC_CTR_COUNT + 2; }
+
 static int space_error(int rc) { return rc == -ENOSPC || rc == -EIO || rc == -EDQUOT; }
 
 int soc_ingest_commit(soc_ingest *ing) {
@@ -333,6 +359,7 @@ int soc_ingest_commit(soc_ingest *ing) {
   ing->commit_failures = 0;
   ing->last_commit_error = 0;
   soc_journal_done(ing->journal, 1);
+  memcpy(ing->ctr_saved, ing->ctr_writing, ctr_count(ing) * sizeof *ing->ctr_saved);
   ing->dirty = 0;
   soc_storemark_committed(ing->mark);
   for (size_t i = 0; i < ing->ninputs; i++)
@@ -461,6 +488,11 @@ int soc_ingest_new(const soc_config *cfg, soc_ingest **out) {
   }
   result = soc_store_counters_scan(ing->store, load_counter, ing);
   if (result < 0) goto out;
+  result = -ENOMEM;
+  ing->ctr_saved = malloc(ctr_count(ing) * sizeof *ing->ctr_saved);
+  ing->ctr_writing = malloc(ctr_count(ing) * sizeof *ing->ctr_writing);
+  if (!ing->ctr_saved || !ing->ctr_writing) goto out;
+  for (size_t i = 0; i < ctr_count(ing); i++) ing->ctr_saved[i] = INT64_MIN;
   ing->commit_timer = soc_loop_add_timer(ing->loop, cfg->journal.commit_ms, on_commit_timer, ing);
   result = ing->commit_timer ? 0 : -ENOMEM;
 out:
@@ -475,6 +507,8 @@ void soc_ingest_free(soc_ingest *ing) {
   if (!ing) return;
   for (size_t i = 0; i < ing->ninputs; i++) ing->inputs[i].ops->destroy(&ing->inputs[i]);
   free(ing->inputs);
+  free(ing->ctr_saved);
+  free(ing->ctr_writing);
   soc_journal_free(ing->journal);
   soc_storemark_free(ing->mark);
   soc_store_close(ing->store);

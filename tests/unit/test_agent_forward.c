@@ -48,14 +48,17 @@ static int64_t events_in_topic(const agent_cluster *c) {
   return total;
 }
 
-/* n lines journaled by a oneshot run into dir's agent */
-static void journal(const soc_config *cfg, const char *dir, int n) {
-  agent_log(dir, "app.log", 1, n, "fwd");
+/* lines from..to journaled by a oneshot run into dir's agent */
+static void journal_more(const soc_config *cfg, const char *dir, int from, int to) {
+  agent_log(dir, "app.log", from, to, "fwd");
   soc_ingest *ing = NULL;
   assert_int_equal(soc_ingest_new(cfg, &ing), 0);
   assert_int_equal(soc_ingest_oneshot(ing), 0);
   soc_ingest_free(ing);
 }
+
+/* n lines journaled by a oneshot run into dir's agent */
+static void journal(const soc_config *cfg, const char *dir, int n) { journal_more(cfg, dir, 1, n); }
 
 static int64_t cursor(const char *dir) {
   return agent_db_int(dir, "select value from meta where key = 'forward.cursor'");
@@ -251,6 +254,13 @@ static void failed_delivery_rewinds(void **state) {
   soc_config_free(cfg);
 }
 
+/* dir's agent on c's brokers, with more kafka settings after them */
+static soc_config *broker_config(const agent_cluster *c, const char *dir, const char *more) {
+  char kafka[300];
+  snprintf(kafka, sizeof kafka, "brokers: '%s'%s", c->brokers, more);
+  return agent_config(dir, kafka, "");
+}
+
 /* Whether dir's delivered counter reaches want within ms. */
 static int delivered_within(const char *dir, int64_t want, int ms) {
   for (int waited = 0; waited < ms && delivered(dir) < want; waited += 20) usleep(20000);
@@ -263,9 +273,7 @@ static int delivered_within(const char *dir, int64_t want, int ms) {
 static void idle_forwarder_woken(void **state) {
   agent_cluster *c = *state;
   const char *dir = agent_dir("woken");
-  char kafka[300];
-  snprintf(kafka, sizeof kafka, "brokers: '%s', heartbeat_interval: 1h", c->brokers);
-  soc_config *cfg = agent_config(dir, kafka, "");
+  soc_config *cfg = broker_config(c, dir, ", heartbeat_interval: 1h");
   journal(cfg, dir, 20);
   soc_forward *f = NULL;
   assert_int_equal(soc_forward_new(cfg, &f), 0);
@@ -274,15 +282,52 @@ static void idle_forwarder_woken(void **state) {
   assert_true(delivered_within(dir, 20, 30000));
   usleep(300000); /* asleep by now: the counter's save was its last work */
 
-  agent_log(dir, "app.log", 21, 40, "fwd");
-  soc_ingest *ing = NULL;
-  assert_int_equal(soc_ingest_new(cfg, &ing), 0);
-  assert_int_equal(soc_ingest_oneshot(ing), 0);
-  soc_ingest_free(ing);
+  journal_more(cfg, dir, 21, 40);
   soc_forward_wake(f);
   if (!delivered_within(dir, 40, 20000))
     fail_msg("woken, the forwarder delivered %lld of 40 lines in 20 s", (long long)delivered(dir));
   soc_forward_free(f); /* a stop wakes it too: this does not wait ten minutes */
+  soc_config_free(cfg);
+}
+
+/* A save of the cursor writes the rows that changed since the last save
+ * that worked: the first of a run all eight (the counters are this run's),
+ * and again after saves that failed; later ones the cursor and the
+ * delivered counter. */
+static void saves_what_changed(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("saves");
+  soc_config *cfg = broker_config(c, dir, "");
+  journal(cfg, dir, 20);
+  agent_db_exec(dir,
+                "CREATE TABLE written(name TEXT);"
+                "CREATE TRIGGER counted AFTER INSERT ON counter WHEN new.input = 'forward' "
+                "BEGIN INSERT INTO written VALUES(new.name); END;"
+                "CREATE TRIGGER meta_counted AFTER INSERT ON meta WHEN new.key LIKE 'forward.%' "
+                "BEGIN INSERT INTO written VALUES(new.key); END;"
+                "CREATE TRIGGER no_rewinds BEFORE INSERT ON counter WHEN new.name = 'rewinds' "
+                "BEGIN SELECT RAISE(ABORT, 'injected by the test'); END;");
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir, "select count(*) from written"), 0); /* every save failed */
+
+  agent_db_exec(dir, "DROP TRIGGER no_rewinds;");
+  journal_more(cfg, dir, 21, 40);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir, "select count(*) from written"), 8);
+
+  agent_db_exec(dir, "DELETE FROM written;");
+  journal_more(cfg, dir, 41, 60);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  assert_int_equal(agent_db_int(dir,
+                                "select count(*) from written where name in "
+                                "('forward.cursor', 'delivered')"),
+                   agent_db_int(dir, "select count(*) from written"));
+  assert_true(agent_db_int(dir, "select count(*) from written where name = 'delivered'") >= 1);
+  soc_forward_free(f);
+  assert_int_equal(cursor(dir), agent_db_int(dir, "select max(id) from journal_block"));
+  assert_int_equal(delivered(dir), 60);
   soc_config_free(cfg);
 }
 
@@ -294,6 +339,7 @@ int main(void) {
       cmocka_unit_test(joined_queue_full),
       cmocka_unit_test(failed_delivery_rewinds),
       cmocka_unit_test(idle_forwarder_woken),
+      cmocka_unit_test(saves_what_changed),
   };
   return cmocka_run_group_tests(tests, setup, agent_cluster_teardown);
 }
