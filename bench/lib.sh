@@ -6,18 +6,20 @@ rss_of() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
 # threads_of PID: a live socagent's CPU seconds (user + system) by part, from
 # its named threads: ingest (the main thread), detect, forward, librdkafka
-# (its rdk:* threads) and other (workflow, watch, metrics)
+# (its rdk:* threads) and other (workflow, watch, metrics). Each thread's
+# time on a CPU in nanoseconds (schedstat), not stat's 10 ms ticks: a
+# quiet thread's share would round to nothing.
 threads_of() {
   local t
   for t in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
-  done | awk -v tck="$(getconf CLK_TCK)" '
+    printf '%s %s\n' "$(cat "$t/comm")" "$(awk '{print $1 / 1e9}' "$t/schedstat")"
+  done | awk '
     { part = "other"
       if ($1 == "socagent") part = "ingest"
       else if ($1 == "soc:detect") part = "detect"
       else if ($1 == "soc:forward") part = "forward"
       else if ($1 ~ /^rdk:/) part = "librdkafka"
-      c[part] += $2 / tck }
+      c[part] += $2 }
     END { printf "ingest=%.2f detect=%.2f forward=%.2f librdkafka=%.2f other=%.2f\n",
           c["ingest"], c["detect"], c["forward"], c["librdkafka"], c["other"] }'
 }
