@@ -222,6 +222,7 @@ typedef struct soc_event_key {
   uint32_t hash;
   uint32_t len;
   uint32_t rank; /* where the JSON writer puts it among the known fields */
+  uint32_t form; /* the JSON writer's copy of its key, made once; 0 for none */
 } soc_event_key;
 /* Writes v in decimal, as the JSON writer writes integer fields, and a NUL
  * into buf, which needs room for the digits, a '-' and the NUL
@@ -290,7 +291,8 @@ int soc_event_copy(soc_event *dst, const soc_event *src);
 
 /* Makes t a template for many events (the forwarder's fields of a stream):
  * the JSON of its fields is written once, here, in runs of fields that sort
- * next to each other, and soc_event_write_json of a copy of t
+ * next to each other, and its extras' keys (as soc_event_key_of makes
+ * them), and soc_event_write_json of a copy of t
  * (soc_event_copy) copies a run's bytes where the copy still has exactly
  * those fields as t had them and nothing of its own sorts among them; else
  * it writes them as always. The bytes are the same either way. A field of
