@@ -1473,12 +1473,30 @@ static void test_set_keyed(void **state) {
  * long as forms take and beyond. */
 static void test_extra_forms(void **state) {
   static const char *const names[] = {
-      "0a.b",       "a",          "a.b",     "a.c.d",        "a.c.e.f",      "agent.zz",  "ecs.zz",
-      "event.zz",   "host.os.name",            "http.request.method",       "http.version",
-      "http.request.referrer", "http.response.body.bytes", "http.response.status_code",
-      "log.file.zz", "log.syslog.facility.zz", "log.zz", "source.domain", "url.original",
-      "url.path",   "user_agent.original",     "zz",           "zz.a.b.c.d.e.f",
-      "zz.a.b.c.d.e.f.g.h",   /* deeper than a form */
+      "0a.b",
+      "a",
+      "a.b",
+      "a.c.d",
+      "a.c.e.f",
+      "agent.zz",
+      "ecs.zz",
+      "event.zz",
+      "host.os.name",
+      "http.request.method",
+      "http.version",
+      "http.request.referrer",
+      "http.response.body.bytes",
+      "http.response.status_code",
+      "log.file.zz",
+      "log.syslog.facility.zz",
+      "log.zz",
+      "source.domain",
+      "url.original",
+      "url.path",
+      "user_agent.original",
+      "zz",
+      "zz.a.b.c.d.e.f",
+      "zz.a.b.c.d.e.f.g.h", /* deeper than a form */
       "z0123456789012345678901234567890123456789.z0123456789012345678901234567890123456789."
       "z0123456789", /* longer than a form */
   };
