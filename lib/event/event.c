@@ -361,13 +361,15 @@ static int leaf_key_build(struct leaf_key *k, const char *name) {
   return 0;
 }
 
-/* Extras' keys as the writer puts them, made by soc_event_key_of for the
- * names that parsers and rules use on every event: the writer then copies
- * an extra's key instead of writing it a byte at a time. A key holds its
- * form's number + 1 (0: none, when the table is full or the name too deep
- * or long for a leaf_key). Forms are added under forms_lock and never
- * change, and a key reaches other threads the way its holder does: a
- * reader needs no lock. */
+/* Extras' keys as the writer puts them, made by soc_event_key_to_set for
+ * the names that parsers set on every line (and by soc_event_template):
+ * the writer then copies an extra's key instead of writing it a byte at a
+ * time. Rules' names (soc_event_key_of) take none: they are read, not
+ * written, and the Sigma pack alone has hundreds. A key holds its form's
+ * number + 1 (0: none, when the table is full or the name too deep or long
+ * for a leaf_key). Forms are added under forms_lock and never change, and
+ * a key reaches other threads the way its holder does: a reader needs no
+ * lock. */
 #define FORMS_MAX 512
 static struct leaf_key forms[FORMS_MAX];
 static uint32_t nforms;
@@ -1205,8 +1207,14 @@ int soc_event_key_of(const char *name, soc_event_key *k) {
   k->hash = n.hash;
   k->len = (uint32_t)n.len;
   k->rank = rank_among_leaves(name, n.len);
-  k->form = form_of(name);
+  k->form = 0;
   return 0;
+}
+
+int soc_event_key_to_set(const char *name, soc_event_key *k) {
+  int rc = soc_event_key_of(name, k);
+  if (!rc) k->form = form_of(name);
+  return rc;
 }
 
 static name_info name_of_key(const soc_event_key *k) {

@@ -1466,7 +1466,7 @@ static void test_set_keyed(void **state) {
   soc_event_free(by_name);
 }
 
-/* Extras whose keys the writer copies from soc_event_key_of's forms (also
+/* Extras whose keys the writer copies from soc_event_key_to_set's forms (also
  * those a template made) against the same extras set by name, written a
  * byte at a time: the same JSON at every cap, through random sets of names
  * that share objects with each other and with known leaves, as deep and as
@@ -1509,8 +1509,12 @@ static void test_extra_forms(void **state) {
   assert_non_null(by_name);
   assert_non_null(proto);
   assert_non_null(copy);
-  for (size_t i = 0; i < N; i++) assert_int_equal(soc_event_key_of(names[i], &keys[i]), 0);
+  for (size_t i = 0; i < N; i++) assert_int_equal(soc_event_key_to_set(names[i], &keys[i]), 0);
   assert_int_not_equal(keys[0].form, 0);
+  /* a reader's key (rules') takes no room in the table */
+  soc_event_key reader;
+  assert_int_equal(soc_event_key_of(names[0], &reader), 0);
+  assert_int_equal(reader.form, 0);
   assert_int_equal(keys[N - 2].form, 0);
   assert_int_equal(keys[N - 1].form, 0);
   for (int round = 0; round < 3000; round++) {
