@@ -1887,7 +1887,7 @@ __attribute__((always_inline)) static inline void put_known_key(jw *w, int leaf)
 
 /* An extra's key, with the objects on its path. Names come in byte order,
  * so the objects it shares with the last leaf are the ones still open. A
- * key with a form (soc_event_key_of's) is copied from it as a known leaf's
+ * key with a form (soc_event_key_to_set's) is copied from it as a known leaf's
  * is; any other is written a byte at a time. */
 static void put_extra_key(jw *w, const char *name, size_t len, uint32_t form) {
   if (w->known >= 0) {
