@@ -222,6 +222,7 @@ typedef struct soc_event_key {
   uint32_t hash;
   uint32_t len;
   uint32_t rank; /* where the JSON writer puts it among the known fields */
+  uint32_t form; /* its JSON key made once (soc_event_key_to_set); 0 for none */
 } soc_event_key;
 /* Writes v in decimal, as the JSON writer writes integer fields, and a NUL
  * into buf, which needs room for the digits, a '-' and the NUL
@@ -231,6 +232,12 @@ typedef struct soc_event_key {
 size_t soc_event_decimal(int64_t v, char *buf);
 /* Returns 0 and *k when name is one an extra may have, else -EINVAL. */
 int soc_event_key_of(const char *name, soc_event_key *k);
+/* soc_event_key_of for a parser's constant names that it sets on every
+ * line: the key also carries the name's JSON key, made here once, so that
+ * the writer copies it instead of writing it a byte at a time. The keys
+ * made so live as long as the process, in a table of a few hundred: past
+ * it a key has none (and works as soc_event_key_of's). */
+int soc_event_key_to_set(const char *name, soc_event_key *k);
 /* soc_event_get(ev, name) for a name that soc_event_key_of accepted as k. */
 const char *soc_event_get_keyed(const soc_event *ev, const char *name, const soc_event_key *k);
 /* soc_event_set and soc_event_set_json for such a name (an extra's, never
@@ -245,7 +252,8 @@ int soc_event_set_int_keyed(soc_event *ev, const char *name, const soc_event_key
 
 /* The i-th extra field, for a reader that looks at every one (the rules'
  * prefilter): its name, and its value as soc_event_get gives it; *k is
- * what soc_event_key_of gives for the name. NULL past the end. */
+ * what soc_event_key_of gives for the name, with the extra's JSON key when
+ * it was set with one. NULL past the end. */
 const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value, soc_event_key *k);
 
 /* Sets the extra field called name (not a known field's name) to a JSON
@@ -290,7 +298,8 @@ int soc_event_copy(soc_event *dst, const soc_event *src);
 
 /* Makes t a template for many events (the forwarder's fields of a stream):
  * the JSON of its fields is written once, here, in runs of fields that sort
- * next to each other, and soc_event_write_json of a copy of t
+ * next to each other, and so are its extras' keys (as
+ * soc_event_key_to_set makes them); soc_event_write_json of a copy of t
  * (soc_event_copy) copies a run's bytes where the copy still has exactly
  * those fields as t had them and nothing of its own sorts among them; else
  * it writes them as always. The bytes are the same either way. A field of

@@ -192,7 +192,7 @@ static void keys_build(void) {
   /* The names are the table's constants: one refused is a mistake in it,
    * caught by the first line any test parses. */
   for (int i = 0; i < K_COUNT; i++)
-    if (soc_event_key_of(soc_access_extras[i], &keys[i])) abort();
+    if (soc_event_key_to_set(soc_access_extras[i], &keys[i])) abort();
 }
 
 static int put(soc_event *ev, int k, const char *v, size_t n) {

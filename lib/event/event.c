@@ -176,6 +176,7 @@ struct extra {
   uint32_t keylen;
   uint32_t rank; /* how many known leaves sort before key: where the writer puts it */
   uint32_t json; /* value is checked JSON, written as it is (soc_event_set_json) */
+  uint32_t form; /* key's JSON form: forms[form - 1]; 0 when the key came without one */
   char key[SOC_EVENT_KEY_MAX + 1]; /* a checked dotted name */
 };
 
@@ -335,16 +336,15 @@ static size_t shared_objects(const char *a, size_t alen, const char *b, size_t b
   return shared;
 }
 
-/* Writes "seg":{ for each object on name's path and "last": for its leaf. */
-static void leaf_key_build(struct leaf_key *k, const char *name) {
+/* Writes "seg":{ for each object on name's path and "last": for its leaf.
+ * Returns 0, or -1 when name is too deep or too long for a leaf_key. */
+static int leaf_key_build(struct leaf_key *k, const char *name) {
   size_t n = 0, depth = 0;
   const char *seg = name;
   for (;;) {
     const char *dot = strchr(seg, '.');
     size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
-    /* The names are this file's constants; one that does not fit is a
-     * mistake in the table, caught by the first event any test makes. */
-    if (depth > LEAF_DEPTH_MAX || n + len + 4 > LEAF_KEY_MAX) abort();
+    if (depth > LEAF_DEPTH_MAX || n + len + 4 > LEAF_KEY_MAX) return -1;
     k->off[depth] = (uint32_t)n;
     if (depth) k->dots[depth - 1] = (uint8_t)(seg - 1 - name);
     k->text[n++] = '"';
@@ -358,6 +358,37 @@ static void leaf_key_build(struct leaf_key *k, const char *name) {
   }
   k->len = (uint32_t)n;
   k->depth = (uint32_t)depth;
+  return 0;
+}
+
+/* Extras' keys as the writer puts them, made by soc_event_key_to_set for
+ * the names that parsers set on every line (and by soc_event_template):
+ * the writer then copies an extra's key instead of writing it a byte at a
+ * time. Rules' names (soc_event_key_of) take none: they are read, not
+ * written, and the Sigma pack alone has hundreds. A key holds its form's
+ * number + 1 (0: none, when the table is full or the name too deep or long
+ * for a leaf_key). Forms are added under forms_lock and never change, and
+ * a key reaches other threads the way its holder does: a reader needs no
+ * lock. */
+#define FORMS_MAX 512
+static struct leaf_key forms[FORMS_MAX];
+static uint32_t nforms;
+static pthread_mutex_t forms_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The number + 1 of name's form, added when it is new; 0 for none. */
+static uint32_t form_of(const char *name) {
+  struct leaf_key k;
+  uint32_t i, result = 0;
+  if (leaf_key_build(&k, name)) return 0;
+  pthread_mutex_lock(&forms_lock);
+  for (i = 0; i < nforms; i++)
+    if (forms[i].len == k.len && !memcmp(forms[i].text, k.text, k.len)) break;
+  if (i < FORMS_MAX) {
+    if (i == nforms) forms[nforms++] = k;
+    result = i + 1;
+  }
+  pthread_mutex_unlock(&forms_lock);
+  return result;
 }
 
 static void names_build(void) {
@@ -374,7 +405,9 @@ static void names_build(void) {
     }
     names_add(s, i, h, leaf < SOC_ECS_COUNT ? N_FIELD : N_WRITER, leaf);
     leaf_len[leaf] = (uint32_t)i;
-    leaf_key_build(&leaf_keys[leaf], s);
+    /* The names are this file's constants; one that does not fit is a
+     * mistake in the table, caught by the first event any test makes. */
+    if (leaf_key_build(&leaf_keys[leaf], s)) abort();
     /* The name once as keys, six bytes of quotes, colon, brace and comma
      * per segment, and room for any value that is not counted in the
      * event's stored bytes: an integer, the time, the id, a syslog name,
@@ -429,6 +462,7 @@ typedef struct {
   uint32_t hash;
   int field;     /* for NAME_FIELD */
   uint32_t rank; /* NAME_EXTRA: see struct extra; RANK_UNKNOWN until asked for */
+  uint32_t form; /* NAME_EXTRA: see struct extra */
 } name_info;
 
 #define RANK_UNKNOWN UINT32_MAX
@@ -463,6 +497,7 @@ static int name_check(const char *name, name_info *out) {
   out->len = i;
   out->hash = h;
   out->rank = RANK_UNKNOWN;
+  out->form = 0;
   if (!e) return NAME_EXTRA;
   if (e->kind != N_FIELD) return -EINVAL; /* a leaf of the writer's, or a known object */
   out->field = e->leaf;
@@ -1126,6 +1161,7 @@ static int set_extra(soc_event *ev, const char *name, const name_info *n, const 
   slot->head = head;
   slot->rank = n->rank != RANK_UNKNOWN ? n->rank : rank_among_leaves(name, n->len);
   slot->json = json;
+  slot->form = n->form;
   /* Keep order[] sorted, for the writer. */
   size_t pos = ev->nextras;
   for (; pos > 0; pos--) {
@@ -1171,11 +1207,18 @@ int soc_event_key_of(const char *name, soc_event_key *k) {
   k->hash = n.hash;
   k->len = (uint32_t)n.len;
   k->rank = rank_among_leaves(name, n.len);
+  k->form = 0;
   return 0;
 }
 
+int soc_event_key_to_set(const char *name, soc_event_key *k) {
+  int rc = soc_event_key_of(name, k);
+  if (!rc) k->form = form_of(name);
+  return rc;
+}
+
 static name_info name_of_key(const soc_event_key *k) {
-  return (name_info){.len = k->len, .hash = k->hash, .rank = k->rank};
+  return (name_info){.len = k->len, .hash = k->hash, .rank = k->rank, .form = k->form};
 }
 
 int soc_event_set_keyed(soc_event *ev, const char *name, const soc_event_key *k, const char *value,
@@ -1199,6 +1242,7 @@ const char *soc_event_extra_at(const soc_event *ev, size_t i, const char **value
   k->hash = ev->extras[i].hash;
   k->len = ev->extras[i].keylen;
   k->rank = ev->extras[i].rank;
+  k->form = ev->extras[i].form;
   return ev->extras[i].key;
 }
 
@@ -1516,6 +1560,7 @@ int soc_event_copy(soc_event *dst, const soc_event *src) {
     x->rank = y->rank;
     x->head = y->head;
     x->json = y->json;
+    x->form = y->form;
   }
   for (size_t i = 0; i < src->nsd; i++) {
     struct sd_param *p = &dst->sd[i];
@@ -1841,8 +1886,10 @@ __attribute__((always_inline)) static inline void put_known_key(jw *w, int leaf)
 }
 
 /* An extra's key, with the objects on its path. Names come in byte order,
- * so the objects it shares with the last leaf are the ones still open. */
-static void put_extra_key(jw *w, const char *name, size_t len) {
+ * so the objects it shares with the last leaf are the ones still open. A
+ * key with a form (soc_event_key_to_set's) is copied from it as a known leaf's
+ * is; any other is written a byte at a time. */
+static void put_extra_key(jw *w, const char *name, size_t len, uint32_t form) {
   if (w->known >= 0) {
     const struct leaf_key *k = &leaf_keys[w->known];
     w->path = leaf_name(w->known);
@@ -1851,6 +1898,20 @@ static void put_extra_key(jw *w, const char *name, size_t len) {
     memcpy(w->dots, k->dots, sizeof k->dots);
   }
   size_t shared = w->path ? shared_with_last(w, name, len) : 0;
+  if (form) {
+    const struct leaf_key *k = &forms[form - 1];
+    size_t from = k->off[shared];
+    if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return;
+    w->p = close_to(w, w->p, shared);
+    put_blocks(w, k->text + from, k->len - from);
+    /* the dots of the objects shared are where they were */
+    memcpy(w->dots, k->dots, sizeof k->dots);
+    w->depth = k->depth;
+    w->known = -1;
+    w->path = name;
+    w->pathlen = len;
+    return;
+  }
   size_t start = shared ? (size_t)w->dots[shared - 1] + 1 : 0;
   /* Each segment left: its bytes, two quotes and a colon, and a brace for
    * all but the last, which takes the place of its dot. There are at most
@@ -2017,7 +2078,7 @@ static unsigned put_run(jw *w, const soc_event *ev, unsigned k, uint64_t foreign
 }
 
 static void put_extra(jw *w, const struct extra *x) {
-  put_extra_key(w, x->key, x->keylen);
+  put_extra_key(w, x->key, x->keylen, x->form);
   if (x->json)
     put_raw(w, x->value.s, x->value.len);
   else
@@ -2117,6 +2178,9 @@ int soc_event_template(soc_event *t) {
   }
   p->used = n ? p->end[n - 1] : 0;
   t->tpl_fields = p->fields;
+  /* Its extras' keys made once too, for the copies to copy */
+  for (size_t i = 0; i < t->nextras; i++)
+    if (!t->extras[i].form) t->extras[i].form = form_of(t->extras[i].key);
   result = 0;
 out:
   return result;

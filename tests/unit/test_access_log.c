@@ -59,6 +59,12 @@ static void test_combined(void **state) {
   /* the message is the line, without its newline */
   assert_int_equal(strlen(soc_event_get_str(ev, SOC_ECS_MESSAGE)), sizeof line - 2);
   assert_null(soc_event_get(ev, "url.domain"));
+  /* every field comes with its JSON key, which the writer copies */
+  const char *v;
+  soc_event_key k;
+  size_t i = 0;
+  for (; soc_event_extra_at(ev, i, &v, &k); i++) assert_int_not_equal(k.form, 0);
+  assert_int_equal(i, 9);
 }
 
 static void test_common_dashes_ipv6(void **state) {

@@ -1466,6 +1466,118 @@ static void test_set_keyed(void **state) {
   soc_event_free(by_name);
 }
 
+/* Extras whose keys the writer copies from soc_event_key_to_set's forms (also
+ * those a template made) against the same extras set by name, written a
+ * byte at a time: the same JSON at every cap, through random sets of names
+ * that share objects with each other and with known leaves, as deep and as
+ * long as forms take and beyond. */
+static void test_extra_forms(void **state) {
+  static const char *const names[] = {
+      "0a.b",
+      "a",
+      "a.b",
+      "a.c.d",
+      "a.c.e.f",
+      "agent.zz",
+      "ecs.zz",
+      "event.zz",
+      "host.os.name",
+      "http.request.method",
+      "http.version",
+      "http.request.referrer",
+      "http.response.body.bytes",
+      "http.response.status_code",
+      "log.file.zz",
+      "log.syslog.facility.zz",
+      "log.zz",
+      "source.domain",
+      "url.original",
+      "url.path",
+      "user_agent.original",
+      "zz",
+      "zz.a.b.c.d.e.f",
+      "zz.a.b.c.d.e.f.g.h", /* deeper than a form */
+      "z0123456789012345678901234567890123456789.z0123456789012345678901234567890123456789."
+      "z0123456789", /* longer than a form */
+  };
+  enum { N = sizeof names / sizeof *names };
+  soc_event *by_key = *state, *by_name = soc_event_new(), *proto = soc_event_new(),
+            *copy = soc_event_new();
+  soc_event_key keys[N];
+  char j1[4096], j2[4096], j3[4096];
+  uint32_t seed = 42;
+  assert_non_null(by_name);
+  assert_non_null(proto);
+  assert_non_null(copy);
+  for (size_t i = 0; i < N; i++) assert_int_equal(soc_event_key_to_set(names[i], &keys[i]), 0);
+  assert_int_not_equal(keys[0].form, 0);
+  /* a reader's key (rules') takes no room in the table */
+  soc_event_key reader;
+  assert_int_equal(soc_event_key_of(names[0], &reader), 0);
+  assert_int_equal(reader.form, 0);
+  assert_int_equal(keys[N - 2].form, 0);
+  assert_int_equal(keys[N - 1].form, 0);
+  for (int round = 0; round < 3000; round++) {
+    size_t len1 = 0, len2 = 0;
+    soc_event_reset(by_key);
+    soc_event_reset(by_name);
+    soc_event_reset(proto);
+    soc_event_set_time(by_key, 1);
+    soc_event_set_time(by_name, 1);
+    soc_event_set_time(proto, 1);
+    /* a template's extra, as the forwarder's labels.authority */
+    seed = seed * 1103515245u + 12345u;
+    size_t t = (seed >> 8) % N;
+    assert_int_equal(soc_event_set(proto, names[t], "p", 1), 0);
+    assert_int_equal(soc_event_set(by_name, names[t], "p", 1), 0);
+    if (round % 2) {
+      assert_int_equal(set(proto, SOC_ECS_HOST_NAME, "h"), 0);
+      assert_int_equal(set(by_name, SOC_ECS_HOST_NAME, "h"), 0);
+    }
+    assert_int_equal(soc_event_template(proto), 0);
+    assert_int_equal(soc_event_copy(by_key, proto), 0);
+    for (int k = 0; k < 1 + round % 7; k++) {
+      seed = seed * 1103515245u + 12345u;
+      size_t i = (seed >> 8) % N;
+      int json = (seed >> 20) % 3 == 0;
+      int r1 = json ? soc_event_set_json_keyed(by_key, names[i], &keys[i], "12", 2)
+                    : soc_event_set_keyed(by_key, names[i], &keys[i], "v", 1);
+      int r2 = json ? soc_event_set_json(by_name, names[i], "12", 2)
+                    : soc_event_set(by_name, names[i], "v", 1);
+      assert_int_equal(r1, r2);
+    }
+    if (round % 3 == 0) {
+      assert_int_equal(set(by_key, SOC_ECS_LOG_FILE_PATH, "/l"), 0);
+      assert_int_equal(set(by_name, SOC_ECS_LOG_FILE_PATH, "/l"), 0);
+    }
+    assert_int_equal(soc_event_write_json(by_name, j2, sizeof j2, &len2), 0);
+    assert_int_equal(soc_event_write_json(by_key, j1, sizeof j1, &len1), 0);
+    assert_string_equal(j1, j2);
+    /* a copy of it made again: the forms go with the extras */
+    assert_int_equal(soc_event_copy(copy, by_key), 0);
+    assert_int_equal(soc_event_write_json(copy, j3, sizeof j3, NULL), 0);
+    assert_string_equal(j3, j2);
+    /* the template made its extra's form, and copies keep the forms */
+    const char *v;
+    soc_event_key k1, k2;
+    assert_non_null(soc_event_extra_at(proto, 0, &v, &k1));
+    assert_int_equal(k1.form, keys[t].form);
+    for (size_t i = 0; soc_event_extra_at(by_key, i, &v, &k1); i++) {
+      assert_non_null(soc_event_extra_at(copy, i, &v, &k2));
+      assert_int_equal(k2.form, k1.form);
+    }
+    /* too small by one byte and less: refused alike, wherever it runs out */
+    for (size_t cap = len2 - (size_t)(round % 40); cap <= len2 && cap > 0; cap++) {
+      assert_int_equal(soc_event_write_json(by_key, j1, cap, NULL), -ENOSPC);
+      assert_int_equal(soc_event_write_json(by_name, j2, cap, NULL), -ENOSPC);
+    }
+    assert_int_equal(soc_event_write_json(by_key, j1, len2 + 1, NULL), 0);
+  }
+  soc_event_free(copy);
+  soc_event_free(proto);
+  soc_event_free(by_name);
+}
+
 static void test_null_handling(void **state) {
   (void)state;
   soc_event_free(NULL);
@@ -1643,6 +1755,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_json_canonical, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_json_scalars, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_keyed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_extra_forms, setup, teardown),
       cmocka_unit_test(decimal_as_printf),
       cmocka_unit_test_setup_teardown(ip_fields_as_inet_pton, setup, teardown),
   };
