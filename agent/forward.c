@@ -80,7 +80,7 @@
 #define FORWARD_COUNTERS 5 /* saved by persist */
 /* With nothing in flight and nothing new the thread sleeps in
  * rd_kafka_poll until soc_forward_wake (the ingest committed blocks, the
- * detector wrote alerts) or this long at most, by which outbox rows that
+ * detector or the workflow queued outbox rows) or this long at most, by which outbox rows that
  * another process wrote (socctl: an analyst's decision) are seen. Polling
  * the journal and the outbox every 50 ms was half of an idle agent's CPU. */
 #define IDLE_WAIT_MS 1000

@@ -33,9 +33,9 @@ void soc_forward_stop(soc_forward *f);
 void soc_forward_free(soc_forward *f);
 
 /* The running forwarder sleeps when it has nothing in flight and nothing
- * new. The ingest (blocks committed) and the detector (alerts, drafts)
- * call this from their threads: the forwarder then looks at once; unwoken
- * it looks again after a second. NULL is a no-op. */
+ * new. The ingest (blocks committed), the detector (alerts, drafts) and the
+ * workflow (deadline alerts, bundles) call this from their threads: the forwarder then looks at
+ * once; unwoken it looks again after a second. NULL is a no-op. */
 void soc_forward_wake(soc_forward *f);
 /* For tests: how long an unwoken idle forwarder sleeps (default 1000 ms). */
 void soc_forward_set_idle_wait(soc_forward *f, int64_t ms);

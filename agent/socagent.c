@@ -109,6 +109,7 @@ static int run_daemon(const soc_config *cfg) {
   if (rc == 0) rc = soc_ingest_on_commit(ing, wake_detect, det);
   if (rc == 0) rc = soc_ingest_on_commit(ing, wake_forward, fw);
   if (rc == 0) soc_detect_on_commit(det, wake_forward, fw);
+  if (rc == 0) soc_workflow_on_outbox(wf, wake_forward, fw);
   if (rc == 0) rc = soc_detect_start(det);
   if (rc == 0) rc = soc_forward_start(fw);
   if (rc == 0) rc = soc_workflow_start(wf);

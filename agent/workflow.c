@@ -40,6 +40,8 @@ struct soc_workflow {
   pthread_t thread;
   int started;
   atomic_int stop;
+  void (*on_outbox)(void *); /* soc_workflow_on_outbox */
+  void *on_outbox_arg;
 };
 
 /* Stores r as its next revision, queues it for the center, and audits
@@ -415,6 +417,7 @@ out:
 int soc_workflow_tick(soc_workflow *w, int64_t now_s) {
   page p = {0};
   int result = 0;
+  int64_t queued = soc_store_outbox_last(w->store);
   if (!now_s) now_s = soc_now_real_ns() / 1000000000LL;
   do {
     p.n = 0;
@@ -429,7 +432,13 @@ int soc_workflow_tick(soc_workflow *w, int64_t now_s) {
     }
     if (p.n) p.after = p.ids[p.n - 1];
   } while (p.n == PAGE && !atomic_load(&w->stop));
+  if (w->on_outbox && soc_store_outbox_last(w->store) != queued) w->on_outbox(w->on_outbox_arg);
   return result;
+}
+
+void soc_workflow_on_outbox(soc_workflow *w, void (*fn)(void *), void *arg) {
+  w->on_outbox = fn;
+  w->on_outbox_arg = arg;
 }
 
 static void *run(void *arg) {

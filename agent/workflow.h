@@ -37,5 +37,9 @@ void soc_workflow_free(soc_workflow *w); /* stops first; NULL is a no-op */
 /* One pass on the calling thread, with the clocks read as of now_s (0: the
  * real time). For --oneshot, drills and tests. */
 int soc_workflow_tick(soc_workflow *w, int64_t now_s);
+/* fn(arg) is called after a tick that queued rows in the outbox (deadline
+ * alerts, bundles, reports): the daemon wakes the forwarder with it. Set
+ * before soc_workflow_start. */
+void soc_workflow_on_outbox(soc_workflow *w, void (*fn)(void *), void *arg);
 
 #endif

@@ -33,6 +33,8 @@ static int64_t alerts(const char *dir, const char *action, const char *step) {
   return agent_db_int(dir, sql);
 }
 
+static void count_call(void *arg) { (*(int *)arg)++; }
+
 static void near_then_overdue_once_each(void **state) {
   (void)state;
   const char *dir = agent_dir("clocks");
@@ -40,15 +42,20 @@ static void near_then_overdue_once_each(void **state) {
                                  "report: { regime: tw-2026, warn_before: 15m }\n");
   agent_report(cfg, 5, 0);
   soc_workflow *w = NULL;
+  int told = 0; /* ticks that queued something: the forwarder is woken for them */
   assert_int_equal(soc_workflow_new(cfg, &w), 0);
+  soc_workflow_on_outbox(w, count_call, &told);
 
   /* tw-2026: a level 2 report is due on the platform 1 h after discovery */
   assert_int_equal(soc_workflow_tick(w, t0 + 20 * MIN), 0);
   assert_int_equal(alerts(dir, "deadline.near", "report"), 0);
+  assert_int_equal(told, 0);
   assert_int_equal(soc_workflow_tick(w, t0 + 46 * MIN), 0);
   assert_int_equal(alerts(dir, "deadline.near", "report"), 1);
+  assert_int_equal(told, 1);
   assert_int_equal(soc_workflow_tick(w, t0 + 50 * MIN), 0);
   assert_int_equal(alerts(dir, "deadline.near", "report"), 1);
+  assert_int_equal(told, 1);
   assert_int_equal(alerts(dir, "deadline.overdue", "report"), 0);
   assert_int_equal(soc_workflow_tick(w, t0 + 61 * MIN), 0);
   assert_int_equal(alerts(dir, "deadline.overdue", "report"), 1);
