@@ -180,7 +180,8 @@ struct soc_forward {
   int64_t produced, restarts, rewinds;
   char broker[160];
   int broker_changed;
-  /* the counters as the last save wrote them; persisted: a save worked */
+  /* the counters as the last save wrote them (INT64_MIN: none yet);
+   * persisted: a save worked */
   int64_t saved_counters[FORWARD_COUNTERS];
   int persisted;
   int64_t last_persist_ms, last_heartbeat_ms, start_ms;
@@ -868,6 +869,7 @@ static void persist(soc_forward *f, int force) {
                                                       "producer_restarts", "rewinds"};
   const int64_t counters[FORWARD_COUNTERS] = {atomic_load(&f->delivered), atomic_load(&f->errors),
                                               atomic_load(&f->too_large), f->restarts, f->rewinds};
+  int64_t writing[FORWARD_COUNTERS];
   int all = !f->persisted;
   char buf[32];
   /* one transaction, one fsync, for the cursor and the counters */
@@ -884,13 +886,13 @@ static void persist(soc_forward *f, int force) {
   if (!rc && (all || f->broker_changed))
     rc = soc_store_meta_set(f->store, "forward.broker", f->broker[0] ? f->broker : "unknown");
   for (int i = 0; !rc && i < FORWARD_COUNTERS; i++)
-    if (all || counters[i] != f->saved_counters[i])
-      rc = soc_store_counter_set(f->store, "forward", names[i], counters[i]);
+    rc = soc_store_counter_put(f->store, "forward", names[i], counters[i], f->saved_counters[i],
+                               &writing[i]);
   if (!rc && soc_store_commit(f->store) == 0) {
     f->saved_cursor = f->cursor;
     f->saved_outbox = f->outbox_cursor;
     f->broker_changed = 0;
-    memcpy(f->saved_counters, counters, sizeof f->saved_counters);
+    memcpy(f->saved_counters, writing, sizeof f->saved_counters);
     f->persisted = 1;
   } else {
     soc_store_rollback(f->store);
@@ -1124,6 +1126,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->cfg = cfg;
   pthread_mutex_init(&f->wake_mx, NULL);
   f->idle_wait_ms = IDLE_WAIT_MS;
+  for (int i = 0; i < FORWARD_COUNTERS; i++) f->saved_counters[i] = INT64_MIN;
   f->start_ms = soc_now_mono_ms();
   f->ev = soc_event_new();
   f->proto = soc_event_new();

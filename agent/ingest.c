@@ -218,17 +218,6 @@ static int64_t forwarded_upto(soc_ingest *ing) {
   return strtoll(buf, NULL, 10);
 }
 
-/* Writes a counter that differs from what the store holds; *writing is
- * what the store holds once the commit is through. */
-static int put_counter(soc_ingest *ing, const char *input, const char *name, int64_t value,
-                       const int64_t *saved, int64_t *writing) {
-  *writing = *saved;
-  if (value == *saved) return 0;
-  int rc = soc_store_counter_set(ing->store, input, name, value);
-  if (rc == 0) *writing = value;
-  return rc;
-}
-
 /* Only the counters that changed since the last commit are written: a
  * commit moves two of an input's twenty (lines, bytes) and each row costs
  * about 10,000 instructions, a fixed cost per commit that a live log pays
@@ -238,8 +227,8 @@ static int write_counters(soc_ingest *ing) {
     soc_input *in = &ing->inputs[i];
     size_t at = i * SOC_CTR_COUNT;
     for (size_t c = 0; c < SOC_CTR_COUNT; c++) {
-      int rc = put_counter(ing, in->cfg->id, counter_names[c], in->counters[c],
-                           &ing->ctr_saved[at + c], &ing->ctr_writing[at + c]);
+      int rc = soc_store_counter_put(ing->store, in->cfg->id, counter_names[c], in->counters[c],
+                                     ing->ctr_saved[at + c], &ing->ctr_writing[at + c]);
       if (rc < 0) return rc;
     }
     if (in->ops->save_counters) {
@@ -248,11 +237,11 @@ static int write_counters(soc_ingest *ing) {
     }
   }
   size_t at = ing->ninputs * SOC_CTR_COUNT;
-  int rc = put_counter(ing, JOURNAL_SOURCE, "lost_lines", ing->lost_lines, &ing->ctr_saved[at],
-                       &ing->ctr_writing[at]);
+  int rc = soc_store_counter_put(ing->store, JOURNAL_SOURCE, "lost_lines", ing->lost_lines,
+                                 ing->ctr_saved[at], &ing->ctr_writing[at]);
   if (rc == 0)
-    rc = put_counter(ing, JOURNAL_SOURCE, "retired_lines", ing->retired_lines,
-                     &ing->ctr_saved[at + 1], &ing->ctr_writing[at + 1]);
+    rc = soc_store_counter_put(ing->store, JOURNAL_SOURCE, "retired_lines", ing->retired_lines,
+                               ing->ctr_saved[at + 1], &ing->ctr_writing[at + 1]);
   return rc;
 }
 

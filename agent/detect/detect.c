@@ -660,11 +660,9 @@ static void write_counters(soc_detect *d) {
                                         d->drafts_new,
                                         d->drafts_updated,
                                         (int64_t)soc_rules_count(d->rules)};
-  for (int i = 0; i < DETECT_COUNTERS; i++) {
-    d->writing[i] = d->saved[i];
-    if (now[i] != d->saved[i] && soc_store_counter_set(d->store, "detect", names[i], now[i]) == 0)
-      d->writing[i] = now[i];
-  }
+  /* a row that cannot be written is left for the next transaction */
+  for (int i = 0; i < DETECT_COUNTERS; i++)
+    (void)soc_store_counter_put(d->store, "detect", names[i], now[i], d->saved[i], &d->writing[i]);
 }
 
 /* The lines of block id, the one after block after. */

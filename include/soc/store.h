@@ -229,6 +229,14 @@ int soc_store_seq_get(soc_store *s, const char *input, uint64_t *seq);
 int soc_store_seq_set(soc_store *s, const char *input, uint64_t seq);
 
 int soc_store_counter_set(soc_store *s, const char *input, const char *name, int64_t value);
+/* The same, skipped when value is saved, what the store holds since the
+ * caller's last commit (INT64_MIN: nothing known, always written): a
+ * writer that commits several times a second writes only the rows that
+ * moved. *writing is what the store holds once this transaction commits;
+ * the caller makes it its saved value after the commit, and keeps saved
+ * after a rollback. */
+int soc_store_counter_put(soc_store *s, const char *input, const char *name, int64_t value,
+                          int64_t saved, int64_t *writing);
 /* Calls cb for every counter, ordered by input then name. */
 typedef int (*soc_counter_cb)(void *arg, const char *input, const char *name, int64_t value);
 int soc_store_counters_scan(soc_store *s, soc_counter_cb cb, void *arg);

@@ -162,6 +162,15 @@ int soc_store_counter_set(soc_store *s, const char *input, const char *name, int
   return st ? soc_store_step(s, st, what, NULL) : -EIO;
 }
 
+int soc_store_counter_put(soc_store *s, const char *input, const char *name, int64_t value,
+                          int64_t saved, int64_t *writing) {
+  *writing = saved;
+  if (value == saved) return 0;
+  int rc = soc_store_counter_set(s, input, name, value);
+  if (rc == 0) *writing = value;
+  return rc;
+}
+
 static int counter_row(sqlite3_stmt *st, void *cb, void *arg) {
   return ((soc_counter_cb)cb)(arg, soc_store_text(st, 0), soc_store_text(st, 1),
                               sqlite3_column_int64(st, 2));
