@@ -1869,17 +1869,25 @@ static inline size_t shared_with_last(const jw *w, const char *name, size_t len)
  * objects it shares with the leaf found and the key's tail from leaf_keys.
  * Inlined by force into the writer's loop, as when it had one caller:
  * soc_event_template calls it too. */
+/* k's key after the last leaf's objects that it does not share (shared of
+ * them) are closed and the comma: from k's first object not shared. What a
+ * known leaf after an extra and an extra with a form both write. Returns 0
+ * when it does not fit. */
+__attribute__((always_inline)) static inline int put_key_from(jw *w, const struct leaf_key *k,
+                                                              size_t shared) {
+  size_t from = k->off[shared];
+  if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return 0;
+  w->p = close_to(w, w->p, shared);
+  put_blocks(w, k->text + from, k->len - from);
+  return 1;
+}
+
 __attribute__((always_inline)) static inline void put_known_key(jw *w, int leaf) {
   if (!w->path) {
     uint32_t e = between[w->known + 1][leaf];
     put_blocks(w, between_text + (e >> 8), e & 255);
   } else {
-    const struct leaf_key *k = &leaf_keys[leaf];
-    size_t shared = shared_with_last(w, leaf_name(leaf), leaf_len[leaf]), from = k->off[shared];
-    if (room(w, w->depth - shared + 1 + k->len - from)) {
-      w->p = close_to(w, w->p, shared);
-      put_blocks(w, k->text + from, k->len - from);
-    }
+    (void)put_key_from(w, &leaf_keys[leaf], shared_with_last(w, leaf_name(leaf), leaf_len[leaf]));
     w->path = NULL;
   }
   w->known = leaf;
@@ -1900,10 +1908,7 @@ static void put_extra_key(jw *w, const char *name, size_t len, uint32_t form) {
   size_t shared = w->path ? shared_with_last(w, name, len) : 0;
   if (form) {
     const struct leaf_key *k = &forms[form - 1];
-    size_t from = k->off[shared];
-    if (!room(w, w->depth - shared + (w->path != NULL) + k->len - from)) return;
-    w->p = close_to(w, w->p, shared);
-    put_blocks(w, k->text + from, k->len - from);
+    if (!put_key_from(w, k, shared)) return;
     /* the dots of the objects shared are where they were */
     memcpy(w->dots, k->dots, sizeof k->dots);
     w->depth = k->depth;
