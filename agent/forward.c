@@ -80,9 +80,10 @@
 #define FORWARD_COUNTERS 5 /* saved by persist */
 /* With nothing in flight and nothing new the thread sleeps in
  * rd_kafka_poll until soc_forward_wake (the ingest committed blocks, the
- * detector or the workflow queued outbox rows) or this long at most, by which outbox rows that
- * another process wrote (socctl: an analyst's decision) are seen. Polling
- * the journal and the outbox every 50 ms was half of an idle agent's CPU. */
+ * detector or the workflow queued outbox rows) or this long at most, by
+ * which outbox rows that another process wrote (socctl: an analyst's
+ * decision) are seen. Polling the journal and the outbox every 50 ms was
+ * half of an idle agent's CPU. */
 #define IDLE_WAIT_MS 1000
 #define STUB_MESSAGE_MAX 8192
 #define SCHEMA_VERSION "1"
@@ -854,6 +855,11 @@ static void advance(soc_forward *f) {
   }
 }
 
+/* Whether the cursors or the broker moved since the last save. */
+static int unsaved(const soc_forward *f) {
+  return f->cursor != f->saved_cursor || f->outbox_cursor != f->saved_outbox || f->broker_changed;
+}
+
 /* Only what changed since the last save is written (a row costs ~11,000
  * instructions, and a live log's saves, five a second, move the cursor
  * and the delivered counter of eight rows); the first save of a run
@@ -861,9 +867,7 @@ static void advance(soc_forward *f) {
 static void persist(soc_forward *f, int force) {
   int64_t now = soc_now_mono_ms();
   if (!force && now - f->last_persist_ms < PERSIST_EVERY_MS) return;
-  if (f->cursor == f->saved_cursor && f->outbox_cursor == f->saved_outbox && !f->broker_changed &&
-      !force)
-    return;
+  if (!force && !unsaved(f)) return;
   f->last_persist_ms = now;
   static const char *const names[FORWARD_COUNTERS] = {"delivered", "delivery_errors", "too_large",
                                                       "producer_restarts", "rewinds"};
@@ -1055,8 +1059,7 @@ static int wait_ms(const soc_forward *f, int poll_ms, int64_t idle_ms) {
   int64_t now = soc_now_mono_ms(), until = now + idle_ms;
   int64_t beat = f->last_heartbeat_ms + f->cfg->kafka.heartbeat_s * 1000;
   if (beat < until) until = beat;
-  if ((f->cursor != f->saved_cursor || f->outbox_cursor != f->saved_outbox || f->broker_changed) &&
-      f->last_persist_ms + PERSIST_EVERY_MS < until)
+  if (unsaved(f) && f->last_persist_ms + PERSIST_EVERY_MS < until)
     until = f->last_persist_ms + PERSIST_EVERY_MS;
   return until <= now ? 0 : (int)(until - now);
 }
