@@ -755,14 +755,7 @@ static uint64_t woken(soc_detect *d) {
  * or idle_wait_ms. A wake-up that came while the block was looked for is
  * not lost: seen was taken before. */
 static void wait_woken(soc_detect *d, uint64_t seen) {
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += d->idle_wait_ms / 1000;
-  until.tv_nsec += d->idle_wait_ms % 1000 * 1000000;
-  if (until.tv_nsec >= 1000000000) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000;
-  }
+  const struct timespec until = soc_thread_deadline(CLOCK_MONOTONIC, d->idle_wait_ms);
   pthread_mutex_lock(&d->wake_mx);
   while (d->woken == seen && !atomic_load(&d->stop) && !atomic_load(&d->reload))
     if (pthread_cond_timedwait(&d->wake_cv, &d->wake_mx, &until) == ETIMEDOUT) break;

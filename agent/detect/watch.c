@@ -479,10 +479,7 @@ static void *work(void *arg) {
     int full = 0;
     pthread_mutex_lock(&k->mu);
     if (!k->qlen && !k->rescan) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      ts.tv_nsec += POLL_MS * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+      const struct timespec ts = soc_thread_deadline(CLOCK_REALTIME, POLL_MS);
       pthread_cond_timedwait(&k->cv, &k->mu, &ts);
     }
     if (k->rescan) {

@@ -1,5 +1,5 @@
 /*
- * thread — names for our threads.
+ * thread — names for our threads, and deadlines for their timed waits.
  *
  * The agent runs ingest, detection, forwarding, the workflow, the watcher
  * and librdkafka's threads in one process. Named, they tell themselves apart
@@ -11,9 +11,15 @@
 #define SOC_THREAD_H
 
 #include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 
 /* Names thread t from a printf format; the kernel keeps the first 15 bytes.
  * Best effort: a name that cannot be set changes nothing else. */
 void soc_thread_name(pthread_t t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The time ms (>= 0) from now on clock, as pthread_cond_timedwait takes
+ * it: clock is the one the condition variable was made with. */
+struct timespec soc_thread_deadline(clockid_t clock, int64_t ms);
 
 #endif
