@@ -417,7 +417,8 @@ out:
 int soc_workflow_tick(soc_workflow *w, int64_t now_s) {
   page p = {0};
   int result = 0;
-  int64_t queued = soc_store_outbox_last(w->store);
+  /* asked only for a hook: --oneshot's tick has none */
+  int64_t queued = w->on_outbox ? soc_store_outbox_last(w->store) : 0;
   if (!now_s) now_s = soc_now_real_ns() / 1000000000LL;
   do {
     p.n = 0;
