@@ -41,7 +41,12 @@ switches() {
     [ "$(cat "$t/comm")" = "$1" ] && awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status"
   done
 }
-sleep 2 # the cursor saved, the alerts shipped: nothing left to do
+# nothing left to do: the alerts shipped and the outbox cursor saved past them
+outbox_saved() {
+  [ "$(sqlite3 "$T/state/agent.db" "SELECT (SELECT value FROM meta WHERE key = 'forward.outbox_cursor')
+    = (SELECT max(id) FROM outbox)")" = 1 ]
+}
+wait_for 60 "the alerts shipped and saved" outbox_saved
 f0=$(switches soc:forward) d0=$(switches soc:detect)
 sleep 3
 f1=$(switches soc:forward) d1=$(switches soc:detect)
