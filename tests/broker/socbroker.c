@@ -58,6 +58,7 @@
  * threads, sockets or memory; far above what a test needs. */
 #define MAX_BROKERS 32
 #define MAX_PARTITIONS 1024
+#define MAX_RTT_MS 10000
 #define MAX_TOPICS 64
 #define MAX_TOPIC_NAME 249 /* Kafka's own limit */
 #define MAX_LINE 256       /* one stdin command */
@@ -72,6 +73,7 @@ static const char *const prefix_suffixes[] = {"events",  "netflow",  "alerts",  
 typedef struct broker {
   int brokers;
   int partitions;
+  int rtt_ms;               /* every response this late (--rtt) */
   char *topics[MAX_TOPICS]; /* owned */
   int n_topics;
   const char *bootstrap_file; /* argv's */
@@ -87,7 +89,7 @@ typedef struct broker {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: socbroker [--brokers N] [--partitions P] [--topics a,b,c] [--prefix PFX]\n"
-          "                 [--bootstrap-file FILE] [--pid-file FILE]\n"
+          "                 [--bootstrap-file FILE] [--pid-file FILE] [--rtt MS]\n"
           "A Kafka-protocol broker on 127.0.0.1 for tests and demos (librdkafka's mock\n"
           "cluster). Prints the bootstrap address list as the first line of stdout.\n"
           "  --brokers N          brokers in the cluster, ids 1..N (default 1, at most %d)\n"
@@ -99,6 +101,8 @@ static void usage(FILE *out) {
           "  --bootstrap-file F   write the address list to F (atomically, once the\n"
           "                       topics exist); removed on a clean exit\n"
           "  --pid-file F         write the process id to F; removed on a clean exit\n"
+          "  --rtt MS             each broker answers every request MS milliseconds late\n"
+          "                       (a WAN's round trip; default 0, at most %d)\n"
           "Control: SIGUSR1 takes every broker down, SIGUSR2 brings them all up;\n"
           "SIGTERM or SIGINT stops (exit 0). Commands on stdin, one a line, each\n"
           "answered on stdout by 'ok ...' or 'error: ...':\n"
@@ -108,7 +112,7 @@ static void usage(FILE *out) {
           "Nothing is kept on disk. A down broker keeps its partition leaderships.\n"
           "Example: build/tests/broker/socbroker --prefix soc --bootstrap-file /tmp/kafka\n"
           "         kcat -L -b \"$(cat /tmp/kafka)\"\n",
-          MAX_BROKERS, MAX_PARTITIONS);
+          MAX_BROKERS, MAX_PARTITIONS, MAX_RTT_MS);
 }
 
 /* A decimal integer in [lo, hi] and nothing else; 0 on success. */
@@ -122,6 +126,14 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
   result = 0;
 out:
   return result;
+}
+
+/* An option's integer in [lo, hi], or a message naming the option (and
+ * the unit, if any) and what it got; 0 on success. */
+static int int_option(const char *flag, const char *unit, const char *s, int lo, int hi, int *out) {
+  if (parse_int(s, lo, hi, out) == 0) return 0;
+  fprintf(stderr, "socbroker: %s: expected %d to %d%s, got '%s'\n", flag, lo, hi, unit, s);
+  return -EINVAL;
 }
 
 /* Kafka accepts [a-zA-Z0-9._-], 1 to 249 characters, but not "." or "..". */
@@ -305,7 +317,18 @@ static int cluster_start(broker *b) {
       goto out;
     }
   }
-  for (int id = 1; id <= b->brokers; id++) b->up[id] = true;
+  for (int id = 1; id <= b->brokers; id++) {
+    b->up[id] = true;
+    if (b->rtt_ms) {
+      mock_pace(b);
+      rd_kafka_resp_err_t e = rd_kafka_mock_broker_set_rtt(b->mcluster, id, b->rtt_ms);
+      mock_done(b);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "socbroker: cannot set broker %d's RTT: %s\n", id, rd_kafka_err2str(e));
+        goto out;
+      }
+    }
+  }
   result = 0;
 out:
   return result;
@@ -482,6 +505,7 @@ int main(int argc, char **argv) {
                                        {"prefix", required_argument, NULL, 'P'},
                                        {"bootstrap-file", required_argument, NULL, 'f'},
                                        {"pid-file", required_argument, NULL, 'i'},
+                                       {"rtt", required_argument, NULL, 'r'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
   int result = 1;
@@ -490,17 +514,13 @@ int main(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (opt) {
       case 'b':
-        if (parse_int(optarg, 1, MAX_BROKERS, &b.brokers) < 0) {
-          fprintf(stderr, "socbroker: --brokers: expected 1 to %d, got '%s'\n", MAX_BROKERS,
-                  optarg);
+        if (int_option("--brokers", "", optarg, 1, MAX_BROKERS, &b.brokers) < 0) {
           result = 2;
           goto out;
         }
         break;
       case 'p':
-        if (parse_int(optarg, 1, MAX_PARTITIONS, &b.partitions) < 0) {
-          fprintf(stderr, "socbroker: --partitions: expected 1 to %d, got '%s'\n", MAX_PARTITIONS,
-                  optarg);
+        if (int_option("--partitions", "", optarg, 1, MAX_PARTITIONS, &b.partitions) < 0) {
           result = 2;
           goto out;
         }
@@ -513,6 +533,12 @@ int main(int argc, char **argv) {
         break;
       case 'P':
         if (add_prefix_topics(&b, optarg) < 0) {
+          result = 2;
+          goto out;
+        }
+        break;
+      case 'r':
+        if (int_option("--rtt", " (ms)", optarg, 0, MAX_RTT_MS, &b.rtt_ms) < 0) {
           result = 2;
           goto out;
         }

@@ -68,6 +68,12 @@ expect_status 2
 run "$BROKER" --brokers 0
 expect_status 2
 expect_err "--brokers: expected 1 to"
+run "$BROKER" --rtt 10001
+expect_status 2
+expect_err "--rtt: expected 0 to 10000 (ms), got '10001'"
+run "$BROKER" --rtt 5ms
+expect_status 2
+expect_err "--rtt: expected 0 to 10000 (ms), got '5ms'"
 run "$BROKER" --topics "ok,not ok"
 expect_status 2
 expect_err "'not ok' is not a valid topic name"
