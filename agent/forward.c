@@ -13,7 +13,7 @@
  * - The producer is idempotent with acks=all and, by default, never gives up
  *   a message (message.timeout.ms=0): while the broker is away, librdkafka
  *   keeps retrying in order, the journal keeps growing, and nothing is
- *   dropped. librdkafka's queue is bounded (8 MiB); when it is full we stop
+ *   dropped. librdkafka's queue is bounded (2 MiB of payload); when it is full we stop
  *   reading the journal and wait for delivery reports — no sleeping.
  * - A delivery error that does happen (a timeout the operator configured, a
  *   purge) rewinds: the queue is purged and everything after the cursor is
@@ -291,9 +291,20 @@ static int make_producer(soc_forward *f) {
    * Measured with the dev broker on loopback, forwarding only: lz4 costs
    * about 0.1 CPU-s per million events more than no compression and zstd
    * 0.5 more than lz4; lz4 stays because the real link is a WAN to the
-   * technical center and it shrinks our JSON about 9x (zstd 16x). linger.ms
-   * from 5 to 100 and larger batches made no measurable difference (again
-   * in step 6, by instructions: docs/CONFIG.md). The
+   * technical center and it shrinks our JSON about 9x (zstd 16x).
+   * linger.ms is 500, not librdkafka's 5 nor our 20 before, because of how
+   * an idempotent producer keeps order: at most 5 *messages* in flight per
+   * partition (rktp_msgs_inflight counts messages, not requests), so with
+   * our joined messages, all keyed by the agent id, one request is in
+   * flight at a time, and a message that waits for it longer than
+   * linger.ms sets the broker thread's next wake-up to now: it polls with
+   * a zero timeout until the response comes. With a broker 20 ms away that
+   * was a whole core while catching up (issue 20, step 43). A message can
+   * wait about two round trips (the 2 MiB queue holds two 1 MB requests),
+   * so 500 ms covers a round trip, with the brokers' acks, to ~200 ms (200
+   * did not cover 150). A catch-up fills 1 MB batches at once, so the
+   * longer linger only delays a trickle's last message and each outbox
+   * batch (one in flight at a time); stopping and --forward-once flush. The
    * queue is 2 MiB of payload: each message also carries headers (identity
    * and signature: then about 1 KiB with librdkafka's own, now three
    * headers, 430 bytes in all) that the limit does not count, so
@@ -302,7 +313,7 @@ static int make_producer(soc_forward *f) {
    * per line (docs/BENCHMARKS.md). */
   if (set(c, "bootstrap.servers", k->brokers, err, el) ||
       set(c, "enable.idempotence", "true", err, el) || set(c, "acks", "all", err, el) ||
-      set(c, "compression.type", "lz4", err, el) || set(c, "linger.ms", "20", err, el) ||
+      set(c, "compression.type", "lz4", err, el) || set(c, "linger.ms", "500", err, el) ||
       set(c, "message.timeout.ms", "0", err, el) ||
       set(c, "queue.buffering.max.kbytes", "2048", err, el) ||
       set(c, "queue.buffering.max.messages", "100000", err, el) ||
@@ -1097,7 +1108,7 @@ static void *run(void *arg) {
   int64_t deadline = soc_now_mono_ms() + f->cfg->kafka.flush_ms;
   while (f->count && strncmp(f->broker, "down", 4) != 0 && soc_now_mono_ms() < deadline &&
          !atomic_load(&f->rewind)) {
-    rd_kafka_poll(f->rk, 50);
+    (void)rd_kafka_flush(f->rk, 50); /* nothing more comes: no linger.ms (make_producer) */
     advance(f);
   }
   persist(f, 1);
@@ -1112,8 +1123,14 @@ int soc_forward_drain(soc_forward *f, int64_t timeout_ms) {
   /* the heartbeat too, so that a batch run is seen at the center */
   while ((f->cursor < t.last_id || f->outbox_cursor < outbox_last ||
           atomic_load(&f->hb_in_flight) || !f->last_heartbeat_ms) &&
-         soc_now_mono_ms() < deadline)
+         soc_now_mono_ms() < deadline) {
     turn(f, 20, 20);
+    /* All of the journal produced: its last messages need not wait
+     * linger.ms for company (make_producer). Not sooner, as flushing
+     * also brings back the broker thread's polling while a request is
+     * in flight. */
+    if (f->read_pos >= t.last_id && !f->cur.loaded) (void)rd_kafka_flush(f->rk, 20);
+  }
   persist(f, 1);
   return f->cursor >= t.last_id && f->outbox_cursor >= outbox_last ? 0 : -ETIMEDOUT;
 }

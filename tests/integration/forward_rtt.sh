@@ -1,0 +1,66 @@
+#!/bin/bash
+# A broker far away does not cost a core. An idempotent librdkafka producer
+# keeps at most 5 messages in flight per partition (it counts messages, not
+# requests), so the agent's joined messages, all keyed by its id, go one
+# request per round trip; a message that waits for that request longer than
+# linger.ms sets the broker thread's next wake-up to now, and it polls
+# without sleeping until the response. With linger.ms 20 and a broker 200 ms
+# away, librdkafka's threads took about a core for the whole catch-up; with
+# the agent's default they sleep. Counted as the share of the catch-up's wall
+# time that librdkafka's threads spent on a CPU (/proc schedstat), which a
+# poll loop puts near 1 whatever the machine's speed, and a sleeping thread
+# near 0. Then every line is on the topic once, read by kcat.
+set -u
+. "$SOC_SRC/tests/integration/lib.sh"
+. "$SOC_SRC/tests/integration/kafka_lib.sh"
+
+AGENT="$SOC_BIN/agent/socagent"
+LINES=30000
+T=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+mkdir -p "$T/logs"
+start_broker "$T" --rtt 200
+agent_config "$T" rtt logs/app.log
+# a backlog: the agent starts behind by LINES lines
+python3 - "$T/logs/app.log" "$LINES" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        f.write("Dec  6 10:%02d:%02d host sshd[%d]: Failed password for invalid user u%d"
+                " from 192.0.2.%d port %d ssh2\n" % (i // 3600 % 60, i // 60 % 60, 1000 + i % 5000,
+                                                    i, i % 250 + 1, 1024 + i % 60000))
+PY
+t0=$(date +%s.%N)
+(cd "$T" && exec "$AGENT" -c agent.yaml 2>agent.err) &
+agent=$!
+wait_delivered "$T/agent.yaml" "$LINES" 120 || fail "$LINES lines not delivered"
+t1=$(date +%s.%N)
+# seconds on a CPU of the agent's librdkafka threads (rdk:*), all of them
+rdk_cpu() {
+  local t
+  for t in /proc/$agent/task/*; do
+    case "$(cat "$t/comm")" in rdk:*) awk '{print $1 / 1e9}' "$t/schedstat" ;; esac
+  done | awk '{s += $1} END {printf "%.3f\n", s}'
+}
+cpu=$(rdk_cpu)
+share=$(echo "$cpu / ($t1 - $t0)" | bc -l)
+printf 'catch-up of %d lines, broker 200 ms away: %.1f s, librdkafka on a CPU %.2f s (%.0f %%)\n' \
+  "$LINES" "$(echo "$t1 - $t0" | bc -l)" "$cpu" "$(echo "$share * 100" | bc -l)"
+CHECKS=$((CHECKS + 1))
+[ "$(echo "$share < 0.2" | bc -l)" = 1 ] ||
+  fail "librdkafka's threads were on a CPU for $(printf %.0f "$(echo "$share * 100" | bc -l)") % of the catch-up"
+
+# every line once on the topic, read by an independent client
+consume soc.events >"$T/events.tsv"
+check_py "every line once on the topic (kcat)" '
+import json, sys
+ids = [json.loads(l.split("\t", 3)[3])["event"]["id"] for l in open(sys.argv[1]) if l.strip()]
+n = int(sys.argv[2])
+assert len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids)), n)
+' "$T/events.tsv" "$LINES"
+
+kill $agent
+wait $agent
+STATUS=$? LAST="socagent (stopped with SIGTERM)" ERR=$(cat "$T/agent.err")
+expect_status 0
+finish
