@@ -55,7 +55,7 @@
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
-#include <json.h> /* libfastjson, for the heartbeat and stubs */
+#include <json.h> /* libfastjson, for the heartbeat, the stubs and the statistics */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -177,6 +177,11 @@ struct soc_forward {
   cur_block cur;
   int64_t cursor, saved_cursor, read_pos;
   int64_t max_message;
+  /* librdkafka's statistics (on_stats): the brokers' mean round trip over
+   * the last interval, -1 before any; linger.ms as set; warned once a
+   * producer that the round trip outgrows it */
+  int64_t rtt_ms, linger_ms;
+  int rtt_warned;
   atomic_llong delivered, errors, too_large;
   int64_t produced, restarts, rewinds;
   char broker[160];
@@ -274,6 +279,52 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *arg) {
   }
 }
 
+/* The slowest broker's mean round trip (µs) in librdkafka's statistics,
+ * of the brokers that answered in the interval (the bootstrap entries,
+ * nodeid -1, left out); -1 when none did. */
+static int64_t stats_rtt_us(const char *json, size_t len) {
+  int64_t worst = -1;
+  if (len > INT32_MAX) return -1;
+  fjson_tokener *tok = fjson_tokener_new();
+  fjson_object *o = tok ? fjson_tokener_parse_ex(tok, json, (int)len) : NULL, *brokers, *v, *rtt;
+  if (o && fjson_object_object_get_ex(o, "brokers", &brokers) &&
+      fjson_object_is_type(brokers, fjson_type_object)) {
+    struct fjson_object_iterator it = fjson_object_iter_begin(brokers),
+                                 end = fjson_object_iter_end(brokers);
+    for (; !fjson_object_iter_equal(&it, &end); fjson_object_iter_next(&it)) {
+      fjson_object *b = fjson_object_iter_peek_value(&it);
+      if (fjson_object_object_get_ex(b, "nodeid", &v) && fjson_object_get_int64(v) >= 0 &&
+          fjson_object_object_get_ex(b, "rtt", &rtt) &&
+          fjson_object_object_get_ex(rtt, "cnt", &v) && fjson_object_get_int64(v) > 0 &&
+          fjson_object_object_get_ex(rtt, "avg", &v) && fjson_object_get_int64(v) > worst)
+        worst = fjson_object_get_int64(v);
+    }
+  }
+  fjson_object_put(o);
+  if (tok) fjson_tokener_free(tok);
+  return worst;
+}
+
+/* A message can wait about two round trips for the request ahead of it
+ * (make_producer); past linger.ms librdkafka's broker thread polls without
+ * sleeping meanwhile. Said once a producer, with what to do. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *arg) {
+  soc_forward *f = arg;
+  (void)rk;
+  int64_t us = stats_rtt_us(json, len);
+  if (us < 0) return 0;
+  f->rtt_ms = (us + 500) / 1000;
+  if (2 * f->rtt_ms >= f->linger_ms && !f->rtt_warned) {
+    fprintf(stderr,
+            "socagent: forward: the round trip to the brokers is %lld ms; with linger.ms %lld "
+            "librdkafka polls without sleeping while a request is in flight: set "
+            "kafka.properties linger.ms to %lld or more (docs/INSTALL.md, Across a WAN)\n",
+            (long long)f->rtt_ms, (long long)f->linger_ms, (long long)(4 * f->rtt_ms));
+    f->rtt_warned = 1;
+  }
+  return 0; /* librdkafka frees json */
+}
+
 /* ---- producer -------------------------------------------------------------- */
 
 static int set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen) {
@@ -317,6 +368,7 @@ static int make_producer(soc_forward *f) {
       set(c, "message.timeout.ms", "0", err, el) ||
       set(c, "queue.buffering.max.kbytes", "2048", err, el) ||
       set(c, "queue.buffering.max.messages", "100000", err, el) ||
+      set(c, "statistics.interval.ms", "60000", err, el) ||
       set(c, "client.id", f->cfg->agent.id, err, el))
     goto out;
   for (size_t i = 0; i < k->nproperties; i++)
@@ -327,6 +379,12 @@ static int make_producer(soc_forward *f) {
     f->max_message = strtoll(buf, NULL, 10);
   /* leave room for the headers and the record's own framing */
   f->max_message = f->max_message > 4096 ? f->max_message - 1024 : 1000000;
+  blen = sizeof buf;
+  f->linger_ms = rd_kafka_conf_get(c, "linger.ms", buf, &blen) == RD_KAFKA_CONF_OK
+                     ? (int64_t)strtod(buf, NULL)
+                     : 500;
+  f->rtt_warned = 0;
+  rd_kafka_conf_set_stats_cb(c, on_stats);
   rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
   rd_kafka_conf_set_error_cb(c, on_error);
   rd_kafka_conf_set_log_cb(c, on_log);
@@ -963,6 +1021,8 @@ static void heartbeat(soc_forward *f) {
   fjson_object_object_add(fw, "too_large", fjson_object_new_int64(atomic_load(&f->too_large)));
   fjson_object_object_add(fw, "broker",
                           fjson_object_new_string(f->broker[0] ? f->broker : "unknown"));
+  if (f->rtt_ms >= 0)
+    fjson_object_object_add(fw, "broker_rtt_ms", fjson_object_new_int64(f->rtt_ms));
   fjson_object_object_add(sa, "forward", fw);
   soc_store_counters_scan(f->store, add_counter, counters);
   fjson_object_object_add(sa, "counters", counters);
@@ -1146,6 +1206,7 @@ int soc_forward_new(const soc_config *cfg, soc_forward **out) {
   f->cfg = cfg;
   pthread_mutex_init(&f->wake_mx, NULL);
   f->idle_wait_ms = IDLE_WAIT_MS;
+  f->rtt_ms = -1;
   for (int i = 0; i < FORWARD_COUNTERS; i++) f->saved_counters[i] = INT64_MIN;
   f->start_ms = soc_now_mono_ms();
   f->ev = soc_event_new();

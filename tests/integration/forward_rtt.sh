@@ -9,7 +9,9 @@
 # the agent's default they sleep. Counted as the share of the catch-up's wall
 # time that librdkafka's threads spent on a CPU (/proc schedstat), which a
 # poll loop puts near 1 whatever the machine's speed, and a sleeping thread
-# near 0. Then every line is on the topic once, read by kcat.
+# near 0. Then every line is on the topic once, read by kcat. Then, with a
+# linger.ms the round trip outgrows, the agent warns and says what to set,
+# and its heartbeat carries the round trip.
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -62,5 +64,34 @@ assert len(ids) == n and len(set(ids)) == n, (len(ids), len(set(ids)), n)
 kill $agent
 wait $agent
 STATUS=$? LAST="socagent (stopped with SIGTERM)" ERR=$(cat "$T/agent.err")
+expect_status 0
+expect_no_err "round trip to the brokers" # 200 ms is within linger.ms 500
+
+# The agent says so when the round trip outgrows linger.ms (librdkafka's
+# statistics, here every second), and the heartbeat carries it.
+agent_config "$T" rtt logs/app.log \
+  ", properties: { linger.ms: \"100\", statistics.interval.ms: \"1000\" }"
+echo "Dec  6 11:00:00 host sshd[1]: Accepted password for root from 192.0.2.7 port 4 ssh2" \
+  >>"$T/logs/app.log"
+(cd "$T" && exec "$AGENT" -c agent.yaml 2>agent.err) &
+agent=$!
+warned() { grep -q "round trip to the brokers is" "$T/agent.err"; }
+wait_for 60 "the warning about linger.ms" warned
+CHECKS=$((CHECKS + 1))
+grep -q "with linger.ms 100 librdkafka polls without sleeping" "$T/agent.err" ||
+  fail "the warning does not name linger.ms 100: $(cat "$T/agent.err")"
+# the round trip in a heartbeat sent after the statistics came
+rtt_beat() {
+  timeout 30 kcat -C -b "$BOOTSTRAP" -t soc.heartbeat -o beginning -e -q 2>/dev/null |
+    python3 -c '
+import json, sys
+rtts = [json.loads(l)["socagent"]["forward"].get("broker_rtt_ms") for l in sys.stdin if l.strip()]
+rtts = [r for r in rtts if r is not None]
+sys.exit(0 if rtts and 150 <= rtts[-1] <= 5000 else 1)'
+}
+wait_for 60 "a heartbeat with the round trip (150 to 5000 ms)" rtt_beat
+kill $agent
+wait $agent
+STATUS=$? LAST="socagent (linger.ms 100, stopped with SIGTERM)" ERR=$(cat "$T/agent.err")
 expect_status 0
 finish
