@@ -305,21 +305,21 @@ static int64_t stats_rtt_us(const char *json, size_t len) {
   return worst;
 }
 
-/* A message can wait about two round trips for the request ahead of it
- * (make_producer); past linger.ms librdkafka's broker thread polls without
- * sleeping meanwhile. Said once a producer, with what to do. */
+/* A message can wait up to about four round trips for the requests ahead
+ * of it (make_producer); past linger.ms librdkafka's broker thread polls
+ * without sleeping meanwhile. Said once a producer, with what to do. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *arg) {
   soc_forward *f = arg;
   (void)rk;
   int64_t us = stats_rtt_us(json, len);
   if (us < 0) return 0;
   f->rtt_ms = (us + 500) / 1000;
-  if (2 * f->rtt_ms >= f->linger_ms && !f->rtt_warned) {
+  if (4 * f->rtt_ms >= f->linger_ms && !f->rtt_warned) {
     fprintf(stderr,
             "socagent: forward: the round trip to the brokers is %lld ms; with linger.ms %lld "
             "librdkafka polls without sleeping while a request is in flight: set "
             "kafka.properties linger.ms to %lld or more (docs/INSTALL.md, Across a WAN)\n",
-            (long long)f->rtt_ms, (long long)f->linger_ms, (long long)(4 * f->rtt_ms));
+            (long long)f->rtt_ms, (long long)f->linger_ms, (long long)(6 * f->rtt_ms));
     f->rtt_warned = 1;
   }
   return 0; /* librdkafka frees json */
@@ -351,9 +351,9 @@ static int make_producer(soc_forward *f) {
    * linger.ms sets the broker thread's next wake-up to now: it polls with
    * a zero timeout until the response comes. With a broker 20 ms away that
    * was a whole core while catching up (issue 20, step 43). A message can
-   * wait about two round trips (the 2 MiB queue holds two 1 MB requests),
-   * so 500 ms covers a round trip, with the brokers' acks, to ~200 ms (200
-   * did not cover 150). A catch-up fills 1 MB batches at once, so the
+   * wait up to about four round trips (the 2 MiB queue holds two 1 MB
+   * requests and what did not fit in them): 500 ms held at 100 ms and not
+   * at 150 (on_stats warns). A catch-up fills 1 MB batches at once, so the
    * longer linger only delays a trickle's last message and each outbox
    * batch (one in flight at a time); stopping and --forward-once flush. The
    * queue is 2 MiB of payload: each message also carries headers (identity
