@@ -177,6 +177,9 @@ struct soc_forward {
   cur_block cur;
   int64_t cursor, saved_cursor, read_pos;
   int64_t max_message;
+  /* A joined message's JSON stops growing past this: a quarter of
+   * librdkafka's queue (make_producer). */
+  size_t join_bytes;
   /* librdkafka's statistics (on_stats): the brokers' mean round trip over
    * the last interval, -1 before any; linger.ms as set; warned once a
    * producer that the round trip outgrows it */
@@ -379,6 +382,17 @@ static int make_producer(soc_forward *f) {
     f->max_message = strtoll(buf, NULL, 10);
   /* leave room for the headers and the record's own framing */
   f->max_message = f->max_message > 4096 ? f->max_message - 1024 : 1000000;
+  /* An idempotent producer has at most five messages in flight to a
+   * partition, and the queue (queued and in flight) holds at most
+   * queue.buffering.max.kbytes: a round trip carries the fewer of five
+   * messages and the queue. A quarter of the queue a message keeps four in
+   * flight with room to make the next: at 2 MiB, ~500 KB and ~900 mixed
+   * events, where 256 events (~150 KB) let about 1,300 go per round trip
+   * (docs/BENCHMARKS.md, issue 20 step 44). */
+  blen = sizeof buf;
+  f->join_bytes = rd_kafka_conf_get(c, "queue.buffering.max.kbytes", buf, &blen) == RD_KAFKA_CONF_OK
+                      ? (size_t)strtoull(buf, NULL, 10) * 1024 / 4
+                      : BATCH_BYTES;
   blen = sizeof buf;
   f->linger_ms = rd_kafka_conf_get(c, "linger.ms", buf, &blen) == RD_KAFKA_CONF_OK
                      ? (int64_t)strtod(buf, NULL)
@@ -720,6 +734,7 @@ static int make_batch(soc_forward *f) {
   size_t most = joined ? (size_t)f->cfg->kafka.events_per_message : SOC_SIGN_BATCH_MAX;
   size_t limit =
       joined && f->max_message < (int64_t)BATCH_BYTES ? (size_t)f->max_message : BATCH_BYTES;
+  if (joined && f->join_bytes < limit) limit = f->join_bytes;
   b->n = b->next = b->len = b->keys_len = 0;
   size_t line = c->next;
   for (; line < c->n && b->n < most && b->len < BATCH_BYTES; line++) {
@@ -851,7 +866,7 @@ static int produce_joined(soc_forward *f, wblock *w) {
  * A one-event message's JSON is handed over with RD_KAFKA_MSG_F_COPY:
  * librdkafka then allocates the message and its payload in one piece,
  * where F_FREE would cost our malloc for the payload and its own for the
- * message. A joined message (about 185 KB for 256 events) is handed over
+ * message. A joined message (up to 512 KB by default) is handed over
  * with F_FREE instead, its buffer and all (produce_joined): copying it
  * cost more than a malloc. */
 static int produce_block(soc_forward *f) {

@@ -120,7 +120,7 @@ typedef struct soc_kafka_config {
   char *group_id;             /* collector only */
   int64_t heartbeat_s;        /* agent only: seconds between heartbeats */
   int64_t flush_ms;           /* agent only: how long stopping waits for deliveries */
-  int64_t events_per_message; /* agent only: events in one message on <prefix>.events (1-64) */
+  int64_t events_per_message; /* agent only: events in one message on <prefix>.events (1-1024) */
   char *center_key;           /* agent only: the center's public key (base64); NULL: no
                                  decision is applied */
   soc_kv *properties;         /* passed to librdkafka as they are */

@@ -71,11 +71,14 @@ int soc_sign_verify(const soc_sign_pub *pub, const char *topic, const void *key,
 #define SOC_SIGN_BATCH_MAX 64
 #define SOC_SIGN_DEPTH_MAX 6 /* log2(SOC_SIGN_BATCH_MAX) */
 /* Events joined in one message (below) need no proofs, so their batch may
- * be larger: one Ed25519 signature for up to 256 events, a tree of depth
- * 8 at most (the signed root names its depth, and proofs stay within
- * SOC_SIGN_DEPTH_MAX, so no root of one form passes for the other's). */
-#define SOC_SIGN_JOINED_MAX 256
-#define SOC_SIGN_JOINED_DEPTH_MAX 8 /* log2(SOC_SIGN_JOINED_MAX) */
+ * be larger: one Ed25519 signature for up to 1024 events, a tree of depth
+ * 10 at most (the signed root names its depth, and proofs stay within
+ * SOC_SIGN_DEPTH_MAX, so no root of one form passes for the other's).
+ * 1024, not 256 as before: an idempotent producer keeps at most five
+ * *messages* in flight, so the events a message holds bound what one round
+ * trip to the brokers carries (docs/BENCHMARKS.md, issue 20 step 44). */
+#define SOC_SIGN_JOINED_MAX 1024
+#define SOC_SIGN_JOINED_DEPTH_MAX 10 /* log2(SOC_SIGN_JOINED_MAX) */
 #define SOC_SIGN_HASH_LEN 32
 /* "INDEX:DEPTH:" and the siblings in base64 */
 #define SOC_SIGN_PROOF_TEXT (8 + 4 * ((SOC_SIGN_DEPTH_MAX * SOC_SIGN_HASH_LEN + 2) / 3))

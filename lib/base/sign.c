@@ -468,6 +468,11 @@ int soc_sign_keys_add(char *out, size_t cap, size_t *used, const void *key, size
   return 0;
 }
 
+/* SOC_SIGN_JOINED_MAX in the words of a refusal */
+#define TEXT_OF(x) #x
+#define TEXT(x) TEXT_OF(x)
+#define JOINED_MAX_TEXT TEXT(SOC_SIGN_JOINED_MAX)
+
 /* The next key of a "keys" header at p[*at..len): a length without
  * leading zeros, at most SOC_SIGN_MSGKEY_MAX, ':' and that many bytes. */
 static int next_key(const char *p, size_t len, size_t *at, soc_sign_item *it) {
@@ -494,7 +499,7 @@ int soc_sign_batch_split(const void *payload, size_t len, const void *keys, size
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     const char *e = nl ? nl : end;
     if (count == SOC_SIGN_JOINED_MAX) {
-      *why = "more than 256 events";
+      *why = "more than " JOINED_MAX_TEXT " events";
       return -EBADMSG;
     }
     if (e == s) {

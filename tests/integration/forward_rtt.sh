@@ -9,7 +9,13 @@
 # the agent's default they sleep. Counted as the share of the catch-up's wall
 # time that librdkafka's threads spent on a CPU (/proc schedstat), which a
 # poll loop puts near 1 whatever the machine's speed, and a sleeping thread
-# near 0. Then every line is on the topic once, read by kcat. Then, with a
+# near 0. The agent sends 256 events a message here (~120 KB of these
+# lines), so that five messages in flight hold less than librdkafka's 2 MiB
+# queue and the next ones wait in it for a request: the case linger.ms
+# guards. At the default size (a quarter of the queue, docs/BENCHMARKS.md
+# step 44) four messages fill the queue and none waits, whatever linger.ms
+# (a drop of linger.ms to 20 then shows only in the warning below). Then
+# every line is on the topic once, read by kcat. Then, with a
 # linger.ms the round trip outgrows, the agent warns and says what to set,
 # and its heartbeat carries the round trip.
 set -u
@@ -23,7 +29,8 @@ T=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p "$T/logs"
 start_broker "$T" --rtt $RTT
-agent_config "$T" rtt logs/app.log ", properties: { statistics.interval.ms: \"1000\" }"
+agent_config "$T" rtt logs/app.log \
+  ", events_per_message: 256, properties: { statistics.interval.ms: \"1000\" }"
 # a backlog: the agent starts behind by LINES lines
 python3 - "$T/logs/app.log" "$LINES" <<'PY'
 import sys

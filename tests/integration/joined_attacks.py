@@ -5,7 +5,7 @@ agent's messages of joined events (docs/SECURITY.md), each sent with kcat.
   joined_attacks.py BOOTSTRAP SOCSIGN MALKEY < an agent's messages as kcat -J prints them
 
 The first message is the one changed; an event is appended to the first
-one with fewer events than it (a 257th is refused by the bound alone). The
+one with fewer events than it (a 1025th is refused by the bound alone). The
 messages' events are taken apart here with the wire form as
 docs/SECURITY.md states it (leaves, tree, proofs recomputed in Python, an
 implementation apart from lib/base/sign.c). Prints one line per message
@@ -113,9 +113,9 @@ swapped = list(events)
 swapped[1], swapped[2] = swapped[2], swapped[1]
 send("swapped", "bad_signature", ak, b"\n".join(swapped), joined(swapped, keys))
 send("dropped", "bad_signature", ak, b"\n".join(events[:-1]), joined(events[:-1], keys[:-1]))
-many = (events * (257 // len(events) + 1))[:257]
-many_keys = (keys * (257 // len(keys) + 1))[:257]
-send("257-events", "bad_batch", ak, b"\n".join(many), joined(many, many_keys))
+many = (events * (1025 // len(events) + 1))[:1025]
+many_keys = (keys * (1025 // len(keys) + 1))[:1025]
+send("1025-events", "bad_batch", ak, b"\n".join(many), joined(many, many_keys))
 short = [x for x in msgs if "sig.batch" in headers(x) and
          x["payload"].count("\n") < len(events) - 1][0]
 short_events = short["payload"].encode().split(b"\n") + [forged_id(e0, "f")]

@@ -14,7 +14,7 @@
 #  - a heartbeat from a key nobody enrolled;
 # and, after the victim, its first message of joined events (64 under one
 # signature) with one byte changed, two events swapped, one dropped, one
-# appended (to a shorter message; 257 events are a bad_batch), a key changed, replayed (duplicates), its events signed by
+# appended (to a shorter message; 1025 events are a bad_batch), a key changed, replayed (duplicates), its events signed by
 # mal's key in the victim's name (squatting) and in mal's (agent
 # mismatch), mixed with the packed form, fewer keys than events, an empty
 # event (bad_batch); one of its events alone with the proof recomputed,

@@ -4,9 +4,9 @@
  * integration tests): the cursor moves over a block only once every line of
  * it is delivered; deliveries that fail leave it where it was and rewind,
  * and everything after it is sent again once the broker is back. Events
- * go joined (kafka.events_per_message, 256 by default: a block's events in
- * one message here) or one a message, and the delivered counter counts
- * events either way.
+ * go joined (kafka.events_per_message, 1024 by default, and a quarter of
+ * librdkafka's queue in bytes: a block's events in one message here) or
+ * one a message, and the delivered counter counts events either way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,6 +57,14 @@ static void journal_more(const soc_config *cfg, const char *dir, int from, int t
   soc_ingest_free(ing);
 }
 
+/* A forwarder of cfg sends everything in its journal, and goes. */
+static void forward_all(const soc_config *cfg) {
+  soc_forward *f = NULL;
+  assert_int_equal(soc_forward_new(cfg, &f), 0);
+  assert_int_equal(soc_forward_drain(f, 60000), 0);
+  soc_forward_free(f);
+}
+
 /* n lines journaled by a oneshot run into dir's agent */
 static void journal(const soc_config *cfg, const char *dir, int n) { journal_more(cfg, dir, 1, n); }
 
@@ -81,18 +89,13 @@ static void cursor_moves(agent_cluster *c, const char *name, int per, int64_t me
   int64_t last = agent_db_int(dir, "select max(id) from journal_block");
   assert_int_equal(last, 3); /* 8 lines a block */
 
-  soc_forward *f = NULL;
-  assert_int_equal(soc_forward_new(cfg, &f), 0);
-  assert_int_equal(soc_forward_drain(f, 60000), 0);
-  soc_forward_free(f);
+  forward_all(cfg);
   assert_int_equal(cursor(dir), last);
   assert_int_equal(events_in_topic(c) - before, messages);
   assert_int_equal(delivered(dir), 20);
 
   /* a new forwarder starts at the cursor: nothing is sent twice */
-  assert_int_equal(soc_forward_new(cfg, &f), 0);
-  assert_int_equal(soc_forward_drain(f, 60000), 0);
-  soc_forward_free(f);
+  forward_all(cfg);
   assert_int_equal(events_in_topic(c) - before, messages);
   assert_int_equal(delivered(dir), 0); /* the counter is this run's */
   soc_config_free(cfg);
@@ -106,35 +109,34 @@ static void cursor_moves_one_event_a_message(void **state) {
   cursor_moves(*state, "delivered1", 1, 20);
 }
 
-/* 600 lines in one block, joined at the default 256 a message: messages of
- * 256, 256 and 88 events, and delivered counts all 600 (a message's
- * opaque must hold 256). */
+/* 1,100 lines in one block, joined at the default 1024 a message (their
+ * ~1024 × 400 bytes are under a quarter of the 2 MiB queue): messages of
+ * 1024 and 76 events, and delivered counts all 1,100 (a message's opaque
+ * must hold 1024). */
 static void full_joined_messages(void **state) {
   agent_cluster *c = *state;
-  const char *dir = agent_dir("joined256");
+  const char *dir = agent_dir("joined1024");
   char kafka[300];
   snprintf(kafka, sizeof kafka, "brokers: '%s'", c->brokers);
   soc_config *cfg = agent_config(dir, kafka, "");
-  cfg->journal.block_lines = 1000;
+  cfg->journal.block_lines = 2000;
   int64_t before = events_in_topic(c);
-  journal(cfg, dir, 600);
+  journal(cfg, dir, 1100);
   assert_int_equal(agent_db_int(dir, "select max(id) from journal_block"), 1);
-  soc_forward *f = NULL;
-  assert_int_equal(soc_forward_new(cfg, &f), 0);
-  assert_int_equal(soc_forward_drain(f, 60000), 0);
-  soc_forward_free(f);
-  assert_int_equal(events_in_topic(c) - before, 3);
-  assert_int_equal(delivered(dir), 600);
+  forward_all(cfg);
+  assert_int_equal(events_in_topic(c) - before, 2);
+  assert_int_equal(delivered(dir), 1100);
   soc_config_free(cfg);
 }
 
 /* Every joined message in topic from its beginning, checked as the
  * collector checks it: its events and keys split, their leaves rebuilt
  * into the root, the root's signature verified with the agent's key.
- * Returns the events in the messages, *messages the messages; fails at one
- * that does not pass. */
+ * Returns the events in the messages, *messages the messages and, if
+ * largest is not NULL, *largest the most bytes of events and keys one
+ * message held; fails at one that does not pass. */
 static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *cfg,
-                                      const char *topic, int64_t *messages) {
+                                      const char *topic, int64_t *messages, size_t *largest) {
   char err[256];
   soc_sign_key *key = NULL;
   assert_int_equal(soc_agent_key_load(cfg, 0, &key), 0);
@@ -145,6 +147,7 @@ static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *
   assert_non_null(rk);
   rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
   int64_t want = 0, seen = 0, events = 0;
+  if (largest) *largest = 0;
   for (int32_t p = 0; p < PARTITIONS; p++) {
     int64_t low = 0, high = 0;
     assert_int_equal(rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, 10000), 0);
@@ -180,6 +183,7 @@ static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *
     assert_int_equal(
         soc_sign_verify_root(soc_sign_key_pub(key), root, depth, sp.root_sig, sp.root_sig_len), 0);
     events += (int64_t)n;
+    if (largest && m->len + keys_len > *largest) *largest = m->len + keys_len;
     seen++;
     rd_kafka_message_destroy(m);
   }
@@ -191,6 +195,25 @@ static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *
   return events;
 }
 
+/* n lines of agent name (1,000 a block) forwarded with kafka settings
+ * extra to a topic of its own, <prefix>.events, so that only its messages
+ * are in it; every line delivered. Returns its config (the caller frees
+ * it). */
+static soc_config *forwarded_alone(agent_cluster *c, const char *name, const char *prefix,
+                                   const char *extra, int n) {
+  const char *dir = agent_dir(name);
+  char kafka[512], topic[64];
+  snprintf(topic, sizeof topic, "%s.events", prefix);
+  assert_int_equal(rd_kafka_mock_topic_create(c->mock, topic, PARTITIONS, 1), 0);
+  snprintf(kafka, sizeof kafka, "brokers: '%s', topic_prefix: %s, %s", c->brokers, prefix, extra);
+  soc_config *cfg = agent_config(dir, kafka, "");
+  cfg->journal.block_lines = 1000;
+  journal(cfg, dir, n);
+  forward_all(cfg);
+  assert_int_equal(delivered(dir), n);
+  return cfg;
+}
+
 /* librdkafka's queue holds one message: producing the next joined
  * message fails (queue full) until the last one is delivered, and is tried
  * again from the same batch. A joined message's buffer is handed to
@@ -198,25 +221,28 @@ static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *
  * arrive signed as made, every event once. */
 static void joined_queue_full(void **state) {
   agent_cluster *c = *state;
-  const char *dir = agent_dir("queuefull");
-  char kafka[512];
   int64_t messages = 0;
-  /* a topic of its own, so that only this test's messages are in it */
-  assert_int_equal(rd_kafka_mock_topic_create(c->mock, "full.events", PARTITIONS, 1), 0);
-  snprintf(kafka, sizeof kafka,
-           "brokers: '%s', topic_prefix: full, "
-           "properties: { queue.buffering.max.messages: '1', linger.ms: '20' }",
-           c->brokers);
-  soc_config *cfg = agent_config(dir, kafka, "");
-  cfg->journal.block_lines = 1000;
-  journal(cfg, dir, 1600);
-  soc_forward *f = NULL;
-  assert_int_equal(soc_forward_new(cfg, &f), 0);
-  assert_int_equal(soc_forward_drain(f, 60000), 0);
-  soc_forward_free(f);
-  assert_int_equal(delivered(dir), 1600);
-  assert_int_equal(signed_events_in_topic(c, cfg, "full.events", &messages), 1600);
+  soc_config *cfg = forwarded_alone(c, "queuefull", "full",
+                                    "events_per_message: 256, properties: "
+                                    "{ queue.buffering.max.messages: '1', linger.ms: '20' }",
+                                    1600);
+  assert_int_equal(signed_events_in_topic(c, cfg, "full.events", &messages, NULL), 1600);
   assert_int_equal(messages, 7); /* 4 for the first block's 1,000 lines, 3 for 600 */
+  soc_config_free(cfg);
+}
+
+/* A joined message stops at a quarter of librdkafka's queue in bytes
+ * (events and keys), so that four can be in flight: with a 64 KiB queue,
+ * 16 KiB messages, each filled to within an event of that. */
+static void joined_message_bytes(void **state) {
+  agent_cluster *c = *state;
+  int64_t messages = 0;
+  size_t largest = 0;
+  soc_config *cfg = forwarded_alone(c, "joinedbytes", "small",
+                                    "properties: { queue.buffering.max.kbytes: '64' }", 600);
+  assert_int_equal(signed_events_in_topic(c, cfg, "small.events", &messages, &largest), 600);
+  assert_true(largest <= 16 * 1024);
+  assert_true(largest > 15 * 1024);
   soc_config_free(cfg);
 }
 
@@ -337,6 +363,7 @@ int main(void) {
       cmocka_unit_test(cursor_moves_one_event_a_message),
       cmocka_unit_test(full_joined_messages),
       cmocka_unit_test(joined_queue_full),
+      cmocka_unit_test(joined_message_bytes),
       cmocka_unit_test(failed_delivery_rewinds),
       cmocka_unit_test(idle_forwarder_woken),
       cmocka_unit_test(saves_what_changed),

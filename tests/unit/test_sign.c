@@ -435,7 +435,7 @@ static void test_joined(void **state) {
   for (size_t i = 0; i < n; i++)
     soc_sign_leaf("soc.events", items[i].key, items[i].key_len, items[i].event, items[i].event_len,
                   leaves[i]);
-  /* with proofs up to 64 leaves; joined (no proofs) up to 256 */
+  /* with proofs up to 64 leaves; joined (no proofs) up to SOC_SIGN_JOINED_MAX */
   for (size_t cnt = 1; cnt <= n; cnt = cnt < n / 2 ? cnt * 2 + 1 : n + 1) {
     char alone[SOC_SIGN_SIG_TEXT + 1];
     unsigned want = 0;
