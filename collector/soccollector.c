@@ -715,6 +715,7 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .uptime_s = v.uptime_s,
                           .lag_lines = v.lag_lines,
                           .broker = v.broker,
+                          .broker_rtt_ms = v.broker_rtt_ms,
                           .counters = v.counters ? v.counters : "{}",
                           .audit_seq = v.audit_seq,
                           .audit_head = v.audit_head,

@@ -67,7 +67,7 @@ if [ "$STORE" = postgresql ]; then
 0"
   expect_no_out "cannot"
   run "$PG_BIN/psql" -h "$PG_DIR" -U soc -d race -qAt -c "SELECT count(*), max(version) FROM schema_version"
-  expect_out "3|3"
+  expect_out "4|4"
   sed -i "s|^collector: { id: center, |collector: { id: center, store: \"$PG_URL\", |" "$T/center.yaml"
 fi
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
