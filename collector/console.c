@@ -1662,7 +1662,12 @@ static int agent_line(void *arg, const soc_center_agent *a) {
   esc(k->f, a->agency);
   fprintf(k->f, "</td><td>%" PRId64 "</td><td>", a->authority);
   esc(k->f, a->version);
-  fprintf(k->f, "</td><td>%s</td><td%s>%s</td></tr>", seen,
+  fprintf(k->f, "</td><td>%s</td><td>", seen);
+  if (a->broker_rtt_ms >= 0)
+    fprintf(k->f, "%" PRId64 " ms", a->broker_rtt_ms);
+  else
+    fputs("-", k->f);
+  fprintf(k->f, "</td><td%s>%s</td></tr>",
           k->q->now_ns - a->seen_ns > silence_ns ? " class=\"late\"" : "",
           k->q->now_ns - a->seen_ns > silence_ns ? T(k->q, "沉默", "silent")
                                                  : T(k->q, "正常", "alive"));
@@ -1675,7 +1680,8 @@ static int agents_page(req *q) {
   if (!f) return 0;
   table_head(f, T(q, "代理程式", "Agents"), "ID", T(q, "機關", "Agency"),
              T(q, "主管機關", "Authority"), T(q, "版本", "Version"),
-             T(q, "最後心跳", "Last heartbeat"), T(q, "狀態", "State"), NULL);
+             T(q, "最後心跳", "Last heartbeat"), T(q, "Kafka 往返時間", "Kafka round trip"),
+             T(q, "狀態", "State"), NULL);
   agents_ctx k = {.q = q, .f = f};
   soc_centerdb_agents_scan(q->c->db, agent_line, &k);
   fputs("</table>", f);

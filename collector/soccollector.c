@@ -218,7 +218,8 @@ static void usage(FILE *out) {
           "                      (--help-config=man: as man(7) source, for soccollector.yaml(5))\n"
           "  -V, --version       print the version\n"
           "commands (none: consume from Kafka into the store until SIGTERM):\n"
-          "  agents [--json]                 agents seen in heartbeats; SILENT after\n"
+          "  agents [--json]                 agents seen in heartbeats, with their lag and\n"
+          "                                  round trip to the brokers; SILENT after\n"
           "                                  collector.agent_silence without one; then\n"
           "                                  the keys: enrolled, revoked, pending\n"
           "  key                             the center's public key (kafka.center_key)\n"
@@ -715,6 +716,7 @@ static int ingest(collector *c, const rd_kafka_message_t *m) {
                           .uptime_s = v.uptime_s,
                           .lag_lines = v.lag_lines,
                           .broker = v.broker,
+                          .broker_rtt_ms = v.broker_rtt_ms,
                           .counters = v.counters ? v.counters : "{}",
                           .audit_seq = v.audit_seq,
                           .audit_head = v.audit_head,
@@ -1086,10 +1088,11 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   if (!x->json) {
     /* the agency and the version come from the agent's messages */
     char agency[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)],
-        version[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)];
-    printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %s\n", a->id,
+        version[SOC_UTF8_PRINTABLE_BUF(SOC_COLLECTOR_TEXT_MAX)], rtt[24] = "-";
+    if (a->broker_rtt_ms >= 0) snprintf(rtt, sizeof rtt, "%" PRId64 "ms", a->broker_rtt_ms);
+    printf("%-24s %-16s %4" PRId64 " %-8s %8" PRId64 "s ago %8" PRId64 " %7s %s\n", a->id,
            soc_utf8_printable(a->agency, agency, sizeof agency), a->authority,
-           soc_utf8_printable(a->version, version, sizeof version), age_s, a->lag_lines,
+           soc_utf8_printable(a->version, version, sizeof version), age_s, a->lag_lines, rtt,
            silent ? "SILENT" : "OK");
     if (a->store_flag && a->store_flag[0]) printf("  STORE: %s\n", a->store_flag);
     return 0;
@@ -1105,6 +1108,9 @@ static int print_agent(void *arg, const soc_center_agent *a) {
   fjson_object_object_add(o, "uptime_s", fjson_object_new_int64(a->uptime_s));
   fjson_object_object_add(o, "lag_lines", fjson_object_new_int64(a->lag_lines));
   fjson_object_object_add(o, "broker", fjson_object_new_string(a->broker));
+  /* null: the last heartbeat named none (an older agent, or no statistics yet) */
+  fjson_object_object_add(o, "broker_rtt_ms",
+                          a->broker_rtt_ms >= 0 ? fjson_object_new_int64(a->broker_rtt_ms) : NULL);
   fjson_object_object_add(o, "status", fjson_object_new_string(silent ? "SILENT" : "OK"));
   if (a->audit_seq > 0) {
     char anchor[96];
@@ -1133,8 +1139,8 @@ static int cmd_agents(const soc_collector_config *cfg, soc_centerdb *db, int jso
                   .list = json ? fjson_object_new_array() : NULL};
   if (json && !x.list) return 1;
   if (!json)
-    printf("%-24s %-16s %4s %-8s %13s %8s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION", "HEARTBEAT",
-           "LAG", "STATUS");
+    printf("%-24s %-16s %4s %-8s %13s %8s %7s %s\n", "AGENT", "AGENCY", "AUTH", "VERSION",
+           "HEARTBEAT", "LAG", "RTT", "STATUS");
   int rc = soc_centerdb_agents_scan(db, print_agent, &x);
   fjson_object *o = json ? fjson_object_new_object() : NULL;
   if (!rc) rc = soc_enrol_list(db, o);

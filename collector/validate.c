@@ -176,6 +176,17 @@ static int check_heartbeat(fjson_object *root, soc_collector_verdict *v) {
   bad |= take_str(path2(sa, "audit", "head"), v->audit_head, sizeof v->audit_head);
   bad |= take_str(path2(sa, "store", "id"), v->store_id, sizeof v->store_id);
   bad |= take_int(path2(sa, "store", "block"), &v->store_block);
+  /* Absent from older agents' heartbeats and from those sent before
+   * librdkafka's first statistics (forward.c): unknown (as is null), which
+   * is not 0, a broker on the same host. */
+  fjson_object *rtt = path2(sa, "forward", "broker_rtt_ms");
+  bad |= take_int(rtt, &v->broker_rtt_ms);
+  if (!rtt)
+    v->broker_rtt_ms = -1;
+  else if (!bad && (v->broker_rtt_ms < 0 || v->broker_rtt_ms > SOC_COLLECTOR_RTT_MAX_MS))
+    return reject(v, SOC_COLLECTOR_BAD_FIELD,
+                  "socagent.forward.broker_rtt_ms is not a round trip of 0 to %d ms",
+                  SOC_COLLECTOR_RTT_MAX_MS);
   if (!bad &&
       (v->store_block < 0 || strspn(v->store_id, "0123456789abcdef") != strlen(v->store_id)))
     return reject(v, SOC_COLLECTOR_BAD_FIELD,
@@ -539,7 +550,8 @@ int soc_collector_verdict_same(const soc_collector_verdict *a, const soc_collect
          !strcmp(a->broker, b->broker) && a->authority == b->authority &&
          a->uptime_s == b->uptime_s && a->lag_lines == b->lag_lines &&
          a->audit_seq == b->audit_seq && !strcmp(a->audit_head, b->audit_head) &&
-         !strcmp(a->store_id, b->store_id) && a->store_block == b->store_block;
+         !strcmp(a->store_id, b->store_id) && a->store_block == b->store_block &&
+         a->broker_rtt_ms == b->broker_rtt_ms;
 }
 
 int soc_collector_check_headers(const soc_collector_msg *m, soc_collector_verdict *v) {

@@ -32,6 +32,13 @@
 #define SOC_COLLECTOR_TS_MAX 63
 #define SOC_COLLECTOR_TEXT_MAX 255 /* agency, version, broker */
 #define SOC_COLLECTOR_SCHEMA "1"   /* the schema.version we read */
+/* A heartbeat's socagent.forward.broker_rtt_ms above this is refused: the
+ * agent reads it from librdkafka's statistics, which only measure requests
+ * that were answered, and librdkafka gives up on a request after
+ * socket.timeout.ms, at most 300,000 ms. An hour leaves room for a future
+ * librdkafka and still refuses what no link produces: a broken or hostile
+ * sender. */
+#define SOC_COLLECTOR_RTT_MAX_MS 3600000
 
 /* What the topic's suffix says the message should be. */
 typedef enum {
@@ -96,6 +103,7 @@ typedef struct soc_collector_verdict {
   char audit_head[SOC_AUDIT_HASH_HEX + 1]; /* its hash, 64 lower-case hex digits */
   char store_id[SOC_STORE_ID_LEN + 1];     /* heartbeat: the agent's store id, "" if none */
   int64_t store_block;                     /* and its newest journal block */
+  int64_t broker_rtt_ms; /* heartbeat: the slowest broker's round trip, -1 if it named none */
 } soc_collector_verdict;
 
 /* Judges m. OUT: *v, always filled (clear it with soc_collector_verdict_clear).

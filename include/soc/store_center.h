@@ -98,6 +98,10 @@ typedef struct soc_center_agent {
   int64_t store_block;
   const char *store_flag; /* scans: what a change of them said ("" none), and when seen */
   int64_t store_flag_ns;
+  /* the slowest Kafka broker's round trip (ms) that its last heartbeat
+   * named; -1 (any negative) when it named none: an older agent, or one
+   * without statistics yet. Stored as NULL. */
+  int64_t broker_rtt_ms;
 } soc_center_agent;
 /* Inserts the agent, or updates it when a->seen_ns is newer than what is
  * stored: an old heartbeat replayed never makes a silent agent look alive.

@@ -119,6 +119,9 @@ static const char *const migrations[] = {
     "  action text NOT NULL, object text NOT NULL, details text NOT NULL,\n"
     "  prev_hash text NOT NULL, hash text NOT NULL);\n"
     "CREATE TABLE meta(key text PRIMARY KEY, value text NOT NULL);",
+    /* 4: the round trip to the Kafka brokers that each agent's last
+     * heartbeat named, NULL when it named none (center.db's migration 10) */
+    "ALTER TABLE agent ADD COLUMN broker_rtt_ms bigint;",
 };
 
 /* The event table's columns in the order the binary COPY sends them. */
@@ -153,13 +156,15 @@ static const char *const prepared_sql[P_COUNT] = {
     /* store_center.c's upsert, in PostgreSQL's words */
     [P_AGENT] =
         "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-        " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
-        " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block,"
+        " broker_rtt_ms)"
+        " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
         " authority = excluded.authority, version = excluded.version,"
         " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
         " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
         " broker = excluded.broker, counters = excluded.counters,"
+        " broker_rtt_ms = excluded.broker_rtt_ms,"
         " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
         "   THEN excluded.audit_head ELSE agent.audit_head END,"
         " audit_seq = greatest(agent.audit_seq, excluded.audit_seq),"
@@ -730,9 +735,10 @@ int soc_pg_center_agent_seen(soc_pg_center *pg, const soc_center_agent *a) {
   snprintf(n[2], sizeof n[2], "%lld", (long long)a->uptime_s);
   snprintf(n[3], sizeof n[3], "%lld", (long long)a->lag_lines);
   snprintf(n[4], sizeof n[4], "%lld", (long long)a->audit_seq);
-  char block[24];
+  char block[24], rtt[24];
   snprintf(block, sizeof block, "%lld", (long long)a->store_block);
-  const char *v[14] = {a->id,
+  snprintf(rtt, sizeof rtt, "%lld", (long long)a->broker_rtt_ms);
+  const char *v[15] = {a->id,
                        a->agency,
                        n[0],
                        a->version,
@@ -745,8 +751,9 @@ int soc_pg_center_agent_seen(soc_pg_center *pg, const soc_center_agent *a) {
                        n[4],
                        a->audit_head ? a->audit_head : "",
                        a->store_id ? a->store_id : "",
-                       block};
-  return run(pg, P_AGENT, 14, v, NULL, NULL, NULL, "cannot record an agent's heartbeat");
+                       block,
+                       a->broker_rtt_ms >= 0 ? rtt : NULL}; /* unknown: NULL */
+  return run(pg, P_AGENT, 15, v, NULL, NULL, NULL, "cannot record an agent's heartbeat");
 }
 
 int soc_pg_center_agent_flag(soc_pg_center *pg, const char *agent, int64_t seen_ns, char *flag,
@@ -904,7 +911,7 @@ int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *a
   int rc = query(pg,
                  "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s, lag_lines,"
                  " broker, counters, audit_seq, audit_head, store_id, store_block, store_flag,"
-                 " store_flag_ns FROM agent ORDER BY id",
+                 " store_flag_ns, broker_rtt_ms FROM agent ORDER BY id",
                  0, NULL, PGRES_TUPLES_OK, &res, "cannot read agents");
   for (int r = 0; !rc && r < PQntuples(res); r++) {
     soc_center_agent a = {.id = PQgetvalue(res, r, 0),
@@ -922,7 +929,8 @@ int soc_pg_center_agents_scan(soc_pg_center *pg, soc_center_agent_cb cb, void *a
                           .store_id = PQgetvalue(res, r, 12),
                           .store_block = INT(r, 13),
                           .store_flag = PQgetvalue(res, r, 14),
-                          .store_flag_ns = INT(r, 15)};
+                          .store_flag_ns = INT(r, 15),
+                          .broker_rtt_ms = PQgetisnull(res, r, 16) ? -1 : INT(r, 16)};
     rc = cb(arg, &a);
   }
   PQclear(res);

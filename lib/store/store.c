@@ -646,6 +646,11 @@ static const char *const center_migrations[] = {
     "  prev_hash TEXT NOT NULL,\n"
     "  hash TEXT NOT NULL\n"
     ");",
+    /* the round trip to the Kafka brokers that each agent's last heartbeat
+     * named (socagent.forward.broker_rtt_ms): an agent on a slow link
+     * catches up slowly. NULL when it named none (an older agent, or none
+     * measured yet), which is what the rows already there get. */
+    "ALTER TABLE agent ADD COLUMN broker_rtt_ms INTEGER;",
 };
 
 #define CENTER_MIGRATIONS ((int)(sizeof center_migrations / sizeof center_migrations[0]))

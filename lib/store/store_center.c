@@ -56,13 +56,18 @@ static const char *const writer_sql[W_COUNT] = {
      * bringing a silent agent back to life. */
     [W_AGENT] =
         "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
-        " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block,"
+        " broker_rtt_ms)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+        " CASE WHEN ?15 >= 0 THEN ?15 END)" /* negative: unknown, NULL */
         " ON CONFLICT(id) DO UPDATE SET agency = excluded.agency,"
         " authority = excluded.authority, version = excluded.version,"
         " seen_ns = excluded.seen_ns, hb_ts = excluded.hb_ts,"
         " uptime_s = excluded.uptime_s, lag_lines = excluded.lag_lines,"
         " broker = excluded.broker, counters = excluded.counters,"
+        /* the last heartbeat's, as the lag: unknown again after the agent's
+         * restart until its next statistics */
+        " broker_rtt_ms = excluded.broker_rtt_ms,"
         /* the audit anchor only moves up: a log cut back cannot lower it */
         " audit_head = CASE WHEN excluded.audit_seq > agent.audit_seq"
         "   THEN excluded.audit_head ELSE agent.audit_head END,"
@@ -204,10 +209,10 @@ int soc_store_center_agent_seen(soc_center_writer *w, const soc_center_agent *a)
   if (!w || !a || !a->id || !a->agency || !a->version || !a->hb_ts || !a->broker || !a->counters)
     return -EINVAL;
   int rc;
-  sqlite3_stmt *st =
-      stmt(w, W_AGENT, &rc, "ssisisiississi", a->id, a->agency, a->authority, a->version,
-           a->seen_ns, a->hb_ts, a->uptime_s, a->lag_lines, a->broker, a->counters, a->audit_seq,
-           a->audit_head ? a->audit_head : "", a->store_id ? a->store_id : "", a->store_block);
+  sqlite3_stmt *st = stmt(w, W_AGENT, &rc, "ssisisiississii", a->id, a->agency, a->authority,
+                          a->version, a->seen_ns, a->hb_ts, a->uptime_s, a->lag_lines, a->broker,
+                          a->counters, a->audit_seq, a->audit_head ? a->audit_head : "",
+                          a->store_id ? a->store_id : "", a->store_block, a->broker_rtt_ms);
   return step_insert(w, st, rc, NULL, "cannot record an agent's heartbeat");
 }
 
@@ -336,6 +341,8 @@ static int agent_row(sqlite3_stmt *st, void *cb, void *arg) {
       .store_block = sqlite3_column_int64(st, 13),
       .store_flag = soc_store_text(st, 14),
       .store_flag_ns = sqlite3_column_int64(st, 15),
+      .broker_rtt_ms =
+          sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 16),
   };
   return ((soc_center_agent_cb)cb)(arg, &a);
 }
@@ -348,7 +355,7 @@ int soc_store_center_agents_scan(soc_center_store *c, soc_center_agent_cb cb, vo
   int result = soc_store_prep(s, &st, what,
                               "SELECT id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
                               " lag_lines, broker, counters, audit_seq, audit_head,"
-                              " store_id, store_block, store_flag, store_flag_ns"
+                              " store_id, store_block, store_flag, store_flag_ns, broker_rtt_ms"
                               " FROM agent ORDER BY id",
                               "");
   return result ? result : soc_store_rows(s, st, what, 0, agent_row, (void *)cb, arg);

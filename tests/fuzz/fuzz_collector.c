@@ -6,7 +6,8 @@
  * payload. So the fuzzer reaches header/body disagreements as well as the
  * JSON parser. The verdict must be consistent: a reason within range with
  * a NUL-terminated detail; when accepted, an agent id that passes the id
- * check, an event id of 32 hex digits for events, and all strings within
+ * check, an event id of 32 hex digits for events, a heartbeat's broker
+ * round trip unknown (-1) or within its bound, and all strings within
  * their buffers. And it must be the verdict libfastjson alone gives
  * (soc_collector_validate_reference): the fast path for events changes
  * nothing but the cost.
@@ -70,6 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (m.kind == SOC_COLLECTOR_EVENTS && (strlen(v.event_id) != 32 || !m.hdr_agent))
       __builtin_trap();
     if (m.len > SOC_COLLECTOR_MSG_MAX) __builtin_trap();
+    /* a round trip taken is one the center can show: unknown, or in range */
+    if (m.kind == SOC_COLLECTOR_HEARTBEAT &&
+        (v.broker_rtt_ms < -1 || v.broker_rtt_ms > SOC_COLLECTOR_RTT_MAX_MS))
+      __builtin_trap();
   } else if (v.counters) {
     __builtin_trap(); /* nothing is handed out with a rejection */
   }

@@ -15,6 +15,10 @@
 #    first, is SILENT after agent_silence (5s: heartbeats every 1s arrive late on a
 #    loaded CI machine), alpha is OK until it stops
 #    too;
+#  - the brokers answer RTT ms late (socbroker --rtt): alpha's heartbeats
+#    carry the round trip librdkafka measured (statistics every second),
+#    and `agents` shows it, at least RTT; beta's statistics are off, so
+#    its heartbeats name none and `agents` shows it unknown (- and null);
 #  - SIGTERM stops a collector with status 0.
 # With SOC_TEST_STORE=postgresql (integration.collector_ingest_pg) the same
 # runs on a throwaway PostgreSQL (pg_lib.sh), which is also restarted
@@ -34,10 +38,11 @@ T=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 ALPHA_LINES=3000
 BETA_LINES=1500
-start_broker "$T" --partitions 4
+RTT=20 # ms: every broker's answer this late
+start_broker "$T" --partitions 4 --rtt $RTT
 mkdir -p "$T/alpha/logs" "$T/beta/logs"
-agent_config "$T/alpha" alpha "logs/app.log"
-agent_config "$T/beta" beta "logs/app.log"
+agent_config "$T/alpha" alpha "logs/app.log" ', properties: { statistics.interval.ms: "1000" }'
+agent_config "$T/beta" beta "logs/app.log" ', properties: { statistics.interval.ms: "0" }'
 cat >"$T/center.yaml" <<YAML
 collector: { id: center, state_dir: center, agent_silence: 5s }
 kafka:
@@ -67,7 +72,7 @@ if [ "$STORE" = postgresql ]; then
 0"
   expect_no_out "cannot"
   run "$PG_BIN/psql" -h "$PG_DIR" -U soc -d race -qAt -c "SELECT count(*), max(version) FROM schema_version"
-  expect_out "3|3"
+  expect_out "4|4"
   sed -i "s|^collector: { id: center, |collector: { id: center, store: \"$PG_URL\", |" "$T/center.yaml"
 fi
 sed 's/id: center,/id: center2,/' "$T/center.yaml" >"$T/center2.yaml"
@@ -278,8 +283,8 @@ wait_for 60 "beta SILENT at the center" agent_is beta SILENT
 run "$COLL" -c "$T/center.yaml" agents
 expect_status 0
 expect_out "alpha"
-grep -E '^beta .*SILENT$' <<<"$OUT" >/dev/null || fail "beta is not SILENT"
-grep -E '^alpha .* OK$' <<<"$OUT" >/dev/null || fail "alpha is not OK"
+grep -E '^beta .* - SILENT$' <<<"$OUT" >/dev/null || fail "beta is not SILENT, its round trip unknown"
+grep -E '^alpha .* [0-9]+ms OK$' <<<"$OUT" >/dev/null || fail "alpha is not OK with a round trip"
 CHECKS=$((CHECKS + 2))
 kill -TERM $ALPHA
 wait $ALPHA
@@ -293,7 +298,10 @@ d = json.load(open(sys.argv[1]))
 print(" ".join("%s=%s" % (a["id"], a["status"]) for a in d["agents"]), "silent=%d" % d["silent"])
 a = [x for x in d["agents"] if x["id"] == "alpha"][0]
 assert a["agency"] == "test" and a["authority"] == 36 and a["counters"]["app"]["lines"] >= 1, a
-' "$T/agents.json"
+assert type(a["broker_rtt_ms"]) is int and a["broker_rtt_ms"] >= int(sys.argv[2]), a
+b = [x for x in d["agents"] if x["id"] == "beta"][0]
+assert "broker_rtt_ms" in b and b["broker_rtt_ms"] is None, b
+' "$T/agents.json" "$RTT"
 expect_status 0
 expect_out "alpha=SILENT beta=SILENT silent=2"
 

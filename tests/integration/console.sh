@@ -93,10 +93,11 @@ assert sys.argv[3] == "4", sys.argv[3]
 # two agencies, one agent and one report each (A's agent reports to authority
 # 36), in SQL both stores read
 NOW=$(date +%s%N)
-for x in agA:A:36:confirmed agB:B:12:reported; do
-  IFS=: read -r ag agency auth state <<<"$x"
+for x in agA:A:36:confirmed:85 agB:B:12:reported:NULL; do
+  IFS=: read -r ag agency auth state rtt <<<"$x"
   center_sql "insert into agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,
-      lag_lines, broker, counters) values ('$ag', '$agency', $auth, 't', $NOW, '', 0, 0, '', '{}');
+      lag_lines, broker, counters, broker_rtt_ms) values ('$ag', '$agency', $auth, 't', $NOW, '',
+      0, 0, '', '{}', $rtt);
     insert into report(id, agent, agency, level, state, category, revision, discovered_ns,
       received_ns, body) values ('$ag/1', '$ag', '$agency', 3, '$state', 'intrusion', 1, $NOW,
       $NOW, '{\"id\":\"$ag/1\",\"secret\":\"of-$agency\"}');

@@ -140,6 +140,12 @@ st, _, body = req("GET", "/", cookie=boss)
 check(st == 200 and A in body and B in body, "the center sees A and B")
 st, _, body = req("GET", "/agents", cookie=boss)
 check(st == 200 and "agA" in body and "agB" in body, "the center's agents page")
+# agA's last heartbeat named the round trip to its brokers, agB's none
+rows = {r.split("</td>")[0]: r for r in body.split("<tr><td>")[1:]}
+check("Kafka 往返時間" in body and "<td>85 ms</td>" in rows.get("agA", "") and
+      "<td>-</td>" in rows.get("agB", ""), "the agents page's round trips: %s" % rows)
+st, _, body = req("GET", "/agents", cookie=boss + "; soc_lang=en")
+check(st == 200 and "Kafka round trip" in body, "the agents page in English")
 st, _, body = req("GET", "/summary", cookie=boss)
 check(st == 200 and "<td>A</td><td>3</td><td>intrusion</td><td>1</td>" in body and
       "<td>B</td><td>3</td><td>intrusion</td><td>1</td>" in body, "the center's summary")

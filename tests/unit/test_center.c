@@ -5,7 +5,8 @@
  * supervisor review is flagged once; the center's re-level recomputes the
  * clocks; the support dispatch clock runs from the review; bundles that
  * verify and bundles that fail are filed apart; the summary counts per
- * agency, level and category; the center's topic names for odd agency ids.
+ * agency, level and category; the center's topic names for odd agency ids;
+ * on PostgreSQL, an agent's broker round trip and its column's migration.
  * With SOC_TEST_PG_URL (unit.center_pg, tests/unit/center_pg.sh) the same
  * tests run on PostgreSQL (lib/pgstore), each on an emptied database. */
 #include <stdarg.h>
@@ -40,18 +41,28 @@ typedef struct fixture {
   soc_regime *g;
 } fixture;
 
+/* Runs sql (statements; the last may be a query) on the database at url,
+ * on a connection of its own. Returns the first column of the last
+ * statement's first row as an integer, 0 when it returned none. */
+static int64_t pg_run(const char *url, const char *sql) {
+  PGconn *conn = PQconnectdb(url);
+  assert_int_equal(PQstatus(conn), CONNECTION_OK);
+  PGresult *res = PQexec(conn, sql);
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    fail_msg("%s: %s", sql, PQerrorMessage(conn));
+  int64_t v =
+      st == PGRES_TUPLES_OK && PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+  PQclear(res);
+  PQfinish(conn);
+  return v;
+}
+
 /* Drops every table of the database at url: each test starts on an empty
  * one, as it does on a new center.db. */
 static void empty_database(const char *url) {
-  PGconn *conn = PQconnectdb(url);
-  assert_int_equal(PQstatus(conn), CONNECTION_OK);
-  PGresult *res = PQexec(conn,
-                         "SET client_min_messages TO warning;"
-                         "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-  if (PQresultStatus(res) != PGRES_COMMAND_OK) fprintf(stderr, "%s", PQerrorMessage(conn));
-  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-  PQclear(res);
-  PQfinish(conn);
+  pg_run(url,
+         "SET client_min_messages TO warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 }
 
 static int setup(void **state) {
@@ -633,6 +644,85 @@ static void decisions_numbered_by_two_writers(void **state) {
   for (int n = 1; n <= 2 * WRITER_DECISIONS; n++) assert_int_equal(seen[n], 1);
 }
 
+/* ---- agents on PostgreSQL ---- */
+
+/* The one agent's row, in words. */
+static int agent_words(void *arg, const soc_center_agent *a) {
+  snprintf(arg, 256, "%s %s %lld lag %lld audit %lld:%s store %s:%lld counters %s rtt %lld", a->id,
+           a->agency, (long long)a->seen_ns, (long long)a->lag_lines, (long long)a->audit_seq,
+           a->audit_head, a->store_id, (long long)a->store_block, a->counters,
+           (long long)a->broker_rtt_ms);
+  return 0;
+}
+
+static const char *agent_now(fixture *f, char *words) {
+  words[0] = '\0';
+  assert_int_equal(soc_centerdb_agents_scan(f->db, agent_words, words), 0);
+  return words;
+}
+
+/* The brokers' round trip of an agent's last heartbeat: kept as it came,
+ * NULL in the table when the heartbeat named none, moved only with the
+ * rest of the row; and a database from before the column (its last
+ * migration undone) is upgraded in place when a collector opens it, the
+ * agent's row whole and its round trip unknown. center.db:
+ * unit.store_center. */
+static void agent_rtt_on_postgresql(void **state) {
+  fixture *f = *state;
+  const char *url = getenv("SOC_TEST_PG_URL");
+  char words[256];
+  if (f->s) skip();
+  soc_center_agent a = {.id = "a1",
+                        .agency = "x",
+                        .version = "1",
+                        .seen_ns = 100,
+                        .hb_ts = "t",
+                        .lag_lines = 12,
+                        .broker = "up",
+                        .counters = "{}",
+                        .audit_seq = 3,
+                        .audit_head = "abc",
+                        .store_id = "5c0e",
+                        .store_block = 7,
+                        .broker_rtt_ms = 85};
+  assert_int_equal(soc_centerdb_agent_seen(f->db, &a), 0);
+  assert_string_equal(agent_now(f, words),
+                      "a1 x 100 lag 12 audit 3:abc store 5c0e:7 counters {} rtt 85");
+  a.seen_ns = 200;
+  a.broker_rtt_ms = -1; /* the agent restarted: none measured yet */
+  assert_int_equal(soc_centerdb_agent_seen(f->db, &a), 0);
+  assert_string_equal(agent_now(f, words),
+                      "a1 x 200 lag 12 audit 3:abc store 5c0e:7 counters {} rtt -1");
+  assert_int_equal(pg_run(url, "SELECT count(*) FROM agent WHERE broker_rtt_ms IS NULL"), 1);
+  a.seen_ns = 150; /* an old heartbeat replayed */
+  a.broker_rtt_ms = 40;
+  assert_int_equal(soc_centerdb_agent_seen(f->db, &a), 0);
+  assert_string_equal(agent_now(f, words),
+                      "a1 x 200 lag 12 audit 3:abc store 5c0e:7 counters {} rtt -1");
+  a.seen_ns = 300;
+  a.broker_rtt_ms = 0; /* a broker on the same host: known */
+  assert_int_equal(soc_centerdb_agent_seen(f->db, &a), 0);
+  assert_int_equal(pg_run(url, "SELECT count(*) FROM agent WHERE broker_rtt_ms = 0"), 1);
+
+  /* as the collector before the column left it */
+  soc_centerdb_free(f->db);
+  f->db = NULL;
+  int64_t version = pg_run(url, "SELECT max(version) FROM schema_version");
+  pg_run(url,
+         "ALTER TABLE agent DROP COLUMN broker_rtt_ms;"
+         "DELETE FROM schema_version WHERE version = (SELECT max(version) FROM schema_version)");
+  assert_int_equal(soc_centerdb_open(f->cfg, &f->db), 0);
+  assert_int_equal(pg_run(url, "SELECT max(version) FROM schema_version"), version);
+  assert_string_equal(agent_now(f, words),
+                      "a1 x 300 lag 12 audit 3:abc store 5c0e:7 counters {} rtt -1");
+  assert_int_equal(pg_run(url, "SELECT count(*) FROM agent WHERE broker_rtt_ms IS NULL"), 1);
+  a.seen_ns = 400;
+  a.broker_rtt_ms = 120;
+  assert_int_equal(soc_centerdb_agent_seen(f->db, &a), 0);
+  assert_string_equal(agent_now(f, words),
+                      "a1 x 400 lag 12 audit 3:abc store 5c0e:7 counters {} rtt 120");
+}
+
 /* ---- the center's topics ---- */
 
 static void topic_names(void **state) {
@@ -681,6 +771,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(summary_counts, setup, teardown),
       cmocka_unit_test_setup_teardown(decisions_pending_until_delivered, setup, teardown),
       cmocka_unit_test_setup_teardown(decisions_numbered_by_two_writers, setup, teardown),
+      cmocka_unit_test_setup_teardown(agent_rtt_on_postgresql, setup, teardown),
       cmocka_unit_test(topic_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

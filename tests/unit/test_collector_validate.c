@@ -2,7 +2,8 @@
  * (collector/validate.c) gives exactly libfastjson's verdict -- reason,
  * words and fields -- on hand-picked corners of JSON where the two could
  * differ and on every one-byte mutation of a real event. The fuzz harness
- * (tests/fuzz/fuzz_collector.c) makes the same comparison over its corpus. */
+ * (tests/fuzz/fuzz_collector.c) makes the same comparison over its corpus.
+ * And what a heartbeat's broker round trip may be. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,10 +140,76 @@ static void test_mutations(void **state) {
   assert_true(refused > 100);
 }
 
+/* A heartbeat whose forward object ends with forward_tail (a member, or
+ * ""): the reason, both paths agreeing. OUT: *rtt, the round trip taken;
+ * detail, the words. */
+static int heartbeat_rtt(const char *forward_tail, int64_t *rtt, char *detail, size_t cap) {
+  char json[512];
+  int n =
+      snprintf(json, sizeof json,
+               "{\"agent\":{\"id\":\"" AGENT "\"},\"socagent\":{\"forward\":{\"lag_lines\":0%s}}}",
+               forward_tail);
+  assert_true(n > 0 && (size_t)n < sizeof json);
+  soc_collector_msg m = {.kind = SOC_COLLECTOR_HEARTBEAT, .payload = json, .len = (size_t)n};
+  soc_collector_verdict v, ref;
+  int rc = soc_collector_validate(&m, &v);
+  assert_int_equal(soc_collector_validate_reference(&m, &ref), rc);
+  assert_true(soc_collector_verdict_same(&v, &ref));
+  *rtt = v.broker_rtt_ms;
+  snprintf(detail, cap, "%s", v.detail);
+  soc_collector_verdict_clear(&v);
+  soc_collector_verdict_clear(&ref);
+  return rc;
+}
+
+/* socagent.forward.broker_rtt_ms: taken when it is an integer of 0 to
+ * SOC_COLLECTOR_RTT_MAX_MS; absent or null is unknown (-1) and the
+ * heartbeat is kept; anything else refuses the heartbeat with a reason, as
+ * its other fields do. */
+static void test_heartbeat_rtt(void **state) {
+  (void)state;
+  int64_t rtt = 0;
+  char why[160];
+  assert_int_equal(heartbeat_rtt(",\"broker_rtt_ms\":85", &rtt, why, sizeof why), SOC_COLLECTOR_OK);
+  assert_int_equal(rtt, 85);
+  /* a broker on the same host: known, and not unknown */
+  assert_int_equal(heartbeat_rtt(",\"broker_rtt_ms\":0", &rtt, why, sizeof why), SOC_COLLECTOR_OK);
+  assert_int_equal(rtt, 0);
+  assert_int_equal(heartbeat_rtt(",\"broker_rtt_ms\":3600000", &rtt, why, sizeof why),
+                   SOC_COLLECTOR_OK);
+  assert_int_equal(rtt, SOC_COLLECTOR_RTT_MAX_MS);
+  /* an older agent, or no statistics yet */
+  rtt = 0;
+  assert_int_equal(heartbeat_rtt("", &rtt, why, sizeof why), SOC_COLLECTOR_OK);
+  assert_int_equal(rtt, -1);
+  rtt = 0;
+  assert_int_equal(heartbeat_rtt(",\"broker_rtt_ms\":null", &rtt, why, sizeof why),
+                   SOC_COLLECTOR_OK);
+  assert_int_equal(rtt, -1);
+  /* the wrong type: refused like any heartbeat field of the wrong type */
+  const char *const typed[] = {",\"broker_rtt_ms\":\"85\"", ",\"broker_rtt_ms\":85.5",
+                               ",\"broker_rtt_ms\":true", ",\"broker_rtt_ms\":[85]",
+                               ",\"broker_rtt_ms\":{}"};
+  for (size_t i = 0; i < sizeof typed / sizeof *typed; i++) {
+    assert_int_equal(heartbeat_rtt(typed[i], &rtt, why, sizeof why), SOC_COLLECTOR_BAD_FIELD);
+    assert_non_null(strstr(why, "wrong type"));
+  }
+  /* negative, past the bound, past int64 */
+  const char *const ranged[] = {",\"broker_rtt_ms\":-1", ",\"broker_rtt_ms\":-9223372036854775808",
+                                ",\"broker_rtt_ms\":3600001",
+                                ",\"broker_rtt_ms\":99999999999999999999999"};
+  for (size_t i = 0; i < sizeof ranged / sizeof *ranged; i++) {
+    int rc = heartbeat_rtt(ranged[i], &rtt, why, sizeof why);
+    if (rc != SOC_COLLECTOR_BAD_FIELD || !strstr(why, "broker_rtt_ms is not a round trip of 0 to"))
+      fail_msg("%s: %d '%s'", ranged[i], rc, why);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_corners),
       cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_heartbeat_rtt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
+#include "rawsql.h"
 #include "soc/store.h"
 #include "testutil.h"
 
@@ -50,26 +50,6 @@ static unsigned file_mode(const char *path) {
   struct stat st;
   assert_int_equal(stat(path, &st), 0);
   return (unsigned)(st.st_mode & 07777);
-}
-
-/* One integer or text answer from a raw SQLite connection. */
-static int raw_int(const char *db, const char *sql) {
-  sqlite3 *h = NULL;
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int v = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return v;
-}
-
-static void raw_exec(const char *db, const char *sql) {
-  sqlite3 *h = NULL;
-  assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close(h);
 }
 
 static void write_bytes(const char *path, const void *data, size_t len) {

@@ -1,8 +1,9 @@
 /* store_center: center.db's writes are idempotent (an event once per id, a
  * quarantined or generic message once per offset, an agent only moved
- * forward in time), counters add up, and the two kinds of store refuse each
- * other's files. Also the collector's validator on the cases the
- * integration test cannot easily produce. */
+ * forward in time), counters add up, an agent's broker round trip is NULL
+ * when unknown (also in a file upgraded from before it), and the two kinds
+ * of store refuse each other's files. Also the collector's validator on
+ * the cases the integration test cannot easily produce. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rawsql.h"
 #include "soc/store_center.h"
 #include "testutil.h"
 #include "validate.h"
@@ -283,6 +285,121 @@ static void test_agents_and_counters(void **state) {
   soc_center_store_close(s);
 }
 
+/* What agents_scan gave for the one agent of a store. */
+typedef struct agent_row {
+  char agency[16], audit_head[8], store_id[8], counters[32];
+  int64_t seen_ns, lag_lines, audit_seq, store_block, broker_rtt_ms;
+} agent_row;
+
+static int read_agent(void *arg, const soc_center_agent *a) {
+  agent_row *r = arg;
+  assert_string_equal(a->id, "a1");
+  snprintf(r->agency, sizeof r->agency, "%s", a->agency);
+  snprintf(r->audit_head, sizeof r->audit_head, "%.7s", a->audit_head);
+  snprintf(r->store_id, sizeof r->store_id, "%s", a->store_id);
+  snprintf(r->counters, sizeof r->counters, "%s", a->counters);
+  r->seen_ns = a->seen_ns;
+  r->lag_lines = a->lag_lines;
+  r->audit_seq = a->audit_seq;
+  r->store_block = a->store_block;
+  r->broker_rtt_ms = a->broker_rtt_ms;
+  return 0;
+}
+
+static int64_t rtt_of(soc_center_store *s) {
+  agent_row r = {.broker_rtt_ms = -2};
+  assert_int_equal(soc_store_center_agents_scan(s, read_agent, &r), 0);
+  return r.broker_rtt_ms;
+}
+
+/* A heartbeat of a1 seen at seen_ns that names rtt_ms. */
+static soc_center_agent beat(int64_t seen_ns, int64_t rtt_ms) {
+  return (soc_center_agent){.id = "a1",
+                            .agency = "x",
+                            .version = "1",
+                            .seen_ns = seen_ns,
+                            .hb_ts = "t",
+                            .broker = "up",
+                            .counters = "{}",
+                            .broker_rtt_ms = rtt_ms};
+}
+
+/* The brokers' round trip of an agent's last heartbeat: kept as it came,
+ * NULL in the table when the heartbeat named none (not 0, a broker on the
+ * same host), moved only with the rest of the row (an old heartbeat
+ * replayed changes nothing). */
+static void test_agent_rtt(void **state) {
+  (void)state;
+  char path[256];
+  snprintf(path, sizeof path, "%s/rtt.db", test_dir());
+  soc_center_store *s = open_center("rtt.db");
+  soc_center_writer *w = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  soc_center_agent a = beat(100, 85);
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(rtt_of(s), 85);
+  a = beat(200, 0);
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(rtt_of(s), 0);
+  assert_int_equal(raw_int(path, "SELECT broker_rtt_ms IS NULL FROM agent"), 0);
+  a = beat(300, -1); /* the agent restarted: none measured yet */
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(rtt_of(s), -1);
+  assert_int_equal(raw_int(path, "SELECT broker_rtt_ms IS NULL FROM agent"), 1);
+  a = beat(250, 40); /* an old one replayed */
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(rtt_of(s), -1);
+  soc_store_center_writer_free(w);
+  soc_center_store_close(s);
+}
+
+/* A center.db from before the column (its last migration undone, an agent
+ * in it as that version wrote it) is upgraded in place when it is opened:
+ * the agent's row is whole, its round trip unknown until a heartbeat names
+ * one. */
+static void test_agent_rtt_upgraded(void **state) {
+  (void)state;
+  char path[256];
+  snprintf(path, sizeof path, "%s/old.db", test_dir());
+  soc_center_store_close(open_center("old.db"));
+  int version = raw_int(path, "PRAGMA user_version");
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "ALTER TABLE agent DROP COLUMN broker_rtt_ms; PRAGMA user_version = %d;"
+           "INSERT INTO agent(id, agency, authority, version, seen_ns, hb_ts, uptime_s,"
+           " lag_lines, broker, counters, audit_seq, audit_head, store_id, store_block)"
+           " VALUES('a1', 'x', 36, '1', 500, 't', 9, 12, 'up', '{\"app\":{}}', 3, 'abcdef0',"
+           " '5c0e', 7);",
+           version - 1);
+  raw_exec(path, sql);
+  assert_int_equal(raw_int(path,
+                           "SELECT count(*) FROM pragma_table_info('agent')"
+                           " WHERE name = 'broker_rtt_ms'"),
+                   0);
+  soc_center_store *s = open_center("old.db");
+  assert_int_equal(raw_int(path, "PRAGMA user_version"), version);
+  agent_row r = {0};
+  assert_int_equal(soc_store_center_agents_scan(s, read_agent, &r), 0);
+  assert_string_equal(r.agency, "x");
+  assert_int_equal(r.seen_ns, 500);
+  assert_int_equal(r.lag_lines, 12);
+  assert_int_equal(r.audit_seq, 3);
+  assert_string_equal(r.audit_head, "abcdef0");
+  assert_string_equal(r.store_id, "5c0e");
+  assert_int_equal(r.store_block, 7);
+  assert_string_equal(r.counters, "{\"app\":{}}");
+  assert_int_equal(r.broker_rtt_ms, -1);
+  assert_int_equal(raw_int(path, "SELECT broker_rtt_ms IS NULL FROM agent"), 1);
+  /* and the next heartbeat's round trip is kept */
+  soc_center_writer *w = NULL;
+  assert_int_equal(soc_store_center_writer_new(s, &w), 0);
+  soc_center_agent a = beat(600, 120);
+  assert_int_equal(soc_store_center_agent_seen(w, &a), 0);
+  assert_int_equal(rtt_of(s), 120);
+  soc_store_center_writer_free(w);
+  soc_center_store_close(s);
+}
+
 static void test_kinds_refuse_each_other(void **state) {
   (void)state;
   char path[256], err[256];
@@ -388,6 +505,8 @@ int main(void) {
       cmocka_unit_test(test_orphan_chunks),
       cmocka_unit_test(test_quarantine),
       cmocka_unit_test(test_agents_and_counters),
+      cmocka_unit_test(test_agent_rtt),
+      cmocka_unit_test(test_agent_rtt_upgraded),
       cmocka_unit_test(test_kinds_refuse_each_other),
       cmocka_unit_test(test_opened_at_once),
       cmocka_unit_test(test_validate),
