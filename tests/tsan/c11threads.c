@@ -12,10 +12,7 @@
  * librdkafka's threads, and the first allocation in one of them, a thread
  * without TSan state, fails a CHECK ("((thr->slot)) != (0)") and crashes
  * in __tsan::user_alloc (clang 14 and gcc 12 alike). The sanitizers have
- * no C11 interceptors:
- * https://github.com/google/sanitizers/issues/1195,
- * https://github.com/google/sanitizers/issues/1603,
- * https://github.com/llvm/llvm-project/issues/199585.
+ * no C11 interceptors: https://github.com/google/sanitizers/issues/1195.
  * Linked into the executable (which exports them, as librdkafka.so refers
  * to them), these definitions come before glibc's in librdkafka's symbol
  * lookup, and their pthread calls go to the interceptors.
