@@ -393,6 +393,11 @@ static int make_producer(soc_forward *f) {
   f->join_bytes = rd_kafka_conf_get(c, "queue.buffering.max.kbytes", buf, &blen) == RD_KAFKA_CONF_OK
                       ? (size_t)strtoull(buf, NULL, 10) * 1024 / 4
                       : BATCH_BYTES;
+  /* One message must fit the whole queue, or producing it fails for ever
+   * (queue full) and the forwarder waits on it: past that, an event goes
+   * as a stub (too_large_for_kafka), as past message.max.bytes. */
+  if ((int64_t)f->join_bytes * 4 - 1024 < f->max_message)
+    f->max_message = (int64_t)f->join_bytes * 4 - 1024;
   blen = sizeof buf;
   f->linger_ms = rd_kafka_conf_get(c, "linger.ms", buf, &blen) == RD_KAFKA_CONF_OK
                      ? (int64_t)strtod(buf, NULL)

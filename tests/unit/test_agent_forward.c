@@ -57,6 +57,18 @@ static void journal_more(const soc_config *cfg, const char *dir, int from, int t
   soc_ingest_free(ing);
 }
 
+/* The lines of dir's app.log. */
+static int64_t lines_in(const char *dir) {
+  char path[400];
+  int64_t n = 0;
+  snprintf(path, sizeof path, "%s/logs/app.log", dir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  for (int ch; (ch = fgetc(f)) != EOF;) n += ch == '\n';
+  fclose(f);
+  return n;
+}
+
 /* A forwarder of cfg sends everything in its journal, and goes. */
 static void forward_all(const soc_config *cfg) {
   soc_forward *f = NULL;
@@ -195,13 +207,12 @@ static int64_t signed_events_in_topic(const agent_cluster *c, const soc_config *
   return events;
 }
 
-/* n lines of agent name (1,000 a block) forwarded with kafka settings
- * extra to a topic of its own, <prefix>.events, so that only its messages
- * are in it; every line delivered. Returns its config (the caller frees
- * it). */
-static soc_config *forwarded_alone(agent_cluster *c, const char *name, const char *prefix,
+/* n more lines of the agent in dir (1,000 a block) forwarded with kafka
+ * settings extra to a topic of its own, <prefix>.events, so that only its
+ * messages are in it; every line of its log delivered. Returns its config
+ * (the caller frees it). */
+static soc_config *forwarded_alone(agent_cluster *c, const char *dir, const char *prefix,
                                    const char *extra, int n) {
-  const char *dir = agent_dir(name);
   char kafka[512], topic[64];
   snprintf(topic, sizeof topic, "%s.events", prefix);
   assert_int_equal(rd_kafka_mock_topic_create(c->mock, topic, PARTITIONS, 1), 0);
@@ -210,7 +221,7 @@ static soc_config *forwarded_alone(agent_cluster *c, const char *name, const cha
   cfg->journal.block_lines = 1000;
   journal(cfg, dir, n);
   forward_all(cfg);
-  assert_int_equal(delivered(dir), n);
+  assert_int_equal(delivered(dir), lines_in(dir));
   return cfg;
 }
 
@@ -222,7 +233,7 @@ static soc_config *forwarded_alone(agent_cluster *c, const char *name, const cha
 static void joined_queue_full(void **state) {
   agent_cluster *c = *state;
   int64_t messages = 0;
-  soc_config *cfg = forwarded_alone(c, "queuefull", "full",
+  soc_config *cfg = forwarded_alone(c, agent_dir("queuefull"), "full",
                                     "events_per_message: 256, properties: "
                                     "{ queue.buffering.max.messages: '1', linger.ms: '20' }",
                                     1600);
@@ -238,11 +249,39 @@ static void joined_message_bytes(void **state) {
   agent_cluster *c = *state;
   int64_t messages = 0;
   size_t largest = 0;
-  soc_config *cfg = forwarded_alone(c, "joinedbytes", "small",
+  soc_config *cfg = forwarded_alone(c, agent_dir("joinedbytes"), "small",
                                     "properties: { queue.buffering.max.kbytes: '64' }", 600);
   assert_int_equal(signed_events_in_topic(c, cfg, "small.events", &messages, &largest), 600);
   assert_true(largest <= 16 * 1024);
   assert_true(largest > 15 * 1024);
+  soc_config_free(cfg);
+}
+
+/* An event larger than librdkafka's whole queue could never be produced:
+ * with a 64 KiB queue, a line of 64 KiB (the input's most) goes as a stub
+ * (too_large_for_kafka) instead of holding the forwarder for ever, and the
+ * lines around it go as they are. */
+static void event_past_the_queue(void **state) {
+  agent_cluster *c = *state;
+  const char *dir = agent_dir("pastqueue");
+  char path[400];
+  agent_log(dir, "app.log", 1, 10, "before");
+  snprintf(path, sizeof path, "%s/logs/app.log", dir);
+  FILE *log = fopen(path, "a");
+  assert_non_null(log);
+  fputs("Nov 25 08:00:00 web01 app[1]: ", log);
+  for (int i = 0; i < 70000; i++) fputc('x', log);
+  fputc('\n', log);
+  fclose(log);
+  agent_log(dir, "app.log", 1, 10, "after");
+  int64_t messages = 0;
+  soc_config *cfg =
+      forwarded_alone(c, dir, "past", "properties: { queue.buffering.max.kbytes: '64' }", 0);
+  assert_int_equal(signed_events_in_topic(c, cfg, "past.events", &messages, NULL), 21);
+  assert_int_equal(agent_db_int(dir,
+                                "select value from counter where input = 'forward' and "
+                                "name = 'too_large'"),
+                   1);
   soc_config_free(cfg);
 }
 
@@ -364,6 +403,7 @@ int main(void) {
       cmocka_unit_test(full_joined_messages),
       cmocka_unit_test(joined_queue_full),
       cmocka_unit_test(joined_message_bytes),
+      cmocka_unit_test(event_past_the_queue),
       cmocka_unit_test(failed_delivery_rewinds),
       cmocka_unit_test(idle_forwarder_woken),
       cmocka_unit_test(saves_what_changed),
