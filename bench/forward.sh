@@ -19,6 +19,9 @@
 # librdkafka: the agent names its threads), since one thread's CPU moves far
 # less than the process's; with mixed input `socctl rules test` runs the same
 # rules on the same lines (what matching itself costs, parse included).
+# AGENT_KAFKA and AGENT_PROPS set more of the agents' kafka map and
+# kafka.properties (bench/lib.sh), e.g. AGENT_PROPS='queue.buffering.max.kbytes:
+# "4096"', to compare settings on one build.
 # Each run starts from an empty topic; it ends when the topic's high
 # watermarks add up to the number of lines (socagent: when its own count of
 # delivered events does; kafka.events_per_message puts up to 256 events in

@@ -11,8 +11,8 @@
 #   kcat -P -l until it exits (all delivered)
 # The agent's kafka.properties can be set for a run, to compare settings on
 # one build: AGENT_PROPS='linger.ms: "20"', and other keys of its kafka
-# block: AGENT_KAFKA='events_per_message: 64'; kcat's the same way:
-# KCAT_PROPS='-X linger.ms=500'. A round trip of 0 is loopback.
+# block: AGENT_KAFKA='events_per_message: 64' (bench/lib.sh); kcat's the
+# same way: KCAT_PROPS='-X linger.ms=500'. A round trip of 0 is loopback.
 #
 #   [AGENT_PROPS=...] [AGENT_KAFKA=...] [KCAT_PROPS=...] bench/wan.sh [BUILD_DIR] [LINES] [RTT_MS...]
 set -eu
@@ -43,7 +43,6 @@ for rtt in $RTTS; do
 
   d=$W/a$rtt
   agent_kafka_yaml "$d" "$W/input.log" "$B" wan
-  sed -i "s|topic_prefix: wan }|topic_prefix: wan, ${AGENT_KAFKA:+$AGENT_KAFKA, }properties: { ${AGENT_PROPS:-} } }|" "$d/agent.yaml"
   all_delivered() {
     [ "$(sqlite3 "$d/state/agent.db" \
       "SELECT value FROM counter WHERE input = 'forward' AND name = 'delivered'" \
