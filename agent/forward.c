@@ -177,8 +177,8 @@ struct soc_forward {
   cur_block cur;
   int64_t cursor, saved_cursor, read_pos;
   int64_t max_message;
-  /* A joined message's JSON stops growing past this: a quarter of
-   * librdkafka's queue (make_producer). */
+  /* A joined message (its events and keys) stops growing past this: a
+   * quarter of librdkafka's queue (make_producer). */
   size_t join_bytes;
   /* librdkafka's statistics (on_stats): the brokers' mean round trip over
    * the last interval, -1 before any; linger.ms as set; warned once a
@@ -308,9 +308,11 @@ static int64_t stats_rtt_us(const char *json, size_t len) {
   return worst;
 }
 
-/* A message can wait up to about four round trips for the requests ahead
- * of it (make_producer); past linger.ms librdkafka's broker thread polls
- * without sleeping meanwhile. Said once a producer, with what to do. */
+/* A message smaller than a quarter of the queue can wait up to about four
+ * round trips for the requests ahead of it (make_producer); past linger.ms
+ * librdkafka's broker thread polls without sleeping meanwhile. Said once a
+ * producer, with what to do; pessimistic at the default message size,
+ * where none waits in a catch-up. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *arg) {
   soc_forward *f = arg;
   (void)rk;
@@ -348,17 +350,19 @@ static int make_producer(soc_forward *f) {
    * technical center and it shrinks our JSON about 9x (zstd 16x).
    * linger.ms is 500, not librdkafka's 5 nor our 20 before, because of how
    * an idempotent producer keeps order: at most 5 *messages* in flight per
-   * partition (rktp_msgs_inflight counts messages, not requests), so with
-   * our joined messages, all keyed by the agent id, one request is in
-   * flight at a time, and a message that waits for it longer than
-   * linger.ms sets the broker thread's next wake-up to now: it polls with
-   * a zero timeout until the response comes. With a broker 20 ms away that
-   * was a whole core while catching up (issue 20, step 43). A message can
-   * wait up to about four round trips (the 2 MiB queue holds two 1 MB
-   * requests and what did not fit in them): 500 ms held at 100 ms and not
-   * at 150 (on_stats warns). A catch-up fills 1 MB batches at once, so the
-   * longer linger only delays a trickle's last message and each outbox
-   * batch (one in flight at a time); stopping and --forward-once flush. The
+   * partition (rktp_msgs_inflight counts messages, not requests), and all
+   * our joined messages are keyed by the agent id. Where five of them hold
+   * less than the queue (short events, or events_per_message lower than
+   * the default: at 256 events they were one request), the next ones wait
+   * in it, and one that waits longer than linger.ms sets the broker
+   * thread's next wake-up to now: it polls with a zero timeout until the
+   * response comes. With a broker 20 ms away that was a whole core while
+   * catching up (issue 20, step 43). Such a message can wait up to about
+   * four round trips: 500 ms held at 100 ms and not at 150 (on_stats
+   * warns). Messages of a quarter of the queue (join_bytes, below) fill it
+   * before the cap, so none waits in a catch-up (step 44). The longer
+   * linger delays a trickle's last message and each outbox batch (one in
+   * flight at a time); stopping and --forward-once flush. The
    * queue is 2 MiB of payload: each message also carries headers (identity
    * and signature: then about 1 KiB with librdkafka's own, now three
    * headers, 430 bytes in all) that the limit does not count, so
@@ -390,14 +394,14 @@ static int make_producer(soc_forward *f) {
    * events, where 256 events (~150 KB) let about 1,300 go per round trip
    * (docs/BENCHMARKS.md, issue 20 step 44). */
   blen = sizeof buf;
-  f->join_bytes = rd_kafka_conf_get(c, "queue.buffering.max.kbytes", buf, &blen) == RD_KAFKA_CONF_OK
-                      ? (size_t)strtoull(buf, NULL, 10) * 1024 / 4
-                      : BATCH_BYTES;
+  int64_t queue = rd_kafka_conf_get(c, "queue.buffering.max.kbytes", buf, &blen) == RD_KAFKA_CONF_OK
+                      ? strtoll(buf, NULL, 10) * 1024
+                      : 2048 * 1024;
+  f->join_bytes = (size_t)queue / 4;
   /* One message must fit the whole queue, or producing it fails for ever
    * (queue full) and the forwarder waits on it: past that, an event goes
    * as a stub (too_large_for_kafka), as past message.max.bytes. */
-  if ((int64_t)f->join_bytes * 4 - 1024 < f->max_message)
-    f->max_message = (int64_t)f->join_bytes * 4 - 1024;
+  if (queue - 1024 < f->max_message) f->max_message = queue - 1024;
   blen = sizeof buf;
   f->linger_ms = rd_kafka_conf_get(c, "linger.ms", buf, &blen) == RD_KAFKA_CONF_OK
                      ? (int64_t)strtod(buf, NULL)

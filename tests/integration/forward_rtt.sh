@@ -1,8 +1,8 @@
 #!/bin/bash
 # A broker far away does not cost a core. An idempotent librdkafka producer
 # keeps at most 5 messages in flight per partition (it counts messages, not
-# requests), so the agent's joined messages, all keyed by its id, go one
-# request per round trip; a message that waits for that request longer than
+# requests), so the agent's joined messages of 256 events, all keyed by its
+# id, went one request per round trip; a message that waits for that request longer than
 # linger.ms sets the broker thread's next wake-up to now, and it polls
 # without sleeping until the response. With linger.ms 20 and a broker 80 ms
 # away, librdkafka's threads took about a core for the whole catch-up; with
