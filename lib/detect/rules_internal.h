@@ -244,6 +244,7 @@ struct soc_rules {
    * not look each of them up on every line. */
   struct ac_ref *ac_extra;
   size_t ac_extra_cap; /* a power of two, or 0 */
+  size_t nac_extra;    /* names in it: none, and no line walks its extras */
   uint32_t *ac_plain;  /* the other automata, by index */
   size_t nac_plain;
   uint32_t *unanchored; /* rule indexes evaluated on every line, ascending */

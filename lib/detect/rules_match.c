@@ -931,7 +931,7 @@ void soc_rules_free_automata(soc_rules *rules) {
   free(rules->ac_plain);
   rules->ac_extra = NULL;
   rules->ac_plain = NULL;
-  rules->ac_extra_cap = rules->nac_plain = 0;
+  rules->ac_extra_cap = rules->nac_extra = rules->nac_plain = 0;
   free(rules->unanchored);
   free(rules->prog_names);
   free(rules->prog_ids);
@@ -1272,6 +1272,7 @@ static void ac_extra_put(soc_rules *rs, const fref *x, uint32_t ac) {
        i = (i + 1) & (rs->ac_extra_cap - 1))
     if (!strcmp(rs->ac_extra[i].name, x->name)) return;
   rs->ac_extra[i] = (ac_ref){.name = x->name, .key = x->key, .ac = ac};
+  rs->nac_extra++;
 }
 
 int soc_rules_build_automata(soc_rules *rs) {
@@ -2161,7 +2162,7 @@ static size_t candidates(soc_match_ctx *ctx, const soc_rules *rs, const soc_even
   const char *name, *xv;
   soc_event_key key;
   if (ctx->later_scanned && ctx->pending_ev) complete_now(ctx);
-  for (size_t x = 0; rs->ac_extra_cap && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
+  for (size_t x = 0; rs->nac_extra && (name = soc_event_extra_at(ev, x, &xv, &key)); x++) {
     const ac_ref *ref = ac_extra_find(rs, name, &key);
     if (ref) scan(ctx, &rs->ac[ref->ac], (const uint8_t *)xv, strlen(xv));
   }
