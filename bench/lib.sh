@@ -47,15 +47,16 @@ until_true() {
     sleep 0.05
   done
 }
-# agent_kafka_yaml DIR INPUT BROKER PREFIX: DIR/agent.yaml, an agent that
-# tails INPUT and forwards to BROKER under PREFIX; with AGENT_KAFKA (more
+# agent_kafka_yaml DIR INPUT BROKER PREFIX [ID]: DIR/agent.yaml, an agent
+# (agent.id ID, default bench; state in DIR/state) that tails INPUT and
+# forwards to BROKER under PREFIX; with AGENT_KAFKA (more
 # keys of its kafka map, e.g. 'events_per_message: 64') and AGENT_PROPS
 # (its kafka.properties, e.g. 'linger.ms: "20"') set in the environment,
 # those too: to compare settings on one build
 agent_kafka_yaml() {
   mkdir -p "$1"
   cat >"$1/agent.yaml" <<YAML
-agent: { id: bench, agency: bench, authority: 36, state_dir: $1/state, timezone: "+08:00" }
+agent: { id: ${5:-bench}, agency: bench, authority: 36, state_dir: $1/state, timezone: "+08:00" }
 contacts: [ {name: a, phone: "1"}, {name: b, phone: "2"} ]
 inputs: [ { type: file, id: bench, paths: [ "$2" ] } ]
 kafka: { brokers: "$3", topic_prefix: $4${AGENT_KAFKA:+, $AGENT_KAFKA}${AGENT_PROPS:+, properties: { $AGENT_PROPS \}} }

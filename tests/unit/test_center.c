@@ -6,7 +6,8 @@
  * clocks; the support dispatch clock runs from the review; bundles that
  * verify and bundles that fail are filed apart; the summary counts per
  * agency, level and category; the center's topic names for odd agency ids;
- * on PostgreSQL, an agent's broker round trip and its column's migration.
+ * on PostgreSQL, an agent's broker round trip and its column's migration, and
+ * a new day's event partition met by two writers at once.
  * With SOC_TEST_PG_URL (unit.center_pg, tests/unit/center_pg.sh) the same
  * tests run on PostgreSQL (lib/pgstore), each on an emptied database. */
 #include <stdarg.h>
@@ -644,6 +645,63 @@ static void decisions_numbered_by_two_writers(void **state) {
   for (int n = 1; n <= 2 * WRITER_DECISIONS; n++) assert_int_equal(seen[n], 1);
 }
 
+/* Two collectors meeting a new day at once (pg_center.c partition_for):
+ * the first makes the day's event partition in its open batch; the second,
+ * whose event of that day comes meanwhile, waits for the first's commit and
+ * then finds the partition made, which failed its whole batch before (the
+ * batch rolled back, a pause, read again). Its batch now goes on and both
+ * events are stored. PostgreSQL only: center.db has no partitions. */
+#define LOCK_WAITS                                                                \
+  "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND " \
+  "wait_event_type = 'Lock'"
+static void new_day_by_two_writers(void **state) {
+  fixture *f = *state;
+  const char *url = getenv("SOC_TEST_PG_URL");
+  soc_center_origin o = {.topic = "soc.events", .partition = 0, .offset = 1, .received_ns = 1};
+  int64_t late = 0;
+  int ready[2], go[2];
+  char c;
+  if (f->s) skip();
+  assert_int_equal(pipe(ready), 0);
+  assert_int_equal(pipe(go), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    /* connected, its statements prepared and its batch begun, as a
+     * collector that was running already */
+    soc_centerdb *db = NULL;
+    o.offset = 2;
+    int ok = soc_centerdb_open(f->cfg, &db) == 0 && soc_centerdb_begin(db) == 0 &&
+             write(ready[1], "r", 1) == 1 && read(go[0], &c, 1) == 1 &&
+             soc_centerdb_event_put(db, &o, "e2", "a2", "h", "2026-03-02T02:00:00Z", "{}", 2,
+                                    NULL) == 0 &&
+             soc_centerdb_flush(db, &late) == 0 && soc_centerdb_commit(db) == 0;
+    if (!ok) fprintf(stderr, "the second writer: %s\n", db ? soc_centerdb_errmsg(db) : "no db");
+    _exit(ok ? 0 : 1);
+  }
+  assert_int_equal(read(ready[0], &c, 1), 1);
+  assert_int_equal(soc_centerdb_begin(f->db), 0);
+  assert_int_equal(
+      soc_centerdb_event_put(f->db, &o, "e1", "a1", "h", "2026-03-02T01:00:00Z", "{}", 2, NULL), 0);
+  assert_int_equal(write(go[1], "g", 1), 1);
+  /* the second writer waits on our transaction's lock before we commit */
+  for (int i = 0; i < 1000 && pg_run(url, LOCK_WAITS) == 0; i++) usleep(10000);
+  assert_int_equal(pg_run(url, LOCK_WAITS), 1);
+  assert_int_equal(soc_centerdb_flush(f->db, &late), 0);
+  assert_int_equal(soc_centerdb_commit(f->db), 0);
+  int st = -1;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  for (int i = 0; i < 2; i++) {
+    close(ready[i]);
+    close(go[i]);
+  }
+  assert_int_equal(pg_run(url, "SELECT count(*) FROM event"), 2);
+  assert_int_equal(
+      pg_run(url, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'event'::regclass"), 1);
+}
+
 /* ---- agents on PostgreSQL ---- */
 
 /* The one agent's row, in words. */
@@ -771,6 +829,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(summary_counts, setup, teardown),
       cmocka_unit_test_setup_teardown(decisions_pending_until_delivered, setup, teardown),
       cmocka_unit_test_setup_teardown(decisions_numbered_by_two_writers, setup, teardown),
+      cmocka_unit_test_setup_teardown(new_day_by_two_writers, setup, teardown),
       cmocka_unit_test_setup_teardown(agent_rtt_on_postgresql, setup, teardown),
       cmocka_unit_test(topic_names),
   };
