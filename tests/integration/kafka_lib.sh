@@ -7,14 +7,29 @@ start_broker() { # dir [socbroker args...]
   local dir=$1
   shift
   rm -f "$dir/bootstrap"
+  BROKER_DIR=$dir
   "$SOC_BIN/tests/broker/socbroker" --prefix soc --bootstrap-file "$dir/bootstrap" "$@" \
     </dev/null >"$dir/broker.out" 2>"$dir/broker.err" &
   BROKER_PID=$!
   for _ in $(seq 100); do
     [ -s "$dir/bootstrap" ] && break
+    kill -0 "$BROKER_PID" 2>/dev/null || break
     sleep 0.05
   done
+  # Without an address every later check fails for a reason that is not
+  # the test's: say so once, with the broker's own words, and stop.
+  if [ ! -s "$dir/bootstrap" ]; then
+    echo "FAIL: the development broker did not start (pid $BROKER_PID$(kill -0 "$BROKER_PID" 2>/dev/null || echo ', exited')): $(tail -5 "$dir/broker.err" 2>/dev/null)" >&2
+    exit 1
+  fi
   BOOTSTRAP=$(cat "$dir/bootstrap")
+}
+
+# For fail (lib.sh): a broker that went away under a test explains most of
+# what fails after it, and it left its reason in broker.err.
+broker_gone_note() {
+  [ -n "${BROKER_PID:-}" ] && ! kill -0 "$BROKER_PID" 2>/dev/null || return 0
+  echo "  the development broker (pid $BROKER_PID) is gone; its stderr: $(tail -5 "$BROKER_DIR/broker.err" 2>/dev/null)" >&2
 }
 
 stop_broker() {

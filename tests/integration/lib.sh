@@ -24,6 +24,7 @@ fail() {
   echo "  command: $LAST" >&2
   echo "  stdout: $OUT" | head -20 >&2
   echo "  stderr: $ERR" | head -20 >&2
+  if command -v broker_gone_note >/dev/null; then broker_gone_note; fi
 }
 
 expect_status() {
