@@ -5,7 +5,7 @@
 # collector flags the agent (`agents`, `agents --json`) and records an alert
 # (`stats`), once.
 # With SOC_TEST_STORE=postgresql (integration.center_store_pg) the center is on
-# a throwaway PostgreSQL (pg_lib.sh).
+# a throwaway PostgreSQL (pg_lib.sh). KEEP=1 keeps its folder (printed).
 set -u
 . "$SOC_SRC/tests/integration/lib.sh"
 . "$SOC_SRC/tests/integration/kafka_lib.sh"
@@ -14,7 +14,8 @@ set -u
 AGENT="$SOC_BIN/agent/socagent"
 COLL="$SOC_BIN/collector/soccollector"
 T=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; rm -rf "$T"' EXIT
+[ -n "${KEEP:-}" ] && echo "keeping $T"
+trap 'kill -9 $(jobs -p) 2>/dev/null; wait 2>/dev/null; stop_pg; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 start_broker "$T"
 mkdir -p "$T/a/logs"
 agent_config "$T/a" st "logs/app.log"
