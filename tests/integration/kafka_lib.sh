@@ -57,13 +57,18 @@ lag_of() {
 }
 
 # wait_delivered cfg lines timeout_s: until the journal holds `lines` lines and
-# all of them are delivered
+# all of them are delivered. It looks at least once: with a timeout of 1 s
+# (one look, inside wait_for) a second that turned between reading the clock
+# for the deadline and for the loop left the loop unrun and `lines` unset,
+# and set -u then ended the whole test without a word (wait_for sends the
+# call's stderr to /dev/null): integration.idle failed so once in CI.
 wait_delivered() {
-  local deadline=$(($(date +%s) + $3)) lines
-  while [ "$(date +%s)" -lt $deadline ]; do
+  local deadline=$(($(date +%s) + $3)) lines=""
+  while :; do
     lines=$("$SOC_BIN/ctl/socctl" -c "$1" status --json 2>/dev/null |
       python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["journal"]["lines"], d["forward"]["lag_lines"])' 2>/dev/null)
     [ "$lines" = "$2 0" ] && return 0
+    [ "$(date +%s)" -lt $deadline ] || break
     sleep 0.2
   done
   echo "wait_delivered: gave up at '$lines' (journal lines, lag)" >&2
