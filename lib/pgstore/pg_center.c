@@ -253,6 +253,19 @@ static int check(soc_pg_center *pg, PGresult *res, ExecStatusType expected, cons
   return -EIO;
 }
 
+/* check, where a failure with SQLSTATE `a` or `b` (NULL: none) is an
+ * answer rather than an error: then returns 1, res freed and nothing
+ * recorded. */
+static int check_unless(soc_pg_center *pg, PGresult *res, ExecStatusType expected, const char *what,
+                        const char *a, const char *b) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  if (state && ((a && !strcmp(state, a)) || (b && !strcmp(state, b)))) {
+    PQclear(res);
+    return 1;
+  }
+  return check(pg, res, expected, what);
+}
+
 static int exec(soc_pg_center *pg, const char *sql, const char *what) {
   PGresult *res = PQexec(pg->conn, sql);
   int rc = check(pg, res,
@@ -518,21 +531,16 @@ static int partition_for(soc_pg_center *pg, int day) {
     snprintf(sql, sizeof sql,
              "CREATE TABLE IF NOT EXISTS %s PARTITION OF event FOR VALUES FROM ('%s') TO ('%s')",
              name, from, to);
-    if (exec(pg, "SAVEPOINT partition", "cannot create an event partition")) return -EIO;
-    res = PQexec(pg->conn, sql);
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    static const char what[] = "cannot create an event partition";
+    if (exec(pg, "SAVEPOINT partition", what)) return -EIO;
     /* duplicate_table, unique_violation: another collector's, committed */
-    int theirs = state && (!strcmp(state, "42P07") || !strcmp(state, "23505"));
-    if (theirs) {
-      PQclear(res);
-      if (exec(pg, "ROLLBACK TO SAVEPOINT partition", "cannot create an event partition"))
-        return -EIO;
-    } else if (check(pg, res, PGRES_COMMAND_OK, "cannot create an event partition")) {
+    res = PQexec(pg->conn, sql);
+    int theirs = check_unless(pg, res, PGRES_COMMAND_OK, what, "42P07", "23505");
+    if (theirs < 0) return -EIO;
+    if (!theirs) PQclear(res); /* check keeps a result it accepts */
+    if ((theirs && exec(pg, "ROLLBACK TO SAVEPOINT partition", what)) ||
+        exec(pg, "RELEASE SAVEPOINT partition", what))
       return -EIO;
-    } else {
-      PQclear(res);
-    }
-    if (exec(pg, "RELEASE SAVEPOINT partition", "cannot create an event partition")) return -EIO;
   }
   if (pg->ndays == DAY_CACHE) pg->ndays = 0;
   pg->days[pg->ndays++] = day;
@@ -628,12 +636,10 @@ static int copy_to(soc_pg_center *pg, const char *table, int *dup) {
     return check(pg, NULL, PGRES_COMMAND_OK, "cannot copy events");
   /* the COPY's own result, then the NULL that ends it */
   res = PQgetResult(pg->conn);
-  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  *dup = state && !strcmp(state, "23505"); /* unique_violation */
-  if (*dup)
-    PQclear(res);
-  else if (!(rc = check(pg, res, PGRES_COMMAND_OK, "cannot copy events")))
-    PQclear(res);
+  /* unique_violation: a replay, for copy_out to stage */
+  rc = check_unless(pg, res, PGRES_COMMAND_OK, "cannot copy events", "23505", NULL);
+  *dup = rc == 1;
+  if (!rc) PQclear(res);
   while ((res = PQgetResult(pg->conn))) PQclear(res);
   return *dup ? -EEXIST : rc;
 }
